@@ -1,0 +1,29 @@
+import type { Metadata } from 'next';
+import { getDatabase } from '@/db/client';
+import { PageHeader } from '@/components/shell/page-header';
+import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { sessionUser } from '@/server/auth/session';
+
+export const metadata: Metadata = { title: 'Settings' };
+
+export default async function SettingsPage() {
+  const user = await sessionUser(getDatabase().db);
+  return (
+    <>
+      <PageHeader title="Settings" />
+      <Card className="max-w-md">
+        <CardHeader>
+          <CardTitle>Account</CardTitle>
+        </CardHeader>
+        <CardContent>
+          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-2 text-sm">
+            <dt className="text-muted">Username</dt>
+            <dd>{user?.username}</dd>
+            <dt className="text-muted">Role</dt>
+            <dd>{user?.role}</dd>
+          </dl>
+        </CardContent>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,10 @@
+import { json, readJson, withPublic } from '@/server/api/rest';
+import { ZRegisterRequestSchema } from '@/server/api/schemas/auth';
+import { registerUser } from '@/server/services/auth/users';
+
+// POST /api/v1/auth/register – create an account (the first one on a database is an admin)
+export const POST = withPublic(async ({ db, req, ip }) => {
+  const input = await readJson(req, ZRegisterRequestSchema);
+  const user = await registerUser(db, input, { ip });
+  return json({ id: user.id, username: user.username }, 201);
+});

@@ -1,0 +1,23 @@
+import type { Metadata, Viewport } from 'next';
+import { cookies } from 'next/headers';
+import type { ReactNode } from 'react';
+import { TrpcReactProvider } from '@/components/trpc/client';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'Cryptobot', template: '%s · Cryptobot' },
+  description: 'Backtest, paper-trade and deploy crypto trading strategies.',
+};
+
+export const viewport: Viewport = { width: 'device-width', initialScale: 1, themeColor: '#0b0e14' };
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const theme = (await cookies()).get('theme')?.value === 'light' ? 'light' : 'dark';
+  return (
+    <html lang="en" className={theme}>
+      <body className="min-h-dvh">
+        <TrpcReactProvider>{children}</TrpcReactProvider>
+      </body>
+    </html>
+  );
+}

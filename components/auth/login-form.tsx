@@ -1,0 +1,65 @@
+'use client';
+
+import { signIn } from 'next-auth/react';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState, type FormEvent } from 'react';
+import { Button } from '@/components/ui/button';
+import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { Field, Input } from '@/components/ui/input';
+import { ErrorState } from '@/components/ui/states';
+
+export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; registered: boolean }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setPending(true);
+    setError(null);
+    try {
+      const result = await signIn('credentials', { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? ''), redirect: false });
+      if (!result || result.error) {
+        setError(result?.error === 'TooManyAttempts' ? 'Too many failed attempts. Wait a few minutes and try again.' : 'Invalid username or password.');
+        return;
+      }
+      router.replace(callbackUrl);
+      router.refresh();
+    } catch {
+      setError('Could not reach the server. Check your connection and try again.');
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle className="text-base">Sign in</CardTitle>
+        {registered ? <p className="text-sm text-gain">Account created. Sign in to continue.</p> : null}
+      </CardHeader>
+      <CardContent>
+        <form onSubmit={onSubmit} className="space-y-4" noValidate>
+          <Field id="username" label="Username">
+            <Input id="username" name="username" autoComplete="username" autoCapitalize="none" required />
+          </Field>
+          <Field id="password" label="Password">
+            <Input id="password" name="password" type="password" autoComplete="current-password" required />
+          </Field>
+          {error ? <ErrorState title="Sign-in failed" message={error} /> : null}
+          <Button type="submit" className="w-full" disabled={pending}>
+            {pending ? 'Signing in…' : 'Sign in'}
+          </Button>
+        </form>
+        <p className="mt-4 text-center text-sm text-muted">
+          No account?{' '}
+          <Link href="/register" className="text-accent hover:underline">
+            Create one
+          </Link>
+        </p>
+      </CardContent>
+    </Card>
+  );
+}

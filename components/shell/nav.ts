@@ -1,0 +1,18 @@
+import { Activity, BarChart3, CandlestickChart, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
+
+export const NAV_ITEMS = [
+  { href: '/', label: 'Dashboard', icon: LayoutDashboard },
+  { href: '/strategies', label: 'Strategies', icon: Workflow },
+  { href: '/backtests', label: 'Backtests', icon: BarChart3 },
+  { href: '/markets', label: 'Markets', icon: CandlestickChart },
+  { href: '/orders', label: 'Orders', icon: ListOrdered },
+  { href: '/accounts', label: 'Accounts', icon: Wallet },
+  { href: '/keys', label: 'API keys', icon: KeyRound },
+  { href: '/settings', label: 'Settings', icon: Settings },
+] as const;
+
+export const STATUS_ICON = Activity;
+
+export function isActive(pathname: string, href: string): boolean {
+  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+}

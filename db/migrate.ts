@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { createDatabase } from './client';
+
+export const MIGRATIONS_FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Applies the committed drizzle-kit migrations; safe to run concurrently (drizzle takes a lock-free path, so we add an advisory lock). */
+export async function runMigrations(url: string): Promise<void> {
+  const database = createDatabase(url, { max: 1, applicationName: 'cryptobot-migrate' });
+  try {
+    await database.sql`select pg_advisory_lock(727274)`;
+    try {
+      await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await database.sql`select pg_advisory_unlock(727274)`;
+    }
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,43 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+/**
+ * The layer rules of ARCHITECTURE.md, enforced: core imports nothing of ours and no framework; exchange
+ * only core; services never next/* or app; the worker never next/*, app/ or components/.
+ */
+const FRAMEWORK = ['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', '@trpc/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres', 'ccxt'];
+const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.next/**', '.data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts', 'bench/results/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['server/core/**/*.ts'],
+    ignores: ['server/core/**/*.test.ts'],
+    rules: restrict([...FRAMEWORK, '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/exchange/*', '@/server/worker/*', '@/app/*', '@/components/*', 'node:fs', 'fs', 'node:http', 'node:net'], 'server/core is pure domain code: no framework, no I/O, nothing of ours outside core.'),
+  },
+  {
+    files: ['server/exchange/**/*.ts'],
+    rules: restrict(['next', 'next/*', 'react', '@trpc/*', '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'server/exchange may import server/core only.'),
+  },
+  {
+    files: ['server/services/**/*.ts'],
+    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', '@trpc/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'services take db as an argument and never import next, the API layer or the UI.'),
+  },
+  {
+    files: ['server/worker/**/*.ts', 'server/cli/**/*.ts'],
+    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session'], 'the worker and the CLI never import next, the web app or the API layer.'),
+  },
+  {
+    files: ['components/**/*.ts', 'components/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*'], message: 'components use the tRPC client and shared schemas, never server code directly.' }] }],
+    },
+  },
+);

@@ -1,0 +1,37 @@
+import { defineConfig, devices } from '@playwright/test';
+
+/**
+ * Browser journeys and API tests against a production build on a real PostgreSQL (the database that
+ * server/cli/with-test-db.ts created). Uses Debian's Chromium; never a downloaded browser.
+ */
+const PORT = Number(process.env.E2E_PORT ?? 3100);
+const BASE_URL = `http://localhost:${PORT}`;
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+
+const launchOptions = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS };
+
+export default defineConfig({
+  testDir: './e2e',
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
+  use: { baseURL: BASE_URL, trace: 'retain-on-failure', screenshot: 'only-on-failure', launchOptions },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
+    { name: 'phone', use: { ...devices['Pixel 7'], launchOptions }, testMatch: /.*\.journey\.spec\.ts/ },
+  ],
+  webServer: {
+    // A production build, then web + worker exactly as `npm start` runs them (DATABASE_URL is set, so no seeding).
+    command: process.env.E2E_SKIP_BUILD ? 'npx tsx server/cli/start.ts' : 'npx next build && npx tsx server/cli/start.ts',
+    url: `${BASE_URL}/api/health`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { PORT: String(PORT), NEXTAUTH_URL: BASE_URL, WORKER_HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn' },
+  },
+});

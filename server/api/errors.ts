@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { ZodError } from 'zod';
+import { AppError, type AppErrorCode, type FieldIssue } from '@/server/core/errors';
+import { logger } from '@/server/logger';
+
+/** The one table from an application error code to its tRPC code and HTTP status. */
+export const ERROR_MAP: Record<AppErrorCode, { trpc: TRPC_ERROR_CODE_KEY; http: number }> = {
+  BAD_REQUEST: { trpc: 'BAD_REQUEST', http: 400 },
+  UNAUTHORIZED: { trpc: 'UNAUTHORIZED', http: 401 },
+  FORBIDDEN: { trpc: 'FORBIDDEN', http: 403 },
+  NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  CONFLICT: { trpc: 'CONFLICT', http: 409 },
+  UNPROCESSABLE: { trpc: 'UNPROCESSABLE_CONTENT', http: 422 },
+  TOO_MANY_REQUESTS: { trpc: 'TOO_MANY_REQUESTS', http: 429 },
+  UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
+};
+
+export function zodFieldIssues(error: ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.map((issue) => {
+    const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)';
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+    return { field, message };
+  });
+}
+
+/** Whatever was thrown, as an AppError; unexpected errors are logged with an id and hidden from the client. */
+export function toAppError(error: unknown, context: Record<string, unknown> = {}): { appError: AppError | null; errorId?: string } {
+  if (error instanceof AppError) return { appError: error };
+  if (error instanceof ZodError) return { appError: AppError.validation(zodFieldIssues(error)) };
+  if (isDomainFieldError(error)) return { appError: AppError.validation([{ field: error.field, message: error.reason }]) };
+  const errorId = randomUUID();
+  logger.error({ errorId, err: error, ...context }, 'unexpected error');
+  return { appError: null, errorId };
+}
+
+/** Errors from server/core that name a field and a reason (e.g. a bad decimal) are validation errors. */
+function isDomainFieldError(error: unknown): error is { field: string; reason: string } {
+  return (
+    error instanceof Error &&
+    typeof (error as { field?: unknown }).field === 'string' &&
+    typeof (error as { reason?: unknown }).reason === 'string'
+  );
+}

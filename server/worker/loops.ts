@@ -1,0 +1,22 @@
+import type { Database } from '@/db/client';
+import type { Logger } from '@/server/logger';
+
+/**
+ * A long-running worker loop (deployment runner, job runner, reconciler, key rotation).
+ * `start` begins its work and returns a function that stops it, resolving once in-flight work is done.
+ */
+export interface WorkerLoop {
+  name: string;
+  start(context: WorkerContext): Promise<() => Promise<void>>;
+}
+
+export interface WorkerContext {
+  database: Database;
+  workerId: string;
+  logger: Logger;
+  /** Aborted when the worker is shutting down. */
+  signal: AbortSignal;
+}
+
+/** The loops this worker runs; each capability adds its own here. */
+export const WORKER_LOOPS: WorkerLoop[] = [];
