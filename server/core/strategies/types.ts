@@ -1,0 +1,116 @@
+import type { CandleSeries } from '../candles';
+
+/**
+ * One parameter of a strategy. The same declaration validates input (see `paramsSchema`), renders the
+ * form in the UI and documents the REST API, so it is plain JSON-serialisable data.
+ * A numeric parameter whose `default` is null is optional: missing means "not set" (null).
+ */
+export type ParamSpec =
+  | {
+      readonly type: 'integer' | 'float';
+      readonly default: number | null;
+      readonly min?: number;
+      readonly max?: number;
+      /** `min` itself is not allowed (value > min) */
+      readonly exclusiveMin?: boolean;
+      /** `max` itself is not allowed (value < max) */
+      readonly exclusiveMax?: boolean;
+      readonly description: string;
+    }
+  | { readonly type: 'boolean'; readonly default: boolean; readonly description: string }
+  | { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly description: string };
+
+export type ParamSchema = { readonly [name: string]: ParamSpec };
+
+type ParamValue<S extends ParamSpec> = S extends { type: 'boolean' }
+  ? boolean
+  : S extends { type: 'enum'; options: readonly (infer O)[] }
+    ? O
+    : S extends { default: null }
+      ? number | null
+      : number;
+
+/** The validated values of a parameter schema, typed from its declaration. */
+export type ParamsOf<S extends ParamSchema> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+
+/** Parameters every strategy accepts (see COMMON_PARAMETERS for their ranges and meaning). */
+export interface CommonParams {
+  /** % of the available cash spent on an entry, 0 < p ≤ 100 */
+  positionSizePct: number;
+  /** exit when the price falls this % below the entry fill price */
+  stopLossPct: number | null;
+  /** exit when the price rises this % above the entry fill price */
+  takeProfitPct: number | null;
+  /** exit when the price falls this % below the highest price since entry */
+  trailingStopPct: number | null;
+}
+
+export type StrategyParams<S extends ParamSchema> = ParamsOf<S> & CommonParams;
+
+/** What a strategy sees on a bar: the series of closed bars and the index of the bar that just closed. */
+export interface BarContext {
+  readonly series: CandleSeries;
+  /** the strategy may read bars 0..index of `series`, never later ones */
+  readonly index: number;
+}
+
+/** The open position, as the engine (or the live runner) holds it. */
+export interface PositionView {
+  /** average fill price of the position's buys, quote per base (fees excluded) */
+  readonly entryPrice: number;
+  /** open time (ms, UTC) of the bar the first buy filled on */
+  readonly entryTime: number;
+  /** quantity held, base units */
+  readonly quantity: number;
+}
+
+/** A strategy's advice for the bar that just closed; it never places orders itself. */
+export type Decision = 'enter' | 'exit' | null;
+
+/**
+ * A strategy made from validated parameters. Decisions are synchronous and see only closed bars.
+ * The instance keeps streaming indicator state; calls must move forward one bar at a time over one series,
+ * or it replays the series from bar 0 to catch up (so any call order is correct, in-order calls are O(1)).
+ */
+export interface StrategyInstance {
+  readonly params: Readonly<CommonParams> & Readonly<Record<string, unknown>>;
+  /** bars 0..warmup−1 can never produce a decision (indicators are still warming up) */
+  readonly warmup: number;
+  /** true when 'enter' while a position is open means "buy more" (DCA); false: entries only when flat */
+  readonly accumulates: boolean;
+  /** quote amount spent per buy including the fee (DCA); null: spend positionSizePct of the cash */
+  readonly fixedEntryQuote: number | null;
+  /** forget all state: the next call starts a new series */
+  reset(): void;
+  /**
+   * The decision at the close of bar ctx.index. Flat (position null): 'enter' or null.
+   * Holding: 'exit', 'enter' (only when `accumulates`) or null.
+   */
+  onBar(ctx: BarContext, position?: PositionView | null): Decision;
+  shouldOpenPosition(ctx: BarContext): boolean;
+  shouldClosePosition(position: PositionView, ctx: BarContext): boolean;
+  /** Per bar of the series: 1 entry condition, −1 exit condition (position-independent), 0 neither. Resets the instance. */
+  generateSignals(series: CandleSeries): Int8Array;
+}
+
+export interface ParamIssue {
+  readonly param: string;
+  readonly message: string;
+}
+
+export interface StrategyDefinition<S extends ParamSchema = ParamSchema> {
+  /** registry key, snake_case, stable: stored with strategies and backtests */
+  readonly type: string;
+  readonly name: string;
+  readonly description: string;
+  /** the strategy's own parameters; COMMON_PARAMETERS are added by paramsSchema */
+  readonly parameters: S;
+  /** rules across parameters (e.g. fast < slow); return the offending parameter and why */
+  validate?(params: ParamsOf<S>): ParamIssue | null;
+  create(params: StrategyParams<S>): StrategyInstance;
+}
+
+/** Identity helper that keeps the literal types of `parameters`, so `create` receives typed params. */
+export function defineStrategy<const S extends ParamSchema>(definition: StrategyDefinition<S>): StrategyDefinition<S> {
+  return definition;
+}

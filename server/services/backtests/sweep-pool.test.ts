@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allocateSharedSeries, seriesFromRows } from '@/server/core/candles';
+import { runBacktest } from '@/server/core/backtest/engine';
+import { generateGrid } from '@/server/core/backtest/sweep';
+import { BacktestCancelledError } from '@/server/core/backtest/types';
+import { createStrategy, getStrategyDefinition } from '@/server/core/strategies/registry';
+import { runSweep, shareSeries } from './sweep-pool';
+
+const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+const series = seriesFromRows(rows);
+const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
+
+describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
+  it('returns, per combination, exactly the metrics of the single-threaded engine', async () => {
+    const grid = generateGrid(getStrategyDefinition('sma_crossover'), {
+      fastPeriod: { min: 5, max: 25, step: 5 },
+      slowPeriod: { values: [30, 60, 90] },
+      stopLossPct: { values: [2, 5] },
+    });
+    const progress: number[] = [];
+    const results = await runSweep(
+      { series, strategyType: 'sma_crossover', combos: grid.combos, config },
+      { threads: 2, onProgress: (done) => progress.push(done) },
+    );
+    expect(results.length, 'one result per combination').toBe(grid.combos.length);
+    for (const [index, result] of results.entries()) {
+      expect(result.index).toBe(index);
+      expect(result.error, `combination ${index} ran`).toBeNull();
+      const single = runBacktest(series, createStrategy('sma_crossover', grid.combos[index]), config).metrics;
+      expect(result.metrics, `combination ${index} equals the in-thread run`).toEqual(single);
+    }
+    expect(progress.at(-1), 'progress reaches the total').toBe(grid.combos.length);
+  });
+
+  it('reports a failing combination without failing the others', async () => {
+    const results = await runSweep(
+      { series, strategyType: 'rsi', combos: [{ period: 14 }, { period: -1 }], config },
+      { threads: 2 },
+    );
+    expect(results[0]!.metrics, 'the valid one ran').not.toBeNull();
+    expect(results[1]!.error, 'the invalid one names its parameter').toMatch(/period/);
+  });
+
+  it('shares an already shared series without copying it', () => {
+    const shared = allocateSharedSeries(series.length);
+    shared.series.close.set(series.close);
+    expect(shareSeries(shared.series).buffer, 'the same buffer is handed to the workers').toBe(shared.buffer);
+    expect(shareSeries(series).buffer, 'a plain series is copied once into shared memory').toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('rejects with BacktestCancelledError when aborted', async () => {
+    const controller = new AbortController();
+    const combos = Array.from({ length: 200 }, (_, k) => ({ fastPeriod: 2 + (k % 20), slowPeriod: 50 + k }));
+    const run = runSweep({ series, strategyType: 'sma_crossover', combos, config }, { threads: 2, signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(run, 'aborting stops the sweep').rejects.toBeInstanceOf(BacktestCancelledError);
+  });
+});
