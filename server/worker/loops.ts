@@ -1,5 +1,6 @@
 import type { Database } from '@/db/client';
 import type { Logger } from '@/server/logger';
+import { createJobRunner, type JobHandler } from './job-runner';
 
 /**
  * A long-running worker loop (deployment runner, job runner, reconciler, key rotation).
@@ -18,5 +19,8 @@ export interface WorkerContext {
   signal: AbortSignal;
 }
 
+/** Job types and their handlers; each capability registers its own (one line each). */
+export const JOB_HANDLERS: Record<string, JobHandler> = {};
+
 /** The loops this worker runs; each capability adds its own here. */
-export const WORKER_LOOPS: WorkerLoop[] = [];
+export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS)];

@@ -1,0 +1,17 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '@/db/client';
+
+/**
+ * Real-time events over PostgreSQL NOTIFY on one channel. The web server LISTENs and fans them out to
+ * tRPC subscriptions; inside a transaction, the notification is delivered only if it commits.
+ */
+export const EVENTS_CHANNEL = 'cryptobot_events';
+
+export type AppEvent =
+  | { kind: 'job'; jobId: string; userId: string | null; status: string; progress: number }
+  | { kind: 'job_queued'; jobId: string; type: string }
+  | { kind: string; userId?: string | null; [key: string]: unknown };
+
+export async function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
+  await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`);
+}

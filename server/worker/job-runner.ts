@@ -1,0 +1,126 @@
+import type { Db } from '@/db/client';
+import { EVENTS_CHANNEL } from '@/server/services/events';
+import { cancelRunningJob, claimJob, completeJob, failJob, heartbeatJob, type Job } from '@/server/services/jobs/queue';
+import type { WorkerLoop } from './loops';
+
+/** Thrown inside a handler (by `progress`) when the job was canceled or its lease was lost. */
+export class JobInterrupted extends Error {
+  constructor(readonly reason: 'canceled' | 'lease_lost') {
+    super(`job interrupted: ${reason}`);
+  }
+}
+
+export interface JobContext {
+  job: Job;
+  db: Db;
+  workerId: string;
+  signal: AbortSignal;
+  /**
+   * Records progress (0..1) and renews the lease; throws JobInterrupted when the user canceled or
+   * another worker owns the job now. Call it every so often from long work (it is rate-limited).
+   */
+  progress(fraction: number, message?: string): Promise<void>;
+}
+
+export interface JobHandler {
+  run(context: JobContext): Promise<Record<string, unknown>>;
+  /** Errors worth another attempt (e.g. an exchange timeout); others fail the job at once. */
+  isRetryable?(error: unknown): boolean;
+}
+
+export const JOB_LEASE_MS = 30_000;
+
+/** The job runner loop: claims jobs of the registered types one at a time and runs their handler. */
+export function createJobRunner(handlers: Record<string, JobHandler>, options: { pollMs?: number; leaseMs?: number } = {}): WorkerLoop {
+  const leaseMs = options.leaseMs ?? JOB_LEASE_MS;
+  const pollMs = options.pollMs ?? 1_000;
+  return {
+    name: 'job-runner',
+    async start({ database, workerId, logger, signal }) {
+      const types = Object.keys(handlers);
+      let wake: (() => void) | null = null;
+      // A queued job wakes an idle runner at once; polling covers missed notifications and expired leases.
+      const listener = await database.sql
+        .listen(EVENTS_CHANNEL, (payload) => {
+          if (payload.includes('"job_queued"')) wake?.();
+        })
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, 'LISTEN failed; polling only');
+          return null;
+        });
+
+      async function runOne(job: Job): Promise<void> {
+        const handler = handlers[job.type]!;
+        const log = logger.child({ jobId: job.id, jobType: job.type, attempt: job.attempts });
+        log.info('job started');
+        let lastBeat = 0;
+        const context: JobContext = {
+          job,
+          db: database.db,
+          workerId,
+          signal,
+          async progress(fraction, message) {
+            if (signal.aborted) throw new JobInterrupted('lease_lost');
+            const now = Date.now();
+            if (now - lastBeat < 250 && fraction < 1) return;
+            lastBeat = now;
+            const lease = await heartbeatJob(database.db, job.id, workerId, leaseMs, { fraction, message });
+            if (!lease.held) throw new JobInterrupted('lease_lost');
+            if (lease.cancelRequested) throw new JobInterrupted('canceled');
+          },
+        };
+        // Keep the lease while the handler computes between progress calls.
+        const keepAlive = setInterval(() => {
+          heartbeatJob(database.db, job.id, workerId, leaseMs).catch((error) => log.warn({ err: error }, 'lease renewal failed'));
+        }, leaseMs / 3);
+        try {
+          const result = await handler.run(context);
+          await completeJob(database.db, job.id, workerId, result);
+          log.info('job completed');
+        } catch (error) {
+          if (error instanceof JobInterrupted) {
+            if (error.reason === 'canceled') await cancelRunningJob(database.db, job.id, workerId);
+            log.info({ reason: error.reason }, 'job interrupted');
+            return;
+          }
+          const retryable = handler.isRetryable?.(error) ?? false;
+          const message = error instanceof Error ? error.message : String(error);
+          log.warn({ err: error, retryable }, 'job failed');
+          await failJob(database.db, job, workerId, message.slice(0, 2000), retryable);
+        } finally {
+          clearInterval(keepAlive);
+        }
+      }
+
+      signal.addEventListener('abort', () => wake?.(), { once: true });
+      const loop = (async () => {
+        while (!signal.aborted) {
+          let job: Job | null = null;
+          try {
+            job = await claimJob(database.db, workerId, types, leaseMs);
+          } catch (error) {
+            logger.warn({ err: error }, 'claiming a job failed');
+          }
+          if (job) {
+            await runOne(job);
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, pollMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+        }
+      })();
+
+      return async () => {
+        wake?.();
+        await loop;
+        await listener?.unlisten().catch(() => {});
+      };
+    },
+  };
+}
