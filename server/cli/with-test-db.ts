@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '@/db/migrate';
-import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase } from './db-tools';
-import { makeTempDataDir, startEmbeddedPostgres, withDatabase, type EmbeddedServer } from './embedded-postgres';
+import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from './db-tools';
+import { makeTempDataDir, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 
 const [command, ...commandArgs] = process.argv.slice(2);
 if (!command) {

@@ -30,22 +30,10 @@ async function main(): Promise<void> {
   const workerId = env.WORKER_ID ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const logger = baseLogger.child({ workerId });
 
-  try {
-    await assertDatabaseReachable(env.DATABASE_URL);
-  } catch (error) {
-    console.error(`worker: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  const database = createDatabase(env.DATABASE_URL, { max: 10, applicationName: 'cryptobot-worker' });
-  const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, (error) => logger.warn({ err: error }, 'heartbeat failed'));
+  // Signals are handled from the first moment: a SIGTERM during start-up stops cleanly too.
   const controller = new AbortController();
-  const stops: Array<() => Promise<void>> = [];
-  for (const loop of WORKER_LOOPS) {
-    stops.push(await loop.start({ database, workerId, logger: logger.child({ loop: loop.name }), signal: controller.signal }));
-  }
-  logger.info({ loops: WORKER_LOOPS.map((l) => l.name) }, 'worker started');
-
   let stopping = false;
+  let cleanup: (() => Promise<void>) | null = null;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -56,14 +44,33 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     forceExit.unref();
-    await Promise.allSettled(stops.map((stop) => stop()));
-    await heartbeat.stop().catch((error) => logger.warn({ err: error }, 'could not mark the worker stopped'));
-    await database.close();
+    await cleanup?.();
     logger.info('worker stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await assertDatabaseReachable(env.DATABASE_URL);
+  } catch (error) {
+    console.error(`worker: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const database = createDatabase(env.DATABASE_URL, { max: 10, applicationName: 'cryptobot-worker' });
+  const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, (error) => logger.warn({ err: error }, 'heartbeat failed'));
+  const stops: Array<() => Promise<void>> = [];
+  cleanup = async () => {
+    await Promise.allSettled(stops.map((stop) => stop()));
+    await heartbeat.stop().catch((error) => logger.warn({ err: error }, 'could not mark the worker stopped'));
+    await database.close();
+  };
+  for (const loop of WORKER_LOOPS) {
+    if (controller.signal.aborted) break;
+    stops.push(await loop.start({ database, workerId, logger: logger.child({ loop: loop.name }), signal: controller.signal }));
+  }
+  if (stopping) return;
+  logger.info({ loops: WORKER_LOOPS.map((l) => l.name) }, 'worker started');
 }
 
 main().catch((error) => {

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { workerHeartbeats } from '@/db/schema';
+import { checkHealth } from '@/server/services/system/health';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.destroy());
+
+function runWorker(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env } as unknown as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+it('beats while running and stops cleanly on SIGTERM, marking itself stopped', async () => {
+  const worker = runWorker({ DATABASE_URL: t.url, WORKER_HEARTBEAT_MS: '200', WORKER_ID: 'test-worker' });
+  await expect.poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'))).length, { timeout: 20_000 }).toBe(1);
+  const [first] = await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'));
+  await expect
+    .poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker')))[0]!.lastHeartbeatAt.getTime(), { timeout: 10_000 })
+    .toBeGreaterThan(first!.lastHeartbeatAt.getTime());
+  expect((await checkHealth(t.db)).worker.lastHeartbeat, 'health reports the running worker').not.toBeNull();
+
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited, worker.output()).toBe(0);
+  const [row] = await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'));
+  expect(row!.stoppedAt, 'a stopped worker says so').not.toBeNull();
+  expect((await checkHealth(t.db)).worker.lastHeartbeat, 'a stopped worker no longer counts as running').toBeNull();
+}, 40_000);
+
+it('refuses to start without DATABASE_URL, saying so on one line', async () => {
+  const worker = runWorker({});
+  expect(await worker.exited).toBe(1);
+  expect(worker.output()).toMatch(/DATABASE_URL is required but not set/);
+});
+
+it('explains an unreachable database and exits non-zero', async () => {
+  const worker = runWorker({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' });
+  expect(await worker.exited).toBe(1);
+  expect(worker.output()).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\)/);
+});
