@@ -7,10 +7,15 @@ import type { DbOrTx } from '@/db/client';
  */
 export const EVENTS_CHANNEL = 'cryptobot_events';
 
-export type AppEvent =
-  | { kind: 'job'; jobId: string; userId: string | null; status: string; progress: number }
-  | { kind: 'job_queued'; jobId: string; type: string }
-  | { kind: string; userId?: string | null; [key: string]: unknown };
+/**
+ * An event: `kind` says what changed, `userId` whose it is (events are delivered only to their owner),
+ * and the rest carries ids to refetch by, e.g. { kind: 'job', jobId, userId, status, progress }.
+ */
+export interface AppEvent {
+  kind: string;
+  userId?: string | null;
+  [key: string]: unknown;
+}
 
 export async function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
   await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`);
