@@ -36,8 +36,13 @@ export async function createDatabaseIfMissing(adminUrl: string, name: string): P
   return withDatabase(adminUrl, name);
 }
 
-export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+/**
+ * Drops a database, disconnecting its sessions. Bounded by a statement timeout: on a shared server a
+ * backend stuck elsewhere (e.g. writing to a client that stopped reading) can hold up the drop's
+ * ProcSignalBarrier indefinitely, and a test run must not hang on its clean-up.
+ */
+export async function dropDatabase(adminUrl: string, name: string, timeoutMs = 30_000): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connection: { statement_timeout: timeoutMs } });
   try {
     await sql.unsafe(`drop database if exists "${name.replace(/"/g, '')}" with (force)`);
   } finally {
