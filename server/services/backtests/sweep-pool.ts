@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * Runs a parameter sweep's combinations across worker threads. The candles live in ONE SharedArrayBuffer
  * (six Float64 columns, see allocateSharedSeries) that every worker maps without copying; each worker runs the
@@ -131,11 +132,16 @@ export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): P
   });
 }
 
-/** file URL of tsx's ESM API (its "import" export of ./esm/api; the CommonJS build cannot register from a worker). */
+/**
+ * file URL of tsx's ESM API (its "import" export of ./esm/api; the CommonJS build cannot register from
+ * a worker). The specifier is assembled at run time and the manifest read with fs, so that bundlers
+ * (the web build imports this module through the sweeps service) leave it alone: only the worker
+ * process ever starts sweep threads.
+ */
 function tsxEsmApiUrl(): string {
   const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
+  const manifestPath = require.resolve(['tsx', 'package.json'].join('/'));
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   return new URL(manifest.exports['./esm/api']!.import.default, pathToFileURL(manifestPath)).href;
 }
 
