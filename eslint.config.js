@@ -23,21 +23,27 @@ export default tseslint.config(
     rules: restrict([...FRAMEWORK, '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/exchange/*', '@/server/worker/*', '@/app/*', '@/components/*', 'node:fs', 'fs', 'node:http', 'node:net'], 'server/core is pure domain code: no framework, no I/O, nothing of ours outside core.'),
   },
   {
+    // One place talks to ccxt: the exchange layer.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['server/exchange/**', 'server/core/**'],
+    rules: restrict(['ccxt', 'ccxt/*'], 'only server/exchange talks to ccxt; use its adapter and catalog.'),
+  },
+  {
     files: ['server/exchange/**/*.ts'],
     rules: restrict(['next', 'next/*', 'react', '@trpc/*', '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'server/exchange may import server/core only.'),
   },
   {
     files: ['server/services/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', '@trpc/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'services take db as an argument and never import next, the API layer or the UI.'),
+    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', '@trpc/*', 'ccxt', 'ccxt/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'services take db as an argument and never import next, ccxt (use server/exchange), the API layer or the UI.'),
   },
   {
     files: ['server/worker/**/*.ts', 'server/cli/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session'], 'the worker and the CLI never import next, the web app or the API layer.'),
+    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', 'ccxt', 'ccxt/*', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session'], 'the worker and the CLI never import next, the web app or the API layer.'),
   },
   {
     files: ['components/**/*.ts', 'components/**/*.tsx'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*'], message: 'components use the tRPC client and shared schemas, never server code directly.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt'], message: 'components use the tRPC client and shared schemas, never server code directly.' }] }],
     },
   },
 );

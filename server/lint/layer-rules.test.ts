@@ -20,6 +20,9 @@ describe('layer import rules', () => {
     ["import { cookies } from 'next/headers';", 'server/services/example.ts'],
     ["import { getDatabase } from '@/db/client';", 'components/example.tsx'],
     ["import { getDatabase } from '@/db/client';", 'server/exchange/example.ts'],
+    ["import * as ccxt from 'ccxt';", 'server/services/example.ts'],
+    ["import * as ccxt from 'ccxt';", 'server/worker/example.ts'],
+    ["import * as ccxt from 'ccxt';", 'app/api/v1/example/route.ts'],
   ])('refuses %s in %s', async (code, file) => {
     expect((await problems(`${code}\nexport const x = 1;\n`, file)).length, `${file} must not ${code}`).toBe(1);
   });
@@ -29,6 +32,7 @@ describe('layer import rules', () => {
     ["import { getDatabase } from '@/db/client';", 'server/services/example.ts'],
     ["import { createDatabase } from '@/db/client';", 'server/worker/example.ts'],
     ["import type { AppRouter } from '@/server/api/root';", 'components/example.tsx'],
+    ["import * as ccxt from 'ccxt';", 'server/exchange/example.ts'],
   ])('allows %s in %s', async (code, file) => {
     expect(await problems(`${code}\nexport const x = 1;\n`, file)).toEqual([]);
   });
