@@ -68,9 +68,8 @@ describe('stop orders', () => {
     expect(result.filled && result.fill.priceNumber, 'stop × (1 + slippage), by the fill model').toBe(
       marketFillPrice('buy', 105, 0.001),
     );
-    expect(result.filled && Number(result.fill.price), 'the stored decimal is the float to 18 places').toBe(
-      marketFillPrice('buy', 105, 0.001),
-    );
+    expect(result.filled && result.fill.price, 'shown without float noise: 105 × 1.001 (the float is 105.10499999999999)').toBe('105.105');
+    expect(result.filled && result.fill.fee, 'fee = feeRate × shown price × quantity, exactly').toBe('0.105105');
     expect(fillPrice(stop, candle(108, 109, 107, 108)), 'a gap above the stop fills at the open').toBe('108');
   });
 

@@ -16,7 +16,7 @@
  * - fee:         feeRate × fillPrice × quantity, in quote (fill model).
  */
 import { marketFillPrice, tradeFee, type Side } from '../fill-model';
-import { decimalFromNumber, formatDecimal, parseDecimal } from '../money/decimal';
+import { decimalFromNumber, formatDecimal, mul, parseDecimal } from '../money/decimal';
 import { DomainError } from '../money/errors';
 
 export type PaperOrderType = 'market' | 'limit' | 'stop_market' | 'stop_limit';
@@ -106,12 +106,19 @@ function stopTriggerPrice(side: Side, stop: number, range: Range): number | null
   return range.low <= stop ? Math.min(range.open, stop) : null;
 }
 
+/**
+ * The fill as a trader sees it. The price comes from the float fill model (so paper reproduces the
+ * backtest), printed at 15 significant digits — what a double carries reliably — so 100 × 1.0005 reads
+ * 100.05, not 100.05000000000001; the fee is then exactly feeRate × that price × quantity.
+ */
 function makeFill(order: PaperOrder, priceNumber: number, params: FillParams, liquidity: PaperFill['liquidity']): PaperFill {
   const quantity = parseDecimal(order.quantity, 'quantity', { allowZero: false });
+  const price = decimalFromNumber(Number(priceNumber.toPrecision(15)), 'fillPrice');
+  const fee = mul(mul(decimalFromNumber(params.feeRate, 'feeRate'), price), quantity).toDecimalPlaces(18);
   return {
-    price: formatDecimal(decimalFromNumber(priceNumber, 'fillPrice')),
+    price: formatDecimal(price),
     quantity: formatDecimal(quantity),
-    fee: formatDecimal(decimalFromNumber(tradeFee(params.feeRate, priceNumber, quantity.toNumber()), 'fee')),
+    fee: formatDecimal(fee),
     priceNumber,
     liquidity,
   };
