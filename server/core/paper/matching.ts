@@ -13,9 +13,9 @@
  * - stop_limit:  triggers as above; on the triggering event it fills only if the trigger price is within the
  *                limit (we cannot know the path inside a candle, so no later fill in the same candle);
  *                otherwise it rests as a limit order from the next event on (`triggered: true`).
- * - fee:         feeRate × fillPrice × quantity, in quote (fill model).
+ * - fee:         feeRate × fillPrice × quantity, in quote, computed in decimal from the shown price.
  */
-import { marketFillPrice, tradeFee, type Side } from '../fill-model';
+import { marketFillPrice, type Side } from '../fill-model';
 import { decimalFromNumber, formatDecimal, mul, parseDecimal } from '../money/decimal';
 import { DomainError } from '../money/errors';
 
