@@ -2,3 +2,8 @@ export * from './users';
 export * from './system';
 export * from './jobs';
 export * from './market';
+export * from './strategies';
+export * from './backtests';
+export * from './accounts';
+export * from './orders';
+export * from './api-keys';

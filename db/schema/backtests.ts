@@ -1,0 +1,127 @@
+import { sql } from 'drizzle-orm';
+import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { jobs } from './jobs';
+import { strategies } from './strategies';
+import { users } from './users';
+
+export const BACKTEST_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
+export type BacktestStatus = (typeof BACKTEST_STATUSES)[number];
+
+/** What a backtest or sweep ran with: money-like inputs are engine floats (see docs/backtesting.md). */
+const runColumns = () => ({
+  /** the job (backtest.run / backtest.sweep) that computes it */
+  jobId: uuid('job_id').references(() => jobs.id, { onDelete: 'set null' }),
+  /** snapshot of the strategy at request time: later edits never change a stored result */
+  strategyType: text('strategy_type').notNull(),
+  exchange: text('exchange').notNull(),
+  symbol: text('symbol').notNull(),
+  timeframe: text('timeframe').notNull(),
+  /** ms since epoch, UTC; bars with start ≤ time < end */
+  startTime: bigint('start_time', { mode: 'number' }).notNull(),
+  endTime: bigint('end_time', { mode: 'number' }).notNull(),
+  /** quote currency */
+  initialCapital: doublePrecision('initial_capital').notNull(),
+  /** fraction per fill */
+  feeRate: doublePrecision('fee_rate').notNull(),
+  /** fraction per market fill */
+  slippage: doublePrecision('slippage').notNull(),
+  status: text('status', { enum: BACKTEST_STATUSES }).notNull().default('queued'),
+  /** 0..1 */
+  progress: real('progress').notNull().default(0),
+  error: text('error'),
+  engineVersion: integer('engine_version').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
+
+/**
+ * One backtest of a strategy over a date range. Metrics come from the full equity series; the stored
+ * chart series (`chart*` columns) are downsampled to at most ~2,000 points, keeping each bucket's extremes.
+ */
+export const backtests = pgTable(
+  'backtests',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    strategyId: uuid('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    /** validated params snapshot (defaults filled in) */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    ...runColumns(),
+    /** BacktestMetrics (server/core/backtest/types.ts); null until completed */
+    metrics: jsonb('metrics').$type<Record<string, number | null>>(),
+    /** bars in the range that the engine ran over */
+    barCount: integer('bar_count'),
+    /** downsampled chart series, same length each: bar open time (ms), equity at close (quote), drawdown (%), close price */
+    chartTime: doublePrecision('chart_time').array(),
+    chartEquity: doublePrecision('chart_equity').array(),
+    chartDrawdownPct: doublePrecision('chart_drawdown_pct').array(),
+    chartClose: doublePrecision('chart_close').array(),
+  },
+  (t) => [index('backtests_user_idx').on(t.userId, t.createdAt), index('backtests_strategy_idx').on(t.strategyId, t.createdAt)],
+);
+
+/** The round trips of a backtest, written with one multi-row insert when it completes. */
+export const backtestTrades = pgTable(
+  'backtest_trades',
+  {
+    backtestId: uuid('backtest_id')
+      .notNull()
+      .references(() => backtests.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** 0-based order of the trade in the backtest */
+    seq: integer('seq').notNull(),
+    /** ms since epoch, UTC: open time of the bar the (first) buy filled on */
+    entryTime: bigint('entry_time', { mode: 'number' }).notNull(),
+    exitTime: bigint('exit_time', { mode: 'number' }).notNull(),
+    /** quote per base */
+    entryPrice: doublePrecision('entry_price').notNull(),
+    exitPrice: doublePrecision('exit_price').notNull(),
+    /** base units */
+    quantity: doublePrecision('quantity').notNull(),
+    /** quote */
+    fee: doublePrecision('fee').notNull(),
+    pnl: doublePrecision('pnl').notNull(),
+    pnlPct: doublePrecision('pnl_pct').notNull(),
+    exitReason: text('exit_reason').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.backtestId, t.seq] })],
+);
+
+export interface SweepRunResult {
+  params: Record<string, unknown>;
+  /** BacktestMetrics, or null when the combination failed */
+  metrics: Record<string, number | null> | null;
+  error: string | null;
+}
+
+/** A parameter sweep: the grid of one strategy's params over one range, run as one job on worker threads. */
+export const backtestSweeps = pgTable(
+  'backtest_sweeps',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    strategyId: uuid('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    /** the strategy's params the swept ones vary over */
+    baseParams: jsonb('base_params').$type<Record<string, unknown>>().notNull(),
+    /** { param: {min, max, step} | {values} } as requested */
+    ranges: jsonb('ranges').$type<Record<string, unknown>>().notNull(),
+    ...runColumns(),
+    /** combinations run (after skipping those that break a cross-parameter rule) */
+    combinationCount: integer('combination_count').notNull(),
+    skippedCount: integer('skipped_count').notNull().default(0),
+    /** one entry per combination, in grid order; null until completed */
+    results: jsonb('results').$type<SweepRunResult[]>(),
+  },
+  (t) => [index('backtest_sweeps_user_idx').on(t.userId, t.createdAt)],
+);

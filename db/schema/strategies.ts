@@ -1,0 +1,36 @@
+import { sql } from 'drizzle-orm';
+import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from './users';
+
+/**
+ * The strategy lifecycle (transitions in server/services/strategies/lifecycle.ts):
+ * draft → backtested → paper → live → paused / stopped → archived.
+ */
+export const STRATEGY_STATUSES = ['draft', 'backtested', 'paper', 'live', 'paused', 'stopped', 'archived'] as const;
+export type StrategyStatus = (typeof STRATEGY_STATUSES)[number];
+
+/** A user's configured strategy: a registry type with validated params, on one market. */
+export const strategies = pgTable(
+  'strategies',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** registry key (server/core/strategies/registry.ts) */
+    type: text('type').notNull(),
+    /** validated params, defaults filled in (own + common parameters) */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    /** ccxt exchange id, e.g. "binance" */
+    exchange: text('exchange').notNull(),
+    /** ccxt unified symbol, e.g. "BTC/USDT" */
+    symbol: text('symbol').notNull(),
+    /** ccxt timeframe, e.g. "1h" */
+    timeframe: text('timeframe').notNull(),
+    status: text('status', { enum: STRATEGY_STATUSES }).notNull().default('draft'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('strategies_user_idx').on(t.userId, t.createdAt)],
+);
