@@ -156,8 +156,12 @@ async function main(): Promise<void> {
   if (local) {
     const database = createDatabase(env.DATABASE_URL!, { max: 1 });
     try {
-      const { created } = await seedDemo(database.db, env.DEMO_PASSWORD!);
+      const { created, marketData } = await seedDemo(database.db, env.DEMO_PASSWORD!);
       say(`${created ? 'seeded the demo admin' : 'demo admin'}: username "${DEMO_USERNAME}", password "${env.DEMO_PASSWORD}"`);
+      if (marketData.seeded && marketData.key) {
+        const { exchange, symbol, timeframe } = marketData.key;
+        say(`seeded demo market data: ${marketData.inserted} ${exchange} ${symbol} ${timeframe} candles (${marketData.source === 'simulated' ? 'simulated market: no network' : 'from the exchange'})`);
+      }
     } finally {
       await database.close();
     }

@@ -2,16 +2,19 @@ import { count } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { users } from '@/db/schema';
 import { registerUser, type PublicUser } from '@/server/services/auth/users';
+import { seedDemoMarketData, type MarketDataSeedResult } from '@/server/services/market-data/seed';
 
 export const DEMO_USERNAME = 'demo';
 
 /**
- * Seeds the local demo: the demo user, who is the first account and therefore the admin. Does nothing
- * on a database that already has users. Later capabilities add their demo data here.
+ * Seeds the local demo: the demo user, who is the first account and therefore the admin (only on a
+ * database without users). Later capabilities add their demo data here.
+ * Market data: BTC/USDT 1h for the last year, only when no candle is stored (see market-data/seed.ts).
  */
-export async function seedDemo(db: Db, demoPassword: string): Promise<{ created: PublicUser | null }> {
+export async function seedDemo(db: Db, demoPassword: string): Promise<{ created: PublicUser | null; marketData: MarketDataSeedResult }> {
   const [{ value } = { value: 0 }] = await db.select({ value: count() }).from(users);
-  if (value > 0) return { created: null };
-  const created = await registerUser(db, { username: DEMO_USERNAME, password: demoPassword });
-  return { created };
+  const created = value > 0 ? null : await registerUser(db, { username: DEMO_USERNAME, password: demoPassword });
+  // Independent of the user: a database from before market data existed gets its demo candles too.
+  const marketData = await seedDemoMarketData(db);
+  return { created, marketData };
 }

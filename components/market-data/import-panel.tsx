@@ -1,0 +1,107 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Download } from 'lucide-react';
+import { useState, type FormEvent } from 'react';
+import { fieldErrors, useTRPC } from '@/components/trpc/client';
+import { Button } from '@/components/ui/button';
+import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { Field, Input } from '@/components/ui/input';
+import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { errorMessage, formatCount, formatTime } from './format';
+import { SeriesFields, type SeriesFieldValues } from './series-fields';
+
+const dateInput = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** "Import range" from an exchange (admins) and the list of your imports with live progress. */
+export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: boolean; exchanges: string[]; defaultExchange: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [series, setSeries] = useState<SeriesFieldValues>({ exchange: defaultExchange, symbol: 'BTC/USDT', timeframe: '1h' });
+  const [start, setStart] = useState(() => dateInput(Date.now() - 30 * 86_400_000));
+  const [end, setEnd] = useState(() => dateInput(Date.now()));
+  const imports = useQuery({
+    ...trpc.marketData.imports.queryOptions(),
+    refetchInterval: (query) => (query.state.data?.some((i) => i.status === 'queued' || i.status === 'running') ? 1_500 : 10_000),
+  });
+  const start_ = useMutation(
+    trpc.marketData.startImport.mutationOptions({
+      onSuccess: () => void queryClient.invalidateQueries(trpc.marketData.imports.queryFilter()),
+    }),
+  );
+  const errors = fieldErrors(start_.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    start_.mutate({ ...series, start, end });
+  }
+
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Import from an exchange</CardTitle>
+        <p className="text-xs text-muted">Fetches only the candles missing in the range (through ccxt, within the rate limits); resumable.</p>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        {isAdmin ? (
+          <form onSubmit={submit} className="space-y-3" aria-label="Import range">
+            <SeriesFields idPrefix="import" value={series} onChange={setSeries} exchanges={exchanges} errors={errors} />
+            <div className="grid gap-3 sm:grid-cols-2">
+              <Field id="import-start" label="From (UTC)" error={errors.start}>
+                <Input id="import-start" type="date" value={start} onChange={(e) => setStart(e.target.value)} />
+              </Field>
+              <Field id="import-end" label="To (UTC, exclusive)" error={errors.end}>
+                <Input id="import-end" type="date" value={end} onChange={(e) => setEnd(e.target.value)} />
+              </Field>
+            </div>
+            <Button type="submit" disabled={start_.isPending}>
+              <Download className="h-4 w-4" aria-hidden /> Import range
+            </Button>
+            {start_.isError && Object.keys(errors).length === 0 ? <ErrorState title="Could not start the import" message={errorMessage(start_.error)} /> : null}
+          </form>
+        ) : null}
+        <div>
+          <h3 className="mb-2 text-xs font-medium uppercase tracking-wide text-muted">Your imports</h3>
+          {imports.isPending ? (
+            <Skeleton className="h-16 w-full" />
+          ) : imports.isError ? (
+            <ErrorState message={`Could not load imports: ${errorMessage(imports.error)}`} retry={() => void imports.refetch()} />
+          ) : imports.data.length === 0 ? (
+            <EmptyState title="No imports yet">{isAdmin ? 'Start one above, or use “Fill gaps” on a stored series.' : 'Imports are started by admins.'}</EmptyState>
+          ) : (
+            <ul className="space-y-2" data-testid="imports-list">
+              {imports.data.map((job) => (
+                <li key={job.id} className="rounded-md border border-border p-3 text-sm" data-testid="import-item" data-status={job.status}>
+                  <div className="flex flex-wrap items-center justify-between gap-2">
+                    <span>
+                      <span className="font-medium">{job.symbol}</span> {job.timeframe} <span className="text-muted">· {job.exchange}</span>
+                    </span>
+                    <span className={job.status === 'failed' ? 'text-loss' : job.status === 'completed' ? 'text-gain' : 'text-muted'}>{job.status}</span>
+                  </div>
+                  <div className="num mt-1 text-xs text-muted">
+                    {formatTime(job.startMs)} → {formatTime(job.endMs)}
+                  </div>
+                  {job.status === 'running' || job.status === 'queued' ? (
+                    <div className="mt-2 flex items-center gap-2" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(job.progress * 100)}>
+                      <div className="h-1.5 flex-1 overflow-hidden rounded bg-panel-2">
+                        <div className="h-full bg-accent" style={{ width: `${Math.round(job.progress * 100)}%` }} />
+                      </div>
+                      <span className="num text-xs">{Math.round(job.progress * 100)}%</span>
+                    </div>
+                  ) : null}
+                  {job.progressMessage && job.status === 'running' ? <p className="mt-1 text-xs text-muted">{job.progressMessage}</p> : null}
+                  {job.result && job.status === 'completed' ? (
+                    <p className="num mt-1 text-xs">
+                      {formatCount(job.result.inserted)} new · {formatCount(job.result.updated)} updated · {formatCount(job.result.fetched)} fetched
+                    </p>
+                  ) : null}
+                  {job.error && job.status !== 'completed' ? <p className="mt-1 text-xs text-loss">{job.error}</p> : null}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { E2E_ADMIN } from './global-setup';
+import { navigate } from './helpers';
+
+const FILE = path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json');
+
+test('admin uploads a candle file on the Data page, sees its coverage, then charts it on Markets', async ({ page }, testInfo) => {
+  const rows = (JSON.parse(readFileSync(FILE, 'utf8')) as unknown[]).length;
+  // Each project (desktop, phone) stores its own series: the e2e database is shared by the run.
+  const symbol = testInfo.project.name === 'phone' ? 'JPHONE/USDT' : 'JDESK/USDT';
+
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(E2E_ADMIN.username);
+  await page.getByLabel('Password').fill(E2E_ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+
+  await navigate(page, 'Data');
+  await expect(page.getByRole('heading', { name: 'Data' })).toBeVisible();
+  const upload = page.getByRole('form', { name: 'Upload candles' });
+  await upload.getByLabel('Exchange').selectOption('binance');
+  await upload.getByLabel('Symbol').fill(symbol);
+  await upload.getByLabel('Timeframe').selectOption('1h');
+  await upload.getByLabel('File').setInputFiles(FILE);
+  await upload.getByRole('button', { name: 'Upload' }).click();
+
+  await expect(page.getByTestId('upload-inserted'), 'every candle of the file stored').toHaveText(rows.toLocaleString('en-US'));
+  await expect(page.getByTestId('upload-rejected')).toHaveText('0');
+
+  const row = page.locator(`[data-testid="coverage-row"][data-series="binance:${symbol}:1h"]`);
+  await expect(row, 'the coverage lists the new series').toBeVisible();
+  await expect(row.getByTestId('coverage-count')).toHaveText(rows.toLocaleString('en-US'));
+  await expect(row.getByTestId('coverage-gaps'), 'the six known gaps of this file').toContainText('6');
+
+  await navigate(page, 'Markets');
+  await page.getByLabel('Exchange').selectOption('binance');
+  await page.getByLabel('Symbol').fill(symbol);
+  await page.getByLabel('Timeframe').selectOption('1h');
+  await expect(page.getByTestId('candlestick-chart'), 'a chart of the stored candles').toBeVisible();
+  await expect(page.getByTestId('source-badge').first(), 'candles come from storage').toHaveText('stored');
+  await expect(page.getByTestId('ticker-last')).not.toHaveText('—');
+  await expect(page.getByTestId('order-book')).toBeVisible();
+});

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import {
+  CANDLE_PAGE_SIZE,
+  ZCandlesPageResponseSchema,
+  ZCandlesQuerySchema,
+  ZCandlesUpsertRequestSchema,
+  ZCandlesUpsertResponseSchema,
+  ZCoverageQuerySchema,
+  ZCoverageResponseSchema,
+  ZFileImportRequestSchema,
+  ZFileImportResponseSchema,
+  ZImportIdSchema,
+  ZImportRequestSchema,
+  ZImportResponseSchema,
+  ZMarketSnapshotRequestSchema,
+  type CandlesQuery,
+} from '@/server/api/schemas/market-data';
+import { adminProcedure, createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import type { DbOrTx } from '@/db/client';
+import { readCandlePage } from '@/server/services/market-data/candles';
+import { readCoverage } from '@/server/services/market-data/coverage';
+import { enabledExchanges } from '@/server/services/market-data/exchange';
+import { importCandleFile, ingestCandleRows } from '@/server/services/market-data/ingest';
+import { getImport, listImports, startImport } from '@/server/services/market-data/imports';
+import { getMarketSnapshot } from '@/server/services/market-data/market-view';
+import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
+
+/** One page of candles for a validated query (shared by REST and tRPC). */
+export async function candlesPage(db: DbOrTx, query: CandlesQuery) {
+  const start = Math.max(query.start ?? 0, query.cursor !== undefined ? Number(query.cursor) : 0);
+  const page = await readCandlePage(db, query, start, query.end ?? Number.MAX_SAFE_INTEGER, query.limit ?? CANDLE_PAGE_SIZE);
+  return { candles: page.candles, ...(page.nextTimeMs !== null ? { next: String(page.nextTimeMs) } : {}) };
+}
+
+export const marketDataRouter = createTRPCRouter({
+  /** Exchanges the pages offer: the enabled ones (default first), plus "simulated". */
+  options: protectedProcedure
+    .output(z.object({ defaultExchange: z.string(), exchanges: z.array(z.string()), simulatedExchange: z.string() }))
+    .query(() => {
+      const { defaultExchange, exchanges } = enabledExchanges();
+      return { defaultExchange, exchanges: [...exchanges, SIMULATED_EXCHANGE], simulatedExchange: SIMULATED_EXCHANGE };
+    }),
+
+  candles: protectedProcedure.input(ZCandlesQuerySchema).output(ZCandlesPageResponseSchema).query(({ ctx, input }) => candlesPage(ctx.db, input)),
+
+  upsertCandles: adminProcedure
+    .input(ZCandlesUpsertRequestSchema)
+    .output(ZCandlesUpsertResponseSchema)
+    .mutation(({ ctx, input }) => ingestCandleRows(ctx.db, input, input.candles)),
+
+  coverage: protectedProcedure
+    .input(ZCoverageQuerySchema.optional())
+    .output(ZCoverageResponseSchema)
+    .query(async ({ ctx, input }) => ({ series: await readCoverage(ctx.db, input ?? {}) })),
+
+  importFile: adminProcedure
+    .input(ZFileImportRequestSchema)
+    .output(ZFileImportResponseSchema)
+    .mutation(({ ctx, input }) => importCandleFile(ctx.db, input, input.content)),
+
+  startImport: adminProcedure
+    .input(ZImportRequestSchema)
+    .output(ZImportResponseSchema)
+    .mutation(({ ctx, input }) => startImport(ctx.db, ctx.user.id, { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe, startMs: input.start, endMs: input.end })),
+
+  import: protectedProcedure.input(ZImportIdSchema).output(ZImportResponseSchema).query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
+
+  imports: protectedProcedure.output(z.array(ZImportResponseSchema)).query(({ ctx }) => listImports(ctx.db, ctx.user.id)),
+
+  snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(({ ctx, input }) => getMarketSnapshot(ctx.db, input)),
+});

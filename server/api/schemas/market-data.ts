@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { isTimeframe } from '@/server/core/timeframe';
+import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
+import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
+
+/** Shared by the REST handlers, the tRPC procedures and the pages. */
+
+/** Candles per page of GET /api/v1/market-data/candles (and the most `limit` may ask for). */
+export const CANDLE_PAGE_SIZE = 5_000;
+
+export const ZExchangeId = z.string({ error: 'must be a string' }).regex(EXCHANGE_ID_PATTERN, { error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
+export const ZSymbol = z.string({ error: 'must be a string' }).regex(SYMBOL_PATTERN, { error: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
+export const ZTimeframe = z.string({ error: 'must be a string' }).refine(isTimeframe, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+
+export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe });
+
+/**
+ * A time as ms since epoch (number or digit string) or an ISO 8601 date/time (no zone = UTC), to ms.
+ * Query strings carry text, so both forms are accepted everywhere.
+ */
+export const ZTimeInput = z.union([z.number(), z.string()], { error: 'must be a time: ms since epoch or ISO 8601' }).transform((value, ctx) => {
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (/^-?\d+$/.test(value.trim())) ms = Number(value.trim());
+  else {
+    const text = value.trim();
+    const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?(Z|[+-]\d{2}:\d{2})?$/.test(text) ? text : '';
+    ms = iso ? Date.parse(/T.*(Z|[+-]\d{2}:\d{2})$/.test(iso) || !iso.includes('T') ? iso : `${iso}Z`) : NaN;
+  }
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > 8.64e15) {
+    ctx.addIssue({ code: 'custom', message: 'must be a time: ms since epoch or ISO 8601 (e.g. 2024-01-01T00:00:00Z)' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+// POST candles ------------------------------------------------------------------------------------
+
+/** Rows are judged one by one by the service (bad rows are reported, not fatal), so any JSON is let through here. */
+export const ZCandlesUpsertRequestSchema = ZSeriesKeySchema.extend({
+  candles: z
+    .array(z.unknown(), { error: 'must be an array of [timeMs, open, high, low, close, volume]' })
+    .max(MAX_CANDLES_PER_REQUEST, { error: `at most ${MAX_CANDLES_PER_REQUEST} candles per request; split them or import a file` }),
+}).strict();
+export type CandlesUpsertRequest = z.infer<typeof ZCandlesUpsertRequestSchema>;
+
+export const ZRejectedRowSchema = z.object({ index: z.number().int(), reason: z.string() });
+
+export const ZCandlesUpsertResponseSchema = z.object({
+  inserted: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  rejected: z.array(ZRejectedRowSchema),
+});
+export type CandlesUpsertResponse = z.infer<typeof ZCandlesUpsertResponseSchema>;
+
+// GET candles -------------------------------------------------------------------------------------
+
+export const ZCandlesQuerySchema = ZSeriesKeySchema.extend({
+  /** Inclusive; default: the beginning. */
+  start: ZTimeInput.optional(),
+  /** Exclusive; default: no end. */
+  end: ZTimeInput.optional(),
+  /** `next` from the previous page. */
+  cursor: z.string().regex(/^\d{1,16}$/, { error: 'must be the "next" value of a previous page' }).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(CANDLE_PAGE_SIZE, { error: `must be at most ${CANDLE_PAGE_SIZE}` }).optional(),
+})
+  .strict()
+  .refine((q) => q.start === undefined || q.end === undefined || q.end > q.start, { error: 'must be after start', path: ['end'] });
+export type CandlesQuery = z.infer<typeof ZCandlesQuerySchema>;
+
+export const ZOhlcvRowSchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
+
+export const ZCandlesPageResponseSchema = z.object({
+  candles: z.array(ZOhlcvRowSchema),
+  /** Pass as `cursor` (with the same other parameters) for the next page; absent on the last page. */
+  next: z.string().optional(),
+});
+export type CandlesPageResponse = z.infer<typeof ZCandlesPageResponseSchema>;
+
+// Coverage ----------------------------------------------------------------------------------------
+
+export const ZCoverageQuerySchema = z.object({ exchange: ZExchangeId.optional(), symbol: ZSymbol.optional(), timeframe: ZTimeframe.optional() }).strict();
+
+export const ZGapSchema = z.object({ from: z.number(), to: z.number(), missing: z.number().int() });
+export const ZSeriesCoverageSchema = z.object({
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  firstMs: z.number(),
+  lastMs: z.number(),
+  count: z.number().int(),
+  missing: z.number().int(),
+  gapCount: z.number().int(),
+  gaps: z.array(ZGapSchema),
+});
+export const ZCoverageResponseSchema = z.object({ series: z.array(ZSeriesCoverageSchema) });
+export type CoverageResponse = z.infer<typeof ZCoverageResponseSchema>;
+export type SeriesCoverageView = z.infer<typeof ZSeriesCoverageSchema>;
+
+// Imports -----------------------------------------------------------------------------------------
+
+export const ZImportRequestSchema = ZSeriesKeySchema.extend({ start: ZTimeInput, end: ZTimeInput }).strict();
+export type ImportRequestInput = z.input<typeof ZImportRequestSchema>;
+
+export const ZImportResponseSchema = z.object({
+  id: z.string().uuid(),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'canceled']),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  startMs: z.number(),
+  endMs: z.number(),
+  progress: z.number(),
+  progressMessage: z.string().nullable(),
+  result: z
+    .object({ inserted: z.number(), updated: z.number(), unchanged: z.number(), fetched: z.number(), rejected: z.number(), missingBefore: z.number() })
+    .nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type ImportResponse = z.infer<typeof ZImportResponseSchema>;
+
+export const ZImportIdSchema = z.object({ id: z.string().uuid({ error: 'must be an import id (uuid)' }) }).strict();
+
+// File upload -------------------------------------------------------------------------------------
+
+export const ZFileImportRequestSchema = ZSeriesKeySchema.extend({
+  fileName: z.string().max(300).optional(),
+  /** The file's text: ccxt JSON arrays, objects JSON or CSV (see docs/market-data.md). */
+  content: z.string({ error: 'must be the file content as text' }).min(1, { error: 'is empty' }),
+}).strict();
+
+export const ZFileImportResponseSchema = ZCandlesUpsertResponseSchema.extend({
+  format: z.enum(['ccxt-json', 'objects-json', 'csv']),
+  accepted: z.number().int(),
+  firstMs: z.number().nullable(),
+  lastMs: z.number().nullable(),
+  gaps: z.array(ZGapSchema),
+});
+export type FileImportResponse = z.infer<typeof ZFileImportResponseSchema>;
+
+// Markets page ------------------------------------------------------------------------------------
+
+export const ZMarketSnapshotRequestSchema = ZSeriesKeySchema.extend({
+  depth: z.number().int().min(5, { error: 'must be 5 to 50' }).max(50, { error: 'must be 5 to 50' }).default(20),
+  limit: z.number().int().min(10).max(500).default(200),
+}).strict();
+export type MarketSnapshotRequest = z.input<typeof ZMarketSnapshotRequestSchema>;

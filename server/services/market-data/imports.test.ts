@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { jobs } from '@/db/schema';
+import type { OhlcvRow } from '@/server/core/candles';
+import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, binanceApiUrls, loadBinanceDataFile } from '@/server/exchange/testing/binance-test-server';
+import { claimJob, completeJob } from '@/server/services/jobs/queue';
+import { registerUser } from '@/server/services/auth/users';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { readCandleSeries, upsertCandles } from './candles';
+import { createImportJobHandler, getImport, MARKET_DATA_IMPORT_JOB, missingRanges, startImport } from './imports';
+
+const H = 3_600_000;
+const BTC_1H: OhlcvRow[] = loadBinanceDataFile('BTC_USDT-1h.json');
+const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
+
+let t: TestDatabase;
+let server: BinanceTestServer;
+let userId: string;
+
+function testExchange(baseUrl: string, attempts = 2) {
+  return createCcxtExchange({
+    exchangeId: 'binance',
+    timeoutMs: 5_000,
+    rateLimit: { perSecond: 1_000, perMinute: 60_000 },
+    urls: binanceApiUrls(baseUrl),
+    retry: { attempts, baseDelayMs: 1, maxDelayMs: 5 },
+  });
+}
+
+/** Claims the queued import and runs it the way the worker's job runner does, recording progress. */
+async function runImportJob(handler: ReturnType<typeof createImportJobHandler>, options: { interruptAfterPages?: number } = {}) {
+  const job = await claimJob(t.db, 'test-worker', [MARKET_DATA_IMPORT_JOB], 30_000);
+  expect(job, 'a queued import to claim').not.toBeNull();
+  const progress: Array<{ fraction: number; message?: string }> = [];
+  const context = {
+    job: job!,
+    db: t.db,
+    signal: new AbortController().signal,
+    async progress(fraction: number, message?: string) {
+      progress.push({ fraction, message });
+      if (options.interruptAfterPages !== undefined && progress.length > options.interruptAfterPages) throw new Error('worker killed');
+    },
+  };
+  const result = await handler.run(context);
+  await completeJob(t.db, job!.id, 'test-worker', result);
+  return { job: job!, result, progress };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = await new BinanceTestServer({ klines: { BTCUSDT: { '1h': BTC_1H } } }).start();
+  userId = (await registerUser(t.db, { username: 'importer', password: 'importer password 1' })).id;
+});
+afterAll(async () => {
+  await server.close();
+  await t.destroy();
+});
+beforeEach(async () => {
+  clearMarketCache();
+  server.requests.length = 0;
+  await t.db.execute(`delete from candles` as never);
+  await t.db.delete(jobs);
+});
+
+describe('market-data.import job against the Binance test server', () => {
+  it('imports a range page by page with progress, stores every candle, and reports the result on the job', async () => {
+    const start = BTC_1H[0]![0];
+    const end = BTC_1H[2500]![0];
+    const queued = await startImport(t.db, userId, { ...key, startMs: start, endMs: end });
+    expect(queued.status).toBe('queued');
+
+    const handler = createImportJobHandler({ exchangeFor: () => testExchange(server.baseUrl), pageLimit: 1000 });
+    const { job, result, progress } = await runImportJob(handler);
+    const expected = BTC_1H.filter((r) => r[0] >= start && r[0] < end);
+    expect(result, 'every candle the exchange has in range stored').toMatchObject({ inserted: expected.length, fetched: expected.length, updated: 0 });
+    const stored = await readCandleSeries(t.db, key, start, end);
+    expect(Array.from(stored.time), 'exactly the exchange candles').toEqual(expected.map((r) => r[0]));
+    expect(stored.close[100]).toBe(expected[100]![4]);
+    expect(server.count('GET', '/api/v3/klines'), 'paginated: 1000 per request').toBeGreaterThanOrEqual(3);
+    const fractions = progress.map((p) => p.fraction);
+    expect(fractions.length, 'progress reported per page').toBeGreaterThanOrEqual(4);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!), 'progress never goes back').toBe(true);
+    expect(fractions.at(-1), 'ends at 1').toBe(1);
+
+    const view = await getImport(t.db, job.id, userId);
+    expect(view, 'status and result readable by its owner').toMatchObject({ status: 'completed', progress: 1, result: { inserted: expected.length } });
+  });
+
+  it('fetches only what is missing and resumes after an interruption from the last stored candle', async () => {
+    // A stretch without exchange gaps (2020-12-26 → 2021-02-05), of which the first 300 candles are stored.
+    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2020, 11, 26));
+    const start = BTC_1H[base]![0];
+    const end = BTC_1H[base + 1000]![0];
+    await upsertCandles(t.db, key, BTC_1H.slice(base, base + 300));
+    expect(await missingRanges(t.db, key, start, end), 'only after the stored candles').toEqual([{ from: BTC_1H[base + 300]![0], to: end }]);
+
+    await startImport(t.db, userId, { ...key, startMs: start, endMs: end });
+    const handler = createImportJobHandler({ exchangeFor: () => testExchange(server.baseUrl), pageLimit: 300 });
+    // The first attempt dies after its first page (as if the worker were killed).
+    await expect(runImportJob(handler, { interruptAfterPages: 1 })).rejects.toThrow('worker killed');
+    const afterFirst = await readCandleSeries(t.db, key, start, end);
+    expect(afterFirst.length, 'the first page was stored before the interruption').toBe(600);
+    const lastStored = afterFirst.time[afterFirst.length - 1]!;
+    const firstRequest = server.requests.find((r) => r.path === '/api/v3/klines')!;
+    expect(Number(firstRequest.query.get('startTime')), 'no candle already stored was fetched').toBe(BTC_1H[base + 300]![0]);
+
+    // The queue hands the job out again (lease expired); the retry continues after the last stored candle.
+    await t.db.update(jobs).set({ status: 'queued', leaseOwner: null }).where(eq(jobs.type, MARKET_DATA_IMPORT_JOB));
+    server.requests.length = 0;
+    const { result } = await runImportJob(handler);
+    const resumedFrom = Number(server.requests.find((r) => r.path === '/api/v3/klines')!.query.get('startTime'));
+    expect(resumedFrom, 'resumed from the last stored candle + 1h').toBe(lastStored + H);
+    const all = await readCandleSeries(t.db, key, start, end);
+    expect(all.length, 'complete after the retry').toBe(1000);
+    expect(result, 'nothing fetched twice').toMatchObject({ inserted: 400, updated: 0, unchanged: 0, fetched: 400 });
+  });
+
+  it('a job with nothing missing makes no exchange request', async () => {
+    await upsertCandles(t.db, key, BTC_1H.slice(0, 200));
+    await startImport(t.db, userId, { ...key, startMs: BTC_1H[0]![0], endMs: BTC_1H[199]![0] + H });
+    const handler = createImportJobHandler({ exchangeFor: () => testExchange(server.baseUrl) });
+    const { result } = await runImportJob(handler);
+    expect(result.missingBefore).toBe(0);
+    expect(server.count('GET', '/api/v3/klines'), 'nothing to fetch').toBe(0);
+  });
+
+  it('fails with a clear "exchange unreachable" message when the exchange cannot be reached, and is retryable', async () => {
+    await startImport(t.db, userId, { ...key, startMs: BTC_1H[0]![0], endMs: BTC_1H[10]![0] });
+    const handler = createImportJobHandler({ exchangeFor: () => testExchange('http://127.0.0.1:1', 1) });
+    const error = await runImportJob(handler).catch((e: unknown) => e);
+    expect(String((error as Error).message), 'says what is wrong').toMatch(/^exchange unreachable: could not get candles from binance/);
+    expect(handler.isRetryable(error), 'the queue tries again later').toBe(true);
+  });
+
+  it('refuses bad requests naming the field; another user cannot see the import', async () => {
+    const bad = await startImport(t.db, userId, { ...key, startMs: 10 * H, endMs: 5 * H }).catch((e: unknown) => e);
+    expect((bad as { details: { fields: Array<{ field: string }> } }).details.fields[0]!.field).toBe('end');
+    const notEnabled = await startImport(t.db, userId, { ...key, exchange: 'nosuchexchange', startMs: 0, endMs: H }).catch((e: unknown) => e);
+    expect((notEnabled as { details: { fields: Array<{ field: string }> } }).details.fields[0]!.field).toBe('exchange');
+    const queued = await startImport(t.db, userId, { ...key, startMs: 0, endMs: H });
+    const other = (await registerUser(t.db, { username: 'someone-else', password: 'someone password 1' })).id;
+    await expect(getImport(t.db, queued.id, other), 'scoped by user').rejects.toThrow(/not found/);
+  });
+});

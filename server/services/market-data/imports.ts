@@ -1,0 +1,220 @@
+/**
+ * Imports from an exchange (ccxt fetchOHLCV, paginated within the configured rate limits) as jobs of
+ * type `market-data.import` on the Postgres job queue.
+ *
+ * The job fetches only what is MISSING in [startMs, endMs): before the first stored candle, the holes
+ * between stored candles, and after the last one. So it is resumable by construction: a retried or
+ * re-claimed job (its worker died) recomputes the missing ranges and continues after the last candle it
+ * stored. "Fill gaps" is the same job over [first stored, last stored].
+ */
+import { sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { AppError } from '@/server/core/errors';
+import { timeframeToMs } from '@/server/core/timeframe';
+import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
+import { isExchangeError } from '@/server/exchange/errors';
+import { enqueueJob, getJobForUser, listJobsForUser, type Job } from '@/server/services/jobs/queue';
+import { candleRange, upsertCandles, type SeriesKey } from './candles';
+import { assertEnabledExchange, isUnreachable, marketDataExchange } from './exchange';
+import { assertSeriesKey } from './series-key';
+
+export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
+/** Largest import one job may be asked for, in candles (about 19 years of 1m candles). */
+export const MAX_IMPORT_CANDLES = 10_000_000;
+
+export interface ImportRequest extends SeriesKey {
+  /** Inclusive, ms UTC. */
+  startMs: number;
+  /** Exclusive, ms UTC (clamped to now: only closed candles are imported). */
+  endMs: number;
+}
+
+export interface ImportView {
+  id: string;
+  status: Job['status'];
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  startMs: number;
+  endMs: number;
+  /** 0..1 */
+  progress: number;
+  progressMessage: string | null;
+  result: ImportResult | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface ImportResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Candles the exchange returned in range. */
+  fetched: number;
+  /** Candles the exchange returned that failed validation (not stored). */
+  rejected: number;
+  /** Missing candles the job set out to fetch (the exchange may not have them all). */
+  missingBefore: number;
+}
+
+function validateImportRequest(input: ImportRequest, nowMs: number): ImportRequest {
+  const key = assertSeriesKey(input);
+  assertEnabledExchange(key.exchange);
+  const step = timeframeToMs(key.timeframe);
+  const issues = [];
+  if (!Number.isSafeInteger(input.startMs) || input.startMs < 0) issues.push({ field: 'start', message: 'must be a time at or after 1970-01-01' });
+  if (!Number.isSafeInteger(input.endMs)) issues.push({ field: 'end', message: 'must be a time' });
+  else if (input.endMs <= input.startMs) issues.push({ field: 'end', message: 'must be after start' });
+  else if (input.startMs >= nowMs) issues.push({ field: 'start', message: 'must be in the past' });
+  else if ((Math.min(input.endMs, nowMs) - input.startMs) / step > MAX_IMPORT_CANDLES) issues.push({ field: 'end', message: `the range holds more than ${MAX_IMPORT_CANDLES.toLocaleString('en')} ${key.timeframe} candles; import it in parts` });
+  if (issues.length > 0) throw AppError.validation(issues);
+  return { ...key, startMs: input.startMs, endMs: input.endMs };
+}
+
+/** Queues an import for the user (an admin: candles are shared). */
+export async function startImport(db: Db, userId: string, input: ImportRequest, nowMs = Date.now()): Promise<ImportView> {
+  const request = validateImportRequest(input, nowMs);
+  const job = await enqueueJob(db, { type: MARKET_DATA_IMPORT_JOB, payload: { ...request }, userId, maxAttempts: 3 });
+  return toImportView(job);
+}
+
+export async function getImport(db: DbOrTx, jobId: string, userId: string): Promise<ImportView> {
+  if (!/^[0-9a-f-]{36}$/i.test(jobId)) throw AppError.notFound('import');
+  const job = await getJobForUser(db, jobId, userId).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') throw AppError.notFound('import');
+    throw error;
+  });
+  if (job.type !== MARKET_DATA_IMPORT_JOB) throw AppError.notFound('import');
+  return toImportView(job);
+}
+
+export async function listImports(db: DbOrTx, userId: string, limit = 20): Promise<ImportView[]> {
+  return (await listJobsForUser(db, userId, [MARKET_DATA_IMPORT_JOB], limit)).map(toImportView);
+}
+
+function toImportView(job: Job): ImportView {
+  const p = job.payload as Partial<ImportRequest>;
+  return {
+    id: job.id,
+    status: job.status,
+    exchange: String(p.exchange ?? ''),
+    symbol: String(p.symbol ?? ''),
+    timeframe: String(p.timeframe ?? ''),
+    startMs: Number(p.startMs ?? 0),
+    endMs: Number(p.endMs ?? 0),
+    progress: job.progress,
+    progressMessage: job.progressMessage,
+    result: (job.result as ImportResult | null) ?? null,
+    error: job.error,
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The job
+
+/** [from, to) ranges of candle open times in [startMs, endMs) that are not stored, ascending. */
+export async function missingRanges(db: DbOrTx, key: SeriesKey, startMs: number, endMs: number): Promise<Array<{ from: number; to: number }>> {
+  const step = timeframeToMs(key.timeframe);
+  const start = Math.ceil(startMs / step) * step;
+  const end = Math.ceil(endMs / step) * step;
+  if (end <= start) return [];
+  const rows = await db.execute<{ from_ms: string; to_ms: string }>(sql`
+    with present as (
+      select time from candles
+      where exchange = ${key.exchange} and symbol = ${key.symbol} and timeframe = ${key.timeframe}
+        and time >= ${start} and time < ${end}
+    ),
+    edges as (
+      select coalesce(lag(time) over (order by time) + ${step}, ${start}::bigint) as from_ms, time as to_ms from present
+      union all
+      select coalesce((select max(time) + ${step} from present), ${start}::bigint), ${end}::bigint
+    )
+    select from_ms, to_ms from edges where to_ms > from_ms order by from_ms`);
+  return rows.map((r) => ({ from: Number(r.from_ms), to: Number(r.to_ms) }));
+}
+
+/** The part of the worker's job context this handler uses (server/worker/job-runner.ts). */
+export interface ImportJobContext {
+  job: Pick<Job, 'id' | 'payload'>;
+  db: Db;
+  signal: AbortSignal;
+  progress(fraction: number, message?: string): Promise<void>;
+}
+
+export interface ImportJobDependencies {
+  /** The exchange client for an id; tests point it at the Binance test server. */
+  exchangeFor?: (exchangeId: string) => Pick<CcxtExchange, 'fetchOhlcvHistory'>;
+  now?: () => number;
+  /** Candles per request (default: the exchange's maximum). */
+  pageLimit?: number;
+}
+
+/** The `market-data.import` job handler (registered in server/worker/loops.ts). */
+export function createImportJobHandler(deps: ImportJobDependencies = {}) {
+  const exchangeFor = deps.exchangeFor ?? ((id: string) => marketDataExchange(id));
+  const now = deps.now ?? Date.now;
+  return {
+    async run(context: ImportJobContext): Promise<Record<string, unknown>> {
+      const payload = context.job.payload as unknown as ImportRequest;
+      const key = assertSeriesKey(payload);
+      const step = timeframeToMs(key.timeframe);
+      // Only closed candles: the one still forming opens at floor(now) - ... so stop at floor(now / step) * step.
+      const endMs = Math.min(payload.endMs, Math.floor(now() / step) * step);
+      const ranges = await missingRanges(context.db, key, payload.startMs, endMs);
+      const missingBefore = ranges.reduce((sum, r) => sum + (r.to - r.from) / step, 0);
+      const result: ImportResult = { inserted: 0, updated: 0, unchanged: 0, fetched: 0, rejected: 0, missingBefore };
+      const stored = await candleRange(context.db, key);
+      await context.progress(0, missingBefore === 0 ? 'nothing missing' : `${missingBefore.toLocaleString('en')} candles missing in ${ranges.length} range(s)`);
+      if (missingBefore === 0) return { ...result };
+
+      const exchange = exchangeFor(key.exchange);
+      let coveredBefore = 0;
+      try {
+        for (const range of ranges) {
+          let rejectedInRange = 0;
+          for await (const page of exchange.fetchOhlcvHistory(key.symbol, key.timeframe, range.from, range.to, {
+            signal: context.signal,
+            ...(deps.pageLimit ? { pageLimit: deps.pageLimit } : {}),
+            onProgress: (p) => {
+              rejectedInRange = p.rejected;
+            },
+          })) {
+            const counts = await upsertCandles(context.db, key, page);
+            result.inserted += counts.inserted;
+            result.updated += counts.updated;
+            result.unchanged += counts.unchanged;
+            result.fetched += page.length;
+            const last = page[page.length - 1]![0];
+            const covered = coveredBefore + (last + step - range.from) / step;
+            await context.progress(covered / missingBefore, `${result.fetched.toLocaleString('en')} candles stored, up to ${new Date(last).toISOString()}`);
+          }
+          result.rejected += rejectedInRange;
+          coveredBefore += (range.to - range.from) / step;
+        }
+      } catch (error) {
+        throw describeExchangeFailure(error, key.exchange);
+      }
+      await context.progress(1, `done: ${result.inserted} new, ${result.updated} updated${stored ? '' : ' (first import of this series)'}`);
+      return { ...result };
+    },
+    /** An unreachable exchange is worth another attempt later (the queue backs off); a refusal is not. */
+    isRetryable(error: unknown): boolean {
+      // An abort means this worker is shutting down: the job goes back to the queue and resumes.
+      return error instanceof ExchangeUnreachableError || (error instanceof Error && error.name === 'AbortError');
+    },
+  };
+}
+
+/** The exchange could not be reached (offline, DNS, timeout, 5xx, rate limited). */
+export class ExchangeUnreachableError extends Error {
+  override readonly name = 'ExchangeUnreachableError';
+}
+
+function describeExchangeFailure(error: unknown, exchangeId: string): unknown {
+  if (isUnreachable(error)) return new ExchangeUnreachableError(`exchange unreachable: could not get candles from ${exchangeId} (${(error as Error).message.slice(0, 300)})`);
+  if (isExchangeError(error)) return new Error(`${exchangeId} refused the request: ${error.message.slice(0, 300)}`);
+  return error;
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '@/server/core/errors';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { readCandleSeries } from './candles';
+import { readCoverage } from './coverage';
+import { importCandleFile, ingestCandleRows, MAX_CANDLES_PER_REQUEST } from './ingest';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.destroy());
+
+const H = 3_600_000;
+const dataFile = (...parts: string[]) => readFileSync(path.resolve(process.cwd(), '../shared/data', ...parts), 'utf8');
+
+describe('ingestCandleRows (request bodies)', () => {
+  it('stores the good rows and rejects each bad one with its index and reason', async () => {
+    const key = { exchange: 'binance', symbol: 'ING/USDT', timeframe: '1h' };
+    const rows: unknown[] = [
+      [0, 100, 110, 90, 105, 1], // 0 ok
+      [H, 'NaN', 110, 90, 105, 1], // 1 string (JSON cannot carry NaN)
+      [2 * H, 100, 110, 90, null, 1], // 2 null
+      [3 * H, 100, 99, 90, 105, 1], // 3 high < max(open, close)
+      [4 * H, 100, 110, 101, 105, 1], // 4 low > min(open, close)
+      [5 * H, 100, 110, 90, 105, -1], // 5 negative volume
+      [5 * H + 60_000, 100, 110, 90, 105, 1], // 6 not aligned to 1h
+      [0, 100, 110, 90, 105, 2], // 7 duplicate of 0
+      [6 * H, 100, 110, 90], // 8 too short
+      'row', // 9 not an array
+      [7 * H, 100, 110, 90, 105, 3], // 10 ok
+    ];
+    const result = await ingestCandleRows(t.db, key, rows);
+    expect(result.inserted, 'the two good rows stored').toBe(2);
+    expect(result.rejected.map((r) => r.index), 'every bad row reported, in order').toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const reason = (i: number) => result.rejected.find((r) => r.index === i)!.reason;
+    expect(reason(1)).toMatch(/open must be a number, got "NaN"/);
+    expect(reason(2)).toMatch(/close must be a number, got null/);
+    expect(reason(3)).toMatch(/high 99 is below max\(open, close\) 105/);
+    expect(reason(4)).toMatch(/low 101 is above/);
+    expect(reason(5)).toMatch(/negative volume/);
+    expect(reason(6)).toMatch(/not aligned to 1h/);
+    expect(reason(7), 'duplicate names the kept row in request terms').toMatch(/duplicate time .*kept index 0/);
+    const stored = await readCandleSeries(t.db, key, 0, 10 * H);
+    expect(Array.from(stored.time)).toEqual([0, 7 * H]);
+    expect(stored.volume[0], 'the first of two duplicates is kept').toBe(1);
+
+    const again = await ingestCandleRows(t.db, key, [[0, 100, 110, 90, 105, 9], [7 * H, 100, 110, 90, 105, 3]]);
+    expect(again, 'second request: one changed, one identical').toEqual({ inserted: 0, updated: 1, unchanged: 1, rejected: [] });
+  });
+
+  it('refuses a bad series key naming the field, and an oversized request', async () => {
+    const error = await ingestCandleRows(t.db, { exchange: 'Binance!', symbol: 'btcusdt', timeframe: '2x' }, []).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).details?.fields?.map((f) => f.field)).toEqual(['exchange', 'symbol', 'timeframe']);
+    const big = await ingestCandleRows(t.db, { exchange: 'binance', symbol: 'BIG/USDT', timeframe: '1h' }, new Array(MAX_CANDLES_PER_REQUEST + 1).fill([0, 1, 1, 1, 1, 1])).catch((e: unknown) => e);
+    expect((big as AppError).details?.fields?.[0]?.field, 'the cap names candles').toBe('candles');
+  });
+});
+
+describe('importCandleFile on the real files in ../shared/data', () => {
+  it('Binance BTC/USDT 1h (ccxt JSON): all rows stored, the 6 known gaps found by coverage', async () => {
+    const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
+    const text = dataFile('binance', 'BTC_USDT-1h.json');
+    const rows = JSON.parse(text) as unknown[];
+    const result = await importCandleFile(t.db, key, text);
+    expect(result.format).toBe('ccxt-json');
+    expect(result.inserted, 'every row of the file is new').toBe(rows.length);
+    expect(result.rejected).toEqual([]);
+    expect(result.gaps.length, 'the file has 6 gaps').toBe(6);
+
+    const [coverage] = await readCoverage(t.db, key);
+    expect(coverage!.count).toBe(rows.length);
+    expect(coverage!.gapCount, 'coverage finds the same gaps in the table').toBe(6);
+    expect(coverage!.gaps, 'gap-for-gap identical to the file parser').toEqual(result.gaps);
+    expect(coverage!.gaps[0], 'after the 2020-12-21 14:00 UTC candle, 3 missing').toEqual({ from: Date.UTC(2020, 11, 21, 15), to: Date.UTC(2020, 11, 21, 18), missing: 3 });
+    expect(coverage!.missing).toBe(result.gaps.reduce((s, g) => s + g.missing, 0));
+
+    const reimport = await importCandleFile(t.db, key, text);
+    expect(reimport, 'a second import of the same file changes nothing').toMatchObject({ inserted: 0, updated: 0, unchanged: rows.length });
+  });
+
+  it('Coinbase BTC/USD 4h (objects JSON, strings): 3 gaps', async () => {
+    const key = { exchange: 'coinbase', symbol: 'BTC/USD', timeframe: '4h' };
+    const result = await importCandleFile(t.db, key, dataFile('coinbase', 'Coinbase-BTC-USD-PT4H-20160518_20251028.json'));
+    expect(result.format).toBe('objects-json');
+    expect(result.inserted).toBeGreaterThan(20_000);
+    const [coverage] = await readCoverage(t.db, key);
+    expect(coverage!.gapCount, 'the 4h Coinbase series has 3 gaps').toBe(3);
+    expect(coverage!.count).toBe(result.accepted);
+  });
+
+  it('Coinbase BTC/USD 1h CSV (banner, newest first): stored ascending, rejected lines reported by line index', async () => {
+    const key = { exchange: 'coinbase', symbol: 'BTC/USD', timeframe: '1h' };
+    const result = await importCandleFile(t.db, key, dataFile('coinbase', 'Coinbase_BTCUSD_1h.csv'));
+    expect(result.format).toBe('csv');
+    expect(result.accepted + result.rejected.length, 'every data line accounted for (20,111 rows)').toBe(20_111);
+    expect(result.firstMs!, 'ascending although the file is newest first').toBeLessThan(result.lastMs!);
+    const series = await readCandleSeries(t.db, key, 0, Number.MAX_SAFE_INTEGER);
+    expect(series.length).toBe(result.accepted);
+    expect(series.time[0]).toBe(Date.UTC(2017, 6, 1, 11));
+  });
+
+  it('an unreadable file is a 422 naming "file"', async () => {
+    const error = (await importCandleFile(t.db, { exchange: 'binance', symbol: 'BAD/USDT', timeframe: '1h' }, 'hello,world\n1,2').catch((e: unknown) => e)) as AppError;
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.details?.fields?.[0]?.field).toBe('file');
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * What the Markets page shows for (exchange, symbol, timeframe): candles, ticker and order book.
+ *
+ * Candles come from, in order: the stored candles when the series has any; the exchange (ccxt) when it
+ * answers; otherwise the seeded simulated market. Ticker and order book come from the exchange when it
+ * answers, otherwise from the simulated market around the last close. Every part says where it came
+ * from (`source`), and the page labels simulated data as such.
+ *
+ * An exchange that failed is not asked again for UNREACHABLE_BACKOFF_MS, so an offline machine serves
+ * the simulated view at once instead of waiting on the network on every poll.
+ */
+import type { DbOrTx } from '@/db/client';
+import type { OhlcvRow } from '@/server/core/candles';
+import { AppError } from '@/server/core/errors';
+import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
+import { timeframeToMs } from '@/server/core/timeframe';
+import { logger } from '@/server/logger';
+import { candleRange, readCandleSeries, type SeriesKey } from './candles';
+import { enabledExchanges, marketDataExchange } from './exchange';
+import { assertSeriesKey, SIMULATED_EXCHANGE } from './series-key';
+
+export type CandleSourceKind = 'stored' | 'live' | 'simulated';
+export type QuoteSourceKind = 'live' | 'simulated';
+
+export interface MarketTicker {
+  last: number;
+  bid: number | null;
+  ask: number | null;
+  /** Percent change of the last price against the price 24 h earlier; null when unknown. */
+  change24hPct: number | null;
+  timeMs: number;
+}
+
+export interface MarketSnapshot extends SeriesKey {
+  candleSource: CandleSourceKind;
+  /** [timeMs, open, high, low, close, volume], ascending, closed candles. */
+  candles: OhlcvRow[];
+  quoteSource: QuoteSourceKind;
+  ticker: MarketTicker | null;
+  /** [price, amount], best first. */
+  orderBook: { bids: [number, number][]; asks: [number, number][] } | null;
+  /** Why a fallback was used, for the page to show. */
+  notice: string | null;
+  generatedAtMs: number;
+}
+
+export const MAX_VIEW_CANDLES = 500;
+const DAY_MS = 86_400_000;
+const UNREACHABLE_BACKOFF_MS = 60_000;
+const unreachableUntil = new Map<string, number>();
+
+function exchangeAvailable(exchangeId: string, now: number): boolean {
+  return exchangeId !== SIMULATED_EXCHANGE && (unreachableUntil.get(exchangeId) ?? 0) <= now;
+}
+
+function markUnreachable(exchangeId: string, error: unknown, now: number): void {
+  unreachableUntil.set(exchangeId, now + UNREACHABLE_BACKOFF_MS);
+  logger.info({ exchangeId, err: error instanceof Error ? error.message.slice(0, 200) : String(error) }, 'exchange unreachable; serving fallback market data');
+}
+
+const START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150, BNB: 500, XRP: 0.6, ADA: 0.5, DOGE: 0.15 };
+
+function hashSeed(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const simulatedMarkets = new Map<string, SimulatedMarket>();
+/**
+ * The simulated market of a symbol and timeframe. Its origin moves in steps of 10,000 candles so
+ * that a request never replays more than 20,000 candles.
+ */
+export function simulatedMarketFor(symbol: string, timeframe: string, now: number): SimulatedMarket {
+  const step = timeframeToMs(timeframe);
+  const block = 10_000 * step;
+  const originMs = Math.floor(now / block) * block - block;
+  const cacheKey = `${symbol}|${timeframe}|${originMs}`;
+  let market = simulatedMarkets.get(cacheKey);
+  if (!market) {
+    const base = symbol.split('/')[0] ?? symbol;
+    const startPrice = START_PRICES[base] ?? 100;
+    market = createSimulatedMarket({ seed: hashSeed(symbol), timeframe, originMs, startPrice, priceDecimals: startPrice < 10 ? 4 : 2 });
+    if (simulatedMarkets.size > 50) simulatedMarkets.clear();
+    simulatedMarkets.set(cacheKey, market);
+  }
+  return market;
+}
+
+function change24h(candles: readonly OhlcvRow[], last: number, step: number): number | null {
+  const lastCandle = candles[candles.length - 1];
+  if (!lastCandle) return null;
+  const target = lastCandle[0] + step - DAY_MS; // the price 24 h before the last close
+  for (const candle of candles) {
+    if (candle[0] >= target) {
+      if (candle[0] - target >= step) return null; // the series does not reach back 24 h
+      return candle[1] > 0 ? ((last - candle[1]) / candle[1]) * 100 : null;
+    }
+  }
+  return null;
+}
+
+const num = (value: string | null): number | null => (value === null ? null : Number(value));
+
+export interface SnapshotRequest extends SeriesKey {
+  /** Order book levels per side. */
+  depth: number;
+  /** Candles to return (at most MAX_VIEW_CANDLES). */
+  limit: number;
+}
+
+export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowMs = Date.now()): Promise<MarketSnapshot> {
+  const key = assertSeriesKey(input);
+  if (key.exchange !== SIMULATED_EXCHANGE && !enabledExchanges().exchanges.includes(key.exchange)) {
+    throw AppError.validation([{ field: 'exchange', message: `"${key.exchange}" is not an enabled exchange` }]);
+  }
+  const step = timeframeToMs(key.timeframe);
+  const limit = Math.min(MAX_VIEW_CANDLES, Math.max(1, input.limit));
+  // Enough history for the 24 h change as well as the chart.
+  const wanted = Math.min(2_000, Math.max(limit, Math.ceil(DAY_MS / step) + 1));
+  const notices: string[] = [];
+
+  let candleSource: CandleSourceKind;
+  let candles: OhlcvRow[] = [];
+  const stored = await candleRange(db, key);
+  if (stored) {
+    const series = await readCandleSeries(db, key, stored.lastMs - (wanted - 1) * step, stored.lastMs + step, { expectedCount: wanted });
+    for (let i = 0; i < series.length; i++) candles.push([series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
+    candleSource = 'stored';
+  } else {
+    candleSource = 'simulated';
+    if (exchangeAvailable(key.exchange, nowMs)) {
+      try {
+        const exchange = marketDataExchange(key.exchange, { quick: true });
+        const endMs = Math.floor(nowMs / step) * step;
+        for await (const page of exchange.fetchOhlcvHistory(key.symbol, key.timeframe, endMs - wanted * step, endMs)) candles.push(...page);
+        candleSource = 'live';
+      } catch (error) {
+        markUnreachable(key.exchange, error, nowMs);
+        candles = [];
+        notices.push(`${key.exchange} is unreachable`);
+      }
+    }
+    if (candleSource === 'simulated') {
+      const endMs = Math.floor(nowMs / step) * step;
+      candles = simulatedMarketFor(key.symbol, key.timeframe, nowMs).candles(endMs - wanted * step, endMs);
+      notices.push('no stored candles: showing the simulated market');
+    }
+  }
+
+  let quoteSource: QuoteSourceKind = 'simulated';
+  let ticker: MarketTicker | null = null;
+  let orderBook: MarketSnapshot['orderBook'] = null;
+  if (exchangeAvailable(key.exchange, nowMs)) {
+    try {
+      const exchange = marketDataExchange(key.exchange, { quick: true });
+      const [t, book] = await Promise.all([exchange.fetchTicker(key.symbol), exchange.fetchOrderBook(key.symbol, input.depth)]);
+      const last = num(t.last) ?? candles[candles.length - 1]?.[4] ?? null;
+      if (last !== null) ticker = { last, bid: num(t.bid), ask: num(t.ask), change24hPct: change24h(candles, last, step), timeMs: t.timeMs };
+      const levels = (side: [string, string][]) => side.slice(0, input.depth).map(([p, a]) => [Number(p), Number(a)] as [number, number]);
+      orderBook = { bids: levels(book.bids), asks: levels(book.asks) };
+      quoteSource = 'live';
+    } catch (error) {
+      markUnreachable(key.exchange, error, nowMs);
+      if (!notices.some((n) => n.includes('unreachable'))) notices.push(`${key.exchange} is unreachable`);
+    }
+  }
+  if (quoteSource === 'simulated') {
+    const lastClose = candles[candles.length - 1]?.[4];
+    if (lastClose !== undefined) {
+      const market = simulatedMarketFor(key.symbol, key.timeframe, nowMs);
+      const t = market.ticker(lastClose, nowMs);
+      ticker = { last: t.last, bid: t.bid, ask: t.ask, change24hPct: change24h(candles, t.last, step), timeMs: t.timeMs };
+      const book = market.orderBook(lastClose, nowMs, input.depth);
+      orderBook = { bids: book.bids, asks: book.asks };
+      if (key.exchange !== SIMULATED_EXCHANGE) notices.push('ticker and order book are simulated around the last close');
+    }
+  }
+
+  return {
+    ...key,
+    candleSource,
+    candles: candles.slice(-limit),
+    quoteSource,
+    ticker,
+    orderBook,
+    notice: notices.length > 0 ? notices.join('; ') : null,
+    generatedAtMs: nowMs,
+  };
+}
