@@ -1,10 +1,9 @@
 import type { z } from 'zod';
 import { getDatabase, type Db } from '@/db/client';
 import { AppError } from '@/server/core/errors';
-import { getEnv } from '@/server/env';
-import { sessionUser } from '@/server/auth/session';
-import { verifyAccessToken } from '@/server/services/auth/tokens';
+import { authenticateRequest, type AuthMethod, type Principal } from '@/server/auth/credentials';
 import type { AuthUser } from '@/server/services/auth/users';
+import { hasScope, requiredScope, rotationHeaders, type ApiKeyScope } from '@/server/services/keys';
 import { ERROR_MAP, toAppError, zodFieldIssues } from './errors';
 
 /** Everything a REST handler gets: the database, the request, its route params and (for withUser) the user. */
@@ -16,7 +15,18 @@ export interface RestContext<P> {
 }
 export interface UserRestContext<P> extends RestContext<P> {
   user: AuthUser;
-  authMethod: 'bearer' | 'session';
+  authMethod: AuthMethod;
+  /** What the credential may do (see requiredScope); already checked against the route before the handler runs. */
+  scopes: ApiKeyScope[];
+  /** Set when the caller used an API key. */
+  apiKey: Principal['apiKey'];
+}
+
+export interface WithUserOptions {
+  /** Admin-only: needs an admin account and, for an API key, the `admin` scope. */
+  admin?: boolean;
+  /** Overrides the scope the method implies (GET/HEAD → read, anything else → trade). */
+  scope?: ApiKeyScope;
 }
 
 type RouteParams = Record<string, string | string[]>;
@@ -82,38 +92,97 @@ export function withPublic<P extends RouteParams = Record<string, never>>(handle
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * A route for a signed-in user: `Authorization: Bearer <access token>`, or the browser's session
- * cookie. Cookie-authenticated writes must come from our own origin (a cross-site form post cannot).
+ * A route for a signed-in caller: `Authorization: Bearer <API key or access token>`, or the browser's
+ * session cookie. Scopes are enforced here, once, for every route: reads need `read`, writes `trade`,
+ * admin-only routes `admin` plus an admin account (sessions and access tokens carry every scope of the
+ * user's role). Cookie-authenticated writes must come from our own origin. Responses to API-key requests
+ * say when the key stops and whether a successor waits (`Cryptobot-Key-Expires`, `Cryptobot-Key-Rotation`).
+ *
+ *   // POST /api/v1/orders – place an order          (needs trade)
+ *   export const POST = withUser(async ({ db, user, req }) => ..., {});
+ *   // POST /api/v1/market-data/candles – admin only   (needs admin scope + admin role)
+ *   export const POST = withUser(handler, { admin: true });
  */
-export function withUser<P extends RouteParams = Record<string, never>>(handler: Handler<UserRestContext<P>>, options: { admin?: boolean } = {}) {
+export function withUser<P extends RouteParams = Record<string, never>>(handler: Handler<UserRestContext<P>>, options: WithUserOptions = {}) {
   return withPublic<P>(async (ctx) => {
-    const { user, authMethod } = await authenticate(ctx.db, ctx.req);
-    if (authMethod === 'session' && !SAFE_METHODS.has(ctx.req.method)) assertSameOrigin(ctx.req);
-    if (options.admin && user.role !== 'admin') throw new AppError('FORBIDDEN', 'this needs an admin account');
-    return handler({ ...ctx, user, authMethod });
+    const auth = await authenticateRequest(ctx.db, ctx.req, ctx.ip);
+    if (!auth) throw new AppError('UNAUTHORIZED', 'sign in, or send Authorization: Bearer <access token or API key>');
+    if ('error' in auth) throw new AppError('UNAUTHORIZED', auth.error);
+    const extraHeaders = auth.apiKey ? rotationHeaders(auth.apiKey) : {};
+    try {
+      if (auth.authMethod === 'session' && !SAFE_METHODS.has(ctx.req.method)) assertSameOrigin(ctx.req);
+      assertAllowed(auth, requiredScope({ method: ctx.req.method, admin: options.admin }), options);
+      return withHeaders(await handler({ ...ctx, user: auth.user, authMethod: auth.authMethod, scopes: auth.scopes, apiKey: auth.apiKey }), extraHeaders);
+    } catch (error) {
+      return withHeaders(errorResponse(error, { method: ctx.req.method, url: new URL(ctx.req.url).pathname, userId: auth.user.id }), extraHeaders);
+    }
   });
 }
 
-async function authenticate(db: Db, req: Request): Promise<{ user: AuthUser; authMethod: 'bearer' | 'session' }> {
-  const header = req.headers.get('authorization');
-  if (header) {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"');
-    const user = await verifyAccessToken(db, match[1], { secret: getEnv().NEXTAUTH_SECRET });
-    if (!user) throw new AppError('UNAUTHORIZED', 'invalid or expired access token');
-    return { user, authMethod: 'bearer' };
+/** Refuses a principal without the scope (or, for admin routes, without an admin account). Shared with tRPC. */
+export function assertAllowed(principal: Pick<Principal, 'user' | 'scopes' | 'authMethod'>, implied: ApiKeyScope, options: WithUserOptions = {}): void {
+  if (options.admin && principal.user.role !== 'admin') throw new AppError('FORBIDDEN', 'this needs an admin account');
+  const needed = options.admin ? 'admin' : (options.scope ?? implied);
+  if (!hasScope(principal.scopes, needed)) {
+    throw new AppError('FORBIDDEN', `this API key lacks the "${needed}" scope (it has: ${principal.scopes.join(', ') || 'none'})`, { requiredScope: needed });
   }
-  const user = await sessionUser(db);
-  if (!user) throw new AppError('UNAUTHORIZED', 'sign in, or send Authorization: Bearer <token>');
-  return { user, authMethod: 'session' };
 }
 
-export function assertSameOrigin(req: Request): void {
-  const origin = req.headers.get('origin');
-  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host');
-  const contentType = req.headers.get('content-type') ?? '';
-  const crossSite = origin !== null && (!host || new URL(origin).host !== host);
-  if (crossSite || (req.method !== 'DELETE' && !contentType.toLowerCase().includes('application/json'))) {
-    throw new AppError('FORBIDDEN', 'cross-site request refused');
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const entries = Object.entries(headers);
+  if (!entries.length) return response;
+  try {
+    for (const [name, value] of entries) response.headers.set(name, value);
+    return response;
+  } catch {
+    // Immutable headers (e.g. Response.redirect): copy.
+    const copy = new Response(response.body, response);
+    for (const [name, value] of entries) copy.headers.set(name, value);
+    return copy;
   }
+}
+
+/** The essence of a Content-Type header ("application/json; charset=utf-8" → "application/json"). */
+function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function originHost(origin: string): string | null {
+  if (origin === 'null') return null;
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CSRF defence for cookie-authenticated writes (REST and tRPC mutations). A cross-site page can make the
+ * browser send our cookie (SameSite=Lax still allows some top-level navigations) but cannot:
+ *   - make a modern browser send Sec-Fetch-Site other than its truth (cross-site / same-site is refused),
+ *   - forge the Origin header (present on every cross-origin POST; "null" from sandboxes is refused),
+ *   - send Content-Type: application/json without a CORS preflight we never grant (form posts and
+ *     `text/plain; x=application/json` tricks are refused: only the exact media type passes).
+ * Bodiless DELETEs need no content type (a cross-site DELETE needs a preflight anyway).
+ */
+export function assertSameOrigin(req: Request): void {
+  const refuse = (why: string) => new AppError('FORBIDDEN', `cross-site request refused: ${why}`);
+  const fetchSite = req.headers.get('sec-fetch-site');
+  if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none') throw refuse(`Sec-Fetch-Site is ${fetchSite}`);
+  const origin = req.headers.get('origin');
+  if (origin !== null) {
+    const from = originHost(origin);
+    const allowed = new Set<string>();
+    const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host');
+    if (host) allowed.add(host.split(',')[0]!.trim().toLowerCase());
+    const publicUrl = process.env.NEXTAUTH_URL;
+    if (publicUrl) {
+      const h = originHost(publicUrl);
+      if (h) allowed.add(h);
+    }
+    if (!from || !allowed.has(from)) throw refuse('the Origin is not this site');
+  }
+  const length = req.headers.get('content-length');
+  const bodiless = req.method === 'DELETE' && (!length || length === '0') && !req.headers.get('content-type');
+  if (!bodiless && mediaType(req.headers.get('content-type')) !== 'application/json') throw refuse('the body must be application/json');
 }

@@ -7,33 +7,35 @@ import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { getDatabase, type Db } from '@/db/client';
 import { AppError } from '@/server/core/errors';
-import { getEnv } from '@/server/env';
-import { verifyAccessToken } from '@/server/services/auth/tokens';
+import { authenticateRequest, type AuthMethod, type Principal } from '@/server/auth/credentials';
 import type { AuthUser } from '@/server/services/auth/users';
+import { requiredScope, type ApiKeyScope } from '@/server/services/keys';
 import { ERROR_MAP, toAppError, zodFieldIssues } from './errors';
-import { sessionUser } from '@/server/auth/session';
-import { assertSameOrigin, clientIp } from './rest';
+import { assertAllowed, assertSameOrigin, clientIp, type WithUserOptions } from './rest';
 
 // 1. Context ------------------------------------------------------------------------------------
 export interface TrpcContext {
   db: Db;
   req: Request | null;
   user: AuthUser | null;
-  authMethod: 'bearer' | 'session' | null;
+  authMethod: AuthMethod | null;
+  /** What the credential may do; every scope of the role for sessions and access tokens. */
+  scopes: ApiKeyScope[];
+  /** Set when the caller used an API key (the HTTP handler adds its rotation headers to the response). */
+  apiKey: Principal['apiKey'];
+  /** Why a presented credential was refused (surfaced by protected procedures as UNAUTHORIZED). */
+  authError: string | null;
   ip: string | null;
 }
 
 export async function createTrpcContext(opts: { req: Request }): Promise<TrpcContext> {
   const db = getDatabase().db;
-  const header = opts.req.headers.get('authorization');
   const ip = clientIp(opts.req);
-  if (header) {
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const user = token ? await verifyAccessToken(db, token, { secret: getEnv().NEXTAUTH_SECRET }) : null;
-    return { db, req: opts.req, user, authMethod: user ? 'bearer' : null, ip };
-  }
-  const user = await sessionUser(db);
-  return { db, req: opts.req, user, authMethod: user ? 'session' : null, ip };
+  const auth = await authenticateRequest(db, opts.req, ip);
+  const base = { db, req: opts.req, ip };
+  if (!auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: null };
+  if ('error' in auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error };
+  return { ...base, user: auth.user, authMethod: auth.authMethod, scopes: auth.scopes, apiKey: auth.apiKey, authError: null };
 }
 
 // 2. Init ---------------------------------------------------------------------------------------
@@ -74,20 +76,37 @@ const errorMapping = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(errorMapping);
 
-/** A signed-in user; the context's user is non-null from here on. Cookie-authenticated mutations must be same-origin. */
-export const protectedProcedure = publicProcedure.use(({ ctx, type, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in, or send Authorization: Bearer <token>' });
-  if (type === 'mutation' && ctx.authMethod === 'session' && ctx.req) {
-    try {
-      assertSameOrigin(ctx.req);
-    } catch {
-      throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused' });
-    }
-  }
-  return next({ ctx: { ...ctx, user: ctx.user } });
-});
+const asTrpc = (error: unknown): TRPCError => toTrpcError(error);
 
-export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'this needs an admin account' });
-  return next();
-});
+/**
+ * A signed-in caller with the scope the procedure needs. Queries and subscriptions need `read`, mutations
+ * `trade` (`scope` overrides); the context's user is non-null from here on. Cookie-authenticated mutations
+ * must be same-origin JSON (CSRF).
+ */
+function authorized(options: WithUserOptions = {}) {
+  return publicProcedure.use(({ ctx, type, next }) => {
+    if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authError ?? 'sign in, or send Authorization: Bearer <access token or API key>' });
+    if (type === 'mutation' && ctx.authMethod === 'session' && ctx.req) {
+      try {
+        assertSameOrigin(ctx.req);
+      } catch (error) {
+        throw asTrpc(error);
+      }
+    }
+    try {
+      assertAllowed({ user: ctx.user, scopes: ctx.scopes, authMethod: ctx.authMethod ?? 'session' }, requiredScope({ trpcType: type, admin: options.admin }), options);
+    } catch (error) {
+      throw asTrpc(error);
+    }
+    return next({ ctx: { ...ctx, user: ctx.user, authMethod: ctx.authMethod ?? 'session' } });
+  });
+}
+
+/** Queries need the `read` scope, mutations `trade`. */
+export const protectedProcedure = authorized();
+
+/** Admin-only: an admin account and, for an API key, the `admin` scope. */
+export const adminProcedure = authorized({ admin: true });
+
+/** For the rare procedure whose scope is not the one its type implies (e.g. a key fetching its own successor needs only `read`). */
+export const scopedProcedure = (scope: ApiKeyScope) => authorized({ scope });

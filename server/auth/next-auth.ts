@@ -29,6 +29,10 @@ declare module 'next-auth/jwt' {
 /** Browser sessions: the Credentials provider and JWT sessions in an HttpOnly cookie. */
 export const authOptions: NextAuthOptions = {
   session: { strategy: 'jwt', maxAge: 7 * 24 * 3600 },
+  // Session cookies are HttpOnly and SameSite=Lax (next-auth's defaults, relied on for CSRF together with
+  // the Origin/content-type check of server/api/rest.ts assertSameOrigin), and Secure (with the
+  // __Secure- prefix) whenever the app is served over https, i.e. in production.
+  useSecureCookies: (process.env.NEXTAUTH_URL ?? '').startsWith('https://'),
   pages: { signIn: '/login', error: '/login' },
   providers: [
     CredentialsProvider({

@@ -15,6 +15,10 @@ const workerEnv = z.object({
   DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   WORKER_ID: z.string().min(1).max(100).optional(),
+  // The worker decrypts exchange credentials and key-rotation successors.
+  CRYPTOBOT_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)' }),
 });
 
 async function main(): Promise<void> {
@@ -22,7 +26,8 @@ async function main(): Promise<void> {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
-      console.error(`worker: ${name} ${process.env[name] ? issue.message : 'is required but not set (or run `npm start`, which starts a local database)'}`);
+      const hint = name === 'DATABASE_URL' ? ' (or run `npm start`, which starts a local database)' : '';
+      console.error(`worker: ${name} ${process.env[name] ? issue.message : `is required but not set${hint}`}`);
     }
     process.exit(1);
   }

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { workerHeartbeats } from '@/db/schema';
 import { checkHealth } from '@/server/services/system/health';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 
+const masterKey = randomBytes(32).toString('base64');
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -24,7 +26,7 @@ function runWorker(env: Record<string, string>) {
 }
 
 it('beats while running and stops cleanly on SIGTERM, marking itself stopped', async () => {
-  const worker = runWorker({ DATABASE_URL: t.url, WORKER_HEARTBEAT_MS: '200', WORKER_ID: 'test-worker' });
+  const worker = runWorker({ DATABASE_URL: t.url, WORKER_HEARTBEAT_MS: '200', WORKER_ID: 'test-worker', CRYPTOBOT_MASTER_KEY: masterKey });
   await expect.poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'))).length, { timeout: 20_000 }).toBe(1);
   const [first] = await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'));
   await expect
@@ -39,14 +41,16 @@ it('beats while running and stops cleanly on SIGTERM, marking itself stopped', a
   expect((await checkHealth(t.db)).worker.lastHeartbeat, 'a stopped worker no longer counts as running').toBeNull();
 }, 40_000);
 
-it('refuses to start without DATABASE_URL, saying so on one line', async () => {
+it('refuses to start without DATABASE_URL or the master key, one line each', async () => {
   const worker = runWorker({});
   expect(await worker.exited).toBe(1);
   expect(worker.output()).toMatch(/DATABASE_URL is required but not set/);
+  expect(worker.output()).toMatch(/CRYPTOBOT_MASTER_KEY is required but not set/);
+  expect(worker.output(), 'a refusal, not a crash').not.toMatch(/\bat .*\.ts:\d+/);
 });
 
 it('explains an unreachable database and exits non-zero', async () => {
-  const worker = runWorker({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' });
+  const worker = runWorker({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing', CRYPTOBOT_MASTER_KEY: masterKey });
   expect(await worker.exited).toBe(1);
   expect(worker.output()).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\)/);
 });

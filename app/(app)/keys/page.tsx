@@ -1,8 +1,18 @@
 import type { Metadata } from 'next';
-import { NotBuiltYet } from '@/components/shell/page-header';
+import { getDatabase } from '@/db/client';
+import { KeysPageClient } from '@/components/keys/keys-page-client';
+import { PageHeader } from '@/components/shell/page-header';
+import { sessionUser } from '@/server/auth/session';
+import { keysConfig } from '@/server/services/keys';
 
 export const metadata: Metadata = { title: 'API keys' };
 
-export default function Page() {
-  return <NotBuiltYet title="API keys" what="Platform API keys with scopes and rotation arrive with the API keys and security work." />;
+export default async function KeysPage() {
+  const user = await sessionUser(getDatabase().db);
+  return (
+    <>
+      <PageHeader title="API keys" description="Keys for scripts and bots: send one as Authorization: Bearer <key> to the REST API or tRPC. At most 90 days; rotated automatically before expiry." />
+      <KeysPageClient isAdmin={user?.role === 'admin'} graceDays={keysConfig().graceMs / 86_400_000} />
+    </>
+  );
 }

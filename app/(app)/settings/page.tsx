@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { getDatabase } from '@/db/client';
 import { PageHeader } from '@/components/shell/page-header';
+import { PasswordForm, SignOutEverywhere } from '@/components/settings/security-settings';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { sessionUser } from '@/server/auth/session';
 
@@ -11,19 +12,23 @@ export default async function SettingsPage() {
   return (
     <>
       <PageHeader title="Settings" />
-      <Card className="max-w-md">
-        <CardHeader>
-          <CardTitle>Account</CardTitle>
-        </CardHeader>
-        <CardContent>
-          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-2 text-sm">
-            <dt className="text-muted">Username</dt>
-            <dd>{user?.username}</dd>
-            <dt className="text-muted">Role</dt>
-            <dd>{user?.role}</dd>
-          </dl>
-        </CardContent>
-      </Card>
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card className="max-w-md">
+          <CardHeader>
+            <CardTitle>Account</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-2 text-sm">
+              <dt className="text-muted">Username</dt>
+              <dd>{user?.username}</dd>
+              <dt className="text-muted">Role</dt>
+              <dd>{user?.role}</dd>
+            </dl>
+          </CardContent>
+        </Card>
+        <SignOutEverywhere />
+        <PasswordForm username={user?.username ?? ''} />
+      </div>
     </>
   );
 }

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { API_KEY_SCOPES } from '@/db/schema';
+
+/** Shared by the REST handlers, the tRPC procedures and the keys page. */
+export const ZKeyScope = z.enum(API_KEY_SCOPES, { error: `must be one of: ${API_KEY_SCOPES.join(', ')}` });
+
+export const ZKeyName = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'is required' })
+  .max(64, { error: 'must be at most 64 characters' })
+  .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
+
+export const ZCreateKeyRequestSchema = z
+  .object({
+    name: ZKeyName,
+    scopes: z
+      .array(ZKeyScope, { error: 'must be a list of scopes, e.g. ["read"]' })
+      .min(1, { error: 'pick at least one scope' })
+      .max(API_KEY_SCOPES.length, { error: 'lists a scope more than once' })
+      .refine((s) => new Set(s).size === s.length, { error: 'lists a scope more than once' }),
+    expiresInDays: z
+      .number({ error: 'must be a number of days' })
+      .int({ error: 'must be a whole number of days' })
+      .min(1, { error: 'must be from 1 to 90 days' })
+      .max(90, { error: 'must be from 1 to 90 days' })
+      .optional(),
+  })
+  .strict();
+export type CreateKeyRequest = z.infer<typeof ZCreateKeyRequestSchema>;
+
+export const ZKeyIdSchema = z.object({ id: z.uuid({ error: 'must be a key id (a UUID)' }) }).strict();
+
+export const ZRevokeAllRequestSchema = z
+  .object({
+    reason: z.string({ error: 'must be a string' }).trim().min(3, { error: 'say why, in at least 3 characters' }).max(500, { error: 'must be at most 500 characters' }),
+    /** Admins only: every user's keys and sessions. */
+    allUsers: z.boolean({ error: 'must be true or false' }).optional(),
+  })
+  .strict();
+export type RevokeAllRequest = z.infer<typeof ZRevokeAllRequestSchema>;
+
+export const ZKeyState = z.enum(['active', 'rotating', 'pending', 'grace', 'retired', 'expired', 'revoked']);
+
+export const ZKeyResponseSchema = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  name: z.string(),
+  scopes: z.array(ZKeyScope),
+  origin: z.enum(['created', 'rotated', 'auto_rotated']),
+  state: ZKeyState,
+  createdAt: z.date(),
+  expiresAt: z.date(),
+  stopsAt: z.date(),
+  lastUsedAt: z.date().nullable(),
+  rotatedAt: z.date().nullable(),
+  graceEndsAt: z.date().nullable(),
+  revokedAt: z.date().nullable(),
+  revokedReason: z.string().nullable(),
+  predecessorId: z.string().nullable(),
+  successorId: z.string().nullable(),
+});
+export type KeyResponse = z.infer<typeof ZKeyResponseSchema>;
+
+/** The only response that ever carries a key's whole value. */
+export const ZIssuedKeyResponseSchema = ZKeyResponseSchema.extend({ key: z.string() });
+export type IssuedKeyResponse = z.infer<typeof ZIssuedKeyResponseSchema>;
+
+export const ZRevokeAllResponseSchema = z.object({ revokedKeys: z.number().int(), signedOutUsers: z.number().int() });
