@@ -1,0 +1,64 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { useTRPC } from '@/components/trpc/client';
+import { Button } from '@/components/ui/button';
+import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { arrow, localDate, localTime, pct, tone } from './format';
+import { StatusBadge } from './status-badge';
+
+const ACTIVE = new Set(['queued', 'running']);
+
+/** Backtests (of one strategy, or all), newest first; pick two or more to compare. Refreshes while any runs. */
+export function BacktestList({ strategyId }: { strategyId?: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [selected, setSelected] = useState<string[]>([]);
+  const list = useQuery({
+    ...trpc.backtests.list.queryOptions({ strategyId }),
+    refetchInterval: (query) => (query.state.data?.some((b) => ACTIVE.has(b.status)) ? 1_000 : false),
+  });
+  if (list.isPending) return <div className="space-y-2">{[0, 1].map((i) => <Skeleton key={i} className="h-12 w-full" />)}</div>;
+  if (list.isError) return <ErrorState message="Could not load the backtests." retry={() => void list.refetch()} />;
+  if (list.data.length === 0) return <EmptyState title="No backtests yet">Run one from a strategy&apos;s page.</EmptyState>;
+
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  return (
+    <div className="space-y-3">
+      <div className="overflow-x-auto">
+        <table className="w-full text-sm">
+          <thead className="text-left text-xs text-muted">
+            <tr>
+              <th className="p-2"><span className="sr-only">Compare</span></th>
+              <th className="p-2">Backtest</th>
+              <th className="p-2">Range</th>
+              <th className="p-2">Status</th>
+              <th className="p-2 text-right">Return</th>
+              <th className="p-2 text-right">Max DD</th>
+              <th className="p-2 text-right">Trades</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-border">
+            {list.data.map((b) => (
+              <tr key={b.id}>
+                <td className="p-2"><input type="checkbox" aria-label={`Select backtest ${localTime(b.createdAt)} for comparison`} checked={selected.includes(b.id)} onChange={() => toggle(b.id)} disabled={b.status !== 'completed'} /></td>
+                <td className="p-2"><Link className="hover:underline" href={`/backtests/${b.id}`}>{b.strategyType} · {b.symbol} {b.timeframe}</Link><div className="text-xs text-muted">{localTime(b.createdAt)}</div></td>
+                <td className="p-2 text-xs text-muted">{localDate(b.start)} → {localDate(b.end)}</td>
+                <td className="p-2"><StatusBadge status={b.status} /></td>
+                <td className={`num p-2 text-right ${tone(b.metrics?.totalReturnPct)}`}>{b.metrics ? `${arrow(b.metrics.totalReturnPct)}${pct(b.metrics.totalReturnPct)}` : '—'}</td>
+                <td className="num p-2 text-right">{b.metrics ? `${b.metrics.maxDrawdownPct.toFixed(2)} %` : '—'}</td>
+                <td className="num p-2 text-right">{b.metrics?.tradeCount ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Button size="sm" variant="secondary" disabled={selected.length < 2} onClick={() => router.push(`/backtests/compare?ids=${selected.join(',')}`)}>
+        Compare {selected.length >= 2 ? `(${selected.length})` : ''}
+      </Button>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useTRPC } from '@/components/trpc/client';
+import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { localDate, localTime } from './format';
+import { StatusBadge } from './status-badge';
+
+const ACTIVE = new Set(['queued', 'running']);
+
+export function SweepList({ strategyId }: { strategyId?: string }) {
+  const trpc = useTRPC();
+  const list = useQuery({
+    ...trpc.backtests.sweeps.list.queryOptions({ strategyId }),
+    refetchInterval: (query) => (query.state.data?.some((s) => ACTIVE.has(s.status)) ? 1_000 : false),
+  });
+  if (list.isPending) return <Skeleton className="h-12 w-full" />;
+  if (list.isError) return <ErrorState message="Could not load the sweeps." retry={() => void list.refetch()} />;
+  if (list.data.length === 0) return <EmptyState title="No sweeps yet">Sweep two or more parameters from a strategy&apos;s page.</EmptyState>;
+  return (
+    <ul className="divide-y divide-border text-sm">
+      {list.data.map((s) => (
+        <li key={s.id} className="flex flex-wrap items-center gap-3 py-2">
+          <Link href={`/backtests/sweeps/${s.id}`} className="flex-1 hover:underline">
+            {s.strategyType} · {s.sweptParams.join(' × ')} · <span className="num">{s.combinationCount}</span> runs
+          </Link>
+          <span className="text-xs text-muted">{localDate(s.start)} → {localDate(s.end)} · {localTime(s.createdAt)}</span>
+          <StatusBadge status={s.status} />
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,106 @@
+'use client';
+
+import { createColumnHelper, flexRender, getCoreRowModel, getPaginationRowModel, getSortedRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
+import { ArrowDown, ArrowUp, Download } from 'lucide-react';
+import { useMemo, useState } from 'react';
+import { Button } from '@/components/ui/button';
+import { EmptyState } from '@/components/ui/states';
+import type { BacktestTradeResponse } from '@/server/api/schemas/backtests';
+import { arrow, localTime, pct, plain, signed, tone } from './format';
+
+const column = createColumnHelper<BacktestTradeResponse>();
+
+const COLUMNS = [
+  column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => localTime(c.getValue()) }),
+  column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => localTime(c.getValue()) }),
+  column.accessor('entryPrice', { header: 'Entry price', cell: (c) => plain(c.getValue()), meta: { num: true } }),
+  column.accessor('exitPrice', { header: 'Exit price', cell: (c) => plain(c.getValue()), meta: { num: true } }),
+  column.accessor('quantity', { header: 'Quantity', cell: (c) => plain(c.getValue(), 6), meta: { num: true } }),
+  column.accessor('fee', { header: 'Fee', cell: (c) => plain(c.getValue()), meta: { num: true } }),
+  column.accessor('pnl', { header: 'PnL', cell: (c) => <span className={tone(c.getValue())}>{arrow(c.getValue())}{signed(c.getValue())}</span>, meta: { num: true } }),
+  column.accessor('pnlPct', { header: 'PnL %', cell: (c) => <span className={tone(c.getValue())}>{pct(c.getValue())}</span>, meta: { num: true } }),
+  column.accessor('exitReason', { header: 'Exit reason' }),
+];
+
+/** RFC 4180 CSV of every trade (times in UTC ISO 8601, full precision). */
+export function tradesCsv(trades: BacktestTradeResponse[]): string {
+  const header = 'entryTime,exitTime,entryPrice,exitPrice,quantity,fee,pnl,pnlPct,exitReason';
+  const rows = trades.map((t) => [t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.fee, t.pnl, t.pnlPct, t.exitReason].join(','));
+  return [header, ...rows].join('\r\n') + '\r\n';
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+}
+
+/** Sortable, paged trade table with a CSV export of all trades. */
+export function TradesTable({ trades, fileName }: { trades: BacktestTradeResponse[]; fileName: string }) {
+  const [sorting, setSorting] = useState<SortingState>([]);
+  const data = useMemo(() => trades, [trades]);
+  const table = useReactTable({
+    data,
+    columns: COLUMNS,
+    state: { sorting },
+    onSortingChange: setSorting,
+    // The first click sorts largest first (best PnL, latest time), whatever the data looks like.
+    sortDescFirst: true,
+    getCoreRowModel: getCoreRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+    getPaginationRowModel: getPaginationRowModel(),
+    initialState: { pagination: { pageSize: 50 } },
+  });
+  if (trades.length === 0) return <EmptyState title="No trades">The strategy never entered a position in this range.</EmptyState>;
+  return (
+    <div className="space-y-2">
+      <div className="flex justify-end">
+        <Button variant="secondary" size="sm" onClick={() => download(fileName, tradesCsv(trades))}>
+          <Download className="h-4 w-4" aria-hidden /> Export CSV
+        </Button>
+      </div>
+      <div className="overflow-x-auto rounded-lg border border-border">
+        <table className="w-full text-sm" aria-label="Trades">
+          <thead className="bg-panel-2 text-xs text-muted">
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const sorted = header.column.getIsSorted();
+                  const num = (header.column.columnDef.meta as { num?: boolean } | undefined)?.num;
+                  return (
+                    <th key={header.id} className={`whitespace-nowrap p-2 ${num ? 'text-right' : 'text-left'}`} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}>
+                      <button type="button" className="inline-flex items-center gap-1 hover:text-fg" onClick={header.column.getToggleSortingHandler()}>
+                        {flexRender(header.column.columnDef.header, header.getContext())}
+                        {sorted === 'asc' ? <ArrowUp className="h-3 w-3" aria-hidden /> : sorted === 'desc' ? <ArrowDown className="h-3 w-3" aria-hidden /> : null}
+                      </button>
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody className="divide-y divide-border">
+            {table.getRowModel().rows.map((row) => (
+              <tr key={row.id} data-testid="trade-row">
+                {row.getVisibleCells().map((cell) => {
+                  const num = (cell.column.columnDef.meta as { num?: boolean } | undefined)?.num;
+                  return <td key={cell.id} className={`whitespace-nowrap p-2 ${num ? 'num text-right' : ''}`}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>;
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {table.getPageCount() > 1 ? (
+        <div className="flex items-center justify-end gap-2 text-sm">
+          <Button variant="ghost" size="sm" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>Previous</Button>
+          <span className="num text-muted">Page {table.getState().pagination.pageIndex + 1} of {table.getPageCount()} · {trades.length} trades</span>
+          <Button variant="ghost" size="sm" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()}>Next</Button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,181 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useMemo, useState, type FormEvent } from 'react';
+import { fieldErrors, useTRPC } from '@/components/trpc/client';
+import { Button } from '@/components/ui/button';
+import { Field, Input } from '@/components/ui/input';
+import { ErrorState, Skeleton } from '@/components/ui/states';
+import type { StrategyResponse, StrategyTypeResponse } from '@/server/api/schemas/strategies';
+
+type Parameter = StrategyTypeResponse['parameters'][string];
+type Values = Record<string, string | boolean>;
+
+const SELECT = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none aria-invalid:border-loss';
+
+function toFormValue(spec: Parameter, value: unknown): string | boolean {
+  if (spec.type === 'boolean') return Boolean(value);
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function initialValues(type: StrategyTypeResponse | undefined, params?: Record<string, unknown>): Values {
+  if (!type) return {};
+  return Object.fromEntries(Object.entries(type.parameters).map(([name, spec]) => [name, toFormValue(spec, params && name in params ? params[name] : spec.default)]));
+}
+
+/** Form values → request params: numbers parsed, an empty optional number is null (not set). */
+function toParams(type: StrategyTypeResponse, values: Values): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(type.parameters)) {
+    const value = values[name];
+    if (spec.type === 'boolean') params[name] = Boolean(value);
+    else if (spec.type === 'enum') params[name] = value;
+    else if (value === '' || value === undefined) params[name] = spec.default === null ? null : undefined;
+    else params[name] = Number(value);
+  }
+  return params;
+}
+
+function rangeHint(spec: Parameter): string {
+  const parts: string[] = [];
+  if (spec.min !== null) parts.push(`${spec.exclusiveMin ? '>' : '≥'} ${spec.min}`);
+  if (spec.max !== null) parts.push(`${spec.exclusiveMax ? '<' : '≤'} ${spec.max}`);
+  if (spec.default === null) parts.push('optional');
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function ParamField({ name, spec, value, error, disabled, onChange }: { name: string; spec: Parameter; value: string | boolean; error?: string; disabled?: boolean; onChange: (v: string | boolean) => void }) {
+  const id = `param-${name}`;
+  const hint = `${spec.description}${rangeHint(spec)}`;
+  if (spec.type === 'boolean') {
+    return (
+      <div className="flex items-start gap-2">
+        <input id={id} type="checkbox" checked={Boolean(value)} disabled={disabled} onChange={(e) => onChange(e.target.checked)} className="mt-1" />
+        <div>
+          <label htmlFor={id} className="text-sm font-medium">{name}</label>
+          <p className="text-xs text-muted">{spec.description}</p>
+          {error ? <p role="alert" className="text-xs text-loss">{error}</p> : null}
+        </div>
+      </div>
+    );
+  }
+  return (
+    <Field id={id} label={name} error={error} hint={hint}>
+      {spec.type === 'enum' ? (
+        <select id={id} className={SELECT} value={String(value)} disabled={disabled} onChange={(e) => onChange(e.target.value)} aria-invalid={!!error}>
+          {(spec.options ?? []).map((o) => <option key={o} value={o}>{o}</option>)}
+        </select>
+      ) : (
+        <Input
+          id={id}
+          type="number"
+          inputMode="decimal"
+          className="num"
+          step={spec.type === 'integer' ? 1 : 'any'}
+          min={spec.min ?? undefined}
+          max={spec.max ?? undefined}
+          placeholder={spec.default === null ? 'not set' : undefined}
+          value={String(value)}
+          disabled={disabled}
+          aria-invalid={!!error}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** Create a strategy (no `strategy`) or edit one: the parameter fields are generated from the type's schema. */
+export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const types = useQuery(trpc.strategies.types.queryOptions());
+  const markets = useQuery(trpc.strategies.markets.queryOptions());
+  const [typeName, setTypeName] = useState(strategy?.type ?? 'sma_crossover');
+  const [name, setName] = useState(strategy?.name ?? '');
+  const [exchange, setExchange] = useState(strategy?.exchange ?? 'binance');
+  const [symbol, setSymbol] = useState(strategy?.symbol ?? 'BTC/USDT');
+  const [timeframe, setTimeframe] = useState(strategy?.timeframe ?? '1h');
+  const [values, setValues] = useState<Values | null>(null);
+  const type = types.data?.find((t) => t.type === typeName);
+  const current = values ?? initialValues(type, strategy?.params);
+
+  const onSaved = async (saved: StrategyResponse) => {
+    await queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
+    if (!strategy) router.push(`/strategies/${saved.id}`);
+    else setValues(null);
+  };
+  const create = useMutation(trpc.strategies.create.mutationOptions({ onSuccess: onSaved }));
+  const update = useMutation(trpc.strategies.update.mutationOptions({ onSuccess: onSaved }));
+  const mutation = strategy ? update : create;
+  const errors = fieldErrors(mutation.error);
+  const locked = strategy ? !strategy.editable : false;
+
+  const seriesOptions = useMemo(() => markets.data ?? [], [markets.data]);
+
+  if (types.isPending) return <div className="space-y-3"><Skeleton className="h-9 w-full" /><Skeleton className="h-9 w-full" /><Skeleton className="h-40 w-full" /></div>;
+  if (types.isError || !types.data) return <ErrorState message="Could not load the strategy types." retry={() => void types.refetch()} />;
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!type) return;
+    const params = toParams(type, current);
+    if (strategy) update.mutate({ id: strategy.id, patch: { name, params, exchange, symbol, timeframe } });
+    else create.mutate({ name, type: type.type, params, exchange, symbol, timeframe });
+  }
+
+  const own = type ? Object.entries(type.parameters).filter(([, s]) => !s.common) : [];
+  const common = type ? Object.entries(type.parameters).filter(([, s]) => s.common) : [];
+  const setValue = (param: string) => (v: string | boolean) => setValues({ ...current, [param]: v });
+  const otherError = mutation.error && Object.keys(errors).length === 0 ? mutation.error.message : null;
+
+  return (
+    <form onSubmit={submit} noValidate className="space-y-6" aria-label={strategy ? 'Edit strategy' : 'New strategy'}>
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field id="strategy-name" label="Name" error={errors.name}>
+          <Input id="strategy-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} placeholder="e.g. BTC trend" />
+        </Field>
+        <Field id="strategy-type" label="Strategy type" error={errors.type} hint={type?.description}>
+          <select id="strategy-type" className={SELECT} value={typeName} disabled={!!strategy} onChange={(e) => { setTypeName(e.target.value); setValues(null); }}>
+            {types.data.map((t) => <option key={t.type} value={t.type}>{t.name}</option>)}
+          </select>
+        </Field>
+        <Field id="strategy-exchange" label="Exchange" error={errors.exchange}>
+          <Input id="strategy-exchange" list="strategy-exchanges" value={exchange} disabled={locked} onChange={(e) => setExchange(e.target.value)} aria-invalid={!!errors.exchange} />
+        </Field>
+        <Field id="strategy-symbol" label="Symbol" error={errors.symbol}>
+          <Input id="strategy-symbol" list="strategy-symbols" value={symbol} disabled={locked} onChange={(e) => setSymbol(e.target.value)} aria-invalid={!!errors.symbol} />
+        </Field>
+        <Field id="strategy-timeframe" label="Timeframe" error={errors.timeframe} hint={seriesOptions.length ? `Stored data: ${seriesOptions.map((s) => `${s.exchange} ${s.symbol} ${s.timeframe}`).join(', ')}` : 'No market data stored yet.'}>
+          <Input id="strategy-timeframe" list="strategy-timeframes" value={timeframe} disabled={locked} onChange={(e) => setTimeframe(e.target.value)} aria-invalid={!!errors.timeframe} />
+        </Field>
+        <datalist id="strategy-exchanges">{[...new Set(seriesOptions.map((s) => s.exchange))].map((v) => <option key={v} value={v} />)}</datalist>
+        <datalist id="strategy-symbols">{[...new Set(seriesOptions.map((s) => s.symbol))].map((v) => <option key={v} value={v} />)}</datalist>
+        <datalist id="strategy-timeframes">{[...new Set(seriesOptions.map((s) => s.timeframe))].map((v) => <option key={v} value={v} />)}</datalist>
+      </div>
+
+      <fieldset className="space-y-4">
+        <legend className="mb-2 text-sm font-semibold">Parameters</legend>
+        <div className="grid gap-4 sm:grid-cols-2">
+          {own.map(([param, spec]) => <ParamField key={param} name={param} spec={spec} value={current[param] ?? ''} error={errors[`params.${param}`]} disabled={locked} onChange={setValue(param)} />)}
+        </div>
+      </fieldset>
+      <fieldset className="space-y-4">
+        <legend className="mb-2 text-sm font-semibold">Position size and exits</legend>
+        <div className="grid gap-4 sm:grid-cols-2">
+          {common.map(([param, spec]) => <ParamField key={param} name={param} spec={spec} value={current[param] ?? ''} error={errors[`params.${param}`]} disabled={locked} onChange={setValue(param)} />)}
+        </div>
+      </fieldset>
+      {errors.params ? <p role="alert" className="text-sm text-loss">{errors.params}</p> : null}
+      {otherError ? <ErrorState message={otherError} /> : null}
+      {locked ? <p className="text-sm text-muted">This strategy is {strategy?.status}; its parameters and market cannot change now.</p> : null}
+      <div className="flex gap-2">
+        <Button type="submit" disabled={mutation.isPending}>{mutation.isPending ? 'Saving…' : strategy ? 'Save changes' : 'Create strategy'}</Button>
+        {strategy && mutation.isSuccess ? <span role="status" className="self-center text-sm text-gain">✓ Saved</span> : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import postgres from 'postgres';
+import { navigate, signInAsNewUser } from './helpers';
+
+/** Real BTC/USDT 1h candles (Jan–Mar 2021) in the e2e database, straight through SQL; idempotent. */
+test.beforeAll(async () => {
+  const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][]).filter(
+    (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
+  );
+  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
+  await sql`
+    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
+    select 'binance', 'BTC/USDT', '1h', t, o, h, l, c, v
+    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
+    on conflict do nothing`;
+  await sql.end();
+});
+
+test('create a strategy from its form, backtest it, see charts, markers and trades, then sweep two parameters', async ({ page }) => {
+  await signInAsNewUser(page, 'bt-journey');
+  await navigate(page, 'Strategies');
+  await expect(page.getByRole('heading', { level: 1, name: 'Strategies' })).toBeVisible();
+  await page.getByRole('link', { name: 'New strategy' }).first().click();
+
+  await page.getByLabel('Name').fill('Journey SMA');
+  await page.getByLabel('Strategy type').selectOption('sma_crossover');
+  await expect(page.getByText('Bars in the fast', { exact: false }).first(), 'parameter descriptions are the help text').toBeVisible();
+  await page.getByLabel('fastPeriod').fill('0');
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'fastPeriod' }), 'an out-of-range parameter is refused by name').toBeVisible();
+  await page.getByLabel('fastPeriod').fill('5');
+  await page.getByLabel('slowPeriod').fill('20');
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Journey SMA' })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]')).toHaveText('draft');
+
+  const backtestForm = page.getByRole('form', { name: 'Run a backtest' });
+  await backtestForm.getByLabel('Start (UTC)').fill('2021-01-01');
+  await backtestForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
+  await backtestForm.getByRole('button', { name: 'Run backtest' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Backtest' })).toBeVisible();
+  await expect(page.getByTestId('metric-totalReturnPct'), 'the worker ran it and the page shows the results').toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('metric-tradeCount')).toContainText(/\d/);
+  await expect(page.getByTestId('equity-chart').locator('.recharts-line')).toBeVisible();
+  await expect(page.getByTestId('drawdown-chart').locator('.recharts-area')).toBeVisible();
+  await expect(page.getByTestId('price-chart').locator('.marker-entry').first(), 'entry markers on the price chart').toBeVisible();
+  await expect(page.getByTestId('price-chart').locator('.marker-exit').first(), 'exit markers on the price chart').toBeVisible();
+  const trades = page.getByTestId('trade-row');
+  expect(await trades.count(), 'the trade table lists the trades').toBeGreaterThan(0);
+  const pnlColumn = async () => {
+    const headers = await page.getByRole('table', { name: 'Trades' }).locator('thead th').allInnerTexts();
+    const index = headers.findIndex((h) => h.trim().startsWith('PnL %'));
+    const cells = await trades.locator(`td:nth-child(${index + 1})`).allInnerTexts();
+    return cells.map((c) => Number(c.replace(/[\u2212\u2013]/g, '-').replace(/[^0-9.\-]/g, '')));
+  };
+  await page.getByRole('button', { name: 'PnL %' }).click();
+  await expect(page.getByRole('columnheader', { name: 'PnL %' })).toHaveAttribute('aria-sort', 'descending');
+  const descending = await pnlColumn();
+  expect(descending, 'first click: best trade first').toEqual([...descending].sort((a, b) => b - a));
+  await page.getByRole('button', { name: 'PnL %' }).click();
+  await expect(page.getByRole('columnheader', { name: 'PnL %' })).toHaveAttribute('aria-sort', 'ascending');
+  const ascending = await pnlColumn();
+  expect(ascending, 'second click: worst trade first').toEqual([...ascending].sort((a, b) => a - b));
+  expect(ascending.every((v) => Number.isFinite(v)), 'PnL % cells are numbers').toBe(true);
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  expect((await download).suggestedFilename()).toMatch(/trades\.csv$/);
+
+  await page.getByRole('link', { name: 'Strategy' }).click();
+  await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]'), 'a completed backtest makes it backtested').toHaveText('backtested');
+  const sweepForm = page.getByRole('form', { name: 'Parameter sweep' });
+  await sweepForm.getByRole('checkbox', { name: 'fastPeriod' }).check();
+  await sweepForm.getByLabel('fastPeriod min').fill('5');
+  await sweepForm.getByLabel('fastPeriod max').fill('10');
+  await sweepForm.getByLabel('fastPeriod step').fill('5');
+  await sweepForm.getByRole('checkbox', { name: 'slowPeriod' }).check();
+  await sweepForm.getByLabel('slowPeriod min').fill('20');
+  await sweepForm.getByLabel('slowPeriod max').fill('30');
+  await sweepForm.getByLabel('slowPeriod step').fill('10');
+  await sweepForm.getByLabel('Start (UTC)').fill('2021-01-01');
+  await sweepForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
+  await sweepForm.getByRole('button', { name: 'Run sweep' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Parameter sweep' })).toBeVisible();
+  await expect(page.getByTestId('sweep-heatmap'), 'the heatmap appears once the sweep completed').toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('heatmap-cell')).toHaveCount(4);
+  await expect(page.getByTestId('sweep-row')).toHaveCount(4);
+  await page.getByTestId('sweep-row').first().getByRole('button', { name: 'Open as backtest' }).click();
+  await expect(page.getByTestId('metric-totalReturnPct'), 'opened as a full backtest').toBeVisible({ timeout: 30_000 });
+});

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import {
+  ZCloneStrategyRequestSchema,
+  ZCreateStrategyRequestSchema,
+  ZId,
+  ZStoredSeriesResponseSchema,
+  ZStrategyResponseSchema,
+  ZStrategyTypeResponseSchema,
+  ZUpdateStrategyRequestSchema,
+} from '@/server/api/schemas/strategies';
+import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import { listStoredSeries } from '@/server/services/backtests/data-range';
+import {
+  archiveStrategyForUser,
+  cloneStrategyForUser,
+  createStrategyForUser,
+  getStrategyForUser,
+  listStrategiesForUser,
+  listStrategyTypes,
+  updateStrategyForUser,
+} from '@/server/services/strategies/strategies';
+
+const ZById = z.object({ id: ZId });
+
+export const strategiesRouter = createTRPCRouter({
+  types: protectedProcedure.output(z.array(ZStrategyTypeResponseSchema)).query(() => listStrategyTypes()),
+
+  /** The candle series stored (to pick a market that has data, and its date range). */
+  markets: protectedProcedure.output(z.array(ZStoredSeriesResponseSchema)).query(({ ctx }) => listStoredSeries(ctx.db)),
+
+  list: protectedProcedure
+    .input(z.object({ includeArchived: z.boolean().default(false) }).default({ includeArchived: false }))
+    .output(z.array(ZStrategyResponseSchema))
+    .query(({ ctx, input }) => listStrategiesForUser(ctx.db, ctx.user.id, input)),
+
+  get: protectedProcedure.input(ZById).output(ZStrategyResponseSchema).query(({ ctx, input }) => getStrategyForUser(ctx.db, ctx.user.id, input.id)),
+
+  create: protectedProcedure
+    .input(ZCreateStrategyRequestSchema)
+    .output(ZStrategyResponseSchema)
+    .mutation(({ ctx, input }) => createStrategyForUser(ctx.db, ctx.user.id, input)),
+
+  update: protectedProcedure
+    .input(z.object({ id: ZId, patch: ZUpdateStrategyRequestSchema }))
+    .output(ZStrategyResponseSchema)
+    .mutation(({ ctx, input }) => updateStrategyForUser(ctx.db, ctx.user.id, input.id, input.patch)),
+
+  clone: protectedProcedure
+    .input(ZCloneStrategyRequestSchema.extend({ id: ZId }))
+    .output(ZStrategyResponseSchema)
+    .mutation(({ ctx, input }) => cloneStrategyForUser(ctx.db, ctx.user.id, input.id, input.name)),
+
+  archive: protectedProcedure.input(ZById).output(ZStrategyResponseSchema).mutation(({ ctx, input }) => archiveStrategyForUser(ctx.db, ctx.user.id, input.id)),
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { STRATEGY_STATUSES } from '@/db/schema/strategies';
+import { AppError } from '@/server/core/errors';
+import { TIMEFRAME_PATTERN } from '@/server/core/timeframe';
+
+/** Shared by the REST handlers, the tRPC procedures and the strategy form. */
+export const ZStrategyName = z.string({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(100, { error: 'must be at most 100 characters' });
+export const ZExchangeId = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'is required' })
+  .max(50)
+  .regex(/^[a-z0-9_]+$/, { error: 'must be a ccxt exchange id such as binance (a-z, 0-9, _)' });
+export const ZSymbol = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .max(50)
+  .regex(/^[A-Z0-9.\-_]+\/[A-Z0-9.\-_]+(:[A-Z0-9.\-_]+)?$/, { error: 'must be a unified symbol such as BTC/USDT' });
+export const ZTimeframe = z.string({ error: 'must be a string' }).trim().regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZStrategyType = z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64);
+/** Validated against the type's parameter schema by the service (422 naming params.<name>). */
+export const ZStrategyParams = z.record(z.string(), z.unknown(), { error: 'must be an object of parameter values' });
+export const ZStrategyStatus = z.enum(STRATEGY_STATUSES, { error: `must be one of ${STRATEGY_STATUSES.join(', ')}` });
+
+export const ZCreateStrategyRequestSchema = z
+  .object({ name: ZStrategyName, type: ZStrategyType, params: ZStrategyParams.default({}), exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe })
+  .strict();
+export type CreateStrategyRequest = z.infer<typeof ZCreateStrategyRequestSchema>;
+
+/** Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one. */
+export const ZUpdateStrategyRequestSchema = z
+  .object({ name: ZStrategyName, params: ZStrategyParams, exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe, status: ZStrategyStatus })
+  .partial()
+  .strict();
+export type UpdateStrategyRequest = z.infer<typeof ZUpdateStrategyRequestSchema>;
+
+export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
+
+export const ZListStrategiesQuerySchema = z
+  .object({ includeArchived: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().transform((v) => v === 'true') })
+  .strict();
+
+/** A path id: anything that is not a UUID cannot exist, so it is a 404 rather than a 422. */
+export const ZId = z.string().uuid();
+
+export const ZStrategyTypeResponseSchema = z.object({
+  type: z.string(),
+  name: z.string(),
+  description: z.string(),
+  parameters: z.record(
+    z.string(),
+    z.object({
+      type: z.enum(['integer', 'float', 'boolean', 'enum']),
+      default: z.union([z.number(), z.string(), z.boolean(), z.null()]),
+      min: z.number().nullable(),
+      max: z.number().nullable(),
+      exclusiveMin: z.boolean(),
+      exclusiveMax: z.boolean(),
+      options: z.array(z.string()).nullable(),
+      description: z.string(),
+      common: z.boolean(),
+    }),
+  ),
+});
+export type StrategyTypeResponse = z.infer<typeof ZStrategyTypeResponseSchema>;
+
+export const ZStrategyResponseSchema = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  type: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  status: ZStrategyStatus,
+  actions: z.array(z.string()),
+  editable: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type StrategyResponse = z.infer<typeof ZStrategyResponseSchema>;
+
+export const ZStoredSeriesResponseSchema = z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), firstTime: z.number(), lastTime: z.number() });
+
+/** A path id, or NOT_FOUND: an id that is not a UUID cannot name anything (and must not reach Postgres). */
+export function pathId(value: string | string[] | undefined, what: string): string {
+  const id = Array.isArray(value) ? value[0] : value;
+  if (!id || !ZId.safeParse(id).success) throw AppError.notFound(what);
+  return id;
+}

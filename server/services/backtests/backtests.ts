@@ -1,0 +1,285 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { backtests, backtestTrades, jobs, type BacktestStatus } from '@/db/schema';
+import { ENGINE_VERSION, type BacktestMetrics, type BacktestTrade } from '@/server/core/backtest';
+import { AppError } from '@/server/core/errors';
+import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
+import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
+import { hasCandlesInRange } from './data-range';
+
+export const BACKTEST_JOB_TYPE = 'backtest.run';
+
+export type BacktestRow = typeof backtests.$inferSelect;
+
+/** What every backtest and sweep request carries besides the strategy. */
+export interface RunRangeInput {
+  /** ms since epoch, UTC; bars with start ≤ time < end */
+  startMs: number;
+  endMs: number;
+  /** quote */
+  initialCapital: number;
+  /** fraction per fill */
+  feeRate: number;
+  /** fraction per market fill */
+  slippage: number;
+}
+
+export interface CreateBacktestInput extends RunRangeInput {
+  strategyId: string;
+  /** params to run instead of the strategy's own (e.g. one combination of a sweep), merged over them */
+  params?: Record<string, unknown>;
+}
+
+export interface BacktestTradeView {
+  entryTime: string;
+  exitTime: string;
+  entryPrice: number;
+  exitPrice: number;
+  quantity: number;
+  fee: number;
+  pnl: number;
+  pnlPct: number;
+  exitReason: BacktestTrade['exitReason'];
+}
+
+export interface BacktestSummaryView {
+  id: string;
+  strategyId: string;
+  strategyType: string;
+  status: BacktestStatus;
+  /** 0..1 */
+  progress: number;
+  error: string | null;
+  params: Record<string, unknown>;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  start: string;
+  end: string;
+  initialCapital: number;
+  feeRate: number;
+  slippage: number;
+  engineVersion: number;
+  barCount: number | null;
+  metrics: BacktestMetrics | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface BacktestView extends BacktestSummaryView {
+  trades: BacktestTradeView[];
+}
+
+export interface BacktestChartView {
+  id: string;
+  time: number[];
+  equity: number[];
+  drawdownPct: number[];
+  close: number[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
+export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, input: RunRangeInput): Promise<void> {
+  if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it to run it');
+  const key = { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe };
+  if (!(await hasCandlesInRange(db, key, input.startMs, input.endMs))) {
+    throw AppError.validation([
+      {
+        field: 'start',
+        message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${iso(input.startMs)} and ${iso(input.endMs)}; import market data for that range first`,
+      },
+    ]);
+  }
+}
+
+/** Queues a backtest (job `backtest.run`); the worker runs it. Returns the queued row. */
+export async function createBacktest(db: Db, userId: string, input: CreateBacktestInput): Promise<BacktestSummaryView> {
+  const strategy = await getStrategyRow(db, userId, input.strategyId);
+  const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
+  await assertRunnable(db, strategy, input);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(backtests)
+      .values({
+        userId,
+        strategyId: strategy.id,
+        params,
+        strategyType: strategy.type,
+        exchange: strategy.exchange,
+        symbol: strategy.symbol,
+        timeframe: strategy.timeframe,
+        startTime: input.startMs,
+        endTime: input.endMs,
+        initialCapital: input.initialCapital,
+        feeRate: input.feeRate,
+        slippage: input.slippage,
+        engineVersion: ENGINE_VERSION,
+      })
+      .returning();
+    const job = await enqueueJob(tx, { type: BACKTEST_JOB_TYPE, payload: { backtestId: row!.id }, userId });
+    const [linked] = await tx.update(backtests).set({ jobId: job.id }).where(and(eq(backtests.id, row!.id), eq(backtests.userId, userId))).returning();
+    return toSummaryView(linked!, null);
+  });
+}
+
+type JobState = { status: string; progress: number; error: string | null } | null;
+
+/**
+ * The row as the API shows it. While the backtest is not finished its status and progress come from its job
+ * (the job may have been canceled while queued, or be running on a worker that reports progress there).
+ */
+function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
+  let status = row.status;
+  let progress = row.progress;
+  let error = row.error;
+  const finished = status === 'completed' || status === 'failed' || status === 'canceled';
+  if (!finished && job) {
+    if (job.status === 'queued' || job.status === 'running' || job.status === 'canceled' || job.status === 'failed') status = job.status;
+    if (job.status === 'completed') {
+      status = 'failed';
+      error = error ?? 'the job ended without storing results';
+    }
+    if (job.status === 'failed') error = error ?? job.error;
+    progress = Math.max(progress, job.progress);
+  }
+  return {
+    id: row.id,
+    strategyId: row.strategyId,
+    strategyType: row.strategyType,
+    status,
+    progress,
+    error,
+    params: row.params,
+    exchange: row.exchange,
+    symbol: row.symbol,
+    timeframe: row.timeframe,
+    start: iso(row.startTime),
+    end: iso(row.endTime),
+    initialCapital: row.initialCapital,
+    feeRate: row.feeRate,
+    slippage: row.slippage,
+    engineVersion: row.engineVersion,
+    barCount: row.barCount,
+    metrics: (row.metrics as BacktestMetrics | null) ?? null,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+const summaryColumns = {
+  id: backtests.id,
+  userId: backtests.userId,
+  strategyId: backtests.strategyId,
+  params: backtests.params,
+  jobId: backtests.jobId,
+  strategyType: backtests.strategyType,
+  exchange: backtests.exchange,
+  symbol: backtests.symbol,
+  timeframe: backtests.timeframe,
+  startTime: backtests.startTime,
+  endTime: backtests.endTime,
+  initialCapital: backtests.initialCapital,
+  feeRate: backtests.feeRate,
+  slippage: backtests.slippage,
+  status: backtests.status,
+  progress: backtests.progress,
+  error: backtests.error,
+  engineVersion: backtests.engineVersion,
+  createdAt: backtests.createdAt,
+  startedAt: backtests.startedAt,
+  finishedAt: backtests.finishedAt,
+  metrics: backtests.metrics,
+  barCount: backtests.barCount,
+  jobStatus: jobs.status,
+  jobProgress: jobs.progress,
+  jobError: jobs.error,
+};
+
+type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose'> & { jobStatus: string | null; jobProgress: number | null; jobError: string | null };
+
+function fromSummaryRow(r: SummaryRow): BacktestSummaryView {
+  const job = r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null;
+  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null }, job);
+}
+
+/** Backtests of the user, newest first; optionally of one strategy (another user's strategy is a 404). */
+export async function listBacktestsForUser(db: DbOrTx, userId: string, options: { strategyId?: string; limit?: number } = {}): Promise<BacktestSummaryView[]> {
+  if (options.strategyId) await getStrategyRow(db, userId, options.strategyId);
+  const rows = await db
+    .select(summaryColumns)
+    .from(backtests)
+    .leftJoin(jobs, eq(jobs.id, backtests.jobId))
+    .where(and(eq(backtests.userId, userId), options.strategyId ? eq(backtests.strategyId, options.strategyId) : undefined))
+    .orderBy(desc(backtests.createdAt))
+    .limit(options.limit ?? 200);
+  return rows.map(fromSummaryRow);
+}
+
+export async function getBacktestSummary(db: DbOrTx, userId: string, id: string): Promise<BacktestSummaryView> {
+  const [row] = await db
+    .select(summaryColumns)
+    .from(backtests)
+    .leftJoin(jobs, eq(jobs.id, backtests.jobId))
+    .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+  if (!row) throw AppError.notFound('backtest');
+  return fromSummaryRow(row);
+}
+
+/** One backtest with its trades in order (empty until completed). */
+export async function getBacktestForUser(db: DbOrTx, userId: string, id: string): Promise<BacktestView> {
+  const summary = await getBacktestSummary(db, userId, id);
+  if (summary.status !== 'completed') return { ...summary, trades: [] };
+  const rows = await db
+    .select()
+    .from(backtestTrades)
+    .where(and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId)))
+    .orderBy(backtestTrades.seq);
+  return {
+    ...summary,
+    trades: rows.map((t) => ({
+      entryTime: iso(t.entryTime),
+      exitTime: iso(t.exitTime),
+      entryPrice: t.entryPrice,
+      exitPrice: t.exitPrice,
+      quantity: t.quantity,
+      fee: t.fee,
+      pnl: t.pnl,
+      pnlPct: t.pnlPct,
+      exitReason: t.exitReason as BacktestTrade['exitReason'],
+    })),
+  };
+}
+
+/** The downsampled equity, drawdown and price series (empty until completed). */
+export async function getBacktestChart(db: DbOrTx, userId: string, id: string): Promise<BacktestChartView> {
+  const [row] = await db
+    .select({ time: backtests.chartTime, equity: backtests.chartEquity, drawdownPct: backtests.chartDrawdownPct, close: backtests.chartClose })
+    .from(backtests)
+    .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+  if (!row) throw AppError.notFound('backtest');
+  return { id, time: row.time ?? [], equity: row.equity ?? [], drawdownPct: row.drawdownPct ?? [], close: row.close ?? [] };
+}
+
+/**
+ * Cancels a queued or running backtest: a queued one at once, a running one at its worker's next progress
+ * report. A finished one is left as it is (409).
+ */
+export async function cancelBacktestForUser(db: Db, userId: string, id: string): Promise<BacktestSummaryView> {
+  const summary = await getBacktestSummary(db, userId, id);
+  if (summary.status !== 'queued' && summary.status !== 'running') {
+    throw new AppError('CONFLICT', `the backtest is ${summary.status}; only a queued or running one can be canceled`);
+  }
+  const [row] = await db.select({ jobId: backtests.jobId }).from(backtests).where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+  const job = row?.jobId ? await requestJobCancel(db, row.jobId, userId) : null;
+  if (!job || job.status === 'canceled') {
+    await db
+      .update(backtests)
+      .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+      .where(and(eq(backtests.id, id), eq(backtests.userId, userId), inArray(backtests.status, ['queued', 'running'])));
+  }
+  return getBacktestSummary(db, userId, id);
+}

@@ -1,0 +1,148 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '@/db/client';
+import { backtests, strategies, type BacktestStatus } from '@/db/schema';
+import { runBacktest, type BacktestResult } from '@/server/core/backtest';
+import type { CandleSeries } from '@/server/core/candles';
+import { createStrategy } from '@/server/core/strategies';
+import { readCandleSeries } from '@/server/services/market-data/candles';
+import { applyStrategyEvent } from '@/server/services/strategies/strategies';
+import { downsampleChart } from './downsample';
+
+/**
+ * What a job handler receives from the worker's job runner (server/worker/job-runner.ts JobContext);
+ * declared here structurally because services never import the worker.
+ */
+export interface BacktestJobContext {
+  job: { id: string; userId: string | null; payload: Record<string, unknown> };
+  db: Db;
+  signal: AbortSignal;
+  /** renews the lease and records progress; throws (reason "canceled" | "lease_lost") when the job must stop */
+  progress(fraction: number, message?: string): Promise<void>;
+}
+
+/** A failure the user can act on; its message is stored on the row as is. */
+export class BacktestRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BacktestRunError';
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The reason a JobInterrupted error carries (the runner's type, matched structurally). */
+export function interruptionReason(error: unknown): 'canceled' | 'lease_lost' | null {
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  return reason === 'canceled' || reason === 'lease_lost' ? reason : null;
+}
+
+/** The message stored for a failed run: ours as is, anything unexpected by reference to the worker log. */
+export function failureMessage(error: unknown, jobId: string): string {
+  if (error instanceof BacktestRunError || error instanceof RangeError || (error instanceof Error && error.name === 'StrategyParamsError')) return error.message.slice(0, 2000);
+  return `internal error while running (job ${jobId}; see the worker log)`;
+}
+
+export async function loadCandlesOrFail(db: Db, key: { exchange: string; symbol: string; timeframe: string }, startMs: number, endMs: number): Promise<CandleSeries> {
+  const series = await readCandleSeries(db, key, startMs, endMs);
+  if (series.length === 0) {
+    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${iso(startMs)} and ${iso(endMs)}`);
+  }
+  return series;
+}
+
+/** Builds the comma-separated body of a Postgres array literal from numbers (shortest exact repr). */
+function arrayLiteral(values: ArrayLike<number | string>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) out += (i ? ',' : '') + String(values[i]);
+  return `${out}}`;
+}
+
+/** All trades of a backtest in ONE insert statement (unnest over column arrays). */
+async function insertTrades(db: Pick<Db, 'execute'>, backtestId: string, userId: string, trades: BacktestResult['trades']): Promise<void> {
+  if (trades.length === 0) return;
+  const n = trades.length;
+  const seq = new Array<number>(n), entryTime = new Array<number>(n), exitTime = new Array<number>(n);
+  const entryPrice = new Array<number>(n), exitPrice = new Array<number>(n), quantity = new Array<number>(n);
+  const fee = new Array<number>(n), pnl = new Array<number>(n), pnlPct = new Array<number>(n), exitReason = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const t = trades[i]!;
+    seq[i] = i; entryTime[i] = t.entryTime; exitTime[i] = t.exitTime; entryPrice[i] = t.entryPrice; exitPrice[i] = t.exitPrice;
+    quantity[i] = t.quantity; fee[i] = t.fee; pnl[i] = t.pnl; pnlPct[i] = t.pnlPct; exitReason[i] = t.exitReason;
+  }
+  await db.execute(sql`
+    insert into backtest_trades (backtest_id, user_id, seq, entry_time, exit_time, entry_price, exit_price, quantity, fee, pnl, pnl_pct, exit_reason)
+    select ${backtestId}::uuid, ${userId}::uuid, u.*
+    from unnest(${arrayLiteral(seq)}::int[], ${arrayLiteral(entryTime)}::bigint[], ${arrayLiteral(exitTime)}::bigint[],
+      ${arrayLiteral(entryPrice)}::float8[], ${arrayLiteral(exitPrice)}::float8[], ${arrayLiteral(quantity)}::float8[],
+      ${arrayLiteral(fee)}::float8[], ${arrayLiteral(pnl)}::float8[], ${arrayLiteral(pnlPct)}::float8[], ${arrayLiteral(exitReason)}::text[]) as u`);
+}
+
+const ACTIVE: BacktestStatus[] = ['queued', 'running'];
+
+/**
+ * The `backtest.run` job: loads the candles, runs the engine once over them, and stores metrics, trades
+ * (one insert) and the downsampled chart series in one transaction. Idempotent per backtest: a job
+ * picked up again after its worker died starts over, and one whose results were already committed stops.
+ */
+export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<string, unknown>> {
+  const { db, job } = ctx;
+  const backtestId = String(job.payload.backtestId ?? '');
+  const userId = job.userId ?? '';
+  const [row] = await db.select().from(backtests).where(and(eq(backtests.id, backtestId), eq(backtests.userId, userId)));
+  if (!row) throw new BacktestRunError(`backtest ${backtestId} not found`);
+  if (!ACTIVE.includes(row.status)) return { backtestId, skipped: row.status };
+
+  const scope = and(eq(backtests.id, backtestId), eq(backtests.userId, userId), inArray(backtests.status, ACTIVE));
+  await db.update(backtests).set({ status: 'running', startedAt: sql`coalesce(${backtests.startedAt}, now())`, error: null }).where(scope);
+  try {
+    await ctx.progress(0.02, 'loading candles');
+    const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+    await ctx.progress(0.3, `running over ${series.length} bars`);
+    const strategy = createStrategy(row.strategyType, row.params);
+    const result = runBacktest(series, strategy, { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe });
+    const chart = downsampleChart(series, result.equity);
+    // The last chance to honour a cancel before the results become visible.
+    await ctx.progress(0.9, 'storing results');
+    await db.transaction(async (tx) => {
+      const [done] = await tx
+        .update(backtests)
+        .set({
+          status: 'completed',
+          progress: 1,
+          metrics: result.metrics as unknown as Record<string, number | null>,
+          barCount: series.length,
+          chartTime: chart.time,
+          chartEquity: chart.equity,
+          chartDrawdownPct: chart.drawdownPct,
+          chartClose: chart.close,
+          finishedAt: sql`now()`,
+        })
+        .where(scope)
+        .returning({ id: backtests.id });
+      if (!done) return;
+      await insertTrades(tx, backtestId, userId, result.trades);
+      // "backtested" means the strategy as configured now has a completed backtest.
+      const [current] = await tx.select().from(strategies).where(and(eq(strategies.id, row.strategyId), eq(strategies.userId, userId)));
+      const sameConfig =
+        current &&
+        current.exchange === row.exchange &&
+        current.symbol === row.symbol &&
+        current.timeframe === row.timeframe &&
+        JSON.stringify(current.params) === JSON.stringify(row.params);
+      if (sameConfig) await applyStrategyEvent(tx, userId, row.strategyId, 'backtest_completed');
+    });
+    return { backtestId, bars: series.length, trades: result.trades.length };
+  } catch (error) {
+    const reason = interruptionReason(error);
+    if (reason === 'canceled') {
+      await db.update(backtests).set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` }).where(scope);
+    } else if (reason === null) {
+      await db.update(backtests).set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` }).where(scope);
+    }
+    // lease_lost: another worker owns the backtest now; leave the row to it.
+    throw error;
+  }
+}
+
+/** The handler registered for `backtest.run` in server/worker/loops.ts. */
+export const backtestRunHandler = { run: runBacktestJob };

@@ -1,0 +1,246 @@
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { backtestSweeps, jobs, type BacktestStatus, type SweepRunResult } from '@/db/schema';
+import { ENGINE_VERSION, generateGrid, SweepError, type BacktestMetrics, type ParamRange } from '@/server/core/backtest';
+import { BacktestCancelledError } from '@/server/core/backtest/types';
+import { AppError } from '@/server/core/errors';
+import { getStrategyDefinition } from '@/server/core/strategies';
+import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
+import { getStrategyRow } from '@/server/services/strategies/strategies';
+import { assertRunnable, type RunRangeInput } from './backtests';
+import { failureMessage, interruptionReason, loadCandlesOrFail, type BacktestJobContext } from './run-job';
+import { runSweep } from './sweep-pool';
+
+export const SWEEP_JOB_TYPE = 'backtest.sweep';
+
+export interface CreateSweepInput extends RunRangeInput {
+  strategyId: string;
+  ranges: Record<string, ParamRange>;
+}
+
+export type SweepRow = typeof backtestSweeps.$inferSelect;
+
+export interface SweepSummaryView {
+  id: string;
+  strategyId: string;
+  strategyType: string;
+  status: BacktestStatus;
+  progress: number;
+  error: string | null;
+  baseParams: Record<string, unknown>;
+  ranges: Record<string, unknown>;
+  /** names of the swept parameters, in grid order */
+  sweptParams: string[];
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  start: string;
+  end: string;
+  initialCapital: number;
+  feeRate: number;
+  slippage: number;
+  engineVersion: number;
+  combinationCount: number;
+  skippedCount: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface SweepView extends SweepSummaryView {
+  /** one per combination, in grid order; empty until completed */
+  results: Array<{ params: Record<string, unknown>; metrics: BacktestMetrics | null; error: string | null }>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
+  try {
+    return generateGrid(getStrategyDefinition(type), ranges, { baseParams });
+  } catch (error) {
+    if (error instanceof SweepError) throw AppError.validation([{ field: error.param ? `ranges.${error.param}` : 'ranges', message: error.message }]);
+    throw error;
+  }
+}
+
+/** Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. */
+export async function createSweep(db: Db, userId: string, input: CreateSweepInput): Promise<SweepSummaryView> {
+  const strategy = await getStrategyRow(db, userId, input.strategyId);
+  const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
+  if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
+  await assertRunnable(db, strategy, input);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(backtestSweeps)
+      .values({
+        userId,
+        strategyId: strategy.id,
+        baseParams: strategy.params,
+        ranges: input.ranges as Record<string, unknown>,
+        strategyType: strategy.type,
+        exchange: strategy.exchange,
+        symbol: strategy.symbol,
+        timeframe: strategy.timeframe,
+        startTime: input.startMs,
+        endTime: input.endMs,
+        initialCapital: input.initialCapital,
+        feeRate: input.feeRate,
+        slippage: input.slippage,
+        engineVersion: ENGINE_VERSION,
+        combinationCount: combos.length,
+        skippedCount: skipped,
+      })
+      .returning();
+    const job = await enqueueJob(tx, { type: SWEEP_JOB_TYPE, payload: { sweepId: row!.id }, userId });
+    const [linked] = await tx.update(backtestSweeps).set({ jobId: job.id }).where(and(eq(backtestSweeps.id, row!.id), eq(backtestSweeps.userId, userId))).returning();
+    return toSummary(linked!, null);
+  });
+}
+
+type JobState = { status: string; progress: number; error: string | null } | null;
+
+function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryView {
+  let status = row.status;
+  let progress = row.progress;
+  let error = row.error;
+  const finished = status === 'completed' || status === 'failed' || status === 'canceled';
+  if (!finished && job) {
+    if (job.status === 'queued' || job.status === 'running' || job.status === 'canceled' || job.status === 'failed') status = job.status;
+    if (job.status === 'completed') {
+      status = 'failed';
+      error = error ?? 'the job ended without storing results';
+    }
+    if (job.status === 'failed') error = error ?? job.error;
+    progress = Math.max(progress, job.progress);
+  }
+  return {
+    id: row.id,
+    strategyId: row.strategyId,
+    strategyType: row.strategyType,
+    status,
+    progress,
+    error,
+    baseParams: row.baseParams,
+    ranges: row.ranges,
+    sweptParams: Object.keys(row.ranges),
+    exchange: row.exchange,
+    symbol: row.symbol,
+    timeframe: row.timeframe,
+    start: iso(row.startTime),
+    end: iso(row.endTime),
+    initialCapital: row.initialCapital,
+    feeRate: row.feeRate,
+    slippage: row.slippage,
+    engineVersion: row.engineVersion,
+    combinationCount: row.combinationCount,
+    skippedCount: row.skippedCount,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+const { results: _results, ...sweepSummaryColumns } = getTableColumns(backtestSweeps);
+const summarySelect = { ...sweepSummaryColumns, jobStatus: jobs.status, jobProgress: jobs.progress, jobError: jobs.error };
+
+function fromJoined(r: Omit<SweepRow, 'results'> & { jobStatus: string | null; jobProgress: number | null; jobError: string | null }): SweepSummaryView {
+  return toSummary(r, r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null);
+}
+
+export async function listSweepsForUser(db: DbOrTx, userId: string, options: { strategyId?: string; limit?: number } = {}): Promise<SweepSummaryView[]> {
+  if (options.strategyId) await getStrategyRow(db, userId, options.strategyId);
+  const rows = await db
+    .select(summarySelect)
+    .from(backtestSweeps)
+    .leftJoin(jobs, eq(jobs.id, backtestSweeps.jobId))
+    .where(and(eq(backtestSweeps.userId, userId), options.strategyId ? eq(backtestSweeps.strategyId, options.strategyId) : undefined))
+    .orderBy(desc(backtestSweeps.createdAt))
+    .limit(options.limit ?? 100);
+  return rows.map(fromJoined);
+}
+
+export async function getSweepForUser(db: DbOrTx, userId: string, id: string): Promise<SweepView> {
+  const [row] = await db
+    .select({ ...summarySelect, results: backtestSweeps.results })
+    .from(backtestSweeps)
+    .leftJoin(jobs, eq(jobs.id, backtestSweeps.jobId))
+    .where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
+  if (!row) throw AppError.notFound('sweep');
+  const summary = fromJoined(row);
+  const results = summary.status === 'completed' ? (row.results ?? []) : [];
+  return { ...summary, results: results as SweepView['results'] };
+}
+
+export async function cancelSweepForUser(db: Db, userId: string, id: string): Promise<SweepSummaryView> {
+  const sweep = await getSweepForUser(db, userId, id);
+  if (sweep.status !== 'queued' && sweep.status !== 'running') throw new AppError('CONFLICT', `the sweep is ${sweep.status}; only a queued or running one can be canceled`);
+  const [row] = await db.select({ jobId: backtestSweeps.jobId }).from(backtestSweeps).where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
+  const job = row?.jobId ? await requestJobCancel(db, row.jobId, userId) : null;
+  if (!job || job.status === 'canceled') {
+    await db
+      .update(backtestSweeps)
+      .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+      .where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ['queued', 'running'])));
+  }
+  const { results: _omit, ...summary } = await getSweepForUser(db, userId, id);
+  return summary;
+}
+
+const ACTIVE: BacktestStatus[] = ['queued', 'running'];
+
+/**
+ * The `backtest.sweep` job: the grid (regenerated from the stored ranges and base params, so the same as at
+ * request time) runs over worker threads sharing one copy of the candles. Progress is reported per chunk;
+ * a cancel or a lost lease terminates the threads.
+ */
+export function createSweepHandler(options: { threads?: number } = {}) {
+  return {
+    async run(ctx: BacktestJobContext): Promise<Record<string, unknown>> {
+      const { db, job } = ctx;
+      const sweepId = String(job.payload.sweepId ?? '');
+      const userId = job.userId ?? '';
+      const [row] = await db.select().from(backtestSweeps).where(and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId)));
+      if (!row) throw new Error(`sweep ${sweepId} not found`);
+      if (!ACTIVE.includes(row.status)) return { sweepId, skipped: row.status };
+      const scope = and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ACTIVE));
+      await db.update(backtestSweeps).set({ status: 'running', startedAt: sql`coalesce(${backtestSweeps.startedAt}, now())`, error: null }).where(scope);
+      const abort = new AbortController();
+      const onShutdown = () => abort.abort();
+      ctx.signal.addEventListener('abort', onShutdown, { once: true });
+      let interruption: unknown = null;
+      try {
+        await ctx.progress(0.01, 'loading candles');
+        const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+        const { combos } = generateGrid(getStrategyDefinition(row.strategyType), row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
+        const results = await runSweep(
+          { series, strategyType: row.strategyType, combos, config: { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe } },
+          {
+            threads: options.threads,
+            signal: abort.signal,
+            onProgress: (done, total) => {
+              ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} combinations`).catch((error: unknown) => {
+                interruption = error;
+                abort.abort();
+              });
+            },
+          },
+        );
+        await ctx.progress(0.97, 'storing results');
+        const stored: SweepRunResult[] = results.map((r) => ({ params: { ...r.params }, metrics: r.metrics as unknown as Record<string, number | null> | null, error: r.error }));
+        await db.update(backtestSweeps).set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()` }).where(scope);
+        return { sweepId, combinations: results.length };
+      } catch (caught) {
+        const error = caught instanceof BacktestCancelledError && interruption ? interruption : caught;
+        const reason = interruptionReason(error);
+        if (reason === 'canceled') {
+          await db.update(backtestSweeps).set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` }).where(scope);
+        } else if (reason === null && !(error instanceof BacktestCancelledError)) {
+          await db.update(backtestSweeps).set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` }).where(scope);
+        }
+        throw error;
+      } finally {
+        ctx.signal.removeEventListener('abort', onShutdown);
+      }
+    },
+  };
+}
+
+export const backtestSweepHandler = createSweepHandler();

@@ -1,0 +1,248 @@
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import type { DbOrTx } from '@/db/client';
+import { strategies, type StrategyStatus } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import {
+  COMMON_PARAMETERS,
+  getStrategyDefinition,
+  listStrategyDefinitions,
+  parseParams,
+  strategyParameters,
+  StrategyParamsError,
+  strategyRegistry,
+} from '@/server/core/strategies';
+import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
+
+export type StrategyRow = typeof strategies.$inferSelect;
+
+// Strategy types ------------------------------------------------------------------------------
+
+export interface StrategyTypeParameter {
+  type: 'integer' | 'float' | 'boolean' | 'enum';
+  default: number | string | boolean | null;
+  min: number | null;
+  max: number | null;
+  exclusiveMin: boolean;
+  exclusiveMax: boolean;
+  options: string[] | null;
+  description: string;
+  /** true for the parameters every strategy accepts (position size, stops), applied by the engine */
+  common: boolean;
+}
+
+export interface StrategyTypeView {
+  type: string;
+  name: string;
+  description: string;
+  parameters: Record<string, StrategyTypeParameter>;
+}
+
+/** The registry as the API and the form see it: own parameters first, then the common ones. */
+export function listStrategyTypes(): StrategyTypeView[] {
+  return listStrategyDefinitions().map((definition) => ({
+    type: definition.type,
+    name: definition.name,
+    description: definition.description,
+    parameters: Object.fromEntries(
+      Object.entries(strategyParameters(definition)).map(([name, spec]) => [
+        name,
+        {
+          type: spec.type,
+          default: spec.default,
+          min: 'min' in spec && spec.min !== undefined ? spec.min : null,
+          max: 'max' in spec && spec.max !== undefined ? spec.max : null,
+          exclusiveMin: 'exclusiveMin' in spec ? !!spec.exclusiveMin : false,
+          exclusiveMax: 'exclusiveMax' in spec ? !!spec.exclusiveMax : false,
+          options: spec.type === 'enum' ? [...spec.options] : null,
+          description: spec.description,
+          common: name in COMMON_PARAMETERS,
+        },
+      ]),
+    ),
+  }));
+}
+
+/** Validated params (defaults filled in) of a strategy type; a bad one is a 422 naming `params.<name>`. */
+export function validateStrategyParams(type: string, params: unknown): Record<string, unknown> {
+  if (!strategyRegistry.has(type)) {
+    throw AppError.validation([{ field: 'type', message: `unknown strategy type "${type}" (known: ${[...strategyRegistry.keys()].join(', ')})` }]);
+  }
+  try {
+    return parseParams(getStrategyDefinition(type), params ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof StrategyParamsError) {
+      throw AppError.validation(error.issues.map((issue) => ({ field: issue.param ? `params.${issue.param}` : 'params', message: issue.message })));
+    }
+    throw error;
+  }
+}
+
+// Strategies ----------------------------------------------------------------------------------
+
+export interface StrategyView {
+  id: string;
+  name: string;
+  type: string;
+  params: Record<string, unknown>;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  status: StrategyStatus;
+  /** lifecycle events the user may fire now (e.g. "archive") */
+  actions: StrategyEvent[];
+  /** whether params and market may change now */
+  editable: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toStrategyView(row: StrategyRow): StrategyView {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    params: row.params,
+    exchange: row.exchange,
+    symbol: row.symbol,
+    timeframe: row.timeframe,
+    status: row.status,
+    actions: availableStrategyActions(row.status),
+    editable: canEditStrategy(row.status),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export interface CreateStrategyInput {
+  name: string;
+  type: string;
+  params?: Record<string, unknown>;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+}
+
+export async function createStrategyForUser(db: DbOrTx, userId: string, input: CreateStrategyInput): Promise<StrategyView> {
+  const params = validateStrategyParams(input.type, input.params);
+  const [row] = await db
+    .insert(strategies)
+    .values({ userId, name: input.name, type: input.type, params, exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe })
+    .returning();
+  return toStrategyView(row!);
+}
+
+/** The user's strategy row, or NOT_FOUND (also for another user's: existence never leaks). */
+export async function getStrategyRow(db: DbOrTx, userId: string, id: string): Promise<StrategyRow> {
+  const [row] = await db.select().from(strategies).where(and(eq(strategies.id, id), eq(strategies.userId, userId)));
+  if (!row) throw AppError.notFound('strategy');
+  return row;
+}
+
+export async function getStrategyForUser(db: DbOrTx, userId: string, id: string): Promise<StrategyView> {
+  return toStrategyView(await getStrategyRow(db, userId, id));
+}
+
+export async function listStrategiesForUser(db: DbOrTx, userId: string, options: { includeArchived?: boolean } = {}): Promise<StrategyView[]> {
+  const rows = await db
+    .select()
+    .from(strategies)
+    .where(and(eq(strategies.userId, userId), options.includeArchived ? undefined : ne(strategies.status, 'archived')))
+    .orderBy(desc(strategies.createdAt));
+  return rows.map(toStrategyView);
+}
+
+export interface UpdateStrategyInput {
+  name?: string;
+  params?: Record<string, unknown>;
+  exchange?: string;
+  symbol?: string;
+  timeframe?: string;
+  /** a lifecycle target the user may ask for: "archived" (archive) or "draft" (restore an archived one) */
+  status?: StrategyStatus;
+}
+
+/**
+ * Edits a strategy. Changing params or market is an `edit` event (a backtested strategy goes back to draft;
+ * refused while trading or archived); `status` fires the user event leading there, if the table has one.
+ */
+export async function updateStrategyForUser(db: DbOrTx, userId: string, id: string, input: UpdateStrategyInput): Promise<StrategyView> {
+  const row = await getStrategyRow(db, userId, id);
+  let status: StrategyStatus = row.status;
+  const changes: Partial<typeof strategies.$inferInsert> = {};
+
+  if (input.status !== undefined && input.status !== row.status) {
+    const event = USER_STRATEGY_EVENTS.find((e) => nextStrategyStatus(row.status, e) === input.status);
+    if (!event) {
+      const later = input.status === 'paper' || input.status === 'live' || input.status === 'paused' || input.status === 'stopped';
+      throw new AppError(
+        'CONFLICT',
+        later ? `status "${input.status}" is set by paper and live trading, not here` : `a strategy cannot go from "${row.status}" to "${input.status}"`,
+        { fields: [{ field: 'status', message: `cannot change from ${row.status} to ${input.status}` }] },
+      );
+    }
+    status = input.status;
+  }
+
+  // PATCH semantics: given params are merged over the stored ones (send null to clear an optional one).
+  const newParams = input.params !== undefined ? validateStrategyParams(row.type, { ...row.params, ...input.params }) : undefined;
+  const marketOrParamsChange =
+    (newParams !== undefined && JSON.stringify(newParams) !== JSON.stringify(row.params)) ||
+    (input.exchange !== undefined && input.exchange !== row.exchange) ||
+    (input.symbol !== undefined && input.symbol !== row.symbol) ||
+    (input.timeframe !== undefined && input.timeframe !== row.timeframe);
+  if (marketOrParamsChange || (input.name !== undefined && input.name !== row.name)) {
+    if (status === 'archived') throw new AppError('CONFLICT', 'an archived strategy cannot be edited; restore it first');
+  }
+  if (marketOrParamsChange) {
+    const edited = nextStrategyStatus(status, 'edit');
+    if (!edited) throw new AppError('CONFLICT', `a ${status} strategy's parameters and market cannot change; stop it first`);
+    status = edited;
+    if (newParams !== undefined) changes.params = newParams;
+    if (input.exchange !== undefined) changes.exchange = input.exchange;
+    if (input.symbol !== undefined) changes.symbol = input.symbol;
+    if (input.timeframe !== undefined) changes.timeframe = input.timeframe;
+  }
+  if (input.name !== undefined) changes.name = input.name;
+  if (Object.keys(changes).length === 0 && status === row.status) return toStrategyView(row);
+
+  const [updated] = await db
+    .update(strategies)
+    .set({ ...changes, status, updatedAt: sql`now()` })
+    .where(and(eq(strategies.id, id), eq(strategies.userId, userId), eq(strategies.status, row.status)))
+    .returning();
+  if (!updated) throw new AppError('CONFLICT', 'the strategy changed meanwhile; reload and try again');
+  return toStrategyView(updated);
+}
+
+/** DELETE archives (soft): backtests keep pointing at it, and it can be restored. */
+export async function archiveStrategyForUser(db: DbOrTx, userId: string, id: string): Promise<StrategyView> {
+  const row = await getStrategyRow(db, userId, id);
+  if (row.status === 'archived') return toStrategyView(row);
+  return updateStrategyForUser(db, userId, id, { status: 'archived' });
+}
+
+/** A copy as a new draft, named "<name> (copy)" unless a name is given. */
+export async function cloneStrategyForUser(db: DbOrTx, userId: string, id: string, name?: string): Promise<StrategyView> {
+  const row = await getStrategyRow(db, userId, id);
+  return createStrategyForUser(db, userId, {
+    name: name ?? `${row.name} (copy)`.slice(0, 100),
+    type: row.type,
+    params: row.params,
+    exchange: row.exchange,
+    symbol: row.symbol,
+    timeframe: row.timeframe,
+  });
+}
+
+/** Applies a lifecycle event when the table allows it (e.g. backtest_completed); returns whether it changed. */
+export async function applyStrategyEvent(db: DbOrTx, userId: string, id: string, event: StrategyEvent): Promise<boolean> {
+  const row = await getStrategyRow(db, userId, id);
+  const next = nextStrategyStatus(row.status, event);
+  if (!next || next === row.status) return false;
+  const updated = await db
+    .update(strategies)
+    .set({ status: next, updatedAt: sql`now()` })
+    .where(and(eq(strategies.id, id), eq(strategies.userId, userId), eq(strategies.status, row.status)))
+    .returning({ id: strategies.id });
+  return updated.length > 0;
+}
