@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { NotBuiltYet } from '@/components/shell/page-header';
+import { AccountsPageClient } from '@/components/accounts/accounts-page-client';
 
 export const metadata: Metadata = { title: 'Accounts' };
 
-export default function Page() {
-  return <NotBuiltYet title="Accounts" what="Paper and exchange accounts arrive with the market-data and exchanges work." />;
+export default function AccountsPage() {
+  return <AccountsPageClient />;
 }

@@ -1,0 +1,38 @@
+import { expect, test } from '@playwright/test';
+import { navigate, signInAsNewUser } from './helpers';
+
+test('a trader places a paper market order from the ticket and sees it filled with its fill and history', async ({ page }) => {
+  await signInAsNewUser(page, 'ord');
+  const created = await page.request.post('/api/v1/accounts', { data: { name: 'Paper desk', exchange: 'paper', balances: { USDT: '10000' } } });
+  expect(created.status(), await created.text()).toBe(201);
+
+  await navigate(page, 'Orders');
+  await expect(page.getByRole('heading', { level: 1, name: 'Orders' })).toBeVisible();
+  await expect(page.getByText('No orders', { exact: true }), 'nothing placed yet').toBeVisible();
+
+  await page.getByLabel('Quantity (BTC)').fill('0.01');
+  // Stored candles when some test imported BTC/USDT before this one, else the simulated market: labelled either way.
+  await expect(page.getByTestId('ticket-price-source'), 'the price source is labelled').toHaveText(/^(simulated market|stored candles \(\w+ \w+\))$/);
+  await expect(page.getByTestId('ticket-estimated-cost'), 'cost estimated before confirming').toHaveText(/^\d+(\.\d+)? USDT$/);
+  await expect(page.getByTestId('ticket-estimated-fee')).toHaveText(/^\d+(\.\d+)? USDT$/);
+
+  await page.getByRole('button', { name: 'Review order' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog, 'the confirmation says exactly what happens').toContainText('Buy 0.01 BTC at market on Paper desk (paper: no real money)');
+  const source = await page.getByTestId('ticket-price-source').innerText();
+  await expect(dialog, 'the confirmation names the price source the ticket showed').toContainText(`priced from the ${source}`);
+  await dialog.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Order placed' }), 'a paper market order fills at once').toContainText('filled');
+
+  const row = page.getByTestId('order-row').first();
+  await expect(row.getByTestId('order-status')).toHaveText('filled');
+  await row.getByRole('button', { name: 'Details' }).click();
+  await expect(row.getByTestId('fill-row'), 'one fill').toHaveCount(1);
+  await expect(row.getByTestId('fill-row')).toContainText('0.01');
+  await expect(row.getByTestId('order-event'), 'created → sent → filled').toHaveCount(3);
+  await expect(row.getByTestId('order-event').last()).toContainText('open → filled');
+
+  await navigate(page, 'Accounts');
+  const account = page.getByRole('region', { name: 'Account Paper desk' });
+  await expect(account.getByTestId('balance-BTC-total'), 'the bought BTC is in the balance').toHaveText('0.01');
+});

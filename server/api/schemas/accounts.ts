@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { zDecimalString } from '@/server/core/money';
+
+/** Shared by the REST handlers, the tRPC procedures and the account form. */
+export const ZAccountName = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'is required' })
+  .max(64, { error: 'must be at most 64 characters' });
+
+/** "paper" or a ccxt id; whether it is enabled is checked by the service against the config. */
+export const ZExchangeId = z.string({ error: 'must be a string' }).regex(/^[a-z0-9]{2,32}$/, { error: 'must be "paper" or a ccxt exchange id (lowercase letters and digits)' });
+
+export const ZAsset = z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'asset codes are 1–20 uppercase letters or digits, e.g. "USDT"' });
+
+/** Starting balances of a paper account, e.g. {"USDT": "10000"}. */
+export const ZPaperBalances = z
+  .record(ZAsset, zDecimalString({ field: 'balance', max: '1000000000000' }))
+  .refine((value) => Object.keys(value).length <= 50, { error: 'at most 50 assets' });
+
+export const ZFeeRate = zDecimalString({ field: 'feeRate', max: '0.1' });
+export const ZSlippage = zDecimalString({ field: 'slippage', max: '0.1' });
+
+const secretString = (max: number) => z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(max, { error: `must be at most ${max} characters` });
+
+export const ZCredentials = z
+  .object({ apiKey: secretString(512), secret: secretString(2048), password: secretString(512).optional() })
+  .strict();
+
+export const ZCreateAccountRequestSchema = z
+  .object({
+    name: ZAccountName,
+    exchange: ZExchangeId,
+    balances: ZPaperBalances.optional(),
+    feeRate: ZFeeRate.optional(),
+    slippage: ZSlippage.optional(),
+    credentials: ZCredentials.optional(),
+  })
+  .strict();
+export type CreateAccountRequest = z.infer<typeof ZCreateAccountRequestSchema>;
+
+export const ZUpdateAccountRequestSchema = z
+  .object({ name: ZAccountName.optional(), feeRate: ZFeeRate.optional(), slippage: ZSlippage.optional(), credentials: ZCredentials.optional() })
+  .strict();
+export type UpdateAccountRequest = z.infer<typeof ZUpdateAccountRequestSchema>;
+
+export const ZAccountIdSchema = z.object({ id: z.string().min(1).max(64) }).strict();
+
+export const ZAccountResponseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  exchange: z.string(),
+  kind: z.enum(['paper', 'exchange']),
+  feeRate: z.string().nullable(),
+  slippage: z.string().nullable(),
+  apiKeyHint: z.string().nullable(),
+  hasCredentials: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type AccountResponse = z.infer<typeof ZAccountResponseSchema>;
+
+export const ZBalanceSchema = z.object({ free: z.string(), used: z.string(), total: z.string() });
+export const ZAccountBalanceResponseSchema = z.object({ accountId: z.string(), source: z.enum(['paper', 'exchange']), balances: z.record(z.string(), ZBalanceSchema) });
+
+export const ZConnectionTestResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), exchange: z.string(), message: z.string(), assets: z.number().int() }),
+  z.object({ ok: z.literal(false), exchange: z.string(), message: z.string(), kind: z.string() }),
+]);
+
+export const ZExchangeOptionsResponseSchema = z.array(z.object({ id: z.string(), name: z.string(), requiredCredentials: z.array(z.string()) }));

@@ -1,0 +1,3 @@
+export * from './orders';
+export * from './paper-exchange';
+export * from './price-source';

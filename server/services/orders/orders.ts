@@ -1,0 +1,447 @@
+/**
+ * The order path (docs/orders.md): write the order as `new` with its clientOrderId, THEN call the
+ * exchange, then apply its answer through the state machine. Every transition is an order_events row;
+ * fills are applied once (unique (order, trade id); a duplicate is a no-op).
+ *
+ * - Paper accounts: the whole path runs in one transaction with the paper exchange (balances and the
+ *   order row change together; nothing is ambiguous).
+ * - Real exchanges: the `new` row is committed before the call; a lost answer (timeout, 5xx) leaves the
+ *   order `unknown` for the reconciler. A repeated request with the same clientOrderId returns the
+ *   stored order and never calls the exchange again.
+ */
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import { compare, formatDecimal } from '@/server/core/money';
+import {
+  applyOrderEvent,
+  CLIENT_ORDER_ID_PATTERN,
+  fillKey,
+  manualClientOrderId,
+  type OrderEvent,
+  type OrderFill,
+  type OrderState,
+  type OrderStatus,
+} from '@/server/core/orders';
+import { isExchangeError } from '@/server/exchange/errors';
+import type { ExchangeOrder } from '@/server/exchange/ports';
+import { logger } from '@/server/logger';
+import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
+import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
+import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
+
+export type OrderRow = typeof orders.$inferSelect;
+
+export interface PlaceOrderInput {
+  accountId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit' | 'stop_limit';
+  quantity: string;
+  price?: string;
+  stopPrice?: string;
+  clientOrderId?: string;
+  deploymentId?: string;
+}
+
+export interface OrderView {
+  id: string;
+  accountId: string;
+  deploymentId: string | null;
+  clientOrderId: string;
+  exchangeOrderId: string | null;
+  exchange: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit' | 'stop_limit';
+  quantity: string;
+  price: string | null;
+  stopPrice: string | null;
+  status: OrderStatus;
+  statusReason: string | null;
+  filledQuantity: string;
+  averagePrice: string | null;
+  fees: Record<string, string>;
+  priceSource: string | null;
+  cancelRequestedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FillView {
+  tradeId: string;
+  quantity: string;
+  price: string;
+  fee: string;
+  feeCurrency: string | null;
+  liquidity: 'maker' | 'taker' | null;
+  executedAt: string;
+}
+
+export interface OrderEventView {
+  type: string;
+  fromStatus: string | null;
+  toStatus: string;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface OrderDetail extends OrderView {
+  fills: FillView[];
+  events: OrderEventView[];
+}
+
+export interface OrderDeps extends AccountDeps {
+  /** Price feed of paper accounts (default: stored candles, else the simulated market). */
+  prices?: (db: DbOrTx) => PaperPriceSource;
+  clock?: () => number;
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+const dec = (value: string | null) => (value === null ? null : formatDecimal(value));
+
+export function toOrderView(row: OrderRow): OrderView {
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    deploymentId: row.deploymentId,
+    clientOrderId: row.clientOrderId,
+    exchangeOrderId: row.exchangeOrderId,
+    exchange: row.exchange,
+    symbol: row.symbol,
+    side: row.side,
+    type: row.type,
+    quantity: formatDecimal(row.quantity),
+    price: dec(row.price),
+    stopPrice: dec(row.stopPrice),
+    status: row.status,
+    statusReason: row.statusReason,
+    filledQuantity: formatDecimal(row.filledQuantity),
+    averagePrice: dec(row.averagePrice),
+    fees: row.fees,
+    priceSource: row.priceSource,
+    cancelRequestedAt: iso(row.cancelRequestedAt),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const fail = (field: string, message: string): never => {
+  throw AppError.validation([{ field, message }]);
+};
+
+function validateShape(input: PlaceOrderInput, account: AccountRow): void {
+  if (input.type === 'market' && input.price !== undefined) fail('price', 'a market order takes no price');
+  if ((input.type === 'limit' || input.type === 'stop_limit') && input.price === undefined) fail('price', `is required for a ${input.type} order`);
+  if (input.type === 'stop_limit' && input.stopPrice === undefined) fail('stopPrice', 'is required for a stop_limit order');
+  if (input.type !== 'stop_limit' && input.stopPrice !== undefined) fail('stopPrice', 'is only for stop_limit orders');
+  if (input.type === 'stop_limit' && account.exchange !== PAPER_EXCHANGE) fail('type', 'stop_limit orders are paper-only for now');
+  if (input.clientOrderId !== undefined && !CLIENT_ORDER_ID_PATTERN.test(input.clientOrderId)) fail('clientOrderId', 'must be 1–32 letters and digits');
+  if (input.deploymentId !== undefined && !isUuid(input.deploymentId)) fail('deploymentId', 'must be a uuid');
+}
+
+/** Whether a stored order is the same request (a retry) or a different order reusing the id. */
+function sameRequest(row: OrderRow, input: PlaceOrderInput): boolean {
+  const eqDec = (a: string | null, b: string | undefined) => (a === null || b === undefined ? a === null && b === undefined : compare(a, b) === 0);
+  return row.symbol === input.symbol && row.side === input.side && row.type === input.type && compare(row.quantity, input.quantity) === 0 && eqDec(row.price, input.price) && eqDec(row.stopPrice, input.stopPrice);
+}
+
+async function loadOrderState(tx: DbOrTx, row: OrderRow): Promise<OrderState> {
+  const applied = await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id));
+  return {
+    status: row.status,
+    exchange: row.exchange,
+    quantity: formatDecimal(row.quantity),
+    filledQuantity: formatDecimal(row.filledQuantity),
+    filledCost: formatDecimal(row.filledCost),
+    averageFillPrice: dec(row.averagePrice),
+    fees: row.fees,
+    appliedFillKeys: applied.map((f) => fillKey(row.exchange, f.tradeId)),
+    exchangeOrderId: row.exchangeOrderId,
+    statusReason: row.statusReason,
+  };
+}
+
+export interface ApplyResult {
+  order: OrderRow;
+  applied: number;
+  duplicates: number;
+}
+
+/**
+ * Applies events to an order under a row lock, in the caller's transaction: each through the state machine,
+ * each recorded in order_events; fills inserted once (a repeated trade id is a no-op, counted as duplicate).
+ */
+export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: OrderEvent[], meta: { liquidity?: 'maker' | 'taker' } = {}): Promise<ApplyResult> {
+  const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
+  if (!row) throw AppError.notFound('order');
+  let state = await loadOrderState(tx, row);
+  let applied = 0;
+  let duplicates = 0;
+  for (const event of events) {
+    const result = applyOrderEvent(state, event);
+    if (result.outcome === 'duplicate_fill') {
+      duplicates++;
+      continue;
+    }
+    if (event.type === 'fill') {
+      const inserted = await tx
+        .insert(fills)
+        .values({
+          orderId,
+          accountId: row.accountId,
+          tradeId: event.fill.tradeId,
+          quantity: event.fill.quantity,
+          price: event.fill.price,
+          fee: event.fill.fee?.cost ?? '0',
+          feeCurrency: event.fill.fee?.currency ?? null,
+          liquidity: meta.liquidity ?? null,
+        })
+        .onConflictDoNothing()
+        .returning({ id: fills.id });
+      if (inserted.length === 0) {
+        duplicates++;
+        continue;
+      }
+    }
+    await tx.insert(orderEvents).values({
+      orderId,
+      type: event.type,
+      fromStatus: state.status,
+      toStatus: result.order.status,
+      reason: result.order.statusReason !== state.statusReason ? result.order.statusReason : null,
+      details: event.type === 'fill' ? { tradeId: event.fill.tradeId, quantity: event.fill.quantity, price: event.fill.price } : 'exchangeOrderId' in event ? { exchangeOrderId: event.exchangeOrderId } : {},
+    });
+    state = result.order;
+    applied++;
+  }
+  const [updated] = await tx
+    .update(orders)
+    .set({
+      status: state.status,
+      statusReason: state.statusReason,
+      exchangeOrderId: state.exchangeOrderId,
+      filledQuantity: state.filledQuantity,
+      filledCost: state.filledCost,
+      averagePrice: state.averageFillPrice,
+      fees: { ...state.fees },
+      updatedAt: new Date(),
+    })
+    .where(eq(orders.id, orderId))
+    .returning();
+  return { order: updated!, applied, duplicates };
+}
+
+/** Inserts the `new` row (and its "created" event), or returns the stored order with this clientOrderId. */
+async function insertNewOrder(tx: DbOrTx, userId: string, account: AccountRow, input: PlaceOrderInput, clientOrderId: string): Promise<{ row: OrderRow; created: boolean }> {
+  const [row] = await tx
+    .insert(orders)
+    .values({
+      accountId: account.id,
+      userId,
+      deploymentId: input.deploymentId ?? null,
+      clientOrderId,
+      exchange: account.exchange,
+      symbol: input.symbol,
+      side: input.side,
+      type: input.type,
+      quantity: input.quantity,
+      price: input.price ?? null,
+      stopPrice: input.stopPrice ?? null,
+      status: 'new',
+    })
+    .onConflictDoNothing({ target: [orders.accountId, orders.clientOrderId] })
+    .returning();
+  if (row) {
+    await tx.insert(orderEvents).values({ orderId: row.id, type: 'created', fromStatus: null, toStatus: 'new', details: { clientOrderId } });
+    return { row, created: true };
+  }
+  const [existing] = await tx.select().from(orders).where(and(eq(orders.accountId, account.id), eq(orders.clientOrderId, clientOrderId))).limit(1);
+  if (!existing) throw new Error('clientOrderId conflict without a stored order');
+  if (!sameRequest(existing, input)) {
+    throw new AppError('CONFLICT', `clientOrderId ${clientOrderId} is already used by a different order on this account`, { fields: [{ field: 'clientOrderId', message: 'is already used by a different order' }] });
+  }
+  return { row: existing, created: false };
+}
+
+/** The events an exchange's answer to createOrder implies: the ack, then its trades (if it reported any). */
+function answerEvents(answer: ExchangeOrder | ExchangeOrderWithTrades): OrderEvent[] {
+  const events: OrderEvent[] = [{ type: 'sent_ack', exchangeOrderId: answer.id }];
+  for (const trade of 'trades' in answer ? answer.trades : []) events.push({ type: 'fill', fill: trade });
+  return events;
+}
+
+function sendFailureEvent(error: unknown): OrderEvent {
+  if (isExchangeError(error)) {
+    // Ambiguous: the order may exist. Anything else (rejected, fatal, refused before processing): it does not.
+    return error.kind === 'ambiguous' ? { type: 'send_ambiguous', reason: error.message } : { type: 'send_rejected', reason: error.message };
+  }
+  return { type: 'send_ambiguous', reason: 'unexpected error while sending; the order may exist' };
+}
+
+const paperAccount = (row: AccountRow) => ({ id: row.id, feeRate: row.feeRate ?? '0.001', slippage: row.slippage ?? '0.0005' });
+
+/** Places an order; `created` is false when the clientOrderId was already used for the same order (a retry). */
+export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput, deps: OrderDeps = {}): Promise<{ order: OrderView; created: boolean }> {
+  const account = await findOwnedAccount(db, userId, input.accountId);
+  validateShape(input, account);
+  const clientOrderId = input.clientOrderId ?? manualClientOrderId();
+
+  if (account.exchange === PAPER_EXCHANGE) {
+    return db.transaction(async (tx) => {
+      const { row, created } = await insertNewOrder(tx, userId, account, input, clientOrderId);
+      if (!created) return { order: toOrderView(row), created };
+      const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
+      let events: OrderEvent[];
+      let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
+      try {
+        const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId });
+        events = answerEvents(answer);
+        if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
+      } catch (error) {
+        events = [sendFailureEvent(error)];
+      }
+      const { order } = await applyOrderEvents(tx, row.id, events, { liquidity });
+      return { order: toOrderView(order), created };
+    });
+  }
+
+  // A real exchange: commit the `new` row first, so a crash or a lost answer can never cause a second order.
+  const { row, created } = await db.transaction((tx) => insertNewOrder(tx, userId, account, input, clientOrderId));
+  if (!created) return { order: toOrderView(row), created };
+  let events: OrderEvent[];
+  try {
+    const { exchange } = exchangeFor(account, deps);
+    if (input.type === 'stop_limit') throw new Error('unreachable: validated above');
+    const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, clientOrderId });
+    events = answerEvents(answer);
+  } catch (error) {
+    if (error instanceof AppError) events = [{ type: 'send_rejected', reason: error.message }]; // e.g. credentials unusable: never sent
+    else events = [sendFailureEvent(error)];
+    logger.warn({ orderId: row.id, clientOrderId, accountId: account.id, event: events[0]!.type, reason: (events[0] as { reason?: string }).reason }, 'order send failed');
+  }
+  const { order } = await db.transaction((tx) => applyOrderEvents(tx, row.id, events));
+  return { order: toOrderView(order), created };
+}
+
+/** Matches the user's resting paper orders against the prices since they were last matched. */
+export async function syncPaperOrders(db: Db, userId: string, deps: OrderDeps = {}, accountId?: string): Promise<number> {
+  const where = [eq(exchangeAccounts.userId, userId), eq(exchangeAccounts.exchange, PAPER_EXCHANGE)];
+  if (accountId) where.push(eq(exchangeAccounts.id, accountId));
+  const accounts = await db
+    .selectDistinct({ account: exchangeAccounts })
+    .from(exchangeAccounts)
+    .innerJoin(orders, and(eq(orders.accountId, exchangeAccounts.id), eq(orders.status, 'open')))
+    .where(and(...where));
+  let filled = 0;
+  for (const { account } of accounts) {
+    await db.transaction(async (tx) => {
+      const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
+      for (const { orderId, trade } of await exchange.matchRestingOrders()) {
+        await applyOrderEvents(tx, orderId, [{ type: 'fill', fill: trade }], { liquidity: 'maker' });
+        filled++;
+      }
+    });
+  }
+  return filled;
+}
+
+export interface OrderFilters {
+  accountId?: string;
+  status?: OrderStatus;
+  deploymentId?: string;
+  limit?: number;
+}
+
+export async function listOrders(db: Db, userId: string, filters: OrderFilters = {}, deps: OrderDeps = {}): Promise<OrderView[]> {
+  if (filters.accountId && !isUuid(filters.accountId)) return [];
+  if (filters.deploymentId && !isUuid(filters.deploymentId)) return [];
+  await syncPaperOrders(db, userId, deps, filters.accountId);
+  const where: SQL[] = [eq(orders.userId, userId)];
+  if (filters.accountId) where.push(eq(orders.accountId, filters.accountId));
+  if (filters.status) where.push(eq(orders.status, filters.status));
+  if (filters.deploymentId) where.push(eq(orders.deploymentId, filters.deploymentId));
+  const rows = await db.select().from(orders).where(and(...where)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(filters.limit ?? 200);
+  return rows.map(toOrderView);
+}
+
+async function findOwnedOrder(db: DbOrTx, userId: string, orderId: string): Promise<OrderRow> {
+  if (!isUuid(orderId)) throw AppError.notFound('order');
+  const [row] = await db.select().from(orders).where(and(eq(orders.id, orderId), eq(orders.userId, userId))).limit(1);
+  if (!row) throw AppError.notFound('order');
+  return row;
+}
+
+export async function getOrder(db: Db, userId: string, orderId: string, deps: OrderDeps = {}): Promise<OrderDetail> {
+  const first = await findOwnedOrder(db, userId, orderId);
+  if (first.exchange === PAPER_EXCHANGE && first.status === 'open') await syncPaperOrders(db, userId, deps, first.accountId);
+  const row = await findOwnedOrder(db, userId, orderId);
+  const [fillRows, eventRows] = await Promise.all([
+    db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.id)),
+    db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id)),
+  ]);
+  return {
+    ...toOrderView(row),
+    fills: fillRows.map((f) => ({ tradeId: f.tradeId, quantity: formatDecimal(f.quantity), price: formatDecimal(f.price), fee: formatDecimal(f.fee), feeCurrency: f.feeCurrency, liquidity: f.liquidity, executedAt: f.executedAt.toISOString() })),
+    events: eventRows.map((e) => ({ type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, reason: e.reason, createdAt: e.createdAt.toISOString() })),
+  };
+}
+
+/** Cancels a resting order. Paper: at once, reservation released. Real: the exchange's answer decides. */
+export async function cancelOrder(db: Db, userId: string, orderId: string, deps: OrderDeps = {}): Promise<OrderView> {
+  const row = await findOwnedOrder(db, userId, orderId);
+  if (row.status !== 'open' && row.status !== 'partially_filled') {
+    throw new AppError('CONFLICT', `the order is ${row.status}: only open orders can be canceled`);
+  }
+  const account = await findOwnedAccount(db, userId, row.accountId);
+  if (account.exchange === PAPER_EXCHANGE) {
+    return db.transaction(async (tx) => {
+      await tx.update(orders).set({ cancelRequestedAt: new Date() }).where(eq(orders.id, orderId));
+      const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
+      try {
+        await exchange.cancelOrder({ clientOrderId: row.clientOrderId }, row.symbol);
+      } catch (error) {
+        if (isExchangeError(error)) throw new AppError('CONFLICT', error.message);
+        throw error;
+      }
+      return toOrderView((await applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }])).order);
+    });
+  }
+  await db.update(orders).set({ cancelRequestedAt: new Date() }).where(eq(orders.id, orderId));
+  const { exchange } = exchangeFor(account, deps);
+  try {
+    const answer = await exchange.cancelOrder({ clientOrderId: row.clientOrderId }, row.symbol);
+    if (answer.status === 'canceled') {
+      return toOrderView((await db.transaction((tx) => applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }]))).order);
+    }
+  } catch (error) {
+    if (isExchangeError(error) && error.kind !== 'ambiguous') throw new AppError(error.kind === 'retryable' ? 'UNAVAILABLE' : 'CONFLICT', `the exchange did not cancel the order: ${error.message}`);
+    if (!isExchangeError(error)) throw error;
+  }
+  // Ambiguous or not yet confirmed: the order stays as it is until the exchange reports (no pending state).
+  return toOrderView(await findOwnedOrder(db, userId, orderId));
+}
+
+/** Applies trades reported for an order (the reconciler's entry point); a trade applied before is a no-op. */
+export async function recordFills(db: Db, orderId: string, trades: OrderFill[]): Promise<ApplyResult> {
+  return db.transaction((tx) => applyOrderEvents(tx, orderId, trades.map((fill) => ({ type: 'fill' as const, fill }))));
+}
+
+/** The price a ticket would fill near, and where it comes from, for the estimated cost before confirming. */
+export async function quoteOrder(db: Db, userId: string, input: { accountId: string; symbol: string }, deps: OrderDeps = {}) {
+  const account = await findOwnedAccount(db, userId, input.accountId);
+  if (account.exchange === PAPER_EXCHANGE) {
+    const quote = await (deps.prices ?? defaultPaperPriceSource)(db).latest(input.symbol);
+    return { accountId: account.id, symbol: input.symbol, price: quote ? formatDecimal(String(quote.price)) : null, source: quote?.source ?? null, feeRate: account.feeRate ? formatDecimal(account.feeRate) : '0', slippage: account.slippage ? formatDecimal(account.slippage) : '0' };
+  }
+  try {
+    const { exchange } = exchangeFor(account, deps);
+    const ticker = await exchange.fetchTicker(input.symbol);
+    return { accountId: account.id, symbol: input.symbol, price: ticker.last, source: `${account.exchange} ticker`, feeRate: null, slippage: null };
+  } catch {
+    return { accountId: account.id, symbol: input.symbol, price: null, source: null, feeRate: null, slippage: null };
+  }
+}
+
+export const OPEN_STATUSES: OrderStatus[] = ['new', 'open', 'partially_filled', 'unknown'];
