@@ -1,0 +1,423 @@
+/**
+ * `npm run bench` — Cryptobot against its ceilings, as ratios taken in the same run (issue #7; docs/performance.md).
+ *
+ *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
+ *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api)
+ *
+ * Writes bench/results/latest.json and prints a table. Exits non-zero ONLY when a correctness cross-check
+ * fails (kernel ≠ engine, sweep pool ≠ single-thread engine); targets are reported, never enforced, because a
+ * slow or busy machine is not a bug. A section that cannot run (no build, no database) is reported with its
+ * error and the run goes on.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ENGINE_VERSION } from '../server/core/backtest/engine';
+import { createDatabase } from '../db/client';
+import { ensureBuild, makeLogDir, measureEndpoints, registerAndToken, startApp, startBareServer, startBenchDatabase, type BenchDatabase, type EndpointResult } from './api';
+import { benchEngineSize, ENGINE_RATIO_TARGET, realDataParity, type EngineSizeResult } from './engine';
+import type { MemoryProbeResult } from './memory-probe';
+import type { CheckResult } from './lib/parity';
+import { gitCommit, loadAverage, machineInfo } from './lib/machine';
+import { roundSummary, summarize, type Summary } from './lib/stats';
+import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
+import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+
+/** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
+const plan = quick
+  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500 }
+  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500 };
+const API_CONCURRENCY = 32;
+const MEMORY_TARGET_BYTES = 64;
+
+const log = (line: string) => console.log(line);
+
+interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly value: number | null;
+  /** null: not evaluated (quick sizes, or not measured) */
+  readonly pass: boolean | null;
+}
+
+interface IngestionResult {
+  candles: number;
+  oursPerSecond: Summary;
+  bareCopyPerSecond: Summary;
+  /** ours ÷ bare COPY, per run; target ≥ 0.5 */
+  ratio: Summary;
+  /** a bare COPY into a table with the candles' shape and primary key, and ours ÷ it (when bench/ingest.ts reports them) */
+  keyedCopyPerSecond: Summary | null;
+  keyedRatio: Summary | null;
+  updatePerSecond: Summary;
+  /** null when the read could not be measured (see errors["ingestion.read"]) */
+  readPerSecond: Summary | null;
+}
+
+interface ApiResult {
+  concurrency: number;
+  durationMs: number;
+  database: string;
+  build: { built: boolean; ms: number | null; distDir: string };
+  appStartupMs: number;
+  endpoints: Record<string, EndpointResult>;
+  /** requests/s of each endpoint ÷ the bare node:http server's, medians */
+  ratioToBare: Record<string, number>;
+}
+
+const results = {
+  schema: 1,
+  mode: quick ? 'quick' : 'full',
+  startedAt: new Date().toISOString(),
+  finishedAt: '',
+  durationS: 0,
+  commit: gitCommit(ROOT),
+  engineVersion: ENGINE_VERSION,
+  machine: machineInfo(),
+  conditions: { loadAverageAtStart: loadAverage(), loadAverageAtEnd: [0, 0, 0] as number[], note: 'load averages of the whole machine, shared with other work' },
+  engine: null as null | { sizes: EngineSizeResult[]; params: { smaCrossover: object; meanReversion: object }; timeframe: string },
+  /** engine sma_crossover at the largest size ÷ the fastest kernel median measured at any size */
+  engineToFastestKernel: null as null | number,
+  memory: null as null | {
+    candles: number;
+    strategy: string;
+    bytesPerCandle: Summary;
+    peakBytesPerCandle: Summary;
+    afterGcBytesPerCandle: Summary;
+    layoutBytesPerCandle: number;
+    tradesPerRun: number;
+    method: string;
+  },
+  sweep: null as null | SweepBenchResult,
+  ingestion: null as null | IngestionResult,
+  orderPath: null,
+  deployments: null,
+  api: null as null | ApiResult,
+  notMeasured: {
+    orderPath: 'not measured yet (needs the trading worker)',
+    deployments: 'not measured yet (needs the trading worker): 1,000 concurrent deployments',
+  } as Record<string, string>,
+  errors: {} as Record<string, string>,
+  checks: [] as CheckResult[],
+  targets: [] as Target[],
+};
+
+async function section(name: Section, run: () => Promise<void>): Promise<void> {
+  if (!only.has(name)) return;
+  log(`\n▸ ${name}`);
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.errors[name] = message;
+    log(`  ${name} not measured: ${message}`);
+  }
+}
+
+function memoryProbe(candles: number, strategy: string): MemoryProbeResult {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench/memory-probe.ts'), String(candles), strategy], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.toString().trim().split('\n').at(-1)!) as MemoryProbeResult;
+}
+
+async function benchIngestion(database: BenchDatabase): Promise<void> {
+  // bench/ingest.ts belongs to the market-data work; it exports benchIngest (ours vs bare COPY) and benchRead.
+  const ingest = await import('./ingest');
+  const db = createDatabase(database.url, { max: 2, applicationName: 'cryptobot-bench' });
+  const callTimeoutMs = quick ? 60_000 : 300_000;
+  // A read of n candles (its setup upsert included) takes seconds; waiting longer only delays the report.
+  const readTimeoutMs = quick ? 30_000 : 120_000;
+  try {
+    const n = plan.ingestCandles;
+    await withTimeout(ingest.benchIngest({ candles: Math.min(n, 10_000), database: db }), callTimeoutMs, 'benchIngest (warm-up)');
+    const writes = [];
+    for (let r = 0; r < plan.runs; r++) {
+      writes.push(await withTimeout(ingest.benchIngest({ candles: n, database: db }), callTimeoutMs, 'benchIngest'));
+      const w = writes.at(-1)!;
+      log(`  ingestion: round ${r + 1}/${plan.runs}: ours ${formatRate(w.oursPerSecond)}/s, bare COPY ${formatRate(w.bareCopyPerSecond)}/s`);
+    }
+    results.ingestion = {
+      candles: n,
+      oursPerSecond: roundSummary(summarize(writes.map((w) => w.oursPerSecond))),
+      bareCopyPerSecond: roundSummary(summarize(writes.map((w) => w.bareCopyPerSecond))),
+      ratio: roundSummary(summarize(writes.map((w) => w.ratio)), 3),
+      keyedCopyPerSecond: optionalSummary(writes.map((w) => (w as Partial<typeof w>).keyedCopyPerSecond)),
+      keyedRatio: optionalSummary(writes.map((w) => (w as Partial<typeof w>).keyedRatio), 3),
+      updatePerSecond: roundSummary(summarize(writes.map((w) => w.updatePerSecond))),
+      readPerSecond: null,
+    };
+    // Reads last: a read that hangs leaves its connection busy, so nothing runs after it.
+    const reads: number[] = [];
+    try {
+      for (let r = 0; r < plan.runs; r++) {
+        reads.push((await withTimeout(ingest.benchRead({ candles: n, database: db, repeats: 1 }), readTimeoutMs, 'benchRead')).readPerSecond);
+        log(`  ingestion: read ${r + 1}/${plan.runs}: ${formatRate(reads.at(-1)!)}/s`);
+      }
+      results.ingestion.readPerSecond = roundSummary(summarize(reads));
+    } catch (error) {
+      results.errors['ingestion.read'] = (error as Error).message;
+      log(`  read into columnar not measured: ${(error as Error).message}`);
+    }
+  } finally {
+    await withTimeout(db.close(), 5_000, 'closing the ingestion connections').catch(() => {});
+  }
+}
+
+function optionalSummary(values: Array<number | undefined>, digits = 4): Summary | null {
+  return values.every((v): v is number => typeof v === 'number') ? roundSummary(summarize(values), digits) : null;
+}
+
+/** Rejects after ms: a section that hangs (e.g. code another engineer is changing) must not stall the whole run. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function benchApi(database: BenchDatabase, logDir: string): Promise<void> {
+  const build = await ensureBuild(quick, logDir, log);
+  const app = await startApp(database.url, logDir, log);
+  const bare = await startBareServer();
+  try {
+    const token = await registerAndToken(app.baseUrl);
+    const targets = [
+      { key: 'bareNodeHttp', label: 'bare node:http, tiny JSON', url: bare.url, expectBody: /"ok"/ },
+      { key: 'trpcPing', label: 'tRPC no-op (system.ping)', url: `${app.baseUrl}/api/trpc/system.ping`, expectBody: /pong/ },
+      { key: 'trpcHealth', label: 'tRPC + database (system.health)', url: `${app.baseUrl}/api/trpc/system.health`, expectBody: /"db":"ok"/ },
+      { key: 'restHealth', label: 'REST + database (GET /api/health)', url: `${app.baseUrl}/api/health`, expectBody: /"db":"ok"/ },
+      { key: 'restMe', label: 'REST + bearer token (GET /api/v1/me)', url: `${app.baseUrl}/api/v1/me`, headers: { authorization: `Bearer ${token}` }, expectBody: /"username"/ },
+    ];
+    const endpoints = await measureEndpoints(targets, { concurrency: API_CONCURRENCY, durationMs: plan.apiDurationMs, warmupMs: plan.apiWarmupMs, runs: plan.runs, log });
+    const bareRps = endpoints.bareNodeHttp!.requestsPerSecond.median;
+    results.api = {
+      concurrency: API_CONCURRENCY,
+      durationMs: plan.apiDurationMs,
+      database: database.source,
+      build: { ...build, distDir: '.next-bench' },
+      appStartupMs: app.startupMs,
+      endpoints,
+      ratioToBare: Object.fromEntries(Object.entries(endpoints).map(([k, e]) => [k, Number((e.requestsPerSecond.median / bareRps).toFixed(4))])),
+    };
+  } finally {
+    await bare.close();
+    await app.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  log(`Cryptobot bench (${results.mode}) — ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, commit ${results.commit.commit.slice(0, 12)}${results.commit.dirty ? ' (uncommitted changes)' : ''}, load ${results.conditions.loadAverageAtStart.join(' ')}`);
+
+  await section('engine', async () => {
+    results.checks.push(...realDataParity());
+    const sizes: EngineSizeResult[] = [];
+    for (const candles of plan.engineSizes) {
+      const { result, checks } = benchEngineSize(candles, plan.runs, log);
+      results.checks.push(...checks);
+      sizes.push(result);
+    }
+    // The kernel is not equally fast at every size (see docs/performance.md): the engine's rate at the largest size
+    // against the fastest kernel median of any size is the conservative reading of the ratio.
+    const fastestKernel = Math.max(...sizes.map((s) => s.kernel.median));
+    const largest = sizes.at(-1)!;
+    results.engineToFastestKernel = Number((largest.engineSmaCrossover.median / fastestKernel).toFixed(3));
+    results.engine = { sizes, params: { smaCrossover: { fastPeriod: 10, slowPeriod: 30 }, meanReversion: { lookbackPeriod: 20, entryThreshold: 2, exitThreshold: 0 } }, timeframe: '1m' };
+  });
+
+  await section('memory', async () => {
+    const samples: MemoryProbeResult[] = [];
+    for (let r = 0; r < plan.runs; r++) samples.push(memoryProbe(plan.memoryCandles, 'sma_crossover'));
+    results.memory = {
+      candles: plan.memoryCandles,
+      strategy: 'sma_crossover',
+      bytesPerCandle: roundSummary(summarize(samples.map((s) => s.bytesPerCandle)), 3),
+      peakBytesPerCandle: roundSummary(summarize(samples.map((s) => s.peakBytesPerCandle)), 3),
+      afterGcBytesPerCandle: roundSummary(summarize(samples.map((s) => s.afterGcBytesPerCandle)), 3),
+      layoutBytesPerCandle: samples[0]!.layoutBytesPerCandle,
+      tradesPerRun: samples[0]!.trades,
+      method: 'fresh process per run (bench/memory-probe.ts): (RSS after creating the series and running the engine, result held) − (RSS after loading the modules and a full GC, before the series exists), ÷ candles',
+    };
+    log(`  ${formatNumber(results.memory.bytesPerCandle.median)} B/candle resident (after a GC ${formatNumber(results.memory.afterGcBytesPerCandle.median)}; columns + equity ${results.memory.layoutBytesPerCandle}; ${results.memory.tradesPerRun.toLocaleString('en')} trades)`);
+  });
+
+  await section('sweep', async () => {
+    const { result, checks } = await benchSweep({ candles: plan.sweepCandles, quick, runs: plan.runs, log });
+    results.checks.push(...checks);
+    results.sweep = result;
+  });
+
+  let database: BenchDatabase | undefined;
+  const stopDatabase = () => database?.close();
+  process.once('SIGINT', () => void Promise.resolve(stopDatabase()).finally(() => process.exit(130)));
+  try {
+    if (only.has('ingestion') || only.has('api')) {
+      try {
+        log('\n▸ database');
+        database = await startBenchDatabase(log);
+        log(`  fresh database ready (${database.source})`);
+      } catch (error) {
+        for (const s of ['ingestion', 'api'] as const) if (only.has(s)) results.errors[s] = `no database: ${(error as Error).message}`;
+      }
+    }
+    if (database) {
+      const db = database;
+      // The database is dropped (WITH FORCE) afterwards, which also ends whatever a timed-out section left running.
+      await section('ingestion', () => withTimeout(benchIngestion(db), quick ? 120_000 : 900_000, 'the ingestion bench'));
+      await section('api', () => withTimeout(benchApi(db, makeLogDir()), quick ? 300_000 : 1_200_000, 'the API bench'));
+    }
+  } finally {
+    await stopDatabase();
+  }
+
+  results.targets = evaluateTargets();
+  results.conditions.loadAverageAtEnd = loadAverage();
+  results.finishedAt = new Date().toISOString();
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  const outFile = path.join(ROOT, 'bench/results/latest.json');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+
+  printReport();
+  log(`\nwrote ${path.relative(process.cwd(), outFile)} in ${results.durationS} s; load average at the end ${results.conditions.loadAverageAtEnd.join(' ')}`);
+  const failed = results.checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    log(`\nFAILED: ${failed.length} correctness check(s) failed`);
+    return 1;
+  }
+  return 0;
+}
+
+function evaluateTargets(): Target[] {
+  const targets: Target[] = [];
+  const largest = results.engine?.sizes.at(-1);
+  if (largest) {
+    const full = largest.candles >= 10_000_000;
+    targets.push({
+      name: `engine ÷ kernel, sma_crossover, ${largest.candles.toLocaleString('en')} candles${full ? '' : ' (quick size)'}`,
+      target: `≥ ${ENGINE_RATIO_TARGET} over 10M`,
+      value: largest.engineToKernel,
+      pass: largest.engineToKernel >= ENGINE_RATIO_TARGET,
+    });
+  }
+  if (results.engineToFastestKernel !== null && (results.engine?.sizes.length ?? 0) > 1) {
+    targets.push({ name: 'engine at the largest size ÷ fastest kernel of any size (conservative)', target: `≥ ${ENGINE_RATIO_TARGET}`, value: results.engineToFastestKernel, pass: results.engineToFastestKernel >= ENGINE_RATIO_TARGET });
+  }
+  if (results.memory) {
+    targets.push({ name: `resident bytes per candle (${results.memory.candles.toLocaleString('en')} candles)`, target: `≤ ${MEMORY_TARGET_BYTES}`, value: results.memory.bytesPerCandle.median, pass: results.memory.bytesPerCandle.median <= MEMORY_TARGET_BYTES });
+  }
+  if (results.sweep) {
+    const s = results.sweep;
+    const fullSize = s.combos >= 100 && s.candles >= 1_000_000;
+    targets.push({
+      name: `sweep ${s.combos} combos × ${s.candles.toLocaleString('en')} candles on ${s.threads} threads (ms)`,
+      target: `< ${SWEEP_TARGET_MS} ms for 100 × 1M on 2 cores`,
+      value: s.allCoresMs.median,
+      pass: fullSize ? s.allCoresMs.median < SWEEP_TARGET_MS : null,
+    });
+  }
+  if (results.ingestion) targets.push({ name: 'ingestion: ours ÷ bare COPY', target: '≥ 0.5', value: results.ingestion.ratio.median, pass: results.ingestion.ratio.median >= 0.5 });
+  const read = results.ingestion?.readPerSecond;
+  if (read) targets.push({ name: 'read into columnar (candles/s)', target: '≥ 300,000', value: read.median, pass: read.median >= 300_000 });
+  return targets;
+}
+
+function printReport(): void {
+  const rows: Cell[][] = [];
+  const passText = (pass: boolean | null | undefined) => (pass === true ? 'pass' : pass === false ? 'FAIL' : pass === null ? 'n/a (quick)' : '');
+  const rateRow = (section: string, measure: string, s: Summary, unit: string, target = '', pass?: boolean | null): Cell[] => [
+    section,
+    measure,
+    unit === 'candles/s' || unit === 'req/s' ? formatRate(s.median) : formatNumber(s.median),
+    unit === 'candles/s' || unit === 'req/s' ? formatRate(s.min) : formatNumber(s.min),
+    unit === 'candles/s' || unit === 'req/s' ? formatRate(s.max) : formatNumber(s.max),
+    unit,
+    target,
+    passText(pass),
+  ];
+  const noteRow = (section: string, measure: string, note: string): Cell[] => [section, measure ? `${measure}: ${note}` : note, '', '', '', '', '', ''];
+
+  if (results.engine) {
+    for (const size of results.engine.sizes) {
+      const n = size.candles >= 1e6 ? `${size.candles / 1e6}M` : `${size.candles / 1e3}k`;
+      rows.push(rateRow('engine', `bare loop (every close), ${n}`, size.bareLoop, 'candles/s'));
+      rows.push(rateRow('engine', `kernel sma_crossover, ${n}`, size.kernel, 'candles/s'));
+      rows.push(rateRow('engine', `engine sma_crossover, ${n}`, size.engineSmaCrossover, 'candles/s'));
+      rows.push(rateRow('engine', `engine mean_reversion, ${n}`, size.engineMeanReversion, 'candles/s'));
+      const isLargest = size === results.engine.sizes.at(-1);
+      rows.push(['engine', `engine ÷ kernel (sma), ${n}`, formatNumber(size.engineToKernel), '', '', '×', `≥ ${ENGINE_RATIO_TARGET}`, passText(size.engineToKernel >= ENGINE_RATIO_TARGET) + (isLargest && size.candles < 10_000_000 ? ' (quick size)' : '')]);
+      rows.push(rateRow('engine', '  per round (back to back)', size.engineToKernelPerRound, '×'));
+    }
+    if (results.engineToFastestKernel !== null && results.engine.sizes.length > 1) {
+      rows.push(['engine', `engine (${results.engine.sizes.at(-1)!.candles / 1e6}M) ÷ fastest kernel of any size`, formatNumber(results.engineToFastestKernel), '', '', '×', `≥ ${ENGINE_RATIO_TARGET}`, passText(results.engineToFastestKernel >= ENGINE_RATIO_TARGET)]);
+    }
+  } else rows.push(noteRow('engine', 'throughput', results.errors.engine ?? 'skipped'));
+  if (results.memory) {
+    const m = results.memory;
+    rows.push(rateRow('engine', `resident B/candle, ${m.candles / 1e6}M`, m.bytesPerCandle, 'B', `≤ ${MEMORY_TARGET_BYTES}`, m.bytesPerCandle.median <= MEMORY_TARGET_BYTES));
+    rows.push(rateRow('engine', `  after a full GC (result held)`, m.afterGcBytesPerCandle, 'B'));
+    rows.push(['engine', `  of which columns + equity array`, formatNumber(m.layoutBytesPerCandle), '', '', 'B', '', '']);
+  } else rows.push(noteRow('engine', 'memory', results.errors.memory ?? 'skipped'));
+  if (results.sweep) {
+    const s = results.sweep;
+    const label = `${s.combos} × ${s.candles >= 1e6 ? `${s.candles / 1e6}M` : `${s.candles / 1e3}k`}`;
+    const fullSize = s.combos >= 100 && s.candles >= 1_000_000;
+    rows.push(rateRow('sweep', `${label}, 1 thread (engine)`, s.singleThreadMs, 'ms'));
+    rows.push(rateRow('sweep', `${label}, ${s.threads} threads (runSweep)`, s.allCoresMs, 'ms', `< ${SWEEP_TARGET_MS}`, fullSize ? s.allCoresMs.median < SWEEP_TARGET_MS : null));
+    rows.push(rateRow('sweep', `  of which pool start-up (${s.threads} threads, 1 tiny combo each)`, s.poolStartupMs, 'ms'));
+    rows.push(['sweep', 'speedup (1 thread ÷ all)', formatNumber(s.speedup), '', '', '×', '', '']);
+    rows.push(['sweep', `machine scaling (${s.threads} kernel copies)`, formatNumber(s.machine.scaling), '', '', '×', '', '']);
+    rows.push(['sweep', 'parallel efficiency', formatNumber(s.efficiency), '', '', '×', '', '']);
+  } else rows.push(noteRow('sweep', '', results.errors.sweep ?? 'skipped'));
+  if (results.ingestion) {
+    const i = results.ingestion;
+    const n = i.candles >= 1e6 ? `${i.candles / 1e6}M` : `${i.candles / 1e3}k`;
+    rows.push(rateRow('ingestion', `bare COPY, ${n}`, i.bareCopyPerSecond, 'candles/s'));
+    rows.push(rateRow('ingestion', `ours (upsert, new rows), ${n}`, i.oursPerSecond, 'candles/s'));
+    rows.push(rateRow('ingestion', 'ours ÷ bare COPY', i.ratio, '×', '≥ 0.5', i.ratio.median >= 0.5));
+    if (i.keyedCopyPerSecond) rows.push(rateRow('ingestion', `bare COPY, candles' shape + primary key, ${n}`, i.keyedCopyPerSecond, 'candles/s'));
+    if (i.keyedRatio) rows.push(rateRow('ingestion', 'ours ÷ keyed bare COPY', i.keyedRatio, '×'));
+    rows.push(rateRow('ingestion', `ours, all rows updated, ${n}`, i.updatePerSecond, 'candles/s'));
+    if (i.readPerSecond) rows.push(rateRow('ingestion', `read into columnar, ${n}`, i.readPerSecond, 'candles/s', '≥ 300k', i.readPerSecond.median >= 300_000));
+    else rows.push(noteRow('ingestion', 'read into columnar', `not measured: ${results.errors['ingestion.read'] ?? 'unknown'}`));
+  } else rows.push(noteRow('ingestion', '', results.errors.ingestion ?? 'skipped'));
+  rows.push(noteRow('order path', '', results.notMeasured.orderPath!));
+  rows.push(noteRow('deployments', '1,000 deployments', 'not measured yet (needs the trading worker)'));
+  if (results.api) {
+    for (const [key, e] of Object.entries(results.api.endpoints)) {
+      rows.push(rateRow('api', `${e.label}`, e.requestsPerSecond, 'req/s', key === 'bareNodeHttp' ? '' : `${(results.api.ratioToBare[key]! * 100).toFixed(1)}% of bare`));
+      rows.push(rateRow('api', '  p50', e.p50Ms, 'ms'));
+      rows.push(rateRow('api', '  p99', e.p99Ms, 'ms'));
+      if (e.failed > 0) rows.push(noteRow('api', '  failed requests', `${e.failed} (${e.firstFailure})`));
+    }
+  } else rows.push(noteRow('api', '', results.errors.api ?? 'skipped'));
+
+  log('');
+  log(renderTable(['section', 'measure', 'median', 'min', 'max', 'unit', 'target', 'pass'], rows));
+  log(`\n(${results.mode === 'quick' ? 3 : 5} measured runs per figure after a warm-up; API at concurrency ${API_CONCURRENCY})`);
+  log('\ncorrectness checks:');
+  for (const c of results.checks) log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
