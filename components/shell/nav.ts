@@ -1,13 +1,15 @@
-import { Activity, BarChart3, CandlestickChart, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
+import { Activity, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
 
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },
   { href: '/strategies', label: 'Strategies', icon: Workflow },
   { href: '/backtests', label: 'Backtests', icon: BarChart3 },
   { href: '/markets', label: 'Markets', icon: CandlestickChart },
+  { href: '/data', label: 'Data', icon: Database },
   { href: '/orders', label: 'Orders', icon: ListOrdered },
   { href: '/accounts', label: 'Accounts', icon: Wallet },
   { href: '/keys', label: 'API keys', icon: KeyRound },
+  { href: '/audit', label: 'Audit log', icon: ScrollText },
   { href: '/settings', label: 'Settings', icon: Settings },
 ] as const;
 

@@ -1,4 +1,12 @@
+import { accountsRouter } from './routers/accounts';
 import { authRouter } from './routers/auth';
+import { marketDataRouter } from './routers/market-data';
+import { ordersRouter } from './routers/orders';
+import { keysRouter } from './routers/keys';
+import { auditRouter } from './routers/audit';
+import { accountRouter } from './routers/account';
+import { backtestsRouter } from './routers/backtests';
+import { strategiesRouter } from './routers/strategies';
 import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
 import { createCallerFactory, createTRPCRouter } from './trpc';
@@ -6,8 +14,16 @@ import { createCallerFactory, createTRPCRouter } from './trpc';
 /** Every area's router; the client's types come from `AppRouter`. */
 export const appRouter = createTRPCRouter({
   auth: authRouter,
+  marketData: marketDataRouter,
   events: eventsRouter,
+  accounts: accountsRouter,
+  orders: ordersRouter,
   system: systemRouter,
+  keys: keysRouter,
+  audit: auditRouter,
+  account: accountRouter,
+  strategies: strategiesRouter,
+  backtests: backtestsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,9 @@
 import type { Database } from '@/db/client';
 import type { Logger } from '@/server/logger';
+import { backtestRunHandler } from '@/server/services/backtests/run-job';
+import { backtestSweepHandler } from '@/server/services/backtests/sweeps';
+import { createImportJobHandler, MARKET_DATA_IMPORT_JOB } from '@/server/services/market-data/imports';
+import { createKeyRotationLoop } from './key-rotation';
 import { createJobRunner, type JobHandler } from './job-runner';
 
 /**
@@ -20,7 +24,11 @@ export interface WorkerContext {
 }
 
 /** Job types and their handlers; each capability registers its own (one line each). */
-export const JOB_HANDLERS: Record<string, JobHandler> = {};
+export const JOB_HANDLERS: Record<string, JobHandler> = {
+  'backtest.run': backtestRunHandler,
+  'backtest.sweep': backtestSweepHandler,
+  [MARKET_DATA_IMPORT_JOB]: createImportJobHandler(),
+};
 
 /** The loops this worker runs; each capability adds its own here. */
-export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS)];
+export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createKeyRotationLoop()];
