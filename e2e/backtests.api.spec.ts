@@ -1,28 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import postgres from 'postgres';
-import { registerAndToken } from './helpers';
+import { registerAndToken, seedBtcCandles } from './helpers';
 
 const START = '2021-01-01T00:00:00Z';
 const END = '2021-02-01T00:00:00Z';
 
-/** Real BTC/USDT 1h candles (Jan–Mar 2021) in the e2e database, straight through SQL; idempotent. */
-async function seedCandles(): Promise<void> {
-  const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][]).filter(
-    (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
-  );
-  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-  const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
-  await sql`
-    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
-    select 'binance', 'BTC/USDT', '1h', t, o, h, l, c, v
-    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
-    on conflict do nothing`;
-  await sql.end();
-}
-
-test.beforeAll(seedCandles);
+test.beforeAll(seedBtcCandles);
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 

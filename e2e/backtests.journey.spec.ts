@@ -1,23 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import postgres from 'postgres';
-import { navigate, signInAsNewUser } from './helpers';
+import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 
-/** Real BTC/USDT 1h candles (Jan–Mar 2021) in the e2e database, straight through SQL; idempotent. */
-test.beforeAll(async () => {
-  const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][]).filter(
-    (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
-  );
-  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-  const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
-  await sql`
-    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
-    select 'binance', 'BTC/USDT', '1h', t, o, h, l, c, v
-    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
-    on conflict do nothing`;
-  await sql.end();
-});
+test.beforeAll(seedBtcCandles);
 
 test('create a strategy from its form, backtest it, see charts, markers and trades, then sweep two parameters', async ({ page }) => {
   await signInAsNewUser(page, 'bt-journey');

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import postgres from 'postgres';
 
 /** A username no other test in this run uses (the e2e database is shared by the whole run). */
 export function uniqueUsername(prefix: string): string {
@@ -36,4 +39,22 @@ export async function navigate(page: Page, label: string): Promise<void> {
   const drawerButton = page.getByRole('button', { name: 'Open navigation' });
   if (await drawerButton.isVisible()) await drawerButton.click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
+
+/**
+ * Real BTC/USDT 1h candles (Jan–Mar 2021, binance) in the e2e database, straight through SQL, for tests
+ * that backtest or price orders; idempotent. with-test-db sets DATABASE_URL for the Playwright process.
+ */
+export async function seedBtcCandles(): Promise<void> {
+  const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][]).filter(
+    (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
+  );
+  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
+  await sql`
+    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
+    select 'binance', 'BTC/USDT', '1h', t, o, h, l, c, v
+    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
+    on conflict do nothing`;
+  await sql.end();
 }

@@ -1,4 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
+import { seedBtcCandles } from './helpers';
 import { bearer, createKey, newUser, type Caller } from './keys-helpers';
 
 /**
@@ -11,11 +12,107 @@ interface Resource {
   create: (request: APIRequestContext, owner: Caller) => Promise<string>;
   /** Routes on one resource; `{id}` is replaced by A's id. */
   byId: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; data?: unknown }>;
+  /** tRPC procedures taking `{ id }`: the same services over the other transport. */
+  trpc?: Array<{ procedure: string; type: 'query' | 'mutation' }>;
   /** A list route of the resource, and how to read ids from its body. */
   list?: { path: string; ids: (body: unknown) => string[] };
 }
 
+const json = (response: { json(): Promise<unknown> }) => response.json() as Promise<Record<string, unknown>>;
+
+async function createStrategy(request: APIRequestContext, owner: Caller): Promise<string> {
+  const response = await request.post('/api/v1/strategies', {
+    headers: bearer(owner.accessToken),
+    data: { name: 'isolation', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+  });
+  expect(response.status(), await response.text()).toBe(201);
+  return String((await json(response)).id);
+}
+
+async function createPaperAccount(request: APIRequestContext, owner: Caller): Promise<string> {
+  const response = await request.post('/api/v1/accounts', { headers: bearer(owner.accessToken), data: { name: 'isolation', exchange: 'paper', balances: { USDT: '10000' } } });
+  expect(response.status(), await response.text()).toBe(201);
+  return String((await json(response)).id);
+}
+
+const BACKTEST_RANGE = { start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 };
+
 const RESOURCES: Resource[] = [
+  {
+    name: 'strategies',
+    create: createStrategy,
+    byId: [
+      { method: 'GET', path: '/api/v1/strategies/{id}' },
+      { method: 'PATCH', path: '/api/v1/strategies/{id}', data: { name: 'taken over' } },
+      { method: 'POST', path: '/api/v1/strategies/{id}/clone', data: {} },
+      { method: 'DELETE', path: '/api/v1/strategies/{id}' },
+      { method: 'GET', path: '/api/v1/backtests?strategyId={id}' },
+      { method: 'POST', path: '/api/v1/backtests', data: { strategyId: '{id}', ...BACKTEST_RANGE } },
+    ],
+    trpc: [
+      { procedure: 'strategies.get', type: 'query' },
+      { procedure: 'strategies.archive', type: 'mutation' },
+    ],
+    list: { path: '/api/v1/strategies', ids: (body) => (body as Array<{ id: string }>).map((s) => s.id) },
+  },
+  {
+    name: 'backtests',
+    create: async (request, owner) => {
+      const strategyId = await createStrategy(request, owner);
+      const response = await request.post('/api/v1/backtests', { headers: bearer(owner.accessToken), data: { strategyId, ...BACKTEST_RANGE } });
+      expect(response.status(), await response.text()).toBe(202);
+      return String((await json(response)).id);
+    },
+    byId: [
+      { method: 'GET', path: '/api/v1/backtests/{id}' },
+      { method: 'GET', path: '/api/v1/backtests/{id}/chart' },
+      { method: 'DELETE', path: '/api/v1/backtests/{id}' },
+    ],
+    trpc: [
+      { procedure: 'backtests.get', type: 'query' },
+      { procedure: 'backtests.cancel', type: 'mutation' },
+    ],
+    list: { path: '/api/v1/backtests', ids: (body) => (body as Array<{ id: string }>).map((b) => b.id) },
+  },
+  {
+    name: 'exchange accounts',
+    create: createPaperAccount,
+    byId: [
+      { method: 'GET', path: '/api/v1/accounts/{id}' },
+      { method: 'PATCH', path: '/api/v1/accounts/{id}', data: { name: 'taken over' } },
+      { method: 'GET', path: '/api/v1/accounts/{id}/balance' },
+      { method: 'POST', path: '/api/v1/accounts/{id}/test', data: {} },
+      { method: 'DELETE', path: '/api/v1/accounts/{id}' },
+      { method: 'POST', path: '/api/v1/orders', data: { accountId: '{id}', symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001' } },
+      { method: 'GET', path: '/api/v1/orders?accountId={id}' },
+    ],
+    trpc: [
+      { procedure: 'accounts.get', type: 'query' },
+      { procedure: 'accounts.balance', type: 'query' },
+    ],
+    list: { path: '/api/v1/accounts', ids: (body) => (body as { accounts: Array<{ id: string }> }).accounts.map((a) => a.id) },
+  },
+  {
+    name: 'orders',
+    create: async (request, owner) => {
+      const accountId = await createPaperAccount(request, owner);
+      const response = await request.post('/api/v1/orders', {
+        headers: bearer(owner.accessToken),
+        data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000' },
+      });
+      expect(response.status(), await response.text()).toBe(201);
+      return String((await json(response)).id);
+    },
+    byId: [
+      { method: 'GET', path: '/api/v1/orders/{id}' },
+      { method: 'DELETE', path: '/api/v1/orders/{id}' },
+    ],
+    trpc: [
+      { procedure: 'orders.get', type: 'query' },
+      { procedure: 'orders.cancel', type: 'mutation' },
+    ],
+    list: { path: '/api/v1/orders', ids: (body) => (body as { orders: Array<{ id: string }> }).orders.map((o) => o.id) },
+  },
   {
     name: 'API keys',
     create: async (request, owner) => (await createKey(request, owner, ['read'])).id,
@@ -34,6 +131,8 @@ const RESOURCES: Resource[] = [
   },
 ];
 
+test.beforeAll(seedBtcCandles);
+
 for (const resource of RESOURCES) {
   test(`isolation: ${resource.name} of user A are invisible to user B`, async ({ request }) => {
     const a = await newUser(request, 'iso-a');
@@ -42,8 +141,17 @@ for (const resource of RESOURCES) {
     const id = await resource.create(request, a);
     for (const credential of [b.accessToken, bKey.key]) {
       for (const route of resource.byId) {
-        const response = await request.fetch(route.path.replace('{id}', id), { method: route.method, headers: bearer(credential), ...(route.data ? { data: route.data } : {}) });
+        const data = route.data ? JSON.parse(JSON.stringify(route.data).replaceAll('{id}', id)) : undefined;
+        const response = await request.fetch(route.path.replace('{id}', id), { method: route.method, headers: bearer(credential), ...(data ? { data } : {}) });
         expect(response.status(), `${route.method} ${route.path} with B's credentials`).toBe(404);
+      }
+      for (const { procedure, type } of resource.trpc ?? []) {
+        const input = { json: { id } };
+        const response =
+          type === 'query'
+            ? await request.get(`/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: bearer(credential) })
+            : await request.post(`/api/trpc/${procedure}`, { headers: bearer(credential), data: input });
+        expect(response.status(), `tRPC ${procedure} with B's credentials`).toBe(404);
       }
       if (resource.list) {
         const response = await request.get(resource.list.path, { headers: bearer(credential) });

@@ -355,7 +355,8 @@ export interface OrderFilters {
 }
 
 export async function listOrders(db: Db, userId: string, filters: OrderFilters = {}, deps: OrderDeps = {}): Promise<OrderView[]> {
-  if (filters.accountId && !isUuid(filters.accountId)) return [];
+  // Filtering by an account that is not the caller's is NOT_FOUND, as addressing it directly would be.
+  if (filters.accountId) await findOwnedAccount(db, userId, filters.accountId);
   if (filters.deploymentId && !isUuid(filters.deploymentId)) return [];
   await syncPaperOrders(db, userId, deps, filters.accountId);
   const where: SQL[] = [eq(orders.userId, userId)];
