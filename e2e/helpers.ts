@@ -38,7 +38,12 @@ export async function signInAsNewUser(page: Page, prefix: string): Promise<strin
 export async function navigate(page: Page, label: string): Promise<void> {
   const drawerButton = page.getByRole('button', { name: 'Open navigation' });
   if (await drawerButton.isVisible()) await drawerButton.click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label });
+  const href = await link.getAttribute('href');
+  await link.click();
+  // Client-side navigation: wait until the new page is the current one, so the next locator cannot
+  // still see the page we left.
+  if (href) await page.waitForURL((url) => url.pathname === href);
 }
 
 /**

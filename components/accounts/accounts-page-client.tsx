@@ -11,7 +11,7 @@ import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { PageHeader } from '@/components/shell/page-header';
 import { ZCreateAccountRequestSchema } from '@/server/api/schemas/accounts';
 import type { AccountResponse } from '@/server/api/schemas/accounts';
-import { ConfirmDialog } from './confirm-dialog';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 
 const CREDENTIAL_LABELS: Record<string, string> = { apiKey: 'API key', secret: 'API secret', password: 'Passphrase' };
 const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
@@ -308,14 +308,17 @@ function AccountCard({ account }: { account: AccountResponse }) {
         danger
         pending={remove.isPending}
         onConfirm={() => void onDelete()}
-      >
+        description={
+          <>
         <p>
           {account.kind === 'paper'
             ? 'Its paper balances and its order history are deleted.'
             : `Its encrypted ${account.exchange} credentials and its order history here are deleted. Nothing changes on ${account.exchange} itself: funds and orders there stay where they are.`}
         </p>
         <p>This cannot be undone. Accounts with open orders cannot be deleted.</p>
-      </ConfirmDialog>
+          </>
+        }
+      />
     </Card>
   );
 }

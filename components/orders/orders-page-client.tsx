@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type FormEvent } from 'react';
 import Decimal from 'decimal.js';
-import { ConfirmDialog } from '@/components/accounts/confirm-dialog';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { PageHeader } from '@/components/shell/page-header';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
@@ -208,12 +208,12 @@ function OrderRow({ order, accountName }: { order: OrderResponse; accountName: s
           )}
         </div>
       ) : null}
-      <ConfirmDialog open={confirmCancel} onOpenChange={setConfirmCancel} title="Cancel this order?" confirmLabel="Cancel order" danger pending={cancel.isPending} onConfirm={() => void onCancel()}>
+      <ConfirmDialog open={confirmCancel} onOpenChange={setConfirmCancel} title="Cancel this order?" confirmLabel="Cancel order" danger pending={cancel.isPending} onConfirm={() => void onCancel()} description={<>
         <p>
           {order.side === 'buy' ? 'Buy' : 'Sell'} {order.quantity} {order.symbol} {order.type}
           {order.price ? ` at ${order.price}` : ''} on {accountName} will be canceled; any funds it reserved are released. Fills already made stay.
         </p>
-      </ConfirmDialog>
+      </>} />
     </li>
   );
 }
@@ -370,7 +370,7 @@ function OrderTicket() {
           </Button>
         </form>
       </CardContent>
-      <ConfirmDialog open={review !== null} onOpenChange={(o) => !o && setReview(null)} title="Place this order?" confirmLabel="Place order" pending={place.isPending} onConfirm={() => void onConfirm()}>
+      <ConfirmDialog open={review !== null} onOpenChange={(o) => !o && setReview(null)} title="Place this order?" confirmLabel="Place order" pending={place.isPending} onConfirm={() => void onConfirm()} description={<>
         <p>
           {side === 'buy' ? 'Buy' : 'Sell'} {quantity} {base} {type === 'market' ? 'at market' : `with a limit of ${price} ${quoteAsset}`} on {account?.name}
           {account?.kind === 'paper' ? ' (paper: no real money)' : ` — a REAL order on ${account?.exchange}`}.
@@ -384,7 +384,7 @@ function OrderTicket() {
         ) : (
           <p>No price is available to estimate the cost.</p>
         )}
-      </ConfirmDialog>
+      </>} />
     </Card>
   );
 }

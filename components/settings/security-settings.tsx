@@ -3,7 +3,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { signIn } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
-import { ConfirmDialog } from '@/components/keys/confirm-dialog';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
