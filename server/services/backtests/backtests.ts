@@ -6,6 +6,7 @@ import { AppError } from '@/server/core/errors';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
 import { hasCandlesInRange } from './data-range';
+import { effectiveRunState, type JobState } from './run-state';
 
 export const BACKTEST_JOB_TYPE = 'backtest.run';
 
@@ -125,26 +126,9 @@ export async function createBacktest(db: Db, userId: string, input: CreateBackte
   });
 }
 
-type JobState = { status: string; progress: number; error: string | null } | null;
-
-/**
- * The row as the API shows it. While the backtest is not finished its status and progress come from its job
- * (the job may have been canceled while queued, or be running on a worker that reports progress there).
- */
+/** The row as the API shows it; status and progress follow the job until the row is finished. */
 function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
-  let status = row.status;
-  let progress = row.progress;
-  let error = row.error;
-  const finished = status === 'completed' || status === 'failed' || status === 'canceled';
-  if (!finished && job) {
-    if (job.status === 'queued' || job.status === 'running' || job.status === 'canceled' || job.status === 'failed') status = job.status;
-    if (job.status === 'completed') {
-      status = 'failed';
-      error = error ?? 'the job ended without storing results';
-    }
-    if (job.status === 'failed') error = error ?? job.error;
-    progress = Math.max(progress, job.progress);
-  }
+  const { status, progress, error } = effectiveRunState(row, job);
   return {
     id: row.id,
     strategyId: row.strategyId,

@@ -10,6 +10,7 @@ import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { assertRunnable, type RunRangeInput } from './backtests';
 import { failureMessage, interruptionReason, loadCandlesOrFail, type BacktestJobContext } from './run-job';
 import { runSweep } from './sweep-pool';
+import { effectiveRunState, type JobState } from './run-state';
 
 export const SWEEP_JOB_TYPE = 'backtest.sweep';
 
@@ -96,22 +97,8 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
   });
 }
 
-type JobState = { status: string; progress: number; error: string | null } | null;
-
 function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryView {
-  let status = row.status;
-  let progress = row.progress;
-  let error = row.error;
-  const finished = status === 'completed' || status === 'failed' || status === 'canceled';
-  if (!finished && job) {
-    if (job.status === 'queued' || job.status === 'running' || job.status === 'canceled' || job.status === 'failed') status = job.status;
-    if (job.status === 'completed') {
-      status = 'failed';
-      error = error ?? 'the job ended without storing results';
-    }
-    if (job.status === 'failed') error = error ?? job.error;
-    progress = Math.max(progress, job.progress);
-  }
+  const { status, progress, error } = effectiveRunState(row, job);
   return {
     id: row.id,
     strategyId: row.strategyId,
