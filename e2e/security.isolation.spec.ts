@@ -75,6 +75,27 @@ const RESOURCES: Resource[] = [
     list: { path: '/api/v1/backtests', ids: (body) => (body as Array<{ id: string }>).map((b) => b.id) },
   },
   {
+    name: 'parameter sweeps',
+    create: async (request, owner) => {
+      const strategyId = await createStrategy(request, owner);
+      const response = await request.post('/api/v1/sweeps', {
+        headers: bearer(owner.accessToken),
+        data: { strategyId, ...BACKTEST_RANGE, ranges: { fastPeriod: { values: [5, 8] }, slowPeriod: { values: [20] } } },
+      });
+      expect(response.status(), await response.text()).toBe(202);
+      return String((await json(response)).id);
+    },
+    byId: [
+      { method: 'GET', path: '/api/v1/sweeps/{id}' },
+      { method: 'DELETE', path: '/api/v1/sweeps/{id}' },
+    ],
+    trpc: [
+      { procedure: 'backtests.sweeps.get', type: 'query' },
+      { procedure: 'backtests.sweeps.cancel', type: 'mutation' },
+    ],
+    list: { path: '/api/v1/sweeps', ids: (body) => (body as Array<{ id: string }>).map((s) => s.id) },
+  },
+  {
     name: 'exchange accounts',
     create: createPaperAccount,
     byId: [
