@@ -112,8 +112,10 @@ export function createSimulatedMarket(input: SimulatedMarketConfig): SimulatedMa
     if (r() < REGIME_SWITCH) s.regime = Math.min(2, Math.max(0, s.regime + (r() < 0.5 ? -1 : 1)));
     else r();
     const regime = REGIMES[s.regime]!;
-    // Trend: AR(1) around 0, so bull and bear phases last a while but do not run away.
-    s.trend = 0.995 * s.trend + 0.02 * sigma * gaussian(r);
+    // Trend: AR(1) around 0, so bull and bear phases last a while. Its integral adds about half the
+    // noise volatility (innovation 0.0025σ over 1 − 0.995), and a weak pull toward the start price
+    // keeps years of candles in a plausible band instead of wandering off by orders of magnitude.
+    s.trend = 0.995 * s.trend + 0.0025 * sigma * gaussian(r) - 0.00002 * Math.log(s.price / config.startPrice);
     const open = s.price;
     let price = open;
     let high = open;
