@@ -1,3 +1,4 @@
+import type { BacktestMetrics } from '@/server/core/backtest/types';
 /** Display helpers for backtest numbers: sign, unit, and a gain/loss tone so colour is never the only carrier. */
 
 export function signed(value: number, digits = 2): string {
@@ -55,20 +56,8 @@ export const METRIC_LABELS = {
 } as const;
 export type MetricKey = keyof typeof METRIC_LABELS;
 
-export interface MetricsLike {
-  totalReturnPct: number;
-  cagrPct: number;
-  sharpeRatio: number;
-  sortinoRatio: number;
-  maxDrawdownPct: number;
-  calmarRatio: number;
-  tradeCount: number;
-  winRatePct: number;
-  profitFactor: number | null;
-  averageTradePct: number;
-  exposurePct: number;
-  buyAndHoldReturnPct: number;
-}
+/** The engine's metrics (server/core/backtest), as the API returns them. */
+export type MetricsLike = BacktestMetrics;
 
 /** A metric as text with its unit; profit factor is ∞ with winners and no loser, "—" with no trades. */
 export function formatMetric(key: MetricKey, metrics: MetricsLike): string {
