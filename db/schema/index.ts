@@ -7,3 +7,4 @@ export * from './backtests';
 export * from './accounts';
 export * from './orders';
 export * from './api-keys';
+export * from './deployments';

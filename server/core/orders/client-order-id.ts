@@ -13,7 +13,7 @@ import { DomainError } from '../money/errors';
 export const CLIENT_ORDER_ID_PATTERN = /^[a-zA-Z0-9]{1,32}$/;
 
 /** Why a strategy places an order on a bar; two intents on the same bar get different ids. */
-export const ORDER_INTENTS = ['enter', 'exit', 'stop_loss', 'take_profit'] as const;
+export const ORDER_INTENTS = ['enter', 'exit', 'stop_loss', 'take_profit', 'trailing_stop', 'close'] as const;
 export type OrderIntent = (typeof ORDER_INTENTS)[number];
 
 export interface ClientOrderIdInput {

@@ -54,6 +54,8 @@ export interface OrderFill {
   price: string;
   /** Fee charged for this trade; `cost` may be negative (maker rebate). */
   fee?: { cost: string; currency: string };
+  /** When the trade executed (ms UTC), if the exchange says; a replayed paper trade carries the feed's time. */
+  timeMs?: number;
 }
 
 export type OrderEvent =

@@ -197,6 +197,7 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
           fee: event.fill.fee?.cost ?? '0',
           feeCurrency: event.fill.fee?.currency ?? null,
           liquidity: meta.liquidity ?? null,
+          ...(event.fill.timeMs !== undefined ? { executedAt: new Date(event.fill.timeMs) } : {}),
         })
         .onConflictDoNothing()
         .returning({ id: fills.id });

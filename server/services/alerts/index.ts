@@ -1,0 +1,109 @@
+/**
+ * Alerts: what a trader must see (order rejections, risk refusals, circuit breakers, reconciliation
+ * findings, kill switch use). Raised by the worker and the services, listed on the dashboard, pushed live
+ * through `notifyEvent` ({kind: 'alert'}). A `dedupeKey` makes a repeated finding one row.
+ */
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { DbOrTx } from '@/db/client';
+import { alerts, type AlertSeverity } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import { notifyEvent } from '@/server/services/events';
+
+export const ALERT_KINDS = [
+  'order_rejected',
+  'risk_rejected',
+  'circuit_breaker',
+  'reconciliation',
+  'deployment_failed',
+  'deployment_completed',
+  'kill_switch',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface RaiseAlertInput {
+  userId: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  message: string;
+  deploymentId?: string | null;
+  accountId?: string | null;
+  orderId?: string | null;
+  details?: Record<string, unknown>;
+  /** Same key (per user) → the alert is raised once. */
+  dedupeKey?: string;
+}
+
+export interface AlertView {
+  id: number;
+  kind: string;
+  severity: AlertSeverity;
+  message: string;
+  deploymentId: string | null;
+  accountId: string | null;
+  orderId: string | null;
+  details: Record<string, unknown>;
+  createdAt: string;
+  acknowledgedAt: string | null;
+}
+
+type AlertRow = typeof alerts.$inferSelect;
+
+export function toAlertView(row: AlertRow): AlertView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    severity: row.severity,
+    message: row.message,
+    deploymentId: row.deploymentId,
+    accountId: row.accountId,
+    orderId: row.orderId,
+    details: row.details,
+    createdAt: row.createdAt.toISOString(),
+    acknowledgedAt: row.acknowledgedAt ? row.acknowledgedAt.toISOString() : null,
+  };
+}
+
+/** Raises an alert (in the caller's transaction, if any); returns null when its dedupeKey was raised before. */
+export async function raiseAlert(db: DbOrTx, input: RaiseAlertInput): Promise<AlertView | null> {
+  const [row] = await db
+    .insert(alerts)
+    .values({
+      userId: input.userId,
+      kind: input.kind,
+      severity: input.severity,
+      message: input.message,
+      deploymentId: input.deploymentId ?? null,
+      accountId: input.accountId ?? null,
+      orderId: input.orderId ?? null,
+      details: input.details ?? {},
+      dedupeKey: input.dedupeKey ?? null,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) return null;
+  await notifyEvent(db, { kind: 'alert', userId: input.userId, alertId: row.id, severity: row.severity });
+  return toAlertView(row);
+}
+
+export async function listAlerts(db: DbOrTx, userId: string, options: { unacknowledgedOnly?: boolean; limit?: number } = {}): Promise<AlertView[]> {
+  const where = [eq(alerts.userId, userId)];
+  if (options.unacknowledgedOnly) where.push(isNull(alerts.acknowledgedAt));
+  const rows = await db
+    .select()
+    .from(alerts)
+    .where(and(...where))
+    .orderBy(desc(alerts.createdAt), desc(alerts.id))
+    .limit(Math.min(Math.max(options.limit ?? 50, 1), 500));
+  return rows.map(toAlertView);
+}
+
+export async function acknowledgeAlert(db: DbOrTx, userId: string, alertId: number): Promise<AlertView> {
+  if (!Number.isSafeInteger(alertId) || alertId <= 0) throw AppError.notFound('alert');
+  const [row] = await db
+    .update(alerts)
+    .set({ acknowledgedAt: new Date() })
+    .where(and(eq(alerts.id, alertId), eq(alerts.userId, userId)))
+    .returning();
+  if (!row) throw AppError.notFound('alert');
+  return toAlertView(row);
+}
