@@ -1,0 +1,361 @@
+/**
+ * The deployment runner's per-bar logic: the backtest engine's semantics (docs/backtesting.md), split into
+ * steps that can wait for an exchange between them and whose whole state is plain JSON (kept in Postgres
+ * between bars, so a restarted worker continues exactly where the last one stopped).
+ *
+ * Per closed bar j, the caller does, in this order (the engine does the same in one loop):
+ *   1. `pendingOrder(bar j)`   — the decision of the previous bar, to fill at bar j's open (the caller may
+ *                                do this as soon as bar j OPENS: the price is known then);
+ *   2. `riskExit(bar j)`       — stop loss / trailing stop / take profit touched inside bar j (not on the
+ *                                bar a buy filled on), to fill at the stop or target level;
+ *   3. `decide(strategy, …)`   — the strategy's decision on bar j's close, which becomes the pending order;
+ *   4. `markClose(bar j)`      — bar-close equity, its peak (for the drawdown circuit breaker).
+ * Every intent is executed by the caller (paper exchange, or a real one through ccxt) and reported back
+ * with `applyFill` (what the exchange did) or `dropPending` (refused). Numbers are the fill model's
+ * (server/core/fill-model.ts), the same as the engine's, so a paper deployment on a replay reproduces
+ * the backtest of the same candles trade for trade.
+ */
+import type { CandleSeries } from '../candles';
+import { entryQuantity, marketFillPrice, type Side } from '../fill-model';
+import type { OrderIntent } from '../orders';
+import type { Decision, StrategyInstance } from '../strategies/types';
+
+/** A fixed-amount (DCA) buy is skipped when less cash than this fraction of the capital is left (the engine's dust). */
+const DUST_FRACTION = 1e-9;
+
+/**
+ * Buys are shaved by this fraction so that float rounding can never ask the account for 1 ulp more quote
+ * than the deployment has: 1e-10 relative, far inside the 1e-9 the backtest comparison allows.
+ */
+export const BUY_QUANTITY_SHAVE = 1e-10;
+
+export interface RunnerState {
+  /** Quote the deployment holds (its capital, minus buys and their fees, plus sales net of fees). */
+  cash: number;
+  /** Base held; 0 when flat. */
+  quantity: number;
+  entryCost: number;
+  entryFees: number;
+  /** Average buy fill price of the open position. */
+  entryPrice: number;
+  /** Open time of the bar the position's first buy filled on. */
+  entryTime: number;
+  stopPrice: number | null;
+  targetPrice: number | null;
+  highestPrice: number | null;
+  /** Open time of the bar the latest buy filled on: no risk exit on that bar. */
+  lastFillTime: number | null;
+  /** The decision of bar `barTime`, to fill at the next bar's open. */
+  pending: { side: Side; barTime: number; intent: OrderIntent } | null;
+  /** Highest bar-close equity seen. */
+  equityPeak: number;
+  /** Last bar-close equity. */
+  equity: number;
+  /** Closed trades: count and realized P&L (net of all fees). */
+  closedTrades: number;
+  realizedPnl: number;
+}
+
+export function initialRunnerState(capital: number): RunnerState {
+  if (!(Number.isFinite(capital) && capital > 0)) throw new RangeError(`capital must be a positive number, got ${capital}`);
+  return {
+    cash: capital,
+    quantity: 0,
+    entryCost: 0,
+    entryFees: 0,
+    entryPrice: 0,
+    entryTime: 0,
+    stopPrice: null,
+    targetPrice: null,
+    highestPrice: null,
+    lastFillTime: null,
+    pending: null,
+    equityPeak: capital,
+    equity: capital,
+    closedTrades: 0,
+    realizedPnl: 0,
+  };
+}
+
+export interface RunnerBar {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
+/** An order the runner wants: a market order whose fill model reference price is `referencePrice`. */
+export interface RunnerOrder {
+  side: Side;
+  intent: OrderIntent;
+  /** Open time of the bar that decided it (with the deployment and intent, its clientOrderId). */
+  decidedOn: number;
+  /** Bar whose open (or, for risk exits, inside which) it fills: the trade's time. */
+  fillBarTime: number;
+  /** The price the fill model starts from: the bar's open, or the stop/target level. */
+  referencePrice: number;
+  /** Base quantity (> 0). */
+  quantity: number;
+  /** Exit reason of a sale, as the backtest names it. */
+  exitReason?: 'signal' | 'stop_loss' | 'take_profit' | 'trailing_stop';
+}
+
+/** What the exchange did with a runner order. */
+export interface RunnerFill {
+  side: Side;
+  quantity: number;
+  price: number;
+  /** In quote. */
+  fee: number;
+  /** Open time of the bar it filled on. */
+  time: number;
+}
+
+export interface RunnerParams {
+  capital: number;
+  feeRate: number;
+  slippage: number;
+}
+
+/** The closed trade a sale completes (the engine's BacktestTrade fields). */
+export interface RunnerTrade {
+  entryTime: number;
+  exitTime: number;
+  entryPrice: number;
+  exitPrice: number;
+  quantity: number;
+  fee: number;
+  pnl: number;
+  pnlPct: number;
+  exitReason: string;
+}
+
+export class DeploymentRunner {
+  constructor(
+    readonly state: RunnerState,
+    private readonly strategy: StrategyInstance,
+    private readonly params: RunnerParams,
+  ) {}
+
+  /** The pending decision as an order filling at `bar`'s open, or null. Buys are sized from the cash now. */
+  pendingOrder(bar: RunnerBar): RunnerOrder | null {
+    const pending = this.state.pending;
+    if (pending === null) return null;
+    if (pending.side === 'sell') {
+      if (this.state.quantity <= 0) return this.drop();
+      return { side: 'sell', intent: pending.intent, decidedOn: pending.barTime, fillBarTime: bar.time, referencePrice: bar.open, quantity: this.state.quantity, exitReason: 'signal' };
+    }
+    const quantity = this.buyQuantity(bar.open);
+    if (quantity === null) return this.drop();
+    return { side: 'buy', intent: pending.intent, decidedOn: pending.barTime, fillBarTime: bar.time, referencePrice: bar.open, quantity };
+  }
+
+  private drop(): null {
+    this.state.pending = null;
+    return null;
+  }
+
+  /** The order was refused (risk rule, exchange rejection): forget it, as a decision never filled. */
+  dropPending(): void {
+    this.state.pending = null;
+  }
+
+  private buyQuantity(open: number): number | null {
+    const { feeRate, slippage, capital } = this.params;
+    const fillPrice = marketFillPrice('buy', open, slippage);
+    const fixed = this.strategy.fixedEntryQuote;
+    let quantity: number;
+    if (fixed === null) {
+      quantity = entryQuantity(this.state.cash, this.strategy.params.positionSizePct, fillPrice, feeRate);
+    } else {
+      const spend = Math.min(fixed, this.state.cash);
+      if (spend <= capital * DUST_FRACTION) return null;
+      quantity = entryQuantity(spend, 100, fillPrice, feeRate);
+    }
+    quantity *= 1 - BUY_QUANTITY_SHAVE;
+    return quantity > 0 && Number.isFinite(quantity) ? quantity : null;
+  }
+
+  /**
+   * A stop loss, trailing stop or take profit touched inside `bar` (the engine's step 2), or null. Also
+   * moves the trailing reference up to the bar's high once the bar has been checked.
+   */
+  riskExit(bar: RunnerBar): RunnerOrder | null {
+    const s = this.state;
+    if (s.quantity <= 0) return null;
+    const { stopLossPct, takeProfitPct, trailingStopPct } = this.strategy.params;
+    if (stopLossPct === null && takeProfitPct === null && trailingStopPct === null) return null;
+    let order: RunnerOrder | null = null;
+    if (s.lastFillTime === null || bar.time > s.lastFillTime) {
+      const stop = s.stopPrice ?? -Infinity;
+      const trailing = trailingStopPct !== null && s.highestPrice !== null ? s.highestPrice * (1 - trailingStopPct / 100) : -Infinity;
+      const stopLevel = stop >= trailing ? stop : trailing;
+      const target = s.targetPrice ?? Infinity;
+      if (bar.low <= stopLevel) {
+        const isStop = stop >= trailing;
+        order = { side: 'sell', intent: isStop ? 'stop_loss' : 'trailing_stop', decidedOn: bar.time, fillBarTime: bar.time, referencePrice: bar.open <= stopLevel ? bar.open : stopLevel, quantity: s.quantity, exitReason: isStop ? 'stop_loss' : 'trailing_stop' };
+      } else if (bar.high >= target) {
+        order = { side: 'sell', intent: 'take_profit', decidedOn: bar.time, fillBarTime: bar.time, referencePrice: bar.open >= target ? bar.open : target, quantity: s.quantity, exitReason: 'take_profit' };
+      }
+    }
+    return order;
+  }
+
+  /** After the risk exit of `bar` was handled (or there was none): the trailing reference moves. */
+  trail(bar: RunnerBar): void {
+    const s = this.state;
+    if (s.quantity > 0 && this.strategy.params.trailingStopPct !== null && s.highestPrice !== null && bar.high > s.highestPrice) s.highestPrice = bar.high;
+  }
+
+  /**
+   * Books what the exchange did. Returns the closed trade when a sale closes the position.
+   * `exitReason` names a sale's reason (from the order that caused it).
+   */
+  applyFill(fill: RunnerFill, exitReason = 'signal'): RunnerTrade | null {
+    const s = this.state;
+    const { stopLossPct, takeProfitPct, trailingStopPct } = this.strategy.params;
+    const cost = fill.price * fill.quantity;
+    if (fill.side === 'buy') {
+      s.cash -= cost + fill.fee;
+      if (s.quantity > 0) {
+        s.quantity += fill.quantity;
+        s.entryCost += cost;
+        s.entryFees += fill.fee;
+        s.entryPrice = s.entryCost / s.quantity;
+        if (s.highestPrice === null || fill.price > s.highestPrice) s.highestPrice = fill.price;
+      } else {
+        s.quantity = fill.quantity;
+        s.entryCost = cost;
+        s.entryFees = fill.fee;
+        s.entryPrice = fill.price;
+        s.highestPrice = fill.price;
+        s.entryTime = fill.time;
+      }
+      if (stopLossPct !== null) s.stopPrice = s.entryPrice * (1 - stopLossPct / 100);
+      if (takeProfitPct !== null) s.targetPrice = s.entryPrice * (1 + takeProfitPct / 100);
+      s.lastFillTime = fill.time;
+      s.pending = null;
+      return null;
+    }
+    // A sale: the runner only ever sells its whole position.
+    const proceeds = cost;
+    s.cash += proceeds - fill.fee;
+    const share = Math.min(1, fill.quantity / s.quantity);
+    const invested = (s.entryCost + s.entryFees) * share;
+    const pnl = proceeds - fill.fee - invested;
+    const trade: RunnerTrade = {
+      entryTime: s.entryTime,
+      exitTime: fill.time,
+      entryPrice: s.entryPrice,
+      exitPrice: fill.price,
+      quantity: fill.quantity,
+      fee: s.entryFees * share + fill.fee,
+      pnl,
+      pnlPct: invested > 0 ? (pnl / invested) * 100 : 0,
+      exitReason,
+    };
+    const remaining = s.quantity - fill.quantity;
+    if (remaining > s.quantity * 1e-9) {
+      // A partial sale (a real exchange filled part of it): the rest keeps its share of the cost basis.
+      const kept = remaining / s.quantity;
+      s.entryCost *= kept;
+      s.entryFees *= kept;
+      s.quantity = remaining;
+    } else {
+      s.quantity = 0;
+      s.entryCost = 0;
+      s.entryFees = 0;
+      s.entryPrice = 0;
+      s.stopPrice = null;
+      s.targetPrice = null;
+      s.highestPrice = null;
+    }
+    s.closedTrades++;
+    s.realizedPnl += pnl;
+    s.pending = null;
+    return trade;
+  }
+
+  /**
+   * The strategy's decision on the close of bar `index` of `series` (bars 0..index closed). An actionable
+   * decision becomes the pending order; `isLast` (no bar will follow, e.g. the backtest's last bar) keeps
+   * it from being queued, as the engine never fills a decision on the last bar.
+   */
+  decide(series: CandleSeries, index: number, isLast = false): Decision {
+    const s = this.state;
+    const holding = s.quantity > 0;
+    const decision = this.strategy.onBar({ series, index }, holding ? { entryPrice: s.entryPrice, entryTime: s.entryTime, quantity: s.quantity } : null);
+    if (decision !== null && !isLast) {
+      const barTime = series.time[index]!;
+      if (decision === 'enter') {
+        if (!holding || this.strategy.accumulates) s.pending = { side: 'buy', barTime, intent: 'enter' };
+      } else if (holding) s.pending = { side: 'sell', barTime, intent: 'exit' };
+    }
+    return decision;
+  }
+
+  /** Bar-close equity (cash + quantity × close) and its peak. */
+  markClose(bar: RunnerBar): number {
+    const s = this.state;
+    s.equity = s.quantity > 0 ? s.cash + s.quantity * bar.close : s.cash;
+    if (s.equity > s.equityPeak) s.equityPeak = s.equity;
+    return s.equity;
+  }
+
+  /** The fill the fill model gives a runner order on a paper account (what the paper exchange computes). */
+  static modelFill(order: RunnerOrder, params: Pick<RunnerParams, 'feeRate' | 'slippage'>): RunnerFill {
+    const price = marketFillPrice(order.side, order.referencePrice, params.slippage);
+    return { side: order.side, quantity: order.quantity, price, fee: params.feeRate * price * order.quantity, time: order.fillBarTime };
+  }
+}
+
+/** Executes a runner order; returns the fill, or null when the order was refused (the runner forgets it). */
+export type ExecuteOrder = (order: RunnerOrder) => Promise<RunnerFill | null>;
+
+export interface BarOutcome {
+  decision: Decision;
+  orders: RunnerOrder[];
+  trades: RunnerTrade[];
+  equity: number;
+}
+
+/**
+ * Step 1 alone: bar `bar` has opened; the pending decision of the previous bar fills at its open.
+ * Returns the closed trade if a sale filled.
+ */
+export async function processBarOpen(runner: DeploymentRunner, bar: RunnerBar, execute: ExecuteOrder, outcome?: Pick<BarOutcome, 'orders' | 'trades'>): Promise<void> {
+  const order = runner.pendingOrder(bar);
+  if (order === null) return;
+  outcome?.orders.push(order);
+  const fill = await execute(order);
+  if (fill === null) {
+    runner.dropPending();
+    return;
+  }
+  const trade = runner.applyFill(fill, order.exitReason);
+  if (trade) outcome?.trades.push(trade);
+}
+
+/**
+ * Bar `index` of `series` has closed: steps 1–4 (step 1 only if `processBarOpen` did not already run for
+ * it). `isLast`: no bar will follow, so a decision is not queued (the backtest's last bar).
+ */
+export async function processClosedBar(runner: DeploymentRunner, series: CandleSeries, index: number, execute: ExecuteOrder, options: { isLast?: boolean; openDone?: boolean } = {}): Promise<BarOutcome> {
+  const bar: RunnerBar = { time: series.time[index]!, open: series.open[index]!, high: series.high[index]!, low: series.low[index]!, close: series.close[index]! };
+  const outcome: BarOutcome = { decision: null, orders: [], trades: [], equity: 0 };
+  if (!options.openDone) await processBarOpen(runner, bar, execute, outcome);
+  const exit = runner.riskExit(bar);
+  if (exit !== null) {
+    outcome.orders.push(exit);
+    const fill = await execute(exit);
+    if (fill !== null) {
+      const trade = runner.applyFill(fill, exit.exitReason);
+      if (trade) outcome.trades.push(trade);
+    }
+  }
+  runner.trail(bar);
+  outcome.decision = runner.decide(series, index, options.isLast ?? false);
+  outcome.equity = runner.markClose(bar);
+  return outcome;
+}
