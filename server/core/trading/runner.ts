@@ -54,6 +54,11 @@ export interface RunnerState {
   /** Closed trades: count and realized P&L (net of all fees). */
   closedTrades: number;
   realizedPnl: number;
+  /** 00:00 UTC of the day of the last bar processed, and the equity at that day's first bar (daily loss limit). */
+  dayStartMs: number | null;
+  dayStartEquity: number;
+  /** Close of the last bar processed: the price a stop sells at when the feed has nothing newer. */
+  lastClose: number | null;
 }
 
 export function initialRunnerState(capital: number): RunnerState {
@@ -74,6 +79,9 @@ export function initialRunnerState(capital: number): RunnerState {
     equity: capital,
     closedTrades: 0,
     realizedPnl: 0,
+    dayStartMs: null,
+    dayStartEquity: capital,
+    lastClose: null,
   };
 }
 
@@ -214,7 +222,7 @@ export class DeploymentRunner {
    */
   applyFill(fill: RunnerFill, exitReason = 'signal'): RunnerTrade | null {
     const s = this.state;
-    const { stopLossPct, takeProfitPct, trailingStopPct } = this.strategy.params;
+    const { stopLossPct, takeProfitPct } = this.strategy.params;
     const cost = fill.price * fill.quantity;
     if (fill.side === 'buy') {
       s.cash -= cost + fill.fee;
@@ -298,6 +306,7 @@ export class DeploymentRunner {
   /** Bar-close equity (cash + quantity × close) and its peak. */
   markClose(bar: RunnerBar): number {
     const s = this.state;
+    s.lastClose = bar.close;
     s.equity = s.quantity > 0 ? s.cash + s.quantity * bar.close : s.cash;
     if (s.equity > s.equityPeak) s.equityPeak = s.equity;
     return s.equity;
@@ -344,6 +353,11 @@ export async function processBarOpen(runner: DeploymentRunner, bar: RunnerBar, e
 export async function processClosedBar(runner: DeploymentRunner, series: CandleSeries, index: number, execute: ExecuteOrder, options: { isLast?: boolean; openDone?: boolean } = {}): Promise<BarOutcome> {
   const bar: RunnerBar = { time: series.time[index]!, open: series.open[index]!, high: series.high[index]!, low: series.low[index]!, close: series.close[index]! };
   const outcome: BarOutcome = { decision: null, orders: [], trades: [], equity: 0 };
+  const day = Math.floor(bar.time / 86_400_000) * 86_400_000;
+  if (runner.state.dayStartMs !== day) {
+    runner.state.dayStartMs = day;
+    runner.state.dayStartEquity = runner.state.equity;
+  }
   if (!options.openDone) await processBarOpen(runner, bar, execute, outcome);
   const exit = runner.riskExit(bar);
   if (exit !== null) {

@@ -11,7 +11,7 @@
  */
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
+import { deployments, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { compare, formatDecimal } from '@/server/core/money';
 import {
@@ -43,6 +43,20 @@ export interface PlaceOrderInput {
   stopPrice?: string;
   clientOrderId?: string;
   deploymentId?: string;
+  /**
+   * With deploymentId: the deployment's lease epoch the caller holds. The order row is only written while
+   * the deployment is running under that epoch (the fencing check): a runner that lost its lease, or a
+   * deployment paused or stopped meanwhile, gets LeaseLostError and nothing is written.
+   */
+  fenceEpoch?: number;
+}
+
+/** The deployment's lease moved on (another worker, a pause, a stop): the caller must stop acting for it. */
+export class LeaseLostError extends Error {
+  constructor(readonly deploymentId: string) {
+    super(`lease on deployment ${deploymentId} lost: not placing the order`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 export interface OrderView {
@@ -236,6 +250,14 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
 
 /** Inserts the `new` row (and its "created" event), or returns the stored order with this clientOrderId. */
 async function insertNewOrder(tx: DbOrTx, userId: string, account: AccountRow, input: PlaceOrderInput, clientOrderId: string): Promise<{ row: OrderRow; created: boolean }> {
+  if (input.deploymentId !== undefined && input.fenceEpoch !== undefined) {
+    const [held] = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.id, input.deploymentId), eq(deployments.leaseEpoch, input.fenceEpoch), eq(deployments.state, 'running')))
+      .for('share');
+    if (!held) throw new LeaseLostError(input.deploymentId);
+  }
   const [row] = await tx
     .insert(orders)
     .values({
@@ -283,6 +305,34 @@ function sendFailureEvent(error: unknown): OrderEvent {
 
 const paperAccount = (row: AccountRow) => ({ id: row.id, feeRate: row.feeRate ?? '0.001', slippage: row.slippage ?? '0.0005' });
 
+/**
+ * The paper order path inside the caller's transaction (the deployment runner books its state in the same
+ * one): the `new` row, the paper exchange's answer against `prices`, the resulting events.
+ */
+export async function placePaperOrderInTx(
+  tx: DbOrTx,
+  userId: string,
+  account: AccountRow,
+  input: PlaceOrderInput & { clientOrderId: string },
+  prices: PaperPriceSource,
+  clock?: () => number,
+): Promise<{ order: OrderRow; created: boolean }> {
+  const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId);
+  if (!created) return { order: row, created };
+  const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
+  let events: OrderEvent[];
+  let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
+  try {
+    const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId });
+    events = answerEvents(answer);
+    if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
+  } catch (error) {
+    events = [sendFailureEvent(error)];
+  }
+  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity });
+  return { order, created };
+}
+
 /** Places an order; `created` is false when the clientOrderId was already used for the same order (a retry). */
 export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput, deps: OrderDeps = {}): Promise<{ order: OrderView; created: boolean }> {
   const account = await findOwnedAccount(db, userId, input.accountId);
@@ -291,19 +341,7 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
 
   if (account.exchange === PAPER_EXCHANGE) {
     return db.transaction(async (tx) => {
-      const { row, created } = await insertNewOrder(tx, userId, account, input, clientOrderId);
-      if (!created) return { order: toOrderView(row), created };
-      const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
-      let events: OrderEvent[];
-      let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
-      try {
-        const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId });
-        events = answerEvents(answer);
-        if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
-      } catch (error) {
-        events = [sendFailureEvent(error)];
-      }
-      const { order } = await applyOrderEvents(tx, row.id, events, { liquidity });
+      const { order, created } = await placePaperOrderInTx(tx, userId, account, { ...input, clientOrderId }, (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
       return { order: toOrderView(order), created };
     });
   }

@@ -163,7 +163,7 @@ export class PaperExchange implements Execution {
       const booked = fillOrderEffect(placed.balances, request.side, placed.reservation, match.fill);
       if (!booked.ok) throw new ExchangeError('rejected', `insufficient balance: the fill costs ${booked.required} ${quote}, ${booked.available} ${quote} is available`, details);
       finalBalances = booked.balances;
-      trades = [{ tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote } }];
+      trades = [{ tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote }, ...(latest.fillTimeMs !== undefined ? { timeMs: latest.fillTimeMs } : {}) }];
     }
     await this.writeBalances(base, quote, finalBalances);
     await this.tx

@@ -19,6 +19,8 @@ export interface PriceQuote {
   timeMs: number;
   /** Which feed, for the UI and the order row, e.g. "simulated market" or "stored candles (binance 1h)". */
   source: string;
+  /** When a fill at this price happens, if not now (a replayed deployment fills at its feed's time). */
+  fillTimeMs?: number;
 }
 
 export interface PaperPriceSource {

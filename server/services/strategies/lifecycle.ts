@@ -25,7 +25,7 @@ export const STRATEGY_TRANSITIONS: Readonly<Record<StrategyStatus, Readonly<Part
   paper: { backtest_completed: 'paper', go_live: 'live', pause: 'paused', stop: 'stopped' },
   live: { backtest_completed: 'live', pause: 'paused', stop: 'stopped' },
   paused: { backtest_completed: 'paused', resume_paper: 'paper', resume_live: 'live', stop: 'stopped' },
-  stopped: { backtest_completed: 'stopped', edit: 'draft', archive: 'archived', start_paper: 'paper' },
+  stopped: { backtest_completed: 'stopped', edit: 'draft', archive: 'archived', start_paper: 'paper', go_live: 'live' },
   archived: { restore: 'draft' },
 };
 

@@ -1,0 +1,447 @@
+/**
+ * Deployments: a strategy trading an account, run by the worker (docs/trading.md).
+ * This module holds what users do (deploy, list, pause, resume, stop, kill switch); the worker side is
+ * ./step.ts and server/worker/deployment-runner.ts.
+ *
+ * Pause, stop and the kill switch raise the deployment's lease epoch and clear its lease in the same
+ * statement that changes its state, so a runner that is mid-bar cannot write another order for it
+ * (orders are written under a fencing check on that epoch).
+ */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { deployments, exchangeAccounts, orders, paperBalances, strategies, type DeploymentFeed, type DeploymentRiskLimits, type DeploymentState } from '@/db/schema';
+import { AppError, type FieldIssue } from '@/server/core/errors';
+import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
+import { createStrategy } from '@/server/core/strategies/registry';
+import { timeframeToMs } from '@/server/core/timeframe';
+import { initialRunnerState, type RunnerState } from '@/server/core/trading';
+import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
+import { raiseAlert } from '@/server/services/alerts';
+import { recordAudit } from '@/server/services/audit';
+import { notifyEvent } from '@/server/services/events';
+import { candleRange } from '@/server/services/market-data/candles';
+import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
+import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
+import { logger } from '@/server/logger';
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+
+export interface CreateDeploymentInput {
+  accountId: string;
+  mode: 'paper' | 'live';
+  feed?: { type: 'live' | 'replay' | 'simulated'; start?: string | number; speed?: number };
+  /** Largest position value, in quote. Required for live mode. */
+  maxPositionQuote?: string;
+  /** Quote the deployment trades with; default: the paper account's free quote (live: maxPositionQuote). */
+  capitalQuote?: string;
+  riskLimits?: DeploymentRiskLimits;
+  /** Live mode only: must repeat the account's name and the maximum position, as the UI's confirmation. */
+  confirm?: { accountName: string; maxPositionQuote: string };
+}
+
+export interface DeploymentView {
+  id: string;
+  strategyId: string;
+  strategyName: string | null;
+  accountId: string;
+  accountName: string | null;
+  mode: 'paper' | 'live';
+  feed: { type: string; start: string | null; speed: number | null };
+  strategy: { type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> };
+  state: DeploymentState;
+  stateReason: string | null;
+  capitalQuote: string;
+  maxPositionQuote: string | null;
+  riskLimits: DeploymentRiskLimits;
+  /** Open time of the last candle the runner processed, ISO 8601 UTC. */
+  lastBarTime: string | null;
+  lastDecision: { barTime: string; decision: string; at: string; note?: string } | null;
+  /** Where the feed is now (replay/simulated: the replayed time), ISO. */
+  feedTime: string | null;
+  position: { quantity: string; entryPrice: string | null; entryTime: string | null };
+  cash: string;
+  equity: string;
+  equityPeak: string;
+  realizedPnl: string;
+  closedTrades: number;
+  worker: string | null;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+export interface DeploymentDeps extends OrderDeps {
+  now?: () => number;
+}
+
+const num = (value: number) => formatDecimal(String(Number.isFinite(value) ? Number(value.toPrecision(15)) : 0));
+const isoMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+/** Where the replay/simulated clock is at `now` (running deployments advance, others stand still). */
+export function feedTimeAt(row: Pick<DeploymentRow, 'feed' | 'feedClock' | 'state'>, now: number): number | null {
+  if (row.feed.type === 'live') return now;
+  if (!row.feedClock) return null;
+  if (row.state !== 'running') return row.feedClock.feedTimeMs;
+  return row.feedClock.feedTimeMs + Math.max(0, now - row.feedClock.wallMs) * (row.feed.speed ?? 1);
+}
+
+export function toDeploymentView(row: DeploymentRow, names: { strategyName?: string | null; accountName?: string | null } = {}, now = Date.now()): DeploymentView {
+  const runner = (row.runner ?? initialRunnerState(Number(row.capitalQuote))) as unknown as RunnerState;
+  return {
+    id: row.id,
+    strategyId: row.strategyId,
+    strategyName: names.strategyName ?? null,
+    accountId: row.accountId,
+    accountName: names.accountName ?? null,
+    mode: row.mode,
+    feed: { type: row.feed.type, start: isoMs(row.feed.startMs), speed: row.feed.speed ?? null },
+    strategy: row.strategy,
+    state: row.state,
+    stateReason: row.stateReason,
+    capitalQuote: formatDecimal(row.capitalQuote),
+    maxPositionQuote: row.maxPositionQuote === null ? null : formatDecimal(row.maxPositionQuote),
+    riskLimits: row.riskLimits,
+    lastBarTime: isoMs(row.lastBarTime),
+    lastDecision: row.lastDecision ? { ...row.lastDecision, barTime: new Date(row.lastDecision.barTime).toISOString() } : null,
+    feedTime: isoMs(feedTimeAt(row, now)),
+    position: { quantity: num(runner.quantity), entryPrice: runner.quantity > 0 ? num(runner.entryPrice) : null, entryTime: runner.quantity > 0 ? isoMs(runner.entryTime) : null },
+    cash: num(runner.cash),
+    equity: num(runner.equity),
+    equityPeak: num(runner.equityPeak),
+    realizedPnl: num(runner.realizedPnl),
+    closedTrades: runner.closedTrades,
+    worker: row.state === 'running' && row.leaseExpiresAt && row.leaseExpiresAt.getTime() > now ? row.leaseOwner : null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    endedAt: row.endedAt ? row.endedAt.toISOString() : null,
+  };
+}
+
+const invalid = (issues: FieldIssue[]): never => {
+  throw AppError.validation(issues);
+};
+
+function parseTime(value: string | number, field: string): number {
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms) || ms < 0) invalid([{ field, message: 'must be an ISO 8601 time or epoch milliseconds' }]);
+  return ms;
+}
+
+function positiveDecimal(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return formatDecimal(parseDecimal(value, field, { allowZero: false }));
+  } catch {
+    return invalid([{ field, message: 'must be a positive decimal string' }]);
+  }
+}
+
+function fractionValue(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return formatDecimal(parseDecimal(value, field, { allowZero: false, max: 1 }));
+  } catch {
+    return invalid([{ field, message: 'must be a fraction greater than 0 and at most 1' }]);
+  }
+}
+
+function quoteOf(symbol: string): string {
+  return symbol.split('/')[1] ?? 'USDT';
+}
+
+async function paperFreeQuote(db: DbOrTx, accountId: string, asset: string): Promise<string> {
+  const [row] = await db.select({ free: paperBalances.free }).from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
+  return row ? formatDecimal(row.free) : '0';
+}
+
+async function resolveFeed(db: DbOrTx, input: CreateDeploymentInput, strategy: { exchange: string; symbol: string; timeframe: string }, now: number): Promise<DeploymentFeed> {
+  const type = input.feed?.type ?? 'live';
+  if (input.mode === 'live' && type !== 'live') invalid([{ field: 'feed.type', message: 'a live deployment trades on the live feed only' }]);
+  const speed = input.feed?.speed;
+  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0 && speed <= 10_000_000)) invalid([{ field: 'feed.speed', message: 'must be a number greater than 0 (1 = real time, 3600 = one 1h candle a second)' }]);
+  if (type === 'live') {
+    if (input.feed?.start !== undefined || speed !== undefined) invalid([{ field: 'feed', message: 'start and speed apply to replay and simulated feeds only' }]);
+    return { type };
+  }
+  const step = timeframeToMs(strategy.timeframe);
+  if (type === 'replay') {
+    const range = await candleRange(db, strategy);
+    if (!range) invalid([{ field: 'feed.type', message: `no stored candles for ${strategy.exchange} ${strategy.symbol} ${strategy.timeframe} to replay: import some first` }]);
+    const start = input.feed?.start === undefined ? range!.firstMs : parseTime(input.feed.start, 'feed.start');
+    if (start > range!.lastMs) invalid([{ field: 'feed.start', message: `is after the last stored candle (${new Date(range!.lastMs).toISOString()})` }]);
+    return { type, startMs: Math.max(Math.ceil(start / step) * step, range!.firstMs), speed: speed ?? 3600 };
+  }
+  const start = input.feed?.start === undefined ? Math.floor(now / step) * step : Math.floor(parseTime(input.feed.start, 'feed.start') / step) * step;
+  return { type, startMs: start, speed: speed ?? 1 };
+}
+
+/** Deploys a strategy (POST /api/v1/strategies/{id}/deployments). */
+export async function createDeployment(db: Db, userId: string, strategyId: string, input: CreateDeploymentInput, deps: DeploymentDeps = {}): Promise<DeploymentView> {
+  const now = (deps.now ?? Date.now)();
+  if (input.mode !== 'paper' && input.mode !== 'live') invalid([{ field: 'mode', message: 'must be "paper" or "live"' }]);
+  if (!isUuid(input.accountId ?? '')) invalid([{ field: 'accountId', message: 'must be the id of one of your accounts' }]);
+  const strategy = await getStrategyRow(db, userId, strategyId);
+  const account = await findOwnedAccount(db, userId, input.accountId).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') invalid([{ field: 'accountId', message: 'no such account' }]);
+    throw error;
+  });
+  if (input.mode === 'paper' && account.exchange !== PAPER_EXCHANGE) invalid([{ field: 'accountId', message: 'paper mode needs a paper account' }]);
+  if (input.mode === 'live' && account.exchange === PAPER_EXCHANGE) invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
+  if (input.mode === 'live' && account.exchange !== strategy.exchange) invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
+  if (strategy.status === 'draft') throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
+  if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it first');
+  if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused') throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
+  if (input.mode === 'live' && strategy.status !== 'stopped') throw new AppError('CONFLICT', 'paper trade the strategy before going live (deploy it in paper mode, then stop it)');
+  try {
+    createStrategy(strategy.type, strategy.params);
+  } catch (error) {
+    throw new AppError('CONFLICT', `the strategy's parameters are no longer valid: ${(error as Error).message}`);
+  }
+
+  const maxPositionQuote = positiveDecimal(input.maxPositionQuote, 'maxPositionQuote');
+  const riskLimits: DeploymentRiskLimits = {};
+  const limits = input.riskLimits ?? {};
+  if (limits.maxOrderNotional !== undefined) riskLimits.maxOrderNotional = positiveDecimal(limits.maxOrderNotional, 'riskLimits.maxOrderNotional');
+  if (limits.dailyLossLimitQuote !== undefined) riskLimits.dailyLossLimitQuote = positiveDecimal(limits.dailyLossLimitQuote, 'riskLimits.dailyLossLimitQuote');
+  if (limits.maxDrawdownFraction !== undefined) riskLimits.maxDrawdownFraction = fractionValue(limits.maxDrawdownFraction, 'riskLimits.maxDrawdownFraction');
+
+  if (input.mode === 'live') {
+    if (!maxPositionQuote) invalid([{ field: 'maxPositionQuote', message: 'is required for a live deployment' }]);
+    const confirm = input.confirm;
+    if (!confirm || confirm.accountName !== account.name || !positiveDecimal(confirm.maxPositionQuote, 'confirm.maxPositionQuote') || compare(confirm.maxPositionQuote, maxPositionQuote!) !== 0) {
+      invalid([{ field: 'confirm', message: `a live deployment must be confirmed with the account's name ("${account.name}") and the maximum position (${maxPositionQuote})` }]);
+    }
+  }
+
+  const feed = await resolveFeed(db, input, strategy, now);
+  const quote = quoteOf(strategy.symbol);
+  let capital = positiveDecimal(input.capitalQuote, 'capitalQuote');
+  if (input.mode === 'paper') {
+    const free = await paperFreeQuote(db, account.id, quote);
+    capital ??= free;
+    if (compare(capital, '0') <= 0) invalid([{ field: 'accountId', message: `the paper account has no free ${quote} to trade ${strategy.symbol} with` }]);
+    if (compare(capital, free) > 0) invalid([{ field: 'capitalQuote', message: `is more than the account's free ${quote} (${free})` }]);
+  } else capital ??= maxPositionQuote!;
+
+  const created = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(deployments)
+      .values({
+        userId,
+        strategyId: strategy.id,
+        accountId: account.id,
+        mode: input.mode,
+        feed,
+        strategy: { type: strategy.type, params: strategy.params, exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe },
+        capitalQuote: capital!,
+        maxPositionQuote: maxPositionQuote ?? null,
+        riskLimits,
+        state: 'running',
+        runner: initialRunnerState(Number(capital)) as unknown as Record<string, unknown>,
+        feedClock: feed.type === 'live' ? null : { feedTimeMs: feed.startMs!, wallMs: now },
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw new AppError('CONFLICT', 'the strategy already has an active deployment; stop it first');
+    const moved = await applyStrategyEvent(tx, userId, strategy.id, input.mode === 'paper' ? 'start_paper' : 'go_live');
+    if (!moved) throw new AppError('CONFLICT', `the strategy cannot start ${input.mode} trading from status ${strategy.status}`);
+    if (input.mode === 'live') await recordAudit(tx, { type: 'deployment.live_started', userId, details: { deploymentId: row.id, strategyId: strategy.id, accountId: account.id, maxPositionQuote } });
+    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: row.id, state: row.state });
+    return row;
+  });
+  return toDeploymentView(created, { strategyName: strategy.name, accountName: account.name }, now);
+}
+
+async function withNames(db: DbOrTx, rows: DeploymentRow[], now: number): Promise<DeploymentView[]> {
+  if (rows.length === 0) return [];
+  const strategyIds = [...new Set(rows.map((r) => r.strategyId))];
+  const accountIds = [...new Set(rows.map((r) => r.accountId))];
+  const [strategyNames, accountNames] = await Promise.all([
+    db.select({ id: strategies.id, name: strategies.name }).from(strategies).where(inArray(strategies.id, strategyIds)),
+    db.select({ id: exchangeAccounts.id, name: exchangeAccounts.name }).from(exchangeAccounts).where(inArray(exchangeAccounts.id, accountIds)),
+  ]);
+  const s = new Map(strategyNames.map((r) => [r.id, r.name]));
+  const a = new Map(accountNames.map((r) => [r.id, r.name]));
+  return rows.map((row) => toDeploymentView(row, { strategyName: s.get(row.strategyId) ?? null, accountName: a.get(row.accountId) ?? null }, now));
+}
+
+export async function listDeployments(db: DbOrTx, userId: string, filters: { strategyId?: string; state?: DeploymentState; accountId?: string } = {}, deps: DeploymentDeps = {}): Promise<DeploymentView[]> {
+  const where = [eq(deployments.userId, userId)];
+  if (filters.strategyId) {
+    if (!isUuid(filters.strategyId)) return [];
+    where.push(eq(deployments.strategyId, filters.strategyId));
+  }
+  if (filters.accountId) {
+    if (!isUuid(filters.accountId)) return [];
+    where.push(eq(deployments.accountId, filters.accountId));
+  }
+  if (filters.state) where.push(eq(deployments.state, filters.state));
+  const rows = await db.select().from(deployments).where(and(...where)).orderBy(desc(deployments.createdAt), desc(deployments.id)).limit(500);
+  return withNames(db, rows, (deps.now ?? Date.now)());
+}
+
+export async function findOwnedDeployment(db: DbOrTx, userId: string, id: string): Promise<DeploymentRow> {
+  if (!isUuid(id)) throw AppError.notFound('deployment');
+  const [row] = await db.select().from(deployments).where(and(eq(deployments.id, id), eq(deployments.userId, userId))).limit(1);
+  if (!row) throw AppError.notFound('deployment');
+  return row;
+}
+
+export async function getDeployment(db: DbOrTx, userId: string, id: string, deps: DeploymentDeps = {}): Promise<DeploymentView> {
+  const row = await findOwnedDeployment(db, userId, id);
+  return (await withNames(db, [row], (deps.now ?? Date.now)()))[0]!;
+}
+
+/**
+ * Moves a deployment to `to` if it is in one of `from`, revoking its lease (epoch + 1) in the same
+ * statement; the feed clock freezes on pause and restarts on resume. Returns null if it was not in `from`.
+ */
+async function transition(db: DbOrTx, row: DeploymentRow, from: DeploymentState[], to: DeploymentState, reason: string | null, now: number): Promise<DeploymentRow | null> {
+  const feedTime = feedTimeAt(row, now);
+  const clock = row.feed.type === 'live' || feedTime === null ? null : { feedTimeMs: feedTime, wallMs: now };
+  const [updated] = await db
+    .update(deployments)
+    .set({
+      state: to,
+      stateReason: reason,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      leaseEpoch: sql`${deployments.leaseEpoch} + 1`,
+      feedClock: clock,
+      updatedAt: new Date(now),
+      ...(to === 'stopped' ? { endedAt: new Date(now) } : {}),
+    })
+    .where(and(eq(deployments.id, row.id), inArray(deployments.state, from)))
+    .returning();
+  return updated ?? null;
+}
+
+export async function pauseDeployment(db: Db, userId: string, id: string, deps: DeploymentDeps = {}, reason = 'paused by the user'): Promise<DeploymentView> {
+  const now = (deps.now ?? Date.now)();
+  const row = await findOwnedDeployment(db, userId, id);
+  if (row.state === 'paused') return getDeployment(db, userId, id, deps);
+  const updated = await db.transaction(async (tx) => {
+    const next = await transition(tx, row, ['running'], 'paused', reason, now);
+    if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a running deployment can be paused`);
+    await applyStrategyEvent(tx, userId, row.strategyId, 'pause');
+    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'paused' });
+    return next;
+  });
+  return (await withNames(db, [updated], now))[0]!;
+}
+
+export async function resumeDeployment(db: Db, userId: string, id: string, deps: DeploymentDeps = {}): Promise<DeploymentView> {
+  const now = (deps.now ?? Date.now)();
+  const row = await findOwnedDeployment(db, userId, id);
+  if (row.state === 'running') return getDeployment(db, userId, id, deps);
+  const updated = await db.transaction(async (tx) => {
+    const next = await transition(tx, row, ['paused'], 'running', null, now);
+    if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a paused deployment can be resumed`);
+    await applyStrategyEvent(tx, userId, row.strategyId, row.mode === 'paper' ? 'resume_paper' : 'resume_live');
+    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'running' });
+    return next;
+  });
+  return (await withNames(db, [updated], now))[0]!;
+}
+
+/** Cancels the deployment's resting orders; returns how many were canceled and what failed. */
+async function cancelDeploymentOrders(db: Db, userId: string, deploymentId: string | null, deps: OrderDeps): Promise<{ canceled: number; failures: string[] }> {
+  const where = [eq(orders.userId, userId), inArray(orders.status, ['open', 'partially_filled'])];
+  if (deploymentId) where.push(eq(orders.deploymentId, deploymentId));
+  const open = await db.select({ id: orders.id, clientOrderId: orders.clientOrderId }).from(orders).where(and(...where));
+  let canceled = 0;
+  const failures: string[] = [];
+  for (const order of open) {
+    try {
+      await cancelOrder(db, userId, order.id, deps);
+      canceled++;
+    } catch (error) {
+      failures.push(`${order.clientOrderId}: ${error instanceof AppError ? error.message : 'cancel failed'}`);
+      if (!(error instanceof AppError)) logger.warn({ orderId: order.id, err: error }, 'cancel during stop failed');
+    }
+  }
+  return { canceled, failures };
+}
+
+export interface StopResult {
+  deployment: DeploymentView;
+  canceledOrders: number;
+  closeOrderId: string | null;
+  failures: string[];
+}
+
+/**
+ * Stops a running or paused deployment: it will not trade again; its resting orders are canceled and, if
+ * asked, its position is sold at market (paper: at the feed's current price; a replay: its last close).
+ */
+export async function stopDeployment(db: Db, userId: string, id: string, options: { closePosition?: boolean } = {}, deps: DeploymentDeps = {}): Promise<StopResult> {
+  const now = (deps.now ?? Date.now)();
+  const row = await findOwnedDeployment(db, userId, id);
+  const stopped = await db.transaction(async (tx) => {
+    const next = await transition(tx, row, ['running', 'paused'], 'stopped', options.closePosition ? 'stopped by the user; position closed' : 'stopped by the user', now);
+    if (!next) throw new AppError('CONFLICT', `the deployment is already ${row.state}`);
+    await tx.update(deployments).set({ closeOnStop: options.closePosition ?? false }).where(eq(deployments.id, id));
+    await applyStrategyEvent(tx, userId, row.strategyId, 'stop');
+    await recordAudit(tx, { type: 'deployment.stopped', userId, details: { deploymentId: id, closePosition: options.closePosition ?? false } });
+    return next;
+  });
+  const { canceled, failures } = await cancelDeploymentOrders(db, userId, id, deps);
+  let closeOrderId: string | null = null;
+  const runner = stopped.runner as unknown as RunnerState | null;
+  if (options.closePosition && runner && runner.quantity > 0) {
+    try {
+      closeOrderId = await closePosition(db, userId, stopped, runner, deps);
+    } catch (error) {
+      failures.push(`closing the position: ${error instanceof AppError ? error.message : 'the sell order failed'}`);
+      if (!(error instanceof AppError)) logger.warn({ deploymentId: id, err: error }, 'closing a stopped deployment position failed');
+    }
+  }
+  await notifyEvent(db, { kind: 'deployment', userId, deploymentId: id, state: 'stopped' });
+  return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
+}
+
+async function closePosition(db: Db, userId: string, row: DeploymentRow, runner: RunnerState, deps: DeploymentDeps): Promise<string | null> {
+  const { closeDeploymentPosition } = await import('./step');
+  return closeDeploymentPosition(db, userId, row, runner, deps);
+}
+
+export interface KillSwitchResult {
+  pausedDeployments: number;
+  canceledOrders: number;
+  failures: string[];
+}
+
+/** Pauses every running deployment of the user and cancels all their open orders (POST /api/v1/kill-switch). */
+export async function activateKillSwitch(db: Db, userId: string, reason: string, deps: DeploymentDeps = {}): Promise<KillSwitchResult> {
+  const trimmed = typeof reason === 'string' ? reason.trim() : '';
+  if (trimmed.length === 0 || trimmed.length > 500) invalid([{ field: 'reason', message: 'is required (1–500 characters)' }]);
+  const now = (deps.now ?? Date.now)();
+  const running = await db.select().from(deployments).where(and(eq(deployments.userId, userId), eq(deployments.state, 'running')));
+  let paused = 0;
+  for (const row of running) {
+    await db.transaction(async (tx) => {
+      const next = await transition(tx, row, ['running'], 'paused', `kill switch: ${trimmed}`, now);
+      if (!next) return;
+      paused++;
+      await applyStrategyEvent(tx, userId, row.strategyId, 'pause');
+      await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: row.id, state: 'paused' });
+    });
+  }
+  const { canceled, failures } = await cancelDeploymentOrders(db, userId, null, deps);
+  await recordAudit(db, { type: 'kill_switch.activated', userId, details: { reason: trimmed, pausedDeployments: paused, canceledOrders: canceled } });
+  await raiseAlert(db, {
+    userId,
+    kind: 'kill_switch',
+    severity: 'critical',
+    message: `Kill switch: ${paused} deployment${paused === 1 ? '' : 's'} paused, ${canceled} order${canceled === 1 ? '' : 's'} canceled — ${trimmed}`,
+    details: { reason: trimmed, pausedDeployments: paused, canceledOrders: canceled, failures },
+  });
+  return { pausedDeployments: paused, canceledOrders: canceled, failures };
+}
+
+/** Open orders of a deployment (new, open, partially filled, unknown). */
+export async function deploymentOpenOrderCount(db: DbOrTx, deploymentId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(orders).where(and(eq(orders.deploymentId, deploymentId), inArray(orders.status, OPEN_STATUSES)));
+  return row?.n ?? 0;
+}
+
