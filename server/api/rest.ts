@@ -63,6 +63,21 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S): Pr
   return parseInput(schema, body);
 }
 
+/** Like readJson, but an empty body (no content) is `{}`: for POST actions whose options are all optional. */
+export async function readOptionalJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const text = await req.text();
+  if (text.trim() === '') return parseInput(schema, {});
+  const type = req.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().includes('application/json')) throw new AppError('BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new AppError('BAD_REQUEST', 'the body is not valid JSON');
+  }
+  return parseInput(schema, body);
+}
+
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw AppError.validation(zodFieldIssues(result.error, prefix));

@@ -9,6 +9,7 @@ import { backtestsRouter } from './routers/backtests';
 import { strategiesRouter } from './routers/strategies';
 import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
+import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
@@ -24,6 +25,8 @@ export const appRouter = createTRPCRouter({
   account: accountRouter,
   strategies: strategiesRouter,
   backtests: backtestsRouter,
+  deployments: deploymentsRouter,
+  alerts: alertsRouter,
 });
 
 export type AppRouter = typeof appRouter;

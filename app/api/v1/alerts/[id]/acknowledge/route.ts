@@ -1,0 +1,5 @@
+import { json, withUser } from '@/server/api/rest';
+import { acknowledgeAlert } from '@/server/services/alerts';
+
+// POST /api/v1/alerts/{id}/acknowledge – marks an alert as seen
+export const POST = withUser<{ id: string }>(async ({ db, user, params }) => json(await acknowledgeAlert(db, user.id, Number(params.id))));

@@ -1,0 +1,5 @@
+import { json, withUser } from '@/server/api/rest';
+import { resumeDeployment } from '@/server/services/deployments';
+
+// POST /api/v1/deployments/{id}/resume – a paused deployment runs again from where it stopped
+export const POST = withUser<{ id: string }>(async ({ db, user, params }) => json(await resumeDeployment(db, user.id, params.id)));

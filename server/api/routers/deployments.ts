@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import {
+  ZAlertIdSchema,
+  ZAlertResponseSchema,
+  ZCreateDeploymentRequestSchema,
+  ZDeploymentIdSchema,
+  ZDeploymentResponseSchema,
+  ZKillSwitchRequestSchema,
+  ZKillSwitchResponseSchema,
+  ZListAlertsRequestSchema,
+  ZListDeploymentsRequestSchema,
+  ZStopDeploymentRequestSchema,
+  ZStopDeploymentResponseSchema,
+} from '@/server/api/schemas/deployments';
+import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
+import { activateKillSwitch, createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
+
+export const deploymentsRouter = createTRPCRouter({
+  list: protectedProcedure.input(ZListDeploymentsRequestSchema).output(z.array(ZDeploymentResponseSchema)).query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
+  get: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).query(({ ctx, input }) => getDeployment(ctx.db, ctx.user.id, input.id)),
+  create: protectedProcedure
+    .input(ZCreateDeploymentRequestSchema.extend({ strategyId: z.string().min(1).max(64) }))
+    .output(ZDeploymentResponseSchema)
+    .mutation(({ ctx, input }) => {
+      const { strategyId, ...rest } = input;
+      return createDeployment(ctx.db, ctx.user.id, strategyId, rest);
+    }),
+  pause: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).mutation(({ ctx, input }) => pauseDeployment(ctx.db, ctx.user.id, input.id)),
+  resume: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).mutation(({ ctx, input }) => resumeDeployment(ctx.db, ctx.user.id, input.id)),
+  stop: protectedProcedure
+    .input(ZDeploymentIdSchema.extend(ZStopDeploymentRequestSchema.shape))
+    .output(ZStopDeploymentResponseSchema)
+    .mutation(({ ctx, input }) => stopDeployment(ctx.db, ctx.user.id, input.id, { closePosition: input.closePosition })),
+  killSwitch: protectedProcedure.input(ZKillSwitchRequestSchema).output(ZKillSwitchResponseSchema).mutation(({ ctx, input }) => activateKillSwitch(ctx.db, ctx.user.id, input.reason)),
+});
+
+export const alertsRouter = createTRPCRouter({
+  list: protectedProcedure
+    .input(ZListAlertsRequestSchema)
+    .output(z.array(ZAlertResponseSchema))
+    .query(({ ctx, input }) => listAlerts(ctx.db, ctx.user.id, { unacknowledgedOnly: input.unacknowledged === 'true', limit: input.limit })),
+  acknowledge: protectedProcedure.input(ZAlertIdSchema).output(ZAlertResponseSchema).mutation(({ ctx, input }) => acknowledgeAlert(ctx.db, ctx.user.id, input.id)),
+});

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { zDecimalString } from '@/server/core/money';
+
+const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
+const zTime = z.union([z.string().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
+
+/** POST /api/v1/strategies/{id}/deployments (and deployments.create). */
+export const ZCreateDeploymentRequestSchema = z
+  .object({
+    accountId: z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64),
+    mode: z.enum(['paper', 'live'], { error: 'must be "paper" or "live"' }),
+    feed: z
+      .object({
+        type: z.enum(['live', 'replay', 'simulated'], { error: 'must be "live", "replay" or "simulated"' }),
+        start: zTime.optional(),
+        speed: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(10_000_000, { error: 'must be at most 10,000,000' }).optional(),
+      })
+      .strict()
+      .optional(),
+    maxPositionQuote: zDecimalString({ field: 'maxPositionQuote', positive: true }).optional(),
+    capitalQuote: zDecimalString({ field: 'capitalQuote', positive: true }).optional(),
+    riskLimits: z
+      .object({
+        maxOrderNotional: zDecimalString({ field: 'riskLimits.maxOrderNotional', positive: true }).optional(),
+        dailyLossLimitQuote: zDecimalString({ field: 'riskLimits.dailyLossLimitQuote', positive: true }).optional(),
+        maxDrawdownFraction: zDecimalString({ field: 'riskLimits.maxDrawdownFraction', positive: true }).optional(),
+      })
+      .strict()
+      .optional(),
+    confirm: z.object({ accountName: z.string().max(200), maxPositionQuote: z.string().max(64) }).strict().optional(),
+  })
+  .strict();
+export type CreateDeploymentRequest = z.infer<typeof ZCreateDeploymentRequestSchema>;
+
+export const ZListDeploymentsRequestSchema = z
+  .object({
+    strategyId: z.string().max(64).optional(),
+    accountId: z.string().max(64).optional(),
+    state: z.enum(DEPLOYMENT_STATES, { error: `must be one of ${DEPLOYMENT_STATES.join(', ')}` }).optional(),
+  })
+  .strict();
+
+export const ZDeploymentIdSchema = z.object({ id: z.string().min(1).max(64) }).strict();
+export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean({ error: 'must be true or false' }).optional() }).strict();
+export const ZKillSwitchRequestSchema = z.object({ reason: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }) }).strict();
+
+const zDecisionView = z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() });
+
+export const ZDeploymentResponseSchema = z.object({
+  id: z.string(),
+  strategyId: z.string(),
+  strategyName: z.string().nullable(),
+  accountId: z.string(),
+  accountName: z.string().nullable(),
+  mode: z.enum(['paper', 'live']),
+  feed: z.object({ type: z.string(), start: z.string().nullable(), speed: z.number().nullable() }),
+  strategy: z.object({ type: z.string(), exchange: z.string(), symbol: z.string(), timeframe: z.string(), params: z.record(z.string(), z.unknown()) }),
+  state: z.enum(DEPLOYMENT_STATES),
+  stateReason: z.string().nullable(),
+  capitalQuote: z.string(),
+  maxPositionQuote: z.string().nullable(),
+  riskLimits: z.object({ maxOrderNotional: z.string().optional(), dailyLossLimitQuote: z.string().optional(), maxDrawdownFraction: z.string().optional() }),
+  lastBarTime: z.string().nullable(),
+  lastDecision: zDecisionView.nullable(),
+  feedTime: z.string().nullable(),
+  position: z.object({ quantity: z.string(), entryPrice: z.string().nullable(), entryTime: z.string().nullable() }),
+  cash: z.string(),
+  equity: z.string(),
+  equityPeak: z.string(),
+  realizedPnl: z.string(),
+  closedTrades: z.number(),
+  worker: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type DeploymentResponse = z.infer<typeof ZDeploymentResponseSchema>;
+
+export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
+export const ZKillSwitchResponseSchema = z.object({ pausedDeployments: z.number(), canceledOrders: z.number(), failures: z.array(z.string()) });
+
+export const ZAlertResponseSchema = z.object({
+  id: z.number(),
+  kind: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  message: z.string(),
+  deploymentId: z.string().nullable(),
+  accountId: z.string().nullable(),
+  orderId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  acknowledgedAt: z.string().nullable(),
+});
+export const ZListAlertsRequestSchema = z.object({ unacknowledged: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).strict();
+export const ZAlertIdSchema = z.object({ id: z.coerce.number({ error: 'must be an alert id' }).int().positive() }).strict();
