@@ -30,6 +30,7 @@ import { marketDataExchange } from '@/server/services/market-data/exchange';
 import { LeaseLostError, placeOrder, placePaperOrderInTx, type OrderRow } from '@/server/services/orders';
 import { defaultPaperPriceSource, type PaperPriceSource } from '@/server/services/orders/price-source';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
+import { crashPoint } from '@/server/services/faults';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './deployments';
 
 /** Bars processed per tick at most (a replay catching up at full speed does it over several ticks). */
@@ -417,6 +418,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
 
   try {
     const result = isPaper ? await db.transaction((tx) => body(tx)) : await body(null);
+    crashPoint('deployment.after_commit');
     rt.row = { ...row, runner: state as unknown as Record<string, unknown>, lastBarTime: newLastBar, lastDecision, stateReason: null };
     if (ctx.paused) rt.row.state = 'paused';
     result.nextDueMs = nextDue();

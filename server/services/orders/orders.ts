@@ -27,6 +27,7 @@ import {
 import { isExchangeError } from '@/server/exchange/errors';
 import type { ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
+import { crashPoint } from '@/server/services/faults';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
@@ -319,6 +320,7 @@ export async function placePaperOrderInTx(
 ): Promise<{ order: OrderRow; created: boolean }> {
   const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId);
   if (!created) return { order: row, created };
+  crashPoint('order.after_write');
   const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
   let events: OrderEvent[];
   let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
@@ -330,6 +332,7 @@ export async function placePaperOrderInTx(
     events = [sendFailureEvent(error)];
   }
   const { order } = await applyOrderEvents(tx, row.id, events, { liquidity });
+  crashPoint('order.after_fill');
   return { order, created };
 }
 
@@ -349,6 +352,7 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   // A real exchange: commit the `new` row first, so a crash or a lost answer can never cause a second order.
   const { row, created } = await db.transaction((tx) => insertNewOrder(tx, userId, account, input, clientOrderId));
   if (!created) return { order: toOrderView(row), created };
+  crashPoint('order.after_write');
   let events: OrderEvent[];
   try {
     const { exchange } = exchangeFor(account, deps);

@@ -1,0 +1,181 @@
+/**
+ * Reliability of the deployment runner with real worker processes on a real PostgreSQL:
+ * kill -9 at random points (and at the named crash points) while a replay trades, and two workers
+ * sharing one database. The outcome must be what the fills imply, and the backtest of the same candles.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployments, fills, orderEvents, orders, paperBalances, strategies } from '@/db/schema';
+import { runBacktest } from '@/server/core/backtest/engine';
+import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
+import { createStrategy } from '@/server/core/strategies/registry';
+import { createAccount } from '@/server/services/accounts';
+import { registerUser } from '@/server/services/auth/users';
+import { createDeployment, getDeployment } from '@/server/services/deployments';
+import { upsertCandles } from '@/server/services/market-data/candles';
+import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+
+const masterKey = randomBytes(32).toString('base64');
+const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[]).slice(2000, 3000);
+const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
+const LEASE_MS = 1500;
+
+let t: TestDatabase;
+let userId: string;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  userId = (await registerUser(t.db, { username: 'reliable', password: 'correct horse battery' })).id;
+  await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await t?.destroy();
+});
+
+function startWorker(id: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKey, WORKER_ID: id, CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(LEASE_MS), ...env } as unknown as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, exited, output: () => output };
+}
+
+async function setup(name: string, speed: number, start = rows[0]![0]) {
+  const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
+  const strategy = await createStrategyForUser(t.db, userId, { name, type: 'sma_crossover', params: PARAMS, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
+  const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start, speed } });
+  return { accountId, deploymentId: deployment.id };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('kill -9 while a replayed deployment trades', () => {
+  it('after every restart: no clientOrderId sent twice, no fill applied twice, balances = fills, trades = the backtest', async () => {
+    // 1,000 hourly candles in ~25 s of wall time; the worker dies many times mid-replay, then one finishes it.
+    const { accountId, deploymentId } = await setup('kill -9', 150_000);
+    let kills = 0;
+    let crashes = 0;
+    const deadline = Date.now() + 45_000;
+    for (let round = 0; Date.now() < deadline; round++) {
+      const state = (await getDeployment(t.db, userId, deploymentId)).state;
+      if (state === 'completed') break;
+      expect(state, 'the deployment keeps running across crashes').toBe('running');
+      const worker = startWorker(`w-kill-${round}`, { CRYPTOBOT_CRASH_POINTS: 'order.after_write,order.after_fill,deployment.after_commit', CRYPTOBOT_CRASH_PROBABILITY: '0.03' });
+      const lifetime = 1500 + Math.floor(Math.random() * 2500);
+      const outcome = await Promise.race([worker.exited, sleep(lifetime).then(() => null)]);
+      if (outcome === null) {
+        worker.child.kill('SIGKILL');
+        await worker.exited;
+        kills++;
+      } else {
+        expect(outcome.signal, worker.output().slice(-2000)).toBe('SIGKILL');
+        crashes++;
+      }
+      await sleep(LEASE_MS + 100); // the dead worker's lease runs out
+    }
+    // A last, fault-free worker finishes the replay.
+    const final = startWorker('w-final');
+    await expect.poll(async () => (await getDeployment(t.db, userId, deploymentId)).state, { timeout: 60_000, interval: 250 }).toBe('completed');
+    final.child.kill('SIGTERM');
+    expect((await final.exited).code).toBe(0);
+    expect(kills + crashes, 'the worker died several times').toBeGreaterThanOrEqual(4);
+    expect(crashes, 'some deaths happened at the named crash points').toBeGreaterThanOrEqual(1);
+
+    const placed = await t.db.select().from(orders).where(eq(orders.deploymentId, deploymentId));
+    const sent = await t.db
+      .select({ orderId: orderEvents.orderId, n: sql<number>`count(*)::int` })
+      .from(orderEvents)
+      .where(and(inArray(orderEvents.orderId, placed.map((o) => o.id)), eq(orderEvents.type, 'sent_ack')))
+      .groupBy(orderEvents.orderId);
+    expect(sent.every((s) => s.n === 1), 'each order was acknowledged (sent) exactly once').toBe(true);
+    expect(new Set(placed.map((o) => o.clientOrderId)).size).toBe(placed.length);
+    const fillRows = await t.db.select().from(fills).where(eq(fills.accountId, accountId)).orderBy(asc(fills.executedAt), asc(fills.id));
+    expect(fillRows.length, 'one fill per market order').toBe(placed.filter((o) => o.status === 'filled').length);
+    expect(new Set(fillRows.map((f) => f.orderId)).size).toBe(fillRows.length);
+
+    const [implied] = await t.db.execute<{ usdt: string; btc: string }>(sql`
+      select 10000 + coalesce(sum(case when o.side = 'sell' then f.price * f.quantity - f.fee else -(f.price * f.quantity + f.fee) end), 0) as usdt,
+             coalesce(sum(case when o.side = 'buy' then f.quantity else -f.quantity end), 0) as btc
+        from fills f join orders o on o.id = f.order_id where o.account_id = ${accountId}`);
+    const balance = async (asset: string) => {
+      const [row] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
+      return row ? Number(row.free) + Number(row.used) : 0;
+    };
+    expect(await balance('USDT')).toBeCloseTo(Number(implied!.usdt), 8);
+    expect(await balance('BTC')).toBeCloseTo(Number(implied!.btc), 12);
+    const view = await getDeployment(t.db, userId, deploymentId);
+    expect(Number(view.position.quantity), "the deployment's position is what its fills imply").toBeCloseTo(Number(implied!.btc), 12);
+
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const expected = backtest.markers.filter((m) => m.reason !== 'end');
+    expect(fillRows.map((f) => f.executedAt.getTime()), 'fills at the backtest trade times').toEqual(expected.map((m) => m.time));
+    for (let k = 0; k < expected.length; k++) {
+      expect(Math.abs(Number(fillRows[k]!.price) - expected[k]!.price) / expected[k]!.price).toBeLessThan(1e-9);
+      expect(Math.abs(Number(fillRows[k]!.quantity) - expected[k]!.quantity) / expected[k]!.quantity).toBeLessThan(1e-9);
+    }
+  }, 300_000);
+});
+
+describe('two workers on one database', () => {
+  it('each deployment has exactly one runner; killing one moves its deployments to the other', async () => {
+    const ids: string[] = [];
+    // Slow replays (1 candle every 2 s) that stay running for the whole test.
+    for (let i = 0; i < 6; i++) ids.push((await setup(`pair ${i}`, 1800)).deploymentId);
+    const a = startWorker('worker-a');
+    const b = startWorker('worker-b');
+    await expect
+      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).filter((r) => r.owner !== null).length, { timeout: 30_000 })
+      .toBe(6);
+    await sleep(3 * LEASE_MS);
+    const claims = (output: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.includes('"deployment claimed"'))
+        .map((line) => (JSON.parse(line) as { deploymentId: string }).deploymentId)
+        .filter((id) => ids.includes(id));
+    const [ofA, ofB] = [claims(a.output()), claims(b.output())];
+    expect(ofA.length + ofB.length, 'every deployment was claimed once, by one worker, and kept').toBe(6);
+    expect(new Set([...ofA, ...ofB]).size).toBe(6);
+    const owners = await t.db.select({ id: deployments.id, owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids));
+    for (const { id, owner } of owners) expect(owner).toBe(ofA.includes(id) ? 'worker-a' : 'worker-b');
+
+    // kill -9 the worker that holds more; the other takes over its deployments within the lease timeout.
+    const [victim, survivor, victimIds] = ofA.length >= ofB.length ? [a, 'worker-b', ofA] : [b, 'worker-a', ofB];
+    expect(victimIds.length).toBeGreaterThan(0);
+    const before = new Map((await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).map((r) => [r.id, r.last]));
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    await expect
+      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => r.owner === survivor), { timeout: 15_000, interval: 100 })
+      .toBe(true);
+    expect(Date.now() - killedAt, 'moved within the lease timeout (plus a claim interval)').toBeLessThan(LEASE_MS + 2_500);
+    await expect
+      .poll(async () => (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => (r.last ?? 0) > (before.get(r.id) ?? 0)), { timeout: 15_000 })
+      .toBe(true);
+    const rest = survivor === 'worker-a' ? a : b;
+    rest.child.kill('SIGTERM');
+    expect((await rest.exited).code).toBe(0);
+    const released = await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids));
+    expect(released.every((r) => r.owner === null), 'SIGTERM gives the leases back').toBe(true);
+  }, 120_000);
+});
