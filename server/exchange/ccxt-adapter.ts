@@ -1,5 +1,5 @@
 /**
- * The one place that talks to ccxt: `MarketData` + `Execution` for any ccxt exchange id.
+ * The one place that talks to ccxt: `MarketData` + `Execution` (+ `TradeHistory`, for reconciliation) for any ccxt exchange id.
  *
  * - Markets are loaded once per exchange (and API base URL) per process and shared by every instance.
  * - Orders are rounded to the market's precision (ccxt amountToPrecision / priceToPrecision) and
@@ -23,12 +23,14 @@ import type {
   DecimalString,
   ExchangeOrder,
   ExchangeOrderStatus,
+  ExchangeTrade,
   Execution,
   MarketData,
   MarketInfo,
   OrderBook,
   OrderRef,
   Ticker,
+  TradeHistory,
 } from './ports';
 import { sharedLimiter, systemClock, type Clock, type RateLimit } from './rate-limit';
 
@@ -85,7 +87,7 @@ export interface OhlcvHistoryOptions {
   pageLimit?: number;
 }
 
-export interface CcxtExchange extends MarketData, Execution {
+export interface CcxtExchange extends MarketData, Execution, TradeHistory {
   /** Market info for a symbol (loads markets if needed); throws `rejected` for an unknown symbol. */
   market(symbol: string): Promise<MarketInfo>;
   /**
@@ -274,6 +276,23 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
     };
   }
 
+  function toTrade(trade: ccxt.Trade): ExchangeTrade | null {
+    const price = str(trade.price);
+    const amount = str(trade.amount);
+    if (trade.id === undefined || trade.id === null || price === null || amount === null) return null;
+    return {
+      id: String(trade.id),
+      orderId: trade.order === undefined || trade.order === null ? null : String(trade.order),
+      symbol: String(trade.symbol),
+      side: trade.side === 'buy' || trade.side === 'sell' ? trade.side : null,
+      price,
+      amount,
+      fee: trade.fee && trade.fee.currency && trade.fee.cost !== undefined && trade.fee.cost !== null ? { currency: trade.fee.currency, cost: str(trade.fee.cost)! } : null,
+      takerOrMaker: trade.takerOrMaker === 'taker' || trade.takerOrMaker === 'maker' ? trade.takerOrMaker : null,
+      timeMs: trade.timestamp ?? null,
+    };
+  }
+
   const refParams = (ref: OrderRef) => (ref.clientOrderId !== undefined ? { clientOrderId: ref.clientOrderId } : {});
   const refId = (ref: OrderRef) => (ref.id !== undefined ? ref.id : '');
 
@@ -382,6 +401,24 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
     async fetchOrder(ref, symbol) {
       await ccxtMarket(symbol, 'fetchOrder');
       return toOrder(await read('fetchOrder', () => exchange.fetchOrder(refId(ref), symbol, refParams(ref))));
+    },
+
+    async fetchOrderTrades(orderId, symbol, sinceMs) {
+      await ccxtMarket(symbol, 'fetchOrderTrades');
+      let trades: ccxt.Trade[];
+      if (exchange.has['fetchOrderTrades']) {
+        trades = await read('fetchOrderTrades', () => exchange.fetchOrderTrades(orderId, symbol));
+      } else if (exchange.has['fetchMyTrades']) {
+        trades = await read('fetchOrderTrades', () => exchange.fetchMyTrades(symbol, sinceMs));
+      } else {
+        throw new ExchangeError('rejected', `${exchangeId} cannot list the trades of an order`, { exchangeId, operation: 'fetchOrderTrades' });
+      }
+      // fetchMyTrades lists the account's trades in the market: keep this order's (and never another's).
+      return trades
+        .filter((t) => t.order !== undefined && t.order !== null && String(t.order) === orderId)
+        .map(toTrade)
+        .filter((t): t is ExchangeTrade => t !== null)
+        .sort((a, b) => (a.timeMs ?? 0) - (b.timeMs ?? 0));
     },
 
     async fetchOpenOrders(symbol) {

@@ -22,6 +22,7 @@ export type ExchangeOperation =
   | 'cancelOrder'
   | 'fetchOrder'
   | 'fetchOpenOrders'
+  | 'fetchOrderTrades'
   | 'fetchBalance';
 
 const MUTATIONS: ReadonlySet<ExchangeOperation> = new Set(['createOrder', 'cancelOrder']);

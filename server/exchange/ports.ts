@@ -101,6 +101,30 @@ export interface BalanceEntry {
 
 export type Balances = Record<string, BalanceEntry>;
 
+/** One of our trades, as the exchange reports it (amounts and prices as decimal strings). */
+export interface ExchangeTrade {
+  /** The exchange's trade id: with the order, the fill's idempotency key. */
+  id: string;
+  /** The exchange's id of the order the trade belongs to. */
+  orderId: string | null;
+  symbol: string;
+  side: OrderSide | null;
+  price: DecimalString;
+  amount: DecimalString;
+  fee: { currency: string; cost: DecimalString } | null;
+  takerOrMaker: 'taker' | 'maker' | null;
+  timeMs: number | null;
+}
+
+/**
+ * The trades of one order: how reconciliation learns of fills it has not applied yet. Not part of
+ * `Execution`: the paper exchange reports its trades with the order itself.
+ */
+export interface TradeHistory {
+  /** Every trade of the order with this exchange id (oldest first); `sinceMs` only narrows a fallback scan of the account's trades. */
+  fetchOrderTrades(orderId: string, symbol: string, sinceMs?: number): Promise<ExchangeTrade[]>;
+}
+
 export interface Execution {
   readonly exchangeId: string;
   createOrder(request: OrderRequest): Promise<ExchangeOrder>;

@@ -5,6 +5,9 @@
  *
  * For tests only: it never touches the network beyond 127.0.0.1. Faults are injected per test with
  * `failNext`, and every request is recorded in `requests` so tests can count what ccxt actually sent.
+ * Resting limit orders fill only when a test says the market traded through them (`fillOrder`); what
+ * happens on the exchange without Cryptobot (someone placing or canceling orders on the website) is
+ * `placeExternalOrder` / `cancelExternally`. Every fill is a trade served by `myTrades`.
  *
  * Point ccxt at it with `binanceApiUrls(server.baseUrl)` as the adapter's `urls` option.
  */
@@ -40,6 +43,8 @@ export type Fault =
   | { kind: 'hang' }
   /** Process the request (e.g. place the order), then never answer: the classic ambiguous outcome. */
   | { kind: 'hangAfterAccept' }
+  /** Process the request, then answer with an HTTP error anyway (Binance: a 5xx means "execution status unknown"). */
+  | { kind: 'statusAfterAccept'; status: number; code?: number; msg?: string }
   /** An HTTP status with a Binance-style body, e.g. 429 (+ Retry-After), 418, 500, 503. */
   | { kind: 'status'; status: number; retryAfterSec?: number; code?: number; msg?: string }
   /** A Binance error code in a 400 body, e.g. -2010, -1021, -2013. */
@@ -51,6 +56,7 @@ export const faults = {
   rateLimited: (retryAfterSec = 1): Fault => ({ kind: 'status', status: 429, retryAfterSec, code: -1003, msg: 'Too much request weight used; current limit is 6000 request weight per 1 MINUTE.' }),
   ipBanned: (retryAfterSec = 120): Fault => ({ kind: 'status', status: 418, retryAfterSec, code: -1003, msg: 'Way too much request weight used; IP banned.' }),
   serverError: (status = 503): Fault => ({ kind: 'status', status, msg: 'Service Unavailable.' }),
+  serverErrorAfterAccept: (status = 503): Fault => ({ kind: 'statusAfterAccept', status, msg: 'Internal error; unable to process your request. Please try again.' }),
   insufficientBalance: (): Fault => ({ kind: 'binanceError', code: -2010, msg: 'Account has insufficient balance for requested action.' }),
   timestampOutsideRecvWindow: (): Fault => ({ kind: 'binanceError', code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' }),
   orderNotFound: (): Fault => ({ kind: 'binanceError', code: -2013, msg: 'Order does not exist.' }),
@@ -70,13 +76,38 @@ interface StoredOrder {
   origQty: Decimal;
   executedQty: Decimal;
   cummulativeQuoteQty: Decimal;
-  status: 'NEW' | 'FILLED' | 'CANCELED';
+  status: 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED';
   timeInForce: string;
   type: string;
   side: 'BUY' | 'SELL';
   time: number;
   updateTime: number;
 }
+
+export interface StoredTrade {
+  id: number;
+  orderId: number;
+  symbol: string;
+  price: Decimal;
+  qty: Decimal;
+  commission: Decimal;
+  commissionAsset: string;
+  time: number;
+  isBuyer: boolean;
+  isMaker: boolean;
+}
+
+/** An order as someone outside Cryptobot would place it (Binance's website, another bot). */
+export interface ExternalOrderInput {
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: 'LIMIT' | 'MARKET';
+  quantity: string;
+  price?: string;
+  clientOrderId?: string;
+}
+
+const isResting = (o: StoredOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
 interface FaultRule {
   method?: string;
@@ -123,6 +154,8 @@ export class BinanceTestServer {
   readonly klines: Record<string, Record<string, OhlcvRow[]>>;
   readonly balances = new Map<string, { free: Decimal; locked: Decimal }>();
   readonly orders = new Map<number, StoredOrder>();
+  /** Every trade, in execution order (ids increase across symbols). */
+  readonly trades: StoredTrade[] = [];
   /** Every request received, in order (faulted ones included). */
   readonly requests: RecordedRequest[] = [];
   now: () => number;
@@ -131,6 +164,7 @@ export class BinanceTestServer {
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private nextOrderId = 1;
+  private nextTradeId = 1;
   baseUrl = '';
 
   constructor(options: BinanceTestServerOptions = {}) {
@@ -177,6 +211,51 @@ export class BinanceTestServer {
     return this.requests.filter((r) => r.method === method && r.path === pathname).length;
   }
 
+  /** Places an order directly on the book, as someone outside Cryptobot would; throws if the server refuses it. */
+  placeExternalOrder(input: ExternalOrderInput): StoredOrder {
+    const q = new URLSearchParams({ symbol: input.symbol, side: input.side, type: input.type, quantity: input.quantity });
+    if (input.price !== undefined) q.set('price', input.price);
+    q.set('newClientOrderId', input.clientOrderId ?? `web_${this.nextOrderId}`);
+    const result = this.createOrder(q);
+    if (result.status !== 200) throw new Error(`test server refused the external order: ${JSON.stringify(result.body)}`);
+    return this.orders.get((result.body as { orderId: number }).orderId)!;
+  }
+
+  /** Cancels a resting order on the exchange's side (the user on Binance's website), not through the API. */
+  cancelExternally(orderId: number): StoredOrder {
+    const order = this.orders.get(orderId);
+    if (!order) throw new Error(`test server: no order ${orderId}`);
+    const result = this.cancelOrder(new URLSearchParams({ symbol: order.symbol, orderId: String(orderId) }));
+    if (result.status !== 200) throw new Error(`test server could not cancel ${orderId}: ${JSON.stringify(result.body)}`);
+    return order;
+  }
+
+  /** The market traded through a resting limit order: fill `quantity` of it (default: all that remains) at its price, as a maker. */
+  fillOrder(orderId: number, quantity?: string): StoredTrade {
+    const order = this.orders.get(orderId);
+    if (!order || !isResting(order) || order.type !== 'LIMIT') throw new Error(`test server: order ${orderId} is not a resting limit order`);
+    const remaining = order.origQty.minus(order.executedQty);
+    const qty = quantity === undefined ? remaining : new Decimal(quantity);
+    if (qty.lte(0) || qty.gt(remaining)) throw new Error(`test server: cannot fill ${qty.toFixed()} of order ${orderId}, ${remaining.toFixed()} remains`);
+    const s = this.symbol(order.symbol)!;
+    const notional = order.price.mul(qty);
+    const base = this.balance(s.base);
+    const quote = this.balance(s.quote);
+    const fee = (order.side === 'BUY' ? qty : notional).mul(this.feeRate);
+    if (order.side === 'BUY') {
+      quote.locked = quote.locked.minus(notional);
+      base.free = base.free.plus(qty.minus(fee));
+    } else {
+      base.locked = base.locked.minus(qty);
+      quote.free = quote.free.plus(notional.minus(fee));
+    }
+    order.executedQty = order.executedQty.plus(qty);
+    order.cummulativeQuoteQty = order.cummulativeQuoteQty.plus(notional);
+    order.status = order.executedQty.eq(order.origQty) ? 'FILLED' : 'PARTIALLY_FILLED';
+    order.updateTime = this.now();
+    return this.recordTrade(order, order.price, qty, fee, order.side === 'BUY' ? s.base : s.quote, true);
+  }
+
   /** Appends candles (e.g. a newly closed one for a live-feed test). */
   addKlines(symbolId: string, interval: string, rows: OhlcvRow[]): void {
     const series = ((this.klines[symbolId] ??= {})[interval] ??= []);
@@ -216,9 +295,10 @@ export class BinanceTestServer {
       return this.send(res, fault.status, { code: fault.code ?? -1000, msg: fault.msg ?? 'error' }, headers);
     }
     if (fault?.kind === 'binanceError') return this.send(res, fault.status ?? 400, { code: fault.code, msg: fault.msg });
+    // statusAfterAccept and hangAfterAccept: processed below, then the answer is replaced or lost.
 
     const route = `${method} ${url.pathname}`;
-    const isSigned = ['/api/v3/order', '/api/v3/openOrders', '/api/v3/account'].includes(url.pathname);
+    const isSigned = ['/api/v3/order', '/api/v3/openOrders', '/api/v3/account', '/api/v3/myTrades'].includes(url.pathname);
     if (isSigned) {
       const authError = this.checkSignature(req, url.search.slice(1), body);
       if (authError) return this.send(res, authError.status, { code: authError.code, msg: authError.msg });
@@ -253,7 +333,10 @@ export class BinanceTestServer {
         result = this.cancelOrder(query);
         break;
       case 'GET /api/v3/openOrders':
-        result = { status: 200, body: [...this.orders.values()].filter((o) => o.status === 'NEW' && (!query.get('symbol') || o.symbol === query.get('symbol'))).map((o) => this.orderJson(o)) };
+        result = { status: 200, body: [...this.orders.values()].filter((o) => isResting(o) && (!query.get('symbol') || o.symbol === query.get('symbol'))).map((o) => this.orderJson(o)) };
+        break;
+      case 'GET /api/v3/myTrades':
+        result = this.myTradesRoute(query);
         break;
       case 'GET /api/v3/account':
         result = { status: 200, body: this.account() };
@@ -262,6 +345,7 @@ export class BinanceTestServer {
         result = { status: 404, body: { code: -1000, msg: `test server: no route ${route}` } };
     }
     if (fault?.kind === 'hangAfterAccept') return; // processed above, the answer is lost
+    if (fault?.kind === 'statusAfterAccept') return this.send(res, fault.status, { code: fault.code ?? -1000, msg: fault.msg ?? 'error' });
     this.send(res, result.status, result.body);
   }
 
@@ -446,7 +530,7 @@ export class BinanceTestServer {
     if ((side !== 'BUY' && side !== 'SELL') || !['MARKET', 'LIMIT'].includes(type)) return { status: 400, body: { code: -1106, msg: 'Parameter not supported in this test server.' } };
     const quantity = new Decimal(q.get('quantity') ?? '0');
     const clientOrderId = q.get('newClientOrderId') ?? `test${this.nextOrderId}`;
-    if ([...this.orders.values()].some((o) => o.clientOrderId === clientOrderId && o.status === 'NEW')) {
+    if ([...this.orders.values()].some((o) => o.clientOrderId === clientOrderId && isResting(o))) {
       return { status: 400, body: { code: -2010, msg: 'Duplicate order sent.' } };
     }
     if (quantity.lt(s.minQty) || !quantity.mod(s.stepSize).isZero()) return { status: 400, body: { code: -1013, msg: 'Filter failure: LOT_SIZE' } };
@@ -484,7 +568,8 @@ export class BinanceTestServer {
       order.executedQty = quantity;
       order.cummulativeQuoteQty = notional;
       order.status = 'FILLED';
-      fills.push({ price: fmt(price), qty: fmt(quantity), commission: fmt(fee), commissionAsset: side === 'BUY' ? s.base : s.quote, tradeId: order.orderId });
+      const trade = this.recordTrade(order, price, quantity, fee, side === 'BUY' ? s.base : s.quote, false);
+      fills.push({ price: fmt(price), qty: fmt(quantity), commission: fmt(fee), commissionAsset: trade.commissionAsset, tradeId: trade.id });
     } else {
       paying.free = paying.free.minus(needed);
       paying.locked = paying.locked.plus(needed);
@@ -514,10 +599,11 @@ export class BinanceTestServer {
 
   private cancelOrder(q: URLSearchParams) {
     const order = this.findOrder(q);
-    if (!order || order.status !== 'NEW') return { status: 400, body: { code: -2011, msg: 'Unknown order sent.' } };
+    if (!order || !isResting(order)) return { status: 400, body: { code: -2011, msg: 'Unknown order sent.' } };
     const s = this.symbol(order.symbol)!;
     const paying = this.balance(order.side === 'BUY' ? s.quote : s.base);
-    const locked = order.side === 'BUY' ? order.price.mul(order.origQty) : order.origQty;
+    const remaining = order.origQty.minus(order.executedQty);
+    const locked = order.side === 'BUY' ? order.price.mul(remaining) : remaining;
     paying.locked = paying.locked.minus(locked);
     paying.free = paying.free.plus(locked);
     order.status = 'CANCELED';
@@ -525,6 +611,45 @@ export class BinanceTestServer {
     const json = this.orderJson(order);
     // As Binance: clientOrderId is the CANCEL request's id, the order's own is origClientOrderId.
     return { status: 200, body: { ...json, origClientOrderId: order.clientOrderId, clientOrderId: `cancel${order.orderId}`, transactTime: this.now() } };
+  }
+
+  private recordTrade(order: StoredOrder, price: Decimal, qty: Decimal, commission: Decimal, commissionAsset: string, isMaker: boolean): StoredTrade {
+    const trade: StoredTrade = { id: this.nextTradeId++, orderId: order.orderId, symbol: order.symbol, price, qty, commission, commissionAsset, time: this.now(), isBuyer: order.side === 'BUY', isMaker };
+    this.trades.push(trade);
+    return trade;
+  }
+
+  /** GET /api/v3/myTrades: symbol required; orderId, fromId, startTime, endTime, limit (default 500, max 1000) as Binance. */
+  private myTradesRoute(q: URLSearchParams) {
+    const s = this.symbol(q.get('symbol'));
+    if (!s) return { status: 400, body: { code: -1121, msg: 'Invalid symbol.' } };
+    const orderId = q.get('orderId');
+    const fromId = q.has('fromId') ? Number(q.get('fromId')) : undefined;
+    const startTime = q.has('startTime') ? Number(q.get('startTime')) : undefined;
+    const endTime = q.has('endTime') ? Number(q.get('endTime')) : undefined;
+    const limit = Math.min(1000, Number(q.get('limit') ?? 500));
+    const rows = this.trades
+      .filter((t) => t.symbol === s.id && (orderId === null || String(t.orderId) === orderId))
+      .filter((t) => (fromId === undefined || t.id >= fromId) && (startTime === undefined || t.time >= startTime) && (endTime === undefined || t.time <= endTime))
+      .slice(0, limit);
+    return {
+      status: 200,
+      body: rows.map((t) => ({
+        symbol: t.symbol,
+        id: t.id,
+        orderId: t.orderId,
+        orderListId: -1,
+        price: fmt(t.price),
+        qty: fmt(t.qty),
+        quoteQty: fmt(t.price.mul(t.qty)),
+        commission: fmt(t.commission),
+        commissionAsset: t.commissionAsset,
+        time: t.time,
+        isBuyer: t.isBuyer,
+        isMaker: t.isMaker,
+        isBestMatch: true,
+      })),
+    };
   }
 
   private orderJson(o: StoredOrder) {

@@ -1,0 +1,374 @@
+/**
+ * The reconciler (docs/orders.md "Reconciliation"): brings an account's unsettled orders in line with
+ * what the exchange says, through the order state machine like every other writer.
+ *
+ * For a real (ccxt) account, in one pass:
+ * - each order that is `open`, `partially_filled`, `unknown`, or `new` for longer than a grace period
+ *   (the worker died between writing and sending it) is looked up on the exchange — in the list of open
+ *   orders, else by its exchange id or clientOrderId. Its trades are applied as fills (once: unique
+ *   (order, trade id)), then the event the exchange's status implies. An order the exchange does not know
+ *   is `reconciled_not_found` (→ rejected) if its outcome was unknown, and an alert if it had been
+ *   acknowledged. Nothing is ever sent again: a not-found order is concluded, never re-placed.
+ * - open orders on the exchange that Cryptobot did not place are flagged to the user (one alert per order,
+ *   deduplicated); they are never adopted and never canceled.
+ * - balances are fetched and returned (Cryptobot keeps no ledger of a real account's balances to compare).
+ * Paper accounts: their resting orders are matched against the prices since (syncPaperOrders).
+ *
+ * Two workers never reconcile one account at once: a pass holds a transaction-scoped advisory lock, and a
+ * worker that cannot take it skips the account. Each order is settled in its own transaction, under the
+ * order's row lock, and only if its status did not change since the pass read it (a user's cancel, a
+ * placeOrder finishing): otherwise the next pass looks again.
+ */
+import { and, asc, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '@/db/client';
+import { exchangeAccounts, orders } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import { compare, formatDecimal } from '@/server/core/money';
+import { isTerminal, type OrderEvent, type OrderFill } from '@/server/core/orders';
+import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
+import { isExchangeError } from '@/server/exchange/errors';
+import type { Balances, ExchangeOrder, ExchangeTrade } from '@/server/exchange/ports';
+import { logger } from '@/server/logger';
+import { exchangeFor, getAccountBalance, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
+import { raiseAlert } from '@/server/services/alerts';
+import { applyOrderEvents, OPEN_STATUSES, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
+
+export interface ReconcileDeps extends OrderDeps {
+  /** Wall-clock time (ms) for the grace periods; default Date.now. (`clock` is the paper feed's time.) */
+  now?: () => number;
+  /** A `new` order younger than this may still be in its send: left alone. Default 30 s. */
+  newOrderGraceMs?: number;
+  /**
+   * An order is concluded "not found" only once it was written at least this long ago (a just-sent order
+   * may not be visible yet). Default 30 s.
+   */
+  notFoundGraceMs?: number;
+}
+
+export const DEFAULT_NEW_ORDER_GRACE_MS = 30_000;
+export const DEFAULT_NOT_FOUND_GRACE_MS = 30_000;
+
+/** An open order on the exchange that Cryptobot did not place: flagged, never adopted or canceled. */
+export interface ExternalOrder {
+  exchangeOrderId: string;
+  clientOrderId: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: string;
+  amount: string | null;
+  price: string | null;
+}
+
+/** An order this pass left as it was, and why (a later pass settles it, or an alert asks a human). */
+export interface PendingOrder {
+  orderId: string;
+  clientOrderId: string;
+  reason: string;
+}
+
+export interface ReconcileResult {
+  accountId: string;
+  exchange: string;
+  /** Another worker held the account's reconcile lock: this pass did nothing. */
+  skipped: boolean;
+  /** Orders looked up (paper: resting orders matched). */
+  checked: number;
+  /** Orders that changed (status or fills). */
+  updated: number;
+  fillsApplied: number;
+  /** Orders the exchange did not know, settled as rejected ("not found on exchange"). */
+  notFound: number;
+  external: ExternalOrder[];
+  pending: PendingOrder[];
+  /** The exchange's balances (paper: the stored ones); null when they could not be fetched. */
+  balances: Balances | null;
+  balanceError: string | null;
+}
+
+const emptyResult = (account: AccountRow): ReconcileResult => ({
+  accountId: account.id,
+  exchange: account.exchange,
+  skipped: false,
+  checked: 0,
+  updated: 0,
+  fillsApplied: 0,
+  notFound: 0,
+  external: [],
+  pending: [],
+  balances: null,
+  balanceError: null,
+});
+
+/** The text of the account's advisory lock key (hashed with hashtextextended): held for a whole pass. */
+export const reconcileLockKey = (accountId: string) => `cryptobot.reconcile|${accountId}`;
+
+const NEW_ORDER_AMBIGUOUS_REASON = 'worker restarted before recording the send';
+
+/** Reconciles one account (real or paper) against its exchange; see the file comment. */
+export async function reconcileAccount(db: Db, accountId: string, deps: ReconcileDeps = {}): Promise<ReconcileResult> {
+  const [account] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId)).limit(1);
+  if (!account) throw AppError.notFound('account');
+  // The lock lives as long as this (otherwise idle) transaction; the work commits on other connections.
+  return db.transaction(async (lockTx) => {
+    const [lock] = await lockTx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended(${reconcileLockKey(accountId)}, 0)) as locked`);
+    if (!lock?.locked) return { ...emptyResult(account), skipped: true };
+    return account.exchange === PAPER_EXCHANGE ? reconcilePaper(db, account, deps) : reconcileExchangeAccount(db, account, deps);
+  });
+}
+
+async function reconcilePaper(db: Db, account: AccountRow, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const result = emptyResult(account);
+  const resting = await db.select({ id: orders.id }).from(orders).where(and(eq(orders.accountId, account.id), eq(orders.status, 'open')));
+  result.checked = resting.length;
+  // A paper order fills completely in one trade: each fill is one order settled.
+  result.fillsApplied = resting.length > 0 ? await syncPaperOrders(db, account.userId, deps, account.id) : 0;
+  result.updated = result.fillsApplied;
+  result.balances = (await getAccountBalance(db, account.userId, account.id, deps)).balances;
+  return result;
+}
+
+/** Every open order on the exchange; per symbol of our orders when the exchange wants a symbol. */
+async function openOrdersOnExchange(exchange: CcxtExchange, symbols: string[]): Promise<{ orders: ExchangeOrder[]; complete: boolean }> {
+  try {
+    return { orders: await exchange.fetchOpenOrders(), complete: true };
+  } catch (error) {
+    if (!isExchangeError(error) || error.kind !== 'rejected') throw error;
+    const found: ExchangeOrder[] = [];
+    for (const symbol of symbols) found.push(...(await exchange.fetchOpenOrders(symbol)));
+    return { orders: found, complete: false };
+  }
+}
+
+function toFill(trade: ExchangeTrade): OrderFill {
+  return {
+    tradeId: trade.id,
+    quantity: trade.amount,
+    price: trade.price,
+    ...(trade.fee ? { fee: { cost: trade.fee.cost, currency: trade.fee.currency } } : {}),
+    ...(trade.timeMs !== null ? { timeMs: trade.timeMs } : {}),
+  };
+}
+
+type Settlement = { event: OrderEvent } | { pending: string; alert?: 'missing_on_exchange' } | null;
+
+/**
+ * The status event the exchange's view implies for an order whose trades are applied (`order`), or why
+ * there is none yet. `null`: nothing to do (the fills said it all, or nothing changed).
+ */
+function settlement(order: OrderRow, found: ExchangeOrder | null, ageMs: number, notFoundGraceMs: number): Settlement {
+  const unknown = order.status === 'unknown';
+  if (!found) {
+    if (!unknown) return { pending: 'acknowledged earlier, but the exchange does not know this order (archived?)', alert: 'missing_on_exchange' };
+    if (ageMs < notFoundGraceMs) return { pending: `not on the exchange yet; concluded "not found" ${Math.round(notFoundGraceMs / 1000)} s after it was written` };
+    return { event: { type: 'reconciled_not_found' } };
+  }
+  const filledHere = formatDecimal(order.filledQuantity);
+  const tradesComplete = found.filled === null || compare(found.filled, order.filledQuantity) === 0;
+  const incomplete = `the exchange reports ${found.filled ?? '?'} filled, ${filledHere} of ${formatDecimal(order.quantity)} applied from its trades`;
+  switch (found.status) {
+    case 'open':
+      return unknown ? { event: { type: 'reconciled_open', exchangeOrderId: found.id } } : null;
+    case 'closed':
+      if (order.status === 'filled') return null;
+      if (!unknown || !tradesComplete || compare(order.filledQuantity, order.quantity) !== 0) return { pending: incomplete };
+      return { event: { type: 'reconciled_filled', exchangeOrderId: found.id } };
+    case 'canceled':
+    case 'expired':
+      // Terminal here means no later pass looks at it: settle only with every trade applied.
+      if (order.status === 'filled') return null;
+      if (!tradesComplete) return { pending: incomplete };
+      if (unknown) return { event: found.status === 'canceled' ? { type: 'reconciled_canceled', exchangeOrderId: found.id } : { type: 'reconciled_expired', exchangeOrderId: found.id } };
+      return { event: { type: found.status, reason: `${found.status} on the exchange` } };
+    case 'rejected':
+      if (unknown) return { event: { type: 'reconciled_rejected', reason: 'rejected by the exchange' } };
+      if (order.status === 'open') return { event: { type: 'rejected', reason: 'rejected by the exchange' } };
+      return { pending: `the exchange says rejected, but ${filledHere} is filled` };
+    default:
+      return { pending: 'the exchange reports no final status yet' };
+  }
+}
+
+interface OrderOutcome {
+  changed: boolean;
+  fillsApplied: number;
+  notFound: boolean;
+  pending?: string;
+}
+
+/** Settles one order in one transaction, under its row lock; nothing is written if its status moved meanwhile. */
+async function settleOrder(db: Db, row: OrderRow, found: ExchangeOrder | null, trades: ExchangeTrade[], now: number, notFoundGraceMs: number): Promise<OrderOutcome & { alert?: 'missing_on_exchange' }> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(orders).where(eq(orders.id, row.id)).limit(1).for('update');
+    if (!current || current.status !== row.status) {
+      return { changed: false, fillsApplied: 0, notFound: false, pending: `changed during the pass (now ${current?.status ?? 'deleted'}); looked at again next pass` };
+    }
+    let order = current;
+    let changed = false;
+    let fillsApplied = 0;
+    if (order.status === 'new') {
+      order = (await applyOrderEvents(tx, order.id, [{ type: 'send_ambiguous', reason: NEW_ORDER_AMBIGUOUS_REASON }])).order;
+      changed = true;
+    }
+    // Consecutive trades of the same liquidity go together (applyOrderEvents records one liquidity per call).
+    for (let i = 0; i < trades.length; ) {
+      const liquidity = trades[i]!.takerOrMaker;
+      let j = i;
+      while (j < trades.length && trades[j]!.takerOrMaker === liquidity) j++;
+      const applied = await applyOrderEvents(tx, order.id, trades.slice(i, j).map((t) => ({ type: 'fill' as const, fill: toFill(t) })), liquidity ? { liquidity } : {});
+      order = applied.order;
+      fillsApplied += applied.applied;
+      i = j;
+    }
+    changed ||= fillsApplied > 0;
+    const settle = settlement(order, found, now - order.createdAt.getTime(), notFoundGraceMs);
+    if (settle && 'event' in settle) {
+      await applyOrderEvents(tx, order.id, [settle.event]);
+      return { changed: true, fillsApplied, notFound: settle.event.type === 'reconciled_not_found' };
+    }
+    return { changed, fillsApplied, notFound: false, ...(settle ? { pending: settle.pending, ...(settle.alert ? { alert: settle.alert } : {}) } : {}) };
+  });
+}
+
+async function reconcileExchangeAccount(db: Db, account: AccountRow, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const result = emptyResult(account);
+  const now = (deps.now ?? Date.now)();
+  const newGraceMs = deps.newOrderGraceMs ?? DEFAULT_NEW_ORDER_GRACE_MS;
+  const notFoundGraceMs = deps.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
+  const log = logger.child({ accountId: account.id, exchange: account.exchange });
+
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.accountId, account.id), inArray(orders.status, OPEN_STATUSES)))
+    .orderBy(asc(orders.createdAt), asc(orders.id));
+  const candidates: OrderRow[] = [];
+  for (const row of rows) {
+    if (row.status === 'new' && now - row.createdAt.getTime() < newGraceMs) {
+      result.pending.push({ orderId: row.id, clientOrderId: row.clientOrderId, reason: 'just written: its send may still be in flight' });
+    } else {
+      candidates.push(row);
+    }
+  }
+
+  const { exchange } = exchangeFor(account, deps);
+  const open = await openOrdersOnExchange(exchange, [...new Set(candidates.map((r) => r.symbol))]);
+  const byClientOrderId = new Map(open.orders.filter((o) => o.clientOrderId).map((o) => [o.clientOrderId!, o]));
+  const byId = new Map(open.orders.map((o) => [o.id, o]));
+
+  for (const row of candidates) {
+    try {
+      let found = byClientOrderId.get(row.clientOrderId) ?? (row.exchangeOrderId ? byId.get(row.exchangeOrderId) : undefined) ?? null;
+      if (!found) {
+        try {
+          found = await exchange.fetchOrder(row.exchangeOrderId ? { id: row.exchangeOrderId } : { clientOrderId: row.clientOrderId }, row.symbol);
+        } catch (error) {
+          if (!isExchangeError(error) || error.kind !== 'not_found') throw error;
+        }
+      }
+      result.checked++;
+      if (found && (found.symbol !== row.symbol || found.side !== row.side)) {
+        result.pending.push({ orderId: row.id, clientOrderId: row.clientOrderId, reason: `the exchange's order ${found.id} is ${found.side} ${found.symbol}, not this order` });
+        continue;
+      }
+      // Trades only when the exchange's filled quantity differs from ours (an unchanged order costs no request).
+      const needTrades = found !== null && (found.filled === null || compare(found.filled, row.filledQuantity) !== 0);
+      const trades = needTrades ? (await exchange.fetchOrderTrades(found!.id, row.symbol, row.createdAt.getTime() - 60_000)).filter((t) => compare(t.amount, 0) > 0) : [];
+      const outcome = await settleOrder(db, row, found, trades, now, notFoundGraceMs);
+      if (outcome.changed) result.updated++;
+      result.fillsApplied += outcome.fillsApplied;
+      if (outcome.notFound) result.notFound++;
+      if (outcome.pending) result.pending.push({ orderId: row.id, clientOrderId: row.clientOrderId, reason: outcome.pending });
+      if (outcome.alert === 'missing_on_exchange') {
+        await raiseAlert(db, {
+          userId: account.userId,
+          kind: 'reconciliation',
+          severity: 'warning',
+          message: `Order ${row.clientOrderId} (${row.side} ${formatDecimal(row.quantity)} ${row.symbol}) is ${row.status} in Cryptobot, but ${account.exchange} does not know it. It was left as it is: check it on the exchange.`,
+          accountId: account.id,
+          orderId: row.id,
+          dedupeKey: `reconcile:missing:${row.id}`,
+          details: { clientOrderId: row.clientOrderId, exchangeOrderId: row.exchangeOrderId, status: row.status },
+        });
+      }
+    } catch (error) {
+      // Credentials refused: no other order can be looked up either.
+      if (isExchangeError(error) && error.kind === 'fatal') throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      log.warn({ orderId: row.id, clientOrderId: row.clientOrderId, reason }, 'could not reconcile an order; retrying next pass');
+      result.pending.push({ orderId: row.id, clientOrderId: row.clientOrderId, reason: `lookup failed: ${reason}` });
+    }
+  }
+
+  await flagUnplacedOrders(db, account, open.orders, result);
+
+  try {
+    result.balances = await exchange.fetchBalance();
+  } catch (error) {
+    if (isExchangeError(error) && error.kind === 'fatal') throw error;
+    result.balanceError = error instanceof Error ? error.message : String(error);
+  }
+
+  if (result.updated > 0 || result.external.length > 0 || result.notFound > 0) {
+    log.info({ checked: result.checked, updated: result.updated, fillsApplied: result.fillsApplied, notFound: result.notFound, external: result.external.length, pending: result.pending.length }, 'reconciled account');
+  }
+  if (!open.complete) log.info('the exchange lists open orders per symbol only: orders placed outside Cryptobot were looked for in the symbols of its own orders');
+  return result;
+}
+
+/**
+ * Open exchange orders that match no order of this account are someone else's: one alert each (dedupeKey),
+ * never adopted, never canceled. One that matches an order Cryptobot already settled is a contradiction.
+ */
+async function flagUnplacedOrders(db: Db, account: AccountRow, open: ExchangeOrder[], result: ReconcileResult): Promise<void> {
+  if (open.length === 0) return;
+  const clientIds = open.map((o) => o.clientOrderId).filter((id): id is string => id !== null);
+  const known = await db
+    .select({ id: orders.id, clientOrderId: orders.clientOrderId, exchangeOrderId: orders.exchangeOrderId, status: orders.status })
+    .from(orders)
+    .where(and(eq(orders.accountId, account.id), or(inArray(orders.clientOrderId, clientIds), and(isNotNull(orders.exchangeOrderId), inArray(orders.exchangeOrderId, open.map((o) => o.id))))));
+  for (const remote of open) {
+    const mine = known.find((k) => (remote.clientOrderId !== null && k.clientOrderId === remote.clientOrderId) || k.exchangeOrderId === remote.id);
+    const description = `${remote.side} ${remote.amount ?? '?'} ${remote.symbol}${remote.price ? ` at ${remote.price}` : ''}`;
+    if (!mine) {
+      result.external.push({ exchangeOrderId: remote.id, clientOrderId: remote.clientOrderId, symbol: remote.symbol, side: remote.side, type: remote.type, amount: remote.amount, price: remote.price });
+      await raiseAlert(db, {
+        userId: account.userId,
+        kind: 'reconciliation',
+        severity: 'warning',
+        message: `An order Cryptobot did not place is open on ${account.exchange} (${description}, exchange id ${remote.id}). Cryptobot leaves it alone: it is not tracked, adopted or canceled.`,
+        accountId: account.id,
+        dedupeKey: `reconcile:external:${account.id}:${remote.id}`,
+        details: { exchangeOrderId: remote.id, clientOrderId: remote.clientOrderId, symbol: remote.symbol, side: remote.side, type: remote.type, amount: remote.amount, price: remote.price },
+      });
+    } else if (isTerminal(mine.status)) {
+      await raiseAlert(db, {
+        userId: account.userId,
+        kind: 'reconciliation',
+        severity: 'critical',
+        message: `Order ${mine.clientOrderId} is ${mine.status} in Cryptobot but open on ${account.exchange} (${description}). Check it on the exchange: Cryptobot will not touch it.`,
+        accountId: account.id,
+        orderId: mine.id,
+        dedupeKey: `reconcile:settled-but-open:${mine.id}`,
+        details: { exchangeOrderId: remote.id, clientOrderId: mine.clientOrderId, status: mine.status },
+      });
+    }
+  }
+}
+
+/**
+ * The accounts a reconcile pass visits: those with orders that are not settled (new, open, partially
+ * filled, unknown) and, with `allExchangeAccounts` (the worker's first pass), every real account with
+ * credentials, so orders placed outside Cryptobot are flagged even where Cryptobot has none open.
+ */
+export async function accountsToReconcile(db: Db, options: { allExchangeAccounts?: boolean } = {}): Promise<string[]> {
+  const withOrders = await db.selectDistinct({ id: orders.accountId }).from(orders).where(inArray(orders.status, OPEN_STATUSES));
+  const ids = new Set(withOrders.map((r) => r.id));
+  if (options.allExchangeAccounts) {
+    const real = await db
+      .select({ id: exchangeAccounts.id })
+      .from(exchangeAccounts)
+      .where(and(ne(exchangeAccounts.exchange, PAPER_EXCHANGE), isNotNull(exchangeAccounts.credentialsCiphertext)));
+    for (const r of real) ids.add(r.id);
+  }
+  return [...ids].sort();
+}

@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { accountsToReconcile, reconcileAccount, type ReconcileDeps, type ReconcileResult } from '@/server/services/reconcile';
+import type { WorkerLoop } from './loops';
+
+export interface ReconcilerLoopOptions {
+  /** Pause between passes (RECONCILE_INTERVAL_MS, default 30 s). */
+  intervalMs?: number;
+  /** How accounts reach their exchange, the clock and grace periods (tests point them at a local server). */
+  deps?: ReconcileDeps;
+  /** Called with each account's result (tests, metrics). */
+  onResult?: (result: ReconcileResult) => void;
+}
+
+const DEFAULT_INTERVAL_MS = 30_000;
+
+function intervalFromEnv(): number {
+  const value = Number(process.env.RECONCILE_INTERVAL_MS);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_INTERVAL_MS;
+}
+
+/**
+ * The reconciler loop (docs/orders.md "Reconciliation"): one pass at start, then one every `intervalMs`
+ * after the previous pass ended (passes never overlap). A pass reconciles every account with orders that
+ * are not settled; the first pass also every real account with credentials, to flag orders placed outside
+ * Cryptobot. One account's failure is logged and does not stop the pass. Several workers may run it: an
+ * account being reconciled by one is skipped by the others (advisory lock). Stops between accounts as soon
+ * as the worker's signal is aborted or the returned stop function is called.
+ */
+export function createReconcilerLoop(options: ReconcilerLoopOptions = {}): WorkerLoop {
+  return {
+    name: 'reconciler',
+    async start({ database, logger, signal }) {
+      const intervalMs = Math.max(options.intervalMs ?? intervalFromEnv(), 100);
+      const stopping = new AbortController();
+      const stopped = AbortSignal.any([signal, stopping.signal]);
+
+      const pass = async (first: boolean) => {
+        let accountIds: string[];
+        try {
+          accountIds = await accountsToReconcile(database.db, { allExchangeAccounts: first });
+        } catch (error) {
+          logger.warn({ reason: (error as Error).message }, 'could not list the accounts to reconcile; retrying next interval');
+          return;
+        }
+        for (const accountId of accountIds) {
+          if (stopped.aborted) return;
+          try {
+            const result = await reconcileAccount(database.db, accountId, options.deps);
+            options.onResult?.(result);
+          } catch (error) {
+            // ExchangeError and AppError messages carry no credentials (the adapter redacts them).
+            logger.warn({ accountId, reason: (error as Error).message }, 'reconciling an account failed; retrying next interval');
+          }
+        }
+      };
+
+      const running = (async () => {
+        for (let first = true; !stopped.aborted; first = false) {
+          await pass(first);
+          await sleep(intervalMs, undefined, { signal: stopped }).catch(() => undefined);
+        }
+      })();
+
+      return async () => {
+        stopping.abort();
+        await running;
+      };
+    },
+  };
+}
