@@ -9,6 +9,7 @@ import { backtestsRouter } from './routers/backtests';
 import { strategiesRouter } from './routers/strategies';
 import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
+import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
@@ -27,6 +28,7 @@ export const appRouter = createTRPCRouter({
   backtests: backtestsRouter,
   deployments: deploymentsRouter,
   alerts: alertsRouter,
+  portfolio: portfolioRouter,
 });
 
 export type AppRouter = typeof appRouter;

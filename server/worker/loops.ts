@@ -4,6 +4,7 @@ import { backtestRunHandler } from '@/server/services/backtests/run-job';
 import { backtestSweepHandler } from '@/server/services/backtests/sweeps';
 import { createImportJobHandler, MARKET_DATA_IMPORT_JOB } from '@/server/services/market-data/imports';
 import { createDeploymentRunnerLoop } from './deployment-runner';
+import { createEquitySnapshotLoop } from './equity-snapshots';
 import { createKeyRotationLoop } from './key-rotation';
 import { createReconcilerLoop } from './reconciler';
 import { createJobRunner, type JobHandler } from './job-runner';
@@ -33,4 +34,4 @@ export const JOB_HANDLERS: Record<string, JobHandler> = {
 };
 
 /** The loops this worker runs; each capability adds its own here. */
-export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createDeploymentRunnerLoop(), createKeyRotationLoop(), createReconcilerLoop()];
+export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createDeploymentRunnerLoop(), createKeyRotationLoop(), createReconcilerLoop(), createEquitySnapshotLoop()];

@@ -71,7 +71,7 @@ export const ZPortfolioResponseSchema = z.object({
     equity: z.string(),
     realizedPnl: z.string(),
     unrealizedPnl: z.string(),
-    pnlToday: z.string(),
+    pnlToday: z.string().nullable(),
     accounts: z.number().int(),
     accountsWithErrors: z.number().int(),
   }),

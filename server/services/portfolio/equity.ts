@@ -1,0 +1,139 @@
+/**
+ * Equity over time: snapshots (one row per account and time, written by the worker's snapshot loop on a
+ * fixed time grid, or by anyone after a fill) and the curve the dashboard draws from them.
+ */
+import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '@/db/client';
+import { equitySnapshots, exchangeAccounts } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import { Decimal } from '@/server/core/money';
+import { findOwnedAccount } from '@/server/services/accounts';
+import { accountHoldings, AccountValuationError, DEFAULT_VALUATION_CURRENCY, equityOf, out, type AccountFailure, type PortfolioDeps } from './valuation';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export interface SnapshotResult {
+  accountId: string;
+  /** The snapshot's time, ISO. */
+  time: string;
+  /** False when a snapshot for (account, time) already existed (another worker wrote it) or the account is gone. */
+  written: boolean;
+  /** The equity computed now; null when the account could not be valued. */
+  equity: string | null;
+  error: AccountFailure | null;
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | null)?.cause ?? (error as { code?: string } | null);
+  return cause?.code === '23503';
+}
+
+/**
+ * Values one account now and stores it as its equity at `time` (ON CONFLICT DO NOTHING on the unique
+ * (account, time)): calling it twice for the same time writes one row. Not scoped by a user: for the
+ * worker and services acting for the account's owner (the row's user id is written with it).
+ * An account whose exchange is unreachable writes nothing and reports the error.
+ */
+export async function snapshotAccountEquity(
+  db: DbOrTx,
+  accountId: string,
+  time: Date | number,
+  options: { currency?: string; deps?: PortfolioDeps } = {},
+): Promise<SnapshotResult> {
+  const at = new Date(time);
+  const currency = options.currency ?? DEFAULT_VALUATION_CURRENCY;
+  const result = (written: boolean, equity: string | null, error: AccountFailure | null): SnapshotResult => ({ accountId, time: at.toISOString(), written, equity, error });
+  const [row] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId)).limit(1);
+  if (!row) throw AppError.notFound('account');
+  let equity: Decimal;
+  try {
+    const { balances, marks } = await accountHoldings(db, row, options.deps);
+    equity = (await equityOf(balances, marks, currency)).equity;
+  } catch (error) {
+    if (error instanceof AccountValuationError) return result(false, null, error.failure);
+    throw error;
+  }
+  try {
+    const inserted = await db
+      .insert(equitySnapshots)
+      .values({ userId: row.userId, accountId, time: at, currency, equity: out(equity) })
+      .onConflictDoNothing({ target: [equitySnapshots.accountId, equitySnapshots.time] })
+      .returning({ id: equitySnapshots.id });
+    return result(inserted.length > 0, out(equity), null);
+  } catch (error) {
+    if (isForeignKeyViolation(error)) return result(false, out(equity), null); // deleted meanwhile
+    throw error;
+  }
+}
+
+// ---- the curve -------------------------------------------------------------------------------------
+
+/** Bucket sizes the curve chooses from: the smallest that keeps it within MAX_CURVE_POINTS. */
+export const CURVE_STEPS_MS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, 60 * MINUTE_MS, 4 * 60 * MINUTE_MS, DAY_MS, 7 * DAY_MS] as const;
+export const MAX_CURVE_POINTS = 1500;
+export const DEFAULT_CURVE_RANGE_MS = 30 * DAY_MS;
+/** 7-day buckets × MAX_CURVE_POINTS: about 28 years. */
+export const MAX_CURVE_RANGE_MS = CURVE_STEPS_MS.at(-1)! * MAX_CURVE_POINTS;
+
+export interface EquityCurveInput {
+  accountId?: string;
+  /** ms since epoch, UTC; default `to` − 30 days. */
+  from?: number;
+  /** ms since epoch, UTC; default now. */
+  to?: number;
+  currency?: string;
+}
+
+export interface EquityCurve {
+  accountId: string | null;
+  currency: string;
+  from: string;
+  to: string;
+  /** Bucket size: each point is the bucket's start and the equity of its last snapshot. */
+  stepSeconds: number;
+  points: Array<{ time: string; equity: string }>;
+}
+
+/**
+ * The user's equity over [from, to] in buckets (one account, or summed over all of them). Per account,
+ * a bucket's value is its last snapshot in the bucket. Summing: a bucket is a point when at least one
+ * account has a snapshot in it; an account with none there counts with its last value before (carried
+ * forward), and an account whose first snapshot in the range is later is not counted until then.
+ * Buckets where no account has a snapshot (the worker was down) are no points: the chart bridges them.
+ */
+export async function equityCurve(db: DbOrTx, userId: string, input: EquityCurveInput = {}, deps: Pick<PortfolioDeps, 'clock'> = {}): Promise<EquityCurve> {
+  const to = input.to ?? (deps.clock ?? Date.now)();
+  const from = input.from ?? to - DEFAULT_CURVE_RANGE_MS;
+  const currency = input.currency ?? DEFAULT_VALUATION_CURRENCY;
+  if (from >= to) throw AppError.validation([{ field: 'from', message: 'must be before to' }]);
+  if (to - from > MAX_CURVE_RANGE_MS) throw AppError.validation([{ field: 'from', message: `the range may span at most ${Math.floor(MAX_CURVE_RANGE_MS / DAY_MS)} days` }]);
+  if (input.accountId !== undefined) await findOwnedAccount(db, userId, input.accountId);
+  const stepMs = CURVE_STEPS_MS.find((step) => (to - from) / step <= MAX_CURVE_POINTS) ?? CURVE_STEPS_MS.at(-1)!;
+
+  // The interval is inlined (one of CURVE_STEPS_MS, never user text) so the SELECT and GROUP BY expressions are identical.
+  const bucket = sql`date_bin(${sql.raw(`interval '${stepMs / 1000} seconds'`)}, ${equitySnapshots.time}, timestamptz '1970-01-01 00:00:00+00')`;
+  const where: SQL[] = [eq(equitySnapshots.userId, userId), eq(equitySnapshots.currency, currency), gte(equitySnapshots.time, new Date(from)), lte(equitySnapshots.time, new Date(to))];
+  if (input.accountId !== undefined) where.push(eq(equitySnapshots.accountId, input.accountId));
+  const rows = await db
+    .select({
+      accountId: equitySnapshots.accountId,
+      bucketMs: sql<string>`(extract(epoch from ${bucket}) * 1000)::bigint`,
+      equity: sql<string>`(array_agg(${equitySnapshots.equity} order by ${equitySnapshots.time} desc))[1]`,
+    })
+    .from(equitySnapshots)
+    .where(and(...where))
+    .groupBy(equitySnapshots.accountId, bucket)
+    .orderBy(asc(bucket));
+
+  const lastByAccount = new Map<string, Decimal>();
+  const points: EquityCurve['points'] = [];
+  for (let i = 0; i < rows.length; ) {
+    const bucketMs = Number(rows[i]!.bucketMs);
+    for (; i < rows.length && Number(rows[i]!.bucketMs) === bucketMs; i++) lastByAccount.set(rows[i]!.accountId, new Decimal(rows[i]!.equity));
+    let total = new Decimal(0);
+    for (const equity of lastByAccount.values()) total = total.plus(equity);
+    points.push({ time: new Date(bucketMs).toISOString(), equity: out(total) });
+  }
+  return { accountId: input.accountId ?? null, currency, from: new Date(from).toISOString(), to: new Date(to).toISOString(), stepSeconds: stepMs / 1000, points };
+}

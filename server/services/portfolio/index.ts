@@ -1,0 +1,5 @@
+export * from './equity';
+export * from './marks';
+export * from './portfolio';
+export * from './positions';
+export * from './valuation';

@@ -1,0 +1,104 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '@/db/client';
+import { equitySnapshots, exchangeAccounts } from '@/db/schema';
+import type { Logger } from '@/server/logger';
+import { DEFAULT_VALUATION_CURRENCY, snapshotAccountEquity, type PortfolioDeps } from '@/server/services/portfolio';
+import type { WorkerLoop } from './loops';
+
+export { snapshotAccountEquity };
+
+export interface EquitySnapshotLoopOptions {
+  /** Grid spacing (EQUITY_SNAPSHOT_INTERVAL_MS, default one minute). */
+  intervalMs?: number;
+  currency?: string;
+  /** ms since epoch; tests move it. */
+  clock?: () => number;
+  deps?: PortfolioDeps;
+}
+
+export interface SnapshotPass {
+  /** The grid time of this pass, ms UTC. */
+  slotMs: number;
+  written: number;
+  /** Accounts whose snapshot for the slot already existed when the pass looked, or another worker wrote first. */
+  skipped: number;
+  failed: number;
+}
+
+/** The start of the grid slot containing `timeMs`: a multiple of the interval since the epoch (so 00:00 UTC is one). */
+export const slotOf = (timeMs: number, intervalMs: number): number => Math.floor(timeMs / intervalMs) * intervalMs;
+
+/**
+ * One pass: a snapshot at `slotMs` for every account that has none there yet. Two workers on the same slot
+ * write each row once (the unique (account, time) index, ON CONFLICT DO NOTHING); the second mostly finds
+ * nothing left to do. Accounts are valued one at a time: a slow exchange delays the pass, not the database.
+ */
+export async function snapshotAllAccounts(db: Db, slotMs: number, options: { currency?: string; deps?: PortfolioDeps; logger?: Logger; signal?: AbortSignal } = {}): Promise<SnapshotPass> {
+  const time = new Date(slotMs);
+  const missing = await db
+    .select({ id: exchangeAccounts.id })
+    .from(exchangeAccounts)
+    .leftJoin(equitySnapshots, and(eq(equitySnapshots.accountId, exchangeAccounts.id), eq(equitySnapshots.time, time)))
+    .where(isNull(equitySnapshots.id));
+  const pass: SnapshotPass = { slotMs, written: 0, skipped: 0, failed: 0 };
+  for (const { id } of missing) {
+    if (options.signal?.aborted) break;
+    try {
+      const result = await snapshotAccountEquity(db, id, time, { currency: options.currency, deps: options.deps });
+      if (result.error) {
+        pass.failed++;
+        options.logger?.debug({ accountId: id, kind: result.error.kind, reason: result.error.message }, 'equity snapshot skipped: the account could not be valued');
+      } else if (result.written) pass.written++;
+      else pass.skipped++;
+    } catch (error) {
+      pass.failed++;
+      options.logger?.warn({ accountId: id, err: error }, 'equity snapshot failed');
+    }
+  }
+  return pass;
+}
+
+/**
+ * The equity snapshot loop: at every grid time (a multiple of `intervalMs` since the epoch) it writes each
+ * account's equity (server/services/portfolio, docs/portfolio.md). The first pass runs at start for the
+ * current slot. Any number of workers may run it: each (account, slot) is written once. A pass that outlasts
+ * its slot makes the loop skip the slots it missed rather than catch up with stale times.
+ */
+export function createEquitySnapshotLoop(options: EquitySnapshotLoopOptions = {}): WorkerLoop {
+  return {
+    name: 'equity-snapshots',
+    async start({ database, logger, signal }) {
+      const intervalMs = Math.max(options.intervalMs ?? Number(process.env.EQUITY_SNAPSHOT_INTERVAL_MS ?? 60_000), 1_000);
+      const clock = options.clock ?? Date.now;
+      const currency = options.currency ?? DEFAULT_VALUATION_CURRENCY;
+      let stopped = false;
+      let timer: NodeJS.Timeout | undefined;
+      let running: Promise<void> = Promise.resolve();
+
+      const runPass = async () => {
+        const slotMs = slotOf(clock(), intervalMs);
+        try {
+          const pass = await snapshotAllAccounts(database.db, slotMs, { currency, deps: options.deps, logger, signal });
+          if (pass.failed > 0) logger.info({ ...pass, slot: new Date(slotMs).toISOString() }, 'equity snapshots written; some accounts could not be valued');
+        } catch (error) {
+          logger.warn({ err: error }, 'equity snapshot pass failed; retrying at the next slot');
+        }
+      };
+      const schedule = () => {
+        if (stopped || signal.aborted) return;
+        // Wake just after the next grid time; a small offset keeps clock jitter from landing in the previous slot.
+        const delay = slotOf(clock(), intervalMs) + intervalMs - clock() + 50;
+        timer = setTimeout(() => {
+          running = runPass().finally(schedule);
+        }, delay);
+      };
+
+      running = runPass().finally(schedule);
+      return async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await running;
+      };
+    },
+  };
+}
