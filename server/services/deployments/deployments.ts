@@ -23,6 +23,7 @@ import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
 import { logger } from '@/server/logger';
+import type { MarketData } from '@/server/exchange/ports';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -72,6 +73,11 @@ export interface DeploymentView {
 
 export interface DeploymentDeps extends OrderDeps {
   now?: () => number;
+  /** Where live-feed candles come from (default: the public ccxt client of the strategy's exchange). */
+  marketData?: (exchangeId: string) => Pick<MarketData, 'fetchOHLCV'>;
+  /** Grace periods of the reconcile the runner triggers after a live order (see server/services/reconcile). */
+  newOrderGraceMs?: number;
+  notFoundGraceMs?: number;
 }
 
 const num = (value: number) => formatDecimal(String(Number.isFinite(value) ? Number(value.toPrecision(15)) : 0));
@@ -239,6 +245,8 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
         state: 'running',
         runner: initialRunnerState(Number(capital)) as unknown as Record<string, unknown>,
         feedClock: feed.type === 'live' ? null : { feedTimeMs: feed.startMs!, wallMs: now },
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
       })
       .onConflictDoNothing()
       .returning();

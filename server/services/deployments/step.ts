@@ -22,7 +22,9 @@ import { createStrategy } from '@/server/core/strategies/registry';
 import type { StrategyInstance } from '@/server/core/strategies/types';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { DeploymentRunner, processBarOpen, processClosedBar, type RunnerBar, type RunnerFill, type RunnerOrder, type RunnerState } from '@/server/core/trading';
-import { findOwnedAccount, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
+import { exchangeFor, findOwnedAccount, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
+import { reconcileAccount } from '@/server/services/reconcile';
+import { Decimal } from '@/server/core/money';
 import { raiseAlert } from '@/server/services/alerts';
 import { notifyEvent } from '@/server/services/events';
 import { readCandleSeries } from '@/server/services/market-data/candles';
@@ -149,12 +151,11 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
 function seriesStart(rt: DeploymentRuntime): number {
   const feed = rt.row.feed;
   if (feed.type === 'replay') return feed.startMs!;
-  const from = rt.row.lastBarTime ?? (feed.type === 'simulated' ? feed.startMs! - rt.step : Math.floor(Date.now() / rt.step) * rt.step - rt.step);
-  return from - warmupBars(rt.strategy) * rt.step;
+  return (rt.row.lastBarTime ?? seriesStartDecisionFloor(rt)) - warmupBars(rt.strategy) * rt.step;
 }
 
 /** Brings the bar buffer up to the feed time: every stored/generated candle with open time < feedTime. */
-async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: number): Promise<void> {
+async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: number, deps: DeploymentDeps): Promise<void> {
   const key = { exchange: rt.row.strategy.exchange, symbol: rt.row.strategy.symbol, timeframe: rt.row.strategy.timeframe };
   const from = rt.bars.lastTime === null ? seriesStart(rt) : rt.bars.lastTime + 1;
   if (from > feedTime) return;
@@ -166,7 +167,7 @@ async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: number): Pr
     const to = Math.min(Math.floor(feedTime / rt.step) * rt.step + rt.step, from + (MAX_BARS_PER_TICK + 2) * rt.step);
     for (const row of rt.simulated!.candles(Math.ceil(from / rt.step) * rt.step, to)) rt.bars.push(row);
   } else {
-    const exchange = marketDataExchange(key.exchange);
+    const exchange = deps.marketData ? deps.marketData(key.exchange) : marketDataExchange(key.exchange);
     const rows: OhlcvRow[] = await exchange.fetchOHLCV(key.symbol, key.timeframe, from, 1000);
     for (const row of rows) if (row[0] + rt.step <= feedTime) rt.bars.push(row);
   }
@@ -199,15 +200,24 @@ async function fillOf(db: DbOrTx, order: OrderRow, side: 'buy' | 'sell', time: n
   let quantity = 0;
   let cost = 0;
   let fee = 0;
+  let baseFee = 0;
   const quote = quoteAsset(order.symbol);
+  const base = order.symbol.split('/')[0];
   for (const r of rows) {
     const q = Number(r.quantity);
     const p = Number(r.price);
     quantity += q;
     cost += q * p;
     if (r.feeCurrency === null || r.feeCurrency === quote) fee += Number(r.fee);
+    else if (r.feeCurrency === base) {
+      // Charged in the base asset (Binance takes a buyer's commission from what it bought): the position
+      // is what arrived, and the fee is valued at the fill price.
+      baseFee += Number(r.fee);
+      fee += Number(r.fee) * p;
+    }
   }
-  return { side, quantity, price: rows.length === 1 ? Number(rows[0]!.price) : cost / quantity, fee, time };
+  const price = rows.length === 1 ? Number(rows[0]!.price) : cost / quantity;
+  return { side, quantity: side === 'buy' ? quantity - baseFee : quantity, price, fee, time };
 }
 
 export interface TickResult {
@@ -287,15 +297,29 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
     }
   }
   const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
-  const input = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id, fenceEpoch: rt.epoch };
+  const input: { accountId: string; symbol: string; side: 'buy' | 'sell'; type: 'market'; quantity: string; clientOrderId: string; deploymentId: string; fenceEpoch: number } = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id, fenceEpoch: rt.epoch };
   let placed: OrderRow;
   if (rt.account.exchange === PAPER_EXCHANGE) {
     const source = row.feed.type === 'live' ? null : `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
     const prices = source === null ? fixedPrice(expectedPrice, order.fillBarTime, `live ${row.strategy.exchange} ${row.strategy.timeframe}`) : fixedPrice(expectedPrice, order.fillBarTime, source);
     ({ order: placed } = await placePaperOrderInTx(ctx.tx!, rt.userId, rt.account, input, prices));
   } else {
+    // A real exchange: the quantity is rounded down to the market's step first, so the stored order is
+    // exactly what the exchange receives (and its fills can add up to it).
+    const { exchange } = exchangeFor(rt.account, ctx.deps);
+    const step = (await exchange.market(row.strategy.symbol)).amountStep;
+    if (step !== null) {
+      const rounded = new Decimal(input.quantity).div(step).floor().times(step);
+      if (rounded.lte(0)) return null;
+      input.quantity = rounded.toFixed();
+    }
     const { order: view } = await placeOrder(ctx.db, rt.userId, input, ctx.deps);
-    const [fresh] = await ctx.db.select().from(orders).where(eq(orders.id, view.id));
+    let [fresh] = await ctx.db.select().from(orders).where(eq(orders.id, view.id));
+    if (fresh && fresh.status !== 'filled' && fresh.status !== 'rejected' && fresh.status !== 'canceled' && fresh.status !== 'expired') {
+      // A market order acknowledged without its trades: settle it now rather than at the next reconcile pass.
+      await reconcileAccount(ctx.db, rt.account.id, ctx.deps);
+      [fresh] = await ctx.db.select().from(orders).where(eq(orders.id, view.id));
+    }
     placed = fresh!;
   }
   ctx.ordersPlaced++;
@@ -337,7 +361,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   const speed = row.feed.type === 'live' ? 1 : (row.feed.speed ?? 1);
   const wallAt = (feedMs: number) => now + Math.max(0, feedMs - feedTime) / speed;
 
-  await loadBars(db, rt, feedTime);
+  await loadBars(db, rt, feedTime, deps);
   const lastBarTime = row.lastBarTime ?? (row.feed.type === 'replay' ? null : seriesStartDecisionFloor(rt));
   const first = rt.bars.indexAfter(lastBarTime);
   const bars = rt.bars;
