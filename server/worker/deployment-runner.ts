@@ -13,6 +13,7 @@ import { deployments } from '@/db/schema';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
+import { wakeableSleep } from './wakeable-sleep';
 
 export interface DeploymentRunnerOptions {
   /** Lease length; a killed worker's deployments move on after this. Default 15 s (CRYPTOBOT_DEPLOYMENT_LEASE_MS). */
@@ -43,14 +44,14 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
     async start({ database, workerId, logger, signal }) {
       const db = database.db;
       const runtimes = new Map<string, DeploymentRuntime>();
-      let wake: (() => void) | null = null;
+      const pause = wakeableSleep();
       let lastClaim = 0;
       let lastRenew = Date.now();
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
           if (payload.includes('"kind":"deployment"') && payload.includes('"state":"running"')) {
             lastClaim = 0;
-            wake?.();
+            pause.wake();
           }
         })
         .catch((error: unknown) => {
@@ -111,7 +112,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         }
       };
 
-      signal.addEventListener('abort', () => wake?.(), { once: true });
+      signal.addEventListener('abort', () => pause.wake(), { once: true });
       const loop = (async () => {
         while (!signal.aborted) {
           const now = Date.now();
@@ -141,19 +142,12 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           let next = Math.min(lastClaim + claimMs, lastRenew + renewMs);
           for (const rt of runtimes.values()) if (rt.nextDueMs < next) next = rt.nextDueMs;
           const waitMs = Math.max(5, Math.min(1_000, next - Date.now()));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
+          await pause.sleep(waitMs);
         }
       })();
 
       return async () => {
-        wake?.();
+        pause.wake();
         await loop;
         const released = await releaseLeases(db, workerId).catch(() => 0);
         logger.info({ released }, 'deployment leases given back');

@@ -18,6 +18,7 @@
 import type { CandleSeries } from '../candles';
 import { entryQuantity, marketFillPrice, type Side } from '../fill-model';
 import type { OrderIntent } from '../orders';
+import type { BacktestTrade, ExitReason } from '../backtest/types';
 import type { Decision, StrategyInstance } from '../strategies/types';
 
 /** A fixed-amount (DCA) buy is skipped when less cash than this fraction of the capital is left (the engine's dust). */
@@ -126,18 +127,8 @@ export interface RunnerParams {
   slippage: number;
 }
 
-/** The closed trade a sale completes (the engine's BacktestTrade fields). */
-export interface RunnerTrade {
-  entryTime: number;
-  exitTime: number;
-  entryPrice: number;
-  exitPrice: number;
-  quantity: number;
-  fee: number;
-  pnl: number;
-  pnlPct: number;
-  exitReason: string;
-}
+/** The closed trade a sale completes: the engine's BacktestTrade; a stop that closes the position says 'close'. */
+export type RunnerTrade = Omit<BacktestTrade, 'exitReason'> & { exitReason: ExitReason | 'close' };
 
 export class DeploymentRunner {
   constructor(
@@ -220,7 +211,7 @@ export class DeploymentRunner {
    * Books what the exchange did. Returns the closed trade when a sale closes the position.
    * `exitReason` names a sale's reason (from the order that caused it).
    */
-  applyFill(fill: RunnerFill, exitReason = 'signal'): RunnerTrade | null {
+  applyFill(fill: RunnerFill, exitReason: RunnerTrade['exitReason'] = 'signal'): RunnerTrade | null {
     const s = this.state;
     const { stopLossPct, takeProfitPct } = this.strategy.params;
     const cost = fill.price * fill.quantity;
