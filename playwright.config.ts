@@ -6,6 +6,8 @@ import { defineConfig, devices } from '@playwright/test';
  */
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const BASE_URL = `http://localhost:${PORT}`;
+// The local Binance (e2e/local-exchange.ts): no test reaches a real exchange host.
+const EXCHANGE_PORT = Number(process.env.E2E_EXCHANGE_PORT ?? PORT + 1000);
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
 
 const launchOptions = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS };
@@ -25,14 +27,26 @@ export default defineConfig({
     { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
     { name: 'phone', use: { ...devices['Pixel 7'], launchOptions }, testMatch: /.*\.journey\.spec\.ts/ },
   ],
-  webServer: {
-    // A production build, then web + worker exactly as `npm start` runs them (DATABASE_URL is set, so no seeding).
-    command: process.env.E2E_SKIP_BUILD ? 'npx tsx server/cli/start.ts' : 'npx next build && npx tsx server/cli/start.ts',
-    url: `${BASE_URL}/api/health`,
-    timeout: 300_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: { PORT: String(PORT), NEXTAUTH_URL: BASE_URL, WORKER_HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn' },
-  },
+  webServer: [
+    {
+      // Started first: the app's web server and worker reach "binance" here (CRYPTOBOT_EXCHANGE_URLS below).
+      command: 'npx tsx e2e/local-exchange-server.ts',
+      url: `http://127.0.0.1:${EXCHANGE_PORT}/api/v3/ping`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { E2E_EXCHANGE_PORT: String(EXCHANGE_PORT) },
+    },
+    {
+      // A production build, then web + worker exactly as `npm start` runs them (DATABASE_URL is set, so no seeding).
+      command: process.env.E2E_SKIP_BUILD ? 'npx tsx server/cli/start.ts' : 'npx next build && npx tsx server/cli/start.ts',
+      url: `${BASE_URL}/api/health`,
+      timeout: 300_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { PORT: String(PORT), NEXTAUTH_URL: BASE_URL, WORKER_HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn', CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: `http://127.0.0.1:${EXCHANGE_PORT}` }) },
+    },
+  ],
 });

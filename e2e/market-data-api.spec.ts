@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { E2E_ADMIN } from './global-setup';
 import { registerAndToken } from './helpers';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
+const BTC_1H = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
 
 async function adminToken(request: APIRequestContext): Promise<string> {
   const response = await request.post('/api/v1/auth/token', { data: E2E_ADMIN });
@@ -83,22 +86,64 @@ test.describe('REST market data', () => {
     expect(anonymous.status()).toBe(401);
   });
 
-  test('POST imports queues a job (202) whose status is readable; offline it fails saying the exchange is unreachable', async ({ request }) => {
+  test('POST imports queues a job (202) that fetches the range from the exchange (the local Binance) and stores it', async ({ request }) => {
     const token = await adminToken(request);
-    const queued = await request.post('/api/v1/market-data/imports', { headers: bearer(token), data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', start: '2024-01-01', end: '2024-01-02' } });
+    const start = Date.UTC(2021, 0, 1);
+    const queued = await request.post('/api/v1/market-data/imports', { headers: bearer(token), data: { exchange: 'binance', symbol: 'IMPORTAPI/USDT', timeframe: '1h', start: '2021-01-01', end: '2021-01-02' } });
     expect(queued.status(), await queued.text()).toBe(202);
     const job = await queued.json();
-    expect(job).toMatchObject({ id: expect.any(String), status: 'queued', startMs: T0, endMs: T0 + 24 * H });
+    expect(job).toMatchObject({ id: expect.any(String), status: 'queued', startMs: start, endMs: start + 24 * H });
+    expect(queued.headers()['location']).toBe(`/api/v1/market-data/imports/${job.id}`);
 
     await expect
-      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, { timeout: 90_000, intervals: [1_000] })
-      .toMatch(/completed|failed/);
+      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, { timeout: 30_000, intervals: [500] })
+      .toBe('completed');
     const done = await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json();
-    if (done.status === 'failed') expect(done.error, 'a clear message, no stack').toMatch(/^exchange unreachable: could not get candles from binance/);
-    else expect(done.result.inserted + done.result.unchanged, 'online: the day was imported').toBe(24);
+    expect(done, 'the whole day, as new candles').toMatchObject({ progress: 1, error: null, result: { inserted: 24, updated: 0, fetched: 24, rejected: 0, missingBefore: 24 } });
+    const stored = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=IMPORTAPI%2FUSDT&timeframe=1h&start=2021-01-01&end=2021-01-02`, { headers: bearer(token) });
+    const expected = BTC_1H.filter((r) => r[0]! >= start && r[0]! < start + 24 * H);
+    expect((await stored.json()).candles, "exactly the exchange's candles").toEqual(expected);
+
+    const again = await request.delete(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) });
+    expect(again.status(), 'a finished import cannot be canceled').toBe(409);
 
     const { accessToken } = await registerAndToken(request, 'mdother');
     const hidden = await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
     expect(hidden.status(), "another user's import does not exist for them").toBe(404);
+  });
+
+  test('DELETE imports/{id} cancels an import: it ends "canceled", keeps what it stored, and only its owner may cancel it', async ({ request }) => {
+    const token = await adminToken(request);
+    // SLOW/USDT: the local Binance holds each page back a second, so the import is still queued or running.
+    const queued = await request.post('/api/v1/market-data/imports', { headers: bearer(token), data: { exchange: 'binance', symbol: 'SLOW/USDT', timeframe: '1h', start: '2020-12-01', end: '2021-07-18' } });
+    expect(queued.status(), await queued.text()).toBe(202);
+    const job = await queued.json();
+
+    const { accessToken } = await registerAndToken(request, 'mdcancel');
+    const foreign = await request.delete(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
+    expect(foreign.status(), "another user's import does not exist for them").toBe(404);
+    const bad = await request.delete('/api/v1/market-data/imports/not-a-uuid', { headers: bearer(token) });
+    expect(bad.status()).toBe(404);
+
+    const canceled = await request.delete(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) });
+    expect(canceled.status(), await canceled.text()).toBe(200);
+    const view = await canceled.json();
+    // Queued: canceled at once. Running: flagged, and it stops after the page it is storing.
+    expect(view.status === 'canceled' || (view.status === 'running' && view.cancelRequested === true), JSON.stringify(view)).toBe(true);
+    await expect
+      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, { timeout: 15_000, intervals: [250] })
+      .toBe('canceled');
+    const done = await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json();
+    expect(done).toMatchObject({ status: 'canceled', cancelRequested: false, result: null, error: 'canceled by the user' });
+
+    const coverage = await (await request.get('/api/v1/market-data/coverage?exchange=binance&symbol=SLOW%2FUSDT&timeframe=1h', { headers: bearer(token) })).json();
+    const kept = (coverage.series[0]?.count as number | undefined) ?? 0;
+    expect(kept, 'at most the pages fetched before the cancel took effect').toBeLessThan(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const later = await (await request.get('/api/v1/market-data/coverage?exchange=binance&symbol=SLOW%2FUSDT&timeframe=1h', { headers: bearer(token) })).json();
+    expect((later.series[0]?.count as number | undefined) ?? 0, 'nothing stored after it stopped').toBe(kept);
+
+    const twice = await request.delete(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) });
+    expect(twice.status(), 'already canceled: 409').toBe(409);
   });
 });

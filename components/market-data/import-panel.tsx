@@ -1,8 +1,8 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Download } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { Download, X } from 'lucide-react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -12,6 +12,7 @@ import { errorMessage, formatCount, formatTime } from './format';
 import { SeriesFields, type SeriesFieldValues } from './series-fields';
 
 const dateInput = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const isActive = (status: string) => status === 'queued' || status === 'running';
 
 /** "Import range" from an exchange (admins) and the list of your imports with live progress. */
 export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: boolean; exchanges: string[]; defaultExchange: string }) {
@@ -29,7 +30,24 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
       onSuccess: () => void queryClient.invalidateQueries(trpc.marketData.imports.queryFilter()),
     }),
   );
+  const cancel = useMutation(
+    trpc.marketData.cancelImport.mutationOptions({
+      onSettled: () => void queryClient.invalidateQueries(trpc.marketData.imports.queryFilter()),
+    }),
+  );
   const errors = fieldErrors(start_.error);
+
+  // When an import ends (completed, failed or canceled; also one that ended before we saw it run), the
+  // stored candles changed: refresh the coverage.
+  const seen = useRef<Map<string, string> | null>(null);
+  useEffect(() => {
+    if (!imports.data) return;
+    const previous = seen.current;
+    seen.current = new Map(imports.data.map((i) => [i.id, i.status]));
+    if (previous && imports.data.some((i) => !isActive(i.status) && previous.get(i.id) !== i.status)) {
+      void queryClient.invalidateQueries(trpc.marketData.coverage.queryFilter());
+    }
+  }, [imports.data, queryClient, trpc]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -62,6 +80,7 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
         ) : null}
         <div>
           <h3 className="mb-2 text-xs font-medium uppercase tracking-wide text-muted">Your imports</h3>
+          {cancel.isError ? <ErrorState title="Could not cancel the import" message={errorMessage(cancel.error)} /> : null}
           {imports.isPending ? (
             <Skeleton className="h-16 w-full" />
           ) : imports.isError ? (
@@ -71,12 +90,27 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
           ) : (
             <ul className="space-y-2" data-testid="imports-list">
               {imports.data.map((job) => (
-                <li key={job.id} className="rounded-md border border-border p-3 text-sm" data-testid="import-item" data-status={job.status}>
+                <li key={job.id} className="rounded-md border border-border p-3 text-sm" data-testid="import-item" data-status={job.status} data-import-id={job.id}>
                   <div className="flex flex-wrap items-center justify-between gap-2">
                     <span>
                       <span className="font-medium">{job.symbol}</span> {job.timeframe} <span className="text-muted">· {job.exchange}</span>
                     </span>
-                    <span className={job.status === 'failed' ? 'text-loss' : job.status === 'completed' ? 'text-gain' : 'text-muted'}>{job.status}</span>
+                    <span className="flex items-center gap-2">
+                      <span data-testid="import-status" className={job.status === 'failed' ? 'text-loss' : job.status === 'completed' ? 'text-gain' : 'text-muted'}>
+                        {job.cancelRequested ? 'canceling…' : job.status}
+                      </span>
+                      {isActive(job.status) ? (
+                        <Button
+                          size="sm"
+                          variant="ghost"
+                          aria-label={`Cancel the ${job.symbol} ${job.timeframe} import`}
+                          disabled={job.cancelRequested || (cancel.isPending && cancel.variables?.id === job.id)}
+                          onClick={() => cancel.mutate({ id: job.id })}
+                        >
+                          <X className="h-4 w-4" aria-hidden /> Cancel
+                        </Button>
+                      ) : null}
+                    </span>
                   </div>
                   <div className="num mt-1 text-xs text-muted">
                     {formatTime(job.startMs)} → {formatTime(job.endMs)}
@@ -89,13 +123,17 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
                       <span className="num text-xs">{Math.round(job.progress * 100)}%</span>
                     </div>
                   ) : null}
-                  {job.progressMessage && job.status === 'running' ? <p className="mt-1 text-xs text-muted">{job.progressMessage}</p> : null}
+                  {job.progressMessage && (job.status === 'running' || job.status === 'canceled') ? (
+                    <p className="mt-1 text-xs text-muted" data-testid="import-progress-message">
+                      {job.status === 'canceled' ? `Canceled at ${Math.round(job.progress * 100)}%; the candles stored until then are kept (${job.progressMessage})` : job.progressMessage}
+                    </p>
+                  ) : null}
                   {job.result && job.status === 'completed' ? (
                     <p className="num mt-1 text-xs">
                       {formatCount(job.result.inserted)} new · {formatCount(job.result.updated)} updated · {formatCount(job.result.fetched)} fetched
                     </p>
                   ) : null}
-                  {job.error && job.status !== 'completed' ? <p className="mt-1 text-xs text-loss">{job.error}</p> : null}
+                  {job.error && job.status !== 'completed' && job.status !== 'canceled' ? <p className="mt-1 text-xs text-loss">{job.error}</p> : null}
                 </li>
               ))}
             </ul>

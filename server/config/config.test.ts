@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnv, ConfigError } from '@/server/env';
-import { configPathFrom, loadAppConfig, parseAppConfig } from './index';
+import { binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { configPathFrom, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
 
 describe('exchange config file', () => {
   it('merges a file over the defaults, exchange by exchange', () => {
@@ -34,6 +35,69 @@ describe('exchange config file', () => {
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(good, JSON.stringify({ exchanges: { binance: { enabled: false } }, defaultExchange: 'kraken' }));
     expect(loadAppConfig(good).exchanges.binance?.enabled).toBe(false);
+  });
+});
+
+describe('exchange urls', () => {
+  it('a base URL sends every API URL of the exchange there, paths kept; an object replaces the named ones only', () => {
+    const config = parseAppConfig({ exchanges: { binance: { urls: 'http://127.0.0.1:4100/' }, kraken: { urls: { public: 'https://kraken.example:8443/k' } } } });
+    expect(config.exchanges.binance?.urls, 'validated, merged over the defaults').toBe('http://127.0.0.1:4100/');
+    expect(config.exchanges.binance?.timeoutMs, 'the other settings stay').toBe(10_000);
+    const binance = resolveExchangeUrls('binance', config.exchanges.binance?.urls)!;
+    expect(binance, "what the tests' own helper points ccxt at").toEqual(binanceApiUrls('http://127.0.0.1:4100'));
+    expect(binance['public']).toBe('http://127.0.0.1:4100/api/v3');
+    expect(binance['private']).toBe('http://127.0.0.1:4100/api/v3');
+    expect(Object.values(binance).every((url) => url.startsWith('http://127.0.0.1:4100/')), 'no entry left on a real host').toBe(true);
+    expect(resolveExchangeUrls('kraken', config.exchanges.kraken?.urls)).toEqual({ public: 'https://kraken.example:8443/k' });
+    expect(resolveExchangeUrls('coinbase', config.exchanges.coinbase?.urls), 'none configured: none').toBeUndefined();
+    // ccxt's templated hosts ("https://api.{hostname}") are replaced too, and nested groups kept whole.
+    const bybit = resolveExchangeUrls('bybit', 'http://127.0.0.1:9')!;
+    expect(Object.values(bybit).every((url) => typeof url === 'string' && url.startsWith('http://127.0.0.1:9'))).toBe(true);
+    const gate = resolveExchangeUrls('gate', 'http://127.0.0.1:9')! as unknown as Record<string, unknown>;
+    expect(JSON.stringify(gate)).not.toMatch(/https:\/\/(?!127)/);
+  });
+
+  it('refuses bad urls, naming the field', () => {
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: 'localhost:4100' } } }, 'cfg.json')).toThrow(/cfg\.json: exchanges\.binance\.urls: must be an http\(s\) URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: 'ftp://127.0.0.1' } } })).toThrow(/exchanges\.binance\.urls: must be an http\(s\) URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: 'http://127.0.0.1:4100?x=1' } } })).toThrow(/without query/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: { public: 'nope' } } } })).toThrow(/exchanges\.binance\.urls\.public: must be an http\(s\) URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: {} } } })).toThrow(/exchanges\.binance\.urls: must name at least one API URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: 42 } } })).toThrow(/exchanges\.binance\.urls: must be a base URL string or an object/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: { pubic: 'http://127.0.0.1:1' } } } }, 'cfg.json')).toThrow(/cfg\.json: exchanges\.binance\.urls\.pubic: ccxt's binance has no API URL named "pubic" \(it has: .*public/);
+    expect(() => parseAppConfig({ exchanges: { gate: { urls: { public: 'http://127.0.0.1:1' } } } })).toThrow(/exchanges\.gate\.urls\.public: is a group of URLs/);
+    expect(() => parseAppConfig({ exchanges: { nosuchexchange: { urls: 'http://127.0.0.1:1' } } })).toThrow(/exchanges\.nosuchexchange\.urls: "nosuchexchange" is not a ccxt exchange id/);
+  });
+
+  it('CRYPTOBOT_EXCHANGE_URLS overrides the file per exchange, and its mistakes are reported under its name', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbcfg-'));
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ exchanges: { binance: { timeoutMs: 3000, urls: 'http://file.example' } } }));
+    const config = loadAppConfig(file, { CRYPTOBOT_EXCHANGE_URLS: '{"binance": "http://127.0.0.1:4100", "kraken": {"private": "http://127.0.0.1:4200"}}' });
+    expect(config.exchanges.binance).toMatchObject({ timeoutMs: 3000, urls: 'http://127.0.0.1:4100' });
+    expect(config.exchanges.kraken?.urls).toEqual({ private: 'http://127.0.0.1:4200' });
+    expect(loadAppConfig(undefined, { CRYPTOBOT_EXCHANGE_URLS: '{"binance": "http://127.0.0.1:4100"}' }).exchanges.binance?.urls, 'without a file too').toBe('http://127.0.0.1:4100');
+    expect(loadAppConfig(undefined, {}).exchanges.binance?.urls, 'unset: the real hosts').toBeUndefined();
+
+    expect(() => exchangeUrlsFromEnv('{binance')).toThrow(/^CRYPTOBOT_EXCHANGE_URLS is not valid JSON/);
+    expect(() => exchangeUrlsFromEnv('"http://127.0.0.1"')).toThrow(/CRYPTOBOT_EXCHANGE_URLS must be a JSON object of exchange id to URL/);
+    expect(() => exchangeUrlsFromEnv('{"binance": "127.0.0.1:4100"}')).toThrow(/CRYPTOBOT_EXCHANGE_URLS: binance: must be an http\(s\) URL/);
+    expect(() => exchangeUrlsFromEnv('{"binance": {"pubic": "http://127.0.0.1"}}')).toThrow(/CRYPTOBOT_EXCHANGE_URLS: binance\.pubic: ccxt's binance has no API URL named "pubic"/);
+    expect(() => loadAppConfig(file, { CRYPTOBOT_EXCHANGE_URLS: '[]' }), 'checked before the file').toThrow(/CRYPTOBOT_EXCHANGE_URLS must be a JSON object/);
+    expect(exchangeUrlsFromEnv(''), 'empty: none').toEqual({});
+  });
+
+  it('getAppConfig reads CRYPTOBOT_EXCHANGE_URLS from the process environment (again after resetAppConfig)', () => {
+    const saved = process.env.CRYPTOBOT_EXCHANGE_URLS;
+    try {
+      process.env.CRYPTOBOT_EXCHANGE_URLS = '{"binance": "http://127.0.0.1:4555"}';
+      resetAppConfig();
+      expect(getAppConfig().exchanges.binance?.urls).toBe('http://127.0.0.1:4555');
+    } finally {
+      if (saved === undefined) delete process.env.CRYPTOBOT_EXCHANGE_URLS;
+      else process.env.CRYPTOBOT_EXCHANGE_URLS = saved;
+      resetAppConfig();
+    }
   });
 });
 

@@ -2,6 +2,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import defaults from './defaults.json';
+import { checkExchangeUrls, type ExchangeUrlsSetting } from './exchange-urls';
+
+export { resolveExchangeUrls } from './exchange-urls';
+
+/** The environment variable that overrides exchanges' `urls` (JSON: `{"binance": "http://127.0.0.1:4100"}`). */
+export const EXCHANGE_URLS_ENV = 'CRYPTOBOT_EXCHANGE_URLS';
+
+const apiUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an http(s) URL without query, fragment or credentials, e.g. "http://127.0.0.1:4100"' },
+);
+
+/** A base URL for all of the exchange's API URLs, or some of ccxt's `urls.api` entries by name. */
+export const exchangeUrlsSchema = z.union([apiUrlSchema, z.record(z.string(), apiUrlSchema).refine((entries) => Object.keys(entries).length > 0, { error: 'must name at least one API URL' })], {
+  error: 'must be a base URL string or an object of ccxt API URL names to URLs',
+});
 
 /**
  * The optional JSON config file (`--config FILE` or `CRYPTOBOT_CONFIG`): which ccxt exchanges are
@@ -19,6 +42,8 @@ export const exchangeConfigSchema = z
       })
       .strict()
       .default({ perSecond: 10, perMinute: 600 }),
+    /** Where ccxt sends this exchange's requests instead of its public hosts (see ./exchange-urls.ts). */
+    urls: exchangeUrlsSchema.optional(),
   })
   .strict();
 
@@ -43,7 +68,53 @@ export function parseAppConfig(input: unknown, source = 'config'): AppConfig {
   if (!result.data.exchanges[result.data.defaultExchange]?.enabled) {
     throw new Error(`${source}: defaultExchange: "${result.data.defaultExchange}" is not an enabled exchange`);
   }
+  const urlProblems = Object.entries(result.data.exchanges).flatMap(([id, exchange]) =>
+    exchange.urls === undefined ? [] : checkExchangeUrls(id, exchange.urls).map((p) => `${source}: exchanges.${id}.urls${p.path ? `.${p.path}` : ''}: ${p.message}`),
+  );
+  if (urlProblems.length > 0) throw new Error(urlProblems.join('\n'));
   return result.data;
+}
+
+/**
+ * CRYPTOBOT_EXCHANGE_URLS (a JSON object of exchange id → `urls` setting), checked on its own so that
+ * a mistake in it is reported under its name, then laid over the config file's exchanges.
+ */
+export function exchangeUrlsFromEnv(value: string | undefined): Record<string, ExchangeUrlsSetting> {
+  if (value === undefined || value.trim() === '') return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (error) {
+    throw new Error(`${EXCHANGE_URLS_ENV} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new Error(`${EXCHANGE_URLS_ENV} must be a JSON object of exchange id to URL, e.g. {"binance": "http://127.0.0.1:4100"}`);
+  }
+  const problems: string[] = [];
+  const result: Record<string, ExchangeUrlsSetting> = {};
+  for (const [id, setting] of Object.entries(json)) {
+    const parsed = exchangeUrlsSchema.safeParse(setting);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => `${EXCHANGE_URLS_ENV}: ${[id, ...i.path].join('.')}: ${i.message}`));
+      continue;
+    }
+    const urlProblems = checkExchangeUrls(id, parsed.data);
+    if (urlProblems.length > 0) problems.push(...urlProblems.map((p) => `${EXCHANGE_URLS_ENV}: ${id}${p.path ? `.${p.path}` : ''}: ${p.message}`));
+    else result[id] = parsed.data;
+  }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  return result;
+}
+
+function withEnvUrls(input: unknown, urls: Record<string, ExchangeUrlsSetting>): unknown {
+  if (Object.keys(urls).length === 0 || input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const file = input as { exchanges?: unknown };
+  const exchanges: Record<string, unknown> = file.exchanges && typeof file.exchanges === 'object' ? { ...(file.exchanges as Record<string, unknown>) } : {};
+  for (const [id, setting] of Object.entries(urls)) {
+    const entry = exchanges[id];
+    exchanges[id] = entry && typeof entry === 'object' ? { ...entry, urls: setting } : { urls: setting };
+  }
+  return { ...file, exchanges };
 }
 
 function mergeOverDefaults(input: unknown): unknown {
@@ -69,8 +140,10 @@ export function configPathFrom(argv: string[], env: Record<string, string | unde
   return env.CRYPTOBOT_CONFIG || undefined;
 }
 
-export function loadAppConfig(configPath?: string): AppConfig {
-  if (!configPath) return parseAppConfig({}, 'defaults');
+/** The config file (or the defaults) with CRYPTOBOT_EXCHANGE_URLS of `env` laid over it. */
+export function loadAppConfig(configPath?: string, env: Record<string, string | undefined> = process.env): AppConfig {
+  const envUrls = exchangeUrlsFromEnv(env[EXCHANGE_URLS_ENV]);
+  if (!configPath) return parseAppConfig(withEnvUrls({}, envUrls), 'defaults');
   const resolved = path.resolve(configPath);
   let text: string;
   try {
@@ -84,11 +157,16 @@ export function loadAppConfig(configPath?: string): AppConfig {
   } catch (error) {
     throw new Error(`config file ${resolved} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseAppConfig(json, resolved);
+  return parseAppConfig(withEnvUrls(json, envUrls), resolved);
 }
 
 let cached: AppConfig | undefined;
 export function getAppConfig(): AppConfig {
-  cached ??= loadAppConfig(configPathFrom(process.argv, process.env));
+  cached ??= loadAppConfig(configPathFrom(process.argv, process.env), process.env);
   return cached;
+}
+
+/** Forgets the config read by getAppConfig, so the next call reads the file and environment again (tests). */
+export function resetAppConfig(): void {
+  cached = undefined;
 }

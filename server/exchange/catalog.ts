@@ -5,6 +5,12 @@ export interface CcxtExchangeInfo {
   name: string;
   /** The credential fields ccxt requires for this exchange (apiKey, secret, password, uid, ...). */
   requiredCredentials: string[];
+  /** ccxt's `urls.api`: the API base URLs by name (some exchanges nest groups of them). */
+  apiUrls: ApiUrls;
+}
+
+export interface ApiUrls {
+  [entry: string]: string | ApiUrls;
 }
 
 /**
@@ -19,5 +25,7 @@ export function describeCcxtExchange(exchangeId: string): CcxtExchangeInfo | nul
   const required = Object.entries(instance.requiredCredentials as Record<string, boolean>)
     .filter(([, needed]) => needed)
     .map(([field]) => field);
-  return { id: exchangeId, name: String(instance.name ?? exchangeId), requiredCredentials: required };
+  const api = instance.urls['api'] as unknown;
+  const apiUrls = typeof api === 'object' && api !== null ? structuredClone(api as ApiUrls) : typeof api === 'string' ? { api } : {};
+  return { id: exchangeId, name: String(instance.name ?? exchangeId), requiredCredentials: required, apiUrls };
 }

@@ -21,7 +21,7 @@ import { readCandlePage } from '@/server/services/market-data/candles';
 import { readCoverage } from '@/server/services/market-data/coverage';
 import { enabledExchanges } from '@/server/services/market-data/exchange';
 import { importCandleFile, ingestCandleRows } from '@/server/services/market-data/ingest';
-import { getImport, listImports, startImport } from '@/server/services/market-data/imports';
+import { cancelImport, getImport, listImports, startImport } from '@/server/services/market-data/imports';
 import { getMarketSnapshot } from '@/server/services/market-data/market-view';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
 
@@ -66,6 +66,9 @@ export const marketDataRouter = createTRPCRouter({
   import: protectedProcedure.input(ZImportIdSchema).output(ZImportResponseSchema).query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
 
   imports: protectedProcedure.output(z.array(ZImportResponseSchema)).query(({ ctx }) => listImports(ctx.db, ctx.user.id)),
+
+  /** Cancels one of your queued or running imports (CONFLICT once it finished); what it stored stays. */
+  cancelImport: protectedProcedure.input(ZImportIdSchema).output(ZImportResponseSchema).mutation(({ ctx, input }) => cancelImport(ctx.db, input.id, ctx.user.id)),
 
   snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(({ ctx, input }) => getMarketSnapshot(ctx.db, input)),
 });

@@ -113,6 +113,8 @@ export const ZImportResponseSchema = z.object({
   endMs: z.number(),
   progress: z.number(),
   progressMessage: z.string().nullable(),
+  /** A cancel was asked for while it runs: it stops after the page it is storing. */
+  cancelRequested: z.boolean(),
   result: z
     .object({ inserted: z.number(), updated: z.number(), unchanged: z.number(), fetched: z.number(), rejected: z.number(), missingBefore: z.number() })
     .nullable(),

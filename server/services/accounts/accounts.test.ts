@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, exchangeAccounts } from '@/db/schema';
+import { resetAppConfig } from '@/server/config';
 import { AppError } from '@/server/core/errors';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
@@ -205,6 +206,26 @@ describe('test connection and balances against the local Binance server', () => 
     expect(result.message).toMatch(/could not be reached/);
     const balanceError = await errorOf(getAccountBalance(t.db, alice, account.id, { ...deps([NEW_KEY]), connect: offline }));
     expect(balanceError.code, 'the balance of an unreachable exchange is a 503, not a 500').toBe('UNAVAILABLE');
+  });
+});
+
+describe('the exchange config decides where account requests go', () => {
+  it('without an injected connector, balance and connection test go to the config urls of the exchange (CRYPTOBOT_EXCHANGE_URLS)', async () => {
+    const saved = process.env.CRYPTOBOT_EXCHANGE_URLS;
+    const before = server.count('GET', '/api/v3/account');
+    try {
+      process.env.CRYPTOBOT_EXCHANGE_URLS = JSON.stringify({ binance: server.baseUrl });
+      resetAppConfig();
+      const configured: AccountDeps = { keys: [NEW_KEY], exchanges: () => EXCHANGES };
+      const account = await createAccount(t.db, alice, { name: 'Binance by config', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, configured);
+      expect(await testAccountConnection(t.db, alice, account.id, configured)).toMatchObject({ ok: true, assets: 2 });
+      expect((await getAccountBalance(t.db, alice, account.id, configured)).balances.USDT).toEqual({ free: '1234.5', used: '0', total: '1234.5' });
+      expect(server.count('GET', '/api/v3/account') - before, 'both signed calls reached the configured server').toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.CRYPTOBOT_EXCHANGE_URLS;
+      else process.env.CRYPTOBOT_EXCHANGE_URLS = saved;
+      resetAppConfig();
+    }
   });
 });
 

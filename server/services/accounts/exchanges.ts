@@ -3,7 +3,7 @@
  * enabled in the exchange config. The credential fields come from ccxt's `requiredCredentials`
  * (static metadata of the exchange class; no request is made).
  */
-import { getAppConfig, type AppConfig } from '@/server/config';
+import { getAppConfig, resolveExchangeUrls, type AppConfig } from '@/server/config';
 import { describeCcxtExchange } from '@/server/exchange/catalog';
 import { createCcxtExchange, type CcxtExchange, type ExchangeCredentials } from '@/server/exchange/ccxt-adapter';
 import { logger } from '@/server/logger';
@@ -50,12 +50,14 @@ export function enabledExchanges(config: AppConfig = getAppConfig()): ExchangeOp
 /** How services reach a real exchange for an account; tests inject one that points at a local server. */
 export type ExchangeConnector = (params: { exchangeId: string; accountId: string; credentials: ExchangeCredentials }) => CcxtExchange;
 
-/** The production connector: ccxt with the config's timeout and rate limits; reads retried at most twice. */
+/** The production connector: ccxt with the config's timeout, rate limits and urls; reads retried at most twice. */
 export function defaultExchangeConnector(config: AppConfig = getAppConfig()): ExchangeConnector {
   return ({ exchangeId, accountId, credentials }) => {
     const settings = config.exchanges[exchangeId];
     if (!settings) throw new RangeError(`exchange "${exchangeId}" is not configured`);
+    const urls = resolveExchangeUrls(exchangeId, settings.urls);
     return createCcxtExchange({
+      ...(urls ? { urls } : {}),
       exchangeId,
       accountId,
       credentials,

@@ -1,8 +1,8 @@
 /**
  * Public (credential-less) ccxt clients for market data, built from the exchange config
- * (server/config: enabled, timeout, rate limits). One client per exchange and retry policy per process.
+ * (server/config: enabled, timeout, rate limits, urls). One client per exchange and retry policy per process.
  */
-import { getAppConfig } from '@/server/config';
+import { getAppConfig, resolveExchangeUrls } from '@/server/config';
 import { AppError } from '@/server/core/errors';
 import { createCcxtExchange, type CcxtExchange, type CcxtExchangeOptions } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
@@ -29,19 +29,21 @@ const clients = new Map<string, CcxtExchange>();
 /**
  * A market-data client for an enabled exchange. `quick` gives up after one attempt with a short
  * timeout (for pages that poll and must fall back fast); the default retries reads with backoff.
+ * Requests go to the config's `urls` for the exchange when it has them (`options.urls` wins).
  */
 export function marketDataExchange(exchangeId: string, options: { quick?: boolean; urls?: Record<string, string> } = {}): CcxtExchange {
   assertEnabledExchange(exchangeId);
-  const cacheKey = `${exchangeId}|${options.quick ? 'quick' : 'patient'}|${JSON.stringify(options.urls ?? {})}`;
+  const config = getAppConfig().exchanges[exchangeId]!;
+  const urls = options.urls ?? resolveExchangeUrls(exchangeId, config.urls);
+  const cacheKey = `${exchangeId}|${options.quick ? 'quick' : 'patient'}|${JSON.stringify(urls ?? {})}`;
   let client = clients.get(cacheKey);
   if (!client) {
-    const config = getAppConfig().exchanges[exchangeId]!;
     const adapterOptions: CcxtExchangeOptions = {
       exchangeId,
       timeoutMs: options.quick ? Math.min(config.timeoutMs, 4_000) : config.timeoutMs,
       rateLimit: config.rateLimit,
       logger,
-      ...(options.urls ? { urls: options.urls } : {}),
+      ...(urls ? { urls } : {}),
       ...(options.quick ? { retry: { attempts: 1, baseDelayMs: 100, maxDelayMs: 100 } } : {}),
     };
     client = createCcxtExchange(adapterOptions);

@@ -1,14 +1,16 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { jobs } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls, loadBinanceDataFile } from '@/server/exchange/testing/binance-test-server';
-import { claimJob, completeJob } from '@/server/services/jobs/queue';
+import { cancelRunningJob, claimJob, completeJob, heartbeatJob } from '@/server/services/jobs/queue';
 import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { readCandleSeries, upsertCandles } from './candles';
-import { createImportJobHandler, getImport, MARKET_DATA_IMPORT_JOB, missingRanges, startImport } from './imports';
+import { cancelImport, createImportJobHandler, getImport, MARKET_DATA_IMPORT_JOB, missingRanges, startImport } from './imports';
 
 const H = 3_600_000;
 const BTC_1H: OhlcvRow[] = loadBinanceDataFile('BTC_USDT-1h.json');
@@ -141,5 +143,110 @@ describe('market-data.import job against the Binance test server', () => {
     const queued = await startImport(t.db, userId, { ...key, startMs: 0, endMs: H });
     const other = (await registerUser(t.db, { username: 'someone-else', password: 'someone password 1' })).id;
     await expect(getImport(t.db, queued.id, other), 'scoped by user').rejects.toThrow(/not found/);
+  });
+});
+
+/**
+ * A gate in front of the Binance test server: klines requests after the first `open` ones wait until
+ * `release()`, so a test knows exactly which page is in flight when it acts.
+ */
+async function gatedProxy(target: () => string, open: number) {
+  let klines = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let heldResolve!: () => void;
+  const held = new Promise<void>((resolve) => (heldResolve = resolve));
+  const proxy: Server = createServer((req, res) => {
+    const isKlines = (req.url ?? '').startsWith('/api/v3/klines');
+    const wait = isKlines && ++klines > open ? (heldResolve(), released) : Promise.resolve();
+    void wait.then(() => {
+      const upstream = request(`${target()}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    /** Resolves when a klines request is being held. */
+    held,
+    release,
+    klines: () => klines,
+    close: () => new Promise<void>((resolve) => (proxy.closeAllConnections(), proxy.close(() => resolve()))),
+  };
+}
+
+class Interrupted extends Error {}
+
+describe('canceling an import', () => {
+  it('a running import stops between pages, keeps the pages it stored and ends "canceled"', async () => {
+    // 1000 hours without exchange gaps, from 2020-12-26.
+    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2020, 11, 26));
+    const start = BTC_1H[base]![0];
+    const end = BTC_1H[base + 1000]![0];
+    const queued = await startImport(t.db, userId, { ...key, startMs: start, endMs: end });
+    const gate = await gatedProxy(() => server.baseUrl, 2);
+    try {
+      const handler = createImportJobHandler({ exchangeFor: () => testExchange(gate.baseUrl), pageLimit: 100 });
+      const job = (await claimJob(t.db, 'test-worker', [MARKET_DATA_IMPORT_JOB], 30_000))!;
+      // The job runner's context (server/worker/job-runner.ts): progress renews the lease and stops on a cancel.
+      const context = {
+        job,
+        db: t.db,
+        signal: new AbortController().signal,
+        async progress(fraction: number, message?: string) {
+          const lease = await heartbeatJob(t.db, job.id, 'test-worker', 30_000, { fraction, message });
+          if (lease.cancelRequested) throw new Interrupted('canceled');
+        },
+      };
+      const run = handler.run(context).then(
+        (result) => completeJob(t.db, job.id, 'test-worker', result).then(() => 'completed'),
+        async (error: unknown) => {
+          if (!(error instanceof Interrupted)) throw error;
+          await cancelRunningJob(t.db, job.id, 'test-worker');
+          return 'canceled';
+        },
+      );
+
+      await gate.held; // pages 1 and 2 are stored, page 3 is on its way
+      expect((await readCandleSeries(t.db, key, start, end)).length).toBe(200);
+      const asked = await cancelImport(t.db, queued.id, userId);
+      expect(asked, 'still running until it reaches the end of the page').toMatchObject({ status: 'running', cancelRequested: true });
+      gate.release();
+
+      expect(await run, 'the handler stopped at the first progress report after the cancel').toBe('canceled');
+      const stored = await readCandleSeries(t.db, key, start, end);
+      expect(stored.length, 'the page in flight is stored too; nothing after it').toBe(300);
+      expect(Array.from(stored.time)).toEqual(BTC_1H.slice(base, base + 300).map((r) => r[0]));
+      expect(gate.klines(), 'no page was asked for after the cancel').toBe(3);
+      const view = await getImport(t.db, queued.id, userId);
+      expect(view).toMatchObject({ status: 'canceled', cancelRequested: false, result: null, error: 'canceled by the user' });
+      expect(view.progressMessage, 'the progress says what was kept').toMatch(/^300 candles stored/);
+      expect(view.progress).toBeCloseTo(0.3, 5);
+
+      await expect(cancelImport(t.db, queued.id, userId), 'a finished import cannot be canceled').rejects.toMatchObject({ code: 'CONFLICT' });
+
+      // Imported again later, it fetches only what the canceled one did not store.
+      await startImport(t.db, userId, { ...key, startMs: start, endMs: end });
+      const { result } = await runImportJob(createImportJobHandler({ exchangeFor: () => testExchange(server.baseUrl), pageLimit: 1000 }));
+      expect(result).toMatchObject({ missingBefore: 700, inserted: 700, unchanged: 0 });
+    } finally {
+      gate.release();
+      await gate.close();
+    }
+  });
+
+  it('a queued import is canceled at once and never runs; only its owner can cancel it', async () => {
+    const queued = await startImport(t.db, userId, { ...key, startMs: BTC_1H[0]![0], endMs: BTC_1H[100]![0] });
+    const other = (await registerUser(t.db, { username: 'not-the-owner', password: 'not the owner pw 1' })).id;
+    await expect(cancelImport(t.db, queued.id, other), 'scoped by user').rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(cancelImport(t.db, 'not-a-uuid', userId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const canceled = await cancelImport(t.db, queued.id, userId);
+    expect(canceled).toMatchObject({ status: 'canceled', cancelRequested: false, error: 'canceled by the user' });
+    expect(await claimJob(t.db, 'test-worker', [MARKET_DATA_IMPORT_JOB], 30_000), 'nothing left to run').toBeNull();
+    expect(server.count('GET', '/api/v3/klines')).toBe(0);
   });
 });

@@ -5,7 +5,8 @@
  * The job fetches only what is MISSING in [startMs, endMs): before the first stored candle, the holes
  * between stored candles, and after the last one. So it is resumable by construction: a retried or
  * re-claimed job (its worker died) recomputes the missing ranges and continues after the last candle it
- * stored. "Fill gaps" is the same job over [first stored, last stored].
+ * stored. "Fill gaps" is the same job over [first stored, last stored]. A canceled import stops between
+ * pages (the runner's progress call throws once the user asked) and keeps what it stored.
  */
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
@@ -13,7 +14,7 @@ import { AppError } from '@/server/core/errors';
 import { timeframeToMs } from '@/server/core/timeframe';
 import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
-import { enqueueJob, getJobForUser, listJobsForUser, type Job } from '@/server/services/jobs/queue';
+import { enqueueJob, getJobForUser, listJobsForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
 import { candleRange, upsertCandles, type SeriesKey } from './candles';
 import { assertEnabledExchange, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey } from './series-key';
@@ -40,6 +41,8 @@ export interface ImportView {
   /** 0..1 */
   progress: number;
   progressMessage: string | null;
+  /** The user asked to cancel a running import; it stops after the page it is storing. */
+  cancelRequested: boolean;
   result: ImportResult | null;
   error: string | null;
   createdAt: string;
@@ -89,6 +92,18 @@ export async function getImport(db: DbOrTx, jobId: string, userId: string): Prom
   return toImportView(job);
 }
 
+/**
+ * Cancels one of your imports: a queued one at once; a running one stops between two pages (at its
+ * next progress report) and keeps every candle it stored. A finished import is a CONFLICT.
+ */
+export async function cancelImport(db: Db, jobId: string, userId: string): Promise<ImportView> {
+  const view = await getImport(db, jobId, userId);
+  if (view.status !== 'queued' && view.status !== 'running') {
+    throw new AppError('CONFLICT', `the import is ${view.status}; only a queued or running one can be canceled`);
+  }
+  return toImportView(await requestJobCancel(db, jobId, userId));
+}
+
 export async function listImports(db: DbOrTx, userId: string, limit = 20): Promise<ImportView[]> {
   return (await listJobsForUser(db, userId, [MARKET_DATA_IMPORT_JOB], limit)).map(toImportView);
 }
@@ -105,6 +120,7 @@ function toImportView(job: Job): ImportView {
     endMs: Number(p.endMs ?? 0),
     progress: job.progress,
     progressMessage: job.progressMessage,
+    cancelRequested: job.cancelRequested && job.status === 'running',
     result: (job.result as ImportResult | null) ?? null,
     error: job.error,
     createdAt: job.createdAt.toISOString(),

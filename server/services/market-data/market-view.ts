@@ -6,17 +6,19 @@
  * answers, otherwise from the simulated market around the last close. Every part says where it came
  * from (`source`), and the page labels simulated data as such.
  *
- * An exchange that failed is not asked again for UNREACHABLE_BACKOFF_MS, so an offline machine serves
- * the simulated view at once instead of waiting on the network on every poll.
+ * An unreachable exchange is not asked again for UNREACHABLE_BACKOFF_MS, so an offline machine serves
+ * the simulated view at once instead of waiting on the network on every poll. A refusal (a symbol the
+ * exchange does not list) falls back the same way for that request only.
  */
 import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
 import { timeframeToMs } from '@/server/core/timeframe';
+import { isExchangeError } from '@/server/exchange/errors';
 import { logger } from '@/server/logger';
 import { candleRange, readCandleSeries, type SeriesKey } from './candles';
-import { enabledExchanges, marketDataExchange } from './exchange';
+import { enabledExchanges, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey, SIMULATED_EXCHANGE } from './series-key';
 
 export type CandleSourceKind = 'stored' | 'live' | 'simulated';
@@ -53,9 +55,19 @@ function exchangeAvailable(exchangeId: string, now: number): boolean {
   return exchangeId !== SIMULATED_EXCHANGE && (unreachableUntil.get(exchangeId) ?? 0) <= now;
 }
 
-function markUnreachable(exchangeId: string, error: unknown, now: number): void {
-  unreachableUntil.set(exchangeId, now + UNREACHABLE_BACKOFF_MS);
-  logger.info({ exchangeId, err: error instanceof Error ? error.message.slice(0, 200) : String(error) }, 'exchange unreachable; serving fallback market data');
+/**
+ * What the page says about a failed exchange call. Only an unreachable exchange is left alone for a
+ * while; a refusal (e.g. a symbol it does not list) concerns this symbol, not the exchange.
+ */
+function exchangeFailure(key: SeriesKey, error: unknown, now: number): string {
+  const message = error instanceof Error ? error.message.slice(0, 200) : String(error);
+  if (isUnreachable(error)) {
+    unreachableUntil.set(key.exchange, now + UNREACHABLE_BACKOFF_MS);
+    logger.info({ exchangeId: key.exchange, err: message }, 'exchange unreachable; serving fallback market data');
+    return `${key.exchange} is unreachable`;
+  }
+  logger.info({ exchangeId: key.exchange, symbol: key.symbol, err: message }, 'exchange refused a market-data request; serving fallback market data');
+  return isExchangeError(error) && error.kind === 'rejected' ? `${key.exchange} refused ${key.symbol}` : `${key.exchange} failed`;
 }
 
 const START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150, BNB: 500, XRP: 0.6, ADA: 0.5, DOGE: 0.15 };
@@ -134,11 +146,11 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
         const exchange = marketDataExchange(key.exchange, { quick: true });
         const endMs = Math.floor(nowMs / step) * step;
         for await (const page of exchange.fetchOhlcvHistory(key.symbol, key.timeframe, endMs - wanted * step, endMs)) candles.push(...page);
-        candleSource = 'live';
+        if (candles.length > 0) candleSource = 'live';
+        else notices.push(`${key.exchange} has no recent ${key.timeframe} candles of ${key.symbol}`);
       } catch (error) {
-        markUnreachable(key.exchange, error, nowMs);
         candles = [];
-        notices.push(`${key.exchange} is unreachable`);
+        notices.push(exchangeFailure(key, error, nowMs));
       }
     }
     if (candleSource === 'simulated') {
@@ -161,8 +173,8 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
       orderBook = { bids: levels(book.bids), asks: levels(book.asks) };
       quoteSource = 'live';
     } catch (error) {
-      markUnreachable(key.exchange, error, nowMs);
-      if (!notices.some((n) => n.includes('unreachable'))) notices.push(`${key.exchange} is unreachable`);
+      const notice = exchangeFailure(key, error, nowMs);
+      if (!notices.includes(notice)) notices.push(notice);
     }
   }
   if (quoteSource === 'simulated') {
