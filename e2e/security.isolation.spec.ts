@@ -37,6 +37,19 @@ async function createPaperAccount(request: APIRequestContext, owner: Caller): Pr
 
 const BACKTEST_RANGE = { start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 };
 
+/** A backtested strategy deployed to a paper account on a real-time replay (it barely moves during the test). */
+async function createDeployment(request: APIRequestContext, owner: Caller): Promise<string> {
+  const strategyId = await createStrategy(request, owner);
+  const accountId = await createPaperAccount(request, owner);
+  const queued = await request.post('/api/v1/backtests', { headers: bearer(owner.accessToken), data: { strategyId, ...BACKTEST_RANGE } });
+  expect(queued.status(), await queued.text()).toBe(202);
+  const backtestId = String((await json(queued)).id);
+  await expect.poll(async () => (await json(await request.get(`/api/v1/backtests/${backtestId}`, { headers: bearer(owner.accessToken) }))).status, { timeout: 60_000 }).toBe('completed');
+  const response = await request.post(`/api/v1/strategies/${strategyId}/deployments`, { headers: bearer(owner.accessToken), data: { accountId, mode: 'paper', feed: { type: 'replay', speed: 1 } } });
+  expect(response.status(), await response.text()).toBe(201);
+  return String((await json(response)).id);
+}
+
 const RESOURCES: Resource[] = [
   {
     name: 'strategies',
@@ -47,7 +60,10 @@ const RESOURCES: Resource[] = [
       { method: 'POST', path: '/api/v1/strategies/{id}/clone', data: {} },
       { method: 'DELETE', path: '/api/v1/strategies/{id}' },
       { method: 'GET', path: '/api/v1/backtests?strategyId={id}' },
+      { method: 'GET', path: '/api/v1/strategies/{id}/deployments' },
+      { method: 'GET', path: '/api/v1/deployments?strategyId={id}' },
       { method: 'POST', path: '/api/v1/backtests', data: { strategyId: '{id}', ...BACKTEST_RANGE } },
+      { method: 'POST', path: '/api/v1/strategies/{id}/deployments', data: { accountId: '00000000-0000-4000-8000-000000000000', mode: 'paper' } },
     ],
     trpc: [
       { procedure: 'strategies.get', type: 'query' },
@@ -133,6 +149,36 @@ const RESOURCES: Resource[] = [
       { procedure: 'orders.cancel', type: 'mutation' },
     ],
     list: { path: '/api/v1/orders', ids: (body) => (body as { orders: Array<{ id: string }> }).orders.map((o) => o.id) },
+  },
+  {
+    name: 'deployments',
+    create: createDeployment,
+    byId: [
+      { method: 'GET', path: '/api/v1/deployments/{id}' },
+      { method: 'GET', path: '/api/v1/orders?deploymentId={id}' },
+      { method: 'POST', path: '/api/v1/deployments/{id}/pause' },
+      { method: 'POST', path: '/api/v1/deployments/{id}/resume' },
+      { method: 'POST', path: '/api/v1/deployments/{id}/stop', data: { closePosition: true } },
+    ],
+    trpc: [
+      { procedure: 'deployments.get', type: 'query' },
+      { procedure: 'deployments.pause', type: 'mutation' },
+      { procedure: 'deployments.stop', type: 'mutation' },
+    ],
+    list: { path: '/api/v1/deployments', ids: (body) => (body as { deployments: Array<{ id: string }> }).deployments.map((d) => d.id) },
+  },
+  {
+    name: 'alerts',
+    // The kill switch raises one alert for its user (and pauses and cancels only that user's deployments and orders).
+    create: async (request, owner) => {
+      const killed = await request.post('/api/v1/kill-switch', { headers: bearer(owner.accessToken), data: { reason: 'isolation' } });
+      expect(killed.status(), await killed.text()).toBe(200);
+      const alerts = (await json(await request.get('/api/v1/alerts', { headers: bearer(owner.accessToken) }))) as unknown as { alerts: Array<{ id: number; kind: string }> };
+      return String(alerts.alerts.find((a) => a.kind === 'kill_switch')!.id);
+    },
+    byId: [{ method: 'POST', path: '/api/v1/alerts/{id}/acknowledge' }],
+    trpc: [{ procedure: 'alerts.acknowledge', type: 'mutation' }],
+    list: { path: '/api/v1/alerts', ids: (body) => (body as { alerts: Array<{ id: number }> }).alerts.map((a) => String(a.id)) },
   },
   {
     name: 'API keys',

@@ -1,14 +1,8 @@
 import type { Metadata } from 'next';
-import { SystemStatus } from '@/components/dashboard/system-status';
-import { PageHeader } from '@/components/shell/page-header';
+import { DashboardClient } from '@/components/dashboard/dashboard-client';
 
 export const metadata: Metadata = { title: 'Dashboard' };
 
 export default function DashboardPage() {
-  return (
-    <>
-      <PageHeader title="Dashboard" description="Equity, positions and running deployments appear here once you trade." />
-      <SystemStatus />
-    </>
-  );
+  return <DashboardClient />;
 }

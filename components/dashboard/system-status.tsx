@@ -15,7 +15,7 @@ export function SystemStatus() {
   const trpc = useTRPC();
   const health = useQuery({ ...trpc.system.health.queryOptions(), refetchInterval: 5_000 });
   return (
-    <Card className="max-w-md">
+    <Card>
       <CardHeader>
         <CardTitle>System</CardTitle>
       </CardHeader>

@@ -1,4 +1,4 @@
-import { Activity, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
+import { Activity, Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
 
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },
@@ -6,6 +6,7 @@ export const NAV_ITEMS = [
   { href: '/backtests', label: 'Backtests', icon: BarChart3 },
   { href: '/markets', label: 'Markets', icon: CandlestickChart },
   { href: '/data', label: 'Data', icon: Database },
+  { href: '/deployments', label: 'Deployments', icon: Bot },
   { href: '/orders', label: 'Orders', icon: ListOrdered },
   { href: '/accounts', label: 'Accounts', icon: Wallet },
   { href: '/keys', label: 'API keys', icon: KeyRound },

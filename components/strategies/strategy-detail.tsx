@@ -7,6 +7,7 @@ import { BacktestList } from '@/components/backtests/backtest-list';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import { SweepForm } from '@/components/backtests/sweep-form';
 import { SweepList } from '@/components/backtests/sweep-list';
+import { DeploySection } from '@/components/deployments/deploy-section';
 import { PageHeader } from '@/components/shell/page-header';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
@@ -53,7 +54,7 @@ export function StrategyDetail({ id }: { id: string }) {
         ))}
       </ol>
       <div className="grid gap-6 lg:grid-cols-2">
-        <Card>
+        <Card id="backtest">
           <CardHeader><CardTitle>Run a backtest</CardTitle></CardHeader>
           <CardContent>
             {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <BacktestForm strategyId={s.id} market={s} />}
@@ -64,6 +65,10 @@ export function StrategyDetail({ id }: { id: string }) {
           <CardContent>
             {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <SweepForm strategy={s} />}
           </CardContent>
+        </Card>
+        <Card className="lg:col-span-2">
+          <CardHeader><CardTitle>Deploy</CardTitle></CardHeader>
+          <CardContent><DeploySection strategy={s} /></CardContent>
         </Card>
         <Card className="lg:col-span-2">
           <CardHeader><CardTitle>Backtests</CardTitle></CardHeader>

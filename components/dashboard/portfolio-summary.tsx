@@ -1,0 +1,126 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { amount, signedAmount, signTone } from '@/components/deployments/format';
+import { useTRPC } from '@/components/trpc/client';
+import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { cn } from '@/components/ui/cn';
+import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+
+function Stat({ label, value, unit, testId, tone, hint, title }: { label: string; value: string; unit: string; testId: string; tone?: string; hint?: string; title?: string }) {
+  return (
+    <Card>
+      <CardContent className="space-y-1">
+        <p className="text-xs text-muted">{label}</p>
+        <p className={cn('num text-lg font-semibold sm:text-xl', tone)} data-testid={testId} title={title}>
+          {value} <span className="text-xs font-normal text-muted">{unit}</span>
+        </p>
+        {hint ? <p className="text-xs text-muted">{hint}</p> : null}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** Total equity and P&L (realized, unrealized, today) over all accounts, from portfolio.get. */
+export function PortfolioSummary() {
+  const trpc = useTRPC();
+  const portfolio = useQuery(trpc.portfolio.get.queryOptions());
+  if (portfolio.isPending) {
+    return (
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4" aria-busy="true">
+        {[0, 1, 2, 3].map((i) => (
+          <Skeleton key={i} className="h-[5.5rem]" />
+        ))}
+      </div>
+    );
+  }
+  if (portfolio.isError) return <ErrorState message={`Could not value your portfolio: ${portfolio.error.message}`} retry={() => void portfolio.refetch()} />;
+  const { totals } = portfolio.data;
+  if (totals.accounts === 0) {
+    return (
+      <EmptyState title="No accounts yet">
+        Add a paper account on the{' '}
+        <Link className="text-accent underline" href="/accounts">
+          Accounts
+        </Link>{' '}
+        page to trade, then deploy a backtested strategy to it.
+      </EmptyState>
+    );
+  }
+  const unit = totals.currency;
+  return (
+    <section aria-label="Portfolio totals" className="space-y-2">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+        <Stat label="Total equity" value={amount(totals.equity)} unit={unit} testId="total-equity" title={totals.equity} hint={`${totals.accounts} account${totals.accounts === 1 ? '' : 's'}`} />
+        <Stat label="Realized P&L" value={signedAmount(totals.realizedPnl)} unit={unit} testId="total-realized" tone={signTone(totals.realizedPnl)} title={totals.realizedPnl} />
+        <Stat label="Unrealized P&L" value={signedAmount(totals.unrealizedPnl)} unit={unit} testId="total-unrealized" tone={signTone(totals.unrealizedPnl)} title={totals.unrealizedPnl} />
+        <Stat
+          label="P&L today"
+          value={totals.pnlToday === null ? '—' : signedAmount(totals.pnlToday)}
+          unit={totals.pnlToday === null ? '' : unit}
+          testId="total-pnl-today"
+          tone={signTone(totals.pnlToday)}
+          title={totals.pnlToday ?? undefined}
+          hint={totals.pnlToday === null ? 'No price at 00:00 UTC for a position held overnight' : 'Since 00:00 UTC'}
+        />
+      </div>
+      {totals.accountsWithErrors > 0 ? (
+        <ErrorState
+          title={`${totals.accountsWithErrors} account${totals.accountsWithErrors === 1 ? '' : 's'} could not be valued`}
+          message={portfolio.data.accounts
+            .filter((a) => a.error)
+            .map((a) => `${a.name}: ${a.error!.message}`)
+            .join('; ')}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** Open positions of every account: quantity, average entry, mark and unrealized P&L. */
+export function PositionsCard() {
+  const trpc = useTRPC();
+  const portfolio = useQuery(trpc.portfolio.get.queryOptions());
+  const rows = portfolio.data?.accounts.flatMap((account) => account.positions.map((position) => ({ account, position }))) ?? [];
+  return (
+    <Card className="min-w-0">
+      <CardHeader>
+        <CardTitle>Open positions</CardTitle>
+      </CardHeader>
+      <CardContent>
+        {portfolio.isPending ? (
+          <div className="space-y-2" aria-busy="true">
+            <Skeleton className="h-10" />
+            <Skeleton className="h-10" />
+          </div>
+        ) : portfolio.isError ? (
+          <ErrorState message="Could not load your positions." retry={() => void portfolio.refetch()} />
+        ) : rows.length === 0 ? (
+          <EmptyState title="No open positions">Positions your orders and deployments open appear here.</EmptyState>
+        ) : (
+          <ul className="divide-y divide-border" aria-label="Open positions">
+            {rows.map(({ account, position }) => (
+              <li key={`${account.accountId}-${position.symbol}`} className="py-2 text-sm" data-testid="position-row">
+                <div className="flex items-baseline justify-between gap-2">
+                  <span className="font-medium">{position.symbol}</span>
+                  <span className="num">
+                    {position.quantity} {position.baseCurrency}
+                  </span>
+                </div>
+                <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
+                  <span>
+                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · mark <span className="num">{position.markPrice === null ? 'none' : amount(position.markPrice)}</span>
+                  </span>
+                  <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
+                    {position.unrealizedPnl === null ? 'unpriced' : `${signedAmount(position.unrealizedPnl)} ${position.quoteCurrency}`}
+                  </span>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,107 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useCallback, useEffect, useRef } from 'react';
+import { useTRPC } from './client';
+
+/** What the page shows about its live updates: connected over SSE, (re)connecting, or polling after an error. */
+export type LiveStatus = 'live' | 'connecting' | 'polling';
+
+/** The event kinds trading pages react to (server/services/events.ts, NOTIFY → SSE). */
+const KINDS = ['deployment', 'order', 'alert'];
+/** A fast replay sends an event per bar: events within this window become one round of refetches. */
+const FLUSH_MS = 400;
+/** Only when the subscription has failed: refetch everything this often instead. */
+const FALLBACK_POLL_MS = 15_000;
+
+interface Pending {
+  deployments: Set<string>;
+  orders: Set<string>;
+  /** A deployment changed state (paused, stopped, …): its orders, balances and alerts may have changed too. */
+  stateChanged: boolean;
+  alerts: boolean;
+}
+
+const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), stateChanged: false, alerts: false });
+const idOf = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
+
+/**
+ * Subscribes once to the user's events and invalidates the queries they make stale (deployments, orders,
+ * balances, portfolio, alerts), so the page updates without a reload. Call it once per page, at its top.
+ */
+export function useLiveEvents(): LiveStatus {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const pending = useRef<Pending>(emptyPending());
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const invalidate = useCallback(
+    (work: Pending | 'all') => {
+      const keys: Array<readonly unknown[]> = [];
+      if (work === 'all') {
+        keys.push(trpc.deployments.pathKey(), trpc.orders.list.queryKey(), trpc.orders.get.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey(), trpc.alerts.pathKey());
+      } else {
+        if (work.deployments.size > 0 || work.orders.size > 0) keys.push(trpc.deployments.list.queryKey());
+        for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }));
+        if (work.orders.size > 0 || work.stateChanged) keys.push(trpc.orders.list.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey());
+        for (const id of work.orders) keys.push(trpc.orders.get.queryKey({ id }));
+        if (work.alerts || work.stateChanged) keys.push(trpc.alerts.list.queryKey());
+      }
+      for (const queryKey of keys) void queryClient.invalidateQueries({ queryKey });
+    },
+    [trpc, queryClient],
+  );
+
+  const onData = useCallback(
+    (event: { kind: string; [key: string]: unknown }) => {
+      const work = pending.current;
+      const deploymentId = idOf(event.deploymentId);
+      if (event.kind === 'deployment') {
+        if (deploymentId) work.deployments.add(deploymentId);
+        // A bar processed carries lastBarTime; anything else is a state change.
+        if (event.lastBarTime === undefined || event.state !== 'running') work.stateChanged = true;
+      } else if (event.kind === 'order') {
+        const orderId = idOf(event.orderId);
+        if (orderId) work.orders.add(orderId);
+        if (deploymentId) work.deployments.add(deploymentId);
+      } else if (event.kind === 'alert') {
+        work.alerts = true;
+      }
+      if (timer.current) return;
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        const batch = pending.current;
+        pending.current = emptyPending();
+        invalidate(batch);
+      }, FLUSH_MS);
+    },
+    [invalidate],
+  );
+
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+
+  const subscription = useSubscription(trpc.events.stream.subscriptionOptions({ kinds: KINDS }, { onData }));
+  const failed = subscription.status === 'error';
+
+  // After a reconnect, events sent while the stream was down are lost: refetch everything once.
+  const connectedBefore = useRef(false);
+  useEffect(() => {
+    if (subscription.status !== 'pending') return;
+    if (connectedBefore.current) invalidate('all');
+    connectedBefore.current = true;
+  }, [subscription.status, invalidate]);
+
+  useEffect(() => {
+    if (!failed) return;
+    const interval = setInterval(() => invalidate('all'), FALLBACK_POLL_MS);
+    return () => clearInterval(interval);
+  }, [failed, invalidate]);
+
+  return failed ? 'polling' : subscription.status === 'pending' ? 'live' : 'connecting';
+}
