@@ -159,7 +159,9 @@ describe('deploying', () => {
     await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock });
     await expect(createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await listDeployments(t.db, userId, { strategyId })).length).toBe(1);
-    expect(await listDeployments(t.db, otherId, { strategyId })).toEqual([]);
+    await expect(listDeployments(t.db, otherId, { strategyId }), "another user's strategy is not found").rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(listDeployments(t.db, userId, { strategyId: 'not-a-uuid' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await listDeployments(t.db, otherId)).toEqual([]);
   });
 });
 

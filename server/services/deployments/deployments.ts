@@ -186,6 +186,7 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
   const now = (deps.now ?? Date.now)();
   if (input.mode !== 'paper' && input.mode !== 'live') invalid([{ field: 'mode', message: 'must be "paper" or "live"' }]);
   if (!isUuid(input.accountId ?? '')) invalid([{ field: 'accountId', message: 'must be the id of one of your accounts' }]);
+  if (!isUuid(strategyId)) throw AppError.notFound('strategy');
   const strategy = await getStrategyRow(db, userId, strategyId);
   const account = await findOwnedAccount(db, userId, input.accountId).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'NOT_FOUND') invalid([{ field: 'accountId', message: 'no such account' }]);
@@ -275,12 +276,15 @@ async function withNames(db: DbOrTx, rows: DeploymentRow[], now: number): Promis
 
 export async function listDeployments(db: DbOrTx, userId: string, filters: { strategyId?: string; state?: DeploymentState; accountId?: string } = {}, deps: DeploymentDeps = {}): Promise<DeploymentView[]> {
   const where = [eq(deployments.userId, userId)];
+  // Filtering by another user's strategy or account is NOT_FOUND, as addressing it directly would be.
   if (filters.strategyId) {
-    if (!isUuid(filters.strategyId)) return [];
+    if (!isUuid(filters.strategyId)) throw AppError.notFound('strategy');
+    await getStrategyRow(db, userId, filters.strategyId);
     where.push(eq(deployments.strategyId, filters.strategyId));
   }
   if (filters.accountId) {
-    if (!isUuid(filters.accountId)) return [];
+    if (!isUuid(filters.accountId)) throw AppError.notFound('account');
+    await findOwnedAccount(db, userId, filters.accountId);
     where.push(eq(deployments.accountId, filters.accountId));
   }
   if (filters.state) where.push(eq(deployments.state, filters.state));

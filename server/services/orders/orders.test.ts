@@ -10,6 +10,7 @@ import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/tes
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
+import { EVENTS_CHANNEL } from '@/server/services/events';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { cancelOrder, getOrder, listOrders, placeOrder, recordFills, type OrderDeps } from './orders';
 import type { PaperPriceSource } from './price-source';
@@ -251,5 +252,25 @@ describe('validation and ownership', () => {
     expect(await codeOf(getOrder(t.db, otherUserId, order.id, deps))).toBe('NOT_FOUND');
     expect(await codeOf(cancelOrder(t.db, otherUserId, order.id, deps))).toBe('NOT_FOUND');
     expect(await listOrders(t.db, otherUserId, {}, deps), 'nothing listed').toEqual([]);
+  });
+});
+
+describe('live updates', () => {
+  it('placing, filling and canceling manual orders notify the owner (events.stream), after the commit', async () => {
+    const received: Array<{ kind: string; userId: string; orderId: string; status: string }> = [];
+    const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
+      const event = JSON.parse(payload) as (typeof received)[number];
+      if (event.kind === 'order') received.push(event);
+    });
+    try {
+      const accountId = await newPaperAccount('notify');
+      const market = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
+      const resting = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1', price: '50' }, deps);
+      await cancelOrder(t.db, userId, resting.order.id, deps);
+      await expect.poll(() => received.map((e) => `${e.orderId === market.order.id ? 'market' : 'limit'} ${e.status}`)).toEqual(['market filled', 'limit open', 'limit canceled']);
+      expect(received.every((e) => e.userId === userId)).toBe(true);
+    } finally {
+      await listener.unlisten();
+    }
   });
 });

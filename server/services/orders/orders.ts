@@ -28,6 +28,7 @@ import { isExchangeError } from '@/server/exchange/errors';
 import type { ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
 import { crashPoint } from '@/server/services/faults';
+import { notifyEvent } from '@/server/services/events';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
@@ -345,6 +346,7 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   if (account.exchange === PAPER_EXCHANGE) {
     return db.transaction(async (tx) => {
       const { order, created } = await placePaperOrderInTx(tx, userId, account, { ...input, clientOrderId }, (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
+      if (created) await notifyOrder(tx, order);
       return { order: toOrderView(order), created };
     });
   }
@@ -364,8 +366,17 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
     else events = [sendFailureEvent(error)];
     logger.warn({ orderId: row.id, clientOrderId, accountId: account.id, event: events[0]!.type, reason: (events[0] as { reason?: string }).reason }, 'order send failed');
   }
-  const { order } = await db.transaction((tx) => applyOrderEvents(tx, row.id, events));
+  const { order } = await db.transaction(async (tx) => {
+    const result = await applyOrderEvents(tx, row.id, events);
+    await notifyOrder(tx, result.order);
+    return result;
+  });
   return { order: toOrderView(order), created };
+}
+
+/** Tells the user's open pages (events.stream) that an order changed; delivered only if the transaction commits. */
+export async function notifyOrder(db: DbOrTx, order: OrderRow): Promise<void> {
+  await notifyEvent(db, { kind: 'order', userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
 }
 
 /** Matches the user's resting paper orders against the prices since they were last matched. */
@@ -382,7 +393,8 @@ export async function syncPaperOrders(db: Db, userId: string, deps: OrderDeps = 
     await db.transaction(async (tx) => {
       const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
       for (const { orderId, trade } of await exchange.matchRestingOrders()) {
-        await applyOrderEvents(tx, orderId, [{ type: 'fill', fill: trade }], { liquidity: 'maker' });
+        const { order } = await applyOrderEvents(tx, orderId, [{ type: 'fill', fill: trade }], { liquidity: 'maker' });
+        await notifyOrder(tx, order);
         filled++;
       }
     });
@@ -400,7 +412,13 @@ export interface OrderFilters {
 export async function listOrders(db: Db, userId: string, filters: OrderFilters = {}, deps: OrderDeps = {}): Promise<OrderView[]> {
   // Filtering by an account that is not the caller's is NOT_FOUND, as addressing it directly would be.
   if (filters.accountId) await findOwnedAccount(db, userId, filters.accountId);
-  if (filters.deploymentId && !isUuid(filters.deploymentId)) return [];
+  if (filters.deploymentId) {
+    // Filtering by a deployment that is not the caller's is NOT_FOUND too.
+    const [owned] = isUuid(filters.deploymentId)
+      ? await db.select({ id: deployments.id }).from(deployments).where(and(eq(deployments.id, filters.deploymentId), eq(deployments.userId, userId))).limit(1)
+      : [];
+    if (!owned) throw AppError.notFound('deployment');
+  }
   await syncPaperOrders(db, userId, deps, filters.accountId);
   const where: SQL[] = [eq(orders.userId, userId)];
   if (filters.accountId) where.push(eq(orders.accountId, filters.accountId));
@@ -449,7 +467,9 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
         if (isExchangeError(error)) throw new AppError('CONFLICT', error.message);
         throw error;
       }
-      return toOrderView((await applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }])).order);
+      const { order } = await applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }]);
+      await notifyOrder(tx, order);
+      return toOrderView(order);
     });
   }
   await db.update(orders).set({ cancelRequestedAt: new Date() }).where(eq(orders.id, orderId));
@@ -457,7 +477,12 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
   try {
     const answer = await exchange.cancelOrder({ clientOrderId: row.clientOrderId }, row.symbol);
     if (answer.status === 'canceled') {
-      return toOrderView((await db.transaction((tx) => applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }]))).order);
+      const { order } = await db.transaction(async (tx) => {
+        const result = await applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }]);
+        await notifyOrder(tx, result.order);
+        return result;
+      });
+      return toOrderView(order);
     }
   } catch (error) {
     if (isExchangeError(error) && error.kind !== 'ambiguous') throw new AppError(error.kind === 'retryable' ? 'UNAVAILABLE' : 'CONFLICT', `the exchange did not cancel the order: ${error.message}`);
