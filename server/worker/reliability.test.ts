@@ -70,17 +70,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 while a replayed deployment trades', () => {
   it('after every restart: no clientOrderId sent twice, no fill applied twice, balances = fills, trades = the backtest', async () => {
-    // 1,000 hourly candles in ~25 s of wall time; the worker dies many times mid-replay, then one finishes it.
-    const { accountId, deploymentId } = await setup('kill -9', 150_000);
+    // 1,000 hourly candles in ~36 s of wall time; the worker dies many times mid-replay, then one finishes it.
+    const { accountId, deploymentId } = await setup('kill -9', 100_000);
     let kills = 0;
     let crashes = 0;
     const deadline = Date.now() + 45_000;
+    // Rounds alternate: a worker killed from outside at a random moment, and a worker that kills itself
+    // (SIGKILL) the first time it reaches a crash point: after writing an order, after its fill, after the
+    // commit. A crash-point worker that never reaches its point is killed from outside like the others.
+    const plan = ['', 'order.after_write', '', 'order.after_fill', '', 'deployment.after_commit'];
     for (let round = 0; Date.now() < deadline; round++) {
       const state = (await getDeployment(t.db, userId, deploymentId)).state;
       if (state === 'completed') break;
       expect(state, 'the deployment keeps running across crashes').toBe('running');
-      const worker = startWorker(`w-kill-${round}`, { CRYPTOBOT_CRASH_POINTS: 'order.after_write,order.after_fill,deployment.after_commit', CRYPTOBOT_CRASH_PROBABILITY: '0.03' });
-      const lifetime = 1500 + Math.floor(Math.random() * 2500);
+      const point = plan[round % plan.length]!;
+      const worker = startWorker(`w-kill-${round}`, point ? { CRYPTOBOT_CRASH_POINTS: point, CRYPTOBOT_CRASH_PROBABILITY: '1' } : {});
+      const lifetime = 2000 + Math.floor(Math.random() * 2500);
       const outcome = await Promise.race([worker.exited, sleep(lifetime).then(() => null)]);
       if (outcome === null) {
         worker.child.kill('SIGKILL');
@@ -95,6 +100,7 @@ describe('kill -9 while a replayed deployment trades', () => {
     // A last, fault-free worker finishes the replay.
     const final = startWorker('w-final');
     await expect.poll(async () => (await getDeployment(t.db, userId, deploymentId)).state, { timeout: 60_000, interval: 250 }).toBe('completed');
+    await expect.poll(() => final.output().includes('"worker started"'), { timeout: 30_000 }).toBe(true);
     final.child.kill('SIGTERM');
     expect((await final.exited).code).toBe(0);
     expect(kills + crashes, 'the worker died several times').toBeGreaterThanOrEqual(4);
