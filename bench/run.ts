@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, trading)
  *
  * Writes bench/results/latest.json and prints a table. Exits non-zero ONLY when a correctness cross-check
  * fails (kernel ≠ engine, sweep pool ≠ single-thread engine); targets are reported, never enforced, because a
@@ -23,9 +23,10 @@ import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
+import { benchDeploymentScenario, benchOrderPath, killWorkers, DEPLOYMENT_LATENCY_TARGET_MS, ORDER_DB_TARGET_MS, type DeploymentScenario, type DeploymentScenarioResult, type OrderPathResult } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'trading'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -36,8 +37,22 @@ for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown sectio
 
 /** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
 const plan = quick
-  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500 }
-  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500 };
+  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500, orderPathOrders: 300, orderPathTicks: 100, workerStartAllowanceMs: 6_000 }
+  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500, orderPathOrders: 3_000, orderPathTicks: 1_000, workerStartAllowanceMs: 10_000 };
+/**
+ * The deployment scenarios (bench/trading.ts). The latency target is judged on the realistic load only: 1,000
+ * deployments at real time (one 1-minute candle a minute each, ≈ 16.7 orders/s with DCA buying on every candle),
+ * their replays started at different moments (staggered). Beside it: the same 1,000 with every candle closing at
+ * the same instant (as a live 1-minute feed makes them), and a stressed 10× speed. Quick: a smoke run of the
+ * machinery with 100 deployments at 10× (the same ≈ 16.7 orders/s as the realistic load, 10× fewer runtimes).
+ */
+const deploymentScenarios: DeploymentScenario[] = quick
+  ? [{ key: 'smoke', deployments: 100, speed: 10, phases: 'staggered', durationMs: 15_000, judged: false }]
+  : [
+      { key: 'realtime', deployments: 1_000, speed: 1, phases: 'staggered', durationMs: 60_000, judged: true },
+      { key: 'realtimeAligned', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: false },
+      { key: 'stressed10x', deployments: 1_000, speed: 10, phases: 'staggered', durationMs: 60_000, judged: false },
+    ];
 const API_CONCURRENCY = 32;
 const MEMORY_TARGET_BYTES = 64;
 
@@ -101,13 +116,11 @@ const results = {
   },
   sweep: null as null | SweepBenchResult,
   ingestion: null as null | IngestionResult,
-  orderPath: null,
-  deployments: null,
+  /** bench/trading.ts: one paper order's database part (placePaperOrderInTx in its own transaction) vs a bare insert + update */
+  orderPath: null as null | OrderPathResult,
+  /** bench/trading.ts: paper deployments on one worker process, candle close → order acknowledged */
+  deployments: null as null | { scenarios: DeploymentScenarioResult[]; method: string },
   api: null as null | ApiResult,
-  notMeasured: {
-    orderPath: 'not measured yet (needs the trading worker)',
-    deployments: 'not measured yet (needs the trading worker): 1,000 concurrent deployments',
-  } as Record<string, string>,
   errors: {} as Record<string, string>,
   checks: [] as CheckResult[],
   targets: [] as Target[],
@@ -220,6 +233,51 @@ async function benchApi(database: BenchDatabase, logDir: string): Promise<void> 
   }
 }
 
+/** The trading section's current fresh database, dropped on Ctrl-C too. */
+let tradingDatabase: BenchDatabase | undefined;
+
+async function benchTrading(): Promise<void> {
+  const logDir = makeLogDir();
+  log(`  worker logs in ${logDir}`);
+  try {
+    const database = (tradingDatabase = await startBenchDatabase(log));
+    try {
+      results.orderPath = await benchOrderPath({ database, orders: plan.orderPathOrders, rounds: plan.runs, ticks: plan.orderPathTicks, log });
+    } finally {
+      tradingDatabase = undefined;
+      await database.close();
+    }
+    const o = results.orderPath;
+    log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
+  } catch (error) {
+    results.errors['trading.orderPath'] = (error as Error).message;
+    log(`  order path not measured: ${(error as Error).message}`);
+  }
+  const scenarios: DeploymentScenarioResult[] = [];
+  for (const scenario of deploymentScenarios) {
+    try {
+      const database = (tradingDatabase = await startBenchDatabase(log));
+      try {
+        scenarios.push(await benchDeploymentScenario({ database, scenario, logDir, log, startAllowanceMs: plan.workerStartAllowanceMs }));
+      } finally {
+        tradingDatabase = undefined;
+        await database.close();
+      }
+      const r = scenarios.at(-1)!;
+      const ge = r.latencyMs.lowerBound ? '≥ ' : '';
+      log(`  ${r.key}: ${r.burst ? `${r.deployments} orders at one instant, all placed within ${formatNumber(r.burst.drainMs)} ms` : `${formatNumber(r.orders.perSecond)} orders/s`}, close → ack p50 ${ge}${formatNumber(r.latencyMs.p50Ms)} ms, p99 ${ge}${formatNumber(r.latencyMs.p99Ms)} ms (probe p99 ${r.probeMs ? formatNumber(r.probeMs.p99Ms) : '—'} ms), lag ${r.lag.maxCandles} candles`);
+    } catch (error) {
+      results.errors[`trading.${scenario.key}`] = (error as Error).message;
+      log(`  ${scenario.key} not measured: ${(error as Error).message}`);
+    }
+    results.deployments = {
+      scenarios,
+      method:
+        'the production worker process (node --import tsx server/worker/main.ts, all loops, default options) on a fresh database; one paper account and one dca strategy (intervalBars 1) per deployment; replay clocks set so the first candle closes at T0 + phase after the worker holds every deployment; latency = orders.updated_at (the worker writes it when it applies the paper exchange answer) − the wall time the deciding candle closed on the replay clock; expected orders not acknowledged by the end count at their lower bound',
+    };
+  }
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   log(`Cryptobot bench (${results.mode}) — ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, commit ${results.commit.commit.slice(0, 12)}${results.commit.dirty ? ' (uncommitted changes)' : ''}, load ${results.conditions.loadAverageAtStart.join(' ')}`);
@@ -264,7 +322,10 @@ async function main(): Promise<number> {
 
   let database: BenchDatabase | undefined;
   const stopDatabase = () => database?.close();
-  process.once('SIGINT', () => void Promise.resolve(stopDatabase()).finally(() => process.exit(130)));
+  process.once('SIGINT', () => {
+    killWorkers();
+    void Promise.allSettled([stopDatabase(), tradingDatabase?.close()]).finally(() => process.exit(130));
+  });
   try {
     if (only.has('ingestion') || only.has('api')) {
       try {
@@ -284,6 +345,8 @@ async function main(): Promise<number> {
   } finally {
     await stopDatabase();
   }
+  // Its own fresh databases (one for the order path, one per deployment scenario), so no section sees another's rows.
+  await section('trading', () => withTimeout(benchTrading(), quick ? 240_000 : 1_500_000, 'the trading bench').finally(killWorkers));
 
   results.targets = evaluateTargets();
   results.conditions.loadAverageAtEnd = loadAverage();
@@ -334,6 +397,19 @@ function evaluateTargets(): Target[] {
   if (results.ingestion) targets.push({ name: 'ingestion: ours ÷ bare COPY', target: '≥ 0.5', value: results.ingestion.ratio.median, pass: results.ingestion.ratio.median >= 0.5 });
   const read = results.ingestion?.readPerSecond;
   if (read) targets.push({ name: 'read into columnar (candles/s)', target: '≥ 300,000', value: read.median, pass: read.median >= 300_000 });
+  if (results.orderPath) {
+    const o = results.orderPath;
+    targets.push({ name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders)`, target: `< ${ORDER_DB_TARGET_MS} ms`, value: o.ours.p99Ms, pass: o.ours.p99Ms < ORDER_DB_TARGET_MS });
+  }
+  for (const r of results.deployments?.scenarios ?? []) {
+    if (!r.judged && !quick) continue;
+    targets.push({
+      name: `candle close → order acknowledged, p99 (ms): ${r.label}${r.judged ? '' : ' (quick smoke run, not the target load)'}`,
+      target: `< ${DEPLOYMENT_LATENCY_TARGET_MS} ms with 1,000 deployments at real time`,
+      value: r.latencyMs.p99Ms,
+      pass: r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < DEPLOYMENT_LATENCY_TARGET_MS : null,
+    });
+  }
   return targets;
 }
 
@@ -396,8 +472,41 @@ function printReport(): void {
     if (i.readPerSecond) rows.push(rateRow('ingestion', `read into columnar, ${n}`, i.readPerSecond, 'candles/s', '≥ 300k', i.readPerSecond.median >= 300_000));
     else rows.push(noteRow('ingestion', 'read into columnar', `not measured: ${results.errors['ingestion.read'] ?? 'unknown'}`));
   } else rows.push(noteRow('ingestion', '', results.errors.ingestion ?? 'skipped'));
-  rows.push(noteRow('order path', '', results.notMeasured.orderPath!));
-  rows.push(noteRow('deployments', '1,000 deployments', 'not measured yet (needs the trading worker)'));
+  const valueRow = (section: string, measure: string, value: number | string, unit: string, target = '', pass?: boolean | null): Cell[] => [section, measure, typeof value === 'number' ? formatNumber(value) : value, '', '', unit, target, passText(pass)];
+  if (results.orderPath) {
+    const o = results.orderPath;
+    const n = o.orders.toLocaleString('en');
+    rows.push(valueRow('order path', `paper market order, own transaction incl. commit (${n}), p50`, o.ours.p50Ms, 'ms'));
+    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.ours.p99Ms), formatNumber(o.oursP99PerRound.min), formatNumber(o.oursP99PerRound.max), 'ms', `< ${ORDER_DB_TARGET_MS}`, passText(o.ours.p99Ms < ORDER_DB_TARGET_MS)]);
+    rows.push(valueRow('order path', `reference: insert … returning + update, one transaction, p50`, o.reference.p50Ms, 'ms'));
+    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.reference.p99Ms), formatNumber(o.referenceP99PerRound.min), formatNumber(o.referenceP99PerRound.max), 'ms', '', '']);
+    rows.push(valueRow('order path', 'ours ÷ reference, p50 | p99', `${formatNumber(o.ratioP50)} | ${formatNumber(o.ratioP99)}`, '×'));
+    rows.push(valueRow('order path', 'statements per order | reference (BEGIN, COMMIT included)', `${o.statementsPerOrder} | ${o.referenceStatements}`, ''));
+    rows.push(valueRow('order path', `whole paper tick (1 candle, ${formatNumber(o.tick.ordersPerTick)} order), p50 | p99`, `${formatNumber(o.tick.p50Ms)} | ${formatNumber(o.tick.p99Ms)}`, 'ms'));
+    rows.push(valueRow('order path', '  statements per tick (BEGIN, COMMIT and the candle read included)', String(o.tick.statements), ''));
+    if (o.notFilled > 0) rows.push(noteRow('order path', 'orders not filled', String(o.notFilled)));
+  } else rows.push(noteRow('order path', '', results.errors['trading.orderPath'] ?? results.errors.trading ?? 'skipped'));
+  if (results.deployments && results.deployments.scenarios.length > 0) {
+    for (const r of results.deployments.scenarios) {
+      const ge = r.latencyMs.lowerBound ? '≥ ' : '';
+      const ms = (v: number) => `${ge}${formatNumber(v)}`;
+      if (r.burst) rows.push(valueRow('deployments', `${r.label}: all ${r.deployments.toLocaleString('en')} orders placed within (burst at one instant)`, r.burst.drainMs, 'ms', '', undefined), valueRow('deployments', '  orders/s during the burst', r.burst.ordersPerSecond, 'orders/s'));
+      else rows.push(valueRow('deployments', `${r.label}${r.judged ? ' [target load]' : ''}: orders/s (offered ${formatNumber(r.offeredOrdersPerSecond)})`, r.orders.perSecond, 'orders/s'));
+      rows.push(valueRow('deployments', '  candle close → order ack, p50', ms(r.latencyMs.p50Ms), 'ms'));
+      const judgedHere = r.judged || quick;
+      rows.push(valueRow('deployments', '  candle close → order ack, p99', ms(r.latencyMs.p99Ms), 'ms', judgedHere ? `< ${DEPLOYMENT_LATENCY_TARGET_MS}` : '', r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < DEPLOYMENT_LATENCY_TARGET_MS : judgedHere ? null : undefined));
+      rows.push(valueRow('deployments', '  candle close → order ack, max', ms(r.latencyMs.maxMs), 'ms'));
+      if (r.committedLatencyMs) rows.push(valueRow('deployments', '  candle close → committed (NOTIFY received), p50 | p99', `${formatNumber(r.committedLatencyMs.p50Ms)} | ${formatNumber(r.committedLatencyMs.p99Ms)}`, 'ms'));
+      if (r.probeMs) rows.push(valueRow('deployments', '  reference: scheduled bare commit (probe), p50 | p99', `${formatNumber(r.probeMs.p50Ms)} | ${formatNumber(r.probeMs.p99Ms)}`, 'ms'));
+      if (r.orders.missing > 0) rows.push(noteRow('deployments', '  orders not acknowledged by the end', `${r.orders.missing} of ${r.orders.expected} (counted at their lower bound)`));
+      rows.push(valueRow('deployments', '  lag at the end: max candles | deployments behind', `${r.lag.maxCandles} | ${r.lag.deploymentsBehind}`, ''));
+      const pct = (v: number | null) => (v === null ? '—' : `${formatNumber(v)}%`);
+      rows.push(valueRow('deployments', '  CPU: worker | its PostgreSQL backends (of one core) | machine busy', `${pct(r.cpu.workerPercent)} | ${pct(r.cpu.postgresPercent)} | ${pct(r.cpu.machineBusyPercent)}`, ''));
+    }
+  }
+  for (const [key, message] of Object.entries(results.errors)) if (key.startsWith('trading.') && key !== 'trading.orderPath') rows.push(noteRow('deployments', key.slice('trading.'.length), `not measured: ${message}`));
+  if (!results.deployments && !results.errors.trading && !Object.keys(results.errors).some((k) => k.startsWith('trading.'))) rows.push(noteRow('deployments', '', 'skipped'));
+  else if (results.errors.trading) rows.push(noteRow('trading', '', results.errors.trading));
   if (results.api) {
     for (const [key, e] of Object.entries(results.api.endpoints)) {
       rows.push(rateRow('api', `${e.label}`, e.requestsPerSecond, 'req/s', key === 'bareNodeHttp' ? '' : `${(results.api.ratioToBare[key]! * 100).toFixed(1)}% of bare`));
@@ -409,7 +518,7 @@ function printReport(): void {
 
   log('');
   log(renderTable(['section', 'measure', 'median', 'min', 'max', 'unit', 'target', 'pass'], rows));
-  log(`\n(${results.mode === 'quick' ? 3 : 5} measured runs per figure after a warm-up; API at concurrency ${API_CONCURRENCY})`);
+  log(`\n(${results.mode === 'quick' ? 3 : 5} measured runs per figure after a warm-up; API at concurrency ${API_CONCURRENCY}; order path and deployments: percentiles over every order of one run, see docs/performance.md)`);
   log('\ncorrectness checks:');
   for (const c of results.checks) log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
 }
