@@ -78,7 +78,9 @@ export const deployments = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
   (t) => [
-    index('deployments_claim_idx').on(t.state, t.leaseExpiresAt),
+    // On state only: lease renewals (every few seconds, every running deployment) and the runner's state
+    // writes then touch no indexed column, so Postgres can update the rows in place (HOT).
+    index('deployments_claim_idx').on(t.state),
     index('deployments_user_idx').on(t.userId, t.createdAt),
     index('deployments_account_idx').on(t.accountId),
     uniqueIndex('deployments_one_active_per_strategy_idx').on(t.strategyId).where(sql`state in ('running', 'paused')`),

@@ -49,10 +49,13 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       let lastRenew = Date.now();
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
-          if (payload.includes('"kind":"deployment"') && payload.includes('"state":"running"')) {
-            lastClaim = 0;
-            pause.wake();
-          }
+          // A deployment that (re)started and is not ours yet: look for work now. Our own ticks announce
+          // "running" on every candle; those must not trigger a claim round each.
+          if (!payload.includes('"kind":"deployment"') || !payload.includes('"state":"running"')) return;
+          const id = /"deploymentId":"([0-9a-f-]{36})"/.exec(payload)?.[1];
+          if (id !== undefined && runtimes.has(id)) return;
+          lastClaim = 0;
+          pause.wake();
         })
         .catch((error: unknown) => {
           logger.warn({ err: error }, 'LISTEN failed; polling only');
@@ -128,13 +131,30 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           } catch (error) {
             logger.warn({ err: error }, 'deployment lease bookkeeping failed');
           }
-          const due = [...runtimes.values()].filter((rt) => rt.nextDueMs <= Date.now()).sort((a, b) => a.nextDueMs - b.nextDueMs);
-          let cursor = 0;
+          // Lanes pick the most overdue deployment each time one finishes, so a deployment that falls due
+          // while others tick waits for a free lane, not for the whole round.
+          const inFlight = new Set<string>();
+          const nextDue = (): DeploymentRuntime | null => {
+            let best: DeploymentRuntime | null = null;
+            const now = Date.now();
+            for (const rt of runtimes.values()) {
+              if (rt.nextDueMs <= now && !inFlight.has(rt.id) && (best === null || rt.nextDueMs < best.nextDueMs)) best = rt;
+            }
+            return best;
+          };
+          const roundStarted = Date.now();
           await Promise.all(
-            Array.from({ length: Math.min(concurrency, due.length) }, async () => {
-              while (cursor < due.length && !signal.aborted) {
-                const rt = due[cursor++]!;
-                if (runtimes.get(rt.id) === rt) await tickOne(rt);
+            Array.from({ length: concurrency }, async () => {
+              // A lane gives the loop back after a while so leases are renewed and claims made on time.
+              while (!signal.aborted && Date.now() - roundStarted < renewMs / 2) {
+                const rt = nextDue();
+                if (rt === null) return;
+                inFlight.add(rt.id);
+                try {
+                  await tickOne(rt);
+                } finally {
+                  inFlight.delete(rt.id);
+                }
               }
             }),
           );

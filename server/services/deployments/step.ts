@@ -16,7 +16,7 @@ import type { Db, DbOrTx } from '@/db/client';
 import { deployments, fills, orders } from '@/db/schema';
 import { allocateSeries, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
-import { deriveClientOrderId } from '@/server/core/orders';
+import { deriveClientOrderId, type OrderFill } from '@/server/core/orders';
 import { evaluateCircuitBreakers, evaluateRisk, type RiskLimits } from '@/server/core/risk';
 import { createStrategy } from '@/server/core/strategies/registry';
 import type { StrategyInstance } from '@/server/core/strategies/types';
@@ -194,8 +194,14 @@ function fixedPrice(price: number, timeMs: number, source: string): PaperPriceSo
 
 const quoteAsset = (symbol: string) => symbol.split('/')[1] ?? 'USDT';
 
-async function fillOf(db: DbOrTx, order: OrderRow, side: 'buy' | 'sell', time: number): Promise<RunnerFill | null> {
-  const rows = await db.select({ quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency }).from(fills).where(eq(fills.orderId, order.id));
+type FillFacts = { quantity: string; price: string; fee: string | null; feeCurrency: string | null };
+
+/** What an order's fills mean to the runner; `known` are the trades the caller already has (a fresh paper order). */
+async function fillOf(db: DbOrTx, order: OrderRow, side: 'buy' | 'sell', time: number, known?: OrderFill[]): Promise<RunnerFill | null> {
+  const rows: FillFacts[] =
+    known && known.length > 0
+      ? known.map((f) => ({ quantity: f.quantity, price: f.price, fee: f.fee?.cost ?? '0', feeCurrency: f.fee?.currency ?? null }))
+      : await db.select({ quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency }).from(fills).where(eq(fills.orderId, order.id));
   if (rows.length === 0) return null;
   let quantity = 0;
   let cost = 0;
@@ -208,12 +214,13 @@ async function fillOf(db: DbOrTx, order: OrderRow, side: 'buy' | 'sell', time: n
     const p = Number(r.price);
     quantity += q;
     cost += q * p;
-    if (r.feeCurrency === null || r.feeCurrency === quote) fee += Number(r.fee);
+    const feeCost = Number(r.fee ?? '0');
+    if (r.feeCurrency === null || r.feeCurrency === quote) fee += feeCost;
     else if (r.feeCurrency === base) {
       // Charged in the base asset (Binance takes a buyer's commission from what it bought): the position
       // is what arrived, and the fee is valued at the fill price.
-      baseFee += Number(r.fee);
-      fee += Number(r.fee) * p;
+      baseFee += feeCost;
+      fee += feeCost * p;
     }
   }
   const price = rows.length === 1 ? Number(rows[0]!.price) : cost / quantity;
@@ -297,12 +304,15 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
     }
   }
   const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
-  const input: { accountId: string; symbol: string; side: 'buy' | 'sell'; type: 'market'; quantity: string; clientOrderId: string; deploymentId: string; fenceEpoch: number } = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id, fenceEpoch: rt.epoch };
+  // The fence: live orders check the epoch when their row is written (placeOrder); a paper tick already
+  // holds the deployment row FOR UPDATE under its epoch for the whole transaction, which is the same check.
+  const input: { accountId: string; symbol: string; side: 'buy' | 'sell'; type: 'market'; quantity: string; clientOrderId: string; deploymentId: string; fenceEpoch?: number } = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id };
+  let known: OrderFill[] | undefined;
   let placed: OrderRow;
   if (rt.account.exchange === PAPER_EXCHANGE) {
     const source = row.feed.type === 'live' ? null : `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
     const prices = source === null ? fixedPrice(expectedPrice, order.fillBarTime, `live ${row.strategy.exchange} ${row.strategy.timeframe}`) : fixedPrice(expectedPrice, order.fillBarTime, source);
-    ({ order: placed } = await placePaperOrderInTx(ctx.tx!, rt.userId, rt.account, input, prices));
+    ({ order: placed, trades: known } = await placePaperOrderInTx(ctx.tx!, rt.userId, rt.account, input, prices));
   } else {
     // A real exchange: the quantity is rounded down to the market's step first, so the stored order is
     // exactly what the exchange receives (and its fills can add up to it).
@@ -313,7 +323,7 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
       if (rounded.lte(0)) return null;
       input.quantity = rounded.toFixed();
     }
-    const { order: view } = await placeOrder(ctx.db, rt.userId, input, ctx.deps);
+    const { order: view } = await placeOrder(ctx.db, rt.userId, { ...input, fenceEpoch: rt.epoch }, ctx.deps);
     let [fresh] = await ctx.db.select().from(orders).where(eq(orders.id, view.id));
     if (fresh && fresh.status !== 'filled' && fresh.status !== 'rejected' && fresh.status !== 'canceled' && fresh.status !== 'expired') {
       // A market order acknowledged without its trades: settle it now rather than at the next reconcile pass.
@@ -326,7 +336,7 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
   await notifyEvent(ctx.tx ?? ctx.db, { kind: 'order', userId: rt.userId, orderId: placed.id, status: placed.status, deploymentId: rt.id });
   switch (placed.status) {
     case 'filled':
-      return fillOf(ctx.tx ?? ctx.db, placed, order.side, order.fillBarTime);
+      return fillOf(ctx.tx ?? ctx.db, placed, order.side, order.fillBarTime, known);
     case 'rejected':
     case 'canceled':
     case 'expired': {

@@ -163,8 +163,8 @@ function sameRequest(row: OrderRow, input: PlaceOrderInput): boolean {
   return row.symbol === input.symbol && row.side === input.side && row.type === input.type && compare(row.quantity, input.quantity) === 0 && eqDec(row.price, input.price) && eqDec(row.stopPrice, input.stopPrice);
 }
 
-async function loadOrderState(tx: DbOrTx, row: OrderRow): Promise<OrderState> {
-  const applied = await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id));
+async function loadOrderState(tx: DbOrTx, row: OrderRow, known?: Array<{ tradeId: string }>): Promise<OrderState> {
+  const applied = known ?? (await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id)));
   return {
     status: row.status,
     exchange: row.exchange,
@@ -189,10 +189,19 @@ export interface ApplyResult {
  * Applies events to an order under a row lock, in the caller's transaction: each through the state machine,
  * each recorded in order_events; fills inserted once (a repeated trade id is a no-op, counted as duplicate).
  */
-export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: OrderEvent[], meta: { liquidity?: 'maker' | 'taker' } = {}): Promise<ApplyResult> {
-  const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
+export async function applyOrderEvents(
+  tx: DbOrTx,
+  orderId: string,
+  events: OrderEvent[],
+  meta: { liquidity?: 'maker' | 'taker' } = {},
+  /** The order's row as this transaction just wrote it (locked, no fills yet): saves reading it back. */
+  fresh?: OrderRow,
+): Promise<ApplyResult> {
+  let row = fresh && fresh.id === orderId && fresh.status === 'new' ? fresh : undefined;
+  if (!row) [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
   if (!row) throw AppError.notFound('order');
-  let state = await loadOrderState(tx, row);
+  let state = row === fresh ? { ...(await loadOrderState(tx, row, [])) } : await loadOrderState(tx, row);
+  const eventRows: Array<typeof orderEvents.$inferInsert> = [];
   let applied = 0;
   let duplicates = 0;
   for (const event of events) {
@@ -222,7 +231,7 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
         continue;
       }
     }
-    await tx.insert(orderEvents).values({
+    eventRows.push({
       orderId,
       type: event.type,
       fromStatus: state.status,
@@ -233,6 +242,7 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
     state = result.order;
     applied++;
   }
+  if (eventRows.length > 0) await tx.insert(orderEvents).values(eventRows);
   const [updated] = await tx
     .update(orders)
     .set({
@@ -318,23 +328,25 @@ export async function placePaperOrderInTx(
   input: PlaceOrderInput & { clientOrderId: string },
   prices: PaperPriceSource,
   clock?: () => number,
-): Promise<{ order: OrderRow; created: boolean }> {
+): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] }> {
   const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId);
-  if (!created) return { order: row, created };
+  if (!created) return { order: row, created, trades: [] };
   crashPoint('order.after_write');
   const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
   let events: OrderEvent[];
+  let trades: OrderFill[] = [];
   let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
   try {
-    const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId });
+    const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId }, row);
     events = answerEvents(answer);
+    trades = answer.trades;
     if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
   } catch (error) {
     events = [sendFailureEvent(error)];
   }
-  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity });
+  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity }, row);
   crashPoint('order.after_fill');
-  return { order, created };
+  return { order, created, trades };
 }
 
 /** Places an order; `created` is false when the clientOrderId was already used for the same order (a retry). */

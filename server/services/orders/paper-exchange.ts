@@ -70,31 +70,34 @@ export class PaperExchange implements Execution {
 
   /** Locks (creating if missing) the base and quote balance rows of the account. */
   private async lockBalances(base: string, quote: string): Promise<PaperBalances> {
-    await this.tx
-      .insert(paperBalances)
-      .values([base, quote].map((asset) => ({ accountId: this.account.id, asset, free: ZERO, used: ZERO })))
-      .onConflictDoNothing();
-    const rows = await this.tx
-      .select()
-      .from(paperBalances)
-      .where(and(eq(paperBalances.accountId, this.account.id), inArray(paperBalances.asset, [base, quote])))
-      .orderBy(paperBalances.asset)
-      .for('update');
+    const select = () =>
+      this.tx
+        .select()
+        .from(paperBalances)
+        .where(and(eq(paperBalances.accountId, this.account.id), inArray(paperBalances.asset, [base, quote])))
+        .orderBy(paperBalances.asset)
+        .for('update');
+    let rows = await select();
+    if (rows.length < 2) {
+      // First order in this asset: create the missing rows (once), then lock both.
+      await this.tx
+        .insert(paperBalances)
+        .values([base, quote].map((asset) => ({ accountId: this.account.id, asset, free: ZERO, used: ZERO })))
+        .onConflictDoNothing();
+      rows = await select();
+    }
     const of = (asset: string) => rows.find((r) => r.asset === asset) ?? { free: ZERO, used: ZERO };
     return { baseFree: of(base).free, baseUsed: of(base).used, quoteFree: of(quote).free, quoteUsed: of(quote).used };
   }
 
+  /** Writes both balance rows in one statement (they are locked by lockBalances). */
   private async writeBalances(base: string, quote: string, balances: PaperBalances): Promise<void> {
-    const now = new Date();
-    for (const [asset, free, used] of [
-      [base, balances.baseFree, balances.baseUsed],
-      [quote, balances.quoteFree, balances.quoteUsed],
-    ] as const) {
-      await this.tx
-        .update(paperBalances)
-        .set({ free: formatDecimal(free), used: formatDecimal(used), updatedAt: now })
-        .where(and(eq(paperBalances.accountId, this.account.id), eq(paperBalances.asset, asset)));
-    }
+    await this.tx.execute(sql`
+      update paper_balances as b
+         set free = v.free::numeric, used = v.used::numeric, updated_at = now()
+        from (values (${base}, ${formatDecimal(balances.baseFree)}, ${formatDecimal(balances.baseUsed)}),
+                     (${quote}, ${formatDecimal(balances.quoteFree)}, ${formatDecimal(balances.quoteUsed)})) as v(asset, free, used)
+       where b.account_id = ${this.account.id} and b.asset = v.asset`);
   }
 
   private async findRow(ref: OrderRef): Promise<OrderRow> {
@@ -134,9 +137,10 @@ export class PaperExchange implements Execution {
    * price or with insufficient balance; a market order fills at once, a limit order fills at once only
    * if the latest price crosses it, else it rests.
    */
-  async createOrder(request: PaperOrderRequest | OrderRequest): Promise<ExchangeOrderWithTrades> {
+  async createOrder(request: PaperOrderRequest | OrderRequest, knownRow?: OrderRow): Promise<ExchangeOrderWithTrades> {
     const details = { exchangeId: 'paper', operation: 'createOrder' as const };
-    const row = await this.findRow({ clientOrderId: request.clientOrderId });
+    // The caller that just inserted the row (in this transaction, so it is already locked) may pass it in.
+    const row = knownRow && knownRow.clientOrderId === request.clientOrderId && knownRow.accountId === this.account.id ? knownRow : await this.findRow({ clientOrderId: request.clientOrderId });
     if (row.status !== 'new' || row.reservation) throw new ExchangeError('rejected', 'paper: duplicate clientOrderId', details);
     const { base, quote } = splitSymbol(request.symbol);
     const latest = await this.prices.latest(request.symbol);
