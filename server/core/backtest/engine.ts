@@ -3,13 +3,14 @@ import { entryQuantity, marketFillPrice, tradeFee } from '../fill-model';
 import { timeframeToMs } from '../timeframe';
 import type { PositionView, StrategyInstance } from '../strategies/types';
 import { buyAndHoldReturnPct, computeMetrics } from './metrics';
+import { EXIT_END, EXIT_SIGNAL, EXIT_STOP_LOSS, EXIT_TAKE_PROFIT, EXIT_TRAILING_STOP, FILL_ADD, FILL_ENTRY, FILL_EXIT, FillLog, TradeLog } from './trade-log';
 import {
   BacktestCancelledError,
   type BacktestConfig,
+  type BacktestMetrics,
   type BacktestOptions,
   type BacktestResult,
   type BacktestTrade,
-  type ExitReason,
   type TradeMarker,
 } from './types';
 
@@ -40,7 +41,8 @@ export function validateBacktestConfig(config: BacktestConfig): void {
  * Per bar i: (1) the order decided on bar i − 1 fills at open[i]; (2) stop loss / trailing stop / take profit
  * are checked against low[i]/high[i] unless the position filled on this bar; (3) the strategy decides on
  * bar i's close; (4) equity[i] = cash + quantity × close[i]. Memory: the equity array (8 bytes per bar) plus
- * a few objects per trade; the strategy keeps O(1) streaming state.
+ * 72 bytes per trade and 40 per fill (TradeLog, FillLog: no object per trade or fill); the strategy keeps O(1)
+ * streaming state.
  */
 export function runBacktest(
   series: CandleSeries,
@@ -62,9 +64,11 @@ export function runBacktest(
   const hasRiskExits = hasStopLoss || hasTakeProfit || hasTrailing;
   const dust = initialCapital * DUST_FRACTION;
 
-  const equity = new Float64Array(n);
-  const trades: BacktestTrade[] = [];
-  const markers: TradeMarker[] = [];
+  const { equityBuffer } = options;
+  if (equityBuffer !== undefined && equityBuffer.length < n) throw new RangeError(`equityBuffer holds ${equityBuffer.length} values, the series has ${n} bars`);
+  const equity = equityBuffer === undefined ? new Float64Array(n) : equityBuffer.length === n ? equityBuffer : equityBuffer.subarray(0, n);
+  const trades = new TradeLog();
+  const fills = new FillLog();
   const position = new OpenPosition();
   const ctx = { series, index: 0 };
 
@@ -87,6 +91,7 @@ export function runBacktest(
   const { onProgress, shouldCancel } = options;
 
   strategy.reset();
+  if (options.indicatorColumns !== undefined && strategy.useColumns !== undefined) strategy.useColumns(series, options.indicatorColumns);
 
   const buy = (i: number): void => {
     const fillPrice = marketFillPrice('buy', open[i]!, slippage);
@@ -121,28 +126,19 @@ export function runBacktest(
     if (hasStopLoss) stopPrice = entryPrice * (1 - stopLossPct / 100);
     if (hasTakeProfit) targetPrice = entryPrice * (1 + takeProfitPct / 100);
     lastFillIndex = i;
-    markers.push({ index: i, time: time[i]!, side: 'buy', price: fillPrice, quantity: boughtQuantity, reason: adding ? 'add' : 'entry' });
+    fills.push(i, time[i]!, fillPrice, boughtQuantity, adding ? FILL_ADD : FILL_ENTRY);
   };
 
-  const sell = (i: number, referencePrice: number, exitReason: ExitReason): void => {
+  /** exitReason: an EXIT_* code (trade-log.ts) */
+  const sell = (i: number, referencePrice: number, exitReason: number): void => {
     const fillPrice = marketFillPrice('sell', referencePrice, slippage);
     const proceeds = fillPrice * quantity;
     const fee = tradeFee(feeRate, fillPrice, quantity);
     cash += proceeds - fee;
     const invested = entryCost + entryFees;
     const pnl = proceeds - fee - invested;
-    trades.push({
-      entryTime: position.entryTime,
-      exitTime: time[i]!,
-      entryPrice,
-      exitPrice: fillPrice,
-      quantity,
-      fee: entryFees + fee,
-      pnl,
-      pnlPct: (pnl / invested) * 100,
-      exitReason,
-    });
-    markers.push({ index: i, time: time[i]!, side: 'sell', price: fillPrice, quantity, reason: exitReason });
+    trades.push(position.entryTime, time[i]!, entryPrice, fillPrice, quantity, entryFees + fee, pnl, (pnl / invested) * 100, exitReason);
+    fills.push(i, time[i]!, fillPrice, quantity, FILL_EXIT + exitReason);
     quantity = 0;
     position.quantity = 0;
     stopPrice = -Infinity;
@@ -163,7 +159,7 @@ export function runBacktest(
     // 1. The decision of bar i − 1 fills at this bar's open.
     if (pending !== 0) {
       if (pending > 0) buy(i);
-      else sell(i, open[i]!, 'signal');
+      else sell(i, open[i]!, EXIT_SIGNAL);
       pending = 0;
     }
 
@@ -174,10 +170,10 @@ export function runBacktest(
         const stopLevel = stopPrice >= trailingPrice ? stopPrice : trailingPrice;
         if (low[i]! <= stopLevel) {
           const barOpen = open[i]!;
-          sell(i, barOpen <= stopLevel ? barOpen : stopLevel, stopPrice >= trailingPrice ? 'stop_loss' : 'trailing_stop');
+          sell(i, barOpen <= stopLevel ? barOpen : stopLevel, stopPrice >= trailingPrice ? EXIT_STOP_LOSS : EXIT_TRAILING_STOP);
         } else if (high[i]! >= targetPrice) {
           const barOpen = open[i]!;
-          sell(i, barOpen >= targetPrice ? barOpen : targetPrice, 'take_profit');
+          sell(i, barOpen >= targetPrice ? barOpen : targetPrice, EXIT_TAKE_PROFIT);
         }
       }
       // The trailing reference moves after the bar is checked.
@@ -201,7 +197,7 @@ export function runBacktest(
   }
 
   if (n > 0 && quantity > 0) {
-    sell(n - 1, close[n - 1]!, 'end');
+    sell(n - 1, close[n - 1]!, EXIT_END);
     equity[n - 1] = cash;
   }
   if (onProgress !== undefined && n > 0) onProgress(1);
@@ -216,5 +212,26 @@ export function runBacktest(
     exposedBars,
     buyAndHoldReturnPct: buyAndHoldReturnPct(series, initialCapital, feeRate, slippage),
   });
-  return { trades, equity, markers, metrics };
+  return new EngineResult(equity, metrics, trades, fills);
+}
+
+/** The result: compact logs, with the object arrays built on first read (see BacktestResult). */
+class EngineResult implements BacktestResult {
+  #trades: BacktestTrade[] | undefined;
+  #markers: TradeMarker[] | undefined;
+
+  constructor(
+    readonly equity: Float64Array,
+    readonly metrics: BacktestMetrics,
+    readonly tradeLog: TradeLog,
+    readonly fillLog: FillLog,
+  ) {}
+
+  get trades(): BacktestTrade[] {
+    return (this.#trades ??= this.tradeLog.toArray());
+  }
+
+  get markers(): TradeMarker[] {
+    return (this.#markers ??= this.fillLog.toArray());
+  }
 }

@@ -1,5 +1,6 @@
 import type { CandleSeries } from '../candles';
 import { entryQuantity, marketFillPrice, tradeFee } from '../fill-model';
+import { TradeLog } from './trade-log';
 import type { BacktestMetrics, BacktestTrade } from './types';
 
 export const MS_PER_YEAR = 365 * 86_400_000;
@@ -26,7 +27,8 @@ export function buyAndHoldReturnPct(series: CandleSeries, initialCapital: number
 
 export interface MetricsInput {
   readonly equity: Float64Array;
-  readonly trades: readonly BacktestTrade[];
+  /** the round trips, in order: compact (the engine's) or as objects */
+  readonly trades: TradeLog | readonly BacktestTrade[];
   readonly initialCapital: number;
   readonly timeframeMs: number;
   /** open time of the first bar and of the last bar, ms */
@@ -82,14 +84,16 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   let grossProfit = 0;
   let grossLoss = 0;
   let pnlPctSum = 0;
-  for (const trade of trades) {
-    if (trade.pnl > 0) {
-      wins++;
-      grossProfit += trade.pnl;
-    } else if (trade.pnl < 0) grossLoss -= trade.pnl;
-    pnlPctSum += trade.pnlPct;
-  }
   const tradeCount = trades.length;
+  const log = trades instanceof TradeLog ? trades : null;
+  for (let t = 0; t < tradeCount; t++) {
+    const pnl = log ? log.pnl(t) : (trades as readonly BacktestTrade[])[t]!.pnl;
+    if (pnl > 0) {
+      wins++;
+      grossProfit += pnl;
+    } else if (pnl < 0) grossLoss -= pnl;
+    pnlPctSum += log ? log.pnlPct(t) : (trades as readonly BacktestTrade[])[t]!.pnlPct;
+  }
   return {
     totalReturnPct,
     cagrPct,

@@ -1,4 +1,5 @@
-export type { StreamingIndicator } from './types';
+export type { StreamingIndicator, SteppingIndicator } from './types';
+export { IndicatorColumns } from './columns';
 export { SMA, sma } from './sma';
 export { EMA, ema } from './ema';
 export { RSI, rsi } from './rsi';

@@ -16,6 +16,16 @@ export interface StreamingIndicator<T = number> {
   reset(): void;
 }
 
+/**
+ * A streaming indicator with one number per input that can also be stepped without `null`: `step(value)` feeds
+ * the input exactly as `update(value)` does and returns the same number, or NaN while warming up
+ * (`step(x)` ≡ `update(x) ?? NaN`). Hot loops use it: a `number | null` result makes V8 allocate a heap number
+ * for every value, a plain number does not.
+ */
+export interface SteppingIndicator extends StreamingIndicator<number> {
+  step(value: number): number;
+}
+
 export function assertPeriod(period: number, name = 'period'): void {
   if (!Number.isInteger(period) || period < 1) throw new RangeError(`${name} must be an integer ≥ 1, got ${period}`);
 }

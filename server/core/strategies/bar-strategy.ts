@@ -1,4 +1,5 @@
 import type { CandleSeries } from '../candles';
+import type { IndicatorColumns } from '../indicators/columns';
 import type { BarContext, CommonParams, Decision, PositionView, StrategyInstance } from './types';
 
 /**
@@ -14,6 +15,8 @@ export abstract class BarStrategy<P extends CommonParams = CommonParams> impleme
   readonly fixedEntryQuote: number | null = null;
   /** open time of the last bar fed to `next`; NaN when fresh */
   private lastTime = Number.NaN;
+  /** the series whose indicator columns `next` reads (useColumns); null: streaming indicators */
+  private columnSeries: CandleSeries | null = null;
 
   constructor(readonly params: Readonly<P>) {}
 
@@ -25,19 +28,42 @@ export abstract class BarStrategy<P extends CommonParams = CommonParams> impleme
   protected abstract exitSignal(series: CandleSeries, i: number, position: PositionView | null): boolean;
   /** Return every indicator and field to its freshly constructed state. */
   protected abstract resetState(): void;
+  /**
+   * Optional: take indicator columns over `series` from `columns` for `next` to read by bar index (see
+   * StrategyInstance.useColumns); return false to keep streaming. Only called on a fresh (reset) instance.
+   */
+  protected bindColumns(_series: CandleSeries, _columns: IndicatorColumns): boolean {
+    return false;
+  }
+  /** Forget the columns bindColumns took: `next` streams again. */
+  protected unbindColumns(): void {}
 
   reset(): void {
     this.lastTime = Number.NaN;
+    this.dropColumns();
     this.resetState();
+  }
+
+  useColumns(series: CandleSeries, columns: IndicatorColumns): void {
+    this.reset();
+    if (this.bindColumns(series, columns)) this.columnSeries = series;
+  }
+
+  private dropColumns(): void {
+    if (this.columnSeries === null) return;
+    this.columnSeries = null;
+    this.unbindColumns();
   }
 
   private advance(series: CandleSeries, i: number): void {
     const time = series.time[i]!;
     if (time === this.lastTime) return;
-    const continues = i > 0 ? series.time[i - 1] === this.lastTime : Number.isNaN(this.lastTime);
+    // Columns are valid only while bars 0, 1, … of their own series come in order.
+    const continues = (i > 0 ? series.time[i - 1] === this.lastTime : Number.isNaN(this.lastTime)) && (this.columnSeries === null || this.columnSeries === series);
     if (continues) {
       this.next(series, i);
     } else {
+      this.dropColumns();
       this.resetState();
       for (let k = 0; k <= i; k++) this.next(series, k);
     }

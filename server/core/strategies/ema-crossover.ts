@@ -1,11 +1,11 @@
-import { EMA } from '../indicators/ema';
+import { EMA, ema } from '../indicators/ema';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
 /** sma_crossover's rules with EMAs (seeded with the SMA of their first `period` closes). */
 export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   constructor(params: CrossoverParams) {
-    super(params, (period) => new EMA(period));
+    super(params, (period) => new EMA(period), { kind: 'ema', batch: ema });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CandleSeries } from '../candles';
-import type { StreamingIndicator } from '../indicators/types';
+import type { IndicatorColumns } from '../indicators/columns';
+import type { SteppingIndicator } from '../indicators/types';
 import { BarStrategy } from './bar-strategy';
 import type { StrategyParams } from './types';
 
@@ -22,14 +23,25 @@ export const crossoverValidate = (p: CrossoverParams) =>
  */
 export class MovingAverageCrossoverStrategy extends BarStrategy<CrossoverParams> {
   readonly warmup: number;
-  private readonly fast: StreamingIndicator;
-  private readonly slow: StreamingIndicator;
+  private readonly fast: SteppingIndicator;
+  private readonly slow: SteppingIndicator;
   private fastValue = Number.NaN;
   private slowValue = Number.NaN;
   private previousFast = Number.NaN;
   private previousSlow = Number.NaN;
+  /** both averages at every bar of the series being run, when the engine shares columns (useColumns) */
+  private fastColumn: Float64Array | null = null;
+  private slowColumn: Float64Array | null = null;
 
-  constructor(params: CrossoverParams, average: (period: number) => StreamingIndicator) {
+  /**
+   * `average` builds the streaming average; `column` computes the same average at every index of an input
+   * (its batch form, e.g. sma(values, period)), named `kind` in shared columns.
+   */
+  constructor(
+    params: CrossoverParams,
+    average: (period: number) => SteppingIndicator,
+    private readonly column?: { readonly kind: string; readonly batch: (values: Float64Array, period: number) => Float64Array },
+  ) {
     super(params);
     this.fast = average(params.fastPeriod);
     this.slow = average(params.slowPeriod);
@@ -37,11 +49,32 @@ export class MovingAverageCrossoverStrategy extends BarStrategy<CrossoverParams>
   }
 
   protected next(series: CandleSeries, i: number): void {
-    const close = series.close[i]!;
     this.previousFast = this.fastValue;
     this.previousSlow = this.slowValue;
-    this.fastValue = this.fast.update(close) ?? Number.NaN;
-    this.slowValue = this.slow.update(close) ?? Number.NaN;
+    if (this.fastColumn !== null && this.slowColumn !== null) {
+      this.fastValue = this.fastColumn[i]!;
+      this.slowValue = this.slowColumn[i]!;
+    } else {
+      const close = series.close[i]!;
+      // step(x) ≡ update(x) ?? NaN, without a heap number per value
+      this.fastValue = this.fast.step(close);
+      this.slowValue = this.slow.step(close);
+    }
+  }
+
+  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
+    const column = this.column;
+    if (!column) return false;
+    const fast = columns.get(series.close, `${column.kind}:${this.params.fastPeriod}`, (values) => column.batch(values, this.params.fastPeriod));
+    const slow = fast && columns.get(series.close, `${column.kind}:${this.params.slowPeriod}`, (values) => column.batch(values, this.params.slowPeriod));
+    if (!fast || !slow) return false;
+    this.fastColumn = fast;
+    this.slowColumn = slow;
+    return true;
+  }
+
+  protected override unbindColumns(): void {
+    this.fastColumn = this.slowColumn = null;
   }
 
   // NaN compares false, so an undefined average on either bar never signals.

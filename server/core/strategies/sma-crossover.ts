@@ -1,11 +1,11 @@
-import { SMA } from '../indicators/sma';
+import { SMA, sma } from '../indicators/sma';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
 /** The crossover of two simple moving averages (see ma-crossover.ts for the exact rule). */
 export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   constructor(params: CrossoverParams) {
-    super(params, (period) => new SMA(period));
+    super(params, (period) => new SMA(period), { kind: 'sma', batch: sma });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { CandleSeries } from '../candles';
+import type { IndicatorColumns } from '../indicators/columns';
 
 /**
  * One parameter of a strategy. The same declaration validates input (see `paramsSchema`), renders the
@@ -91,6 +92,14 @@ export interface StrategyInstance {
   shouldClosePosition(position: PositionView, ctx: BarContext): boolean;
   /** Per bar of the series: 1 entry condition, −1 exit condition (position-independent), 0 neither. Resets the instance. */
   generateSignals(series: CandleSeries): Int8Array;
+  /**
+   * Optional. The engine calls it right after reset() when it is about to feed every bar of `series` in order
+   * (bar 0, 1, 2, …) and holds indicator columns shared with other runs over the same candles (a sweep). The
+   * strategy may then read its indicators' values from columns over `series` instead of updating them bar by bar;
+   * a call for another series or out of order drops the columns and rebuilds the streaming state, so decisions
+   * are the same either way.
+   */
+  useColumns?(series: CandleSeries, columns: IndicatorColumns): void;
 }
 
 export interface ParamIssue {
