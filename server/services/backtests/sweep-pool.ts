@@ -1,26 +1,27 @@
-import { readFileSync } from 'node:fs';
 /**
  * Runs a parameter sweep's combinations across worker threads. The candles live in ONE SharedArrayBuffer
- * (six Float64 columns, see allocateSharedSeries) that every worker maps without copying; each worker runs the
+ * (six Float64 columns, see allocateSharedSeries) that every thread maps without copying; each thread runs the
  * ordinary single-threaded engine on its share of the combinations, handed out in small chunks so fast and
  * slow combinations balance out. Only metrics come back (no trades or equity per combination).
  *
- * This file is also the worker script: a thread started on it with the marker below in `workerData` serves
- * chunks instead of exporting. When it is a .ts file (tsx, vitest) the thread needs tsx's loader: on Node 20,
- * `new Worker(file.ts, { execArgv: ['--import', 'tsx'] })` fails with "Unknown file extension .ts" (the hooks
- * are not in place when the worker's entry module loads), so the thread starts from a one-line bootstrap that
- * registers tsx (tsx/esm/api `register()`) and then imports this file.
+ * The threads are a pool kept for the life of the process: the first sweep starts them, later sweeps (the
+ * worker process runs one job after another) find them ready, so a sweep job does not pay thread start-up.
+ * Idle threads are unref'd and never keep the process alive; `closeSweepPool()` ends them.
+ *
+ * A thread runs sweep-thread.ts. Loading TypeScript in a thread through tsx costs ~0.2 s per thread, so when this
+ * module runs from TypeScript the thread entry is bundled once per process into plain JavaScript with esbuild
+ * (tsx's own dependency) and each thread starts from that text. Without esbuild the thread registers tsx
+ * (`tsx/esm/api` `register()`; on Node 20 `new Worker(file.ts, { execArgv: ['--import', 'tsx'] })` fails with
+ * "Unknown file extension .ts") and imports the .ts entry; compiled to .js, the .js entry is started directly.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { allocateSharedSeries, seriesFromBuffer, type CandleSeries } from '../../core/candles';
-import { runBacktest } from '../../core/backtest/engine';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { allocateSharedSeries, type CandleSeries } from '../../core/candles';
 import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '../../core/backtest/types';
-import { createStrategy } from '../../core/strategies/registry';
-
-const WORKER_KIND = 'cryptobot-sweep-worker';
+import type { SweepChunkMessage, SweepReleaseMessage, SweepThreadReply } from './sweep-thread';
 
 export interface SweepJob {
   /** the candles (start ≤ time < end); copied once into a SharedArrayBuffer unless already laid out in one */
@@ -32,11 +33,11 @@ export interface SweepJob {
 }
 
 export interface SweepPoolOptions {
-  /** worker threads; default os.availableParallelism(), never more than the number of combinations */
+  /** threads working on this sweep at once; default os.availableParallelism(), never more than the combinations */
   readonly threads?: number;
   /** called after each finished chunk with (combinations done, total) */
   readonly onProgress?: (done: number, total: number) => void;
-  /** aborting terminates the workers and rejects with BacktestCancelledError */
+  /** aborting stops the sweep's threads at their next check (within a few thousand bars) and rejects with BacktestCancelledError */
   readonly signal?: AbortSignal;
 }
 
@@ -48,17 +49,6 @@ export interface SweepComboResult {
   readonly metrics: BacktestMetrics | null;
   readonly error: string | null;
 }
-
-interface WorkerInit {
-  readonly kind: typeof WORKER_KIND;
-  readonly buffer: SharedArrayBuffer;
-  readonly length: number;
-  readonly strategyType: string;
-  readonly config: BacktestConfig;
-}
-
-type ToWorker = { readonly start: number; readonly combos: ReadonlyArray<Readonly<Record<string, unknown>>> };
-type FromWorker = { readonly results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }> };
 
 /** The series' own buffer when it already has allocateSharedSeries' layout, else a shared copy (one copy). */
 export function shareSeries(series: CandleSeries): { buffer: SharedArrayBuffer; length: number } {
@@ -78,95 +68,241 @@ export function shareSeries(series: CandleSeries): { buffer: SharedArrayBuffer; 
   return { buffer: shared.buffer as SharedArrayBuffer, length };
 }
 
+/** One sweep in progress in the pool. */
+interface ActiveSweep {
+  readonly id: number;
+  readonly job: SweepJob;
+  readonly buffer: SharedArrayBuffer;
+  readonly length: number;
+  readonly cancel: SharedArrayBuffer;
+  readonly maxThreads: number;
+  readonly chunkSize: number;
+  readonly results: Array<SweepComboResult | undefined>;
+  readonly options: SweepPoolOptions;
+  nextStart: number;
+  done: number;
+  /** threads working on it now */
+  active: number;
+  settled: boolean;
+  resolve(results: SweepComboResult[]): void;
+  reject(error: unknown): void;
+}
+
+interface PoolThread {
+  readonly worker: Worker;
+  /** the sweep whose chunk it is running; null when idle */
+  sweep: ActiveSweep | null;
+}
+
+let threads: PoolThread[] = [];
+/** sweeps with chunks left, served round-robin */
+let sweeps: ActiveSweep[] = [];
+let roundRobin = 0;
+let lastSweepId = 0;
+
 export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): Promise<SweepComboResult[]> {
   const total = job.combos.length;
   if (total === 0) return [];
   if (options.signal?.aborted) throw new BacktestCancelledError();
   const { buffer, length } = shareSeries(job.series);
-  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
-  const chunkSize = Math.max(1, Math.min(64, Math.ceil(total / (threads * 8))));
-  const results = new Array<SweepComboResult | undefined>(total);
-  const scriptUrl = new URL(import.meta.url);
-  const init: WorkerInit = { kind: WORKER_KIND, buffer, length, strategyType: job.strategyType, config: job.config };
-  const workers: Worker[] = [];
-
+  const maxThreads = Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
+  const source = await threadSource();
   return new Promise<SweepComboResult[]>((resolve, reject) => {
-    let nextStart = 0;
-    let done = 0;
-    let settled = false;
-    const finish = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      for (const worker of workers) void worker.terminate();
-      if (error) reject(error);
-      else resolve(results as SweepComboResult[]);
+    const sweep: ActiveSweep = {
+      id: ++lastSweepId,
+      job,
+      buffer,
+      length,
+      cancel: new SharedArrayBuffer(4),
+      maxThreads,
+      chunkSize: Math.max(1, Math.min(64, Math.ceil(total / (maxThreads * 8)))),
+      results: new Array<SweepComboResult | undefined>(total),
+      options,
+      nextStart: 0,
+      done: 0,
+      active: 0,
+      settled: false,
+      resolve,
+      reject,
     };
-    const onAbort = () => finish(new BacktestCancelledError());
+    const onAbort = () => settle(sweep, new BacktestCancelledError());
     options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const dispatch = (worker: Worker) => {
-      if (nextStart >= total) return;
-      const start = nextStart;
-      nextStart = Math.min(total, start + chunkSize);
-      const message: ToWorker = { start, combos: job.combos.slice(start, nextStart) };
-      worker.postMessage(message);
+    const cleanup = () => options.signal?.removeEventListener('abort', onAbort);
+    sweep.resolve = (results) => {
+      cleanup();
+      resolve(results);
     };
-
-    for (let t = 0; t < threads; t++) {
-      const worker = startWorker(scriptUrl, init);
-      workers.push(worker);
-      worker.on('message', (message: FromWorker) => {
-        for (const r of message.results) results[r.index] = { ...r, params: job.combos[r.index]! };
-        done += message.results.length;
-        options.onProgress?.(done, total);
-        if (done === total) finish(null);
-        else dispatch(worker);
-      });
-      worker.on('error', (error) => finish(error));
-      worker.on('exit', (code) => {
-        if (!settled) finish(new Error(`sweep worker exited early with code ${code}`));
-      });
-      dispatch(worker);
-    }
+    sweep.reject = (error) => {
+      cleanup();
+      reject(error);
+    };
+    sweeps.push(sweep);
+    // Enough threads for every sweep in progress (the pool never shrinks while the process runs).
+    const wanted = Math.max(...sweeps.map((s) => s.maxThreads));
+    while (threads.length < wanted) threads.push(startThread(source));
+    dispatch();
   });
 }
 
 /**
- * file URL of tsx's ESM API (its "import" export of ./esm/api; the CommonJS build cannot register from
- * a worker). The specifier is assembled at run time and the manifest read with fs, so that bundlers
- * (the web build imports this module through the sweeps service) leave it alone: only the worker
- * process ever starts sweep threads.
+ * Starts the pool's threads ahead of the first sweep (e.g. when a worker process starts), so even the first
+ * sweep job finds them loaded. Optional: runSweep starts whatever is missing.
  */
+export async function warmSweepPool(count = availableParallelism()): Promise<void> {
+  const source = await threadSource();
+  while (threads.length < count) threads.push(startThread(source));
+}
+
+/** Threads in the pool now (started and not ended). */
+export function sweepPoolSize(): number {
+  return threads.length;
+}
+
+/** Ends every thread of the pool; sweeps in progress reject. The next runSweep starts a new pool. */
+export async function closeSweepPool(): Promise<void> {
+  const ending = threads;
+  threads = [];
+  for (const sweep of [...sweeps]) settle(sweep, new Error('the sweep pool was closed'));
+  await Promise.all(ending.map((t) => t.worker.terminate()));
+}
+
+function settle(sweep: ActiveSweep, error: unknown): void {
+  if (sweep.settled) return;
+  sweep.settled = true;
+  sweeps = sweeps.filter((s) => s !== sweep);
+  // The threads drop the sweep's series and shared indicator columns.
+  const release: SweepReleaseMessage = { kind: 'release', sweepId: sweep.id };
+  for (const thread of threads) thread.worker.postMessage(release);
+  if (error) {
+    // Threads still running its chunks stop at their next check and come back idle.
+    Atomics.store(new Int32Array(sweep.cancel), 0, 1);
+    sweep.reject(error);
+  } else sweep.resolve(sweep.results as SweepComboResult[]);
+}
+
+/** Gives every idle thread the next chunk of a sweep that may use another thread, round-robin over sweeps. */
+function dispatch(): void {
+  for (const thread of threads) {
+    if (thread.sweep !== null) continue;
+    const sweep = nextSweepWithWork();
+    if (!sweep) break;
+    const start = sweep.nextStart;
+    sweep.nextStart = Math.min(sweep.job.combos.length, start + sweep.chunkSize);
+    sweep.active++;
+    thread.sweep = sweep;
+    thread.worker.ref();
+    const message: SweepChunkMessage = {
+      kind: 'chunk',
+      sweepId: sweep.id,
+      buffer: sweep.buffer,
+      length: sweep.length,
+      strategyType: sweep.job.strategyType,
+      config: sweep.job.config,
+      start,
+      combos: sweep.job.combos.slice(start, sweep.nextStart),
+      cancel: sweep.cancel,
+    };
+    thread.worker.postMessage(message);
+  }
+}
+
+function nextSweepWithWork(): ActiveSweep | null {
+  for (let k = 0; k < sweeps.length; k++) {
+    const sweep = sweeps[(roundRobin + k) % sweeps.length]!;
+    if (sweep.nextStart < sweep.job.combos.length && sweep.active < sweep.maxThreads) {
+      roundRobin = (roundRobin + k + 1) % sweeps.length;
+      return sweep;
+    }
+  }
+  return null;
+}
+
+function startThread(source: ThreadSource): PoolThread {
+  const worker = source.kind === 'bundle' ? new Worker(source.code, { eval: true }) : source.kind === 'file' ? new Worker(source.url) : new Worker(source.bootstrap, { eval: true });
+  worker.unref();
+  const thread: PoolThread = { worker, sweep: null };
+  worker.on('message', (reply: SweepThreadReply) => {
+    const sweep = thread.sweep;
+    thread.sweep = null;
+    worker.unref();
+    if (sweep) {
+      sweep.active--;
+      if (!sweep.settled && reply.kind === 'results') {
+        for (const r of reply.results) sweep.results[r.index] = { ...r, params: sweep.job.combos[r.index]! };
+        sweep.done += reply.results.length;
+        sweep.options.onProgress?.(sweep.done, sweep.job.combos.length);
+        if (sweep.done === sweep.job.combos.length) settle(sweep, null);
+      }
+    }
+    dispatch();
+  });
+  const lost = (error: unknown) => {
+    if (!threads.includes(thread)) return;
+    threads = threads.filter((t) => t !== thread);
+    const sweep = thread.sweep;
+    thread.sweep = null;
+    if (sweep) {
+      sweep.active--;
+      settle(sweep, error);
+    }
+    void worker.terminate();
+    dispatch();
+  };
+  worker.on('error', lost);
+  worker.on('exit', (code) => lost(new Error(`sweep worker exited early with code ${code}`)));
+  return thread;
+}
+
+type ThreadSource = { kind: 'bundle'; code: string } | { kind: 'file'; url: URL } | { kind: 'bootstrap'; bootstrap: string };
+
+let threadSourcePromise: Promise<ThreadSource> | null = null;
+
+/** How threads start: the compiled .js entry, else a one-time esbuild bundle of the .ts entry, else tsx in the thread. */
+function threadSource(): Promise<ThreadSource> {
+  threadSourcePromise ??= (async (): Promise<ThreadSource> => {
+    const here = new URL(import.meta.url);
+    if (!here.pathname.endsWith('.ts')) return { kind: 'file', url: new URL('./sweep-thread.js', here) };
+    const entry = new URL('./sweep-thread.ts', here);
+    try {
+      return { kind: 'bundle', code: await bundleThreadEntry(fileURLToPath(entry)) };
+    } catch {
+      const tsxApi = tsxEsmApiUrl();
+      return { kind: 'bootstrap', bootstrap: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })` };
+    }
+  })();
+  return threadSourcePromise;
+}
+
+/**
+ * sweep-thread.ts and the core modules it imports as one CommonJS script (started with `eval: true`), built by
+ * tsx's esbuild. The module names are assembled at run time and resolved through tsx's manifest so that bundlers
+ * (the web build imports this module through the sweeps service) leave them alone: only the worker process ever
+ * starts sweep threads.
+ */
+async function bundleThreadEntry(entryPath: string): Promise<string> {
+  const requireFromTsx = createRequire(tsxManifestPath());
+  const esbuild = requireFromTsx(['es', 'build'].join('')) as {
+    build(options: Record<string, unknown>): Promise<{ outputFiles: Array<{ text: string }> }>;
+  };
+  const result = await esbuild.build({
+    entryPoints: [entryPath],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${process.versions.node.split('.')[0]}`,
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+function tsxManifestPath(): string {
+  return createRequire(import.meta.url).resolve(['tsx', 'package.json'].join('/'));
+}
+
+/** file URL of tsx's ESM API (its "import" export of ./esm/api; the CommonJS build cannot register from a worker). */
 function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve(['tsx', 'package.json'].join('/'));
+  const manifestPath = tsxManifestPath();
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   return new URL(manifest.exports['./esm/api']!.import.default, pathToFileURL(manifestPath)).href;
 }
-
-function startWorker(scriptUrl: URL, init: WorkerInit): Worker {
-  if (!scriptUrl.pathname.endsWith('.ts')) return new Worker(scriptUrl, { workerData: init });
-  const tsxApi = tsxEsmApiUrl();
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(scriptUrl.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: init });
-}
-
-function serveChunks(init: WorkerInit): void {
-  const series = seriesFromBuffer(init.buffer, init.length);
-  parentPort!.on('message', (message: ToWorker) => {
-    const results: FromWorker['results'] = [];
-    message.combos.forEach((params, k) => {
-      const index = message.start + k;
-      try {
-        const strategy = createStrategy(init.strategyType, params);
-        results.push({ index, metrics: runBacktest(series, strategy, init.config).metrics, error: null });
-      } catch (error) {
-        results.push({ index, metrics: null, error: error instanceof Error ? error.message : String(error) });
-      }
-    });
-    parentPort!.postMessage({ results } satisfies FromWorker);
-  });
-}
-
-if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.kind === WORKER_KIND) serveChunks(workerData as WorkerInit);

@@ -175,8 +175,8 @@ const ACTIVE: BacktestStatus[] = ['queued', 'running'];
 
 /**
  * The `backtest.sweep` job: the grid (regenerated from the stored ranges and base params, so the same as at
- * request time) runs over worker threads sharing one copy of the candles. Progress is reported per chunk;
- * a cancel or a lost lease terminates the threads.
+ * request time) runs over the process's sweep thread pool, sharing one copy of the candles. Progress is reported
+ * per chunk; a cancel or a lost lease stops the sweep's threads at their next check (they stay in the pool).
  */
 export function createSweepHandler(options: { threads?: number } = {}) {
   return {

@@ -1,0 +1,89 @@
+/**
+ * The entry of a sweep worker thread (started by sweep-pool.ts, which normally runs it as a pre-built bundle so
+ * the thread does not load a TypeScript loader). It serves chunks of combinations for as long as the pool keeps
+ * it: each chunk names its sweep, its candles (a SharedArrayBuffer in allocateSharedSeries' layout, mapped without
+ * copying), strategy type, config and combinations, and a shared cancel flag the engine polls. Only metrics go
+ * back. Per sweep the thread keeps the mapped series, the indicator columns (IndicatorColumns) that the
+ * combinations share — e.g. SMA(20) of the closes is computed once per thread, not once per combination — and one
+ * equity array that every run writes in turn, until the pool says the sweep is over. Imports only pure core
+ * modules (no services, no I/O).
+ */
+import { parentPort } from 'node:worker_threads';
+import { runBacktest } from '../../core/backtest/engine';
+import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '../../core/backtest/types';
+import { seriesFromBuffer, type CandleSeries } from '../../core/candles';
+import { IndicatorColumns } from '../../core/indicators/columns';
+import { createStrategy } from '../../core/strategies/registry';
+
+export interface SweepChunkMessage {
+  readonly kind: 'chunk';
+  /** the sweep's id in this process (the pool's counter) */
+  readonly sweepId: number;
+  readonly buffer: SharedArrayBuffer;
+  readonly length: number;
+  readonly strategyType: string;
+  readonly config: BacktestConfig;
+  /** index of the first combination of the chunk in the job */
+  readonly start: number;
+  readonly combos: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** Int32Array over it: non-zero once the job is canceled */
+  readonly cancel: SharedArrayBuffer;
+}
+
+/** The sweep is over: drop its series and columns. */
+export interface SweepReleaseMessage {
+  readonly kind: 'release';
+  readonly sweepId: number;
+}
+
+export type SweepThreadReply =
+  | { readonly kind: 'results'; readonly results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }> }
+  | { readonly kind: 'canceled' };
+
+/**
+ * Per sweep: its series mapped once, the indicator columns its combinations share, and one equity array the runs
+ * write in turn (only their metrics are kept). At most two sweeps at once.
+ */
+interface SweepState {
+  series: CandleSeries;
+  columns: IndicatorColumns;
+  equity: Float64Array;
+}
+const sweeps = new Map<number, SweepState>();
+
+function sweepState(chunk: SweepChunkMessage): SweepState {
+  let state = sweeps.get(chunk.sweepId);
+  if (!state) {
+    if (sweeps.size >= 2) sweeps.delete(sweeps.keys().next().value!);
+    state = { series: seriesFromBuffer(chunk.buffer, chunk.length), columns: new IndicatorColumns(), equity: new Float64Array(chunk.length) };
+    sweeps.set(chunk.sweepId, state);
+  }
+  return state;
+}
+
+function serve(chunk: SweepChunkMessage): SweepThreadReply {
+  const { series, columns, equity } = sweepState(chunk);
+  const cancelFlag = new Int32Array(chunk.cancel);
+  const shouldCancel = () => Atomics.load(cancelFlag, 0) !== 0;
+  const results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }> = [];
+  for (let k = 0; k < chunk.combos.length; k++) {
+    if (shouldCancel()) return { kind: 'canceled' };
+    const index = chunk.start + k;
+    try {
+      const strategy = createStrategy(chunk.strategyType, chunk.combos[k]);
+      results.push({ index, metrics: runBacktest(series, strategy, chunk.config, { shouldCancel, indicatorColumns: columns, equityBuffer: equity }).metrics, error: null });
+    } catch (error) {
+      if (error instanceof BacktestCancelledError) return { kind: 'canceled' };
+      results.push({ index, metrics: null, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { kind: 'results', results };
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (message: SweepChunkMessage | SweepReleaseMessage) => {
+    if (message.kind === 'release') sweeps.delete(message.sweepId);
+    else port.postMessage(serve(message) satisfies SweepThreadReply);
+  });
+}
