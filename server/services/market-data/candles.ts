@@ -58,6 +58,7 @@ const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_BYTES = COPY_SIGNATURE.length + 8; // signature, flags int32, extension length int32
 const TUPLE_BYTES = 2 + 6 * (4 + 8); // field count int16, then 6 × (length int32 + 8 bytes)
 const TWO_32 = 2 ** 32;
+const NO_BYTES = Buffer.alloc(0);
 /** Rows per chunk written to the COPY stream (~600 kB). */
 const WRITE_CHUNK_ROWS = 8192;
 
@@ -227,7 +228,7 @@ class BinaryCandleDecoder {
   }
 
   push(chunk: Buffer): void {
-    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let offset = 0;
     if (!this.headerSkipped) {
       if (buffer.length < HEADER_BYTES) {
@@ -262,8 +263,8 @@ class BinaryCandleDecoder {
       v[i] = buffer.readDoubleBE(offset + 66);
       offset += TUPLE_BYTES;
     }
-    buffer = buffer.subarray(offset);
-    this.pending = buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0);
+    // Binary COPY sends one message per row, so this runs once per candle: allocate only for a real remainder.
+    this.pending = offset < buffer.length ? Buffer.from(buffer.subarray(offset)) : NO_BYTES;
   }
 
   finish(): CandleSeries {
