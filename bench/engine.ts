@@ -81,7 +81,7 @@ export function benchEngineSize(candles: number, runs: number, log: (line: strin
       name: 'engineSmaCrossover',
       run: () => {
         const r = runBacktest(series, createStrategy('sma_crossover', SMA_PARAMS), config);
-        smaTrades = r.trades.length;
+        smaTrades = r.tradeLog.length;
         sink += r.metrics.totalReturnPct;
       },
     },
@@ -89,7 +89,7 @@ export function benchEngineSize(candles: number, runs: number, log: (line: strin
       name: 'engineMeanReversion',
       run: () => {
         const r = runBacktest(series, createStrategy('mean_reversion', MEAN_REVERSION_PARAMS), config);
-        meanReversionTrades = r.trades.length;
+        meanReversionTrades = r.tradeLog.length;
         sink += r.metrics.totalReturnPct;
       },
     },

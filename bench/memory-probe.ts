@@ -7,7 +7,10 @@
  *   ÷ candles
  *
  * It counts everything the run made resident: the six Float64 columns of candles (48 B/candle), the engine's
- * equity array (8 B/candle), trades, strategy state, and the JIT's code and heap growth. It prints one JSON line.
+ * equity array (8 B/candle), the trades and fills as the result holds them (TradeLog, FillLog: 72 and 40 bytes
+ * each), strategy state, and the JIT's code and heap growth. The result's `trades`/`markers` object arrays are
+ * built only when a caller reads them, which this probe does not (no production path does for a whole run: the
+ * job stores trades from the log, charts use the downsampled equity). It prints one JSON line.
  */
 import { runBacktest } from '../server/core/backtest/engine';
 import { createStrategy } from '../server/core/strategies/registry';
@@ -25,9 +28,13 @@ export interface MemoryProbeResult {
   peakBytesPerCandle: number;
   /** the same after one more full GC (result still held): what stays resident once garbage is collected */
   afterGcBytesPerCandle: number;
+  /** the same after also reading `result.trades` and `result.markers` (the object arrays, built on first read) */
+  withObjectsBytesPerCandle: number;
   /** what the layout alone needs: 6 Float64 candle columns + the Float64 equity array */
   layoutBytesPerCandle: number;
   trades: number;
+  /** trade + marker objects built for withObjectsBytesPerCandle */
+  objectsBuilt: number;
   /** the series' length, read after the measurement so the series stays referenced until then */
   candlesHeld: number;
 }
@@ -48,6 +55,9 @@ const rssAfter = process.memoryUsage.rss();
 const peak = process.resourceUsage().maxRSS * 1024;
 gc();
 const rssAfterGc = process.memoryUsage.rss();
+// For context only (after the figures above): what reading the trades and fills as objects adds.
+const objectsBuilt = result.trades.length + result.markers.length;
+const rssWithObjects = process.memoryUsage.rss();
 const out: MemoryProbeResult = {
   candles,
   strategy: strategyType,
@@ -56,8 +66,10 @@ const out: MemoryProbeResult = {
   bytesPerCandle: (rssAfter - rssBefore) / candles,
   peakBytesPerCandle: (peak - rssBefore) / candles,
   afterGcBytesPerCandle: (rssAfterGc - rssBefore) / candles,
+  withObjectsBytesPerCandle: (rssWithObjects - rssBefore) / candles,
   layoutBytesPerCandle: (series.time.BYTES_PER_ELEMENT * 6 * series.length + result.equity.byteLength) / candles,
-  trades: result.trades.length,
+  trades: result.tradeLog.length,
+  objectsBuilt,
   candlesHeld: series.length,
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
