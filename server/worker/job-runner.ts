@@ -2,6 +2,7 @@ import type { Db } from '@/db/client';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { cancelRunningJob, claimJob, completeJob, failJob, heartbeatJob, type Job } from '@/server/services/jobs/queue';
 import type { WorkerLoop } from './loops';
+import { wakeableSleep } from './wakeable-sleep';
 
 /** Thrown inside a handler (by `progress`) when the job was canceled or its lease was lost. */
 export class JobInterrupted extends Error {
@@ -38,11 +39,11 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
     name: 'job-runner',
     async start({ database, workerId, logger, signal }) {
       const types = Object.keys(handlers);
-      let wake: (() => void) | null = null;
+      const pause = wakeableSleep();
       // A queued job wakes an idle runner at once; polling covers missed notifications and expired leases.
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
-          if (payload.includes('"job_queued"')) wake?.();
+          if (payload.includes('"job_queued"')) pause.wake();
         })
         .catch((error: unknown) => {
           logger.warn({ err: error }, 'LISTEN failed; polling only');
@@ -92,7 +93,7 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
         }
       }
 
-      signal.addEventListener('abort', () => wake?.(), { once: true });
+      signal.addEventListener('abort', () => pause.wake(), { once: true });
       const loop = (async () => {
         while (!signal.aborted) {
           let job: Job | null = null;
@@ -105,19 +106,12 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
             await runOne(job);
             continue;
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pollMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
+          await pause.sleep(pollMs);
         }
       })();
 
       return async () => {
-        wake?.();
+        pause.wake();
         await loop;
         await listener?.unlisten().catch(() => {});
       };
