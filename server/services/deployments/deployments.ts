@@ -22,10 +22,13 @@ import { notifyEvent } from '@/server/services/events';
 import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
-import { logger } from '@/server/logger';
-import type { MarketData } from '@/server/exchange/ports';
+import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
+import { closeDeploymentPosition } from './step';
 
-export type DeploymentRow = typeof deployments.$inferSelect;
+import { logger } from '@/server/logger';
+
+export { feedTimeAt, type DeploymentDeps, type DeploymentRow };
+
 
 export interface CreateDeploymentInput {
   accountId: string;
@@ -71,25 +74,10 @@ export interface DeploymentView {
   endedAt: string | null;
 }
 
-export interface DeploymentDeps extends OrderDeps {
-  now?: () => number;
-  /** Where live-feed candles come from (default: the public ccxt client of the strategy's exchange). */
-  marketData?: (exchangeId: string) => Pick<MarketData, 'fetchOHLCV'>;
-  /** Grace periods of the reconcile the runner triggers after a live order (see server/services/reconcile). */
-  newOrderGraceMs?: number;
-  notFoundGraceMs?: number;
-}
 
 const num = (value: number) => formatDecimal(String(Number.isFinite(value) ? Number(value.toPrecision(15)) : 0));
 const isoMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
-/** Where the replay/simulated clock is at `now` (running deployments advance, others stand still). */
-export function feedTimeAt(row: Pick<DeploymentRow, 'feed' | 'feedClock' | 'state'>, now: number): number | null {
-  if (row.feed.type === 'live') return now;
-  if (!row.feedClock) return null;
-  if (row.state !== 'running') return row.feedClock.feedTimeMs;
-  return row.feedClock.feedTimeMs + Math.max(0, now - row.feedClock.wallMs) * (row.feed.speed ?? 1);
-}
 
 export function toDeploymentView(row: DeploymentRow, names: { strategyName?: string | null; accountName?: string | null } = {}, now = Date.now()): DeploymentView {
   const runner = (row.runner ?? initialRunnerState(Number(row.capitalQuote))) as unknown as RunnerState;
@@ -402,7 +390,7 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
   const runner = stopped.runner as unknown as RunnerState | null;
   if (options.closePosition && runner && runner.quantity > 0) {
     try {
-      closeOrderId = await closePosition(db, userId, stopped, runner, deps);
+      closeOrderId = await closeDeploymentPosition(db, userId, stopped, runner, deps);
     } catch (error) {
       failures.push(`closing the position: ${error instanceof AppError ? error.message : 'the sell order failed'}`);
       if (!(error instanceof AppError)) logger.warn({ deploymentId: id, err: error }, 'closing a stopped deployment position failed');
@@ -410,11 +398,6 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
   }
   await notifyEvent(db, { kind: 'deployment', userId, deploymentId: id, state: 'stopped' });
   return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
-}
-
-async function closePosition(db: Db, userId: string, row: DeploymentRow, runner: RunnerState, deps: DeploymentDeps): Promise<string | null> {
-  const { closeDeploymentPosition } = await import('./step');
-  return closeDeploymentPosition(db, userId, row, runner, deps);
 }
 
 export interface KillSwitchResult {

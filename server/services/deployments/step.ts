@@ -33,7 +33,7 @@ import { LeaseLostError, placeOrder, placePaperOrderInTx, type OrderRow } from '
 import { defaultPaperPriceSource, type PaperPriceSource } from '@/server/services/orders/price-source';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { crashPoint } from '@/server/services/faults';
-import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './deployments';
+import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 
 /** Bars processed per tick at most (a replay catching up at full speed does it over several ticks). */
 const MAX_BARS_PER_TICK = 2000;
