@@ -196,12 +196,14 @@ export async function applyOrderEvents(
   meta: { liquidity?: 'maker' | 'taker' } = {},
   /** The order's row as this transaction just wrote it (locked, no fills yet): saves reading it back. */
   fresh?: OrderRow,
+  /** Written with the final update: columns the paper exchange set, and events recorded before these (e.g. "created"). */
+  more: { set?: Partial<typeof orders.$inferInsert>; events?: Array<typeof orderEvents.$inferInsert> } = {},
 ): Promise<ApplyResult> {
   let row = fresh && fresh.id === orderId && fresh.status === 'new' ? fresh : undefined;
   if (!row) [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
   if (!row) throw AppError.notFound('order');
   let state = row === fresh ? { ...(await loadOrderState(tx, row, [])) } : await loadOrderState(tx, row);
-  const eventRows: Array<typeof orderEvents.$inferInsert> = [];
+  const eventRows: Array<typeof orderEvents.$inferInsert> = [...(more.events ?? [])];
   let applied = 0;
   let duplicates = 0;
   for (const event of events) {
@@ -254,14 +256,25 @@ export async function applyOrderEvents(
       averagePrice: state.averageFillPrice,
       fees: { ...state.fees },
       updatedAt: new Date(),
+      ...more.set,
     })
     .where(eq(orders.id, orderId))
     .returning();
   return { order: updated!, applied, duplicates };
 }
 
+const createdEvent = (orderId: string, clientOrderId: string): typeof orderEvents.$inferInsert => ({ orderId, type: 'created', fromStatus: null, toStatus: 'new', details: { clientOrderId } });
+
 /** Inserts the `new` row (and its "created" event), or returns the stored order with this clientOrderId. */
-async function insertNewOrder(tx: DbOrTx, userId: string, account: AccountRow, input: PlaceOrderInput, clientOrderId: string): Promise<{ row: OrderRow; created: boolean }> {
+async function insertNewOrder(
+  tx: DbOrTx,
+  userId: string,
+  account: AccountRow,
+  input: PlaceOrderInput,
+  clientOrderId: string,
+  /** The caller records the "created" event itself, with the order's next events, in one insert. */
+  deferCreatedEvent = false,
+): Promise<{ row: OrderRow; created: boolean }> {
   if (input.deploymentId !== undefined && input.fenceEpoch !== undefined) {
     const [held] = await tx
       .select({ id: deployments.id })
@@ -289,7 +302,7 @@ async function insertNewOrder(tx: DbOrTx, userId: string, account: AccountRow, i
     .onConflictDoNothing({ target: [orders.accountId, orders.clientOrderId] })
     .returning();
   if (row) {
-    await tx.insert(orderEvents).values({ orderId: row.id, type: 'created', fromStatus: null, toStatus: 'new', details: { clientOrderId } });
+    if (!deferCreatedEvent) await tx.insert(orderEvents).values(createdEvent(row.id, clientOrderId));
     return { row, created: true };
   }
   const [existing] = await tx.select().from(orders).where(and(eq(orders.accountId, account.id), eq(orders.clientOrderId, clientOrderId))).limit(1);
@@ -329,22 +342,25 @@ export async function placePaperOrderInTx(
   prices: PaperPriceSource,
   clock?: () => number,
 ): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] }> {
-  const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId);
+  const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, true);
   if (!created) return { order: row, created, trades: [] };
   crashPoint('order.after_write');
   const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
   let events: OrderEvent[];
   let trades: OrderFill[] = [];
+  let paperFields: Partial<typeof orders.$inferInsert> = {};
   let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
   try {
-    const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId }, row);
+    const request = { symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId };
+    const answer = await exchange.createOrder(request, row, { deferRowUpdate: (fields) => (paperFields = fields) });
     events = answerEvents(answer);
     trades = answer.trades;
     if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
   } catch (error) {
     events = [sendFailureEvent(error)];
   }
-  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity }, row);
+  // One insert for the "created" event and the answer's, one update for the status and the paper fields.
+  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity }, row, { set: paperFields, events: [createdEvent(row.id, input.clientOrderId)] });
   crashPoint('order.after_fill');
   return { order, created, trades };
 }

@@ -137,7 +137,11 @@ export class PaperExchange implements Execution {
    * price or with insufficient balance; a market order fills at once, a limit order fills at once only
    * if the latest price crosses it, else it rests.
    */
-  async createOrder(request: PaperOrderRequest | OrderRequest, knownRow?: OrderRow): Promise<ExchangeOrderWithTrades> {
+  async createOrder(
+    request: PaperOrderRequest | OrderRequest,
+    knownRow?: OrderRow,
+    options: { deferRowUpdate?: (fields: Pick<OrderRow, 'reservation' | 'triggered' | 'priceSource' | 'matchedUntilMs'>) => void } = {},
+  ): Promise<ExchangeOrderWithTrades> {
     const details = { exchangeId: 'paper', operation: 'createOrder' as const };
     // The caller that just inserted the row (in this transaction, so it is already locked) may pass it in.
     const row = knownRow && knownRow.clientOrderId === request.clientOrderId && knownRow.accountId === this.account.id ? knownRow : await this.findRow({ clientOrderId: request.clientOrderId });
@@ -170,10 +174,10 @@ export class PaperExchange implements Execution {
       trades = [{ tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote }, ...(latest.fillTimeMs !== undefined ? { timeMs: latest.fillTimeMs } : {}) }];
     }
     await this.writeBalances(base, quote, finalBalances);
-    await this.tx
-      .update(orders)
-      .set({ reservation, triggered: match.triggered, priceSource: latest.source, matchedUntilMs: latest.timeMs })
-      .where(eq(orders.id, row.id));
+    const paperFields = { reservation, triggered: match.triggered, priceSource: latest.source, matchedUntilMs: latest.timeMs };
+    // The order service writes these with the order's status in one statement when it asks to.
+    if (options.deferRowUpdate) options.deferRowUpdate(paperFields);
+    else await this.tx.update(orders).set(paperFields).where(eq(orders.id, row.id));
     return this.answer(row, match.filled ? 'closed' : 'open', {
       id: exchangeOrderId,
       filled: match.filled ? match.fill.quantity : '0',
