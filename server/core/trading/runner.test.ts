@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
@@ -106,5 +107,72 @@ describe('the runner step by step', () => {
   it('rejects a capital that is not a positive number', () => {
     expect(() => initialRunnerState(0)).toThrow(/capital/);
     expect(() => initialRunnerState(Number.NaN)).toThrow(/capital/);
+  });
+});
+
+describe('the runner against the engine on random markets (property)', () => {
+  // Random walks with gaps, flat stretches and spikes, random strategies and risk exits: whatever the
+  // market, a replay through the runner (with a restart somewhere) closes the same trades as the backtest.
+  const market = fc.record({
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    length: fc.integer({ min: 30, max: 400 }),
+    volatility: fc.double({ min: 0.001, max: 0.08, noNaN: true }),
+    flatEvery: fc.integer({ min: 0, max: 9 }),
+  });
+  const strategy = fc.oneof(
+    fc.record({ type: fc.constant('sma_crossover'), params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }) }),
+    fc.record({ type: fc.constant('ema_crossover'), params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }) }),
+    fc.record({ type: fc.constant('rsi'), params: fc.record({ period: fc.integer({ min: 3, max: 10 }) }) }),
+    fc.record({ type: fc.constant('dca'), params: fc.record({ intervalBars: fc.integer({ min: 1, max: 5 }), amountPerBuy: fc.integer({ min: 50, max: 5000 }) }) }),
+  );
+  const risk = fc.record({
+    stopLossPct: fc.option(fc.double({ min: 0.5, max: 10, noNaN: true }), { nil: undefined }),
+    takeProfitPct: fc.option(fc.double({ min: 0.5, max: 10, noNaN: true }), { nil: undefined }),
+    trailingStopPct: fc.option(fc.double({ min: 0.5, max: 10, noNaN: true }), { nil: undefined }),
+    positionSizePct: fc.option(fc.integer({ min: 10, max: 100 }), { nil: undefined }),
+  });
+
+  function randomSeries({ seed, length, volatility, flatEvery }: { seed: number; length: number; volatility: number; flatEvery: number }) {
+    let state = seed;
+    const random = () => ((state = (Math.imul(state, 48271) % 2147483647) >>> 0) / 2147483647);
+    const rows: number[][] = [];
+    let price = 100;
+    let time = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < length; i++) {
+      time += 3_600_000 * (random() < 0.05 ? 3 : 1); // a gap now and then: the next stored bar fills the decision
+      const open = price;
+      const flat = flatEvery > 0 && i % (flatEvery + 3) === 0;
+      const close = flat ? open : Math.max(0.01, open * (1 + (random() - 0.5) * 2 * volatility));
+      const high = Math.max(open, close) * (flat ? 1 : 1 + random() * volatility);
+      const low = Math.min(open, close) * (flat ? 1 : 1 - random() * volatility);
+      rows.push([time, open, high, low, close, 1 + random()]);
+      price = close;
+    }
+    return seriesFromRows(rows);
+  }
+
+  it('closes the same trades, at the same times, prices, quantities and fees', async () => {
+    await fc.assert(
+      fc.asyncProperty(market, strategy, risk, fc.integer({ min: 5, max: 60 }), async (m, s, r, restartEvery) => {
+        const series = randomSeries(m);
+        const strategyParams: Record<string, unknown> = { ...s.params };
+        for (const [key, value] of Object.entries(r)) if (value !== undefined) strategyParams[key] = value;
+        const backtest = runBacktest(series, createStrategy(s.type, strategyParams), { initialCapital: params.capital, feeRate: params.feeRate, slippage: params.slippage, timeframe: '1h' });
+        const expected = backtest.trades.filter((t) => t.exitReason !== 'end');
+        const { trades, state } = await replay(series, s.type, strategyParams, restartEvery);
+        expect(trades.length).toBe(expected.length);
+        for (let k = 0; k < expected.length; k++) {
+          const [want, got] = [expected[k]!, trades[k]!];
+          expect([got.entryTime, got.exitTime, got.exitReason]).toEqual([want.entryTime, want.exitTime, want.exitReason]);
+          for (const field of ['entryPrice', 'exitPrice', 'quantity', 'fee'] as const) expect(close(got[field], want[field]), `${field}: ${got[field]} vs ${want[field]}`).toBe(true);
+          // P&L is a difference of two amounts of the trade's size: its precision is relative to that size.
+          const notional = want.entryPrice * want.quantity;
+          expect(Math.abs(got.pnl - want.pnl), `pnl: ${got.pnl} vs ${want.pnl}`).toBeLessThanOrEqual(1e-9 * Math.max(1, notional));
+        }
+        const endTrade = backtest.trades.find((t) => t.exitReason === 'end');
+        expect(close(state.quantity, endTrade ? endTrade.quantity : 0)).toBe(true);
+      }),
+      { numRuns: 120 },
+    );
   });
 });

@@ -25,8 +25,9 @@ import type { Decision, StrategyInstance } from '../strategies/types';
 const DUST_FRACTION = 1e-9;
 
 /**
- * Buys are shaved by this fraction so that float rounding can never ask the account for 1 ulp more quote
- * than the deployment has: 1e-10 relative, far inside the 1e-9 the backtest comparison allows.
+ * A buy that spends all the deployment's cash is shaved by this fraction, so that float rounding can never
+ * ask the account for 1 ulp more quote than it has: 1e-10 relative, far inside the 1e-9 the backtest
+ * comparison allows. Partial buys (positionSizePct < 100, DCA amounts below the cash) are not shaved.
  */
 export const BUY_QUANTITY_SHAVE = 1e-10;
 
@@ -165,14 +166,18 @@ export class DeploymentRunner {
     const fillPrice = marketFillPrice('buy', open, slippage);
     const fixed = this.strategy.fixedEntryQuote;
     let quantity: number;
+    let allTheCash: boolean;
     if (fixed === null) {
       quantity = entryQuantity(this.state.cash, this.strategy.params.positionSizePct, fillPrice, feeRate);
+      allTheCash = this.strategy.params.positionSizePct >= 100;
     } else {
       const spend = Math.min(fixed, this.state.cash);
       if (spend <= capital * DUST_FRACTION) return null;
       quantity = entryQuantity(spend, 100, fillPrice, feeRate);
+      allTheCash = spend >= this.state.cash;
     }
-    quantity *= 1 - BUY_QUANTITY_SHAVE;
+    // Only a buy that spends all the cash can be 1 ulp short on the account: shave just that one.
+    if (allTheCash) quantity *= 1 - BUY_QUANTITY_SHAVE;
     return quantity > 0 && Number.isFinite(quantity) ? quantity : null;
   }
 

@@ -126,6 +126,33 @@ describe('a paper deployment on a replay', () => {
   }, 120_000);
 });
 
+describe('a DCA paper deployment on a replay (partial buys, take-profit sales of a summed position)', () => {
+  it('reproduces the backtest fill for fill, and every sale sells exactly what the buys brought', async () => {
+    const params = { intervalBars: 3, amountPerBuy: 700, takeProfitPct: 3 };
+    const accountId = await paperAccount(userId, 'dca parity');
+    const strategyId = await backtestedStrategy(userId, 'dca parity', 'dca', params);
+    const d = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3_600_000 } }, { now: clock });
+    const rt = await claim(d.id);
+    await runUntil(rt, (s) => s === 'ended', 1000);
+    expect((await getDeployment(t.db, userId, d.id)).state).toBe('completed');
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('dca', params), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const expected = backtest.markers.filter((m) => m.reason !== 'end');
+    const got = await t.db
+      .select({ side: orders.side, status: orders.status, quantity: fills.quantity, price: fills.price, executedAt: fills.executedAt })
+      .from(orders)
+      .leftJoin(fills, eq(fills.orderId, orders.id))
+      .where(eq(orders.deploymentId, d.id))
+      .orderBy(asc(fills.executedAt), asc(fills.id));
+    expect(got.every((o) => o.status === 'filled'), 'no order was refused (a sale never asks for more than the buys brought)').toBe(true);
+    expect(expected.filter((m) => m.side === 'sell').length, 'the take profit sells several times').toBeGreaterThan(1);
+    expect(got.map((o) => [o.side, o.executedAt!.getTime()])).toEqual(expected.map((m) => [m.side, m.time]));
+    for (let k = 0; k < expected.length; k++) {
+      expect(Math.abs(Number(got[k]!.price) - expected[k]!.price) / expected[k]!.price).toBeLessThan(1e-9);
+      expect(Math.abs(Number(got[k]!.quantity) - expected[k]!.quantity) / expected[k]!.quantity).toBeLessThan(1e-9);
+    }
+  }, 120_000);
+});
+
 describe('deploying', () => {
   it('refuses bad input with the field and the reason', async () => {
     const accountId = await paperAccount(userId, 'validation');
@@ -208,7 +235,7 @@ describe('pause, resume, stop and the kill switch', () => {
     expect((await getOrder(t.db, userId, resting.order.id)).status).toBe('canceled');
     const close = await getOrder(t.db, userId, result.closeOrderId!);
     expect(close.side).toBe('sell');
-    expect(close.status).toBe('filled');
+    expect(close.status, `${close.statusReason}`).toBe('filled');
     expect(Number(close.filledQuantity)).toBeCloseTo(Number(before.position.quantity), 12);
     expect(Number(result.deployment.position.quantity)).toBe(0);
     const [btc] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'BTC')));

@@ -13,7 +13,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { deployments, fills, orders } from '@/db/schema';
+import { deployments, fills, orders, paperBalances } from '@/db/schema';
 import { allocateSeries, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
 import { deriveClientOrderId, type OrderFill } from '@/server/core/orders';
@@ -258,6 +258,20 @@ function riskLimitsOf(row: DeploymentRow): RiskLimits {
 
 const dec = (value: number) => String(Number(value.toPrecision(15)));
 
+/**
+ * The base quantity a paper sale of the runner's position may ask for: the position is a float sum of fills
+ * whose exact decimal sum the account holds, and the two can differ in the last digit either way. Never more
+ * than the account's free base (the deployment's own holding is all of it, or less when others share it).
+ */
+async function paperSellQuantity(tx: DbOrTx, accountId: string, symbol: string, quantity: number): Promise<string> {
+  const base = symbol.split('/')[0]!;
+  const [row] = await tx.select({ free: paperBalances.free }).from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, base)));
+  const wanted = new Decimal(dec(quantity));
+  const free = new Decimal(row?.free ?? '0');
+  // Less than the position: rounding in its last digit, or the user sold some by hand. Sell what is there.
+  return (wanted.gt(free) ? free : wanted).toFixed();
+}
+
 /** Sizes, risk-checks and places one runner order; returns its fill, or null when refused. */
 async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill | null> {
   const { rt, runner } = ctx;
@@ -308,6 +322,7 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
   // holds the deployment row FOR UPDATE under its epoch for the whole transaction, which is the same check.
   const input: { accountId: string; symbol: string; side: 'buy' | 'sell'; type: 'market'; quantity: string; clientOrderId: string; deploymentId: string; fenceEpoch?: number } = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id };
   let known: OrderFill[] | undefined;
+  if (order.side === 'sell' && rt.account.exchange === PAPER_EXCHANGE) input.quantity = await paperSellQuantity(ctx.tx!, rt.account.id, row.strategy.symbol, quantity);
   let placed: OrderRow;
   if (rt.account.exchange === PAPER_EXCHANGE) {
     const source = row.feed.type === 'live' ? null : `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
@@ -507,6 +522,7 @@ export async function closeDeploymentPosition(db: Db, userId: string, row: Deplo
   const input = { accountId: account.id, symbol: row.strategy.symbol, side: 'sell' as const, type: 'market' as const, quantity: dec(runner.quantity), clientOrderId, deploymentId: row.id };
   if (account.exchange === PAPER_EXCHANGE) {
     return db.transaction(async (tx) => {
+      input.quantity = await paperSellQuantity(tx, account.id, row.strategy.symbol, runner.quantity);
       const step = timeframeToMs(row.strategy.timeframe);
       const prices = row.feed.type !== 'live' && runner.lastClose !== null && row.lastBarTime !== null ? fixedPrice(runner.lastClose, row.lastBarTime + step, `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`) : (deps.prices ?? defaultPaperPriceSource)(tx);
       const { order } = await placePaperOrderInTx(tx, userId, account, input, prices, deps.clock);
