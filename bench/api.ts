@@ -16,6 +16,7 @@ import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDat
 import { freePort, makeTempDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../server/cli/embedded-postgres';
 import type { LoadReply, LoadRequest } from './lib/load-generator';
 import { roundSummary, summarize, type Summary } from './lib/stats';
+import { spawnTsx } from './lib/process';
 import { settle, timeAsync } from './lib/timing';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -104,10 +105,10 @@ export async function startApp(databaseUrl: string, logDir: string, log: (line: 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const logFile = path.join(logDir, 'web.log');
-  const out = fs.openSync(logFile, 'w');
   log(`  starting the web app on ${baseUrl} (log: ${logFile})`);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/cli/start.ts'), '--web'], {
+  const { exited, stop } = spawnTsx(path.join(ROOT, 'server/cli/start.ts'), ['--web'], {
     cwd: ROOT,
+    logFile,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -118,18 +119,7 @@ export async function startApp(databaseUrl: string, logDir: string, log: (line: 
       NEXT_DIST_DIR: BENCH_DIST_DIR,
       NEXT_TELEMETRY_DISABLED: '1',
     },
-    stdio: ['ignore', out, out],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.closeSync(out);
-  };
   const started = performance.now();
   const deadline = Date.now() + 180_000;
   let early: number | null | undefined;

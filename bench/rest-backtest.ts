@@ -18,7 +18,6 @@
  *
  * Runnable alone:  DATABASE_URL=postgres://… npx tsx bench/rest-backtest.ts [--quick] [--runs=N]
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +29,7 @@ import { createSimulatedMarket } from '../server/core/market/simulated';
 import { createStrategy } from '../server/core/strategies/registry';
 import { readCandleSeries, upsertCandles } from '../server/services/market-data/candles';
 import { ensureBuild, makeLogDir, registerAndToken, startApp, startBenchDatabase, type BenchDatabase } from './api';
+import { spawnTsx } from './lib/process';
 import type { CheckResult } from './lib/parity';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { settle } from './lib/timing';
@@ -89,24 +89,13 @@ async function seedCandles(databaseUrl: string, candles: number): Promise<number
 /** `npm run worker` (node --import tsx server/worker/main.ts) against the database; resolves once its loops run. */
 async function startWorker(databaseUrl: string, logDir: string, log: (line: string) => void): Promise<{ startupMs: number; stop(): Promise<void> }> {
   const logFile = path.join(logDir, 'worker.log');
-  const out = fs.openSync(logFile, 'w');
   log(`  starting a worker process (log: ${logFile})`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], {
+  const { child, stop } = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
     cwd: ROOT,
+    logFile,
     env: { ...process.env, DATABASE_URL: databaseUrl, CRYPTOBOT_SERVICE: 'worker', CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'), WORKER_ID: `bench-${process.pid}` },
-    stdio: ['ignore', out, out],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.closeSync(out);
-  };
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the worker exited (code ${child.exitCode}); see ${logFile}`);

@@ -15,7 +15,7 @@
  *    closed on the deployment's replay clock (feed_clock {feedTimeMs, wallMs} and speed). See
  *    docs/performance.md for the method.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +37,7 @@ import { placePaperOrderInTx } from '../server/services/orders';
 import type { PaperPriceSource } from '../server/services/orders/price-source';
 import { createStrategyForUser } from '../server/services/strategies/strategies';
 import type { BenchDatabase } from './api';
+import { spawnTsx } from './lib/process';
 import { percentileOfSorted, roundSummary, roundTo, summarize, type Summary } from './lib/stats';
 import { settle } from './lib/timing';
 
@@ -472,34 +473,16 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
     // --- the worker
     const workerId = `bench-worker-${randomBytes(3).toString('hex')}`;
     const logFile = path.join(options.logDir, `worker-${s.key}.log`);
-    const out = fs.openSync(logFile, 'w');
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], {
+    const { child, exited, stop: stopWorker } = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
       cwd: ROOT,
+      logFile,
       env: { ...process.env, DATABASE_URL: options.database.url, CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'), WORKER_ID: workerId, CRYPTOBOT_SERVICE: 'worker', LOG_LEVEL: 'info' },
-      stdio: ['ignore', out, out],
     });
     liveWorkers.add(child);
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => {
-        liveWorkers.delete(child);
-        resolve(code);
-      }),
-    );
+    void exited.then(() => liveWorkers.delete(child));
     let exitCode: number | null | undefined;
     void exited.then((code) => (exitCode = code));
-    let closed = false;
-    const stopWorker = async () => {
-      if (closed) return;
-      closed = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      fs.closeSync(out);
-    };
     const probe = startProbe(options.database.url, t0, t0 + s.durationMs);
     try {
       let claimedAllAt: number | null = null;
