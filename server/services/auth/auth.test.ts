@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, refreshTokens, users } from '@/db/schema';
 import { verifyPassword } from '@/server/auth/password';
 import { AppError } from '@/server/core/errors';
+import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { issueTokenPair, refreshTokenPair, verifyAccessToken, ACCESS_TOKEN_TTL_SECONDS } from './tokens';
 import { registerUser, SIGN_IN_THROTTLE, verifyCredentials } from './users';
@@ -14,15 +15,6 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(() => t.destroy());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof AppError ? error.code : `unexpected: ${(error as Error).message}`;
-  }
-}
 
 describe('registration', () => {
   it('makes the first account an admin and later ones users, even when they race', async () => {

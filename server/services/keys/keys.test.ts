@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, auditEvents, users } from '@/db/schema';
-import { AppError } from '@/server/core/errors';
 import { issueTokenPair, refreshTokenPair, verifyAccessToken } from '@/server/services/auth/tokens';
 import { findUserById, registerUser, type PublicUser } from '@/server/services/auth/users';
+import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { DAY_MS, type KeysConfig } from './config';
 import { parseKey } from './format';
@@ -32,15 +32,6 @@ beforeAll(async () => {
 afterAll(() => t.destroy());
 
 const actor = (u: PublicUser) => ({ id: u.id, role: u.role, scopes: u.role === 'admin' ? (['read', 'trade', 'admin'] as const) : (['read', 'trade'] as const) });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof AppError ? error.code : `unexpected: ${(error as Error).message}`;
-  }
-}
 
 async function works(key: string, clock: { now: () => Date }): Promise<boolean> {
   return (await authenticateApiKey(t.db, key, clock)).ok;

@@ -11,6 +11,7 @@ import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/se
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { EVENTS_CHANNEL } from '@/server/services/events';
+import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { cancelOrder, getOrder, listOrders, placeOrder, recordFills, type OrderDeps } from './orders';
 import type { PaperPriceSource } from './price-source';
@@ -44,15 +45,6 @@ async function newPaperAccount(name: string, balances: Record<string, string> = 
 async function balanceOf(accountId: string, asset: string): Promise<{ free: string; used: string }> {
   const [row] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
   return { free: formatDecimal(row?.free ?? '0'), used: formatDecimal(row?.used ?? '0') };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof AppError ? error.code : `unexpected: ${(error as Error).message}`;
-  }
 }
 
 beforeAll(async () => {

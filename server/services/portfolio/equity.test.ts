@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equitySnapshots } from '@/db/schema';
-import { AppError } from '@/server/core/errors';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import type { PaperPriceSource } from '@/server/services/orders';
+import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { equityCurve, snapshotAccountEquity } from './equity';
 
@@ -18,15 +18,6 @@ let first: string;
 let second: string;
 
 const feed: PaperPriceSource = { latest: async () => ({ price: 250, timeMs: T10, source: 'test feed' }), candlesSince: async () => [] };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof AppError ? error.code : `unexpected: ${(error as Error).message}`;
-  }
-}
 
 beforeAll(async () => {
   t = await createTestDatabase();

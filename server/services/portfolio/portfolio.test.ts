@@ -3,13 +3,13 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployments, equitySnapshots, fills, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
-import { AppError } from '@/server/core/errors';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { placeOrder, recordFills, type PaperPriceSource } from '@/server/services/orders';
+import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { getPortfolio, type AccountPortfolio } from './portfolio';
 import type { PortfolioDeps } from './valuation';
@@ -63,15 +63,6 @@ function accountOf(portfolio: { accounts: AccountPortfolio[] }, accountId: strin
   const account = portfolio.accounts.find((a) => a.accountId === accountId);
   if (!account) throw new Error(`account ${accountId} is not in the portfolio`);
   return account;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof AppError ? error.code : `unexpected: ${(error as Error).message}`;
-  }
 }
 
 beforeAll(async () => {
