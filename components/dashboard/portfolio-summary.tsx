@@ -6,7 +6,7 @@ import { amount, signedAmount, signTone } from '@/components/deployments/format'
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, Skeleton, SkeletonRows } from '@/components/ui/states';
 
 function Stat({ label, value, unit, testId, tone, hint, title }: { label: string; value: string; unit: string; testId: string; tone?: string; hint?: string; title?: string }) {
   return (
@@ -90,10 +90,7 @@ export function PositionsCard() {
       </CardHeader>
       <CardContent>
         {portfolio.isPending ? (
-          <div className="space-y-2" aria-busy="true">
-            <Skeleton className="h-10" />
-            <Skeleton className="h-10" />
-          </div>
+          <SkeletonRows rows={2} />
         ) : portfolio.isError ? (
           <ErrorState message="Could not load your positions." retry={() => void portfolio.refetch()} />
         ) : rows.length === 0 ? (

@@ -6,7 +6,7 @@ import { statusClass, feesText } from '@/components/orders/order-row';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
 
 const RECENT = 10;
 
@@ -29,11 +29,7 @@ export function RecentOrdersCard() {
       </CardHeader>
       <CardContent>
         {orders.isPending ? (
-          <div className="space-y-2" aria-busy="true">
-            <Skeleton className="h-10" />
-            <Skeleton className="h-10" />
-            <Skeleton className="h-10" />
-          </div>
+          <SkeletonRows rows={3} />
         ) : orders.isError ? (
           <ErrorState message={`Could not load your orders: ${orders.error.message}`} retry={() => void orders.refetch()} />
         ) : orders.data.length === 0 ? (

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { cn } from '@/components/ui/cn';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
 import { when } from './format';
 
 const SEVERITY: Record<string, string> = { critical: 'border-loss/50 text-loss', warning: 'border-warn/50 text-warn', info: 'border-border text-muted' };
@@ -39,10 +39,7 @@ export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string;
         <input type="checkbox" checked={showAcknowledged} onChange={(e) => setShowAcknowledged(e.target.checked)} /> Show acknowledged
       </label>
       {alerts.isPending ? (
-        <div className="space-y-2" aria-busy="true">
-          <Skeleton className="h-10" />
-          <Skeleton className="h-10" />
-        </div>
+        <SkeletonRows rows={2} />
       ) : alerts.isError ? (
         <ErrorState message={`Could not load the alerts: ${alerts.error.message}`} retry={() => void alerts.refetch()} />
       ) : rows.length === 0 ? (

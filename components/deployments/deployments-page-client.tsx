@@ -7,7 +7,7 @@ import { PageHeader } from '@/components/shell/page-header';
 import { useTRPC } from '@/components/trpc/client';
 import { useLiveEvents } from '@/components/trpc/use-live-events';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
 import { DeploymentSummary } from './deployment-summary';
 import { LiveIndicator } from './live-indicator';
 
@@ -39,10 +39,7 @@ export function DeploymentsPageClient() {
         </CardHeader>
         <CardContent>
           {deployments.isPending ? (
-            <div className="space-y-3" aria-busy="true">
-              <Skeleton className="h-24 w-full" />
-              <Skeleton className="h-24 w-full" />
-            </div>
+            <SkeletonRows rows={2} className="h-24 w-full" gap="space-y-3" />
           ) : deployments.isError ? (
             <ErrorState message={`Could not load your deployments: ${deployments.error.message}`} retry={() => void deployments.refetch()} />
           ) : deployments.data.length === 0 ? (

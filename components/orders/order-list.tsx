@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTRPC } from '@/components/trpc/client';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
 import { OrderRow, type OrderStatus } from './order-row';
 
 const RESTING = new Set(['new', 'open', 'partially_filled', 'unknown']);
@@ -35,11 +35,7 @@ export function OrderList({ filters, empty }: { filters: OrderFilters; empty: Re
 
   if (orders.isPending) {
     return (
-      <div className="space-y-2" aria-busy="true">
-        <Skeleton className="h-10" />
-        <Skeleton className="h-10" />
-        <Skeleton className="h-10" />
-      </div>
+      <SkeletonRows rows={3} />
     );
   }
   if (orders.isError) return <ErrorState message={`Could not load the orders: ${orders.error.message}`} retry={() => void orders.refetch()} />;

@@ -7,6 +7,17 @@ export function Skeleton({ className }: { className?: string }) {
   return <div aria-hidden className={cn('animate-pulse rounded-md bg-panel-2', className)} />;
 }
 
+/** A loading list: `rows` skeleton rows of the given height, stacked like the list that will replace them. */
+export function SkeletonRows({ rows, className = 'h-10', gap = 'space-y-2' }: { rows: number; className?: string; gap?: string }) {
+  return (
+    <div className={gap} aria-busy="true">
+      {Array.from({ length: rows }, (_, i) => (
+        <Skeleton key={i} className={className} />
+      ))}
+    </div>
+  );
+}
+
 export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
   return (
     <div className="flex flex-col items-center justify-center gap-2 rounded-lg border border-dashed border-border px-6 py-12 text-center">
