@@ -1,12 +1,15 @@
 /**
  * The trading path (issues #5 and #7), in two parts:
  *
- * 1. Order path, database part: one paper market order through `placePaperOrderInTx` in its own transaction,
- *    commit included (the `new` row and its event, the fence check, the paper exchange's balance lock and
- *    updates, the fill, the events, the order update), one after another on a fresh database; beside it, in the
- *    same run, the same pool and interleaved order by order, the reference: a bare `insert … returning` and an
- *    `update` of a one-row table in one transaction. Then a whole paper tick of a DCA deployment
- *    (`tickDeployment`, one closed candle and one order), also sequential, and the statements each one sends.
+ * 1. Order path, database part: one paper market order through `placePaperOrder` in its own transaction, commit
+ *    included, as a manual order takes it (the fence check, the `new` row, the balance lock, then the balances,
+ *    the fill, the events, the order update and its notification: BEGIN + 2 statements + NOTIFY + COMMIT in two
+ *    round trips), one after another on a fresh database; beside it, in the same run, the same pool and
+ *    interleaved order by order, the reference: a bare `insert … returning` and an `update` of a one-row table in
+ *    one transaction; and the same order's two statements inside an already open transaction
+ *    (`placePaperOrderInTx`, as the deployment runner's tick sends them). Then a whole paper tick of a DCA
+ *    deployment (`tickDeployment`, one closed candle and one order), also sequential, and the statements each
+ *    one sends.
  *
  * 2. N paper deployments on ONE worker: the production worker process (`node --import tsx
  *    server/worker/main.ts`, all its loops, its default options) against a fresh database with replayed 1-minute
@@ -33,7 +36,7 @@ import { registerUser } from '../server/services/auth/users';
 import { claimDeployments, createDeployment, loadRuntime, tickDeployment, type DeploymentRuntime } from '../server/services/deployments';
 import { upsertCandles } from '../server/services/market-data/candles';
 import { EVENTS_CHANNEL } from '../server/services/events';
-import { placePaperOrderInTx } from '../server/services/orders';
+import { placePaperOrder, placePaperOrderInTx } from '../server/services/orders';
 import type { PaperPriceSource } from '../server/services/orders/price-source';
 import { createStrategyForUser } from '../server/services/strategies/strategies';
 import type { BenchDatabase } from './api';
@@ -72,6 +75,8 @@ export interface OrderPathResult {
   rounds: number;
   /** one paper market order in its own transaction, commit included */
   ours: LatencySummary;
+  /** the same order's two statements inside an open transaction (BEGIN and COMMIT not timed), as a tick sends them */
+  inTransaction: LatencySummary;
   /** insert … returning + update of a one-row table, one transaction, same pool */
   reference: LatencySummary;
   /** ours ÷ reference, of the p50s and of the p99s */
@@ -159,12 +164,25 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
 
     let sequence = 0;
     let notFilled = 0;
-    const placeOne = async (on: Db) => {
+    const orderInput = () => {
       const k = sequence++;
-      const input = { accountId, symbol: SYMBOL, side: k % 2 === 0 ? ('buy' as const) : ('sell' as const), type: 'market' as const, quantity: '0.001', clientOrderId: `bench${k}`, deploymentId: deployment.id, fenceEpoch: epoch };
-      const { order } = await on.transaction((tx) => placePaperOrderInTx(tx, user.id, account, input, fixedPrice(60_000, ORIGIN_MS + k * MINUTE)));
+      return { k, input: { accountId, symbol: SYMBOL, side: k % 2 === 0 ? ('buy' as const) : ('sell' as const), type: 'market' as const, quantity: '0.001', clientOrderId: `bench${k}`, deploymentId: deployment.id, fenceEpoch: epoch } };
+    };
+    const placeOne = async (on: Db) => {
+      const { k, input } = orderInput();
+      const { order } = await placePaperOrder(on, user.id, account, input, fixedPrice(60_000, ORIGIN_MS + k * MINUTE), { notify: true });
       if (order.status !== 'filled') notFilled++;
     };
+    /** Times only the order's statements, inside a transaction opened before and committed after. */
+    const placeOneInTransaction = (on: Db) =>
+      on.transaction(async (tx) => {
+        const { k, input } = orderInput();
+        const t0 = performance.now();
+        const { order } = await placePaperOrderInTx(tx, user.id, account, input, fixedPrice(60_000, ORIGIN_MS + k * MINUTE));
+        const ms = performance.now() - t0;
+        if (order.status !== 'filled') notFilled++;
+        return ms;
+      });
     const referenceOne = (on: Db) =>
       on.transaction(async (tx) => {
         await tx.execute(sql`insert into bench_ref_rows (account_id, quantity) values (${accountId}, '0.001') returning id`);
@@ -174,9 +192,11 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
     for (let i = 0; i < warmup; i++) {
       await placeOne(db);
       await referenceOne(db);
+      await placeOneInTransaction(db);
     }
     const ours: number[] = [];
     const reference: number[] = [];
+    const inTransaction: number[] = [];
     const perRound = Math.ceil(options.orders / options.rounds);
     const oursP99: number[] = [];
     const referenceP99: number[] = [];
@@ -191,6 +211,7 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
         t0 = performance.now();
         await referenceOne(db);
         roundReference.push(performance.now() - t0);
+        inTransaction.push(await placeOneInTransaction(db));
         ours.push(roundOurs.at(-1)!);
         reference.push(roundReference.at(-1)!);
       }
@@ -199,6 +220,8 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
       log(`  order path: round ${round + 1}/${options.rounds}: ${roundOurs.length} orders, p99 ${oursP99.at(-1)!.toFixed(2)} ms (reference ${referenceP99.at(-1)!.toFixed(2)} ms)`);
     }
 
+    // Counted once the counting connection has prepared the statements (the first use of each also describes it).
+    await placeOne(counting.db);
     let before = counting.count();
     await placeOne(counting.db);
     const statementsPerOrder = counting.count() - before;
@@ -236,6 +259,7 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
       orders: ours.length,
       rounds: options.rounds,
       ours: oursSummary,
+      inTransaction: latencySummary(inTransaction),
       reference: referenceSummary,
       ratioP50: roundTo(oursSummary.p50Ms / referenceSummary.p50Ms, 3),
       ratioP99: roundTo(oursSummary.p99Ms / referenceSummary.p99Ms, 3),

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { createDatabase } from '@/db/client';
+import * as schema from '@/db/schema';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fills, orders, paperBalances } from '@/db/schema';
+import { fills, orders, paperBalances, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal, mul, sub } from '@/server/core/money';
@@ -13,7 +17,10 @@ import { parseMasterKey } from '@/server/services/crypto';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { cancelOrder, getOrder, listOrders, placeOrder, recordFills, type OrderDeps } from './orders';
+import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
+import { claimDeployments } from '@/server/services/deployments/leases';
+import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { cancelOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, type OrderDeps } from './orders';
 import type { PaperPriceSource } from './price-source';
 
 const MINUTE = 60_000;
@@ -264,5 +271,76 @@ describe('live updates', () => {
     } finally {
       await listener.unlisten();
     }
+  });
+});
+
+describe('the paper order path: two round trips (docs/orders.md)', () => {
+  /** A database over ONE connection that records the statements it sends. */
+  function recordingDatabase() {
+    const sent: string[] = [];
+    const client = postgres(t.url, { max: 1, onnotice: () => {}, debug: (_connection, query) => void sent.push(query.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase()) });
+    return { db: drizzle(client, { schema }), sent, close: () => client.end({ timeout: 5 }) };
+  }
+
+  it('once both balance rows exist, an order is BEGIN + insert, then outcome + notification + COMMIT, and books what the general path books', async () => {
+    const accountId = await newPaperAccount('pipelined', { USDT: '10000', BTC: '0' });
+    const recording = recordingDatabase();
+    try {
+      // Warm the connection's prepared statements, so the count below is the steady state.
+      await placeOrder(recording.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
+      recording.sent.length = 0;
+      latestPrice = 200;
+      const { order } = await placeOrder(recording.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '2', clientOrderId: 'pipe1' }, deps);
+      const sent = recording.sent.filter((q) => !q.startsWith('select "exchange_accounts"') && !q.startsWith('select "id", "user_id"'));
+      expect(sent.map((q) => q.split(' ')[0]), 'the account lookup aside: begin, the insert (a with … statement), the outcome, the notification, commit').toEqual(['begin', 'with', 'with', 'select', 'commit']);
+      expect(order.status).toBe('filled');
+      expect(order.averagePrice, '200 × 1.0005').toBe('200.1');
+      expect(order.fees).toEqual({ USDT: '0.4002' });
+      const detail = await getOrder(t.db, userId, order.id, deps);
+      expect(detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}→${e.toStatus}`)).toEqual(['created:→new', 'sent_ack:new→open', 'fill:open→filled']);
+      expect(detail.fills).toMatchObject([{ tradeId: `paper-${order.id}-1`, quantity: '2', price: '200.1', fee: '0.4002', feeCurrency: 'USDT', liquidity: 'taker' }]);
+      // 10000 − (100.05 + 0.10005) − (400.2 + 0.4002)
+      expect(await balanceOf(accountId, 'USDT')).toEqual({ free: '9499.24975', used: '0' });
+      expect(await balanceOf(accountId, 'BTC')).toEqual({ free: '3', used: '0' });
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it('a statement that fails inside the pipelined transaction leaves nothing behind, and the connection is usable after it', async () => {
+    const accountId = await newPaperAccount('fails midway', { USDT: '10000', BTC: '0' });
+    const single = createDatabase(t.url, { max: 1, applicationName: 'cryptobot-test-single' });
+    await t.db.execute(sql`create function fail_boom() returns trigger language plpgsql as $$ begin if new.details->>'clientOrderId' = 'boom1' then raise exception 'injected failure'; end if; return new; end $$`);
+    await t.db.execute(sql`create trigger fail_boom before insert on order_events for each row execute function fail_boom()`);
+    try {
+      await placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'warm1' }, deps);
+      const before = await balanceOf(accountId, 'USDT');
+      await expect(placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'boom1' }, deps)).rejects.toThrow(/injected failure/);
+      expect(await t.db.select().from(orders).where(and(eq(orders.accountId, accountId), eq(orders.clientOrderId, 'boom1'))), 'the order row was rolled back').toEqual([]);
+      expect(await balanceOf(accountId, 'USDT'), 'no balance moved').toEqual(before);
+      // The one connection of that pool went back clean (not inside an aborted transaction): the next order works.
+      const { order } = await placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'after1' }, deps);
+      expect(order.status).toBe('filled');
+    } finally {
+      await t.db.execute(sql`drop trigger fail_boom on order_events`);
+      await t.db.execute(sql`drop function fail_boom()`);
+      await single.close();
+    }
+  });
+
+  it("a deployment's order is written only under the deployment's current lease epoch", async () => {
+    const accountId = await newPaperAccount('fenced', { USDT: '10000', BTC: '0' });
+    const strategy = await createStrategyForUser(t.db, userId, { name: 'fenced dca', type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' });
+    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
+    const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated' } });
+    const claimed = (await claimDeployments(t.db, 'fence-test', 100, 60_000)).find((c) => c.id === deployment.id)!;
+    const epoch = Number(claimed.lease_epoch);
+    const order = (clientOrderId: string, fenceEpoch: number) => placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId, deploymentId: deployment.id, fenceEpoch }, deps);
+    await order('warm2', epoch);
+    await expect(order('stale1', epoch - 1), 'an older epoch: another worker holds it now').rejects.toBeInstanceOf(LeaseLostError);
+    await pauseDeployment(t.db, userId, deployment.id);
+    await expect(order('paused1', epoch), 'the epoch is right but the deployment is paused').rejects.toBeInstanceOf(LeaseLostError);
+    const written = await t.db.select({ clientOrderId: orders.clientOrderId }).from(orders).where(eq(orders.deploymentId, deployment.id));
+    expect(written.map((r) => r.clientOrderId)).toEqual(['warm2']);
   });
 });

@@ -11,6 +11,7 @@
  */
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
+import { issue, queryRows, reserveConnection } from '@/db/raw';
 import { deployments, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { compare, formatDecimal } from '@/server/core/money';
@@ -28,8 +29,9 @@ import { isExchangeError } from '@/server/exchange/errors';
 import type { ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
 import { crashPoint } from '@/server/services/faults';
-import { notifyEvent } from '@/server/services/events';
+import { EVENTS_CHANNEL, notifyEvent, type AppEvent } from '@/server/services/events';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
+import { insertOrderStatement, outcomeStatement, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
 
@@ -189,21 +191,11 @@ export interface ApplyResult {
  * Applies events to an order under a row lock, in the caller's transaction: each through the state machine,
  * each recorded in order_events; fills inserted once (a repeated trade id is a no-op, counted as duplicate).
  */
-export async function applyOrderEvents(
-  tx: DbOrTx,
-  orderId: string,
-  events: OrderEvent[],
-  meta: { liquidity?: 'maker' | 'taker' } = {},
-  /** The order's row as this transaction just wrote it (locked, no fills yet): saves reading it back. */
-  fresh?: OrderRow,
-  /** Written with the final update: columns the paper exchange set, and events recorded before these (e.g. "created"). */
-  more: { set?: Partial<typeof orders.$inferInsert>; events?: Array<typeof orderEvents.$inferInsert> } = {},
-): Promise<ApplyResult> {
-  let row = fresh && fresh.id === orderId && fresh.status === 'new' ? fresh : undefined;
-  if (!row) [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
+export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: OrderEvent[], meta: { liquidity?: 'maker' | 'taker' } = {}): Promise<ApplyResult> {
+  const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
   if (!row) throw AppError.notFound('order');
-  let state = row === fresh ? { ...(await loadOrderState(tx, row, [])) } : await loadOrderState(tx, row);
-  const eventRows: Array<typeof orderEvents.$inferInsert> = [...(more.events ?? [])];
+  let state = await loadOrderState(tx, row);
+  const eventRows: Array<typeof orderEvents.$inferInsert> = [];
   let applied = 0;
   let duplicates = 0;
   for (const event of events) {
@@ -213,19 +205,10 @@ export async function applyOrderEvents(
       continue;
     }
     if (event.type === 'fill') {
+      const { executedAt, ...values } = fillValues(event.fill, meta);
       const inserted = await tx
         .insert(fills)
-        .values({
-          orderId,
-          accountId: row.accountId,
-          tradeId: event.fill.tradeId,
-          quantity: event.fill.quantity,
-          price: event.fill.price,
-          fee: event.fill.fee?.cost ?? '0',
-          feeCurrency: event.fill.fee?.currency ?? null,
-          liquidity: meta.liquidity ?? null,
-          ...(event.fill.timeMs !== undefined ? { executedAt: new Date(event.fill.timeMs) } : {}),
-        })
+        .values({ orderId, accountId: row.accountId, ...values, ...(executedAt ? { executedAt } : {}) })
         .onConflictDoNothing()
         .returning({ id: fills.id });
       if (inserted.length === 0) {
@@ -233,84 +216,102 @@ export async function applyOrderEvents(
         continue;
       }
     }
-    eventRows.push({
-      orderId,
-      type: event.type,
-      fromStatus: state.status,
-      toStatus: result.order.status,
-      reason: result.order.statusReason !== state.statusReason ? result.order.statusReason : null,
-      details: event.type === 'fill' ? { tradeId: event.fill.tradeId, quantity: event.fill.quantity, price: event.fill.price } : 'exchangeOrderId' in event ? { exchangeOrderId: event.exchangeOrderId } : {},
-    });
+    eventRows.push({ orderId, ...eventValues(state, result.order, event) });
     state = result.order;
     applied++;
   }
   if (eventRows.length > 0) await tx.insert(orderEvents).values(eventRows);
-  const [updated] = await tx
-    .update(orders)
-    .set({
-      status: state.status,
-      statusReason: state.statusReason,
-      exchangeOrderId: state.exchangeOrderId,
-      filledQuantity: state.filledQuantity,
-      filledCost: state.filledCost,
-      averagePrice: state.averageFillPrice,
-      fees: { ...state.fees },
-      updatedAt: new Date(),
-      ...more.set,
-    })
-    .where(eq(orders.id, orderId))
-    .returning();
+  const [updated] = await tx.update(orders).set(stateValues(state)).where(eq(orders.id, orderId)).returning();
   return { order: updated!, applied, duplicates };
 }
 
-const createdEvent = (orderId: string, clientOrderId: string): typeof orderEvents.$inferInsert => ({ orderId, type: 'created', fromStatus: null, toStatus: 'new', details: { clientOrderId } });
+function fillValues(fill: OrderFill, meta: { liquidity?: 'maker' | 'taker' }): FillValues {
+  return {
+    tradeId: fill.tradeId,
+    quantity: fill.quantity,
+    price: fill.price,
+    fee: fill.fee?.cost ?? '0',
+    feeCurrency: fill.fee?.currency ?? null,
+    liquidity: meta.liquidity ?? null,
+    executedAt: fill.timeMs !== undefined ? new Date(fill.timeMs) : null,
+  };
+}
 
-/** Inserts the `new` row (and its "created" event), or returns the stored order with this clientOrderId. */
+function eventValues(before: OrderState, after: OrderState, event: OrderEvent): EventValues {
+  return {
+    type: event.type,
+    fromStatus: before.status,
+    toStatus: after.status,
+    reason: after.statusReason !== before.statusReason ? after.statusReason : null,
+    details: event.type === 'fill' ? { tradeId: event.fill.tradeId, quantity: event.fill.quantity, price: event.fill.price } : 'exchangeOrderId' in event ? { exchangeOrderId: event.exchangeOrderId } : {},
+  };
+}
+
+function stateValues(state: OrderState): OrderStateValues {
+  return {
+    status: state.status,
+    statusReason: state.statusReason,
+    exchangeOrderId: state.exchangeOrderId,
+    filledQuantity: state.filledQuantity,
+    filledCost: state.filledCost,
+    averagePrice: state.averageFillPrice,
+    fees: { ...state.fees },
+    updatedAt: new Date(),
+  };
+}
+
+const createdEvent = (clientOrderId: string): EventValues => ({ type: 'created', fromStatus: null, toStatus: 'new', reason: null, details: { clientOrderId } });
+
+const fenceOf = (input: PlaceOrderInput) => (input.deploymentId !== undefined && input.fenceEpoch !== undefined ? { deploymentId: input.deploymentId, epoch: input.fenceEpoch } : undefined);
+
+function newOrderValues(userId: string, account: AccountRow, input: PlaceOrderInput, clientOrderId: string): NewOrderValues {
+  return {
+    accountId: account.id,
+    userId,
+    deploymentId: input.deploymentId ?? null,
+    clientOrderId,
+    exchange: account.exchange,
+    symbol: input.symbol,
+    side: input.side,
+    type: input.type,
+    quantity: input.quantity,
+    price: input.price ?? null,
+    stopPrice: input.stopPrice ?? null,
+  };
+}
+
+/**
+ * Inserts the `new` row (and its "created" event), or returns the stored order with this clientOrderId.
+ *
+ * One statement, one round trip: the fence (with deploymentId and fenceEpoch: the deployment row, FOR SHARE,
+ * must be running under that epoch, else nothing is inserted and LeaseLostError is thrown), the insert, and
+ * (for paper orders) the account's balance rows of `lockBalances`, read FOR UPDATE for the paper exchange.
+ */
 async function insertNewOrder(
   tx: DbOrTx,
   userId: string,
   account: AccountRow,
   input: PlaceOrderInput,
   clientOrderId: string,
-  /** The caller records the "created" event itself, with the order's next events, in one insert. */
-  deferCreatedEvent = false,
-): Promise<{ row: OrderRow; created: boolean }> {
-  if (input.deploymentId !== undefined && input.fenceEpoch !== undefined) {
-    const [held] = await tx
-      .select({ id: deployments.id })
-      .from(deployments)
-      .where(and(eq(deployments.id, input.deploymentId), eq(deployments.leaseEpoch, input.fenceEpoch), eq(deployments.state, 'running')))
-      .for('share');
-    if (!held) throw new LeaseLostError(input.deploymentId);
-  }
-  const [row] = await tx
-    .insert(orders)
-    .values({
-      accountId: account.id,
-      userId,
-      deploymentId: input.deploymentId ?? null,
-      clientOrderId,
-      exchange: account.exchange,
-      symbol: input.symbol,
-      side: input.side,
-      type: input.type,
-      quantity: input.quantity,
-      price: input.price ?? null,
-      stopPrice: input.stopPrice ?? null,
-      status: 'new',
-    })
-    .onConflictDoNothing({ target: [orders.accountId, orders.clientOrderId] })
-    .returning();
+  options: {
+    /** The caller records the "created" event itself, with the order's next events, in one insert. */
+    deferCreatedEvent?: boolean;
+    /** Paper: the assets whose balance rows to lock and return. */
+    lockBalances?: readonly [string, string];
+  } = {},
+): Promise<{ row: OrderRow; created: boolean; balances: LockedBalance[] }> {
+  const { fenceHeld, row, balances } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), { fence: fenceOf(input), lockBalances: options.lockBalances });
+  if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
   if (row) {
-    if (!deferCreatedEvent) await tx.insert(orderEvents).values(createdEvent(row.id, clientOrderId));
-    return { row, created: true };
+    if (!options.deferCreatedEvent) await tx.insert(orderEvents).values({ orderId: row.id, ...createdEvent(clientOrderId) });
+    return { row, created: true, balances };
   }
   const [existing] = await tx.select().from(orders).where(and(eq(orders.accountId, account.id), eq(orders.clientOrderId, clientOrderId))).limit(1);
   if (!existing) throw new Error('clientOrderId conflict without a stored order');
   if (!sameRequest(existing, input)) {
     throw new AppError('CONFLICT', `clientOrderId ${clientOrderId} is already used by a different order on this account`, { fields: [{ field: 'clientOrderId', message: 'is already used by a different order' }] });
   }
-  return { row: existing, created: false };
+  return { row: existing, created: false, balances };
 }
 
 /** The events an exchange's answer to createOrder implies: the ack, then its trades (if it reported any). */
@@ -330,9 +331,77 @@ function sendFailureEvent(error: unknown): OrderEvent {
 
 const paperAccount = (row: AccountRow) => ({ id: row.id, feeRate: row.feeRate ?? '0.001', slippage: row.slippage ?? '0.0005' });
 
+/** The base and quote of a BASE/QUOTE symbol, in the order their balance rows are locked; undefined if malformed. */
+function symbolAssets(symbol: string): { base: string; quote: string } | undefined {
+  const [base, quote, extra] = symbol.split('/');
+  return base && quote && base !== quote && extra === undefined ? { base, quote } : undefined;
+}
+
+/**
+ * A new paper order's outcome, computed from its `new` row and its account's locked balances: the paper
+ * exchange's answer against `prices`, run through the order state machine. Nothing is written here; the result
+ * is one statement (order-sql.ts outcomeStatement). A new order has no fills yet, so none can be a duplicate.
+ */
+async function paperOutcome(
+  tx: DbOrTx,
+  row: OrderRow,
+  account: AccountRow,
+  input: PlaceOrderInput & { clientOrderId: string },
+  balances: LockedBalance[],
+  prices: PaperPriceSource,
+  clock?: () => number,
+): Promise<{ writes: OutcomeWrites; trades: OrderFill[] }> {
+  const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
+  const writes: OutcomeWrites = { fills: [], events: [createdEvent(input.clientOrderId)], state: stateValues(newOrderState(row)) };
+  let events: OrderEvent[];
+  let trades: OrderFill[] = [];
+  let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
+  try {
+    const request = { symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId };
+    const assets = symbolAssets(input.symbol);
+    const of = (asset: string | undefined) => balances.find((b) => b.asset === asset);
+    const [baseRow, quoteRow] = [of(assets?.base), of(assets?.quote)];
+    // Both rows exist (the usual case): the exchange uses them; else it creates the missing ones and locks them itself.
+    const lockedBalances = baseRow && quoteRow ? { baseFree: baseRow.free, baseUsed: baseRow.used, quoteFree: quoteRow.free, quoteUsed: quoteRow.used } : undefined;
+    const answer = await exchange.createOrder(request, row, { deferRowUpdate: (fields) => (writes.paper = fields), lockedBalances, deferBalanceWrite: (write) => (writes.balances = write) });
+    events = answerEvents(answer);
+    trades = answer.trades;
+    if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
+  } catch (error) {
+    events = [sendFailureEvent(error)];
+  }
+  let state = newOrderState(row);
+  for (const event of events) {
+    const result = applyOrderEvent(state, event);
+    if (result.outcome === 'duplicate_fill') throw new Error(`order ${row.id}: a new order's trade ${(event as { fill: OrderFill }).fill.tradeId} came twice`);
+    if (event.type === 'fill') writes.fills.push(fillValues(event.fill, { liquidity }));
+    writes.events.push(eventValues(state, result.order, event));
+    state = result.order;
+  }
+  writes.state = stateValues(state);
+  return { writes, trades };
+}
+
+/** The state machine's view of an order row this transaction just inserted (status new, no fills). */
+function newOrderState(row: OrderRow): OrderState {
+  return {
+    status: row.status,
+    exchange: row.exchange,
+    quantity: formatDecimal(row.quantity),
+    filledQuantity: formatDecimal(row.filledQuantity),
+    filledCost: formatDecimal(row.filledCost),
+    averageFillPrice: dec(row.averagePrice),
+    fees: row.fees,
+    appliedFillKeys: [],
+    exchangeOrderId: row.exchangeOrderId,
+    statusReason: row.statusReason,
+  };
+}
+
 /**
  * The paper order path inside the caller's transaction (the deployment runner books its state in the same
- * one): the `new` row, the paper exchange's answer against `prices`, the resulting events.
+ * one): two statements. 1: the fence, the `new` row and the account's balance rows, locked. 2: the balances,
+ * the fill, the events and the order's final state.
  */
 export async function placePaperOrderInTx(
   tx: DbOrTx,
@@ -342,27 +411,73 @@ export async function placePaperOrderInTx(
   prices: PaperPriceSource,
   clock?: () => number,
 ): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] }> {
-  const { row, created } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, true);
+  const assets = symbolAssets(input.symbol);
+  const { row, created, balances } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, { deferCreatedEvent: true, lockBalances: assets && [assets.base, assets.quote] });
   if (!created) return { order: row, created, trades: [] };
   crashPoint('order.after_write');
-  const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
-  let events: OrderEvent[];
-  let trades: OrderFill[] = [];
-  let paperFields: Partial<typeof orders.$inferInsert> = {};
-  let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
-  try {
-    const request = { symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId };
-    const answer = await exchange.createOrder(request, row, { deferRowUpdate: (fields) => (paperFields = fields) });
-    events = answerEvents(answer);
-    trades = answer.trades;
-    if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
-  } catch (error) {
-    events = [sendFailureEvent(error)];
-  }
-  // One insert for the "created" event and the answer's, one update for the status and the paper fields.
-  const { order } = await applyOrderEvents(tx, row.id, events, { liquidity }, row, { set: paperFields, events: [createdEvent(row.id, input.clientOrderId)] });
+  const { writes, trades } = await paperOutcome(tx, row, account, input, balances, prices, clock);
+  const order = await outcomeStatement(tx, row, writes);
   crashPoint('order.after_fill');
   return { order, created, trades };
+}
+
+/**
+ * A paper order in its own transaction (manual orders; docs/orders.md, "The paper order path"): the same two
+ * statements as placePaperOrderInTx, each pipelined with BEGIN or COMMIT on one connection, so the whole
+ * transaction is two round trips. The price is read before the transaction (it takes no lock). A retried
+ * clientOrderId or a first order in an asset (a balance row to create) takes the general path instead.
+ */
+export async function placePaperOrder(
+  db: Db,
+  userId: string,
+  account: AccountRow,
+  input: PlaceOrderInput & { clientOrderId: string },
+  prices: PaperPriceSource,
+  options: { clock?: () => number; notify?: boolean } = {},
+): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] }> {
+  const general = () =>
+    db.transaction(async (tx) => {
+      const placed = await placePaperOrderInTx(tx, userId, account, input, prices, options.clock);
+      if (placed.created && options.notify) await notifyOrder(tx, placed.order);
+      return placed;
+    });
+  const assets = symbolAssets(input.symbol);
+  if (!assets) return general();
+  const latest = await prices.latest(input.symbol);
+  const pricedOnce: PaperPriceSource = { latest: async () => latest, candlesSince: (...args) => prices.candlesSince(...args) };
+  const connection = await reserveConnection(db);
+  let fallBack = false;
+  try {
+    // Issued in this order, sent together: BEGIN, then the insert.
+    const begin = issue(connection, 'begin');
+    const insert = insertOrderStatement(connection, newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] });
+    const [, inserted] = await Promise.all([begin, insert]);
+    if (!inserted.fenceHeld) throw new LeaseLostError(input.deploymentId!);
+    const { row, balances } = inserted;
+    if (!row || balances.length < 2) {
+      // A retry (the stored order is compared with this request there) or a balance row to create.
+      fallBack = true;
+      await issue(connection, 'rollback');
+      return await general();
+    }
+    crashPoint('order.after_write');
+    // PaperExchange needs no connection when the balances are locked and the price is known.
+    const { writes, trades } = await paperOutcome(db, row, account, input, balances, pricedOnce, options.clock);
+    // Issued in this order, sent together: the outcome, the notification (delivered at commit), COMMIT. If the
+    // outcome fails, PostgreSQL answers the COMMIT of the aborted transaction with a rollback.
+    const outcome = outcomeStatement(connection, row, writes);
+    const notify = options.notify ? queryRows(connection, 'select pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: writes.state.status }))]) : null;
+    const commit = issue(connection, 'commit');
+    const [order] = await Promise.all([outcome, notify, commit]);
+    crashPoint('order.after_fill');
+    return { order, created: true, trades };
+  } catch (error) {
+    // A failed statement aborted the transaction and the pipelined COMMIT ended it; anything else: roll back.
+    if (!fallBack) await issue(connection, 'rollback').catch(() => {});
+    throw error;
+  } finally {
+    connection.release();
+  }
 }
 
 /** Places an order; `created` is false when the clientOrderId was already used for the same order (a retry). */
@@ -372,11 +487,8 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   const clientOrderId = input.clientOrderId ?? manualClientOrderId();
 
   if (account.exchange === PAPER_EXCHANGE) {
-    return db.transaction(async (tx) => {
-      const { order, created } = await placePaperOrderInTx(tx, userId, account, { ...input, clientOrderId }, (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
-      if (created) await notifyOrder(tx, order);
-      return { order: toOrderView(order), created };
-    });
+    const { order, created } = await placePaperOrder(db, userId, account, { ...input, clientOrderId }, (deps.prices ?? defaultPaperPriceSource)(db), { clock: deps.clock, notify: true });
+    return { order: toOrderView(order), created };
   }
 
   // A real exchange: commit the `new` row first, so a crash or a lost answer can never cause a second order.
@@ -404,8 +516,10 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
 
 /** Tells the user's open pages (events.stream) that an order changed; delivered only if the transaction commits. */
 export async function notifyOrder(db: DbOrTx, order: OrderRow): Promise<void> {
-  await notifyEvent(db, { kind: 'order', userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
+  await notifyEvent(db, orderEvent(order));
 }
+
+const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): AppEvent => ({ kind: 'order', userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
 
 /** Matches the user's resting paper orders against the prices since they were last matched. */
 export async function syncPaperOrders(db: Db, userId: string, deps: OrderDeps = {}, accountId?: string): Promise<number> {

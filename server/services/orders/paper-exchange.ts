@@ -24,6 +24,7 @@ import {
 } from '@/server/core/paper';
 import { ExchangeError } from '@/server/exchange/errors';
 import type { Balances, ExchangeOrder, Execution, OrderRef, OrderRequest } from '@/server/exchange/ports';
+import type { BalanceWrite } from './order-sql';
 import type { PaperPriceSource } from './price-source';
 
 export interface PaperAccount {
@@ -140,7 +141,16 @@ export class PaperExchange implements Execution {
   async createOrder(
     request: PaperOrderRequest | OrderRequest,
     knownRow?: OrderRow,
-    options: { deferRowUpdate?: (fields: Pick<OrderRow, 'reservation' | 'triggered' | 'priceSource' | 'matchedUntilMs'>) => void } = {},
+    options: {
+      deferRowUpdate?: (fields: Pick<OrderRow, 'reservation' | 'triggered' | 'priceSource' | 'matchedUntilMs'>) => void;
+      /**
+       * The base and quote balances as the caller already read them FOR UPDATE in this transaction (the order
+       * service locks them in the statement that inserts the order row); with deferBalanceWrite, the caller
+       * also writes them, in its next statement.
+       */
+      lockedBalances?: PaperBalances;
+      deferBalanceWrite?: (write: BalanceWrite) => void;
+    } = {},
   ): Promise<ExchangeOrderWithTrades> {
     const details = { exchangeId: 'paper', operation: 'createOrder' as const };
     // The caller that just inserted the row (in this transaction, so it is already locked) may pass it in.
@@ -156,7 +166,7 @@ export class PaperExchange implements Execution {
       limitPrice: request.price ?? null,
       stopPrice: 'stopPrice' in request ? (request.stopPrice ?? null) : null,
     };
-    const balances = await this.lockBalances(base, quote);
+    const balances = options.lockedBalances ?? (await this.lockBalances(base, quote));
     const placed = placeOrderEffect(balances, order, { ...this.params, referencePrice: String(latest.price) });
     if (!placed.ok) {
       const asset = request.side === 'buy' ? quote : base;
@@ -173,7 +183,11 @@ export class PaperExchange implements Execution {
       finalBalances = booked.balances;
       trades = [{ tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote }, ...(latest.fillTimeMs !== undefined ? { timeMs: latest.fillTimeMs } : {}) }];
     }
-    await this.writeBalances(base, quote, finalBalances);
+    if (options.deferBalanceWrite) {
+      const f = finalBalances;
+      options.deferBalanceWrite({ rows: [{ asset: base, free: formatDecimal(f.baseFree), used: formatDecimal(f.baseUsed) }, { asset: quote, free: formatDecimal(f.quoteFree), used: formatDecimal(f.quoteUsed) }] });
+    }
+    else await this.writeBalances(base, quote, finalBalances);
     const paperFields = { reservation, triggered: match.triggered, priceSource: latest.source, matchedUntilMs: latest.timeMs };
     // The order service writes these with the order's status in one statement when it asks to.
     if (options.deferRowUpdate) options.deferRowUpdate(paperFields);
