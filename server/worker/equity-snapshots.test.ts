@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import * as schema from '@/db/schema';
 import { equitySnapshots } from '@/db/schema';
 import { createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
@@ -78,4 +81,32 @@ it('slots are multiples of the interval since the epoch, so 00:00 UTC is always 
   expect(slotOf(Date.UTC(2025, 0, 1, 0, 0, 59), MINUTE)).toBe(Date.UTC(2025, 0, 1));
   expect(slotOf(Date.UTC(2025, 0, 1, 0, 4, 59), 5 * MINUTE)).toBe(Date.UTC(2025, 0, 1));
   expect(slotOf(Date.UTC(2025, 0, 1, 0, 5), 5 * MINUTE)).toBe(Date.UTC(2025, 0, 1, 0, 5));
+});
+
+it('a pass values many paper accounts in a few statements and one price per symbol, each equal to the equity the API shows', async () => {
+  const user = (await registerUser(t.db, { username: 'snap-many', password: 'long enough pw' })).id;
+  const ids: string[] = [];
+  for (let i = 1; i <= 30; i++) {
+    ids.push((await createAccount(t.db, user, { name: `many ${i}`, exchange: 'paper', balances: { USDT: String(i * 10), BTC: String(i / 8), ...(i % 3 === 0 ? { ETH: '2.5' } : {}) } }, {}, deps)).id);
+  }
+  let priceReads = 0;
+  const counted: PortfolioDeps = { ...deps, prices: () => ({ ...feed, latest: async (symbol) => (priceReads++, feed.latest(symbol)) }) };
+  let statements = 0;
+  const client = postgres(t.url, { max: 1, onnotice: () => {}, debug: () => void statements++ });
+  try {
+    now = Date.UTC(2025, 7, 1, 9, 30, 10);
+    price = 321.5;
+    const pass = await snapshotAllAccounts(drizzle(client, { schema }), slotOf(now, MINUTE), { deps: counted });
+    expect(pass.written, 'the 30 new accounts and the two paper accounts of the first test').toBe(32);
+    expect(statements, 'a few statements for the whole pass (the one unreachable real account costs its own), not a few per account').toBeLessThanOrEqual(8);
+    expect(priceReads, 'one mark per symbol for the pass: BTC/USDT and ETH/USDT').toBe(2);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+  const rows = await t.db.select().from(equitySnapshots).where(and(inArray(equitySnapshots.accountId, ids), eq(equitySnapshots.time, new Date(Date.UTC(2025, 7, 1, 9, 30)))));
+  const portfolio = await getPortfolio(t.db, user, {}, deps);
+  expect(rows).toHaveLength(30);
+  for (const row of rows) expect(row.equity, 'the snapshot is the equity the API shows').toBe(portfolio.accounts.find((a) => a.accountId === row.accountId)?.equity);
+  const third = ids[2]!;
+  expect(rows.find((r) => r.accountId === third)?.equity, '30 USDT + 0.375 BTC × 321.5 + 2.5 ETH × 321.5').toBe('954.3125');
 });

@@ -2,13 +2,14 @@
  * Equity over time: snapshots (one row per account and time, written by the worker's snapshot loop on a
  * fixed time grid, or by anyone after a fill) and the curve the dashboard draws from them.
  */
-import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
-import { equitySnapshots, exchangeAccounts } from '@/db/schema';
+import { equitySnapshots, exchangeAccounts, paperBalances } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { Decimal } from '@/server/core/money';
 import { findOwnedAccount } from '@/server/services/accounts';
-import { accountHoldings, AccountValuationError, DEFAULT_VALUATION_CURRENCY, equityOf, out, type AccountFailure, type PortfolioDeps } from './valuation';
+import { paperMarks } from './marks';
+import { accountHoldings, AccountValuationError, DEFAULT_VALUATION_CURRENCY, equityOf, out, paperBalanceViews, paperPricesOf, type AccountFailure, type PortfolioDeps } from './valuation';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -65,6 +66,47 @@ export async function snapshotAccountEquity(
     if (isForeignKeyViolation(error)) return result(false, out(equity), null); // deleted meanwhile
     throw error;
   }
+}
+
+/**
+ * Snapshots of many paper accounts at `time` in a handful of statements, for the worker's pass: one read of
+ * all their balance rows, one mark per symbol for the whole pass (paper accounts share one price feed), one
+ * insert (ON CONFLICT DO NOTHING, as snapshotAccountEquity). Each equity is computed exactly as
+ * snapshotAccountEquity computes it (the same balance views and equityOf). Returns one result per account.
+ */
+export async function snapshotPaperAccounts(
+  db: DbOrTx,
+  accounts: ReadonlyArray<{ id: string; userId: string }>,
+  time: Date | number,
+  options: { currency?: string; deps?: PortfolioDeps } = {},
+): Promise<SnapshotResult[]> {
+  if (accounts.length === 0) return [];
+  const at = new Date(time);
+  const currency = options.currency ?? DEFAULT_VALUATION_CURRENCY;
+  const rows = await db
+    .select({ accountId: paperBalances.accountId, asset: paperBalances.asset, free: paperBalances.free, used: paperBalances.used })
+    .from(paperBalances)
+    .where(inArray(paperBalances.accountId, accounts.map((a) => a.id)))
+    .orderBy(asc(paperBalances.accountId), asc(paperBalances.asset));
+  const rowsOf = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const list = rowsOf.get(row.accountId);
+    if (list) list.push(row);
+    else rowsOf.set(row.accountId, [row]);
+  }
+  const marks = paperMarks(paperPricesOf(db, options.deps ?? {}));
+  const valued = await Promise.all(accounts.map(async (account) => ({ account, equity: (await equityOf(paperBalanceViews(rowsOf.get(account.id) ?? []), marks, currency)).equity })));
+  // Only accounts that still exist (one deleted since the pass listed it is skipped, as snapshotAccountEquity does).
+  const values = JSON.stringify(valued.map(({ account, equity }) => ({ user_id: account.userId, account_id: account.id, equity: out(equity) })));
+  const inserted = await db.execute<{ account_id: string }>(sql`
+    insert into equity_snapshots (user_id, account_id, time, currency, equity)
+    select v.user_id, v.account_id, ${at.toISOString()}::timestamptz, ${currency}, v.equity
+      from json_to_recordset(${values}::json) as v(user_id uuid, account_id uuid, equity numeric)
+      join exchange_accounts a on a.id = v.account_id
+    on conflict (account_id, time) do nothing
+    returning account_id`);
+  const written = new Set(inserted.map((r) => r.account_id));
+  return valued.map(({ account, equity }) => ({ accountId: account.id, time: at.toISOString(), written: written.has(account.id), equity: out(equity), error: null }));
 }
 
 // ---- the curve -------------------------------------------------------------------------------------

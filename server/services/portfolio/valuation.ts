@@ -58,6 +58,11 @@ async function paperHoldings(db: DbOrTx, row: AccountRow): Promise<Record<string
     .innerJoin(exchangeAccounts, eq(exchangeAccounts.id, paperBalances.accountId))
     .where(and(eq(paperBalances.accountId, row.id), eq(exchangeAccounts.userId, row.userId)))
     .orderBy(asc(paperBalances.asset));
+  return paperBalanceViews(rows);
+}
+
+/** Paper balance rows as balance views, rows with a zero total left out (the order of `rows` is kept). */
+export function paperBalanceViews(rows: ReadonlyArray<{ asset: string; free: string; used: string }>): Record<string, BalanceView> {
   const balances: Record<string, BalanceView> = {};
   for (const r of rows) {
     const total = add(r.free, r.used);
@@ -66,6 +71,9 @@ async function paperHoldings(db: DbOrTx, row: AccountRow): Promise<Record<string
   return balances;
 }
 
+/** The price feed paper accounts are valued with (the one their orders fill against). */
+export const paperPricesOf = (db: DbOrTx, deps: PortfolioDeps) => (deps.prices ? deps.prices(db) : defaultPaperPriceSource(db, deps.clock));
+
 /**
  * The account's balances and a mark source for it. For a real account this calls the exchange; any
  * failure (unreachable, credentials refused or missing) is an AccountValuationError with a message safe
@@ -73,8 +81,7 @@ async function paperHoldings(db: DbOrTx, row: AccountRow): Promise<Record<string
  */
 export async function accountHoldings(db: DbOrTx, row: AccountRow, deps: PortfolioDeps = {}): Promise<AccountHoldings> {
   if (row.exchange === PAPER_EXCHANGE) {
-    const prices = deps.prices ? deps.prices(db) : defaultPaperPriceSource(db, deps.clock);
-    return { balances: await paperHoldings(db, row), marks: paperMarks(prices) };
+    return { balances: await paperHoldings(db, row), marks: paperMarks(paperPricesOf(db, deps)) };
   }
   let secrets: Array<string | undefined> = [];
   try {
