@@ -20,3 +20,9 @@ export interface AppEvent {
 export async function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
   await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`);
 }
+
+/** Several events in one statement (one round trip); in a transaction, all are delivered at its commit, in order. */
+export async function notifyEvents(db: DbOrTx, events: readonly AppEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.execute(sql`select ${sql.join(events.map((event) => sql`pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`), sql`, `)}`);
+}

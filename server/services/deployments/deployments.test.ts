@@ -3,6 +3,7 @@ import path from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, deployments, fills, orders, paperBalances, strategies } from '@/db/schema';
+import { EVENTS_CHANNEL } from '@/server/services/events';
 import { runBacktest } from '@/server/core/backtest/engine';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
@@ -189,6 +190,37 @@ describe('deploying', () => {
     await expect(listDeployments(t.db, otherId, { strategyId }), "another user's strategy is not found").rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(listDeployments(t.db, userId, { strategyId: 'not-a-uuid' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await listDeployments(t.db, otherId)).toEqual([]);
+  });
+});
+
+describe('live updates from a paper tick', () => {
+  it("a tick that places an order notifies the order and then the deployment, once it commits", async () => {
+    const accountId = await paperAccount(userId, 'tick events');
+    const strategyId = await backtestedStrategy(userId, 'tick events dca', 'dca', { intervalBars: 1, amountPerBuy: 25 });
+    const deployment = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } }, { now: clock });
+    const rt = await claim(deployment.id);
+    const received: Array<{ kind: string; userId: string; deploymentId: string; orderId?: string; status?: string; state?: string }> = [];
+    const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
+      const event = JSON.parse(payload) as (typeof received)[number];
+      if (event.deploymentId === deployment.id) received.push(event);
+    });
+    try {
+      let placed = 0;
+      for (let i = 0; i < 20 && placed === 0; i++) {
+        now += 1000;
+        placed = (await tickDeployment(t.db, rt, { now: clock })).orders;
+      }
+      expect(placed, 'DCA buys on a closed candle').toBeGreaterThan(0);
+      await expect.poll(() => received.some((e) => e.kind === 'order')).toBe(true);
+      const ordered = received.findIndex((e) => e.kind === 'order');
+      expect(received[ordered], 'the order, filled, for its owner').toMatchObject({ kind: 'order', userId, deploymentId: deployment.id, status: 'filled' });
+      expect(received.slice(ordered + 1).some((e) => e.kind === 'deployment' && e.state === 'running'), 'then the deployment, in the same commit').toBe(true);
+      const [stored] = await t.db.select({ id: orders.id }).from(orders).where(eq(orders.deploymentId, deployment.id)).limit(1);
+      expect(received[ordered]!.orderId).toBe(stored!.id);
+    } finally {
+      await listener.unlisten();
+      await pauseDeployment(t.db, userId, deployment.id);
+    }
   });
 });
 

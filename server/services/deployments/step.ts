@@ -26,7 +26,8 @@ import { exchangeFor, findOwnedAccount, PAPER_EXCHANGE, type AccountRow } from '
 import { reconcileAccount } from '@/server/services/reconcile';
 import { Decimal } from '@/server/core/money';
 import { raiseAlert } from '@/server/services/alerts';
-import { notifyEvent } from '@/server/services/events';
+import { EVENTS_CHANNEL, notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { queryRows } from '@/db/raw';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { marketDataExchange } from '@/server/services/market-data/exchange';
 import { LeaseLostError, placeOrder, placePaperOrderInTx, type OrderRow } from '@/server/services/orders';
@@ -245,6 +246,8 @@ interface TickContext {
   ordersPlaced: number;
   runner: DeploymentRunner;
   paused: { reason: string } | null;
+  /** Events of a paper tick's orders, sent with the tick's last statements (delivered at its commit anyway). */
+  notifications: AppEvent[];
 }
 
 function riskLimitsOf(row: DeploymentRow): RiskLimits {
@@ -348,7 +351,9 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
     placed = fresh!;
   }
   ctx.ordersPlaced++;
-  await notifyEvent(ctx.tx ?? ctx.db, { kind: 'order', userId: rt.userId, orderId: placed.id, status: placed.status, deploymentId: rt.id });
+  const event: AppEvent = { kind: 'order', userId: rt.userId, orderId: placed.id, status: placed.status, deploymentId: rt.id };
+  if (ctx.tx) ctx.notifications.push(event);
+  else await notifyEvent(ctx.db, event);
   switch (placed.status) {
     case 'filled':
       return fillOf(ctx.tx ?? ctx.db, placed, order.side, order.fillBarTime, known);
@@ -417,7 +422,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   }
 
   const isPaper = rt.account.exchange === PAPER_EXCHANGE;
-  const ctx: TickContext = { db, tx: null, rt, now, deps, ordersPlaced: 0, runner, paused: null };
+  const ctx: TickContext = { db, tx: null, rt, now, deps, ordersPlaced: 0, runner, paused: null, notifications: [] };
   let processed = 0;
   let lastDecision: DeploymentRow['lastDecision'] = row.lastDecision;
   let newLastBar = row.lastBarTime;
@@ -425,11 +430,8 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   const body = async (tx: DbOrTx | null): Promise<TickResult> => {
     ctx.tx = tx;
     if (tx) {
-      const [held] = await tx
-        .select({ id: deployments.id })
-        .from(deployments)
-        .where(and(eq(deployments.id, rt.id), eq(deployments.leaseEpoch, rt.epoch), eq(deployments.state, 'running')))
-        .for('update');
+      // The fence for the whole transaction: the row stays locked under this worker's epoch until the commit.
+      const [held] = await queryRows(tx, `select id from deployments where id = $1::uuid and lease_epoch = $2::bigint and state = 'running' for update`, [rt.id, String(rt.epoch)]);
       if (!held) throw new LeaseLostError(rt.id);
     }
     const exec = (order: RunnerOrder) => execute(ctx, order);
@@ -459,9 +461,24 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
       if (!(error instanceof StopTick)) throw error;
     }
     const fields: Partial<typeof deployments.$inferInsert> = { lastBarTime: newLastBar, lastDecision, stateReason: null };
-    if (!(await persist(tx ?? db, rt, state, fields, now))) throw new LeaseLostError(rt.id);
-    if (ctx.paused) await pauseForRisk(tx ?? db, rt, ctx.paused.reason, now);
-    await notifyEvent(tx ?? db, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar });
+    const events = [...ctx.notifications, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }];
+    if (tx && !ctx.paused) {
+      // Sent together, pipelined on the transaction's connection as prepared statements (no describe round
+      // trip holds the second back): the notifications, then the state. The row is locked under this epoch.
+      const notified = queryRows(tx, `select ${events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, [EVENTS_CHANNEL, ...events.map((e) => JSON.stringify(e))]);
+      const persisted = queryRows(
+        tx,
+        `update deployments set runner = $1::jsonb, updated_at = $2::timestamptz, last_bar_time = $3::bigint, last_decision = $4::jsonb, state_reason = null
+          where id = $5::uuid and lease_epoch = $6::bigint and state = 'running' returning id`,
+        [JSON.stringify(state), new Date(now).toISOString(), newLastBar === null ? null : String(newLastBar), lastDecision === null ? null : JSON.stringify(lastDecision), rt.id, String(rt.epoch)],
+      );
+      const [, rows] = await Promise.all([notified, persisted]);
+      if (rows.length === 0) throw new LeaseLostError(rt.id);
+    } else {
+      if (!(await persist(tx ?? db, rt, state, fields, now))) throw new LeaseLostError(rt.id);
+      if (ctx.paused) await pauseForRisk(tx ?? db, rt, ctx.paused.reason, now);
+      await notifyEvents(tx ?? db, events);
+    }
     return { status: ctx.paused ? 'ended' : 'ok', barsProcessed: processed, orders: ctx.ordersPlaced, nextDueMs: 0 };
   };
 

@@ -468,7 +468,12 @@ export async function placePaperOrder(
     const outcome = outcomeStatement(connection, row, writes);
     const notify = options.notify ? queryRows(connection, 'select pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: writes.state.status }))]) : null;
     const commit = issue(connection, 'commit');
-    const [order] = await Promise.all([outcome, notify, commit]);
+    // Settled in the order sent: after a failed outcome, the notification fails too ("transaction is aborted"),
+    // and the outcome's error is the one to report.
+    const settled = await Promise.allSettled([outcome, notify, commit]);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const order = await outcome;
     crashPoint('order.after_fill');
     return { order, created: true, trades };
   } catch (error) {
