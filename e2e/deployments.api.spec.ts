@@ -66,6 +66,13 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect(running.lastBarTime).not.toBeNull();
     expect(running.lastDecision.decision).toMatch(/^(enter|exit|hold)$/);
     expect(Number(running.position.quantity)).toBeGreaterThan(0);
+    const curve = await (await request.get(`/api/v1/deployments/${deployment.id}/equity`, { headers: auth(token) })).json();
+    expect(curve).toMatchObject({ deploymentId: deployment.id, currency: 'USDT', stepSeconds: 3600 });
+    const times = (curve.points as Array<{ time: string }>).map((p) => Date.parse(p.time));
+    expect(times[0], 'from the feed start').toBe(Date.parse('2021-03-25T00:00:00Z'));
+    expect(times.length, 'bar closes up to the last processed bar').toBeGreaterThanOrEqual(3);
+    expect(times.every((time, i) => i === 0 || time > times[i - 1]!), 'in time order').toBe(true);
+    expect(curve.points.every((p: { equity: string }) => /^\d+(\.\d+)?$/.test(p.equity)), 'exact decimal strings').toBe(true);
 
     const paused = await request.post(`/api/v1/deployments/${deployment.id}/pause`, { headers: auth(token) });
     expect(paused.status()).toBe(200);
@@ -77,6 +84,7 @@ test.describe('REST deployments, kill switch and alerts', () => {
 
     for (const call of [
       () => request.get(`/api/v1/deployments/${deployment.id}`, { headers: auth(other.accessToken) }),
+      () => request.get(`/api/v1/deployments/${deployment.id}/equity`, { headers: auth(other.accessToken) }),
       () => request.post(`/api/v1/deployments/${deployment.id}/pause`, { headers: auth(other.accessToken) }),
       () => request.post(`/api/v1/deployments/${deployment.id}/stop`, { headers: auth(other.accessToken) }),
       () => request.post(`/api/v1/strategies/${strategyId}/deployments`, { headers: auth(other.accessToken), data: { accountId, mode: 'paper' } }),

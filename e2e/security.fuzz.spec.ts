@@ -36,6 +36,7 @@ const ROUTES: FuzzRoute[] = [
   { name: 'deploy a strategy', method: 'POST', path: '/api/v1/strategies/00000000-0000-4000-8000-000000000000/deployments', into: 'body', auth: true },
   { name: 'list deployments', method: 'GET', path: '/api/v1/deployments', into: 'query', auth: true },
   { name: 'get deployment', method: 'GET', path: '/api/v1/deployments/{x}', into: 'path', auth: true },
+  { name: 'deployment equity curve', method: 'GET', path: '/api/v1/deployments/{x}/equity', into: 'path', auth: true },
   { name: 'pause deployment', method: 'POST', path: '/api/v1/deployments/{x}/pause', into: 'path', auth: true },
   { name: 'resume deployment', method: 'POST', path: '/api/v1/deployments/{x}/resume', into: 'path', auth: true },
   { name: 'stop deployment', method: 'POST', path: '/api/v1/deployments/{x}/stop', into: 'path', auth: true },

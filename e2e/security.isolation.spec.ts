@@ -155,6 +155,7 @@ const RESOURCES: Resource[] = [
     create: createDeployment,
     byId: [
       { method: 'GET', path: '/api/v1/deployments/{id}' },
+      { method: 'GET', path: '/api/v1/deployments/{id}/equity' },
       { method: 'GET', path: '/api/v1/orders?deploymentId={id}' },
       { method: 'POST', path: '/api/v1/deployments/{id}/pause' },
       { method: 'POST', path: '/api/v1/deployments/{id}/resume' },

@@ -1,12 +1,11 @@
 'use client';
 
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useTRPC } from '@/components/trpc/client';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
-import { timeframeToMs } from '@/server/core/timeframe';
 import { amount } from './format';
 
 export interface EquityPoint {
@@ -17,13 +16,9 @@ export interface EquityPoint {
 }
 
 /**
- * Bar-close equities seen while this tab was open, per deployment: they make the line follow every bar
- * while you watch. After a reload the curve is rebuilt from the start and the fills alone.
+ * Bar-close equities seen while this tab was open, per deployment: between two fetches of the curve (refetched
+ * when one of the deployment's orders changes) they make the line follow every bar while you watch.
  */
-function combineDetails<T>(results: Array<{ data: T | undefined; isError: boolean }>) {
-  return { data: results.map((r) => r.data), isError: results.some((r) => r.isError) };
-}
-
 const observed = new Map<string, Map<number, number>>();
 
 function record(deployment: DeploymentResponse) {
@@ -33,92 +28,34 @@ function record(deployment: DeploymentResponse) {
   observed.set(deployment.id, points);
 }
 
-/** The candles the curve is marked with: at most one page (5,000 bars) from the feed's start. */
-const CANDLE_LIMIT = 5_000;
-
 /**
- * The deployment's equity over feed time, as its runner counts it: cash + position × close at every bar
- * close, with cash and position replayed from its orders' fills over the stored candles of its market.
- * Past the candles (a live feed not stored yet, the simulated market, a replay beyond one page) the points
- * are the equity after each fill and the bar-close equities observed live. The last point is the API's
- * equity now. Chart numbers only: the figures shown as text are the API's strings.
+ * The deployment's equity over feed time: the server's curve (deployments.equity: bar closes marked from its
+ * fills and the stored candles, docs/trading.md), then the bar closes observed live since it was fetched, and
+ * the deployment's equity now. Chart numbers only: the figures shown as text are the API's strings.
  */
 export function useDeploymentEquity(deployment: DeploymentResponse) {
   const trpc = useTRPC();
-  const { strategy, feed } = deployment;
-  const step = timeframeToMs(strategy.timeframe);
-  const startMs = Math.floor(Date.parse(feed.start ?? deployment.createdAt) / step) * step - (feed.type === 'live' ? step : 0);
-  const orders = useQuery(trpc.orders.list.queryOptions({ deploymentId: deployment.id, limit: 500 }));
-  const filled = useMemo(() => (orders.data ?? []).filter((o) => Number(o.filledQuantity) > 0), [orders.data]);
-  // A settled order's fills do not change; a new or changed order is invalidated by its live event.
-  const details = useQueries({ queries: filled.map((o) => ({ ...trpc.orders.get.queryOptions({ id: o.id }), staleTime: Infinity })), combine: combineDetails });
-  const candles = useQuery({
-    ...trpc.marketData.candles.queryOptions({ exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe, start: startMs, limit: CANDLE_LIMIT }),
-    enabled: feed.type !== 'simulated',
-    // Stored history does not change under a replay; a live market grows.
-    staleTime: feed.type === 'replay' ? Infinity : 60_000,
-  });
+  const curve = useQuery(trpc.deployments.equity.queryOptions({ id: deployment.id }));
   useEffect(() => record(deployment), [deployment]);
 
-  const detailData = details.data;
-  const candleRows = candles.data?.candles;
+  const served = curve.data?.points;
   const points = useMemo(() => {
-    const [base, quote] = strategy.symbol.split('/');
-    const fills = detailData
-      .flatMap((order) => (order ? order.fills.map((f) => ({ ...f, side: order.side, time: Date.parse(f.executedAt) })) : []))
-      .sort((a, b) => a.time - b.time);
-    const lastBar = deployment.lastBarTime ? Date.parse(deployment.lastBarTime) : null;
     const byTime = new Map<number, EquityPoint>();
-    byTime.set(startMs, { time: startMs, equity: Number(deployment.capitalQuote), source: 'start' });
-
-    let cash = Number(deployment.capitalQuote);
-    let held = 0;
-    let next = 0;
-    const applyFillsUntil = (time: number, onFill?: (price: number, at: number) => void) => {
-      for (; next < fills.length && fills[next]!.time <= time; next++) {
-        const fill = fills[next]!;
-        const qty = Number(fill.quantity);
-        const price = Number(fill.price);
-        const fee = Number(fill.fee);
-        if (fill.side === 'buy') {
-          cash -= qty * price;
-          held += qty;
-        } else {
-          cash += qty * price;
-          held -= qty;
-        }
-        if (fill.feeCurrency === base) held -= fee;
-        else if (fill.feeCurrency === quote || fill.feeCurrency === null) cash -= fee;
-        onFill?.(price, fill.time);
-      }
-    };
-
-    // Bar closes: the runner fills a decision at the next bar's open, then marks at that bar's close.
-    let markedUntil = -Infinity;
-    for (const [time, , , , close] of candleRows ?? []) {
-      if (time < startMs || lastBar === null || time > lastBar) continue;
-      applyFillsUntil(time);
-      byTime.set(time, { time, equity: cash + held * close, source: 'bar' });
-      markedUntil = time;
+    let servedUntil = -Infinity;
+    for (const point of served ?? []) {
+      const time = Date.parse(point.time);
+      byTime.set(time, { time, equity: Number(point.equity), source: point.source });
+      servedUntil = Math.max(servedUntil, time);
     }
-    // Beyond the candles: after each fill, and the bar closes seen live.
-    applyFillsUntil(Infinity, (price, at) => {
-      if (at > markedUntil && !byTime.has(at)) byTime.set(at, { time: at, equity: cash + held * price, source: 'fill' });
-    });
-    for (const [time, equity] of observed.get(deployment.id) ?? []) if (time > markedUntil) byTime.set(time, { time, equity, source: 'bar' });
-    if (lastBar !== null) byTime.set(lastBar, { time: lastBar, equity: Number(deployment.equity), source: 'bar' });
+    for (const [time, equity] of observed.get(deployment.id) ?? []) if (time > servedUntil) byTime.set(time, { time, equity, source: 'bar' });
+    if (deployment.lastBarTime) {
+      const last = Date.parse(deployment.lastBarTime);
+      byTime.set(last, { time: last, equity: Number(deployment.equity), source: 'bar' });
+    }
     return [...byTime.values()].sort((a, b) => a.time - b.time);
-  }, [deployment, detailData, candleRows, startMs, strategy.symbol]);
+  }, [deployment, served]);
 
-  return {
-    points,
-    isPending: orders.isPending || (feed.type !== 'simulated' && candles.isPending),
-    isError: orders.isError || details.isError || candles.isError,
-    refetch: () => {
-      void orders.refetch();
-      void candles.refetch();
-    },
-  };
+  return { points, isPending: curve.isPending, isError: curve.isError, refetch: () => void curve.refetch() };
 }
 
 const axis = { stroke: 'var(--muted)', fontSize: 11 };
@@ -144,7 +81,7 @@ export function DeploymentEquityChart({ deployment, compact = false }: { deploym
   const quote = deployment.strategy.symbol.split('/')[1] ?? '';
   const height = compact ? 'h-16' : 'h-56';
   if (curve.isPending) return <Skeleton className={`${height} w-full`} />;
-  if (curve.isError) return <ErrorState message="Could not load the fills and candles behind the equity curve." retry={curve.refetch} />;
+  if (curve.isError) return <ErrorState message="Could not load the equity curve." retry={curve.refetch} />;
   if (curve.points.length < 2) {
     return (
       <div className={`flex ${height} items-center justify-center rounded-md border border-dashed border-border text-xs text-muted`} data-testid="deployment-equity-chart" data-points={curve.points.length}>

@@ -18,12 +18,14 @@ const FALLBACK_POLL_MS = 15_000;
 interface Pending {
   deployments: Set<string>;
   orders: Set<string>;
+  /** Deployments one of whose orders changed: their equity curve (fills) changed. */
+  curves: Set<string>;
   /** A deployment changed state (paused, stopped, …): its orders, balances and alerts may have changed too. */
   stateChanged: boolean;
   alerts: boolean;
 }
 
-const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), stateChanged: false, alerts: false });
+const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), curves: new Set(), stateChanged: false, alerts: false });
 const idOf = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
 
 /**
@@ -44,6 +46,7 @@ export function useLiveEvents(): LiveStatus {
       } else {
         if (work.deployments.size > 0 || work.orders.size > 0) keys.push(trpc.deployments.list.queryKey());
         for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }));
+        for (const id of work.curves) keys.push(trpc.deployments.equity.queryKey({ id }));
         if (work.orders.size > 0 || work.stateChanged) keys.push(trpc.orders.list.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey());
         for (const id of work.orders) keys.push(trpc.orders.get.queryKey({ id }));
         if (work.alerts || work.stateChanged) keys.push(trpc.alerts.list.queryKey());
@@ -64,7 +67,10 @@ export function useLiveEvents(): LiveStatus {
       } else if (event.kind === 'order') {
         const orderId = idOf(event.orderId);
         if (orderId) work.orders.add(orderId);
-        if (deploymentId) work.deployments.add(deploymentId);
+        if (deploymentId) {
+          work.deployments.add(deploymentId);
+          work.curves.add(deploymentId);
+        }
       } else if (event.kind === 'alert') {
         work.alerts = true;
       }

@@ -3,6 +3,7 @@ import {
   ZAlertIdSchema,
   ZAlertResponseSchema,
   ZCreateDeploymentRequestSchema,
+  ZDeploymentEquityResponseSchema,
   ZDeploymentIdSchema,
   ZDeploymentResponseSchema,
   ZKillSwitchRequestSchema,
@@ -14,11 +15,12 @@ import {
 } from '@/server/api/schemas/deployments';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
-import { activateKillSwitch, createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
+import { activateKillSwitch, createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
 
 export const deploymentsRouter = createTRPCRouter({
   list: protectedProcedure.input(ZListDeploymentsRequestSchema).output(z.array(ZDeploymentResponseSchema)).query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
   get: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).query(({ ctx, input }) => getDeployment(ctx.db, ctx.user.id, input.id)),
+  equity: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentEquityResponseSchema).query(({ ctx, input }) => deploymentEquityCurve(ctx.db, ctx.user.id, input.id)),
   create: protectedProcedure
     .input(ZCreateDeploymentRequestSchema.extend({ strategyId: z.string().min(1).max(64) }))
     .output(ZDeploymentResponseSchema)

@@ -76,6 +76,14 @@ export const ZDeploymentResponseSchema = z.object({
 });
 export type DeploymentResponse = z.infer<typeof ZDeploymentResponseSchema>;
 
+export const ZDeploymentEquityResponseSchema = z.object({
+  deploymentId: z.string(),
+  currency: z.string(),
+  stepSeconds: z.number(),
+  points: z.array(z.object({ time: z.string(), equity: z.string(), source: z.enum(['start', 'bar', 'fill']) })),
+});
+export type DeploymentEquityResponse = z.infer<typeof ZDeploymentEquityResponseSchema>;
+
 export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
 export const ZKillSwitchResponseSchema = z.object({ pausedDeployments: z.number(), canceledOrders: z.number(), failures: z.array(z.string()) });
 

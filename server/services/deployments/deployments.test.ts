@@ -14,6 +14,7 @@ import { upsertCandles } from '@/server/services/market-data/candles';
 import { getOrder, placeOrder } from '@/server/services/orders';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { deploymentEquityCurve } from './equity';
 import { activateKillSwitch, createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
 import { claimDeployments, releaseLeases } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from './step';
@@ -124,6 +125,15 @@ describe('a paper deployment on a replay', () => {
     expect(Number(done.position.quantity)).toBeCloseTo(endTrade ? endTrade.quantity : 0, 9);
     const [strategy] = await t.db.select().from(strategies).where(eq(strategies.id, strategyId));
     expect(strategy!.status).toBe('stopped');
+
+    // Its equity curve (deployments.equity) is the backtest's bar-close equity, bar for bar (the last bar aside:
+    // the backtest closes its position there, the deployment keeps it and reports its own equity).
+    const curve = await deploymentEquityCurve(t.db, userId, deployment.id, { now: clock });
+    expect(curve).toMatchObject({ deploymentId: deployment.id, currency: 'USDT', stepSeconds: 3600 });
+    expect(curve.points.map((p) => Date.parse(p.time)), 'one point per bar close').toEqual(rows.map((r) => r[0]));
+    for (let i = 0; i < rows.length - 1; i++) expect(rel(Number(curve.points[i]!.equity), backtest.equity[i]!), `bar ${i}`).toBeLessThan(1e-9);
+    expect(curve.points.at(-1)!.equity).toBe(done.equity);
+    await expect(deploymentEquityCurve(t.db, otherId, deployment.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
 });
 

@@ -1,0 +1,118 @@
+/**
+ * A deployment's equity curve over feed time (docs/trading.md, "Equity curve"), computed on the server from its
+ * fills and the stored candles of its market, in one request: cash + position × close at bar closes, with cash
+ * and position replayed from the deployment's fills as its runner books them.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '@/db/client';
+import { fills, orders } from '@/db/schema';
+import { Decimal, formatDecimal } from '@/server/core/money';
+import { timeframeToMs } from '@/server/core/timeframe';
+import { getDeployment } from './deployments';
+import type { DeploymentDeps } from './model';
+
+/** At most this many bar-close points; longer spans are bucketed (each bucket: its last bar close). */
+export const MAX_DEPLOYMENT_CURVE_POINTS = 1500;
+const BUCKET_CANDIDATES_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000];
+
+export interface DeploymentEquityPoint {
+  /** ISO time: feed time (a replay's points are in the replayed past). */
+  time: string;
+  /** Quote currency, exact decimal string. */
+  equity: string;
+  /** start: the capital at the feed's start; bar: marked at a bar close; fill: after a fill at its price (no stored candle there). */
+  source: 'start' | 'bar' | 'fill';
+}
+
+export interface DeploymentEquityCurve {
+  deploymentId: string;
+  /** The strategy's quote currency: every equity is in it. */
+  currency: string;
+  /** Spacing of the bar-close points: the timeframe, or a bucket of several bars on a long span. */
+  stepSeconds: number;
+  points: DeploymentEquityPoint[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const out = (value: Decimal) => formatDecimal(value.toDecimalPlaces(18));
+
+/** The bucket for a span: the timeframe if the span fits in the points, else the smallest candidate that does. */
+export function curveBucketMs(timeframeMs: number, spanMs: number): number {
+  if (spanMs / timeframeMs <= MAX_DEPLOYMENT_CURVE_POINTS) return timeframeMs;
+  const fits = BUCKET_CANDIDATES_MS.find((b) => b > timeframeMs && b % timeframeMs === 0 && spanMs / b <= MAX_DEPLOYMENT_CURVE_POINTS);
+  return fits ?? Math.ceil(spanMs / MAX_DEPLOYMENT_CURVE_POINTS / timeframeMs) * timeframeMs;
+}
+
+/**
+ * The curve of one of the user's deployments (another user's: not found).
+ *
+ * - Start: the capital, at the feed's start (a live feed's first bar is the one before the deployment began).
+ * - Bar closes from the start to the deployment's last processed bar, for the stored candles of its market:
+ *   equity = cash + position × close, where cash and position are the capital and every fill up to that bar's
+ *   open time (a decision fills at the next bar's open and is marked at that bar's close). A fee in the base
+ *   asset (Binance's on a buy) reduces the position; any other fee reduces cash. Bucketed beyond
+ *   MAX_DEPLOYMENT_CURVE_POINTS bars: each bucket is its last bar close.
+ * - Past the stored candles (the simulated market, a live feed that is not stored): a point after each fill, at
+ *   its price.
+ * - The last point, at the last processed bar, is the runner's own equity (what the deployment reports).
+ */
+export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: string, deps: DeploymentDeps = {}): Promise<DeploymentEquityCurve> {
+  const deployment = await getDeployment(db, userId, id, deps);
+  const { exchange, symbol, timeframe } = deployment.strategy;
+  const [base = '', quote = ''] = symbol.split('/');
+  const step = timeframeToMs(timeframe);
+  const startMs = Math.floor(Date.parse(deployment.feed.start ?? deployment.createdAt) / step) * step - (deployment.feed.type === 'live' ? step : 0);
+  const lastBar = deployment.lastBarTime ? Date.parse(deployment.lastBarTime) : null;
+  const bucket = curveBucketMs(step, Math.max((lastBar ?? startMs) - startMs, step));
+
+  const fillRows = await db
+    .select({ side: orders.side, quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency, executedAt: fills.executedAt })
+    .from(fills)
+    .innerJoin(orders, eq(orders.id, fills.orderId))
+    .where(and(eq(orders.deploymentId, deployment.id), eq(orders.userId, userId)))
+    .orderBy(asc(fills.executedAt), asc(fills.id));
+  // The last bar close of each bucket, from the start to the last processed bar.
+  const closes =
+    lastBar === null || deployment.feed.type === 'simulated'
+      ? []
+      : await db.execute<{ time: string; close: number }>(sql`
+          select distinct on (bucket) time::text as time, close
+            from (select time, close, (time - ${startMs}::bigint) / ${bucket}::bigint as bucket
+                    from candles
+                   where exchange = ${exchange} and symbol = ${symbol} and timeframe = ${timeframe} and time >= ${startMs}::bigint and time <= ${lastBar}::bigint) as c
+           order by bucket, time desc`);
+
+  const points = new Map<number, DeploymentEquityPoint>();
+  let cash = new Decimal(deployment.capitalQuote);
+  let held = new Decimal(0);
+  points.set(startMs, { time: iso(startMs), equity: out(cash), source: 'start' });
+  let next = 0;
+  const applyFillsUntil = (timeMs: number, onFill?: (price: Decimal, atMs: number) => void) => {
+    for (; next < fillRows.length && fillRows[next]!.executedAt.getTime() <= timeMs; next++) {
+      const fill = fillRows[next]!;
+      const cost = new Decimal(fill.quantity).mul(fill.price);
+      if (fill.side === 'buy') {
+        cash = cash.minus(cost);
+        held = held.plus(fill.quantity);
+      } else {
+        cash = cash.plus(cost);
+        held = held.minus(fill.quantity);
+      }
+      if (fill.feeCurrency === base) held = held.minus(fill.fee);
+      else if (fill.feeCurrency === quote || fill.feeCurrency === null) cash = cash.minus(fill.fee);
+      onFill?.(new Decimal(fill.price), fill.executedAt.getTime());
+    }
+  };
+  let markedUntil = -Infinity;
+  for (const row of closes) {
+    const time = Number(row.time);
+    applyFillsUntil(time);
+    points.set(time, { time: iso(time), equity: out(cash.plus(held.mul(String(row.close)))), source: 'bar' });
+    markedUntil = time;
+  }
+  applyFillsUntil(Infinity, (price, atMs) => {
+    if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: iso(atMs), equity: out(cash.plus(held.mul(price))), source: 'fill' });
+  });
+  if (lastBar !== null) points.set(lastBar, { time: iso(lastBar), equity: deployment.equity, source: 'bar' });
+  return { deploymentId: deployment.id, currency: quote, stepSeconds: bucket / 1000, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p) };
+}
