@@ -11,23 +11,12 @@
  * With BEGIN and COMMIT, a paper order is four statements. The texts are built once per shape.
  */
 import { queryRows, rowFromDriver, type Connection } from '@/db/raw';
-import { orders, type PaperReservation } from '@/db/schema';
+import { fills, orders } from '@/db/schema';
 
 type OrderRow = typeof orders.$inferSelect;
 
-export interface NewOrderValues {
-  accountId: string;
-  userId: string;
-  deploymentId: string | null;
-  clientOrderId: string;
-  exchange: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  type: 'market' | 'limit' | 'stop_limit';
-  quantity: string;
-  price: string | null;
-  stopPrice: string | null;
-}
+/** The columns of a `new` order the insert writes; the rest are their defaults. */
+export type NewOrderValues = Pick<OrderRow, 'accountId' | 'userId' | 'deploymentId' | 'clientOrderId' | 'exchange' | 'symbol' | 'side' | 'type' | 'quantity' | 'price' | 'stopPrice'>;
 
 /** A balance row as the insert statement locked it (numeric columns as exact text). */
 export interface LockedBalance {
@@ -88,15 +77,8 @@ export async function insertOrderStatement(
   return { fenceHeld: result.fence_held, row: result.id === null ? null : rowFromDriver(orders, result), balances: result.locked_balances ?? [] };
 }
 
-export interface FillValues {
-  tradeId: string;
-  quantity: string;
-  price: string;
-  fee: string;
-  feeCurrency: string | null;
-  liquidity: 'maker' | 'taker' | null;
-  executedAt: Date | null;
-}
+/** A fill of the order; `executedAt` null: now. */
+export type FillValues = Pick<typeof fills.$inferSelect, 'tradeId' | 'quantity' | 'price' | 'fee' | 'feeCurrency' | 'liquidity'> & { executedAt: Date | null };
 
 export interface EventValues {
   type: string;
@@ -111,23 +93,11 @@ export interface BalanceWrite {
   rows: ReadonlyArray<{ asset: string; free: string; used: string }>;
 }
 
-export interface OrderStateValues {
-  status: OrderRow['status'];
-  statusReason: string | null;
-  exchangeOrderId: string | null;
-  filledQuantity: string;
-  filledCost: string;
-  averagePrice: string | null;
-  fees: Record<string, string>;
-  updatedAt: Date;
-}
+/** The order's state as the state machine left it. */
+export type OrderStateValues = Pick<OrderRow, 'status' | 'statusReason' | 'exchangeOrderId' | 'filledQuantity' | 'filledCost' | 'averagePrice' | 'fees' | 'updatedAt'>;
 
-export interface PaperFields {
-  reservation: PaperReservation | null;
-  triggered: boolean;
-  priceSource: string | null;
-  matchedUntilMs: number | null;
-}
+/** What the paper exchange sets on its order. */
+export type PaperFields = Pick<OrderRow, 'reservation' | 'triggered' | 'priceSource' | 'matchedUntilMs'>;
 
 /** Everything a new paper order's outcome writes. */
 export interface OutcomeWrites {

@@ -165,8 +165,8 @@ function sameRequest(row: OrderRow, input: PlaceOrderInput): boolean {
   return row.symbol === input.symbol && row.side === input.side && row.type === input.type && compare(row.quantity, input.quantity) === 0 && eqDec(row.price, input.price) && eqDec(row.stopPrice, input.stopPrice);
 }
 
-async function loadOrderState(tx: DbOrTx, row: OrderRow, known?: Array<{ tradeId: string }>): Promise<OrderState> {
-  const applied = known ?? (await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id)));
+/** The state machine's view of an order row and the trade ids already applied to it. */
+function orderState(row: OrderRow, appliedTradeIds: readonly string[]): OrderState {
   return {
     status: row.status,
     exchange: row.exchange,
@@ -175,10 +175,15 @@ async function loadOrderState(tx: DbOrTx, row: OrderRow, known?: Array<{ tradeId
     filledCost: formatDecimal(row.filledCost),
     averageFillPrice: dec(row.averagePrice),
     fees: row.fees,
-    appliedFillKeys: applied.map((f) => fillKey(row.exchange, f.tradeId)),
+    appliedFillKeys: appliedTradeIds.map((tradeId) => fillKey(row.exchange, tradeId)),
     exchangeOrderId: row.exchangeOrderId,
     statusReason: row.statusReason,
   };
+}
+
+async function loadOrderState(tx: DbOrTx, row: OrderRow): Promise<OrderState> {
+  const applied = await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id));
+  return orderState(row, applied.map((f) => f.tradeId));
 }
 
 export interface ApplyResult {
@@ -352,7 +357,7 @@ async function paperOutcome(
   clock?: () => number,
 ): Promise<{ writes: OutcomeWrites; trades: OrderFill[] }> {
   const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
-  const writes: OutcomeWrites = { fills: [], events: [createdEvent(input.clientOrderId)], state: stateValues(newOrderState(row)) };
+  const writes: OutcomeWrites = { fills: [], events: [createdEvent(input.clientOrderId)], state: stateValues(orderState(row, [])) };
   let events: OrderEvent[];
   let trades: OrderFill[] = [];
   let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
@@ -370,7 +375,7 @@ async function paperOutcome(
   } catch (error) {
     events = [sendFailureEvent(error)];
   }
-  let state = newOrderState(row);
+  let state = orderState(row, []);
   for (const event of events) {
     const result = applyOrderEvent(state, event);
     if (result.outcome === 'duplicate_fill') throw new Error(`order ${row.id}: a new order's trade ${(event as { fill: OrderFill }).fill.tradeId} came twice`);
@@ -380,22 +385,6 @@ async function paperOutcome(
   }
   writes.state = stateValues(state);
   return { writes, trades };
-}
-
-/** The state machine's view of an order row this transaction just inserted (status new, no fills). */
-function newOrderState(row: OrderRow): OrderState {
-  return {
-    status: row.status,
-    exchange: row.exchange,
-    quantity: formatDecimal(row.quantity),
-    filledQuantity: formatDecimal(row.filledQuantity),
-    filledCost: formatDecimal(row.filledCost),
-    averageFillPrice: dec(row.averagePrice),
-    fees: row.fees,
-    appliedFillKeys: [],
-    exchangeOrderId: row.exchangeOrderId,
-    statusReason: row.statusReason,
-  };
 }
 
 /**
