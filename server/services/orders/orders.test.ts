@@ -321,6 +321,12 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
       // The one connection of that pool went back clean (not inside an aborted transaction): the next order works.
       const { order } = await placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'after1' }, deps);
       expect(order.status).toBe('filled');
+      // The general path (a first order in ETH: its balance row is created) on a pool of ONE connection: the
+      // pipelined attempt gives its connection back before the general path asks for one, so it cannot wait on itself.
+      const eth = await placeOrder(single.db, userId, { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' }, deps);
+      expect(eth.order.status).toBe('filled');
+      const retried = await placeOrder(single.db, userId, { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' }, deps);
+      expect([retried.created, retried.order.id], 'a retry on the same pool returns the stored order').toEqual([false, eth.order.id]);
     } finally {
       await t.db.execute(sql`drop trigger fail_boom on order_events`);
       await t.db.execute(sql`drop function fail_boom()`);

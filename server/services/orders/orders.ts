@@ -434,29 +434,42 @@ export async function placePaperOrder(
   if (!assets) return general();
   const latest = await prices.latest(input.symbol);
   const pricedOnce: PaperPriceSource = { latest: async () => latest, candlesSince: (...args) => prices.candlesSince(...args) };
+  const placed = await pipelinedPaperOrder(db, userId, account, input, assets, pricedOnce, options);
+  // A retry or a balance row to create: the general path, on a connection of its own (the pipelined attempt
+  // has given its one back, so a pool of one cannot wait on itself).
+  return placed ?? general();
+}
+
+/** The two round trips of placePaperOrder; null (rolled back, nothing written) when the general path must take it. */
+async function pipelinedPaperOrder(
+  db: Db,
+  userId: string,
+  account: AccountRow,
+  input: PlaceOrderInput & { clientOrderId: string },
+  assets: { base: string; quote: string },
+  prices: PaperPriceSource,
+  options: { clock?: () => number; notify?: boolean },
+): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] } | null> {
   const connection = await reserveConnection(db);
-  let fallBack = false;
+  let open = false;
   try {
     // Issued in this order, sent together: BEGIN, then the insert.
     const begin = issue(connection, 'begin');
+    open = true;
     const insert = insertOrderStatement(connection, newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] });
     const [, inserted] = await Promise.all([begin, insert]);
     if (!inserted.fenceHeld) throw new LeaseLostError(input.deploymentId!);
     const { row, balances } = inserted;
-    if (!row || balances.length < 2) {
-      // A retry (the stored order is compared with this request there) or a balance row to create.
-      fallBack = true;
-      await issue(connection, 'rollback');
-      return await general();
-    }
+    if (!row || balances.length < 2) return null;
     crashPoint('order.after_write');
     // PaperExchange needs no connection when the balances are locked and the price is known.
-    const { writes, trades } = await paperOutcome(db, row, account, input, balances, pricedOnce, options.clock);
+    const { writes, trades } = await paperOutcome(db, row, account, input, balances, prices, options.clock);
     // Issued in this order, sent together: the outcome, the notification (delivered at commit), COMMIT. If the
     // outcome fails, PostgreSQL answers the COMMIT of the aborted transaction with a rollback.
     const outcome = outcomeStatement(connection, row, writes);
     const notify = options.notify ? queryRows(connection, 'select pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: writes.state.status }))]) : null;
     const commit = issue(connection, 'commit');
+    open = false;
     // Settled in the order sent: after a failed outcome, the notification fails too ("transaction is aborted"),
     // and the outcome's error is the one to report.
     const settled = await Promise.allSettled([outcome, notify, commit]);
@@ -465,11 +478,9 @@ export async function placePaperOrder(
     const order = await outcome;
     crashPoint('order.after_fill');
     return { order, created: true, trades };
-  } catch (error) {
-    // A failed statement aborted the transaction and the pipelined COMMIT ended it; anything else: roll back.
-    if (!fallBack) await issue(connection, 'rollback').catch(() => {});
-    throw error;
   } finally {
+    // Anything but a sent COMMIT (an error, a lost fence, the general path's turn): roll back before giving it back.
+    if (open) await issue(connection, 'rollback').catch(() => {});
     connection.release();
   }
 }
