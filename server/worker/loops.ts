@@ -1,7 +1,7 @@
 import type { Database } from '@/db/client';
 import type { Logger } from '@/server/logger';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
-import { backtestSweepHandler } from '@/server/services/backtests/sweeps';
+import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
 import { createImportJobHandler, MARKET_DATA_IMPORT_JOB } from '@/server/services/market-data/imports';
 import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';

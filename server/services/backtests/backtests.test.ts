@@ -17,7 +17,8 @@ import { logger } from '@/server/logger';
 import { createJobRunner, type JobHandler } from '@/server/worker/job-runner';
 import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
-import { cancelSweepForUser, createSweep, createSweepHandler, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
+import { createSweepHandler } from './sweep-job';
+import { cancelSweepForUser, createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
 
 let t: TestDatabase;
 let alice: string;

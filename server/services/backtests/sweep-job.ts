@@ -1,0 +1,71 @@
+/**
+ * The sweep job's handler, for the worker only: it starts the sweep thread pool (sweep-pool.ts), whose run-time
+ * bundling of the thread entry the web app's build should never see, so the routes import sweeps.ts without it.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { backtestSweeps, type SweepRunResult } from '@/db/schema';
+import { generateGrid, type ParamRange } from '@/server/core/backtest';
+import { BacktestCancelledError } from '@/server/core/backtest/types';
+import { getStrategyDefinition } from '@/server/core/strategies';
+import { failureMessage, interruptionReason, loadCandlesOrFail, type BacktestJobContext } from './run-job';
+import { runSweep } from './sweep-pool';
+import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
+
+/**
+ * The `backtest.sweep` job: the grid (regenerated from the stored ranges and base params, so the same as at
+ * request time) runs over the process's sweep thread pool, sharing one copy of the candles. Progress is reported
+ * per chunk; a cancel or a lost lease stops the sweep's threads at their next check (they stay in the pool).
+ */
+export function createSweepHandler(options: { threads?: number } = {}) {
+  return {
+    async run(ctx: BacktestJobContext): Promise<Record<string, unknown>> {
+      const { db, job } = ctx;
+      const sweepId = String(job.payload.sweepId ?? '');
+      const userId = job.userId ?? '';
+      const [row] = await db.select().from(backtestSweeps).where(and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId)));
+      if (!row) throw new Error(`sweep ${sweepId} not found`);
+      if (!ACTIVE.includes(row.status)) return { sweepId, skipped: row.status };
+      const scope = and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ACTIVE));
+      await db.update(backtestSweeps).set({ status: 'running', startedAt: sql`coalesce(${backtestSweeps.startedAt}, now())`, error: null }).where(scope);
+      const abort = new AbortController();
+      const onShutdown = () => abort.abort();
+      ctx.signal.addEventListener('abort', onShutdown, { once: true });
+      let interruption: unknown = null;
+      try {
+        await ctx.progress(0.01, 'loading candles');
+        const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+        const { combos } = generateGrid(getStrategyDefinition(row.strategyType), row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
+        const results = await runSweep(
+          { series, strategyType: row.strategyType, combos, config: { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe } },
+          {
+            threads: options.threads,
+            signal: abort.signal,
+            onProgress: (done, total) => {
+              ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} combinations`).catch((error: unknown) => {
+                interruption = error;
+                abort.abort();
+              });
+            },
+          },
+        );
+        await ctx.progress(0.97, 'storing results');
+        const stored: SweepRunResult[] = results.map((r) => ({ params: { ...r.params }, metrics: r.metrics as unknown as Record<string, number | null> | null, error: r.error }));
+        await db.update(backtestSweeps).set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()` }).where(scope);
+        return { sweepId, combinations: results.length };
+      } catch (caught) {
+        const error = caught instanceof BacktestCancelledError && interruption ? interruption : caught;
+        const reason = interruptionReason(error);
+        if (reason === 'canceled') {
+          await db.update(backtestSweeps).set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` }).where(scope);
+        } else if (reason === null && !(error instanceof BacktestCancelledError)) {
+          await db.update(backtestSweeps).set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` }).where(scope);
+        }
+        throw error;
+      } finally {
+        ctx.signal.removeEventListener('abort', onShutdown);
+      }
+    },
+  };
+}
+
+export const backtestSweepHandler = createSweepHandler();
