@@ -438,7 +438,8 @@ function evaluateTargets(): Target[] {
   if (read) targets.push({ name: 'read into columnar (candles/s)', target: '≥ 300,000', value: read.median, pass: read.median >= 300_000 });
   if (results.orderPath) {
     const o = results.orderPath;
-    targets.push({ name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders)`, target: `< ${ORDER_DB_TARGET_MS} ms`, value: o.ours.p99Ms, pass: o.ours.p99Ms < ORDER_DB_TARGET_MS });
+    // Judged on the full run's 3,000 orders; a quick run's p99 of 300 is its third-worst order, a smoke figure.
+    targets.push({ name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders${quick ? ', quick smoke run' : ''})`, target: `< ${ORDER_DB_TARGET_MS} ms over 3,000 orders`, value: o.ours.p99Ms, pass: quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS });
   }
   for (const r of results.deployments?.scenarios ?? []) {
     if (!r.judged && !quick) continue;
@@ -521,7 +522,7 @@ function printReport(): void {
     const o = results.orderPath;
     const n = o.orders.toLocaleString('en');
     rows.push(valueRow('order path', `paper market order, own transaction incl. commit (${n}), p50`, o.ours.p50Ms, 'ms'));
-    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.ours.p99Ms), formatNumber(o.oursP99PerRound.min), formatNumber(o.oursP99PerRound.max), 'ms', `< ${ORDER_DB_TARGET_MS}`, passText(o.ours.p99Ms < ORDER_DB_TARGET_MS)]);
+    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.ours.p99Ms), formatNumber(o.oursP99PerRound.min), formatNumber(o.oursP99PerRound.max), 'ms', `< ${ORDER_DB_TARGET_MS}`, passText(quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS)]);
     rows.push(valueRow('order path', `reference: insert … returning + update, one transaction, p50`, o.reference.p50Ms, 'ms'));
     rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.reference.p99Ms), formatNumber(o.referenceP99PerRound.min), formatNumber(o.referenceP99PerRound.max), 'ms', '', '']);
     rows.push(valueRow('order path', 'ours ÷ reference, p50 | p99', `${formatNumber(o.ratioP50)} | ${formatNumber(o.ratioP99)}`, '×'));

@@ -144,7 +144,8 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
   const db = database.db;
   try {
     const [{ synchronous_commit: synchronousCommit } = { synchronous_commit: 'unknown' }] = await db.execute<{ synchronous_commit: string }>(sql`show synchronous_commit`);
-    const warmup = Math.min(50, options.orders);
+    // Enough orders for the JIT to settle: a worker that has run for a minute is warm.
+    const warmup = Math.min(300, options.orders);
     await storeCandles(db, warmup + options.ticks + 10);
     const user = await registerUser(db, { username: 'bench_orders', password: randomBytes(18).toString('base64') });
     const accountId = (await createAccount(db, user.id, { name: 'bench orders', exchange: 'paper', balances: { USDT: '1000000000', BTC: '100000' }, feeRate: '0.001', slippage: '0.0005' })).id;
