@@ -1,6 +1,8 @@
 import { getTableColumns, type Column, type InferSelectModel, type Table } from 'drizzle-orm';
 import type postgres from 'postgres';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import type { Db, DbOrTx } from './client';
+import * as schema from './schema';
 
 /**
  * Hand-written statements for hot paths, on the same connection (and transaction) as a drizzle handle.
@@ -54,4 +56,55 @@ export function rowFromDriver<T extends Table>(table: T, raw: Record<string, unk
     row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return row as InferSelectModel<T>;
+}
+
+/** A fixed SQL text and its positional parameters. */
+export interface Statement {
+  text: string;
+  params: readonly unknown[];
+}
+
+/**
+ * A transaction on one reserved connection in as few round trips as its statements allow: BEGIN goes out together
+ * with `first`, and COMMIT together with the statements `run` returns (its last writes). In between, `run` gets a
+ * drizzle handle on the same connection for anything else, and `first`'s rows.
+ *
+ * A statement that fails aborts the transaction, and PostgreSQL answers the COMMIT sent behind it with a rollback;
+ * the first failure in the order sent is thrown. `run` returning null, or throwing, rolls back. Returns the rows of
+ * each last statement, or null.
+ */
+export async function pipelinedTransaction(
+  db: Db,
+  first: Statement,
+  run: (tx: Db, firstRows: Array<Record<string, unknown>>) => Promise<Statement[] | null>,
+): Promise<Array<Array<Record<string, unknown>>> | null> {
+  const connection = await reserveConnection(db);
+  let open = false;
+  try {
+    // Issued in this order, sent in one write.
+    const begin = issue(connection, 'begin');
+    open = true;
+    const head = queryRows(connection, first.text, first.params);
+    const [, firstRows] = await Promise.all([begin, head]);
+    const last = await run(drizzleOn(connection, db), firstRows);
+    if (last === null) return null;
+    const sent = last.map((statement) => queryRows(connection, statement.text, statement.params));
+    const commit = issue(connection, 'commit');
+    open = false;
+    const settled = await Promise.allSettled([...sent, commit]);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.slice(0, sent.length).map((result) => (result as PromiseFulfilledResult<Array<Record<string, unknown>>>).value);
+  } finally {
+    // Any way out but a sent COMMIT (an error, null from run): roll back before the connection goes back.
+    if (open) await issue(connection, 'rollback').catch(() => {});
+    connection.release();
+  }
+}
+
+/** A drizzle handle on a reserved connection (which lacks the pool's `options` that drizzle reads). */
+function drizzleOn(connection: postgres.ReservedSql, db: Db): Db {
+  const client = connection as unknown as postgres.Sql;
+  if (!(client as { options?: unknown }).options) Object.defineProperty(client, 'options', { value: clientOf(db).options });
+  return drizzle(client, { schema }) as unknown as Db;
 }

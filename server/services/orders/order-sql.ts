@@ -10,7 +10,7 @@
  *
  * With BEGIN and COMMIT, a paper order is four statements. The texts are built once per shape.
  */
-import { queryRows, rowFromDriver, type Connection } from '@/db/raw';
+import { queryRows, rowFromDriver, type Connection, type Statement } from '@/db/raw';
 import { fills, orders } from '@/db/schema';
 
 type OrderRow = typeof orders.$inferSelect;
@@ -36,11 +36,24 @@ class Params {
 
 const insertTexts = new Map<string, string>();
 
-export async function insertOrderStatement(
-  db: Connection,
-  values: NewOrderValues,
-  options: { fence?: { deploymentId: string; epoch: number }; lockBalances?: readonly [string, string] },
-): Promise<{ fenceHeld: boolean; row: OrderRow | null; balances: LockedBalance[] }> {
+export interface InsertedOrder {
+  fenceHeld: boolean;
+  /** null: the clientOrderId was taken (a retry), or the fence did not hold. */
+  row: OrderRow | null;
+  balances: LockedBalance[];
+}
+
+export async function insertOrderStatement(db: Connection, values: NewOrderValues, options: InsertOptions): Promise<InsertedOrder> {
+  const statement = insertOrderSql(values, options);
+  return insertedOrder(await queryRows(db, statement.text, statement.params));
+}
+
+interface InsertOptions {
+  fence?: { deploymentId: string; epoch: number };
+  lockBalances?: readonly [string, string];
+}
+
+export function insertOrderSql(values: NewOrderValues, options: InsertOptions): Statement {
   const p = new Params();
   const v = values;
   const columns = [
@@ -72,7 +85,11 @@ export async function insertOrderStatement(
         from (select 1) as one left join ins on true`;
     insertTexts.set(key, text);
   }
-  const [result] = await queryRows<Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null }>(db, text, p.values);
+  return { text, params: p.values };
+}
+
+export function insertedOrder(rows: Array<Record<string, unknown>>): InsertedOrder {
+  const result = rows[0] as (Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null }) | undefined;
   if (!result) throw new Error('the order insert returned no row');
   return { fenceHeld: result.fence_held, row: result.id === null ? null : rowFromDriver(orders, result), balances: result.locked_balances ?? [] };
 }
@@ -116,6 +133,11 @@ const outcomeTexts = new Map<string, string>();
  * statement (and the transaction) instead of passing silently.
  */
 export async function outcomeStatement(db: Connection, order: { id: string; accountId: string }, writes: OutcomeWrites): Promise<OrderRow> {
+  const statement = outcomeSql(order, writes);
+  return writtenOrder(order.id, await queryRows(db, statement.text, statement.params));
+}
+
+export function outcomeSql(order: { id: string; accountId: string }, writes: OutcomeWrites): Statement {
   const p = new Params();
   const orderId = p.add(order.id, '::uuid');
   // Added on first use: a parameter no statement part uses has no type PostgreSQL can determine.
@@ -170,7 +192,11 @@ export async function outcomeStatement(db: Connection, order: { id: string; acco
       select o.* from o`;
     outcomeTexts.set(key, text);
   }
-  const [result] = await queryRows(db, text, p.values);
-  if (!result) throw new Error(`order ${order.id} not found`);
+  return { text, params: p.values };
+}
+
+export function writtenOrder(orderId: string, rows: Array<Record<string, unknown>>): OrderRow {
+  const [result] = rows;
+  if (!result) throw new Error(`order ${orderId} not found`);
   return rowFromDriver(orders, result);
 }

@@ -11,7 +11,7 @@
  */
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { issue, queryRows, reserveConnection } from '@/db/raw';
+import { pipelinedTransaction } from '@/db/raw';
 import { deployments, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { compare, formatDecimal } from '@/server/core/money';
@@ -31,7 +31,7 @@ import { logger } from '@/server/logger';
 import { crashPoint } from '@/server/services/faults';
 import { EVENTS_CHANNEL, notifyEvent, type AppEvent } from '@/server/services/events';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
-import { insertOrderStatement, outcomeStatement, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
+import { insertedOrder, insertOrderSql, insertOrderStatement, outcomeSql, outcomeStatement, writtenOrder, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
 
@@ -450,39 +450,24 @@ async function pipelinedPaperOrder(
   prices: PaperPriceSource,
   options: { clock?: () => number; notify?: boolean },
 ): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] } | null> {
-  const connection = await reserveConnection(db);
-  let open = false;
-  try {
-    // Issued in this order, sent together: BEGIN, then the insert.
-    const begin = issue(connection, 'begin');
-    open = true;
-    const insert = insertOrderStatement(connection, newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] });
-    const [, inserted] = await Promise.all([begin, insert]);
-    if (!inserted.fenceHeld) throw new LeaseLostError(input.deploymentId!);
-    const { row, balances } = inserted;
+  let trades: OrderFill[] = [];
+  let orderId = '';
+  // BEGIN + the insert; then the outcome, the notification (delivered at commit) and COMMIT.
+  const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (_tx, rows) => {
+    const { fenceHeld, row, balances } = insertedOrder(rows);
+    if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
     if (!row || balances.length < 2) return null;
     crashPoint('order.after_write');
+    orderId = row.id;
     // PaperExchange needs no connection when the balances are locked and the price is known.
-    const { writes, trades } = await paperOutcome(db, row, account, input, balances, prices, options.clock);
-    // Issued in this order, sent together: the outcome, the notification (delivered at commit), COMMIT. If the
-    // outcome fails, PostgreSQL answers the COMMIT of the aborted transaction with a rollback.
-    const outcome = outcomeStatement(connection, row, writes);
-    const notify = options.notify ? queryRows(connection, 'select pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: writes.state.status }))]) : null;
-    const commit = issue(connection, 'commit');
-    open = false;
-    // Settled in the order sent: after a failed outcome, the notification fails too ("transaction is aborted"),
-    // and the outcome's error is the one to report.
-    const settled = await Promise.allSettled([outcome, notify, commit]);
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    const order = await outcome;
-    crashPoint('order.after_fill');
-    return { order, created: true, trades };
-  } finally {
-    // Anything but a sent COMMIT (an error, a lost fence, the general path's turn): roll back before giving it back.
-    if (open) await issue(connection, 'rollback').catch(() => {});
-    connection.release();
-  }
+    const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
+    trades = outcome.trades;
+    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: outcome.writes.state.status }))] };
+    return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
+  });
+  if (last === null) return null;
+  crashPoint('order.after_fill');
+  return { order: writtenOrder(orderId, last[0]!), created: true, trades };
 }
 
 /** Places an order; `created` is false when the clientOrderId was already used for the same order (a retry). */
