@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
+import { queryRows } from '@/db/raw';
 
 /**
  * Real-time events over PostgreSQL NOTIFY on one channel. The web server LISTENs and fans them out to
@@ -17,12 +17,15 @@ export interface AppEvent {
   [key: string]: unknown;
 }
 
-export async function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
-  await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`);
+export function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
+  return notifyEvents(db, [event]);
 }
 
-/** Several events in one statement (one round trip); in a transaction, all are delivered at its commit, in order. */
+/**
+ * Several events in one prepared statement, issued at the call (so it goes out in order with the caller's other
+ * statements); in a transaction, all are delivered at its commit, in order.
+ */
 export async function notifyEvents(db: DbOrTx, events: readonly AppEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.execute(sql`select ${sql.join(events.map((event) => sql`pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`), sql`, `)}`);
+  await queryRows(db, `select ${events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, [EVENTS_CHANNEL, ...events.map((event) => JSON.stringify(event))]);
 }

@@ -26,7 +26,7 @@ import { exchangeFor, findOwnedAccount, PAPER_EXCHANGE, type AccountRow } from '
 import { reconcileAccount } from '@/server/services/reconcile';
 import { Decimal } from '@/server/core/money';
 import { raiseAlert } from '@/server/services/alerts';
-import { EVENTS_CHANNEL, notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { queryRows } from '@/db/raw';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { marketDataExchange } from '@/server/services/market-data/exchange';
@@ -370,14 +370,18 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
   }
 }
 
-/** Writes the runner's state (fenced: only while this worker's epoch is the deployment's). */
-async function persist(db: DbOrTx, rt: DeploymentRuntime, state: RunnerState, fields: Partial<typeof deployments.$inferInsert>, now: number): Promise<boolean> {
-  const updated = await db
-    .update(deployments)
-    .set({ runner: state as unknown as Record<string, unknown>, updatedAt: new Date(now), ...fields })
-    .where(and(eq(deployments.id, rt.id), eq(deployments.leaseEpoch, rt.epoch), eq(deployments.state, 'running')))
-    .returning({ id: deployments.id });
-  return updated.length > 0;
+/**
+ * Writes the runner's state and clears the state reason (fenced: only while this worker's epoch is the
+ * deployment's). A prepared statement issued at the call, so a paper tick sends it together with its notifications.
+ */
+async function persist(db: DbOrTx, rt: DeploymentRuntime, state: RunnerState, fields: Pick<DeploymentRow, 'lastBarTime' | 'lastDecision'>, now: number): Promise<boolean> {
+  const rows = await queryRows(
+    db,
+    `update deployments set runner = $1::jsonb, updated_at = $2::timestamptz, last_bar_time = $3::bigint, last_decision = $4::jsonb, state_reason = null
+      where id = $5::uuid and lease_epoch = $6::bigint and state = 'running' returning id`,
+    [JSON.stringify(state), new Date(now).toISOString(), fields.lastBarTime === null ? null : String(fields.lastBarTime), fields.lastDecision === null ? null : JSON.stringify(fields.lastDecision), rt.id, String(rt.epoch)],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -460,24 +464,18 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
     } catch (error) {
       if (!(error instanceof StopTick)) throw error;
     }
-    const fields: Partial<typeof deployments.$inferInsert> = { lastBarTime: newLastBar, lastDecision, stateReason: null };
-    const events = [...ctx.notifications, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }];
-    if (tx && !ctx.paused) {
-      // Sent together, pipelined on the transaction's connection as prepared statements (no describe round
-      // trip holds the second back): the notifications, then the state. The row is locked under this epoch.
-      const notified = queryRows(tx, `select ${events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, [EVENTS_CHANNEL, ...events.map((e) => JSON.stringify(e))]);
-      const persisted = queryRows(
-        tx,
-        `update deployments set runner = $1::jsonb, updated_at = $2::timestamptz, last_bar_time = $3::bigint, last_decision = $4::jsonb, state_reason = null
-          where id = $5::uuid and lease_epoch = $6::bigint and state = 'running' returning id`,
-        [JSON.stringify(state), new Date(now).toISOString(), newLastBar === null ? null : String(newLastBar), lastDecision === null ? null : JSON.stringify(lastDecision), rt.id, String(rt.epoch)],
-      );
-      const [, rows] = await Promise.all([notified, persisted]);
-      if (rows.length === 0) throw new LeaseLostError(rt.id);
+    const fields = { lastBarTime: newLastBar, lastDecision };
+    const events: AppEvent[] = [...ctx.notifications, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }];
+    if (tx) {
+      // Sent together on the transaction's connection (both prepared, so neither waits for a describe round
+      // trip); the notifications are delivered at the commit.
+      const [, persisted] = await Promise.all([notifyEvents(tx, events), persist(tx, rt, state, fields, now)]);
+      if (!persisted) throw new LeaseLostError(rt.id);
+      if (ctx.paused) await pauseForRisk(tx, rt, ctx.paused.reason, now);
     } else {
-      if (!(await persist(tx ?? db, rt, state, fields, now))) throw new LeaseLostError(rt.id);
-      if (ctx.paused) await pauseForRisk(tx ?? db, rt, ctx.paused.reason, now);
-      await notifyEvents(tx ?? db, events);
+      if (!(await persist(db, rt, state, fields, now))) throw new LeaseLostError(rt.id);
+      if (ctx.paused) await pauseForRisk(db, rt, ctx.paused.reason, now);
+      await notifyEvents(db, events);
     }
     return { status: ctx.paused ? 'ended' : 'ok', barsProcessed: processed, orders: ctx.ordersPlaced, nextDueMs: 0 };
   };
