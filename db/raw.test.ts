@@ -23,9 +23,9 @@ const insert = (name: string) => ({ text: 'insert into raw_items (name) values (
 
 describe('pipelinedTransaction', () => {
   it('commits the first statement, what run does on its handle, and the last statements together; returns their rows', async () => {
-    const last = await pipelinedTransaction(single.db, insert('first'), async (tx, rows) => {
+    const last = await pipelinedTransaction(single.db, insert('first'), async (rows, handle) => {
       expect(rows).toHaveLength(1);
-      await tx.execute(sql`insert into raw_items (name) values ('inside')`);
+      await handle().execute(sql`insert into raw_items (name) values ('inside')`);
       return [insert('last'), { text: 'select count(*)::int as n from raw_items', params: [] }];
     });
     expect(last?.[1]).toEqual([{ n: 3 }]);

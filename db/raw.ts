@@ -66,8 +66,9 @@ export interface Statement {
 
 /**
  * A transaction on one reserved connection in as few round trips as its statements allow: BEGIN goes out together
- * with `first`, and COMMIT together with the statements `run` returns (its last writes). In between, `run` gets a
- * drizzle handle on the same connection for anything else, and `first`'s rows.
+ * with `first`, and COMMIT together with the statements `run` returns (its last writes). In between, `run` gets
+ * `first`'s rows, and `handle()` builds a drizzle handle on the same connection for anything else (only when asked:
+ * the order path needs none).
  *
  * A statement that fails aborts the transaction, and PostgreSQL answers the COMMIT sent behind it with a rollback;
  * the first failure in the order sent is thrown. `run` returning null, or throwing, rolls back. Returns the rows of
@@ -76,7 +77,7 @@ export interface Statement {
 export async function pipelinedTransaction(
   db: Db,
   first: Statement,
-  run: (tx: Db, firstRows: Array<Record<string, unknown>>) => Promise<Statement[] | null>,
+  run: (firstRows: Array<Record<string, unknown>>, handle: () => Db) => Promise<Statement[] | null>,
 ): Promise<Array<Array<Record<string, unknown>>> | null> {
   const connection = await reserveConnection(db);
   let open = false;
@@ -86,7 +87,7 @@ export async function pipelinedTransaction(
     open = true;
     const head = queryRows(connection, first.text, first.params);
     const [, firstRows] = await Promise.all([begin, head]);
-    const last = await run(drizzleOn(connection, db), firstRows);
+    const last = await run(firstRows, () => drizzleOn(connection, db));
     if (last === null) return null;
     const sent = last.map((statement) => queryRows(connection, statement.text, statement.params));
     const commit = issue(connection, 'commit');

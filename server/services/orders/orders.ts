@@ -453,7 +453,7 @@ async function pipelinedPaperOrder(
   let trades: OrderFill[] = [];
   let orderId = '';
   // BEGIN + the insert; then the outcome, the notification (delivered at commit) and COMMIT.
-  const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (_tx, rows) => {
+  const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (rows) => {
     const { fenceHeld, row, balances } = insertedOrder(rows);
     if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
     if (!row || balances.length < 2) return null;
