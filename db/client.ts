@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { databaseSettingsFromEnv, type DatabaseSettings } from './settings';
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema>;
@@ -15,14 +17,182 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Database {
+/** No pool connection was free for a transaction within DATABASE_POOL_TIMEOUT_MS (mapped to 503 by server/api/errors.ts). */
+export class PoolTimeoutError extends Error {
+  readonly code = 'POOL_TIMEOUT';
+  constructor(readonly waitedMs: number) {
+    super(`no database connection was free within ${waitedMs} ms`);
+    this.name = 'PoolTimeoutError';
+  }
+}
+
+/**
+ * Code that holds a transaction (or a reserved connection) asked the pool for another connection: the pattern that
+ * deadlocks a pool (every connection held by a transaction waiting for one more) and holds row locks while waiting.
+ * Use the transaction's handle instead, or do the work before or after the transaction (docs/orders.md, "Locks").
+ */
+export class PoolNestingError extends Error {
+  constructor(what: string) {
+    super(`${what} on the pool from inside a transaction: use the transaction's handle, or move it before or after the transaction`);
+    this.name = 'PoolNestingError';
+  }
+}
+
+export interface CreateDatabaseOptions extends Partial<DatabaseSettings> {
+  max?: number;
+  applicationName?: string;
+  /**
+   * What a pool use from inside one of this pool's transactions does: 'throw' (PoolNestingError; tests, so every
+   * tested path is checked) or 'warn' (logged to stderr once per call site; production keeps serving). Default:
+   * 'throw' under NODE_ENV=test, else 'warn'.
+   */
+  onNestedUse?: 'throw' | 'warn';
+}
+
+/**
+ * A pool. Every connection gets statement_timeout, lock_timeout and idle_in_transaction_session_timeout
+ * (db/settings.ts; from the environment unless given). Transactions and reserved connections take one of
+ * max − 1 slots (all of them for a pool of one), waiting at most poolTimeoutMs for it (PoolTimeoutError): so one
+ * connection always remains for plain queries (a health check, a sign-in) however many transactions wait, and a
+ * wait for a connection is bounded. postgres.js has no acquire timeout of its own: a query waits in its queue
+ * until a connection frees up, forever if none does.
+ */
+export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Database {
+  const fromEnv = databaseSettingsFromEnv();
+  const settings: DatabaseSettings = { ...fromEnv, ...definedOnly(options) };
+  const max = options.max ?? settings.poolSize;
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    max,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'cryptobot' },
+    connection: {
+      application_name: options.applicationName ?? 'cryptobot',
+      statement_timeout: settings.statementTimeoutMs,
+      lock_timeout: settings.lockTimeoutMs,
+      idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
+    },
   });
+  guardPool(sql, { slots: Math.max(1, max - 1), timeoutMs: settings.poolTimeoutMs, onNested: options.onNestedUse ?? (process.env.NODE_ENV === 'test' ? 'throw' : 'warn') });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+function definedOnly(options: CreateDatabaseOptions): Partial<DatabaseSettings> {
+  const out: Partial<DatabaseSettings> = {};
+  for (const key of ['poolSize', 'statementTimeoutMs', 'lockTimeoutMs', 'idleInTransactionTimeoutMs', 'poolTimeoutMs'] as const) {
+    if (options[key] !== undefined) out[key] = options[key];
+  }
+  return out;
+}
+
+/** Marks the async context of a transaction's (or reserved connection's) holder, per pool. */
+const holding = new AsyncLocalStorage<postgres.Sql>();
+const warnedAt = new Set<string>();
+
+/**
+ * Wraps the pool's `begin` and `reserve` (drizzle's `db.transaction` is `begin`) with a slot gate, and its plain
+ * queries with the nesting check. The statements inside a transaction go through the transaction's own handle,
+ * never through these.
+ */
+function guardPool(sql: postgres.Sql, options: { slots: number; timeoutMs: number; onNested: 'throw' | 'warn' }): void {
+  const gate = new SlotGate(options.slots, options.timeoutMs);
+  const nested = (what: string) => {
+    if (holding.getStore() !== sql) return;
+    const error = new PoolNestingError(what);
+    if (options.onNested === 'throw') throw error;
+    const site = error.stack?.split('\n').slice(2, 6).join('\n') ?? '';
+    if (warnedAt.has(site)) return;
+    warnedAt.add(site);
+    console.error(`${error.message}\n${site}`);
+  };
+  const begin = sql.begin.bind(sql) as (...args: unknown[]) => Promise<unknown>;
+  const reserve = sql.reserve.bind(sql);
+  const unsafe = sql.unsafe.bind(sql);
+  const mutable = sql as unknown as Record<string, unknown>;
+  mutable.begin = async (...args: unknown[]) => {
+    nested('a transaction');
+    const fn = args.pop() as (tx: unknown) => unknown;
+    const release = await gate.acquire();
+    try {
+      // The statements of fn run on the transaction's handle; anything fn sends through the pool is flagged.
+      return await begin(...args, (tx: unknown) => holding.run(sql, () => fn(tx)));
+    } finally {
+      release();
+    }
+  };
+  mutable.reserve = async () => {
+    nested('a reserved connection');
+    const release = await gate.acquire();
+    try {
+      const connection = await reserve();
+      const give = connection.release.bind(connection);
+      let released = false;
+      connection.release = () => {
+        if (released) return;
+        released = true;
+        give();
+        release();
+      };
+      return connection;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
+  // Plain queries (drizzle sends every query through `unsafe`; tagged templates are rare outside transactions).
+  mutable.unsafe = (...args: Parameters<postgres.Sql['unsafe']>) => {
+    nested('a query');
+    return unsafe(...args);
+  };
+}
+
+/** Runs `fn` marked as holding a connection of `database` (reservedConnection users: the pipelined transaction). */
+export function asHolderOf<T>(database: postgres.Sql, fn: () => T): T {
+  return holding.run(database, fn);
+}
+
+/** A counting semaphore with a bounded wait, first come first served. */
+class SlotGate {
+  private free: number;
+  private readonly waiting: Array<{ grant: () => void; timer: NodeJS.Timeout }> = [];
+
+  constructor(
+    slots: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.free = slots;
+  }
+
+  acquire(): Promise<() => void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(this.releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        grant: () => {
+          clearTimeout(entry.timer);
+          resolve(this.releaser());
+        },
+        timer: setTimeout(() => {
+          const index = this.waiting.indexOf(entry);
+          if (index >= 0) this.waiting.splice(index, 1);
+          reject(new PoolTimeoutError(this.timeoutMs));
+        }, this.timeoutMs),
+      };
+      this.waiting.push(entry);
+    });
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next) next.grant();
+      else this.free++;
+    };
+  }
 }
 
 const globalForDb = globalThis as unknown as { cryptobotDatabase?: Database };
@@ -35,7 +205,7 @@ export function getDatabase(): Database {
   if (!globalForDb.cryptobotDatabase) {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error('DATABASE_URL is not set');
-    globalForDb.cryptobotDatabase = createDatabase(url, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), applicationName: 'cryptobot-web' });
+    globalForDb.cryptobotDatabase = createDatabase(url, { applicationName: 'cryptobot-web' });
   }
   return globalForDb.cryptobotDatabase;
 }

@@ -1,7 +1,7 @@
 import { getTableColumns, type Column, type InferSelectModel, type Table } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import type { Db, DbOrTx } from './client';
+import { asHolderOf, type Db, type DbOrTx } from './client';
 import * as schema from './schema';
 
 /**
@@ -80,6 +80,16 @@ export async function pipelinedTransaction(
   run: (firstRows: Array<Record<string, unknown>>, handle: () => Db) => Promise<Statement[] | null>,
 ): Promise<Array<Array<Record<string, unknown>>> | null> {
   const connection = await reserveConnection(db);
+  // While the connection is ours, `run` must not ask the pool for another (db/client.ts, PoolNestingError).
+  return asHolderOf(clientOf(db), () => pipelined(connection, db, first, run));
+}
+
+async function pipelined(
+  connection: postgres.ReservedSql,
+  db: Db,
+  first: Statement,
+  run: (firstRows: Array<Record<string, unknown>>, handle: () => Db) => Promise<Statement[] | null>,
+): Promise<Array<Array<Record<string, unknown>>> | null> {
   let open = false;
   try {
     // Issued in this order, sent in one write.

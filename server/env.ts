@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseEnvShape } from '@/db/settings';
 
 /**
  * Configuration from environment variables, validated once on first use. Validation is lazy so that
@@ -16,6 +17,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  // Pool size and the database timeouts (db/settings.ts).
+  ...databaseEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;

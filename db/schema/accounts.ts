@@ -27,6 +27,8 @@ export const exchangeAccounts = pgTable(
     credentialsKeyVersion: text('credentials_key_version'),
     /** Last 4 characters of the API key, for the UI to tell keys apart; never more. */
     apiKeyHint: text('api_key_hint'),
+    /** A reconciliation pass holds the account until then (server/services/reconcile); null: nobody does. */
+    reconcileLeaseUntil: timestamp('reconcile_lease_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

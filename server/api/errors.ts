@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError } from 'zod';
+import { databaseUnavailableReason, UNAVAILABLE_ANSWERS } from '@/db/errors';
 import { AppError, type AppErrorCode, type FieldIssue } from '@/server/core/errors';
 import { logger } from '@/server/logger';
 
@@ -29,6 +30,8 @@ export function toAppError(error: unknown, context: Record<string, unknown> = {}
   if (error instanceof AppError) return { appError: error };
   if (error instanceof ZodError) return { appError: AppError.validation(zodFieldIssues(error)) };
   if (isDomainFieldError(error)) return { appError: AppError.validation([{ field: error.field, message: error.reason }]) };
+  const unavailable = databaseUnavailable(error, context);
+  if (unavailable) return { appError: unavailable };
   const errorId = randomUUID();
   logger.error({ errorId, err: error, ...context }, 'unexpected error');
   return { appError: null, errorId };
@@ -41,4 +44,22 @@ function isDomainFieldError(error: unknown): error is { field: string; reason: s
     typeof (error as { field?: unknown }).field === 'string' &&
     typeof (error as { reason?: unknown }).reason === 'string'
   );
+}
+
+/**
+ * A database timeout, lock timeout, deadlock, serialization failure, exhausted pool or lost connection (db/errors.ts):
+ * 503 with Retry-After and a message saying to try again, never a 500 (docs/security.md, "Database timeouts").
+ */
+function databaseUnavailable(error: unknown, context: Record<string, unknown>): AppError | null {
+  const reason = databaseUnavailableReason(error);
+  if (!reason) return null;
+  const { message, retryAfterSeconds } = UNAVAILABLE_ANSWERS[reason];
+  logger.warn({ reason, ...context }, 'database unavailable for a request');
+  return new AppError('UNAVAILABLE', message, { retryAfterSeconds, reason });
+}
+
+/** The Retry-After (seconds) a tRPC response should carry: the largest of its errors' AppErrors, if any asks for one. */
+export function retryAfterOfErrors(errors: ReadonlyArray<{ cause?: unknown }>): number | undefined {
+  const seconds = errors.map((e) => (e.cause instanceof AppError ? e.cause.details?.retryAfterSeconds : undefined)).filter((s): s is number => typeof s === 'number' && s > 0);
+  return seconds.length > 0 ? Math.max(...seconds) : undefined;
 }

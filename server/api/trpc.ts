@@ -31,7 +31,13 @@ export interface TrpcContext {
 export async function createTrpcContext(opts: { req: Request }): Promise<TrpcContext> {
   const db = getDatabase().db;
   const ip = clientIp(opts.req);
-  const auth = await authenticateRequest(db, opts.req, ip);
+  let auth;
+  try {
+    auth = await authenticateRequest(db, opts.req, ip);
+  } catch (error) {
+    // e.g. the database busy or down: its AppError (503 + Retry-After), not a 500.
+    throw toTrpcError(error);
+  }
   const base = { db, req: opts.req, ip };
   if (!auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: null };
   if ('error' in auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
 import { createDatabase } from '@/db/client';
+import { databaseEnvShape } from '@/db/settings';
 import { assertDatabaseReachable } from '@/server/cli/db-tools';
 import { logger as baseLogger } from '@/server/logger';
 import { startHeartbeat } from './heartbeat';
@@ -19,6 +20,8 @@ const workerEnv = z.object({
   CRYPTOBOT_MASTER_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)' }),
+  // Pool size and the database timeouts (db/settings.ts).
+  ...databaseEnvShape,
 });
 
 async function main(): Promise<void> {

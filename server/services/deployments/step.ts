@@ -537,6 +537,8 @@ export async function closeDeploymentPosition(db: Db, userId: string, row: Deplo
   const input = { accountId: account.id, symbol: row.strategy.symbol, side: 'sell' as const, type: 'market' as const, quantity: dec(runner.quantity), clientOrderId, deploymentId: row.id };
   if (account.exchange === PAPER_EXCHANGE) {
     return db.transaction(async (tx) => {
+      // The deployment row first, as a tick takes it (docs/orders.md, "Locks"), then the order and the balances.
+      await queryRows(tx, 'select id from deployments where id = $1::uuid for update', [row.id]);
       input.quantity = await paperSellQuantity(tx, account.id, row.strategy.symbol, runner.quantity);
       const step = timeframeToMs(row.strategy.timeframe);
       const prices = row.feed.type !== 'live' && runner.lastClose !== null && row.lastBarTime !== null ? fixedPrice(runner.lastClose, row.lastBarTime + step, `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`) : (deps.prices ?? defaultPaperPriceSource)(tx);

@@ -12,7 +12,8 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { pipelinedTransaction } from '@/db/raw';
-import { deployments, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
+import { databaseUnavailableReason, isRetryableConflict } from '@/db/errors';
+import { deployments, exchangeAccounts, fills, orderEvents, orders, paperBalances } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { compare, formatDecimal } from '@/server/core/money';
 import {
@@ -413,8 +414,13 @@ export async function placePaperOrderInTx(
 /**
  * A paper order in its own transaction (manual orders; docs/orders.md, "The paper order path"): the same two
  * statements as placePaperOrderInTx, each pipelined with BEGIN or COMMIT on one connection, so the whole
- * transaction is two round trips. The price is read before the transaction (it takes no lock). A retried
- * clientOrderId or a first order in an asset (a balance row to create) takes the general path instead.
+ * transaction is two round trips.
+ *
+ * Nothing inside the transaction waits on another connection (docs/orders.md, "Locks"): the price is read before
+ * it (it takes no lock), and a first order in an asset creates its missing balance rows before it, in asset order,
+ * then starts over. A retried clientOrderId (or a symbol that is not BASE/QUOTE) takes the general path, with the
+ * same price. A deadlock or serialization failure rolls the whole transaction back; it is run again a few times
+ * (the clientOrderId makes that safe) before the caller sees it (503).
  */
 export async function placePaperOrder(
   db: Db,
@@ -424,23 +430,60 @@ export async function placePaperOrder(
   prices: PaperPriceSource,
   options: { clock?: () => number; notify?: boolean } = {},
 ): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] }> {
+  const latest = await prices.latest(input.symbol);
+  const pricedOnce: PaperPriceSource = {
+    latest: async () => latest,
+    candlesSince: async () => {
+      throw new Error('the order transaction reads no candles');
+    },
+  };
   const general = () =>
     db.transaction(async (tx) => {
-      const placed = await placePaperOrderInTx(tx, userId, account, input, prices, options.clock);
+      const placed = await placePaperOrderInTx(tx, userId, account, input, pricedOnce, options.clock);
       if (placed.created && options.notify) await notifyOrder(tx, placed.order);
       return placed;
     });
   const assets = symbolAssets(input.symbol);
-  if (!assets) return general();
-  const latest = await prices.latest(input.symbol);
-  const pricedOnce: PaperPriceSource = { latest: async () => latest, candlesSince: (...args) => prices.candlesSince(...args) };
-  const placed = await pipelinedPaperOrder(db, userId, account, input, assets, pricedOnce, options);
-  // A retry or a balance row to create: the general path, on a connection of its own (the pipelined attempt
-  // has given its one back, so a pool of one cannot wait on itself).
-  return placed ?? general();
+  return withConflictRetry(async () => {
+    if (!assets) return general();
+    let placed = await pipelinedPaperOrder(db, userId, account, input, assets, pricedOnce, options);
+    if (placed === 'missing_balances') {
+      await ensureBalanceRows(db, account.id, [assets.base, assets.quote]);
+      placed = await pipelinedPaperOrder(db, userId, account, input, assets, pricedOnce, options);
+    }
+    // A retry (the clientOrderId is taken): the general path finds the stored order, on a connection of its own
+    // (the pipelined attempt has given its one back, so a pool of one cannot wait on itself).
+    return typeof placed === 'object' ? placed : general();
+  });
 }
 
-/** The two round trips of placePaperOrder; null (rolled back, nothing written) when the general path must take it. */
+/** Runs a transaction again after a deadlock or serialization failure (it was rolled back whole), at most `attempts` times. */
+export async function withConflictRetry<T>(run: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !isRetryableConflict(error)) throw error;
+      logger.info({ attempt, reason: databaseUnavailableReason(error) }, 'transaction collided; running it again');
+      // A few ms, growing and jittered, so the colliding transactions do not meet again in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+/**
+ * Creates the account's missing balance rows of these assets (zero), in ascending asset order, in a statement of
+ * its own: the order's transaction then only locks rows that exist, all in one statement (docs/orders.md, "Locks").
+ */
+async function ensureBalanceRows(db: Db, accountId: string, assets: readonly string[]): Promise<void> {
+  const sorted = [...new Set(assets)].sort();
+  await db.insert(paperBalances).values(sorted.map((asset) => ({ accountId, asset, free: '0', used: '0' }))).onConflictDoNothing();
+}
+
+/**
+ * The two round trips of placePaperOrder. 'missing_balances' and 'taken' (the clientOrderId is a retry's): rolled
+ * back, nothing written, the caller takes it from there.
+ */
 async function pipelinedPaperOrder(
   db: Db,
   userId: string,
@@ -449,14 +492,19 @@ async function pipelinedPaperOrder(
   assets: { base: string; quote: string },
   prices: PaperPriceSource,
   options: { clock?: () => number; notify?: boolean },
-): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] } | null> {
+): Promise<{ order: OrderRow; created: boolean; trades: OrderFill[] } | 'missing_balances' | 'taken'> {
   let trades: OrderFill[] = [];
   let orderId = '';
+  let instead: 'missing_balances' | 'taken' = 'taken';
   // BEGIN + the insert; then the outcome, the notification (delivered at commit) and COMMIT.
   const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (rows) => {
     const { fenceHeld, row, balances } = insertedOrder(rows);
     if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
-    if (!row || balances.length < 2) return null;
+    if (!row) return null;
+    if (balances.length < 2) {
+      instead = 'missing_balances';
+      return null;
+    }
     crashPoint('order.after_write');
     orderId = row.id;
     // PaperExchange needs no connection when the balances are locked and the price is known.
@@ -465,7 +513,7 @@ async function pipelinedPaperOrder(
     const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: outcome.writes.state.status }))] };
     return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
   });
-  if (last === null) return null;
+  if (last === null) return instead;
   crashPoint('order.after_fill');
   return { order: writtenOrder(orderId, last[0]!), created: true, trades };
 }
@@ -482,7 +530,7 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   }
 
   // A real exchange: commit the `new` row first, so a crash or a lost answer can never cause a second order.
-  const { row, created } = await db.transaction((tx) => insertNewOrder(tx, userId, account, input, clientOrderId));
+  const { row, created } = await withConflictRetry(() => db.transaction((tx) => insertNewOrder(tx, userId, account, input, clientOrderId)));
   if (!created) return { order: toOrderView(row), created };
   crashPoint('order.after_write');
   let events: OrderEvent[];
@@ -496,11 +544,14 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
     else events = [sendFailureEvent(error)];
     logger.warn({ orderId: row.id, clientOrderId, accountId: account.id, event: events[0]!.type, reason: (events[0] as { reason?: string }).reason }, 'order send failed');
   }
-  const { order } = await db.transaction(async (tx) => {
-    const result = await applyOrderEvents(tx, row.id, events);
-    await notifyOrder(tx, result.order);
-    return result;
-  });
+  // Only database work from here: applying the answer again after a collision is safe (fills are applied once).
+  const { order } = await withConflictRetry(() =>
+    db.transaction(async (tx) => {
+      const result = await applyOrderEvents(tx, row.id, events);
+      await notifyOrder(tx, result.order);
+      return result;
+    }),
+  );
   return { order: toOrderView(order), created };
 }
 

@@ -80,10 +80,10 @@ export class PaperExchange implements Execution {
         .for('update');
     let rows = await select();
     if (rows.length < 2) {
-      // First order in this asset: create the missing rows (once), then lock both.
+      // First order in this asset: create the missing rows (once, in asset order, as every path locks them), then lock both.
       await this.tx
         .insert(paperBalances)
-        .values([base, quote].map((asset) => ({ accountId: this.account.id, asset, free: ZERO, used: ZERO })))
+        .values([base, quote].sort().map((asset) => ({ accountId: this.account.id, asset, free: ZERO, used: ZERO })))
         .onConflictDoNothing();
       rows = await select();
     }
@@ -223,7 +223,8 @@ export class PaperExchange implements Execution {
       .select()
       .from(orders)
       .where(and(eq(orders.accountId, this.account.id), eq(orders.exchange, 'paper'), eq(orders.status, 'open')))
-      .orderBy(orders.createdAt)
+      // Locked in one total order (docs/orders.md, "Locks"): two passes over one account never lock crosswise.
+      .orderBy(orders.createdAt, orders.id)
       .for('update');
     const now = this.clock();
     const results: Array<{ orderId: string; trade: OrderFill }> = [];

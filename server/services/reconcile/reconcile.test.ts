@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { alerts, fills, orderEvents, orders } from '@/db/schema';
+import { alerts, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
@@ -9,7 +9,7 @@ import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { getOrder, placeOrder, type PaperPriceSource, type PlaceOrderInput } from '@/server/services/orders';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { reconcileAccount, reconcileLockKey, type ReconcileDeps } from './reconcile';
+import { reconcileAccount, type ReconcileDeps } from './reconcile';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
 const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
@@ -335,13 +335,16 @@ describe('balances, paper accounts and concurrency', () => {
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
     const { order } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbLOCKED0000001'), deps);
     const requestsBefore = server.requests.length;
-    await t.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${reconcileLockKey(accountId)}, 0))`);
-      expect(await reconcileAccount(t.db, accountId, deps)).toMatchObject({ skipped: true, checked: 0, updated: 0 });
-    });
+    // Another worker's pass holds the account's lease.
+    await t.db.update(exchangeAccounts).set({ reconcileLeaseUntil: sql`now() + interval '1 minute'` }).where(eq(exchangeAccounts.id, accountId));
+    expect(await reconcileAccount(t.db, accountId, deps)).toMatchObject({ skipped: true, checked: 0, updated: 0 });
     expect(server.requests.length, 'no exchange call').toBe(requestsBefore);
     expect((await orderRow(order.id)).status).toBe('unknown');
-    expect(await reconcileAccount(t.db, accountId, deps), 'once the lock is free').toMatchObject({ skipped: false, updated: 1 });
+    // Its worker was killed: the lease runs out, and the next pass takes the account.
+    await t.db.update(exchangeAccounts).set({ reconcileLeaseUntil: sql`now() - interval '1 second'` }).where(eq(exchangeAccounts.id, accountId));
+    expect(await reconcileAccount(t.db, accountId, deps), 'once the lease ran out').toMatchObject({ skipped: false, updated: 1 });
+    const [after] = await t.db.select({ lease: exchangeAccounts.reconcileLeaseUntil }).from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId));
+    expect(after!.lease, 'a finished pass gives the lease back').toBeNull();
   });
 
   it('paper accounts: resting orders fill when the price crossed them', async () => {

@@ -14,12 +14,14 @@
  * - balances are fetched and returned (Cryptobot keeps no ledger of a real account's balances to compare).
  * Paper accounts: their resting orders are matched against the prices since (syncPaperOrders).
  *
- * Two workers never reconcile one account at once: a pass holds a transaction-scoped advisory lock, and a
- * worker that cannot take it skips the account. Each order is settled in its own transaction, under the
+ * Two workers never reconcile one account at once: a pass holds a lease on the account row
+ * (`reconcile_lease_until`, taken and given back by one statement each, so nothing is held open while the pass
+ * calls the exchange or uses other connections), and a worker that finds it held skips the account. A worker
+ * killed mid-pass leaves the lease to expire (RECONCILE_LEASE_MS). Each order is settled in its own transaction, under the
  * order's row lock, and only if its status did not change since the pass read it (a user's cancel, a
  * placeOrder finishing): otherwise the next pass looks again.
  */
-import { and, asc, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { exchangeAccounts, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
@@ -99,8 +101,8 @@ const emptyResult = (account: AccountRow): ReconcileResult => ({
   balanceError: null,
 });
 
-/** The text of the account's advisory lock key (hashed with hashtextextended): held for a whole pass. */
-export const reconcileLockKey = (accountId: string) => `cryptobot.reconcile|${accountId}`;
+/** How long a pass may hold an account before another worker may take it over (a killed worker's pass). */
+export const RECONCILE_LEASE_MS = 120_000;
 
 const NEW_ORDER_AMBIGUOUS_REASON = 'worker restarted before recording the send';
 
@@ -108,12 +110,24 @@ const NEW_ORDER_AMBIGUOUS_REASON = 'worker restarted before recording the send';
 export async function reconcileAccount(db: Db, accountId: string, deps: ReconcileDeps = {}): Promise<ReconcileResult> {
   const [account] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId)).limit(1);
   if (!account) throw AppError.notFound('account');
-  // The lock lives as long as this (otherwise idle) transaction; the work commits on other connections.
-  return db.transaction(async (lockTx) => {
-    const [lock] = await lockTx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended(${reconcileLockKey(accountId)}, 0)) as locked`);
-    if (!lock?.locked) return { ...emptyResult(account), skipped: true };
-    return account.exchange === PAPER_EXCHANGE ? reconcilePaper(db, account, deps) : reconcileExchangeAccount(db, account, deps);
-  });
+  // A lease, not a lock held in an open transaction: the pass calls the exchange and commits on other connections,
+  // and a transaction idle meanwhile would hold a connection (and be ended by idle_in_transaction_session_timeout).
+  const [leased] = await db
+    .update(exchangeAccounts)
+    .set({ reconcileLeaseUntil: sql`now() + ${`${RECONCILE_LEASE_MS} milliseconds`}::interval` })
+    .where(and(eq(exchangeAccounts.id, accountId), or(isNull(exchangeAccounts.reconcileLeaseUntil), lt(exchangeAccounts.reconcileLeaseUntil, sql`now()`))))
+    .returning({ id: exchangeAccounts.id });
+  if (!leased) return { ...emptyResult(account), skipped: true };
+  try {
+    return account.exchange === PAPER_EXCHANGE ? await reconcilePaper(db, account, deps) : await reconcileExchangeAccount(db, account, deps);
+  } finally {
+    // Given back at once; if the database is what failed, the lease expires on its own.
+    await db
+      .update(exchangeAccounts)
+      .set({ reconcileLeaseUntil: null })
+      .where(eq(exchangeAccounts.id, accountId))
+      .catch(() => {});
+  }
 }
 
 async function reconcilePaper(db: Db, account: AccountRow, deps: ReconcileDeps): Promise<ReconcileResult> {

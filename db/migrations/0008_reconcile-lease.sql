@@ -1,0 +1,1 @@
+ALTER TABLE "exchange_accounts" ADD COLUMN "reconcile_lease_until" timestamp with time zone;
