@@ -11,13 +11,16 @@ interface RouteCase {
   call: (request: APIRequestContext, credential: string) => Promise<number>;
 }
 
+const STRATEGY = { name: 'from matrix', type: 'sma_crossover', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
+
 const ROUTES: RouteCase[] = [
   { name: 'GET /api/v1/me', kind: 'read', call: async (r, c) => (await r.get('/api/v1/me', { headers: bearer(c) })).status() },
   { name: 'GET /api/v1/keys', kind: 'read', call: async (r, c) => (await r.get('/api/v1/keys', { headers: bearer(c) })).status() },
   { name: 'GET /api/v1/audit', kind: 'read', call: async (r, c) => (await r.get('/api/v1/audit', { headers: bearer(c) })).status() },
   { name: 'tRPC query keys.list', kind: 'read', call: async (r, c) => (await r.get('/api/trpc/keys.list', { headers: bearer(c) })).status() },
-  { name: 'POST /api/v1/keys', kind: 'trade', call: async (r, c) => (await r.post('/api/v1/keys', { headers: bearer(c), data: { name: 'from matrix', scopes: ['read'] } })).status() },
-  { name: 'tRPC mutation keys.create', kind: 'trade', call: async (r, c) => (await r.post('/api/trpc/keys.create', { headers: bearer(c), data: { json: { name: 'from matrix', scopes: ['read'] } } })).status() },
+  // Key management has its own rule (a session, an access token or an admin key): e2e/security.key-scopes.spec.ts.
+  { name: 'POST /api/v1/strategies', kind: 'trade', call: async (r, c) => (await r.post('/api/v1/strategies', { headers: bearer(c), data: STRATEGY })).status() },
+  { name: 'tRPC mutation strategies.create', kind: 'trade', call: async (r, c) => (await r.post('/api/trpc/strategies.create', { headers: bearer(c), data: { json: STRATEGY } })).status() },
   { name: 'GET /api/v1/audit/all (admin-only)', kind: 'admin', call: async (r, c) => (await r.get('/api/v1/audit/all', { headers: bearer(c) })).status() },
   { name: 'tRPC audit.list allUsers (admin-only)', kind: 'admin', call: async (r, c) => (await r.get(`/api/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ json: { allUsers: true } }))}`, { headers: bearer(c) })).status() },
 ];
@@ -50,7 +53,7 @@ test('scope matrix: read keys only read, trade keys write, admin needs the admin
 test('a refused scope says which scope is missing', async ({ request }) => {
   const user = await newUser(request, 'scopemsg');
   const key = await createKey(request, user, ['read']);
-  const response = await request.post('/api/v1/keys', { headers: bearer(key.key), data: { name: 'x', scopes: ['read'] } });
+  const response = await request.post('/api/v1/strategies', { headers: bearer(key.key), data: STRATEGY });
   expect(response.status()).toBe(403);
   expect((await response.json()).error.message).toMatch(/"trade" scope/);
 });

@@ -15,8 +15,8 @@ import { formatDateTime, STATE_LABELS } from './format';
 type Scope = 'read' | 'trade' | 'admin';
 const SCOPE_HELP: Record<Scope, string> = {
   read: 'read: GET requests only',
-  trade: 'trade: also place and cancel orders, deploy (any write)',
-  admin: 'admin: admin-only routes too (admins only)',
+  trade: 'trade: also place and cancel orders, deploy (any write but managing keys)',
+  admin: 'admin: admin-only routes and managing keys too (admins only)',
 };
 
 interface KeyRow {
@@ -115,7 +115,7 @@ function CreateKeyForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: (s
                 {errors.scopes}
               </p>
             ) : (
-              <p className="text-xs text-muted">read: GET only · trade: any write · admin: admin routes</p>
+              <p className="text-xs text-muted">read: GET only · trade: any write · admin: admin routes and keys. A key without admin can only rotate itself.</p>
             )}
           </fieldset>
           <Field id="key-expiry" label="Expires in (days)" error={errors.expiresInDays} hint="1–90, default 90">

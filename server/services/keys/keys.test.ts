@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, auditEvents, users } from '@/db/schema';
 import { issueTokenPair, refreshTokenPair, verifyAccessToken } from '@/server/services/auth/tokens';
 import { findUserById, registerUser, type PublicUser } from '@/server/services/auth/users';
+import { AppError } from '@/server/core/errors';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { DAY_MS, type KeysConfig } from './config';
 import { parseKey } from './format';
-import { authenticateApiKey, autoRotateDueKeys, createKey, listKeys, revokeEverything, revokeKey, rotateKey, rotationHeaders } from './keys';
+import { authenticateApiKey, autoRotateDueKeys, createKey, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey, rotationHeaders, type Actor, type IssuedKey } from './keys';
+import type { ApiKeyScope } from './scopes';
 
 const config: KeysConfig = { graceMs: 7 * DAY_MS, autoRotateLeadMs: 14 * DAY_MS, masterKey: randomBytes(32) };
 const tokenConfig = { secret: 's'.repeat(48), refreshTokenTtlDays: 30 };
@@ -31,7 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-const actor = (u: PublicUser) => ({ id: u.id, role: u.role, scopes: u.role === 'admin' ? (['read', 'trade', 'admin'] as const) : (['read', 'trade'] as const) });
+/** A browser session (or access token) of the user: every scope of its role. */
+const actor = (u: PublicUser): Actor => ({ id: u.id, role: u.role, scopes: u.role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade'], apiKeyId: null });
 
 async function works(key: string, clock: { now: () => Date }): Promise<boolean> {
   return (await authenticateApiKey(t.db, key, clock)).ok;
@@ -54,11 +57,11 @@ describe('key lifecycle under a controllable clock', () => {
     expect((await listKeys(t.db, alice.id, clock))[0]!.lastUsedAt?.getTime(), 'use is recorded').toBe(clock.now().getTime());
 
     clock.advance(DAY_MS);
-    const successor = await rotateKey(t.db, alice.id, created.id, config, clock);
+    const successor = await rotateKey(t.db, actor(alice), created.id, config, clock);
     expect(successor.key, 'the successor is a different key').not.toBe(created.key);
     expect(successor.predecessorId).toBe(created.id);
     expect(successor.expiresAt.getTime() - clock.now().getTime(), 'the successor lives as long as its predecessor was issued for').toBe(90 * DAY_MS);
-    expect(await codeOf(rotateKey(t.db, alice.id, created.id, config, clock)), 'a key is rotated once; its successor is shown once').toBe('CONFLICT');
+    expect(await codeOf(rotateKey(t.db, actor(alice), created.id, config, clock)), 'a key is rotated once; its successor is shown once').toBe('CONFLICT');
 
     clock.advance(6 * DAY_MS);
     expect(await works(created.key, clock), 'the old key works through the grace period').toBe(true);
@@ -74,7 +77,7 @@ describe('key lifecycle under a controllable clock', () => {
     expect(!after.ok && after.message).toMatch(/grace period is over/);
     expect(await works(successor.key, clock)).toBe(true);
 
-    await revokeKey(t.db, alice.id, successor.id, clock);
+    await revokeKey(t.db, actor(alice), successor.id, clock);
     expect(await works(successor.key, clock), 'a revoked key stops at once').toBe(false);
     const states = Object.fromEntries((await listKeys(t.db, alice.id, clock)).map((k) => [k.id, k.state]));
     expect(states).toMatchObject({ [created.id]: 'retired', [successor.id]: 'revoked' });
@@ -83,7 +86,7 @@ describe('key lifecycle under a controllable clock', () => {
   it('grace never extends a key past its own expiry, and an unrotated key stops at expiry', async () => {
     const clock = manualClock();
     const short = await createKey(t.db, actor(alice), { name: 'short', scopes: ['read'], expiresInDays: 3 }, clock);
-    const next = await rotateKey(t.db, alice.id, short.id, config, clock);
+    const next = await rotateKey(t.db, actor(alice), short.id, config, clock);
     const [old] = (await listKeys(t.db, alice.id, clock)).filter((k) => k.id === short.id);
     expect(old!.graceEndsAt!.getTime(), 'grace is capped at the expiry').toBe(short.expiresAt.getTime());
     expect(next.expiresAt.getTime() - clock.now().getTime(), 'the successor gets the same 3-day lifetime').toBe(3 * DAY_MS);
@@ -111,13 +114,13 @@ describe('key lifecycle under a controllable clock', () => {
     expect(check.ok && rotationHeaders(check.principal.key)['Cryptobot-Key-Rotation'], 'the old key is told a successor waits').toMatch(/^successor-pending/);
     expect(check.ok && check.principal.key.stopsAt.getTime(), 'the old key keeps working until its expiry').toBe(key.expiresAt.getTime());
 
-    const fetched = await rotateKey(t.db, bob.id, key.id, config, { ...clock, via: 'key' });
+    const fetched = await rotateKey(t.db, { ...actor(bob), scopes: key.scopes, apiKeyId: key.id }, key.id, config, clock);
     expect(fetched.id, 'the waiting successor is handed out, not a new one').toBe(pending!.id);
     expect(parseKey(fetched.key)).not.toBeNull();
     expect(fetched.scopes).toEqual(['read', 'trade']);
     const [erased] = await t.db.select().from(apiKeys).where(eq(apiKeys.id, pending!.id));
     expect(erased!.pendingSecret, 'the sealed secret is erased once fetched').toBeNull();
-    expect(await codeOf(rotateKey(t.db, bob.id, key.id, config, clock)), 'it can be fetched only once').toBe('CONFLICT');
+    expect(await codeOf(rotateKey(t.db, actor(bob), key.id, config, clock)), 'it can be fetched only once').toBe('CONFLICT');
     expect(await works(fetched.key, clock)).toBe(true);
     expect(await works(key.key, clock), 'the old key still works during grace').toBe(true);
 
@@ -131,7 +134,7 @@ describe('key lifecycle under a controllable clock', () => {
     const key = await createKey(t.db, actor(bob), { name: 'revoke-pending', scopes: ['read'], expiresInDays: 10 }, clock);
     clock.advance(6 * DAY_MS);
     await autoRotateDueKeys(t.db, config, clock);
-    await revokeKey(t.db, bob.id, key.id, clock);
+    await revokeKey(t.db, actor(bob), key.id, clock);
     const [next] = await t.db.select().from(apiKeys).where(eq(apiKeys.predecessorId, key.id));
     expect(next!.revokedAt, 'nobody holds it, so it goes too').not.toBeNull();
     expect(next!.pendingSecret).toBeNull();
@@ -158,16 +161,110 @@ describe('key guarantees', () => {
     const adminKey = await createKey(t.db, actor(admin), { name: 'adm', scopes: ['admin'] });
     expect(adminKey.scopes, 'admin implies trade and read').toEqual(['read', 'trade', 'admin']);
     expect(await codeOf(createKey(t.db, { ...actor(alice), scopes: ['read', 'trade'] }, { name: 'y', scopes: ['trade'] }))).toBe('resolved');
-    expect(await codeOf(createKey(t.db, { ...actor(admin), scopes: ['read'] }, { name: 'z', scopes: ['trade'] })), 'a read key cannot create a trade key').toBe('FORBIDDEN');
+    const readKey = await createKey(t.db, actor(admin), { name: 'r', scopes: ['read'] });
+    expect(await codeOf(createKey(t.db, { ...actor(admin), scopes: ['read'], apiKeyId: readKey.id }, { name: 'z', scopes: ['trade'] })), 'a read key cannot create a trade key').toBe('FORBIDDEN');
     expect(await codeOf(createKey(t.db, actor(alice), { name: 'long', scopes: ['read'], expiresInDays: 91 }))).toBe('UNPROCESSABLE');
   });
 
   it('isolation: another user can neither see, rotate nor revoke a key', async () => {
     const key = await createKey(t.db, actor(alice), { name: 'mine', scopes: ['read'] });
-    expect(await codeOf(rotateKey(t.db, bob.id, key.id, config))).toBe('NOT_FOUND');
-    expect(await codeOf(revokeKey(t.db, bob.id, key.id))).toBe('NOT_FOUND');
+    expect(await codeOf(rotateKey(t.db, actor(bob), key.id, config))).toBe('NOT_FOUND');
+    expect(await codeOf(revokeKey(t.db, actor(bob), key.id))).toBe('NOT_FOUND');
     expect((await listKeys(t.db, bob.id)).map((k) => k.id), "bob's list never has alice's keys").not.toContain(key.id);
     expect(await works(key.key, { now: () => new Date() }), 'and her key still works').toBe(true);
+  });
+});
+
+describe('key management never reaches beyond the calling credential', () => {
+  type CallerKind = 'session' | ApiKeyScope;
+  type Action = 'create' | 'rotate' | 'rotate self' | 'revoke' | 'revoke all';
+  const KINDS: CallerKind[] = ['session', 'read', 'trade', 'admin'];
+  const TARGETS: ApiKeyScope[] = ['read', 'trade', 'admin'];
+
+  /** The rule (authorizeKeyManagement), written out: a session or an admin key may do everything; any key may rotate itself; nothing else. */
+  const allowed = (kind: CallerKind, action: Action): boolean => kind === 'session' || kind === 'admin' || action === 'rotate self';
+
+  /** A fresh admin account per case, so a revoke-all or a rotation never changes another case's keys. */
+  async function adminAccount(kind: CallerKind): Promise<{ caller: Actor; callerKey: IssuedKey | null }> {
+    const owner = await registerUser(t.db, { username: `km-${randomBytes(5).toString('hex')}`, password: 'long enough pw' });
+    await t.db.update(users).set({ role: 'admin' }).where(eq(users.id, owner.id));
+    const session: Actor = { id: owner.id, role: 'admin', scopes: ['read', 'trade', 'admin'], apiKeyId: null };
+    if (kind === 'session') return { caller: session, callerKey: null };
+    const callerKey = await createKey(t.db, session, { name: `caller ${kind}`, scopes: [kind] });
+    const check = await authenticateApiKey(t.db, callerKey.key);
+    if (!check.ok) throw new Error(check.message);
+    return { caller: { id: owner.id, role: 'admin', scopes: check.principal.key.scopes, apiKeyId: check.principal.key.id }, callerKey };
+  }
+
+  for (const kind of KINDS) {
+    for (const target of TARGETS) {
+      it(`a ${kind === 'session' ? 'session' : `${kind} key`} of an admin account acting on ${target} keys`, async () => {
+        const { caller, callerKey } = await adminAccount(kind);
+        const session: Actor = { ...caller, scopes: ['read', 'trade', 'admin'], apiKeyId: null };
+        const issued: IssuedKey[] = [];
+        const attempt = async (action: Action, run: () => Promise<unknown>) => {
+          const outcome = await run().then(
+            (value) => {
+              if (value && typeof value === 'object' && 'key' in value) issued.push(value as IssuedKey);
+              return 'resolved';
+            },
+            (error: unknown) => (error instanceof AppError ? error.code : String(error)),
+          );
+          expect(outcome, `${kind} → ${action} ${target}`).toBe(allowed(kind, action) ? 'resolved' : 'FORBIDDEN');
+        };
+
+        await attempt('create', () => createKey(t.db, caller, { name: 'made', scopes: [target] }));
+        const toRotate = await createKey(t.db, session, { name: 'to rotate', scopes: [target] });
+        await attempt('rotate', () => rotateKey(t.db, caller, toRotate.id, config));
+        const toRevoke = await createKey(t.db, session, { name: 'to revoke', scopes: [target] });
+        await attempt('revoke', () => revokeKey(t.db, caller, toRevoke.id));
+        expect(await works(toRevoke.key, { now: () => new Date() }), 'a refused revocation changed nothing').toBe(!allowed(kind, 'revoke'));
+        if (callerKey) {
+          await attempt('rotate self', () => rotateCurrentKey(t.db, caller, config));
+          expect(issued.at(-1)?.scopes, 'a key rotates into exactly its own scopes').toEqual(callerKey.scopes);
+        }
+        await attempt('revoke all', () => revokeEverything(t.db, caller, { reason: 'matrix' }));
+        if (!allowed(kind, 'revoke all')) expect(await works(toRotate.key, { now: () => new Date() }), 'a refused revoke-all changed nothing').toBe(true);
+
+        for (const key of issued) {
+          expect(key.scopes.every((s) => caller.scopes.includes(s)), `${kind} received a key with ${key.scopes.join(', ')}`).toBe(true);
+        }
+      });
+    }
+  }
+
+  it('a session never rotates into a scope its role lacks (a demoted admin), yet may revoke that key', async () => {
+    const former = await registerUser(t.db, { username: `km-demoted-${randomBytes(3).toString('hex')}`, password: 'long enough pw' });
+    await t.db.update(users).set({ role: 'admin' }).where(eq(users.id, former.id));
+    const adminKey = await createKey(t.db, { id: former.id, role: 'admin', scopes: ['read', 'trade', 'admin'], apiKeyId: null }, { name: 'old admin key', scopes: ['admin'] });
+    await t.db.update(users).set({ role: 'user' }).where(eq(users.id, former.id));
+    const nowUser: Actor = { id: former.id, role: 'user', scopes: ['read', 'trade'], apiKeyId: null };
+    expect(await codeOf(rotateKey(t.db, nowUser, adminKey.id, config)), 'rotating would hand out an admin key').toBe('FORBIDDEN');
+    expect(await codeOf(createKey(t.db, nowUser, { name: 'x', scopes: ['admin'] }))).toBe('FORBIDDEN');
+    expect((await revokeKey(t.db, nowUser, adminKey.id)).state, 'revoking hands nothing out').toBe('revoked');
+  });
+
+  it('a waiting successor is handed out only to a credential holding its scopes', async () => {
+    const clock = manualClock(new Date('2034-01-01T00:00:00Z'));
+    const owner = await registerUser(t.db, { username: `km-wait-${randomBytes(3).toString('hex')}`, password: 'long enough pw' });
+    await t.db.update(users).set({ role: 'admin' }).where(eq(users.id, owner.id));
+    const session: Actor = { id: owner.id, role: 'admin', scopes: ['read', 'trade', 'admin'], apiKeyId: null };
+    const adminKey = await createKey(t.db, session, { name: 'adm', scopes: ['admin'], expiresInDays: 10 }, clock);
+    const tradeKey = await createKey(t.db, session, { name: 'trd', scopes: ['trade'], expiresInDays: 90 }, clock);
+    clock.advance(6 * DAY_MS);
+    expect(await autoRotateDueKeys(t.db, config, clock), "the admin key's successor waits").toBe(1);
+    const asTradeKey: Actor = { ...session, scopes: tradeKey.scopes, apiKeyId: tradeKey.id };
+    const stolen = await rotateKey(t.db, asTradeKey, adminKey.id, config, clock).catch((e: AppError) => e);
+    expect(stolen instanceof AppError && stolen.code, 'the reported attack: a trade key fetching the admin successor').toBe('FORBIDDEN');
+    expect(JSON.stringify(stolen)).not.toMatch(/cb_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}/);
+    const [waiting] = await t.db.select().from(apiKeys).where(eq(apiKeys.predecessorId, adminKey.id));
+    expect(waiting!.pendingSecret, 'still waiting for its rightful fetcher').not.toBeNull();
+    const fetched = await rotateCurrentKey(t.db, { ...session, apiKeyId: adminKey.id }, config, clock);
+    expect(fetched.id).toBe(waiting!.id);
+  });
+
+  it('current/rotate needs an API key', async () => {
+    expect(await codeOf(rotateCurrentKey(t.db, actor(alice), config))).toBe('BAD_REQUEST');
   });
 });
 
@@ -180,18 +277,18 @@ describe('emergency revocation', () => {
     const carolUser = (await findUserById(t.db, carol.id))!;
     const pair = await issueTokenPair(t.db, carolUser, tokenConfig);
 
-    const result = await revokeEverything(t.db, carol, { reason: 'laptop stolen' });
+    const result = await revokeEverything(t.db, actor(carol), { reason: 'laptop stolen' });
     expect(result).toEqual({ revokedKeys: 2, signedOutUsers: 1 });
     for (const k of carolKeys) expect(await works(k.key, { now: () => new Date() }), 'every key of the user stops').toBe(false);
     expect(await verifyAccessToken(t.db, pair.accessToken, tokenConfig), 'access tokens stop (session version moved on)').toBeNull();
     expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, tokenConfig)), 'refresh tokens stop').toBe('UNAUTHORIZED');
     expect(await works(daveKey.key, { now: () => new Date() }), "another user's key is untouched").toBe(true);
-    const [event] = await t.db.select().from(auditEvents).where(eq(auditEvents.type, 'key.emergency_revocation'));
+    const [event] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'key.emergency_revocation'), eq(auditEvents.userId, carol.id)));
     expect(event!.details, 'recorded with its reason').toMatchObject({ reason: 'laptop stolen', revokedKeys: 2 });
 
-    expect(await codeOf(revokeEverything(t.db, dave, { reason: 'x', allUsers: true })), 'only admins may revoke everyone').toBe('FORBIDDEN');
+    expect(await codeOf(revokeEverything(t.db, actor(dave), { reason: 'x', allUsers: true })), 'only admins may revoke everyone').toBe('FORBIDDEN');
     const versions = await t.db.select({ id: users.id, v: users.sessionVersion }).from(users);
-    await revokeEverything(t.db, admin, { reason: 'breach', allUsers: true });
+    await revokeEverything(t.db, actor(admin), { reason: 'breach', allUsers: true });
     const after = await t.db.select({ id: users.id, v: users.sessionVersion }).from(users);
     for (const u of versions) expect(after.find((a) => a.id === u.id)!.v, 'every account is signed out').toBe(u.v + 1);
     expect(await works(daveKey.key, { now: () => new Date() }), "an admin's all-users revocation reaches everyone").toBe(false);

@@ -131,11 +131,50 @@ export interface CreateKeyInput {
   expiresInDays?: number;
 }
 
+/**
+ * Who manages keys, and with which credential. Sessions and access tokens carry every scope of the
+ * user's role; an API key carries its own scopes and its row id.
+ */
 export interface Actor {
   id: string;
   role: UserRole;
   /** The scopes of the credential making the call; a key never mints a key more powerful than itself. */
   scopes: readonly ApiKeyScope[];
+  /** The calling API key's row id; null for a browser session or an access token. */
+  apiKeyId: string | null;
+}
+
+/** The actor of a request, from what REST's `withUser` and the tRPC context both carry. */
+export function keyActor(caller: { user: { id: string; role: UserRole }; scopes: readonly ApiKeyScope[]; apiKey: { id: string } | null }): Actor {
+  return { id: caller.user.id, role: caller.user.role, scopes: caller.scopes, apiKeyId: caller.apiKey?.id ?? null };
+}
+
+/**
+ * The one rule for managing keys; every management function calls it before it changes anything.
+ *   - Listing and reading keys (no secrets) is open to any credential of the user (`read`).
+ *   - Creating, rotating, revoking and revoke-all need a browser session, an access token, or an API
+ *     key with the `admin` scope. The one exception: any key may rotate itself (its successor has
+ *     exactly its own scopes), which is how a client fetches the successor the worker issued.
+ *   - Nobody creates, rotates into or receives a key with a scope the calling credential lacks
+ *     (`receives`: the scopes of a key whose whole value the call would return).
+ * A key that may not do a thing gets 403 naming the scope it lacks; the route's own scope check
+ * (reads `read`, writes `trade`) runs before this one.
+ */
+export function authorizeKeyManagement(actor: Actor, action: 'create' | 'rotate' | 'revoke' | 'revoke_all', target: { keyId?: string; receives?: readonly ApiKeyScope[] } = {}): void {
+  const rotatesItself = action === 'rotate' && actor.apiKeyId !== null && target.keyId === actor.apiKeyId;
+  if (actor.apiKeyId !== null && !actor.scopes.includes('admin') && !rotatesItself) {
+    throw new AppError('FORBIDDEN', `managing keys with an API key needs the "admin" scope (this key has: ${actor.scopes.join(', ')}); a key may only rotate itself (POST /api/v1/keys/current/rotate)`, {
+      requiredScope: 'admin',
+    });
+  }
+  const beyond = (target.receives ?? []).filter((s) => !actor.scopes.includes(s));
+  if (beyond.length) {
+    const what = action === 'create' ? 'grant' : 'hand out a key with';
+    throw new AppError('FORBIDDEN', `this credential cannot ${what} ${beyond.join(', ')} (it has: ${actor.scopes.join(', ')})`, {
+      requiredScope: beyond[beyond.length - 1],
+      ...(action === 'create' ? { fields: [{ field: 'scopes', message: `cannot exceed the calling credential's scopes (${actor.scopes.join(', ')})` }] } : {}),
+    });
+  }
 }
 
 /** Creates a key for the actor. Its whole value is in the result and nowhere else, ever. */
@@ -145,10 +184,7 @@ export async function createKey(db: Db, actor: Actor, input: CreateKeyInput, met
   if (scopes.includes('admin') && actor.role !== 'admin') {
     throw new AppError('FORBIDDEN', 'the admin scope is only for admin accounts', { fields: [{ field: 'scopes', message: 'admin is only for admin accounts' }] });
   }
-  const beyond = scopes.filter((s) => !actor.scopes.includes(s));
-  if (beyond.length) {
-    throw new AppError('FORBIDDEN', `this credential cannot grant ${beyond.join(', ')}`, { fields: [{ field: 'scopes', message: `cannot exceed the calling credential's scopes (${actor.scopes.join(', ')})` }] });
-  }
+  authorizeKeyManagement(actor, 'create', { receives: scopes });
   const days = input.expiresInDays ?? DEFAULT_KEY_LIFETIME_DAYS;
   if (!Number.isInteger(days) || days < 1 || days > MAX_KEY_LIFETIME_DAYS) throw AppError.validation([{ field: 'expiresInDays', message: `must be a whole number of days from 1 to ${MAX_KEY_LIFETIME_DAYS}` }]);
   const parts = generateKeyParts();
@@ -177,23 +213,29 @@ function successorLifetimeMs(row: ApiKeyRow): number {
 }
 
 /**
- * Rotates a key of the user: the successor is returned with its whole value, once, and the old key keeps
+ * Rotates a key of the actor: the successor is returned with its whole value, once, and the old key keeps
  * working for the grace period (never past its own expiry). When the worker already issued a successor,
  * that one is handed out (its stored ciphertext erased) instead of a new one. A key whose successor was
- * already handed out cannot be rotated again (409): rotate the successor.
+ * already handed out cannot be rotated again (409): rotate the successor. Who may: authorizeKeyManagement.
  */
-export async function rotateKey(db: Db, userId: string, id: string, config: Pick<KeysConfig, 'graceMs' | 'masterKey'>, meta: Clock & { ip?: string | null; via?: 'owner' | 'key' } = {}): Promise<IssuedKey> {
+export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<KeysConfig, 'graceMs' | 'masterKey'>, meta: Clock & { ip?: string | null } = {}): Promise<IssuedKey> {
   const now = nowOf(meta);
+  const userId = actor.id;
+  const via = actor.apiKeyId === id ? 'key' : 'owner';
   const graceEndsAt = (row: ApiKeyRow) => new Date(Math.min(now.getTime() + config.graceMs, row.expiresAt.getTime()));
+  authorizeKeyManagement(actor, 'rotate', { keyId: id });
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
     if (!row) throw AppError.notFound('API key');
+    // The successor (new or waiting) carries exactly the row's scopes.
+    authorizeKeyManagement(actor, 'rotate', { keyId: id, receives: row.scopes });
     assertUsable(row, now);
     if (row.pendingSecret) throw new AppError('CONFLICT', 'this key has not been fetched yet: rotate its predecessor to fetch it');
 
     if (row.successorId) {
       const [next] = await tx.select().from(apiKeys).where(eq(apiKeys.id, row.successorId)).for('update').limit(1);
       if (!next || !next.pendingSecret) throw new AppError('CONFLICT', `this key was already rotated; its successor is ${next ? displayPrefix(next.keyId) : 'gone'}`);
+      authorizeKeyManagement(actor, 'rotate', { keyId: id, receives: next.scopes });
       const secret = open(next.pendingSecret, config.masterKey, next.id);
       const [fetched] = await tx.update(apiKeys).set({ pendingSecret: null, pendingSecretFetchedAt: now }).where(eq(apiKeys.id, next.id)).returning();
       const [old] = await tx.update(apiKeys).set({ rotatedAt: now, graceEndsAt: graceEndsAt(row) }).where(eq(apiKeys.id, row.id)).returning();
@@ -202,7 +244,7 @@ export async function rotateKey(db: Db, userId: string, id: string, config: Pick
         userId,
         ip: meta.ip,
         at: now,
-        details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: next.id, successorPrefix: displayPrefix(next.keyId), via: meta.via ?? 'owner', graceEndsAt: old!.graceEndsAt!.toISOString() },
+        details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: next.id, successorPrefix: displayPrefix(next.keyId), via, graceEndsAt: old!.graceEndsAt!.toISOString() },
       });
       return { ...toView(fetched!, false, now), key: assembleKey(next.keyId, secret) };
     }
@@ -228,10 +270,19 @@ export async function rotateKey(db: Db, userId: string, id: string, config: Pick
       userId,
       ip: meta.ip,
       at: now,
-      details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: created!.id, successorPrefix: displayPrefix(parts.keyId), via: meta.via ?? 'owner', graceEndsAt: old!.graceEndsAt!.toISOString() },
+      details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: created!.id, successorPrefix: displayPrefix(parts.keyId), via, graceEndsAt: old!.graceEndsAt!.toISOString() },
     });
     return { ...toView(created!, false, now), key: assembleKey(parts.keyId, parts.secret) };
   });
+}
+
+/**
+ * POST /api/v1/keys/current/rotate: the calling key rotates itself (any key may; see
+ * authorizeKeyManagement), which also fetches the successor the worker issued for it.
+ */
+export async function rotateCurrentKey(db: Db, actor: Actor, config: Pick<KeysConfig, 'graceMs' | 'masterKey'>, meta: Clock & { ip?: string | null } = {}): Promise<IssuedKey> {
+  if (!actor.apiKeyId) throw new AppError('BAD_REQUEST', 'call this with the API key to rotate (Authorization: Bearer cb_…)');
+  return rotateKey(db, actor, actor.apiKeyId, config, meta);
 }
 
 /**
@@ -297,8 +348,11 @@ export async function autoRotateDueKeys(db: Db, config: Pick<KeysConfig, 'autoRo
  * Revokes one key at once. A successor the worker issued but nobody fetched goes with it (nobody holds
  * it); a successor already handed out stays valid. Revoking a revoked key changes nothing.
  */
-export async function revokeKey(db: Db, userId: string, id: string, meta: Clock & { ip?: string | null; reason?: string } = {}): Promise<KeyView> {
+export async function revokeKey(db: Db, actor: Actor, id: string, meta: Clock & { ip?: string | null; reason?: string } = {}): Promise<KeyView> {
   const now = nowOf(meta);
+  const userId = actor.id;
+  // Revoking hands nothing out, so it may stop a key of any scope (e.g. a demoted admin's admin key).
+  authorizeKeyManagement(actor, 'revoke', { keyId: id });
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
     if (!row) throw AppError.notFound('API key');
@@ -320,14 +374,10 @@ export async function revokeKey(db: Db, userId: string, id: string, meta: Clock 
  * Emergency revocation: every key and every session (browser sessions, access and refresh tokens) of the
  * actor, or with `allUsers` (admins only) of every account, stop at once. Recorded with its reason.
  */
-export async function revokeEverything(
-  db: Db,
-  actor: { id: string; role: UserRole; scopes?: readonly ApiKeyScope[] },
-  input: { reason: string; allUsers?: boolean },
-  meta: Clock & { ip?: string | null } = {},
-): Promise<{ revokedKeys: number; signedOutUsers: number }> {
+export async function revokeEverything(db: Db, actor: Actor, input: { reason: string; allUsers?: boolean }, meta: Clock & { ip?: string | null } = {}): Promise<{ revokedKeys: number; signedOutUsers: number }> {
   const now = nowOf(meta);
-  if (input.allUsers && actor.scopes && !actor.scopes.includes('admin')) throw new AppError('FORBIDDEN', 'revoking every user\'s keys needs the admin scope', { requiredScope: 'admin' });
+  authorizeKeyManagement(actor, 'revoke_all');
+  if (input.allUsers && !actor.scopes.includes('admin')) throw new AppError('FORBIDDEN', 'revoking every user\'s keys needs the admin scope', { requiredScope: 'admin' });
   if (input.allUsers && actor.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin can revoke every user\'s keys and sessions', { fields: [{ field: 'allUsers', message: 'needs an admin account' }] });
   return db.transaction(async (tx) => {
     const revoked = await tx

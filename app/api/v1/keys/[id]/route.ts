@@ -1,6 +1,6 @@
 import { json, parseInput, withUser } from '@/server/api/rest';
 import { ZKeyIdSchema } from '@/server/api/schemas/keys';
-import { getKey, revokeKey } from '@/server/services/keys';
+import { getKey, keyActor, revokeKey } from '@/server/services/keys';
 
 // GET /api/v1/keys/{id} – one of the caller's keys
 export const GET = withUser<{ id: string }>(async ({ db, user, params }) => {
@@ -9,7 +9,7 @@ export const GET = withUser<{ id: string }>(async ({ db, user, params }) => {
 });
 
 // DELETE /api/v1/keys/{id} – revoke a key at once
-export const DELETE = withUser<{ id: string }>(async ({ db, user, params, ip }) => {
-  const { id } = parseInput(ZKeyIdSchema, params);
-  return json(await revokeKey(db, user.id, id, { ip }));
+export const DELETE = withUser<{ id: string }>(async (ctx) => {
+  const { id } = parseInput(ZKeyIdSchema, ctx.params);
+  return json(await revokeKey(ctx.db, keyActor(ctx), id, { ip: ctx.ip }));
 });
