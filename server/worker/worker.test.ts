@@ -54,3 +54,11 @@ it('explains an unreachable database and exits non-zero', async () => {
   expect(await worker.exited).toBe(1);
   expect(worker.output()).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\)/);
 });
+
+it('refuses a bad database timeout variable at start, naming it', async () => {
+  const worker = runWorker({ DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKey, DATABASE_LOCK_TIMEOUT_MS: 'soon', DATABASE_STATEMENT_TIMEOUT_MS: '10' });
+  expect(await worker.exited).toBe(1);
+  expect(worker.output()).toMatch(/DATABASE_LOCK_TIMEOUT_MS must be a whole number of milliseconds/);
+  expect(worker.output()).toMatch(/DATABASE_STATEMENT_TIMEOUT_MS must be at least 100 ms/);
+  expect(worker.output(), 'a refusal, not a crash').not.toMatch(/\bat .*\.ts:\d+/);
+}, 60_000);

@@ -56,6 +56,14 @@ function simulatedMarket(symbol: string): SimulatedMarket {
   return market;
 }
 
+/**
+ * The last closed candle asked of each symbol's simulated market. The market walks forward from its origin and
+ * starts over when asked for a candle before its cursor, which costs seconds of CPU for a candle near now: without
+ * this, every paper order in the same minute walked the whole history again (and a burst of orders stalled the
+ * process for seconds each).
+ */
+const lastClosed = new Map<string, { open: number; candle: OhlcvRow | undefined }>();
+
 /** The simulated market: every symbol has a price; it moves one candle per minute of wall time. */
 export function simulatedPriceSource(clock: Clock = Date.now): PaperPriceSource {
   const step = timeframeToMs(SIM_TIMEFRAME);
@@ -63,7 +71,12 @@ export function simulatedPriceSource(clock: Clock = Date.now): PaperPriceSource 
     async latest(symbol) {
       const now = clock();
       const lastOpen = Math.floor(now / step) * step - step;
-      const [candle] = simulatedMarket(symbol).candles(lastOpen, lastOpen + step);
+      let known = lastClosed.get(symbol);
+      if (known?.open !== lastOpen) {
+        known = { open: lastOpen, candle: simulatedMarket(symbol).candles(lastOpen, lastOpen + step)[0] };
+        lastClosed.set(symbol, known);
+      }
+      const candle = known.candle;
       return candle ? { price: candle[4], timeMs: candle[0] + step, source: 'simulated market' } : null;
     },
     async candlesSince(symbol, sinceMs, untilMs) {
