@@ -295,7 +295,8 @@ async function sendText(request: APIRequestContext, route: TextRoute, field: str
 }
 
 async function fieldsOf(response: Awaited<ReturnType<APIRequestContext['fetch']>>, trpc: boolean): Promise<{ field: string; message: string }[]> {
-  const body = await response.json();
+  type Fields = { field: string; message: string }[];
+  const body = (await response.json()) as { error?: { json?: { data?: { fields?: Fields } }; details?: { fields?: Fields } } };
   return (trpc ? body.error?.json?.data?.fields : body.error?.details?.fields) ?? [];
 }
 
@@ -334,5 +335,21 @@ test('bad text in a path parameter is a 4xx, never a 500', async ({ request }) =
       await expectClientError(response, `${route.method} ${route.path} with ${value}`);
       expect(response.status(), `${route.method} ${route.path} with ${value}: refused`).toBeGreaterThanOrEqual(400);
     }
+  }
+});
+
+test('the sign-in form refuses bad text naming the field, and never leaks a database error', async ({ request }) => {
+  for (const [field, value] of [
+    ['username', 'alice\u0000'],
+    ['username', 'alice\u0085'],
+    ['password', 'pass\u0000word'],
+    ['password', 'pass\u001bword'],
+  ] as const) {
+    const { csrfToken } = await (await request.get('/api/auth/csrf')).json();
+    const form = { username: 'alice', password: 'some password', [field]: value, csrfToken, json: 'true' };
+    const response = await request.post('/api/auth/callback/credentials', { form, failOnStatusCode: false });
+    expect(response.status(), `${field} ${JSON.stringify(value)}: refused, not a 500`).toBe(401);
+    const { url } = await response.json();
+    expect(new URL(url).searchParams.get('error'), 'the form is told which field').toBe(`InvalidText:${field}`);
   }
 });

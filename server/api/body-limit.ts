@@ -60,7 +60,10 @@ export async function readBodyBytes(req: Request, bodyClass: BodyClass): Promise
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch(() => {
+        // The client went away or broke the framing mid-body: its fault, not a server error.
+        throw new AppError('BAD_REQUEST', 'the request body could not be read to its end');
+      });
       if (done) break;
       total += value.byteLength;
       if (total > limit) throw tooLarge(bodyClass, null);

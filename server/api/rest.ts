@@ -107,7 +107,8 @@ export function searchParams(req: Request): Record<string, string> {
 }
 
 async function baseContext<P>(req: Request, route: NextRouteContext<P> | undefined): Promise<RestContext<P>> {
-  return { db: getDatabase().db, req, params: route ? await route.params : ({} as P), ip: clientIp(req) };
+  // Next passes a context to every route handler; its params are undefined for a route without segments.
+  return { db: getDatabase().db, req, params: (route ? await route.params : undefined) ?? ({} as P), ip: clientIp(req) };
 }
 
 /**
