@@ -49,7 +49,7 @@ test.describe('REST deployments, kill switch and alerts', () => {
       expect(((await response.json()).error.details.fields as Array<{ field: string }>).map((f) => f.field)).toContain(field);
     }
     const notJson = await request.post(url, { headers: { ...auth(token), 'content-type': 'text/plain' }, data: 'mode=paper' });
-    expect(notJson.status()).toBe(400);
+    expect(notJson.status(), 'not JSON: 415').toBe(415);
 
     // 2021-03-25 → 2021-04-01: about 170 hourly candles, played at 7,200× (one candle per 0.5 s).
     const created = await request.post(url, { headers: auth(token), data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-25T00:00:00Z', speed: 7200 } } });

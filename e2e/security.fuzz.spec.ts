@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import fc from 'fast-check';
-import { bearer, createKey, newUser } from './keys-helpers';
+import { adminCaller, bearer, createKey, newUser } from './keys-helpers';
 
 /**
  * Fuzzing REST inputs: whatever the body or query, a route answers 2xx or 4xx with a message naming the
@@ -150,5 +150,206 @@ test('fuzzed REST inputs get 2xx or 4xx with a message, never 500', async ({ req
       }),
       { numRuns: 25, seed: 6 },
     );
+  }
+});
+
+// ---- Bad text: control characters and unpaired surrogates in every text field -------------------------
+
+/**
+ * Text PostgreSQL cannot store, or that no field means: NUL, lone surrogates (valid JSON as "\ud800"),
+ * other C0 and C1 controls, DEL. Each goes into every text field of every route and procedure below and
+ * must come back 422 naming that field (server/core/text.ts), never a 500.
+ */
+const BAD_TEXT: [string, RegExp][] = [
+  ['\u0000', /control character/],
+  ['\ud800', /unpaired surrogate/],
+  ['\udc00', /unpaired surrogate/],
+  ['\u0001', /control character/],
+  ['\u001b', /control character/],
+  ['\u007f', /control character/],
+  ['\u0085', /control character/],
+  ['\u009f', /control character/],
+];
+/** Tab and newlines: refused in single-line fields only. */
+const LINE_BREAKS: [string, RegExp][] = [
+  ['\t', /control character/],
+  ['\n', /control character/],
+  ['\r', /control character/],
+];
+
+const SOME_ID = '00000000-0000-4000-8000-000000000000';
+const KEY = '{key}';
+
+interface TextRoute {
+  method: 'POST' | 'PATCH' | 'GET';
+  path: string;
+  /** Dotted paths of the text fields ("params.{key}" is a key of the params object; "candles.0.1" an array item). */
+  fields: string[];
+  /** Fields where tab and newlines are allowed. */
+  multiline?: string[];
+  into?: 'body' | 'query' | 'trpc';
+  admin?: boolean;
+}
+
+const TEXT_ROUTES: TextRoute[] = [
+  { method: 'POST', path: '/api/v1/auth/register', fields: ['username', 'password'] },
+  { method: 'POST', path: '/api/v1/auth/token', fields: ['username', 'password'] },
+  { method: 'POST', path: '/api/v1/auth/refresh', fields: ['refreshToken'] },
+  { method: 'POST', path: '/api/v1/keys', fields: ['name'] },
+  { method: 'POST', path: '/api/v1/keys/revoke-all', fields: ['reason'], multiline: ['reason'] },
+  { method: 'POST', path: '/api/v1/kill-switch', fields: ['reason'], multiline: ['reason'] },
+  { method: 'POST', path: '/api/v1/strategies', fields: ['name', 'type', 'exchange', 'symbol', 'timeframe', 'params.{key}', 'params.fastPeriod'] },
+  { method: 'PATCH', path: `/api/v1/strategies/${SOME_ID}`, fields: ['name', 'exchange', 'symbol', 'timeframe', 'params.{key}', 'params.fastPeriod'] },
+  { method: 'POST', path: `/api/v1/strategies/${SOME_ID}/clone`, fields: ['name'] },
+  {
+    method: 'POST',
+    path: `/api/v1/strategies/${SOME_ID}/deployments`,
+    fields: ['accountId', 'feed.start', 'maxPositionQuote', 'capitalQuote', 'riskLimits.maxOrderNotional', 'riskLimits.dailyLossLimitQuote', 'riskLimits.maxDrawdownFraction', 'confirm.accountName', 'confirm.maxPositionQuote'],
+  },
+  { method: 'POST', path: '/api/v1/backtests', fields: ['start', 'end', 'initialCapital', 'feeRate', 'slippage', 'params.{key}', 'params.fastPeriod'] },
+  { method: 'POST', path: '/api/v1/sweeps', fields: ['start', 'end', 'ranges.{key}', 'ranges.fastPeriod.values.0'] },
+  {
+    method: 'POST',
+    path: '/api/v1/accounts',
+    fields: ['name', 'exchange', 'balances.{key}', 'balances.USDT', 'feeRate', 'slippage', 'credentials.apiKey', 'credentials.secret', 'credentials.password'],
+    multiline: ['credentials.secret'],
+  },
+  { method: 'PATCH', path: `/api/v1/accounts/${SOME_ID}`, fields: ['name', 'feeRate', 'slippage', 'credentials.apiKey', 'credentials.secret'], multiline: ['credentials.secret'] },
+  { method: 'POST', path: '/api/v1/orders', fields: ['accountId', 'symbol', 'quantity', 'price', 'stopPrice', 'clientOrderId'] },
+  { method: 'POST', path: '/api/v1/market-data/candles', fields: ['exchange', 'symbol', 'timeframe', 'candles.0.1'], admin: true },
+  { method: 'POST', path: '/api/v1/market-data/files', fields: ['exchange', 'symbol', 'timeframe', 'fileName', 'content'], multiline: ['content'], admin: true },
+  { method: 'POST', path: '/api/v1/market-data/imports', fields: ['exchange', 'symbol', 'timeframe', 'start', 'end'], admin: true },
+  { method: 'GET', path: '/api/v1/orders', fields: ['accountId', 'deploymentId', 'status'], into: 'query' },
+  { method: 'GET', path: '/api/v1/deployments', fields: ['strategyId', 'accountId', 'state'], into: 'query' },
+  { method: 'GET', path: '/api/v1/backtests', fields: ['strategyId'], into: 'query' },
+  { method: 'GET', path: '/api/v1/sweeps', fields: ['strategyId'], into: 'query' },
+  { method: 'GET', path: '/api/v1/strategies', fields: ['includeArchived'], into: 'query' },
+  { method: 'GET', path: '/api/v1/audit', fields: ['category', 'before'], into: 'query' },
+  { method: 'GET', path: '/api/v1/alerts', fields: ['unacknowledged', 'limit'], into: 'query' },
+  { method: 'GET', path: '/api/v1/market-data/candles', fields: ['exchange', 'symbol', 'timeframe', 'start', 'end', 'cursor'], into: 'query' },
+  { method: 'GET', path: '/api/v1/market-data/coverage', fields: ['exchange', 'symbol', 'timeframe'], into: 'query' },
+  { method: 'GET', path: '/api/v1/portfolio', fields: ['currency', 'deploymentId'], into: 'query' },
+  { method: 'GET', path: '/api/v1/portfolio/equity', fields: ['accountId', 'from', 'to', 'currency'], into: 'query' },
+  // tRPC (superjson: {"json": input}); the same schemas, so a sample of procedures and transports.
+  { method: 'POST', path: '/api/trpc/auth.register', fields: ['username', 'password'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/keys.create', fields: ['name'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/orders.place', fields: ['accountId', 'symbol', 'quantity', 'clientOrderId'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/strategies.create', fields: ['name', 'params.{key}'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/deployments.killSwitch', fields: ['reason'], multiline: ['reason'], into: 'trpc' },
+  { method: 'GET', path: '/api/trpc/marketData.candles', fields: ['exchange', 'symbol', 'timeframe', 'cursor'], into: 'trpc' },
+  { method: 'GET', path: '/api/trpc/portfolio.equityCurve', fields: ['accountId', 'from'], into: 'trpc' },
+];
+
+/** Paths with a path parameter: the parameter gets the bad text. */
+const PATH_PARAM_ROUTES: { method: 'GET' | 'POST' | 'DELETE'; path: string }[] = [
+  { method: 'GET', path: '/api/v1/keys/{x}' },
+  { method: 'POST', path: '/api/v1/keys/{x}/rotate' },
+  { method: 'DELETE', path: '/api/v1/keys/{x}' },
+  { method: 'GET', path: '/api/v1/accounts/{x}' },
+  { method: 'GET', path: '/api/v1/accounts/{x}/balance' },
+  { method: 'POST', path: '/api/v1/accounts/{x}/test' },
+  { method: 'GET', path: '/api/v1/orders/{x}' },
+  { method: 'DELETE', path: '/api/v1/orders/{x}' },
+  { method: 'GET', path: '/api/v1/deployments/{x}' },
+  { method: 'GET', path: '/api/v1/deployments/{x}/equity' },
+  { method: 'POST', path: '/api/v1/deployments/{x}/pause' },
+  { method: 'POST', path: '/api/v1/deployments/{x}/resume' },
+  { method: 'POST', path: '/api/v1/deployments/{x}/stop' },
+  { method: 'POST', path: '/api/v1/alerts/{x}/acknowledge' },
+  { method: 'GET', path: '/api/v1/strategies/{x}' },
+  { method: 'GET', path: '/api/v1/strategies/{x}/deployments' },
+  { method: 'GET', path: '/api/v1/backtests/{x}' },
+  { method: 'GET', path: '/api/v1/backtests/{x}/chart' },
+  { method: 'GET', path: '/api/v1/sweeps/{x}' },
+  { method: 'GET', path: '/api/v1/market-data/imports/{x}' },
+  { method: 'DELETE', path: '/api/v1/market-data/imports/{x}' },
+];
+
+/** An input with `value` at the dotted `field` ("{key}" puts it in a key), nothing else. */
+function inputWith(field: string, value: string): Record<string, unknown> {
+  const parts = field.split('.');
+  const leaf = parts.pop()!;
+  const root: Record<string, unknown> = {};
+  let at: Record<string, unknown> | unknown[] = root;
+  parts.forEach((part, i) => {
+    const next: Record<string, unknown> | unknown[] = /^\d+$/.test(parts[i + 1] ?? leaf) ? [] : {};
+    (at as Record<string, unknown>)[part] = next;
+    at = next;
+  });
+  if (leaf === KEY) (at as Record<string, unknown>)[`x${value}x`] = 1;
+  else (at as Record<string, unknown>)[leaf] = `x${value}x`;
+  return root;
+}
+
+/** The field a 422 names: the dotted path, or for a bad key the object holding it. */
+const expectedField = (field: string) => (field.endsWith(`.${KEY}`) ? field.slice(0, -KEY.length - 1) : field);
+
+async function sendText(request: APIRequestContext, route: TextRoute, field: string, value: string, headers: Record<string, string>) {
+  const input = inputWith(field, value);
+  const options = { headers: { ...headers, 'content-type': 'application/json' }, failOnStatusCode: false } as const;
+  if (route.into === 'query') return request.fetch(`${route.path}?${field}=${encodeURIComponent(`x${value}x`)}`, { ...options, method: route.method });
+  if (route.into === 'trpc' && route.method === 'GET') return request.fetch(`${route.path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { ...options, method: 'GET' });
+  // JSON.stringify writes lone surrogates as \ud800 escapes: valid JSON that parses back to the lone surrogate.
+  const body = route.into === 'trpc' ? { json: input } : input;
+  return request.fetch(route.path, { ...options, method: route.method, data: Buffer.from(JSON.stringify(body)) });
+}
+
+async function fieldsOf(response: Awaited<ReturnType<APIRequestContext['fetch']>>, trpc: boolean): Promise<{ field: string; message: string }[]> {
+  type Fields = { field: string; message: string }[];
+  const body = (await response.json()) as { error?: { json?: { data?: { fields?: Fields } }; details?: { fields?: Fields } } };
+  return (trpc ? body.error?.json?.data?.fields : body.error?.details?.fields) ?? [];
+}
+
+test('bad text in any text field of any route or procedure is a 422 naming the field, never a 500', async ({ request }) => {
+  test.setTimeout(300_000);
+  const user = await newUser(request, 'badtext');
+  const admin = await adminCaller(request);
+  for (const route of TEXT_ROUTES) {
+    const headers = bearer(route.admin ? admin.accessToken : user.accessToken);
+    for (const field of route.fields) {
+      const multiline = route.multiline?.includes(field);
+      // A query string cannot carry a lone surrogate: URL encoding turns it into U+FFFD first.
+      const values = [...BAD_TEXT, ...(multiline ? [] : LINE_BREAKS)].filter(([v]) => route.into !== 'query' || !/[\ud800-\udfff]/.test(v));
+      for (const [value, reason] of values) {
+        const what = `${route.method} ${route.path} ${field} = ${JSON.stringify(value)}`;
+        const response = await sendText(request, route, field, value, headers);
+        expect(response.status(), `${what}: 422 (${await response.text()})`).toBe(422);
+        const fields = await fieldsOf(response, route.into === 'trpc');
+        expect(
+          fields.some((f) => f.field === expectedField(field) && reason.test(f.message)),
+          `${what}: names the field and the reason, got ${JSON.stringify(fields)}`,
+        ).toBe(true);
+      }
+    }
+  }
+});
+
+test('bad text in a path parameter is a 4xx, never a 500', async ({ request }) => {
+  const user = await newUser(request, 'badpath');
+  // Percent-encoded: NUL, C0/C1 controls and DEL decode to themselves; %ED%A0%80 (a surrogate's bytes) and
+  // %FF are not UTF-8 at all.
+  const encoded = ['%00', '%01', '%1B', '%7F', '%C2%85', '%C2%9F', 'a%0Ab', '%09', '%ED%A0%80', '%ED%B0%80', '%FF'];
+  for (const route of PATH_PARAM_ROUTES) {
+    for (const value of encoded) {
+      const response = await request.fetch(route.path.replace('{x}', value), { method: route.method, headers: bearer(user.accessToken), failOnStatusCode: false });
+      await expectClientError(response, `${route.method} ${route.path} with ${value}`);
+      expect(response.status(), `${route.method} ${route.path} with ${value}: refused`).toBeGreaterThanOrEqual(400);
+    }
+  }
+});
+
+test('the sign-in form refuses bad text naming the field, and never leaks a database error', async ({ request }) => {
+  for (const [field, value] of [
+    ['username', 'alice\u0000'],
+    ['username', 'alice\u0085'],
+    ['password', 'pass\u0000word'],
+    ['password', 'pass\u001bword'],
+  ] as const) {
+    const { csrfToken } = await (await request.get('/api/auth/csrf')).json();
+    const form = { username: 'alice', password: 'some password', [field]: value, csrfToken, json: 'true' };
+    const response = await request.post('/api/auth/callback/credentials', { form, failOnStatusCode: false });
+    expect(response.status(), `${field} ${JSON.stringify(value)}: refused, not a 500`).toBe(401);
+    const { url } = await response.json();
+    expect(new URL(url).searchParams.get('error'), 'the form is told which field').toBe(`InvalidText:${field}`);
   }
 });

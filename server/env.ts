@@ -19,6 +19,14 @@ const envSchema = z.object({
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   // Pool size and the database timeouts (db/settings.ts).
   ...databaseEnvShape,
+  // Request body limits in bytes, per route class (server/api/body-limit.ts, docs/security.md).
+  CRYPTOBOT_MAX_BODY_BYTES: z.coerce.number().int().min(1024, { message: 'must be at least 1024 (bytes)' }).max(16 * 1024 * 1024, { message: 'must be at most 16777216 (16 MiB)' }).default(64 * 1024),
+  CRYPTOBOT_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024, { message: 'must be at least 1048576 (1 MiB)' })
+    .max(1024 * 1024 * 1024, { message: 'must be at most 1073741824 (1 GiB)' })
+    .default(65 * 1024 * 1024),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -9,6 +9,13 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Field, Input } from '@/components/ui/input';
 import { ErrorState } from '@/components/ui/states';
 
+/** What the form says for next-auth's error code (server/auth/next-auth.ts authorize). */
+function signInErrorMessage(code: string | null | undefined): string {
+  if (code === 'TooManyAttempts') return 'Too many failed attempts. Wait a few minutes and try again.';
+  if (code === 'InvalidText:username' || code === 'InvalidText:password') return `The ${code.slice('InvalidText:'.length)} contains a control character or an unpaired surrogate: type it again.`;
+  return 'Invalid username or password.';
+}
+
 export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; registered: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
@@ -22,7 +29,7 @@ export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; re
     try {
       const result = await signIn('credentials', { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? ''), redirect: false });
       if (!result || result.error) {
-        setError(result?.error === 'TooManyAttempts' ? 'Too many failed attempts. Wait a few minutes and try again.' : 'Invalid username or password.');
+        setError(signInErrorMessage(result?.error));
         return;
       }
       router.replace(callbackUrl);

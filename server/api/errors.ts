@@ -3,6 +3,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError } from 'zod';
 import { databaseUnavailableReason, UNAVAILABLE_ANSWERS } from '@/db/errors';
 import { AppError, type AppErrorCode, type FieldIssue } from '@/server/core/errors';
+import { textProblem } from '@/server/core/text';
 import { logger } from '@/server/logger';
 
 /** The one table from an application error code to its tRPC code and HTTP status. */
@@ -12,6 +13,8 @@ export const ERROR_MAP: Record<AppErrorCode, { trpc: TRPC_ERROR_CODE_KEY; http: 
   FORBIDDEN: { trpc: 'FORBIDDEN', http: 403 },
   NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   CONFLICT: { trpc: 'CONFLICT', http: 409 },
+  PAYLOAD_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', http: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { trpc: 'UNSUPPORTED_MEDIA_TYPE', http: 415 },
   UNPROCESSABLE: { trpc: 'UNPROCESSABLE_CONTENT', http: 422 },
   TOO_MANY_REQUESTS: { trpc: 'TOO_MANY_REQUESTS', http: 429 },
   UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
@@ -19,8 +22,16 @@ export const ERROR_MAP: Record<AppErrorCode, { trpc: TRPC_ERROR_CODE_KEY; http: 
 
 export function zodFieldIssues(error: ZodError, prefix?: string): FieldIssue[] {
   return error.issues.map((issue) => {
-    const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+    // A bad record key: name the record and say what is wrong with the key (the key itself may be the problem).
+    const badKey = issue.code === 'invalid_key';
+    const path = badKey ? issue.path.slice(0, -1) : issue.path;
+    const field = [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+    let message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+    if (badKey) {
+      const key = String(issue.path.at(-1));
+      const why = issue.issues[0]?.message ?? 'is not allowed';
+      message = textProblem(key) ? `has a key that ${why}` : `key ${JSON.stringify(key)}: ${why}`;
+    }
     return { field, message };
   });
 }

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { getDatabase, type Db } from '@/db/client';
 import { AppError } from '@/server/core/errors';
+import { textProblem } from '@/server/core/text';
 import { authenticateRequest, type AuthMethod, type Principal } from '@/server/auth/credentials';
 import type { AuthUser } from '@/server/services/auth/users';
 import { hasScope, requiredScope, rotationHeaders, type ApiKeyScope } from '@/server/services/keys';
+import { assertDeclaredBodySize, readBodyText, type BodyClass } from './body-limit';
 import { ERROR_MAP, toAppError, zodFieldIssues } from './errors';
 
 /** Everything a REST handler gets: the database, the request, its route params and (for withUser) the user. */
@@ -22,7 +24,12 @@ export interface UserRestContext<P> extends RestContext<P> {
   apiKey: Principal['apiKey'];
 }
 
-export interface WithUserOptions {
+export interface WithPublicOptions {
+  /** The body size class (server/api/body-limit.ts): `json` (default) or `upload` for candle uploads. */
+  body?: BodyClass;
+}
+
+export interface WithUserOptions extends WithPublicOptions {
   /** Admin-only: needs an admin account and, for an API key, the `admin` scope. */
   admin?: boolean;
   /** Overrides the scope the method implies (GET/HEAD → read, anything else → trade). */
@@ -50,32 +57,42 @@ export function clientIp(req: Request): string | null {
   return forwarded?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null;
 }
 
-/** Parses and validates a JSON body; a bad body is 400, a bad field 422 naming it. */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const type = req.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().includes('application/json')) throw new AppError('BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
-  let body: unknown;
+/** The body size class of each request a REST wrapper handles (set by withPublic, read by readJson). */
+const bodyClasses = new WeakMap<Request, BodyClass>();
+
+/**
+ * Only the exact media type `application/json` (parameters such as charset allowed) is JSON: lookalikes
+ * such as `application/jsonp` or `text/plain; x=application/json` are 415.
+ */
+function assertJsonMediaType(req: Request): void {
+  if (mediaType(req.headers.get('content-type')) === 'application/json') return;
+  const sent = req.headers.get('content-type');
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be JSON: send Content-Type: application/json (got ${sent === null ? 'none' : JSON.stringify(sent.slice(0, 100))})`);
+}
+
+function parseJsonText(text: string): unknown {
   try {
-    body = await req.json();
+    return JSON.parse(text);
   } catch {
     throw new AppError('BAD_REQUEST', 'the body is not valid JSON');
   }
-  return parseInput(schema, body);
+}
+
+/**
+ * Parses and validates a JSON body; a body over the route's size limit is 413 (read no further than the
+ * limit), another media type 415, bad JSON 400, a bad field 422 naming it.
+ */
+export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  assertJsonMediaType(req);
+  return parseInput(schema, parseJsonText(await readBodyText(req, bodyClasses.get(req) ?? 'json')));
 }
 
 /** Like readJson, but an empty body (no content) is `{}`: for POST actions whose options are all optional. */
 export async function readOptionalJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const text = await req.text();
+  const text = await readBodyText(req, bodyClasses.get(req) ?? 'json');
   if (text.trim() === '') return parseInput(schema, {});
-  const type = req.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().includes('application/json')) throw new AppError('BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new AppError('BAD_REQUEST', 'the body is not valid JSON');
-  }
-  return parseInput(schema, body);
+  assertJsonMediaType(req);
+  return parseInput(schema, parseJsonText(text));
 }
 
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.infer<S> {
@@ -90,14 +107,40 @@ export function searchParams(req: Request): Record<string, string> {
 }
 
 async function baseContext<P>(req: Request, route: NextRouteContext<P> | undefined): Promise<RestContext<P>> {
-  return { db: getDatabase().db, req, params: route ? await route.params : ({} as P), ip: clientIp(req) };
+  // Next passes a context to every route handler; its params are undefined for a route without segments.
+  return { db: getDatabase().db, req, params: (route ? await route.params : undefined) ?? ({} as P), ip: clientIp(req) };
 }
 
-/** A route anyone may call. */
-export function withPublic<P extends RouteParams = Record<string, never>>(handler: Handler<RestContext<P>>) {
+/**
+ * Path and query parameters obey the text rule of every input (server/core/text.ts): a control character
+ * or an unpaired surrogate is a 422 naming the parameter, whatever the route does with it.
+ */
+function assertSafeParameters(req: Request, params: RouteParams): void {
+  const fields: { field: string; message: string }[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const message = textProblem(item);
+      if (message) fields.push({ field: name, message });
+    }
+  }
+  for (const [name, value] of new URL(req.url).searchParams) {
+    const message = textProblem(name) ? `has a name that ${textProblem(name)}` : textProblem(value);
+    if (message) fields.push({ field: textProblem(name) ? '(query)' : name, message });
+  }
+  if (fields.length) throw AppError.validation(fields);
+}
+
+/** A route anyone may call. `body: 'upload'` for the few routes that take large bodies (candle uploads). */
+export function withPublic<P extends RouteParams = Record<string, never>>(handler: Handler<RestContext<P>>, options: WithPublicOptions = {}) {
   return async (req: Request, route?: NextRouteContext<P>): Promise<Response> => {
     try {
-      return await handler(await baseContext(req, route));
+      // Before anything else, authentication included: an oversized body is refused unread.
+      const bodyClass = options.body ?? 'json';
+      assertDeclaredBodySize(req, bodyClass);
+      bodyClasses.set(req, bodyClass);
+      const ctx = await baseContext(req, route);
+      assertSafeParameters(req, ctx.params as RouteParams);
+      return await handler(ctx);
     } catch (error) {
       return errorResponse(error, { method: req.method, url: new URL(req.url).pathname });
     }
@@ -131,7 +174,7 @@ export function withUser<P extends RouteParams = Record<string, never>>(handler:
     } catch (error) {
       return withHeaders(errorResponse(error, { method: ctx.req.method, url: new URL(ctx.req.url).pathname, userId: auth.user.id }), extraHeaders);
     }
-  });
+  }, options);
 }
 
 /** Refuses a principal without the scope (or, for admin routes, without an admin account). Shared with tRPC. */

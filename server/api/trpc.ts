@@ -46,7 +46,7 @@ export async function createTrpcContext(opts: { req: Request }): Promise<TrpcCon
 
 // 2. Init ---------------------------------------------------------------------------------------
 /** Turns AppErrors (and stray zod errors) into TRPCErrors with the mapped code; hides the rest. */
-function toTrpcError(error: unknown): TRPCError {
+export function toTrpcError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
   const { appError, errorId } = toAppError(error);
   if (!appError) return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `internal error (id ${errorId})` });

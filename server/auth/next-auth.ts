@@ -2,6 +2,7 @@ import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDatabase } from '@/db/client';
 import { isAppError } from '@/server/core/errors';
+import { textProblem } from '@/server/core/text';
 import { verifyCredentials } from '@/server/services/auth/users';
 import type { UserRole } from '@/db/schema';
 
@@ -42,6 +43,9 @@ export const authOptions: NextAuthOptions = {
         const username = credentials?.username ?? '';
         const password = credentials?.password ?? '';
         if (!username || !password || username.length > 200 || password.length > 200) return null;
+        // The text rule of every input (server/core/text.ts); the form names the field (InvalidText:<field>).
+        if (textProblem(username)) throw new Error('InvalidText:username');
+        if (textProblem(password)) throw new Error('InvalidText:password');
         const forwarded = req?.headers?.['x-forwarded-for'];
         const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim() ?? null;
         try {

@@ -8,6 +8,8 @@ export const APP_ERROR_CODES = [
   'FORBIDDEN', // 403
   'NOT_FOUND', // 404
   'CONFLICT', // 409
+  'PAYLOAD_TOO_LARGE', // 413: the body is over the route's limit (server/api/body-limit.ts)
+  'UNSUPPORTED_MEDIA_TYPE', // 415: a body that is not the media type the route reads (application/json)
   'UNPROCESSABLE', // 422: validation failed; details name the fields
   'TOO_MANY_REQUESTS', // 429
   'UNAVAILABLE', // 503: a dependency (database, exchange) is down

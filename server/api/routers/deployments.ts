@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from '@/server/core/text';
 import {
   ZAlertIdSchema,
   ZAlertResponseSchema,
@@ -22,7 +23,7 @@ export const deploymentsRouter = createTRPCRouter({
   get: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).query(({ ctx, input }) => getDeployment(ctx.db, ctx.user.id, input.id)),
   equity: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentEquityResponseSchema).query(({ ctx, input }) => deploymentEquityCurve(ctx.db, ctx.user.id, input.id)),
   create: protectedProcedure
-    .input(ZCreateDeploymentRequestSchema.extend({ strategyId: z.string().min(1).max(64) }))
+    .input(ZCreateDeploymentRequestSchema.extend({ strategyId: safeText().min(1).max(64) }))
     .output(ZDeploymentResponseSchema)
     .mutation(({ ctx, input }) => {
       const { strategyId, ...rest } = input;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from '@/server/core/text';
 import { ZAsset, ZBalanceSchema } from '@/server/api/schemas/accounts';
 import { ZTimeInput } from '@/server/api/schemas/market-data';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
@@ -12,14 +13,14 @@ export const ZPortfolioRequestSchema = z
   .object({
     /** Valuation currency of equity and P&L, default USDT. */
     currency: ZAsset.optional(),
-    deploymentId: z.string().min(1).max(64).optional(),
+    deploymentId: safeText().min(1).max(64).optional(),
   })
   .strict();
 export type PortfolioRequest = z.infer<typeof ZPortfolioRequestSchema>;
 
 export const ZEquityCurveRequestSchema = z
   .object({
-    accountId: z.string().min(1).max(64).optional(),
+    accountId: safeText().min(1).max(64).optional(),
     from: ZTimeInput.optional(),
     to: ZTimeInput.optional(),
     currency: ZAsset.optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonValue, safeText } from '@/server/core/text';
 import { BACKTEST_STATUSES } from '@/db/schema/backtests';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 
@@ -7,7 +8,7 @@ const MAX_TIME_MS = 4_102_444_800_000;
 
 /** A time as ISO 8601 (with a zone, or a plain date = UTC midnight) or ms since epoch; out: ms. */
 export const ZTime = z
-  .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), z.string({ error: 'must be an ISO 8601 time or ms since epoch' })])
+  .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), safeText({ error: 'must be an ISO 8601 time or ms since epoch' })])
   .transform((value, ctx) => {
     let ms: number;
     if (typeof value === 'number') ms = value;
@@ -24,7 +25,7 @@ export const ZTime = z
 /** A money-like number: a JSON number or a decimal string; NaN, Infinity and out-of-range values are refused. */
 function zBoundedNumber(options: { min: number; minInclusive: boolean; max: number; message: string }) {
   return z
-    .union([z.number({ error: options.message }), z.string({ error: options.message }).regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message }).transform(Number)], {
+    .union([z.number({ error: options.message }), safeText({ error: options.message }).regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message }).transform(Number)], {
       error: options.message,
     })
     .refine((v) => Number.isFinite(v) && (options.minInclusive ? v >= options.min : v > options.min) && v <= options.max, { error: options.message });
@@ -48,7 +49,7 @@ function endAfterStart(value: { start: number; end: number }, ctx: z.RefinementC
 }
 
 export const ZCreateBacktestRequestSchema = z
-  .object({ ...runShape, params: z.record(z.string(), z.unknown(), { error: 'must be an object of parameter values' }).optional() })
+  .object({ ...runShape, params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional() })
   .strict()
   .superRefine(endAfterStart);
 export type CreateBacktestRequest = z.input<typeof ZCreateBacktestRequestSchema>;
@@ -56,7 +57,7 @@ export type CreateBacktestRequest = z.input<typeof ZCreateBacktestRequestSchema>
 const ZParamRange = z.union(
   [
     z.object({ min: z.number({ error: 'must be a number' }), max: z.number({ error: 'must be a number' }), step: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }) }).strict(),
-    z.object({ values: z.array(z.union([z.number(), z.boolean(), z.string().max(100)]), { error: 'must be a list' }).min(1, { error: 'must not be empty' }).max(MAX_SWEEP_COMBINATIONS) }).strict(),
+    z.object({ values: z.array(z.union([z.number(), z.boolean(), safeText().max(100)]), { error: 'must be a list' }).min(1, { error: 'must not be empty' }).max(MAX_SWEEP_COMBINATIONS) }).strict(),
   ],
   { error: 'must be {min, max, step} or {values: [...]}' },
 );
@@ -65,7 +66,7 @@ export const ZCreateSweepRequestSchema = z
   .object({
     ...runShape,
     ranges: z
-      .record(z.string(), ZParamRange, { error: 'must be an object of parameter ranges' })
+      .record(safeText(), ZParamRange, { error: 'must be an object of parameter ranges' })
       .refine((r) => Object.keys(r).length >= 1, { error: 'name at least one parameter to sweep' })
       .refine((r) => Object.keys(r).length <= 6, { error: 'sweep at most 6 parameters at once' }),
   })

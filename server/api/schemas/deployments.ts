@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { multilineText, safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
 
 const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
-const zTime = z.union([z.string().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
+const zTime = z.union([safeText().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
 
 /** POST /api/v1/strategies/{id}/deployments (and deployments.create). */
 export const ZCreateDeploymentRequestSchema = z
   .object({
-    accountId: z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64),
+    accountId: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64),
     mode: z.enum(['paper', 'live'], { error: 'must be "paper" or "live"' }),
     feed: z
       .object({
@@ -27,22 +28,22 @@ export const ZCreateDeploymentRequestSchema = z
       })
       .strict()
       .optional(),
-    confirm: z.object({ accountName: z.string().max(200), maxPositionQuote: z.string().max(64) }).strict().optional(),
+    confirm: z.object({ accountName: safeText().max(200), maxPositionQuote: safeText().max(64) }).strict().optional(),
   })
   .strict();
 export type CreateDeploymentRequest = z.infer<typeof ZCreateDeploymentRequestSchema>;
 
 export const ZListDeploymentsRequestSchema = z
   .object({
-    strategyId: z.string().max(64).optional(),
-    accountId: z.string().max(64).optional(),
+    strategyId: safeText().max(64).optional(),
+    accountId: safeText().max(64).optional(),
     state: z.enum(DEPLOYMENT_STATES, { error: `must be one of ${DEPLOYMENT_STATES.join(', ')}` }).optional(),
   })
   .strict();
 
-export const ZDeploymentIdSchema = z.object({ id: z.string().min(1).max(64) }).strict();
+export const ZDeploymentIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean({ error: 'must be true or false' }).optional() }).strict();
-export const ZKillSwitchRequestSchema = z.object({ reason: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }) }).strict();
+export const ZKillSwitchRequestSchema = z.object({ reason: multilineText({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }) }).strict();
 
 const zDecisionView = z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonValue, multilineText, safeText } from '@/server/core/text';
 import { isTimeframe } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
@@ -8,9 +9,9 @@ import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-da
 /** Candles per page of GET /api/v1/market-data/candles (and the most `limit` may ask for). */
 export const CANDLE_PAGE_SIZE = 5_000;
 
-export const ZExchangeId = z.string({ error: 'must be a string' }).regex(EXCHANGE_ID_PATTERN, { error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
-export const ZSymbol = z.string({ error: 'must be a string' }).regex(SYMBOL_PATTERN, { error: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
-export const ZTimeframe = z.string({ error: 'must be a string' }).refine(isTimeframe, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZExchangeId = safeText({ error: 'must be a string' }).regex(EXCHANGE_ID_PATTERN, { error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
+export const ZSymbol = safeText({ error: 'must be a string' }).regex(SYMBOL_PATTERN, { error: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
+export const ZTimeframe = safeText({ error: 'must be a string' }).refine(isTimeframe, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
 
 export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe });
 
@@ -18,7 +19,7 @@ export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbo
  * A time as ms since epoch (number or digit string) or an ISO 8601 date/time (no zone = UTC), to ms.
  * Query strings carry text, so both forms are accepted everywhere.
  */
-export const ZTimeInput = z.union([z.number(), z.string()], { error: 'must be a time: ms since epoch or ISO 8601' }).transform((value, ctx) => {
+export const ZTimeInput = z.union([z.number(), safeText()], { error: 'must be a time: ms since epoch or ISO 8601' }).transform((value, ctx) => {
   let ms: number;
   if (typeof value === 'number') ms = value;
   else if (/^-?\d+$/.test(value.trim())) ms = Number(value.trim());
@@ -39,7 +40,7 @@ export const ZTimeInput = z.union([z.number(), z.string()], { error: 'must be a 
 /** Rows are judged one by one by the service (bad rows are reported, not fatal), so any JSON is let through here. */
 export const ZCandlesUpsertRequestSchema = ZSeriesKeySchema.extend({
   candles: z
-    .array(z.unknown(), { error: 'must be an array of [timeMs, open, high, low, close, volume]' })
+    .array(jsonValue(), { error: 'must be an array of [timeMs, open, high, low, close, volume]' })
     .max(MAX_CANDLES_PER_REQUEST, { error: `at most ${MAX_CANDLES_PER_REQUEST} candles per request; split them or import a file` }),
 }).strict();
 export type CandlesUpsertRequest = z.infer<typeof ZCandlesUpsertRequestSchema>;
@@ -62,7 +63,7 @@ export const ZCandlesQuerySchema = ZSeriesKeySchema.extend({
   /** Exclusive; default: no end. */
   end: ZTimeInput.optional(),
   /** `next` from the previous page. */
-  cursor: z.string().regex(/^\d{1,16}$/, { error: 'must be the "next" value of a previous page' }).optional(),
+  cursor: safeText().regex(/^\d{1,16}$/, { error: 'must be the "next" value of a previous page' }).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(CANDLE_PAGE_SIZE, { error: `must be at most ${CANDLE_PAGE_SIZE}` }).optional(),
 })
   .strict()
@@ -129,9 +130,9 @@ export const ZImportIdSchema = z.object({ id: z.string().uuid({ error: 'must be 
 // File upload -------------------------------------------------------------------------------------
 
 export const ZFileImportRequestSchema = ZSeriesKeySchema.extend({
-  fileName: z.string().max(300).optional(),
+  fileName: safeText().max(300).optional(),
   /** The file's text: ccxt JSON arrays, objects JSON or CSV (see docs/market-data.md). */
-  content: z.string({ error: 'must be the file content as text' }).min(1, { error: 'is empty' }),
+  content: multilineText({ error: 'must be the file content as text' }).min(1, { error: 'is empty' }),
 }).strict();
 
 export const ZFileImportResponseSchema = ZCandlesUpsertResponseSchema.extend({

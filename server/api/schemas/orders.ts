@@ -1,36 +1,37 @@
 import { z } from 'zod';
+import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
 
 const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 
-export const ZSymbol = z.string({ error: 'must be a string' }).regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, { error: 'must be BASE/QUOTE in capitals, e.g. "BTC/USDT"' });
+export const ZSymbol = safeText({ error: 'must be a string' }).regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, { error: 'must be BASE/QUOTE in capitals, e.g. "BTC/USDT"' });
 
 /** Shared by the REST handlers, the tRPC procedures and the order ticket. */
 export const ZPlaceOrderRequestSchema = z
   .object({
-    accountId: z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64),
+    accountId: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64),
     symbol: ZSymbol,
     side: z.enum(['buy', 'sell'], { error: 'must be "buy" or "sell"' }),
     type: z.enum(['market', 'limit', 'stop_limit'], { error: 'must be "market", "limit" or "stop_limit"' }),
     quantity: zDecimalString({ field: 'quantity', positive: true }),
     price: zDecimalString({ field: 'price', positive: true }).optional(),
     stopPrice: zDecimalString({ field: 'stopPrice', positive: true }).optional(),
-    clientOrderId: z.string().regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' }).optional(),
+    clientOrderId: safeText().regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' }).optional(),
   })
   .strict();
 export type PlaceOrderRequest = z.infer<typeof ZPlaceOrderRequestSchema>;
 
 export const ZListOrdersRequestSchema = z
   .object({
-    accountId: z.string().max(64).optional(),
+    accountId: safeText().max(64).optional(),
     status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).optional(),
-    deploymentId: z.string().max(64).optional(),
+    deploymentId: safeText().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
   .strict();
 
-export const ZOrderIdSchema = z.object({ id: z.string().min(1).max(64) }).strict();
-export const ZQuoteRequestSchema = z.object({ accountId: z.string().min(1).max(64), symbol: ZSymbol }).strict();
+export const ZOrderIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
+export const ZQuoteRequestSchema = z.object({ accountId: safeText().min(1).max(64), symbol: ZSymbol }).strict();
 
 export const ZOrderResponseSchema = z.object({
   id: z.string(),

@@ -1,25 +1,24 @@
 import { z } from 'zod';
+import { jsonValue, safeText } from '@/server/core/text';
 import { STRATEGY_STATUSES } from '@/db/schema/strategies';
 import { AppError } from '@/server/core/errors';
 import { TIMEFRAME_PATTERN } from '@/server/core/timeframe';
 
 /** Shared by the REST handlers, the tRPC procedures and the strategy form. */
-export const ZStrategyName = z.string({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(100, { error: 'must be at most 100 characters' });
-export const ZExchangeId = z
-  .string({ error: 'must be a string' })
+export const ZStrategyName = safeText({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(100, { error: 'must be at most 100 characters' });
+export const ZExchangeId = safeText({ error: 'must be a string' })
   .trim()
   .min(1, { error: 'is required' })
   .max(50)
   .regex(/^[a-z0-9_]+$/, { error: 'must be a ccxt exchange id such as binance (a-z, 0-9, _)' });
-export const ZSymbol = z
-  .string({ error: 'must be a string' })
+export const ZSymbol = safeText({ error: 'must be a string' })
   .trim()
   .max(50)
   .regex(/^[A-Z0-9.\-_]+\/[A-Z0-9.\-_]+(:[A-Z0-9.\-_]+)?$/, { error: 'must be a unified symbol such as BTC/USDT' });
-export const ZTimeframe = z.string({ error: 'must be a string' }).trim().regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
-export const ZStrategyType = z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64);
+export const ZTimeframe = safeText({ error: 'must be a string' }).trim().regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZStrategyType = safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64);
 /** Validated against the type's parameter schema by the service (422 naming params.<name>). */
-export const ZStrategyParams = z.record(z.string(), z.unknown(), { error: 'must be an object of parameter values' });
+export const ZStrategyParams = z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' });
 export const ZStrategyStatus = z.enum(STRATEGY_STATUSES, { error: `must be one of ${STRATEGY_STATUSES.join(', ')}` });
 
 export const ZCreateStrategyRequestSchema = z

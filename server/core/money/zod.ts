@@ -3,6 +3,7 @@
  * canonical decimal string, so what a handler receives is what goes to Postgres.
  */
 import { z } from 'zod';
+import { safeText } from '../text';
 import { formatDecimal, parseDecimal, type DecimalInput } from './decimal';
 import { isDomainError } from './errors';
 
@@ -30,8 +31,7 @@ export function zDecimalString(options: DecimalStringSchemaOptions = {}) {
     options.min !== undefined ? `>= ${formatDecimal(options.min)}` : null,
     options.max !== undefined ? `<= ${formatDecimal(options.max)}` : null,
   ].filter(Boolean);
-  return z
-    .string()
+  return safeText()
     .transform((value, ctx) => {
       try {
         return formatDecimal(

@@ -1,17 +1,27 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { trpcBodyClass, withBoundedBody } from '@/server/api/body-limit';
 import { appRouter } from '@/server/api/root';
 import { retryAfterOfErrors } from '@/server/api/errors';
-import { createTrpcContext } from '@/server/api/trpc';
+import { createTrpcContext, toTrpcError } from '@/server/api/trpc';
 import { rotationHeaders } from '@/server/services/keys';
 
 export const dynamic = 'force-dynamic';
 
-const handler = (req: Request) =>
-  fetchRequestHandler({
+const handler = async (req: Request) => {
+  // The body is read here, within its size limit, before the adapter sees it. An oversized body is never
+  // read further: the adapter gets the request without it, and every call answers PAYLOAD_TOO_LARGE (413).
+  let bounded: Request | null = null;
+  let refusal: unknown = null;
+  try {
+    bounded = await withBoundedBody(req, trpcBodyClass(new URL(req.url).pathname));
+  } catch (error) {
+    refusal = error;
+  }
+  return fetchRequestHandler({
     endpoint: '/api/trpc',
-    req,
+    req: bounded ?? new Request(req.url, { method: req.method, headers: req.headers }),
     router: appRouter,
-    createContext: () => createTrpcContext({ req }),
+    createContext: () => (bounded ? createTrpcContext({ req: bounded }) : Promise.reject(toTrpcError(refusal))),
     // Calls made with an API key learn when it stops and whether a successor waits, as over REST.
     // A 503 (database busy or down) and a 429 say when to try again, as over REST.
     responseMeta: ({ ctx, errors }) => {
@@ -21,5 +31,6 @@ const handler = (req: Request) =>
       return { headers };
     },
   });
+};
 
 export { handler as GET, handler as POST };

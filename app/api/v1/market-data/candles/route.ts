@@ -2,7 +2,6 @@ import { json, parseInput, readJson, searchParams, withUser } from '@/server/api
 import { candlesPage } from '@/server/api/routers/market-data';
 import { ZCandlesQuerySchema, ZCandlesUpsertRequestSchema } from '@/server/api/schemas/market-data';
 import { ingestCandleRows } from '@/server/services/market-data/ingest';
-import { assertBodySize } from '../body-size';
 
 // GET /api/v1/market-data/candles – one page of stored candles, ascending; `next` is the cursor of the next page
 export const GET = withUser(async ({ db, req }) => json(await candlesPage(db, parseInput(ZCandlesQuerySchema, searchParams(req)))));
@@ -10,9 +9,8 @@ export const GET = withUser(async ({ db, req }) => json(await candlesPage(db, pa
 // POST /api/v1/market-data/candles – store candles (admins: candles are shared); bad rows are reported, the rest stored
 export const POST = withUser(
   async ({ db, req }) => {
-    assertBodySize(req);
     const input = await readJson(req, ZCandlesUpsertRequestSchema);
     return json(await ingestCandleRows(db, input, input.candles));
   },
-  { admin: true },
+  { admin: true, body: 'upload' },
 );

@@ -1,14 +1,12 @@
 import { json, readJson, withUser } from '@/server/api/rest';
 import { ZFileImportRequestSchema } from '@/server/api/schemas/market-data';
 import { importCandleFile } from '@/server/services/market-data/ingest';
-import { assertBodySize } from '../body-size';
 
 // POST /api/v1/market-data/files – import a candle file (ccxt JSON, objects JSON or CSV) as text (admins)
 export const POST = withUser(
   async ({ db, req }) => {
-    assertBodySize(req, 'content');
     const input = await readJson(req, ZFileImportRequestSchema);
     return json(await importCandleFile(db, input, input.content));
   },
-  { admin: true },
+  { admin: true, body: 'upload' },
 );
