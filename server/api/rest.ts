@@ -122,7 +122,7 @@ export function withUser<P extends RouteParams = Record<string, never>>(handler:
   return withPublic<P>(async (ctx) => {
     const auth = await authenticateRequest(ctx.db, ctx.req, ctx.ip);
     if (!auth) throw new AppError('UNAUTHORIZED', 'sign in, or send Authorization: Bearer <access token or API key>');
-    if ('error' in auth) throw new AppError('UNAUTHORIZED', auth.error);
+    if ('error' in auth) throw new AppError(auth.retryAfterSeconds ? 'TOO_MANY_REQUESTS' : 'UNAUTHORIZED', auth.error, auth.retryAfterSeconds ? { retryAfterSeconds: auth.retryAfterSeconds } : undefined);
     const extraHeaders = auth.apiKey ? rotationHeaders(auth.apiKey) : {};
     try {
       if (auth.authMethod === 'session' && !SAFE_METHODS.has(ctx.req.method)) assertSameOrigin(ctx.req);

@@ -4,6 +4,7 @@ import { getDatabase } from '@/db/client';
 import { isAppError } from '@/server/core/errors';
 import { verifyCredentials } from '@/server/services/auth/users';
 import type { UserRole } from '@/db/schema';
+import { authThrottleConfig } from './limits';
 
 declare module 'next-auth' {
   interface Session {
@@ -45,7 +46,7 @@ export const authOptions: NextAuthOptions = {
         const forwarded = req?.headers?.['x-forwarded-for'];
         const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim() ?? null;
         try {
-          const user = await verifyCredentials(getDatabase().db, { username, password }, { ip });
+          const user = await verifyCredentials(getDatabase().db, { username, password }, { ip, throttle: authThrottleConfig() });
           return { id: user.id, username: user.username, role: user.role, sessionVersion: user.sessionVersion };
         } catch (error) {
           if (isAppError(error) && error.code === 'TOO_MANY_REQUESTS') throw new Error('TooManyAttempts');
