@@ -24,7 +24,7 @@ const envSchema = z.object({
   CRYPTOBOT_API_KEY_FAILURES_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(50),
   CRYPTOBOT_API_KEY_FAILURES_PER_KEY: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(20),
   CRYPTOBOT_REGISTRATIONS_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(5),
-  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 10080 minutes' }).max(10_080, { message: 'must be 1 to 10080 minutes' }).default(60),
+  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 1440 minutes' }).max(1440, { message: 'must be 1 to 1440 minutes' }).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

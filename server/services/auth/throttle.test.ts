@@ -5,7 +5,7 @@ import { AppError } from '@/server/core/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { authenticateApiKey, createKey } from '@/server/services/keys';
 import { assembleKey, generateKey, generateKeyParts } from '@/server/services/keys/format';
-import { DEFAULT_AUTH_THROTTLE, throttleKey, type AuthThrottleConfig } from './throttle';
+import { DEFAULT_AUTH_THROTTLE, MAX_THROTTLE_WINDOW_MS, pruneThrottles, throttleKey, type AuthThrottleConfig } from './throttle';
 import { registerUser, verifyCredentials } from './users';
 
 /**
@@ -168,5 +168,18 @@ describe('registration throttle under concurrency', () => {
     expect(await outcome(registerUser(t.db, { username: 'signup-late', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).toEqual({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 1 });
     clock.advance(1000);
     expect((await outcome(registerUser(t.db, { username: 'signup-next', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).code, 'a new window').toBe('resolved');
+  });
+});
+
+describe('pruning', () => {
+  it('deletes only counters whose window is over, and a pruned key starts a fresh window', async () => {
+    const clock = manualClock(new Date('2032-01-01T00:00:00Z'));
+    await verifyCredentials(t.db, { username: 'prune-old', password: 'some wrong password' }, { throttle: LIMITS, now: clock.now }).catch(() => {});
+    clock.advance(MAX_THROTTLE_WINDOW_MS + 60_000);
+    await verifyCredentials(t.db, { username: 'prune-new', password: 'some wrong password' }, { throttle: LIMITS, now: clock.now }).catch(() => {});
+    expect(await pruneThrottles(t.db, clock.now())).toBeGreaterThanOrEqual(1);
+    const keys = (await t.db.select().from(authThrottles)).map((r) => r.key);
+    expect(keys).not.toContain(throttleKey('sign_in', 'user', 'prune-old'));
+    expect(keys, 'a running window stays').toContain(throttleKey('sign_in', 'user', 'prune-new'));
   });
 });

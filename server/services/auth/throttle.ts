@@ -144,8 +144,15 @@ export async function countAttempt(db: DbOrTx, rule: ThrottleRule, window: Throt
   }
 }
 
-/** Deletes counters whose window ended more than `olderThanMs` ago (they would restart anyway). */
-export async function pruneThrottles(db: DbOrTx, olderThanMs: number, now: Date = new Date()): Promise<number> {
+/** No throttle window is longer (server/env.ts caps both windows at 1440 minutes). */
+export const MAX_THROTTLE_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Deletes counters whose window started more than `olderThanMs` ago (default: the longest window): the
+ * next attempt of such a key would restart it anyway, so nothing changes but the table's size. Run
+ * hourly by the worker (server/worker/throttle-prune.ts).
+ */
+export async function pruneThrottles(db: DbOrTx, now: Date = new Date(), olderThanMs: number = MAX_THROTTLE_WINDOW_MS): Promise<number> {
   const rows = await db
     .delete(authThrottles)
     .where(sql`${authThrottles.windowStart} < ${new Date(now.getTime() - olderThanMs).toISOString()}::timestamptz`)
