@@ -8,7 +8,9 @@ import { findUserById } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { POST as register } from '../auth/register/route';
 import { GET as registration } from '../auth/registration/route';
+import { GET as trpc } from '../../trpc/[trpc]/route';
 import { DELETE as revoke } from './[id]/route';
+import { generateKey } from '@/server/services/keys/format';
 import { GET as list, POST as create } from './route';
 
 /**
@@ -23,6 +25,8 @@ const pw = 'long enough pw';
 beforeAll(async () => {
   t = await createTestDatabase();
   process.env.DATABASE_URL = t.url;
+  // Read once by getEnv(), before any handler runs: a small API-key failure limit for the last test.
+  process.env.CRYPTOBOT_API_KEY_FAILURES_PER_IP = '3';
 });
 afterEach(() => {
   delete process.env.CRYPTOBOT_REGISTRATION;
@@ -116,5 +120,19 @@ describe('registration by mode, over REST', () => {
     const throttled = responses.filter((r) => r.status === 429);
     expect(throttled.length).toBe(3);
     for (const r of throttled) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(3500);
+  });
+
+  it('API-key failures from one address are 429 with Retry-After over REST and tRPC, once the limit is used', async () => {
+    const ip = '198.51.100.150';
+    const withKey = (path: string) => new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${generateKey().key}`, 'x-forwarded-for': ip } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await list(withKey('/api/v1/invites'))).status);
+    expect(statuses, 'the limit (3 here) is evaluated').toEqual([401, 401, 401]);
+    const rest = await list(withKey('/api/v1/invites'));
+    expect(rest.status).toBe(429);
+    expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
+    const overTrpc = await trpc(withKey('/api/trpc/invites.list'));
+    expect(overTrpc.status).toBe(429);
+    expect(Number(overTrpc.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
