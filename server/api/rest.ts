@@ -45,9 +45,10 @@ export function errorResponse(error: unknown, context: Record<string, unknown> =
   return json({ error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) } }, ERROR_MAP[appError.code].http, headers);
 }
 
+/** The client's address as the proxy reports it; at most 64 characters (an IPv6 address is at most 45), so a forged header cannot bloat the throttles or the audit log. */
 export function clientIp(req: Request): string | null {
   const forwarded = req.headers.get('x-forwarded-for');
-  return forwarded?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null;
+  return (forwarded?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null)?.slice(0, 64) || null;
 }
 
 /** Parses and validates a JSON body; a bad body is 400, a bad field 422 naming it. */

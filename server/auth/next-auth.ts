@@ -44,7 +44,7 @@ export const authOptions: NextAuthOptions = {
         const password = credentials?.password ?? '';
         if (!username || !password || username.length > 200 || password.length > 200) return null;
         const forwarded = req?.headers?.['x-forwarded-for'];
-        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim() ?? null;
+        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().slice(0, 64) || null;
         try {
           const user = await verifyCredentials(getDatabase().db, { username, password }, { ip, throttle: authThrottleConfig() });
           return { id: user.id, username: user.username, role: user.role, sessionVersion: user.sessionVersion };

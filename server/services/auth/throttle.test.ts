@@ -183,3 +183,15 @@ describe('pruning', () => {
     expect(keys, 'a running window stays').toContain(throttleKey('sign_in', 'user', 'prune-new'));
   });
 });
+
+describe('keys', () => {
+  it('counts a long or unprintable value (a forged X-Forwarded-For) by its hash, and still throttles it', async () => {
+    const hugeIp = 'x'.repeat(5000);
+    expect(throttleKey('sign_in', 'ip', hugeIp).length).toBeLessThan(100);
+    expect(throttleKey('sign_in', 'user', 'a\u0000b')).toMatch(/^sign_in:user:sha256:[0-9a-f]{64}$/);
+    const clock = manualClock();
+    const limits = { ...LIMITS, signInPerIp: 2 };
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => outcome(verifyCredentials(t.db, { username: `huge-ip-${i}`, password: 'a wrong password' }, { ip: hugeIp, throttle: limits, now: clock.now }))));
+    expect(results.map((r) => r.code).sort()).toEqual(['TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', 'UNAUTHORIZED', 'UNAUTHORIZED']);
+  });
+});

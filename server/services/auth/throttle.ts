@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { authThrottles } from '@/db/schema';
@@ -63,8 +64,15 @@ export interface ThrottleWindow {
   now?: () => Date;
 }
 
-/** Builds a throttle key: the kind of attempt, what it is counted by, and the value (e.g. the IP). */
-export const throttleKey = (kind: 'sign_in' | 'api_key' | 'register', by: 'user' | 'ip' | 'key', value: string): string => `${kind}:${by}:${value}`;
+/**
+ * Builds a throttle key: the kind of attempt, what it is counted by, and the value (e.g. the IP). A value
+ * that is long or not printable ASCII (a forged X-Forwarded-For, a username with control characters) is
+ * counted by its sha256, so the key always fits the primary key's index and is valid text.
+ */
+export function throttleKey(kind: 'sign_in' | 'api_key' | 'register', by: 'user' | 'ip' | 'key', value: string): string {
+  const safe = /^[\x21-\x7e]{1,200}$/.test(value) ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`;
+  return `${kind}:${by}:${safe}`;
+}
 
 /** Units reserved by one attempt; `giveBack` returns them (once), `keep` is implied by doing nothing. */
 export interface Reservation {
