@@ -46,7 +46,18 @@ export default defineConfig({
       reuseExistingServer: false,
       stdout: 'pipe',
       stderr: 'pipe',
-      env: { PORT: String(PORT), NEXTAUTH_URL: BASE_URL, WORKER_HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn', CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: `http://127.0.0.1:${EXCHANGE_PORT}` }) },
+      env: {
+        PORT: String(PORT),
+        NEXTAUTH_URL: BASE_URL,
+        WORKER_HEARTBEAT_MS: '1000',
+        LOG_LEVEL: 'warn',
+        CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: `http://127.0.0.1:${EXCHANGE_PORT}` }),
+        // The journeys register many users, all from this machine's one address: registration is open and
+        // its per-IP limit out of the way (the throttles are tested under concurrency in vitest).
+        CRYPTOBOT_REGISTRATION: 'open',
+        CRYPTOBOT_REGISTRATIONS_PER_IP: '100000',
+        CRYPTOBOT_API_KEY_FAILURES_PER_IP: '100000',
+      },
     },
   ],
 });

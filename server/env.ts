@@ -27,6 +27,15 @@ const envSchema = z.object({
     .min(1024 * 1024, { message: 'must be at least 1048576 (1 MiB)' })
     .max(1024 * 1024 * 1024, { message: 'must be at most 1073741824 (1 GiB)' })
     .default(65 * 1024 * 1024),
+  // Registration and the authentication throttles (docs/security.md "Throttles" and "Registration").
+  CRYPTOBOT_REGISTRATION: z.enum(['open', 'invite', 'closed'], { message: 'must be open, invite or closed' }).default('invite'),
+  CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 1440 minutes' }).max(1440, { message: 'must be 1 to 1440 minutes' }).default(15),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(10),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_KEY: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(20),
+  CRYPTOBOT_REGISTRATIONS_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(5),
+  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 1440 minutes' }).max(1440, { message: 'must be 1 to 1440 minutes' }).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -55,4 +64,9 @@ let cached: Env | undefined;
 export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** CRYPTOBOT_REGISTRATION read on each call (validated at start with the rest), so tests can switch modes. */
+export function registrationModeFrom(source: Record<string, string | undefined>): Env['CRYPTOBOT_REGISTRATION'] {
+  return envSchema.shape.CRYPTOBOT_REGISTRATION.parse(source.CRYPTOBOT_REGISTRATION || undefined);
 }

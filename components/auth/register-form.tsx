@@ -10,9 +10,9 @@ import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Field, Input } from '@/components/ui/input';
 import { ErrorState } from '@/components/ui/states';
-import { ZRegisterRequestSchema } from '@/server/api/schemas/auth';
+import { ZRegisterRequestSchema, type RegistrationStatusResponse } from '@/server/api/schemas/auth';
 
-export function RegisterForm() {
+export function RegisterForm({ status, invite }: { status: RegistrationStatusResponse; invite?: string }) {
   const router = useRouter();
   const trpc = useTRPC();
   const register = useMutation(trpc.auth.register.mutationOptions());
@@ -22,7 +22,8 @@ export function RegisterForm() {
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const input = { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? '') };
+    const inviteCode = String(form.get('inviteCode') ?? '').trim();
+    const input = { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? ''), ...(inviteCode ? { inviteCode } : {}) };
     setFormError(null);
     // The same schema the server enforces, checked first so the user sees field errors at once.
     const parsed = ZRegisterRequestSchema.safeParse(input);
@@ -39,7 +40,7 @@ export function RegisterForm() {
       else setFormError((error as Error).message || 'Could not create the account.');
       return;
     }
-    const result = await signIn('credentials', { ...parsed.data, redirect: false });
+    const result = await signIn('credentials', { username: parsed.data.username, password: parsed.data.password, redirect: false });
     if (!result || result.error) {
       router.replace('/login?registered=1');
       return;
@@ -48,11 +49,43 @@ export function RegisterForm() {
     router.refresh();
   }
 
+  const signInLink = (
+    <p className="mt-4 text-center text-sm text-muted">
+      Have an account?{' '}
+      <Link href="/login" className="text-accent hover:underline">
+        Sign in
+      </Link>
+    </p>
+  );
+  if (status.mode === 'closed' && !status.firstAccount) {
+    return (
+      <Card>
+        <CardHeader>
+          <CardTitle className="text-base">Registration is closed</CardTitle>
+        </CardHeader>
+        <CardContent>
+          <p role="status" className="text-sm text-muted">
+            This server does not accept new accounts. Ask its operator for an account.
+          </p>
+          {signInLink}
+        </CardContent>
+      </Card>
+    );
+  }
+  const needsInvite = status.mode === 'invite' && !status.firstAccount;
   return (
     <Card>
       <CardHeader>
         <CardTitle className="text-base">Create an account</CardTitle>
-        <p className="text-sm text-muted">The first account on a new installation becomes its admin.</p>
+        <p className="text-sm text-muted">
+          {status.firstAccount
+            ? 'This is a new installation: the first account becomes its admin.'
+            : needsInvite
+              ? invite
+                ? 'You were invited: choose a username and a password.'
+                : 'Registration on this server needs an invite: open the invite link an admin gave you, or paste its code below.'
+              : 'The first account on a new installation becomes its admin.'}
+        </p>
       </CardHeader>
       <CardContent>
         <form onSubmit={onSubmit} className="space-y-4" noValidate>
@@ -62,17 +95,17 @@ export function RegisterForm() {
           <Field id="password" label="Password" error={errors.password} hint="At least 10 characters">
             <Input id="password" name="password" type="password" autoComplete="new-password" aria-invalid={!!errors.password} required />
           </Field>
+          {needsInvite || invite ? (
+            <Field id="inviteCode" label="Invite code" error={errors.inviteCode} hint={invite ? 'From your invite link' : 'The code at the end of your invite link (…?invite=CODE)'}>
+              <Input id="inviteCode" name="inviteCode" defaultValue={invite ?? ''} autoComplete="off" autoCapitalize="none" spellCheck={false} aria-invalid={!!errors.inviteCode} required={needsInvite} />
+            </Field>
+          ) : null}
           {formError ? <ErrorState title="Registration failed" message={formError} /> : null}
           <Button type="submit" className="w-full" disabled={register.isPending}>
             {register.isPending ? 'Creating…' : 'Create account'}
           </Button>
         </form>
-        <p className="mt-4 text-center text-sm text-muted">
-          Have an account?{' '}
-          <Link href="/login" className="text-accent hover:underline">
-            Sign in
-          </Link>
-        </p>
+        {signInLink}
       </CardContent>
     </Card>
   );

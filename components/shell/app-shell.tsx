@@ -9,7 +9,7 @@ import { usePathname } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
 import { KillSwitch } from '@/components/deployments/kill-switch';
 import { cn } from '@/components/ui/cn';
-import { isActive, NAV_ITEMS } from './nav';
+import { isActive, navItemsFor } from './nav';
 import { ThemeIcon, useTheme } from './theme-toggle';
 
 export interface ShellUser {
@@ -17,11 +17,11 @@ export interface ShellUser {
   role: 'admin' | 'user';
 }
 
-function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
+function NavLinks({ role, onNavigate }: { role: ShellUser['role']; onNavigate?: () => void }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Main" className="flex flex-col gap-0.5">
-      {NAV_ITEMS.map(({ href, label, icon: Icon }) => {
+      {navItemsFor(role).map(({ href, label, icon: Icon }) => {
         const active = isActive(pathname, href);
         return (
           <Link
@@ -89,7 +89,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
       <aside className="sticky top-0 hidden h-dvh w-56 shrink-0 flex-col gap-6 border-r border-border bg-panel py-4 md:flex">
         <Brand />
         <div className="px-2">
-          <NavLinks />
+          <NavLinks role={user.role} />
         </div>
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
@@ -112,7 +112,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
                     </Dialog.Close>
                   </div>
                   <div className="px-2">
-                    <NavLinks onNavigate={() => setDrawerOpen(false)} />
+                    <NavLinks role={user.role} onNavigate={() => setDrawerOpen(false)} />
                   </div>
                 </Dialog.Content>
               </Dialog.Portal>

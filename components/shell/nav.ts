@@ -1,4 +1,4 @@
-import { Activity, Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, Wallet, Workflow } from 'lucide-react';
+import { Activity, Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, UserPlus, Wallet, Workflow } from 'lucide-react';
 
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },
@@ -12,7 +12,13 @@ export const NAV_ITEMS = [
   { href: '/keys', label: 'API keys', icon: KeyRound },
   { href: '/audit', label: 'Audit log', icon: ScrollText },
   { href: '/settings', label: 'Settings', icon: Settings },
+  { href: '/admin/invites', label: 'Invites', icon: UserPlus, adminOnly: true },
 ] as const;
+
+/** The items a user of this role sees (admin-only pages are hidden from everyone else). */
+export function navItemsFor(role: 'admin' | 'user') {
+  return NAV_ITEMS.filter((item) => !('adminOnly' in item) || role === 'admin');
+}
 
 export const STATUS_ICON = Activity;
 

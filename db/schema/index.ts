@@ -8,3 +8,5 @@ export * from './accounts';
 export * from './orders';
 export * from './api-keys';
 export * from './deployments';
+export * from './auth-throttles';
+export * from './invites';

@@ -52,9 +52,10 @@ export function errorResponse(error: unknown, context: Record<string, unknown> =
   return json({ error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) } }, ERROR_MAP[appError.code].http, headers);
 }
 
+/** The client's address as the proxy reports it; at most 64 characters (an IPv6 address is at most 45), so a forged header cannot bloat the throttles or the audit log. */
 export function clientIp(req: Request): string | null {
   const forwarded = req.headers.get('x-forwarded-for');
-  return forwarded?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null;
+  return (forwarded?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null)?.slice(0, 64) || null;
 }
 
 /** The body size class of each request a REST wrapper handles (set by withPublic, read by readJson). */
@@ -165,7 +166,7 @@ export function withUser<P extends RouteParams = Record<string, never>>(handler:
   return withPublic<P>(async (ctx) => {
     const auth = await authenticateRequest(ctx.db, ctx.req, ctx.ip);
     if (!auth) throw new AppError('UNAUTHORIZED', 'sign in, or send Authorization: Bearer <access token or API key>');
-    if ('error' in auth) throw new AppError('UNAUTHORIZED', auth.error);
+    if ('error' in auth) throw new AppError(auth.retryAfterSeconds ? 'TOO_MANY_REQUESTS' : 'UNAUTHORIZED', auth.error, auth.retryAfterSeconds ? { retryAfterSeconds: auth.retryAfterSeconds } : undefined);
     const extraHeaders = auth.apiKey ? rotationHeaders(auth.apiKey) : {};
     try {
       if (auth.authMethod === 'session' && !SAFE_METHODS.has(ctx.req.method)) assertSameOrigin(ctx.req);

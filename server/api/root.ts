@@ -9,6 +9,7 @@ import { backtestsRouter } from './routers/backtests';
 import { strategiesRouter } from './routers/strategies';
 import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
+import { invitesRouter } from './routers/invites';
 import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { createCallerFactory, createTRPCRouter } from './trpc';
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   deployments: deploymentsRouter,
   alerts: alertsRouter,
   portfolio: portfolioRouter,
+  invites: invitesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -25,6 +25,8 @@ export interface TrpcContext {
   apiKey: Principal['apiKey'];
   /** Why a presented credential was refused (surfaced by protected procedures as UNAUTHORIZED). */
   authError: string | null;
+  /** Set when the credential was refused by a throttle: protected procedures answer TOO_MANY_REQUESTS. */
+  authRetryAfterSeconds?: number;
   ip: string | null;
 }
 
@@ -40,7 +42,7 @@ export async function createTrpcContext(opts: { req: Request }): Promise<TrpcCon
   }
   const base = { db, req: opts.req, ip };
   if (!auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: null };
-  if ('error' in auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error };
+  if ('error' in auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error, authRetryAfterSeconds: auth.retryAfterSeconds };
   return { ...base, user: auth.user, authMethod: auth.authMethod, scopes: auth.scopes, apiKey: auth.apiKey, authError: null };
 }
 
@@ -91,6 +93,7 @@ const asTrpc = (error: unknown): TRPCError => toTrpcError(error);
  */
 function authorized(options: WithUserOptions = {}) {
   return publicProcedure.use(({ ctx, type, next }) => {
+    if (!ctx.user && ctx.authError && ctx.authRetryAfterSeconds) throw asTrpc(new AppError('TOO_MANY_REQUESTS', ctx.authError, { retryAfterSeconds: ctx.authRetryAfterSeconds }));
     if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authError ?? 'sign in, or send Authorization: Bearer <access token or API key>' });
     if (type === 'mutation' && ctx.authMethod === 'session' && ctx.req) {
       try {

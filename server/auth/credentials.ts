@@ -3,6 +3,7 @@ import { getEnv } from '@/server/env';
 import { verifyAccessToken } from '@/server/services/auth/tokens';
 import type { AuthUser } from '@/server/services/auth/users';
 import { authenticateApiKey, looksLikeApiKey, scopesForRole, type ApiKeyPrincipal, type ApiKeyScope } from '@/server/services/keys';
+import { authThrottleConfig } from './limits';
 import { sessionUser } from './session';
 
 /** How a request proved who it is. `bearer` is an access token from POST /api/v1/auth/token. */
@@ -18,8 +19,8 @@ export interface Principal {
   apiKey: ApiKeyPrincipal['key'] | null;
 }
 
-/** `null`: no credential at all. `{ error }`: a credential that was refused, with why. */
-export type Authentication = Principal | { error: string } | null;
+/** `null`: no credential at all. `{ error }`: a credential that was refused, with why; with `retryAfterSeconds` it was throttled (429). */
+export type Authentication = Principal | { error: string; retryAfterSeconds?: number } | null;
 
 /**
  * The one place a request is authenticated, for REST and tRPC alike:
@@ -32,8 +33,8 @@ export async function authenticateRequest(db: Db, req: Request, ip: string | nul
     const credential = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (!credential) return { error: 'the Authorization header must be "Bearer <access token or API key>"' };
     if (looksLikeApiKey(credential)) {
-      const check = await authenticateApiKey(db, credential, { ip });
-      if (!check.ok) return { error: check.message };
+      const check = await authenticateApiKey(db, credential, { ip, throttle: authThrottleConfig() });
+      if (!check.ok) return { error: check.message, ...(check.retryAfterSeconds ? { retryAfterSeconds: check.retryAfterSeconds } : {}) };
       return { user: check.principal.user, authMethod: 'api_key', scopes: check.principal.key.scopes, apiKey: check.principal.key };
     }
     const user = await verifyAccessToken(db, credential, { secret: getEnv().NEXTAUTH_SECRET });

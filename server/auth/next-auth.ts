@@ -5,6 +5,7 @@ import { isAppError } from '@/server/core/errors';
 import { textProblem } from '@/server/core/text';
 import { verifyCredentials } from '@/server/services/auth/users';
 import type { UserRole } from '@/db/schema';
+import { authThrottleConfig } from './limits';
 
 declare module 'next-auth' {
   interface Session {
@@ -47,9 +48,9 @@ export const authOptions: NextAuthOptions = {
         if (textProblem(username)) throw new Error('InvalidText:username');
         if (textProblem(password)) throw new Error('InvalidText:password');
         const forwarded = req?.headers?.['x-forwarded-for'];
-        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim() ?? null;
+        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().slice(0, 64) || null;
         try {
-          const user = await verifyCredentials(getDatabase().db, { username, password }, { ip });
+          const user = await verifyCredentials(getDatabase().db, { username, password }, { ip, throttle: authThrottleConfig() });
           return { id: user.id, username: user.username, role: user.role, sessionVersion: user.sessionVersion };
         } catch (error) {
           if (isAppError(error) && error.code === 'TOO_MANY_REQUESTS') throw new Error('TooManyAttempts');

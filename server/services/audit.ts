@@ -7,7 +7,7 @@ import { auditEvents, users } from '@/db/schema';
  * components/audit/labels.ts); the audit page and `GET /api/v1/audit` filter on these.
  */
 export const AUDIT_EVENT_TYPES = {
-  auth: ['auth.registered', 'auth.sign_in', 'auth.sign_in_failed', 'auth.token_refreshed', 'auth.refresh_reuse_detected'],
+  auth: ['auth.registered', 'auth.sign_in', 'auth.sign_in_failed', 'auth.token_refreshed', 'auth.refresh_reuse_detected', 'invite.created', 'invite.used', 'invite.revoked'],
   account: ['account.password_changed', 'account.signed_out_everywhere'],
   keys: ['key.created', 'key.rotated', 'key.auto_rotated', 'key.successor_fetched', 'key.revoked', 'key.used_during_grace', 'key.emergency_revocation'],
   exchange: ['exchange_account.added', 'exchange_account.changed', 'exchange_account.removed', 'exchange_account.credentials_reencrypted'],

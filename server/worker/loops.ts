@@ -7,6 +7,7 @@ import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';
 import { createKeyRotationLoop } from './key-rotation';
 import { createReconcilerLoop } from './reconciler';
+import { createThrottlePruneLoop } from './throttle-prune';
 import { createJobRunner, type JobHandler } from './job-runner';
 
 /**
@@ -34,4 +35,4 @@ export const JOB_HANDLERS: Record<string, JobHandler> = {
 };
 
 /** The loops this worker runs; each capability adds its own here. */
-export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createDeploymentRunnerLoop(), createKeyRotationLoop(), createReconcilerLoop(), createEquitySnapshotLoop()];
+export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createDeploymentRunnerLoop(), createKeyRotationLoop(), createReconcilerLoop(), createEquitySnapshotLoop(), createThrottlePruneLoop()];

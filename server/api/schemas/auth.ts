@@ -11,7 +11,14 @@ export const ZPassword = safeText({ error: 'must be a string' })
   .min(10, { error: 'is too weak: use at least 10 characters' })
   .max(200, { error: 'must be at most 200 characters' });
 
-export const ZRegisterRequestSchema = z.object({ username: ZUsername, password: ZPassword }).strict();
+/** An invite code (CRYPTOBOT_REGISTRATION=invite): the `invite` parameter of the link an admin created. */
+export const ZInviteCode = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'is required' })
+  .max(100, { error: 'is not a valid invite code' })
+  .regex(/^[A-Za-z0-9_-]+$/, { error: 'is not a valid invite code (copy the whole link)' });
+
+export const ZRegisterRequestSchema = z.object({ username: ZUsername, password: ZPassword, inviteCode: ZInviteCode.optional() }).strict();
 export type RegisterRequest = z.infer<typeof ZRegisterRequestSchema>;
 
 /** Sign-in checks no password rules: a wrong password is a 401, never a hint about the rules. */
@@ -32,3 +39,11 @@ export const ZTokenPairResponseSchema = z.object({
   expiresIn: z.number().int(),
 });
 export type TokenPairResponse = z.infer<typeof ZTokenPairResponseSchema>;
+
+/** Who may register here: shown by the register form before anyone types. */
+export const ZRegistrationStatusResponseSchema = z.object({
+  mode: z.enum(['open', 'invite', 'closed']),
+  /** True on an empty database: the first account may always register (and becomes the admin). */
+  firstAccount: z.boolean(),
+});
+export type RegistrationStatusResponse = z.infer<typeof ZRegistrationStatusResponseSchema>;

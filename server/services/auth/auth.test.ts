@@ -6,7 +6,8 @@ import { AppError } from '@/server/core/errors';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { issueTokenPair, refreshTokenPair, verifyAccessToken, ACCESS_TOKEN_TTL_SECONDS } from './tokens';
-import { registerUser, SIGN_IN_THROTTLE, verifyCredentials } from './users';
+import { DEFAULT_AUTH_THROTTLE } from './throttle';
+import { registerUser, verifyCredentials } from './users';
 
 const config = { secret: 'x'.repeat(48), refreshTokenTtlDays: 30 };
 
@@ -53,7 +54,7 @@ describe('sign-in', () => {
 
   it('throttles a username after repeated failures with TOO_MANY_REQUESTS and a retry-after', async () => {
     await registerUser(t.db, { username: 'bruteforced', password: 'the right password' });
-    for (let i = 0; i < SIGN_IN_THROTTLE.maxPerUsername; i++) {
+    for (let i = 0; i < DEFAULT_AUTH_THROTTLE.signInPerUsername; i++) {
       expect(await codeOf(verifyCredentials(t.db, { username: 'bruteforced', password: `guess ${i} guess` }))).toBe('UNAUTHORIZED');
     }
     const error = await verifyCredentials(t.db, { username: 'bruteforced', password: 'the right password' }).catch((e: AppError) => e);

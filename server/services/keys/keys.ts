@@ -6,6 +6,7 @@ import { apiKeys, users, type ApiKeyOrigin, type ApiKeyRow, type ApiKeyScope, ty
 import { AppError } from '@/server/core/errors';
 import { recordAudit } from '@/server/services/audit';
 import { revokeSessions } from '@/server/services/auth/account';
+import { countAttempt, DEFAULT_AUTH_THROTTLE, reserveAttempt, throttleKey, type AuthThrottleConfig, type Reservation } from '@/server/services/auth/throttle';
 import type { AuthUser } from '@/server/services/auth/users';
 import { DAY_MS, DEFAULT_KEY_LIFETIME_DAYS, MAX_KEY_LIFETIME_DAYS, type KeysConfig } from './config';
 import { assembleKey, displayPrefix, generateKeyParts, parseKey, secretMatches } from './format';
@@ -409,7 +410,8 @@ export interface ApiKeyPrincipal {
   };
 }
 
-export type ApiKeyCheck = { ok: true; principal: ApiKeyPrincipal } | { ok: false; message: string };
+/** A refusal with `retryAfterSeconds` is a throttle (429), any other an invalid credential (401). */
+export type ApiKeyCheck = { ok: true; principal: ApiKeyPrincipal } | { ok: false; message: string; retryAfterSeconds?: number };
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 const GRACE_AUDIT_INTERVAL_MS = 3_600_000;
@@ -418,11 +420,31 @@ const GRACE_AUDIT_INTERVAL_MS = 3_600_000;
  * Checks a presented API key: format and checksum first (no database work for a malformed key), then the
  * row by key id and a constant-time comparison of the secret's hash, then its state. Records when it was
  * last used (to the minute) and, hourly, a use during the grace period.
+ *
+ * Throttled (server/services/auth/throttle.ts) against guessing, two ways:
+ *   per IP      strict: a failure is reserved before the lookup, so a burst from one address evaluates at
+ *               most the limit and the rest are refused (429) unevaluated; the right secret gives it back.
+ *   per key id  failures only: a wrong secret for a key id is counted, and past the limit further wrong
+ *               secrets answer 429. The right secret always works, because the key id is public (it is
+ *               the displayed prefix): whoever knows it must not be able to lock its holder out.
+ * A well-formed key with the right secret that is revoked, expired or retired is not a guess and counts
+ * nowhere (a bot polling with an expired key does not lock its address out).
  */
-export async function authenticateApiKey(db: Db, presented: string, meta: Clock & { ip?: string | null } = {}): Promise<ApiKeyCheck> {
+export async function authenticateApiKey(db: Db, presented: string, meta: Clock & { ip?: string | null; throttle?: AuthThrottleConfig } = {}): Promise<ApiKeyCheck> {
   const parsed = parseKey(presented);
   if (!parsed) return { ok: false, message: 'malformed API key (check that it was copied whole)' };
   const now = nowOf(meta);
+  const limits = meta.throttle ?? DEFAULT_AUTH_THROTTLE;
+  const window = { windowMs: limits.windowMs, now: () => now };
+  let reservation: Reservation | null = null;
+  if (meta.ip) {
+    try {
+      reservation = await reserveAttempt(db, [{ key: throttleKey('api_key', 'ip', meta.ip), limit: limits.apiKeyPerIp }], window, 'too many failed API-key authentications from this address; try again later');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'TOO_MANY_REQUESTS') return { ok: false, message: error.message, retryAfterSeconds: error.details?.retryAfterSeconds ?? 1 };
+      throw error;
+    }
+  }
   const [found] = await db
     .select({ key: apiKeys, user: users, successorPending: sql<boolean>`${successor.pendingSecret} is not null` })
     .from(apiKeys)
@@ -430,7 +452,12 @@ export async function authenticateApiKey(db: Db, presented: string, meta: Clock 
     .leftJoin(successor, eq(successor.id, apiKeys.successorId))
     .where(eq(apiKeys.keyId, parsed.keyId))
     .limit(1);
-  if (!found || !secretMatches(parsed.secret, found.key.secretHash)) return { ok: false, message: 'invalid API key' };
+  if (!found || !secretMatches(parsed.secret, found.key.secretHash)) {
+    const perKey = await countAttempt(db, { key: throttleKey('api_key', 'key', parsed.keyId), limit: limits.apiKeyPerKey }, window);
+    if (perKey.over) return { ok: false, message: 'too many failed authentications with this API key id; try again later', retryAfterSeconds: perKey.retryAfterSeconds };
+    return { ok: false, message: 'invalid API key' };
+  }
+  await reservation?.giveBack();
   const row = found.key;
   if (row.pendingSecret) return { ok: false, message: 'invalid API key' };
   if (row.revokedAt) return { ok: false, message: 'this API key was revoked' };

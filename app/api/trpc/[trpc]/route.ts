@@ -23,7 +23,7 @@ const handler = async (req: Request) => {
     router: appRouter,
     createContext: () => (bounded ? createTrpcContext({ req: bounded }) : Promise.reject(toTrpcError(refusal))),
     // Calls made with an API key learn when it stops and whether a successor waits, as over REST.
-    // A 503 (database busy or down) and a 429 say when to try again, as over REST.
+    // A 503 (database busy or down) and a 429 (throttled) say when to try again (Retry-After), as over REST.
     responseMeta: ({ ctx, errors }) => {
       const headers = new Headers(ctx?.apiKey ? rotationHeaders(ctx.apiKey) : {});
       const retryAfter = retryAfterOfErrors(errors);
