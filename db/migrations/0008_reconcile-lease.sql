@@ -1,1 +1,0 @@
-ALTER TABLE "exchange_accounts" ADD COLUMN "reconcile_lease_until" timestamp with time zone;
