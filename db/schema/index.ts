@@ -8,3 +8,4 @@ export * from './accounts';
 export * from './orders';
 export * from './api-keys';
 export * from './deployments';
+export * from './kill-switches';

@@ -11,6 +11,7 @@ import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
 import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
+import { killSwitchRouter } from './routers/kill-switch';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
@@ -28,6 +29,7 @@ export const appRouter = createTRPCRouter({
   backtests: backtestsRouter,
   deployments: deploymentsRouter,
   alerts: alertsRouter,
+  killSwitch: killSwitchRouter,
   portfolio: portfolioRouter,
 });
 

@@ -6,8 +6,6 @@ import {
   ZDeploymentEquityResponseSchema,
   ZDeploymentIdSchema,
   ZDeploymentResponseSchema,
-  ZKillSwitchRequestSchema,
-  ZKillSwitchResponseSchema,
   ZListAlertsRequestSchema,
   ZListDeploymentsRequestSchema,
   ZStopDeploymentRequestSchema,
@@ -15,7 +13,7 @@ import {
 } from '@/server/api/schemas/deployments';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
-import { activateKillSwitch, createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
+import { createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
 
 export const deploymentsRouter = createTRPCRouter({
   list: protectedProcedure.input(ZListDeploymentsRequestSchema).output(z.array(ZDeploymentResponseSchema)).query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
@@ -34,7 +32,6 @@ export const deploymentsRouter = createTRPCRouter({
     .input(ZDeploymentIdSchema.extend(ZStopDeploymentRequestSchema.shape))
     .output(ZStopDeploymentResponseSchema)
     .mutation(({ ctx, input }) => stopDeployment(ctx.db, ctx.user.id, input.id, { closePosition: input.closePosition })),
-  killSwitch: protectedProcedure.input(ZKillSwitchRequestSchema).output(ZKillSwitchResponseSchema).mutation(({ ctx, input }) => activateKillSwitch(ctx.db, ctx.user.id, input.reason)),
 });
 
 export const alertsRouter = createTRPCRouter({
