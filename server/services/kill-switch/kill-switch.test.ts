@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, auditEvents, deployments, killSwitches, orders, strategies } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
@@ -13,6 +13,7 @@ import { claimDeployments } from '@/server/services/deployments/leases';
 import { loadRuntime, tickDeployment } from '@/server/services/deployments/step';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { getOrder, placeOrder, type OrderDeps, type PaperPriceSource, type PlaceOrderInput } from '@/server/services/orders';
+import { reconcileAccount } from '@/server/services/reconcile';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { engageKillSwitch, getKillSwitchState, releaseKillSwitch, type KillSwitchActor } from './kill-switch';
@@ -147,6 +148,25 @@ describe('the latch', () => {
     await releaseKillSwitch(t.db, user);
     const after = (await placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSLIVE0002' }, deps)).order;
     expect(after.status, `${after.statusReason}`).toBe('open');
+  });
+
+  it('an exchange cancel not confirmed after the engage stays marked and the reconciler finishes it', async () => {
+    const user = await newUser();
+    const account = await createAccount(t.db, user.id, { name: `binance ${++counter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+    const resting = await placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSRECON001' }, deps);
+    server.failNext({ method: 'DELETE', path: '/api/v3/order' }, faults.serverError());
+    const engaged = await engageKillSwitch(t.db, user, {}, deps);
+    expect(engaged).toMatchObject({ cancelRequested: 1, canceledOrders: 0 });
+    expect(engaged.failures).toEqual([expect.stringContaining('cbKSRECON001')]);
+    const [marked] = await t.db.select().from(orders).where(eq(orders.id, resting.order.id));
+    expect(marked!.status).toBe('open');
+    expect(marked!.cancelRequestedAt, 'marked in the engage').not.toBeNull();
+
+    await reconcileAccount(t.db, account.id, deps);
+    const after = await getOrder(t.db, user.id, resting.order.id);
+    expect(after.status).toBe('canceled');
+    expect(after.statusReason).toContain('canceled by the reconciler');
+    await releaseKillSwitch(t.db, user);
   });
 
   it("refuses a deployment's orders: a runner that still holds a running deployment pauses it and places nothing", async () => {
