@@ -9,7 +9,6 @@
  * (it commits, fill and all, before the engage does); one that comes after waits at its first statement until the
  * engage commits, and PostgreSQL takes that statement's snapshot after the wait, so it sees the latch.
  */
-import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { AppError } from '@/server/core/errors';
@@ -31,9 +30,13 @@ export interface EngagedLatch {
  * parameter text for the user id, e.g. `$2::uuid`.
  */
 export function engagedLatchesSql(userParam: string): string {
-  return `select json_build_object('scope', case when k.user_id is null then 'global' else 'user' end, 'since', k.engaged_at, 'by', (select u.username from users u where u.id = k.engaged_by), 'reason', k.reason) as latch
-            from kill_switches k where k.user_id = ${userParam} or k.user_id is null for share of k`;
+  return `${LATCHES_OF(userParam)} for share of k`;
 }
+
+/** Each latch covering the user (its own and the global one), as JSON. */
+const LATCHES_OF = (userParam: string) =>
+  `select json_build_object('scope', case when k.user_id is null then 'global' else 'user' end, 'since', k.engaged_at, 'by', (select u.username from users u where u.id = k.engaged_by), 'reason', k.reason) as latch
+     from kill_switches k where k.user_id = ${userParam} or k.user_id is null`;
 
 /** Parses one `latch` value of engagedLatchesSql (the driver returns json as an object). */
 export function latchFromRow(value: unknown): EngagedLatch {
@@ -66,11 +69,8 @@ export async function assertTradingAllowed(db: DbOrTx, userId: string): Promise<
   if (latch) throw killSwitchError(latch);
 }
 
-/** The latches halting the user's trading, without a lock (for views). */
+/** The latches halting the user's trading, the global one first, without a lock (for views). */
 export async function engagedLatches(db: DbOrTx, userId: string): Promise<EngagedLatch[]> {
-  const rows = await db.execute<{ latch: unknown }>(
-    sql`select json_build_object('scope', case when k.user_id is null then 'global' else 'user' end, 'since', k.engaged_at, 'by', (select u.username from users u where u.id = k.engaged_by), 'reason', k.reason) as latch
-          from kill_switches k where k.user_id = ${userId} or k.user_id is null order by k.user_id nulls first`,
-  );
-  return [...rows].map((r) => latchFromRow(r.latch));
+  const rows = await queryRows<{ latch: unknown }>(db, `${LATCHES_OF('$1::uuid')} order by k.user_id nulls first`, [userId]);
+  return rows.map((r) => latchFromRow(r.latch));
 }
