@@ -121,12 +121,18 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect(resting.status()).toBe(201);
     const restingId = (await resting.json()).id as string;
 
-    const missing = await request.post('/api/v1/kill-switch', { headers: auth(token), data: {} });
-    expect(missing.status()).toBe(422);
-    expect((await missing.json()).error.details.fields[0].field).toBe('reason');
+    const tooLong = await request.post('/api/v1/kill-switch', { headers: auth(token), data: { reason: 'x'.repeat(501) } });
+    expect(tooLong.status()).toBe(422);
+    expect((await tooLong.json()).error.details.fields[0].field).toBe('reason');
     const killed = await request.post('/api/v1/kill-switch', { headers: auth(token), data: { reason: 'e2e emergency' } });
     expect(killed.status()).toBe(200);
-    expect(await killed.json()).toMatchObject({ pausedDeployments: 2, canceledOrders: 1, failures: [] });
+    expect(await killed.json()).toMatchObject({ pausedDeployments: 2, canceledOrders: 1, failures: [], state: { engaged: true, scope: 'user', reason: 'e2e emergency' } });
+    expect(await (await request.get('/api/v1/kill-switch', { headers: auth(token) })).json()).toMatchObject({ engaged: true, scope: 'user', reason: 'e2e emergency', canRelease: true });
+    const refused = await request.post('/api/v1/orders', { headers: auth(token), data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } });
+    expect(refused.status(), 'a new order while engaged').toBe(409);
+    expect((await refused.json()).error.message).toMatch(/^the kill switch is engaged \(since .+, by kill-api-.+\): release it to trade$/);
+    expect((await request.post(`/api/v1/deployments/${ids[0]}/resume`, { headers: auth(token) })).status(), 'no resume while engaged').toBe(409);
+    expect((await request.post('/api/v1/kill-switch', { headers: auth(token), data: { global: true } })).status(), 'the global latch needs an admin').toBe(403);
     for (const id of ids) {
       const view = await (await request.get(`/api/v1/deployments/${id}`, { headers: auth(token) })).json();
       expect(view).toMatchObject({ state: 'paused', stateReason: 'kill switch: e2e emergency' });
@@ -139,5 +145,13 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect((await acked.json()).acknowledgedAt).not.toBeNull();
     const other = await registerAndToken(request, 'kill-other');
     expect((await request.post(`/api/v1/alerts/${alert.id}/acknowledge`, { headers: auth(other.accessToken) })).status()).toBe(404);
+    expect((await request.post('/api/v1/orders', { headers: auth(other.accessToken), data: { accountId: await paperAccount(request, other.accessToken, 'paper other'), symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } })).status(), "another user's latch does not halt this one").toBe(201);
+
+    const released = await request.delete('/api/v1/kill-switch', { headers: auth(token) });
+    expect(released.status()).toBe(200);
+    expect(await released.json()).toMatchObject({ released: true, state: { engaged: false } });
+    expect((await request.post('/api/v1/kill-switch/release', { headers: auth(token) })).status(), 'releasing again is a no-op').toBe(200);
+    const after = await request.post('/api/v1/orders', { headers: auth(token), data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } });
+    expect(after.status(), await after.text()).toBe(201);
   });
 });

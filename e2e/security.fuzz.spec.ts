@@ -41,6 +41,7 @@ const ROUTES: FuzzRoute[] = [
   { name: 'resume deployment', method: 'POST', path: '/api/v1/deployments/{x}/resume', into: 'path', auth: true },
   { name: 'stop deployment', method: 'POST', path: '/api/v1/deployments/{x}/stop', into: 'path', auth: true },
   { name: 'kill switch', method: 'POST', path: '/api/v1/kill-switch', into: 'body', auth: true },
+  { name: 'release kill switch', method: 'POST', path: '/api/v1/kill-switch/release', into: 'body', auth: true },
   { name: 'list alerts', method: 'GET', path: '/api/v1/alerts', into: 'query', auth: true },
   { name: 'acknowledge alert', method: 'POST', path: '/api/v1/alerts/{x}/acknowledge', into: 'path', auth: true },
   { name: 'read candles', method: 'GET', path: '/api/v1/market-data/candles', into: 'query', auth: true },

@@ -175,6 +175,8 @@ const RESOURCES: Resource[] = [
       const killed = await request.post('/api/v1/kill-switch', { headers: bearer(owner.accessToken), data: { reason: 'isolation' } });
       expect(killed.status(), await killed.text()).toBe(200);
       const alerts = (await json(await request.get('/api/v1/alerts', { headers: bearer(owner.accessToken) }))) as unknown as { alerts: Array<{ id: number; kind: string }> };
+      // The kill switch latches: released again, so the owner's later resources can still trade.
+      expect((await request.delete('/api/v1/kill-switch', { headers: bearer(owner.accessToken) })).status()).toBe(200);
       return String(alerts.alerts.find((a) => a.kind === 'kill_switch')!.id);
     },
     byId: [{ method: 'POST', path: '/api/v1/alerts/{id}/acknowledge' }],

@@ -111,21 +111,21 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   const restingId = ((await resting.json()) as { id: string }).id;
   await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'listed with the next live refresh').toHaveAttribute('data-status', 'open', { timeout: 30_000 });
 
-  // The kill switch: says what it will do, asks why, reports what it did.
-  await page.getByRole('button', { name: 'Kill switch' }).click();
+  // The kill switch: says what it will do, takes an optional reason, reports what it did.
+  await page.getByRole('button', { name: 'Kill switch', exact: true }).click();
   const dialog = page.getByRole('dialog');
   await expect(dialog).toContainText('every running deployment (1 now)');
   await expect(dialog).toContainText('all your open orders (1 now)');
-  await expect(dialog.getByRole('button', { name: 'Pause all and cancel orders' }), 'a reason is required').toBeDisabled();
   await dialog.getByLabel('Reason').fill('journey: exchange outage drill');
-  await dialog.getByRole('button', { name: 'Pause all and cancel orders' }).click();
-  await expect(dialog.getByTestId('kill-switch-result')).toContainText('Paused 1 deployment, canceled 1 order.');
+  await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
+  await expect(dialog.getByTestId('kill-switch-result')).toContainText('Engaged: paused 1 deployment, canceled 1 order.');
   await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByTestId('kill-switch-banner'), 'the latch shows across the app').toContainText('journey: exchange outage drill');
 
   await expect(row.getByTestId('deployment-state'), 'the dashboard shows the pause without a reload').toHaveAttribute('data-state', 'paused');
   await expect(row).toContainText('kill switch: journey: exchange outage drill');
   await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'the resting manual order shows canceled').toHaveAttribute('data-status', 'canceled');
-  const alert = page.getByTestId('alert-row').filter({ hasText: 'Kill switch: 1 deployment paused, 1 order canceled' });
+  const alert = page.getByTestId('alert-row').filter({ hasText: 'Kill switch engaged: 1 deployment paused, 1 order canceled' });
   await expect(alert, 'the kill switch alert arrives live').toBeVisible();
   await alert.getByRole('button', { name: /^Acknowledge alert/ }).click();
   await expect(alert, 'acknowledged alerts leave the list').toHaveCount(0);
@@ -137,6 +137,12 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   expect(after.stateReason).toBe('kill switch: journey: exchange outage drill');
   const canceled = (await (await page.request.get(`/api/v1/orders/${restingId}`)).json()) as { status: string };
   expect(canceled.status, 'the kill switch canceled the manual order').toBe('canceled');
+
+  // Released from the banner (confirmed): the deployment stays paused until resumed below.
+  const banner = page.getByTestId('kill-switch-banner');
+  await banner.getByRole('button', { name: 'Release' }).click();
+  await page.getByRole('dialog', { name: 'Release the kill switch?' }).getByRole('button', { name: 'Release' }).click();
+  await expect(banner).toHaveCount(0);
 
   // Stop, from the deployment's page: it asks whether to close the position (when there is one).
   await row.getByRole('link', { name: STRATEGY.name }).click();

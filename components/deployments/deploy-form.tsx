@@ -12,6 +12,7 @@ import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import type { CreateDeploymentRequest } from '@/server/api/schemas/deployments';
 import type { StrategyResponse } from '@/server/api/schemas/strategies';
 import { percentToFraction } from './format';
+import { useTradingHalted } from './use-kill-switch';
 
 const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
 /** Replay/simulated speeds offered: real time, a minute a second, an hour a second, ten hours a second. */
@@ -43,6 +44,7 @@ interface Values {
  * and the maximum position). Opens the deployment's page on success.
  */
 export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
+  const halted = useTradingHalted();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -226,7 +228,12 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
         </div>
       ) : null}
 
-      <Button type="submit" variant={values.mode === 'live' ? 'danger' : 'primary'} disabled={create.isPending || eligible.length === 0}>
+      {halted ? (
+        <p role="status" data-testid="deploy-halted" className="rounded-md border border-loss/40 bg-loss/10 p-2 text-sm text-loss">
+          {halted}
+        </p>
+      ) : null}
+      <Button type="submit" variant={values.mode === 'live' ? 'danger' : 'primary'} disabled={create.isPending || eligible.length === 0 || halted !== null} title={halted ?? undefined}>
         {create.isPending ? 'Deploying…' : values.mode === 'live' ? 'Review live deployment' : 'Deploy to paper'}
       </Button>
 

@@ -8,11 +8,13 @@ import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 import { isZero, quantity } from './format';
+import { useTradingHalted } from './use-kill-switch';
 
 /** Pause / resume / stop for one deployment; stop asks whether to close the position. */
 export function DeploymentControls({ deployment, size = 'sm' }: { deployment: DeploymentResponse; size?: 'sm' | 'md' }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const halted = useTradingHalted();
   const [stopOpen, setStopOpen] = useState(false);
   const [closePosition, setClosePosition] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -53,7 +55,7 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
             <Pause className="h-4 w-4" aria-hidden /> Pause
           </Button>
         ) : (
-          <Button size={size} variant="secondary" disabled={busy} aria-label={`Resume ${label}`} onClick={() => { setError(null); resume.mutate({ id: deployment.id }); }}>
+          <Button size={size} variant="secondary" disabled={busy || halted !== null} title={halted ?? undefined} aria-label={`Resume ${label}`} onClick={() => { setError(null); resume.mutate({ id: deployment.id }); }}>
             <Play className="h-4 w-4" aria-hidden /> Resume
           </Button>
         )}
@@ -61,6 +63,7 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
           <Square className="h-4 w-4" aria-hidden /> Stop
         </Button>
       </div>
+      {state === 'paused' && halted ? <p role="status" data-testid="resume-halted" className="max-w-xs text-right text-xs text-loss">{halted}</p> : null}
       {error ? <p role="alert" className="text-xs text-loss">{error}</p> : null}
       <ConfirmDialog
         open={stopOpen}

@@ -10,6 +10,7 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { ZPlaceOrderRequestSchema, type OrderResponse } from '@/server/api/schemas/orders';
+import { useTradingHalted } from '@/components/deployments/use-kill-switch';
 import { statusClass } from './order-row';
 
 export const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
@@ -24,6 +25,7 @@ const newClientOrderId = () => `cbm${crypto.randomUUID().replace(/-/g, '').slice
  * with exactly what will be sent; a retry reuses the clientOrderId, so it never places twice.
  */
 export function OrderTicket() {
+  const halted = useTradingHalted();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const accounts = useQuery(trpc.accounts.list.queryOptions());
@@ -198,7 +200,12 @@ export function OrderTicket() {
               {placed.statusReason ? ` — ${placed.statusReason}` : ''}
             </p>
           ) : null}
-          <Button type="submit" className="w-full">
+          {halted ? (
+            <p role="status" data-testid="trading-halted" className="rounded-md border border-loss/40 bg-loss/10 p-2 text-sm text-loss">
+              {halted}
+            </p>
+          ) : null}
+          <Button type="submit" className="w-full" disabled={halted !== null} title={halted ?? undefined}>
             Review order
           </Button>
         </form>

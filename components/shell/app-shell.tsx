@@ -7,7 +7,7 @@ import { signOut } from 'next-auth/react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
-import { KillSwitch } from '@/components/deployments/kill-switch';
+import { KillSwitch, KillSwitchBanner } from '@/components/deployments/kill-switch';
 import { cn } from '@/components/ui/cn';
 import { isActive, navItemsFor } from './nav';
 import { ThemeIcon, useTheme } from './theme-toggle';
@@ -121,10 +121,11 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
           </div>
           <div className="hidden md:block" />
           <div className="flex items-center gap-2">
-            <KillSwitch />
+            <KillSwitch isAdmin={user.role === 'admin'} />
             <UserMenu user={user} />
           </div>
         </header>
+        <KillSwitchBanner isAdmin={user.role === 'admin'} />
         <main className="mx-auto w-full max-w-7xl flex-1 px-3 py-6 md:px-6">{children}</main>
       </div>
     </div>

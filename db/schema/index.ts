@@ -10,3 +10,4 @@ export * from './api-keys';
 export * from './deployments';
 export * from './auth-throttles';
 export * from './invites';
+export * from './kill-switches';

@@ -12,6 +12,7 @@ import { systemRouter } from './routers/system';
 import { invitesRouter } from './routers/invites';
 import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
+import { killSwitchRouter } from './routers/kill-switch';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   backtests: backtestsRouter,
   deployments: deploymentsRouter,
   alerts: alertsRouter,
+  killSwitch: killSwitchRouter,
   portfolio: portfolioRouter,
   invites: invitesRouter,
 });

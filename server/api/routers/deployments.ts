@@ -7,8 +7,6 @@ import {
   ZDeploymentEquityResponseSchema,
   ZDeploymentIdSchema,
   ZDeploymentResponseSchema,
-  ZKillSwitchRequestSchema,
-  ZKillSwitchResponseSchema,
   ZListAlertsRequestSchema,
   ZListDeploymentsRequestSchema,
   ZStopDeploymentRequestSchema,
@@ -16,7 +14,7 @@ import {
 } from '@/server/api/schemas/deployments';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
-import { activateKillSwitch, createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
+import { createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
 
 export const deploymentsRouter = createTRPCRouter({
   list: protectedProcedure.input(ZListDeploymentsRequestSchema).output(z.array(ZDeploymentResponseSchema)).query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
@@ -35,7 +33,6 @@ export const deploymentsRouter = createTRPCRouter({
     .input(ZDeploymentIdSchema.extend(ZStopDeploymentRequestSchema.shape))
     .output(ZStopDeploymentResponseSchema)
     .mutation(({ ctx, input }) => stopDeployment(ctx.db, ctx.user.id, input.id, { closePosition: input.closePosition })),
-  killSwitch: protectedProcedure.input(ZKillSwitchRequestSchema).output(ZKillSwitchResponseSchema).mutation(({ ctx, input }) => activateKillSwitch(ctx.db, ctx.user.id, input.reason)),
 });
 
 export const alertsRouter = createTRPCRouter({

@@ -43,7 +43,6 @@ export const ZListDeploymentsRequestSchema = z
 
 export const ZDeploymentIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean({ error: 'must be true or false' }).optional() }).strict();
-export const ZKillSwitchRequestSchema = z.object({ reason: multilineText({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }) }).strict();
 
 const zDecisionView = z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() });
 
@@ -86,7 +85,6 @@ export const ZDeploymentEquityResponseSchema = z.object({
 export type DeploymentEquityResponse = z.infer<typeof ZDeploymentEquityResponseSchema>;
 
 export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
-export const ZKillSwitchResponseSchema = z.object({ pausedDeployments: z.number(), canceledOrders: z.number(), failures: z.array(z.string()) });
 
 export const ZAlertResponseSchema = z.object({
   id: z.number(),

@@ -15,8 +15,8 @@ import { getOrder, placeOrder } from '@/server/services/orders';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { deploymentEquityCurve } from './equity';
-import { activateKillSwitch, createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
-import { claimDeployments, releaseLeases } from './leases';
+import { createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
+import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from './step';
 
 const HOUR = 3_600_000;
@@ -234,7 +234,7 @@ describe('live updates from a paper tick', () => {
   });
 });
 
-describe('pause, resume, stop and the kill switch', () => {
+describe('pause, resume and stop', () => {
   it('pause freezes the replay clock and revokes the lease: the old runner can no longer write', async () => {
     const accountId = await paperAccount(userId, 'pause');
     const strategyId = await backtestedStrategy(userId, 'pause');
@@ -284,31 +284,6 @@ describe('pause, resume, stop and the kill switch', () => {
     expect(Number(btc!.free)).toBeCloseTo(0, 12);
     await expect(resumeDeployment(t.db, userId, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(stopDeployment(t.db, userId, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
-  });
-
-  it('the kill switch pauses every running deployment of the user, cancels their open orders and raises an alert', async () => {
-    const accountId = await paperAccount(userId, 'kill');
-    const a = await createDeployment(t.db, userId, await backtestedStrategy(userId, 'kill a'), { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock });
-    const b = await createDeployment(t.db, userId, await backtestedStrategy(userId, 'kill b'), { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock });
-    const otherAccount = await paperAccount(otherId, 'other kill');
-    const theirs = await createDeployment(t.db, otherId, await backtestedStrategy(otherId, 'theirs'), { accountId: otherAccount, mode: 'paper', feed: { type: 'simulated' } }, { now: clock });
-    const resting = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000' });
-    await expect(activateKillSwitch(t.db, userId, '  ')).rejects.toMatchObject({ code: 'UNPROCESSABLE' });
-    const result = await activateKillSwitch(t.db, userId, 'market is crazy', { now: clock });
-    expect(result.pausedDeployments).toBeGreaterThanOrEqual(2);
-    expect(result.canceledOrders).toBeGreaterThanOrEqual(1);
-    for (const id of [a.id, b.id]) {
-      const view = await getDeployment(t.db, userId, id);
-      expect(view.state).toBe('paused');
-      expect(view.stateReason).toBe('kill switch: market is crazy');
-    }
-    expect((await getOrder(t.db, userId, resting.order.id)).status).toBe('canceled');
-    expect((await getDeployment(t.db, otherId, theirs.id)).state, "another user's deployment is untouched").toBe('running');
-    const raised = await t.db.select().from(alerts).where(and(eq(alerts.userId, userId), eq(alerts.kind, 'kill_switch')));
-    expect(raised.length).toBe(1);
-    expect(raised[0]!.message).toContain('market is crazy');
-    expect((await claimDeployments(t.db, 'w', 1000, 1000)).some((r) => r.id === a.id), 'paused deployments are not claimed').toBe(false);
-    await releaseLeases(t.db, 'w');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Deployments: a strategy trading an account, run by the worker (docs/trading.md).
- * This module holds what users do (deploy, list, pause, resume, stop, kill switch); the worker side is
- * ./step.ts and server/worker/deployment-runner.ts.
+ * This module holds what users do (deploy, list, pause, resume, stop); the worker side is ./step.ts and
+ * server/worker/deployment-runner.ts. The kill switch (server/services/kill-switch) pauses through
+ * pauseRunningDeployments; while it is engaged, deploying and resuming are refused (409).
  *
  * Pause, stop and the kill switch raise the deployment's lease epoch and clear its lease in the same
  * statement that changes its state, so a runner that is mid-bar cannot write another order for it
@@ -16,9 +17,9 @@ import { createStrategy } from '@/server/core/strategies/registry';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { initialRunnerState, type RunnerState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
-import { raiseAlert } from '@/server/services/alerts';
 import { recordAudit } from '@/server/services/audit';
-import { notifyEvent } from '@/server/services/events';
+import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { assertTradingAllowed } from '@/server/services/kill-switch/latch';
 import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
@@ -219,6 +220,8 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
   } else capital ??= maxPositionQuote!;
 
   const created = await db.transaction(async (tx) => {
+    // First statement: the kill switch check that an engage cannot slip past (kill-switch/latch.ts).
+    await assertTradingAllowed(tx, userId);
     const [row] = await tx
       .insert(deployments)
       .values({
@@ -335,6 +338,8 @@ export async function resumeDeployment(db: Db, userId: string, id: string, deps:
   const row = await findOwnedDeployment(db, userId, id);
   if (row.state === 'running') return getDeployment(db, userId, id, deps);
   const updated = await db.transaction(async (tx) => {
+    // First statement: the kill switch check that an engage cannot slip past (kill-switch/latch.ts).
+    await assertTradingAllowed(tx, userId);
     const next = await transition(tx, row, ['paused'], 'running', null, now);
     if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a paused deployment can be resumed`);
     await applyStrategyEvent(tx, userId, row.strategyId, row.mode === 'paper' ? 'resume_paper' : 'resume_live');
@@ -400,38 +405,23 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
   return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
 }
 
-export interface KillSwitchResult {
-  pausedDeployments: number;
-  canceledOrders: number;
-  failures: string[];
-}
-
-/** Pauses every running deployment of the user and cancels all their open orders (POST /api/v1/kill-switch). */
-export async function activateKillSwitch(db: Db, userId: string, reason: string, deps: DeploymentDeps = {}): Promise<KillSwitchResult> {
-  const trimmed = typeof reason === 'string' ? reason.trim() : '';
-  if (trimmed.length === 0 || trimmed.length > 500) invalid([{ field: 'reason', message: 'is required (1–500 characters)' }]);
-  const now = (deps.now ?? Date.now)();
-  const running = await db.select().from(deployments).where(and(eq(deployments.userId, userId), eq(deployments.state, 'running')));
-  let paused = 0;
+/**
+ * Pauses every running deployment of `userId` (null: of every user) in the caller's transaction, each with
+ * its lease revoked (epoch + 1) and its strategy paused, and announces each at the commit. The kill switch's
+ * engage calls it; rows are locked in id order. Returns the paused deployments.
+ */
+export async function pauseRunningDeployments(tx: DbOrTx, userId: string | null, reason: string, now: number): Promise<DeploymentRow[]> {
+  const where = userId === null ? eq(deployments.state, 'running') : and(eq(deployments.userId, userId), eq(deployments.state, 'running'));
+  const running = await tx.select().from(deployments).where(where).orderBy(deployments.id).for('update');
+  const paused: DeploymentRow[] = [];
   for (const row of running) {
-    await db.transaction(async (tx) => {
-      const next = await transition(tx, row, ['running'], 'paused', `kill switch: ${trimmed}`, now);
-      if (!next) return;
-      paused++;
-      await applyStrategyEvent(tx, userId, row.strategyId, 'pause');
-      await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: row.id, state: 'paused' });
-    });
+    const next = await transition(tx, row, ['running'], 'paused', reason, now);
+    if (!next) continue;
+    await applyStrategyEvent(tx, row.userId, row.strategyId, 'pause');
+    paused.push(next);
   }
-  const { canceled, failures } = await cancelDeploymentOrders(db, userId, null, deps);
-  await recordAudit(db, { type: 'kill_switch.activated', userId, details: { reason: trimmed, pausedDeployments: paused, canceledOrders: canceled } });
-  await raiseAlert(db, {
-    userId,
-    kind: 'kill_switch',
-    severity: 'critical',
-    message: `Kill switch: ${paused} deployment${paused === 1 ? '' : 's'} paused, ${canceled} order${canceled === 1 ? '' : 's'} canceled — ${trimmed}`,
-    details: { reason: trimmed, pausedDeployments: paused, canceledOrders: canceled, failures },
-  });
-  return { pausedDeployments: paused, canceledOrders: canceled, failures };
+  await notifyEvents(tx, paused.map((d): AppEvent => ({ kind: 'deployment', userId: d.userId, deploymentId: d.id, state: 'paused' })));
+  return paused;
 }
 
 /** Open orders of a deployment (new, open, partially filled, unknown). */

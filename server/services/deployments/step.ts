@@ -34,6 +34,7 @@ import { LeaseLostError, placeOrder, placePaperOrderInTx, type OrderRow } from '
 import { defaultPaperPriceSource, type PaperPriceSource } from '@/server/services/orders/price-source';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { crashPoint } from '@/server/services/faults';
+import { engagedLatchesSql, haltingLatch, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 
 /** Bars processed per tick at most (a replay catching up at full speed does it over several ticks). */
@@ -435,8 +436,21 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
     ctx.tx = tx;
     if (tx) {
       // The fence for the whole transaction: the row stays locked under this worker's epoch until the commit.
-      const [held] = await queryRows(tx, `select id from deployments where id = $1::uuid and lease_epoch = $2::bigint and state = 'running' for update`, [rt.id, String(rt.epoch)]);
+      // With it, the kill switch latches (read first, as every order transaction must: kill-switch/latch.ts).
+      const [held] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
+        tx,
+        `with halt as (${engagedLatchesSql('$3::uuid')})
+         select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid and d.lease_epoch = $2::bigint and d.state = 'running' for update of d`,
+        [rt.id, String(rt.epoch), rt.userId],
+      );
       if (!held) throw new LeaseLostError(rt.id);
+      const latch = haltingLatch((held.kill_switch ?? []).map(latchFromRow));
+      if (latch) {
+        // The engage pauses every deployment it halts, and nothing resumes one while it holds: only a defence.
+        await pauseForRisk(tx, rt, killSwitchError(latch).message, now);
+        ctx.paused = { reason: killSwitchError(latch).message };
+        return { status: 'ended', barsProcessed: 0, orders: 0, nextDueMs: 0 };
+      }
     }
     const exec = (order: RunnerOrder) => execute(ctx, order);
     try {

@@ -1,3 +1,4 @@
 export * from './orders';
 export * from './paper-exchange';
 export * from './price-source';
+export * from './halt';

@@ -12,6 +12,7 @@
  */
 import { queryRows, rowFromDriver, type Connection, type Statement } from '@/db/raw';
 import { fills, orders } from '@/db/schema';
+import { engagedLatchesSql, latchFromRow, type EngagedLatch } from '@/server/services/kill-switch/latch';
 
 type OrderRow = typeof orders.$inferSelect;
 
@@ -41,6 +42,8 @@ export interface InsertedOrder {
   /** null: the clientOrderId was taken (a retry), or the fence did not hold. */
   row: OrderRow | null;
   balances: LockedBalance[];
+  /** The kill switch latches that halt the user's trading; when any, nothing was inserted. */
+  killSwitch: EngagedLatch[];
 }
 
 export async function insertOrderStatement(db: Connection, values: NewOrderValues, options: InsertOptions): Promise<InsertedOrder> {
@@ -65,11 +68,13 @@ export function insertOrderSql(values: NewOrderValues, options: InsertOptions): 
   const key = `${fence ? 'f' : ''}${lock ? 'l' : ''}`;
   let text = insertTexts.get(key);
   if (!text) {
-    const ctes: string[] = [];
+    // KILL SWITCH GUARD (server/services/kill-switch/latch.ts): the latches, read FOR SHARE in this first
+    // statement, so an engage either waits for this order's transaction or is seen by it; none: no insert.
+    const ctes: string[] = [`halt as (${engagedLatchesSql(columns[1]!)})`];
     if (fence) ctes.push(`fence as (select 1 from deployments where id = ${fence.id} and lease_epoch = ${fence.epoch} and state = 'running' for share)`);
     ctes.push(`ins as (
       insert into orders (account_id, user_id, deployment_id, client_order_id, exchange, symbol, side, type, quantity, price, stop_price, status)
-      select ${columns.join(', ')}, 'new' ${fence ? 'where exists (select 1 from fence)' : ''}
+      select ${columns.join(', ')}, 'new' where not exists (select 1 from halt) ${fence ? 'and exists (select 1 from fence)' : ''}
       on conflict (account_id, client_order_id) do nothing
       returning *)`);
     if (lock) {
@@ -81,6 +86,7 @@ export function insertOrderSql(values: NewOrderValues, options: InsertOptions): 
     text = `with ${ctes.join(',\n')}
       select ${fence ? 'exists (select 1 from fence)' : 'true'} as fence_held,
              ${lock ? `(select json_agg(json_build_object('asset', asset, 'free', free, 'used', used)) from bal)` : 'null::json'} as locked_balances,
+             (select json_agg(latch) from halt) as kill_switch,
              ins.*
         from (select 1) as one left join ins on true`;
     insertTexts.set(key, text);
@@ -89,9 +95,9 @@ export function insertOrderSql(values: NewOrderValues, options: InsertOptions): 
 }
 
 export function insertedOrder(rows: Array<Record<string, unknown>>): InsertedOrder {
-  const result = rows[0] as (Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null }) | undefined;
+  const result = rows[0] as (Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null; kill_switch: unknown[] | null }) | undefined;
   if (!result) throw new Error('the order insert returned no row');
-  return { fenceHeld: result.fence_held, row: result.id === null ? null : rowFromDriver(orders, result), balances: result.locked_balances ?? [] };
+  return { fenceHeld: result.fence_held, row: result.id === null ? null : rowFromDriver(orders, result), balances: result.locked_balances ?? [], killSwitch: (result.kill_switch ?? []).map(latchFromRow) };
 }
 
 /** A fill of the order; `executedAt` null: now. */

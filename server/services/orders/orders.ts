@@ -32,6 +32,7 @@ import { logger } from '@/server/logger';
 import { crashPoint } from '@/server/services/faults';
 import { EVENTS_CHANNEL, notifyEvent, type AppEvent } from '@/server/services/events';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
+import { assertTradingAllowed, haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
 import { insertedOrder, insertOrderSql, insertOrderStatement, outcomeSql, outcomeStatement, writtenOrder, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
@@ -306,7 +307,8 @@ async function insertNewOrder(
     lockBalances?: readonly [string, string];
   } = {},
 ): Promise<{ row: OrderRow; created: boolean; balances: LockedBalance[] }> {
-  const { fenceHeld, row, balances } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), { fence: fenceOf(input), lockBalances: options.lockBalances });
+  const { fenceHeld, row, balances, killSwitch } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), { fence: fenceOf(input), lockBalances: options.lockBalances });
+  if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
   if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
   if (row) {
     if (!options.deferCreatedEvent) await tx.insert(orderEvents).values({ orderId: row.id, ...createdEvent(clientOrderId) });
@@ -498,7 +500,8 @@ async function pipelinedPaperOrder(
   let instead: 'missing_balances' | 'taken' = 'taken';
   // BEGIN + the insert; then the outcome, the notification (delivered at commit) and COMMIT.
   const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (rows) => {
-    const { fenceHeld, row, balances } = insertedOrder(rows);
+    const { fenceHeld, row, balances, killSwitch } = insertedOrder(rows);
+    if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
     if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
     if (!row) return null;
     if (balances.length < 2) {
@@ -535,6 +538,8 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   crashPoint('order.after_write');
   let events: OrderEvent[];
   try {
+    // KILL SWITCH GUARD (live): a latch engaged since the row was written stops the send (the order is rejected).
+    await assertTradingAllowed(db, userId);
     const { exchange } = exchangeFor(account, deps);
     if (input.type === 'stop_limit') throw new Error('unreachable: validated above');
     const answer = await exchange.createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, clientOrderId });

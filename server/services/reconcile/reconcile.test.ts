@@ -7,6 +7,7 @@ import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/tes
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
+import { EVENTS_CHANNEL } from '@/server/services/events';
 import { getOrder, placeOrder, type PaperPriceSource, type PlaceOrderInput } from '@/server/services/orders';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { reconcileAccount, type ReconcileDeps } from './reconcile';
@@ -365,5 +366,40 @@ describe('balances, paper accounts and concurrency', () => {
     expect(result).toMatchObject({ exchange: 'paper', checked: 1, updated: 1, fillsApplied: 1 });
     expect((await orderRow(order.id)).status).toBe('filled');
     expect(result.balances).toMatchObject({ BTC: { free: '1' } });
+  });
+});
+
+describe('live updates (events.stream)', () => {
+  it('every order the reconciler settles or changes sends one order event, as the orders service does; an external order raises an alert event', async () => {
+    const accountId = await newBinanceAccount();
+    const received: string[] = [];
+    const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
+      const event = JSON.parse(payload) as { kind: string; userId: string; orderId?: string; status?: string };
+      if (event.userId === userId && (event.kind === 'order' || event.kind === 'alert')) received.push(event.kind === 'order' ? `${event.orderId} ${event.status}` : 'alert');
+    });
+    try {
+      // Unknown (lost answer), then found open, then filled on the exchange.
+      server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
+      const { order: a } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbEVENTS00001'), deps);
+      // A resting order canceled on the exchange's website; a `new` one whose send never happened (→ rejected).
+      const { order: b } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbEVENTS00002'), deps);
+      const [c] = await t.db.insert(orders).values({ accountId, userId, clientOrderId: 'cbEVENTS00003', exchange: 'binance', symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', status: 'unknown', createdAt: new Date(Date.now() - 10 * MINUTE) }).returning();
+      await expect.poll(() => received.length, { message: 'the orders service announced a (unknown) and b (open)' }).toBe(2);
+      received.length = 0;
+
+      server.cancelExternally(onServer('cbEVENTS00002')[0]!.orderId);
+      const external = server.placeExternalOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.001', price: '90000' });
+      expect(await reconcileAccount(t.db, accountId, later)).toMatchObject({ updated: 3, notFound: 1, external: [{ exchangeOrderId: String(external.orderId) }] });
+      await expect.poll(() => [...received].sort()).toEqual([`${a.id} open`, `${b.id} canceled`, `${c!.id} rejected`, 'alert'].sort());
+
+      received.length = 0;
+      server.fillOrder(onServer('cbEVENTS00001')[0]!.orderId);
+      expect(await reconcileAccount(t.db, accountId, later)).toMatchObject({ updated: 1, fillsApplied: 1 });
+      await expect.poll(() => received).toEqual([`${a.id} filled`]);
+      expect(await reconcileAccount(t.db, accountId, later), 'nothing changed').toMatchObject({ updated: 0 });
+      expect(received, 'nothing changed: no event').toEqual([`${a.id} filled`]);
+    } finally {
+      await listener.unlisten();
+    }
   });
 });

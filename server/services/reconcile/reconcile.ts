@@ -11,6 +11,8 @@
  *   acknowledged. Nothing is ever sent again: a not-found order is concluded, never re-placed.
  * - open orders on the exchange that Cryptobot did not place are flagged to the user (one alert per order,
  *   deduplicated); they are never adopted and never canceled.
+ * - open orders marked cancel-requested (the kill switch marks every unsettled order) are canceled on the exchange.
+ * - every order it settles or changes sends the same order event as the orders service, once, at its commit.
  * - balances are fetched and returned (Cryptobot keeps no ledger of a real account's balances to compare).
  * Paper accounts: their resting orders are matched against the prices since (syncPaperOrders).
  *
@@ -33,7 +35,7 @@ import type { Balances, ExchangeOrder, ExchangeTrade } from '@/server/exchange/p
 import { logger } from '@/server/logger';
 import { exchangeFor, getAccountBalance, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
-import { applyOrderEvents, OPEN_STATUSES, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
+import { applyOrderEvents, cancelRequestedOrder, notifyOrder, OPEN_STATUSES, requestedCancelsOf, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
 
 export interface ReconcileDeps extends OrderDeps {
   /** Wall-clock time (ms) for the grace periods; default Date.now. (`clock` is the paper feed's time.) */
@@ -236,9 +238,12 @@ async function settleOrder(db: Db, row: OrderRow, found: ExchangeOrder | null, t
     changed ||= fillsApplied > 0;
     const settle = settlement(order, found, now - order.createdAt.getTime(), notFoundGraceMs);
     if (settle && 'event' in settle) {
-      await applyOrderEvents(tx, order.id, [settle.event]);
-      return { changed: true, fillsApplied, notFound: settle.event.type === 'reconciled_not_found' };
+      order = (await applyOrderEvents(tx, order.id, [settle.event])).order;
+      changed = true;
     }
+    // Open pages learn of it as of any other writer's change: one event per order settled, at the commit.
+    if (changed) await notifyOrder(tx, order);
+    if (settle && 'event' in settle) return { changed: true, fillsApplied, notFound: settle.event.type === 'reconciled_not_found' };
     return { changed, fillsApplied, notFound: false, ...(settle ? { pending: settle.pending, ...(settle.alert ? { alert: settle.alert } : {}) } : {}) };
   });
 }
@@ -314,6 +319,18 @@ async function reconcileExchangeAccount(db: Db, account: AccountRow, deps: Recon
   }
 
   await flagUnplacedOrders(db, account, open.orders, result);
+
+  // Orders still open with a cancel request (the kill switch marks them; a cancel the exchange did not confirm):
+  // asked again here, after their state above is brought up to date.
+  for (const orderId of await requestedCancelsOf(db, account.id)) {
+    try {
+      const outcome = await cancelRequestedOrder(db, orderId, 'canceled by the reconciler: a cancel was requested', deps);
+      if (outcome === 'canceled') result.updated++;
+    } catch (error) {
+      if (isExchangeError(error) && error.kind === 'fatal') throw error;
+      log.warn({ orderId, reason: error instanceof Error ? error.message : String(error) }, 'could not cancel a cancel-requested order; retrying next pass');
+    }
+  }
 
   try {
     result.balances = await exchange.fetchBalance();

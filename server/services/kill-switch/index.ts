@@ -1,0 +1,2 @@
+export * from './kill-switch';
+export { assertTradingAllowed, killSwitchError, type EngagedLatch, type KillSwitchScope } from './latch';
