@@ -1,7 +1,7 @@
 import type { LiveStatus } from '@/components/trpc/use-live-events';
 import { cn } from '@/components/ui/cn';
 
-const TEXT: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', polling: 'Live updates off — refreshing every 15 s' };
+const TEXT: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', polling: 'Live updates off — refreshing every 15 s' };
 
 /** Whether the page is receiving live updates (SSE), reconnecting, or polling after the stream failed. */
 export function LiveIndicator({ status }: { status: LiveStatus }) {

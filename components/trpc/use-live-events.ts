@@ -2,11 +2,11 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTRPC } from './client';
 
-/** What the page shows about its live updates: connected over SSE, (re)connecting, or polling after an error. */
-export type LiveStatus = 'live' | 'connecting' | 'polling';
+/** What the page shows about its live updates: connected over SSE, connecting, reconnecting (the stream ended or broke), or polling after an error. */
+export type LiveStatus = 'live' | 'connecting' | 'reconnecting' | 'polling';
 
 /** The event kinds trading pages react to (server/services/events.ts, NOTIFY → SSE). */
 const KINDS = ['deployment', 'order', 'alert'];
@@ -97,10 +97,12 @@ export function useLiveEvents(): LiveStatus {
 
   // After a reconnect, events sent while the stream was down are lost: refetch everything once.
   const connectedBefore = useRef(false);
+  const [wasLive, setWasLive] = useState(false);
   useEffect(() => {
     if (subscription.status !== 'pending') return;
     if (connectedBefore.current) invalidate('all');
     connectedBefore.current = true;
+    setWasLive(true);
   }, [subscription.status, invalidate]);
 
   useEffect(() => {
@@ -109,5 +111,6 @@ export function useLiveEvents(): LiveStatus {
     return () => clearInterval(interval);
   }, [failed, invalidate]);
 
-  return failed ? 'polling' : subscription.status === 'pending' ? 'live' : 'connecting';
+  // A stream that ended (the server stopped) or broke (network) is 'connecting' again: never 'live' then.
+  return failed ? 'polling' : subscription.status === 'pending' ? 'live' : wasLive ? 'reconnecting' : 'connecting';
 }

@@ -7,7 +7,28 @@ import { logger } from '@/server/logger';
  * One LISTEN connection per web process, fanned out to every open subscription. Events come from
  * NOTIFY in services (and from workers on other machines), so a page updates without a reload.
  */
-const globalForRealtime = globalThis as unknown as { cryptobotRealtime?: { emitter: EventEmitter; ready: Promise<void> } };
+const globalForRealtime = globalThis as unknown as { cryptobotRealtime?: { emitter: EventEmitter; ready: Promise<void> }; cryptobotStreamsClosing?: AbortController };
+
+/**
+ * Aborted when the process is asked to stop (SIGTERM, SIGINT): every open stream ends, and new ones end
+ * at once. An open SSE response would otherwise keep `next start` alive (it waits for every request to
+ * finish) until the browser goes away. A stream ended this way is an error to the client, which shows
+ * "reconnecting" and reconnects to the next server, not a completed subscription.
+ */
+function streamsClosing(): AbortSignal {
+  if (!globalForRealtime.cryptobotStreamsClosing) {
+    const controller = new AbortController();
+    globalForRealtime.cryptobotStreamsClosing = controller;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        controller.abort();
+        // Only a listener of our own: keep the signal's default (exit) for a process nobody else stops.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    }
+  }
+  return globalForRealtime.cryptobotStreamsClosing.signal;
+}
 
 function hub() {
   if (!globalForRealtime.cryptobotRealtime) {
@@ -36,9 +57,12 @@ function hub() {
  * not delivered to anyone: every event a service emits must name its owner.
  */
 export async function* userEvents(userId: string, signal: AbortSignal | undefined, kinds?: ReadonlySet<string>): AsyncGenerator<AppEvent> {
+  const closing = streamsClosing();
+  closing.throwIfAborted();
   const { emitter, ready } = hub();
   await ready;
-  for await (const [event] of on(emitter, 'event', { signal }) as AsyncIterable<[AppEvent]>) {
+  const until = signal ? AbortSignal.any([signal, closing]) : closing;
+  for await (const [event] of on(emitter, 'event', { signal: until }) as AsyncIterable<[AppEvent]>) {
     if (event.userId !== userId) continue;
     if (kinds && !kinds.has(event.kind)) continue;
     yield event;

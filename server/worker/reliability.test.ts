@@ -2,6 +2,11 @@
  * Reliability of the deployment runner with real worker processes on a real PostgreSQL:
  * kill -9 at random points (and at the named crash points) while a replay trades, and two workers
  * sharing one database. The outcome must be what the fills imply, and the backtest of the same candles.
+ *
+ * Nothing here depends on how fast the machine is: a worker's life is counted from its "worker started"
+ * line, the replay only advances while a ready worker runs (the deployment is paused in between, which
+ * freezes its feed clock), and a crash-point round waits for the worker to die at its point, armed
+ * only when the point is still ahead (an order crash point only while the backtest has trades left).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +20,7 @@ import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies/registry';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
-import { createDeployment, getDeployment } from '@/server/services/deployments';
+import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -24,6 +29,8 @@ const masterKey = randomBytes(32).toString('base64');
 const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[]).slice(2000, 3000);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
 const LEASE_MS = 1500;
+/** The two-worker test's lease (ms): long enough that a stalled event loop on a busy machine keeps it. */
+const PAIR_LEASE_MS = 5000;
 
 let t: TestDatabase;
 let userId: string;
@@ -55,7 +62,23 @@ function startWorker(id: string, env: Record<string, string> = {}) {
       resolve({ code, signal });
     }),
   );
-  return { child, exited, output: () => output };
+  // Ready: all its loops run. A worker that exits first is a failure, reported with its output.
+  const ready = new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (output.includes('"worker started"')) resolve();
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => reject(new Error(`worker ${id} exited before it was ready: ${output.slice(-2000)}`)));
+  });
+  ready.catch(() => {});
+  return { child, exited, ready, output: () => output };
+}
+
+/** `promise`, or a failure naming `what` after `ms`: a watchdog for waits that must end, never a timing assertion. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const watchdog = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
+  return Promise.race([promise, watchdog]).finally(() => clearTimeout(timer));
 }
 
 async function setup(name: string, speed: number, start = rows[0]![0]) {
@@ -70,41 +93,56 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 while a replayed deployment trades', () => {
   it('after every restart: no clientOrderId sent twice, no fill applied twice, balances = fills, trades = the backtest', async () => {
-    // 1,000 hourly candles in ~36 s of wall time; the worker dies many times mid-replay, then one finishes it.
+    // 1,000 hourly candles at 100,000x (36 ms each), advancing only while a ready worker runs.
     const { accountId, deploymentId } = await setup('kill -9', 100_000);
+    await pauseDeployment(t.db, userId, deploymentId);
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const tradeTimes = backtest.markers.filter((m) => m.reason !== 'end').map((m) => m.time);
+    const step = 3_600_000;
+
+    // Rounds alternate: a worker killed from outside at a random moment of its life, and a worker that
+    // kills itself (SIGKILL) the first time it reaches a crash point: after writing an order, after its
+    // fill, after the commit.
+    const plan = ['', 'order.after_write', '', 'order.after_fill', '', 'deployment.after_commit'];
     let kills = 0;
     let crashes = 0;
-    const deadline = Date.now() + 45_000;
-    // Rounds alternate: a worker killed from outside at a random moment, and a worker that kills itself
-    // (SIGKILL) the first time it reaches a crash point: after writing an order, after its fill, after the
-    // commit. A crash-point worker that never reaches its point is killed from outside like the others.
-    const plan = ['', 'order.after_write', '', 'order.after_fill', '', 'deployment.after_commit'];
-    for (let round = 0; Date.now() < deadline; round++) {
-      const state = (await getDeployment(t.db, userId, deploymentId)).state;
-      if (state === 'completed') break;
-      expect(state, 'the deployment keeps running across crashes').toBe('running');
-      const point = plan[round % plan.length]!;
+    for (let round = 0; round < plan.length; round++) {
+      const before = await getDeployment(t.db, userId, deploymentId);
+      expect(before.state, 'the deployment survives every crash (paused between workers)').toBe('paused');
+      const lastBar = before.lastBarTime ? Date.parse(before.lastBarTime) : 0;
+      // An order crash point is armed only while an order is still ahead; after the commit always is.
+      let point = plan[round]!;
+      if (point.startsWith('order.') && !tradeTimes.some((time) => time > lastBar + 2 * step)) point = 'deployment.after_commit';
       const worker = startWorker(`w-kill-${round}`, point ? { CRYPTOBOT_CRASH_POINTS: point, CRYPTOBOT_CRASH_PROBABILITY: '1' } : {});
-      const lifetime = 2000 + Math.floor(Math.random() * 2500);
-      const outcome = await Promise.race([worker.exited, sleep(lifetime).then(() => null)]);
-      if (outcome === null) {
+      await within(worker.ready, 180_000, `worker ${round} ready`);
+      await resumeDeployment(t.db, userId, deploymentId);
+      if (point) {
+        const outcome = await within(worker.exited, 120_000, `worker ${round} dies at ${point}`);
+        expect(outcome.signal, `died at ${point}: ${worker.output().slice(-2000)}`).toBe('SIGKILL');
+        crashes++;
+      } else {
+        const lifetime = 1000 + Math.floor(Math.random() * 2000);
+        const outcome = await Promise.race([worker.exited, sleep(lifetime).then(() => null)]);
+        expect(outcome, `a worker without crash points lives until killed: ${worker.output().slice(-2000)}`).toBeNull();
         worker.child.kill('SIGKILL');
         await worker.exited;
         kills++;
-      } else {
-        expect(outcome.signal, worker.output().slice(-2000)).toBe('SIGKILL');
-        crashes++;
       }
-      await sleep(LEASE_MS + 100); // the dead worker's lease runs out
+      const after = await getDeployment(t.db, userId, deploymentId);
+      if (after.state === 'completed') break;
+      expect(after.state).toBe('running');
+      // Pausing also revokes the dead worker's lease (epoch + 1): the next worker need not wait it out.
+      await pauseDeployment(t.db, userId, deploymentId);
     }
     // A last, fault-free worker finishes the replay.
     const final = startWorker('w-final');
-    await expect.poll(async () => (await getDeployment(t.db, userId, deploymentId)).state, { timeout: 60_000, interval: 250 }).toBe('completed');
-    await expect.poll(() => final.output().includes('"worker started"'), { timeout: 30_000 }).toBe(true);
+    await within(final.ready, 180_000, 'the final worker ready');
+    if ((await getDeployment(t.db, userId, deploymentId)).state === 'paused') await resumeDeployment(t.db, userId, deploymentId);
+    await expect.poll(async () => (await getDeployment(t.db, userId, deploymentId)).state, { timeout: 120_000, interval: 250 }).toBe('completed');
     final.child.kill('SIGTERM');
     expect((await final.exited).code).toBe(0);
-    expect(kills + crashes, 'the worker died several times').toBeGreaterThanOrEqual(4);
-    expect(crashes, 'some deaths happened at the named crash points').toBeGreaterThanOrEqual(1);
+    expect(kills + crashes, 'the worker died in every round').toBe(plan.length);
+    expect(crashes, 'three deaths happened at the named crash points').toBe(3);
 
     const placed = await t.db.select().from(orders).where(eq(orders.deploymentId, deploymentId));
     const sent = await t.db
@@ -131,14 +169,13 @@ describe('kill -9 while a replayed deployment trades', () => {
     const view = await getDeployment(t.db, userId, deploymentId);
     expect(Number(view.position.quantity), "the deployment's position is what its fills imply").toBeCloseTo(Number(implied!.btc), 12);
 
-    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
     const expected = backtest.markers.filter((m) => m.reason !== 'end');
     expect(fillRows.map((f) => f.executedAt.getTime()), 'fills at the backtest trade times').toEqual(expected.map((m) => m.time));
     for (let k = 0; k < expected.length; k++) {
       expect(Math.abs(Number(fillRows[k]!.price) - expected[k]!.price) / expected[k]!.price).toBeLessThan(1e-9);
       expect(Math.abs(Number(fillRows[k]!.quantity) - expected[k]!.quantity) / expected[k]!.quantity).toBeLessThan(1e-9);
     }
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('two workers on one database', () => {
@@ -146,12 +183,18 @@ describe('two workers on one database', () => {
     const ids: string[] = [];
     // Slow replays (1 candle every 2 s) that stay running for the whole test.
     for (let i = 0; i < 6; i++) ids.push((await setup(`pair ${i}`, 1800)).deploymentId);
-    const a = startWorker('worker-a');
-    const b = startWorker('worker-b');
+    // Longer leases than above: a loaded machine may stall a worker for a second without losing one.
+    const lease = { CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(PAIR_LEASE_MS) };
+    const a = startWorker('worker-a', lease);
+    const b = startWorker('worker-b', lease);
+    await within(Promise.all([a.ready, b.ready]), 180_000, 'both workers ready');
     await expect
-      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).filter((r) => r.owner !== null).length, { timeout: 30_000 })
+      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).filter((r) => r.owner !== null).length, { timeout: 60_000 })
       .toBe(6);
-    await sleep(3 * LEASE_MS);
+    // Kept while they trade: every deployment processes two more candles under the lease it was claimed with.
+    const lastBars = async () => new Map((await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, ids))).map((r) => [r.id, r.last ?? 0]));
+    const claimed = await lastBars();
+    await expect.poll(async () => [...(await lastBars())].every(([id, last]) => last >= claimed.get(id)! + 2 * 3_600_000), { timeout: 60_000, interval: 250 }).toBe(true);
     const claims = (output: string) =>
       output
         .split('\n')
@@ -170,18 +213,17 @@ describe('two workers on one database', () => {
     const before = new Map((await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).map((r) => [r.id, r.last]));
     victim.child.kill('SIGKILL');
     await victim.exited;
-    const killedAt = Date.now();
+    // Moved once the victim's leases ran out (the poll's timeout is a watchdog, not the claim).
     await expect
-      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => r.owner === survivor), { timeout: 15_000, interval: 100 })
+      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => r.owner === survivor), { timeout: PAIR_LEASE_MS + 60_000, interval: 100 })
       .toBe(true);
-    expect(Date.now() - killedAt, 'moved within the lease timeout (plus a claim interval)').toBeLessThan(LEASE_MS + 2_500);
     await expect
-      .poll(async () => (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => (r.last ?? 0) > (before.get(r.id) ?? 0)), { timeout: 15_000 })
+      .poll(async () => (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => (r.last ?? 0) > (before.get(r.id) ?? 0)), { timeout: 60_000 })
       .toBe(true);
     const rest = survivor === 'worker-a' ? a : b;
     rest.child.kill('SIGTERM');
     expect((await rest.exited).code).toBe(0);
     const released = await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids));
     expect(released.every((r) => r.owner === null), 'SIGTERM gives the leases back').toBe(true);
-  }, 120_000);
+  }, 300_000);
 });

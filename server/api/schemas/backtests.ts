@@ -2,21 +2,21 @@ import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
 import { BACKTEST_STATUSES } from '@/db/schema/backtests';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
+import { parseIsoTimeUtc } from '@/server/core/time';
 
 // Latest time accepted: 2100-01-01 (ms). Earliest: the epoch.
 const MAX_TIME_MS = 4_102_444_800_000;
 
-/** A time as ISO 8601 (with a zone, or a plain date = UTC midnight) or ms since epoch; out: ms. */
+/** A time as ISO 8601 (no zone = UTC, like a plain date at midnight) or ms since epoch; out: ms. */
 export const ZTime = z
   .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), safeText({ error: 'must be an ISO 8601 time or ms since epoch' })])
   .transform((value, ctx) => {
     let ms: number;
     if (typeof value === 'number') ms = value;
     else if (/^\d{1,16}$/.test(value)) ms = Number(value);
-    else if (/^\d{4}-\d{2}-\d{2}$/.test(value) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) ms = Date.parse(value);
-    else ms = NaN;
+    else ms = parseIsoTimeUtc(value);
     if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time with a zone (2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100' });
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100' });
       return z.NEVER;
     }
     return ms;

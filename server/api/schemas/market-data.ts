@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jsonValue, multilineText, safeText } from '@/server/core/text';
+import { parseIsoTimeUtc } from '@/server/core/time';
 import { isTimeframe } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
@@ -24,9 +25,7 @@ export const ZTimeInput = z.union([z.number(), safeText()], { error: 'must be a 
   if (typeof value === 'number') ms = value;
   else if (/^-?\d+$/.test(value.trim())) ms = Number(value.trim());
   else {
-    const text = value.trim();
-    const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?(Z|[+-]\d{2}:\d{2})?$/.test(text) ? text : '';
-    ms = iso ? Date.parse(/T.*(Z|[+-]\d{2}:\d{2})$/.test(iso) || !iso.includes('T') ? iso : `${iso}Z`) : NaN;
+    ms = parseIsoTimeUtc(value);
   }
   if (!Number.isSafeInteger(ms) || ms < 0 || ms > 8.64e15) {
     ctx.addIssue({ code: 'custom', message: 'must be a time: ms since epoch or ISO 8601 (e.g. 2024-01-01T00:00:00Z)' });

@@ -3,10 +3,13 @@ import type { Db } from '@/db/client';
 import { exchangeAccounts } from '@/db/schema';
 import { recordAudit } from '@/server/services/audit';
 import { decryptCredentials, encryptCredentials, type MasterKey } from '@/server/services/crypto';
+import { resealPendingSecrets } from '@/server/services/keys/master-key-rotation';
 
 export interface RotationResult {
   /** Rows re-encrypted under the new key. */
   rotated: number;
+  /** API-key successor secrets waiting to be fetched, re-sealed under the new key. */
+  resealedKeySecrets: number;
   fromVersions: string[];
   toVersion: string;
 }
@@ -15,6 +18,7 @@ export interface RotationResult {
  * Re-encrypts every account's credentials under `newKey`, in ONE transaction: either every row moves
  * to the new key or none does (a row that cannot be decrypted with `oldKeys` aborts the whole run).
  * Rows already under the new key are re-encrypted too (fresh nonce), so a re-run after a crash is safe.
+ * The pending secrets of worker-issued API-key successors move to the new key in the same transaction.
  */
 export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], newKey: MasterKey): Promise<RotationResult> {
   const keys = [...oldKeys, newKey];
@@ -36,7 +40,12 @@ export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], new
         .set({ credentialsNonce: encrypted.nonce, credentialsCiphertext: encrypted.ciphertext, credentialsKeyVersion: encrypted.keyVersion })
         .where(eq(exchangeAccounts.id, row.id));
     }
-    await recordAudit(tx, { type: 'exchange_account.credentials_reencrypted', details: { rotated: rows.length, fromVersions: [...fromVersions], toVersion: newKey.version } });
-    return { rotated: rows.length, fromVersions: [...fromVersions], toVersion: newKey.version };
+    const resealedKeySecrets = await resealPendingSecrets(
+      tx,
+      oldKeys.map((k) => k.key),
+      newKey.key,
+    );
+    await recordAudit(tx, { type: 'exchange_account.credentials_reencrypted', details: { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version } });
+    return { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version };
   });
 }

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
-import { alerts, type AlertSeverity } from '@/db/schema';
+import { alerts, users, type AlertSeverity } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { notifyEvent } from '@/server/services/events';
 
@@ -17,6 +17,7 @@ export const ALERT_KINDS = [
   'deployment_failed',
   'deployment_completed',
   'kill_switch',
+  'worker_restarted',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -83,6 +84,18 @@ export async function raiseAlert(db: DbOrTx, input: RaiseAlertInput): Promise<Al
   if (!row) return null;
   await notifyEvent(db, { kind: 'alert', userId: input.userId, alertId: row.id, severity: row.severity });
   return toAlertView(row);
+}
+
+/**
+ * An alert about the installation rather than one user's trading (e.g. `npm start` restarting a crashed
+ * worker): alerts belong to a user, so every admin gets the same one, each with the same `dedupeKey`.
+ * Returns how many were raised.
+ */
+export async function raiseAdminAlert(db: DbOrTx, input: Omit<RaiseAlertInput, 'userId'>): Promise<number> {
+  const admins = await db.select({ id: users.id }).from(users).where(eq(users.role, 'admin'));
+  let raised = 0;
+  for (const admin of admins) if (await raiseAlert(db, { ...input, userId: admin.id })) raised++;
+  return raised;
 }
 
 export async function listAlerts(db: DbOrTx, userId: string, options: { unacknowledgedOnly?: boolean; limit?: number } = {}): Promise<AlertView[]> {

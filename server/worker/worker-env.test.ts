@@ -1,0 +1,71 @@
+/**
+ * The worker as README's Deployment section starts it: only DATABASE_URL and CRYPTOBOT_MASTER_KEY (plus
+ * where "binance" is, since no test reaches a real exchange). It must decrypt exchange credentials with
+ * the master key alone, without the web app's variables (NEXTAUTH_SECRET, ...).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { orders } from '@/db/schema';
+import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
+import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { registerUser } from '@/server/services/auth/users';
+import { parseMasterKey } from '@/server/services/crypto';
+import { placeOrder } from '@/server/services/orders';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+
+const masterKeyText = randomBytes(32).toString('base64');
+const KEY = parseMasterKey(masterKeyText);
+const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
+
+let t: TestDatabase;
+let server: BinanceTestServer;
+const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
+  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+const deps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = await new BinanceTestServer({ balances: { USDT: '100000', BTC: '10' } }).start();
+  clearMarketCache();
+});
+afterAll(async () => {
+  await server?.close();
+  await t?.destroy();
+});
+
+it('a worker with only DATABASE_URL and CRYPTOBOT_MASTER_KEY decrypts an exchange account and reconciles its unknown order', async () => {
+  const { id: userId } = await registerUser(t.db, { username: 'minimal-env', password: 'long enough pw' });
+  const account = await createAccount(t.db, userId, { name: 'binance', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+  server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
+  const { order } = await placeOrder(t.db, userId, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbMINENV0000001' }, deps);
+  expect(order.status, 'the exchange accepted it but we never heard back').toBe('unknown');
+
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
+    // Nothing of the web app's configuration: no NEXTAUTH_SECRET, NEXTAUTH_URL or NODE_ENV.
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKeyText, CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: server.baseUrl }) } as unknown as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    // The reconciler's first pass (at start) decrypts the account's credentials and asks the exchange.
+    await expect
+      .poll(
+        async () => {
+          if (output.includes('reconciling an account failed')) throw new Error(`the worker could not reconcile: ${output.slice(-2000)}`);
+          return (await t.db.select({ status: orders.status }).from(orders).where(eq(orders.id, order.id)))[0]!.status;
+        },
+        { timeout: 60_000, interval: 200 },
+      )
+      .toBe('open');
+  } finally {
+    child.kill('SIGTERM');
+    expect(await exited, output.slice(-2000)).toBe(0);
+  }
+  expect(output, 'the worker never logs the credentials').not.toContain(server.secret);
+}, 90_000);
