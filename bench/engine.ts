@@ -10,9 +10,10 @@ import { runBacktest } from '../server/core/backtest/engine';
 import type { BacktestConfig } from '../server/core/backtest/types';
 import type { CandleSeries } from '../server/core/candles';
 import { createStrategy } from '../server/core/strategies/registry';
+import { fixtureSeries } from '../server/testing/fixtures';
 import { runSmaCrossoverKernel } from './kernels/sma-crossover-kernel';
 import { compareKernelToEngine, type CheckResult } from './lib/parity';
-import { loadRealSeries, syntheticSeries, SYNTHETIC_TIMEFRAME } from './lib/series';
+import { loadRealSeries, realDataPath, syntheticSeries, SYNTHETIC_TIMEFRAME } from './lib/series';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { timeIt } from './lib/timing';
 
@@ -55,13 +56,23 @@ export function checkParity(name: string, series: CandleSeries, timeframe: strin
   return compareKernelToEngine(name, engine, kernel);
 }
 
-/** Parity on the real candles in ../shared/data (null when they are not there). */
-export function realDataParity(): CheckResult[] {
+/**
+ * Parity on real candles: Binance BTC/USDT 5m from ../shared/data when it is there (beside the repository,
+ * on our own machines only), else the repository's own fixture, Coinbase BTC/USD 1h (what a fresh clone has).
+ */
+export function realDataParity(log: (line: string) => void): CheckResult[] {
   const checks: CheckResult[] = [];
-  const real = loadRealSeries('BTC_USDT-5m.json');
-  if (!real) return checks;
+  let real = loadRealSeries('BTC_USDT-5m.json');
+  let label = 'real BTC/USDT 5m';
+  let timeframe = '5m';
+  if (!real) {
+    log(`  ${realDataPath('BTC_USDT-5m.json')} is not there: real-data parity runs on the repository's Coinbase BTC/USD 1h fixture instead`);
+    real = fixtureSeries('btc-usd-1h');
+    label = 'real BTC/USD 1h (fixture)';
+    timeframe = '1h';
+  }
   for (const params of [{ ...SMA_PARAMS }, { fastPeriod: 20, slowPeriod: 100, positionSizePct: 50 }]) {
-    checks.push(checkParity(`kernel = engine, real BTC/USDT 5m (${real.length.toLocaleString('en')} candles), fast ${params.fastPeriod} slow ${params.slowPeriod}`, real, '5m', params));
+    checks.push(checkParity(`kernel = engine, ${label} (${real.length.toLocaleString('en')} candles), fast ${params.fastPeriod} slow ${params.slowPeriod}`, real, timeframe, params));
   }
   return checks;
 }

@@ -288,7 +288,7 @@ async function main(): Promise<number> {
   log(`Cryptobot bench (${results.mode}) — ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, commit ${results.commit.commit.slice(0, 12)}${results.commit.dirty ? ' (uncommitted changes)' : ''}, load ${results.conditions.loadAverageAtStart.join(' ')}`);
 
   await section('engine', async () => {
-    results.checks.push(...realDataParity());
+    results.checks.push(...realDataParity(log));
     const sizes: EngineSizeResult[] = [];
     for (const candles of plan.engineSizes) {
       const { result, checks } = benchEngineSize(candles, plan.runs, log);

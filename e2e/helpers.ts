@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import postgres from 'postgres';
+import { localCandles } from './local-exchange';
 
 /** A username no other test in this run uses (the e2e database is shared by the whole run). */
 export function uniqueUsername(prefix: string): string {
@@ -47,11 +46,12 @@ export async function navigate(page: Page, label: string): Promise<void> {
 }
 
 /**
- * Real BTC/USDT 1h candles (Jan–Mar 2021, binance) in the e2e database, straight through SQL, for tests
- * that backtest or price orders; idempotent. with-test-db sets DATABASE_URL for the Playwright process.
+ * BTC/USDT 1h candles (Jan–Mar 2021, binance) in the e2e database, straight through SQL, for tests that
+ * backtest or price orders: the local exchange's BTC series (Coinbase's real 4h BTC-USD candles refined to
+ * 1h, see localCandles); idempotent. with-test-db sets DATABASE_URL for the Playwright process.
  */
 export async function seedBtcCandles(): Promise<void> {
-  const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][]).filter(
+  const rows = localCandles('BTC').filter(
     (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
   );
   const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });

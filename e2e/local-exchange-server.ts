@@ -8,25 +8,18 @@
  */
 import { createServer, request } from 'node:http';
 import type { OhlcvRow } from '@/server/core/candles';
-import { BinanceTestServer, loadBinanceDataFile, type TestSymbol } from '@/server/exchange/testing/binance-test-server';
-import { LOCAL_EXCHANGE_CREDENTIALS, LOCAL_EXCHANGE_PORT, LOCAL_SYMBOLS, recentCandles, SLOW_KLINES_MS } from './local-exchange';
-
-const files = new Map<string, OhlcvRow[]>();
-const file = (name: string): OhlcvRow[] => {
-  let rows = files.get(name);
-  if (!rows) files.set(name, (rows = loadBinanceDataFile(name)));
-  return rows;
-};
+import { BinanceTestServer, type TestSymbol } from '@/server/exchange/testing/binance-test-server';
+import { LOCAL_EXCHANGE_CREDENTIALS, LOCAL_EXCHANGE_PORT, LOCAL_SYMBOLS, localCandles, recentCandles, SLOW_KLINES_MS, type LocalSource } from './local-exchange';
 
 const symbols: TestSymbol[] = [];
 const klines: Record<string, Record<string, OhlcvRow[]>> = {};
 const slowIds = new Set<string>();
-for (const [base, spec] of Object.entries(LOCAL_SYMBOLS) as Array<[string, { file: string; recent?: boolean; fiveMinutes?: boolean; slow?: boolean }]>) {
+for (const [base, spec] of Object.entries(LOCAL_SYMBOLS) as Array<[string, { source: LocalSource; recent?: boolean; fiveMinutes?: boolean; slow?: boolean }]>) {
   const id = `${base}USDT`;
   symbols.push({ id, base, quote: 'USDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '5' });
-  const hourly = file(`${spec.file}-1h.json`);
-  klines[id] = { '1h': spec.recent ? [...hourly, ...(recentCandles(hourly, Date.now()) as OhlcvRow[])] : [...hourly] };
-  if (spec.fiveMinutes) klines[id]['5m'] = [...file(`${spec.file}-5m.json`)];
+  const hourly = localCandles(spec.source, '1h');
+  klines[id] = { '1h': spec.recent ? [...hourly, ...(recentCandles(hourly, Date.now()) as OhlcvRow[])] : hourly };
+  if (spec.fiveMinutes) klines[id]['5m'] = localCandles(spec.source, '5m');
   if (spec.slow) slowIds.add(id);
 }
 

@@ -3,8 +3,11 @@
  * BinanceTestServer, started by e2e/local-exchange-server.ts as the first of Playwright's web servers.
  * The app (web and worker) gets it through CRYPTOBOT_EXCHANGE_URLS, so every ccxt call for "binance"
  * (imports, the Markets page, accounts, orders) goes to 127.0.0.1. Nothing here imports ccxt, so specs
- * can use it freely.
+ * can use it freely; its candles come from the repository's fixtures (server/testing/fixtures.ts).
  */
+import type { OhlcvRow } from '@/server/core/candles';
+import { createSimulatedMarket } from '@/server/core/market/simulated';
+import { fixtureRows, refineCandles } from '@/server/testing/fixtures';
 
 const H = 3_600_000;
 
@@ -15,25 +18,53 @@ export const LOCAL_EXCHANGE_URL = `http://127.0.0.1:${LOCAL_EXCHANGE_PORT}`;
 /** The account the local Binance knows (balances USDT 10000, BTC 1): e2e accounts connect with it. */
 export const LOCAL_EXCHANGE_CREDENTIALS = { apiKey: 'e2e-binance-apikey-zx81', secret: 'e2e-binance-secret-7q9w8e7r6t5y' } as const;
 
+/** The span every symbol serves: 2020-12-01 00:00 → 2021-07-18 00:00 UTC (exclusive), 5,496 hourly candles. */
+export const LOCAL_SPAN = { startMs: Date.UTC(2020, 11, 1), endMs: Date.UTC(2021, 6, 18) } as const;
+
+export type LocalSource = 'BTC' | 'ETH' | 'SIM';
+
 /**
- * What it lists, as Binance symbols (base + quote). Each serves the 1h candles of a real Binance file
- * (2020-12-01 → 2021-07-17, with the file's six exchange gaps) and 5m candles where noted; the "recent"
- * ones also serve 1h candles up to the current hour, re-timed from the same file, for the Markets page.
- * Specs use a symbol of their own, so what one stores never changes what another sees.
+ * What it lists, as Binance symbols (base + quote). Each serves 1h candles over LOCAL_SPAN from its
+ * `source` (see localCandles) and 5m candles where noted; the "recent" ones also serve 1h candles up to
+ * the current hour, re-timed from the same series, for the Markets page. Specs use a symbol of their own,
+ * so what one stores never changes what another sees.
  */
 export const LOCAL_SYMBOLS = {
-  BTC: { file: 'BTC_USDT', recent: true },
-  ETH: { file: 'ETH_USDT', recent: true },
-  SOL: { file: 'SOL_USDT', recent: true },
+  BTC: { source: 'BTC', recent: true },
+  ETH: { source: 'ETH', recent: true },
+  SOL: { source: 'SIM', recent: true },
   /** The REST import test. */
-  IMPORTAPI: { file: 'BTC_USDT' },
+  IMPORTAPI: { source: 'BTC' },
   /** The Data page's "fill gaps". */
-  GAPFILL: { file: 'BTC_USDT' },
+  GAPFILL: { source: 'BTC' },
   /** Imports that are canceled: every klines answer waits SLOW_KLINES_MS. Has 5m candles (66 pages). */
-  SLOW: { file: 'BTC_USDT', fiveMinutes: true, slow: true },
+  SLOW: { source: 'BTC', fiveMinutes: true, slow: true },
   /** The Markets page straight from the exchange (nothing stored). */
-  LIVE: { file: 'ETH_USDT', recent: true },
-} as const satisfies Record<string, { file: string; recent?: boolean; fiveMinutes?: boolean; slow?: boolean }>;
+  LIVE: { source: 'ETH', recent: true },
+} as const satisfies Record<string, { source: LocalSource; recent?: boolean; fiveMinutes?: boolean; slow?: boolean }>;
+
+const series = new Map<string, OhlcvRow[]>();
+
+/**
+ * The candles of a source over LOCAL_SPAN, as the local exchange serves them (and specs compare with):
+ * BTC and ETH are Coinbase's real 4h BTC-USD and ETH-USD candles (the repository's fixtures, no gap in this
+ * span) refined to 1h, and to 5m from there (refineCandles: same opens, closes, highs, lows and volume per
+ * 4h, linear steps inside); SIM is the seeded simulated market from 2 USDT. Deterministic. A fresh array.
+ */
+export function localCandles(source: LocalSource, timeframe: '1h' | '5m' = '1h'): OhlcvRow[] {
+  const key = `${source}:${timeframe}`;
+  let rows = series.get(key);
+  if (!rows) {
+    if (timeframe === '5m') rows = refineCandles(localCandles(source, '1h'), '1h', '5m');
+    else if (source === 'SIM') rows = createSimulatedMarket({ seed: 2020_12_01, timeframe: '1h', originMs: LOCAL_SPAN.startMs, startPrice: 2 }).candles(LOCAL_SPAN.startMs, LOCAL_SPAN.endMs);
+    else {
+      const fourHours = fixtureRows(source === 'BTC' ? 'btc-usd-4h' : 'eth-usd-4h').filter((r) => r[0] >= LOCAL_SPAN.startMs && r[0] < LOCAL_SPAN.endMs);
+      rows = refineCandles(fourHours, '4h', '1h');
+    }
+    series.set(key, rows);
+  }
+  return rows.slice();
+}
 
 export const SLOW_KLINES_MS = 1_000;
 
@@ -42,9 +73,9 @@ export const RECENT_CANDLES = 1_000;
 export const RECENT_AHEAD_HOURS = 72;
 
 /**
- * The recent 1h candles of a real file: its last RECENT_CANDLES candles moved in time so that they end
+ * The recent 1h candles of a series: its last RECENT_CANDLES candles moved in time so that they end
  * RECENT_AHEAD_HOURS after `nowMs` (the server only serves candles opened by its clock, so the series
- * keeps growing while the run lasts). Prices are the file's, unchanged.
+ * keeps growing while the run lasts). Prices are the series', unchanged.
  */
 export function recentCandles(rows: readonly number[][], nowMs: number): number[][] {
   const tail = rows.slice(-RECENT_CANDLES);

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { E2E_ADMIN } from './global-setup';
 import { registerAndToken } from './helpers';
+import { localCandles } from './local-exchange';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
-const BTC_1H = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+const BTC_1H = localCandles('BTC');
 
 async function adminToken(request: APIRequestContext): Promise<string> {
   const response = await request.post('/api/v1/auth/token', { data: E2E_ADMIN });

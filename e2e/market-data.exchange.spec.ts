@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { E2E_ADMIN } from './global-setup';
 import { navigate } from './helpers';
-import { localExchangeGet } from './local-exchange';
+import { localCandles, localExchangeGet } from './local-exchange';
 
 /**
  * The Data and Markets pages against the local Binance (e2e/local-exchange.ts): imports, "fill gaps",
@@ -11,8 +9,8 @@ import { localExchangeGet } from './local-exchange';
  */
 
 const H = 3_600_000;
-const BTC_1H = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
-const BTC_5M_COUNT = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-5m.json'), 'utf8')) as unknown[]).length;
+const BTC_1H = localCandles('BTC');
+const BTC_5M_COUNT = localCandles('BTC', '5m').length;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function adminToken(request: APIRequestContext): Promise<string> {
@@ -47,7 +45,7 @@ test.describe('market data from the local Binance', () => {
 
   test('"Fill gaps" on the Data page fetches the missing candles from the exchange and the gap disappears', async ({ page, request }) => {
     const token = await adminToken(request);
-    // 300 real hours without exchange outages (from 2020-12-26), 40 of them missing.
+    // 300 hours of the local BTC series (from 2020-12-26), 40 of them missing.
     const base = BTC_1H.findIndex((r) => r[0]! >= Date.UTC(2020, 11, 26));
     const rows = BTC_1H.slice(base, base + 300);
     const hole = rows.slice(100, 140);

@@ -1,13 +1,14 @@
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from './global-setup';
 import { navigate } from './helpers';
+import { fixtureText } from '@/server/testing/fixtures';
 
-const FILE = path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json');
+// A real file as its source published it (server/testing/fixtures/candles): Coinbase BTC-USD 1h from
+// CryptoDataDownload, a banner line above the header, newest first, 20,111 rows of which 5 are misplaced.
+const FILE = { name: 'Coinbase_BTCUSD_1h.csv', mimeType: 'text/csv', buffer: Buffer.from(fixtureText('btc-usd-1h')) };
+const STORED = 20_106;
 
 test('admin uploads a candle file on the Data page, sees its coverage, then charts it on Markets', async ({ page }, testInfo) => {
-  const rows = (JSON.parse(readFileSync(FILE, 'utf8')) as unknown[]).length;
   // Each project (desktop, phone) stores its own series: the e2e database is shared by the run.
   const symbol = testInfo.project.name === 'phone' ? 'JPHONE/USDT' : 'JDESK/USDT';
 
@@ -26,13 +27,13 @@ test('admin uploads a candle file on the Data page, sees its coverage, then char
   await upload.getByLabel('File').setInputFiles(FILE);
   await upload.getByRole('button', { name: 'Upload' }).click();
 
-  await expect(page.getByTestId('upload-inserted'), 'every candle of the file stored').toHaveText(rows.toLocaleString('en-US'));
-  await expect(page.getByTestId('upload-rejected')).toHaveText('0');
+  await expect(page.getByTestId('upload-inserted'), 'every candle of the file stored but the misplaced ones').toHaveText(STORED.toLocaleString('en-US'));
+  await expect(page.getByTestId('upload-rejected'), 'the five out-of-order rows of 2017-11-12').toHaveText('5');
 
   const row = page.locator(`[data-testid="coverage-row"][data-series="binance:${symbol}:1h"]`);
   await expect(row, 'the coverage lists the new series').toBeVisible();
-  await expect(row.getByTestId('coverage-count')).toHaveText(rows.toLocaleString('en-US'));
-  await expect(row.getByTestId('coverage-gaps'), 'the six known gaps of this file').toContainText('6');
+  await expect(row.getByTestId('coverage-count')).toHaveText(STORED.toLocaleString('en-US'));
+  await expect(row.getByTestId('coverage-gaps'), 'the hours of the rejected rows are the one gap').toHaveText('1 (5 missing)');
 
   await navigate(page, 'Markets');
   await page.getByLabel('Exchange').selectOption('binance');

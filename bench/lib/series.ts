@@ -1,6 +1,7 @@
 /**
  * Inputs: a seeded synthetic random walk for the large sizes (the same seed gives the same candles, bit for bit,
- * on every machine), and the real candles in ../shared/data, read in place (never copied into the project).
+ * on every machine), and the real candles in ../shared/data, read in place (never copied into the project; they
+ * are GPL-3.0) when that folder is beside the repository: a fresh clone has none, and loadRealSeries says null.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange, type CcxtExchangeOptions } from './ccxt-adapter';
 import { ExchangeError } from './errors';
-import { BinanceTestServer, binanceApiUrls, faults, loadBinanceDataFile } from './testing/binance-test-server';
+import { fixtureRows } from '@/server/testing/fixtures';
+import { BinanceTestServer, binanceApiUrls, faults } from './testing/binance-test-server';
 
-const BTC_1H = loadBinanceDataFile('BTC_USDT-1h.json');
+const BTC_1H = fixtureRows('btc-usd-1h');
 const H = 3_600_000;
 let server: BinanceTestServer;
 const noSleep = { now: () => Date.now(), sleep: async () => {} };
@@ -56,10 +57,10 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
 
   it('ticker and order book are decimal strings', async () => {
     const ticker = await exchange().fetchTicker('BTC/USDT');
-    expect(ticker.last, 'last close of the served data').toBe('31723.09');
+    expect(ticker.last, 'last close of the served data (2019-10-17 09:00)').toBe('8035.88');
     const book = await exchange().fetchOrderBook('BTC/USDT', 5);
     expect(book.bids.length, 'depth honoured').toBe(5);
-    expect(book.bids[0], 'best bid one tick under last').toEqual(['31723.08', '0.1']);
+    expect(book.bids[0], 'best bid one tick under last').toEqual(['8035.87', '0.1']);
   });
 
   it('fetchOhlcvHistory pages by the limit through real ccxt, resumes, stops at untilMs and at the end of data', async () => {
@@ -101,7 +102,7 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
     const order = await ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', amount: '0.01', clientOrderId: 'cb-mkt-1' });
     expect(order.status, 'market order filled').toBe('closed');
     const after = await ex.fetchBalance();
-    expect(Number(after.USDT!.free), 'paid 0.01 × last price').toBeCloseTo(Number(before.USDT!.free) - 317.2309, 6);
+    expect(Number(after.USDT!.free), 'paid 0.01 × last price').toBeCloseTo(Number(before.USDT!.free) - 80.3588, 6);
   });
 
   it('refuses before sending: below minimum amount / cost, bad decimals, unknown symbol', async () => {

@@ -10,8 +10,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployments, fills, orderEvents, orders, paperBalances, strategies } from '@/db/schema';
@@ -24,9 +22,10 @@ import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } fr
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 
 const masterKey = randomBytes(32).toString('base64');
-const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[]).slice(2000, 3000);
+const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(2000, 3000);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
 const LEASE_MS = 1500;
 /** The two-worker test's lease (ms): long enough that a stalled event loop on a busy machine keeps it. */

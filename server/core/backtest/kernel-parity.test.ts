@@ -1,23 +1,29 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSmaCrossoverKernel } from '../../../bench/kernels/sma-crossover-kernel';
-import { seriesFromRows } from '../candles';
 import { createStrategy } from '../strategies/registry';
 import { runBacktest } from './engine';
+import { fixtureRows, fixtureSeries, refineCandles } from '@/server/testing/fixtures';
+import { seriesFromRows } from '../candles';
 
-function load(file: string) {
-  const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance', file), 'utf8')) as number[][];
-  return seriesFromRows(rows);
-}
+/**
+ * Real Coinbase series (about 20,000 candles each, with their gaps), and a long one: the 4h BTC/USD series
+ * refined to 1h (82,780 candles over 2016-2025: real levels and gaps, linear steps inside each 4h candle).
+ */
+const SERIES = {
+  'BTC/USD 1h': () => fixtureSeries('btc-usd-1h'),
+  'BTC/USD 4h': () => fixtureSeries('btc-usd-4h'),
+  'ETH/USD 4h': () => fixtureSeries('eth-usd-4h'),
+  'BTC/USD 1h refined from 4h': () => seriesFromRows(refineCandles(fixtureRows('btc-usd-4h'), '4h', '1h')),
+};
 
 describe('the benchmark kernel computes exactly what the engine computes (sma_crossover)', () => {
   it.each([
-    ['BTC_USDT-1h.json', '1h', 10, 30, 100],
-    ['ETH_USDT-1h.json', '1h', 5, 50, 60],
-    ['SOL_USDT-5m.json', '5m', 20, 100, 100],
-  ] as const)('%s %s fast %i slow %i size %i%%', (file, timeframe, fastPeriod, slowPeriod, positionSizePct) => {
-    const series = load(file);
+    ['BTC/USD 1h', '1h', 10, 30, 100],
+    ['BTC/USD 4h', '4h', 5, 50, 60],
+    ['ETH/USD 4h', '4h', 10, 30, 100],
+    ['BTC/USD 1h refined from 4h', '1h', 20, 100, 100],
+  ] as const)('%s %s fast %i slow %i size %i%%', (name, timeframe, fastPeriod, slowPeriod, positionSizePct) => {
+    const series = SERIES[name]();
     const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe };
     const engine = runBacktest(series, createStrategy('sma_crossover', { fastPeriod, slowPeriod, positionSizePct }), config);
     const kernel = runSmaCrossoverKernel(series, { fastPeriod, slowPeriod, positionSizePct }, config);

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lowerBound, seriesFromRows, sliceByTime } from '../candles';
 import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
 import { runBacktest } from './engine';
+import { fixtureRows, fixtureSeries } from '@/server/testing/fixtures';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+// Coinbase BTC/USD 1h, 2017-07 → 2019-10: 20,106 candles with a 5-hour gap and 28 zero-volume candles.
+const rows = fixtureRows('btc-usd-1h');
 const full = seriesFromRows(rows);
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
 
@@ -16,7 +16,7 @@ const variants: Array<[string, Record<string, unknown>]> = [
   ['dca', { intervalBars: 48, amountPerBuy: 200, takeProfitPct: 10 }],
 ];
 
-describe.each(variants)('backtest on real BTC/USDT 1h: %s %j', (type, params) => {
+describe.each(variants)('backtest on real BTC/USD 1h: %s %j', (type, params) => {
   const result = runBacktest(full, createStrategy(type, params), config);
   const { trades, equity } = result;
 
@@ -84,11 +84,17 @@ describe('windows over real data', () => {
     expect(a.trades[0]!.entryTime, 'no entry before the slow EMA warmed up in the window').toBeGreaterThan(full.time[1026]!);
   });
 
-  it('runs across the data gaps without filling them (equity has one value per stored bar)', () => {
-    const result = runBacktest(full, createStrategy('sma_crossover', {}), config);
-    expect(result.equity.length, 'one value per stored candle').toBe(full.length);
+  it.each([
+    ['1h', 1],
+    ['4h', 3],
+  ] as const)('runs across the data gaps without filling them (BTC/USD %s: equity has one value per stored bar)', (timeframe, knownGaps) => {
+    const series = timeframe === '1h' ? full : fixtureSeries('btc-usd-4h');
+    const result = runBacktest(series, createStrategy('sma_crossover', {}), { ...config, timeframe });
+    expect(result.equity.length, 'one value per stored candle').toBe(series.length);
+    expect(result.trades.length, 'it trades on both sides of the gaps').toBeGreaterThan(10);
     let gaps = 0;
-    for (let i = 1; i < full.length; i++) if (full.time[i]! - full.time[i - 1]! > 3_600_000) gaps++;
-    expect(gaps, 'the data has its known gaps').toBe(6);
+    const step = timeframe === '1h' ? 3_600_000 : 14_400_000;
+    for (let i = 1; i < series.length; i++) if (series.time[i]! - series.time[i - 1]! > step) gaps++;
+    expect(gaps, 'the data has its known gaps').toBe(knownGaps);
   });
 });

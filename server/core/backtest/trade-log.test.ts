@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seriesFromRows } from '../candles';
 import { createStrategy } from '../strategies/registry';
 import { runBacktest } from './engine';
 import { EXIT_REASONS, FILL_ADD, FILL_ENTRY, FILL_EXIT, FILL_REASONS, FillLog, TradeLog } from './trade-log';
+import { fixtureSeries } from '@/server/testing/fixtures';
 
 /** Doubles of every kind: random bit patterns (any exponent and mantissa), signed zeros, extremes, non-finite. */
 function awkwardDoubles(count: number, seed: number): number[] {
@@ -53,8 +51,7 @@ describe('TradeLog and FillLog (the engine result\'s compact storage)', () => {
   });
 
   it('are what a run\'s trades and markers are built from, and the objects are built once', () => {
-    const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
-    const series = seriesFromRows(rows);
+    const series = fixtureSeries('btc-usd-1h');
     const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
     const result = runBacktest(series, createStrategy('dca', { intervalBars: 48, amountPerBuy: 250, takeProfitPct: 8, trailingStopPct: 4 }), config);
     expect(result.tradeLog.length, 'the run trades').toBeGreaterThan(10);

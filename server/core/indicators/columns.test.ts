@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../backtest/engine';
 import { seriesFromRows, sliceByTime } from '../candles';
@@ -7,8 +5,9 @@ import { createStrategy } from '../strategies/registry';
 import { IndicatorColumns } from './columns';
 import { EMA, ema } from './ema';
 import { SMA, sma } from './sma';
+import { fixtureRows } from '@/server/testing/fixtures';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+const rows = fixtureRows('btc-usd-1h');
 const series = seriesFromRows(rows);
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
 

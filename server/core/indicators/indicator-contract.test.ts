@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMA, ema } from './ema';
 import { MACD, macd } from './macd';
@@ -7,8 +5,9 @@ import { DonchianChannel, RollingMax, RollingMin, donchian, rollingMax, rollingM
 import { RSI, rsi } from './rsi';
 import { SMA, sma } from './sma';
 import { StandardDeviation, stddev } from './stddev';
+import { fixtureRows } from '@/server/testing/fixtures';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+const rows = fixtureRows('btc-usd-1h');
 const closes = Float64Array.from(rows.slice(0, 600), (r) => r[4]!);
 const highs = Float64Array.from(rows.slice(0, 600), (r) => r[2]!);
 const lows = Float64Array.from(rows.slice(0, 600), (r) => r[3]!);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as ti from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
 import { ema } from './ema';
@@ -8,19 +6,21 @@ import { rollingMax, rollingMin } from './rolling-extreme';
 import { RSI } from './rsi';
 import { sma } from './sma';
 import { stddev } from './stddev';
+import { fixtureRows } from '@/server/testing/fixtures';
 
-function loadColumn(file: string, column: number): Float64Array {
-  const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance', file), 'utf8')) as number[][];
-  return Float64Array.from(rows, (r) => r[column]!);
-}
-const closes = loadColumn('BTC_USDT-1h.json', 4);
-const highs = loadColumn('BTC_USDT-1h.json', 2);
-const lows = loadColumn('BTC_USDT-1h.json', 3);
-const closes5m = loadColumn('ETH_USDT-5m.json', 4).subarray(0, 20_000);
+// Coinbase BTC/USD 1h (20,106 candles, 2017-2019, with flat zero-volume stretches) and ETH/USD 4h (2016-2025).
+const btc = fixtureRows('btc-usd-1h');
+const closes = Float64Array.from(btc, (r) => r[4]);
+const highs = Float64Array.from(btc, (r) => r[2]);
+const lows = Float64Array.from(btc, (r) => r[3]);
+const ethCloses = Float64Array.from(fixtureRows('eth-usd-4h'), (r) => r[4]);
 const TOLERANCE = 1e-9;
 
-/** Compares our batch output (NaN-padded) with a reference list that starts at the first defined index. */
-function expectMatches(ours: Float64Array, reference: number[], label: string) {
+/**
+ * Compares our batch output (NaN-padded) with a reference list that starts at the first defined index,
+ * relative to the expected value or to `floor` when that is smaller (a deviation near 0 on a flat stretch).
+ */
+function expectMatches(ours: Float64Array, reference: number[], label: string, floor = 1e-12) {
   const offset = ours.length - reference.length;
   expect(reference.length > 100, `${label}: the reference produced values`).toBe(true);
   for (let i = 0; i < ours.length; i++) {
@@ -29,12 +29,12 @@ function expectMatches(ours: Float64Array, reference: number[], label: string) {
       continue;
     }
     const expected = reference[i - offset]!;
-    const relative = Math.abs(ours[i]! - expected) / Math.max(Math.abs(expected), 1e-12);
+    const relative = Math.abs(ours[i]! - expected) / Math.max(Math.abs(expected), floor);
     if (!(relative <= TOLERANCE)) expect.fail(`${label}[${i}] = ${ours[i]} but technicalindicators gives ${expected}`);
   }
 }
 
-describe('indicators agree with technicalindicators on real BTC/USDT 1h closes', () => {
+describe('indicators agree with technicalindicators on real BTC/USD 1h closes', () => {
   it.each([5, 20, 50, 200])('SMA(%i)', (period) => {
     expectMatches(sma(closes, period), ti.SMA.calculate({ period, values: Array.from(closes) }), `SMA(${period})`);
   });
@@ -87,12 +87,20 @@ describe('indicators agree with technicalindicators on real BTC/USDT 1h closes',
     expectMatches(ours.histogram, withSignal.map((r) => r.histogram!), 'histogram');
   });
 
-  it.each([10, 20, 100])('population standard deviation(%i) on 1h BTC closes', (period) => {
-    expectMatches(stddev(closes, period), ti.SD.calculate({ period, values: Array.from(closes) }), `SD(${period})`);
+  it.each([10, 20, 100])('population standard deviation(%i) on 1h BTC closes (within 1e-9 USD where it is below 1 USD)', (period) => {
+    expectMatches(stddev(closes, period), ti.SD.calculate({ period, values: Array.from(closes) }), `SD(${period})`, 1);
   });
 
-  it('population standard deviation(20) on 20,000 low-volatility 5m ETH closes (rolling updates do not drift)', () => {
-    expectMatches(stddev(closes5m, 20), ti.SD.calculate({ period: 20, values: Array.from(closes5m) }), 'SD5m(20)');
+  it('population standard deviation is exactly 0 over a flat stretch (the outage hours of 2018-08-10, filled with one price)', () => {
+    const start = btc.findIndex((r) => r[0] === Date.UTC(2018, 7, 10, 2));
+    const flat = btc.slice(start, start + 14);
+    expect(flat.every((r) => r[5] === 0 && r[4] === flat[0]![4]), '14 zero-volume candles at one close').toBe(true);
+    // technicalindicators leaves about 2e-11 of its running sums there; ours restarts from exact values.
+    expect(stddev(closes, 10)[start + 13], 'the last 10 closes are equal').toBe(0);
+  });
+
+  it('population standard deviation(20) over 20,675 ETH 4h closes from 12 to 4,800 USD (rolling updates do not drift)', () => {
+    expectMatches(stddev(ethCloses, 20), ti.SD.calculate({ period: 20, values: Array.from(ethCloses) }), 'SD ETH 4h(20)');
   });
 
   it.each([20, 55])('Donchian(%i) highest high and lowest low', (period) => {

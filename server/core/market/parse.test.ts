@@ -1,78 +1,44 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixtureText } from '@/server/testing/fixtures';
 import { detectCandleFormat, parseCandleFile, parseTimeField } from './parse';
 import { findGaps, importCandles } from './validate';
 
-const DATA = path.resolve(process.cwd(), '../shared/data');
-const read = (file: string) => readFileSync(path.join(DATA, file), 'utf8');
 const iso = (ms: number) => new Date(ms).toISOString();
 const gapSummary = (gaps: { from: number; missing: number }[]) => gaps.map((g) => `${iso(g.from)}+${g.missing}`);
 
-// Binance's six outages in the 1h files, as [first missing candle, missing count] — from the data README.
-const BINANCE_1H_GAPS = [
-  '2020-12-21T15:00:00.000Z+3',
-  '2020-12-25T02:00:00.000Z+1',
-  '2021-02-11T04:00:00.000Z+1',
-  '2021-03-06T02:00:00.000Z+1',
-  '2021-04-20T02:00:00.000Z+2',
-  '2021-04-25T05:00:00.000Z+3',
-];
+// The real files are the repository's fixtures (server/testing/fixtures/candles, see its README).
+const BTC_4H_GAPS = ['2017-02-28T20:00:00.000Z+1', '2018-08-10T04:00:00.000Z+3', '2025-10-25T16:00:00.000Z+1'];
 
-describe('real Binance ccxt JSON files', () => {
-  const cases = [
-    ['BTC_USDT-1h.json', '1h', 5482, [1606780800000, 19695.87, 19720, 19479.8, 19565.47, 4570.361518], [1626552000000, 31834.33, 31898.5, 31723.08, 31723.09, 831.839377]],
-    ['ETH_USDT-1h.json', '1h', 5482, [1606780800000, 616.65, 617.49, 603.08, 605.63, 70957.86207], [1626552000000, 1908.01, 1915.48, 1897.04, 1898.28, 13058.07835]],
-    ['SOL_USDT-1h.json', '1h', 5482, [1606780800000, 1.9641, 1.9709, 1.95, 1.9534, 37793.09], [1626552000000, 27.144, 27.836, 27.141, 27.167, 187351.946]],
-    ['BTC_USDT-5m.json', '5m', 65741, [1606780800000, 19695.87, 19720, 19578.96, 19607.03, 794.500517], [1626555900000, 31685.53, 31726.19, 31673.15, 31706.33, 65.710159]],
-    ['ETH_USDT-5m.json', '5m', 65742, [1606780800000, 616.65, 617.49, 613.94, 615.06, 9670.10803], [1626556200000, 1897.08, 1901.29, 1896.75, 1899.55, 706.26721]],
-    ['SOL_USDT-5m.json', '5m', 65744, [1606780800000, 1.9641, 1.9709, 1.961, 1.9612, 1325.86], [1626556800000, 27.3, 27.338, 27.257, 27.294, 4481.162]],
-  ] as const;
-  for (const [file, timeframe, count, first, last] of cases) {
-    it(`${file}: ${count} candles, first and last exact, no rejections`, () => {
-      const text = read(`binance/${file}`);
-      expect(detectCandleFormat(text), 'an array of arrays is ccxt JSON').toBe('ccxt-json');
-      const result = importCandles(text, timeframe);
-      expect(result.accepted.length, 'every candle in the file is valid').toBe(count);
-      expect(result.rejected, 'nothing to reject in the Binance export').toEqual([]);
-      expect(result.accepted[0], 'first candle').toEqual(first);
-      expect(result.accepted.at(-1), 'last candle').toEqual(last);
-    });
-  }
+describe('ccxt JSON (what fetchOHLCV exports) with the real values of the Coinbase 4h file', () => {
+  // The same candles as [timeMs, open, high, low, close, volume] arrays, once as numbers and once as strings.
+  const candles = importCandles(fixtureText('btc-usd-4h'), '4h').accepted;
 
-  it('BTC_USDT-1h: the six outages, and its zero-volume candles are kept', () => {
-    const result = importCandles(read('binance/BTC_USDT-1h.json'), '1h');
-    expect(gapSummary(result.gaps), 'gaps of the 1h file as documented').toEqual(BINANCE_1H_GAPS);
-    expect(result.accepted.filter((r) => r[5] === 0).length, 'zero volume is a valid (quiet) candle').toBe(2);
-  });
-
-  it('BTC_USDT-5m: the same outages at 5m resolution', () => {
-    const result = importCandles(read('binance/BTC_USDT-5m.json'), '5m');
-    expect(gapSummary(result.gaps), 'gaps of the 5m file').toEqual([
-      '2020-12-21T14:10:00.000Z+46',
-      '2020-12-25T02:00:00.000Z+12',
-      '2021-02-11T03:45:00.000Z+15',
-      '2021-03-06T02:00:00.000Z+18',
-      '2021-04-20T02:00:00.000Z+30',
-      '2021-04-25T04:05:00.000Z+56',
-    ]);
+  it.each([
+    ['numbers', JSON.stringify(candles)],
+    ['numeric strings', JSON.stringify(candles.map((row) => [row[0], ...row.slice(1).map(String)]))],
+  ])('%s: every candle back exactly, the three outages found', (_label, text) => {
+    expect(detectCandleFormat(text), 'an array of arrays is ccxt JSON').toBe('ccxt-json');
+    const result = importCandles(text, '4h');
+    expect(result.rejected, 'nothing to reject').toEqual([]);
+    expect(result.accepted, 'the same rows, value for value').toEqual(candles);
+    expect(gapSummary(result.gaps), 'gaps of the 4h series').toEqual(BTC_4H_GAPS);
   });
 });
 
 describe('real Coinbase {"candles":[...]} 4h files', () => {
   it('BTC: 20695 candles from string fields, 3 gaps', () => {
-    const text = read('coinbase/Coinbase-BTC-USD-PT4H-20160518_20251028.json');
+    const text = fixtureText('btc-usd-4h');
     expect(detectCandleFormat(text), 'object with a candles array').toBe('objects-json');
     const result = importCandles(text, '4h');
     expect(result.accepted.length, 'row count').toBe(20695);
     expect(result.rejected, 'no invalid rows').toEqual([]);
     expect(result.accepted[0], 'start is unix SECONDS → ms; strings → numbers').toEqual([1463544000000, 456.16, 456.81, 455.3, 456.02, 561.88098307]);
     expect(result.accepted.at(-1), 'last candle').toEqual([1761609600000, 114087.06, 114553.83, 113570.73, 113912.05, 671.40683572]);
-    expect(gapSummary(result.gaps), 'three gaps, as documented').toEqual(['2017-02-28T20:00:00.000Z+1', '2018-08-10T04:00:00.000Z+3', '2025-10-25T16:00:00.000Z+1']);
+    expect(gapSummary(result.gaps), 'three gaps, as documented').toEqual(BTC_4H_GAPS);
   });
 
   it('ETH: 20675 candles, first and last exact', () => {
-    const result = importCandles(read('coinbase/Coinbase-ETH-USD-PT4H-20160518_20251028.json'), '4h');
+    const result = importCandles(fixtureText('eth-usd-4h'), '4h');
     expect(result.accepted.length, 'row count').toBe(20675);
     expect(result.rejected, 'no invalid rows').toEqual([]);
     expect(result.accepted[0], 'first').toEqual([1463529600000, 12.5, 14.93, 12.5, 14, 23.51733077]);
@@ -82,7 +48,7 @@ describe('real Coinbase {"candles":[...]} 4h files', () => {
 });
 
 describe('real Coinbase_BTCUSD_1h.csv (banner, header, newest first, AM/PM hours)', () => {
-  const text = read('coinbase/Coinbase_BTCUSD_1h.csv');
+  const text = fixtureText('btc-usd-1h');
   const result = importCandles(text, '1h');
 
   it('skips the banner, outputs ascending, reads 12-AM/12-PM right, takes volume_btc (base) over volume (quote)', () => {
@@ -103,6 +69,14 @@ describe('real Coinbase_BTCUSD_1h.csv (banner, header, newest first, AM/PM hours
     expect(result.rejected.every((r) => r.reason.startsWith('out of order')), 'reason names the order violation').toBe(true);
     expect(result.accepted.length, '20111 data lines minus the 5 rejected').toBe(20106);
     expect(gapSummary(result.gaps), 'those five hours are then missing').toEqual(['2017-11-12T04:00:00.000Z+5']);
+  });
+
+  it('keeps its 28 zero-volume candles: quiet hours, and the 2018-08-10 outage filled with one flat price', () => {
+    const quiet = result.accepted.filter((r) => r[5] === 0);
+    expect(quiet.length, 'zero volume is a valid (quiet) candle').toBe(28);
+    const outage = quiet.filter((r) => r[0] >= Date.UTC(2018, 7, 10, 1) && r[0] <= Date.UTC(2018, 7, 10, 15));
+    expect(outage.length, '15 hours without trades while Coinbase was down (the 4h file has no candles there)').toBe(15);
+    expect(new Set(outage.map((r) => r[4])).size, 'all at one price').toBe(1);
   });
 });
 

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { rsi } from '../indicators/rsi';
 import { macd } from '../indicators/macd';
 import { createStrategy, listStrategyDefinitions } from './registry';
+import { fixtureRows } from '@/server/testing/fixtures';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
+const rows = fixtureRows('btc-usd-1h');
 const series = seriesFromRows(rows.slice(0, 1500));
 const close = series.close;
 

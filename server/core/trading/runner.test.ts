@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
 import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
 import { DeploymentRunner, initialRunnerState, processBarOpen, processClosedBar, type RunnerOrder, type RunnerState, type RunnerTrade } from './runner';
+import { fixtureSeries } from '@/server/testing/fixtures';
 
-const load = (file: string) => seriesFromRows(JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data', file), 'utf8')) as number[][]);
-const btc = load('binance/BTC_USDT-1h.json');
+const btc = fixtureSeries('btc-usd-1h');
 const params = { capital: 10_000, feeRate: 0.001, slippage: 0.0005 };
 
 const variants: Array<[string, Record<string, unknown>]> = [
@@ -41,7 +39,7 @@ async function replay(series: CandleSeries, type: string, strategyParams: Record
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
-describe.each(variants)('the deployment runner reproduces the backtest on real BTC/USDT 1h: %s %j', (type, strategyParams) => {
+describe.each(variants)('the deployment runner reproduces the backtest on real BTC/USD 1h: %s %j', (type, strategyParams) => {
   it('trade for trade (times, prices, quantities, fees, pnl), and keeps the position the backtest sells at the end', async () => {
     const backtest = runBacktest(btc, createStrategy(type, strategyParams), { initialCapital: params.capital, feeRate: params.feeRate, slippage: params.slippage, timeframe: '1h' });
     const expected = backtest.trades.filter((t) => t.exitReason !== 'end');

@@ -12,10 +12,8 @@
  * Point ccxt at it with `binanceApiUrls(server.baseUrl)` as the adapter's `urls` option.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import path from 'node:path';
 import * as ccxt from 'ccxt';
 import Decimal from 'decimal.js';
 import type { OhlcvRow } from '@/server/core/candles';
@@ -128,11 +126,6 @@ export interface BinanceTestServerOptions {
   now?: () => number;
   /** Maker/taker fee rate for market fills. */
   feeRate?: string;
-}
-
-/** Reads one of the real Binance candle files from ../shared/data/binance (e.g. "BTC_USDT-1h.json"). */
-export function loadBinanceDataFile(file: string): OhlcvRow[] {
-  return JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance', file), 'utf8')) as OhlcvRow[];
 }
 
 /** ccxt's binance `urls.api` with every entry pointed at `baseUrl` (same paths). */

@@ -1,11 +1,8 @@
 /* eslint-disable no-restricted-imports -- these tests drive the real worker job runner in-process */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtests, jobs } from '@/db/schema';
 import { runBacktest } from '@/server/core/backtest';
-import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
@@ -13,6 +10,7 @@ import { claimJob } from '@/server/services/jobs/queue';
 import { readCandleSeries, upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser, getStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner, type JobHandler } from '@/server/worker/job-runner';
 import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from './backtests';
@@ -24,8 +22,8 @@ let t: TestDatabase;
 let alice: string;
 let bob: string;
 const market = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
-const START = Date.parse('2021-01-01T00:00:00Z');
-const END = Date.parse('2021-02-01T00:00:00Z');
+const START = Date.parse('2018-01-01T00:00:00Z');
+const END = Date.parse('2018-02-01T00:00:00Z');
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005 };
 
 const HANDLERS: Record<string, JobHandler> = { [BACKTEST_JOB_TYPE]: backtestRunHandler, [SWEEP_JOB_TYPE]: createSweepHandler({ threads: 2 }) };
@@ -34,8 +32,8 @@ beforeAll(async () => {
   t = await createTestDatabase();
   alice = (await registerUser(t.db, { username: 'bt-alice', password: 'long enough pw' })).id;
   bob = (await registerUser(t.db, { username: 'bt-bob', password: 'long enough pw' })).id;
-  const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[];
-  await upsertCandles(t.db, market, rows);
+  // Real Coinbase BTC/USD 1h candles (2017-07 → 2019-10), stored under this test's series key.
+  await upsertCandles(t.db, market, fixtureRows('btc-usd-1h'));
 }, 60_000);
 afterAll(() => t.destroy());
 
@@ -138,7 +136,7 @@ describe('backtest.run job', () => {
 
   it('refuses a range without candles up front (422 on start), and fails clearly when the candles vanish before it runs', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Empty', type: 'sma_crossover', params: {}, ...market });
-    const error = await appError(createBacktest(t.db, alice, { strategyId: strategy.id, startMs: Date.parse('2019-01-01T00:00:00Z'), endMs: Date.parse('2019-02-01T00:00:00Z'), ...config }));
+    const error = await appError(createBacktest(t.db, alice, { strategyId: strategy.id, startMs: Date.parse('2016-01-01T00:00:00Z'), endMs: Date.parse('2016-02-01T00:00:00Z'), ...config }));
     expect(error.code).toBe('UNPROCESSABLE');
     expect(error.details?.fields?.[0]).toMatchObject({ field: 'start', message: expect.stringContaining('no binance BTC/USDT 1h candles') });
 
@@ -150,7 +148,7 @@ describe('backtest.run job', () => {
     await runWorkerUntil('worker-c', finished(alice, queued.id));
     const failed = await getBacktestForUser(t.db, alice, queued.id);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/^no binance ETH\/USDT 1h candles between 2021-01-01T00:00:00.000Z and 2021-02-01T00:00:00.000Z$/);
+    expect(failed.error).toMatch(/^no binance ETH\/USDT 1h candles between 2018-01-01T00:00:00.000Z and 2018-02-01T00:00:00.000Z$/);
   });
 
   it("keeps every backtest private: another user's ids are 404 and lists are scoped", async () => {

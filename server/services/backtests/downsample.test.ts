@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '@/server/core/backtest';
-import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies';
+import { fixtureSeries } from '@/server/testing/fixtures';
 import { downsampleChart, MAX_CHART_POINTS } from './downsample';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[];
-const series = seriesFromRows(rows);
+const series = fixtureSeries('btc-usd-1h');
 const result = runBacktest(series, createStrategy('ema_crossover', {}), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
 
 describe('downsampleChart', () => {

@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allocateSharedSeries, seriesFromRows } from '@/server/core/candles';
+import { allocateSharedSeries } from '@/server/core/candles';
 import { runBacktest } from '@/server/core/backtest/engine';
 import { generateGrid } from '@/server/core/backtest/sweep';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { createStrategy, getStrategyDefinition } from '@/server/core/strategies/registry';
+import { fixtureSeries } from '@/server/testing/fixtures';
 import { runSweep, shareSeries } from './sweep-pool';
 
-const rows = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as number[][];
-const series = seriesFromRows(rows);
+const series = fixtureSeries('btc-usd-1h');
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
 
 describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {

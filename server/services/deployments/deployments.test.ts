@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, deployments, fills, orders, paperBalances, strategies } from '@/db/schema';
@@ -14,13 +12,14 @@ import { upsertCandles } from '@/server/services/market-data/candles';
 import { getOrder, placeOrder } from '@/server/services/orders';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 import { deploymentEquityCurve } from './equity';
 import { createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from './step';
 
 const HOUR = 3_600_000;
-const rows = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[]).slice(0, 1200);
+const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 1200);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
 
 let t: TestDatabase;

@@ -4,8 +4,6 @@
  * answer lost after the exchange accepted the order) is settled by reconciliation, never re-sent.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -19,6 +17,7 @@ import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeployment, getDeployment, type DeploymentDeps } from './deployments';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment } from './step';
@@ -27,7 +26,7 @@ const KEY = parseMasterKey(randomBytes(32).toString('base64'));
 const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 // Real candles moved in time so that the three the test plays opened in the last hours: the test server
 // checks request timestamps against the wall clock, so its clock stays real; the feed's clock is the test's.
-const real = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/data/binance/BTC_USDT-1h.json'), 'utf8')) as OhlcvRow[]).slice(0, 203);
+const real = fixtureRows('btc-usd-1h').slice(0, 203);
 const offset = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR - real[200]![0];
 const klines = real.map((r): OhlcvRow => [r[0] + offset, r[1], r[2], r[3], r[4], r[5]]);
 

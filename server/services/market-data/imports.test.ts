@@ -5,15 +5,17 @@ import { eq } from 'drizzle-orm';
 import { jobs } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, loadBinanceDataFile } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
 import { cancelRunningJob, claimJob, completeJob, heartbeatJob } from '@/server/services/jobs/queue';
 import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 import { readCandleSeries, upsertCandles } from './candles';
 import { cancelImport, createImportJobHandler, getImport, MARKET_DATA_IMPORT_JOB, missingRanges, startImport } from './imports';
 
 const H = 3_600_000;
-const BTC_1H: OhlcvRow[] = loadBinanceDataFile('BTC_USDT-1h.json');
+// Real Coinbase BTC/USD 1h (2017-07 → 2019-10), served by the test server as Binance's BTCUSDT.
+const BTC_1H: OhlcvRow[] = fixtureRows('btc-usd-1h');
 const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 
 let t: TestDatabase;
@@ -90,8 +92,8 @@ describe('market-data.import job against the Binance test server', () => {
   });
 
   it('fetches only what is missing and resumes after an interruption from the last stored candle', async () => {
-    // A stretch without exchange gaps (2020-12-26 → 2021-02-05), of which the first 300 candles are stored.
-    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2020, 11, 26));
+    // A stretch without exchange gaps (2018-01-01 → 2018-02-12), of which the first 300 candles are stored.
+    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2018, 0, 1));
     const start = BTC_1H[base]![0];
     const end = BTC_1H[base + 1000]![0];
     await upsertCandles(t.db, key, BTC_1H.slice(base, base + 300));
@@ -182,8 +184,8 @@ class Interrupted extends Error {}
 
 describe('canceling an import', () => {
   it('a running import stops between pages, keeps the pages it stored and ends "canceled"', async () => {
-    // 1000 hours without exchange gaps, from 2020-12-26.
-    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2020, 11, 26));
+    // 1000 hours without exchange gaps, from 2018-01-01.
+    const base = BTC_1H.findIndex((r) => r[0] >= Date.UTC(2018, 0, 1));
     const start = BTC_1H[base]![0];
     const end = BTC_1H[base + 1000]![0];
     const queued = await startImport(t.db, userId, { ...key, startMs: start, endMs: end });

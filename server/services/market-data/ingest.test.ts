@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@/server/core/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows, fixtureText } from '@/server/testing/fixtures';
 import { readCandleSeries } from './candles';
 import { readCoverage } from './coverage';
 import { importCandleFile, ingestCandleRows, MAX_CANDLES_PER_REQUEST } from './ingest';
@@ -14,7 +13,6 @@ beforeAll(async () => {
 afterAll(() => t.destroy());
 
 const H = 3_600_000;
-const dataFile = (...parts: string[]) => readFileSync(path.resolve(process.cwd(), '../shared/data', ...parts), 'utf8');
 
 describe('ingestCandleRows (request bodies)', () => {
   it('stores the good rows and rejects each bad one with its index and reason', async () => {
@@ -60,22 +58,22 @@ describe('ingestCandleRows (request bodies)', () => {
   });
 });
 
-describe('importCandleFile on the real files in ../shared/data', () => {
-  it('Binance BTC/USDT 1h (ccxt JSON): all rows stored, the 6 known gaps found by coverage', async () => {
-    const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
-    const text = dataFile('binance', 'BTC_USDT-1h.json');
-    const rows = JSON.parse(text) as unknown[];
+describe('importCandleFile on the real files (the repository fixtures)', () => {
+  it('Coinbase ETH/USD 4h as ccxt JSON: all rows stored, the 9 known gaps found by coverage', async () => {
+    const key = { exchange: 'coinbase', symbol: 'ETH/USD', timeframe: '4h' };
+    const rows = fixtureRows('eth-usd-4h');
+    const text = JSON.stringify(rows);
     const result = await importCandleFile(t.db, key, text);
     expect(result.format).toBe('ccxt-json');
     expect(result.inserted, 'every row of the file is new').toBe(rows.length);
     expect(result.rejected).toEqual([]);
-    expect(result.gaps.length, 'the file has 6 gaps').toBe(6);
+    expect(result.gaps.length, 'the series has 9 gaps').toBe(9);
 
     const [coverage] = await readCoverage(t.db, key);
     expect(coverage!.count).toBe(rows.length);
-    expect(coverage!.gapCount, 'coverage finds the same gaps in the table').toBe(6);
+    expect(coverage!.gapCount, 'coverage finds the same gaps in the table').toBe(9);
     expect(coverage!.gaps, 'gap-for-gap identical to the file parser').toEqual(result.gaps);
-    expect(coverage!.gaps[0], 'after the 2020-12-21 14:00 UTC candle, 3 missing').toEqual({ from: Date.UTC(2020, 11, 21, 15), to: Date.UTC(2020, 11, 21, 18), missing: 3 });
+    expect(coverage!.gaps[0], 'after the first candle (2016-05-18 00:00 UTC), 3 missing').toEqual({ from: Date.UTC(2016, 4, 18, 4), to: Date.UTC(2016, 4, 18, 16), missing: 3 });
     expect(coverage!.missing).toBe(result.gaps.reduce((s, g) => s + g.missing, 0));
 
     const reimport = await importCandleFile(t.db, key, text);
@@ -84,7 +82,7 @@ describe('importCandleFile on the real files in ../shared/data', () => {
 
   it('Coinbase BTC/USD 4h (objects JSON, strings): 3 gaps', async () => {
     const key = { exchange: 'coinbase', symbol: 'BTC/USD', timeframe: '4h' };
-    const result = await importCandleFile(t.db, key, dataFile('coinbase', 'Coinbase-BTC-USD-PT4H-20160518_20251028.json'));
+    const result = await importCandleFile(t.db, key, fixtureText('btc-usd-4h'));
     expect(result.format).toBe('objects-json');
     expect(result.inserted).toBeGreaterThan(20_000);
     const [coverage] = await readCoverage(t.db, key);
@@ -94,7 +92,7 @@ describe('importCandleFile on the real files in ../shared/data', () => {
 
   it('Coinbase BTC/USD 1h CSV (banner, newest first): stored ascending, rejected lines reported by line index', async () => {
     const key = { exchange: 'coinbase', symbol: 'BTC/USD', timeframe: '1h' };
-    const result = await importCandleFile(t.db, key, dataFile('coinbase', 'Coinbase_BTCUSD_1h.csv'));
+    const result = await importCandleFile(t.db, key, fixtureText('btc-usd-1h'));
     expect(result.format).toBe('csv');
     expect(result.accepted + result.rejected.length, 'every data line accounted for (20,111 rows)').toBe(20_111);
     expect(result.firstMs!, 'ascending although the file is newest first').toBeLessThan(result.lastMs!);

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetAppConfig } from '@/server/config';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, loadBinanceDataFile } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer } from '@/server/exchange/testing/binance-test-server';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
 import { upsertCandles } from './candles';
 import { getMarketSnapshot } from './market-view';
 
@@ -14,7 +15,7 @@ import { getMarketSnapshot } from './market-view';
 const H = 3_600_000;
 const NOW = Math.floor(Date.now() / H) * H + 30 * 60_000;
 // Real candles, moved so that the last closed one is the hour before NOW.
-const REAL = loadBinanceDataFile('ETH_USDT-1h.json').slice(-100);
+const REAL = fixtureRows('btc-usd-1h').slice(-100);
 const RECENT: OhlcvRow[] = REAL.map((row, i) => [NOW - 30 * 60_000 - (REAL.length - 1 - i) * H, row[1], row[2], row[3], row[4], row[5]]);
 
 let t: TestDatabase;
