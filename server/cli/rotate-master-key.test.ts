@@ -34,7 +34,8 @@ it('keys:rotate-master re-seals a pending API-key successor: it opens under the 
   let now = new Date('2031-06-01T00:00:00Z').getTime();
   const clock = { now: () => new Date(now) };
   const user = await registerUser(t.db, { username: 'rotate-master', password: 'long enough pw' });
-  const key = await createKey(t.db, { id: user.id, role: user.role, scopes: ['read', 'trade', 'admin'] }, { name: 'auto', scopes: ['read'], expiresInDays: 20 }, clock);
+  const owner = { id: user.id, role: user.role, scopes: ['read', 'trade', 'admin'] as const, apiKeyId: null };
+  const key = await createKey(t.db, owner, { name: 'auto', scopes: ['read'], expiresInDays: 20 }, clock);
   now += 10 * DAY_MS;
   expect(await autoRotateDueKeys(t.db, config(OLD), clock), 'the worker issued a successor, sealed under the old key').toBe(1);
   const [before] = await t.db.select().from(apiKeys).where(eq(apiKeys.predecessorId, key.id));
@@ -45,8 +46,8 @@ it('keys:rotate-master re-seals a pending API-key successor: it opens under the 
   const [after] = await t.db.select().from(apiKeys).where(eq(apiKeys.id, before!.id));
   expect(after!.pendingSecret, 'still waiting, freshly sealed').not.toBe(before!.pendingSecret);
 
-  await expect(rotateKey(t.db, user.id, key.id, config(OLD), clock), 'the old master key no longer opens it').rejects.toThrow();
-  const fetched = await rotateKey(t.db, user.id, key.id, config(NEW), clock);
+  await expect(rotateKey(t.db, owner, key.id, config(OLD), clock), 'the old master key no longer opens it').rejects.toThrow();
+  const fetched = await rotateKey(t.db, owner, key.id, config(NEW), clock);
   expect(fetched.id, 'the waiting successor is handed out').toBe(before!.id);
   expect((await authenticateApiKey(t.db, fetched.key, clock)).ok, 'and its secret is the one its hash was made from').toBe(true);
 }, 60_000);

@@ -123,7 +123,7 @@ describe('API-key throttle under concurrency', () => {
   it('evaluates at most the per-IP limit of a burst of 100 wrong keys; the rest are refused unevaluated, a valid key included', async () => {
     const [owner] = await t.db.select().from(users).where(eq(users.username, 'throttle-first'));
     const clock = manualClock();
-    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'] }, { name: 'bot', scopes: ['read'] }, { now: clock.now });
+    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null }, { name: 'bot', scopes: ['read'] }, { now: clock.now });
     const ip = '203.0.113.50';
     const results = await Promise.all(Array.from({ length: 100 }, () => authenticateApiKey(t.db, generateKey().key, { ip, throttle: LIMITS, now: clock.now })));
     const evaluated = results.filter((r) => !r.ok && r.message === 'invalid API key').length;
@@ -141,7 +141,7 @@ describe('API-key throttle under concurrency', () => {
   it('refuses further wrong secrets for one key id past its limit, but never its holder', async () => {
     const [owner] = await t.db.select().from(users).where(eq(users.username, 'throttle-first'));
     const clock = manualClock();
-    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'] }, { name: 'target', scopes: ['read'] }, { now: clock.now });
+    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null }, { name: 'target', scopes: ['read'] }, { now: clock.now });
     const keyId = valid.prefix.slice('cb_'.length);
     // Well-formed keys (valid checksum) with the target's id and other secrets, each from another address.
     const wellFormed = Array.from({ length: 30 }, () => assembleKey(keyId, generateKeyParts().secret));
