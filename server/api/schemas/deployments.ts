@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { multilineText, safeText } from '@/server/core/text';
+import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
 
 const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
