@@ -33,6 +33,8 @@ type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
+/** Reuse the production build in .next-bench/ for the orders-under-load section (quick runs always reuse one). */
+const reuseBuild = argv.includes('--reuse-build');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
@@ -370,7 +372,7 @@ async function main(): Promise<number> {
     const database = await startBenchDatabase(log);
     try {
       const { result, checks } = await withTimeout(
-        benchOrderLoad({ database, durationMs: plan.orderLoadMs, reuseBuild: quick || only.has('api') || only.has('rest'), logDir: makeLogDir(), log }),
+        benchOrderLoad({ database, durationMs: plan.orderLoadMs, reuseBuild: quick || reuseBuild || only.has('api') || only.has('rest'), logDir: makeLogDir(), log }),
         quick ? 300_000 : 900_000,
         'the orders-under-load bench',
       );
