@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, trading)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
  *
  * Writes bench/results/latest.json and prints a table. Exits non-zero ONLY when a correctness cross-check
  * fails (kernel ≠ engine, sweep pool ≠ single-thread engine); targets are reported, never enforced, because a
@@ -22,24 +22,27 @@ import type { CheckResult } from './lib/parity';
 import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
+import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import { benchDeploymentScenario, benchOrderPath, killWorkers, DEPLOYMENT_LATENCY_TARGET_MS, ORDER_DB_TARGET_MS, type DeploymentScenario, type DeploymentScenarioResult, type OrderPathResult } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'trading'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
+/** Reuse the production build in .next-bench/ for the orders-under-load section (quick runs always reuse one). */
+const reuseBuild = argv.includes('--reuse-build');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
 
 /** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
 const plan = quick
-  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500, orderPathOrders: 300, orderPathTicks: 100, workerStartAllowanceMs: 6_000 }
-  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500, orderPathOrders: 3_000, orderPathTicks: 1_000, workerStartAllowanceMs: 10_000 };
+  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500, orderLoadMs: 3_000, orderPathOrders: 300, orderPathTicks: 100, workerStartAllowanceMs: 6_000 }
+  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500, orderLoadMs: 30_000, orderPathOrders: 3_000, orderPathTicks: 1_000, workerStartAllowanceMs: 10_000 };
 /**
  * The deployment scenarios (bench/trading.ts). The latency target is judged on the realistic load only: 1,000
  * deployments at real time (one 1-minute candle a minute each, ≈ 16.7 orders/s with DCA buying on every candle),
@@ -126,6 +129,8 @@ const results = {
   api: null as null | ApiResult,
   /** bench/rest-backtest.ts: a year of 1m bars, POST /api/v1/backtests → GET shows completed, real web app + worker */
   restBacktest: null as null | RestBacktestBenchResult,
+  /** bench/order-load.ts: 50 concurrent clients placing paper orders over REST against the production build, beside a bare transaction */
+  orderLoad: null as null | OrderLoadResult,
   errors: {} as Record<string, string>,
   checks: [] as CheckResult[],
   targets: [] as Target[],
@@ -362,6 +367,21 @@ async function main(): Promise<number> {
   } finally {
     await stopDatabase();
   }
+  // Orders under load: its own fresh database and web app (the build of the api/rest sections is reused when they ran).
+  await section('orderload', async () => {
+    const database = await startBenchDatabase(log);
+    try {
+      const { result, checks } = await withTimeout(
+        benchOrderLoad({ database, durationMs: plan.orderLoadMs, reuseBuild: quick || reuseBuild || only.has('api') || only.has('rest'), logDir: makeLogDir(), log }),
+        quick ? 300_000 : 900_000,
+        'the orders-under-load bench',
+      );
+      results.checks.push(...checks);
+      results.orderLoad = result;
+    } finally {
+      await database.close();
+    }
+  });
   // Its own fresh databases (one for the order path, one per deployment scenario), so no section sees another's rows.
   await section('trading', () => withTimeout(benchTrading(), quick ? 240_000 : 1_500_000, 'the trading bench').finally(killWorkers));
 
@@ -440,6 +460,11 @@ function evaluateTargets(): Target[] {
     const o = results.orderPath;
     // Judged on the full run's 3,000 orders; a quick run's p99 of 300 is its third-worst order, a smoke figure.
     targets.push({ name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders${quick ? ', quick smoke run' : ''})`, target: `< ${ORDER_DB_TARGET_MS} ms over 3,000 orders`, value: o.ours.p99Ms, pass: quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS });
+  }
+  if (results.orderLoad) {
+    const l = results.orderLoad;
+    // Zero errors holds at any length of run; the latencies have no target, they are read beside the reference.
+    targets.push({ name: `orders under load: ${l.clients} clients placing paper orders over REST for ${l.durationMs / 1000} s, errors`, target: '0', value: l.orders.failed, pass: l.orders.failed === 0 && l.health.failed === 0 });
   }
   for (const r of results.deployments?.scenarios ?? []) {
     if (!r.judged && !quick) continue;
@@ -532,6 +557,18 @@ function printReport(): void {
     rows.push(valueRow('order path', '  statements per tick (BEGIN, COMMIT and the candle read included)', String(o.tick.statements), ''));
     if (o.notFilled > 0) rows.push(noteRow('order path', 'orders not filled', String(o.notFilled)));
   } else rows.push(noteRow('order path', '', results.errors['trading.orderPath'] ?? results.errors.trading ?? 'skipped'));
+  if (results.orderLoad) {
+    const l = results.orderLoad;
+    const secs = `${l.durationMs / 1000} s`;
+    rows.push(valueRow('orders under load', `${l.clients} clients, REST market orders on one paper account, ${secs}: answered 201`, l.orders.ok, 'orders'));
+    rows.push(valueRow('orders under load', '  errors (anything but 201, transport errors)', l.orders.failed, '', '0', l.orders.failed === 0 && l.health.failed === 0));
+    if (l.orders.firstFailure) rows.push(noteRow('orders under load', '  first error', l.orders.firstFailure));
+    rows.push(valueRow('orders under load', '  orders/s', l.orders.perSecond, 'orders/s'));
+    rows.push(valueRow('orders under load', '  p50 | p99', `${formatNumber(l.orders.p50Ms)} | ${formatNumber(l.orders.p99Ms)}`, 'ms'));
+    rows.push(valueRow('orders under load', `  reference: bare insert + update transaction, ${l.clients} callers, pool of ${l.poolSize}, p50 | p99`, `${formatNumber(l.reference.p50Ms)} | ${formatNumber(l.reference.p99Ms)}`, 'ms'));
+    rows.push(valueRow('orders under load', '  ours ÷ reference, p50 | p99', `${formatNumber(l.ratioP50)} | ${formatNumber(l.ratioP99)}`, '×'));
+    rows.push(valueRow('orders under load', `  GET /api/health meanwhile (${l.health.probes} probes, ${l.health.failed} failed): p50 | p99 | max`, `${formatNumber(l.health.p50Ms)} | ${formatNumber(l.health.p99Ms)} | ${formatNumber(l.health.maxMs)}`, 'ms'));
+  } else if (only.has('orderload')) rows.push(noteRow('orders under load', '', results.errors.orderload ?? 'skipped'));
   if (results.deployments && results.deployments.scenarios.length > 0) {
     for (const r of results.deployments.scenarios) {
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';

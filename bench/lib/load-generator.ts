@@ -15,6 +15,11 @@ export interface LoadRequest {
   readonly concurrency: number;
   readonly durationMs: number;
   readonly maxRequests: number;
+  /** GET unless given; with `bodies`, each request sends the next body in turn (JSON). */
+  readonly method?: string;
+  readonly bodies?: readonly string[];
+  /** Statuses that count as answered (default: 200). */
+  readonly okStatuses?: readonly number[];
 }
 
 export interface LoadReply {
@@ -47,16 +52,22 @@ async function run(request: LoadRequest): Promise<LoadReply> {
   const started = performance.now();
   const deadline = started + request.durationMs;
 
-  const once = () =>
+  const okStatuses = new Set(request.okStatuses ?? [200]);
+  const once = (n: number) =>
     new Promise<void>((resolve) => {
+      const body = request.bodies ? request.bodies[n % request.bodies.length] : undefined;
+      const headers = body === undefined ? request.headers : { ...request.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
       const t0 = performance.now();
-      const req = http.get(target, { agent, headers: request.headers }, (res) => {
-        res.resume();
+      const req = http.request(target, { agent, method: request.method ?? 'GET', headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          if (firstFailure === null && !okStatuses.has(res.statusCode ?? 0)) text += chunk.toString();
+        });
         res.on('end', () => {
-          if (res.statusCode === 200) latencies[ok++] = performance.now() - t0;
+          if (okStatuses.has(res.statusCode ?? 0)) latencies[ok++] = performance.now() - t0;
           else {
             failed++;
-            firstFailure ??= `HTTP ${res.statusCode}`;
+            firstFailure ??= `HTTP ${res.statusCode} ${text.slice(0, 200)}`;
           }
           resolve();
         });
@@ -66,12 +77,12 @@ async function run(request: LoadRequest): Promise<LoadReply> {
         firstFailure ??= error.message;
         resolve();
       });
+      req.end(body);
     });
 
   const loop = async () => {
     while (issued < request.maxRequests && performance.now() < deadline) {
-      issued++;
-      await once();
+      await once(issued++);
     }
   };
   await Promise.all(Array.from({ length: request.concurrency }, loop));
