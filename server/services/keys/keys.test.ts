@@ -263,6 +263,14 @@ describe('key management never reaches beyond the calling credential', () => {
     expect(fetched.id).toBe(waiting!.id);
   });
 
+  it("another user's key is a 404 whatever the credential, never a 403 that would confirm it exists", async () => {
+    const theirs = await createKey(t.db, actor(alice), { name: 'theirs', scopes: ['read'] });
+    const bobKey = await createKey(t.db, actor(bob), { name: 'bob trade', scopes: ['trade'] });
+    const asBobKey: Actor = { ...actor(bob), scopes: bobKey.scopes, apiKeyId: bobKey.id };
+    expect(await codeOf(rotateKey(t.db, asBobKey, theirs.id, config))).toBe('NOT_FOUND');
+    expect(await codeOf(revokeKey(t.db, asBobKey, theirs.id))).toBe('NOT_FOUND');
+  });
+
   it('current/rotate needs an API key', async () => {
     expect(await codeOf(rotateCurrentKey(t.db, actor(alice), config))).toBe('BAD_REQUEST');
   });

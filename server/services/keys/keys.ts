@@ -224,9 +224,9 @@ export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<K
   const userId = actor.id;
   const via = actor.apiKeyId === id ? 'key' : 'owner';
   const graceEndsAt = (row: ApiKeyRow) => new Date(Math.min(now.getTime() + config.graceMs, row.expiresAt.getTime()));
-  authorizeKeyManagement(actor, 'rotate', { keyId: id });
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
+    // Another user's key is a 404 like any other resource of theirs; the rule applies to the caller's own keys.
     if (!row) throw AppError.notFound('API key');
     // The successor (new or waiting) carries exactly the row's scopes.
     authorizeKeyManagement(actor, 'rotate', { keyId: id, receives: row.scopes });
@@ -352,11 +352,11 @@ export async function autoRotateDueKeys(db: Db, config: Pick<KeysConfig, 'autoRo
 export async function revokeKey(db: Db, actor: Actor, id: string, meta: Clock & { ip?: string | null; reason?: string } = {}): Promise<KeyView> {
   const now = nowOf(meta);
   const userId = actor.id;
-  // Revoking hands nothing out, so it may stop a key of any scope (e.g. a demoted admin's admin key).
-  authorizeKeyManagement(actor, 'revoke', { keyId: id });
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
     if (!row) throw AppError.notFound('API key');
+    // Revoking hands nothing out, so it may stop a key of any scope (e.g. a demoted admin's admin key).
+    authorizeKeyManagement(actor, 'revoke', { keyId: id });
     if (row.revokedAt) return toView(row, false, now);
     const reason = meta.reason ?? 'revoked by its owner';
     await tx.update(apiKeys).set({ revokedAt: now, revokedReason: reason, pendingSecret: null }).where(eq(apiKeys.id, row.id));
