@@ -28,8 +28,8 @@ const masterKey = randomBytes(32).toString('base64');
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(2000, 3000);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
 const LEASE_MS = 1500;
-/** The two-worker test's lease (ms): long enough that a stalled event loop on a busy machine keeps it. */
-const PAIR_LEASE_MS = 5000;
+/** The two-worker test's lease (ms), the production default: a worker stalled for seconds on a busy machine keeps it. */
+const PAIR_LEASE_MS = 15_000;
 
 let t: TestDatabase;
 let userId: string;
@@ -182,7 +182,7 @@ describe('two workers on one database', () => {
     const ids: string[] = [];
     // Slow replays (1 candle every 2 s) that stay running for the whole test.
     for (let i = 0; i < 6; i++) ids.push((await setup(`pair ${i}`, 1800)).deploymentId);
-    // Longer leases than above: a loaded machine may stall a worker for a second without losing one.
+    // Longer leases than above: a loaded machine may stall a worker for seconds without losing one.
     const lease = { CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(PAIR_LEASE_MS) };
     const a = startWorker('worker-a', lease);
     const b = startWorker('worker-b', lease);
