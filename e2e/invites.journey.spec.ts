@@ -26,7 +26,7 @@ test('an admin creates an invite link; it registers a new account once, and the 
   const link = (await page.getByTestId('invite-link').textContent())!.trim();
   expect(link, 'a link to the register form carrying the code').toMatch(/\/register\?invite=[A-Za-z0-9_-]{32}$/);
   const row = page.getByRole('listitem').filter({ hasText: note });
-  await expect(row.getByText('Active')).toBeVisible();
+  await expect(row.getByText('Active', { exact: true })).toBeVisible();
 
   const guest = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
   const guestPage = await guest.newPage();
@@ -51,7 +51,7 @@ test('an admin creates an invite link; it registers a new account once, and the 
   await second.close();
 
   await page.reload();
-  await expect(row.getByText('Used')).toBeVisible();
+  await expect(row.getByText('Used', { exact: true })).toBeVisible();
   await expect(row).toContainText(`by ${username}`);
 });
 
