@@ -10,6 +10,7 @@ import { navigate, TEST_PASSWORD, uniqueUsername } from './helpers';
  * app/api/v1/invites/invites.api.test.ts.)
  */
 test('an admin creates an invite link; it registers a new account once, and the second use is refused', async ({ page, browser }) => {
+  test.slow(); // three browsers, two registrations and two sign-ins (each a 32 MiB scrypt)
   await page.goto('/login');
   await page.getByLabel('Username').fill(E2E_ADMIN.username);
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
