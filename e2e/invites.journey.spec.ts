@@ -38,7 +38,8 @@ test('an admin creates an invite link; it registers a new account once, and the 
   await guestPage.getByLabel('Username').fill(username);
   await guestPage.getByLabel('Password').fill(TEST_PASSWORD);
   await guestPage.getByRole('button', { name: 'Create account' }).click();
-  await expect(guestPage.getByRole('heading', { name: 'Dashboard' }), 'registered and signed in').toBeVisible();
+  // Registration and sign-in are two scrypt hashes, then the dashboard renders: slow on a loaded machine.
+  await expect(guestPage.getByRole('heading', { name: 'Dashboard' }), 'registered and signed in').toBeVisible({ timeout: 30_000 });
   await guest.close();
 
   const second = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
@@ -47,7 +48,7 @@ test('an admin creates an invite link; it registers a new account once, and the 
   await secondPage.getByLabel('Username').fill(uniqueUsername('reuse'));
   await secondPage.getByLabel('Password').fill(TEST_PASSWORD);
   await secondPage.getByRole('button', { name: 'Create account' }).click();
-  await expect(secondPage.getByText(/is not valid: it was already used/), 'the link works once').toBeVisible();
+  await expect(secondPage.getByText(/is not valid: it was already used/), 'the link works once').toBeVisible({ timeout: 30_000 });
   await expect(secondPage, 'no account, no session').toHaveURL(/\/register/);
   await second.close();
 
