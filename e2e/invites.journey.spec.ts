@@ -10,6 +10,7 @@ import { navigate, TEST_PASSWORD, uniqueUsername } from './helpers';
  * app/api/v1/invites/invites.api.test.ts.)
  */
 test('an admin creates an invite link; it registers a new account once, and the second use is refused', async ({ page, browser }) => {
+  test.slow(); // three browsers, two registrations and two sign-ins (each a 32 MiB scrypt)
   await page.goto('/login');
   await page.getByLabel('Username').fill(E2E_ADMIN.username);
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
@@ -26,7 +27,7 @@ test('an admin creates an invite link; it registers a new account once, and the 
   const link = (await page.getByTestId('invite-link').textContent())!.trim();
   expect(link, 'a link to the register form carrying the code').toMatch(/\/register\?invite=[A-Za-z0-9_-]{32}$/);
   const row = page.getByRole('listitem').filter({ hasText: note });
-  await expect(row.getByText('Active')).toBeVisible();
+  await expect(row.getByText('Active', { exact: true })).toBeVisible();
 
   const guest = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
   const guestPage = await guest.newPage();
@@ -37,7 +38,8 @@ test('an admin creates an invite link; it registers a new account once, and the 
   await guestPage.getByLabel('Username').fill(username);
   await guestPage.getByLabel('Password').fill(TEST_PASSWORD);
   await guestPage.getByRole('button', { name: 'Create account' }).click();
-  await expect(guestPage.getByRole('heading', { name: 'Dashboard' }), 'registered and signed in').toBeVisible();
+  // Registration and sign-in are two scrypt hashes, then the dashboard renders: slow on a loaded machine.
+  await expect(guestPage.getByRole('heading', { name: 'Dashboard' }), 'registered and signed in').toBeVisible({ timeout: 30_000 });
   await guest.close();
 
   const second = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
@@ -46,12 +48,12 @@ test('an admin creates an invite link; it registers a new account once, and the 
   await secondPage.getByLabel('Username').fill(uniqueUsername('reuse'));
   await secondPage.getByLabel('Password').fill(TEST_PASSWORD);
   await secondPage.getByRole('button', { name: 'Create account' }).click();
-  await expect(secondPage.getByText(/is not valid: it was already used/), 'the link works once').toBeVisible();
+  await expect(secondPage.getByText(/is not valid: it was already used/), 'the link works once').toBeVisible({ timeout: 30_000 });
   await expect(secondPage, 'no account, no session').toHaveURL(/\/register/);
   await second.close();
 
   await page.reload();
-  await expect(row.getByText('Used')).toBeVisible();
+  await expect(row.getByText('Used', { exact: true })).toBeVisible();
   await expect(row).toContainText(`by ${username}`);
 });
 

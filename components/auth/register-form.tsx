@@ -80,11 +80,11 @@ export function RegisterForm({ status, invite }: { status: RegistrationStatusRes
         <p className="text-sm text-muted">
           {status.firstAccount
             ? 'This is a new installation: the first account becomes its admin.'
-            : needsInvite
-              ? invite
-                ? 'You were invited: choose a username and a password.'
-                : 'Registration on this server needs an invite: open the invite link an admin gave you, or paste its code below.'
-              : 'The first account on a new installation becomes its admin.'}
+            : invite
+              ? 'You were invited: choose a username and a password.'
+              : needsInvite
+                ? 'Registration on this server needs an invite: open the invite link an admin gave you, or paste its code below.'
+                : 'The first account on a new installation becomes its admin.'}
         </p>
       </CardHeader>
       <CardContent>

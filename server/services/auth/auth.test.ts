@@ -52,7 +52,8 @@ describe('sign-in', () => {
     expect(failed.map((e) => e.username).sort()).toEqual(['nobody-here', 'signer']);
   });
 
-  it('throttles a username after repeated failures with TOO_MANY_REQUESTS and a retry-after', async () => {
+  // Eleven sequential scrypt verifications: generous time on a loaded machine.
+  it('throttles a username after repeated failures with TOO_MANY_REQUESTS and a retry-after', { timeout: 120_000 }, async () => {
     await registerUser(t.db, { username: 'bruteforced', password: 'the right password' });
     for (let i = 0; i < DEFAULT_AUTH_THROTTLE.signInPerUsername; i++) {
       expect(await codeOf(verifyCredentials(t.db, { username: 'bruteforced', password: `guess ${i} guess` }))).toBe('UNAUTHORIZED');

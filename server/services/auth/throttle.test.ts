@@ -48,7 +48,8 @@ async function outcome(promise: Promise<unknown>): Promise<Outcome> {
 const failedSignIns = async (username: string) => (await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'auth.sign_in_failed'), eq(auditEvents.username, username)))).length;
 const successfulSignIns = async (username: string) => (await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'auth.sign_in'), eq(auditEvents.username, username)))).length;
 
-describe('sign-in throttle under concurrency', () => {
+// Bursts of scrypt hashes on a shared, loaded machine: generous time, no timing assertions.
+describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
   it.each([30, 100])('a burst of %i wrong passwords for one user evaluates exactly the limit; the rest are 429 with the remaining window', async (burst) => {
     const username = `burst-${burst}`;
     await registerUser(t.db, { username, password: 'the right password' });
@@ -119,7 +120,8 @@ describe('sign-in throttle under concurrency', () => {
   });
 });
 
-describe('API-key throttle under concurrency', () => {
+// Bursts of scrypt hashes on a shared, loaded machine: generous time, no timing assertions.
+describe('API-key throttle under concurrency', { timeout: 120_000 }, () => {
   it('evaluates at most the per-IP limit of a burst of 100 wrong keys; the rest are refused unevaluated, a valid key included', async () => {
     const [owner] = await t.db.select().from(users).where(eq(users.username, 'throttle-first'));
     const clock = manualClock();
@@ -152,7 +154,8 @@ describe('API-key throttle under concurrency', () => {
   });
 });
 
-describe('registration throttle under concurrency', () => {
+// Bursts of scrypt hashes on a shared, loaded machine: generous time, no timing assertions.
+describe('registration throttle under concurrency', { timeout: 120_000 }, () => {
   it('creates at most the per-IP limit of a burst of 20 registrations from one address; the rest are 429', async () => {
     const clock = manualClock();
     const ip = '203.0.113.77';

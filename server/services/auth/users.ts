@@ -32,7 +32,6 @@ export interface RegisterMeta {
   ip?: string | null;
   /** Callers on the operator's side (seed, tests, scripts) omit it: `open`. The API passes the configured mode. */
   mode?: RegistrationMode;
-  inviteCode?: string;
   throttle?: AuthThrottleConfig;
   now?: () => Date;
 }
@@ -66,9 +65,10 @@ export async function registrationStatus(db: DbOrTx, mode: RegistrationMode): Pr
  */
 export async function registerUser(db: Db, input: { username: string; password: string; inviteCode?: string }, meta: RegisterMeta = {}): Promise<PublicUser> {
   const mode = meta.mode ?? 'open';
-  const inviteCode = input.inviteCode ?? meta.inviteCode;
+  const inviteCode = input.inviteCode;
   const now = meta.now?.() ?? new Date();
-  assertModeAllows(mode, !(await hasUsers(db)), inviteCode);
+  // A cheap refusal before any work; the decision is taken again under the registration lock below.
+  assertModeAllows(mode, mode === 'open' || !(await hasUsers(db)), inviteCode);
   const limits = meta.throttle ?? DEFAULT_AUTH_THROTTLE;
   if (meta.ip) {
     // Kept whatever the outcome: every registration that reaches the hash costs the same.
