@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { navigate, signInAsNewUser } from './helpers';
 
 test('the kill switch halts trading from the header in one tap and a confirm, says why orders are refused, and is released from the banner', async ({ page }) => {
+  test.setTimeout(120_000);
   const username = await signInAsNewUser(page, 'kill');
   const created = await page.request.post('/api/v1/accounts', { data: { name: 'Paper halt', exchange: 'paper', balances: { USDT: '10000' } } });
   expect(created.status(), await created.text()).toBe(201);
@@ -33,8 +34,10 @@ test('the kill switch halts trading from the header in one tap and a confirm, sa
 
   // The latch holds across pages until released.
   await navigate(page, 'Dashboard');
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
   await expect(banner).toBeVisible();
   await navigate(page, 'Orders');
+  await expect(page.getByRole('heading', { level: 1, name: 'Orders' })).toBeVisible();
 
   await banner.getByRole('button', { name: 'Release' }).click();
   const confirm = page.getByRole('dialog', { name: 'Release the kill switch?' });

@@ -9,7 +9,7 @@ import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field, Input } from '@/components/ui/input';
-import { useKillSwitchEvents, useKillSwitchState } from './use-kill-switch';
+import { useKillSwitchState } from './use-kill-switch';
 
 type Result = { pausedDeployments: number; canceledOrders: number; cancelRequested: number; failures: string[]; alreadyEngaged: boolean };
 
@@ -167,7 +167,6 @@ export function KillSwitch({ isAdmin }: { isAdmin: boolean }) {
  */
 export function KillSwitchBanner({ isAdmin }: { isAdmin: boolean }) {
   const trpc = useTRPC();
-  useKillSwitchEvents();
   const state = useKillSwitchState();
   const invalidate = useInvalidateTrading();
   const [confirming, setConfirming] = useState(false);

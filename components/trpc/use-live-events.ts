@@ -9,7 +9,7 @@ import { useTRPC } from './client';
 export type LiveStatus = 'live' | 'connecting' | 'reconnecting' | 'polling';
 
 /** The event kinds trading pages react to (server/services/events.ts, NOTIFY → SSE). */
-const KINDS = ['deployment', 'order', 'alert'];
+const KINDS = ['deployment', 'order', 'alert', 'kill_switch'];
 /** A fast replay sends an event per bar: events within this window become one round of refetches. */
 const FLUSH_MS = 400;
 /** Only when the subscription has failed: refetch everything this often instead. */
@@ -23,9 +23,11 @@ interface Pending {
   /** A deployment changed state (paused, stopped, …): its orders, balances and alerts may have changed too. */
   stateChanged: boolean;
   alerts: boolean;
+  /** The kill switch was engaged or released (here, in another tab, or by an admin for everyone). */
+  killSwitch: boolean;
 }
 
-const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), curves: new Set(), stateChanged: false, alerts: false });
+const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), curves: new Set(), stateChanged: false, alerts: false, killSwitch: false });
 const idOf = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
 
 /**
@@ -42,7 +44,7 @@ export function useLiveEvents(): LiveStatus {
     (work: Pending | 'all') => {
       const keys: Array<readonly unknown[]> = [];
       if (work === 'all') {
-        keys.push(trpc.deployments.pathKey(), trpc.orders.list.queryKey(), trpc.orders.get.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey(), trpc.alerts.pathKey());
+        keys.push(trpc.deployments.pathKey(), trpc.orders.list.queryKey(), trpc.orders.get.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey(), trpc.alerts.pathKey(), trpc.killSwitch.pathKey());
       } else {
         if (work.deployments.size > 0 || work.orders.size > 0) keys.push(trpc.deployments.list.queryKey());
         for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }));
@@ -50,6 +52,7 @@ export function useLiveEvents(): LiveStatus {
         if (work.orders.size > 0 || work.stateChanged) keys.push(trpc.orders.list.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey());
         for (const id of work.orders) keys.push(trpc.orders.get.queryKey({ id }));
         if (work.alerts || work.stateChanged) keys.push(trpc.alerts.list.queryKey());
+        if (work.killSwitch) keys.push(trpc.killSwitch.pathKey());
       }
       for (const queryKey of keys) void queryClient.invalidateQueries({ queryKey });
     },
@@ -73,6 +76,9 @@ export function useLiveEvents(): LiveStatus {
         }
       } else if (event.kind === 'alert') {
         work.alerts = true;
+      } else if (event.kind === 'kill_switch') {
+        work.killSwitch = true;
+        work.stateChanged = true;
       }
       if (timer.current) return;
       timer.current = setTimeout(() => {
