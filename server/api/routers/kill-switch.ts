@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { assertAllowed } from '@/server/api/rest';
 import {
   ZEngageKillSwitchRequestSchema,
@@ -12,7 +11,7 @@ import { engageKillSwitch, getKillSwitchState, releaseKillSwitch } from '@/serve
 
 /** The kill switch (docs/trading.md): the same operations as /api/v1/kill-switch. The global latch needs an admin (and, for a key, the admin scope). */
 export const killSwitchRouter = createTRPCRouter({
-  state: protectedProcedure.input(z.void()).output(ZKillSwitchStateResponseSchema).query(({ ctx }) => getKillSwitchState(ctx.db, ctx.user)),
+  state: protectedProcedure.output(ZKillSwitchStateResponseSchema).query(({ ctx }) => getKillSwitchState(ctx.db, ctx.user)),
   engage: protectedProcedure
     .input(ZEngageKillSwitchRequestSchema)
     .output(ZEngageKillSwitchResponseSchema)

@@ -12,8 +12,7 @@ export const ZPassword = safeText({ error: 'must be a string' })
   .max(200, { error: 'must be at most 200 characters' });
 
 /** An invite code (CRYPTOBOT_REGISTRATION=invite): the `invite` parameter of the link an admin created. */
-export const ZInviteCode = z
-  .string({ error: 'must be a string' })
+export const ZInviteCode = safeText({ error: 'must be a string' })
   .min(1, { error: 'is required' })
   .max(100, { error: 'is not a valid invite code' })
   .regex(/^[A-Za-z0-9_-]+$/, { error: 'is not a valid invite code (copy the whole link)' });

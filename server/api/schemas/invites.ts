@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from '@/server/core/text';
 
 /** Shared by the REST handlers, the tRPC procedures and the invites page. */
 export const INVITE_EXPIRY_CHOICES = [
@@ -15,12 +16,7 @@ export const ZCreateInviteRequestSchema = z
       .int({ error: 'must be a whole number of hours' })
       .min(1, { error: 'must be from 1 to 720 hours (30 days)' })
       .max(720, { error: 'must be from 1 to 720 hours (30 days)' }),
-    note: z
-      .string({ error: 'must be a string' })
-      .trim()
-      .max(100, { error: 'must be at most 100 characters' })
-      .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' })
-      .optional(),
+    note: safeText({ error: 'must be a string' }).trim().max(100, { error: 'must be at most 100 characters' }).optional(),
   })
   .strict();
 export type CreateInviteRequest = z.infer<typeof ZCreateInviteRequestSchema>;
