@@ -193,7 +193,8 @@ interface TextRoute {
 }
 
 const TEXT_ROUTES: TextRoute[] = [
-  { method: 'POST', path: '/api/v1/auth/register', fields: ['username', 'password'] },
+  { method: 'POST', path: '/api/v1/auth/register', fields: ['username', 'password', 'inviteCode'] },
+  { method: 'POST', path: '/api/v1/invites', fields: ['note'], admin: true },
   { method: 'POST', path: '/api/v1/auth/token', fields: ['username', 'password'] },
   { method: 'POST', path: '/api/v1/auth/refresh', fields: ['refreshToken'] },
   { method: 'POST', path: '/api/v1/keys', fields: ['name'] },
@@ -238,7 +239,8 @@ const TEXT_ROUTES: TextRoute[] = [
   { method: 'POST', path: '/api/trpc/keys.create', fields: ['name'], into: 'trpc' },
   { method: 'POST', path: '/api/trpc/orders.place', fields: ['accountId', 'symbol', 'quantity', 'clientOrderId'], into: 'trpc' },
   { method: 'POST', path: '/api/trpc/strategies.create', fields: ['name', 'params.{key}'], into: 'trpc' },
-  { method: 'POST', path: '/api/trpc/deployments.killSwitch', fields: ['reason'], multiline: ['reason'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/killSwitch.engage', fields: ['reason'], multiline: ['reason'], into: 'trpc' },
+  { method: 'POST', path: '/api/trpc/invites.create', fields: ['note'], into: 'trpc', admin: true },
   { method: 'GET', path: '/api/trpc/marketData.candles', fields: ['exchange', 'symbol', 'timeframe', 'cursor'], into: 'trpc' },
   { method: 'GET', path: '/api/trpc/portfolio.equityCurve', fields: ['accountId', 'from'], into: 'trpc' },
 ];
@@ -248,6 +250,7 @@ const PATH_PARAM_ROUTES: { method: 'GET' | 'POST' | 'DELETE'; path: string }[] =
   { method: 'GET', path: '/api/v1/keys/{x}' },
   { method: 'POST', path: '/api/v1/keys/{x}/rotate' },
   { method: 'DELETE', path: '/api/v1/keys/{x}' },
+  { method: 'DELETE', path: '/api/v1/invites/{x}' },
   { method: 'GET', path: '/api/v1/accounts/{x}' },
   { method: 'GET', path: '/api/v1/accounts/{x}/balance' },
   { method: 'POST', path: '/api/v1/accounts/{x}/test' },

@@ -115,7 +115,7 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   await page.getByRole('button', { name: 'Kill switch', exact: true }).click();
   const dialog = page.getByRole('dialog');
   await expect(dialog).toContainText('every running deployment (1 now)');
-  await expect(dialog).toContainText('all your open orders (1 now)');
+  await expect(dialog).toContainText('all your open orders are canceled (1 now)');
   await dialog.getByLabel('Reason').fill('journey: exchange outage drill');
   await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
   await expect(dialog.getByTestId('kill-switch-result')).toContainText('Engaged: paused 1 deployment, canceled 1 order.');
