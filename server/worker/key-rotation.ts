@@ -1,4 +1,5 @@
 import { autoRotateDueKeys, keysConfigFromEnv, type KeysConfig } from '@/server/services/keys';
+import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
 /**
@@ -12,25 +13,15 @@ export function createKeyRotationLoop(options: { intervalMs?: number; config?: K
     async start({ database, logger, signal }) {
       const config = options.config ?? keysConfigFromEnv();
       const intervalMs = options.intervalMs ?? Number(process.env.API_KEY_ROTATION_INTERVAL_MS ?? 60_000);
-      let running: Promise<void> = Promise.resolve();
-      const tick = () => {
-        running = (async () => {
-          try {
-            const issued = await autoRotateDueKeys(database.db, config, { now: options.now });
-            if (issued > 0) logger.info({ issued }, 'issued successors for keys near expiry');
-          } catch (error) {
-            logger.warn({ err: error }, 'key rotation pass failed; retrying next interval');
-          }
-        })();
-      };
-      tick();
-      const timer = setInterval(() => {
-        if (!signal.aborted) tick();
-      }, Math.max(intervalMs, 100));
-      return async () => {
-        clearInterval(timer);
-        await running;
-      };
+      return runEveryInterval(
+        { logger, signal },
+        intervalMs,
+        async () => {
+          const issued = await autoRotateDueKeys(database.db, config, { now: options.now });
+          if (issued > 0) logger.info({ issued }, 'issued successors for keys near expiry');
+        },
+        'key rotation pass failed; retrying next interval',
+      );
     },
   };
 }

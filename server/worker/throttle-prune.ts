@@ -1,4 +1,5 @@
 import { pruneThrottles } from '@/server/services/auth/throttle';
+import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
 /**
@@ -11,25 +12,15 @@ export function createThrottlePruneLoop(options: { intervalMs?: number } = {}): 
     name: 'throttle-prune',
     async start({ database, logger, signal }) {
       const intervalMs = options.intervalMs ?? 3_600_000;
-      let running: Promise<void> = Promise.resolve();
-      const tick = () => {
-        running = (async () => {
-          try {
-            const pruned = await pruneThrottles(database.db);
-            if (pruned > 0) logger.info({ pruned }, 'pruned finished throttle windows');
-          } catch (error) {
-            logger.warn({ err: error }, 'pruning throttle windows failed; retrying next interval');
-          }
-        })();
-      };
-      tick();
-      const timer = setInterval(() => {
-        if (!signal.aborted) tick();
-      }, Math.max(intervalMs, 100));
-      return async () => {
-        clearInterval(timer);
-        await running;
-      };
+      return runEveryInterval(
+        { logger, signal },
+        intervalMs,
+        async () => {
+          const pruned = await pruneThrottles(database.db);
+          if (pruned > 0) logger.info({ pruned }, 'pruned finished throttle windows');
+        },
+        'pruning throttle windows failed; retrying next interval',
+      );
     },
   };
 }
