@@ -11,20 +11,10 @@ import { cn } from '@/components/ui/cn';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
-import { INVITE_EXPIRY_CHOICES } from '@/server/api/schemas/invites';
+import { INVITE_EXPIRY_CHOICES, type InviteResponse } from '@/server/api/schemas/invites';
 
-type InviteState = 'active' | 'used' | 'expired' | 'revoked';
-interface InviteRow {
-  id: string;
-  codePrefix: string;
-  note: string;
-  state: InviteState;
-  createdAt: Date;
-  createdBy: string | null;
-  expiresAt: Date;
-  usedAt: Date | null;
-  usedBy: string | null;
-}
+type InviteRow = InviteResponse;
+type InviteState = InviteRow['state'];
 
 const STATE_STYLE: Record<InviteState, { label: string; className: string }> = {
   active: { label: 'Active', className: 'border-gain/40 text-gain' },
@@ -88,7 +78,7 @@ export function InvitesPageClient() {
     create.mutate({ expiresInHours: Number(form.get('expiresInHours')), ...(note ? { note } : {}) });
   }
 
-  const rows = (list.data?.invites ?? []) as InviteRow[];
+  const rows: InviteRow[] = list.data?.invites ?? [];
   return (
     <>
       {list.data ? <p className="mb-4 text-sm text-muted" data-testid="registration-mode">{MODE_NOTE[list.data.mode]}</p> : null}
