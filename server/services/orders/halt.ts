@@ -15,7 +15,8 @@ import type { Db, DbOrTx } from '@/db/client';
 import { exchangeAccounts, orders } from '@/db/schema';
 import { isExchangeError } from '@/server/exchange/errors';
 import { exchangeFor, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
-import { applyOrderEvents, notifyOrder, OPEN_STATUSES, type OrderDeps, type OrderRow } from './orders';
+import { applyOrderEvents, notifyOrder } from './apply';
+import { OPEN_STATUSES, type OrderDeps, type OrderRow } from './model';
 import { PaperExchange } from './paper-exchange';
 import { defaultPaperPriceSource } from './price-source';
 

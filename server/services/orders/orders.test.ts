@@ -20,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
-import { cancelOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, type OrderDeps } from './orders';
+import { cancelOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, syncPaperOrders, type OrderDeps } from '.';
 import type { PaperPriceSource } from './price-source';
 
 const MINUTE = 60_000;
@@ -84,7 +84,7 @@ describe('paper market orders', () => {
     expect(await balanceOf(accountId, 'USDT'), '10000 − 100.05 − 0.10005, nothing left reserved').toEqual({ free: '9899.84995', used: '0' });
     expect(await balanceOf(accountId, 'BTC'), 'the base received').toEqual({ free: '1', used: '0' });
 
-    const detail = await getOrder(t.db, userId, order.id, deps);
+    const detail = await getOrder(t.db, userId, order.id);
     expect(detail.fills, 'one fill with its trade id').toMatchObject([{ quantity: '1', price: '100.05', fee: '0.10005', feeCurrency: 'USDT', liquidity: 'taker' }]);
     expect(detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}>${e.toStatus}`), 'every transition recorded').toEqual(['created:>new', 'sent_ack:new>open', 'fill:open>filled']);
   });
@@ -118,17 +118,21 @@ describe('paper limit orders', () => {
 
     candles = [[T0, 100, 101, 95, 96, 10]];
     now = T0 + 2 * MINUTE;
-    expect((await getOrder(t.db, userId, order.id, deps)).status, 'low 95 does not reach 90').toBe('open');
+    // The reconciler's paper pass matches resting orders (reading an order never writes: queries.ts).
+    expect(await syncPaperOrders(t.db, userId, deps, accountId), 'nothing matched').toBe(0);
+    expect((await getOrder(t.db, userId, order.id)).status, 'low 95 does not reach 90').toBe('open');
 
     candles.push([T0 + 2 * MINUTE, 93, 94, 89, 92, 10]);
     now = T0 + 4 * MINUTE;
-    const [listed] = await listOrders(t.db, userId, { accountId }, deps);
+    expect((await getOrder(t.db, userId, order.id)).status, 'reading an order never matches it').toBe('open');
+    expect(await syncPaperOrders(t.db, userId, deps, accountId), 'one order matched').toBe(1);
+    const [listed] = await listOrders(t.db, userId, { accountId });
     expect(listed?.status, 'low 89 crosses 90: filled').toBe('filled');
     expect(listed?.averagePrice, 'at min(open 93, limit 90)').toBe('90');
     expect(listed?.fees).toEqual({ USDT: '0.18' });
     expect(await balanceOf(accountId, 'USDT'), 'reservation released, 180 + 0.18 paid').toEqual({ free: '9819.82', used: '0' });
     expect(await balanceOf(accountId, 'BTC')).toEqual({ free: '2', used: '0' });
-    const detail = await getOrder(t.db, userId, order.id, deps);
+    const detail = await getOrder(t.db, userId, order.id);
     expect(detail.fills, 'filled once, as a maker').toMatchObject([{ price: '90', liquidity: 'maker' }]);
     expect(detail.events.map((e) => e.toStatus)).toEqual(['new', 'open', 'filled']);
   });
@@ -152,7 +156,8 @@ describe('paper limit orders', () => {
     expect(await codeOf(cancelOrder(t.db, userId, order.id, deps)), 'a canceled order cannot be canceled again').toBe('CONFLICT');
     candles = [[T0, 160, 170, 150, 160, 1]];
     now = T0 + 2 * MINUTE;
-    expect((await getOrder(t.db, userId, order.id, deps)).status, 'a canceled order never fills').toBe('canceled');
+    expect(await syncPaperOrders(t.db, userId, deps, accountId), 'a canceled order is not matched').toBe(0);
+    expect((await getOrder(t.db, userId, order.id)).status, 'a canceled order never fills').toBe('canceled');
   });
 });
 
@@ -174,7 +179,7 @@ describe('idempotency and fills applied once', () => {
   it('a fill reported twice is applied once', async () => {
     const accountId = await newPaperAccount('dup fill');
     const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
-    const detail = await getOrder(t.db, userId, order.id, deps);
+    const detail = await getOrder(t.db, userId, order.id);
     const result = await recordFills(t.db, order.id, [{ tradeId: detail.fills[0]!.tradeId, quantity: '1', price: '100.05', fee: { cost: '0.10005', currency: 'USDT' } }]);
     expect(result, 'a no-op').toMatchObject({ applied: 0, duplicates: 1 });
     const stored = await t.db.select().from(fills).where(eq(fills.orderId, order.id));
@@ -198,7 +203,7 @@ describe('real exchange orders through the local Binance server', () => {
     const retry = await placeOrder(t.db, userId, input, deps);
     expect(retry, 'the stored order comes back').toMatchObject({ created: false, order: { id: first.order.id, status: 'unknown' } });
     expect(server.count('POST', '/api/v3/order'), 'never re-sent').toBe(1);
-    const detail = await getOrder(t.db, userId, first.order.id, deps);
+    const detail = await getOrder(t.db, userId, first.order.id);
     expect(detail.events.map((e) => `${e.type}>${e.toStatus}`)).toEqual(['created>new', 'send_ambiguous>unknown']);
 
     const trade = { tradeId: '777', quantity: '0.001', price: '20000', fee: { cost: '0.00000100', currency: 'BTC' } };
@@ -248,9 +253,9 @@ describe('validation and ownership', () => {
     const accountId = await newPaperAccount('owned');
     const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1' }, deps);
     expect(await codeOf(placeOrder(t.db, otherUserId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1' }, deps))).toBe('NOT_FOUND');
-    expect(await codeOf(getOrder(t.db, otherUserId, order.id, deps))).toBe('NOT_FOUND');
+    expect(await codeOf(getOrder(t.db, otherUserId, order.id))).toBe('NOT_FOUND');
     expect(await codeOf(cancelOrder(t.db, otherUserId, order.id, deps))).toBe('NOT_FOUND');
-    expect(await listOrders(t.db, otherUserId, {}, deps), 'nothing listed').toEqual([]);
+    expect(await listOrders(t.db, otherUserId, {}), 'nothing listed').toEqual([]);
   });
 });
 
@@ -296,7 +301,7 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
       expect(order.status).toBe('filled');
       expect(order.averagePrice, '200 × 1.0005').toBe('200.1');
       expect(order.fees).toEqual({ USDT: '0.4002' });
-      const detail = await getOrder(t.db, userId, order.id, deps);
+      const detail = await getOrder(t.db, userId, order.id);
       expect(detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}→${e.toStatus}`)).toEqual(['created:→new', 'sent_ack:new→open', 'fill:open→filled']);
       expect(detail.fills).toMatchObject([{ tradeId: `paper-${order.id}-1`, quantity: '2', price: '200.1', fee: '0.4002', feeCurrency: 'USDT', liquidity: 'taker' }]);
       // 10000 − (100.05 + 0.10005) − (400.2 + 0.4002)

@@ -27,15 +27,15 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizz
 import type { Db } from '@/db/client';
 import { exchangeAccounts, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import { compare, formatDecimal } from '@/server/core/money';
-import { isTerminal, type OrderEvent, type OrderFill } from '@/server/core/orders';
+import { formatDecimal } from '@/server/core/money';
+import { isTerminal } from '@/server/core/orders';
 import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
-import type { Balances, ExchangeOrder, ExchangeTrade } from '@/server/exchange/ports';
+import type { Balances, ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
 import { exchangeFor, getAccountBalance, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
-import { applyOrderEvents, cancelRequestedOrder, notifyOrder, OPEN_STATUSES, requestedCancelsOf, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
+import { cancelRequestedOrder, DEFAULT_NOT_FOUND_GRACE_MS, lookUpOrder, OPEN_STATUSES, requestedCancelsOf, settleFromExchange, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
 
 export interface ReconcileDeps extends OrderDeps {
   /** Wall-clock time (ms) for the grace periods; default Date.now. (`clock` is the paper feed's time.) */
@@ -50,7 +50,7 @@ export interface ReconcileDeps extends OrderDeps {
 }
 
 export const DEFAULT_NEW_ORDER_GRACE_MS = 30_000;
-export const DEFAULT_NOT_FOUND_GRACE_MS = 30_000;
+export { DEFAULT_NOT_FOUND_GRACE_MS };
 
 /** An open order on the exchange that Cryptobot did not place: flagged, never adopted or canceled. */
 export interface ExternalOrder {
@@ -106,8 +106,6 @@ const emptyResult = (account: AccountRow): ReconcileResult => ({
 /** How long a pass may hold an account before another worker may take it over (a killed worker's pass). */
 export const RECONCILE_LEASE_MS = 120_000;
 
-const NEW_ORDER_AMBIGUOUS_REASON = 'worker restarted before recording the send';
-
 /** Reconciles one account (real or paper) against its exchange; see the file comment. */
 export async function reconcileAccount(db: Db, accountId: string, deps: ReconcileDeps = {}): Promise<ReconcileResult> {
   const [account] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId)).limit(1);
@@ -155,99 +153,6 @@ async function openOrdersOnExchange(exchange: CcxtExchange, symbols: string[]): 
   }
 }
 
-function toFill(trade: ExchangeTrade): OrderFill {
-  return {
-    tradeId: trade.id,
-    quantity: trade.amount,
-    price: trade.price,
-    ...(trade.fee ? { fee: { cost: trade.fee.cost, currency: trade.fee.currency } } : {}),
-    ...(trade.timeMs !== null ? { timeMs: trade.timeMs } : {}),
-  };
-}
-
-type Settlement = { event: OrderEvent } | { pending: string; alert?: 'missing_on_exchange' } | null;
-
-/**
- * The status event the exchange's view implies for an order whose trades are applied (`order`), or why
- * there is none yet. `null`: nothing to do (the fills said it all, or nothing changed).
- */
-function settlement(order: OrderRow, found: ExchangeOrder | null, ageMs: number, notFoundGraceMs: number): Settlement {
-  const unknown = order.status === 'unknown';
-  if (!found) {
-    if (!unknown) return { pending: 'acknowledged earlier, but the exchange does not know this order (archived?)', alert: 'missing_on_exchange' };
-    if (ageMs < notFoundGraceMs) return { pending: `not on the exchange yet; concluded "not found" ${Math.round(notFoundGraceMs / 1000)} s after it was written` };
-    return { event: { type: 'reconciled_not_found' } };
-  }
-  const filledHere = formatDecimal(order.filledQuantity);
-  const tradesComplete = found.filled === null || compare(found.filled, order.filledQuantity) === 0;
-  const incomplete = `the exchange reports ${found.filled ?? '?'} filled, ${filledHere} of ${formatDecimal(order.quantity)} applied from its trades`;
-  switch (found.status) {
-    case 'open':
-      return unknown ? { event: { type: 'reconciled_open', exchangeOrderId: found.id } } : null;
-    case 'closed':
-      if (order.status === 'filled') return null;
-      if (!unknown || !tradesComplete || compare(order.filledQuantity, order.quantity) !== 0) return { pending: incomplete };
-      return { event: { type: 'reconciled_filled', exchangeOrderId: found.id } };
-    case 'canceled':
-    case 'expired':
-      // Terminal here means no later pass looks at it: settle only with every trade applied.
-      if (order.status === 'filled') return null;
-      if (!tradesComplete) return { pending: incomplete };
-      if (unknown) return { event: found.status === 'canceled' ? { type: 'reconciled_canceled', exchangeOrderId: found.id } : { type: 'reconciled_expired', exchangeOrderId: found.id } };
-      return { event: { type: found.status, reason: `${found.status} on the exchange` } };
-    case 'rejected':
-      if (unknown) return { event: { type: 'reconciled_rejected', reason: 'rejected by the exchange' } };
-      if (order.status === 'open') return { event: { type: 'rejected', reason: 'rejected by the exchange' } };
-      return { pending: `the exchange says rejected, but ${filledHere} is filled` };
-    default:
-      return { pending: 'the exchange reports no final status yet' };
-  }
-}
-
-interface OrderOutcome {
-  changed: boolean;
-  fillsApplied: number;
-  notFound: boolean;
-  pending?: string;
-}
-
-/** Settles one order in one transaction, under its row lock; nothing is written if its status moved meanwhile. */
-async function settleOrder(db: Db, row: OrderRow, found: ExchangeOrder | null, trades: ExchangeTrade[], now: number, notFoundGraceMs: number): Promise<OrderOutcome & { alert?: 'missing_on_exchange' }> {
-  return db.transaction(async (tx) => {
-    const [current] = await tx.select().from(orders).where(eq(orders.id, row.id)).limit(1).for('update');
-    if (!current || current.status !== row.status) {
-      return { changed: false, fillsApplied: 0, notFound: false, pending: `changed during the pass (now ${current?.status ?? 'deleted'}); looked at again next pass` };
-    }
-    let order = current;
-    let changed = false;
-    let fillsApplied = 0;
-    if (order.status === 'new') {
-      order = (await applyOrderEvents(tx, order.id, [{ type: 'send_ambiguous', reason: NEW_ORDER_AMBIGUOUS_REASON }])).order;
-      changed = true;
-    }
-    // Consecutive trades of the same liquidity go together (applyOrderEvents records one liquidity per call).
-    for (let i = 0; i < trades.length; ) {
-      const liquidity = trades[i]!.takerOrMaker;
-      let j = i;
-      while (j < trades.length && trades[j]!.takerOrMaker === liquidity) j++;
-      const applied = await applyOrderEvents(tx, order.id, trades.slice(i, j).map((t) => ({ type: 'fill' as const, fill: toFill(t) })), liquidity ? { liquidity } : {});
-      order = applied.order;
-      fillsApplied += applied.applied;
-      i = j;
-    }
-    changed ||= fillsApplied > 0;
-    const settle = settlement(order, found, now - order.createdAt.getTime(), notFoundGraceMs);
-    if (settle && 'event' in settle) {
-      order = (await applyOrderEvents(tx, order.id, [settle.event])).order;
-      changed = true;
-    }
-    // Open pages learn of it as of any other writer's change: one event per order settled, at the commit.
-    if (changed) await notifyOrder(tx, order);
-    if (settle && 'event' in settle) return { changed: true, fillsApplied, notFound: settle.event.type === 'reconciled_not_found' };
-    return { changed, fillsApplied, notFound: false, ...(settle ? { pending: settle.pending, ...(settle.alert ? { alert: settle.alert } : {}) } : {}) };
-  });
-}
-
 async function reconcileExchangeAccount(db: Db, account: AccountRow, deps: ReconcileDeps): Promise<ReconcileResult> {
   const result = emptyResult(account);
   const now = (deps.now ?? Date.now)();
@@ -276,23 +181,10 @@ async function reconcileExchangeAccount(db: Db, account: AccountRow, deps: Recon
 
   for (const row of candidates) {
     try {
-      let found = byClientOrderId.get(row.clientOrderId) ?? (row.exchangeOrderId ? byId.get(row.exchangeOrderId) : undefined) ?? null;
-      if (!found) {
-        try {
-          found = await exchange.fetchOrder(row.exchangeOrderId ? { id: row.exchangeOrderId } : { clientOrderId: row.clientOrderId }, row.symbol);
-        } catch (error) {
-          if (!isExchangeError(error) || error.kind !== 'not_found') throw error;
-        }
-      }
+      const listed = byClientOrderId.get(row.clientOrderId) ?? (row.exchangeOrderId ? byId.get(row.exchangeOrderId) : undefined);
+      const found = listed ?? (await lookUpOrder(exchange, row));
       result.checked++;
-      if (found && (found.symbol !== row.symbol || found.side !== row.side)) {
-        result.pending.push({ orderId: row.id, clientOrderId: row.clientOrderId, reason: `the exchange's order ${found.id} is ${found.side} ${found.symbol}, not this order` });
-        continue;
-      }
-      // Trades only when the exchange's filled quantity differs from ours (an unchanged order costs no request).
-      const needTrades = found !== null && (found.filled === null || compare(found.filled, row.filledQuantity) !== 0);
-      const trades = needTrades ? (await exchange.fetchOrderTrades(found!.id, row.symbol, row.createdAt.getTime() - 60_000)).filter((t) => compare(t.amount, 0) > 0) : [];
-      const outcome = await settleOrder(db, row, found, trades, now, notFoundGraceMs);
+      const outcome = await settleFromExchange(db, exchange, row, found, { now, notFoundGraceMs });
       if (outcome.changed) result.updated++;
       result.fillsApplied += outcome.fillsApplied;
       if (outcome.notFound) result.notFound++;

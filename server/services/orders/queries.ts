@@ -1,0 +1,88 @@
+/**
+ * Reading orders: lists, one order with its fills and events, the quote a ticket shows. Nothing here writes:
+ * resting paper orders are matched by the reconciler's paper pass (syncPaperOrders), live orders settled by the
+ * live path and the reconciler; each change reaches open pages as an order event.
+ */
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
+import { deployments, fills, orderEvents, orders } from '@/db/schema';
+import { AppError } from '@/server/core/errors';
+import { formatDecimal } from '@/server/core/money';
+import type { OrderStatus } from '@/server/core/orders';
+import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
+import { toOrderView, type OrderDeps, type OrderDetail, type OrderRow, type OrderView } from './model';
+import { defaultPaperPriceSource } from './price-source';
+
+export interface OrderFilters {
+  accountId?: string;
+  status?: OrderStatus;
+  deploymentId?: string;
+  limit?: number;
+}
+
+export async function listOrders(db: Db, userId: string, filters: OrderFilters = {}): Promise<OrderView[]> {
+  // Filtering by an account that is not the caller's is NOT_FOUND, as addressing it directly would be.
+  if (filters.accountId) await findOwnedAccount(db, userId, filters.accountId);
+  if (filters.deploymentId) {
+    // Filtering by a deployment that is not the caller's is NOT_FOUND too.
+    const [owned] = isUuid(filters.deploymentId)
+      ? await db.select({ id: deployments.id }).from(deployments).where(and(eq(deployments.id, filters.deploymentId), eq(deployments.userId, userId))).limit(1)
+      : [];
+    if (!owned) throw AppError.notFound('deployment');
+  }
+  const where: SQL[] = [eq(orders.userId, userId)];
+  if (filters.accountId) where.push(eq(orders.accountId, filters.accountId));
+  if (filters.status) where.push(eq(orders.status, filters.status));
+  if (filters.deploymentId) where.push(eq(orders.deploymentId, filters.deploymentId));
+  const rows = await db.select().from(orders).where(and(...where)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(filters.limit ?? 200);
+  return rows.map(toOrderView);
+}
+
+export async function findOwnedOrder(db: DbOrTx, userId: string, orderId: string): Promise<OrderRow> {
+  if (!isUuid(orderId)) throw AppError.notFound('order');
+  const [row] = await db.select().from(orders).where(and(eq(orders.id, orderId), eq(orders.userId, userId))).limit(1);
+  if (!row) throw AppError.notFound('order');
+  return row;
+}
+
+export async function getOrder(db: Db, userId: string, orderId: string): Promise<OrderDetail> {
+  const row = await findOwnedOrder(db, userId, orderId);
+  const [fillRows, eventRows] = await Promise.all([
+    db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.id)),
+    db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id)),
+  ]);
+  return {
+    ...toOrderView(row),
+    fills: fillRows.map((f) => ({ tradeId: f.tradeId, quantity: formatDecimal(f.quantity), price: formatDecimal(f.price), fee: formatDecimal(f.fee), feeCurrency: f.feeCurrency, liquidity: f.liquidity, executedAt: f.executedAt.toISOString() })),
+    events: eventRows.map((e) => ({ type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, reason: e.reason, createdAt: e.createdAt.toISOString() })),
+  };
+}
+
+/** What a fill of an order amounts to, for its placer (a deployment books it): decimal strings as stored. */
+export interface ExecutedFill {
+  quantity: string;
+  price: string;
+  fee: string;
+  feeCurrency: string | null;
+}
+
+/** The stored fills of an order, in the order they were applied. */
+export async function orderFills(db: DbOrTx, orderId: string): Promise<ExecutedFill[]> {
+  return db.select({ quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency }).from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.id));
+}
+
+/** The price a ticket would fill near, and where it comes from, for the estimated cost before confirming. */
+export async function quoteOrder(db: Db, userId: string, input: { accountId: string; symbol: string }, deps: OrderDeps = {}) {
+  const account = await findOwnedAccount(db, userId, input.accountId);
+  if (account.exchange === PAPER_EXCHANGE) {
+    const quote = await (deps.prices ?? defaultPaperPriceSource)(db).latest(input.symbol);
+    return { accountId: account.id, symbol: input.symbol, price: quote ? formatDecimal(String(quote.price)) : null, source: quote?.source ?? null, feeRate: account.feeRate ? formatDecimal(account.feeRate) : '0', slippage: account.slippage ? formatDecimal(account.slippage) : '0' };
+  }
+  try {
+    const { exchange } = exchangeFor(account, deps);
+    const ticker = await exchange.fetchTicker(input.symbol);
+    return { accountId: account.id, symbol: input.symbol, price: ticker.last, source: `${account.exchange} ticker`, feeRate: null, slippage: null };
+  } catch {
+    return { accountId: account.id, symbol: input.symbol, price: null, source: null, feeRate: null, slippage: null };
+  }
+}
