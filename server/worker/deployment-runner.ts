@@ -1,6 +1,6 @@
 /**
  * The deployment runner loop: claims running deployments with leases in Postgres and ticks each one when
- * its next candle is due (server/services/deployments/step.ts).
+ * its next candle is due (server/services/deployments/tick.ts).
  *
  * - Claim: `FOR UPDATE SKIP LOCKED` over running deployments whose lease is free or expired; claiming sets
  *   this worker as owner and RAISES the fencing epoch, so the previous holder's writes are refused.

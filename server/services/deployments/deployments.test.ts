@@ -16,7 +16,7 @@ import { fixtureRows } from '@/server/testing/fixtures';
 import { deploymentEquityCurve } from './equity';
 import { createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
 import { claimDeployments } from './leases';
-import { loadRuntime, tickDeployment, type DeploymentRuntime } from './step';
+import { loadRuntime, tickDeployment, type DeploymentRuntime } from '.';
 
 const HOUR = 3_600_000;
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 1200);

@@ -1,6 +1,6 @@
 /**
  * Deployments: a strategy trading an account, run by the worker (docs/trading.md).
- * This module holds what users do (deploy, list, pause, resume, stop); the worker side is ./step.ts and
+ * This module holds what users do (deploy, list, pause, resume, stop); the worker side is ./tick.ts and
  * server/worker/deployment-runner.ts. The kill switch (server/services/kill-switch) pauses through
  * pauseRunningDeployments; while it is engaged, deploying and resuming are refused (409).
  *
@@ -16,7 +16,7 @@ import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
 import { createStrategy } from '@/server/core/strategies/registry';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { parseIsoTimeUtc } from '@/server/core/time';
-import { initialRunnerState, type RunnerState } from '@/server/core/trading';
+import { initialMachineState, type MachineState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { recordAudit } from '@/server/services/audit';
 import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
@@ -25,7 +25,7 @@ import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
-import { closeDeploymentPosition } from './step';
+import { closeDeploymentPosition } from './close-out';
 
 import { logger } from '@/server/logger';
 
@@ -82,7 +82,7 @@ const isoMs = (ms: number | null | undefined) => (ms === null || ms === undefine
 
 
 export function toDeploymentView(row: DeploymentRow, names: { strategyName?: string | null; accountName?: string | null } = {}, now = Date.now()): DeploymentView {
-  const runner = (row.runner ?? initialRunnerState(Number(row.capitalQuote))) as unknown as RunnerState;
+  const runner = (row.runner ?? initialMachineState(Number(row.capitalQuote))) as unknown as MachineState;
   return {
     id: row.id,
     strategyId: row.strategyId,
@@ -237,7 +237,7 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
         maxPositionQuote: maxPositionQuote ?? null,
         riskLimits,
         state: 'running',
-        runner: initialRunnerState(Number(capital)) as unknown as Record<string, unknown>,
+        runner: initialMachineState(Number(capital)) as unknown as Record<string, unknown>,
         feedClock: feed.type === 'live' ? null : { feedTimeMs: feed.startMs!, wallMs: now },
         createdAt: new Date(now),
         updatedAt: new Date(now),
@@ -394,7 +394,7 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
   });
   const { canceled, failures } = await cancelDeploymentOrders(db, userId, id, deps);
   let closeOrderId: string | null = null;
-  const runner = stopped.runner as unknown as RunnerState | null;
+  const runner = stopped.runner as unknown as MachineState | null;
   if (options.closePosition && runner && runner.quantity > 0) {
     try {
       closeOrderId = await closeDeploymentPosition(db, userId, stopped, runner, deps);

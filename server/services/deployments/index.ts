@@ -1,4 +1,6 @@
 export * from './deployments';
 export * from './equity';
-export { closeDeploymentPosition, loadRuntime, tickDeployment, type DeploymentRuntime, type TickResult } from './step';
+export { closeDeploymentPosition } from './close-out';
+export { loadRuntime, type DeploymentRuntime } from './runtime';
+export { tickDeployment, type TickResult } from './tick';
 export * from './leases';

@@ -15,12 +15,13 @@ import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/tes
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
+import { EVENTS_CHANNEL } from '@/server/services/events';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeployment, getDeployment, type DeploymentDeps } from './deployments';
 import { claimDeployments } from './leases';
-import { loadRuntime, tickDeployment } from './step';
+import { loadRuntime, tickDeployment } from '.';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
 const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
@@ -35,8 +36,12 @@ let server: BinanceTestServer;
 let now = klines[200]![0];
 const clock = () => now;
 const urls = () => binanceApiUrls(server.baseUrl);
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: urls(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+/** Clients made for the account: one per exchangeFor, i.e. one per decryption of its credentials. */
+let clientsMade = 0;
+const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) => {
+  clientsMade++;
+  return createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: urls(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+};
 const deps: DeploymentDeps = {
   keys: [KEY],
   exchanges: () => EXCHANGES,
@@ -71,11 +76,21 @@ it('places live orders on the exchange, and settles an ambiguous send by reconci
   const [row] = await t.db.select().from(deployments).where(eq(deployments.id, d.id));
   const rt = await loadRuntime(t.db, row!, Number(claimed!.lease_epoch));
 
+  const events: Array<{ kind: string; orderId?: string; status?: string }> = [];
+  const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => void events.push(JSON.parse(payload) as (typeof events)[number]));
+
   // Hour 1: the candle that opened at deployment time closes; DCA buys 100 USDT at market.
   now += HOUR;
+  clientsMade = 0;
   expect((await tickDeployment(t.db, rt, deps)).status).toBe('ok');
   let placed = await t.db.select().from(orders).where(eq(orders.deploymentId, d.id)).orderBy(asc(orders.createdAt));
   expect(placed.map((o) => o.status)).toEqual(['filled']);
+  expect(clientsMade, "the account's credentials were decrypted once for the order (market, send, lookup)").toBe(1);
+  expect(server.count('GET', '/api/v3/openOrders'), 'the tick settled its order by one lookup, not by reconciling the whole account').toBe(0);
+  // The tick's last statement (the deployment event) comes after its orders' events: once it is here, they are too.
+  await expect.poll(() => events.some((e) => e.kind === 'deployment')).toBe(true);
+  expect(events.filter((e) => e.kind === 'order').map((e) => e.status), "each change of the order announced once: the ack, then its fill; no second 'filled'").toEqual(['open', 'filled']);
+  await listener.unlisten();
   expect(placed[0]!.quantity, 'rounded to the market step (0.00001) before it was written').toMatch(/^0\.\d{1,5}$/);
 
   // Hour 2: the exchange accepts the order but the answer is lost (timeout).

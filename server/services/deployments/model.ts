@@ -1,4 +1,4 @@
-/** What the deployments service and the worker's step share: the row type, the dependencies, the feed clock. */
+/** What the deployments service and the worker's tick share: the row type, the dependencies, the feed clock. */
 import { deployments } from '@/db/schema';
 import type { MarketData } from '@/server/exchange/ports';
 import type { OrderDeps } from '@/server/services/orders';
@@ -9,9 +9,6 @@ export interface DeploymentDeps extends OrderDeps {
   now?: () => number;
   /** Where live-feed candles come from (default: the public ccxt client of the strategy's exchange). */
   marketData?: (exchangeId: string) => Pick<MarketData, 'fetchOHLCV'>;
-  /** Grace periods of the reconcile the runner triggers after a live order (see server/services/reconcile). */
-  newOrderGraceMs?: number;
-  notFoundGraceMs?: number;
 }
 
 /** Where the replay/simulated clock is at `now` (running deployments advance, others stand still). */

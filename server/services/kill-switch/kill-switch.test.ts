@@ -10,7 +10,7 @@ import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createDeployment, getDeployment, resumeDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
-import { loadRuntime, tickDeployment } from '@/server/services/deployments/step';
+import { loadRuntime, tickDeployment } from '@/server/services/deployments';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { getOrder, placeOrder, type OrderDeps, type PaperPriceSource, type PlaceOrderInput } from '@/server/services/orders';
 import { reconcileAccount } from '@/server/services/reconcile';

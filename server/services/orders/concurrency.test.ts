@@ -20,7 +20,7 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { createDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
-import { loadRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments/step';
+import { loadRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { checkHealth } from '@/server/services/system/health';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';

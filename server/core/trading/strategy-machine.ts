@@ -1,9 +1,10 @@
 /**
- * The deployment runner's per-bar logic: the backtest engine's semantics (docs/backtesting.md), split into
- * steps that can wait for an exchange between them and whose whole state is plain JSON (kept in Postgres
+ * The strategy machine: a strategy's per-bar state machine for a deployment (the worker's deployment machine loop
+ * ticks it, server/services/deployments/tick.ts): the backtest engine's semantics (docs/backtesting.md), split into
+ * phases that can wait for an exchange between them and whose whole state is plain JSON (kept in Postgres
  * between bars, so a restarted worker continues exactly where the last one stopped).
  *
- * Per closed bar j, the caller does, in this order (the engine does the same in one loop):
+ * Per closed bar j, the caller does these phases, in this order (the engine does the same in one loop):
  *   1. `pendingOrder(bar j)`   — the decision of the previous bar, to fill at bar j's open (the caller may
  *                                do this as soon as bar j OPENS: the price is known then);
  *   2. `riskExit(bar j)`       — stop loss / trailing stop / take profit touched inside bar j (not on the
@@ -31,7 +32,7 @@ const DUST_FRACTION = 1e-9;
  */
 export const BUY_QUANTITY_SHAVE = 1e-10;
 
-export interface RunnerState {
+export interface MachineState {
   /** Quote the deployment holds (its capital, minus buys and their fees, plus sales net of fees). */
   cash: number;
   /** Base held; 0 when flat. */
@@ -63,7 +64,7 @@ export interface RunnerState {
   lastClose: number | null;
 }
 
-export function initialRunnerState(capital: number): RunnerState {
+export function initialMachineState(capital: number): MachineState {
   if (!(Number.isFinite(capital) && capital > 0)) throw new RangeError(`capital must be a positive number, got ${capital}`);
   return {
     cash: capital,
@@ -87,7 +88,7 @@ export function initialRunnerState(capital: number): RunnerState {
   };
 }
 
-export interface RunnerBar {
+export interface MachineBar {
   time: number;
   open: number;
   high: number;
@@ -95,8 +96,8 @@ export interface RunnerBar {
   close: number;
 }
 
-/** An order the runner wants: a market order whose fill model reference price is `referencePrice`. */
-export interface RunnerOrder {
+/** An order the machine wants: a market order whose fill model reference price is `referencePrice`. */
+export interface MachineOrder {
   side: Side;
   intent: OrderIntent;
   /** Open time of the bar that decided it (with the deployment and intent, its clientOrderId). */
@@ -111,8 +112,8 @@ export interface RunnerOrder {
   exitReason?: 'signal' | 'stop_loss' | 'take_profit' | 'trailing_stop';
 }
 
-/** What the exchange did with a runner order. */
-export interface RunnerFill {
+/** What the exchange did with a machine order. */
+export interface MachineFill {
   side: Side;
   quantity: number;
   price: number;
@@ -122,24 +123,24 @@ export interface RunnerFill {
   time: number;
 }
 
-export interface RunnerParams {
+export interface MachineParams {
   capital: number;
   feeRate: number;
   slippage: number;
 }
 
 /** The closed trade a sale completes: the engine's BacktestTrade; a stop that closes the position says 'close'. */
-export type RunnerTrade = Omit<BacktestTrade, 'exitReason'> & { exitReason: ExitReason | 'close' };
+export type MachineTrade = Omit<BacktestTrade, 'exitReason'> & { exitReason: ExitReason | 'close' };
 
-export class DeploymentRunner {
+export class StrategyMachine {
   constructor(
-    readonly state: RunnerState,
+    readonly state: MachineState,
     private readonly strategy: StrategyInstance,
-    private readonly params: RunnerParams,
+    private readonly params: MachineParams,
   ) {}
 
   /** The pending decision as an order filling at `bar`'s open, or null. Buys are sized from the cash now. */
-  pendingOrder(bar: RunnerBar): RunnerOrder | null {
+  pendingOrder(bar: MachineBar): MachineOrder | null {
     const pending = this.state.pending;
     if (pending === null) return null;
     if (pending.side === 'sell') {
@@ -182,15 +183,15 @@ export class DeploymentRunner {
   }
 
   /**
-   * A stop loss, trailing stop or take profit touched inside `bar` (the engine's step 2), or null. Also
+   * A stop loss, trailing stop or take profit touched inside `bar` (phase 2), or null. Also
    * moves the trailing reference up to the bar's high once the bar has been checked.
    */
-  riskExit(bar: RunnerBar): RunnerOrder | null {
+  riskExit(bar: MachineBar): MachineOrder | null {
     const s = this.state;
     if (s.quantity <= 0) return null;
     const { stopLossPct, takeProfitPct, trailingStopPct } = this.strategy.params;
     if (stopLossPct === null && takeProfitPct === null && trailingStopPct === null) return null;
-    let order: RunnerOrder | null = null;
+    let order: MachineOrder | null = null;
     if (s.lastFillTime === null || bar.time > s.lastFillTime) {
       const stop = s.stopPrice ?? -Infinity;
       const trailing = trailingStopPct !== null && s.highestPrice !== null ? s.highestPrice * (1 - trailingStopPct / 100) : -Infinity;
@@ -207,7 +208,7 @@ export class DeploymentRunner {
   }
 
   /** After the risk exit of `bar` was handled (or there was none): the trailing reference moves. */
-  trail(bar: RunnerBar): void {
+  trail(bar: MachineBar): void {
     const s = this.state;
     if (s.quantity > 0 && this.strategy.params.trailingStopPct !== null && s.highestPrice !== null && bar.high > s.highestPrice) s.highestPrice = bar.high;
   }
@@ -216,7 +217,7 @@ export class DeploymentRunner {
    * Books what the exchange did. Returns the closed trade when a sale closes the position.
    * `exitReason` names a sale's reason (from the order that caused it).
    */
-  applyFill(fill: RunnerFill, exitReason: RunnerTrade['exitReason'] = 'signal'): RunnerTrade | null {
+  applyFill(fill: MachineFill, exitReason: MachineTrade['exitReason'] = 'signal'): MachineTrade | null {
     const s = this.state;
     const { stopLossPct, takeProfitPct } = this.strategy.params;
     const cost = fill.price * fill.quantity;
@@ -242,13 +243,13 @@ export class DeploymentRunner {
       s.pending = null;
       return null;
     }
-    // A sale: the runner only ever sells its whole position.
+    // A sale: the machine only ever sells its whole position.
     const proceeds = cost;
     s.cash += proceeds - fill.fee;
     const share = Math.min(1, fill.quantity / s.quantity);
     const invested = (s.entryCost + s.entryFees) * share;
     const pnl = proceeds - fill.fee - invested;
-    const trade: RunnerTrade = {
+    const trade: MachineTrade = {
       entryTime: s.entryTime,
       exitTime: fill.time,
       entryPrice: s.entryPrice,
@@ -300,7 +301,7 @@ export class DeploymentRunner {
   }
 
   /** Bar-close equity (cash + quantity × close) and its peak. */
-  markClose(bar: RunnerBar): number {
+  markClose(bar: MachineBar): number {
     const s = this.state;
     s.lastClose = bar.close;
     s.equity = s.quantity > 0 ? s.cash + s.quantity * bar.close : s.cash;
@@ -308,64 +309,64 @@ export class DeploymentRunner {
     return s.equity;
   }
 
-  /** The fill the fill model gives a runner order on a paper account (what the paper exchange computes). */
-  static modelFill(order: RunnerOrder, params: Pick<RunnerParams, 'feeRate' | 'slippage'>): RunnerFill {
+  /** The fill the fill model gives a machine order on a paper account (what the paper exchange computes). */
+  static modelFill(order: MachineOrder, params: Pick<MachineParams, 'feeRate' | 'slippage'>): MachineFill {
     const price = marketFillPrice(order.side, order.referencePrice, params.slippage);
     return { side: order.side, quantity: order.quantity, price, fee: params.feeRate * price * order.quantity, time: order.fillBarTime };
   }
 }
 
-/** Executes a runner order; returns the fill, or null when the order was refused (the runner forgets it). */
-export type ExecuteOrder = (order: RunnerOrder) => Promise<RunnerFill | null>;
+/** Executes a machine order; returns the fill, or null when the order was refused (the machine forgets it). */
+export type ExecuteMachineOrder = (order: MachineOrder) => Promise<MachineFill | null>;
 
 export interface BarOutcome {
   decision: Decision;
-  orders: RunnerOrder[];
-  trades: RunnerTrade[];
+  orders: MachineOrder[];
+  trades: MachineTrade[];
   equity: number;
 }
 
 /**
- * Step 1 alone: bar `bar` has opened; the pending decision of the previous bar fills at its open.
+ * Phase 1 alone: bar `bar` has opened; the pending decision of the previous bar fills at its open.
  * Returns the closed trade if a sale filled.
  */
-export async function processBarOpen(runner: DeploymentRunner, bar: RunnerBar, execute: ExecuteOrder, outcome?: Pick<BarOutcome, 'orders' | 'trades'>): Promise<void> {
-  const order = runner.pendingOrder(bar);
+export async function processBarOpen(machine: StrategyMachine, bar: MachineBar, execute: ExecuteMachineOrder, outcome?: Pick<BarOutcome, 'orders' | 'trades'>): Promise<void> {
+  const order = machine.pendingOrder(bar);
   if (order === null) return;
   outcome?.orders.push(order);
   const fill = await execute(order);
   if (fill === null) {
-    runner.dropPending();
+    machine.dropPending();
     return;
   }
-  const trade = runner.applyFill(fill, order.exitReason);
+  const trade = machine.applyFill(fill, order.exitReason);
   if (trade) outcome?.trades.push(trade);
 }
 
 /**
- * Bar `index` of `series` has closed: steps 1–4 (step 1 only if `processBarOpen` did not already run for
+ * Bar `index` of `series` has closed: phases 1–4 (phase 1 only if `processBarOpen` did not already run for
  * it). `isLast`: no bar will follow, so a decision is not queued (the backtest's last bar).
  */
-export async function processClosedBar(runner: DeploymentRunner, series: CandleSeries, index: number, execute: ExecuteOrder, options: { isLast?: boolean; openDone?: boolean } = {}): Promise<BarOutcome> {
-  const bar: RunnerBar = { time: series.time[index]!, open: series.open[index]!, high: series.high[index]!, low: series.low[index]!, close: series.close[index]! };
+export async function processClosedBar(machine: StrategyMachine, series: CandleSeries, index: number, execute: ExecuteMachineOrder, options: { isLast?: boolean; openDone?: boolean } = {}): Promise<BarOutcome> {
+  const bar: MachineBar = { time: series.time[index]!, open: series.open[index]!, high: series.high[index]!, low: series.low[index]!, close: series.close[index]! };
   const outcome: BarOutcome = { decision: null, orders: [], trades: [], equity: 0 };
   const day = Math.floor(bar.time / 86_400_000) * 86_400_000;
-  if (runner.state.dayStartMs !== day) {
-    runner.state.dayStartMs = day;
-    runner.state.dayStartEquity = runner.state.equity;
+  if (machine.state.dayStartMs !== day) {
+    machine.state.dayStartMs = day;
+    machine.state.dayStartEquity = machine.state.equity;
   }
-  if (!options.openDone) await processBarOpen(runner, bar, execute, outcome);
-  const exit = runner.riskExit(bar);
+  if (!options.openDone) await processBarOpen(machine, bar, execute, outcome);
+  const exit = machine.riskExit(bar);
   if (exit !== null) {
     outcome.orders.push(exit);
     const fill = await execute(exit);
     if (fill !== null) {
-      const trade = runner.applyFill(fill, exit.exitReason);
+      const trade = machine.applyFill(fill, exit.exitReason);
       if (trade) outcome.trades.push(trade);
     }
   }
-  runner.trail(bar);
-  outcome.decision = runner.decide(series, index, options.isLast ?? false);
-  outcome.equity = runner.markClose(bar);
+  machine.trail(bar);
+  outcome.decision = machine.decide(series, index, options.isLast ?? false);
+  outcome.equity = machine.markClose(bar);
   return outcome;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
 import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
-import { DeploymentRunner, initialRunnerState, processBarOpen, processClosedBar, type RunnerOrder, type RunnerState, type RunnerTrade } from './runner';
+import { StrategyMachine, initialMachineState, processBarOpen, processClosedBar, type MachineOrder, type MachineState, type MachineTrade } from './strategy-machine';
 import { fixtureSeries } from '@/server/testing/fixtures';
 
 const btc = fixtureSeries('btc-usd-1h');
@@ -17,20 +17,20 @@ const variants: Array<[string, Record<string, unknown>]> = [
   ['dca', { intervalBars: 48, amountPerBuy: 200, takeProfitPct: 10 }],
 ];
 
-/** Drives a runner over the series as the worker does (fills by the fill model), with a restart every `restartEvery` bars. */
+/** Drives a machine over the series as the worker does (fills by the fill model), with a restart every `restartEvery` bars. */
 async function replay(series: CandleSeries, type: string, strategyParams: Record<string, unknown>, restartEvery = Infinity) {
-  let state: RunnerState = initialRunnerState(params.capital);
-  let runner = new DeploymentRunner(state, createStrategy(type, strategyParams), params);
-  const trades: RunnerTrade[] = [];
-  const orders: RunnerOrder[] = [];
-  const execute = async (order: RunnerOrder) => DeploymentRunner.modelFill(order, params);
+  let state: MachineState = initialMachineState(params.capital);
+  let machine = new StrategyMachine(state, createStrategy(type, strategyParams), params);
+  const trades: MachineTrade[] = [];
+  const orders: MachineOrder[] = [];
+  const execute = async (order: MachineOrder) => StrategyMachine.modelFill(order, params);
   for (let i = 0; i < series.length; i++) {
     if (i > 0 && i % restartEvery === 0) {
       // A new worker: the state comes back from JSON (Postgres), the strategy is a fresh instance.
-      state = JSON.parse(JSON.stringify(state)) as RunnerState;
-      runner = new DeploymentRunner(state, createStrategy(type, strategyParams), params);
+      state = JSON.parse(JSON.stringify(state)) as MachineState;
+      machine = new StrategyMachine(state, createStrategy(type, strategyParams), params);
     }
-    const outcome = await processClosedBar(runner, series, i, execute, { isLast: i === series.length - 1 });
+    const outcome = await processClosedBar(machine, series, i, execute, { isLast: i === series.length - 1 });
     trades.push(...outcome.trades);
     orders.push(...outcome.orders);
   }
@@ -39,7 +39,7 @@ async function replay(series: CandleSeries, type: string, strategyParams: Record
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
-describe.each(variants)('the deployment runner reproduces the backtest on real BTC/USD 1h: %s %j', (type, strategyParams) => {
+describe.each(variants)('the strategy machine reproduces the backtest on real BTC/USD 1h: %s %j', (type, strategyParams) => {
   it('trade for trade (times, prices, quantities, fees, pnl), and keeps the position the backtest sells at the end', async () => {
     const backtest = runBacktest(btc, createStrategy(type, strategyParams), { initialCapital: params.capital, feeRate: params.feeRate, slippage: params.slippage, timeframe: '1h' });
     const expected = backtest.trades.filter((t) => t.exitReason !== 'end');
@@ -61,12 +61,12 @@ describe.each(variants)('the deployment runner reproduces the backtest on real B
   });
 });
 
-describe('the runner step by step', () => {
+describe('the machine bar by bar', () => {
   const series = btc;
   it('fills a decision at the next bar open when the open is processed early, exactly as at its close', async () => {
-    const early = new DeploymentRunner(initialRunnerState(10_000), createStrategy('sma_crossover', {}), params);
-    const late = new DeploymentRunner(initialRunnerState(10_000), createStrategy('sma_crossover', {}), params);
-    const execute = async (order: RunnerOrder) => DeploymentRunner.modelFill(order, params);
+    const early = new StrategyMachine(initialMachineState(10_000), createStrategy('sma_crossover', {}), params);
+    const late = new StrategyMachine(initialMachineState(10_000), createStrategy('sma_crossover', {}), params);
+    const execute = async (order: MachineOrder) => StrategyMachine.modelFill(order, params);
     for (let i = 0; i < 2000; i++) {
       const bar = { time: series.time[i]!, open: series.open[i]!, high: series.high[i]!, low: series.low[i]!, close: series.close[i]! };
       await processBarOpen(early, bar, execute);
@@ -78,39 +78,39 @@ describe('the runner step by step', () => {
   });
 
   it('forgets a refused order, as a decision that never filled, and tries again on a later signal', async () => {
-    const runner = new DeploymentRunner(initialRunnerState(10_000), createStrategy('sma_crossover', {}), params);
+    const machine = new StrategyMachine(initialMachineState(10_000), createStrategy('sma_crossover', {}), params);
     let refused = 0;
-    const execute = async (order: RunnerOrder) => {
+    const execute = async (order: MachineOrder) => {
       if (order.side === 'buy' && refused === 0) {
         refused++;
         return null;
       }
-      return DeploymentRunner.modelFill(order, params);
+      return StrategyMachine.modelFill(order, params);
     };
-    for (let i = 0; i < 3000; i++) await processClosedBar(runner, series, i, execute);
+    for (let i = 0; i < 3000; i++) await processClosedBar(machine, series, i, execute);
     expect(refused).toBe(1);
-    expect(runner.state.closedTrades, 'later signals still trade').toBeGreaterThan(0);
+    expect(machine.state.closedTrades, 'later signals still trade').toBeGreaterThan(0);
   });
 
   it('never buys more quote than it has: cost + fee of a 100% entry stays within the cash', () => {
-    const runner = new DeploymentRunner(initialRunnerState(12_345.678), createStrategy('sma_crossover', {}), params);
-    runner.state.pending = { side: 'buy', barTime: 0, intent: 'enter' };
+    const machine = new StrategyMachine(initialMachineState(12_345.678), createStrategy('sma_crossover', {}), params);
+    machine.state.pending = { side: 'buy', barTime: 0, intent: 'enter' };
     for (const open of [1, 3, 7.77, 64_123.45, 0.000123, 99_999.999]) {
-      const order = runner.pendingOrder({ time: 1, open, high: open, low: open, close: open })!;
-      const fill = DeploymentRunner.modelFill(order, params);
+      const order = machine.pendingOrder({ time: 1, open, high: open, low: open, close: open })!;
+      const fill = StrategyMachine.modelFill(order, params);
       expect(fill.price * fill.quantity + fill.fee).toBeLessThanOrEqual(12_345.678);
     }
   });
 
   it('rejects a capital that is not a positive number', () => {
-    expect(() => initialRunnerState(0)).toThrow(/capital/);
-    expect(() => initialRunnerState(Number.NaN)).toThrow(/capital/);
+    expect(() => initialMachineState(0)).toThrow(/capital/);
+    expect(() => initialMachineState(Number.NaN)).toThrow(/capital/);
   });
 });
 
-describe('the runner against the engine on random markets (property)', () => {
+describe('the machine against the engine on random markets (property)', () => {
   // Random walks with gaps, flat stretches and spikes, random strategies and risk exits: whatever the
-  // market, a replay through the runner (with a restart somewhere) closes the same trades as the backtest.
+  // market, a replay through the machine (with a restart somewhere) closes the same trades as the backtest.
   const market = fc.record({
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
     length: fc.integer({ min: 30, max: 400 }),

@@ -1,0 +1,158 @@
+/**
+ * The strategy machine's orders in a tick: each is sized (the maximum position), risk-checked (server/core/risk),
+ * executed through the orders service (executeOrder: a paper order inside the tick's transaction, a live one
+ * committed before it is sent) and its fills turned into what the machine books. Refusals raise alerts.
+ */
+import type { Db, DbOrTx } from '@/db/client';
+import { deriveClientOrderId } from '@/server/core/orders';
+import { evaluateRisk, type RiskLimits } from '@/server/core/risk';
+import type { MachineFill, MachineOrder, StrategyMachine } from '@/server/core/trading';
+import { raiseAlert } from '@/server/services/alerts';
+import type { AppEvent } from '@/server/services/events';
+import { executeOrder, type ExecutedFill, type PaperPriceSource } from '@/server/services/orders';
+import type { DeploymentDeps, DeploymentRow } from './model';
+import type { DeploymentRuntime } from './runtime';
+
+/** The order is not settled yet (live): the bar is processed again once it is. */
+export class WaitForOrder extends Error {
+  constructor(readonly orderId: string, readonly status: string) {
+    super(`waiting for order ${orderId} (${status}) to settle`);
+  }
+}
+
+/** Stop acting for this deployment in this tick (paused by a circuit breaker, etc.). */
+export class StopTick extends Error {}
+
+export interface TickContext {
+  db: Db;
+  /** A paper tick's transaction (null: live, each order commits on its own). */
+  tx: DbOrTx | null;
+  rt: DeploymentRuntime;
+  deps: DeploymentDeps;
+  ordersPlaced: number;
+  machine: StrategyMachine;
+  paused: { reason: string } | null;
+  /** Events of a paper tick's orders, sent with the tick's last statements (delivered at its commit anyway). */
+  notifications: AppEvent[];
+}
+
+export function riskLimitsOf(row: DeploymentRow): RiskLimits {
+  const limits: RiskLimits = {};
+  if (row.maxPositionQuote !== null) limits.maxPositionQuote = row.maxPositionQuote;
+  if (row.riskLimits.maxOrderNotional) limits.maxOrderNotional = row.riskLimits.maxOrderNotional;
+  if (row.riskLimits.dailyLossLimitQuote) limits.dailyLossLimitQuote = row.riskLimits.dailyLossLimitQuote;
+  if (row.riskLimits.maxDrawdownFraction) limits.maxDrawdownFraction = row.riskLimits.maxDrawdownFraction;
+  return limits;
+}
+
+export const dec = (value: number) => String(Number(value.toPrecision(15)));
+
+/** A paper price source at one price: a replay or simulated bar's, or a live candle's close. */
+export function fixedPrice(price: number, timeMs: number, source: string): PaperPriceSource {
+  return {
+    async latest() {
+      return { price, timeMs, source, fillTimeMs: timeMs };
+    },
+    async candlesSince() {
+      return [];
+    },
+  };
+}
+
+/** What an order's fills mean to the machine (null: none). */
+export function machineFill(symbol: string, fills: readonly ExecutedFill[], side: 'buy' | 'sell', time: number): MachineFill | null {
+  if (fills.length === 0) return null;
+  let quantity = 0;
+  let cost = 0;
+  let fee = 0;
+  let baseFee = 0;
+  const [base, quote = 'USDT'] = symbol.split('/');
+  for (const r of fills) {
+    const q = Number(r.quantity);
+    const p = Number(r.price);
+    quantity += q;
+    cost += q * p;
+    const feeCost = Number(r.fee ?? '0');
+    if (r.feeCurrency === null || r.feeCurrency === quote) fee += feeCost;
+    else if (r.feeCurrency === base) {
+      // Charged in the base asset (Binance takes a buyer's commission from what it bought): the position
+      // is what arrived, and the fee is valued at the fill price.
+      baseFee += feeCost;
+      fee += feeCost * p;
+    }
+  }
+  const price = fills.length === 1 ? Number(fills[0]!.price) : cost / quantity;
+  return { side, quantity: side === 'buy' ? quantity - baseFee : quantity, price, fee, time };
+}
+
+/** Sizes, risk-checks and executes one machine order; returns its fill, or null when refused. */
+export async function executeMachineOrder(ctx: TickContext, order: MachineOrder): Promise<MachineFill | null> {
+  const { rt } = ctx;
+  const row = rt.row;
+  const state = ctx.machine.state;
+  const on = ctx.tx ?? ctx.db;
+  let quantity = order.quantity;
+  const expectedPrice = order.referencePrice;
+  if (order.side === 'buy' && row.maxPositionQuote !== null) {
+    // Entries are sized down to fit the maximum position instead of being refused outright.
+    const room = Number(row.maxPositionQuote) / (expectedPrice * (1 + Number(rt.account.slippage ?? 0))) - state.quantity;
+    quantity = Math.min(quantity, room * (1 - 1e-9));
+  }
+  const alertBase = { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id };
+  if (!(quantity > 0)) {
+    await raiseAlert(on, { ...alertBase, kind: 'risk_rejected', severity: 'warning', message: `${order.intent} on ${new Date(order.decidedOn).toISOString()} skipped: the position is already at its maximum (${row.maxPositionQuote})`, dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}` });
+    return null;
+  }
+  if (order.side === 'buy') {
+    const verdict = evaluateRisk(
+      { side: 'buy', quantity: dec(quantity), price: dec(expectedPrice) },
+      {
+        positionQuantity: dec(state.quantity),
+        positionEntryPrice: state.quantity > 0 ? dec(state.entryPrice) : null,
+        markPrice: dec(expectedPrice),
+        freeQuote: dec(state.cash),
+        freeBase: dec(state.quantity),
+        feeRate: String(Number(rt.account.feeRate ?? '0.001')),
+        equity: dec(state.equity),
+        equityPeak: dec(state.equityPeak),
+        realizedPnlToday: dec(state.equity - state.dayStartEquity),
+        unrealizedPnlToday: '0',
+      },
+      { ...riskLimitsOf(row), maxPositionQuote: undefined },
+    );
+    if (!verdict.allowed) {
+      if (verdict.action === 'pause') {
+        ctx.paused = { reason: verdict.reason };
+        await raiseAlert(on, { ...alertBase, kind: 'circuit_breaker', severity: 'critical', message: verdict.reason, dedupeKey: `breaker:${rt.id}:${order.decidedOn}` });
+        throw new StopTick(verdict.reason);
+      }
+      await raiseAlert(on, { ...alertBase, kind: 'risk_rejected', severity: 'warning', message: `${order.intent} refused by the ${verdict.rule.replace(/_/g, ' ')} rule: ${verdict.reason}`, details: { rule: verdict.rule }, dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}` });
+      return null;
+    }
+  }
+  const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
+  const input = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id };
+  const feed = `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
+  // The fence: a live order checks the epoch when its row is written; a paper tick already holds the deployment
+  // row FOR UPDATE under its epoch for the whole transaction, which is the same check.
+  const executed = ctx.tx
+    ? await executeOrder(ctx.db, rt.userId, rt.account, input, { tx: ctx.tx, prices: fixedPrice(expectedPrice, order.fillBarTime, feed), fitQuantity: order.side === 'sell', announce: (event) => ctx.notifications.push(event), deps: ctx.deps })
+    : await executeOrder(ctx.db, rt.userId, rt.account, { ...input, fenceEpoch: rt.epoch }, { fitQuantity: true, settleAtOnce: true, deps: ctx.deps });
+  if (executed === null) return null; // below the market's quantity step
+  ctx.ordersPlaced++;
+  const placed = executed.order;
+  switch (placed.status) {
+    case 'filled':
+      return machineFill(placed.symbol, executed.fills, order.side, order.fillBarTime);
+    case 'rejected':
+    case 'canceled':
+    case 'expired': {
+      const partial = machineFill(placed.symbol, executed.fills, order.side, order.fillBarTime);
+      if (partial) return partial;
+      await raiseAlert(on, { ...alertBase, orderId: placed.id, kind: 'order_rejected', severity: 'warning', message: `${order.side} ${dec(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`, dedupeKey: `order:${placed.id}` });
+      return null;
+    }
+    default:
+      throw new WaitForOrder(placed.id, placed.status);
+  }
+}

@@ -1,0 +1,48 @@
+/** A claimed deployment in a worker's memory: its strategy instance and bars. Rebuilt from Postgres on any doubt. */
+import type { DbOrTx } from '@/db/client';
+import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
+import { createStrategy } from '@/server/core/strategies/registry';
+import type { StrategyInstance } from '@/server/core/strategies/types';
+import { timeframeToMs } from '@/server/core/timeframe';
+import { findOwnedAccount, type AccountRow } from '@/server/services/accounts';
+import { BarBuffer, warmupBars } from './bars';
+import type { DeploymentRow } from './model';
+
+export interface DeploymentRuntime {
+  id: string;
+  userId: string;
+  /** The lease epoch this worker holds. */
+  epoch: number;
+  row: DeploymentRow;
+  account: AccountRow;
+  strategy: StrategyInstance;
+  bars: BarBuffer;
+  /** The strategy's timeframe, in ms: the length of one bar. */
+  barMs: number;
+  simulated: SimulatedMarket | null;
+  /** When the next tick has something to do (ms wall clock); 0 = now. */
+  nextDueMs: number;
+  /** Cache of the replay's last stored candle: [when read, open time]. */
+  lastStored: { readAtMs: number; lastMs: number | null } | null;
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const SIM_START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150, BNB: 500 };
+
+export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number): Promise<DeploymentRuntime> {
+  const account = await findOwnedAccount(db, row.userId, row.accountId);
+  const strategy = createStrategy(row.strategy.type, row.strategy.params);
+  const barMs = timeframeToMs(row.strategy.timeframe);
+  let simulated: SimulatedMarket | null = null;
+  if (row.feed.type === 'simulated') {
+    const base = row.strategy.symbol.split('/')[0] ?? '';
+    const origin = row.feed.startMs! - 2 * warmupBars(strategy) * barMs;
+    simulated = createSimulatedMarket({ seed: seedOf(`${row.strategy.symbol}|${row.id}`), timeframe: row.strategy.timeframe, originMs: origin, startPrice: SIM_START_PRICES[base] ?? 100 });
+  }
+  return { id: row.id, userId: row.userId, epoch, row, account, strategy, bars: new BarBuffer(), barMs, simulated, nextDueMs: 0, lastStored: null };
+}
