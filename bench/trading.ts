@@ -106,7 +106,7 @@ function latencySummary(values: number[]): LatencySummary {
   };
 }
 
-/** A paper price source at a fixed price, as the deployment runner uses for replays (fixedPrice in step.ts). */
+/** A paper price source at a fixed price, as the deployment runner uses for replays (fixedPrice in server/services/deployments/machine-orders.ts). */
 function fixedPrice(price: number, timeMs: number): PaperPriceSource {
   return {
     async latest() {

@@ -3,12 +3,11 @@
  * the feed time from the deployment's feed: stored candles (replay), the seeded simulated market (simulated), or
  * the exchange's public candles (live).
  */
-import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { allocateSeries, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import type { MachineBar } from '@/server/core/trading';
 import type { StrategyInstance } from '@/server/core/strategies/types';
-import { readCandleSeries } from '@/server/services/market-data/candles';
+import { candleRange, readCandleSeries } from '@/server/services/market-data/candles';
 import { marketDataExchange } from '@/server/services/market-data/exchange';
 import type { DeploymentDeps } from './model';
 import type { DeploymentRuntime } from './runtime';
@@ -111,8 +110,7 @@ export async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: numb
 /** Open time of the replay's last stored candle (read at most every 5 s). */
 export async function lastStoredOpen(db: DbOrTx, rt: DeploymentRuntime, now: number): Promise<number | null> {
   if (rt.lastStored && now - rt.lastStored.readAtMs < 5_000) return rt.lastStored.lastMs;
-  const [row] = await db.execute<{ last: string | null }>(sql`select max(time) as last from candles where exchange = ${rt.row.strategy.exchange} and symbol = ${rt.row.strategy.symbol} and timeframe = ${rt.row.strategy.timeframe}`);
-  const lastMs = row?.last === null || row?.last === undefined ? null : Number(row.last);
+  const lastMs = (await candleRange(db, { exchange: rt.row.strategy.exchange, symbol: rt.row.strategy.symbol, timeframe: rt.row.strategy.timeframe }))?.lastMs ?? null;
   rt.lastStored = { readAtMs: now, lastMs };
   return lastMs;
 }

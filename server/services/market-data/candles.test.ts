@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateSeries, type OhlcvRow } from '@/server/core/candles';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { createPostgresCandleSource, readCandlePage, readCandleSeries, upsertCandles } from './candles';
+import { candleRange, readCandlePage, readCandleSeries, upsertCandles } from './candles';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -97,13 +97,12 @@ describe('reads', () => {
     expect((await readCandlePage(t.db, k, H, 3 * H, 10)).candles.map((c) => c[0]), 'start inclusive, end exclusive').toEqual([H, 2 * H]);
   });
 
-  it('implements CandleSource over Postgres (range + read)', async () => {
+  it('reports the stored range of a series (a replay deployment completes at its end)', async () => {
     const k = { ...key, symbol: 'SRC/USDT' };
     await upsertCandles(t.db, k, [[2 * H, 1, 1, 1, 1, 1], [5 * H, 1, 1, 1, 1, 1]]);
-    const source = createPostgresCandleSource(t.db);
-    expect(await source.range(k.exchange, k.symbol, k.timeframe)).toEqual({ firstMs: 2 * H, lastMs: 5 * H });
-    expect(await source.range(k.exchange, 'NONE/USDT', k.timeframe), 'null when nothing stored').toBeNull();
-    expect(Array.from((await source.read(k.exchange, k.symbol, k.timeframe, 0, 5 * H)).time)).toEqual([2 * H]);
+    expect(await candleRange(t.db, k)).toEqual({ firstMs: 2 * H, lastMs: 5 * H });
+    expect(await candleRange(t.db, { ...k, symbol: 'NONE/USDT' }), 'null when nothing stored').toBeNull();
+    expect(Array.from((await readCandleSeries(t.db, k, 0, 5 * H)).time)).toEqual([2 * H]);
   });
 });
 

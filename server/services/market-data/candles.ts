@@ -16,7 +16,6 @@ import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { DbOrTx } from '@/db/client';
 import { allocateSeries, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
-import type { CandleSource } from '@/server/exchange/feeds';
 
 export interface SeriesKey {
   exchange: string;
@@ -318,14 +317,6 @@ export async function candleRange(db: DbOrTx, key: SeriesKey): Promise<{ firstMs
     where exchange = ${key.exchange} and symbol = ${key.symbol} and timeframe = ${key.timeframe}`);
   if (!row || row.first === null || row.last === null) return null;
   return { firstMs: Number(row.first), lastMs: Number(row.last) };
-}
-
-/** The exchange layer's `CandleSource` (replay feeds, backtests) over the candles table. */
-export function createPostgresCandleSource(db: DbOrTx): CandleSource {
-  return {
-    read: (exchange, symbol, timeframe, startMs, endMs) => readCandleSeries(db, { exchange, symbol, timeframe }, startMs, endMs),
-    range: (exchange, symbol, timeframe) => candleRange(db, { exchange, symbol, timeframe }),
-  };
 }
 
 export interface CandlePage {
