@@ -41,9 +41,9 @@ export async function placeLiveOrder(
   // Decrypted on first use: an unusable credential after the row is written rejects the order, never sent.
   const connect = () => (client ??= exchangeFor(account, deps).exchange);
   if (options.fitQuantity) {
-    const step = (await connect().market(input.symbol)).amountStep;
-    if (step !== null) {
-      const rounded = new Decimal(input.quantity).div(step).floor().times(step);
+    const { amountStep } = await connect().market(input.symbol);
+    if (amountStep !== null) {
+      const rounded = new Decimal(input.quantity).div(amountStep).floor().times(amountStep);
       if (rounded.lte(0)) return null;
       input = { ...input, quantity: rounded.toFixed() };
     }

@@ -1,5 +1,5 @@
 /**
- * Writing a `new` order row, the first step of every order (docs/orders.md): the kill switch latches read
+ * Writing a `new` order row, the first write of every order (docs/orders.md): the kill switch latches read
  * FOR SHARE first, the deployment fence, then the row (or the stored order with the same clientOrderId: a retry).
  */
 import { and, eq } from 'drizzle-orm';

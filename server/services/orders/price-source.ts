@@ -66,23 +66,23 @@ const lastClosed = new Map<string, { open: number; candle: OhlcvRow | undefined 
 
 /** The simulated market: every symbol has a price; it moves one candle per minute of wall time. */
 export function simulatedPriceSource(clock: Clock = Date.now): PaperPriceSource {
-  const step = timeframeToMs(SIM_TIMEFRAME);
+  const barMs = timeframeToMs(SIM_TIMEFRAME);
   return {
     async latest(symbol) {
       const now = clock();
-      const lastOpen = Math.floor(now / step) * step - step;
+      const lastOpen = Math.floor(now / barMs) * barMs - barMs;
       let known = lastClosed.get(symbol);
       if (known?.open !== lastOpen) {
-        known = { open: lastOpen, candle: simulatedMarket(symbol).candles(lastOpen, lastOpen + step)[0] };
+        known = { open: lastOpen, candle: simulatedMarket(symbol).candles(lastOpen, lastOpen + barMs)[0] };
         lastClosed.set(symbol, known);
       }
       const candle = known.candle;
-      return candle ? { price: candle[4], timeMs: candle[0] + step, source: 'simulated market' } : null;
+      return candle ? { price: candle[4], timeMs: candle[0] + barMs, source: 'simulated market' } : null;
     },
     async candlesSince(symbol, sinceMs, untilMs) {
-      const end = Math.min(untilMs, Math.floor(clock() / step) * step);
+      const end = Math.min(untilMs, Math.floor(clock() / barMs) * barMs);
       if (end <= sinceMs) return [];
-      return simulatedMarket(symbol).candles(Math.ceil(sinceMs / step) * step, end);
+      return simulatedMarket(symbol).candles(Math.ceil(sinceMs / barMs) * barMs, end);
     },
   };
 }
@@ -121,12 +121,12 @@ export function storedCandlesPriceSource(db: DbOrTx): PaperPriceSource {
     async candlesSince(symbol, sinceMs, untilMs) {
       const series = await latestSeries(db, symbol);
       if (!series) return [];
-      const step = timeframeToMs(series.timeframe);
+      const barMs = timeframeToMs(series.timeframe);
       const candles = await readCandleSeries(db, { exchange: series.exchange, symbol, timeframe: series.timeframe }, sinceMs, untilMs);
       const rows: OhlcvRow[] = [];
       for (let i = 0; i < candles.time.length; i++) {
         // Only candles that opened at or after sinceMs and have closed by untilMs.
-        if (candles.time[i]! + step > untilMs) break;
+        if (candles.time[i]! + barMs > untilMs) break;
         rows.push([candles.time[i]!, candles.open[i]!, candles.high[i]!, candles.low[i]!, candles.close[i]!, candles.volume[i]!]);
       }
       return rows;
