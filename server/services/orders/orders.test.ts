@@ -11,16 +11,16 @@ import { AppError } from '@/server/core/errors';
 import { formatDecimal, mul, sub } from '@/server/core/money';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { createAccount, findOwnedAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
-import { EVENTS_CHANNEL } from '@/server/services/events';
+import { EVENTS_CHANNEL, type AppEvent } from '@/server/services/events';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
-import { cancelOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, syncPaperOrders, type OrderDeps } from '.';
+import { cancelOrder, executeOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, syncPaperOrders, type OrderDeps } from '.';
 import type { PaperPriceSource } from './price-source';
 
 const MINUTE = 60_000;
@@ -185,6 +185,37 @@ describe('idempotency and fills applied once', () => {
     const stored = await t.db.select().from(fills).where(eq(fills.orderId, order.id));
     expect(stored.length, 'still one fill row').toBe(1);
     expect(result.order.filledQuantity, 'still 1').toBe('1');
+  });
+});
+
+describe('executeOrder: the one way to execute an order', () => {
+  it("inside the caller's transaction: the order with its fills, its one event handed to the caller, all rolled back with it", async () => {
+    const accountId = await newPaperAccount('in a caller transaction');
+    const account = await findOwnedAccount(t.db, userId, accountId);
+    const handed: AppEvent[] = [];
+    const input = { accountId, symbol: 'BTC/USDT', side: 'buy' as const, type: 'market' as const, quantity: '1', clientOrderId: 'cbmINTX0001' };
+    await expect(
+      t.db.transaction(async (tx) => {
+        const executed = await executeOrder(t.db, userId, account, input, { tx, announce: (event) => handed.push(event), deps });
+        expect(executed).toMatchObject({ created: true, order: { status: 'filled', clientOrderId: 'cbmINTX0001' } });
+        expect(executed!.fills.map((f) => [Number(f.quantity), Number(f.price), Number(f.fee), f.feeCurrency]), 'its fill, at 100 plus slippage').toEqual([[1, 100.05, 0.10005, 'USDT']]);
+        throw new Error('the caller rolls back');
+      }),
+    ).rejects.toThrow('the caller rolls back');
+    expect(handed.map((e) => ('status' in e ? [e.kind, e.status] : [e.kind])), 'one event, handed to the caller to send at its commit').toEqual([['order', 'filled']]);
+    expect(await t.db.select().from(orders).where(eq(orders.accountId, accountId)), 'nothing kept: the order was part of the caller transaction').toEqual([]);
+    expect(await balanceOf(accountId, 'USDT'), 'no balance moved').toEqual({ free: '10000', used: '0' });
+  });
+
+  it('a retry returns the stored order with its stored fills', async () => {
+    const accountId = await newPaperAccount('retry with fills');
+    const account = await findOwnedAccount(t.db, userId, accountId);
+    const input = { accountId, symbol: 'BTC/USDT', side: 'buy' as const, type: 'market' as const, quantity: '1', clientOrderId: 'cbmRETRYFILLS' };
+    const first = await executeOrder(t.db, userId, account, input, { deps });
+    latestPrice = 120;
+    const again = await executeOrder(t.db, userId, account, input, { deps });
+    expect([again!.created, again!.order.id]).toEqual([false, first!.order.id]);
+    expect(again!.fills.map((f) => [Number(f.quantity), Number(f.price), f.feeCurrency]), 'the fill of the first call, read back').toEqual([[1, 100.05, 'USDT']]);
   });
 });
 
