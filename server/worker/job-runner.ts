@@ -1,5 +1,5 @@
 import type { Db } from '@/db/client';
-import { EVENTS_CHANNEL } from '@/server/services/events';
+import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
 import { cancelRunningJob, claimJob, completeJob, failJob, heartbeatJob, type Job } from '@/server/services/jobs/queue';
 import type { WorkerLoop } from './loops';
 import { wakeableSleep } from './wakeable-sleep';
@@ -43,7 +43,7 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
       // A queued job wakes an idle runner at once; polling covers missed notifications and expired leases.
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
-          if (payload.includes('"job_queued"')) pause.wake();
+          if (parseAppEvent(payload)?.kind === 'job_queued') pause.wake();
         })
         .catch((error: unknown) => {
           logger.warn({ err: error }, 'LISTEN failed; polling only');

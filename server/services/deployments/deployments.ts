@@ -19,7 +19,7 @@ import { parseIsoTimeUtc } from '@/server/core/time';
 import { initialRunnerState, type RunnerState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { recordAudit } from '@/server/services/audit';
-import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { deploymentEvent, notifyEvent, notifyEvents } from '@/server/services/events';
 import { assertTradingAllowed } from '@/server/services/kill-switch/latch';
 import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
@@ -248,7 +248,7 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
     const moved = await applyStrategyEvent(tx, userId, strategy.id, input.mode === 'paper' ? 'start_paper' : 'go_live');
     if (!moved) throw new AppError('CONFLICT', `the strategy cannot start ${input.mode} trading from status ${strategy.status}`);
     if (input.mode === 'live') await recordAudit(tx, { type: 'deployment.live_started', userId, details: { deploymentId: row.id, strategyId: strategy.id, accountId: account.id, maxPositionQuote } });
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: row.id, state: row.state });
+    await notifyEvent(tx, deploymentEvent({ userId, deploymentId: row.id, state: row.state }));
     return row;
   });
   return toDeploymentView(created, { strategyName: strategy.name, accountName: account.name }, now);
@@ -329,7 +329,7 @@ export async function pauseDeployment(db: Db, userId: string, id: string, deps: 
     const next = await transition(tx, row, ['running'], 'paused', reason, now);
     if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a running deployment can be paused`);
     await applyStrategyEvent(tx, userId, row.strategyId, 'pause');
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'paused' });
+    await notifyEvent(tx, deploymentEvent({ userId, deploymentId: id, state: 'paused' }));
     return next;
   });
   return (await withNames(db, [updated], now))[0]!;
@@ -345,7 +345,7 @@ export async function resumeDeployment(db: Db, userId: string, id: string, deps:
     const next = await transition(tx, row, ['paused'], 'running', null, now);
     if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a paused deployment can be resumed`);
     await applyStrategyEvent(tx, userId, row.strategyId, row.mode === 'paper' ? 'resume_paper' : 'resume_live');
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'running' });
+    await notifyEvent(tx, deploymentEvent({ userId, deploymentId: id, state: 'running' }));
     return next;
   });
   return (await withNames(db, [updated], now))[0]!;
@@ -403,7 +403,7 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
       if (!(error instanceof AppError)) logger.warn({ deploymentId: id, err: error }, 'closing a stopped deployment position failed');
     }
   }
-  await notifyEvent(db, { kind: 'deployment', userId, deploymentId: id, state: 'stopped' });
+  await notifyEvent(db, deploymentEvent({ userId, deploymentId: id, state: 'stopped' }));
   return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
 }
 
@@ -422,7 +422,7 @@ export async function pauseRunningDeployments(tx: DbOrTx, userId: string | null,
     await applyStrategyEvent(tx, row.userId, row.strategyId, 'pause');
     paused.push(next);
   }
-  await notifyEvents(tx, paused.map((d): AppEvent => ({ kind: 'deployment', userId: d.userId, deploymentId: d.id, state: 'paused' })));
+  await notifyEvents(tx, paused.map((d) => deploymentEvent({ userId: d.userId, deploymentId: d.id, state: 'paused' })));
   return paused;
 }
 

@@ -26,7 +26,7 @@ import { exchangeFor, findOwnedAccount, PAPER_EXCHANGE, type AccountRow } from '
 import { reconcileAccount } from '@/server/services/reconcile';
 import { Decimal } from '@/server/core/money';
 import { raiseAlert } from '@/server/services/alerts';
-import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { deploymentEvent, notifyEvent, notifyEvents, orderEvent, type AppEvent } from '@/server/services/events';
 import { queryRows } from '@/db/raw';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { marketDataExchange } from '@/server/services/market-data/exchange';
@@ -352,7 +352,7 @@ async function execute(ctx: TickContext, order: RunnerOrder): Promise<RunnerFill
     placed = fresh!;
   }
   ctx.ordersPlaced++;
-  const event: AppEvent = { kind: 'order', userId: rt.userId, orderId: placed.id, status: placed.status, deploymentId: rt.id };
+  const event = orderEvent({ userId: rt.userId, orderId: placed.id, status: placed.status, deploymentId: rt.id });
   if (ctx.tx) ctx.notifications.push(event);
   else await notifyEvent(ctx.db, event);
   switch (placed.status) {
@@ -479,7 +479,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
       if (!(error instanceof StopTick)) throw error;
     }
     const fields = { lastBarTime: newLastBar, lastDecision };
-    const events: AppEvent[] = [...ctx.notifications, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }];
+    const events: AppEvent[] = [...ctx.notifications, deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar })];
     if (tx) {
       // Sent together on the transaction's connection (both prepared, so neither waits for a describe round
       // trip); the notifications are delivered at the commit.
@@ -537,7 +537,7 @@ async function completeReplay(db: Db, rt: DeploymentRuntime, now: number): Promi
     if (!done) return;
     await applyStrategyEvent(tx, rt.userId, rt.row.strategyId, 'stop');
     await raiseAlert(tx, { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id, kind: 'deployment_completed', severity: 'info', message: `Replay of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} completed; the position is kept.`, dedupeKey: `completed:${rt.id}` });
-    await notifyEvent(tx, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: 'completed' });
+    await notifyEvent(tx, deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: 'completed' }));
   });
 }
 

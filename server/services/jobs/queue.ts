@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { jobs, type JobStatus } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import { notifyEvent } from '@/server/services/events';
+import { jobEvent, jobQueuedEvent, notifyEvent } from '@/server/services/events';
 
 export type Job = typeof jobs.$inferSelect;
 
@@ -19,7 +19,7 @@ export async function enqueueJob(db: DbOrTx, input: EnqueueInput): Promise<Job> 
     .values({ type: input.type, payload: input.payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
     .returning();
   if (!job) throw new Error('insert returned no row');
-  await notifyEvent(db, { kind: 'job_queued', jobId: job.id, type: job.type });
+  await notifyEvent(db, jobQueuedEvent({ jobId: job.id, type: job.type }));
   return job;
 }
 
@@ -70,7 +70,7 @@ export async function heartbeatJob(db: Db, jobId: string, workerId: string, leas
     .where(and(eq(jobs.id, jobId), eq(jobs.leaseOwner, workerId), eq(jobs.status, 'running')))
     .returning({ cancelRequested: jobs.cancelRequested, userId: jobs.userId, progress: jobs.progress });
   if (!row) return { held: false, cancelRequested: false };
-  if (progress) await notifyEvent(db, { kind: 'job', jobId, userId: row.userId, status: 'running', progress: row.progress });
+  if (progress) await notifyEvent(db, jobEvent({ jobId, userId: row.userId, status: 'running', progress: row.progress }));
   return { held: true, cancelRequested: row.cancelRequested };
 }
 
@@ -80,7 +80,7 @@ async function finish(db: Db, jobId: string, workerId: string, status: JobStatus
     .set({ status, finishedAt: sql`now()`, leaseOwner: null, leaseExpiresAt: null, ...fields })
     .where(and(eq(jobs.id, jobId), eq(jobs.leaseOwner, workerId), eq(jobs.status, 'running')))
     .returning({ userId: jobs.userId, progress: jobs.progress });
-  if (row) await notifyEvent(db, { kind: 'job', jobId, userId: row.userId, status, progress: row.progress });
+  if (row) await notifyEvent(db, jobEvent({ jobId, userId: row.userId, status, progress: row.progress }));
   return !!row;
 }
 
@@ -128,7 +128,7 @@ export async function requestJobCancel(db: Db, jobId: string, userId: string): P
     .where(and(eq(jobs.id, jobId), eq(jobs.status, 'queued')))
     .returning();
   if (queued) {
-    await notifyEvent(db, { kind: 'job', jobId, userId, status: 'canceled', progress: queued.progress });
+    await notifyEvent(db, jobEvent({ jobId, userId, status: 'canceled', progress: queued.progress }));
     return queued;
   }
   await db.update(jobs).set({ cancelRequested: true }).where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')));

@@ -30,7 +30,7 @@ import { isExchangeError } from '@/server/exchange/errors';
 import type { ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
 import { crashPoint } from '@/server/services/faults';
-import { EVENTS_CHANNEL, notifyEvent, type AppEvent } from '@/server/services/events';
+import { appEventPayload, EVENTS_CHANNEL, notifyEvent, orderEvent as orderAppEvent } from '@/server/services/events';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountDeps, type AccountRow } from '@/server/services/accounts';
 import { assertTradingAllowed, haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
 import { insertedOrder, insertOrderSql, insertOrderStatement, outcomeSql, outcomeStatement, writtenOrder, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
@@ -513,7 +513,7 @@ async function pipelinedPaperOrder(
     // PaperExchange needs no connection when the balances are locked and the price is known.
     const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
     trades = outcome.trades;
-    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: outcome.writes.state.status }))] };
+    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, appEventPayload(orderEvent({ ...row, status: outcome.writes.state.status }))] };
     return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
   });
   if (last === null) return instead;
@@ -565,7 +565,7 @@ export async function notifyOrder(db: DbOrTx, order: OrderRow): Promise<void> {
   await notifyEvent(db, orderEvent(order));
 }
 
-const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): AppEvent => ({ kind: 'order', userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
+const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>) => orderAppEvent({ userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
 
 /** Matches the user's resting paper orders against the prices since they were last matched. */
 export async function syncPaperOrders(db: Db, userId: string, deps: OrderDeps = {}, accountId?: string): Promise<number> {
