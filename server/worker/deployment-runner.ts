@@ -11,7 +11,7 @@
 import { and, eq } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
-import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, transitionDeployment, type DeploymentRuntime } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
 import { wakeableSleep } from './wakeable-sleep';
 
@@ -71,7 +71,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
           } catch (error) {
             logger.error({ deploymentId: id, err: error }, 'deployment could not be loaded; failing it');
-            await db.update(deployments).set({ state: 'failed', stateReason: `could not start: ${(error as Error).message}`, leaseOwner: null, leaseExpiresAt: null, endedAt: new Date() }).where(eq(deployments.id, id));
+            await transitionDeployment(db, row, { event: 'start_failed', reason: `could not start: ${(error as Error).message}`, now: Date.now(), epoch: Number(lease_epoch) });
           }
         }
       };
