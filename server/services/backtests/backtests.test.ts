@@ -6,13 +6,14 @@ import { runBacktest } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
+import { JobInterrupted, type JobHandler } from '@/server/services/jobs/contract';
 import { claimJob } from '@/server/services/jobs/queue';
 import { readCandleSeries, upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser, getStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
-import { createJobRunner, type JobHandler } from '@/server/worker/job-runner';
+import { createJobRunner } from '@/server/worker/job-runner';
 import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
 import { createSweepHandler } from './sweep-job';
@@ -121,11 +122,13 @@ describe('backtest.run job', () => {
     // The worker goes on exactly as the runner would: its next progress report sees the cancel.
     const context = {
       job: claimed!,
+      payload: { backtestId: running.id },
+      workerId: 'slow-worker',
       db: t.db,
       signal: new AbortController().signal,
       async progress() {
         const [row] = await t.db.select({ cancelRequested: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, claimed!.id));
-        if (row?.cancelRequested) throw Object.assign(new Error('job interrupted: canceled'), { reason: 'canceled' });
+        if (row?.cancelRequested) throw new JobInterrupted('canceled');
       },
     };
     await expect(backtestRunHandler.run(context)).rejects.toThrow('canceled');

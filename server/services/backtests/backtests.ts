@@ -3,12 +3,13 @@ import type { Db, DbOrTx } from '@/db/client';
 import { backtests, backtestTrades, jobs, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, type BacktestMetrics, type BacktestTrade } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
+import { BACKTEST_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
 import { hasCandlesInRange } from './data-range';
 import { effectiveRunState, type JobState } from './run-state';
 
-export const BACKTEST_JOB_TYPE = 'backtest.run';
+export { BACKTEST_JOB_TYPE };
 
 export type BacktestRow = typeof backtests.$inferSelect;
 

@@ -4,12 +4,13 @@ import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, generateGrid, SweepError, type BacktestMetrics, type ParamRange } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { getStrategyDefinition } from '@/server/core/strategies';
+import { SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { assertRunnable, type RunRangeInput } from './backtests';
 import { effectiveRunState, type JobState } from './run-state';
 
-export const SWEEP_JOB_TYPE = 'backtest.sweep';
+export { SWEEP_JOB_TYPE };
 
 export interface CreateSweepInput extends RunRangeInput {
   strategyId: string;

@@ -3,20 +3,26 @@ import type { Db, DbOrTx } from '@/db/client';
 import { jobs, type JobStatus } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { jobEvent, jobQueuedEvent, notifyEvent } from '@/server/services/events';
+import { isJobType, parseJobPayload, type Job, type JobPayload, type JobType } from './contract';
 
-export type Job = typeof jobs.$inferSelect;
+export type { Job };
 
-export interface EnqueueInput {
-  type: string;
-  payload: Record<string, unknown>;
+/**
+ * A job to queue. A type of the contract (./contract.ts) takes its payload type and is checked against its
+ * schema; any other type (the queue's own tests) carries a plain object and runs only where a handler is registered.
+ */
+export interface EnqueueInput<T extends string> {
+  type: T;
+  payload: T extends JobType ? JobPayload<T> : Record<string, unknown>;
   userId?: string | null;
   maxAttempts?: number;
 }
 
-export async function enqueueJob(db: DbOrTx, input: EnqueueInput): Promise<Job> {
+export async function enqueueJob<T extends string>(db: DbOrTx, input: EnqueueInput<T>): Promise<Job> {
+  const payload: Record<string, unknown> = isJobType(input.type) ? parseJobPayload(input.type, input.payload) : input.payload;
   const [job] = await db
     .insert(jobs)
-    .values({ type: input.type, payload: input.payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
+    .values({ type: input.type, payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
     .returning();
   if (!job) throw new Error('insert returned no row');
   await notifyEvent(db, jobQueuedEvent({ jobId: job.id, type: job.type }));
