@@ -118,6 +118,9 @@ describe('backtest.run job', () => {
     const running = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
     const claimed = await claimJob(t.db, 'slow-worker', [BACKTEST_JOB_TYPE], 30_000);
     expect(claimed?.payload, 'the canceled one is never claimed').toEqual({ backtestId: running.id });
+    expect((await getBacktestForUser(t.db, alice, running.id)).status, "the row is the status: claimed, not started yet").toBe('queued');
+    // The worker starts it, as the handler does first.
+    await t.db.update(backtests).set({ status: 'running' }).where(eq(backtests.id, running.id));
     expect((await cancelBacktestForUser(t.db, alice, running.id)).status, 'running until its worker notices').toBe('running');
     // The worker goes on exactly as the runner would: its next progress report sees the cancel.
     const context = {

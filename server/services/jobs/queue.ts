@@ -126,7 +126,7 @@ export async function listJobsForUser(db: DbOrTx, userId: string, types: string[
  * Cancels a job: a queued one at once; a running one is flagged, and its runner stops at its next
  * heartbeat. Finished jobs are left as they are.
  */
-export async function requestJobCancel(db: Db, jobId: string, userId: string): Promise<Job> {
+export async function requestJobCancel(db: DbOrTx, jobId: string, userId: string): Promise<Job> {
   await getJobForUser(db, jobId, userId);
   const [queued] = await db
     .update(jobs)
