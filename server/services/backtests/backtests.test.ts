@@ -14,7 +14,8 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner } from '@/server/worker/job-runner';
-import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from './backtests';
+import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, getBacktestSummary, listBacktestsForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
 import { createSweepHandler } from './sweep-job';
 import { cancelSweepForUser, createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
@@ -88,6 +89,28 @@ describe('backtest.run job', () => {
     expect(chart.equity.at(-1)).toBe(expected.equity[series.length - 1]);
     expect(Math.max(...chart.drawdownPct), 'the chart drawdown peaks at the metric').toBeCloseTo(expected.metrics.maxDrawdownPct, 9);
     expect((await listBacktestsForUser(t.db, alice, { strategyId: strategy.id })).map((b) => b.id)).toEqual([queued.id]);
+  });
+
+  it("announces each status through its job's events only once the row has it (what a page refetches on an event is current)", async () => {
+    const strategy = await createStrategyForUser(t.db, alice, { name: 'Events', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const [job] = await t.db.select({ id: jobs.id }).from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
+    const seen: Array<{ job: string; row: string }> = [];
+    const reads: Array<Promise<void>> = [];
+    const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
+      const event = parseAppEvent(payload);
+      if (event?.kind !== 'job' || event.jobId !== job!.id) return;
+      reads.push(getBacktestSummary(t.db, alice, queued.id).then((row) => void seen.push({ job: event.status, row: row.status })));
+    });
+    try {
+      await runWorkerUntil('worker-events', finished(alice, queued.id));
+      await expect.poll(() => seen.some((s) => s.job === 'completed'), { message: 'the completion is announced' }).toBe(true);
+      await Promise.all(reads);
+    } finally {
+      await listener.unlisten();
+    }
+    expect(seen.filter((s) => s.job === 'running').every((s) => s.row !== 'queued'), 'a progress event finds the row started').toBe(true);
+    expect(seen.find((s) => s.job === 'completed')?.row, 'the completion event finds the row completed').toBe('completed');
   });
 
   it('is picked up and completed by another worker when the worker that claimed it died (expired lease)', async () => {
