@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { useTRPC } from '@/components/trpc/client';
+import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { arrow, localDate, localTime, pct, tone } from './format';
@@ -12,15 +13,13 @@ import { StatusBadge } from './status-badge';
 
 const ACTIVE = new Set(['queued', 'running']);
 
-/** Backtests (of one strategy, or all), newest first; pick two or more to compare. Refreshes while any runs. */
+/** Backtests (of one strategy, or all), newest first; pick two or more to compare. Refreshes from live job events while any runs. */
 export function BacktestList({ strategyId }: { strategyId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [selected, setSelected] = useState<string[]>([]);
-  const list = useQuery({
-    ...trpc.backtests.list.queryOptions({ strategyId }),
-    refetchInterval: (query) => (query.state.data?.some((b) => ACTIVE.has(b.status)) ? 1_000 : false),
-  });
+  const list = useQuery(trpc.backtests.list.queryOptions({ strategyId }));
+  useJobEventRefetch(!!list.data?.some((b) => ACTIVE.has(b.status)), [trpc.backtests.list.queryKey({ strategyId })]);
   if (list.isPending) return <div className="space-y-2">{[0, 1].map((i) => <Skeleton key={i} className="h-12 w-full" />)}</div>;
   if (list.isError) return <ErrorState message="Could not load the backtests." retry={() => void list.refetch()} />;
   if (list.data.length === 0) return <EmptyState title="No backtests yet">Run one from a strategy&apos;s page.</EmptyState>;

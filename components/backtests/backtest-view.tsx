@@ -5,6 +5,7 @@ import { useEffect } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
 import { useTRPC } from '@/components/trpc/client';
+import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
@@ -22,10 +23,9 @@ const ACTIVE = new Set(['queued', 'running']);
 export function BacktestView({ id }: { id: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const backtest = useQuery({
-    ...trpc.backtests.get.queryOptions({ id }),
-    refetchInterval: (query) => (query.state.data && ACTIVE.has(query.state.data.status) ? 700 : false),
-  });
+  const backtest = useQuery(trpc.backtests.get.queryOptions({ id }));
+  // Live: its job's events (queued, progress, finished) refetch it while it is queued or running.
+  useJobEventRefetch(!!backtest.data && ACTIVE.has(backtest.data.status), [trpc.backtests.get.queryKey({ id })]);
   const completed = backtest.data?.status === 'completed';
   // A finished run changes its strategy (a completed backtest makes a draft "backtested"), so cached
   // strategy data is stale from that moment.

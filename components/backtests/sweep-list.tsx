@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useTRPC } from '@/components/trpc/client';
+import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { localDate, localTime } from './format';
 import { StatusBadge } from './status-badge';
@@ -11,10 +12,8 @@ const ACTIVE = new Set(['queued', 'running']);
 
 export function SweepList({ strategyId }: { strategyId?: string }) {
   const trpc = useTRPC();
-  const list = useQuery({
-    ...trpc.backtests.sweeps.list.queryOptions({ strategyId }),
-    refetchInterval: (query) => (query.state.data?.some((s) => ACTIVE.has(s.status)) ? 1_000 : false),
-  });
+  const list = useQuery(trpc.backtests.sweeps.list.queryOptions({ strategyId }));
+  useJobEventRefetch(!!list.data?.some((s) => ACTIVE.has(s.status)), [trpc.backtests.sweeps.list.queryKey({ strategyId })]);
   if (list.isPending) return <Skeleton className="h-12 w-full" />;
   if (list.isError) return <ErrorState message="Could not load the sweeps." retry={() => void list.refetch()} />;
   if (list.data.length === 0) return <EmptyState title="No sweeps yet">Sweep two or more parameters from a strategy&apos;s page.</EmptyState>;

@@ -7,6 +7,7 @@ import { useRouter } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import { PageHeader } from '@/components/shell/page-header';
 import { useTRPC } from '@/components/trpc/client';
+import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
@@ -24,7 +25,9 @@ export function SweepView({ id }: { id: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const sweep = useQuery({ ...trpc.backtests.sweeps.get.queryOptions({ id }), refetchInterval: (q) => (q.state.data && ACTIVE.has(q.state.data.status) ? 700 : false) });
+  const sweep = useQuery(trpc.backtests.sweeps.get.queryOptions({ id }));
+  // Live: its job's events (queued, progress per chunk, finished) refetch it while it is queued or running.
+  useJobEventRefetch(!!sweep.data && ACTIVE.has(sweep.data.status), [trpc.backtests.sweeps.get.queryKey({ id })]);
   const cancel = useMutation(trpc.backtests.sweeps.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
   const open = useMutation(trpc.backtests.create.mutationOptions({ onSuccess: (b) => router.push(`/backtests/${b.id}`) }));
   const [metric, setMetric] = useState<MetricKey>('totalReturnPct');

@@ -1,15 +1,20 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
+import type { inferRouterOutputs } from '@trpc/server';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AppRouter } from '@/server/api/root';
 import { useTRPC } from './client';
 
 /** What the page shows about its live updates: connected over SSE, connecting, reconnecting (the stream ended or broke), or polling after an error. */
 export type LiveStatus = 'live' | 'connecting' | 'reconnecting' | 'polling';
 
-/** The event kinds trading pages react to (server/services/events.ts, NOTIFY → SSE). */
-const KINDS = ['deployment', 'order', 'alert', 'kill_switch'];
+/** One live event: the AppEvent union of server/services/events.ts (NOTIFY → SSE), narrowed by `kind`. */
+export type LiveEvent = inferRouterOutputs<AppRouter>['events']['stream'] extends AsyncIterable<infer E> ? E : never;
+
+/** The event kinds trading pages react to. */
+const KINDS: Array<LiveEvent['kind']> = ['deployment', 'order', 'alert', 'kill_switch'];
 /** A fast replay sends an event per bar: events within this window become one round of refetches. */
 const FLUSH_MS = 400;
 /** Only when the subscription has failed: refetch everything this often instead. */
@@ -28,7 +33,6 @@ interface Pending {
 }
 
 const emptyPending = (): Pending => ({ deployments: new Set(), orders: new Set(), curves: new Set(), stateChanged: false, alerts: false, killSwitch: false });
-const idOf = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
 
 /**
  * Subscribes once to the user's events and invalidates the queries they make stale (deployments, orders,
@@ -60,19 +64,17 @@ export function useLiveEvents(): LiveStatus {
   );
 
   const onData = useCallback(
-    (event: { kind: string; [key: string]: unknown }) => {
+    (event: LiveEvent) => {
       const work = pending.current;
-      const deploymentId = idOf(event.deploymentId);
       if (event.kind === 'deployment') {
-        if (deploymentId) work.deployments.add(deploymentId);
+        work.deployments.add(event.deploymentId);
         // A bar processed carries lastBarTime; anything else is a state change.
         if (event.lastBarTime === undefined || event.state !== 'running') work.stateChanged = true;
       } else if (event.kind === 'order') {
-        const orderId = idOf(event.orderId);
-        if (orderId) work.orders.add(orderId);
-        if (deploymentId) {
-          work.deployments.add(deploymentId);
-          work.curves.add(deploymentId);
+        work.orders.add(event.orderId);
+        if (event.deploymentId) {
+          work.deployments.add(event.deploymentId);
+          work.curves.add(event.deploymentId);
         }
       } else if (event.kind === 'alert') {
         work.alerts = true;

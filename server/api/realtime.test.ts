@@ -1,11 +1,12 @@
 import { afterAll, expect, it } from 'vitest';
 import { getDatabase } from '@/db/client';
-import { notifyEvent } from '@/server/services/events';
-import { userEvents } from './realtime';
+import { queryRows } from '@/db/raw';
+import { EVENTS_CHANNEL, jobEvent, jobQueuedEvent, notifyEvent, orderEvent } from '@/server/services/events';
+import { userEvents, whenListening } from './realtime';
 
 afterAll(() => getDatabase().close());
 
-it('delivers NOTIFY events to their owner only, filtered by kind, until aborted', async () => {
+it('delivers NOTIFY events to their owner only, filtered by kind, until aborted; malformed payloads are skipped', async () => {
   const db = getDatabase().db;
   const controller = new AbortController();
   const received: unknown[] = [];
@@ -19,13 +20,15 @@ it('delivers NOTIFY events to their owner only, filtered by kind, until aborted'
       if ((error as Error).name !== 'AbortError') throw error;
     }
   })();
-  // Give the LISTEN a moment to be registered before notifying.
-  await new Promise((r) => setTimeout(r, 300));
-  await notifyEvent(db, { kind: 'job', userId: 'user-b', jobId: 'not-mine' });
-  await notifyEvent(db, { kind: 'job', userId: 'user-a', jobId: 'first' });
-  await notifyEvent(db, { kind: 'order', userId: 'user-a', orderId: 'other-kind' });
-  await notifyEvent(db, { kind: 'job', jobId: 'no-owner' });
-  await notifyEvent(db, { kind: 'job', userId: 'user-a', jobId: 'second' });
+  await whenListening();
+  const job = (userId: string | null, jobId: string) => jobEvent({ userId, jobId, status: 'running', progress: 0.5 });
+  await notifyEvent(db, job('user-b', 'not-mine'));
+  await queryRows(db, 'select pg_notify($1, $2), pg_notify($1, $3)', [EVENTS_CHANNEL, 'not json', JSON.stringify({ kind: 'job', userId: 'user-a', jobId: 'no-status' })]);
+  await notifyEvent(db, job('user-a', 'first'));
+  await notifyEvent(db, orderEvent({ userId: 'user-a', orderId: 'other-kind', status: 'open', deploymentId: null }));
+  await notifyEvent(db, job(null, 'no-owner'));
+  await notifyEvent(db, jobQueuedEvent({ jobId: 'queued-no-owner', type: 'backtest.run' }));
+  await notifyEvent(db, job('user-a', 'second'));
   await consumer;
-  expect(received.map((e) => (e as { jobId: string }).jobId), 'only user-a\'s job events, in order').toEqual(['first', 'second']);
+  expect(received, "only user-a's well-formed job events, in order, as sent").toEqual([job('user-a', 'first'), job('user-a', 'second')]);
 });

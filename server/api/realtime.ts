@@ -1,6 +1,6 @@
 import { EventEmitter, on } from 'node:events';
 import { getDatabase } from '@/db/client';
-import { EVENTS_CHANNEL, type AppEvent } from '@/server/services/events';
+import { EVENTS_CHANNEL, parseAppEvent, type AppEvent, type UserAppEvent } from '@/server/services/events';
 import { logger } from '@/server/logger';
 
 /**
@@ -36,11 +36,9 @@ function hub() {
     emitter.setMaxListeners(0);
     const ready = getDatabase()
       .sql.listen(EVENTS_CHANNEL, (payload) => {
-        try {
-          emitter.emit('event', JSON.parse(payload) as AppEvent);
-        } catch {
-          logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
-        }
+        const event = parseAppEvent(payload);
+        if (event) emitter.emit('event', event);
+        else logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
       })
       .then(() => undefined);
     ready.catch((error: unknown) => {
@@ -52,18 +50,23 @@ function hub() {
   return globalForRealtime.cryptobotRealtime;
 }
 
+/** Resolves once this process LISTENs (a test notifies only then). */
+export function whenListening(): Promise<void> {
+  return hub().ready;
+}
+
 /**
  * The events one user may see, as they happen, until `signal` aborts. Events without a userId are
  * not delivered to anyone: every event a service emits must name its owner.
  */
-export async function* userEvents(userId: string, signal: AbortSignal | undefined, kinds?: ReadonlySet<string>): AsyncGenerator<AppEvent> {
+export async function* userEvents(userId: string, signal: AbortSignal | undefined, kinds?: ReadonlySet<UserAppEvent['kind']>): AsyncGenerator<UserAppEvent> {
   const closing = streamsClosing();
   closing.throwIfAborted();
   const { emitter, ready } = hub();
   await ready;
   const until = signal ? AbortSignal.any([signal, closing]) : closing;
   for await (const [event] of on(emitter, 'event', { signal: until }) as AsyncIterable<[AppEvent]>) {
-    if (event.userId !== userId) continue;
+    if (event.kind === 'job_queued' || event.userId !== userId) continue;
     if (kinds && !kinds.has(event.kind)) continue;
     yield event;
   }

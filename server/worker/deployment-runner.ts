@@ -10,8 +10,8 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
-import { EVENTS_CHANNEL } from '@/server/services/events';
-import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, transitionDeployment, type DeploymentRuntime } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
 import { wakeableSleep } from './wakeable-sleep';
 
@@ -51,9 +51,8 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         .listen(EVENTS_CHANNEL, (payload) => {
           // A deployment that (re)started and is not ours yet: look for work now. Our own ticks announce
           // "running" on every candle; those must not trigger a claim round each.
-          if (!payload.includes('"kind":"deployment"') || !payload.includes('"state":"running"')) return;
-          const id = /"deploymentId":"([0-9a-f-]{36})"/.exec(payload)?.[1];
-          if (id !== undefined && runtimes.has(id)) return;
+          const event = parseAppEvent(payload);
+          if (event?.kind !== 'deployment' || event.state !== 'running' || runtimes.has(event.deploymentId)) return;
           lastClaim = 0;
           pause.wake();
         })
@@ -72,7 +71,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
           } catch (error) {
             logger.error({ deploymentId: id, err: error }, 'deployment could not be loaded; failing it');
-            await db.update(deployments).set({ state: 'failed', stateReason: `could not start: ${(error as Error).message}`, leaseOwner: null, leaseExpiresAt: null, endedAt: new Date() }).where(eq(deployments.id, id));
+            await transitionDeployment(db, row, { event: 'start_failed', reason: `could not start: ${(error as Error).message}`, now: Date.now(), epoch: Number(lease_epoch) });
           }
         }
       };

@@ -3,7 +3,9 @@ import { logger } from '@/server/logger';
 import { registerUser } from '@/server/services/auth/users';
 import { enqueueJob, getJobForUser, requestJobCancel } from '@/server/services/jobs/queue';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { createJobRunner, JobInterrupted, type JobHandler } from './job-runner';
+import { jobs } from '@/db/schema';
+import { BACKTEST_JOB_TYPE, JobInterrupted, type JobHandler } from '@/server/services/jobs/contract';
+import { createJobRunner } from './job-runner';
 
 let t: TestDatabase;
 let userId: string;
@@ -46,5 +48,28 @@ describe('job runner loop', () => {
       await stop();
     }
     expect(new JobInterrupted('canceled').reason).toBe('canceled');
+  });
+
+  it("checks a contract type's payload: refused when queued, and a stored one that does not match fails the job without running it", async () => {
+    await expect(enqueueJob(t.db, { type: BACKTEST_JOB_TYPE, payload: { backtestId: '' }, userId }), 'an empty id is refused when queued').rejects.toThrow(/invalid backtest\.run payload: backtestId/);
+    const [stored] = await t.db.insert(jobs).values({ type: BACKTEST_JOB_TYPE, payload: { backtest: 'x' }, userId }).returning();
+    let ran = false;
+    const handlers: Record<string, JobHandler> = {
+      [BACKTEST_JOB_TYPE]: { run: async () => {
+        ran = true;
+        return {};
+      } },
+    };
+    const controller = new AbortController();
+    const stop = await createJobRunner(handlers, { pollMs: 50 }).start({ database: t, workerId: 'runner-2', logger, signal: controller.signal });
+    try {
+      await expect.poll(async () => (await getJobForUser(t.db, stored!.id, userId)).status, { timeout: 10_000 }).toBe('failed');
+    } finally {
+      controller.abort();
+      await stop();
+    }
+    const failed = await getJobForUser(t.db, stored!.id, userId);
+    expect([failed.error, failed.attempts], 'failed at once, naming the payload problem').toEqual([expect.stringMatching(/^invalid backtest\.run payload: /), 1]);
+    expect(ran, 'the handler never saw the bad payload').toBe(false);
   });
 });

@@ -1,38 +1,17 @@
-import type { Db } from '@/db/client';
-import { EVENTS_CHANNEL } from '@/server/services/events';
+import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { isJobType, JobInterrupted, parseJobPayload, type JobContext, type JobHandler, type JobHandlers } from '@/server/services/jobs/contract';
 import { cancelRunningJob, claimJob, completeJob, failJob, heartbeatJob, type Job } from '@/server/services/jobs/queue';
 import type { WorkerLoop } from './loops';
 import { wakeableSleep } from './wakeable-sleep';
 
-/** Thrown inside a handler (by `progress`) when the job was canceled or its lease was lost. */
-export class JobInterrupted extends Error {
-  constructor(readonly reason: 'canceled' | 'lease_lost') {
-    super(`job interrupted: ${reason}`);
-  }
-}
-
-export interface JobContext {
-  job: Job;
-  db: Db;
-  workerId: string;
-  signal: AbortSignal;
-  /**
-   * Records progress (0..1) and renews the lease; throws JobInterrupted when the user canceled or
-   * another worker owns the job now. Call it every so often from long work (it is rate-limited).
-   */
-  progress(fraction: number, message?: string): Promise<void>;
-}
-
-export interface JobHandler {
-  run(context: JobContext): Promise<Record<string, unknown>>;
-  /** Errors worth another attempt (e.g. an exchange timeout); others fail the job at once. */
-  isRetryable?(error: unknown): boolean;
-}
-
 export const JOB_LEASE_MS = 30_000;
 
-/** The job runner loop: claims jobs of the registered types one at a time and runs their handler. */
-export function createJobRunner(handlers: Record<string, JobHandler>, options: { pollMs?: number; leaseMs?: number } = {}): WorkerLoop {
+/**
+ * The job runner loop: claims jobs of the registered types one at a time and runs their handler (the job
+ * contract is server/services/jobs/contract.ts). The worker registers `JobHandlers`, one per job type of the
+ * contract; the runner's tests register handlers of types of their own, whose payloads pass through as stored.
+ */
+export function createJobRunner(handlers: JobHandlers | Record<string, JobHandler>, options: { pollMs?: number; leaseMs?: number } = {}): WorkerLoop {
   const leaseMs = options.leaseMs ?? JOB_LEASE_MS;
   const pollMs = options.pollMs ?? 1_000;
   return {
@@ -43,7 +22,7 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
       // A queued job wakes an idle runner at once; polling covers missed notifications and expired leases.
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
-          if (payload.includes('"job_queued"')) pause.wake();
+          if (parseAppEvent(payload)?.kind === 'job_queued') pause.wake();
         })
         .catch((error: unknown) => {
           logger.warn({ err: error }, 'LISTEN failed; polling only');
@@ -51,12 +30,22 @@ export function createJobRunner(handlers: Record<string, JobHandler>, options: {
         });
 
       async function runOne(job: Job): Promise<void> {
-        const handler = handlers[job.type]!;
+        const handler = (handlers as Record<string, JobHandler<unknown>>)[job.type]!;
         const log = logger.child({ jobId: job.id, jobType: job.type, attempt: job.attempts });
         log.info('job started');
         let lastBeat = 0;
-        const context: JobContext = {
+        let payload: unknown;
+        try {
+          payload = isJobType(job.type) ? parseJobPayload(job.type, job.payload) : job.payload;
+        } catch (error) {
+          // Never worth another attempt: the stored payload will not change.
+          log.warn({ err: error }, 'job failed');
+          await failJob(database.db, job, workerId, (error as Error).message.slice(0, 2000), false);
+          return;
+        }
+        const context: JobContext<unknown> = {
           job,
+          payload,
           db: database.db,
           workerId,
           signal,

@@ -2,13 +2,14 @@ import type { Database } from '@/db/client';
 import type { Logger } from '@/server/logger';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
 import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
-import { createImportJobHandler, MARKET_DATA_IMPORT_JOB } from '@/server/services/market-data/imports';
+import { BACKTEST_JOB_TYPE, MARKET_DATA_IMPORT_JOB, SWEEP_JOB_TYPE, type JobHandlers } from '@/server/services/jobs/contract';
+import { createImportJobHandler } from '@/server/services/market-data/imports';
 import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';
 import { createKeyRotationLoop } from './key-rotation';
 import { createReconcilerLoop } from './reconciler';
 import { createThrottlePruneLoop } from './throttle-prune';
-import { createJobRunner, type JobHandler } from './job-runner';
+import { createJobRunner } from './job-runner';
 
 /**
  * A long-running worker loop (deployment runner, job runner, reconciler, key rotation).
@@ -27,10 +28,10 @@ export interface WorkerContext {
   signal: AbortSignal;
 }
 
-/** Job types and their handlers; each capability registers its own (one line each). */
-export const JOB_HANDLERS: Record<string, JobHandler> = {
-  'backtest.run': backtestRunHandler,
-  'backtest.sweep': backtestSweepHandler,
+/** One handler per job type of the contract (server/services/jobs/contract.ts); each capability registers its own. */
+export const JOB_HANDLERS: JobHandlers = {
+  [BACKTEST_JOB_TYPE]: backtestRunHandler,
+  [SWEEP_JOB_TYPE]: backtestSweepHandler,
   [MARKET_DATA_IMPORT_JOB]: createImportJobHandler(),
 };
 

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { safeText } from '@/server/core/text';
 import { userEvents } from '@/server/api/realtime';
+import { USER_APP_EVENT_KINDS } from '@/server/services/events';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 
 /**
  * Live updates over SSE (httpSubscriptionLink): `trpc.events.stream.subscriptionOptions({ kinds })`.
- * Each event names its kind (e.g. "job" for backtest progress) and carries ids to refetch by.
+ * Each event is one kind of the AppEvent union (server/services/events.ts): narrow by `kind`, refetch by its ids.
  */
 export const eventsRouter = createTRPCRouter({
   stream: protectedProcedure
-    .input(z.object({ kinds: z.array(safeText().min(1).max(50)).max(20).optional() }).strict().optional())
+    .input(z.object({ kinds: z.array(z.enum(USER_APP_EVENT_KINDS)).max(20).optional() }).strict().optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const kinds = input?.kinds ? new Set(input.kinds) : undefined;
       for await (const event of userEvents(ctx.user.id, signal, kinds)) yield event;

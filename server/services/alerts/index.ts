@@ -7,7 +7,7 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { alerts, users, type AlertSeverity } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import { notifyEvent } from '@/server/services/events';
+import { alertEvent, notifyEvent } from '@/server/services/events';
 
 export const ALERT_KINDS = [
   'order_rejected',
@@ -82,7 +82,7 @@ export async function raiseAlert(db: DbOrTx, input: RaiseAlertInput): Promise<Al
     .onConflictDoNothing()
     .returning();
   if (!row) return null;
-  await notifyEvent(db, { kind: 'alert', userId: input.userId, alertId: row.id, severity: row.severity });
+  await notifyEvent(db, alertEvent({ userId: input.userId, alertId: row.id, severity: row.severity }));
   return toAlertView(row);
 }
 

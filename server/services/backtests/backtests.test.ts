@@ -6,14 +6,16 @@ import { runBacktest } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
+import { JobInterrupted, type JobHandler } from '@/server/services/jobs/contract';
 import { claimJob } from '@/server/services/jobs/queue';
 import { readCandleSeries, upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser, getStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
-import { createJobRunner, type JobHandler } from '@/server/worker/job-runner';
-import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from './backtests';
+import { createJobRunner } from '@/server/worker/job-runner';
+import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, getBacktestSummary, listBacktestsForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
 import { createSweepHandler } from './sweep-job';
 import { cancelSweepForUser, createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
@@ -89,6 +91,28 @@ describe('backtest.run job', () => {
     expect((await listBacktestsForUser(t.db, alice, { strategyId: strategy.id })).map((b) => b.id)).toEqual([queued.id]);
   });
 
+  it("announces each status through its job's events only once the row has it (what a page refetches on an event is current)", async () => {
+    const strategy = await createStrategyForUser(t.db, alice, { name: 'Events', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const [job] = await t.db.select({ id: jobs.id }).from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
+    const seen: Array<{ job: string; row: string }> = [];
+    const reads: Array<Promise<void>> = [];
+    const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
+      const event = parseAppEvent(payload);
+      if (event?.kind !== 'job' || event.jobId !== job!.id) return;
+      reads.push(getBacktestSummary(t.db, alice, queued.id).then((row) => void seen.push({ job: event.status, row: row.status })));
+    });
+    try {
+      await runWorkerUntil('worker-events', finished(alice, queued.id));
+      await expect.poll(() => seen.some((s) => s.job === 'completed'), { message: 'the completion is announced' }).toBe(true);
+      await Promise.all(reads);
+    } finally {
+      await listener.unlisten();
+    }
+    expect(seen.filter((s) => s.job === 'running').every((s) => s.row !== 'queued'), 'a progress event finds the row started').toBe(true);
+    expect(seen.find((s) => s.job === 'completed')?.row, 'the completion event finds the row completed').toBe('completed');
+  });
+
   it('is picked up and completed by another worker when the worker that claimed it died (expired lease)', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'RSI', type: 'rsi', params: {}, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
@@ -117,15 +141,20 @@ describe('backtest.run job', () => {
     const running = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
     const claimed = await claimJob(t.db, 'slow-worker', [BACKTEST_JOB_TYPE], 30_000);
     expect(claimed?.payload, 'the canceled one is never claimed').toEqual({ backtestId: running.id });
+    expect((await getBacktestForUser(t.db, alice, running.id)).status, "the row is the status: claimed, not started yet").toBe('queued');
+    // The worker starts it, as the handler does first.
+    await t.db.update(backtests).set({ status: 'running' }).where(eq(backtests.id, running.id));
     expect((await cancelBacktestForUser(t.db, alice, running.id)).status, 'running until its worker notices').toBe('running');
     // The worker goes on exactly as the runner would: its next progress report sees the cancel.
     const context = {
       job: claimed!,
+      payload: { backtestId: running.id },
+      workerId: 'slow-worker',
       db: t.db,
       signal: new AbortController().signal,
       async progress() {
         const [row] = await t.db.select({ cancelRequested: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, claimed!.id));
-        if (row?.cancelRequested) throw Object.assign(new Error('job interrupted: canceled'), { reason: 'canceled' });
+        if (row?.cancelRequested) throw new JobInterrupted('canceled');
       },
     };
     await expect(backtestRunHandler.run(context)).rejects.toThrow('canceled');

@@ -3,12 +3,13 @@ import type { Db, DbOrTx } from '@/db/client';
 import { backtests, backtestTrades, jobs, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, type BacktestMetrics, type BacktestTrade } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
+import { BACKTEST_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
 import { hasCandlesInRange } from './data-range';
 import { effectiveRunState, type JobState } from './run-state';
 
-export const BACKTEST_JOB_TYPE = 'backtest.run';
+export { BACKTEST_JOB_TYPE };
 
 export type BacktestRow = typeof backtests.$inferSelect;
 
@@ -257,13 +258,16 @@ export async function cancelBacktestForUser(db: Db, userId: string, id: string):
   if (summary.status !== 'queued' && summary.status !== 'running') {
     throw new AppError('CONFLICT', `the backtest is ${summary.status}; only a queued or running one can be canceled`);
   }
-  const [row] = await db.select({ jobId: backtests.jobId }).from(backtests).where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
-  const job = row?.jobId ? await requestJobCancel(db, row.jobId, userId) : null;
-  if (!job || job.status === 'canceled') {
-    await db
-      .update(backtests)
-      .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
-      .where(and(eq(backtests.id, id), eq(backtests.userId, userId), inArray(backtests.status, ['queued', 'running'])));
-  }
+  // The job and the row change together: a queued one is canceled in both, and the job's event goes out at the commit.
+  await db.transaction(async (tx) => {
+    const [row] = await tx.select({ jobId: backtests.jobId }).from(backtests).where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+    const job = row?.jobId ? await requestJobCancel(tx, row.jobId, userId) : null;
+    if (!job || job.status === 'canceled') {
+      await tx
+        .update(backtests)
+        .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+        .where(and(eq(backtests.id, id), eq(backtests.userId, userId), inArray(backtests.status, ['queued', 'running'])));
+    }
+  });
   return getBacktestSummary(db, userId, id);
 }

@@ -5,21 +5,12 @@ import { runBacktest, type TradeLog } from '@/server/core/backtest';
 import type { CandleSeries } from '@/server/core/candles';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { createStrategy } from '@/server/core/strategies';
+import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { downsampleChart } from './downsample';
 
-/**
- * What a job handler receives from the worker's job runner (server/worker/job-runner.ts JobContext);
- * declared here structurally because services never import the worker.
- */
-export interface BacktestJobContext {
-  job: { id: string; userId: string | null; payload: Record<string, unknown> };
-  db: Db;
-  signal: AbortSignal;
-  /** renews the lease and records progress; throws (reason "canceled" | "lease_lost") when the job must stop */
-  progress(fraction: number, message?: string): Promise<void>;
-}
+export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
 
 /** A failure the user can act on; its message is stored on the row as is. */
 export class BacktestRunError extends Error {
@@ -31,10 +22,9 @@ export class BacktestRunError extends Error {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The reason a JobInterrupted error carries (the runner's type, matched structurally). */
-export function interruptionReason(error: unknown): 'canceled' | 'lease_lost' | null {
-  const reason = (error as { reason?: unknown } | null)?.reason;
-  return reason === 'canceled' || reason === 'lease_lost' ? reason : null;
+/** Why the job runner interrupted the handler, or null for any other error. */
+export function interruptionReason(error: unknown): JobInterrupted['reason'] | null {
+  return error instanceof JobInterrupted ? error.reason : null;
 }
 
 /** The message stored for a failed run: ours as is, anything unexpected by reference to the worker log. */
@@ -86,7 +76,7 @@ const ACTIVE: BacktestStatus[] = ['queued', 'running'];
  */
 export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<string, unknown>> {
   const { db, job } = ctx;
-  const backtestId = String(job.payload.backtestId ?? '');
+  const { backtestId } = ctx.payload;
   const userId = job.userId ?? '';
   const [row] = await db.select().from(backtests).where(and(eq(backtests.id, backtestId), eq(backtests.userId, userId)));
   if (!row) throw new BacktestRunError(`backtest ${backtestId} not found`);
@@ -155,4 +145,4 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
 }
 
 /** The handler registered for `backtest.run` in server/worker/loops.ts. */
-export const backtestRunHandler = { run: runBacktestJob };
+export const backtestRunHandler: JobHandler<JobPayload<typeof BACKTEST_JOB_TYPE>> = { run: runBacktestJob };

@@ -10,21 +10,12 @@ export interface RunState {
 }
 
 /**
- * What the API shows for a backtest or sweep. While the row is not finished, its status and progress
- * come from its job (canceled while queued, or running on a worker that reports progress there); a job
- * that completed without the row being finished stored no results, which is a failure.
+ * What the API shows for a backtest or sweep. Its status and error are its row's, the one source: every
+ * change of them is written to the row (by the job handler, or by a cancel in the same transaction as the
+ * job's), before the job's event announces it. Only the progress of a queued or running one comes from its job,
+ * which the handler's progress reports renew.
  */
 export function effectiveRunState(row: RunState, job: JobState): RunState {
-  let { status, progress, error } = row;
-  const finished = status === 'completed' || status === 'failed' || status === 'canceled';
-  if (!finished && job) {
-    if (job.status === 'queued' || job.status === 'running' || job.status === 'canceled' || job.status === 'failed') status = job.status;
-    if (job.status === 'completed') {
-      status = 'failed';
-      error = error ?? 'the job ended without storing results';
-    }
-    if (job.status === 'failed') error = error ?? job.error;
-    progress = Math.max(progress, job.progress);
-  }
-  return { status, progress, error };
+  const active = row.status === 'queued' || row.status === 'running';
+  return { status: row.status, error: row.error, progress: active && job ? Math.max(row.progress, job.progress) : row.progress };
 }

@@ -7,7 +7,8 @@ import { backtestSweeps, type SweepRunResult } from '@/db/schema';
 import { generateGrid, type ParamRange } from '@/server/core/backtest';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { getStrategyDefinition } from '@/server/core/strategies';
-import { failureMessage, interruptionReason, loadCandlesOrFail, type BacktestJobContext } from './run-job';
+import type { JobContext, JobHandler, JobPayload, SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
+import { failureMessage, interruptionReason, loadCandlesOrFail } from './run-job';
 import { runSweep } from './sweep-pool';
 import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
 
@@ -16,11 +17,11 @@ import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
  * request time) runs over the process's sweep thread pool, sharing one copy of the candles. Progress is reported
  * per chunk; a cancel or a lost lease stops the sweep's threads at their next check (they stay in the pool).
  */
-export function createSweepHandler(options: { threads?: number } = {}) {
+export function createSweepHandler(options: { threads?: number } = {}): JobHandler<JobPayload<typeof SWEEP_JOB_TYPE>> {
   return {
-    async run(ctx: BacktestJobContext): Promise<Record<string, unknown>> {
+    async run(ctx: JobContext<JobPayload<typeof SWEEP_JOB_TYPE>>): Promise<Record<string, unknown>> {
       const { db, job } = ctx;
-      const sweepId = String(job.payload.sweepId ?? '');
+      const { sweepId } = ctx.payload;
       const userId = job.userId ?? '';
       const [row] = await db.select().from(backtestSweeps).where(and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId)));
       if (!row) throw new Error(`sweep ${sweepId} not found`);

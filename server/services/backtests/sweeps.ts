@@ -4,12 +4,13 @@ import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, generateGrid, SweepError, type BacktestMetrics, type ParamRange } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { getStrategyDefinition } from '@/server/core/strategies';
+import { SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { assertRunnable, type RunRangeInput } from './backtests';
 import { effectiveRunState, type JobState } from './run-state';
 
-export const SWEEP_JOB_TYPE = 'backtest.sweep';
+export { SWEEP_JOB_TYPE };
 
 export interface CreateSweepInput extends RunRangeInput {
   strategyId: string;
@@ -156,14 +157,17 @@ export async function getSweepForUser(db: DbOrTx, userId: string, id: string): P
 export async function cancelSweepForUser(db: Db, userId: string, id: string): Promise<SweepSummaryView> {
   const sweep = await getSweepForUser(db, userId, id);
   if (sweep.status !== 'queued' && sweep.status !== 'running') throw new AppError('CONFLICT', `the sweep is ${sweep.status}; only a queued or running one can be canceled`);
-  const [row] = await db.select({ jobId: backtestSweeps.jobId }).from(backtestSweeps).where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
-  const job = row?.jobId ? await requestJobCancel(db, row.jobId, userId) : null;
-  if (!job || job.status === 'canceled') {
-    await db
-      .update(backtestSweeps)
-      .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
-      .where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ['queued', 'running'])));
-  }
+  // The job and the row change together: a queued one is canceled in both, and the job's event goes out at the commit.
+  await db.transaction(async (tx) => {
+    const [row] = await tx.select({ jobId: backtestSweeps.jobId }).from(backtestSweeps).where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
+    const job = row?.jobId ? await requestJobCancel(tx, row.jobId, userId) : null;
+    if (!job || job.status === 'canceled') {
+      await tx
+        .update(backtestSweeps)
+        .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+        .where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ['queued', 'running'])));
+    }
+  });
   const { results: _omit, ...summary } = await getSweepForUser(db, userId, id);
   return summary;
 }

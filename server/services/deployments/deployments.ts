@@ -19,13 +19,14 @@ import { parseIsoTimeUtc } from '@/server/core/time';
 import { initialMachineState, type MachineState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { recordAudit } from '@/server/services/audit';
-import { notifyEvent, notifyEvents, type AppEvent } from '@/server/services/events';
+import { deploymentEvent, notifyEvent } from '@/server/services/events';
 import { assertTradingAllowed } from '@/server/services/kill-switch/latch';
 import { candleRange } from '@/server/services/market-data/candles';
 import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/orders';
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import { closeDeploymentPosition } from './close-out';
+import { transitionDeployment } from './transitions';
 
 import { logger } from '@/server/logger';
 
@@ -248,7 +249,7 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
     const moved = await applyStrategyEvent(tx, userId, strategy.id, input.mode === 'paper' ? 'start_paper' : 'go_live');
     if (!moved) throw new AppError('CONFLICT', `the strategy cannot start ${input.mode} trading from status ${strategy.status}`);
     if (input.mode === 'live') await recordAudit(tx, { type: 'deployment.live_started', userId, details: { deploymentId: row.id, strategyId: strategy.id, accountId: account.id, maxPositionQuote } });
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: row.id, state: row.state });
+    await notifyEvent(tx, deploymentEvent({ userId, deploymentId: row.id, state: row.state }));
     return row;
   });
   return toDeploymentView(created, { strategyName: strategy.name, accountName: account.name }, now);
@@ -297,41 +298,12 @@ export async function getDeployment(db: DbOrTx, userId: string, id: string, deps
   return (await withNames(db, [row], (deps.now ?? Date.now)()))[0]!;
 }
 
-/**
- * Moves a deployment to `to` if it is in one of `from`, revoking its lease (epoch + 1) in the same
- * statement; the feed clock freezes on pause and restarts on resume. Returns null if it was not in `from`.
- */
-async function transition(db: DbOrTx, row: DeploymentRow, from: DeploymentState[], to: DeploymentState, reason: string | null, now: number): Promise<DeploymentRow | null> {
-  const feedTime = feedTimeAt(row, now);
-  const clock = row.feed.type === 'live' || feedTime === null ? null : { feedTimeMs: feedTime, wallMs: now };
-  const [updated] = await db
-    .update(deployments)
-    .set({
-      state: to,
-      stateReason: reason,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      leaseEpoch: sql`${deployments.leaseEpoch} + 1`,
-      feedClock: clock,
-      updatedAt: new Date(now),
-      ...(to === 'stopped' ? { endedAt: new Date(now) } : {}),
-    })
-    .where(and(eq(deployments.id, row.id), inArray(deployments.state, from)))
-    .returning();
-  return updated ?? null;
-}
-
 export async function pauseDeployment(db: Db, userId: string, id: string, deps: DeploymentDeps = {}, reason = 'paused by the user'): Promise<DeploymentView> {
   const now = (deps.now ?? Date.now)();
   const row = await findOwnedDeployment(db, userId, id);
   if (row.state === 'paused') return getDeployment(db, userId, id, deps);
-  const updated = await db.transaction(async (tx) => {
-    const next = await transition(tx, row, ['running'], 'paused', reason, now);
-    if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a running deployment can be paused`);
-    await applyStrategyEvent(tx, userId, row.strategyId, 'pause');
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'paused' });
-    return next;
-  });
+  const updated = await transitionDeployment(db, row, { event: 'pause', reason, now });
+  if (!updated) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a running deployment can be paused`);
   return (await withNames(db, [updated], now))[0]!;
 }
 
@@ -342,10 +314,8 @@ export async function resumeDeployment(db: Db, userId: string, id: string, deps:
   const updated = await db.transaction(async (tx) => {
     // First statement: the kill switch check that an engage cannot slip past (kill-switch/latch.ts).
     await assertTradingAllowed(tx, userId);
-    const next = await transition(tx, row, ['paused'], 'running', null, now);
+    const next = await transitionDeployment(tx, row, { event: 'resume', reason: null, now });
     if (!next) throw new AppError('CONFLICT', `the deployment is ${row.state}: only a paused deployment can be resumed`);
-    await applyStrategyEvent(tx, userId, row.strategyId, row.mode === 'paper' ? 'resume_paper' : 'resume_live');
-    await notifyEvent(tx, { kind: 'deployment', userId, deploymentId: id, state: 'running' });
     return next;
   });
   return (await withNames(db, [updated], now))[0]!;
@@ -385,10 +355,9 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
   const now = (deps.now ?? Date.now)();
   const row = await findOwnedDeployment(db, userId, id);
   const stopped = await db.transaction(async (tx) => {
-    const next = await transition(tx, row, ['running', 'paused'], 'stopped', options.closePosition ? 'stopped by the user; position closed' : 'stopped by the user', now);
+    const next = await transitionDeployment(tx, row, { event: 'stop', reason: options.closePosition ? 'stopped by the user; position closed' : 'stopped by the user', now });
     if (!next) throw new AppError('CONFLICT', `the deployment is already ${row.state}`);
     await tx.update(deployments).set({ closeOnStop: options.closePosition ?? false }).where(eq(deployments.id, id));
-    await applyStrategyEvent(tx, userId, row.strategyId, 'stop');
     await recordAudit(tx, { type: 'deployment.stopped', userId, details: { deploymentId: id, closePosition: options.closePosition ?? false } });
     return next;
   });
@@ -403,26 +372,24 @@ export async function stopDeployment(db: Db, userId: string, id: string, options
       if (!(error instanceof AppError)) logger.warn({ deploymentId: id, err: error }, 'closing a stopped deployment position failed');
     }
   }
-  await notifyEvent(db, { kind: 'deployment', userId, deploymentId: id, state: 'stopped' });
+  // The stop itself was announced at its commit; this one is for what came after (orders canceled, position sold).
+  await notifyEvent(db, deploymentEvent({ userId, deploymentId: id, state: 'stopped' }));
   return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
 }
 
 /**
- * Pauses every running deployment of `userId` (null: of every user) in the caller's transaction, each with
- * its lease revoked (epoch + 1) and its strategy paused, and announces each at the commit. The kill switch's
- * engage calls it; rows are locked in id order. Returns the paused deployments.
+ * Pauses every running deployment of `userId` (null: of every user) in the caller's transaction (the table's
+ * `kill_switch` event: lease revoked, strategy paused, announced at the commit). The kill switch's engage
+ * calls it; rows are locked in id order. Returns the paused deployments.
  */
 export async function pauseRunningDeployments(tx: DbOrTx, userId: string | null, reason: string, now: number): Promise<DeploymentRow[]> {
   const where = userId === null ? eq(deployments.state, 'running') : and(eq(deployments.userId, userId), eq(deployments.state, 'running'));
   const running = await tx.select().from(deployments).where(where).orderBy(deployments.id).for('update');
   const paused: DeploymentRow[] = [];
   for (const row of running) {
-    const next = await transition(tx, row, ['running'], 'paused', reason, now);
-    if (!next) continue;
-    await applyStrategyEvent(tx, row.userId, row.strategyId, 'pause');
-    paused.push(next);
+    const next = await transitionDeployment(tx, row, { event: 'kill_switch', reason, now });
+    if (next) paused.push(next);
   }
-  await notifyEvents(tx, paused.map((d): AppEvent => ({ kind: 'deployment', userId: d.userId, deploymentId: d.id, state: 'paused' })));
   return paused;
 }
 

@@ -4,3 +4,4 @@ export { closeDeploymentPosition } from './close-out';
 export { loadRuntime, type DeploymentRuntime } from './runtime';
 export { tickDeployment, type TickResult } from './tick';
 export * from './leases';
+export { transitionDeployment, type DeploymentTransition } from './transitions';

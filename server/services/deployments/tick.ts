@@ -19,7 +19,7 @@ import { evaluateCircuitBreakers } from '@/server/core/risk';
 import { processBarOpen, processClosedBar, StrategyMachine, type MachineOrder, type MachineState } from '@/server/core/trading';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
-import { notifyEvents, type AppEvent } from '@/server/services/events';
+import { deploymentEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { crashPoint } from '@/server/services/faults';
 import { engagedLatchesSql, haltingLatch, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
 import { LeaseLostError } from '@/server/services/orders';
@@ -146,7 +146,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
       if (!(error instanceof StopTick)) throw error;
     }
     const fields = { lastBarTime: newLastBar, lastDecision };
-    const events: AppEvent[] = [...ctx.notifications, { kind: 'deployment', userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }];
+    const events: AppEvent[] = [...ctx.notifications, deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar })];
     if (tx) {
       // Sent together on the transaction's connection (both prepared, so neither waits for a describe round
       // trip); the notifications are delivered at the commit.

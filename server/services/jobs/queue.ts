@@ -2,24 +2,30 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { jobs, type JobStatus } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import { notifyEvent } from '@/server/services/events';
+import { jobEvent, jobQueuedEvent, notifyEvent } from '@/server/services/events';
+import { isJobType, parseJobPayload, type Job, type JobPayload, type JobType } from './contract';
 
-export type Job = typeof jobs.$inferSelect;
+export type { Job };
 
-export interface EnqueueInput {
-  type: string;
-  payload: Record<string, unknown>;
+/**
+ * A job to queue. A type of the contract (./contract.ts) takes its payload type and is checked against its
+ * schema; any other type (the queue's own tests) carries a plain object and runs only where a handler is registered.
+ */
+export interface EnqueueInput<T extends string> {
+  type: T;
+  payload: T extends JobType ? JobPayload<T> : Record<string, unknown>;
   userId?: string | null;
   maxAttempts?: number;
 }
 
-export async function enqueueJob(db: DbOrTx, input: EnqueueInput): Promise<Job> {
+export async function enqueueJob<T extends string>(db: DbOrTx, input: EnqueueInput<T>): Promise<Job> {
+  const payload: Record<string, unknown> = isJobType(input.type) ? parseJobPayload(input.type, input.payload) : input.payload;
   const [job] = await db
     .insert(jobs)
-    .values({ type: input.type, payload: input.payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
+    .values({ type: input.type, payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
     .returning();
   if (!job) throw new Error('insert returned no row');
-  await notifyEvent(db, { kind: 'job_queued', jobId: job.id, type: job.type });
+  await notifyEvent(db, jobQueuedEvent({ jobId: job.id, type: job.type }));
   return job;
 }
 
@@ -70,7 +76,7 @@ export async function heartbeatJob(db: Db, jobId: string, workerId: string, leas
     .where(and(eq(jobs.id, jobId), eq(jobs.leaseOwner, workerId), eq(jobs.status, 'running')))
     .returning({ cancelRequested: jobs.cancelRequested, userId: jobs.userId, progress: jobs.progress });
   if (!row) return { held: false, cancelRequested: false };
-  if (progress) await notifyEvent(db, { kind: 'job', jobId, userId: row.userId, status: 'running', progress: row.progress });
+  if (progress) await notifyEvent(db, jobEvent({ jobId, userId: row.userId, status: 'running', progress: row.progress }));
   return { held: true, cancelRequested: row.cancelRequested };
 }
 
@@ -80,7 +86,7 @@ async function finish(db: Db, jobId: string, workerId: string, status: JobStatus
     .set({ status, finishedAt: sql`now()`, leaseOwner: null, leaseExpiresAt: null, ...fields })
     .where(and(eq(jobs.id, jobId), eq(jobs.leaseOwner, workerId), eq(jobs.status, 'running')))
     .returning({ userId: jobs.userId, progress: jobs.progress });
-  if (row) await notifyEvent(db, { kind: 'job', jobId, userId: row.userId, status, progress: row.progress });
+  if (row) await notifyEvent(db, jobEvent({ jobId, userId: row.userId, status, progress: row.progress }));
   return !!row;
 }
 
@@ -120,7 +126,7 @@ export async function listJobsForUser(db: DbOrTx, userId: string, types: string[
  * Cancels a job: a queued one at once; a running one is flagged, and its runner stops at its next
  * heartbeat. Finished jobs are left as they are.
  */
-export async function requestJobCancel(db: Db, jobId: string, userId: string): Promise<Job> {
+export async function requestJobCancel(db: DbOrTx, jobId: string, userId: string): Promise<Job> {
   await getJobForUser(db, jobId, userId);
   const [queued] = await db
     .update(jobs)
@@ -128,7 +134,7 @@ export async function requestJobCancel(db: Db, jobId: string, userId: string): P
     .where(and(eq(jobs.id, jobId), eq(jobs.status, 'queued')))
     .returning();
   if (queued) {
-    await notifyEvent(db, { kind: 'job', jobId, userId, status: 'canceled', progress: queued.progress });
+    await notifyEvent(db, jobEvent({ jobId, userId, status: 'canceled', progress: queued.progress }));
     return queued;
   }
   await db.update(jobs).set({ cancelRequested: true }).where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')));

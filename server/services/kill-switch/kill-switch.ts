@@ -18,7 +18,7 @@ import { AppError } from '@/server/core/errors';
 import { logger } from '@/server/logger';
 import { recordAudit } from '@/server/services/audit';
 import { pauseRunningDeployments, type DeploymentDeps } from '@/server/services/deployments/deployments';
-import { notifyEvents, type AppEvent } from '@/server/services/events';
+import { alertEvent, killSwitchEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { cancelOpenPaperOrders, cancelRequestedOrder, requestExchangeCancels } from '@/server/services/orders';
 import { engagedLatches, haltingLatch, type EngagedLatch, type KillSwitchScope } from './latch';
 
@@ -144,8 +144,8 @@ export async function engageKillSwitch(db: Db, actor: KillSwitchActor, input: { 
       });
       const raised = alertRows.length ? await tx.insert(alerts).values(alertRows).returning({ id: alerts.id, userId: alerts.userId }) : [];
       const events: AppEvent[] = [
-        ...raised.map((a): AppEvent => ({ kind: 'alert', userId: a.userId, alertId: a.id, severity: 'critical' })),
-        ...affected.map((userId): AppEvent => ({ kind: 'kill_switch', userId, engaged: true, scope })),
+        ...raised.map((a) => alertEvent({ userId: a.userId, alertId: a.id, severity: 'critical' })),
+        ...affected.map((userId) => killSwitchEvent({ userId, engaged: true, scope })),
       ];
       await notifyEvents(tx, events);
       return { paused, canceled, requested };
@@ -197,8 +197,8 @@ export async function releaseKillSwitch(db: Db, actor: KillSwitchActor, input: {
       .values(affected.map((userId) => ({ userId, kind: 'kill_switch', severity: 'info' as const, message, details: { scope, released: true } })))
       .returning({ id: alerts.id, userId: alerts.userId });
     await notifyEvents(tx, [
-      ...raised.map((a): AppEvent => ({ kind: 'alert', userId: a.userId, alertId: a.id, severity: 'info' })),
-      ...affected.map((userId): AppEvent => ({ kind: 'kill_switch', userId, engaged: false, scope })),
+      ...raised.map((a) => alertEvent({ userId: a.userId, alertId: a.id, severity: 'info' })),
+      ...affected.map((userId) => killSwitchEvent({ userId, engaged: false, scope })),
     ]);
     return true;
   });

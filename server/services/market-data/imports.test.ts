@@ -6,6 +6,7 @@ import { jobs } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { JobInterrupted, parseJobPayload } from '@/server/services/jobs/contract';
 import { cancelRunningJob, claimJob, completeJob, heartbeatJob } from '@/server/services/jobs/queue';
 import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -39,6 +40,8 @@ async function runImportJob(handler: ReturnType<typeof createImportJobHandler>, 
   const progress: Array<{ fraction: number; message?: string }> = [];
   const context = {
     job: job!,
+    payload: parseJobPayload(MARKET_DATA_IMPORT_JOB, job!.payload),
+    workerId: 'test-worker',
     db: t.db,
     signal: new AbortController().signal,
     async progress(fraction: number, message?: string) {
@@ -180,7 +183,6 @@ async function gatedProxy(target: () => string, open: number) {
   };
 }
 
-class Interrupted extends Error {}
 
 describe('canceling an import', () => {
   it('a running import stops between pages, keeps the pages it stored and ends "canceled"', async () => {
@@ -196,17 +198,19 @@ describe('canceling an import', () => {
       // The job runner's context (server/worker/job-runner.ts): progress renews the lease and stops on a cancel.
       const context = {
         job,
+        payload: parseJobPayload(MARKET_DATA_IMPORT_JOB, job.payload),
+        workerId: 'test-worker',
         db: t.db,
         signal: new AbortController().signal,
         async progress(fraction: number, message?: string) {
           const lease = await heartbeatJob(t.db, job.id, 'test-worker', 30_000, { fraction, message });
-          if (lease.cancelRequested) throw new Interrupted('canceled');
+          if (lease.cancelRequested) throw new JobInterrupted('canceled');
         },
       };
       const run = handler.run(context).then(
         (result) => completeJob(t.db, job.id, 'test-worker', result).then(() => 'completed'),
         async (error: unknown) => {
-          if (!(error instanceof Interrupted)) throw error;
+          if (!(error instanceof JobInterrupted)) throw error;
           await cancelRunningJob(t.db, job.id, 'test-worker');
           return 'canceled';
         },

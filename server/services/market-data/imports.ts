@@ -14,12 +14,13 @@ import { AppError } from '@/server/core/errors';
 import { timeframeToMs } from '@/server/core/timeframe';
 import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
+import { MARKET_DATA_IMPORT_JOB, type JobContext, type JobPayload } from '@/server/services/jobs/contract';
 import { enqueueJob, getJobForUser, listJobsForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
 import { candleRange, upsertCandles, type SeriesKey } from './candles';
 import { assertEnabledExchange, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey } from './series-key';
 
-export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
+export { MARKET_DATA_IMPORT_JOB };
 /** Largest import one job may be asked for, in candles (about 19 years of 1m candles). */
 export const MAX_IMPORT_CANDLES = 10_000_000;
 
@@ -152,13 +153,7 @@ export async function missingRanges(db: DbOrTx, key: SeriesKey, startMs: number,
   return rows.map((r) => ({ from: Number(r.from_ms), to: Number(r.to_ms) }));
 }
 
-/** The part of the worker's job context this handler uses (server/worker/job-runner.ts). */
-export interface ImportJobContext {
-  job: Pick<Job, 'id' | 'payload'>;
-  db: Db;
-  signal: AbortSignal;
-  progress(fraction: number, message?: string): Promise<void>;
-}
+export type ImportJobContext = JobContext<JobPayload<typeof MARKET_DATA_IMPORT_JOB>>;
 
 export interface ImportJobDependencies {
   /** The exchange client for an id; tests point it at the Binance test server. */
@@ -174,7 +169,7 @@ export function createImportJobHandler(deps: ImportJobDependencies = {}) {
   const now = deps.now ?? Date.now;
   return {
     async run(context: ImportJobContext): Promise<Record<string, unknown>> {
-      const payload = context.job.payload as unknown as ImportRequest;
+      const { payload } = context;
       const key = assertSeriesKey(payload);
       const step = timeframeToMs(key.timeframe);
       // Only closed candles: the one still forming opens at floor(now) - ... so stop at floor(now / step) * step.

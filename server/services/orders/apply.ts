@@ -14,7 +14,7 @@ import { applyOrderEvent, fillKey, type OrderEvent, type OrderFill, type OrderSt
 import { isExchangeError } from '@/server/exchange/errors';
 import type { ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
-import { notifyEvent, type AppEvent } from '@/server/services/events';
+import { notifyEvent, orderEvent as orderAppEvent, type OrderAppEvent } from '@/server/services/events';
 import type { EventValues, FillValues, OrderStateValues } from './order-sql';
 import type { OrderRow } from './model';
 import type { ExchangeOrderWithTrades } from './paper-exchange';
@@ -142,7 +142,7 @@ export async function notifyOrder(db: DbOrTx, order: OrderRow): Promise<void> {
   await notifyEvent(db, orderEvent(order));
 }
 
-export const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): AppEvent => ({ kind: 'order', userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
+export const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): OrderAppEvent => orderAppEvent({ userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
 
 /** Runs a transaction again after a deadlock or serialization failure (it was rolled back whole), at most `attempts` times. */
 export async function withConflictRetry<T>(run: () => Promise<T>, attempts = 4): Promise<T> {

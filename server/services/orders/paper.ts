@@ -12,7 +12,7 @@ import { exchangeAccounts, orders, paperBalances } from '@/db/schema';
 import { Decimal } from '@/server/core/money';
 import { applyOrderEvent, type OrderEvent, type OrderFill } from '@/server/core/orders';
 import { PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
-import { EVENTS_CHANNEL } from '@/server/services/events';
+import { appEventPayload, EVENTS_CHANNEL } from '@/server/services/events';
 import { crashPoint } from '@/server/services/faults';
 import { haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
 import { answerEvents, applyOrderEvents, createdEvent, eventValues, fillValues, notifyOrder, orderEvent, orderState, sendFailureEvent, stateValues, withConflictRetry } from './apply';
@@ -169,7 +169,7 @@ async function pipelinedPaperOrder(
     // PaperExchange needs no connection when the balances are locked and the price is known.
     const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
     trades = outcome.trades;
-    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, JSON.stringify(orderEvent({ ...row, status: outcome.writes.state.status }))] };
+    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, appEventPayload(orderEvent({ ...row, status: outcome.writes.state.status }))] };
     return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
   });
   if (last === null) return instead;

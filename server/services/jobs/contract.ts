@@ -1,0 +1,81 @@
+/**
+ * The job contract between the services that queue work and the worker that runs it (server/worker/job-runner.ts):
+ * every job type with its payload schema, the context a handler runs in, and the one error that interrupts it.
+ * A job type is declared here once; a payload is checked when it is queued and again when it is claimed.
+ */
+import { z } from 'zod';
+import type { Db } from '@/db/client';
+import type { jobs } from '@/db/schema';
+
+export type Job = typeof jobs.$inferSelect;
+
+export const BACKTEST_JOB_TYPE = 'backtest.run';
+export const SWEEP_JOB_TYPE = 'backtest.sweep';
+export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
+
+/** Each job type's payload. */
+export const JOB_PAYLOADS = {
+  /** Runs one stored backtest (server/services/backtests/run-job.ts). */
+  [BACKTEST_JOB_TYPE]: z.object({ backtestId: z.string().min(1) }).strict(),
+  /** Runs one stored sweep (server/services/backtests/sweep-job.ts). */
+  [SWEEP_JOB_TYPE]: z.object({ sweepId: z.string().min(1) }).strict(),
+  /** Imports the missing candles of a series in [startMs, endMs) (ms UTC; server/services/market-data/imports.ts). */
+  [MARKET_DATA_IMPORT_JOB]: z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), startMs: z.number().int(), endMs: z.number().int() }).strict(),
+} as const;
+
+export type JobType = keyof typeof JOB_PAYLOADS;
+export type JobPayload<T extends JobType> = z.infer<(typeof JOB_PAYLOADS)[T]>;
+export const JOB_TYPES = Object.keys(JOB_PAYLOADS) as JobType[];
+
+export function isJobType(type: string): type is JobType {
+  return Object.hasOwn(JOB_PAYLOADS, type);
+}
+
+/** A type's payload checked against its schema; throws a message naming the bad field otherwise. */
+export function parseJobPayload<T extends JobType>(type: T, payload: unknown): JobPayload<T> {
+  const parsed = JOB_PAYLOADS[type].safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidJobPayloadError(`invalid ${type} payload: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'does not match its schema'}`);
+  }
+  return parsed.data as JobPayload<T>;
+}
+
+export class InvalidJobPayloadError extends Error {
+  override readonly name = 'InvalidJobPayloadError';
+}
+
+/** Thrown inside a handler (by `progress`) when the job was canceled or its lease was lost. */
+export class JobInterrupted extends Error {
+  override readonly name = 'JobInterrupted';
+  constructor(readonly reason: 'canceled' | 'lease_lost') {
+    super(`job interrupted: ${reason}`);
+  }
+}
+
+/** What a handler runs with: the claimed job, its payload (checked against the type's schema), the database. */
+export interface JobContext<P = Record<string, unknown>> {
+  job: Job;
+  payload: P;
+  db: Db;
+  workerId: string;
+  signal: AbortSignal;
+  /**
+   * Records progress (0..1) and renews the lease; throws JobInterrupted when the user canceled or
+   * another worker owns the job now. Call it every so often from long work (it is rate-limited).
+   */
+  progress(fraction: number, message?: string): Promise<void>;
+}
+
+export interface JobHandler<P = Record<string, unknown>> {
+  /** The job's result, stored with it. */
+  run(context: JobContext<P>): Promise<Record<string, unknown>>;
+  /** Errors worth another attempt (e.g. an exchange timeout); others fail the job at once. */
+  isRetryable?(error: unknown): boolean;
+}
+
+/** One handler per job type: the worker's registry (a type without a handler does not compile). */
+export type JobHandlers = { [T in JobType]: JobHandler<JobPayload<T>> };
+
+/** What a service queues: a job type with its payload's type. */
+export type JobRequest = { [T in JobType]: { type: T; payload: JobPayload<T> } }[JobType];
