@@ -1,4 +1,5 @@
 import type { Database } from '@/db/client';
+import type { WorkerLoopSettings } from '@/server/env';
 import type { Logger } from '@/server/logger';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
 import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
@@ -25,6 +26,8 @@ export interface WorkerContext {
   logger: Logger;
   /** Aborted when the worker is shutting down. */
   signal: AbortSignal;
+  /** The loops' intervals from the worker's configuration (server/env.ts); the defaults when absent (tests). */
+  settings?: WorkerLoopSettings;
 }
 
 /** Job types and their handlers; each capability registers its own (one line each). */
