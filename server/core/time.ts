@@ -41,3 +41,8 @@ export function parseTimeInput(value: string | number): number {
   else ms = parseIsoTimeUtc(value);
   return Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIME_MS ? ms : NaN;
 }
+
+/** ms since epoch → its ISO 8601 text in UTC (`2024-01-31T09:30:00.000Z`), the one way times leave as text. */
+export function msToIso(ms: number): string {
+  return new Date(ms).toISOString();
+}

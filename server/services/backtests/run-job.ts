@@ -8,6 +8,7 @@ import { createStrategy } from '@/server/core/strategies';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { downsampleChart } from './downsample';
+import { msToIso } from '@/server/core/time';
 
 /**
  * What a job handler receives from the worker's job runner (server/worker/job-runner.ts JobContext);
@@ -29,7 +30,6 @@ export class BacktestRunError extends Error {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The reason a JobInterrupted error carries (the runner's type, matched structurally). */
 export function interruptionReason(error: unknown): 'canceled' | 'lease_lost' | null {
@@ -50,7 +50,7 @@ export async function loadCandlesOrFail(db: Db, key: { exchange: string; symbol:
   const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
   const series = await readCandleSeries(db, key, startMs, endMs, { expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined });
   if (series.length === 0) {
-    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${iso(startMs)} and ${iso(endMs)}`);
+    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(startMs)} and ${msToIso(endMs)}`);
   }
   return series;
 }
