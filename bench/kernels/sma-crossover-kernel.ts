@@ -1,6 +1,6 @@
 /**
  * The speed reference for the backtest engine: sma_crossover(fast, slow) with the engine's exact semantics
- * (docs/backtesting.md) hand-written as one loop — running sums instead of indicator objects, no strategy API,
+ * (docs/backtesting.md) hand-written as one loop — running sums in integer ticks instead of indicator objects, no strategy API,
  * no equity array (metrics are accumulated on the fly). It supports positionSizePct only (no stop loss, take
  * profit or trailing stop). server/core/backtest/kernel-parity.test.ts proves it gives the engine's trades and
  * metrics; the bench compares the engine's throughput with this loop's.
@@ -10,6 +10,7 @@ import { entryQuantity, marketFillPrice, tradeFee } from '../../server/core/fill
 import { timeframeToMs } from '../../server/core/timeframe';
 import { annualisationFactor, buyAndHoldReturnPct, MS_PER_YEAR } from '../../server/core/backtest/metrics';
 import type { BacktestConfig, BacktestMetrics, BacktestTrade } from '../../server/core/backtest/types';
+import { compareMeans, finerScale, isWholeAt, MAX_TICK_PERIOD, scaleCap } from '../../server/core/indicators/decimal-ticks';
 
 export interface SmaCrossoverKernelParams {
   fastPeriod: number;
@@ -32,11 +33,21 @@ export function runSmaCrossoverKernel(series: CandleSeries, params: SmaCrossover
   const { time, open, close } = series;
   const trades: BacktestTrade[] = [];
 
-  // Running sums: subtract the leaving close, then add the new one (the SMA class's order, bit for bit).
+  if (!(slowPeriod <= MAX_TICK_PERIOD && fastPeriod <= MAX_TICK_PERIOD)) throw new RangeError(`periods above ${MAX_TICK_PERIOD}`);
+  // Running sums of the closes in integer ticks of `scale`, by decimal-ticks.ts's rule (the engine's TickSums):
+  // a new largest |close| may lower the cap (and the scale), a close not whole at the scale makes it finer; on a
+  // change both sums are recomputed from their windows.
+  let scale = 1;
+  let cap = 1;
+  let maxAbs = 0;
   let fastSum = 0;
   let slowSum = 0;
-  let fast = Number.NaN;
-  let slow = Number.NaN;
+  let order = Number.NaN; // sign of SMA(fast) − SMA(slow), exact; NaN while either warms up
+  const resum = (i: number) => {
+    fastSum = slowSum = 0;
+    for (let k = Math.max(0, i - fastPeriod); k < i; k++) fastSum += Math.round(close[k]! * scale);
+    for (let k = Math.max(0, i - slowPeriod); k < i; k++) slowSum += Math.round(close[k]! * scale);
+  };
 
   let cash = initialCapital;
   let quantity = 0;
@@ -82,18 +93,28 @@ export function runSmaCrossoverKernel(series: CandleSeries, params: SmaCrossover
     pending = 0;
 
     const c = close[i]!;
-    const previousFast = fast;
-    const previousSlow = slow;
-    if (i >= fastPeriod) fastSum -= close[i - fastPeriod]!;
-    fastSum += c;
-    if (i >= slowPeriod) slowSum -= close[i - slowPeriod]!;
-    slowSum += c;
-    fast = i + 1 >= fastPeriod ? fastSum / fastPeriod : Number.NaN;
-    slow = i + 1 >= slowPeriod ? slowSum / slowPeriod : Number.NaN;
+    const previousOrder = order;
+    let nextScale = scale;
+    if (Math.abs(c) > maxAbs) {
+      maxAbs = Math.abs(c);
+      cap = scaleCap(maxAbs);
+      if (nextScale > cap) nextScale = cap;
+    }
+    if (nextScale < cap && !isWholeAt(c, nextScale)) nextScale = finerScale(c, nextScale, cap);
+    if (nextScale !== scale) {
+      scale = nextScale;
+      resum(i);
+    }
+    const ticks = Math.round(c * scale);
+    if (i >= fastPeriod) fastSum -= Math.round(close[i - fastPeriod]! * scale);
+    fastSum += ticks;
+    if (i >= slowPeriod) slowSum -= Math.round(close[i - slowPeriod]! * scale);
+    slowSum += ticks;
+    order = i + 1 >= fastPeriod && i + 1 >= slowPeriod ? compareMeans(fastSum, fastPeriod, slowSum, slowPeriod) : Number.NaN;
     if (i + 1 < n) {
       if (quantity === 0) {
-        if (fast > slow && previousFast <= previousSlow) pending = 1;
-      } else if (fast < slow && previousFast >= previousSlow) pending = -1;
+        if (order > 0 && previousOrder <= 0) pending = 1;
+      } else if (order < 0 && previousOrder >= 0) pending = -1;
     }
 
     let equity: number;

@@ -41,16 +41,16 @@ async function main(): Promise<number> {
     const started = Date.now();
     const baseAsset = option(args, '--base-asset');
     const result = await importCandleFile(database.db, { exchange, symbol, timeframe }, text, baseAsset ? { baseAsset } : {});
-    const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+    const timeOrDash = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
     console.log(`${path.basename(file)} → ${exchange} ${symbol} ${timeframe} (${result.format}, ${Date.now() - started} ms)`);
     console.log(`  accepted ${result.accepted}: inserted ${result.inserted}, updated ${result.updated}, unchanged ${result.unchanged}`);
-    console.log(`  span ${iso(result.firstMs)} → ${iso(result.lastMs)}`);
+    console.log(`  span ${timeOrDash(result.firstMs)} → ${timeOrDash(result.lastMs)}`);
     console.log(`  rejected ${result.rejected.length}${result.rejected.length > 0 ? ' (index = JSON element or 0-based CSV line):' : ''}`);
     for (const r of result.rejected.slice(0, 50)) console.log(`    ${r.index}: ${r.reason}`);
     if (result.rejected.length > 50) console.log(`    … and ${result.rejected.length - 50} more`);
     const missing = result.gaps.reduce((sum, g) => sum + g.missing, 0);
     console.log(`  gaps ${result.gaps.length} (${missing} candles missing inside the file's span)`);
-    for (const g of result.gaps.slice(0, 50)) console.log(`    ${iso(g.from)} → ${iso(g.to)}: ${g.missing} missing`);
+    for (const g of result.gaps.slice(0, 50)) console.log(`    ${timeOrDash(g.from)} → ${timeOrDash(g.to)}: ${g.missing} missing`);
     if (result.gaps.length > 50) console.log(`    … and ${result.gaps.length - 50} more`);
     return 0;
   } catch (error) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnv, ConfigError } from '@/server/env';
 import { binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
-import { configPathFrom, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
+import { configPathFrom, exchangeClientSettings, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
 
 describe('exchange config file', () => {
   it('merges a file over the defaults, exchange by exchange', () => {
@@ -12,6 +12,15 @@ describe('exchange config file', () => {
     expect(config.exchanges.binance).toEqual({ enabled: true, timeoutMs: 2000, rateLimit: { perSecond: 10, perMinute: 1200 } });
     expect(config.exchanges.okx).toEqual({ enabled: true, timeoutMs: 10_000, rateLimit: { perSecond: 5, perMinute: 100 } });
     expect(config.exchanges.kraken?.enabled, 'defaults stay').toBe(true);
+  });
+
+  it('gives every ccxt client of an exchange the same timeout, rate limits and resolved URLs', () => {
+    const config = parseAppConfig({ exchanges: { binance: { timeoutMs: 2000, urls: 'http://127.0.0.1:4100' } } });
+    const settings = exchangeClientSettings('binance', config);
+    expect(settings.timeoutMs).toBe(2000);
+    expect(settings.rateLimit).toEqual(config.exchanges.binance!.rateLimit);
+    expect(settings.urls, 'the URLs resolved as resolveExchangeUrls does').toEqual(resolveExchangeUrls('binance', 'http://127.0.0.1:4100'));
+    expect(() => exchangeClientSettings('nowhere', config)).toThrow(/"nowhere" is not configured/);
   });
 
   it('names each bad field', () => {

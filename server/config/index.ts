@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import defaults from './defaults.json';
-import { checkExchangeUrls, type ExchangeUrlsSetting } from './exchange-urls';
+import { checkExchangeUrls, resolveExchangeUrls, type ExchangeUrlsSetting } from './exchange-urls';
 
 export { resolveExchangeUrls } from './exchange-urls';
 
@@ -164,6 +164,20 @@ let cached: AppConfig | undefined;
 export function getAppConfig(): AppConfig {
   cached ??= loadAppConfig(configPathFrom(process.argv, process.env), process.env);
   return cached;
+}
+
+/**
+ * How a ccxt client reaches `exchangeId` by the config: its timeout, rate limits and API URLs (resolved). Every
+ * client the services make (market data, accounts) takes these, then adds its own credentials and retry policy.
+ */
+export function exchangeClientSettings(
+  exchangeId: string,
+  config: AppConfig = getAppConfig(),
+): { timeoutMs: number; rateLimit: ExchangeConfig['rateLimit']; urls?: Record<string, string> } {
+  const settings = config.exchanges[exchangeId];
+  if (!settings) throw new RangeError(`exchange "${exchangeId}" is not configured`);
+  const urls = resolveExchangeUrls(exchangeId, settings.urls);
+  return { timeoutMs: settings.timeoutMs, rateLimit: settings.rateLimit, ...(urls ? { urls } : {}) };
 }
 
 /** Forgets the config read by getAppConfig, so the next call reads the file and environment again (tests). */

@@ -1,4 +1,4 @@
-import * as ccxt from 'ccxt';
+import { newCcxtClient } from './ccxt-adapter';
 
 export interface CcxtExchangeInfo {
   id: string;
@@ -15,13 +15,11 @@ export interface ApiUrls {
 
 /**
  * Static metadata of a ccxt exchange class (no request is made), or null when ccxt has no such id.
- * The only place outside the adapter that touches ccxt, so the rest of the app never imports it.
+ * Its ccxt object comes from the adapter's newCcxtClient, the one place ccxt exchanges are made.
  */
 export function describeCcxtExchange(exchangeId: string): CcxtExchangeInfo | null {
-  const classes = ccxt.exchanges as unknown as Record<string, (new (config?: object) => ccxt.Exchange) | undefined>;
-  const ExchangeClass = Object.hasOwn(classes, exchangeId) ? classes[exchangeId] : undefined;
-  if (typeof ExchangeClass !== 'function') return null;
-  const instance = new ExchangeClass();
+  const instance = newCcxtClient(exchangeId);
+  if (instance === null) return null;
   const required = Object.entries(instance.requiredCredentials as Record<string, boolean>)
     .filter(([, needed]) => needed)
     .map(([field]) => field);

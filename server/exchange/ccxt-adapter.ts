@@ -139,21 +139,30 @@ function positiveDecimal(value: string | undefined, field: string, context: { ex
   return decimal;
 }
 
+/**
+ * The one place a ccxt exchange object is made: ccxt's class for `exchangeId` with `config`, or null when ccxt has
+ * no such id. createCcxtExchange wraps it for trading and market data; the catalog reads a bare one's metadata.
+ */
+export function newCcxtClient(exchangeId: string, config: object = {}): ccxt.Exchange | null {
+  const classes = ccxt.exchanges as unknown as Record<string, (new (config?: object) => ccxt.Exchange) | undefined>;
+  const ExchangeClass = Object.hasOwn(classes, exchangeId) ? classes[exchangeId] : undefined;
+  return typeof ExchangeClass === 'function' ? new ExchangeClass(config) : null;
+}
+
 export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
   const { exchangeId, credentials } = options;
-  const classes = ccxt.exchanges as unknown as Record<string, (new (config: object) => ccxt.Exchange) | undefined>;
-  const ExchangeClass = Object.hasOwn(classes, exchangeId) ? classes[exchangeId] : undefined;
-  if (typeof ExchangeClass !== 'function') throw new RangeError(`unknown ccxt exchange id "${exchangeId}"`);
   const clock = options.clock ?? systemClock;
   const retry = options.retry ?? DEFAULT_RETRY;
   const secrets = [credentials?.apiKey, credentials?.secret, credentials?.password];
 
-  const exchange = new ExchangeClass({
+  const client = newCcxtClient(exchangeId, {
     enableRateLimit: true,
     timeout: options.timeoutMs,
     ...(credentials ? { apiKey: credentials.apiKey, secret: credentials.secret, ...(credentials.password ? { password: credentials.password } : {}) } : {}),
     options: { ...EXCHANGE_DEFAULTS[exchangeId], ...options.ccxtOptions },
   });
+  if (client === null) throw new RangeError(`unknown ccxt exchange id "${exchangeId}"`);
+  const exchange: ccxt.Exchange = client;
   if (options.urls) {
     const api = exchange.urls['api'];
     exchange.urls['api'] = typeof api === 'object' && api !== null ? { ...(api as Record<string, string>), ...options.urls } : options.urls;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importCandles } from '@/server/core/market/validate';
 import { CANDLE_FIXTURE_DIR, CANDLE_FIXTURES, fixtureRows, fixtureSeries, fixtureText, refineCandles } from './fixtures';
+import { msToIso } from '@/server/core/time';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const REPO = path.resolve(CANDLE_FIXTURE_DIR, '../../../..');
 
 describe('the candle fixtures are what their README says', () => {
@@ -18,8 +18,8 @@ describe('the candle fixtures are what their README says', () => {
     const rows = fixtureRows(name);
     expect(rows, 'fixtureRows = what the importer accepts').toEqual(result.accepted);
     expect(rows.length).toBe(count);
-    expect([iso(rows[0]![0]), iso(rows.at(-1)![0])], 'span').toEqual([first, last]);
-    const found = result.gaps.map((g) => `${iso(g.from)}+${g.missing}`);
+    expect([msToIso(rows[0]![0]), msToIso(rows.at(-1)![0])], 'span').toEqual([first, last]);
+    const found = result.gaps.map((g) => `${msToIso(g.from)}+${g.missing}`);
     if (typeof gaps === 'number') expect(found.length, 'gap count').toBe(gaps);
     else expect(found, 'gaps').toEqual(gaps);
     expect(rows.filter((r) => r[5] === 0).length, 'zero-volume candles').toBe(zeroVolume);
@@ -54,7 +54,7 @@ describe('refineCandles', () => {
     expect(hourly.length).toBe(4 * fourHours.length);
     const checked = importCandles(JSON.stringify(hourly), '1h');
     expect(checked.rejected, 'every refined candle is a valid 1h candle').toEqual([]);
-    expect(checked.gaps.map((g) => `${iso(g.from)}+${g.missing}`), 'the 4h gap of 2017-02-28 is 4 missing hours').toEqual(['2017-02-28T20:00:00.000Z+4']);
+    expect(checked.gaps.map((g) => `${msToIso(g.from)}+${g.missing}`), 'the 4h gap of 2017-02-28 is 4 missing hours').toEqual(['2017-02-28T20:00:00.000Z+4']);
     for (let k = 0; k < fourHours.length; k++) {
       const [time, open, high, low, close, volume] = fourHours[k]!;
       const part = hourly.slice(4 * k, 4 * k + 4);

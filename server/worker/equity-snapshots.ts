@@ -1,9 +1,11 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { equitySnapshots, exchangeAccounts } from '@/db/schema';
+import { defaultWorkerLoopSettings } from '@/server/env';
 import type { Logger } from '@/server/logger';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { DEFAULT_VALUATION_CURRENCY, snapshotAccountEquity, snapshotPaperAccounts, type PortfolioDeps, type SnapshotResult } from '@/server/services/portfolio';
+import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
 export { snapshotAccountEquity };
@@ -86,38 +88,21 @@ export async function snapshotAllAccounts(db: Db, slotMs: number, options: { cur
 export function createEquitySnapshotLoop(options: EquitySnapshotLoopOptions = {}): WorkerLoop {
   return {
     name: 'equity-snapshots',
-    async start({ database, logger, signal }) {
-      const intervalMs = Math.max(options.intervalMs ?? Number(process.env.EQUITY_SNAPSHOT_INTERVAL_MS ?? 60_000), 1_000);
+    async start({ database, logger, signal, settings }) {
+      const intervalMs = Math.max(options.intervalMs ?? (settings ?? defaultWorkerLoopSettings()).EQUITY_SNAPSHOT_INTERVAL_MS, 1_000);
       const clock = options.clock ?? Date.now;
       const currency = options.currency ?? DEFAULT_VALUATION_CURRENCY;
-      let stopped = false;
-      let timer: NodeJS.Timeout | undefined;
-      let running: Promise<void> = Promise.resolve();
-
-      const runPass = async () => {
-        const slotMs = slotOf(clock(), intervalMs);
-        try {
+      return runEveryInterval(
+        { logger, signal },
+        // Wake just after the next grid time; a small offset keeps clock jitter from landing in the previous slot.
+        () => slotOf(clock(), intervalMs) + intervalMs - clock() + 50,
+        async () => {
+          const slotMs = slotOf(clock(), intervalMs);
           const pass = await snapshotAllAccounts(database.db, slotMs, { currency, deps: options.deps, logger, signal });
           if (pass.failed > 0) logger.info({ ...pass, slot: new Date(slotMs).toISOString() }, 'equity snapshots written; some accounts could not be valued');
-        } catch (error) {
-          logger.warn({ err: error }, 'equity snapshot pass failed; retrying at the next slot');
-        }
-      };
-      const schedule = () => {
-        if (stopped || signal.aborted) return;
-        // Wake just after the next grid time; a small offset keeps clock jitter from landing in the previous slot.
-        const delay = slotOf(clock(), intervalMs) + intervalMs - clock() + 50;
-        timer = setTimeout(() => {
-          running = runPass().finally(schedule);
-        }, delay);
-      };
-
-      running = runPass().finally(schedule);
-      return async () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await running;
-      };
+        },
+        'equity snapshot pass failed; retrying at the next slot',
+      );
     },
   };
 }

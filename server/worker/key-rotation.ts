@@ -1,3 +1,4 @@
+import { defaultWorkerLoopSettings } from '@/server/env';
 import { autoRotateDueKeys, keysConfigFromEnv, type KeysConfig } from '@/server/services/keys';
 import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
@@ -10,9 +11,9 @@ import type { WorkerLoop } from './loops';
 export function createKeyRotationLoop(options: { intervalMs?: number; config?: KeysConfig; now?: () => Date } = {}): WorkerLoop {
   return {
     name: 'key-rotation',
-    async start({ database, logger, signal }) {
+    async start({ database, logger, signal, settings }) {
       const config = options.config ?? keysConfigFromEnv();
-      const intervalMs = options.intervalMs ?? Number(process.env.API_KEY_ROTATION_INTERVAL_MS ?? 60_000);
+      const intervalMs = options.intervalMs ?? (settings ?? defaultWorkerLoopSettings()).API_KEY_ROTATION_INTERVAL_MS;
       return runEveryInterval(
         { logger, signal },
         intervalMs,

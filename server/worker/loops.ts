@@ -1,4 +1,5 @@
 import type { Database } from '@/db/client';
+import type { WorkerLoopSettings } from '@/server/env';
 import type { Logger } from '@/server/logger';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
 import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
@@ -26,6 +27,8 @@ export interface WorkerContext {
   logger: Logger;
   /** Aborted when the worker is shutting down. */
   signal: AbortSignal;
+  /** The loops' intervals from the worker's configuration (server/env.ts); the defaults when absent (tests). */
+  settings?: WorkerLoopSettings;
 }
 
 /** One handler per job type of the contract (server/services/jobs/contract.ts); each capability registers its own. */

@@ -4,37 +4,48 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { z } from 'zod';
 import { createDatabase } from '@/db/client';
-import { databaseEnvShape } from '@/db/settings';
 import { assertDatabaseReachable } from '@/server/cli/db-tools';
+import { getAppConfig } from '@/server/config';
+import { ConfigError, parseWorkerEnv, type WorkerEnv } from '@/server/env';
 import { logger as baseLogger } from '@/server/logger';
+import { keysConfigFromEnv } from '@/server/services/keys';
 import { startHeartbeat } from './heartbeat';
 import { WORKER_LOOPS } from './loops';
 
-const workerEnv = z.object({
-  DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
-  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  WORKER_ID: z.string().min(1).max(100).optional(),
-  // The worker decrypts exchange credentials and key-rotation successors.
-  CRYPTOBOT_MASTER_KEY: z
-    .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)' }),
-  // Pool size and the database timeouts (db/settings.ts).
-  ...databaseEnvShape,
-});
-
-async function main(): Promise<void> {
-  const parsed = workerEnv.safeParse(process.env);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = issue.path.join('.');
-      const hint = name === 'DATABASE_URL' ? ' (or run `npm start`, which starts a local database)' : '';
-      console.error(`worker: ${name} ${process.env[name] ? issue.message : `is required but not set${hint}`}`);
+/**
+ * Every setting the worker uses, checked before anything starts (server/env.ts, the key settings, the exchange
+ * config file and CRYPTOBOT_EXCHANGE_URLS): a bad one exits 1 with a line naming the variable.
+ */
+function configurationOrExit(): WorkerEnv {
+  const problems: string[] = [];
+  let env: WorkerEnv | undefined;
+  try {
+    env = parseWorkerEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems.map((p) => (p.startsWith('DATABASE_URL is required') ? `${p} (or run \`npm start\`, which starts a local database)` : p)));
+  }
+  // The key settings (API_KEY_*) and the exchange config (CRYPTOBOT_CONFIG, CRYPTOBOT_EXCHANGE_URLS) have their own
+  // parsers, shared with the web server; their messages name the variable or the file.
+  if (env !== undefined) {
+    for (const check of [keysConfigFromEnv, getAppConfig]) {
+      try {
+        check();
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
     }
+  }
+  if (problems.length > 0 || env === undefined) {
+    for (const problem of problems) console.error(`worker: ${problem}`);
     process.exit(1);
   }
-  const env = parsed.data;
+  return env;
+}
+
+async function main(): Promise<void> {
+  const env = configurationOrExit();
   const workerId = env.WORKER_ID ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const logger = baseLogger.child({ workerId });
 
@@ -66,7 +77,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const database = createDatabase(env.DATABASE_URL, { max: 10, applicationName: 'cryptobot-worker' });
-  const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, (error) => logger.warn({ err: error }, 'heartbeat failed'));
+  // The heartbeat goes on while the loops wind down after SIGTERM; stop() ends it.
+  const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, { logger, signal: new AbortController().signal });
   const stops: Array<() => Promise<void>> = [];
   cleanup = async () => {
     await Promise.allSettled(stops.map((stop) => stop()));
@@ -75,7 +87,7 @@ async function main(): Promise<void> {
   };
   for (const loop of WORKER_LOOPS) {
     if (controller.signal.aborted) break;
-    stops.push(await loop.start({ database, workerId, logger: logger.child({ loop: loop.name }), signal: controller.signal }));
+    stops.push(await loop.start({ database, workerId, logger: logger.child({ loop: loop.name }), signal: controller.signal, settings: env }));
   }
   if (stopping) return;
   logger.info({ loops: WORKER_LOOPS.map((l) => l.name) }, 'worker started');

@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultWorkerLoopSettings } from '@/server/env';
 import { accountsToReconcile, reconcileAccount, type ReconcileDeps, type ReconcileResult } from '@/server/services/reconcile';
+import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
 export interface ReconcilerLoopOptions {
@@ -9,13 +10,6 @@ export interface ReconcilerLoopOptions {
   deps?: ReconcileDeps;
   /** Called with each account's result (tests, metrics). */
   onResult?: (result: ReconcileResult) => void;
-}
-
-const DEFAULT_INTERVAL_MS = 30_000;
-
-function intervalFromEnv(): number {
-  const value = Number(process.env.RECONCILE_INTERVAL_MS);
-  return Number.isFinite(value) && value > 0 ? value : DEFAULT_INTERVAL_MS;
 }
 
 /**
@@ -29,8 +23,8 @@ function intervalFromEnv(): number {
 export function createReconcilerLoop(options: ReconcilerLoopOptions = {}): WorkerLoop {
   return {
     name: 'reconciler',
-    async start({ database, logger, signal }) {
-      const intervalMs = Math.max(options.intervalMs ?? intervalFromEnv(), 100);
+    async start({ database, logger, signal, settings }) {
+      const intervalMs = options.intervalMs ?? (settings ?? defaultWorkerLoopSettings()).RECONCILE_INTERVAL_MS;
       const stopping = new AbortController();
       const stopped = AbortSignal.any([signal, stopping.signal]);
 
@@ -54,16 +48,10 @@ export function createReconcilerLoop(options: ReconcilerLoopOptions = {}): Worke
         }
       };
 
-      const running = (async () => {
-        for (let first = true; !stopped.aborted; first = false) {
-          await pass(first);
-          await sleep(intervalMs, undefined, { signal: stopped }).catch(() => undefined);
-        }
-      })();
-
+      const stop = runEveryInterval({ logger, signal: stopped }, intervalMs, (round) => pass(round === 0), 'reconciler pass failed; retrying next interval');
       return async () => {
         stopping.abort();
-        await running;
+        await stop();
       };
     },
   };

@@ -69,3 +69,25 @@ it('a worker with only DATABASE_URL and CRYPTOBOT_MASTER_KEY decrypts an exchang
   }
   expect(output, 'the worker never logs the credentials').not.toContain(server.secret);
 }, 90_000);
+
+/** Starts the worker with `env` and resolves with its exit code and everything it printed. */
+function runWorkerUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env } as unknown as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+it.each([
+  ['RECONCILE_INTERVAL_MS', 'abc', 'must be a whole number of milliseconds'],
+  ['EQUITY_SNAPSHOT_INTERVAL_MS', '10', 'must be a whole number of milliseconds (1000–86400000)'],
+  ['CRYPTOBOT_DEPLOYMENT_LEASE_MS', '-1', 'must be a whole number of milliseconds'],
+  ['API_KEY_GRACE_DAYS', 'a week', 'must be a number of days'],
+  ['CRYPTOBOT_EXCHANGE_URLS', '{not json', 'is not valid JSON'],
+])('a worker started with %s=%s exits 1 at start, naming the variable', async (name, value, message) => {
+  const { code, output } = await runWorkerUntilExit({ DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKeyText, [name]: value });
+  expect(code, output).toBe(1);
+  expect(output, 'one line names the variable and says what is wrong').toMatch(new RegExp(`^worker: ${name}\\b.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  expect(output, 'nothing started').not.toContain('worker started');
+}, 60_000);

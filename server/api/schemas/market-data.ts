@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonValue, multilineText, safeText } from '@/server/core/text';
-import { parseIsoTimeUtc } from '@/server/core/time';
+import { parseTimeInput } from '@/server/core/time';
 import { isTimeframe } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
@@ -21,13 +21,8 @@ export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbo
  * Query strings carry text, so both forms are accepted everywhere.
  */
 export const ZTimeInput = z.union([z.number(), safeText()], { error: 'must be a time: ms since epoch or ISO 8601' }).transform((value, ctx) => {
-  let ms: number;
-  if (typeof value === 'number') ms = value;
-  else if (/^-?\d+$/.test(value.trim())) ms = Number(value.trim());
-  else {
-    ms = parseIsoTimeUtc(value);
-  }
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms > 8.64e15) {
+  const ms = parseTimeInput(value);
+  if (Number.isNaN(ms)) {
     ctx.addIssue({ code: 'custom', message: 'must be a time: ms since epoch or ISO 8601 (e.g. 2024-01-01T00:00:00Z)' });
     return z.NEVER;
   }

@@ -15,7 +15,7 @@ import {
 } from './types';
 
 /** Bump when a change alters any number a backtest produces; stored with each backtest row. */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 /** A fixed-amount (DCA) buy is skipped when less cash than this fraction of the initial capital is left (dust). */
 const DUST_FRACTION = 1e-9;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fixtureText } from '@/server/testing/fixtures';
 import { detectCandleFormat, parseCandleFile, parseTimeField } from './parse';
 import { findGaps, importCandles } from './validate';
+import { msToIso } from '../time';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const gapSummary = (gaps: { from: number; missing: number }[]) => gaps.map((g) => `${iso(g.from)}+${g.missing}`);
+const gapSummary = (gaps: { from: number; missing: number }[]) => gaps.map((g) => `${msToIso(g.from)}+${g.missing}`);
 
 // The real files are the repository's fixtures (server/testing/fixtures/candles, see its README).
 const BTC_4H_GAPS = ['2017-02-28T20:00:00.000Z+1', '2018-08-10T04:00:00.000Z+3', '2025-10-25T16:00:00.000Z+1'];

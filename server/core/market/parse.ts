@@ -28,6 +28,7 @@
  * `validateCandles`'s job (see `importCandles`, which runs both).
  */
 import type { OhlcvRow } from '@/server/core/candles';
+import { parseIsoTimeUtc } from '@/server/core/time';
 
 export type CandleFileFormat = 'ccxt-json' | 'objects-json' | 'csv';
 
@@ -88,8 +89,6 @@ export function parseDecimalField(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const AM_PM_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2})(?:[-:](\d{2}))?[- ]?(AM|PM)$/i;
 
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number | undefined {
@@ -115,25 +114,15 @@ export function parseTimeField(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return epochToMs(Number(text));
-  let m = AM_PM_PATTERN.exec(text);
+  const m = AM_PM_PATTERN.exec(text);
   if (m) {
     const hour12 = Number(m[4]);
     if (hour12 < 1 || hour12 > 12) return undefined;
     const hour = (hour12 % 12) + (m[6]!.toUpperCase() === 'PM' ? 12 : 0);
     return utc(Number(m[1]), Number(m[2]), Number(m[3]), hour, Number(m[5] ?? 0));
   }
-  m = ISO_PATTERN.exec(text);
-  if (m) {
-    const fraction = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
-    const local = utc(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), fraction);
-    if (local === undefined) return undefined;
-    const zone = m[8];
-    if (!zone || zone.toUpperCase() === 'Z') return local;
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-    return local - sign * offsetMin * 60_000;
-  }
+  const time = parseIsoTimeUtc(text, { file: true });
+  if (!Number.isNaN(time)) return time;
   return undefined;
 }
 

@@ -1,11 +1,58 @@
+import type { CandleSeries } from '../candles';
+import type { IndicatorColumns } from '../indicators/columns';
 import { EMA, ema } from '../indicators/ema';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
-/** sma_crossover's rules with EMAs (seeded with the SMA of their first `period` closes). */
+/**
+ * sma_crossover's rules with EMAs (seeded with the SMA of their first `period` closes). The averages are doubles
+ * compared as such: an EMA's weights are not decimal, so there is no exact decimal value to compare.
+ */
 export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
+  private readonly fast: EMA;
+  private readonly slow: EMA;
+  /** both averages at every bar of the series being run, when the engine shares columns (useColumns) */
+  private fastColumn: Float64Array | null = null;
+  private slowColumn: Float64Array | null = null;
+
   constructor(params: CrossoverParams) {
-    super(params, (period) => new EMA(period), { kind: 'ema', batch: ema });
+    super(params);
+    this.fast = new EMA(params.fastPeriod);
+    this.slow = new EMA(params.slowPeriod);
+  }
+
+  protected compareAverages(series: CandleSeries, i: number): number {
+    let fast: number;
+    let slow: number;
+    if (this.fastColumn !== null && this.slowColumn !== null) {
+      fast = this.fastColumn[i]!;
+      slow = this.slowColumn[i]!;
+    } else {
+      const close = series.close[i]!;
+      // step(x) ≡ update(x) ?? NaN, without a heap number per value
+      fast = this.fast.step(close);
+      slow = this.slow.step(close);
+    }
+    return fast > slow ? 1 : fast < slow ? -1 : fast === slow ? 0 : Number.NaN;
+  }
+
+  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
+    const { fastPeriod, slowPeriod } = this.params;
+    const fast = columns.get(series.close, `ema:${fastPeriod}`, (values) => ema(values, fastPeriod));
+    const slow = fast && columns.get(series.close, `ema:${slowPeriod}`, (values) => ema(values, slowPeriod));
+    if (!fast || !slow) return false;
+    this.fastColumn = fast;
+    this.slowColumn = slow;
+    return true;
+  }
+
+  protected override unbindColumns(): void {
+    this.fastColumn = this.slowColumn = null;
+  }
+
+  protected resetAverages(): void {
+    this.fast.reset();
+    this.slow.reset();
   }
 }
 

@@ -1,11 +1,48 @@
-import { SMA, sma } from '../indicators/sma';
+import type { CandleSeries } from '../candles';
+import type { IndicatorColumns } from '../indicators/columns';
+import { compareMeans, TickSums, tickSums } from '../indicators/decimal-ticks';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
-/** The crossover of two simple moving averages (see ma-crossover.ts for the exact rule). */
+/**
+ * The crossover of two simple moving averages (see ma-crossover.ts for the rule), decided exactly: the averages
+ * are running sums of the closes in integer ticks (decimal-ticks.ts), compared as sum ÷ period without rounding
+ * error, so two averages equal in decimal arithmetic are equal here (docs/backtesting.md, "Exact decisions").
+ */
 export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
+  private readonly sums: TickSums;
+  /** both sums at every bar of the series being run, when the engine shares columns (useColumns) */
+  private fastColumn: Float64Array | null = null;
+  private slowColumn: Float64Array | null = null;
+
   constructor(params: CrossoverParams) {
-    super(params, (period) => new SMA(period), { kind: 'sma', batch: sma });
+    super(params);
+    this.sums = new TickSums([params.fastPeriod, params.slowPeriod]);
+  }
+
+  protected compareAverages(series: CandleSeries, i: number): number {
+    const { fastPeriod, slowPeriod } = this.params;
+    if (this.fastColumn !== null && this.slowColumn !== null) return compareMeans(this.fastColumn[i]!, fastPeriod, this.slowColumn[i]!, slowPeriod);
+    this.sums.push(series.close[i]!);
+    return compareMeans(this.sums.sum(0), fastPeriod, this.sums.sum(1), slowPeriod);
+  }
+
+  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
+    const { fastPeriod, slowPeriod } = this.params;
+    const fast = columns.get(series.close, `tick-sum:${fastPeriod}`, (values) => tickSums(values, fastPeriod));
+    const slow = fast && columns.get(series.close, `tick-sum:${slowPeriod}`, (values) => tickSums(values, slowPeriod));
+    if (!fast || !slow) return false;
+    this.fastColumn = fast;
+    this.slowColumn = slow;
+    return true;
+  }
+
+  protected override unbindColumns(): void {
+    this.fastColumn = this.slowColumn = null;
+  }
+
+  protected resetAverages(): void {
+    this.sums.reset();
   }
 }
 

@@ -5,6 +5,7 @@
  * four characters of the API key.
  */
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '@/server/core/ids';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { exchangeAccounts, orders, paperBalances } from '@/db/schema';
@@ -103,11 +104,8 @@ interface Meta {
   ip?: string | null;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID_PATTERN.test(value);
-}
+/** The core's id check (server/core/ids.ts), re-exported where services have always found it. */
+export { isUuid };
 
 const keysOf = (deps: AccountDeps) => deps.keys ?? masterKeysFromEnv();
 

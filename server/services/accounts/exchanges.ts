@@ -3,7 +3,7 @@
  * enabled in the exchange config. The credential fields come from ccxt's `requiredCredentials`
  * (static metadata of the exchange class; no request is made).
  */
-import { getAppConfig, resolveExchangeUrls, type AppConfig } from '@/server/config';
+import { exchangeClientSettings, getAppConfig, type AppConfig } from '@/server/config';
 import { describeCcxtExchange } from '@/server/exchange/catalog';
 import { createCcxtExchange, type CcxtExchange, type ExchangeCredentials } from '@/server/exchange/ccxt-adapter';
 import { logger } from '@/server/logger';
@@ -53,16 +53,11 @@ export type ExchangeConnector = (params: { exchangeId: string; accountId: string
 /** The production connector: ccxt with the config's timeout, rate limits and urls; reads retried at most twice. */
 export function defaultExchangeConnector(config: AppConfig = getAppConfig()): ExchangeConnector {
   return ({ exchangeId, accountId, credentials }) => {
-    const settings = config.exchanges[exchangeId];
-    if (!settings) throw new RangeError(`exchange "${exchangeId}" is not configured`);
-    const urls = resolveExchangeUrls(exchangeId, settings.urls);
     return createCcxtExchange({
-      ...(urls ? { urls } : {}),
+      ...exchangeClientSettings(exchangeId, config),
       exchangeId,
       accountId,
       credentials,
-      timeoutMs: settings.timeoutMs,
-      rateLimit: settings.rateLimit,
       retry: { attempts: 2, baseDelayMs: 250, maxDelayMs: 2_000 },
       logger: { warn: (details, message) => logger.warn({ ...details, accountId }, message) },
     });

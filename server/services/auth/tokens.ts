@@ -4,6 +4,7 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Db, DbOrTx } from '@/db/client';
 import { refreshTokens, users } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
+import { isUuid } from '@/server/core/ids';
 import { recordAudit } from '@/server/services/audit';
 import type { AuthUser } from './users';
 
@@ -109,7 +110,6 @@ export async function refreshTokenPair(db: Db, refreshToken: string, config: Tok
 
 /** Clocks of several web instances may differ a little; an `iat` further ahead than this is refused. */
 const CLOCK_SKEW_SECONDS = 60;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Verifies a bearer access token and returns its user, or null. Only tokens as issuePair makes them pass:
@@ -132,7 +132,7 @@ export async function verifyAccessToken(db: Db, token: string, config: Pick<Toke
   }
   const nowSeconds = Math.floor((config.now?.() ?? new Date()).getTime() / 1000);
   const { sub, sv, rt, iat, exp } = payload;
-  if (typeof sub !== 'string' || !UUID.test(sub) || typeof sv !== 'number' || typeof rt !== 'string' || !UUID.test(rt)) return null;
+  if (typeof sub !== 'string' || !isUuid(sub) || typeof sv !== 'number' || typeof rt !== 'string' || !isUuid(rt)) return null;
   if (typeof iat !== 'number' || typeof exp !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS || exp - iat > ACCESS_TOKEN_TTL_SECONDS) return null;
   const [row] = await db
     .select({

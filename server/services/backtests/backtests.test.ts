@@ -2,7 +2,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtests, jobs } from '@/db/schema';
-import { runBacktest } from '@/server/core/backtest';
+import { ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
@@ -80,7 +80,7 @@ describe('backtest.run job', () => {
     expect(stored.trades).toEqual(
       expected.trades.map((tr) => ({ ...tr, entryTime: new Date(tr.entryTime).toISOString(), exitTime: new Date(tr.exitTime).toISOString() })),
     );
-    expect(stored.engineVersion).toBe(1);
+    expect(stored.engineVersion, 'the engine version that computed it').toBe(ENGINE_VERSION);
     expect(stored.params).toEqual(strategy.params);
     expect((await getStrategyForUser(t.db, alice, strategy.id)).status, 'a completed backtest makes the strategy backtested').toBe('backtested');
 

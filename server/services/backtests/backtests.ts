@@ -8,6 +8,7 @@ import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
 import { hasCandlesInRange } from './data-range';
 import { effectiveRunState, type JobState } from './run-state';
+import { msToIso } from '@/server/core/time';
 
 export { BACKTEST_JOB_TYPE };
 
@@ -81,7 +82,6 @@ export interface BacktestChartView {
   close: number[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
 export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, input: RunRangeInput): Promise<void> {
@@ -91,7 +91,7 @@ export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, input: R
     throw AppError.validation([
       {
         field: 'start',
-        message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${iso(input.startMs)} and ${iso(input.endMs)}; import market data for that range first`,
+        message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(input.startMs)} and ${msToIso(input.endMs)}; import market data for that range first`,
       },
     ]);
   }
@@ -141,8 +141,8 @@ function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
     exchange: row.exchange,
     symbol: row.symbol,
     timeframe: row.timeframe,
-    start: iso(row.startTime),
-    end: iso(row.endTime),
+    start: msToIso(row.startTime),
+    end: msToIso(row.endTime),
     initialCapital: row.initialCapital,
     feeRate: row.feeRate,
     slippage: row.slippage,
@@ -226,8 +226,8 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
   return {
     ...summary,
     trades: rows.map((t) => ({
-      entryTime: iso(t.entryTime),
-      exitTime: iso(t.exitTime),
+      entryTime: msToIso(t.entryTime),
+      exitTime: msToIso(t.exitTime),
       entryPrice: t.entryPrice,
       exitPrice: t.exitPrice,
       quantity: t.quantity,

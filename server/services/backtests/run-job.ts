@@ -9,6 +9,7 @@ import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandle
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { downsampleChart } from './downsample';
+import { msToIso } from '@/server/core/time';
 
 export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
 
@@ -20,7 +21,6 @@ export class BacktestRunError extends Error {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Why the job runner interrupted the handler, or null for any other error. */
 export function interruptionReason(error: unknown): JobInterrupted['reason'] | null {
@@ -40,7 +40,7 @@ export async function loadCandlesOrFail(db: Db, key: { exchange: string; symbol:
   const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
   const series = await readCandleSeries(db, key, startMs, endMs, { expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined });
   if (series.length === 0) {
-    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${iso(startMs)} and ${iso(endMs)}`);
+    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(startMs)} and ${msToIso(endMs)}`);
   }
   return series;
 }

@@ -9,6 +9,7 @@ import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { assertRunnable, type RunRangeInput } from './backtests';
 import { effectiveRunState, type JobState } from './run-state';
+import { msToIso } from '@/server/core/time';
 
 export { SWEEP_JOB_TYPE };
 
@@ -50,7 +51,6 @@ export interface SweepView extends SweepSummaryView {
   results: Array<{ params: Record<string, unknown>; metrics: BacktestMetrics | null; error: string | null }>;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
   try {
@@ -110,8 +110,8 @@ function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryV
     exchange: row.exchange,
     symbol: row.symbol,
     timeframe: row.timeframe,
-    start: iso(row.startTime),
-    end: iso(row.endTime),
+    start: msToIso(row.startTime),
+    end: msToIso(row.endTime),
     initialCapital: row.initialCapital,
     feeRate: row.feeRate,
     slippage: row.slippage,

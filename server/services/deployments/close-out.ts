@@ -13,14 +13,14 @@ import { timeframeToMs } from '@/server/core/timeframe';
 import { StrategyMachine, type MachineState } from '@/server/core/trading';
 import { findOwnedAccount, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { executeOrder } from '@/server/services/orders';
-import { dec, fixedPrice, machineFill } from './machine-orders';
+import { numberToDecimalString, fixedPrice, machineFill } from './machine-orders';
 import type { DeploymentDeps, DeploymentRow } from './model';
 
 /** Sells the deployment's position at market; returns the order's id (null: no order was placed). */
 export async function closeDeploymentPosition(db: Db, userId: string, row: DeploymentRow, state: MachineState, deps: DeploymentDeps = {}): Promise<string | null> {
   const account = await findOwnedAccount(db, userId, row.accountId);
   const clientOrderId = deriveClientOrderId({ deploymentId: row.id, barTimeMs: row.lastBarTime ?? 0, intent: 'close' });
-  const input = { accountId: account.id, symbol: row.strategy.symbol, side: 'sell' as const, type: 'market' as const, quantity: dec(state.quantity), clientOrderId, deploymentId: row.id };
+  const input = { accountId: account.id, symbol: row.strategy.symbol, side: 'sell' as const, type: 'market' as const, quantity: numberToDecimalString(state.quantity), clientOrderId, deploymentId: row.id };
   if (account.exchange !== PAPER_EXCHANGE) return (await executeOrder(db, userId, account, input, { deps }))!.order.id;
   return db.transaction(async (tx) => {
     // The deployment row first, as a tick takes it (docs/orders.md, "Locks"), then the order and the balances.

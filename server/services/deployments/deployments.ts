@@ -15,7 +15,7 @@ import { AppError, type FieldIssue } from '@/server/core/errors';
 import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
 import { createStrategy } from '@/server/core/strategies/registry';
 import { timeframeToMs } from '@/server/core/timeframe';
-import { parseIsoTimeUtc } from '@/server/core/time';
+import { parseTimeInput } from '@/server/core/time';
 import { initialMachineState, type MachineState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { recordAudit } from '@/server/services/audit';
@@ -120,8 +120,8 @@ const invalid = (issues: FieldIssue[]): never => {
 
 /** ms since epoch, or an ISO 8601 time where no zone means UTC (server/core/time.ts), never the server's local time. */
 function parseTime(value: string | number, field: string): number {
-  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : parseIsoTimeUtc(value);
-  if (!Number.isFinite(ms) || ms < 0) invalid([{ field, message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-01T00:00:00Z) or epoch milliseconds' }]);
+  const ms = parseTimeInput(value);
+  if (Number.isNaN(ms)) invalid([{ field, message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-01T00:00:00Z) or epoch milliseconds' }]);
   return ms;
 }
 

@@ -10,6 +10,7 @@ import { Decimal, formatDecimal } from '@/server/core/money';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { getDeployment } from './deployments';
 import type { DeploymentDeps } from './model';
+import { msToIso } from '@/server/core/time';
 
 /** At most this many bar-close points; longer spans are bucketed (each bucket: its last bar close). */
 export const MAX_DEPLOYMENT_CURVE_POINTS = 1500;
@@ -33,7 +34,6 @@ export interface DeploymentEquityCurve {
   points: DeploymentEquityPoint[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const out = (value: Decimal) => formatDecimal(value.toDecimalPlaces(18));
 
 /** The bucket for a span: the timeframe if the span fits in the points, else the smallest candidate that does. */
@@ -85,7 +85,7 @@ export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: stri
   const points = new Map<number, DeploymentEquityPoint>();
   let cash = new Decimal(deployment.capitalQuote);
   let held = new Decimal(0);
-  points.set(startMs, { time: iso(startMs), equity: out(cash), source: 'start' });
+  points.set(startMs, { time: msToIso(startMs), equity: out(cash), source: 'start' });
   let next = 0;
   const applyFillsUntil = (timeMs: number, onFill?: (price: Decimal, atMs: number) => void) => {
     for (; next < fillRows.length && fillRows[next]!.executedAt.getTime() <= timeMs; next++) {
@@ -107,12 +107,12 @@ export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: stri
   for (const row of closes) {
     const time = Number(row.time);
     applyFillsUntil(time);
-    points.set(time, { time: iso(time), equity: out(cash.plus(held.mul(String(row.close)))), source: 'bar' });
+    points.set(time, { time: msToIso(time), equity: out(cash.plus(held.mul(String(row.close)))), source: 'bar' });
     markedUntil = time;
   }
   applyFillsUntil(Infinity, (price, atMs) => {
-    if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: iso(atMs), equity: out(cash.plus(held.mul(price))), source: 'fill' });
+    if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: msToIso(atMs), equity: out(cash.plus(held.mul(price))), source: 'fill' });
   });
-  if (lastBar !== null) points.set(lastBar, { time: iso(lastBar), equity: deployment.equity, source: 'bar' });
+  if (lastBar !== null) points.set(lastBar, { time: msToIso(lastBar), equity: deployment.equity, source: 'bar' });
   return { deploymentId: deployment.id, currency: quote, stepSeconds: bucket / 1000, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p) };
 }

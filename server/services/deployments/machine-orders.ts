@@ -45,7 +45,7 @@ export function riskLimitsOf(row: DeploymentRow): RiskLimits {
   return limits;
 }
 
-export const dec = (value: number) => String(Number(value.toPrecision(15)));
+export const numberToDecimalString = (value: number) => String(Number(value.toPrecision(15)));
 
 /** A paper price source at one price: a replay or simulated bar's, or a live candle's close. */
 export function fixedPrice(price: number, timeMs: number, source: string): PaperPriceSource {
@@ -105,17 +105,17 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
   }
   if (order.side === 'buy') {
     const verdict = evaluateRisk(
-      { side: 'buy', quantity: dec(quantity), price: dec(expectedPrice) },
+      { side: 'buy', quantity: numberToDecimalString(quantity), price: numberToDecimalString(expectedPrice) },
       {
-        positionQuantity: dec(state.quantity),
-        positionEntryPrice: state.quantity > 0 ? dec(state.entryPrice) : null,
-        markPrice: dec(expectedPrice),
-        freeQuote: dec(state.cash),
-        freeBase: dec(state.quantity),
+        positionQuantity: numberToDecimalString(state.quantity),
+        positionEntryPrice: state.quantity > 0 ? numberToDecimalString(state.entryPrice) : null,
+        markPrice: numberToDecimalString(expectedPrice),
+        freeQuote: numberToDecimalString(state.cash),
+        freeBase: numberToDecimalString(state.quantity),
         feeRate: String(Number(rt.account.feeRate ?? '0.001')),
-        equity: dec(state.equity),
-        equityPeak: dec(state.equityPeak),
-        realizedPnlToday: dec(state.equity - state.dayStartEquity),
+        equity: numberToDecimalString(state.equity),
+        equityPeak: numberToDecimalString(state.equityPeak),
+        realizedPnlToday: numberToDecimalString(state.equity - state.dayStartEquity),
         unrealizedPnlToday: '0',
       },
       { ...riskLimitsOf(row), maxPositionQuote: undefined },
@@ -131,7 +131,7 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     }
   }
   const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
-  const input = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: dec(quantity), clientOrderId, deploymentId: rt.id };
+  const input = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: numberToDecimalString(quantity), clientOrderId, deploymentId: rt.id };
   const feed = `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
   // The fence: a live order checks the epoch when its row is written; a paper tick already holds the deployment
   // row FOR UPDATE under its epoch for the whole transaction, which is the same check.
@@ -149,7 +149,7 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     case 'expired': {
       const partial = machineFill(placed.symbol, executed.fills, order.side, order.fillBarTime);
       if (partial) return partial;
-      await raiseAlert(on, { ...alertBase, orderId: placed.id, kind: 'order_rejected', severity: 'warning', message: `${order.side} ${dec(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`, dedupeKey: `order:${placed.id}` });
+      await raiseAlert(on, { ...alertBase, orderId: placed.id, kind: 'order_rejected', severity: 'warning', message: `${order.side} ${numberToDecimalString(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`, dedupeKey: `order:${placed.id}` });
       return null;
     }
     default:

@@ -24,7 +24,7 @@ import { crashPoint } from '@/server/services/faults';
 import { engagedLatchesSql, haltingLatch, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
 import { LeaseLostError } from '@/server/services/orders';
 import { lastStoredOpen, loadBars, MAX_BARS_PER_TICK, seriesStartDecisionFloor } from './bars';
-import { dec, executeMachineOrder, riskLimitsOf, StopTick, WaitForOrder, type TickContext } from './machine-orders';
+import { numberToDecimalString, executeMachineOrder, riskLimitsOf, StopTick, WaitForOrder, type TickContext } from './machine-orders';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import type { DeploymentRuntime } from './runtime';
 import { completeReplay, pauseForRisk } from './tick-transitions';
@@ -126,7 +126,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
         processed++;
         newLastBar = bars.bar(i).time;
         lastDecision = { barTime: newLastBar, decision: outcome.decision ?? 'hold', at: new Date(now).toISOString() };
-        const breaker = evaluateCircuitBreakers({ equity: dec(state.equity), equityPeak: dec(state.equityPeak) }, riskLimitsOf(row));
+        const breaker = evaluateCircuitBreakers({ equity: numberToDecimalString(state.equity), equityPeak: numberToDecimalString(state.equityPeak) }, riskLimitsOf(row));
         if (!breaker.allowed) {
           ctx.paused = { reason: breaker.reason };
           await raiseAlert(tx ?? db, { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id, kind: 'circuit_breaker', severity: 'critical', message: breaker.reason, dedupeKey: `breaker:${rt.id}:${newLastBar}` });

@@ -2,7 +2,7 @@
  * Public (credential-less) ccxt clients for market data, built from the exchange config
  * (server/config: enabled, timeout, rate limits, urls). One client per exchange and retry policy per process.
  */
-import { getAppConfig, resolveExchangeUrls } from '@/server/config';
+import { exchangeClientSettings, getAppConfig } from '@/server/config';
 import { AppError } from '@/server/core/errors';
 import { createCcxtExchange, type CcxtExchange, type CcxtExchangeOptions } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
@@ -33,15 +33,15 @@ const clients = new Map<string, CcxtExchange>();
  */
 export function marketDataExchange(exchangeId: string, options: { quick?: boolean; urls?: Record<string, string> } = {}): CcxtExchange {
   assertEnabledExchange(exchangeId);
-  const config = getAppConfig().exchanges[exchangeId]!;
-  const urls = options.urls ?? resolveExchangeUrls(exchangeId, config.urls);
+  const settings = exchangeClientSettings(exchangeId);
+  const urls = options.urls ?? settings.urls;
   const cacheKey = `${exchangeId}|${options.quick ? 'quick' : 'patient'}|${JSON.stringify(urls ?? {})}`;
   let client = clients.get(cacheKey);
   if (!client) {
     const adapterOptions: CcxtExchangeOptions = {
       exchangeId,
-      timeoutMs: options.quick ? Math.min(config.timeoutMs, 4_000) : config.timeoutMs,
-      rateLimit: config.rateLimit,
+      timeoutMs: options.quick ? Math.min(settings.timeoutMs, 4_000) : settings.timeoutMs,
+      rateLimit: settings.rateLimit,
       logger,
       ...(urls ? { urls } : {}),
       ...(options.quick ? { retry: { attempts: 1, baseDelayMs: 100, maxDelayMs: 100 } } : {}),

@@ -10,6 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
+import { isUuid } from '@/server/core/ids';
 import { AppError } from '@/server/core/errors';
 import { timeframeToMs } from '@/server/core/timeframe';
 import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
@@ -84,7 +85,7 @@ export async function startImport(db: Db, userId: string, input: ImportRequest, 
 }
 
 export async function getImport(db: DbOrTx, jobId: string, userId: string): Promise<ImportView> {
-  if (!/^[0-9a-f-]{36}$/i.test(jobId)) throw AppError.notFound('import');
+  if (!isUuid(jobId)) throw AppError.notFound('import');
   const job = await getJobForUser(db, jobId, userId).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'NOT_FOUND') throw AppError.notFound('import');
     throw error;

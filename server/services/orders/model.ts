@@ -94,8 +94,8 @@ export interface OrderDetail extends OrderView {
   events: OrderEventView[];
 }
 
-const iso = (date: Date | null) => (date ? date.toISOString() : null);
-const dec = (value: string | null) => (value === null ? null : formatDecimal(value));
+const toIsoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+const formatDecimalOrNull = (value: string | null) => (value === null ? null : formatDecimal(value));
 
 export function toOrderView(row: OrderRow): OrderView {
   return {
@@ -109,15 +109,15 @@ export function toOrderView(row: OrderRow): OrderView {
     side: row.side,
     type: row.type,
     quantity: formatDecimal(row.quantity),
-    price: dec(row.price),
-    stopPrice: dec(row.stopPrice),
+    price: formatDecimalOrNull(row.price),
+    stopPrice: formatDecimalOrNull(row.stopPrice),
     status: row.status,
     statusReason: row.statusReason,
     filledQuantity: formatDecimal(row.filledQuantity),
-    averagePrice: dec(row.averagePrice),
+    averagePrice: formatDecimalOrNull(row.averagePrice),
     fees: row.fees,
     priceSource: row.priceSource,
-    cancelRequestedAt: iso(row.cancelRequestedAt),
+    cancelRequestedAt: toIsoOrNull(row.cancelRequestedAt),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
