@@ -5,7 +5,7 @@ import { createCcxtExchange } from './ccxt-adapter';
 import { createLiveFeed, createReplayFeed, createSimulatedFeed, type CandleSource } from './feeds';
 import { systemClock } from './rate-limit';
 import { fixtureRows } from '@/server/testing/fixtures';
-import { BinanceTestServer, binanceApiUrls } from './testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 
 // Real Coinbase BTC/USD 1h (2017-07 → 2019-10): one 5-hour outage, on 2017-11-12.
 const BTC_1H = fixtureRows('btc-usd-1h');

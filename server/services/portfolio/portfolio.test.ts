@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployments, equitySnapshots, fills, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
