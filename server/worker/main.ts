@@ -7,7 +7,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { createDatabase } from '@/db/client';
 import { databaseEnvShape } from '@/db/settings';
-import { assertDatabaseReachable } from '@/server/cli/db-tools';
+import { assertDatabaseReachable } from '@/db/admin';
 import { logger as baseLogger } from '@/server/logger';
 import { startHeartbeat } from './heartbeat';
 import { WORKER_LOOPS } from './loops';

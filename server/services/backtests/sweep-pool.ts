@@ -19,8 +19,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { allocateSharedSeries, type CandleSeries } from '../../core/candles';
-import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '../../core/backtest/types';
+import { allocateSharedSeries, type CandleSeries } from '@/server/core/candles';
+import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '@/server/core/backtest/types';
 import type { SweepChunkMessage, SweepReleaseMessage, SweepThreadReply } from './sweep-thread';
 
 export interface SweepJob {
