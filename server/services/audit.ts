@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { auditEvents, users } from '@/db/schema';
+import type { AuditEventView } from './audit-views';
 
 /**
  * Every audit event type, grouped by area. Adding one is one line here (and a label in
@@ -38,17 +39,6 @@ export async function recordAudit(db: DbOrTx, entry: AuditEntry): Promise<void> 
     details: entry.details ?? {},
     ...(entry.at ? { createdAt: entry.at } : {}),
   });
-}
-
-export interface AuditEventView {
-  id: number;
-  type: string;
-  userId: string | null;
-  /** The account's current name, or the name presented at a failed sign-in of an unknown user. */
-  username: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  createdAt: Date;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
-import { BACKTEST_STATUSES } from '@/db/schema/backtests';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 import { parseIsoTimeUtc } from '@/server/core/time';
+import { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema } from '@/server/services/backtests/views';
 
 // Latest time accepted: 2100-01-01 (ms). Earliest: the epoch.
 const MAX_TIME_MS = 4_102_444_800_000;
@@ -76,101 +76,5 @@ export type CreateSweepRequest = z.input<typeof ZCreateSweepRequestSchema>;
 
 export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid({ error: 'must be a strategy id (UUID)' }).optional() }).strict();
 
-export const ZBacktestStatus = z.enum(BACKTEST_STATUSES);
-
-export const ZBacktestMetricsSchema = z.object({
-  totalReturnPct: z.number(),
-  cagrPct: z.number(),
-  sharpeRatio: z.number(),
-  sortinoRatio: z.number(),
-  maxDrawdownPct: z.number(),
-  calmarRatio: z.number(),
-  tradeCount: z.number(),
-  winRatePct: z.number(),
-  profitFactor: z.number().nullable(),
-  averageTradePct: z.number(),
-  exposurePct: z.number(),
-  buyAndHoldReturnPct: z.number(),
-});
-export type BacktestMetricsResponse = z.infer<typeof ZBacktestMetricsSchema>;
-
-export const ZBacktestTradeSchema = z.object({
-  entryTime: z.string(),
-  exitTime: z.string(),
-  entryPrice: z.number(),
-  exitPrice: z.number(),
-  quantity: z.number(),
-  fee: z.number(),
-  pnl: z.number(),
-  pnlPct: z.number(),
-  exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
-});
+export { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema };
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
-
-export const ZBacktestSummarySchema = z.object({
-  id: z.string().uuid(),
-  strategyId: z.string().uuid(),
-  strategyType: z.string(),
-  status: ZBacktestStatus,
-  progress: z.number(),
-  error: z.string().nullable(),
-  params: z.record(z.string(), z.unknown()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
-  engineVersion: z.number(),
-  barCount: z.number().nullable(),
-  metrics: ZBacktestMetricsSchema.nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-});
-export type BacktestSummaryResponse = z.infer<typeof ZBacktestSummarySchema>;
-
-export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({ trades: z.array(ZBacktestTradeSchema) });
-export type BacktestResponse = z.infer<typeof ZBacktestResponseSchema>;
-
-export const ZBacktestChartSchema = z.object({
-  id: z.string().uuid(),
-  time: z.array(z.number()),
-  equity: z.array(z.number()),
-  drawdownPct: z.array(z.number()),
-  close: z.array(z.number()),
-});
-export type BacktestChartResponse = z.infer<typeof ZBacktestChartSchema>;
-
-export const ZSweepSummarySchema = z.object({
-  id: z.string().uuid(),
-  strategyId: z.string().uuid(),
-  strategyType: z.string(),
-  status: ZBacktestStatus,
-  progress: z.number(),
-  error: z.string().nullable(),
-  baseParams: z.record(z.string(), z.unknown()),
-  ranges: z.record(z.string(), z.unknown()),
-  sweptParams: z.array(z.string()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
-  engineVersion: z.number(),
-  combinationCount: z.number(),
-  skippedCount: z.number(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
-export type SweepSummaryResponse = z.infer<typeof ZSweepSummarySchema>;
-
-export const ZSweepResponseSchema = ZSweepSummarySchema.extend({
-  results: z.array(z.object({ params: z.record(z.string(), z.unknown()), metrics: ZBacktestMetricsSchema.nullable(), error: z.string().nullable() })),
-});
-export type SweepResponse = z.infer<typeof ZSweepResponseSchema>;

@@ -4,6 +4,7 @@ import { parseIsoTimeUtc } from '@/server/core/time';
 import { isTimeframe } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
+import { ZImportResponseSchema } from '@/server/services/market-data/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the pages. */
 
@@ -103,25 +104,6 @@ export type SeriesCoverageView = z.infer<typeof ZSeriesCoverageSchema>;
 export const ZImportRequestSchema = ZSeriesKeySchema.extend({ start: ZTimeInput, end: ZTimeInput }).strict();
 export type ImportRequestInput = z.input<typeof ZImportRequestSchema>;
 
-export const ZImportResponseSchema = z.object({
-  id: z.string().uuid(),
-  status: z.enum(['queued', 'running', 'completed', 'failed', 'canceled']),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  startMs: z.number(),
-  endMs: z.number(),
-  progress: z.number(),
-  progressMessage: z.string().nullable(),
-  /** A cancel was asked for while it runs: it stops after the page it is storing. */
-  cancelRequested: z.boolean(),
-  result: z
-    .object({ inserted: z.number(), updated: z.number(), unchanged: z.number(), fetched: z.number(), rejected: z.number(), missingBefore: z.number() })
-    .nullable(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
 export type ImportResponse = z.infer<typeof ZImportResponseSchema>;
 
 export const ZImportIdSchema = z.object({ id: z.string().uuid({ error: 'must be an import id (uuid)' }) }).strict();
@@ -150,3 +132,5 @@ export const ZMarketSnapshotRequestSchema = ZSeriesKeySchema.extend({
   limit: z.number().int().min(10).max(500).default(200),
 }).strict();
 export type MarketSnapshotRequest = z.input<typeof ZMarketSnapshotRequestSchema>;
+
+export { ZImportResponseSchema };

@@ -1,12 +1,13 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { backtests, backtestTrades, jobs, type BacktestStatus } from '@/db/schema';
+import { backtests, backtestTrades, jobs } from '@/db/schema';
 import { ENGINE_VERSION, type BacktestMetrics, type BacktestTrade } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
 import { hasCandlesInRange } from './data-range';
 import { effectiveRunState, type JobState } from './run-state';
+import type { BacktestChartView, BacktestSummaryView, BacktestView } from './views';
 
 export const BACKTEST_JOB_TYPE = 'backtest.run';
 
@@ -29,55 +30,6 @@ export interface CreateBacktestInput extends RunRangeInput {
   strategyId: string;
   /** params to run instead of the strategy's own (e.g. one combination of a sweep), merged over them */
   params?: Record<string, unknown>;
-}
-
-export interface BacktestTradeView {
-  entryTime: string;
-  exitTime: string;
-  entryPrice: number;
-  exitPrice: number;
-  quantity: number;
-  fee: number;
-  pnl: number;
-  pnlPct: number;
-  exitReason: BacktestTrade['exitReason'];
-}
-
-export interface BacktestSummaryView {
-  id: string;
-  strategyId: string;
-  strategyType: string;
-  status: BacktestStatus;
-  /** 0..1 */
-  progress: number;
-  error: string | null;
-  params: Record<string, unknown>;
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  start: string;
-  end: string;
-  initialCapital: number;
-  feeRate: number;
-  slippage: number;
-  engineVersion: number;
-  barCount: number | null;
-  metrics: BacktestMetrics | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface BacktestView extends BacktestSummaryView {
-  trades: BacktestTradeView[];
-}
-
-export interface BacktestChartView {
-  id: string;
-  time: number[];
-  equity: number[];
-  drawdownPct: number[];
-  close: number[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

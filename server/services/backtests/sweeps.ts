@@ -1,13 +1,14 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
-import { ENGINE_VERSION, generateGrid, SweepError, type BacktestMetrics, type ParamRange } from '@/server/core/backtest';
+import { ENGINE_VERSION, generateGrid, SweepError, type ParamRange } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { assertRunnable, type RunRangeInput } from './backtests';
 import { effectiveRunState, type JobState } from './run-state';
+import type { SweepSummaryView, SweepView } from './views';
 
 export const SWEEP_JOB_TYPE = 'backtest.sweep';
 
@@ -17,37 +18,6 @@ export interface CreateSweepInput extends RunRangeInput {
 }
 
 export type SweepRow = typeof backtestSweeps.$inferSelect;
-
-export interface SweepSummaryView {
-  id: string;
-  strategyId: string;
-  strategyType: string;
-  status: BacktestStatus;
-  progress: number;
-  error: string | null;
-  baseParams: Record<string, unknown>;
-  ranges: Record<string, unknown>;
-  /** names of the swept parameters, in grid order */
-  sweptParams: string[];
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  start: string;
-  end: string;
-  initialCapital: number;
-  feeRate: number;
-  slippage: number;
-  engineVersion: number;
-  combinationCount: number;
-  skippedCount: number;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-export interface SweepView extends SweepSummaryView {
-  /** one per combination, in grid order; empty until completed */
-  results: Array<{ params: Record<string, unknown>; metrics: BacktestMetrics | null; error: string | null }>;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -28,6 +28,7 @@ import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import { closeDeploymentPosition } from './step';
 
 import { logger } from '@/server/logger';
+import type { DeploymentView } from './views';
 
 export { feedTimeAt, type DeploymentDeps, type DeploymentRow };
 
@@ -43,37 +44,6 @@ export interface CreateDeploymentInput {
   riskLimits?: DeploymentRiskLimits;
   /** Live mode only: must repeat the account's name and the maximum position, as the UI's confirmation. */
   confirm?: { accountName: string; maxPositionQuote: string };
-}
-
-export interface DeploymentView {
-  id: string;
-  strategyId: string;
-  strategyName: string | null;
-  accountId: string;
-  accountName: string | null;
-  mode: 'paper' | 'live';
-  feed: { type: string; start: string | null; speed: number | null };
-  strategy: { type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> };
-  state: DeploymentState;
-  stateReason: string | null;
-  capitalQuote: string;
-  maxPositionQuote: string | null;
-  riskLimits: DeploymentRiskLimits;
-  /** Open time of the last candle the runner processed, ISO 8601 UTC. */
-  lastBarTime: string | null;
-  lastDecision: { barTime: string; decision: string; at: string; note?: string } | null;
-  /** Where the feed is now (replay/simulated: the replayed time), ISO. */
-  feedTime: string | null;
-  position: { quantity: string; entryPrice: string | null; entryTime: string | null };
-  cash: string;
-  equity: string;
-  equityPeak: string;
-  realizedPnl: string;
-  closedTrades: number;
-  worker: string | null;
-  createdAt: string;
-  updatedAt: string;
-  endedAt: string | null;
 }
 
 

@@ -36,6 +36,7 @@ import { assertTradingAllowed, haltingLatch, killSwitchError } from '@/server/se
 import { insertedOrder, insertOrderSql, insertOrderStatement, outcomeSql, outcomeStatement, writtenOrder, type EventValues, type FillValues, type LockedBalance, type NewOrderValues, type OrderStateValues, type OutcomeWrites } from './order-sql';
 import { PaperExchange, type ExchangeOrderWithTrades } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
+import type { OrderDetail, OrderView } from './views';
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -63,53 +64,6 @@ export class LeaseLostError extends Error {
     super(`lease on deployment ${deploymentId} lost: not placing the order`);
     this.name = 'LeaseLostError';
   }
-}
-
-export interface OrderView {
-  id: string;
-  accountId: string;
-  deploymentId: string | null;
-  clientOrderId: string;
-  exchangeOrderId: string | null;
-  exchange: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  type: 'market' | 'limit' | 'stop_limit';
-  quantity: string;
-  price: string | null;
-  stopPrice: string | null;
-  status: OrderStatus;
-  statusReason: string | null;
-  filledQuantity: string;
-  averagePrice: string | null;
-  fees: Record<string, string>;
-  priceSource: string | null;
-  cancelRequestedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FillView {
-  tradeId: string;
-  quantity: string;
-  price: string;
-  fee: string;
-  feeCurrency: string | null;
-  liquidity: 'maker' | 'taker' | null;
-  executedAt: string;
-}
-
-export interface OrderEventView {
-  type: string;
-  fromStatus: string | null;
-  toStatus: string;
-  reason: string | null;
-  createdAt: string;
-}
-
-export interface OrderDetail extends OrderView {
-  fills: FillView[];
-  events: OrderEventView[];
 }
 
 export interface OrderDeps extends AccountDeps {

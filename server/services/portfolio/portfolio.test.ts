@@ -11,7 +11,8 @@ import { parseMasterKey } from '@/server/services/crypto';
 import { placeOrder, recordFills, type PaperPriceSource } from '@/server/services/orders';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { getPortfolio, type AccountPortfolio } from './portfolio';
+import { getPortfolio } from './portfolio';
+import type { AccountPortfolio } from './views';
 import type { PortfolioDeps } from './valuation';
 
 const MINUTE = 60_000;

@@ -1,4 +1,4 @@
-import { ZPortfolioRequestSchema } from '@/server/api/routers/portfolio';
+import { ZPortfolioRequestSchema } from '@/server/api/schemas/portfolio';
 import { json, parseInput, searchParams, withUser } from '@/server/api/rest';
 import { getPortfolio } from '@/server/services/portfolio';
 

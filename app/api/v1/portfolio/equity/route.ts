@@ -1,4 +1,4 @@
-import { ZEquityCurveRequestSchema } from '@/server/api/routers/portfolio';
+import { ZEquityCurveRequestSchema } from '@/server/api/schemas/portfolio';
 import { json, parseInput, searchParams, withUser } from '@/server/api/rest';
 import { equityCurve } from '@/server/services/portfolio';
 
