@@ -11,5 +11,5 @@ export const GET = withUser(async ({ db, req, user }) => {
 // POST /api/v1/backtests – queue a backtest of a strategy; 202, then poll GET /api/v1/backtests/{id}
 export const POST = withUser(async ({ db, req, user }) => {
   const input = await readJson(req, ZCreateBacktestRequestSchema);
-  return json(await createBacktest(db, user.id, { ...input, startMs: input.start, endMs: input.end }), 202);
+  return json(await createBacktest(db, user.id, input), 202);
 });

@@ -11,5 +11,5 @@ export const GET = withUser(async ({ db, req, user }) => {
 // POST /api/v1/sweeps – queue a parameter sweep (the whole grid as one job); 202
 export const POST = withUser(async ({ db, req, user }) => {
   const input = await readJson(req, ZCreateSweepRequestSchema);
-  return json(await createSweep(db, user.id, { ...input, startMs: input.start, endMs: input.end }), 202);
+  return json(await createSweep(db, user.id, input), 202);
 });
