@@ -52,3 +52,7 @@ export type AccountResponse = z.infer<typeof ZAccountResponseSchema>;
 export const ZExchangeOptionsResponseSchema = z.array(z.object({ id: z.string(), name: z.string(), requiredCredentials: z.array(z.string()) }));
 
 export { ZAccountResponseSchema, ZBalanceSchema, ZAccountBalanceResponseSchema, ZConnectionTestResponseSchema };
+
+// REST bodies around the shapes above (tRPC answers the list as a bare array).
+export const ZAccountListResponseSchema = z.object({ accounts: z.array(ZAccountResponseSchema) });
+export const ZAccountDeletedResponseSchema = z.object({ id: z.string(), deleted: z.literal(true) });

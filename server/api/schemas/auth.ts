@@ -46,3 +46,6 @@ export const ZRegistrationStatusResponseSchema = z.object({
   firstAccount: z.boolean(),
 });
 export type RegistrationStatusResponse = z.infer<typeof ZRegistrationStatusResponseSchema>;
+
+/** POST /api/v1/auth/register answers the new account's id and name. */
+export const ZRegisteredUserResponseSchema = ZUserResponseSchema.pick({ id: true, username: true });

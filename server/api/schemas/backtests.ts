@@ -32,3 +32,6 @@ export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid(
 
 export { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema };
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
+
+export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);
+export const ZSweepListResponseSchema = z.array(ZSweepSummarySchema);

@@ -62,3 +62,7 @@ export const ZListAlertsRequestSchema = z.object({ unacknowledged: z.enum(['true
 export const ZAlertIdSchema = z.object({ id: z.coerce.number({ error: 'must be an alert id' }).int().positive() }).strict();
 
 export { ZDeploymentResponseSchema, ZAlertResponseSchema };
+
+// REST bodies around the shapes above (tRPC answers the lists as bare arrays).
+export const ZDeploymentListResponseSchema = z.object({ deployments: z.array(ZDeploymentResponseSchema) });
+export const ZAlertListResponseSchema = z.object({ alerts: z.array(ZAlertResponseSchema) });

@@ -47,3 +47,5 @@ export type IssuedKeyResponse = z.infer<typeof ZIssuedKeyResponseSchema>;
 export const ZRevokeAllResponseSchema = z.object({ revokedKeys: z.number().int(), signedOutUsers: z.number().int() });
 
 export { ZKeyResponseSchema, ZIssuedKeyResponseSchema };
+
+export const ZKeyListResponseSchema = z.array(ZKeyResponseSchema);

@@ -134,3 +134,6 @@ export const ZMarketSnapshotRequestSchema = ZSeriesKeySchema.extend({
 export type MarketSnapshotRequest = z.input<typeof ZMarketSnapshotRequestSchema>;
 
 export { ZImportResponseSchema };
+
+// REST body around the import shape (tRPC answers the list as a bare array).
+export const ZImportListResponseSchema = z.object({ imports: z.array(ZImportResponseSchema) });

@@ -48,3 +48,6 @@ export const ZQuoteResponseSchema = z.object({
 });
 
 export { ZOrderResponseSchema, ZOrderDetailResponseSchema };
+
+// REST body around the order shape (tRPC answers the list as a bare array).
+export const ZOrderListResponseSchema = z.object({ orders: z.array(ZOrderResponseSchema) });

@@ -57,3 +57,6 @@ export function pathId(value: string | string[] | undefined, what: string): stri
 }
 
 export { ZStrategyTypeResponseSchema, ZStrategyResponseSchema };
+
+export const ZStrategyListResponseSchema = z.array(ZStrategyResponseSchema);
+export const ZStrategyTypeListResponseSchema = z.array(ZStrategyTypeResponseSchema);
