@@ -11,7 +11,6 @@ export const ZAuditEventSchema = z.object({
   details: z.record(z.string(), z.unknown()),
   createdAt: z.date(),
 });
-export type AuditEventView = z.infer<typeof ZAuditEventSchema>;
 
 export const ZAuditListResponseSchema = z.object({ events: z.array(ZAuditEventSchema), nextCursor: z.number().nullable() });
 export type AuditEventPage = z.infer<typeof ZAuditListResponseSchema>;

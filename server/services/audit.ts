@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { auditEvents, users } from '@/db/schema';
-import type { AuditEventView } from './audit-views';
+import type { AuditEventPage } from './audit-views';
 
 /**
  * Every audit event type, grouped by area. Adding one is one line here (and a label in
@@ -17,7 +17,6 @@ export const AUDIT_EVENT_TYPES = {
 
 export type AuditCategory = keyof typeof AUDIT_EVENT_TYPES;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[AuditCategory][number];
-export const AUDIT_CATEGORIES = Object.keys(AUDIT_EVENT_TYPES) as AuditCategory[];
 
 export interface AuditEntry {
   type: AuditEventType;
@@ -49,7 +48,7 @@ export async function listAuditEvents(
   db: DbOrTx,
   viewer: { id: string; role: 'admin' | 'user' },
   query: { allUsers?: boolean; category?: AuditCategory; before?: number; limit?: number } = {},
-): Promise<{ events: AuditEventView[]; nextCursor: number | null }> {
+): Promise<AuditEventPage> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
   const where: SQL[] = [];
   if (!(query.allUsers && viewer.role === 'admin')) where.push(eq(auditEvents.userId, viewer.id));

@@ -38,12 +38,10 @@ export const ZCreateAccountRequestSchema = z
     credentials: ZCredentials.optional(),
   })
   .strict();
-export type CreateAccountRequest = z.infer<typeof ZCreateAccountRequestSchema>;
 
 export const ZUpdateAccountRequestSchema = z
   .object({ name: ZAccountName.optional(), feeRate: ZFeeRate.optional(), slippage: ZSlippage.optional(), credentials: ZCredentials.optional() })
   .strict();
-export type UpdateAccountRequest = z.infer<typeof ZUpdateAccountRequestSchema>;
 
 export const ZAccountIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 

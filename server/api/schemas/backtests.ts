@@ -8,7 +8,6 @@ import { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktes
 export const ZCreateBacktestRequestSchema = ZRunSpecSchema.extend({ params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional() })
   .strict()
   .superRefine(endAfterStart);
-export type CreateBacktestRequest = z.input<typeof ZCreateBacktestRequestSchema>;
 
 const ZParamRange = z.union(
   [
@@ -26,7 +25,6 @@ export const ZCreateSweepRequestSchema = ZRunSpecSchema.extend({
 })
   .strict()
   .superRefine(endAfterStart);
-export type CreateSweepRequest = z.input<typeof ZCreateSweepRequestSchema>;
 
 export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid({ error: 'must be a strategy id (UUID)' }).optional() }).strict();
 

@@ -54,7 +54,6 @@ export const ZDeploymentEquityResponseSchema = z.object({
   stepSeconds: z.number(),
   points: z.array(z.object({ time: z.string(), equity: z.string(), source: z.enum(['start', 'bar', 'fill']) })),
 });
-export type DeploymentEquityResponse = z.infer<typeof ZDeploymentEquityResponseSchema>;
 
 export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
 

@@ -20,13 +20,10 @@ export const ZCreateInviteRequestSchema = z
     note: safeText({ error: 'must be a string' }).trim().max(100, { error: 'must be at most 100 characters' }).optional(),
   })
   .strict();
-export type CreateInviteRequest = z.infer<typeof ZCreateInviteRequestSchema>;
 
 export const ZInviteIdSchema = z.object({ id: z.uuid({ error: 'must be an invite id (a UUID)' }) }).strict();
 
 export type InviteResponse = z.infer<typeof ZInviteResponseSchema>;
-
-export type IssuedInviteResponse = z.infer<typeof ZIssuedInviteResponseSchema>;
 
 export const ZInviteListResponseSchema = z.object({
   invites: z.array(ZInviteResponseSchema),

@@ -27,7 +27,6 @@ export const ZCreateKeyRequestSchema = z
       .optional(),
   })
   .strict();
-export type CreateKeyRequest = z.infer<typeof ZCreateKeyRequestSchema>;
 
 export const ZKeyIdSchema = z.object({ id: z.uuid({ error: 'must be a key id (a UUID)' }) }).strict();
 
@@ -38,11 +37,6 @@ export const ZRevokeAllRequestSchema = z
     allUsers: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
-export type RevokeAllRequest = z.infer<typeof ZRevokeAllRequestSchema>;
-
-export type KeyResponse = z.infer<typeof ZKeyResponseSchema>;
-
-export type IssuedKeyResponse = z.infer<typeof ZIssuedKeyResponseSchema>;
 
 export const ZRevokeAllResponseSchema = z.object({ revokedKeys: z.number().int(), signedOutUsers: z.number().int() });
 

@@ -25,7 +25,6 @@ export const ZKillSwitchStateResponseSchema = z.object({
   latches: z.array(zLatch),
   canRelease: z.boolean(),
 });
-export type KillSwitchStateResponse = z.infer<typeof ZKillSwitchStateResponseSchema>;
 
 export const ZEngageKillSwitchResponseSchema = z.object({
   state: ZKillSwitchStateResponseSchema,

@@ -43,7 +43,6 @@ export const ZCandlesUpsertRequestSchema = ZSeriesKeySchema.extend({
     .array(jsonValue(), { error: 'must be an array of [timeMs, open, high, low, close, volume]' })
     .max(MAX_CANDLES_PER_REQUEST, { error: `at most ${MAX_CANDLES_PER_REQUEST} candles per request; split them or import a file` }),
 }).strict();
-export type CandlesUpsertRequest = z.infer<typeof ZCandlesUpsertRequestSchema>;
 
 export const ZRejectedRowSchema = z.object({ index: z.number().int(), reason: z.string() });
 
@@ -53,7 +52,6 @@ export const ZCandlesUpsertResponseSchema = z.object({
   unchanged: z.number().int(),
   rejected: z.array(ZRejectedRowSchema),
 });
-export type CandlesUpsertResponse = z.infer<typeof ZCandlesUpsertResponseSchema>;
 
 // GET candles -------------------------------------------------------------------------------------
 
@@ -77,7 +75,6 @@ export const ZCandlesPageResponseSchema = z.object({
   /** Pass as `cursor` (with the same other parameters) for the next page; absent on the last page. */
   next: z.string().optional(),
 });
-export type CandlesPageResponse = z.infer<typeof ZCandlesPageResponseSchema>;
 
 // Coverage ----------------------------------------------------------------------------------------
 
@@ -96,15 +93,11 @@ export const ZSeriesCoverageSchema = z.object({
   gaps: z.array(ZGapSchema),
 });
 export const ZCoverageResponseSchema = z.object({ series: z.array(ZSeriesCoverageSchema) });
-export type CoverageResponse = z.infer<typeof ZCoverageResponseSchema>;
 export type SeriesCoverageView = z.infer<typeof ZSeriesCoverageSchema>;
 
 // Imports -----------------------------------------------------------------------------------------
 
 export const ZImportRequestSchema = ZSeriesKeySchema.extend({ start: ZTimeInput, end: ZTimeInput }).strict();
-export type ImportRequestInput = z.input<typeof ZImportRequestSchema>;
-
-export type ImportResponse = z.infer<typeof ZImportResponseSchema>;
 
 export const ZImportIdSchema = z.object({ id: z.string().uuid({ error: 'must be an import id (uuid)' }) }).strict();
 
@@ -131,7 +124,6 @@ export const ZMarketSnapshotRequestSchema = ZSeriesKeySchema.extend({
   depth: z.number().int().min(5, { error: 'must be 5 to 50' }).max(50, { error: 'must be 5 to 50' }).default(20),
   limit: z.number().int().min(10).max(500).default(200),
 }).strict();
-export type MarketSnapshotRequest = z.input<typeof ZMarketSnapshotRequestSchema>;
 
 export { ZImportResponseSchema };
 

@@ -20,7 +20,6 @@ export const ZPlaceOrderRequestSchema = z
     clientOrderId: safeText().regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' }).optional(),
   })
   .strict();
-export type PlaceOrderRequest = z.infer<typeof ZPlaceOrderRequestSchema>;
 
 export const ZListOrdersRequestSchema = z
   .object({
@@ -35,8 +34,6 @@ export const ZOrderIdSchema = z.object({ id: safeText().min(1).max(64) }).strict
 export const ZQuoteRequestSchema = z.object({ accountId: safeText().min(1).max(64), symbol: ZSymbol }).strict();
 
 export type OrderResponse = z.infer<typeof ZOrderResponseSchema>;
-
-export type OrderDetailResponse = z.infer<typeof ZOrderDetailResponseSchema>;
 
 export const ZQuoteResponseSchema = z.object({
   accountId: z.string(),

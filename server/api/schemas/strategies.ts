@@ -25,14 +25,12 @@ export const ZStrategyStatus = z.enum(STRATEGY_STATUSES, { error: `must be one o
 export const ZCreateStrategyRequestSchema = z
   .object({ name: ZStrategyName, type: ZStrategyType, params: ZStrategyParams.default({}), exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe })
   .strict();
-export type CreateStrategyRequest = z.infer<typeof ZCreateStrategyRequestSchema>;
 
 /** Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one. */
 export const ZUpdateStrategyRequestSchema = z
   .object({ name: ZStrategyName, params: ZStrategyParams, exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe, status: ZStrategyStatus })
   .partial()
   .strict();
-export type UpdateStrategyRequest = z.infer<typeof ZUpdateStrategyRequestSchema>;
 
 export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
 

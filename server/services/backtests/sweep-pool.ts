@@ -144,20 +144,6 @@ export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): P
   });
 }
 
-/**
- * Starts the pool's threads ahead of the first sweep (e.g. when a worker process starts), so even the first
- * sweep job finds them loaded. Optional: runSweep starts whatever is missing.
- */
-export async function warmSweepPool(count = availableParallelism()): Promise<void> {
-  const source = await threadSource();
-  while (threads.length < count) threads.push(startThread(source));
-}
-
-/** Threads in the pool now (started and not ended). */
-export function sweepPoolSize(): number {
-  return threads.length;
-}
-
 /** Ends every thread of the pool; sweeps in progress reject. The next runSweep starts a new pool. */
 export async function closeSweepPool(): Promise<void> {
   const ending = threads;

@@ -35,7 +35,6 @@ export const ZBacktestTradeSchema = z.object({
   pnlPct: z.number(),
   exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
 });
-export type BacktestTradeView = z.infer<typeof ZBacktestTradeSchema>;
 
 export const ZBacktestSummarySchema = z.object({
   id: z.string().uuid(),

@@ -16,7 +16,6 @@ export const ZStrategyTypeParameterSchema = z.object({
   /** true for the parameters every strategy accepts (position size, stops), applied by the engine */
   common: z.boolean(),
 });
-export type StrategyTypeParameter = z.infer<typeof ZStrategyTypeParameterSchema>;
 
 export const ZStrategyTypeResponseSchema = z.object({
   type: z.string(),
