@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
 import { ZAlertResponseSchema } from '@/server/services/alerts/views';
-import { ZDeploymentResponseSchema } from '@/server/services/deployments/views';
+import { ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema } from '@/server/services/deployments/views';
 
 const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
 const zTime = z.union([safeText().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
@@ -48,19 +48,10 @@ export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean(
 
 export type DeploymentResponse = z.infer<typeof ZDeploymentResponseSchema>;
 
-export const ZDeploymentEquityResponseSchema = z.object({
-  deploymentId: z.string(),
-  currency: z.string(),
-  stepSeconds: z.number(),
-  points: z.array(z.object({ time: z.string(), equity: z.string(), source: z.enum(['start', 'bar', 'fill']) })),
-});
-
-export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
-
 export const ZListAlertsRequestSchema = z.object({ unacknowledged: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).strict();
 export const ZAlertIdSchema = z.object({ id: z.coerce.number({ error: 'must be an alert id' }).int().positive() }).strict();
 
-export { ZDeploymentResponseSchema, ZAlertResponseSchema };
+export { ZAlertResponseSchema, ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema };
 
 // REST bodies around the shapes above (tRPC answers the lists as bare arrays).
 export const ZDeploymentListResponseSchema = z.object({ deployments: z.array(ZDeploymentResponseSchema) });

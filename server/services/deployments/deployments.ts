@@ -28,7 +28,7 @@ import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import { closeDeploymentPosition } from './step';
 
 import { logger } from '@/server/logger';
-import type { DeploymentView } from './views';
+import type { DeploymentView, StopResult } from './views';
 
 export { feedTimeAt, type DeploymentDeps, type DeploymentRow };
 
@@ -338,13 +338,6 @@ async function cancelDeploymentOrders(db: Db, userId: string, deploymentId: stri
     }
   }
   return { canceled, failures };
-}
-
-export interface StopResult {
-  deployment: DeploymentView;
-  canceledOrders: number;
-  closeOrderId: string | null;
-  failures: string[];
 }
 
 /**

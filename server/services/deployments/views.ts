@@ -33,3 +33,26 @@ export const ZDeploymentResponseSchema = z.object({
   endedAt: z.string().nullable(),
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
+
+export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
+export type StopResult = z.infer<typeof ZStopDeploymentResponseSchema>;
+
+export const ZDeploymentEquityPointSchema = z.object({
+  /** ISO time: feed time (a replay's points are in the replayed past). */
+  time: z.string(),
+  /** Quote currency, exact decimal string. */
+  equity: z.string(),
+  /** start: the capital at the feed's start; bar: marked at a bar close; fill: after a fill at its price (no stored candle there). */
+  source: z.enum(['start', 'bar', 'fill']),
+});
+export type DeploymentEquityPoint = z.infer<typeof ZDeploymentEquityPointSchema>;
+
+export const ZDeploymentEquityResponseSchema = z.object({
+  deploymentId: z.string(),
+  /** The strategy's quote currency: every equity is in it. */
+  currency: z.string(),
+  /** Spacing of the bar-close points: the timeframe, or a bucket of several bars on a long span. */
+  stepSeconds: z.number(),
+  points: z.array(ZDeploymentEquityPointSchema),
+});
+export type DeploymentEquityCurve = z.infer<typeof ZDeploymentEquityResponseSchema>;
