@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
-import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from '../server/cli/db-tools';
+import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from '../db/admin';
 import { freePort, makeTempDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../server/cli/embedded-postgres';
 import type { LoadReply, LoadRequest } from './lib/load-generator';
 import { roundSummary, summarize, type Summary } from './lib/stats';

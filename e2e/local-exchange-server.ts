@@ -8,7 +8,7 @@
  */
 import { createServer, request } from 'node:http';
 import type { OhlcvRow } from '@/server/core/candles';
-import { BinanceTestServer, type TestSymbol } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, type TestSymbol } from '@/server/testing/exchange/binance-test-server';
 import { LOCAL_EXCHANGE_CREDENTIALS, LOCAL_EXCHANGE_PORT, LOCAL_SYMBOLS, localCandles, recentCandles, SLOW_KLINES_MS, type LocalSource } from './local-exchange';
 
 const symbols: TestSymbol[] = [];

@@ -1,5 +1,5 @@
 /**
- * The local Binance that e2e runs talk to instead of api.binance.com: server/exchange/testing's
+ * The local Binance that e2e runs talk to instead of api.binance.com: server/testing/exchange's
  * BinanceTestServer, started by e2e/local-exchange-server.ts as the first of Playwright's web servers.
  * The app (web and worker) gets it through CRYPTOBOT_EXCHANGE_URLS, so every ccxt call for "binance"
  * (imports, the Markets page, accounts, orders) goes to 127.0.0.1. Nothing here imports ccxt, so specs

@@ -1,12 +1,11 @@
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { getDatabase } from '@/db/client';
-import { sessionUser } from '@/server/auth/session';
+import { currentUser } from '@/server/auth/session';
 
 export const dynamic = 'force-dynamic';
 
 export default async function AuthLayout({ children }: { children: ReactNode }) {
-  if (await sessionUser(getDatabase().db)) redirect('/');
+  if (await currentUser()) redirect('/');
   return (
     <main className="flex min-h-dvh items-center justify-center px-4 py-10">
       <div className="w-full max-w-sm">

@@ -16,10 +16,6 @@ export function plain(value: number | null | undefined, digits = 2): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export function money(value: number, digits = 2): string {
-  return plain(value, digits);
-}
-
 /** ▲ / ▼ prefix for a signed number. */
 export function arrow(value: number | null | undefined): string {
   if (value === null || value === undefined || value === 0) return '';

@@ -1,4 +1,4 @@
-import { Activity, Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, UserPlus, Wallet, Workflow } from 'lucide-react';
+import { Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, UserPlus, Wallet, Workflow } from 'lucide-react';
 
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },
@@ -19,8 +19,6 @@ export const NAV_ITEMS = [
 export function navItemsFor(role: 'admin' | 'user') {
   return NAV_ITEMS.filter((item) => !('adminOnly' in item) || role === 'admin');
 }
-
-export const STATUS_ICON = Activity;
 
 export function isActive(pathname: string, href: string): boolean {
   return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);

@@ -11,16 +11,3 @@ export function PageHeader({ title, description, actions }: { title: string; des
     </div>
   );
 }
-
-/** For a page of the shell whose capability has not landed yet: says so plainly, with where it is tracked. */
-export function NotBuiltYet({ title, what }: { title: string; what: string }) {
-  return (
-    <>
-      <PageHeader title={title} />
-      <div className="rounded-lg border border-dashed border-border px-6 py-12 text-center">
-        <p className="text-sm font-medium">Not built yet</p>
-        <p className="mx-auto mt-2 max-w-md text-sm text-muted">{what}</p>
-      </div>
-    </>
-  );
-}

@@ -44,6 +44,28 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return Response.json(body, { status, headers: { 'Cache-Control': 'no-store', ...headers } });
 }
 
+/** A response body that does not match the route's declared schema: our bug, so an opaque 500 with a logged id, never a 422. */
+export class ResponseShapeError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`the response does not match its declared schema: ${issues.join('; ')}`);
+    this.name = 'ResponseShapeError';
+  }
+}
+
+/**
+ * The JSON response of a REST route, checked first against the route's declared output schema, as tRPC's
+ * `.output()` checks a procedure's result (the same schemas: server/api/schemas). The body is sent as
+ * given, unknown keys included, so a valid answer is byte-for-byte what `json` would send.
+ *
+ *   // GET /api/v1/orders/{id} – one order with its fills and events
+ *   export const GET = withUser(async ({ db, user, params }) => reply(ZOrderDetailResponseSchema, await getOrder(db, user.id, params.id)));
+ */
+export function reply<S extends z.ZodType>(schema: S, body: z.input<S>, status = 200, headers: Record<string, string> = {}): Response {
+  const checked = schema.safeParse(body);
+  if (!checked.success) throw new ResponseShapeError(checked.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`));
+  return json(body, status, headers);
+}
+
 export function errorResponse(error: unknown, context: Record<string, unknown> = {}): Response {
   const { appError, errorId } = toAppError(error, context);
   if (!appError) return json({ error: { code: 'INTERNAL', message: `internal error (id ${errorId})`, errorId } }, 500);

@@ -13,7 +13,7 @@ import { invitesRouter } from './routers/invites';
 import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { killSwitchRouter } from './routers/kill-switch';
-import { createCallerFactory, createTRPCRouter } from './trpc';
+import { createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
 export const appRouter = createTRPCRouter({
@@ -36,4 +36,3 @@ export const appRouter = createTRPCRouter({
 });
 
 export type AppRouter = typeof appRouter;
-export const createCaller = createCallerFactory(appRouter);

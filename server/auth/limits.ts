@@ -1,6 +1,7 @@
+import { getDatabase } from '@/db/client';
 import { getEnv, registrationModeFrom, type Env } from '@/server/env';
 import type { AuthThrottleConfig } from '@/server/services/auth/throttle';
-import type { RegistrationMode } from '@/server/services/auth/users';
+import { registrationStatus, type RegistrationMode } from '@/server/services/auth/users';
 
 /** The authentication throttles' limits, from the validated environment (docs/security.md "Throttles"). */
 export function authThrottleConfig(env: Env = getEnv()): AuthThrottleConfig {
@@ -21,4 +22,9 @@ export function authThrottleConfig(env: Env = getEnv()): AuthThrottleConfig {
  */
 export function registrationMode(source: Record<string, string | undefined> = process.env): RegistrationMode {
   return registrationModeFrom(source);
+}
+
+/** Who may register right now, for the register page (which never reaches the database itself). */
+export function currentRegistrationStatus(): ReturnType<typeof registrationStatus> {
+  return registrationStatus(getDatabase().db, registrationMode());
 }

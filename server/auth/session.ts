@@ -1,5 +1,5 @@
 import { getServerSession } from 'next-auth';
-import type { Db } from '@/db/client';
+import { getDatabase, type Db } from '@/db/client';
 import { findUserById, type AuthUser } from '@/server/services/auth/users';
 import { authOptions } from './next-auth';
 
@@ -10,4 +10,9 @@ export async function sessionUser(db: Db): Promise<AuthUser | null> {
   if (!claims?.id) return null;
   const user = await findUserById(db, claims.id);
   return user && user.sessionVersion === claims.sessionVersion ? user : null;
+}
+
+/** The signed-in user of this request, for pages and layouts, which never reach the database themselves. */
+export function currentUser(): Promise<AuthUser | null> {
+  return sessionUser(getDatabase().db);
 }

@@ -1,6 +1,6 @@
 // npm run db:migrate – apply the committed migrations to DATABASE_URL
 import { runMigrations } from '@/db/migrate';
-import { assertDatabaseReachable } from './db-tools';
+import { assertDatabaseReachable } from '@/db/admin';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

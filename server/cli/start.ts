@@ -25,7 +25,7 @@ import { ConfigError, parseEnv } from '@/server/env';
 import { createDatabase } from '@/db/client';
 import { raiseAdminAlert } from '@/server/services/alerts';
 import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
-import { assertDatabaseReachable, createDatabaseIfMissing } from './db-tools';
+import { assertDatabaseReachable, createDatabaseIfMissing } from '@/db/admin';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 

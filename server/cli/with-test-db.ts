@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '@/db/migrate';
-import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from './db-tools';
+import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from '@/db/admin';
 import { makeTempDataDir, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 
 const [command, ...commandArgs] = process.argv.slice(2);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnv, ConfigError } from '@/server/env';
-import { binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { configPathFrom, exchangeClientSettings, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
 
 describe('exchange config file', () => {

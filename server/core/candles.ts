@@ -56,14 +56,6 @@ export function seriesFromRows(rows: ReadonlyArray<ArrayLike<number>>): CandleSe
   return series;
 }
 
-export function seriesToRows(series: CandleSeries): OhlcvRow[] {
-  const rows: OhlcvRow[] = new Array(series.length);
-  for (let i = 0; i < series.length; i++) {
-    rows[i] = [series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!];
-  }
-  return rows;
-}
-
 /** First index whose time is >= timeMs (series ascending by time). */
 export function lowerBound(times: Float64Array, timeMs: number): number {
   let lo = 0;

@@ -3,7 +3,7 @@ import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange, type CcxtExchangeOptions } from './ccxt-adapter';
 import { ExchangeError } from './errors';
 import { fixtureRows } from '@/server/testing/fixtures';
-import { BinanceTestServer, binanceApiUrls, faults } from './testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
 
 const BTC_1H = fixtureRows('btc-usd-1h');
 const H = 3_600_000;

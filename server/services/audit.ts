@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { auditEvents, users } from '@/db/schema';
+import type { AuditEventPage } from './audit-views';
 
 /**
  * Every audit event type, grouped by area. Adding one is one line here (and a label in
@@ -16,7 +17,6 @@ export const AUDIT_EVENT_TYPES = {
 
 export type AuditCategory = keyof typeof AUDIT_EVENT_TYPES;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[AuditCategory][number];
-export const AUDIT_CATEGORIES = Object.keys(AUDIT_EVENT_TYPES) as AuditCategory[];
 
 export interface AuditEntry {
   type: AuditEventType;
@@ -40,17 +40,6 @@ export async function recordAudit(db: DbOrTx, entry: AuditEntry): Promise<void> 
   });
 }
 
-export interface AuditEventView {
-  id: number;
-  type: string;
-  userId: string | null;
-  /** The account's current name, or the name presented at a failed sign-in of an unknown user. */
-  username: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  createdAt: Date;
-}
-
 /**
  * A page of audit events, newest first. A user sees only events about their own account; an admin may
  * ask for everyone's (`allUsers`). `before` is the id of the last event of the previous page.
@@ -59,7 +48,7 @@ export async function listAuditEvents(
   db: DbOrTx,
   viewer: { id: string; role: 'admin' | 'user' },
   query: { allUsers?: boolean; category?: AuditCategory; before?: number; limit?: number } = {},
-): Promise<{ events: AuditEventView[]; nextCursor: number | null }> {
+): Promise<AuditEventPage> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
   const where: SQL[] = [];
   if (!(query.allUsers && viewer.role === 'admin')) where.push(eq(auditEvents.userId, viewer.id));

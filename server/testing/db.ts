@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDatabase, type Database } from '@/db/client';
 import { runMigrations } from '@/db/migrate';
-import { createDatabaseIfMissing, dropDatabase } from '@/server/cli/db-tools';
+import { createDatabaseIfMissing, dropDatabase } from '@/db/admin';
 
 export interface TestDatabase extends Database {
   url: string;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as schema from '@/db/schema';
 import { equitySnapshots } from '@/db/schema';
 import { createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { logger } from '@/server/logger';
 import { createAccount, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';

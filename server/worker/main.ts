@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createDatabase } from '@/db/client';
-import { assertDatabaseReachable } from '@/server/cli/db-tools';
+import { assertDatabaseReachable } from '@/db/admin';
 import { getAppConfig } from '@/server/config';
 import { ConfigError, parseWorkerEnv, type WorkerEnv } from '@/server/env';
 import { logger as baseLogger } from '@/server/logger';

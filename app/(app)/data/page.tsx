@@ -1,17 +1,16 @@
 import type { Metadata } from 'next';
-import { getDatabase } from '@/db/client';
 import { CoveragePanel } from '@/components/market-data/coverage-panel';
 import { ImportPanel } from '@/components/market-data/import-panel';
 import { UploadForm } from '@/components/market-data/upload-form';
 import { PageHeader } from '@/components/shell/page-header';
-import { sessionUser } from '@/server/auth/session';
+import { currentUser } from '@/server/auth/session';
 import { enabledExchanges } from '@/server/services/market-data/exchange';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
 
 export const metadata: Metadata = { title: 'Data' };
 
 export default async function DataPage() {
-  const user = await sessionUser(getDatabase().db);
+  const user = await currentUser();
   const isAdmin = user?.role === 'admin';
   const { defaultExchange, exchanges } = enabledExchanges();
   return (

@@ -1,14 +1,13 @@
 import type { Metadata } from 'next';
-import { getDatabase } from '@/db/client';
 import { KeysPageClient } from '@/components/keys/keys-page-client';
 import { PageHeader } from '@/components/shell/page-header';
-import { sessionUser } from '@/server/auth/session';
+import { currentUser } from '@/server/auth/session';
 import { keysConfig } from '@/server/services/keys';
 
 export const metadata: Metadata = { title: 'API keys' };
 
 export default async function KeysPage() {
-  const user = await sessionUser(getDatabase().db);
+  const user = await currentUser();
   return (
     <>
       <PageHeader title="API keys" description="Keys for scripts and bots: send one as Authorization: Bearer <key> to the REST API or tRPC. At most 90 days; rotated automatically before expiry." />

@@ -1,14 +1,13 @@
 import type { Metadata } from 'next';
-import { getDatabase } from '@/db/client';
 import { PageHeader } from '@/components/shell/page-header';
 import { PasswordForm, SignOutEverywhere } from '@/components/settings/security-settings';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
-import { sessionUser } from '@/server/auth/session';
+import { currentUser } from '@/server/auth/session';
 
 export const metadata: Metadata = { title: 'Settings' };
 
 export default async function SettingsPage() {
-  const user = await sessionUser(getDatabase().db);
+  const user = await currentUser();
   return (
     <>
       <PageHeader title="Settings" />

@@ -10,7 +10,7 @@ afterAll(async () => {
 
 it('answers 503 naming the database when it is down, and no stack trace', async () => {
   const { GET } = await import('./route');
-  const response = await GET();
+  const response = await GET(new Request('http://localhost/api/health'));
   expect(response.status).toBe(503);
   const body = (await response.json()) as Record<string, unknown>;
   expect(body).toMatchObject({ status: 'degraded', db: 'down', error: 'database unreachable' });

@@ -20,7 +20,7 @@ export const backtestsRouter = createTRPCRouter({
   create: protectedProcedure
     .input(ZCreateBacktestRequestSchema)
     .output(ZBacktestSummarySchema)
-    .mutation(({ ctx, input }) => createBacktest(ctx.db, ctx.user.id, { ...input, startMs: input.start, endMs: input.end })),
+    .mutation(({ ctx, input }) => createBacktest(ctx.db, ctx.user.id, input)),
 
   list: protectedProcedure.input(ZListInput).output(z.array(ZBacktestSummarySchema)).query(({ ctx, input }) => listBacktestsForUser(ctx.db, ctx.user.id, input)),
 
@@ -34,7 +34,7 @@ export const backtestsRouter = createTRPCRouter({
     create: protectedProcedure
       .input(ZCreateSweepRequestSchema)
       .output(ZSweepSummarySchema)
-      .mutation(({ ctx, input }) => createSweep(ctx.db, ctx.user.id, { ...input, startMs: input.start, endMs: input.end })),
+      .mutation(({ ctx, input }) => createSweep(ctx.db, ctx.user.id, input)),
     list: protectedProcedure.input(ZListInput).output(z.array(ZSweepSummarySchema)).query(({ ctx, input }) => listSweepsForUser(ctx.db, ctx.user.id, input)),
     get: protectedProcedure.input(ZById).output(ZSweepResponseSchema).query(({ ctx, input }) => getSweepForUser(ctx.db, ctx.user.id, input.id)),
     cancel: protectedProcedure.input(ZById).output(ZSweepSummarySchema).mutation(({ ctx, input }) => cancelSweepForUser(ctx.db, ctx.user.id, input.id)),

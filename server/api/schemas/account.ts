@@ -8,4 +8,3 @@ export const ZChangePasswordRequestSchema = z
     newPassword: ZPassword,
   })
   .strict();
-export type ChangePasswordRequest = z.infer<typeof ZChangePasswordRequestSchema>;

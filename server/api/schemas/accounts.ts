@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { multilineText, safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
+import { ZAccountResponseSchema, ZBalanceSchema, ZAccountBalanceResponseSchema, ZConnectionTestResponseSchema } from '@/server/services/accounts/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the account form. */
 export const ZAccountName = safeText({ error: 'must be a string' })
@@ -37,35 +38,19 @@ export const ZCreateAccountRequestSchema = z
     credentials: ZCredentials.optional(),
   })
   .strict();
-export type CreateAccountRequest = z.infer<typeof ZCreateAccountRequestSchema>;
 
 export const ZUpdateAccountRequestSchema = z
   .object({ name: ZAccountName.optional(), feeRate: ZFeeRate.optional(), slippage: ZSlippage.optional(), credentials: ZCredentials.optional() })
   .strict();
-export type UpdateAccountRequest = z.infer<typeof ZUpdateAccountRequestSchema>;
 
 export const ZAccountIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 
-export const ZAccountResponseSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  exchange: z.string(),
-  kind: z.enum(['paper', 'exchange']),
-  feeRate: z.string().nullable(),
-  slippage: z.string().nullable(),
-  apiKeyHint: z.string().nullable(),
-  hasCredentials: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 export type AccountResponse = z.infer<typeof ZAccountResponseSchema>;
 
-export const ZBalanceSchema = z.object({ free: z.string(), used: z.string(), total: z.string() });
-export const ZAccountBalanceResponseSchema = z.object({ accountId: z.string(), source: z.enum(['paper', 'exchange']), balances: z.record(z.string(), ZBalanceSchema) });
-
-export const ZConnectionTestResponseSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), exchange: z.string(), message: z.string(), assets: z.number().int() }),
-  z.object({ ok: z.literal(false), exchange: z.string(), message: z.string(), kind: z.string() }),
-]);
-
 export const ZExchangeOptionsResponseSchema = z.array(z.object({ id: z.string(), name: z.string(), requiredCredentials: z.array(z.string()) }));
+
+export { ZAccountResponseSchema, ZBalanceSchema, ZAccountBalanceResponseSchema, ZConnectionTestResponseSchema };
+
+// REST bodies around the shapes above (tRPC answers the list as a bare array).
+export const ZAccountListResponseSchema = z.object({ accounts: z.array(ZAccountResponseSchema) });
+export const ZAccountDeletedResponseSchema = z.object({ id: z.string(), deleted: z.literal(true) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZAuditEventSchema, ZAuditListResponseSchema } from '@/server/services/audit-views';
 
 export const AUDIT_CATEGORY_NAMES = ['auth', 'account', 'keys', 'exchange', 'trading'] as const;
 
@@ -16,14 +17,4 @@ export const ZAuditListRequestSchema = z
   })
   .strict();
 
-export const ZAuditEventSchema = z.object({
-  id: z.number(),
-  type: z.string(),
-  userId: z.string().nullable(),
-  username: z.string().nullable(),
-  ip: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.date(),
-});
-
-export const ZAuditListResponseSchema = z.object({ events: z.array(ZAuditEventSchema), nextCursor: z.number().nullable() });
+export { ZAuditEventSchema, ZAuditListResponseSchema };

@@ -18,7 +18,6 @@ export const ZInviteCode = safeText({ error: 'must be a string' })
   .regex(/^[A-Za-z0-9_-]+$/, { error: 'is not a valid invite code (copy the whole link)' });
 
 export const ZRegisterRequestSchema = z.object({ username: ZUsername, password: ZPassword, inviteCode: ZInviteCode.optional() }).strict();
-export type RegisterRequest = z.infer<typeof ZRegisterRequestSchema>;
 
 /** Sign-in checks no password rules: a wrong password is a 401, never a hint about the rules. */
 export const ZTokenRequestSchema = z
@@ -28,7 +27,6 @@ export const ZTokenRequestSchema = z
 export const ZRefreshRequestSchema = z.object({ refreshToken: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(500) }).strict();
 
 export const ZUserResponseSchema = z.object({ id: z.string().uuid(), username: z.string(), role: z.enum(['admin', 'user']) });
-export type UserResponse = z.infer<typeof ZUserResponseSchema>;
 
 export const ZTokenPairResponseSchema = z.object({
   accessToken: z.string(),
@@ -37,7 +35,6 @@ export const ZTokenPairResponseSchema = z.object({
   /** seconds until the access token expires */
   expiresIn: z.number().int(),
 });
-export type TokenPairResponse = z.infer<typeof ZTokenPairResponseSchema>;
 
 /** Who may register here: shown by the register form before anyone types. */
 export const ZRegistrationStatusResponseSchema = z.object({
@@ -46,3 +43,6 @@ export const ZRegistrationStatusResponseSchema = z.object({
   firstAccount: z.boolean(),
 });
 export type RegistrationStatusResponse = z.infer<typeof ZRegistrationStatusResponseSchema>;
+
+/** POST /api/v1/auth/register answers the new account's id and name. */
+export const ZRegisteredUserResponseSchema = ZUserResponseSchema.pick({ id: true, username: true });

@@ -1,58 +1,13 @@
 import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
-import { BACKTEST_STATUSES } from '@/db/schema/backtests';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
-import { parseIsoTimeUtc } from '@/server/core/time';
+import { endAfterStart, ZRunSpecSchema } from '@/server/services/backtests/run-spec';
+import { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema } from '@/server/services/backtests/views';
 
-// Latest time accepted: 2100-01-01 (ms). Earliest: the epoch.
-const MAX_TIME_MS = 4_102_444_800_000;
-
-/** A time as ISO 8601 (no zone = UTC, like a plain date at midnight) or ms since epoch; out: ms. */
-export const ZTime = z
-  .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), safeText({ error: 'must be an ISO 8601 time or ms since epoch' })])
-  .transform((value, ctx) => {
-    let ms: number;
-    if (typeof value === 'number') ms = value;
-    else if (/^\d{1,16}$/.test(value)) ms = Number(value);
-    else ms = parseIsoTimeUtc(value);
-    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100' });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** A money-like number: a JSON number or a decimal string; NaN, Infinity and out-of-range values are refused. */
-function zBoundedNumber(options: { min: number; minInclusive: boolean; max: number; message: string }) {
-  return z
-    .union([z.number({ error: options.message }), safeText({ error: options.message }).regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message }).transform(Number)], {
-      error: options.message,
-    })
-    .refine((v) => Number.isFinite(v) && (options.minInclusive ? v >= options.min : v > options.min) && v <= options.max, { error: options.message });
-}
-
-export const ZInitialCapital = zBoundedNumber({ min: 0, minInclusive: false, max: 1e12, message: 'must be a number greater than 0 and at most 1e12 (quote currency)' });
-export const ZFeeRate = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.001 = 0.1% per fill)' });
-export const ZSlippage = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.0005 = 0.05% per fill)' });
-
-const runShape = {
-  strategyId: z.string({ error: 'is required' }).uuid({ error: 'must be a strategy id (UUID)' }),
-  start: ZTime,
-  end: ZTime,
-  initialCapital: ZInitialCapital.default(10_000),
-  feeRate: ZFeeRate.default(0.001),
-  slippage: ZSlippage.default(0.0005),
-};
-
-function endAfterStart(value: { start: number; end: number }, ctx: z.RefinementCtx) {
-  if (value.end <= value.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
-}
-
-export const ZCreateBacktestRequestSchema = z
-  .object({ ...runShape, params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional() })
+/** Both requests are a run spec (server/services/backtests/run-spec.ts) plus what the kind of run adds. */
+export const ZCreateBacktestRequestSchema = ZRunSpecSchema.extend({ params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional() })
   .strict()
   .superRefine(endAfterStart);
-export type CreateBacktestRequest = z.input<typeof ZCreateBacktestRequestSchema>;
 
 const ZParamRange = z.union(
   [
@@ -62,115 +17,19 @@ const ZParamRange = z.union(
   { error: 'must be {min, max, step} or {values: [...]}' },
 );
 
-export const ZCreateSweepRequestSchema = z
-  .object({
-    ...runShape,
-    ranges: z
-      .record(safeText(), ZParamRange, { error: 'must be an object of parameter ranges' })
-      .refine((r) => Object.keys(r).length >= 1, { error: 'name at least one parameter to sweep' })
-      .refine((r) => Object.keys(r).length <= 6, { error: 'sweep at most 6 parameters at once' }),
-  })
+export const ZCreateSweepRequestSchema = ZRunSpecSchema.extend({
+  ranges: z
+    .record(safeText(), ZParamRange, { error: 'must be an object of parameter ranges' })
+    .refine((r) => Object.keys(r).length >= 1, { error: 'name at least one parameter to sweep' })
+    .refine((r) => Object.keys(r).length <= 6, { error: 'sweep at most 6 parameters at once' }),
+})
   .strict()
   .superRefine(endAfterStart);
-export type CreateSweepRequest = z.input<typeof ZCreateSweepRequestSchema>;
 
 export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid({ error: 'must be a strategy id (UUID)' }).optional() }).strict();
 
-export const ZBacktestStatus = z.enum(BACKTEST_STATUSES);
-
-export const ZBacktestMetricsSchema = z.object({
-  totalReturnPct: z.number(),
-  cagrPct: z.number(),
-  sharpeRatio: z.number(),
-  sortinoRatio: z.number(),
-  maxDrawdownPct: z.number(),
-  calmarRatio: z.number(),
-  tradeCount: z.number(),
-  winRatePct: z.number(),
-  profitFactor: z.number().nullable(),
-  averageTradePct: z.number(),
-  exposurePct: z.number(),
-  buyAndHoldReturnPct: z.number(),
-});
-export type BacktestMetricsResponse = z.infer<typeof ZBacktestMetricsSchema>;
-
-export const ZBacktestTradeSchema = z.object({
-  entryTime: z.string(),
-  exitTime: z.string(),
-  entryPrice: z.number(),
-  exitPrice: z.number(),
-  quantity: z.number(),
-  fee: z.number(),
-  pnl: z.number(),
-  pnlPct: z.number(),
-  exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
-});
+export { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema };
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
 
-export const ZBacktestSummarySchema = z.object({
-  id: z.string().uuid(),
-  strategyId: z.string().uuid(),
-  strategyType: z.string(),
-  status: ZBacktestStatus,
-  progress: z.number(),
-  error: z.string().nullable(),
-  params: z.record(z.string(), z.unknown()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
-  engineVersion: z.number(),
-  barCount: z.number().nullable(),
-  metrics: ZBacktestMetricsSchema.nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-});
-export type BacktestSummaryResponse = z.infer<typeof ZBacktestSummarySchema>;
-
-export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({ trades: z.array(ZBacktestTradeSchema) });
-export type BacktestResponse = z.infer<typeof ZBacktestResponseSchema>;
-
-export const ZBacktestChartSchema = z.object({
-  id: z.string().uuid(),
-  time: z.array(z.number()),
-  equity: z.array(z.number()),
-  drawdownPct: z.array(z.number()),
-  close: z.array(z.number()),
-});
-export type BacktestChartResponse = z.infer<typeof ZBacktestChartSchema>;
-
-export const ZSweepSummarySchema = z.object({
-  id: z.string().uuid(),
-  strategyId: z.string().uuid(),
-  strategyType: z.string(),
-  status: ZBacktestStatus,
-  progress: z.number(),
-  error: z.string().nullable(),
-  baseParams: z.record(z.string(), z.unknown()),
-  ranges: z.record(z.string(), z.unknown()),
-  sweptParams: z.array(z.string()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
-  engineVersion: z.number(),
-  combinationCount: z.number(),
-  skippedCount: z.number(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
-export type SweepSummaryResponse = z.infer<typeof ZSweepSummarySchema>;
-
-export const ZSweepResponseSchema = ZSweepSummarySchema.extend({
-  results: z.array(z.object({ params: z.record(z.string(), z.unknown()), metrics: ZBacktestMetricsSchema.nullable(), error: z.string().nullable() })),
-});
-export type SweepResponse = z.infer<typeof ZSweepResponseSchema>;
+export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);
+export const ZSweepListResponseSchema = z.array(ZSweepSummarySchema);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
+import { ZAlertResponseSchema } from '@/server/services/alerts/views';
+import { ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema } from '@/server/services/deployments/views';
 
 const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
 const zTime = z.union([safeText().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
@@ -44,59 +46,13 @@ export const ZListDeploymentsRequestSchema = z
 export const ZDeploymentIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean({ error: 'must be true or false' }).optional() }).strict();
 
-const zDecisionView = z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() });
-
-export const ZDeploymentResponseSchema = z.object({
-  id: z.string(),
-  strategyId: z.string(),
-  strategyName: z.string().nullable(),
-  accountId: z.string(),
-  accountName: z.string().nullable(),
-  mode: z.enum(['paper', 'live']),
-  feed: z.object({ type: z.string(), start: z.string().nullable(), speed: z.number().nullable() }),
-  strategy: z.object({ type: z.string(), exchange: z.string(), symbol: z.string(), timeframe: z.string(), params: z.record(z.string(), z.unknown()) }),
-  state: z.enum(DEPLOYMENT_STATES),
-  stateReason: z.string().nullable(),
-  capitalQuote: z.string(),
-  maxPositionQuote: z.string().nullable(),
-  riskLimits: z.object({ maxOrderNotional: z.string().optional(), dailyLossLimitQuote: z.string().optional(), maxDrawdownFraction: z.string().optional() }),
-  lastBarTime: z.string().nullable(),
-  lastDecision: zDecisionView.nullable(),
-  feedTime: z.string().nullable(),
-  position: z.object({ quantity: z.string(), entryPrice: z.string().nullable(), entryTime: z.string().nullable() }),
-  cash: z.string(),
-  equity: z.string(),
-  equityPeak: z.string(),
-  realizedPnl: z.string(),
-  closedTrades: z.number(),
-  worker: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  endedAt: z.string().nullable(),
-});
 export type DeploymentResponse = z.infer<typeof ZDeploymentResponseSchema>;
 
-export const ZDeploymentEquityResponseSchema = z.object({
-  deploymentId: z.string(),
-  currency: z.string(),
-  stepSeconds: z.number(),
-  points: z.array(z.object({ time: z.string(), equity: z.string(), source: z.enum(['start', 'bar', 'fill']) })),
-});
-export type DeploymentEquityResponse = z.infer<typeof ZDeploymentEquityResponseSchema>;
-
-export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
-
-export const ZAlertResponseSchema = z.object({
-  id: z.number(),
-  kind: z.string(),
-  severity: z.enum(['info', 'warning', 'critical']),
-  message: z.string(),
-  deploymentId: z.string().nullable(),
-  accountId: z.string().nullable(),
-  orderId: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  acknowledgedAt: z.string().nullable(),
-});
 export const ZListAlertsRequestSchema = z.object({ unacknowledged: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).strict();
 export const ZAlertIdSchema = z.object({ id: z.coerce.number({ error: 'must be an alert id' }).int().positive() }).strict();
+
+export { ZAlertResponseSchema, ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema };
+
+// REST bodies around the shapes above (tRPC answers the lists as bare arrays).
+export const ZDeploymentListResponseSchema = z.object({ deployments: z.array(ZDeploymentResponseSchema) });
+export const ZAlertListResponseSchema = z.object({ alerts: z.array(ZAlertResponseSchema) });

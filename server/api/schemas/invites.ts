@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
+import { ZInviteResponseSchema, ZIssuedInviteResponseSchema } from '@/server/services/auth/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the invites page. */
 export const INVITE_EXPIRY_CHOICES = [
@@ -19,29 +20,15 @@ export const ZCreateInviteRequestSchema = z
     note: safeText({ error: 'must be a string' }).trim().max(100, { error: 'must be at most 100 characters' }).optional(),
   })
   .strict();
-export type CreateInviteRequest = z.infer<typeof ZCreateInviteRequestSchema>;
 
 export const ZInviteIdSchema = z.object({ id: z.uuid({ error: 'must be an invite id (a UUID)' }) }).strict();
 
-export const ZInviteResponseSchema = z.object({
-  id: z.string(),
-  codePrefix: z.string(),
-  note: z.string(),
-  state: z.enum(['active', 'used', 'expired', 'revoked']),
-  createdAt: z.date(),
-  createdBy: z.string().nullable(),
-  expiresAt: z.date(),
-  usedAt: z.date().nullable(),
-  usedBy: z.string().nullable(),
-  revokedAt: z.date().nullable(),
-});
 export type InviteResponse = z.infer<typeof ZInviteResponseSchema>;
-
-export const ZIssuedInviteResponseSchema = ZInviteResponseSchema.extend({ code: z.string(), path: z.string() });
-export type IssuedInviteResponse = z.infer<typeof ZIssuedInviteResponseSchema>;
 
 export const ZInviteListResponseSchema = z.object({
   invites: z.array(ZInviteResponseSchema),
   /** The server's CRYPTOBOT_REGISTRATION, so the page can say whether invites are needed or usable. */
   mode: z.enum(['open', 'invite', 'closed']),
 });
+
+export { ZInviteResponseSchema, ZIssuedInviteResponseSchema };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { multilineText, safeText } from '@/server/core/text';
 import { API_KEY_SCOPES } from '@/db/schema';
+import { ZKeyResponseSchema, ZIssuedKeyResponseSchema } from '@/server/services/keys/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the keys page. */
 export const ZKeyScope = z.enum(API_KEY_SCOPES, { error: `must be one of: ${API_KEY_SCOPES.join(', ')}` });
@@ -26,7 +27,6 @@ export const ZCreateKeyRequestSchema = z
       .optional(),
   })
   .strict();
-export type CreateKeyRequest = z.infer<typeof ZCreateKeyRequestSchema>;
 
 export const ZKeyIdSchema = z.object({ id: z.uuid({ error: 'must be a key id (a UUID)' }) }).strict();
 
@@ -37,32 +37,9 @@ export const ZRevokeAllRequestSchema = z
     allUsers: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
-export type RevokeAllRequest = z.infer<typeof ZRevokeAllRequestSchema>;
-
-export const ZKeyState = z.enum(['active', 'rotating', 'pending', 'grace', 'retired', 'expired', 'revoked']);
-
-export const ZKeyResponseSchema = z.object({
-  id: z.string(),
-  prefix: z.string(),
-  name: z.string(),
-  scopes: z.array(ZKeyScope),
-  origin: z.enum(['created', 'rotated', 'auto_rotated']),
-  state: ZKeyState,
-  createdAt: z.date(),
-  expiresAt: z.date(),
-  stopsAt: z.date(),
-  lastUsedAt: z.date().nullable(),
-  rotatedAt: z.date().nullable(),
-  graceEndsAt: z.date().nullable(),
-  revokedAt: z.date().nullable(),
-  revokedReason: z.string().nullable(),
-  predecessorId: z.string().nullable(),
-  successorId: z.string().nullable(),
-});
-export type KeyResponse = z.infer<typeof ZKeyResponseSchema>;
-
-/** The only response that ever carries a key's whole value. */
-export const ZIssuedKeyResponseSchema = ZKeyResponseSchema.extend({ key: z.string() });
-export type IssuedKeyResponse = z.infer<typeof ZIssuedKeyResponseSchema>;
 
 export const ZRevokeAllResponseSchema = z.object({ revokedKeys: z.number().int(), signedOutUsers: z.number().int() });
+
+export { ZKeyResponseSchema, ZIssuedKeyResponseSchema };
+
+export const ZKeyListResponseSchema = z.array(ZKeyResponseSchema);

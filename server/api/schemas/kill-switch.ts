@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { multilineText } from '@/server/core/text';
+import { ZKillSwitchStateResponseSchema, ZEngageKillSwitchResponseSchema, ZReleaseKillSwitchResponseSchema } from '@/server/services/kill-switch/views';
 
 /** POST /api/v1/kill-switch (and killSwitch.engage): the reason is optional, so engaging is one tap. */
 export const ZEngageKillSwitchRequestSchema = z
@@ -14,25 +15,4 @@ export const ZEngageKillSwitchRequestSchema = z
 export const ZReleaseKillSwitchRequestSchema = z.object({ global: z.boolean({ error: 'must be true or false' }).optional() }).strict();
 export const ZReleaseKillSwitchQuerySchema = z.object({ global: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).optional() }).strict();
 
-const zLatch = z.object({ scope: z.enum(['user', 'global']), since: z.string(), by: z.string().nullable(), reason: z.string().nullable() });
-
-export const ZKillSwitchStateResponseSchema = z.object({
-  engaged: z.boolean(),
-  scope: z.enum(['user', 'global']).nullable(),
-  since: z.string().nullable(),
-  by: z.string().nullable(),
-  reason: z.string().nullable(),
-  latches: z.array(zLatch),
-  canRelease: z.boolean(),
-});
-export type KillSwitchStateResponse = z.infer<typeof ZKillSwitchStateResponseSchema>;
-
-export const ZEngageKillSwitchResponseSchema = z.object({
-  state: ZKillSwitchStateResponseSchema,
-  alreadyEngaged: z.boolean(),
-  pausedDeployments: z.number(),
-  canceledOrders: z.number(),
-  cancelRequested: z.number(),
-  failures: z.array(z.string()),
-});
-export const ZReleaseKillSwitchResponseSchema = z.object({ state: ZKillSwitchStateResponseSchema, released: z.boolean() });
+export { ZKillSwitchStateResponseSchema, ZEngageKillSwitchResponseSchema, ZReleaseKillSwitchResponseSchema };

@@ -4,6 +4,7 @@ import { parseTimeInput } from '@/server/core/time';
 import { isTimeframe } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
+import { ZImportResponseSchema } from '@/server/services/market-data/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the pages. */
 
@@ -37,7 +38,6 @@ export const ZCandlesUpsertRequestSchema = ZSeriesKeySchema.extend({
     .array(jsonValue(), { error: 'must be an array of [timeMs, open, high, low, close, volume]' })
     .max(MAX_CANDLES_PER_REQUEST, { error: `at most ${MAX_CANDLES_PER_REQUEST} candles per request; split them or import a file` }),
 }).strict();
-export type CandlesUpsertRequest = z.infer<typeof ZCandlesUpsertRequestSchema>;
 
 export const ZRejectedRowSchema = z.object({ index: z.number().int(), reason: z.string() });
 
@@ -47,7 +47,6 @@ export const ZCandlesUpsertResponseSchema = z.object({
   unchanged: z.number().int(),
   rejected: z.array(ZRejectedRowSchema),
 });
-export type CandlesUpsertResponse = z.infer<typeof ZCandlesUpsertResponseSchema>;
 
 // GET candles -------------------------------------------------------------------------------------
 
@@ -71,7 +70,6 @@ export const ZCandlesPageResponseSchema = z.object({
   /** Pass as `cursor` (with the same other parameters) for the next page; absent on the last page. */
   next: z.string().optional(),
 });
-export type CandlesPageResponse = z.infer<typeof ZCandlesPageResponseSchema>;
 
 // Coverage ----------------------------------------------------------------------------------------
 
@@ -90,34 +88,11 @@ export const ZSeriesCoverageSchema = z.object({
   gaps: z.array(ZGapSchema),
 });
 export const ZCoverageResponseSchema = z.object({ series: z.array(ZSeriesCoverageSchema) });
-export type CoverageResponse = z.infer<typeof ZCoverageResponseSchema>;
 export type SeriesCoverageView = z.infer<typeof ZSeriesCoverageSchema>;
 
 // Imports -----------------------------------------------------------------------------------------
 
 export const ZImportRequestSchema = ZSeriesKeySchema.extend({ start: ZTimeInput, end: ZTimeInput }).strict();
-export type ImportRequestInput = z.input<typeof ZImportRequestSchema>;
-
-export const ZImportResponseSchema = z.object({
-  id: z.string().uuid(),
-  status: z.enum(['queued', 'running', 'completed', 'failed', 'canceled']),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  startMs: z.number(),
-  endMs: z.number(),
-  progress: z.number(),
-  progressMessage: z.string().nullable(),
-  /** A cancel was asked for while it runs: it stops after the page it is storing. */
-  cancelRequested: z.boolean(),
-  result: z
-    .object({ inserted: z.number(), updated: z.number(), unchanged: z.number(), fetched: z.number(), rejected: z.number(), missingBefore: z.number() })
-    .nullable(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
-export type ImportResponse = z.infer<typeof ZImportResponseSchema>;
 
 export const ZImportIdSchema = z.object({ id: z.string().uuid({ error: 'must be an import id (uuid)' }) }).strict();
 
@@ -144,4 +119,8 @@ export const ZMarketSnapshotRequestSchema = ZSeriesKeySchema.extend({
   depth: z.number().int().min(5, { error: 'must be 5 to 50' }).max(50, { error: 'must be 5 to 50' }).default(20),
   limit: z.number().int().min(10).max(500).default(200),
 }).strict();
-export type MarketSnapshotRequest = z.input<typeof ZMarketSnapshotRequestSchema>;
+
+export { ZImportResponseSchema };
+
+// REST body around the import shape (tRPC answers the list as a bare array).
+export const ZImportListResponseSchema = z.object({ imports: z.array(ZImportResponseSchema) });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
+import { ZOrderResponseSchema, ZOrderDetailResponseSchema } from '@/server/services/orders/views';
 
 const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 
@@ -19,7 +20,6 @@ export const ZPlaceOrderRequestSchema = z
     clientOrderId: safeText().regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' }).optional(),
   })
   .strict();
-export type PlaceOrderRequest = z.infer<typeof ZPlaceOrderRequestSchema>;
 
 export const ZListOrdersRequestSchema = z
   .object({
@@ -33,36 +33,7 @@ export const ZListOrdersRequestSchema = z
 export const ZOrderIdSchema = z.object({ id: safeText().min(1).max(64) }).strict();
 export const ZQuoteRequestSchema = z.object({ accountId: safeText().min(1).max(64), symbol: ZSymbol }).strict();
 
-export const ZOrderResponseSchema = z.object({
-  id: z.string(),
-  accountId: z.string(),
-  deploymentId: z.string().nullable(),
-  clientOrderId: z.string(),
-  exchangeOrderId: z.string().nullable(),
-  exchange: z.string(),
-  symbol: z.string(),
-  side: z.enum(['buy', 'sell']),
-  type: z.enum(['market', 'limit', 'stop_limit']),
-  quantity: z.string(),
-  price: z.string().nullable(),
-  stopPrice: z.string().nullable(),
-  status: z.enum(ORDER_STATUSES),
-  statusReason: z.string().nullable(),
-  filledQuantity: z.string(),
-  averagePrice: z.string().nullable(),
-  fees: z.record(z.string(), z.string()),
-  priceSource: z.string().nullable(),
-  cancelRequestedAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 export type OrderResponse = z.infer<typeof ZOrderResponseSchema>;
-
-export const ZOrderDetailResponseSchema = ZOrderResponseSchema.extend({
-  fills: z.array(z.object({ tradeId: z.string(), quantity: z.string(), price: z.string(), fee: z.string(), feeCurrency: z.string().nullable(), liquidity: z.enum(['maker', 'taker']).nullable(), executedAt: z.string() })),
-  events: z.array(z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string(), reason: z.string().nullable(), createdAt: z.string() })),
-});
-export type OrderDetailResponse = z.infer<typeof ZOrderDetailResponseSchema>;
 
 export const ZQuoteResponseSchema = z.object({
   accountId: z.string(),
@@ -72,3 +43,8 @@ export const ZQuoteResponseSchema = z.object({
   feeRate: z.string().nullable(),
   slippage: z.string().nullable(),
 });
+
+export { ZOrderResponseSchema, ZOrderDetailResponseSchema };
+
+// REST body around the order shape (tRPC answers the list as a bare array).
+export const ZOrderListResponseSchema = z.object({ orders: z.array(ZOrderResponseSchema) });

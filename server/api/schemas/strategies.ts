@@ -3,6 +3,7 @@ import { jsonValue, safeText } from '@/server/core/text';
 import { STRATEGY_STATUSES } from '@/db/schema/strategies';
 import { AppError } from '@/server/core/errors';
 import { TIMEFRAME_PATTERN } from '@/server/core/timeframe';
+import { ZStrategyTypeResponseSchema, ZStrategyResponseSchema } from '@/server/services/strategies/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the strategy form. */
 export const ZStrategyName = safeText({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(100, { error: 'must be at most 100 characters' });
@@ -24,14 +25,12 @@ export const ZStrategyStatus = z.enum(STRATEGY_STATUSES, { error: `must be one o
 export const ZCreateStrategyRequestSchema = z
   .object({ name: ZStrategyName, type: ZStrategyType, params: ZStrategyParams.default({}), exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe })
   .strict();
-export type CreateStrategyRequest = z.infer<typeof ZCreateStrategyRequestSchema>;
 
 /** Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one. */
 export const ZUpdateStrategyRequestSchema = z
   .object({ name: ZStrategyName, params: ZStrategyParams, exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe, status: ZStrategyStatus })
   .partial()
   .strict();
-export type UpdateStrategyRequest = z.infer<typeof ZUpdateStrategyRequestSchema>;
 
 export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
 
@@ -42,41 +41,8 @@ export const ZListStrategiesQuerySchema = z
 /** A path id: anything that is not a UUID cannot exist, so it is a 404 rather than a 422. */
 export const ZId = z.string().uuid();
 
-export const ZStrategyTypeResponseSchema = z.object({
-  type: z.string(),
-  name: z.string(),
-  description: z.string(),
-  parameters: z.record(
-    z.string(),
-    z.object({
-      type: z.enum(['integer', 'float', 'boolean', 'enum']),
-      default: z.union([z.number(), z.string(), z.boolean(), z.null()]),
-      min: z.number().nullable(),
-      max: z.number().nullable(),
-      exclusiveMin: z.boolean(),
-      exclusiveMax: z.boolean(),
-      options: z.array(z.string()).nullable(),
-      description: z.string(),
-      common: z.boolean(),
-    }),
-  ),
-});
 export type StrategyTypeResponse = z.infer<typeof ZStrategyTypeResponseSchema>;
 
-export const ZStrategyResponseSchema = z.object({
-  id: z.string().uuid(),
-  name: z.string(),
-  type: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  status: ZStrategyStatus,
-  actions: z.array(z.string()),
-  editable: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 export type StrategyResponse = z.infer<typeof ZStrategyResponseSchema>;
 
 export const ZStoredSeriesResponseSchema = z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), firstTime: z.number(), lastTime: z.number() });
@@ -87,3 +53,8 @@ export function pathId(value: string | string[] | undefined, what: string): stri
   if (!id || !ZId.safeParse(id).success) throw AppError.notFound(what);
   return id;
 }
+
+export { ZStrategyTypeResponseSchema, ZStrategyResponseSchema };
+
+export const ZStrategyListResponseSchema = z.array(ZStrategyResponseSchema);
+export const ZStrategyTypeListResponseSchema = z.array(ZStrategyTypeResponseSchema);

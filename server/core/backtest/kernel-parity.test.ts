@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSmaCrossoverKernel } from '../../../bench/kernels/sma-crossover-kernel';
+import { runSmaCrossoverKernel } from '@/bench/kernels/sma-crossover-kernel';
 import { createStrategy } from '../strategies/registry';
 import { runBacktest } from './engine';
 import { fixtureRows, fixtureSeries, refineCandles } from '@/server/testing/fixtures';

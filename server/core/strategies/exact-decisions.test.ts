@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { runSmaCrossoverKernel } from '../../../bench/kernels/sma-crossover-kernel';
+import { runSmaCrossoverKernel } from '@/bench/kernels/sma-crossover-kernel';
 import { runBacktest } from '../backtest/engine';
 import { seriesFromRows, type CandleSeries, type OhlcvRow } from '../candles';
 import { IndicatorColumns } from '../indicators/columns';

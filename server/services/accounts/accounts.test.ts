@@ -5,7 +5,7 @@ import { auditEvents, exchangeAccounts } from '@/db/schema';
 import { resetAppConfig } from '@/server/config';
 import { AppError } from '@/server/core/errors';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { registerUser } from '@/server/services/auth/users';
 import { decryptCredentials, parseMasterKey, type MasterKey } from '@/server/services/crypto';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';

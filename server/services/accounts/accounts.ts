@@ -33,6 +33,7 @@ import {
   type ExchangeConnector,
   type ExchangeOption,
 } from './exchanges';
+import type { AccountBalances, AccountView, BalanceView, ConnectionTestResult } from './views';
 
 export const DEFAULT_PAPER_FEE_RATE = '0.001';
 export const DEFAULT_PAPER_SLIPPAGE = '0.0005';
@@ -60,37 +61,6 @@ export interface UpdateAccountInput {
   slippage?: string;
   credentials?: CredentialsInput;
 }
-
-/** What the API returns for an account: never a credential, at most the API key's last 4 characters. */
-export interface AccountView {
-  id: string;
-  name: string;
-  exchange: string;
-  kind: 'paper' | 'exchange';
-  feeRate: string | null;
-  slippage: string | null;
-  /** e.g. "…a1b2" */
-  apiKeyHint: string | null;
-  hasCredentials: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface BalanceView {
-  free: string;
-  used: string;
-  total: string;
-}
-
-export interface AccountBalances {
-  accountId: string;
-  source: 'paper' | 'exchange';
-  balances: Record<string, BalanceView>;
-}
-
-export type ConnectionTestResult =
-  | { ok: true; exchange: string; message: string; assets: number }
-  | { ok: false; exchange: string; message: string; kind: string };
 
 /** What the services need from outside: the master keys and how to reach an exchange. Tests override both. */
 export interface AccountDeps {

@@ -1,3 +1,4 @@
 export * from './accounts';
 export * from './exchanges';
 export * from './rotate';
+export * from './views';

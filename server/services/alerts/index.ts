@@ -8,6 +8,7 @@ import type { DbOrTx } from '@/db/client';
 import { alerts, users, type AlertSeverity } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { alertEvent, notifyEvent } from '@/server/services/events';
+import type { AlertView } from './views';
 
 export const ALERT_KINDS = [
   'order_rejected',
@@ -32,19 +33,6 @@ export interface RaiseAlertInput {
   details?: Record<string, unknown>;
   /** Same key (per user) → the alert is raised once. */
   dedupeKey?: string;
-}
-
-export interface AlertView {
-  id: number;
-  kind: string;
-  severity: AlertSeverity;
-  message: string;
-  deploymentId: string | null;
-  accountId: string | null;
-  orderId: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-  acknowledgedAt: string | null;
 }
 
 type AlertRow = typeof alerts.$inferSelect;

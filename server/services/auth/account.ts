@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { refreshTokens, users } from '@/db/schema';
-import { hashPassword, verifyPassword } from '@/server/auth/password';
+import { hashPassword, verifyPassword } from './password';
 import { AppError } from '@/server/core/errors';
 import { recordAudit } from '@/server/services/audit';
 

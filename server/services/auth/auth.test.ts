@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, refreshTokens, users } from '@/db/schema';
-import { verifyPassword } from '@/server/auth/password';
+import { verifyPassword } from './password';
 import { AppError } from '@/server/core/errors';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';

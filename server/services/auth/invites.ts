@@ -4,6 +4,7 @@ import type { Db, DbOrTx } from '@/db/client';
 import { invites, users, type InviteRow } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { recordAudit } from '@/server/services/audit';
+import type { InviteState, InviteView, IssuedInvite } from './views';
 
 /**
  * Invitations to register, for CRYPTOBOT_REGISTRATION=invite. An admin creates one (the code is shown
@@ -15,32 +16,8 @@ import { recordAudit } from '@/server/services/audit';
  *   expired  past `expiresAt` unused
  *   revoked  revoked by an admin before use
  */
-export const INVITE_STATES = ['active', 'used', 'expired', 'revoked'] as const;
-export type InviteState = (typeof INVITE_STATES)[number];
-
 /** 1 hour to 30 days. */
 export const MAX_INVITE_HOURS = 30 * 24;
-
-export interface InviteView {
-  id: string;
-  /** The code's first characters, to tell invites apart; never enough to use it. */
-  codePrefix: string;
-  note: string;
-  state: InviteState;
-  createdAt: Date;
-  createdBy: string | null;
-  expiresAt: Date;
-  usedAt: Date | null;
-  usedBy: string | null;
-  revokedAt: Date | null;
-}
-
-export interface IssuedInvite extends InviteView {
-  /** The whole code, returned once, when created. */
-  code: string;
-  /** The path of the invite link: `/register?invite=<code>`. */
-  path: string;
-}
 
 const hashCode = (code: string): string => createHash('sha256').update(code).digest('hex');
 const PREFIX_LENGTH = 6;

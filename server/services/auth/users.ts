@@ -1,7 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { users, type UserRole } from '@/db/schema';
-import { dummyPasswordHash, hashPassword, verifyPassword } from '@/server/auth/password';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './password';
 import { AppError } from '@/server/core/errors';
 import { recordAudit } from '@/server/services/audit';
 import { assertInviteUsable, consumeInvite } from './invites';

@@ -63,7 +63,7 @@ async function appError(promise: Promise<unknown>): Promise<AppError> {
 describe('backtest.run job', () => {
   it('queues, runs on the worker and stores exactly what runBacktest gives on the same candles', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'SMA', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
-    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     expect(queued.status).toBe('queued');
     const [job] = await t.db.select().from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
     expect(job?.type, 'one backtest.run job carries the backtest').toBe('backtest.run');
@@ -93,7 +93,7 @@ describe('backtest.run job', () => {
 
   it("announces each status through its job's events only once the row has it (what a page refetches on an event is current)", async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Events', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
-    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     const [job] = await t.db.select({ id: jobs.id }).from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
     const seen: Array<{ job: string; row: string }> = [];
     const reads: Array<Promise<void>> = [];
@@ -115,7 +115,7 @@ describe('backtest.run job', () => {
 
   it('is picked up and completed by another worker when the worker that claimed it died (expired lease)', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'RSI', type: 'rsi', params: {}, ...market });
-    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     const dead = await claimJob(t.db, 'dead-worker', [BACKTEST_JOB_TYPE], 30_000);
     expect(dead?.payload).toEqual({ backtestId: queued.id });
     // The dead worker had started: its row says running; then it vanished without a word.
@@ -134,11 +134,11 @@ describe('backtest.run job', () => {
 
   it('cancels a queued backtest at once and a running one at its next progress report', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'MACD', type: 'macd', params: {}, ...market });
-    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     expect((await appError(cancelBacktestForUser(t.db, bob, queued.id))).code, "another user's backtest is a 404").toBe('NOT_FOUND');
     expect((await cancelBacktestForUser(t.db, alice, queued.id)).status).toBe('canceled');
 
-    const running = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const running = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     const claimed = await claimJob(t.db, 'slow-worker', [BACKTEST_JOB_TYPE], 30_000);
     expect(claimed?.payload, 'the canceled one is never claimed').toEqual({ backtestId: running.id });
     expect((await getBacktestForUser(t.db, alice, running.id)).status, "the row is the status: claimed, not started yet").toBe('queued');
@@ -165,14 +165,14 @@ describe('backtest.run job', () => {
 
   it('refuses a range without candles up front (422 on start), and fails clearly when the candles vanish before it runs', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Empty', type: 'sma_crossover', params: {}, ...market });
-    const error = await appError(createBacktest(t.db, alice, { strategyId: strategy.id, startMs: Date.parse('2016-01-01T00:00:00Z'), endMs: Date.parse('2016-02-01T00:00:00Z'), ...config }));
+    const error = await appError(createBacktest(t.db, alice, { strategyId: strategy.id, start: Date.parse('2016-01-01T00:00:00Z'), end: Date.parse('2016-02-01T00:00:00Z'), ...config }));
     expect(error.code).toBe('UNPROCESSABLE');
     expect(error.details?.fields?.[0]).toMatchObject({ field: 'start', message: expect.stringContaining('no binance BTC/USDT 1h candles') });
 
     const eth = { ...market, symbol: 'ETH/USDT' };
     await upsertCandles(t.db, eth, [[START, 1, 2, 0.5, 1.5, 1], [START + 3_600_000, 1.5, 2, 1, 1.8, 1]]);
     const ethStrategy = await createStrategyForUser(t.db, alice, { name: 'ETH', type: 'sma_crossover', params: {}, ...eth });
-    const queued = await createBacktest(t.db, alice, { strategyId: ethStrategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: ethStrategy.id, start: START, end: END, ...config });
     await t.db.execute(sql`delete from candles where symbol = 'ETH/USDT'`);
     await runWorkerUntil('worker-c', finished(alice, queued.id));
     const failed = await getBacktestForUser(t.db, alice, queued.id);
@@ -182,11 +182,11 @@ describe('backtest.run job', () => {
 
   it("keeps every backtest private: another user's ids are 404 and lists are scoped", async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Private', type: 'sma_crossover', params: {}, ...market });
-    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     expect((await appError(getBacktestForUser(t.db, bob, queued.id))).code).toBe('NOT_FOUND');
     expect((await appError(getBacktestChart(t.db, bob, queued.id))).code).toBe('NOT_FOUND');
     expect((await appError(listBacktestsForUser(t.db, bob, { strategyId: strategy.id }))).code).toBe('NOT_FOUND');
-    expect((await appError(createBacktest(t.db, bob, { strategyId: strategy.id, startMs: START, endMs: END, ...config }))).code).toBe('NOT_FOUND');
+    expect((await appError(createBacktest(t.db, bob, { strategyId: strategy.id, start: START, end: END, ...config }))).code).toBe('NOT_FOUND');
     expect(await listBacktestsForUser(t.db, bob)).toEqual([]);
     await cancelBacktestForUser(t.db, alice, queued.id);
   });
@@ -197,8 +197,8 @@ describe('backtest.sweep job', () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Sweep', type: 'sma_crossover', params: { stopLossPct: 5 }, ...market });
     const sweep = await createSweep(t.db, alice, {
       strategyId: strategy.id,
-      startMs: START,
-      endMs: END,
+      start: START,
+      end: END,
       ...config,
       ranges: { fastPeriod: { min: 5, max: 15, step: 5 }, slowPeriod: { values: [10, 30] } },
     });
@@ -218,11 +218,11 @@ describe('backtest.sweep job', () => {
 
   it('refuses a bad range naming ranges.<param> and cancels a queued sweep', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Sweep 2', type: 'sma_crossover', params: {}, ...market });
-    const error = await appError(createSweep(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config, ranges: { fastPeriod: { min: 0, max: 4, step: 1 } } }));
+    const error = await appError(createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { min: 0, max: 4, step: 1 } } }));
     expect(error.details?.fields?.[0]?.field).toBe('ranges.fastPeriod');
-    const unknown = await appError(createSweep(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config, ranges: { nope: { values: [1] } } }));
+    const unknown = await appError(createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { nope: { values: [1] } } }));
     expect(unknown.details?.fields?.[0]?.field).toBe('ranges.nope');
-    const sweep = await createSweep(t.db, alice, { strategyId: strategy.id, startMs: START, endMs: END, ...config, ranges: { fastPeriod: { values: [5, 6] } } });
+    const sweep = await createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { values: [5, 6] } } });
     expect((await cancelSweepForUser(t.db, alice, sweep.id)).status).toBe('canceled');
     const [job] = await t.db.select().from(jobs).where(and(eq(jobs.type, SWEEP_JOB_TYPE), eq(jobs.payload, { sweepId: sweep.id })));
     expect(job?.status).toBe('canceled');

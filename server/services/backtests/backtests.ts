@@ -1,129 +1,32 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { backtests, backtestTrades, jobs, type BacktestStatus } from '@/db/schema';
-import { ENGINE_VERSION, type BacktestMetrics, type BacktestTrade } from '@/server/core/backtest';
+import { backtests, backtestTrades, jobs } from '@/db/schema';
+import type { BacktestMetrics, BacktestTrade } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { BACKTEST_JOB_TYPE } from '@/server/services/jobs/contract';
-import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
-import { getStrategyRow, validateStrategyParams, type StrategyRow } from '@/server/services/strategies/strategies';
-import { hasCandlesInRange } from './data-range';
+import { requestJobCancel } from '@/server/services/jobs/queue';
+import { getStrategyRow, validateStrategyParams } from '@/server/services/strategies/strategies';
 import { effectiveRunState, type JobState } from './run-state';
+import { createRun, type RunSpec } from './run-spec';
+import type { BacktestChartView, BacktestSummaryView, BacktestView } from './views';
 import { msToIso } from '@/server/core/time';
 
 export { BACKTEST_JOB_TYPE };
 
 export type BacktestRow = typeof backtests.$inferSelect;
 
-/** What every backtest and sweep request carries besides the strategy. */
-export interface RunRangeInput {
-  /** ms since epoch, UTC; bars with start ≤ time < end */
-  startMs: number;
-  endMs: number;
-  /** quote */
-  initialCapital: number;
-  /** fraction per fill */
-  feeRate: number;
-  /** fraction per market fill */
-  slippage: number;
-}
-
-export interface CreateBacktestInput extends RunRangeInput {
-  strategyId: string;
-  /** params to run instead of the strategy's own (e.g. one combination of a sweep), merged over them */
+/** A run spec, with params to run instead of the strategy's own (e.g. one combination of a sweep), merged over them. */
+export interface CreateBacktestInput extends RunSpec {
   params?: Record<string, unknown>;
-}
-
-export interface BacktestTradeView {
-  entryTime: string;
-  exitTime: string;
-  entryPrice: number;
-  exitPrice: number;
-  quantity: number;
-  fee: number;
-  pnl: number;
-  pnlPct: number;
-  exitReason: BacktestTrade['exitReason'];
-}
-
-export interface BacktestSummaryView {
-  id: string;
-  strategyId: string;
-  strategyType: string;
-  status: BacktestStatus;
-  /** 0..1 */
-  progress: number;
-  error: string | null;
-  params: Record<string, unknown>;
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  start: string;
-  end: string;
-  initialCapital: number;
-  feeRate: number;
-  slippage: number;
-  engineVersion: number;
-  barCount: number | null;
-  metrics: BacktestMetrics | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface BacktestView extends BacktestSummaryView {
-  trades: BacktestTradeView[];
-}
-
-export interface BacktestChartView {
-  id: string;
-  time: number[];
-  equity: number[];
-  drawdownPct: number[];
-  close: number[];
-}
-
-
-/** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
-export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, input: RunRangeInput): Promise<void> {
-  if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it to run it');
-  const key = { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe };
-  if (!(await hasCandlesInRange(db, key, input.startMs, input.endMs))) {
-    throw AppError.validation([
-      {
-        field: 'start',
-        message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(input.startMs)} and ${msToIso(input.endMs)}; import market data for that range first`,
-      },
-    ]);
-  }
 }
 
 /** Queues a backtest (job `backtest.run`); the worker runs it. Returns the queued row. */
 export async function createBacktest(db: Db, userId: string, input: CreateBacktestInput): Promise<BacktestSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
-  await assertRunnable(db, strategy, input);
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(backtests)
-      .values({
-        userId,
-        strategyId: strategy.id,
-        params,
-        strategyType: strategy.type,
-        exchange: strategy.exchange,
-        symbol: strategy.symbol,
-        timeframe: strategy.timeframe,
-        startTime: input.startMs,
-        endTime: input.endMs,
-        initialCapital: input.initialCapital,
-        feeRate: input.feeRate,
-        slippage: input.slippage,
-        engineVersion: ENGINE_VERSION,
-      })
-      .returning();
-    const job = await enqueueJob(tx, { type: BACKTEST_JOB_TYPE, payload: { backtestId: row!.id }, userId });
-    const [linked] = await tx.update(backtests).set({ jobId: job.id }).where(and(eq(backtests.id, row!.id), eq(backtests.userId, userId))).returning();
-    return toSummaryView(linked!, null);
+  return createRun(db, userId, strategy, input, {
+    job: (backtestId) => ({ type: BACKTEST_JOB_TYPE, payload: { backtestId } }),
+    insert: async (tx, columns) => toSummaryView((await tx.insert(backtests).values({ ...columns, params }).returning())[0]!, null),
   });
 }
 

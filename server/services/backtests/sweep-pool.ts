@@ -19,8 +19,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { allocateSharedSeries, type CandleSeries } from '../../core/candles';
-import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '../../core/backtest/types';
+import { allocateSharedSeries, type CandleSeries } from '@/server/core/candles';
+import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '@/server/core/backtest/types';
 import type { SweepChunkMessage, SweepReleaseMessage, SweepThreadReply } from './sweep-thread';
 
 export interface SweepJob {
@@ -142,20 +142,6 @@ export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): P
     while (threads.length < wanted) threads.push(startThread(source));
     dispatch();
   });
-}
-
-/**
- * Starts the pool's threads ahead of the first sweep (e.g. when a worker process starts), so even the first
- * sweep job finds them loaded. Optional: runSweep starts whatever is missing.
- */
-export async function warmSweepPool(count = availableParallelism()): Promise<void> {
-  const source = await threadSource();
-  while (threads.length < count) threads.push(startThread(source));
-}
-
-/** Threads in the pool now (started and not ended). */
-export function sweepPoolSize(): number {
-  return threads.length;
 }
 
 /** Ends every thread of the pool; sweeps in progress reject. The next runSweep starts a new pool. */

@@ -9,11 +9,11 @@
  * modules (no services, no I/O).
  */
 import { parentPort } from 'node:worker_threads';
-import { runBacktest } from '../../core/backtest/engine';
-import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '../../core/backtest/types';
-import { seriesFromBuffer, type CandleSeries } from '../../core/candles';
-import { IndicatorColumns } from '../../core/indicators/columns';
-import { createStrategy } from '../../core/strategies/registry';
+import { runBacktest } from '@/server/core/backtest/engine';
+import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '@/server/core/backtest/types';
+import { seriesFromBuffer, type CandleSeries } from '@/server/core/candles';
+import { IndicatorColumns } from '@/server/core/indicators/columns';
+import { createStrategy } from '@/server/core/strategies/registry';
 
 export interface SweepChunkMessage {
   readonly kind: 'chunk';

@@ -1,55 +1,25 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
-import { ENGINE_VERSION, generateGrid, SweepError, type BacktestMetrics, type ParamRange } from '@/server/core/backtest';
+import { generateGrid, SweepError, type ParamRange } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import { SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
-import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
+import { requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
-import { assertRunnable, type RunRangeInput } from './backtests';
 import { effectiveRunState, type JobState } from './run-state';
 import { msToIso } from '@/server/core/time';
+import { createRun, type RunSpec } from './run-spec';
+import type { SweepSummaryView, SweepView } from './views';
 
 export { SWEEP_JOB_TYPE };
 
-export interface CreateSweepInput extends RunRangeInput {
-  strategyId: string;
+/** A run spec and the parameter ranges whose grid the sweep runs. */
+export interface CreateSweepInput extends RunSpec {
   ranges: Record<string, ParamRange>;
 }
 
 export type SweepRow = typeof backtestSweeps.$inferSelect;
-
-export interface SweepSummaryView {
-  id: string;
-  strategyId: string;
-  strategyType: string;
-  status: BacktestStatus;
-  progress: number;
-  error: string | null;
-  baseParams: Record<string, unknown>;
-  ranges: Record<string, unknown>;
-  /** names of the swept parameters, in grid order */
-  sweptParams: string[];
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  start: string;
-  end: string;
-  initialCapital: number;
-  feeRate: number;
-  slippage: number;
-  engineVersion: number;
-  combinationCount: number;
-  skippedCount: number;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-export interface SweepView extends SweepSummaryView {
-  /** one per combination, in grid order; empty until completed */
-  results: Array<{ params: Record<string, unknown>; metrics: BacktestMetrics | null; error: string | null }>;
-}
 
 
 function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
@@ -66,32 +36,15 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
-  await assertRunnable(db, strategy, input);
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(backtestSweeps)
-      .values({
-        userId,
-        strategyId: strategy.id,
-        baseParams: strategy.params,
-        ranges: input.ranges as Record<string, unknown>,
-        strategyType: strategy.type,
-        exchange: strategy.exchange,
-        symbol: strategy.symbol,
-        timeframe: strategy.timeframe,
-        startTime: input.startMs,
-        endTime: input.endMs,
-        initialCapital: input.initialCapital,
-        feeRate: input.feeRate,
-        slippage: input.slippage,
-        engineVersion: ENGINE_VERSION,
-        combinationCount: combos.length,
-        skippedCount: skipped,
-      })
-      .returning();
-    const job = await enqueueJob(tx, { type: SWEEP_JOB_TYPE, payload: { sweepId: row!.id }, userId });
-    const [linked] = await tx.update(backtestSweeps).set({ jobId: job.id }).where(and(eq(backtestSweeps.id, row!.id), eq(backtestSweeps.userId, userId))).returning();
-    return toSummary(linked!, null);
+  return createRun(db, userId, strategy, input, {
+    job: (sweepId) => ({ type: SWEEP_JOB_TYPE, payload: { sweepId } }),
+    insert: async (tx, columns) => {
+      const [row] = await tx
+        .insert(backtestSweeps)
+        .values({ ...columns, baseParams: strategy.params, ranges: input.ranges as Record<string, unknown>, combinationCount: combos.length, skippedCount: skipped })
+        .returning();
+      return toSummary(row!, null);
+    },
   });
 }
 

@@ -29,6 +29,7 @@ import { closeDeploymentPosition } from './close-out';
 import { transitionDeployment } from './transitions';
 
 import { logger } from '@/server/logger';
+import type { DeploymentView, StopResult } from './views';
 
 export { feedTimeAt, type DeploymentDeps, type DeploymentRow };
 
@@ -44,37 +45,6 @@ export interface CreateDeploymentInput {
   riskLimits?: DeploymentRiskLimits;
   /** Live mode only: must repeat the account's name and the maximum position, as the UI's confirmation. */
   confirm?: { accountName: string; maxPositionQuote: string };
-}
-
-export interface DeploymentView {
-  id: string;
-  strategyId: string;
-  strategyName: string | null;
-  accountId: string;
-  accountName: string | null;
-  mode: 'paper' | 'live';
-  feed: { type: string; start: string | null; speed: number | null };
-  strategy: { type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> };
-  state: DeploymentState;
-  stateReason: string | null;
-  capitalQuote: string;
-  maxPositionQuote: string | null;
-  riskLimits: DeploymentRiskLimits;
-  /** Open time of the last candle the runner processed, ISO 8601 UTC. */
-  lastBarTime: string | null;
-  lastDecision: { barTime: string; decision: string; at: string; note?: string } | null;
-  /** Where the feed is now (replay/simulated: the replayed time), ISO. */
-  feedTime: string | null;
-  position: { quantity: string; entryPrice: string | null; entryTime: string | null };
-  cash: string;
-  equity: string;
-  equityPeak: string;
-  realizedPnl: string;
-  closedTrades: number;
-  worker: string | null;
-  createdAt: string;
-  updatedAt: string;
-  endedAt: string | null;
 }
 
 
@@ -338,13 +308,6 @@ async function cancelDeploymentOrders(db: Db, userId: string, deploymentId: stri
     }
   }
   return { canceled, failures };
-}
-
-export interface StopResult {
-  deployment: DeploymentView;
-  canceledOrders: number;
-  closeOrderId: string | null;
-  failures: string[];
 }
 
 /**

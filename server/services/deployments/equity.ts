@@ -11,28 +11,11 @@ import { timeframeToMs } from '@/server/core/timeframe';
 import { getDeployment } from './deployments';
 import type { DeploymentDeps } from './model';
 import { msToIso } from '@/server/core/time';
+import type { DeploymentEquityCurve, DeploymentEquityPoint } from './views';
 
 /** At most this many bar-close points; longer spans are bucketed (each bucket: its last bar close). */
 export const MAX_DEPLOYMENT_CURVE_POINTS = 1500;
 const BUCKET_CANDIDATES_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000];
-
-export interface DeploymentEquityPoint {
-  /** ISO time: feed time (a replay's points are in the replayed past). */
-  time: string;
-  /** Quote currency, exact decimal string. */
-  equity: string;
-  /** start: the capital at the feed's start; bar: marked at a bar close; fill: after a fill at its price (no stored candle there). */
-  source: 'start' | 'bar' | 'fill';
-}
-
-export interface DeploymentEquityCurve {
-  deploymentId: string;
-  /** The strategy's quote currency: every equity is in it. */
-  currency: string;
-  /** Spacing of the bar-close points: the timeframe, or a bucket of several bars on a long span. */
-  stepSeconds: number;
-  points: DeploymentEquityPoint[];
-}
 
 const out = (value: Decimal) => formatDecimal(value.toDecimalPlaces(18));
 

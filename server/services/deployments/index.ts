@@ -5,3 +5,4 @@ export { loadRuntime, type DeploymentRuntime } from './runtime';
 export { tickDeployment, type TickResult } from './tick';
 export * from './leases';
 export { transitionDeployment, type DeploymentTransition } from './transitions';
+export * from './views';

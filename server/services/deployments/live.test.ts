@@ -11,7 +11,7 @@ const HOUR = 3_600_000;
 import { deployments, fills, orderEvents, orders, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';

@@ -9,7 +9,8 @@ import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { DAY_MS, type KeysConfig } from './config';
 import { parseKey } from './format';
-import { authenticateApiKey, autoRotateDueKeys, createKey, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey, rotationHeaders, type Actor, type IssuedKey } from './keys';
+import { authenticateApiKey, autoRotateDueKeys, createKey, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey, rotationHeaders, type Actor } from './keys';
+import type { IssuedKey } from './views';
 import type { ApiKeyScope } from './scopes';
 
 const config: KeysConfig = { graceMs: 7 * DAY_MS, autoRotateLeadMs: 14 * DAY_MS, masterKey: randomBytes(32) };

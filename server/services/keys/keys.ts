@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '@/db/client';
-import { apiKeys, users, type ApiKeyOrigin, type ApiKeyRow, type ApiKeyScope, type UserRole } from '@/db/schema';
+import { apiKeys, users, type ApiKeyRow, type ApiKeyScope, type UserRole } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { recordAudit } from '@/server/services/audit';
 import { revokeSessions } from '@/server/services/auth/account';
@@ -12,50 +12,13 @@ import { DAY_MS, DEFAULT_KEY_LIFETIME_DAYS, MAX_KEY_LIFETIME_DAYS, type KeysConf
 import { assembleKey, displayPrefix, generateKeyParts, parseKey, secretMatches } from './format';
 import { expandScopes } from './scopes';
 import { open, seal } from './secret-box';
+import type { IssuedKey, KeyState, KeyView } from './views';
 
 /** Services take a clock so the lifecycle (expiry, grace, auto-rotation) can be tested. */
 export interface Clock {
   now?: () => Date;
 }
 const nowOf = (clock: Clock | undefined): Date => clock?.now?.() ?? new Date();
-
-/**
- * What a key is doing right now:
- *   active     works
- *   rotating   works; a successor issued by the worker waits to be fetched
- *   pending    a successor whose secret has not been fetched yet (nobody can use it until then)
- *   grace      rotated: works until `graceEndsAt`, then stops
- *   retired    rotated and past its grace period
- *   expired    past `expiresAt`
- *   revoked    revoked
- */
-export const KEY_STATES = ['active', 'rotating', 'pending', 'grace', 'retired', 'expired', 'revoked'] as const;
-export type KeyState = (typeof KEY_STATES)[number];
-
-export interface KeyView {
-  id: string;
-  prefix: string;
-  name: string;
-  scopes: ApiKeyScope[];
-  origin: ApiKeyOrigin;
-  state: KeyState;
-  createdAt: Date;
-  expiresAt: Date;
-  /** When it stops working: the earlier of its expiry and the end of its grace period. */
-  stopsAt: Date;
-  lastUsedAt: Date | null;
-  rotatedAt: Date | null;
-  graceEndsAt: Date | null;
-  revokedAt: Date | null;
-  revokedReason: string | null;
-  predecessorId: string | null;
-  successorId: string | null;
-}
-
-export interface IssuedKey extends KeyView {
-  /** The whole key. Returned once, when issued (or, for a worker-issued successor, when first fetched). */
-  key: string;
-}
 
 const stopsAt = (row: Pick<ApiKeyRow, 'expiresAt' | 'graceEndsAt'>): Date =>
   row.graceEndsAt && row.graceEndsAt < row.expiresAt ? row.graceEndsAt : row.expiresAt;

@@ -1,2 +1,3 @@
 export * from './kill-switch';
-export { assertTradingAllowed, killSwitchError, type EngagedLatch, type KillSwitchScope } from './latch';
+export * from './views';
+export { assertTradingAllowed, killSwitchError } from './latch';

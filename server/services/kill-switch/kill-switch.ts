@@ -20,7 +20,8 @@ import { recordAudit } from '@/server/services/audit';
 import { pauseRunningDeployments, type DeploymentDeps } from '@/server/services/deployments/deployments';
 import { alertEvent, killSwitchEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { cancelOpenPaperOrders, cancelRequestedOrder, requestExchangeCancels } from '@/server/services/orders';
-import { engagedLatches, haltingLatch, type EngagedLatch, type KillSwitchScope } from './latch';
+import { engagedLatches, haltingLatch, type KillSwitchScope } from './latch';
+import type { EngageResult, KillSwitchState, ReleaseResult } from './views';
 
 /** Longest reason, in characters; the reason is optional. */
 export const KILL_SWITCH_REASON_MAX = 500;
@@ -32,37 +33,6 @@ export interface KillSwitchActor {
 }
 
 /** GET /api/v1/kill-switch: what halts the caller's trading, if anything. */
-export interface KillSwitchState {
-  engaged: boolean;
-  /** The latch shown first (the global one when both are engaged); null when released. */
-  scope: KillSwitchScope | null;
-  since: string | null;
-  by: string | null;
-  reason: string | null;
-  /** Every engaged latch that covers the caller (its own and the global one). */
-  latches: EngagedLatch[];
-  /** Whether the caller may release every latch that halts them (the global one needs an admin). */
-  canRelease: boolean;
-}
-
-export interface EngageResult {
-  state: KillSwitchState;
-  /** The latch of that scope was already engaged: nothing was done again. */
-  alreadyEngaged: boolean;
-  pausedDeployments: number;
-  /** Paper orders canceled in the engage, plus exchange orders the exchange confirmed canceled after it. */
-  canceledOrders: number;
-  /** Exchange orders marked for cancellation; those not confirmed yet are the reconciler's. */
-  cancelRequested: number;
-  failures: string[];
-}
-
-export interface ReleaseResult {
-  state: KillSwitchState;
-  /** False when that latch was not engaged. */
-  released: boolean;
-}
-
 function normalizeReason(reason: string | null | undefined): string | null {
   if (reason === undefined || reason === null) return null;
   if (typeof reason !== 'string') throw AppError.validation([{ field: 'reason', message: 'must be a string' }]);

@@ -12,17 +12,9 @@
 import type { DbOrTx } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { AppError } from '@/server/core/errors';
+import type { EngagedLatch, KillSwitchScope } from './views';
 
-export type KillSwitchScope = 'user' | 'global';
-
-/** An engaged latch as the order path reads it (times ISO 8601 UTC). */
-export interface EngagedLatch {
-  scope: KillSwitchScope;
-  since: string;
-  /** Username of who engaged it; null if that account was deleted. */
-  by: string | null;
-  reason: string | null;
-}
+export type { EngagedLatch, KillSwitchScope };
 
 /**
  * The SQL of the latches that halt `userParam`'s trading (its own and the global one), each as JSON

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { jobs } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { JobInterrupted, parseJobPayload } from '@/server/services/jobs/contract';
 import { cancelRunningJob, claimJob, completeJob, heartbeatJob } from '@/server/services/jobs/queue';
 import { registerUser } from '@/server/services/auth/users';

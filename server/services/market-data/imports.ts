@@ -20,6 +20,7 @@ import { enqueueJob, getJobForUser, listJobsForUser, requestJobCancel, type Job 
 import { candleRange, upsertCandles, type SeriesKey } from './candles';
 import { assertEnabledExchange, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey } from './series-key';
+import type { ImportResult, ImportView } from './views';
 
 export { MARKET_DATA_IMPORT_JOB };
 /** Largest import one job may be asked for, in candles (about 19 years of 1m candles). */
@@ -30,37 +31,6 @@ export interface ImportRequest extends SeriesKey {
   startMs: number;
   /** Exclusive, ms UTC (clamped to now: only closed candles are imported). */
   endMs: number;
-}
-
-export interface ImportView {
-  id: string;
-  status: Job['status'];
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  startMs: number;
-  endMs: number;
-  /** 0..1 */
-  progress: number;
-  progressMessage: string | null;
-  /** The user asked to cancel a running import; it stops after the page it is storing. */
-  cancelRequested: boolean;
-  result: ImportResult | null;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-export interface ImportResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /** Candles the exchange returned in range. */
-  fetched: number;
-  /** Candles the exchange returned that failed validation (not stored). */
-  rejected: number;
-  /** Missing candles the job set out to fetch (the exchange may not have them all). */
-  missingBefore: number;
 }
 
 function validateImportRequest(input: ImportRequest, nowMs: number): ImportRequest {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetAppConfig } from '@/server/config';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer } from '@/server/testing/exchange/binance-test-server';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { upsertCandles } from './candles';

@@ -8,3 +8,4 @@ export * from './model';
 export * from './paper-exchange';
 export * from './price-source';
 export * from './halt';
+export * from './views';

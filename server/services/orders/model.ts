@@ -5,6 +5,7 @@ import { formatDecimal } from '@/server/core/money';
 import type { OrderStatus } from '@/server/core/orders';
 import type { AccountDeps } from '@/server/services/accounts';
 import type { PaperPriceSource } from './price-source';
+import type { OrderView } from './views';
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -46,53 +47,6 @@ export interface OrderDeps extends AccountDeps {
 }
 
 export const OPEN_STATUSES: OrderStatus[] = ['new', 'open', 'partially_filled', 'unknown'];
-
-export interface OrderView {
-  id: string;
-  accountId: string;
-  deploymentId: string | null;
-  clientOrderId: string;
-  exchangeOrderId: string | null;
-  exchange: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  type: 'market' | 'limit' | 'stop_limit';
-  quantity: string;
-  price: string | null;
-  stopPrice: string | null;
-  status: OrderStatus;
-  statusReason: string | null;
-  filledQuantity: string;
-  averagePrice: string | null;
-  fees: Record<string, string>;
-  priceSource: string | null;
-  cancelRequestedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FillView {
-  tradeId: string;
-  quantity: string;
-  price: string;
-  fee: string;
-  feeCurrency: string | null;
-  liquidity: 'maker' | 'taker' | null;
-  executedAt: string;
-}
-
-export interface OrderEventView {
-  type: string;
-  fromStatus: string | null;
-  toStatus: string;
-  reason: string | null;
-  createdAt: string;
-}
-
-export interface OrderDetail extends OrderView {
-  fills: FillView[];
-  events: OrderEventView[];
-}
 
 const toIsoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 const formatDecimalOrNull = (value: string | null) => (value === null ? null : formatDecimal(value));

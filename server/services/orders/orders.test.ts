@@ -10,7 +10,7 @@ import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal, mul, sub } from '@/server/core/money';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
 import { createAccount, findOwnedAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';

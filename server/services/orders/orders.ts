@@ -18,7 +18,8 @@ import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountRow 
 import type { AppEvent } from '@/server/services/events';
 import { applyOrderEvents, notifyOrder, orderEvent } from './apply';
 import { placeLiveOrder } from './live';
-import { toOrderView, type OrderDeps, type OrderRow, type OrderView, type PlaceOrderInput } from './model';
+import { toOrderView, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
+import type { OrderView } from './views';
 import { paperAccount, paperSaleQuantity, placePaperOrder, placePaperOrderInTx, type PaperOrderInput } from './paper';
 import { PaperExchange } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';

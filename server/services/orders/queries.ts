@@ -10,7 +10,8 @@ import { AppError } from '@/server/core/errors';
 import { formatDecimal } from '@/server/core/money';
 import type { OrderStatus } from '@/server/core/orders';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
-import { toOrderView, type OrderDeps, type OrderDetail, type OrderRow, type OrderView } from './model';
+import { toOrderView, type OrderDeps, type OrderRow } from './model';
+import type { OrderDetail, OrderView } from './views';
 import { defaultPaperPriceSource } from './price-source';
 
 export interface OrderFilters {

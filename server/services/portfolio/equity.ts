@@ -10,6 +10,7 @@ import { Decimal } from '@/server/core/money';
 import { findOwnedAccount } from '@/server/services/accounts';
 import { paperMarks } from './marks';
 import { accountHoldings, AccountValuationError, DEFAULT_VALUATION_CURRENCY, equityOf, out, paperBalanceViews, paperPricesOf, type AccountFailure, type PortfolioDeps } from './valuation';
+import type { EquityCurve } from './views';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -125,16 +126,6 @@ export interface EquityCurveInput {
   /** ms since epoch, UTC; default now. */
   to?: number;
   currency?: string;
-}
-
-export interface EquityCurve {
-  accountId: string | null;
-  currency: string;
-  from: string;
-  to: string;
-  /** Bucket size: each point is the bucket's start and the equity of its last snapshot. */
-  stepSeconds: number;
-  points: Array<{ time: string; equity: string }>;
 }
 
 /**

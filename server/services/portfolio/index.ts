@@ -3,3 +3,4 @@ export * from './marks';
 export * from './portfolio';
 export * from './positions';
 export * from './valuation';
+export * from './views';

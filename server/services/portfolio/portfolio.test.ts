@@ -4,14 +4,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployments, equitySnapshots, fills, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls } from '@/server/exchange/testing/binance-test-server';
+import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { placeOrder, recordFills, type PaperPriceSource } from '@/server/services/orders';
 import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { getPortfolio, type AccountPortfolio } from './portfolio';
+import { getPortfolio } from './portfolio';
+import type { AccountPortfolio } from './views';
 import type { PortfolioDeps } from './valuation';
 
 const MINUTE = 60_000;

@@ -23,6 +23,7 @@ import {
   type AccountFailure,
   type PortfolioDeps,
 } from './valuation';
+import type { AccountPortfolio, PnlTodayBasis, Portfolio, PositionView } from './views';
 
 export const DAY_MS = 86_400_000;
 /** A snapshot counts as "equity at 00:00 UTC" if it was taken in the hour up to and including midnight. */
@@ -33,79 +34,6 @@ export interface PortfolioOptions {
   currency?: string;
   /** Only this deployment: its account, and positions from its orders' fills only. */
   deploymentId?: string;
-}
-
-export interface PositionView {
-  symbol: string;
-  baseCurrency: string;
-  /** The currency of every money field of the position. */
-  quoteCurrency: string;
-  quantity: string;
-  /** Quote paid for `quantity`, buy fees in quote included. */
-  costBasis: string;
-  /** costBasis / quantity: what was paid per unit, fees included. */
-  averageEntryPrice: string;
-  markPrice: string | null;
-  markSource: string | null;
-  /** quantity × markPrice. */
-  marketValue: string | null;
-  /** marketValue − costBasis (exit fees not deducted). */
-  unrealizedPnl: string | null;
-  /** Realized by the sells of this symbol so far. */
-  realizedPnl: string;
-  /** Base sold beyond the tracked position (held before Cryptobot traded it): no P&L realized on it. */
-  untrackedQuantitySold: string;
-  /** Fees in a third currency (e.g. BNB): in neither the cost basis nor the P&L. */
-  excludedFees: Record<string, string>;
-}
-
-export type PnlTodayBasis = 'snapshot' | 'fills';
-
-export interface AccountPortfolio {
-  accountId: string;
-  name: string;
-  exchange: string;
-  kind: 'paper' | 'exchange';
-  /** The valuation currency of equity, realizedPnl, unrealizedPnl and pnlToday. */
-  currency: string;
-  balances: Record<string, BalanceView>;
-  /** Open positions (quantity > 0), by symbol. */
-  positions: PositionView[];
-  /** Σ balance × mark; null when the account could not be valued (see `error`). */
-  equity: string | null;
-  /** Over every symbol traded, closed positions included. */
-  realizedPnl: string;
-  /** Over the open positions that have a mark. */
-  unrealizedPnl: string;
-  pnlToday: string | null;
-  /** Which rule gave pnlToday (docs/portfolio.md); null when it could not be computed. */
-  pnlTodayBasis: PnlTodayBasis | null;
-  /** Assets (or quote currencies) without a price in `currency`: left out of equity and the P&L sums. */
-  unpricedAssets: string[];
-  error: AccountFailure | null;
-}
-
-export interface PortfolioTotals {
-  currency: string;
-  /** Over the accounts that could be valued. */
-  equity: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  /** Over the accounts that could be valued; null when one of them has no pnlToday (a partial sum would mislead). */
-  pnlToday: string | null;
-  accounts: number;
-  accountsWithErrors: number;
-}
-
-export interface Portfolio {
-  /** ISO time the portfolio was valued at. */
-  asOf: string;
-  /** 00:00 UTC of `asOf`: the start of "today" for pnlToday. */
-  dayStart: string;
-  currency: string;
-  deploymentId: string | null;
-  totals: PortfolioTotals;
-  accounts: AccountPortfolio[];
 }
 
 export const startOfUtcDay = (timeMs: number): number => Math.floor(timeMs / DAY_MS) * DAY_MS;

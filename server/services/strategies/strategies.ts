@@ -12,30 +12,11 @@ import {
   strategyRegistry,
 } from '@/server/core/strategies';
 import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
+import type { StrategyTypeView, StrategyView } from './views';
 
 export type StrategyRow = typeof strategies.$inferSelect;
 
 // Strategy types ------------------------------------------------------------------------------
-
-export interface StrategyTypeParameter {
-  type: 'integer' | 'float' | 'boolean' | 'enum';
-  default: number | string | boolean | null;
-  min: number | null;
-  max: number | null;
-  exclusiveMin: boolean;
-  exclusiveMax: boolean;
-  options: string[] | null;
-  description: string;
-  /** true for the parameters every strategy accepts (position size, stops), applied by the engine */
-  common: boolean;
-}
-
-export interface StrategyTypeView {
-  type: string;
-  name: string;
-  description: string;
-  parameters: Record<string, StrategyTypeParameter>;
-}
 
 /** The registry as the API and the form see it: own parameters first, then the common ones. */
 export function listStrategyTypes(): StrategyTypeView[] {
@@ -78,23 +59,6 @@ export function validateStrategyParams(type: string, params: unknown): Record<st
 }
 
 // Strategies ----------------------------------------------------------------------------------
-
-export interface StrategyView {
-  id: string;
-  name: string;
-  type: string;
-  params: Record<string, unknown>;
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  status: StrategyStatus;
-  /** lifecycle events the user may fire now (e.g. "archive") */
-  actions: StrategyEvent[];
-  /** whether params and market may change now */
-  editable: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export function toStrategyView(row: StrategyRow): StrategyView {
   return {

@@ -1,14 +1,13 @@
 import type { Metadata } from 'next';
-import { getDatabase } from '@/db/client';
 import { InvitesPageClient } from '@/components/invites/invites-page-client';
 import { PageHeader } from '@/components/shell/page-header';
 import { EmptyState } from '@/components/ui/states';
-import { sessionUser } from '@/server/auth/session';
+import { currentUser } from '@/server/auth/session';
 
 export const metadata: Metadata = { title: 'Invites' };
 
 export default async function InvitesPage() {
-  const user = await sessionUser(getDatabase().db);
+  const user = await currentUser();
   if (user?.role !== 'admin') {
     return (
       <>

@@ -1,5 +1,5 @@
-import { json, readJson, withPublic } from '@/server/api/rest';
-import { ZRefreshRequestSchema } from '@/server/api/schemas/auth';
+import { readJson, reply, withPublic } from '@/server/api/rest';
+import { ZRefreshRequestSchema, ZTokenPairResponseSchema } from '@/server/api/schemas/auth';
 import { getEnv } from '@/server/env';
 import { refreshTokenPair } from '@/server/services/auth/tokens';
 
@@ -7,5 +7,5 @@ import { refreshTokenPair } from '@/server/services/auth/tokens';
 export const POST = withPublic(async ({ db, req, ip }) => {
   const { refreshToken } = await readJson(req, ZRefreshRequestSchema);
   const env = getEnv();
-  return json(await refreshTokenPair(db, refreshToken, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }, { ip }));
+  return reply(ZTokenPairResponseSchema, await refreshTokenPair(db, refreshToken, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }, { ip }));
 });

@@ -1,5 +1,5 @@
-import { json, readJson, withPublic } from '@/server/api/rest';
-import { ZRegisterRequestSchema } from '@/server/api/schemas/auth';
+import { readJson, reply, withPublic } from '@/server/api/rest';
+import { ZRegisteredUserResponseSchema, ZRegisterRequestSchema } from '@/server/api/schemas/auth';
 import { authThrottleConfig, registrationMode } from '@/server/auth/limits';
 import { registerUser } from '@/server/services/auth/users';
 
@@ -7,5 +7,5 @@ import { registerUser } from '@/server/services/auth/users';
 export const POST = withPublic(async ({ db, req, ip }) => {
   const input = await readJson(req, ZRegisterRequestSchema);
   const user = await registerUser(db, input, { ip, mode: registrationMode(), throttle: authThrottleConfig() });
-  return json({ id: user.id, username: user.username }, 201);
+  return reply(ZRegisteredUserResponseSchema, { id: user.id, username: user.username }, 201);
 });

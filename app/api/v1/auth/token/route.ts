@@ -1,5 +1,5 @@
-import { json, readJson, withPublic } from '@/server/api/rest';
-import { ZTokenRequestSchema } from '@/server/api/schemas/auth';
+import { readJson, reply, withPublic } from '@/server/api/rest';
+import { ZTokenPairResponseSchema, ZTokenRequestSchema } from '@/server/api/schemas/auth';
 import { authThrottleConfig } from '@/server/auth/limits';
 import { getEnv } from '@/server/env';
 import { issueTokenPair } from '@/server/services/auth/tokens';
@@ -10,5 +10,5 @@ export const POST = withPublic(async ({ db, req, ip }) => {
   const input = await readJson(req, ZTokenRequestSchema);
   const user = await verifyCredentials(db, input, { ip, throttle: authThrottleConfig() });
   const env = getEnv();
-  return json(await issueTokenPair(db, user, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }));
+  return reply(ZTokenPairResponseSchema, await issueTokenPair(db, user, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }));
 });

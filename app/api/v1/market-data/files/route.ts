@@ -1,12 +1,12 @@
-import { json, readJson, withUser } from '@/server/api/rest';
-import { ZFileImportRequestSchema } from '@/server/api/schemas/market-data';
+import { readJson, reply, withUser } from '@/server/api/rest';
+import { ZFileImportRequestSchema, ZFileImportResponseSchema } from '@/server/api/schemas/market-data';
 import { importCandleFile } from '@/server/services/market-data/ingest';
 
 // POST /api/v1/market-data/files – import a candle file (ccxt JSON, objects JSON or CSV) as text (admins)
 export const POST = withUser(
   async ({ db, req }) => {
     const input = await readJson(req, ZFileImportRequestSchema);
-    return json(await importCandleFile(db, input, input.content));
+    return reply(ZFileImportResponseSchema, await importCandleFile(db, input, input.content));
   },
   { admin: true, body: 'upload' },
 );

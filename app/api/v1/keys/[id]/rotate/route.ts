@@ -1,9 +1,9 @@
-import { json, parseInput, withUser } from '@/server/api/rest';
-import { ZKeyIdSchema } from '@/server/api/schemas/keys';
+import { parseInput, reply, withUser } from '@/server/api/rest';
+import { ZIssuedKeyResponseSchema, ZKeyIdSchema } from '@/server/api/schemas/keys';
 import { keyActor, keysConfig, rotateKey } from '@/server/services/keys';
 
 // POST /api/v1/keys/{id}/rotate – issue (or hand out the waiting) successor; the old key works through its grace period
 export const POST = withUser<{ id: string }>(async (ctx) => {
   const { id } = parseInput(ZKeyIdSchema, ctx.params);
-  return json(await rotateKey(ctx.db, keyActor(ctx), id, keysConfig(), { ip: ctx.ip }));
+  return reply(ZIssuedKeyResponseSchema, await rotateKey(ctx.db, keyActor(ctx), id, keysConfig(), { ip: ctx.ip }));
 });

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Db, DbOrTx, Tx } from '@/db/client';
+import { ENGINE_VERSION } from '@/server/core/backtest';
+import { AppError } from '@/server/core/errors';
+import { safeText } from '@/server/core/text';
+import { parseIsoTimeUtc } from '@/server/core/time';
+import { enqueueJob, type EnqueueInput } from '@/server/services/jobs/queue';
+import { msToIso } from '@/server/core/time';
+import type { JobType } from '@/server/services/jobs/contract';
+import type { StrategyRow } from '@/server/services/strategies/strategies';
+import { hasCandlesInRange } from './data-range';
+
+/**
+ * What every backtest and every sweep runs: one strategy over the bars with start ≤ time < end, from a
+ * starting capital, through the fill model (fee and slippage). Declared once: the request schemas of
+ * both extend it (server/api/schemas/backtests.ts) and `createRun` stores it for both.
+ */
+
+// Latest time accepted: 2100-01-01 (ms). Earliest: the epoch.
+const MAX_TIME_MS = 4_102_444_800_000;
+
+/** A time as ISO 8601 (no zone = UTC, like a plain date at midnight) or ms since epoch; out: ms. */
+export const ZTime = z
+  .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), safeText({ error: 'must be an ISO 8601 time or ms since epoch' })])
+  .transform((value, ctx) => {
+    let ms: number;
+    if (typeof value === 'number') ms = value;
+    else if (/^\d{1,16}$/.test(value)) ms = Number(value);
+    else ms = parseIsoTimeUtc(value);
+    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A money-like number: a JSON number or a decimal string; NaN, Infinity and out-of-range values are refused. */
+function zBoundedNumber(options: { min: number; minInclusive: boolean; max: number; message: string }) {
+  return z
+    .union([z.number({ error: options.message }), safeText({ error: options.message }).regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message }).transform(Number)], {
+      error: options.message,
+    })
+    .refine((v) => Number.isFinite(v) && (options.minInclusive ? v >= options.min : v > options.min) && v <= options.max, { error: options.message });
+}
+
+export const ZInitialCapital = zBoundedNumber({ min: 0, minInclusive: false, max: 1e12, message: 'must be a number greater than 0 and at most 1e12 (quote currency)' });
+export const ZFeeRate = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.001 = 0.1% per fill)' });
+export const ZSlippage = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.0005 = 0.05% per fill)' });
+
+export const ZRunSpecSchema = z.object({
+  strategyId: z.string({ error: 'is required' }).uuid({ error: 'must be a strategy id (UUID)' }),
+  /** ms since epoch, UTC, inclusive */
+  start: ZTime,
+  /** ms since epoch, UTC, exclusive */
+  end: ZTime,
+  /** quote */
+  initialCapital: ZInitialCapital.default(10_000),
+  /** fraction per fill */
+  feeRate: ZFeeRate.default(0.001),
+  /** fraction per market fill */
+  slippage: ZSlippage.default(0.0005),
+});
+export type RunSpec = z.output<typeof ZRunSpecSchema>;
+
+/** The refinement every run request ends with (zod applies it after `.extend`, so it is added last). */
+export function endAfterStart(value: { start: number; end: number }, ctx: z.RefinementCtx): void {
+  if (value.end <= value.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+}
+
+
+/** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
+export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, spec: RunSpec): Promise<void> {
+  if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it to run it');
+  const key = { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe };
+  if (!(await hasCandlesInRange(db, key, spec.start, spec.end))) {
+    throw AppError.validation([
+      {
+        field: 'start',
+        message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(spec.start)} and ${msToIso(spec.end)}; import market data for that range first`,
+      },
+    ]);
+  }
+}
+
+/** The columns a backtest row and a sweep row share: its id and job, the owner, a snapshot of the strategy, the run spec and the engine. */
+export interface RunColumns {
+  id: string;
+  jobId: string;
+  userId: string;
+  strategyId: string;
+  strategyType: string;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  startTime: number;
+  endTime: number;
+  initialCapital: number;
+  feeRate: number;
+  slippage: number;
+  engineVersion: number;
+}
+
+/** How one kind of run (a backtest, a sweep) is queued and stored. */
+export interface RunKind<View, T extends JobType> {
+  /** The job that runs the row with this id. */
+  job(id: string): Omit<EnqueueInput<T>, 'userId'>;
+  /** Inserts the row (the shared columns plus this kind's own) and returns it as the API shows it. */
+  insert(tx: Tx, columns: RunColumns): Promise<View>;
+}
+
+/**
+ * The one creation path of backtests and sweeps: the strategy must be runnable over the spec's range
+ * (422 up front), then the job is queued and the row stored with it in one transaction, so a worker
+ * never claims a job whose row is missing (the row's id is chosen here, for the job's payload).
+ */
+export async function createRun<View, T extends JobType>(db: Db, userId: string, strategy: StrategyRow, spec: RunSpec, kind: RunKind<View, T>): Promise<View> {
+  await assertRunnable(db, strategy, spec);
+  const id = randomUUID();
+  const columns: Omit<RunColumns, 'jobId'> = {
+    id,
+    userId,
+    strategyId: strategy.id,
+    strategyType: strategy.type,
+    exchange: strategy.exchange,
+    symbol: strategy.symbol,
+    timeframe: strategy.timeframe,
+    startTime: spec.start,
+    endTime: spec.end,
+    initialCapital: spec.initialCapital,
+    feeRate: spec.feeRate,
+    slippage: spec.slippage,
+    engineVersion: ENGINE_VERSION,
+  };
+  return db.transaction(async (tx) => {
+    const job = await enqueueJob<T>(tx, { ...kind.job(id), userId });
+    return kind.insert(tx, { ...columns, jobId: job.id });
+  });
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { BACKTEST_STATUSES } from '@/db/schema/backtests';
+
+/**
+ * What a backtest or a sweep looks like to its callers: the one declaration of each shape. The services
+ * return these types, tRPC checks them with `.output()`, REST with `reply()` (server/api/rest.ts), and
+ * server/api/schemas/backtests.ts re-exports them for the pages.
+ */
+
+export const ZBacktestStatus = z.enum(BACKTEST_STATUSES);
+
+export const ZBacktestMetricsSchema = z.object({
+  totalReturnPct: z.number(),
+  cagrPct: z.number(),
+  sharpeRatio: z.number(),
+  sortinoRatio: z.number(),
+  maxDrawdownPct: z.number(),
+  calmarRatio: z.number(),
+  tradeCount: z.number(),
+  winRatePct: z.number(),
+  profitFactor: z.number().nullable(),
+  averageTradePct: z.number(),
+  exposurePct: z.number(),
+  buyAndHoldReturnPct: z.number(),
+});
+
+export const ZBacktestTradeSchema = z.object({
+  entryTime: z.string(),
+  exitTime: z.string(),
+  entryPrice: z.number(),
+  exitPrice: z.number(),
+  quantity: z.number(),
+  fee: z.number(),
+  pnl: z.number(),
+  pnlPct: z.number(),
+  exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
+});
+
+export const ZBacktestSummarySchema = z.object({
+  id: z.string().uuid(),
+  strategyId: z.string().uuid(),
+  strategyType: z.string(),
+  status: ZBacktestStatus,
+  /** 0..1 */
+  progress: z.number(),
+  error: z.string().nullable(),
+  params: z.record(z.string(), z.unknown()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  start: z.string(),
+  end: z.string(),
+  initialCapital: z.number(),
+  feeRate: z.number(),
+  slippage: z.number(),
+  engineVersion: z.number(),
+  barCount: z.number().nullable(),
+  metrics: ZBacktestMetricsSchema.nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type BacktestSummaryView = z.infer<typeof ZBacktestSummarySchema>;
+
+export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({ trades: z.array(ZBacktestTradeSchema) });
+export type BacktestView = z.infer<typeof ZBacktestResponseSchema>;
+
+export const ZBacktestChartSchema = z.object({
+  id: z.string().uuid(),
+  time: z.array(z.number()),
+  equity: z.array(z.number()),
+  drawdownPct: z.array(z.number()),
+  close: z.array(z.number()),
+});
+export type BacktestChartView = z.infer<typeof ZBacktestChartSchema>;
+
+export const ZSweepSummarySchema = z.object({
+  id: z.string().uuid(),
+  strategyId: z.string().uuid(),
+  strategyType: z.string(),
+  status: ZBacktestStatus,
+  progress: z.number(),
+  error: z.string().nullable(),
+  baseParams: z.record(z.string(), z.unknown()),
+  ranges: z.record(z.string(), z.unknown()),
+  /** names of the swept parameters, in grid order */
+  sweptParams: z.array(z.string()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  start: z.string(),
+  end: z.string(),
+  initialCapital: z.number(),
+  feeRate: z.number(),
+  slippage: z.number(),
+  engineVersion: z.number(),
+  combinationCount: z.number(),
+  skippedCount: z.number(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type SweepSummaryView = z.infer<typeof ZSweepSummarySchema>;
+
+export const ZSweepResponseSchema = ZSweepSummarySchema.extend({
+  /** one per combination, in grid order; empty until completed */
+  results: z.array(z.object({ params: z.record(z.string(), z.unknown()), metrics: ZBacktestMetricsSchema.nullable(), error: z.string().nullable() })),
+});
+export type SweepView = z.infer<typeof ZSweepResponseSchema>;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { DEPLOYMENT_STATES } from '@/db/schema/deployments';
+
+/** A deployment as its user sees it: one declaration (re-exported by server/api/schemas/deployments.ts). */
+export const ZDeploymentResponseSchema = z.object({
+  id: z.string(),
+  strategyId: z.string(),
+  strategyName: z.string().nullable(),
+  accountId: z.string(),
+  accountName: z.string().nullable(),
+  mode: z.enum(['paper', 'live']),
+  feed: z.object({ type: z.string(), start: z.string().nullable(), speed: z.number().nullable() }),
+  strategy: z.object({ type: z.string(), exchange: z.string(), symbol: z.string(), timeframe: z.string(), params: z.record(z.string(), z.unknown()) }),
+  state: z.enum(DEPLOYMENT_STATES),
+  stateReason: z.string().nullable(),
+  capitalQuote: z.string(),
+  maxPositionQuote: z.string().nullable(),
+  riskLimits: z.object({ maxOrderNotional: z.string().optional(), dailyLossLimitQuote: z.string().optional(), maxDrawdownFraction: z.string().optional() }),
+  /** Open time of the last candle the runner processed, ISO 8601 UTC. */
+  lastBarTime: z.string().nullable(),
+  lastDecision: z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() }).nullable(),
+  /** Where the feed is now (replay/simulated: the replayed time), ISO. */
+  feedTime: z.string().nullable(),
+  position: z.object({ quantity: z.string(), entryPrice: z.string().nullable(), entryTime: z.string().nullable() }),
+  cash: z.string(),
+  equity: z.string(),
+  equityPeak: z.string(),
+  realizedPnl: z.string(),
+  closedTrades: z.number(),
+  worker: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
+
+export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
+export type StopResult = z.infer<typeof ZStopDeploymentResponseSchema>;
+
+export const ZDeploymentEquityPointSchema = z.object({
+  /** ISO time: feed time (a replay's points are in the replayed past). */
+  time: z.string(),
+  /** Quote currency, exact decimal string. */
+  equity: z.string(),
+  /** start: the capital at the feed's start; bar: marked at a bar close; fill: after a fill at its price (no stored candle there). */
+  source: z.enum(['start', 'bar', 'fill']),
+});
+export type DeploymentEquityPoint = z.infer<typeof ZDeploymentEquityPointSchema>;
+
+export const ZDeploymentEquityResponseSchema = z.object({
+  deploymentId: z.string(),
+  /** The strategy's quote currency: every equity is in it. */
+  currency: z.string(),
+  /** Spacing of the bar-close points: the timeframe, or a bucket of several bars on a long span. */
+  stepSeconds: z.number(),
+  points: z.array(ZDeploymentEquityPointSchema),
+});
+export type DeploymentEquityCurve = z.infer<typeof ZDeploymentEquityResponseSchema>;

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ORDER_STATUSES } from '@/server/core/orders/state-machine';
+
+/** An order as its user sees it: one declaration each (re-exported by server/api/schemas/orders.ts). */
+export const ZOrderResponseSchema = z.object({
+  id: z.string(),
+  accountId: z.string(),
+  deploymentId: z.string().nullable(),
+  clientOrderId: z.string(),
+  exchangeOrderId: z.string().nullable(),
+  exchange: z.string(),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  type: z.enum(['market', 'limit', 'stop_limit']),
+  quantity: z.string(),
+  price: z.string().nullable(),
+  stopPrice: z.string().nullable(),
+  status: z.enum(ORDER_STATUSES),
+  statusReason: z.string().nullable(),
+  filledQuantity: z.string(),
+  averagePrice: z.string().nullable(),
+  fees: z.record(z.string(), z.string()),
+  priceSource: z.string().nullable(),
+  cancelRequestedAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type OrderView = z.infer<typeof ZOrderResponseSchema>;
+
+export const ZFillSchema = z.object({
+  tradeId: z.string(),
+  quantity: z.string(),
+  price: z.string(),
+  fee: z.string(),
+  feeCurrency: z.string().nullable(),
+  liquidity: z.enum(['maker', 'taker']).nullable(),
+  executedAt: z.string(),
+});
+export type FillView = z.infer<typeof ZFillSchema>;
+
+export const ZOrderEventSchema = z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string(), reason: z.string().nullable(), createdAt: z.string() });
+export type OrderEventView = z.infer<typeof ZOrderEventSchema>;
+
+export const ZOrderDetailResponseSchema = ZOrderResponseSchema.extend({ fills: z.array(ZFillSchema), events: z.array(ZOrderEventSchema) });
+export type OrderDetail = z.infer<typeof ZOrderDetailResponseSchema>;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ZBalanceSchema } from '@/server/services/accounts/views';
+
+/** The portfolio and the equity curve as their user sees them: one declaration each (used by the portfolio router and REST). */
+
+export const ZPositionSchema = z.object({
+  symbol: z.string(),
+  baseCurrency: z.string(),
+  /** The currency of every money field of the position. */
+  quoteCurrency: z.string(),
+  quantity: z.string(),
+  /** Quote paid for `quantity`, buy fees in quote included. */
+  costBasis: z.string(),
+  /** costBasis / quantity: what was paid per unit, fees included. */
+  averageEntryPrice: z.string(),
+  markPrice: z.string().nullable(),
+  markSource: z.string().nullable(),
+  /** quantity × markPrice. */
+  marketValue: z.string().nullable(),
+  /** marketValue − costBasis (exit fees not deducted). */
+  unrealizedPnl: z.string().nullable(),
+  /** Realized by the sells of this symbol so far. */
+  realizedPnl: z.string(),
+  /** Base sold beyond the tracked position (held before Cryptobot traded it): no P&L realized on it. */
+  untrackedQuantitySold: z.string(),
+  /** Fees in a third currency (e.g. BNB): in neither the cost basis nor the P&L. */
+  excludedFees: z.record(z.string(), z.string()),
+});
+export type PositionView = z.infer<typeof ZPositionSchema>;
+
+export const ZAccountPortfolioSchema = z.object({
+  accountId: z.string(),
+  name: z.string(),
+  exchange: z.string(),
+  kind: z.enum(['paper', 'exchange']),
+  /** The valuation currency of equity, realizedPnl, unrealizedPnl and pnlToday. */
+  currency: z.string(),
+  balances: z.record(z.string(), ZBalanceSchema),
+  /** Open positions (quantity > 0), by symbol. */
+  positions: z.array(ZPositionSchema),
+  /** Σ balance × mark; null when the account could not be valued (see `error`). */
+  equity: z.string().nullable(),
+  /** Over every symbol traded, closed positions included. */
+  realizedPnl: z.string(),
+  /** Over the open positions that have a mark. */
+  unrealizedPnl: z.string(),
+  pnlToday: z.string().nullable(),
+  /** Which rule gave pnlToday (docs/portfolio.md); null when it could not be computed. */
+  pnlTodayBasis: z.enum(['snapshot', 'fills']).nullable(),
+  /** Assets (or quote currencies) without a price in `currency`: left out of equity and the P&L sums. */
+  unpricedAssets: z.array(z.string()),
+  /** kind: "retryable" (unreachable), "fatal" (credentials refused), "credentials" (missing or undecryptable), ... */
+  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
+});
+export type AccountPortfolio = z.infer<typeof ZAccountPortfolioSchema>;
+export type PnlTodayBasis = NonNullable<AccountPortfolio['pnlTodayBasis']>;
+
+export const ZPortfolioTotalsSchema = z.object({
+  currency: z.string(),
+  /** Over the accounts that could be valued. */
+  equity: z.string(),
+  realizedPnl: z.string(),
+  unrealizedPnl: z.string(),
+  /** Over the accounts that could be valued; null when one of them has no pnlToday (a partial sum would mislead). */
+  pnlToday: z.string().nullable(),
+  accounts: z.number().int(),
+  accountsWithErrors: z.number().int(),
+});
+export type PortfolioTotals = z.infer<typeof ZPortfolioTotalsSchema>;
+
+export const ZPortfolioResponseSchema = z.object({
+  /** ISO time the portfolio was valued at. */
+  asOf: z.string(),
+  /** 00:00 UTC of `asOf`: the start of "today" for pnlToday. */
+  dayStart: z.string(),
+  currency: z.string(),
+  deploymentId: z.string().nullable(),
+  totals: ZPortfolioTotalsSchema,
+  accounts: z.array(ZAccountPortfolioSchema),
+});
+export type Portfolio = z.infer<typeof ZPortfolioResponseSchema>;
+
+export const ZEquityCurveResponseSchema = z.object({
+  accountId: z.string().nullable(),
+  currency: z.string(),
+  from: z.string(),
+  to: z.string(),
+  /** Bucket size: each point is the bucket's start and the equity of its last snapshot. */
+  stepSeconds: z.number().int(),
+  points: z.array(z.object({ time: z.string(), equity: z.string() })),
+});
+export type EquityCurve = z.infer<typeof ZEquityCurveResponseSchema>;

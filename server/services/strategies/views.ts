@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { STRATEGY_STATUSES } from '@/db/schema/strategies';
+import { STRATEGY_EVENTS } from './lifecycle';
+
+/** What a strategy and a strategy type look like to callers: one declaration each (re-exported by server/api/schemas/strategies.ts). */
+
+export const ZStrategyTypeParameterSchema = z.object({
+  type: z.enum(['integer', 'float', 'boolean', 'enum']),
+  default: z.union([z.number(), z.string(), z.boolean(), z.null()]),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  exclusiveMin: z.boolean(),
+  exclusiveMax: z.boolean(),
+  options: z.array(z.string()).nullable(),
+  description: z.string(),
+  /** true for the parameters every strategy accepts (position size, stops), applied by the engine */
+  common: z.boolean(),
+});
+
+export const ZStrategyTypeResponseSchema = z.object({
+  type: z.string(),
+  name: z.string(),
+  description: z.string(),
+  parameters: z.record(z.string(), ZStrategyTypeParameterSchema),
+});
+export type StrategyTypeView = z.infer<typeof ZStrategyTypeResponseSchema>;
+
+export const ZStrategyResponseSchema = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  type: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  status: z.enum(STRATEGY_STATUSES),
+  /** lifecycle events the user may fire now (e.g. "archive") */
+  actions: z.array(z.enum(STRATEGY_EVENTS)),
+  /** whether params and market may change now */
+  editable: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type StrategyView = z.infer<typeof ZStrategyResponseSchema>;
