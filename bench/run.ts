@@ -4,6 +4,8 @@
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
  *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
+ *                                  the deployment scenarios' keys; default all of them)
  *
  * Writes bench/results/latest.json and prints a table. Exits non-zero ONLY when a correctness cross-check
  * fails (kernel ≠ engine, sweep pool ≠ single-thread engine); targets are reported, never enforced, because a
@@ -38,6 +40,10 @@ const reuseBuild = argv.includes('--reuse-build');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+/** Parts of the trading section to run: 'orderPath' and scenario keys (all when not given). */
+const scenariosArg = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length);
+const tradingParts = scenariosArg ? new Set(scenariosArg.split(',')) : null;
+const runsPart = (key: string) => tradingParts === null || tradingParts.has(key);
 
 /** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
 const plan = quick
@@ -249,22 +255,25 @@ let tradingDatabase: BenchDatabase | undefined;
 async function benchTrading(): Promise<void> {
   const logDir = makeLogDir();
   log(`  worker logs in ${logDir}`);
-  try {
-    const database = (tradingDatabase = await startBenchDatabase(log));
+  if (runsPart('orderPath')) {
     try {
-      results.orderPath = await benchOrderPath({ database, orders: plan.orderPathOrders, rounds: plan.runs, ticks: plan.orderPathTicks, log });
-    } finally {
-      tradingDatabase = undefined;
-      await database.close();
+      const database = (tradingDatabase = await startBenchDatabase(log));
+      try {
+        results.orderPath = await benchOrderPath({ database, orders: plan.orderPathOrders, rounds: plan.runs, ticks: plan.orderPathTicks, log });
+      } finally {
+        tradingDatabase = undefined;
+        await database.close();
+      }
+      const o = results.orderPath;
+      log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
+    } catch (error) {
+      results.errors['trading.orderPath'] = (error as Error).message;
+      log(`  order path not measured: ${(error as Error).message}`);
     }
-    const o = results.orderPath;
-    log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
-  } catch (error) {
-    results.errors['trading.orderPath'] = (error as Error).message;
-    log(`  order path not measured: ${(error as Error).message}`);
   }
   const scenarios: DeploymentScenarioResult[] = [];
   for (const scenario of deploymentScenarios) {
+    if (!runsPart(scenario.key)) continue;
     try {
       const database = (tradingDatabase = await startBenchDatabase(log));
       try {

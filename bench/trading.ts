@@ -364,6 +364,11 @@ export interface DeploymentScenarioResult {
   };
 }
 
+/** Extra node flags for the worker processes, to profile them: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function workerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
 const CLK_TCK = 100;
 
@@ -502,6 +507,7 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
     const { child, exited, stop: stopWorker } = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
       cwd: ROOT,
       logFile,
+      nodeArgs: workerNodeArgs(),
       env: { ...process.env, DATABASE_URL: options.database.url, CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'), WORKER_ID: workerId, CRYPTOBOT_SERVICE: 'worker', LOG_LEVEL: 'info' },
     });
     liveWorkers.add(child);
