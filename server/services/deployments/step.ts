@@ -164,7 +164,7 @@ async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: number, dep
   if (rt.row.feed.type === 'replay') {
     // Bounded reads: a fast replay catching up does it over several ticks.
     const to = Math.min(feedTime + 1, from + (MAX_BARS_PER_TICK + 2) * rt.step);
-    rt.bars.pushSeries(await readCandleSeries(db, key, from, to));
+    rt.bars.pushSeries(await (deps.readCandles ?? readCandleSeries)(db, key, from, to));
   } else if (rt.row.feed.type === 'simulated') {
     const to = Math.min(Math.floor(feedTime / rt.step) * rt.step + rt.step, from + (MAX_BARS_PER_TICK + 2) * rt.step);
     for (const row of rt.simulated!.candles(Math.ceil(from / rt.step) * rt.step, to)) rt.bars.push(row);
@@ -495,7 +495,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   };
 
   try {
-    const result = isPaper ? await db.transaction((tx) => body(tx)) : await body(null);
+    const result = isPaper ? await (deps.paperTransaction ?? ((fn) => db.transaction(fn)))(body) : await body(null);
     crashPoint('deployment.after_commit');
     rt.row = { ...row, runner: state as unknown as Record<string, unknown>, lastBarTime: newLastBar, lastDecision, stateReason: null };
     if (ctx.paused) rt.row.state = 'paused';
