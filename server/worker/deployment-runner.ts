@@ -8,7 +8,7 @@
  * - SIGTERM (the signal): in-flight ticks finish, then the leases are given back so another worker can
  *   claim them without waiting for the timeout. A killed worker's leases simply expire (`leaseMs`).
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
@@ -17,6 +17,9 @@ import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployme
 import type { WorkerLoop } from './loops';
 import { tickPaperBatch } from './tick-batch';
 import { wakeableSleep } from './wakeable-sleep';
+
+/** A worker whose heartbeat (every 5 s by default, heartbeat.ts) is older than this no longer counts in the even share. */
+const HEARTBEAT_STALE_MS = 15_000;
 
 export interface DeploymentRunnerOptions {
   /** Lease length; a killed worker's deployments move on after this. Default 15 s (CRYPTOBOT_DEPLOYMENT_LEASE_MS). */
@@ -70,7 +73,12 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         });
 
       const claim = async () => {
-        const claimed = await claimDeployments(db, workerId, maxDeployments - runtimes.size, leaseMs);
+        // Up to an even share of the running deployments among the live workers, so a second worker started beside
+        // the first takes half of them (two processes, two threads for a burst). Deployments left free for a whole
+        // lease (a worker that stopped renewing but still beats) are taken by anyone beyond its share.
+        const room = Math.min(maxDeployments, await evenShare()) - runtimes.size;
+        const shared = await claimDeployments(db, workerId, room, leaseMs);
+        const claimed = [...shared, ...(await claimDeployments(db, workerId, maxDeployments - runtimes.size - shared.length, leaseMs, { freeForMs: leaseMs }))];
         if (claimed.length === 0) return;
         // One read of the claimed rows, then the runtimes loaded a few at a time: a worker taking over a thousand
         // deployments holds them all in a second or two, not after a thousand round trips one after another.
@@ -88,6 +96,14 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             await db.update(deployments).set({ state: 'failed', stateReason: `could not start: ${(error as Error).message}`, leaseOwner: null, leaseExpiresAt: null, endedAt: new Date() }).where(eq(deployments.id, id));
           }
         });
+      };
+
+      /** ⌈running deployments ÷ live workers⌉; a worker is live while its heartbeat is younger than HEARTBEAT_STALE_MS. */
+      const evenShare = async () => {
+        const [row] = await db.execute<{ running: number; workers: number }>(sql`
+          select (select count(*) from deployments where state = 'running')::int as running,
+                 (select count(*) from worker_heartbeats where stopped_at is null and last_heartbeat_at > now() - make_interval(secs => ${HEARTBEAT_STALE_MS / 1000}))::int as workers`);
+        return Math.ceil(Number(row?.running ?? 0) / Math.max(1, Number(row?.workers ?? 1)));
       };
 
       /**
