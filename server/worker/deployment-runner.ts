@@ -13,13 +13,16 @@ import { deployments } from '@/db/schema';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { ensureBalanceRows } from '@/server/services/orders';
-import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, type DeploymentRuntime, type TickResult } from '@/server/services/deployments';
+import { claimDeployments, giveBackLeases, loadRuntime, releaseLeases, renewLeases, tickDeployment, type DeploymentRuntime, type TickResult } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
 import { tickPaperBatch } from './tick-batch';
 import { wakeableSleep } from './wakeable-sleep';
 
 /** A worker whose heartbeat (every 5 s by default, heartbeat.ts) is older than this no longer counts in the even share. */
 const HEARTBEAT_STALE_MS = 15_000;
+
+/** Deployments over its even share a worker keeps rather than hands over (see evenOut). */
+const HANDOVER_MIN = 10;
 
 export interface DeploymentRunnerOptions {
   /** Lease length; a killed worker's deployments move on after this. Default 15 s (CRYPTOBOT_DEPLOYMENT_LEASE_MS). */
@@ -129,6 +132,21 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             logger.info({ deploymentId: id }, 'deployment lease lost or given up');
           }
         }
+        await evenOut();
+      };
+
+      /**
+       * Holding well over an even share (a worker was started beside this one): the excess goes back, the latest
+       * due first, for the other to claim. Called between rounds (no tick in flight). A few over is kept: moving a
+       * deployment costs a claim and a runtime rebuild.
+       */
+      const evenOut = async () => {
+        const excess = runtimes.size - (await evenShare());
+        if (excess < HANDOVER_MIN) return;
+        const given = [...runtimes.values()].sort((a, b) => b.nextDueMs - a.nextDueMs).slice(0, excess);
+        for (const rt of given) runtimes.delete(rt.id);
+        const count = await giveBackLeases(db, workerId, given.map((rt) => rt.id));
+        logger.info({ deployments: count }, 'deployments given back to even the share out');
       };
 
       const afterTick = async (rt: DeploymentRuntime, outcome: PromiseSettledResult<TickResult>) => {

@@ -38,6 +38,13 @@ export async function renewLeases(db: Db, workerId: string, held: Map<string, nu
   return new Set(rows.filter((r) => held.get(r.id) === r.epoch).map((r) => r.id));
 }
 
+/** Gives these leases back at once, for another worker to claim (the worker holds more than its share). */
+export async function giveBackLeases(db: Db, workerId: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.update(deployments).set({ leaseOwner: null, leaseExpiresAt: null }).where(and(inArray(deployments.id, [...ids]), eq(deployments.leaseOwner, workerId))).returning({ id: deployments.id });
+  return rows.length;
+}
+
 export async function releaseLeases(db: Db, workerId: string): Promise<number> {
   const rows = await db.update(deployments).set({ leaseOwner: null, leaseExpiresAt: null }).where(eq(deployments.leaseOwner, workerId)).returning({ id: deployments.id });
   return rows.length;
