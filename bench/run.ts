@@ -4,6 +4,8 @@
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
  *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
+ *                                  the deployment scenarios' keys; default all of them)
  *
  * Writes bench/results/latest.json and prints a table. Exits non-zero ONLY when a correctness cross-check
  * fails (kernel ≠ engine, sweep pool ≠ single-thread engine); targets are reported, never enforced, because a
@@ -25,7 +27,7 @@ import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
-import { benchDeploymentScenario, benchOrderPath, killWorkers, DEPLOYMENT_LATENCY_TARGET_MS, ORDER_DB_TARGET_MS, type DeploymentScenario, type DeploymentScenarioResult, type OrderPathResult } from './trading';
+import { benchDeploymentScenario, benchOrderPath, killWorkers, ORDER_DB_TARGET_MS, type DeploymentScenario, type DeploymentScenarioResult, type OrderPathResult } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
@@ -38,23 +40,35 @@ const reuseBuild = argv.includes('--reuse-build');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+/** Parts of the trading section to run: 'orderPath' and scenario keys (all when not given). */
+const scenariosArg = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length);
+const tradingParts = scenariosArg ? new Set(scenariosArg.split(',')) : null;
+const runsPart = (key: string) => tradingParts === null || tradingParts.has(key);
 
 /** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
 const plan = quick
   ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500, orderLoadMs: 3_000, orderPathOrders: 300, orderPathTicks: 100, workerStartAllowanceMs: 6_000 }
   : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500, orderLoadMs: 30_000, orderPathOrders: 3_000, orderPathTicks: 1_000, workerStartAllowanceMs: 10_000 };
+/** Issue #20: the aligned burst (1,000 candles closing at one instant), p99 close → ack on one worker. */
+const ALIGNED_BURST_TARGET_MS = 1_000;
+/** Issue #20: a second worker must shorten the aligned burst measurably: its drain at most this share of one worker's. */
+const ALIGNED_TWO_WORKERS_RATIO = 0.8;
 /**
- * The deployment scenarios (bench/trading.ts). The latency target is judged on the realistic load only: 1,000
- * deployments at real time (one 1-minute candle a minute each, ≈ 16.7 orders/s with DCA buying on every candle),
- * their replays started at different moments (staggered). Beside it: the same 1,000 with every candle closing at
- * the same instant (as a live 1-minute feed makes them), and a stressed 10× speed. Quick: a smoke run of the
- * machinery with 100 deployments at 10× (the same ≈ 16.7 orders/s as the realistic load, 10× fewer runtimes).
+ * The deployment scenarios (bench/trading.ts). Judged: 1,000 deployments at real time (one 1-minute candle a minute
+ * each, ≈ 16.7 orders/s with DCA buying on every candle), their replays started at different moments (staggered),
+ * p99 close → ack < 50 ms; the same 1,000 with every candle closing at the same instant, as a live 1-minute feed
+ * makes them (aligned), p99 < 1 s on one worker (issue #20); and that burst on two worker processes, whose drain
+ * must be at most ALIGNED_TWO_WORKERS_RATIO of one worker's in the same run. Beside them: a stressed 10× speed.
+ * Quick: a smoke run of the machinery with 100 deployments at 10× (the same ≈ 16.7 orders/s as the realistic load,
+ * 10× fewer runtimes); it judges correctness only, never speed.
  */
 const deploymentScenarios: DeploymentScenario[] = quick
   ? [{ key: 'smoke', deployments: 100, speed: 10, phases: 'staggered', durationMs: 15_000, judged: false }]
   : [
       { key: 'realtime', deployments: 1_000, speed: 1, phases: 'staggered', durationMs: 60_000, judged: true },
-      { key: 'realtimeAligned', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: false },
+      { key: 'realtimeAligned', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: true, targetP99Ms: ALIGNED_BURST_TARGET_MS },
+      // Two workers share the deployments out by their leases: a longer start for them to do so before T0.
+      { key: 'realtimeAligned2w', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: false, workers: 2, startAllowanceMs: 25_000 },
       { key: 'stressed10x', deployments: 1_000, speed: 10, phases: 'staggered', durationMs: 60_000, judged: false },
     ];
 const API_CONCURRENCY = 32;
@@ -249,22 +263,25 @@ let tradingDatabase: BenchDatabase | undefined;
 async function benchTrading(): Promise<void> {
   const logDir = makeLogDir();
   log(`  worker logs in ${logDir}`);
-  try {
-    const database = (tradingDatabase = await startBenchDatabase(log));
+  if (runsPart('orderPath')) {
     try {
-      results.orderPath = await benchOrderPath({ database, orders: plan.orderPathOrders, rounds: plan.runs, ticks: plan.orderPathTicks, log });
-    } finally {
-      tradingDatabase = undefined;
-      await database.close();
+      const database = (tradingDatabase = await startBenchDatabase(log));
+      try {
+        results.orderPath = await benchOrderPath({ database, orders: plan.orderPathOrders, rounds: plan.runs, ticks: plan.orderPathTicks, log });
+      } finally {
+        tradingDatabase = undefined;
+        await database.close();
+      }
+      const o = results.orderPath;
+      log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
+    } catch (error) {
+      results.errors['trading.orderPath'] = (error as Error).message;
+      log(`  order path not measured: ${(error as Error).message}`);
     }
-    const o = results.orderPath;
-    log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
-  } catch (error) {
-    results.errors['trading.orderPath'] = (error as Error).message;
-    log(`  order path not measured: ${(error as Error).message}`);
   }
   const scenarios: DeploymentScenarioResult[] = [];
   for (const scenario of deploymentScenarios) {
+    if (!runsPart(scenario.key)) continue;
     try {
       const database = (tradingDatabase = await startBenchDatabase(log));
       try {
@@ -470,12 +487,35 @@ function evaluateTargets(): Target[] {
     if (!r.judged && !quick) continue;
     targets.push({
       name: `candle close → order acknowledged, p99 (ms): ${r.label}${r.judged ? '' : ' (quick smoke run, not the target load)'}`,
-      target: `< ${DEPLOYMENT_LATENCY_TARGET_MS} ms with 1,000 deployments at real time`,
+      target: `< ${r.targetP99Ms} ms with 1,000 deployments at real time${r.phases === 'aligned' ? ', every candle closing at one instant, one worker' : ''}`,
       value: r.latencyMs.p99Ms,
-      pass: r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < DEPLOYMENT_LATENCY_TARGET_MS : null,
+      pass: r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < r.targetP99Ms : null,
+    });
+  }
+  const twoWorkers = twoWorkerBurst();
+  if (twoWorkers) {
+    targets.push({
+      name: 'aligned burst on two worker processes: drain ÷ one worker\'s drain, same run',
+      target: `≤ ${ALIGNED_TWO_WORKERS_RATIO}, both workers holding deployments at T0`,
+      value: twoWorkers.ratio,
+      pass: twoWorkers.pass,
     });
   }
   return targets;
+}
+
+/** The aligned burst on two workers against one, when both ran: drain ratio and pass (issue #20). */
+function twoWorkerBurst(): { ratio: number; pass: boolean } | null {
+  const scenarios = results.deployments?.scenarios ?? [];
+  const one = scenarios.find((r) => r.phases === 'aligned' && r.workers === 1 && r.burst);
+  const two = scenarios.find((r) => r.phases === 'aligned' && r.workers === 2 && r.burst);
+  if (!one?.burst || !two?.burst) return null;
+  const ratio = Number((two.burst.drainMs / one.burst.drainMs).toFixed(3));
+  // Counted only when the two shared the burst (each held deployments at T0): a run where one worker held them all
+  // says nothing about a second worker, whatever the machine's load did to the ratio. A lower bound (orders
+  // missing at the end) is no evidence of a shorter burst either.
+  const shared = two.worker.heldAtT0.every((held) => held > 0);
+  return { ratio, pass: shared && !two.latencyMs.lowerBound && ratio <= ALIGNED_TWO_WORKERS_RATIO };
 }
 
 function printReport(): void {
@@ -573,11 +613,13 @@ function printReport(): void {
     for (const r of results.deployments.scenarios) {
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';
       const ms = (v: number) => `${ge}${formatNumber(v)}`;
-      if (r.burst) rows.push(valueRow('deployments', `${r.label}: all ${r.deployments.toLocaleString('en')} orders placed within (burst at one instant)`, r.burst.drainMs, 'ms', '', undefined), valueRow('deployments', '  orders/s during the burst', r.burst.ordersPerSecond, 'orders/s'));
+      if (r.burst) rows.push(valueRow('deployments', `${r.label}${r.workers > 1 ? `, ${r.workers} worker processes` : ''}: all ${r.deployments.toLocaleString('en')} orders placed within (burst at one instant)`, r.burst.drainMs, 'ms', '', undefined), valueRow('deployments', '  orders/s during the burst', r.burst.ordersPerSecond, 'orders/s'));
       else rows.push(valueRow('deployments', `${r.label}${r.judged ? ' [target load]' : ''}: orders/s (offered ${formatNumber(r.offeredOrdersPerSecond)})`, r.orders.perSecond, 'orders/s'));
       rows.push(valueRow('deployments', '  candle close → order ack, p50', ms(r.latencyMs.p50Ms), 'ms'));
       const judgedHere = r.judged || quick;
-      rows.push(valueRow('deployments', '  candle close → order ack, p99', ms(r.latencyMs.p99Ms), 'ms', judgedHere ? `< ${DEPLOYMENT_LATENCY_TARGET_MS}` : '', r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < DEPLOYMENT_LATENCY_TARGET_MS : judgedHere ? null : undefined));
+      rows.push(valueRow('deployments', '  candle close → order ack, p99', ms(r.latencyMs.p99Ms), 'ms', judgedHere ? `< ${r.targetP99Ms}` : '', r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < r.targetP99Ms : judgedHere ? null : undefined));
+      const twoWorkers = r.workers === 2 ? twoWorkerBurst() : null;
+      if (twoWorkers) rows.push(valueRow('deployments', `  drain ÷ one worker's drain (same run); held at T0: ${r.worker.heldAtT0.join(' + ')}`, twoWorkers.ratio, '×', `≤ ${ALIGNED_TWO_WORKERS_RATIO}`, twoWorkers.pass));
       rows.push(valueRow('deployments', '  candle close → order ack, max', ms(r.latencyMs.maxMs), 'ms'));
       if (r.committedLatencyMs) rows.push(valueRow('deployments', '  candle close → committed (NOTIFY received), p50 | p99', `${formatNumber(r.committedLatencyMs.p50Ms)} | ${formatNumber(r.committedLatencyMs.p99Ms)}`, 'ms'));
       if (r.probeMs) rows.push(valueRow('deployments', '  reference: scheduled bare commit (probe), p50 | p99', `${formatNumber(r.probeMs.p50Ms)} | ${formatNumber(r.probeMs.p99Ms)}`, 'ms'));

@@ -296,6 +296,12 @@ export interface DeploymentScenario {
   readonly durationMs: number;
   /** whether the latency target is judged on this scenario */
   readonly judged: boolean;
+  /** the p99 close → ack target when judged (default DEPLOYMENT_LATENCY_TARGET_MS) */
+  readonly targetP99Ms?: number;
+  /** worker processes on the same database (default 1); they share the deployments by their leases */
+  readonly workers?: number;
+  /** ms from the setup's end to T0 (default the plan's): more workers need longer to share the deployments out */
+  readonly startAllowanceMs?: number;
 }
 
 export interface DeploymentScenarioResult {
@@ -305,6 +311,8 @@ export interface DeploymentScenarioResult {
   speed: number;
   phases: 'staggered' | 'aligned';
   judged: boolean;
+  targetP99Ms: number;
+  workers: number;
   /** offered load: deployments × speed ÷ 60 s (DCA buys on every candle) */
   offeredOrdersPerSecond: number;
   windowMs: number;
@@ -315,6 +323,8 @@ export interface DeploymentScenarioResult {
     claimedAllAfterMs: number | null;
     /** ms between "all claimed" and T0 (the first candle close); negative: claiming was still going on at T0 */
     claimedAllBeforeT0Ms: number | null;
+    /** deployments each worker held at T0 (one entry per worker process) */
+    heldAtT0: number[];
     /** error-level lines in the worker's log */
     errorLines: number;
     logFile: string;
@@ -362,6 +372,11 @@ export interface DeploymentScenarioResult {
     /** the whole machine, % of all cores busy (other engineers' work included) */
     machineBusyPercent: number;
   };
+}
+
+/** Extra node flags for the worker processes, to profile them: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function workerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
@@ -484,7 +499,7 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
   const database: Database = createDatabase(options.database.url, { max: 8, applicationName: 'cryptobot-bench' });
   const db = database.db;
   try {
-    const { ids, t0, setupMs, users } = await setupScenario(db, s, options.startAllowanceMs);
+    const { ids, t0, setupMs, users } = await setupScenario(db, s, s.startAllowanceMs ?? options.startAllowanceMs);
     log(`  ${s.key}: ${s.deployments} deployments set up in ${(setupMs / 1000).toFixed(1)} s; first candle closes in ${((t0 - Date.now()) / 1000).toFixed(1)} s`);
 
     // Every order event the worker publishes (NOTIFY, delivered at commit), by order id: when it arrived here.
@@ -495,48 +510,61 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
       if (event.kind === 'order' && event.orderId && !published.has(event.orderId)) published.set(event.orderId, at);
     });
 
-    // --- the worker
-    const workerId = `bench-worker-${randomBytes(3).toString('hex')}`;
-    const logFile = path.join(options.logDir, `worker-${s.key}.log`);
+    // --- the worker(s)
+    const workerCount = s.workers ?? 1;
+    const workerIds = Array.from({ length: workerCount }, () => `bench-worker-${randomBytes(3).toString('hex')}`);
+    const logFiles = workerIds.map((_, i) => path.join(options.logDir, `worker-${s.key}${workerCount > 1 ? `-${i + 1}` : ''}.log`));
+    const logFile = logFiles.join(', ');
     const spawnedAt = Date.now();
-    const { child, exited, stop: stopWorker } = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
-      cwd: ROOT,
-      logFile,
-      env: { ...process.env, DATABASE_URL: options.database.url, CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'), WORKER_ID: workerId, CRYPTOBOT_SERVICE: 'worker', LOG_LEVEL: 'info' },
+    const masterKey = randomBytes(32).toString('base64');
+    const workers = workerIds.map((workerId, i) => {
+      const spawned = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
+        cwd: ROOT,
+        logFile: logFiles[i]!,
+        nodeArgs: workerNodeArgs(),
+        env: { ...process.env, DATABASE_URL: options.database.url, CRYPTOBOT_MASTER_KEY: masterKey, WORKER_ID: workerId, CRYPTOBOT_SERVICE: 'worker', LOG_LEVEL: 'info' },
+      });
+      liveWorkers.add(spawned.child);
+      void spawned.exited.then(() => liveWorkers.delete(spawned.child));
+      return spawned;
     });
-    liveWorkers.add(child);
-    void exited.then(() => liveWorkers.delete(child));
+    const stopWorker = () => Promise.all(workers.map((w) => w.stop())).then(() => undefined);
     let exitCode: number | null | undefined;
-    void exited.then((code) => (exitCode = code));
+    for (const w of workers) void w.exited.then((code) => (exitCode ??= code));
+    const heldBy = async () => {
+      const rows = await db.execute<{ owner: string; n: number }>(sql`select lease_owner as owner, count(*)::int as n from deployments where lease_owner = any(${sql.raw(`ARRAY[${workerIds.map((id) => `'${id}'`).join(',')}]::text[]`)}) group by lease_owner`);
+      return workerIds.map((id) => Number(rows.find((r) => r.owner === id)?.n ?? 0));
+    };
     const probe = startProbe(options.database.url, t0, t0 + s.durationMs);
     try {
       let claimedAllAt: number | null = null;
+      // All held, and (several workers) shared out: none holds more than an even share.
+      const claimedAll = (held: number[]) => held.reduce((a, b) => a + b, 0) === s.deployments && Math.max(...held) <= Math.ceil(s.deployments / workerCount);
       while (Date.now() < t0) {
-        if (exitCode !== undefined) throw new Error(`the worker exited (code ${exitCode}) before the run; see ${logFile}`);
-        if (claimedAllAt === null) {
-          const [held] = await db.execute<{ n: number }>(sql`select count(*)::int as n from deployments where lease_owner = ${workerId}`);
-          if (Number(held?.n) === s.deployments) claimedAllAt = Date.now();
-        }
+        if (exitCode !== undefined) throw new Error(`a worker exited (code ${exitCode}) before the run; see ${logFile}`);
+        if (claimedAllAt === null && claimedAll(await heldBy())) claimedAllAt = Date.now();
         await settle(Math.min(100, Math.max(1, t0 - Date.now())));
       }
+      const heldAtT0 = await heldBy();
       const pidsAtStart = await workerBackendPids(db);
       const pgStart = backendsCpuMs(pidsAtStart);
-      const workerCpuStart = child.pid ? processCpuMs(child.pid) : null;
+      const workersCpuMs = () => {
+        const each = workers.map((w) => (w.child.pid ? processCpuMs(w.child.pid) : null));
+        return each.includes(null) ? null : (each as number[]).reduce((a, b) => a + b, 0);
+      };
+      const workerCpuStart = workersCpuMs();
       const machineStart = machineTimes();
       const windowStarted = Date.now();
 
       const end = t0 + s.durationMs;
       while (Date.now() < end) {
-        if (exitCode !== undefined) throw new Error(`the worker exited (code ${exitCode}) during the run; see ${logFile}`);
-        if (claimedAllAt === null) {
-          const [held] = await db.execute<{ n: number }>(sql`select count(*)::int as n from deployments where lease_owner = ${workerId}`);
-          if (Number(held?.n) === s.deployments) claimedAllAt = Date.now();
-        }
+        if (exitCode !== undefined) throw new Error(`a worker exited (code ${exitCode}) during the run; see ${logFile}`);
+        if (claimedAllAt === null && claimedAll(await heldBy())) claimedAllAt = Date.now();
         await settle(Math.min(claimedAllAt === null ? 100 : 1_000, Math.max(1, end - Date.now())));
       }
       const endedAt = Date.now();
       const probeMs = await probe.stop();
-      const workerCpuEnd = child.pid ? processCpuMs(child.pid) : null;
+      const workerCpuEnd = workersCpuMs();
       const pgEnd = backendsCpuMs(await workerBackendPids(db));
       const machineEnd = machineTimes();
       const snapshot = await db.select({ id: deployments.id, lastBarTime: deployments.lastBarTime, feedClock: deployments.feedClock, feed: deployments.feed, state: deployments.state }).from(deployments).where(inArray(deployments.id, ids));
@@ -603,9 +631,8 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         if (n > 0) behind++;
         maxBehind = Math.max(maxBehind, n);
       }
-      const errorLines = fs
-        .readFileSync(logFile, 'utf8')
-        .split('\n')
+      const errorLines = logFiles
+        .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n'))
         .filter((line) => /"level":(50|60)/.test(line)).length;
       let postgresPercent: number | null = null;
       if (pgStart && pgEnd) {
@@ -622,13 +649,16 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         speed: s.speed,
         phases: s.phases,
         judged: s.judged,
+        targetP99Ms: s.targetP99Ms ?? DEPLOYMENT_LATENCY_TARGET_MS,
+        workers: workerCount,
         offeredOrdersPerSecond: roundTo((s.deployments * s.speed) / 60, 4),
         windowMs,
         setup: { ms: setupMs, accounts: 'one paper account per deployment (10,000 USDT each)', users, strategy: { type: 'dca', params: DCA_PARAMS } },
         worker: {
-          command: 'node --import tsx server/worker/main.ts (all loops, default options)',
+          command: `node --import tsx server/worker/main.ts (all loops, default options)${workerCount > 1 ? `, ${workerCount} processes` : ''}`,
           claimedAllAfterMs: claimedAllAt === null ? null : claimedAllAt - spawnedAt,
           claimedAllBeforeT0Ms: claimedAllAt === null ? null : t0 - claimedAllAt,
+          heldAtT0,
           errorLines,
           logFile,
         },

@@ -8,12 +8,21 @@
  * - SIGTERM (the signal): in-flight ticks finish, then the leases are given back so another worker can
  *   claim them without waiting for the timeout. A killed worker's leases simply expire (`leaseMs`).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
-import { claimDeployments, loadRuntime, releaseLeases, renewLeases, tickDeployment, transitionDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { PAPER_EXCHANGE } from '@/server/services/accounts';
+import { ensureBalanceRows } from '@/server/services/orders';
+import { claimDeployments, giveBackLeases, loadRuntime, releaseLeases, renewLeases, tickDeployment, transitionDeployment, type DeploymentRuntime, type TickResult } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
+import { tickPaperBatch } from './tick-batch';
 import { wakeableSleep } from './wakeable-sleep';
+
+/** A worker whose heartbeat (every 5 s by default, heartbeat.ts) is older than this no longer counts in the even share. */
+const HEARTBEAT_STALE_MS = 15_000;
+
+/** Deployments over its even share a worker keeps rather than hands over (see evenOut). */
+const HANDOVER_MIN = 10;
 
 export interface DeploymentRunnerOptions {
   /** Lease length; a killed worker's deployments move on after this. Default 15 s (CRYPTOBOT_DEPLOYMENT_LEASE_MS). */
@@ -24,8 +33,10 @@ export interface DeploymentRunnerOptions {
   claimMs?: number;
   /** Deployments one worker holds at most. Default 2,000. */
   maxDeployments?: number;
-  /** Ticks run concurrently. Default 4. */
+  /** Ticks (or batches of paper ticks) run concurrently. Default 4. */
   concurrency?: number;
+  /** Paper deployments due together ticked in one transaction at most (tick-batch.ts). Default 50; 1 = no batches. */
+  maxBatch?: number;
 }
 
 const envNumber = (name: string): number | undefined => {
@@ -39,6 +50,8 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
   const claimMs = options.claimMs ?? Math.min(1_000, renewMs);
   const maxDeployments = options.maxDeployments ?? 2_000;
   const concurrency = options.concurrency ?? 4;
+  const maxBatch = options.maxBatch ?? 50;
+  const isPaper = (rt: DeploymentRuntime) => rt.account.exchange === PAPER_EXCHANGE;
   return {
     name: 'deployment-runner',
     async start({ database, workerId, logger, signal }) {
@@ -62,18 +75,51 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         });
 
       const claim = async () => {
-        const rows = await claimDeployments(db, workerId, maxDeployments - runtimes.size, leaseMs);
-        for (const { id, lease_epoch } of rows) {
-          const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-          if (!row) continue;
+        // Up to an even share of the running deployments among the live workers, so a second worker started beside
+        // the first takes half of them (two processes, two threads for a burst). Deployments left free for a whole
+        // lease (a worker that stopped renewing but still beats) are taken by anyone beyond its share.
+        const room = Math.min(maxDeployments, await evenShare()) - runtimes.size;
+        const shared = await claimDeployments(db, workerId, room, leaseMs);
+        const claimed = [...shared, ...(await claimDeployments(db, workerId, maxDeployments - runtimes.size - shared.length, leaseMs, { freeForMs: leaseMs }))];
+        if (claimed.length === 0) return;
+        // One read of the claimed rows, then the runtimes loaded a few at a time: a worker taking over a thousand
+        // deployments holds them all in a second or two, not after a thousand round trips one after another.
+        const rows = new Map((await db.select().from(deployments).where(inArray(deployments.id, claimed.map((c) => c.id)))).map((row) => [row.id, row]));
+        await forEachConcurrently(claimed, 8, async ({ id, lease_epoch }) => {
+          const row = rows.get(id);
+          if (!row) return;
           try {
-            runtimes.set(id, await loadRuntime(db, row, Number(lease_epoch)));
+            const rt = await loadRuntime(db, row, Number(lease_epoch));
+            await ensurePaperBalances(rt);
+            runtimes.set(id, rt);
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
           } catch (error) {
             logger.error({ deploymentId: id, err: error }, 'deployment could not be loaded; failing it');
             await transitionDeployment(db, row, { event: 'start_failed', reason: `could not start: ${(error as Error).message}`, now: Date.now(), epoch: Number(lease_epoch) });
           }
-        }
+        });
+      };
+
+      /** ⌈running deployments ÷ live workers⌉; a worker is live while its heartbeat is younger than HEARTBEAT_STALE_MS. */
+      const evenShare = async () => {
+        const [row] = await db.execute<{ running: number; workers: number }>(sql`
+          select (select count(*) from deployments where state = 'running')::int as running,
+                 (select count(*) from worker_heartbeats where stopped_at is null and last_heartbeat_at > now() - make_interval(secs => ${HEARTBEAT_STALE_MS / 1000}))::int as workers`);
+        return Math.ceil(Number(row?.running ?? 0) / Math.max(1, Number(row?.workers ?? 1)));
+      };
+
+      /**
+       * A paper deployment's balance rows (its symbol's base and quote) exist before its first tick, as a manual
+       * order creates its missing ones before its transaction: the tick's orders then lock existing rows only, on
+       * the order path's one statement, instead of creating them inside the tick (3 more statements, each ticked
+       * deployment's first order, all in the first burst after a start). Not needed for correctness: on failure
+       * the first order creates them as before.
+       */
+      const ensurePaperBalances = async (rt: DeploymentRuntime) => {
+        if (rt.account.exchange !== PAPER_EXCHANGE) return;
+        const [base, quote, extra] = rt.row.strategy.symbol.split('/');
+        if (!base || !quote || base === quote || extra !== undefined) return;
+        await ensureBalanceRows(db, rt.account.id, [base, quote]).catch((error: unknown) => logger.warn({ deploymentId: rt.id, err: error }, 'paper balance rows not created ahead; the first order creates them'));
       };
 
       const renew = async () => {
@@ -85,18 +131,34 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             logger.info({ deploymentId: id }, 'deployment lease lost or given up');
           }
         }
+        await evenOut();
       };
 
-      const tickOne = async (rt: DeploymentRuntime) => {
-        try {
-          const result = await tickDeployment(db, rt);
+      /**
+       * Holding well over an even share (a worker was started beside this one): the excess goes back, the latest
+       * due first, for the other to claim. Called between rounds (no tick in flight). A few over is kept: moving a
+       * deployment costs a claim and a runtime rebuild.
+       */
+      const evenOut = async () => {
+        const excess = runtimes.size - (await evenShare());
+        if (excess < HANDOVER_MIN) return;
+        const given = [...runtimes.values()].sort((a, b) => b.nextDueMs - a.nextDueMs).slice(0, excess);
+        for (const rt of given) runtimes.delete(rt.id);
+        const count = await giveBackLeases(db, workerId, given.map((rt) => rt.id));
+        logger.info({ deployments: count }, 'deployments given back to even the share out');
+      };
+
+      const afterTick = async (rt: DeploymentRuntime, outcome: PromiseSettledResult<TickResult>) => {
+        if (outcome.status === 'fulfilled') {
+          const result = outcome.value;
           if (result.status === 'lost' || result.status === 'ended') {
             runtimes.delete(rt.id);
             logger.info({ deploymentId: rt.id, status: result.status }, 'deployment left this worker');
             return;
           }
           rt.nextDueMs = result.nextDueMs;
-        } catch (error) {
+        } else {
+          const error: unknown = outcome.reason;
           logger.error({ deploymentId: rt.id, err: error }, 'deployment tick failed; retrying from the stored state');
           runtimes.delete(rt.id);
           const [row] = await db
@@ -112,6 +174,19 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             }
           }
         }
+      };
+
+      const tickOne = async (rt: DeploymentRuntime) => {
+        const [outcome] = await Promise.allSettled([tickDeployment(db, rt)]);
+        await afterTick(rt, outcome!);
+      };
+
+      const tickBatch = async (batch: DeploymentRuntime[]) => {
+        if (batch.length === 1) return tickOne(batch[0]!);
+        const outcomes = await tickPaperBatch(db, batch);
+        const retried = outcomes.filter((o) => o.retriedAlone).length;
+        if (retried > 0) logger.warn({ deployments: batch.length }, 'a batch of paper ticks was rolled back; its deployments were ticked alone');
+        for (const { rt, result } of outcomes) await afterTick(rt, result);
       };
 
       signal.addEventListener('abort', () => pause.wake(), { once: true });
@@ -130,29 +205,49 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           } catch (error) {
             logger.warn({ err: error }, 'deployment lease bookkeeping failed');
           }
-          // Lanes pick the most overdue deployment each time one finishes, so a deployment that falls due
-          // while others tick waits for a free lane, not for the whole round.
+          // Lanes take the most overdue work each time theirs finishes, so a deployment that falls due while others
+          // tick waits for a free lane, not for the whole round. Paper deployments due together go as one batch
+          // (tick-batch.ts) of up to an even share of what is due, so every lane has some of a burst.
           const inFlight = new Set<string>();
-          const nextDue = (): DeploymentRuntime | null => {
-            let best: DeploymentRuntime | null = null;
+          const accountsInFlight = new Set<string>();
+          const nextWork = (): DeploymentRuntime[] => {
             const now = Date.now();
-            for (const rt of runtimes.values()) {
-              if (rt.nextDueMs <= now && !inFlight.has(rt.id) && (best === null || rt.nextDueMs < best.nextDueMs)) best = rt;
+            const due: DeploymentRuntime[] = [];
+            for (const rt of runtimes.values()) if (rt.nextDueMs <= now && !inFlight.has(rt.id)) due.push(rt);
+            if (due.length === 0) return [];
+            due.sort((a, b) => a.nextDueMs - b.nextDueMs);
+            if (!isPaper(due[0]!)) return [due[0]!];
+            const size = Math.min(maxBatch, Math.ceil(due.length / concurrency));
+            const batch: DeploymentRuntime[] = [];
+            const accounts = new Set<string>();
+            for (const rt of due) {
+              if (batch.length === size) break;
+              // One deployment per account in flight: two orders on one account in one transaction would each
+              // compute the balances from rows read before the other's write.
+              if (!isPaper(rt) || accountsInFlight.has(rt.account.id) || accounts.has(rt.account.id)) continue;
+              batch.push(rt);
+              accounts.add(rt.account.id);
             }
-            return best;
+            return batch;
           };
           const roundStarted = Date.now();
           await Promise.all(
             Array.from({ length: concurrency }, async () => {
               // A lane gives the loop back after a while so leases are renewed and claims made on time.
               while (!signal.aborted && Date.now() - roundStarted < renewMs / 2) {
-                const rt = nextDue();
-                if (rt === null) return;
-                inFlight.add(rt.id);
+                const batch = nextWork();
+                if (batch.length === 0) return;
+                for (const rt of batch) {
+                  inFlight.add(rt.id);
+                  if (isPaper(rt)) accountsInFlight.add(rt.account.id);
+                }
                 try {
-                  await tickOne(rt);
+                  await tickBatch(batch);
                 } finally {
-                  inFlight.delete(rt.id);
+                  for (const rt of batch) {
+                    inFlight.delete(rt.id);
+                    if (isPaper(rt)) accountsInFlight.delete(rt.account.id);
+                  }
                 }
               }
             }),
@@ -174,4 +269,14 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       };
     },
   };
+}
+
+/** Runs fn over items, at most `width` at a time. */
+async function forEachConcurrently<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }

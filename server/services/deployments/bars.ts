@@ -96,7 +96,7 @@ export async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: numb
   if (rt.row.feed.type === 'replay') {
     // Bounded reads: a fast replay catching up does it over several ticks.
     const to = Math.min(feedTime + 1, from + (MAX_BARS_PER_TICK + 2) * rt.barMs);
-    rt.bars.pushSeries(await readCandleSeries(db, key, from, to));
+    rt.bars.pushSeries(await (deps.readCandles ?? readCandleSeries)(db, key, from, to));
   } else if (rt.row.feed.type === 'simulated') {
     const to = Math.min(Math.floor(feedTime / rt.barMs) * rt.barMs + rt.barMs, from + (MAX_BARS_PER_TICK + 2) * rt.barMs);
     for (const row of rt.simulated!.candles(Math.ceil(from / rt.barMs) * rt.barMs, to)) rt.bars.push(row);

@@ -162,7 +162,7 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   };
 
   try {
-    const result = isPaper ? await db.transaction((tx) => body(tx)) : await body(null);
+    const result = isPaper ? await (deps.paperTransaction ?? ((fn) => db.transaction(fn)))(body) : await body(null);
     crashPoint('deployment.after_commit');
     rt.row = { ...row, runner: state as unknown as Record<string, unknown>, lastBarTime: newLastBar, lastDecision, stateReason: null };
     if (ctx.paused) rt.row.state = 'paused';

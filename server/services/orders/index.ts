@@ -2,7 +2,7 @@
 export { cancelOrder, executeOrder, placeOrder, type ExecutedOrder, type ExecuteOrderOptions } from './orders';
 export { getOrder, listOrders, orderFills, quoteOrder, type ExecutedFill, type OrderFilters } from './queries';
 export { applyOrderEvents, notifyOrder, recordFills, type ApplyResult } from './apply';
-export { placePaperOrder, placePaperOrderInTx, syncPaperOrders, type PaperOrderInput } from './paper';
+export { ensureBalanceRows, placePaperOrder, placePaperOrderInTx, syncPaperOrders, type PaperOrderInput } from './paper';
 export { DEFAULT_NOT_FOUND_GRACE_MS, lookUpOrder, settleFromExchange, type SettleOutcome } from './settle';
 export * from './model';
 export * from './paper-exchange';

@@ -133,7 +133,7 @@ export async function placePaperOrder(db: Db, userId: string, account: AccountRo
  * Creates the account's missing balance rows of these assets (zero), in ascending asset order, in a statement of
  * its own: the order's transaction then only locks rows that exist, all in one statement (docs/orders.md, "Locks").
  */
-async function ensureBalanceRows(db: Db, accountId: string, assets: readonly string[]): Promise<void> {
+export async function ensureBalanceRows(db: Db, accountId: string, assets: readonly string[]): Promise<void> {
   const sorted = [...new Set(assets)].sort();
   await db.insert(paperBalances).values(sorted.map((asset) => ({ accountId, asset, free: '0', used: '0' }))).onConflictDoNothing();
 }

@@ -1,0 +1,93 @@
+/**
+ * Paper ticks of deployments due together, in one transaction (tick-batch.ts), on a real PostgreSQL: each member
+ * commits its own tick, and one member's failure does not lose the others' ticks.
+ */
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { deployments, orders, strategies } from '@/db/schema';
+import type { OhlcvRow } from '@/server/core/candles';
+import { createAccount } from '@/server/services/accounts';
+import { registerUser } from '@/server/services/auth/users';
+import { claimDeployments, createDeployment, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
+import { upsertCandles } from '@/server/services/market-data/candles';
+import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { fixtureRows } from '@/server/testing/fixtures';
+import { tickPaperBatch } from './tick-batch';
+
+const HOUR = 3_600_000;
+const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 50);
+
+let t: TestDatabase;
+let userId: string;
+let now = Date.UTC(2026, 0, 1);
+const clock = () => now;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  userId = (await registerUser(t.db, { username: 'batched', password: 'correct horse battery' })).id;
+  await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
+}, 60_000);
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+/** `count` DCA deployments (a buy on every candle), each on its own paper account, replaying from the first candle at one candle a second, claimed as a worker claims them. */
+async function claimedDeployments(count: number, name: string): Promise<DeploymentRuntime[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const accountId = (await createAccount(t.db, userId, { name: `${name} ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
+    const strategy = await createStrategyForUser(t.db, userId, { name: `${name} ${i}`, type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
+    ids.push((await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } }, { now: clock })).id);
+  }
+  const claimed = await claimDeployments(t.db, 'batch-test-worker', 1000, 60_000);
+  const runtimes: DeploymentRuntime[] = [];
+  for (const id of ids) {
+    const [row] = await t.db.select().from(deployments).where(eq(deployments.id, id));
+    runtimes.push(await loadRuntime(t.db, row!, Number(claimed.find((c) => c.id === id)!.lease_epoch)));
+  }
+  return runtimes;
+}
+
+const ordersOf = (ids: string[]) => t.db.select({ deploymentId: orders.deploymentId, createdAt: orders.createdAt, status: orders.status }).from(orders).where(inArray(orders.deploymentId, ids));
+
+it('ticks paper deployments due together in one transaction, each committing its own tick', async () => {
+  const runtimes = await claimedDeployments(3, 'together');
+  now += 1.5 * HOUR / 3600; // the replay: its first candle closed, the second one open (the buy fills at its open)
+  const outcomes = await tickPaperBatch(t.db, runtimes, { now: clock });
+
+  for (const { rt, result, retriedAlone } of outcomes) {
+    expect(result.status, `deployment ${rt.id} ticked`).toBe('fulfilled');
+    expect(result.status === 'fulfilled' && result.value.orders, 'one DCA buy on the closed candle').toBe(1);
+    expect(retriedAlone, 'nothing failed, nothing ticked twice').toBe(false);
+    expect(rt.row.lastBarTime, 'the runtime moved on after the commit').toBe(rows[0]![0]);
+  }
+  const placed = await ordersOf(runtimes.map((rt) => rt.id));
+  expect(placed.map((o) => o.status), 'every member placed its order').toEqual(['filled', 'filled', 'filled']);
+  // created_at is PostgreSQL's now(): the start of the transaction the order was written in.
+  expect(new Set(placed.map((o) => o.createdAt.getTime())).size, 'the three orders were written in one transaction').toBe(1);
+  const stored = await t.db.select({ lastBarTime: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, runtimes.map((rt) => rt.id)));
+  expect(stored.map((d) => d.lastBarTime), 'each deployment stored its own progress').toEqual([rows[0]![0], rows[0]![0], rows[0]![0]]);
+});
+
+it("keeps the others' ticks when one member fails: the batch is rolled back and every member is ticked alone", async () => {
+  const runtimes = await claimedDeployments(3, 'one fails');
+  const [first, taken, third] = runtimes as [DeploymentRuntime, DeploymentRuntime, DeploymentRuntime];
+  // Another worker claimed the middle one since (a higher epoch): its tick must place nothing.
+  await t.db.update(deployments).set({ leaseEpoch: taken.epoch + 1, leaseOwner: 'another-worker' }).where(eq(deployments.id, taken.id));
+  now += 1.5 * HOUR / 3600;
+  const outcomes = await tickPaperBatch(t.db, runtimes, { now: clock });
+
+  const byId = new Map(outcomes.map((o) => [o.rt.id, o]));
+  expect(byId.get(taken.id)!.result, 'the member that lost its lease says so').toMatchObject({ status: 'fulfilled', value: { status: 'lost' } });
+  for (const rt of [first, third]) {
+    const outcome = byId.get(rt.id)!;
+    expect(outcome.retriedAlone, 'the shared transaction was rolled back, then the member ticked alone').toBe(true);
+    expect(outcome.result, 'the member still placed its order').toMatchObject({ status: 'fulfilled', value: { status: 'ok', orders: 1 } });
+  }
+  const placed = await ordersOf(runtimes.map((rt) => rt.id));
+  expect(placed.filter((o) => o.deploymentId === taken.id), 'nothing written for the deployment this worker lost').toEqual([]);
+  expect(placed.filter((o) => o.deploymentId !== taken.id).map((o) => o.status), 'exactly one order each for the others').toEqual(['filled', 'filled']);
+});
