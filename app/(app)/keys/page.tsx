@@ -3,7 +3,7 @@ import { getDatabase } from '@/db/client';
 import { KeysPageClient } from '@/components/keys/keys-page-client';
 import { PageHeader } from '@/components/shell/page-header';
 import { sessionUser } from '@/server/auth/session';
-import { keysConfig } from '@/server/services/keys';
+import { keysConfig } from '@/server/env';
 
 export const metadata: Metadata = { title: 'API keys' };
 

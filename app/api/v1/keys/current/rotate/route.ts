@@ -1,5 +1,6 @@
 import { json, withUser } from '@/server/api/rest';
-import { keyActor, keysConfig, rotateCurrentKey } from '@/server/services/keys';
+import { keyActor, rotateCurrentKey } from '@/server/services/keys';
+import { keysConfig } from '@/server/env';
 
 // POST /api/v1/keys/current/rotate – with an API key: fetch its waiting successor once (or rotate it now); any key may, `read` is enough
 export const POST = withUser(async (ctx) => json(await rotateCurrentKey(ctx.db, keyActor(ctx), keysConfig(), { ip: ctx.ip })), { scope: 'read' });
