@@ -42,7 +42,7 @@ export default tseslint.config(
   },
   {
     // One configuration module per process: only server/env.ts reads process.env (validated at start, README
-    // "Configuration"). Exceptions: tool configs read before our code loads, tests, e2e, bench and test support.
+    // "Configuration"). Exceptions: tool configs read before our code loads, tests, e2e and bench.
     files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.mjs'],
     ignores: [
       'server/env.ts',
@@ -50,7 +50,6 @@ export default tseslint.config(
       '**/*.spec.ts',
       'e2e/**',
       'bench/**',
-      'server/testing/**',
       'next.config.js',
       'playwright.config.ts',
       'vitest.config.ts',
