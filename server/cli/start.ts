@@ -21,7 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { runMigrations } from '@/db/migrate';
 import { configPathFrom, loadAppConfig } from '@/server/config';
-import { appConfigVariables, ConfigError, inheritedEnvironment, parseCliEnv, parseEnv, parseEnvBeforeLocalDefaults } from '@/server/env';
+import { appConfigVariables, ConfigError, inheritedEnvironment, type CliEnv, parseCliEnv, parseEnv, parseEnvBeforeLocalDefaults } from '@/server/env';
 import { createDatabase } from '@/db/client';
 import { raiseAdminAlert } from '@/server/services/alerts';
 import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
 
   // Every variable of the web app and the launcher, checked before anything starts (the secrets and the database
   // URL may still be filled in below, for the local setup): a bad one stops us with a line naming it.
-  let launcher: ReturnType<typeof parseCliEnv<'PORT' | 'DATABASE_URL' | 'NEXT_DIST_DIR'>>;
+  let launcher: CliEnv<'PORT' | 'DATABASE_URL' | 'NEXT_DIST_DIR'>;
   try {
     launcher = parseCliEnv(['PORT', 'DATABASE_URL', 'NEXT_DIST_DIR'], ['DATABASE_URL']);
     parseEnvBeforeLocalDefaults(inheritedEnvironment());
