@@ -89,6 +89,23 @@ export default tseslint.config(
     rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', 'ccxt', 'ccxt/*', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session'], 'the CLI never imports next, the web app or the API layer.'),
   },
   {
+    // One configuration module per process: only server/env.ts reads process.env (validated at start, README
+    // "Configuration"). Exceptions: tool configs read before our code loads, tests, e2e and bench.
+    files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.mjs'],
+    ignores: [
+      'server/env.ts',
+      '**/*.test.ts',
+      '**/*.spec.ts',
+      'e2e/**',
+      'bench/**',
+      'next.config.js',
+      'playwright.config.ts',
+      'vitest.config.ts',
+      'drizzle.config.ts',
+    ],
+    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through server/env.ts (one validated module per process), not process.env.' }] },
+  },
+  {
     files: ['components/**/*.ts', 'components/**/*.tsx'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt'], message: 'components use the tRPC client and shared schemas, never server code directly.' }] }],

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
-import { databaseSettingsFromEnv, type DatabaseSettings } from './settings';
+import { databaseSettings, envVariable } from '@/server/env';
+import type { DatabaseSettings } from './settings';
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema>;
@@ -58,7 +59,7 @@ export interface CreateDatabaseOptions extends Partial<DatabaseSettings> {
  * until a connection frees up, forever if none does.
  */
 export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Database {
-  const fromEnv = databaseSettingsFromEnv();
+  const fromEnv = databaseSettings();
   const settings: DatabaseSettings = { ...fromEnv, ...definedOnly(options) };
   const max = options.max ?? settings.poolSize;
   const sql = postgres(url, {
@@ -71,7 +72,7 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
       idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
     },
   });
-  guardPool(sql, { slots: Math.max(1, max - 1), timeoutMs: settings.poolTimeoutMs, onNested: options.onNestedUse ?? (process.env.NODE_ENV === 'test' ? 'throw' : 'warn') });
+  guardPool(sql, { slots: Math.max(1, max - 1), timeoutMs: settings.poolTimeoutMs, onNested: options.onNestedUse ?? (envVariable('NODE_ENV') === 'test' ? 'throw' : 'warn') });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
@@ -203,8 +204,7 @@ const globalForDb = globalThis as unknown as { cryptobotDatabase?: Database };
  */
 export function getDatabase(): Database {
   if (!globalForDb.cryptobotDatabase) {
-    const url = process.env.DATABASE_URL;
-    if (!url) throw new Error('DATABASE_URL is not set');
+    const url = envVariable('DATABASE_URL');
     globalForDb.cryptobotDatabase = createDatabase(url, { applicationName: 'cryptobot-web' });
   }
   return globalForDb.cryptobotDatabase;

@@ -42,7 +42,7 @@ export class DatabaseConfigError extends Error {
 }
 
 /** The database settings of the environment; throws DatabaseConfigError naming each bad variable. */
-export function databaseSettingsFromEnv(source: Record<string, string | undefined> = process.env): DatabaseSettings {
+export function databaseSettingsFromEnv(source: Record<string, string | undefined>): DatabaseSettings {
   // An empty variable is unset (the default), as a shell's `VAR= cmd` means.
   const present = Object.fromEntries(Object.keys(databaseEnvShape).map((name) => [name, source[name] === '' ? undefined : source[name]]));
   const result = databaseEnv.safeParse(present);

@@ -1,18 +1,34 @@
 import { z } from 'zod';
-import { databaseEnvShape } from '@/db/settings';
+import { databaseEnvShape, databaseSettingsFromEnv, type DatabaseSettings } from '@/db/settings';
+import { keysConfigFromEnv, keysEnvShape, type KeysConfig } from '@/server/services/keys/config';
 
 /**
- * The processes' configuration from environment variables: the web server's (`getEnv`, validated once on first use,
- * lazily so that `next build`, which imports route modules, does not need production secrets; `npm start` checks
- * it before starting) and the worker's (`parseWorkerEnv`, checked by server/worker/main.ts at start). A bad value
- * stops the process with a line naming the variable; an empty variable counts as unset (the default). README's
- * "Configuration" lists every variable.
+ * The processes' configuration from environment variables, the one module that reads `process.env` (eslint's
+ * no-restricted-properties rule keeps it so; the exceptions are listed in eslint.config.js): the web server's
+ * (`getEnv`, validated once on first use, lazily so that `next build`, which imports route modules, does not need
+ * production secrets; `npm start` checks it before starting), the worker's (`parseWorkerEnv`, checked by
+ * server/worker/main.ts at start) and the command-line tools' (`cliEnvOrExit`). The processes share the field
+ * declarations below. A bad value stops the process with a line naming the variable; an empty variable counts as
+ * unset (the default). README's "Configuration" lists every variable.
  */
 const databaseUrl = z.string().url({ message: 'must be a postgres:// URL' });
 const masterKey = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)' });
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** No default here: the logger's default depends on NODE_ENV (`warn` in tests, else `info`). */
+const logLevel = z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).optional();
+const nodeEnv = z.enum(['development', 'test', 'production'], { message: 'must be development, test or production' }).default('development');
+/** The `service` field of log lines (`npm start` sets web or worker). */
+const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { message: 'must be a short lowercase name such as web or worker' }).default('web');
+const port = z.coerce.number({ message: 'must be a port number (1-65535)' }).int({ message: 'must be a port number (1-65535)' }).min(1, { message: 'must be a port number (1-65535)' }).max(65535, { message: 'must be a port number (1-65535)' }).default(3000);
+/** Exchange URL overrides, JSON; parsed and checked with the config file by server/config (loadAppConfig). */
+const exchangeUrlsJson = z.string().optional();
+/** Fault injection for the reliability tests (server/services/faults.ts); never set in production. */
+const faultShape = {
+  CRYPTOBOT_CRASH_POINTS: z.string().optional(),
+  CRYPTOBOT_CRASH_PROBABILITY: z.coerce.number({ message: 'must be a probability (0–1)' }).min(0, { message: 'must be a probability (0–1)' }).max(1, { message: 'must be a probability (0–1)' }).default(1),
+} as const;
 const heartbeatMs = z.coerce.number().int().min(100).max(60_000).default(5_000);
 /** A duration in whole milliseconds between min and max. */
 const milliseconds = (min: number, max: number) => {
@@ -21,13 +37,19 @@ const milliseconds = (min: number, max: number) => {
 };
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: nodeEnv,
+  PORT: port,
   DATABASE_URL: databaseUrl,
   NEXTAUTH_URL: z.string().url({ message: 'must be the public URL of the web app, e.g. https://cryptobot.example.com' }).optional(),
   NEXTAUTH_SECRET: z.string().min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' }),
   CRYPTOBOT_MASTER_KEY: masterKey,
   CRYPTOBOT_CONFIG: z.string().optional(),
+  CRYPTOBOT_EXCHANGE_URLS: exchangeUrlsJson,
   LOG_LEVEL: logLevel,
+  CRYPTOBOT_SERVICE: serviceName,
+  ...faultShape,
+  // API key rotation (server/services/keys/config.ts).
+  ...keysEnvShape,
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WORKER_HEARTBEAT_MS: heartbeatMs,
   // Pool size and the database timeouts (db/settings.ts).
@@ -82,6 +104,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return parseWith(envSchema, source);
 }
 
+/**
+ * The web configuration before `npm start` fills in the local setup's database URL and secrets (server/cli/start.ts):
+ * every other variable is checked as parseEnv does, so a bad one stops the launcher before anything starts.
+ */
+export function parseEnvBeforeLocalDefaults(source: Record<string, string | undefined>): void {
+  parseWith(envSchema.partial({ DATABASE_URL: true, NEXTAUTH_SECRET: true, CRYPTOBOT_MASTER_KEY: true }), source);
+}
+
 /** How often the worker's periodic loops run, and its deployment lease (server/worker). */
 export const workerLoopsShape = {
   /** The reconciler's pause between passes. */
@@ -98,8 +128,13 @@ const workerEnvSchema = z.object({
   DATABASE_URL: databaseUrl,
   // The worker decrypts exchange credentials and key-rotation successors.
   CRYPTOBOT_MASTER_KEY: masterKey,
+  NODE_ENV: nodeEnv,
   CRYPTOBOT_CONFIG: z.string().optional(),
+  CRYPTOBOT_EXCHANGE_URLS: exchangeUrlsJson,
   LOG_LEVEL: logLevel,
+  CRYPTOBOT_SERVICE: serviceName,
+  ...faultShape,
+  ...keysEnvShape,
   WORKER_HEARTBEAT_MS: heartbeatMs,
   WORKER_ID: z.string().min(1).max(100).optional(),
   ...workerLoopsShape,
@@ -128,7 +163,105 @@ export function getEnv(): Env {
   return cached;
 }
 
+/** The worker's configuration from this process's environment (server/worker/main.ts, at start). */
+export function workerEnvFromProcess(): WorkerEnv {
+  return parseWorkerEnv(process.env);
+}
+
+/**
+ * One variable of the web schema, validated by its declaration, read on each call: for modules loaded by
+ * `next build` or by every process (the logger, the database client), where the whole schema may not hold yet.
+ */
+export function envVariable<K extends keyof Env>(name: K, source: Record<string, string | undefined> = process.env): Env[K] {
+  const field: z.ZodType = envSchema.shape[name];
+  return parseWith(z.object({ [name]: field }), source)[name] as Env[K];
+}
+
 /** CRYPTOBOT_REGISTRATION read on each call (validated at start with the rest), so tests can switch modes. */
-export function registrationModeFrom(source: Record<string, string | undefined>): Env['CRYPTOBOT_REGISTRATION'] {
+export function registrationModeFrom(source: Record<string, string | undefined> = process.env): Env['CRYPTOBOT_REGISTRATION'] {
   return envSchema.shape.CRYPTOBOT_REGISTRATION.parse(source.CRYPTOBOT_REGISTRATION || undefined);
+}
+
+/** The logger's level and service name (server/logger.ts); LOG_LEVEL defaults to `warn` in tests, else `info`. */
+export function loggerSettings(source: Record<string, string | undefined> = process.env): { level: string; service: string } {
+  const env = parseWith(z.object({ NODE_ENV: nodeEnv, LOG_LEVEL: logLevel, CRYPTOBOT_SERVICE: serviceName }), source);
+  return { level: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'), service: env.CRYPTOBOT_SERVICE };
+}
+
+/** Fault injection's crash points and probability (server/services/faults.ts). */
+export function faultSettings(source: Record<string, string | undefined> = process.env): { points: Set<string>; probability: number } {
+  const env = parseWith(z.object(faultShape), source);
+  const points = (env.CRYPTOBOT_CRASH_POINTS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  return { points: new Set(points), probability: env.CRYPTOBOT_CRASH_PROBABILITY };
+}
+
+/** The master key's text as set ('' when unset); server/services/crypto parses it and says what is wrong. */
+export function masterKeyText(): string {
+  return process.env.CRYPTOBOT_MASTER_KEY ?? '';
+}
+
+/** The database pool's size and timeouts (db/settings.ts declares and parses them). */
+export function databaseSettings(): DatabaseSettings {
+  return databaseSettingsFromEnv(process.env);
+}
+
+/** The API key settings (server/services/keys/config.ts declares and parses them), read on each call. */
+export function keysConfig(): KeysConfig {
+  return keysConfigFromEnv(process.env);
+}
+
+/** The variables server/config reads with the config file: its path and the exchange URL overrides. */
+export function appConfigVariables(): { CRYPTOBOT_CONFIG?: string; CRYPTOBOT_EXCHANGE_URLS?: string } {
+  return { CRYPTOBOT_CONFIG: process.env.CRYPTOBOT_CONFIG, CRYPTOBOT_EXCHANGE_URLS: process.env.CRYPTOBOT_EXCHANGE_URLS };
+}
+
+/** What the command-line tools (server/cli) read; each tool names the variables it needs (`cliEnvOrExit`). */
+const cliShape = {
+  DATABASE_URL: databaseUrl,
+  TEST_ADMIN_DATABASE_URL: databaseUrl,
+  CRYPTOBOT_MASTER_KEY: masterKey,
+  /** The new key for rotate-master-key. */
+  CRYPTOBOT_MASTER_KEY_NEW: masterKey,
+  NEXTAUTH_SECRET: envSchema.shape.NEXTAUTH_SECRET,
+  /** The seeded demo user's password (db:seed); random when unset. */
+  DEMO_PASSWORD: z.string().optional(),
+  /** The tRPC client example's server and API key. */
+  CRYPTOBOT_URL: z.string().regex(/^https?:\/\/[^\s/]+/, { message: 'must be the web app URL, e.g. http://localhost:3000' }).default('http://localhost:3000'),
+  CRYPTOBOT_API_KEY: z.string().optional(),
+  CRYPTOBOT_API_KEY_FILE: z.string().optional(),
+  CRYPTOBOT_CONFIG: z.string().optional(),
+  PORT: port,
+  /** The Next build folder npm start looks for. */
+  NEXT_DIST_DIR: z.string().default('.next'),
+} as const;
+type CliShape = typeof cliShape;
+export type CliEnv<K extends keyof CliShape> = { [P in K]: z.infer<CliShape[P]> };
+
+/**
+ * The named variables of a command-line tool, validated (`optional` ones may be unset). Throws ConfigError naming
+ * each missing or bad one.
+ */
+export function parseCliEnv<K extends keyof CliShape>(
+  names: readonly K[],
+  optional: readonly K[] = [],
+  source: Record<string, string | undefined> = process.env,
+): CliEnv<K> {
+  const shape = Object.fromEntries(names.map((name) => [name, optional.includes(name) ? cliShape[name].optional() : cliShape[name]]));
+  return parseWith(z.object(shape), source) as CliEnv<K>;
+}
+
+/** parseCliEnv, or one line on stderr per bad variable (`tool: NAME ...`) and exit 1. */
+export function cliEnvOrExit<K extends keyof CliShape>(tool: string, names: readonly K[], optional: readonly K[] = []): CliEnv<K> {
+  try {
+    return parseCliEnv(names, optional);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) console.error(`${tool}: ${problem}`);
+    process.exit(1);
+  }
+}
+
+/** This process's whole environment, for a launcher handing it on to the processes it starts (server/cli). */
+export function inheritedEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env };
 }

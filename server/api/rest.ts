@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { getDatabase, type Db } from '@/db/client';
 import { AppError } from '@/server/core/errors';
 import { textProblem } from '@/server/core/text';
+import { envVariable } from '@/server/env';
 import { authenticateRequest, type AuthMethod, type Principal } from '@/server/auth/credentials';
 import type { AuthUser } from '@/server/services/auth/users';
 import { hasScope, requiredScope, rotationHeaders, type ApiKeyScope } from '@/server/services/keys';
@@ -256,7 +257,7 @@ export function assertSameOrigin(req: Request): void {
     const allowed = new Set<string>();
     const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host');
     if (host) allowed.add(host.split(',')[0]!.trim().toLowerCase());
-    const publicUrl = process.env.NEXTAUTH_URL;
+    const publicUrl = envVariable('NEXTAUTH_URL');
     if (publicUrl) {
       const h = originHost(publicUrl);
       if (h) allowed.add(h);

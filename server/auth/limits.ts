@@ -20,7 +20,7 @@ export function authThrottleConfig(env: Env = getEnv()): AuthThrottleConfig {
  * Who may register (CRYPTOBOT_REGISTRATION), read on every request rather than cached, so tests can
  * exercise each mode against the same route handlers. The value was validated at start.
  */
-export function registrationMode(source: Record<string, string | undefined> = process.env): RegistrationMode {
+export function registrationMode(source?: Record<string, string | undefined>): RegistrationMode {
   return registrationModeFrom(source);
 }
 

@@ -3,6 +3,7 @@ import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDatabase } from '@/db/client';
 import { isAppError } from '@/server/core/errors';
 import { textProblem } from '@/server/core/text';
+import { envVariable } from '@/server/env';
 import { verifyCredentials } from '@/server/services/auth/users';
 import type { UserRole } from '@/db/schema';
 import { authThrottleConfig } from './limits';
@@ -34,7 +35,7 @@ export const authOptions: NextAuthOptions = {
   // Session cookies are HttpOnly and SameSite=Lax (next-auth's defaults, relied on for CSRF together with
   // the Origin/content-type check of server/api/rest.ts assertSameOrigin), and Secure (with the
   // __Secure- prefix) whenever the app is served over https, i.e. in production.
-  useSecureCookies: (process.env.NEXTAUTH_URL ?? '').startsWith('https://'),
+  useSecureCookies: (envVariable('NEXTAUTH_URL') ?? '').startsWith('https://'),
   pages: { signIn: '/login', error: '/login' },
   providers: [
     CredentialsProvider({

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDatabase } from '@/db/client';
+import { cliEnvOrExit } from '@/server/env';
 import { AppError } from '@/server/core/errors';
 import { importCandleFile } from '@/server/services/market-data/ingest';
 
@@ -24,11 +25,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 1;
   }
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error('data:import: DATABASE_URL is required but not set');
-    return 1;
-  }
+  const { DATABASE_URL: url } = cliEnvOrExit('data:import', ['DATABASE_URL']);
   let text: string;
   try {
     text = readFileSync(path.resolve(file), 'utf8');

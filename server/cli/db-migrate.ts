@@ -1,12 +1,9 @@
 // npm run db:migrate – apply the committed migrations to DATABASE_URL
 import { runMigrations } from '@/db/migrate';
+import { cliEnvOrExit } from '@/server/env';
 import { assertDatabaseReachable } from '@/db/admin';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.error('db:migrate: DATABASE_URL is required but not set');
-  process.exit(1);
-}
+const { DATABASE_URL: url } = cliEnvOrExit('db:migrate', ['DATABASE_URL']);
 try {
   await assertDatabaseReachable(url);
   await runMigrations(url);

@@ -7,21 +7,20 @@
  */
 import { createDatabase } from '@/db/client';
 import { rotateMasterKey } from '@/server/services/accounts/rotate';
+import { ConfigError, parseCliEnv } from '@/server/env';
 import { parseMasterKey } from '@/server/services/crypto/credentials';
 
 async function main(): Promise<number> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error('DATABASE_URL is required');
-    return 2;
-  }
+  let url: string;
   let oldKey;
   let newKey;
   try {
-    oldKey = parseMasterKey(process.env.CRYPTOBOT_MASTER_KEY, 'CRYPTOBOT_MASTER_KEY');
-    newKey = parseMasterKey(process.env.CRYPTOBOT_MASTER_KEY_NEW, 'CRYPTOBOT_MASTER_KEY_NEW');
+    const env = parseCliEnv(['DATABASE_URL', 'CRYPTOBOT_MASTER_KEY', 'CRYPTOBOT_MASTER_KEY_NEW']);
+    url = env.DATABASE_URL;
+    oldKey = parseMasterKey(env.CRYPTOBOT_MASTER_KEY, 'CRYPTOBOT_MASTER_KEY');
+    newKey = parseMasterKey(env.CRYPTOBOT_MASTER_KEY_NEW, 'CRYPTOBOT_MASTER_KEY_NEW');
   } catch (error) {
-    console.error((error as Error).message);
+    for (const problem of error instanceof ConfigError ? error.problems : [(error as Error).message]) console.error(problem);
     return 2;
   }
   const database = createDatabase(url, { max: 1, applicationName: 'cryptobot-rotate-master-key' });

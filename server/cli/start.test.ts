@@ -52,6 +52,22 @@ describe('npm start refuses to run', () => {
     expect(output).toContain('CRYPTOBOT_MASTER_KEY is required but not set');
   });
 
+  it.each([
+    ['LOG_LEVEL', 'loud', 'must be one of fatal, error, warn, info'],
+    ['CRYPTOBOT_REGISTRATION', 'maybe', 'must be open, invite or closed'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', 'abc', 'must be a whole number of milliseconds'],
+    ['API_KEY_GRACE_DAYS', '99', 'must be between 0 and 30 days'],
+    ['PORT', 'eighty', 'must be a port number'],
+  ])('when %s=%s, with one line naming it', async (name, value, message) => {
+    const secrets = { NEXTAUTH_SECRET: 's'.repeat(48), CRYPTOBOT_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') };
+    const { code, output } = await runStart({ PORT: freePort, DATABASE_URL: process.env.DATABASE_URL!, ...secrets, [name]: value });
+    expect(code, output).toBe(1);
+    const errors = output.split('\n').filter((line) => line.includes('error:'));
+    expect(errors, output).toHaveLength(1);
+    expect(errors[0], output).toMatch(new RegExp(`^(\\[cryptobot\\] )?error: ${name} ${message}`));
+    expect(output, 'refused before anything started').not.toContain('migrations applied');
+  });
+
   it('when the config file is invalid', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbstart-')), 'bad.json');
     fs.writeFileSync(file, JSON.stringify({ exchanges: { binance: { timeoutMs: 'fast' } } }));

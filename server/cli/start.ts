@@ -21,7 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { runMigrations } from '@/db/migrate';
 import { configPathFrom, loadAppConfig } from '@/server/config';
-import { ConfigError, parseEnv } from '@/server/env';
+import { appConfigVariables, ConfigError, inheritedEnvironment, type CliEnv, parseCliEnv, parseEnv, parseEnvBeforeLocalDefaults } from '@/server/env';
 import { createDatabase } from '@/db/client';
 import { raiseAdminAlert } from '@/server/services/alerts';
 import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
@@ -194,23 +194,32 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void shutdown(0);
   }, 500).unref();
 
-  const configPath = configPathFrom(args, process.env);
+  const configPath = configPathFrom(args, appConfigVariables());
   try {
-    loadAppConfig(configPath);
+    loadAppConfig(configPath, appConfigVariables());
   } catch (error) {
     fail((error as Error).message);
   }
 
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORT must be a port number (1-65535), got "${process.env.PORT}"`);
+  // Every variable of the web app and the launcher, checked before anything starts (the secrets and the database
+  // URL may still be filled in below, for the local setup): a bad one stops us with a line naming it.
+  let launcher: CliEnv<'PORT' | 'DATABASE_URL' | 'NEXT_DIST_DIR'>;
+  try {
+    launcher = parseCliEnv(['PORT', 'DATABASE_URL', 'NEXT_DIST_DIR'], ['DATABASE_URL']);
+    parseEnvBeforeLocalDefaults(inheritedEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`${error.problems.join('; ')}`);
+    throw error;
+  }
+  const port = launcher.PORT;
   if (!(await portIsFree(port))) fail(`port ${port} is already in use: stop whatever is using it, or start on another port with PORT=${port + 1} npm start`);
 
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' };
+  const env: NodeJS.ProcessEnv = { ...inheritedEnvironment(), PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' };
   if (configPath) env.CRYPTOBOT_CONFIG = path.resolve(configPath);
   env.NEXTAUTH_URL ??= `http://localhost:${port}`;
 
   let local = false;
-  if (!process.env.DATABASE_URL) {
+  if (!launcher.DATABASE_URL) {
     local = true;
     const dataDir = path.join(ROOT, '.data');
     const secrets = loadOrCreateLocalSecrets(dataDir);
@@ -226,7 +235,7 @@ async function main(): Promise<void> {
     env.DEMO_PASSWORD = secrets.DEMO_PASSWORD;
   } else {
     try {
-      await assertDatabaseReachable(process.env.DATABASE_URL);
+      await assertDatabaseReachable(launcher.DATABASE_URL);
     } catch (error) {
       fail((error as Error).message);
     }
@@ -258,7 +267,7 @@ async function main(): Promise<void> {
   delete env.DEMO_PASSWORD;
 
   const nextBin = path.join(ROOT, 'node_modules/next/dist/bin/next');
-  if (!dev && !fs.existsSync(path.join(ROOT, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
+  if (!dev && !fs.existsSync(path.join(ROOT, launcher.NEXT_DIST_DIR, 'BUILD_ID'))) {
     say('no production build yet: running next build (once)');
     const code = await new Promise<number>((resolve) => {
       const build = spawnChild('build', [nextBin, 'build'], { ...env, NODE_ENV: 'production' });

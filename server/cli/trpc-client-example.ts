@@ -14,10 +14,12 @@ import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 // eslint-disable-next-line no-restricted-imports -- types only: the example is a client of the API, as an external script would be
 import type { AppRouter } from '@/server/api/root';
+import { cliEnvOrExit } from '@/server/env';
 
-const baseUrl = (process.env.CRYPTOBOT_URL ?? 'http://localhost:3000').replace(/\/$/, '');
-const keyFile = process.env.CRYPTOBOT_API_KEY_FILE;
-let apiKey = (process.env.CRYPTOBOT_API_KEY ?? (keyFile && fs.existsSync(keyFile) ? fs.readFileSync(keyFile, 'utf8') : '')).trim();
+const env = cliEnvOrExit('trpc-client-example', ['CRYPTOBOT_URL', 'CRYPTOBOT_API_KEY', 'CRYPTOBOT_API_KEY_FILE']);
+const baseUrl = env.CRYPTOBOT_URL.replace(/\/$/, '');
+const keyFile = env.CRYPTOBOT_API_KEY_FILE;
+let apiKey = (env.CRYPTOBOT_API_KEY ?? (keyFile && fs.existsSync(keyFile) ? fs.readFileSync(keyFile, 'utf8') : '')).trim();
 if (!apiKey.startsWith('cb_')) {
   console.error('Set CRYPTOBOT_API_KEY=cb_… (create one on the API keys page) or CRYPTOBOT_API_KEY_FILE=<file holding it>.');
   process.exit(2);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '@/db/migrate';
+import { cliEnvOrExit, inheritedEnvironment } from '@/server/env';
 import { assertDatabaseReachable, createDatabaseIfMissing, dropDatabase, withDatabase } from '@/db/admin';
 import { makeTempDataDir, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 
@@ -23,8 +24,9 @@ async function main(): Promise<number> {
   let embedded: EmbeddedServer | undefined;
   let dataDir: string | undefined;
   let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    adminUrl = withDatabase(process.env.DATABASE_URL, 'postgres');
+  const env = cliEnvOrExit('test-db', ['DATABASE_URL', 'NEXTAUTH_SECRET', 'CRYPTOBOT_MASTER_KEY'], ['DATABASE_URL', 'NEXTAUTH_SECRET', 'CRYPTOBOT_MASTER_KEY']);
+  if (env.DATABASE_URL) {
+    adminUrl = withDatabase(env.DATABASE_URL, 'postgres');
     await assertDatabaseReachable(adminUrl);
   } else {
     dataDir = makeTempDataDir('cryptobot-test-');
@@ -42,11 +44,11 @@ async function main(): Promise<number> {
     const child = spawn(fs.existsSync(bin) ? bin : command!, commandArgs, {
       stdio: 'inherit',
       env: {
-        ...process.env,
+        ...inheritedEnvironment(),
         DATABASE_URL: url,
         TEST_ADMIN_DATABASE_URL: adminUrl,
-        NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? randomBytes(48).toString('base64'),
-        CRYPTOBOT_MASTER_KEY: process.env.CRYPTOBOT_MASTER_KEY ?? randomBytes(32).toString('base64'),
+        NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? randomBytes(48).toString('base64'),
+        CRYPTOBOT_MASTER_KEY: env.CRYPTOBOT_MASTER_KEY ?? randomBytes(32).toString('base64'),
         NEXT_TELEMETRY_DISABLED: '1',
       },
     });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEnv, ConfigError } from '@/server/env';
+import { ConfigError, envVariable, faultSettings, loggerSettings, parseCliEnv, parseEnv } from '@/server/env';
 import { binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
 import { configPathFrom, exchangeClientSettings, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
 
@@ -39,11 +39,11 @@ describe('exchange config file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbcfg-'));
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{ not json');
-    expect(() => loadAppConfig(bad)).toThrow(/is not valid JSON/);
-    expect(() => loadAppConfig(path.join(dir, 'missing.json'))).toThrow(/cannot be read/);
+    expect(() => loadAppConfig(bad, {})).toThrow(/is not valid JSON/);
+    expect(() => loadAppConfig(path.join(dir, 'missing.json'), {})).toThrow(/cannot be read/);
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(good, JSON.stringify({ exchanges: { binance: { enabled: false } }, defaultExchange: 'kraken' }));
-    expect(loadAppConfig(good).exchanges.binance?.enabled).toBe(false);
+    expect(loadAppConfig(good, {}).exchanges.binance?.enabled).toBe(false);
   });
 });
 
@@ -115,7 +115,10 @@ describe('environment', () => {
 
   it('accepts a complete environment and applies defaults', () => {
     const env = parseEnv(valid);
-    expect(env.LOG_LEVEL).toBe('info');
+    expect(env.LOG_LEVEL, 'unset: the logger decides').toBeUndefined();
+    expect(loggerSettings(valid)).toEqual({ level: 'info', service: 'web' });
+    expect(loggerSettings({ NODE_ENV: 'test' }).level, 'quieter in tests').toBe('warn');
+    expect(loggerSettings({ LOG_LEVEL: 'debug', CRYPTOBOT_SERVICE: 'worker' })).toEqual({ level: 'debug', service: 'worker' });
     expect(env.REFRESH_TOKEN_TTL_DAYS).toBe(30);
   });
 
@@ -130,6 +133,49 @@ describe('environment', () => {
       expect(problems.find((p) => p.startsWith('NEXTAUTH_SECRET'))).toMatch(/at least 32 characters/);
       expect(problems.find((p) => p.startsWith('CRYPTOBOT_MASTER_KEY'))).toMatch(/32 bytes, base64/);
       expect(problems).toHaveLength(3);
+    }
+  });
+});
+
+describe('the readers of server/env.ts name a bad variable', () => {
+  const problemsOf = (read: () => unknown): string[] => {
+    try {
+      read();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('the logger, fault injection, single variables and the command-line tools', () => {
+    expect(problemsOf(() => loggerSettings({ LOG_LEVEL: 'loud' }))).toEqual([expect.stringMatching(/^LOG_LEVEL must be one of fatal, error, warn, info/)]);
+    expect(faultSettings({})).toEqual({ points: new Set(), probability: 1 });
+    expect(faultSettings({ CRYPTOBOT_CRASH_POINTS: 'order.after_write, order.after_fill', CRYPTOBOT_CRASH_PROBABILITY: '0.5' })).toEqual({ points: new Set(['order.after_write', 'order.after_fill']), probability: 0.5 });
+    expect(problemsOf(() => faultSettings({ CRYPTOBOT_CRASH_PROBABILITY: 'often' }))).toEqual(['CRYPTOBOT_CRASH_PROBABILITY must be a probability (0–1)']);
+    expect(envVariable('NEXTAUTH_URL', {})).toBeUndefined();
+    expect(envVariable('NEXTAUTH_URL', { NEXTAUTH_URL: 'https://bot.example.com' })).toBe('https://bot.example.com');
+    expect(problemsOf(() => envVariable('NEXTAUTH_URL', { NEXTAUTH_URL: 'bot.example.com' }))).toEqual([expect.stringMatching(/^NEXTAUTH_URL must be the public URL/)]);
+    expect(envVariable('NODE_ENV', {}), 'the default').toBe('development');
+    expect(parseCliEnv(['CRYPTOBOT_URL', 'DATABASE_URL'], ['DATABASE_URL'], {})).toEqual({ CRYPTOBOT_URL: 'http://localhost:3000' });
+    expect(problemsOf(() => parseCliEnv(['DATABASE_URL'], [], {}))).toEqual(['DATABASE_URL is required but not set']);
+    expect(problemsOf(() => parseCliEnv(['PORT'], [], { PORT: '70000' }))).toEqual(['PORT must be a port number (1-65535)']);
+  });
+
+  it('the web schema holds every variable the web process reads, intervals and limits included', () => {
+    const valid = { DATABASE_URL: 'postgres://u@h:5432/d', NEXTAUTH_SECRET: 's'.repeat(32), CRYPTOBOT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    for (const [name, value] of [
+      ['LOG_LEVEL', 'loud'],
+      ['CRYPTOBOT_REGISTRATION', 'maybe'],
+      ['DATABASE_STATEMENT_TIMEOUT_MS', 'abc'],
+      ['API_KEY_GRACE_DAYS', '99'],
+      ['CRYPTOBOT_CRASH_PROBABILITY', '2'],
+      ['PORT', 'eighty'],
+      ['CRYPTOBOT_SERVICE', 'Web Server'],
+    ]) {
+      const problems = problemsOf(() => parseEnv({ ...valid, [name!]: value }));
+      expect(problems, `${name}=${value}`).toHaveLength(1);
+      expect(problems[0], `${name}=${value}`).toMatch(new RegExp(`^${name} `));
     }
   });
 });

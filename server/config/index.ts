@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import defaults from './defaults.json';
+import { appConfigVariables } from '@/server/env';
 import { checkExchangeUrls, resolveExchangeUrls, type ExchangeUrlsSetting } from './exchange-urls';
 
 export { resolveExchangeUrls } from './exchange-urls';
@@ -141,7 +142,7 @@ export function configPathFrom(argv: string[], env: Record<string, string | unde
 }
 
 /** The config file (or the defaults) with CRYPTOBOT_EXCHANGE_URLS of `env` laid over it. */
-export function loadAppConfig(configPath?: string, env: Record<string, string | undefined> = process.env): AppConfig {
+export function loadAppConfig(configPath: string | undefined, env: Record<string, string | undefined>): AppConfig {
   const envUrls = exchangeUrlsFromEnv(env[EXCHANGE_URLS_ENV]);
   if (!configPath) return parseAppConfig(withEnvUrls({}, envUrls), 'defaults');
   const resolved = path.resolve(configPath);
@@ -162,7 +163,8 @@ export function loadAppConfig(configPath?: string, env: Record<string, string | 
 
 let cached: AppConfig | undefined;
 export function getAppConfig(): AppConfig {
-  cached ??= loadAppConfig(configPathFrom(process.argv, process.env), process.env);
+  const env = appConfigVariables();
+  cached ??= loadAppConfig(configPathFrom(process.argv, env), env);
   return cached;
 }
 

@@ -67,3 +67,30 @@ describe('layer import rules', () => {
     expect(await problems(`${code}\nexport const x = 1;\n`, file)).toEqual([]);
   });
 });
+
+describe('configuration rule: only server/env.ts reads process.env', () => {
+  const envReads = async (code: string, filePath: string) => {
+    const [result] = await eslint.lintText(code, { filePath });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-properties').map((m) => m.message);
+  };
+
+  it.each([
+    ["export const level = process.env.LOG_LEVEL ?? 'info';", 'server/logger-example.ts'],
+    ["export const url = process.env['DATABASE_URL'];", 'db/example.ts'],
+    ['export const { env } = process;', 'server/services/example.ts'],
+    ['export const url = process.env.NEXTAUTH_URL;', 'app/api/v1/example/route.ts'],
+    ['export const url = process.env.DATABASE_URL;', 'server/cli/example.ts'],
+    ['export const ms = Number(process.env.RECONCILE_INTERVAL_MS);', 'server/worker/example.ts'],
+  ])('refuses %s in %s', async (code, file) => {
+    expect((await envReads(`${code}\n`, file)).length, `${file} must read its configuration through server/env.ts`).toBe(1);
+  });
+
+  it.each([
+    ['export const url = process.env.DATABASE_URL;', 'server/env.ts'],
+    ['export const url = process.env.DATABASE_URL;', 'server/worker/example.test.ts'],
+    ['export const port = process.env.E2E_PORT;', 'playwright.config.ts'],
+    ['export const url = process.env.DATABASE_URL;', 'bench/example.ts'],
+  ])('allows %s in %s', async (code, file) => {
+    expect(await envReads(`${code}\n`, file)).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, type Database } from '@/db/client';
 import { runMigrations } from '@/db/migrate';
 import { createDatabaseIfMissing, dropDatabase } from '@/db/admin';
+import { parseCliEnv } from '@/server/env';
 
 export interface TestDatabase extends Database {
   url: string;
@@ -18,7 +19,7 @@ export interface TestDatabase extends Database {
  *   afterAll(() => t.destroy());
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL;
+  const adminUrl = parseCliEnv(['TEST_ADMIN_DATABASE_URL'], ['TEST_ADMIN_DATABASE_URL']).TEST_ADMIN_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run tests through `npm run test:unit` (server/cli/with-test-db.ts)');
   const name = `cbt_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const url = await createDatabaseIfMissing(adminUrl, name);

@@ -10,6 +10,7 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
+import { defaultWorkerLoopSettings } from '@/server/env';
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { ensureBalanceRows } from '@/server/services/orders';
@@ -39,22 +40,18 @@ export interface DeploymentRunnerOptions {
   maxBatch?: number;
 }
 
-const envNumber = (name: string): number | undefined => {
-  const value = process.env[name];
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
-};
-
 export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}): WorkerLoop {
-  const leaseMs = options.leaseMs ?? envNumber('CRYPTOBOT_DEPLOYMENT_LEASE_MS') ?? 15_000;
-  const renewMs = options.renewMs ?? Math.max(200, Math.floor(leaseMs / 3));
-  const claimMs = options.claimMs ?? Math.min(1_000, renewMs);
   const maxDeployments = options.maxDeployments ?? 2_000;
   const concurrency = options.concurrency ?? 4;
   const maxBatch = options.maxBatch ?? 50;
   const isPaper = (rt: DeploymentRuntime) => rt.account.exchange === PAPER_EXCHANGE;
   return {
     name: 'deployment-runner',
-    async start({ database, workerId, logger, signal }) {
+    async start({ database, workerId, logger, signal, settings }) {
+      // The lease comes from the worker's configuration (server/env.ts, validated at start) unless the caller set one.
+      const leaseMs = options.leaseMs ?? (settings ?? defaultWorkerLoopSettings()).CRYPTOBOT_DEPLOYMENT_LEASE_MS;
+      const renewMs = options.renewMs ?? Math.max(200, Math.floor(leaseMs / 3));
+      const claimMs = options.claimMs ?? Math.min(1_000, renewMs);
       const db = database.db;
       const runtimes = new Map<string, DeploymentRuntime>();
       const pause = wakeableSleep();

@@ -1,5 +1,6 @@
 import { defaultWorkerLoopSettings } from '@/server/env';
-import { autoRotateDueKeys, keysConfigFromEnv, type KeysConfig } from '@/server/services/keys';
+import { keysConfig } from '@/server/env';
+import { autoRotateDueKeys, type KeysConfig } from '@/server/services/keys';
 import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
@@ -12,7 +13,7 @@ export function createKeyRotationLoop(options: { intervalMs?: number; config?: K
   return {
     name: 'key-rotation',
     async start({ database, logger, signal, settings }) {
-      const config = options.config ?? keysConfigFromEnv();
+      const config = options.config ?? keysConfig();
       const intervalMs = options.intervalMs ?? (settings ?? defaultWorkerLoopSettings()).API_KEY_ROTATION_INTERVAL_MS;
       return runEveryInterval(
         { logger, signal },

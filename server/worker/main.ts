@@ -7,9 +7,8 @@ import os from 'node:os';
 import { createDatabase } from '@/db/client';
 import { assertDatabaseReachable } from '@/db/admin';
 import { getAppConfig } from '@/server/config';
-import { ConfigError, parseWorkerEnv, type WorkerEnv } from '@/server/env';
+import { ConfigError, keysConfig, workerEnvFromProcess, type WorkerEnv } from '@/server/env';
 import { logger as baseLogger } from '@/server/logger';
-import { keysConfigFromEnv } from '@/server/services/keys';
 import { startHeartbeat } from './heartbeat';
 import { WORKER_LOOPS } from './loops';
 
@@ -21,7 +20,7 @@ function configurationOrExit(): WorkerEnv {
   const problems: string[] = [];
   let env: WorkerEnv | undefined;
   try {
-    env = parseWorkerEnv(process.env);
+    env = workerEnvFromProcess();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((p) => (p.startsWith('DATABASE_URL is required') ? `${p} (or run \`npm start\`, which starts a local database)` : p)));
@@ -29,7 +28,7 @@ function configurationOrExit(): WorkerEnv {
   // The key settings (API_KEY_*) and the exchange config (CRYPTOBOT_CONFIG, CRYPTOBOT_EXCHANGE_URLS) have their own
   // parsers, shared with the web server; their messages name the variable or the file.
   if (env !== undefined) {
-    for (const check of [keysConfigFromEnv, getAppConfig]) {
+    for (const check of [keysConfig, getAppConfig]) {
       try {
         check();
       } catch (error) {

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { KeysPageClient } from '@/components/keys/keys-page-client';
 import { PageHeader } from '@/components/shell/page-header';
 import { currentUser } from '@/server/auth/session';
-import { keysConfig } from '@/server/services/keys';
+import { keysConfig } from '@/server/env';
 
 export const metadata: Metadata = { title: 'API keys' };
 

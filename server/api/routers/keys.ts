@@ -8,7 +8,8 @@ import {
   ZRevokeAllResponseSchema,
 } from '@/server/api/schemas/keys';
 import { createTRPCRouter, protectedProcedure, scopedProcedure } from '@/server/api/trpc';
-import { createKey, getKey, keyActor, keysConfig, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey } from '@/server/services/keys';
+import { createKey, getKey, keyActor, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey } from '@/server/services/keys';
+import { keysConfig } from '@/server/env';
 
 /** Platform API keys; the same schemas and services as /api/v1/keys (who may do what: authorizeKeyManagement). */
 export const keysRouter = createTRPCRouter({

@@ -1,3 +1,4 @@
+import { masterKeyText } from '@/server/env';
 import { parseMasterKey, type MasterKey } from './credentials';
 
 let cached: { source: string; keys: MasterKey[] } | undefined;
@@ -8,7 +9,7 @@ let cached: { source: string; keys: MasterKey[] } | undefined;
  * exchange credentials; the web app's whole schema (server/env.ts) is not consulted here.
  */
 export function masterKeysFromEnv(): MasterKey[] {
-  const source = process.env.CRYPTOBOT_MASTER_KEY ?? '';
+  const source = masterKeyText();
   if (cached?.source !== source) cached = { source, keys: [parseMasterKey(source)] };
   return cached.keys;
 }

@@ -16,13 +16,19 @@ export interface KeysConfig {
 export const MAX_KEY_LIFETIME_DAYS = 90;
 export const DEFAULT_KEY_LIFETIME_DAYS = 90;
 
-const keysEnv = z.object({
+/** The key settings' variables (validated at start by server/env.ts, which includes them in the web and worker schemas). */
+export const keysEnvShape = {
   API_KEY_GRACE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0, { error: 'must be between 0 and 30 days' }).max(30, { error: 'must be between 0 and 30 days' }).default(7),
   API_KEY_AUTO_ROTATE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(1, { error: 'must be between 1 and 30 days' }).max(30, { error: 'must be between 1 and 30 days' }).default(14),
+} as const;
+
+const keysEnv = z.object({
+  ...keysEnvShape,
   CRYPTOBOT_MASTER_KEY: z.string({ error: 'is required but not set' }),
 });
 
-export function keysConfigFromEnv(source: Record<string, string | undefined> = process.env): KeysConfig {
+/** The key settings of `source` (the process's environment, given by server/env.ts `keysConfig`). */
+export function keysConfigFromEnv(source: Record<string, string | undefined>): KeysConfig {
   const parsed = keysEnv.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -33,12 +39,6 @@ export function keysConfigFromEnv(source: Record<string, string | undefined> = p
     autoRotateLeadMs: parsed.data.API_KEY_AUTO_ROTATE_DAYS * DAY_MS,
     masterKey: masterKeyFrom(parsed.data.CRYPTOBOT_MASTER_KEY),
   };
-}
-
-let cached: KeysConfig | undefined;
-export function keysConfig(): KeysConfig {
-  cached ??= keysConfigFromEnv();
-  return cached;
 }
 
 export { DAY_MS };
