@@ -14,7 +14,11 @@ const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { pa
 /** The layer a project path belongs to: `server/<folder>` (or the file itself directly under server/), else the top folder. */
 function layerOf(projectPath) {
   const parts = projectPath.split('/');
-  if (parts[0] === 'server' && parts.length > 1) return parts.slice(0, 2).join('/').replace(/\.tsx?$/, '');
+  if (parts[0] === 'server' && parts.length > 1)
+    return parts
+      .slice(0, 2)
+      .join('/')
+      .replace(/\.tsx?$/, '');
   return parts.length > 1 ? parts[0] : '';
 }
 
@@ -43,7 +47,19 @@ const noRelativeEscape = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.next/**', '.next-*/**', '.data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.next/**',
+      '.next-*/**',
+      '.data/**',
+      'db/migrations/**',
+      'test-results/**',
+      'playwright-report/**',
+      'next-env.d.ts',
+      'bench/results/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -54,7 +70,23 @@ export default tseslint.config(
   {
     files: ['server/core/**/*.ts'],
     ignores: ['server/core/**/*.test.ts'],
-    rules: restrict([...FRAMEWORK, '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/exchange/*', '@/server/worker/*', '@/app/*', '@/components/*', 'node:fs', 'fs', 'node:http', 'node:net'], 'server/core is pure domain code: no framework, no I/O, nothing of ours outside core.'),
+    rules: restrict(
+      [
+        ...FRAMEWORK,
+        '@/db/*',
+        '@/server/services/*',
+        '@/server/api/*',
+        '@/server/exchange/*',
+        '@/server/worker/*',
+        '@/app/*',
+        '@/components/*',
+        'node:fs',
+        'fs',
+        'node:http',
+        'node:net',
+      ],
+      'server/core is pure domain code: no framework, no I/O, nothing of ours outside core.',
+    ),
   },
   {
     // One place talks to ccxt: the exchange layer (and the test exchange that mimics Binance for ccxt).
@@ -64,29 +96,118 @@ export default tseslint.config(
   },
   {
     files: ['server/exchange/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'react', '@trpc/*', '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'], 'server/exchange may import server/core only.'),
+    rules: restrict(
+      ['next', 'next/*', 'react', '@trpc/*', '@/db/*', '@/server/services/*', '@/server/api/*', '@/server/worker/*', '@/app/*', '@/components/*'],
+      'server/exchange may import server/core only.',
+    ),
   },
   {
     files: ['server/services/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', '@trpc/*', 'ccxt', 'ccxt/*', '@/server/api/*', '@/server/auth/*', '@/server/worker/*', '@/server/cli/*', '@/app/*', '@/components/*'], 'services take db as an argument and never import next, ccxt (use server/exchange), the API or auth layer, the worker, the CLI or the UI.'),
+    rules: restrict(
+      [
+        'next',
+        'next/*',
+        'next-auth',
+        'next-auth/*',
+        'react',
+        '@trpc/*',
+        'ccxt',
+        'ccxt/*',
+        '@/server/api/*',
+        '@/server/auth/*',
+        '@/server/worker/*',
+        '@/server/cli/*',
+        '@/app/*',
+        '@/components/*',
+      ],
+      'services take db as an argument and never import next, ccxt (use server/exchange), the API or auth layer, the worker, the CLI or the UI.',
+    ),
   },
   {
     files: ['server/api/**/*.ts'],
     ignores: ['server/api/**/*.test.ts'],
-    rules: restrict(['react', 'react-dom', 'ccxt', 'ccxt/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres', '@/server/exchange/*', '@/server/worker/*', '@/server/cli/*', '@/server/testing/*', '@/app/*', '@/components/*'], 'server/api wraps services for tRPC and REST: it never queries the database itself, talks to the exchange, or imports the worker, the CLI or the UI.'),
+    rules: restrict(
+      [
+        'react',
+        'react-dom',
+        'ccxt',
+        'ccxt/*',
+        'drizzle-orm',
+        'drizzle-orm/*',
+        'postgres',
+        '@/server/exchange/*',
+        '@/server/worker/*',
+        '@/server/cli/*',
+        '@/server/testing/*',
+        '@/app/*',
+        '@/components/*',
+      ],
+      'server/api wraps services for tRPC and REST: it never queries the database itself, talks to the exchange, or imports the worker, the CLI or the UI.',
+    ),
   },
   {
     files: ['app/**/*.ts', 'app/**/*.tsx'],
     ignores: ['app/**/*.test.ts'],
-    rules: restrict(['ccxt', 'ccxt/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres', '@/db/*', '@/server/exchange/*', '@/server/worker/*', '@/server/cli/*', '@/server/testing/*'], 'app/ holds routes only: pages and route handlers reach data through server/api, server/auth or a service, never the database or the exchange directly.'),
+    rules: restrict(
+      [
+        'ccxt',
+        'ccxt/*',
+        'drizzle-orm',
+        'drizzle-orm/*',
+        'postgres',
+        '@/db/*',
+        '@/server/exchange/*',
+        '@/server/worker/*',
+        '@/server/cli/*',
+        '@/server/testing/*',
+      ],
+      'app/ holds routes only: pages and route handlers reach data through server/api, server/auth or a service, never the database or the exchange directly.',
+    ),
   },
   {
     files: ['server/worker/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', 'ccxt', 'ccxt/*', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session', '@/server/cli/*'], 'the worker never imports next, the web app, the API layer or the CLI.'),
+    rules: restrict(
+      [
+        'next',
+        'next/*',
+        'next-auth',
+        'next-auth/*',
+        'react',
+        'react-dom',
+        'server-only',
+        'ccxt',
+        'ccxt/*',
+        '@/app/*',
+        '@/components/*',
+        '@/server/api/*',
+        '@/server/auth/next-auth',
+        '@/server/auth/session',
+        '@/server/cli/*',
+      ],
+      'the worker never imports next, the web app, the API layer or the CLI.',
+    ),
   },
   {
     files: ['server/cli/**/*.ts'],
-    rules: restrict(['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', 'server-only', 'ccxt', 'ccxt/*', '@/app/*', '@/components/*', '@/server/api/*', '@/server/auth/next-auth', '@/server/auth/session'], 'the CLI never imports next, the web app or the API layer.'),
+    rules: restrict(
+      [
+        'next',
+        'next/*',
+        'next-auth',
+        'next-auth/*',
+        'react',
+        'react-dom',
+        'server-only',
+        'ccxt',
+        'ccxt/*',
+        '@/app/*',
+        '@/components/*',
+        '@/server/api/*',
+        '@/server/auth/next-auth',
+        '@/server/auth/session',
+      ],
+      'the CLI never imports next, the web app or the API layer.',
+    ),
   },
   {
     // One configuration module per process: only server/env.ts reads process.env (validated at start, README
@@ -103,12 +224,27 @@ export default tseslint.config(
       'vitest.config.ts',
       'drizzle.config.ts',
     ],
-    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through server/env.ts (one validated module per process), not process.env.' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through server/env.ts (one validated module per process), not process.env.' },
+      ],
+    },
   },
   {
     files: ['components/**/*.ts', 'components/**/*.tsx'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt'], message: 'components use the tRPC client and shared schemas, never server code directly.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt'],
+              message: 'components use the tRPC client and shared schemas, never server code directly.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -180,7 +180,10 @@ export interface LoadGenerator {
 }
 
 export function startLoadGenerator(): LoadGenerator {
-  const child: ChildProcess = fork(path.join(ROOT, 'bench/lib/load-generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(path.join(ROOT, 'bench/lib/load-generator.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let nextId = 1;
   return {
     run: (request) =>
@@ -237,7 +240,8 @@ export async function measureEndpoints(
   for (const target of targets) {
     const response = await fetch(target.url, { headers: target.headers });
     const text = await response.text();
-    if (response.status !== 200 || !target.expectBody.test(text)) throw new Error(`${target.label}: expected 200 matching ${target.expectBody}, got ${response.status} ${text.slice(0, 200)}`);
+    if (response.status !== 200 || !target.expectBody.test(text))
+      throw new Error(`${target.label}: expected 200 matching ${target.expectBody}, got ${response.status} ${text.slice(0, 200)}`);
   }
   const generator = startLoadGenerator();
   try {
@@ -250,7 +254,9 @@ export async function measureEndpoints(
         replies.get(target.key)!.push(await request(target, options.durationMs));
         await settle(100);
       }
-      options.log(`  api: round ${round + 1}/${options.runs}: ${targets.map((t) => `${t.key} ${Math.round(replies.get(t.key)!.at(-1)!.requestsPerSecond)}/s`).join(', ')}`);
+      options.log(
+        `  api: round ${round + 1}/${options.runs}: ${targets.map((t) => `${t.key} ${Math.round(replies.get(t.key)!.at(-1)!.requestsPerSecond)}/s`).join(', ')}`,
+      );
     }
     const results: Record<string, EndpointResult> = {};
     for (const target of targets) {

@@ -49,7 +49,12 @@ export function bareLoop(series: CandleSeries): number {
 }
 
 /** Kernel vs engine on the same candles; the result of the check. */
-export function checkParity(name: string, series: CandleSeries, timeframe: string, params: { fastPeriod: number; slowPeriod: number; positionSizePct?: number }): CheckResult {
+export function checkParity(
+  name: string,
+  series: CandleSeries,
+  timeframe: string,
+  params: { fastPeriod: number; slowPeriod: number; positionSizePct?: number },
+): CheckResult {
   const config = benchConfig(timeframe);
   const engine = runBacktest(series, createStrategy('sma_crossover', params), config);
   const kernel = runSmaCrossoverKernel(series, params, config);
@@ -72,7 +77,14 @@ export function realDataParity(log: (line: string) => void): CheckResult[] {
     timeframe = '1h';
   }
   for (const params of [{ ...SMA_PARAMS }, { fastPeriod: 20, slowPeriod: 100, positionSizePct: 50 }]) {
-    checks.push(checkParity(`kernel = engine, ${label} (${real.length.toLocaleString('en')} candles), fast ${params.fastPeriod} slow ${params.slowPeriod}`, real, timeframe, params));
+    checks.push(
+      checkParity(
+        `kernel = engine, ${label} (${real.length.toLocaleString('en')} candles), fast ${params.fastPeriod} slow ${params.slowPeriod}`,
+        real,
+        timeframe,
+        params,
+      ),
+    );
   }
   return checks;
 }
@@ -124,10 +136,7 @@ export function benchEngineSize(candles: number, runs: number, log: (line: strin
     engineSmaCrossover: rate('engineSmaCrossover'),
     engineMeanReversion: rate('engineMeanReversion'),
     engineToKernel: 0,
-    engineToKernelPerRound: roundSummary(
-      summarize(samples.get('engineSmaCrossover')!.map((engineRate, k) => engineRate / samples.get('kernel')![k]!)),
-      3,
-    ),
+    engineToKernelPerRound: roundSummary(summarize(samples.get('engineSmaCrossover')!.map((engineRate, k) => engineRate / samples.get('kernel')![k]!)), 3),
     trades: { smaCrossover: smaTrades, meanReversion: meanReversionTrades },
   };
   result.engineToKernel = Number((summarize(samples.get('engineSmaCrossover')!).median / summarize(samples.get('kernel')!).median).toFixed(3));

@@ -173,9 +173,17 @@ if (isMain) {
   const ingest = await benchIngest({ candles: n });
   console.log(`ingest ${n.toLocaleString('en')} candles:`);
   console.log(`  bare COPY (plain table, no keys): ${ingest.bareCopyMs} ms = ${ingest.bareCopyPerSecond.toLocaleString('en')} candles/s`);
-  console.log(`  ours (upsertCandles, new rows: direct COPY into candles): ${ingest.oursMs} ms = ${ingest.oursPerSecond.toLocaleString('en')} candles/s  → ${(ingest.ratio * 100).toFixed(1)}% of bare COPY (target ≥ 50%)`);
-  console.log(`  bare COPY (same shape and primary key as candles): ${ingest.keyedCopyMs} ms = ${ingest.keyedCopyPerSecond.toLocaleString('en')} candles/s → ours is ${(ingest.keyedRatio * 100).toFixed(1)}% of it`);
-  console.log(`  ours, all rows updated (COPY → temp → INSERT ... ON CONFLICT): ${ingest.updateMs} ms = ${ingest.updatePerSecond.toLocaleString('en')} candles/s`);
+  console.log(
+    `  ours (upsertCandles, new rows: direct COPY into candles): ${ingest.oursMs} ms = ${ingest.oursPerSecond.toLocaleString('en')} candles/s  → ${(ingest.ratio * 100).toFixed(1)}% of bare COPY (target ≥ 50%)`,
+  );
+  console.log(
+    `  bare COPY (same shape and primary key as candles): ${ingest.keyedCopyMs} ms = ${ingest.keyedCopyPerSecond.toLocaleString('en')} candles/s → ours is ${(ingest.keyedRatio * 100).toFixed(1)}% of it`,
+  );
+  console.log(
+    `  ours, all rows updated (COPY → temp → INSERT ... ON CONFLICT): ${ingest.updateMs} ms = ${ingest.updatePerSecond.toLocaleString('en')} candles/s`,
+  );
   const read = await benchRead({ candles: n });
-  console.log(`read ${n.toLocaleString('en')} candles into Float64Arrays: ${read.readMs} ms = ${read.readPerSecond.toLocaleString('en')} candles/s (target ≥ 300,000)`);
+  console.log(
+    `read ${n.toLocaleString('en')} candles into Float64Arrays: ${read.readMs} ms = ${read.readPerSecond.toLocaleString('en')} candles/s (target ≥ 300,000)`,
+  );
 }

@@ -34,7 +34,13 @@ export interface OrderLoadResult {
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 const STARTING = { USDT: '1000000000', BTC: '100000' };
 
-export async function benchOrderLoad(options: { database: BenchDatabase; durationMs: number; reuseBuild: boolean; logDir: string; log: (line: string) => void }): Promise<{ result: OrderLoadResult; checks: CheckResult[] }> {
+export async function benchOrderLoad(options: {
+  database: BenchDatabase;
+  durationMs: number;
+  reuseBuild: boolean;
+  logDir: string;
+  log: (line: string) => void;
+}): Promise<{ result: OrderLoadResult; checks: CheckResult[] }> {
   const { database, durationMs, log } = options;
   const build = await ensureBuild(options.reuseBuild, options.logDir, log);
   const app = await startApp(database.url, options.logDir, log);
@@ -44,7 +50,11 @@ export async function benchOrderLoad(options: { database: BenchDatabase; duratio
   try {
     const token = await registerAndToken(app.baseUrl);
     const auth = { authorization: `Bearer ${token}` };
-    const created = await fetch(`${app.baseUrl}/api/v1/accounts`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench load', exchange: 'paper', balances: STARTING }) });
+    const created = await fetch(`${app.baseUrl}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench load', exchange: 'paper', balances: STARTING }),
+    });
     if (created.status !== 201) throw new Error(`creating the paper account: HTTP ${created.status} ${await created.text()}`);
     const accountId = ((await created.json()) as { id: string }).id;
     // Alternately buy and sell, so the account never runs dry; no clientOrderId: each request is a new order.
@@ -71,13 +81,26 @@ export async function benchOrderLoad(options: { database: BenchDatabase; duratio
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    const load = await generator.run({ url: ordersUrl, method: 'POST', bodies, okStatuses: [201], headers: auth, concurrency: ORDER_LOAD_CLIENTS, durationMs, maxRequests: 2_000_000 });
+    const load = await generator.run({
+      url: ordersUrl,
+      method: 'POST',
+      bodies,
+      okStatuses: [201],
+      headers: auth,
+      concurrency: ORDER_LOAD_CLIENTS,
+      durationMs,
+      maxRequests: 2_000_000,
+    });
     probing = false;
     await probe;
-    log(`  orders under load: ${load.ok} answered 201 (${Math.round(load.requestsPerSecond)}/s), ${load.failed} errors${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, p50 ${round(load.p50Ms)} ms, p99 ${round(load.p99Ms)} ms`);
+    log(
+      `  orders under load: ${load.ok} answered 201 (${Math.round(load.requestsPerSecond)}/s), ${load.failed} errors${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, p50 ${round(load.p50Ms)} ms, p99 ${round(load.p99Ms)} ms`,
+    );
 
     const ref = await referenceLoad(reference, ORDER_LOAD_CLIENTS, durationMs);
-    log(`  reference (bare insert + update transaction, pool of ${poolSize}): ${ref.ok} (${Math.round(ref.perSecond)}/s), p50 ${ref.p50Ms} ms, p99 ${ref.p99Ms} ms`);
+    log(
+      `  reference (bare insert + update transaction, pool of ${poolSize}): ${ref.ok} (${Math.round(ref.perSecond)}/s), p50 ${ref.p50Ms} ms, p99 ${ref.p99Ms} ms`,
+    );
 
     const checks = [await balancesEqualFills(reference, accountId)];
     const sortedProbes = Float64Array.from(probes).sort();
@@ -86,7 +109,14 @@ export async function benchOrderLoad(options: { database: BenchDatabase; duratio
         clients: ORDER_LOAD_CLIENTS,
         durationMs,
         poolSize,
-        orders: { ok: load.ok, failed: load.failed, firstFailure: load.firstFailure, perSecond: round(load.requestsPerSecond, 1), p50Ms: round(load.p50Ms), p99Ms: round(load.p99Ms) },
+        orders: {
+          ok: load.ok,
+          failed: load.failed,
+          firstFailure: load.firstFailure,
+          perSecond: round(load.requestsPerSecond, 1),
+          p50Ms: round(load.p50Ms),
+          p99Ms: round(load.p99Ms),
+        },
         reference: ref,
         ratioP50: round(load.p50Ms / ref.p50Ms, 2),
         ratioP99: round(load.p99Ms / ref.p99Ms, 2),
@@ -135,7 +165,13 @@ async function referenceLoad(database: ReturnType<typeof createDatabase>, client
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsed = performance.now() - started;
   const sorted = Float64Array.from(latencies).sort();
-  return { ok: latencies.length, failed, perSecond: round(latencies.length / (elapsed / 1000), 1), p50Ms: round(percentileOfSorted(sorted, 50)), p99Ms: round(percentileOfSorted(sorted, 99)) };
+  return {
+    ok: latencies.length,
+    failed,
+    perSecond: round(latencies.length / (elapsed / 1000), 1),
+    p50Ms: round(percentileOfSorted(sorted, 50)),
+    p99Ms: round(percentileOfSorted(sorted, 99)),
+  };
 }
 
 /** The account's balances (free + used) equal its starting balances plus its fills. */

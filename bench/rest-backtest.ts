@@ -94,7 +94,13 @@ async function startWorker(databaseUrl: string, logDir: string, log: (line: stri
   const { child, stop } = spawnTsx(path.join(ROOT, 'server/worker/main.ts'), [], {
     cwd: ROOT,
     logFile,
-    env: { ...process.env, DATABASE_URL: databaseUrl, CRYPTOBOT_SERVICE: 'worker', CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'), WORKER_ID: `bench-${process.pid}` },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      CRYPTOBOT_SERVICE: 'worker',
+      CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'),
+      WORKER_ID: `bench-${process.pid}`,
+    },
   });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -126,7 +132,12 @@ interface BacktestAnswer {
 }
 
 /** One backtest as a user runs it: POST, then GET every POLL_MS until it is finished. */
-async function requestBacktest(baseUrl: string, token: string, strategyId: string, candles: number): Promise<{ ms: number; postMs: number; lastGetMs: number; answer: BacktestAnswer }> {
+async function requestBacktest(
+  baseUrl: string,
+  token: string,
+  strategyId: string,
+  candles: number,
+): Promise<{ ms: number; postMs: number; lastGetMs: number; answer: BacktestAnswer }> {
   const body = { strategyId, start: ORIGIN_MS, end: ORIGIN_MS + candles * 60_000, ...CONFIG };
   const started = performance.now();
   const queued = await api<BacktestAnswer>(baseUrl, token, 'POST', '/api/v1/backtests', body);
@@ -165,7 +176,12 @@ export async function benchRestBacktest(options: {
   try {
     worker = await startWorker(database.url, logDir, log);
     const token = await registerAndToken(app.baseUrl);
-    const strategy = await api<{ id: string }>(app.baseUrl, token, 'POST', '/api/v1/strategies', { name: 'bench year of minutes', type: STRATEGY.type, params: STRATEGY.params, ...KEY });
+    const strategy = await api<{ id: string }>(app.baseUrl, token, 'POST', '/api/v1/strategies', {
+      name: 'bench year of minutes',
+      type: STRATEGY.type,
+      params: STRATEGY.params,
+      ...KEY,
+    });
 
     // Warm-up: the first request compiles the route and warms both processes.
     const warm = await requestBacktest(app.baseUrl, token, strategy.id, candles);
@@ -183,7 +199,9 @@ export async function benchRestBacktest(options: {
       lastGets.push(lastGetMs);
       ids.push(answer.id);
       last = answer;
-      log(`  rest backtest: round ${round + 1}/${runs}: ${ms.toFixed(0)} ms (POST → GET completed, ${candles.toLocaleString('en')} bars, ${answer.trades.length.toLocaleString('en')} trades)`);
+      log(
+        `  rest backtest: round ${round + 1}/${runs}: ${ms.toFixed(0)} ms (POST → GET completed, ${candles.toLocaleString('en')} bars, ${answer.trades.length.toLocaleString('en')} trades)`,
+      );
     }
 
     // The database's timestamps and the worker's own timings of the measured runs.

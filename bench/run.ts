@@ -17,7 +17,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ENGINE_VERSION } from '../server/core/backtest/engine';
 import { createDatabase } from '../db/client';
-import { ensureBuild, makeLogDir, measureEndpoints, registerAndToken, startApp, startBareServer, startBenchDatabase, type BenchDatabase, type EndpointResult } from './api';
+import {
+  ensureBuild,
+  makeLogDir,
+  measureEndpoints,
+  registerAndToken,
+  startApp,
+  startBareServer,
+  startBenchDatabase,
+  type BenchDatabase,
+  type EndpointResult,
+} from './api';
 import { benchEngineSize, ENGINE_RATIO_TARGET, realDataParity, type EngineSizeResult } from './engine';
 import type { MemoryProbeResult } from './memory-probe';
 import type { CheckResult } from './lib/parity';
@@ -27,7 +37,15 @@ import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
-import { benchDeploymentScenario, benchOrderPath, killWorkers, ORDER_DB_TARGET_MS, type DeploymentScenario, type DeploymentScenarioResult, type OrderPathResult } from './trading';
+import {
+  benchDeploymentScenario,
+  benchOrderPath,
+  killWorkers,
+  ORDER_DB_TARGET_MS,
+  type DeploymentScenario,
+  type DeploymentScenarioResult,
+  type OrderPathResult,
+} from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
@@ -47,8 +65,32 @@ const runsPart = (key: string) => tradingParts === null || tradingParts.has(key)
 
 /** Sizes and repetitions. Full: the issue's sizes. Quick: small enough for well under 2 minutes on 2 cores. */
 const plan = quick
-  ? { engineSizes: [100_000], memoryCandles: 1_000_000, sweepCandles: 100_000, runs: 3, ingestCandles: 100_000, apiDurationMs: 1_000, apiWarmupMs: 500, orderLoadMs: 3_000, orderPathOrders: 300, orderPathTicks: 100, workerStartAllowanceMs: 6_000 }
-  : { engineSizes: [1_000_000, 10_000_000], memoryCandles: 10_000_000, sweepCandles: 1_000_000, runs: 5, ingestCandles: 1_000_000, apiDurationMs: 3_000, apiWarmupMs: 1_500, orderLoadMs: 30_000, orderPathOrders: 3_000, orderPathTicks: 1_000, workerStartAllowanceMs: 10_000 };
+  ? {
+      engineSizes: [100_000],
+      memoryCandles: 1_000_000,
+      sweepCandles: 100_000,
+      runs: 3,
+      ingestCandles: 100_000,
+      apiDurationMs: 1_000,
+      apiWarmupMs: 500,
+      orderLoadMs: 3_000,
+      orderPathOrders: 300,
+      orderPathTicks: 100,
+      workerStartAllowanceMs: 6_000,
+    }
+  : {
+      engineSizes: [1_000_000, 10_000_000],
+      memoryCandles: 10_000_000,
+      sweepCandles: 1_000_000,
+      runs: 5,
+      ingestCandles: 1_000_000,
+      apiDurationMs: 3_000,
+      apiWarmupMs: 1_500,
+      orderLoadMs: 30_000,
+      orderPathOrders: 3_000,
+      orderPathTicks: 1_000,
+      workerStartAllowanceMs: 10_000,
+    };
 /** Issue #20: the aligned burst (1,000 candles closing at one instant), p99 close → ack on one worker. */
 const ALIGNED_BURST_TARGET_MS = 1_000;
 /** Issue #20: a second worker must shorten the aligned burst measurably: its drain at most this share of one worker's. */
@@ -118,7 +160,11 @@ const results = {
   commit: gitCommit(ROOT),
   engineVersion: ENGINE_VERSION,
   machine: machineInfo(),
-  conditions: { loadAverageAtStart: loadAverage(), loadAverageAtEnd: [0, 0, 0] as number[], note: 'load averages of the whole machine, shared with other work' },
+  conditions: {
+    loadAverageAtStart: loadAverage(),
+    loadAverageAtEnd: [0, 0, 0] as number[],
+    note: 'load averages of the whole machine, shared with other work',
+  },
   engine: null as null | { sizes: EngineSizeResult[]; params: { smaCrossover: object; meanReversion: object }; timeframe: string },
   /** engine sma_crossover at the largest size ÷ the fastest kernel median measured at any size */
   engineToFastestKernel: null as null | number,
@@ -193,7 +239,10 @@ async function benchIngestion(database: BenchDatabase): Promise<void> {
       bareCopyPerSecond: roundSummary(summarize(writes.map((w) => w.bareCopyPerSecond))),
       ratio: roundSummary(summarize(writes.map((w) => w.ratio)), 3),
       keyedCopyPerSecond: optionalSummary(writes.map((w) => (w as Partial<typeof w>).keyedCopyPerSecond)),
-      keyedRatio: optionalSummary(writes.map((w) => (w as Partial<typeof w>).keyedRatio), 3),
+      keyedRatio: optionalSummary(
+        writes.map((w) => (w as Partial<typeof w>).keyedRatio),
+        3,
+      ),
       updatePerSecond: roundSummary(summarize(writes.map((w) => w.updatePerSecond))),
       readPerSecond: null,
     };
@@ -238,9 +287,21 @@ async function benchApi(database: BenchDatabase, logDir: string): Promise<void> 
       { key: 'trpcPing', label: 'tRPC no-op (system.ping)', url: `${app.baseUrl}/api/trpc/system.ping`, expectBody: /pong/ },
       { key: 'trpcHealth', label: 'tRPC + database (system.health)', url: `${app.baseUrl}/api/trpc/system.health`, expectBody: /"db":"ok"/ },
       { key: 'restHealth', label: 'REST + database (GET /api/health)', url: `${app.baseUrl}/api/health`, expectBody: /"db":"ok"/ },
-      { key: 'restMe', label: 'REST + bearer token (GET /api/v1/me)', url: `${app.baseUrl}/api/v1/me`, headers: { authorization: `Bearer ${token}` }, expectBody: /"username"/ },
+      {
+        key: 'restMe',
+        label: 'REST + bearer token (GET /api/v1/me)',
+        url: `${app.baseUrl}/api/v1/me`,
+        headers: { authorization: `Bearer ${token}` },
+        expectBody: /"username"/,
+      },
     ];
-    const endpoints = await measureEndpoints(targets, { concurrency: API_CONCURRENCY, durationMs: plan.apiDurationMs, warmupMs: plan.apiWarmupMs, runs: plan.runs, log });
+    const endpoints = await measureEndpoints(targets, {
+      concurrency: API_CONCURRENCY,
+      durationMs: plan.apiDurationMs,
+      warmupMs: plan.apiWarmupMs,
+      runs: plan.runs,
+      log,
+    });
     const bareRps = endpoints.bareNodeHttp!.requestsPerSecond.median;
     results.api = {
       concurrency: API_CONCURRENCY,
@@ -273,7 +334,9 @@ async function benchTrading(): Promise<void> {
         await database.close();
       }
       const o = results.orderPath;
-      log(`  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`);
+      log(
+        `  order path: p50 ${formatNumber(o.ours.p50Ms)} ms, p99 ${formatNumber(o.ours.p99Ms)} ms (reference ${formatNumber(o.reference.p50Ms)} / ${formatNumber(o.reference.p99Ms)} ms); a whole tick p50 ${formatNumber(o.tick.p50Ms)} ms`,
+      );
     } catch (error) {
       results.errors['trading.orderPath'] = (error as Error).message;
       log(`  order path not measured: ${(error as Error).message}`);
@@ -292,7 +355,9 @@ async function benchTrading(): Promise<void> {
       }
       const r = scenarios.at(-1)!;
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';
-      log(`  ${r.key}: ${r.burst ? `${r.deployments} orders at one instant, all placed within ${formatNumber(r.burst.drainMs)} ms` : `${formatNumber(r.orders.perSecond)} orders/s`}, close → ack p50 ${ge}${formatNumber(r.latencyMs.p50Ms)} ms, p99 ${ge}${formatNumber(r.latencyMs.p99Ms)} ms (probe p99 ${r.probeMs ? formatNumber(r.probeMs.p99Ms) : '—'} ms), lag ${r.lag.maxCandles} candles`);
+      log(
+        `  ${r.key}: ${r.burst ? `${r.deployments} orders at one instant, all placed within ${formatNumber(r.burst.drainMs)} ms` : `${formatNumber(r.orders.perSecond)} orders/s`}, close → ack p50 ${ge}${formatNumber(r.latencyMs.p50Ms)} ms, p99 ${ge}${formatNumber(r.latencyMs.p99Ms)} ms (probe p99 ${r.probeMs ? formatNumber(r.probeMs.p99Ms) : '—'} ms), lag ${r.lag.maxCandles} candles`,
+      );
     } catch (error) {
       results.errors[`trading.${scenario.key}`] = (error as Error).message;
       log(`  ${scenario.key} not measured: ${(error as Error).message}`);
@@ -307,7 +372,9 @@ async function benchTrading(): Promise<void> {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  log(`Cryptobot bench (${results.mode}) — ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, commit ${results.commit.commit.slice(0, 12)}${results.commit.dirty ? ' (uncommitted changes)' : ''}, load ${results.conditions.loadAverageAtStart.join(' ')}`);
+  log(
+    `Cryptobot bench (${results.mode}) — ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, commit ${results.commit.commit.slice(0, 12)}${results.commit.dirty ? ' (uncommitted changes)' : ''}, load ${results.conditions.loadAverageAtStart.join(' ')}`,
+  );
 
   await section('engine', async () => {
     results.checks.push(...realDataParity(log));
@@ -322,7 +389,11 @@ async function main(): Promise<number> {
     const fastestKernel = Math.max(...sizes.map((s) => s.kernel.median));
     const largest = sizes.at(-1)!;
     results.engineToFastestKernel = Number((largest.engineSmaCrossover.median / fastestKernel).toFixed(3));
-    results.engine = { sizes, params: { smaCrossover: { fastPeriod: 10, slowPeriod: 30 }, meanReversion: { lookbackPeriod: 20, entryThreshold: 2, exitThreshold: 0 } }, timeframe: '1m' };
+    results.engine = {
+      sizes,
+      params: { smaCrossover: { fastPeriod: 10, slowPeriod: 30 }, meanReversion: { lookbackPeriod: 20, entryThreshold: 2, exitThreshold: 0 } },
+      timeframe: '1m',
+    };
   });
 
   await section('memory', async () => {
@@ -337,9 +408,12 @@ async function main(): Promise<number> {
       withObjectsBytesPerCandle: roundSummary(summarize(samples.map((s) => s.withObjectsBytesPerCandle)), 3),
       layoutBytesPerCandle: samples[0]!.layoutBytesPerCandle,
       tradesPerRun: samples[0]!.trades,
-      method: 'fresh process per run (bench/memory-probe.ts): (RSS after creating the series and running the engine, result held) − (RSS after loading the modules and a full GC, before the series exists), ÷ candles',
+      method:
+        'fresh process per run (bench/memory-probe.ts): (RSS after creating the series and running the engine, result held) − (RSS after loading the modules and a full GC, before the series exists), ÷ candles',
     };
-    log(`  ${formatNumber(results.memory.bytesPerCandle.median)} B/candle resident (after a GC ${formatNumber(results.memory.afterGcBytesPerCandle.median)}; columns + equity ${results.memory.layoutBytesPerCandle}; ${results.memory.tradesPerRun.toLocaleString('en')} trades)`);
+    log(
+      `  ${formatNumber(results.memory.bytesPerCandle.median)} B/candle resident (after a GC ${formatNumber(results.memory.afterGcBytesPerCandle.median)}; columns + equity ${results.memory.layoutBytesPerCandle}; ${results.memory.tradesPerRun.toLocaleString('en')} trades)`,
+    );
   });
 
   await section('sweep', async () => {
@@ -389,7 +463,13 @@ async function main(): Promise<number> {
     const database = await startBenchDatabase(log);
     try {
       const { result, checks } = await withTimeout(
-        benchOrderLoad({ database, durationMs: plan.orderLoadMs, reuseBuild: quick || reuseBuild || only.has('api') || only.has('rest'), logDir: makeLogDir(), log }),
+        benchOrderLoad({
+          database,
+          durationMs: plan.orderLoadMs,
+          reuseBuild: quick || reuseBuild || only.has('api') || only.has('rest'),
+          logDir: makeLogDir(),
+          log,
+        }),
         quick ? 300_000 : 900_000,
         'the orders-under-load bench',
       );
@@ -433,10 +513,20 @@ function evaluateTargets(): Target[] {
     });
   }
   if (results.engineToFastestKernel !== null && (results.engine?.sizes.length ?? 0) > 1) {
-    targets.push({ name: 'engine at the largest size ÷ fastest kernel of any size (conservative)', target: `≥ ${ENGINE_RATIO_TARGET}`, value: results.engineToFastestKernel, pass: results.engineToFastestKernel >= ENGINE_RATIO_TARGET });
+    targets.push({
+      name: 'engine at the largest size ÷ fastest kernel of any size (conservative)',
+      target: `≥ ${ENGINE_RATIO_TARGET}`,
+      value: results.engineToFastestKernel,
+      pass: results.engineToFastestKernel >= ENGINE_RATIO_TARGET,
+    });
   }
   if (results.memory) {
-    targets.push({ name: `resident bytes per candle (${results.memory.candles.toLocaleString('en')} candles)`, target: `≤ ${MEMORY_TARGET_BYTES}`, value: results.memory.bytesPerCandle.median, pass: results.memory.bytesPerCandle.median <= MEMORY_TARGET_BYTES });
+    targets.push({
+      name: `resident bytes per candle (${results.memory.candles.toLocaleString('en')} candles)`,
+      target: `≤ ${MEMORY_TARGET_BYTES}`,
+      value: results.memory.bytesPerCandle.median,
+      pass: results.memory.bytesPerCandle.median <= MEMORY_TARGET_BYTES,
+    });
   }
   if (results.sweep) {
     const s = results.sweep;
@@ -469,19 +559,34 @@ function evaluateTargets(): Target[] {
   // The plain-table COPY stays in the table for context (docs/performance.md, "Ingestion").
   if (results.ingestion) {
     const judged = results.ingestion.keyedRatio ?? results.ingestion.ratio;
-    targets.push({ name: results.ingestion.keyedRatio ? "ingestion: ours ÷ bare COPY into the candles' keyed shape" : 'ingestion: ours ÷ bare COPY', target: '≥ 0.5', value: judged.median, pass: judged.median >= 0.5 });
+    targets.push({
+      name: results.ingestion.keyedRatio ? "ingestion: ours ÷ bare COPY into the candles' keyed shape" : 'ingestion: ours ÷ bare COPY',
+      target: '≥ 0.5',
+      value: judged.median,
+      pass: judged.median >= 0.5,
+    });
   }
   const read = results.ingestion?.readPerSecond;
   if (read) targets.push({ name: 'read into columnar (candles/s)', target: '≥ 300,000', value: read.median, pass: read.median >= 300_000 });
   if (results.orderPath) {
     const o = results.orderPath;
     // Judged on the full run's 3,000 orders; a quick run's p99 of 300 is its third-worst order, a smoke figure.
-    targets.push({ name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders${quick ? ', quick smoke run' : ''})`, target: `< ${ORDER_DB_TARGET_MS} ms over 3,000 orders`, value: o.ours.p99Ms, pass: quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS });
+    targets.push({
+      name: `order path, database part: p99 of one paper order in its own transaction (ms, ${o.orders.toLocaleString('en')} orders${quick ? ', quick smoke run' : ''})`,
+      target: `< ${ORDER_DB_TARGET_MS} ms over 3,000 orders`,
+      value: o.ours.p99Ms,
+      pass: quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS,
+    });
   }
   if (results.orderLoad) {
     const l = results.orderLoad;
     // Zero errors holds at any length of run; the latencies have no target, they are read beside the reference.
-    targets.push({ name: `orders under load: ${l.clients} clients placing paper orders over REST for ${l.durationMs / 1000} s, errors`, target: '0', value: l.orders.failed, pass: l.orders.failed === 0 && l.health.failed === 0 });
+    targets.push({
+      name: `orders under load: ${l.clients} clients placing paper orders over REST for ${l.durationMs / 1000} s, errors`,
+      target: '0',
+      value: l.orders.failed,
+      pass: l.orders.failed === 0 && l.health.failed === 0,
+    });
   }
   for (const r of results.deployments?.scenarios ?? []) {
     if (!r.judged && !quick) continue;
@@ -495,7 +600,7 @@ function evaluateTargets(): Target[] {
   const twoWorkers = twoWorkerBurst();
   if (twoWorkers) {
     targets.push({
-      name: 'aligned burst on two worker processes: drain ÷ one worker\'s drain, same run',
+      name: "aligned burst on two worker processes: drain ÷ one worker's drain, same run",
       target: `≤ ${ALIGNED_TWO_WORKERS_RATIO}, both workers holding deployments at T0`,
       value: twoWorkers.ratio,
       pass: twoWorkers.pass,
@@ -541,16 +646,43 @@ function printReport(): void {
       rows.push(rateRow('engine', `engine sma_crossover, ${n}`, size.engineSmaCrossover, 'candles/s'));
       rows.push(rateRow('engine', `engine mean_reversion, ${n}`, size.engineMeanReversion, 'candles/s'));
       const isLargest = size === results.engine.sizes.at(-1);
-      rows.push(['engine', `engine ÷ kernel (sma), ${n}`, formatNumber(size.engineToKernel), '', '', '×', `≥ ${ENGINE_RATIO_TARGET}`, passText(size.engineToKernel >= ENGINE_RATIO_TARGET) + (isLargest && size.candles < 10_000_000 ? ' (quick size)' : '')]);
+      rows.push([
+        'engine',
+        `engine ÷ kernel (sma), ${n}`,
+        formatNumber(size.engineToKernel),
+        '',
+        '',
+        '×',
+        `≥ ${ENGINE_RATIO_TARGET}`,
+        passText(size.engineToKernel >= ENGINE_RATIO_TARGET) + (isLargest && size.candles < 10_000_000 ? ' (quick size)' : ''),
+      ]);
       rows.push(rateRow('engine', '  per round (back to back)', size.engineToKernelPerRound, '×'));
     }
     if (results.engineToFastestKernel !== null && results.engine.sizes.length > 1) {
-      rows.push(['engine', `engine (${results.engine.sizes.at(-1)!.candles / 1e6}M) ÷ fastest kernel of any size`, formatNumber(results.engineToFastestKernel), '', '', '×', `≥ ${ENGINE_RATIO_TARGET}`, passText(results.engineToFastestKernel >= ENGINE_RATIO_TARGET)]);
+      rows.push([
+        'engine',
+        `engine (${results.engine.sizes.at(-1)!.candles / 1e6}M) ÷ fastest kernel of any size`,
+        formatNumber(results.engineToFastestKernel),
+        '',
+        '',
+        '×',
+        `≥ ${ENGINE_RATIO_TARGET}`,
+        passText(results.engineToFastestKernel >= ENGINE_RATIO_TARGET),
+      ]);
     }
   } else rows.push(noteRow('engine', 'throughput', results.errors.engine ?? 'skipped'));
   if (results.memory) {
     const m = results.memory;
-    rows.push(rateRow('engine', `resident B/candle, ${m.candles / 1e6}M`, m.bytesPerCandle, 'B', `≤ ${MEMORY_TARGET_BYTES}`, m.bytesPerCandle.median <= MEMORY_TARGET_BYTES));
+    rows.push(
+      rateRow(
+        'engine',
+        `resident B/candle, ${m.candles / 1e6}M`,
+        m.bytesPerCandle,
+        'B',
+        `≤ ${MEMORY_TARGET_BYTES}`,
+        m.bytesPerCandle.median <= MEMORY_TARGET_BYTES,
+      ),
+    );
     rows.push(rateRow('engine', `  after a full GC (result held)`, m.afterGcBytesPerCandle, 'B'));
     rows.push(rateRow('engine', `  … if trades and markers are then read as objects`, m.withObjectsBytesPerCandle, 'B'));
     rows.push(['engine', `  of which columns + equity array`, formatNumber(m.layoutBytesPerCandle), '', '', 'B', '', '']);
@@ -561,8 +693,26 @@ function printReport(): void {
     const fullSize = s.combos >= 100 && s.candles >= 1_000_000;
     rows.push(rateRow('sweep', `${label}, 1 thread (engine)`, s.singleThreadMs, 'ms'));
     rows.push(rateRow('sweep', `${label}, 1 thread sharing indicator columns`, s.singleThreadSharedMs, 'ms'));
-    rows.push(rateRow('sweep', `${label}, ${s.threads} threads (runSweep, running pool)`, s.allCoresMs, 'ms', `< ${SWEEP_TARGET_MS}`, fullSize ? s.allCoresMs.median < SWEEP_TARGET_MS : null));
-    rows.push(rateRow('sweep', `${label}, ${s.threads} threads, cold pool (start-up included)`, s.coldMs, 'ms', `< ${SWEEP_TARGET_MS}`, fullSize ? s.coldMs.median < SWEEP_TARGET_MS : null));
+    rows.push(
+      rateRow(
+        'sweep',
+        `${label}, ${s.threads} threads (runSweep, running pool)`,
+        s.allCoresMs,
+        'ms',
+        `< ${SWEEP_TARGET_MS}`,
+        fullSize ? s.allCoresMs.median < SWEEP_TARGET_MS : null,
+      ),
+    );
+    rows.push(
+      rateRow(
+        'sweep',
+        `${label}, ${s.threads} threads, cold pool (start-up included)`,
+        s.coldMs,
+        'ms',
+        `< ${SWEEP_TARGET_MS}`,
+        fullSize ? s.coldMs.median < SWEEP_TARGET_MS : null,
+      ),
+    );
     rows.push(rateRow('sweep', `  pool start-up alone (${s.threads} threads, 1 tiny combo each)`, s.poolStartupMs, 'ms'));
     rows.push(['sweep', `  a process's first sweep (bundle the thread entry + start), tiny`, formatNumber(s.firstSweepInProcessMs), '', '', 'ms', '', '']);
     rows.push(['sweep', 'sharing gain (1 thread ÷ 1 thread sharing columns)', formatNumber(s.sharingGain), '', '', '×', '', '']);
@@ -577,23 +727,72 @@ function printReport(): void {
     rows.push(rateRow('ingestion', `ours (upsert, new rows), ${n}`, i.oursPerSecond, 'candles/s'));
     rows.push(rateRow('ingestion', 'ours ÷ bare COPY into a plain table (context)', i.ratio, '×'));
     if (i.keyedCopyPerSecond) rows.push(rateRow('ingestion', `bare COPY, candles' shape + primary key, ${n}`, i.keyedCopyPerSecond, 'candles/s'));
-    if (i.keyedRatio) rows.push(rateRow('ingestion', 'ours ÷ bare COPY, same rows, candles\' shape + key', i.keyedRatio, '×', '≥ 0.5', i.keyedRatio.median >= 0.5));
+    if (i.keyedRatio)
+      rows.push(rateRow('ingestion', "ours ÷ bare COPY, same rows, candles' shape + key", i.keyedRatio, '×', '≥ 0.5', i.keyedRatio.median >= 0.5));
     rows.push(rateRow('ingestion', `ours, all rows updated, ${n}`, i.updatePerSecond, 'candles/s'));
     if (i.readPerSecond) rows.push(rateRow('ingestion', `read into columnar, ${n}`, i.readPerSecond, 'candles/s', '≥ 300k', i.readPerSecond.median >= 300_000));
     else rows.push(noteRow('ingestion', 'read into columnar', `not measured: ${results.errors['ingestion.read'] ?? 'unknown'}`));
   } else rows.push(noteRow('ingestion', '', results.errors.ingestion ?? 'skipped'));
-  const valueRow = (section: string, measure: string, value: number | string, unit: string, target = '', pass?: boolean | null): Cell[] => [section, measure, typeof value === 'number' ? formatNumber(value) : value, '', '', unit, target, passText(pass)];
+  const valueRow = (section: string, measure: string, value: number | string, unit: string, target = '', pass?: boolean | null): Cell[] => [
+    section,
+    measure,
+    typeof value === 'number' ? formatNumber(value) : value,
+    '',
+    '',
+    unit,
+    target,
+    passText(pass),
+  ];
   if (results.orderPath) {
     const o = results.orderPath;
     const n = o.orders.toLocaleString('en');
     rows.push(valueRow('order path', `paper market order, own transaction incl. commit (${n}), p50`, o.ours.p50Ms, 'ms'));
-    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.ours.p99Ms), formatNumber(o.oursP99PerRound.min), formatNumber(o.oursP99PerRound.max), 'ms', `< ${ORDER_DB_TARGET_MS}`, passText(quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS)]);
+    rows.push([
+      'order path',
+      '  p99 (min – max: per-round p99)',
+      formatNumber(o.ours.p99Ms),
+      formatNumber(o.oursP99PerRound.min),
+      formatNumber(o.oursP99PerRound.max),
+      'ms',
+      `< ${ORDER_DB_TARGET_MS}`,
+      passText(quick ? null : o.ours.p99Ms < ORDER_DB_TARGET_MS),
+    ]);
     rows.push(valueRow('order path', `reference: insert … returning + update, one transaction, p50`, o.reference.p50Ms, 'ms'));
-    rows.push(['order path', '  p99 (min – max: per-round p99)', formatNumber(o.reference.p99Ms), formatNumber(o.referenceP99PerRound.min), formatNumber(o.referenceP99PerRound.max), 'ms', '', '']);
+    rows.push([
+      'order path',
+      '  p99 (min – max: per-round p99)',
+      formatNumber(o.reference.p99Ms),
+      formatNumber(o.referenceP99PerRound.min),
+      formatNumber(o.referenceP99PerRound.max),
+      'ms',
+      '',
+      '',
+    ]);
     rows.push(valueRow('order path', 'ours ÷ reference, p50 | p99', `${formatNumber(o.ratioP50)} | ${formatNumber(o.ratioP99)}`, '×'));
-    rows.push(valueRow('order path', 'statements per order | reference (BEGIN, COMMIT included; ours in 2 round trips)', `${o.statementsPerOrder} | ${o.referenceStatements}`, ''));
-    rows.push(valueRow('order path', "the order's 2 statements inside a tick's open transaction, p50 | p99", `${formatNumber(o.inTransaction.p50Ms)} | ${formatNumber(o.inTransaction.p99Ms)}`, 'ms'));
-    rows.push(valueRow('order path', `whole paper tick (1 candle, ${formatNumber(o.tick.ordersPerTick)} order), p50 | p99`, `${formatNumber(o.tick.p50Ms)} | ${formatNumber(o.tick.p99Ms)}`, 'ms'));
+    rows.push(
+      valueRow(
+        'order path',
+        'statements per order | reference (BEGIN, COMMIT included; ours in 2 round trips)',
+        `${o.statementsPerOrder} | ${o.referenceStatements}`,
+        '',
+      ),
+    );
+    rows.push(
+      valueRow(
+        'order path',
+        "the order's 2 statements inside a tick's open transaction, p50 | p99",
+        `${formatNumber(o.inTransaction.p50Ms)} | ${formatNumber(o.inTransaction.p99Ms)}`,
+        'ms',
+      ),
+    );
+    rows.push(
+      valueRow(
+        'order path',
+        `whole paper tick (1 candle, ${formatNumber(o.tick.ordersPerTick)} order), p50 | p99`,
+        `${formatNumber(o.tick.p50Ms)} | ${formatNumber(o.tick.p99Ms)}`,
+        'ms',
+      ),
+    );
     rows.push(valueRow('order path', '  statements per tick (BEGIN, COMMIT and the candle read included)', String(o.tick.statements), ''));
     if (o.notFilled > 0) rows.push(noteRow('order path', 'orders not filled', String(o.notFilled)));
   } else rows.push(noteRow('order path', '', results.errors['trading.orderPath'] ?? results.errors.trading ?? 'skipped'));
@@ -601,40 +800,128 @@ function printReport(): void {
     const l = results.orderLoad;
     const secs = `${l.durationMs / 1000} s`;
     rows.push(valueRow('orders under load', `${l.clients} clients, REST market orders on one paper account, ${secs}: answered 201`, l.orders.ok, 'orders'));
-    rows.push(valueRow('orders under load', '  errors (anything but 201, transport errors)', l.orders.failed, '', '0', l.orders.failed === 0 && l.health.failed === 0));
+    rows.push(
+      valueRow('orders under load', '  errors (anything but 201, transport errors)', l.orders.failed, '', '0', l.orders.failed === 0 && l.health.failed === 0),
+    );
     if (l.orders.firstFailure) rows.push(noteRow('orders under load', '  first error', l.orders.firstFailure));
     rows.push(valueRow('orders under load', '  orders/s', l.orders.perSecond, 'orders/s'));
     rows.push(valueRow('orders under load', '  p50 | p99', `${formatNumber(l.orders.p50Ms)} | ${formatNumber(l.orders.p99Ms)}`, 'ms'));
-    rows.push(valueRow('orders under load', `  reference: bare insert + update transaction, ${l.clients} callers, pool of ${l.poolSize}, p50 | p99`, `${formatNumber(l.reference.p50Ms)} | ${formatNumber(l.reference.p99Ms)}`, 'ms'));
+    rows.push(
+      valueRow(
+        'orders under load',
+        `  reference: bare insert + update transaction, ${l.clients} callers, pool of ${l.poolSize}, p50 | p99`,
+        `${formatNumber(l.reference.p50Ms)} | ${formatNumber(l.reference.p99Ms)}`,
+        'ms',
+      ),
+    );
     rows.push(valueRow('orders under load', '  ours ÷ reference, p50 | p99', `${formatNumber(l.ratioP50)} | ${formatNumber(l.ratioP99)}`, '×'));
-    rows.push(valueRow('orders under load', `  GET /api/health meanwhile (${l.health.probes} probes, ${l.health.failed} failed): p50 | p99 | max`, `${formatNumber(l.health.p50Ms)} | ${formatNumber(l.health.p99Ms)} | ${formatNumber(l.health.maxMs)}`, 'ms'));
+    rows.push(
+      valueRow(
+        'orders under load',
+        `  GET /api/health meanwhile (${l.health.probes} probes, ${l.health.failed} failed): p50 | p99 | max`,
+        `${formatNumber(l.health.p50Ms)} | ${formatNumber(l.health.p99Ms)} | ${formatNumber(l.health.maxMs)}`,
+        'ms',
+      ),
+    );
   } else if (only.has('orderload')) rows.push(noteRow('orders under load', '', results.errors.orderload ?? 'skipped'));
   if (results.deployments && results.deployments.scenarios.length > 0) {
     for (const r of results.deployments.scenarios) {
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';
       const ms = (v: number) => `${ge}${formatNumber(v)}`;
-      if (r.burst) rows.push(valueRow('deployments', `${r.label}${r.workers > 1 ? `, ${r.workers} worker processes` : ''}: all ${r.deployments.toLocaleString('en')} orders placed within (burst at one instant)`, r.burst.drainMs, 'ms', '', undefined), valueRow('deployments', '  orders/s during the burst', r.burst.ordersPerSecond, 'orders/s'));
-      else rows.push(valueRow('deployments', `${r.label}${r.judged ? ' [target load]' : ''}: orders/s (offered ${formatNumber(r.offeredOrdersPerSecond)})`, r.orders.perSecond, 'orders/s'));
+      if (r.burst)
+        rows.push(
+          valueRow(
+            'deployments',
+            `${r.label}${r.workers > 1 ? `, ${r.workers} worker processes` : ''}: all ${r.deployments.toLocaleString('en')} orders placed within (burst at one instant)`,
+            r.burst.drainMs,
+            'ms',
+            '',
+            undefined,
+          ),
+          valueRow('deployments', '  orders/s during the burst', r.burst.ordersPerSecond, 'orders/s'),
+        );
+      else
+        rows.push(
+          valueRow(
+            'deployments',
+            `${r.label}${r.judged ? ' [target load]' : ''}: orders/s (offered ${formatNumber(r.offeredOrdersPerSecond)})`,
+            r.orders.perSecond,
+            'orders/s',
+          ),
+        );
       rows.push(valueRow('deployments', '  candle close → order ack, p50', ms(r.latencyMs.p50Ms), 'ms'));
       const judgedHere = r.judged || quick;
-      rows.push(valueRow('deployments', '  candle close → order ack, p99', ms(r.latencyMs.p99Ms), 'ms', judgedHere ? `< ${r.targetP99Ms}` : '', r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < r.targetP99Ms : judgedHere ? null : undefined));
+      rows.push(
+        valueRow(
+          'deployments',
+          '  candle close → order ack, p99',
+          ms(r.latencyMs.p99Ms),
+          'ms',
+          judgedHere ? `< ${r.targetP99Ms}` : '',
+          r.judged ? !r.latencyMs.lowerBound && r.latencyMs.p99Ms < r.targetP99Ms : judgedHere ? null : undefined,
+        ),
+      );
       const twoWorkers = r.workers === 2 ? twoWorkerBurst() : null;
-      if (twoWorkers) rows.push(valueRow('deployments', `  drain ÷ one worker's drain (same run); held at T0: ${r.worker.heldAtT0.join(' + ')}`, twoWorkers.ratio, '×', `≤ ${ALIGNED_TWO_WORKERS_RATIO}`, twoWorkers.pass));
+      if (twoWorkers)
+        rows.push(
+          valueRow(
+            'deployments',
+            `  drain ÷ one worker's drain (same run); held at T0: ${r.worker.heldAtT0.join(' + ')}`,
+            twoWorkers.ratio,
+            '×',
+            `≤ ${ALIGNED_TWO_WORKERS_RATIO}`,
+            twoWorkers.pass,
+          ),
+        );
       rows.push(valueRow('deployments', '  candle close → order ack, max', ms(r.latencyMs.maxMs), 'ms'));
-      if (r.committedLatencyMs) rows.push(valueRow('deployments', '  candle close → committed (NOTIFY received), p50 | p99', `${formatNumber(r.committedLatencyMs.p50Ms)} | ${formatNumber(r.committedLatencyMs.p99Ms)}`, 'ms'));
-      if (r.probeMs) rows.push(valueRow('deployments', '  reference: scheduled bare commit (probe), p50 | p99', `${formatNumber(r.probeMs.p50Ms)} | ${formatNumber(r.probeMs.p99Ms)}`, 'ms'));
-      if (r.orders.missing > 0) rows.push(noteRow('deployments', '  orders not acknowledged by the end', `${r.orders.missing} of ${r.orders.expected} (counted at their lower bound)`));
+      if (r.committedLatencyMs)
+        rows.push(
+          valueRow(
+            'deployments',
+            '  candle close → committed (NOTIFY received), p50 | p99',
+            `${formatNumber(r.committedLatencyMs.p50Ms)} | ${formatNumber(r.committedLatencyMs.p99Ms)}`,
+            'ms',
+          ),
+        );
+      if (r.probeMs)
+        rows.push(
+          valueRow(
+            'deployments',
+            '  reference: scheduled bare commit (probe), p50 | p99',
+            `${formatNumber(r.probeMs.p50Ms)} | ${formatNumber(r.probeMs.p99Ms)}`,
+            'ms',
+          ),
+        );
+      if (r.orders.missing > 0)
+        rows.push(noteRow('deployments', '  orders not acknowledged by the end', `${r.orders.missing} of ${r.orders.expected} (counted at their lower bound)`));
       rows.push(valueRow('deployments', '  lag at the end: max candles | deployments behind', `${r.lag.maxCandles} | ${r.lag.deploymentsBehind}`, ''));
       const pct = (v: number | null) => (v === null ? '—' : `${formatNumber(v)}%`);
-      rows.push(valueRow('deployments', '  CPU: worker | its PostgreSQL backends (of one core) | machine busy', `${pct(r.cpu.workerPercent)} | ${pct(r.cpu.postgresPercent)} | ${pct(r.cpu.machineBusyPercent)}`, ''));
+      rows.push(
+        valueRow(
+          'deployments',
+          '  CPU: worker | its PostgreSQL backends (of one core) | machine busy',
+          `${pct(r.cpu.workerPercent)} | ${pct(r.cpu.postgresPercent)} | ${pct(r.cpu.machineBusyPercent)}`,
+          '',
+        ),
+      );
     }
   }
-  for (const [key, message] of Object.entries(results.errors)) if (key.startsWith('trading.') && key !== 'trading.orderPath') rows.push(noteRow('deployments', key.slice('trading.'.length), `not measured: ${message}`));
-  if (!results.deployments && !results.errors.trading && !Object.keys(results.errors).some((k) => k.startsWith('trading.'))) rows.push(noteRow('deployments', '', 'skipped'));
+  for (const [key, message] of Object.entries(results.errors))
+    if (key.startsWith('trading.') && key !== 'trading.orderPath') rows.push(noteRow('deployments', key.slice('trading.'.length), `not measured: ${message}`));
+  if (!results.deployments && !results.errors.trading && !Object.keys(results.errors).some((k) => k.startsWith('trading.')))
+    rows.push(noteRow('deployments', '', 'skipped'));
   else if (results.errors.trading) rows.push(noteRow('trading', '', results.errors.trading));
   if (results.api) {
     for (const [key, e] of Object.entries(results.api.endpoints)) {
-      rows.push(rateRow('api', `${e.label}`, e.requestsPerSecond, 'req/s', key === 'bareNodeHttp' ? '' : `${(results.api.ratioToBare[key]! * 100).toFixed(1)}% of bare`));
+      rows.push(
+        rateRow(
+          'api',
+          `${e.label}`,
+          e.requestsPerSecond,
+          'req/s',
+          key === 'bareNodeHttp' ? '' : `${(results.api.ratioToBare[key]! * 100).toFixed(1)}% of bare`,
+        ),
+      );
       rows.push(rateRow('api', '  p50', e.p50Ms, 'ms'));
       rows.push(rateRow('api', '  p99', e.p99Ms, 'ms'));
       if (e.failed > 0) rows.push(noteRow('api', '  failed requests', `${e.failed} (${e.firstFailure})`));
@@ -643,7 +930,16 @@ function printReport(): void {
   if (results.restBacktest) {
     const r = results.restBacktest;
     const bars = `${r.candles.toLocaleString('en')} 1m bars`;
-    rows.push(rateRow('rest backtest', `${bars}, POST → GET completed`, r.endToEndMs, 'ms', `< ${REST_BACKTEST_TARGET_MS}`, r.candles >= YEAR_OF_MINUTES ? r.endToEndMs.median < REST_BACKTEST_TARGET_MS : null));
+    rows.push(
+      rateRow(
+        'rest backtest',
+        `${bars}, POST → GET completed`,
+        r.endToEndMs,
+        'ms',
+        `< ${REST_BACKTEST_TARGET_MS}`,
+        r.candles >= YEAR_OF_MINUTES ? r.endToEndMs.median < REST_BACKTEST_TARGET_MS : null,
+      ),
+    );
     rows.push(rateRow('rest backtest', '  POST /api/v1/backtests', r.postMs, 'ms'));
     rows.push(rateRow('rest backtest', '  job queued → claimed by the worker (LISTEN)', r.queuedToClaimedMs, 'ms'));
     rows.push(rateRow('rest backtest', '  worker: read the candles (binary COPY)', r.worker.readMs, 'ms'));
@@ -655,7 +951,9 @@ function printReport(): void {
 
   log('');
   log(renderTable(['section', 'measure', 'median', 'min', 'max', 'unit', 'target', 'pass'], rows));
-  log(`\n(${results.mode === 'quick' ? 3 : 5} measured runs per figure after a warm-up; API at concurrency ${API_CONCURRENCY}; order path and deployments: percentiles over every order of one run, see docs/performance.md)`);
+  log(
+    `\n(${results.mode === 'quick' ? 3 : 5} measured runs per figure after a warm-up; API at concurrency ${API_CONCURRENCY}; order path and deployments: percentiles over every order of one run, see docs/performance.md)`,
+  );
   log('\ncorrectness checks:');
   for (const c of results.checks) log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
 }

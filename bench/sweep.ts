@@ -75,7 +75,13 @@ export function sweepRanges(quick: boolean): Record<string, ParamRange> {
     : { fastPeriod: { min: 5, max: 50, step: 5 }, slowPeriod: { min: 60, max: 240, step: 20 } };
 }
 
-export async function benchSweep(options: { candles: number; quick: boolean; runs: number; threads?: number; log: (line: string) => void }): Promise<{ result: SweepBenchResult; checks: CheckResult[] }> {
+export async function benchSweep(options: {
+  candles: number;
+  quick: boolean;
+  runs: number;
+  threads?: number;
+  log: (line: string) => void;
+}): Promise<{ result: SweepBenchResult; checks: CheckResult[] }> {
   const { candles, runs, log } = options;
   const threads = options.threads ?? availableParallelism();
   const series = syntheticSeries(candles);
@@ -132,11 +138,16 @@ export async function benchSweep(options: { candles: number; quick: boolean; run
     const c = await timeAsync(() => runSweep(job, { threads }));
     cold.push(c.ms);
     if (round === 0) {
-      compare(`shared indicator columns = plain engine (${size}, one thread)`, h.result.map((metrics, index) => ({ index, metrics, error: null })));
+      compare(
+        `shared indicator columns = plain engine (${size}, one thread)`,
+        h.result.map((metrics, index) => ({ index, metrics, error: null })),
+      );
       compare(`sweep pool = single-thread engine (${size}, ${threads} threads)`, p.result);
       compare(`sweep pool, cold = single-thread engine (${size}, ${threads} threads)`, c.result);
     }
-    log(`  sweep: round ${round + 1}/${runs}: single ${s.ms.toFixed(0)} ms, single sharing columns ${h.ms.toFixed(0)} ms, ${threads} threads ${p.ms.toFixed(0)} ms (running pool), ${c.ms.toFixed(0)} ms (cold)`);
+    log(
+      `  sweep: round ${round + 1}/${runs}: single ${s.ms.toFixed(0)} ms, single sharing columns ${h.ms.toFixed(0)} ms, ${threads} threads ${p.ms.toFixed(0)} ms (running pool), ${c.ms.toFixed(0)} ms (cold)`,
+    );
     await settle();
   }
 
@@ -211,7 +222,9 @@ async function measureMachineScaling(options: {
     const singleSummary = summarize(single);
     const concurrentSummary = summarize(concurrent);
     const scaling = (threads * singleSummary.median) / concurrentSummary.median;
-    options.log(`  machine scaling: kernel ${singleSummary.median.toFixed(0)} ms alone, ${concurrentSummary.median.toFixed(0)} ms as ${threads} copies → ×${scaling.toFixed(2)}`);
+    options.log(
+      `  machine scaling: kernel ${singleSummary.median.toFixed(0)} ms alone, ${concurrentSummary.median.toFixed(0)} ms as ${threads} copies → ×${scaling.toFixed(2)}`,
+    );
     return { kernelSingleMs: roundSummary(singleSummary), kernelConcurrentMs: roundSummary(concurrentSummary), scaling: Number(scaling.toFixed(3)) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

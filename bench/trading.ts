@@ -143,23 +143,41 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
   const counting = countingDatabase(options.database.url);
   const db = database.db;
   try {
-    const [{ synchronous_commit: synchronousCommit } = { synchronous_commit: 'unknown' }] = await db.execute<{ synchronous_commit: string }>(sql`show synchronous_commit`);
+    const [{ synchronous_commit: synchronousCommit } = { synchronous_commit: 'unknown' }] = await db.execute<{ synchronous_commit: string }>(
+      sql`show synchronous_commit`,
+    );
     // Enough orders for the JIT to settle: a worker that has run for a minute is warm.
     const warmup = Math.min(300, options.orders);
     await storeCandles(db, warmup + options.ticks + 10);
     const user = await registerUser(db, { username: 'bench_orders', password: randomBytes(18).toString('base64') });
-    const accountId = (await createAccount(db, user.id, { name: 'bench orders', exchange: 'paper', balances: { USDT: '1000000000', BTC: '100000' }, feeRate: '0.001', slippage: '0.0005' })).id;
+    const accountId = (
+      await createAccount(db, user.id, {
+        name: 'bench orders',
+        exchange: 'paper',
+        balances: { USDT: '1000000000', BTC: '100000' },
+        feeRate: '0.001',
+        slippage: '0.0005',
+      })
+    ).id;
     const account = await findOwnedAccount(db, user.id, accountId);
     // A running DCA deployment on the account: the orders carry its id and lease epoch, so the fence check the
     // runner's orders pass through is part of the path; later it is ticked to time a whole paper tick.
     const strategyId = await backtestedStrategy(db, user.id, 'bench dca', 'dca', { intervalBars: 1, amountPerBuy: 10 });
     const createdAt = Date.now();
-    const deployment = await createDeployment(db, user.id, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: ORIGIN_MS, speed: 1 }, capitalQuote: '1000000' }, { now: () => createdAt });
+    const deployment = await createDeployment(
+      db,
+      user.id,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', start: ORIGIN_MS, speed: 1 }, capitalQuote: '1000000' },
+      { now: () => createdAt },
+    );
     const [claimed] = await claimDeployments(db, 'bench-order-path', 1, 3_600_000);
     if (claimed?.id !== deployment.id) throw new Error('could not claim the bench deployment');
     const epoch = Number(claimed.lease_epoch);
 
-    await db.execute(sql`create table bench_ref_rows (id bigserial primary key, account_id uuid not null, quantity numeric not null, created_at timestamptz not null default now())`);
+    await db.execute(
+      sql`create table bench_ref_rows (id bigserial primary key, account_id uuid not null, quantity numeric not null, created_at timestamptz not null default now())`,
+    );
     await db.execute(sql`create table bench_ref_counter (id integer primary key, n bigint not null)`);
     await db.execute(sql`insert into bench_ref_counter values (1, 0)`);
 
@@ -167,7 +185,19 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
     let notFilled = 0;
     const orderInput = () => {
       const k = sequence++;
-      return { k, input: { accountId, symbol: SYMBOL, side: k % 2 === 0 ? ('buy' as const) : ('sell' as const), type: 'market' as const, quantity: '0.001', clientOrderId: `bench${k}`, deploymentId: deployment.id, fenceEpoch: epoch } };
+      return {
+        k,
+        input: {
+          accountId,
+          symbol: SYMBOL,
+          side: k % 2 === 0 ? ('buy' as const) : ('sell' as const),
+          type: 'market' as const,
+          quantity: '0.001',
+          clientOrderId: `bench${k}`,
+          deploymentId: deployment.id,
+          fenceEpoch: epoch,
+        },
+      };
     };
     const placeOne = async (on: Db) => {
       const { k, input } = orderInput();
@@ -218,7 +248,9 @@ export async function benchOrderPath(options: { database: BenchDatabase; orders:
       }
       oursP99.push(percentileOfSorted(Float64Array.from(roundOurs).sort(), 99));
       referenceP99.push(percentileOfSorted(Float64Array.from(roundReference).sort(), 99));
-      log(`  order path: round ${round + 1}/${options.rounds}: ${roundOurs.length} orders, p99 ${oursP99.at(-1)!.toFixed(2)} ms (reference ${referenceP99.at(-1)!.toFixed(2)} ms)`);
+      log(
+        `  order path: round ${round + 1}/${options.rounds}: ${roundOurs.length} orders, p99 ${oursP99.at(-1)!.toFixed(2)} ms (reference ${referenceP99.at(-1)!.toFixed(2)} ms)`,
+      );
     }
 
     // Counted once the counting connection has prepared the statements (the first use of each also describes it).
@@ -413,7 +445,9 @@ function machineTimes(): { busy: number; total: number } {
 }
 
 async function workerBackendPids(db: Db): Promise<number[]> {
-  const rows = await db.execute<{ pid: number }>(sql`select pid from pg_stat_activity where application_name = 'cryptobot-worker' and datname = current_database()`);
+  const rows = await db.execute<{ pid: number }>(
+    sql`select pid from pg_stat_activity where application_name = 'cryptobot-worker' and datname = current_database()`,
+  );
   return rows.map((r) => Number(r.pid));
 }
 
@@ -454,7 +488,11 @@ export function scenarioLabel(s: Pick<DeploymentScenario, 'deployments' | 'speed
  * (open ORIGIN_MS) closes at T0 + phase_i, T0 = now + startAllowanceMs, so no candle closes before the worker
  * holds every deployment (no catch-up inside the window). The clocks are written before any worker exists.
  */
-export async function setupScenario(db: Db, s: DeploymentScenario, startAllowanceMs: number): Promise<{ ids: string[]; t0: number; setupMs: number; users: number }> {
+export async function setupScenario(
+  db: Db,
+  s: DeploymentScenario,
+  startAllowanceMs: number,
+): Promise<{ ids: string[]; t0: number; setupMs: number; users: number }> {
   const setupStarted = performance.now();
   const period = MINUTE / s.speed;
   const candlesNeeded = Math.ceil((s.durationMs + startAllowanceMs + 60_000) / period) + 10;
@@ -474,7 +512,9 @@ export async function setupScenario(db: Db, s: DeploymentScenario, startAllowanc
     8,
     async (i) => {
       const userId = userIds[Math.floor(i / DEPLOYMENTS_PER_USER)]!;
-      const accountId = (await createAccount(db, userId, { name: `bench paper ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
+      const accountId = (
+        await createAccount(db, userId, { name: `bench paper ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })
+      ).id;
       const strategyId = await backtestedStrategy(db, userId, `bench dca ${i}`, 'dca', DCA_PARAMS);
       ids[i] = (await createDeployment(db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: ORIGIN_MS, speed: s.speed } })).id;
     },
@@ -494,13 +534,21 @@ export async function setupScenario(db: Db, s: DeploymentScenario, startAllowanc
  * deployments (replay from the first stored candle), their replay clocks set so the first candle closes at T0 +
  * phase; then the worker process, the window, a snapshot of the deployments, SIGTERM, and the measurement.
  */
-export async function benchDeploymentScenario(options: { database: BenchDatabase; scenario: DeploymentScenario; logDir: string; log: Log; startAllowanceMs: number }): Promise<DeploymentScenarioResult> {
+export async function benchDeploymentScenario(options: {
+  database: BenchDatabase;
+  scenario: DeploymentScenario;
+  logDir: string;
+  log: Log;
+  startAllowanceMs: number;
+}): Promise<DeploymentScenarioResult> {
   const { scenario: s, log } = options;
   const database: Database = createDatabase(options.database.url, { max: 8, applicationName: 'cryptobot-bench' });
   const db = database.db;
   try {
     const { ids, t0, setupMs, users } = await setupScenario(db, s, s.startAllowanceMs ?? options.startAllowanceMs);
-    log(`  ${s.key}: ${s.deployments} deployments set up in ${(setupMs / 1000).toFixed(1)} s; first candle closes in ${((t0 - Date.now()) / 1000).toFixed(1)} s`);
+    log(
+      `  ${s.key}: ${s.deployments} deployments set up in ${(setupMs / 1000).toFixed(1)} s; first candle closes in ${((t0 - Date.now()) / 1000).toFixed(1)} s`,
+    );
 
     // Every order event the worker publishes (NOTIFY, delivered at commit), by order id: when it arrived here.
     const published = new Map<string, number>();
@@ -522,7 +570,14 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         cwd: ROOT,
         logFile: logFiles[i]!,
         nodeArgs: workerNodeArgs(),
-        env: { ...process.env, DATABASE_URL: options.database.url, CRYPTOBOT_MASTER_KEY: masterKey, WORKER_ID: workerId, CRYPTOBOT_SERVICE: 'worker', LOG_LEVEL: 'info' },
+        env: {
+          ...process.env,
+          DATABASE_URL: options.database.url,
+          CRYPTOBOT_MASTER_KEY: masterKey,
+          WORKER_ID: workerId,
+          CRYPTOBOT_SERVICE: 'worker',
+          LOG_LEVEL: 'info',
+        },
       });
       liveWorkers.add(spawned.child);
       void spawned.exited.then(() => liveWorkers.delete(spawned.child));
@@ -532,7 +587,9 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
     let exitCode: number | null | undefined;
     for (const w of workers) void w.exited.then((code) => (exitCode ??= code));
     const heldBy = async () => {
-      const rows = await db.execute<{ owner: string; n: number }>(sql`select lease_owner as owner, count(*)::int as n from deployments where lease_owner = any(${sql.raw(`ARRAY[${workerIds.map((id) => `'${id}'`).join(',')}]::text[]`)}) group by lease_owner`);
+      const rows = await db.execute<{ owner: string; n: number }>(
+        sql`select lease_owner as owner, count(*)::int as n from deployments where lease_owner = any(${sql.raw(`ARRAY[${workerIds.map((id) => `'${id}'`).join(',')}]::text[]`)}) group by lease_owner`,
+      );
       return workerIds.map((id) => Number(rows.find((r) => r.owner === id)?.n ?? 0));
     };
     const probe = startProbe(options.database.url, t0, t0 + s.durationMs);
@@ -567,13 +624,29 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
       const workerCpuEnd = workersCpuMs();
       const pgEnd = backendsCpuMs(await workerBackendPids(db));
       const machineEnd = machineTimes();
-      const snapshot = await db.select({ id: deployments.id, lastBarTime: deployments.lastBarTime, feedClock: deployments.feedClock, feed: deployments.feed, state: deployments.state }).from(deployments).where(inArray(deployments.id, ids));
+      const snapshot = await db
+        .select({
+          id: deployments.id,
+          lastBarTime: deployments.lastBarTime,
+          feedClock: deployments.feedClock,
+          feed: deployments.feed,
+          state: deployments.state,
+        })
+        .from(deployments)
+        .where(inArray(deployments.id, ids));
       await stopWorker();
 
       // --- measurement
       const windowMs = endedAt - windowStarted;
       const acked = await db
-        .select({ id: orders.id, deploymentId: orders.deploymentId, status: orders.status, createdAt: orders.createdAt, updatedAt: orders.updatedAt, executedAt: fills.executedAt })
+        .select({
+          id: orders.id,
+          deploymentId: orders.deploymentId,
+          status: orders.status,
+          createdAt: orders.createdAt,
+          updatedAt: orders.updatedAt,
+          executedAt: fills.executedAt,
+        })
         .from(orders)
         .leftJoin(fills, eq(fills.orderId, orders.id))
         .where(inArray(orders.deploymentId, ids));
@@ -631,9 +704,7 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         if (n > 0) behind++;
         maxBehind = Math.max(maxBehind, n);
       }
-      const errorLines = logFiles
-        .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n'))
-        .filter((line) => /"level":(50|60)/.test(line)).length;
+      const errorLines = logFiles.flatMap((file) => fs.readFileSync(file, 'utf8').split('\n')).filter((line) => /"level":(50|60)/.test(line)).length;
       let postgresPercent: number | null = null;
       if (pgStart && pgEnd) {
         let ms = 0;
@@ -641,7 +712,8 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         postgresPercent = roundTo((100 * ms) / windowMs, 3);
       }
       const machineBusy = (100 * (machineEnd.busy - machineStart.busy)) / Math.max(1, machineEnd.total - machineStart.total);
-      const summary = latencies.length > 0 ? latencySummary(latencies) : { samples: 0, p50Ms: Number.NaN, p90Ms: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN };
+      const summary =
+        latencies.length > 0 ? latencySummary(latencies) : { samples: 0, p50Ms: Number.NaN, p90Ms: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN };
       return {
         key: s.key,
         label: scenarioLabel(s),
@@ -664,7 +736,10 @@ export async function benchDeploymentScenario(options: { database: BenchDatabase
         },
         orders: { expected, acknowledged: ackedInWindow, notFilled, missing, perSecond: roundTo(ackedInWindow / ((windowEnd - t0) / 1000), 4) },
         latencyMs: { ...summary, lowerBound: missing > 0 },
-        burst: s.phases === 'aligned' && summary.samples > 0 ? { drainMs: summary.maxMs, ordersPerSecond: roundTo(s.deployments / (summary.maxMs / 1000), 4) } : null,
+        burst:
+          s.phases === 'aligned' && summary.samples > 0
+            ? { drainMs: summary.maxMs, ordersPerSecond: roundTo(s.deployments / (summary.maxMs / 1000), 4) }
+            : null,
         committedLatencyMs: committed.length > 0 ? latencySummary(committed) : null,
         probeMs: probeMs.length > 0 ? latencySummary(probeMs) : null,
         breakdownMs: {

@@ -24,7 +24,9 @@ describe('the pool', () => {
   it('every connection carries the three timeouts', async () => {
     const database = createDatabase(t.url, { max: 1, statementTimeoutMs: 1234, lockTimeoutMs: 567, idleInTransactionTimeoutMs: 8901 });
     try {
-      const [row] = await database.db.execute<Record<string, string>>(sql`select current_setting('statement_timeout') as s, current_setting('lock_timeout') as l, current_setting('idle_in_transaction_session_timeout') as i`);
+      const [row] = await database.db.execute<Record<string, string>>(
+        sql`select current_setting('statement_timeout') as s, current_setting('lock_timeout') as l, current_setting('idle_in_transaction_session_timeout') as i`,
+      );
       expect(row).toEqual({ s: '1234ms', l: '567ms', i: '8901ms' });
     } finally {
       await database.close();
@@ -49,7 +51,10 @@ describe('the pool', () => {
       expect(appError?.details?.retryAfterSeconds).toBeGreaterThan(0);
       held.open();
       await first;
-      await expect(database.db.transaction(async (tx) => tx.execute(sql`select 3`)), 'free again').resolves.toBeDefined();
+      await expect(
+        database.db.transaction(async (tx) => tx.execute(sql`select 3`)),
+        'free again',
+      ).resolves.toBeDefined();
     } finally {
       held.open();
       await database.close();
@@ -62,7 +67,9 @@ describe('the pool', () => {
       // drizzle wraps what the driver throws for a query (its cause), not for a transaction.
       const query = await database.db.transaction(async () => database.db.execute(sql`select 1`)).catch((e: Error) => e);
       expect((query as Error).cause ?? query).toBeInstanceOf(PoolNestingError);
-      await expect(database.db.transaction(async () => database.db.transaction(async (tx) => tx.execute(sql`select 1`)))).rejects.toBeInstanceOf(PoolNestingError);
+      await expect(database.db.transaction(async () => database.db.transaction(async (tx) => tx.execute(sql`select 1`)))).rejects.toBeInstanceOf(
+        PoolNestingError,
+      );
       // The transaction's own handle, and the pool outside any transaction, are fine.
       await expect(database.db.transaction(async (tx) => tx.execute(sql`select 1`))).resolves.toBeDefined();
       await expect(database.db.execute(sql`select 1`)).resolves.toBeDefined();
@@ -106,14 +113,22 @@ describe('the pool', () => {
       }
     }
     expect(toAppError(new PoolTimeoutError(5000)).appError?.code).toBe('UNAVAILABLE');
-    expect(toAppError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED', errno: 'CONNECTION_CLOSED' })).appError?.code).toBe('UNAVAILABLE');
+    expect(toAppError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED', errno: 'CONNECTION_CLOSED' })).appError?.code).toBe(
+      'UNAVAILABLE',
+    );
     expect(toAppError(Object.assign(new Error('unique'), { code: '23505' })).appError, 'other database errors stay unexpected').toBeNull();
   });
 });
 
 describe('database settings from the environment', () => {
   it('defaults, and each bad value refused naming its variable', () => {
-    expect(databaseSettingsFromEnv({})).toEqual({ poolSize: 10, statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, idleInTransactionTimeoutMs: 15_000, poolTimeoutMs: 5_000 });
+    expect(databaseSettingsFromEnv({})).toEqual({
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+      lockTimeoutMs: 5_000,
+      idleInTransactionTimeoutMs: 15_000,
+      poolTimeoutMs: 5_000,
+    });
     expect(databaseSettingsFromEnv({ DATABASE_LOCK_TIMEOUT_MS: '250', DATABASE_POOL_SIZE: '' }).lockTimeoutMs).toBe(250);
     for (const [name, value] of [
       ['DATABASE_STATEMENT_TIMEOUT_MS', 'soon'],

@@ -72,7 +72,11 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
       idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
     },
   });
-  guardPool(sql, { slots: Math.max(1, max - 1), timeoutMs: settings.poolTimeoutMs, onNested: options.onNestedUse ?? (envVariable('NODE_ENV') === 'test' ? 'throw' : 'warn') });
+  guardPool(sql, {
+    slots: Math.max(1, max - 1),
+    timeoutMs: settings.poolTimeoutMs,
+    onNested: options.onNestedUse ?? (envVariable('NODE_ENV') === 'test' ? 'throw' : 'warn'),
+  });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }

@@ -5,7 +5,8 @@
  */
 import { PoolTimeoutError } from './client';
 
-export type UnavailableReason = 'statement_timeout' | 'lock_timeout' | 'deadlock' | 'serialization' | 'idle_in_transaction_timeout' | 'too_many_connections' | 'pool_timeout' | 'unreachable';
+export type UnavailableReason =
+  'statement_timeout' | 'lock_timeout' | 'deadlock' | 'serialization' | 'idle_in_transaction_timeout' | 'too_many_connections' | 'pool_timeout' | 'unreachable';
 
 /** PostgreSQL SQLSTATEs → reason. */
 const SQLSTATES: Record<string, UnavailableReason> = {
@@ -20,7 +21,16 @@ const SQLSTATES: Record<string, UnavailableReason> = {
 };
 
 /** postgres.js's own connection failures, and the socket's. */
-const CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
 
 /** The database reason an error (or one of its causes: drizzle wraps driver errors) stands for, or null. */
 export function databaseUnavailableReason(error: unknown): UnavailableReason | null {

@@ -10,7 +10,13 @@ export const MIGRATIONS_FOLDER = path.join(path.dirname(fileURLToPath(import.met
  * advisory lock). Without the request timeouts: a migration may rightly take long, or wait for another one.
  */
 export async function runMigrations(url: string): Promise<void> {
-  const database = createDatabase(url, { max: 1, applicationName: 'cryptobot-migrate', statementTimeoutMs: 0, lockTimeoutMs: 0, idleInTransactionTimeoutMs: 0 });
+  const database = createDatabase(url, {
+    max: 1,
+    applicationName: 'cryptobot-migrate',
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+    idleInTransactionTimeoutMs: 0,
+  });
   try {
     await database.sql`select pg_advisory_lock(727274)`;
     try {

@@ -48,7 +48,11 @@ describe('pipelinedTransaction', () => {
 
   it('run returning null or throwing rolls back', async () => {
     expect(await pipelinedTransaction(single.db, insert('not wanted'), async () => null)).toBeNull();
-    await expect(pipelinedTransaction(single.db, insert('thrown away'), async () => { throw new Error('changed my mind'); })).rejects.toThrow('changed my mind');
+    await expect(
+      pipelinedTransaction(single.db, insert('thrown away'), async () => {
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
     expect(await names()).toEqual(['first', 'inside', 'last']);
   });
 });

@@ -15,7 +15,9 @@ import * as schema from './schema';
  */
 export function queryRows<T extends Record<string, unknown> = Record<string, unknown>>(db: Connection, text: string, params: readonly unknown[]): Promise<T[]> {
   // Issued now, not when awaited (postgres.js queries are lazy): statements go out in the order of the calls.
-  return clientOf(db).unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute() as unknown as Promise<T[]>;
+  return clientOf(db)
+    .unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+    .execute() as unknown as Promise<T[]>;
 }
 
 /** A statement without parameters (BEGIN, COMMIT), issued now: in order with queryRows calls. */

@@ -8,11 +8,21 @@ import { z } from 'zod';
  * The variables are validated wherever a process opens a pool (web, worker, CLI): a bad value stops it, naming the
  * variable. `server/env.ts` and the worker's schema include these fields, so `npm start` reports them with the rest.
  */
-const ms = (min: number, max: number) => z.coerce.number({ message: `must be a whole number of milliseconds (${min}–${max})` }).int({ message: `must be a whole number of milliseconds (${min}–${max})` }).min(min, { message: `must be at least ${min} ms` }).max(max, { message: `must be at most ${max} ms` });
+const ms = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `must be a whole number of milliseconds (${min}–${max})` })
+    .int({ message: `must be a whole number of milliseconds (${min}–${max})` })
+    .min(min, { message: `must be at least ${min} ms` })
+    .max(max, { message: `must be at most ${max} ms` });
 
 export const databaseEnvShape = {
   /** Connections per process (web: per server instance). */
-  DATABASE_POOL_SIZE: z.coerce.number({ message: 'must be a whole number (1–100)' }).int({ message: 'must be a whole number (1–100)' }).min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }).default(10),
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ message: 'must be a whole number (1–100)' })
+    .int({ message: 'must be a whole number (1–100)' })
+    .min(1, { message: 'must be at least 1' })
+    .max(100, { message: 'must be at most 100' })
+    .default(10),
   /** PostgreSQL statement_timeout: one statement runs at most this long. */
   DATABASE_STATEMENT_TIMEOUT_MS: ms(100, 3_600_000).default(30_000),
   /** PostgreSQL lock_timeout: a statement waits at most this long for a row or table lock. */

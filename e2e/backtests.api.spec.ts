@@ -25,27 +25,57 @@ test.describe('REST strategies and backtests', () => {
 
     const types = await request.get('/api/v1/strategy-types', { headers: auth(accessToken) });
     expect(types.status()).toBe(200);
-    const list = (await types.json()) as Array<{ type: string; parameters: Record<string, { type: string; default: unknown; min: number | null; max: number | null; description: string }> }>;
+    const list = (await types.json()) as Array<{
+      type: string;
+      parameters: Record<string, { type: string; default: unknown; min: number | null; max: number | null; description: string }>;
+    }>;
     const sma = list.find((t) => t.type === 'sma_crossover');
-    expect(sma?.parameters.fastPeriod, 'each parameter documents its type, default, bounds and meaning').toMatchObject({ type: 'integer', default: 10, description: expect.any(String) });
+    expect(sma?.parameters.fastPeriod, 'each parameter documents its type, default, bounds and meaning').toMatchObject({
+      type: 'integer',
+      default: 10,
+      description: expect.any(String),
+    });
 
-    const bad = await request.post('/api/v1/strategies', { headers: auth(accessToken), data: { name: 'x', type: 'sma_crossover', params: { fastPeriod: 0 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } });
+    const bad = await request.post('/api/v1/strategies', {
+      headers: auth(accessToken),
+      data: { name: 'x', type: 'sma_crossover', params: { fastPeriod: 0 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
     expect(bad.status()).toBe(422);
     expect((await bad.json()).error.details.fields[0]).toMatchObject({ field: 'params.fastPeriod' });
-    const wrongType = await request.post('/api/v1/strategies', { headers: auth(accessToken), data: { name: 'x', type: 'sma_crossover', params: { fastPeriod: 'fast' }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } });
+    const wrongType = await request.post('/api/v1/strategies', {
+      headers: auth(accessToken),
+      data: { name: 'x', type: 'sma_crossover', params: { fastPeriod: 'fast' }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
     expect(wrongType.status()).toBe(422);
     expect((await wrongType.json()).error.details.fields[0].field).toBe('params.fastPeriod');
-    const badMarket = await request.post('/api/v1/strategies', { headers: auth(accessToken), data: { name: 'x', type: 'sma_crossover', exchange: 'binance', symbol: 'btc-usdt', timeframe: '7x' } });
+    const badMarket = await request.post('/api/v1/strategies', {
+      headers: auth(accessToken),
+      data: { name: 'x', type: 'sma_crossover', exchange: 'binance', symbol: 'btc-usdt', timeframe: '7x' },
+    });
     expect(badMarket.status()).toBe(422);
     expect(((await badMarket.json()).error.details.fields as Array<{ field: string }>).map((f) => f.field).sort()).toEqual(['symbol', 'timeframe']);
 
-    const created = await request.post('/api/v1/strategies', { headers: auth(accessToken), data: { name: 'API SMA', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } });
+    const created = await request.post('/api/v1/strategies', {
+      headers: auth(accessToken),
+      data: { name: 'API SMA', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
     expect(created.status()).toBe(201);
     const strategy = await created.json();
-    expect(strategy).toMatchObject({ id: expect.any(String), name: 'API SMA', type: 'sma_crossover', status: 'draft', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    expect(strategy).toMatchObject({
+      id: expect.any(String),
+      name: 'API SMA',
+      type: 'sma_crossover',
+      status: 'draft',
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    });
     expect(strategy.params).toMatchObject({ fastPeriod: 5, slowPeriod: 20 });
 
-    const patched = await request.patch(`/api/v1/strategies/${strategy.id}`, { headers: auth(accessToken), data: { name: 'Renamed', params: { slowPeriod: 25 } } });
+    const patched = await request.patch(`/api/v1/strategies/${strategy.id}`, {
+      headers: auth(accessToken),
+      data: { name: 'Renamed', params: { slowPeriod: 25 } },
+    });
     expect(patched.status()).toBe(200);
     expect(await patched.json()).toMatchObject({ name: 'Renamed', params: { fastPeriod: 5, slowPeriod: 25 } });
 
@@ -67,7 +97,10 @@ test.describe('REST strategies and backtests', () => {
     const { accessToken } = await registerAndToken(request, 'bt-run');
     const other = await registerAndToken(request, 'bt-run2');
     const strategy = await (
-      await request.post('/api/v1/strategies', { headers: auth(accessToken), data: { name: 'Run', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } })
+      await request.post('/api/v1/strategies', {
+        headers: auth(accessToken),
+        data: { name: 'Run', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+      })
     ).json();
     const body = { strategyId: strategy.id, start: START, end: Date.parse(END), initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005 };
 
@@ -95,13 +128,34 @@ test.describe('REST strategies and backtests', () => {
     const done = await waitFor(request, `/api/v1/backtests/${id}`, accessToken);
     expect(done.status, String(done.error)).toBe('completed');
     expect(Object.keys(done.metrics as object).sort()).toEqual(
-      ['averageTradePct', 'buyAndHoldReturnPct', 'cagrPct', 'calmarRatio', 'exposurePct', 'maxDrawdownPct', 'profitFactor', 'sharpeRatio', 'sortinoRatio', 'totalReturnPct', 'tradeCount', 'winRatePct'].sort(),
+      [
+        'averageTradePct',
+        'buyAndHoldReturnPct',
+        'cagrPct',
+        'calmarRatio',
+        'exposurePct',
+        'maxDrawdownPct',
+        'profitFactor',
+        'sharpeRatio',
+        'sortinoRatio',
+        'totalReturnPct',
+        'tradeCount',
+        'winRatePct',
+      ].sort(),
     );
     const trades = done.trades as Array<Record<string, unknown>>;
     expect(trades.length, 'SMA 5/20 trades in a month of BTC').toBeGreaterThan(0);
     expect(trades.length).toBe((done.metrics as { tradeCount: number }).tradeCount);
     expect(trades[0]!.entryTime).toMatch(/^2021-01-\d{2}T\d{2}:00:00\.000Z$/);
-    expect(trades[0]).toMatchObject({ entryPrice: expect.any(Number), exitPrice: expect.any(Number), quantity: expect.any(Number), fee: expect.any(Number), pnl: expect.any(Number), pnlPct: expect.any(Number), exitReason: expect.any(String) });
+    expect(trades[0]).toMatchObject({
+      entryPrice: expect.any(Number),
+      exitPrice: expect.any(Number),
+      quantity: expect.any(Number),
+      fee: expect.any(Number),
+      pnl: expect.any(Number),
+      pnlPct: expect.any(Number),
+      exitReason: expect.any(String),
+    });
 
     const listed = await request.get(`/api/v1/backtests?strategyId=${strategy.id}`, { headers: auth(accessToken) });
     expect(((await listed.json()) as Array<{ id: string }>).map((b) => b.id)).toContain(id);
@@ -110,12 +164,18 @@ test.describe('REST strategies and backtests', () => {
     expect((await request.get(`/api/v1/backtests?strategyId=${strategy.id}`, { headers: auth(other.accessToken) })).status()).toBe(404);
     expect((await request.delete(`/api/v1/backtests/${id}`, { headers: auth(accessToken) })).status(), 'a finished backtest cannot be canceled').toBe(409);
 
-    const sweep = await request.post('/api/v1/sweeps', { headers: auth(accessToken), data: { ...body, ranges: { fastPeriod: { min: 5, max: 10, step: 5 }, slowPeriod: { values: [20, 30] } } } });
+    const sweep = await request.post('/api/v1/sweeps', {
+      headers: auth(accessToken),
+      data: { ...body, ranges: { fastPeriod: { min: 5, max: 10, step: 5 }, slowPeriod: { values: [20, 30] } } },
+    });
     expect(sweep.status()).toBe(202);
     const sweepDone = await waitFor(request, `/api/v1/sweeps/${(await sweep.json()).id}`, accessToken);
     expect(sweepDone.status, String(sweepDone.error)).toBe('completed');
     expect((sweepDone.results as unknown[]).length).toBe(4);
-    const badRange = await request.post('/api/v1/sweeps', { headers: auth(accessToken), data: { ...body, ranges: { fastPeriod: { min: 0, max: 3, step: 1 } } } });
+    const badRange = await request.post('/api/v1/sweeps', {
+      headers: auth(accessToken),
+      data: { ...body, ranges: { fastPeriod: { min: 0, max: 3, step: 1 } } },
+    });
     expect(badRange.status()).toBe(422);
     expect((await badRange.json()).error.details.fields[0].field).toBe('ranges.fastPeriod');
   });

@@ -50,13 +50,18 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   await expect(page.getByRole('columnheader', { name: 'PnL %' })).toHaveAttribute('aria-sort', 'ascending');
   const ascending = await pnlColumn();
   expect(ascending, 'second click: worst trade first').toEqual([...ascending].sort((a, b) => a - b));
-  expect(ascending.every((v) => Number.isFinite(v)), 'PnL % cells are numbers').toBe(true);
+  expect(
+    ascending.every((v) => Number.isFinite(v)),
+    'PnL % cells are numbers',
+  ).toBe(true);
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   expect((await download).suggestedFilename()).toMatch(/trades\.csv$/);
 
   await page.getByRole('link', { name: 'Strategy' }).click();
-  await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]'), 'a completed backtest makes it backtested').toHaveText('backtested');
+  await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]'), 'a completed backtest makes it backtested').toHaveText(
+    'backtested',
+  );
   const sweepForm = page.getByRole('form', { name: 'Parameter sweep' });
   await sweepForm.getByRole('checkbox', { name: 'fastPeriod' }).check();
   await sweepForm.getByLabel('fastPeriod min').fill('5');

@@ -63,7 +63,12 @@ test.describe('oversized bodies', () => {
   for (const target of [
     { name: 'REST /api/v1/auth/token', path: '/api/v1/auth/token', type: 'application/json', code: (b: string) => JSON.parse(b).error.code },
     { name: 'tRPC auth.register', path: '/api/trpc/auth.register', type: 'application/json', code: (b: string) => JSON.parse(b).error.json.data.code },
-    { name: 'next-auth sign-in', path: '/api/auth/callback/credentials', type: 'application/x-www-form-urlencoded', code: (b: string) => JSON.parse(b).error.code },
+    {
+      name: 'next-auth sign-in',
+      path: '/api/auth/callback/credentials',
+      type: 'application/x-www-form-urlencoded',
+      code: (b: string) => JSON.parse(b).error.code,
+    },
   ]) {
     test(`${target.name}: a declared 64 MB body is 413 before the server reads it`, async ({ request, baseURL }) => {
       // Headers announce 64 MB; only the first 16 KiB are ever sent.
@@ -83,7 +88,11 @@ test.describe('oversized bodies', () => {
   }
 
   test('a whole 64 MB body sent to /api/v1/auth/token is 413 and the server stays healthy', async ({ request }) => {
-    const response = await request.post('/api/v1/auth/token', { headers: { 'content-type': 'application/json' }, data: Buffer.alloc(SIXTY_FOUR_MB, 0x20), failOnStatusCode: false });
+    const response = await request.post('/api/v1/auth/token', {
+      headers: { 'content-type': 'application/json' },
+      data: Buffer.alloc(SIXTY_FOUR_MB, 0x20),
+      failOnStatusCode: false,
+    });
     expect(response.status()).toBe(413);
     const body = await response.json();
     expect(body.error.message, 'says the limit and how to change it').toContain('CRYPTOBOT_MAX_BODY_BYTES');
@@ -92,7 +101,10 @@ test.describe('oversized bodies', () => {
 
   test('a JSON body just under the limit is read and judged on its content', async ({ request }) => {
     const json = '{"username":"nobody-at-all","password":"wrong password"}';
-    const response = await request.post('/api/v1/auth/token', { headers: { 'content-type': 'application/json' }, data: Buffer.from(json + ' '.repeat(JSON_LIMIT - json.length)) });
+    const response = await request.post('/api/v1/auth/token', {
+      headers: { 'content-type': 'application/json' },
+      data: Buffer.from(json + ' '.repeat(JSON_LIMIT - json.length)),
+    });
     expect(response.status(), 'not refused for its size').toBe(401);
   });
 
@@ -103,12 +115,21 @@ test.describe('oversized bodies', () => {
     const json = JSON.stringify({ exchange: 'binance', symbol: 'LIMIT/USDT', timeframe: '1h', candles });
     // JSON whitespace pads the body to 1 KiB under the upload limit (far over the JSON limit) cheaply.
     const underLimit = Buffer.concat([Buffer.from(json), Buffer.alloc(UPLOAD_LIMIT - json.length - 1024, 0x20)]);
-    const accepted = await request.post('/api/v1/market-data/candles', { headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' }, data: underLimit, timeout: 120_000 });
+    const accepted = await request.post('/api/v1/market-data/candles', {
+      headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' },
+      data: underLimit,
+      timeout: 120_000,
+    });
     expect(accepted.status(), await accepted.text()).toBe(200);
     expect(await accepted.json()).toMatchObject({ inserted: 3, rejected: [] });
 
     const overLimit = Buffer.concat([underLimit, Buffer.alloc(2048, 0x20)]);
-    const refused = await request.post('/api/v1/market-data/candles', { headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' }, data: overLimit, failOnStatusCode: false, timeout: 120_000 });
+    const refused = await request.post('/api/v1/market-data/candles', {
+      headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' },
+      data: overLimit,
+      failOnStatusCode: false,
+      timeout: 120_000,
+    });
     expect(refused.status()).toBe(413);
     expect((await refused.json()).error.message).toContain('CRYPTOBOT_MAX_UPLOAD_BYTES');
   });
@@ -117,7 +138,11 @@ test.describe('oversized bodies', () => {
 test.describe('JSON bodies need exactly application/json', () => {
   for (const type of ['text/plain; x=application/json', 'application/jsonp', 'text/plain']) {
     test(`"${type}" is 415 with a message naming the type to send`, async ({ request }) => {
-      const response = await request.post('/api/v1/auth/token', { headers: { 'content-type': type }, data: Buffer.from('{"username":"a","password":"b"}'), failOnStatusCode: false });
+      const response = await request.post('/api/v1/auth/token', {
+        headers: { 'content-type': type },
+        data: Buffer.from('{"username":"a","password":"b"}'),
+        failOnStatusCode: false,
+      });
       expect(response.status()).toBe(415);
       const body = await response.json();
       expect(body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
@@ -126,7 +151,10 @@ test.describe('JSON bodies need exactly application/json', () => {
   }
 
   test('with parameters such as charset it is JSON', async ({ request }) => {
-    const response = await request.post('/api/v1/auth/token', { headers: { 'content-type': 'application/json; charset=utf-8' }, data: Buffer.from('{"username":"nobody-at-all","password":"wrong password"}') });
+    const response = await request.post('/api/v1/auth/token', {
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      data: Buffer.from('{"username":"nobody-at-all","password":"wrong password"}'),
+    });
     expect(response.status()).toBe(401);
   });
 });

@@ -22,7 +22,14 @@ test('the typed tRPC client example lists strategies, runs a backtest and prints
   const user = await newUser(request, 'client');
   const strategy = await request.post('/api/v1/strategies', {
     headers: bearer(user.accessToken),
-    data: { name: 'example client', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    data: {
+      name: 'example client',
+      type: 'sma_crossover',
+      params: { fastPeriod: 10, slowPeriod: 30 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    },
   });
   expect(strategy.status(), await strategy.text()).toBe(201);
   const key = await createKey(request, user, ['trade'], 'example client');

@@ -5,14 +5,27 @@ test.beforeAll(seedBtcCandles);
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-async function backtestedStrategy(request: APIRequestContext, token: string, name: string, params: Record<string, unknown> = { intervalBars: 1, amountPerBuy: 100 }): Promise<string> {
-  const created = await request.post('/api/v1/strategies', { headers: auth(token), data: { name, type: 'dca', params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } });
+async function backtestedStrategy(
+  request: APIRequestContext,
+  token: string,
+  name: string,
+  params: Record<string, unknown> = { intervalBars: 1, amountPerBuy: 100 },
+): Promise<string> {
+  const created = await request.post('/api/v1/strategies', {
+    headers: auth(token),
+    data: { name, type: 'dca', params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+  });
   expect(created.status(), await created.text()).toBe(201);
   const strategyId = (await created.json()).id as string;
-  const backtest = await request.post('/api/v1/backtests', { headers: auth(token), data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-10T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 } });
+  const backtest = await request.post('/api/v1/backtests', {
+    headers: auth(token),
+    data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-10T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 },
+  });
   expect(backtest.status()).toBe(202);
   const backtestId = (await backtest.json()).id as string;
-  await expect.poll(async () => (await (await request.get(`/api/v1/backtests/${backtestId}`, { headers: auth(token) })).json()).status, { timeout: 60_000 }).toBe('completed');
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/backtests/${backtestId}`, { headers: auth(token) })).json()).status, { timeout: 60_000 })
+    .toBe('completed');
   return strategyId;
 }
 
@@ -28,7 +41,10 @@ test.describe('REST deployments, kill switch and alerts', () => {
     const other = await registerAndToken(request, 'dep-other');
     const accountId = await paperAccount(request, token, 'paper main');
 
-    const draft = await request.post('/api/v1/strategies', { headers: auth(token), data: { name: 'draft', type: 'rsi', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } });
+    const draft = await request.post('/api/v1/strategies', {
+      headers: auth(token),
+      data: { name: 'draft', type: 'rsi', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
     const draftId = (await draft.json()).id as string;
     const refused = await request.post(`/api/v1/strategies/${draftId}/deployments`, { headers: auth(token), data: { accountId, mode: 'paper' } });
     expect(refused.status()).toBe(409);
@@ -52,14 +68,27 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect(notJson.status(), 'not JSON: 415').toBe(415);
 
     // 2021-03-25 → 2021-04-01: about 170 hourly candles, played at 7,200× (one candle per 0.5 s).
-    const created = await request.post(url, { headers: auth(token), data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-25T00:00:00Z', speed: 7200 } } });
+    const created = await request.post(url, {
+      headers: auth(token),
+      data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-25T00:00:00Z', speed: 7200 } },
+    });
     expect(created.status(), await created.text()).toBe(201);
     const deployment = await created.json();
-    expect(deployment).toMatchObject({ id: expect.any(String), state: 'running', mode: 'paper', feed: { type: 'replay', start: '2021-03-25T00:00:00.000Z', speed: 7200 } });
+    expect(deployment).toMatchObject({
+      id: expect.any(String),
+      state: 'running',
+      mode: 'paper',
+      feed: { type: 'replay', start: '2021-03-25T00:00:00.000Z', speed: 7200 },
+    });
     const again = await request.post(url, { headers: auth(token), data: { accountId, mode: 'paper', feed: { type: 'simulated' } } });
     expect(again.status(), 'one active deployment per strategy').toBe(409);
 
-    const orders = async () => ((await (await request.get(`/api/v1/orders?deploymentId=${deployment.id}`, { headers: auth(token) })).json()).orders as Array<{ status: string; side: string; priceSource: string }>);
+    const orders = async () =>
+      (await (await request.get(`/api/v1/orders?deploymentId=${deployment.id}`, { headers: auth(token) })).json()).orders as Array<{
+        status: string;
+        side: string;
+        priceSource: string;
+      }>;
     await expect.poll(async () => (await orders()).filter((o) => o.status === 'filled').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
     expect((await orders())[0]!.priceSource).toBe('replay binance 1h');
     const running = await (await request.get(`/api/v1/deployments/${deployment.id}`, { headers: auth(token) })).json();
@@ -71,8 +100,14 @@ test.describe('REST deployments, kill switch and alerts', () => {
     const times = (curve.points as Array<{ time: string }>).map((p) => Date.parse(p.time));
     expect(times[0], 'from the feed start').toBe(Date.parse('2021-03-25T00:00:00Z'));
     expect(times.length, 'bar closes up to the last processed bar').toBeGreaterThanOrEqual(3);
-    expect(times.every((time, i) => i === 0 || time > times[i - 1]!), 'in time order').toBe(true);
-    expect(curve.points.every((p: { equity: string }) => /^\d+(\.\d+)?$/.test(p.equity)), 'exact decimal strings').toBe(true);
+    expect(
+      times.every((time, i) => i === 0 || time > times[i - 1]!),
+      'in time order',
+    ).toBe(true);
+    expect(
+      curve.points.every((p: { equity: string }) => /^\d+(\.\d+)?$/.test(p.equity)),
+      'exact decimal strings',
+    ).toBe(true);
 
     const paused = await request.post(`/api/v1/deployments/${deployment.id}/pause`, { headers: auth(token) });
     expect(paused.status()).toBe(200);
@@ -103,7 +138,10 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect(close).toMatchObject({ side: 'sell', status: 'filled' });
     expect((await request.post(`/api/v1/deployments/${deployment.id}/resume`, { headers: auth(token) })).status()).toBe(409);
 
-    const listed = (await (await request.get(`/api/v1/deployments?strategyId=${strategyId}`, { headers: auth(token) })).json()).deployments as Array<{ id: string; state: string }>;
+    const listed = (await (await request.get(`/api/v1/deployments?strategyId=${strategyId}`, { headers: auth(token) })).json()).deployments as Array<{
+      id: string;
+      state: string;
+    }>;
     expect(listed.map((d) => [d.id, d.state])).toEqual([[deployment.id, 'stopped']]);
   });
 
@@ -113,11 +151,17 @@ test.describe('REST deployments, kill switch and alerts', () => {
     const ids: string[] = [];
     for (const name of ['kill a', 'kill b']) {
       const strategyId = await backtestedStrategy(request, token, name);
-      const created = await request.post(`/api/v1/strategies/${strategyId}/deployments`, { headers: auth(token), data: { accountId, mode: 'paper', feed: { type: 'simulated' } } });
+      const created = await request.post(`/api/v1/strategies/${strategyId}/deployments`, {
+        headers: auth(token),
+        data: { accountId, mode: 'paper', feed: { type: 'simulated' } },
+      });
       expect(created.status()).toBe(201);
       ids.push((await created.json()).id);
     }
-    const resting = await request.post('/api/v1/orders', { headers: auth(token), data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.01', price: '1000' } });
+    const resting = await request.post('/api/v1/orders', {
+      headers: auth(token),
+      data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.01', price: '1000' },
+    });
     expect(resting.status()).toBe(201);
     const restingId = (await resting.json()).id as string;
 
@@ -126,9 +170,22 @@ test.describe('REST deployments, kill switch and alerts', () => {
     expect((await tooLong.json()).error.details.fields[0].field).toBe('reason');
     const killed = await request.post('/api/v1/kill-switch', { headers: auth(token), data: { reason: 'e2e emergency' } });
     expect(killed.status()).toBe(200);
-    expect(await killed.json()).toMatchObject({ pausedDeployments: 2, canceledOrders: 1, failures: [], state: { engaged: true, scope: 'user', reason: 'e2e emergency' } });
-    expect(await (await request.get('/api/v1/kill-switch', { headers: auth(token) })).json()).toMatchObject({ engaged: true, scope: 'user', reason: 'e2e emergency', canRelease: true });
-    const refused = await request.post('/api/v1/orders', { headers: auth(token), data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } });
+    expect(await killed.json()).toMatchObject({
+      pausedDeployments: 2,
+      canceledOrders: 1,
+      failures: [],
+      state: { engaged: true, scope: 'user', reason: 'e2e emergency' },
+    });
+    expect(await (await request.get('/api/v1/kill-switch', { headers: auth(token) })).json()).toMatchObject({
+      engaged: true,
+      scope: 'user',
+      reason: 'e2e emergency',
+      canRelease: true,
+    });
+    const refused = await request.post('/api/v1/orders', {
+      headers: auth(token),
+      data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' },
+    });
     expect(refused.status(), 'a new order while engaged').toBe(409);
     expect((await refused.json()).error.message).toMatch(/^the kill switch is engaged \(since .+, by kill-api-.+\): release it to trade$/);
     expect((await request.post(`/api/v1/deployments/${ids[0]}/resume`, { headers: auth(token) })).status(), 'no resume while engaged').toBe(409);
@@ -138,20 +195,36 @@ test.describe('REST deployments, kill switch and alerts', () => {
       expect(view).toMatchObject({ state: 'paused', stateReason: 'kill switch: e2e emergency' });
     }
     expect((await (await request.get(`/api/v1/orders/${restingId}`, { headers: auth(token) })).json()).status).toBe('canceled');
-    const alerts = (await (await request.get('/api/v1/alerts?unacknowledged=true', { headers: auth(token) })).json()).alerts as Array<{ id: number; kind: string; severity: string; message: string }>;
+    const alerts = (await (await request.get('/api/v1/alerts?unacknowledged=true', { headers: auth(token) })).json()).alerts as Array<{
+      id: number;
+      kind: string;
+      severity: string;
+      message: string;
+    }>;
     const alert = alerts.find((a) => a.kind === 'kill_switch')!;
     expect(alert).toMatchObject({ severity: 'critical', message: expect.stringContaining('e2e emergency') });
     const acked = await request.post(`/api/v1/alerts/${alert.id}/acknowledge`, { headers: auth(token) });
     expect((await acked.json()).acknowledgedAt).not.toBeNull();
     const other = await registerAndToken(request, 'kill-other');
     expect((await request.post(`/api/v1/alerts/${alert.id}/acknowledge`, { headers: auth(other.accessToken) })).status()).toBe(404);
-    expect((await request.post('/api/v1/orders', { headers: auth(other.accessToken), data: { accountId: await paperAccount(request, other.accessToken, 'paper other'), symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } })).status(), "another user's latch does not halt this one").toBe(201);
+    expect(
+      (
+        await request.post('/api/v1/orders', {
+          headers: auth(other.accessToken),
+          data: { accountId: await paperAccount(request, other.accessToken, 'paper other'), symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' },
+        })
+      ).status(),
+      "another user's latch does not halt this one",
+    ).toBe(201);
 
     const released = await request.delete('/api/v1/kill-switch', { headers: auth(token) });
     expect(released.status()).toBe(200);
     expect(await released.json()).toMatchObject({ released: true, state: { engaged: false } });
     expect((await request.post('/api/v1/kill-switch/release', { headers: auth(token) })).status(), 'releasing again is a no-op').toBe(200);
-    const after = await request.post('/api/v1/orders', { headers: auth(token), data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } });
+    const after = await request.post('/api/v1/orders', {
+      headers: auth(token),
+      data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' },
+    });
     expect(after.status(), await after.text()).toBe(201);
   });
 });

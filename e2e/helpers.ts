@@ -51,9 +51,7 @@ export async function navigate(page: Page, label: string): Promise<void> {
  * 1h, see localCandles); idempotent. with-test-db sets DATABASE_URL for the Playwright process.
  */
 export async function seedBtcCandles(): Promise<void> {
-  const rows = localCandles('BTC').filter(
-    (r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'),
-  );
+  const rows = localCandles('BTC').filter((r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'));
   const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
   const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
   await sql`

@@ -89,7 +89,10 @@ test.describe('API keys over REST', () => {
     for (const [data, field] of cases) {
       const response = await request.post('/api/v1/keys', { headers: bearer(dave.accessToken), data });
       expect(response.status(), JSON.stringify(data)).toBe(422);
-      expect((await response.json()).error.details.fields.map((f: { field: string }) => f.field), JSON.stringify(data)).toContain(field);
+      expect(
+        (await response.json()).error.details.fields.map((f: { field: string }) => f.field),
+        JSON.stringify(data),
+      ).toContain(field);
     }
     const admin = await request.post('/api/v1/keys', { headers: bearer(dave.accessToken), data: { name: 'x', scopes: ['admin'] } });
     expect(admin.status(), 'a user cannot create an admin key').toBe(403);

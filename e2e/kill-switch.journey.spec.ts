@@ -1,7 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { navigate, signInAsNewUser } from './helpers';
 
-test('the kill switch halts trading from the header in one tap and a confirm, says why orders are refused, and is released from the banner', async ({ page }) => {
+test('the kill switch halts trading from the header in one tap and a confirm, says why orders are refused, and is released from the banner', async ({
+  page,
+}) => {
   test.setTimeout(120_000);
   const username = await signInAsNewUser(page, 'kill');
   const created = await page.request.post('/api/v1/accounts', { data: { name: 'Paper halt', exchange: 'paper', balances: { USDT: '10000' } } });
@@ -30,7 +32,9 @@ test('the kill switch halts trading from the header in one tap and a confirm, sa
   await expect(page.getByRole('button', { name: 'Review order' })).toBeDisabled();
   const refused = await page.request.post('/api/v1/orders', { data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.01' } });
   expect(refused.status()).toBe(409);
-  expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^the kill switch is engaged \(since .+, by .+\): release it to trade$/);
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+    /^the kill switch is engaged \(since .+, by .+\): release it to trade$/,
+  );
 
   // The latch holds across pages until released.
   await navigate(page, 'Dashboard');

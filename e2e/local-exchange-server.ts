@@ -9,7 +9,15 @@
 import { createServer, request } from 'node:http';
 import type { OhlcvRow } from '@/server/core/candles';
 import { BinanceTestServer, type TestSymbol } from '@/server/testing/exchange/binance-test-server';
-import { LOCAL_EXCHANGE_CREDENTIALS, LOCAL_EXCHANGE_PORT, LOCAL_SYMBOLS, localCandles, recentCandles, SLOW_KLINES_MS, type LocalSource } from './local-exchange';
+import {
+  LOCAL_EXCHANGE_CREDENTIALS,
+  LOCAL_EXCHANGE_PORT,
+  LOCAL_SYMBOLS,
+  localCandles,
+  recentCandles,
+  SLOW_KLINES_MS,
+  type LocalSource,
+} from './local-exchange';
 
 const symbols: TestSymbol[] = [];
 const klines: Record<string, Record<string, OhlcvRow[]>> = {};

@@ -56,7 +56,11 @@ export function localCandles(source: LocalSource, timeframe: '1h' | '5m' = '1h')
   let rows = series.get(key);
   if (!rows) {
     if (timeframe === '5m') rows = refineCandles(localCandles(source, '1h'), '1h', '5m');
-    else if (source === 'SIM') rows = createSimulatedMarket({ seed: 2020_12_01, timeframe: '1h', originMs: LOCAL_SPAN.startMs, startPrice: 2 }).candles(LOCAL_SPAN.startMs, LOCAL_SPAN.endMs);
+    else if (source === 'SIM')
+      rows = createSimulatedMarket({ seed: 2020_12_01, timeframe: '1h', originMs: LOCAL_SPAN.startMs, startPrice: 2 }).candles(
+        LOCAL_SPAN.startMs,
+        LOCAL_SPAN.endMs,
+      );
     else {
       const fourHours = fixtureRows(source === 'BTC' ? 'btc-usd-4h' : 'eth-usd-4h').filter((r) => r[0] >= LOCAL_SPAN.startMs && r[0] < LOCAL_SPAN.endMs);
       rows = refineCandles(fourHours, '4h', '1h');

@@ -28,7 +28,10 @@ test.describe('REST market data', () => {
       [T0 + 5 * H, 106, 112, 101, 107, 3],
       [T0 + 6 * H, 107, 113, 102, 108, 4],
     ];
-    const posted = await request.post('/api/v1/market-data/candles', { headers: bearer(token), data: { exchange: 'binance', symbol, timeframe: '1h', candles } });
+    const posted = await request.post('/api/v1/market-data/candles', {
+      headers: bearer(token),
+      data: { exchange: 'binance', symbol, timeframe: '1h', candles },
+    });
     expect(posted.status(), await posted.text()).toBe(200);
     const body = await posted.json();
     expect(body, 'four stored, three rejected').toMatchObject({ inserted: 4, updated: 0 });
@@ -37,17 +40,29 @@ test.describe('REST market data', () => {
     expect(body.rejected[1].reason).toMatch(/high 99 is below/);
     expect(body.rejected[2].reason).toMatch(/duplicate time/);
 
-    const first = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=2024-01-01T00:00:00Z&limit=2`, { headers: bearer(token) });
+    const first = await request.get(
+      `/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=2024-01-01T00:00:00Z&limit=2`,
+      { headers: bearer(token) },
+    );
     expect(first.status()).toBe(200);
     const page1 = await first.json();
     expect(page1.candles.map((c: number[]) => c[0])).toEqual([T0, T0 + H]);
     expect(page1.next, 'a cursor to the next page').toBe(String(T0 + 5 * H));
-    const second = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=2024-01-01T00:00:00Z&limit=2&cursor=${page1.next}`, { headers: bearer(token) });
+    const second = await request.get(
+      `/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=2024-01-01T00:00:00Z&limit=2&cursor=${page1.next}`,
+      { headers: bearer(token) },
+    );
     const page2 = await second.json();
     expect(page2.candles.map((c: number[]) => c[0])).toEqual([T0 + 5 * H, T0 + 6 * H]);
     expect(page2.next, 'last page has no cursor').toBeUndefined();
-    const bounded = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=${T0 + H}&end=${T0 + 5 * H}`, { headers: bearer(token) });
-    expect((await bounded.json()).candles.map((c: number[]) => c[0]), 'start inclusive, end exclusive (ms)').toEqual([T0 + H]);
+    const bounded = await request.get(
+      `/api/v1/market-data/candles?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=1h&start=${T0 + H}&end=${T0 + 5 * H}`,
+      { headers: bearer(token) },
+    );
+    expect(
+      (await bounded.json()).candles.map((c: number[]) => c[0]),
+      'start inclusive, end exclusive (ms)',
+    ).toEqual([T0 + H]);
 
     const coverage = await request.get(`/api/v1/market-data/coverage?symbol=${encodeURIComponent(symbol)}`, { headers: bearer(token) });
     expect(coverage.status()).toBe(200);
@@ -58,25 +73,39 @@ test.describe('REST market data', () => {
 
   test('bad input is a 422 naming the field; a non-admin POST is 403; no auth is 401', async ({ request }) => {
     const token = await adminToken(request);
-    const bad = await request.post('/api/v1/market-data/candles', { headers: bearer(token), data: { exchange: 'binance', symbol: 'btcusdt', timeframe: '1h', candles: [] } });
+    const bad = await request.post('/api/v1/market-data/candles', {
+      headers: bearer(token),
+      data: { exchange: 'binance', symbol: 'btcusdt', timeframe: '1h', candles: [] },
+    });
     expect(bad.status()).toBe(422);
     expect((await bad.json()).error.details.fields.map((f: { field: string }) => f.field)).toEqual(['symbol']);
 
     const badTimeframe = await request.get('/api/v1/market-data/candles?exchange=binance&symbol=BTC%2FUSDT&timeframe=7x', { headers: bearer(token) });
     expect(badTimeframe.status()).toBe(422);
     expect((await badTimeframe.json()).error.details.fields[0].field).toBe('timeframe');
-    const badStart = await request.get('/api/v1/market-data/candles?exchange=binance&symbol=BTC%2FUSDT&timeframe=1h&start=yesterday', { headers: bearer(token) });
+    const badStart = await request.get('/api/v1/market-data/candles?exchange=binance&symbol=BTC%2FUSDT&timeframe=1h&start=yesterday', {
+      headers: bearer(token),
+    });
     expect(badStart.status()).toBe(422);
     expect((await badStart.json()).error.details.fields[0].field).toBe('start');
 
-    const tooMany = await request.post('/api/v1/market-data/candles', { headers: bearer(token), data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: new Array(50_001).fill(0) } });
+    const tooMany = await request.post('/api/v1/market-data/candles', {
+      headers: bearer(token),
+      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: new Array(50_001).fill(0) },
+    });
     expect(tooMany.status(), 'the request cap').toBe(422);
     expect((await tooMany.json()).error.details.fields[0]).toMatchObject({ field: 'candles', message: expect.stringMatching(/at most 50000 candles/) });
 
     const { accessToken } = await registerAndToken(request, 'mdnonadmin');
-    const forbidden = await request.post('/api/v1/market-data/candles', { headers: bearer(accessToken), data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: [[T0, 1, 1, 1, 1, 1]] } });
+    const forbidden = await request.post('/api/v1/market-data/candles', {
+      headers: bearer(accessToken),
+      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: [[T0, 1, 1, 1, 1, 1]] },
+    });
     expect(forbidden.status(), 'candles are shared: admins only').toBe(403);
-    const forbiddenImport = await request.post('/api/v1/market-data/imports', { headers: bearer(accessToken), data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', start: T0, end: T0 + H } });
+    const forbiddenImport = await request.post('/api/v1/market-data/imports', {
+      headers: bearer(accessToken),
+      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', start: T0, end: T0 + H },
+    });
     expect(forbiddenImport.status()).toBe(403);
     const readable = await request.get('/api/v1/market-data/coverage', { headers: bearer(accessToken) });
     expect(readable.status(), 'everyone signed in may read the coverage').toBe(200);
@@ -88,18 +117,30 @@ test.describe('REST market data', () => {
   test('POST imports queues a job (202) that fetches the range from the exchange (the local Binance) and stores it', async ({ request }) => {
     const token = await adminToken(request);
     const start = Date.UTC(2021, 0, 1);
-    const queued = await request.post('/api/v1/market-data/imports', { headers: bearer(token), data: { exchange: 'binance', symbol: 'IMPORTAPI/USDT', timeframe: '1h', start: '2021-01-01', end: '2021-01-02' } });
+    const queued = await request.post('/api/v1/market-data/imports', {
+      headers: bearer(token),
+      data: { exchange: 'binance', symbol: 'IMPORTAPI/USDT', timeframe: '1h', start: '2021-01-01', end: '2021-01-02' },
+    });
     expect(queued.status(), await queued.text()).toBe(202);
     const job = await queued.json();
     expect(job).toMatchObject({ id: expect.any(String), status: 'queued', startMs: start, endMs: start + 24 * H });
     expect(queued.headers()['location']).toBe(`/api/v1/market-data/imports/${job.id}`);
 
     await expect
-      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, { timeout: 30_000, intervals: [500] })
+      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, {
+        timeout: 30_000,
+        intervals: [500],
+      })
       .toBe('completed');
     const done = await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json();
-    expect(done, 'the whole day, as new candles').toMatchObject({ progress: 1, error: null, result: { inserted: 24, updated: 0, fetched: 24, rejected: 0, missingBefore: 24 } });
-    const stored = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=IMPORTAPI%2FUSDT&timeframe=1h&start=2021-01-01&end=2021-01-02`, { headers: bearer(token) });
+    expect(done, 'the whole day, as new candles').toMatchObject({
+      progress: 1,
+      error: null,
+      result: { inserted: 24, updated: 0, fetched: 24, rejected: 0, missingBefore: 24 },
+    });
+    const stored = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=IMPORTAPI%2FUSDT&timeframe=1h&start=2021-01-01&end=2021-01-02`, {
+      headers: bearer(token),
+    });
     const expected = BTC_1H.filter((r) => r[0]! >= start && r[0]! < start + 24 * H);
     expect((await stored.json()).candles, "exactly the exchange's candles").toEqual(expected);
 
@@ -114,7 +155,10 @@ test.describe('REST market data', () => {
   test('DELETE imports/{id} cancels an import: it ends "canceled", keeps what it stored, and only its owner may cancel it', async ({ request }) => {
     const token = await adminToken(request);
     // SLOW/USDT: the local Binance holds each page back a second, so the import is still queued or running.
-    const queued = await request.post('/api/v1/market-data/imports', { headers: bearer(token), data: { exchange: 'binance', symbol: 'SLOW/USDT', timeframe: '1h', start: '2020-12-01', end: '2021-07-18' } });
+    const queued = await request.post('/api/v1/market-data/imports', {
+      headers: bearer(token),
+      data: { exchange: 'binance', symbol: 'SLOW/USDT', timeframe: '1h', start: '2020-12-01', end: '2021-07-18' },
+    });
     expect(queued.status(), await queued.text()).toBe(202);
     const job = await queued.json();
 
@@ -130,12 +174,17 @@ test.describe('REST market data', () => {
     // Queued: canceled at once. Running: flagged, and it stops after the page it is storing.
     expect(view.status === 'canceled' || (view.status === 'running' && view.cancelRequested === true), JSON.stringify(view)).toBe(true);
     await expect
-      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, { timeout: 15_000, intervals: [250] })
+      .poll(async () => (await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json()).status, {
+        timeout: 15_000,
+        intervals: [250],
+      })
       .toBe('canceled');
     const done = await (await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) })).json();
     expect(done).toMatchObject({ status: 'canceled', cancelRequested: false, result: null, error: 'canceled by the user' });
 
-    const coverage = await (await request.get('/api/v1/market-data/coverage?exchange=binance&symbol=SLOW%2FUSDT&timeframe=1h', { headers: bearer(token) })).json();
+    const coverage = await (
+      await request.get('/api/v1/market-data/coverage?exchange=binance&symbol=SLOW%2FUSDT&timeframe=1h', { headers: bearer(token) })
+    ).json();
     const kept = (coverage.series[0]?.count as number | undefined) ?? 0;
     expect(kept, 'at most the pages fetched before the cancel took effect').toBeLessThan(5_000);
     await new Promise((resolve) => setTimeout(resolve, 2_500));

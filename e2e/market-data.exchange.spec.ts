@@ -28,7 +28,9 @@ async function signInAsAdmin(page: Page): Promise<void> {
 }
 
 async function storedCount(request: APIRequestContext, token: string, symbol: string, timeframe: string): Promise<number> {
-  const response = await request.get(`/api/v1/market-data/coverage?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}`, { headers: bearer(token) });
+  const response = await request.get(`/api/v1/market-data/coverage?exchange=binance&symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}`, {
+    headers: bearer(token),
+  });
   expect(response.status()).toBe(200);
   return ((await response.json()).series[0]?.count as number | undefined) ?? 0;
 }
@@ -37,7 +39,9 @@ test.describe('market data from the local Binance', () => {
   // An import left running would hold the worker's job runner (backtests wait behind it): cancel what is left.
   test.afterEach(async ({ request }) => {
     const token = await adminToken(request);
-    const { imports } = (await (await request.get('/api/v1/market-data/imports', { headers: bearer(token) })).json()) as { imports: Array<{ id: string; status: string }> };
+    const { imports } = (await (await request.get('/api/v1/market-data/imports', { headers: bearer(token) })).json()) as {
+      imports: Array<{ id: string; status: string }>;
+    };
     for (const job of imports.filter((i) => i.status === 'queued' || i.status === 'running')) {
       await request.delete(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(token) });
     }
@@ -68,7 +72,10 @@ test.describe('market data from the local Binance', () => {
     await expect(page.getByTestId('import-item').first()).toContainText('40 new');
 
     // Filled with the exchange's candles, exactly.
-    const stored = await request.get(`/api/v1/market-data/candles?exchange=binance&symbol=GAPFILL%2FUSDT&timeframe=1h&start=${hole[0]![0]}&end=${hole.at(-1)![0]! + H}`, { headers: bearer(token) });
+    const stored = await request.get(
+      `/api/v1/market-data/candles?exchange=binance&symbol=GAPFILL%2FUSDT&timeframe=1h&start=${hole[0]![0]}&end=${hole.at(-1)![0]! + H}`,
+      { headers: bearer(token) },
+    );
     expect((await stored.json()).candles).toEqual(hole);
   });
 
@@ -127,6 +134,8 @@ test.describe('market data from the local Binance', () => {
       })
       .toBe(true);
     const book = await localExchangeGet<{ bids: [string, string][] }>('/api/v3/depth?symbol=LIVEUSDT&limit=20');
-    await expect(page.getByTestId('order-book').getByRole('rowgroup', { name: 'Bids' }).getByRole('row').first(), 'the best bid of the exchange').toContainText(fmt(book.bids[0]![0]));
+    await expect(page.getByTestId('order-book').getByRole('rowgroup', { name: 'Bids' }).getByRole('row').first(), 'the best bid of the exchange').toContainText(
+      fmt(book.bids[0]![0]),
+    );
   });
 });

@@ -14,14 +14,21 @@ const BURST = 30;
 test('a burst of concurrent market buys on a new paper account: every order answered, health answers throughout', async ({ request }) => {
   test.setTimeout(240_000);
   const { accessToken } = await registerAndToken(request, 'burst');
-  const created = await request.post('/api/v1/accounts', { headers: bearer(accessToken), data: { name: 'Burst paper', exchange: 'paper', balances: { USDT: '1000000' } } });
+  const created = await request.post('/api/v1/accounts', {
+    headers: bearer(accessToken),
+    data: { name: 'Burst paper', exchange: 'paper', balances: { USDT: '1000000' } },
+  });
   expect(created.status(), await created.text()).toBe(201);
   const accountId = ((await created.json()) as { id: string }).id;
 
   // Three assets the account does not hold yet: each order's first attempt finds a balance row missing.
   const symbols = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT'];
   const orders = Array.from({ length: BURST }, (_, i) =>
-    request.post('/api/v1/orders', { headers: bearer(accessToken), data: { accountId, symbol: symbols[i % symbols.length], side: 'buy', type: 'market', quantity: '0.01' }, timeout: 60_000 }),
+    request.post('/api/v1/orders', {
+      headers: bearer(accessToken),
+      data: { accountId, symbol: symbols[i % symbols.length], side: 'buy', type: 'market', quantity: '0.01' },
+      timeout: 60_000,
+    }),
   );
   let settled = false;
   const all = Promise.all(orders).finally(() => (settled = true));
@@ -33,7 +40,10 @@ test('a burst of concurrent market buys on a new paper account: every order answ
   }
   const responses = await all;
   expect(health.length, 'health was asked during the burst').toBeGreaterThan(0);
-  expect(health.every((status) => status === 200), `health answered 200 throughout: ${health.join(',')}`).toBe(true);
+  expect(
+    health.every((status) => status === 200),
+    `health answered 200 throughout: ${health.join(',')}`,
+  ).toBe(true);
 
   for (const response of responses) {
     const status = response.status();

@@ -26,17 +26,33 @@ test.describe('REST portfolio', () => {
     await seedMarket(symbol, 200);
     const { accessToken } = await registerAndToken(request, 'portfolio');
 
-    const created = await request.post('/api/v1/accounts', { headers: bearer(accessToken), data: { name: 'Portfolio paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' } });
+    const created = await request.post('/api/v1/accounts', {
+      headers: bearer(accessToken),
+      data: { name: 'Portfolio paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' },
+    });
     expect(created.status(), await created.text()).toBe(201);
     const accountId = ((await created.json()) as { id: string }).id;
 
     const empty = await request.get('/api/v1/portfolio', { headers: bearer(accessToken) });
     expect(empty.status()).toBe(200);
-    expect((await empty.json()).accounts[0], 'before any order: the deposit, nothing else').toMatchObject({ accountId, equity: '10000', positions: [], realizedPnl: '0', unrealizedPnl: '0' });
+    expect((await empty.json()).accounts[0], 'before any order: the deposit, nothing else').toMatchObject({
+      accountId,
+      equity: '10000',
+      positions: [],
+      realizedPnl: '0',
+      unrealizedPnl: '0',
+    });
 
-    const placed = await request.post('/api/v1/orders', { headers: bearer(accessToken), data: { accountId, symbol, side: 'buy', type: 'market', quantity: '0.5' } });
+    const placed = await request.post('/api/v1/orders', {
+      headers: bearer(accessToken),
+      data: { accountId, symbol, side: 'buy', type: 'market', quantity: '0.5' },
+    });
     expect(placed.status(), await placed.text()).toBe(201);
-    expect(await placed.json(), '200 × (1 + 0.0005), fee 0.001 × 200.1 × 0.5').toMatchObject({ status: 'filled', averagePrice: '200.1', fees: { USDT: '0.10005' } });
+    expect(await placed.json(), '200 × (1 + 0.0005), fee 0.001 × 200.1 × 0.5').toMatchObject({
+      status: 'filled',
+      averagePrice: '200.1',
+      fees: { USDT: '0.10005' },
+    });
 
     const response = await request.get('/api/v1/portfolio', { headers: bearer(accessToken) });
     expect(response.status()).toBe(200);
@@ -79,12 +95,25 @@ test.describe('REST portfolio', () => {
         error: null,
       },
     ]);
-    expect(portfolio.totals).toEqual({ currency: 'USDT', equity: '9999.84995', realizedPnl: '0', unrealizedPnl: '-0.15005', pnlToday: '-0.15005', accounts: 1, accountsWithErrors: 0 });
+    expect(portfolio.totals).toEqual({
+      currency: 'USDT',
+      equity: '9999.84995',
+      realizedPnl: '0',
+      unrealizedPnl: '-0.15005',
+      pnlToday: '-0.15005',
+      accounts: 1,
+      accountsWithErrors: 0,
+    });
     expect(portfolio.dayStart, '00:00 UTC of asOf').toBe(`${portfolio.asOf.slice(0, 10)}T00:00:00.000Z`);
 
     const curve = await request.get(`/api/v1/portfolio/equity?accountId=${accountId}`, { headers: bearer(accessToken) });
     expect(curve.status()).toBe(200);
-    expect(await curve.json(), 'the equity curve of the last 30 days in hourly buckets').toMatchObject({ accountId, currency: 'USDT', stepSeconds: 3600, points: expect.any(Array) });
+    expect(await curve.json(), 'the equity curve of the last 30 days in hourly buckets').toMatchObject({
+      accountId,
+      currency: 'USDT',
+      stepSeconds: 3600,
+      points: expect.any(Array),
+    });
   });
 
   test('401 without a token; 422 for a bad query; another user sees none of it', async ({ request }) => {
@@ -93,7 +122,10 @@ test.describe('REST portfolio', () => {
     expect((await anonymous.json()).error.code).toBe('UNAUTHORIZED');
 
     const owner = await registerAndToken(request, 'pf-owner');
-    const created = await request.post('/api/v1/accounts', { headers: bearer(owner.accessToken), data: { name: 'mine', exchange: 'paper', balances: { USDT: '10' } } });
+    const created = await request.post('/api/v1/accounts', {
+      headers: bearer(owner.accessToken),
+      data: { name: 'mine', exchange: 'paper', balances: { USDT: '10' } },
+    });
     const accountId = ((await created.json()) as { id: string }).id;
 
     const badCurrency = await request.get('/api/v1/portfolio?currency=usdt!', { headers: bearer(owner.accessToken) });

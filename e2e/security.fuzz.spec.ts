@@ -81,7 +81,14 @@ const NASTY_BODIES = [
 
 const jsonValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.record({ name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), scopes: fc.oneof(fc.array(fc.string()), fc.string()), expiresInDays: fc.oneof(fc.double(), fc.integer(), fc.string()) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+      scopes: fc.oneof(fc.array(fc.string()), fc.string()),
+      expiresInDays: fc.oneof(fc.double(), fc.integer(), fc.string()),
+    },
+    { requiredKeys: [] },
+  ),
   fc.record({ username: fc.oneof(fc.string(), fc.integer()), password: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] }),
   // Near-valid trading payloads, so the decimal and range checks are reached, not only the shape checks.
   fc.record(
@@ -138,7 +145,27 @@ test('fuzzed REST inputs get 2xx or 4xx with a message, never 500', async ({ req
       route.into === 'body'
         ? jsonValue.map((v) => JSON.stringify(v) ?? 'null')
         : route.into === 'query'
-          ? fc.dictionary(fc.constantFrom('allUsers', 'category', 'before', 'limit', 'x', 'exchange', 'symbol', 'timeframe', 'start', 'end', 'cursor', 'strategyId', 'accountId', 'status'), fc.oneof(fc.string(), fc.constantFrom('1e309', 'NaN', '-0', '-1', 'true', '99999999999999999999'))).map((d) => new URLSearchParams(d).toString())
+          ? fc
+              .dictionary(
+                fc.constantFrom(
+                  'allUsers',
+                  'category',
+                  'before',
+                  'limit',
+                  'x',
+                  'exchange',
+                  'symbol',
+                  'timeframe',
+                  'start',
+                  'end',
+                  'cursor',
+                  'strategyId',
+                  'accountId',
+                  'status',
+                ),
+                fc.oneof(fc.string(), fc.constantFrom('1e309', 'NaN', '-0', '-1', 'true', '99999999999999999999')),
+              )
+              .map((d) => new URLSearchParams(d).toString())
           : fc.oneof(
               // Non-empty and not a dot segment, so the URL still addresses this route.
               fc.string({ minLength: 1 }).filter((s) => s !== '.' && s !== '..'),
@@ -206,7 +233,17 @@ const TEXT_ROUTES: TextRoute[] = [
   {
     method: 'POST',
     path: `/api/v1/strategies/${SOME_ID}/deployments`,
-    fields: ['accountId', 'feed.start', 'maxPositionQuote', 'capitalQuote', 'riskLimits.maxOrderNotional', 'riskLimits.dailyLossLimitQuote', 'riskLimits.maxDrawdownFraction', 'confirm.accountName', 'confirm.maxPositionQuote'],
+    fields: [
+      'accountId',
+      'feed.start',
+      'maxPositionQuote',
+      'capitalQuote',
+      'riskLimits.maxOrderNotional',
+      'riskLimits.dailyLossLimitQuote',
+      'riskLimits.maxDrawdownFraction',
+      'confirm.accountName',
+      'confirm.maxPositionQuote',
+    ],
   },
   // (initialCapital, feeRate and slippage take a number or a decimal string: bad text there is a 422 naming
   // the field with "must be a number …", which the fuzz test above covers.)
@@ -218,10 +255,21 @@ const TEXT_ROUTES: TextRoute[] = [
     fields: ['name', 'exchange', 'balances.{key}', 'balances.USDT', 'feeRate', 'slippage', 'credentials.apiKey', 'credentials.secret', 'credentials.password'],
     multiline: ['credentials.secret'],
   },
-  { method: 'PATCH', path: `/api/v1/accounts/${SOME_ID}`, fields: ['name', 'feeRate', 'slippage', 'credentials.apiKey', 'credentials.secret'], multiline: ['credentials.secret'] },
+  {
+    method: 'PATCH',
+    path: `/api/v1/accounts/${SOME_ID}`,
+    fields: ['name', 'feeRate', 'slippage', 'credentials.apiKey', 'credentials.secret'],
+    multiline: ['credentials.secret'],
+  },
   { method: 'POST', path: '/api/v1/orders', fields: ['accountId', 'symbol', 'quantity', 'price', 'stopPrice', 'clientOrderId'] },
   { method: 'POST', path: '/api/v1/market-data/candles', fields: ['exchange', 'symbol', 'timeframe', 'candles.0.1'], admin: true },
-  { method: 'POST', path: '/api/v1/market-data/files', fields: ['exchange', 'symbol', 'timeframe', 'fileName', 'content'], multiline: ['content'], admin: true },
+  {
+    method: 'POST',
+    path: '/api/v1/market-data/files',
+    fields: ['exchange', 'symbol', 'timeframe', 'fileName', 'content'],
+    multiline: ['content'],
+    admin: true,
+  },
   { method: 'POST', path: '/api/v1/market-data/imports', fields: ['exchange', 'symbol', 'timeframe', 'start', 'end'], admin: true },
   { method: 'GET', path: '/api/v1/orders', fields: ['accountId', 'deploymentId', 'status'], into: 'query' },
   { method: 'GET', path: '/api/v1/deployments', fields: ['strategyId', 'accountId', 'state'], into: 'query' },
@@ -294,7 +342,8 @@ async function sendText(request: APIRequestContext, route: TextRoute, field: str
   const input = inputWith(field, value);
   const options = { headers: { ...headers, 'content-type': 'application/json' }, failOnStatusCode: false } as const;
   if (route.into === 'query') return request.fetch(`${route.path}?${field}=${encodeURIComponent(`x${value}x`)}`, { ...options, method: route.method });
-  if (route.into === 'trpc' && route.method === 'GET') return request.fetch(`${route.path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { ...options, method: 'GET' });
+  if (route.into === 'trpc' && route.method === 'GET')
+    return request.fetch(`${route.path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { ...options, method: 'GET' });
   // JSON.stringify writes lone surrogates as \ud800 escapes: valid JSON that parses back to the lone surrogate.
   const body = route.into === 'trpc' ? { json: input } : input;
   return request.fetch(route.path, { ...options, method: route.method, data: Buffer.from(JSON.stringify(body)) });
@@ -338,10 +387,17 @@ test('bad text in a path parameter is a 422 naming it, never a 500', async ({ re
   const encoded = ['%00', '%01', '%1B', '%7F', '%C2%85', '%C2%9F', 'a%0Ab', '%09'];
   for (const route of PATH_PARAM_ROUTES) {
     for (const value of encoded) {
-      const response = await request.fetch(route.path.replace('{x}', value), { method: route.method, headers: bearer(user.accessToken), failOnStatusCode: false });
+      const response = await request.fetch(route.path.replace('{x}', value), {
+        method: route.method,
+        headers: bearer(user.accessToken),
+        failOnStatusCode: false,
+      });
       await expectClientError(response, `${route.method} ${route.path} with ${value}`);
       expect(response.status(), `${route.method} ${route.path} with ${value}: 422`).toBe(422);
-      expect((await fieldsOf(response, false)).map((f) => f.field), 'names the parameter').toContain('id');
+      expect(
+        (await fieldsOf(response, false)).map((f) => f.field),
+        'names the parameter',
+      ).toContain('id');
     }
   }
 });

@@ -30,7 +30,10 @@ async function createStrategy(request: APIRequestContext, owner: Caller): Promis
 }
 
 async function createPaperAccount(request: APIRequestContext, owner: Caller): Promise<string> {
-  const response = await request.post('/api/v1/accounts', { headers: bearer(owner.accessToken), data: { name: 'isolation', exchange: 'paper', balances: { USDT: '10000' } } });
+  const response = await request.post('/api/v1/accounts', {
+    headers: bearer(owner.accessToken),
+    data: { name: 'isolation', exchange: 'paper', balances: { USDT: '10000' } },
+  });
   expect(response.status(), await response.text()).toBe(201);
   return String((await json(response)).id);
 }
@@ -44,8 +47,13 @@ async function createDeployment(request: APIRequestContext, owner: Caller): Prom
   const queued = await request.post('/api/v1/backtests', { headers: bearer(owner.accessToken), data: { strategyId, ...BACKTEST_RANGE } });
   expect(queued.status(), await queued.text()).toBe(202);
   const backtestId = String((await json(queued)).id);
-  await expect.poll(async () => (await json(await request.get(`/api/v1/backtests/${backtestId}`, { headers: bearer(owner.accessToken) }))).status, { timeout: 60_000 }).toBe('completed');
-  const response = await request.post(`/api/v1/strategies/${strategyId}/deployments`, { headers: bearer(owner.accessToken), data: { accountId, mode: 'paper', feed: { type: 'replay', speed: 1 } } });
+  await expect
+    .poll(async () => (await json(await request.get(`/api/v1/backtests/${backtestId}`, { headers: bearer(owner.accessToken) }))).status, { timeout: 60_000 })
+    .toBe('completed');
+  const response = await request.post(`/api/v1/strategies/${strategyId}/deployments`, {
+    headers: bearer(owner.accessToken),
+    data: { accountId, mode: 'paper', feed: { type: 'replay', speed: 1 } },
+  });
   expect(response.status(), await response.text()).toBe(201);
   return String((await json(response)).id);
 }
@@ -174,7 +182,9 @@ const RESOURCES: Resource[] = [
     create: async (request, owner) => {
       const killed = await request.post('/api/v1/kill-switch', { headers: bearer(owner.accessToken), data: { reason: 'isolation' } });
       expect(killed.status(), await killed.text()).toBe(200);
-      const alerts = (await json(await request.get('/api/v1/alerts', { headers: bearer(owner.accessToken) }))) as unknown as { alerts: Array<{ id: number; kind: string }> };
+      const alerts = (await json(await request.get('/api/v1/alerts', { headers: bearer(owner.accessToken) }))) as unknown as {
+        alerts: Array<{ id: number; kind: string }>;
+      };
       // The kill switch latches: released again, so the owner's later resources can still trade.
       expect((await request.delete('/api/v1/kill-switch', { headers: bearer(owner.accessToken) })).status()).toBe(200);
       return String(alerts.alerts.find((a) => a.kind === 'kill_switch')!.id);
@@ -197,7 +207,10 @@ const RESOURCES: Resource[] = [
     name: 'audit events',
     create: async (request, owner) => (await createKey(request, owner, ['read'], 'audit isolation')).id,
     byId: [],
-    list: { path: '/api/v1/audit?category=keys', ids: (body) => (body as { events: Array<{ details: { keyId?: string } }> }).events.map((e) => e.details.keyId ?? '') },
+    list: {
+      path: '/api/v1/audit?category=keys',
+      ids: (body) => (body as { events: Array<{ details: { keyId?: string } }> }).events.map((e) => e.details.keyId ?? ''),
+    },
   },
 ];
 

@@ -67,7 +67,8 @@ async function openAccount(request: APIRequestContext, newContext: () => Promise
 const roleScopes = (account: Account): Scope[] => (account.role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade']);
 
 /** A key of the account, made with its access token (sessions and tokens may always create keys). */
-const keyOf = (request: APIRequestContext, account: Account, scope: Scope, name: string) => createKey(request, { username: account.username, accessToken: account.accessToken }, [scope], name);
+const keyOf = (request: APIRequestContext, account: Account, scope: Scope, name: string) =>
+  createKey(request, { username: account.username, accessToken: account.accessToken }, [scope], name);
 
 async function callerOf(request: APIRequestContext, account: Account, kind: CallerKind): Promise<Caller> {
   if (kind === 'session') return { kind, scopes: roleScopes(account) };
@@ -85,35 +86,68 @@ interface Outcome {
 }
 
 /** One key route over one transport. Session callers go through the account's cookie context. */
-async function call(request: APIRequestContext, account: Account, caller: Caller, transport: Transport, action: Action, arg: { id?: string; scope?: Scope } = {}): Promise<Outcome> {
+async function call(
+  request: APIRequestContext,
+  account: Account,
+  caller: Caller,
+  transport: Transport,
+  action: Action,
+  arg: { id?: string; scope?: Scope } = {},
+): Promise<Outcome> {
   const ctx = caller.bearer ? request : account.session;
   const headers = caller.bearer ? bearer(caller.bearer) : {};
   let response: APIResponse;
   if (transport === 'REST') {
     switch (action) {
-      case 'list': response = await ctx.get('/api/v1/keys', { headers }); break;
-      case 'create': response = await ctx.post('/api/v1/keys', { headers, data: { name: 'made by matrix', scopes: [arg.scope] } }); break;
-      case 'rotate': case 'rotate self': response = await ctx.post(`/api/v1/keys/${arg.id}/rotate`, { headers, data: {} }); break;
-      case 'revoke': response = await ctx.delete(`/api/v1/keys/${arg.id}`, { headers }); break;
-      case 'current/rotate': response = await ctx.post('/api/v1/keys/current/rotate', { headers, data: {} }); break;
-      case 'revoke-all': response = await ctx.post('/api/v1/keys/revoke-all', { headers, data: { reason: 'scope matrix' } }); break;
+      case 'list':
+        response = await ctx.get('/api/v1/keys', { headers });
+        break;
+      case 'create':
+        response = await ctx.post('/api/v1/keys', { headers, data: { name: 'made by matrix', scopes: [arg.scope] } });
+        break;
+      case 'rotate':
+      case 'rotate self':
+        response = await ctx.post(`/api/v1/keys/${arg.id}/rotate`, { headers, data: {} });
+        break;
+      case 'revoke':
+        response = await ctx.delete(`/api/v1/keys/${arg.id}`, { headers });
+        break;
+      case 'current/rotate':
+        response = await ctx.post('/api/v1/keys/current/rotate', { headers, data: {} });
+        break;
+      case 'revoke-all':
+        response = await ctx.post('/api/v1/keys/revoke-all', { headers, data: { reason: 'scope matrix' } });
+        break;
     }
   } else {
     const mutation = (name: string, input: unknown) => ctx.post(`/api/trpc/keys.${name}`, { headers, data: { json: input } });
     switch (action) {
-      case 'list': response = await ctx.get('/api/trpc/keys.list', { headers }); break;
-      case 'create': response = await mutation('create', { name: 'made by matrix', scopes: [arg.scope] }); break;
-      case 'rotate': case 'rotate self': response = await mutation('rotate', { id: arg.id }); break;
-      case 'revoke': response = await mutation('revoke', { id: arg.id }); break;
-      case 'current/rotate': response = await mutation('rotateCurrent', null); break;
-      case 'revoke-all': response = await mutation('revokeAll', { reason: 'scope matrix' }); break;
+      case 'list':
+        response = await ctx.get('/api/trpc/keys.list', { headers });
+        break;
+      case 'create':
+        response = await mutation('create', { name: 'made by matrix', scopes: [arg.scope] });
+        break;
+      case 'rotate':
+      case 'rotate self':
+        response = await mutation('rotate', { id: arg.id });
+        break;
+      case 'revoke':
+        response = await mutation('revoke', { id: arg.id });
+        break;
+      case 'current/rotate':
+        response = await mutation('rotateCurrent', null);
+        break;
+      case 'revoke-all':
+        response = await mutation('revokeAll', { reason: 'scope matrix' });
+        break;
     }
   }
   const text = await response.text();
   let data: unknown = null;
   try {
     const body = JSON.parse(text);
-    data = transport === 'REST' ? body : body?.result?.data?.json ?? null;
+    data = transport === 'REST' ? body : (body?.result?.data?.json ?? null);
   } catch {
     // Not JSON: left null; the status assertion reports it.
   }
@@ -146,7 +180,11 @@ const KINDS: CallerKind[] = ['session', 'access token', 'read key', 'trade key',
 
 for (const label of ['user', 'admin'] as const) {
   for (const transport of ['REST', 'tRPC'] as const) {
-    test(`key routes × credentials on a${label === 'admin' ? 'n' : ''} ${label} account over ${transport}: no key reaches beyond its scope`, async ({ request, playwright, baseURL }) => {
+    test(`key routes × credentials on a${label === 'admin' ? 'n' : ''} ${label} account over ${transport}: no key reaches beyond its scope`, async ({
+      request,
+      playwright,
+      baseURL,
+    }) => {
       test.setTimeout(240_000);
       const contexts: APIRequestContext[] = [];
       const newContext = async () => {
@@ -166,16 +204,23 @@ for (const label of ['user', 'admin'] as const) {
         const outcome = await call(request, account, caller, transport, action, arg);
         expect(outcome.status, `${what}: ${outcome.text.slice(0, 300)}`).toBe(expectedStatus(caller, transport, action, arg));
         for (const k of known) {
-          if (!k.scopes.every((s) => caller.scopes.includes(s))) expect(outcome.text.includes(k.key), `${what} returned a ${k.scopes.join('+')} key's plaintext`).toBe(false);
+          if (!k.scopes.every((s) => caller.scopes.includes(s)))
+            expect(outcome.text.includes(k.key), `${what} returned a ${k.scopes.join('+')} key's plaintext`).toBe(false);
         }
         const handedOut = outcome.text.match(FULL_KEY) ?? [];
         if (outcome.status >= 400) expect(handedOut, `${what}: a refusal carries no key`).toEqual([]);
         const issued = outcome.data as { key?: string; scopes?: Scope[] } | null;
         if (issued?.key) {
-          expect(issued.scopes!.every((s) => caller.scopes.includes(s)), `${what} received a ${issued.scopes!.join('+')} key`).toBe(true);
+          expect(
+            issued.scopes!.every((s) => caller.scopes.includes(s)),
+            `${what} received a ${issued.scopes!.join('+')} key`,
+          ).toBe(true);
           const adminRoute = await request.get('/api/v1/audit/all', { headers: bearer(issued.key) });
-          expect(adminRoute.status(), `${what}: the key handed out opens admin routes exactly when it has the admin scope`).toBe(issued.scopes!.includes('admin') && account.role === 'admin' ? 200 : 403);
-          if (adminRoute.status() === 200) expect(caller.scopes, `${what}: only a caller with the admin scope gets a key that opens admin routes`).toContain('admin');
+          expect(adminRoute.status(), `${what}: the key handed out opens admin routes exactly when it has the admin scope`).toBe(
+            issued.scopes!.includes('admin') && account.role === 'admin' ? 200 : 403,
+          );
+          if (adminRoute.status() === 200)
+            expect(caller.scopes, `${what}: only a caller with the admin scope gets a key that opens admin routes`).toContain('admin');
           known.push({ key: issued.key, scopes: issued.scopes! });
         }
         return outcome;
@@ -206,11 +251,16 @@ for (const label of ['user', 'admin'] as const) {
       const canary = await keyOf(request, account, 'read', 'canary');
       for (const kind of kinds.filter((k) => k === 'read key' || k === 'trade key')) {
         await check(await callerOf(request, account, kind), 'revoke-all');
-        expect((await request.get('/api/v1/me', { headers: bearer(canary.key) })).status(), `${kind} → revoke-all refused: the account's keys still work`).toBe(200);
+        expect((await request.get('/api/v1/me', { headers: bearer(canary.key) })).status(), `${kind} → revoke-all refused: the account's keys still work`).toBe(
+          200,
+        );
       }
       for (const kind of kinds.filter((k) => k === 'session' || k === 'access token' || k === 'admin key')) {
         await check(await callerOf(request, account, kind), 'revoke-all');
-        expect((await request.get('/api/v1/me', { headers: bearer(account.accessToken) })).status(), `${kind} → revoke-all: every token of the account stops`).toBe(401);
+        expect(
+          (await request.get('/api/v1/me', { headers: bearer(account.accessToken) })).status(),
+          `${kind} → revoke-all: every token of the account stops`,
+        ).toBe(401);
         account.accessToken = await newToken(request, account.username, account.password);
         await signIn(account.session, account.username, account.password);
       }

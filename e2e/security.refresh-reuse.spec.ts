@@ -14,14 +14,27 @@ for (const burst of [10, 50]) {
       // be reused by the burst and fail with ECONNRESET, which says nothing about the app.
       const request = await playwright.request.newContext({ baseURL });
       const pair = await registerAndToken(request, `reuse${burst}`);
-      const responses = await Promise.all(Array.from({ length: burst }, () => request.post('/api/v1/auth/refresh', { data: { refreshToken: pair.refreshToken } })));
+      const responses = await Promise.all(
+        Array.from({ length: burst }, () => request.post('/api/v1/auth/refresh', { data: { refreshToken: pair.refreshToken } })),
+      );
       const statuses = responses.map((r) => r.status());
       expect(statuses.filter((s) => s === 200).length, `round ${round}: one presenter wins (${statuses.join(',')})`).toBe(1);
-      expect(statuses.filter((s) => s !== 200 && s !== 401), `round ${round}: the others are 401, never 5xx`).toEqual([]);
-      const issued = await Promise.all(responses.filter((r) => r.status() === 200).map((r) => r.json() as Promise<{ accessToken: string; refreshToken: string }>));
+      expect(
+        statuses.filter((s) => s !== 200 && s !== 401),
+        `round ${round}: the others are 401, never 5xx`,
+      ).toEqual([]);
+      const issued = await Promise.all(
+        responses.filter((r) => r.status() === 200).map((r) => r.json() as Promise<{ accessToken: string; refreshToken: string }>),
+      );
       for (const p of [pair, ...issued]) {
-        expect((await request.post('/api/v1/auth/refresh', { data: { refreshToken: p.refreshToken } })).status(), `round ${round}: a refresh token of the family still works`).toBe(401);
-        expect((await request.get('/api/v1/me', { headers: bearer(p.accessToken) })).status(), `round ${round}: an access token of the family still works`).toBe(401);
+        expect(
+          (await request.post('/api/v1/auth/refresh', { data: { refreshToken: p.refreshToken } })).status(),
+          `round ${round}: a refresh token of the family still works`,
+        ).toBe(401);
+        expect(
+          (await request.get('/api/v1/me', { headers: bearer(p.accessToken) })).status(),
+          `round ${round}: an access token of the family still works`,
+        ).toBe(401);
       }
       await request.dispose();
     }

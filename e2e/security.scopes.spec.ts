@@ -19,10 +19,23 @@ const ROUTES: RouteCase[] = [
   { name: 'GET /api/v1/audit', kind: 'read', call: async (r, c) => (await r.get('/api/v1/audit', { headers: bearer(c) })).status() },
   { name: 'tRPC query keys.list', kind: 'read', call: async (r, c) => (await r.get('/api/trpc/keys.list', { headers: bearer(c) })).status() },
   // Key management has its own rule (a session, an access token or an admin key): e2e/security.key-scopes.spec.ts.
-  { name: 'POST /api/v1/strategies', kind: 'trade', call: async (r, c) => (await r.post('/api/v1/strategies', { headers: bearer(c), data: STRATEGY })).status() },
-  { name: 'tRPC mutation strategies.create', kind: 'trade', call: async (r, c) => (await r.post('/api/trpc/strategies.create', { headers: bearer(c), data: { json: STRATEGY } })).status() },
+  {
+    name: 'POST /api/v1/strategies',
+    kind: 'trade',
+    call: async (r, c) => (await r.post('/api/v1/strategies', { headers: bearer(c), data: STRATEGY })).status(),
+  },
+  {
+    name: 'tRPC mutation strategies.create',
+    kind: 'trade',
+    call: async (r, c) => (await r.post('/api/trpc/strategies.create', { headers: bearer(c), data: { json: STRATEGY } })).status(),
+  },
   { name: 'GET /api/v1/audit/all (admin-only)', kind: 'admin', call: async (r, c) => (await r.get('/api/v1/audit/all', { headers: bearer(c) })).status() },
-  { name: 'tRPC audit.list allUsers (admin-only)', kind: 'admin', call: async (r, c) => (await r.get(`/api/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ json: { allUsers: true } }))}`, { headers: bearer(c) })).status() },
+  {
+    name: 'tRPC audit.list allUsers (admin-only)',
+    kind: 'admin',
+    call: async (r, c) =>
+      (await r.get(`/api/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ json: { allUsers: true } }))}`, { headers: bearer(c) })).status(),
+  },
 ];
 
 const OK = { read: [200], trade: [200, 201], admin: [200] };

@@ -19,7 +19,10 @@ test.describe('CSRF: cookie-authenticated writes must be same-origin JSON', () =
       expect(response.status(), `${what} is refused`).toBe(403);
       expect((await response.json()).error.message).toMatch(/cross-site request refused/);
     }
-    const trpc = await page.request.post('/api/trpc/keys.create', { headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, data: JSON.stringify({ json: { name: 'csrf', scopes: ['read'] } }) });
+    const trpc = await page.request.post('/api/trpc/keys.create', {
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      data: JSON.stringify({ json: { name: 'csrf', scopes: ['read'] } }),
+    });
     expect(trpc.status(), 'tRPC mutations too').toBe(403);
 
     const list = await page.request.get('/api/v1/keys');
@@ -32,7 +35,9 @@ test.describe('CSRF: cookie-authenticated writes must be same-origin JSON', () =
 
   test('a real cross-site form post from another page is refused', async ({ page, baseURL }) => {
     await signInAsNewUser(page, 'csrfform');
-    await page.setContent(`<form method="post" action="${baseURL}/api/v1/keys" enctype="text/plain"><input name='{"name":"x","scopes":["read"],"a":"' value='"}'><button>go</button></form>`);
+    await page.setContent(
+      `<form method="post" action="${baseURL}/api/v1/keys" enctype="text/plain"><input name='{"name":"x","scopes":["read"],"a":"' value='"}'><button>go</button></form>`,
+    );
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/keys')), page.getByRole('button', { name: 'go' }).click()]);
     expect(response.status(), 'the forged post is refused').toBe(403);
     const list = await page.request.get(`${baseURL}/api/v1/keys`);
@@ -82,7 +87,10 @@ test.describe('sign-in throttling', () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
     const { username } = await newUser(request, 'ipvictim');
     for (let i = 0; i < 50; i++) {
-      await request.post('/api/v1/auth/token', { headers: { 'x-forwarded-for': ip }, data: { username: uniqueUsername(`spray${i}`), password: 'wrong password!' } });
+      await request.post('/api/v1/auth/token', {
+        headers: { 'x-forwarded-for': ip },
+        data: { username: uniqueUsername(`spray${i}`), password: 'wrong password!' },
+      });
     }
     const fromThatIp = await request.post('/api/v1/auth/token', { headers: { 'x-forwarded-for': ip }, data: { username, password: TEST_PASSWORD } });
     expect(fromThatIp.status()).toBe(429);

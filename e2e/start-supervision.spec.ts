@@ -64,18 +64,30 @@ const alive = (pid: number) => {
   }
 };
 
-test('a worker killed with SIGKILL is restarted with an alert while the web app keeps answering; SIGTERM then stops everything despite open live streams', async ({ page }) => {
+test('a worker killed with SIGKILL is restarted with an alert while the web app keeps answering; SIGTERM then stops everything despite open live streams', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   // The first account on this database is its admin: worker alerts are addressed to admins.
   const username = uniqueUsername('supervise');
-  const registered = await fetch(`${BASE}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: TEST_PASSWORD }) });
+  const registered = await fetch(`${BASE}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: TEST_PASSWORD }),
+  });
   expect(registered.status, await registered.text()).toBe(201);
-  const tokenResponse = await fetch(`${BASE}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: TEST_PASSWORD }) });
+  const tokenResponse = await fetch(`${BASE}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: TEST_PASSWORD }),
+  });
   const { accessToken } = (await tokenResponse.json()) as { accessToken: string };
   const auth = { authorization: `Bearer ${accessToken}` };
 
   // --- the worker dies; the web app does not ---------------------------------------------------------
-  await expect.poll(async () => (await sql`select pid from worker_heartbeats where stopped_at is null`).length, { timeout: 60_000, message: 'the worker beats' }).toBe(1);
+  await expect
+    .poll(async () => (await sql`select pid from worker_heartbeats where stopped_at is null`).length, { timeout: 60_000, message: 'the worker beats' })
+    .toBe(1);
   const [first] = await sql<Array<{ pid: number }>>`select pid from worker_heartbeats where stopped_at is null`;
   const healthFailures: string[] = [];
   let healthChecks = 0;
@@ -95,13 +107,22 @@ test('a worker killed with SIGKILL is restarted with an alert while the web app 
   process.kill(first!.pid, 'SIGKILL');
   await expect.poll(() => output.includes('worker exited unexpectedly (SIGKILL)'), { timeout: 30_000, message: 'start.ts saw the crash' }).toBe(true);
   await expect
-    .poll(async () => (await sql<Array<{ pid: number }>>`select pid from worker_heartbeats where pid <> ${first!.pid} and stopped_at is null`).length, { timeout: 90_000, message: 'a new worker beats' })
+    .poll(async () => (await sql<Array<{ pid: number }>>`select pid from worker_heartbeats where pid <> ${first!.pid} and stopped_at is null`).length, {
+      timeout: 90_000,
+      message: 'a new worker beats',
+    })
     .toBe(1);
   await expect
-    .poll(async () => ((await (await fetch(`${BASE}/api/v1/alerts`, { headers: auth })).json()) as { alerts?: Array<{ kind: string; severity: string }> }).alerts?.filter((a) => a.kind === 'worker_restarted').length ?? 0, {
-      timeout: 30_000,
-      message: 'the admin was alerted',
-    })
+    .poll(
+      async () =>
+        ((await (await fetch(`${BASE}/api/v1/alerts`, { headers: auth })).json()) as { alerts?: Array<{ kind: string; severity: string }> }).alerts?.filter(
+          (a) => a.kind === 'worker_restarted',
+        ).length ?? 0,
+      {
+        timeout: 30_000,
+        message: 'the admin was alerted',
+      },
+    )
     .toBe(1);
   watching = false;
   await watchHealth;
@@ -129,7 +150,9 @@ test('a worker killed with SIGKILL is restarted with an alert while the web app 
   const children = childPids(start.pid!);
   expect(children.length, 'web and worker run under start').toBeGreaterThanOrEqual(2);
   start.kill('SIGTERM');
-  const watchdog = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`npm start did not exit after SIGTERM:\n${output.slice(-3000)}`)), 60_000));
+  const watchdog = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`npm start did not exit after SIGTERM:\n${output.slice(-3000)}`)), 60_000),
+  );
   expect(await Promise.race([drained, watchdog]), 'SIGTERM ends the open stream cleanly').toBe('ended by the server');
   await expect(badge, 'the open dashboard no longer claims to be live').toHaveAttribute('data-status', 'reconnecting', { timeout: 30_000 });
   await expect(badge).toHaveText('Reconnecting…');

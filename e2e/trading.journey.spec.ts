@@ -4,21 +4,35 @@ import { LOCAL_EXCHANGE_CREDENTIALS } from './local-exchange';
 
 test.beforeAll(seedBtcCandles);
 
-const STRATEGY = { name: 'Replay SMA', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
+const STRATEGY = {
+  name: 'Replay SMA',
+  type: 'sma_crossover',
+  params: { fastPeriod: 5, slowPeriod: 20 },
+  exchange: 'binance',
+  symbol: 'BTC/USDT',
+  timeframe: '1h',
+};
 
 /** Runs a backtest through the API (the worker inside the e2e web server runs it) and waits for it. */
 async function backtest(request: APIRequestContext, strategyId: string): Promise<void> {
-  const queued = await request.post('/api/v1/backtests', { data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 } });
+  const queued = await request.post('/api/v1/backtests', {
+    data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 },
+  });
   expect(queued.status(), await queued.text()).toBe(202);
   const { id } = (await queued.json()) as { id: string };
   await expect
-    .poll(async () => ((await (await request.get(`/api/v1/backtests/${id}`)).json()) as { status: string }).status, { message: 'the worker completes the backtest', timeout: 60_000 })
+    .poll(async () => ((await (await request.get(`/api/v1/backtests/${id}`)).json()) as { status: string }).status, {
+      message: 'the worker completes the backtest',
+      timeout: 60_000,
+    })
     .toBe('completed');
 }
 
 const attr = async (locator: Locator, name: string) => (await locator.getAttribute(name)) ?? '';
 
-test('deploy a strategy on a fast replay, watch orders and equity arrive live on the dashboard, pause, the kill switch, stop, then go live after a confirmation', async ({ page }) => {
+test('deploy a strategy on a fast replay, watch orders and equity arrive live on the dashboard, pause, the kill switch, stop, then go live after a confirmation', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   await signInAsNewUser(page, 'trade');
   const account = await page.request.post('/api/v1/accounts', { data: { name: 'Replay desk', exchange: 'paper', balances: { USDT: '20000' } } });
@@ -42,9 +56,9 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
 
   // The replay form: start defaults to the first stored candle; speed from the presets.
   const markets = await page.request.get(`/api/trpc/strategies.markets`);
-  const stored = ((await markets.json()) as { result: { data: { json: Array<{ exchange: string; symbol: string; timeframe: string; firstTime: number }> } } }).result.data.json.find(
-    (m) => m.exchange === 'binance' && m.symbol === 'BTC/USDT' && m.timeframe === '1h',
-  )!;
+  const stored = (
+    (await markets.json()) as { result: { data: { json: Array<{ exchange: string; symbol: string; timeframe: string; firstTime: number }> } } }
+  ).result.data.json.find((m) => m.exchange === 'binance' && m.symbol === 'BTC/USDT' && m.timeframe === '1h')!;
   await form.getByRole('radio', { name: 'Live (real money)' }).click();
   await expect(form.getByText('No exchange account'), 'live mode offers real accounts on the strategy exchange only').toBeVisible();
   await form.getByRole('radio', { name: 'Paper' }).click();
@@ -83,16 +97,30 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   const recent = page.getByTestId('recent-order');
   const newestAtArrival = (await recent.count()) > 0 ? await attr(recent.first(), 'data-order-id') : '';
 
-  await expect(row.getByTestId('deployment-last-decision'), 'the replay moves on: a later bar is decided').not.toHaveText(decisionAtArrival, { timeout: 30_000 });
+  await expect(row.getByTestId('deployment-last-decision'), 'the replay moves on: a later bar is decided').not.toHaveText(decisionAtArrival, {
+    timeout: 30_000,
+  });
   await expect
     .poll(async () => attr(recent.first(), 'data-order-id'), { message: 'a new order of the deployment appears in the recent orders', timeout: 60_000 })
     .not.toBe(newestAtArrival);
-  await expect(recent.filter({ has: page.getByRole('link', { name: STRATEGY.name }) }).first(), 'a deployment order, filled').toHaveAttribute('data-status', 'filled');
-  await expect(recent.filter({ has: page.getByRole('link', { name: STRATEGY.name }) }).first().getByTestId('recent-order-fill')).toContainText(/BTC @ \d/);
-  await expect.poll(async () => Number(await attr(chart, 'data-points')), { message: 'the equity curve grows as bars and fills arrive', timeout: 60_000 }).toBeGreaterThan(pointsAtArrival + 3);
+  await expect(recent.filter({ has: page.getByRole('link', { name: STRATEGY.name }) }).first(), 'a deployment order, filled').toHaveAttribute(
+    'data-status',
+    'filled',
+  );
+  await expect(
+    recent
+      .filter({ has: page.getByRole('link', { name: STRATEGY.name }) })
+      .first()
+      .getByTestId('recent-order-fill'),
+  ).toContainText(/BTC @ \d/);
+  await expect
+    .poll(async () => Number(await attr(chart, 'data-points')), { message: 'the equity curve grows as bars and fills arrive', timeout: 60_000 })
+    .toBeGreaterThan(pointsAtArrival + 3);
   await expect(chart.locator('.recharts-line-curve')).toBeVisible();
   await expect(row.getByTestId('deployment-equity'), 'the equity follows the market').not.toHaveText(equityAtArrival, { timeout: 60_000 });
-  await expect.poll(async () => Number(await row.getByTestId('deployment-trades').innerText()), { message: 'trades close', timeout: 60_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await row.getByTestId('deployment-trades').innerText()), { message: 'trades close', timeout: 60_000 })
+    .toBeGreaterThan(0);
 
   // Pause: the state changes here, and the replay stands still.
   await row.getByRole('button', { name: `Pause ${STRATEGY.name}` }).click();
@@ -106,10 +134,16 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   await expect(row.getByTestId('deployment-last-decision'), 'resumed: bars are decided again').not.toHaveText(decisionWhenPaused, { timeout: 30_000 });
 
   // A resting manual order on the same account: the kill switch must cancel it too.
-  const resting = await page.request.post('/api/v1/orders', { data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000' } });
+  const resting = await page.request.post('/api/v1/orders', {
+    data: { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000' },
+  });
   expect(resting.status(), await resting.text()).toBe(201);
   const restingId = ((await resting.json()) as { id: string }).id;
-  await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'listed with the next live refresh').toHaveAttribute('data-status', 'open', { timeout: 30_000 });
+  await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'listed with the next live refresh').toHaveAttribute(
+    'data-status',
+    'open',
+    { timeout: 30_000 },
+  );
 
   // The kill switch: says what it will do, takes an optional reason, reports what it did.
   await page.getByRole('button', { name: 'Kill switch', exact: true }).click();
@@ -124,7 +158,10 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
 
   await expect(row.getByTestId('deployment-state'), 'the dashboard shows the pause without a reload').toHaveAttribute('data-state', 'paused');
   await expect(row).toContainText('kill switch: journey: exchange outage drill');
-  await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'the resting manual order shows canceled').toHaveAttribute('data-status', 'canceled');
+  await expect(page.locator(`[data-testid="recent-order"][data-order-id="${restingId}"]`), 'the resting manual order shows canceled').toHaveAttribute(
+    'data-status',
+    'canceled',
+  );
   const alert = page.getByTestId('alert-row').filter({ hasText: 'Kill switch engaged: 1 deployment paused, 1 order canceled' });
   await expect(alert, 'the kill switch alert arrives live').toBeVisible();
   await alert.getByRole('button', { name: /^Acknowledge alert/ }).click();
@@ -132,7 +169,11 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
 
   expect(await page.evaluate(() => (window as unknown as { __journeyNoReload?: boolean }).__journeyNoReload), 'the dashboard was never reloaded').toBe(true);
 
-  const after = (await (await page.request.get(`/api/v1/deployments/${deploymentId}`)).json()) as { state: string; stateReason: string | null; position: { quantity: string } };
+  const after = (await (await page.request.get(`/api/v1/deployments/${deploymentId}`)).json()) as {
+    state: string;
+    stateReason: string | null;
+    position: { quantity: string };
+  };
   expect(after.state).toBe('paused');
   expect(after.stateReason).toBe('kill switch: journey: exchange outage drill');
   const canceled = (await (await page.request.get(`/api/v1/orders/${restingId}`)).json()) as { status: string };
@@ -169,7 +210,9 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   }
   await stopDialog.getByRole('button', { name: 'Stop deployment' }).click();
   await expect(page.getByTestId('deployment-state')).toHaveAttribute('data-state', 'stopped');
-  await expect(page.getByRole('status').filter({ hasText: 'Stopped:' })).toContainText(holding ? '0 open orders canceled, position sold at market.' : '0 open orders canceled.');
+  await expect(page.getByRole('status').filter({ hasText: 'Stopped:' })).toContainText(
+    holding ? '0 open orders canceled, position sold at market.' : '0 open orders canceled.',
+  );
   await expect(page.getByTestId('deployment-position'), 'flat after the stop').toHaveText('flat');
 
   // Live: a real account (the run's local Binance), and a confirmation that names the account and the maximum position.

@@ -20,14 +20,26 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const logLevel = z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).optional();
 const nodeEnv = z.enum(['development', 'test', 'production'], { message: 'must be development, test or production' }).default('development');
 /** The `service` field of log lines (`npm start` sets web or worker). */
-const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { message: 'must be a short lowercase name such as web or worker' }).default('web');
-const port = z.coerce.number({ message: 'must be a port number (1-65535)' }).int({ message: 'must be a port number (1-65535)' }).min(1, { message: 'must be a port number (1-65535)' }).max(65535, { message: 'must be a port number (1-65535)' }).default(3000);
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, { message: 'must be a short lowercase name such as web or worker' })
+  .default('web');
+const port = z.coerce
+  .number({ message: 'must be a port number (1-65535)' })
+  .int({ message: 'must be a port number (1-65535)' })
+  .min(1, { message: 'must be a port number (1-65535)' })
+  .max(65535, { message: 'must be a port number (1-65535)' })
+  .default(3000);
 /** Exchange URL overrides, JSON; parsed and checked with the config file by server/config (loadAppConfig). */
 const exchangeUrlsJson = z.string().optional();
 /** Fault injection for the reliability tests (server/services/faults.ts); never set in production. */
 const faultShape = {
   CRYPTOBOT_CRASH_POINTS: z.string().optional(),
-  CRYPTOBOT_CRASH_PROBABILITY: z.coerce.number({ message: 'must be a probability (0–1)' }).min(0, { message: 'must be a probability (0–1)' }).max(1, { message: 'must be a probability (0–1)' }).default(1),
+  CRYPTOBOT_CRASH_PROBABILITY: z.coerce
+    .number({ message: 'must be a probability (0–1)' })
+    .min(0, { message: 'must be a probability (0–1)' })
+    .max(1, { message: 'must be a probability (0–1)' })
+    .default(1),
 } as const;
 const heartbeatMs = z.coerce.number().int().min(100).max(60_000).default(5_000);
 /** A duration in whole milliseconds between min and max. */
@@ -55,7 +67,12 @@ const envSchema = z.object({
   // Pool size and the database timeouts (db/settings.ts).
   ...databaseEnvShape,
   // Request body limits in bytes, per route class (server/api/body-limit.ts, docs/security.md).
-  CRYPTOBOT_MAX_BODY_BYTES: z.coerce.number().int().min(1024, { message: 'must be at least 1024 (bytes)' }).max(16 * 1024 * 1024, { message: 'must be at most 16777216 (16 MiB)' }).default(64 * 1024),
+  CRYPTOBOT_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024, { message: 'must be at least 1024 (bytes)' })
+    .max(16 * 1024 * 1024, { message: 'must be at most 16777216 (16 MiB)' })
+    .default(64 * 1024),
   CRYPTOBOT_MAX_UPLOAD_BYTES: z.coerce
     .number()
     .int()
@@ -64,13 +81,48 @@ const envSchema = z.object({
     .default(65 * 1024 * 1024),
   // Registration and the authentication throttles (docs/security.md "Throttles" and "Registration").
   CRYPTOBOT_REGISTRATION: z.enum(['open', 'invite', 'closed'], { message: 'must be open, invite or closed' }).default('invite'),
-  CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 1440 minutes' }).max(1440, { message: 'must be 1 to 1440 minutes' }).default(15),
-  CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(10),
-  CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(50),
-  CRYPTOBOT_API_KEY_FAILURES_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(50),
-  CRYPTOBOT_API_KEY_FAILURES_PER_KEY: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(20),
-  CRYPTOBOT_REGISTRATIONS_PER_IP: z.coerce.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1 to 100000' }).max(100_000, { message: 'must be 1 to 100000' }).default(5),
-  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce.number().int({ message: 'must be a whole number of minutes' }).min(1, { message: 'must be 1 to 1440 minutes' }).max(1440, { message: 'must be 1 to 1440 minutes' }).default(60),
+  CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: z.coerce
+    .number()
+    .int({ message: 'must be a whole number of minutes' })
+    .min(1, { message: 'must be 1 to 1440 minutes' })
+    .max(1440, { message: 'must be 1 to 1440 minutes' })
+    .default(15),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(10),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_IP: z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_KEY: z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(20),
+  CRYPTOBOT_REGISTRATIONS_PER_IP: z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(5),
+  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce
+    .number()
+    .int({ message: 'must be a whole number of minutes' })
+    .min(1, { message: 'must be 1 to 1440 minutes' })
+    .max(1440, { message: 'must be 1 to 1440 minutes' })
+    .default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -191,7 +243,10 @@ export function loggerSettings(source: Record<string, string | undefined> = proc
 /** Fault injection's crash points and probability (server/services/faults.ts). */
 export function faultSettings(source: Record<string, string | undefined> = process.env): { points: Set<string>; probability: number } {
   const env = parseWith(z.object(faultShape), source);
-  const points = (env.CRYPTOBOT_CRASH_POINTS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const points = (env.CRYPTOBOT_CRASH_POINTS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   return { points: new Set(points), probability: env.CRYPTOBOT_CRASH_PROBABILITY };
 }
 
@@ -226,7 +281,10 @@ const cliShape = {
   /** The seeded demo user's password (db:seed); random when unset. */
   DEMO_PASSWORD: z.string().optional(),
   /** The tRPC client example's server and API key. */
-  CRYPTOBOT_URL: z.string().regex(/^https?:\/\/[^\s/]+/, { message: 'must be the web app URL, e.g. http://localhost:3000' }).default('http://localhost:3000'),
+  CRYPTOBOT_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+/, { message: 'must be the web app URL, e.g. http://localhost:3000' })
+    .default('http://localhost:3000'),
   CRYPTOBOT_API_KEY: z.string().optional(),
   CRYPTOBOT_API_KEY_FILE: z.string().optional(),
   CRYPTOBOT_CONFIG: z.string().optional(),

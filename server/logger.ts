@@ -6,8 +6,19 @@ import { ConfigError, loggerSettings } from '@/server/env';
  * Log ids (userId, orderId, clientOrderId, jobId, requestId), never credentials.
  */
 export const REDACTED_KEYS = [
-  'password', 'passwordHash', 'secret', 'apiKey', 'apiSecret', 'token', 'accessToken', 'refreshToken',
-  'authorization', 'cookie', 'credentials', 'key', 'masterKey',
+  'password',
+  'passwordHash',
+  'secret',
+  'apiKey',
+  'apiSecret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'cookie',
+  'credentials',
+  'key',
+  'masterKey',
 ];
 
 /**

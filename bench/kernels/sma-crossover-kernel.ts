@@ -74,7 +74,17 @@ export function runSmaCrossoverKernel(series: CandleSeries, params: SmaCrossover
     cash += proceeds - fee;
     const invested = entryCost + entryFee;
     const pnl = proceeds - fee - invested;
-    trades.push({ entryTime, exitTime: time[i]!, entryPrice, exitPrice: fillPrice, quantity, fee: entryFee + fee, pnl, pnlPct: (pnl / invested) * 100, exitReason });
+    trades.push({
+      entryTime,
+      exitTime: time[i]!,
+      entryPrice,
+      exitPrice: fillPrice,
+      quantity,
+      fee: entryFee + fee,
+      pnl,
+      pnlPct: (pnl / invested) * 100,
+      exitReason,
+    });
     quantity = 0;
   };
 

@@ -56,7 +56,8 @@ async function run(request: LoadRequest): Promise<LoadReply> {
   const once = (n: number) =>
     new Promise<void>((resolve) => {
       const body = request.bodies ? request.bodies[n % request.bodies.length] : undefined;
-      const headers = body === undefined ? request.headers : { ...request.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      const headers =
+        body === undefined ? request.headers : { ...request.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
       const t0 = performance.now();
       const req = http.request(target, { agent, method: request.method ?? 'GET', headers }, (res) => {
         let text = '';
@@ -106,7 +107,17 @@ if (process.send) {
     run(request).then(
       (reply) => process.send!(reply),
       (error: unknown) =>
-        process.send!({ id: request.id, ok: 0, failed: 0, firstFailure: null, elapsedMs: 0, requestsPerSecond: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, error: (error as Error).message } satisfies LoadReply),
+        process.send!({
+          id: request.id,
+          ok: 0,
+          failed: 0,
+          firstFailure: null,
+          elapsedMs: 0,
+          requestsPerSecond: 0,
+          p50Ms: Number.NaN,
+          p99Ms: Number.NaN,
+          error: (error as Error).message,
+        } satisfies LoadReply),
     );
   });
   // Exit with the parent.

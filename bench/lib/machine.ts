@@ -32,10 +32,15 @@ export function machineInfo(): MachineInfo {
 /** `git rev-parse HEAD`, "unknown" outside a repository; `dirty` when the work tree has uncommitted changes. */
 export function gitCommit(cwd = process.cwd()): { commit: string; dirty: boolean | null } {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     let dirty: boolean | null = null;
     try {
-      dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
+      dirty =
+        execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim() !== '';
     } catch {
       dirty = null;
     }

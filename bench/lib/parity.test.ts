@@ -28,7 +28,8 @@ describe('the bench’s kernel-vs-engine cross-check', () => {
     const again = syntheticSeries(20_000, 7);
     expect(Array.from(again.close), 'deterministic').toEqual(Array.from(series.close));
     for (let i = 0; i < series.length; i++) {
-      const ok = series.high[i]! >= Math.max(series.open[i]!, series.close[i]!) && series.low[i]! <= Math.min(series.open[i]!, series.close[i]!) && series.low[i]! > 0;
+      const ok =
+        series.high[i]! >= Math.max(series.open[i]!, series.close[i]!) && series.low[i]! <= Math.min(series.open[i]!, series.close[i]!) && series.low[i]! > 0;
       if (!ok) throw new Error(`invalid OHLC at ${i}`);
     }
   });

@@ -27,7 +27,11 @@ export function compareKernelToEngine(name: string, engine: BacktestResult, kern
   if (engine.equity.length > 0 && kernel.finalEquity !== engineFinal) problems.push(`final equity: engine ${engineFinal}, kernel ${kernel.finalEquity}`);
   problems.push(...metricDifferences(engine.metrics, kernel.metrics, METRIC_TOLERANCE));
   if (engine.trades.length === 0) problems.push('the run made no trade, so the check proves little');
-  return { name, ok: problems.length === 0, detail: problems.length === 0 ? `${engine.trades.length} trades identical, metrics within ${METRIC_TOLERANCE} relative` : problems.join('; ') };
+  return {
+    name,
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${engine.trades.length} trades identical, metrics within ${METRIC_TOLERANCE} relative` : problems.join('; '),
+  };
 }
 
 export function metricDifferences(expected: BacktestMetrics, actual: BacktestMetrics, tolerance: number): string[] {

@@ -13,9 +13,17 @@ export interface LoggedProcess {
  * `node --import tsx <script> …args` from `cwd`, stdout and stderr into `logFile`. `nodeArgs` go before the script
  * (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept).
  */
-export function spawnTsx(script: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; nodeArgs?: string[] }): LoggedProcess {
+export function spawnTsx(
+  script: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; nodeArgs?: string[] },
+): LoggedProcess {
   const out = fs.openSync(options.logFile, 'w');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script, ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', out, out],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let closed = false;
   const stop = async () => {

@@ -25,7 +25,10 @@ export function renderTable(header: readonly string[], rows: ReadonlyArray<reado
   const text = rows.map((row) => header.map((_, k) => cellText(row[k])));
   const widths = header.map((h, k) => Math.max(h.length, ...text.map((row) => row[k]!.length)));
   const line = (cells: readonly string[], alignNumbers: boolean) =>
-    cells.map((cell, k) => (alignNumbers && k > 0 && NUMERIC.test(cell) ? cell.padStart(widths[k]!) : cell.padEnd(widths[k]!))).join('  ').trimEnd();
+    cells
+      .map((cell, k) => (alignNumbers && k > 0 && NUMERIC.test(cell) ? cell.padStart(widths[k]!) : cell.padEnd(widths[k]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header, false), widths.map((w) => '─'.repeat(w)).join('  '), ...text.map((row) => line(row, true))].join('\n');
 }
 

@@ -115,7 +115,13 @@ function AddAccountForm({ onDone }: { onDone: () => void }) {
             <Input id="account-name" name="name" placeholder="e.g. Paper 10k" aria-invalid={!!errors.name} />
           </Field>
           <Field id="account-exchange" label="Exchange" error={errors.exchange}>
-            <select id="account-exchange" className={SELECT_CLASS} value={exchange} onChange={(e) => setExchange(e.target.value)} disabled={exchanges.isPending}>
+            <select
+              id="account-exchange"
+              className={SELECT_CLASS}
+              value={exchange}
+              onChange={(e) => setExchange(e.target.value)}
+              disabled={exchanges.isPending}
+            >
               {(exchanges.data ?? [{ id: 'paper', name: 'Paper (simulated)', requiredCredentials: [] }]).map((option) => (
                 <option key={option.id} value={option.id}>
                   {option.name}
@@ -145,7 +151,13 @@ function AddAccountForm({ onDone }: { onDone: () => void }) {
                       onChange={(e) => setBalances(balances.map((b, i) => (i === index ? { ...b, amount: e.target.value } : b)))}
                     />
                     {balances.length > 1 ? (
-                      <Button type="button" variant="ghost" size="icon" aria-label={`Remove ${row.asset}`} onClick={() => setBalances(balances.filter((_, i) => i !== index))}>
+                      <Button
+                        type="button"
+                        variant="ghost"
+                        size="icon"
+                        aria-label={`Remove ${row.asset}`}
+                        onClick={() => setBalances(balances.filter((_, i) => i !== index))}
+                      >
                         <Trash2 className="h-4 w-4" aria-hidden />
                       </Button>
                     ) : null}
@@ -172,12 +184,25 @@ function AddAccountForm({ onDone }: { onDone: () => void }) {
           ) : (
             <>
               {(selected?.requiredCredentials ?? []).map((field) => (
-                <Field key={`${exchange}-${field}`} id={`account-${field}`} label={CREDENTIAL_LABELS[field] ?? field} error={errors[`credentials.${field}`] ?? (field === 'apiKey' ? errors.credentials : undefined)}>
-                  <Input id={`account-${field}`} name={field} type="password" autoComplete="new-password" spellCheck={false} aria-invalid={!!errors[`credentials.${field}`]} />
+                <Field
+                  key={`${exchange}-${field}`}
+                  id={`account-${field}`}
+                  label={CREDENTIAL_LABELS[field] ?? field}
+                  error={errors[`credentials.${field}`] ?? (field === 'apiKey' ? errors.credentials : undefined)}
+                >
+                  <Input
+                    id={`account-${field}`}
+                    name={field}
+                    type="password"
+                    autoComplete="new-password"
+                    spellCheck={false}
+                    aria-invalid={!!errors[`credentials.${field}`]}
+                  />
                 </Field>
               ))}
               <p className="text-xs text-muted md:col-span-2">
-                Stored encrypted (AES-256-GCM) and never shown again; only the key&apos;s last 4 characters are displayed. Use a key with trading permission and no withdrawal permission.
+                Stored encrypted (AES-256-GCM) and never shown again; only the key&apos;s last 4 characters are displayed. Use a key with trading permission and
+                no withdrawal permission.
               </p>
             </>
           )}
@@ -235,7 +260,10 @@ function AccountCard({ account }: { account: AccountResponse }) {
               </>
             ) : (
               <>
-                {account.exchange} · API key <span className="font-mono" data-testid="api-key-hint">{account.apiKeyHint ?? '(hidden)'}</span>
+                {account.exchange} · API key{' '}
+                <span className="font-mono" data-testid="api-key-hint">
+                  {account.apiKeyHint ?? '(hidden)'}
+                </span>
               </>
             )}
           </p>
@@ -310,12 +338,12 @@ function AccountCard({ account }: { account: AccountResponse }) {
         onConfirm={() => void onDelete()}
         description={
           <>
-        <p>
-          {account.kind === 'paper'
-            ? 'Its paper balances and its order history are deleted.'
-            : `Its encrypted ${account.exchange} credentials and its order history here are deleted. Nothing changes on ${account.exchange} itself: funds and orders there stay where they are.`}
-        </p>
-        <p>This cannot be undone. Accounts with open orders cannot be deleted.</p>
+            <p>
+              {account.kind === 'paper'
+                ? 'Its paper balances and its order history are deleted.'
+                : `Its encrypted ${account.exchange} credentials and its order history here are deleted. Nothing changes on ${account.exchange} itself: funds and orders there stay where they are.`}
+            </p>
+            <p>This cannot be undone. Accounts with open orders cannot be deleted.</p>
           </>
         }
       />

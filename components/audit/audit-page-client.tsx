@@ -19,7 +19,13 @@ export function AuditPageClient({ isAdmin }: { isAdmin: boolean }) {
   const events = useInfiniteQuery({
     queryKey: ['audit.list', category, allUsers],
     initialPageParam: undefined as number | undefined,
-    queryFn: ({ pageParam }) => client.audit.list.query({ ...(category ? { category } : {}), ...(allUsers ? { allUsers: true } : {}), ...(pageParam ? { before: pageParam } : {}), limit: 50 }),
+    queryFn: ({ pageParam }) =>
+      client.audit.list.query({
+        ...(category ? { category } : {}),
+        ...(allUsers ? { allUsers: true } : {}),
+        ...(pageParam ? { before: pageParam } : {}),
+        limit: 50,
+      }),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = events.data?.pages.flatMap((p) => p.events) ?? [];

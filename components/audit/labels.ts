@@ -28,7 +28,13 @@ export const AUDIT_LABELS: Record<string, string> = {
 
 export const AUDIT_CATEGORY_LABELS = { auth: 'Sign-ins', account: 'Account', keys: 'API keys', exchange: 'Exchange accounts', trading: 'Trading' } as const;
 
-export const ALARMING = new Set(['auth.sign_in_failed', 'auth.refresh_reuse_detected', 'key.emergency_revocation', 'key.used_during_grace', 'kill_switch.activated']);
+export const ALARMING = new Set([
+  'auth.sign_in_failed',
+  'auth.refresh_reuse_detected',
+  'key.emergency_revocation',
+  'key.used_during_grace',
+  'kill_switch.activated',
+]);
 
 /** A short, secret-free summary of an event's details. */
 export function summarize(details: Record<string, unknown>): string {

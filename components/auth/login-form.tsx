@@ -12,7 +12,8 @@ import { ErrorState } from '@/components/ui/states';
 /** What the form says for next-auth's error code (server/auth/next-auth.ts authorize). */
 function signInErrorMessage(code: string | null | undefined): string {
   if (code === 'TooManyAttempts') return 'Too many failed attempts. Wait a few minutes and try again.';
-  if (code === 'InvalidText:username' || code === 'InvalidText:password') return `The ${code.slice('InvalidText:'.length)} contains a control character or an unpaired surrogate: type it again.`;
+  if (code === 'InvalidText:username' || code === 'InvalidText:password')
+    return `The ${code.slice('InvalidText:'.length)} contains a control character or an unpaired surrogate: type it again.`;
   return 'Invalid username or password.';
 }
 
@@ -27,7 +28,11 @@ export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; re
     setPending(true);
     setError(null);
     try {
-      const result = await signIn('credentials', { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? ''), redirect: false });
+      const result = await signIn('credentials', {
+        username: String(form.get('username') ?? ''),
+        password: String(form.get('password') ?? ''),
+        redirect: false,
+      });
       if (!result || result.error) {
         setError(signInErrorMessage(result?.error));
         return;

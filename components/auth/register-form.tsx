@@ -96,8 +96,22 @@ export function RegisterForm({ status, invite }: { status: RegistrationStatusRes
             <Input id="password" name="password" type="password" autoComplete="new-password" aria-invalid={!!errors.password} required />
           </Field>
           {needsInvite || invite ? (
-            <Field id="inviteCode" label="Invite code" error={errors.inviteCode} hint={invite ? 'From your invite link' : 'The code at the end of your invite link (…?invite=CODE)'}>
-              <Input id="inviteCode" name="inviteCode" defaultValue={invite ?? ''} autoComplete="off" autoCapitalize="none" spellCheck={false} aria-invalid={!!errors.inviteCode} required={needsInvite} />
+            <Field
+              id="inviteCode"
+              label="Invite code"
+              error={errors.inviteCode}
+              hint={invite ? 'From your invite link' : 'The code at the end of your invite link (…?invite=CODE)'}
+            >
+              <Input
+                id="inviteCode"
+                name="inviteCode"
+                defaultValue={invite ?? ''}
+                autoComplete="off"
+                autoCapitalize="none"
+                spellCheck={false}
+                aria-invalid={!!errors.inviteCode}
+                required={needsInvite}
+              />
             </Field>
           ) : null}
           {formError ? <ErrorState title="Registration failed" message={formError} /> : null}

@@ -35,7 +35,9 @@ export function BacktestForm({ strategyId, market }: { strategyId: string; marke
     <form onSubmit={submit} noValidate className="space-y-4" aria-label="Run a backtest">
       <RunFields idPrefix="bt" values={current} onChange={setValues} errors={errors} />
       {create.error && Object.keys(errors).length === 0 ? <ErrorState message={create.error.message} /> : null}
-      <Button type="submit" disabled={create.isPending}>{create.isPending ? 'Queuing…' : 'Run backtest'}</Button>
+      <Button type="submit" disabled={create.isPending}>
+        {create.isPending ? 'Queuing…' : 'Run backtest'}
+      </Button>
     </form>
   );
 }

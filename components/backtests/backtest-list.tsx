@@ -20,7 +20,14 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
   const [selected, setSelected] = useState<string[]>([]);
   const list = useQuery(trpc.backtests.list.queryOptions({ strategyId }));
   useJobEventRefetch(!!list.data?.some((b) => ACTIVE.has(b.status)), [trpc.backtests.list.queryKey({ strategyId })]);
-  if (list.isPending) return <div className="space-y-2">{[0, 1].map((i) => <Skeleton key={i} className="h-12 w-full" />)}</div>;
+  if (list.isPending)
+    return (
+      <div className="space-y-2">
+        {[0, 1].map((i) => (
+          <Skeleton key={i} className="h-12 w-full" />
+        ))}
+      </div>
+    );
   if (list.isError) return <ErrorState message="Could not load the backtests." retry={() => void list.refetch()} />;
   if (list.data.length === 0) return <EmptyState title="No backtests yet">Run one from a strategy&apos;s page.</EmptyState>;
 
@@ -31,7 +38,9 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
         <table className="w-full text-sm">
           <thead className="text-left text-xs text-muted">
             <tr>
-              <th className="p-2"><span className="sr-only">Compare</span></th>
+              <th className="p-2">
+                <span className="sr-only">Compare</span>
+              </th>
               <th className="p-2">Backtest</th>
               <th className="p-2">Range</th>
               <th className="p-2">Status</th>
@@ -43,11 +52,30 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
           <tbody className="divide-y divide-border">
             {list.data.map((b) => (
               <tr key={b.id}>
-                <td className="p-2"><input type="checkbox" aria-label={`Select backtest ${localTime(b.createdAt)} for comparison`} checked={selected.includes(b.id)} onChange={() => toggle(b.id)} disabled={b.status !== 'completed'} /></td>
-                <td className="p-2"><Link className="hover:underline" href={`/backtests/${b.id}`}>{b.strategyType} · {b.symbol} {b.timeframe}</Link><div className="text-xs text-muted">{localTime(b.createdAt)}</div></td>
-                <td className="p-2 text-xs text-muted">{localDate(b.start)} → {localDate(b.end)}</td>
-                <td className="p-2"><StatusBadge status={b.status} /></td>
-                <td className={`num p-2 text-right ${tone(b.metrics?.totalReturnPct)}`}>{b.metrics ? `${arrow(b.metrics.totalReturnPct)}${pct(b.metrics.totalReturnPct)}` : '—'}</td>
+                <td className="p-2">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select backtest ${localTime(b.createdAt)} for comparison`}
+                    checked={selected.includes(b.id)}
+                    onChange={() => toggle(b.id)}
+                    disabled={b.status !== 'completed'}
+                  />
+                </td>
+                <td className="p-2">
+                  <Link className="hover:underline" href={`/backtests/${b.id}`}>
+                    {b.strategyType} · {b.symbol} {b.timeframe}
+                  </Link>
+                  <div className="text-xs text-muted">{localTime(b.createdAt)}</div>
+                </td>
+                <td className="p-2 text-xs text-muted">
+                  {localDate(b.start)} → {localDate(b.end)}
+                </td>
+                <td className="p-2">
+                  <StatusBadge status={b.status} />
+                </td>
+                <td className={`num p-2 text-right ${tone(b.metrics?.totalReturnPct)}`}>
+                  {b.metrics ? `${arrow(b.metrics.totalReturnPct)}${pct(b.metrics.totalReturnPct)}` : '—'}
+                </td>
                 <td className="num p-2 text-right">{b.metrics ? `${b.metrics.maxDrawdownPct.toFixed(2)} %` : '—'}</td>
                 <td className="num p-2 text-right">{b.metrics?.tradeCount ?? '—'}</td>
               </tr>

@@ -36,8 +36,16 @@ export function BacktestView({ id }: { id: string }) {
   const chart = useQuery({ ...trpc.backtests.chart.queryOptions({ id }), enabled: completed });
   const cancel = useMutation(trpc.backtests.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
 
-  if (backtest.isPending) return <div className="space-y-4"><Skeleton className="h-8 w-72" /><Skeleton className="h-24 w-full" /><Skeleton className="h-72 w-full" /></div>;
-  if (backtest.isError) return <ErrorState title={backtest.error.data?.code === 'NOT_FOUND' ? 'Backtest not found' : undefined} message={backtest.error.message} />;
+  if (backtest.isPending)
+    return (
+      <div className="space-y-4">
+        <Skeleton className="h-8 w-72" />
+        <Skeleton className="h-24 w-full" />
+        <Skeleton className="h-72 w-full" />
+      </div>
+    );
+  if (backtest.isError)
+    return <ErrorState title={backtest.error.data?.code === 'NOT_FOUND' ? 'Backtest not found' : undefined} message={backtest.error.message} />;
   const b = backtest.data;
 
   return (
@@ -48,7 +56,9 @@ export function BacktestView({ id }: { id: string }) {
         actions={
           <div className="flex items-center gap-2">
             <StatusBadge status={b.status} />
-            <Button asChild variant="secondary" size="sm"><Link href={`/strategies/${b.strategyId}`}>Strategy</Link></Button>
+            <Button asChild variant="secondary" size="sm">
+              <Link href={`/strategies/${b.strategyId}`}>Strategy</Link>
+            </Button>
           </div>
         }
       />
@@ -56,7 +66,9 @@ export function BacktestView({ id }: { id: string }) {
         <Card className="mb-6">
           <CardContent className="space-y-3">
             <ProgressBar value={b.progress} label={b.status === 'queued' ? 'Waiting for a worker…' : 'Running'} />
-            <Button variant="danger" size="sm" onClick={() => cancel.mutate({ id })} disabled={cancel.isPending}>Cancel backtest</Button>
+            <Button variant="danger" size="sm" onClick={() => cancel.mutate({ id })} disabled={cancel.isPending}>
+              Cancel backtest
+            </Button>
             {cancel.error ? <ErrorState message={cancel.error.message} /> : null}
           </CardContent>
         </Card>
@@ -67,19 +79,41 @@ export function BacktestView({ id }: { id: string }) {
         <div className="space-y-6">
           <MetricCards metrics={b.metrics} />
           <p className="text-xs text-muted">
-            {b.barCount} bars · engine v{b.engineVersion} · params {Object.entries(b.params).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${String(v)}`).join(', ')}
+            {b.barCount} bars · engine v{b.engineVersion} · params{' '}
+            {Object.entries(b.params)
+              .filter(([, v]) => v !== null)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(', ')}
           </p>
           <Card>
-            <CardHeader><CardTitle>Equity and drawdown</CardTitle></CardHeader>
-            <CardContent>{chart.data ? <EquityChart time={chart.data.time} equity={chart.data.equity} drawdownPct={chart.data.drawdownPct} /> : chart.isError ? <ErrorState message="Could not load the chart." /> : <Skeleton className="h-80 w-full" />}</CardContent>
+            <CardHeader>
+              <CardTitle>Equity and drawdown</CardTitle>
+            </CardHeader>
+            <CardContent>
+              {chart.data ? (
+                <EquityChart time={chart.data.time} equity={chart.data.equity} drawdownPct={chart.data.drawdownPct} />
+              ) : chart.isError ? (
+                <ErrorState message="Could not load the chart." />
+              ) : (
+                <Skeleton className="h-80 w-full" />
+              )}
+            </CardContent>
           </Card>
           <Card>
-            <CardHeader><CardTitle>Price and trades</CardTitle></CardHeader>
-            <CardContent>{chart.data ? <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} /> : <Skeleton className="h-72 w-full" />}</CardContent>
+            <CardHeader>
+              <CardTitle>Price and trades</CardTitle>
+            </CardHeader>
+            <CardContent>
+              {chart.data ? <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} /> : <Skeleton className="h-72 w-full" />}
+            </CardContent>
           </Card>
           <Card>
-            <CardHeader><CardTitle>Trades</CardTitle></CardHeader>
-            <CardContent><TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} /></CardContent>
+            <CardHeader>
+              <CardTitle>Trades</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} />
+            </CardContent>
           </Card>
         </div>
       ) : null}

@@ -33,7 +33,9 @@ export function CompareView({ ids }: { ids: string[] }) {
               {runs.map((b, k) => (
                 <th key={b.id} className="p-2 text-right" style={{ color: COLOURS[k % COLOURS.length] }}>
                   {b.strategyType} {b.symbol} {b.timeframe}
-                  <div className="font-normal text-muted">{localDate(b.start)} → {localDate(b.end)}</div>
+                  <div className="font-normal text-muted">
+                    {localDate(b.start)} → {localDate(b.end)}
+                  </div>
                 </th>
               ))}
             </tr>
@@ -41,11 +43,17 @@ export function CompareView({ ids }: { ids: string[] }) {
           <tbody className="divide-y divide-border">
             {(Object.keys(METRIC_LABELS) as MetricKey[]).map((key) => (
               <tr key={key}>
-                <th scope="row" className="p-2 text-left font-normal text-muted">{METRIC_LABELS[key]}</th>
+                <th scope="row" className="p-2 text-left font-normal text-muted">
+                  {METRIC_LABELS[key]}
+                </th>
                 {runs.map((b) => {
                   const v = b.metrics?.[key];
                   const isSignedPct = key === 'totalReturnPct' || key === 'cagrPct' || key === 'averageTradePct' || key === 'buyAndHoldReturnPct';
-                  return <td key={b.id} className={`num p-2 text-right ${isSignedPct && typeof v === 'number' ? tone(v) : ''}`}>{b.metrics ? `${isSignedPct && typeof v === 'number' ? arrow(v) : ''}${formatMetric(key, b.metrics)}` : '—'}</td>;
+                  return (
+                    <td key={b.id} className={`num p-2 text-right ${isSignedPct && typeof v === 'number' ? tone(v) : ''}`}>
+                      {b.metrics ? `${isSignedPct && typeof v === 'number' ? arrow(v) : ''}${formatMetric(key, b.metrics)}` : '—'}
+                    </td>
+                  );
                 })}
               </tr>
             ))}
@@ -53,17 +61,40 @@ export function CompareView({ ids }: { ids: string[] }) {
         </table>
       </div>
       <Card>
-        <CardHeader><CardTitle>Equity (% of initial capital)</CardTitle></CardHeader>
+        <CardHeader>
+          <CardTitle>Equity (% of initial capital)</CardTitle>
+        </CardHeader>
         <CardContent className="h-72">
           <ResponsiveContainer width="100%" height="100%">
             <LineChart margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-              <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} stroke="var(--muted)" fontSize={11} allowDuplicatedCategory={false} />
+              <XAxis
+                dataKey="time"
+                type="number"
+                scale="time"
+                domain={['dataMin', 'dataMax']}
+                tickFormatter={localDate}
+                stroke="var(--muted)"
+                fontSize={11}
+                allowDuplicatedCategory={false}
+              />
               <YAxis stroke="var(--muted)" fontSize={11} width={56} tickFormatter={(v: number) => `${plain(v, 0)} %`} />
-              <Tooltip labelFormatter={(v) => localDate(Number(v))} formatter={(v) => `${plain(Number(v))} %`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+              <Tooltip
+                labelFormatter={(v) => localDate(Number(v))}
+                formatter={(v) => `${plain(Number(v))} %`}
+                contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
+              />
               <Legend />
               {runs.map((b, k) => (
-                <Line key={b.id} data={series[k]} dataKey="value" name={`${b.strategyType} #${k + 1}`} stroke={COLOURS[k % COLOURS.length]} dot={false} isAnimationActive={false} />
+                <Line
+                  key={b.id}
+                  data={series[k]}
+                  dataKey="value"
+                  name={`${b.strategyType} #${k + 1}`}
+                  stroke={COLOURS[k % COLOURS.length]}
+                  dot={false}
+                  isAnimationActive={false}
+                />
               ))}
             </LineChart>
           </ResponsiveContainer>

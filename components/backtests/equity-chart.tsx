@@ -22,7 +22,11 @@ export function EquityChart({ time, equity, drawdownPct }: { time: number[]; equ
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
             <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} {...axis} hide />
             <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => plain(v, 0)} />
-            <Tooltip labelFormatter={(v) => localTime(Number(v))} formatter={(v) => [plain(Number(v)), 'Equity']} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+            <Tooltip
+              labelFormatter={(v) => localTime(Number(v))}
+              formatter={(v) => [plain(Number(v)), 'Equity']}
+              contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
+            />
             <Line type="monotone" dataKey="equity" stroke="var(--accent)" dot={false} strokeWidth={1.5} isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
@@ -32,7 +36,11 @@ export function EquityChart({ time, equity, drawdownPct }: { time: number[]; equ
           <AreaChart data={data} syncId="backtest" margin={{ top: 0, right: 8, bottom: 0, left: 0 }}>
             <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} {...axis} />
             <YAxis {...axis} width={64} tickFormatter={(v: number) => `${plain(v, 0)} %`} />
-            <Tooltip labelFormatter={(v) => localTime(Number(v))} formatter={(v) => [`${plain(Number(v))} %`, 'Drawdown']} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+            <Tooltip
+              labelFormatter={(v) => localTime(Number(v))}
+              formatter={(v) => [`${plain(Number(v))} %`, 'Drawdown']}
+              contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
+            />
             <Area type="monotone" dataKey="drawdown" stroke="var(--loss)" fill="var(--loss)" fillOpacity={0.25} isAnimationActive={false} />
           </AreaChart>
         </ResponsiveContainer>

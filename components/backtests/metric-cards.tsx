@@ -1,6 +1,14 @@
 import { arrow, formatMetric, METRIC_LABELS, tone, type MetricKey, type MetricsLike } from './format';
 
-const SIGNED: ReadonlySet<MetricKey> = new Set(['totalReturnPct', 'cagrPct', 'sharpeRatio', 'sortinoRatio', 'calmarRatio', 'averageTradePct', 'buyAndHoldReturnPct']);
+const SIGNED: ReadonlySet<MetricKey> = new Set([
+  'totalReturnPct',
+  'cagrPct',
+  'sharpeRatio',
+  'sortinoRatio',
+  'calmarRatio',
+  'averageTradePct',
+  'buyAndHoldReturnPct',
+]);
 
 /** The twelve metrics as cards: signed ones carry an arrow and a gain/loss colour. */
 export function MetricCards({ metrics }: { metrics: MetricsLike }) {

@@ -19,7 +19,15 @@ function Triangle({ cx, cy, up, color }: { cx?: number; cy?: number; up: boolean
 }
 
 /** Close price with a ▲ at every entry fill and a ▼ at every exit fill (the first MAX_MARKERS trades). */
-export function PriceChart({ time, close, trades }: { time: number[]; close: number[]; trades: Array<{ entryTime: string; exitTime: string; entryPrice: number; exitPrice: number }> }) {
+export function PriceChart({
+  time,
+  close,
+  trades,
+}: {
+  time: number[];
+  close: number[];
+  trades: Array<{ entryTime: string; exitTime: string; entryPrice: number; exitPrice: number }>;
+}) {
   const data = time.map((t, i) => ({ time: t, close: close[i]! }));
   const shown = trades.slice(0, MAX_MARKERS);
   const entries: Marker[] = shown.map((t) => ({ time: Date.parse(t.entryTime), close: t.entryPrice }));
@@ -33,10 +41,26 @@ export function PriceChart({ time, close, trades }: { time: number[]; close: num
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
             <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} {...axis} />
             <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => plain(v, 0)} />
-            <Tooltip labelFormatter={(v) => localTime(Number(v))} formatter={(v, name) => [plain(Number(v)), name === 'close' ? 'Close' : String(name)]} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+            <Tooltip
+              labelFormatter={(v) => localTime(Number(v))}
+              formatter={(v, name) => [plain(Number(v)), name === 'close' ? 'Close' : String(name)]}
+              contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
+            />
             <Line type="linear" dataKey="close" stroke="var(--fg)" strokeOpacity={0.7} dot={false} strokeWidth={1} isAnimationActive={false} />
-            <Scatter name="entry" data={entries} dataKey="close" isAnimationActive={false} shape={(p: { cx?: number; cy?: number }) => <Triangle cx={p.cx} cy={p.cy} up color="var(--gain)" />} />
-            <Scatter name="exit" data={exits} dataKey="close" isAnimationActive={false} shape={(p: { cx?: number; cy?: number }) => <Triangle cx={p.cx} cy={p.cy} up={false} color="var(--loss)" />} />
+            <Scatter
+              name="entry"
+              data={entries}
+              dataKey="close"
+              isAnimationActive={false}
+              shape={(p: { cx?: number; cy?: number }) => <Triangle cx={p.cx} cy={p.cy} up color="var(--gain)" />}
+            />
+            <Scatter
+              name="exit"
+              data={exits}
+              dataKey="close"
+              isAnimationActive={false}
+              shape={(p: { cx?: number; cy?: number }) => <Triangle cx={p.cx} cy={p.cy} up={false} color="var(--loss)" />}
+            />
           </ComposedChart>
         </ResponsiveContainer>
       </div>

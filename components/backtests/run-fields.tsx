@@ -31,7 +31,17 @@ export function useRunDefaults(market: { exchange: string; symbol: string; timef
 }
 
 /** Date range and money inputs shared by the backtest and sweep forms; errors keyed by request field. */
-export function RunFields({ idPrefix, values, onChange, errors }: { idPrefix: string; values: RunValues; onChange: (v: RunValues) => void; errors: Record<string, string> }) {
+export function RunFields({
+  idPrefix,
+  values,
+  onChange,
+  errors,
+}: {
+  idPrefix: string;
+  values: RunValues;
+  onChange: (v: RunValues) => void;
+  errors: Record<string, string>;
+}) {
   const set = (key: keyof RunValues) => (e: React.ChangeEvent<HTMLInputElement>) => onChange({ ...values, [key]: e.target.value });
   return (
     <div className="grid gap-4 sm:grid-cols-2">
@@ -42,13 +52,34 @@ export function RunFields({ idPrefix, values, onChange, errors }: { idPrefix: st
         <Input id={`${idPrefix}-end`} type="date" value={values.end} onChange={set('end')} aria-invalid={!!errors.end} />
       </Field>
       <Field id={`${idPrefix}-capital`} label="Initial capital (quote)" error={errors.initialCapital}>
-        <Input id={`${idPrefix}-capital`} inputMode="decimal" className="num text-right" value={values.initialCapital} onChange={set('initialCapital')} aria-invalid={!!errors.initialCapital} />
+        <Input
+          id={`${idPrefix}-capital`}
+          inputMode="decimal"
+          className="num text-right"
+          value={values.initialCapital}
+          onChange={set('initialCapital')}
+          aria-invalid={!!errors.initialCapital}
+        />
       </Field>
       <Field id={`${idPrefix}-fee`} label="Fee rate (fraction per fill)" error={errors.feeRate} hint="0.001 = 0.1 %">
-        <Input id={`${idPrefix}-fee`} inputMode="decimal" className="num text-right" value={values.feeRate} onChange={set('feeRate')} aria-invalid={!!errors.feeRate} />
+        <Input
+          id={`${idPrefix}-fee`}
+          inputMode="decimal"
+          className="num text-right"
+          value={values.feeRate}
+          onChange={set('feeRate')}
+          aria-invalid={!!errors.feeRate}
+        />
       </Field>
       <Field id={`${idPrefix}-slippage`} label="Slippage (fraction per fill)" error={errors.slippage} hint="0.0005 = 0.05 %">
-        <Input id={`${idPrefix}-slippage`} inputMode="decimal" className="num text-right" value={values.slippage} onChange={set('slippage')} aria-invalid={!!errors.slippage} />
+        <Input
+          id={`${idPrefix}-slippage`}
+          inputMode="decimal"
+          className="num text-right"
+          value={values.slippage}
+          onChange={set('slippage')}
+          aria-invalid={!!errors.slippage}
+        />
       </Field>
     </div>
   );

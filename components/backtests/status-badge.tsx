@@ -17,5 +17,12 @@ const TONES: Record<string, string> = {
 
 /** A status as a small bordered label (text, not only colour). */
 export function StatusBadge({ status, className }: { status: string; className?: string }) {
-  return <span data-testid="status" className={cn('inline-flex items-center rounded border px-1.5 py-0.5 text-xs font-medium', TONES[status] ?? 'border-border', className)}>{status}</span>;
+  return (
+    <span
+      data-testid="status"
+      className={cn('inline-flex items-center rounded border px-1.5 py-0.5 text-xs font-medium', TONES[status] ?? 'border-border', className)}
+    >
+      {status}
+    </span>
+  );
 }

@@ -17,7 +17,11 @@ interface RangeRow {
 }
 
 /** Pick numeric parameters with min/max/step; the whole grid runs as one job. */
-export function SweepForm({ strategy }: { strategy: { id: string; type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> } }) {
+export function SweepForm({
+  strategy,
+}: {
+  strategy: { id: string; type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> };
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -48,7 +52,12 @@ export function SweepForm({ strategy }: { strategy: { id: string; type: string; 
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const request = Object.fromEntries(chosen.map(([name]) => { const r = rowOf(name); return [name, { min: Number(r.min), max: Number(r.max), step: Number(r.step) }]; }));
+    const request = Object.fromEntries(
+      chosen.map(([name]) => {
+        const r = rowOf(name);
+        return [name, { min: Number(r.min), max: Number(r.max), step: Number(r.step) }];
+      }),
+    );
     create.mutate({ strategyId: strategy.id, ...runRequest(current), ranges: request });
   }
   const rangeError = Object.entries(errors).filter(([k]) => k === 'ranges' || k.startsWith('ranges.'));
@@ -56,25 +65,69 @@ export function SweepForm({ strategy }: { strategy: { id: string; type: string; 
   return (
     <form onSubmit={submit} noValidate className="space-y-4" aria-label="Parameter sweep">
       <table className="w-full text-sm">
-        <thead className="text-left text-xs text-muted"><tr><th className="p-1">Sweep</th><th className="p-1 text-right">Min</th><th className="p-1 text-right">Max</th><th className="p-1 text-right">Step</th></tr></thead>
+        <thead className="text-left text-xs text-muted">
+          <tr>
+            <th className="p-1">Sweep</th>
+            <th className="p-1 text-right">Min</th>
+            <th className="p-1 text-right">Max</th>
+            <th className="p-1 text-right">Step</th>
+          </tr>
+        </thead>
         <tbody>
           {numeric.map(([name]) => {
             const r = rowOf(name);
             return (
               <tr key={name}>
-                <td className="p-1"><label className="flex items-center gap-2"><input type="checkbox" checked={r.enabled} onChange={(e) => setRow(name, { enabled: e.target.checked })} /> {name}</label></td>
-                <td className="p-1"><Input aria-label={`${name} min`} className="num text-right" inputMode="decimal" value={r.min} disabled={!r.enabled} onChange={(e) => setRow(name, { min: e.target.value })} /></td>
-                <td className="p-1"><Input aria-label={`${name} max`} className="num text-right" inputMode="decimal" value={r.max} disabled={!r.enabled} onChange={(e) => setRow(name, { max: e.target.value })} /></td>
-                <td className="p-1"><Input aria-label={`${name} step`} className="num text-right" inputMode="decimal" value={r.step} disabled={!r.enabled} onChange={(e) => setRow(name, { step: e.target.value })} /></td>
+                <td className="p-1">
+                  <label className="flex items-center gap-2">
+                    <input type="checkbox" checked={r.enabled} onChange={(e) => setRow(name, { enabled: e.target.checked })} /> {name}
+                  </label>
+                </td>
+                <td className="p-1">
+                  <Input
+                    aria-label={`${name} min`}
+                    className="num text-right"
+                    inputMode="decimal"
+                    value={r.min}
+                    disabled={!r.enabled}
+                    onChange={(e) => setRow(name, { min: e.target.value })}
+                  />
+                </td>
+                <td className="p-1">
+                  <Input
+                    aria-label={`${name} max`}
+                    className="num text-right"
+                    inputMode="decimal"
+                    value={r.max}
+                    disabled={!r.enabled}
+                    onChange={(e) => setRow(name, { max: e.target.value })}
+                  />
+                </td>
+                <td className="p-1">
+                  <Input
+                    aria-label={`${name} step`}
+                    className="num text-right"
+                    inputMode="decimal"
+                    value={r.step}
+                    disabled={!r.enabled}
+                    onChange={(e) => setRow(name, { step: e.target.value })}
+                  />
+                </td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      {rangeError.map(([k, m]) => <p key={k} role="alert" className="text-sm text-loss">{k}: {m}</p>)}
+      {rangeError.map(([k, m]) => (
+        <p key={k} role="alert" className="text-sm text-loss">
+          {k}: {m}
+        </p>
+      ))}
       <RunFields idPrefix="sweep" values={current} onChange={setValues} errors={errors} />
       {create.error && Object.keys(errors).length === 0 ? <ErrorState message={create.error.message} /> : null}
-      <Button type="submit" disabled={create.isPending || chosen.length < 2}>{create.isPending ? 'Queuing…' : chosen.length < 2 ? 'Pick two or more parameters' : 'Run sweep'}</Button>
+      <Button type="submit" disabled={create.isPending || chosen.length < 2}>
+        {create.isPending ? 'Queuing…' : chosen.length < 2 ? 'Pick two or more parameters' : 'Run sweep'}
+      </Button>
     </form>
   );
 }

@@ -24,7 +24,9 @@ export function SweepList({ strategyId }: { strategyId?: string }) {
           <Link href={`/backtests/sweeps/${s.id}`} className="flex-1 hover:underline">
             {s.strategyType} · {s.sweptParams.join(' × ')} · <span className="num">{s.combinationCount}</span> runs
           </Link>
-          <span className="text-xs text-muted">{localDate(s.start)} → {localDate(s.end)} · {localTime(s.createdAt)}</span>
+          <span className="text-xs text-muted">
+            {localDate(s.start)} → {localDate(s.end)} · {localTime(s.createdAt)}
+          </span>
           <StatusBadge status={s.status} />
         </li>
       ))}

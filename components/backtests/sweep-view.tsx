@@ -28,7 +28,9 @@ export function SweepView({ id }: { id: string }) {
   const sweep = useQuery(trpc.backtests.sweeps.get.queryOptions({ id }));
   // Live: its job's events (queued, progress per chunk, finished) refetch it while it is queued or running.
   useJobEventRefetch(!!sweep.data && ACTIVE.has(sweep.data.status), [trpc.backtests.sweeps.get.queryKey({ id })]);
-  const cancel = useMutation(trpc.backtests.sweeps.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
+  const cancel = useMutation(
+    trpc.backtests.sweeps.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }),
+  );
   const open = useMutation(trpc.backtests.create.mutationOptions({ onSuccess: (b) => router.push(`/backtests/${b.id}`) }));
   const [metric, setMetric] = useState<MetricKey>('totalReturnPct');
   const [axes, setAxes] = useState<{ x: string; y: string } | null>(null);
@@ -41,7 +43,13 @@ export function SweepView({ id }: { id: string }) {
     return rows.sort((a, b) => (sort.desc ? value(b) - value(a) : value(a) - value(b)));
   }, [results, sort]);
 
-  if (sweep.isPending) return <div className="space-y-4"><Skeleton className="h-8 w-72" /><Skeleton className="h-64 w-full" /></div>;
+  if (sweep.isPending)
+    return (
+      <div className="space-y-4">
+        <Skeleton className="h-8 w-72" />
+        <Skeleton className="h-64 w-full" />
+      </div>
+    );
   if (sweep.isError) return <ErrorState title={sweep.error.data?.code === 'NOT_FOUND' ? 'Sweep not found' : undefined} message={sweep.error.message} />;
   const s = sweep.data;
   const swept = s.sweptParams;
@@ -55,13 +63,24 @@ export function SweepView({ id }: { id: string }) {
       <PageHeader
         title="Parameter sweep"
         description={`${s.strategyType} · ${s.exchange} ${s.symbol} ${s.timeframe} · ${localDate(s.start)} → ${localDate(s.end)} · ${s.combinationCount} runs${s.skippedCount ? ` (${s.skippedCount} skipped by parameter rules)` : ''}`}
-        actions={<div className="flex items-center gap-2"><StatusBadge status={s.status} /><Button asChild variant="secondary" size="sm"><Link href={`/strategies/${s.strategyId}`}>Strategy</Link></Button></div>}
+        actions={
+          <div className="flex items-center gap-2">
+            <StatusBadge status={s.status} />
+            <Button asChild variant="secondary" size="sm">
+              <Link href={`/strategies/${s.strategyId}`}>Strategy</Link>
+            </Button>
+          </div>
+        }
       />
       {ACTIVE.has(s.status) ? (
-        <Card className="mb-6"><CardContent className="space-y-3">
-          <ProgressBar value={s.progress} label={s.status === 'queued' ? 'Waiting for a worker…' : `Running ${s.combinationCount} combinations`} />
-          <Button variant="danger" size="sm" onClick={() => cancel.mutate({ id })} disabled={cancel.isPending}>Cancel sweep</Button>
-        </CardContent></Card>
+        <Card className="mb-6">
+          <CardContent className="space-y-3">
+            <ProgressBar value={s.progress} label={s.status === 'queued' ? 'Waiting for a worker…' : `Running ${s.combinationCount} combinations`} />
+            <Button variant="danger" size="sm" onClick={() => cancel.mutate({ id })} disabled={cancel.isPending}>
+              Cancel sweep
+            </Button>
+          </CardContent>
+        </Card>
       ) : null}
       {s.status === 'failed' ? <ErrorState title="The sweep failed" message={s.error ?? undefined} /> : null}
       {s.status === 'canceled' ? <p className="text-sm text-muted">This sweep was canceled.</p> : null}
@@ -69,19 +88,36 @@ export function SweepView({ id }: { id: string }) {
       {s.status === 'completed' ? (
         <div className="space-y-6">
           <Card>
-            <CardHeader><CardTitle>Heatmap</CardTitle></CardHeader>
+            <CardHeader>
+              <CardTitle>Heatmap</CardTitle>
+            </CardHeader>
             <CardContent className="space-y-3">
               <div className="flex flex-wrap gap-3 text-sm">
-                <label className="flex items-center gap-2">Metric
+                <label className="flex items-center gap-2">
+                  Metric
                   <select className={SELECT} value={metric} onChange={(e) => setMetric(e.target.value as MetricKey)}>
-                    {(Object.keys(METRIC_LABELS) as MetricKey[]).map((k) => <option key={k} value={k}>{METRIC_LABELS[k]}</option>)}
+                    {(Object.keys(METRIC_LABELS) as MetricKey[]).map((k) => (
+                      <option key={k} value={k}>
+                        {METRIC_LABELS[k]}
+                      </option>
+                    ))}
                   </select>
                 </label>
-                <label className="flex items-center gap-2">X
-                  <select className={SELECT} value={x} onChange={(e) => setAxes({ x: e.target.value, y })}>{swept.map((p) => <option key={p}>{p}</option>)}</select>
+                <label className="flex items-center gap-2">
+                  X
+                  <select className={SELECT} value={x} onChange={(e) => setAxes({ x: e.target.value, y })}>
+                    {swept.map((p) => (
+                      <option key={p}>{p}</option>
+                    ))}
+                  </select>
                 </label>
-                <label className="flex items-center gap-2">Y
-                  <select className={SELECT} value={y} onChange={(e) => setAxes({ x, y: e.target.value })}>{swept.map((p) => <option key={p}>{p}</option>)}</select>
+                <label className="flex items-center gap-2">
+                  Y
+                  <select className={SELECT} value={y} onChange={(e) => setAxes({ x, y: e.target.value })}>
+                    {swept.map((p) => (
+                      <option key={p}>{p}</option>
+                    ))}
+                  </select>
                 </label>
               </div>
               <SweepHeatmap runs={s.results} x={x} y={y} metric={metric} onPick={openAsBacktest} />
@@ -89,31 +125,59 @@ export function SweepView({ id }: { id: string }) {
             </CardContent>
           </Card>
           <Card>
-            <CardHeader><CardTitle>Every run</CardTitle></CardHeader>
+            <CardHeader>
+              <CardTitle>Every run</CardTitle>
+            </CardHeader>
             <CardContent className="overflow-x-auto">
               <table className="w-full text-sm" aria-label="Sweep runs">
                 <thead className="text-xs text-muted">
                   <tr>
-                    {swept.map((p) => <th key={p} className="p-2 text-right">{p}</th>)}
+                    {swept.map((p) => (
+                      <th key={p} className="p-2 text-right">
+                        {p}
+                      </th>
+                    ))}
                     {TABLE_METRICS.map((k) => (
                       <th key={k} className="p-2 text-right" aria-sort={sort.key === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-                        <button type="button" className="inline-flex items-center gap-1 hover:text-fg" onClick={() => setSort({ key: k, desc: sort.key === k ? !sort.desc : true })}>
+                        <button
+                          type="button"
+                          className="inline-flex items-center gap-1 hover:text-fg"
+                          onClick={() => setSort({ key: k, desc: sort.key === k ? !sort.desc : true })}
+                        >
                           {METRIC_LABELS[k]}
-                          {sort.key === k ? (sort.desc ? <ArrowDown className="h-3 w-3" aria-hidden /> : <ArrowUp className="h-3 w-3" aria-hidden />) : null}
+                          {sort.key === k ? sort.desc ? <ArrowDown className="h-3 w-3" aria-hidden /> : <ArrowUp className="h-3 w-3" aria-hidden /> : null}
                         </button>
                       </th>
                     ))}
-                    <th className="p-2"><span className="sr-only">Open</span></th>
+                    <th className="p-2">
+                      <span className="sr-only">Open</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-border">
                   {sorted.map((r) => (
                     <tr key={r.index} data-testid="sweep-row">
-                      {swept.map((p) => <td key={p} className="num p-2 text-right">{String(r.params[p])}</td>)}
-                      {r.metrics
-                        ? TABLE_METRICS.map((k) => <td key={k} className={`num p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : ''}`}>{formatMetric(k, r.metrics!)}</td>)
-                        : <td colSpan={TABLE_METRICS.length} className="p-2 text-loss">{r.error}</td>}
-                      <td className="p-2 text-right"><Button variant="ghost" size="sm" onClick={() => openAsBacktest(r.params)} disabled={open.isPending}>Open as backtest</Button></td>
+                      {swept.map((p) => (
+                        <td key={p} className="num p-2 text-right">
+                          {String(r.params[p])}
+                        </td>
+                      ))}
+                      {r.metrics ? (
+                        TABLE_METRICS.map((k) => (
+                          <td key={k} className={`num p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : ''}`}>
+                            {formatMetric(k, r.metrics!)}
+                          </td>
+                        ))
+                      ) : (
+                        <td colSpan={TABLE_METRICS.length} className="p-2 text-loss">
+                          {r.error}
+                        </td>
+                      )}
+                      <td className="p-2 text-right">
+                        <Button variant="ghost" size="sm" onClick={() => openAsBacktest(r.params)} disabled={open.isPending}>
+                          Open as backtest
+                        </Button>
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,6 +1,14 @@
 'use client';
 
-import { createColumnHelper, flexRender, getCoreRowModel, getPaginationRowModel, getSortedRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
+import {
+  createColumnHelper,
+  flexRender,
+  getCoreRowModel,
+  getPaginationRowModel,
+  getSortedRowModel,
+  useReactTable,
+  type SortingState,
+} from '@tanstack/react-table';
 import { ArrowDown, ArrowUp, Download } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Button } from '@/components/ui/button';
@@ -17,7 +25,16 @@ const COLUMNS = [
   column.accessor('exitPrice', { header: 'Exit price', cell: (c) => plain(c.getValue()), meta: { num: true } }),
   column.accessor('quantity', { header: 'Quantity', cell: (c) => plain(c.getValue(), 6), meta: { num: true } }),
   column.accessor('fee', { header: 'Fee', cell: (c) => plain(c.getValue()), meta: { num: true } }),
-  column.accessor('pnl', { header: 'PnL', cell: (c) => <span className={tone(c.getValue())}>{arrow(c.getValue())}{signed(c.getValue())}</span>, meta: { num: true } }),
+  column.accessor('pnl', {
+    header: 'PnL',
+    cell: (c) => (
+      <span className={tone(c.getValue())}>
+        {arrow(c.getValue())}
+        {signed(c.getValue())}
+      </span>
+    ),
+    meta: { num: true },
+  }),
   column.accessor('pnlPct', { header: 'PnL %', cell: (c) => <span className={tone(c.getValue())}>{pct(c.getValue())}</span>, meta: { num: true } }),
   column.accessor('exitReason', { header: 'Exit reason' }),
 ];
@@ -71,10 +88,18 @@ export function TradesTable({ trades, fileName }: { trades: BacktestTradeRespons
                   const sorted = header.column.getIsSorted();
                   const num = (header.column.columnDef.meta as { num?: boolean } | undefined)?.num;
                   return (
-                    <th key={header.id} className={`whitespace-nowrap p-2 ${num ? 'text-right' : 'text-left'}`} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}>
+                    <th
+                      key={header.id}
+                      className={`whitespace-nowrap p-2 ${num ? 'text-right' : 'text-left'}`}
+                      aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                    >
                       <button type="button" className="inline-flex items-center gap-1 hover:text-fg" onClick={header.column.getToggleSortingHandler()}>
                         {flexRender(header.column.columnDef.header, header.getContext())}
-                        {sorted === 'asc' ? <ArrowUp className="h-3 w-3" aria-hidden /> : sorted === 'desc' ? <ArrowDown className="h-3 w-3" aria-hidden /> : null}
+                        {sorted === 'asc' ? (
+                          <ArrowUp className="h-3 w-3" aria-hidden />
+                        ) : sorted === 'desc' ? (
+                          <ArrowDown className="h-3 w-3" aria-hidden />
+                        ) : null}
                       </button>
                     </th>
                   );
@@ -87,7 +112,11 @@ export function TradesTable({ trades, fileName }: { trades: BacktestTradeRespons
               <tr key={row.id} data-testid="trade-row">
                 {row.getVisibleCells().map((cell) => {
                   const num = (cell.column.columnDef.meta as { num?: boolean } | undefined)?.num;
-                  return <td key={cell.id} className={`whitespace-nowrap p-2 ${num ? 'num text-right' : ''}`}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>;
+                  return (
+                    <td key={cell.id} className={`whitespace-nowrap p-2 ${num ? 'num text-right' : ''}`}>
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </td>
+                  );
                 })}
               </tr>
             ))}
@@ -96,9 +125,15 @@ export function TradesTable({ trades, fileName }: { trades: BacktestTradeRespons
       </div>
       {table.getPageCount() > 1 ? (
         <div className="flex items-center justify-end gap-2 text-sm">
-          <Button variant="ghost" size="sm" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>Previous</Button>
-          <span className="num text-muted">Page {table.getState().pagination.pageIndex + 1} of {table.getPageCount()} · {trades.length} trades</span>
-          <Button variant="ghost" size="sm" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()}>Next</Button>
+          <Button variant="ghost" size="sm" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>
+            Previous
+          </Button>
+          <span className="num text-muted">
+            Page {table.getState().pagination.pageIndex + 1} of {table.getPageCount()} · {trades.length} trades
+          </span>
+          <Button variant="ghost" size="sm" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()}>
+            Next
+          </Button>
         </div>
       ) : null}
     </div>

@@ -54,7 +54,8 @@ interface Point {
 function toPoints(candles: CandlestickChartProps['candles']): Point[] {
   const points: Point[] = [];
   if (Array.isArray(candles)) {
-    for (const [time, open, high, low, close, volume] of candles as readonly CandleRow[]) points.push({ time, open, high, low, close, volume, range: [low, high], up: close >= open });
+    for (const [time, open, high, low, close, volume] of candles as readonly CandleRow[])
+      points.push({ time, open, high, low, close, volume, range: [low, high], up: close >= open });
     return points;
   }
   const c = candles as ColumnarCandles;
@@ -94,13 +95,25 @@ function CandleShape({ x = 0, y = 0, width = 0, height = 0, payload }: ShapeProp
 
 function VolumeShape({ x = 0, y = 0, width = 0, height = 0, payload }: ShapeProps) {
   if (!payload) return null;
-  return <rect x={x + width * 0.15} y={y} width={Math.max(1, width * 0.7)} height={Math.max(0, height)} fill={payload.up ? 'var(--gain)' : 'var(--loss)'} opacity={0.35} />;
+  return (
+    <rect
+      x={x + width * 0.15}
+      y={y}
+      width={Math.max(1, width * 0.7)}
+      height={Math.max(0, height)}
+      fill={payload.up ? 'var(--gain)' : 'var(--loss)'}
+      opacity={0.35}
+    />
+  );
 }
 
 function MarkerShape({ cx = 0, cy = 0, kind }: { cx?: number; cy?: number; kind: ChartMarker['kind'] }) {
   // Entry: an upward triangle below the price; exit: a downward one above it.
   const size = 6;
-  const points = kind === 'entry' ? `${cx},${cy + 2} ${cx - size},${cy + 2 + size * 1.6} ${cx + size},${cy + 2 + size * 1.6}` : `${cx},${cy - 2} ${cx - size},${cy - 2 - size * 1.6} ${cx + size},${cy - 2 - size * 1.6}`;
+  const points =
+    kind === 'entry'
+      ? `${cx},${cy + 2} ${cx - size},${cy + 2 + size * 1.6} ${cx + size},${cy + 2 + size * 1.6}`
+      : `${cx},${cy - 2} ${cx - size},${cy - 2 - size * 1.6} ${cx + size},${cy - 2 - size * 1.6}`;
   return <polygon points={points} fill={kind === 'entry' ? 'var(--accent)' : 'var(--warn)'} stroke="var(--bg)" strokeWidth={1} />;
 }
 
@@ -143,12 +156,27 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
   const formatPrice = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: priceDecimals, maximumFractionDigits: priceDecimals });
 
   return (
-    <div role="img" aria-label={label ? `Candlestick chart: ${label}` : 'Candlestick chart'} data-testid="candlestick-chart" style={{ height }} className="w-full">
+    <div
+      role="img"
+      aria-label={label ? `Candlestick chart: ${label}` : 'Candlestick chart'}
+      data-testid="candlestick-chart"
+      style={{ height }}
+      className="w-full"
+    >
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} barCategoryGap={1}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="time" tickFormatter={(v: number) => timeLabel(v, span)} stroke="var(--muted)" fontSize={11} minTickGap={40} tickLine={false} />
-          <YAxis yAxisId="price" orientation="right" domain={[minPrice - pad, maxPrice + pad]} tickFormatter={formatPrice} stroke="var(--muted)" fontSize={11} width={72} allowDataOverflow />
+          <YAxis
+            yAxisId="price"
+            orientation="right"
+            domain={[minPrice - pad, maxPrice + pad]}
+            tickFormatter={formatPrice}
+            stroke="var(--muted)"
+            fontSize={11}
+            width={72}
+            allowDataOverflow
+          />
           {showVolume ? <YAxis yAxisId="volume" hide domain={[0, maxVolume * 5 || 1]} /> : null}
           <Tooltip
             cursor={{ fill: 'var(--panel-2)', opacity: 0.5 }}
@@ -161,10 +189,20 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
               return [String(value), String(name)];
             }}
           />
-          {showVolume ? <Bar yAxisId="volume" dataKey="volume" isAnimationActive={false} shape={(props: unknown) => <VolumeShape {...(props as ShapeProps)} />} /> : null}
+          {showVolume ? (
+            <Bar yAxisId="volume" dataKey="volume" isAnimationActive={false} shape={(props: unknown) => <VolumeShape {...(props as ShapeProps)} />} />
+          ) : null}
           <Bar yAxisId="price" dataKey="range" isAnimationActive={false} shape={(props: unknown) => <CandleShape {...(props as ShapeProps)} />} />
           {snapped.map((m, i) => (
-            <ReferenceDot key={`${m.kind}-${m.time}-${i}`} yAxisId="price" x={m.time} y={m.price} r={0} ifOverflow="extendDomain" shape={(props: unknown) => <MarkerShape {...(props as { cx?: number; cy?: number })} kind={m.kind} />} />
+            <ReferenceDot
+              key={`${m.kind}-${m.time}-${i}`}
+              yAxisId="price"
+              x={m.time}
+              y={m.price}
+              r={0}
+              ifOverflow="extendDomain"
+              shape={(props: unknown) => <MarkerShape {...(props as { cx?: number; cy?: number })} kind={m.kind} />}
+            />
           ))}
         </ComposedChart>
       </ResponsiveContainer>

@@ -56,7 +56,13 @@ export function EquityCurveCard() {
         </div>
         <div role="group" aria-label="Range" className="flex gap-1">
           {RANGES.map((r) => (
-            <Button key={r.label} size="sm" variant={range.label === r.label ? 'secondary' : 'ghost'} aria-pressed={range.label === r.label} onClick={() => setRange({ label: r.label, from: fromFor(r.ms) })}>
+            <Button
+              key={r.label}
+              size="sm"
+              variant={range.label === r.label ? 'secondary' : 'ghost'}
+              aria-pressed={range.label === r.label}
+              onClick={() => setRange({ label: r.label, from: fromFor(r.ms) })}
+            >
               {r.label}
             </Button>
           ))}
@@ -68,9 +74,17 @@ export function EquityCurveCard() {
         ) : curve.isError ? (
           <ErrorState message={`Could not load the equity curve: ${curve.error.message}`} retry={() => void curve.refetch()} />
         ) : data.length === 0 ? (
-          <EmptyState title="No equity history yet">The worker records every account&apos;s equity once a minute; the curve starts with the first record.</EmptyState>
+          <EmptyState title="No equity history yet">
+            The worker records every account&apos;s equity once a minute; the curve starts with the first record.
+          </EmptyState>
         ) : (
-          <div className="h-56 w-full" data-testid="equity-curve" data-points={data.length} role="img" aria-label={`Total equity over ${range.label}: ${amount(String(data[data.length - 1]!.equity))} ${currency} now`}>
+          <div
+            className="h-56 w-full"
+            data-testid="equity-curve"
+            data-points={data.length}
+            role="img"
+            aria-label={`Total equity over ${range.label}: ${amount(String(data[data.length - 1]!.equity))} ${currency} now`}
+          >
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />

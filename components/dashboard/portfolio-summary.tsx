@@ -8,7 +8,23 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { EmptyState, ErrorState, Skeleton, SkeletonRows } from '@/components/ui/states';
 
-function Stat({ label, value, unit, testId, tone, hint, title }: { label: string; value: string; unit: string; testId: string; tone?: string; hint?: string; title?: string }) {
+function Stat({
+  label,
+  value,
+  unit,
+  testId,
+  tone,
+  hint,
+  title,
+}: {
+  label: string;
+  value: string;
+  unit: string;
+  testId: string;
+  tone?: string;
+  hint?: string;
+  title?: string;
+}) {
   return (
     <Card>
       <CardContent className="space-y-1">
@@ -52,9 +68,30 @@ export function PortfolioSummary() {
   return (
     <section aria-label="Portfolio totals" className="space-y-2">
       <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
-        <Stat label="Total equity" value={amount(totals.equity)} unit={unit} testId="total-equity" title={totals.equity} hint={`${totals.accounts} account${totals.accounts === 1 ? '' : 's'}`} />
-        <Stat label="Realized P&L" value={signedAmount(totals.realizedPnl)} unit={unit} testId="total-realized" tone={signTone(totals.realizedPnl)} title={totals.realizedPnl} />
-        <Stat label="Unrealized P&L" value={signedAmount(totals.unrealizedPnl)} unit={unit} testId="total-unrealized" tone={signTone(totals.unrealizedPnl)} title={totals.unrealizedPnl} />
+        <Stat
+          label="Total equity"
+          value={amount(totals.equity)}
+          unit={unit}
+          testId="total-equity"
+          title={totals.equity}
+          hint={`${totals.accounts} account${totals.accounts === 1 ? '' : 's'}`}
+        />
+        <Stat
+          label="Realized P&L"
+          value={signedAmount(totals.realizedPnl)}
+          unit={unit}
+          testId="total-realized"
+          tone={signTone(totals.realizedPnl)}
+          title={totals.realizedPnl}
+        />
+        <Stat
+          label="Unrealized P&L"
+          value={signedAmount(totals.unrealizedPnl)}
+          unit={unit}
+          testId="total-unrealized"
+          tone={signTone(totals.unrealizedPnl)}
+          title={totals.unrealizedPnl}
+        />
         <Stat
           label="P&L today"
           value={totals.pnlToday === null ? '—' : signedAmount(totals.pnlToday)}
@@ -107,7 +144,8 @@ export function PositionsCard() {
                 </div>
                 <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
                   <span>
-                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · mark <span className="num">{position.markPrice === null ? 'none' : amount(position.markPrice)}</span>
+                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · mark{' '}
+                    <span className="num">{position.markPrice === null ? 'none' : amount(position.markPrice)}</span>
                   </span>
                   <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
                     {position.unrealizedPnl === null ? 'unpriced' : `${signedAmount(position.unrealizedPnl)} ${position.quoteCurrency}`}

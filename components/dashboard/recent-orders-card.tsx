@@ -43,7 +43,10 @@ export function RecentOrdersCard() {
                 <li key={order.id} className="py-2 text-sm" data-testid="recent-order" data-order-id={order.id} data-status={order.status}>
                   <div className="flex items-baseline justify-between gap-3">
                     <span className="min-w-0">
-                      <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>{order.side === 'buy' ? '▲ Buy' : '▼ Sell'}</span> <span className="num break-all">{order.quantity}</span> {order.symbol}{' '}
+                      <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>
+                        {order.side === 'buy' ? '▲ Buy' : '▼ Sell'}
+                      </span>{' '}
+                      <span className="num break-all">{order.quantity}</span> {order.symbol}{' '}
                       <span className="text-xs text-muted">{order.type.replace('_', '-')}</span>
                     </span>
                     <span className={cn('shrink-0 text-xs font-medium', statusClass(order.status))}>{order.status.replace('_', ' ')}</span>

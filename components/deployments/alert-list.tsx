@@ -30,7 +30,9 @@ export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string;
   const [showAcknowledged, setShowAcknowledged] = useState(false);
   // The API filters by acknowledgement, not by deployment: a deployment's view reads a longer page and narrows it.
   const alerts = useQuery(trpc.alerts.list.queryOptions({ ...(showAcknowledged ? {} : { unacknowledged: 'true' }), limit: deploymentId ? 500 : limit }));
-  const acknowledge = useMutation(trpc.alerts.acknowledge.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.alerts.pathKey() }) }));
+  const acknowledge = useMutation(
+    trpc.alerts.acknowledge.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.alerts.pathKey() }) }),
+  );
 
   const rows = (alerts.data ?? []).filter((a) => !deploymentId || a.deploymentId === deploymentId).slice(0, limit);
   return (
@@ -43,7 +45,9 @@ export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string;
       ) : alerts.isError ? (
         <ErrorState message={`Could not load the alerts: ${alerts.error.message}`} retry={() => void alerts.refetch()} />
       ) : rows.length === 0 ? (
-        <EmptyState title={showAcknowledged ? 'No alerts' : 'No unacknowledged alerts'}>Order rejections, risk refusals, circuit breakers and reconciliation findings appear here.</EmptyState>
+        <EmptyState title={showAcknowledged ? 'No alerts' : 'No unacknowledged alerts'}>
+          Order rejections, risk refusals, circuit breakers and reconciliation findings appear here.
+        </EmptyState>
       ) : (
         <ul className="divide-y divide-border" aria-label="Alerts">
           {rows.map((alert) => (
@@ -66,7 +70,14 @@ export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string;
                   <Check className="inline h-3 w-3" aria-hidden /> seen
                 </span>
               ) : (
-                <Button size="sm" variant="ghost" className="shrink-0" disabled={acknowledge.isPending && acknowledge.variables?.id === alert.id} onClick={() => acknowledge.mutate({ id: alert.id })} aria-label={`Acknowledge alert: ${alert.message}`}>
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  className="shrink-0"
+                  disabled={acknowledge.isPending && acknowledge.variables?.id === alert.id}
+                  onClick={() => acknowledge.mutate({ id: alert.id })}
+                  aria-label={`Acknowledge alert: ${alert.message}`}
+                >
                   Acknowledge
                 </Button>
               )}

@@ -20,7 +20,18 @@ export const SPEED_PRESETS = [1, 60, 3600, 36000] as const;
 type FeedType = 'live' | 'replay' | 'simulated';
 
 /** The fields the form shows errors next to; an error on any other field goes to the banner. */
-const FORM_FIELDS = ['accountId', 'mode', 'feed.type', 'feed.start', 'feed.speed', 'maxPositionQuote', 'capitalQuote', 'riskLimits.maxOrderNotional', 'riskLimits.dailyLossLimitQuote', 'riskLimits.maxDrawdownFraction'] as const;
+const FORM_FIELDS = [
+  'accountId',
+  'mode',
+  'feed.type',
+  'feed.start',
+  'feed.speed',
+  'maxPositionQuote',
+  'capitalQuote',
+  'riskLimits.maxOrderNotional',
+  'riskLimits.dailyLossLimitQuote',
+  'riskLimits.maxDrawdownFraction',
+] as const;
 
 /** "2021-01-01T00:00" (datetime-local, read as UTC) ↔ ms. */
 const toInput = (ms: number) => new Date(ms).toISOString().slice(0, 16);
@@ -51,7 +62,18 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   // Always re-read on opening: an account added elsewhere (another tab, the API) must be offered.
   const accounts = useQuery({ ...trpc.accounts.list.queryOptions(), staleTime: 0 });
   const markets = useQuery(trpc.strategies.markets.queryOptions());
-  const [values, setValues] = useState<Values>({ mode: 'paper', accountId: '', feedType: 'replay', start: '', speed: 3600, maxPositionQuote: '', capitalQuote: '', maxOrderNotional: '', dailyLossLimitQuote: '', maxDrawdownPct: '' });
+  const [values, setValues] = useState<Values>({
+    mode: 'paper',
+    accountId: '',
+    feedType: 'replay',
+    start: '',
+    speed: 3600,
+    maxPositionQuote: '',
+    capitalQuote: '',
+    maxOrderNotional: '',
+    dailyLossLimitQuote: '',
+    maxDrawdownPct: '',
+  });
   const [confirming, setConfirming] = useState(false);
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const create = useMutation(
@@ -78,7 +100,10 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   const start = values.start || (stored ? toInput(stored.firstTime) : '');
   const errors = { ...fieldErrors(create.error), ...localErrors };
   const other = Object.entries(errors).filter(([field]) => !(FORM_FIELDS as readonly string[]).includes(field));
-  const set = <K extends keyof Values>(key: K) => (value: Values[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const set =
+    <K extends keyof Values>(key: K) =>
+    (value: Values[K]) =>
+      setValues((v) => ({ ...v, [key]: value }));
   const text = (key: keyof Values) => (e: React.ChangeEvent<HTMLInputElement>) => set(key)(e.target.value as never);
 
   function request(): CreateDeploymentRequest & { strategyId: string } {
@@ -93,7 +118,8 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
       strategyId: strategy.id,
       accountId: account?.id ?? '',
       mode: values.mode,
-      feed: feedType === 'live' ? { type: 'live' } : { type: feedType, ...(feedType === 'replay' && start ? { start: `${start}:00Z` } : {}), speed: values.speed },
+      feed:
+        feedType === 'live' ? { type: 'live' } : { type: feedType, ...(feedType === 'replay' && start ? { start: `${start}:00Z` } : {}), speed: values.speed },
       ...(maxPositionQuote ? { maxPositionQuote } : {}),
       ...(values.mode === 'paper' && optional(values.capitalQuote) ? { capitalQuote: optional(values.capitalQuote) } : {}),
       ...(Object.values(riskLimits).some((v) => v !== undefined) ? { riskLimits } : {}),
@@ -107,7 +133,8 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
     // The API takes a fraction; a percentage outside (0, 100] would come back as a fraction error that reads oddly here.
     const drawdown = Number(values.maxDrawdownPct.trim());
     const local: Record<string, string> = {};
-    if (values.maxDrawdownPct.trim() !== '' && Number.isFinite(drawdown) && (drawdown <= 0 || drawdown > 100)) local['riskLimits.maxDrawdownFraction'] = 'must be more than 0 and at most 100 %';
+    if (values.maxDrawdownPct.trim() !== '' && Number.isFinite(drawdown) && (drawdown <= 0 || drawdown > 100))
+      local['riskLimits.maxDrawdownFraction'] = 'must be more than 0 and at most 100 %';
     setLocalErrors(local);
     if (Object.keys(local).length) return;
     if (values.mode === 'live') setConfirming(true);
@@ -121,16 +148,30 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
     <form onSubmit={submit} noValidate className="space-y-4" aria-label="Deploy">
       <div role="radiogroup" aria-label="Mode" className="grid grid-cols-2 gap-2">
         {(['paper', 'live'] as const).map((mode) => (
-          <Button key={mode} type="button" role="radio" aria-checked={values.mode === mode} variant={values.mode === mode ? (mode === 'live' ? 'danger' : 'primary') : 'secondary'} onClick={() => setValues((v) => ({ ...v, mode, accountId: '' }))}>
+          <Button
+            key={mode}
+            type="button"
+            role="radio"
+            aria-checked={values.mode === mode}
+            variant={values.mode === mode ? (mode === 'live' ? 'danger' : 'primary') : 'secondary'}
+            onClick={() => setValues((v) => ({ ...v, mode, accountId: '' }))}
+          >
             {mode === 'paper' ? 'Paper' : 'Live (real money)'}
           </Button>
         ))}
       </div>
-      {errors.mode ? <p role="alert" className="text-xs text-loss">{errors.mode}</p> : null}
+      {errors.mode ? (
+        <p role="alert" className="text-xs text-loss">
+          {errors.mode}
+        </p>
+      ) : null}
 
       {eligible.length === 0 ? (
         <EmptyState title={values.mode === 'paper' ? 'No paper account' : 'No exchange account'}>
-          {values.mode === 'paper' ? 'Paper trading needs a paper account: add one' : `Live trading needs an account on ${strategy.exchange} with API credentials: add one`} on the{' '}
+          {values.mode === 'paper'
+            ? 'Paper trading needs a paper account: add one'
+            : `Live trading needs an account on ${strategy.exchange} with API credentials: add one`}{' '}
+          on the{' '}
           <Link className="text-accent underline" href="/accounts">
             Accounts
           </Link>{' '}
@@ -139,7 +180,13 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
       ) : (
         <div className="grid gap-4 sm:grid-cols-2">
           <Field id="deploy-account" label="Account" error={errors.accountId}>
-            <select id="deploy-account" className={SELECT_CLASS} value={account?.id ?? ''} onChange={(e) => set('accountId')(e.target.value)} aria-invalid={!!errors.accountId}>
+            <select
+              id="deploy-account"
+              className={SELECT_CLASS}
+              value={account?.id ?? ''}
+              onChange={(e) => set('accountId')(e.target.value)}
+              aria-invalid={!!errors.accountId}
+            >
               {eligible.map((a) => (
                 <option key={a.id} value={a.id}>
                   {a.name} ({a.kind === 'paper' ? 'paper' : a.exchange})
@@ -147,8 +194,20 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               ))}
             </select>
           </Field>
-          <Field id="deploy-feed" label="Market data feed" error={errors['feed.type'] ?? errors.feed} hint={values.mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}>
-            <select id="deploy-feed" className={SELECT_CLASS} value={feedType} disabled={values.mode === 'live'} onChange={(e) => set('feedType')(e.target.value as FeedType)} aria-invalid={!!errors['feed.type']}>
+          <Field
+            id="deploy-feed"
+            label="Market data feed"
+            error={errors['feed.type'] ?? errors.feed}
+            hint={values.mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}
+          >
+            <select
+              id="deploy-feed"
+              className={SELECT_CLASS}
+              value={feedType}
+              disabled={values.mode === 'live'}
+              onChange={(e) => set('feedType')(e.target.value as FeedType)}
+              aria-invalid={!!errors['feed.type']}
+            >
               <option value="live">Live exchange data</option>
               {values.mode === 'paper' ? <option value="replay">Replay of stored candles</option> : null}
               {values.mode === 'paper' ? <option value="simulated">Simulated market</option> : null}
@@ -171,8 +230,19 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
             </Field>
           ) : null}
           {feedType !== 'live' ? (
-            <Field id="deploy-speed" label="Speed" error={errors['feed.speed']} hint={`${values.speed.toLocaleString('en-US')}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}>
-              <select id="deploy-speed" className={SELECT_CLASS} value={values.speed} onChange={(e) => set('speed')(Number(e.target.value))} aria-invalid={!!errors['feed.speed']}>
+            <Field
+              id="deploy-speed"
+              label="Speed"
+              error={errors['feed.speed']}
+              hint={`${values.speed.toLocaleString('en-US')}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
+            >
+              <select
+                id="deploy-speed"
+                className={SELECT_CLASS}
+                value={values.speed}
+                onChange={(e) => set('speed')(Number(e.target.value))}
+                aria-invalid={!!errors['feed.speed']}
+              >
                 {SPEED_PRESETS.map((speed) => (
                   <option key={speed} value={speed}>
                     {speed.toLocaleString('en-US')}×{speed === 1 ? ' (real time)' : ''}
@@ -181,25 +251,80 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               </select>
             </Field>
           ) : null}
-          <Field id="deploy-max-position" label={`Maximum position (${quoteAsset})`} error={errors.maxPositionQuote} hint={values.mode === 'live' ? 'Required for live trading: entries are sized down to fit it.' : 'Optional: entries are sized down to fit it.'}>
-            <Input id="deploy-max-position" inputMode="decimal" className="num text-right" value={values.maxPositionQuote} onChange={text('maxPositionQuote')} aria-invalid={!!errors.maxPositionQuote} />
+          <Field
+            id="deploy-max-position"
+            label={`Maximum position (${quoteAsset})`}
+            error={errors.maxPositionQuote}
+            hint={values.mode === 'live' ? 'Required for live trading: entries are sized down to fit it.' : 'Optional: entries are sized down to fit it.'}
+          >
+            <Input
+              id="deploy-max-position"
+              inputMode="decimal"
+              className="num text-right"
+              value={values.maxPositionQuote}
+              onChange={text('maxPositionQuote')}
+              aria-invalid={!!errors.maxPositionQuote}
+            />
           </Field>
           {values.mode === 'paper' ? (
-            <Field id="deploy-capital" label={`Capital (${quoteAsset})`} error={errors.capitalQuote} hint={`Optional: default is the account's free ${quoteAsset}.`}>
-              <Input id="deploy-capital" inputMode="decimal" className="num text-right" value={values.capitalQuote} onChange={text('capitalQuote')} aria-invalid={!!errors.capitalQuote} />
+            <Field
+              id="deploy-capital"
+              label={`Capital (${quoteAsset})`}
+              error={errors.capitalQuote}
+              hint={`Optional: default is the account's free ${quoteAsset}.`}
+            >
+              <Input
+                id="deploy-capital"
+                inputMode="decimal"
+                className="num text-right"
+                value={values.capitalQuote}
+                onChange={text('capitalQuote')}
+                aria-invalid={!!errors.capitalQuote}
+              />
             </Field>
           ) : null}
           <fieldset className="space-y-3 sm:col-span-2">
             <legend className="mb-2 text-sm font-medium">Risk limits (optional)</legend>
             <div className="grid gap-4 sm:grid-cols-3">
               <Field id="deploy-max-order" label={`Max order notional (${quoteAsset})`} error={errors['riskLimits.maxOrderNotional']}>
-                <Input id="deploy-max-order" inputMode="decimal" className="num text-right" value={values.maxOrderNotional} onChange={text('maxOrderNotional')} aria-invalid={!!errors['riskLimits.maxOrderNotional']} />
+                <Input
+                  id="deploy-max-order"
+                  inputMode="decimal"
+                  className="num text-right"
+                  value={values.maxOrderNotional}
+                  onChange={text('maxOrderNotional')}
+                  aria-invalid={!!errors['riskLimits.maxOrderNotional']}
+                />
               </Field>
-              <Field id="deploy-daily-loss" label={`Daily loss limit (${quoteAsset})`} error={errors['riskLimits.dailyLossLimitQuote']} hint="Pauses the deployment when reached.">
-                <Input id="deploy-daily-loss" inputMode="decimal" className="num text-right" value={values.dailyLossLimitQuote} onChange={text('dailyLossLimitQuote')} aria-invalid={!!errors['riskLimits.dailyLossLimitQuote']} />
+              <Field
+                id="deploy-daily-loss"
+                label={`Daily loss limit (${quoteAsset})`}
+                error={errors['riskLimits.dailyLossLimitQuote']}
+                hint="Pauses the deployment when reached."
+              >
+                <Input
+                  id="deploy-daily-loss"
+                  inputMode="decimal"
+                  className="num text-right"
+                  value={values.dailyLossLimitQuote}
+                  onChange={text('dailyLossLimitQuote')}
+                  aria-invalid={!!errors['riskLimits.dailyLossLimitQuote']}
+                />
               </Field>
-              <Field id="deploy-max-drawdown" label="Max drawdown (%)" error={errors['riskLimits.maxDrawdownFraction']} hint="Pauses it when equity falls this far below its peak.">
-                <Input id="deploy-max-drawdown" inputMode="decimal" className="num text-right" value={values.maxDrawdownPct} onChange={text('maxDrawdownPct')} aria-invalid={!!errors['riskLimits.maxDrawdownFraction']} />
+              <Field
+                id="deploy-max-drawdown"
+                label="Max drawdown (%)"
+                error={errors['riskLimits.maxDrawdownFraction']}
+                hint="Pauses it when equity falls this far below its peak."
+              >
+                <Input
+                  id="deploy-max-drawdown"
+                  inputMode="decimal"
+                  className="num text-right"
+                  value={values.maxDrawdownPct}
+                  onChange={text('maxDrawdownPct')}
+                  aria-invalid={!!errors['riskLimits.maxDrawdownFraction']}
+                />
               </Field>
             </div>
           </fieldset>
@@ -233,7 +358,12 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
           {halted}
         </p>
       ) : null}
-      <Button type="submit" variant={values.mode === 'live' ? 'danger' : 'primary'} disabled={create.isPending || eligible.length === 0 || halted !== null} title={halted ?? undefined}>
+      <Button
+        type="submit"
+        variant={values.mode === 'live' ? 'danger' : 'primary'}
+        disabled={create.isPending || eligible.length === 0 || halted !== null}
+        title={halted ?? undefined}
+      >
         {create.isPending ? 'Deploying…' : values.mode === 'live' ? 'Review live deployment' : 'Deploy to paper'}
       </Button>
 
@@ -249,10 +379,17 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
           <>
             <p>
               {strategy.name} will place <span className="font-medium text-fg">real orders</span> for {strategy.symbol} on the account{' '}
-              <span className="font-medium text-fg" data-testid="confirm-account">{account?.name}</span> ({account?.exchange}), with real money.
+              <span className="font-medium text-fg" data-testid="confirm-account">
+                {account?.name}
+              </span>{' '}
+              ({account?.exchange}), with real money.
             </p>
             <p>
-              Maximum position: <span className="num font-medium text-fg" data-testid="confirm-max-position">{values.maxPositionQuote.trim() ? `${values.maxPositionQuote.trim()} ${quoteAsset}` : 'not set (required)'}</span>.
+              Maximum position:{' '}
+              <span className="num font-medium text-fg" data-testid="confirm-max-position">
+                {values.maxPositionQuote.trim() ? `${values.maxPositionQuote.trim()} ${quoteAsset}` : 'not set (required)'}
+              </span>
+              .
             </p>
             <p>Pause, stop or the kill switch end it at any time.</p>
           </>

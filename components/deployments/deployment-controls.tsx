@@ -45,26 +45,69 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
   const busy = pause.isPending || resume.isPending || stop.isPending;
   const label = deployment.strategyName ?? strategy.symbol;
 
-  if (state !== 'running' && state !== 'paused') return stopResult ? <p role="status" className="text-xs text-muted">{stopResult}</p> : null;
+  if (state !== 'running' && state !== 'paused')
+    return stopResult ? (
+      <p role="status" className="text-xs text-muted">
+        {stopResult}
+      </p>
+    ) : null;
 
   return (
     <div className="flex flex-col items-end gap-1">
       <div className="flex flex-wrap justify-end gap-2">
         {state === 'running' ? (
-          <Button size={size} variant="secondary" disabled={busy} aria-label={`Pause ${label}`} onClick={() => { setError(null); pause.mutate({ id: deployment.id }); }}>
+          <Button
+            size={size}
+            variant="secondary"
+            disabled={busy}
+            aria-label={`Pause ${label}`}
+            onClick={() => {
+              setError(null);
+              pause.mutate({ id: deployment.id });
+            }}
+          >
             <Pause className="h-4 w-4" aria-hidden /> Pause
           </Button>
         ) : (
-          <Button size={size} variant="secondary" disabled={busy || halted !== null} title={halted ?? undefined} aria-label={`Resume ${label}`} onClick={() => { setError(null); resume.mutate({ id: deployment.id }); }}>
+          <Button
+            size={size}
+            variant="secondary"
+            disabled={busy || halted !== null}
+            title={halted ?? undefined}
+            aria-label={`Resume ${label}`}
+            onClick={() => {
+              setError(null);
+              resume.mutate({ id: deployment.id });
+            }}
+          >
             <Play className="h-4 w-4" aria-hidden /> Resume
           </Button>
         )}
-        <Button size={size} variant="secondary" disabled={busy} aria-label={`Stop ${label}`} onClick={() => { setError(null); stop.reset(); setClosePosition(false); setStopOpen(true); }}>
+        <Button
+          size={size}
+          variant="secondary"
+          disabled={busy}
+          aria-label={`Stop ${label}`}
+          onClick={() => {
+            setError(null);
+            stop.reset();
+            setClosePosition(false);
+            setStopOpen(true);
+          }}
+        >
           <Square className="h-4 w-4" aria-hidden /> Stop
         </Button>
       </div>
-      {state === 'paused' && halted ? <p role="status" data-testid="resume-halted" className="max-w-xs text-right text-xs text-loss">{halted}</p> : null}
-      {error ? <p role="alert" className="text-xs text-loss">{error}</p> : null}
+      {state === 'paused' && halted ? (
+        <p role="status" data-testid="resume-halted" className="max-w-xs text-right text-xs text-loss">
+          {halted}
+        </p>
+      ) : null}
+      {error ? (
+        <p role="alert" className="text-xs text-loss">
+          {error}
+        </p>
+      ) : null}
       <ConfirmDialog
         open={stopOpen}
         onOpenChange={setStopOpen}
@@ -79,7 +122,9 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
             <p>
               {label} on {deployment.accountName ?? 'its account'} stops for good: it will not trade again and its open orders are canceled.
             </p>
-            <p>{holding ? `It holds ${quantity(position.quantity)} ${base}. Unless you close it, the position stays in the account.` : 'It holds no position.'}</p>
+            <p>
+              {holding ? `It holds ${quantity(position.quantity)} ${base}. Unless you close it, the position stays in the account.` : 'It holds no position.'}
+            </p>
           </>
         }
       >

@@ -60,7 +60,13 @@ export function DeploymentDetail({ id }: { id: string }) {
     );
   }
   if (deployment.isError) {
-    return <ErrorState title={deployment.error.data?.code === 'NOT_FOUND' ? 'Deployment not found' : 'Could not load the deployment'} message={deployment.error.message} retry={deployment.error.data?.code === 'NOT_FOUND' ? undefined : () => void deployment.refetch()} />;
+    return (
+      <ErrorState
+        title={deployment.error.data?.code === 'NOT_FOUND' ? 'Deployment not found' : 'Could not load the deployment'}
+        message={deployment.error.message}
+        retry={deployment.error.data?.code === 'NOT_FOUND' ? undefined : () => void deployment.refetch()}
+      />
+    );
   }
   const d = deployment.data;
   const [base, quote] = d.strategy.symbol.split('/');
@@ -100,9 +106,13 @@ export function DeploymentDetail({ id }: { id: string }) {
                   {d.strategyName ?? d.strategyId.slice(0, 8)}
                 </Link>
               </Row>
-              <Row label="Feed" testId="deployment-feed">{feedLabel(d.feed)}</Row>
+              <Row label="Feed" testId="deployment-feed">
+                {feedLabel(d.feed)}
+              </Row>
               {d.feed.start ? <Row label="Feed start">{feedWhen(d.feed.start)}</Row> : null}
-              <Row label="Feed time" testId="deployment-feed-time">{feedWhen(d.feedTime)}</Row>
+              <Row label="Feed time" testId="deployment-feed-time">
+                {feedWhen(d.feedTime)}
+              </Row>
               <Row label="Last bar">{feedWhen(d.lastBarTime)}</Row>
               <Row label="Last decision" testId="deployment-last-decision">
                 {d.lastDecision ? (
@@ -126,21 +136,39 @@ export function DeploymentDetail({ id }: { id: string }) {
           </CardHeader>
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
-              <Row label="Position" testId="deployment-position">{isZero(d.position.quantity) ? 'flat' : `${quantity(d.position.quantity)} ${base}`}</Row>
-              {d.position.entryPrice ? <Row label="Entry price" title={d.position.entryPrice}>{amount(d.position.entryPrice)} {quote}</Row> : null}
+              <Row label="Position" testId="deployment-position">
+                {isZero(d.position.quantity) ? 'flat' : `${quantity(d.position.quantity)} ${base}`}
+              </Row>
+              {d.position.entryPrice ? (
+                <Row label="Entry price" title={d.position.entryPrice}>
+                  {amount(d.position.entryPrice)} {quote}
+                </Row>
+              ) : null}
               {d.position.entryTime ? <Row label="Entry bar">{feedWhen(d.position.entryTime)}</Row> : null}
-              <Row label="Cash" title={d.cash}>{amount(d.cash)} {quote}</Row>
-              <Row label="Equity" testId="deployment-equity" title={d.equity}>{amount(d.equity)} {quote}</Row>
-              <Row label="Equity peak" title={d.equityPeak}>{amount(d.equityPeak)} {quote}</Row>
+              <Row label="Cash" title={d.cash}>
+                {amount(d.cash)} {quote}
+              </Row>
+              <Row label="Equity" testId="deployment-equity" title={d.equity}>
+                {amount(d.equity)} {quote}
+              </Row>
+              <Row label="Equity peak" title={d.equityPeak}>
+                {amount(d.equityPeak)} {quote}
+              </Row>
               <Row label="Drawdown from peak">{drawdownPct(d)}</Row>
               <Row label="Realized P&L" testId="deployment-realized" title={d.realizedPnl}>
-                <span className={signTone(d.realizedPnl)}>{signedAmount(d.realizedPnl)} {quote}</span>
+                <span className={signTone(d.realizedPnl)}>
+                  {signedAmount(d.realizedPnl)} {quote}
+                </span>
               </Row>
               <Row label="Unrealized P&L" title={open ?? undefined}>
                 <span className={signTone(open)}>{open === null ? '—' : `${signedAmount(open)} ${quote}`}</span>
               </Row>
-              <Row label="Closed trades" testId="deployment-trades">{d.closedTrades}</Row>
-              <Row label="Capital" title={d.capitalQuote}>{amount(d.capitalQuote)} {quote}</Row>
+              <Row label="Closed trades" testId="deployment-trades">
+                {d.closedTrades}
+              </Row>
+              <Row label="Capital" title={d.capitalQuote}>
+                {amount(d.capitalQuote)} {quote}
+              </Row>
               <Row label="Max position">{d.maxPositionQuote ? `${amount(d.maxPositionQuote)} ${quote}` : 'none'}</Row>
               <Row label="Risk limits">
                 {[
@@ -171,7 +199,10 @@ export function DeploymentDetail({ id }: { id: string }) {
             </Link>
           </CardHeader>
           <CardContent>
-            <OrderList filters={{ deploymentId: d.id, limit: 500 }} empty="The deployment has placed no order yet: orders appear as the strategy enters and exits." />
+            <OrderList
+              filters={{ deploymentId: d.id, limit: 500 }}
+              empty="The deployment has placed no order yet: orders appear as the strategy enters and exits."
+            />
           </CardContent>
         </Card>
         <Card className="lg:col-span-2">

@@ -65,7 +65,10 @@ const DAY_MS = 86_400_000;
 /** Axis ticks on round UTC times (feed time), about six across the span, and how to label them. */
 function timeTicks(fromMs: number, toMs: number): { ticks: number[]; format: (ms: number) => string } {
   const span = Math.max(toMs - fromMs, 1);
-  const step = [HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 7 * DAY_MS, 14 * DAY_MS, 30 * DAY_MS, 91 * DAY_MS, 365 * DAY_MS].find((s) => span / s <= 6) ?? 365 * DAY_MS;
+  const step =
+    [HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 7 * DAY_MS, 14 * DAY_MS, 30 * DAY_MS, 91 * DAY_MS, 365 * DAY_MS].find(
+      (s) => span / s <= 6,
+    ) ?? 365 * DAY_MS;
   const ticks: number[] = [];
   for (let t = Math.ceil(fromMs / step) * step; t <= toMs; t += step) ticks.push(t);
   const format = (ms: number) => {
@@ -84,19 +87,44 @@ export function DeploymentEquityChart({ deployment, compact = false }: { deploym
   if (curve.isError) return <ErrorState message="Could not load the equity curve." retry={curve.refetch} />;
   if (curve.points.length < 2) {
     return (
-      <div className={`flex ${height} items-center justify-center rounded-md border border-dashed border-border text-xs text-muted`} data-testid="deployment-equity-chart" data-points={curve.points.length}>
+      <div
+        className={`flex ${height} items-center justify-center rounded-md border border-dashed border-border text-xs text-muted`}
+        data-testid="deployment-equity-chart"
+        data-points={curve.points.length}
+      >
         The curve starts with the first processed bar.
       </div>
     );
   }
   const axisTicks = timeTicks(curve.points[0]!.time, curve.points[curve.points.length - 1]!.time);
   return (
-    <div className={`${height} w-full`} data-testid="deployment-equity-chart" data-points={curve.points.length} role="img" aria-label={`Equity of ${deployment.strategyName ?? deployment.strategy.symbol}: ${amount(deployment.capitalQuote)} → ${amount(deployment.equity)} ${quote}`}>
+    <div
+      className={`${height} w-full`}
+      data-testid="deployment-equity-chart"
+      data-points={curve.points.length}
+      role="img"
+      aria-label={`Equity of ${deployment.strategyName ?? deployment.strategy.symbol}: ${amount(deployment.capitalQuote)} → ${amount(deployment.equity)} ${quote}`}
+    >
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={curve.points} margin={{ top: 4, right: compact ? 2 : 8, bottom: 0, left: compact ? 2 : 0 }}>
           {compact ? null : <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />}
-          <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} ticks={axisTicks.ticks} tickFormatter={axisTicks.format} hide={compact} {...axis} />
-          <YAxis domain={['auto', 'auto']} hide={compact} width={72} tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })} {...axis} />
+          <XAxis
+            dataKey="time"
+            type="number"
+            scale="time"
+            domain={['dataMin', 'dataMax']}
+            ticks={axisTicks.ticks}
+            tickFormatter={axisTicks.format}
+            hide={compact}
+            {...axis}
+          />
+          <YAxis
+            domain={['auto', 'auto']}
+            hide={compact}
+            width={72}
+            tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })}
+            {...axis}
+          />
           {compact ? null : (
             <Tooltip
               labelFormatter={(v) => `${new Date(Number(v)).toISOString().slice(0, 16).replace('T', ' ')} UTC`}

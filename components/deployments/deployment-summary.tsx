@@ -32,7 +32,8 @@ export function DeploymentSummary({ deployment, controls = true, children }: { d
             <StatusBadge status={deployment.mode} />
           </div>
           <p className="text-xs text-muted">
-            {deployment.strategy.exchange} {deployment.strategy.symbol} {deployment.strategy.timeframe} · {deployment.accountName ?? 'account'} · {feedLabel(deployment.feed)}
+            {deployment.strategy.exchange} {deployment.strategy.symbol} {deployment.strategy.timeframe} · {deployment.accountName ?? 'account'} ·{' '}
+            {feedLabel(deployment.feed)}
             {deployment.feed.type !== 'live' ? ` · at ${feedWhen(deployment.feedTime)}` : ''}
           </p>
           <p className="text-xs">

@@ -24,7 +24,11 @@ export function DeploymentsPageClient() {
 
   return (
     <>
-      <PageHeader title="Deployments" description="Strategies trading paper or live accounts: their state, feed, last decision, position and P&L. Deploy one from its strategy's page." actions={<LiveIndicator status={live} />} />
+      <PageHeader
+        title="Deployments"
+        description="Strategies trading paper or live accounts: their state, feed, last decision, position and P&L. Deploy one from its strategy's page."
+        actions={<LiveIndicator status={live} />}
+      />
       <Card>
         <CardHeader className="flex-row flex-wrap items-center justify-between gap-3">
           <CardTitle>Deployments</CardTitle>

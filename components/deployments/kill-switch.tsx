@@ -19,7 +19,15 @@ function useInvalidateTrading() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   return () => {
-    for (const queryKey of [trpc.killSwitch.pathKey(), trpc.deployments.pathKey(), trpc.orders.list.queryKey(), trpc.alerts.pathKey(), trpc.strategies.pathKey(), trpc.accounts.balance.queryKey()]) void queryClient.invalidateQueries({ queryKey });
+    for (const queryKey of [
+      trpc.killSwitch.pathKey(),
+      trpc.deployments.pathKey(),
+      trpc.orders.list.queryKey(),
+      trpc.alerts.pathKey(),
+      trpc.strategies.pathKey(),
+      trpc.accounts.balance.queryKey(),
+    ])
+      void queryClient.invalidateQueries({ queryKey });
   };
 }
 
@@ -68,11 +76,23 @@ export function KillSwitch({ isAdmin }: { isAdmin: boolean }) {
     <Dialog.Root open={open} onOpenChange={onOpenChange}>
       <Dialog.Trigger asChild>
         {engaged ? (
-          <Button variant="danger" size="sm" aria-label="Kill switch engaged" title="The kill switch is engaged: trading is halted" data-testid="kill-switch-engaged-badge" disabled={!isAdmin}>
+          <Button
+            variant="danger"
+            size="sm"
+            aria-label="Kill switch engaged"
+            title="The kill switch is engaged: trading is halted"
+            data-testid="kill-switch-engaged-badge"
+            disabled={!isAdmin}
+          >
             <OctagonX className="h-4 w-4 animate-pulse" aria-hidden /> <span className="hidden sm:inline">Halted</span>
           </Button>
         ) : (
-          <Button variant="danger" size="sm" aria-label="Kill switch" title="Kill switch: halt trading (refuse new orders, pause every deployment, cancel open orders)">
+          <Button
+            variant="danger"
+            size="sm"
+            aria-label="Kill switch"
+            title="Kill switch: halt trading (refuse new orders, pause every deployment, cancel open orders)"
+          >
             <OctagonX className="h-4 w-4" aria-hidden /> <span className="hidden sm:inline">Kill switch</span>
           </Button>
         )}
@@ -104,7 +124,9 @@ export function KillSwitch({ isAdmin }: { isAdmin: boolean }) {
                       </ul>
                     </div>
                   ) : (
-                    <p className="text-muted">New orders are refused until you release it from the red banner. Deployments stay paused after that until you resume them.</p>
+                    <p className="text-muted">
+                      New orders are refused until you release it from the red banner. Deployments stay paused after that until you resume them.
+                    </p>
                   )}
                 </div>
               </Dialog.Description>
@@ -120,14 +142,22 @@ export function KillSwitch({ isAdmin }: { isAdmin: boolean }) {
                 <div className="mt-2 space-y-2 text-sm text-muted">
                   <p>
                     Halts your trading until you release it: <span className="font-medium text-fg">every new order is refused</span>, every running deployment
-                    {running.data ? ` (${running.data.length} now)` : ''} is paused and <span className="font-medium text-fg">all your open orders are canceled</span>
+                    {running.data ? ` (${running.data.length} now)` : ''} is paused and{' '}
+                    <span className="font-medium text-fg">all your open orders are canceled</span>
                     {openOrders.data ? ` (${openOrders.data.length} now)` : ''}, on every account. Positions are kept.
                   </p>
                 </div>
               </Dialog.Description>
               <div className="mt-4 space-y-3">
                 <Field id="kill-switch-reason" label="Reason (optional)" error={reasonError}>
-                  <Input id="kill-switch-reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} placeholder="e.g. exchange outage" aria-invalid={!!reasonError} />
+                  <Input
+                    id="kill-switch-reason"
+                    value={reason}
+                    maxLength={500}
+                    onChange={(e) => setReason(e.target.value)}
+                    placeholder="e.g. exchange outage"
+                    aria-invalid={!!reasonError}
+                  />
                 </Field>
                 {isAdmin ? (
                   <label className="flex items-start gap-2 text-sm">
@@ -200,7 +230,14 @@ export function KillSwitchBanner({ isAdmin }: { isAdmin: boolean }) {
           {global && !isAdmin ? <span className="text-muted"> An admin must release it.</span> : null}
         </p>
         {releasable ? (
-          <Button size="sm" variant="secondary" onClick={() => { release.reset(); setConfirming(true); }}>
+          <Button
+            size="sm"
+            variant="secondary"
+            onClick={() => {
+              release.reset();
+              setConfirming(true);
+            }}
+          >
             Release
           </Button>
         ) : null}

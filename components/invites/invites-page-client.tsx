@@ -41,7 +41,16 @@ function LinkOnce({ link, onDone }: { link: string; onDone: () => void }) {
           {link}
         </code>
         <div className="flex gap-2">
-          <Button variant="secondary" size="sm" onClick={() => void navigator.clipboard?.writeText(link).then(() => setCopied(true), () => setCopied(false))}>
+          <Button
+            variant="secondary"
+            size="sm"
+            onClick={() =>
+              void navigator.clipboard?.writeText(link).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              )
+            }
+          >
             {copied ? <Check className="h-4 w-4" aria-hidden /> : <Copy className="h-4 w-4" aria-hidden />} {copied ? 'Copied' : 'Copy link'}
           </Button>
           <Button size="sm" onClick={onDone}>
@@ -68,7 +77,14 @@ export function InvitesPageClient() {
       },
     }),
   );
-  const revoke = useMutation(trpc.invites.revoke.mutationOptions({ onSuccess: async () => { setRevoking(null); await refresh(); } }));
+  const revoke = useMutation(
+    trpc.invites.revoke.mutationOptions({
+      onSuccess: async () => {
+        setRevoking(null);
+        await refresh();
+      },
+    }),
+  );
   const errors = fieldErrors(create.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -81,7 +97,11 @@ export function InvitesPageClient() {
   const rows: InviteRow[] = list.data?.invites ?? [];
   return (
     <>
-      {list.data ? <p className="mb-4 text-sm text-muted" data-testid="registration-mode">{MODE_NOTE[list.data.mode]}</p> : null}
+      {list.data ? (
+        <p className="mb-4 text-sm text-muted" data-testid="registration-mode">
+          {MODE_NOTE[list.data.mode]}
+        </p>
+      ) : null}
       {link ? <LinkOnce link={link} onDone={() => setLink(null)} /> : null}
 
       <Card className="mb-6">
@@ -94,7 +114,12 @@ export function InvitesPageClient() {
               <Input id="invite-note" name="note" maxLength={100} placeholder="e.g. for Carol" aria-invalid={!!errors.note} />
             </Field>
             <Field id="invite-expiry" label="Expires after" error={errors.expiresInHours}>
-              <select id="invite-expiry" name="expiresInHours" defaultValue={24 * 7} className="h-9 w-full rounded-md border border-border bg-panel px-3 text-sm">
+              <select
+                id="invite-expiry"
+                name="expiresInHours"
+                defaultValue={24 * 7}
+                className="h-9 w-full rounded-md border border-border bg-panel px-3 text-sm"
+              >
                 {INVITE_EXPIRY_CHOICES.map((c) => (
                   <option key={c.hours} value={c.hours}>
                     {c.label}
@@ -136,21 +161,43 @@ export function InvitesPageClient() {
           ) : (
             <ul className="divide-y divide-border" aria-label="Invites">
               {rows.map((invite) => (
-                <li key={invite.id} data-testid={`invite-${invite.codePrefix}`} className="grid gap-2 px-4 py-3 text-sm md:grid-cols-[minmax(8rem,1fr)_auto_2fr_auto] md:items-center">
+                <li
+                  key={invite.id}
+                  data-testid={`invite-${invite.codePrefix}`}
+                  className="grid gap-2 px-4 py-3 text-sm md:grid-cols-[minmax(8rem,1fr)_auto_2fr_auto] md:items-center"
+                >
                   <div className="min-w-0">
                     <div className="truncate font-medium">{invite.note || 'Invite'}</div>
                     <code className="font-mono text-xs text-muted">{invite.codePrefix}…</code>
                   </div>
                   <div>
-                    <span className={cn('inline-flex whitespace-nowrap rounded border px-1.5 py-0.5 text-xs', STATE_STYLE[invite.state].className)}>{STATE_STYLE[invite.state].label}</span>
+                    <span className={cn('inline-flex whitespace-nowrap rounded border px-1.5 py-0.5 text-xs', STATE_STYLE[invite.state].className)}>
+                      {STATE_STYLE[invite.state].label}
+                    </span>
                   </div>
                   <div className="text-xs text-muted">
-                    <div>Created {formatDateTime(invite.createdAt)}{invite.createdBy ? ` by ${invite.createdBy}` : ''}</div>
-                    <div>{invite.state === 'used' ? `Used ${formatDateTime(invite.usedAt)} by ${invite.usedBy ?? '(deleted account)'}` : `${invite.state === 'expired' ? 'Expired' : 'Expires'} ${formatDateTime(invite.expiresAt)}`}</div>
+                    <div>
+                      Created {formatDateTime(invite.createdAt)}
+                      {invite.createdBy ? ` by ${invite.createdBy}` : ''}
+                    </div>
+                    <div>
+                      {invite.state === 'used'
+                        ? `Used ${formatDateTime(invite.usedAt)} by ${invite.usedBy ?? '(deleted account)'}`
+                        : `${invite.state === 'expired' ? 'Expired' : 'Expires'} ${formatDateTime(invite.expiresAt)}`}
+                    </div>
                   </div>
                   <div className="flex md:justify-end">
                     {invite.state === 'active' ? (
-                      <Button variant="ghost" size="sm" className="text-loss" onClick={() => { revoke.reset(); setRevoking(invite); }} aria-label={`Revoke invite ${invite.codePrefix}`}>
+                      <Button
+                        variant="ghost"
+                        size="sm"
+                        className="text-loss"
+                        onClick={() => {
+                          revoke.reset();
+                          setRevoking(invite);
+                        }}
+                        aria-label={`Revoke invite ${invite.codePrefix}`}
+                      >
                         <Trash2 className="h-4 w-4" aria-hidden /> Revoke
                       </Button>
                     ) : null}
@@ -166,7 +213,11 @@ export function InvitesPageClient() {
         open={revoking !== null}
         onOpenChange={(open) => !open && setRevoking(null)}
         title="Revoke this invite?"
-        description={<p>The link starting <code className="font-mono">{revoking?.codePrefix}…</code> stops working now; nobody can register with it. This cannot be undone.</p>}
+        description={
+          <p>
+            The link starting <code className="font-mono">{revoking?.codePrefix}…</code> stops working now; nobody can register with it. This cannot be undone.
+          </p>
+        }
         confirmLabel="Revoke invite"
         danger
         pending={revoke.isPending}

@@ -36,7 +36,9 @@ function SecretOnce({ title, secret, note, onDone }: { title: string; secret: st
   return (
     <div role="status" className="mb-6 rounded-lg border border-warn/50 bg-warn/10 p-4">
       <p className="text-sm font-semibold">{title}</p>
-      <p className="mt-1 text-sm text-muted">{note} It will not be shown again: store it now (e.g. in your password manager or your bot&apos;s secret store).</p>
+      <p className="mt-1 text-sm text-muted">
+        {note} It will not be shown again: store it now (e.g. in your password manager or your bot&apos;s secret store).
+      </p>
       <div className="mt-3 flex flex-col gap-2 sm:flex-row sm:items-center">
         <code data-testid="secret-once" className="min-w-0 flex-1 break-all rounded-md border border-border bg-panel-2 px-3 py-2 font-mono text-xs">
           {secret}
@@ -46,7 +48,10 @@ function SecretOnce({ title, secret, note, onDone }: { title: string; secret: st
             variant="secondary"
             size="sm"
             onClick={() => {
-              void navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => setCopied(false));
+              void navigator.clipboard?.writeText(secret).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              );
             }}
           >
             {copied ? <Check className="h-4 w-4" aria-hidden /> : <Copy className="h-4 w-4" aria-hidden />} {copied ? 'Copied' : 'Copy'}
@@ -62,7 +67,9 @@ function SecretOnce({ title, secret, note, onDone }: { title: string; secret: st
 
 function StateBadge({ state }: { state: string }) {
   const s = STATE_LABELS[state] ?? { label: state, tone: 'muted' as const };
-  const tone = { gain: 'border-gain/40 text-gain', warn: 'border-warn/40 text-warn', loss: 'border-loss/40 text-loss', muted: 'border-border text-muted' }[s.tone];
+  const tone = { gain: 'border-gain/40 text-gain', warn: 'border-warn/40 text-warn', loss: 'border-loss/40 text-loss', muted: 'border-border text-muted' }[
+    s.tone
+  ];
   return <span className={cn('inline-flex whitespace-nowrap rounded border px-1.5 py-0.5 text-xs', tone)}>{s.label}</span>;
 }
 
@@ -115,7 +122,9 @@ function CreateKeyForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: (s
                 {errors.scopes}
               </p>
             ) : (
-              <p className="text-xs text-muted">read: GET only · trade: any write · admin: admin routes and keys. A key without admin can only rotate itself.</p>
+              <p className="text-xs text-muted">
+                read: GET only · trade: any write · admin: admin routes and keys. A key without admin can only rotate itself.
+              </p>
             )}
           </fieldset>
           <Field id="key-expiry" label="Expires in (days)" error={errors.expiresInDays} hint="1–90, default 90">
@@ -127,7 +136,11 @@ function CreateKeyForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: (s
             </Button>
           </div>
         </form>
-        {create.error && !Object.keys(errors).length ? <div className="mt-3"><ErrorState title="Could not create the key" message={create.error.message} /></div> : null}
+        {create.error && !Object.keys(errors).length ? (
+          <div className="mt-3">
+            <ErrorState title="Could not create the key" message={create.error.message} />
+          </div>
+        ) : null}
       </CardContent>
     </Card>
   );
@@ -154,7 +167,14 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
       },
     }),
   );
-  const revoke = useMutation(trpc.keys.revoke.mutationOptions({ onSuccess: async () => { setRevoking(null); await refresh(); } }));
+  const revoke = useMutation(
+    trpc.keys.revoke.mutationOptions({
+      onSuccess: async () => {
+        setRevoking(null);
+        await refresh();
+      },
+    }),
+  );
   const revokeAll = useMutation(
     trpc.keys.revokeAll.mutationOptions({
       // Our own sessions are gone too: this browser is signed out.
@@ -169,7 +189,10 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
   return (
     <>
       {shown ? <SecretOnce title={shown.title} secret={shown.key} note={shown.note} onDone={() => setShown(null)} /> : null}
-      <CreateKeyForm isAdmin={isAdmin} onCreated={({ key, name }) => setShown({ title: `Your new key “${name}”`, key, note: 'Send it as Authorization: Bearer <key>.' })} />
+      <CreateKeyForm
+        isAdmin={isAdmin}
+        onCreated={({ key, name }) => setShown({ title: `Your new key “${name}”`, key, note: 'Send it as Authorization: Bearer <key>.' })}
+      />
 
       <Card>
         <CardHeader>
@@ -193,7 +216,11 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
           ) : (
             <ul className="divide-y divide-border" aria-label="API keys">
               {rows.map((k) => (
-                <li key={k.id} data-testid={`key-${k.prefix}`} className="grid gap-2 px-4 py-3 text-sm md:grid-cols-[minmax(10rem,1.2fr)_1fr_1fr_1fr_auto] md:items-center">
+                <li
+                  key={k.id}
+                  data-testid={`key-${k.prefix}`}
+                  className="grid gap-2 px-4 py-3 text-sm md:grid-cols-[minmax(10rem,1.2fr)_1fr_1fr_1fr_auto] md:items-center"
+                >
                   <div className="min-w-0">
                     <div className="truncate font-medium">{k.name}</div>
                     <code className="font-mono text-xs text-muted">{k.prefix}…</code>
@@ -211,12 +238,29 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
                   </div>
                   <div className="flex gap-2 md:justify-end">
                     {k.state === 'active' || k.state === 'rotating' ? (
-                      <Button variant="secondary" size="sm" onClick={() => { rotate.reset(); setRotating(k); }} aria-label={`${k.state === 'rotating' ? 'Show successor of' : 'Rotate'} ${k.name}`}>
+                      <Button
+                        variant="secondary"
+                        size="sm"
+                        onClick={() => {
+                          rotate.reset();
+                          setRotating(k);
+                        }}
+                        aria-label={`${k.state === 'rotating' ? 'Show successor of' : 'Rotate'} ${k.name}`}
+                      >
                         <RotateCw className="h-4 w-4" aria-hidden /> {k.state === 'rotating' ? 'Show successor' : 'Rotate'}
                       </Button>
                     ) : null}
                     {['active', 'rotating', 'grace', 'pending'].includes(k.state) ? (
-                      <Button variant="ghost" size="sm" className="text-loss" onClick={() => { revoke.reset(); setRevoking(k); }} aria-label={`Revoke ${k.name}`}>
+                      <Button
+                        variant="ghost"
+                        size="sm"
+                        className="text-loss"
+                        onClick={() => {
+                          revoke.reset();
+                          setRevoking(k);
+                        }}
+                        aria-label={`Revoke ${k.name}`}
+                      >
                         <Trash2 className="h-4 w-4" aria-hidden /> Revoke
                       </Button>
                     ) : null}
@@ -236,7 +280,13 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
         </CardHeader>
         <CardContent className="flex flex-col gap-3 text-sm sm:flex-row sm:items-center sm:justify-between">
           <p className="text-muted">If a key or your password may have leaked: revoke every key and sign out every session at once.</p>
-          <Button variant="danger" onClick={() => { revokeAll.reset(); setEmergencyOpen(true); }}>
+          <Button
+            variant="danger"
+            onClick={() => {
+              revokeAll.reset();
+              setEmergencyOpen(true);
+            }}
+          >
             Revoke everything…
           </Button>
         </CardContent>
@@ -248,7 +298,11 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
         title={rotating?.state === 'rotating' ? `Show the successor of “${rotating?.name}”?` : `Rotate “${rotating?.name}”?`}
         description={
           <>
-            <p>{rotating?.state === 'rotating' ? 'The successor issued before expiry is shown once, now, and its stored copy is erased.' : 'A successor with the same name and scopes is issued and shown once.'}</p>
+            <p>
+              {rotating?.state === 'rotating'
+                ? 'The successor issued before expiry is shown once, now, and its stored copy is erased.'
+                : 'A successor with the same name and scopes is issued and shown once.'}
+            </p>
             <p>
               The old key <code className="font-mono">{rotating?.prefix}…</code> keeps working until{' '}
               <strong className="text-fg">{formatDateTime(rotating && graceUntil > rotating.stopsAt ? rotating.stopsAt : graceUntil)}</strong>, then stops.
@@ -303,7 +357,8 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
         </Field>
         {isAdmin ? (
           <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={allUsers} onChange={(e) => setAllUsers(e.target.checked)} className="h-4 w-4 accent-[var(--loss)]" /> For every user (admin)
+            <input type="checkbox" checked={allUsers} onChange={(e) => setAllUsers(e.target.checked)} className="h-4 w-4 accent-[var(--loss)]" /> For every user
+            (admin)
           </label>
         ) : null}
       </ConfirmDialog>

@@ -56,7 +56,9 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
           </div>
         ) : coverage.data.series.length === 0 ? (
           <div className="p-4">
-            <EmptyState title="No candles stored yet">{isAdmin ? 'Upload a file or import a range from an exchange below.' : 'An admin can upload files or import from an exchange.'}</EmptyState>
+            <EmptyState title="No candles stored yet">
+              {isAdmin ? 'Upload a file or import a range from an exchange below.' : 'An admin can upload files or import from an exchange.'}
+            </EmptyState>
           </div>
         ) : (
           <div className="overflow-x-auto">
@@ -84,9 +86,17 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                       </td>
                       <td className="num whitespace-nowrap px-4 py-2">{formatTime(s.firstMs)}</td>
                       <td className="num whitespace-nowrap px-4 py-2">{formatTime(s.lastMs)}</td>
-                      <td className="num px-4 py-2 text-right" data-testid="coverage-count">{formatCount(s.count)}</td>
+                      <td className="num px-4 py-2 text-right" data-testid="coverage-count">
+                        {formatCount(s.count)}
+                      </td>
                       <td className="num px-4 py-2 text-right" data-testid="coverage-gaps">
-                        {s.gapCount === 0 ? <span className="text-gain">none</span> : <span className="text-loss" title={`${formatCount(s.missing)} candles missing`}>{s.gapCount} ({formatCount(s.missing)} missing)</span>}
+                        {s.gapCount === 0 ? (
+                          <span className="text-gain">none</span>
+                        ) : (
+                          <span className="text-loss" title={`${formatCount(s.missing)} candles missing`}>
+                            {s.gapCount} ({formatCount(s.missing)} missing)
+                          </span>
+                        )}
                       </td>
                       <td className="px-4 py-2">
                         <GapBar series={s} />
@@ -98,7 +108,15 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                               size="sm"
                               variant="secondary"
                               disabled={fill.isPending}
-                              onClick={() => fill.mutate({ exchange: s.exchange, symbol: s.symbol, timeframe: s.timeframe, start: s.firstMs, end: s.lastMs + stepMs(s.timeframe) })}
+                              onClick={() =>
+                                fill.mutate({
+                                  exchange: s.exchange,
+                                  symbol: s.symbol,
+                                  timeframe: s.timeframe,
+                                  start: s.firstMs,
+                                  end: s.lastMs + stepMs(s.timeframe),
+                                })
+                              }
                             >
                               Fill gaps
                             </Button>

@@ -86,17 +86,28 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
           ) : imports.isError ? (
             <ErrorState message={`Could not load imports: ${errorMessage(imports.error)}`} retry={() => void imports.refetch()} />
           ) : imports.data.length === 0 ? (
-            <EmptyState title="No imports yet">{isAdmin ? 'Start one above, or use “Fill gaps” on a stored series.' : 'Imports are started by admins.'}</EmptyState>
+            <EmptyState title="No imports yet">
+              {isAdmin ? 'Start one above, or use “Fill gaps” on a stored series.' : 'Imports are started by admins.'}
+            </EmptyState>
           ) : (
             <ul className="space-y-2" data-testid="imports-list">
               {imports.data.map((job) => (
-                <li key={job.id} className="rounded-md border border-border p-3 text-sm" data-testid="import-item" data-status={job.status} data-import-id={job.id}>
+                <li
+                  key={job.id}
+                  className="rounded-md border border-border p-3 text-sm"
+                  data-testid="import-item"
+                  data-status={job.status}
+                  data-import-id={job.id}
+                >
                   <div className="flex flex-wrap items-center justify-between gap-2">
                     <span>
                       <span className="font-medium">{job.symbol}</span> {job.timeframe} <span className="text-muted">· {job.exchange}</span>
                     </span>
                     <span className="flex items-center gap-2">
-                      <span data-testid="import-status" className={job.status === 'failed' ? 'text-loss' : job.status === 'completed' ? 'text-gain' : 'text-muted'}>
+                      <span
+                        data-testid="import-status"
+                        className={job.status === 'failed' ? 'text-loss' : job.status === 'completed' ? 'text-gain' : 'text-muted'}
+                      >
                         {job.cancelRequested ? 'canceling…' : job.status}
                       </span>
                       {isActive(job.status) ? (
@@ -116,7 +127,13 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
                     {formatTime(job.startMs)} → {formatTime(job.endMs)}
                   </div>
                   {job.status === 'running' || job.status === 'queued' ? (
-                    <div className="mt-2 flex items-center gap-2" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(job.progress * 100)}>
+                    <div
+                      className="mt-2 flex items-center gap-2"
+                      role="progressbar"
+                      aria-valuemin={0}
+                      aria-valuemax={100}
+                      aria-valuenow={Math.round(job.progress * 100)}
+                    >
                       <div className="h-1.5 flex-1 overflow-hidden rounded bg-panel-2">
                         <div className="h-full bg-accent" style={{ width: `${Math.round(job.progress * 100)}%` }} />
                       </div>
@@ -125,7 +142,9 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
                   ) : null}
                   {job.progressMessage && (job.status === 'running' || job.status === 'canceled') ? (
                     <p className="mt-1 text-xs text-muted" data-testid="import-progress-message">
-                      {job.status === 'canceled' ? `Canceled at ${Math.round(job.progress * 100)}%; the candles stored until then are kept (${job.progressMessage})` : job.progressMessage}
+                      {job.status === 'canceled'
+                        ? `Canceled at ${Math.round(job.progress * 100)}%; the candles stored until then are kept (${job.progressMessage})`
+                        : job.progressMessage}
                     </p>
                   ) : null}
                   {job.result && job.status === 'completed' ? (

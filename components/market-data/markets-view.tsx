@@ -24,7 +24,10 @@ function SourceBadge({ source }: { source: string }) {
   return (
     <span
       data-testid="source-badge"
-      className={cn('rounded px-1.5 py-0.5 text-xs font-medium uppercase tracking-wide', simulated ? 'bg-warn/15 text-warn' : source === 'live' ? 'bg-gain/15 text-gain' : 'bg-accent/15 text-accent')}
+      className={cn(
+        'rounded px-1.5 py-0.5 text-xs font-medium uppercase tracking-wide',
+        simulated ? 'bg-warn/15 text-warn' : source === 'live' ? 'bg-gain/15 text-gain' : 'bg-accent/15 text-accent',
+      )}
     >
       {simulated ? 'simulated' : source}
     </span>
@@ -50,7 +53,8 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
   const data = snapshot.data;
   const last = data?.candles[data.candles.length - 1];
   const decimals = decimalsFor(data?.ticker?.last ?? last?.[4] ?? 1000);
-  const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
+  const fmt = (v: number | null | undefined) =>
+    v === null || v === undefined ? '—' : v.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 
   return (
     <div className="space-y-4">
@@ -67,7 +71,14 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
         </div>
         <div className="space-y-1">
           <Label htmlFor="market-symbol">Symbol</Label>
-          <Input id="market-symbol" list="market-symbols" className="w-36" value={symbolText} onChange={(e) => setSymbolText(e.target.value)} aria-invalid={!symbolValid} />
+          <Input
+            id="market-symbol"
+            list="market-symbols"
+            className="w-36"
+            value={symbolText}
+            onChange={(e) => setSymbolText(e.target.value)}
+            aria-invalid={!symbolValid}
+          />
           <datalist id="market-symbols">
             {COMMON_SYMBOLS.map((s) => (
               <option key={s} value={s} />
@@ -109,7 +120,9 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
               <dl className="num flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="ticker">
                 <div className="flex gap-1">
                   <dt className="text-muted">Last</dt>
-                  <dd className="text-right font-medium" data-testid="ticker-last">{fmt(data?.ticker?.last)}</dd>
+                  <dd className="text-right font-medium" data-testid="ticker-last">
+                    {fmt(data?.ticker?.last)}
+                  </dd>
                 </div>
                 <div className="flex gap-1">
                   <dt className="text-muted">Bid</dt>
@@ -144,7 +157,12 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
               <CardTitle>Order book</CardTitle>
               <label className="flex items-center gap-1 text-xs text-muted">
                 Depth
-                <select aria-label="Order book depth" className={cn(selectClass, 'h-7 px-2 text-xs')} value={depth} onChange={(e) => setDepth(Number(e.target.value))}>
+                <select
+                  aria-label="Order book depth"
+                  className={cn(selectClass, 'h-7 px-2 text-xs')}
+                  value={depth}
+                  onChange={(e) => setDepth(Number(e.target.value))}
+                >
                   {DEPTHS.map((d) => (
                     <option key={d} value={d}>
                       {d}
@@ -175,15 +193,21 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
 
 function OrderBookTable({ bids, asks, fmt }: { bids: [number, number][]; asks: [number, number][]; fmt: (v: number) => string }) {
   const maxAmount = Math.max(...bids.map((b) => b[1]), ...asks.map((a) => a[1]), 1e-12);
-  const row = (side: 'bid' | 'ask') => ([price, amount]: [number, number], i: number) => (
-    <tr key={`${side}-${i}`} className="relative">
-      <td className={cn('num relative px-4 py-0.5 text-right', side === 'bid' ? 'text-gain' : 'text-loss')}>
-        <span className={cn('absolute inset-y-0 right-0', side === 'bid' ? 'bg-gain/10' : 'bg-loss/10')} style={{ width: `${(amount / maxAmount) * 100}%` }} aria-hidden />
-        <span className="relative">{fmt(price)}</span>
-      </td>
-      <td className="num px-4 py-0.5 text-right">{amount.toLocaleString(undefined, { maximumFractionDigits: 6 })}</td>
-    </tr>
-  );
+  const row =
+    (side: 'bid' | 'ask') =>
+    ([price, amount]: [number, number], i: number) => (
+      <tr key={`${side}-${i}`} className="relative">
+        <td className={cn('num relative px-4 py-0.5 text-right', side === 'bid' ? 'text-gain' : 'text-loss')}>
+          <span
+            className={cn('absolute inset-y-0 right-0', side === 'bid' ? 'bg-gain/10' : 'bg-loss/10')}
+            style={{ width: `${(amount / maxAmount) * 100}%` }}
+            aria-hidden
+          />
+          <span className="relative">{fmt(price)}</span>
+        </td>
+        <td className="num px-4 py-0.5 text-right">{amount.toLocaleString(undefined, { maximumFractionDigits: 6 })}</td>
+      </tr>
+    );
   return (
     <div className="max-h-[28rem] overflow-y-auto" data-testid="order-book">
       <table className="w-full text-xs">

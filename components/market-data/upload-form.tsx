@@ -107,7 +107,10 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
             {busy ? (
               <div className="flex min-w-48 flex-1 items-center gap-2" role="status" aria-live="polite">
                 <div className="h-2 flex-1 overflow-hidden rounded bg-panel-2">
-                  <div className={`h-full bg-accent ${state.phase === 'uploading' ? '' : 'animate-pulse'}`} style={{ width: state.phase === 'uploading' ? `${Math.round(state.fraction * 100)}%` : '100%' }} />
+                  <div
+                    className={`h-full bg-accent ${state.phase === 'uploading' ? '' : 'animate-pulse'}`}
+                    style={{ width: state.phase === 'uploading' ? `${Math.round(state.fraction * 100)}%` : '100%' }}
+                  />
                 </div>
                 <span className="num text-xs text-muted">
                   {state.phase === 'reading' ? 'reading…' : state.phase === 'uploading' ? `${Math.round(state.fraction * 100)}%` : 'storing…'}
@@ -132,7 +135,10 @@ function UploadResult({ result }: { result: FileImportResponse }) {
     <div className="mt-4 space-y-2 rounded-md border border-border bg-panel-2 p-3 text-sm" data-testid="upload-result" role="status">
       <div className="flex flex-wrap gap-x-6 gap-y-1">
         <span>
-          Inserted <strong className="num" data-testid="upload-inserted">{formatCount(result.inserted)}</strong>
+          Inserted{' '}
+          <strong className="num" data-testid="upload-inserted">
+            {formatCount(result.inserted)}
+          </strong>
         </span>
         <span>
           Updated <strong className="num">{formatCount(result.updated)}</strong>
@@ -141,11 +147,15 @@ function UploadResult({ result }: { result: FileImportResponse }) {
           Unchanged <strong className="num">{formatCount(result.unchanged)}</strong>
         </span>
         <span className={result.rejected.length > 0 ? 'text-loss' : undefined}>
-          Rejected <strong className="num" data-testid="upload-rejected">{formatCount(result.rejected.length)}</strong>
+          Rejected{' '}
+          <strong className="num" data-testid="upload-rejected">
+            {formatCount(result.rejected.length)}
+          </strong>
         </span>
       </div>
       <p className="text-xs text-muted">
-        {result.format} · {result.firstMs !== null ? `${formatTime(result.firstMs)} → ${formatTime(result.lastMs!)}` : 'no valid candles'} · {result.gaps.length} gap(s) in the file
+        {result.format} · {result.firstMs !== null ? `${formatTime(result.firstMs)} → ${formatTime(result.lastMs!)}` : 'no valid candles'} ·{' '}
+        {result.gaps.length} gap(s) in the file
       </p>
       {result.rejected.length > 0 ? (
         <details>

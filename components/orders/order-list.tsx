@@ -34,9 +34,7 @@ export function OrderList({ filters, empty }: { filters: OrderFilters; empty: Re
   };
 
   if (orders.isPending) {
-    return (
-      <SkeletonRows rows={3} />
-    );
+    return <SkeletonRows rows={3} />;
   }
   if (orders.isError) return <ErrorState message={`Could not load the orders: ${orders.error.message}`} retry={() => void orders.refetch()} />;
   if (orders.data.length === 0) return <EmptyState title="No orders">{empty}</EmptyState>;

@@ -46,7 +46,11 @@ export function OrderTicket() {
   const stopLimitSupported = account?.kind === 'paper';
   const effectiveType: OrderType = type === 'stop_limit' && !stopLimitSupported ? 'limit' : type;
   const validSymbol = /^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/.test(symbol);
-  const quote = useQuery({ ...trpc.orders.quote.queryOptions({ accountId: account?.id ?? '', symbol }), enabled: !!account && validSymbol, refetchInterval: 15_000 });
+  const quote = useQuery({
+    ...trpc.orders.quote.queryOptions({ accountId: account?.id ?? '', symbol }),
+    enabled: !!account && validSymbol,
+    refetchInterval: 15_000,
+  });
   const [base, quoteAsset] = symbol.split('/');
 
   const estimate = useMemo(() => {
@@ -116,7 +120,11 @@ export function OrderTicket() {
   if (!accounts.data.length) {
     return (
       <EmptyState title="No account to trade with">
-        Add a paper account on the <a className="text-accent underline" href="/accounts">Accounts</a> page first.
+        Add a paper account on the{' '}
+        <a className="text-accent underline" href="/accounts">
+          Accounts
+        </a>{' '}
+        page first.
       </EmptyState>
     );
   }
@@ -149,12 +157,28 @@ export function OrderTicket() {
           </Field>
           <div role="radiogroup" aria-label="Side" className="grid grid-cols-2 gap-2">
             {(['buy', 'sell'] as const).map((s) => (
-              <Button key={s} type="button" role="radio" aria-checked={side === s} variant={side === s ? (s === 'buy' ? 'primary' : 'danger') : 'secondary'} onClick={() => setSide(s)}>
+              <Button
+                key={s}
+                type="button"
+                role="radio"
+                aria-checked={side === s}
+                variant={side === s ? (s === 'buy' ? 'primary' : 'danger') : 'secondary'}
+                onClick={() => setSide(s)}
+              >
                 {s === 'buy' ? 'Buy' : 'Sell'}
               </Button>
             ))}
           </div>
-          <Field id="ticket-type" label="Type" error={errors.type} hint={stopLimitSupported ? undefined : `Stop-limit orders are available on paper accounts; ${account?.exchange ?? 'this exchange'} takes market and limit orders here.`}>
+          <Field
+            id="ticket-type"
+            label="Type"
+            error={errors.type}
+            hint={
+              stopLimitSupported
+                ? undefined
+                : `Stop-limit orders are available on paper accounts; ${account?.exchange ?? 'this exchange'} takes market and limit orders here.`
+            }
+          >
             <select id="ticket-type" className={SELECT_CLASS} value={effectiveType} onChange={(e) => setType(e.target.value as OrderType)}>
               <option value="market">Market</option>
               <option value="limit">Limit</option>
@@ -162,16 +186,42 @@ export function OrderTicket() {
             </select>
           </Field>
           <Field id="ticket-quantity" label={`Quantity (${base ?? 'base'})`} error={errors.quantity}>
-            <Input id="ticket-quantity" inputMode="decimal" className="num text-right" value={quantity} onChange={(e) => setQuantity(e.target.value)} aria-invalid={!!errors.quantity} />
+            <Input
+              id="ticket-quantity"
+              inputMode="decimal"
+              className="num text-right"
+              value={quantity}
+              onChange={(e) => setQuantity(e.target.value)}
+              aria-invalid={!!errors.quantity}
+            />
           </Field>
           {effectiveType === 'stop_limit' ? (
-            <Field id="ticket-stop-price" label={`Stop price (${quoteAsset ?? 'quote'})`} error={errors.stopPrice} hint="The limit order is placed when the price reaches this.">
-              <Input id="ticket-stop-price" inputMode="decimal" className="num text-right" value={stopPrice} onChange={(e) => setStopPrice(e.target.value)} aria-invalid={!!errors.stopPrice} />
+            <Field
+              id="ticket-stop-price"
+              label={`Stop price (${quoteAsset ?? 'quote'})`}
+              error={errors.stopPrice}
+              hint="The limit order is placed when the price reaches this."
+            >
+              <Input
+                id="ticket-stop-price"
+                inputMode="decimal"
+                className="num text-right"
+                value={stopPrice}
+                onChange={(e) => setStopPrice(e.target.value)}
+                aria-invalid={!!errors.stopPrice}
+              />
             </Field>
           ) : null}
           {effectiveType !== 'market' ? (
             <Field id="ticket-price" label={`Limit price (${quoteAsset ?? 'quote'})`} error={errors.price}>
-              <Input id="ticket-price" inputMode="decimal" className="num text-right" value={price} onChange={(e) => setPrice(e.target.value)} aria-invalid={!!errors.price} />
+              <Input
+                id="ticket-price"
+                inputMode="decimal"
+                className="num text-right"
+                value={price}
+                onChange={(e) => setPrice(e.target.value)}
+                aria-invalid={!!errors.price}
+              />
             </Field>
           ) : null}
 
@@ -196,7 +246,8 @@ export function OrderTicket() {
           {formError ? <ErrorState title="Order not placed" message={formError} /> : null}
           {placed ? (
             <p role="status" className="text-sm">
-              Order {placed.status === 'rejected' ? 'rejected' : 'placed'}: <span className={statusClass(placed.status)}>{placed.status.replace('_', ' ')}</span>
+              Order {placed.status === 'rejected' ? 'rejected' : 'placed'}:{' '}
+              <span className={statusClass(placed.status)}>{placed.status.replace('_', ' ')}</span>
               {placed.statusReason ? ` — ${placed.statusReason}` : ''}
             </p>
           ) : null}

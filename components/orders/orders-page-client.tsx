@@ -44,14 +44,23 @@ export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: Ord
 
   return (
     <>
-      <PageHeader title="Orders" description="Place manual orders, follow every order's fills and state history, cancel resting ones." actions={<LiveIndicator status={live} />} />
+      <PageHeader
+        title="Orders"
+        description="Place manual orders, follow every order's fills and state history, cancel resting ones."
+        actions={<LiveIndicator status={live} />}
+      />
       <div className="grid gap-6 lg:grid-cols-[22rem_1fr]">
         <OrderTicket />
         <Card className="min-w-0">
           <CardHeader className="flex-row flex-wrap items-end justify-between gap-3">
             <CardTitle>Orders</CardTitle>
             <div className="flex flex-wrap gap-2">
-              <select aria-label="Filter by account" className={`${SELECT_CLASS} w-auto max-w-full`} value={accountFilter} onChange={(e) => update({ ...current, accountId: e.target.value })}>
+              <select
+                aria-label="Filter by account"
+                className={`${SELECT_CLASS} w-auto max-w-full`}
+                value={accountFilter}
+                onChange={(e) => update({ ...current, accountId: e.target.value })}
+              >
                 <option value="">All accounts</option>
                 {accounts.data?.map((a) => (
                   <option key={a.id} value={a.id}>
@@ -59,7 +68,12 @@ export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: Ord
                   </option>
                 ))}
               </select>
-              <select aria-label="Filter by status" className={`${SELECT_CLASS} w-auto max-w-full`} value={statusFilter} onChange={(e) => update({ ...current, status: e.target.value })}>
+              <select
+                aria-label="Filter by status"
+                className={`${SELECT_CLASS} w-auto max-w-full`}
+                value={statusFilter}
+                onChange={(e) => update({ ...current, status: e.target.value })}
+              >
                 <option value="">All statuses</option>
                 {ORDER_STATUSES.map((s) => (
                   <option key={s} value={s}>
@@ -67,9 +81,16 @@ export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: Ord
                   </option>
                 ))}
               </select>
-              <select aria-label="Filter by deployment" className={`${SELECT_CLASS} w-auto max-w-full`} value={deploymentFilter} onChange={(e) => update({ ...current, deploymentId: e.target.value })}>
+              <select
+                aria-label="Filter by deployment"
+                className={`${SELECT_CLASS} w-auto max-w-full`}
+                value={deploymentFilter}
+                onChange={(e) => update({ ...current, deploymentId: e.target.value })}
+              >
                 <option value="">All deployments and manual</option>
-                {deploymentFilter && !deployments.data?.some((d) => d.id === deploymentFilter) ? <option value={deploymentFilter}>Deployment {deploymentFilter.slice(0, 8)}</option> : null}
+                {deploymentFilter && !deployments.data?.some((d) => d.id === deploymentFilter) ? (
+                  <option value={deploymentFilter}>Deployment {deploymentFilter.slice(0, 8)}</option>
+                ) : null}
                 {deployments.data?.map((d) => (
                   <option key={d.id} value={d.id}>
                     {d.strategyName ?? d.strategy.symbol} · {d.mode} · {d.state} · {new Date(d.createdAt).toLocaleDateString()}
@@ -80,7 +101,11 @@ export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: Ord
           </CardHeader>
           <CardContent>
             <OrderList
-              filters={{ ...(accountFilter ? { accountId: accountFilter } : {}), ...(statusFilter ? { status: statusFilter } : {}), ...(deploymentFilter ? { deploymentId: deploymentFilter } : {}) }}
+              filters={{
+                ...(accountFilter ? { accountId: accountFilter } : {}),
+                ...(statusFilter ? { status: statusFilter } : {}),
+                ...(deploymentFilter ? { deploymentId: deploymentFilter } : {}),
+              }}
               empty={filtered ? 'No order matches these filters.' : 'Orders you place with the ticket (or your deployments place) appear here.'}
             />
           </CardContent>

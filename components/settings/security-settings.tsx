@@ -50,7 +50,9 @@ export function PasswordForm({ username }: { username: string }) {
           <Field id="newPassword" label="New password" error={errors.newPassword} hint="At least 10 characters">
             <Input id="newPassword" name="newPassword" type="password" autoComplete="new-password" aria-invalid={!!errors.newPassword} />
           </Field>
-          <p className="text-xs text-muted">Changing it signs out every other browser and API client. API keys keep working; revoke them on the API keys page if they may have leaked.</p>
+          <p className="text-xs text-muted">
+            Changing it signs out every other browser and API client. API keys keep working; revoke them on the API keys page if they may have leaked.
+          </p>
           {change.error && !Object.keys(errors).length ? <ErrorState title="Could not change the password" message={change.error.message} /> : null}
           {done ? (
             <p role="status" className="text-sm text-gain">
@@ -77,7 +79,13 @@ export function SignOutEverywhere() {
       </CardHeader>
       <CardContent className="space-y-3 text-sm">
         <p className="text-muted">Sign out of every browser and every API client holding an access or refresh token, including this browser.</p>
-        <Button variant="danger" onClick={() => { signOutAll.reset(); setOpen(true); }}>
+        <Button
+          variant="danger"
+          onClick={() => {
+            signOutAll.reset();
+            setOpen(true);
+          }}
+        >
           Sign out everywhere…
         </Button>
       </CardContent>
@@ -85,7 +93,12 @@ export function SignOutEverywhere() {
         open={open}
         onOpenChange={setOpen}
         title="Sign out everywhere?"
-        description={<p>Every browser session (this one too) and every access and refresh token of your account stop working now. API keys are not affected. You will need to sign in again.</p>}
+        description={
+          <p>
+            Every browser session (this one too) and every access and refresh token of your account stop working now. API keys are not affected. You will need
+            to sign in again.
+          </p>
+        }
         confirmLabel="Sign out everywhere"
         danger
         pending={signOutAll.isPending}

@@ -56,7 +56,9 @@ function UserMenu({ user }: { user: ShellUser }) {
     <Menu.Root>
       <Menu.Trigger asChild>
         <button type="button" className="flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-panel-2" aria-label="User menu">
-          <span className="flex h-7 w-7 items-center justify-center rounded-full bg-accent text-xs font-semibold uppercase text-accent-fg">{user.username.slice(0, 2)}</span>
+          <span className="flex h-7 w-7 items-center justify-center rounded-full bg-accent text-xs font-semibold uppercase text-accent-fg">
+            {user.username.slice(0, 2)}
+          </span>
           <span className="hidden sm:inline">{user.username}</span>
           <ChevronDown className="h-4 w-4 text-muted" aria-hidden />
         </button>
@@ -64,16 +66,27 @@ function UserMenu({ user }: { user: ShellUser }) {
       <Menu.Portal>
         <Menu.Content align="end" sideOffset={6} className="z-50 min-w-52 rounded-md border border-border bg-panel p-1 text-sm shadow-lg">
           <div className="px-3 py-2">
-            <div className="font-medium" data-testid="user-menu-username">{user.username}</div>
+            <div className="font-medium" data-testid="user-menu-username">
+              {user.username}
+            </div>
             <div className="text-xs text-muted" data-testid="user-menu-role">
               Role: {user.role}
             </div>
           </div>
           <Menu.Separator className="my-1 h-px bg-border" />
-          <Menu.Item onSelect={(e) => { e.preventDefault(); toggleTheme(); }} className="flex cursor-pointer items-center gap-2 rounded px-3 py-2 outline-none data-[highlighted]:bg-panel-2">
+          <Menu.Item
+            onSelect={(e) => {
+              e.preventDefault();
+              toggleTheme();
+            }}
+            className="flex cursor-pointer items-center gap-2 rounded px-3 py-2 outline-none data-[highlighted]:bg-panel-2"
+          >
             <ThemeIcon theme={theme} /> {theme === 'dark' ? 'Light mode' : 'Dark mode'}
           </Menu.Item>
-          <Menu.Item onSelect={() => void signOut({ callbackUrl: '/login' })} className="flex cursor-pointer items-center gap-2 rounded px-3 py-2 text-loss outline-none data-[highlighted]:bg-panel-2">
+          <Menu.Item
+            onSelect={() => void signOut({ callbackUrl: '/login' })}
+            className="flex cursor-pointer items-center gap-2 rounded px-3 py-2 text-loss outline-none data-[highlighted]:bg-panel-2"
+          >
             <LogOut className="h-4 w-4" aria-hidden /> Sign out
           </Menu.Item>
         </Menu.Content>

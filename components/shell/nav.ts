@@ -1,4 +1,17 @@
-import { Bot, ScrollText, BarChart3, CandlestickChart, Database, KeyRound, LayoutDashboard, ListOrdered, Settings, UserPlus, Wallet, Workflow } from 'lucide-react';
+import {
+  Bot,
+  ScrollText,
+  BarChart3,
+  CandlestickChart,
+  Database,
+  KeyRound,
+  LayoutDashboard,
+  ListOrdered,
+  Settings,
+  UserPlus,
+  Wallet,
+  Workflow,
+} from 'lucide-react';
 
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },

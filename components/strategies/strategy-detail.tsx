@@ -24,12 +24,26 @@ export function StrategyDetail({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const strategy = useQuery(trpc.strategies.get.queryOptions({ id }));
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
-  const clone = useMutation(trpc.strategies.clone.mutationOptions({ onSuccess: (copy) => { void invalidate(); router.push(`/strategies/${copy.id}`); } }));
+  const clone = useMutation(
+    trpc.strategies.clone.mutationOptions({
+      onSuccess: (copy) => {
+        void invalidate();
+        router.push(`/strategies/${copy.id}`);
+      },
+    }),
+  );
   const archive = useMutation(trpc.strategies.archive.mutationOptions({ onSuccess: invalidate }));
   const restore = useMutation(trpc.strategies.update.mutationOptions({ onSuccess: invalidate }));
 
-  if (strategy.isPending) return <div className="space-y-4"><Skeleton className="h-8 w-64" /><Skeleton className="h-64 w-full" /></div>;
-  if (strategy.isError) return <ErrorState title={strategy.error.data?.code === 'NOT_FOUND' ? 'Strategy not found' : undefined} message={strategy.error.message} />;
+  if (strategy.isPending)
+    return (
+      <div className="space-y-4">
+        <Skeleton className="h-8 w-64" />
+        <Skeleton className="h-64 w-full" />
+      </div>
+    );
+  if (strategy.isError)
+    return <ErrorState title={strategy.error.data?.code === 'NOT_FOUND' ? 'Strategy not found' : undefined} message={strategy.error.message} />;
   const s = strategy.data;
 
   return (
@@ -40,47 +54,81 @@ export function StrategyDetail({ id }: { id: string }) {
         actions={
           <div className="flex flex-wrap items-center gap-2">
             <StatusBadge status={s.status} />
-            <Button variant="secondary" size="sm" onClick={() => clone.mutate({ id: s.id })}>Clone</Button>
-            {s.actions.includes('archive') ? <Button variant="secondary" size="sm" onClick={() => archive.mutate({ id: s.id })}>Archive</Button> : null}
-            {s.actions.includes('restore') ? <Button variant="secondary" size="sm" onClick={() => restore.mutate({ id: s.id, patch: { status: 'draft' } })}>Restore</Button> : null}
+            <Button variant="secondary" size="sm" onClick={() => clone.mutate({ id: s.id })}>
+              Clone
+            </Button>
+            {s.actions.includes('archive') ? (
+              <Button variant="secondary" size="sm" onClick={() => archive.mutate({ id: s.id })}>
+                Archive
+              </Button>
+            ) : null}
+            {s.actions.includes('restore') ? (
+              <Button variant="secondary" size="sm" onClick={() => restore.mutate({ id: s.id, patch: { status: 'draft' } })}>
+                Restore
+              </Button>
+            ) : null}
           </div>
         }
       />
       <ol aria-label="Lifecycle" className="mb-6 flex flex-wrap gap-1 text-xs">
         {LIFECYCLE.map((status) => (
-          <li key={status} aria-current={status === s.status ? 'step' : undefined} className={status === s.status ? 'rounded bg-accent px-2 py-1 text-accent-fg' : 'rounded bg-panel-2 px-2 py-1 text-muted'}>
+          <li
+            key={status}
+            aria-current={status === s.status ? 'step' : undefined}
+            className={status === s.status ? 'rounded bg-accent px-2 py-1 text-accent-fg' : 'rounded bg-panel-2 px-2 py-1 text-muted'}
+          >
             {status}
           </li>
         ))}
       </ol>
       <div className="grid gap-6 lg:grid-cols-2">
         <Card id="backtest">
-          <CardHeader><CardTitle>Run a backtest</CardTitle></CardHeader>
+          <CardHeader>
+            <CardTitle>Run a backtest</CardTitle>
+          </CardHeader>
           <CardContent>
             {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <BacktestForm strategyId={s.id} market={s} />}
           </CardContent>
         </Card>
         <Card>
-          <CardHeader><CardTitle>Parameter sweep</CardTitle></CardHeader>
+          <CardHeader>
+            <CardTitle>Parameter sweep</CardTitle>
+          </CardHeader>
           <CardContent>
             {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <SweepForm strategy={s} />}
           </CardContent>
         </Card>
         <Card className="lg:col-span-2">
-          <CardHeader><CardTitle>Deploy</CardTitle></CardHeader>
-          <CardContent><DeploySection strategy={s} /></CardContent>
+          <CardHeader>
+            <CardTitle>Deploy</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <DeploySection strategy={s} />
+          </CardContent>
         </Card>
         <Card className="lg:col-span-2">
-          <CardHeader><CardTitle>Backtests</CardTitle></CardHeader>
-          <CardContent><BacktestList strategyId={s.id} /></CardContent>
+          <CardHeader>
+            <CardTitle>Backtests</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <BacktestList strategyId={s.id} />
+          </CardContent>
         </Card>
         <Card className="lg:col-span-2">
-          <CardHeader><CardTitle>Sweeps</CardTitle></CardHeader>
-          <CardContent><SweepList strategyId={s.id} /></CardContent>
+          <CardHeader>
+            <CardTitle>Sweeps</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <SweepList strategyId={s.id} />
+          </CardContent>
         </Card>
         <Card className="lg:col-span-2">
-          <CardHeader><CardTitle>Settings</CardTitle></CardHeader>
-          <CardContent><StrategyForm key={s.updatedAt} strategy={s} /></CardContent>
+          <CardHeader>
+            <CardTitle>Settings</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <StrategyForm key={s.updatedAt} strategy={s} />
+          </CardContent>
         </Card>
       </div>
     </>

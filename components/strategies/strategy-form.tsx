@@ -21,7 +21,9 @@ function toFormValue(spec: Parameter, value: unknown): string | boolean {
 
 function initialValues(type: StrategyTypeResponse | undefined, params?: Record<string, unknown>): Values {
   if (!type) return {};
-  return Object.fromEntries(Object.entries(type.parameters).map(([name, spec]) => [name, toFormValue(spec, params && name in params ? params[name] : spec.default)]));
+  return Object.fromEntries(
+    Object.entries(type.parameters).map(([name, spec]) => [name, toFormValue(spec, params && name in params ? params[name] : spec.default)]),
+  );
 }
 
 /** Form values → request params: numbers parsed, an empty optional number is null (not set). */
@@ -45,7 +47,21 @@ function rangeHint(spec: Parameter): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-function ParamField({ name, spec, value, error, disabled, onChange }: { name: string; spec: Parameter; value: string | boolean; error?: string; disabled?: boolean; onChange: (v: string | boolean) => void }) {
+function ParamField({
+  name,
+  spec,
+  value,
+  error,
+  disabled,
+  onChange,
+}: {
+  name: string;
+  spec: Parameter;
+  value: string | boolean;
+  error?: string;
+  disabled?: boolean;
+  onChange: (v: string | boolean) => void;
+}) {
   const id = `param-${name}`;
   const hint = `${spec.description}${rangeHint(spec)}`;
   if (spec.type === 'boolean') {
@@ -53,9 +69,15 @@ function ParamField({ name, spec, value, error, disabled, onChange }: { name: st
       <div className="flex items-start gap-2">
         <input id={id} type="checkbox" checked={Boolean(value)} disabled={disabled} onChange={(e) => onChange(e.target.checked)} className="mt-1" />
         <div>
-          <label htmlFor={id} className="text-sm font-medium">{name}</label>
+          <label htmlFor={id} className="text-sm font-medium">
+            {name}
+          </label>
           <p className="text-xs text-muted">{spec.description}</p>
-          {error ? <p role="alert" className="text-xs text-loss">{error}</p> : null}
+          {error ? (
+            <p role="alert" className="text-xs text-loss">
+              {error}
+            </p>
+          ) : null}
         </div>
       </div>
     );
@@ -64,7 +86,11 @@ function ParamField({ name, spec, value, error, disabled, onChange }: { name: st
     <Field id={id} label={name} error={error} hint={hint}>
       {spec.type === 'enum' ? (
         <select id={id} className={SELECT} value={String(value)} disabled={disabled} onChange={(e) => onChange(e.target.value)} aria-invalid={!!error}>
-          {(spec.options ?? []).map((o) => <option key={o} value={o}>{o}</option>)}
+          {(spec.options ?? []).map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
         </select>
       ) : (
         <Input
@@ -116,7 +142,14 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
 
   const seriesOptions = useMemo(() => markets.data ?? [], [markets.data]);
 
-  if (types.isPending) return <div className="space-y-3"><Skeleton className="h-9 w-full" /><Skeleton className="h-9 w-full" /><Skeleton className="h-40 w-full" /></div>;
+  if (types.isPending)
+    return (
+      <div className="space-y-3">
+        <Skeleton className="h-9 w-full" />
+        <Skeleton className="h-9 w-full" />
+        <Skeleton className="h-40 w-full" />
+      </div>
+    );
   if (types.isError || !types.data) return <ErrorState message="Could not load the strategy types." retry={() => void types.refetch()} />;
 
   function submit(event: FormEvent) {
@@ -139,42 +172,127 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
           <Input id="strategy-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} placeholder="e.g. BTC trend" />
         </Field>
         <Field id="strategy-type" label="Strategy type" error={errors.type} hint={type?.description}>
-          <select id="strategy-type" className={SELECT} value={typeName} disabled={!!strategy} onChange={(e) => { setTypeName(e.target.value); setValues(null); }}>
-            {types.data.map((t) => <option key={t.type} value={t.type}>{t.name}</option>)}
+          <select
+            id="strategy-type"
+            className={SELECT}
+            value={typeName}
+            disabled={!!strategy}
+            onChange={(e) => {
+              setTypeName(e.target.value);
+              setValues(null);
+            }}
+          >
+            {types.data.map((t) => (
+              <option key={t.type} value={t.type}>
+                {t.name}
+              </option>
+            ))}
           </select>
         </Field>
         <Field id="strategy-exchange" label="Exchange" error={errors.exchange}>
-          <Input id="strategy-exchange" list="strategy-exchanges" value={exchange} disabled={locked} onChange={(e) => setExchange(e.target.value)} aria-invalid={!!errors.exchange} />
+          <Input
+            id="strategy-exchange"
+            list="strategy-exchanges"
+            value={exchange}
+            disabled={locked}
+            onChange={(e) => setExchange(e.target.value)}
+            aria-invalid={!!errors.exchange}
+          />
         </Field>
         <Field id="strategy-symbol" label="Symbol" error={errors.symbol}>
-          <Input id="strategy-symbol" list="strategy-symbols" value={symbol} disabled={locked} onChange={(e) => setSymbol(e.target.value)} aria-invalid={!!errors.symbol} />
+          <Input
+            id="strategy-symbol"
+            list="strategy-symbols"
+            value={symbol}
+            disabled={locked}
+            onChange={(e) => setSymbol(e.target.value)}
+            aria-invalid={!!errors.symbol}
+          />
         </Field>
-        <Field id="strategy-timeframe" label="Timeframe" error={errors.timeframe} hint={seriesOptions.length ? `Stored data: ${seriesOptions.map((s) => `${s.exchange} ${s.symbol} ${s.timeframe}`).join(', ')}` : 'No market data stored yet.'}>
-          <Input id="strategy-timeframe" list="strategy-timeframes" value={timeframe} disabled={locked} onChange={(e) => setTimeframe(e.target.value)} aria-invalid={!!errors.timeframe} />
+        <Field
+          id="strategy-timeframe"
+          label="Timeframe"
+          error={errors.timeframe}
+          hint={
+            seriesOptions.length
+              ? `Stored data: ${seriesOptions.map((s) => `${s.exchange} ${s.symbol} ${s.timeframe}`).join(', ')}`
+              : 'No market data stored yet.'
+          }
+        >
+          <Input
+            id="strategy-timeframe"
+            list="strategy-timeframes"
+            value={timeframe}
+            disabled={locked}
+            onChange={(e) => setTimeframe(e.target.value)}
+            aria-invalid={!!errors.timeframe}
+          />
         </Field>
-        <datalist id="strategy-exchanges">{[...new Set(seriesOptions.map((s) => s.exchange))].map((v) => <option key={v} value={v} />)}</datalist>
-        <datalist id="strategy-symbols">{[...new Set(seriesOptions.map((s) => s.symbol))].map((v) => <option key={v} value={v} />)}</datalist>
-        <datalist id="strategy-timeframes">{[...new Set(seriesOptions.map((s) => s.timeframe))].map((v) => <option key={v} value={v} />)}</datalist>
+        <datalist id="strategy-exchanges">
+          {[...new Set(seriesOptions.map((s) => s.exchange))].map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+        <datalist id="strategy-symbols">
+          {[...new Set(seriesOptions.map((s) => s.symbol))].map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+        <datalist id="strategy-timeframes">
+          {[...new Set(seriesOptions.map((s) => s.timeframe))].map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
       </div>
 
       <fieldset className="space-y-4">
         <legend className="mb-2 text-sm font-semibold">Parameters</legend>
         <div className="grid gap-4 sm:grid-cols-2">
-          {own.map(([param, spec]) => <ParamField key={param} name={param} spec={spec} value={current[param] ?? ''} error={errors[`params.${param}`]} disabled={locked} onChange={setValue(param)} />)}
+          {own.map(([param, spec]) => (
+            <ParamField
+              key={param}
+              name={param}
+              spec={spec}
+              value={current[param] ?? ''}
+              error={errors[`params.${param}`]}
+              disabled={locked}
+              onChange={setValue(param)}
+            />
+          ))}
         </div>
       </fieldset>
       <fieldset className="space-y-4">
         <legend className="mb-2 text-sm font-semibold">Position size and exits</legend>
         <div className="grid gap-4 sm:grid-cols-2">
-          {common.map(([param, spec]) => <ParamField key={param} name={param} spec={spec} value={current[param] ?? ''} error={errors[`params.${param}`]} disabled={locked} onChange={setValue(param)} />)}
+          {common.map(([param, spec]) => (
+            <ParamField
+              key={param}
+              name={param}
+              spec={spec}
+              value={current[param] ?? ''}
+              error={errors[`params.${param}`]}
+              disabled={locked}
+              onChange={setValue(param)}
+            />
+          ))}
         </div>
       </fieldset>
-      {errors.params ? <p role="alert" className="text-sm text-loss">{errors.params}</p> : null}
+      {errors.params ? (
+        <p role="alert" className="text-sm text-loss">
+          {errors.params}
+        </p>
+      ) : null}
       {otherError ? <ErrorState message={otherError} /> : null}
       {locked ? <p className="text-sm text-muted">This strategy is {strategy?.status}; its parameters and market cannot change now.</p> : null}
       <div className="flex gap-2">
-        <Button type="submit" disabled={mutation.isPending}>{mutation.isPending ? 'Saving…' : strategy ? 'Save changes' : 'Create strategy'}</Button>
-        {strategy && mutation.isSuccess ? <span role="status" className="self-center text-sm text-gain">✓ Saved</span> : null}
+        <Button type="submit" disabled={mutation.isPending}>
+          {mutation.isPending ? 'Saving…' : strategy ? 'Save changes' : 'Create strategy'}
+        </Button>
+        {strategy && mutation.isSuccess ? (
+          <span role="status" className="self-center text-sm text-gain">
+            ✓ Saved
+          </span>
+        ) : null}
       </div>
     </form>
   );

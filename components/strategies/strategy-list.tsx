@@ -19,7 +19,14 @@ export function StrategyList() {
   const archive = useMutation(trpc.strategies.archive.mutationOptions({ onSuccess: invalidate }));
   const restore = useMutation(trpc.strategies.update.mutationOptions({ onSuccess: invalidate }));
 
-  if (list.isPending) return <div className="space-y-2">{[0, 1, 2].map((i) => <Skeleton key={i} className="h-14 w-full" />)}</div>;
+  if (list.isPending)
+    return (
+      <div className="space-y-2">
+        {[0, 1, 2].map((i) => (
+          <Skeleton key={i} className="h-14 w-full" />
+        ))}
+      </div>
+    );
   if (list.isError) return <ErrorState message="Could not load your strategies." retry={() => void list.refetch()} />;
 
   return (
@@ -28,7 +35,14 @@ export function StrategyList() {
         <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} /> Show archived
       </label>
       {list.data.length === 0 ? (
-        <EmptyState title="No strategies yet" action={<Button asChild size="sm"><Link href="/strategies/new">New strategy</Link></Button>}>
+        <EmptyState
+          title="No strategies yet"
+          action={
+            <Button asChild size="sm">
+              <Link href="/strategies/new">New strategy</Link>
+            </Button>
+          }
+        >
           Pick a strategy type, set its parameters and market, then backtest it.
         </EmptyState>
       ) : (
@@ -36,17 +50,27 @@ export function StrategyList() {
           {list.data.map((s) => (
             <li key={s.id} className="flex flex-wrap items-center gap-3 px-4 py-3">
               <div className="min-w-0 flex-1">
-                <Link href={`/strategies/${s.id}`} className="font-medium hover:underline">{s.name}</Link>
-                <p className="text-xs text-muted">{s.type} · {s.exchange} {s.symbol} {s.timeframe}</p>
+                <Link href={`/strategies/${s.id}`} className="font-medium hover:underline">
+                  {s.name}
+                </Link>
+                <p className="text-xs text-muted">
+                  {s.type} · {s.exchange} {s.symbol} {s.timeframe}
+                </p>
               </div>
               <StatusBadge status={s.status} />
               <div className="flex gap-1">
-                <Button variant="ghost" size="sm" onClick={() => clone.mutate({ id: s.id })} aria-label={`Clone ${s.name}`}>Clone</Button>
+                <Button variant="ghost" size="sm" onClick={() => clone.mutate({ id: s.id })} aria-label={`Clone ${s.name}`}>
+                  Clone
+                </Button>
                 {s.actions.includes('archive') ? (
-                  <Button variant="ghost" size="sm" onClick={() => archive.mutate({ id: s.id })} aria-label={`Archive ${s.name}`}>Archive</Button>
+                  <Button variant="ghost" size="sm" onClick={() => archive.mutate({ id: s.id })} aria-label={`Archive ${s.name}`}>
+                    Archive
+                  </Button>
                 ) : null}
                 {s.actions.includes('restore') ? (
-                  <Button variant="ghost" size="sm" onClick={() => restore.mutate({ id: s.id, patch: { status: 'draft' } })} aria-label={`Restore ${s.name}`}>Restore</Button>
+                  <Button variant="ghost" size="sm" onClick={() => restore.mutate({ id: s.id, patch: { status: 'draft' } })} aria-label={`Restore ${s.name}`}>
+                    Restore
+                  </Button>
                 ) : null}
               </div>
             </li>

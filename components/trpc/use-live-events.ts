@@ -48,7 +48,15 @@ export function useLiveEvents(): LiveStatus {
     (work: Pending | 'all') => {
       const keys: Array<readonly unknown[]> = [];
       if (work === 'all') {
-        keys.push(trpc.deployments.pathKey(), trpc.orders.list.queryKey(), trpc.orders.get.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey(), trpc.alerts.pathKey(), trpc.killSwitch.pathKey());
+        keys.push(
+          trpc.deployments.pathKey(),
+          trpc.orders.list.queryKey(),
+          trpc.orders.get.queryKey(),
+          trpc.accounts.balance.queryKey(),
+          trpc.portfolio.pathKey(),
+          trpc.alerts.pathKey(),
+          trpc.killSwitch.pathKey(),
+        );
       } else {
         if (work.deployments.size > 0 || work.orders.size > 0) keys.push(trpc.deployments.list.queryKey());
         for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }));

@@ -10,8 +10,12 @@ import { users } from './users';
 export const exchangeAccounts = pgTable(
   'exchange_accounts',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     /** "paper" or a ccxt exchange id. */
     exchange: text('exchange').notNull(),
@@ -39,7 +43,9 @@ export const exchangeAccounts = pgTable(
 export const paperBalances = pgTable(
   'paper_balances',
   {
-    accountId: uuid('account_id').notNull().references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
     asset: text('asset').notNull(),
     free: numeric('free').notNull().default('0'),
     used: numeric('used').notNull().default('0'),

@@ -18,8 +18,12 @@ export type ApiKeyOrigin = (typeof API_KEY_ORIGINS)[number];
 export const apiKeys = pgTable(
   'api_keys',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     /** The public part of the key (16 base62 characters); shown as the prefix `cb_<keyId>`. */
     keyId: text('key_id').notNull().unique(),
     name: text('name').notNull(),

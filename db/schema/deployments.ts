@@ -48,10 +48,18 @@ export interface DeploymentRiskLimits {
 export const deployments = pgTable(
   'deployments',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-    strategyId: uuid('strategy_id').notNull().references(() => strategies.id, { onDelete: 'cascade' }),
-    accountId: uuid('account_id').notNull().references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    strategyId: uuid('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
     mode: text('mode', { enum: DEPLOYMENT_MODES }).notNull(),
     feed: jsonb('feed').$type<DeploymentFeed>().notNull(),
     strategy: jsonb('strategy').$type<DeploymentStrategyConfig>().notNull(),
@@ -83,7 +91,9 @@ export const deployments = pgTable(
     index('deployments_claim_idx').on(t.state),
     index('deployments_user_idx').on(t.userId, t.createdAt),
     index('deployments_account_idx').on(t.accountId),
-    uniqueIndex('deployments_one_active_per_strategy_idx').on(t.strategyId).where(sql`state in ('running', 'paused')`),
+    uniqueIndex('deployments_one_active_per_strategy_idx')
+      .on(t.strategyId)
+      .where(sql`state in ('running', 'paused')`),
   ],
 );
 
@@ -98,7 +108,9 @@ export const alerts = pgTable(
   'alerts',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
     severity: text('severity', { enum: ALERT_SEVERITIES }).notNull(),
     message: text('message').notNull(),
@@ -118,8 +130,12 @@ export const equitySnapshots = pgTable(
   'equity_snapshots',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-    accountId: uuid('account_id').notNull().references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
     time: timestamp('time', { withTimezone: true }).notNull(),
     currency: text('currency').notNull(),
     equity: numeric('equity').notNull(),

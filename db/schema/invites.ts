@@ -10,7 +10,9 @@ import { users } from './users';
 export const invites = pgTable(
   'invites',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     /** sha256 (hex) of the code; the code itself is shown once, to the admin who created it. */
     codeHash: text('code_hash').notNull().unique(),
     /** The first characters of the code, to tell invites apart in the list. */

@@ -14,7 +14,9 @@ import { users } from './users';
 export const killSwitches = pgTable(
   'kill_switches',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
     engagedAt: timestamp('engaged_at', { withTimezone: true }).notNull().defaultNow(),
     engagedBy: uuid('engaged_by').references(() => users.id, { onDelete: 'set null' }),

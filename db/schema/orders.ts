@@ -21,9 +21,15 @@ export interface PaperReservation {
 export const orders = pgTable(
   'orders',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    accountId: uuid('account_id').notNull().references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     /** The deployment that placed it; null for manual orders. (No FK: deployments land separately.) */
     deploymentId: uuid('deployment_id'),
     clientOrderId: text('client_order_id').notNull(),
@@ -69,7 +75,9 @@ export const orderEvents = pgTable(
   'order_events',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    orderId: uuid('order_id').notNull().references(() => orders.id, { onDelete: 'cascade' }),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
     /** "created" or an OrderEventType of server/core/orders. */
     type: text('type').notNull(),
     fromStatus: text('from_status'),
@@ -89,8 +97,12 @@ export const fills = pgTable(
   'fills',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    orderId: uuid('order_id').notNull().references(() => orders.id, { onDelete: 'cascade' }),
-    accountId: uuid('account_id').notNull().references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => exchangeAccounts.id, { onDelete: 'cascade' }),
     tradeId: text('trade_id').notNull(),
     quantity: numeric('quantity').notNull(),
     price: numeric('price').notNull(),

@@ -13,7 +13,9 @@ export type StrategyStatus = (typeof STRATEGY_STATUSES)[number];
 export const strategies = pgTable(
   'strategies',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),

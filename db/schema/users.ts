@@ -5,7 +5,9 @@ export const USER_ROLES = ['admin', 'user'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 export const users = pgTable('users', {
-  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  id: uuid('id')
+    .primaryKey()
+    .default(sql`gen_random_uuid()`),
   username: text('username').notNull().unique(),
   /** scrypt hash in the PHC-like form `scrypt$N$r$p$salt$hash` (base64). */
   passwordHash: text('password_hash').notNull(),
@@ -23,8 +25,12 @@ export const users = pgTable('users', {
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
-    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     familyId: uuid('family_id').notNull(),
     /** sha256 of the token; the token itself is never stored. */
     tokenHash: text('token_hash').notNull().unique(),

@@ -33,9 +33,13 @@ export function bodyLimitBytes(bodyClass: BodyClass): number {
 function tooLarge(bodyClass: BodyClass, declared: number | null): AppError {
   const limit = bodyLimitBytes(bodyClass);
   const size = declared === null ? `is larger than ${limit.toLocaleString('en-US')} bytes` : `is ${declared.toLocaleString('en-US')} bytes`;
-  return new AppError('PAYLOAD_TOO_LARGE', `the request body ${size}; this route accepts at most ${limit.toLocaleString('en-US')} bytes (${LIMIT_VARIABLE[bodyClass]})`, {
-    limitBytes: limit,
-  });
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `the request body ${size}; this route accepts at most ${limit.toLocaleString('en-US')} bytes (${LIMIT_VARIABLE[bodyClass]})`,
+    {
+      limitBytes: limit,
+    },
+  );
 }
 
 /** Refuses a body whose declared Content-Length is over the class's limit, without reading it. */

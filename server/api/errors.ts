@@ -50,11 +50,7 @@ export function toAppError(error: unknown, context: Record<string, unknown> = {}
 
 /** Errors from server/core that name a field and a reason (e.g. a bad decimal) are validation errors. */
 function isDomainFieldError(error: unknown): error is { field: string; reason: string } {
-  return (
-    error instanceof Error &&
-    typeof (error as { field?: unknown }).field === 'string' &&
-    typeof (error as { reason?: unknown }).reason === 'string'
-  );
+  return error instanceof Error && typeof (error as { field?: unknown }).field === 'string' && typeof (error as { reason?: unknown }).reason === 'string';
 }
 
 /**
@@ -71,6 +67,8 @@ function databaseUnavailable(error: unknown, context: Record<string, unknown>): 
 
 /** The Retry-After (seconds) a tRPC response should carry: the largest of its errors' AppErrors, if any asks for one. */
 export function retryAfterOfErrors(errors: ReadonlyArray<{ cause?: unknown }>): number | undefined {
-  const seconds = errors.map((e) => (e.cause instanceof AppError ? e.cause.details?.retryAfterSeconds : undefined)).filter((s): s is number => typeof s === 'number' && s > 0);
+  const seconds = errors
+    .map((e) => (e.cause instanceof AppError ? e.cause.details?.retryAfterSeconds : undefined))
+    .filter((s): s is number => typeof s === 'number' && s > 0);
   return seconds.length > 0 ? Math.max(...seconds) : undefined;
 }

@@ -23,7 +23,11 @@ it('delivers NOTIFY events to their owner only, filtered by kind, until aborted;
   await whenListening();
   const job = (userId: string | null, jobId: string) => jobEvent({ userId, jobId, status: 'running', progress: 0.5 });
   await notifyEvent(db, job('user-b', 'not-mine'));
-  await queryRows(db, 'select pg_notify($1, $2), pg_notify($1, $3)', [EVENTS_CHANNEL, 'not json', JSON.stringify({ kind: 'job', userId: 'user-a', jobId: 'no-status' })]);
+  await queryRows(db, 'select pg_notify($1, $2), pg_notify($1, $3)', [
+    EVENTS_CHANNEL,
+    'not json',
+    JSON.stringify({ kind: 'job', userId: 'user-a', jobId: 'no-status' }),
+  ]);
   await notifyEvent(db, job('user-a', 'first'));
   await notifyEvent(db, orderEvent({ userId: 'user-a', orderId: 'other-kind', status: 'open', deploymentId: null }));
   await notifyEvent(db, job(null, 'no-owner'));

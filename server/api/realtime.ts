@@ -7,7 +7,10 @@ import { logger } from '@/server/logger';
  * One LISTEN connection per web process, fanned out to every open subscription. Events come from
  * NOTIFY in services (and from workers on other machines), so a page updates without a reload.
  */
-const globalForRealtime = globalThis as unknown as { cryptobotRealtime?: { emitter: EventEmitter; ready: Promise<void> }; cryptobotStreamsClosing?: AbortController };
+const globalForRealtime = globalThis as unknown as {
+  cryptobotRealtime?: { emitter: EventEmitter; ready: Promise<void> };
+  cryptobotStreamsClosing?: AbortController;
+};
 
 /**
  * Aborted when the process is asked to stop (SIGTERM, SIGINT): every open stream ends, and new ones end

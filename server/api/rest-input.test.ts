@@ -51,10 +51,14 @@ describe('bad text is a 422 naming the field, never a 500', () => {
     expect(path.status).toBe(422);
     expect((await errorOf(path)).details?.fields).toEqual([{ field: 'id', message: 'contains a control character' }]);
     // As Next calls a route without path segments: a context whose params are undefined.
-    const query = await withPublic(async () => new Response('reached'))(new Request('http://localhost/x?symbol=%00&ok=1'), { params: Promise.resolve(undefined as never) });
+    const query = await withPublic(async () => new Response('reached'))(new Request('http://localhost/x?symbol=%00&ok=1'), {
+      params: Promise.resolve(undefined as never),
+    });
     expect(query.status).toBe(422);
     expect((await errorOf(query)).details?.fields).toEqual([{ field: 'symbol', message: 'contains a control character' }]);
-    const clean = await withPublic(async () => new Response('reached'))(new Request('http://localhost/x?ok=1'), { params: Promise.resolve(undefined as never) });
+    const clean = await withPublic(async () => new Response('reached'))(new Request('http://localhost/x?ok=1'), {
+      params: Promise.resolve(undefined as never),
+    });
     expect(await clean.text()).toBe('reached');
   });
 });
@@ -62,13 +66,16 @@ describe('bad text is a 422 naming the field, never a 500', () => {
 describe('JSON bodies need exactly application/json', () => {
   const schema = z.object({ name: safeText() }).strict();
 
-  it.each(['text/plain; x=application/json', 'application/jsonp', 'text/plain', 'application/json-seq', 'multipart/form-data; boundary=application/json'])('%s is 415, naming the type to send', async (type) => {
-    for (const read of [readJson, readOptionalJson]) {
-      const error = await read(post('{"name":"x"}', { 'content-type': type }), schema).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
-      expect((error as Error).message).toContain('Content-Type: application/json');
-    }
-  });
+  it.each(['text/plain; x=application/json', 'application/jsonp', 'text/plain', 'application/json-seq', 'multipart/form-data; boundary=application/json'])(
+    '%s is 415, naming the type to send',
+    async (type) => {
+      for (const read of [readJson, readOptionalJson]) {
+        const error = await read(post('{"name":"x"}', { 'content-type': type }), schema).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+        expect((error as Error).message).toContain('Content-Type: application/json');
+      }
+    },
+  );
 
   it('accepts the type with parameters and in any case', async () => {
     expect(await readJson(post('{"name":"x"}', { 'content-type': 'Application/JSON; charset=utf-8' }), schema)).toEqual({ name: 'x' });

@@ -72,7 +72,11 @@ export function errorResponse(error: unknown, context: Record<string, unknown> =
   if (!appError) return json({ error: { code: 'INTERNAL', message: `internal error (id ${errorId})`, errorId } }, 500);
   const headers: Record<string, string> = {};
   if (appError.details?.retryAfterSeconds) headers['Retry-After'] = String(appError.details.retryAfterSeconds);
-  return json({ error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) } }, ERROR_MAP[appError.code].http, headers);
+  return json(
+    { error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) } },
+    ERROR_MAP[appError.code].http,
+    headers,
+  );
 }
 
 /** The client's address as the proxy reports it; at most 64 characters (an IPv6 address is at most 45), so a forged header cannot bloat the throttles or the audit log. */
@@ -91,7 +95,10 @@ const bodyClasses = new WeakMap<Request, BodyClass>();
 function assertJsonMediaType(req: Request): void {
   if (mediaType(req.headers.get('content-type')) === 'application/json') return;
   const sent = req.headers.get('content-type');
-  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be JSON: send Content-Type: application/json (got ${sent === null ? 'none' : JSON.stringify(sent.slice(0, 100))})`);
+  throw new AppError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `the body must be JSON: send Content-Type: application/json (got ${sent === null ? 'none' : JSON.stringify(sent.slice(0, 100))})`,
+  );
 }
 
 function parseJsonText(text: string): unknown {
@@ -189,7 +196,12 @@ export function withUser<P extends RouteParams = Record<string, never>>(handler:
   return withPublic<P>(async (ctx) => {
     const auth = await authenticateRequest(ctx.db, ctx.req, ctx.ip);
     if (!auth) throw new AppError('UNAUTHORIZED', 'sign in, or send Authorization: Bearer <access token or API key>');
-    if ('error' in auth) throw new AppError(auth.retryAfterSeconds ? 'TOO_MANY_REQUESTS' : 'UNAUTHORIZED', auth.error, auth.retryAfterSeconds ? { retryAfterSeconds: auth.retryAfterSeconds } : undefined);
+    if ('error' in auth)
+      throw new AppError(
+        auth.retryAfterSeconds ? 'TOO_MANY_REQUESTS' : 'UNAUTHORIZED',
+        auth.error,
+        auth.retryAfterSeconds ? { retryAfterSeconds: auth.retryAfterSeconds } : undefined,
+      );
     const extraHeaders = auth.apiKey ? rotationHeaders(auth.apiKey) : {};
     try {
       if (auth.authMethod === 'session' && !SAFE_METHODS.has(ctx.req.method)) assertSameOrigin(ctx.req);

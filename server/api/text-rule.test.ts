@@ -46,7 +46,10 @@ function unguardedFields(schema: z.core.$ZodType, at = '', seen = new Set<unknow
     case 'record':
       return [...inner('keyType', `${at}{key}`), ...inner('valueType', `${at}{value}`)];
     case 'tuple':
-      return [...(def.items as z.core.$ZodType[]).flatMap((item, i) => unguardedFields(item, `${at}[${i}]`, seen)), ...(def.rest ? inner('rest', `${at}[...]`) : [])];
+      return [
+        ...(def.items as z.core.$ZodType[]).flatMap((item, i) => unguardedFields(item, `${at}[${i}]`, seen)),
+        ...(def.rest ? inner('rest', `${at}[...]`) : []),
+      ];
     case 'union':
       return (def.options as z.core.$ZodType[]).flatMap((option) => unguardedFields(option, at, seen));
     case 'intersection':
@@ -82,13 +85,24 @@ function unguardedFields(schema: z.core.$ZodType, at = '', seen = new Set<unknow
 
 describe('the walker itself', () => {
   it('finds a plain string, a free-form value and a record key, and accepts the guarded forms', () => {
-    const schema = z.object({ a: z.string(), b: z.array(z.object({ c: z.string().optional() })), d: z.record(z.string(), z.number()), e: z.unknown(), ok: safeText().max(3), id: z.uuid(), id2: z.string().uuid(), re: z.string().regex(/^a$/) });
+    const schema = z.object({
+      a: z.string(),
+      b: z.array(z.object({ c: z.string().optional() })),
+      d: z.record(z.string(), z.number()),
+      e: z.unknown(),
+      ok: safeText().max(3),
+      id: z.uuid(),
+      id2: z.string().uuid(),
+      re: z.string().regex(/^a$/),
+    });
     expect(unguardedFields(schema)).toEqual(['a', 'b[].c', 'd{key}', 'e (free-form: use jsonValue())', 're']);
   });
 });
 
 describe('every tRPC procedure', () => {
-  const procedures = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: z.core.$ZodType[] } }> } })._def.procedures);
+  const procedures = Object.entries(
+    (appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: z.core.$ZodType[] } }> } })._def.procedures,
+  );
 
   it('is found (the router is walked, not a list)', () => {
     expect(procedures.length, 'procedures in appRouter').toBeGreaterThan(50);

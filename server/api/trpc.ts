@@ -42,7 +42,8 @@ export async function createTrpcContext(opts: { req: Request }): Promise<TrpcCon
   }
   const base = { db, req: opts.req, ip };
   if (!auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: null };
-  if ('error' in auth) return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error, authRetryAfterSeconds: auth.retryAfterSeconds };
+  if ('error' in auth)
+    return { ...base, user: null, authMethod: null, scopes: [], apiKey: null, authError: auth.error, authRetryAfterSeconds: auth.retryAfterSeconds };
   return { ...base, user: auth.user, authMethod: auth.authMethod, scopes: auth.scopes, apiKey: auth.apiKey, authError: null };
 }
 
@@ -93,7 +94,8 @@ const asTrpc = (error: unknown): TRPCError => toTrpcError(error);
  */
 function authorized(options: WithUserOptions = {}) {
   return publicProcedure.use(({ ctx, type, next }) => {
-    if (!ctx.user && ctx.authError && ctx.authRetryAfterSeconds) throw asTrpc(new AppError('TOO_MANY_REQUESTS', ctx.authError, { retryAfterSeconds: ctx.authRetryAfterSeconds }));
+    if (!ctx.user && ctx.authError && ctx.authRetryAfterSeconds)
+      throw asTrpc(new AppError('TOO_MANY_REQUESTS', ctx.authError, { retryAfterSeconds: ctx.authRetryAfterSeconds }));
     if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authError ?? 'sign in, or send Authorization: Bearer <access token or API key>' });
     if (type === 'mutation' && ctx.authMethod === 'session' && ctx.req) {
       try {
@@ -103,7 +105,11 @@ function authorized(options: WithUserOptions = {}) {
       }
     }
     try {
-      assertAllowed({ user: ctx.user, scopes: ctx.scopes, authMethod: ctx.authMethod ?? 'session' }, requiredScope({ trpcType: type, admin: options.admin }), options);
+      assertAllowed(
+        { user: ctx.user, scopes: ctx.scopes, authMethod: ctx.authMethod ?? 'session' },
+        requiredScope({ trpcType: type, admin: options.admin }),
+        options,
+      );
     } catch (error) {
       throw asTrpc(error);
     }

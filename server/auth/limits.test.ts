@@ -13,14 +13,34 @@ describe('registration and throttle settings', () => {
   });
 
   it('read each variable, in its unit', () => {
-    const env = parseEnv({ ...valid, CRYPTOBOT_REGISTRATION: 'open', CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: '3', CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: '2', CRYPTOBOT_REGISTRATIONS_PER_IP: '9', CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: '30', CRYPTOBOT_API_KEY_FAILURES_PER_KEY: '4' });
+    const env = parseEnv({
+      ...valid,
+      CRYPTOBOT_REGISTRATION: 'open',
+      CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: '3',
+      CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: '2',
+      CRYPTOBOT_REGISTRATIONS_PER_IP: '9',
+      CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: '30',
+      CRYPTOBOT_API_KEY_FAILURES_PER_KEY: '4',
+    });
     expect(env.CRYPTOBOT_REGISTRATION).toBe('open');
-    expect(authThrottleConfig(env)).toMatchObject({ signInPerUsername: 3, windowMs: 120_000, registrationsPerIp: 9, registrationWindowMs: 1_800_000, apiKeyPerKey: 4 });
+    expect(authThrottleConfig(env)).toMatchObject({
+      signInPerUsername: 3,
+      windowMs: 120_000,
+      registrationsPerIp: 9,
+      registrationWindowMs: 1_800_000,
+      apiKeyPerKey: 4,
+    });
   });
 
   it('refuse bad values at start, one line per variable naming it', () => {
     try {
-      parseEnv({ ...valid, CRYPTOBOT_REGISTRATION: 'public', CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: '0', CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: 'soon', CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: '99999' });
+      parseEnv({
+        ...valid,
+        CRYPTOBOT_REGISTRATION: 'public',
+        CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: '0',
+        CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: 'soon',
+        CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: '99999',
+      });
       expect.unreachable('bad settings must stop the start');
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);

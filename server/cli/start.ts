@@ -258,7 +258,9 @@ async function main(): Promise<void> {
       say(`${created ? 'seeded the demo admin' : 'demo admin'}: username "${DEMO_USERNAME}", password "${env.DEMO_PASSWORD}"`);
       if (marketData.seeded && marketData.key) {
         const { exchange, symbol, timeframe } = marketData.key;
-        say(`seeded demo market data: ${marketData.inserted} ${exchange} ${symbol} ${timeframe} candles (${marketData.source === 'simulated' ? 'simulated market: no network' : 'from the exchange'})`);
+        say(
+          `seeded demo market data: ${marketData.inserted} ${exchange} ${symbol} ${timeframe} candles (${marketData.source === 'simulated' ? 'simulated market: no network' : 'from the exchange'})`,
+        );
       }
     } finally {
       await database.close();
@@ -282,7 +284,8 @@ async function main(): Promise<void> {
   launchWeb([nextBin, dev ? 'dev' : 'start', '-p', String(port)], { ...env, CRYPTOBOT_SERVICE: 'web', ...(dev ? {} : { NODE_ENV: 'production' }) });
   if (withWorker) superviseWorker(['--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], { ...env, CRYPTOBOT_SERVICE: 'worker' });
 
-  if (await waitForHealth(port, dev ? 120_000 : 60_000)) say(`Cryptobot is running on http://localhost:${port}${withWorker ? ' (web + worker)' : ' (web only)'}`);
+  if (await waitForHealth(port, dev ? 120_000 : 60_000))
+    say(`Cryptobot is running on http://localhost:${port}${withWorker ? ' (web + worker)' : ' (web only)'}`);
 }
 
 main().catch(async (error) => {

@@ -68,7 +68,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const series = (await client.strategies.markets.query()).find((m) => m.exchange === strategy.exchange && m.symbol === strategy.symbol && m.timeframe === strategy.timeframe);
+  const series = (await client.strategies.markets.query()).find(
+    (m) => m.exchange === strategy.exchange && m.symbol === strategy.symbol && m.timeframe === strategy.timeframe,
+  );
   if (!series) {
     console.log(`No stored candles for ${strategy.exchange} ${strategy.symbol} ${strategy.timeframe}: import some on the Markets page first.`);
     return;
@@ -85,7 +87,8 @@ async function main(): Promise<void> {
         return;
       }
       console.log('metrics:');
-      for (const [name, value] of Object.entries(run.metrics ?? {})) console.log(`  ${name.padEnd(24)} ${typeof value === 'number' ? value.toFixed(4) : String(value)}`);
+      for (const [name, value] of Object.entries(run.metrics ?? {}))
+        console.log(`  ${name.padEnd(24)} ${typeof value === 'number' ? value.toFixed(4) : String(value)}`);
       return;
     }
     process.stdout.write(`\r  ${run.status} ${(run.progress * 100).toFixed(0)}%   `);

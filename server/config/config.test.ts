@@ -4,7 +4,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envVariable, faultSettings, loggerSettings, parseCliEnv, parseEnv } from '@/server/env';
 import { binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
-import { configPathFrom, exchangeClientSettings, exchangeUrlsFromEnv, getAppConfig, loadAppConfig, parseAppConfig, resetAppConfig, resolveExchangeUrls } from './index';
+import {
+  configPathFrom,
+  exchangeClientSettings,
+  exchangeUrlsFromEnv,
+  getAppConfig,
+  loadAppConfig,
+  parseAppConfig,
+  resetAppConfig,
+  resolveExchangeUrls,
+} from './index';
 
 describe('exchange config file', () => {
   it('merges a file over the defaults, exchange by exchange', () => {
@@ -49,14 +58,19 @@ describe('exchange config file', () => {
 
 describe('exchange urls', () => {
   it('a base URL sends every API URL of the exchange there, paths kept; an object replaces the named ones only', () => {
-    const config = parseAppConfig({ exchanges: { binance: { urls: 'http://127.0.0.1:4100/' }, kraken: { urls: { public: 'https://kraken.example:8443/k' } } } });
+    const config = parseAppConfig({
+      exchanges: { binance: { urls: 'http://127.0.0.1:4100/' }, kraken: { urls: { public: 'https://kraken.example:8443/k' } } },
+    });
     expect(config.exchanges.binance?.urls, 'validated, merged over the defaults').toBe('http://127.0.0.1:4100/');
     expect(config.exchanges.binance?.timeoutMs, 'the other settings stay').toBe(10_000);
     const binance = resolveExchangeUrls('binance', config.exchanges.binance?.urls)!;
     expect(binance, "what the tests' own helper points ccxt at").toEqual(binanceApiUrls('http://127.0.0.1:4100'));
     expect(binance['public']).toBe('http://127.0.0.1:4100/api/v3');
     expect(binance['private']).toBe('http://127.0.0.1:4100/api/v3');
-    expect(Object.values(binance).every((url) => url.startsWith('http://127.0.0.1:4100/')), 'no entry left on a real host').toBe(true);
+    expect(
+      Object.values(binance).every((url) => url.startsWith('http://127.0.0.1:4100/')),
+      'no entry left on a real host',
+    ).toBe(true);
     expect(resolveExchangeUrls('kraken', config.exchanges.kraken?.urls)).toEqual({ public: 'https://kraken.example:8443/k' });
     expect(resolveExchangeUrls('coinbase', config.exchanges.coinbase?.urls), 'none configured: none').toBeUndefined();
     // ccxt's templated hosts ("https://api.{hostname}") are replaced too, and nested groups kept whole.
@@ -67,15 +81,25 @@ describe('exchange urls', () => {
   });
 
   it('refuses bad urls, naming the field', () => {
-    expect(() => parseAppConfig({ exchanges: { binance: { urls: 'localhost:4100' } } }, 'cfg.json')).toThrow(/cfg\.json: exchanges\.binance\.urls: must be an http\(s\) URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: 'localhost:4100' } } }, 'cfg.json')).toThrow(
+      /cfg\.json: exchanges\.binance\.urls: must be an http\(s\) URL/,
+    );
     expect(() => parseAppConfig({ exchanges: { binance: { urls: 'ftp://127.0.0.1' } } })).toThrow(/exchanges\.binance\.urls: must be an http\(s\) URL/);
     expect(() => parseAppConfig({ exchanges: { binance: { urls: 'http://127.0.0.1:4100?x=1' } } })).toThrow(/without query/);
-    expect(() => parseAppConfig({ exchanges: { binance: { urls: { public: 'nope' } } } })).toThrow(/exchanges\.binance\.urls\.public: must be an http\(s\) URL/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: { public: 'nope' } } } })).toThrow(
+      /exchanges\.binance\.urls\.public: must be an http\(s\) URL/,
+    );
     expect(() => parseAppConfig({ exchanges: { binance: { urls: {} } } })).toThrow(/exchanges\.binance\.urls: must name at least one API URL/);
     expect(() => parseAppConfig({ exchanges: { binance: { urls: 42 } } })).toThrow(/exchanges\.binance\.urls: must be a base URL string or an object/);
-    expect(() => parseAppConfig({ exchanges: { binance: { urls: { pubic: 'http://127.0.0.1:1' } } } }, 'cfg.json')).toThrow(/cfg\.json: exchanges\.binance\.urls\.pubic: ccxt's binance has no API URL named "pubic" \(it has: .*public/);
-    expect(() => parseAppConfig({ exchanges: { gate: { urls: { public: 'http://127.0.0.1:1' } } } })).toThrow(/exchanges\.gate\.urls\.public: is a group of URLs/);
-    expect(() => parseAppConfig({ exchanges: { nosuchexchange: { urls: 'http://127.0.0.1:1' } } })).toThrow(/exchanges\.nosuchexchange\.urls: "nosuchexchange" is not a ccxt exchange id/);
+    expect(() => parseAppConfig({ exchanges: { binance: { urls: { pubic: 'http://127.0.0.1:1' } } } }, 'cfg.json')).toThrow(
+      /cfg\.json: exchanges\.binance\.urls\.pubic: ccxt's binance has no API URL named "pubic" \(it has: .*public/,
+    );
+    expect(() => parseAppConfig({ exchanges: { gate: { urls: { public: 'http://127.0.0.1:1' } } } })).toThrow(
+      /exchanges\.gate\.urls\.public: is a group of URLs/,
+    );
+    expect(() => parseAppConfig({ exchanges: { nosuchexchange: { urls: 'http://127.0.0.1:1' } } })).toThrow(
+      /exchanges\.nosuchexchange\.urls: "nosuchexchange" is not a ccxt exchange id/,
+    );
   });
 
   it('CRYPTOBOT_EXCHANGE_URLS overrides the file per exchange, and its mistakes are reported under its name', () => {
@@ -85,13 +109,17 @@ describe('exchange urls', () => {
     const config = loadAppConfig(file, { CRYPTOBOT_EXCHANGE_URLS: '{"binance": "http://127.0.0.1:4100", "kraken": {"private": "http://127.0.0.1:4200"}}' });
     expect(config.exchanges.binance).toMatchObject({ timeoutMs: 3000, urls: 'http://127.0.0.1:4100' });
     expect(config.exchanges.kraken?.urls).toEqual({ private: 'http://127.0.0.1:4200' });
-    expect(loadAppConfig(undefined, { CRYPTOBOT_EXCHANGE_URLS: '{"binance": "http://127.0.0.1:4100"}' }).exchanges.binance?.urls, 'without a file too').toBe('http://127.0.0.1:4100');
+    expect(loadAppConfig(undefined, { CRYPTOBOT_EXCHANGE_URLS: '{"binance": "http://127.0.0.1:4100"}' }).exchanges.binance?.urls, 'without a file too').toBe(
+      'http://127.0.0.1:4100',
+    );
     expect(loadAppConfig(undefined, {}).exchanges.binance?.urls, 'unset: the real hosts').toBeUndefined();
 
     expect(() => exchangeUrlsFromEnv('{binance')).toThrow(/^CRYPTOBOT_EXCHANGE_URLS is not valid JSON/);
     expect(() => exchangeUrlsFromEnv('"http://127.0.0.1"')).toThrow(/CRYPTOBOT_EXCHANGE_URLS must be a JSON object of exchange id to URL/);
     expect(() => exchangeUrlsFromEnv('{"binance": "127.0.0.1:4100"}')).toThrow(/CRYPTOBOT_EXCHANGE_URLS: binance: must be an http\(s\) URL/);
-    expect(() => exchangeUrlsFromEnv('{"binance": {"pubic": "http://127.0.0.1"}}')).toThrow(/CRYPTOBOT_EXCHANGE_URLS: binance\.pubic: ccxt's binance has no API URL named "pubic"/);
+    expect(() => exchangeUrlsFromEnv('{"binance": {"pubic": "http://127.0.0.1"}}')).toThrow(
+      /CRYPTOBOT_EXCHANGE_URLS: binance\.pubic: ccxt's binance has no API URL named "pubic"/,
+    );
     expect(() => loadAppConfig(file, { CRYPTOBOT_EXCHANGE_URLS: '[]' }), 'checked before the file').toThrow(/CRYPTOBOT_EXCHANGE_URLS must be a JSON object/);
     expect(exchangeUrlsFromEnv(''), 'empty: none').toEqual({});
   });
@@ -151,11 +179,16 @@ describe('the readers of server/env.ts name a bad variable', () => {
   it('the logger, fault injection, single variables and the command-line tools', () => {
     expect(problemsOf(() => loggerSettings({ LOG_LEVEL: 'loud' }))).toEqual([expect.stringMatching(/^LOG_LEVEL must be one of fatal, error, warn, info/)]);
     expect(faultSettings({})).toEqual({ points: new Set(), probability: 1 });
-    expect(faultSettings({ CRYPTOBOT_CRASH_POINTS: 'order.after_write, order.after_fill', CRYPTOBOT_CRASH_PROBABILITY: '0.5' })).toEqual({ points: new Set(['order.after_write', 'order.after_fill']), probability: 0.5 });
+    expect(faultSettings({ CRYPTOBOT_CRASH_POINTS: 'order.after_write, order.after_fill', CRYPTOBOT_CRASH_PROBABILITY: '0.5' })).toEqual({
+      points: new Set(['order.after_write', 'order.after_fill']),
+      probability: 0.5,
+    });
     expect(problemsOf(() => faultSettings({ CRYPTOBOT_CRASH_PROBABILITY: 'often' }))).toEqual(['CRYPTOBOT_CRASH_PROBABILITY must be a probability (0–1)']);
     expect(envVariable('NEXTAUTH_URL', {})).toBeUndefined();
     expect(envVariable('NEXTAUTH_URL', { NEXTAUTH_URL: 'https://bot.example.com' })).toBe('https://bot.example.com');
-    expect(problemsOf(() => envVariable('NEXTAUTH_URL', { NEXTAUTH_URL: 'bot.example.com' }))).toEqual([expect.stringMatching(/^NEXTAUTH_URL must be the public URL/)]);
+    expect(problemsOf(() => envVariable('NEXTAUTH_URL', { NEXTAUTH_URL: 'bot.example.com' }))).toEqual([
+      expect.stringMatching(/^NEXTAUTH_URL must be the public URL/),
+    ]);
     expect(envVariable('NODE_ENV', {}), 'the default').toBe('development');
     expect(parseCliEnv(['CRYPTOBOT_URL', 'DATABASE_URL'], ['DATABASE_URL'], {})).toEqual({ CRYPTOBOT_URL: 'http://localhost:3000' });
     expect(problemsOf(() => parseCliEnv(['DATABASE_URL'], [], {}))).toEqual(['DATABASE_URL is required but not set']);

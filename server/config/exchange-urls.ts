@@ -20,8 +20,10 @@ export function checkExchangeUrls(exchangeId: string, urls: ExchangeUrlsSetting)
   const known = Object.keys(api).filter((entry) => typeof api[entry] === 'string');
   const problems: Array<{ path: string; message: string }> = [];
   for (const entry of Object.keys(urls)) {
-    if (!Object.hasOwn(api, entry)) problems.push({ path: entry, message: `ccxt's ${exchangeId} has no API URL named "${entry}" (it has: ${known.join(', ')})` });
-    else if (typeof api[entry] !== 'string') problems.push({ path: entry, message: `is a group of URLs in ccxt's ${exchangeId}; give a base URL string for "urls" instead` });
+    if (!Object.hasOwn(api, entry))
+      problems.push({ path: entry, message: `ccxt's ${exchangeId} has no API URL named "${entry}" (it has: ${known.join(', ')})` });
+    else if (typeof api[entry] !== 'string')
+      problems.push({ path: entry, message: `is a group of URLs in ccxt's ${exchangeId}; give a base URL string for "urls" instead` });
   }
   return problems;
 }

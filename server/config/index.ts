@@ -23,9 +23,12 @@ const apiUrlSchema = z.string().refine(
 );
 
 /** A base URL for all of the exchange's API URLs, or some of ccxt's `urls.api` entries by name. */
-export const exchangeUrlsSchema = z.union([apiUrlSchema, z.record(z.string(), apiUrlSchema).refine((entries) => Object.keys(entries).length > 0, { error: 'must name at least one API URL' })], {
-  error: 'must be a base URL string or an object of ccxt API URL names to URLs',
-});
+export const exchangeUrlsSchema = z.union(
+  [apiUrlSchema, z.record(z.string(), apiUrlSchema).refine((entries) => Object.keys(entries).length > 0, { error: 'must name at least one API URL' })],
+  {
+    error: 'must be a base URL string or an object of ccxt API URL names to URLs',
+  },
+);
 
 /**
  * The optional JSON config file (`--config FILE` or `CRYPTOBOT_CONFIG`): which ccxt exchanges are
@@ -70,7 +73,9 @@ export function parseAppConfig(input: unknown, source = 'config'): AppConfig {
     throw new Error(`${source}: defaultExchange: "${result.data.defaultExchange}" is not an enabled exchange`);
   }
   const urlProblems = Object.entries(result.data.exchanges).flatMap(([id, exchange]) =>
-    exchange.urls === undefined ? [] : checkExchangeUrls(id, exchange.urls).map((p) => `${source}: exchanges.${id}.urls${p.path ? `.${p.path}` : ''}: ${p.message}`),
+    exchange.urls === undefined
+      ? []
+      : checkExchangeUrls(id, exchange.urls).map((p) => `${source}: exchanges.${id}.urls${p.path ? `.${p.path}` : ''}: ${p.message}`),
   );
   if (urlProblems.length > 0) throw new Error(urlProblems.join('\n'));
   return result.data;

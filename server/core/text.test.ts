@@ -18,7 +18,8 @@ describe('textProblem', () => {
   });
 
   it('refuses a lone high or low surrogate anywhere, and accepts a pair (an emoji)', () => {
-    for (const s of ['\ud800', 'a\ud800', '\ud800a', '\udc00', 'a\udc00b', '\udc00\ud800', '😀\ud83d']) expect(textProblem(s), JSON.stringify(s)).toBe(UNPAIRED_SURROGATE);
+    for (const s of ['\ud800', 'a\ud800', '\ud800a', '\udc00', 'a\udc00b', '\udc00\ud800', '😀\ud83d'])
+      expect(textProblem(s), JSON.stringify(s)).toBe(UNPAIRED_SURROGATE);
     expect(textProblem('BTC/USDT 😀 ünïcödé — ok')).toBeNull();
   });
 });

@@ -48,8 +48,19 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
   it('loads markets with realistic filters from exchangeInfo only (no sapi / futures calls), cached and shared', async () => {
     server.requests.length = 0;
     const markets = await exchange().loadMarkets();
-    expect(markets['BTC/USDT'], 'filters → precision and limits').toMatchObject({ id: 'BTCUSDT', base: 'BTC', quote: 'USDT', priceTick: '0.01', amountStep: '0.00001', minAmount: '0.00001', minCost: '5' });
-    expect(server.requests.map((r) => r.path), 'loadMarkets hit only exchangeInfo').toEqual(['/api/v3/exchangeInfo']);
+    expect(markets['BTC/USDT'], 'filters → precision and limits').toMatchObject({
+      id: 'BTCUSDT',
+      base: 'BTC',
+      quote: 'USDT',
+      priceTick: '0.01',
+      amountStep: '0.00001',
+      minAmount: '0.00001',
+      minCost: '5',
+    });
+    expect(
+      server.requests.map((r) => r.path),
+      'loadMarkets hit only exchangeInfo',
+    ).toEqual(['/api/v3/exchangeInfo']);
     await exchange().loadMarkets();
     await exchange().fetchTicker('BTC/USDT');
     expect(server.count('GET', '/api/v3/exchangeInfo'), 'a second instance reuses the shared cache').toBe(1);
@@ -70,9 +81,13 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
     server.requests.length = 0;
     const progress: number[] = [];
     const pages: OhlcvRow[][] = [];
-    for await (const page of ex.fetchOhlcvHistory('BTC/USDT', '1h', since, until, { pageLimit: 1000, onProgress: (p) => progress.push(p.fetched) })) pages.push(page);
+    for await (const page of ex.fetchOhlcvHistory('BTC/USDT', '1h', since, until, { pageLimit: 1000, onProgress: (p) => progress.push(p.fetched) }))
+      pages.push(page);
     const rows = pages.flat();
-    expect(pages.map((p) => p.length), 'three pages of at most 1000').toEqual([1000, 1000, 500]);
+    expect(
+      pages.map((p) => p.length),
+      'three pages of at most 1000',
+    ).toEqual([1000, 1000, 500]);
     expect(rows, 'exactly the stored candles in [since, until)').toEqual(BTC_1H.slice(0, 2500));
     expect(server.count('GET', '/api/v3/klines'), 'one request per page, none wasted').toBe(3);
     expect(progress, 'progress after each page').toEqual([1000, 2000, 2500]);
@@ -85,12 +100,20 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
   it('createOrder → fetchOrder → cancelOrder round-trip carries our clientOrderId; amounts rounded to the step', async () => {
     const ex = exchange();
     const created = await ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.0123456', price: '20000.004', clientOrderId: 'cb-rt-1' });
-    expect(created, 'rounded to stepSize 0.00001 and tickSize 0.01, open').toMatchObject({ clientOrderId: 'cb-rt-1', amount: '0.01234', price: '20000', status: 'open' });
+    expect(created, 'rounded to stepSize 0.00001 and tickSize 0.01, open').toMatchObject({
+      clientOrderId: 'cb-rt-1',
+      amount: '0.01234',
+      price: '20000',
+      status: 'open',
+    });
     const sent = server.requests.filter((r) => r.method === 'POST').at(-1)!;
     expect(sent.query.get('newClientOrderId'), 'clientOrderId sent as Binance newClientOrderId').toBe('cb-rt-1');
     const byClientId = await ex.fetchOrder({ clientOrderId: 'cb-rt-1' }, 'BTC/USDT');
     expect(byClientId.id, 'found by clientOrderId').toBe(created.id);
-    expect((await ex.fetchOpenOrders('BTC/USDT')).map((o) => o.clientOrderId), 'listed as open').toContain('cb-rt-1');
+    expect(
+      (await ex.fetchOpenOrders('BTC/USDT')).map((o) => o.clientOrderId),
+      'listed as open',
+    ).toContain('cb-rt-1');
     const canceled = await ex.cancelOrder({ id: created.id }, 'BTC/USDT');
     expect(canceled, 'canceled, still under OUR clientOrderId').toMatchObject({ status: 'canceled', clientOrderId: 'cb-rt-1' });
     expect(await kindOf(ex.cancelOrder({ id: created.id }, 'BTC/USDT')), 'cancelling again: the order is gone').toBe('not_found');
@@ -108,11 +131,24 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
   it('refuses before sending: below minimum amount / cost, bad decimals, unknown symbol', async () => {
     const ex = exchange();
     const posts = server.count('POST', '/api/v3/order');
-    expect(await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.000001', price: '20000', clientOrderId: 'x1' })), 'rounds to 0').toBe('rejected');
-    await expect(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.0001', price: '20000', clientOrderId: 'x2' }), 'cost 2 USDT < 5').rejects.toThrow(/below the minimum 5/);
-    expect(await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '-1', price: '20000', clientOrderId: 'x3' })), 'negative').toBe('rejected');
-    expect(await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: 'NaN', price: '20000', clientOrderId: 'x4' })), 'NaN').toBe('rejected');
-    expect(await kindOf(ex.createOrder({ symbol: 'DOGE/USDT', side: 'buy', type: 'market', amount: '1', clientOrderId: 'x5' })), 'unknown symbol').toBe('rejected');
+    expect(
+      await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.000001', price: '20000', clientOrderId: 'x1' })),
+      'rounds to 0',
+    ).toBe('rejected');
+    await expect(
+      ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.0001', price: '20000', clientOrderId: 'x2' }),
+      'cost 2 USDT < 5',
+    ).rejects.toThrow(/below the minimum 5/);
+    expect(
+      await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '-1', price: '20000', clientOrderId: 'x3' })),
+      'negative',
+    ).toBe('rejected');
+    expect(await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: 'NaN', price: '20000', clientOrderId: 'x4' })), 'NaN').toBe(
+      'rejected',
+    );
+    expect(await kindOf(ex.createOrder({ symbol: 'DOGE/USDT', side: 'buy', type: 'market', amount: '1', clientOrderId: 'x5' })), 'unknown symbol').toBe(
+      'rejected',
+    );
     expect(server.count('POST', '/api/v3/order'), 'none of these reached the exchange').toBe(posts);
   });
 
@@ -124,12 +160,30 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
       ['429 on a read', { path: '/api/v3/ticker/24hr' }, faults.rateLimited(1), () => ex.fetchTicker('BTC/USDT'), 'retryable'],
       ['418 on a read', { path: '/api/v3/ticker/24hr' }, faults.ipBanned(), () => ex.fetchTicker('BTC/USDT'), 'retryable'],
       ['503 on a read', { path: '/api/v3/depth' }, faults.serverError(503), () => ex.fetchOrderBook('BTC/USDT'), 'retryable'],
-      ['500 on create', { path: '/api/v3/order', method: 'POST' }, faults.serverError(500), () => ex.createOrder({ ...order, clientOrderId: 'cb-f1' }), 'ambiguous'],
+      [
+        '500 on create',
+        { path: '/api/v3/order', method: 'POST' },
+        faults.serverError(500),
+        () => ex.createOrder({ ...order, clientOrderId: 'cb-f1' }),
+        'ambiguous',
+      ],
       ['503 on cancel', { path: '/api/v3/order', method: 'DELETE' }, faults.serverError(503), () => ex.cancelOrder({ id: '1' }, 'BTC/USDT'), 'ambiguous'],
-      ['-2010 insufficient balance', { path: '/api/v3/order', method: 'POST' }, faults.insufficientBalance(), () => ex.createOrder({ ...order, clientOrderId: 'cb-f2' }), 'rejected'],
+      [
+        '-2010 insufficient balance',
+        { path: '/api/v3/order', method: 'POST' },
+        faults.insufficientBalance(),
+        () => ex.createOrder({ ...order, clientOrderId: 'cb-f2' }),
+        'rejected',
+      ],
       ['-1021 recvWindow', { path: '/api/v3/account' }, faults.timestampOutsideRecvWindow(), () => ex.fetchBalance(), 'retryable'],
       ['-2013 on fetchOrder', { path: '/api/v3/order', method: 'GET' }, faults.orderNotFound(), () => ex.fetchOrder({ id: '999' }, 'BTC/USDT'), 'not_found'],
-      ['429 on create', { path: '/api/v3/order', method: 'POST' }, faults.rateLimited(1), () => ex.createOrder({ ...order, clientOrderId: 'cb-f3' }), 'retryable'],
+      [
+        '429 on create',
+        { path: '/api/v3/order', method: 'POST' },
+        faults.rateLimited(1),
+        () => ex.createOrder({ ...order, clientOrderId: 'cb-f3' }),
+        'retryable',
+      ],
     ];
     for (const [name, match, fault, call, kind] of cases) {
       server.failNext(match, fault);
@@ -170,7 +224,10 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
     await ex.loadMarkets();
     const posts = server.count('POST', '/api/v3/order');
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
-    expect(await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.001', price: '20000', clientOrderId: 'cb-amb-1' })), 'lost response → ambiguous').toBe('ambiguous');
+    expect(
+      await kindOf(ex.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.001', price: '20000', clientOrderId: 'cb-amb-1' })),
+      'lost response → ambiguous',
+    ).toBe('ambiguous');
     expect(server.count('POST', '/api/v3/order') - posts, 'never resent').toBe(1);
     const found = await ex.fetchOrder({ clientOrderId: 'cb-amb-1' }, 'BTC/USDT');
     expect(found.status, 'the order did land; fetch by clientOrderId settles it').toBe('open');
@@ -186,10 +243,14 @@ describe('ccxt adapter over the real ccxt binance class and the local Binance se
     const error = await ex.fetchBalance().catch((e: unknown) => e as ExchangeError);
     expect(error.kind, 'bad signature (-1022) → fatal').toBe('fatal');
     expect(error.message, 'Binance message kept').toMatch(/Signature for this request is not valid/);
-    const unknownKey = await exchange({ credentials: { apiKey: 'unknown-key-123456', secret: server.secret } }).fetchBalance().catch((e: unknown) => e as ExchangeError);
+    const unknownKey = await exchange({ credentials: { apiKey: 'unknown-key-123456', secret: server.secret } })
+      .fetchBalance()
+      .catch((e: unknown) => e as ExchangeError);
     expect(unknownKey.kind, 'unknown api key (-2015) → fatal').toBe('fatal');
     for (const e of [error, unknownKey]) {
-      expect(e.message, 'no secret, no api key, no signature in the message').not.toMatch(new RegExp(`${wrongSecret}|${server.secret}|unknown-key-123456|signature=[0-9a-f]{8}`));
+      expect(e.message, 'no secret, no api key, no signature in the message').not.toMatch(
+        new RegExp(`${wrongSecret}|${server.secret}|unknown-key-123456|signature=[0-9a-f]{8}`),
+      );
     }
     const ok = await exchange().fetchBalance();
     expect(ok.USDT, 'the right secret passes the same check').toBeDefined();

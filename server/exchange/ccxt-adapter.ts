@@ -130,7 +130,10 @@ const DECIMAL_PATTERN = /^(?:\d+\.?\d*|\.\d+)$/;
 
 function positiveDecimal(value: string | undefined, field: string, context: { exchangeId: string }): Decimal {
   if (value === undefined || !DECIMAL_PATTERN.test(value)) {
-    throw new ExchangeError('rejected', `${field} must be a positive decimal string, got ${JSON.stringify(value)}`, { exchangeId: context.exchangeId, operation: 'createOrder' });
+    throw new ExchangeError('rejected', `${field} must be a positive decimal string, got ${JSON.stringify(value)}`, {
+      exchangeId: context.exchangeId,
+      operation: 'createOrder',
+    });
   }
   const decimal = new Decimal(value);
   if (decimal.lte(0) || decimal.gt('1e15')) {
@@ -197,7 +200,10 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
         // A server asking for a longer pause than we are willing to wait (a 418 ban): give up now.
         if (retryAfter !== undefined && retryAfter > retry.maxDelayMs) throw mapped;
         const delay = Math.max(backoff, retryAfter ?? 0);
-        options.logger?.warn({ exchangeId, operation, attempt, delayMs: delay, kind: mapped.kind, ccxtError: mapped.details.ccxtError }, 'exchange read failed, retrying');
+        options.logger?.warn(
+          { exchangeId, operation, attempt, delayMs: delay, kind: mapped.kind, ccxtError: mapped.details.ccxtError },
+          'exchange read failed, retrying',
+        );
         await clock.sleep(delay);
       }
     }
@@ -268,7 +274,7 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
     return {
       id: String(order.id),
       // Binance answers a cancel with the cancel request's own id in clientOrderId; ours is origClientOrderId.
-      clientOrderId: (order.info as Record<string, unknown> | undefined)?.['origClientOrderId'] as string | undefined ?? order.clientOrderId ?? null,
+      clientOrderId: ((order.info as Record<string, unknown> | undefined)?.['origClientOrderId'] as string | undefined) ?? order.clientOrderId ?? null,
       symbol: String(order.symbol),
       side: order.side as 'buy' | 'sell',
       type: String(order.type),
@@ -296,7 +302,10 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
       side: trade.side === 'buy' || trade.side === 'sell' ? trade.side : null,
       price,
       amount,
-      fee: trade.fee && trade.fee.currency && trade.fee.cost !== undefined && trade.fee.cost !== null ? { currency: trade.fee.currency, cost: str(trade.fee.cost)! } : null,
+      fee:
+        trade.fee && trade.fee.currency && trade.fee.cost !== undefined && trade.fee.cost !== null
+          ? { currency: trade.fee.currency, cost: str(trade.fee.cost)! }
+          : null,
       takerOrMaker: trade.takerOrMaker === 'taker' || trade.takerOrMaker === 'maker' ? trade.takerOrMaker : null,
       timeMs: trade.timestamp ?? null,
     };
@@ -320,7 +329,14 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
     async fetchTicker(symbol) {
       await ccxtMarket(symbol, 'fetchTicker');
       const t = await read('fetchTicker', () => exchange.fetchTicker(symbol));
-      const ticker: Ticker = { symbol: String(t.symbol), timeMs: t.timestamp ?? clock.now(), last: str(t.last), bid: str(t.bid), ask: str(t.ask), baseVolume: str(t.baseVolume) };
+      const ticker: Ticker = {
+        symbol: String(t.symbol),
+        timeMs: t.timestamp ?? clock.now(),
+        last: str(t.last),
+        bid: str(t.bid),
+        ask: str(t.ask),
+        baseVolume: str(t.baseVolume),
+      };
       return ticker;
     },
 
@@ -380,18 +396,28 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
         if (request.type === 'limit') price = exchange.priceToPrecision(request.symbol, positiveDecimal(request.price, 'price', context).toFixed()) as string;
       } catch (error) {
         if (error instanceof ExchangeError) throw error;
-        throw new ExchangeError('rejected', `${request.symbol}: amount ${request.amount} rounds below the market's precision (${tick(market.precision.amount)})`, details);
+        throw new ExchangeError(
+          'rejected',
+          `${request.symbol}: amount ${request.amount} rounds below the market's precision (${tick(market.precision.amount)})`,
+          details,
+        );
       }
       const roundedAmount = new Decimal(amount);
-      if (roundedAmount.lte(0)) throw new ExchangeError('rejected', `${request.symbol}: amount ${request.amount} rounds to 0 at step ${tick(market.precision.amount)}`, details);
+      if (roundedAmount.lte(0))
+        throw new ExchangeError('rejected', `${request.symbol}: amount ${request.amount} rounds to 0 at step ${tick(market.precision.amount)}`, details);
       const minAmount = market.limits.amount?.min;
       if (minAmount !== undefined && roundedAmount.lt(minAmount)) {
         throw new ExchangeError('rejected', `${request.symbol}: amount ${amount} is below the minimum ${str(minAmount)}`, details);
       }
-      const costPrice = price ?? (request.referencePrice !== undefined ? positiveDecimal(request.referencePrice, 'referencePrice', context).toFixed() : undefined);
+      const costPrice =
+        price ?? (request.referencePrice !== undefined ? positiveDecimal(request.referencePrice, 'referencePrice', context).toFixed() : undefined);
       const minCost = market.limits.cost?.min;
       if (minCost !== undefined && costPrice !== undefined && roundedAmount.mul(costPrice).lt(minCost)) {
-        throw new ExchangeError('rejected', `${request.symbol}: order cost ${roundedAmount.mul(costPrice).toFixed()} is below the minimum ${str(minCost)} ${market.quote}`, details);
+        throw new ExchangeError(
+          'rejected',
+          `${request.symbol}: order cost ${roundedAmount.mul(costPrice).toFixed()} is below the minimum ${str(minCost)} ${market.quote}`,
+          details,
+        );
       }
       const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
       if (request.type === 'limit') params.timeInForce = request.timeInForce ?? 'GTC';

@@ -8,7 +8,16 @@ import type { AuditEventPage } from './audit-views';
  * components/audit/labels.ts); the audit page and `GET /api/v1/audit` filter on these.
  */
 export const AUDIT_EVENT_TYPES = {
-  auth: ['auth.registered', 'auth.sign_in', 'auth.sign_in_failed', 'auth.token_refreshed', 'auth.refresh_reuse_detected', 'invite.created', 'invite.used', 'invite.revoked'],
+  auth: [
+    'auth.registered',
+    'auth.sign_in',
+    'auth.sign_in_failed',
+    'auth.token_refreshed',
+    'auth.refresh_reuse_detected',
+    'invite.created',
+    'invite.used',
+    'invite.revoked',
+  ],
   account: ['account.password_changed', 'account.signed_out_everywhere'],
   keys: ['key.created', 'key.rotated', 'key.auto_rotated', 'key.successor_fetched', 'key.revoked', 'key.used_during_grace', 'key.emergency_revocation'],
   exchange: ['exchange_account.added', 'exchange_account.changed', 'exchange_account.removed', 'exchange_account.credentials_reencrypted'],
@@ -72,7 +81,15 @@ export async function listAuditEvents(
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   return {
-    events: page.map((r) => ({ id: r.id, type: r.type, userId: r.userId, username: r.current ?? r.presented, ip: r.ip, details: r.details, createdAt: r.createdAt })),
+    events: page.map((r) => ({
+      id: r.id,
+      type: r.type,
+      userId: r.userId,
+      username: r.current ?? r.presented,
+      ip: r.ip,
+      details: r.details,
+      createdAt: r.createdAt,
+    })),
     nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
   };
 }

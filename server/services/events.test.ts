@@ -1,16 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { alertEvent, APP_EVENT_KINDS, appEventPayload, deploymentEvent, jobEvent, jobQueuedEvent, killSwitchEvent, orderEvent, parseAppEvent, type AppEvent } from './events';
+import {
+  alertEvent,
+  APP_EVENT_KINDS,
+  appEventPayload,
+  deploymentEvent,
+  jobEvent,
+  jobQueuedEvent,
+  killSwitchEvent,
+  orderEvent,
+  parseAppEvent,
+  type AppEvent,
+} from './events';
 
 const DEPLOYMENT = '6f1c7c1e-8a53-4a0b-9a57-0d3c3e0e2b11';
 const ORDER = '0b6a3f0e-51a5-4a55-9b39-3f1f2a6c7d22';
 
 /** One event of each kind, built by its constructor, with the JSON each has always carried on the wire. */
 const SAMPLES: Array<[AppEvent, string]> = [
-  [orderEvent({ userId: 'u1', orderId: ORDER, status: 'filled', deploymentId: DEPLOYMENT }), `{"kind":"order","userId":"u1","orderId":"${ORDER}","status":"filled","deploymentId":"${DEPLOYMENT}"}`],
-  [orderEvent({ userId: 'u1', orderId: ORDER, status: 'open', deploymentId: null }), `{"kind":"order","userId":"u1","orderId":"${ORDER}","status":"open","deploymentId":null}`],
-  [deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'paused' }), `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"paused"}`],
-  [deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'running', lastBarTime: 1_700_000_000_000 }), `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"running","lastBarTime":1700000000000}`],
-  [deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'running', lastBarTime: null }), `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"running","lastBarTime":null}`],
+  [
+    orderEvent({ userId: 'u1', orderId: ORDER, status: 'filled', deploymentId: DEPLOYMENT }),
+    `{"kind":"order","userId":"u1","orderId":"${ORDER}","status":"filled","deploymentId":"${DEPLOYMENT}"}`,
+  ],
+  [
+    orderEvent({ userId: 'u1', orderId: ORDER, status: 'open', deploymentId: null }),
+    `{"kind":"order","userId":"u1","orderId":"${ORDER}","status":"open","deploymentId":null}`,
+  ],
+  [
+    deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'paused' }),
+    `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"paused"}`,
+  ],
+  [
+    deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'running', lastBarTime: 1_700_000_000_000 }),
+    `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"running","lastBarTime":1700000000000}`,
+  ],
+  [
+    deploymentEvent({ userId: 'u1', deploymentId: DEPLOYMENT, state: 'running', lastBarTime: null }),
+    `{"kind":"deployment","userId":"u1","deploymentId":"${DEPLOYMENT}","state":"running","lastBarTime":null}`,
+  ],
   [jobEvent({ jobId: 'j1', userId: 'u1', status: 'running', progress: 0.25 }), '{"kind":"job","jobId":"j1","userId":"u1","status":"running","progress":0.25}'],
   [jobEvent({ jobId: 'j1', userId: null, status: 'completed', progress: 1 }), '{"kind":"job","jobId":"j1","userId":null,"status":"completed","progress":1}'],
   [jobQueuedEvent({ jobId: 'j1', type: 'backtest.run' }), '{"kind":"job_queued","jobId":"j1","type":"backtest.run"}'],
@@ -28,7 +54,7 @@ describe('AppEvent', () => {
     expect(new Set(SAMPLES.map(([e]) => e.kind)), 'every kind of the union is covered').toEqual(new Set(APP_EVENT_KINDS));
   });
 
-  it('copies only its kind\'s fields, so a whole row passed in never leaks onto the wire', () => {
+  it("copies only its kind's fields, so a whole row passed in never leaks onto the wire", () => {
     const row = { userId: 'u1', orderId: ORDER, status: 'open' as const, deploymentId: null, apiSecret: 'do-not-send' };
     expect(Object.keys(orderEvent(row)), 'exactly the order event fields').toEqual(['kind', 'userId', 'orderId', 'status', 'deploymentId']);
   });

@@ -24,7 +24,13 @@ const orderEventSchema = z.object({ kind: z.literal('order'), userId: id, orderI
  * A deployment changed state, or (state `running` with `lastBarTime`) its runner processed candles up to
  * `lastBarTime` (open time, ms UTC; null before the first).
  */
-const deploymentEventSchema = z.object({ kind: z.literal('deployment'), userId: id, deploymentId: id, state: z.enum(DEPLOYMENT_STATES), lastBarTime: z.number().nullable().optional() });
+const deploymentEventSchema = z.object({
+  kind: z.literal('deployment'),
+  userId: id,
+  deploymentId: id,
+  state: z.enum(DEPLOYMENT_STATES),
+  lastBarTime: z.number().nullable().optional(),
+});
 /** A job's status or progress (0..1) changed. A job without an owner (userId null) is delivered to nobody. */
 const jobEventSchema = z.object({ kind: z.literal('job'), userId: id.nullable(), jobId: id, status: z.enum(JOB_STATUSES), progress: z.number() });
 /** A job was queued: idle job runners wake up. Not a user's event (no userId). */
@@ -34,7 +40,14 @@ const alertEventSchema = z.object({ kind: z.literal('alert'), userId: id, alertI
 /** The user's kill switch (scope `user`) or the global one was engaged or released. */
 const killSwitchEventSchema = z.object({ kind: z.literal('kill_switch'), userId: id, engaged: z.boolean(), scope: z.enum(['user', 'global']) });
 
-export const appEventSchema = z.discriminatedUnion('kind', [orderEventSchema, deploymentEventSchema, jobEventSchema, jobQueuedEventSchema, alertEventSchema, killSwitchEventSchema]);
+export const appEventSchema = z.discriminatedUnion('kind', [
+  orderEventSchema,
+  deploymentEventSchema,
+  jobEventSchema,
+  jobQueuedEventSchema,
+  alertEventSchema,
+  killSwitchEventSchema,
+]);
 
 export type OrderAppEvent = z.infer<typeof orderEventSchema>;
 export type DeploymentAppEvent = z.infer<typeof deploymentEventSchema>;

@@ -10,7 +10,14 @@ const REPO = path.resolve(CANDLE_FIXTURE_DIR, '../../../..');
 describe('the candle fixtures are what their README says', () => {
   it.each([
     ['btc-usd-1h', 20_106, '2017-07-01T11:00:00.000Z', '2019-10-17T09:00:00.000Z', ['2017-11-12T04:00:00.000Z+5'], 28],
-    ['btc-usd-4h', 20_695, '2016-05-18T04:00:00.000Z', '2025-10-28T00:00:00.000Z', ['2017-02-28T20:00:00.000Z+1', '2018-08-10T04:00:00.000Z+3', '2025-10-25T16:00:00.000Z+1'], 0],
+    [
+      'btc-usd-4h',
+      20_695,
+      '2016-05-18T04:00:00.000Z',
+      '2025-10-28T00:00:00.000Z',
+      ['2017-02-28T20:00:00.000Z+1', '2018-08-10T04:00:00.000Z+3', '2025-10-25T16:00:00.000Z+1'],
+      0,
+    ],
     ['eth-usd-4h', 20_675, '2016-05-18T00:00:00.000Z', '2025-10-28T00:00:00.000Z', 9, 0],
   ] as const)('%s: %i candles from %s to %s, its gaps, %#', (name, count, first, last, gaps, zeroVolume) => {
     const { timeframe } = CANDLE_FIXTURES[name];
@@ -34,7 +41,14 @@ describe('the candle fixtures are what their README says', () => {
     expect(csv[1], 'line 2 the header').toBe('date,symbol,open,high,low,close,volume_btc,volume');
     expect(csv[2]!.startsWith('2019-10-17 09-AM,'), 'newest first').toBe(true);
     const json = JSON.parse(fixtureText('btc-usd-4h')) as { candles: Array<Record<string, unknown>> };
-    expect(json.candles[0], 'every field a string, start in unix seconds').toEqual({ start: '1463544000', low: '455.3', high: '456.81', open: '456.16', close: '456.02', volume: '561.88098307' });
+    expect(json.candles[0], 'every field a string, start in unix seconds').toEqual({
+      start: '1463544000',
+      low: '455.3',
+      high: '456.81',
+      open: '456.16',
+      close: '456.02',
+      volume: '561.88098307',
+    });
   });
 
   it('holds the listed files, their licenses and the README, and nothing else (no GPL Binance data), in under 2 MB', () => {
@@ -54,12 +68,23 @@ describe('refineCandles', () => {
     expect(hourly.length).toBe(4 * fourHours.length);
     const checked = importCandles(JSON.stringify(hourly), '1h');
     expect(checked.rejected, 'every refined candle is a valid 1h candle').toEqual([]);
-    expect(checked.gaps.map((g) => `${msToIso(g.from)}+${g.missing}`), 'the 4h gap of 2017-02-28 is 4 missing hours').toEqual(['2017-02-28T20:00:00.000Z+4']);
+    expect(
+      checked.gaps.map((g) => `${msToIso(g.from)}+${g.missing}`),
+      'the 4h gap of 2017-02-28 is 4 missing hours',
+    ).toEqual(['2017-02-28T20:00:00.000Z+4']);
     for (let k = 0; k < fourHours.length; k++) {
       const [time, open, high, low, close, volume] = fourHours[k]!;
       const part = hourly.slice(4 * k, 4 * k + 4);
-      expect(part.map((r) => r[0]), 'consecutive hours from the 4h open').toEqual([0, 1, 2, 3].map((h) => time + h * 3_600_000));
-      expect([part[0]![1], Math.max(...part.map((r) => r[2])), Math.min(...part.map((r) => r[3])), part[3]![4]], `4h candle ${k}`).toEqual([open, high, low, close]);
+      expect(
+        part.map((r) => r[0]),
+        'consecutive hours from the 4h open',
+      ).toEqual([0, 1, 2, 3].map((h) => time + h * 3_600_000));
+      expect([part[0]![1], Math.max(...part.map((r) => r[2])), Math.min(...part.map((r) => r[3])), part[3]![4]], `4h candle ${k}`).toEqual([
+        open,
+        high,
+        low,
+        close,
+      ]);
       expect(part.reduce((sum, r) => sum + r[5], 0)).toBeCloseTo(volume, 6);
     }
   });
@@ -111,7 +136,9 @@ describe('tests are self-contained', () => {
 
   it('no test, helper, config or script run by npm test names the data folder beside the repository', () => {
     const files = filesUnderTest();
-    expect(files, 'the walk sees the tests').toEqual(expect.arrayContaining(['server/testing/fixtures.test.ts', 'e2e/helpers.ts', 'playwright.config.ts', 'package.json', 'bench/lib/parity.test.ts']));
+    expect(files, 'the walk sees the tests').toEqual(
+      expect.arrayContaining(['server/testing/fixtures.test.ts', 'e2e/helpers.ts', 'playwright.config.ts', 'package.json', 'bench/lib/parity.test.ts']),
+    );
     const offenders = files.filter((file) => namesSiblingSharedFolder(readFileSync(path.join(REPO, file), 'utf8')));
     expect(offenders, 'read market data through server/testing/fixtures.ts instead').toEqual([]);
   });

@@ -14,7 +14,17 @@ import { defaultWorkerLoopSettings } from '@/server/env';
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { ensureBalanceRows } from '@/server/services/orders';
-import { claimDeployments, giveBackLeases, loadRuntime, releaseLeases, renewLeases, tickDeployment, transitionDeployment, type DeploymentRuntime, type TickResult } from '@/server/services/deployments';
+import {
+  claimDeployments,
+  giveBackLeases,
+  loadRuntime,
+  releaseLeases,
+  renewLeases,
+  tickDeployment,
+  transitionDeployment,
+  type DeploymentRuntime,
+  type TickResult,
+} from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
 import { tickPaperBatch } from './tick-batch';
 import { wakeableSleep } from './wakeable-sleep';
@@ -81,7 +91,19 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         if (claimed.length === 0) return;
         // One read of the claimed rows, then the runtimes loaded a few at a time: a worker taking over a thousand
         // deployments holds them all in a second or two, not after a thousand round trips one after another.
-        const rows = new Map((await db.select().from(deployments).where(inArray(deployments.id, claimed.map((c) => c.id)))).map((row) => [row.id, row]));
+        const rows = new Map(
+          (
+            await db
+              .select()
+              .from(deployments)
+              .where(
+                inArray(
+                  deployments.id,
+                  claimed.map((c) => c.id),
+                ),
+              )
+          ).map((row) => [row.id, row]),
+        );
         await forEachConcurrently(claimed, 8, async ({ id, lease_epoch }) => {
           const row = rows.get(id);
           if (!row) return;
@@ -92,7 +114,12 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
           } catch (error) {
             logger.error({ deploymentId: id, err: error }, 'deployment could not be loaded; failing it');
-            await transitionDeployment(db, row, { event: 'start_failed', reason: `could not start: ${(error as Error).message}`, now: Date.now(), epoch: Number(lease_epoch) });
+            await transitionDeployment(db, row, {
+              event: 'start_failed',
+              reason: `could not start: ${(error as Error).message}`,
+              now: Date.now(),
+              epoch: Number(lease_epoch),
+            });
           }
         });
       };
@@ -116,7 +143,9 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         if (rt.account.exchange !== PAPER_EXCHANGE) return;
         const [base, quote, extra] = rt.row.strategy.symbol.split('/');
         if (!base || !quote || base === quote || extra !== undefined) return;
-        await ensureBalanceRows(db, rt.account.id, [base, quote]).catch((error: unknown) => logger.warn({ deploymentId: rt.id, err: error }, 'paper balance rows not created ahead; the first order creates them'));
+        await ensureBalanceRows(db, rt.account.id, [base, quote]).catch((error: unknown) =>
+          logger.warn({ deploymentId: rt.id, err: error }, 'paper balance rows not created ahead; the first order creates them'),
+        );
       };
 
       const renew = async () => {
@@ -141,7 +170,11 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         if (excess < HANDOVER_MIN) return;
         const given = [...runtimes.values()].sort((a, b) => b.nextDueMs - a.nextDueMs).slice(0, excess);
         for (const rt of given) runtimes.delete(rt.id);
-        const count = await giveBackLeases(db, workerId, given.map((rt) => rt.id));
+        const count = await giveBackLeases(
+          db,
+          workerId,
+          given.map((rt) => rt.id),
+        );
         logger.info({ deployments: count }, 'deployments given back to even the share out');
       };
 

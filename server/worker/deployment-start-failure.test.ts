@@ -23,12 +23,22 @@ it('fails a deployment it cannot start through the table: under its epoch, stopp
   const userId = (await registerUser(t.db, { username: 'unstartable', password: 'correct horse battery' })).id;
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '1000' } })).id;
-  const strategy = await createStrategyForUser(t.db, userId, { name: 'broken', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name: 'broken',
+    type: 'sma_crossover',
+    params: { fastPeriod: 5, slowPeriod: 20 },
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } });
   // Parameters the strategy no longer accepts (as after a change of its rules): the runner cannot build it.
   const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));
-  await t.db.update(deployments).set({ strategy: { ...row!.strategy, params: { fastPeriod: 50, slowPeriod: 20 } } }).where(eq(deployments.id, deployment.id));
+  await t.db
+    .update(deployments)
+    .set({ strategy: { ...row!.strategy, params: { fastPeriod: 50, slowPeriod: 20 } } })
+    .where(eq(deployments.id, deployment.id));
 
   const events: AppEvent[] = [];
   const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
@@ -38,7 +48,9 @@ it('fails a deployment it cannot start through the table: under its epoch, stopp
   const controller = new AbortController();
   const stop = await createDeploymentRunnerLoop({ claimMs: 50 }).start({ database: t, workerId: 'w-fail', logger, signal: controller.signal });
   try {
-    await expect.poll(async () => (await t.db.select().from(deployments).where(eq(deployments.id, deployment.id)))[0]!.state, { timeout: 10_000 }).toBe('failed');
+    await expect
+      .poll(async () => (await t.db.select().from(deployments).where(eq(deployments.id, deployment.id)))[0]!.state, { timeout: 10_000 })
+      .toBe('failed');
   } finally {
     controller.abort();
     await stop();

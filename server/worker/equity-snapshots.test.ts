@@ -31,7 +31,15 @@ const deps: PortfolioDeps = {
   exchanges: () => EXCHANGES,
   // Every real account here is "down": nothing listens on port 9.
   connect: ({ exchangeId, accountId, credentials }) =>
-    createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 500, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls('http://127.0.0.1:9'), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
+    createCcxtExchange({
+      exchangeId,
+      accountId,
+      credentials,
+      timeoutMs: 500,
+      rateLimit: { perSecond: 1000, perMinute: 100_000 },
+      urls: binanceApiUrls('http://127.0.0.1:9'),
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    }),
 };
 
 beforeAll(async () => {
@@ -45,10 +53,15 @@ it('two workers running the loop write one snapshot per account per grid slot, e
   const user = (await registerUser(t.db, { username: 'snap-loop', password: 'long enough pw' })).id;
   const a = (await createAccount(t.db, user, { name: 'a', exchange: 'paper', balances: { USDT: '1000', BTC: '1' } }, {}, deps)).id;
   const b = (await createAccount(t.db, user, { name: 'b', exchange: 'paper', balances: { USDT: '5' } }, {}, deps)).id;
-  const down = (await createAccount(t.db, user, { name: 'down', exchange: 'binance', credentials: { apiKey: 'key-0123456789', secret: 'secret-0123456789' } }, {}, deps)).id;
+  const down = (
+    await createAccount(t.db, user, { name: 'down', exchange: 'binance', credentials: { apiKey: 'key-0123456789', secret: 'secret-0123456789' } }, {}, deps)
+  ).id;
 
   // Two workers, each starting the loop (the first pass runs at start), then stopping.
-  const loops = [createEquitySnapshotLoop({ intervalMs: MINUTE, clock: () => now, deps }), createEquitySnapshotLoop({ intervalMs: MINUTE, clock: () => now, deps })];
+  const loops = [
+    createEquitySnapshotLoop({ intervalMs: MINUTE, clock: () => now, deps }),
+    createEquitySnapshotLoop({ intervalMs: MINUTE, clock: () => now, deps }),
+  ];
   const stops = await Promise.all(loops.map((loop) => loop.start(context())));
   await Promise.all(stops.map((stop) => stop()));
 
@@ -60,8 +73,14 @@ it('two workers running the loop write one snapshot per account per grid slot, e
       [b, slot, 'USDT', '5'],
     ].sort(),
   );
-  expect(rows.every((r) => r.userId === user), "each row carries its account's owner").toBe(true);
-  expect(rows.some((r) => r.accountId === down), 'an unreachable account writes nothing (a gap, not a zero)').toBe(false);
+  expect(
+    rows.every((r) => r.userId === user),
+    "each row carries its account's owner",
+  ).toBe(true);
+  expect(
+    rows.some((r) => r.accountId === down),
+    'an unreachable account writes nothing (a gap, not a zero)',
+  ).toBe(false);
   const portfolio = await getPortfolio(t.db, user, {}, deps);
   expect(portfolio.accounts.find((acc) => acc.accountId === a)?.equity, 'the snapshot is the equity the API shows').toBe('1200');
 
@@ -72,7 +91,10 @@ it('two workers running the loop write one snapshot per account per grid slot, e
   price = 210;
   const racing = await Promise.all([snapshotAllAccounts(t.db, slotOf(now, MINUTE), { deps }), snapshotAllAccounts(t.db, slotOf(now, MINUTE), { deps })]);
   expect(racing[0].written + racing[1].written, 'two passes racing on the next slot: each row written once').toBe(2);
-  expect(racing.map((pass) => pass.failed), 'a lost race is not a failure; only the unreachable account fails').toEqual([1, 1]);
+  expect(
+    racing.map((pass) => pass.failed),
+    'a lost race is not a failure; only the unreachable account fails',
+  ).toEqual([1, 1]);
   const [latest] = await t.db.select().from(equitySnapshots).where(eq(equitySnapshots.accountId, a)).orderBy(asc(equitySnapshots.time)).offset(1);
   expect([latest?.time.toISOString(), latest?.equity]).toEqual([new Date(Date.UTC(2025, 5, 2, 12, 1)).toISOString(), '1210']);
 });
@@ -87,7 +109,17 @@ it('a pass values many paper accounts in a few statements and one price per symb
   const user = (await registerUser(t.db, { username: 'snap-many', password: 'long enough pw' })).id;
   const ids: string[] = [];
   for (let i = 1; i <= 30; i++) {
-    ids.push((await createAccount(t.db, user, { name: `many ${i}`, exchange: 'paper', balances: { USDT: String(i * 10), BTC: String(i / 8), ...(i % 3 === 0 ? { ETH: '2.5' } : {}) } }, {}, deps)).id);
+    ids.push(
+      (
+        await createAccount(
+          t.db,
+          user,
+          { name: `many ${i}`, exchange: 'paper', balances: { USDT: String(i * 10), BTC: String(i / 8), ...(i % 3 === 0 ? { ETH: '2.5' } : {}) } },
+          {},
+          deps,
+        )
+      ).id,
+    );
   }
   let priceReads = 0;
   const counted: PortfolioDeps = { ...deps, prices: () => ({ ...feed, latest: async (symbol) => (priceReads++, feed.latest(symbol)) }) };
@@ -103,10 +135,14 @@ it('a pass values many paper accounts in a few statements and one price per symb
   } finally {
     await client.end({ timeout: 5 });
   }
-  const rows = await t.db.select().from(equitySnapshots).where(and(inArray(equitySnapshots.accountId, ids), eq(equitySnapshots.time, new Date(Date.UTC(2025, 7, 1, 9, 30)))));
+  const rows = await t.db
+    .select()
+    .from(equitySnapshots)
+    .where(and(inArray(equitySnapshots.accountId, ids), eq(equitySnapshots.time, new Date(Date.UTC(2025, 7, 1, 9, 30)))));
   const portfolio = await getPortfolio(t.db, user, {}, deps);
   expect(rows).toHaveLength(30);
-  for (const row of rows) expect(row.equity, 'the snapshot is the equity the API shows').toBe(portfolio.accounts.find((a) => a.accountId === row.accountId)?.equity);
+  for (const row of rows)
+    expect(row.equity, 'the snapshot is the equity the API shows').toBe(portfolio.accounts.find((a) => a.accountId === row.accountId)?.equity);
   const third = ids[2]!;
   expect(rows.find((r) => r.accountId === third)?.equity, '30 USDT + 0.375 BTC × 321.5 + 2.5 ETH × 321.5').toBe('954.3125');
 });

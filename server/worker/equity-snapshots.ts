@@ -41,7 +41,11 @@ const PAPER_BATCH = 500;
  * hundreds of accounts, one mark per symbol), so a pass over 1,000 of them stays short and out of the way of the
  * deployment runner; real accounts one at a time: a slow exchange delays the pass, not the database.
  */
-export async function snapshotAllAccounts(db: Db, slotMs: number, options: { currency?: string; deps?: PortfolioDeps; logger?: Logger; signal?: AbortSignal } = {}): Promise<SnapshotPass> {
+export async function snapshotAllAccounts(
+  db: Db,
+  slotMs: number,
+  options: { currency?: string; deps?: PortfolioDeps; logger?: Logger; signal?: AbortSignal } = {},
+): Promise<SnapshotPass> {
   const time = new Date(slotMs);
   const missing = await db
     .select({ id: exchangeAccounts.id, userId: exchangeAccounts.userId, exchange: exchangeAccounts.exchange })
@@ -52,7 +56,10 @@ export async function snapshotAllAccounts(db: Db, slotMs: number, options: { cur
   const count = (result: SnapshotResult) => {
     if (result.error) {
       pass.failed++;
-      options.logger?.debug({ accountId: result.accountId, kind: result.error.kind, reason: result.error.message }, 'equity snapshot skipped: the account could not be valued');
+      options.logger?.debug(
+        { accountId: result.accountId, kind: result.error.kind, reason: result.error.message },
+        'equity snapshot skipped: the account could not be valued',
+      );
     } else if (result.written) pass.written++;
     else pass.skipped++;
   };

@@ -15,14 +15,20 @@ export async function startHeartbeat(db: Db, workerId: string, intervalMs: numbe
     { logger, signal },
     intervalMs,
     async () => {
-      await db.update(workerHeartbeats).set({ lastHeartbeatAt: sql`now()` }).where(eq(workerHeartbeats.workerId, workerId));
+      await db
+        .update(workerHeartbeats)
+        .set({ lastHeartbeatAt: sql`now()` })
+        .where(eq(workerHeartbeats.workerId, workerId));
     },
     'heartbeat failed',
   );
   return {
     async stop() {
       await stopBeating();
-      await db.update(workerHeartbeats).set({ stoppedAt: sql`now()` }).where(eq(workerHeartbeats.workerId, workerId));
+      await db
+        .update(workerHeartbeats)
+        .set({ stoppedAt: sql`now()` })
+        .where(eq(workerHeartbeats.workerId, workerId));
     },
   };
 }

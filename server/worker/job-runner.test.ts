@@ -20,15 +20,19 @@ describe('job runner loop', () => {
     let release!: () => void;
     const blocked = new Promise<void>((r) => (release = r));
     const handlers: Record<string, JobHandler> = {
-      'runner.ok': { run: async (ctx) => {
-        await ctx.progress(0.5, 'half');
-        return { doubled: Number(ctx.job.payload.n) * 2 };
-      } },
-      'runner.long': { run: async (ctx) => {
-        await blocked;
-        await ctx.progress(0.9);
-        return { finished: true };
-      } },
+      'runner.ok': {
+        run: async (ctx) => {
+          await ctx.progress(0.5, 'half');
+          return { doubled: Number(ctx.job.payload.n) * 2 };
+        },
+      },
+      'runner.long': {
+        run: async (ctx) => {
+          await blocked;
+          await ctx.progress(0.9);
+          return { finished: true };
+        },
+      },
     };
     const controller = new AbortController();
     const stop = await createJobRunner(handlers, { pollMs: 50 }).start({ database: t, workerId: 'runner-1', logger, signal: controller.signal });
@@ -51,14 +55,21 @@ describe('job runner loop', () => {
   });
 
   it("checks a contract type's payload: refused when queued, and a stored one that does not match fails the job without running it", async () => {
-    await expect(enqueueJob(t.db, { type: BACKTEST_JOB_TYPE, payload: { backtestId: '' }, userId }), 'an empty id is refused when queued').rejects.toThrow(/invalid backtest\.run payload: backtestId/);
-    const [stored] = await t.db.insert(jobs).values({ type: BACKTEST_JOB_TYPE, payload: { backtest: 'x' }, userId }).returning();
+    await expect(enqueueJob(t.db, { type: BACKTEST_JOB_TYPE, payload: { backtestId: '' }, userId }), 'an empty id is refused when queued').rejects.toThrow(
+      /invalid backtest\.run payload: backtestId/,
+    );
+    const [stored] = await t.db
+      .insert(jobs)
+      .values({ type: BACKTEST_JOB_TYPE, payload: { backtest: 'x' }, userId })
+      .returning();
     let ran = false;
     const handlers: Record<string, JobHandler> = {
-      [BACKTEST_JOB_TYPE]: { run: async () => {
-        ran = true;
-        return {};
-      } },
+      [BACKTEST_JOB_TYPE]: {
+        run: async () => {
+          ran = true;
+          return {};
+        },
+      },
     };
     const controller = new AbortController();
     const stop = await createJobRunner(handlers, { pollMs: 50 }).start({ database: t, workerId: 'runner-2', logger, signal: controller.signal });
@@ -69,7 +80,10 @@ describe('job runner loop', () => {
       await stop();
     }
     const failed = await getJobForUser(t.db, stored!.id, userId);
-    expect([failed.error, failed.attempts], 'failed at once, naming the payload problem').toEqual([expect.stringMatching(/^invalid backtest\.run payload: /), 1]);
+    expect([failed.error, failed.attempts], 'failed at once, naming the payload problem').toEqual([
+      expect.stringMatching(/^invalid backtest\.run payload: /),
+      1,
+    ]);
     expect(ran, 'the handler never saw the bad payload').toBe(false);
   });
 });

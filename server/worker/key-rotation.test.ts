@@ -19,10 +19,24 @@ it('the key-rotation loop issues a successor for a key near expiry on its first 
   let now = new Date('2032-01-01T00:00:00Z').getTime();
   const clock = () => new Date(now);
   const user = await registerUser(t.db, { username: 'loop-user', password: 'long enough pw' });
-  const near = await createKey(t.db, { ...user, scopes: ['read', 'trade'], apiKeyId: null }, { name: 'near', scopes: ['read'], expiresInDays: 20 }, { now: clock });
-  const far = await createKey(t.db, { ...user, scopes: ['read', 'trade'], apiKeyId: null }, { name: 'far', scopes: ['read'], expiresInDays: 90 }, { now: clock });
+  const near = await createKey(
+    t.db,
+    { ...user, scopes: ['read', 'trade'], apiKeyId: null },
+    { name: 'near', scopes: ['read'], expiresInDays: 20 },
+    { now: clock },
+  );
+  const far = await createKey(
+    t.db,
+    { ...user, scopes: ['read', 'trade'], apiKeyId: null },
+    { name: 'far', scopes: ['read'], expiresInDays: 90 },
+    { now: clock },
+  );
   now += 10 * DAY_MS;
-  const loop = createKeyRotationLoop({ intervalMs: 60_000, config: { graceMs: 7 * DAY_MS, autoRotateLeadMs: 14 * DAY_MS, masterKey: randomBytes(32) }, now: clock });
+  const loop = createKeyRotationLoop({
+    intervalMs: 60_000,
+    config: { graceMs: 7 * DAY_MS, autoRotateLeadMs: 14 * DAY_MS, masterKey: randomBytes(32) },
+    now: clock,
+  });
   const stop = await loop.start({ database: t, workerId: 'test', logger, signal: new AbortController().signal });
   await stop();
   const [nearRow] = await t.db.select().from(apiKeys).where(eq(apiKeys.id, near.id));

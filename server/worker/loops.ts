@@ -39,4 +39,11 @@ export const JOB_HANDLERS: JobHandlers = {
 };
 
 /** The loops this worker runs; each capability adds its own here. */
-export const WORKER_LOOPS: WorkerLoop[] = [createJobRunner(JOB_HANDLERS), createDeploymentRunnerLoop(), createKeyRotationLoop(), createReconcilerLoop(), createEquitySnapshotLoop(), createThrottlePruneLoop()];
+export const WORKER_LOOPS: WorkerLoop[] = [
+  createJobRunner(JOB_HANDLERS),
+  createDeploymentRunnerLoop(),
+  createKeyRotationLoop(),
+  createReconcilerLoop(),
+  createEquitySnapshotLoop(),
+  createThrottlePruneLoop(),
+];

@@ -19,7 +19,15 @@ const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredC
 let t: TestDatabase;
 let server: BinanceTestServer;
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 1000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: binanceApiUrls(server.baseUrl),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 const deps: ReconcileDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
 
 beforeAll(async () => {
@@ -46,11 +54,28 @@ function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
 
 it('the reconciler loop settles an unknown order on its first pass, survives a failing account, passes again, and stops on abort', async () => {
   const { id: userId } = await registerUser(t.db, { username: 'loop-reconcile', password: 'long enough pw' });
-  const good = await createAccount(t.db, userId, { name: 'good', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+  const good = await createAccount(
+    t.db,
+    userId,
+    { name: 'good', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+    {},
+    deps,
+  );
   // Credentials the exchange refuses: this account fails on every pass.
-  const refused = await createAccount(t.db, userId, { name: 'refused', exchange: 'binance', credentials: { apiKey: 'wrong-api-key-000000', secret: 'wrong-secret-00000000' } }, {}, deps);
+  const refused = await createAccount(
+    t.db,
+    userId,
+    { name: 'refused', exchange: 'binance', credentials: { apiKey: 'wrong-api-key-000000', secret: 'wrong-secret-00000000' } },
+    {},
+    deps,
+  );
   server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
-  const { order } = await placeOrder(t.db, userId, { accountId: good.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbLOOP000000001' }, deps);
+  const { order } = await placeOrder(
+    t.db,
+    userId,
+    { accountId: good.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbLOOP000000001' },
+    deps,
+  );
   expect(order.status).toBe('unknown');
 
   const results: ReconcileResult[] = [];
@@ -66,7 +91,10 @@ it('the reconciler loop settles an unknown order on its first pass, survives a f
   expect(first, 'the first pass settled it').toMatchObject({ checked: 1, updated: 1 });
   const [row] = await t.db.select().from(orders).where(eq(orders.id, order.id));
   expect(row!.status).toBe('open');
-  expect(results.every((r) => r.accountId === good.id), 'the refused account produced no result, and did not stop the loop').toBe(true);
+  expect(
+    results.every((r) => r.accountId === good.id),
+    'the refused account produced no result, and did not stop the loop',
+  ).toBe(true);
   const failures = logLines.filter((l) => l.msg === 'reconciling an account failed; retrying next interval');
   expect(failures.length, 'the refused account was tried and its failure logged').toBeGreaterThan(0);
   expect(failures.every((l) => l.accountId === refused.id)).toBe(true);

@@ -48,7 +48,15 @@ afterAll(async () => {
 
 function startWorker(id: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKey, WORKER_ID: id, CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(LEASE_MS), ...env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: t.url,
+      CRYPTOBOT_MASTER_KEY: masterKey,
+      WORKER_ID: id,
+      CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(LEASE_MS),
+      ...env,
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -82,7 +90,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 async function setup(name: string, speed: number, start = rows[0]![0]) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const strategy = await createStrategyForUser(t.db, userId, { name, type: 'sma_crossover', params: PARAMS, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name,
+    type: 'sma_crossover',
+    params: PARAMS,
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start, speed } });
   return { accountId, deploymentId: deployment.id };
@@ -95,7 +110,12 @@ describe('kill -9 while a replayed deployment trades', () => {
     // 1,000 hourly candles at 100,000x (36 ms each), advancing only while a ready worker runs.
     const { accountId, deploymentId } = await setup('kill -9', 100_000);
     await pauseDeployment(t.db, userId, deploymentId);
-    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), {
+      initialCapital: 10_000,
+      feeRate: 0.001,
+      slippage: 0.0005,
+      timeframe: '1h',
+    });
     const tradeTimes = backtest.markers.filter((m) => m.reason !== 'end').map((m) => m.time);
     const step = 3_600_000;
 
@@ -147,9 +167,20 @@ describe('kill -9 while a replayed deployment trades', () => {
     const sent = await t.db
       .select({ orderId: orderEvents.orderId, n: sql<number>`count(*)::int` })
       .from(orderEvents)
-      .where(and(inArray(orderEvents.orderId, placed.map((o) => o.id)), eq(orderEvents.type, 'sent_ack')))
+      .where(
+        and(
+          inArray(
+            orderEvents.orderId,
+            placed.map((o) => o.id),
+          ),
+          eq(orderEvents.type, 'sent_ack'),
+        ),
+      )
       .groupBy(orderEvents.orderId);
-    expect(sent.every((s) => s.n === 1), 'each order was acknowledged (sent) exactly once').toBe(true);
+    expect(
+      sent.every((s) => s.n === 1),
+      'each order was acknowledged (sent) exactly once',
+    ).toBe(true);
     expect(new Set(placed.map((o) => o.clientOrderId)).size).toBe(placed.length);
     const fillRows = await t.db.select().from(fills).where(eq(fills.accountId, accountId)).orderBy(asc(fills.executedAt), asc(fills.id));
     expect(fillRows.length, 'one fill per market order').toBe(placed.filter((o) => o.status === 'filled').length);
@@ -160,7 +191,10 @@ describe('kill -9 while a replayed deployment trades', () => {
              coalesce(sum(case when o.side = 'buy' then f.quantity else -f.quantity end), 0) as btc
         from fills f join orders o on o.id = f.order_id where o.account_id = ${accountId}`);
     const balance = async (asset: string) => {
-      const [row] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
+      const [row] = await t.db
+        .select()
+        .from(paperBalances)
+        .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
       return row ? Number(row.free) + Number(row.used) : 0;
     };
     expect(await balance('USDT')).toBeCloseTo(Number(implied!.usdt), 8);
@@ -169,7 +203,10 @@ describe('kill -9 while a replayed deployment trades', () => {
     expect(Number(view.position.quantity), "the deployment's position is what its fills imply").toBeCloseTo(Number(implied!.btc), 12);
 
     const expected = backtest.markers.filter((m) => m.reason !== 'end');
-    expect(fillRows.map((f) => f.executedAt.getTime()), 'fills at the backtest trade times').toEqual(expected.map((m) => m.time));
+    expect(
+      fillRows.map((f) => f.executedAt.getTime()),
+      'fills at the backtest trade times',
+    ).toEqual(expected.map((m) => m.time));
     for (let k = 0; k < expected.length; k++) {
       expect(Math.abs(Number(fillRows[k]!.price) - expected[k]!.price) / expected[k]!.price).toBeLessThan(1e-9);
       expect(Math.abs(Number(fillRows[k]!.quantity) - expected[k]!.quantity) / expected[k]!.quantity).toBeLessThan(1e-9);
@@ -188,12 +225,24 @@ describe('two workers on one database', () => {
     const b = startWorker('worker-b', lease);
     await within(Promise.all([a.ready, b.ready]), 180_000, 'both workers ready');
     await expect
-      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).filter((r) => r.owner !== null).length, { timeout: 60_000 })
+      .poll(
+        async () =>
+          (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).filter((r) => r.owner !== null).length,
+        { timeout: 60_000 },
+      )
       .toBe(6);
     // Kept while they trade: every deployment processes two more candles under the lease it was claimed with.
-    const lastBars = async () => new Map((await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, ids))).map((r) => [r.id, r.last ?? 0]));
+    const lastBars = async () =>
+      new Map(
+        (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, ids))).map((r) => [
+          r.id,
+          r.last ?? 0,
+        ]),
+      );
     const claimed = await lastBars();
-    await expect.poll(async () => [...(await lastBars())].every(([id, last]) => last >= claimed.get(id)! + 2 * 3_600_000), { timeout: 60_000, interval: 250 }).toBe(true);
+    await expect
+      .poll(async () => [...(await lastBars())].every(([id, last]) => last >= claimed.get(id)! + 2 * 3_600_000), { timeout: 60_000, interval: 250 })
+      .toBe(true);
     const claims = (output: string) =>
       output
         .split('\n')
@@ -209,20 +258,38 @@ describe('two workers on one database', () => {
     // kill -9 the worker that holds more; the other takes over its deployments within the lease timeout.
     const [victim, survivor, victimIds] = ofA.length >= ofB.length ? [a, 'worker-b', ofA] : [b, 'worker-a', ofB];
     expect(victimIds.length).toBeGreaterThan(0);
-    const before = new Map((await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).map((r) => [r.id, r.last]));
+    const before = new Map(
+      (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).map((r) => [
+        r.id,
+        r.last,
+      ]),
+    );
     victim.child.kill('SIGKILL');
     await victim.exited;
     // Moved once the victim's leases ran out (the poll's timeout is a watchdog, not the claim).
     await expect
-      .poll(async () => (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => r.owner === survivor), { timeout: PAIR_LEASE_MS + 60_000, interval: 100 })
+      .poll(
+        async () =>
+          (await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => r.owner === survivor),
+        { timeout: PAIR_LEASE_MS + 60_000, interval: 100 },
+      )
       .toBe(true);
     await expect
-      .poll(async () => (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).every((r) => (r.last ?? 0) > (before.get(r.id) ?? 0)), { timeout: 60_000 })
+      .poll(
+        async () =>
+          (await t.db.select({ id: deployments.id, last: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, victimIds))).every(
+            (r) => (r.last ?? 0) > (before.get(r.id) ?? 0),
+          ),
+        { timeout: 60_000 },
+      )
       .toBe(true);
     const rest = survivor === 'worker-a' ? a : b;
     rest.child.kill('SIGTERM');
     expect((await rest.exited).code).toBe(0);
     const released = await t.db.select({ owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids));
-    expect(released.every((r) => r.owner === null), 'SIGTERM gives the leases back').toBe(true);
+    expect(
+      released.every((r) => r.owner === null),
+      'SIGTERM gives the leases back',
+    ).toBe(true);
   }, 300_000);
 });

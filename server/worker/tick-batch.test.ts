@@ -37,10 +37,29 @@ afterAll(async () => {
 async function claimedDeployments(count: number, name: string): Promise<DeploymentRuntime[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const accountId = (await createAccount(t.db, userId, { name: `${name} ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-    const strategy = await createStrategyForUser(t.db, userId, { name: `${name} ${i}`, type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    const accountId = (
+      await createAccount(t.db, userId, { name: `${name} ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })
+    ).id;
+    const strategy = await createStrategyForUser(t.db, userId, {
+      name: `${name} ${i}`,
+      type: 'dca',
+      params: { intervalBars: 1, amountPerBuy: 10 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    });
     await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
-    ids.push((await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } }, { now: clock })).id);
+    ids.push(
+      (
+        await createDeployment(
+          t.db,
+          userId,
+          strategy.id,
+          { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } },
+          { now: clock },
+        )
+      ).id,
+    );
   }
   const claimed = await claimDeployments(t.db, 'batch-test-worker', 1000, 60_000);
   const runtimes: DeploymentRuntime[] = [];
@@ -51,11 +70,12 @@ async function claimedDeployments(count: number, name: string): Promise<Deployme
   return runtimes;
 }
 
-const ordersOf = (ids: string[]) => t.db.select({ deploymentId: orders.deploymentId, createdAt: orders.createdAt, status: orders.status }).from(orders).where(inArray(orders.deploymentId, ids));
+const ordersOf = (ids: string[]) =>
+  t.db.select({ deploymentId: orders.deploymentId, createdAt: orders.createdAt, status: orders.status }).from(orders).where(inArray(orders.deploymentId, ids));
 
 it('ticks paper deployments due together in one transaction, each committing its own tick', async () => {
   const runtimes = await claimedDeployments(3, 'together');
-  now += 1.5 * HOUR / 3600; // the replay: its first candle closed, the second one open (the buy fills at its open)
+  now += (1.5 * HOUR) / 3600; // the replay: its first candle closed, the second one open (the buy fills at its open)
   const outcomes = await tickPaperBatch(t.db, runtimes, { now: clock });
 
   for (const { rt, result, retriedAlone } of outcomes) {
@@ -65,19 +85,36 @@ it('ticks paper deployments due together in one transaction, each committing its
     expect(rt.row.lastBarTime, 'the runtime moved on after the commit').toBe(rows[0]![0]);
   }
   const placed = await ordersOf(runtimes.map((rt) => rt.id));
-  expect(placed.map((o) => o.status), 'every member placed its order').toEqual(['filled', 'filled', 'filled']);
+  expect(
+    placed.map((o) => o.status),
+    'every member placed its order',
+  ).toEqual(['filled', 'filled', 'filled']);
   // created_at is PostgreSQL's now(): the start of the transaction the order was written in.
   expect(new Set(placed.map((o) => o.createdAt.getTime())).size, 'the three orders were written in one transaction').toBe(1);
-  const stored = await t.db.select({ lastBarTime: deployments.lastBarTime }).from(deployments).where(inArray(deployments.id, runtimes.map((rt) => rt.id)));
-  expect(stored.map((d) => d.lastBarTime), 'each deployment stored its own progress').toEqual([rows[0]![0], rows[0]![0], rows[0]![0]]);
+  const stored = await t.db
+    .select({ lastBarTime: deployments.lastBarTime })
+    .from(deployments)
+    .where(
+      inArray(
+        deployments.id,
+        runtimes.map((rt) => rt.id),
+      ),
+    );
+  expect(
+    stored.map((d) => d.lastBarTime),
+    'each deployment stored its own progress',
+  ).toEqual([rows[0]![0], rows[0]![0], rows[0]![0]]);
 });
 
 it("keeps the others' ticks when one member fails: the batch is rolled back and every member is ticked alone", async () => {
   const runtimes = await claimedDeployments(3, 'one fails');
   const [first, taken, third] = runtimes as [DeploymentRuntime, DeploymentRuntime, DeploymentRuntime];
   // Another worker claimed the middle one since (a higher epoch): its tick must place nothing.
-  await t.db.update(deployments).set({ leaseEpoch: taken.epoch + 1, leaseOwner: 'another-worker' }).where(eq(deployments.id, taken.id));
-  now += 1.5 * HOUR / 3600;
+  await t.db
+    .update(deployments)
+    .set({ leaseEpoch: taken.epoch + 1, leaseOwner: 'another-worker' })
+    .where(eq(deployments.id, taken.id));
+  now += (1.5 * HOUR) / 3600;
   const outcomes = await tickPaperBatch(t.db, runtimes, { now: clock });
 
   const byId = new Map(outcomes.map((o) => [o.rt.id, o]));
@@ -88,6 +125,12 @@ it("keeps the others' ticks when one member fails: the batch is rolled back and 
     expect(outcome.result, 'the member still placed its order').toMatchObject({ status: 'fulfilled', value: { status: 'ok', orders: 1 } });
   }
   const placed = await ordersOf(runtimes.map((rt) => rt.id));
-  expect(placed.filter((o) => o.deploymentId === taken.id), 'nothing written for the deployment this worker lost').toEqual([]);
-  expect(placed.filter((o) => o.deploymentId !== taken.id).map((o) => o.status), 'exactly one order each for the others').toEqual(['filled', 'filled']);
+  expect(
+    placed.filter((o) => o.deploymentId === taken.id),
+    'nothing written for the deployment this worker lost',
+  ).toEqual([]);
+  expect(
+    placed.filter((o) => o.deploymentId !== taken.id).map((o) => o.status),
+    'exactly one order each for the others',
+  ).toEqual(['filled', 'filled']);
 });

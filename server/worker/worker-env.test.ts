@@ -23,7 +23,15 @@ const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredC
 let t: TestDatabase;
 let server: BinanceTestServer;
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 1000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: binanceApiUrls(server.baseUrl),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 const deps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
 
 beforeAll(async () => {
@@ -38,14 +46,30 @@ afterAll(async () => {
 
 it('a worker with only DATABASE_URL and CRYPTOBOT_MASTER_KEY decrypts an exchange account and reconciles its unknown order', async () => {
   const { id: userId } = await registerUser(t.db, { username: 'minimal-env', password: 'long enough pw' });
-  const account = await createAccount(t.db, userId, { name: 'binance', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+  const account = await createAccount(
+    t.db,
+    userId,
+    { name: 'binance', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+    {},
+    deps,
+  );
   server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
-  const { order } = await placeOrder(t.db, userId, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbMINENV0000001' }, deps);
+  const { order } = await placeOrder(
+    t.db,
+    userId,
+    { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbMINENV0000001' },
+    deps,
+  );
   expect(order.status, 'the exchange accepted it but we never heard back').toBe('unknown');
 
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
     // Nothing of the web app's configuration: no NEXTAUTH_SECRET, NEXTAUTH_URL or NODE_ENV.
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKeyText, CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: server.baseUrl }) } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: t.url,
+      CRYPTOBOT_MASTER_KEY: masterKeyText,
+      CRYPTOBOT_EXCHANGE_URLS: JSON.stringify({ binance: server.baseUrl }),
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -72,7 +96,10 @@ it('a worker with only DATABASE_URL and CRYPTOBOT_MASTER_KEY decrypts an exchang
 
 /** Starts the worker with `env` and resolves with its exit code and everything it printed. */
 function runWorkerUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env } as unknown as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env } as unknown as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -85,9 +112,15 @@ it.each([
   ['CRYPTOBOT_DEPLOYMENT_LEASE_MS', '-1', 'must be a whole number of milliseconds'],
   ['API_KEY_GRACE_DAYS', 'a week', 'must be a number of days'],
   ['CRYPTOBOT_EXCHANGE_URLS', '{not json', 'is not valid JSON'],
-])('a worker started with %s=%s exits 1 at start, naming the variable', async (name, value, message) => {
-  const { code, output } = await runWorkerUntilExit({ DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKeyText, [name]: value });
-  expect(code, output).toBe(1);
-  expect(output, 'one line names the variable and says what is wrong').toMatch(new RegExp(`^worker: ${name}\\b.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
-  expect(output, 'nothing started').not.toContain('worker started');
-}, 60_000);
+])(
+  'a worker started with %s=%s exits 1 at start, naming the variable',
+  async (name, value, message) => {
+    const { code, output } = await runWorkerUntilExit({ DATABASE_URL: t.url, CRYPTOBOT_MASTER_KEY: masterKeyText, [name]: value });
+    expect(code, output).toBe(1);
+    expect(output, 'one line names the variable and says what is wrong').toMatch(
+      new RegExp(`^worker: ${name}\\b.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'),
+    );
+    expect(output, 'nothing started').not.toContain('worker started');
+  },
+  60_000,
+);

@@ -27,10 +27,14 @@ function runWorker(env: Record<string, string>) {
 
 it('beats while running and stops cleanly on SIGTERM, marking itself stopped', async () => {
   const worker = runWorker({ DATABASE_URL: t.url, WORKER_HEARTBEAT_MS: '200', WORKER_ID: 'test-worker', CRYPTOBOT_MASTER_KEY: masterKey });
-  await expect.poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'))).length, { timeout: 20_000 }).toBe(1);
+  await expect
+    .poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'))).length, { timeout: 20_000 })
+    .toBe(1);
   const [first] = await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker'));
   await expect
-    .poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker')))[0]!.lastHeartbeatAt.getTime(), { timeout: 10_000 })
+    .poll(async () => (await t.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.workerId, 'test-worker')))[0]!.lastHeartbeatAt.getTime(), {
+      timeout: 10_000,
+    })
     .toBeGreaterThan(first!.lastHeartbeatAt.getTime());
   expect((await checkHealth(t.db)).worker.lastHeartbeat, 'health reports the running worker').not.toBeNull();
 

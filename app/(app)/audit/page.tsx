@@ -9,7 +9,14 @@ export default async function AuditPage() {
   const user = await currentUser();
   return (
     <>
-      <PageHeader title="Audit log" description={user?.role === 'admin' ? 'Security events of your account; tick “All users” to see everyone’s.' : 'Security events of your account: sign-ins, failed sign-ins, API key changes.'} />
+      <PageHeader
+        title="Audit log"
+        description={
+          user?.role === 'admin'
+            ? 'Security events of your account; tick “All users” to see everyone’s.'
+            : 'Security events of your account: sign-ins, failed sign-ins, API key changes.'
+        }
+      />
       <AuditPageClient isAdmin={user?.role === 'admin'} />
     </>
   );

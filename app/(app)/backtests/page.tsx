@@ -11,8 +11,22 @@ export default function BacktestsPage() {
     <>
       <PageHeader title="Backtests" description="Every backtest and parameter sweep you ran; select two or more completed backtests to compare them." />
       <div className="space-y-6">
-        <Card><CardHeader><CardTitle>Backtests</CardTitle></CardHeader><CardContent><BacktestList /></CardContent></Card>
-        <Card><CardHeader><CardTitle>Sweeps</CardTitle></CardHeader><CardContent><SweepList /></CardContent></Card>
+        <Card>
+          <CardHeader>
+            <CardTitle>Backtests</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <BacktestList />
+          </CardContent>
+        </Card>
+        <Card>
+          <CardHeader>
+            <CardTitle>Sweeps</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <SweepList />
+          </CardContent>
+        </Card>
       </div>
     </>
   );

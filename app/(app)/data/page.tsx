@@ -15,7 +15,14 @@ export default async function DataPage() {
   const { defaultExchange, exchanges } = enabledExchanges();
   return (
     <>
-      <PageHeader title="Data" description={isAdmin ? 'Stored candles, file uploads and exchange imports. Candles are shared by every user.' : 'Stored candles (read-only: uploads and imports are for admins).'} />
+      <PageHeader
+        title="Data"
+        description={
+          isAdmin
+            ? 'Stored candles, file uploads and exchange imports. Candles are shared by every user.'
+            : 'Stored candles (read-only: uploads and imports are for admins).'
+        }
+      />
       <div className="space-y-6">
         <CoveragePanel isAdmin={isAdmin} importableExchanges={exchanges} />
         {isAdmin ? (

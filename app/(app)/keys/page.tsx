@@ -10,7 +10,10 @@ export default async function KeysPage() {
   const user = await currentUser();
   return (
     <>
-      <PageHeader title="API keys" description="Keys for scripts and bots: send one as Authorization: Bearer <key> to the REST API or tRPC. At most 90 days; rotated automatically before expiry." />
+      <PageHeader
+        title="API keys"
+        description="Keys for scripts and bots: send one as Authorization: Bearer <key> to the REST API or tRPC. At most 90 days; rotated automatically before expiry."
+      />
       <KeysPageClient isAdmin={user?.role === 'admin'} graceDays={keysConfig().graceMs / 86_400_000} />
     </>
   );

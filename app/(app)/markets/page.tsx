@@ -10,7 +10,10 @@ export default function MarketsPage() {
   const { defaultExchange, exchanges } = enabledExchanges();
   return (
     <>
-      <PageHeader title="Markets" description="Stored candles when there are some, live exchange data when reachable, otherwise the simulated market (labelled)." />
+      <PageHeader
+        title="Markets"
+        description="Stored candles when there are some, live exchange data when reachable, otherwise the simulated market (labelled)."
+      />
       <MarketsView exchanges={[...exchanges, SIMULATED_EXCHANGE]} defaultExchange={defaultExchange} />
     </>
   );

@@ -12,7 +12,11 @@ export default function StrategiesPage() {
       <PageHeader
         title="Strategies"
         description="Configured strategies and their lifecycle: draft → backtested → paper → live → paused / stopped → archived."
-        actions={<Button asChild><Link href="/strategies/new">New strategy</Link></Button>}
+        actions={
+          <Button asChild>
+            <Link href="/strategies/new">New strategy</Link>
+          </Button>
+        }
       />
       <StrategyList />
     </>

@@ -23,7 +23,10 @@ import {
 export const accountsRouter = createTRPCRouter({
   exchanges: protectedProcedure.output(ZExchangeOptionsResponseSchema).query(() => accountExchangeOptions()),
   list: protectedProcedure.output(z.array(ZAccountResponseSchema)).query(({ ctx }) => listAccounts(ctx.db, ctx.user.id)),
-  get: protectedProcedure.input(ZAccountIdSchema).output(ZAccountResponseSchema).query(({ ctx, input }) => getAccount(ctx.db, ctx.user.id, input.id)),
+  get: protectedProcedure
+    .input(ZAccountIdSchema)
+    .output(ZAccountResponseSchema)
+    .query(({ ctx, input }) => getAccount(ctx.db, ctx.user.id, input.id)),
   create: protectedProcedure
     .input(ZCreateAccountRequestSchema)
     .output(ZAccountResponseSchema)
@@ -36,6 +39,12 @@ export const accountsRouter = createTRPCRouter({
     .input(ZAccountIdSchema)
     .output(z.object({ id: z.string(), deleted: z.literal(true) }))
     .mutation(({ ctx, input }) => deleteAccount(ctx.db, ctx.user.id, input.id, { ip: ctx.ip })),
-  balance: protectedProcedure.input(ZAccountIdSchema).output(ZAccountBalanceResponseSchema).query(({ ctx, input }) => getAccountBalance(ctx.db, ctx.user.id, input.id)),
-  test: protectedProcedure.input(ZAccountIdSchema).output(ZConnectionTestResponseSchema).mutation(({ ctx, input }) => testAccountConnection(ctx.db, ctx.user.id, input.id)),
+  balance: protectedProcedure
+    .input(ZAccountIdSchema)
+    .output(ZAccountBalanceResponseSchema)
+    .query(({ ctx, input }) => getAccountBalance(ctx.db, ctx.user.id, input.id)),
+  test: protectedProcedure
+    .input(ZAccountIdSchema)
+    .output(ZConnectionTestResponseSchema)
+    .mutation(({ ctx, input }) => testAccountConnection(ctx.db, ctx.user.id, input.id)),
 });

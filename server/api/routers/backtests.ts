@@ -22,21 +22,42 @@ export const backtestsRouter = createTRPCRouter({
     .output(ZBacktestSummarySchema)
     .mutation(({ ctx, input }) => createBacktest(ctx.db, ctx.user.id, input)),
 
-  list: protectedProcedure.input(ZListInput).output(z.array(ZBacktestSummarySchema)).query(({ ctx, input }) => listBacktestsForUser(ctx.db, ctx.user.id, input)),
+  list: protectedProcedure
+    .input(ZListInput)
+    .output(z.array(ZBacktestSummarySchema))
+    .query(({ ctx, input }) => listBacktestsForUser(ctx.db, ctx.user.id, input)),
 
-  get: protectedProcedure.input(ZById).output(ZBacktestResponseSchema).query(({ ctx, input }) => getBacktestForUser(ctx.db, ctx.user.id, input.id)),
+  get: protectedProcedure
+    .input(ZById)
+    .output(ZBacktestResponseSchema)
+    .query(({ ctx, input }) => getBacktestForUser(ctx.db, ctx.user.id, input.id)),
 
-  chart: protectedProcedure.input(ZById).output(ZBacktestChartSchema).query(({ ctx, input }) => getBacktestChart(ctx.db, ctx.user.id, input.id)),
+  chart: protectedProcedure
+    .input(ZById)
+    .output(ZBacktestChartSchema)
+    .query(({ ctx, input }) => getBacktestChart(ctx.db, ctx.user.id, input.id)),
 
-  cancel: protectedProcedure.input(ZById).output(ZBacktestSummarySchema).mutation(({ ctx, input }) => cancelBacktestForUser(ctx.db, ctx.user.id, input.id)),
+  cancel: protectedProcedure
+    .input(ZById)
+    .output(ZBacktestSummarySchema)
+    .mutation(({ ctx, input }) => cancelBacktestForUser(ctx.db, ctx.user.id, input.id)),
 
   sweeps: createTRPCRouter({
     create: protectedProcedure
       .input(ZCreateSweepRequestSchema)
       .output(ZSweepSummarySchema)
       .mutation(({ ctx, input }) => createSweep(ctx.db, ctx.user.id, input)),
-    list: protectedProcedure.input(ZListInput).output(z.array(ZSweepSummarySchema)).query(({ ctx, input }) => listSweepsForUser(ctx.db, ctx.user.id, input)),
-    get: protectedProcedure.input(ZById).output(ZSweepResponseSchema).query(({ ctx, input }) => getSweepForUser(ctx.db, ctx.user.id, input.id)),
-    cancel: protectedProcedure.input(ZById).output(ZSweepSummarySchema).mutation(({ ctx, input }) => cancelSweepForUser(ctx.db, ctx.user.id, input.id)),
+    list: protectedProcedure
+      .input(ZListInput)
+      .output(z.array(ZSweepSummarySchema))
+      .query(({ ctx, input }) => listSweepsForUser(ctx.db, ctx.user.id, input)),
+    get: protectedProcedure
+      .input(ZById)
+      .output(ZSweepResponseSchema)
+      .query(({ ctx, input }) => getSweepForUser(ctx.db, ctx.user.id, input.id)),
+    cancel: protectedProcedure
+      .input(ZById)
+      .output(ZSweepSummarySchema)
+      .mutation(({ ctx, input }) => cancelSweepForUser(ctx.db, ctx.user.id, input.id)),
   }),
 });

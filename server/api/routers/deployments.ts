@@ -14,12 +14,29 @@ import {
 } from '@/server/api/schemas/deployments';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
-import { createDeployment, deploymentEquityCurve, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from '@/server/services/deployments';
+import {
+  createDeployment,
+  deploymentEquityCurve,
+  getDeployment,
+  listDeployments,
+  pauseDeployment,
+  resumeDeployment,
+  stopDeployment,
+} from '@/server/services/deployments';
 
 export const deploymentsRouter = createTRPCRouter({
-  list: protectedProcedure.input(ZListDeploymentsRequestSchema).output(z.array(ZDeploymentResponseSchema)).query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
-  get: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).query(({ ctx, input }) => getDeployment(ctx.db, ctx.user.id, input.id)),
-  equity: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentEquityResponseSchema).query(({ ctx, input }) => deploymentEquityCurve(ctx.db, ctx.user.id, input.id)),
+  list: protectedProcedure
+    .input(ZListDeploymentsRequestSchema)
+    .output(z.array(ZDeploymentResponseSchema))
+    .query(({ ctx, input }) => listDeployments(ctx.db, ctx.user.id, input)),
+  get: protectedProcedure
+    .input(ZDeploymentIdSchema)
+    .output(ZDeploymentResponseSchema)
+    .query(({ ctx, input }) => getDeployment(ctx.db, ctx.user.id, input.id)),
+  equity: protectedProcedure
+    .input(ZDeploymentIdSchema)
+    .output(ZDeploymentEquityResponseSchema)
+    .query(({ ctx, input }) => deploymentEquityCurve(ctx.db, ctx.user.id, input.id)),
   create: protectedProcedure
     .input(ZCreateDeploymentRequestSchema.extend({ strategyId: safeText().min(1).max(64) }))
     .output(ZDeploymentResponseSchema)
@@ -27,8 +44,14 @@ export const deploymentsRouter = createTRPCRouter({
       const { strategyId, ...rest } = input;
       return createDeployment(ctx.db, ctx.user.id, strategyId, rest);
     }),
-  pause: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).mutation(({ ctx, input }) => pauseDeployment(ctx.db, ctx.user.id, input.id)),
-  resume: protectedProcedure.input(ZDeploymentIdSchema).output(ZDeploymentResponseSchema).mutation(({ ctx, input }) => resumeDeployment(ctx.db, ctx.user.id, input.id)),
+  pause: protectedProcedure
+    .input(ZDeploymentIdSchema)
+    .output(ZDeploymentResponseSchema)
+    .mutation(({ ctx, input }) => pauseDeployment(ctx.db, ctx.user.id, input.id)),
+  resume: protectedProcedure
+    .input(ZDeploymentIdSchema)
+    .output(ZDeploymentResponseSchema)
+    .mutation(({ ctx, input }) => resumeDeployment(ctx.db, ctx.user.id, input.id)),
   stop: protectedProcedure
     .input(ZDeploymentIdSchema.extend(ZStopDeploymentRequestSchema.shape))
     .output(ZStopDeploymentResponseSchema)
@@ -40,5 +63,8 @@ export const alertsRouter = createTRPCRouter({
     .input(ZListAlertsRequestSchema)
     .output(z.array(ZAlertResponseSchema))
     .query(({ ctx, input }) => listAlerts(ctx.db, ctx.user.id, { unacknowledgedOnly: input.unacknowledged === 'true', limit: input.limit })),
-  acknowledge: protectedProcedure.input(ZAlertIdSchema).output(ZAlertResponseSchema).mutation(({ ctx, input }) => acknowledgeAlert(ctx.db, ctx.user.id, input.id)),
+  acknowledge: protectedProcedure
+    .input(ZAlertIdSchema)
+    .output(ZAlertResponseSchema)
+    .mutation(({ ctx, input }) => acknowledgeAlert(ctx.db, ctx.user.id, input.id)),
 });

@@ -9,7 +9,12 @@ import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
  */
 export const eventsRouter = createTRPCRouter({
   stream: protectedProcedure
-    .input(z.object({ kinds: z.array(z.enum(USER_APP_EVENT_KINDS)).max(20).optional() }).strict().optional())
+    .input(
+      z
+        .object({ kinds: z.array(z.enum(USER_APP_EVENT_KINDS)).max(20).optional() })
+        .strict()
+        .optional(),
+    )
     .subscription(async function* ({ ctx, input, signal }) {
       const kinds = input?.kinds ? new Set(input.kinds) : undefined;
       for await (const event of userEvents(ctx.user.id, signal, kinds)) yield event;

@@ -1,4 +1,10 @@
-import { ZCreateInviteRequestSchema, ZInviteIdSchema, ZInviteListResponseSchema, ZInviteResponseSchema, ZIssuedInviteResponseSchema } from '@/server/api/schemas/invites';
+import {
+  ZCreateInviteRequestSchema,
+  ZInviteIdSchema,
+  ZInviteListResponseSchema,
+  ZInviteResponseSchema,
+  ZIssuedInviteResponseSchema,
+} from '@/server/api/schemas/invites';
 import { adminProcedure, createTRPCRouter } from '@/server/api/trpc';
 import { registrationMode } from '@/server/auth/limits';
 import { createInvite, listInvites, revokeInvite } from '@/server/services/auth/invites';
@@ -12,5 +18,8 @@ export const invitesRouter = createTRPCRouter({
     .output(ZIssuedInviteResponseSchema)
     .mutation(({ ctx, input }) => createInvite(ctx.db, { id: ctx.user.id }, input, { ip: ctx.ip })),
 
-  revoke: adminProcedure.input(ZInviteIdSchema).output(ZInviteResponseSchema).mutation(({ ctx, input }) => revokeInvite(ctx.db, { id: ctx.user.id }, input.id, { ip: ctx.ip })),
+  revoke: adminProcedure
+    .input(ZInviteIdSchema)
+    .output(ZInviteResponseSchema)
+    .mutation(({ ctx, input }) => revokeInvite(ctx.db, { id: ctx.user.id }, input.id, { ip: ctx.ip })),
 });

@@ -15,7 +15,10 @@ import { keysConfig } from '@/server/env';
 export const keysRouter = createTRPCRouter({
   list: protectedProcedure.output(z.array(ZKeyResponseSchema)).query(({ ctx }) => listKeys(ctx.db, ctx.user.id)),
 
-  get: protectedProcedure.input(ZKeyIdSchema).output(ZKeyResponseSchema).query(({ ctx, input }) => getKey(ctx.db, ctx.user.id, input.id)),
+  get: protectedProcedure
+    .input(ZKeyIdSchema)
+    .output(ZKeyResponseSchema)
+    .query(({ ctx, input }) => getKey(ctx.db, ctx.user.id, input.id)),
 
   create: protectedProcedure
     .input(ZCreateKeyRequestSchema)
@@ -32,7 +35,10 @@ export const keysRouter = createTRPCRouter({
     .output(ZIssuedKeyResponseSchema)
     .mutation(({ ctx }) => rotateCurrentKey(ctx.db, keyActor(ctx), keysConfig(), { ip: ctx.ip })),
 
-  revoke: protectedProcedure.input(ZKeyIdSchema).output(ZKeyResponseSchema).mutation(({ ctx, input }) => revokeKey(ctx.db, keyActor(ctx), input.id, { ip: ctx.ip })),
+  revoke: protectedProcedure
+    .input(ZKeyIdSchema)
+    .output(ZKeyResponseSchema)
+    .mutation(({ ctx, input }) => revokeKey(ctx.db, keyActor(ctx), input.id, { ip: ctx.ip })),
 
   /** Emergency: every key and session of the caller (admins: optionally of everyone). */
   revokeAll: protectedProcedure

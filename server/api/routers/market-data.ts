@@ -34,14 +34,15 @@ export async function candlesPage(db: DbOrTx, query: CandlesQuery) {
 
 export const marketDataRouter = createTRPCRouter({
   /** Exchanges the pages offer: the enabled ones (default first), plus "simulated". */
-  options: protectedProcedure
-    .output(z.object({ defaultExchange: z.string(), exchanges: z.array(z.string()), simulatedExchange: z.string() }))
-    .query(() => {
-      const { defaultExchange, exchanges } = enabledExchanges();
-      return { defaultExchange, exchanges: [...exchanges, SIMULATED_EXCHANGE], simulatedExchange: SIMULATED_EXCHANGE };
-    }),
+  options: protectedProcedure.output(z.object({ defaultExchange: z.string(), exchanges: z.array(z.string()), simulatedExchange: z.string() })).query(() => {
+    const { defaultExchange, exchanges } = enabledExchanges();
+    return { defaultExchange, exchanges: [...exchanges, SIMULATED_EXCHANGE], simulatedExchange: SIMULATED_EXCHANGE };
+  }),
 
-  candles: protectedProcedure.input(ZCandlesQuerySchema).output(ZCandlesPageResponseSchema).query(({ ctx, input }) => candlesPage(ctx.db, input)),
+  candles: protectedProcedure
+    .input(ZCandlesQuerySchema)
+    .output(ZCandlesPageResponseSchema)
+    .query(({ ctx, input }) => candlesPage(ctx.db, input)),
 
   upsertCandles: adminProcedure
     .input(ZCandlesUpsertRequestSchema)
@@ -61,14 +62,22 @@ export const marketDataRouter = createTRPCRouter({
   startImport: adminProcedure
     .input(ZImportRequestSchema)
     .output(ZImportResponseSchema)
-    .mutation(({ ctx, input }) => startImport(ctx.db, ctx.user.id, { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe, startMs: input.start, endMs: input.end })),
+    .mutation(({ ctx, input }) =>
+      startImport(ctx.db, ctx.user.id, { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe, startMs: input.start, endMs: input.end }),
+    ),
 
-  import: protectedProcedure.input(ZImportIdSchema).output(ZImportResponseSchema).query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
+  import: protectedProcedure
+    .input(ZImportIdSchema)
+    .output(ZImportResponseSchema)
+    .query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
 
   imports: protectedProcedure.output(z.array(ZImportResponseSchema)).query(({ ctx }) => listImports(ctx.db, ctx.user.id)),
 
   /** Cancels one of your queued or running imports (CONFLICT once it finished); what it stored stays. */
-  cancelImport: protectedProcedure.input(ZImportIdSchema).output(ZImportResponseSchema).mutation(({ ctx, input }) => cancelImport(ctx.db, input.id, ctx.user.id)),
+  cancelImport: protectedProcedure
+    .input(ZImportIdSchema)
+    .output(ZImportResponseSchema)
+    .mutation(({ ctx, input }) => cancelImport(ctx.db, input.id, ctx.user.id)),
 
   snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(({ ctx, input }) => getMarketSnapshot(ctx.db, input)),
 });

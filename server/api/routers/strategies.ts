@@ -33,7 +33,10 @@ export const strategiesRouter = createTRPCRouter({
     .output(z.array(ZStrategyResponseSchema))
     .query(({ ctx, input }) => listStrategiesForUser(ctx.db, ctx.user.id, input)),
 
-  get: protectedProcedure.input(ZById).output(ZStrategyResponseSchema).query(({ ctx, input }) => getStrategyForUser(ctx.db, ctx.user.id, input.id)),
+  get: protectedProcedure
+    .input(ZById)
+    .output(ZStrategyResponseSchema)
+    .query(({ ctx, input }) => getStrategyForUser(ctx.db, ctx.user.id, input.id)),
 
   create: protectedProcedure
     .input(ZCreateStrategyRequestSchema)
@@ -50,5 +53,8 @@ export const strategiesRouter = createTRPCRouter({
     .output(ZStrategyResponseSchema)
     .mutation(({ ctx, input }) => cloneStrategyForUser(ctx.db, ctx.user.id, input.id, input.name)),
 
-  archive: protectedProcedure.input(ZById).output(ZStrategyResponseSchema).mutation(({ ctx, input }) => archiveStrategyForUser(ctx.db, ctx.user.id, input.id)),
+  archive: protectedProcedure
+    .input(ZById)
+    .output(ZStrategyResponseSchema)
+    .mutation(({ ctx, input }) => archiveStrategyForUser(ctx.db, ctx.user.id, input.id)),
 });

@@ -4,13 +4,12 @@ import { zDecimalString } from '@/server/core/money';
 import { ZAccountResponseSchema, ZBalanceSchema, ZAccountBalanceResponseSchema, ZConnectionTestResponseSchema } from '@/server/services/accounts/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the account form. */
-export const ZAccountName = safeText({ error: 'must be a string' })
-  .trim()
-  .min(1, { error: 'is required' })
-  .max(64, { error: 'must be at most 64 characters' });
+export const ZAccountName = safeText({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(64, { error: 'must be at most 64 characters' });
 
 /** "paper" or a ccxt id; whether it is enabled is checked by the service against the config. */
-export const ZExchangeId = safeText({ error: 'must be a string' }).regex(/^[a-z0-9]{2,32}$/, { error: 'must be "paper" or a ccxt exchange id (lowercase letters and digits)' });
+export const ZExchangeId = safeText({ error: 'must be a string' }).regex(/^[a-z0-9]{2,32}$/, {
+  error: 'must be "paper" or a ccxt exchange id (lowercase letters and digits)',
+});
 
 export const ZAsset = safeText().regex(/^[A-Z0-9]{1,20}$/, { error: 'asset codes are 1–20 uppercase letters or digits, e.g. "USDT"' });
 
@@ -22,11 +21,12 @@ export const ZPaperBalances = z
 export const ZFeeRate = zDecimalString({ field: 'feeRate', max: '0.1' });
 export const ZSlippage = zDecimalString({ field: 'slippage', max: '0.1' });
 
-const secretString = (max: number, text: typeof safeText = safeText) => text({ error: 'must be a string' }).min(1, { error: 'is required' }).max(max, { error: `must be at most ${max} characters` });
+const secretString = (max: number, text: typeof safeText = safeText) =>
+  text({ error: 'must be a string' })
+    .min(1, { error: 'is required' })
+    .max(max, { error: `must be at most ${max} characters` });
 
-export const ZCredentials = z
-  .object({ apiKey: secretString(512), secret: secretString(2048, multilineText), password: secretString(512).optional() })
-  .strict();
+export const ZCredentials = z.object({ apiKey: secretString(512), secret: secretString(2048, multilineText), password: secretString(512).optional() }).strict();
 
 export const ZCreateAccountRequestSchema = z
   .object({

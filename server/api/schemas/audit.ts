@@ -12,8 +12,18 @@ export const ZAuditListRequestSchema = z
     allUsers: booleanish.optional(),
     category: z.enum(AUDIT_CATEGORY_NAMES, { error: `must be one of: ${AUDIT_CATEGORY_NAMES.join(', ')}` }).optional(),
     /** The `nextCursor` of the previous page. */
-    before: z.coerce.number({ error: 'must be an event id' }).int({ error: 'must be an event id' }).positive({ error: 'must be an event id' }).max(Number.MAX_SAFE_INTEGER, { error: 'must be an event id' }).optional(),
-    limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 200' }).max(200, { error: 'must be from 1 to 200' }).optional(),
+    before: z.coerce
+      .number({ error: 'must be an event id' })
+      .int({ error: 'must be an event id' })
+      .positive({ error: 'must be an event id' })
+      .max(Number.MAX_SAFE_INTEGER, { error: 'must be an event id' })
+      .optional(),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be from 1 to 200' })
+      .max(200, { error: 'must be from 1 to 200' })
+      .optional(),
   })
   .strict();
 

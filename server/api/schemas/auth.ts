@@ -21,7 +21,10 @@ export const ZRegisterRequestSchema = z.object({ username: ZUsername, password: 
 
 /** Sign-in checks no password rules: a wrong password is a 401, never a hint about the rules. */
 export const ZTokenRequestSchema = z
-  .object({ username: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(200), password: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(200) })
+  .object({
+    username: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(200),
+    password: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(200),
+  })
   .strict();
 
 export const ZRefreshRequestSchema = z.object({ refreshToken: safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(500) }).strict();

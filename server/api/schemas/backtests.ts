@@ -2,17 +2,41 @@ import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 import { endAfterStart, ZRunSpecSchema } from '@/server/services/backtests/run-spec';
-import { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema } from '@/server/services/backtests/views';
+import {
+  ZBacktestStatus,
+  ZBacktestMetricsSchema,
+  ZBacktestTradeSchema,
+  ZBacktestSummarySchema,
+  ZBacktestResponseSchema,
+  ZBacktestChartSchema,
+  ZSweepSummarySchema,
+  ZSweepResponseSchema,
+} from '@/server/services/backtests/views';
 
 /** Both requests are a run spec (server/services/backtests/run-spec.ts) plus what the kind of run adds. */
-export const ZCreateBacktestRequestSchema = ZRunSpecSchema.extend({ params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional() })
+export const ZCreateBacktestRequestSchema = ZRunSpecSchema.extend({
+  params: z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' }).optional(),
+})
   .strict()
   .superRefine(endAfterStart);
 
 const ZParamRange = z.union(
   [
-    z.object({ min: z.number({ error: 'must be a number' }), max: z.number({ error: 'must be a number' }), step: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }) }).strict(),
-    z.object({ values: z.array(z.union([z.number(), z.boolean(), safeText().max(100)]), { error: 'must be a list' }).min(1, { error: 'must not be empty' }).max(MAX_SWEEP_COMBINATIONS) }).strict(),
+    z
+      .object({
+        min: z.number({ error: 'must be a number' }),
+        max: z.number({ error: 'must be a number' }),
+        step: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }),
+      })
+      .strict(),
+    z
+      .object({
+        values: z
+          .array(z.union([z.number(), z.boolean(), safeText().max(100)]), { error: 'must be a list' })
+          .min(1, { error: 'must not be empty' })
+          .max(MAX_SWEEP_COMBINATIONS),
+      })
+      .strict(),
   ],
   { error: 'must be {min, max, step} or {values: [...]}' },
 );
@@ -28,7 +52,16 @@ export const ZCreateSweepRequestSchema = ZRunSpecSchema.extend({
 
 export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid({ error: 'must be a strategy id (UUID)' }).optional() }).strict();
 
-export { ZBacktestStatus, ZBacktestMetricsSchema, ZBacktestTradeSchema, ZBacktestSummarySchema, ZBacktestResponseSchema, ZBacktestChartSchema, ZSweepSummarySchema, ZSweepResponseSchema };
+export {
+  ZBacktestStatus,
+  ZBacktestMetricsSchema,
+  ZBacktestTradeSchema,
+  ZBacktestSummarySchema,
+  ZBacktestResponseSchema,
+  ZBacktestChartSchema,
+  ZSweepSummarySchema,
+  ZSweepResponseSchema,
+};
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
 
 export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);

@@ -16,7 +16,11 @@ export const ZCreateDeploymentRequestSchema = z
       .object({
         type: z.enum(['live', 'replay', 'simulated'], { error: 'must be "live", "replay" or "simulated"' }),
         start: zTime.optional(),
-        speed: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(10_000_000, { error: 'must be at most 10,000,000' }).optional(),
+        speed: z
+          .number({ error: 'must be a number' })
+          .positive({ error: 'must be greater than 0' })
+          .max(10_000_000, { error: 'must be at most 10,000,000' })
+          .optional(),
       })
       .strict()
       .optional(),
@@ -30,7 +34,10 @@ export const ZCreateDeploymentRequestSchema = z
       })
       .strict()
       .optional(),
-    confirm: z.object({ accountName: safeText().max(200), maxPositionQuote: safeText().max(64) }).strict().optional(),
+    confirm: z
+      .object({ accountName: safeText().max(200), maxPositionQuote: safeText().max(64) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CreateDeploymentRequest = z.infer<typeof ZCreateDeploymentRequestSchema>;
@@ -48,7 +55,9 @@ export const ZStopDeploymentRequestSchema = z.object({ closePosition: z.boolean(
 
 export type DeploymentResponse = z.infer<typeof ZDeploymentResponseSchema>;
 
-export const ZListAlertsRequestSchema = z.object({ unacknowledged: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).strict();
+export const ZListAlertsRequestSchema = z
+  .object({ unacknowledged: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).optional() })
+  .strict();
 export const ZAlertIdSchema = z.object({ id: z.coerce.number({ error: 'must be an alert id' }).int().positive() }).strict();
 
 export { ZAlertResponseSchema, ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema };

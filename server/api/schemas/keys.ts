@@ -6,10 +6,7 @@ import { ZKeyResponseSchema, ZIssuedKeyResponseSchema } from '@/server/services/
 /** Shared by the REST handlers, the tRPC procedures and the keys page. */
 export const ZKeyScope = z.enum(API_KEY_SCOPES, { error: `must be one of: ${API_KEY_SCOPES.join(', ')}` });
 
-export const ZKeyName = safeText({ error: 'must be a string' })
-  .trim()
-  .min(1, { error: 'is required' })
-  .max(64, { error: 'must be at most 64 characters' });
+export const ZKeyName = safeText({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(64, { error: 'must be at most 64 characters' });
 
 export const ZCreateKeyRequestSchema = z
   .object({
@@ -32,7 +29,10 @@ export const ZKeyIdSchema = z.object({ id: z.uuid({ error: 'must be a key id (a 
 
 export const ZRevokeAllRequestSchema = z
   .object({
-    reason: multilineText({ error: 'must be a string' }).trim().min(3, { error: 'say why, in at least 3 characters' }).max(500, { error: 'must be at most 500 characters' }),
+    reason: multilineText({ error: 'must be a string' })
+      .trim()
+      .min(3, { error: 'say why, in at least 3 characters' })
+      .max(500, { error: 'must be at most 500 characters' }),
     /** Admins only: every user's keys and sessions. */
     allUsers: z.boolean({ error: 'must be true or false' }).optional(),
   })

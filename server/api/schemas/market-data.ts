@@ -11,7 +11,9 @@ import { ZImportResponseSchema } from '@/server/services/market-data/views';
 /** Candles per page of GET /api/v1/market-data/candles (and the most `limit` may ask for). */
 export const CANDLE_PAGE_SIZE = 5_000;
 
-export const ZExchangeId = safeText({ error: 'must be a string' }).regex(EXCHANGE_ID_PATTERN, { error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
+export const ZExchangeId = safeText({ error: 'must be a string' }).regex(EXCHANGE_ID_PATTERN, {
+  error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)',
+});
 export const ZSymbol = safeText({ error: 'must be a string' }).regex(SYMBOL_PATTERN, { error: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
 export const ZTimeframe = safeText({ error: 'must be a string' }).refine(isTimeframe, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
 
@@ -56,8 +58,15 @@ export const ZCandlesQuerySchema = ZSeriesKeySchema.extend({
   /** Exclusive; default: no end. */
   end: ZTimeInput.optional(),
   /** `next` from the previous page. */
-  cursor: safeText().regex(/^\d{1,16}$/, { error: 'must be the "next" value of a previous page' }).optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(CANDLE_PAGE_SIZE, { error: `must be at most ${CANDLE_PAGE_SIZE}` }).optional(),
+  cursor: safeText()
+    .regex(/^\d{1,16}$/, { error: 'must be the "next" value of a previous page' })
+    .optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(CANDLE_PAGE_SIZE, { error: `must be at most ${CANDLE_PAGE_SIZE}` })
+    .optional(),
 })
   .strict()
   .refine((q) => q.start === undefined || q.end === undefined || q.end > q.start, { error: 'must be after start', path: ['end'] });

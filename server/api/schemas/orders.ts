@@ -5,7 +5,9 @@ import { ZOrderResponseSchema, ZOrderDetailResponseSchema } from '@/server/servi
 
 const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 
-export const ZSymbol = safeText({ error: 'must be a string' }).regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, { error: 'must be BASE/QUOTE in capitals, e.g. "BTC/USDT"' });
+export const ZSymbol = safeText({ error: 'must be a string' }).regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, {
+  error: 'must be BASE/QUOTE in capitals, e.g. "BTC/USDT"',
+});
 
 /** Shared by the REST handlers, the tRPC procedures and the order ticket. */
 export const ZPlaceOrderRequestSchema = z
@@ -17,7 +19,9 @@ export const ZPlaceOrderRequestSchema = z
     quantity: zDecimalString({ field: 'quantity', positive: true }),
     price: zDecimalString({ field: 'price', positive: true }).optional(),
     stopPrice: zDecimalString({ field: 'stopPrice', positive: true }).optional(),
-    clientOrderId: safeText().regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' }).optional(),
+    clientOrderId: safeText()
+      .regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' })
+      .optional(),
   })
   .strict();
 

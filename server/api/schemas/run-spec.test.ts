@@ -12,7 +12,14 @@ describe('run spec shared by backtest and sweep requests', () => {
   it.each(['backtest', 'sweep'] as const)('%s: times to ms, defaults filled in', (kind) => {
     const result = parse(kind, { strategyId: STRATEGY, start: '2024-01-01', end: 1_706_745_600_000 });
     expect(result.success).toBe(true);
-    expect(result.data).toMatchObject({ strategyId: STRATEGY, start: Date.parse('2024-01-01T00:00:00Z'), end: 1_706_745_600_000, initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005 });
+    expect(result.data).toMatchObject({
+      strategyId: STRATEGY,
+      start: Date.parse('2024-01-01T00:00:00Z'),
+      end: 1_706_745_600_000,
+      initialCapital: 10_000,
+      feeRate: 0.001,
+      slippage: 0.0005,
+    });
   });
 
   it.each(['backtest', 'sweep'] as const)('%s: the same fields are refused with the same messages', (kind) => {
@@ -26,6 +33,9 @@ describe('run spec shared by backtest and sweep requests', () => {
       'strategyId: must be a strategy id (UUID)',
     ]);
     const backwards = parse(kind, { strategyId: STRATEGY, start: '2024-02-01', end: '2024-01-01' });
-    expect(backwards.error?.issues.map((i) => [i.path.join('.'), i.message]), 'end after start, named').toEqual([['end', 'must be after start']]);
+    expect(
+      backwards.error?.issues.map((i) => [i.path.join('.'), i.message]),
+      'end after start, named',
+    ).toEqual([['end', 'must be after start']]);
   });
 });

@@ -6,7 +6,10 @@ import { TIMEFRAME_PATTERN } from '@/server/core/timeframe';
 import { ZStrategyTypeResponseSchema, ZStrategyResponseSchema } from '@/server/services/strategies/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the strategy form. */
-export const ZStrategyName = safeText({ error: 'must be a string' }).trim().min(1, { error: 'is required' }).max(100, { error: 'must be at most 100 characters' });
+export const ZStrategyName = safeText({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'is required' })
+  .max(100, { error: 'must be at most 100 characters' });
 export const ZExchangeId = safeText({ error: 'must be a string' })
   .trim()
   .min(1, { error: 'is required' })
@@ -16,7 +19,9 @@ export const ZSymbol = safeText({ error: 'must be a string' })
   .trim()
   .max(50)
   .regex(/^[A-Z0-9.\-_]+\/[A-Z0-9.\-_]+(:[A-Z0-9.\-_]+)?$/, { error: 'must be a unified symbol such as BTC/USDT' });
-export const ZTimeframe = safeText({ error: 'must be a string' }).trim().regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZTimeframe = safeText({ error: 'must be a string' })
+  .trim()
+  .regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
 export const ZStrategyType = safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64);
 /** Validated against the type's parameter schema by the service (422 naming params.<name>). */
 export const ZStrategyParams = z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' });
@@ -35,7 +40,12 @@ export const ZUpdateStrategyRequestSchema = z
 export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
 
 export const ZListStrategiesQuerySchema = z
-  .object({ includeArchived: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().transform((v) => v === 'true') })
+  .object({
+    includeArchived: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .optional()
+      .transform((v) => v === 'true'),
+  })
   .strict();
 
 /** A path id: anything that is not a UUID cannot exist, so it is a 404 rather than a 422. */
@@ -45,7 +55,13 @@ export type StrategyTypeResponse = z.infer<typeof ZStrategyTypeResponseSchema>;
 
 export type StrategyResponse = z.infer<typeof ZStrategyResponseSchema>;
 
-export const ZStoredSeriesResponseSchema = z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), firstTime: z.number(), lastTime: z.number() });
+export const ZStoredSeriesResponseSchema = z.object({
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  firstTime: z.number(),
+  lastTime: z.number(),
+});
 
 /** A path id, or NOT_FOUND: an id that is not a UUID cannot name anything (and must not reach Postgres). */
 export function pathId(value: string | string[] | undefined, what: string): string {

@@ -19,7 +19,11 @@ const HOUR = 3_600_000;
 it('backtest ranges and market-data times read zone-less date-times as UTC, as deployments do', () => {
   expect(Date.parse('2024-01-01T00:00'), 'this process is in New York').toBe(NEW_YEAR_UTC + 5 * HOUR);
   expect(ZTimeInput.parse('2024-01-01T00:00')).toBe(NEW_YEAR_UTC);
-  const backtest = ZCreateBacktestRequestSchema.parse({ strategyId: '00000000-0000-4000-8000-000000000000', start: '2024-01-01T00:00', end: '2024-01-02T00:00:00.5' });
+  const backtest = ZCreateBacktestRequestSchema.parse({
+    strategyId: '00000000-0000-4000-8000-000000000000',
+    start: '2024-01-01T00:00',
+    end: '2024-01-02T00:00:00.5',
+  });
   expect([backtest.start, backtest.end]).toEqual([NEW_YEAR_UTC, NEW_YEAR_UTC + 24 * HOUR + 500]);
 });
 
@@ -29,7 +33,17 @@ it('parseIsoTimeUtc: dates, date-times with and without zones, and what it refus
   expect(parseIsoTimeUtc('2024-01-01T02:00+02:00')).toBe(NEW_YEAR_UTC);
   expect(parseIsoTimeUtc('2023-12-31T19:00-0500')).toBe(NEW_YEAR_UTC);
   expect(parseIsoTimeUtc('2024-02-29T00:00')).toBe(Date.UTC(2024, 1, 29));
-  for (const bad of ['2024-01-01 00:00', 'Jan 1 2024', '2023-02-29', '2024-13-01', '2024-01-01T24:00', '2024-01-01T00:60', '2024-01-01Z', '2024-01-01T00:00+25:00', '']) {
+  for (const bad of [
+    '2024-01-01 00:00',
+    'Jan 1 2024',
+    '2023-02-29',
+    '2024-13-01',
+    '2024-01-01T24:00',
+    '2024-01-01T00:60',
+    '2024-01-01Z',
+    '2024-01-01T00:00+25:00',
+    '',
+  ]) {
     expect(parseIsoTimeUtc(bad), bad).toBeNaN();
   }
 });

@@ -81,7 +81,10 @@ describe('runBacktest: fills and accounting', () => {
     expectClose(result.equity[4], 1000 + pnl, 'flat again');
     expectClose(result.metrics.totalReturnPct, (pnl / 1000) * 100, 'total return from the final equity');
     expectClose(result.metrics.exposurePct, 40, 'held at the close of bars 1 and 2 of 5');
-    expect(result.markers.map((m) => [m.index, m.side, m.reason]), 'markers at the fill bars').toEqual([
+    expect(
+      result.markers.map((m) => [m.index, m.side, m.reason]),
+      'markers at the fill bars',
+    ).toEqual([
       [1, 'buy', 'entry'],
       [3, 'sell', 'signal'],
     ]);
@@ -119,7 +122,10 @@ describe('runBacktest: fills and accounting', () => {
 
   it('ignores an entry while holding and an exit while flat', () => {
     const result = runBacktest(fiveBars, new ScriptedStrategy({ 0: 'exit', 1: 'enter', 2: 'enter' }), config);
-    expect(result.markers.map((m) => m.index), 'one buy at bar 2, the end sale at bar 4').toEqual([2, 4]);
+    expect(
+      result.markers.map((m) => m.index),
+      'one buy at bar 2, the end sale at bar 4',
+    ).toEqual([2, 4]);
   });
 
   it('does not fill missing bars across a gap: the next stored bar is the next bar', () => {
@@ -173,7 +179,11 @@ describe('runBacktest: stop loss, take profit, trailing stop', () => {
 
   it('does not check stops on the entry bar itself', () => {
     const result = runBacktest(
-      bars([[100, 101, 99, 100], [102, 130, 50, 102], [102, 103, 101, 102]]),
+      bars([
+        [100, 101, 99, 100],
+        [102, 130, 50, 102],
+        [102, 103, 101, 102],
+      ]),
       new ScriptedStrategy({ 0: 'enter' }, { stopLossPct: 5, takeProfitPct: 5 }),
       risky,
     );
@@ -209,7 +219,10 @@ describe('runBacktest: DCA accumulation', () => {
     const strategy = createStrategy('dca', { intervalBars: 2, amountPerBuy: 100 });
     const result = runBacktest(series, strategy, { initialCapital: 250, feeRate: 0, slippage: 0, timeframe: '1h' });
     const quantity = 100 / 10 + 100 / 20 + 50 / 40;
-    expect(result.markers.map((m) => [m.index, m.reason]), 'decisions on bars 0, 2, 4 fill at 1, 3, 5').toEqual([
+    expect(
+      result.markers.map((m) => [m.index, m.reason]),
+      'decisions on bars 0, 2, 4 fill at 1, 3, 5',
+    ).toEqual([
       [1, 'entry'],
       [3, 'add'],
       [5, 'add'],
@@ -232,15 +245,16 @@ describe('runBacktest: progress and cancellation', () => {
     runBacktest(long, createStrategy('sma_crossover', {}), config, { onProgress: (f) => fractions.push(f) });
     expect(fractions.length, 'at most about 100 reports').toBeLessThanOrEqual(101);
     expect(fractions.length, 'some progress is reported').toBeGreaterThan(10);
-    expect(fractions.every((f, k) => k === 0 || f > fractions[k - 1]!), 'progress only moves forward').toBe(true);
+    expect(
+      fractions.every((f, k) => k === 0 || f > fractions[k - 1]!),
+      'progress only moves forward',
+    ).toBe(true);
     expect(fractions.at(-1), 'the last report is completion').toBe(1);
   });
 
   it('stops with BacktestCancelledError when shouldCancel says so', () => {
     let polls = 0;
-    expect(() => runBacktest(long, createStrategy('sma_crossover', {}), config, { shouldCancel: () => ++polls > 3 })).toThrow(
-      BacktestCancelledError,
-    );
+    expect(() => runBacktest(long, createStrategy('sma_crossover', {}), config, { shouldCancel: () => ++polls > 3 })).toThrow(BacktestCancelledError);
   });
 });
 
@@ -295,7 +309,16 @@ describe('computeMetrics', () => {
       exposedBars: 0,
       buyAndHoldReturnPct: 0,
     });
-    expect(m, 'nothing happened').toMatchObject({ totalReturnPct: 0, sharpeRatio: 0, sortinoRatio: 0, maxDrawdownPct: 0, calmarRatio: 0, winRatePct: 0, profitFactor: null, averageTradePct: 0 });
+    expect(m, 'nothing happened').toMatchObject({
+      totalReturnPct: 0,
+      sharpeRatio: 0,
+      sortinoRatio: 0,
+      maxDrawdownPct: 0,
+      calmarRatio: 0,
+      winRatePct: 0,
+      profitFactor: null,
+      averageTradePct: 0,
+    });
   });
 
   it('buy and hold buys the first open and sells the last close, both with slippage and fee', () => {

@@ -44,12 +44,7 @@ export function validateBacktestConfig(config: BacktestConfig): void {
  * 72 bytes per trade and 40 per fill (TradeLog, FillLog: no object per trade or fill); the strategy keeps O(1)
  * streaming state.
  */
-export function runBacktest(
-  series: CandleSeries,
-  strategy: StrategyInstance,
-  config: BacktestConfig,
-  options: BacktestOptions = {},
-): BacktestResult {
+export function runBacktest(series: CandleSeries, strategy: StrategyInstance, config: BacktestConfig, options: BacktestOptions = {}): BacktestResult {
   validateBacktestConfig(config);
   const { initialCapital, feeRate, slippage } = config;
   const timeframeMs = timeframeToMs(config.timeframe);

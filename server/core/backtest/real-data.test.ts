@@ -54,10 +54,14 @@ describe.each(variants)('backtest on real BTC/USD 1h: %s %j', (type, params) => 
     const { stopLossPct, takeProfitPct } = createStrategy(type, params).params;
     for (const trade of trades) {
       if (trade.exitReason === 'stop_loss') {
-        expect(trade.exitPrice, 'at or below the stop, after slippage').toBeLessThanOrEqual(trade.entryPrice * (1 - stopLossPct! / 100) * (1 - 0.0005) * (1 + 1e-12));
+        expect(trade.exitPrice, 'at or below the stop, after slippage').toBeLessThanOrEqual(
+          trade.entryPrice * (1 - stopLossPct! / 100) * (1 - 0.0005) * (1 + 1e-12),
+        );
       }
       if (trade.exitReason === 'take_profit' && type !== 'dca') {
-        expect(trade.exitPrice, 'at or above the target, after slippage').toBeGreaterThanOrEqual(trade.entryPrice * (1 + takeProfitPct! / 100) * (1 - 0.0005) * (1 - 1e-12));
+        expect(trade.exitPrice, 'at or above the target, after slippage').toBeGreaterThanOrEqual(
+          trade.entryPrice * (1 + takeProfitPct! / 100) * (1 - 0.0005) * (1 - 1e-12),
+        );
       }
     }
   });

@@ -20,7 +20,10 @@ describe('generateGrid', () => {
     const grid = generateGrid(sma, { fastPeriod: { min: 10, max: 30, step: 10 }, slowPeriod: { values: [20, 40] } });
     expect(grid.total, '3 fast × 2 slow').toBe(6);
     expect(grid.skipped, 'fast 20/20, 30/20 break fast < slow').toBe(2);
-    expect(grid.combos.map((c) => [c.fastPeriod, c.slowPeriod]), 'odometer order, last parameter fastest').toEqual([
+    expect(
+      grid.combos.map((c) => [c.fastPeriod, c.slowPeriod]),
+      'odometer order, last parameter fastest',
+    ).toEqual([
       [10, 20],
       [10, 40],
       [20, 40],
@@ -31,7 +34,10 @@ describe('generateGrid', () => {
 
   it('rounds float steps so 0.1 steps land on decimal values', () => {
     const grid = generateGrid(meanReversion, { entryThreshold: { min: 1, max: 1.3, step: 0.1 } });
-    expect(grid.combos.map((c) => c.entryThreshold), 'no 1.2000000000000002').toEqual([1, 1.1, 1.2, 1.3]);
+    expect(
+      grid.combos.map((c) => c.entryThreshold),
+      'no 1.2000000000000002',
+    ).toEqual([1, 1.1, 1.2, 1.3]);
   });
 
   it('sweeps common parameters and keeps base params', () => {

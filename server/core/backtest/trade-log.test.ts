@@ -21,7 +21,7 @@ function awkwardDoubles(count: number, seed: number): number[] {
   });
 }
 
-describe('TradeLog and FillLog (the engine result\'s compact storage)', () => {
+describe("TradeLog and FillLog (the engine result's compact storage)", () => {
   it('give back every stored double bit for bit, across chunk boundaries', () => {
     const values = awkwardDoubles(9 * 2500, 7);
     const trades = new TradeLog();
@@ -40,22 +40,34 @@ describe('TradeLog and FillLog (the engine result\'s compact storage)', () => {
       for (let k = 0; k < 8; k++) expect(Object.is(stored[k], v[k]), `trade ${i} field ${k}: ${stored[k]} vs ${v[k]}`).toBe(true);
       expect(t.exitReason).toBe(EXIT_REASONS[i % EXIT_REASONS.length]);
       const f = fills.at(i);
-      expect([f.index, Object.is(f.time, v[0]), Object.is(f.price, v[1]), Object.is(f.quantity, v[2]), f.reason]).toEqual([i, true, true, true, FILL_REASONS[i % FILL_REASONS.length]]);
+      expect([f.index, Object.is(f.time, v[0]), Object.is(f.price, v[1]), Object.is(f.quantity, v[2]), f.reason]).toEqual([
+        i,
+        true,
+        true,
+        true,
+        FILL_REASONS[i % FILL_REASONS.length],
+      ]);
       expect(f.side, 'entry and add are buys, every exit reason a sell').toBe(i % FILL_REASONS.length < FILL_EXIT ? 'buy' : 'sell');
     }
     const columns = trades.columns();
-    expect(Array.from(columns.pnl).every((x, i) => Object.is(x, values[i * 9 + 6])), 'a column holds the same doubles').toBe(true);
+    expect(
+      Array.from(columns.pnl).every((x, i) => Object.is(x, values[i * 9 + 6])),
+      'a column holds the same doubles',
+    ).toBe(true);
     expect(columns.exitReason).toEqual(trades.toArray().map((t) => t.exitReason));
     expect(() => trades.at(2500), 'no row past the end').toThrow(RangeError);
     expect([FILL_REASONS[FILL_ENTRY], FILL_REASONS[FILL_ADD]]).toEqual(['entry', 'add']);
   });
 
-  it('are what a run\'s trades and markers are built from, and the objects are built once', () => {
+  it("are what a run's trades and markers are built from, and the objects are built once", () => {
     const series = fixtureSeries('btc-usd-1h');
     const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
     const result = runBacktest(series, createStrategy('dca', { intervalBars: 48, amountPerBuy: 250, takeProfitPct: 8, trailingStopPct: 4 }), config);
     expect(result.tradeLog.length, 'the run trades').toBeGreaterThan(10);
-    expect(result.markers.some((m) => m.reason === 'add'), 'DCA adds are fills too').toBe(true);
+    expect(
+      result.markers.some((m) => m.reason === 'add'),
+      'DCA adds are fills too',
+    ).toBe(true);
     expect(result.trades).toBe(result.trades);
     expect(result.markers).toBe(result.markers);
     expect(result.trades).toEqual(result.tradeLog.toArray());

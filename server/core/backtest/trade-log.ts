@@ -88,7 +88,17 @@ export class TradeLog extends Rows {
     super(TRADE_STRIDE);
   }
 
-  push(entryTime: number, exitTime: number, entryPrice: number, exitPrice: number, quantity: number, fee: number, pnl: number, pnlPct: number, exitReason: number): void {
+  push(
+    entryTime: number,
+    exitTime: number,
+    entryPrice: number,
+    exitPrice: number,
+    quantity: number,
+    fee: number,
+    pnl: number,
+    pnlPct: number,
+    exitReason: number,
+  ): void {
     const o = this.appendRow();
     const chunk = this.current;
     chunk[o] = entryTime;

@@ -49,7 +49,7 @@ describe('the deployment transition table', () => {
   it('reaches every state from running, and a final state from every state', () => {
     const reachable = (from: DeploymentState): Set<DeploymentState> => {
       const seen = new Set<DeploymentState>([from]);
-      for (let grew = true; grew; ) {
+      for (let grew = true; grew;) {
         grew = false;
         for (const state of [...seen]) {
           for (const target of Object.values(DEPLOYMENT_TRANSITIONS[state])) {
@@ -91,7 +91,7 @@ describe('random event sequences', () => {
             continue;
           }
           expect(isFinalDeploymentState(before), 'a final state never moves').toBe(false);
-          expect(state, 'the move is the table\'s').toBe(DEPLOYMENT_TRANSITIONS[before][event]);
+          expect(state, "the move is the table's").toBe(DEPLOYMENT_TRANSITIONS[before][event]);
           reached.add(state);
         }
       }),

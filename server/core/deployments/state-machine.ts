@@ -84,6 +84,8 @@ export function applyDeploymentEvent(state: DeploymentState, event: DeploymentEv
 export function renderDeploymentTransitionTable(): string {
   const header = `| state \\ event | ${DEPLOYMENT_EVENT_TYPES.map((e) => `\`${e}\``).join(' | ')} |`;
   const rule = `|---|${DEPLOYMENT_EVENT_TYPES.map(() => '---').join('|')}|`;
-  const rows = DEPLOYMENT_STATES.map((state) => `| **${state}** | ${DEPLOYMENT_EVENT_TYPES.map((event) => DEPLOYMENT_TRANSITIONS[state][event] ?? '—').join(' | ')} |`);
+  const rows = DEPLOYMENT_STATES.map(
+    (state) => `| **${state}** | ${DEPLOYMENT_EVENT_TYPES.map((event) => DEPLOYMENT_TRANSITIONS[state][event] ?? '—').join(' | ')} |`,
+  );
   return [header, rule, ...rows].join('\n');
 }

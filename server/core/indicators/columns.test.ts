@@ -79,7 +79,10 @@ describe('IndicatorColumns', () => {
     expect(computed, '5 and 7 were kept').toBe(4);
     get(6);
     expect(computed, '6 had been evicted').toBe(5);
-    expect(columns.get(walk(1000, 3, false), 'sma:5', (v) => sma(v, 5)), 'keyed by the input array itself, not its values').not.toBe(first);
+    expect(
+      columns.get(walk(1000, 3, false), 'sma:5', (v) => sma(v, 5)),
+      'keyed by the input array itself, not its values',
+    ).not.toBe(first);
   });
 
   it('declines columns it could hold fewer than minColumns of', () => {
@@ -112,7 +115,9 @@ describe('strategies reading shared columns decide exactly as streaming ones', (
       expect(Buffer.compare(bytes(withColumns.equity), bytes(plain.equity)), 'equity, bit for bit').toBe(0);
     }
     expect(shared.size, 'the runs shared their columns').toBeGreaterThan(0);
-    expect(() => runBacktest(series, createStrategy('sma_crossover', {}), config, { equityBuffer: new Float64Array(10) }), 'a buffer too short').toThrow(RangeError);
+    expect(() => runBacktest(series, createStrategy('sma_crossover', {}), config, { equityBuffer: new Float64Array(10) }), 'a buffer too short').toThrow(
+      RangeError,
+    );
   });
 
   it('drop the columns and rebuild the streaming state when called for another series or out of order', () => {
@@ -121,7 +126,10 @@ describe('strategies reading shared columns decide exactly as streaming ones', (
     const withColumns = createStrategy('sma_crossover', { fastPeriod: 5, slowPeriod: 20 });
     const streaming = createStrategy('sma_crossover', { fastPeriod: 5, slowPeriod: 20 });
     withColumns.useColumns!(series, columns);
-    const decide = (strategy: typeof streaming, s: typeof series, i: number) => [strategy.onBar({ series: s, index: i }), strategy.shouldOpenPosition({ series: s, index: i })];
+    const decide = (strategy: typeof streaming, s: typeof series, i: number) => [
+      strategy.onBar({ series: s, index: i }),
+      strategy.shouldOpenPosition({ series: s, index: i }),
+    ];
     for (let i = 0; i < 200; i++) expect(decide(withColumns, series, i)).toEqual(decide(streaming, series, i));
     // Another series whose previous bar is not the last one seen: both replay it from its first bar.
     for (let i = 150; i < 400; i++) expect(decide(withColumns, window, i), `window bar ${i}`).toEqual(decide(streaming, window, i));

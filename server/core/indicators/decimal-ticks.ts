@@ -103,7 +103,8 @@ export class TickSums {
 
   constructor(periods: readonly number[]) {
     for (const period of periods) {
-      if (!Number.isInteger(period) || period < 1 || period > MAX_TICK_PERIOD) throw new RangeError(`period must be an integer in 1..${MAX_TICK_PERIOD}, got ${period}`);
+      if (!Number.isInteger(period) || period < 1 || period > MAX_TICK_PERIOD)
+        throw new RangeError(`period must be an integer in 1..${MAX_TICK_PERIOD}, got ${period}`);
     }
     this.periods = [...periods];
     this.longest = Math.max(...periods);

@@ -26,7 +26,13 @@ const cases: Case[] = [
   { name: 'SMA(20)', make: () => new SMA(20), feed: (x: SMA, i) => x.update(closes[i]!), scalar: num, batch: () => sma(closes, 20) },
   { name: 'EMA(12)', make: () => new EMA(12), feed: (x: EMA, i) => x.update(closes[i]!), scalar: num, batch: () => ema(closes, 12) },
   { name: 'RSI(14)', make: () => new RSI(14), feed: (x: RSI, i) => x.update(closes[i]!), scalar: num, batch: () => rsi(closes, 14) },
-  { name: 'StandardDeviation(20)', make: () => new StandardDeviation(20), feed: (x: StandardDeviation, i) => x.update(closes[i]!), scalar: num, batch: () => stddev(closes, 20) },
+  {
+    name: 'StandardDeviation(20)',
+    make: () => new StandardDeviation(20),
+    feed: (x: StandardDeviation, i) => x.update(closes[i]!),
+    scalar: num,
+    batch: () => stddev(closes, 20),
+  },
   { name: 'RollingMax(15)', make: () => new RollingMax(15), feed: (x: RollingMax, i) => x.update(highs[i]!), scalar: num, batch: () => rollingMax(highs, 15) },
   { name: 'RollingMin(15)', make: () => new RollingMin(15), feed: (x: RollingMin, i) => x.update(lows[i]!), scalar: num, batch: () => rollingMin(lows, 15) },
   {

@@ -81,10 +81,22 @@ describe('indicators agree with technicalindicators on real BTC/USD 1h closes', 
       SimpleMAOscillator: false,
       SimpleMASignal: false,
     });
-    expectMatches(ours.macd, reference.map((r) => r.MACD!), 'MACD line');
+    expectMatches(
+      ours.macd,
+      reference.map((r) => r.MACD!),
+      'MACD line',
+    );
     const withSignal = reference.filter((r) => r.signal !== undefined);
-    expectMatches(ours.signal, withSignal.map((r) => r.signal!), 'signal');
-    expectMatches(ours.histogram, withSignal.map((r) => r.histogram!), 'histogram');
+    expectMatches(
+      ours.signal,
+      withSignal.map((r) => r.signal!),
+      'signal',
+    );
+    expectMatches(
+      ours.histogram,
+      withSignal.map((r) => r.histogram!),
+      'histogram',
+    );
   });
 
   it.each([10, 20, 100])('population standard deviation(%i) on 1h BTC closes (within 1e-9 USD where it is below 1 USD)', (period) => {
@@ -94,7 +106,10 @@ describe('indicators agree with technicalindicators on real BTC/USD 1h closes', 
   it('population standard deviation is exactly 0 over a flat stretch (the outage hours of 2018-08-10, filled with one price)', () => {
     const start = btc.findIndex((r) => r[0] === Date.UTC(2018, 7, 10, 2));
     const flat = btc.slice(start, start + 14);
-    expect(flat.every((r) => r[5] === 0 && r[4] === flat[0]![4]), '14 zero-volume candles at one close').toBe(true);
+    expect(
+      flat.every((r) => r[5] === 0 && r[4] === flat[0]![4]),
+      '14 zero-volume candles at one close',
+    ).toBe(true);
     // technicalindicators leaves about 2e-11 of its running sums there; ours restarts from exact values.
     expect(stddev(closes, 10)[start + 13], 'the last 10 closes are equal').toBe(0);
   });

@@ -53,10 +53,27 @@ describe('real Coinbase_BTCUSD_1h.csv (banner, header, newest first, AM/PM hours
 
   it('skips the banner, outputs ascending, reads 12-AM/12-PM right, takes volume_btc (base) over volume (quote)', () => {
     expect(detectCandleFormat(text), 'text with a header is CSV').toBe('csv');
-    expect(result.accepted[0], 'oldest candle (last line of the file): 2017-07-01 11-AM').toEqual([Date.UTC(2017, 6, 1, 11), 2505.56, 2513.38, 2495.12, 2509.17, 114.6]);
-    expect(result.accepted.at(-1), 'newest (line 2): 2019-10-17 09-AM, volume_btc 61.25 not USD 492394.56').toEqual([Date.UTC(2019, 9, 17, 9), 8051, 8056.83, 8021.23, 8035.88, 61.25]);
+    expect(result.accepted[0], 'oldest candle (last line of the file): 2017-07-01 11-AM').toEqual([
+      Date.UTC(2017, 6, 1, 11),
+      2505.56,
+      2513.38,
+      2495.12,
+      2509.17,
+      114.6,
+    ]);
+    expect(result.accepted.at(-1), 'newest (line 2): 2019-10-17 09-AM, volume_btc 61.25 not USD 492394.56').toEqual([
+      Date.UTC(2019, 9, 17, 9),
+      8051,
+      8056.83,
+      8021.23,
+      8035.88,
+      61.25,
+    ]);
     const times = result.accepted.map((r) => r[0]);
-    expect(times.every((t, i) => i === 0 || t > times[i - 1]!), 'strictly ascending').toBe(true);
+    expect(
+      times.every((t, i) => i === 0 || t > times[i - 1]!),
+      'strictly ascending',
+    ).toBe(true);
     const noon = result.accepted.find((r) => r[0] === Date.UTC(2017, 6, 1, 12));
     expect(noon?.[1], '"2017-07-01 12-PM" is 12:00 UTC (open 2509.17)').toBe(2509.17);
     const midnight = result.accepted.find((r) => r[0] === Date.UTC(2017, 10, 11, 0));
@@ -65,8 +82,14 @@ describe('real Coinbase_BTCUSD_1h.csv (banner, header, newest first, AM/PM hours
 
   it('rejects the five out-of-order rows 2017-11-12 04..08-AM (copies of the five hours before), by line index', () => {
     // Lines (1-based) 16901, 16903, 16905, 16907, 16909 → 0-based 16900.. — each interleaved in the wrong place.
-    expect(result.rejected.map((r) => r.index), 'line indexes of the misplaced rows').toEqual([16900, 16902, 16904, 16906, 16908]);
-    expect(result.rejected.every((r) => r.reason.startsWith('out of order')), 'reason names the order violation').toBe(true);
+    expect(
+      result.rejected.map((r) => r.index),
+      'line indexes of the misplaced rows',
+    ).toEqual([16900, 16902, 16904, 16906, 16908]);
+    expect(
+      result.rejected.every((r) => r.reason.startsWith('out of order')),
+      'reason names the order violation',
+    ).toBe(true);
     expect(result.accepted.length, '20111 data lines minus the 5 rejected').toBe(20106);
     expect(gapSummary(result.gaps), 'those five hours are then missing').toEqual(['2017-11-12T04:00:00.000Z+5']);
   });
@@ -92,14 +115,26 @@ describe('synthetic inputs', () => {
       '14;90;95;99;98;1704081600000',
     ].join('\n');
     const result = importCandles(csv, '1h');
-    expect(result.accepted.map((r) => r[0]), 'three date styles parse to the same grid').toEqual([Date.UTC(2024, 0, 1, 0), Date.UTC(2024, 0, 1, 1), Date.UTC(2024, 0, 1, 2)]);
+    expect(
+      result.accepted.map((r) => r[0]),
+      'three date styles parse to the same grid',
+    ).toEqual([Date.UTC(2024, 0, 1, 0), Date.UTC(2024, 0, 1, 1), Date.UTC(2024, 0, 1, 2)]);
     expect(result.accepted[0], 'columns mapped by name').toEqual([Date.UTC(2024, 0, 1), 100, 102, 99, 101, 10]);
-    expect(result.rejected.map((r) => r.index), 'line indexes of bad rows').toEqual([4, 5, 6]);
+    expect(
+      result.rejected.map((r) => r.index),
+      'line indexes of bad rows',
+    ).toEqual([4, 5, 6]);
     expect(result.rejected[2]?.reason, 'low 95 > min(open 98, close 90)').toMatch(/low 95 is above/);
   });
 
   it('duplicate times: the first is kept and the duplicate names the kept index', () => {
-    const parsed = parseCandleFile(JSON.stringify([[0, 1, 1, 1, 1, 1], [3600000, 1, 1, 1, 1, 1], [3600000, 2, 2, 2, 2, 2]]));
+    const parsed = parseCandleFile(
+      JSON.stringify([
+        [0, 1, 1, 1, 1, 1],
+        [3600000, 1, 1, 1, 1, 1],
+        [3600000, 2, 2, 2, 2, 2],
+      ]),
+    );
     expect(parsed.rows.length, 'one of the duplicates is dropped').toBe(2);
     expect(parsed.rejected, 'reported with the kept index').toEqual([{ index: 2, reason: 'duplicate time 1970-01-01T01:00:00.000Z (kept index 1)' }]);
   });

@@ -139,7 +139,11 @@ const FIELD_NAMES = {
 const QUOTE_VOLUME = /quote|turnover|notional|value/;
 
 function normalizeName(name: string): string {
-  return name.trim().replace(/^["']|["']$/g, '').trim().toLowerCase();
+  return name
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .trim()
+    .toLowerCase();
 }
 
 interface Columns<K> {
@@ -179,10 +183,16 @@ function resolveColumns<K>(names: ReadonlyArray<readonly [string, K]>, baseAsset
   const bySymbol = base
     ? suffixed.find((c) => c.match![1] === base)
     : symbolHint
-      ? suffixed.find((c) => symbolHint.toLowerCase().replace(/[^a-z0-9]/g, '').startsWith(c.match![1]!))
+      ? suffixed.find((c) =>
+          symbolHint
+            .toLowerCase()
+            .replace(/[^a-z0-9]/g, '')
+            .startsWith(c.match![1]!),
+        )
       : undefined;
   if (bySymbol) volume = bySymbol.key;
-  else if (suffixed.length === 1 && plain) volume = suffixed[0]!.key; // CryptoDataDownload: plain `volume` is quote
+  else if (suffixed.length === 1 && plain)
+    volume = suffixed[0]!.key; // CryptoDataDownload: plain `volume` is quote
   else if (plain) volume = plain.key;
   else if (suffixed.length === 1) volume = suffixed[0]!.key;
 
@@ -293,7 +303,14 @@ export function parseObjectsJson(text: string, options: ParseOptions = {}): Pars
       }
       columns = resolved;
     }
-    const row = rowFromFields(record[columns.time], record[columns.open], record[columns.high], record[columns.low], record[columns.close], record[columns.volume]);
+    const row = rowFromFields(
+      record[columns.time],
+      record[columns.open],
+      record[columns.high],
+      record[columns.low],
+      record[columns.close],
+      record[columns.volume],
+    );
     if (typeof row === 'string') rejected.push({ index, reason: row });
     else candidates.push({ index, row });
   });
@@ -343,7 +360,11 @@ export function parseCandleCsv(text: string, options: ParseOptions = {}): Parsed
   const symbolColumn = names.findIndex((n) => n === 'symbol' || n === 'pair' || n === 'market');
   const firstData = lines.slice(headerLine + 1).find((l) => l.trim() !== '');
   const symbolHint = symbolColumn >= 0 && firstData ? splitCsvLine(firstData, delimiter)[symbolColumn]?.trim() : undefined;
-  const columns = resolveColumns(names.map((name, i) => [name, i] as const), options.baseAsset, symbolHint);
+  const columns = resolveColumns(
+    names.map((name, i) => [name, i] as const),
+    options.baseAsset,
+    symbolHint,
+  );
   if (typeof columns === 'string') throw new SyntaxError(`CSV header: ${columns}`);
 
   const candidates: Candidate[] = [];
@@ -357,7 +378,14 @@ export function parseCandleCsv(text: string, options: ParseOptions = {}): Parsed
       rejected.push({ index, reason: `expected at least ${width} fields, got ${fields.length}` });
       continue;
     }
-    const row = rowFromFields(fields[columns.time], fields[columns.open], fields[columns.high], fields[columns.low], fields[columns.close], fields[columns.volume]);
+    const row = rowFromFields(
+      fields[columns.time],
+      fields[columns.open],
+      fields[columns.high],
+      fields[columns.low],
+      fields[columns.close],
+      fields[columns.volume],
+    );
     if (typeof row === 'string') rejected.push({ index, reason: row });
     else candidates.push({ index, row });
   }

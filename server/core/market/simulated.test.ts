@@ -31,8 +31,17 @@ describe('simulated market', () => {
     expect(rejected, 'every simulated candle passes validation').toEqual([]);
     expect(accepted[0]?.[0], 'first candle is the first aligned time >= start').toBe(origin + 4 * H);
     expect(rows.length, '[start, end) at 1h').toBe(1999);
-    expect(findGaps(accepted.map((r) => r[0]), '1h'), 'no holes').toEqual([]);
-    expect(rows.slice(1).every((r, i) => r[1] === rows[i]![4]), 'open equals the previous close').toBe(true);
+    expect(
+      findGaps(
+        accepted.map((r) => r[0]),
+        '1h',
+      ),
+      'no holes',
+    ).toEqual([]);
+    expect(
+      rows.slice(1).every((r, i) => r[1] === rows[i]![4]),
+      'open equals the previous close',
+    ).toBe(true);
   });
 
   it('has volatility regimes and jumps: the spread of returns varies over time and fat tails exist', () => {
@@ -62,8 +71,14 @@ describe('simulated market', () => {
     const book = market.orderBook(last, origin + 3_600_000, 10);
     expect(book.bids[0]?.[0], 'best bid is the ticker bid').toBe(ticker.bid);
     expect(book.asks[0]?.[0], 'best ask is the ticker ask').toBe(ticker.ask);
-    expect(book.bids.every((l, i) => i === 0 || l[0] < book.bids[i - 1]![0]), 'bids descending').toBe(true);
-    expect(book.asks.every((l, i) => i === 0 || l[0] > book.asks[i - 1]![0]), 'asks ascending').toBe(true);
+    expect(
+      book.bids.every((l, i) => i === 0 || l[0] < book.bids[i - 1]![0]),
+      'bids descending',
+    ).toBe(true);
+    expect(
+      book.asks.every((l, i) => i === 0 || l[0] > book.asks[i - 1]![0]),
+      'asks ascending',
+    ).toBe(true);
     expect(book.bids.length + book.asks.length, 'depth per side').toBe(20);
     expect(market.orderBook(last, origin + 3_600_000, 10), 'deterministic').toEqual(book);
   });

@@ -19,7 +19,10 @@ describe('validateCandles', () => {
       [6 * H, 0, 1, 0, 1, 1], // 9 zero price
     ];
     const { accepted, rejected } = validateCandles(rows, '1h');
-    expect(accepted.map((r) => r[0]), 'valid rows, ascending').toEqual([0, 2 * H]);
+    expect(
+      accepted.map((r) => r[0]),
+      'valid rows, ascending',
+    ).toEqual([0, 2 * H]);
     expect(accepted[1]?.[2], 'the FIRST of the duplicates is kept').toBe(12);
     const reasons = Object.fromEntries(rejected.map((r) => [r.index, r.reason]));
     expect(Object.keys(reasons).map(Number), 'every bad row reported once').toEqual([1, 2, 3, 4, 5, 6, 8, 9]);
@@ -35,7 +38,14 @@ describe('validateCandles', () => {
 
   it('property: accepted rows always satisfy the invariants, and accepted + rejected = input', () => {
     const num = fc.oneof(fc.double({ min: -10, max: 1000 }), fc.constantFrom(NaN, Infinity, 0));
-    const row = fc.tuple(fc.integer({ min: 0, max: 20 }).map((k) => k * 300_000 + (k % 7 === 0 ? 1 : 0)), num, num, num, num, num);
+    const row = fc.tuple(
+      fc.integer({ min: 0, max: 20 }).map((k) => k * 300_000 + (k % 7 === 0 ? 1 : 0)),
+      num,
+      num,
+      num,
+      num,
+      num,
+    );
     fc.assert(
       fc.property(fc.array(row, { maxLength: 40 }), (rows) => {
         const { accepted, rejected } = validateCandles(rows, '5m');

@@ -104,10 +104,9 @@ export interface ImportedCandles extends ValidatedCandles {
 export function importCandles(text: string, timeframe: string, options: ParseOptions = {}): ImportedCandles {
   const parsed = parseCandleFile(text, options);
   const validated = validateCandles(parsed.rows, timeframe);
-  const rejected = [
-    ...parsed.rejected,
-    ...validated.rejected.map((r) => ({ index: parsed.sourceIndex[r.index]!, reason: r.reason })),
-  ].sort((a, b) => a.index - b.index);
+  const rejected = [...parsed.rejected, ...validated.rejected.map((r) => ({ index: parsed.sourceIndex[r.index]!, reason: r.reason }))].sort(
+    (a, b) => a.index - b.index,
+  );
   const times = validated.accepted.map((row) => row[0]);
   return { format: parsed.format, accepted: validated.accepted, rejected, gaps: findGaps(times, timeframe) };
 }

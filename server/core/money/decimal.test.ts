@@ -33,9 +33,7 @@ describe('parseDecimal', () => {
     expect(parseDecimalString('1e-3', 'quantity'), 'exponent input is formatted without an exponent').toBe('0.001');
     expect(parseDecimalString(0.1, 'quantity'), 'a float is read by its shortest representation').toBe('0.1');
     expect(parseDecimalString(12n, 'quantity'), 'bigints are integers').toBe('12');
-    expect(parseDecimalString('0.000000000000000001', 'quantity'), '18 decimal places is the limit, inclusive').toBe(
-      '0.000000000000000001',
-    );
+    expect(parseDecimalString('0.000000000000000001', 'quantity'), '18 decimal places is the limit, inclusive').toBe('0.000000000000000001');
     expect(parseDecimalString('1000000000000000', 'notional'), '1e15 itself is allowed').toBe('1000000000000000');
   });
 
@@ -72,36 +70,22 @@ describe('parseDecimal', () => {
     [undefined, 'must be a decimal number'],
     [{}, 'must be a decimal number'],
   ])('rejects the non-string %p', (input, reason) => {
-    expect(rejection(() => parseDecimal(input, 'price')).reason, 'non-finite numbers and non-numbers are refused').toBe(
-      reason,
-    );
+    expect(rejection(() => parseDecimal(input, 'price')).reason, 'non-finite numbers and non-numbers are refused').toBe(reason);
   });
 
   it('applies allowZero, allowNegative, min and max', () => {
-    expect(rejection(() => parseDecimal('0', 'quantity', { allowZero: false })).reason, 'zero quantity').toBe(
-      'must be greater than zero',
-    );
-    expect(rejection(() => parseDecimal('-0', 'pnl', { allowNegative: true, allowZero: false })).reason).toBe(
-      'must be greater than zero',
-    );
-    expect(parseDecimalString('-0', 'pnl', { allowNegative: true }), '-0 loses its sign where negatives are allowed').toBe(
-      '0',
-    );
+    expect(rejection(() => parseDecimal('0', 'quantity', { allowZero: false })).reason, 'zero quantity').toBe('must be greater than zero');
+    expect(rejection(() => parseDecimal('-0', 'pnl', { allowNegative: true, allowZero: false })).reason).toBe('must be greater than zero');
+    expect(parseDecimalString('-0', 'pnl', { allowNegative: true }), '-0 loses its sign where negatives are allowed').toBe('0');
     expect(parseDecimalString('-12.5', 'pnl', { allowNegative: true }), 'negative PnL is a value').toBe('-12.5');
-    expect(rejection(() => parseDecimal('0.5', 'feeRate', { max: '0.1' })).reason, 'above max').toBe(
-      'must be at most 0.1',
-    );
+    expect(rejection(() => parseDecimal('0.5', 'feeRate', { max: '0.1' })).reason, 'above max').toBe('must be at most 0.1');
     expect(rejection(() => parseDecimal('5', 'quantity', { min: '10' })).reason, 'below min').toBe('must be at least 10');
     expect(parseDecimalString('10', 'quantity', { min: '10', max: '10' }), 'bounds are inclusive').toBe('10');
   });
 
   it('round-trips: format(parse(s)) is canonical and parse(format(x)) = x', () => {
     const decimalString = fc
-      .tuple(
-        fc.boolean(),
-        fc.bigInt({ min: 0n, max: 999_999_999_999_999n }),
-        fc.integer({ min: 0, max: 18 }),
-      )
+      .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 999_999_999_999_999n }), fc.integer({ min: 0, max: 18 }))
       .map(([negative, digits, scale]) => {
         const padded = digits.toString().padStart(scale + 1, '0');
         const integerPart = padded.slice(0, padded.length - scale);
@@ -111,12 +95,8 @@ describe('parseDecimal', () => {
     fc.assert(
       fc.property(decimalString, (input) => {
         const canonical = parseDecimalString(input, 'value', { allowNegative: true });
-        expect(canonical, 'canonical form has no exponent, no trailing fractional zeros').toMatch(
-          /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/,
-        );
-        expect(parseDecimalString(canonical, 'value', { allowNegative: true }), 'formatting is idempotent').toBe(
-          canonical,
-        );
+        expect(canonical, 'canonical form has no exponent, no trailing fractional zeros').toMatch(/^-?(0|[1-9]\d*)(\.\d*[1-9])?$/);
+        expect(parseDecimalString(canonical, 'value', { allowNegative: true }), 'formatting is idempotent').toBe(canonical);
         expect(compare(canonical, input), 'canonicalising never changes the value').toBe(0);
       }),
     );
@@ -129,9 +109,7 @@ describe('parseDecimal', () => {
         expect(text, 'never an exponent').not.toMatch(/e/i);
         const back = parseDecimal(text, 'value', { allowNegative: true });
         expect(back.decimalPlaces(), 'at most 18 decimal places').toBeLessThanOrEqual(18);
-        expect(Math.abs(Number(text) - value), 'within half a unit of the 18th decimal place').toBeLessThanOrEqual(
-          5e-19 + Math.abs(value) * Number.EPSILON,
-        );
+        expect(Math.abs(Number(text) - value), 'within half a unit of the 18th decimal place').toBeLessThanOrEqual(5e-19 + Math.abs(value) * Number.EPSILON);
       }),
     );
   });
@@ -141,9 +119,7 @@ describe('arithmetic', () => {
   it('is exact where floats are not', () => {
     expect(formatDecimal(add('0.1', '0.2')), '0.1 + 0.2 is exactly 0.3').toBe('0.3');
     expect(formatDecimal(sub('1', '0.9')), '1 - 0.9 is exactly 0.1').toBe('0.1');
-    expect(formatDecimal(mul('0.000000000000000001', '0.000000000000000001')), 'products keep every digit').toBe(
-      '0.000000000000000000000000000000000001',
-    );
+    expect(formatDecimal(mul('0.000000000000000001', '0.000000000000000001')), 'products keep every digit').toBe('0.000000000000000000000000000000000001');
     expect(
       formatDecimal(mul('999999999999999.999999999999999999', '999999999999999.999999999999999999')),
       '(1e15 - 1e-18)^2 = 1e30 - 0.002 + 1e-36, every digit kept',
@@ -156,12 +132,8 @@ describe('arithmetic', () => {
 
   it('refuses division by zero and non-finite operands', () => {
     expect(rejection(() => div('1', '0', 'price')).code, 'x/0 is an error, not Infinity').toBe('division_by_zero');
-    expect(rejection(() => add(Number.NaN, '1')).reason, 'NaN never enters the arithmetic').toBe(
-      'must be a finite decimal number',
-    );
-    expect(rejection(() => add('Infinity', '1')).reason, 'Infinity never enters the arithmetic').toBe(
-      'must be a finite decimal number',
-    );
+    expect(rejection(() => add(Number.NaN, '1')).reason, 'NaN never enters the arithmetic').toBe('must be a finite decimal number');
+    expect(rejection(() => add('Infinity', '1')).reason, 'Infinity never enters the arithmetic').toBe('must be a finite decimal number');
   });
 });
 

@@ -29,9 +29,6 @@ describe('zDecimalString', () => {
     expect(Order.safeParse({ quantity: 1, price: '10' }).success, 'numbers have lost precision already').toBe(false);
     expect(Order.safeParse({ quantity: '-1', price: '10' }).success, 'negative quantity').toBe(false);
     expect(Order.safeParse({ quantity: '1', price: '0.001' }).success, 'price below min').toBe(false);
-    expect(
-      zDecimalString({ field: 'pnl', allowNegative: true }).parse('-3.20'),
-      'negatives where the schema allows them',
-    ).toBe('-3.2');
+    expect(zDecimalString({ field: 'pnl', allowNegative: true }).parse('-3.20'), 'negatives where the schema allows them').toBe('-3.2');
   });
 });

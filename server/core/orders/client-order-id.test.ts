@@ -46,10 +46,9 @@ describe('deriveClientOrderId', () => {
   });
 
   it('keeps fields apart, so shifted separators do not collide', () => {
-    expect(
-      deriveClientOrderId({ deploymentId: 'a1', barTimeMs: 23, intent: 'exit' }),
-      'fields are encoded unambiguously',
-    ).not.toBe(deriveClientOrderId({ deploymentId: 'a', barTimeMs: 123, intent: 'exit' }));
+    expect(deriveClientOrderId({ deploymentId: 'a1', barTimeMs: 23, intent: 'exit' }), 'fields are encoded unambiguously').not.toBe(
+      deriveClientOrderId({ deploymentId: 'a', barTimeMs: 123, intent: 'exit' }),
+    );
     expect(deriveClientOrderId({ ...input, attempt: 1 }), 'a new attempt is a new order').not.toBe(deriveClientOrderId(input));
   });
 
@@ -78,4 +77,3 @@ describe('manualClientOrderId', () => {
     expect(ulid(0, ones).slice(10), '80 random bits fill 16 base32 characters').toBe('Z'.repeat(16));
   });
 });
-

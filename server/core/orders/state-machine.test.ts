@@ -105,11 +105,7 @@ describe('applyOrderEvent: paths through the table', () => {
   });
 
   it('keeps fees in different currencies apart and accepts rebates', () => {
-    const order = run(
-      opened(),
-      fill('t1', '0.5', '100', { cost: '0.0001', currency: 'BNB' }),
-      fill('t2', '0.25', '100', { cost: '-0.01', currency: 'USDT' }),
-    );
+    const order = run(opened(), fill('t1', '0.5', '100', { cost: '0.0001', currency: 'BNB' }), fill('t2', '0.25', '100', { cost: '-0.01', currency: 'USDT' }));
     expect(order.fees, 'a maker rebate is a negative fee').toEqual({ BNB: '0.0001', USDT: '-0.01' });
   });
 
@@ -130,20 +126,14 @@ describe('applyOrderEvent: paths through the table', () => {
     let order = run(opened(), fill('t1', '0.3'), { type: 'canceled', reason: 'user' });
     expect([order.status, order.filledQuantity], 'canceled after a partial fill').toEqual(['canceled', '0.3']);
     order = run(order, fill('t2', '0.2'));
-    expect([order.status, order.filledQuantity], 'a trade reported after the cancel still counts').toEqual([
-      'canceled',
-      '0.5',
-    ]);
+    expect([order.status, order.filledQuantity], 'a trade reported after the cancel still counts').toEqual(['canceled', '0.5']);
   });
 });
 
 describe('applyOrderEvent: reconciliation of unknown orders', () => {
   it('records fills while unknown without settling the status', () => {
     const order = run(ambiguous(), fill('t1', '1'));
-    expect([order.status, order.filledQuantity], 'only a reconciled_* event settles an unknown order').toEqual([
-      'unknown',
-      '1',
-    ]);
+    expect([order.status, order.filledQuantity], 'only a reconciled_* event settles an unknown order').toEqual(['unknown', '1']);
   });
 
   it('settles to open or partially_filled by the fills already applied', () => {
@@ -192,9 +182,7 @@ describe('applyOrderEvent: fills', () => {
     expect(again.outcome, 'the second copy is reported as a duplicate').toBe('duplicate_fill');
     expect(again.order.filledQuantity, 'and not counted').toBe('0.4');
     const filled = run(once, fill('t2', '0.6'));
-    expect(applyOrderEvent(filled, fill('t2', '0.6')).outcome, 'a replayed fill on a filled order is not an error').toBe(
-      'duplicate_fill',
-    );
+    expect(applyOrderEvent(filled, fill('t2', '0.6')).outcome, 'a replayed fill on a filled order is not an error').toBe('duplicate_fill');
   });
 
   it('keys fills by exchange and trade id', () => {
@@ -218,7 +206,10 @@ describe('applyOrderEvent: fills', () => {
   });
 
   it('validates the order quantity when the order is created', () => {
-    expect(thrown(() => newOrderState({ exchange: 'binance', quantity: '0' })), 'zero quantity').toBeInstanceOf(DomainError);
+    expect(
+      thrown(() => newOrderState({ exchange: 'binance', quantity: '0' })),
+      'zero quantity',
+    ).toBeInstanceOf(DomainError);
     expect(newOrderState({ exchange: 'binance', quantity: '1.50' }).quantity, 'canonical quantity').toBe('1.5');
   });
 });
@@ -234,25 +225,22 @@ describe('the transition table', () => {
     }
   });
 
-  it.each(ORDER_STATUSES.flatMap((status) => ORDER_EVENT_TYPES.map((event) => [status, event] as const)))(
-    '%s × %s follows the table',
-    (status, eventType) => {
-      const order = orderIn(status);
-      const targets = ORDER_TRANSITIONS[status][eventType];
-      const error = thrown(() => applyOrderEvent(order, SAMPLE_EVENTS[eventType]));
-      if (!targets) {
-        expect(error, `${eventType} is not listed for ${status}: it must throw`).toBeInstanceOf(InvalidTransitionError);
-        expect((error as InvalidTransitionError).from, 'the error says where from').toBe(status);
-        return;
-      }
-      if (error) {
-        // Listed pairs may still refuse a sample whose fills contradict the target (e.g. reconciled_filled with no fills).
-        expect(error, 'a listed pair only refuses through a domain error').toBeInstanceOf(DomainError);
-        return;
-      }
-      expect(targets, 'the status reached is one the table lists').toContain(applyOrderEvent(order, SAMPLE_EVENTS[eventType]).order.status);
-    },
-  );
+  it.each(ORDER_STATUSES.flatMap((status) => ORDER_EVENT_TYPES.map((event) => [status, event] as const)))('%s × %s follows the table', (status, eventType) => {
+    const order = orderIn(status);
+    const targets = ORDER_TRANSITIONS[status][eventType];
+    const error = thrown(() => applyOrderEvent(order, SAMPLE_EVENTS[eventType]));
+    if (!targets) {
+      expect(error, `${eventType} is not listed for ${status}: it must throw`).toBeInstanceOf(InvalidTransitionError);
+      expect((error as InvalidTransitionError).from, 'the error says where from').toBe(status);
+      return;
+    }
+    if (error) {
+      // Listed pairs may still refuse a sample whose fills contradict the target (e.g. reconciled_filled with no fills).
+      expect(error, 'a listed pair only refuses through a domain error').toBeInstanceOf(DomainError);
+      return;
+    }
+    expect(targets, 'the status reached is one the table lists').toContain(applyOrderEvent(order, SAMPLE_EVENTS[eventType]).order.status);
+  });
 
   it('is documented, verbatim, in docs/orders.md', () => {
     const doc = readFileSync(new URL('../../../docs/orders.md', import.meta.url), 'utf8');

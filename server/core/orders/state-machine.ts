@@ -8,16 +8,7 @@
 import { add, compare, div, formatDecimal, mul, parseDecimal, toDecimal } from '../money/decimal';
 import { DomainError } from '../money/errors';
 
-export const ORDER_STATUSES = [
-  'new',
-  'open',
-  'partially_filled',
-  'filled',
-  'canceled',
-  'rejected',
-  'expired',
-  'unknown',
-] as const;
+export const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['filled', 'canceled', 'rejected', 'expired'];
@@ -171,11 +162,7 @@ export class OverfillError extends DomainError {
   override readonly name = 'OverfillError';
 
   constructor(quantity: string, filledQuantity: string, fillQuantity: string) {
-    super(
-      'fill.quantity',
-      `a fill of ${fillQuantity} would take the filled quantity from ${filledQuantity} past the order's ${quantity}`,
-      'overfill',
-    );
+    super('fill.quantity', `a fill of ${fillQuantity} would take the filled quantity from ${filledQuantity} past the order's ${quantity}`, 'overfill');
   }
 }
 
@@ -218,9 +205,7 @@ function violatesFillInvariant(status: OrderStatus, filledQuantity: string, quan
     case 'partially_filled':
       return implied === 'partially_filled' ? null : `the filled quantity is ${filledQuantity} of ${quantity}`;
     case 'filled':
-      return implied === 'filled'
-        ? null
-        : `only ${filledQuantity} of ${quantity} is filled: apply the order's trades as fills first`;
+      return implied === 'filled' ? null : `only ${filledQuantity} of ${quantity} is filled: apply the order's trades as fills first`;
     case 'canceled':
     case 'expired':
     case 'unknown':
@@ -289,8 +274,7 @@ export function applyOrderEvent(order: OrderState, event: OrderEvent): OrderEven
   if (event.type === 'fill') next = applyFill(order, event.fill);
   if ('exchangeOrderId' in event) next.exchangeOrderId = event.exchangeOrderId;
 
-  const status =
-    targets.length === 1 ? targets[0]! : statusByFill(next.filledQuantity, next.quantity);
+  const status = targets.length === 1 ? targets[0]! : statusByFill(next.filledQuantity, next.quantity);
   if (!targets.includes(status)) {
     throw new InvalidTransitionError(order.status, event.type, `the filled quantity implies ${status}`);
   }

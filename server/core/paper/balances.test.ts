@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../money/errors';
-import {
-  applyBalanceDelta,
-  cancelOrderEffect,
-  fillOrderEffect,
-  placeOrderEffect,
-  type PaperBalances,
-} from './balances';
+import { applyBalanceDelta, cancelOrderEffect, fillOrderEffect, placeOrderEffect, type PaperBalances } from './balances';
 import { matchOrder, type PaperOrder } from './matching';
 
 const wallet: PaperBalances = { baseFree: '2', baseUsed: '0', quoteFree: '1000', quoteUsed: '0' };
@@ -27,9 +21,7 @@ describe('placing an order', () => {
     expect(market.ok && market.reservation.amount, '1 × 100.1 × 1.001').toBe('100.2001');
     const sell = placeOrderEffect(wallet, { side: 'sell', type: 'limit', quantity: '1.5', limitPrice: '100' }, costs);
     expect(sell.ok && sell.reservation, 'sells reserve base').toEqual({ currency: 'base', amount: '1.5' });
-    expect(() => placeOrderEffect(wallet, { side: 'buy', type: 'market', quantity: '1' }, costs), 'no price to reserve at').toThrow(
-      /referencePrice/,
-    );
+    expect(() => placeOrderEffect(wallet, { side: 'buy', type: 'market', quantity: '1' }, costs), 'no price to reserve at').toThrow(/referencePrice/);
   });
 
   it('rejects with "insufficient balance" when free funds do not cover it, fee included', () => {
@@ -107,9 +99,8 @@ describe('filling and canceling', () => {
   });
 
   it('never lets a balance go negative', () => {
-    expect(
-      () => applyBalanceDelta(wallet, { baseFree: '-3', baseUsed: '0', quoteFree: '0', quoteUsed: '0' }),
-      'releasing more than is held is a bug',
-    ).toThrow(DomainError);
+    expect(() => applyBalanceDelta(wallet, { baseFree: '-3', baseUsed: '0', quoteFree: '0', quoteUsed: '0' }), 'releasing more than is held is a bug').toThrow(
+      DomainError,
+    );
   });
 });

@@ -36,8 +36,7 @@ export interface Reservation {
 }
 
 export type BalanceEffect =
-  | { ok: true; delta: BalanceDelta; balances: PaperBalances }
-  | { ok: false; reason: 'insufficient balance'; required: string; available: string };
+  { ok: true; delta: BalanceDelta; balances: PaperBalances } | { ok: false; reason: 'insufficient balance'; required: string; available: string };
 
 /** Placing succeeds with the reservation to store on the order, or is refused. */
 export type PlaceOrderEffect =
@@ -97,10 +96,7 @@ function decimalFromFraction(value: number, field: string): Decimal {
 }
 
 /** The reservation for placing `order`; `referencePrice` (e.g. the last price) is needed for market buys. */
-export function reservationFor(
-  order: PaperOrder,
-  params: { feeRate: number; slippage: number; referencePrice?: string },
-): Reservation {
+export function reservationFor(order: PaperOrder, params: { feeRate: number; slippage: number; referencePrice?: string }): Reservation {
   const quantity = parseDecimal(order.quantity, 'quantity', { allowZero: false });
   if (order.side === 'sell') return { currency: 'base', amount: formatDecimal(quantity) };
   const price = reservationPrice(order, params.referencePrice, params.slippage);
@@ -159,8 +155,6 @@ export function cancelOrderEffect(balances: PaperBalances, reservation: Reservat
   const amount = parseDecimal(reservation.amount, 'reservation.amount');
   return effect(
     balances,
-    reservation.currency === 'base'
-      ? delta({ baseUsed: sub(0, amount), baseFree: amount })
-      : delta({ quoteUsed: sub(0, amount), quoteFree: amount }),
+    reservation.currency === 'base' ? delta({ baseUsed: sub(0, amount), baseFree: amount }) : delta({ quoteUsed: sub(0, amount), quoteFree: amount }),
   );
 }

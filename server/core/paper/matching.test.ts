@@ -26,9 +26,7 @@ describe('market orders', () => {
   });
 
   it('sells receive the open less slippage, and a trade event acts as the next price', () => {
-    expect(fillPrice({ side: 'sell', type: 'market', quantity: '1' }, candle(200, 210, 190, 205), params), '200 × 0.999').toBe(
-      '199.8',
-    );
+    expect(fillPrice({ side: 'sell', type: 'market', quantity: '1' }, candle(200, 210, 190, 205), params), '200 × 0.999').toBe('199.8');
     expect(fillPrice({ side: 'buy', type: 'market', quantity: '1' }, { kind: 'trade', price: 50 }), 'the trade price').toBe('50');
   });
 });
@@ -51,11 +49,7 @@ describe('limit orders', () => {
 
   it('pays no slippage but pays the fee', () => {
     const result = matchOrder(buyLimit, candle(100, 101, 94, 99), params);
-    expect(result.filled && [result.fill.price, result.fill.fee, result.fill.liquidity], 'maker fill at the limit').toEqual([
-      '95',
-      '0.095',
-      'maker',
-    ]);
+    expect(result.filled && [result.fill.price, result.fill.fee, result.fill.liquidity], 'maker fill at the limit').toEqual(['95', '0.095', 'maker']);
   });
 });
 
@@ -65,9 +59,7 @@ describe('stop orders', () => {
     expect(matchOrder(stop, candle(100, 104, 99, 103), params), 'not touched').toEqual({ filled: false, triggered: false });
     const result = matchOrder(stop, candle(100, 106, 99, 105), params);
     expect(result.filled && result.triggered, 'touched: triggered and filled').toBe(true);
-    expect(result.filled && result.fill.priceNumber, 'stop × (1 + slippage), by the fill model').toBe(
-      marketFillPrice('buy', 105, 0.001),
-    );
+    expect(result.filled && result.fill.priceNumber, 'stop × (1 + slippage), by the fill model').toBe(marketFillPrice('buy', 105, 0.001));
     expect(result.filled && result.fill.price, 'shown without float noise: 105 × 1.001 (the float is 105.10499999999999)').toBe('105.105');
     expect(result.filled && result.fill.fee, 'fee = feeRate × shown price × quantity, exactly').toBe('0.105105');
     expect(fillPrice(stop, candle(108, 109, 107, 108)), 'a gap above the stop fills at the open').toBe('108');

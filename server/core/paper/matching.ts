@@ -35,9 +35,7 @@ export interface PaperOrder {
 }
 
 /** The next price the order meets: a closed candle after the order was placed, or a trade. */
-export type PriceEvent =
-  | { kind: 'candle'; open: number; high: number; low: number; close: number }
-  | { kind: 'trade'; price: number };
+export type PriceEvent = { kind: 'candle'; open: number; high: number; low: number; close: number } | { kind: 'trade'; price: number };
 
 export interface FillParams {
   /** Fraction applied against market-type fills (0.0005 = 5 bps). */
@@ -57,9 +55,7 @@ export interface PaperFill {
   liquidity: 'taker' | 'maker';
 }
 
-export type MatchResult =
-  | { filled: false; triggered: boolean }
-  | { filled: true; fill: PaperFill; triggered: boolean };
+export type MatchResult = { filled: false; triggered: boolean } | { filled: true; fill: PaperFill; triggered: boolean };
 
 interface Range {
   open: number;
@@ -142,9 +138,7 @@ export function matchOrder(order: PaperOrder, event: PriceEvent, params: FillPar
     }
 
     case 'stop_market': {
-      const reference = triggered
-        ? range.open
-        : stopTriggerPrice(order.side, requiredPrice(order.stopPrice, 'stopPrice', order.type), range);
+      const reference = triggered ? range.open : stopTriggerPrice(order.side, requiredPrice(order.stopPrice, 'stopPrice', order.type), range);
       if (reference === null) return { filled: false, triggered: false };
       return { filled: true, triggered: true, fill: makeFill(order, marketFillPrice(order.side, reference, params.slippage), params, 'taker') };
     }
@@ -158,9 +152,7 @@ export function matchOrder(order: PaperOrder, event: PriceEvent, params: FillPar
       const trigger = stopTriggerPrice(order.side, requiredPrice(order.stopPrice, 'stopPrice', order.type), range);
       if (trigger === null) return { filled: false, triggered: false };
       const withinLimit = order.side === 'buy' ? trigger <= limit : trigger >= limit;
-      return withinLimit
-        ? { filled: true, triggered: true, fill: makeFill(order, trigger, params, 'taker') }
-        : { filled: false, triggered: true };
+      return withinLimit ? { filled: true, triggered: true, fill: makeFill(order, trigger, params, 'taker') } : { filled: false, triggered: true };
     }
   }
 }

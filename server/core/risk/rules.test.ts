@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../money/errors';
-import {
-  evaluateCircuitBreakers,
-  evaluateRisk,
-  isReducingOrder,
-  stopLossHit,
-  utcDayStartMs,
-  type RiskIntent,
-  type RiskLimits,
-  type RiskState,
-} from './rules';
+import { evaluateCircuitBreakers, evaluateRisk, isReducingOrder, stopLossHit, utcDayStartMs, type RiskIntent, type RiskLimits, type RiskState } from './rules';
 
 /** A flat deployment with 10 000 USDT free, at its equity peak, nothing lost today. */
 const calm: RiskState = {
@@ -131,9 +122,7 @@ describe('evaluateRisk', () => {
       const state = { ...calm, equityPeak: '12500', equity: '10000' };
       const verdict = evaluateRisk(buy('1'), state, limits);
       expect(verdict, '10000 is 20% under 12500').toMatchObject({ allowed: false, rule: 'max_drawdown', action: 'pause' });
-      expect(verdict.allowed ? '' : verdict.reason, 'the alert says how far and what happened').toMatch(
-        /20% below its peak 12500.*paused/,
-      );
+      expect(verdict.allowed ? '' : verdict.reason, 'the alert says how far and what happened').toMatch(/20% below its peak 12500.*paused/);
       expect(evaluateRisk(buy('1'), { ...state, equity: '10000.01' }, limits), 'just under 20%').toEqual({ allowed: true });
       expect(evaluateCircuitBreakers(state, limits), 'the runner can check it without an order').toMatchObject({
         action: 'pause',
@@ -141,10 +130,10 @@ describe('evaluateRisk', () => {
     });
     it('outranks the other rules', () => {
       const state = { ...calm, equityPeak: '20000', realizedPnlToday: '-1000' };
-      expect(
-        evaluateRisk(buy('1000'), state, { ...limits, dailyLossLimitQuote: '10', maxOrderNotional: '1' }),
-        'pause comes before any reject',
-      ).toMatchObject({ rule: 'max_drawdown', action: 'pause' });
+      expect(evaluateRisk(buy('1000'), state, { ...limits, dailyLossLimitQuote: '10', maxOrderNotional: '1' }), 'pause comes before any reject').toMatchObject({
+        rule: 'max_drawdown',
+        action: 'pause',
+      });
     });
   });
 
@@ -166,9 +155,9 @@ describe('evaluateRisk', () => {
       };
       expect(evaluateRisk(sell('10', '50'), distressed, limits), 'closing the whole long').toEqual({ allowed: true });
       expect(evaluateRisk(buy('1', '50'), distressed, limits).allowed, 'but adding is refused').toBe(false);
-      expect(evaluateRisk(sell('10', '50'), { ...distressed, freeBase: '4' }, limits), 'the base must be there').toMatchObject(
-        { rule: 'insufficient_balance' },
-      );
+      expect(evaluateRisk(sell('10', '50'), { ...distressed, freeBase: '4' }, limits), 'the base must be there').toMatchObject({
+        rule: 'insufficient_balance',
+      });
     });
     it('is a sell of at most a long, or a buy of at most a short', () => {
       expect(isReducingOrder(sell('10'), '10'), 'selling the whole long').toBe(true);
@@ -181,8 +170,6 @@ describe('evaluateRisk', () => {
   it('refuses invalid inputs with a DomainError naming the field', () => {
     expect(() => evaluateRisk(buy('0'), calm, {}), 'zero quantity').toThrow(DomainError);
     expect(() => evaluateRisk(buy('1', 'NaN'), calm, {}), 'NaN price').toThrow(/price/);
-    expect(() => evaluateRisk(buy('1'), calm, { maxDrawdownFraction: '1.5' }), 'a fraction above 1').toThrow(
-      /maxDrawdownFraction/,
-    );
+    expect(() => evaluateRisk(buy('1'), calm, { maxDrawdownFraction: '1.5' }), 'a fraction above 1').toThrow(/maxDrawdownFraction/);
   });
 });

@@ -54,19 +54,11 @@ export interface RiskLimits {
   maxDrawdownFraction?: string;
 }
 
-export type RiskRule =
-  | 'max_drawdown'
-  | 'daily_loss'
-  | 'stop_loss'
-  | 'max_order_notional'
-  | 'max_position'
-  | 'insufficient_balance';
+export type RiskRule = 'max_drawdown' | 'daily_loss' | 'stop_loss' | 'max_order_notional' | 'max_position' | 'insufficient_balance';
 
 export type RiskAction = 'reject' | 'pause';
 
-export type RiskVerdict =
-  | { allowed: true }
-  | { allowed: false; rule: RiskRule; reason: string; action: RiskAction };
+export type RiskVerdict = { allowed: true } | { allowed: false; rule: RiskRule; reason: string; action: RiskAction };
 
 const ALLOWED: RiskVerdict = { allowed: true };
 

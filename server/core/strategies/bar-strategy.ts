@@ -59,7 +59,8 @@ export abstract class BarStrategy<P extends CommonParams = CommonParams> impleme
     const time = series.time[i]!;
     if (time === this.lastTime) return;
     // Columns are valid only while bars 0, 1, … of their own series come in order.
-    const continues = (i > 0 ? series.time[i - 1] === this.lastTime : Number.isNaN(this.lastTime)) && (this.columnSeries === null || this.columnSeries === series);
+    const continues =
+      (i > 0 ? series.time[i - 1] === this.lastTime : Number.isNaN(this.lastTime)) && (this.columnSeries === null || this.columnSeries === series);
     if (continues) {
       this.next(series, i);
     } else {

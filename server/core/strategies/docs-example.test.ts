@@ -81,7 +81,10 @@ describe('docs/strategies.md example', () => {
       slippage: 0,
       timeframe: '1m',
     });
-    expect(result.trades.map((t) => [t.entryPrice, t.exitPrice, t.exitReason]), 'buys the open after the signal').toEqual([
+    expect(
+      result.trades.map((t) => [t.entryPrice, t.exitPrice, t.exitReason]),
+      'buys the open after the signal',
+    ).toEqual([
       [12, 9, 'signal'],
       [13, 14, 'end'],
     ]);

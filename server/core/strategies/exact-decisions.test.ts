@@ -99,7 +99,7 @@ function liveSignals(strategy: StrategyInstance, series: CandleSeries, windowBar
 describe('compareMeans', () => {
   it('gives the exact sign of a/n − b/m, equal quotients included', () => {
     let state = 7;
-    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
     const cases: Array<[number, number, number, number]> = [
       [3, 3, 7, 7],
       [1, 3, 2, 6],
@@ -163,7 +163,10 @@ describe('sma_crossover decides exactly on decimal prices', () => {
     const exact = exactSignals(closes, 3, 7);
     const ours = createStrategy('sma_crossover', { fastPeriod: 3, slowPeriod: 7 }).generateSignals(series);
     expect(differences(ours, exact), 'bars where we differ from exact arithmetic').toEqual([]);
-    expect(ours.subarray(8 + 7).every((s) => s === 0), 'no signal once both windows are flat').toBe(true);
+    expect(
+      ours.subarray(8 + 7).every((s) => s === 0),
+      'no signal once both windows are flat',
+    ).toBe(true);
     expect(differences(floatSignals(series.close, 3, 7), exact).length, 'float running sums do signal here: the case is real').toBeGreaterThan(0);
   });
 
@@ -177,7 +180,10 @@ describe('sma_crossover decides exactly on decimal prices', () => {
     }
     const series = seriesOfCloses(closes);
     const exact = exactSignals(closes, 2, 4);
-    expect(exact.some((s) => s !== 0), 'the sequence crosses').toBe(true);
+    expect(
+      exact.some((s) => s !== 0),
+      'the sequence crosses',
+    ).toBe(true);
     const strategy = createStrategy('sma_crossover', { fastPeriod: 2, slowPeriod: 4 });
     expect(differences(strategy.generateSignals(series), exact), 'streaming').toEqual([]);
     expect(differences(liveSignals(strategy, series, 10), exact), 'live windows').toEqual([]);
@@ -221,7 +227,10 @@ describe('sma_crossover decides exactly on decimal prices', () => {
     }
     // the live path on a slice (a window per bar costs a little): identical decisions
     const slice = seriesFromRows(rows.slice(0, 20_000));
-    expect(differences(liveSignals(createStrategy('sma_crossover', { fastPeriod: 10, slowPeriod: 30 }), slice, 200), exactSignals(ticks.slice(0, 20_000), 10, 30)), 'live').toEqual([]);
+    expect(
+      differences(liveSignals(createStrategy('sma_crossover', { fastPeriod: 10, slowPeriod: 30 }), slice, 200), exactSignals(ticks.slice(0, 20_000), 10, 30)),
+      'live',
+    ).toEqual([]);
     expect(floatMistakes, 'float running sums get some of these decisions wrong: the series tests what it should').toBeGreaterThan(0);
   });
 });

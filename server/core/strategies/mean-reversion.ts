@@ -56,7 +56,6 @@ export const meanReversion = defineStrategy({
   name: 'Mean reversion (z-score)',
   description: 'Buys when the close is far below its moving average in standard deviations; sells when it has come back.',
   parameters,
-  validate: (p) =>
-    p.exitThreshold < p.entryThreshold ? null : { param: 'exitThreshold', message: 'exitThreshold must be less than entryThreshold' },
+  validate: (p) => (p.exitThreshold < p.entryThreshold ? null : { param: 'exitThreshold', message: 'exitThreshold must be less than entryThreshold' }),
   create: (params) => new MeanReversionStrategy(params),
 });

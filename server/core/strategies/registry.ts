@@ -9,15 +9,7 @@ import { smaCrossover } from './sma-crossover';
 import type { ParamSchema, StrategyDefinition, StrategyInstance } from './types';
 
 /** Every built-in strategy, by type. Adding a strategy: one file exporting its definition + one line here. */
-const definitions: readonly StrategyDefinition<ParamSchema>[] = [
-  meanReversion,
-  smaCrossover,
-  emaCrossover,
-  rsiStrategy,
-  macdStrategy,
-  donchianBreakout,
-  dca,
-];
+const definitions: readonly StrategyDefinition<ParamSchema>[] = [meanReversion, smaCrossover, emaCrossover, rsiStrategy, macdStrategy, donchianBreakout, dca];
 
 export const strategyRegistry: ReadonlyMap<string, StrategyDefinition<ParamSchema>> = new Map(definitions.map((d) => [d.type, d]));
 

@@ -37,8 +37,14 @@ describe.each(listStrategyDefinitions().map((d) => d.type))('strategy contract: 
     const first = instance.generateSignals(series);
     const second = instance.generateSignals(series);
     expect(Array.from(second), 'identical on a reused instance').toEqual(Array.from(first));
-    expect(first.some((s) => s === 1), 'enters at least once on 1500 real bars').toBe(true);
-    expect(Array.from(first.subarray(0, instance.warmup)).every((s) => s === 0), 'no signal during warmup').toBe(true);
+    expect(
+      first.some((s) => s === 1),
+      'enters at least once on 1500 real bars',
+    ).toBe(true);
+    expect(
+      Array.from(first.subarray(0, instance.warmup)).every((s) => s === 0),
+      'no signal during warmup',
+    ).toBe(true);
   });
 
   it('decides bar by bar on a growing live series exactly as on the whole series (no look-ahead)', () => {
@@ -101,12 +107,18 @@ describe('built-in strategy semantics, checked against direct formulas', () => {
   it('mean_reversion makes no decision while the deviation is 0', () => {
     const flat = seriesFromRows(Array.from({ length: 30 }, (_, i) => [i * 60_000, 5, 5, 5, 5, 0]));
     const signals = createStrategy('mean_reversion', { lookbackPeriod: 5 }).generateSignals(flat);
-    expect(Array.from(signals).every((s) => s === 0), 'constant prices: no z-score').toBe(true);
+    expect(
+      Array.from(signals).every((s) => s === 0),
+      'constant prices: no z-score',
+    ).toBe(true);
   });
 
   it('donchian_breakout: close above the previous N highs enters, below the previous M lows exits', () => {
     const signals = createStrategy('donchian_breakout', { entryPeriod: 20, exitPeriod: 10 }).generateSignals(series);
-    expect(Array.from(signals.subarray(0, 20)).every((s) => s === 0), 'nothing before both channels exist').toBe(true);
+    expect(
+      Array.from(signals.subarray(0, 20)).every((s) => s === 0),
+      'nothing before both channels exist',
+    ).toBe(true);
     for (let i = 20; i < series.length; i++) {
       const upper = Math.max(...series.high.subarray(i - 20, i));
       const lower = Math.min(...series.low.subarray(i - 10, i));

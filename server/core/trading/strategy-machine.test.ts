@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
 import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
-import { StrategyMachine, initialMachineState, processBarOpen, processClosedBar, type MachineOrder, type MachineState, type MachineTrade } from './strategy-machine';
+import {
+  StrategyMachine,
+  initialMachineState,
+  processBarOpen,
+  processClosedBar,
+  type MachineOrder,
+  type MachineState,
+  type MachineTrade,
+} from './strategy-machine';
 import { fixtureSeries } from '@/server/testing/fixtures';
 
 const btc = fixtureSeries('btc-usd-1h');
@@ -41,7 +49,12 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Ma
 
 describe.each(variants)('the strategy machine reproduces the backtest on real BTC/USD 1h: %s %j', (type, strategyParams) => {
   it('trade for trade (times, prices, quantities, fees, pnl), and keeps the position the backtest sells at the end', async () => {
-    const backtest = runBacktest(btc, createStrategy(type, strategyParams), { initialCapital: params.capital, feeRate: params.feeRate, slippage: params.slippage, timeframe: '1h' });
+    const backtest = runBacktest(btc, createStrategy(type, strategyParams), {
+      initialCapital: params.capital,
+      feeRate: params.feeRate,
+      slippage: params.slippage,
+      timeframe: '1h',
+    });
     const expected = backtest.trades.filter((t) => t.exitReason !== 'end');
     const { trades, state } = await replay(btc, type, strategyParams, 997);
     expect(trades.length, 'as many closed trades').toBe(expected.length);
@@ -118,10 +131,19 @@ describe('the machine against the engine on random markets (property)', () => {
     flatEvery: fc.integer({ min: 0, max: 9 }),
   });
   const strategy = fc.oneof(
-    fc.record({ type: fc.constant('sma_crossover'), params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }) }),
-    fc.record({ type: fc.constant('ema_crossover'), params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }) }),
+    fc.record({
+      type: fc.constant('sma_crossover'),
+      params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }),
+    }),
+    fc.record({
+      type: fc.constant('ema_crossover'),
+      params: fc.record({ fastPeriod: fc.integer({ min: 2, max: 6 }), slowPeriod: fc.integer({ min: 7, max: 15 }) }),
+    }),
     fc.record({ type: fc.constant('rsi'), params: fc.record({ period: fc.integer({ min: 3, max: 10 }) }) }),
-    fc.record({ type: fc.constant('dca'), params: fc.record({ intervalBars: fc.integer({ min: 1, max: 5 }), amountPerBuy: fc.integer({ min: 50, max: 5000 }) }) }),
+    fc.record({
+      type: fc.constant('dca'),
+      params: fc.record({ intervalBars: fc.integer({ min: 1, max: 5 }), amountPerBuy: fc.integer({ min: 50, max: 5000 }) }),
+    }),
   );
   const risk = fc.record({
     stopLossPct: fc.option(fc.double({ min: 0.5, max: 10, noNaN: true }), { nil: undefined }),
@@ -132,7 +154,7 @@ describe('the machine against the engine on random markets (property)', () => {
 
   function randomSeries({ seed, length, volatility, flatEvery }: { seed: number; length: number; volatility: number; flatEvery: number }) {
     let state = seed;
-    const random = () => ((state = (Math.imul(state, 48271) % 2147483647) >>> 0) / 2147483647);
+    const random = () => (state = (Math.imul(state, 48271) % 2147483647) >>> 0) / 2147483647;
     const rows: number[][] = [];
     let price = 100;
     let time = Date.UTC(2024, 0, 1);
@@ -155,14 +177,20 @@ describe('the machine against the engine on random markets (property)', () => {
         const series = randomSeries(m);
         const strategyParams: Record<string, unknown> = { ...s.params };
         for (const [key, value] of Object.entries(r)) if (value !== undefined) strategyParams[key] = value;
-        const backtest = runBacktest(series, createStrategy(s.type, strategyParams), { initialCapital: params.capital, feeRate: params.feeRate, slippage: params.slippage, timeframe: '1h' });
+        const backtest = runBacktest(series, createStrategy(s.type, strategyParams), {
+          initialCapital: params.capital,
+          feeRate: params.feeRate,
+          slippage: params.slippage,
+          timeframe: '1h',
+        });
         const expected = backtest.trades.filter((t) => t.exitReason !== 'end');
         const { trades, state } = await replay(series, s.type, strategyParams, restartEvery);
         expect(trades.length).toBe(expected.length);
         for (let k = 0; k < expected.length; k++) {
           const [want, got] = [expected[k]!, trades[k]!];
           expect([got.entryTime, got.exitTime, got.exitReason]).toEqual([want.entryTime, want.exitTime, want.exitReason]);
-          for (const field of ['entryPrice', 'exitPrice', 'quantity', 'fee'] as const) expect(close(got[field], want[field]), `${field}: ${got[field]} vs ${want[field]}`).toBe(true);
+          for (const field of ['entryPrice', 'exitPrice', 'quantity', 'fee'] as const)
+            expect(close(got[field], want[field]), `${field}: ${got[field]} vs ${want[field]}`).toBe(true);
           // P&L is a difference of two amounts of the trade's size: its precision is relative to that size.
           const notional = want.entryPrice * want.quantity;
           expect(Math.abs(got.pnl - want.pnl), `pnl: ${got.pnl} vs ${want.pnl}`).toBeLessThanOrEqual(1e-9 * Math.max(1, notional));

@@ -145,7 +145,15 @@ export class StrategyMachine {
     if (pending === null) return null;
     if (pending.side === 'sell') {
       if (this.state.quantity <= 0) return this.drop();
-      return { side: 'sell', intent: pending.intent, decidedOn: pending.barTime, fillBarTime: bar.time, referencePrice: bar.open, quantity: this.state.quantity, exitReason: 'signal' };
+      return {
+        side: 'sell',
+        intent: pending.intent,
+        decidedOn: pending.barTime,
+        fillBarTime: bar.time,
+        referencePrice: bar.open,
+        quantity: this.state.quantity,
+        exitReason: 'signal',
+      };
     }
     const quantity = this.buyQuantity(bar.open);
     if (quantity === null) return this.drop();
@@ -199,9 +207,25 @@ export class StrategyMachine {
       const target = s.targetPrice ?? Infinity;
       if (bar.low <= stopLevel) {
         const isStop = stop >= trailing;
-        order = { side: 'sell', intent: isStop ? 'stop_loss' : 'trailing_stop', decidedOn: bar.time, fillBarTime: bar.time, referencePrice: bar.open <= stopLevel ? bar.open : stopLevel, quantity: s.quantity, exitReason: isStop ? 'stop_loss' : 'trailing_stop' };
+        order = {
+          side: 'sell',
+          intent: isStop ? 'stop_loss' : 'trailing_stop',
+          decidedOn: bar.time,
+          fillBarTime: bar.time,
+          referencePrice: bar.open <= stopLevel ? bar.open : stopLevel,
+          quantity: s.quantity,
+          exitReason: isStop ? 'stop_loss' : 'trailing_stop',
+        };
       } else if (bar.high >= target) {
-        order = { side: 'sell', intent: 'take_profit', decidedOn: bar.time, fillBarTime: bar.time, referencePrice: bar.open >= target ? bar.open : target, quantity: s.quantity, exitReason: 'take_profit' };
+        order = {
+          side: 'sell',
+          intent: 'take_profit',
+          decidedOn: bar.time,
+          fillBarTime: bar.time,
+          referencePrice: bar.open >= target ? bar.open : target,
+          quantity: s.quantity,
+          exitReason: 'take_profit',
+        };
       }
     }
     return order;
@@ -330,7 +354,12 @@ export interface BarOutcome {
  * Phase 1 alone: bar `bar` has opened; the pending decision of the previous bar fills at its open.
  * Returns the closed trade if a sale filled.
  */
-export async function processBarOpen(machine: StrategyMachine, bar: MachineBar, execute: ExecuteMachineOrder, outcome?: Pick<BarOutcome, 'orders' | 'trades'>): Promise<void> {
+export async function processBarOpen(
+  machine: StrategyMachine,
+  bar: MachineBar,
+  execute: ExecuteMachineOrder,
+  outcome?: Pick<BarOutcome, 'orders' | 'trades'>,
+): Promise<void> {
   const order = machine.pendingOrder(bar);
   if (order === null) return;
   outcome?.orders.push(order);
@@ -347,8 +376,20 @@ export async function processBarOpen(machine: StrategyMachine, bar: MachineBar, 
  * Bar `index` of `series` has closed: phases 1–4 (phase 1 only if `processBarOpen` did not already run for
  * it). `isLast`: no bar will follow, so a decision is not queued (the backtest's last bar).
  */
-export async function processClosedBar(machine: StrategyMachine, series: CandleSeries, index: number, execute: ExecuteMachineOrder, options: { isLast?: boolean; openDone?: boolean } = {}): Promise<BarOutcome> {
-  const bar: MachineBar = { time: series.time[index]!, open: series.open[index]!, high: series.high[index]!, low: series.low[index]!, close: series.close[index]! };
+export async function processClosedBar(
+  machine: StrategyMachine,
+  series: CandleSeries,
+  index: number,
+  execute: ExecuteMachineOrder,
+  options: { isLast?: boolean; openDone?: boolean } = {},
+): Promise<BarOutcome> {
+  const bar: MachineBar = {
+    time: series.time[index]!,
+    open: series.open[index]!,
+    high: series.high[index]!,
+    low: series.low[index]!,
+    close: series.close[index]!,
+  };
   const outcome: BarOutcome = { decision: null, orders: [], trades: [], equity: 0 };
   const day = Math.floor(bar.time / 86_400_000) * 86_400_000;
   if (machine.state.dayStartMs !== day) {

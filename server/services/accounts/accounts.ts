@@ -99,7 +99,10 @@ function fail(fields: FieldIssue[]): never {
 }
 
 /** The exchange must be "paper" or enabled in the config; real exchanges need exactly their credentials. */
-function checkExchangeInput(input: { exchange: string; balances?: unknown; feeRate?: unknown; slippage?: unknown; credentials?: CredentialsInput }, deps: AccountDeps): ExchangeOption | null {
+function checkExchangeInput(
+  input: { exchange: string; balances?: unknown; feeRate?: unknown; slippage?: unknown; credentials?: CredentialsInput },
+  deps: AccountDeps,
+): ExchangeOption | null {
   if (input.exchange === PAPER_EXCHANGE) {
     if (input.credentials) fail([{ field: 'credentials', message: 'paper accounts take no credentials' }]);
     return null;
@@ -134,7 +137,11 @@ function checkCredentials(option: ExchangeOption, credentials: CredentialsInput 
 function encryptFor(deps: AccountDeps, userId: string, accountId: string, credentials: CredentialsInput) {
   const [current] = keysOf(deps);
   if (!current) throw new Error('no master key configured');
-  const encrypted = encryptCredentials(current, { userId, accountId }, { apiKey: credentials.apiKey, secret: credentials.secret, password: credentials.password });
+  const encrypted = encryptCredentials(
+    current,
+    { userId, accountId },
+    { apiKey: credentials.apiKey, secret: credentials.secret, password: credentials.password },
+  );
   return {
     credentialsNonce: encrypted.nonce,
     credentialsCiphertext: encrypted.ciphertext,
@@ -149,7 +156,9 @@ function uniqueNameConflict(error: unknown): boolean {
 }
 
 function nameTaken(): AppError {
-  return new AppError('CONFLICT', 'you already have an account with this name', { fields: [{ field: 'name', message: 'is already used by another of your accounts' }] });
+  return new AppError('CONFLICT', 'you already have an account with this name', {
+    fields: [{ field: 'name', message: 'is already used by another of your accounts' }],
+  });
 }
 
 export async function createAccount(db: Db, userId: string, input: CreateAccountInput, meta: Meta = {}, deps: AccountDeps = {}): Promise<AccountView> {
@@ -179,7 +188,12 @@ export async function createAccount(db: Db, userId: string, input: CreateAccount
         type: 'exchange_account.added',
         userId,
         ip: meta.ip,
-        details: { accountId: id, name: input.name, exchange: input.exchange, ...(paper ? { balances: input.balances ?? {} } : { apiKeyHint: row.apiKeyHint }) },
+        details: {
+          accountId: id,
+          name: input.name,
+          exchange: input.exchange,
+          ...(paper ? { balances: input.balances ?? {} } : { apiKeyHint: row.apiKeyHint }),
+        },
       });
       return toView(row);
     });
@@ -190,14 +204,22 @@ export async function createAccount(db: Db, userId: string, input: CreateAccount
 }
 
 export async function listAccounts(db: DbOrTx, userId: string): Promise<AccountView[]> {
-  const rows = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.userId, userId)).orderBy(asc(exchangeAccounts.createdAt), asc(exchangeAccounts.name));
+  const rows = await db
+    .select()
+    .from(exchangeAccounts)
+    .where(eq(exchangeAccounts.userId, userId))
+    .orderBy(asc(exchangeAccounts.createdAt), asc(exchangeAccounts.name));
   return rows.map(toView);
 }
 
 /** The user's account row, or NOT_FOUND (also for another user's id and for ids that are not uuids). */
 export async function findOwnedAccount(db: DbOrTx, userId: string, accountId: string, options: { forUpdate?: boolean } = {}): Promise<AccountRow> {
   if (!isUuid(accountId)) throw AppError.notFound('account');
-  const query = db.select().from(exchangeAccounts).where(and(eq(exchangeAccounts.id, accountId), eq(exchangeAccounts.userId, userId))).limit(1);
+  const query = db
+    .select()
+    .from(exchangeAccounts)
+    .where(and(eq(exchangeAccounts.id, accountId), eq(exchangeAccounts.userId, userId)))
+    .limit(1);
   const [row] = options.forUpdate ? await query.for('update') : await query;
   if (!row) throw AppError.notFound('account');
   return row;
@@ -207,7 +229,14 @@ export async function getAccount(db: DbOrTx, userId: string, accountId: string):
   return toView(await findOwnedAccount(db, userId, accountId));
 }
 
-export async function updateAccount(db: Db, userId: string, accountId: string, input: UpdateAccountInput, meta: Meta = {}, deps: AccountDeps = {}): Promise<AccountView> {
+export async function updateAccount(
+  db: Db,
+  userId: string,
+  accountId: string,
+  input: UpdateAccountInput,
+  meta: Meta = {},
+  deps: AccountDeps = {},
+): Promise<AccountView> {
   try {
     return await db.transaction(async (tx) => {
       const row = await findOwnedAccount(tx, userId, accountId, { forUpdate: true });
@@ -219,7 +248,9 @@ export async function updateAccount(db: Db, userId: string, accountId: string, i
         if (input.feeRate !== undefined) changes.feeRate = input.feeRate;
         if (input.slippage !== undefined) changes.slippage = input.slippage;
       } else {
-        const issues = (['feeRate', 'slippage'] as const).filter((f) => input[f] !== undefined).map((field) => ({ field, message: 'is only for paper accounts' }));
+        const issues = (['feeRate', 'slippage'] as const)
+          .filter((f) => input[f] !== undefined)
+          .map((field) => ({ field, message: 'is only for paper accounts' }));
         if (issues.length) fail(issues);
         if (input.credentials) {
           const option = exchangeOption(row.exchange);
@@ -229,14 +260,23 @@ export async function updateAccount(db: Db, userId: string, accountId: string, i
         }
       }
       if (Object.keys(changes).length === 0) return toView(row);
-      const [updated] = await tx.update(exchangeAccounts).set({ ...changes, updatedAt: new Date() }).where(and(eq(exchangeAccounts.id, accountId), eq(exchangeAccounts.userId, userId))).returning();
+      const [updated] = await tx
+        .update(exchangeAccounts)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(and(eq(exchangeAccounts.id, accountId), eq(exchangeAccounts.userId, userId)))
+        .returning();
       if (!updated) throw AppError.notFound('account');
       await recordAudit(tx, {
         type: 'exchange_account.changed',
         userId,
         ip: meta.ip,
         // Which fields changed, never their secret values.
-        details: { accountId, exchange: row.exchange, changed: Object.keys(input).filter((k) => input[k as keyof UpdateAccountInput] !== undefined), ...(input.name !== undefined ? { name: input.name } : {}) },
+        details: {
+          accountId,
+          exchange: row.exchange,
+          changed: Object.keys(input).filter((k) => input[k as keyof UpdateAccountInput] !== undefined),
+          ...(input.name !== undefined ? { name: input.name } : {}),
+        },
       });
       return toView(updated);
     });
@@ -265,15 +305,23 @@ export async function deleteAccount(db: Db, userId: string, accountId: string, m
 /** The account's decrypted credentials; for building an exchange client only, never for a response or a log. */
 export function accountCredentials(row: AccountRow, deps: AccountDeps = {}): ExchangeCredentials {
   if (!row.credentialsCiphertext || !row.credentialsNonce || !row.credentialsKeyVersion) {
-    throw new AppError('UNPROCESSABLE', 'this account has no stored credentials', { fields: [{ field: 'credentials', message: 'are missing: add them on the account' }] });
+    throw new AppError('UNPROCESSABLE', 'this account has no stored credentials', {
+      fields: [{ field: 'credentials', message: 'are missing: add them on the account' }],
+    });
   }
   const encrypted: EncryptedCredentials = { nonce: row.credentialsNonce, ciphertext: row.credentialsCiphertext, keyVersion: row.credentialsKeyVersion };
   try {
     return decryptCredentials(keysOf(deps), { userId: row.userId, accountId: row.id }, encrypted);
   } catch (error) {
     if (error instanceof CredentialsDecryptionError) {
-      logger.error({ accountId: row.id, userId: row.userId, keyVersion: row.credentialsKeyVersion, reason: error.message }, 'exchange credentials cannot be decrypted');
-      throw new AppError('UNAVAILABLE', 'the stored credentials of this account cannot be decrypted; an administrator must check the master key (see docs/accounts.md)');
+      logger.error(
+        { accountId: row.id, userId: row.userId, keyVersion: row.credentialsKeyVersion, reason: error.message },
+        'exchange credentials cannot be decrypted',
+      );
+      throw new AppError(
+        'UNAVAILABLE',
+        'the stored credentials of this account cannot be decrypted; an administrator must check the master key (see docs/accounts.md)',
+      );
     }
     throw error;
   }
@@ -287,7 +335,9 @@ export function exchangeFor(row: AccountRow, deps: AccountDeps = {}) {
 
 async function paperBalanceView(db: DbOrTx, accountId: string): Promise<Record<string, BalanceView>> {
   const rows = await db.select().from(paperBalances).where(eq(paperBalances.accountId, accountId)).orderBy(asc(paperBalances.asset));
-  return Object.fromEntries(rows.map((r) => [r.asset, { free: formatDecimal(r.free), used: formatDecimal(r.used), total: formatDecimal(add(r.free, r.used)) }]));
+  return Object.fromEntries(
+    rows.map((r) => [r.asset, { free: formatDecimal(r.free), used: formatDecimal(r.used), total: formatDecimal(add(r.free, r.used)) }]),
+  );
 }
 
 /** A user-facing message for an exchange failure, with every credential scrubbed out. */
@@ -343,7 +393,10 @@ export async function testAccountConnection(db: DbOrTx, userId: string, accountI
 
 /** The exchanges the account form offers: paper plus the enabled ccxt exchanges with their credential fields. */
 export function accountExchangeOptions(deps: AccountDeps = {}): Array<{ id: string; name: string; requiredCredentials: string[] }> {
-  return [{ id: PAPER_EXCHANGE, name: 'Paper (simulated)', requiredCredentials: [] }, ...(deps.exchanges ?? enabledExchanges)().map((o) => ({ id: o.id, name: o.name, requiredCredentials: [...o.requiredCredentials] }))];
+  return [
+    { id: PAPER_EXCHANGE, name: 'Paper (simulated)', requiredCredentials: [] },
+    ...(deps.exchanges ?? enabledExchanges)().map((o) => ({ id: o.id, name: o.name, requiredCredentials: [...o.requiredCredentials] })),
+  ];
 }
 
 export { CREDENTIAL_FIELDS, PAPER_EXCHANGE };

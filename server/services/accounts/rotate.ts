@@ -30,7 +30,11 @@ export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], new
       fromVersions.add(row.credentialsKeyVersion ?? '(none)');
       let plain;
       try {
-        plain = decryptCredentials(keys, binding, { nonce: row.credentialsNonce ?? '', ciphertext: row.credentialsCiphertext ?? '', keyVersion: row.credentialsKeyVersion ?? '' });
+        plain = decryptCredentials(keys, binding, {
+          nonce: row.credentialsNonce ?? '',
+          ciphertext: row.credentialsCiphertext ?? '',
+          keyVersion: row.credentialsKeyVersion ?? '',
+        });
       } catch (error) {
         throw new Error(`account ${row.id}: ${(error as Error).message}; nothing was changed`);
       }
@@ -45,7 +49,10 @@ export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], new
       oldKeys.map((k) => k.key),
       newKey.key,
     );
-    await recordAudit(tx, { type: 'exchange_account.credentials_reencrypted', details: { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version } });
+    await recordAudit(tx, {
+      type: 'exchange_account.credentials_reencrypted',
+      details: { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version },
+    });
     return { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version };
   });
 }

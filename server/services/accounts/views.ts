@@ -21,7 +21,11 @@ export type AccountView = z.infer<typeof ZAccountResponseSchema>;
 export const ZBalanceSchema = z.object({ free: z.string(), used: z.string(), total: z.string() });
 export type BalanceView = z.infer<typeof ZBalanceSchema>;
 
-export const ZAccountBalanceResponseSchema = z.object({ accountId: z.string(), source: z.enum(['paper', 'exchange']), balances: z.record(z.string(), ZBalanceSchema) });
+export const ZAccountBalanceResponseSchema = z.object({
+  accountId: z.string(),
+  source: z.enum(['paper', 'exchange']),
+  balances: z.record(z.string(), ZBalanceSchema),
+});
 export type AccountBalances = z.infer<typeof ZAccountBalanceResponseSchema>;
 
 export const ZConnectionTestResponseSchema = z.discriminatedUnion('ok', [

@@ -36,7 +36,12 @@ export async function signOutEverywhere(db: Db, userId: string, meta: { ip?: str
  * Changes the password after checking the current one, and signs the user out everywhere (sessions,
  * access and refresh tokens). API keys are not touched: revoke them separately if they may have leaked.
  */
-export async function changePassword(db: Db, userId: string, input: { currentPassword: string; newPassword: string }, meta: { ip?: string | null } = {}): Promise<void> {
+export async function changePassword(
+  db: Db,
+  userId: string,
+  input: { currentPassword: string; newPassword: string },
+  meta: { ip?: string | null } = {},
+): Promise<void> {
   const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
   if (!row) throw new AppError('UNAUTHORIZED', 'sign in again');
   if (!(await verifyPassword(input.currentPassword, row.passwordHash))) {

@@ -16,7 +16,11 @@ beforeAll(async () => {
 afterAll(() => t.destroy());
 
 const pw = 'long enough pw';
-const errorOf = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e as AppError);
+const errorOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (e: unknown) => e as AppError,
+  );
 
 describe('registration modes', () => {
   it('lets the first account register in closed mode, as the admin; then closed refuses everyone with a clear message', async () => {
@@ -26,7 +30,10 @@ describe('registration modes', () => {
     expect(refused?.code).toBe('FORBIDDEN');
     expect(refused?.message).toMatch(/registration is closed/);
     const issued = await createInvite(t.db, admin, { expiresInHours: 1 });
-    expect(await codeOf(registerUser(t.db, { username: 'second', password: pw, inviteCode: issued.code }, { mode: 'closed' })), 'closed means closed, invites included').toBe('FORBIDDEN');
+    expect(
+      await codeOf(registerUser(t.db, { username: 'second', password: pw, inviteCode: issued.code }, { mode: 'closed' })),
+      'closed means closed, invites included',
+    ).toBe('FORBIDDEN');
     expect((await t.db.select().from(users)).length).toBe(1);
   });
 
@@ -47,14 +54,18 @@ describe('registration modes', () => {
     expect(JSON.stringify(stored), 'only a hash of the code is stored').not.toContain(issued.code);
     const carol = await registerUser(t.db, { username: 'carol', password: pw, inviteCode: issued.code }, { mode: 'invite' });
     expect(carol.role).toBe('user');
-    expect(await codeOf(registerUser(t.db, { username: 'carol-again', password: pw, inviteCode: issued.code }, { mode: 'invite' })), 'single use').toBe('UNPROCESSABLE');
+    expect(await codeOf(registerUser(t.db, { username: 'carol-again', password: pw, inviteCode: issued.code }, { mode: 'invite' })), 'single use').toBe(
+      'UNPROCESSABLE',
+    );
     const used = await t.db.select().from(auditEvents).where(eq(auditEvents.type, 'invite.used'));
     expect(used.map((e) => [e.userId, e.details.inviteId])).toEqual([[carol.id, issued.id]]);
   });
 
   it('lets exactly one of many registrations racing for one code win', async () => {
     const issued = await createInvite(t.db, admin, { expiresInHours: 1 });
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => codeOf(registerUser(t.db, { username: `racer-${i}`, password: pw, inviteCode: issued.code }, { mode: 'invite' }))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => codeOf(registerUser(t.db, { username: `racer-${i}`, password: pw, inviteCode: issued.code }, { mode: 'invite' }))),
+    );
     expect(results.filter((r) => r === 'resolved').length, 'one winner').toBe(1);
     expect(results.filter((r) => r === 'UNPROCESSABLE').length, 'the others are told the code is used').toBe(5);
     const racers = (await t.db.select().from(users)).filter((u) => u.username.startsWith('racer-'));
@@ -66,8 +77,12 @@ describe('registration modes', () => {
     const expiring = await createInvite(t.db, admin, { expiresInHours: 1 }, { now: () => start });
     const revoked = await createInvite(t.db, admin, { expiresInHours: 1 });
     await revokeInvite(t.db, admin, revoked.id);
-    expect(await codeOf(registerUser(t.db, { username: 'late', password: pw, inviteCode: expiring.code }, { mode: 'invite' })), 'expired').toBe('UNPROCESSABLE');
-    expect(await codeOf(registerUser(t.db, { username: 'revoked', password: pw, inviteCode: revoked.code }, { mode: 'invite' })), 'revoked').toBe('UNPROCESSABLE');
+    expect(await codeOf(registerUser(t.db, { username: 'late', password: pw, inviteCode: expiring.code }, { mode: 'invite' })), 'expired').toBe(
+      'UNPROCESSABLE',
+    );
+    expect(await codeOf(registerUser(t.db, { username: 'revoked', password: pw, inviteCode: revoked.code }, { mode: 'invite' })), 'revoked').toBe(
+      'UNPROCESSABLE',
+    );
     const active = await createInvite(t.db, admin, { expiresInHours: 1 });
     const states = new Map((await listInvites(t.db)).map((i) => [i.id, i.state]));
     expect([states.get(expiring.id), states.get(revoked.id), states.get(active.id)]).toEqual(['expired', 'revoked', 'active']);

@@ -45,19 +45,38 @@ function toView(row: InviteRow & { creatorName?: string | null; userName?: strin
 }
 
 /** Creates an invite valid for `expiresInHours`. Admin-only (the API layer checks the role). */
-export async function createInvite(db: Db, actor: { id: string }, input: { expiresInHours: number; note?: string }, meta: { ip?: string | null; now?: () => Date } = {}): Promise<IssuedInvite> {
+export async function createInvite(
+  db: Db,
+  actor: { id: string },
+  input: { expiresInHours: number; note?: string },
+  meta: { ip?: string | null; now?: () => Date } = {},
+): Promise<IssuedInvite> {
   const hours = input.expiresInHours;
-  if (!Number.isInteger(hours) || hours < 1 || hours > MAX_INVITE_HOURS) throw AppError.validation([{ field: 'expiresInHours', message: `must be a whole number of hours from 1 to ${MAX_INVITE_HOURS}` }]);
+  if (!Number.isInteger(hours) || hours < 1 || hours > MAX_INVITE_HOURS)
+    throw AppError.validation([{ field: 'expiresInHours', message: `must be a whole number of hours from 1 to ${MAX_INVITE_HOURS}` }]);
   const now = meta.now?.() ?? new Date();
   // 24 random bytes: 192 bits, unguessable; base64url so it travels in a link unescaped.
   const code = randomBytes(24).toString('base64url');
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(invites)
-      .values({ codeHash: hashCode(code), codePrefix: code.slice(0, PREFIX_LENGTH), note: input.note ?? '', createdBy: actor.id, createdAt: now, expiresAt: new Date(now.getTime() + hours * 3_600_000) })
+      .values({
+        codeHash: hashCode(code),
+        codePrefix: code.slice(0, PREFIX_LENGTH),
+        note: input.note ?? '',
+        createdBy: actor.id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + hours * 3_600_000),
+      })
       .returning();
     if (!row) throw new Error('insert returned no row');
-    await recordAudit(tx, { type: 'invite.created', userId: actor.id, ip: meta.ip, at: now, details: { inviteId: row.id, prefix: row.codePrefix, expiresAt: row.expiresAt.toISOString() } });
+    await recordAudit(tx, {
+      type: 'invite.created',
+      userId: actor.id,
+      ip: meta.ip,
+      at: now,
+      details: { inviteId: row.id, prefix: row.codePrefix, expiresAt: row.expiresAt.toISOString() },
+    });
     return { ...toView(row, now), code, path: `/register?invite=${code}` };
   });
 }
@@ -66,7 +85,11 @@ export async function createInvite(db: Db, actor: { id: string }, input: { expir
 export async function listInvites(db: DbOrTx, meta: { now?: () => Date } = {}): Promise<InviteView[]> {
   const now = meta.now?.() ?? new Date();
   const rows = await db
-    .select({ invite: invites, creatorName: sql<string | null>`(select username from ${users} where ${users.id} = ${invites.createdBy})`, userName: sql<string | null>`(select username from ${users} where ${users.id} = ${invites.usedBy})` })
+    .select({
+      invite: invites,
+      creatorName: sql<string | null>`(select username from ${users} where ${users.id} = ${invites.createdBy})`,
+      userName: sql<string | null>`(select username from ${users} where ${users.id} = ${invites.usedBy})`,
+    })
     .from(invites)
     .orderBy(desc(invites.createdAt), desc(invites.id))
     .limit(200);
@@ -89,11 +112,16 @@ export async function revokeInvite(db: Db, actor: { id: string }, id: string, me
 
 const usable = (now: Date) => and(isNull(invites.usedAt), isNull(invites.revokedAt), gt(invites.expiresAt, now));
 
-const INVALID_INVITE = () => AppError.validation([{ field: 'inviteCode', message: 'is not valid: it was already used, revoked or has expired (ask for a new invite)' }]);
+const INVALID_INVITE = () =>
+  AppError.validation([{ field: 'inviteCode', message: 'is not valid: it was already used, revoked or has expired (ask for a new invite)' }]);
 
 /** A cheap check before the expensive part of a registration (hashing the password); not the decision. */
 export async function assertInviteUsable(db: DbOrTx, code: string, now: Date): Promise<void> {
-  const [row] = await db.select({ id: invites.id }).from(invites).where(and(eq(invites.codeHash, hashCode(code)), usable(now))).limit(1);
+  const [row] = await db
+    .select({ id: invites.id })
+    .from(invites)
+    .where(and(eq(invites.codeHash, hashCode(code)), usable(now)))
+    .limit(1);
   if (!row) throw INVALID_INVITE();
 }
 

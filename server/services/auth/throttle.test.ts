@@ -45,8 +45,20 @@ async function outcome(promise: Promise<unknown>): Promise<Outcome> {
   }
 }
 
-const failedSignIns = async (username: string) => (await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'auth.sign_in_failed'), eq(auditEvents.username, username)))).length;
-const successfulSignIns = async (username: string) => (await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'auth.sign_in'), eq(auditEvents.username, username)))).length;
+const failedSignIns = async (username: string) =>
+  (
+    await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'auth.sign_in_failed'), eq(auditEvents.username, username)))
+  ).length;
+const successfulSignIns = async (username: string) =>
+  (
+    await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'auth.sign_in'), eq(auditEvents.username, username)))
+  ).length;
 
 // Bursts of scrypt hashes on a shared, loaded machine: generous time, no timing assertions.
 describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
@@ -54,7 +66,11 @@ describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
     const username = `burst-${burst}`;
     await registerUser(t.db, { username, password: 'the right password' });
     const clock = manualClock();
-    const results = await Promise.all(Array.from({ length: burst }, (_, i) => outcome(verifyCredentials(t.db, { username, password: `wrong guess ${i}` }, { throttle: LIMITS, now: clock.now }))));
+    const results = await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        outcome(verifyCredentials(t.db, { username, password: `wrong guess ${i}` }, { throttle: LIMITS, now: clock.now })),
+      ),
+    );
     const evaluated = results.filter((r) => r.code === 'UNAUTHORIZED').length;
     const refused = results.filter((r) => r.code === 'TOO_MANY_REQUESTS');
     expect(evaluated, 'exactly the limit were checked').toBe(LIMITS.signInPerUsername);
@@ -67,10 +83,15 @@ describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
     const username = 'hidden-right';
     await registerUser(t.db, { username, password: 'the right password' });
     const clock = manualClock();
-    const wrong = Array.from({ length: 29 }, (_, i) => outcome(verifyCredentials(t.db, { username, password: `wrong guess ${i}` }, { throttle: LIMITS, now: clock.now })));
+    const wrong = Array.from({ length: 29 }, (_, i) =>
+      outcome(verifyCredentials(t.db, { username, password: `wrong guess ${i}` }, { throttle: LIMITS, now: clock.now })),
+    );
     // The signal: the limit is reserved (committed in the throttle row), not a guessed delay.
     for (;;) {
-      const [row] = await t.db.select().from(authThrottles).where(eq(authThrottles.key, throttleKey('sign_in', 'user', username)));
+      const [row] = await t.db
+        .select()
+        .from(authThrottles)
+        .where(eq(authThrottles.key, throttleKey('sign_in', 'user', username)));
       if ((row?.count ?? 0) >= LIMITS.signInPerUsername) break;
     }
     const right = await outcome(verifyCredentials(t.db, { username, password: 'the right password' }, { throttle: LIMITS, now: clock.now }));
@@ -85,7 +106,9 @@ describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
     await registerUser(t.db, { username, password: 'the right password' });
     const clock = manualClock();
     const limits = { ...LIMITS, signInPerUsername: 3 };
-    await Promise.all(Array.from({ length: 3 }, (_, i) => outcome(verifyCredentials(t.db, { username, password: `wrong ${i} guess` }, { throttle: limits, now: clock.now }))));
+    await Promise.all(
+      Array.from({ length: 3 }, (_, i) => outcome(verifyCredentials(t.db, { username, password: `wrong ${i} guess` }, { throttle: limits, now: clock.now }))),
+    );
     clock.advance(5 * 60_000);
     const refused = await outcome(verifyCredentials(t.db, { username, password: 'the right password' }, { throttle: limits, now: clock.now }));
     expect(refused).toEqual({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: WINDOW_S - 5 * 60 });
@@ -111,11 +134,15 @@ describe('sign-in throttle under concurrency', { timeout: 120_000 }, () => {
     const clock = manualClock();
     const limits = { ...LIMITS, signInPerIp: 7 };
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => outcome(verifyCredentials(t.db, { username: `sprayed-${i}`, password: 'a common password' }, { ip: '198.51.100.7', throttle: limits, now: clock.now }))),
+      Array.from({ length: 30 }, (_, i) =>
+        outcome(verifyCredentials(t.db, { username: `sprayed-${i}`, password: 'a common password' }, { ip: '198.51.100.7', throttle: limits, now: clock.now })),
+      ),
     );
     expect(results.filter((r) => r.code === 'UNAUTHORIZED').length, 'at most the per-IP limit evaluated').toBe(7);
     expect(results.filter((r) => r.code === 'TOO_MANY_REQUESTS').length).toBe(23);
-    const elsewhere = await outcome(verifyCredentials(t.db, { username: 'sprayed-0', password: 'a common password' }, { ip: '198.51.100.8', throttle: limits, now: clock.now }));
+    const elsewhere = await outcome(
+      verifyCredentials(t.db, { username: 'sprayed-0', password: 'a common password' }, { ip: '198.51.100.8', throttle: limits, now: clock.now }),
+    );
     expect(elsewhere.code, 'another address is evaluated').toBe('UNAUTHORIZED');
   });
 });
@@ -125,7 +152,12 @@ describe('API-key throttle under concurrency', { timeout: 120_000 }, () => {
   it('evaluates at most the per-IP limit of a burst of 100 wrong keys; the rest are refused unevaluated, a valid key included', async () => {
     const [owner] = await t.db.select().from(users).where(eq(users.username, 'throttle-first'));
     const clock = manualClock();
-    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null }, { name: 'bot', scopes: ['read'] }, { now: clock.now });
+    const valid = await createKey(
+      t.db,
+      { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null },
+      { name: 'bot', scopes: ['read'] },
+      { now: clock.now },
+    );
     const ip = '203.0.113.50';
     const results = await Promise.all(Array.from({ length: 100 }, () => authenticateApiKey(t.db, generateKey().key, { ip, throttle: LIMITS, now: clock.now })));
     const evaluated = results.filter((r) => !r.ok && r.message === 'invalid API key').length;
@@ -143,14 +175,22 @@ describe('API-key throttle under concurrency', { timeout: 120_000 }, () => {
   it('refuses further wrong secrets for one key id past its limit, but never its holder', async () => {
     const [owner] = await t.db.select().from(users).where(eq(users.username, 'throttle-first'));
     const clock = manualClock();
-    const valid = await createKey(t.db, { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null }, { name: 'target', scopes: ['read'] }, { now: clock.now });
+    const valid = await createKey(
+      t.db,
+      { id: owner!.id, role: owner!.role, scopes: ['read'], apiKeyId: null },
+      { name: 'target', scopes: ['read'] },
+      { now: clock.now },
+    );
     const keyId = valid.prefix.slice('cb_'.length);
     // Well-formed keys (valid checksum) with the target's id and other secrets, each from another address.
     const wellFormed = Array.from({ length: 30 }, () => assembleKey(keyId, generateKeyParts().secret));
     const results = await Promise.all(wellFormed.map((k, i) => authenticateApiKey(t.db, k, { ip: `192.0.2.${i + 1}`, throttle: LIMITS, now: clock.now })));
     expect(results.filter((r) => !r.ok && r.message === 'invalid API key').length).toBe(LIMITS.apiKeyPerKey);
     expect(results.filter((r) => !r.ok && r.retryAfterSeconds !== undefined).length).toBe(30 - LIMITS.apiKeyPerKey);
-    expect((await authenticateApiKey(t.db, valid.key, { ip: '192.0.2.200', throttle: LIMITS, now: clock.now })).ok, 'the holder of the right secret is never locked out').toBe(true);
+    expect(
+      (await authenticateApiKey(t.db, valid.key, { ip: '192.0.2.200', throttle: LIMITS, now: clock.now })).ok,
+      'the holder of the right secret is never locked out',
+    ).toBe(true);
   });
 });
 
@@ -159,7 +199,11 @@ describe('registration throttle under concurrency', { timeout: 120_000 }, () => 
   it('creates at most the per-IP limit of a burst of 20 registrations from one address; the rest are 429', async () => {
     const clock = manualClock();
     const ip = '203.0.113.77';
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(registerUser(t.db, { username: `signup-${i}`, password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        outcome(registerUser(t.db, { username: `signup-${i}`, password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now })),
+      ),
+    );
     const created = await t.db.select().from(users);
     expect(results.filter((r) => r.code === 'resolved').length, 'at most the limit hashed and created').toBe(LIMITS.registrationsPerIp);
     expect(created.filter((u) => u.username.startsWith('signup-')).length).toBe(LIMITS.registrationsPerIp);
@@ -168,9 +212,15 @@ describe('registration throttle under concurrency', { timeout: 120_000 }, () => 
     expect(refused.every((r) => r.retryAfterSeconds === LIMITS.registrationWindowMs / 1000)).toBe(true);
 
     clock.advance(LIMITS.registrationWindowMs - 1000);
-    expect(await outcome(registerUser(t.db, { username: 'signup-late', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).toEqual({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 1 });
+    expect(await outcome(registerUser(t.db, { username: 'signup-late', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).toEqual({
+      code: 'TOO_MANY_REQUESTS',
+      retryAfterSeconds: 1,
+    });
     clock.advance(1000);
-    expect((await outcome(registerUser(t.db, { username: 'signup-next', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).code, 'a new window').toBe('resolved');
+    expect(
+      (await outcome(registerUser(t.db, { username: 'signup-next', password: 'long enough pw' }, { ip, throttle: LIMITS, now: clock.now }))).code,
+      'a new window',
+    ).toBe('resolved');
   });
 });
 
@@ -194,7 +244,11 @@ describe('keys', () => {
     expect(throttleKey('sign_in', 'user', 'a\u0000b')).toMatch(/^sign_in:user:sha256:[0-9a-f]{64}$/);
     const clock = manualClock();
     const limits = { ...LIMITS, signInPerIp: 2 };
-    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => outcome(verifyCredentials(t.db, { username: `huge-ip-${i}`, password: 'a wrong password' }, { ip: hugeIp, throttle: limits, now: clock.now }))));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        outcome(verifyCredentials(t.db, { username: `huge-ip-${i}`, password: 'a wrong password' }, { ip: hugeIp, throttle: limits, now: clock.now })),
+      ),
+    );
     expect(results.map((r) => r.code).sort()).toEqual(['TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', 'UNAUTHORIZED', 'UNAUTHORIZED']);
   });
 });

@@ -24,7 +24,8 @@ async function newUser(prefix: string): Promise<AuthUser> {
 
 /** Every refresh token of the family refused, every access token refused, every row revoked. */
 async function assertFamilyDead(familyId: string, pairs: TokenPair[], why: string): Promise<void> {
-  for (const pair of pairs) expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, config)), `${why}: a refresh token of the family still works`).toBe('UNAUTHORIZED');
+  for (const pair of pairs)
+    expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, config)), `${why}: a refresh token of the family still works`).toBe('UNAUTHORIZED');
   for (const pair of pairs) expect(await verifyAccessToken(t.db, pair.accessToken, config), `${why}: an access token of the family still works`).toBeNull();
   const rows = await t.db.select().from(refreshTokens).where(eq(refreshTokens.familyId, familyId));
   expect(rows.filter((r) => r.revokedAt === null).length, `${why}: every row of the family is revoked`).toBe(0);
@@ -71,7 +72,9 @@ describe('refresh-token reuse under real concurrency', () => {
       const results = await Promise.allSettled([...pairs.map((p) => refreshTokenPair(t.db, p.refreshToken, config)), signOutEverywhere(t.db, user.id)]);
       const issued = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
       for (const pair of issued) {
-        expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, config)), `round ${round}: a refresh token issued beside the sign-out survived`).toBe('UNAUTHORIZED');
+        expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, config)), `round ${round}: a refresh token issued beside the sign-out survived`).toBe(
+          'UNAUTHORIZED',
+        );
         expect(await verifyAccessToken(t.db, pair.accessToken, config)).toBeNull();
       }
     }
@@ -82,7 +85,11 @@ describe('access token claims', () => {
   /** Signs like issuePair does (same derived key and claims), with the claims under test changed. */
   async function forge(user: AuthUser, rt: string, claims: { iat?: number; exp?: number }): Promise<string> {
     const key = createHash('sha256').update(`cryptobot access token v1:${config.secret}`).digest();
-    let jwt = new SignJWT({ sv: user.sessionVersion, rt, role: user.role, username: user.username }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('cryptobot').setAudience('cryptobot-api');
+    let jwt = new SignJWT({ sv: user.sessionVersion, rt, role: user.role, username: user.username })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer('cryptobot')
+      .setAudience('cryptobot-api');
     if (claims.iat !== undefined) jwt = jwt.setIssuedAt(claims.iat);
     if (claims.exp !== undefined) jwt = jwt.setExpirationTime(claims.exp);
     return jwt.sign(key);
@@ -93,7 +100,10 @@ describe('access token claims', () => {
     await issueTokenPair(t.db, user, config);
     const [row] = await t.db.select().from(refreshTokens).where(eq(refreshTokens.userId, user.id));
     const now = Math.floor(Date.now() / 1000);
-    expect((await verifyAccessToken(t.db, await forge(user, row!.id, { iat: now, exp: now + ACCESS_TOKEN_TTL_SECONDS }), config))?.id, 'the forging itself is right: with the issued claims it passes').toBe(user.id);
+    expect(
+      (await verifyAccessToken(t.db, await forge(user, row!.id, { iat: now, exp: now + ACCESS_TOKEN_TTL_SECONDS }), config))?.id,
+      'the forging itself is right: with the issued claims it passes',
+    ).toBe(user.id);
     expect(await verifyAccessToken(t.db, await forge(user, row!.id, { iat: now }), config), 'no exp: it would never expire').toBeNull();
     expect(await verifyAccessToken(t.db, await forge(user, row!.id, { exp: now + 60 }), config), 'no iat').toBeNull();
     expect(await verifyAccessToken(t.db, await forge(user, row!.id, { iat: now + 3600, exp: now + 3600 + 60 }), config), 'iat an hour ahead').toBeNull();

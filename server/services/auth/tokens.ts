@@ -94,7 +94,10 @@ export async function refreshTokenPair(db: Db, refreshToken: string, config: Tok
     const [token] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hash)).limit(1);
     if (!token || token.revokedAt) return { refused: 'unknown' };
     if (token.retiredAt) {
-      await tx.update(refreshTokens).set({ revokedAt: now }).where(and(eq(refreshTokens.familyId, token.familyId), isNull(refreshTokens.revokedAt)));
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(refreshTokens.familyId, token.familyId), isNull(refreshTokens.revokedAt)));
       await recordAudit(tx, { type: 'auth.refresh_reuse_detected', userId: token.userId, ip: meta.ip, at: now, details: { familyId: token.familyId } });
       return { refused: 'reused' };
     }

@@ -38,7 +38,9 @@ export interface RegisterMeta {
 
 const REGISTRATION_CLOSED = () => new AppError('FORBIDDEN', 'registration is closed on this server: ask its operator for an account');
 const INVITE_NEEDED = () =>
-  new AppError('FORBIDDEN', 'registration on this server needs an invite: open the invite link an admin gave you', { fields: [{ field: 'inviteCode', message: 'is required on this server' }] });
+  new AppError('FORBIDDEN', 'registration on this server needs an invite: open the invite link an admin gave you', {
+    fields: [{ field: 'inviteCode', message: 'is required on this server' }],
+  });
 
 /** Throws when the mode refuses a registration without a code; `firstAccount` always may. */
 function assertModeAllows(mode: RegistrationMode, firstAccount: boolean, inviteCode: string | undefined): void {
@@ -72,7 +74,12 @@ export async function registerUser(db: Db, input: { username: string; password: 
   const limits = meta.throttle ?? DEFAULT_AUTH_THROTTLE;
   if (meta.ip) {
     // Kept whatever the outcome: every registration that reaches the hash costs the same.
-    await reserveAttempt(db, [{ key: throttleKey('register', 'ip', meta.ip), limit: limits.registrationsPerIp }], { windowMs: limits.registrationWindowMs, now: () => now }, 'too many registrations from this address; try again later');
+    await reserveAttempt(
+      db,
+      [{ key: throttleKey('register', 'ip', meta.ip), limit: limits.registrationsPerIp }],
+      { windowMs: limits.registrationWindowMs, now: () => now },
+      'too many registrations from this address; try again later',
+    );
   }
   if (inviteCode) await assertInviteUsable(db, inviteCode, now);
   const passwordHash = await hashPassword(input.password);
@@ -87,8 +94,22 @@ export async function registerUser(db: Db, input: { username: string; password: 
     const [row] = await tx.insert(users).values({ username: input.username, passwordHash, role }).returning();
     if (!row) throw new Error('insert returned no row');
     const invite = inviteCode ? await consumeInvite(tx, inviteCode, row.id, now) : null;
-    await recordAudit(tx, { type: 'auth.registered', userId: row.id, username: row.username, ip: meta.ip, details: { role, ...(invite ? { inviteId: invite.inviteId } : {}) } });
-    if (invite) await recordAudit(tx, { type: 'invite.used', userId: row.id, username: row.username, ip: meta.ip, at: now, details: { inviteId: invite.inviteId, prefix: invite.prefix } });
+    await recordAudit(tx, {
+      type: 'auth.registered',
+      userId: row.id,
+      username: row.username,
+      ip: meta.ip,
+      details: { role, ...(invite ? { inviteId: invite.inviteId } : {}) },
+    });
+    if (invite)
+      await recordAudit(tx, {
+        type: 'invite.used',
+        userId: row.id,
+        username: row.username,
+        ip: meta.ip,
+        at: now,
+        details: { inviteId: invite.inviteId, prefix: invite.prefix },
+      });
     return toPublic(row);
   });
 }
@@ -104,7 +125,11 @@ export async function findUserById(db: DbOrTx, id: string): Promise<AuthUser | n
  * throttle.ts): over the limit it is refused with 429 before any password is hashed; a wrong password
  * keeps its reservation (and is audited), the right one gives it back.
  */
-export async function verifyCredentials(db: Db, input: { username: string; password: string }, meta: { ip?: string | null; throttle?: AuthThrottleConfig; now?: () => Date } = {}): Promise<AuthUser> {
+export async function verifyCredentials(
+  db: Db,
+  input: { username: string; password: string },
+  meta: { ip?: string | null; throttle?: AuthThrottleConfig; now?: () => Date } = {},
+): Promise<AuthUser> {
   const limits = meta.throttle ?? DEFAULT_AUTH_THROTTLE;
   const rules = [{ key: throttleKey('sign_in', 'user', input.username.toLowerCase()), limit: limits.signInPerUsername }];
   if (meta.ip) rules.push({ key: throttleKey('sign_in', 'ip', meta.ip), limit: limits.signInPerIp });

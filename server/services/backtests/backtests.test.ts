@@ -15,7 +15,15 @@ import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner } from '@/server/worker/job-runner';
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
-import { BACKTEST_JOB_TYPE, cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, getBacktestSummary, listBacktestsForUser } from './backtests';
+import {
+  BACKTEST_JOB_TYPE,
+  cancelBacktestForUser,
+  createBacktest,
+  getBacktestChart,
+  getBacktestForUser,
+  getBacktestSummary,
+  listBacktestsForUser,
+} from './backtests';
 import { backtestRunHandler } from './run-job';
 import { createSweepHandler } from './sweep-job';
 import { cancelSweepForUser, createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
@@ -55,7 +63,10 @@ async function runWorkerUntil(workerId: string, done: () => Promise<boolean>, le
 const finished = (userId: string, id: string) => async () => ['completed', 'failed', 'canceled'].includes((await getBacktestForUser(t.db, userId, id)).status);
 
 async function appError(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error, 'the call must fail with an AppError').toBeInstanceOf(AppError);
   return error as AppError;
 }
@@ -65,7 +76,10 @@ describe('backtest.run job', () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'SMA', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     expect(queued.status).toBe('queued');
-    const [job] = await t.db.select().from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
+    const [job] = await t.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.payload, { backtestId: queued.id }));
     expect(job?.type, 'one backtest.run job carries the backtest').toBe('backtest.run');
 
     await runWorkerUntil('worker-a', finished(alice, queued.id));
@@ -94,7 +108,10 @@ describe('backtest.run job', () => {
   it("announces each status through its job's events only once the row has it (what a page refetches on an event is current)", async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Events', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
-    const [job] = await t.db.select({ id: jobs.id }).from(jobs).where(eq(jobs.payload, { backtestId: queued.id }));
+    const [job] = await t.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(eq(jobs.payload, { backtestId: queued.id }));
     const seen: Array<{ job: string; row: string }> = [];
     const reads: Array<Promise<void>> = [];
     const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
@@ -109,7 +126,10 @@ describe('backtest.run job', () => {
     } finally {
       await listener.unlisten();
     }
-    expect(seen.filter((s) => s.job === 'running').every((s) => s.row !== 'queued'), 'a progress event finds the row started').toBe(true);
+    expect(
+      seen.filter((s) => s.job === 'running').every((s) => s.row !== 'queued'),
+      'a progress event finds the row started',
+    ).toBe(true);
     expect(seen.find((s) => s.job === 'completed')?.row, 'the completion event finds the row completed').toBe('completed');
   });
 
@@ -121,7 +141,10 @@ describe('backtest.run job', () => {
     // The dead worker had started: its row says running; then it vanished without a word.
     await t.db.update(backtests).set({ status: 'running', progress: 0.3 }).where(eq(backtests.id, queued.id));
     expect((await getBacktestForUser(t.db, alice, queued.id)).status).toBe('running');
-    await t.db.update(jobs).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(jobs.id, dead!.id));
+    await t.db
+      .update(jobs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(jobs.id, dead!.id));
 
     await runWorkerUntil('worker-b', finished(alice, queued.id));
     const stored = await getBacktestForUser(t.db, alice, queued.id);
@@ -141,7 +164,7 @@ describe('backtest.run job', () => {
     const running = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     const claimed = await claimJob(t.db, 'slow-worker', [BACKTEST_JOB_TYPE], 30_000);
     expect(claimed?.payload, 'the canceled one is never claimed').toEqual({ backtestId: running.id });
-    expect((await getBacktestForUser(t.db, alice, running.id)).status, "the row is the status: claimed, not started yet").toBe('queued');
+    expect((await getBacktestForUser(t.db, alice, running.id)).status, 'the row is the status: claimed, not started yet').toBe('queued');
     // The worker starts it, as the handler does first.
     await t.db.update(backtests).set({ status: 'running' }).where(eq(backtests.id, running.id));
     expect((await cancelBacktestForUser(t.db, alice, running.id)).status, 'running until its worker notices').toBe('running');
@@ -165,12 +188,17 @@ describe('backtest.run job', () => {
 
   it('refuses a range without candles up front (422 on start), and fails clearly when the candles vanish before it runs', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Empty', type: 'sma_crossover', params: {}, ...market });
-    const error = await appError(createBacktest(t.db, alice, { strategyId: strategy.id, start: Date.parse('2016-01-01T00:00:00Z'), end: Date.parse('2016-02-01T00:00:00Z'), ...config }));
+    const error = await appError(
+      createBacktest(t.db, alice, { strategyId: strategy.id, start: Date.parse('2016-01-01T00:00:00Z'), end: Date.parse('2016-02-01T00:00:00Z'), ...config }),
+    );
     expect(error.code).toBe('UNPROCESSABLE');
     expect(error.details?.fields?.[0]).toMatchObject({ field: 'start', message: expect.stringContaining('no binance BTC/USDT 1h candles') });
 
     const eth = { ...market, symbol: 'ETH/USDT' };
-    await upsertCandles(t.db, eth, [[START, 1, 2, 0.5, 1.5, 1], [START + 3_600_000, 1.5, 2, 1, 1.8, 1]]);
+    await upsertCandles(t.db, eth, [
+      [START, 1, 2, 0.5, 1.5, 1],
+      [START + 3_600_000, 1.5, 2, 1, 1.8, 1],
+    ]);
     const ethStrategy = await createStrategyForUser(t.db, alice, { name: 'ETH', type: 'sma_crossover', params: {}, ...eth });
     const queued = await createBacktest(t.db, alice, { strategyId: ethStrategy.id, start: START, end: END, ...config });
     await t.db.execute(sql`delete from candles where symbol = 'ETH/USDT'`);
@@ -202,11 +230,24 @@ describe('backtest.sweep job', () => {
       ...config,
       ranges: { fastPeriod: { min: 5, max: 15, step: 5 }, slowPeriod: { values: [10, 30] } },
     });
-    expect(sweep, '(10,10), (15,10) break fast < slow').toMatchObject({ status: 'queued', combinationCount: 4, skippedCount: 2, sweptParams: ['fastPeriod', 'slowPeriod'] });
+    expect(sweep, '(10,10), (15,10) break fast < slow').toMatchObject({
+      status: 'queued',
+      combinationCount: 4,
+      skippedCount: 2,
+      sweptParams: ['fastPeriod', 'slowPeriod'],
+    });
     await runWorkerUntil('worker-s', async () => !['queued', 'running'].includes((await getSweepForUser(t.db, alice, sweep.id)).status));
     const done = await getSweepForUser(t.db, alice, sweep.id);
     expect(done.status, done.error ?? '').toBe('completed');
-    expect(done.results.map((r) => [r.params.fastPeriod, r.params.slowPeriod]), 'grid order, fast < slow only').toEqual([[5, 10], [5, 30], [10, 30], [15, 30]]);
+    expect(
+      done.results.map((r) => [r.params.fastPeriod, r.params.slowPeriod]),
+      'grid order, fast < slow only',
+    ).toEqual([
+      [5, 10],
+      [5, 30],
+      [10, 30],
+      [15, 30],
+    ]);
     const series = await readCandleSeries(t.db, market, START, END);
     for (const result of done.results) {
       expect(result.params.stopLossPct, 'base params carry over').toBe(5);
@@ -218,13 +259,18 @@ describe('backtest.sweep job', () => {
 
   it('refuses a bad range naming ranges.<param> and cancels a queued sweep', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Sweep 2', type: 'sma_crossover', params: {}, ...market });
-    const error = await appError(createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { min: 0, max: 4, step: 1 } } }));
+    const error = await appError(
+      createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { min: 0, max: 4, step: 1 } } }),
+    );
     expect(error.details?.fields?.[0]?.field).toBe('ranges.fastPeriod');
     const unknown = await appError(createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { nope: { values: [1] } } }));
     expect(unknown.details?.fields?.[0]?.field).toBe('ranges.nope');
     const sweep = await createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { values: [5, 6] } } });
     expect((await cancelSweepForUser(t.db, alice, sweep.id)).status).toBe('canceled');
-    const [job] = await t.db.select().from(jobs).where(and(eq(jobs.type, SWEEP_JOB_TYPE), eq(jobs.payload, { sweepId: sweep.id })));
+    const [job] = await t.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.type, SWEEP_JOB_TYPE), eq(jobs.payload, { sweepId: sweep.id })));
     expect(job?.status).toBe('canceled');
   });
 });

@@ -26,7 +26,16 @@ export async function createBacktest(db: Db, userId: string, input: CreateBackte
   const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
   return createRun(db, userId, strategy, input, {
     job: (backtestId) => ({ type: BACKTEST_JOB_TYPE, payload: { backtestId } }),
-    insert: async (tx, columns) => toSummaryView((await tx.insert(backtests).values({ ...columns, params }).returning())[0]!, null),
+    insert: async (tx, columns) =>
+      toSummaryView(
+        (
+          await tx
+            .insert(backtests)
+            .values({ ...columns, params })
+            .returning()
+        )[0]!,
+        null,
+      ),
   });
 }
 
@@ -87,7 +96,11 @@ const summaryColumns = {
   jobError: jobs.error,
 };
 
-type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose'> & { jobStatus: string | null; jobProgress: number | null; jobError: string | null };
+type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose'> & {
+  jobStatus: string | null;
+  jobProgress: number | null;
+  jobError: string | null;
+};
 
 function fromSummaryRow(r: SummaryRow): BacktestSummaryView {
   const job = r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null;
@@ -163,7 +176,10 @@ export async function cancelBacktestForUser(db: Db, userId: string, id: string):
   }
   // The job and the row change together: a queued one is canceled in both, and the job's event goes out at the commit.
   await db.transaction(async (tx) => {
-    const [row] = await tx.select({ jobId: backtests.jobId }).from(backtests).where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+    const [row] = await tx
+      .select({ jobId: backtests.jobId })
+      .from(backtests)
+      .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
     const job = row?.jobId ? await requestJobCancel(tx, row.jobId, userId) : null;
     if (!job || job.status === 'canceled') {
       await tx

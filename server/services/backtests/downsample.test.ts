@@ -16,7 +16,10 @@ describe('downsampleChart', () => {
     expect(chart.time[0]).toBe(series.time[0]);
     expect(chart.time.at(-1)).toBe(series.time[series.length - 1]);
     expect(chart.equity.at(-1)).toBe(result.equity[series.length - 1]);
-    expect(chart.time.every((t, i) => i === 0 || t > chart.time[i - 1]!), 'ascending, each bar once').toBe(true);
+    expect(
+      chart.time.every((t, i) => i === 0 || t > chart.time[i - 1]!),
+      'ascending, each bar once',
+    ).toBe(true);
     expect(Math.max(...chart.drawdownPct), 'the deepest drawdown survives').toBeCloseTo(result.metrics.maxDrawdownPct, 9);
     expect(Math.max(...chart.close), 'the highest close survives').toBe(Math.max(...series.close));
     expect(Math.min(...chart.close), 'the lowest close survives').toBe(Math.min(...series.close));

@@ -47,23 +47,50 @@ export function downsampleChart(series: CandleSeries, equity: Float64Array, maxP
   for (let b = 0; b < buckets; b++) {
     const from = bucketEnd;
     bucketEnd = b === buckets - 1 ? n : Math.floor((b + 1) * size);
-    let maxEquityAt = from, maxDrawdownAt = from, minCloseAt = from, maxCloseAt = from;
-    let maxEquity = -Infinity, maxDrawdown = -Infinity, minClose = Infinity, maxClose = -Infinity;
-    let drawdownAtMaxEquity = 0, drawdownAtMinClose = 0, drawdownAtMaxClose = 0;
+    let maxEquityAt = from,
+      maxDrawdownAt = from,
+      minCloseAt = from,
+      maxCloseAt = from;
+    let maxEquity = -Infinity,
+      maxDrawdown = -Infinity,
+      minClose = Infinity,
+      maxClose = -Infinity;
+    let drawdownAtMaxEquity = 0,
+      drawdownAtMinClose = 0,
+      drawdownAtMaxClose = 0;
     for (i = from; i < bucketEnd; i++) {
       const e = equity[i]!;
       if (e > peak) peak = e;
       const drawdown = peak > 0 ? ((peak - e) / peak) * 100 : 0;
       const c = series.close[i]!;
-      if (e > maxEquity) { maxEquity = e; maxEquityAt = i; drawdownAtMaxEquity = drawdown; }
-      if (drawdown > maxDrawdown) { maxDrawdown = drawdown; maxDrawdownAt = i; }
-      if (c < minClose) { minClose = c; minCloseAt = i; drawdownAtMinClose = drawdown; }
-      if (c > maxClose) { maxClose = c; maxCloseAt = i; drawdownAtMaxClose = drawdown; }
+      if (e > maxEquity) {
+        maxEquity = e;
+        maxEquityAt = i;
+        drawdownAtMaxEquity = drawdown;
+      }
+      if (drawdown > maxDrawdown) {
+        maxDrawdown = drawdown;
+        maxDrawdownAt = i;
+      }
+      if (c < minClose) {
+        minClose = c;
+        minCloseAt = i;
+        drawdownAtMinClose = drawdown;
+      }
+      if (c > maxClose) {
+        maxClose = c;
+        maxCloseAt = i;
+        drawdownAtMaxClose = drawdown;
+      }
     }
-    picked[0] = maxEquityAt; pickedDrawdown[0] = drawdownAtMaxEquity;
-    picked[1] = maxDrawdownAt; pickedDrawdown[1] = maxDrawdown;
-    picked[2] = minCloseAt; pickedDrawdown[2] = drawdownAtMinClose;
-    picked[3] = maxCloseAt; pickedDrawdown[3] = drawdownAtMaxClose;
+    picked[0] = maxEquityAt;
+    pickedDrawdown[0] = drawdownAtMaxEquity;
+    picked[1] = maxDrawdownAt;
+    pickedDrawdown[1] = maxDrawdown;
+    picked[2] = minCloseAt;
+    pickedDrawdown[2] = drawdownAtMinClose;
+    picked[3] = maxCloseAt;
+    pickedDrawdown[3] = drawdownAtMaxClose;
     // Emit the bucket's picks in bar order, each bar once; always keep the very first and last bar.
     if (b === 0 && picked.every((p) => p !== 0)) push(0, 0);
     let last = -1;

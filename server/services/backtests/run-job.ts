@@ -21,7 +21,6 @@ export class BacktestRunError extends Error {
   }
 }
 
-
 /** Why the job runner interrupted the handler, or null for any other error. */
 export function interruptionReason(error: unknown): JobInterrupted['reason'] | null {
   return error instanceof JobInterrupted ? error.reason : null;
@@ -29,16 +28,24 @@ export function interruptionReason(error: unknown): JobInterrupted['reason'] | n
 
 /** The message stored for a failed run: ours as is, anything unexpected by reference to the worker log. */
 export function failureMessage(error: unknown, jobId: string): string {
-  if (error instanceof BacktestRunError || error instanceof RangeError || (error instanceof Error && error.name === 'StrategyParamsError')) return error.message.slice(0, 2000);
+  if (error instanceof BacktestRunError || error instanceof RangeError || (error instanceof Error && error.name === 'StrategyParamsError'))
+    return error.message.slice(0, 2000);
   return `internal error while running (job ${jobId}; see the worker log)`;
 }
 
 /** Pre-sizes the read's columns for a range up to this many bars (a gap-free range then needs no regrowth). */
 const PRESIZE_MAX_BARS = 1 << 21;
 
-export async function loadCandlesOrFail(db: Db, key: { exchange: string; symbol: string; timeframe: string }, startMs: number, endMs: number): Promise<CandleSeries> {
+export async function loadCandlesOrFail(
+  db: Db,
+  key: { exchange: string; symbol: string; timeframe: string },
+  startMs: number,
+  endMs: number,
+): Promise<CandleSeries> {
   const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
-  const series = await readCandleSeries(db, key, startMs, endMs, { expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined });
+  const series = await readCandleSeries(db, key, startMs, endMs, {
+    expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined,
+  });
   if (series.length === 0) {
     throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(startMs)} and ${msToIso(endMs)}`);
   }
@@ -78,12 +85,18 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
   const { db, job } = ctx;
   const { backtestId } = ctx.payload;
   const userId = job.userId ?? '';
-  const [row] = await db.select().from(backtests).where(and(eq(backtests.id, backtestId), eq(backtests.userId, userId)));
+  const [row] = await db
+    .select()
+    .from(backtests)
+    .where(and(eq(backtests.id, backtestId), eq(backtests.userId, userId)));
   if (!row) throw new BacktestRunError(`backtest ${backtestId} not found`);
   if (!ACTIVE.includes(row.status)) return { backtestId, skipped: row.status };
 
   const scope = and(eq(backtests.id, backtestId), eq(backtests.userId, userId), inArray(backtests.status, ACTIVE));
-  await db.update(backtests).set({ status: 'running', startedAt: sql`coalesce(${backtests.startedAt}, now())`, error: null }).where(scope);
+  await db
+    .update(backtests)
+    .set({ status: 'running', startedAt: sql`coalesce(${backtests.startedAt}, now())`, error: null })
+    .where(scope);
   try {
     const started = performance.now();
     await ctx.progress(0.02, 'loading candles');
@@ -92,7 +105,12 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     await ctx.progress(0.3, `running over ${series.length} bars`);
     const engineStarted = performance.now();
     const strategy = createStrategy(row.strategyType, row.params);
-    const result = runBacktest(series, strategy, { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe });
+    const result = runBacktest(series, strategy, {
+      initialCapital: row.initialCapital,
+      feeRate: row.feeRate,
+      slippage: row.slippage,
+      timeframe: row.timeframe,
+    });
     const engineDone = performance.now();
     const chart = downsampleChart(series, result.equity);
     const charted = performance.now();
@@ -118,7 +136,10 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       if (!done) return;
       await insertTrades(tx, backtestId, userId, result.tradeLog);
       // "backtested" means the strategy as configured now has a completed backtest.
-      const [current] = await tx.select().from(strategies).where(and(eq(strategies.id, row.strategyId), eq(strategies.userId, userId)));
+      const [current] = await tx
+        .select()
+        .from(strategies)
+        .where(and(eq(strategies.id, row.strategyId), eq(strategies.userId, userId)));
       const sameConfig =
         current &&
         current.exchange === row.exchange &&
@@ -130,14 +151,26 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     const done = performance.now();
     // Where the time went (ms), kept with the job's result: bench/rest-backtest.ts reports it.
     const ms = (value: number) => Math.round(value * 10) / 10;
-    const timings = { readMs: ms(read - started), engineMs: ms(engineDone - engineStarted), chartMs: ms(charted - engineDone), storeMs: ms(done - storeStarted), totalMs: ms(done - started) };
+    const timings = {
+      readMs: ms(read - started),
+      engineMs: ms(engineDone - engineStarted),
+      chartMs: ms(charted - engineDone),
+      storeMs: ms(done - storeStarted),
+      totalMs: ms(done - started),
+    };
     return { backtestId, bars: series.length, trades: result.tradeLog.length, timings };
   } catch (error) {
     const reason = interruptionReason(error);
     if (reason === 'canceled') {
-      await db.update(backtests).set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` }).where(scope);
+      await db
+        .update(backtests)
+        .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+        .where(scope);
     } else if (reason === null) {
-      await db.update(backtests).set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` }).where(scope);
+      await db
+        .update(backtests)
+        .set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` })
+        .where(scope);
     }
     // lease_lost: another worker owns the backtest now; leave the row to it.
     throw error;

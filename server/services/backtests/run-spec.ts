@@ -29,7 +29,10 @@ export const ZTime = z
     else if (/^\d{1,16}$/.test(value)) ms = Number(value);
     else ms = parseIsoTimeUtc(value);
     if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100',
+      });
       return z.NEVER;
     }
     return ms;
@@ -38,13 +41,26 @@ export const ZTime = z
 /** A money-like number: a JSON number or a decimal string; NaN, Infinity and out-of-range values are refused. */
 function zBoundedNumber(options: { min: number; minInclusive: boolean; max: number; message: string }) {
   return z
-    .union([z.number({ error: options.message }), safeText({ error: options.message }).regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message }).transform(Number)], {
-      error: options.message,
-    })
+    .union(
+      [
+        z.number({ error: options.message }),
+        safeText({ error: options.message })
+          .regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message })
+          .transform(Number),
+      ],
+      {
+        error: options.message,
+      },
+    )
     .refine((v) => Number.isFinite(v) && (options.minInclusive ? v >= options.min : v > options.min) && v <= options.max, { error: options.message });
 }
 
-export const ZInitialCapital = zBoundedNumber({ min: 0, minInclusive: false, max: 1e12, message: 'must be a number greater than 0 and at most 1e12 (quote currency)' });
+export const ZInitialCapital = zBoundedNumber({
+  min: 0,
+  minInclusive: false,
+  max: 1e12,
+  message: 'must be a number greater than 0 and at most 1e12 (quote currency)',
+});
 export const ZFeeRate = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.001 = 0.1% per fill)' });
 export const ZSlippage = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.0005 = 0.05% per fill)' });
 
@@ -67,7 +83,6 @@ export type RunSpec = z.output<typeof ZRunSpecSchema>;
 export function endAfterStart(value: { start: number; end: number }, ctx: z.RefinementCtx): void {
   if (value.end <= value.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
 }
-
 
 /** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
 export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, spec: RunSpec): Promise<void> {

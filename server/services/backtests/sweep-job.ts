@@ -23,11 +23,17 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
       const { db, job } = ctx;
       const { sweepId } = ctx.payload;
       const userId = job.userId ?? '';
-      const [row] = await db.select().from(backtestSweeps).where(and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId)));
+      const [row] = await db
+        .select()
+        .from(backtestSweeps)
+        .where(and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId)));
       if (!row) throw new Error(`sweep ${sweepId} not found`);
       if (!ACTIVE.includes(row.status)) return { sweepId, skipped: row.status };
       const scope = and(eq(backtestSweeps.id, sweepId), eq(backtestSweeps.userId, userId), inArray(backtestSweeps.status, ACTIVE));
-      await db.update(backtestSweeps).set({ status: 'running', startedAt: sql`coalesce(${backtestSweeps.startedAt}, now())`, error: null }).where(scope);
+      await db
+        .update(backtestSweeps)
+        .set({ status: 'running', startedAt: sql`coalesce(${backtestSweeps.startedAt}, now())`, error: null })
+        .where(scope);
       const abort = new AbortController();
       const onShutdown = () => abort.abort();
       ctx.signal.addEventListener('abort', onShutdown, { once: true });
@@ -37,7 +43,12 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
         const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
         const { combos } = generateGrid(getStrategyDefinition(row.strategyType), row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
         const results = await runSweep(
-          { series, strategyType: row.strategyType, combos, config: { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe } },
+          {
+            series,
+            strategyType: row.strategyType,
+            combos,
+            config: { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe },
+          },
           {
             threads: options.threads,
             signal: abort.signal,
@@ -50,16 +61,29 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
           },
         );
         await ctx.progress(0.97, 'storing results');
-        const stored: SweepRunResult[] = results.map((r) => ({ params: { ...r.params }, metrics: r.metrics as unknown as Record<string, number | null> | null, error: r.error }));
-        await db.update(backtestSweeps).set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()` }).where(scope);
+        const stored: SweepRunResult[] = results.map((r) => ({
+          params: { ...r.params },
+          metrics: r.metrics as unknown as Record<string, number | null> | null,
+          error: r.error,
+        }));
+        await db
+          .update(backtestSweeps)
+          .set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()` })
+          .where(scope);
         return { sweepId, combinations: results.length };
       } catch (caught) {
         const error = caught instanceof BacktestCancelledError && interruption ? interruption : caught;
         const reason = interruptionReason(error);
         if (reason === 'canceled') {
-          await db.update(backtestSweeps).set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` }).where(scope);
+          await db
+            .update(backtestSweeps)
+            .set({ status: 'canceled', error: 'canceled by the user', finishedAt: sql`now()` })
+            .where(scope);
         } else if (reason === null && !(error instanceof BacktestCancelledError)) {
-          await db.update(backtestSweeps).set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` }).where(scope);
+          await db
+            .update(backtestSweeps)
+            .set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` })
+            .where(scope);
         }
         throw error;
       } finally {

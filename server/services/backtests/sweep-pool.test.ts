@@ -33,10 +33,7 @@ describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
   });
 
   it('reports a failing combination without failing the others', async () => {
-    const results = await runSweep(
-      { series, strategyType: 'rsi', combos: [{ period: 14 }, { period: -1 }], config },
-      { threads: 2 },
-    );
+    const results = await runSweep({ series, strategyType: 'rsi', combos: [{ period: 14 }, { period: -1 }], config }, { threads: 2 });
     expect(results[0]!.metrics, 'the valid one ran').not.toBeNull();
     expect(results[1]!.error, 'the invalid one names its parameter').toMatch(/period/);
   });
@@ -51,7 +48,10 @@ describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
   it('rejects with BacktestCancelledError when aborted', async () => {
     const controller = new AbortController();
     const combos = Array.from({ length: 200 }, (_, k) => ({ fastPeriod: 2 + (k % 20), slowPeriod: 50 + k }));
-    const run = runSweep({ series, strategyType: 'sma_crossover', combos, config }, { threads: 2, signal: controller.signal, onProgress: () => controller.abort() });
+    const run = runSweep(
+      { series, strategyType: 'sma_crossover', combos, config },
+      { threads: 2, signal: controller.signal, onProgress: () => controller.abort() },
+    );
     await expect(run, 'aborting stops the sweep').rejects.toBeInstanceOf(BacktestCancelledError);
   });
 });

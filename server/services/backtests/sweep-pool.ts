@@ -204,7 +204,12 @@ function nextSweepWithWork(): ActiveSweep | null {
 }
 
 function startThread(source: ThreadSource): PoolThread {
-  const worker = source.kind === 'bundle' ? new Worker(source.code, { eval: true }) : source.kind === 'file' ? new Worker(source.url) : new Worker(source.bootstrap, { eval: true });
+  const worker =
+    source.kind === 'bundle'
+      ? new Worker(source.code, { eval: true })
+      : source.kind === 'file'
+        ? new Worker(source.url)
+        : new Worker(source.bootstrap, { eval: true });
   worker.unref();
   const thread: PoolThread = { worker, sweep: null };
   worker.on('message', (reply: SweepThreadReply) => {
@@ -253,7 +258,10 @@ function threadSource(): Promise<ThreadSource> {
       return { kind: 'bundle', code: await bundleThreadEntry(fileURLToPath(entry)) };
     } catch {
       const tsxApi = tsxEsmApiUrl();
-      return { kind: 'bootstrap', bootstrap: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })` };
+      return {
+        kind: 'bootstrap',
+        bootstrap: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`,
+      };
     }
   })();
   return threadSourcePromise;

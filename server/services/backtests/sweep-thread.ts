@@ -71,7 +71,11 @@ function serve(chunk: SweepChunkMessage): SweepThreadReply {
     const index = chunk.start + k;
     try {
       const strategy = createStrategy(chunk.strategyType, chunk.combos[k]);
-      results.push({ index, metrics: runBacktest(series, strategy, chunk.config, { shouldCancel, indicatorColumns: columns, equityBuffer: equity }).metrics, error: null });
+      results.push({
+        index,
+        metrics: runBacktest(series, strategy, chunk.config, { shouldCancel, indicatorColumns: columns, equityBuffer: equity }).metrics,
+        error: null,
+      });
     } catch (error) {
       if (error instanceof BacktestCancelledError) return { kind: 'canceled' };
       results.push({ index, metrics: null, error: error instanceof Error ? error.message : String(error) });

@@ -21,7 +21,6 @@ export interface CreateSweepInput extends RunSpec {
 
 export type SweepRow = typeof backtestSweeps.$inferSelect;
 
-
 function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
   try {
     return generateGrid(getStrategyDefinition(type), ranges, { baseParams });
@@ -41,7 +40,13 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
     insert: async (tx, columns) => {
       const [row] = await tx
         .insert(backtestSweeps)
-        .values({ ...columns, baseParams: strategy.params, ranges: input.ranges as Record<string, unknown>, combinationCount: combos.length, skippedCount: skipped })
+        .values({
+          ...columns,
+          baseParams: strategy.params,
+          ranges: input.ranges as Record<string, unknown>,
+          combinationCount: combos.length,
+          skippedCount: skipped,
+        })
         .returning();
       return toSummary(row!, null);
     },
@@ -109,10 +114,14 @@ export async function getSweepForUser(db: DbOrTx, userId: string, id: string): P
 
 export async function cancelSweepForUser(db: Db, userId: string, id: string): Promise<SweepSummaryView> {
   const sweep = await getSweepForUser(db, userId, id);
-  if (sweep.status !== 'queued' && sweep.status !== 'running') throw new AppError('CONFLICT', `the sweep is ${sweep.status}; only a queued or running one can be canceled`);
+  if (sweep.status !== 'queued' && sweep.status !== 'running')
+    throw new AppError('CONFLICT', `the sweep is ${sweep.status}; only a queued or running one can be canceled`);
   // The job and the row change together: a queued one is canceled in both, and the job's event goes out at the commit.
   await db.transaction(async (tx) => {
-    const [row] = await tx.select({ jobId: backtestSweeps.jobId }).from(backtestSweeps).where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
+    const [row] = await tx
+      .select({ jobId: backtestSweeps.jobId })
+      .from(backtestSweeps)
+      .where(and(eq(backtestSweeps.id, id), eq(backtestSweeps.userId, userId)));
     const job = row?.jobId ? await requestJobCancel(tx, row.jobId, userId) : null;
     if (!job || job.status === 'canceled') {
       await tx

@@ -52,11 +52,18 @@ function associatedData(userId: string, accountId: string): Buffer {
   return Buffer.from(JSON.stringify([AAD_PREFIX, userId, accountId]), 'utf8');
 }
 
-export function encryptCredentials(master: MasterKey, binding: { userId: string; accountId: string }, credentials: ExchangeCredentialsPlain): EncryptedCredentials {
+export function encryptCredentials(
+  master: MasterKey,
+  binding: { userId: string; accountId: string },
+  credentials: ExchangeCredentialsPlain,
+): EncryptedCredentials {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', master.key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData(binding.userId, binding.accountId));
-  const plaintext = Buffer.from(JSON.stringify({ apiKey: credentials.apiKey, secret: credentials.secret, ...(credentials.password ? { password: credentials.password } : {}) }), 'utf8');
+  const plaintext = Buffer.from(
+    JSON.stringify({ apiKey: credentials.apiKey, secret: credentials.secret, ...(credentials.password ? { password: credentials.password } : {}) }),
+    'utf8',
+  );
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   plaintext.fill(0);
   return { nonce: nonce.toString('base64'), ciphertext: ciphertext.toString('base64'), keyVersion: master.version };
@@ -67,9 +74,16 @@ export function encryptCredentials(master: MasterKey, binding: { userId: string;
  * nonce or ciphertext moved from another row, a different user or account id) fails with
  * CredentialsDecryptionError; the message never contains key material or plaintext.
  */
-export function decryptCredentials(keys: readonly MasterKey[], binding: { userId: string; accountId: string }, encrypted: EncryptedCredentials): ExchangeCredentialsPlain {
+export function decryptCredentials(
+  keys: readonly MasterKey[],
+  binding: { userId: string; accountId: string },
+  encrypted: EncryptedCredentials,
+): ExchangeCredentialsPlain {
   const master = keys.find((k) => k.version === encrypted.keyVersion);
-  if (!master) throw new CredentialsDecryptionError(`the credentials were encrypted with master key ${encrypted.keyVersion}, which is not configured (finish the key rotation, see docs/accounts.md)`);
+  if (!master)
+    throw new CredentialsDecryptionError(
+      `the credentials were encrypted with master key ${encrypted.keyVersion}, which is not configured (finish the key rotation, see docs/accounts.md)`,
+    );
   const nonce = Buffer.from(encrypted.nonce, 'base64');
   const data = Buffer.from(encrypted.ciphertext, 'base64');
   if (nonce.length !== NONCE_BYTES || data.length <= TAG_BYTES) throw new CredentialsDecryptionError('the stored credentials are malformed');

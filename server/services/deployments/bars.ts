@@ -110,7 +110,8 @@ export async function loadBars(db: DbOrTx, rt: DeploymentRuntime, feedTime: numb
 /** Open time of the replay's last stored candle (read at most every 5 s). */
 export async function lastStoredOpen(db: DbOrTx, rt: DeploymentRuntime, now: number): Promise<number | null> {
   if (rt.lastStored && now - rt.lastStored.readAtMs < 5_000) return rt.lastStored.lastMs;
-  const lastMs = (await candleRange(db, { exchange: rt.row.strategy.exchange, symbol: rt.row.strategy.symbol, timeframe: rt.row.strategy.timeframe }))?.lastMs ?? null;
+  const lastMs =
+    (await candleRange(db, { exchange: rt.row.strategy.exchange, symbol: rt.row.strategy.symbol, timeframe: rt.row.strategy.timeframe }))?.lastMs ?? null;
   rt.lastStored = { readAtMs: now, lastMs };
   return lastMs;
 }

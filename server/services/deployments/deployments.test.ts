@@ -71,7 +71,13 @@ describe('a paper deployment on a replay', () => {
   it('reproduces the backtest of the same candles trade for trade, across a worker restart, and ends completed keeping its position', async () => {
     const accountId = await paperAccount(userId, 'replay parity');
     const strategyId = await backtestedStrategy(userId, 'parity');
-    const deployment = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 36_000 } }, { now: clock });
+    const deployment = await createDeployment(
+      t.db,
+      userId,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 36_000 } },
+      { now: clock },
+    );
     expect(deployment.state).toBe('running');
     expect(deployment.feed).toEqual({ type: 'replay', start: new Date(rows[0]![0]).toISOString(), speed: 36_000 });
 
@@ -91,9 +97,21 @@ describe('a paper deployment on a replay', () => {
     expect(done.state).toBe('completed');
     expect(done.lastBarTime).toBe(new Date(rows.at(-1)![0]).toISOString());
 
-    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('sma_crossover', PARAMS), {
+      initialCapital: 10_000,
+      feeRate: 0.001,
+      slippage: 0.0005,
+      timeframe: '1h',
+    });
     const placed = await t.db
-      .select({ side: orders.side, clientOrderId: orders.clientOrderId, quantity: fills.quantity, price: fills.price, fee: fills.fee, executedAt: fills.executedAt })
+      .select({
+        side: orders.side,
+        clientOrderId: orders.clientOrderId,
+        quantity: fills.quantity,
+        price: fills.price,
+        fee: fills.fee,
+        executedAt: fills.executedAt,
+      })
       .from(orders)
       .innerJoin(fills, eq(fills.orderId, orders.id))
       .where(eq(orders.deploymentId, deployment.id))
@@ -112,8 +130,14 @@ describe('a paper deployment on a replay', () => {
     }
     expect(new Set(placed.map((p) => p.clientOrderId)).size, 'one order per decision').toBe(placed.length);
     // The account's balances are exactly what the fills imply.
-    const [usdt] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'USDT')));
-    const [btc] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'BTC')));
+    const [usdt] = await t.db
+      .select()
+      .from(paperBalances)
+      .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'USDT')));
+    const [btc] = await t.db
+      .select()
+      .from(paperBalances)
+      .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'BTC')));
     const [implied] = await t.db.execute<{ usdt: string; btc: string }>(sql`
       select 10000 + coalesce(sum(case when o.side = 'sell' then f.price * f.quantity - f.fee else -(f.price * f.quantity + f.fee) end), 0) as usdt,
              coalesce(sum(case when o.side = 'buy' then f.quantity else -f.quantity end), 0) as btc
@@ -129,7 +153,10 @@ describe('a paper deployment on a replay', () => {
     // the backtest closes its position there, the deployment keeps it and reports its own equity).
     const curve = await deploymentEquityCurve(t.db, userId, deployment.id, { now: clock });
     expect(curve).toMatchObject({ deploymentId: deployment.id, currency: 'USDT', stepSeconds: 3600 });
-    expect(curve.points.map((p) => Date.parse(p.time)), 'one point per bar close').toEqual(rows.map((r) => r[0]));
+    expect(
+      curve.points.map((p) => Date.parse(p.time)),
+      'one point per bar close',
+    ).toEqual(rows.map((r) => r[0]));
     for (let i = 0; i < rows.length - 1; i++) expect(rel(Number(curve.points[i]!.equity), backtest.equity[i]!), `bar ${i}`).toBeLessThan(1e-9);
     expect(curve.points.at(-1)!.equity).toBe(done.equity);
     await expect(deploymentEquityCurve(t.db, otherId, deployment.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -141,11 +168,22 @@ describe('a DCA paper deployment on a replay (partial buys, take-profit sales of
     const params = { intervalBars: 3, amountPerBuy: 700, takeProfitPct: 3 };
     const accountId = await paperAccount(userId, 'dca parity');
     const strategyId = await backtestedStrategy(userId, 'dca parity', 'dca', params);
-    const d = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3_600_000 } }, { now: clock });
+    const d = await createDeployment(
+      t.db,
+      userId,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3_600_000 } },
+      { now: clock },
+    );
     const rt = await claim(d.id);
     await runUntil(rt, (s) => s === 'ended', 1000);
     expect((await getDeployment(t.db, userId, d.id)).state).toBe('completed');
-    const backtest = runBacktest(seriesFromRows(rows), createStrategy('dca', params), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+    const backtest = runBacktest(seriesFromRows(rows), createStrategy('dca', params), {
+      initialCapital: 10_000,
+      feeRate: 0.001,
+      slippage: 0.0005,
+      timeframe: '1h',
+    });
     const expected = backtest.markers.filter((m) => m.reason !== 'end');
     const got = await t.db
       .select({ side: orders.side, status: orders.status, quantity: fills.quantity, price: fills.price, executedAt: fills.executedAt })
@@ -153,7 +191,10 @@ describe('a DCA paper deployment on a replay (partial buys, take-profit sales of
       .leftJoin(fills, eq(fills.orderId, orders.id))
       .where(eq(orders.deploymentId, d.id))
       .orderBy(asc(fills.executedAt), asc(fills.id));
-    expect(got.every((o) => o.status === 'filled'), 'no order was refused (a sale never asks for more than the buys brought)').toBe(true);
+    expect(
+      got.every((o) => o.status === 'filled'),
+      'no order was refused (a sale never asks for more than the buys brought)',
+    ).toBe(true);
     expect(expected.filter((m) => m.side === 'sell').length, 'the take profit sells several times').toBeGreaterThan(1);
     expect(got.map((o) => [o.side, o.executedAt!.getTime()])).toEqual(expected.map((m) => [m.side, m.time]));
     for (let k = 0; k < expected.length; k++) {
@@ -184,7 +225,14 @@ describe('deploying', () => {
     expect(await issue({ accountId, mode: 'paper', riskLimits: { maxDrawdownFraction: '2' } })).toBe('UNPROCESSABLE riskLimits.maxDrawdownFraction');
     const other = await paperAccount(otherId, 'not yours');
     expect(await issue({ accountId: other, mode: 'paper' })).toBe('UNPROCESSABLE accountId');
-    const draft = await createStrategyForUser(t.db, userId, { name: 'draft', type: 'rsi', params: {}, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    const draft = await createStrategyForUser(t.db, userId, {
+      name: 'draft',
+      type: 'rsi',
+      params: {},
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    });
     await expect(createDeployment(t.db, userId, draft.id, { accountId, mode: 'paper' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(createDeployment(t.db, otherId, strategyId, { accountId: other, mode: 'paper' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await t.db.$count(deployments, eq(deployments.strategyId, strategyId))).toBe(0);
@@ -194,7 +242,9 @@ describe('deploying', () => {
     const accountId = await paperAccount(userId, 'one active');
     const strategyId = await backtestedStrategy(userId, 'one active');
     await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock });
-    await expect(createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     expect((await listDeployments(t.db, userId, { strategyId })).length).toBe(1);
     await expect(listDeployments(t.db, otherId, { strategyId }), "another user's strategy is not found").rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(listDeployments(t.db, userId, { strategyId: 'not-a-uuid' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -203,10 +253,16 @@ describe('deploying', () => {
 });
 
 describe('live updates from a paper tick', () => {
-  it("a tick that places an order notifies the order and then the deployment, once it commits", async () => {
+  it('a tick that places an order notifies the order and then the deployment, once it commits', async () => {
     const accountId = await paperAccount(userId, 'tick events');
     const strategyId = await backtestedStrategy(userId, 'tick events dca', 'dca', { intervalBars: 1, amountPerBuy: 25 });
-    const deployment = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } }, { now: clock });
+    const deployment = await createDeployment(
+      t.db,
+      userId,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } },
+      { now: clock },
+    );
     const rt = await claim(deployment.id);
     const received: Array<{ kind: string; userId: string; deploymentId: string; orderId?: string; status?: string; state?: string }> = [];
     const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
@@ -223,7 +279,10 @@ describe('live updates from a paper tick', () => {
       await expect.poll(() => received.some((e) => e.kind === 'order')).toBe(true);
       const ordered = received.findIndex((e) => e.kind === 'order');
       expect(received[ordered], 'the order, filled, for its owner').toMatchObject({ kind: 'order', userId, deploymentId: deployment.id, status: 'filled' });
-      expect(received.slice(ordered + 1).some((e) => e.kind === 'deployment' && e.state === 'running'), 'then the deployment, in the same commit').toBe(true);
+      expect(
+        received.slice(ordered + 1).some((e) => e.kind === 'deployment' && e.state === 'running'),
+        'then the deployment, in the same commit',
+      ).toBe(true);
       const [stored] = await t.db.select({ id: orders.id }).from(orders).where(eq(orders.deploymentId, deployment.id)).limit(1);
       expect(received[ordered]!.orderId).toBe(stored!.id);
     } finally {
@@ -267,7 +326,15 @@ describe('pause, resume and stop', () => {
     const before = await getDeployment(t.db, userId, d.id, { now: clock });
     expect(Number(before.position.quantity)).toBeGreaterThan(0);
     // A resting order of the deployment (placed as the runner would tag it) is canceled by the stop.
-    const resting = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000', deploymentId: d.id });
+    const resting = await placeOrder(t.db, userId, {
+      accountId,
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'limit',
+      quantity: '0.001',
+      price: '1000',
+      deploymentId: d.id,
+    });
     expect(resting.order.status).toBe('open');
     const result = await stopDeployment(t.db, userId, d.id, { closePosition: true }, { now: clock });
     expect(result.deployment.state).toBe('stopped');
@@ -279,7 +346,10 @@ describe('pause, resume and stop', () => {
     expect(close.status, `${close.statusReason}`).toBe('filled');
     expect(Number(close.filledQuantity)).toBeCloseTo(Number(before.position.quantity), 12);
     expect(Number(result.deployment.position.quantity)).toBe(0);
-    const [btc] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'BTC')));
+    const [btc] = await t.db
+      .select()
+      .from(paperBalances)
+      .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, 'BTC')));
     expect(Number(btc!.free)).toBeCloseTo(0, 12);
     await expect(resumeDeployment(t.db, userId, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(stopDeployment(t.db, userId, d.id)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -290,7 +360,13 @@ describe('risk rules', () => {
   it('the max-drawdown circuit breaker pauses the deployment and raises an alert', async () => {
     const accountId = await paperAccount(userId, 'breaker');
     const strategyId = await backtestedStrategy(userId, 'breaker', 'dca', { intervalBars: 1, amountPerBuy: 2000 });
-    const d = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', speed: 360_000 }, riskLimits: { maxDrawdownFraction: '0.002' } }, { now: clock });
+    const d = await createDeployment(
+      t.db,
+      userId,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', speed: 360_000 }, riskLimits: { maxDrawdownFraction: '0.002' } },
+      { now: clock },
+    );
     const rt = await claim(d.id);
     await runUntil(rt, (s) => s === 'ended', 1000, 200);
     const view = await getDeployment(t.db, userId, d.id);
@@ -302,13 +378,24 @@ describe('risk rules', () => {
   it('entries are sized to the maximum position', async () => {
     const accountId = await paperAccount(userId, 'max position');
     const strategyId = await backtestedStrategy(userId, 'max position', 'dca', { intervalBars: 1, amountPerBuy: 1000 });
-    const d = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', speed: 3600 }, maxPositionQuote: '2500' }, { now: clock });
+    const d = await createDeployment(
+      t.db,
+      userId,
+      strategyId,
+      { accountId, mode: 'paper', feed: { type: 'replay', speed: 3600 }, maxPositionQuote: '2500' },
+      { now: clock },
+    );
     const rt = await claim(d.id);
     for (let i = 0; i < 20; i++) {
       now += 1000;
       await tickDeployment(t.db, rt, { now: clock });
     }
-    const buys = await t.db.select({ quantity: fills.quantity, price: fills.price }).from(fills).innerJoin(orders, eq(orders.id, fills.orderId)).where(eq(orders.deploymentId, d.id)).orderBy(asc(fills.id));
+    const buys = await t.db
+      .select({ quantity: fills.quantity, price: fills.price })
+      .from(fills)
+      .innerJoin(orders, eq(orders.id, fills.orderId))
+      .where(eq(orders.deploymentId, d.id))
+      .orderBy(asc(fills.id));
     expect(buys.length).toBeGreaterThanOrEqual(2);
     let held = 0;
     for (const buy of buys) {

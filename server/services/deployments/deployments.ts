@@ -10,7 +10,16 @@
  */
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { deployments, exchangeAccounts, orders, paperBalances, strategies, type DeploymentFeed, type DeploymentRiskLimits, type DeploymentState } from '@/db/schema';
+import {
+  deployments,
+  exchangeAccounts,
+  orders,
+  paperBalances,
+  strategies,
+  type DeploymentFeed,
+  type DeploymentRiskLimits,
+  type DeploymentState,
+} from '@/db/schema';
 import { AppError, type FieldIssue } from '@/server/core/errors';
 import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -33,7 +42,6 @@ import type { DeploymentView, StopResult } from './views';
 
 export { feedTimeAt, type DeploymentDeps, type DeploymentRow };
 
-
 export interface CreateDeploymentInput {
   accountId: string;
   mode: 'paper' | 'live';
@@ -47,12 +55,14 @@ export interface CreateDeploymentInput {
   confirm?: { accountName: string; maxPositionQuote: string };
 }
 
-
 const num = (value: number) => formatDecimal(String(Number.isFinite(value) ? Number(value.toPrecision(15)) : 0));
 const isoMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
-
-export function toDeploymentView(row: DeploymentRow, names: { strategyName?: string | null; accountName?: string | null } = {}, now = Date.now()): DeploymentView {
+export function toDeploymentView(
+  row: DeploymentRow,
+  names: { strategyName?: string | null; accountName?: string | null } = {},
+  now = Date.now(),
+): DeploymentView {
   const runner = (row.runner ?? initialMachineState(Number(row.capitalQuote))) as unknown as MachineState;
   return {
     id: row.id,
@@ -71,7 +81,11 @@ export function toDeploymentView(row: DeploymentRow, names: { strategyName?: str
     lastBarTime: isoMs(row.lastBarTime),
     lastDecision: row.lastDecision ? { ...row.lastDecision, barTime: new Date(row.lastDecision.barTime).toISOString() } : null,
     feedTime: isoMs(feedTimeAt(row, now)),
-    position: { quantity: num(runner.quantity), entryPrice: runner.quantity > 0 ? num(runner.entryPrice) : null, entryTime: runner.quantity > 0 ? isoMs(runner.entryTime) : null },
+    position: {
+      quantity: num(runner.quantity),
+      entryPrice: runner.quantity > 0 ? num(runner.entryPrice) : null,
+      entryTime: runner.quantity > 0 ? isoMs(runner.entryTime) : null,
+    },
     cash: num(runner.cash),
     equity: num(runner.equity),
     equityPeak: num(runner.equityPeak),
@@ -118,23 +132,36 @@ function quoteOf(symbol: string): string {
 }
 
 async function paperFreeQuote(db: DbOrTx, accountId: string, asset: string): Promise<string> {
-  const [row] = await db.select({ free: paperBalances.free }).from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
+  const [row] = await db
+    .select({ free: paperBalances.free })
+    .from(paperBalances)
+    .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
   return row ? formatDecimal(row.free) : '0';
 }
 
-async function resolveFeed(db: DbOrTx, input: CreateDeploymentInput, strategy: { exchange: string; symbol: string; timeframe: string }, now: number): Promise<DeploymentFeed> {
+async function resolveFeed(
+  db: DbOrTx,
+  input: CreateDeploymentInput,
+  strategy: { exchange: string; symbol: string; timeframe: string },
+  now: number,
+): Promise<DeploymentFeed> {
   const type = input.feed?.type ?? 'live';
   if (input.mode === 'live' && type !== 'live') invalid([{ field: 'feed.type', message: 'a live deployment trades on the live feed only' }]);
   const speed = input.feed?.speed;
-  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0 && speed <= 10_000_000)) invalid([{ field: 'feed.speed', message: 'must be a number greater than 0 (1 = real time, 3600 = one 1h candle a second)' }]);
+  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0 && speed <= 10_000_000))
+    invalid([{ field: 'feed.speed', message: 'must be a number greater than 0 (1 = real time, 3600 = one 1h candle a second)' }]);
   if (type === 'live') {
-    if (input.feed?.start !== undefined || speed !== undefined) invalid([{ field: 'feed', message: 'start and speed apply to replay and simulated feeds only' }]);
+    if (input.feed?.start !== undefined || speed !== undefined)
+      invalid([{ field: 'feed', message: 'start and speed apply to replay and simulated feeds only' }]);
     return { type };
   }
   const step = timeframeToMs(strategy.timeframe);
   if (type === 'replay') {
     const range = await candleRange(db, strategy);
-    if (!range) invalid([{ field: 'feed.type', message: `no stored candles for ${strategy.exchange} ${strategy.symbol} ${strategy.timeframe} to replay: import some first` }]);
+    if (!range)
+      invalid([
+        { field: 'feed.type', message: `no stored candles for ${strategy.exchange} ${strategy.symbol} ${strategy.timeframe} to replay: import some first` },
+      ]);
     const start = input.feed?.start === undefined ? range!.firstMs : parseTime(input.feed.start, 'feed.start');
     if (start > range!.lastMs) invalid([{ field: 'feed.start', message: `is after the last stored candle (${new Date(range!.lastMs).toISOString()})` }]);
     return { type, startMs: Math.max(Math.ceil(start / step) * step, range!.firstMs), speed: speed ?? 3600 };
@@ -144,7 +171,13 @@ async function resolveFeed(db: DbOrTx, input: CreateDeploymentInput, strategy: {
 }
 
 /** Deploys a strategy (POST /api/v1/strategies/{id}/deployments). */
-export async function createDeployment(db: Db, userId: string, strategyId: string, input: CreateDeploymentInput, deps: DeploymentDeps = {}): Promise<DeploymentView> {
+export async function createDeployment(
+  db: Db,
+  userId: string,
+  strategyId: string,
+  input: CreateDeploymentInput,
+  deps: DeploymentDeps = {},
+): Promise<DeploymentView> {
   const now = (deps.now ?? Date.now)();
   if (input.mode !== 'paper' && input.mode !== 'live') invalid([{ field: 'mode', message: 'must be "paper" or "live"' }]);
   if (!isUuid(input.accountId ?? '')) invalid([{ field: 'accountId', message: 'must be the id of one of your accounts' }]);
@@ -155,12 +188,16 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
     throw error;
   });
   if (input.mode === 'paper' && account.exchange !== PAPER_EXCHANGE) invalid([{ field: 'accountId', message: 'paper mode needs a paper account' }]);
-  if (input.mode === 'live' && account.exchange === PAPER_EXCHANGE) invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
-  if (input.mode === 'live' && account.exchange !== strategy.exchange) invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
+  if (input.mode === 'live' && account.exchange === PAPER_EXCHANGE)
+    invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
+  if (input.mode === 'live' && account.exchange !== strategy.exchange)
+    invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
   if (strategy.status === 'draft') throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
   if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it first');
-  if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused') throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
-  if (input.mode === 'live' && strategy.status !== 'stopped') throw new AppError('CONFLICT', 'paper trade the strategy before going live (deploy it in paper mode, then stop it)');
+  if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused')
+    throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
+  if (input.mode === 'live' && strategy.status !== 'stopped')
+    throw new AppError('CONFLICT', 'paper trade the strategy before going live (deploy it in paper mode, then stop it)');
   try {
     createStrategy(strategy.type, strategy.params);
   } catch (error) {
@@ -177,8 +214,18 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
   if (input.mode === 'live') {
     if (!maxPositionQuote) invalid([{ field: 'maxPositionQuote', message: 'is required for a live deployment' }]);
     const confirm = input.confirm;
-    if (!confirm || confirm.accountName !== account.name || !positiveDecimal(confirm.maxPositionQuote, 'confirm.maxPositionQuote') || compare(confirm.maxPositionQuote, maxPositionQuote!) !== 0) {
-      invalid([{ field: 'confirm', message: `a live deployment must be confirmed with the account's name ("${account.name}") and the maximum position (${maxPositionQuote})` }]);
+    if (
+      !confirm ||
+      confirm.accountName !== account.name ||
+      !positiveDecimal(confirm.maxPositionQuote, 'confirm.maxPositionQuote') ||
+      compare(confirm.maxPositionQuote, maxPositionQuote!) !== 0
+    ) {
+      invalid([
+        {
+          field: 'confirm',
+          message: `a live deployment must be confirmed with the account's name ("${account.name}") and the maximum position (${maxPositionQuote})`,
+        },
+      ]);
     }
   }
 
@@ -218,7 +265,12 @@ export async function createDeployment(db: Db, userId: string, strategyId: strin
     if (!row) throw new AppError('CONFLICT', 'the strategy already has an active deployment; stop it first');
     const moved = await applyStrategyEvent(tx, userId, strategy.id, input.mode === 'paper' ? 'start_paper' : 'go_live');
     if (!moved) throw new AppError('CONFLICT', `the strategy cannot start ${input.mode} trading from status ${strategy.status}`);
-    if (input.mode === 'live') await recordAudit(tx, { type: 'deployment.live_started', userId, details: { deploymentId: row.id, strategyId: strategy.id, accountId: account.id, maxPositionQuote } });
+    if (input.mode === 'live')
+      await recordAudit(tx, {
+        type: 'deployment.live_started',
+        userId,
+        details: { deploymentId: row.id, strategyId: strategy.id, accountId: account.id, maxPositionQuote },
+      });
     await notifyEvent(tx, deploymentEvent({ userId, deploymentId: row.id, state: row.state }));
     return row;
   });
@@ -238,7 +290,12 @@ async function withNames(db: DbOrTx, rows: DeploymentRow[], now: number): Promis
   return rows.map((row) => toDeploymentView(row, { strategyName: s.get(row.strategyId) ?? null, accountName: a.get(row.accountId) ?? null }, now));
 }
 
-export async function listDeployments(db: DbOrTx, userId: string, filters: { strategyId?: string; state?: DeploymentState; accountId?: string } = {}, deps: DeploymentDeps = {}): Promise<DeploymentView[]> {
+export async function listDeployments(
+  db: DbOrTx,
+  userId: string,
+  filters: { strategyId?: string; state?: DeploymentState; accountId?: string } = {},
+  deps: DeploymentDeps = {},
+): Promise<DeploymentView[]> {
   const where = [eq(deployments.userId, userId)];
   // Filtering by another user's strategy or account is NOT_FOUND, as addressing it directly would be.
   if (filters.strategyId) {
@@ -252,13 +309,22 @@ export async function listDeployments(db: DbOrTx, userId: string, filters: { str
     where.push(eq(deployments.accountId, filters.accountId));
   }
   if (filters.state) where.push(eq(deployments.state, filters.state));
-  const rows = await db.select().from(deployments).where(and(...where)).orderBy(desc(deployments.createdAt), desc(deployments.id)).limit(500);
+  const rows = await db
+    .select()
+    .from(deployments)
+    .where(and(...where))
+    .orderBy(desc(deployments.createdAt), desc(deployments.id))
+    .limit(500);
   return withNames(db, rows, (deps.now ?? Date.now)());
 }
 
 export async function findOwnedDeployment(db: DbOrTx, userId: string, id: string): Promise<DeploymentRow> {
   if (!isUuid(id)) throw AppError.notFound('deployment');
-  const [row] = await db.select().from(deployments).where(and(eq(deployments.id, id), eq(deployments.userId, userId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.id, id), eq(deployments.userId, userId)))
+    .limit(1);
   if (!row) throw AppError.notFound('deployment');
   return row;
 }
@@ -295,7 +361,10 @@ export async function resumeDeployment(db: Db, userId: string, id: string, deps:
 async function cancelDeploymentOrders(db: Db, userId: string, deploymentId: string | null, deps: OrderDeps): Promise<{ canceled: number; failures: string[] }> {
   const where = [eq(orders.userId, userId), inArray(orders.status, ['open', 'partially_filled'])];
   if (deploymentId) where.push(eq(orders.deploymentId, deploymentId));
-  const open = await db.select({ id: orders.id, clientOrderId: orders.clientOrderId }).from(orders).where(and(...where));
+  const open = await db
+    .select({ id: orders.id, clientOrderId: orders.clientOrderId })
+    .from(orders)
+    .where(and(...where));
   let canceled = 0;
   const failures: string[] = [];
   for (const order of open) {
@@ -314,13 +383,26 @@ async function cancelDeploymentOrders(db: Db, userId: string, deploymentId: stri
  * Stops a running or paused deployment: it will not trade again; its resting orders are canceled and, if
  * asked, its position is sold at market (paper: at the feed's current price; a replay: its last close).
  */
-export async function stopDeployment(db: Db, userId: string, id: string, options: { closePosition?: boolean } = {}, deps: DeploymentDeps = {}): Promise<StopResult> {
+export async function stopDeployment(
+  db: Db,
+  userId: string,
+  id: string,
+  options: { closePosition?: boolean } = {},
+  deps: DeploymentDeps = {},
+): Promise<StopResult> {
   const now = (deps.now ?? Date.now)();
   const row = await findOwnedDeployment(db, userId, id);
   const stopped = await db.transaction(async (tx) => {
-    const next = await transitionDeployment(tx, row, { event: 'stop', reason: options.closePosition ? 'stopped by the user; position closed' : 'stopped by the user', now });
+    const next = await transitionDeployment(tx, row, {
+      event: 'stop',
+      reason: options.closePosition ? 'stopped by the user; position closed' : 'stopped by the user',
+      now,
+    });
     if (!next) throw new AppError('CONFLICT', `the deployment is already ${row.state}`);
-    await tx.update(deployments).set({ closeOnStop: options.closePosition ?? false }).where(eq(deployments.id, id));
+    await tx
+      .update(deployments)
+      .set({ closeOnStop: options.closePosition ?? false })
+      .where(eq(deployments.id, id));
     await recordAudit(tx, { type: 'deployment.stopped', userId, details: { deploymentId: id, closePosition: options.closePosition ?? false } });
     return next;
   });
@@ -358,7 +440,9 @@ export async function pauseRunningDeployments(tx: DbOrTx, userId: string | null,
 
 /** Open orders of a deployment (new, open, partially filled, unknown). */
 export async function deploymentOpenOrderCount(db: DbOrTx, deploymentId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(orders).where(and(eq(orders.deploymentId, deploymentId), inArray(orders.status, OPEN_STATUSES)));
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(orders)
+    .where(and(eq(orders.deploymentId, deploymentId), inArray(orders.status, OPEN_STATUSES)));
   return row?.n ?? 0;
 }
-

@@ -97,5 +97,10 @@ export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: stri
     if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: msToIso(atMs), equity: out(cash.plus(held.mul(price))), source: 'fill' });
   });
   if (lastBar !== null) points.set(lastBar, { time: msToIso(lastBar), equity: deployment.equity, source: 'bar' });
-  return { deploymentId: deployment.id, currency: quote, stepSeconds: bucket / 1000, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p) };
+  return {
+    deploymentId: deployment.id,
+    currency: quote,
+    stepSeconds: bucket / 1000,
+    points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p),
+  };
 }

@@ -34,7 +34,16 @@ beforeAll(async () => {
     { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
     Array.from({ length: 72 }, (_, i) => [first + i * HOUR, 100, 101, 99, 100, 1]),
   );
-  strategyId = (await createStrategyForUser(t.db, userId, { name: 'tz', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' })).id;
+  strategyId = (
+    await createStrategyForUser(t.db, userId, {
+      name: 'tz',
+      type: 'sma_crossover',
+      params: { fastPeriod: 5, slowPeriod: 20 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    })
+  ).id;
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategyId));
 }, 60_000);
 
@@ -49,7 +58,15 @@ it('runs in a zone where local time is not UTC', () => {
 });
 
 it('a replay started at "2024-01-01T00:00" starts at 2024-01-01T00:00Z, not at New York midnight', async () => {
-  for (const start of ['2024-01-01T00:00', '2024-01-01T00:00:00', '2024-01-01T00:00:00.000', '2024-01-01', '2024-01-01T00:00Z', '2023-12-31T19:00-05:00', String(NEW_YEAR_UTC)]) {
+  for (const start of [
+    '2024-01-01T00:00',
+    '2024-01-01T00:00:00',
+    '2024-01-01T00:00:00.000',
+    '2024-01-01',
+    '2024-01-01T00:00Z',
+    '2023-12-31T19:00-05:00',
+    String(NEW_YEAR_UTC),
+  ]) {
     const d = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start, speed: 3600 } });
     expect(d.feed.start, `feed.start "${start}"`).toBe('2024-01-01T00:00:00.000Z');
     await stopDeployment(t.db, userId, d.id);
@@ -64,7 +81,9 @@ it('the simulated feed reads its start the same way', async () => {
 
 it('a start in a local-time format is refused with 422 naming feed.start', async () => {
   for (const start of ['2024-01-01 00:00', 'Jan 1 2024', '2024-02-30T00:00', '2024-01-01T24:00']) {
-    const error = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start, speed: 3600 } }).catch((e: unknown) => e);
+    const error = await createDeployment(t.db, userId, strategyId, { accountId, mode: 'paper', feed: { type: 'replay', start, speed: 3600 } }).catch(
+      (e: unknown) => e,
+    );
     expect(error, start).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('UNPROCESSABLE');
     expect((error as AppError).details?.fields?.map((f) => f.field)).toEqual(['feed.start']);

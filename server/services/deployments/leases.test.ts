@@ -24,7 +24,14 @@ beforeAll(async () => {
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
   for (let i = 0; i < 3; i++) {
     const accountId = (await createAccount(t.db, userId, { name: `leases ${i}`, exchange: 'paper', balances: { USDT: '1000' } })).id;
-    const strategy = await createStrategyForUser(t.db, userId, { name: `leases ${i}`, type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    const strategy = await createStrategyForUser(t.db, userId, {
+      name: `leases ${i}`,
+      type: 'dca',
+      params: { intervalBars: 1, amountPerBuy: 10 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    });
     await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     ids.push((await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 1 } })).id);
   }
@@ -34,7 +41,8 @@ afterAll(async () => {
   await t?.destroy();
 });
 
-const owners = async () => (await t.db.select({ id: deployments.id, owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).map((r) => r.owner).sort();
+const owners = async () =>
+  (await t.db.select({ id: deployments.id, owner: deployments.leaseOwner }).from(deployments).where(inArray(deployments.id, ids))).map((r) => r.owner).sort();
 
 it('a lease given back is claimed by the other worker at once, under a higher epoch', async () => {
   const first = await claimDeployments(t.db, 'worker-a', 10, 60_000);
@@ -42,8 +50,21 @@ it('a lease given back is claimed by the other worker at once, under a higher ep
   expect(await claimDeployments(t.db, 'worker-b', 10, 60_000), 'nothing free for b').toEqual([]);
 
   const given = first.slice(0, 2);
-  expect(await giveBackLeases(t.db, 'worker-b', given.map((r) => r.id)), 'only the holder gives a lease back').toBe(0);
-  expect(await giveBackLeases(t.db, 'worker-a', given.map((r) => r.id))).toBe(2);
+  expect(
+    await giveBackLeases(
+      t.db,
+      'worker-b',
+      given.map((r) => r.id),
+    ),
+    'only the holder gives a lease back',
+  ).toBe(0);
+  expect(
+    await giveBackLeases(
+      t.db,
+      'worker-a',
+      given.map((r) => r.id),
+    ),
+  ).toBe(2);
   const taken = await claimDeployments(t.db, 'worker-b', 10, 60_000);
   expect(taken.map((r) => r.id).sort(), 'b takes exactly what a gave back').toEqual(given.map((r) => r.id).sort());
   for (const row of taken) expect(Number(row.lease_epoch), 'the claim fences a out').toBe(Number(given.find((g) => g.id === row.id)!.lease_epoch) + 1);
@@ -52,8 +73,17 @@ it('a lease given back is claimed by the other worker at once, under a higher ep
 
 it('beyond its share a worker takes only deployments whose lease ran out a whole lease ago', async () => {
   await t.db.update(deployments).set({ leaseOwner: null, leaseExpiresAt: null }).where(inArray(deployments.id, ids));
-  await t.db.update(deployments).set({ leaseOwner: 'stalled-worker', leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(deployments.id, ids[0]!));
-  await t.db.update(deployments).set({ leaseOwner: 'dead-worker', leaseExpiresAt: sql`now() - interval '1 minute'` }).where(eq(deployments.id, ids[1]!));
+  await t.db
+    .update(deployments)
+    .set({ leaseOwner: 'stalled-worker', leaseExpiresAt: sql`now() - interval '1 second'` })
+    .where(eq(deployments.id, ids[0]!));
+  await t.db
+    .update(deployments)
+    .set({ leaseOwner: 'dead-worker', leaseExpiresAt: sql`now() - interval '1 minute'` })
+    .where(eq(deployments.id, ids[1]!));
   const beyond = await claimDeployments(t.db, 'worker-c', 10, 60_000, { freeForMs: 30_000 });
-  expect(beyond.map((r) => r.id), 'only the one free for over 30 s (not the one just expired, not the never-leased one)').toEqual([ids[1]]);
+  expect(
+    beyond.map((r) => r.id),
+    'only the one free for over 30 s (not the one just expired, not the never-leased one)',
+  ).toEqual([ids[1]]);
 });

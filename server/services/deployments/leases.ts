@@ -13,7 +13,10 @@ import { deployments } from '@/db/schema';
  */
 export async function claimDeployments(db: Db, workerId: string, limit: number, leaseMs: number, options: { freeForMs?: number } = {}) {
   if (limit <= 0) return [];
-  const free = options.freeForMs === undefined ? sql`(lease_owner is null or lease_expires_at is null or lease_expires_at < now())` : sql`lease_expires_at < now() - make_interval(secs => ${options.freeForMs / 1000})`;
+  const free =
+    options.freeForMs === undefined
+      ? sql`(lease_owner is null or lease_expires_at is null or lease_expires_at < now())`
+      : sql`lease_expires_at < now() - make_interval(secs => ${options.freeForMs / 1000})`;
   return db.execute<{ id: string; lease_epoch: string }>(sql`
     update deployments d
        set lease_owner = ${workerId},
@@ -41,12 +44,19 @@ export async function renewLeases(db: Db, workerId: string, held: Map<string, nu
 /** Gives these leases back at once, for another worker to claim (the worker holds more than its share). */
 export async function giveBackLeases(db: Db, workerId: string, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const rows = await db.update(deployments).set({ leaseOwner: null, leaseExpiresAt: null }).where(and(inArray(deployments.id, [...ids]), eq(deployments.leaseOwner, workerId))).returning({ id: deployments.id });
+  const rows = await db
+    .update(deployments)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(and(inArray(deployments.id, [...ids]), eq(deployments.leaseOwner, workerId)))
+    .returning({ id: deployments.id });
   return rows.length;
 }
 
 export async function releaseLeases(db: Db, workerId: string): Promise<number> {
-  const rows = await db.update(deployments).set({ leaseOwner: null, leaseExpiresAt: null }).where(eq(deployments.leaseOwner, workerId)).returning({ id: deployments.id });
+  const rows = await db
+    .update(deployments)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(eq(deployments.leaseOwner, workerId))
+    .returning({ id: deployments.id });
   return rows.length;
 }
-

@@ -40,14 +40,29 @@ const urls = () => binanceApiUrls(server.baseUrl);
 let clientsMade = 0;
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) => {
   clientsMade++;
-  return createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: urls(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  return createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 1000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: urls(),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 };
 const deps: DeploymentDeps = {
   keys: [KEY],
   exchanges: () => EXCHANGES,
   connect,
   now: clock,
-  marketData: () => createCcxtExchange({ exchangeId: 'binance', timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: urls(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
+  marketData: () =>
+    createCcxtExchange({
+      exchangeId: 'binance',
+      timeoutMs: 1000,
+      rateLimit: { perSecond: 1000, perMinute: 100_000 },
+      urls: urls(),
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    }),
 };
 
 beforeAll(async () => {
@@ -62,13 +77,43 @@ afterAll(async () => {
 
 it('places live orders on the exchange, and settles an ambiguous send by reconciliation instead of sending it twice', async () => {
   const userId = (await registerUser(t.db, { username: 'live-trader', password: 'correct horse battery' })).id;
-  const account = await createAccount(t.db, userId, { name: 'binance main', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
-  const strategy = await createStrategyForUser(t.db, userId, { name: 'live dca', type: 'dca', params: { intervalBars: 1, amountPerBuy: 100 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  const account = await createAccount(
+    t.db,
+    userId,
+    { name: 'binance main', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+    {},
+    deps,
+  );
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name: 'live dca',
+    type: 'dca',
+    params: { intervalBars: 1, amountPerBuy: 100 },
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
   await t.db.update(strategies).set({ status: 'stopped' }).where(eq(strategies.id, strategy.id)); // paper traded before
 
-  await expect(createDeployment(t.db, userId, strategy.id, { accountId: account.id, mode: 'live', maxPositionQuote: '1000' }, deps)).rejects.toMatchObject({ code: 'UNPROCESSABLE', details: { fields: [{ field: 'confirm' }] } });
-  await expect(createDeployment(t.db, userId, strategy.id, { accountId: account.id, mode: 'live', maxPositionQuote: '1000', confirm: { accountName: 'binance main', maxPositionQuote: '2000' } }, deps)).rejects.toMatchObject({ code: 'UNPROCESSABLE' });
-  const d = await createDeployment(t.db, userId, strategy.id, { accountId: account.id, mode: 'live', maxPositionQuote: '1000', confirm: { accountName: 'binance main', maxPositionQuote: '1000' } }, deps);
+  await expect(createDeployment(t.db, userId, strategy.id, { accountId: account.id, mode: 'live', maxPositionQuote: '1000' }, deps)).rejects.toMatchObject({
+    code: 'UNPROCESSABLE',
+    details: { fields: [{ field: 'confirm' }] },
+  });
+  await expect(
+    createDeployment(
+      t.db,
+      userId,
+      strategy.id,
+      { accountId: account.id, mode: 'live', maxPositionQuote: '1000', confirm: { accountName: 'binance main', maxPositionQuote: '2000' } },
+      deps,
+    ),
+  ).rejects.toMatchObject({ code: 'UNPROCESSABLE' });
+  const d = await createDeployment(
+    t.db,
+    userId,
+    strategy.id,
+    { accountId: account.id, mode: 'live', maxPositionQuote: '1000', confirm: { accountName: 'binance main', maxPositionQuote: '1000' } },
+    deps,
+  );
   expect(d.feed.type).toBe('live');
   expect(d.capitalQuote).toBe('1000');
 
@@ -89,7 +134,10 @@ it('places live orders on the exchange, and settles an ambiguous send by reconci
   expect(server.count('GET', '/api/v3/openOrders'), 'the tick settled its order by one lookup, not by reconciling the whole account').toBe(0);
   // The tick's last statement (the deployment event) comes after its orders' events: once it is here, they are too.
   await expect.poll(() => events.some((e) => e.kind === 'deployment')).toBe(true);
-  expect(events.filter((e) => e.kind === 'order').map((e) => e.status), "each change of the order announced once: the ack, then its fill; no second 'filled'").toEqual(['open', 'filled']);
+  expect(
+    events.filter((e) => e.kind === 'order').map((e) => e.status),
+    "each change of the order announced once: the ack, then its fill; no second 'filled'",
+  ).toEqual(['open', 'filled']);
   await listener.unlisten();
   expect(placed[0]!.quantity, 'rounded to the market step (0.00001) before it was written').toMatch(/^0\.\d{1,5}$/);
 
@@ -107,7 +155,15 @@ it('places live orders on the exchange, and settles an ambiguous send by reconci
   expect(posts.length, 'the ambiguous order was sent exactly once').toBe(1);
 
   const view = await getDeployment(t.db, userId, d.id, deps);
-  const fillRows = await t.db.select().from(fills).where(inArray(fills.orderId, placed.map((o) => o.id)));
+  const fillRows = await t.db
+    .select()
+    .from(fills)
+    .where(
+      inArray(
+        fills.orderId,
+        placed.map((o) => o.id),
+      ),
+    );
   expect(fillRows.length, 'each order filled once').toBe(2);
   // Binance takes a buyer's commission in the base asset: the position is what arrived.
   const bought = fillRows.reduce((sum, f) => sum + Number(f.quantity) - (f.feeCurrency === 'BTC' ? Number(f.fee) : 0), 0);

@@ -15,7 +15,10 @@ import type { DeploymentRuntime } from './runtime';
 
 /** The order is not settled yet (live): the bar is processed again once it is. */
 export class WaitForOrder extends Error {
-  constructor(readonly orderId: string, readonly status: string) {
+  constructor(
+    readonly orderId: string,
+    readonly status: string,
+  ) {
     super(`waiting for order ${orderId} (${status}) to settle`);
   }
 }
@@ -100,7 +103,13 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
   }
   const alertBase = { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id };
   if (!(quantity > 0)) {
-    await raiseAlert(on, { ...alertBase, kind: 'risk_rejected', severity: 'warning', message: `${order.intent} on ${new Date(order.decidedOn).toISOString()} skipped: the position is already at its maximum (${row.maxPositionQuote})`, dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}` });
+    await raiseAlert(on, {
+      ...alertBase,
+      kind: 'risk_rejected',
+      severity: 'warning',
+      message: `${order.intent} on ${new Date(order.decidedOn).toISOString()} skipped: the position is already at its maximum (${row.maxPositionQuote})`,
+      dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}`,
+    });
     return null;
   }
   if (order.side === 'buy') {
@@ -123,20 +132,47 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     if (!verdict.allowed) {
       if (verdict.action === 'pause') {
         ctx.paused = { reason: verdict.reason };
-        await raiseAlert(on, { ...alertBase, kind: 'circuit_breaker', severity: 'critical', message: verdict.reason, dedupeKey: `breaker:${rt.id}:${order.decidedOn}` });
+        await raiseAlert(on, {
+          ...alertBase,
+          kind: 'circuit_breaker',
+          severity: 'critical',
+          message: verdict.reason,
+          dedupeKey: `breaker:${rt.id}:${order.decidedOn}`,
+        });
         throw new StopTick(verdict.reason);
       }
-      await raiseAlert(on, { ...alertBase, kind: 'risk_rejected', severity: 'warning', message: `${order.intent} refused by the ${verdict.rule.replace(/_/g, ' ')} rule: ${verdict.reason}`, details: { rule: verdict.rule }, dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}` });
+      await raiseAlert(on, {
+        ...alertBase,
+        kind: 'risk_rejected',
+        severity: 'warning',
+        message: `${order.intent} refused by the ${verdict.rule.replace(/_/g, ' ')} rule: ${verdict.reason}`,
+        details: { rule: verdict.rule },
+        dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}`,
+      });
       return null;
     }
   }
   const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
-  const input = { accountId: rt.account.id, symbol: row.strategy.symbol, side: order.side, type: 'market' as const, quantity: numberToDecimalString(quantity), clientOrderId, deploymentId: rt.id };
+  const input = {
+    accountId: rt.account.id,
+    symbol: row.strategy.symbol,
+    side: order.side,
+    type: 'market' as const,
+    quantity: numberToDecimalString(quantity),
+    clientOrderId,
+    deploymentId: rt.id,
+  };
   const feed = `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
   // The fence: a live order checks the epoch when its row is written; a paper tick already holds the deployment
   // row FOR UPDATE under its epoch for the whole transaction, which is the same check.
   const executed = ctx.tx
-    ? await executeOrder(ctx.db, rt.userId, rt.account, input, { tx: ctx.tx, prices: fixedPrice(expectedPrice, order.fillBarTime, feed), fitQuantity: order.side === 'sell', announce: (event) => ctx.notifications.push(event), deps: ctx.deps })
+    ? await executeOrder(ctx.db, rt.userId, rt.account, input, {
+        tx: ctx.tx,
+        prices: fixedPrice(expectedPrice, order.fillBarTime, feed),
+        fitQuantity: order.side === 'sell',
+        announce: (event) => ctx.notifications.push(event),
+        deps: ctx.deps,
+      })
     : await executeOrder(ctx.db, rt.userId, rt.account, { ...input, fenceEpoch: rt.epoch }, { fitQuantity: true, settleAtOnce: true, deps: ctx.deps });
   if (executed === null) return null; // below the market's quantity step
   ctx.ordersPlaced++;
@@ -149,7 +185,14 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     case 'expired': {
       const partial = machineFill(placed.symbol, executed.fills, order.side, order.fillBarTime);
       if (partial) return partial;
-      await raiseAlert(on, { ...alertBase, orderId: placed.id, kind: 'order_rejected', severity: 'warning', message: `${order.side} ${numberToDecimalString(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`, dedupeKey: `order:${placed.id}` });
+      await raiseAlert(on, {
+        ...alertBase,
+        orderId: placed.id,
+        kind: 'order_rejected',
+        severity: 'warning',
+        message: `${order.side} ${numberToDecimalString(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`,
+        dedupeKey: `order:${placed.id}`,
+      });
       return null;
     }
     default:

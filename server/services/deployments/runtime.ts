@@ -42,7 +42,12 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
   if (row.feed.type === 'simulated') {
     const base = row.strategy.symbol.split('/')[0] ?? '';
     const origin = row.feed.startMs! - 2 * warmupBars(strategy) * barMs;
-    simulated = createSimulatedMarket({ seed: seedOf(`${row.strategy.symbol}|${row.id}`), timeframe: row.strategy.timeframe, originMs: origin, startPrice: SIM_START_PRICES[base] ?? 100 });
+    simulated = createSimulatedMarket({
+      seed: seedOf(`${row.strategy.symbol}|${row.id}`),
+      timeframe: row.strategy.timeframe,
+      originMs: origin,
+      startPrice: SIM_START_PRICES[base] ?? 100,
+    });
   }
   return { id: row.id, userId: row.userId, epoch, row, account, strategy, bars: new BarBuffer(), barMs, simulated, nextDueMs: 0, lastStored: null };
 }

@@ -12,6 +12,14 @@ export async function completeReplay(db: Db, rt: DeploymentRuntime, now: number)
   await db.transaction(async (tx) => {
     const done = await transitionDeployment(tx, rt.row, { event: 'replay_end', reason: 'the replay reached the last stored candle', now, epoch: rt.epoch });
     if (!done) return;
-    await raiseAlert(tx, { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id, kind: 'deployment_completed', severity: 'info', message: `Replay of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} completed; the position is kept.`, dedupeKey: `completed:${rt.id}` });
+    await raiseAlert(tx, {
+      userId: rt.userId,
+      deploymentId: rt.id,
+      accountId: rt.account.id,
+      kind: 'deployment_completed',
+      severity: 'info',
+      message: `Replay of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} completed; the position is kept.`,
+      dedupeKey: `completed:${rt.id}`,
+    });
   });
 }

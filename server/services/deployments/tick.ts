@@ -42,12 +42,25 @@ export interface TickResult {
  * Writes the machine's state and clears the state reason (fenced: only while this worker's epoch is the
  * deployment's). A prepared statement issued at the call, so a paper tick sends it together with its notifications.
  */
-async function persist(db: DbOrTx, rt: DeploymentRuntime, state: MachineState, fields: Pick<DeploymentRow, 'lastBarTime' | 'lastDecision'>, now: number): Promise<boolean> {
+async function persist(
+  db: DbOrTx,
+  rt: DeploymentRuntime,
+  state: MachineState,
+  fields: Pick<DeploymentRow, 'lastBarTime' | 'lastDecision'>,
+  now: number,
+): Promise<boolean> {
   const rows = await queryRows(
     db,
     `update deployments set runner = $1::jsonb, updated_at = $2::timestamptz, last_bar_time = $3::bigint, last_decision = $4::jsonb, state_reason = null
       where id = $5::uuid and lease_epoch = $6::bigint and state = 'running' returning id`,
-    [JSON.stringify(state), new Date(now).toISOString(), fields.lastBarTime === null ? null : String(fields.lastBarTime), fields.lastDecision === null ? null : JSON.stringify(fields.lastDecision), rt.id, String(rt.epoch)],
+    [
+      JSON.stringify(state),
+      new Date(now).toISOString(),
+      fields.lastBarTime === null ? null : String(fields.lastBarTime),
+      fields.lastDecision === null ? null : JSON.stringify(fields.lastDecision),
+      rt.id,
+      String(rt.epoch),
+    ],
   );
   return rows.length > 0;
 }
@@ -74,7 +87,11 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
   }
   const inProgress = lastClosed + 1 < bars.length && bars.bar(lastClosed + 1).time <= feedTime ? lastClosed + 1 : -1;
   const state = structuredClone(row.runner as unknown as MachineState);
-  const machine = new StrategyMachine(state, rt.strategy, { capital: Number(row.capitalQuote), feeRate: Number(rt.account.feeRate ?? '0.001'), slippage: Number(rt.account.slippage ?? '0.0005') });
+  const machine = new StrategyMachine(state, rt.strategy, {
+    capital: Number(row.capitalQuote),
+    feeRate: Number(rt.account.feeRate ?? '0.001'),
+    slippage: Number(rt.account.slippage ?? '0.0005'),
+  });
   const needsOpen = inProgress >= 0 && state.pending !== null;
   const nextDue = () => {
     const next = lastClosed + 1 < bars.length ? bars.bar(lastClosed + 1).time : (lastClosed >= 0 ? bars.bar(lastClosed).time : feedTime) + rt.barMs;
@@ -126,10 +143,21 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
         processed++;
         newLastBar = bars.bar(i).time;
         lastDecision = { barTime: newLastBar, decision: outcome.decision ?? 'hold', at: new Date(now).toISOString() };
-        const breaker = evaluateCircuitBreakers({ equity: numberToDecimalString(state.equity), equityPeak: numberToDecimalString(state.equityPeak) }, riskLimitsOf(row));
+        const breaker = evaluateCircuitBreakers(
+          { equity: numberToDecimalString(state.equity), equityPeak: numberToDecimalString(state.equityPeak) },
+          riskLimitsOf(row),
+        );
         if (!breaker.allowed) {
           ctx.paused = { reason: breaker.reason };
-          await raiseAlert(tx ?? db, { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id, kind: 'circuit_breaker', severity: 'critical', message: breaker.reason, dedupeKey: `breaker:${rt.id}:${newLastBar}` });
+          await raiseAlert(tx ?? db, {
+            userId: rt.userId,
+            deploymentId: rt.id,
+            accountId: rt.account.id,
+            kind: 'circuit_breaker',
+            severity: 'critical',
+            message: breaker.reason,
+            dedupeKey: `breaker:${rt.id}:${newLastBar}`,
+          });
           break;
         }
         if (!tx) {
@@ -146,7 +174,10 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
       if (!(error instanceof StopTick)) throw error;
     }
     const fields = { lastBarTime: newLastBar, lastDecision };
-    const events: AppEvent[] = [...ctx.notifications, deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar })];
+    const events: AppEvent[] = [
+      ...ctx.notifications,
+      deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: newLastBar }),
+    ];
     if (tx) {
       // Sent together on the transaction's connection (both prepared, so neither waits for a describe round
       // trip); the notifications are delivered at the commit.
@@ -172,7 +203,10 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
     if (error instanceof LeaseLostError) return { status: 'lost', barsProcessed: 0, orders: 0, nextDueMs: Infinity };
     if (error instanceof WaitForOrder) {
       // The bar is processed again once the order settles; the strategy has seen it, which is idempotent.
-      await db.update(deployments).set({ stateReason: `waiting for order ${error.orderId} (${error.status}) to settle` }).where(and(eq(deployments.id, rt.id), eq(deployments.leaseEpoch, rt.epoch)));
+      await db
+        .update(deployments)
+        .set({ stateReason: `waiting for order ${error.orderId} (${error.status}) to settle` })
+        .where(and(eq(deployments.id, rt.id), eq(deployments.leaseEpoch, rt.epoch)));
       return { status: 'waiting', barsProcessed: 0, orders: ctx.ordersPlaced, nextDueMs: now + 2_000 };
     }
     throw error;

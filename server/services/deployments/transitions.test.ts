@@ -37,7 +37,14 @@ afterAll(async () => {
 
 async function runningDeployment(name: string) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const strategy = await createStrategyForUser(t.db, userId, { name, type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name,
+    type: 'sma_crossover',
+    params: { fastPeriod: 5, slowPeriod: 20 },
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const created = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } });
   return { id: created.id, strategyId: strategy.id };
@@ -76,7 +83,10 @@ describe('transitionDeployment', () => {
     await pauseDeployment(t.db, userId, id);
     const before = await load(id);
     expect(await transitionDeployment(t.db, before, { event: 'replay_end', reason: 'x', now: Date.now() }), 'a paused deployment does not complete').toBeNull();
-    expect(await transitionDeployment(t.db, runningCopy, { event: 'risk_halt', reason: 'x', now: Date.now() }), 'the update is conditional on the state as stored now').toBeNull();
+    expect(
+      await transitionDeployment(t.db, runningCopy, { event: 'risk_halt', reason: 'x', now: Date.now() }),
+      'the update is conditional on the state as stored now',
+    ).toBeNull();
     expect(await load(id), 'the row is untouched').toEqual(before);
 
     const stopped = await transitionDeployment(t.db, runningCopy, { event: 'stop', reason: 'stopped by the user', now: Date.now() });

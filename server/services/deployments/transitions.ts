@@ -69,7 +69,13 @@ export async function transitionDeployment(db: DbOrTx, row: DeploymentRow, trans
         updatedAt: new Date(now),
         ...(isFinalDeploymentState(to) ? { endedAt: new Date(now) } : {}),
       })
-      .where(and(eq(deployments.id, row.id), inArray(deployments.state, deploymentStatesFrom(transition.event, to)), epoch === undefined ? undefined : eq(deployments.leaseEpoch, epoch)))
+      .where(
+        and(
+          eq(deployments.id, row.id),
+          inArray(deployments.state, deploymentStatesFrom(transition.event, to)),
+          epoch === undefined ? undefined : eq(deployments.leaseEpoch, epoch),
+        ),
+      )
       .returning();
     if (!updated) return null;
     await applyStrategyEvent(tx, row.userId, row.strategyId, strategyEventOf(transition.event, row.mode));

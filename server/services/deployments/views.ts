@@ -34,7 +34,12 @@ export const ZDeploymentResponseSchema = z.object({
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
 
-export const ZStopDeploymentResponseSchema = z.object({ deployment: ZDeploymentResponseSchema, canceledOrders: z.number(), closeOrderId: z.string().nullable(), failures: z.array(z.string()) });
+export const ZStopDeploymentResponseSchema = z.object({
+  deployment: ZDeploymentResponseSchema,
+  canceledOrders: z.number(),
+  closeOrderId: z.string().nullable(),
+  failures: z.array(z.string()),
+});
 export type StopResult = z.infer<typeof ZStopDeploymentResponseSchema>;
 
 export const ZDeploymentEquityPointSchema = z.object({

@@ -20,7 +20,9 @@ export const JOB_PAYLOADS = {
   /** Runs one stored sweep (server/services/backtests/sweep-job.ts). */
   [SWEEP_JOB_TYPE]: z.object({ sweepId: z.string().min(1) }).strict(),
   /** Imports the missing candles of a series in [startMs, endMs) (ms UTC; server/services/market-data/imports.ts). */
-  [MARKET_DATA_IMPORT_JOB]: z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), startMs: z.number().int(), endMs: z.number().int() }).strict(),
+  [MARKET_DATA_IMPORT_JOB]: z
+    .object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), startMs: z.number().int(), endMs: z.number().int() })
+    .strict(),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;
@@ -36,7 +38,9 @@ export function parseJobPayload<T extends JobType>(type: T, payload: unknown): J
   const parsed = JOB_PAYLOADS[type].safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidJobPayloadError(`invalid ${type} payload: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'does not match its schema'}`);
+    throw new InvalidJobPayloadError(
+      `invalid ${type} payload: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'does not match its schema'}`,
+    );
   }
   return parsed.data as JobPayload<T>;
 }

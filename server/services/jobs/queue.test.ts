@@ -34,7 +34,10 @@ describe('job queue', () => {
     expect(first?.id).toBe(job.id);
     expect(await claimJob(t.db, 'live-worker', [TYPE], 30_000), 'a live lease is respected').toBeNull();
 
-    await t.db.update(jobs).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(jobs.id, job.id));
+    await t.db
+      .update(jobs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(jobs.id, job.id));
     const second = await claimJob(t.db, 'live-worker', [TYPE], 30_000);
     expect(second?.id, 'the expired lease is taken over').toBe(job.id);
     expect(second?.attempts).toBe(2);
@@ -54,7 +57,10 @@ describe('job queue', () => {
     let row = await getJobForUser(t.db, job.id, userId);
     expect(row.status, 'requeued with a backoff').toBe('queued');
     expect(row.runAfter.getTime()).toBeGreaterThan(Date.now());
-    await t.db.update(jobs).set({ runAfter: sql`now()` }).where(eq(jobs.id, job.id));
+    await t.db
+      .update(jobs)
+      .set({ runAfter: sql`now()` })
+      .where(eq(jobs.id, job.id));
     const a2 = (await claimJob(t.db, 'w', ['test.flaky'], 30_000))!;
     await failJob(t.db, a2, 'w', 'exchange timeout', true);
     row = await getJobForUser(t.db, job.id, userId);

@@ -36,7 +36,10 @@ export async function enqueueJob<T extends string>(db: DbOrTx, input: EnqueueInp
  */
 export async function claimJob(db: Db, workerId: string, types: string[], leaseMs: number): Promise<Job | null> {
   if (types.length === 0) return null;
-  const typeList = sql.join(types.map((t) => sql`${t}`), sql`, `);
+  const typeList = sql.join(
+    types.map((t) => sql`${t}`),
+    sql`, `,
+  );
   const rows = await db.execute<{ id: string }>(sql`
     update jobs set
       status = 'running',
@@ -66,7 +69,13 @@ export interface LeaseState {
 }
 
 /** Renews the lease and records progress (0..1); tells the runner whether to go on. */
-export async function heartbeatJob(db: Db, jobId: string, workerId: string, leaseMs: number, progress?: { fraction: number; message?: string }): Promise<LeaseState> {
+export async function heartbeatJob(
+  db: Db,
+  jobId: string,
+  workerId: string,
+  leaseMs: number,
+  progress?: { fraction: number; message?: string },
+): Promise<LeaseState> {
   const [row] = await db
     .update(jobs)
     .set({
@@ -113,13 +122,21 @@ export async function failJob(db: Db, job: Job, workerId: string, error: string,
 
 /** The user's job, or NOT_FOUND (also for another user's job: existence never leaks). */
 export async function getJobForUser(db: DbOrTx, jobId: string, userId: string): Promise<Job> {
-  const [job] = await db.select().from(jobs).where(and(eq(jobs.id, jobId), eq(jobs.userId, userId)));
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.userId, userId)));
   if (!job) throw AppError.notFound('job');
   return job;
 }
 
 export async function listJobsForUser(db: DbOrTx, userId: string, types: string[], limit = 100): Promise<Job[]> {
-  return db.select().from(jobs).where(and(eq(jobs.userId, userId), inArray(jobs.type, types))).orderBy(desc(jobs.createdAt)).limit(limit);
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.userId, userId), inArray(jobs.type, types)))
+    .orderBy(desc(jobs.createdAt))
+    .limit(limit);
 }
 
 /**
@@ -137,6 +154,9 @@ export async function requestJobCancel(db: DbOrTx, jobId: string, userId: string
     await notifyEvent(db, jobEvent({ jobId, userId, status: 'canceled', progress: queued.progress }));
     return queued;
   }
-  await db.update(jobs).set({ cancelRequested: true }).where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')));
+  await db
+    .update(jobs)
+    .set({ cancelRequested: true })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running')));
   return getJobForUser(db, jobId, userId);
 }

@@ -18,8 +18,16 @@ export const DEFAULT_KEY_LIFETIME_DAYS = 90;
 
 /** The key settings' variables (validated at start by server/env.ts, which includes them in the web and worker schemas). */
 export const keysEnvShape = {
-  API_KEY_GRACE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0, { error: 'must be between 0 and 30 days' }).max(30, { error: 'must be between 0 and 30 days' }).default(7),
-  API_KEY_AUTO_ROTATE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(1, { error: 'must be between 1 and 30 days' }).max(30, { error: 'must be between 1 and 30 days' }).default(14),
+  API_KEY_GRACE_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .min(0, { error: 'must be between 0 and 30 days' })
+    .max(30, { error: 'must be between 0 and 30 days' })
+    .default(7),
+  API_KEY_AUTO_ROTATE_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .min(1, { error: 'must be between 1 and 30 days' })
+    .max(30, { error: 'must be between 1 and 30 days' })
+    .default(14),
 } as const;
 
 const keysEnv = z.object({

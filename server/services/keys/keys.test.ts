@@ -9,7 +9,18 @@ import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { DAY_MS, type KeysConfig } from './config';
 import { parseKey } from './format';
-import { authenticateApiKey, autoRotateDueKeys, createKey, listKeys, revokeEverything, revokeKey, rotateCurrentKey, rotateKey, rotationHeaders, type Actor } from './keys';
+import {
+  authenticateApiKey,
+  autoRotateDueKeys,
+  createKey,
+  listKeys,
+  revokeEverything,
+  revokeKey,
+  rotateCurrentKey,
+  rotateKey,
+  rotationHeaders,
+  type Actor,
+} from './keys';
 import type { IssuedKey } from './views';
 import type { ApiKeyScope } from './scopes';
 
@@ -35,7 +46,12 @@ beforeAll(async () => {
 afterAll(() => t.destroy());
 
 /** A browser session (or access token) of the user: every scope of its role. */
-const actor = (u: PublicUser): Actor => ({ id: u.id, role: u.role, scopes: u.role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade'], apiKeyId: null });
+const actor = (u: PublicUser): Actor => ({
+  id: u.id,
+  role: u.role,
+  scopes: u.role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade'],
+  apiKeyId: null,
+});
 
 async function works(key: string, clock: { now: () => Date }): Promise<boolean> {
   return (await authenticateApiKey(t.db, key, clock)).ok;
@@ -148,7 +164,12 @@ describe('key guarantees', () => {
     const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
     expect(parseKey(flipped), 'one changed character breaks the checksum').toBeNull();
     expect(parseKey(key.slice(0, -2)), 'a truncated key is malformed').toBeNull();
-    const noDb = { ...t.db, select: () => { throw new Error('the database was queried for a malformed key'); } } as unknown as typeof t.db;
+    const noDb = {
+      ...t.db,
+      select: () => {
+        throw new Error('the database was queried for a malformed key');
+      },
+    } as unknown as typeof t.db;
     expect(await authenticateApiKey(noDb, flipped)).toEqual({ ok: false, message: expect.stringMatching(/malformed/) });
     // A well-formed key with a wrong secret (right checksum) is refused after lookup.
     const parsed = parseKey(key)!;
@@ -163,7 +184,10 @@ describe('key guarantees', () => {
     expect(adminKey.scopes, 'admin implies trade and read').toEqual(['read', 'trade', 'admin']);
     expect(await codeOf(createKey(t.db, { ...actor(alice), scopes: ['read', 'trade'] }, { name: 'y', scopes: ['trade'] }))).toBe('resolved');
     const readKey = await createKey(t.db, actor(admin), { name: 'r', scopes: ['read'] });
-    expect(await codeOf(createKey(t.db, { ...actor(admin), scopes: ['read'], apiKeyId: readKey.id }, { name: 'z', scopes: ['trade'] })), 'a read key cannot create a trade key').toBe('FORBIDDEN');
+    expect(
+      await codeOf(createKey(t.db, { ...actor(admin), scopes: ['read'], apiKeyId: readKey.id }, { name: 'z', scopes: ['trade'] })),
+      'a read key cannot create a trade key',
+    ).toBe('FORBIDDEN');
     expect(await codeOf(createKey(t.db, actor(alice), { name: 'long', scopes: ['read'], expiresInDays: 91 }))).toBe('UNPROCESSABLE');
   });
 
@@ -171,7 +195,10 @@ describe('key guarantees', () => {
     const key = await createKey(t.db, actor(alice), { name: 'mine', scopes: ['read'] });
     expect(await codeOf(rotateKey(t.db, actor(bob), key.id, config))).toBe('NOT_FOUND');
     expect(await codeOf(revokeKey(t.db, actor(bob), key.id))).toBe('NOT_FOUND');
-    expect((await listKeys(t.db, bob.id)).map((k) => k.id), "bob's list never has alice's keys").not.toContain(key.id);
+    expect(
+      (await listKeys(t.db, bob.id)).map((k) => k.id),
+      "bob's list never has alice's keys",
+    ).not.toContain(key.id);
     expect(await works(key.key, { now: () => new Date() }), 'and her key still works').toBe(true);
   });
 });
@@ -228,7 +255,10 @@ describe('key management never reaches beyond the calling credential', () => {
         if (!allowed(kind, 'revoke all')) expect(await works(toRotate.key, { now: () => new Date() }), 'a refused revoke-all changed nothing').toBe(true);
 
         for (const key of issued) {
-          expect(key.scopes.every((s) => caller.scopes.includes(s)), `${kind} received a key with ${key.scopes.join(', ')}`).toBe(true);
+          expect(
+            key.scopes.every((s) => caller.scopes.includes(s)),
+            `${kind} received a key with ${key.scopes.join(', ')}`,
+          ).toBe(true);
         }
       });
     }
@@ -237,7 +267,11 @@ describe('key management never reaches beyond the calling credential', () => {
   it('a session never rotates into a scope its role lacks (a demoted admin), yet may revoke that key', async () => {
     const former = await registerUser(t.db, { username: `km-demoted-${randomBytes(3).toString('hex')}`, password: 'long enough pw' });
     await t.db.update(users).set({ role: 'admin' }).where(eq(users.id, former.id));
-    const adminKey = await createKey(t.db, { id: former.id, role: 'admin', scopes: ['read', 'trade', 'admin'], apiKeyId: null }, { name: 'old admin key', scopes: ['admin'] });
+    const adminKey = await createKey(
+      t.db,
+      { id: former.id, role: 'admin', scopes: ['read', 'trade', 'admin'], apiKeyId: null },
+      { name: 'old admin key', scopes: ['admin'] },
+    );
     await t.db.update(users).set({ role: 'user' }).where(eq(users.id, former.id));
     const nowUser: Actor = { id: former.id, role: 'user', scopes: ['read', 'trade'], apiKeyId: null };
     expect(await codeOf(rotateKey(t.db, nowUser, adminKey.id, config)), 'rotating would hand out an admin key').toBe('FORBIDDEN');
@@ -292,7 +326,10 @@ describe('emergency revocation', () => {
     expect(await verifyAccessToken(t.db, pair.accessToken, tokenConfig), 'access tokens stop (session version moved on)').toBeNull();
     expect(await codeOf(refreshTokenPair(t.db, pair.refreshToken, tokenConfig)), 'refresh tokens stop').toBe('UNAUTHORIZED');
     expect(await works(daveKey.key, { now: () => new Date() }), "another user's key is untouched").toBe(true);
-    const [event] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.type, 'key.emergency_revocation'), eq(auditEvents.userId, carol.id)));
+    const [event] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'key.emergency_revocation'), eq(auditEvents.userId, carol.id)));
     expect(event!.details, 'recorded with its reason').toMatchObject({ reason: 'laptop stolen', revokedKeys: 2 });
 
     expect(await codeOf(revokeEverything(t.db, actor(dave), { reason: 'x', allUsers: true })), 'only admins may revoke everyone').toBe('FORBIDDEN');

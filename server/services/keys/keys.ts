@@ -124,12 +124,20 @@ export function keyActor(caller: { user: { id: string; role: UserRole }; scopes:
  * A key that may not do a thing gets 403 naming the scope it lacks; the route's own scope check
  * (reads `read`, writes `trade`) runs before this one.
  */
-export function authorizeKeyManagement(actor: Actor, action: 'create' | 'rotate' | 'revoke' | 'revoke_all', target: { keyId?: string; receives?: readonly ApiKeyScope[] } = {}): void {
+export function authorizeKeyManagement(
+  actor: Actor,
+  action: 'create' | 'rotate' | 'revoke' | 'revoke_all',
+  target: { keyId?: string; receives?: readonly ApiKeyScope[] } = {},
+): void {
   const rotatesItself = action === 'rotate' && actor.apiKeyId !== null && target.keyId === actor.apiKeyId;
   if (actor.apiKeyId !== null && !actor.scopes.includes('admin') && !rotatesItself) {
-    throw new AppError('FORBIDDEN', `managing keys with an API key needs the "admin" scope (this key has: ${actor.scopes.join(', ')}); a key may only rotate itself (POST /api/v1/keys/current/rotate)`, {
-      requiredScope: 'admin',
-    });
+    throw new AppError(
+      'FORBIDDEN',
+      `managing keys with an API key needs the "admin" scope (this key has: ${actor.scopes.join(', ')}); a key may only rotate itself (POST /api/v1/keys/current/rotate)`,
+      {
+        requiredScope: 'admin',
+      },
+    );
   }
   const beyond = (target.receives ?? []).filter((s) => !actor.scopes.includes(s));
   if (beyond.length) {
@@ -146,19 +154,37 @@ export async function createKey(db: Db, actor: Actor, input: CreateKeyInput, met
   const now = nowOf(meta);
   const scopes = expandScopes(input.scopes);
   if (scopes.includes('admin') && actor.role !== 'admin') {
-    throw new AppError('FORBIDDEN', 'the admin scope is only for admin accounts', { fields: [{ field: 'scopes', message: 'admin is only for admin accounts' }] });
+    throw new AppError('FORBIDDEN', 'the admin scope is only for admin accounts', {
+      fields: [{ field: 'scopes', message: 'admin is only for admin accounts' }],
+    });
   }
   authorizeKeyManagement(actor, 'create', { receives: scopes });
   const days = input.expiresInDays ?? DEFAULT_KEY_LIFETIME_DAYS;
-  if (!Number.isInteger(days) || days < 1 || days > MAX_KEY_LIFETIME_DAYS) throw AppError.validation([{ field: 'expiresInDays', message: `must be a whole number of days from 1 to ${MAX_KEY_LIFETIME_DAYS}` }]);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_KEY_LIFETIME_DAYS)
+    throw AppError.validation([{ field: 'expiresInDays', message: `must be a whole number of days from 1 to ${MAX_KEY_LIFETIME_DAYS}` }]);
   const parts = generateKeyParts();
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(apiKeys)
-      .values({ userId: actor.id, keyId: parts.keyId, name: input.name, scopes, secretHash: parts.secretHash, origin: 'created', createdAt: now, expiresAt: new Date(now.getTime() + days * DAY_MS) })
+      .values({
+        userId: actor.id,
+        keyId: parts.keyId,
+        name: input.name,
+        scopes,
+        secretHash: parts.secretHash,
+        origin: 'created',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + days * DAY_MS),
+      })
       .returning();
     if (!row) throw new Error('insert returned no row');
-    await recordAudit(tx, { type: 'key.created', userId: actor.id, ip: meta.ip, at: now, details: { keyId: row.id, prefix: displayPrefix(row.keyId), name: row.name, scopes, expiresAt: row.expiresAt.toISOString() } });
+    await recordAudit(tx, {
+      type: 'key.created',
+      userId: actor.id,
+      ip: meta.ip,
+      at: now,
+      details: { keyId: row.id, prefix: displayPrefix(row.keyId), name: row.name, scopes, expiresAt: row.expiresAt.toISOString() },
+    });
     return { ...toView(row, false, now), key: assembleKey(parts.keyId, parts.secret) };
   });
 }
@@ -182,13 +208,24 @@ function successorLifetimeMs(row: ApiKeyRow): number {
  * that one is handed out (its stored ciphertext erased) instead of a new one. A key whose successor was
  * already handed out cannot be rotated again (409): rotate the successor. Who may: authorizeKeyManagement.
  */
-export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<KeysConfig, 'graceMs' | 'masterKey'>, meta: Clock & { ip?: string | null } = {}): Promise<IssuedKey> {
+export async function rotateKey(
+  db: Db,
+  actor: Actor,
+  id: string,
+  config: Pick<KeysConfig, 'graceMs' | 'masterKey'>,
+  meta: Clock & { ip?: string | null } = {},
+): Promise<IssuedKey> {
   const now = nowOf(meta);
   const userId = actor.id;
   const via = actor.apiKeyId === id ? 'key' : 'owner';
   const graceEndsAt = (row: ApiKeyRow) => new Date(Math.min(now.getTime() + config.graceMs, row.expiresAt.getTime()));
   return db.transaction(async (tx) => {
-    const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
+    const [row] = await tx
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
+      .for('update')
+      .limit(1);
     // Another user's key is a 404 like any other resource of theirs; the rule applies to the caller's own keys.
     if (!row) throw AppError.notFound('API key');
     // The successor (new or waiting) carries exactly the row's scopes.
@@ -198,17 +235,29 @@ export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<K
 
     if (row.successorId) {
       const [next] = await tx.select().from(apiKeys).where(eq(apiKeys.id, row.successorId)).for('update').limit(1);
-      if (!next || !next.pendingSecret) throw new AppError('CONFLICT', `this key was already rotated; its successor is ${next ? displayPrefix(next.keyId) : 'gone'}`);
+      if (!next || !next.pendingSecret)
+        throw new AppError('CONFLICT', `this key was already rotated; its successor is ${next ? displayPrefix(next.keyId) : 'gone'}`);
       authorizeKeyManagement(actor, 'rotate', { keyId: id, receives: next.scopes });
       const secret = open(next.pendingSecret, config.masterKey, next.id);
       const [fetched] = await tx.update(apiKeys).set({ pendingSecret: null, pendingSecretFetchedAt: now }).where(eq(apiKeys.id, next.id)).returning();
-      const [old] = await tx.update(apiKeys).set({ rotatedAt: now, graceEndsAt: graceEndsAt(row) }).where(eq(apiKeys.id, row.id)).returning();
+      const [old] = await tx
+        .update(apiKeys)
+        .set({ rotatedAt: now, graceEndsAt: graceEndsAt(row) })
+        .where(eq(apiKeys.id, row.id))
+        .returning();
       await recordAudit(tx, {
         type: 'key.successor_fetched',
         userId,
         ip: meta.ip,
         at: now,
-        details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: next.id, successorPrefix: displayPrefix(next.keyId), via, graceEndsAt: old!.graceEndsAt!.toISOString() },
+        details: {
+          keyId: row.id,
+          prefix: displayPrefix(row.keyId),
+          successorId: next.id,
+          successorPrefix: displayPrefix(next.keyId),
+          via,
+          graceEndsAt: old!.graceEndsAt!.toISOString(),
+        },
       });
       return { ...toView(fetched!, false, now), key: assembleKey(next.keyId, secret) };
     }
@@ -228,13 +277,24 @@ export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<K
         predecessorId: row.id,
       })
       .returning();
-    const [old] = await tx.update(apiKeys).set({ successorId: created!.id, rotatedAt: now, graceEndsAt: graceEndsAt(row) }).where(eq(apiKeys.id, row.id)).returning();
+    const [old] = await tx
+      .update(apiKeys)
+      .set({ successorId: created!.id, rotatedAt: now, graceEndsAt: graceEndsAt(row) })
+      .where(eq(apiKeys.id, row.id))
+      .returning();
     await recordAudit(tx, {
       type: 'key.rotated',
       userId,
       ip: meta.ip,
       at: now,
-      details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: created!.id, successorPrefix: displayPrefix(parts.keyId), via, graceEndsAt: old!.graceEndsAt!.toISOString() },
+      details: {
+        keyId: row.id,
+        prefix: displayPrefix(row.keyId),
+        successorId: created!.id,
+        successorPrefix: displayPrefix(parts.keyId),
+        via,
+        graceEndsAt: old!.graceEndsAt!.toISOString(),
+      },
     });
     return { ...toView(created!, false, now), key: assembleKey(parts.keyId, parts.secret) };
   });
@@ -244,7 +304,12 @@ export async function rotateKey(db: Db, actor: Actor, id: string, config: Pick<K
  * POST /api/v1/keys/current/rotate: the calling key rotates itself (any key may; see
  * authorizeKeyManagement), which also fetches the successor the worker issued for it.
  */
-export async function rotateCurrentKey(db: Db, actor: Actor, config: Pick<KeysConfig, 'graceMs' | 'masterKey'>, meta: Clock & { ip?: string | null } = {}): Promise<IssuedKey> {
+export async function rotateCurrentKey(
+  db: Db,
+  actor: Actor,
+  config: Pick<KeysConfig, 'graceMs' | 'masterKey'>,
+  meta: Clock & { ip?: string | null } = {},
+): Promise<IssuedKey> {
   if (!actor.apiKeyId) throw new AppError('BAD_REQUEST', 'call this with the API key to rotate (Authorization: Bearer cb_…)');
   return rotateKey(db, actor, actor.apiKeyId, config, meta);
 }
@@ -254,7 +319,11 @@ export async function rotateCurrentKey(db: Db, actor: Actor, config: Pick<KeysCo
  * its lifetime for short-lived keys) and without a successor, issue one whose secret is stored sealed
  * until fetched. Safe to run from several workers at once (rows are claimed with SKIP LOCKED).
  */
-export async function autoRotateDueKeys(db: Db, config: Pick<KeysConfig, 'autoRotateLeadMs' | 'masterKey'>, clock?: Clock & { batchSize?: number }): Promise<number> {
+export async function autoRotateDueKeys(
+  db: Db,
+  config: Pick<KeysConfig, 'autoRotateLeadMs' | 'masterKey'>,
+  clock?: Clock & { batchSize?: number },
+): Promise<number> {
   const now = nowOf(clock);
   const leadSeconds = Math.floor(config.autoRotateLeadMs / 1000);
   return db.transaction(async (tx) => {
@@ -268,7 +337,10 @@ export async function autoRotateDueKeys(db: Db, config: Pick<KeysConfig, 'autoRo
           isNull(apiKeys.graceEndsAt),
           isNull(apiKeys.pendingSecret),
           gt(apiKeys.expiresAt, now),
-          lte(sql`${apiKeys.expiresAt} - least(make_interval(secs => ${leadSeconds}), (${apiKeys.expiresAt} - ${apiKeys.createdAt}) / 2)`, sql`${now.toISOString()}::timestamptz`),
+          lte(
+            sql`${apiKeys.expiresAt} - least(make_interval(secs => ${leadSeconds}), (${apiKeys.expiresAt} - ${apiKeys.createdAt}) / 2)`,
+            sql`${now.toISOString()}::timestamptz`,
+          ),
         ),
       )
       .orderBy(asc(apiKeys.expiresAt))
@@ -299,7 +371,13 @@ export async function autoRotateDueKeys(db: Db, config: Pick<KeysConfig, 'autoRo
         type: 'key.auto_rotated',
         userId: row.userId,
         at: now,
-        details: { keyId: row.id, prefix: displayPrefix(row.keyId), successorId: created!.id, successorPrefix: displayPrefix(parts.keyId), expiresAt: row.expiresAt.toISOString() },
+        details: {
+          keyId: row.id,
+          prefix: displayPrefix(row.keyId),
+          successorId: created!.id,
+          successorPrefix: displayPrefix(parts.keyId),
+          expiresAt: row.expiresAt.toISOString(),
+        },
       });
     }
     return due.length;
@@ -316,7 +394,12 @@ export async function revokeKey(db: Db, actor: Actor, id: string, meta: Clock & 
   const now = nowOf(meta);
   const userId = actor.id;
   return db.transaction(async (tx) => {
-    const [row] = await tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).for('update').limit(1);
+    const [row] = await tx
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
+      .for('update')
+      .limit(1);
     if (!row) throw AppError.notFound('API key');
     // Revoking hands nothing out, so it may stop a key of any scope (e.g. a demoted admin's admin key).
     authorizeKeyManagement(actor, 'revoke', { keyId: id });
@@ -329,7 +412,13 @@ export async function revokeKey(db: Db, actor: Actor, id: string, meta: Clock & 
         .set({ revokedAt: now, revokedReason: 'its predecessor was revoked before it was fetched', pendingSecret: null })
         .where(and(eq(apiKeys.id, row.successorId), sql`${apiKeys.pendingSecret} is not null`));
     }
-    await recordAudit(tx, { type: 'key.revoked', userId, ip: meta.ip, at: now, details: { keyId: row.id, prefix: displayPrefix(row.keyId), name: row.name, reason } });
+    await recordAudit(tx, {
+      type: 'key.revoked',
+      userId,
+      ip: meta.ip,
+      at: now,
+      details: { keyId: row.id, prefix: displayPrefix(row.keyId), name: row.name, reason },
+    });
     return loadView(tx, userId, id, now);
   });
 }
@@ -338,11 +427,20 @@ export async function revokeKey(db: Db, actor: Actor, id: string, meta: Clock & 
  * Emergency revocation: every key and every session (browser sessions, access and refresh tokens) of the
  * actor, or with `allUsers` (admins only) of every account, stop at once. Recorded with its reason.
  */
-export async function revokeEverything(db: Db, actor: Actor, input: { reason: string; allUsers?: boolean }, meta: Clock & { ip?: string | null } = {}): Promise<{ revokedKeys: number; signedOutUsers: number }> {
+export async function revokeEverything(
+  db: Db,
+  actor: Actor,
+  input: { reason: string; allUsers?: boolean },
+  meta: Clock & { ip?: string | null } = {},
+): Promise<{ revokedKeys: number; signedOutUsers: number }> {
   const now = nowOf(meta);
   authorizeKeyManagement(actor, 'revoke_all');
-  if (input.allUsers && !actor.scopes.includes('admin')) throw new AppError('FORBIDDEN', 'revoking every user\'s keys needs the admin scope', { requiredScope: 'admin' });
-  if (input.allUsers && actor.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin can revoke every user\'s keys and sessions', { fields: [{ field: 'allUsers', message: 'needs an admin account' }] });
+  if (input.allUsers && !actor.scopes.includes('admin'))
+    throw new AppError('FORBIDDEN', "revoking every user's keys needs the admin scope", { requiredScope: 'admin' });
+  if (input.allUsers && actor.role !== 'admin')
+    throw new AppError('FORBIDDEN', "only an admin can revoke every user's keys and sessions", {
+      fields: [{ field: 'allUsers', message: 'needs an admin account' }],
+    });
   return db.transaction(async (tx) => {
     const revoked = await tx
       .update(apiKeys)
@@ -351,7 +449,13 @@ export async function revokeEverything(db: Db, actor: Actor, input: { reason: st
       .returning({ id: apiKeys.id });
     const signedOutUsers = await revokeSessions(tx, input.allUsers ? 'all' : [actor.id], now);
     const result = { revokedKeys: revoked.length, signedOutUsers };
-    await recordAudit(tx, { type: 'key.emergency_revocation', userId: actor.id, ip: meta.ip, at: now, details: { reason: input.reason, allUsers: input.allUsers === true, ...result } });
+    await recordAudit(tx, {
+      type: 'key.emergency_revocation',
+      userId: actor.id,
+      ip: meta.ip,
+      at: now,
+      details: { reason: input.reason, allUsers: input.allUsers === true, ...result },
+    });
     return result;
   });
 }
@@ -393,7 +497,11 @@ const GRACE_AUDIT_INTERVAL_MS = 3_600_000;
  * A well-formed key with the right secret that is revoked, expired or retired is not a guess and counts
  * nowhere (a bot polling with an expired key does not lock its address out).
  */
-export async function authenticateApiKey(db: Db, presented: string, meta: Clock & { ip?: string | null; throttle?: AuthThrottleConfig } = {}): Promise<ApiKeyCheck> {
+export async function authenticateApiKey(
+  db: Db,
+  presented: string,
+  meta: Clock & { ip?: string | null; throttle?: AuthThrottleConfig } = {},
+): Promise<ApiKeyCheck> {
   const parsed = parseKey(presented);
   if (!parsed) return { ok: false, message: 'malformed API key (check that it was copied whole)' };
   const now = nowOf(meta);
@@ -402,9 +510,15 @@ export async function authenticateApiKey(db: Db, presented: string, meta: Clock 
   let reservation: Reservation | null = null;
   if (meta.ip) {
     try {
-      reservation = await reserveAttempt(db, [{ key: throttleKey('api_key', 'ip', meta.ip), limit: limits.apiKeyPerIp }], window, 'too many failed API-key authentications from this address; try again later');
+      reservation = await reserveAttempt(
+        db,
+        [{ key: throttleKey('api_key', 'ip', meta.ip), limit: limits.apiKeyPerIp }],
+        window,
+        'too many failed API-key authentications from this address; try again later',
+      );
     } catch (error) {
-      if (error instanceof AppError && error.code === 'TOO_MANY_REQUESTS') return { ok: false, message: error.message, retryAfterSeconds: error.details?.retryAfterSeconds ?? 1 };
+      if (error instanceof AppError && error.code === 'TOO_MANY_REQUESTS')
+        return { ok: false, message: error.message, retryAfterSeconds: error.details?.retryAfterSeconds ?? 1 };
       throw error;
     }
   }
@@ -417,7 +531,8 @@ export async function authenticateApiKey(db: Db, presented: string, meta: Clock 
     .limit(1);
   if (!found || !secretMatches(parsed.secret, found.key.secretHash)) {
     const perKey = await countAttempt(db, { key: throttleKey('api_key', 'key', parsed.keyId), limit: limits.apiKeyPerKey }, window);
-    if (perKey.over) return { ok: false, message: 'too many failed authentications with this API key id; try again later', retryAfterSeconds: perKey.retryAfterSeconds };
+    if (perKey.over)
+      return { ok: false, message: 'too many failed authentications with this API key id; try again later', retryAfterSeconds: perKey.retryAfterSeconds };
     return { ok: false, message: 'invalid API key' };
   }
   await reservation?.giveBack();
@@ -435,16 +550,32 @@ export async function authenticateApiKey(db: Db, presented: string, meta: Clock 
     const [claimed] = await db
       .update(apiKeys)
       .set({ graceUseAuditedAt: now })
-      .where(and(eq(apiKeys.id, row.id), or(isNull(apiKeys.graceUseAuditedAt), lte(apiKeys.graceUseAuditedAt, new Date(now.getTime() - GRACE_AUDIT_INTERVAL_MS)))))
+      .where(
+        and(eq(apiKeys.id, row.id), or(isNull(apiKeys.graceUseAuditedAt), lte(apiKeys.graceUseAuditedAt, new Date(now.getTime() - GRACE_AUDIT_INTERVAL_MS)))),
+      )
       .returning({ id: apiKeys.id });
-    if (claimed) await recordAudit(db, { type: 'key.used_during_grace', userId: row.userId, ip: meta.ip, at: now, details: { keyId: row.id, prefix: displayPrefix(row.keyId), graceEndsAt: row.graceEndsAt.toISOString() } });
+    if (claimed)
+      await recordAudit(db, {
+        type: 'key.used_during_grace',
+        userId: row.userId,
+        ip: meta.ip,
+        at: now,
+        details: { keyId: row.id, prefix: displayPrefix(row.keyId), graceEndsAt: row.graceEndsAt.toISOString() },
+      });
   }
   const user = found.user;
   return {
     ok: true,
     principal: {
       user: { id: user.id, username: user.username, role: user.role, sessionVersion: user.sessionVersion },
-      key: { id: row.id, prefix: displayPrefix(row.keyId), scopes: row.scopes, stopsAt: stopsAt(row), successorPending: found.successorPending === true, inGrace: row.graceEndsAt !== null },
+      key: {
+        id: row.id,
+        prefix: displayPrefix(row.keyId),
+        scopes: row.scopes,
+        stopsAt: stopsAt(row),
+        successorPending: found.successorPending === true,
+        inGrace: row.graceEndsAt !== null,
+      },
     },
   };
 }

@@ -23,7 +23,10 @@ export async function resealPendingSecrets(tx: DbOrTx, oldKeys: readonly Buffer[
       }
     }
     if (secret === null) throw new Error(`API key ${row.id}: its pending successor secret opens with none of the given master keys; nothing was changed`);
-    await tx.update(apiKeys).set({ pendingSecret: seal(secret, newKey, row.id) }).where(eq(apiKeys.id, row.id));
+    await tx
+      .update(apiKeys)
+      .set({ pendingSecret: seal(secret, newKey, row.id) })
+      .where(eq(apiKeys.id, row.id));
   }
   return rows.length;
 }

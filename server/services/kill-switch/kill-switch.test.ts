@@ -31,7 +31,15 @@ const feed: PaperPriceSource = {
   candlesSince: async () => [],
 };
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 2000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 2000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: binanceApiUrls(server.baseUrl),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 const deps: OrderDeps = { prices: () => feed, keys: [KEY], exchanges: () => EXCHANGES, connect };
 
 async function newUser(): Promise<KillSwitchActor & { username: string }> {
@@ -40,13 +48,31 @@ async function newUser(): Promise<KillSwitchActor & { username: string }> {
 }
 
 async function paperAccount(userId: string, usdt = '100000'): Promise<string> {
-  return (await createAccount(t.db, userId, { name: `paper ${++counter}`, exchange: 'paper', balances: { USDT: usdt, BTC: '0' }, feeRate: '0.001', slippage: '0' }, {}, deps)).id;
+  return (
+    await createAccount(
+      t.db,
+      userId,
+      { name: `paper ${++counter}`, exchange: 'paper', balances: { USDT: usdt, BTC: '0' }, feeRate: '0.001', slippage: '0' },
+      {},
+      deps,
+    )
+  ).id;
 }
 
 async function simulatedDeployment(userId: string, accountId: string) {
-  const s = await createStrategyForUser(t.db, userId, { name: `ks ${++counter}`, type: 'dca', params: { intervalBars: 1, amountPerBuy: 100 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+  const s = await createStrategyForUser(t.db, userId, {
+    name: `ks ${++counter}`,
+    type: 'dca',
+    params: { intervalBars: 1, amountPerBuy: 100 },
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, s.id));
-  return { strategyId: s.id, deployment: await createDeployment(t.db, userId, s.id, { accountId, mode: 'paper', feed: { type: 'simulated', speed: 3600 } }, deps) };
+  return {
+    strategyId: s.id,
+    deployment: await createDeployment(t.db, userId, s.id, { accountId, mode: 'paper', feed: { type: 'simulated', speed: 3600 } }, deps),
+  };
 }
 
 const marketBuy = (accountId: string, quantity = '0.01'): PlaceOrderInput => ({ accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity });
@@ -94,7 +120,14 @@ describe('the latch', () => {
     const paused = await getDeployment(t.db, user.id, deployment.id);
     expect(paused).toMatchObject({ state: 'paused', stateReason: 'kill switch' });
     expect((await refusal(resumeDeployment(t.db, user.id, deployment.id))).message).toContain('the kill switch is engaged');
-    const other = await createStrategyForUser(t.db, user.id, { name: `ks ${++counter}`, type: 'dca', params: { intervalBars: 1, amountPerBuy: 100 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    const other = await createStrategyForUser(t.db, user.id, {
+      name: `ks ${++counter}`,
+      type: 'dca',
+      params: { intervalBars: 1, amountPerBuy: 100 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    });
     await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, other.id));
     expect((await refusal(createDeployment(t.db, user.id, other.id, { accountId, mode: 'paper', feed: { type: 'simulated' } }, deps))).code).toBe('CONFLICT');
     expect((await engageKillSwitch(t.db, user, { reason: 'again' }, deps)).alreadyEngaged, 'a second engage changes nothing').toBe(true);
@@ -106,10 +139,16 @@ describe('the latch', () => {
     expect((await resumeDeployment(t.db, user.id, deployment.id)).state).toBe('running');
     await releaseKillSwitch(t.db, user).then((r) => expect(r.released, 'releasing a released latch is a no-op').toBe(false));
 
-    const audit = await t.db.select().from(auditEvents).where(and(eq(auditEvents.userId, user.id), inArray(auditEvents.type, ['kill_switch.activated', 'kill_switch.released'])));
+    const audit = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.userId, user.id), inArray(auditEvents.type, ['kill_switch.activated', 'kill_switch.released'])));
     expect(audit.map((a) => a.type)).toEqual(['kill_switch.activated', 'kill_switch.released']);
     expect(audit[0]!.details).toMatchObject({ scope: 'user', reason: null, pausedDeployments: 1, canceledOrders: 1 });
-    const raised = await t.db.select().from(alerts).where(and(eq(alerts.userId, user.id), eq(alerts.kind, 'kill_switch')));
+    const raised = await t.db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.userId, user.id), eq(alerts.kind, 'kill_switch')));
     expect(raised.map((a) => a.severity)).toEqual(['critical', 'info']);
     await engageKillSwitch(t.db, user, {}, deps); // leave nothing running for the other tests' workers
   });
@@ -120,15 +159,29 @@ describe('the latch', () => {
     expect(await t.db.$count(killSwitches, eq(killSwitches.userId, user.id))).toBe(0);
     const { state } = await engageKillSwitch(t.db, user, { reason: '  exchange outage  ' }, deps);
     expect(state.reason).toBe('exchange outage');
-    const [alert] = await t.db.select().from(alerts).where(and(eq(alerts.userId, user.id), eq(alerts.kind, 'kill_switch')));
+    const [alert] = await t.db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.userId, user.id), eq(alerts.kind, 'kill_switch')));
     expect(alert!.message).toContain('Reason: exchange outage');
     await releaseKillSwitch(t.db, user);
   });
 
   it('refuses a manual order on a real exchange (the local Binance server) before it is sent, and cancels open exchange orders after the commit', async () => {
     const user = await newUser();
-    const account = await createAccount(t.db, user.id, { name: `binance ${++counter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
-    const resting = await placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSREST0001' }, deps);
+    const account = await createAccount(
+      t.db,
+      user.id,
+      { name: `binance ${++counter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
+    const resting = await placeOrder(
+      t.db,
+      user.id,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSREST0001' },
+      deps,
+    );
     expect(resting.order.status).toBe('open');
 
     const engaged = await engageKillSwitch(t.db, user, { reason: 'live drill' }, deps);
@@ -139,21 +192,46 @@ describe('the latch', () => {
     expect([...server.orders.values()].find((o) => o.clientOrderId === 'cbKSREST0001')?.status).toBe('CANCELED');
 
     const sentBefore = server.orders.size;
-    const refused = await refusal(placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001', clientOrderId: 'cbKSLIVE0001' }, deps));
+    const refused = await refusal(
+      placeOrder(
+        t.db,
+        user.id,
+        { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001', clientOrderId: 'cbKSLIVE0001' },
+        deps,
+      ),
+    );
     expect(refused.code).toBe('CONFLICT');
     expect(refused.message).toContain('the kill switch is engaged');
     expect(server.orders.size, 'nothing reached the exchange').toBe(sentBefore);
     expect(await t.db.$count(orders, eq(orders.clientOrderId, 'cbKSLIVE0001'))).toBe(0);
 
     await releaseKillSwitch(t.db, user);
-    const after = (await placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSLIVE0002' }, deps)).order;
+    const after = (
+      await placeOrder(
+        t.db,
+        user.id,
+        { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSLIVE0002' },
+        deps,
+      )
+    ).order;
     expect(after.status, `${after.statusReason}`).toBe('open');
   });
 
   it('an exchange cancel not confirmed after the engage stays marked and the reconciler finishes it', async () => {
     const user = await newUser();
-    const account = await createAccount(t.db, user.id, { name: `binance ${++counter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
-    const resting = await placeOrder(t.db, user.id, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSRECON001' }, deps);
+    const account = await createAccount(
+      t.db,
+      user.id,
+      { name: `binance ${++counter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
+    const resting = await placeOrder(
+      t.db,
+      user.id,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', clientOrderId: 'cbKSRECON001' },
+      deps,
+    );
     server.failNext({ method: 'DELETE', path: '/api/v3/order' }, faults.serverError());
     const engaged = await engageKillSwitch(t.db, user, {}, deps);
     expect(engaged).toMatchObject({ cancelRequested: 1, canceledOrders: 0 });
@@ -181,7 +259,9 @@ describe('the latch', () => {
     const rt = await loadRuntime(t.db, row!, Number(claimed!.lease_epoch));
 
     // The order the runner would place, with its fence: refused by the latch first.
-    const strategyOrder = await refusal(placeOrder(t.db, user.id, { ...marketBuy(accountId), deploymentId: deployment.id, fenceEpoch: rt.epoch, clientOrderId: 'ksDEPLOY0001' }, deps));
+    const strategyOrder = await refusal(
+      placeOrder(t.db, user.id, { ...marketBuy(accountId), deploymentId: deployment.id, fenceEpoch: rt.epoch, clientOrderId: 'ksDEPLOY0001' }, deps),
+    );
     expect(strategyOrder.code).toBe('CONFLICT');
     expect(strategyOrder.message).toContain('the kill switch is engaged');
 
@@ -209,23 +289,40 @@ describe('race-free and atomic', () => {
     });
     try {
       const racing: Array<Promise<unknown>> = [];
-      for (let i = 0; i < 40; i++) racing.push(placeOrder(t.db, user.id, i % 2 === 0 ? marketBuy(accountId) : restingBuy(accountId), deps).catch((e: unknown) => e));
+      for (let i = 0; i < 40; i++)
+        racing.push(placeOrder(t.db, user.id, i % 2 === 0 ? marketBuy(accountId) : restingBuy(accountId), deps).catch((e: unknown) => e));
       const engage = engageKillSwitch(t.db, user, { reason: 'race' }, deps);
-      for (let i = 0; i < 20; i++) racing.push(placeOrder(t.db, user.id, i % 2 === 0 ? marketBuy(accountId) : restingBuy(accountId), deps).catch((e: unknown) => e));
+      for (let i = 0; i < 20; i++)
+        racing.push(placeOrder(t.db, user.id, i % 2 === 0 ? marketBuy(accountId) : restingBuy(accountId), deps).catch((e: unknown) => e));
       const results = await Promise.all(racing);
       await engage;
       for (const result of results) {
-        if (result instanceof Error) expect(result instanceof AppError && result.code === 'CONFLICT' && result.message.includes('kill switch'), `unexpected: ${result.message}`).toBe(true);
+        if (result instanceof Error)
+          expect(result instanceof AppError && result.code === 'CONFLICT' && result.message.includes('kill switch'), `unexpected: ${result.message}`).toBe(
+            true,
+          );
       }
       await expect.poll(() => seen.includes('kill_switch true')).toBe(true);
       const stored = await t.db.select().from(orders).where(eq(orders.accountId, accountId));
       // Every stored order's final event arrived (canceled ones twice: open, then canceled by the engage).
       await expect.poll(() => seen.filter((s) => s.startsWith('order')).length).toBe(stored.length + stored.filter((o) => o.status === 'canceled').length);
       const afterEngage = seen.slice(seen.indexOf('kill_switch true') + 1);
-      expect(afterEngage.filter((s) => s === 'order filled'), 'an order filled after the engage committed').toEqual([]);
-      expect(afterEngage.filter((s) => s === 'order open'), 'an order opened after the engage committed').toEqual([]);
-      expect(stored.filter((o) => o.status === 'open'), 'every resting order was canceled by the engage').toEqual([]);
-      expect(results.some((r) => r instanceof AppError), 'some orders came after the engage').toBe(true);
+      expect(
+        afterEngage.filter((s) => s === 'order filled'),
+        'an order filled after the engage committed',
+      ).toEqual([]);
+      expect(
+        afterEngage.filter((s) => s === 'order open'),
+        'an order opened after the engage committed',
+      ).toEqual([]);
+      expect(
+        stored.filter((o) => o.status === 'open'),
+        'every resting order was canceled by the engage',
+      ).toEqual([]);
+      expect(
+        results.some((r) => r instanceof AppError),
+        'some orders came after the engage',
+      ).toBe(true);
     } finally {
       await listener.unlisten();
     }
@@ -237,11 +334,13 @@ describe('race-free and atomic', () => {
     const seen: string[] = [];
     const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
       const event = JSON.parse(payload) as { kind: string; userId: string; status?: string; engaged?: boolean };
-      if (event.userId === user.id && (event.kind === 'order' || event.kind === 'kill_switch')) seen.push(event.kind === 'order' ? `order ${event.status}` : `kill_switch ${event.engaged}`);
+      if (event.userId === user.id && (event.kind === 'order' || event.kind === 'kill_switch'))
+        seen.push(event.kind === 'order' ? `order ${event.status}` : `kill_switch ${event.engaged}`);
     });
     // Hold the account's balance rows: the order's first statement (its check done, its snapshot taken) waits on them.
     const gate = await t.sql.reserve();
-    const waiting = async (pattern: string) => Number((await t.sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like ${pattern}`)[0]!.n) > 0;
+    const waiting = async (pattern: string) =>
+      Number((await t.sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like ${pattern}`)[0]!.n) > 0;
     try {
       await gate`begin`;
       await gate`select 1 from paper_balances where account_id = ${accountId} for update`;

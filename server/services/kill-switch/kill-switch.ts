@@ -37,7 +37,8 @@ function normalizeReason(reason: string | null | undefined): string | null {
   if (reason === undefined || reason === null) return null;
   if (typeof reason !== 'string') throw AppError.validation([{ field: 'reason', message: 'must be a string' }]);
   const trimmed = reason.trim();
-  if (trimmed.length > KILL_SWITCH_REASON_MAX) throw AppError.validation([{ field: 'reason', message: `must be at most ${KILL_SWITCH_REASON_MAX} characters` }]);
+  if (trimmed.length > KILL_SWITCH_REASON_MAX)
+    throw AppError.validation([{ field: 'reason', message: `must be at most ${KILL_SWITCH_REASON_MAX} characters` }]);
   return trimmed === '' ? null : trimmed;
 }
 
@@ -76,7 +77,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * Engages the caller's latch, or with `global` (admins only) the latch of everyone: see the file comment.
  * Engaging an engaged latch changes nothing and says so (`alreadyEngaged`).
  */
-export async function engageKillSwitch(db: Db, actor: KillSwitchActor, input: { reason?: string | null; global?: boolean } = {}, deps: DeploymentDeps = {}): Promise<EngageResult> {
+export async function engageKillSwitch(
+  db: Db,
+  actor: KillSwitchActor,
+  input: { reason?: string | null; global?: boolean } = {},
+  deps: DeploymentDeps = {},
+): Promise<EngageResult> {
   const reason = normalizeReason(input.reason);
   const global = input.global === true;
   if (global && actor.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin can engage the kill switch for everyone');
@@ -88,14 +94,22 @@ export async function engageKillSwitch(db: Db, actor: KillSwitchActor, input: { 
       const now = (deps.now ?? Date.now)();
       const at = new Date(now);
       await tx.execute(sql`lock table kill_switches in exclusive mode`);
-      const [existing] = await tx.select({ id: killSwitches.id }).from(killSwitches).where(global ? isNull(killSwitches.userId) : eq(killSwitches.userId, actor.id));
+      const [existing] = await tx
+        .select({ id: killSwitches.id })
+        .from(killSwitches)
+        .where(global ? isNull(killSwitches.userId) : eq(killSwitches.userId, actor.id));
       if (existing) return null;
       await tx.insert(killSwitches).values({ userId: scopeUser, engagedAt: at, engagedBy: actor.id, reason });
       const stateReason = `kill switch${global ? ' (everyone)' : ''}${reason ? `: ${reason}` : ''}`;
       const paused = await pauseRunningDeployments(tx, scopeUser, stateReason, now);
       const canceled = await cancelOpenPaperOrders(tx, scopeUser, 'canceled by the kill switch', at, deps);
       const requested = await requestExchangeCancels(tx, scopeUser, at);
-      await recordAudit(tx, { type: 'kill_switch.activated', userId: actor.id, at, details: { scope, reason, pausedDeployments: paused.length, canceledOrders: canceled.length, cancelRequested: requested.length } });
+      await recordAudit(tx, {
+        type: 'kill_switch.activated',
+        userId: actor.id,
+        at,
+        details: { scope, reason, pausedDeployments: paused.length, canceledOrders: canceled.length, cancelRequested: requested.length },
+      });
 
       // One alert and one live event per user it halts: the caller, or (global) every user.
       const affected = global ? (await tx.select({ id: users.id }).from(users)).map((u) => u.id) : [actor.id];
@@ -122,7 +136,8 @@ export async function engageKillSwitch(db: Db, actor: KillSwitchActor, input: { 
     }),
   );
 
-  if (!outcome) return { state: await getKillSwitchState(db, actor), alreadyEngaged: true, pausedDeployments: 0, canceledOrders: 0, cancelRequested: 0, failures: [] };
+  if (!outcome)
+    return { state: await getKillSwitchState(db, actor), alreadyEngaged: true, pausedDeployments: 0, canceledOrders: 0, cancelRequested: 0, failures: [] };
 
   // After the commit: the exchanges (network), one order at a time; what is not confirmed stays marked for the reconciler.
   let exchangeCanceled = 0;
@@ -151,15 +166,28 @@ export async function engageKillSwitch(db: Db, actor: KillSwitchActor, input: { 
  * Releases the caller's latch, or with `global` (admins only) the global one; audited, with an alert to every
  * user it released. Deployments stay paused: resuming them is each user's decision.
  */
-export async function releaseKillSwitch(db: Db, actor: KillSwitchActor, input: { global?: boolean } = {}, deps: { now?: () => number } = {}): Promise<ReleaseResult> {
+export async function releaseKillSwitch(
+  db: Db,
+  actor: KillSwitchActor,
+  input: { global?: boolean } = {},
+  deps: { now?: () => number } = {},
+): Promise<ReleaseResult> {
   const global = input.global === true;
   if (global && actor.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin can release the kill switch for everyone');
   const scope: KillSwitchScope = global ? 'global' : 'user';
   const released = await db.transaction(async (tx) => {
     const at = new Date((deps.now ?? Date.now)());
-    const [row] = await tx.delete(killSwitches).where(global ? isNull(killSwitches.userId) : eq(killSwitches.userId, actor.id)).returning();
+    const [row] = await tx
+      .delete(killSwitches)
+      .where(global ? isNull(killSwitches.userId) : eq(killSwitches.userId, actor.id))
+      .returning();
     if (!row) return false;
-    await recordAudit(tx, { type: 'kill_switch.released', userId: actor.id, at, details: { scope, engagedAt: row.engagedAt.toISOString(), reason: row.reason } });
+    await recordAudit(tx, {
+      type: 'kill_switch.released',
+      userId: actor.id,
+      at,
+      details: { scope, engagedAt: row.engagedAt.toISOString(), reason: row.reason },
+    });
     const affected = global ? (await tx.select({ id: users.id }).from(users)).map((u) => u.id) : [actor.id];
     const message = `Kill switch released${global ? ' for everyone by an admin' : ''}: new orders are accepted again. Paused deployments stay paused until you resume them.`;
     const raised = await tx

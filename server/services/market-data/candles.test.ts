@@ -16,7 +16,14 @@ describe('upsertCandles (COPY into a temp table, then INSERT ... ON CONFLICT)', 
   it('stores candles, reports inserted vs updated vs unchanged, and reads back [start, end) ascending', async () => {
     const rows: OhlcvRow[] = [0, 1, 2].map((i) => [i * H, 100 + i, 110 + i, 90 + i, 105 + i, 1.5 * i]);
     expect(await upsertCandles(t.db, key, rows)).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
-    expect(await upsertCandles(t.db, key, [[1 * H, 1, 2, 0.5, 1.5, 7], [2 * H, 102, 112, 92, 107, 3], [3 * H, 5, 6, 4, 5, 1]]), 'one changed, one identical, one new').toEqual({
+    expect(
+      await upsertCandles(t.db, key, [
+        [1 * H, 1, 2, 0.5, 1.5, 7],
+        [2 * H, 102, 112, 92, 107, 3],
+        [3 * H, 5, 6, 4, 5, 1],
+      ]),
+      'one changed, one identical, one new',
+    ).toEqual({
       inserted: 1,
       updated: 1,
       unchanged: 1,
@@ -56,12 +63,25 @@ describe('upsertCandles (COPY into a temp table, then INSERT ... ON CONFLICT)', 
     expect(back.length).toBe(n);
     expect(Array.from(back.time.subarray(0, 3))).toEqual([0, 60_000, 120_000]);
     expect(back.close[n - 1], 'last row decoded').toBe(100.5 + n - 1);
-    expect(back.volume.reduce((a, b) => a + b, 0), 'every row decoded').toBe((n * (n - 1)) / 2);
+    expect(
+      back.volume.reduce((a, b) => a + b, 0),
+      'every row decoded',
+    ).toBe((n * (n - 1)) / 2);
   });
 
   it('refuses unsorted or duplicate times (they must be validated first)', async () => {
-    await expect(upsertCandles(t.db, key, [[2 * H, 1, 1, 1, 1, 1], [H, 1, 1, 1, 1, 1]])).rejects.toThrow(/strictly ascending/);
-    await expect(upsertCandles(t.db, key, [[H, 1, 1, 1, 1, 1], [H, 1, 1, 1, 1, 1]])).rejects.toThrow(/strictly ascending/);
+    await expect(
+      upsertCandles(t.db, key, [
+        [2 * H, 1, 1, 1, 1, 1],
+        [H, 1, 1, 1, 1, 1],
+      ]),
+    ).rejects.toThrow(/strictly ascending/);
+    await expect(
+      upsertCandles(t.db, key, [
+        [H, 1, 1, 1, 1, 1],
+        [H, 1, 1, 1, 1, 1],
+      ]),
+    ).rejects.toThrow(/strictly ascending/);
   });
 
   it('runs inside a caller transaction (savepoint) and rolls back with it', async () => {
@@ -69,7 +89,11 @@ describe('upsertCandles (COPY into a temp table, then INSERT ... ON CONFLICT)', 
     await expect(
       t.db.transaction(async (tx) => {
         expect(await upsertCandles(tx, k, [[0, 1, 1, 1, 1, 1]])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
-        expect(await upsertCandles(tx, k, [[H, 1, 1, 1, 1, 1]]), 'a second call in the same transaction reuses the temp table').toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+        expect(await upsertCandles(tx, k, [[H, 1, 1, 1, 1, 1]]), 'a second call in the same transaction reuses the temp table').toEqual({
+          inserted: 1,
+          updated: 0,
+          unchanged: 0,
+        });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -86,20 +110,33 @@ describe('upsertCandles (COPY into a temp table, then INSERT ... ON CONFLICT)', 
 describe('reads', () => {
   it('pages with a cursor: limit rows, then the next page starts at nextTimeMs', async () => {
     const k = { ...key, symbol: 'PAGE/USDT' };
-    await upsertCandles(t.db, k, Array.from({ length: 7 }, (_, i) => [i * H, 1, 2, 0.5, 1, i] as OhlcvRow));
+    await upsertCandles(
+      t.db,
+      k,
+      Array.from({ length: 7 }, (_, i) => [i * H, 1, 2, 0.5, 1, i] as OhlcvRow),
+    );
     const first = await readCandlePage(t.db, k, 0, 100 * H, 3);
     expect(first.candles.map((c) => c[0])).toEqual([0, H, 2 * H]);
     expect(first.nextTimeMs, 'cursor = open time of the next candle').toBe(3 * H);
     const second = await readCandlePage(t.db, k, first.nextTimeMs!, 100 * H, 3);
     const third = await readCandlePage(t.db, k, second.nextTimeMs!, 100 * H, 3);
-    expect(third.candles.map((c) => c[5]), 'last page').toEqual([6]);
+    expect(
+      third.candles.map((c) => c[5]),
+      'last page',
+    ).toEqual([6]);
     expect(third.nextTimeMs, 'no page after the last').toBeNull();
-    expect((await readCandlePage(t.db, k, H, 3 * H, 10)).candles.map((c) => c[0]), 'start inclusive, end exclusive').toEqual([H, 2 * H]);
+    expect(
+      (await readCandlePage(t.db, k, H, 3 * H, 10)).candles.map((c) => c[0]),
+      'start inclusive, end exclusive',
+    ).toEqual([H, 2 * H]);
   });
 
   it('reports the stored range of a series (a replay deployment completes at its end)', async () => {
     const k = { ...key, symbol: 'SRC/USDT' };
-    await upsertCandles(t.db, k, [[2 * H, 1, 1, 1, 1, 1], [5 * H, 1, 1, 1, 1, 1]]);
+    await upsertCandles(t.db, k, [
+      [2 * H, 1, 1, 1, 1, 1],
+      [5 * H, 1, 1, 1, 1, 1],
+    ]);
     expect(await candleRange(t.db, k)).toEqual({ firstMs: 2 * H, lastMs: 5 * H });
     expect(await candleRange(t.db, { ...k, symbol: 'NONE/USDT' }), 'null when nothing stored').toBeNull();
     expect(Array.from((await readCandleSeries(t.db, k, 0, 5 * H)).time)).toEqual([2 * H]);
@@ -110,10 +147,16 @@ describe('read connection hygiene', () => {
   it('a COPY read that ends inside one socket read (16-64 kB) leaves its connection usable', async () => {
     // 600 candles ≈ 44 kB of COPY data: arrives in one socket read, more than the stream's 16 kB buffer.
     const k = { ...key, symbol: 'HYG/USDT' };
-    await upsertCandles(t.db, k, Array.from({ length: 600 }, (_, i) => [i * H, 1, 2, 0.5, 1, i] as OhlcvRow));
+    await upsertCandles(
+      t.db,
+      k,
+      Array.from({ length: 600 }, (_, i) => [i * H, 1, 2, 0.5, 1, i] as OhlcvRow),
+    );
     for (let round = 0; round < 8; round++) {
       expect((await readCandleSeries(t.db, k, 0, 600 * H)).length).toBe(600);
-      expect(await upsertCandles(t.db, k, [[600 * H + round * H, 1, 2, 0.5, 1, 1]]), 'the pool connection answers the next query').toMatchObject({ inserted: 1 });
+      expect(await upsertCandles(t.db, k, [[600 * H + round * H, 1, 2, 0.5, 1, 1]]), 'the pool connection answers the next query').toMatchObject({
+        inserted: 1,
+      });
     }
   });
 });

@@ -175,11 +175,19 @@ export async function upsertCandles(db: DbOrTx, key: SeriesKey, candles: readonl
         where exchange = ${key.exchange} and symbol = ${key.symbol} and timeframe = ${key.timeframe} and time >= ${firstMs} and time <= ${lastMs}
       ) as stored`;
     if (!overlap?.stored) {
-      const stream = await tx.unsafe('copy candles (exchange, symbol, timeframe, time, open, high, low, close, volume) from stdin with (format binary)').writable();
-      await writeCopy(stream, columns, [key.exchange, key.symbol, key.timeframe].map((text) => Buffer.from(text, 'utf8')));
+      const stream = await tx
+        .unsafe('copy candles (exchange, symbol, timeframe, time, open, high, low, close, volume) from stdin with (format binary)')
+        .writable();
+      await writeCopy(
+        stream,
+        columns,
+        [key.exchange, key.symbol, key.timeframe].map((text) => Buffer.from(text, 'utf8')),
+      );
       return { inserted: columns.length, updated: 0, unchanged: 0 };
     }
-    await tx.unsafe(`create temp table if not exists candles_in (time bigint, open float8, high float8, low float8, close float8, volume float8) on commit drop`);
+    await tx.unsafe(
+      `create temp table if not exists candles_in (time bigint, open float8, high float8, low float8, close float8, volume float8) on commit drop`,
+    );
     await tx.unsafe('truncate candles_in');
     const stream = await tx.unsafe('copy candles_in from stdin with (format binary)').writable();
     await writeCopy(stream, columns);
@@ -239,7 +247,12 @@ class BinaryCandleDecoder {
       this.headerSkipped = true;
     }
     const [time, open, high, low, close, volume] = this.columns as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    let t = time, o = open, h = high, l = low, c = close, v = volume;
+    let t = time,
+      o = open,
+      h = high,
+      l = low,
+      c = close,
+      v = volume;
     while (offset + 2 <= buffer.length) {
       const fields = buffer.readInt16BE(offset);
       if (fields === -1) {
@@ -268,7 +281,14 @@ class BinaryCandleDecoder {
 
   finish(): CandleSeries {
     const n = this.count;
-    const [time, open, high, low, close, volume] = this.columns.map((column) => (column.length === n ? column : column.slice(0, n))) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const [time, open, high, low, close, volume] = this.columns.map((column) => (column.length === n ? column : column.slice(0, n))) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     return { length: n, time, open, high, low, close, volume };
   }
 }
@@ -283,7 +303,13 @@ function seriesWhere(key: SeriesKey, startMs: number, endMs: number): string {
  * The stored candles of one series with startMs <= time < endMs, ascending, in columnar form, via
  * binary COPY. `expectedCount` (optional) pre-sizes the arrays.
  */
-export async function readCandleSeries(db: DbOrTx, key: SeriesKey, startMs: number, endMs: number, options: { expectedCount?: number } = {}): Promise<CandleSeries> {
+export async function readCandleSeries(
+  db: DbOrTx,
+  key: SeriesKey,
+  startMs: number,
+  endMs: number,
+  options: { expectedCount?: number } = {},
+): Promise<CandleSeries> {
   if (!(endMs > startMs)) return allocateSeries(0);
   const client = pgClient(db);
   const query = `copy (select time, open, high, low, close, volume from candles where ${seriesWhere(key, startMs, endMs)} order by time) to stdout with (format binary)`;

@@ -20,7 +20,9 @@ export function enabledExchanges(): { defaultExchange: string; exchanges: string
 
 export function assertEnabledExchange(exchangeId: string): void {
   if (!enabledExchanges().exchanges.includes(exchangeId)) {
-    throw AppError.validation([{ field: 'exchange', message: `"${exchangeId}" is not an enabled exchange (enabled: ${enabledExchanges().exchanges.join(', ')})` }]);
+    throw AppError.validation([
+      { field: 'exchange', message: `"${exchangeId}" is not an enabled exchange (enabled: ${enabledExchanges().exchanges.join(', ')})` },
+    ]);
   }
 }
 

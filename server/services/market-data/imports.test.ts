@@ -87,7 +87,10 @@ describe('market-data.import job against the Binance test server', () => {
     expect(server.count('GET', '/api/v3/klines'), 'paginated: 1000 per request').toBeGreaterThanOrEqual(3);
     const fractions = progress.map((p) => p.fraction);
     expect(fractions.length, 'progress reported per page').toBeGreaterThanOrEqual(4);
-    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!), 'progress never goes back').toBe(true);
+    expect(
+      fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!),
+      'progress never goes back',
+    ).toBe(true);
     expect(fractions.at(-1), 'ends at 1').toBe(1);
 
     const view = await getImport(t.db, job.id, userId);
@@ -182,7 +185,6 @@ async function gatedProxy(target: () => string, open: number) {
     close: () => new Promise<void>((resolve) => (proxy.closeAllConnections(), proxy.close(() => resolve()))),
   };
 }
-
 
 describe('canceling an import', () => {
   it('a running import stops between pages, keeps the pages it stored and ends "canceled"', async () => {

@@ -42,7 +42,8 @@ function validateImportRequest(input: ImportRequest, nowMs: number): ImportReque
   if (!Number.isSafeInteger(input.endMs)) issues.push({ field: 'end', message: 'must be a time' });
   else if (input.endMs <= input.startMs) issues.push({ field: 'end', message: 'must be after start' });
   else if (input.startMs >= nowMs) issues.push({ field: 'start', message: 'must be in the past' });
-  else if ((Math.min(input.endMs, nowMs) - input.startMs) / step > MAX_IMPORT_CANDLES) issues.push({ field: 'end', message: `the range holds more than ${MAX_IMPORT_CANDLES.toLocaleString('en')} ${key.timeframe} candles; import it in parts` });
+  else if ((Math.min(input.endMs, nowMs) - input.startMs) / step > MAX_IMPORT_CANDLES)
+    issues.push({ field: 'end', message: `the range holds more than ${MAX_IMPORT_CANDLES.toLocaleString('en')} ${key.timeframe} candles; import it in parts` });
   if (issues.length > 0) throw AppError.validation(issues);
   return { ...key, startMs: input.startMs, endMs: input.endMs };
 }
@@ -196,7 +197,8 @@ export class ExchangeUnreachableError extends Error {
 }
 
 function describeExchangeFailure(error: unknown, exchangeId: string): unknown {
-  if (isUnreachable(error)) return new ExchangeUnreachableError(`exchange unreachable: could not get candles from ${exchangeId} (${(error as Error).message.slice(0, 300)})`);
+  if (isUnreachable(error))
+    return new ExchangeUnreachableError(`exchange unreachable: could not get candles from ${exchangeId} (${(error as Error).message.slice(0, 300)})`);
   if (isExchangeError(error)) return new Error(`${exchangeId} refused the request: ${error.message.slice(0, 300)}`);
   return error;
 }

@@ -32,7 +32,10 @@ describe('ingestCandleRows (request bodies)', () => {
     ];
     const result = await ingestCandleRows(t.db, key, rows);
     expect(result.inserted, 'the two good rows stored').toBe(2);
-    expect(result.rejected.map((r) => r.index), 'every bad row reported, in order').toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      result.rejected.map((r) => r.index),
+      'every bad row reported, in order',
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const reason = (i: number) => result.rejected.find((r) => r.index === i)!.reason;
     expect(reason(1)).toMatch(/open must be a number, got "NaN"/);
     expect(reason(2)).toMatch(/close must be a number, got null/);
@@ -45,7 +48,10 @@ describe('ingestCandleRows (request bodies)', () => {
     expect(Array.from(stored.time)).toEqual([0, 7 * H]);
     expect(stored.volume[0], 'the first of two duplicates is kept').toBe(1);
 
-    const again = await ingestCandleRows(t.db, key, [[0, 100, 110, 90, 105, 9], [7 * H, 100, 110, 90, 105, 3]]);
+    const again = await ingestCandleRows(t.db, key, [
+      [0, 100, 110, 90, 105, 9],
+      [7 * H, 100, 110, 90, 105, 3],
+    ]);
     expect(again, 'second request: one changed, one identical').toEqual({ inserted: 0, updated: 1, unchanged: 1, rejected: [] });
   });
 
@@ -53,7 +59,11 @@ describe('ingestCandleRows (request bodies)', () => {
     const error = await ingestCandleRows(t.db, { exchange: 'Binance!', symbol: 'btcusdt', timeframe: '2x' }, []).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).details?.fields?.map((f) => f.field)).toEqual(['exchange', 'symbol', 'timeframe']);
-    const big = await ingestCandleRows(t.db, { exchange: 'binance', symbol: 'BIG/USDT', timeframe: '1h' }, new Array(MAX_CANDLES_PER_REQUEST + 1).fill([0, 1, 1, 1, 1, 1])).catch((e: unknown) => e);
+    const big = await ingestCandleRows(
+      t.db,
+      { exchange: 'binance', symbol: 'BIG/USDT', timeframe: '1h' },
+      new Array(MAX_CANDLES_PER_REQUEST + 1).fill([0, 1, 1, 1, 1, 1]),
+    ).catch((e: unknown) => e);
     expect((big as AppError).details?.fields?.[0]?.field, 'the cap names candles').toBe('candles');
   });
 });
@@ -73,7 +83,11 @@ describe('importCandleFile on the real files (the repository fixtures)', () => {
     expect(coverage!.count).toBe(rows.length);
     expect(coverage!.gapCount, 'coverage finds the same gaps in the table').toBe(9);
     expect(coverage!.gaps, 'gap-for-gap identical to the file parser').toEqual(result.gaps);
-    expect(coverage!.gaps[0], 'after the first candle (2016-05-18 00:00 UTC), 3 missing').toEqual({ from: Date.UTC(2016, 4, 18, 4), to: Date.UTC(2016, 4, 18, 16), missing: 3 });
+    expect(coverage!.gaps[0], 'after the first candle (2016-05-18 00:00 UTC), 3 missing').toEqual({
+      from: Date.UTC(2016, 4, 18, 4),
+      to: Date.UTC(2016, 4, 18, 16),
+      missing: 3,
+    });
     expect(coverage!.missing).toBe(result.gaps.reduce((s, g) => s + g.missing, 0));
 
     const reimport = await importCandleFile(t.db, key, text);
@@ -102,7 +116,9 @@ describe('importCandleFile on the real files (the repository fixtures)', () => {
   });
 
   it('an unreadable file is a 422 naming "file"', async () => {
-    const error = (await importCandleFile(t.db, { exchange: 'binance', symbol: 'BAD/USDT', timeframe: '1h' }, 'hello,world\n1,2').catch((e: unknown) => e)) as AppError;
+    const error = (await importCandleFile(t.db, { exchange: 'binance', symbol: 'BAD/USDT', timeframe: '1h' }, 'hello,world\n1,2').catch(
+      (e: unknown) => e,
+    )) as AppError;
     expect(error.code).toBe('UNPROCESSABLE');
     expect(error.details?.fields?.[0]?.field).toBe('file');
   });

@@ -26,7 +26,8 @@ function shapeProblem(row: unknown): string | null {
   if (row.length !== 6) return `expected 6 values [timeMs, open, high, low, close, volume], got ${row.length}`;
   for (let k = 0; k < 6; k++) {
     const value: unknown = row[k];
-    if (typeof value !== 'number') return `${FIELDS[k]} must be a number, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`;
+    if (typeof value !== 'number')
+      return `${FIELDS[k]} must be a number, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`;
   }
   return null;
 }
@@ -40,7 +41,9 @@ function shapeProblem(row: unknown): string | null {
 export async function ingestCandleRows(db: DbOrTx, keyInput: SeriesKey, rows: readonly unknown[]): Promise<IngestResult> {
   const key = assertSeriesKey(keyInput);
   if (rows.length > MAX_CANDLES_PER_REQUEST) {
-    throw AppError.validation([{ field: 'candles', message: `at most ${MAX_CANDLES_PER_REQUEST} candles per request (got ${rows.length}); split them or import a file` }]);
+    throw AppError.validation([
+      { field: 'candles', message: `at most ${MAX_CANDLES_PER_REQUEST} candles per request (got ${rows.length}); split them or import a file` },
+    ]);
   }
   const rejected: RejectedRow[] = [];
   const shaped: OhlcvRow[] = [];

@@ -137,7 +137,8 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
   const stored = await candleRange(db, key);
   if (stored) {
     const series = await readCandleSeries(db, key, stored.lastMs - (wanted - 1) * step, stored.lastMs + step, { expectedCount: wanted });
-    for (let i = 0; i < series.length; i++) candles.push([series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
+    for (let i = 0; i < series.length; i++)
+      candles.push([series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
     candleSource = 'stored';
   } else {
     candleSource = 'simulated';

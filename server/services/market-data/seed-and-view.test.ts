@@ -23,7 +23,11 @@ const offline = () => ({
 describe('demo seed', () => {
   it('offline: seeds a year of simulated BTC/USDT 1h under "simulated", deterministically, only once', async () => {
     const result = await seedDemoMarketData(t.db, { now: NOW, exchangeFor: offline });
-    expect(result, 'falls back to the simulated market, clearly labelled').toMatchObject({ seeded: true, source: 'simulated', key: { exchange: 'simulated', symbol: 'BTC/USDT', timeframe: '1h' } });
+    expect(result, 'falls back to the simulated market, clearly labelled').toMatchObject({
+      seeded: true,
+      source: 'simulated',
+      key: { exchange: 'simulated', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
     expect(result.inserted, 'one year of hourly candles').toBe(365 * 24);
     const key = { exchange: 'simulated', symbol: 'BTC/USDT', timeframe: '1h' };
     const first = await readCandleSeries(t.db, key, 0, Number.MAX_SAFE_INTEGER);
@@ -41,7 +45,11 @@ describe('demo seed', () => {
 describe('Markets snapshot', () => {
   it('serves stored candles first, with a simulated ticker and book labelled as such', async () => {
     const key = { exchange: 'simulated', symbol: 'VIEW/USDT', timeframe: '1h' };
-    await upsertCandles(t.db, key, Array.from({ length: 48 }, (_, i) => [i * H, 100 + i, 102 + i, 99 + i, 101 + i, 1] as [number, number, number, number, number, number]));
+    await upsertCandles(
+      t.db,
+      key,
+      Array.from({ length: 48 }, (_, i) => [i * H, 100 + i, 102 + i, 99 + i, 101 + i, 1] as [number, number, number, number, number, number]),
+    );
     const snapshot = await getMarketSnapshot(t.db, { ...key, depth: 10, limit: 30 }, NOW);
     expect(snapshot.candleSource).toBe('stored');
     expect(snapshot.candles.length, 'the latest `limit` candles').toBe(30);
@@ -62,6 +70,8 @@ describe('Markets snapshot', () => {
   });
 
   it('refuses an exchange that is not enabled, naming the field', async () => {
-    await expect(getMarketSnapshot(t.db, { exchange: 'nosuchexchange', symbol: 'BTC/USDT', timeframe: '1h', depth: 5, limit: 10 })).rejects.toMatchObject({ details: { fields: [{ field: 'exchange' }] } });
+    await expect(getMarketSnapshot(t.db, { exchange: 'nosuchexchange', symbol: 'BTC/USDT', timeframe: '1h', depth: 5, limit: 10 })).rejects.toMatchObject({
+      details: { fields: [{ field: 'exchange' }] },
+    });
   });
 });

@@ -13,9 +13,12 @@ export const SIMULATED_EXCHANGE = 'simulated';
 /** Field problems of a series key (empty when it is fine); shared by the services, the CLI and the job. */
 export function seriesKeyIssues(key: { exchange: unknown; symbol: unknown; timeframe: unknown }): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  if (typeof key.exchange !== 'string' || !EXCHANGE_ID_PATTERN.test(key.exchange)) issues.push({ field: 'exchange', message: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
-  if (typeof key.symbol !== 'string' || !SYMBOL_PATTERN.test(key.symbol)) issues.push({ field: 'symbol', message: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
-  if (typeof key.timeframe !== 'string' || !isTimeframe(key.timeframe)) issues.push({ field: 'timeframe', message: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+  if (typeof key.exchange !== 'string' || !EXCHANGE_ID_PATTERN.test(key.exchange))
+    issues.push({ field: 'exchange', message: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
+  if (typeof key.symbol !== 'string' || !SYMBOL_PATTERN.test(key.symbol))
+    issues.push({ field: 'symbol', message: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
+  if (typeof key.timeframe !== 'string' || !isTimeframe(key.timeframe))
+    issues.push({ field: 'timeframe', message: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
   return issues;
 }
 

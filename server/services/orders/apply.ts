@@ -49,7 +49,10 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
   const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).limit(1).for('update');
   if (!row) throw AppError.notFound('order');
   const applied0 = await tx.select({ tradeId: fills.tradeId }).from(fills).where(eq(fills.orderId, row.id));
-  let state = orderState(row, applied0.map((f) => f.tradeId));
+  let state = orderState(
+    row,
+    applied0.map((f) => f.tradeId),
+  );
   const eventRows: Array<typeof orderEvents.$inferInsert> = [];
   let applied = 0;
   let duplicates = 0;
@@ -82,7 +85,13 @@ export async function applyOrderEvents(tx: DbOrTx, orderId: string, events: Orde
 
 /** Applies trades reported for an order (the reconciler's entry point); a trade applied before is a no-op. */
 export async function recordFills(db: Db, orderId: string, trades: OrderFill[]): Promise<ApplyResult> {
-  return db.transaction((tx) => applyOrderEvents(tx, orderId, trades.map((fill) => ({ type: 'fill' as const, fill }))));
+  return db.transaction((tx) =>
+    applyOrderEvents(
+      tx,
+      orderId,
+      trades.map((fill) => ({ type: 'fill' as const, fill })),
+    ),
+  );
 }
 
 export function fillValues(fill: OrderFill, meta: { liquidity?: 'maker' | 'taker' }): FillValues {
@@ -103,7 +112,12 @@ export function eventValues(before: OrderState, after: OrderState, event: OrderE
     fromStatus: before.status,
     toStatus: after.status,
     reason: after.statusReason !== before.statusReason ? after.statusReason : null,
-    details: event.type === 'fill' ? { tradeId: event.fill.tradeId, quantity: event.fill.quantity, price: event.fill.price } : 'exchangeOrderId' in event ? { exchangeOrderId: event.exchangeOrderId } : {},
+    details:
+      event.type === 'fill'
+        ? { tradeId: event.fill.tradeId, quantity: event.fill.quantity, price: event.fill.price }
+        : 'exchangeOrderId' in event
+          ? { exchangeOrderId: event.exchangeOrderId }
+          : {},
   };
 }
 
@@ -120,7 +134,13 @@ export function stateValues(state: OrderState): OrderStateValues {
   };
 }
 
-export const createdEvent = (clientOrderId: string): EventValues => ({ type: 'created', fromStatus: null, toStatus: 'new', reason: null, details: { clientOrderId } });
+export const createdEvent = (clientOrderId: string): EventValues => ({
+  type: 'created',
+  fromStatus: null,
+  toStatus: 'new',
+  reason: null,
+  details: { clientOrderId },
+});
 
 /** The events an exchange's answer to createOrder implies: the ack, then its trades (if it reported any). */
 export function answerEvents(answer: ExchangeOrder | ExchangeOrderWithTrades): OrderEvent[] {
@@ -142,7 +162,8 @@ export async function notifyOrder(db: DbOrTx, order: OrderRow): Promise<void> {
   await notifyEvent(db, orderEvent(order));
 }
 
-export const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): OrderAppEvent => orderAppEvent({ userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
+export const orderEvent = (order: Pick<OrderRow, 'userId' | 'id' | 'status' | 'deploymentId'>): OrderAppEvent =>
+  orderAppEvent({ userId: order.userId, orderId: order.id, status: order.status, deploymentId: order.deploymentId });
 
 /** Runs a transaction again after a deadlock or serialization failure (it was rolled back whole), at most `attempts` times. */
 export async function withConflictRetry<T>(run: () => Promise<T>, attempts = 4): Promise<T> {

@@ -109,7 +109,10 @@ async function expectBalancesEqualFills(accountId: string): Promise<void> {
     select coalesce(e.asset, b.asset) as asset, coalesce(e.amount, 0)::text as expected, coalesce(b.free + b.used, 0)::text as actual
       from expected e full join (select * from paper_balances where account_id = ${accountId}) b on b.asset = e.asset`);
   for (const row of computed) expect(Number(row.actual), `${row.asset} of account ${accountId}: balance = start + fills`).toBeCloseTo(Number(row.expected), 8);
-  const reserved = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), sql`${paperBalances.used} <> 0`));
+  const reserved = await t.db
+    .select()
+    .from(paperBalances)
+    .where(and(eq(paperBalances.accountId, accountId), sql`${paperBalances.used} <> 0`));
   expect(reserved, 'market orders leave nothing reserved').toEqual([]);
 }
 
@@ -125,9 +128,22 @@ function orderOf(accountId: string, i: number, sides: 'buys' | 'mixed') {
 
 /** A running DCA deployment on the account (a buy every 1m candle of the simulated market), claimed. */
 async function dcaDeployment(accountId: string, name: string, now: number): Promise<DeploymentRuntime> {
-  const strategy = await createStrategyForUser(t.db, userId, { name, type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' });
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name,
+    type: 'dca',
+    params: { intervalBars: 1, amountPerBuy: 10 },
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1m',
+  });
   await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
-  const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated' }, capitalQuote: '1000' }, { now: () => now });
+  const deployment = await createDeployment(
+    t.db,
+    userId,
+    strategy.id,
+    { accountId, mode: 'paper', feed: { type: 'simulated' }, capitalQuote: '1000' },
+    { now: () => now },
+  );
   const claimed = (await claimDeployments(t.db, `burst-${name}`, 1000, 10 * MINUTE)).find((c) => c.id === deployment.id)!;
   const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));
   return loadRuntime(t.db, row!, Number(claimed.lease_epoch));
@@ -141,7 +157,10 @@ describe('concurrent bursts of paper orders on a pool of 3', () => {
       const [outcomes, healthAnswers] = await Promise.all([burst, healthDuring(burst)]);
       expect(healthAnswers).toBeGreaterThan(0);
       const failures = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-      expect(failures.every((f) => f.code === 'UNAVAILABLE'), `only "try again" answers may fail: ${JSON.stringify(failures)}`).toBe(true);
+      expect(
+        failures.every((f) => f.code === 'UNAVAILABLE'),
+        `only "try again" answers may fail: ${JSON.stringify(failures)}`,
+      ).toBe(true);
       expect(outcomes.filter((o) => o.ok).length, `most orders go through: ${JSON.stringify(failures)}`).toBeGreaterThan(size / 2);
       await expectBalancesEqualFills(accountId);
     }, 120_000);
@@ -171,9 +190,14 @@ describe('concurrent bursts of paper orders on a pool of 3', () => {
     const burst = settleAll(requests);
     const [outcomes] = await Promise.all([burst, healthDuring(burst)]);
     const failures = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-    expect(failures.every((f) => f.code === 'UNAVAILABLE' || f.code === 'UNPROCESSABLE'), `only "try again" or a refused order: ${JSON.stringify(failures)}`).toBe(true);
+    expect(
+      failures.every((f) => f.code === 'UNAVAILABLE' || f.code === 'UNPROCESSABLE'),
+      `only "try again" or a refused order: ${JSON.stringify(failures)}`,
+    ).toBe(true);
     await expectBalancesEqualFills(accountId);
-    const [{ n } = { n: 0 }] = await t.db.execute<{ n: number }>(sql`select count(*)::int as n from orders where account_id = ${accountId} and deployment_id is not null`);
+    const [{ n } = { n: 0 }] = await t.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from orders where account_id = ${accountId} and deployment_id is not null`,
+    );
     expect(n, 'the deployments placed orders during the burst').toBeGreaterThan(0);
   }, 120_000);
 
@@ -184,7 +208,10 @@ describe('concurrent bursts of paper orders on a pool of 3', () => {
     const burst = settleAll(requests);
     const [outcomes] = await Promise.all([burst, healthDuring(burst)]);
     const failures = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-    expect(failures.every((f) => f.code === 'UNAVAILABLE'), JSON.stringify(failures)).toBe(true);
+    expect(
+      failures.every((f) => f.code === 'UNAVAILABLE'),
+      JSON.stringify(failures),
+    ).toBe(true);
     await expectBalancesEqualFills(a);
     await expectBalancesEqualFills(b);
   }, 120_000);

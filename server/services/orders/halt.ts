@@ -68,7 +68,12 @@ export async function requestExchangeCancels(tx: DbOrTx, userId: string | null, 
  * reconciler asks again). Never call it with a transaction open.
  */
 export async function cancelRequestedOrder(db: Db, orderId: string, reason: string, deps: OrderDeps = {}): Promise<'canceled' | 'not_open' | 'pending'> {
-  const [row] = await db.select({ order: orders, account: exchangeAccounts }).from(orders).innerJoin(exchangeAccounts, eq(exchangeAccounts.id, orders.accountId)).where(eq(orders.id, orderId)).limit(1);
+  const [row] = await db
+    .select({ order: orders, account: exchangeAccounts })
+    .from(orders)
+    .innerJoin(exchangeAccounts, eq(exchangeAccounts.id, orders.accountId))
+    .where(eq(orders.id, orderId))
+    .limit(1);
   if (!row || row.order.cancelRequestedAt === null || (row.order.status !== 'open' && row.order.status !== 'partially_filled')) return 'not_open';
   const { exchange } = exchangeFor(row.account, deps);
   try {
@@ -92,7 +97,14 @@ export async function requestedCancelsOf(db: DbOrTx, accountId: string): Promise
   const rows = await db
     .select({ id: orders.id })
     .from(orders)
-    .where(and(eq(orders.accountId, accountId), inArray(orders.status, ['open', 'partially_filled']), isNotNull(orders.cancelRequestedAt), ne(orders.exchange, PAPER_EXCHANGE)))
+    .where(
+      and(
+        eq(orders.accountId, accountId),
+        inArray(orders.status, ['open', 'partially_filled']),
+        isNotNull(orders.cancelRequestedAt),
+        ne(orders.exchange, PAPER_EXCHANGE),
+      ),
+    )
     .orderBy(asc(orders.createdAt), asc(orders.id));
   return rows.map((r) => r.id);
 }

@@ -58,12 +58,23 @@ export async function placeLiveOrder(
     // KILL SWITCH GUARD (live): a latch engaged since the row was written stops the send (the order is rejected).
     await assertTradingAllowed(db, userId);
     if (input.type === 'stop_limit') throw new Error('unreachable: stop_limit orders are paper-only');
-    const answer = await connect().createOrder({ symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, clientOrderId });
+    const answer = await connect().createOrder({
+      symbol: input.symbol,
+      side: input.side,
+      type: input.type,
+      amount: input.quantity,
+      price: input.price,
+      clientOrderId,
+    });
     events = answerEvents(answer);
   } catch (error) {
-    if (error instanceof AppError) events = [{ type: 'send_rejected', reason: error.message }]; // e.g. credentials unusable: never sent
+    if (error instanceof AppError)
+      events = [{ type: 'send_rejected', reason: error.message }]; // e.g. credentials unusable: never sent
     else events = [sendFailureEvent(error)];
-    logger.warn({ orderId: row.id, clientOrderId, accountId: account.id, event: events[0]!.type, reason: (events[0] as { reason?: string }).reason }, 'order send failed');
+    logger.warn(
+      { orderId: row.id, clientOrderId, accountId: account.id, event: events[0]!.type, reason: (events[0] as { reason?: string }).reason },
+      'order send failed',
+    );
   }
   // Only database work from here: applying the answer again after a collision is safe (fills are applied once).
   const { order } = await withConflictRetry(() =>
@@ -85,7 +96,8 @@ async function settleMarketOrder(db: Db, order: OrderRow, connect: () => Client,
   if (order.type !== 'market' || order.status === 'new' || isTerminal(order.status)) return order;
   try {
     const exchange = connect();
-    return (await settleFromExchange(db, exchange, order, await lookUpOrder(exchange, order), { now: Date.now(), notFoundGraceMs: deps.notFoundGraceMs })).order;
+    return (await settleFromExchange(db, exchange, order, await lookUpOrder(exchange, order), { now: Date.now(), notFoundGraceMs: deps.notFoundGraceMs }))
+      .order;
   } catch (error) {
     if (!isExchangeError(error) && !(error instanceof AppError)) throw error;
     logger.warn({ orderId: order.id, accountId: order.accountId, reason: error.message }, 'looking up a market order failed; the reconciler settles it');

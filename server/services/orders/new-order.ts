@@ -16,10 +16,18 @@ import { insertOrderStatement, type LockedBalance, type NewOrderValues } from '.
 /** Whether a stored order is the same request (a retry) or a different order reusing the id. */
 function sameRequest(row: OrderRow, input: PlaceOrderInput): boolean {
   const eqDec = (a: string | null, b: string | undefined) => (a === null || b === undefined ? a === null && b === undefined : compare(a, b) === 0);
-  return row.symbol === input.symbol && row.side === input.side && row.type === input.type && compare(row.quantity, input.quantity) === 0 && eqDec(row.price, input.price) && eqDec(row.stopPrice, input.stopPrice);
+  return (
+    row.symbol === input.symbol &&
+    row.side === input.side &&
+    row.type === input.type &&
+    compare(row.quantity, input.quantity) === 0 &&
+    eqDec(row.price, input.price) &&
+    eqDec(row.stopPrice, input.stopPrice)
+  );
 }
 
-export const fenceOf = (input: PlaceOrderInput) => (input.deploymentId !== undefined && input.fenceEpoch !== undefined ? { deploymentId: input.deploymentId, epoch: input.fenceEpoch } : undefined);
+export const fenceOf = (input: PlaceOrderInput) =>
+  input.deploymentId !== undefined && input.fenceEpoch !== undefined ? { deploymentId: input.deploymentId, epoch: input.fenceEpoch } : undefined;
 
 export function newOrderValues(userId: string, account: AccountRow, input: PlaceOrderInput, clientOrderId: string): NewOrderValues {
   return {
@@ -39,10 +47,16 @@ export function newOrderValues(userId: string, account: AccountRow, input: Place
 
 /** The stored order a taken clientOrderId belongs to, if it is the same request; a different one is a CONFLICT. */
 export async function storedRetry(tx: DbOrTx, accountId: string, input: PlaceOrderInput, clientOrderId: string): Promise<OrderRow> {
-  const [existing] = await tx.select().from(orders).where(and(eq(orders.accountId, accountId), eq(orders.clientOrderId, clientOrderId))).limit(1);
+  const [existing] = await tx
+    .select()
+    .from(orders)
+    .where(and(eq(orders.accountId, accountId), eq(orders.clientOrderId, clientOrderId)))
+    .limit(1);
   if (!existing) throw new Error('clientOrderId conflict without a stored order');
   if (!sameRequest(existing, input)) {
-    throw new AppError('CONFLICT', `clientOrderId ${clientOrderId} is already used by a different order on this account`, { fields: [{ field: 'clientOrderId', message: 'is already used by a different order' }] });
+    throw new AppError('CONFLICT', `clientOrderId ${clientOrderId} is already used by a different order on this account`, {
+      fields: [{ field: 'clientOrderId', message: 'is already used by a different order' }],
+    });
   }
   return existing;
 }
@@ -67,7 +81,10 @@ export async function insertNewOrder(
     lockBalances?: readonly [string, string];
   } = {},
 ): Promise<{ row: OrderRow; created: boolean; balances: LockedBalance[] }> {
-  const { fenceHeld, row, balances, killSwitch } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), { fence: fenceOf(input), lockBalances: options.lockBalances });
+  const { fenceHeld, row, balances, killSwitch } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), {
+    fence: fenceOf(input),
+    lockBalances: options.lockBalances,
+  });
   if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
   if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
   if (row) {

@@ -17,7 +17,10 @@ import { engagedLatchesSql, latchFromRow, type EngagedLatch } from '@/server/ser
 type OrderRow = typeof orders.$inferSelect;
 
 /** The columns of a `new` order the insert writes; the rest are their defaults. */
-export type NewOrderValues = Pick<OrderRow, 'accountId' | 'userId' | 'deploymentId' | 'clientOrderId' | 'exchange' | 'symbol' | 'side' | 'type' | 'quantity' | 'price' | 'stopPrice'>;
+export type NewOrderValues = Pick<
+  OrderRow,
+  'accountId' | 'userId' | 'deploymentId' | 'clientOrderId' | 'exchange' | 'symbol' | 'side' | 'type' | 'quantity' | 'price' | 'stopPrice'
+>;
 
 /** A balance row as the insert statement locked it (numeric columns as exact text). */
 export interface LockedBalance {
@@ -60,8 +63,17 @@ export function insertOrderSql(values: NewOrderValues, options: InsertOptions): 
   const p = new Params();
   const v = values;
   const columns = [
-    p.add(v.accountId, '::uuid'), p.add(v.userId, '::uuid'), p.add(v.deploymentId, '::uuid'), p.add(v.clientOrderId), p.add(v.exchange), p.add(v.symbol),
-    p.add(v.side), p.add(v.type), p.add(v.quantity, '::numeric'), p.add(v.price, '::numeric'), p.add(v.stopPrice, '::numeric'),
+    p.add(v.accountId, '::uuid'),
+    p.add(v.userId, '::uuid'),
+    p.add(v.deploymentId, '::uuid'),
+    p.add(v.clientOrderId),
+    p.add(v.exchange),
+    p.add(v.symbol),
+    p.add(v.side),
+    p.add(v.type),
+    p.add(v.quantity, '::numeric'),
+    p.add(v.price, '::numeric'),
+    p.add(v.stopPrice, '::numeric'),
   ];
   const fence = options.fence ? { id: p.add(options.fence.deploymentId, '::uuid'), epoch: p.add(String(options.fence.epoch), '::bigint') } : null;
   const lock = options.lockBalances ? [p.add(options.lockBalances[0]), p.add(options.lockBalances[1])] : null;
@@ -95,9 +107,15 @@ export function insertOrderSql(values: NewOrderValues, options: InsertOptions): 
 }
 
 export function insertedOrder(rows: Array<Record<string, unknown>>): InsertedOrder {
-  const result = rows[0] as (Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null; kill_switch: unknown[] | null }) | undefined;
+  const result = rows[0] as
+    (Record<string, unknown> & { fence_held: boolean; locked_balances: LockedBalance[] | null; kill_switch: unknown[] | null }) | undefined;
   if (!result) throw new Error('the order insert returned no row');
-  return { fenceHeld: result.fence_held, row: result.id === null ? null : rowFromDriver(orders, result), balances: result.locked_balances ?? [], killSwitch: (result.kill_switch ?? []).map(latchFromRow) };
+  return {
+    fenceHeld: result.fence_held,
+    row: result.id === null ? null : rowFromDriver(orders, result),
+    balances: result.locked_balances ?? [],
+    killSwitch: (result.kill_switch ?? []).map(latchFromRow),
+  };
 }
 
 /** A fill of the order; `executedAt` null: now. */
@@ -117,7 +135,10 @@ export interface BalanceWrite {
 }
 
 /** The order's state as the state machine left it. */
-export type OrderStateValues = Pick<OrderRow, 'status' | 'statusReason' | 'exchangeOrderId' | 'filledQuantity' | 'filledCost' | 'averagePrice' | 'fees' | 'updatedAt'>;
+export type OrderStateValues = Pick<
+  OrderRow,
+  'status' | 'statusReason' | 'exchangeOrderId' | 'filledQuantity' | 'filledCost' | 'averagePrice' | 'fees' | 'updatedAt'
+>;
 
 /** What the paper exchange sets on its order. */
 export type PaperFields = Pick<OrderRow, 'reservation' | 'triggered' | 'priceSource' | 'matchedUntilMs'>;
@@ -167,7 +188,9 @@ export function outcomeSql(order: { id: string; accountId: string }, writes: Out
       values ${rows.join(', ')})`);
   }
   if (writes.events.length > 0) {
-    const rows = writes.events.map((e) => `(${orderId}, ${p.add(e.type)}, ${p.add(e.fromStatus)}, ${p.add(e.toStatus)}, ${p.add(e.reason)}, ${p.add(JSON.stringify(e.details), '::jsonb')})`);
+    const rows = writes.events.map(
+      (e) => `(${orderId}, ${p.add(e.type)}, ${p.add(e.fromStatus)}, ${p.add(e.toStatus)}, ${p.add(e.reason)}, ${p.add(JSON.stringify(e.details), '::jsonb')})`,
+    );
     ctes.push(`e as (insert into order_events (order_id, type, from_status, to_status, reason, details) values ${rows.join(', ')})`);
   }
   const s = writes.state;

@@ -42,7 +42,15 @@ const feed: PaperPriceSource = {
   candlesSince: async (_symbol, sinceMs, untilMs) => candles.filter((c) => c[0] >= sinceMs && c[0] + MINUTE <= untilMs),
 };
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 1000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: binanceApiUrls(server.baseUrl),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 const deps: OrderDeps = { prices: () => feed, clock: () => now, keys: [KEY], exchanges: () => EXCHANGES, connect };
 
 async function newPaperAccount(name: string, balances: Record<string, string> = { USDT: '10000' }): Promise<string> {
@@ -50,7 +58,10 @@ async function newPaperAccount(name: string, balances: Record<string, string> = 
 }
 
 async function balanceOf(accountId: string, asset: string): Promise<{ free: string; used: string }> {
-  const [row] = await t.db.select().from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
+  const [row] = await t.db
+    .select()
+    .from(paperBalances)
+    .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, asset)));
   return { free: formatDecimal(row?.free ?? '0'), used: formatDecimal(row?.used ?? '0') };
 }
 
@@ -85,8 +96,13 @@ describe('paper market orders', () => {
     expect(await balanceOf(accountId, 'BTC'), 'the base received').toEqual({ free: '1', used: '0' });
 
     const detail = await getOrder(t.db, userId, order.id);
-    expect(detail.fills, 'one fill with its trade id').toMatchObject([{ quantity: '1', price: '100.05', fee: '0.10005', feeCurrency: 'USDT', liquidity: 'taker' }]);
-    expect(detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}>${e.toStatus}`), 'every transition recorded').toEqual(['created:>new', 'sent_ack:new>open', 'fill:open>filled']);
+    expect(detail.fills, 'one fill with its trade id').toMatchObject([
+      { quantity: '1', price: '100.05', fee: '0.10005', feeCurrency: 'USDT', liquidity: 'taker' },
+    ]);
+    expect(
+      detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}>${e.toStatus}`),
+      'every transition recorded',
+    ).toEqual(['created:>new', 'sent_ack:new>open', 'fill:open>filled']);
   });
 
   it('a sell receives the price minus slippage, minus the fee', async () => {
@@ -94,7 +110,10 @@ describe('paper market orders', () => {
     const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'sell', type: 'market', quantity: '0.5' }, deps);
     expect(order.averagePrice, '100 × (1 − 0.0005)').toBe('99.95');
     expect(Math.abs(Number(order.fees.USDT) - 0.049975), 'fee ≈ 0.001 × 99.95 × 0.5 (the fill model computes it in float)').toBeLessThan(1e-15);
-    expect(await balanceOf(accountId, 'USDT'), 'exactly the proceeds minus the recorded fee').toEqual({ free: formatDecimal(sub(mul('0.5', order.averagePrice!), order.fees.USDT!)), used: '0' });
+    expect(await balanceOf(accountId, 'USDT'), 'exactly the proceeds minus the recorded fee').toEqual({
+      free: formatDecimal(sub(mul('0.5', order.averagePrice!), order.fees.USDT!)),
+      used: '0',
+    });
     expect(await balanceOf(accountId, 'BTC')).toEqual({ free: '1.5', used: '0' });
   });
 
@@ -180,7 +199,9 @@ describe('idempotency and fills applied once', () => {
     const accountId = await newPaperAccount('dup fill');
     const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
     const detail = await getOrder(t.db, userId, order.id);
-    const result = await recordFills(t.db, order.id, [{ tradeId: detail.fills[0]!.tradeId, quantity: '1', price: '100.05', fee: { cost: '0.10005', currency: 'USDT' } }]);
+    const result = await recordFills(t.db, order.id, [
+      { tradeId: detail.fills[0]!.tradeId, quantity: '1', price: '100.05', fee: { cost: '0.10005', currency: 'USDT' } },
+    ]);
     expect(result, 'a no-op').toMatchObject({ applied: 0, duplicates: 1 });
     const stored = await t.db.select().from(fills).where(eq(fills.orderId, order.id));
     expect(stored.length, 'still one fill row').toBe(1);
@@ -198,11 +219,17 @@ describe('executeOrder: the one way to execute an order', () => {
       t.db.transaction(async (tx) => {
         const executed = await executeOrder(t.db, userId, account, input, { tx, announce: (event) => handed.push(event), deps });
         expect(executed).toMatchObject({ created: true, order: { status: 'filled', clientOrderId: 'cbmINTX0001' } });
-        expect(executed!.fills.map((f) => [Number(f.quantity), Number(f.price), Number(f.fee), f.feeCurrency]), 'its fill, at 100 plus slippage').toEqual([[1, 100.05, 0.10005, 'USDT']]);
+        expect(
+          executed!.fills.map((f) => [Number(f.quantity), Number(f.price), Number(f.fee), f.feeCurrency]),
+          'its fill, at 100 plus slippage',
+        ).toEqual([[1, 100.05, 0.10005, 'USDT']]);
         throw new Error('the caller rolls back');
       }),
     ).rejects.toThrow('the caller rolls back');
-    expect(handed.map((e) => ('status' in e ? [e.kind, e.status] : [e.kind])), 'one event, handed to the caller to send at its commit').toEqual([['order', 'filled']]);
+    expect(
+      handed.map((e) => ('status' in e ? [e.kind, e.status] : [e.kind])),
+      'one event, handed to the caller to send at its commit',
+    ).toEqual([['order', 'filled']]);
     expect(await t.db.select().from(orders).where(eq(orders.accountId, accountId)), 'nothing kept: the order was part of the caller transaction').toEqual([]);
     expect(await balanceOf(accountId, 'USDT'), 'no balance moved').toEqual({ free: '10000', used: '0' });
   });
@@ -215,21 +242,41 @@ describe('executeOrder: the one way to execute an order', () => {
     latestPrice = 120;
     const again = await executeOrder(t.db, userId, account, input, { deps });
     expect([again!.created, again!.order.id]).toEqual([false, first!.order.id]);
-    expect(again!.fills.map((f) => [Number(f.quantity), Number(f.price), f.feeCurrency]), 'the fill of the first call, read back').toEqual([[1, 100.05, 'USDT']]);
+    expect(
+      again!.fills.map((f) => [Number(f.quantity), Number(f.price), f.feeCurrency]),
+      'the fill of the first call, read back',
+    ).toEqual([[1, 100.05, 'USDT']]);
   });
 });
 
 describe('real exchange orders through the local Binance server', () => {
   it('an accepted answer that is lost leaves the order unknown, and a retry does not resend it', async () => {
-    const account = await createAccount(t.db, userId, { name: 'binance ambiguous', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+    const account = await createAccount(
+      t.db,
+      userId,
+      { name: 'binance ambiguous', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
     await connect({ exchangeId: 'binance', accountId: account.id, credentials: { apiKey: server.apiKey, secret: server.secret } }).loadMarkets();
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
-    const input = { accountId: account.id, symbol: 'BTC/USDT', side: 'buy' as const, type: 'limit' as const, quantity: '0.001', price: '20000', clientOrderId: 'cbmAMBIGUOUS01' };
+    const input = {
+      accountId: account.id,
+      symbol: 'BTC/USDT',
+      side: 'buy' as const,
+      type: 'limit' as const,
+      quantity: '0.001',
+      price: '20000',
+      clientOrderId: 'cbmAMBIGUOUS01',
+    };
     const first = await placeOrder(t.db, userId, input, deps);
     expect(first.order.status, 'the outcome is unknown, not rejected and not retried').toBe('unknown');
     expect(first.order.statusReason, 'says it was a timeout').toMatch(/timed out|timeout|RequestTimeout/i);
     expect(server.count('POST', '/api/v3/order'), 'sent once').toBe(1);
-    expect([...server.orders.values()].map((o) => o.clientOrderId), 'the exchange did place it').toEqual(['cbmAMBIGUOUS01']);
+    expect(
+      [...server.orders.values()].map((o) => o.clientOrderId),
+      'the exchange did place it',
+    ).toEqual(['cbmAMBIGUOUS01']);
 
     const retry = await placeOrder(t.db, userId, input, deps);
     expect(retry, 'the stored order comes back').toMatchObject({ created: false, order: { id: first.order.id, status: 'unknown' } });
@@ -245,17 +292,39 @@ describe('real exchange orders through the local Binance server', () => {
   });
 
   it('a definite refusal (insufficient balance) is recorded as rejected', async () => {
-    const account = await createAccount(t.db, userId, { name: 'binance rejected', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+    const account = await createAccount(
+      t.db,
+      userId,
+      { name: 'binance rejected', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.insufficientBalance());
-    const { order } = await placeOrder(t.db, userId, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '20000' }, deps);
+    const { order } = await placeOrder(
+      t.db,
+      userId,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '20000' },
+      deps,
+    );
     expect(order.status).toBe('rejected');
     expect(order.statusReason).toMatch(/insufficient balance/i);
     expect(order.statusReason, 'no credential in the stored reason').not.toContain(server.secret);
   });
 
   it('an acknowledged order is open with the exchange id', async () => {
-    const account = await createAccount(t.db, userId, { name: 'binance ok', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
-    const { order } = await placeOrder(t.db, userId, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '20000' }, deps);
+    const account = await createAccount(
+      t.db,
+      userId,
+      { name: 'binance ok', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
+    const { order } = await placeOrder(
+      t.db,
+      userId,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '20000' },
+      deps,
+    );
     expect(order.status).toBe('open');
     expect(order.exchangeOrderId, "Binance's order id").toMatch(/^\d+$/);
   });
@@ -283,7 +352,9 @@ describe('validation and ownership', () => {
   it("another user's account and orders are not found", async () => {
     const accountId = await newPaperAccount('owned');
     const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1' }, deps);
-    expect(await codeOf(placeOrder(t.db, otherUserId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1' }, deps))).toBe('NOT_FOUND');
+    expect(await codeOf(placeOrder(t.db, otherUserId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1' }, deps))).toBe(
+      'NOT_FOUND',
+    );
     expect(await codeOf(getOrder(t.db, otherUserId, order.id))).toBe('NOT_FOUND');
     expect(await codeOf(cancelOrder(t.db, otherUserId, order.id, deps))).toBe('NOT_FOUND');
     expect(await listOrders(t.db, otherUserId, {}), 'nothing listed').toEqual([]);
@@ -302,7 +373,9 @@ describe('live updates', () => {
       const market = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
       const resting = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1', price: '50' }, deps);
       await cancelOrder(t.db, userId, resting.order.id, deps);
-      await expect.poll(() => received.map((e) => `${e.orderId === market.order.id ? 'market' : 'limit'} ${e.status}`)).toEqual(['market filled', 'limit open', 'limit canceled']);
+      await expect
+        .poll(() => received.map((e) => `${e.orderId === market.order.id ? 'market' : 'limit'} ${e.status}`))
+        .toEqual(['market filled', 'limit open', 'limit canceled']);
       expect(received.every((e) => e.userId === userId)).toBe(true);
     } finally {
       await listener.unlisten();
@@ -314,7 +387,11 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
   /** A database over ONE connection that records the statements it sends. */
   function recordingDatabase() {
     const sent: string[] = [];
-    const client = postgres(t.url, { max: 1, onnotice: () => {}, debug: (_connection, query) => void sent.push(query.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase()) });
+    const client = postgres(t.url, {
+      max: 1,
+      onnotice: () => {},
+      debug: (_connection, query) => void sent.push(query.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase()),
+    });
     return { db: drizzle(client, { schema }), sent, close: () => client.end({ timeout: 5 }) };
   }
 
@@ -326,15 +403,25 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
       await placeOrder(recording.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1' }, deps);
       recording.sent.length = 0;
       latestPrice = 200;
-      const { order } = await placeOrder(recording.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '2', clientOrderId: 'pipe1' }, deps);
+      const { order } = await placeOrder(
+        recording.db,
+        userId,
+        { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '2', clientOrderId: 'pipe1' },
+        deps,
+      );
       const sent = recording.sent.filter((q) => !q.startsWith('select "exchange_accounts"') && !q.startsWith('select "id", "user_id"'));
-      expect(sent.map((q) => q.split(' ')[0]), 'the account lookup aside: begin, the insert (a with … statement), the outcome, the notification, commit').toEqual(['begin', 'with', 'with', 'select', 'commit']);
+      expect(
+        sent.map((q) => q.split(' ')[0]),
+        'the account lookup aside: begin, the insert (a with … statement), the outcome, the notification, commit',
+      ).toEqual(['begin', 'with', 'with', 'select', 'commit']);
       expect(order.status).toBe('filled');
       expect(order.averagePrice, '200 × 1.0005').toBe('200.1');
       expect(order.fees).toEqual({ USDT: '0.4002' });
       const detail = await getOrder(t.db, userId, order.id);
       expect(detail.events.map((e) => `${e.type}:${e.fromStatus ?? ''}→${e.toStatus}`)).toEqual(['created:→new', 'sent_ack:new→open', 'fill:open→filled']);
-      expect(detail.fills).toMatchObject([{ tradeId: `paper-${order.id}-1`, quantity: '2', price: '200.1', fee: '0.4002', feeCurrency: 'USDT', liquidity: 'taker' }]);
+      expect(detail.fills).toMatchObject([
+        { tradeId: `paper-${order.id}-1`, quantity: '2', price: '200.1', fee: '0.4002', feeCurrency: 'USDT', liquidity: 'taker' },
+      ]);
       // 10000 − (100.05 + 0.10005) − (400.2 + 0.4002)
       expect(await balanceOf(accountId, 'USDT')).toEqual({ free: '9499.24975', used: '0' });
       expect(await balanceOf(accountId, 'BTC')).toEqual({ free: '3', used: '0' });
@@ -346,22 +433,47 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
   it('a statement that fails inside the pipelined transaction leaves nothing behind, and the connection is usable after it', async () => {
     const accountId = await newPaperAccount('fails midway', { USDT: '10000', BTC: '0' });
     const single = createDatabase(t.url, { max: 1, applicationName: 'cryptobot-test-single' });
-    await t.db.execute(sql`create function fail_boom() returns trigger language plpgsql as $$ begin if new.details->>'clientOrderId' = 'boom1' then raise exception 'injected failure'; end if; return new; end $$`);
+    await t.db.execute(
+      sql`create function fail_boom() returns trigger language plpgsql as $$ begin if new.details->>'clientOrderId' = 'boom1' then raise exception 'injected failure'; end if; return new; end $$`,
+    );
     await t.db.execute(sql`create trigger fail_boom before insert on order_events for each row execute function fail_boom()`);
     try {
       await placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'warm1' }, deps);
       const before = await balanceOf(accountId, 'USDT');
-      await expect(placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'boom1' }, deps)).rejects.toThrow(/injected failure/);
-      expect(await t.db.select().from(orders).where(and(eq(orders.accountId, accountId), eq(orders.clientOrderId, 'boom1'))), 'the order row was rolled back').toEqual([]);
+      await expect(
+        placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'boom1' }, deps),
+      ).rejects.toThrow(/injected failure/);
+      expect(
+        await t.db
+          .select()
+          .from(orders)
+          .where(and(eq(orders.accountId, accountId), eq(orders.clientOrderId, 'boom1'))),
+        'the order row was rolled back',
+      ).toEqual([]);
       expect(await balanceOf(accountId, 'USDT'), 'no balance moved').toEqual(before);
       // The one connection of that pool went back clean (not inside an aborted transaction): the next order works.
-      const { order } = await placeOrder(single.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'after1' }, deps);
+      const { order } = await placeOrder(
+        single.db,
+        userId,
+        { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'after1' },
+        deps,
+      );
       expect(order.status).toBe('filled');
       // The general path (a first order in ETH: its balance row is created) on a pool of ONE connection: the
       // pipelined attempt gives its connection back before the general path asks for one, so it cannot wait on itself.
-      const eth = await placeOrder(single.db, userId, { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' }, deps);
+      const eth = await placeOrder(
+        single.db,
+        userId,
+        { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' },
+        deps,
+      );
       expect(eth.order.status).toBe('filled');
-      const retried = await placeOrder(single.db, userId, { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' }, deps);
+      const retried = await placeOrder(
+        single.db,
+        userId,
+        { accountId, symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId: 'eth1' },
+        deps,
+      );
       expect([retried.created, retried.order.id], 'a retry on the same pool returns the stored order').toEqual([false, eth.order.id]);
     } finally {
       await t.db.execute(sql`drop trigger fail_boom on order_events`);
@@ -372,12 +484,25 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
 
   it("a deployment's order is written only under the deployment's current lease epoch", async () => {
     const accountId = await newPaperAccount('fenced', { USDT: '10000', BTC: '0' });
-    const strategy = await createStrategyForUser(t.db, userId, { name: 'fenced dca', type: 'dca', params: { intervalBars: 1, amountPerBuy: 10 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' });
+    const strategy = await createStrategyForUser(t.db, userId, {
+      name: 'fenced dca',
+      type: 'dca',
+      params: { intervalBars: 1, amountPerBuy: 10 },
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1m',
+    });
     await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated' } });
     const claimed = (await claimDeployments(t.db, 'fence-test', 100, 60_000)).find((c) => c.id === deployment.id)!;
     const epoch = Number(claimed.lease_epoch);
-    const order = (clientOrderId: string, fenceEpoch: number) => placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId, deploymentId: deployment.id, fenceEpoch }, deps);
+    const order = (clientOrderId: string, fenceEpoch: number) =>
+      placeOrder(
+        t.db,
+        userId,
+        { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '1', clientOrderId, deploymentId: deployment.id, fenceEpoch },
+        deps,
+      );
     await order('warm2', epoch);
     await expect(order('stale1', epoch - 1), 'an older epoch: another worker holds it now').rejects.toBeInstanceOf(LeaseLostError);
     await pauseDeployment(t.db, userId, deployment.id);

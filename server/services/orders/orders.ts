@@ -60,7 +60,13 @@ export interface ExecutedOrder {
  * with `fitQuantity`, when nothing is left to order. Throws LeaseLostError when a deployment's fence does not hold,
  * the kill switch's error when trading is halted (nothing is written either way).
  */
-export async function executeOrder(db: Db, userId: string, account: AccountRow, input: PaperOrderInput, options: ExecuteOrderOptions = {}): Promise<ExecutedOrder | null> {
+export async function executeOrder(
+  db: Db,
+  userId: string,
+  account: AccountRow,
+  input: PaperOrderInput,
+  options: ExecuteOrderOptions = {},
+): Promise<ExecutedOrder | null> {
   const deps = options.deps ?? {};
   if (account.exchange !== PAPER_EXCHANGE) {
     if (options.tx) throw new Error('a live order is never placed inside a transaction: its row is committed before the exchange is called');
@@ -79,7 +85,9 @@ export async function executeOrder(db: Db, userId: string, account: AccountRow, 
     placed = await placePaperOrder(db, userId, account, input, prices, { clock: deps.clock, notify: true });
   }
   const { order, created, trades } = placed;
-  const fills = created ? trades.map((f) => ({ quantity: f.quantity, price: f.price, fee: f.fee?.cost ?? '0', feeCurrency: f.fee?.currency ?? null })) : await orderFills(on, order.id);
+  const fills = created
+    ? trades.map((f) => ({ quantity: f.quantity, price: f.price, fee: f.fee?.cost ?? '0', feeCurrency: f.fee?.currency ?? null }))
+    : await orderFills(on, order.id);
   return { order, created, fills };
 }
 
@@ -140,7 +148,8 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
       return toOrderView(order);
     }
   } catch (error) {
-    if (isExchangeError(error) && error.kind !== 'ambiguous') throw new AppError(error.kind === 'retryable' ? 'UNAVAILABLE' : 'CONFLICT', `the exchange did not cancel the order: ${error.message}`);
+    if (isExchangeError(error) && error.kind !== 'ambiguous')
+      throw new AppError(error.kind === 'retryable' ? 'UNAVAILABLE' : 'CONFLICT', `the exchange did not cancel the order: ${error.message}`);
     if (!isExchangeError(error)) throw error;
   }
   // Ambiguous or not yet confirmed: the order stays as it is until the exchange reports (no pending state).

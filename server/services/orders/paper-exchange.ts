@@ -13,15 +13,7 @@ import type { DbOrTx } from '@/db/client';
 import { orders, paperBalances, type PaperReservation } from '@/db/schema';
 import { add, formatDecimal, parseDecimal } from '@/server/core/money';
 import type { OrderFill } from '@/server/core/orders';
-import {
-  cancelOrderEffect,
-  fillOrderEffect,
-  matchOrder,
-  placeOrderEffect,
-  type PaperBalances,
-  type PaperOrder,
-  type PriceEvent,
-} from '@/server/core/paper';
+import { cancelOrderEffect, fillOrderEffect, matchOrder, placeOrderEffect, type PaperBalances, type PaperOrder, type PriceEvent } from '@/server/core/paper';
 import { ExchangeError } from '@/server/exchange/errors';
 import type { Balances, ExchangeOrder, Execution, OrderRef, OrderRequest } from '@/server/exchange/ports';
 import type { BalanceWrite } from './order-sql';
@@ -154,7 +146,10 @@ export class PaperExchange implements Execution {
   ): Promise<ExchangeOrderWithTrades> {
     const details = { exchangeId: 'paper', operation: 'createOrder' as const };
     // The caller that just inserted the row (in this transaction, so it is already locked) may pass it in.
-    const row = knownRow && knownRow.clientOrderId === request.clientOrderId && knownRow.accountId === this.account.id ? knownRow : await this.findRow({ clientOrderId: request.clientOrderId });
+    const row =
+      knownRow && knownRow.clientOrderId === request.clientOrderId && knownRow.accountId === this.account.id
+        ? knownRow
+        : await this.findRow({ clientOrderId: request.clientOrderId });
     if (row.status !== 'new' || row.reservation) throw new ExchangeError('rejected', 'paper: duplicate clientOrderId', details);
     const { base, quote } = splitSymbol(request.symbol);
     const latest = await this.prices.latest(request.symbol);
@@ -172,22 +167,43 @@ export class PaperExchange implements Execution {
       const asset = request.side === 'buy' ? quote : base;
       throw new ExchangeError('rejected', `insufficient balance: the order needs ${placed.required} ${asset}, ${placed.available} ${asset} is free`, details);
     }
-    const reservation: PaperReservation = { currency: placed.reservation.currency, asset: placed.reservation.currency === 'base' ? base : quote, amount: placed.reservation.amount };
+    const reservation: PaperReservation = {
+      currency: placed.reservation.currency,
+      asset: placed.reservation.currency === 'base' ? base : quote,
+      amount: placed.reservation.amount,
+    };
     const exchangeOrderId = paperExchangeOrderId(row.id);
     const match = matchOrder(order, { kind: 'trade', price: latest.price }, this.params);
     let finalBalances = placed.balances;
     let trades: OrderFill[] = [];
     if (match.filled) {
       const booked = fillOrderEffect(placed.balances, request.side, placed.reservation, match.fill);
-      if (!booked.ok) throw new ExchangeError('rejected', `insufficient balance: the fill costs ${booked.required} ${quote}, ${booked.available} ${quote} is available`, details);
+      if (!booked.ok)
+        throw new ExchangeError(
+          'rejected',
+          `insufficient balance: the fill costs ${booked.required} ${quote}, ${booked.available} ${quote} is available`,
+          details,
+        );
       finalBalances = booked.balances;
-      trades = [{ tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote }, ...(latest.fillTimeMs !== undefined ? { timeMs: latest.fillTimeMs } : {}) }];
+      trades = [
+        {
+          tradeId: paperTradeId(exchangeOrderId),
+          quantity: match.fill.quantity,
+          price: match.fill.price,
+          fee: { cost: match.fill.fee, currency: quote },
+          ...(latest.fillTimeMs !== undefined ? { timeMs: latest.fillTimeMs } : {}),
+        },
+      ];
     }
     if (options.deferBalanceWrite) {
       const f = finalBalances;
-      options.deferBalanceWrite({ rows: [{ asset: base, free: formatDecimal(f.baseFree), used: formatDecimal(f.baseUsed) }, { asset: quote, free: formatDecimal(f.quoteFree), used: formatDecimal(f.quoteUsed) }] });
-    }
-    else await this.writeBalances(base, quote, finalBalances);
+      options.deferBalanceWrite({
+        rows: [
+          { asset: base, free: formatDecimal(f.baseFree), used: formatDecimal(f.baseUsed) },
+          { asset: quote, free: formatDecimal(f.quoteFree), used: formatDecimal(f.quoteUsed) },
+        ],
+      });
+    } else await this.writeBalances(base, quote, finalBalances);
     const paperFields = { reservation, triggered: match.triggered, priceSource: latest.source, matchedUntilMs: latest.timeMs };
     // The order service writes these with the order's status in one statement when it asks to.
     if (options.deferRowUpdate) options.deferRowUpdate(paperFields);
@@ -233,7 +249,14 @@ export class PaperExchange implements Execution {
       const since = row.matchedUntilMs ?? row.createdAt.getTime();
       const candles = await this.prices.candlesSince(row.symbol, since, now);
       if (candles.length === 0) continue;
-      const order: PaperOrder = { side: row.side, type: row.type, quantity: row.quantity, limitPrice: row.price, stopPrice: row.stopPrice, triggered: row.triggered };
+      const order: PaperOrder = {
+        side: row.side,
+        type: row.type,
+        quantity: row.quantity,
+        limitPrice: row.price,
+        stopPrice: row.stopPrice,
+        triggered: row.triggered,
+      };
       let triggered = row.triggered;
       let matchedUntil = since;
       for (const [time, open, high, low, close] of candles) {
@@ -247,17 +270,29 @@ export class PaperExchange implements Execution {
         if (!booked.ok) break; // a buy that gapped past its reservation and free quote: stays open
         await this.writeBalances(base, quote, booked.balances);
         const exchangeOrderId = row.exchangeOrderId ?? paperExchangeOrderId(row.id);
-        results.push({ orderId: row.id, trade: { tradeId: paperTradeId(exchangeOrderId), quantity: match.fill.quantity, price: match.fill.price, fee: { cost: match.fill.fee, currency: quote } } });
+        results.push({
+          orderId: row.id,
+          trade: {
+            tradeId: paperTradeId(exchangeOrderId),
+            quantity: match.fill.quantity,
+            price: match.fill.price,
+            fee: { cost: match.fill.fee, currency: quote },
+          },
+        });
         break;
       }
-      await this.tx.update(orders).set({ triggered, matchedUntilMs: Math.max(matchedUntil, candles.at(-1)![0] + 1) }).where(eq(orders.id, row.id));
+      await this.tx
+        .update(orders)
+        .set({ triggered, matchedUntilMs: Math.max(matchedUntil, candles.at(-1)![0] + 1) })
+        .where(eq(orders.id, row.id));
     }
     return results;
   }
 
   async fetchOrder(ref: OrderRef, _symbol: string): Promise<ExchangeOrderWithTrades> {
     const row = await this.findRow(ref);
-    const status = row.status === 'filled' ? 'closed' : row.status === 'canceled' || row.status === 'rejected' || row.status === 'expired' ? row.status : 'open';
+    const status =
+      row.status === 'filled' ? 'closed' : row.status === 'canceled' || row.status === 'rejected' || row.status === 'expired' ? row.status : 'open';
     return this.answer(row, status);
   }
 

@@ -15,7 +15,19 @@ import { PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
 import { appEventPayload, EVENTS_CHANNEL } from '@/server/services/events';
 import { crashPoint } from '@/server/services/faults';
 import { haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
-import { answerEvents, applyOrderEvents, createdEvent, eventValues, fillValues, notifyOrder, orderEvent, orderState, sendFailureEvent, stateValues, withConflictRetry } from './apply';
+import {
+  answerEvents,
+  applyOrderEvents,
+  createdEvent,
+  eventValues,
+  fillValues,
+  notifyOrder,
+  orderEvent,
+  orderState,
+  sendFailureEvent,
+  stateValues,
+  withConflictRetry,
+} from './apply';
 import { LeaseLostError, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
 import { fenceOf, insertNewOrder, newOrderValues } from './new-order';
 import { insertedOrder, insertOrderSql, outcomeSql, outcomeStatement, writtenOrder, type LockedBalance, type OutcomeWrites } from './order-sql';
@@ -43,20 +55,41 @@ function symbolAssets(symbol: string): { base: string; quote: string } | undefin
  * exchange's answer against `prices`, run through the order state machine. Nothing is written here; the result
  * is one statement (order-sql.ts outcomeStatement). A new order has no fills yet, so none can be a duplicate.
  */
-async function paperOutcome(tx: DbOrTx, row: OrderRow, account: AccountRow, input: PaperOrderInput, balances: LockedBalance[], prices: PaperPriceSource, clock?: () => number): Promise<{ writes: OutcomeWrites; trades: OrderFill[] }> {
+async function paperOutcome(
+  tx: DbOrTx,
+  row: OrderRow,
+  account: AccountRow,
+  input: PaperOrderInput,
+  balances: LockedBalance[],
+  prices: PaperPriceSource,
+  clock?: () => number,
+): Promise<{ writes: OutcomeWrites; trades: OrderFill[] }> {
   const exchange = new PaperExchange(tx, paperAccount(account), prices, clock);
   const writes: OutcomeWrites = { fills: [], events: [createdEvent(input.clientOrderId)], state: stateValues(orderState(row, [])) };
   let events: OrderEvent[];
   let trades: OrderFill[] = [];
   let liquidity: 'maker' | 'taker' = input.type === 'market' ? 'taker' : 'maker';
   try {
-    const request = { symbol: input.symbol, side: input.side, type: input.type, amount: input.quantity, price: input.price, stopPrice: input.stopPrice, clientOrderId: input.clientOrderId };
+    const request = {
+      symbol: input.symbol,
+      side: input.side,
+      type: input.type,
+      amount: input.quantity,
+      price: input.price,
+      stopPrice: input.stopPrice,
+      clientOrderId: input.clientOrderId,
+    };
     const assets = symbolAssets(input.symbol);
     const of = (asset: string | undefined) => balances.find((b) => b.asset === asset);
     const [baseRow, quoteRow] = [of(assets?.base), of(assets?.quote)];
     // Both rows exist (the usual case): the exchange uses them; else it creates the missing ones and locks them itself.
-    const lockedBalances = baseRow && quoteRow ? { baseFree: baseRow.free, baseUsed: baseRow.used, quoteFree: quoteRow.free, quoteUsed: quoteRow.used } : undefined;
-    const answer = await exchange.createOrder(request, row, { deferRowUpdate: (fields) => (writes.paper = fields), lockedBalances, deferBalanceWrite: (write) => (writes.balances = write) });
+    const lockedBalances =
+      baseRow && quoteRow ? { baseFree: baseRow.free, baseUsed: baseRow.used, quoteFree: quoteRow.free, quoteUsed: quoteRow.used } : undefined;
+    const answer = await exchange.createOrder(request, row, {
+      deferRowUpdate: (fields) => (writes.paper = fields),
+      lockedBalances,
+      deferBalanceWrite: (write) => (writes.balances = write),
+    });
     events = answerEvents(answer);
     trades = answer.trades;
     if (input.type === 'limit' && answer.trades.length) liquidity = 'taker'; // crossed on arrival
@@ -80,9 +113,19 @@ async function paperOutcome(tx: DbOrTx, row: OrderRow, account: AccountRow, inpu
  * statements. 1: the kill switch latches, the fence, the `new` row and the account's balance rows, locked.
  * 2: the balances, the fill, the events and the order's final state.
  */
-export async function placePaperOrderInTx(tx: DbOrTx, userId: string, account: AccountRow, input: PaperOrderInput, prices: PaperPriceSource, clock?: () => number): Promise<PlacedPaperOrder> {
+export async function placePaperOrderInTx(
+  tx: DbOrTx,
+  userId: string,
+  account: AccountRow,
+  input: PaperOrderInput,
+  prices: PaperPriceSource,
+  clock?: () => number,
+): Promise<PlacedPaperOrder> {
   const assets = symbolAssets(input.symbol);
-  const { row, created, balances } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, { deferCreatedEvent: true, lockBalances: assets && [assets.base, assets.quote] });
+  const { row, created, balances } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, {
+    deferCreatedEvent: true,
+    lockBalances: assets && [assets.base, assets.quote],
+  });
   if (!created) return { order: row, created, trades: [] };
   crashPoint('order.after_write');
   const { writes, trades } = await paperOutcome(tx, row, account, input, balances, prices, clock);
@@ -101,7 +144,14 @@ export async function placePaperOrderInTx(tx: DbOrTx, userId: string, account: A
  * same price. A deadlock or serialization failure rolls the whole transaction back; it is run again a few times
  * (the clientOrderId makes that safe) before the caller sees it (503).
  */
-export async function placePaperOrder(db: Db, userId: string, account: AccountRow, input: PaperOrderInput, prices: PaperPriceSource, options: { clock?: () => number; notify?: boolean } = {}): Promise<PlacedPaperOrder> {
+export async function placePaperOrder(
+  db: Db,
+  userId: string,
+  account: AccountRow,
+  input: PaperOrderInput,
+  prices: PaperPriceSource,
+  options: { clock?: () => number; notify?: boolean } = {},
+): Promise<PlacedPaperOrder> {
   const latest = await prices.latest(input.symbol);
   const pricedOnce: PaperPriceSource = {
     latest: async () => latest,
@@ -135,7 +185,10 @@ export async function placePaperOrder(db: Db, userId: string, account: AccountRo
  */
 export async function ensureBalanceRows(db: Db, accountId: string, assets: readonly string[]): Promise<void> {
   const sorted = [...new Set(assets)].sort();
-  await db.insert(paperBalances).values(sorted.map((asset) => ({ accountId, asset, free: '0', used: '0' }))).onConflictDoNothing();
+  await db
+    .insert(paperBalances)
+    .values(sorted.map((asset) => ({ accountId, asset, free: '0', used: '0' })))
+    .onConflictDoNothing();
 }
 
 /**
@@ -155,23 +208,30 @@ async function pipelinedPaperOrder(
   let orderId = '';
   let instead: 'missing_balances' | 'taken' = 'taken';
   // BEGIN + the insert; then the outcome, the notification (delivered at commit) and COMMIT.
-  const last = await pipelinedTransaction(db, insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }), async (rows) => {
-    const { fenceHeld, row, balances, killSwitch } = insertedOrder(rows);
-    if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
-    if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
-    if (!row) return null;
-    if (balances.length < 2) {
-      instead = 'missing_balances';
-      return null;
-    }
-    crashPoint('order.after_write');
-    orderId = row.id;
-    // PaperExchange needs no connection when the balances are locked and the price is known.
-    const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
-    trades = outcome.trades;
-    const notify = { text: 'select pg_notify($1, $2)', params: [EVENTS_CHANNEL, appEventPayload(orderEvent({ ...row, status: outcome.writes.state.status }))] };
-    return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
-  });
+  const last = await pipelinedTransaction(
+    db,
+    insertOrderSql(newOrderValues(userId, account, input, input.clientOrderId), { fence: fenceOf(input), lockBalances: [assets.base, assets.quote] }),
+    async (rows) => {
+      const { fenceHeld, row, balances, killSwitch } = insertedOrder(rows);
+      if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
+      if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
+      if (!row) return null;
+      if (balances.length < 2) {
+        instead = 'missing_balances';
+        return null;
+      }
+      crashPoint('order.after_write');
+      orderId = row.id;
+      // PaperExchange needs no connection when the balances are locked and the price is known.
+      const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
+      trades = outcome.trades;
+      const notify = {
+        text: 'select pg_notify($1, $2)',
+        params: [EVENTS_CHANNEL, appEventPayload(orderEvent({ ...row, status: outcome.writes.state.status }))],
+      };
+      return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
+    },
+  );
   if (last === null) return instead;
   crashPoint('order.after_fill');
   return { order: writtenOrder(orderId, last[0]!), created: true, trades };
@@ -184,7 +244,10 @@ async function pipelinedPaperOrder(
  */
 export async function paperSaleQuantity(tx: DbOrTx, accountId: string, symbol: string, wanted: string): Promise<string> {
   const base = symbol.split('/')[0]!;
-  const [row] = await tx.select({ free: paperBalances.free }).from(paperBalances).where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, base)));
+  const [row] = await tx
+    .select({ free: paperBalances.free })
+    .from(paperBalances)
+    .where(and(eq(paperBalances.accountId, accountId), eq(paperBalances.asset, base)));
   const quantity = new Decimal(wanted);
   const free = new Decimal(row?.free ?? '0');
   return (quantity.gt(free) ? free : quantity).toFixed();

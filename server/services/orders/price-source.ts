@@ -116,7 +116,11 @@ export function storedCandlesPriceSource(db: DbOrTx): PaperPriceSource {
       if (!series) return null;
       const candles = await readCandleSeries(db, { exchange: series.exchange, symbol, timeframe: series.timeframe }, series.lastTime, series.lastTime + 1);
       if (candles.close.length === 0) return null;
-      return { price: candles.close[0]!, timeMs: series.lastTime + timeframeToMs(series.timeframe), source: `stored candles (${series.exchange} ${series.timeframe})` };
+      return {
+        price: candles.close[0]!,
+        timeMs: series.lastTime + timeframeToMs(series.timeframe),
+        source: `stored candles (${series.exchange} ${series.timeframe})`,
+      };
     },
     async candlesSince(symbol, sinceMs, untilMs) {
       const series = await latestSeries(db, symbol);

@@ -27,7 +27,11 @@ export async function listOrders(db: Db, userId: string, filters: OrderFilters =
   if (filters.deploymentId) {
     // Filtering by a deployment that is not the caller's is NOT_FOUND too.
     const [owned] = isUuid(filters.deploymentId)
-      ? await db.select({ id: deployments.id }).from(deployments).where(and(eq(deployments.id, filters.deploymentId), eq(deployments.userId, userId))).limit(1)
+      ? await db
+          .select({ id: deployments.id })
+          .from(deployments)
+          .where(and(eq(deployments.id, filters.deploymentId), eq(deployments.userId, userId)))
+          .limit(1)
       : [];
     if (!owned) throw AppError.notFound('deployment');
   }
@@ -35,13 +39,22 @@ export async function listOrders(db: Db, userId: string, filters: OrderFilters =
   if (filters.accountId) where.push(eq(orders.accountId, filters.accountId));
   if (filters.status) where.push(eq(orders.status, filters.status));
   if (filters.deploymentId) where.push(eq(orders.deploymentId, filters.deploymentId));
-  const rows = await db.select().from(orders).where(and(...where)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(filters.limit ?? 200);
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(and(...where))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(filters.limit ?? 200);
   return rows.map(toOrderView);
 }
 
 export async function findOwnedOrder(db: DbOrTx, userId: string, orderId: string): Promise<OrderRow> {
   if (!isUuid(orderId)) throw AppError.notFound('order');
-  const [row] = await db.select().from(orders).where(and(eq(orders.id, orderId), eq(orders.userId, userId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, orderId), eq(orders.userId, userId)))
+    .limit(1);
   if (!row) throw AppError.notFound('order');
   return row;
 }
@@ -54,7 +67,15 @@ export async function getOrder(db: Db, userId: string, orderId: string): Promise
   ]);
   return {
     ...toOrderView(row),
-    fills: fillRows.map((f) => ({ tradeId: f.tradeId, quantity: formatDecimal(f.quantity), price: formatDecimal(f.price), fee: formatDecimal(f.fee), feeCurrency: f.feeCurrency, liquidity: f.liquidity, executedAt: f.executedAt.toISOString() })),
+    fills: fillRows.map((f) => ({
+      tradeId: f.tradeId,
+      quantity: formatDecimal(f.quantity),
+      price: formatDecimal(f.price),
+      fee: formatDecimal(f.fee),
+      feeCurrency: f.feeCurrency,
+      liquidity: f.liquidity,
+      executedAt: f.executedAt.toISOString(),
+    })),
     events: eventRows.map((e) => ({ type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, reason: e.reason, createdAt: e.createdAt.toISOString() })),
   };
 }
@@ -69,7 +90,11 @@ export interface ExecutedFill {
 
 /** The stored fills of an order, in the order they were applied. */
 export async function orderFills(db: DbOrTx, orderId: string): Promise<ExecutedFill[]> {
-  return db.select({ quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency }).from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.id));
+  return db
+    .select({ quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency })
+    .from(fills)
+    .where(eq(fills.orderId, orderId))
+    .orderBy(asc(fills.id));
 }
 
 /** The price a ticket would fill near, and where it comes from, for the estimated cost before confirming. */
@@ -77,7 +102,14 @@ export async function quoteOrder(db: Db, userId: string, input: { accountId: str
   const account = await findOwnedAccount(db, userId, input.accountId);
   if (account.exchange === PAPER_EXCHANGE) {
     const quote = await (deps.prices ?? defaultPaperPriceSource)(db).latest(input.symbol);
-    return { accountId: account.id, symbol: input.symbol, price: quote ? formatDecimal(String(quote.price)) : null, source: quote?.source ?? null, feeRate: account.feeRate ? formatDecimal(account.feeRate) : '0', slippage: account.slippage ? formatDecimal(account.slippage) : '0' };
+    return {
+      accountId: account.id,
+      symbol: input.symbol,
+      price: quote ? formatDecimal(String(quote.price)) : null,
+      source: quote?.source ?? null,
+      feeRate: account.feeRate ? formatDecimal(account.feeRate) : '0',
+      slippage: account.slippage ? formatDecimal(account.slippage) : '0',
+    };
   }
   try {
     const { exchange } = exchangeFor(account, deps);

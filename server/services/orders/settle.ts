@@ -38,7 +38,8 @@ function settlement(order: OrderRow, found: ExchangeOrder | null, ageMs: number,
   const unknown = order.status === 'unknown';
   if (!found) {
     if (!unknown) return { pending: 'acknowledged earlier, but the exchange does not know this order (archived?)', alert: 'missing_on_exchange' };
-    if (ageMs < notFoundGraceMs) return { pending: `not on the exchange yet; concluded "not found" ${Math.round(notFoundGraceMs / 1000)} s after it was written` };
+    if (ageMs < notFoundGraceMs)
+      return { pending: `not on the exchange yet; concluded "not found" ${Math.round(notFoundGraceMs / 1000)} s after it was written` };
     return { event: { type: 'reconciled_not_found' } };
   }
   const filledHere = formatDecimal(order.filledQuantity);
@@ -56,7 +57,13 @@ function settlement(order: OrderRow, found: ExchangeOrder | null, ageMs: number,
       // Terminal here means no later pass looks at it: settle only with every trade applied.
       if (order.status === 'filled') return null;
       if (!tradesComplete) return { pending: incomplete };
-      if (unknown) return { event: found.status === 'canceled' ? { type: 'reconciled_canceled', exchangeOrderId: found.id } : { type: 'reconciled_expired', exchangeOrderId: found.id } };
+      if (unknown)
+        return {
+          event:
+            found.status === 'canceled'
+              ? { type: 'reconciled_canceled', exchangeOrderId: found.id }
+              : { type: 'reconciled_expired', exchangeOrderId: found.id },
+        };
       return { event: { type: found.status, reason: `${found.status} on the exchange` } };
     case 'rejected':
       if (unknown) return { event: { type: 'reconciled_rejected', reason: 'rejected by the exchange' } };
@@ -80,11 +87,24 @@ export interface SettleOutcome {
 }
 
 /** Settles one order in one transaction, under its row lock; nothing is written if its status moved meanwhile. */
-async function settleOrder(db: Db, row: OrderRow, found: ExchangeOrder | null, trades: ExchangeTrade[], now: number, notFoundGraceMs: number): Promise<SettleOutcome> {
+async function settleOrder(
+  db: Db,
+  row: OrderRow,
+  found: ExchangeOrder | null,
+  trades: ExchangeTrade[],
+  now: number,
+  notFoundGraceMs: number,
+): Promise<SettleOutcome> {
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(orders).where(eq(orders.id, row.id)).limit(1).for('update');
     if (!current || current.status !== row.status) {
-      return { order: current ?? row, changed: false, fillsApplied: 0, notFound: false, pending: `changed during the pass (now ${current?.status ?? 'deleted'}); looked at again next pass` };
+      return {
+        order: current ?? row,
+        changed: false,
+        fillsApplied: 0,
+        notFound: false,
+        pending: `changed during the pass (now ${current?.status ?? 'deleted'}); looked at again next pass`,
+      };
     }
     let order = current;
     let changed = false;
@@ -94,11 +114,16 @@ async function settleOrder(db: Db, row: OrderRow, found: ExchangeOrder | null, t
       changed = true;
     }
     // Consecutive trades of the same liquidity go together (applyOrderEvents records one liquidity per call).
-    for (let i = 0; i < trades.length; ) {
+    for (let i = 0; i < trades.length;) {
       const liquidity = trades[i]!.takerOrMaker;
       let j = i;
       while (j < trades.length && trades[j]!.takerOrMaker === liquidity) j++;
-      const applied = await applyOrderEvents(tx, order.id, trades.slice(i, j).map((t) => ({ type: 'fill' as const, fill: toFill(t) })), liquidity ? { liquidity } : {});
+      const applied = await applyOrderEvents(
+        tx,
+        order.id,
+        trades.slice(i, j).map((t) => ({ type: 'fill' as const, fill: toFill(t) })),
+        liquidity ? { liquidity } : {},
+      );
       order = applied.order;
       fillsApplied += applied.applied;
       i = j;
@@ -131,11 +156,25 @@ export async function lookUpOrder(exchange: Pick<Execution, 'fetchOrder'>, row: 
  * are fetched only when the exchange's filled quantity differs from ours (an unchanged order costs no request).
  * Never call it with a transaction open.
  */
-export async function settleFromExchange(db: Db, exchange: TradeHistory, row: OrderRow, found: ExchangeOrder | null, options: { now: number; notFoundGraceMs?: number }): Promise<SettleOutcome> {
+export async function settleFromExchange(
+  db: Db,
+  exchange: TradeHistory,
+  row: OrderRow,
+  found: ExchangeOrder | null,
+  options: { now: number; notFoundGraceMs?: number },
+): Promise<SettleOutcome> {
   if (found && (found.symbol !== row.symbol || found.side !== row.side)) {
-    return { order: row, changed: false, fillsApplied: 0, notFound: false, pending: `the exchange's order ${found.id} is ${found.side} ${found.symbol}, not this order` };
+    return {
+      order: row,
+      changed: false,
+      fillsApplied: 0,
+      notFound: false,
+      pending: `the exchange's order ${found.id} is ${found.side} ${found.symbol}, not this order`,
+    };
   }
   const needTrades = found !== null && (found.filled === null || compare(found.filled, row.filledQuantity) !== 0);
-  const trades = needTrades ? (await exchange.fetchOrderTrades(found!.id, row.symbol, row.createdAt.getTime() - 60_000)).filter((t) => compare(t.amount, 0) > 0) : [];
+  const trades = needTrades
+    ? (await exchange.fetchOrderTrades(found!.id, row.symbol, row.createdAt.getTime() - 60_000)).filter((t) => compare(t.amount, 0) > 0)
+    : [];
   return settleOrder(db, row, found, trades, options.now, options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
 }

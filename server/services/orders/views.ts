@@ -38,7 +38,13 @@ export const ZFillSchema = z.object({
 });
 export type FillView = z.infer<typeof ZFillSchema>;
 
-export const ZOrderEventSchema = z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string(), reason: z.string().nullable(), createdAt: z.string() });
+export const ZOrderEventSchema = z.object({
+  type: z.string(),
+  fromStatus: z.string().nullable(),
+  toStatus: z.string(),
+  reason: z.string().nullable(),
+  createdAt: z.string(),
+});
 export type OrderEventView = z.infer<typeof ZOrderEventSchema>;
 
 export const ZOrderDetailResponseSchema = ZOrderResponseSchema.extend({ fills: z.array(ZFillSchema), events: z.array(ZOrderEventSchema) });

@@ -76,7 +76,9 @@ describe('equityCurve', () => {
     expect(curve.points.at(-1)?.equity, 'hourly buckets; the 10:00 bucket holds the last of everything').toBe('156');
     expect(await codeOf(equityCurve(t.db, alice, { from: T10, to: T10 }))).toBe('UNPROCESSABLE');
     expect(await codeOf(equityCurve(t.db, bob, { accountId: first }))).toBe('NOT_FOUND');
-    expect((await equityCurve(t.db, bob, { from: T10, to: T10 + 6 * MINUTE })).points, "bob's own curve").toEqual([{ time: '2025-06-02T10:02:00.000Z', equity: '1000000' }]);
+    expect((await equityCurve(t.db, bob, { from: T10, to: T10 + 6 * MINUTE })).points, "bob's own curve").toEqual([
+      { time: '2025-06-02T10:02:00.000Z', equity: '1000000' },
+    ]);
   });
 });
 

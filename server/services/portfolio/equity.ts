@@ -9,7 +9,17 @@ import { AppError } from '@/server/core/errors';
 import { Decimal } from '@/server/core/money';
 import { findOwnedAccount } from '@/server/services/accounts';
 import { paperMarks } from './marks';
-import { accountHoldings, AccountValuationError, DEFAULT_VALUATION_CURRENCY, equityOf, out, paperBalanceViews, paperPricesOf, type AccountFailure, type PortfolioDeps } from './valuation';
+import {
+  accountHoldings,
+  AccountValuationError,
+  DEFAULT_VALUATION_CURRENCY,
+  equityOf,
+  out,
+  paperBalanceViews,
+  paperPricesOf,
+  type AccountFailure,
+  type PortfolioDeps,
+} from './valuation';
 import type { EquityCurve } from './views';
 
 const MINUTE_MS = 60_000;
@@ -45,7 +55,13 @@ export async function snapshotAccountEquity(
 ): Promise<SnapshotResult> {
   const at = new Date(time);
   const currency = options.currency ?? DEFAULT_VALUATION_CURRENCY;
-  const result = (written: boolean, equity: string | null, error: AccountFailure | null): SnapshotResult => ({ accountId, time: at.toISOString(), written, equity, error });
+  const result = (written: boolean, equity: string | null, error: AccountFailure | null): SnapshotResult => ({
+    accountId,
+    time: at.toISOString(),
+    written,
+    equity,
+    error,
+  });
   const [row] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId)).limit(1);
   if (!row) throw AppError.notFound('account');
   let equity: Decimal;
@@ -87,7 +103,12 @@ export async function snapshotPaperAccounts(
   const rows = await db
     .select({ accountId: paperBalances.accountId, asset: paperBalances.asset, free: paperBalances.free, used: paperBalances.used })
     .from(paperBalances)
-    .where(inArray(paperBalances.accountId, accounts.map((a) => a.id)))
+    .where(
+      inArray(
+        paperBalances.accountId,
+        accounts.map((a) => a.id),
+      ),
+    )
     .orderBy(asc(paperBalances.accountId), asc(paperBalances.asset));
   const rowsOf = new Map<string, typeof rows>();
   for (const row of rows) {
@@ -96,7 +117,9 @@ export async function snapshotPaperAccounts(
     else rowsOf.set(row.accountId, [row]);
   }
   const marks = paperMarks(paperPricesOf(db, options.deps ?? {}));
-  const valued = await Promise.all(accounts.map(async (account) => ({ account, equity: (await equityOf(paperBalanceViews(rowsOf.get(account.id) ?? []), marks, currency)).equity })));
+  const valued = await Promise.all(
+    accounts.map(async (account) => ({ account, equity: (await equityOf(paperBalanceViews(rowsOf.get(account.id) ?? []), marks, currency)).equity })),
+  );
   // Only accounts that still exist (one deleted since the pass listed it is skipped, as snapshotAccountEquity does).
   const values = JSON.stringify(valued.map(({ account, equity }) => ({ user_id: account.userId, account_id: account.id, equity: out(equity) })));
   const inserted = await db.execute<{ account_id: string }>(sql`
@@ -107,7 +130,13 @@ export async function snapshotPaperAccounts(
     on conflict (account_id, time) do nothing
     returning account_id`);
   const written = new Set(inserted.map((r) => r.account_id));
-  return valued.map(({ account, equity }) => ({ accountId: account.id, time: at.toISOString(), written: written.has(account.id), equity: out(equity), error: null }));
+  return valued.map(({ account, equity }) => ({
+    accountId: account.id,
+    time: at.toISOString(),
+    written: written.has(account.id),
+    equity: out(equity),
+    error: null,
+  }));
 }
 
 // ---- the curve -------------------------------------------------------------------------------------
@@ -140,13 +169,19 @@ export async function equityCurve(db: DbOrTx, userId: string, input: EquityCurve
   const from = input.from ?? to - DEFAULT_CURVE_RANGE_MS;
   const currency = input.currency ?? DEFAULT_VALUATION_CURRENCY;
   if (from >= to) throw AppError.validation([{ field: 'from', message: 'must be before to' }]);
-  if (to - from > MAX_CURVE_RANGE_MS) throw AppError.validation([{ field: 'from', message: `the range may span at most ${Math.floor(MAX_CURVE_RANGE_MS / DAY_MS)} days` }]);
+  if (to - from > MAX_CURVE_RANGE_MS)
+    throw AppError.validation([{ field: 'from', message: `the range may span at most ${Math.floor(MAX_CURVE_RANGE_MS / DAY_MS)} days` }]);
   if (input.accountId !== undefined) await findOwnedAccount(db, userId, input.accountId);
   const stepMs = CURVE_STEPS_MS.find((step) => (to - from) / step <= MAX_CURVE_POINTS) ?? CURVE_STEPS_MS.at(-1)!;
 
   // The interval is inlined (one of CURVE_STEPS_MS, never user text) so the SELECT and GROUP BY expressions are identical.
   const bucket = sql`date_bin(${sql.raw(`interval '${stepMs / 1000} seconds'`)}, ${equitySnapshots.time}, timestamptz '1970-01-01 00:00:00+00')`;
-  const where: SQL[] = [eq(equitySnapshots.userId, userId), eq(equitySnapshots.currency, currency), gte(equitySnapshots.time, new Date(from)), lte(equitySnapshots.time, new Date(to))];
+  const where: SQL[] = [
+    eq(equitySnapshots.userId, userId),
+    eq(equitySnapshots.currency, currency),
+    gte(equitySnapshots.time, new Date(from)),
+    lte(equitySnapshots.time, new Date(to)),
+  ];
   if (input.accountId !== undefined) where.push(eq(equitySnapshots.accountId, input.accountId));
   const rows = await db
     .select({
@@ -161,12 +196,19 @@ export async function equityCurve(db: DbOrTx, userId: string, input: EquityCurve
 
   const lastByAccount = new Map<string, Decimal>();
   const points: EquityCurve['points'] = [];
-  for (let i = 0; i < rows.length; ) {
+  for (let i = 0; i < rows.length;) {
     const bucketMs = Number(rows[i]!.bucketMs);
     for (; i < rows.length && Number(rows[i]!.bucketMs) === bucketMs; i++) lastByAccount.set(rows[i]!.accountId, new Decimal(rows[i]!.equity));
     let total = new Decimal(0);
     for (const equity of lastByAccount.values()) total = total.plus(equity);
     points.push({ time: new Date(bucketMs).toISOString(), equity: out(total) });
   }
-  return { accountId: input.accountId ?? null, currency, from: new Date(from).toISOString(), to: new Date(to).toISOString(), stepSeconds: stepMs / 1000, points };
+  return {
+    accountId: input.accountId ?? null,
+    currency,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    stepSeconds: stepMs / 1000,
+    points,
+  };
 }

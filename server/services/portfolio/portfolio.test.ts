@@ -53,11 +53,22 @@ async function paperAccount(userId: string, name: string, balances: Record<strin
 }
 
 /** A market order through the real order path at `price`, its fill then dated `atMs`. */
-async function trade(userId: string, accountId: string, side: 'buy' | 'sell', quantity: string, price: number, atMs: number, extra: { deploymentId?: string } = {}): Promise<void> {
+async function trade(
+  userId: string,
+  accountId: string,
+  side: 'buy' | 'sell',
+  quantity: string,
+  price: number,
+  atMs: number,
+  extra: { deploymentId?: string } = {},
+): Promise<void> {
   latestPrice = price;
   const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side, type: 'market', quantity, ...extra }, deps);
   expect(order.status, `the ${side} of ${quantity} fills at once`).toBe('filled');
-  await t.db.update(fills).set({ executedAt: new Date(atMs) }).where(eq(fills.orderId, order.id));
+  await t.db
+    .update(fills)
+    .set({ executedAt: new Date(atMs) })
+    .where(eq(fills.orderId, order.id));
 }
 
 function accountOf(portfolio: { accounts: AccountPortfolio[] }, accountId: string): AccountPortfolio {
@@ -118,8 +129,19 @@ describe('a paper account traded through the order service', () => {
         excludedFees: {},
       },
     ]);
-    expect(account.balances, 'the paper balances after the three fills').toEqual({ BTC: { free: '1.5', used: '0', total: '1.5' }, USDT: { free: '9849.49', used: '0', total: '9849.49' } });
-    expect(account, 'account-level sums in USDT').toMatchObject({ currency: 'USDT', equity: '10059.49', realizedPnl: '14.655', unrealizedPnl: '44.835', unpricedAssets: [], error: null, kind: 'paper' });
+    expect(account.balances, 'the paper balances after the three fills').toEqual({
+      BTC: { free: '1.5', used: '0', total: '1.5' },
+      USDT: { free: '9849.49', used: '0', total: '9849.49' },
+    });
+    expect(account, 'account-level sums in USDT').toMatchObject({
+      currency: 'USDT',
+      equity: '10059.49',
+      realizedPnl: '14.655',
+      unrealizedPnl: '44.835',
+      unpricedAssets: [],
+      error: null,
+      kind: 'paper',
+    });
     expect(Number(account.realizedPnl) + Number(account.unrealizedPnl), 'all P&L = equity − the 10000 deposited').toBeCloseTo(59.49, 9);
   });
 
@@ -149,7 +171,10 @@ describe('a paper account traded through the order service', () => {
       { userId: alice, accountId, time: new Date(MIDNIGHT), currency: 'EUR', equity: '9200' },
     ]);
     const ignored = accountOf(await getPortfolio(t.db, alice, {}, deps), accountId);
-    expect(ignored, 'too early, after midnight or in another currency: none of them is the baseline').toMatchObject({ pnlToday: '14.82', pnlTodayBasis: 'fills' });
+    expect(ignored, 'too early, after midnight or in another currency: none of them is the baseline').toMatchObject({
+      pnlToday: '14.82',
+      pnlTodayBasis: 'fills',
+    });
 
     await t.db.insert(equitySnapshots).values({ userId: alice, accountId, time: new Date(MIDNIGHT - 30 * MINUTE), currency: 'USDT', equity: '10050' });
     const account = accountOf(await getPortfolio(t.db, alice, {}, deps), accountId);
@@ -185,14 +210,27 @@ describe('edge cases of positions', () => {
 
 describe('real exchange accounts', () => {
   it('are valued from the exchange: balances, ticker marks, positions from their fills; unlisted assets are unpriced', async () => {
-    const account = await createAccount(t.db, alice, { name: 'binance live', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+    const account = await createAccount(
+      t.db,
+      alice,
+      { name: 'binance live', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
     server.addKlines('BTCUSDT', '1h', [
       [MIDNIGHT - HOUR, 20500, 20500, 20500, 20500, 1],
       [NOW - HOUR, 21000, 21000, 21000, 21000, 1],
     ]);
-    const { order } = await placeOrder(t.db, alice, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.01', price: '20000' }, deps);
+    const { order } = await placeOrder(
+      t.db,
+      alice,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.01', price: '20000' },
+      deps,
+    );
     // Binance charges a buy's fee in the base received: 0.01 − 0.00001 = 0.00999 BTC for 200 USDT.
-    await recordFills(t.db, order.id, [{ tradeId: '1', quantity: '0.01', price: '20000', fee: { cost: '0.00001', currency: 'BTC' }, timeMs: MIDNIGHT - 5 * HOUR }]);
+    await recordFills(t.db, order.id, [
+      { tradeId: '1', quantity: '0.01', price: '20000', fee: { cost: '0.00001', currency: 'BTC' }, timeMs: MIDNIGHT - 5 * HOUR },
+    ]);
 
     const view = accountOf(await getPortfolio(t.db, alice, {}, deps), account.id);
     expect(view.error).toBeNull();
@@ -202,7 +240,16 @@ describe('real exchange accounts', () => {
       XYZ: { free: '3', used: '0', total: '3' },
     });
     expect(view.positions, 'average entry 200 / 0.00999, rounded to 18 places').toEqual([
-      expect.objectContaining({ symbol: 'BTC/USDT', quantity: '0.00999', costBasis: '200', averageEntryPrice: '20020.02002002002002002', markPrice: '21000', markSource: 'binance ticker', marketValue: '209.79', unrealizedPnl: '9.79' }),
+      expect.objectContaining({
+        symbol: 'BTC/USDT',
+        quantity: '0.00999',
+        costBasis: '200',
+        averageEntryPrice: '20020.02002002002002002',
+        markPrice: '21000',
+        markSource: 'binance ticker',
+        marketValue: '209.79',
+        unrealizedPnl: '9.79',
+      }),
     ]);
     expect(view.equity, '1000 + 0.5 × 21000; XYZ has no XYZ/USDT market').toBe('11500');
     expect(view.unpricedAssets).toEqual(['XYZ']);
@@ -211,7 +258,13 @@ describe('real exchange accounts', () => {
   });
 
   it('an unreachable exchange: that account comes back with an error, the others are still valued', async () => {
-    const down = await createAccount(t.db, bob, { name: 'binance down', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+    const down = await createAccount(
+      t.db,
+      bob,
+      { name: 'binance down', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+      {},
+      deps,
+    );
     const paper = await paperAccount(bob, 'bob paper', { USDT: '250' });
     unreachable.add(down.id);
     const portfolio = await getPortfolio(t.db, bob, {}, deps);
@@ -231,10 +284,21 @@ describe('totals, scoping and the deployment filter', () => {
     const dave = (await registerUser(t.db, { username: 'dave-pf', password: 'long enough pw' })).id;
     const first = await paperAccount(carol, 'c1', { USDT: '1000' });
     const second = await paperAccount(carol, 'c2', { USDT: '2000' });
-    const [strategy] = await t.db.insert(strategies).values({ userId: carol, name: 's', type: 'sma_crossover', params: {}, exchange: 'paper', symbol: 'BTC/USDT', timeframe: '1h' }).returning();
+    const [strategy] = await t.db
+      .insert(strategies)
+      .values({ userId: carol, name: 's', type: 'sma_crossover', params: {}, exchange: 'paper', symbol: 'BTC/USDT', timeframe: '1h' })
+      .returning();
     const [deployment] = await t.db
       .insert(deployments)
-      .values({ userId: carol, strategyId: strategy!.id, accountId: second, mode: 'paper', feed: { type: 'simulated' }, strategy: { type: 'sma_crossover', params: {}, exchange: 'paper', symbol: 'BTC/USDT', timeframe: '1h' }, capitalQuote: '1000' })
+      .values({
+        userId: carol,
+        strategyId: strategy!.id,
+        accountId: second,
+        mode: 'paper',
+        feed: { type: 'simulated' },
+        strategy: { type: 'sma_crossover', params: {}, exchange: 'paper', symbol: 'BTC/USDT', timeframe: '1h' },
+        capitalQuote: '1000',
+      })
       .returning();
     // c1: buy 1 @ 100 (100.1 paid). c2: a manual buy 2 @ 100 (200.2) and a deployment buy 1 @ 200 (200.2).
     await trade(carol, first, 'buy', '1', 100, NOW - 3 * HOUR);
@@ -243,14 +307,30 @@ describe('totals, scoping and the deployment filter', () => {
     latestPrice = 300;
 
     const portfolio = await getPortfolio(t.db, carol, {}, deps);
-    expect(portfolio.accounts.map((a) => a.accountId), 'both accounts, oldest first').toEqual([first, second]);
+    expect(
+      portfolio.accounts.map((a) => a.accountId),
+      'both accounts, oldest first',
+    ).toEqual([first, second]);
     // c1: 899.9 + 300 = 1199.9; unrealized 300 − 100.1 = 199.9. c2: 1599.6 + 900 = 2499.6; unrealized 900 − 400.4 = 499.6.
-    expect(portfolio.totals).toEqual({ currency: 'USDT', equity: '3699.5', realizedPnl: '0', unrealizedPnl: '699.5', pnlToday: '699.5', accounts: 2, accountsWithErrors: 0 });
+    expect(portfolio.totals).toEqual({
+      currency: 'USDT',
+      equity: '3699.5',
+      realizedPnl: '0',
+      unrealizedPnl: '699.5',
+      pnlToday: '699.5',
+      accounts: 2,
+      accountsWithErrors: 0,
+    });
     expect(portfolio).toMatchObject({ asOf: new Date(NOW).toISOString(), dayStart: new Date(MIDNIGHT).toISOString(), currency: 'USDT', deploymentId: null });
 
     const onlyDeployment = await getPortfolio(t.db, carol, { deploymentId: deployment!.id }, deps);
-    expect(onlyDeployment.accounts.map((a) => a.accountId), "the deployment's account only").toEqual([second]);
-    expect(onlyDeployment.accounts[0]!.positions, "the deployment's own fill: 1 @ 200 + 0.2 fee").toEqual([expect.objectContaining({ quantity: '1', costBasis: '200.2', unrealizedPnl: '99.8' })]);
+    expect(
+      onlyDeployment.accounts.map((a) => a.accountId),
+      "the deployment's account only",
+    ).toEqual([second]);
+    expect(onlyDeployment.accounts[0]!.positions, "the deployment's own fill: 1 @ 200 + 0.2 fee").toEqual([
+      expect.objectContaining({ quantity: '1', costBasis: '200.2', unrealizedPnl: '99.8' }),
+    ]);
     expect(onlyDeployment.accounts[0]!.equity, 'balances and equity stay the whole account').toBe('2499.6');
 
     const other = await getPortfolio(t.db, dave, {}, deps);
@@ -262,7 +342,12 @@ describe('totals, scoping and the deployment filter', () => {
 
   it('values in another currency when asked: assets without a price in it are listed, not guessed', async () => {
     const accountId = await paperAccount(bob, 'in btc', { USDT: '1000', BTC: '2' });
-    const portfolio = await getPortfolio(t.db, bob, { currency: 'BTC' }, { ...deps, prices: () => ({ ...feed, latest: async (symbol) => (symbol === 'USDT/BTC' ? null : feed.latest(symbol)) }) });
+    const portfolio = await getPortfolio(
+      t.db,
+      bob,
+      { currency: 'BTC' },
+      { ...deps, prices: () => ({ ...feed, latest: async (symbol) => (symbol === 'USDT/BTC' ? null : feed.latest(symbol)) }) },
+    );
     expect(accountOf(portfolio, accountId)).toMatchObject({ currency: 'BTC', equity: '2', unpricedAssets: ['USDT'] });
     expect(portfolio.currency).toBe('BTC');
   });

@@ -101,7 +101,11 @@ async function accountsInScope(db: DbOrTx, userId: string, deploymentId: string 
     if (!deployment) throw AppError.notFound('deployment');
     where.push(eq(exchangeAccounts.id, deployment.accountId));
   }
-  return db.select().from(exchangeAccounts).where(and(...where)).orderBy(asc(exchangeAccounts.createdAt), asc(exchangeAccounts.name));
+  return db
+    .select()
+    .from(exchangeAccounts)
+    .where(and(...where))
+    .orderBy(asc(exchangeAccounts.createdAt), asc(exchangeAccounts.name));
 }
 
 interface PositionValuation {
@@ -248,7 +252,9 @@ export async function getPortfolio(db: Db, userId: string, options: PortfolioOpt
     options.deploymentId ? Promise.resolve(new Map<string, Decimal>()) : midnightEquity(db, userId, ids, currency, midnightMs),
   ]);
   const accounts = await Promise.all(
-    rows.map((row) => accountPortfolio(db, { row, fills: fillsByAccount.get(row.id)?.fills ?? [], baseline: baselines.get(row.id), currency, midnightMs }, deps)),
+    rows.map((row) =>
+      accountPortfolio(db, { row, fills: fillsByAccount.get(row.id)?.fills ?? [], baseline: baselines.get(row.id), currency, midnightMs }, deps),
+    ),
   );
 
   const valued = accounts.filter((a) => a.error === null);

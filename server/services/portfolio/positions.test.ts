@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { formatDecimal, sum } from '@/server/core/money';
 import { replayPositions, splitPair, type PositionFill } from './positions';
 
-const fill = (side: 'buy' | 'sell', quantity: string, price: string, fee: string, feeCurrency: string | null, executedAtMs: number, symbol = 'BTC/USDT'): PositionFill => ({
+const fill = (
+  side: 'buy' | 'sell',
+  quantity: string,
+  price: string,
+  fee: string,
+  feeCurrency: string | null,
+  executedAtMs: number,
+  symbol = 'BTC/USDT',
+): PositionFill => ({
   symbol,
   side,
   quantity,
@@ -50,7 +58,9 @@ describe('average cost replay', () => {
   });
 
   it('splits at sinceMs: the position then, and what was realized from then on', () => {
-    const position = only([fill('buy', '2', '100', '0', 'USDT', 10), fill('sell', '1', '150', '0', 'USDT', 20), fill('sell', '1', '130', '0', 'USDT', 30)], { sinceMs: 25 });
+    const position = only([fill('buy', '2', '100', '0', 'USDT', 10), fill('sell', '1', '150', '0', 'USDT', 20), fill('sell', '1', '130', '0', 'USDT', 30)], {
+      sinceMs: 25,
+    });
     expect(formatDecimal(position.atSince.quantity), 'held 1 at the split').toBe('1');
     expect(formatDecimal(position.atSince.costBasis)).toBe('100');
     expect(formatDecimal(position.realizedSince), 'only the second sell: 130 − 100').toBe('30');

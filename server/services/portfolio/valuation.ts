@@ -9,14 +9,7 @@ import { exchangeAccounts, paperBalances } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { add, Decimal, formatDecimal, MAX_DECIMAL_PLACES } from '@/server/core/money';
 import { logger } from '@/server/logger';
-import {
-  exchangeFailureMessage,
-  exchangeFor,
-  PAPER_EXCHANGE,
-  type AccountDeps,
-  type AccountRow,
-  type BalanceView,
-} from '@/server/services/accounts';
+import { exchangeFailureMessage, exchangeFor, PAPER_EXCHANGE, type AccountDeps, type AccountRow, type BalanceView } from '@/server/services/accounts';
 import { defaultPaperPriceSource, type OrderDeps } from '@/server/services/orders';
 import { exchangeMarks, paperMarks, unitValue, type MarkSource } from './marks';
 
@@ -103,7 +96,8 @@ function valuationError(error: unknown, secrets: Array<string | undefined>, row:
   if (error instanceof AccountValuationError) return error;
   if (error instanceof AppError) return new AccountValuationError({ kind: 'credentials', message: error.message });
   const failure = exchangeFailureMessage(error, secrets);
-  if (failure.kind === 'unexpected') logger.warn({ accountId: row.id, userId: row.userId, exchange: row.exchange, err: error }, 'valuing an exchange account failed unexpectedly');
+  if (failure.kind === 'unexpected')
+    logger.warn({ accountId: row.id, userId: row.userId, exchange: row.exchange, err: error }, 'valuing an exchange account failed unexpectedly');
   return new AccountValuationError({ kind: failure.kind, message: `${row.exchange}: ${failure.message}` });
 }
 
@@ -132,7 +126,9 @@ export interface Equity {
 export async function equityOf(balances: Record<string, BalanceView>, marks: MarkSource, currency: string): Promise<Equity> {
   let equity = new Decimal(0);
   const unpricedAssets: string[] = [];
-  const values = await Promise.all(Object.entries(balances).map(async ([asset, balance]) => ({ asset, balance, unit: await unitValue(marks, asset, currency) })));
+  const values = await Promise.all(
+    Object.entries(balances).map(async ([asset, balance]) => ({ asset, balance, unit: await unitValue(marks, asset, currency) })),
+  );
   for (const { asset, balance, unit } of values) {
     if (unit === null) unpricedAssets.push(asset);
     else equity = equity.plus(unit.times(balance.total));

@@ -21,7 +21,15 @@ let server: BinanceTestServer;
 let userId: string;
 
 const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({ exchangeId, accountId, credentials, timeoutMs: 1000, rateLimit: { perSecond: 1000, perMinute: 100_000 }, urls: binanceApiUrls(server.baseUrl), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  createCcxtExchange({
+    exchangeId,
+    accountId,
+    credentials,
+    timeoutMs: 1000,
+    rateLimit: { perSecond: 1000, perMinute: 100_000 },
+    urls: binanceApiUrls(server.baseUrl),
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  });
 const deps: ReconcileDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
 /** The same, two minutes later: past the grace periods for `new` orders and "not found". */
 const later: ReconcileDeps = { ...deps, now: () => Date.now() + 2 * MINUTE };
@@ -29,11 +37,25 @@ const later: ReconcileDeps = { ...deps, now: () => Date.now() + 2 * MINUTE };
 let accountCounter = 0;
 async function newBinanceAccount(): Promise<string> {
   accountCounter++;
-  const account = await createAccount(t.db, userId, { name: `binance ${accountCounter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } }, {}, deps);
+  const account = await createAccount(
+    t.db,
+    userId,
+    { name: `binance ${accountCounter}`, exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+    {},
+    deps,
+  );
   return account.id;
 }
 
-const limitBuy = (accountId: string, clientOrderId: string, quantity = '0.002'): PlaceOrderInput => ({ accountId, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity, price: '20000', clientOrderId });
+const limitBuy = (accountId: string, clientOrderId: string, quantity = '0.002'): PlaceOrderInput => ({
+  accountId,
+  symbol: 'BTC/USDT',
+  side: 'buy',
+  type: 'limit',
+  quantity,
+  price: '20000',
+  clientOrderId,
+});
 
 async function eventsOf(orderId: string): Promise<string[]> {
   const rows = await t.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id));
@@ -50,7 +72,11 @@ async function orderRow(orderId: string) {
 }
 
 async function alertsOf(accountId: string) {
-  return t.db.select().from(alerts).where(and(eq(alerts.userId, userId), eq(alerts.accountId, accountId))).orderBy(asc(alerts.id));
+  return t.db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.userId, userId), eq(alerts.accountId, accountId)))
+    .orderBy(asc(alerts.id));
 }
 
 const onServer = (clientOrderId: string) => [...server.orders.values()].filter((o) => o.clientOrderId === clientOrderId);
@@ -104,7 +130,10 @@ describe('exchange faults at createOrder end in the state the architecture gives
     expect(filled.filledQuantity).toBe('0.002');
     expect(filled.fees, 'maker fees of both trades, in base').toEqual({ BTC: '0.000002' });
     const stored = await fillRows(order.id);
-    expect(stored.map((f) => [f.tradeId, f.quantity, f.liquidity]), "the exchange's trade ids, applied once").toEqual([
+    expect(
+      stored.map((f) => [f.tradeId, f.quantity, f.liquidity]),
+      "the exchange's trade ids, applied once",
+    ).toEqual([
       [String(server.trades[0]!.id), '0.0005', 'maker'],
       [String(server.trades[1]!.id), '0.0015', 'maker'],
     ]);
@@ -121,17 +150,31 @@ describe('exchange faults at createOrder end in the state the architecture gives
   it('timeout after accept of an order that filled at once → unknown; reconcile applies its trade once and settles it filled', async () => {
     const accountId = await newBinanceAccount();
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
-    const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1', clientOrderId: 'cbTIMEOUTMKT01' }, deps);
+    const { order } = await placeOrder(
+      t.db,
+      userId,
+      { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.1', clientOrderId: 'cbTIMEOUTMKT01' },
+      deps,
+    );
     expect(order.status).toBe('unknown');
 
     expect(await reconcileAccount(t.db, accountId, deps)).toMatchObject({ checked: 1, updated: 1, fillsApplied: 1, notFound: 0 });
     const row = await orderRow(order.id);
-    expect(row).toMatchObject({ status: 'filled', filledQuantity: '0.1', averagePrice: '100', fees: { BTC: '0.0001' }, exchangeOrderId: String(onServer('cbTIMEOUTMKT01')[0]!.orderId) });
+    expect(row).toMatchObject({
+      status: 'filled',
+      filledQuantity: '0.1',
+      averagePrice: '100',
+      fees: { BTC: '0.0001' },
+      exchangeOrderId: String(onServer('cbTIMEOUTMKT01')[0]!.orderId),
+    });
     expect(await eventsOf(order.id)).toEqual(['created:>new', 'send_ambiguous:new>unknown', 'fill:unknown>unknown', 'reconciled_filled:unknown>filled']);
 
     const again = await reconcileAccount(t.db, accountId, deps);
     expect(again, 'a settled order is not looked up again').toMatchObject({ checked: 0, updated: 0, fillsApplied: 0 });
-    expect((await fillRows(order.id)).map((f) => f.tradeId), 'one fill row').toEqual([String(server.trades[0]!.id)]);
+    expect(
+      (await fillRows(order.id)).map((f) => f.tradeId),
+      'one fill row',
+    ).toEqual([String(server.trades[0]!.id)]);
     expect((await eventsOf(order.id)).length, 'no duplicate events').toBe(4);
     expect(server.count('POST', '/api/v3/order')).toBe(1);
   });
@@ -206,12 +249,15 @@ describe('orders the exchange does not know', () => {
     }
     expect((await orderRow(order.id)).status, 'not concluded: it was on the book').toBe('open');
     const raised = await alertsOf(accountId);
-    expect(raised.map((a) => [a.kind, a.severity, a.orderId]), 'one alert over two passes').toEqual([['reconciliation', 'warning', order.id]]);
+    expect(
+      raised.map((a) => [a.kind, a.severity, a.orderId]),
+      'one alert over two passes',
+    ).toEqual([['reconciliation', 'warning', order.id]]);
     expect(raised[0]!.message).toContain('cbARCHIVED00001');
     expect(await eventsOf(order.id)).toEqual(['created:>new', 'sent_ack:new>open']);
   });
 
-  it("a lookup that answers -2013 for an unknown order settles it as not found", async () => {
+  it('a lookup that answers -2013 for an unknown order settles it as not found', async () => {
     const accountId = await newBinanceAccount();
     server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.hang());
     const { order } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbHANG000000001'), deps);
@@ -229,7 +275,20 @@ describe('a `new` order left by a worker that died', () => {
     const createdAt = new Date(Date.now() - ageMs);
     const [row] = await t.db
       .insert(orders)
-      .values({ accountId, userId, clientOrderId, exchange: 'binance', symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', status: 'new', createdAt, updatedAt: createdAt })
+      .values({
+        accountId,
+        userId,
+        clientOrderId,
+        exchange: 'binance',
+        symbol: 'BTC/USDT',
+        side: 'buy',
+        type: 'limit',
+        quantity: '0.002',
+        price: '20000',
+        status: 'new',
+        createdAt,
+        updatedAt: createdAt,
+      })
       .returning();
     await t.db.insert(orderEvents).values({ orderId: row!.id, type: 'created', fromStatus: null, toStatus: 'new', details: { clientOrderId } });
     return row!.id;
@@ -241,10 +300,16 @@ describe('a `new` order left by a worker that died', () => {
     const young = await insertNewOrder(accountId, 'cbINFLIGHT00001', 0);
     const result = await reconcileAccount(t.db, accountId, deps);
     expect(result).toMatchObject({ checked: 1, updated: 1, notFound: 1 });
-    expect(result.pending.map((p) => p.orderId), 'the young one may still be in its send').toEqual([young]);
+    expect(
+      result.pending.map((p) => p.orderId),
+      'the young one may still be in its send',
+    ).toEqual([young]);
     expect(await orderRow(stale)).toMatchObject({ status: 'rejected', statusReason: 'not found on exchange' });
     expect(await eventsOf(stale)).toEqual(['created:>new', 'send_ambiguous:new>unknown', 'reconciled_not_found:unknown>rejected']);
-    const [ambiguous] = await t.db.select().from(orderEvents).where(and(eq(orderEvents.orderId, stale), eq(orderEvents.type, 'send_ambiguous')));
+    const [ambiguous] = await t.db
+      .select()
+      .from(orderEvents)
+      .where(and(eq(orderEvents.orderId, stale), eq(orderEvents.type, 'send_ambiguous')));
     expect(ambiguous!.reason).toBe('worker restarted before recording the send');
     expect((await orderRow(young)).status).toBe('new');
     expect(server.count('POST', '/api/v3/order'), 'nothing sent').toBe(0);
@@ -253,7 +318,14 @@ describe('a `new` order left by a worker that died', () => {
   it('sent before the worker died: found by its clientOrderId → open, and not mistaken for an external order', async () => {
     const accountId = await newBinanceAccount();
     const id = await insertNewOrder(accountId, 'cbSENTTHENDIED1', 2 * MINUTE);
-    const placed = server.placeExternalOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '20000', clientOrderId: 'cbSENTTHENDIED1' });
+    const placed = server.placeExternalOrder({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.002',
+      price: '20000',
+      clientOrderId: 'cbSENTTHENDIED1',
+    });
     const result = await reconcileAccount(t.db, accountId, deps);
     expect(result).toMatchObject({ checked: 1, updated: 1, notFound: 0, external: [] });
     expect(await orderRow(id)).toMatchObject({ status: 'open', exchangeOrderId: String(placed.orderId) });
@@ -276,7 +348,12 @@ describe('the exchange changed an order behind our back', () => {
 
   it('a market order acknowledged without its trades is filled from them by the next pass', async () => {
     const accountId = await newBinanceAccount();
-    const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'sell', type: 'market', quantity: '0.1', clientOrderId: 'cbMARKETSELL001' }, deps);
+    const { order } = await placeOrder(
+      t.db,
+      userId,
+      { accountId, symbol: 'BTC/USDT', side: 'sell', type: 'market', quantity: '0.1', clientOrderId: 'cbMARKETSELL001' },
+      deps,
+    );
     expect(order.status, 'the adapter reports the ack; trades come from reconciliation').toBe('open');
     expect(await reconcileAccount(t.db, accountId, deps)).toMatchObject({ updated: 1, fillsApplied: 1 });
     expect(await orderRow(order.id)).toMatchObject({ status: 'filled', filledQuantity: '0.1', fees: { USDT: '0.01' } });
@@ -287,13 +364,30 @@ describe('the exchange changed an order behind our back', () => {
 describe('orders Cryptobot did not place', () => {
   it('are flagged with exactly one alert, never adopted and never canceled', async () => {
     const accountId = await newBinanceAccount();
-    const external = server.placeExternalOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.01', price: '90000', clientOrderId: 'web_manual_1' });
+    const external = server.placeExternalOrder({
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      quantity: '0.01',
+      price: '90000',
+      clientOrderId: 'web_manual_1',
+    });
     const { order: mine } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbMINE000000001'), deps);
 
     const first = await reconcileAccount(t.db, accountId, deps);
     const second = await reconcileAccount(t.db, accountId, deps);
     for (const result of [first, second]) {
-      expect(result.external, 'reported on every pass').toEqual([{ exchangeOrderId: String(external.orderId), clientOrderId: 'web_manual_1', symbol: 'BTC/USDT', side: 'sell', type: 'limit', amount: '0.01', price: '90000' }]);
+      expect(result.external, 'reported on every pass').toEqual([
+        {
+          exchangeOrderId: String(external.orderId),
+          clientOrderId: 'web_manual_1',
+          symbol: 'BTC/USDT',
+          side: 'sell',
+          type: 'limit',
+          amount: '0.01',
+          price: '90000',
+        },
+      ]);
     }
     const raised = await alertsOf(accountId);
     expect(raised.length, 'one alert for one order over two passes').toBe(1);
@@ -301,7 +395,10 @@ describe('orders Cryptobot did not place', () => {
     expect(raised[0]!.message).toMatch(/did not place.*sell 0\.01 BTC\/USDT at 90000/);
 
     const rows = await t.db.select().from(orders).where(eq(orders.accountId, accountId));
-    expect(rows.map((r) => r.id), 'not adopted: only our own order has a row').toEqual([mine.id]);
+    expect(
+      rows.map((r) => r.id),
+      'not adopted: only our own order has a row',
+    ).toEqual([mine.id]);
     expect(server.orders.get(external.orderId)!.status, 'not canceled').toBe('NEW');
     expect(server.count('DELETE', '/api/v3/order'), 'no cancel was ever sent').toBe(0);
   });
@@ -337,12 +434,18 @@ describe('balances, paper accounts and concurrency', () => {
     const { order } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbLOCKED0000001'), deps);
     const requestsBefore = server.requests.length;
     // Another worker's pass holds the account's lease.
-    await t.db.update(exchangeAccounts).set({ reconcileLeaseUntil: sql`now() + interval '1 minute'` }).where(eq(exchangeAccounts.id, accountId));
+    await t.db
+      .update(exchangeAccounts)
+      .set({ reconcileLeaseUntil: sql`now() + interval '1 minute'` })
+      .where(eq(exchangeAccounts.id, accountId));
     expect(await reconcileAccount(t.db, accountId, deps)).toMatchObject({ skipped: true, checked: 0, updated: 0 });
     expect(server.requests.length, 'no exchange call').toBe(requestsBefore);
     expect((await orderRow(order.id)).status).toBe('unknown');
     // Its worker was killed: the lease runs out, and the next pass takes the account.
-    await t.db.update(exchangeAccounts).set({ reconcileLeaseUntil: sql`now() - interval '1 second'` }).where(eq(exchangeAccounts.id, accountId));
+    await t.db
+      .update(exchangeAccounts)
+      .set({ reconcileLeaseUntil: sql`now() - interval '1 second'` })
+      .where(eq(exchangeAccounts.id, accountId));
     expect(await reconcileAccount(t.db, accountId, deps), 'once the lease ran out').toMatchObject({ skipped: false, updated: 1 });
     const [after] = await t.db.select({ lease: exchangeAccounts.reconcileLeaseUntil }).from(exchangeAccounts).where(eq(exchangeAccounts.id, accountId));
     expect(after!.lease, 'a finished pass gives the lease back').toBeNull();
@@ -357,8 +460,19 @@ describe('balances, paper accounts and concurrency', () => {
       candlesSince: async (_symbol, sinceMs, untilMs) => candles.filter((c) => c[0] >= sinceMs && c[0] + MINUTE <= untilMs),
     };
     const paperDeps: ReconcileDeps = { ...deps, prices: () => feed, clock: () => now + 5 * MINUTE };
-    const account = await createAccount(t.db, userId, { name: 'paper reconcile', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0' }, {}, deps);
-    const { order } = await placeOrder(t.db, userId, { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1', price: '90' }, { ...paperDeps, clock: () => now });
+    const account = await createAccount(
+      t.db,
+      userId,
+      { name: 'paper reconcile', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0' },
+      {},
+      deps,
+    );
+    const { order } = await placeOrder(
+      t.db,
+      userId,
+      { accountId: account.id, symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1', price: '90' },
+      { ...paperDeps, clock: () => now },
+    );
     expect(order.status).toBe('open');
     latest = 95;
     candles = [[now + MINUTE, 95, 96, 89, 92, 10]];
@@ -375,7 +489,8 @@ describe('live updates (events.stream)', () => {
     const received: string[] = [];
     const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => {
       const event = JSON.parse(payload) as { kind: string; userId: string; orderId?: string; status?: string };
-      if (event.userId === userId && (event.kind === 'order' || event.kind === 'alert')) received.push(event.kind === 'order' ? `${event.orderId} ${event.status}` : 'alert');
+      if (event.userId === userId && (event.kind === 'order' || event.kind === 'alert'))
+        received.push(event.kind === 'order' ? `${event.orderId} ${event.status}` : 'alert');
     });
     try {
       // Unknown (lost answer), then found open, then filled on the exchange.
@@ -383,13 +498,32 @@ describe('live updates (events.stream)', () => {
       const { order: a } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbEVENTS00001'), deps);
       // A resting order canceled on the exchange's website; a `new` one whose send never happened (→ rejected).
       const { order: b } = await placeOrder(t.db, userId, limitBuy(accountId, 'cbEVENTS00002'), deps);
-      const [c] = await t.db.insert(orders).values({ accountId, userId, clientOrderId: 'cbEVENTS00003', exchange: 'binance', symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.002', price: '20000', status: 'unknown', createdAt: new Date(Date.now() - 10 * MINUTE) }).returning();
+      const [c] = await t.db
+        .insert(orders)
+        .values({
+          accountId,
+          userId,
+          clientOrderId: 'cbEVENTS00003',
+          exchange: 'binance',
+          symbol: 'BTC/USDT',
+          side: 'buy',
+          type: 'limit',
+          quantity: '0.002',
+          price: '20000',
+          status: 'unknown',
+          createdAt: new Date(Date.now() - 10 * MINUTE),
+        })
+        .returning();
       await expect.poll(() => received.length, { message: 'the orders service announced a (unknown) and b (open)' }).toBe(2);
       received.length = 0;
 
       server.cancelExternally(onServer('cbEVENTS00002')[0]!.orderId);
       const external = server.placeExternalOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.001', price: '90000' });
-      expect(await reconcileAccount(t.db, accountId, later)).toMatchObject({ updated: 3, notFound: 1, external: [{ exchangeOrderId: String(external.orderId) }] });
+      expect(await reconcileAccount(t.db, accountId, later)).toMatchObject({
+        updated: 3,
+        notFound: 1,
+        external: [{ exchangeOrderId: String(external.orderId) }],
+      });
       await expect.poll(() => [...received].sort()).toEqual([`${a.id} open`, `${b.id} canceled`, `${c!.id} rejected`, 'alert'].sort());
 
       received.length = 0;

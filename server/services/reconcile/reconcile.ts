@@ -35,7 +35,17 @@ import type { Balances, ExchangeOrder } from '@/server/exchange/ports';
 import { logger } from '@/server/logger';
 import { exchangeFor, getAccountBalance, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
-import { cancelRequestedOrder, DEFAULT_NOT_FOUND_GRACE_MS, lookUpOrder, OPEN_STATUSES, requestedCancelsOf, settleFromExchange, syncPaperOrders, type OrderDeps, type OrderRow } from '@/server/services/orders';
+import {
+  cancelRequestedOrder,
+  DEFAULT_NOT_FOUND_GRACE_MS,
+  lookUpOrder,
+  OPEN_STATUSES,
+  requestedCancelsOf,
+  settleFromExchange,
+  syncPaperOrders,
+  type OrderDeps,
+  type OrderRow,
+} from '@/server/services/orders';
 
 export interface ReconcileDeps extends OrderDeps {
   /** Wall-clock time (ms) for the grace periods; default Date.now. (`clock` is the paper feed's time.) */
@@ -132,7 +142,10 @@ export async function reconcileAccount(db: Db, accountId: string, deps: Reconcil
 
 async function reconcilePaper(db: Db, account: AccountRow, deps: ReconcileDeps): Promise<ReconcileResult> {
   const result = emptyResult(account);
-  const resting = await db.select({ id: orders.id }).from(orders).where(and(eq(orders.accountId, account.id), eq(orders.status, 'open')));
+  const resting = await db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.accountId, account.id), eq(orders.status, 'open')));
   result.checked = resting.length;
   // A paper order fills completely in one trade: each fill is one order settled.
   result.fillsApplied = resting.length > 0 ? await syncPaperOrders(db, account.userId, deps, account.id) : 0;
@@ -232,9 +245,20 @@ async function reconcileExchangeAccount(db: Db, account: AccountRow, deps: Recon
   }
 
   if (result.updated > 0 || result.external.length > 0 || result.notFound > 0) {
-    log.info({ checked: result.checked, updated: result.updated, fillsApplied: result.fillsApplied, notFound: result.notFound, external: result.external.length, pending: result.pending.length }, 'reconciled account');
+    log.info(
+      {
+        checked: result.checked,
+        updated: result.updated,
+        fillsApplied: result.fillsApplied,
+        notFound: result.notFound,
+        external: result.external.length,
+        pending: result.pending.length,
+      },
+      'reconciled account',
+    );
   }
-  if (!open.complete) log.info('the exchange lists open orders per symbol only: orders placed outside Cryptobot were looked for in the symbols of its own orders');
+  if (!open.complete)
+    log.info('the exchange lists open orders per symbol only: orders placed outside Cryptobot were looked for in the symbols of its own orders');
   return result;
 }
 
@@ -248,12 +272,34 @@ async function flagUnplacedOrders(db: Db, account: AccountRow, open: ExchangeOrd
   const known = await db
     .select({ id: orders.id, clientOrderId: orders.clientOrderId, exchangeOrderId: orders.exchangeOrderId, status: orders.status })
     .from(orders)
-    .where(and(eq(orders.accountId, account.id), or(inArray(orders.clientOrderId, clientIds), and(isNotNull(orders.exchangeOrderId), inArray(orders.exchangeOrderId, open.map((o) => o.id))))));
+    .where(
+      and(
+        eq(orders.accountId, account.id),
+        or(
+          inArray(orders.clientOrderId, clientIds),
+          and(
+            isNotNull(orders.exchangeOrderId),
+            inArray(
+              orders.exchangeOrderId,
+              open.map((o) => o.id),
+            ),
+          ),
+        ),
+      ),
+    );
   for (const remote of open) {
     const mine = known.find((k) => (remote.clientOrderId !== null && k.clientOrderId === remote.clientOrderId) || k.exchangeOrderId === remote.id);
     const description = `${remote.side} ${remote.amount ?? '?'} ${remote.symbol}${remote.price ? ` at ${remote.price}` : ''}`;
     if (!mine) {
-      result.external.push({ exchangeOrderId: remote.id, clientOrderId: remote.clientOrderId, symbol: remote.symbol, side: remote.side, type: remote.type, amount: remote.amount, price: remote.price });
+      result.external.push({
+        exchangeOrderId: remote.id,
+        clientOrderId: remote.clientOrderId,
+        symbol: remote.symbol,
+        side: remote.side,
+        type: remote.type,
+        amount: remote.amount,
+        price: remote.price,
+      });
       await raiseAlert(db, {
         userId: account.userId,
         kind: 'reconciliation',
@@ -261,7 +307,15 @@ async function flagUnplacedOrders(db: Db, account: AccountRow, open: ExchangeOrd
         message: `An order Cryptobot did not place is open on ${account.exchange} (${description}, exchange id ${remote.id}). Cryptobot leaves it alone: it is not tracked, adopted or canceled.`,
         accountId: account.id,
         dedupeKey: `reconcile:external:${account.id}:${remote.id}`,
-        details: { exchangeOrderId: remote.id, clientOrderId: remote.clientOrderId, symbol: remote.symbol, side: remote.side, type: remote.type, amount: remote.amount, price: remote.price },
+        details: {
+          exchangeOrderId: remote.id,
+          clientOrderId: remote.clientOrderId,
+          symbol: remote.symbol,
+          side: remote.side,
+          type: remote.type,
+          amount: remote.amount,
+          price: remote.price,
+        },
       });
     } else if (isTerminal(mine.status)) {
       await raiseAlert(db, {

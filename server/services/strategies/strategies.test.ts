@@ -43,7 +43,13 @@ describe('strategy types', () => {
     expect(sma.parameters.fastPeriod, 'own parameters carry default, bounds and help').toMatchObject({ type: 'integer', default: 10, common: false });
     expect(sma.parameters.fastPeriod!.min).toBeTypeOf('number');
     expect(sma.parameters.fastPeriod!.description.length).toBeGreaterThan(0);
-    expect(sma.parameters.stopLossPct, 'common parameters are listed too').toMatchObject({ type: 'float', default: null, common: true, min: 0, exclusiveMin: true });
+    expect(sma.parameters.stopLossPct, 'common parameters are listed too').toMatchObject({
+      type: 'float',
+      default: null,
+      common: true,
+      min: 0,
+      exclusiveMin: true,
+    });
   });
 });
 
@@ -59,7 +65,8 @@ describe('strategies', () => {
   });
 
   it('refuses params outside their range, of the wrong type, unknown or breaking a cross rule, naming params.<name>', async () => {
-    const bad = async (params: Record<string, unknown>) => (await appError(createStrategyForUser(t.db, alice, { name: 'x', type: 'sma_crossover', params, ...market }))).details?.fields;
+    const bad = async (params: Record<string, unknown>) =>
+      (await appError(createStrategyForUser(t.db, alice, { name: 'x', type: 'sma_crossover', params, ...market }))).details?.fields;
     expect(await bad({ fastPeriod: 0 })).toEqual([{ field: 'params.fastPeriod', message: expect.stringContaining('fastPeriod') }]);
     expect(await bad({ fastPeriod: 'ten' })).toEqual([{ field: 'params.fastPeriod', message: expect.stringContaining('fastPeriod') }]);
     expect(await bad({ fastPeriod: 2.5 })).toEqual([{ field: 'params.fastPeriod', message: 'fastPeriod must be an integer' }]);
@@ -68,7 +75,10 @@ describe('strategies', () => {
     const unknownType = await appError(createStrategyForUser(t.db, alice, { name: 'x', type: 'no_such', params: {}, ...market }));
     expect(unknownType.code).toBe('UNPROCESSABLE');
     expect(unknownType.details?.fields?.[0]?.field).toBe('type');
-    expect((await listStrategiesForUser(t.db, alice)).some((s) => s.name === 'x'), 'nothing invalid was stored').toBe(false);
+    expect(
+      (await listStrategiesForUser(t.db, alice)).some((s) => s.name === 'x'),
+      'nothing invalid was stored',
+    ).toBe(false);
   });
 
   it('merges edited params over the stored ones and validates the result', async () => {
@@ -91,7 +101,10 @@ describe('strategies', () => {
 
     const archived = await archiveStrategyForUser(t.db, alice, s.id);
     expect(archived).toMatchObject({ status: 'archived', editable: false, actions: ['restore'] });
-    expect((await listStrategiesForUser(t.db, alice)).some((x) => x.id === s.id), 'archived ones are hidden by default').toBe(false);
+    expect(
+      (await listStrategiesForUser(t.db, alice)).some((x) => x.id === s.id),
+      'archived ones are hidden by default',
+    ).toBe(false);
     expect((await listStrategiesForUser(t.db, alice, { includeArchived: true })).some((x) => x.id === s.id)).toBe(true);
     expect((await appError(updateStrategyForUser(t.db, alice, s.id, { params: { period: 12 } }))).code, 'archived strategies are read-only').toBe('CONFLICT');
     expect(await applyStrategyEvent(t.db, alice, s.id, 'backtest_completed'), 'no transition from archived').toBe(false);

@@ -97,7 +97,10 @@ export async function createStrategyForUser(db: DbOrTx, userId: string, input: C
 
 /** The user's strategy row, or NOT_FOUND (also for another user's: existence never leaks). */
 export async function getStrategyRow(db: DbOrTx, userId: string, id: string): Promise<StrategyRow> {
-  const [row] = await db.select().from(strategies).where(and(eq(strategies.id, id), eq(strategies.userId, userId)));
+  const [row] = await db
+    .select()
+    .from(strategies)
+    .where(and(eq(strategies.id, id), eq(strategies.userId, userId)));
   if (!row) throw AppError.notFound('strategy');
   return row;
 }

@@ -51,10 +51,20 @@ export type Fault =
 export const faults = {
   timeoutAfterAccept: (): Fault => ({ kind: 'hangAfterAccept' }),
   hang: (): Fault => ({ kind: 'hang' }),
-  rateLimited: (retryAfterSec = 1): Fault => ({ kind: 'status', status: 429, retryAfterSec, code: -1003, msg: 'Too much request weight used; current limit is 6000 request weight per 1 MINUTE.' }),
+  rateLimited: (retryAfterSec = 1): Fault => ({
+    kind: 'status',
+    status: 429,
+    retryAfterSec,
+    code: -1003,
+    msg: 'Too much request weight used; current limit is 6000 request weight per 1 MINUTE.',
+  }),
   ipBanned: (retryAfterSec = 120): Fault => ({ kind: 'status', status: 418, retryAfterSec, code: -1003, msg: 'Way too much request weight used; IP banned.' }),
   serverError: (status = 503): Fault => ({ kind: 'status', status, msg: 'Service Unavailable.' }),
-  serverErrorAfterAccept: (status = 503): Fault => ({ kind: 'statusAfterAccept', status, msg: 'Internal error; unable to process your request. Please try again.' }),
+  serverErrorAfterAccept: (status = 503): Fault => ({
+    kind: 'statusAfterAccept',
+    status,
+    msg: 'Internal error; unable to process your request. Please try again.',
+  }),
   insufficientBalance: (): Fault => ({ kind: 'binanceError', code: -2010, msg: 'Account has insufficient balance for requested action.' }),
   timestampOutsideRecvWindow: (): Fault => ({ kind: 'binanceError', code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' }),
   orderNotFound: (): Fault => ({ kind: 'binanceError', code: -2013, msg: 'Order does not exist.' }),
@@ -326,7 +336,12 @@ export class BinanceTestServer {
         result = this.cancelOrder(query);
         break;
       case 'GET /api/v3/openOrders':
-        result = { status: 200, body: [...this.orders.values()].filter((o) => isResting(o) && (!query.get('symbol') || o.symbol === query.get('symbol'))).map((o) => this.orderJson(o)) };
+        result = {
+          status: 200,
+          body: [...this.orders.values()]
+            .filter((o) => isResting(o) && (!query.get('symbol') || o.symbol === query.get('symbol')))
+            .map((o) => this.orderJson(o)),
+        };
         break;
       case 'GET /api/v3/myTrades':
         result = this.myTradesRoute(query);
@@ -406,8 +421,22 @@ export class BinanceTestServer {
           { filterType: 'ICEBERG_PARTS', limit: 10 },
           { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '100.00000000', stepSize: '0.00000000' },
           { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
-          { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
-          { filterType: 'NOTIONAL', minNotional: s.minNotional, applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+          {
+            filterType: 'PERCENT_PRICE_BY_SIDE',
+            bidMultiplierUp: '5',
+            bidMultiplierDown: '0.2',
+            askMultiplierUp: '5',
+            askMultiplierDown: '0.2',
+            avgPriceMins: 5,
+          },
+          {
+            filterType: 'NOTIONAL',
+            minNotional: s.minNotional,
+            applyMinToMarket: true,
+            maxNotional: '9000000.00000000',
+            applyMaxToMarket: false,
+            avgPriceMins: 5,
+          },
           { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
           { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
         ],
@@ -439,7 +468,9 @@ export class BinanceTestServer {
     const limit = Math.min(1000, Number(query.get('limit') ?? 500));
     const startTime = query.has('startTime') ? Number(query.get('startTime')) : undefined;
     const endTime = query.has('endTime') ? Number(query.get('endTime')) : undefined;
-    let rows = this.visibleKlines(symbolId!, interval).filter((r) => (startTime === undefined || r[0] >= startTime) && (endTime === undefined || r[0] <= endTime));
+    let rows = this.visibleKlines(symbolId!, interval).filter(
+      (r) => (startTime === undefined || r[0] >= startTime) && (endTime === undefined || r[0] <= endTime),
+    );
     rows = startTime === undefined ? rows.slice(-limit) : rows.slice(0, limit);
     const s = (n: number) => String(n);
     return {
@@ -520,7 +551,8 @@ export class BinanceTestServer {
     if (!s) return { status: 400, body: { code: -1121, msg: 'Invalid symbol.' } };
     const side = q.get('side') as 'BUY' | 'SELL' | null;
     const type = q.get('type') ?? '';
-    if ((side !== 'BUY' && side !== 'SELL') || !['MARKET', 'LIMIT'].includes(type)) return { status: 400, body: { code: -1106, msg: 'Parameter not supported in this test server.' } };
+    if ((side !== 'BUY' && side !== 'SELL') || !['MARKET', 'LIMIT'].includes(type))
+      return { status: 400, body: { code: -1106, msg: 'Parameter not supported in this test server.' } };
     const quantity = new Decimal(q.get('quantity') ?? '0');
     const clientOrderId = q.get('newClientOrderId') ?? `test${this.nextOrderId}`;
     if ([...this.orders.values()].some((o) => o.clientOrderId === clientOrderId && isResting(o))) {
@@ -528,7 +560,8 @@ export class BinanceTestServer {
     }
     if (quantity.lt(s.minQty) || !quantity.mod(s.stepSize).isZero()) return { status: 400, body: { code: -1013, msg: 'Filter failure: LOT_SIZE' } };
     const price = type === 'LIMIT' ? new Decimal(q.get('price') ?? '0') : this.lastPrice(s.id);
-    if (type === 'LIMIT' && (price.lte(0) || !price.mod(s.tickSize).isZero())) return { status: 400, body: { code: -1013, msg: 'Filter failure: PRICE_FILTER' } };
+    if (type === 'LIMIT' && (price.lte(0) || !price.mod(s.tickSize).isZero()))
+      return { status: 400, body: { code: -1013, msg: 'Filter failure: PRICE_FILTER' } };
     const notional = price.mul(quantity);
     if (notional.lt(s.minNotional)) return { status: 400, body: { code: -1013, msg: 'Filter failure: NOTIONAL' } };
     const base = this.balance(s.base);
@@ -607,7 +640,18 @@ export class BinanceTestServer {
   }
 
   private recordTrade(order: StoredOrder, price: Decimal, qty: Decimal, commission: Decimal, commissionAsset: string, isMaker: boolean): StoredTrade {
-    const trade: StoredTrade = { id: this.nextTradeId++, orderId: order.orderId, symbol: order.symbol, price, qty, commission, commissionAsset, time: this.now(), isBuyer: order.side === 'BUY', isMaker };
+    const trade: StoredTrade = {
+      id: this.nextTradeId++,
+      orderId: order.orderId,
+      symbol: order.symbol,
+      price,
+      qty,
+      commission,
+      commissionAsset,
+      time: this.now(),
+      isBuyer: order.side === 'BUY',
+      isMaker,
+    };
     this.trades.push(trade);
     return trade;
   }
@@ -623,7 +667,9 @@ export class BinanceTestServer {
     const limit = Math.min(1000, Number(q.get('limit') ?? 500));
     const rows = this.trades
       .filter((t) => t.symbol === s.id && (orderId === null || String(t.orderId) === orderId))
-      .filter((t) => (fromId === undefined || t.id >= fromId) && (startTime === undefined || t.time >= startTime) && (endTime === undefined || t.time <= endTime))
+      .filter(
+        (t) => (fromId === undefined || t.id >= fromId) && (startTime === undefined || t.time >= startTime) && (endTime === undefined || t.time <= endTime),
+      )
       .slice(0, limit);
     return {
       status: 200,

@@ -8,7 +8,9 @@ export default function NewStrategyPage() {
   return (
     <>
       <PageHeader title="New strategy" description="Pick a type; its parameters, defaults and limits come from the strategy registry." />
-      <div className="max-w-3xl"><StrategyForm /></div>
+      <div className="max-w-3xl">
+        <StrategyForm />
+      </div>
     </>
   );
 }

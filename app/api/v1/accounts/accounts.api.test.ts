@@ -79,7 +79,10 @@ describe('REST /api/v1/accounts', () => {
       const response = await create(request('POST', aliceToken, body));
       expect(response.status, `${JSON.stringify(body)} is a 422`).toBe(422);
       const error = ((await response.json()) as { error: { details: { fields: Array<{ field: string }> } } }).error;
-      expect(error.details.fields.map((f) => f.field), `${JSON.stringify(body)} names ${field}`).toContain(field);
+      expect(
+        error.details.fields.map((f) => f.field),
+        `${JSON.stringify(body)} names ${field}`,
+      ).toContain(field);
     }
   });
 
@@ -95,7 +98,10 @@ describe('REST /api/v1/accounts', () => {
     ];
     expect(statuses, 'all 404').toEqual([404, 404, 404, 404, 404]);
     const bobList = (await (await list(request('GET', bobToken))).json()) as { accounts: Array<{ id: string }> };
-    expect(bobList.accounts.map((a) => a.id), "not in bob's list").not.toContain(id);
+    expect(
+      bobList.accounts.map((a) => a.id),
+      "not in bob's list",
+    ).not.toContain(id);
     expect((await deleteOne(request('DELETE', aliceToken), route(id))).status, 'the owner may delete it').toBe(200);
     expect((await getOne(request('GET', aliceToken), route(id))).status, 'gone').toBe(404);
   });

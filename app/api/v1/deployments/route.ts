@@ -3,4 +3,6 @@ import { ZDeploymentListResponseSchema, ZListDeploymentsRequestSchema } from '@/
 import { listDeployments } from '@/server/services/deployments';
 
 // GET /api/v1/deployments?strategyId=&accountId=&state= – the user's deployments, newest first
-export const GET = withUser(async ({ db, req, user }) => reply(ZDeploymentListResponseSchema, { deployments: await listDeployments(db, user.id, parseInput(ZListDeploymentsRequestSchema, searchParams(req))) }));
+export const GET = withUser(async ({ db, req, user }) =>
+  reply(ZDeploymentListResponseSchema, { deployments: await listDeployments(db, user.id, parseInput(ZListDeploymentsRequestSchema, searchParams(req))) }),
+);

@@ -80,12 +80,19 @@ describe('registration by mode, over REST', () => {
     expect(created.status).toBe(201);
     const invite = (await created.json()) as { id: string; code: string; path: string; state: string };
     expect(invite.state).toBe('active');
-    const withCode = await register(post('/api/v1/auth/register', { username: 'route-invited', password: pw, inviteCode: invite.code }, undefined, '198.51.100.2'));
+    const withCode = await register(
+      post('/api/v1/auth/register', { username: 'route-invited', password: pw, inviteCode: invite.code }, undefined, '198.51.100.2'),
+    );
     expect(withCode.status).toBe(201);
-    const again = await register(post('/api/v1/auth/register', { username: 'route-invited-2', password: pw, inviteCode: invite.code }, undefined, '198.51.100.2'));
+    const again = await register(
+      post('/api/v1/auth/register', { username: 'route-invited-2', password: pw, inviteCode: invite.code }, undefined, '198.51.100.2'),
+    );
     expect(again.status).toBe(422);
 
-    const listed = (await (await list(get('/api/v1/invites', adminToken))).json()) as { mode: string; invites: { id: string; state: string; usedBy: string | null }[] };
+    const listed = (await (await list(get('/api/v1/invites', adminToken))).json()) as {
+      mode: string;
+      invites: { id: string; state: string; usedBy: string | null }[];
+    };
     expect(listed.mode).toBe('invite');
     expect(listed.invites.find((i) => i.id === invite.id)).toMatchObject({ state: 'used', usedBy: 'route-invited' });
     expect(JSON.stringify(listed), 'the code is shown once, at creation').not.toContain(invite.code);
@@ -97,14 +104,24 @@ describe('registration by mode, over REST', () => {
     const bad = await create(post('/api/v1/invites', { expiresInHours: 0 }, adminToken));
     expect(bad.status).toBe(422);
     const invite = (await (await create(post('/api/v1/invites', { expiresInHours: 1 }, adminToken))).json()) as { id: string; code: string };
-    const revokeRequest = (token: string) => new Request(`http://localhost/api/v1/invites/${invite.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const revokeRequest = (token: string) =>
+      new Request(`http://localhost/api/v1/invites/${invite.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
     expect((await revoke(revokeRequest(userToken), { params: Promise.resolve({ id: invite.id }) })).status).toBe(403);
     const revoked = await revoke(revokeRequest(adminToken), { params: Promise.resolve({ id: invite.id }) });
     expect(revoked.status).toBe(200);
     expect(((await revoked.json()) as { state: string }).state).toBe('revoked');
 
     const caller = (id: string, role: 'admin' | 'user') =>
-      createCallerFactory(appRouter)({ db: t.db, req: null, user: { id, username: 'x', role, sessionVersion: 0 }, authMethod: 'bearer', scopes: role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade'], apiKey: null, authError: null, ip: null });
+      createCallerFactory(appRouter)({
+        db: t.db,
+        req: null,
+        user: { id, username: 'x', role, sessionVersion: 0 },
+        authMethod: 'bearer',
+        scopes: role === 'admin' ? ['read', 'trade', 'admin'] : ['read', 'trade'],
+        apiKey: null,
+        authError: null,
+        ip: null,
+      });
     const user = (await findUserById(t.db, (await t.db.query.users.findFirst({ where: (u, { eq }) => eq(u.username, 'route-user') }))!.id))!;
     await expect(caller(user.id, 'user').invites.create({ expiresInHours: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const admin = (await t.db.query.users.findFirst({ where: (u, { eq }) => eq(u.username, 'route-admin') }))!;
@@ -114,7 +131,9 @@ describe('registration by mode, over REST', () => {
 
   it('registration bursts from one address are 429 with Retry-After over REST', async () => {
     process.env.CRYPTOBOT_REGISTRATION = 'open';
-    const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => register(post('/api/v1/auth/register', { username: `route-burst-${i}`, password: pw }, undefined, '198.51.100.99'))));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => register(post('/api/v1/auth/register', { username: `route-burst-${i}`, password: pw }, undefined, '198.51.100.99'))),
+    );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201).length, 'the default limit: 5 per hour').toBe(5);
     const throttled = responses.filter((r) => r.status === 429);
@@ -124,7 +143,8 @@ describe('registration by mode, over REST', () => {
 
   it('API-key failures from one address are 429 with Retry-After over REST and tRPC, once the limit is used', async () => {
     const ip = '198.51.100.150';
-    const withKey = (path: string) => new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${generateKey().key}`, 'x-forwarded-for': ip } });
+    const withKey = (path: string) =>
+      new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${generateKey().key}`, 'x-forwarded-for': ip } });
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await list(withKey('/api/v1/invites'))).status);
     expect(statuses, 'the limit (3 here) is evaluated').toEqual([401, 401, 401]);

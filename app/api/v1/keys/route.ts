@@ -6,4 +6,6 @@ import { createKey, keyActor, listKeys } from '@/server/services/keys';
 export const GET = withUser(async ({ db, user }) => reply(ZKeyListResponseSchema, await listKeys(db, user.id)));
 
 // POST /api/v1/keys – create a key {name, scopes, expiresInDays?}; the response is the only time `key` appears
-export const POST = withUser(async (ctx) => reply(ZIssuedKeyResponseSchema, await createKey(ctx.db, keyActor(ctx), await readJson(ctx.req, ZCreateKeyRequestSchema), { ip: ctx.ip }), 201));
+export const POST = withUser(async (ctx) =>
+  reply(ZIssuedKeyResponseSchema, await createKey(ctx.db, keyActor(ctx), await readJson(ctx.req, ZCreateKeyRequestSchema), { ip: ctx.ip }), 201),
+);

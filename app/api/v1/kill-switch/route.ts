@@ -1,5 +1,11 @@
 import { assertAllowed, parseInput, readOptionalJson, reply, searchParams, withUser } from '@/server/api/rest';
-import { ZEngageKillSwitchRequestSchema, ZEngageKillSwitchResponseSchema, ZKillSwitchStateResponseSchema, ZReleaseKillSwitchQuerySchema, ZReleaseKillSwitchResponseSchema } from '@/server/api/schemas/kill-switch';
+import {
+  ZEngageKillSwitchRequestSchema,
+  ZEngageKillSwitchResponseSchema,
+  ZKillSwitchStateResponseSchema,
+  ZReleaseKillSwitchQuerySchema,
+  ZReleaseKillSwitchResponseSchema,
+} from '@/server/api/schemas/kill-switch';
 import { engageKillSwitch, getKillSwitchState, releaseKillSwitch } from '@/server/services/kill-switch';
 
 // GET /api/v1/kill-switch – whether a kill switch latch halts your trading: {engaged, scope, since, by, reason, latches, canRelease}

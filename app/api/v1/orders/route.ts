@@ -3,7 +3,9 @@ import { ZListOrdersRequestSchema, ZOrderListResponseSchema, ZOrderResponseSchem
 import { listOrders, placeOrder } from '@/server/services/orders';
 
 // GET /api/v1/orders?accountId=&status=&deploymentId= – the user's orders, newest first
-export const GET = withUser(async ({ db, req, user }) => reply(ZOrderListResponseSchema, { orders: await listOrders(db, user.id, parseInput(ZListOrdersRequestSchema, searchParams(req))) }));
+export const GET = withUser(async ({ db, req, user }) =>
+  reply(ZOrderListResponseSchema, { orders: await listOrders(db, user.id, parseInput(ZListOrdersRequestSchema, searchParams(req))) }),
+);
 
 // POST /api/v1/orders – place an order (201); the same clientOrderId again returns the stored order (200)
 export const POST = withUser(async ({ db, req, user }) => {

@@ -28,9 +28,21 @@ afterAll(() => getDatabase().close());
 
 const order = { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001' };
 const restOrder = () =>
-  placeOrder(new Request('http://localhost/api/v1/orders', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...order, accountId }) }));
+  placeOrder(
+    new Request('http://localhost/api/v1/orders', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...order, accountId }),
+    }),
+  );
 const trpcOrder = () =>
-  trpc(new Request('http://localhost/api/trpc/orders.place', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ json: { ...order, accountId } }) }));
+  trpc(
+    new Request('http://localhost/api/trpc/orders.place', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ json: { ...order, accountId } }),
+    }),
+  );
 
 /** Holds the account's balance rows locked (FOR UPDATE) in a transaction of another process's pool until released. */
 async function holdBalanceLocks(): Promise<() => Promise<void>> {

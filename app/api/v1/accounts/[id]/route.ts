@@ -12,4 +12,6 @@ export const PATCH = withUser<{ id: string }>(async ({ db, req, user, params, ip
 });
 
 // DELETE /api/v1/accounts/{id} – delete the account with its balances and order history
-export const DELETE = withUser<{ id: string }>(async ({ db, user, params, ip }) => reply(ZAccountDeletedResponseSchema, await deleteAccount(db, user.id, params.id, { ip })));
+export const DELETE = withUser<{ id: string }>(async ({ db, user, params, ip }) =>
+  reply(ZAccountDeletedResponseSchema, await deleteAccount(db, user.id, params.id, { ip })),
+);

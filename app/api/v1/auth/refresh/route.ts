@@ -7,5 +7,8 @@ import { refreshTokenPair } from '@/server/services/auth/tokens';
 export const POST = withPublic(async ({ db, req, ip }) => {
   const { refreshToken } = await readJson(req, ZRefreshRequestSchema);
   const env = getEnv();
-  return reply(ZTokenPairResponseSchema, await refreshTokenPair(db, refreshToken, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }, { ip }));
+  return reply(
+    ZTokenPairResponseSchema,
+    await refreshTokenPair(db, refreshToken, { secret: env.NEXTAUTH_SECRET, refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS }, { ip }),
+  );
 });

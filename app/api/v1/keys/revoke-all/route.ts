@@ -3,4 +3,6 @@ import { ZRevokeAllRequestSchema, ZRevokeAllResponseSchema } from '@/server/api/
 import { keyActor, revokeEverything } from '@/server/services/keys';
 
 // POST /api/v1/keys/revoke-all – emergency: revoke every key and session of the caller {reason, allUsers? (admins)}
-export const POST = withUser(async (ctx) => reply(ZRevokeAllResponseSchema, await revokeEverything(ctx.db, keyActor(ctx), await readJson(ctx.req, ZRevokeAllRequestSchema), { ip: ctx.ip })));
+export const POST = withUser(async (ctx) =>
+  reply(ZRevokeAllResponseSchema, await revokeEverything(ctx.db, keyActor(ctx), await readJson(ctx.req, ZRevokeAllRequestSchema), { ip: ctx.ip })),
+);

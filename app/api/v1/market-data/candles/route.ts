@@ -4,7 +4,9 @@ import { ZCandlesPageResponseSchema, ZCandlesQuerySchema, ZCandlesUpsertRequestS
 import { ingestCandleRows } from '@/server/services/market-data/ingest';
 
 // GET /api/v1/market-data/candles – one page of stored candles, ascending; `next` is the cursor of the next page
-export const GET = withUser(async ({ db, req }) => reply(ZCandlesPageResponseSchema, await candlesPage(db, parseInput(ZCandlesQuerySchema, searchParams(req)))));
+export const GET = withUser(async ({ db, req }) =>
+  reply(ZCandlesPageResponseSchema, await candlesPage(db, parseInput(ZCandlesQuerySchema, searchParams(req)))),
+);
 
 // POST /api/v1/market-data/candles – store candles (admins: candles are shared); bad rows are reported, the rest stored
 export const POST = withUser(

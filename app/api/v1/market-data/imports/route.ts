@@ -9,7 +9,13 @@ export const GET = withUser(async ({ db, user }) => reply(ZImportListResponseSch
 export const POST = withUser(
   async ({ db, req, user }) => {
     const input = await readJson(req, ZImportRequestSchema);
-    const view = await startImport(db, user.id, { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe, startMs: input.start, endMs: input.end });
+    const view = await startImport(db, user.id, {
+      exchange: input.exchange,
+      symbol: input.symbol,
+      timeframe: input.timeframe,
+      startMs: input.start,
+      endMs: input.end,
+    });
     return reply(ZImportResponseSchema, view, 202, { Location: `/api/v1/market-data/imports/${view.id}` });
   },
   { admin: true },

@@ -3,7 +3,9 @@ import { pathId, ZStrategyResponseSchema, ZUpdateStrategyRequestSchema } from '@
 import { archiveStrategyForUser, getStrategyForUser, updateStrategyForUser } from '@/server/services/strategies/strategies';
 
 // GET /api/v1/strategies/{id} – one strategy
-export const GET = withUser<{ id: string }>(async ({ db, user, params }) => reply(ZStrategyResponseSchema, await getStrategyForUser(db, user.id, pathId(params.id, 'strategy'))));
+export const GET = withUser<{ id: string }>(async ({ db, user, params }) =>
+  reply(ZStrategyResponseSchema, await getStrategyForUser(db, user.id, pathId(params.id, 'strategy'))),
+);
 
 // PATCH /api/v1/strategies/{id} – rename, change params (merged) or market, archive/restore via status
 export const PATCH = withUser<{ id: string }>(async ({ db, req, user, params }) => {
@@ -12,4 +14,6 @@ export const PATCH = withUser<{ id: string }>(async ({ db, req, user, params }) 
 });
 
 // DELETE /api/v1/strategies/{id} – archive the strategy (soft: its backtests stay; PATCH status "draft" restores it)
-export const DELETE = withUser<{ id: string }>(async ({ db, user, params }) => reply(ZStrategyResponseSchema, await archiveStrategyForUser(db, user.id, pathId(params.id, 'strategy'))));
+export const DELETE = withUser<{ id: string }>(async ({ db, user, params }) =>
+  reply(ZStrategyResponseSchema, await archiveStrategyForUser(db, user.id, pathId(params.id, 'strategy'))),
+);

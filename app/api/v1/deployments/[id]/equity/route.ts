@@ -3,4 +3,6 @@ import { ZDeploymentEquityResponseSchema } from '@/server/api/schemas/deployment
 import { deploymentEquityCurve } from '@/server/services/deployments';
 
 // GET /api/v1/deployments/{id}/equity – the deployment's equity curve over feed time: {currency, stepSeconds, points: [{time, equity, source}]}
-export const GET = withUser<{ id: string }>(async ({ db, user, params }) => reply(ZDeploymentEquityResponseSchema, await deploymentEquityCurve(db, user.id, params.id)));
+export const GET = withUser<{ id: string }>(async ({ db, user, params }) =>
+  reply(ZDeploymentEquityResponseSchema, await deploymentEquityCurve(db, user.id, params.id)),
+);
