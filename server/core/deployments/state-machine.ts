@@ -6,6 +6,7 @@
  * docs/trading.md ("States") shows the same table; a test keeps the two identical.
  */
 import { DomainError } from '../money/errors';
+import { renderMarkdownTable } from '../markdown-table';
 
 /** The same list as db/schema/deployments.ts DEPLOYMENT_STATES (a test keeps them equal). */
 export const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
@@ -82,10 +83,6 @@ export function applyDeploymentEvent(state: DeploymentState, event: DeploymentEv
 
 /** The transition table as a Markdown table (docs/trading.md embeds exactly this). */
 export function renderDeploymentTransitionTable(): string {
-  const header = `| state \\ event | ${DEPLOYMENT_EVENT_TYPES.map((e) => `\`${e}\``).join(' | ')} |`;
-  const rule = `|---|${DEPLOYMENT_EVENT_TYPES.map(() => '---').join('|')}|`;
-  const rows = DEPLOYMENT_STATES.map(
-    (state) => `| **${state}** | ${DEPLOYMENT_EVENT_TYPES.map((event) => DEPLOYMENT_TRANSITIONS[state][event] ?? '—').join(' | ')} |`,
-  );
-  return [header, rule, ...rows].join('\n');
+  const rows = DEPLOYMENT_STATES.map((state) => [`**${state}**`, ...DEPLOYMENT_EVENT_TYPES.map((event) => DEPLOYMENT_TRANSITIONS[state][event] ?? '—')]);
+  return renderMarkdownTable(['state \\ event', ...DEPLOYMENT_EVENT_TYPES.map((e) => `\`${e}\``)], rows);
 }

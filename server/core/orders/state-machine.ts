@@ -7,6 +7,7 @@
  */
 import { add, compare, div, formatDecimal, mul, parseDecimal, toDecimal } from '../money/decimal';
 import { DomainError } from '../money/errors';
+import { renderMarkdownTable } from '../markdown-table';
 
 export const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -289,14 +290,12 @@ export function applyOrderEvent(order: OrderState, event: OrderEvent): OrderEven
 
 /** The transition table as a Markdown table (docs/orders.md embeds exactly this). */
 export function renderTransitionTable(): string {
-  const header = `| state \\ event | ${ORDER_EVENT_TYPES.map((e) => `\`${e}\``).join(' | ')} |`;
-  const rule = `|---|${ORDER_EVENT_TYPES.map(() => '---').join('|')}|`;
-  const rows = ORDER_STATUSES.map((status) => {
-    const cells = ORDER_EVENT_TYPES.map((event) => {
+  const rows = ORDER_STATUSES.map((status) => [
+    `**${status}**`,
+    ...ORDER_EVENT_TYPES.map((event) => {
       const targets = ORDER_TRANSITIONS[status][event];
       return targets ? targets.join(' / ') : '—';
-    });
-    return `| **${status}** | ${cells.join(' | ')} |`;
-  });
-  return [header, rule, ...rows].join('\n');
+    }),
+  ]);
+  return renderMarkdownTable(['state \\ event', ...ORDER_EVENT_TYPES.map((e) => `\`${e}\``)], rows);
 }
