@@ -1,5 +1,4 @@
 import type { CandleSeries } from '../candles';
-import type { IndicatorColumns } from '../indicators/columns';
 import { EMA, ema } from '../indicators/ema';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
@@ -11,9 +10,6 @@ import { defineStrategy } from './types';
 export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   private readonly fast: EMA;
   private readonly slow: EMA;
-  /** both averages at every bar of the series being run, when the engine shares columns (useColumns) */
-  private fastColumn: Float64Array | null = null;
-  private slowColumn: Float64Array | null = null;
 
   constructor(params: CrossoverParams) {
     super(params);
@@ -36,18 +32,10 @@ export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
     return fast > slow ? 1 : fast < slow ? -1 : fast === slow ? 0 : Number.NaN;
   }
 
-  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
-    const { fastPeriod, slowPeriod } = this.params;
-    const fast = columns.get(series.close, `ema:${fastPeriod}`, (values) => ema(values, fastPeriod));
-    const slow = fast && columns.get(series.close, `ema:${slowPeriod}`, (values) => ema(values, slowPeriod));
-    if (!fast || !slow) return false;
-    this.fastColumn = fast;
-    this.slowColumn = slow;
-    return true;
-  }
+  protected readonly columnKind = 'ema';
 
-  protected override unbindColumns(): void {
-    this.fastColumn = this.slowColumn = null;
+  protected averageColumn(closes: Float64Array, period: number): Float64Array {
+    return ema(closes, period);
   }
 
   protected resetAverages(): void {

@@ -1,4 +1,5 @@
 import type { CandleSeries } from '../candles';
+import type { IndicatorColumns } from '../indicators/columns';
 import { BarStrategy } from './bar-strategy';
 import type { StrategyParams } from './types';
 
@@ -26,6 +27,9 @@ export abstract class MovingAverageCrossoverStrategy extends BarStrategy<Crossov
   /** sign of MA(fast) − MA(slow) after the last bar and after the one before: 1, 0, −1, or NaN (undefined) */
   private order = Number.NaN;
   private previousOrder = Number.NaN;
+  /** both averages' columns at every bar of the series being run, when the engine shares columns (useColumns) */
+  protected fastColumn: Float64Array | null = null;
+  protected slowColumn: Float64Array | null = null;
 
   constructor(params: CrossoverParams) {
     super(params);
@@ -36,6 +40,23 @@ export abstract class MovingAverageCrossoverStrategy extends BarStrategy<Crossov
   protected abstract compareAverages(series: CandleSeries, i: number): number;
   /** Return both averages to their freshly constructed state. */
   protected abstract resetAverages(): void;
+  /** The shared column's key prefix (`<kind>:<period>`) and the column an average's period gives over the closes. */
+  protected abstract readonly columnKind: string;
+  protected abstract averageColumn(closes: Float64Array, period: number): Float64Array;
+
+  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
+    const { fastPeriod, slowPeriod } = this.params;
+    const fast = columns.get(series.close, `${this.columnKind}:${fastPeriod}`, (values) => this.averageColumn(values, fastPeriod));
+    const slow = fast && columns.get(series.close, `${this.columnKind}:${slowPeriod}`, (values) => this.averageColumn(values, slowPeriod));
+    if (!fast || !slow) return false;
+    this.fastColumn = fast;
+    this.slowColumn = slow;
+    return true;
+  }
+
+  protected override unbindColumns(): void {
+    this.fastColumn = this.slowColumn = null;
+  }
 
   protected next(series: CandleSeries, i: number): void {
     this.previousOrder = this.order;

@@ -1,5 +1,4 @@
 import type { CandleSeries } from '../candles';
-import type { IndicatorColumns } from '../indicators/columns';
 import { compareMeans, TickSums, tickSums } from '../indicators/decimal-ticks';
 import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
@@ -11,9 +10,6 @@ import { defineStrategy } from './types';
  */
 export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   private readonly sums: TickSums;
-  /** both sums at every bar of the series being run, when the engine shares columns (useColumns) */
-  private fastColumn: Float64Array | null = null;
-  private slowColumn: Float64Array | null = null;
 
   constructor(params: CrossoverParams) {
     super(params);
@@ -27,18 +23,10 @@ export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
     return compareMeans(this.sums.sum(0), fastPeriod, this.sums.sum(1), slowPeriod);
   }
 
-  protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
-    const { fastPeriod, slowPeriod } = this.params;
-    const fast = columns.get(series.close, `tick-sum:${fastPeriod}`, (values) => tickSums(values, fastPeriod));
-    const slow = fast && columns.get(series.close, `tick-sum:${slowPeriod}`, (values) => tickSums(values, slowPeriod));
-    if (!fast || !slow) return false;
-    this.fastColumn = fast;
-    this.slowColumn = slow;
-    return true;
-  }
+  protected readonly columnKind = 'tick-sum';
 
-  protected override unbindColumns(): void {
-    this.fastColumn = this.slowColumn = null;
+  protected averageColumn(closes: Float64Array, period: number): Float64Array {
+    return tickSums(closes, period);
   }
 
   protected resetAverages(): void {

@@ -36,7 +36,8 @@ export const ZBacktestTradeSchema = z.object({
   exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
 });
 
-export const ZBacktestSummarySchema = z.object({
+/** What every run (a backtest, a sweep) shows of itself: its strategy, market, range, costs and status. */
+const ZRunSummaryFields = z.object({
   id: z.string().uuid(),
   strategyId: z.string().uuid(),
   strategyType: z.string(),
@@ -44,7 +45,6 @@ export const ZBacktestSummarySchema = z.object({
   /** 0..1 */
   progress: z.number(),
   error: z.string().nullable(),
-  params: z.record(z.string(), z.unknown()),
   exchange: z.string(),
   symbol: z.string(),
   timeframe: z.string(),
@@ -54,11 +54,15 @@ export const ZBacktestSummarySchema = z.object({
   feeRate: z.number(),
   slippage: z.number(),
   engineVersion: z.number(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
+  params: z.record(z.string(), z.unknown()),
   barCount: z.number().nullable(),
   metrics: ZBacktestMetricsSchema.nullable(),
-  createdAt: z.string(),
   startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
 });
 export type BacktestSummaryView = z.infer<typeof ZBacktestSummarySchema>;
 
@@ -74,30 +78,13 @@ export const ZBacktestChartSchema = z.object({
 });
 export type BacktestChartView = z.infer<typeof ZBacktestChartSchema>;
 
-export const ZSweepSummarySchema = z.object({
-  id: z.string().uuid(),
-  strategyId: z.string().uuid(),
-  strategyType: z.string(),
-  status: ZBacktestStatus,
-  progress: z.number(),
-  error: z.string().nullable(),
+export const ZSweepSummarySchema = ZRunSummaryFields.extend({
   baseParams: z.record(z.string(), z.unknown()),
   ranges: z.record(z.string(), z.unknown()),
   /** names of the swept parameters, in grid order */
   sweptParams: z.array(z.string()),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
-  engineVersion: z.number(),
   combinationCount: z.number(),
   skippedCount: z.number(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
 });
 export type SweepSummaryView = z.infer<typeof ZSweepSummarySchema>;
 
