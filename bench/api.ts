@@ -118,6 +118,9 @@ export async function startApp(databaseUrl: string, logDir: string, log: (line: 
       CRYPTOBOT_MASTER_KEY: randomBytes(32).toString('base64'),
       NEXT_DIST_DIR: BENCH_DIST_DIR,
       NEXT_TELEMETRY_DISABLED: '1',
+      // The benches register their users over REST, many from one address: open registration, no per-address cap.
+      CRYPTOBOT_REGISTRATION: 'open',
+      CRYPTOBOT_REGISTRATIONS_PER_IP: '100000',
     },
   });
   const started = performance.now();
