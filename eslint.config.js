@@ -46,6 +46,24 @@ const noRelativeEscape = {
   },
 };
 
+/** What the processes outside the web app (the worker, the CLI) never import: next, the web app, the API layer, ccxt. */
+const OUTSIDE_THE_WEB_APP = [
+  'next',
+  'next/*',
+  'next-auth',
+  'next-auth/*',
+  'react',
+  'react-dom',
+  'server-only',
+  'ccxt',
+  'ccxt/*',
+  '@/app/*',
+  '@/components/*',
+  '@/server/api/*',
+  '@/server/auth/next-auth',
+  '@/server/auth/session',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -166,48 +184,11 @@ export default tseslint.config(
   },
   {
     files: ['server/worker/**/*.ts'],
-    rules: restrict(
-      [
-        'next',
-        'next/*',
-        'next-auth',
-        'next-auth/*',
-        'react',
-        'react-dom',
-        'server-only',
-        'ccxt',
-        'ccxt/*',
-        '@/app/*',
-        '@/components/*',
-        '@/server/api/*',
-        '@/server/auth/next-auth',
-        '@/server/auth/session',
-        '@/server/cli/*',
-      ],
-      'the worker never imports next, the web app, the API layer or the CLI.',
-    ),
+    rules: restrict([...OUTSIDE_THE_WEB_APP, '@/server/cli/*'], 'the worker never imports next, the web app, the API layer or the CLI.'),
   },
   {
     files: ['server/cli/**/*.ts'],
-    rules: restrict(
-      [
-        'next',
-        'next/*',
-        'next-auth',
-        'next-auth/*',
-        'react',
-        'react-dom',
-        'server-only',
-        'ccxt',
-        'ccxt/*',
-        '@/app/*',
-        '@/components/*',
-        '@/server/api/*',
-        '@/server/auth/next-auth',
-        '@/server/auth/session',
-      ],
-      'the CLI never imports next, the web app or the API layer.',
-    ),
+    rules: restrict(OUTSIDE_THE_WEB_APP, 'the CLI never imports next, the web app or the API layer.'),
   },
   {
     // One configuration module per process: only server/env.ts reads process.env (validated at start, README

@@ -48,6 +48,24 @@ const milliseconds = (min: number, max: number) => {
   return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message });
 };
 
+/** A throttle's allowance: attempts per window (docs/security.md "Throttles"). */
+const attemptLimit = (fallback: number) =>
+  z.coerce
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be 1 to 100000' })
+    .max(100_000, { message: 'must be 1 to 100000' })
+    .default(fallback);
+
+/** A throttle's window, in minutes (one day at most). */
+const windowMinutes = (fallback: number) =>
+  z.coerce
+    .number()
+    .int({ message: 'must be a whole number of minutes' })
+    .min(1, { message: 'must be 1 to 1440 minutes' })
+    .max(1440, { message: 'must be 1 to 1440 minutes' })
+    .default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: nodeEnv,
   PORT: port,
@@ -81,48 +99,13 @@ const envSchema = z.object({
     .default(65 * 1024 * 1024),
   // Registration and the authentication throttles (docs/security.md "Throttles" and "Registration").
   CRYPTOBOT_REGISTRATION: z.enum(['open', 'invite', 'closed'], { message: 'must be open, invite or closed' }).default('invite'),
-  CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: z.coerce
-    .number()
-    .int({ message: 'must be a whole number of minutes' })
-    .min(1, { message: 'must be 1 to 1440 minutes' })
-    .max(1440, { message: 'must be 1 to 1440 minutes' })
-    .default(15),
-  CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: z.coerce
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: 'must be 1 to 100000' })
-    .max(100_000, { message: 'must be 1 to 100000' })
-    .default(10),
-  CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: z.coerce
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: 'must be 1 to 100000' })
-    .max(100_000, { message: 'must be 1 to 100000' })
-    .default(50),
-  CRYPTOBOT_API_KEY_FAILURES_PER_IP: z.coerce
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: 'must be 1 to 100000' })
-    .max(100_000, { message: 'must be 1 to 100000' })
-    .default(50),
-  CRYPTOBOT_API_KEY_FAILURES_PER_KEY: z.coerce
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: 'must be 1 to 100000' })
-    .max(100_000, { message: 'must be 1 to 100000' })
-    .default(20),
-  CRYPTOBOT_REGISTRATIONS_PER_IP: z.coerce
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: 'must be 1 to 100000' })
-    .max(100_000, { message: 'must be 1 to 100000' })
-    .default(5),
-  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: z.coerce
-    .number()
-    .int({ message: 'must be a whole number of minutes' })
-    .min(1, { message: 'must be 1 to 1440 minutes' })
-    .max(1440, { message: 'must be 1 to 1440 minutes' })
-    .default(60),
+  CRYPTOBOT_AUTH_THROTTLE_WINDOW_MINUTES: windowMinutes(15),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_USERNAME: attemptLimit(10),
+  CRYPTOBOT_SIGN_IN_FAILURES_PER_IP: attemptLimit(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_IP: attemptLimit(50),
+  CRYPTOBOT_API_KEY_FAILURES_PER_KEY: attemptLimit(20),
+  CRYPTOBOT_REGISTRATIONS_PER_IP: attemptLimit(5),
+  CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: windowMinutes(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
