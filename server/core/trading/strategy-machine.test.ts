@@ -191,8 +191,9 @@ describe('the machine against the engine on random markets (property)', () => {
           expect([got.entryTime, got.exitTime, got.exitReason]).toEqual([want.entryTime, want.exitTime, want.exitReason]);
           for (const field of ['entryPrice', 'exitPrice', 'quantity', 'fee'] as const)
             expect(close(got[field], want[field]), `${field}: ${got[field]} vs ${want[field]}`).toBe(true);
-          // P&L is a difference of two amounts of the trade's size: its precision is relative to that size.
-          const notional = want.entryPrice * want.quantity;
+          // P&L is a difference of two amounts (what the entry cost, what the exit brought): its precision is relative
+          // to the larger of them, which on a trade that multiplied its money is the exit's.
+          const notional = Math.max(want.entryPrice, want.exitPrice) * want.quantity;
           expect(Math.abs(got.pnl - want.pnl), `pnl: ${got.pnl} vs ${want.pnl}`).toBeLessThanOrEqual(1e-9 * Math.max(1, notional));
         }
         const endTrade = backtest.trades.find((t) => t.exitReason === 'end');
