@@ -59,6 +59,18 @@ export function createJobRunner(handlers: JobHandlers | Record<string, JobHandle
             if (lease.cancelRequested) throw new JobInterrupted('canceled');
           },
         };
+        // Claiming counts an attempt, also when it takes over an expired lease: past the job's attempts, its
+        // worker died on it every time (a crash, out of memory), so it fails here instead of killing the next one.
+        if (job.attempts > job.maxAttempts) {
+          const message = `gave up after ${job.maxAttempts} attempts: the worker running it stopped each time (see the worker log)`;
+          log.error({ attempts: job.attempts }, 'job abandoned: its worker stopped on every attempt');
+          try {
+            await handler.abandon?.(context, message);
+          } finally {
+            await failJob(database.db, job, workerId, message, false);
+          }
+          return;
+        }
         // Keep the lease while the handler computes between progress calls.
         const keepAlive = setInterval(() => {
           heartbeatJob(database.db, job.id, workerId, leaseMs).catch((error) => log.warn({ err: error }, 'lease renewal failed'));

@@ -155,6 +155,29 @@ describe('backtest.run job', () => {
     expect(stored.metrics).toEqual(runBacktest(series, createStrategy('rsi', strategy.params), { ...config, timeframe: '1h' }).metrics);
   });
 
+  it('fails, naming why, once its worker stopped on every attempt (a backtest that kills workers is not run forever)', async () => {
+    const strategy = await createStrategyForUser(t.db, alice, { name: 'RSI dies', type: 'rsi', params: {}, ...market });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
+    const [row] = await t.db.select({ jobId: backtests.jobId }).from(backtests).where(eq(backtests.id, queued.id));
+    const [job] = await t.db.select().from(jobs).where(eq(jobs.id, row!.jobId!));
+    // Each of its attempts was claimed by a worker that then vanished (the last one's lease has just expired).
+    for (let attempt = 1; attempt <= job!.maxAttempts; attempt++) {
+      expect((await claimJob(t.db, `doomed-${attempt}`, [BACKTEST_JOB_TYPE], 30_000))?.id).toBe(job!.id);
+      await t.db.update(backtests).set({ status: 'running' }).where(eq(backtests.id, queued.id));
+      await t.db
+        .update(jobs)
+        .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+        .where(eq(jobs.id, job!.id));
+    }
+
+    await runWorkerUntil('worker-c', finished(alice, queued.id));
+    const stored = await getBacktestForUser(t.db, alice, queued.id);
+    expect([stored.status, stored.error]).toEqual(['failed', expect.stringMatching(/^gave up after 3 attempts: the worker running it stopped each time/)]);
+    expect(stored.metrics, 'never ran again').toBeNull();
+    const [after] = await t.db.select().from(jobs).where(eq(jobs.id, job!.id));
+    expect(after).toMatchObject({ status: 'failed', attempts: 4 });
+  });
+
   it('cancels a queued backtest at once and a running one at its next progress report', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'MACD', type: 'macd', params: {}, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });

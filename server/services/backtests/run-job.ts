@@ -178,4 +178,12 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
 }
 
 /** The handler registered for `backtest.run` in server/worker/loops.ts. */
-export const backtestRunHandler: JobHandler<JobPayload<typeof BACKTEST_JOB_TYPE>> = { run: runBacktestJob };
+export const backtestRunHandler: JobHandler<JobPayload<typeof BACKTEST_JOB_TYPE>> = {
+  run: runBacktestJob,
+  async abandon(ctx, message) {
+    await ctx.db
+      .update(backtests)
+      .set({ status: 'failed', error: message, finishedAt: sql`now()` })
+      .where(and(eq(backtests.id, ctx.payload.backtestId), eq(backtests.userId, ctx.job.userId ?? ''), inArray(backtests.status, ACTIVE)));
+  },
+};

@@ -19,6 +19,12 @@ import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
  */
 export function createSweepHandler(options: { threads?: number } = {}): JobHandler<JobPayload<typeof SWEEP_JOB_TYPE>> {
   return {
+    async abandon(ctx, message) {
+      await ctx.db
+        .update(backtestSweeps)
+        .set({ status: 'failed', error: message, finishedAt: sql`now()` })
+        .where(and(eq(backtestSweeps.id, ctx.payload.sweepId), eq(backtestSweeps.userId, ctx.job.userId ?? ''), inArray(backtestSweeps.status, ACTIVE)));
+    },
     async run(ctx: JobContext<JobPayload<typeof SWEEP_JOB_TYPE>>): Promise<Record<string, unknown>> {
       const { db, job } = ctx;
       const { sweepId } = ctx.payload;

@@ -76,6 +76,11 @@ export interface JobHandler<P = Record<string, unknown>> {
   run(context: JobContext<P>): Promise<Record<string, unknown>>;
   /** Errors worth another attempt (e.g. an exchange timeout); others fail the job at once. */
   isRetryable?(error: unknown): boolean;
+  /**
+   * The job's worker stopped while running it (its lease expired) on every one of its attempts, so the runner
+   * fails the job without running it again: record `message` on the job's own row (a backtest's, a sweep's).
+   */
+  abandon?(context: JobContext<P>, message: string): Promise<void>;
 }
 
 /** One handler per job type: the worker's registry (a type without a handler does not compile). */
