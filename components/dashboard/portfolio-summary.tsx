@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { amount, signedAmount, signTone } from '@/components/deployments/format';
+import { MarkLabel } from '@/components/market-data/mark-label';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
@@ -144,8 +145,7 @@ export function PositionsCard() {
                 </div>
                 <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
                   <span>
-                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · mark{' '}
-                    <span className="num">{position.markPrice === null ? 'none' : amount(position.markPrice)}</span>
+                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · <MarkLabel mark={position.mark} />
                   </span>
                   <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
                     {position.unrealizedPnl === null ? 'unpriced' : `${signedAmount(position.unrealizedPnl)} ${position.quoteCurrency}`}

@@ -122,6 +122,7 @@ describe('a paper account traded through the order service', () => {
         averageEntryPrice: '110.11',
         markPrice: '140',
         markSource: 'test feed',
+        mark: { symbol: 'BTC/USDT', price: '140', kind: 'feed', source: 'test feed', at: new Date(NOW).toISOString() },
         marketValue: '210',
         unrealizedPnl: '44.835',
         realizedPnl: '14.655',

@@ -129,6 +129,7 @@ async function valuePosition(position: PositionState, marks: MarkSource): Promis
       averageEntryPrice: position.quantity.gt(0) ? out(position.costBasis.div(position.quantity)) : '0',
       markPrice: mark ? out(mark.price) : null,
       markSource: mark?.source ?? null,
+      mark: mark?.view ?? null,
       marketValue: marketValue ? out(marketValue) : null,
       unrealizedPnl: unrealized ? out(unrealized) : null,
       realizedPnl: out(position.realizedPnl),
