@@ -39,8 +39,20 @@ function Stat({
   );
 }
 
-/** Total equity and P&L (realized, unrealized, today) over all accounts, from portfolio.get. */
-export function PortfolioSummary() {
+/** Said above numbers while live updates are down: they are as of their last refresh, not now. */
+export function StaleNotice({ asOf }: { asOf: string | undefined }) {
+  return (
+    <p role="status" data-testid="stale-notice" className="rounded-md border border-warn/40 bg-warn/10 px-3 py-1.5 text-xs text-warn">
+      Live updates are reconnecting: these figures may be stale{asOf ? ` (as of ${new Date(asOf).toLocaleTimeString()})` : ''}.
+    </p>
+  );
+}
+
+/**
+ * Total equity and P&L (realized, unrealized, today) over all accounts, from portfolio.get. `stale`: the live
+ * stream is down, so the figures say so.
+ */
+export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
   const trpc = useTRPC();
   const portfolio = useQuery(trpc.portfolio.get.queryOptions());
   if (portfolio.isPending) {
@@ -67,8 +79,9 @@ export function PortfolioSummary() {
   }
   const unit = totals.currency;
   return (
-    <section aria-label="Portfolio totals" className="space-y-2">
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+    <section aria-label="Portfolio totals" className="space-y-2" data-stale={stale}>
+      {stale ? <StaleNotice asOf={portfolio.data.asOf} /> : null}
+      <div className={cn('grid grid-cols-2 gap-3 md:grid-cols-4', stale && 'opacity-60')}>
         <Stat
           label="Total equity"
           value={amount(totals.equity)}
