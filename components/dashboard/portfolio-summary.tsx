@@ -17,6 +17,7 @@ function Stat({
   tone,
   hint,
   title,
+  basis,
 }: {
   label: string;
   value: string;
@@ -25,6 +26,7 @@ function Stat({
   tone?: string;
   hint?: string;
   title?: string;
+  basis?: string;
 }) {
   return (
     <Card>
@@ -33,10 +35,26 @@ function Stat({
         <p className={cn('num text-lg font-semibold sm:text-xl', tone)} data-testid={testId} title={title}>
           {value} <span className="text-xs font-normal text-muted">{unit}</span>
         </p>
-        {hint ? <p className="text-xs text-muted">{hint}</p> : null}
+        {hint ? (
+          <p className="text-xs text-muted" data-testid={`${testId}-hint`} data-basis={basis}>
+            {hint}
+          </p>
+        ) : null}
       </CardContent>
     </Card>
   );
+}
+
+/**
+ * What "P&L today" measures (docs/portfolio.md). Always the wall clock's day: a replay's fills carry its feed's
+ * (past) times, but count on the day they were booked.
+ */
+function pnlTodayHint(basis: 'snapshot' | 'fills' | 'mixed' | null): string {
+  if (basis === null) return 'Unknown: no price at 00:00 UTC for a position held overnight';
+  const clock = 'since 00:00 UTC, wall clock (replayed fills count when booked)';
+  if (basis === 'snapshot') return `Equity change ${clock}`;
+  if (basis === 'fills') return `Fills and price moves ${clock}`;
+  return `Equity change or fills and price moves, by account, ${clock}`;
 }
 
 /** Said above numbers while live updates are down: they are as of their last refresh, not now. */
@@ -97,6 +115,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
           testId="total-realized"
           tone={signTone(totals.realizedPnl)}
           title={totals.realizedPnl}
+          hint="All time, from closed trades"
         />
         <Stat
           label="Unrealized P&L"
@@ -105,6 +124,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
           testId="total-unrealized"
           tone={signTone(totals.unrealizedPnl)}
           title={totals.unrealizedPnl}
+          hint="Open positions at their mark"
         />
         <Stat
           label="P&L today"
@@ -113,7 +133,8 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
           testId="total-pnl-today"
           tone={signTone(totals.pnlToday)}
           title={totals.pnlToday ?? undefined}
-          hint={totals.pnlToday === null ? 'No price at 00:00 UTC for a position held overnight' : 'Since 00:00 UTC'}
+          hint={pnlTodayHint(totals.pnlTodayBasis)}
+          basis={totals.pnlTodayBasis ?? 'none'}
         />
       </div>
       {totals.accountsWithErrors > 0 ? (

@@ -44,7 +44,13 @@ afterAll(() => t?.destroy());
 describe('the mark price of a market', () => {
   it('is the same price, kind, source and time on Markets, in the ticket and in the portfolio', async () => {
     const api = await caller();
-    const expected = { symbol: 'BTC/USDT', price: '61234.5', kind: 'last candle', source: 'stored candles (binance 1h)', at: new Date(LAST_CLOSE_MS).toISOString() };
+    const expected = {
+      symbol: 'BTC/USDT',
+      price: '61234.5',
+      kind: 'last candle',
+      source: 'stored candles (binance 1h)',
+      at: new Date(LAST_CLOSE_MS).toISOString(),
+    };
 
     const quote = await api.orders.quote({ accountId, symbol: 'BTC/USDT' });
     expect(quote.mark, 'the ticket quotes the mark').toEqual(expected);

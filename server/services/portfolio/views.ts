@@ -66,6 +66,8 @@ export const ZPortfolioTotalsSchema = z.object({
   unrealizedPnl: z.string(),
   /** Over the accounts that could be valued; null when one of them has no pnlToday (a partial sum would mislead). */
   pnlToday: z.string().nullable(),
+  /** The accounts' pnlTodayBasis when they agree, "mixed" when they do not; null with pnlToday null. */
+  pnlTodayBasis: z.enum(['snapshot', 'fills', 'mixed']).nullable(),
   accounts: z.number().int(),
   accountsWithErrors: z.number().int(),
 });
