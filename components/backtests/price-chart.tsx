@@ -111,6 +111,7 @@ export function PriceChart({
       data-testid="price-chart"
       data-entries={entries}
       data-exits={exits}
+      data-bars={rows.length}
       data-first-time={rows[0]?.time}
       data-last-time={rows[rows.length - 1]?.time}
       className="space-y-1"
