@@ -26,15 +26,16 @@ export function useNow(everyMs = 15_000): number {
 }
 
 /**
- * A market's mark as every screen shows it: "mark 60,516.00 · last candle · 3 min ago". The exact price is in
+ * A market's mark as every screen shows it (undefined while loading, null when the market has no price): "mark 60,516.00 · last candle · 3 min ago". The exact price is in
  * `data-price` (and the title), so the same value can be compared across pages.
  */
 export function MarkLabel({ mark, className, label = 'mark' }: { mark: MarkView | null | undefined; className?: string; label?: string }) {
   const now = useNow();
   if (!mark) {
+    // undefined: still loading; null: the market has no price.
     return (
-      <span data-testid="mark" className={cn('text-muted', className)}>
-        {label} none
+      <span data-testid="mark" className={cn('text-muted', className)} aria-busy={mark === undefined}>
+        {label} {mark === undefined ? '…' : 'none'}
       </span>
     );
   }
