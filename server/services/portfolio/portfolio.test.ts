@@ -345,6 +345,7 @@ describe('totals, scoping and the deployment filter', () => {
       realizedPnl: '0',
       unrealizedPnl: '699.5',
       pnlToday: '699.5',
+      pnlTodayBasis: 'fills',
       accounts: 2,
       accountsWithErrors: 0,
     });
