@@ -63,3 +63,20 @@ it('sends a heartbeat at once and after every interval of silence, passes events
     vi.useRealTimers();
   }
 });
+
+it('a consumer that stops listening ends the heartbeats at once, and the source is told to return', async () => {
+  let returned = false;
+  const source: AsyncIterable<string> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => new Promise<IteratorResult<string>>(() => {}),
+      return: async () => {
+        returned = true;
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  const stream = withHeartbeats(source, 60_000);
+  expect((await stream.next()).value).toMatchObject({ kind: 'heartbeat' });
+  expect(await stream.return(undefined), 'ends without waiting for an event or the next heartbeat').toEqual({ done: true, value: undefined });
+  expect(returned, 'the source was told to stop').toBe(true);
+});

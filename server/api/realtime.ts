@@ -112,6 +112,8 @@ export async function* withHeartbeats<T>(source: AsyncIterable<T>, intervalMs = 
       next = iterator.next();
     }
   } finally {
-    await iterator.return?.();
+    // Not awaited: a source suspended in its own next() (waiting for an event) finishes returning only once that
+    // settles, which the request's abort signal brings about; the stream's consumer need not wait for it.
+    void iterator.return?.()?.catch(() => undefined);
   }
 }
