@@ -78,6 +78,7 @@ test.describe('REST portfolio', () => {
             averageEntryPrice: '200.3001',
             markPrice: '200',
             markSource: 'stored candles (binance 1h)',
+            mark: { symbol, price: '200', kind: 'last candle', source: 'stored candles (binance 1h)', at: expect.any(String) },
             marketValue: '100',
             unrealizedPnl: '-0.15005',
             realizedPnl: '0',
@@ -101,6 +102,7 @@ test.describe('REST portfolio', () => {
       realizedPnl: '0',
       unrealizedPnl: '-0.15005',
       pnlToday: '-0.15005',
+      pnlTodayBasis: 'fills',
       accounts: 1,
       accountsWithErrors: 0,
     });

@@ -21,7 +21,7 @@ export function DashboardClient() {
     <>
       <PageHeader title="Dashboard" description="Equity, P&L, positions, deployments, orders and alerts — live." actions={<LiveIndicator status={live} />} />
       <div className="space-y-6">
-        <PortfolioSummary />
+        <PortfolioSummary stale={live === 'reconnecting'} />
         <div className="grid gap-6 lg:grid-cols-3">
           <div className="min-w-0 space-y-6 lg:col-span-2">
             <EquityCurveCard />

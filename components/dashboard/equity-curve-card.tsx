@@ -20,6 +20,18 @@ type Range = (typeof RANGES)[number]['label'];
 const SNAPSHOT_POLL_MS = 60_000;
 const axis = { stroke: 'var(--muted)', fontSize: 11 };
 
+/**
+ * The y-axis: the data's range with a tenth of margin, and never narrower than 0.5 % of the equity, so a flat or
+ * nearly flat curve reads as flat (not as a swing across a ±2 USDT axis).
+ */
+export function equityDomain(values: number[]): [number, number] {
+  if (values.length === 0) return [0, 1];
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const pad = Math.max((max - min) * 0.1, Math.abs(max) * 0.0025, 1);
+  return [Math.floor(min - pad), Math.ceil(max + pad)];
+}
+
 /** "from" for a range, to the minute, so the query key stays the same between renders. */
 const fromFor = (ms: number) => Math.floor((Date.now() - ms) / 60_000) * 60_000;
 
@@ -33,15 +45,22 @@ export function EquityCurveCard() {
   const curve = useQuery({ ...trpc.portfolio.equityCurve.queryOptions({ from: range.from }), refetchInterval: SNAPSHOT_POLL_MS });
   const portfolio = useQuery(trpc.portfolio.get.queryOptions());
 
+  const now = portfolio.data;
+  // The live total is the last point whenever every account could be valued; a partial total (an account in
+  // error) is not drawn next to full snapshots.
+  const valued = now && now.totals.accounts > 0 && now.totals.accountsWithErrors === 0;
+  const liveTime = valued ? Date.parse(now.asOf) : null;
+  const liveEquity = valued ? Number(now.totals.equity) : null;
   const data = useMemo(() => {
     const points = (curve.data?.points ?? []).map((p) => ({ time: Date.parse(p.time), equity: Number(p.equity) }));
-    const now = portfolio.data;
-    if (now && now.totals.accounts > 0 && (now.totals.accountsWithErrors === 0 || points.length === 0)) {
-      const time = Date.parse(now.asOf);
-      if (!points.length || time > points[points.length - 1]!.time) points.push({ time, equity: Number(now.totals.equity) });
+    if (liveTime !== null && liveEquity !== null) {
+      // A snapshot's bucket starts at or before now: drop any at or after it, so the curve ends on the live total.
+      while (points.length && points[points.length - 1]!.time >= liveTime) points.pop();
+      points.push({ time: liveTime, equity: liveEquity });
     }
     return points;
-  }, [curve.data, portfolio.data]);
+  }, [curve.data, liveTime, liveEquity]);
+  const domain = useMemo(() => equityDomain(data.map((p) => p.equity)), [data]);
 
   const currency = curve.data?.currency ?? portfolio.data?.currency ?? '';
   const showDates = range.label !== '1D';
@@ -73,15 +92,19 @@ export function EquityCurveCard() {
           <Skeleton className="h-56 w-full" />
         ) : curve.isError ? (
           <ErrorState message={`Could not load the equity curve: ${curve.error.message}`} retry={() => void curve.refetch()} />
-        ) : data.length === 0 ? (
-          <EmptyState title="No equity history yet">
-            The worker records every account&apos;s equity once a minute; the curve starts with the first record.
+        ) : data.length < 2 ? (
+          <EmptyState title={data.length === 0 ? 'No equity history yet' : 'Not enough history for a curve yet'}>
+            <span data-testid="equity-curve-short" data-equity={data[0]?.equity}>
+              {data.length === 1 ? `Total equity now: ${amount(String(data[0]!.equity))} ${currency}. ` : ''}
+              The worker records every account&apos;s equity once a minute; the curve starts with the first record in the {range.label} range.
+            </span>
           </EmptyState>
         ) : (
           <div
             className="h-56 w-full"
             data-testid="equity-curve"
             data-points={data.length}
+            data-last={data[data.length - 1]!.equity}
             role="img"
             aria-label={`Total equity over ${range.label}: ${amount(String(data[data.length - 1]!.equity))} ${currency} now`}
           >
@@ -89,7 +112,7 @@ export function EquityCurveCard() {
               <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
                 <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} minTickGap={48} {...axis} />
-                <YAxis domain={['auto', 'auto']} width={72} tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })} {...axis} />
+                <YAxis domain={domain} width={72} tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })} {...axis} />
                 <Tooltip
                   labelFormatter={(v) => new Date(Number(v)).toLocaleString()}
                   formatter={(v) => [`${Number(v).toLocaleString('en-US', { maximumFractionDigits: 2 })} ${currency}`, 'Equity']}

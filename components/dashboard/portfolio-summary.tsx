@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { amount, signedAmount, signTone } from '@/components/deployments/format';
+import { MarkLabel } from '@/components/market-data/mark-label';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
@@ -16,6 +17,7 @@ function Stat({
   tone,
   hint,
   title,
+  basis,
 }: {
   label: string;
   value: string;
@@ -24,6 +26,7 @@ function Stat({
   tone?: string;
   hint?: string;
   title?: string;
+  basis?: string;
 }) {
   return (
     <Card>
@@ -32,14 +35,42 @@ function Stat({
         <p className={cn('num text-lg font-semibold sm:text-xl', tone)} data-testid={testId} title={title}>
           {value} <span className="text-xs font-normal text-muted">{unit}</span>
         </p>
-        {hint ? <p className="text-xs text-muted">{hint}</p> : null}
+        {hint ? (
+          <p className="text-xs text-muted" data-testid={`${testId}-hint`} data-basis={basis}>
+            {hint}
+          </p>
+        ) : null}
       </CardContent>
     </Card>
   );
 }
 
-/** Total equity and P&L (realized, unrealized, today) over all accounts, from portfolio.get. */
-export function PortfolioSummary() {
+/**
+ * What "P&L today" measures (docs/portfolio.md). Always the wall clock's day: a replay's fills carry its feed's
+ * (past) times, but count on the day they were booked.
+ */
+function pnlTodayHint(basis: 'snapshot' | 'fills' | 'mixed' | null): string {
+  if (basis === null) return 'Unknown: no price at 00:00 UTC for a position held overnight';
+  const clock = 'since 00:00 UTC, wall clock (replayed fills count when booked)';
+  if (basis === 'snapshot') return `Equity change ${clock}`;
+  if (basis === 'fills') return `Fills and price moves ${clock}`;
+  return `Equity change or fills and price moves, by account, ${clock}`;
+}
+
+/** Said above numbers while live updates are down: they are as of their last refresh, not now. */
+export function StaleNotice({ asOf }: { asOf: string | undefined }) {
+  return (
+    <p role="status" data-testid="stale-notice" className="rounded-md border border-warn/40 bg-warn/10 px-3 py-1.5 text-xs text-warn">
+      Live updates are reconnecting: these figures may be stale{asOf ? ` (as of ${new Date(asOf).toLocaleTimeString()})` : ''}.
+    </p>
+  );
+}
+
+/**
+ * Total equity and P&L (realized, unrealized, today) over all accounts, from portfolio.get. `stale`: the live
+ * stream is down, so the figures say so.
+ */
+export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
   const trpc = useTRPC();
   const portfolio = useQuery(trpc.portfolio.get.queryOptions());
   if (portfolio.isPending) {
@@ -66,8 +97,9 @@ export function PortfolioSummary() {
   }
   const unit = totals.currency;
   return (
-    <section aria-label="Portfolio totals" className="space-y-2">
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+    <section aria-label="Portfolio totals" className="space-y-2" data-stale={stale}>
+      {stale ? <StaleNotice asOf={portfolio.data.asOf} /> : null}
+      <div className={cn('grid grid-cols-2 gap-3 md:grid-cols-4', stale && 'opacity-60')}>
         <Stat
           label="Total equity"
           value={amount(totals.equity)}
@@ -83,6 +115,7 @@ export function PortfolioSummary() {
           testId="total-realized"
           tone={signTone(totals.realizedPnl)}
           title={totals.realizedPnl}
+          hint="All time, from closed trades"
         />
         <Stat
           label="Unrealized P&L"
@@ -91,6 +124,7 @@ export function PortfolioSummary() {
           testId="total-unrealized"
           tone={signTone(totals.unrealizedPnl)}
           title={totals.unrealizedPnl}
+          hint="Open positions at their mark"
         />
         <Stat
           label="P&L today"
@@ -99,7 +133,8 @@ export function PortfolioSummary() {
           testId="total-pnl-today"
           tone={signTone(totals.pnlToday)}
           title={totals.pnlToday ?? undefined}
-          hint={totals.pnlToday === null ? 'No price at 00:00 UTC for a position held overnight' : 'Since 00:00 UTC'}
+          hint={pnlTodayHint(totals.pnlTodayBasis)}
+          basis={totals.pnlTodayBasis ?? 'none'}
         />
       </div>
       {totals.accountsWithErrors > 0 ? (
@@ -144,8 +179,7 @@ export function PositionsCard() {
                 </div>
                 <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
                   <span>
-                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · mark{' '}
-                    <span className="num">{position.markPrice === null ? 'none' : amount(position.markPrice)}</span>
+                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · <MarkLabel mark={position.mark} />
                   </span>
                   <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
                     {position.unrealizedPnl === null ? 'unpriced' : `${signedAmount(position.unrealizedPnl)} ${position.quoteCurrency}`}

@@ -10,6 +10,7 @@ import { ErrorState, Skeleton } from '@/components/ui/states';
 import { cn } from '@/components/ui/cn';
 import { ZSymbol } from '@/server/api/schemas/market-data';
 import { errorMessage, TIMEFRAMES } from './format';
+import { MarkLabel } from './mark-label';
 
 const selectClass = 'h-9 rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
 const DEPTHS = [10, 20, 50] as const;
@@ -117,6 +118,7 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
               <CardTitle>
                 {symbol} · {timeframe}
               </CardTitle>
+              <MarkLabel mark={data?.mark} className="w-full text-xs text-muted sm:order-last" />
               <dl className="num flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="ticker">
                 <div className="flex gap-1">
                   <dt className="text-muted">Last</dt>

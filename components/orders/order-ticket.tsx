@@ -11,6 +11,7 @@ import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { ZPlaceOrderRequestSchema, type OrderResponse } from '@/server/api/schemas/orders';
 import { useTradingHalted } from '@/components/deployments/use-kill-switch';
+import { MarkLabel } from '@/components/market-data/mark-label';
 import { statusClass } from './order-row';
 
 export const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
@@ -233,6 +234,9 @@ export function OrderTicket() {
             <dt className="text-muted">Price source</dt>
             <dd className="text-right text-xs" data-testid="ticket-price-source">
               {quote.data?.source ?? '—'}
+            </dd>
+            <dd className="col-span-2 text-right text-xs text-muted">
+              <MarkLabel mark={quote.data?.mark} />
             </dd>
             <dt className="text-muted">Est. {side === 'buy' ? 'cost' : 'proceeds'}</dt>
             <dd className="num text-right" data-testid="ticket-estimated-cost">

@@ -27,13 +27,17 @@ export function useJobEventRefetch(active: boolean, queryKeys: ReadonlyArray<rea
     for (const queryKey of keys.current) void queryClient.invalidateQueries({ queryKey });
   }, [queryClient]);
 
-  const onData = useCallback(() => {
-    if (timer.current) return;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      refetch();
-    }, FLUSH_MS);
-  }, [refetch]);
+  const onData = useCallback(
+    (event: { kind: string }) => {
+      // A heartbeat only says the stream is alive: nothing changed.
+      if (event.kind === 'heartbeat' || timer.current) return;
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        refetch();
+      }, FLUSH_MS);
+    },
+    [refetch],
+  );
 
   useEffect(
     () => () => {

@@ -7,14 +7,20 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppRouter } from '@/server/api/root';
 import { useTRPC } from './client';
 
-/** What the page shows about its live updates: connected over SSE, connecting, reconnecting (the stream ended or broke), or polling after an error. */
+/**
+ * What the page shows about its live updates: connected over SSE, connecting, reconnecting (the stream ended,
+ * broke, or went silent: no heartbeat for STALE_AFTER_MS), or polling after an error.
+ */
 export type LiveStatus = 'live' | 'connecting' | 'reconnecting' | 'polling';
 
 /** One live event: the AppEvent union of server/services/events.ts (NOTIFY → SSE), narrowed by `kind`. */
 export type LiveEvent = inferRouterOutputs<AppRouter>['events']['stream'] extends AsyncIterable<infer E> ? E : never;
 
-/** The event kinds trading pages react to. */
-const KINDS: Array<LiveEvent['kind']> = ['deployment', 'order', 'alert', 'kill_switch'];
+/** The event kinds trading pages react to (heartbeats come with any of them). */
+const KINDS: Array<Exclude<LiveEvent['kind'], 'heartbeat'>> = ['deployment', 'order', 'alert', 'kill_switch'];
+/** The server sends a heartbeat every 10 s of silence (server/api/realtime.ts): missing two and a half, the stream is stale. */
+export const STALE_AFTER_MS = 25_000;
+const STALE_CHECK_MS = 1_000;
 /** A fast replay sends an event per bar: events within this window become one round of refetches. */
 const FLUSH_MS = 400;
 /** Only when the subscription has failed: refetch everything this often instead. */
@@ -71,8 +77,15 @@ export function useLiveEvents(): LiveStatus {
     [trpc, queryClient],
   );
 
+  // When the stream last said anything (an event or a heartbeat), ms since epoch; null before the first.
+  const lastHeard = useRef<number | null>(null);
+  const [stale, setStale] = useState(false);
+
   const onData = useCallback(
     (event: LiveEvent) => {
+      lastHeard.current = Date.now();
+      setStale(false);
+      if (event.kind === 'heartbeat') return;
       const work = pending.current;
       if (event.kind === 'deployment') {
         work.deployments.add(event.deploymentId);
@@ -127,6 +140,27 @@ export function useLiveEvents(): LiveStatus {
     return () => clearInterval(interval);
   }, [failed, invalidate]);
 
-  // A stream that ended (the server stopped) or broke (network) is 'connecting' again: never 'live' then.
-  return failed ? 'polling' : subscription.status === 'pending' ? 'live' : wasLive ? 'reconnecting' : 'connecting';
+  // A connected stream that has not said anything for STALE_AFTER_MS (no heartbeat) is as good as broken.
+  const connected = subscription.status === 'pending';
+  useEffect(() => {
+    if (!connected) return;
+    lastHeard.current ??= Date.now();
+    const interval = setInterval(() => {
+      const silent = lastHeard.current !== null && Date.now() - lastHeard.current > STALE_AFTER_MS;
+      setStale(silent);
+    }, STALE_CHECK_MS);
+    return () => clearInterval(interval);
+  }, [connected]);
+
+  // Back from silence: what was sent meanwhile may be lost, as after a reconnect.
+  const wasStale = useRef(false);
+  useEffect(() => {
+    if (wasStale.current && !stale) invalidate('all');
+    wasStale.current = stale;
+  }, [stale, invalidate]);
+
+  // A stream that ended (the server stopped), broke (network) or went silent is 'reconnecting': never 'live' then.
+  if (failed) return 'polling';
+  if (connected) return stale ? 'reconnecting' : 'live';
+  return wasLive ? 'reconnecting' : 'connecting';
 }

@@ -1,8 +1,8 @@
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { getDatabase } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { EVENTS_CHANNEL, jobEvent, jobQueuedEvent, notifyEvent, orderEvent } from '@/server/services/events';
-import { userEvents, whenListening } from './realtime';
+import { userEvents, whenListening, withHeartbeats } from './realtime';
 
 afterAll(() => getDatabase().close());
 
@@ -35,4 +35,48 @@ it('delivers NOTIFY events to their owner only, filtered by kind, until aborted;
   await notifyEvent(db, job('user-a', 'second'));
   await consumer;
   expect(received, "only user-a's well-formed job events, in order, as sent").toEqual([job('user-a', 'first'), job('user-a', 'second')]);
+});
+
+it('sends a heartbeat at once and after every interval of silence, passes events through, and ends with its source', async () => {
+  vi.useFakeTimers();
+  try {
+    let release: (() => void) | undefined;
+    const source = (async function* () {
+      await new Promise<void>((resolve) => (release = resolve));
+      yield 'fill';
+    })();
+    const kinds: string[] = [];
+    const consumer = (async () => {
+      for await (const item of withHeartbeats(source, 10_000)) kinds.push(typeof item === 'string' ? item : item.kind);
+    })();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(kinds, 'a heartbeat as soon as the stream opens').toEqual(['heartbeat']);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(kinds, 'nothing more before the interval has passed').toEqual(['heartbeat']);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(kinds, 'one heartbeat per interval of silence').toEqual(['heartbeat', 'heartbeat', 'heartbeat']);
+    release!();
+    await vi.advanceTimersByTimeAsync(0);
+    await consumer;
+    expect(kinds, 'the event goes through, then the stream ends with its source').toEqual(['heartbeat', 'heartbeat', 'heartbeat', 'fill']);
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+it('a consumer that stops listening ends the heartbeats at once, and the source is told to return', async () => {
+  let returned = false;
+  const source: AsyncIterable<string> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => new Promise<IteratorResult<string>>(() => {}),
+      return: async () => {
+        returned = true;
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  const stream = withHeartbeats(source, 60_000);
+  expect((await stream.next()).value).toMatchObject({ kind: 'heartbeat' });
+  expect(await stream.return(undefined), 'ends without waiting for an event or the next heartbeat').toEqual({ done: true, value: undefined });
+  expect(returned, 'the source was told to stop').toBe(true);
 });

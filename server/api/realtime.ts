@@ -74,3 +74,46 @@ export async function* userEvents(userId: string, signal: AbortSignal | undefine
     yield event;
   }
 }
+
+/** How often an open stream says it is alive when nothing else happens (the client greys out after missing two). */
+export const HEARTBEAT_MS = 10_000;
+
+/** "The stream is alive": sent at once on connecting and after every HEARTBEAT_MS without an event. */
+export interface HeartbeatEvent {
+  kind: 'heartbeat';
+  /** ISO time the server sent it. */
+  at: string;
+}
+
+const heartbeat = (): HeartbeatEvent => ({ kind: 'heartbeat', at: new Date().toISOString() });
+
+/**
+ * `source`'s events, with a heartbeat first and after every `intervalMs` of silence, so a client can tell a
+ * quiet stream from a dead one (a proxy that holds the connection open, a server that stopped sending).
+ * Ends when `source` ends or throws (e.g. aborted).
+ */
+export async function* withHeartbeats<T>(source: AsyncIterable<T>, intervalMs = HEARTBEAT_MS): AsyncGenerator<T | HeartbeatEvent> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    yield heartbeat();
+    let next = iterator.next();
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const silence = new Promise<'silence'>((resolve) => {
+        timer = setTimeout(() => resolve('silence'), intervalMs);
+      });
+      const result = await Promise.race([next, silence]).finally(() => clearTimeout(timer));
+      if (result === 'silence') {
+        yield heartbeat();
+        continue;
+      }
+      if (result.done) return;
+      yield result.value;
+      next = iterator.next();
+    }
+  } finally {
+    // Not awaited: a source suspended in its own next() (waiting for an event) finishes returning only once that
+    // settles, which the request's abort signal brings about; the stream's consumer need not wait for it.
+    void iterator.return?.()?.catch(() => undefined);
+  }
+}

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { userEvents } from '@/server/api/realtime';
+import { userEvents, withHeartbeats } from '@/server/api/realtime';
 import { USER_APP_EVENT_KINDS } from '@/server/services/events';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 
 /**
  * Live updates over SSE (httpSubscriptionLink): `trpc.events.stream.subscriptionOptions({ kinds })`.
  * Each event is one kind of the AppEvent union (server/services/events.ts): narrow by `kind`, refetch by its ids.
+ * A `heartbeat` comes first and after every 10 s of silence: a client that misses them knows the stream is dead.
  */
 export const eventsRouter = createTRPCRouter({
   stream: protectedProcedure
@@ -17,6 +18,6 @@ export const eventsRouter = createTRPCRouter({
     )
     .subscription(async function* ({ ctx, input, signal }) {
       const kinds = input?.kinds ? new Set(input.kinds) : undefined;
-      for await (const event of userEvents(ctx.user.id, signal, kinds)) yield event;
+      yield* withHeartbeats(userEvents(ctx.user.id, signal, kinds));
     }),
 });

@@ -24,6 +24,7 @@ import { importCandleFile, ingestCandleRows } from '@/server/services/market-dat
 import { cancelImport, getImport, listImports, startImport } from '@/server/services/market-data/imports';
 import { getMarketSnapshot } from '@/server/services/market-data/market-view';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
+import { markPrice } from '@/server/services/orders';
 
 /** One page of candles for a validated query (shared by REST and tRPC). */
 export async function candlesPage(db: DbOrTx, query: CandlesQuery) {
@@ -79,5 +80,10 @@ export const marketDataRouter = createTRPCRouter({
     .output(ZImportResponseSchema)
     .mutation(({ ctx, input }) => cancelImport(ctx.db, input.id, ctx.user.id)),
 
-  snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(({ ctx, input }) => getMarketSnapshot(ctx.db, input)),
+  /** The chart, ticker and book of one series, with the market's mark: the price the ticket and the portfolio use. */
+  snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(async ({ ctx, input }) => {
+    const mark = await markPrice(ctx.db, input.symbol);
+    const snapshot = await getMarketSnapshot(ctx.db, input, Date.now(), mark ? { markPrice: Number(mark.price) } : {});
+    return { ...snapshot, mark };
+  }),
 });

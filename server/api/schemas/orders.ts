@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
 import { zDecimalString } from '@/server/core/money';
-import { ZOrderResponseSchema, ZOrderDetailResponseSchema } from '@/server/services/orders/views';
+import { ZMarkSchema, ZOrderResponseSchema, ZOrderDetailResponseSchema } from '@/server/services/orders/views';
 
 const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 
@@ -38,12 +38,15 @@ export const ZOrderIdSchema = z.object({ id: safeText().min(1).max(64) }).strict
 export const ZQuoteRequestSchema = z.object({ accountId: safeText().min(1).max(64), symbol: ZSymbol }).strict();
 
 export type OrderResponse = z.infer<typeof ZOrderResponseSchema>;
+export type { MarkView } from '@/server/services/orders/views';
 
 export const ZQuoteResponseSchema = z.object({
   accountId: z.string(),
   symbol: z.string(),
   price: z.string().nullable(),
   source: z.string().nullable(),
+  /** The market's mark (price, kind, source, observed at): the one price every screen shows for it. */
+  mark: ZMarkSchema.nullable(),
   feeRate: z.string().nullable(),
   slippage: z.string().nullable(),
 });

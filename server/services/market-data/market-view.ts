@@ -121,7 +121,12 @@ export interface SnapshotRequest extends SeriesKey {
   limit: number;
 }
 
-export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowMs = Date.now()): Promise<MarketSnapshot> {
+/**
+ * `markPrice`: the market's mark (orders/mark.ts). Without a live exchange the simulated ticker and book sit
+ * around it rather than around this series' last close, so the page's "Last" never contradicts the mark the
+ * order ticket and the portfolio use.
+ */
+export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowMs = Date.now(), options: { markPrice?: number } = {}): Promise<MarketSnapshot> {
   const key = assertSeriesKey(input);
   if (key.exchange !== SIMULATED_EXCHANGE && !enabledExchanges().exchanges.includes(key.exchange)) {
     throw AppError.validation([{ field: 'exchange', message: `"${key.exchange}" is not an enabled exchange` }]);
@@ -179,14 +184,15 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
     }
   }
   if (quoteSource === 'simulated') {
-    const lastClose = candles[candles.length - 1]?.[4];
+    const lastClose = options.markPrice ?? candles[candles.length - 1]?.[4];
     if (lastClose !== undefined) {
       const market = simulatedMarketFor(key.symbol, key.timeframe, nowMs);
       const t = market.ticker(lastClose, nowMs);
       ticker = { last: t.last, bid: t.bid, ask: t.ask, change24hPct: change24h(candles, t.last, step), timeMs: t.timeMs };
       const book = market.orderBook(lastClose, nowMs, input.depth);
       orderBook = { bids: book.bids, asks: book.asks };
-      if (key.exchange !== SIMULATED_EXCHANGE) notices.push('ticker and order book are simulated around the last close');
+      if (key.exchange !== SIMULATED_EXCHANGE)
+        notices.push(`ticker and order book are simulated around the ${options.markPrice !== undefined ? 'mark price' : 'last close'}`);
     }
   }
 

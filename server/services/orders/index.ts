@@ -8,4 +8,5 @@ export * from './model';
 export * from './paper-exchange';
 export * from './price-source';
 export * from './halt';
+export * from './mark';
 export * from './views';

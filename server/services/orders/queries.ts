@@ -12,7 +12,7 @@ import type { OrderStatus } from '@/server/core/orders';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { toOrderView, type OrderDeps, type OrderRow } from './model';
 import type { OrderDetail, OrderView } from './views';
-import { defaultPaperPriceSource } from './price-source';
+import { markOfTicker, markPrice } from './mark';
 
 export interface OrderFilters {
   accountId?: string;
@@ -97,25 +97,29 @@ export async function orderFills(db: DbOrTx, orderId: string): Promise<ExecutedF
     .orderBy(asc(fills.id));
 }
 
-/** The price a ticket would fill near, and where it comes from, for the estimated cost before confirming. */
+/**
+ * The price a ticket would fill near, and where it comes from, for the estimated cost before confirming: the
+ * market's mark (mark.ts), the same price the portfolio values positions at.
+ */
 export async function quoteOrder(db: Db, userId: string, input: { accountId: string; symbol: string }, deps: OrderDeps = {}) {
   const account = await findOwnedAccount(db, userId, input.accountId);
   if (account.exchange === PAPER_EXCHANGE) {
-    const quote = await (deps.prices ?? defaultPaperPriceSource)(db).latest(input.symbol);
+    const mark = await markPrice(db, input.symbol, deps);
     return {
       accountId: account.id,
       symbol: input.symbol,
-      price: quote ? formatDecimal(String(quote.price)) : null,
-      source: quote?.source ?? null,
+      price: mark?.price ?? null,
+      source: mark?.source ?? null,
+      mark,
       feeRate: account.feeRate ? formatDecimal(account.feeRate) : '0',
       slippage: account.slippage ? formatDecimal(account.slippage) : '0',
     };
   }
   try {
     const { exchange } = exchangeFor(account, deps);
-    const ticker = await exchange.fetchTicker(input.symbol);
-    return { accountId: account.id, symbol: input.symbol, price: ticker.last, source: `${account.exchange} ticker`, feeRate: null, slippage: null };
+    const mark = markOfTicker(account.exchange, await exchange.fetchTicker(input.symbol));
+    return { accountId: account.id, symbol: input.symbol, price: mark?.price ?? null, source: mark?.source ?? null, mark, feeRate: null, slippage: null };
   } catch {
-    return { accountId: account.id, symbol: input.symbol, price: null, source: null, feeRate: null, slippage: null };
+    return { accountId: account.id, symbol: input.symbol, price: null, source: null, mark: null, feeRate: null, slippage: null };
   }
 }

@@ -49,3 +49,20 @@ export type OrderEventView = z.infer<typeof ZOrderEventSchema>;
 
 export const ZOrderDetailResponseSchema = ZOrderResponseSchema.extend({ fills: z.array(ZFillSchema), events: z.array(ZOrderEventSchema) });
 export type OrderDetail = z.infer<typeof ZOrderDetailResponseSchema>;
+
+/** The mark price of a market (mark.ts): one declaration, shown by every screen that shows a price. */
+export const MARK_KINDS = ['ticker', 'last candle', 'simulated', 'feed'] as const;
+export type MarkKind = (typeof MARK_KINDS)[number];
+
+export const ZMarkSchema = z.object({
+  symbol: z.string(),
+  /** Quote per base, a canonical decimal string. */
+  price: z.string(),
+  /** What kind of price it is: an exchange ticker, the last stored candle's close, the simulated market. */
+  kind: z.enum(MARK_KINDS),
+  /** The feed in detail, e.g. "stored candles (binance 1h)", "binance ticker", "simulated market". */
+  source: z.string(),
+  /** ISO time the price was observed (a candle's close time, the ticker's time). */
+  at: z.string(),
+});
+export type MarkView = z.infer<typeof ZMarkSchema>;

@@ -8,7 +8,7 @@
 import { Decimal } from '@/server/core/money';
 import { isExchangeError } from '@/server/exchange/errors';
 import type { MarketData } from '@/server/exchange/ports';
-import type { PaperPriceSource } from '@/server/services/orders';
+import { markOfQuote, markOfTicker, type MarkView, type PaperPriceSource } from '@/server/services/orders';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -18,7 +18,11 @@ export interface Mark {
   price: Decimal;
   /** e.g. "simulated market", "stored candles (binance 1h)", "binance ticker". */
   source: string;
+  /** The market's mark as every screen shows it (orders/mark.ts: the one place a mark is made). */
+  view: MarkView;
 }
+
+const markOf = (view: MarkView | null): Mark | null => (view ? { price: new Decimal(view.price), source: view.source, view } : null);
 
 export interface MarkSource {
   /** The latest price of a BASE/QUOTE symbol, or null when there is none (no such market, no data). */
@@ -47,9 +51,7 @@ export function paperMarks(prices: PaperPriceSource): MarkSource {
   const latestQuote = memo((symbol) => prices.latest(symbol));
   return {
     async latest(symbol) {
-      const quote = await latestQuote(symbol);
-      const price = quote ? fromFeed(quote.price) : null;
-      return quote && price ? { price, source: quote.source } : null;
+      return markOf(markOfQuote(symbol, await latestQuote(symbol)));
     },
     async at(symbol, timeMs) {
       const quote = await latestQuote(symbol);
@@ -70,11 +72,7 @@ export function paperMarks(prices: PaperPriceSource): MarkSource {
 export function exchangeMarks(exchange: Pick<MarketData, 'exchangeId' | 'fetchTicker' | 'fetchOHLCV'>): MarkSource {
   const latest = memo(async (symbol): Promise<Mark | null> => {
     try {
-      const ticker = await exchange.fetchTicker(symbol);
-      const last = ticker.last !== null ? new Decimal(ticker.last) : null;
-      const mid = ticker.bid !== null && ticker.ask !== null ? new Decimal(ticker.bid).plus(ticker.ask).div(2) : null;
-      const price = last && last.gt(0) ? last : mid && mid.gt(0) ? mid : null;
-      return price ? { price, source: `${exchange.exchangeId} ticker` } : null;
+      return markOf(markOfTicker(exchange.exchangeId, await exchange.fetchTicker(symbol)));
     } catch (error) {
       if (isExchangeError(error) && (error.kind === 'rejected' || error.kind === 'not_found')) return null;
       throw error;

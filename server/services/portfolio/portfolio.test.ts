@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deployments, equitySnapshots, fills, strategies } from '@/db/schema';
+import { deployments, equitySnapshots, fills, orders, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls } from '@/server/testing/exchange/binance-test-server';
@@ -52,7 +52,10 @@ async function paperAccount(userId: string, name: string, balances: Record<strin
   return (await createAccount(t.db, userId, { name, exchange: 'paper', balances, feeRate: '0.001', slippage: '0' }, {}, deps)).id;
 }
 
-/** A market order through the real order path at `price`, its fill then dated `atMs`. */
+/**
+ * A market order through the real order path at `price`, its fill then dated `atMs` and the order created then
+ * too, or at `bookedAtMs` (a replay: the fill carries the feed's time, the order the wall clock's).
+ */
 async function trade(
   userId: string,
   accountId: string,
@@ -60,15 +63,20 @@ async function trade(
   quantity: string,
   price: number,
   atMs: number,
-  extra: { deploymentId?: string } = {},
+  extra: { deploymentId?: string; bookedAtMs?: number } = {},
 ): Promise<void> {
   latestPrice = price;
-  const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side, type: 'market', quantity, ...extra }, deps);
+  const { bookedAtMs, ...input } = extra;
+  const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side, type: 'market', quantity, ...input }, deps);
   expect(order.status, `the ${side} of ${quantity} fills at once`).toBe('filled');
   await t.db
     .update(fills)
     .set({ executedAt: new Date(atMs) })
     .where(eq(fills.orderId, order.id));
+  await t.db
+    .update(orders)
+    .set({ createdAt: new Date(bookedAtMs ?? atMs) })
+    .where(eq(orders.id, order.id));
 }
 
 function accountOf(portfolio: { accounts: AccountPortfolio[] }, accountId: string): AccountPortfolio {
@@ -122,6 +130,7 @@ describe('a paper account traded through the order service', () => {
         averageEntryPrice: '110.11',
         markPrice: '140',
         markSource: 'test feed',
+        mark: { symbol: 'BTC/USDT', price: '140', kind: 'feed', source: 'test feed', at: new Date(NOW).toISOString() },
         marketValue: '210',
         unrealizedPnl: '44.835',
         realizedPnl: '14.655',
@@ -183,6 +192,19 @@ describe('a paper account traded through the order service', () => {
   });
 });
 
+describe("a replay: fills stamped in the feed's time", () => {
+  it('count in pnlToday when they were booked (the wall clock), so pnlToday is the equity change since 00:00 UTC', async () => {
+    const accountId = await paperAccount(alice, 'replayed', { USDT: '10000' });
+    // A 2021 candle's fill, booked an hour ago: buy 1 @ 100 + fee 0.1 → 1 BTC, cost basis 100.1, USDT 9899.9.
+    await trade(alice, accountId, 'buy', '1', 100, Date.UTC(2021, 0, 5), { bookedAtMs: NOW - HOUR });
+    latestPrice = 110;
+    const account = accountOf(await getPortfolio(t.db, alice, {}, deps), accountId);
+    expect(account.equity, '9899.9 + 1 × 110').toBe('10009.9');
+    expect(account.unrealizedPnl, '110 − 100.1').toBe('9.9');
+    expect(account, 'equity now − the 10000 held at 00:00: the position did not exist then').toMatchObject({ pnlToday: '9.9', pnlTodayBasis: 'fills' });
+  });
+});
+
 describe('edge cases of positions', () => {
   it('a sell larger than the tracked position realizes P&L on the tracked part only', async () => {
     // 1 BTC predates Cryptobot. buy 0.5 @ 100: cost basis 50 + 0.05 = 50.05.
@@ -231,6 +253,11 @@ describe('real exchange accounts', () => {
     await recordFills(t.db, order.id, [
       { tradeId: '1', quantity: '0.01', price: '20000', fee: { cost: '0.00001', currency: 'BTC' }, timeMs: MIDNIGHT - 5 * HOUR },
     ]);
+    // Placed then too (the test's clock is in 2025): a fill counts for the day it was booked.
+    await t.db
+      .update(orders)
+      .set({ createdAt: new Date(MIDNIGHT - 5 * HOUR) })
+      .where(eq(orders.id, order.id));
 
     const view = accountOf(await getPortfolio(t.db, alice, {}, deps), account.id);
     expect(view.error).toBeNull();
@@ -318,6 +345,7 @@ describe('totals, scoping and the deployment filter', () => {
       realizedPnl: '0',
       unrealizedPnl: '699.5',
       pnlToday: '699.5',
+      pnlTodayBasis: 'fills',
       accounts: 2,
       accountsWithErrors: 0,
     });

@@ -36,6 +36,8 @@ export interface PortfolioOptions {
   deploymentId?: string;
 }
 
+const sumOf = (values: Array<string | null>) => values.reduce((total, value) => (value === null ? total : total.plus(value)), new Decimal(0));
+
 export const startOfUtcDay = (timeMs: number): number => Math.floor(timeMs / DAY_MS) * DAY_MS;
 
 interface AccountFills {
@@ -58,13 +60,16 @@ async function loadFills(db: DbOrTx, userId: string, accountIds: string[], deplo
       fee: fills.fee,
       feeCurrency: fills.feeCurrency,
       executedAt: fills.executedAt,
+      orderCreatedAt: orders.createdAt,
     })
     .from(fills)
     .innerJoin(orders, eq(orders.id, fills.orderId))
     .where(and(...where))
     .orderBy(asc(fills.executedAt), asc(fills.id));
-  for (const row of rows) {
-    byAccount.get(row.accountId)?.fills.push({ ...row, executedAtMs: row.executedAt.getTime() });
+  for (const { orderCreatedAt, ...row } of rows) {
+    const executedAtMs = row.executedAt.getTime();
+    // Booked by the wall clock: a replay stamps its fills with its feed's (past) time, but books them now.
+    byAccount.get(row.accountId)?.fills.push({ ...row, executedAtMs, bookedAtMs: Math.max(executedAtMs, orderCreatedAt.getTime()) });
   }
   return byAccount;
 }
@@ -129,6 +134,7 @@ async function valuePosition(position: PositionState, marks: MarkSource): Promis
       averageEntryPrice: position.quantity.gt(0) ? out(position.costBasis.div(position.quantity)) : '0',
       markPrice: mark ? out(mark.price) : null,
       markSource: mark?.source ?? null,
+      mark: mark?.view ?? null,
       marketValue: marketValue ? out(marketValue) : null,
       unrealizedPnl: unrealized ? out(unrealized) : null,
       realizedPnl: out(position.realizedPnl),
@@ -258,7 +264,8 @@ export async function getPortfolio(db: Db, userId: string, options: PortfolioOpt
   );
 
   const valued = accounts.filter((a) => a.error === null);
-  const sum = (values: Array<string | null>) => values.reduce((total, value) => (value === null ? total : total.plus(value)), new Decimal(0));
+  const totalPnlToday = valued.some((a) => a.pnlToday === null) ? null : out(sumOf(valued.map((a) => a.pnlToday)));
+  const bases = new Set(valued.map((a) => a.pnlTodayBasis));
   return {
     asOf: new Date(nowMs).toISOString(),
     dayStart: new Date(midnightMs).toISOString(),
@@ -266,10 +273,11 @@ export async function getPortfolio(db: Db, userId: string, options: PortfolioOpt
     deploymentId: options.deploymentId ?? null,
     totals: {
       currency,
-      equity: out(sum(accounts.map((a) => a.equity))),
-      realizedPnl: out(sum(accounts.map((a) => a.realizedPnl))),
-      unrealizedPnl: out(sum(accounts.map((a) => a.unrealizedPnl))),
-      pnlToday: valued.some((a) => a.pnlToday === null) ? null : out(sum(valued.map((a) => a.pnlToday))),
+      equity: out(sumOf(accounts.map((a) => a.equity))),
+      realizedPnl: out(sumOf(accounts.map((a) => a.realizedPnl))),
+      unrealizedPnl: out(sumOf(accounts.map((a) => a.unrealizedPnl))),
+      pnlToday: totalPnlToday,
+      pnlTodayBasis: totalPnlToday === null ? null : bases.size > 1 ? 'mixed' : ([...bases][0] ?? 'fills'),
       accounts: accounts.length,
       accountsWithErrors: accounts.filter((a) => a.error !== null).length,
     },

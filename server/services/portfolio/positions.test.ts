@@ -67,6 +67,18 @@ describe('average cost replay', () => {
     expect(formatDecimal(position.realizedPnl), 'both sells').toBe('80');
   });
 
+  it("splits by booking time: a fill executed in a replay's past but booked after sinceMs counts from then on", () => {
+    const booked = (f: PositionFill, bookedAtMs: number): PositionFill => ({ ...f, bookedAtMs });
+    const position = only(
+      [fill('buy', '2', '100', '0', 'USDT', 10), booked(fill('sell', '1', '150', '0', 'USDT', 20), 40), booked(fill('buy', '1', '120', '0', 'USDT', 15), 5)],
+      { sinceMs: 25 },
+    );
+    expect(formatDecimal(position.atSince.quantity), 'the fills booked before 25: both buys, replayed in execution order').toBe('3');
+    expect(formatDecimal(position.atSince.costBasis)).toBe('320');
+    expect(formatDecimal(position.realizedSince), 'the sell booked at 40: 150 − the average 106.67').toBe(formatDecimal(position.realizedPnl));
+    expect(Number(position.realizedSince)).toBeCloseTo(150 - 320 / 3, 12);
+  });
+
   it('replays in execution order whatever order the fills come in, symbols apart', () => {
     const fills = [fill('sell', '1', '150', '0', 'USDT', 20), fill('buy', '1', '10', '0', 'USDT', 5, 'ETH/BTC'), fill('buy', '1', '100', '0', 'USDT', 10)];
     const positions = replayPositions(fills);

@@ -21,8 +21,13 @@ export interface PositionFill {
   price: DecimalInput;
   fee: DecimalInput;
   feeCurrency: string | null;
-  /** ms since epoch, UTC */
+  /** ms since epoch, UTC: when the trade happened (a replay's fills carry its feed's time). */
   executedAtMs: number;
+  /**
+   * ms since epoch, UTC, by the wall clock: when the fill was booked, the later of its execution and its
+   * order's creation (a replayed fill of 2021 booked today is today's P&L). Defaults to executedAtMs.
+   */
+  bookedAtMs?: number;
 }
 
 export interface PositionState {
@@ -35,9 +40,9 @@ export interface PositionState {
   costBasis: Decimal;
   /** In quote, over the whole history. */
   realizedPnl: Decimal;
-  /** In quote, from fills executed at or after `sinceMs` (the replay's option; 0 without it). */
+  /** In quote, realized by the fills booked at or after `sinceMs` (the replay's option; 0 without it). */
   realizedSince: Decimal;
-  /** Quantity and cost basis just before `sinceMs` (the whole position when there is no option). */
+  /** Quantity and cost basis of the fills booked before `sinceMs` (the whole position when there is no option). */
   atSince: { quantity: Decimal; costBasis: Decimal };
   /** Base sold beyond the tracked position: no P&L is realized on it. */
   untrackedQuantitySold: Decimal;
@@ -70,7 +75,7 @@ function emptyPosition(symbol: string): PositionState {
 }
 
 /** Applies one fill to a position (returns a new state; the input is not changed). */
-export function applyFill(position: PositionState, fill: PositionFill, options: { sinceMs?: number } = {}): PositionState {
+export function applyFill(position: PositionState, fill: PositionFill): PositionState {
   const next: PositionState = { ...position, atSince: { ...position.atSince }, excludedFees: { ...position.excludedFees } };
   const quantity = new Decimal(fill.quantity);
   const price = new Decimal(fill.price);
@@ -80,7 +85,6 @@ export function applyFill(position: PositionState, fill: PositionFill, options: 
     const currency = fill.feeCurrency ?? 'unknown';
     next.excludedFees[currency] = (next.excludedFees[currency] ?? ZERO).plus(fee);
   }
-  const counts = options.sinceMs === undefined || fill.executedAtMs >= options.sinceMs;
 
   if (fill.side === 'buy') {
     const received = feeIn === 'base' ? Decimal.max(sub(quantity, fee), ZERO) : quantity;
@@ -95,7 +99,6 @@ export function applyFill(position: PositionState, fill: PositionFill, options: 
       const costSold = compare(matched, next.quantity) === 0 ? next.costBasis : div(mul(next.costBasis, matched), next.quantity);
       const realized = sub(div(mul(proceeds, matched), baseOut), costSold);
       next.realizedPnl = next.realizedPnl.plus(realized);
-      if (counts && options.sinceMs !== undefined) next.realizedSince = next.realizedSince.plus(realized);
       next.quantity = next.quantity.minus(matched);
       next.costBasis = next.quantity.isZero() ? ZERO : next.costBasis.minus(costSold);
     }
@@ -104,23 +107,33 @@ export function applyFill(position: PositionState, fill: PositionFill, options: 
   return next;
 }
 
-/**
- * Replays fills (any order; sorted here by execution time, stable for equal times) into one position
- * per symbol. With `sinceMs`, each position also carries what it was just before that time and the P&L
- * realized from then on (pnlToday's fallback rule).
- */
-export function replayPositions(fills: readonly PositionFill[], options: { sinceMs?: number } = {}): Map<string, PositionState> {
+const bookedAt = (fill: PositionFill): number => fill.bookedAtMs ?? fill.executedAtMs;
+
+function replayAll(fills: readonly PositionFill[]): Map<string, PositionState> {
   const positions = new Map<string, PositionState>();
   const ordered = fills.map((fill, index) => ({ fill, index })).sort((a, b) => a.fill.executedAtMs - b.fill.executedAtMs || a.index - b.index);
-  for (const { fill } of ordered) {
-    let position = positions.get(fill.symbol) ?? emptyPosition(fill.symbol);
-    if (options.sinceMs === undefined || fill.executedAtMs < options.sinceMs) {
-      position = applyFill(position, fill, options);
-      position.atSince = { quantity: position.quantity, costBasis: position.costBasis };
-    } else {
-      position = applyFill(position, fill, options);
-    }
-    positions.set(fill.symbol, position);
+  for (const { fill } of ordered) positions.set(fill.symbol, applyFill(positions.get(fill.symbol) ?? emptyPosition(fill.symbol), fill));
+  return positions;
+}
+
+/**
+ * Replays fills (any order; sorted here by execution time, stable for equal times) into one position
+ * per symbol. With `sinceMs`, each position also carries what it was as booked before that time (the fills
+ * booked earlier, replayed alone) and the P&L realized since (the whole history's realized P&L minus theirs):
+ * pnlToday's fallback rule, on the wall clock even for a replay whose fills carry feed times.
+ */
+export function replayPositions(fills: readonly PositionFill[], options: { sinceMs?: number } = {}): Map<string, PositionState> {
+  const positions = replayAll(fills);
+  const { sinceMs } = options;
+  if (sinceMs === undefined) {
+    for (const position of positions.values()) position.atSince = { quantity: position.quantity, costBasis: position.costBasis };
+    return positions;
+  }
+  const before = replayAll(fills.filter((fill) => bookedAt(fill) < sinceMs));
+  for (const position of positions.values()) {
+    const then = before.get(position.symbol);
+    position.atSince = then ? { quantity: then.quantity, costBasis: then.costBasis } : { quantity: ZERO, costBasis: ZERO };
+    position.realizedSince = position.realizedPnl.minus(then?.realizedPnl ?? ZERO);
   }
   return positions;
 }

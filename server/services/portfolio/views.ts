@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZBalanceSchema } from '@/server/services/accounts/views';
+import { ZMarkSchema } from '@/server/services/orders/views';
 
 /** The portfolio and the equity curve as their user sees them: one declaration each (used by the portfolio router and REST). */
 
@@ -15,6 +16,8 @@ export const ZPositionSchema = z.object({
   averageEntryPrice: z.string(),
   markPrice: z.string().nullable(),
   markSource: z.string().nullable(),
+  /** The market's mark with its kind and age (the same value the order ticket and Markets show); null without one. */
+  mark: ZMarkSchema.nullable(),
   /** quantity × markPrice. */
   marketValue: z.string().nullable(),
   /** marketValue − costBasis (exit fees not deducted). */
@@ -63,6 +66,8 @@ export const ZPortfolioTotalsSchema = z.object({
   unrealizedPnl: z.string(),
   /** Over the accounts that could be valued; null when one of them has no pnlToday (a partial sum would mislead). */
   pnlToday: z.string().nullable(),
+  /** The accounts' pnlTodayBasis when they agree, "mixed" when they do not; null with pnlToday null. */
+  pnlTodayBasis: z.enum(['snapshot', 'fills', 'mixed']).nullable(),
   accounts: z.number().int(),
   accountsWithErrors: z.number().int(),
 });

@@ -1,0 +1,47 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+import { amount } from '@/components/deployments/format';
+import { cn } from '@/components/ui/cn';
+import type { MarkView } from '@/server/api/schemas/orders';
+
+/** How long ago an ISO time was, coarsely: "12 s ago", "3 min ago", "5 h ago", "2 d ago", "4.9 y ago". */
+export function ageOf(iso: string, nowMs: number): string {
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+  if (seconds < 365 * 86_400) return `${Math.round(seconds / 86_400)} d ago`;
+  return `${(seconds / (365 * 86_400)).toFixed(1)} y ago`;
+}
+
+/** The current time, re-read every `everyMs` so an age stays true while the page is open. */
+export function useNow(everyMs = 15_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+/**
+ * A market's mark as every screen shows it (undefined while loading, null when the market has no price): "mark 60,516.00 · last candle · 3 min ago". The exact price is in
+ * `data-price` (and the title), so the same value can be compared across pages.
+ */
+export function MarkLabel({ mark, className, label = 'mark' }: { mark: MarkView | null | undefined; className?: string; label?: string }) {
+  const now = useNow();
+  if (!mark) {
+    // undefined: still loading; null: the market has no price.
+    return (
+      <span data-testid="mark" className={cn('text-muted', className)} aria-busy={mark === undefined}>
+        {label} {mark === undefined ? '…' : 'none'}
+      </span>
+    );
+  }
+  return (
+    <span data-testid="mark" data-price={mark.price} data-kind={mark.kind} title={`${mark.price} · ${mark.source} · ${mark.at}`} className={className}>
+      {label} <span className="num">{amount(mark.price)}</span> · {mark.kind} · <span data-testid="mark-age">{ageOf(mark.at, now)}</span>
+    </span>
+  );
+}
