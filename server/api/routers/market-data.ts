@@ -7,6 +7,8 @@ import {
   ZCandlesUpsertResponseSchema,
   ZCoverageQuerySchema,
   ZCoverageResponseSchema,
+  ZDeleteSeriesRequestSchema,
+  ZDeleteSeriesResponseSchema,
   ZFileImportRequestSchema,
   ZFileImportResponseSchema,
   ZImportIdSchema,
@@ -24,6 +26,7 @@ import { importCandleFile, ingestCandleRows } from '@/server/services/market-dat
 import { cancelImport, getImport, listImports, startImport } from '@/server/services/market-data/imports';
 import { getMarketSnapshot } from '@/server/services/market-data/market-view';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
+import { deleteSeries } from '@/server/services/market-data/series';
 
 /** One page of candles for a validated query (shared by REST and tRPC). */
 export async function candlesPage(db: DbOrTx, query: CandlesQuery) {
@@ -57,9 +60,16 @@ export const marketDataRouter = createTRPCRouter({
   importFile: adminProcedure
     .input(ZFileImportRequestSchema)
     .output(ZFileImportResponseSchema)
-    .mutation(({ ctx, input }) => importCandleFile(ctx.db, input, input.content)),
+    .mutation(({ ctx, input }) => importCandleFile(ctx.db, input, input.content, { confirm: input.confirm, userId: ctx.user.id, ip: ctx.ip })),
 
-  startImport: adminProcedure
+  /** Admins: deletes every candle of a series (audited). */
+  deleteSeries: adminProcedure
+    .input(ZDeleteSeriesRequestSchema)
+    .output(ZDeleteSeriesResponseSchema)
+    .mutation(({ ctx, input }) => deleteSeries(ctx.db, ctx.user, input, { ip: ctx.ip })),
+
+  /** Any user: candles are shared; a request joins a running import of the same range; throttled per user. */
+  startImport: protectedProcedure
     .input(ZImportRequestSchema)
     .output(ZImportResponseSchema)
     .mutation(({ ctx, input }) =>
@@ -69,7 +79,7 @@ export const marketDataRouter = createTRPCRouter({
   import: protectedProcedure
     .input(ZImportIdSchema)
     .output(ZImportResponseSchema)
-    .query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
+    .query(({ ctx, input }) => getImport(ctx.db, input.id)),
 
   imports: protectedProcedure.output(z.array(ZImportResponseSchema)).query(({ ctx }) => listImports(ctx.db, ctx.user.id)),
 

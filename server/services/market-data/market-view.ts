@@ -7,8 +7,9 @@
  * from (`source`), and the page labels simulated data as such.
  *
  * An unreachable exchange is not asked again for UNREACHABLE_BACKOFF_MS, so an offline machine serves
- * the simulated view at once instead of waiting on the network on every poll. A refusal (a symbol the
- * exchange does not list) falls back the same way for that request only.
+ * the simulated view at once instead of waiting on the network on every poll. A market that does not
+ * exist (the exchange does not list it; offline: nothing stored and no simulated market) is NOT_FOUND
+ * "unknown market" rather than a simulated chart (assertKnownMarket).
  */
 import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
@@ -17,7 +18,7 @@ import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/marke
 import { timeframeToMs } from '@/server/core/timeframe';
 import { isExchangeError } from '@/server/exchange/errors';
 import { logger } from '@/server/logger';
-import { candleRange, readCandleSeries, type SeriesKey } from './candles';
+import { candleRange, hasStoredMarket, readCandleSeries, type SeriesKey } from './candles';
 import { enabledExchanges, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey, SIMULATED_EXCHANGE } from './series-key';
 
@@ -112,6 +113,31 @@ function change24h(candles: readonly OhlcvRow[], last: number, step: number): nu
   return null;
 }
 
+/**
+ * A market without stored candles must exist before anything is charted for it (seen: a made-up FOO/BAR
+ * shown with a simulated "−17.42 % 24h"): the exchange must list it; when the exchange cannot be asked
+ * (the simulated one, or unreachable), it must be stored under another timeframe or be one of the
+ * simulated market's known bases. Otherwise NOT_FOUND "unknown market".
+ */
+async function assertKnownMarket(db: DbOrTx, key: SeriesKey, nowMs: number): Promise<void> {
+  const unknown = (where: string) => new AppError('NOT_FOUND', `unknown market: ${key.symbol} ${where}`, { reason: 'unknown_market' });
+  if (exchangeAvailable(key.exchange, nowMs)) {
+    try {
+      await marketDataExchange(key.exchange, { quick: true }).market(key.symbol);
+      return;
+    } catch (error) {
+      if (isExchangeError(error) && error.kind === 'rejected') throw unknown(`is not listed on ${key.exchange}`);
+      exchangeFailure(key, error, nowMs); // unreachable: judged below as offline
+    }
+  }
+  if (await hasStoredMarket(db, key)) return;
+  const [base, quote] = key.symbol.split('/');
+  if (base && START_PRICES[base] !== undefined && quote && SIMULATED_QUOTES.has(quote)) return;
+  throw unknown(key.exchange === SIMULATED_EXCHANGE ? 'has no simulated market' : `is not stored and ${key.exchange} cannot be asked`);
+}
+
+const SIMULATED_QUOTES = new Set(['USDT', 'USD', 'USDC']);
+
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
 export interface SnapshotRequest extends SeriesKey {
@@ -135,6 +161,7 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
   let candleSource: CandleSourceKind;
   let candles: OhlcvRow[] = [];
   const stored = await candleRange(db, key);
+  if (!stored) await assertKnownMarket(db, key, nowMs);
   if (stored) {
     const series = await readCandleSeries(db, key, stored.lastMs - (wanted - 1) * step, stored.lastMs + step, { expectedCount: wanted });
     for (let i = 0; i < series.length; i++)
