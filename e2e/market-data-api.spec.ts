@@ -102,11 +102,16 @@ test.describe('REST market data', () => {
       data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: [[T0, 1, 1, 1, 1, 1]] },
     });
     expect(forbidden.status(), 'candles are shared: admins only').toBe(403);
-    const forbiddenImport = await request.post('/api/v1/market-data/imports', {
+    const userImport = await request.post('/api/v1/market-data/imports', {
       headers: bearer(accessToken),
-      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', start: T0, end: T0 + H },
+      data: { exchange: 'binance', symbol: 'NONADMIN/USDT', timeframe: '1h', start: T0, end: T0 + H },
     });
-    expect(forbiddenImport.status()).toBe(403);
+    expect(userImport.status(), 'exchange imports are open to every user (shared, deduplicated, throttled)').toBe(202);
+    const forbiddenFile = await request.post('/api/v1/market-data/files', {
+      headers: bearer(accessToken),
+      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', content: '[]' },
+    });
+    expect(forbiddenFile.status(), 'file uploads stay with admins').toBe(403);
     const readable = await request.get('/api/v1/market-data/coverage', { headers: bearer(accessToken) });
     expect(readable.status(), 'everyone signed in may read the coverage').toBe(200);
 

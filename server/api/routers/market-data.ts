@@ -6,6 +6,7 @@ import {
   ZCandlesUpsertRequestSchema,
   ZCandlesUpsertResponseSchema,
   ZCoverageQuerySchema,
+  ZExchangeId,
   ZCoverageResponseSchema,
   ZDeleteSeriesRequestSchema,
   ZDeleteSeriesResponseSchema,
@@ -24,7 +25,7 @@ import { readCoverage } from '@/server/services/market-data/coverage';
 import { enabledExchanges } from '@/server/services/market-data/exchange';
 import { importCandleFile, ingestCandleRows } from '@/server/services/market-data/ingest';
 import { cancelImport, getImport, listImports, startImport } from '@/server/services/market-data/imports';
-import { getMarketSnapshot } from '@/server/services/market-data/market-view';
+import { getMarketSnapshot, listExchangeSymbols } from '@/server/services/market-data/market-view';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
 import { deleteSeries } from '@/server/services/market-data/series';
 
@@ -88,6 +89,12 @@ export const marketDataRouter = createTRPCRouter({
     .input(ZImportIdSchema)
     .output(ZImportResponseSchema)
     .mutation(({ ctx, input }) => cancelImport(ctx.db, input.id, ctx.user.id)),
+
+  /** The symbols an exchange lists, for pickers (empty with available: false when it cannot be asked). */
+  exchangeSymbols: protectedProcedure
+    .input(z.object({ exchange: ZExchangeId }).strict())
+    .output(z.object({ exchange: z.string(), symbols: z.array(z.string()), available: z.boolean() }))
+    .query(({ input }) => listExchangeSymbols(input.exchange)),
 
   snapshot: protectedProcedure.input(ZMarketSnapshotRequestSchema).query(({ ctx, input }) => getMarketSnapshot(ctx.db, input)),
 });

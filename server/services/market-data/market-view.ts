@@ -138,6 +138,34 @@ async function assertKnownMarket(db: DbOrTx, key: SeriesKey, nowMs: number): Pro
 
 const SIMULATED_QUOTES = new Set(['USDT', 'USD', 'USDC']);
 
+/** At most this many symbols are listed for a picker (an exchange lists thousands). */
+export const MAX_LISTED_SYMBOLS = 3_000;
+
+/**
+ * The markets an exchange lists (active spot symbols, sorted, USDT and USD quotes first), for the
+ * strategy form's picker; the simulated exchange lists its known bases against USDT. `available:
+ * false` when the exchange cannot be asked right now (the form then takes a typed symbol).
+ */
+export async function listExchangeSymbols(exchangeId: string, nowMs = Date.now()): Promise<{ exchange: string; symbols: string[]; available: boolean }> {
+  if (exchangeId === SIMULATED_EXCHANGE) return { exchange: exchangeId, symbols: Object.keys(START_PRICES).map((base) => `${base}/USDT`), available: true };
+  if (!enabledExchanges().exchanges.includes(exchangeId))
+    throw AppError.validation([{ field: 'exchange', message: `"${exchangeId}" is not an enabled exchange` }]);
+  if (!exchangeAvailable(exchangeId, nowMs)) return { exchange: exchangeId, symbols: [], available: false };
+  try {
+    const markets = await marketDataExchange(exchangeId, { quick: true }).loadMarkets();
+    const rank = (symbol: string) => (symbol.endsWith('/USDT') ? 0 : symbol.endsWith('/USD') ? 1 : 2);
+    const symbols = Object.values(markets)
+      .filter((m) => m.active && !m.symbol.includes(':'))
+      .map((m) => m.symbol)
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+      .slice(0, MAX_LISTED_SYMBOLS);
+    return { exchange: exchangeId, symbols, available: true };
+  } catch (error) {
+    exchangeFailure({ exchange: exchangeId, symbol: '*', timeframe: '1h' }, error, nowMs);
+    return { exchange: exchangeId, symbols: [], available: false };
+  }
+}
+
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
 export interface SnapshotRequest extends SeriesKey {
