@@ -70,7 +70,7 @@ test('a made-up market is "unknown market", never charted', async ({ page }) => 
   await navigate(page, 'Markets');
   await page.getByLabel('Exchange').selectOption('binance');
   await page.getByLabel('Symbol').fill('FOO/BAR');
-  await expect(page.getByText('Unknown market')).toBeVisible();
+  await expect(page.getByText('Unknown market', { exact: true })).toBeVisible();
   await expect(page.getByTestId('unknown-market')).toContainText('FOO/BAR is not listed on binance');
   await expect(page.getByTestId('candlestick-chart')).toHaveCount(0);
   await expect(page.getByTestId('ticker')).toHaveCount(0);
