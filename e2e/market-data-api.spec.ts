@@ -153,8 +153,8 @@ test.describe('REST market data', () => {
     expect(again.status(), 'a finished import cannot be canceled').toBe(409);
 
     const { accessToken } = await registerAndToken(request, 'mdother');
-    const hidden = await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
-    expect(hidden.status(), "another user's import does not exist for them").toBe(404);
+    const followed = await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
+    expect(followed.status(), 'imports are shared: another user may follow one (only its owner may cancel it)').toBe(200);
   });
 
   test('DELETE imports/{id} cancels an import: it ends "canceled", keeps what it stored, and only its owner may cancel it', async ({ request }) => {

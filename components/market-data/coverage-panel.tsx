@@ -83,9 +83,7 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                   <th className="px-4 py-2 text-right font-medium">Candles</th>
                   <th className="px-4 py-2 text-right font-medium">Gaps</th>
                   <th className="w-40 px-4 py-2 font-medium">Coverage</th>
-                  <th className="px-4 py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
+                  <th className="px-4 py-2" aria-label="Actions" />
                 </tr>
               </thead>
               <tbody>
