@@ -33,6 +33,15 @@ export async function signInAsNewUser(page: Page, prefix: string): Promise<strin
   return username;
 }
 
+/** Signs in through the login page as an existing user (TEST_PASSWORD) and waits for the dashboard. */
+export async function signInWithPassword(page: Page, username: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+}
+
 /** Opens the main navigation on any viewport (a drawer on phones) and follows a link. */
 export async function navigate(page: Page, label: string): Promise<void> {
   const drawerButton = page.getByRole('button', { name: 'Open navigation' });

@@ -41,6 +41,9 @@ export const LOCAL_SYMBOLS = {
   SLOW: { source: 'BTC', fiveMinutes: true, slow: true },
   /** The Markets page straight from the exchange (nothing stored). */
   LIVE: { source: 'ETH', recent: true },
+  /** The one-click import of a strategy page without data (first-run journey); one per project. */
+  FIRSTDESK: { source: 'BTC', recent: true },
+  FIRSTPHONE: { source: 'BTC', recent: true },
 } as const satisfies Record<string, { source: LocalSource; recent?: boolean; fiveMinutes?: boolean; slow?: boolean }>;
 
 const series = new Map<string, OhlcvRow[]>();

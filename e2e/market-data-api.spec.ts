@@ -102,11 +102,16 @@ test.describe('REST market data', () => {
       data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', candles: [[T0, 1, 1, 1, 1, 1]] },
     });
     expect(forbidden.status(), 'candles are shared: admins only').toBe(403);
-    const forbiddenImport = await request.post('/api/v1/market-data/imports', {
+    const userImport = await request.post('/api/v1/market-data/imports', {
       headers: bearer(accessToken),
-      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', start: T0, end: T0 + H },
+      data: { exchange: 'binance', symbol: 'NONADMIN/USDT', timeframe: '1h', start: T0, end: T0 + H },
     });
-    expect(forbiddenImport.status()).toBe(403);
+    expect(userImport.status(), 'exchange imports are open to every user (shared, deduplicated, throttled)').toBe(202);
+    const forbiddenFile = await request.post('/api/v1/market-data/files', {
+      headers: bearer(accessToken),
+      data: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', content: '[]' },
+    });
+    expect(forbiddenFile.status(), 'file uploads stay with admins').toBe(403);
     const readable = await request.get('/api/v1/market-data/coverage', { headers: bearer(accessToken) });
     expect(readable.status(), 'everyone signed in may read the coverage').toBe(200);
 
@@ -148,8 +153,8 @@ test.describe('REST market data', () => {
     expect(again.status(), 'a finished import cannot be canceled').toBe(409);
 
     const { accessToken } = await registerAndToken(request, 'mdother');
-    const hidden = await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
-    expect(hidden.status(), "another user's import does not exist for them").toBe(404);
+    const followed = await request.get(`/api/v1/market-data/imports/${job.id}`, { headers: bearer(accessToken) });
+    expect(followed.status(), 'imports are shared: another user may follow one (only its owner may cancel it)').toBe(200);
   });
 
   test('DELETE imports/{id} cancels an import: it ends "canceled", keeps what it stored, and only its owner may cancel it', async ({ request }) => {

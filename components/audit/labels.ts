@@ -24,9 +24,18 @@ export const AUDIT_LABELS: Record<string, string> = {
   'deployment.stopped': 'Deployment stopped',
   'kill_switch.activated': 'Kill switch activated',
   'kill_switch.released': 'Kill switch released',
+  'market_data.series_deleted': 'Candle series deleted',
+  'market_data.price_level_confirmed': 'Upload at an unusual price level confirmed',
 };
 
-export const AUDIT_CATEGORY_LABELS = { auth: 'Sign-ins', account: 'Account', keys: 'API keys', exchange: 'Exchange accounts', trading: 'Trading' } as const;
+export const AUDIT_CATEGORY_LABELS = {
+  auth: 'Sign-ins',
+  account: 'Account',
+  keys: 'API keys',
+  exchange: 'Exchange accounts',
+  trading: 'Trading',
+  data: 'Market data',
+} as const;
 
 export const ALARMING = new Set([
   'auth.sign_in_failed',
@@ -34,6 +43,7 @@ export const ALARMING = new Set([
   'key.emergency_revocation',
   'key.used_during_grace',
   'kill_switch.activated',
+  'market_data.series_deleted',
 ]);
 
 /** A short, secret-free summary of an event's details. */

@@ -7,6 +7,7 @@ import { useLiveEvents } from '@/components/trpc/use-live-events';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { DeploymentsCard } from './deployments-card';
 import { EquityCurveCard } from './equity-curve-card';
+import { GetStartedCard } from './get-started-card';
 import { PortfolioSummary, PositionsCard } from './portfolio-summary';
 import { RecentOrdersCard } from './recent-orders-card';
 import { SystemStatus } from './system-status';
@@ -21,6 +22,7 @@ export function DashboardClient() {
     <>
       <PageHeader title="Dashboard" description="Equity, P&L, positions, deployments, orders and alerts — live." actions={<LiveIndicator status={live} />} />
       <div className="space-y-6">
+        <GetStartedCard />
         <PortfolioSummary stale={live === 'reconnecting'} />
         <div className="grid gap-6 lg:grid-cols-3">
           <div className="min-w-0 space-y-6 lg:col-span-2">

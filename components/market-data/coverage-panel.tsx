@@ -1,10 +1,12 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { RefreshCw } from 'lucide-react';
+import { RefreshCw, Trash2 } from 'lucide-react';
+import { useState } from 'react';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import type { SeriesCoverageView } from '@/server/api/schemas/market-data';
 import { errorMessage, formatCount, formatTime, stepMs } from './format';
@@ -34,6 +36,16 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
       onSuccess: () => void queryClient.invalidateQueries(trpc.marketData.imports.queryFilter()),
     }),
   );
+  const [deleting, setDeleting] = useState<SeriesCoverageView | null>(null);
+  const remove = useMutation(
+    trpc.marketData.deleteSeries.mutationOptions({
+      onSuccess: () => {
+        setDeleting(null);
+        void queryClient.invalidateQueries(trpc.marketData.coverage.queryFilter());
+        void queryClient.invalidateQueries(trpc.strategies.markets.queryFilter());
+      },
+    }),
+  );
 
   return (
     <Card>
@@ -57,7 +69,7 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
         ) : coverage.data.series.length === 0 ? (
           <div className="p-4">
             <EmptyState title="No candles stored yet">
-              {isAdmin ? 'Upload a file or import a range from an exchange below.' : 'An admin can upload files or import from an exchange.'}
+              {isAdmin ? 'Upload a file or import a range from an exchange below.' : 'Import a range from an exchange below.'}
             </EmptyState>
           </div>
         ) : (
@@ -71,13 +83,13 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                   <th className="px-4 py-2 text-right font-medium">Candles</th>
                   <th className="px-4 py-2 text-right font-medium">Gaps</th>
                   <th className="w-40 px-4 py-2 font-medium">Coverage</th>
-                  {isAdmin ? <th className="px-4 py-2" /> : null}
+                  <th className="px-4 py-2" aria-label="Actions" />
                 </tr>
               </thead>
               <tbody>
                 {coverage.data.series.map((s) => {
                   const id = `${s.exchange}:${s.symbol}:${s.timeframe}`;
-                  const canFill = isAdmin && s.gapCount > 0 && importableExchanges.includes(s.exchange);
+                  const canFill = s.gapCount > 0 && importableExchanges.includes(s.exchange);
                   return (
                     <tr key={id} className="border-b border-border last:border-0" data-testid="coverage-row" data-series={id}>
                       <td className="whitespace-nowrap px-4 py-2">
@@ -101,8 +113,8 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                       <td className="px-4 py-2">
                         <GapBar series={s} />
                       </td>
-                      {isAdmin ? (
-                        <td className="px-4 py-2 text-right">
+                      <td className="whitespace-nowrap px-4 py-2 text-right">
+                        <div className="flex justify-end gap-2">
                           {canFill ? (
                             <Button
                               size="sm"
@@ -121,8 +133,13 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                               Fill gaps
                             </Button>
                           ) : null}
-                        </td>
-                      ) : null}
+                          {isAdmin ? (
+                            <Button size="sm" variant="ghost" aria-label={`Delete ${s.exchange} ${s.symbol} ${s.timeframe}`} onClick={() => setDeleting(s)}>
+                              <Trash2 className="h-4 w-4" aria-hidden /> Delete
+                            </Button>
+                          ) : null}
+                        </div>
+                      </td>
                     </tr>
                   );
                 })}
@@ -130,6 +147,26 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
             </table>
           </div>
         )}
+        <ConfirmDialog
+          open={deleting !== null}
+          onOpenChange={(open) => {
+            if (!open) {
+              setDeleting(null);
+              remove.reset();
+            }
+          }}
+          title="Delete this series?"
+          description={
+            deleting
+              ? `All ${formatCount(deleting.count)} candles of ${deleting.symbol} ${deleting.timeframe} on ${deleting.exchange} are deleted for every user; backtests and strategies on this market have no data until it is imported again. The deletion is recorded in the audit log.`
+              : ''
+          }
+          confirmLabel="Delete series"
+          danger
+          pending={remove.isPending}
+          error={remove.isError ? errorMessage(remove.error) : null}
+          onConfirm={() => deleting && remove.mutate({ exchange: deleting.exchange, symbol: deleting.symbol, timeframe: deleting.timeframe })}
+        />
         {fill.isError ? (
           <div className="p-4">
             <ErrorState title="Could not start the import" message={errorMessage(fill.error)} />

@@ -17,7 +17,8 @@ export function stepMs(timeframe: string): number {
   }
 }
 
-export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
+/** The timeframes every picker offers: the server's closed list (a `7h` is refused). */
+export { TIMEFRAMES } from '@/server/core/timeframe';
 
 /** The message of a tRPC or fetch error, for an error state. */
 export function errorMessage(error: unknown): string {

@@ -14,8 +14,8 @@ import { SeriesFields, type SeriesFieldValues } from './series-fields';
 const dateInput = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const isActive = (status: string) => status === 'queued' || status === 'running';
 
-/** "Import range" from an exchange (admins) and the list of your imports with live progress. */
-export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: boolean; exchanges: string[]; defaultExchange: string }) {
+/** "Import range" from an exchange (any user: candles are shared; a running import of the same range is joined) and your imports with live progress. */
+export function ImportPanel({ exchanges, defaultExchange }: { exchanges: string[]; defaultExchange: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [series, setSeries] = useState<SeriesFieldValues>({ exchange: defaultExchange, symbol: 'BTC/USDT', timeframe: '1h' });
@@ -61,23 +61,26 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
         <p className="text-xs text-muted">Fetches only the candles missing in the range (through ccxt, within the rate limits); resumable.</p>
       </CardHeader>
       <CardContent className="space-y-4">
-        {isAdmin ? (
-          <form onSubmit={submit} className="space-y-3" aria-label="Import range">
-            <SeriesFields idPrefix="import" value={series} onChange={setSeries} exchanges={exchanges} errors={errors} />
-            <div className="grid gap-3 sm:grid-cols-2">
-              <Field id="import-start" label="From (UTC)" error={errors.start}>
-                <Input id="import-start" type="date" value={start} onChange={(e) => setStart(e.target.value)} />
-              </Field>
-              <Field id="import-end" label="To (UTC, exclusive)" error={errors.end}>
-                <Input id="import-end" type="date" value={end} onChange={(e) => setEnd(e.target.value)} />
-              </Field>
-            </div>
-            <Button type="submit" disabled={start_.isPending}>
-              <Download className="h-4 w-4" aria-hidden /> Import range
-            </Button>
-            {start_.isError && Object.keys(errors).length === 0 ? <ErrorState title="Could not start the import" message={errorMessage(start_.error)} /> : null}
-          </form>
+        {start_.data?.joined ? (
+          <p role="status" className="text-xs text-muted">
+            That range was already being imported: you joined the running import.
+          </p>
         ) : null}
+        <form onSubmit={submit} className="space-y-3" aria-label="Import range">
+          <SeriesFields idPrefix="import" value={series} onChange={setSeries} exchanges={exchanges} errors={errors} />
+          <div className="grid gap-3 sm:grid-cols-2">
+            <Field id="import-start" label="From (UTC)" error={errors.start}>
+              <Input id="import-start" type="date" value={start} onChange={(e) => setStart(e.target.value)} />
+            </Field>
+            <Field id="import-end" label="To (UTC, exclusive)" error={errors.end}>
+              <Input id="import-end" type="date" value={end} onChange={(e) => setEnd(e.target.value)} />
+            </Field>
+          </div>
+          <Button type="submit" disabled={start_.isPending}>
+            <Download className="h-4 w-4" aria-hidden /> Import range
+          </Button>
+          {start_.isError && Object.keys(errors).length === 0 ? <ErrorState title="Could not start the import" message={errorMessage(start_.error)} /> : null}
+        </form>
         <div>
           <h3 className="mb-2 text-xs font-medium uppercase tracking-wide text-muted">Your imports</h3>
           {cancel.isError ? <ErrorState title="Could not cancel the import" message={errorMessage(cancel.error)} /> : null}
@@ -86,9 +89,7 @@ export function ImportPanel({ isAdmin, exchanges, defaultExchange }: { isAdmin: 
           ) : imports.isError ? (
             <ErrorState message={`Could not load imports: ${errorMessage(imports.error)}`} retry={() => void imports.refetch()} />
           ) : imports.data.length === 0 ? (
-            <EmptyState title="No imports yet">
-              {isAdmin ? 'Start one above, or use “Fill gaps” on a stored series.' : 'Imports are started by admins.'}
-            </EmptyState>
+            <EmptyState title="No imports yet">Start one above, or use “Fill gaps” on a stored series.</EmptyState>
           ) : (
             <ul className="space-y-2" data-testid="imports-list">
               {imports.data.map((job) => (

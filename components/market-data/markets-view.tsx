@@ -6,11 +6,12 @@ import { CandlestickChart } from '@/components/charts/candlestick-chart';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Input, Label } from '@/components/ui/input';
-import { ErrorState, Skeleton } from '@/components/ui/states';
+import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { cn } from '@/components/ui/cn';
 import { ZSymbol } from '@/server/api/schemas/market-data';
 import { errorMessage, TIMEFRAMES } from './format';
 import { MarkLabel } from './mark-label';
+import { ImportMarketButton } from './import-market-button';
 
 const selectClass = 'h-9 rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
 const DEPTHS = [10, 20, 50] as const;
@@ -36,7 +37,7 @@ function SourceBadge({ source }: { source: string }) {
 }
 
 /** Markets: pick exchange, symbol, timeframe; chart, ticker and order book refreshed every few seconds. */
-export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[]; defaultExchange: string }) {
+export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: { exchanges: string[]; defaultExchange: string; simulatedExchange: string }) {
   const trpc = useTRPC();
   const [exchange, setExchange] = useState(defaultExchange);
   const [symbolText, setSymbolText] = useState('BTC/USDT');
@@ -51,7 +52,9 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
     refetchInterval: 5_000,
     placeholderData: keepPreviousData,
   });
-  const data = snapshot.data;
+  // A market that does not exist (404 "unknown market") is never charted, not even the previous market's placeholder.
+  const unknownMarket = snapshot.isError && (snapshot.error as { data?: { code?: string } } | null)?.data?.code === 'NOT_FOUND';
+  const data = unknownMarket ? undefined : snapshot.data;
   const last = data?.candles[data.candles.length - 1];
   const decimals = decimalsFor(data?.ticker?.last ?? last?.[4] ?? 1000);
   const fmt = (v: number | null | undefined) =>
@@ -109,7 +112,18 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
         </p>
       ) : null}
 
-      {snapshot.isError && !data ? (
+      {data && data.candleSource !== 'stored' ? (
+        <div className="flex flex-wrap items-center gap-3 text-xs text-muted" data-testid="market-not-stored">
+          <span>No candles of this market are stored: backtests cannot use it yet.</span>
+          <ImportMarketButton exchange={exchange} symbol={symbol} timeframe={timeframe} importable={exchange !== simulatedExchange} />
+        </div>
+      ) : null}
+
+      {unknownMarket ? (
+        <EmptyState title="Unknown market">
+          <span data-testid="unknown-market">{errorMessage(snapshot.error)}. Check the symbol (e.g. BTC/USDT) or pick another exchange.</span>
+        </EmptyState>
+      ) : snapshot.isError && !data ? (
         <ErrorState message={`Could not load ${symbol}: ${errorMessage(snapshot.error)}`} retry={() => void snapshot.refetch()} />
       ) : (
         <div className="grid gap-4 lg:grid-cols-[1fr_18rem]">

@@ -3,9 +3,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { Upload } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
+import { guessSeries, type SeriesGuess } from '@/server/core/market/guess';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/ui/input';
 import { ErrorState } from '@/components/ui/states';
 import type { FileImportResponse } from '@/server/api/schemas/market-data';
@@ -18,10 +20,12 @@ type UploadState =
   | { phase: 'uploading'; fraction: number }
   | { phase: 'processing' }
   | { phase: 'done'; result: FileImportResponse }
+  /** The server asks whether this file really is the chosen series (409 "confirm": price level, spacing). */
+  | { phase: 'confirm'; message: string }
   | { phase: 'error'; message: string; fields: Record<string, string> };
 
 interface ApiError {
-  error?: { message?: string; details?: { fields?: Array<{ field: string; message: string }> } };
+  error?: { message?: string; details?: { fields?: Array<{ field: string; message: string }>; reason?: string } };
 }
 
 /** Sends the file's text to POST /api/v1/market-data/files with upload progress (XHR: fetch has none). */
@@ -53,10 +57,37 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
   const [series, setSeries] = useState<SeriesFieldValues>({ exchange: defaultExchange, symbol: 'BTC/USDT', timeframe: '1h' });
   const [file, setFile] = useState<File | null>(null);
   const [state, setState] = useState<UploadState>({ phase: 'idle' });
+  // Until the user picks a series by hand, the file's own guess (name, content) fills it in.
+  const [touched, setTouched] = useState(false);
+  const [guess, setGuess] = useState<SeriesGuess | null>(null);
   const busy = state.phase === 'reading' || state.phase === 'uploading' || state.phase === 'processing';
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  const guessed = guess
+    ? {
+        exchange: guess.exchange?.value ?? series.exchange,
+        symbol: guess.symbol?.value ?? series.symbol,
+        timeframe: guess.timeframe?.value ?? series.timeframe,
+      }
+    : null;
+  const differs = guessed && (guessed.exchange !== series.exchange || guessed.symbol !== series.symbol || guessed.timeframe !== series.timeframe);
+
+  async function chooseFile(chosen: File | null) {
+    setFile(chosen);
+    setGuess(null);
+    if (!chosen) return;
+    const content = await chosen.text();
+    const next = guessSeries({ fileName: chosen.name, content, exchanges });
+    setGuess(next);
+    if (!touched)
+      setSeries((current) => ({
+        exchange: next.exchange?.value ?? current.exchange,
+        symbol: next.symbol?.value ?? current.symbol,
+        timeframe: next.timeframe?.value ?? current.timeframe,
+      }));
+  }
+
+  async function submit(event?: FormEvent, confirm = false) {
+    event?.preventDefault();
     if (!file) {
       setState({ phase: 'error', message: 'Choose a file first.', fields: { file: 'choose a file' } });
       return;
@@ -65,7 +96,7 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
     try {
       const content = await file.text();
       setState({ phase: 'uploading', fraction: 0 });
-      const response = await uploadFile(JSON.stringify({ ...series, fileName: file.name, content }), (fraction) =>
+      const response = await uploadFile(JSON.stringify({ ...series, fileName: file.name, content, ...(confirm ? { confirm: true } : {}) }), (fraction) =>
         setState(fraction >= 1 ? { phase: 'processing' } : { phase: 'uploading', fraction }),
       );
       if (response.status === 200) {
@@ -74,6 +105,10 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
         return;
       }
       const apiError = (response.body as ApiError | null)?.error;
+      if (response.status === 409 && apiError?.details?.reason) {
+        setState({ phase: 'confirm', message: (apiError.message ?? '').replace(/^confirm: /, '') });
+        return;
+      }
       const fields = Object.fromEntries((apiError?.details?.fields ?? []).map((f) => [f.field === 'content' ? 'file' : f.field, f.message]));
       setState({ phase: 'error', message: apiError?.message ?? `the server answered ${response.status}`, fields });
     } catch (error) {
@@ -90,16 +125,44 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
       </CardHeader>
       <CardContent>
         <form onSubmit={(e) => void submit(e)} className="space-y-3" aria-label="Upload candles">
-          <SeriesFields idPrefix="upload" value={series} onChange={setSeries} exchanges={exchanges} errors={errors} />
+          <SeriesFields
+            idPrefix="upload"
+            value={series}
+            onChange={(next) => {
+              setTouched(true);
+              setSeries(next);
+            }}
+            exchanges={exchanges}
+            errors={errors}
+          />
           <Field id="upload-file" label="File" error={errors.file}>
             <input
               id="upload-file"
               type="file"
               accept=".json,.csv,.txt,application/json,text/csv"
-              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              onChange={(e) => void chooseFile(e.target.files?.[0] ?? null)}
               className="block w-full text-sm text-muted file:mr-3 file:rounded-md file:border file:border-border file:bg-panel-2 file:px-3 file:py-1.5 file:text-fg"
             />
           </Field>
+          {guess && guessed ? (
+            <div className="rounded-md border border-border bg-panel-2 p-2 text-xs" data-testid="upload-guess" role="status">
+              {differs ? (
+                <div className="flex flex-wrap items-center gap-2 text-warn">
+                  <span>
+                    This file looks like {guessed.symbol} {guessed.timeframe}
+                    {guess.exchange ? ` on ${guessed.exchange}` : ''} ({describeGuess(guess)}), not the series chosen above.
+                  </span>
+                  <Button type="button" size="sm" variant="secondary" onClick={() => setSeries(guessed)}>
+                    Use {guessed.symbol} {guessed.timeframe}
+                  </Button>
+                </div>
+              ) : Object.keys(guess).length > 0 ? (
+                <span className="text-muted">Filled in from the file: {describeGuess(guess)}.</span>
+              ) : (
+                <span className="text-muted">The file does not say which market it is: check the series above.</span>
+              )}
+            </div>
+          ) : null}
           <div className="flex flex-wrap items-center gap-3">
             <Button type="submit" disabled={busy}>
               <Upload className="h-4 w-4" aria-hidden /> Upload
@@ -125,9 +188,34 @@ export function UploadForm({ exchanges, defaultExchange }: { exchanges: string[]
           </div>
         ) : null}
         {state.phase === 'done' ? <UploadResult result={state.result} /> : null}
+        <ConfirmDialog
+          open={state.phase === 'confirm'}
+          onOpenChange={(open) => {
+            if (!open) setState({ phase: 'idle' });
+          }}
+          title="Is this the right market?"
+          description={
+            <>
+              <p data-testid="upload-confirm-reason">{state.phase === 'confirm' ? state.message : ''}</p>
+              <p>
+                Candles are shared by every user: importing them as {series.exchange} {series.symbol} {series.timeframe} changes what every backtest of that
+                market sees.
+              </p>
+            </>
+          }
+          confirmLabel="Import anyway"
+          onConfirm={() => void submit(undefined, true)}
+        />
       </CardContent>
     </Card>
   );
+}
+
+function describeGuess(guess: SeriesGuess): string {
+  const parts = (['exchange', 'symbol', 'timeframe'] as const)
+    .filter((field) => guess[field])
+    .map((field) => `${field} ${guess[field]!.value} from its ${guess[field]!.from}`);
+  return parts.join(', ');
 }
 
 function UploadResult({ result }: { result: FileImportResponse }) {

@@ -8,6 +8,7 @@ import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { StrategyResponse, StrategyTypeResponse } from '@/server/api/schemas/strategies';
+import { defaultMarket, MarketPicker, type MarketValue } from './market-picker';
 
 type Parameter = StrategyTypeResponse['parameters'][string];
 type Values = Record<string, string | boolean>;
@@ -120,11 +121,14 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
   const queryClient = useQueryClient();
   const types = useQuery(trpc.strategies.types.queryOptions());
   const markets = useQuery(trpc.strategies.markets.queryOptions());
+  const exchangeOptions = useQuery(trpc.marketData.options.queryOptions());
   const [typeName, setTypeName] = useState(strategy?.type ?? 'sma_crossover');
-  const [name, setName] = useState(strategy?.name ?? '');
-  const [exchange, setExchange] = useState(strategy?.exchange ?? 'binance');
-  const [symbol, setSymbol] = useState(strategy?.symbol ?? 'BTC/USDT');
-  const [timeframe, setTimeframe] = useState(strategy?.timeframe ?? '1h');
+  // Untouched, the name follows the type and market ("SMA crossover · BTC/USDT 1h"); typing takes over.
+  const [typedName, setTypedName] = useState<string | null>(strategy?.name ?? null);
+  // Null until chosen: a new strategy starts on a stored series (defaultMarket), never on one that does not exist.
+  const [chosenMarket, setMarket] = useState<MarketValue | null>(
+    strategy ? { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe } : null,
+  );
   const [values, setValues] = useState<Values | null>(null);
   const type = types.data?.find((t) => t.type === typeName);
   const current = values ?? initialValues(type, strategy?.params);
@@ -141,8 +145,16 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
   const locked = strategy ? !strategy.editable : false;
 
   const seriesOptions = useMemo(() => markets.data ?? [], [markets.data]);
+  const market: MarketValue = chosenMarket ??
+    defaultMarket(seriesOptions, exchangeOptions.data?.defaultExchange ?? 'binance') ?? {
+      exchange: exchangeOptions.data?.defaultExchange ?? 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+    };
+  const { exchange, symbol, timeframe } = market;
+  const name = typedName ?? (type ? `${type.name} · ${symbol} ${timeframe}` : '');
 
-  if (types.isPending)
+  if (types.isPending || markets.isPending || exchangeOptions.isPending)
     return (
       <div className="space-y-3">
         <Skeleton className="h-9 w-full" />
@@ -151,6 +163,16 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
       </div>
     );
   if (types.isError || !types.data) return <ErrorState message="Could not load the strategy types." retry={() => void types.refetch()} />;
+  if (markets.isError || exchangeOptions.isError)
+    return (
+      <ErrorState
+        message="Could not load the stored markets."
+        retry={() => {
+          void markets.refetch();
+          void exchangeOptions.refetch();
+        }}
+      />
+    );
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -169,7 +191,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
     <form onSubmit={submit} noValidate className="space-y-6" aria-label={strategy ? 'Edit strategy' : 'New strategy'}>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field id="strategy-name" label="Name" error={errors.name}>
-          <Input id="strategy-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} placeholder="e.g. BTC trend" />
+          <Input id="strategy-name" value={name} onChange={(e) => setTypedName(e.target.value)} aria-invalid={!!errors.name} placeholder="e.g. BTC trend" />
         </Field>
         <Field id="strategy-type" label="Strategy type" error={errors.type} hint={type?.description}>
           <select
@@ -189,60 +211,15 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
             ))}
           </select>
         </Field>
-        <Field id="strategy-exchange" label="Exchange" error={errors.exchange}>
-          <Input
-            id="strategy-exchange"
-            list="strategy-exchanges"
-            value={exchange}
-            disabled={locked}
-            onChange={(e) => setExchange(e.target.value)}
-            aria-invalid={!!errors.exchange}
-          />
-        </Field>
-        <Field id="strategy-symbol" label="Symbol" error={errors.symbol}>
-          <Input
-            id="strategy-symbol"
-            list="strategy-symbols"
-            value={symbol}
-            disabled={locked}
-            onChange={(e) => setSymbol(e.target.value)}
-            aria-invalid={!!errors.symbol}
-          />
-        </Field>
-        <Field
-          id="strategy-timeframe"
-          label="Timeframe"
-          error={errors.timeframe}
-          hint={
-            seriesOptions.length
-              ? `Stored data: ${seriesOptions.map((s) => `${s.exchange} ${s.symbol} ${s.timeframe}`).join(', ')}`
-              : 'No market data stored yet.'
-          }
-        >
-          <Input
-            id="strategy-timeframe"
-            list="strategy-timeframes"
-            value={timeframe}
-            disabled={locked}
-            onChange={(e) => setTimeframe(e.target.value)}
-            aria-invalid={!!errors.timeframe}
-          />
-        </Field>
-        <datalist id="strategy-exchanges">
-          {[...new Set(seriesOptions.map((s) => s.exchange))].map((v) => (
-            <option key={v} value={v} />
-          ))}
-        </datalist>
-        <datalist id="strategy-symbols">
-          {[...new Set(seriesOptions.map((s) => s.symbol))].map((v) => (
-            <option key={v} value={v} />
-          ))}
-        </datalist>
-        <datalist id="strategy-timeframes">
-          {[...new Set(seriesOptions.map((s) => s.timeframe))].map((v) => (
-            <option key={v} value={v} />
-          ))}
-        </datalist>
+        <MarketPicker
+          value={market}
+          onChange={setMarket}
+          stored={seriesOptions}
+          exchanges={exchangeOptions.data?.exchanges ?? []}
+          simulatedExchange={exchangeOptions.data?.simulatedExchange ?? 'simulated'}
+          disabled={locked}
+          errors={errors}
+        />
       </div>
 
       <fieldset className="space-y-4">

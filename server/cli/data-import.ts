@@ -8,7 +8,7 @@ import { cliEnvOrExit } from '@/server/env';
 import { AppError } from '@/server/core/errors';
 import { importCandleFile } from '@/server/services/market-data/ingest';
 
-const USAGE = 'usage: npm run data:import -- FILE --exchange ID --symbol BASE/QUOTE --timeframe TF [--base-asset BTC]';
+const USAGE = 'usage: npm run data:import -- FILE --exchange ID --symbol BASE/QUOTE --timeframe TF [--base-asset BTC] [--confirm]';
 
 function option(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -37,7 +37,10 @@ async function main(): Promise<number> {
   try {
     const started = Date.now();
     const baseAsset = option(args, '--base-asset');
-    const result = await importCandleFile(database.db, { exchange, symbol, timeframe }, text, baseAsset ? { baseAsset } : {});
+    const result = await importCandleFile(database.db, { exchange, symbol, timeframe }, text, {
+      ...(baseAsset ? { baseAsset } : {}),
+      confirm: args.includes('--confirm'),
+    });
     const timeOrDash = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
     console.log(`${path.basename(file)} → ${exchange} ${symbol} ${timeframe} (${result.format}, ${Date.now() - started} ms)`);
     console.log(`  accepted ${result.accepted}: inserted ${result.inserted}, updated ${result.updated}, unchanged ${result.unchanged}`);
@@ -52,7 +55,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof AppError) {
-      console.error(`data:import: ${error.message}`);
+      console.error(`data:import: ${error.message}${error.code === 'CONFLICT' ? ' (--confirm)' : ''}`);
       return 1;
     }
     throw error;

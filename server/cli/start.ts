@@ -27,6 +27,7 @@ import { raiseAdminAlert } from '@/server/services/alerts';
 import { DEMO_USERNAME, seedDemo } from '@/server/services/system/seed';
 import { assertDatabaseReachable, createDatabaseIfMissing } from '@/db/admin';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
+import { demoOfflineCandles } from './demo-candles';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -254,12 +255,13 @@ async function main(): Promise<void> {
   if (local) {
     const database = createDatabase(env.DATABASE_URL!, { max: 1 });
     try {
-      const { created, marketData } = await seedDemo(database.db, env.DEMO_PASSWORD!);
+      const { created, marketData, paperAccount } = await seedDemo(database.db, env.DEMO_PASSWORD!, { offlineCandles: demoOfflineCandles });
       say(`${created ? 'seeded the demo admin' : 'demo admin'}: username "${DEMO_USERNAME}", password "${env.DEMO_PASSWORD}"`);
+      if (paperAccount) say(`seeded the demo's paper account "${paperAccount}"`);
       if (marketData.seeded && marketData.key) {
         const { exchange, symbol, timeframe } = marketData.key;
         say(
-          `seeded demo market data: ${marketData.inserted} ${exchange} ${symbol} ${timeframe} candles (${marketData.source === 'simulated' ? 'simulated market: no network' : 'from the exchange'})`,
+          `seeded demo market data: ${marketData.inserted} ${exchange} ${symbol} ${timeframe} candles (${marketData.source === 'simulated' ? 'simulated market: no network' : marketData.source === 'offline' ? 'real candles from the repository: no network' : 'from the exchange'})`,
         );
       }
     } finally {

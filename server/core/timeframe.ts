@@ -13,9 +13,20 @@ export function timeframeToMs(timeframe: string): number {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
-export function isTimeframe(value: string): boolean {
-  return TIMEFRAME_PATTERN.test(value);
+/**
+ * The timeframes a strategy, an import or an upload may name: the ones exchanges publish candles in
+ * (ccxt's common set). The pattern above would also read "7h" or "13m", which no exchange serves.
+ */
+export const TIMEFRAMES = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w'] as const;
+export type Timeframe = (typeof TIMEFRAMES)[number];
+const KNOWN_TIMEFRAMES: ReadonlySet<string> = new Set(TIMEFRAMES);
+
+/** Whether `value` is one of TIMEFRAMES. */
+export function isTimeframe(value: string): value is Timeframe {
+  return KNOWN_TIMEFRAMES.has(value);
 }
+
+export const TIMEFRAME_MESSAGE = `must be one of ${TIMEFRAMES.join(', ')}`;
 
 /**
  * Whether a candle open time (ms since epoch, UTC) sits on the timeframe's grid.

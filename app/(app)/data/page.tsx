@@ -20,7 +20,7 @@ export default async function DataPage() {
         description={
           isAdmin
             ? 'Stored candles, file uploads and exchange imports. Candles are shared by every user.'
-            : 'Stored candles (read-only: uploads and imports are for admins).'
+            : 'Stored candles, shared by every user. Import a market from an exchange; file uploads are for admins.'
         }
       />
       <div className="space-y-6">
@@ -28,10 +28,10 @@ export default async function DataPage() {
         {isAdmin ? (
           <div className="grid gap-6 lg:grid-cols-2">
             <UploadForm exchanges={[...exchanges, SIMULATED_EXCHANGE]} defaultExchange={defaultExchange} />
-            <ImportPanel isAdmin exchanges={exchanges} defaultExchange={defaultExchange} />
+            <ImportPanel exchanges={exchanges} defaultExchange={defaultExchange} />
           </div>
         ) : (
-          <ImportPanel isAdmin={false} exchanges={exchanges} defaultExchange={defaultExchange} />
+          <ImportPanel exchanges={exchanges} defaultExchange={defaultExchange} />
         )}
       </div>
     </>

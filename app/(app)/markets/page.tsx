@@ -14,7 +14,7 @@ export default function MarketsPage() {
         title="Markets"
         description="Stored candles when there are some, live exchange data when reachable, otherwise the simulated market (labelled)."
       />
-      <MarketsView exchanges={[...exchanges, SIMULATED_EXCHANGE]} defaultExchange={defaultExchange} />
+      <MarketsView exchanges={[...exchanges, SIMULATED_EXCHANGE]} defaultExchange={defaultExchange} simulatedExchange={SIMULATED_EXCHANGE} />
     </>
   );
 }

@@ -6,7 +6,10 @@ import {
   ZCandlesUpsertRequestSchema,
   ZCandlesUpsertResponseSchema,
   ZCoverageQuerySchema,
+  ZExchangeId,
   ZCoverageResponseSchema,
+  ZDeleteSeriesRequestSchema,
+  ZDeleteSeriesResponseSchema,
   ZFileImportRequestSchema,
   ZFileImportResponseSchema,
   ZImportIdSchema,
@@ -22,9 +25,10 @@ import { readCoverage } from '@/server/services/market-data/coverage';
 import { enabledExchanges } from '@/server/services/market-data/exchange';
 import { importCandleFile, ingestCandleRows } from '@/server/services/market-data/ingest';
 import { cancelImport, getImport, listImports, startImport } from '@/server/services/market-data/imports';
-import { getMarketSnapshot } from '@/server/services/market-data/market-view';
+import { getMarketSnapshot, listExchangeSymbols } from '@/server/services/market-data/market-view';
 import { SIMULATED_EXCHANGE } from '@/server/services/market-data/series-key';
 import { markPrice } from '@/server/services/orders';
+import { deleteSeries } from '@/server/services/market-data/series';
 
 /** One page of candles for a validated query (shared by REST and tRPC). */
 export async function candlesPage(db: DbOrTx, query: CandlesQuery) {
@@ -58,9 +62,16 @@ export const marketDataRouter = createTRPCRouter({
   importFile: adminProcedure
     .input(ZFileImportRequestSchema)
     .output(ZFileImportResponseSchema)
-    .mutation(({ ctx, input }) => importCandleFile(ctx.db, input, input.content)),
+    .mutation(({ ctx, input }) => importCandleFile(ctx.db, input, input.content, { confirm: input.confirm, userId: ctx.user.id, ip: ctx.ip })),
 
-  startImport: adminProcedure
+  /** Admins: deletes every candle of a series (audited). */
+  deleteSeries: adminProcedure
+    .input(ZDeleteSeriesRequestSchema)
+    .output(ZDeleteSeriesResponseSchema)
+    .mutation(({ ctx, input }) => deleteSeries(ctx.db, ctx.user, input, { ip: ctx.ip })),
+
+  /** Any user: candles are shared; a request joins a running import of the same range; throttled per user. */
+  startImport: protectedProcedure
     .input(ZImportRequestSchema)
     .output(ZImportResponseSchema)
     .mutation(({ ctx, input }) =>
@@ -70,7 +81,7 @@ export const marketDataRouter = createTRPCRouter({
   import: protectedProcedure
     .input(ZImportIdSchema)
     .output(ZImportResponseSchema)
-    .query(({ ctx, input }) => getImport(ctx.db, input.id, ctx.user.id)),
+    .query(({ ctx, input }) => getImport(ctx.db, input.id)),
 
   imports: protectedProcedure.output(z.array(ZImportResponseSchema)).query(({ ctx }) => listImports(ctx.db, ctx.user.id)),
 
@@ -86,4 +97,9 @@ export const marketDataRouter = createTRPCRouter({
     const snapshot = await getMarketSnapshot(ctx.db, input, Date.now(), mark ? { markPrice: Number(mark.price) } : {});
     return { ...snapshot, mark };
   }),
+  /** The symbols an exchange lists, for pickers (empty with available: false when it cannot be asked). */
+  exchangeSymbols: protectedProcedure
+    .input(z.object({ exchange: ZExchangeId }).strict())
+    .output(z.object({ exchange: z.string(), symbols: z.array(z.string()), available: z.boolean() }))
+    .query(({ input }) => listExchangeSymbols(input.exchange)),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ZAuditEventSchema, ZAuditListResponseSchema } from '@/server/services/audit-views';
 
-export const AUDIT_CATEGORY_NAMES = ['auth', 'account', 'keys', 'exchange', 'trading'] as const;
+export const AUDIT_CATEGORY_NAMES = ['auth', 'account', 'keys', 'exchange', 'trading', 'data'] as const;
 
 const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], { error: 'must be true or false' });
 

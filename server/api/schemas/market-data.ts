@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { jsonValue, multilineText, safeText } from '@/server/core/text';
 import { parseTimeInput } from '@/server/core/time';
-import { isTimeframe } from '@/server/core/timeframe';
+import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
 import { ZImportResponseSchema } from '@/server/services/market-data/views';
@@ -15,7 +15,7 @@ export const ZExchangeId = safeText({ error: 'must be a string' }).regex(EXCHANG
   error: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)',
 });
 export const ZSymbol = safeText({ error: 'must be a string' }).regex(SYMBOL_PATTERN, { error: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
-export const ZTimeframe = safeText({ error: 'must be a string' }).refine(isTimeframe, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZTimeframe = safeText({ error: 'must be a string' }).refine(isTimeframe, { error: TIMEFRAME_MESSAGE });
 
 export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe });
 
@@ -111,6 +111,8 @@ export const ZFileImportRequestSchema = ZSeriesKeySchema.extend({
   fileName: safeText().max(300).optional(),
   /** The file's text: ccxt JSON arrays, objects JSON or CSV (see docs/market-data.md). */
   content: multilineText({ error: 'must be the file content as text' }).min(1, { error: 'is empty' }),
+  /** Import even though the file does not look like the chosen series (the 409 "confirm" answer). */
+  confirm: z.boolean({ error: 'must be true or false' }).optional(),
 }).strict();
 
 export const ZFileImportResponseSchema = ZCandlesUpsertResponseSchema.extend({
@@ -121,6 +123,11 @@ export const ZFileImportResponseSchema = ZCandlesUpsertResponseSchema.extend({
   gaps: z.array(ZGapSchema),
 });
 export type FileImportResponse = z.infer<typeof ZFileImportResponseSchema>;
+
+// Delete a series ---------------------------------------------------------------------------------
+
+export const ZDeleteSeriesRequestSchema = ZSeriesKeySchema.strict();
+export const ZDeleteSeriesResponseSchema = z.object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), deleted: z.number().int() });
 
 // Markets page ------------------------------------------------------------------------------------
 

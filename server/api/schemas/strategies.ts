@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
 import { STRATEGY_STATUSES } from '@/db/schema/strategies';
 import { AppError } from '@/server/core/errors';
-import { TIMEFRAME_PATTERN } from '@/server/core/timeframe';
+import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import { ZStrategyTypeResponseSchema, ZStrategyResponseSchema } from '@/server/services/strategies/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the strategy form. */
@@ -19,9 +19,7 @@ export const ZSymbol = safeText({ error: 'must be a string' })
   .trim()
   .max(50)
   .regex(/^[A-Z0-9.\-_]+\/[A-Z0-9.\-_]+(:[A-Z0-9.\-_]+)?$/, { error: 'must be a unified symbol such as BTC/USDT' });
-export const ZTimeframe = safeText({ error: 'must be a string' })
-  .trim()
-  .regex(TIMEFRAME_PATTERN, { error: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+export const ZTimeframe = safeText({ error: 'must be a string' }).trim().refine(isTimeframe, { error: TIMEFRAME_MESSAGE });
 export const ZStrategyType = safeText({ error: 'must be a string' }).min(1, { error: 'is required' }).max(64);
 /** Validated against the type's parameter schema by the service (422 naming params.<name>). */
 export const ZStrategyParams = z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' });

@@ -1,6 +1,7 @@
 /**
  * Candle validation (for anything entering storage: files, exchange responses) and gap finding.
  */
+import { timeframeFromSpacing } from './guess';
 import type { OhlcvRow } from '@/server/core/candles';
 import { isAlignedToTimeframe, timeframeToMs } from '@/server/core/timeframe';
 import { parseCandleFile, type ParseOptions, type RejectedRow } from './parse';
@@ -98,6 +99,8 @@ export interface ImportedCandles extends ValidatedCandles {
   /** Both parse and validation rejections, `index` = row/line index in the SOURCE text, ascending. */
   rejected: RejectedRow[];
   gaps: Gap[];
+  /** The known timeframe the file's candles are spaced by (most common step among its parsed rows), or null. */
+  spacing: string | null;
 }
 
 /** Parses a candle file (any supported format) and validates it for `timeframe`, in one step. */
@@ -108,5 +111,6 @@ export function importCandles(text: string, timeframe: string, options: ParseOpt
     (a, b) => a.index - b.index,
   );
   const times = validated.accepted.map((row) => row[0]);
-  return { format: parsed.format, accepted: validated.accepted, rejected, gaps: findGaps(times, timeframe) };
+  const spacing = timeframeFromSpacing(parsed.rows.map((row) => row[0]));
+  return { format: parsed.format, accepted: validated.accepted, rejected, gaps: findGaps(times, timeframe), spacing };
 }

@@ -130,6 +130,25 @@ export async function getJobForUser(db: DbOrTx, jobId: string, userId: string): 
   return job;
 }
 
+/** A job of `type` by id, whoever queued it (for shared work such as candle imports), or NOT_FOUND. */
+export async function getSharedJob(db: DbOrTx, jobId: string, type: string): Promise<Job> {
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.type, type)));
+  if (!job) throw AppError.notFound('job');
+  return job;
+}
+
+/** Queued and running jobs of a type not asked to cancel, oldest first (few: for deduplicating shared work). */
+export async function listActiveJobs(db: DbOrTx, type: string): Promise<Job[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.type, type), inArray(jobs.status, ['queued', 'running']), eq(jobs.cancelRequested, false)))
+    .orderBy(jobs.createdAt);
+}
+
 export async function listJobsForUser(db: DbOrTx, userId: string, types: string[], limit = 100): Promise<Job[]> {
   return db
     .select()

@@ -16,6 +16,7 @@ import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { DbOrTx } from '@/db/client';
 import { allocateSeries, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
+import { TIMEFRAMES, timeframeToMs } from '@/server/core/timeframe';
 
 export interface SeriesKey {
   exchange: string;
@@ -372,5 +373,37 @@ export async function readCandlePage(db: DbOrTx, key: SeriesKey, startMs: number
 /** Whether any candle is stored at all (the demo seed runs only on an empty table). */
 export async function hasAnyCandles(db: DbOrTx): Promise<boolean> {
   const rows = await db.execute(sql`select 1 from candles limit 1`);
+  return rows.length > 0;
+}
+
+/**
+ * The median close of a market's stored candles (exchange + symbol) with open time in [startMs, endMs],
+ * from its coarsest stored timeframe that has candles there (fewest rows to sort), or null when none is
+ * stored in that window: the price level an upload of the same span is compared with.
+ */
+export async function storedMedianClose(db: DbOrTx, market: { exchange: string; symbol: string }, startMs: number, endMs: number): Promise<number | null> {
+  const coarsestFirst = [...TIMEFRAMES].sort((a, b) => timeframeToMs(b) - timeframeToMs(a));
+  for (const timeframe of coarsestFirst) {
+    const [row] = await db.execute<{ median: number | null }>(sql`
+      select percentile_cont(0.5) within group (order by close) as median from candles
+      where exchange = ${market.exchange} and symbol = ${market.symbol} and timeframe = ${timeframe}
+        and time >= ${Math.trunc(startMs)} and time <= ${Math.trunc(endMs)}`);
+    if (row?.median !== null && row?.median !== undefined) return Number(row.median);
+  }
+  return null;
+}
+
+/** Deletes every candle of a series; the number deleted (0: nothing was stored). */
+export async function deleteCandleSeries(db: DbOrTx, key: SeriesKey): Promise<number> {
+  const rows = await db.execute<{ n: string }>(sql`
+    with gone as (
+      delete from candles where exchange = ${key.exchange} and symbol = ${key.symbol} and timeframe = ${key.timeframe} returning 1
+    ) select count(*) as n from gone`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Whether any candle of a market (exchange + symbol, any timeframe) is stored. */
+export async function hasStoredMarket(db: DbOrTx, market: { exchange: string; symbol: string }): Promise<boolean> {
+  const rows = await db.execute(sql`select 1 from candles where exchange = ${market.exchange} and symbol = ${market.symbol} limit 1`);
   return rows.length > 0;
 }

@@ -93,7 +93,7 @@ describe('market-data.import job against the Binance test server', () => {
     ).toBe(true);
     expect(fractions.at(-1), 'ends at 1').toBe(1);
 
-    const view = await getImport(t.db, job.id, userId);
+    const view = await getImport(t.db, job.id);
     expect(view, 'status and result readable by its owner').toMatchObject({ status: 'completed', progress: 1, result: { inserted: expected.length } });
   });
 
@@ -143,14 +143,17 @@ describe('market-data.import job against the Binance test server', () => {
     expect(handler.isRetryable(error), 'the queue tries again later').toBe(true);
   });
 
-  it('refuses bad requests naming the field; another user cannot see the import', async () => {
+  it('refuses bad requests naming the field; another user may follow the import but not cancel it', async () => {
     const bad = await startImport(t.db, userId, { ...key, startMs: 10 * H, endMs: 5 * H }).catch((e: unknown) => e);
     expect((bad as { details: { fields: Array<{ field: string }> } }).details.fields[0]!.field).toBe('end');
     const notEnabled = await startImport(t.db, userId, { ...key, exchange: 'nosuchexchange', startMs: 0, endMs: H }).catch((e: unknown) => e);
     expect((notEnabled as { details: { fields: Array<{ field: string }> } }).details.fields[0]!.field).toBe('exchange');
     const queued = await startImport(t.db, userId, { ...key, startMs: 0, endMs: H });
     const other = (await registerUser(t.db, { username: 'someone-else', password: 'someone password 1' })).id;
-    await expect(getImport(t.db, queued.id, other), 'scoped by user').rejects.toThrow(/not found/);
+    expect((await getImport(t.db, queued.id)).id, 'imports are shared: anyone can follow one').toBe(queued.id);
+    await expect(cancelImport(t.db, queued.id, other), 'only its owner cancels it').rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const timeframe = await startImport(t.db, userId, { ...key, timeframe: '7h', startMs: 0, endMs: H }).catch((e: unknown) => e);
+    expect((timeframe as { details: { fields: Array<{ field: string }> } }).details.fields[0]!.field, 'an unknown timeframe names the field').toBe('timeframe');
   });
 });
 
@@ -229,7 +232,7 @@ describe('canceling an import', () => {
       expect(stored.length, 'the page in flight is stored too; nothing after it').toBe(300);
       expect(Array.from(stored.time)).toEqual(BTC_1H.slice(base, base + 300).map((r) => r[0]));
       expect(gate.klines(), 'no page was asked for after the cancel').toBe(3);
-      const view = await getImport(t.db, queued.id, userId);
+      const view = await getImport(t.db, queued.id);
       expect(view).toMatchObject({ status: 'canceled', cancelRequested: false, result: null, error: 'canceled by the user' });
       expect(view.progressMessage, 'the progress says what was kept').toMatch(/^300 candles stored/);
       expect(view.progress).toBeCloseTo(0.3, 5);
@@ -256,5 +259,59 @@ describe('canceling an import', () => {
     expect(canceled).toMatchObject({ status: 'canceled', cancelRequested: false, error: 'canceled by the user' });
     expect(await claimJob(t.db, 'test-worker', [MARKET_DATA_IMPORT_JOB], 30_000), 'nothing left to run').toBeNull();
     expect(server.count('GET', '/api/v3/klines')).toBe(0);
+  });
+});
+
+describe('exchange imports: any user, shared, deduplicated, throttled per user', () => {
+  const range = { ...key, startMs: Date.UTC(2018, 0, 1), endMs: Date.UTC(2018, 1, 1) };
+
+  it('a second request for the same series and range joins the queued import instead of queuing another', async () => {
+    const alice = (await registerUser(t.db, { username: 'dedup-alice', password: 'dedup alice pw 1' })).id;
+    const bob = (await registerUser(t.db, { username: 'dedup-bob', password: 'dedup bob pw 12' })).id;
+    const first = await startImport(t.db, alice, range);
+    expect(first.joined).toBe(false);
+    const second = await startImport(t.db, bob, range);
+    expect(second, 'the same job, marked as joined').toMatchObject({ id: first.id, joined: true });
+    const inner = await startImport(t.db, bob, { ...range, startMs: range.startMs + 24 * H, endMs: range.endMs - 24 * H });
+    expect(inner.id, 'a range inside the running one joins it too').toBe(first.id);
+    const wider = await startImport(t.db, bob, { ...range, endMs: range.endMs + 24 * H });
+    expect(wider.id, 'a range the running import does not cover is a new import').not.toBe(first.id);
+    const other = await startImport(t.db, bob, { ...range, timeframe: '4h' });
+    expect(other.id, 'another timeframe is another series').not.toBe(first.id);
+    const queued = await t.db.select().from(jobs).where(eq(jobs.type, MARKET_DATA_IMPORT_JOB));
+    expect(queued).toHaveLength(3);
+  });
+
+  it('concurrent identical requests queue exactly one import', async () => {
+    const users = await Promise.all([1, 2, 3, 4, 5].map((i) => registerUser(t.db, { username: `burst-${i}`, password: `burst password ${i}` })));
+    const views = await Promise.all(users.map((u) => startImport(t.db, u.id, range)));
+    expect(new Set(views.map((v) => v.id)).size).toBe(1);
+    expect(views.filter((v) => !v.joined)).toHaveLength(1);
+  });
+
+  it('a finished import is not joined: a new request queues a new one', async () => {
+    const first = await startImport(t.db, userId, range);
+    await t.db.update(jobs).set({ status: 'completed' }).where(eq(jobs.id, first.id));
+    const again = await startImport(t.db, userId, range);
+    expect(again.id).not.toBe(first.id);
+  });
+
+  it('each user may queue a limited number of new imports per window (429 with Retry-After); joining is free', async () => {
+    const carol = (await registerUser(t.db, { username: 'throttle-carol', password: 'throttle carol 1' })).id;
+    let clock = Date.UTC(2030, 0, 1);
+    const throttle = { limit: 2, windowMs: 3_600_000, now: () => new Date(clock) };
+    const day = (d: number) => ({ ...key, startMs: Date.UTC(2018, 0, d), endMs: Date.UTC(2018, 0, d + 1) });
+    const a = await startImport(t.db, carol, day(1), Date.now(), { throttle });
+    await startImport(t.db, carol, day(2), Date.now(), { throttle });
+    const over = await startImport(t.db, carol, day(3), Date.now(), { throttle }).catch((e: unknown) => e);
+    expect(over).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect((over as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds).toBeGreaterThan(0);
+    expect((await startImport(t.db, carol, day(1), Date.now(), { throttle })).id, 'joining a running import is not throttled').toBe(a.id);
+    const dave = (await registerUser(t.db, { username: 'throttle-dave', password: 'throttle dave 12' })).id;
+    await expect(startImport(t.db, dave, day(3), Date.now(), { throttle }), 'per user: another user is not held back').resolves.toMatchObject({
+      joined: false,
+    });
+    clock += 3_600_001;
+    await expect(startImport(t.db, carol, day(4), Date.now(), { throttle }), 'the next window allows again').resolves.toMatchObject({ joined: false });
   });
 });

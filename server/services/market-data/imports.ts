@@ -16,7 +16,8 @@ import { timeframeToMs } from '@/server/core/timeframe';
 import type { CcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { isExchangeError } from '@/server/exchange/errors';
 import { MARKET_DATA_IMPORT_JOB, type JobContext, type JobPayload } from '@/server/services/jobs/contract';
-import { enqueueJob, getJobForUser, listJobsForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
+import { reserveAttempt, throttleKey, type ThrottleWindow } from '@/server/services/auth/throttle';
+import { enqueueJob, getJobForUser, getSharedJob, listActiveJobs, listJobsForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
 import { candleRange, upsertCandles, type SeriesKey } from './candles';
 import { assertEnabledExchange, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey } from './series-key';
@@ -48,14 +49,68 @@ function validateImportRequest(input: ImportRequest, nowMs: number): ImportReque
   return { ...key, startMs: input.startMs, endMs: input.endMs };
 }
 
-/** Queues an import for the user (an admin: candles are shared). */
-export async function startImport(db: Db, userId: string, input: ImportRequest, nowMs = Date.now()): Promise<ImportView> {
+/** New imports one user may queue per hour (joining a running import is free). */
+export const IMPORTS_PER_USER_PER_HOUR = 20;
+
+export interface StartImportOptions {
+  /** The per-user throttle (default: IMPORTS_PER_USER_PER_HOUR per hour); tests move its clock. */
+  throttle?: { limit: number } & ThrottleWindow;
+}
+
+/**
+ * Queues an import for any signed-in user: candles are shared, so one import serves everyone.
+ *
+ * Deduplicated: a request whose range a queued or running import of the same series already covers
+ * joins it (the answer is that import, `joined: true`) instead of fetching the same candles twice. The
+ * check and the insert run under a transaction-scoped advisory lock on the series, so two concurrent
+ * requests cannot both queue. Throttled: each NEW import reserves one unit of the user's allowance
+ * (auth_throttles, key `import:user:<id>`); over it is a 429 with Retry-After. Joining costs nothing.
+ */
+export async function startImport(db: Db, userId: string, input: ImportRequest, nowMs = Date.now(), options: StartImportOptions = {}): Promise<ImportView> {
   const request = validateImportRequest(input, nowMs);
-  const job = await enqueueJob(db, { type: MARKET_DATA_IMPORT_JOB, payload: { ...request }, userId, maxAttempts: 3 });
+  const throttle = options.throttle ?? { limit: IMPORTS_PER_USER_PER_HOUR, windowMs: 3_600_000 };
+  // A range reaching into the future is only fetched up to now: compare what will really be fetched.
+  const step = timeframeToMs(request.timeframe);
+  const wantedEnd = Math.min(request.endMs, Math.ceil(nowMs / step) * step);
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`market-data.import|${request.exchange}|${request.symbol}|${request.timeframe}`}))`);
+    const covering = (await listActiveJobs(tx, MARKET_DATA_IMPORT_JOB)).find((job) => {
+      const p = job.payload as Partial<ImportRequest>;
+      return (
+        p.exchange === request.exchange &&
+        p.symbol === request.symbol &&
+        p.timeframe === request.timeframe &&
+        Number(p.startMs) <= request.startMs &&
+        Number(p.endMs) >= wantedEnd
+      );
+    });
+    if (covering) return { ...toImportView(covering), joined: true };
+    await reserveAttempt(
+      tx,
+      [{ key: throttleKey('import', 'user', userId), limit: throttle.limit }],
+      throttle,
+      `too many imports: at most ${throttle.limit} new imports per ${Math.round(throttle.windowMs / 60_000)} minutes; try again later`,
+    );
+    const job = await enqueueJob(tx, { type: MARKET_DATA_IMPORT_JOB, payload: { ...request }, userId, maxAttempts: 3 });
+    return toImportView(job);
+  });
+}
+
+/**
+ * One import's status and progress. Any signed-in user may follow any import (candles are shared and
+ * a joined import belongs to whoever queued it first); the view names no user.
+ */
+export async function getImport(db: DbOrTx, jobId: string): Promise<ImportView> {
+  if (!isUuid(jobId)) throw AppError.notFound('import');
+  const job = await getSharedJob(db, jobId, MARKET_DATA_IMPORT_JOB).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') throw AppError.notFound('import');
+    throw error;
+  });
   return toImportView(job);
 }
 
-export async function getImport(db: DbOrTx, jobId: string, userId: string): Promise<ImportView> {
+/** An import of yours (for cancelling): someone else's is NOT_FOUND. */
+async function getOwnImport(db: DbOrTx, jobId: string, userId: string): Promise<ImportView> {
   if (!isUuid(jobId)) throw AppError.notFound('import');
   const job = await getJobForUser(db, jobId, userId).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'NOT_FOUND') throw AppError.notFound('import');
@@ -70,7 +125,7 @@ export async function getImport(db: DbOrTx, jobId: string, userId: string): Prom
  * next progress report) and keeps every candle it stored. A finished import is a CONFLICT.
  */
 export async function cancelImport(db: Db, jobId: string, userId: string): Promise<ImportView> {
-  const view = await getImport(db, jobId, userId);
+  const view = await getOwnImport(db, jobId, userId);
   if (view.status !== 'queued' && view.status !== 'running') {
     throw new AppError('CONFLICT', `the import is ${view.status}; only a queued or running one can be canceled`);
   }
@@ -98,6 +153,7 @@ function toImportView(job: Job): ImportView {
     error: job.error,
     createdAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+    joined: false,
   };
 }
 

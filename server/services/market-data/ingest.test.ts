@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@/server/core/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows, fixtureText } from '@/server/testing/fixtures';
-import { readCandleSeries } from './candles';
+import { auditEvents } from '@/db/schema';
+import { registerUser } from '@/server/services/auth/users';
+import { eq } from 'drizzle-orm';
+import { readCandleSeries, upsertCandles } from './candles';
 import { readCoverage } from './coverage';
 import { importCandleFile, ingestCandleRows, MAX_CANDLES_PER_REQUEST } from './ingest';
 
@@ -121,5 +124,54 @@ describe('importCandleFile on the real files (the repository fixtures)', () => {
     )) as AppError;
     expect(error.code).toBe('UNPROCESSABLE');
     expect(error.details?.fields?.[0]?.field).toBe('file');
+  });
+});
+
+describe('an upload that does not look like the chosen series asks for confirmation', () => {
+  // Real BTC levels (Coinbase BTC-USD 4h, ~9-60k in 2020-21) stored as kraken BTC/USDT; a SOL-like file (~150) chosen as the same market.
+  const btc = fixtureRows('btc-usd-4h').filter((r) => r[0] >= Date.UTC(2021, 0, 1) && r[0] < Date.UTC(2021, 2, 1));
+  const sol = btc.map((r) => [r[0], r[1] / 300, r[2] / 300, r[3] / 300, r[4] / 300, r[5]] as const);
+  const key = { exchange: 'kraken', symbol: 'BTC/USDT', timeframe: '4h' };
+
+  it('409 "confirm" when the median close is more than 5x from the stored market; stored nothing; confirm: true imports and is audited', async () => {
+    await upsertCandles(t.db, key, btc);
+    const before = (await readCandleSeries(t.db, key, 0, Number.MAX_SAFE_INTEGER)).length;
+    const refused = (await importCandleFile(t.db, key, JSON.stringify(sol)).catch((e: unknown) => e)) as AppError;
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused.code, 'a conflict with the stored data: 409').toBe('CONFLICT');
+    expect(refused.message).toMatch(/^confirm: .*median close.*kraken/);
+    expect(refused.details).toMatchObject({ reason: 'price_level', confirm: expect.any(String) });
+    expect((refused.details as { storedMedianClose: number }).storedMedianClose).toBeGreaterThan(10_000);
+    expect((await readCandleSeries(t.db, key, 0, Number.MAX_SAFE_INTEGER)).length, 'nothing stored without confirmation').toBe(before);
+
+    const uploader = await registerUser(t.db, { username: 'confirming-admin', password: 'confirming admin 1' });
+    const confirmed = await importCandleFile(t.db, key, JSON.stringify(sol), { confirm: true, userId: uploader.id, ip: '203.0.113.9' });
+    expect(confirmed.updated, 'the confirmed file replaced the stored candles of the same times').toBe(sol.length);
+    const audited = await t.db.select().from(auditEvents).where(eq(auditEvents.type, 'market_data.price_level_confirmed'));
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({ userId: uploader.id, ip: '203.0.113.9', details: { exchange: 'kraken', symbol: 'BTC/USDT', reason: 'price_level' } });
+  });
+
+  it('a level within 5x, other dates, or a market with nothing stored yet, import without asking', async () => {
+    const other = { ...key, symbol: 'LEVEL/USDT' };
+    await upsertCandles(t.db, other, btc);
+    const halved = btc.map((r) => [r[0], r[1] / 2, r[2] / 2, r[3] / 2, r[4] / 2, r[5]] as const);
+    await expect(importCandleFile(t.db, other, JSON.stringify(halved)), 'within 5x').resolves.toMatchObject({ updated: halved.length });
+    const years = 3 * 365 * 86_400_000;
+    const later = sol.map((r) => [r[0] + years, r[1], r[2], r[3], r[4], r[5]] as const);
+    await expect(importCandleFile(t.db, other, JSON.stringify(later)), 'no stored candles on those dates: nothing to compare').resolves.toMatchObject({
+      inserted: later.length,
+    });
+    await expect(importCandleFile(t.db, { ...key, symbol: 'NEW/USDT' }, JSON.stringify(sol))).resolves.toMatchObject({ inserted: sol.length });
+  });
+
+  it('candles spaced by another timeframe than the chosen one ask for confirmation too', async () => {
+    const hourly = fixtureRows('btc-usd-1h').slice(0, 300);
+    const refused = (await importCandleFile(t.db, { exchange: 'coinbase', symbol: 'SPACING/USD', timeframe: '4h' }, JSON.stringify(hourly)).catch(
+      (e: unknown) => e,
+    )) as AppError;
+    expect(refused.code).toBe('CONFLICT');
+    expect(refused.details).toMatchObject({ reason: 'timeframe_mismatch', fileTimeframe: '1h' });
+    expect(refused.message).toMatch(/1h apart, not 4h/);
   });
 });

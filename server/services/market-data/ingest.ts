@@ -6,8 +6,10 @@ import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import type { CandleFileFormat, RejectedRow } from '@/server/core/market/parse';
+import { medianClose, priceLevelsFarApart, PRICE_LEVEL_FACTOR } from '@/server/core/market/guess';
 import { importCandles, validateCandles, type Gap } from '@/server/core/market/validate';
-import { upsertCandles, type SeriesKey, type UpsertResult } from './candles';
+import { recordAudit } from '@/server/services/audit';
+import { storedMedianClose, upsertCandles, type SeriesKey, type UpsertResult } from './candles';
 import { assertSeriesKey } from './series-key';
 
 import { MAX_CANDLES_PER_REQUEST, MAX_FILE_CHARS } from './limits';
@@ -77,11 +79,62 @@ export interface FileImportResult extends IngestResult {
   gaps: Gap[];
 }
 
+export interface FileImportOptions {
+  baseAsset?: string;
+  /** The uploader saw the "confirm" reason (price level, spacing) and imports anyway. */
+  confirm?: boolean;
+  /** Who uploads: a confirmed doubtful upload is audited under this user. */
+  userId?: string;
+  ip?: string | null;
+}
+
+/** How far around the file's span stored candles count for its price-level check (ms). */
+const PRICE_LEVEL_WINDOW_MS = 7 * 86_400_000;
+
+const formatLevel = (n: number) => n.toLocaleString('en', { maximumSignificantDigits: 6 });
+
+/**
+ * Why this file needs the uploader's confirmation before it is stored under `key`, or null:
+ * its candles are spaced by another timeframe than the chosen one, or its median close is more than
+ * PRICE_LEVEL_FACTOR times away from the market's stored candles (seen: SOL prices stored as BTC/USDT).
+ */
+async function confirmationNeeded(
+  db: DbOrTx,
+  key: SeriesKey,
+  spacing: string | null,
+  accepted: readonly OhlcvRow[],
+): Promise<{ reason: 'timeframe_mismatch' | 'price_level'; message: string; [detail: string]: unknown } | null> {
+  if (spacing && spacing !== key.timeframe)
+    return {
+      reason: 'timeframe_mismatch',
+      message: `the file's candles are ${spacing} apart, not ${key.timeframe}: check the timeframe, or confirm to import anyway`,
+      fileTimeframe: spacing,
+    };
+  const fileMedian = medianClose(accepted);
+  // Compared over the file's own span (a week either side): BTC at 6,000 in 2018 and 60,000 in 2024 are both right.
+  const storedMedian =
+    fileMedian === null
+      ? null
+      : await storedMedianClose(db, key, accepted[0]![0] - PRICE_LEVEL_WINDOW_MS, accepted[accepted.length - 1]![0] + PRICE_LEVEL_WINDOW_MS);
+  if (fileMedian !== null && storedMedian !== null && priceLevelsFarApart(fileMedian, storedMedian))
+    return {
+      reason: 'price_level',
+      message:
+        `the file's prices (median close ${formatLevel(fileMedian)}) are more than ${PRICE_LEVEL_FACTOR}× away from the stored ${key.symbol} ` +
+        `on ${key.exchange} over the same dates (median close ${formatLevel(storedMedian)}): is this the right market? Confirm to import anyway`,
+      fileMedianClose: fileMedian,
+      storedMedianClose: storedMedian,
+    };
+  return null;
+}
+
 /**
  * Imports a candle file (ccxt JSON arrays, objects JSON or CSV; see server/core/market/parse.ts).
- * An unreadable file is a 422 naming `file`; bad rows are reported and skipped.
+ * An unreadable file is a 422 naming `file`; bad rows are reported and skipped. A file that does not
+ * look like the chosen series (see confirmationNeeded) is a 409 with `details.reason` and
+ * `details.confirm: true` asked for, unless `options.confirm`; a confirmed one is audited.
  */
-export async function importCandleFile(db: DbOrTx, keyInput: SeriesKey, text: string, options: { baseAsset?: string } = {}): Promise<FileImportResult> {
+export async function importCandleFile(db: DbOrTx, keyInput: SeriesKey, text: string, options: FileImportOptions = {}): Promise<FileImportResult> {
   const key = assertSeriesKey(keyInput);
   if (text.length > MAX_FILE_CHARS) throw AppError.validation([{ field: 'file', message: `is larger than ${MAX_FILE_CHARS / 1024 / 1024} MB; split it` }]);
   if (text.trim() === '') throw AppError.validation([{ field: 'file', message: 'is empty' }]);
@@ -92,6 +145,18 @@ export async function importCandleFile(db: DbOrTx, keyInput: SeriesKey, text: st
     if (error instanceof SyntaxError) throw AppError.validation([{ field: 'file', message: `cannot be read: ${error.message.slice(0, 300)}` }]);
     throw error;
   }
+  const doubt = await confirmationNeeded(db, key, imported.spacing, imported.accepted);
+  if (doubt && !options.confirm) {
+    const { message, ...details } = doubt;
+    throw new AppError('CONFLICT', `confirm: ${message}`, { ...details, confirm: 'send confirm: true to import anyway' });
+  }
+  if (doubt)
+    await recordAudit(db, {
+      type: 'market_data.price_level_confirmed',
+      userId: options.userId ?? null,
+      ip: options.ip ?? null,
+      details: { ...key, ...doubt, candles: imported.accepted.length },
+    });
   const stored = await upsertCandles(db, key, imported.accepted);
   const first = imported.accepted[0];
   const last = imported.accepted[imported.accepted.length - 1];

@@ -6,7 +6,7 @@ import { BinanceTestServer } from '@/server/testing/exchange/binance-test-server
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { upsertCandles } from './candles';
-import { getMarketSnapshot } from './market-view';
+import { getMarketSnapshot, listExchangeSymbols } from './market-view';
 
 /**
  * The Markets view with "binance" pointed at the Binance test server the way a deployment does it:
@@ -56,11 +56,11 @@ describe('Markets snapshot from the exchange in the config', () => {
     expect(snapshot.candles.at(-1)).toEqual(RECENT[59]);
   });
 
-  it('a symbol the exchange does not list falls back to the simulated market, and does not make the exchange "unreachable"', async () => {
-    const refused = await getMarketSnapshot(t.db, { exchange: 'binance', symbol: 'NOPE/USDT', timeframe: '1h', depth: 5, limit: 10 }, NOW);
-    expect(refused).toMatchObject({ candleSource: 'simulated', quoteSource: 'simulated' });
-    expect(refused.notice).toMatch(/binance refused NOPE\/USDT/);
-    expect(refused.notice).not.toMatch(/unreachable/);
+  it('a symbol the exchange does not list is "unknown market" (404, never a simulated chart), and does not make the exchange "unreachable"', async () => {
+    const refused = await getMarketSnapshot(t.db, { exchange: 'binance', symbol: 'NOPE/USDT', timeframe: '1h', depth: 5, limit: 10 }, NOW).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: 'NOT_FOUND', message: 'unknown market: NOPE/USDT is not listed on binance' });
 
     const next = await getMarketSnapshot(t.db, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h', depth: 5, limit: 10 }, NOW);
     expect(next, 'the next market is asked of the exchange again').toMatchObject({ candleSource: 'live', quoteSource: 'live' });
@@ -72,5 +72,14 @@ describe('Markets snapshot from the exchange in the config', () => {
     expect(snapshot.candles.length).toBe(10);
     expect(snapshot.notice).toMatch(/binance has no recent 1h candles of SOL\/USDT/);
     expect(snapshot.quoteSource, 'the ticker of a listed symbol is still live').toBe('live');
+  });
+
+  it("lists the exchange's markets for the strategy form's picker; the simulated exchange lists its known bases", async () => {
+    const listed = await listExchangeSymbols('binance', NOW);
+    expect(listed.available).toBe(true);
+    expect(listed.symbols).toEqual(expect.arrayContaining(['BTC/USDT', 'ETH/USDT']));
+    expect(listed.symbols, 'a made-up market is not offered').not.toContain('NOPE/USDT');
+    expect((await listExchangeSymbols('simulated', NOW)).symbols).toContain('BTC/USDT');
+    await expect(listExchangeSymbols('nosuchexchange', NOW)).rejects.toMatchObject({ details: { fields: [{ field: 'exchange' }] } });
   });
 });

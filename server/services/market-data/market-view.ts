@@ -7,8 +7,9 @@
  * from (`source`), and the page labels simulated data as such.
  *
  * An unreachable exchange is not asked again for UNREACHABLE_BACKOFF_MS, so an offline machine serves
- * the simulated view at once instead of waiting on the network on every poll. A refusal (a symbol the
- * exchange does not list) falls back the same way for that request only.
+ * the simulated view at once instead of waiting on the network on every poll. A market that does not
+ * exist (the exchange does not list it; offline: nothing stored and no simulated market) is NOT_FOUND
+ * "unknown market" rather than a simulated chart (assertKnownMarket).
  */
 import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
@@ -17,7 +18,7 @@ import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/marke
 import { timeframeToMs } from '@/server/core/timeframe';
 import { isExchangeError } from '@/server/exchange/errors';
 import { logger } from '@/server/logger';
-import { candleRange, readCandleSeries, type SeriesKey } from './candles';
+import { candleRange, hasStoredMarket, readCandleSeries, type SeriesKey } from './candles';
 import { enabledExchanges, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey, SIMULATED_EXCHANGE } from './series-key';
 
@@ -112,6 +113,59 @@ function change24h(candles: readonly OhlcvRow[], last: number, step: number): nu
   return null;
 }
 
+/**
+ * A market without stored candles must exist before anything is charted for it (seen: a made-up FOO/BAR
+ * shown with a simulated "−17.42 % 24h"): the exchange must list it; when the exchange cannot be asked
+ * (the simulated one, or unreachable), it must be stored under another timeframe or be one of the
+ * simulated market's known bases. Otherwise NOT_FOUND "unknown market".
+ */
+async function assertKnownMarket(db: DbOrTx, key: SeriesKey, nowMs: number): Promise<void> {
+  const unknown = (where: string) => new AppError('NOT_FOUND', `unknown market: ${key.symbol} ${where}`, { reason: 'unknown_market' });
+  if (exchangeAvailable(key.exchange, nowMs)) {
+    try {
+      await marketDataExchange(key.exchange, { quick: true }).market(key.symbol);
+      return;
+    } catch (error) {
+      if (isExchangeError(error) && error.kind === 'rejected') throw unknown(`is not listed on ${key.exchange}`);
+      exchangeFailure(key, error, nowMs); // unreachable: judged below as offline
+    }
+  }
+  if (await hasStoredMarket(db, key)) return;
+  const [base, quote] = key.symbol.split('/');
+  if (base && START_PRICES[base] !== undefined && quote && SIMULATED_QUOTES.has(quote)) return;
+  throw unknown(key.exchange === SIMULATED_EXCHANGE ? 'has no simulated market' : `is not stored and ${key.exchange} cannot be asked`);
+}
+
+const SIMULATED_QUOTES = new Set(['USDT', 'USD', 'USDC']);
+
+/** At most this many symbols are listed for a picker (an exchange lists thousands). */
+export const MAX_LISTED_SYMBOLS = 3_000;
+
+/**
+ * The markets an exchange lists (active spot symbols, sorted, USDT and USD quotes first), for the
+ * strategy form's picker; the simulated exchange lists its known bases against USDT. `available:
+ * false` when the exchange cannot be asked right now (the form then takes a typed symbol).
+ */
+export async function listExchangeSymbols(exchangeId: string, nowMs = Date.now()): Promise<{ exchange: string; symbols: string[]; available: boolean }> {
+  if (exchangeId === SIMULATED_EXCHANGE) return { exchange: exchangeId, symbols: Object.keys(START_PRICES).map((base) => `${base}/USDT`), available: true };
+  if (!enabledExchanges().exchanges.includes(exchangeId))
+    throw AppError.validation([{ field: 'exchange', message: `"${exchangeId}" is not an enabled exchange` }]);
+  if (!exchangeAvailable(exchangeId, nowMs)) return { exchange: exchangeId, symbols: [], available: false };
+  try {
+    const markets = await marketDataExchange(exchangeId, { quick: true }).loadMarkets();
+    const rank = (symbol: string) => (symbol.endsWith('/USDT') ? 0 : symbol.endsWith('/USD') ? 1 : 2);
+    const symbols = Object.values(markets)
+      .filter((m) => m.active && !m.symbol.includes(':'))
+      .map((m) => m.symbol)
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+      .slice(0, MAX_LISTED_SYMBOLS);
+    return { exchange: exchangeId, symbols, available: true };
+  } catch (error) {
+    exchangeFailure({ exchange: exchangeId, symbol: '*', timeframe: '1h' }, error, nowMs);
+    return { exchange: exchangeId, symbols: [], available: false };
+  }
+}
+
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
 export interface SnapshotRequest extends SeriesKey {
@@ -140,6 +194,7 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
   let candleSource: CandleSourceKind;
   let candles: OhlcvRow[] = [];
   const stored = await candleRange(db, key);
+  if (!stored) await assertKnownMarket(db, key, nowMs);
   if (stored) {
     const series = await readCandleSeries(db, key, stored.lastMs - (wanted - 1) * step, stored.lastMs + step, { expectedCount: wanted });
     for (let i = 0; i < series.length; i++)

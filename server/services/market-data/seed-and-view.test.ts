@@ -69,6 +69,16 @@ describe('Markets snapshot', () => {
     expect(snapshot.notice).toMatch(/simulated/);
   });
 
+  it('a made-up market is "unknown market" (404), not a simulated chart; a stored one of any timeframe is known', async () => {
+    const refused = await getMarketSnapshot(t.db, { exchange: 'simulated', symbol: 'FOO/BAR', timeframe: '1h', depth: 5, limit: 10 }, NOW).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^unknown market: FOO\/BAR/) });
+    await upsertCandles(t.db, { exchange: 'simulated', symbol: 'FOO/BAR', timeframe: '4h' }, [[0, 1, 1, 1, 1, 1]]);
+    const known = await getMarketSnapshot(t.db, { exchange: 'simulated', symbol: 'FOO/BAR', timeframe: '1h', depth: 5, limit: 10 }, NOW);
+    expect(known.candleSource, 'stored under another timeframe: the market exists').toBe('simulated');
+  });
+
   it('refuses an exchange that is not enabled, naming the field', async () => {
     await expect(getMarketSnapshot(t.db, { exchange: 'nosuchexchange', symbol: 'BTC/USDT', timeframe: '1h', depth: 5, limit: 10 })).rejects.toMatchObject({
       details: { fields: [{ field: 'exchange' }] },

@@ -1,5 +1,5 @@
 import { AppError, type FieldIssue } from '@/server/core/errors';
-import { isTimeframe } from '@/server/core/timeframe';
+import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import type { SeriesKey } from './candles';
 
 /** ccxt exchange ids (plus our "simulated"): lowercase letters and digits. */
@@ -17,8 +17,7 @@ export function seriesKeyIssues(key: { exchange: unknown; symbol: unknown; timef
     issues.push({ field: 'exchange', message: 'must be a ccxt exchange id such as "binance" (lowercase letters and digits)' });
   if (typeof key.symbol !== 'string' || !SYMBOL_PATTERN.test(key.symbol))
     issues.push({ field: 'symbol', message: 'must be a symbol such as "BTC/USDT" (BASE/QUOTE, uppercase)' });
-  if (typeof key.timeframe !== 'string' || !isTimeframe(key.timeframe))
-    issues.push({ field: 'timeframe', message: 'must be a timeframe such as 1m, 5m, 1h, 4h, 1d or 1w' });
+  if (typeof key.timeframe !== 'string' || !isTimeframe(key.timeframe)) issues.push({ field: 'timeframe', message: TIMEFRAME_MESSAGE });
   return issues;
 }
 

@@ -32,5 +32,7 @@ export const ZImportResponseSchema = z.object({
   error: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** This request joined an import of the same series and range that was already queued or running. */
+  joined: z.boolean(),
 });
 export type ImportView = z.infer<typeof ZImportResponseSchema>;
