@@ -40,17 +40,19 @@ export function backoffMs(attempts: number, policy: DeliveryPolicy = DEFAULT_DEL
 const DUE = `o.status = 'pending' and o.next_attempt_at <= $1::timestamptz and (o.lease_until is null or o.lease_until < $1::timestamptz)`;
 
 /**
- * Claims up to `limit` due rows, at most one per channel, from channels whose rate limit allows a message now, and
- * moves each such channel's next allowed send forward. One short transaction; nothing is sent in it.
+ * Claims due rows from up to `limit` channels whose rate limit allows a message now (one row from a rate-limited
+ * channel, up to `perChannel` from a webhook), and moves each rate-limited channel's next allowed send forward. One
+ * short transaction; nothing is sent in it.
  */
 export async function claimDeliveries(
   db: Db,
   workerId: string,
-  options: { limit?: number; nowMs?: number; policy?: DeliveryPolicy } = {},
+  options: { limit?: number; perChannel?: number; nowMs?: number; policy?: DeliveryPolicy } = {},
 ): Promise<OutboxRow[]> {
   const now = new Date(options.nowMs ?? Date.now()).toISOString();
   const policy = options.policy ?? DEFAULT_DELIVERY_POLICY;
   const limit = options.limit ?? 20;
+  const perChannel = options.perChannel ?? 10;
   return db.transaction(async (tx) => {
     const channels = await queryRows<{ id: string; type: ChannelRow['type'] }>(
       tx,
@@ -62,18 +64,19 @@ export async function claimDeliveries(
       [now, limit],
     );
     if (channels.length === 0) return [];
+    // A rate-limited channel gives one row per pass; an unlimited one (webhooks) up to `perChannel`, sent in parallel.
     const raw = await queryRows(
       tx,
-      `update notification_outbox set lease_until = $1::timestamptz + make_interval(secs => $3::float8 / 1000), leased_by = $4, attempts = attempts + 1
+      `update notification_outbox set lease_until = $1::timestamptz + make_interval(secs => $4::float8 / 1000), leased_by = $5, attempts = attempts + 1
        where id in (
-         select pick.id from unnest($2::uuid[]) as ch(id)
+         select pick.id from unnest($2::uuid[], $3::int[]) as ch(id, take)
          cross join lateral (
            select o.id from notification_outbox o where o.channel_id = ch.id and ${DUE}
-           order by o.next_attempt_at, o.created_at limit 1 for update skip locked
+           order by o.next_attempt_at, o.created_at limit ch.take for update skip locked
          ) pick
        )
        returning *`,
-      [now, channels.map((c) => c.id), policy.leaseMs, workerId],
+      [now, channels.map((c) => c.id), channels.map((c) => (CHANNEL_SPACING_MS[c.type] > 0 ? 1 : perChannel)), policy.leaseMs, workerId],
     );
     const rows = raw.map((r) => rowFromDriver(notificationOutbox, r));
     const claimed = new Set(rows.map((r) => r.channelId));
