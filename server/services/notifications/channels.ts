@@ -10,9 +10,10 @@ import { notificationChannels, notificationOutbox, notificationRules, notificati
 import { AppError, type FieldIssue } from '@/server/core/errors';
 import { isUuid } from '@/server/core/ids';
 import { notifySettings, type NotifySettings } from '@/server/env';
-import { masterKeysFromEnv, openJson, sealJson, type MasterKey } from '@/server/services/crypto';
+import { CredentialsDecryptionError, masterKeysFromEnv, openJson, sealJson, type MasterKey } from '@/server/services/crypto';
 import { findOwnedDeployment } from '@/server/services/deployments/deployments';
 import { BlockedAddressError, checkUrlAllowed } from './net-guard';
+import { CHANNEL_CONFIG_PURPOSE } from './reseal';
 import { DEFAULT_TEMPLATES, renderTemplate, sampleVariables, templateVariables, unknownPlaceholders, type MessageKind } from './render';
 import { sendMessage, type ChannelConfig, type SendOutcome } from './senders';
 import type { CreatedNotificationChannelView, NotificationChannelView, NotificationRuleView, NotificationTemplateView, NotificationTestResult } from './views';
@@ -32,7 +33,6 @@ export type CreateChannelInput =
 
 export type ChannelRow = typeof notificationChannels.$inferSelect;
 
-const PURPOSE = 'notification-channel';
 export const keysOf = (deps: NotificationDeps) => deps.keys ?? masterKeysFromEnv();
 export const settingsOf = (deps: NotificationDeps) => (deps.settings ?? notifySettings)();
 
@@ -114,7 +114,7 @@ export async function createChannel(
   const [current] = keysOf(deps);
   if (!current) throw new Error('no master key configured');
   const id = randomUUID();
-  const sealed = sealJson(current, PURPOSE, [userId, id], config);
+  const sealed = sealJson(current, CHANNEL_CONFIG_PURPOSE, [userId, id], config);
   try {
     const [row] = await db
       .insert(notificationChannels)
@@ -193,7 +193,7 @@ export async function deleteChannel(db: DbOrTx, userId: string, channelId: strin
 
 /** The channel's decrypted configuration (for the senders only). */
 export function channelConfigOf(row: ChannelRow, deps: NotificationDeps = {}): ChannelConfig {
-  return openJson(keysOf(deps), PURPOSE, [row.userId, row.id], {
+  return openJson(keysOf(deps), CHANNEL_CONFIG_PURPOSE, [row.userId, row.id], {
     nonce: row.configNonce,
     ciphertext: row.configCiphertext,
     keyVersion: row.configKeyVersion,
@@ -298,7 +298,21 @@ export async function sendTestMessage(db: DbOrTx, userId: string, channelId: str
   const event = { kind: 'test', userId, channelId };
   const message = { id, kind: 'test' as const, text, event, createdAt: new Date(now).toISOString() };
   const settings = settingsOf(deps);
-  const outcome = await (deps.send ?? sendMessage)(channelConfigOf(row, deps), message, settings);
+  let config: ChannelConfig | null = null;
+  try {
+    config = channelConfigOf(row, deps);
+  } catch (error) {
+    if (!(error instanceof CredentialsDecryptionError)) throw error;
+  }
+  const outcome: SendOutcome = config
+    ? await (deps.send ?? sendMessage)(config, message, settings)
+    : {
+        ok: false,
+        httpStatus: null,
+        error: 'the channel’s secrets cannot be decrypted (master key changed?): add the channel again',
+        permanent: true,
+        retryAfterMs: null,
+      };
   await db.insert(notificationOutbox).values({
     id,
     userId,

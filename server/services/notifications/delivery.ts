@@ -10,6 +10,8 @@ import type { Db, DbOrTx } from '@/db/client';
 import { queryRows, rowFromDriver } from '@/db/raw';
 import { notificationChannels, notificationOutbox, type NotificationKind } from '@/db/schema';
 import { formatDecimal } from '@/server/core/money';
+import { logger } from '@/server/logger';
+import { CredentialsDecryptionError } from '@/server/services/crypto';
 import { findAlert } from '@/server/services/alerts';
 import { getDeployment } from '@/server/services/deployments/deployments';
 import { findOwnedOrder } from '@/server/services/orders/queries';
@@ -265,11 +267,15 @@ export async function deliverDue(
         const message = { id: row.id, kind, text: renderTemplate(body, variables), event: row.event, createdAt: row.createdAt.toISOString() };
         outcome = await (deps.send ?? sendMessage)(channelConfigOf(channel, deps), message, settings);
       } catch (error) {
+        // A channel that cannot be decrypted will not heal by waiting; anything else (the database, a lookup) may.
+        // The page shows our words, never a driver's message.
+        const undecryptable = error instanceof CredentialsDecryptionError;
+        if (!undecryptable) logger.warn({ err: error, deliveryId: row.id }, 'notification could not be prepared; retrying');
         outcome = {
           ok: false,
           httpStatus: null,
-          error: `not sendable: ${error instanceof Error ? error.message : 'unknown error'}`.slice(0, 300),
-          permanent: true,
+          error: undecryptable ? 'the channel’s secrets cannot be decrypted (master key changed?): add the channel again' : 'the message could not be prepared',
+          permanent: undecryptable,
           retryAfterMs: null,
         };
       }

@@ -10,6 +10,7 @@ import { deploymentEvent, notifyStatement, orderEvent } from '@/server/services/
 import { strategies } from '@/db/schema';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
 import { placeOrder, type OrderDeps } from '@/server/services/orders';
+import { rotateMasterKey } from '@/server/services/accounts/rotate';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import type { PaperPriceSource } from '@/server/services/orders/price-source';
 import { codeOf } from '@/server/testing/errors';
@@ -110,6 +111,25 @@ describe('channels', () => {
     expect(discord.targetHint).toBe('Discord webhook …5566');
     const generated = await createChannel(t.db, userId, { type: 'webhook', name: 'hook2', url: `${receivers.baseUrl}/hook/b` }, deps);
     expect(generated.signingSecret, 'a generated secret is shown once').toMatch(/^whsec_/);
+  });
+
+  it('moves to a new master key with the exchange credentials (keys:rotate-master), and still sends', async () => {
+    const channel = await createChannel(
+      t.db,
+      userId,
+      { type: 'webhook', name: 'hook', url: `${receivers.baseUrl}/hook/rotated`, secret: 'receiver-shared-secret-0123456789' },
+      deps,
+    );
+    const newKey = parseMasterKey(randomBytes(32).toString('base64'));
+    const result = await rotateMasterKey(t.db, [KEY], newKey);
+    expect(result.notificationChannels).toBe(1);
+    const [row] = await t.db.select().from(notificationChannels).where(eq(notificationChannels.id, channel.id));
+    expect(row!.configKeyVersion).toBe(newKey.version);
+    expect(await sendTestMessage(t.db, userId, channel.id, { ...deps, keys: [KEY] }), 'the old key alone no longer opens it').toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/cannot be decrypted/),
+    });
+    expect(await sendTestMessage(t.db, userId, channel.id, { ...deps, keys: [newKey] })).toMatchObject({ ok: true });
   });
 
   it('refuses bad input with a 422 naming the field', async () => {
