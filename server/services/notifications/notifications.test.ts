@@ -6,7 +6,7 @@ import type { NotifySettings } from '@/server/env';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
-import { deploymentEvent, notifyStatement, orderEvent } from '@/server/services/events';
+import { alertEvent, deploymentEvent, jobEvent, killSwitchEvent, notifyStatement, orderEvent } from '@/server/services/events';
 import { strategies } from '@/db/schema';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
 import { placeOrder, type OrderDeps } from '@/server/services/orders';
@@ -22,7 +22,9 @@ import {
   deliverDue,
   listChannels,
   listDeliveries,
+  notificationKindOf,
   previewTemplate,
+  queueDailySummaries,
   sendTestMessage,
   setTemplate,
   type DeliveryPolicy,
@@ -341,6 +343,46 @@ describe('outbox and delivery', () => {
     expect((await listDeliveries(t.db, userId))[0]).toMatchObject({ id: result.deliveryId, status: 'delivered', kind: 'test' });
     const rules = await t.db.select().from(notificationRules);
     expect(rules).toHaveLength(0);
+  });
+});
+
+describe('which events are notifications', () => {
+  const user = crypto.randomUUID();
+  it('maps each AppEvent kind through one function', () => {
+    expect(notificationKindOf(orderEvent({ userId: user, orderId: 'o', status: 'filled', deploymentId: null }))).toBe('fill');
+    expect(notificationKindOf(orderEvent({ userId: user, orderId: 'o', status: 'partially_filled', deploymentId: null }))).toBe('fill');
+    expect(notificationKindOf(orderEvent({ userId: user, orderId: 'o', status: 'rejected', deploymentId: null }))).toBe('order_rejected');
+    expect(notificationKindOf(orderEvent({ userId: user, orderId: 'o', status: 'open', deploymentId: null }))).toBeNull();
+    expect(notificationKindOf(deploymentEvent({ userId: user, deploymentId: 'd', state: 'paused' }))).toBe('deployment_state');
+    expect(notificationKindOf(deploymentEvent({ userId: user, deploymentId: 'd', state: 'running', lastBarTime: null })), 'a tick, not a change').toBeNull();
+    expect(notificationKindOf(killSwitchEvent({ userId: user, engaged: true, scope: 'user' }))).toBe('kill_switch');
+    expect(notificationKindOf(alertEvent({ userId: user, alertId: 1, severity: 'critical', alertKind: 'circuit_breaker' }))).toBe('circuit_breaker');
+    expect(notificationKindOf(alertEvent({ userId: user, alertId: 1, severity: 'warning', alertKind: 'reconciliation' }))).toBe('reconciliation');
+    expect(notificationKindOf(alertEvent({ userId: user, alertId: 1, severity: 'warning', alertKind: 'risk_rejected' }))).toBe('order_rejected');
+    expect(
+      notificationKindOf(alertEvent({ userId: user, alertId: 1, severity: 'warning', alertKind: 'kill_switch' })),
+      'the kill_switch event carries it',
+    ).toBeNull();
+    expect(notificationKindOf(jobEvent({ userId: user, jobId: 'j', status: 'running', progress: 0 }))).toBeNull();
+  });
+});
+
+describe('daily summary', () => {
+  it('is queued once per channel and day, and counts the day', async () => {
+    const channel = await createChannel(
+      t.db,
+      userId,
+      { type: 'webhook', name: 'hook', url: `${receivers.baseUrl}/hook/daily`, secret: 'receiver-shared-secret-0123456789' },
+      deps,
+    );
+    await createRule(t.db, userId, { channelId: channel.id, kind: 'daily_summary' });
+    const tomorrow = Date.now() + 86_400_000;
+    expect(await queueDailySummaries(t.db, tomorrow)).toBe(1);
+    expect(await queueDailySummaries(t.db, tomorrow), 'the same day again: nothing').toBe(0);
+    await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
+    const request = await receivers.waitFor((r) => r.path === '/hook/daily');
+    const today = new Date().toISOString().slice(0, 10);
+    expect(String(request.json.text)).toMatch(new RegExp(`^Daily summary ${today}: [1-9]\\d* fills, `));
   });
 });
 
