@@ -1,5 +1,5 @@
 import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
-import { deliverDue, notificationKindOf, queueDailySummaries, type DeliveryPolicy, type NotificationDeps } from '@/server/services/notifications';
+import { deliverDue, notificationKindOf, pruneOutbox, queueDailySummaries, type DeliveryPolicy, type NotificationDeps } from '@/server/services/notifications';
 import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 import { wakeableSleep } from './wakeable-sleep';
@@ -8,7 +8,8 @@ import { wakeableSleep } from './wakeable-sleep';
  * Sends the notification outbox (server/services/notifications/delivery.ts): passes back to back while there is
  * work, else a short sleep that an event which may have queued a notification cuts short (a fill reaches its
  * webhook well within a second). Sending happens outside any transaction; several workers share the outbox
- * through its leases. Beside it, an hourly pass queues the daily summaries (once per channel and day).
+ * through its leases. Beside it, an hourly pass queues the daily summaries (once per channel and day) and forgets
+ * deliveries older than 30 days.
  */
 export function createNotificationDeliveryLoop(
   options: { pollMs?: number; limit?: number; policy?: DeliveryPolicy; deps?: NotificationDeps; summaryIntervalMs?: number } = {},
@@ -55,6 +56,8 @@ export function createNotificationDeliveryLoop(
         async () => {
           const queued = await queueDailySummaries(database.db);
           if (queued > 0) logger.info({ queued }, 'queued daily notification summaries');
+          const pruned = await pruneOutbox(database.db);
+          if (pruned > 0) logger.info({ pruned }, 'pruned old notification deliveries');
         },
         'queueing daily summaries failed; retrying next interval',
       );

@@ -223,6 +223,14 @@ export async function queueDailySummaries(db: DbOrTx, nowMs: number = Date.now()
   return rows.length;
 }
 
+/** Forgets delivered and dead rows older than `keepMs` (default 30 days), so the outbox stays small. Returns how many. */
+export async function pruneOutbox(db: DbOrTx, nowMs: number = Date.now(), keepMs = 30 * 86_400_000): Promise<number> {
+  const rows = await queryRows(db, `delete from notification_outbox where status in ('delivered', 'dead') and created_at < $1::timestamptz returning id`, [
+    new Date(nowMs - keepMs).toISOString(),
+  ]);
+  return rows.length;
+}
+
 // ── The pass ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface DeliveryPassResult {

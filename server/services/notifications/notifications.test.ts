@@ -24,6 +24,7 @@ import {
   listDeliveries,
   notificationKindOf,
   previewTemplate,
+  pruneOutbox,
   queueDailySummaries,
   sendTestMessage,
   setTemplate,
@@ -382,6 +383,8 @@ describe('daily summary', () => {
     await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
     const request = await receivers.waitFor((r) => r.path === '/hook/daily');
     const today = new Date().toISOString().slice(0, 10);
+    expect(await pruneOutbox(t.db, Date.now() + 31 * 86_400_000), 'a month later the delivered row is forgotten').toBeGreaterThanOrEqual(1);
+    expect(await outboxOf(channel.id)).toHaveLength(0);
     expect(String(request.json.text)).toMatch(new RegExp(`^Daily summary ${today}: [1-9]\\d* fills, `));
   });
 });
