@@ -66,6 +66,8 @@ export default defineConfig({
         CRYPTOBOT_REGISTRATION: 'open',
         CRYPTOBOT_REGISTRATIONS_PER_IP: '100000',
         CRYPTOBOT_API_KEY_FAILURES_PER_IP: '100000',
+        // Notification channels point at receivers the tests start on 127.0.0.1 (server/testing/notify).
+        NOTIFY_ALLOW_PRIVATE_NETWORKS: 'true',
       },
     },
   ],

@@ -66,8 +66,31 @@ const windowMinutes = (fallback: number) =>
     .max(1440, { message: 'must be 1 to 1440 minutes' })
     .default(fallback);
 
+/**
+ * Outbound notifications (server/services/notifications, docs/notifications.md): each service's base URL (tests point
+ * them at local fakes) and the SSRF guard's switch (private and loopback addresses are refused unless this is true).
+ */
+const httpBaseUrl = (fallback: string) =>
+  z
+    .string()
+    .url({ message: 'must be an http(s) base URL' })
+    .refine((v) => /^https?:\/\//.test(v), { message: 'must be an http(s) base URL' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default(fallback);
+export const notifyShape = {
+  NOTIFY_TELEGRAM_API_URL: httpBaseUrl('https://api.telegram.org'),
+  NOTIFY_DISCORD_API_URL: httpBaseUrl('https://discord.com'),
+  NOTIFY_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+} as const;
+export interface NotifySettings {
+  telegramApiUrl: string;
+  discordApiUrl: string;
+  allowPrivateNetworks: boolean;
+}
+
 const envSchema = z.object({
   NODE_ENV: nodeEnv,
+  ...notifyShape,
   PORT: port,
   DATABASE_URL: databaseUrl,
   NEXTAUTH_URL: z.string().url({ message: 'must be the public URL of the web app, e.g. https://cryptobot.example.com' }).optional(),
@@ -173,6 +196,7 @@ const workerEnvSchema = z.object({
   WORKER_HEARTBEAT_MS: heartbeatMs,
   WORKER_ID: z.string().min(1).max(100).optional(),
   ...workerLoopsShape,
+  ...notifyShape,
   // Pool size and the database timeouts (db/settings.ts).
   ...databaseEnvShape,
 });
@@ -236,6 +260,16 @@ export function faultSettings(source: Record<string, string | undefined> = proce
 /** The master key's text as set ('' when unset); server/services/crypto parses it and says what is wrong. */
 export function masterKeyText(): string {
   return process.env.CRYPTOBOT_MASTER_KEY ?? '';
+}
+
+/** The notification senders' settings (notifyShape), read on each call so tests can switch them. */
+export function notifySettings(source: Record<string, string | undefined> = process.env): NotifySettings {
+  const env = parseWith(z.object(notifyShape), source);
+  return {
+    telegramApiUrl: env.NOTIFY_TELEGRAM_API_URL,
+    discordApiUrl: env.NOTIFY_DISCORD_API_URL,
+    allowPrivateNetworks: env.NOTIFY_ALLOW_PRIVATE_NETWORKS === 'true',
+  };
 }
 
 /** The database pool's size and timeouts (db/settings.ts declares and parses them). */

@@ -1,4 +1,5 @@
 import {
+  Bell,
   Bot,
   ScrollText,
   BarChart3,
@@ -22,6 +23,7 @@ export const NAV_ITEMS = [
   { href: '/deployments', label: 'Deployments', icon: Bot },
   { href: '/orders', label: 'Orders', icon: ListOrdered },
   { href: '/accounts', label: 'Accounts', icon: Wallet },
+  { href: '/notifications', label: 'Notifications', icon: Bell },
   { href: '/keys', label: 'API keys', icon: KeyRound },
   { href: '/audit', label: 'Audit log', icon: ScrollText },
   { href: '/settings', label: 'Settings', icon: Settings },

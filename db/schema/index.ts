@@ -11,3 +11,4 @@ export * from './deployments';
 export * from './auth-throttles';
 export * from './invites';
 export * from './kill-switches';
+export * from './notifications';

@@ -13,6 +13,7 @@ import { invitesRouter } from './routers/invites';
 import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { killSwitchRouter } from './routers/kill-switch';
+import { notificationsRouter } from './routers/notifications';
 import { createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
@@ -33,6 +34,7 @@ export const appRouter = createTRPCRouter({
   killSwitch: killSwitchRouter,
   portfolio: portfolioRouter,
   invites: invitesRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -28,6 +28,7 @@ async function main(): Promise<number> {
     const result = await rotateMasterKey(database.db, [oldKey], newKey);
     console.log(`re-encrypted ${result.rotated} account(s) from ${result.fromVersions.join(', ') || '(none)'} to ${result.toVersion}`);
     console.log(`re-sealed ${result.resealedKeySecrets} pending API-key successor secret(s)`);
+    console.log(`re-encrypted ${result.notificationChannels} notification channel(s)`);
     console.log('now set CRYPTOBOT_MASTER_KEY to the new key for the web app and every worker, and restart them');
     return 0;
   } catch (error) {

@@ -3,6 +3,7 @@ import type { DbOrTx } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { ALERT_SEVERITIES, DEPLOYMENT_STATES, JOB_STATUSES } from '@/db/schema';
 import { ORDER_STATUSES } from '@/server/core/orders';
+import { notificationCandidates, outboxCte } from '@/server/services/notifications/kinds';
 
 /**
  * Real-time events over PostgreSQL NOTIFY on one channel. The web server LISTENs and fans them out to
@@ -35,8 +36,18 @@ const deploymentEventSchema = z.object({
 const jobEventSchema = z.object({ kind: z.literal('job'), userId: id.nullable(), jobId: id, status: z.enum(JOB_STATUSES), progress: z.number() });
 /** A job was queued: idle job runners wake up. Not a user's event (no userId). */
 const jobQueuedEventSchema = z.object({ kind: z.literal('job_queued'), jobId: id, type: id });
-/** An alert was raised for the user. */
-const alertEventSchema = z.object({ kind: z.literal('alert'), userId: id, alertId: z.number().int(), severity: z.enum(ALERT_SEVERITIES) });
+/**
+ * An alert was raised for the user; `alertKind` (services/alerts ALERT_KINDS) and its deployment let the
+ * notification rules choose it (server/services/notifications/kinds.ts).
+ */
+const alertEventSchema = z.object({
+  kind: z.literal('alert'),
+  userId: id,
+  alertId: z.number().int(),
+  severity: z.enum(ALERT_SEVERITIES),
+  alertKind: z.string().min(1).optional(),
+  deploymentId: id.nullable().optional(),
+});
 /** The user's kill switch (scope `user`) or the global one was engaged or released. */
 const killSwitchEventSchema = z.object({ kind: z.literal('kill_switch'), userId: id, engaged: z.boolean(), scope: z.enum(['user', 'global']) });
 
@@ -84,7 +95,10 @@ export function jobQueuedEvent(fields: Omit<JobQueuedAppEvent, 'kind'>): JobQueu
 }
 
 export function alertEvent(fields: Omit<AlertAppEvent, 'kind'>): AlertAppEvent {
-  return { kind: 'alert', userId: fields.userId, alertId: fields.alertId, severity: fields.severity };
+  const event: AlertAppEvent = { kind: 'alert', userId: fields.userId, alertId: fields.alertId, severity: fields.severity };
+  if (fields.alertKind !== undefined) event.alertKind = fields.alertKind;
+  if (fields.deploymentId !== undefined) event.deploymentId = fields.deploymentId;
+  return event;
 }
 
 export function killSwitchEvent(fields: Omit<KillSwitchAppEvent, 'kind'>): KillSwitchAppEvent {
@@ -113,10 +127,26 @@ export function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
 }
 
 /**
+ * The one statement that sends `events`: their NOTIFYs and, for the events that can be notifications (a fill, a
+ * rejection, a state change, ...), the notification outbox rows of the user's matching rules, written by the same
+ * statement and so committed exactly when the events are (docs/notifications.md). Events that can never be a
+ * notification (a tick's progress, jobs) cost nothing more than their NOTIFY.
+ */
+export function notifyStatement(events: readonly AppEvent[]): { text: string; params: unknown[] } {
+  const notifies = events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
+  const params: unknown[] = [EVENTS_CHANNEL, ...events.map(appEventPayload)];
+  const candidates = notificationCandidates(events);
+  if (candidates.length === 0) return { text: `select ${notifies}`, params };
+  params.push(JSON.stringify(candidates));
+  return { text: `with ${outboxCte(params.length)} select ${notifies}`, params };
+}
+
+/**
  * Several events in one prepared statement, issued at the call (so it goes out in order with the caller's other
- * statements); in a transaction, all are delivered at its commit, in order.
+ * statements); in a transaction, all are delivered at its commit, in order, with their notification outbox rows.
  */
 export async function notifyEvents(db: DbOrTx, events: readonly AppEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await queryRows(db, `select ${events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, [EVENTS_CHANNEL, ...events.map(appEventPayload)]);
+  const statement = notifyStatement(events);
+  await queryRows(db, statement.text, statement.params);
 }

@@ -11,6 +11,7 @@ import { createKeyRotationLoop } from './key-rotation';
 import { createReconcilerLoop } from './reconciler';
 import { createThrottlePruneLoop } from './throttle-prune';
 import { createJobRunner } from './job-runner';
+import { createNotificationDeliveryLoop } from './notification-delivery';
 
 /**
  * A long-running worker loop (deployment runner, job runner, reconciler, key rotation).
@@ -46,4 +47,5 @@ export const WORKER_LOOPS: WorkerLoop[] = [
   createReconcilerLoop(),
   createEquitySnapshotLoop(),
   createThrottlePruneLoop(),
+  createNotificationDeliveryLoop(),
 ];

@@ -4,12 +4,15 @@ import { exchangeAccounts } from '@/db/schema';
 import { recordAudit } from '@/server/services/audit';
 import { decryptCredentials, encryptCredentials, type MasterKey } from '@/server/services/crypto';
 import { resealPendingSecrets } from '@/server/services/keys/master-key-rotation';
+import { resealNotificationChannels } from '@/server/services/notifications/reseal';
 
 export interface RotationResult {
   /** Rows re-encrypted under the new key. */
   rotated: number;
   /** API-key successor secrets waiting to be fetched, re-sealed under the new key. */
   resealedKeySecrets: number;
+  /** Notification channels' configurations re-encrypted under the new key. */
+  notificationChannels: number;
   fromVersions: string[];
   toVersion: string;
 }
@@ -18,7 +21,8 @@ export interface RotationResult {
  * Re-encrypts every account's credentials under `newKey`, in ONE transaction: either every row moves
  * to the new key or none does (a row that cannot be decrypted with `oldKeys` aborts the whole run).
  * Rows already under the new key are re-encrypted too (fresh nonce), so a re-run after a crash is safe.
- * The pending secrets of worker-issued API-key successors move to the new key in the same transaction.
+ * The pending secrets of worker-issued API-key successors and the notification channels' configurations move to the
+ * new key in the same transaction.
  */
 export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], newKey: MasterKey): Promise<RotationResult> {
   const keys = [...oldKeys, newKey];
@@ -49,10 +53,11 @@ export async function rotateMasterKey(db: Db, oldKeys: readonly MasterKey[], new
       oldKeys.map((k) => k.key),
       newKey.key,
     );
+    const channels = await resealNotificationChannels(tx, keys, newKey);
     await recordAudit(tx, {
       type: 'exchange_account.credentials_reencrypted',
-      details: { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version },
+      details: { rotated: rows.length, resealedKeySecrets, notificationChannels: channels, fromVersions: [...fromVersions], toVersion: newKey.version },
     });
-    return { rotated: rows.length, resealedKeySecrets, fromVersions: [...fromVersions], toVersion: newKey.version };
+    return { rotated: rows.length, resealedKeySecrets, notificationChannels: channels, fromVersions: [...fromVersions], toVersion: newKey.version };
   });
 }

@@ -70,7 +70,7 @@ export async function raiseAlert(db: DbOrTx, input: RaiseAlertInput): Promise<Al
     .onConflictDoNothing()
     .returning();
   if (!row) return null;
-  await notifyEvent(db, alertEvent({ userId: input.userId, alertId: row.id, severity: row.severity }));
+  await notifyEvent(db, alertEvent({ userId: input.userId, alertId: row.id, severity: row.severity, alertKind: row.kind, deploymentId: row.deploymentId }));
   return toAlertView(row);
 }
 
@@ -107,4 +107,15 @@ export async function acknowledgeAlert(db: DbOrTx, userId: string, alertId: numb
     .returning();
   if (!row) throw AppError.notFound('alert');
   return toAlertView(row);
+}
+
+/** One of the user's alerts, or null (a notification renders its message; the alert may be gone). */
+export async function findAlert(db: DbOrTx, userId: string, alertId: number): Promise<AlertView | null> {
+  if (!Number.isSafeInteger(alertId) || alertId <= 0) return null;
+  const [row] = await db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.id, alertId), eq(alerts.userId, userId)))
+    .limit(1);
+  return row ? toAlertView(row) : null;
 }

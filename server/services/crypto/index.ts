@@ -1,2 +1,3 @@
 export * from './credentials';
 export * from './keyring';
+export * from './sealed-json';

@@ -412,8 +412,8 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
       const sent = recording.sent.filter((q) => !q.startsWith('select "exchange_accounts"') && !q.startsWith('select "id", "user_id"'));
       expect(
         sent.map((q) => q.split(' ')[0]),
-        'the account lookup aside: begin, the insert (a with … statement), the outcome, the notification, commit',
-      ).toEqual(['begin', 'with', 'with', 'select', 'commit']);
+        'the account lookup aside: begin, the insert (a with … statement), the outcome, the notification (with its outbox rows, a with … statement), commit',
+      ).toEqual(['begin', 'with', 'with', 'with', 'commit']);
       expect(order.status).toBe('filled');
       expect(order.averagePrice, '200 × 1.0005').toBe('200.1');
       expect(order.fees).toEqual({ USDT: '0.4002' });

@@ -12,7 +12,7 @@ import { exchangeAccounts, orders, paperBalances } from '@/db/schema';
 import { Decimal } from '@/server/core/money';
 import { applyOrderEvent, type OrderEvent, type OrderFill } from '@/server/core/orders';
 import { PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
-import { appEventPayload, EVENTS_CHANNEL } from '@/server/services/events';
+import { notifyStatement } from '@/server/services/events';
 import { crashPoint } from '@/server/services/faults';
 import { haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
 import {
@@ -225,10 +225,7 @@ async function pipelinedPaperOrder(
       // PaperExchange needs no connection when the balances are locked and the price is known.
       const outcome = await paperOutcome(db, row, account, input, balances, prices, options.clock);
       trades = outcome.trades;
-      const notify = {
-        text: 'select pg_notify($1, $2)',
-        params: [EVENTS_CHANNEL, appEventPayload(orderEvent({ ...row, status: outcome.writes.state.status }))],
-      };
+      const notify = notifyStatement([orderEvent({ ...row, status: outcome.writes.state.status })]);
       return [outcomeSql(row, outcome.writes), ...(options.notify ? [notify] : [])];
     },
   );
