@@ -46,7 +46,7 @@ export function SweepHeatmap({
     return `color-mix(in srgb, var(--gain) ${Math.round(goodness * 100)}%, var(--loss))`;
   };
   return (
-    <div className="overflow-x-auto" data-testid="sweep-heatmap">
+    <div className="relative overflow-x-auto" data-testid="sweep-heatmap">
       <table className="border-separate border-spacing-0.5 text-xs">
         <caption className="mb-1 text-left text-muted">
           {y} ↓ × {x} →
