@@ -1,5 +1,5 @@
-import { count } from 'drizzle-orm';
-import type { Db } from '@/db/client';
+import { count, eq } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
 import { users } from '@/db/schema';
 import { registerUser, type PublicUser } from '@/server/services/auth/users';
 import { seedDemoMarketData, type MarketDataSeedResult } from '@/server/services/market-data/seed';
@@ -17,4 +17,10 @@ export async function seedDemo(db: Db, demoPassword: string): Promise<{ created:
   // Independent of the user: a database from before market data existed gets its demo candles too.
   const marketData = await seedDemoMarketData(db);
   return { created, marketData };
+}
+
+/** Whether the demo login exists here (seeded by `npm start` on its embedded database), for the login page's hint. */
+export async function demoUserExists(db: DbOrTx): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.username, DEMO_USERNAME)).limit(1);
+  return row !== undefined;
 }
