@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import { PageHeader } from '@/components/shell/page-header';
+import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
@@ -26,6 +27,8 @@ export function SweepView({ id }: { id: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const sweep = useQuery(trpc.backtests.sweeps.get.queryOptions({ id }));
+  const loaded = sweep.data;
+  useDocumentTitle(loaded ? ['Sweep', strategyShortLabel(loaded.strategyType, {}), `${loaded.symbol} ${loaded.timeframe}`] : null);
   // Live: its job's events (queued, progress per chunk, finished) refetch it while it is queued or running.
   useJobEventRefetch(!!sweep.data && ACTIVE.has(sweep.data.status), [trpc.backtests.sweeps.get.queryKey({ id })]);
   const cancel = useMutation(
@@ -128,7 +131,7 @@ export function SweepView({ id }: { id: string }) {
             <CardHeader>
               <CardTitle>Every run</CardTitle>
             </CardHeader>
-            <CardContent className="overflow-x-auto">
+            <CardContent className="relative overflow-x-auto">
               <table className="w-full text-sm" aria-label="Sweep runs">
                 <thead className="text-xs text-muted">
                   <tr>
