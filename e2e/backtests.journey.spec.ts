@@ -63,11 +63,11 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
     'backtested',
   );
   const sweepForm = page.getByRole('form', { name: 'Parameter sweep' });
-  await sweepForm.getByRole('checkbox', { name: 'fastPeriod' }).check();
+  await sweepForm.getByRole('checkbox', { name: 'Fast period (bars)' }).check();
   await sweepForm.getByLabel('Fast period (bars) min').fill('5');
   await sweepForm.getByLabel('Fast period (bars) max').fill('10');
   await sweepForm.getByLabel('Fast period (bars) step').fill('5');
-  await sweepForm.getByRole('checkbox', { name: 'slowPeriod' }).check();
+  await sweepForm.getByRole('checkbox', { name: 'Slow period (bars)' }).check();
   await sweepForm.getByLabel('Slow period (bars) min').fill('20');
   await sweepForm.getByLabel('Slow period (bars) max').fill('30');
   await sweepForm.getByLabel('Slow period (bars) step').fill('10');
