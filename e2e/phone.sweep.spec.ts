@@ -182,4 +182,12 @@ test('no page scrolls sideways at 360 px', async ({ page, browser }) => {
   await expect(trades.getByRole('columnheader', { name: 'PnL', exact: true })).toBeVisible();
   await expect(trades.getByRole('columnheader', { name: 'Fee' })).toBeHidden();
   await expect(trades.getByRole('columnheader', { name: 'Entry price' })).toBeHidden();
+  await page.goto(urls['/backtests/sweeps/[id]']!);
+  const runs = page.getByRole('table', { name: 'Sweep runs' });
+  await expect(runs.getByRole('columnheader', { name: /Total return/ })).toBeVisible();
+  await expect(runs.getByRole('columnheader', { name: 'Sharpe' })).toBeHidden();
+  await page.screenshot({ path: test.info().outputPath('sweep-360.png'), fullPage: true });
+  await page.goto(urls['/strategies/[id]']!);
+  await expect(page.getByTestId('active-deployment')).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('strategy-360.png'), fullPage: true });
 });

@@ -20,6 +20,8 @@ import { SweepHeatmap } from './sweep-heatmap';
 const ACTIVE = new Set(['queued', 'running']);
 const SELECT = 'h-8 rounded-md border border-border bg-panel-2 px-2 text-sm';
 const TABLE_METRICS: MetricKey[] = ['totalReturnPct', 'sharpeRatio', 'maxDrawdownPct', 'tradeCount', 'winRatePct', 'profitFactor'];
+/** What a phone shows of each run besides its parameters: the return; the rest from the sm breakpoint up. */
+const secondary = (k: MetricKey) => (k === 'totalReturnPct' ? '' : 'hidden sm:table-cell');
 
 /** A sweep: progress with cancel, then a heatmap of a chosen metric and a sortable table of every run. */
 export function SweepView({ id }: { id: string }) {
@@ -141,7 +143,7 @@ export function SweepView({ id }: { id: string }) {
                       </th>
                     ))}
                     {TABLE_METRICS.map((k) => (
-                      <th key={k} className="p-2 text-right" aria-sort={sort.key === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+                      <th key={k} className={`p-2 text-right ${secondary(k)}`} aria-sort={sort.key === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
                         <button
                           type="button"
                           className="inline-flex items-center gap-1 hover:text-fg"
@@ -167,7 +169,10 @@ export function SweepView({ id }: { id: string }) {
                       ))}
                       {r.metrics ? (
                         TABLE_METRICS.map((k) => (
-                          <td key={k} className={`num p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : ''}`}>
+                          <td
+                            key={k}
+                            className={`num whitespace-nowrap p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : secondary(k)}`}
+                          >
                             {formatMetric(k, r.metrics!)}
                           </td>
                         ))
