@@ -43,17 +43,19 @@ test('a visitor registers, is signed in, uses the shell, signs out and signs bac
 
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Settings' }), 'back to the page asked for before the sign-in').toBeVisible();
 });
 
-test('dark mode is the default and the user menu switches to light', async ({ page }) => {
+test('the theme follows the system until the user menu picks one', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
   const username = uniqueUsername('theme');
   await page.request.post('/api/v1/auth/register', { data: { username, password: TEST_PASSWORD } });
   await page.goto('/login');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('html')).toHaveClass(/dark/);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.locator('html'), 'no pick yet: no theme class, the system decides').not.toHaveClass(/dark|light/);
   await page.getByRole('button', { name: 'User menu' }).click();
   await page.getByRole('menuitem', { name: 'Light mode' }).click();
   await expect(page.locator('html')).toHaveClass(/light/);

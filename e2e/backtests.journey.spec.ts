@@ -12,11 +12,11 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   await page.getByLabel('Name').fill('Journey SMA');
   await page.getByLabel('Strategy type').selectOption('sma_crossover');
   await expect(page.getByText('Bars in the fast', { exact: false }).first(), 'parameter descriptions are the help text').toBeVisible();
-  await page.getByLabel('fastPeriod').fill('0');
+  await page.getByLabel('Fast period (bars)').fill('0');
   await page.getByRole('button', { name: 'Create strategy' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'fastPeriod' }), 'an out-of-range parameter is refused by name').toBeVisible();
-  await page.getByLabel('fastPeriod').fill('5');
-  await page.getByLabel('slowPeriod').fill('20');
+  await page.getByLabel('Fast period (bars)').fill('5');
+  await page.getByLabel('Slow period (bars)').fill('20');
   await page.getByRole('button', { name: 'Create strategy' }).click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Journey SMA' })).toBeVisible();
@@ -63,14 +63,14 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
     'backtested',
   );
   const sweepForm = page.getByRole('form', { name: 'Parameter sweep' });
-  await sweepForm.getByRole('checkbox', { name: 'fastPeriod' }).check();
-  await sweepForm.getByLabel('fastPeriod min').fill('5');
-  await sweepForm.getByLabel('fastPeriod max').fill('10');
-  await sweepForm.getByLabel('fastPeriod step').fill('5');
-  await sweepForm.getByRole('checkbox', { name: 'slowPeriod' }).check();
-  await sweepForm.getByLabel('slowPeriod min').fill('20');
-  await sweepForm.getByLabel('slowPeriod max').fill('30');
-  await sweepForm.getByLabel('slowPeriod step').fill('10');
+  await sweepForm.getByRole('checkbox', { name: 'Fast period (bars)' }).check();
+  await sweepForm.getByLabel('Fast period (bars) min').fill('5');
+  await sweepForm.getByLabel('Fast period (bars) max').fill('10');
+  await sweepForm.getByLabel('Fast period (bars) step').fill('5');
+  await sweepForm.getByRole('checkbox', { name: 'Slow period (bars)' }).check();
+  await sweepForm.getByLabel('Slow period (bars) min').fill('20');
+  await sweepForm.getByLabel('Slow period (bars) max').fill('30');
+  await sweepForm.getByLabel('Slow period (bars) step').fill('10');
   await sweepForm.getByLabel('Start (UTC)').fill('2021-01-01');
   await sweepForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
   await sweepForm.getByRole('button', { name: 'Run sweep' }).click();

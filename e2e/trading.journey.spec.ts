@@ -42,13 +42,16 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   expect(created.status(), await created.text()).toBe(201);
   const strategyId = ((await created.json()) as { id: string }).id;
 
-  // A draft strategy cannot be deployed: the form says why and links to the backtest.
+  // A draft strategy cannot be deployed: the form says why before anything is sent, and links to the backtest.
   await page.goto(`/strategies/${strategyId}`);
   const form = page.getByRole('form', { name: 'Deploy' });
-  await expect(form.getByLabel('Account')).toHaveValue(accountId);
-  await form.getByRole('button', { name: 'Deploy to paper' }).click();
-  await expect(form.getByRole('alert'), 'the 409 is shown as it came').toContainText('backtest the strategy before deploying it');
-  await expect(form.getByRole('link', { name: 'Run a backtest first' })).toHaveAttribute('href', '#backtest');
+  await expect(form.getByTestId('precondition-backtest')).toContainText('Backtest the strategy first.');
+  await expect(form.getByRole('link', { name: 'Run a backtest' })).toHaveAttribute('href', '#backtest');
+  await expect(form.getByRole('button', { name: 'Deploy to paper' })).toBeDisabled();
+  await form.getByRole('radio', { name: 'Live (real money)' }).click();
+  await expect(form.getByTestId('precondition-backtest'), 'live: the backtest comes first too').toBeVisible();
+  await expect(form.getByRole('button', { name: 'Review live deployment' })).toBeDisabled();
+  await form.getByRole('radio', { name: 'Paper' }).click();
 
   await backtest(page.request, strategyId);
   await page.goto(`/strategies/${strategyId}`);
@@ -59,8 +62,14 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   const stored = (
     (await markets.json()) as { result: { data: { json: Array<{ exchange: string; symbol: string; timeframe: string; firstTime: number }> } } }
   ).result.data.json.find((m) => m.exchange === 'binance' && m.symbol === 'BTC/USDT' && m.timeframe === '1h')!;
+  await expect(form.getByLabel('Account')).toHaveValue(accountId);
   await form.getByRole('radio', { name: 'Live (real money)' }).click();
-  await expect(form.getByText('No exchange account'), 'live mode offers real accounts on the strategy exchange only').toBeVisible();
+  // Every unmet precondition at once, before any confirmation: a paper run first, and an account on binance.
+  await expect(form.getByTestId('precondition-paper-first')).toBeVisible();
+  await expect(form.getByTestId('precondition-account'), 'live mode offers real accounts on the strategy exchange only').toContainText(
+    'Add an account on binance',
+  );
+  await expect(form.getByRole('button', { name: 'Review live deployment' })).toBeDisabled();
   await form.getByRole('radio', { name: 'Paper' }).click();
   await expect(form.getByLabel('Market data feed')).toHaveValue('replay');
   await expect(form.getByLabel('Replay start (UTC)'), 'defaults to the first stored candle').toHaveValue(new Date(stored.firstTime).toISOString().slice(0, 16));
@@ -226,9 +235,8 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   await expect(form.getByLabel('Market data feed'), 'live trades on the live feed only').toBeDisabled();
   await form.getByRole('button', { name: 'Review live deployment' }).click();
   const confirm = page.getByRole('dialog', { name: 'Start live trading?' });
-  await expect(confirm.getByTestId('confirm-max-position')).toHaveText('not set (required)');
-  await confirm.getByRole('button', { name: 'Deploy live' }).click();
-  await expect(form.getByText('is required for a live deployment'), 'the 422 sits next to the maximum position').toBeVisible();
+  await expect(form.getByText('is required for a live deployment'), 'checked before the confirmation, next to the maximum position').toBeVisible();
+  await expect(confirm, 'no real-money confirmation for a request that must fail').toHaveCount(0);
   await form.getByLabel('Maximum position (USDT)').fill('500');
   await form.getByRole('button', { name: 'Review live deployment' }).click();
   await expect(confirm.getByTestId('confirm-account')).toHaveText('Binance main');

@@ -1,12 +1,16 @@
+import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
+import { loginHref } from '@/components/auth/callback-url';
 import { AppShell } from '@/components/shell/app-shell';
 import { currentUser } from '@/server/auth/session';
+import { REQUEST_PATH_HEADER } from '@/proxy';
 
 export const dynamic = 'force-dynamic';
 
 export default async function SignedInLayout({ children }: { children: ReactNode }) {
   const user = await currentUser();
-  if (!user) redirect('/login');
+  // Back to the page that was asked for after the sign-in (proxy.ts passes its path on).
+  if (!user) redirect(loginHref((await headers()).get(REQUEST_PATH_HEADER)));
   return <AppShell user={{ username: user.username, role: user.role }}>{children}</AppShell>;
 }

@@ -280,28 +280,30 @@ function AccountCard({ account }: { account: AccountResponse }) {
         ) : entries.length === 0 ? (
           <p className="text-sm text-muted">No balances.</p>
         ) : (
-          <table className="w-full text-sm" aria-label={`Balances of ${account.name}`}>
-            <thead className="text-xs text-muted">
-              <tr>
-                <th className="text-left font-normal">Asset</th>
-                <th className="text-right font-normal">Free</th>
-                <th className="text-right font-normal">In orders</th>
-                <th className="text-right font-normal">Total</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map(([asset, value]) => (
-                <tr key={asset} data-testid={`balance-${asset}`}>
-                  <td className="py-1 font-medium">{asset}</td>
-                  <td className="num text-right">{value.free}</td>
-                  <td className="num text-right">{value.used}</td>
-                  <td className="num text-right" data-testid={`balance-${asset}-total`}>
-                    {value.total}
-                  </td>
+          <div className="relative overflow-x-auto">
+            <table className="w-full text-sm" aria-label={`Balances of ${account.name}`}>
+              <thead className="text-xs text-muted">
+                <tr>
+                  <th className="text-left font-normal">Asset</th>
+                  <th className="text-right font-normal">Free</th>
+                  <th className="hidden text-right font-normal sm:table-cell">In orders</th>
+                  <th className="text-right font-normal">Total</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {entries.map(([asset, value]) => (
+                  <tr key={asset} data-testid={`balance-${asset}`}>
+                    <td className="py-1 font-medium">{asset}</td>
+                    <td className="num text-right">{value.free}</td>
+                    <td className="num hidden text-right sm:table-cell">{value.used}</td>
+                    <td className="num text-right" data-testid={`balance-${asset}-total`}>
+                      {value.total}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
 
         {test.data ? (

@@ -8,7 +8,7 @@ import { Button } from '@/components/ui/button';
 import { Card, CardContent } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { ALARMING, AUDIT_CATEGORY_LABELS, AUDIT_LABELS, summarize } from './labels';
+import { ALARMING, AUDIT_CATEGORY_LABELS, auditLabel, summarize } from './labels';
 
 type Category = keyof typeof AUDIT_CATEGORY_LABELS;
 
@@ -78,7 +78,7 @@ export function AuditPageClient({ isAdmin }: { isAdmin: boolean }) {
                   <time className="num text-xs text-muted" dateTime={new Date(e.createdAt).toISOString()}>
                     {formatDateTime(e.createdAt)}
                   </time>
-                  <span className={cn('font-medium', ALARMING.has(e.type) && 'text-loss')}>{AUDIT_LABELS[e.type] ?? e.type}</span>
+                  <span className={cn('font-medium', ALARMING.has(e.type) && 'text-loss')}>{auditLabel(e.type, e.details)}</span>
                   <span className="min-w-0 truncate text-xs text-muted" title={summarize(e.details)}>
                     {allUsers && e.username ? <span className="mr-2 text-fg">{e.username}</span> : null}
                     {summarize(e.details)}

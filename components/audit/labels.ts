@@ -28,6 +28,18 @@ export const AUDIT_LABELS: Record<string, string> = {
   'market_data.price_level_confirmed': 'Upload at an unusual price level confirmed',
 };
 
+/**
+ * The label of one event: an account event names a paper account as a paper account (the event types say
+ * "exchange_account" for both kinds; the details carry the account's exchange, "paper" for paper ones).
+ */
+export function auditLabel(type: string, details: Record<string, unknown>): string {
+  if (type.startsWith('exchange_account.') && details.exchange === 'paper') {
+    const label = AUDIT_LABELS[type];
+    if (label) return label.replace('Exchange account', 'Paper account');
+  }
+  return AUDIT_LABELS[type] ?? type;
+}
+
 export const AUDIT_CATEGORY_LABELS = {
   auth: 'Sign-ins',
   account: 'Account',

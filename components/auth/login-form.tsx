@@ -17,7 +17,8 @@ function signInErrorMessage(code: string | null | undefined): string {
   return 'Invalid username or password.';
 }
 
-export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; registered: boolean }) {
+/** `demo`: the server has the demo login (seeded by `npm start`); the form says where its password is. */
+export function LoginForm({ callbackUrl, registered, demo = false }: { callbackUrl: string; registered: boolean; demo?: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -65,6 +66,13 @@ export function LoginForm({ callbackUrl, registered }: { callbackUrl: string; re
             {pending ? 'Signing in…' : 'Sign in'}
           </Button>
         </form>
+        {demo ? (
+          <p data-testid="demo-hint" className="mt-4 rounded-md bg-panel-2 p-3 text-xs text-muted">
+            Trying the demo? Sign in as <span className="font-mono text-fg">demo</span>. Its password is printed by <span className="font-mono">npm start</span>{' '}
+            in the terminal (the line starting “demo admin”) and kept in <span className="font-mono">.data/secrets.json</span> as{' '}
+            <span className="font-mono">DEMO_PASSWORD</span>.
+          </p>
+        ) : null}
         <p className="mt-4 text-center text-sm text-muted">
           No account?{' '}
           <Link href="/register" className="text-accent hover:underline">

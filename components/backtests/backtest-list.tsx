@@ -29,12 +29,33 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
       </div>
     );
   if (list.isError) return <ErrorState message="Could not load the backtests." retry={() => void list.refetch()} />;
-  if (list.data.length === 0) return <EmptyState title="No backtests yet">Run one from a strategy&apos;s page.</EmptyState>;
+  // On a strategy's page the form is right there: never send the trader to the page they are on.
+  if (list.data.length === 0)
+    return (
+      <EmptyState title="No backtests yet">
+        {strategyId ? (
+          <>
+            <Link className="text-accent underline" href="#backtest">
+              Run a backtest
+            </Link>{' '}
+            with the form on this page.
+          </>
+        ) : (
+          <>
+            Run one from a strategy&apos;s page on{' '}
+            <Link className="text-accent underline" href="/strategies">
+              Strategies
+            </Link>
+            .
+          </>
+        )}
+      </EmptyState>
+    );
 
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   return (
     <div className="space-y-3">
-      <div className="overflow-x-auto">
+      <div className="relative overflow-x-auto">
         <table className="w-full text-sm">
           <thead className="text-left text-xs text-muted">
             <tr>
@@ -42,11 +63,11 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                 <span className="sr-only">Compare</span>
               </th>
               <th className="p-2">Backtest</th>
-              <th className="p-2">Range</th>
+              <th className="hidden p-2 sm:table-cell">Range</th>
               <th className="p-2">Status</th>
               <th className="p-2 text-right">Return</th>
-              <th className="p-2 text-right">Max DD</th>
-              <th className="p-2 text-right">Trades</th>
+              <th className="hidden p-2 text-right sm:table-cell">Max DD</th>
+              <th className="hidden p-2 text-right sm:table-cell">Trades</th>
             </tr>
           </thead>
           <tbody className="divide-y divide-border">
@@ -67,7 +88,7 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                   </Link>
                   <div className="text-xs text-muted">{localTime(b.createdAt)}</div>
                 </td>
-                <td className="p-2 text-xs text-muted">
+                <td className="hidden p-2 text-xs text-muted sm:table-cell">
                   {localDate(b.start)} → {localDate(b.end)}
                 </td>
                 <td className="p-2">
@@ -76,8 +97,8 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                 <td className={`num p-2 text-right ${tone(b.metrics?.totalReturnPct)}`}>
                   {b.metrics ? `${arrow(b.metrics.totalReturnPct)}${pct(b.metrics.totalReturnPct)}` : '—'}
                 </td>
-                <td className="num p-2 text-right">{b.metrics ? `${b.metrics.maxDrawdownPct.toFixed(2)} %` : '—'}</td>
-                <td className="num p-2 text-right">{b.metrics?.tradeCount ?? '—'}</td>
+                <td className="num hidden p-2 text-right sm:table-cell">{b.metrics ? `${b.metrics.maxDrawdownPct.toFixed(2)} %` : '—'}</td>
+                <td className="num hidden p-2 text-right sm:table-cell">{b.metrics?.tradeCount ?? '—'}</td>
               </tr>
             ))}
           </tbody>

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
+import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
@@ -24,6 +25,8 @@ export function BacktestView({ id }: { id: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const backtest = useQuery(trpc.backtests.get.queryOptions({ id }));
+  const loaded = backtest.data;
+  useDocumentTitle(loaded ? ['Backtest', strategyShortLabel(loaded.strategyType, loaded.params), `${loaded.symbol} ${loaded.timeframe}`] : null);
   // Live: its job's events (queued, progress, finished) refetch it while it is queued or running.
   useJobEventRefetch(!!backtest.data && ACTIVE.has(backtest.data.status), [trpc.backtests.get.queryKey({ id })]);
   const completed = backtest.data?.status === 'completed';

@@ -25,7 +25,7 @@ export function CompareView({ ids }: { ids: string[] }) {
   });
   return (
     <div className="space-y-6">
-      <div className="overflow-x-auto rounded-lg border border-border bg-panel">
+      <div className="relative overflow-x-auto rounded-lg border border-border bg-panel">
         <table className="w-full text-sm" aria-label="Comparison">
           <thead className="text-xs text-muted">
             <tr>

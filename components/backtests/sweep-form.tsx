@@ -7,6 +7,7 @@ import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
+import { parameterLabel } from '@/components/strategies/param-label';
 import { RunFields, runRequest, useRunDefaults, type RunValues } from './run-fields';
 
 interface RangeRow {
@@ -74,18 +75,19 @@ export function SweepForm({
           </tr>
         </thead>
         <tbody>
-          {numeric.map(([name]) => {
+          {numeric.map(([name, spec]) => {
             const r = rowOf(name);
+            const label = parameterLabel(spec, strategy.symbol);
             return (
               <tr key={name}>
                 <td className="p-1">
                   <label className="flex items-center gap-2">
-                    <input type="checkbox" checked={r.enabled} onChange={(e) => setRow(name, { enabled: e.target.checked })} /> {name}
+                    <input type="checkbox" checked={r.enabled} onChange={(e) => setRow(name, { enabled: e.target.checked })} /> {label}
                   </label>
                 </td>
                 <td className="p-1">
                   <Input
-                    aria-label={`${name} min`}
+                    aria-label={`${label} min`}
                     className="num text-right"
                     inputMode="decimal"
                     value={r.min}
@@ -95,7 +97,7 @@ export function SweepForm({
                 </td>
                 <td className="p-1">
                   <Input
-                    aria-label={`${name} max`}
+                    aria-label={`${label} max`}
                     className="num text-right"
                     inputMode="decimal"
                     value={r.max}
@@ -105,7 +107,7 @@ export function SweepForm({
                 </td>
                 <td className="p-1">
                   <Input
-                    aria-label={`${name} step`}
+                    aria-label={`${label} step`}
                     className="num text-right"
                     inputMode="decimal"
                     value={r.step}

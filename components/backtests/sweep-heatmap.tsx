@@ -46,7 +46,7 @@ export function SweepHeatmap({
     return `color-mix(in srgb, var(--gain) ${Math.round(goodness * 100)}%, var(--loss))`;
   };
   return (
-    <div className="overflow-x-auto" data-testid="sweep-heatmap">
+    <div className="relative overflow-x-auto" data-testid="sweep-heatmap">
       <table className="border-separate border-spacing-0.5 text-xs">
         <caption className="mb-1 text-left text-muted">
           {y} ↓ × {x} →
@@ -84,7 +84,7 @@ export function SweepHeatmap({
                   <td key={key(xv)} className="min-w-16 rounded p-0 text-center" style={{ background: shade(value) }}>
                     <button
                       type="button"
-                      className="num w-full p-2 font-medium text-white [text-shadow:0_1px_1px_rgb(0_0_0/0.6)]"
+                      className="num w-full whitespace-nowrap p-2 font-medium text-white [text-shadow:0_1px_1px_rgb(0_0_0/0.6)]"
                       title={`${x}=${String(xv)}, ${y}=${String(yv)}`}
                       onClick={() => onPick?.(run.params)}
                       data-testid="heatmap-cell"

@@ -16,7 +16,28 @@ export function SweepList({ strategyId }: { strategyId?: string }) {
   useJobEventRefetch(!!list.data?.some((s) => ACTIVE.has(s.status)), [trpc.backtests.sweeps.list.queryKey({ strategyId })]);
   if (list.isPending) return <Skeleton className="h-12 w-full" />;
   if (list.isError) return <ErrorState message="Could not load the sweeps." retry={() => void list.refetch()} />;
-  if (list.data.length === 0) return <EmptyState title="No sweeps yet">Sweep two or more parameters from a strategy&apos;s page.</EmptyState>;
+  if (list.data.length === 0)
+    return (
+      <EmptyState title="No sweeps yet">
+        {strategyId ? (
+          <>
+            Sweep two or more parameters with the{' '}
+            <Link className="text-accent underline" href="#sweep">
+              Parameter sweep
+            </Link>{' '}
+            form on this page.
+          </>
+        ) : (
+          <>
+            Sweep two or more parameters from a strategy&apos;s page on{' '}
+            <Link className="text-accent underline" href="/strategies">
+              Strategies
+            </Link>
+            .
+          </>
+        )}
+      </EmptyState>
+    );
   return (
     <ul className="divide-y divide-border text-sm">
       {list.data.map((s) => (

@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import { PageHeader } from '@/components/shell/page-header';
+import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
@@ -19,6 +20,8 @@ import { SweepHeatmap } from './sweep-heatmap';
 const ACTIVE = new Set(['queued', 'running']);
 const SELECT = 'h-8 rounded-md border border-border bg-panel-2 px-2 text-sm';
 const TABLE_METRICS: MetricKey[] = ['totalReturnPct', 'sharpeRatio', 'maxDrawdownPct', 'tradeCount', 'winRatePct', 'profitFactor'];
+/** What a phone shows of each run besides its parameters: the return; the rest from the sm breakpoint up. */
+const secondary = (k: MetricKey) => (k === 'totalReturnPct' ? '' : 'hidden sm:table-cell');
 
 /** A sweep: progress with cancel, then a heatmap of a chosen metric and a sortable table of every run. */
 export function SweepView({ id }: { id: string }) {
@@ -26,6 +29,8 @@ export function SweepView({ id }: { id: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const sweep = useQuery(trpc.backtests.sweeps.get.queryOptions({ id }));
+  const loaded = sweep.data;
+  useDocumentTitle(loaded ? ['Sweep', strategyShortLabel(loaded.strategyType, {}), `${loaded.symbol} ${loaded.timeframe}`] : null);
   // Live: its job's events (queued, progress per chunk, finished) refetch it while it is queued or running.
   useJobEventRefetch(!!sweep.data && ACTIVE.has(sweep.data.status), [trpc.backtests.sweeps.get.queryKey({ id })]);
   const cancel = useMutation(
@@ -128,7 +133,7 @@ export function SweepView({ id }: { id: string }) {
             <CardHeader>
               <CardTitle>Every run</CardTitle>
             </CardHeader>
-            <CardContent className="overflow-x-auto">
+            <CardContent className="relative overflow-x-auto">
               <table className="w-full text-sm" aria-label="Sweep runs">
                 <thead className="text-xs text-muted">
                   <tr>
@@ -138,7 +143,7 @@ export function SweepView({ id }: { id: string }) {
                       </th>
                     ))}
                     {TABLE_METRICS.map((k) => (
-                      <th key={k} className="p-2 text-right" aria-sort={sort.key === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+                      <th key={k} className={`p-2 text-right ${secondary(k)}`} aria-sort={sort.key === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
                         <button
                           type="button"
                           className="inline-flex items-center gap-1 hover:text-fg"
@@ -164,7 +169,10 @@ export function SweepView({ id }: { id: string }) {
                       ))}
                       {r.metrics ? (
                         TABLE_METRICS.map((k) => (
-                          <td key={k} className={`num p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : ''}`}>
+                          <td
+                            key={k}
+                            className={`num whitespace-nowrap p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : secondary(k)}`}
+                          >
                             {formatMetric(k, r.metrics!)}
                           </td>
                         ))

@@ -17,14 +17,18 @@ import type { BacktestTradeResponse } from '@/server/api/schemas/backtests';
 import { arrow, localTime, pct, plain, signed, tone } from './format';
 
 const column = createColumnHelper<BacktestTradeResponse>();
+/** num: a right-aligned number; secondary: hidden below the sm breakpoint, so a phone shows when and the P&L. */
+type ColumnMeta = { num?: boolean; secondary?: boolean };
+const SECONDARY: ColumnMeta = { secondary: true };
+const SECONDARY_NUM: ColumnMeta = { num: true, secondary: true };
 
 const COLUMNS = [
   column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => localTime(c.getValue()) }),
-  column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => localTime(c.getValue()) }),
-  column.accessor('entryPrice', { header: 'Entry price', cell: (c) => plain(c.getValue()), meta: { num: true } }),
-  column.accessor('exitPrice', { header: 'Exit price', cell: (c) => plain(c.getValue()), meta: { num: true } }),
-  column.accessor('quantity', { header: 'Quantity', cell: (c) => plain(c.getValue(), 6), meta: { num: true } }),
-  column.accessor('fee', { header: 'Fee', cell: (c) => plain(c.getValue()), meta: { num: true } }),
+  column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => localTime(c.getValue()), meta: SECONDARY }),
+  column.accessor('entryPrice', { header: 'Entry price', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
+  column.accessor('exitPrice', { header: 'Exit price', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
+  column.accessor('quantity', { header: 'Quantity', cell: (c) => plain(c.getValue(), 6), meta: SECONDARY_NUM }),
+  column.accessor('fee', { header: 'Fee', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
   column.accessor('pnl', {
     header: 'PnL',
     cell: (c) => (
@@ -36,7 +40,7 @@ const COLUMNS = [
     meta: { num: true },
   }),
   column.accessor('pnlPct', { header: 'PnL %', cell: (c) => <span className={tone(c.getValue())}>{pct(c.getValue())}</span>, meta: { num: true } }),
-  column.accessor('exitReason', { header: 'Exit reason' }),
+  column.accessor('exitReason', { header: 'Exit reason', meta: SECONDARY }),
 ];
 
 /** RFC 4180 CSV of every trade (times in UTC ISO 8601, full precision). */
@@ -79,18 +83,18 @@ export function TradesTable({ trades, fileName }: { trades: BacktestTradeRespons
           <Download className="h-4 w-4" aria-hidden /> Export CSV
         </Button>
       </div>
-      <div className="overflow-x-auto rounded-lg border border-border">
+      <div className="relative overflow-x-auto rounded-lg border border-border">
         <table className="w-full text-sm" aria-label="Trades">
           <thead className="bg-panel-2 text-xs text-muted">
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id}>
                 {group.headers.map((header) => {
                   const sorted = header.column.getIsSorted();
-                  const num = (header.column.columnDef.meta as { num?: boolean } | undefined)?.num;
+                  const { num, secondary } = (header.column.columnDef.meta ?? {}) as ColumnMeta;
                   return (
                     <th
                       key={header.id}
-                      className={`whitespace-nowrap p-2 ${num ? 'text-right' : 'text-left'}`}
+                      className={`whitespace-nowrap p-2 ${num ? 'text-right' : 'text-left'} ${secondary ? 'hidden sm:table-cell' : ''}`}
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
                     >
                       <button type="button" className="inline-flex items-center gap-1 hover:text-fg" onClick={header.column.getToggleSortingHandler()}>
@@ -111,9 +115,9 @@ export function TradesTable({ trades, fileName }: { trades: BacktestTradeRespons
             {table.getRowModel().rows.map((row) => (
               <tr key={row.id} data-testid="trade-row">
                 {row.getVisibleCells().map((cell) => {
-                  const num = (cell.column.columnDef.meta as { num?: boolean } | undefined)?.num;
+                  const { num, secondary } = (cell.column.columnDef.meta ?? {}) as ColumnMeta;
                   return (
-                    <td key={cell.id} className={`whitespace-nowrap p-2 ${num ? 'num text-right' : ''}`}>
+                    <td key={cell.id} className={`whitespace-nowrap p-2 ${num ? 'num text-right' : ''} ${secondary ? 'hidden sm:table-cell' : ''}`}>
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}
                     </td>
                   );

@@ -8,10 +8,11 @@ import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field, Input } from '@/components/ui/input';
-import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
+import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { CreateDeploymentRequest } from '@/server/api/schemas/deployments';
 import type { StrategyResponse } from '@/server/api/schemas/strategies';
 import { percentToFraction } from './format';
+import { canTradeLive, unmetPreconditions } from './preconditions';
 import { useTradingHalted } from './use-kill-switch';
 
 const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
@@ -52,7 +53,8 @@ interface Values {
 /**
  * Deploys a strategy: paper (a paper account; the live feed, a replay of stored candles from a chosen time at
  * a chosen speed, or the simulated market) or live (a real account, after a confirmation naming the account
- * and the maximum position). Opens the deployment's page on success.
+ * and the maximum position). The preconditions (preconditions.ts) are shown before any confirmation, and the
+ * Live mode is not offered on a market that cannot trade live. Opens the deployment's page on success.
  */
 export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   const halted = useTradingHalted();
@@ -62,6 +64,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   // Always re-read on opening: an account added elsewhere (another tab, the API) must be offered.
   const accounts = useQuery({ ...trpc.accounts.list.queryOptions(), staleTime: 0 });
   const markets = useQuery(trpc.strategies.markets.queryOptions());
+  const exchanges = useQuery(trpc.accounts.exchanges.queryOptions());
   const [values, setValues] = useState<Values>({
     mode: 'paper',
     accountId: '',
@@ -88,15 +91,23 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
     }),
   );
 
-  if (accounts.isPending || markets.isPending) return <Skeleton className="h-72 w-full" />;
+  if (accounts.isPending || markets.isPending || exchanges.isPending) return <Skeleton className="h-72 w-full" />;
   if (accounts.isError) return <ErrorState message="Could not load your accounts." retry={() => void accounts.refetch()} />;
+
+  // Unknown exchanges (the list failed to load) offer no Live mode: never a real-money path we cannot check.
+  const liveOffered = canTradeLive(
+    strategy,
+    (exchanges.data ?? []).map((e) => e.id),
+  );
+  const mode = liveOffered ? values.mode : 'paper';
+  const unmet = unmetPreconditions(mode, strategy, accounts.data);
 
   const stored = markets.data?.find((m) => m.exchange === strategy.exchange && m.symbol === strategy.symbol && m.timeframe === strategy.timeframe);
   const [, quoteAsset = 'quote'] = strategy.symbol.split('/');
   // Live trading needs a real account on the strategy's own exchange.
-  const eligible = accounts.data.filter((a) => (values.mode === 'paper' ? a.kind === 'paper' : a.kind === 'exchange' && a.exchange === strategy.exchange));
+  const eligible = accounts.data.filter((a) => (mode === 'paper' ? a.kind === 'paper' : a.kind === 'exchange' && a.exchange === strategy.exchange));
   const account = eligible.find((a) => a.id === values.accountId) ?? eligible[0];
-  const feedType: FeedType = values.mode === 'live' ? 'live' : values.feedType;
+  const feedType: FeedType = mode === 'live' ? 'live' : values.feedType;
   const start = values.start || (stored ? toInput(stored.firstTime) : '');
   const errors = { ...fieldErrors(create.error), ...localErrors };
   const other = Object.entries(errors).filter(([field]) => !(FORM_FIELDS as readonly string[]).includes(field));
@@ -117,27 +128,30 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
     return {
       strategyId: strategy.id,
       accountId: account?.id ?? '',
-      mode: values.mode,
+      mode,
       feed:
         feedType === 'live' ? { type: 'live' } : { type: feedType, ...(feedType === 'replay' && start ? { start: `${start}:00Z` } : {}), speed: values.speed },
       ...(maxPositionQuote ? { maxPositionQuote } : {}),
-      ...(values.mode === 'paper' && optional(values.capitalQuote) ? { capitalQuote: optional(values.capitalQuote) } : {}),
+      ...(mode === 'paper' && optional(values.capitalQuote) ? { capitalQuote: optional(values.capitalQuote) } : {}),
       ...(Object.values(riskLimits).some((v) => v !== undefined) ? { riskLimits } : {}),
-      ...(values.mode === 'live' && account ? { confirm: { accountName: account.name, maxPositionQuote: maxPositionQuote ?? '' } } : {}),
+      ...(mode === 'live' && account ? { confirm: { accountName: account.name, maxPositionQuote: maxPositionQuote ?? '' } } : {}),
     };
   }
 
   function submit(event: FormEvent) {
     event.preventDefault();
     create.reset();
+    if (unmet.length > 0) return;
     // The API takes a fraction; a percentage outside (0, 100] would come back as a fraction error that reads oddly here.
     const drawdown = Number(values.maxDrawdownPct.trim());
     const local: Record<string, string> = {};
     if (values.maxDrawdownPct.trim() !== '' && Number.isFinite(drawdown) && (drawdown <= 0 || drawdown > 100))
       local['riskLimits.maxDrawdownFraction'] = 'must be more than 0 and at most 100 %';
+    // Checked here too, so the real-money confirmation never opens on a request the server must refuse.
+    if (mode === 'live' && values.maxPositionQuote.trim() === '') local.maxPositionQuote = 'is required for a live deployment';
     setLocalErrors(local);
     if (Object.keys(local).length) return;
-    if (values.mode === 'live') setConfirming(true);
+    if (mode === 'live') setConfirming(true);
     else create.mutate(request());
   }
 
@@ -146,37 +160,48 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-4" aria-label="Deploy">
-      <div role="radiogroup" aria-label="Mode" className="grid grid-cols-2 gap-2">
-        {(['paper', 'live'] as const).map((mode) => (
-          <Button
-            key={mode}
-            type="button"
-            role="radio"
-            aria-checked={values.mode === mode}
-            variant={values.mode === mode ? (mode === 'live' ? 'danger' : 'primary') : 'secondary'}
-            onClick={() => setValues((v) => ({ ...v, mode, accountId: '' }))}
-          >
-            {mode === 'paper' ? 'Paper' : 'Live (real money)'}
-          </Button>
-        ))}
-      </div>
+      {liveOffered ? (
+        <div role="radiogroup" aria-label="Mode" className="grid grid-cols-2 gap-2">
+          {(['paper', 'live'] as const).map((option) => (
+            <Button
+              key={option}
+              type="button"
+              role="radio"
+              aria-checked={mode === option}
+              variant={mode === option ? (option === 'live' ? 'danger' : 'primary') : 'secondary'}
+              onClick={() => setValues((v) => ({ ...v, mode: option, accountId: '' }))}
+            >
+              {option === 'paper' ? 'Paper' : 'Live (real money)'}
+            </Button>
+          ))}
+        </div>
+      ) : (
+        <p className="text-sm text-muted" data-testid="live-unavailable">
+          Paper only: {strategy.exchange === 'simulated' ? 'the simulated market' : strategy.exchange} cannot be traded with real money.
+        </p>
+      )}
       {errors.mode ? (
         <p role="alert" className="text-xs text-loss">
           {errors.mode}
         </p>
       ) : null}
 
-      {eligible.length === 0 ? (
-        <EmptyState title={values.mode === 'paper' ? 'No paper account' : 'No exchange account'}>
-          {values.mode === 'paper'
-            ? 'Paper trading needs a paper account: add one'
-            : `Live trading needs an account on ${strategy.exchange} with API credentials: add one`}{' '}
-          on the{' '}
-          <Link className="text-accent underline" href="/accounts">
-            Accounts
-          </Link>{' '}
-          page.
-        </EmptyState>
+      {unmet.length > 0 ? (
+        <div role="status" aria-label="Before deploying" className="space-y-2 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm">
+          <p className="font-medium">Before {mode === 'live' ? 'trading live' : 'deploying'}:</p>
+          <ul className="list-inside list-disc space-y-1">
+            {unmet.map((p) => (
+              <li key={p.key} data-testid={`precondition-${p.key}`}>
+                {p.message}{' '}
+                {p.fix ? (
+                  <Link className="text-accent underline" href={p.fix.href}>
+                    {p.fix.label}
+                  </Link>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : (
         <div className="grid gap-4 sm:grid-cols-2">
           <Field id="deploy-account" label="Account" error={errors.accountId}>
@@ -198,19 +223,19 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
             id="deploy-feed"
             label="Market data feed"
             error={errors['feed.type'] ?? errors.feed}
-            hint={values.mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}
+            hint={mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}
           >
             <select
               id="deploy-feed"
               className={SELECT_CLASS}
               value={feedType}
-              disabled={values.mode === 'live'}
+              disabled={mode === 'live'}
               onChange={(e) => set('feedType')(e.target.value as FeedType)}
               aria-invalid={!!errors['feed.type']}
             >
               <option value="live">Live exchange data</option>
-              {values.mode === 'paper' ? <option value="replay">Replay of stored candles</option> : null}
-              {values.mode === 'paper' ? <option value="simulated">Simulated market</option> : null}
+              {mode === 'paper' ? <option value="replay">Replay of stored candles</option> : null}
+              {mode === 'paper' ? <option value="simulated">Simulated market</option> : null}
             </select>
           </Field>
           {feedType === 'replay' ? (
@@ -255,7 +280,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
             id="deploy-max-position"
             label={`Maximum position (${quoteAsset})`}
             error={errors.maxPositionQuote}
-            hint={values.mode === 'live' ? 'Required for live trading: entries are sized down to fit it.' : 'Optional: entries are sized down to fit it.'}
+            hint={mode === 'live' ? 'Required for live trading: entries are sized down to fit it.' : 'Optional: entries are sized down to fit it.'}
           >
             <Input
               id="deploy-max-position"
@@ -266,7 +291,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               aria-invalid={!!errors.maxPositionQuote}
             />
           </Field>
-          {values.mode === 'paper' ? (
+          {mode === 'paper' ? (
             <Field
               id="deploy-capital"
               label={`Capital (${quoteAsset})`}
@@ -360,11 +385,11 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
       ) : null}
       <Button
         type="submit"
-        variant={values.mode === 'live' ? 'danger' : 'primary'}
-        disabled={create.isPending || eligible.length === 0 || halted !== null}
+        variant={mode === 'live' ? 'danger' : 'primary'}
+        disabled={create.isPending || unmet.length > 0 || halted !== null}
         title={halted ?? undefined}
       >
-        {create.isPending ? 'Deploying…' : values.mode === 'live' ? 'Review live deployment' : 'Deploy to paper'}
+        {create.isPending ? 'Deploying…' : mode === 'live' ? 'Review live deployment' : 'Deploy to paper'}
       </Button>
 
       <ConfirmDialog

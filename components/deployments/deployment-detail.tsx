@@ -7,6 +7,7 @@ import type { ReactNode } from 'react';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import { OrderList } from '@/components/orders/order-list';
 import { PageHeader } from '@/components/shell/page-header';
+import { useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { useLiveEvents } from '@/components/trpc/use-live-events';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -47,6 +48,8 @@ export function DeploymentDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const live = useLiveEvents();
   const deployment = useQuery(trpc.deployments.get.queryOptions({ id }));
+  const loaded = deployment.data;
+  useDocumentTitle(loaded ? ['Deployment', loaded.strategyName ?? loaded.strategy.type, `${loaded.strategy.symbol} ${loaded.strategy.timeframe}`] : null);
 
   if (deployment.isPending) {
     return (

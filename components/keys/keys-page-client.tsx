@@ -188,7 +188,7 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
 
   return (
     <>
-      {shown ? <SecretOnce title={shown.title} secret={shown.key} note={shown.note} onDone={() => setShown(null)} /> : null}
+      {shown ? <SecretOnce key={shown.key} title={shown.title} secret={shown.key} note={shown.note} onDone={() => setShown(null)} /> : null}
       <CreateKeyForm
         isAdmin={isAdmin}
         onCreated={({ key, name }) => setShown({ title: `Your new key “${name}”`, key, note: 'Send it as Authorization: Bearer <key>.' })}

@@ -73,7 +73,7 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
             </EmptyState>
           </div>
         ) : (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className="w-full text-sm" data-testid="coverage-table">
               <thead className="text-left text-xs text-muted">
                 <tr className="border-b border-border">

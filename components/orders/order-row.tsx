@@ -129,7 +129,7 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
                 {detail.data.fills.length === 0 ? (
                   <p className="text-muted">No fills.</p>
                 ) : (
-                  <div className="overflow-x-auto">
+                  <div className="relative overflow-x-auto">
                     <table className="w-full">
                       <thead className="text-xs text-muted">
                         <tr>

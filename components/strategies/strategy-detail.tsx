@@ -9,6 +9,7 @@ import { SweepForm } from '@/components/backtests/sweep-form';
 import { SweepList } from '@/components/backtests/sweep-list';
 import { DeploySection } from '@/components/deployments/deploy-section';
 import { PageHeader } from '@/components/shell/page-header';
+import { useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -23,6 +24,8 @@ export function StrategyDetail({ id }: { id: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const strategy = useQuery(trpc.strategies.get.queryOptions({ id }));
+  const loaded = strategy.data;
+  useDocumentTitle(loaded ? ['Strategy', loaded.name, `${loaded.symbol} ${loaded.timeframe}`] : null);
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   const clone = useMutation(
     trpc.strategies.clone.mutationOptions({
@@ -90,7 +93,7 @@ export function StrategyDetail({ id }: { id: string }) {
             {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <BacktestForm strategyId={s.id} market={s} />}
           </CardContent>
         </Card>
-        <Card>
+        <Card id="sweep">
           <CardHeader>
             <CardTitle>Parameter sweep</CardTitle>
           </CardHeader>

@@ -9,6 +9,7 @@ import { Field, Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { StrategyResponse, StrategyTypeResponse } from '@/server/api/schemas/strategies';
 import { defaultMarket, MarketPicker, type MarketValue } from './market-picker';
+import { parameterLabel } from './param-label';
 
 type Parameter = StrategyTypeResponse['parameters'][string];
 type Values = Record<string, string | boolean>;
@@ -50,6 +51,7 @@ function rangeHint(spec: Parameter): string {
 
 function ParamField({
   name,
+  label,
   spec,
   value,
   error,
@@ -57,6 +59,8 @@ function ParamField({
   onChange,
 }: {
   name: string;
+  /** the parameter's label and unit ("Fast period (bars)"); the API name goes in the hint */
+  label: string;
   spec: Parameter;
   value: string | boolean;
   error?: string;
@@ -64,14 +68,14 @@ function ParamField({
   onChange: (v: string | boolean) => void;
 }) {
   const id = `param-${name}`;
-  const hint = `${spec.description}${rangeHint(spec)}`;
+  const hint = `${spec.description}${rangeHint(spec)} · ${name}`;
   if (spec.type === 'boolean') {
     return (
       <div className="flex items-start gap-2">
         <input id={id} type="checkbox" checked={Boolean(value)} disabled={disabled} onChange={(e) => onChange(e.target.checked)} className="mt-1" />
         <div>
           <label htmlFor={id} className="text-sm font-medium">
-            {name}
+            {label}
           </label>
           <p className="text-xs text-muted">{spec.description}</p>
           {error ? (
@@ -84,7 +88,7 @@ function ParamField({
     );
   }
   return (
-    <Field id={id} label={name} error={error} hint={hint}>
+    <Field id={id} label={label} error={error} hint={hint}>
       {spec.type === 'enum' ? (
         <select id={id} className={SELECT} value={String(value)} disabled={disabled} onChange={(e) => onChange(e.target.value)} aria-invalid={!!error}>
           {(spec.options ?? []).map((o) => (
@@ -229,6 +233,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
             <ParamField
               key={param}
               name={param}
+              label={parameterLabel(spec, symbol)}
               spec={spec}
               value={current[param] ?? ''}
               error={errors[`params.${param}`]}
@@ -245,6 +250,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
             <ParamField
               key={param}
               name={param}
+              label={parameterLabel(spec, symbol)}
               spec={spec}
               value={current[param] ?? ''}
               error={errors[`params.${param}`]}

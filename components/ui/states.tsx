@@ -20,7 +20,7 @@ export function SkeletonRows({ rows, className = 'h-10', gap = 'space-y-2' }: { 
 
 export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
   return (
-    <div className="flex flex-col items-center justify-center gap-2 rounded-lg border border-dashed border-border px-6 py-12 text-center">
+    <div data-empty-state className="flex flex-col items-center justify-center gap-2 rounded-lg border border-dashed border-border px-6 py-12 text-center">
       <Inbox className="h-6 w-6 text-muted" aria-hidden />
       <p className="text-sm font-medium">{title}</p>
       {children ? <div className="max-w-md text-sm text-muted">{children}</div> : null}

@@ -2,8 +2,10 @@ import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
 const parameters = {
-  intervalBars: { type: 'integer', default: 24, min: 1, max: 100_000, description: 'Buy once every this many bars.' },
+  intervalBars: { label: 'Buy every', unit: 'bars', type: 'integer', default: 24, min: 1, max: 100_000, description: 'Buy once every this many bars.' },
   amountPerBuy: {
+    label: 'Amount per buy',
+    unit: 'quote',
     type: 'float',
     default: 100,
     min: 0,

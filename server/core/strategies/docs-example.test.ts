@@ -12,8 +12,24 @@ import { BarStrategy } from '@/server/core/strategies/bar-strategy';
 import { defineStrategy, type StrategyParams } from '@/server/core/strategies/types';
 
 const parameters = {
-  period: { type: 'integer', default: 50, min: 2, max: 1000, description: 'Bars in the simple moving average of closes.' },
-  confirmBars: { type: 'integer', default: 1, min: 1, max: 10, description: 'Closes above the average needed before buying.' },
+  period: {
+    type: 'integer',
+    default: 50,
+    min: 2,
+    max: 1000,
+    label: 'Average period',
+    unit: 'bars',
+    description: 'Bars in the simple moving average of closes.',
+  },
+  confirmBars: {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 10,
+    label: 'Confirmation',
+    unit: 'bars',
+    description: 'Closes above the average needed before buying.',
+  },
 } as const;
 
 type Params = StrategyParams<typeof parameters>;

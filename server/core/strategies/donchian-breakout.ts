@@ -4,8 +4,24 @@ import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
 const parameters = {
-  entryPeriod: { type: 'integer', default: 20, min: 1, max: 5000, description: 'Buy when the close breaks above the highest high of this many previous bars.' },
-  exitPeriod: { type: 'integer', default: 10, min: 1, max: 5000, description: 'Sell when the close breaks below the lowest low of this many previous bars.' },
+  entryPeriod: {
+    label: 'Entry channel',
+    unit: 'bars',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 5000,
+    description: 'Buy when the close breaks above the highest high of this many previous bars.',
+  },
+  exitPeriod: {
+    label: 'Exit channel',
+    unit: 'bars',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 5000,
+    description: 'Sell when the close breaks below the lowest low of this many previous bars.',
+  },
 } as const;
 
 type Params = StrategyParams<typeof parameters>;

@@ -6,8 +6,24 @@ import type { StrategyParams } from './types';
 /** The parameters of a moving-average crossover; the averages differ only in their help text and defaults. */
 export function crossoverParameters(kind: 'simple' | 'exponential', defaults: { fast: number; slow: number }) {
   return {
-    fastPeriod: { type: 'integer', default: defaults.fast, min: 1, max: 1000, description: `Bars in the fast ${kind} moving average of closes.` },
-    slowPeriod: { type: 'integer', default: defaults.slow, min: 2, max: 5000, description: `Bars in the slow ${kind} moving average of closes.` },
+    fastPeriod: {
+      label: 'Fast period',
+      unit: 'bars',
+      type: 'integer',
+      default: defaults.fast,
+      min: 1,
+      max: 1000,
+      description: `Bars in the fast ${kind} moving average of closes.`,
+    },
+    slowPeriod: {
+      label: 'Slow period',
+      unit: 'bars',
+      type: 'integer',
+      default: defaults.slow,
+      min: 2,
+      max: 5000,
+      description: `Bars in the slow ${kind} moving average of closes.`,
+    },
   } as const;
 }
 

@@ -4,9 +4,17 @@ import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
 const parameters = {
-  fastPeriod: { type: 'integer', default: 12, min: 1, max: 1000, description: 'Bars in the fast EMA.' },
-  slowPeriod: { type: 'integer', default: 26, min: 2, max: 2000, description: 'Bars in the slow EMA.' },
-  signalPeriod: { type: 'integer', default: 9, min: 1, max: 1000, description: 'Bars in the EMA of the MACD line (signal line).' },
+  fastPeriod: { label: 'Fast period', unit: 'bars', type: 'integer', default: 12, min: 1, max: 1000, description: 'Bars in the fast EMA.' },
+  slowPeriod: { label: 'Slow period', unit: 'bars', type: 'integer', default: 26, min: 2, max: 2000, description: 'Bars in the slow EMA.' },
+  signalPeriod: {
+    label: 'Signal period',
+    unit: 'bars',
+    type: 'integer',
+    default: 9,
+    min: 1,
+    max: 1000,
+    description: 'Bars in the EMA of the MACD line (signal line).',
+  },
 } as const;
 
 type Params = StrategyParams<typeof parameters>;

@@ -5,9 +5,34 @@ import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
 const parameters = {
-  lookbackPeriod: { type: 'integer', default: 20, min: 2, max: 5000, description: 'Bars in the mean and standard deviation of closes.' },
-  entryThreshold: { type: 'float', default: 2, min: 0, exclusiveMin: true, max: 10, description: 'Buy when the z-score is at or below minus this.' },
-  exitThreshold: { type: 'float', default: 0, min: -10, max: 10, description: 'Sell when the z-score is at or above minus this (0: back at the mean).' },
+  lookbackPeriod: {
+    label: 'Lookback period',
+    unit: 'bars',
+    type: 'integer',
+    default: 20,
+    min: 2,
+    max: 5000,
+    description: 'Bars in the mean and standard deviation of closes.',
+  },
+  entryThreshold: {
+    label: 'Entry threshold',
+    unit: 'std devs',
+    type: 'float',
+    default: 2,
+    min: 0,
+    exclusiveMin: true,
+    max: 10,
+    description: 'Buy when the z-score is at or below minus this.',
+  },
+  exitThreshold: {
+    label: 'Exit threshold',
+    unit: 'std devs',
+    type: 'float',
+    default: 0,
+    min: -10,
+    max: 10,
+    description: 'Sell when the z-score is at or above minus this (0: back at the mean).',
+  },
 } as const;
 
 type Params = StrategyParams<typeof parameters>;

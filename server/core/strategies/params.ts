@@ -4,6 +4,8 @@ import type { ParamIssue, ParamSchema, ParamSpec, StrategyDefinition, StrategyPa
 /** Parameters every strategy accepts, handled by the engine (and the live runner), not by the strategy. */
 export const COMMON_PARAMETERS = {
   positionSizePct: {
+    label: 'Position size',
+    unit: '%',
     type: 'float',
     default: 100,
     min: 0,
@@ -12,6 +14,8 @@ export const COMMON_PARAMETERS = {
     description: 'Percent of the available cash spent on each entry (fee included).',
   },
   stopLossPct: {
+    label: 'Stop loss',
+    unit: '%',
     type: 'float',
     default: null,
     min: 0,
@@ -21,6 +25,8 @@ export const COMMON_PARAMETERS = {
     description: 'Sell when the price falls this percent below the entry fill price. Empty: no stop loss.',
   },
   takeProfitPct: {
+    label: 'Take profit',
+    unit: '%',
     type: 'float',
     default: null,
     min: 0,
@@ -29,6 +35,8 @@ export const COMMON_PARAMETERS = {
     description: 'Sell when the price rises this percent above the entry fill price. Empty: no target.',
   },
   trailingStopPct: {
+    label: 'Trailing stop',
+    unit: '%',
     type: 'float',
     default: null,
     min: 0,

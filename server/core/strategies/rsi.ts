@@ -4,10 +4,27 @@ import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
 const parameters = {
-  period: { type: 'integer', default: 14, min: 2, max: 1000, description: 'Bars in the Wilder RSI.' },
-  oversold: { type: 'float', default: 30, min: 0, max: 100, description: 'RSI level below which the market is oversold.' },
-  overbought: { type: 'float', default: 70, min: 0, max: 100, description: 'RSI level above which the market is overbought.' },
+  period: { label: 'RSI period', unit: 'bars', type: 'integer', default: 14, min: 2, max: 1000, description: 'Bars in the Wilder RSI.' },
+  oversold: {
+    label: 'Oversold level',
+    unit: 'RSI',
+    type: 'float',
+    default: 30,
+    min: 0,
+    max: 100,
+    description: 'RSI level below which the market is oversold.',
+  },
+  overbought: {
+    label: 'Overbought level',
+    unit: 'RSI',
+    type: 'float',
+    default: 70,
+    min: 0,
+    max: 100,
+    description: 'RSI level above which the market is overbought.',
+  },
   entryMode: {
+    label: 'Entry rule',
     type: 'enum',
     default: 'cross',
     options: ['cross', 'level'],

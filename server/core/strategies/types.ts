@@ -2,24 +2,37 @@ import type { CandleSeries } from '../candles';
 import type { IndicatorColumns } from '../indicators/columns';
 
 /**
+ * What a form shows for a parameter: `label` in words ("Fast period") and, for numbers, the `unit` its value
+ * is in ("bars", "%", "quote": the market's quote currency, e.g. USDT), shown as "Fast period (bars)".
+ * Every built-in strategy declares both (registry test); a form falls back to the parameter's name.
+ */
+export interface ParamLabel {
+  readonly label?: string;
+  readonly unit?: ParamUnit;
+}
+export type ParamUnit = 'bars' | '%' | 'quote' | 'std devs' | 'RSI';
+
+/**
  * One parameter of a strategy. The same declaration validates input (see `paramsSchema`), renders the
  * form in the UI and documents the REST API, so it is plain JSON-serialisable data.
  * A numeric parameter whose `default` is null is optional: missing means "not set" (null).
  */
-export type ParamSpec =
-  | {
-      readonly type: 'integer' | 'float';
-      readonly default: number | null;
-      readonly min?: number;
-      readonly max?: number;
-      /** `min` itself is not allowed (value > min) */
-      readonly exclusiveMin?: boolean;
-      /** `max` itself is not allowed (value < max) */
-      readonly exclusiveMax?: boolean;
-      readonly description: string;
-    }
-  | { readonly type: 'boolean'; readonly default: boolean; readonly description: string }
-  | { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly description: string };
+export type ParamSpec = ParamLabel &
+  (
+    | {
+        readonly type: 'integer' | 'float';
+        readonly default: number | null;
+        readonly min?: number;
+        readonly max?: number;
+        /** `min` itself is not allowed (value > min) */
+        readonly exclusiveMin?: boolean;
+        /** `max` itself is not allowed (value < max) */
+        readonly exclusiveMax?: boolean;
+        readonly description: string;
+      }
+    | { readonly type: 'boolean'; readonly default: boolean; readonly description: string }
+    | { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly description: string }
+  );
 
 export type ParamSchema = { readonly [name: string]: ParamSpec };
 

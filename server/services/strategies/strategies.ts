@@ -36,6 +36,8 @@ export function listStrategyTypes(): StrategyTypeView[] {
           exclusiveMax: 'exclusiveMax' in spec ? !!spec.exclusiveMax : false,
           options: spec.type === 'enum' ? [...spec.options] : null,
           description: spec.description,
+          label: spec.label ?? name,
+          unit: spec.unit ?? null,
           common: name in COMMON_PARAMETERS,
         },
       ]),

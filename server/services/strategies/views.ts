@@ -13,6 +13,10 @@ export const ZStrategyTypeParameterSchema = z.object({
   exclusiveMax: z.boolean(),
   options: z.array(z.string()).nullable(),
   description: z.string(),
+  /** what a form calls it ("Fast period"; the name when the strategy declares no label) */
+  label: z.string(),
+  /** what its value is counted in: "bars", "%", "quote" (the market's quote currency), …; null for none */
+  unit: z.string().nullable(),
   /** true for the parameters every strategy accepts (position size, stops), applied by the engine */
   common: z.boolean(),
 });

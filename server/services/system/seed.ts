@@ -1,5 +1,5 @@
-import { count } from 'drizzle-orm';
-import type { Db } from '@/db/client';
+import { count, eq } from 'drizzle-orm';
+import type { Db, DbOrTx } from '@/db/client';
 import { users } from '@/db/schema';
 import { createAccount, listAccounts } from '@/server/services/accounts/accounts';
 import { PAPER_EXCHANGE } from '@/server/services/accounts/exchanges';
@@ -39,4 +39,10 @@ export async function seedDemo(
     paperAccount = account.name;
   }
   return { created, marketData, paperAccount };
+}
+
+/** Whether the demo login exists here (seeded by `npm start` on its embedded database), for the login page's hint. */
+export async function demoUserExists(db: DbOrTx): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.username, DEMO_USERNAME)).limit(1);
+  return row !== undefined;
 }
