@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { isValidTimeZone } from '@/server/core/time';
 
 /**
  * The one formatting module for every number and time a trader reads (docs/formatting.md). Pure functions,
@@ -223,16 +224,7 @@ function toDate(value: TimeInput): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** Whether `zone` is an IANA zone this runtime knows ("UTC", "Europe/Berlin"). */
-export function isValidTimeZone(zone: string): boolean {
-  if (!zone || zone.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isValidTimeZone };
 
 interface Parts {
   year: string;
