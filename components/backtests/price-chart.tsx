@@ -1,7 +1,7 @@
 'use client';
 
 import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
-import { localDate, localTime, plain } from './format';
+import { formatAxisTime, formatDateTime, formatNumber, formatPrice } from '@/components/format';
 
 export const MAX_MARKERS = 1_000;
 
@@ -26,12 +26,12 @@ export function PriceChart({
 }: {
   time: number[];
   close: number[];
-  trades: Array<{ entryTime: string; exitTime: string; entryPrice: number; exitPrice: number }>;
+  trades: Array<{ entryTime: string; exitTime: string; entryPrice: string; exitPrice: string }>;
 }) {
   const data = time.map((t, i) => ({ time: t, close: close[i]! }));
   const shown = trades.slice(0, MAX_MARKERS);
-  const entries: Marker[] = shown.map((t) => ({ time: Date.parse(t.entryTime), close: t.entryPrice }));
-  const exits: Marker[] = shown.map((t) => ({ time: Date.parse(t.exitTime), close: t.exitPrice }));
+  const entries: Marker[] = shown.map((t) => ({ time: Date.parse(t.entryTime), close: Number(t.entryPrice) }));
+  const exits: Marker[] = shown.map((t) => ({ time: Date.parse(t.exitTime), close: Number(t.exitPrice) }));
   const axis = { stroke: 'var(--muted)', fontSize: 11 };
   return (
     <div data-testid="price-chart" data-entries={entries.length} data-exits={exits.length} className="space-y-1">
@@ -39,11 +39,18 @@ export function PriceChart({
         <ResponsiveContainer width="100%" height="100%">
           <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-            <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} {...axis} />
-            <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => plain(v, 0)} />
+            <XAxis
+              dataKey="time"
+              type="number"
+              scale="time"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={(v: number) => formatAxisTime(v, 'UTC', true)}
+              {...axis}
+            />
+            <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => formatNumber(v, 0)} />
             <Tooltip
-              labelFormatter={(v) => localTime(Number(v))}
-              formatter={(v, name) => [plain(Number(v)), name === 'close' ? 'Close' : String(name)]}
+              labelFormatter={(v) => formatDateTime(Number(v))}
+              formatter={(v, name) => [formatPrice(Number(v)), name === 'close' ? 'Close' : String(name)]}
               contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
             />
             <Line type="linear" dataKey="close" stroke="var(--fg)" strokeOpacity={0.7} dot={false} strokeWidth={1} isAnimationActive={false} />

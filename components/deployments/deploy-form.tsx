@@ -11,7 +11,7 @@ import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import type { CreateDeploymentRequest } from '@/server/api/schemas/deployments';
 import type { StrategyResponse } from '@/server/api/schemas/strategies';
-import { percentToFraction } from './format';
+import { formatCount, parseDecimal } from '@/components/format';
 import { useTradingHalted } from './use-kill-switch';
 
 const SELECT_CLASS = 'h-9 w-full rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
@@ -34,6 +34,12 @@ const FORM_FIELDS = [
 ] as const;
 
 /** "2021-01-01T00:00" (datetime-local, read as UTC) ↔ ms. */
+/** A percentage typed by the user as the fraction the API takes ("20" → "0.2"); the text as typed when it is not a number, so the server names the problem. */
+function percentToFraction(value: string): string {
+  const d = parseDecimal(value);
+  return d ? d.div(100).toFixed() : value.trim();
+}
+
 const toInput = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
 interface Values {
@@ -234,7 +240,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               id="deploy-speed"
               label="Speed"
               error={errors['feed.speed']}
-              hint={`${values.speed.toLocaleString('en-US')}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
+              hint={`${formatCount(values.speed)}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
             >
               <select
                 id="deploy-speed"
@@ -245,7 +251,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               >
                 {SPEED_PRESETS.map((speed) => (
                   <option key={speed} value={speed}>
-                    {speed.toLocaleString('en-US')}×{speed === 1 ? ' (real time)' : ''}
+                    {formatCount(speed)}×{speed === 1 ? ' (real time)' : ''}
                   </option>
                 ))}
               </select>

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { floatToDecimalString } from '@/server/core/money/decimal';
 import { isValidTimeZone } from '@/server/core/time';
 
 /**
@@ -22,6 +23,13 @@ const MINUS = '−';
 export const PRICE_SIGNIFICANT_DIGITS = 6;
 /** Significant digits of a quantity when its market's step is unknown. */
 export const QUANTITY_SIGNIFICANT_DIGITS = 8;
+/** P&L with an arrow so the sign never rests on colour alone: "▲ +12.50 USDT", "▼ −3.10", "0.00". */
+export function formatPnl(value: NumberInput, currency?: string, decimals = 2): string {
+  const d = parseDecimal(value);
+  if (!d) return MISSING;
+  return `${roundsToZero(d, decimals) ? '' : arrow(value)}${formatSignedMoney(value, currency, decimals)}`;
+}
+
 /** A fee: up to 8 significant digits and never more than 8 decimals. */
 export const FEE_SIGNIFICANT_DIGITS = 8;
 export const FEE_MAX_DECIMALS = 8;
@@ -200,12 +208,8 @@ export function isZero(value: NumberInput): boolean {
   return !d || d.isZero();
 }
 
-/** A float (an engine value) as its decimal string to 15 significant digits, without float noise: 59496.85669000001 → "59496.85669". */
-export function floatToDecimalString(value: number): string {
-  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
-  const text = new Decimal(value.toPrecision(15)).toFixed();
-  return text === '-0' ? '0' : text;
-}
+/** An engine float as its decimal string (15 significant digits, no float noise): 59496.85669000001 → "59496.85669". */
+export { floatToDecimalString };
 
 // ───────────────────────────── times ─────────────────────────────
 

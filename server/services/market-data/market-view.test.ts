@@ -46,6 +46,7 @@ describe('Markets snapshot from the exchange in the config', () => {
     expect(snapshot.ticker!.bid).toBeCloseTo(RECENT.at(-1)![4] - 0.01, 6);
     expect(snapshot.orderBook!.bids).toHaveLength(5);
     expect(snapshot.orderBook!.asks[0]![0]).toBeCloseTo(RECENT.at(-1)![4] + 0.01, 6);
+    expect(snapshot.priceTick, "the exchange's price tick, for the page to show prices on").toMatch(/^0\.0*1$/);
     expect(server.count('GET', '/api/v3/klines'), 'the candles were asked of the test server').toBeGreaterThan(0);
   });
 
@@ -59,6 +60,7 @@ describe('Markets snapshot from the exchange in the config', () => {
   it('a symbol the exchange does not list falls back to the simulated market, and does not make the exchange "unreachable"', async () => {
     const refused = await getMarketSnapshot(t.db, { exchange: 'binance', symbol: 'NOPE/USDT', timeframe: '1h', depth: 5, limit: 10 }, NOW);
     expect(refused).toMatchObject({ candleSource: 'simulated', quoteSource: 'simulated' });
+    expect(refused.priceTick, "the simulated market's tick").toBe('0.01');
     expect(refused.notice).toMatch(/binance refused NOPE\/USDT/);
     expect(refused.notice).not.toMatch(/unreachable/);
 
