@@ -18,9 +18,15 @@ export function TimeZoneSetting() {
   const [browserZone, setBrowserZone] = useState<string | null>(null);
   useEffect(() => setBrowserZone(Intl.DateTimeFormat().resolvedOptions().timeZone), []);
   const save = useMutation(trpc.account.setTimeZone.mutationOptions({ onSuccess: () => router.refresh() }));
-  const local = current !== 'UTC';
+  // The pick shows at once (set in the click, not when the mutation's state arrives); the page's times follow
+  // when the refreshed layout hands the new zone down. A failed save goes back to the stored zone.
+  const [picked, setPicked] = useState<string | null>(null);
+  const selected = picked ?? current;
+  const local = selected !== 'UTC';
   const choose = (timeZone: string) => {
-    if (timeZone !== current) save.mutate({ timeZone });
+    if (timeZone === selected) return;
+    setPicked(timeZone);
+    save.mutate({ timeZone }, { onError: () => setPicked(null) });
   };
   return (
     <Card className="max-w-md">
@@ -36,7 +42,7 @@ export function TimeZoneSetting() {
           </label>
           <label className="flex items-center gap-2">
             <input type="radio" name="timeZone" checked={local} disabled={!browserZone} onChange={() => browserZone && choose(browserZone)} />
-            My local time{browserZone ? ` (${local ? current : browserZone})` : ''}
+            My local time{browserZone ? ` (${local ? selected : browserZone})` : ''}
           </label>
         </fieldset>
         <p className="num text-muted" data-testid="time-zone-example" suppressHydrationWarning>
