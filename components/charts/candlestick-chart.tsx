@@ -147,7 +147,7 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
 
   if (points.length === 0) return null;
   const pad = (maxPrice - minPrice) * 0.05 || maxPrice * 0.01;
-  const price = (v: number) => formatPrice(v, { step: priceTick });
+  const price = (v: number) => formatPrice(v, { priceTick });
 
   return (
     <div

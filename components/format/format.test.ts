@@ -77,12 +77,12 @@ describe('formatSignedMoney (P&L)', () => {
 
 describe('formatPrice', () => {
   it('rounds to the market tick when it is known', () => {
-    expect(formatPrice('60516.1234', { step: '0.01' })).toBe('60,516.12');
-    expect(formatPrice('60516', { step: '0.01' })).toBe('60,516.00');
-    expect(formatPrice('60516.26', { step: '0.5' })).toBe('60,516.5');
-    expect(formatPrice('0.123456789', { step: '0.0001' })).toBe('0.1235');
-    expect(formatPrice('1234.4', { step: '1' })).toBe('1,234');
-    expect(formatPrice('1234.5', { step: 10 })).toBe('1,230');
+    expect(formatPrice('60516.1234', { priceTick: '0.01' })).toBe('60,516.12');
+    expect(formatPrice('60516', { priceTick: '0.01' })).toBe('60,516.00');
+    expect(formatPrice('60516.26', { priceTick: '0.5' })).toBe('60,516.5');
+    expect(formatPrice('0.123456789', { priceTick: '0.0001' })).toBe('0.1235');
+    expect(formatPrice('1234.4', { priceTick: '1' })).toBe('1,234');
+    expect(formatPrice('1234.5', { priceTick: 10 })).toBe('1,230');
   });
   it('uses 6 significant digits (at least 2 decimals) when the tick is unknown', () => {
     expect(formatPrice('60516.123456')).toBe('60,516.12');
@@ -94,7 +94,7 @@ describe('formatPrice', () => {
     expect(formatPrice(59496.85669000001)).toBe('59,496.86');
   });
   it('treats a zero, negative or bad tick as unknown', () => {
-    for (const step of ['0', '-0.01', 'x', null]) expect(formatPrice('1.23456789', { step })).toBe('1.23457');
+    for (const step of ['0', '-0.01', 'x', null]) expect(formatPrice('1.23456789', { priceTick: step })).toBe('1.23457');
   });
   it('handles zero, negatives and a unit', () => {
     expect(formatPrice('0')).toBe('0.00');

@@ -79,7 +79,7 @@ function withSign(d: Decimal, body: string, decimals: number, signed: boolean): 
 
 const unit = (text: string, currency: string | undefined) => (currency ? `${text} ${currency}` : text);
 
-/** Decimal places of a tick or step ("0.01" → 2, "0.5" → 1, "10" → 0); null when it is not a positive decimal. */
+/** Decimal places of a price tick or amount step ("0.01" → 2, "0.5" → 1, "10" → 0); null when it is not a positive decimal. */
 export function stepDecimals(step: NumberInput): number | null {
   const d = parseDecimal(step);
   if (!d || !d.isPositive() || d.isZero()) return null;
@@ -98,10 +98,17 @@ function toStep(d: Decimal, step: Decimal): Decimal {
   return d.div(step).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).times(step);
 }
 
-export interface PrecisionOptions {
-  /** The market's price tick or amount step as a decimal ("0.01"); null or absent when unknown. */
+export interface PriceOptions {
+  /** The market's price tick as a decimal ("0.01", MarketInfo.priceTick); null or absent when unknown. */
+  priceTick?: NumberInput;
+  /** A unit to append: "USDT". */
+  currency?: string;
+}
+
+export interface QuantityOptions {
+  /** The market's amount (lot) step as a decimal ("0.00001", MarketInfo.amountStep); null or absent when unknown. */
   step?: NumberInput;
-  /** A unit to append: "USDT", "BTC". */
+  /** A unit to append: "BTC". */
   currency?: string;
 }
 
@@ -109,12 +116,12 @@ export interface PrecisionOptions {
  * A price: on the market's tick when known ("60,516.10" at tick 0.01, "60,516.5" at tick 0.5), otherwise
  * 6 significant digits with at least 2 decimals ("60,516.12", "150.00", "0.0000123457").
  */
-export function formatPrice(value: NumberInput, options: PrecisionOptions = {}): string {
+export function formatPrice(value: NumberInput, options: PriceOptions = {}): string {
   const d = parseDecimal(value);
   if (!d) return MISSING;
-  const tickDecimals = stepDecimals(options.step);
+  const tickDecimals = stepDecimals(options.priceTick);
   if (tickDecimals !== null) {
-    const onTick = toStep(d, new Decimal(options.step!));
+    const onTick = toStep(d, new Decimal(options.priceTick!));
     return unit(withSign(onTick, groupedAbs(onTick, tickDecimals), tickDecimals, false), options.currency);
   }
   const decimals = significantDecimals(d, PRICE_SIGNIFICANT_DIGITS, 2, MAX_DECIMALS);
@@ -125,7 +132,7 @@ export function formatPrice(value: NumberInput, options: PrecisionOptions = {}):
  * A quantity: on the market's lot step when known ("0.00120" at step 0.00001), otherwise up to 8 significant
  * digits with trailing zeros trimmed ("0.0012", "1,234.5678", "3").
  */
-export function formatQuantity(value: NumberInput, options: PrecisionOptions = {}): string {
+export function formatQuantity(value: NumberInput, options: QuantityOptions = {}): string {
   const d = parseDecimal(value);
   if (!d) return MISSING;
   const stepDp = stepDecimals(options.step);

@@ -49,7 +49,7 @@ export function MarketsView({ exchanges, defaultExchange }: { exchanges: string[
   });
   const data = snapshot.data;
   const priceTick = data?.priceTick ?? null;
-  const fmt = (v: number | null | undefined) => formatPrice(v, { step: priceTick });
+  const fmt = (v: number | null | undefined) => formatPrice(v, { priceTick });
 
   return (
     <div className="space-y-4">
