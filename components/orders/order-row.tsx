@@ -136,20 +136,20 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
                       <thead className="text-xs text-muted">
                         <tr>
                           <th className="text-left font-normal">Time</th>
-                          <th className="text-right font-normal">Qty</th>
-                          <th className="text-right font-normal">Price</th>
-                          <th className="text-right font-normal">Fee</th>
+                          <th className="pl-3 text-right font-normal">Qty</th>
+                          <th className="pl-3 text-right font-normal">Price</th>
+                          <th className="pl-3 text-right font-normal">Fee</th>
                         </tr>
                       </thead>
                       <tbody>
                         {detail.data.fills.map((fill) => (
                           <tr key={fill.tradeId} data-testid="fill-row" title={`trade ${fill.tradeId}${fill.liquidity ? ` (${fill.liquidity})` : ''}`}>
                             <td className="whitespace-nowrap text-xs">{formatDateTimeSeconds(fill.executedAt, zone)}</td>
-                            <td className="num text-right">{formatQuantity(fill.quantity)}</td>
-                            <td className="num whitespace-nowrap text-right" title={fill.price}>
+                            <td className="num pl-3 text-right">{formatQuantity(fill.quantity)}</td>
+                            <td className="num whitespace-nowrap pl-3 text-right" title={fill.price}>
                               {formatPrice(fill.price)}
                             </td>
-                            <td className="num whitespace-nowrap text-right" title={fill.fee}>
+                            <td className="num whitespace-nowrap pl-3 text-right" title={fill.fee}>
                               {formatFee(fill.fee, fill.feeCurrency ?? undefined)}
                             </td>
                           </tr>
