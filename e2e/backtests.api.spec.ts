@@ -147,13 +147,14 @@ test.describe('REST strategies and backtests', () => {
     expect(trades.length, 'SMA 5/20 trades in a month of BTC').toBeGreaterThan(0);
     expect(trades.length).toBe((done.metrics as { tradeCount: number }).tradeCount);
     expect(trades[0]!.entryTime).toMatch(/^2021-01-\d{2}T\d{2}:00:00\.000Z$/);
-    expect(trades[0]).toMatchObject({
-      entryPrice: expect.any(Number),
-      exitPrice: expect.any(Number),
-      quantity: expect.any(Number),
-      fee: expect.any(Number),
-      pnl: expect.any(Number),
-      pnlPct: expect.any(Number),
+    const decimal = expect.stringMatching(/^-?\d+(\.\d+)?$/);
+    expect(trades[0], 'prices, quantity, fee and P&L as decimal strings (no float noise, no exponent)').toMatchObject({
+      entryPrice: decimal,
+      exitPrice: decimal,
+      quantity: decimal,
+      fee: decimal,
+      pnl: decimal,
+      pnlPct: decimal,
       exitReason: expect.any(String),
     });
 

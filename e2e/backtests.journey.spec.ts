@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 
@@ -36,6 +37,11 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   await expect(page.getByTestId('price-chart').locator('.marker-exit').first(), 'exit markers on the price chart').toBeVisible();
   const trades = page.getByTestId('trade-row');
   expect(await trades.count(), 'the trade table lists the trades').toBeGreaterThan(0);
+  const firstTrade = trades.first().locator('td');
+  await expect(firstTrade.nth(0), 'bar times in the one date-time format, with their zone').toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+  await expect(firstTrade.nth(2), 'a BTC price grouped by thousands').toHaveText(/^\d{1,3}(,\d{3})+\.\d{2}$/);
+  await expect(firstTrade.nth(5), 'a fee to at most 8 decimals').toHaveText(/^(<)?[\d,]+(\.\d{1,8})?$/);
+  await expect(page.getByText(/capital 10,000\.00 ·/), 'the capital as money').toBeVisible();
   const pnlColumn = async () => {
     const headers = await page.getByRole('table', { name: 'Trades' }).locator('thead th').allInnerTexts();
     const index = headers.findIndex((h) => h.trim().startsWith('PnL %'));
@@ -57,6 +63,20 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   expect((await download).suggestedFilename()).toMatch(/trades\.csv$/);
+  const csv = readFileSync((await (await download).path())!, 'utf8')
+    .trim()
+    .split('\r\n');
+  expect(csv[0]).toBe('entryTime,exitTime,entryPrice,exitPrice,quantity,fee,pnl,pnlPct,exitReason');
+  expect(csv.length, 'a line per trade').toBeGreaterThan(1);
+  for (const line of csv.slice(1)) {
+    const [entryTime, exitTime, ...rest] = line.split(',');
+    expect(entryTime, 'ISO 8601 UTC times').toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(exitTime).toMatch(/Z$/);
+    for (const value of rest.slice(0, 6)) {
+      expect(value, `an exact decimal string in "${line}"`).toMatch(/^-?\d+(\.\d+)?$/);
+      expect(value.replace(/^-|\./g, '').replace(/^0+/, '').length, `at most 15 significant digits, no float noise: ${value}`).toBeLessThanOrEqual(15);
+    }
+  }
 
   await page.getByRole('link', { name: 'Strategy' }).click();
   await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]'), 'a completed backtest makes it backtested').toHaveText(

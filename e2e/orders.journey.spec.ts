@@ -1,6 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { navigate, signInAsNewUser } from './helpers';
 
+// The browser's own zone, which the Settings page offers as "local time" (times show in UTC until it is picked).
+test.use({ timezoneId: 'Asia/Kolkata' });
+
 test('a trader places a paper market order from the ticket and sees it filled with its fill and history', async ({ page }) => {
   await signInAsNewUser(page, 'ord');
   const created = await page.request.post('/api/v1/accounts', { data: { name: 'Paper desk', exchange: 'paper', balances: { USDT: '10000' } } });
@@ -13,8 +16,8 @@ test('a trader places a paper market order from the ticket and sees it filled wi
   await page.getByLabel('Quantity (BTC)').fill('0.01');
   // Stored candles when some test imported BTC/USDT before this one, else the simulated market: labelled either way.
   await expect(page.getByTestId('ticket-price-source'), 'the price source is labelled').toHaveText(/^(simulated market|stored candles \(\w+ \w+\))$/);
-  await expect(page.getByTestId('ticket-estimated-cost'), 'cost estimated before confirming').toHaveText(/^\d+(\.\d+)? USDT$/);
-  await expect(page.getByTestId('ticket-estimated-fee')).toHaveText(/^\d+(\.\d+)? USDT$/);
+  await expect(page.getByTestId('ticket-estimated-cost'), 'cost estimated before confirming').toHaveText(/^\d{1,3}(,\d{3})*\.\d{2} USDT$/);
+  await expect(page.getByTestId('ticket-estimated-fee'), 'a fee to at most 8 decimals').toHaveText(/^\d+(\.\d{1,8})? USDT$/);
 
   await page.getByRole('button', { name: 'Review order' }).click();
   const dialog = page.getByRole('dialog');
@@ -28,11 +31,31 @@ test('a trader places a paper market order from the ticket and sees it filled wi
   await expect(row.getByTestId('order-status')).toHaveText('filled');
   await row.getByRole('button', { name: 'Details' }).click();
   await expect(row.getByTestId('fill-row'), 'one fill').toHaveCount(1);
-  await expect(row.getByTestId('fill-row')).toContainText('0.01');
+  const fill = row.getByTestId('fill-row').locator('td');
+  await expect(fill.nth(0), 'one date-time format, with its zone (UTC by default)').toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+  await expect(fill.nth(1)).toHaveText('0.01');
+  await expect(fill.nth(2), 'the fill price grouped by thousands').toHaveText(/^\d{1,3}(,\d{3})+(\.\d+)?$/);
+  await expect(fill.nth(3), 'the fee to at most 8 decimals, on one line').toHaveText(/^\d+(\.\d{1,8})? USDT$/);
+  const feeBox = await fill.nth(3).boundingBox();
+  const priceBox = await fill.nth(2).boundingBox();
+  expect(feeBox!.height, 'the fee does not wrap').toBeLessThanOrEqual(priceBox!.height + 1);
+  await expect(row.getByTestId('order-fill-summary'), 'the average price grouped, with its unit').toHaveText(/^avg \d{1,3}(,\d{3})+(\.\d+)? USDT$/);
   await expect(row.getByTestId('order-event'), 'created → sent → filled').toHaveCount(3);
   await expect(row.getByTestId('order-event').last()).toContainText('open → filled');
 
   await navigate(page, 'Accounts');
   const account = page.getByRole('region', { name: 'Account Paper desk' });
   await expect(account.getByTestId('balance-BTC-total'), 'the bought BTC is in the balance').toHaveText('0.01');
+
+  // Local time, chosen in Settings (stored per user): the same fill now reads in the browser's zone.
+  await navigate(page, 'Settings');
+  await expect(page.getByTestId('time-zone-example')).toHaveText(/UTC$/);
+  // Chromium names the zone by its older alias.
+  await page.getByLabel(/^My local time \(Asia\/(Kolkata|Calcutta)\)$/).check();
+  await expect(page.getByTestId('time-zone-example'), 'the setting took').toHaveText(/UTC\+5:30$/);
+  await navigate(page, 'Orders');
+  await page.getByTestId('order-row').first().getByRole('button', { name: 'Details' }).click();
+  await expect(page.getByTestId('fill-row').locator('td').first(), 'the fill time in local time, with its offset').toHaveText(
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\+5:30$/,
+  );
 });

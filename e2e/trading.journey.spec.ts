@@ -1,4 +1,5 @@
 import { expect, test, type APIRequestContext, type Locator } from '@playwright/test';
+import { formatQuantity } from '@/components/format';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 import { LOCAL_EXCHANGE_CREDENTIALS } from './local-exchange';
 
@@ -211,7 +212,7 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   // Almost always holding now (an exit may land between seeing the position and the pause): both cases are checked.
   const holding = position !== '0';
   if (holding) {
-    await expect(stopDialog, 'names the position').toContainText(`It holds ${position} BTC`);
+    await expect(stopDialog, 'names the position').toContainText(`It holds ${formatQuantity(position)} BTC`);
     await stopDialog.getByRole('checkbox', { name: /Close the position\?/ }).check();
   } else {
     await expect(stopDialog).toContainText('It holds no position.');

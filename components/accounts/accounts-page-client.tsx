@@ -1,5 +1,6 @@
 'use client';
 
+import { formatQuantity } from '@/components/format';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { CheckCircle2, Plus, Trash2, XCircle } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
@@ -294,10 +295,10 @@ function AccountCard({ account }: { account: AccountResponse }) {
                 {entries.map(([asset, value]) => (
                   <tr key={asset} data-testid={`balance-${asset}`}>
                     <td className="py-1 font-medium">{asset}</td>
-                    <td className="num text-right">{value.free}</td>
-                    <td className="num hidden text-right sm:table-cell">{value.used}</td>
-                    <td className="num text-right" data-testid={`balance-${asset}-total`}>
-                      {value.total}
+                    <td className="num text-right">{formatQuantity(value.free)}</td>
+                    <td className="num hidden text-right sm:table-cell">{formatQuantity(value.used)}</td>
+                    <td className="num text-right" data-testid={`balance-${asset}-total`} title={value.total}>
+                      {formatQuantity(value.total)}
                     </td>
                   </tr>
                 ))}

@@ -3,7 +3,8 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPCClient } from '@/components/trpc/client';
-import { formatDateTime } from '@/components/keys/format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
@@ -14,6 +15,7 @@ type Category = keyof typeof AUDIT_CATEGORY_LABELS;
 
 export function AuditPageClient({ isAdmin }: { isAdmin: boolean }) {
   const client = useTRPCClient();
+  const zone = useTimeZone();
   const [category, setCategory] = useState<Category | ''>('');
   const [allUsers, setAllUsers] = useState(false);
   const events = useInfiniteQuery({
@@ -76,7 +78,7 @@ export function AuditPageClient({ isAdmin }: { isAdmin: boolean }) {
               {rows.map((e) => (
                 <li key={e.id} className="grid gap-1 px-4 py-2.5 text-sm md:grid-cols-[11rem_14rem_1fr_auto] md:items-center md:gap-3">
                   <time className="num text-xs text-muted" dateTime={new Date(e.createdAt).toISOString()}>
-                    {formatDateTime(e.createdAt)}
+                    {formatDateTime(e.createdAt, zone)}
                   </time>
                   <span className={cn('font-medium', ALARMING.has(e.type) && 'text-loss')}>{auditLabel(e.type, e.details)}</span>
                   <span className="min-w-0 truncate text-xs text-muted" title={summarize(e.details)}>

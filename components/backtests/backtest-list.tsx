@@ -8,7 +8,8 @@ import { useTRPC } from '@/components/trpc/client';
 import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { arrow, localDate, localTime, pct, tone } from './format';
+import { arrow, formatDate, formatDateTime, formatPercent, signTone } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { StatusBadge } from './status-badge';
 
 const ACTIVE = new Set(['queued', 'running']);
@@ -17,6 +18,7 @@ const ACTIVE = new Set(['queued', 'running']);
 export function BacktestList({ strategyId }: { strategyId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
+  const zone = useTimeZone();
   const [selected, setSelected] = useState<string[]>([]);
   const list = useQuery(trpc.backtests.list.queryOptions({ strategyId }));
   useJobEventRefetch(!!list.data?.some((b) => ACTIVE.has(b.status)), [trpc.backtests.list.queryKey({ strategyId })]);
@@ -76,7 +78,7 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                 <td className="p-2">
                   <input
                     type="checkbox"
-                    aria-label={`Select backtest ${localTime(b.createdAt)} for comparison`}
+                    aria-label={`Select backtest ${formatDateTime(b.createdAt, zone)} for comparison`}
                     checked={selected.includes(b.id)}
                     onChange={() => toggle(b.id)}
                     disabled={b.status !== 'completed'}
@@ -86,18 +88,18 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                   <Link className="hover:underline" href={`/backtests/${b.id}`}>
                     {b.strategyType} · {b.symbol} {b.timeframe}
                   </Link>
-                  <div className="text-xs text-muted">{localTime(b.createdAt)}</div>
+                  <div className="text-xs text-muted">{formatDateTime(b.createdAt, zone)}</div>
                 </td>
                 <td className="hidden p-2 text-xs text-muted sm:table-cell">
-                  {localDate(b.start)} → {localDate(b.end)}
+                  {formatDate(b.start)} → {formatDate(b.end)} UTC
                 </td>
                 <td className="p-2">
                   <StatusBadge status={b.status} />
                 </td>
-                <td className={`num p-2 text-right ${tone(b.metrics?.totalReturnPct)}`}>
-                  {b.metrics ? `${arrow(b.metrics.totalReturnPct)}${pct(b.metrics.totalReturnPct)}` : '—'}
+                <td className={`num p-2 text-right ${signTone(b.metrics?.totalReturnPct)}`}>
+                  {b.metrics ? `${arrow(b.metrics.totalReturnPct)}${formatPercent(b.metrics.totalReturnPct, { signed: true })}` : '—'}
                 </td>
-                <td className="num hidden p-2 text-right sm:table-cell">{b.metrics ? `${b.metrics.maxDrawdownPct.toFixed(2)} %` : '—'}</td>
+                <td className="num hidden p-2 text-right sm:table-cell">{b.metrics ? formatPercent(b.metrics.maxDrawdownPct) : '—'}</td>
                 <td className="num hidden p-2 text-right sm:table-cell">{b.metrics?.tradeCount ?? '—'}</td>
               </tr>
             ))}

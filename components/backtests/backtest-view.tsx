@@ -11,7 +11,7 @@ import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import { EquityChart } from './equity-chart';
-import { localDate, plain } from './format';
+import { formatDate, formatMoney, formatPercent } from '@/components/format';
 import { MetricCards } from './metric-cards';
 import { PriceChart } from './price-chart';
 import { ProgressBar } from './progress-bar';
@@ -55,7 +55,7 @@ export function BacktestView({ id }: { id: string }) {
     <>
       <PageHeader
         title="Backtest"
-        description={`${b.strategyType} · ${b.exchange} ${b.symbol} ${b.timeframe} · ${localDate(b.start)} → ${localDate(b.end)} · capital ${plain(b.initialCapital)} · fee ${plain(b.feeRate * 100, 3)} % · slippage ${plain(b.slippage * 100, 3)} %`}
+        description={`${b.strategyType} · ${b.exchange} ${b.symbol} ${b.timeframe} · ${formatDate(b.start)} → ${formatDate(b.end)} UTC · capital ${formatMoney(b.initialCapital)} · fee ${formatPercent(b.feeRate * 100, { decimals: 3 })} · slippage ${formatPercent(b.slippage * 100, { decimals: 3 })}`}
         actions={
           <div className="flex items-center gap-2">
             <StatusBadge status={b.status} />

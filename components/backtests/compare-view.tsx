@@ -5,7 +5,8 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { arrow, formatMetric, localDate, METRIC_LABELS, plain, tone, type MetricKey } from './format';
+import { arrow, formatAxisTime, formatDate, formatPercent, signTone } from '@/components/format';
+import { formatMetric, METRIC_LABELS, type MetricKey } from './metrics';
 
 const COLOURS = ['var(--accent)', 'var(--gain)', 'var(--warn)', 'var(--loss)', 'var(--fg)'];
 
@@ -34,7 +35,7 @@ export function CompareView({ ids }: { ids: string[] }) {
                 <th key={b.id} className="p-2 text-right" style={{ color: COLOURS[k % COLOURS.length] }}>
                   {b.strategyType} {b.symbol} {b.timeframe}
                   <div className="font-normal text-muted">
-                    {localDate(b.start)} → {localDate(b.end)}
+                    {formatDate(b.start)} → {formatDate(b.end)} UTC
                   </div>
                 </th>
               ))}
@@ -50,7 +51,7 @@ export function CompareView({ ids }: { ids: string[] }) {
                   const v = b.metrics?.[key];
                   const isSignedPct = key === 'totalReturnPct' || key === 'cagrPct' || key === 'averageTradePct' || key === 'buyAndHoldReturnPct';
                   return (
-                    <td key={b.id} className={`num p-2 text-right ${isSignedPct && typeof v === 'number' ? tone(v) : ''}`}>
+                    <td key={b.id} className={`num p-2 text-right ${isSignedPct && typeof v === 'number' ? signTone(v) : ''}`}>
                       {b.metrics ? `${isSignedPct && typeof v === 'number' ? arrow(v) : ''}${formatMetric(key, b.metrics)}` : '—'}
                     </td>
                   );
@@ -73,15 +74,15 @@ export function CompareView({ ids }: { ids: string[] }) {
                 type="number"
                 scale="time"
                 domain={['dataMin', 'dataMax']}
-                tickFormatter={localDate}
+                tickFormatter={(v: number) => formatAxisTime(v, 'UTC', true)}
                 stroke="var(--muted)"
                 fontSize={11}
                 allowDuplicatedCategory={false}
               />
-              <YAxis stroke="var(--muted)" fontSize={11} width={56} tickFormatter={(v: number) => `${plain(v, 0)} %`} />
+              <YAxis stroke="var(--muted)" fontSize={11} width={56} tickFormatter={(v: number) => formatPercent(v, { decimals: 0 })} />
               <Tooltip
-                labelFormatter={(v) => localDate(Number(v))}
-                formatter={(v) => `${plain(Number(v))} %`}
+                labelFormatter={(v) => formatDate(Number(v))}
+                formatter={(v) => formatPercent(Number(v), { signed: true })}
                 contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
               />
               <Legend />

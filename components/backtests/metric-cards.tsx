@@ -1,4 +1,5 @@
-import { arrow, formatMetric, METRIC_LABELS, tone, type MetricKey, type MetricsLike } from './format';
+import { arrow, signTone } from '@/components/format';
+import { formatMetric, METRIC_LABELS, type MetricKey, type MetricsLike } from './metrics';
 
 const SIGNED: ReadonlySet<MetricKey> = new Set([
   'totalReturnPct',
@@ -20,7 +21,7 @@ export function MetricCards({ metrics }: { metrics: MetricsLike }) {
         return (
           <div key={key} className="rounded-lg border border-border bg-panel px-3 py-2" data-testid={`metric-${key}`}>
             <dt className="text-xs text-muted">{METRIC_LABELS[key]}</dt>
-            <dd className={`num text-right text-lg font-semibold ${key === 'maxDrawdownPct' && (value as number) > 0 ? 'text-loss' : tone(signedValue)}`}>
+            <dd className={`num text-right text-lg font-semibold ${key === 'maxDrawdownPct' && (value as number) > 0 ? 'text-loss' : signTone(signedValue)}`}>
               {signedValue !== null ? arrow(signedValue) : ''}
               {formatMetric(key, metrics)}
             </dd>

@@ -1,7 +1,7 @@
 'use client';
 
 import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
-import { localDate, localTime, plain } from './format';
+import { formatAxisTime, formatDateTime, formatNumber, formatPrice } from '@/components/format';
 
 export const MAX_MARKERS = 1_000;
 
@@ -37,7 +37,7 @@ function barAt(time: readonly number[], timeMs: number): number {
 export function priceRows(
   time: readonly number[],
   close: readonly number[],
-  trades: ReadonlyArray<{ entryTime: string; exitTime: string; entryPrice: number; exitPrice: number }>,
+  trades: ReadonlyArray<{ entryTime: string; exitTime: string; entryPrice: string | number; exitPrice: string | number }>,
 ): { rows: PriceRow[]; entries: number; exits: number } {
   const rows: PriceRow[] = time.map((t, i) => ({ time: t, close: close[i]! }));
   let entries = 0;
@@ -45,12 +45,12 @@ export function priceRows(
   for (const trade of trades.slice(0, MAX_MARKERS)) {
     const entry = rows[barAt(time, Date.parse(trade.entryTime))];
     if (entry) {
-      entry.entry = trade.entryPrice;
+      entry.entry = Number(trade.entryPrice);
       entries++;
     }
     const exit = rows[barAt(time, Date.parse(trade.exitTime))];
     if (exit) {
-      exit.exit = trade.exitPrice;
+      exit.exit = Number(trade.exitPrice);
       exits++;
     }
   }
@@ -75,18 +75,18 @@ function BarTooltip({ active, payload }: Partial<TooltipContentProps<number, str
       data-close={row.close}
       className="rounded-md border border-border bg-panel px-2 py-1.5 text-xs shadow"
     >
-      <p className="text-muted">{localTime(row.time)}</p>
+      <p className="text-muted">{formatDateTime(row.time)}</p>
       <p>
-        Close <span className="num">{plain(row.close)}</span>
+        Close <span className="num">{formatPrice(row.close)}</span>
       </p>
       {row.entry !== undefined ? (
         <p className="text-gain">
-          ▲ Entry <span className="num">{plain(row.entry)}</span>
+          ▲ Entry <span className="num">{formatPrice(row.entry)}</span>
         </p>
       ) : null}
       {row.exit !== undefined ? (
         <p className="text-loss">
-          ▼ Exit <span className="num">{plain(row.exit)}</span>
+          ▼ Exit <span className="num">{formatPrice(row.exit)}</span>
         </p>
       ) : null}
     </div>
@@ -101,7 +101,7 @@ export function PriceChart({
 }: {
   time: number[];
   close: number[];
-  trades: Array<{ entryTime: string; exitTime: string; entryPrice: number; exitPrice: number }>;
+  trades: Array<{ entryTime: string; exitTime: string; entryPrice: string; exitPrice: string }>;
 }) {
   const { rows, entries, exits } = priceRows(time, close, trades);
   const axis = { stroke: 'var(--muted)', fontSize: 11 };
@@ -120,8 +120,15 @@ export function PriceChart({
         <ResponsiveContainer width="100%" height="100%">
           <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-            <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={localDate} {...axis} />
-            <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => plain(v, 0)} />
+            <XAxis
+              dataKey="time"
+              type="number"
+              scale="time"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={(v: number) => formatAxisTime(v, 'UTC', true)}
+              {...axis}
+            />
+            <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => formatNumber(v, 0)} />
             <Tooltip content={<BarTooltip />} />
             <Line type="linear" dataKey="close" stroke="var(--fg)" strokeOpacity={0.7} dot={false} strokeWidth={1} isAnimationActive={false} />
             <Line

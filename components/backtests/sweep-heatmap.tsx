@@ -1,4 +1,4 @@
-import { formatMetric, higherIsBetter, type MetricKey, type MetricsLike } from './format';
+import { formatMetric, higherIsBetter, type MetricKey, type MetricsLike } from './metrics';
 
 interface Run {
   params: Record<string, unknown>;

@@ -5,13 +5,15 @@ import Link from 'next/link';
 import { useTRPC } from '@/components/trpc/client';
 import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { localDate, localTime } from './format';
+import { formatDate, formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { StatusBadge } from './status-badge';
 
 const ACTIVE = new Set(['queued', 'running']);
 
 export function SweepList({ strategyId }: { strategyId?: string }) {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const list = useQuery(trpc.backtests.sweeps.list.queryOptions({ strategyId }));
   useJobEventRefetch(!!list.data?.some((s) => ACTIVE.has(s.status)), [trpc.backtests.sweeps.list.queryKey({ strategyId })]);
   if (list.isPending) return <Skeleton className="h-12 w-full" />;
@@ -46,7 +48,7 @@ export function SweepList({ strategyId }: { strategyId?: string }) {
             {s.strategyType} · {s.sweptParams.join(' × ')} · <span className="num">{s.combinationCount}</span> runs
           </Link>
           <span className="text-xs text-muted">
-            {localDate(s.start)} → {localDate(s.end)} · {localTime(s.createdAt)}
+            {formatDate(s.start)} → {formatDate(s.end)} UTC · {formatDateTime(s.createdAt, zone)}
           </span>
           <StatusBadge status={s.status} />
         </li>

@@ -12,7 +12,8 @@ import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
-import { formatMetric, localDate, METRIC_LABELS, tone, type MetricKey } from './format';
+import { formatDate, signTone } from '@/components/format';
+import { formatMetric, METRIC_LABELS, type MetricKey } from './metrics';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { SweepHeatmap } from './sweep-heatmap';
@@ -67,7 +68,7 @@ export function SweepView({ id }: { id: string }) {
     <>
       <PageHeader
         title="Parameter sweep"
-        description={`${s.strategyType} · ${s.exchange} ${s.symbol} ${s.timeframe} · ${localDate(s.start)} → ${localDate(s.end)} · ${s.combinationCount} runs${s.skippedCount ? ` (${s.skippedCount} skipped by parameter rules)` : ''}`}
+        description={`${s.strategyType} · ${s.exchange} ${s.symbol} ${s.timeframe} · ${formatDate(s.start)} → ${formatDate(s.end)} UTC · ${s.combinationCount} runs${s.skippedCount ? ` (${s.skippedCount} skipped by parameter rules)` : ''}`}
         actions={
           <div className="flex items-center gap-2">
             <StatusBadge status={s.status} />
@@ -171,7 +172,7 @@ export function SweepView({ id }: { id: string }) {
                         TABLE_METRICS.map((k) => (
                           <td
                             key={k}
-                            className={`num whitespace-nowrap p-2 text-right ${k === 'totalReturnPct' ? tone(r.metrics!.totalReturnPct) : secondary(k)}`}
+                            className={`num whitespace-nowrap p-2 text-right ${k === 'totalReturnPct' ? signTone(r.metrics!.totalReturnPct) : secondary(k)}`}
                           >
                             {formatMetric(k, r.metrics!)}
                           </td>

@@ -14,7 +14,8 @@ import { useMemo, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { EmptyState } from '@/components/ui/states';
 import type { BacktestTradeResponse } from '@/server/api/schemas/backtests';
-import { arrow, localTime, pct, plain, signed, tone } from './format';
+import { arrow, formatDateTime, formatFee, formatPercent, formatPrice, formatQuantity, formatSignedMoney, signTone } from '@/components/format';
+import { tradesCsv } from './trades-csv';
 
 const column = createColumnHelper<BacktestTradeResponse>();
 /** num: a right-aligned number; secondary: hidden below the sm breakpoint, so a phone shows when and the P&L. */
@@ -22,33 +23,37 @@ type ColumnMeta = { num?: boolean; secondary?: boolean };
 const SECONDARY: ColumnMeta = { secondary: true };
 const SECONDARY_NUM: ColumnMeta = { num: true, secondary: true };
 
+/** Sorts on the value, shows it through the formatting module (prices and quantities of unknown tick: significant digits). */
+const decimalColumn = (key: 'entryPrice' | 'exitPrice' | 'quantity' | 'fee', header: string, format: (value: string) => string) =>
+  column.accessor((t) => Number(t[key]), { id: key, header, cell: (c) => format(c.row.original[key]), meta: SECONDARY_NUM });
+
+/** Entry and exit are bar times: shown in UTC like every market-data time (docs/formatting.md). */
 const COLUMNS = [
-  column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => localTime(c.getValue()) }),
-  column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => localTime(c.getValue()), meta: SECONDARY }),
-  column.accessor('entryPrice', { header: 'Entry price', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
-  column.accessor('exitPrice', { header: 'Exit price', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
-  column.accessor('quantity', { header: 'Quantity', cell: (c) => plain(c.getValue(), 6), meta: SECONDARY_NUM }),
-  column.accessor('fee', { header: 'Fee', cell: (c) => plain(c.getValue()), meta: SECONDARY_NUM }),
-  column.accessor('pnl', {
+  column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => formatDateTime(c.getValue()) }),
+  column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => formatDateTime(c.getValue()), meta: SECONDARY }),
+  decimalColumn('entryPrice', 'Entry price', (v) => formatPrice(v)),
+  decimalColumn('exitPrice', 'Exit price', (v) => formatPrice(v)),
+  decimalColumn('quantity', 'Quantity', (v) => formatQuantity(v)),
+  decimalColumn('fee', 'Fee', (v) => formatFee(v)),
+  column.accessor((t) => Number(t.pnl), {
+    id: 'pnl',
     header: 'PnL',
     cell: (c) => (
-      <span className={tone(c.getValue())}>
-        {arrow(c.getValue())}
-        {signed(c.getValue())}
+      <span className={signTone(c.row.original.pnl)}>
+        {arrow(c.row.original.pnl)}
+        {formatSignedMoney(c.row.original.pnl)}
       </span>
     ),
     meta: { num: true },
   }),
-  column.accessor('pnlPct', { header: 'PnL %', cell: (c) => <span className={tone(c.getValue())}>{pct(c.getValue())}</span>, meta: { num: true } }),
+  column.accessor((t) => Number(t.pnlPct), {
+    id: 'pnlPct',
+    header: 'PnL %',
+    cell: (c) => <span className={signTone(c.row.original.pnlPct)}>{formatPercent(c.row.original.pnlPct, { signed: true })}</span>,
+    meta: { num: true },
+  }),
   column.accessor('exitReason', { header: 'Exit reason', meta: SECONDARY }),
 ];
-
-/** RFC 4180 CSV of every trade (times in UTC ISO 8601, full precision). */
-export function tradesCsv(trades: BacktestTradeResponse[]): string {
-  const header = 'entryTime,exitTime,entryPrice,exitPrice,quantity,fee,pnl,pnlPct,exitReason';
-  const rows = trades.map((t) => [t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.fee, t.pnl, t.pnlPct, t.exitReason].join(','));
-  return [header, ...rows].join('\r\n') + '\r\n';
-}
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));

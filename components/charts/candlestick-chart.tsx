@@ -8,6 +8,7 @@
  * (hollow vs solid), so colour is never the only carrier.
  */
 import { useMemo } from 'react';
+import { formatAxisTime, formatDateTime, formatPrice, formatQuantity } from '@/components/format';
 import { Bar, CartesianGrid, ComposedChart, ReferenceDot, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 export type CandleRow = readonly [number, number, number, number, number, number];
@@ -34,8 +35,8 @@ export interface CandlestickChartProps {
   markers?: readonly ChartMarker[];
   height?: number;
   showVolume?: boolean;
-  /** Price decimals in the axis and tooltip. */
-  priceDecimals?: number;
+  /** The market's price tick ("0.01"): prices show on it; null: significant digits (components/format). */
+  priceTick?: string | null;
   /** Accessible description, e.g. "BTC/USDT 1h". */
   label?: string;
 }
@@ -117,14 +118,7 @@ function MarkerShape({ cx = 0, cy = 0, kind }: { cx?: number; cy?: number; kind:
   return <polygon points={points} fill={kind === 'entry' ? 'var(--accent)' : 'var(--warn)'} stroke="var(--bg)" strokeWidth={1} />;
 }
 
-const timeLabel = (ms: number, spanMs: number) => {
-  const d = new Date(ms);
-  return spanMs > 3 * 86_400_000
-    ? d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
-    : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-};
-
-export function CandlestickChart({ candles, markers = [], height = 360, showVolume = true, priceDecimals = 2, label }: CandlestickChartProps) {
+export function CandlestickChart({ candles, markers = [], height = 360, showVolume = true, priceTick = null, label }: CandlestickChartProps) {
   const points = useMemo(() => toPoints(candles), [candles]);
   const span = points.length > 1 ? points[points.length - 1]!.time - points[0]!.time : 0;
   const [minPrice, maxPrice, maxVolume] = useMemo(() => {
@@ -153,7 +147,7 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
 
   if (points.length === 0) return null;
   const pad = (maxPrice - minPrice) * 0.05 || maxPrice * 0.01;
-  const formatPrice = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: priceDecimals, maximumFractionDigits: priceDecimals });
+  const price = (v: number) => formatPrice(v, { priceTick });
 
   return (
     <div
@@ -166,12 +160,19 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} barCategoryGap={1}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="time" tickFormatter={(v: number) => timeLabel(v, span)} stroke="var(--muted)" fontSize={11} minTickGap={40} tickLine={false} />
+          <XAxis
+            dataKey="time"
+            tickFormatter={(v: number) => formatAxisTime(v, 'UTC', span > 3 * 86_400_000)}
+            stroke="var(--muted)"
+            fontSize={11}
+            minTickGap={40}
+            tickLine={false}
+          />
           <YAxis
             yAxisId="price"
             orientation="right"
             domain={[minPrice - pad, maxPrice + pad]}
-            tickFormatter={formatPrice}
+            tickFormatter={price}
             stroke="var(--muted)"
             fontSize={11}
             width={72}
@@ -181,11 +182,11 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
           <Tooltip
             cursor={{ fill: 'var(--panel-2)', opacity: 0.5 }}
             contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
-            labelFormatter={(v) => new Date(Number(v)).toLocaleString()}
+            labelFormatter={(v) => formatDateTime(Number(v))}
             formatter={(value, name, item) => {
               const p = (item as { payload?: Point }).payload;
-              if (name === 'range' && p) return [`O ${formatPrice(p.open)} H ${formatPrice(p.high)} L ${formatPrice(p.low)} C ${formatPrice(p.close)}`, 'OHLC'];
-              if (name === 'volume') return [Number(value).toLocaleString(undefined, { maximumFractionDigits: 4 }), 'Volume'];
+              if (name === 'range' && p) return [`O ${price(p.open)} H ${price(p.high)} L ${price(p.low)} C ${price(p.close)}`, 'OHLC'];
+              if (name === 'volume') return [formatQuantity(Number(value)), 'Volume'];
               return [String(value), String(name)];
             }}
           />

@@ -3,7 +3,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { amount } from '@/components/deployments/format';
+import { formatAxisTime, formatDateTime, formatMoney, formatNumber } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -41,6 +42,7 @@ const fromFor = (ms: number) => Math.floor((Date.now() - ms) / 60_000) * 60_000;
  */
 export function EquityCurveCard() {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const [range, setRange] = useState<{ label: Range; from: number }>(() => ({ label: '7D', from: fromFor(RANGES[1].ms) }));
   const curve = useQuery({ ...trpc.portfolio.equityCurve.queryOptions({ from: range.from }), refetchInterval: SNAPSHOT_POLL_MS });
   const portfolio = useQuery(trpc.portfolio.get.queryOptions());
@@ -64,7 +66,7 @@ export function EquityCurveCard() {
 
   const currency = curve.data?.currency ?? portfolio.data?.currency ?? '';
   const showDates = range.label !== '1D';
-  const tick = (ms: number) => new Date(ms).toLocaleString(undefined, showDates ? { month: 'short', day: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+  const tick = (ms: number) => formatAxisTime(ms, zone, showDates);
 
   return (
     <Card className="min-w-0">
@@ -95,7 +97,7 @@ export function EquityCurveCard() {
         ) : data.length < 2 ? (
           <EmptyState title={data.length === 0 ? 'No equity history yet' : 'Not enough history for a curve yet'}>
             <span data-testid="equity-curve-short" data-equity={data[0]?.equity}>
-              {data.length === 1 ? `Total equity now: ${amount(String(data[0]!.equity))} ${currency}. ` : ''}
+              {data.length === 1 ? `Total equity now: ${formatMoney(data[0]!.equity, currency)}. ` : ''}
               The worker records every account&apos;s equity once a minute; the curve starts with the first record in the {range.label} range.
             </span>
           </EmptyState>
@@ -106,16 +108,16 @@ export function EquityCurveCard() {
             data-points={data.length}
             data-last={data[data.length - 1]!.equity}
             role="img"
-            aria-label={`Total equity over ${range.label}: ${amount(String(data[data.length - 1]!.equity))} ${currency} now`}
+            aria-label={`Total equity over ${range.label}: ${formatMoney(data[data.length - 1]!.equity, currency)} now`}
           >
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
                 <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} minTickGap={48} {...axis} />
-                <YAxis domain={domain} width={72} tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })} {...axis} />
+                <YAxis domain={domain} width={72} tickFormatter={(v: number) => formatNumber(v, 0)} {...axis} />
                 <Tooltip
-                  labelFormatter={(v) => new Date(Number(v)).toLocaleString()}
-                  formatter={(v) => [`${Number(v).toLocaleString('en-US', { maximumFractionDigits: 2 })} ${currency}`, 'Equity']}
+                  labelFormatter={(v) => formatDateTime(Number(v), zone)}
+                  formatter={(v) => [formatMoney(Number(v), currency), 'Equity']}
                   contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
                 />
                 <Line type="linear" dataKey="equity" stroke="var(--accent)" strokeWidth={1.5} dot={data.length < 3} isAnimationActive={false} />

@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { amount, signedAmount, signTone } from '@/components/deployments/format';
+import { formatMoney, formatPnl, formatPrice, formatQuantity, signTone } from '@/components/format';
 import { MarkLabel } from '@/components/market-data/mark-label';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -102,7 +102,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
       <div className={cn('grid grid-cols-2 gap-3 md:grid-cols-4', stale && 'opacity-60')}>
         <Stat
           label="Total equity"
-          value={amount(totals.equity)}
+          value={formatMoney(totals.equity)}
           unit={unit}
           testId="total-equity"
           title={totals.equity}
@@ -110,7 +110,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
         />
         <Stat
           label="Realized P&L"
-          value={signedAmount(totals.realizedPnl)}
+          value={formatPnl(totals.realizedPnl)}
           unit={unit}
           testId="total-realized"
           tone={signTone(totals.realizedPnl)}
@@ -119,7 +119,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
         />
         <Stat
           label="Unrealized P&L"
-          value={signedAmount(totals.unrealizedPnl)}
+          value={formatPnl(totals.unrealizedPnl)}
           unit={unit}
           testId="total-unrealized"
           tone={signTone(totals.unrealizedPnl)}
@@ -128,7 +128,7 @@ export function PortfolioSummary({ stale = false }: { stale?: boolean }) {
         />
         <Stat
           label="P&L today"
-          value={totals.pnlToday === null ? '—' : signedAmount(totals.pnlToday)}
+          value={totals.pnlToday === null ? '—' : formatPnl(totals.pnlToday)}
           unit={totals.pnlToday === null ? '' : unit}
           testId="total-pnl-today"
           tone={signTone(totals.pnlToday)}
@@ -174,15 +174,15 @@ export function PositionsCard() {
                 <div className="flex items-baseline justify-between gap-2">
                   <span className="font-medium">{position.symbol}</span>
                   <span className="num">
-                    {position.quantity} {position.baseCurrency}
+                    {formatQuantity(position.quantity)} {position.baseCurrency}
                   </span>
                 </div>
                 <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
                   <span>
-                    {account.name} · avg <span className="num">{amount(position.averageEntryPrice)}</span> · <MarkLabel mark={position.mark} />
+                    {account.name} · avg <span className="num">{formatPrice(position.averageEntryPrice)}</span> · <MarkLabel mark={position.mark} />
                   </span>
                   <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
-                    {position.unrealizedPnl === null ? 'unpriced' : `${signedAmount(position.unrealizedPnl)} ${position.quoteCurrency}`}
+                    {position.unrealizedPnl === null ? 'unpriced' : `${formatPnl(position.unrealizedPnl)} ${position.quoteCurrency}`}
                   </span>
                 </div>
               </li>

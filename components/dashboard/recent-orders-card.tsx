@@ -2,6 +2,8 @@
 
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
+import { formatPrice, formatQuantity, formatTimeOfDay } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { statusClass, feesText } from '@/components/orders/order-row';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -13,6 +15,7 @@ const RECENT = 10;
 /** The latest orders of every account and deployment, each with what filled, at what average price and fee. */
 export function RecentOrdersCard() {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const orders = useQuery(trpc.orders.list.queryOptions({ limit: RECENT }));
   const deployments = useQuery(trpc.deployments.list.queryOptions({}));
   const deploymentName = (id: string) => {
@@ -46,13 +49,13 @@ export function RecentOrdersCard() {
                       <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>
                         {order.side === 'buy' ? '▲ Buy' : '▼ Sell'}
                       </span>{' '}
-                      <span className="num break-all">{order.quantity}</span> {order.symbol}{' '}
+                      <span className="num break-words">{formatQuantity(order.quantity)}</span> {order.symbol}{' '}
                       <span className="text-xs text-muted">{order.type.replace('_', '-')}</span>
                     </span>
                     <span className={cn('shrink-0 text-xs font-medium', statusClass(order.status))}>{order.status.replace('_', ' ')}</span>
                   </div>
                   <div className="mt-0.5 text-xs text-muted">
-                    {new Date(order.createdAt).toLocaleTimeString()} ·{' '}
+                    {formatTimeOfDay(order.createdAt, zone)} ·{' '}
                     {order.deploymentId ? (
                       <Link className="text-accent hover:underline" href={`/deployments/${order.deploymentId}`}>
                         {deploymentName(order.deploymentId)}
@@ -61,9 +64,10 @@ export function RecentOrdersCard() {
                       'manual'
                     )}
                     {filled ? (
-                      <span className="num break-all" data-testid="recent-order-fill">
+                      <span className="num break-words" data-testid="recent-order-fill">
                         {' '}
-                        · filled {order.filledQuantity} {base} @ {order.averagePrice} {quote} · fee {feesText(order.fees)}
+                        · filled {formatQuantity(order.filledQuantity)} {base} @ {formatPrice(order.averagePrice, { currency: quote })} · fee{' '}
+                        {feesText(order.fees)}
                       </span>
                     ) : null}
                   </div>

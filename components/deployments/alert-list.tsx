@@ -8,7 +8,8 @@ import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { cn } from '@/components/ui/cn';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states';
-import { when } from './format';
+import { formatDateTimeSeconds } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 
 const SEVERITY: Record<string, string> = { critical: 'border-loss/50 text-loss', warning: 'border-warn/50 text-warn', info: 'border-border text-muted' };
 const KIND_LABEL: Record<string, string> = {
@@ -27,6 +28,7 @@ const KIND_LABEL: Record<string, string> = {
 export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string; limit?: number }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const zone = useTimeZone();
   const [showAcknowledged, setShowAcknowledged] = useState(false);
   // The API filters by acknowledgement, not by deployment: a deployment's view reads a longer page and narrows it.
   const alerts = useQuery(trpc.alerts.list.queryOptions({ ...(showAcknowledged ? {} : { unacknowledged: 'true' }), limit: deploymentId ? 500 : limit }));
@@ -56,7 +58,7 @@ export function AlertList({ deploymentId, limit = 20 }: { deploymentId?: string;
                 <div className="flex flex-wrap items-center gap-2">
                   <span className={cn('rounded border px-1.5 py-0.5 text-xs font-medium', SEVERITY[alert.severity])}>{alert.severity}</span>
                   <span className="text-xs text-muted">{KIND_LABEL[alert.kind] ?? alert.kind.replace(/_/g, ' ')}</span>
-                  <span className="text-xs text-muted">{when(alert.createdAt)}</span>
+                  <span className="text-xs text-muted">{formatDateTimeSeconds(alert.createdAt, zone)}</span>
                 </div>
                 <p className="mt-1 break-words">{alert.message}</p>
                 {alert.deploymentId && !deploymentId ? (

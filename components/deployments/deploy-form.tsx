@@ -11,7 +11,7 @@ import { Field, Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { CreateDeploymentRequest } from '@/server/api/schemas/deployments';
 import type { StrategyResponse } from '@/server/api/schemas/strategies';
-import { percentToFraction } from './format';
+import { formatCount, parseDecimal } from '@/components/format';
 import { canTradeLive, unmetPreconditions } from './preconditions';
 import { useTradingHalted } from './use-kill-switch';
 
@@ -35,6 +35,12 @@ const FORM_FIELDS = [
 ] as const;
 
 /** "2021-01-01T00:00" (datetime-local, read as UTC) ↔ ms. */
+/** A percentage typed by the user as the fraction the API takes ("20" → "0.2"); the text as typed when it is not a number, so the server names the problem. */
+function percentToFraction(value: string): string {
+  const d = parseDecimal(value);
+  return d ? d.div(100).toFixed() : value.trim();
+}
+
 const toInput = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
 interface Values {
@@ -259,7 +265,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               id="deploy-speed"
               label="Speed"
               error={errors['feed.speed']}
-              hint={`${values.speed.toLocaleString('en-US')}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
+              hint={`${formatCount(values.speed)}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
             >
               <select
                 id="deploy-speed"
@@ -270,7 +276,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               >
                 {SPEED_PRESETS.map((speed) => (
                   <option key={speed} value={speed}>
-                    {speed.toLocaleString('en-US')}×{speed === 1 ? ' (real time)' : ''}
+                    {formatCount(speed)}×{speed === 1 ? ' (real time)' : ''}
                   </option>
                 ))}
               </select>

@@ -7,11 +7,14 @@ import { ErrorState, Skeleton } from '@/components/ui/states';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import type { StrategyResponse } from '@/server/api/schemas/strategies';
 import { DeployForm } from './deploy-form';
-import { feedLabel } from './format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
+import { feedLabel } from './feed-label';
 
 /** The strategy page's deploy card: its active deployment if it has one (one at a time), else the deploy form. */
 export function DeploySection({ strategy }: { strategy: StrategyResponse }) {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const deployments = useQuery(trpc.deployments.list.queryOptions({ strategyId: strategy.id }));
   if (deployments.isPending) return <Skeleton className="h-24 w-full" />;
   if (deployments.isError) return <ErrorState message="Could not load this strategy's deployments." retry={() => void deployments.refetch()} />;
@@ -39,7 +42,7 @@ export function DeploySection({ strategy }: { strategy: StrategyResponse }) {
           {past.map((d) => (
             <li key={d.id}>
               <Link className="hover:underline" href={`/deployments/${d.id}`}>
-                {d.mode} · {feedLabel(d.feed)} · {d.state} · {new Date(d.createdAt).toLocaleString()}
+                {d.mode} · {feedLabel(d.feed)} · {d.state} · {formatDateTime(d.createdAt, zone)}
               </Link>
             </li>
           ))}

@@ -7,7 +7,7 @@ import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
-import { isZero, quantity } from './format';
+import { formatQuantity, isZero } from '@/components/format';
 import { useTradingHalted } from './use-kill-switch';
 
 /** Pause / resume / stop for one deployment; stop asks whether to close the position. */
@@ -123,7 +123,9 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
               {label} on {deployment.accountName ?? 'its account'} stops for good: it will not trade again and its open orders are canceled.
             </p>
             <p>
-              {holding ? `It holds ${quantity(position.quantity)} ${base}. Unless you close it, the position stays in the account.` : 'It holds no position.'}
+              {holding
+                ? `It holds ${formatQuantity(position.quantity)} ${base}. Unless you close it, the position stays in the account.`
+                : 'It holds no position.'}
             </p>
           </>
         }
@@ -131,7 +133,7 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
         {holding ? (
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" checked={closePosition} onChange={(e) => setClosePosition(e.target.checked)} />
-            Close the position? (sell {quantity(position.quantity)} {base} at market{deployment.mode === 'live' ? ' — a real order' : ''})
+            Close the position? (sell {formatQuantity(position.quantity)} {base} at market{deployment.mode === 'live' ? ' — a real order' : ''})
           </label>
         ) : null}
       </ConfirmDialog>

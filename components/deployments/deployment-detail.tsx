@@ -16,7 +16,20 @@ import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 import { AlertList } from './alert-list';
 import { DeploymentControls } from './deployment-controls';
 import { DeploymentEquityChart } from './deployment-equity';
-import { amount, feedLabel, feedWhen, fractionToPercent, isZero, quantity, signedAmount, signTone, when } from './format';
+import {
+  formatDateTime,
+  formatDateTimeSeconds,
+  formatFractionAsPercent,
+  formatMoney,
+  formatPercent,
+  formatPnl,
+  formatPrice,
+  formatQuantity,
+  isZero,
+  signTone,
+} from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
+import { feedLabel } from './feed-label';
 import { LiveIndicator } from './live-indicator';
 
 function Row({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
@@ -40,13 +53,14 @@ function unrealized(d: DeploymentResponse): string | null {
 function drawdownPct(d: DeploymentResponse): string {
   const peak = new Decimal(d.equityPeak);
   if (peak.lte(0)) return '—';
-  return `${peak.minus(d.equity).div(peak).mul(100).toFixed(2)} %`;
+  return formatPercent(peak.minus(d.equity).div(peak).mul(100).toString());
 }
 
 /** One deployment: state and controls, feed, last decision, position and P&L, its equity curve, orders and alerts — live. */
 export function DeploymentDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const live = useLiveEvents();
+  const zone = useTimeZone();
   const deployment = useQuery(trpc.deployments.get.queryOptions({ id }));
   const loaded = deployment.data;
   useDocumentTitle(loaded ? ['Deployment', loaded.strategyName ?? loaded.strategy.type, `${loaded.strategy.symbol} ${loaded.strategy.timeframe}`] : null);
@@ -112,15 +126,16 @@ export function DeploymentDetail({ id }: { id: string }) {
               <Row label="Feed" testId="deployment-feed">
                 {feedLabel(d.feed)}
               </Row>
-              {d.feed.start ? <Row label="Feed start">{feedWhen(d.feed.start)}</Row> : null}
+              {d.feed.start ? <Row label="Feed start">{formatDateTime(d.feed.start)}</Row> : null}
               <Row label="Feed time" testId="deployment-feed-time">
-                {feedWhen(d.feedTime)}
+                {formatDateTime(d.feedTime)}
               </Row>
-              <Row label="Last bar">{feedWhen(d.lastBarTime)}</Row>
+              <Row label="Last bar">{formatDateTime(d.lastBarTime)}</Row>
               <Row label="Last decision" testId="deployment-last-decision">
                 {d.lastDecision ? (
                   <>
-                    <span className="font-medium">{d.lastDecision.decision}</span> <span className="text-xs text-muted">at {when(d.lastDecision.at)}</span>
+                    <span className="font-medium">{d.lastDecision.decision}</span>{' '}
+                    <span className="text-xs text-muted">at {formatDateTimeSeconds(d.lastDecision.at, zone)}</span>
                     {d.lastDecision.note ? <span className="block text-xs text-muted">{d.lastDecision.note}</span> : null}
                   </>
                 ) : (
@@ -128,8 +143,8 @@ export function DeploymentDetail({ id }: { id: string }) {
                 )}
               </Row>
               <Row label="Worker">{d.worker ?? (d.state === 'running' ? 'waiting for a worker' : '—')}</Row>
-              <Row label="Started">{when(d.createdAt)}</Row>
-              {d.endedAt ? <Row label="Ended">{when(d.endedAt)}</Row> : null}
+              <Row label="Started">{formatDateTimeSeconds(d.createdAt, zone)}</Row>
+              {d.endedAt ? <Row label="Ended">{formatDateTimeSeconds(d.endedAt, zone)}</Row> : null}
             </dl>
           </CardContent>
         </Card>
@@ -140,44 +155,44 @@ export function DeploymentDetail({ id }: { id: string }) {
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
               <Row label="Position" testId="deployment-position">
-                {isZero(d.position.quantity) ? 'flat' : `${quantity(d.position.quantity)} ${base}`}
+                {isZero(d.position.quantity) ? 'flat' : `${formatQuantity(d.position.quantity)} ${base}`}
               </Row>
               {d.position.entryPrice ? (
                 <Row label="Entry price" title={d.position.entryPrice}>
-                  {amount(d.position.entryPrice)} {quote}
+                  {formatPrice(d.position.entryPrice)} {quote}
                 </Row>
               ) : null}
-              {d.position.entryTime ? <Row label="Entry bar">{feedWhen(d.position.entryTime)}</Row> : null}
+              {d.position.entryTime ? <Row label="Entry bar">{formatDateTime(d.position.entryTime)}</Row> : null}
               <Row label="Cash" title={d.cash}>
-                {amount(d.cash)} {quote}
+                {formatMoney(d.cash)} {quote}
               </Row>
               <Row label="Equity" testId="deployment-equity" title={d.equity}>
-                {amount(d.equity)} {quote}
+                {formatMoney(d.equity)} {quote}
               </Row>
               <Row label="Equity peak" title={d.equityPeak}>
-                {amount(d.equityPeak)} {quote}
+                {formatMoney(d.equityPeak)} {quote}
               </Row>
               <Row label="Drawdown from peak">{drawdownPct(d)}</Row>
               <Row label="Realized P&L" testId="deployment-realized" title={d.realizedPnl}>
                 <span className={signTone(d.realizedPnl)}>
-                  {signedAmount(d.realizedPnl)} {quote}
+                  {formatPnl(d.realizedPnl)} {quote}
                 </span>
               </Row>
               <Row label="Unrealized P&L" title={open ?? undefined}>
-                <span className={signTone(open)}>{open === null ? '—' : `${signedAmount(open)} ${quote}`}</span>
+                <span className={signTone(open)}>{open === null ? '—' : `${formatPnl(open)} ${quote}`}</span>
               </Row>
               <Row label="Closed trades" testId="deployment-trades">
                 {d.closedTrades}
               </Row>
               <Row label="Capital" title={d.capitalQuote}>
-                {amount(d.capitalQuote)} {quote}
+                {formatMoney(d.capitalQuote)} {quote}
               </Row>
-              <Row label="Max position">{d.maxPositionQuote ? `${amount(d.maxPositionQuote)} ${quote}` : 'none'}</Row>
+              <Row label="Max position">{d.maxPositionQuote ? `${formatMoney(d.maxPositionQuote)} ${quote}` : 'none'}</Row>
               <Row label="Risk limits">
                 {[
-                  limits.maxOrderNotional ? `order ≤ ${amount(limits.maxOrderNotional)} ${quote}` : null,
-                  limits.dailyLossLimitQuote ? `daily loss ≤ ${amount(limits.dailyLossLimitQuote)} ${quote}` : null,
-                  limits.maxDrawdownFraction ? `drawdown ≤ ${fractionToPercent(limits.maxDrawdownFraction)} %` : null,
+                  limits.maxOrderNotional ? `order ≤ ${formatMoney(limits.maxOrderNotional)} ${quote}` : null,
+                  limits.dailyLossLimitQuote ? `daily loss ≤ ${formatMoney(limits.dailyLossLimitQuote)} ${quote}` : null,
+                  limits.maxDrawdownFraction ? `drawdown ≤ ${formatFractionAsPercent(limits.maxDrawdownFraction)}` : null,
                 ]
                   .filter(Boolean)
                   .join(' · ') || 'none'}

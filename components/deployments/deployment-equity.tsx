@@ -6,7 +6,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { useTRPC } from '@/components/trpc/client';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
-import { amount } from './format';
+import { formatDateTime, formatMoney, formatNumber } from '@/components/format';
 
 export interface EquityPoint {
   /** ms UTC: feed time (a replay's point is in the replayed past). */
@@ -103,7 +103,7 @@ export function DeploymentEquityChart({ deployment, compact = false }: { deploym
       data-testid="deployment-equity-chart"
       data-points={curve.points.length}
       role="img"
-      aria-label={`Equity of ${deployment.strategyName ?? deployment.strategy.symbol}: ${amount(deployment.capitalQuote)} → ${amount(deployment.equity)} ${quote}`}
+      aria-label={`Equity of ${deployment.strategyName ?? deployment.strategy.symbol}: ${formatMoney(deployment.capitalQuote)} → ${formatMoney(deployment.equity, quote)}`}
     >
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={curve.points} margin={{ top: 4, right: compact ? 2 : 8, bottom: 0, left: compact ? 2 : 0 }}>
@@ -118,17 +118,11 @@ export function DeploymentEquityChart({ deployment, compact = false }: { deploym
             hide={compact}
             {...axis}
           />
-          <YAxis
-            domain={['auto', 'auto']}
-            hide={compact}
-            width={72}
-            tickFormatter={(v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 0 })}
-            {...axis}
-          />
+          <YAxis domain={['auto', 'auto']} hide={compact} width={72} tickFormatter={(v: number) => formatNumber(v, 0)} {...axis} />
           {compact ? null : (
             <Tooltip
-              labelFormatter={(v) => `${new Date(Number(v)).toISOString().slice(0, 16).replace('T', ' ')} UTC`}
-              formatter={(v) => [`${Number(v).toLocaleString('en-US', { maximumFractionDigits: 2 })} ${quote}`, 'Equity']}
+              labelFormatter={(v) => formatDateTime(Number(v))}
+              formatter={(v) => [formatMoney(Number(v), quote), 'Equity']}
               contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }}
             />
           )}

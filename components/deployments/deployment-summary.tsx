@@ -3,12 +3,13 @@ import type { ReactNode } from 'react';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 import { DeploymentControls } from './deployment-controls';
-import { amount, feedLabel, feedWhen, isZero, quantity, signedAmount, signTone } from './format';
+import { formatDateTime, formatMoney, formatPnl, formatQuantity, isZero, signTone } from '@/components/format';
+import { feedLabel } from './feed-label';
 
 /** "enter on 2021-01-03 04:00 UTC" — the strategy's last decision, with the bar it was made on. */
 export function decisionText(deployment: DeploymentResponse): string {
   const decision = deployment.lastDecision;
-  return decision ? `${decision.decision} · bar ${feedWhen(decision.barTime)}` : 'no bar processed yet';
+  return decision ? `${decision.decision} · bar ${formatDateTime(decision.barTime)}` : 'no bar processed yet';
 }
 
 /**
@@ -34,7 +35,7 @@ export function DeploymentSummary({ deployment, controls = true, children }: { d
           <p className="text-xs text-muted">
             {deployment.strategy.exchange} {deployment.strategy.symbol} {deployment.strategy.timeframe} · {deployment.accountName ?? 'account'} ·{' '}
             {feedLabel(deployment.feed)}
-            {deployment.feed.type !== 'live' ? ` · at ${feedWhen(deployment.feedTime)}` : ''}
+            {deployment.feed.type !== 'live' ? ` · at ${formatDateTime(deployment.feedTime)}` : ''}
           </p>
           <p className="text-xs">
             <span className="text-muted">Last decision:</span> <span data-testid="deployment-last-decision">{decisionText(deployment)}</span>
@@ -47,19 +48,19 @@ export function DeploymentSummary({ deployment, controls = true, children }: { d
         <div>
           <dt className="text-muted">Position</dt>
           <dd className="num" data-testid="deployment-position">
-            {isZero(deployment.position.quantity) ? 'flat' : `${quantity(deployment.position.quantity)} ${base}`}
+            {isZero(deployment.position.quantity) ? 'flat' : `${formatQuantity(deployment.position.quantity)} ${base}`}
           </dd>
         </div>
         <div>
           <dt className="text-muted">Equity</dt>
           <dd className="num" data-testid="deployment-equity" title={deployment.equity}>
-            {amount(deployment.equity)} {quote}
+            {formatMoney(deployment.equity)} {quote}
           </dd>
         </div>
         <div>
           <dt className="text-muted">Realized P&amp;L</dt>
           <dd className={`num ${signTone(deployment.realizedPnl)}`} data-testid="deployment-realized" title={deployment.realizedPnl}>
-            {signedAmount(deployment.realizedPnl)} {quote}
+            {formatPnl(deployment.realizedPnl)} {quote}
           </dd>
         </div>
         <div>

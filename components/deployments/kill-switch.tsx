@@ -4,7 +4,8 @@ import * as Dialog from '@radix-ui/react-dialog';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { OctagonX } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { formatDateTime } from '@/components/keys/format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
@@ -197,6 +198,7 @@ export function KillSwitch({ isAdmin }: { isAdmin: boolean }) {
  */
 export function KillSwitchBanner({ isAdmin }: { isAdmin: boolean }) {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const state = useKillSwitchState();
   const invalidate = useInvalidateTrading();
   const [confirming, setConfirming] = useState(false);
@@ -222,7 +224,7 @@ export function KillSwitchBanner({ isAdmin }: { isAdmin: boolean }) {
           <OctagonX className="mr-1 inline h-4 w-4 align-text-bottom text-loss" aria-hidden />
           <span className="font-semibold text-loss">Kill switch engaged{global ? ' for everyone' : ''}</span>{' '}
           <span className="text-muted">
-            since {formatDateTime(data.since)}
+            since {formatDateTime(data.since, zone)}
             {data.by ? ` by ${data.by}` : ''}
           </span>
           {data.reason ? <span className="break-words"> — {data.reason}</span> : null}

@@ -1,7 +1,8 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { formatDateTime } from '@/components/keys/format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { useTRPC } from '@/components/trpc/client';
 
 /**
@@ -17,6 +18,7 @@ export function useKillSwitchState() {
 /** Why trading is refused right now, for disabled buttons; null while the kill switch is released (or unknown). */
 export function useTradingHalted(): string | null {
   const { data } = useKillSwitchState();
+  const zone = useTimeZone();
   if (!data?.engaged) return null;
-  return `The kill switch is engaged${data.scope === 'global' ? ' for everyone' : ''} (since ${formatDateTime(data.since)}${data.by ? `, by ${data.by}` : ''}): new orders, deployments and resumes are refused until it is released.`;
+  return `The kill switch is engaged${data.scope === 'global' ? ' for everyone' : ''} (since ${formatDateTime(data.since, zone)}${data.by ? `, by ${data.by}` : ''}): new orders, deployments and resumes are refused until it is released.`;
 }

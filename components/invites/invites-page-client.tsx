@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Check, Copy, Trash2, UserPlus } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { formatDateTime } from '@/components/keys/format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -64,6 +65,7 @@ function LinkOnce({ link, onDone }: { link: string; onDone: () => void }) {
 
 export function InvitesPageClient() {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.invites.list.queryOptions());
   const [link, setLink] = useState<string | null>(null);
@@ -177,13 +179,13 @@ export function InvitesPageClient() {
                   </div>
                   <div className="text-xs text-muted">
                     <div>
-                      Created {formatDateTime(invite.createdAt)}
+                      Created {formatDateTime(invite.createdAt, zone)}
                       {invite.createdBy ? ` by ${invite.createdBy}` : ''}
                     </div>
                     <div>
                       {invite.state === 'used'
-                        ? `Used ${formatDateTime(invite.usedAt)} by ${invite.usedBy ?? '(deleted account)'}`
-                        : `${invite.state === 'expired' ? 'Expired' : 'Expires'} ${formatDateTime(invite.expiresAt)}`}
+                        ? `Used ${formatDateTime(invite.usedAt, zone)} by ${invite.usedBy ?? '(deleted account)'}`
+                        : `${invite.state === 'expired' ? 'Expired' : 'Expires'} ${formatDateTime(invite.expiresAt, zone)}`}
                     </div>
                   </div>
                   <div className="flex md:justify-end">

@@ -10,7 +10,9 @@ import { cn } from '@/components/ui/cn';
 import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
-import { formatDateTime, STATE_LABELS } from './format';
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
+import { STATE_LABELS } from './states';
 
 type Scope = 'read' | 'trade' | 'admin';
 const SCOPE_HELP: Record<Scope, string> = {
@@ -148,6 +150,7 @@ function CreateKeyForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: (s
 
 export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; graceDays: number }) {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.keys.list.queryOptions());
   const [shown, setShown] = useState<{ title: string; key: string; note: string } | null>(null);
@@ -230,11 +233,11 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
                     <span className="text-xs text-muted">{k.scopes.join(' · ')}</span>
                   </div>
                   <div className="text-xs text-muted">
-                    <div>Created {formatDateTime(k.createdAt)}</div>
-                    <div>Last used {formatDateTime(k.lastUsedAt)}</div>
+                    <div>Created {formatDateTime(k.createdAt, zone)}</div>
+                    <div>Last used {formatDateTime(k.lastUsedAt, zone)}</div>
                   </div>
                   <div className="num text-xs text-muted">
-                    {['revoked', 'retired', 'expired'].includes(k.state) ? 'Stopped' : 'Stops'} {formatDateTime(k.stopsAt)}
+                    {['revoked', 'retired', 'expired'].includes(k.state) ? 'Stopped' : 'Stops'} {formatDateTime(k.stopsAt, zone)}
                   </div>
                   <div className="flex gap-2 md:justify-end">
                     {k.state === 'active' || k.state === 'rotating' ? (
@@ -305,7 +308,8 @@ export function KeysPageClient({ isAdmin, graceDays }: { isAdmin: boolean; grace
             </p>
             <p>
               The old key <code className="font-mono">{rotating?.prefix}…</code> keeps working until{' '}
-              <strong className="text-fg">{formatDateTime(rotating && graceUntil > rotating.stopsAt ? rotating.stopsAt : graceUntil)}</strong>, then stops.
+              <strong className="text-fg">{formatDateTime(rotating && graceUntil > rotating.stopsAt ? rotating.stopsAt : graceUntil, zone)}</strong>, then
+              stops.
             </p>
           </>
         }

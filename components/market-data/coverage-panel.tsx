@@ -9,7 +9,8 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import type { SeriesCoverageView } from '@/server/api/schemas/market-data';
-import { errorMessage, formatCount, formatTime, stepMs } from './format';
+import { formatCount, formatDateTime } from '@/components/format';
+import { errorMessage, stepMs } from './series';
 
 /** The series' span as a bar, its gaps cut out in the loss colour (so holes show at a glance). */
 function GapBar({ series }: { series: SeriesCoverageView }) {
@@ -96,8 +97,8 @@ export function CoveragePanel({ isAdmin, importableExchanges }: { isAdmin: boole
                         <span className="font-medium">{s.symbol}</span> <span className="text-muted">{s.timeframe}</span>
                         <div className="text-xs text-muted">{s.exchange === 'simulated' ? 'simulated (demo data)' : s.exchange}</div>
                       </td>
-                      <td className="num whitespace-nowrap px-4 py-2">{formatTime(s.firstMs)}</td>
-                      <td className="num whitespace-nowrap px-4 py-2">{formatTime(s.lastMs)}</td>
+                      <td className="num whitespace-nowrap px-4 py-2">{formatDateTime(s.firstMs)}</td>
+                      <td className="num whitespace-nowrap px-4 py-2">{formatDateTime(s.lastMs)}</td>
                       <td className="num px-4 py-2 text-right" data-testid="coverage-count">
                         {formatCount(s.count)}
                       </td>

@@ -5,7 +5,7 @@ import { Download } from 'lucide-react';
 import { useEffect } from 'react';
 import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
-import { errorMessage } from './format';
+import { errorMessage } from './series';
 
 /** How far back the one-click import reaches (ms): a year of candles, enough for a first backtest. */
 export const ONE_CLICK_IMPORT_SPAN_MS = 365 * 86_400_000;

@@ -8,7 +8,8 @@ import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Field, Input } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { errorMessage, formatCount, formatTime } from './format';
+import { formatCount, formatDateTime } from '@/components/format';
+import { errorMessage } from './series';
 import { SeriesFields, type SeriesFieldValues } from './series-fields';
 
 const dateInput = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -125,7 +126,7 @@ export function ImportPanel({ exchanges, defaultExchange }: { exchanges: string[
                     </span>
                   </div>
                   <div className="num mt-1 text-xs text-muted">
-                    {formatTime(job.startMs)} → {formatTime(job.endMs)}
+                    {formatDateTime(job.startMs)} → {formatDateTime(job.endMs)}
                   </div>
                   {job.status === 'running' || job.status === 'queued' ? (
                     <div

@@ -1,19 +1,9 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { amount } from '@/components/deployments/format';
+import { formatAge, formatPrice } from '@/components/format';
 import { cn } from '@/components/ui/cn';
 import type { MarkView } from '@/server/api/schemas/orders';
-
-/** How long ago an ISO time was, coarsely: "12 s ago", "3 min ago", "5 h ago", "2 d ago", "4.9 y ago". */
-export function ageOf(iso: string, nowMs: number): string {
-  const seconds = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
-  if (seconds < 365 * 86_400) return `${Math.round(seconds / 86_400)} d ago`;
-  return `${(seconds / (365 * 86_400)).toFixed(1)} y ago`;
-}
 
 /** The current time, re-read every `everyMs` so an age stays true while the page is open. */
 export function useNow(everyMs = 15_000): number {
@@ -41,7 +31,7 @@ export function MarkLabel({ mark, className, label = 'mark' }: { mark: MarkView 
   }
   return (
     <span data-testid="mark" data-price={mark.price} data-kind={mark.kind} title={`${mark.price} · ${mark.source} · ${mark.at}`} className={className}>
-      {label} <span className="num">{amount(mark.price)}</span> · {mark.kind} · <span data-testid="mark-age">{ageOf(mark.at, now)}</span>
+      {label} <span className="num">{formatPrice(mark.price)}</span> · {mark.kind} · <span data-testid="mark-age">{formatAge(mark.at, now)}</span>
     </span>
   );
 }

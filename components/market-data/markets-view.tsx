@@ -9,17 +9,14 @@ import { Input, Label } from '@/components/ui/input';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { cn } from '@/components/ui/cn';
 import { ZSymbol } from '@/server/api/schemas/market-data';
-import { errorMessage, TIMEFRAMES } from './format';
+import { arrow, formatPercent, formatPrice, formatQuantity, signTone } from '@/components/format';
+import { errorMessage, TIMEFRAMES } from './series';
 import { MarkLabel } from './mark-label';
 import { ImportMarketButton } from './import-market-button';
 
 const selectClass = 'h-9 rounded-md border border-border bg-panel-2 px-3 text-sm text-fg focus:border-accent focus:outline-none';
 const DEPTHS = [10, 20, 50] as const;
 const COMMON_SYMBOLS = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'BNB/USDT', 'XRP/USDT', 'BTC/USD', 'ETH/USD'];
-
-function decimalsFor(price: number): number {
-  return price >= 1000 ? 2 : price >= 1 ? 4 : 6;
-}
 
 function SourceBadge({ source }: { source: string }) {
   const simulated = source === 'simulated';
@@ -55,10 +52,8 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
   // A market that does not exist (404 "unknown market") is never charted, not even the previous market's placeholder.
   const unknownMarket = snapshot.isError && (snapshot.error as { data?: { code?: string } } | null)?.data?.code === 'NOT_FOUND';
   const data = unknownMarket ? undefined : snapshot.data;
-  const last = data?.candles[data.candles.length - 1];
-  const decimals = decimalsFor(data?.ticker?.last ?? last?.[4] ?? 1000);
-  const fmt = (v: number | null | undefined) =>
-    v === null || v === undefined ? '—' : v.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  const priceTick = data?.priceTick ?? null;
+  const fmt = (v: number | null | undefined) => formatPrice(v, { priceTick });
 
   return (
     <div className="space-y-4">
@@ -150,10 +145,9 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
                 </div>
                 <div className="flex gap-1">
                   <dt className="text-muted">24h</dt>
-                  <dd className={cn('text-right', (data?.ticker?.change24hPct ?? 0) >= 0 ? 'text-gain' : 'text-loss')}>
-                    {data?.ticker?.change24hPct === null || data?.ticker?.change24hPct === undefined
-                      ? '—'
-                      : `${data.ticker.change24hPct >= 0 ? '▲ +' : '▼ '}${data.ticker.change24hPct.toFixed(2)}%`}
+                  <dd className={cn('text-right', signTone(data?.ticker?.change24hPct))}>
+                    {arrow(data?.ticker?.change24hPct)}
+                    {formatPercent(data?.ticker?.change24hPct, { signed: true })}
                   </dd>
                 </div>
               </dl>
@@ -164,7 +158,7 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
               ) : !data || data.candles.length === 0 ? (
                 <div className="flex h-[360px] items-center justify-center text-sm text-muted">No candles for this market.</div>
               ) : (
-                <CandlestickChart candles={data.candles} priceDecimals={decimals} label={`${symbol} ${timeframe}`} />
+                <CandlestickChart candles={data.candles} priceTick={priceTick} label={`${symbol} ${timeframe}`} />
               )}
             </CardContent>
           </Card>
@@ -221,7 +215,7 @@ function OrderBookTable({ bids, asks, fmt }: { bids: [number, number][]; asks: [
           />
           <span className="relative">{fmt(price)}</span>
         </td>
-        <td className="num px-4 py-0.5 text-right">{amount.toLocaleString(undefined, { maximumFractionDigits: 6 })}</td>
+        <td className="num px-4 py-0.5 text-right">{formatQuantity(amount)}</td>
       </tr>
     );
   return (

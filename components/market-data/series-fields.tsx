@@ -1,7 +1,7 @@
 'use client';
 
 import { Field, Input } from '@/components/ui/input';
-import { TIMEFRAMES } from './format';
+import { TIMEFRAMES } from './series';
 
 export interface SeriesFieldValues {
   exchange: string;

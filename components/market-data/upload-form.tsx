@@ -11,7 +11,7 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/ui/input';
 import { ErrorState } from '@/components/ui/states';
 import type { FileImportResponse } from '@/server/api/schemas/market-data';
-import { formatCount, formatTime } from './format';
+import { formatCount, formatDateTime } from '@/components/format';
 import { SeriesFields, type SeriesFieldValues } from './series-fields';
 
 type UploadState =
@@ -242,7 +242,7 @@ function UploadResult({ result }: { result: FileImportResponse }) {
         </span>
       </div>
       <p className="text-xs text-muted">
-        {result.format} · {result.firstMs !== null ? `${formatTime(result.firstMs)} → ${formatTime(result.lastMs!)}` : 'no valid candles'} ·{' '}
+        {result.format} · {result.firstMs !== null ? `${formatDateTime(result.firstMs)} → ${formatDateTime(result.lastMs!)}` : 'no valid candles'} ·{' '}
         {result.gaps.length} gap(s) in the file
       </p>
       {result.rejected.length > 0 ? (

@@ -7,12 +7,13 @@ import { useTRPC } from '@/components/trpc/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { ErrorState, Skeleton } from '@/components/ui/states';
+import { formatDateTimeSeconds, formatFee, formatPrice, formatQuantity, formatTimeOfDay } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import type { OrderResponse } from '@/server/api/schemas/orders';
 
 export const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-const time = (iso: string) => new Date(iso).toLocaleString();
 const typeLabel = (type: OrderResponse['type']) => type.replace('_', '-');
 
 export function statusClass(status: string): string {
@@ -22,10 +23,10 @@ export function statusClass(status: string): string {
   return 'text-muted';
 }
 
-/** Fees as "1.23 USDT + 0.0001 BNB"; "—" when none. */
+/** Fees as "1.23 USDT + 0.0001 BNB" (components/format: never past 8 decimals); "—" when none. */
 export function feesText(fees: Record<string, string>): string {
   const entries = Object.entries(fees);
-  return entries.length ? entries.map(([currency, fee]) => `${fee} ${currency}`).join(' + ') : '—';
+  return entries.length ? entries.map(([currency, fee]) => formatFee(fee, currency)).join(' + ') : '—';
 }
 
 /**
@@ -41,6 +42,7 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
   const [cancelError, setCancelError] = useState<string | null>(null);
   const detail = useQuery({ ...trpc.orders.get.queryOptions({ id: order.id }), enabled: open });
   const [base, quote] = order.symbol.split('/');
+  const zone = useTimeZone();
 
   async function onCancel() {
     setCancelError(null);
@@ -61,21 +63,21 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
       <div className="flex flex-wrap items-center justify-between gap-2 text-sm">
         <div className="min-w-0">
           <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>{order.side === 'buy' ? '▲ Buy' : '▼ Sell'}</span>{' '}
-          <span className="num">{order.quantity}</span> {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
+          <span className="num">{formatQuantity(order.quantity)}</span> {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
           {order.stopPrice ? (
             <>
               {' '}
-              stop <span className="num">{order.stopPrice}</span>
+              stop <span className="num">{formatPrice(order.stopPrice)}</span>
             </>
           ) : null}
           {order.price ? (
             <>
               {' '}
-              @ <span className="num">{order.price}</span>
+              @ <span className="num">{formatPrice(order.price)}</span>
             </>
           ) : null}
           <div className="text-xs text-muted">
-            {accountName} · {time(order.createdAt)}
+            {accountName} · {formatDateTimeSeconds(order.createdAt, zone)}
             {order.deploymentId ? (
               <>
                 {' · '}
@@ -96,7 +98,7 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
             </div>
             {order.averagePrice ? (
               <div className="num text-xs text-muted" data-testid="order-fill-summary">
-                {partlyFilled ? `${order.filledQuantity} ${base} ` : ''}avg {order.averagePrice} {quote}
+                {partlyFilled ? `${formatQuantity(order.filledQuantity)} ${base} ` : ''}avg {formatPrice(order.averagePrice, { currency: quote })}
               </div>
             ) : null}
           </div>
@@ -134,19 +136,21 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
                       <thead className="text-xs text-muted">
                         <tr>
                           <th className="text-left font-normal">Time</th>
-                          <th className="text-right font-normal">Qty</th>
-                          <th className="text-right font-normal">Price</th>
-                          <th className="text-right font-normal">Fee</th>
+                          <th className="pl-3 text-right font-normal">Qty</th>
+                          <th className="pl-3 text-right font-normal">Price</th>
+                          <th className="pl-3 text-right font-normal">Fee</th>
                         </tr>
                       </thead>
                       <tbody>
                         {detail.data.fills.map((fill) => (
                           <tr key={fill.tradeId} data-testid="fill-row" title={`trade ${fill.tradeId}${fill.liquidity ? ` (${fill.liquidity})` : ''}`}>
-                            <td className="whitespace-nowrap text-xs">{time(fill.executedAt)}</td>
-                            <td className="num text-right">{fill.quantity}</td>
-                            <td className="num text-right">{fill.price}</td>
-                            <td className="num text-right">
-                              {fill.fee} {fill.feeCurrency}
+                            <td className="whitespace-nowrap text-xs">{formatDateTimeSeconds(fill.executedAt, zone)}</td>
+                            <td className="num pl-3 text-right">{formatQuantity(fill.quantity)}</td>
+                            <td className="num whitespace-nowrap pl-3 text-right" title={fill.price}>
+                              {formatPrice(fill.price)}
+                            </td>
+                            <td className="num whitespace-nowrap pl-3 text-right" title={fill.fee}>
+                              {formatFee(fill.fee, fill.feeCurrency ?? undefined)}
                             </td>
                           </tr>
                         ))}
@@ -168,7 +172,7 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
                         <span className="font-medium">{event.toStatus}</span> <span className="text-muted">({event.type})</span>
                         {event.reason ? <span className="block text-xs text-muted">{event.reason}</span> : null}
                       </span>
-                      <span className="text-xs text-muted">{new Date(event.createdAt).toLocaleTimeString()}</span>
+                      <span className="text-xs text-muted">{formatTimeOfDay(event.createdAt, zone)}</span>
                     </li>
                   ))}
                 </ol>
@@ -187,8 +191,9 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
         onConfirm={() => void onCancel()}
         description={
           <p>
-            {order.side === 'buy' ? 'Buy' : 'Sell'} {order.quantity} {order.symbol} {typeLabel(order.type)}
-            {order.price ? ` at ${order.price}` : ''} on {accountName} will be canceled; any funds it reserved are released. Fills already made stay.
+            {order.side === 'buy' ? 'Buy' : 'Sell'} {formatQuantity(order.quantity)} {order.symbol} {typeLabel(order.type)}
+            {order.price ? ` at ${formatPrice(order.price)}` : ''} on {accountName} will be canceled; any funds it reserved are released. Fills already made
+            stay.
           </p>
         }
       />

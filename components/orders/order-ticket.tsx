@@ -1,5 +1,6 @@
 'use client';
 
+import { formatFee, formatMoney, formatPrice } from '@/components/format';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Decimal from 'decimal.js';
 import { useMemo, useState, type FormEvent } from 'react';
@@ -229,7 +230,7 @@ export function OrderTicket() {
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-md bg-panel-2 p-3 text-sm" aria-label="Estimate">
             <dt className="text-muted">Last price</dt>
             <dd className="num text-right" data-testid="ticket-last-price">
-              {quote.isPending && quote.fetchStatus !== 'idle' ? '…' : quote.data?.price ? `${quote.data.price} ${quoteAsset}` : 'no price'}
+              {quote.isPending && quote.fetchStatus !== 'idle' ? '…' : quote.data?.price ? formatPrice(quote.data.price, { currency: quoteAsset }) : 'no price'}
             </dd>
             <dt className="text-muted">Price source</dt>
             <dd className="text-right text-xs" data-testid="ticket-price-source">
@@ -240,11 +241,11 @@ export function OrderTicket() {
             </dd>
             <dt className="text-muted">Est. {side === 'buy' ? 'cost' : 'proceeds'}</dt>
             <dd className="num text-right" data-testid="ticket-estimated-cost">
-              {estimate ? `${estimate.cost} ${quoteAsset}` : '—'}
+              {estimate ? formatMoney(estimate.cost, quoteAsset) : '—'}
             </dd>
             <dt className="text-muted">Est. fee</dt>
             <dd className="num text-right" data-testid="ticket-estimated-fee">
-              {estimate?.fee ? `${estimate.fee} ${quoteAsset}` : '—'}
+              {estimate?.fee ? formatFee(estimate.fee, quoteAsset) : '—'}
             </dd>
           </dl>
           {formError ? <ErrorState title="Order not placed" message={formError} /> : null}
@@ -280,8 +281,8 @@ export function OrderTicket() {
             </p>
             {estimate ? (
               <p>
-                Estimated {side === 'buy' ? 'cost' : 'proceeds'} ≈ {estimate.cost} {quoteAsset}
-                {estimate.fee ? ` plus a fee of ≈ ${estimate.fee} ${quoteAsset}` : ''}
+                Estimated {side === 'buy' ? 'cost' : 'proceeds'} ≈ {formatMoney(estimate.cost, quoteAsset)}
+                {estimate.fee ? ` plus a fee of ≈ ${formatFee(estimate.fee, quoteAsset)}` : ''}
                 {quote.data?.source ? `, priced from the ${quote.data.source}` : ''}.
               </p>
             ) : (

@@ -1,5 +1,7 @@
 'use client';
 
+import { formatDateTime } from '@/components/format';
+import { useTimeZone } from '@/components/format/time-zone';
 import { useQuery } from '@tanstack/react-query';
 import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
@@ -23,6 +25,7 @@ const isStatus = (value: string | undefined): value is OrderStatus => ORDER_STAT
 /** The orders page: the ticket, and every order filtered by account, status and deployment (kept in the URL), updating live. */
 export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: OrdersPageFilters }) {
   const trpc = useTRPC();
+  const zone = useTimeZone();
   const router = useRouter();
   const pathname = usePathname();
   const live = useLiveEvents();
@@ -93,7 +96,7 @@ export function OrdersPageClient({ initialFilters = {} }: { initialFilters?: Ord
                 ) : null}
                 {deployments.data?.map((d) => (
                   <option key={d.id} value={d.id}>
-                    {d.strategyName ?? d.strategy.symbol} · {d.mode} · {d.state} · {new Date(d.createdAt).toLocaleDateString()}
+                    {d.strategyName ?? d.strategy.symbol} · {d.mode} · {d.state} · {formatDateTime(d.createdAt, zone)}
                   </option>
                 ))}
               </select>

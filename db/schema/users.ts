@@ -14,6 +14,8 @@ export const users = pgTable('users', {
   role: text('role', { enum: USER_ROLES }).notNull().default('user'),
   /** Bumped to invalidate every session and access token of the user at once. */
   sessionVersion: integer('session_version').notNull().default(0),
+  /** The zone times are shown in: 'UTC' (default) or the IANA zone the user chose as local time (docs/formatting.md). */
+  timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

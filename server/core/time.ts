@@ -53,3 +53,14 @@ export function parseTimeInput(value: string | number): number {
 export function msToIso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** Whether `zone` is an IANA time zone this runtime knows ("UTC", "Europe/Berlin"); a user's display zone must be one. */
+export function isValidTimeZone(zone: string): boolean {
+  if (!zone || zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

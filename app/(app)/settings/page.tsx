@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { PageHeader } from '@/components/shell/page-header';
 import { PasswordForm, SignOutEverywhere } from '@/components/settings/security-settings';
+import { TimeZoneSetting } from '@/components/settings/time-zone-setting';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { currentUser } from '@/server/auth/session';
 
@@ -25,6 +26,7 @@ export default async function SettingsPage() {
             </dl>
           </CardContent>
         </Card>
+        <TimeZoneSetting />
         <SignOutEverywhere />
         <PasswordForm username={user?.username ?? ''} />
       </div>

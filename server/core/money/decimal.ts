@@ -123,6 +123,15 @@ export function formatDecimal(value: DecimalInput): string {
   return decimal.isZero() ? '0' : decimal.toFixed();
 }
 
+/**
+ * An engine float as the decimal it stands for, to 15 significant digits (a double's exact decimal width), as a
+ * canonical string: 59496.85669000001 → "59496.85669", 0.1 + 0.2 → "0.3". How backtest results leave as text.
+ */
+export function floatToDecimalString(value: number, field = 'value'): string {
+  if (!Number.isFinite(value)) throw new DomainError(field, 'must be a finite number');
+  return formatDecimal(new Decimal(value.toPrecision(15)));
+}
+
 // ---- arithmetic (exact for sums, differences and products of boundary values) ----
 
 export function add(a: DecimalInput, b: DecimalInput): Decimal {

@@ -56,3 +56,16 @@ export async function changePassword(
     await recordAudit(tx, { type: 'account.password_changed', userId, username: row.username, ip: meta.ip });
   });
 }
+
+/** The zone the user reads times in: 'UTC' or an IANA zone (users.time_zone). */
+export async function getTimeZone(db: DbOrTx, userId: string): Promise<string> {
+  const [row] = await db.select({ timeZone: users.timeZone }).from(users).where(eq(users.id, userId)).limit(1);
+  return row?.timeZone ?? 'UTC';
+}
+
+/** Sets the zone times are shown in for the user (validated by the request schema: 'UTC' or an IANA zone). */
+export async function setTimeZone(db: DbOrTx, userId: string, timeZone: string): Promise<string> {
+  const [row] = await db.update(users).set({ timeZone, updatedAt: new Date() }).where(eq(users.id, userId)).returning({ timeZone: users.timeZone });
+  if (!row) throw new AppError('UNAUTHORIZED', 'sign in again');
+  return row.timeZone;
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtests, jobs } from '@/db/schema';
 import { ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
+import { floatToDecimalString } from '@/server/core/money/decimal';
 import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
 import { JobInterrupted, type JobHandler } from '@/server/services/jobs/contract';
@@ -24,6 +25,7 @@ import {
   getBacktestSummary,
   listBacktestsForUser,
 } from './backtests';
+import { TRADES_CSV_HEADER, tradesCsv } from '@/components/backtests/trades-csv';
 import { backtestRunHandler } from './run-job';
 import { createSweepHandler } from './sweep-job';
 import { cancelSweepForUser, createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
@@ -91,8 +93,19 @@ describe('backtest.run job', () => {
     expect(expected.trades.length, 'the real data trades').toBeGreaterThan(5);
     expect(stored.metrics, 'metrics equal the engine on the full series').toEqual(expected.metrics);
     expect(stored.barCount).toBe(series.length);
-    expect(stored.trades).toEqual(
-      expected.trades.map((tr) => ({ ...tr, entryTime: new Date(tr.entryTime).toISOString(), exitTime: new Date(tr.exitTime).toISOString() })),
+    const decimal = floatToDecimalString;
+    expect(stored.trades, 'the engine trades, as decimal strings').toEqual(
+      expected.trades.map((tr) => ({
+        ...tr,
+        entryTime: new Date(tr.entryTime).toISOString(),
+        exitTime: new Date(tr.exitTime).toISOString(),
+        entryPrice: decimal(tr.entryPrice),
+        exitPrice: decimal(tr.exitPrice),
+        quantity: decimal(tr.quantity),
+        fee: decimal(tr.fee),
+        pnl: decimal(tr.pnl),
+        pnlPct: decimal(tr.pnlPct),
+      })),
     );
     expect(stored.engineVersion, 'the engine version that computed it').toBe(ENGINE_VERSION);
     expect(stored.params).toEqual(strategy.params);
@@ -229,6 +242,29 @@ describe('backtest.run job', () => {
     const failed = await getBacktestForUser(t.db, alice, queued.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/^no binance ETH\/USDT 1h candles between 2018-01-01T00:00:00.000Z and 2018-02-01T00:00:00.000Z$/);
+  });
+
+  it('exports its trades as CSV with exact decimal strings and ISO times, never float noise', async () => {
+    const strategy = await createStrategyForUser(t.db, alice, { name: 'CSV', type: 'sma_crossover', params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
+    await runWorkerUntil('worker-csv', finished(alice, queued.id));
+    // What the engine's float arithmetic leaves in a stored trade (seen in an export: 59496.85669000001).
+    await t.db.execute(sql`
+      update backtest_trades set entry_price = 59496.85669000001, fee = 0.059496856690000012, pnl = -0.30000000000000004, quantity = 0.1 + 0.2
+      where backtest_id = ${queued.id} and seq = 0`);
+    const csv = tradesCsv((await getBacktestForUser(t.db, alice, queued.id)).trades);
+    const [header, first] = csv.split('\r\n');
+    expect(header).toBe(TRADES_CSV_HEADER);
+    const fields = first!.split(',');
+    expect(fields.slice(2, 7), 'prices, quantity and fee as the decimals they stand for').toEqual([
+      '59496.85669',
+      expect.stringMatching(/^\d+(\.\d+)?$/),
+      '0.3',
+      '0.05949685669',
+      '-0.3',
+    ]);
+    expect(fields[0], 'times in ISO 8601 UTC').toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(csv, 'no float noise anywhere in the export').not.toMatch(/\d{16,}|0000000\d|9999999\d|e[+-]\d/);
   });
 
   it("keeps every backtest private: another user's ids are 404 and lists are scoped", async () => {

@@ -3,6 +3,7 @@ import type { Db, DbOrTx } from '@/db/client';
 import { backtests, backtestTrades, jobs } from '@/db/schema';
 import type { BacktestMetrics, BacktestTrade } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
+import { floatToDecimalString } from '@/server/core/money/decimal';
 import { BACKTEST_JOB_TYPE } from '@/server/services/jobs/contract';
 import { requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams } from '@/server/services/strategies/strategies';
@@ -144,12 +145,12 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
     trades: rows.map((t) => ({
       entryTime: msToIso(t.entryTime),
       exitTime: msToIso(t.exitTime),
-      entryPrice: t.entryPrice,
-      exitPrice: t.exitPrice,
-      quantity: t.quantity,
-      fee: t.fee,
-      pnl: t.pnl,
-      pnlPct: t.pnlPct,
+      entryPrice: floatToDecimalString(t.entryPrice),
+      exitPrice: floatToDecimalString(t.exitPrice),
+      quantity: floatToDecimalString(t.quantity),
+      fee: floatToDecimalString(t.fee),
+      pnl: floatToDecimalString(t.pnl),
+      pnlPct: floatToDecimalString(t.pnlPct),
       exitReason: t.exitReason as BacktestTrade['exitReason'],
     })),
   };

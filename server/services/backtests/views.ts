@@ -24,15 +24,16 @@ export const ZBacktestMetricsSchema = z.object({
   buyAndHoldReturnPct: z.number(),
 });
 
+/** A round trip; its prices, quantity, fee and P&L are the engine's floats as decimal strings (15 significant digits, no float noise). */
 export const ZBacktestTradeSchema = z.object({
   entryTime: z.string(),
   exitTime: z.string(),
-  entryPrice: z.number(),
-  exitPrice: z.number(),
-  quantity: z.number(),
-  fee: z.number(),
-  pnl: z.number(),
-  pnlPct: z.number(),
+  entryPrice: z.string(),
+  exitPrice: z.string(),
+  quantity: z.string(),
+  fee: z.string(),
+  pnl: z.string(),
+  pnlPct: z.string(),
   exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
 });
 

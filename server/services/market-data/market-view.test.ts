@@ -46,6 +46,7 @@ describe('Markets snapshot from the exchange in the config', () => {
     expect(snapshot.ticker!.bid).toBeCloseTo(RECENT.at(-1)![4] - 0.01, 6);
     expect(snapshot.orderBook!.bids).toHaveLength(5);
     expect(snapshot.orderBook!.asks[0]![0]).toBeCloseTo(RECENT.at(-1)![4] + 0.01, 6);
+    expect(snapshot.priceTick, "the exchange's price tick, for the page to show prices on").toMatch(/^0\.0*1$/);
     expect(server.count('GET', '/api/v3/klines'), 'the candles were asked of the test server').toBeGreaterThan(0);
   });
 

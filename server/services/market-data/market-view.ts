@@ -42,6 +42,8 @@ export interface MarketSnapshot extends SeriesKey {
   ticker: MarketTicker | null;
   /** [price, amount], best first. */
   orderBook: { bids: [number, number][]; asks: [number, number][] } | null;
+  /** The market's price tick as a decimal ("0.01"): the exchange's when it answered, the simulated market's when quotes are simulated; null when unknown. */
+  priceTick: string | null;
   /** Why a fallback was used, for the page to show. */
   notice: string | null;
   generatedAtMs: number;
@@ -84,6 +86,9 @@ const simulatedMarkets = new Map<string, SimulatedMarket>();
  * The simulated market of a symbol and timeframe. Its origin moves in steps of 10,000 candles so
  * that a request never replays more than 20,000 candles.
  */
+const simulatedStartPrice = (symbol: string) => START_PRICES[symbol.split('/')[0] ?? symbol] ?? 100;
+const simulatedPriceDecimals = (symbol: string) => (simulatedStartPrice(symbol) < 10 ? 4 : 2);
+
 export function simulatedMarketFor(symbol: string, timeframe: string, now: number): SimulatedMarket {
   const step = timeframeToMs(timeframe);
   const block = 10_000 * step;
@@ -91,9 +96,8 @@ export function simulatedMarketFor(symbol: string, timeframe: string, now: numbe
   const cacheKey = `${symbol}|${timeframe}|${originMs}`;
   let market = simulatedMarkets.get(cacheKey);
   if (!market) {
-    const base = symbol.split('/')[0] ?? symbol;
-    const startPrice = START_PRICES[base] ?? 100;
-    market = createSimulatedMarket({ seed: hashSeed(symbol), timeframe, originMs, startPrice, priceDecimals: startPrice < 10 ? 4 : 2 });
+    const startPrice = simulatedStartPrice(symbol);
+    market = createSimulatedMarket({ seed: hashSeed(symbol), timeframe, originMs, startPrice, priceDecimals: simulatedPriceDecimals(symbol) });
     if (simulatedMarkets.size > 50) simulatedMarkets.clear();
     simulatedMarkets.set(cacheKey, market);
   }
@@ -224,10 +228,17 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
   let quoteSource: QuoteSourceKind = 'simulated';
   let ticker: MarketTicker | null = null;
   let orderBook: MarketSnapshot['orderBook'] = null;
+  let priceTick: string | null = null;
   if (exchangeAvailable(key.exchange, nowMs)) {
     try {
       const exchange = marketDataExchange(key.exchange, { quick: true });
-      const [t, book] = await Promise.all([exchange.fetchTicker(key.symbol), exchange.fetchOrderBook(key.symbol, input.depth)]);
+      const [t, book, info] = await Promise.all([
+        exchange.fetchTicker(key.symbol),
+        exchange.fetchOrderBook(key.symbol, input.depth),
+        // The tick only shapes how prices are shown: without it they show significant digits.
+        exchange.market(key.symbol).catch(() => null),
+      ]);
+      priceTick = info?.priceTick ?? null;
       const last = num(t.last) ?? candles[candles.length - 1]?.[4] ?? null;
       if (last !== null) ticker = { last, bid: num(t.bid), ask: num(t.ask), change24hPct: change24h(candles, last, step), timeMs: t.timeMs };
       const levels = (side: [string, string][]) => side.slice(0, input.depth).map(([p, a]) => [Number(p), Number(a)] as [number, number]);
@@ -246,6 +257,7 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
       ticker = { last: t.last, bid: t.bid, ask: t.ask, change24hPct: change24h(candles, t.last, step), timeMs: t.timeMs };
       const book = market.orderBook(lastClose, nowMs, input.depth);
       orderBook = { bids: book.bids, asks: book.asks };
+      priceTick = (1 / 10 ** simulatedPriceDecimals(key.symbol)).toFixed(simulatedPriceDecimals(key.symbol));
       if (key.exchange !== SIMULATED_EXCHANGE)
         notices.push(`ticker and order book are simulated around the ${options.markPrice !== undefined ? 'mark price' : 'last close'}`);
     }
@@ -258,6 +270,7 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
     quoteSource,
     ticker,
     orderBook,
+    priceTick,
     notice: notices.length > 0 ? notices.join('; ') : null,
     generatedAtMs: nowMs,
   };

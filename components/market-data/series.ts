@@ -1,14 +1,6 @@
 import { timeframeToMs } from '@/server/core/timeframe';
 
-/** A UTC ms time in the user's zone, compact. */
-export function formatTime(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString();
-}
-
+/** A timeframe's bar length in ms; 0 for one the core does not know. */
 export function stepMs(timeframe: string): number {
   try {
     return timeframeToMs(timeframe);
