@@ -9,6 +9,7 @@ import {
   killSwitchEvent,
   orderEvent,
   parseAppEvent,
+  parseAppEventOf,
   type AppEvent,
 } from './events';
 
@@ -69,5 +70,17 @@ describe('AppEvent', () => {
     ['null', 'null'],
   ])('refuses %s (%s)', (payload) => {
     expect(parseAppEvent(payload), 'a payload outside the union is not an event').toBeNull();
+  });
+
+  it.each(SAMPLES)('%o: a consumer of its kind gets it as parseAppEvent does; a consumer of other kinds gets null', (event, wire) => {
+    expect(parseAppEventOf(wire, [event.kind]), 'its own kind: the validated event').toEqual(event);
+    const others = APP_EVENT_KINDS.filter((kind) => kind !== event.kind);
+    expect(parseAppEventOf(wire, others), 'only other kinds wanted: skipped').toBeNull();
+  });
+
+  it('a consumer of a kind still refuses an invalid event of that kind', () => {
+    expect(parseAppEventOf(`{"kind":"deployment","deploymentId":"${DEPLOYMENT}","state":"running"}`, ['deployment']), 'no owner: not an event').toBeNull();
+    expect(parseAppEventOf('not JSON', ['deployment'])).toBeNull();
+    expect(parseAppEventOf('null', ['deployment'])).toBeNull();
   });
 });

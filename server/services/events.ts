@@ -117,6 +117,24 @@ export function parseAppEvent(payload: string): AppEvent | null {
   return parsed.success ? parsed.data : null;
 }
 
+/**
+ * parseAppEvent for a consumer of some kinds only: an event of another kind is null without being validated. A
+ * worker's listeners hear every event of the channel (each paper tick's own order and deployment events, two per
+ * deployment in a burst), and validating all of them was a few percent of its CPU in the aligned burst.
+ */
+export function parseAppEventOf<K extends AppEvent['kind']>(payload: string, kinds: readonly K[]): Extract<AppEvent, { kind: K }> | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const kind = typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
+  if (!(kinds as readonly unknown[]).includes(kind)) return null;
+  const parsed = appEventSchema.safeParse(json);
+  return parsed.success ? (parsed.data as Extract<AppEvent, { kind: K }>) : null;
+}
+
 /** The payload NOTIFY carries for `event` (for a caller that sends it inside a statement of its own). */
 export function appEventPayload(event: AppEvent): string {
   return JSON.stringify(event);

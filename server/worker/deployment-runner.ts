@@ -11,7 +11,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deployments } from '@/db/schema';
 import { defaultWorkerLoopSettings } from '@/server/env';
-import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { EVENTS_CHANNEL, parseAppEventOf } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { ensureBalanceRows } from '@/server/services/orders';
 import {
@@ -71,8 +71,8 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         .listen(EVENTS_CHANNEL, (payload) => {
           // A deployment that (re)started and is not ours yet: look for work now. Our own ticks announce
           // "running" on every candle; those must not trigger a claim round each.
-          const event = parseAppEvent(payload);
-          if (event?.kind !== 'deployment' || event.state !== 'running' || runtimes.has(event.deploymentId)) return;
+          const event = parseAppEventOf(payload, ['deployment']);
+          if (event?.state !== 'running' || runtimes.has(event.deploymentId)) return;
           lastClaim = 0;
           pause.wake();
         })

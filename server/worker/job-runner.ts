@@ -1,4 +1,4 @@
-import { EVENTS_CHANNEL, parseAppEvent } from '@/server/services/events';
+import { EVENTS_CHANNEL, parseAppEventOf } from '@/server/services/events';
 import { isJobType, JobInterrupted, parseJobPayload, type JobContext, type JobHandler, type JobHandlers } from '@/server/services/jobs/contract';
 import { cancelRunningJob, claimJob, completeJob, failJob, heartbeatJob, type Job } from '@/server/services/jobs/queue';
 import type { WorkerLoop } from './loops';
@@ -22,7 +22,7 @@ export function createJobRunner(handlers: JobHandlers | Record<string, JobHandle
       // A queued job wakes an idle runner at once; polling covers missed notifications and expired leases.
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
-          if (parseAppEvent(payload)?.kind === 'job_queued') pause.wake();
+          if (parseAppEventOf(payload, ['job_queued'])) pause.wake();
         })
         .catch((error: unknown) => {
           logger.warn({ err: error }, 'LISTEN failed; polling only');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployments, orders, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { createAccount } from '@/server/services/accounts';
+import { engageKillSwitch } from '@/server/services/kill-switch';
 import { registerUser } from '@/server/services/auth/users';
 import { claimDeployments, createDeployment, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
@@ -34,7 +35,8 @@ afterAll(async () => {
 });
 
 /** `count` DCA deployments (a buy on every candle), each on its own paper account, replaying from the first candle at one candle a second, claimed as a worker claims them. */
-async function claimedDeployments(count: number, name: string): Promise<DeploymentRuntime[]> {
+async function claimedDeployments(count: number, name: string, owner = userId): Promise<DeploymentRuntime[]> {
+  const userId = owner;
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const accountId = (
@@ -133,4 +135,38 @@ it("keeps the others' ticks when one member fails: the batch is rolled back and 
     placed.filter((o) => o.deploymentId !== taken.id).map((o) => o.status),
     'exactly one order each for the others',
   ).toEqual(['filled', 'filled']);
+});
+
+it("pauses every member whose user's kill switch is engaged, and places nothing: the batch's one fence reads each member's latches", async () => {
+  const halted = await registerUser(t.db, { username: 'batched-halted', password: 'correct horse battery' });
+  const others = await claimedDeployments(1, 'not halted');
+  const escaped = await claimedDeployments(2, 'halted', halted.id);
+  await engageKillSwitch(t.db, { id: halted.id, role: halted.role }, { reason: 'batch drill' });
+  // As if the two had escaped the engage: running again, claimed by this worker.
+  const ids = escaped.map((rt) => rt.id);
+  await t.db.update(deployments).set({ state: 'running', leaseOwner: null, leaseExpiresAt: null }).where(inArray(deployments.id, ids));
+  const claimed = await claimDeployments(t.db, 'batch-test-worker', 1000, 60_000);
+  const reloaded: DeploymentRuntime[] = [];
+  for (const id of ids) {
+    const [row] = await t.db.select().from(deployments).where(eq(deployments.id, id));
+    reloaded.push(await loadRuntime(t.db, row!, Number(claimed.find((c) => c.id === id)!.lease_epoch)));
+  }
+  now += (1.5 * HOUR) / 3600;
+  const outcomes = await tickPaperBatch(t.db, [reloaded[0]!, others[0]!, reloaded[1]!], { now: clock });
+
+  for (const { rt, result, retriedAlone } of outcomes) {
+    expect(retriedAlone, 'nothing failed: one transaction').toBe(false);
+    if (rt.userId === halted.id) {
+      expect(result, 'the halted member ended its tick').toMatchObject({ status: 'fulfilled', value: { status: 'ended', orders: 0 } });
+    } else {
+      expect(result, "the other user's member traded as usual").toMatchObject({ status: 'fulfilled', value: { status: 'ok', orders: 1 } });
+    }
+  }
+  const stored = await t.db.select({ state: deployments.state, stateReason: deployments.stateReason }).from(deployments).where(inArray(deployments.id, ids));
+  for (const d of stored) {
+    expect(d.state).toBe('paused');
+    expect(d.stateReason).toContain('the kill switch is engaged');
+  }
+  expect(await ordersOf(ids), 'no order for a halted member').toEqual([]);
+  expect((await ordersOf([others[0]!.id])).map((o) => o.status)).toEqual(['filled']);
 });

@@ -8,14 +8,21 @@
  * in it together: their statements are pipelined on the one connection (one write and one read for a round of
  * statements of every member, where each tick used to pay a round trip per statement and a COMMIT of its own).
  *
+ * The statements every member sends alike go out once for the batch (SharedStatements below, SQL in
+ * services/deployments/paper-batch.ts): the fences, as the transaction's first statement, and the state writes
+ * with the notifications, as its last. A member's tick in a batch is then its order's two statements (it was
+ * five): fewer statements to build, write, parse and execute, which is what a burst's CPU goes to.
+ *
  * What still holds per deployment:
- * - The fence: each body's first statement locks its deployment row under this worker's epoch, as alone. The
- *   bodies are started in one synchronous loop and each issues its fence before its first await, so every fence
- *   of the batch reaches PostgreSQL before any order statement: deployment rows first, then accounts, orders and
- *   balances, as docs/orders.md "Locks" orders them.
- * - The kill switch FOR SHARE first: that fence statement reads the latches FOR SHARE, so the transaction's first
- *   statement takes the ROW SHARE lock on kill_switches that the engage's EXCLUSIVE lock waits for (latch.ts);
- *   every later member's read of its own latches happens under it.
+ * - The fence: the batch's first statement locks every member's deployment row under this worker's epoch, as
+ *   each tick's fence does alone. The bodies are started in one synchronous loop and each asks for its fence
+ *   before its first await, so the one fence statement reaches PostgreSQL before any order statement: deployment
+ *   rows first, then accounts, orders and balances, as docs/orders.md "Locks" orders them.
+ * - The kill switch FOR SHARE first: that fence statement reads the latches of every member's user FOR SHARE, so
+ *   the transaction's first statement takes the ROW SHARE lock on kill_switches that the engage's EXCLUSIVE lock
+ *   waits for (latch.ts); each member gets its own user's latches and the global one from it.
+ * - Its state write is fenced by its epoch as alone; its notifications are sent in its own order, before the
+ *   state writes, and delivered at the commit.
  * - Atomicity: a deployment's tick commits whole or not at all (it is inside the one transaction).
  * - One member's failure does not lose the others' ticks: any member that fails rolls the batch back, and every
  *   member is then ticked again ALONE, in its own transaction (the failing one fails again on its own and takes
@@ -29,7 +36,16 @@
  */
 import type { Db, DbOrTx } from '@/db/client';
 import { readCandleSeries } from '@/server/services/market-data/candles';
-import { tickDeployment, type DeploymentDeps, type DeploymentRuntime, type TickResult } from '@/server/services/deployments';
+import {
+  fenceAll,
+  finishAll,
+  tickDeployment,
+  type DeploymentDeps,
+  type DeploymentRuntime,
+  type TickFence,
+  type TickFinish,
+  type TickResult,
+} from '@/server/services/deployments';
 
 /** The batch's transaction was rolled back (a member failed, or the commit did): the member is ticked again alone. */
 export class TickBatchRolledBack extends Error {
@@ -40,6 +56,7 @@ export class TickBatchRolledBack extends Error {
 }
 
 interface Member {
+  rt: DeploymentRuntime;
   body: (tx: DbOrTx) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -59,12 +76,13 @@ export interface BatchOutcome {
  */
 export async function tickPaperBatch(db: Db, runtimes: readonly DeploymentRuntime[], deps: DeploymentDeps = {}): Promise<BatchOutcome[]> {
   const joined: Member[] = [];
+  const shared = new SharedStatements();
   let settledWithout = 0;
   let started = false;
   const maybeStart = () => {
     if (started || joined.length + settledWithout < runtimes.length) return;
     started = true;
-    if (joined.length > 0) void runTransaction(db, joined);
+    if (joined.length > 0) void runTransaction(db, joined, shared);
   };
   // Members due together read the same candles (same series, same range): one read for all of them. Each member
   // copies the rows into its own bar buffer, so the shared series is only read.
@@ -80,11 +98,12 @@ export async function tickPaperBatch(db: Db, runtimes: readonly DeploymentRuntim
     const paperTransaction = <T>(body: (tx: DbOrTx) => Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         didJoin = true;
-        joined.push({ body, resolve: resolve as (value: unknown) => void, reject });
+        joined.push({ rt, body, resolve: resolve as (value: unknown) => void, reject });
         maybeStart();
       });
+    const paperBatch = { fence: () => shared.fence(rt), finish: (finish: TickFinish) => shared.finish(rt, finish) };
     try {
-      return await tickDeployment(db, rt, { ...deps, paperTransaction, readCandles });
+      return await tickDeployment(db, rt, { ...deps, paperTransaction, readCandles, paperBatch });
     } finally {
       // A tick that ended before its transaction (nothing closed, a completed replay, an error) is not waited for.
       if (!didJoin) {
@@ -106,11 +125,98 @@ export async function tickPaperBatch(db: Db, runtimes: readonly DeploymentRuntim
   );
 }
 
-async function runTransaction(db: Db, members: readonly Member[]): Promise<void> {
+interface Deferred<T> {
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The statements every member sends, sent once for the batch (services/deployments/paper-batch.ts): the fences,
+ * asked by each body before its first await and sent together as the transaction's first statement; and the last
+ * writes, sent together once every body has asked for them or ended without.
+ */
+class SharedStatements {
+  private fences: Array<{ rt: DeploymentRuntime } & Deferred<TickFence>> | null = [];
+  private finishes: Array<{ rt: DeploymentRuntime; finish: TickFinish } & Deferred<boolean>> = [];
+  private finishing = new Set<DeploymentRuntime>();
+  private open = 0;
+  private failed = false;
+  private tx: DbOrTx | null = null;
+
+  fence(rt: DeploymentRuntime): Promise<TickFence> {
+    const fences = this.fences;
+    // A fence after the batch's would lock its deployment row after other members' accounts and balances.
+    if (fences === null) return Promise.reject(new Error(`deployment ${rt.id}: its fence came after the batch's`));
+    return new Promise((resolve, reject) => fences.push({ rt, resolve, reject }));
+  }
+
+  finish(rt: DeploymentRuntime, finish: TickFinish): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.finishes.push({ rt, finish, resolve, reject });
+      this.finishing.add(rt);
+      this.open--;
+      this.maybeFinish();
+    });
+  }
+
+  /** Starts every member's body on `tx`; resolves with their outcomes once all have settled. */
+  async run(tx: DbOrTx, members: readonly Member[]): Promise<Array<PromiseSettledResult<unknown>>> {
+    this.tx = tx;
+    this.open = members.length;
+    // Started in one loop: each body asks for its fence before its first await (file comment).
+    const bodies = members.map((member) =>
+      member.body(tx).then(
+        (value) => {
+          this.settled(member.rt);
+          return value;
+        },
+        (error: unknown) => {
+          this.failed = true;
+          this.settled(member.rt);
+          throw error;
+        },
+      ),
+    );
+    const fences = this.fences!;
+    this.fences = null;
+    if (fences.length > 0) {
+      fenceAll(
+        tx,
+        fences.map(({ rt }) => ({ id: rt.id, epoch: rt.epoch, userId: rt.userId })),
+      ).then(
+        (results) => fences.forEach((f, i) => f.resolve(results[i]!)),
+        (error: unknown) => fences.forEach((f) => f.reject(error)),
+      );
+    }
+    return Promise.allSettled(bodies);
+  }
+
+  private settled(rt: DeploymentRuntime): void {
+    if (this.finishing.has(rt)) return;
+    this.open--;
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.open > 0 || this.finishes.length === 0) return;
+    const finishes = this.finishes;
+    this.finishes = [];
+    // A member failed: the batch rolls back, and nothing more is sent in it.
+    if (this.failed) return finishes.forEach((f) => f.reject(new Error('another member of the batch failed')));
+    finishAll(
+      this.tx!,
+      finishes.map(({ rt, finish }) => ({ id: rt.id, epoch: rt.epoch, finish })),
+    ).then(
+      (held) => finishes.forEach((f, i) => f.resolve(held[i]!)),
+      (error: unknown) => finishes.forEach((f) => f.reject(error)),
+    );
+  }
+}
+
+async function runTransaction(db: Db, members: readonly Member[], shared: SharedStatements): Promise<void> {
   try {
     const values = await db.transaction(async (tx) => {
-      // Started in one loop: each body sends its fence before its first await (file comment).
-      const outcomes = await Promise.allSettled(members.map((member) => member.body(tx)));
+      const outcomes = await shared.run(tx, members);
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw new TickBatchRolledBack(failed.reason);
       return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);

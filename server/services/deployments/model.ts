@@ -4,6 +4,7 @@ import { deployments } from '@/db/schema';
 import type { MarketData } from '@/server/exchange/ports';
 import type { readCandleSeries } from '@/server/services/market-data/candles';
 import type { OrderDeps } from '@/server/services/orders';
+import type { PaperBatchMember } from './paper-batch';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -18,6 +19,8 @@ export interface DeploymentDeps extends OrderDeps {
   paperTransaction?: <T>(body: (tx: DbOrTx) => Promise<T>) => Promise<T>;
   /** Reads a replay's stored candles (default: readCandleSeries); a batch shares one read among its members. */
   readCandles?: typeof readCandleSeries;
+  /** In a batch (with paperTransaction): the tick's fence and last writes go out with every member's (paper-batch.ts). */
+  paperBatch?: PaperBatchMember;
 }
 
 /** Where the replay/simulated clock is at `now` (running deployments advance, others stand still). */

@@ -26,6 +26,7 @@ import { LeaseLostError } from '@/server/services/orders';
 import { lastStoredOpen, loadBars, MAX_BARS_PER_TICK, seriesStartDecisionFloor } from './bars';
 import { numberToDecimalString, executeMachineOrder, riskLimitsOf, StopTick, WaitForOrder, type TickContext } from './machine-orders';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
+import type { TickFence } from './paper-batch';
 import type { DeploymentRuntime } from './runtime';
 import { completeReplay, pauseForRisk } from './tick-transitions';
 
@@ -63,6 +64,17 @@ async function persist(
     ],
   );
   return rows.length > 0;
+}
+
+/** A paper tick's fence, alone: the deployment row FOR UPDATE under this worker's epoch, with the kill switch latches. */
+async function fence(tx: DbOrTx, rt: DeploymentRuntime): Promise<TickFence> {
+  const [row] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
+    tx,
+    `with halt as (${engagedLatchesSql('$3::uuid')})
+     select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid and d.lease_epoch = $2::bigint and d.state = 'running' for update of d`,
+    [rt.id, String(rt.epoch), rt.userId],
+  );
+  return { held: row !== undefined, killSwitch: row?.kill_switch ?? null };
 }
 
 /**
@@ -121,14 +133,10 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
     if (tx) {
       // The fence for the whole transaction: the row stays locked under this worker's epoch until the commit.
       // With it, the kill switch latches (read first, as every order transaction must: kill-switch/latch.ts).
-      const [held] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
-        tx,
-        `with halt as (${engagedLatchesSql('$3::uuid')})
-         select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid and d.lease_epoch = $2::bigint and d.state = 'running' for update of d`,
-        [rt.id, String(rt.epoch), rt.userId],
-      );
-      if (!held) throw new LeaseLostError(rt.id);
-      const latch = haltingLatch((held.kill_switch ?? []).map(latchFromRow));
+      // In a batch, the batch's first statement is every member's fence (paper-batch.ts fenceAll).
+      const held = deps.paperBatch ? await deps.paperBatch.fence() : await fence(tx, rt);
+      if (!held.held) throw new LeaseLostError(rt.id);
+      const latch = haltingLatch((held.killSwitch ?? []).map(latchFromRow));
       if (latch) {
         // The engage pauses every deployment it halts, and nothing resumes one while it holds: only a defence.
         await pauseForRisk(tx, rt, killSwitchError(latch).message, now);
@@ -181,7 +189,10 @@ export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: Deploy
     if (tx) {
       // Sent together on the transaction's connection (both prepared, so neither waits for a describe round
       // trip); the notifications are delivered at the commit.
-      const [, persisted] = await Promise.all([notifyEvents(tx, events), persist(tx, rt, state, fields, now)]);
+      // In a batch, sent with every member's (paper-batch.ts finishAll).
+      const persisted = deps.paperBatch
+        ? await deps.paperBatch.finish({ state, fields, now, events })
+        : (await Promise.all([notifyEvents(tx, events), persist(tx, rt, state, fields, now)]))[1];
       if (!persisted) throw new LeaseLostError(rt.id);
       if (ctx.paused) await pauseForRisk(tx, rt, ctx.paused.reason, now);
     } else {

@@ -25,9 +25,21 @@ export function engagedLatchesSql(userParam: string): string {
   return `${LATCHES_OF(userParam)} for share of k`;
 }
 
+/**
+ * The latches of several users at once (a batch of deployment ticks in one transaction): each engaged latch
+ * covering any of the users in `usersSubquery` (a subquery of uuids), with its `user_id` (null: global), read FOR
+ * SHARE as engagedLatchesSql. A user's latches are the rows of its id and the null ones.
+ */
+export function engagedLatchesOfUsersSql(usersSubquery: string): string {
+  return `select k.user_id, ${LATCH_JSON} as latch
+     from kill_switches k where k.user_id in (${usersSubquery}) or k.user_id is null for share of k`;
+}
+
+const LATCH_JSON = `json_build_object('scope', case when k.user_id is null then 'global' else 'user' end, 'since', k.engaged_at, 'by', (select u.username from users u where u.id = k.engaged_by), 'reason', k.reason)`;
+
 /** Each latch covering the user (its own and the global one), as JSON. */
 const LATCHES_OF = (userParam: string) =>
-  `select json_build_object('scope', case when k.user_id is null then 'global' else 'user' end, 'since', k.engaged_at, 'by', (select u.username from users u where u.id = k.engaged_by), 'reason', k.reason) as latch
+  `select ${LATCH_JSON} as latch
      from kill_switches k where k.user_id = ${userParam} or k.user_id is null`;
 
 /** Parses one `latch` value of engagedLatchesSql (the driver returns json as an object). */
