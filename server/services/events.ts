@@ -160,6 +160,19 @@ export function notifyStatement(events: readonly AppEvent[]): { text: string; pa
 }
 
 /**
+ * notifyStatement for a batch of any size with a fixed text (the events as one JSON array parameter), so a batch of
+ * ticks prepares one statement whatever its number of events: the same NOTIFYs, in order, with the same outbox rows.
+ */
+export function notifyBatchStatement(events: readonly AppEvent[]): { text: string; params: unknown[] } {
+  const select = 'select count(pg_notify($1, e)) from json_array_elements_text($2::json) as e';
+  const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events.map(appEventPayload))];
+  const candidates = notificationCandidates(events);
+  if (candidates.length === 0) return { text: select, params };
+  params.push(JSON.stringify(candidates));
+  return { text: `with ${outboxCte(params.length)} ${select}`, params };
+}
+
+/**
  * Several events in one prepared statement, issued at the call (so it goes out in order with the caller's other
  * statements); in a transaction, all are delivered at its commit, in order, with their notification outbox rows.
  */

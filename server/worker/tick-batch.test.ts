@@ -4,7 +4,10 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deployments, orders, strategies } from '@/db/schema';
+import { randomBytes } from 'node:crypto';
+import { deployments, notificationOutbox, orders, strategies } from '@/db/schema';
+import { parseMasterKey } from '@/server/services/crypto';
+import { createChannel, createRule } from '@/server/services/notifications';
 import type { OhlcvRow } from '@/server/core/candles';
 import { createAccount } from '@/server/services/accounts';
 import { engageKillSwitch } from '@/server/services/kill-switch';
@@ -106,6 +109,23 @@ it('ticks paper deployments due together in one transaction, each committing its
     stored.map((d) => d.lastBarTime),
     'each deployment stored its own progress',
   ).toEqual([rows[0]![0], rows[0]![0], rows[0]![0]]);
+});
+
+it("queues a batched tick's fills in the user's notification outbox, in the statement that sends them", async () => {
+  const owner = (await registerUser(t.db, { username: 'batched-notified', password: 'correct horse battery' })).id;
+  const keys = [parseMasterKey(randomBytes(32).toString('base64'))];
+  const settings = () => ({ telegramApiUrl: 'http://127.0.0.1:9', discordApiUrl: 'http://127.0.0.1:9', allowPrivateNetworks: true });
+  const channel = await createChannel(t.db, owner, { type: 'webhook', name: 'hook', url: 'https://hooks.example.com/in' }, { keys, settings });
+  await createRule(t.db, owner, { channelId: channel.id, kind: 'fill' });
+  const runtimes = await claimedDeployments(2, 'notified', owner);
+  now += (1.5 * HOUR) / 3600;
+  const outcomes = await tickPaperBatch(t.db, runtimes, { now: clock });
+  expect(outcomes.map((o) => o.retriedAlone)).toEqual([false, false]);
+  const queued = await t.db.select().from(notificationOutbox).where(eq(notificationOutbox.userId, owner));
+  expect(
+    queued.map((row) => [row.kind, (row.event as { deploymentId?: string }).deploymentId]).sort(),
+    'one fill notification per member, committed with its tick',
+  ).toEqual(runtimes.map((rt) => ['fill', rt.id]).sort());
 });
 
 it("keeps the others' ticks when one member fails: the batch is rolled back and every member is ticked alone", async () => {

@@ -13,7 +13,7 @@
 import type { DbOrTx } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import type { MachineState } from '@/server/core/trading';
-import { appEventPayload, EVENTS_CHANNEL, type AppEvent } from '@/server/services/events';
+import { notifyBatchStatement, type AppEvent } from '@/server/services/events';
 import { engagedLatchesOfUsersSql } from '@/server/services/kill-switch/latch';
 import type { DeploymentRow } from './model';
 
@@ -58,8 +58,6 @@ export async function fenceAll(tx: DbOrTx, members: ReadonlyArray<{ id: string; 
   return rows.map((row) => ({ held: row.held, killSwitch: row.kill_switch }));
 }
 
-const NOTIFY_ALL = `select count(pg_notify($1, e)) from json_array_elements_text($2::json) as e`;
-
 const PERSIST_ALL = `update deployments d
     set runner = v.runner, updated_at = v.updated_at, last_bar_time = v.last_bar_time, last_decision = v.last_decision, state_reason = null
    from jsonb_to_recordset($1::jsonb) as v(id uuid, epoch bigint, runner jsonb, updated_at timestamptz, last_bar_time bigint, last_decision jsonb)
@@ -71,8 +69,9 @@ const PERSIST_ALL = `update deployments d
  * alone), pipelined. Returns, per member, whether its write held.
  */
 export async function finishAll(tx: DbOrTx, members: ReadonlyArray<{ id: string; epoch: number; finish: TickFinish }>): Promise<boolean[]> {
-  const payloads = members.flatMap((m) => m.finish.events.map(appEventPayload));
-  const notified = payloads.length > 0 ? queryRows(tx, NOTIFY_ALL, [EVENTS_CHANNEL, JSON.stringify(payloads)]) : Promise.resolve([]);
+  const events = members.flatMap((m) => m.finish.events);
+  const notify = notifyBatchStatement(events);
+  const notified = events.length > 0 ? queryRows(tx, notify.text, notify.params) : Promise.resolve([]);
   const written = queryRows<{ id: string }>(tx, PERSIST_ALL, [
     JSON.stringify(
       members.map(({ id, epoch, finish: { state, fields, now } }) => ({
