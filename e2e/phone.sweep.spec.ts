@@ -60,6 +60,7 @@ function routeUrls(o: Objects): Record<string, string> {
     '/deployments/[id]': `/deployments/${o.deploymentId}`,
     '/keys': '/keys',
     '/markets': '/markets',
+    '/notifications': '/notifications',
     '/orders': '/orders',
     '/settings': '/settings',
     '/strategies': '/strategies',
