@@ -23,6 +23,12 @@ export type MetricsLike = BacktestMetrics;
 /** A metric as text with its unit (components/format); profit factor is ∞ with winners and no loser, "—" with no trades. */
 export function formatMetric(key: MetricKey, metrics: MetricsLike): string {
   const value = metrics[key];
+  if (key === 'profitFactor' && value === null) return metrics.tradeCount > 0 ? '∞' : '—';
+  return formatMetricValue(key, value);
+}
+
+/** One value of a metric as text with its unit (the heatmap legend's ends, for instance). */
+export function formatMetricValue(key: MetricKey, value: number | null): string {
   switch (key) {
     case 'totalReturnPct':
     case 'cagrPct':
@@ -37,7 +43,7 @@ export function formatMetric(key: MetricKey, metrics: MetricsLike): string {
     case 'tradeCount':
       return formatNumber(value, 0);
     case 'profitFactor':
-      return value === null ? (metrics.tradeCount > 0 ? '∞' : '—') : formatNumber(value);
+      return formatNumber(value);
     default:
       return formatNumber(value, 2, { signed: true });
   }

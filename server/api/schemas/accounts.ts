@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { multilineText, safeText } from '@/server/core/text';
-import { zDecimalString } from '@/server/core/money';
+import { zDecimalInput } from '@/server/core/money';
 import { ZAccountResponseSchema, ZBalanceSchema, ZAccountBalanceResponseSchema, ZConnectionTestResponseSchema } from '@/server/services/accounts/views';
 
 /** Shared by the REST handlers, the tRPC procedures and the account form. */
@@ -15,11 +15,11 @@ export const ZAsset = safeText().regex(/^[A-Z0-9]{1,20}$/, { error: 'asset codes
 
 /** Starting balances of a paper account, e.g. {"USDT": "10000"}. */
 export const ZPaperBalances = z
-  .record(ZAsset, zDecimalString({ field: 'balance', max: '1000000000000' }))
+  .record(ZAsset, zDecimalInput({ field: 'balance', max: '1000000000000' }))
   .refine((value) => Object.keys(value).length <= 50, { error: 'at most 50 assets' });
 
-export const ZFeeRate = zDecimalString({ field: 'feeRate', max: '0.1' });
-export const ZSlippage = zDecimalString({ field: 'slippage', max: '0.1' });
+export const ZFeeRate = zDecimalInput({ field: 'feeRate', max: '0.1' });
+export const ZSlippage = zDecimalInput({ field: 'slippage', max: '0.1' });
 
 const secretString = (max: number, text: typeof safeText = safeText) =>
   text({ error: 'must be a string' })

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
-import { zDecimalString } from '@/server/core/money';
+import { zDecimalInput } from '@/server/core/money';
+import { zTimeInput } from '@/server/core/time-input';
 import { ZAlertResponseSchema } from '@/server/services/alerts/views';
 import { ZDeploymentEquityResponseSchema, ZDeploymentResponseSchema, ZStopDeploymentResponseSchema } from '@/server/services/deployments/views';
 
 const DEPLOYMENT_STATES = ['running', 'paused', 'stopped', 'completed', 'failed'] as const;
-const zTime = z.union([safeText().max(40), z.number().int().nonnegative()], { error: 'must be an ISO 8601 time or epoch milliseconds' });
 
 /** POST /api/v1/strategies/{id}/deployments (and deployments.create). */
 export const ZCreateDeploymentRequestSchema = z
@@ -15,7 +15,7 @@ export const ZCreateDeploymentRequestSchema = z
     feed: z
       .object({
         type: z.enum(['live', 'replay', 'simulated'], { error: 'must be "live", "replay" or "simulated"' }),
-        start: zTime.optional(),
+        start: zTimeInput().optional(),
         speed: z
           .number({ error: 'must be a number' })
           .positive({ error: 'must be greater than 0' })
@@ -24,23 +24,28 @@ export const ZCreateDeploymentRequestSchema = z
       })
       .strict()
       .optional(),
-    maxPositionQuote: zDecimalString({ field: 'maxPositionQuote', positive: true }).optional(),
-    capitalQuote: zDecimalString({ field: 'capitalQuote', positive: true }).optional(),
+    maxPositionQuote: zDecimalInput({ field: 'maxPositionQuote', positive: true }).optional(),
+    capitalQuote: zDecimalInput({ field: 'capitalQuote', positive: true }).optional(),
     riskLimits: z
       .object({
-        maxOrderNotional: zDecimalString({ field: 'riskLimits.maxOrderNotional', positive: true }).optional(),
-        dailyLossLimitQuote: zDecimalString({ field: 'riskLimits.dailyLossLimitQuote', positive: true }).optional(),
-        maxDrawdownFraction: zDecimalString({ field: 'riskLimits.maxDrawdownFraction', positive: true }).optional(),
+        maxOrderNotional: zDecimalInput({ field: 'riskLimits.maxOrderNotional', positive: true }).optional(),
+        dailyLossLimitQuote: zDecimalInput({ field: 'riskLimits.dailyLossLimitQuote', positive: true }).optional(),
+        maxDrawdownFraction: zDecimalInput({ field: 'riskLimits.maxDrawdownFraction', positive: true }).optional(),
       })
       .strict()
       .optional(),
     confirm: z
-      .object({ accountName: safeText().max(200), maxPositionQuote: safeText().max(64) })
+      .object({
+        accountName: safeText().max(200),
+        // Compared with maxPositionQuote by the service; a number or the text the user typed.
+        maxPositionQuote: z.union([z.number().transform(String), safeText().max(64)], { error: 'must be a decimal number or a decimal string' }),
+      })
       .strict()
       .optional(),
   })
   .strict();
-export type CreateDeploymentRequest = z.infer<typeof ZCreateDeploymentRequestSchema>;
+/** What a client sends (numbers or decimal strings, ISO or epoch-ms times). */
+export type CreateDeploymentRequest = z.input<typeof ZCreateDeploymentRequestSchema>;
 
 export const ZListDeploymentsRequestSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonValue, multilineText, safeText } from '@/server/core/text';
-import { parseTimeInput } from '@/server/core/time';
+import { zTimeInput } from '@/server/core/time-input';
 import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
@@ -23,14 +23,7 @@ export const ZSeriesKeySchema = z.object({ exchange: ZExchangeId, symbol: ZSymbo
  * A time as ms since epoch (number or digit string) or an ISO 8601 date/time (no zone = UTC), to ms.
  * Query strings carry text, so both forms are accepted everywhere.
  */
-export const ZTimeInput = z.union([z.number(), safeText()], { error: 'must be a time: ms since epoch or ISO 8601' }).transform((value, ctx) => {
-  const ms = parseTimeInput(value);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a time: ms since epoch or ISO 8601 (e.g. 2024-01-01T00:00:00Z)' });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const ZTimeInput = zTimeInput({ message: 'must be a time: ms since epoch or ISO 8601 (e.g. 2024-01-01T00:00:00Z)' });
 
 // POST candles ------------------------------------------------------------------------------------
 

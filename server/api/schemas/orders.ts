@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { safeText } from '@/server/core/text';
-import { zDecimalString } from '@/server/core/money';
+import { zDecimalInput } from '@/server/core/money';
 import { ZMarkSchema, ZOrderResponseSchema, ZOrderDetailResponseSchema } from '@/server/services/orders/views';
 
 const ORDER_STATUSES = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired', 'unknown'] as const;
@@ -16,9 +16,9 @@ export const ZPlaceOrderRequestSchema = z
     symbol: ZSymbol,
     side: z.enum(['buy', 'sell'], { error: 'must be "buy" or "sell"' }),
     type: z.enum(['market', 'limit', 'stop_limit'], { error: 'must be "market", "limit" or "stop_limit"' }),
-    quantity: zDecimalString({ field: 'quantity', positive: true }),
-    price: zDecimalString({ field: 'price', positive: true }).optional(),
-    stopPrice: zDecimalString({ field: 'stopPrice', positive: true }).optional(),
+    quantity: zDecimalInput({ field: 'quantity', positive: true }),
+    price: zDecimalInput({ field: 'price', positive: true }).optional(),
+    stopPrice: zDecimalInput({ field: 'stopPrice', positive: true }).optional(),
     clientOrderId: safeText()
       .regex(/^[a-zA-Z0-9]{1,32}$/, { error: 'must be 1–32 letters and digits' })
       .optional(),

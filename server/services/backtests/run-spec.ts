@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '@/db/client';
 import { ENGINE_VERSION } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
-import { safeText } from '@/server/core/text';
-import { parseIsoTimeUtc } from '@/server/core/time';
+import { zDecimalInput } from '@/server/core/money';
+import { zTimeInput } from '@/server/core/time-input';
 import { enqueueJob, type EnqueueInput } from '@/server/services/jobs/queue';
 import { msToIso } from '@/server/core/time';
 import type { JobType } from '@/server/services/jobs/contract';
@@ -20,49 +20,23 @@ import { hasCandlesInRange } from './data-range';
 // Latest time accepted: 2100-01-01 (ms). Earliest: the epoch.
 const MAX_TIME_MS = 4_102_444_800_000;
 
-/** A time as ISO 8601 (no zone = UTC, like a plain date at midnight) or ms since epoch; out: ms. */
-export const ZTime = z
-  .union([z.number({ error: 'must be an ISO 8601 time or ms since epoch' }), safeText({ error: 'must be an ISO 8601 time or ms since epoch' })])
-  .transform((value, ctx) => {
-    let ms: number;
-    if (typeof value === 'number') ms = value;
-    else if (/^\d{1,16}$/.test(value)) ms = Number(value);
-    else ms = parseIsoTimeUtc(value);
-    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100',
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** A money-like number: a JSON number or a decimal string; NaN, Infinity and out-of-range values are refused. */
-function zBoundedNumber(options: { min: number; minInclusive: boolean; max: number; message: string }) {
-  return z
-    .union(
-      [
-        z.number({ error: options.message }),
-        safeText({ error: options.message })
-          .regex(/^\d+(\.\d+)?(e-?\d+)?$/i, { error: options.message })
-          .transform(Number),
-      ],
-      {
-        error: options.message,
-      },
-    )
-    .refine((v) => Number.isFinite(v) && (options.minInclusive ? v >= options.min : v > options.min) && v <= options.max, { error: options.message });
-}
-
-export const ZInitialCapital = zBoundedNumber({
-  min: 0,
-  minInclusive: false,
-  max: 1e12,
-  message: 'must be a number greater than 0 and at most 1e12 (quote currency)',
+/** A time as ISO 8601 (no zone = UTC, like a plain date at midnight) or ms since epoch (docs/api.md, "Types"); out: ms. */
+export const ZTime = zTimeInput({
+  max: MAX_TIME_MS,
+  message: 'must be an ISO 8601 time (no zone = UTC, e.g. 2024-01-31T00:00:00Z), a date, or ms since epoch, between 1970 and 2100',
 });
-export const ZFeeRate = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.001 = 0.1% per fill)' });
-export const ZSlippage = zBoundedNumber({ min: 0, minInclusive: true, max: 0.1, message: 'must be a fraction from 0 to 0.1 (0.0005 = 0.05% per fill)' });
+
+/** Rates and amounts: a JSON number or a decimal string (zDecimalInput, docs/api.md), out as the number the engine runs on. */
+export const ZInitialCapital = zDecimalInput({
+  field: 'initialCapital',
+  positive: true,
+  max: '1000000000000',
+  message: 'must be a number greater than 0 and at most 1e12 (quote currency)',
+}).transform(Number);
+export const ZFeeRate = zDecimalInput({ field: 'feeRate', max: '0.1', message: 'must be a fraction from 0 to 0.1 (0.001 = 0.1% per fill)' }).transform(Number);
+export const ZSlippage = zDecimalInput({ field: 'slippage', max: '0.1', message: 'must be a fraction from 0 to 0.1 (0.0005 = 0.05% per fill)' }).transform(
+  Number,
+);
 
 export const ZRunSpecSchema = z.object({
   strategyId: z.string({ error: 'is required' }).uuid({ error: 'must be a strategy id (UUID)' }),

@@ -40,8 +40,8 @@ describe('ingestCandleRows (request bodies)', () => {
       'every bad row reported, in order',
     ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const reason = (i: number) => result.rejected.find((r) => r.index === i)!.reason;
-    expect(reason(1)).toMatch(/open must be a number, got "NaN"/);
-    expect(reason(2)).toMatch(/close must be a number, got null/);
+    expect(reason(1)).toMatch(/open must be a number or a decimal string, got "NaN"/);
+    expect(reason(2)).toMatch(/close must be a number or a decimal string, got null/);
     expect(reason(3)).toMatch(/high 99 is below max\(open, close\) 105/);
     expect(reason(4)).toMatch(/low 101 is above/);
     expect(reason(5)).toMatch(/negative volume/);
@@ -50,6 +50,15 @@ describe('ingestCandleRows (request bodies)', () => {
     const stored = await readCandleSeries(t.db, key, 0, 10 * H);
     expect(Array.from(stored.time)).toEqual([0, 7 * H]);
     expect(stored.volume[0], 'the first of two duplicates is kept').toBe(1);
+
+    const asText = await ingestCandleRows(t.db, key, [['1970-01-01T08:00:00Z', '100', '110.5', 90, '105', '1e1']]);
+    expect(asText, 'prices as decimal strings and the time as ISO 8601, as everywhere in the API').toEqual({
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      rejected: [],
+    });
+    expect((await readCandleSeries(t.db, key, 8 * H, 9 * H)).high[0]).toBe(110.5);
 
     const again = await ingestCandleRows(t.db, key, [
       [0, 100, 110, 90, 105, 9],

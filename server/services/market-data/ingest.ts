@@ -5,6 +5,7 @@
 import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
+import { parseTimeInput } from '@/server/core/time';
 import type { CandleFileFormat, RejectedRow } from '@/server/core/market/parse';
 import { medianClose, priceLevelsFarApart, PRICE_LEVEL_FACTOR } from '@/server/core/market/guess';
 import { importCandles, validateCandles, type Gap } from '@/server/core/market/validate';
@@ -22,21 +23,35 @@ export interface IngestResult extends UpsertResult {
 
 const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
 
-/** Why a raw JSON row is not [timeMs, open, high, low, close, volume] of numbers, or null when it is. */
-function shapeProblem(row: unknown): string | null {
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?([eE][+-]?\d{1,5})?$/;
+
+/**
+ * A raw JSON row as [timeMs, open, high, low, close, volume] of numbers, or why it is not one. As everywhere
+ * in the API (docs/api.md, "Types"), a price or volume may be a JSON number or a decimal string, and the time
+ * epoch milliseconds or ISO 8601.
+ */
+function shapeRow(row: unknown): OhlcvRow | string {
   if (!Array.isArray(row)) return 'expected [timeMs, open, high, low, close, volume]';
   if (row.length !== 6) return `expected 6 values [timeMs, open, high, low, close, volume], got ${row.length}`;
+  const out: number[] = [];
   for (let k = 0; k < 6; k++) {
     const value: unknown = row[k];
-    if (typeof value !== 'number')
-      return `${FIELDS[k]} must be a number, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`;
+    let n = Number.NaN;
+    if (typeof value === 'number') n = value;
+    else if (typeof value === 'string' && k === 0) n = parseTimeInput(value);
+    else if (typeof value === 'string' && DECIMAL_TEXT.test(value.trim())) n = Number(value.trim());
+    if (typeof value !== 'number' && Number.isNaN(n)) {
+      const expected = k === 0 ? 'epoch milliseconds or an ISO 8601 time' : 'a number or a decimal string';
+      return `${FIELDS[k]} must be ${expected}, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`;
+    }
+    out.push(n);
   }
-  return null;
+  return out as unknown as OhlcvRow;
 }
 
 /**
  * Judges raw rows (as they came in a JSON body) and stores the good ones. Rejected: wrong shape,
- * non-numbers (strings, nulls: JSON cannot carry NaN), non-finite values, high < max(open, close),
+ * non-numbers (nulls, text that is not a decimal: JSON cannot carry NaN), non-finite values, high < max(open, close),
  * low > min(open, close), non-positive prices, negative volume, misaligned times, and repeated times
  * (the first one is kept).
  */
@@ -51,10 +66,10 @@ export async function ingestCandleRows(db: DbOrTx, keyInput: SeriesKey, rows: re
   const shaped: OhlcvRow[] = [];
   const sourceIndex: number[] = [];
   rows.forEach((row, index) => {
-    const problem = shapeProblem(row);
-    if (problem) rejected.push({ index, reason: problem });
+    const shape = shapeRow(row);
+    if (typeof shape === 'string') rejected.push({ index, reason: shape });
     else {
-      shaped.push(row as OhlcvRow);
+      shaped.push(shape);
       sourceIndex.push(index);
     }
   });

@@ -47,6 +47,23 @@ describe('REST /api/v1/accounts', () => {
     expect(await balance.json(), 'canonical decimal strings').toMatchObject({ balances: { USDT: { free: '10000.5', used: '0', total: '10000.5' } } });
   });
 
+  it('takes a rate or an amount as a JSON number or a decimal string (docs/api.md, "Types"), answering with strings', async () => {
+    const response = await create(
+      request('POST', aliceToken, { name: 'Paper numbers', exchange: 'paper', feeRate: 0.001, slippage: '0.0005', balances: { USDT: 2500.25 } }),
+    );
+    expect(response.status, 'a number feeRate is accepted: 201').toBe(201);
+    const account = (await response.json()) as { id: string; feeRate: string; slippage: string };
+    expect(account, 'outputs stay decimal strings').toMatchObject({ feeRate: '0.001', slippage: '0.0005' });
+    const patched = await patchOne(request('PATCH', aliceToken, { feeRate: 0.002 }), route(account.id));
+    expect(patched.status).toBe(200);
+    expect(((await patched.json()) as { feeRate: string }).feeRate).toBe('0.002');
+    const balance = await getBalance(request('GET', aliceToken), route(account.id));
+    expect(await balance.json()).toMatchObject({ balances: { USDT: { total: '2500.25' } } });
+    const refused = await create(request('POST', aliceToken, { name: 'Paper bad', exchange: 'paper', feeRate: 'abc' }));
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ error: { details: { fields: [{ field: 'feeRate', message: 'feeRate must be a decimal number' }] } } });
+  });
+
   it('never returns a credential from any endpoint', async () => {
     const created = await create(request('POST', aliceToken, { name: 'Binance', exchange: 'binance', credentials: { apiKey: API_KEY, secret: SECRET } }));
     expect(created.status).toBe(201);
