@@ -174,12 +174,12 @@ export function PositionsCard() {
                 <div className="flex items-baseline justify-between gap-2">
                   <span className="font-medium">{position.symbol}</span>
                   <span className="num">
-                    {formatQuantity(position.quantity)} {position.baseCurrency}
+                    {formatQuantity(position.quantity, { step: position.amountStep })} {position.baseCurrency}
                   </span>
                 </div>
                 <div className="flex items-baseline justify-between gap-2 text-xs text-muted">
                   <span>
-                    {account.name} · avg <span className="num">{formatPrice(position.averageEntryPrice)}</span> · <MarkLabel mark={position.mark} />
+                    {account.name} · avg <span className="num">{formatPrice(position.averageEntryPrice, { priceTick: position.priceTick })}</span> · <MarkLabel mark={position.mark} priceTick={position.priceTick} />
                   </span>
                   <span className={cn('num', signTone(position.unrealizedPnl))} title={position.unrealizedPnl ?? undefined}>
                     {position.unrealizedPnl === null ? 'unpriced' : `${formatPnl(position.unrealizedPnl)} ${position.quoteCurrency}`}
