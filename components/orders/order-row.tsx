@@ -63,7 +63,10 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
       <div className="flex flex-wrap items-center justify-between gap-2 text-sm">
         <div className="min-w-0">
           <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>{order.side === 'buy' ? '▲ Buy' : '▼ Sell'}</span>{' '}
-          <span className="num">{formatQuantity(order.quantity, { step: order.amountStep })}</span> {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
+          <span className="num" data-testid="order-quantity" title={order.quantity}>
+            {formatQuantity(order.quantity, { step: order.amountStep })}
+          </span>{' '}
+          {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
           {order.stopPrice ? (
             <>
               {' '}
@@ -73,7 +76,10 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
           {order.price ? (
             <>
               {' '}
-              @ <span className="num">{formatPrice(order.price, { priceTick: order.priceTick })}</span>
+              @{' '}
+              <span className="num" data-testid="order-price" title={order.price}>
+                {formatPrice(order.price, { priceTick: order.priceTick })}
+              </span>
             </>
           ) : null}
           <div className="text-xs text-muted">
@@ -98,7 +104,8 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
             </div>
             {order.averagePrice ? (
               <div className="num text-xs text-muted" data-testid="order-fill-summary">
-                {partlyFilled ? `${formatQuantity(order.filledQuantity, { step: order.amountStep })} ${base} ` : ''}avg {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })}
+                {partlyFilled ? `${formatQuantity(order.filledQuantity, { step: order.amountStep })} ${base} ` : ''}avg{' '}
+                {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })}
               </div>
             ) : null}
           </div>
@@ -192,8 +199,8 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
         description={
           <p>
             {order.side === 'buy' ? 'Buy' : 'Sell'} {formatQuantity(order.quantity, { step: order.amountStep })} {order.symbol} {typeLabel(order.type)}
-            {order.price ? ` at ${formatPrice(order.price, { priceTick: order.priceTick })}` : ''} on {accountName} will be canceled; any funds it reserved are released. Fills already made
-            stay.
+            {order.price ? ` at ${formatPrice(order.price, { priceTick: order.priceTick })}` : ''} on {accountName} will be canceled; any funds it reserved are
+            released. Fills already made stay.
           </p>
         }
       />
