@@ -45,6 +45,12 @@ test('a trader places a paper market order from the ticket and sees it filled wi
   await expect(row.getByTestId('order-event'), 'created → sent → filled').toHaveCount(3);
   await expect(row.getByTestId('order-event').last()).toContainText('open → filled');
 
+  // The dashboard's position: the same lot step and tick.
+  await navigate(page, 'Dashboard');
+  const position = page.getByTestId('position-row').filter({ hasText: 'BTC/USDT' });
+  await expect(position.getByTestId('position-quantity'), 'the position on the lot step').toHaveText('0.010000 BTC');
+  await expect(position.getByTestId('position-average-price'), 'the average entry price (fees included) on the tick').toHaveText(/^\d{1,3}(,\d{3})+\.\d{2}$/);
+
   await navigate(page, 'Accounts');
   const account = page.getByRole('region', { name: 'Account Paper desk' });
   await expect(account.getByTestId('balance-BTC-total'), 'the bought BTC is in the balance').toHaveText('0.01');

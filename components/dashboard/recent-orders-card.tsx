@@ -66,8 +66,8 @@ export function RecentOrdersCard() {
                     {filled ? (
                       <span className="num break-words" data-testid="recent-order-fill">
                         {' '}
-                        · filled {formatQuantity(order.filledQuantity, { step: order.amountStep })} {base} @ {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })} · fee{' '}
-                        {feesText(order.fees)}
+                        · filled {formatQuantity(order.filledQuantity, { step: order.amountStep })} {base} @{' '}
+                        {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })} · fee {feesText(order.fees)}
                       </span>
                     ) : null}
                   </div>

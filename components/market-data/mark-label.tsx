@@ -42,7 +42,8 @@ export function MarkLabel({
   }
   return (
     <span data-testid="mark" data-price={mark.price} data-kind={mark.kind} title={`${mark.price} · ${mark.source} · ${mark.at}`} className={className}>
-      {label} <span className="num">{formatPrice(mark.price, { priceTick })}</span> · {mark.kind} · <span data-testid="mark-age">{formatAge(mark.at, now)}</span>
+      {label} <span className="num">{formatPrice(mark.price, { priceTick })}</span> · {mark.kind} ·{' '}
+      <span data-testid="mark-age">{formatAge(mark.at, now)}</span>
     </span>
   );
 }

@@ -67,14 +67,21 @@ describe('market precision', () => {
     });
     expect(Date.now() - started, 'the page waited only the bounded time').toBeLessThan(1_500);
     // Once the silent load has failed, the failure is remembered: no new load for a minute.
-    await expect.poll(async () => marketPrecision('binance', 'BTC/USDT', { clock, waitMs: 10_000 }), { timeout: 15_000 }).toEqual({
-      priceTick: null,
-      amountStep: null,
-    });
+    await expect
+      .poll(async () => marketPrecision('binance', 'BTC/USDT', { clock, waitMs: 10_000 }), { timeout: 15_000 })
+      .toEqual({
+        priceTick: null,
+        amountStep: null,
+      });
     const afterFailure = loads();
     expect(await marketPrecision('binance', 'BTC/USDT', { clock })).toEqual({ priceTick: null, amountStep: null });
     expect(loads(), 'a failed load is not repeated at once').toBe(afterFailure);
     now += 61_000;
-    expect(await marketPrecision('binance', 'BTC/USDT', { clock }), 'retried after a minute, and now known').toEqual({ priceTick: '0.01', amountStep: '0.00001' });
+    expect(await marketPrecision('binance', 'BTC/USDT', { clock }), 'a retry runs in the background: still unknown at once').toEqual({
+      priceTick: null,
+      amountStep: null,
+    });
+    await expect.poll(() => marketPrecision('binance', 'BTC/USDT', { clock }), { timeout: 10_000 }).toEqual({ priceTick: '0.01', amountStep: '0.00001' });
+    expect(loads(), 'retried after a minute').toBe(afterFailure + 1);
   });
 });

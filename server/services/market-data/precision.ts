@@ -69,7 +69,10 @@ function load(exchangeId: string, entry: CacheEntry, clock: () => number): Promi
         return map;
       },
       (error: unknown) => {
-        logger.info({ exchangeId, err: error instanceof Error ? error.message.slice(0, 200) : String(error) }, 'market precision unknown: markets did not load');
+        logger.info(
+          { exchangeId, err: error instanceof Error ? error.message.slice(0, 200) : String(error) },
+          'market precision unknown: markets did not load',
+        );
         // A refresh that failed keeps the precisions it had.
         if (!entry.value) entry.value = null;
         return entry.value;
@@ -94,7 +97,8 @@ async function exchangePrecisions(exchangeId: string, clock: () => number, waitM
     const age = clock() - entry.at;
     if ((entry.value === null && age > RETRY_AFTER_MS) || (entry.value && age > MARKETS_REFRESH_MS)) load(exchangeId, entry, clock);
   }
-  if (entry.value !== undefined && (entry.value !== null || !entry.loading)) return entry.value;
+  // Only the first load is waited for: a retry after a failure (or a refresh) runs in the background.
+  if (entry.value !== undefined) return entry.value;
   const pending = entry.loading!;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<null>((resolve) => {
@@ -115,7 +119,10 @@ export interface PrecisionOptions {
 }
 
 /** The precision of each market of `exchanges` (one markets load per exchange, cached), as a lookup. */
-export async function precisionLookup(exchanges: Iterable<string>, options: PrecisionOptions = {}): Promise<(exchange: string, symbol: string) => MarketPrecision> {
+export async function precisionLookup(
+  exchanges: Iterable<string>,
+  options: PrecisionOptions = {},
+): Promise<(exchange: string, symbol: string) => MarketPrecision> {
   const clock = options.clock ?? Date.now;
   const enabled = new Set(enabledExchanges().exchanges);
   const loaded = new Map<string, PrecisionMap | null>();

@@ -123,7 +123,17 @@ export async function quoteOrder(db: Db, userId: string, input: { accountId: str
   try {
     const { exchange } = exchangeFor(account, deps);
     const mark = markOfTicker(account.exchange, await exchange.fetchTicker(input.symbol));
-    return { accountId: account.id, symbol: input.symbol, price: mark?.price ?? null, source: mark?.source ?? null, mark, feeRate: null, slippage: null, priceTick, amountStep };
+    return {
+      accountId: account.id,
+      symbol: input.symbol,
+      price: mark?.price ?? null,
+      source: mark?.source ?? null,
+      mark,
+      feeRate: null,
+      slippage: null,
+      priceTick,
+      amountStep,
+    };
   } catch {
     return { accountId: account.id, symbol: input.symbol, price: null, source: null, mark: null, feeRate: null, slippage: null, priceTick, amountStep };
   }
