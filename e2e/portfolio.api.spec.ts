@@ -84,6 +84,9 @@ test.describe('REST portfolio', () => {
             realizedPnl: '0',
             untrackedQuantitySold: '0',
             excludedFees: {},
+            // A paper market of a coin the simulated market does not know: precision unknown, significant digits.
+            priceTick: null,
+            amountStep: null,
           },
         ],
         equity: '9999.84995',

@@ -183,6 +183,7 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
     state: string;
     stateReason: string | null;
     position: { quantity: string };
+    amountStep: string | null;
   };
   expect(after.state).toBe('paused');
   expect(after.stateReason).toBe('kill switch: journey: exchange outage drill');
@@ -212,7 +213,7 @@ test('deploy a strategy on a fast replay, watch orders and equity arrive live on
   // Almost always holding now (an exit may land between seeing the position and the pause): both cases are checked.
   const holding = position !== '0';
   if (holding) {
-    await expect(stopDialog, 'names the position').toContainText(`It holds ${formatQuantity(position)} BTC`);
+    await expect(stopDialog, 'names the position, on the lot step').toContainText(`It holds ${formatQuantity(position, { step: after.amountStep })} BTC`);
     await stopDialog.getByRole('checkbox', { name: /Close the position\?/ }).check();
   } else {
     await expect(stopDialog).toContainText('It holds no position.');

@@ -107,7 +107,11 @@ export function BacktestView({ id }: { id: string }) {
               <CardTitle>Price and trades</CardTitle>
             </CardHeader>
             <CardContent>
-              {chart.data ? <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} /> : <Skeleton className="h-72 w-full" />}
+              {chart.data ? (
+                <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} priceTick={b.priceTick} />
+              ) : (
+                <Skeleton className="h-72 w-full" />
+              )}
             </CardContent>
           </Card>
           <Card>
@@ -115,7 +119,7 @@ export function BacktestView({ id }: { id: string }) {
               <CardTitle>Trades</CardTitle>
             </CardHeader>
             <CardContent>
-              <TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} />
+              <TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} precision={{ priceTick: b.priceTick, amountStep: b.amountStep }} />
             </CardContent>
           </Card>
         </div>

@@ -65,7 +65,7 @@ function Triangle({ cx, cy, up, color }: { cx?: number; cy?: number; up: boolean
 }
 
 /** The bar under the cursor: its time, close, and the fills in it. */
-function BarTooltip({ active, payload }: Partial<TooltipContentProps<number, string>>) {
+function BarTooltip({ active, payload, priceTick = null }: Partial<TooltipContentProps<number, string>> & { priceTick?: string | null }) {
   const row = payload?.[0]?.payload as PriceRow | undefined;
   if (!active || !row) return null;
   return (
@@ -77,16 +77,16 @@ function BarTooltip({ active, payload }: Partial<TooltipContentProps<number, str
     >
       <p className="text-muted">{formatDateTime(row.time)}</p>
       <p>
-        Close <span className="num">{formatPrice(row.close)}</span>
+        Close <span className="num">{formatPrice(row.close, { priceTick })}</span>
       </p>
       {row.entry !== undefined ? (
         <p className="text-gain">
-          ▲ Entry <span className="num">{formatPrice(row.entry)}</span>
+          ▲ Entry <span className="num">{formatPrice(row.entry, { priceTick })}</span>
         </p>
       ) : null}
       {row.exit !== undefined ? (
         <p className="text-loss">
-          ▼ Exit <span className="num">{formatPrice(row.exit)}</span>
+          ▼ Exit <span className="num">{formatPrice(row.exit, { priceTick })}</span>
         </p>
       ) : null}
     </div>
@@ -98,9 +98,12 @@ export function PriceChart({
   time,
   close,
   trades,
+  priceTick = null,
 }: {
   time: number[];
   close: number[];
+  /** The market's price tick (null when unknown): the tooltip's prices show on it. */
+  priceTick?: string | null;
   trades: Array<{ entryTime: string; exitTime: string; entryPrice: string; exitPrice: string }>;
 }) {
   const { rows, entries, exits } = priceRows(time, close, trades);
@@ -129,7 +132,7 @@ export function PriceChart({
               {...axis}
             />
             <YAxis {...axis} width={64} domain={['auto', 'auto']} tickFormatter={(v: number) => formatNumber(v, 0)} />
-            <Tooltip content={<BarTooltip />} />
+            <Tooltip content={<BarTooltip priceTick={priceTick} />} />
             <Line type="linear" dataKey="close" stroke="var(--fg)" strokeOpacity={0.7} dot={false} strokeWidth={1} isAnimationActive={false} />
             <Line
               dataKey="entry"

@@ -23,17 +23,23 @@ type ColumnMeta = { num?: boolean; secondary?: boolean };
 const SECONDARY: ColumnMeta = { secondary: true };
 const SECONDARY_NUM: ColumnMeta = { num: true, secondary: true };
 
-/** Sorts on the value, shows it through the formatting module (prices and quantities of unknown tick: significant digits). */
+/** Sorts on the value, shows it through the formatting module (on the market's tick and step; unknown: significant digits). */
 const decimalColumn = (key: 'entryPrice' | 'exitPrice' | 'quantity' | 'fee', header: string, format: (value: string) => string) =>
   column.accessor((t) => Number(t[key]), { id: key, header, cell: (c) => format(c.row.original[key]), meta: SECONDARY_NUM });
 
+/** The market's price tick and amount step (null when unknown). */
+export interface TradesPrecision {
+  priceTick: string | null;
+  amountStep: string | null;
+}
+
 /** Entry and exit are bar times: shown in UTC like every market-data time (docs/formatting.md). */
-const COLUMNS = [
+const columnsFor = ({ priceTick, amountStep }: TradesPrecision) => [
   column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => formatDateTime(c.getValue()) }),
   column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => formatDateTime(c.getValue()), meta: SECONDARY }),
-  decimalColumn('entryPrice', 'Entry price', (v) => formatPrice(v)),
-  decimalColumn('exitPrice', 'Exit price', (v) => formatPrice(v)),
-  decimalColumn('quantity', 'Quantity', (v) => formatQuantity(v)),
+  decimalColumn('entryPrice', 'Entry price', (v) => formatPrice(v, { priceTick })),
+  decimalColumn('exitPrice', 'Exit price', (v) => formatPrice(v, { priceTick })),
+  decimalColumn('quantity', 'Quantity', (v) => formatQuantity(v, { step: amountStep })),
   decimalColumn('fee', 'Fee', (v) => formatFee(v)),
   column.accessor((t) => Number(t.pnl), {
     id: 'pnl',
@@ -65,12 +71,22 @@ function download(name: string, text: string) {
 }
 
 /** Sortable, paged trade table with a CSV export of all trades. */
-export function TradesTable({ trades, fileName }: { trades: BacktestTradeResponse[]; fileName: string }) {
+export function TradesTable({
+  trades,
+  fileName,
+  precision = { priceTick: null, amountStep: null },
+}: {
+  trades: BacktestTradeResponse[];
+  fileName: string;
+  precision?: TradesPrecision;
+}) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const data = useMemo(() => trades, [trades]);
+  const { priceTick, amountStep } = precision;
+  const columns = useMemo(() => columnsFor({ priceTick, amountStep }), [priceTick, amountStep]);
   const table = useReactTable({
     data,
-    columns: COLUMNS,
+    columns,
     state: { sorting },
     onSortingChange: setSorting,
     // The first click sorts largest first (best PnL, latest time), whatever the data looks like.

@@ -49,7 +49,7 @@ export function RecentOrdersCard() {
                       <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>
                         {order.side === 'buy' ? '▲ Buy' : '▼ Sell'}
                       </span>{' '}
-                      <span className="num break-words">{formatQuantity(order.quantity)}</span> {order.symbol}{' '}
+                      <span className="num break-words">{formatQuantity(order.quantity, { step: order.amountStep })}</span> {order.symbol}{' '}
                       <span className="text-xs text-muted">{order.type.replace('_', '-')}</span>
                     </span>
                     <span className={cn('shrink-0 text-xs font-medium', statusClass(order.status))}>{order.status.replace('_', ' ')}</span>
@@ -66,8 +66,8 @@ export function RecentOrdersCard() {
                     {filled ? (
                       <span className="num break-words" data-testid="recent-order-fill">
                         {' '}
-                        · filled {formatQuantity(order.filledQuantity)} {base} @ {formatPrice(order.averagePrice, { currency: quote })} · fee{' '}
-                        {feesText(order.fees)}
+                        · filled {formatQuantity(order.filledQuantity, { step: order.amountStep })} {base} @{' '}
+                        {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })} · fee {feesText(order.fees)}
                       </span>
                     ) : null}
                   </div>

@@ -124,7 +124,7 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
             </p>
             <p>
               {holding
-                ? `It holds ${formatQuantity(position.quantity)} ${base}. Unless you close it, the position stays in the account.`
+                ? `It holds ${formatQuantity(position.quantity, { step: deployment.amountStep })} ${base}. Unless you close it, the position stays in the account.`
                 : 'It holds no position.'}
             </p>
           </>
@@ -133,7 +133,8 @@ export function DeploymentControls({ deployment, size = 'sm' }: { deployment: De
         {holding ? (
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" checked={closePosition} onChange={(e) => setClosePosition(e.target.checked)} />
-            Close the position? (sell {formatQuantity(position.quantity)} {base} at market{deployment.mode === 'live' ? ' — a real order' : ''})
+            Close the position? (sell {formatQuantity(position.quantity, { step: deployment.amountStep })} {base} at market
+            {deployment.mode === 'live' ? ' — a real order' : ''})
           </label>
         ) : null}
       </ConfirmDialog>

@@ -155,11 +155,11 @@ export function DeploymentDetail({ id }: { id: string }) {
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
               <Row label="Position" testId="deployment-position">
-                {isZero(d.position.quantity) ? 'flat' : `${formatQuantity(d.position.quantity)} ${base}`}
+                {isZero(d.position.quantity) ? 'flat' : `${formatQuantity(d.position.quantity, { step: d.amountStep })} ${base}`}
               </Row>
               {d.position.entryPrice ? (
                 <Row label="Entry price" title={d.position.entryPrice}>
-                  {formatPrice(d.position.entryPrice)} {quote}
+                  {formatPrice(d.position.entryPrice, { priceTick: d.priceTick })} {quote}
                 </Row>
               ) : null}
               {d.position.entryTime ? <Row label="Entry bar">{formatDateTime(d.position.entryTime)}</Row> : null}

@@ -48,7 +48,7 @@ export function DeploymentSummary({ deployment, controls = true, children }: { d
         <div>
           <dt className="text-muted">Position</dt>
           <dd className="num" data-testid="deployment-position">
-            {isZero(deployment.position.quantity) ? 'flat' : `${formatQuantity(deployment.position.quantity)} ${base}`}
+            {isZero(deployment.position.quantity) ? 'flat' : `${formatQuantity(deployment.position.quantity, { step: deployment.amountStep })} ${base}`}
           </dd>
         </div>
         <div>

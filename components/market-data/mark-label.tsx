@@ -19,7 +19,18 @@ export function useNow(everyMs = 15_000): number {
  * A market's mark as every screen shows it (undefined while loading, null when the market has no price): "mark 60,516.00 · last candle · 3 min ago". The exact price is in
  * `data-price` (and the title), so the same value can be compared across pages.
  */
-export function MarkLabel({ mark, className, label = 'mark' }: { mark: MarkView | null | undefined; className?: string; label?: string }) {
+export function MarkLabel({
+  mark,
+  className,
+  label = 'mark',
+  priceTick = null,
+}: {
+  mark: MarkView | null | undefined;
+  className?: string;
+  label?: string;
+  /** The market's price tick, when known: the mark shows on it. */
+  priceTick?: string | null;
+}) {
   const now = useNow();
   if (!mark) {
     // undefined: still loading; null: the market has no price.
@@ -31,7 +42,8 @@ export function MarkLabel({ mark, className, label = 'mark' }: { mark: MarkView 
   }
   return (
     <span data-testid="mark" data-price={mark.price} data-kind={mark.kind} title={`${mark.price} · ${mark.source} · ${mark.at}`} className={className}>
-      {label} <span className="num">{formatPrice(mark.price)}</span> · {mark.kind} · <span data-testid="mark-age">{formatAge(mark.at, now)}</span>
+      {label} <span className="num">{formatPrice(mark.price, { priceTick })}</span> · {mark.kind} ·{' '}
+      <span data-testid="mark-age">{formatAge(mark.at, now)}</span>
     </span>
   );
 }

@@ -127,7 +127,7 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
               <CardTitle>
                 {symbol} · {timeframe}
               </CardTitle>
-              <MarkLabel mark={data?.mark} className="w-full text-xs text-muted sm:order-last" />
+              <MarkLabel mark={data?.mark} priceTick={priceTick} className="w-full text-xs text-muted sm:order-last" />
               <dl className="num flex flex-wrap gap-x-4 gap-y-1 text-sm" data-testid="ticker">
                 <div className="flex gap-1">
                   <dt className="text-muted">Last</dt>

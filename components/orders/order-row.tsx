@@ -63,17 +63,23 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
       <div className="flex flex-wrap items-center justify-between gap-2 text-sm">
         <div className="min-w-0">
           <span className={order.side === 'buy' ? 'font-medium text-gain' : 'font-medium text-loss'}>{order.side === 'buy' ? '▲ Buy' : '▼ Sell'}</span>{' '}
-          <span className="num">{formatQuantity(order.quantity)}</span> {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
+          <span className="num" data-testid="order-quantity" title={order.quantity}>
+            {formatQuantity(order.quantity, { step: order.amountStep })}
+          </span>{' '}
+          {order.symbol} <span className="text-muted">{typeLabel(order.type)}</span>
           {order.stopPrice ? (
             <>
               {' '}
-              stop <span className="num">{formatPrice(order.stopPrice)}</span>
+              stop <span className="num">{formatPrice(order.stopPrice, { priceTick: order.priceTick })}</span>
             </>
           ) : null}
           {order.price ? (
             <>
               {' '}
-              @ <span className="num">{formatPrice(order.price)}</span>
+              @{' '}
+              <span className="num" data-testid="order-price" title={order.price}>
+                {formatPrice(order.price, { priceTick: order.priceTick })}
+              </span>
             </>
           ) : null}
           <div className="text-xs text-muted">
@@ -98,7 +104,8 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
             </div>
             {order.averagePrice ? (
               <div className="num text-xs text-muted" data-testid="order-fill-summary">
-                {partlyFilled ? `${formatQuantity(order.filledQuantity)} ${base} ` : ''}avg {formatPrice(order.averagePrice, { currency: quote })}
+                {partlyFilled ? `${formatQuantity(order.filledQuantity, { step: order.amountStep })} ${base} ` : ''}avg{' '}
+                {formatPrice(order.averagePrice, { priceTick: order.priceTick, currency: quote })}
               </div>
             ) : null}
           </div>
@@ -145,9 +152,9 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
                         {detail.data.fills.map((fill) => (
                           <tr key={fill.tradeId} data-testid="fill-row" title={`trade ${fill.tradeId}${fill.liquidity ? ` (${fill.liquidity})` : ''}`}>
                             <td className="whitespace-nowrap text-xs">{formatDateTimeSeconds(fill.executedAt, zone)}</td>
-                            <td className="num pl-3 text-right">{formatQuantity(fill.quantity)}</td>
+                            <td className="num pl-3 text-right">{formatQuantity(fill.quantity, { step: order.amountStep })}</td>
                             <td className="num whitespace-nowrap pl-3 text-right" title={fill.price}>
-                              {formatPrice(fill.price)}
+                              {formatPrice(fill.price, { priceTick: order.priceTick })}
                             </td>
                             <td className="num whitespace-nowrap pl-3 text-right" title={fill.fee}>
                               {formatFee(fill.fee, fill.feeCurrency ?? undefined)}
@@ -191,9 +198,9 @@ export function OrderRow({ order, accountName, deploymentName }: { order: OrderR
         onConfirm={() => void onCancel()}
         description={
           <p>
-            {order.side === 'buy' ? 'Buy' : 'Sell'} {formatQuantity(order.quantity)} {order.symbol} {typeLabel(order.type)}
-            {order.price ? ` at ${formatPrice(order.price)}` : ''} on {accountName} will be canceled; any funds it reserved are released. Fills already made
-            stay.
+            {order.side === 'buy' ? 'Buy' : 'Sell'} {formatQuantity(order.quantity, { step: order.amountStep })} {order.symbol} {typeLabel(order.type)}
+            {order.price ? ` at ${formatPrice(order.price, { priceTick: order.priceTick })}` : ''} on {accountName} will be canceled; any funds it reserved are
+            released. Fills already made stay.
           </p>
         }
       />

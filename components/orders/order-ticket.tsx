@@ -230,14 +230,18 @@ export function OrderTicket() {
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-md bg-panel-2 p-3 text-sm" aria-label="Estimate">
             <dt className="text-muted">Last price</dt>
             <dd className="num text-right" data-testid="ticket-last-price">
-              {quote.isPending && quote.fetchStatus !== 'idle' ? '…' : quote.data?.price ? formatPrice(quote.data.price, { currency: quoteAsset }) : 'no price'}
+              {quote.isPending && quote.fetchStatus !== 'idle'
+                ? '…'
+                : quote.data?.price
+                  ? formatPrice(quote.data.price, { priceTick: quote.data.priceTick, currency: quoteAsset })
+                  : 'no price'}
             </dd>
             <dt className="text-muted">Price source</dt>
             <dd className="text-right text-xs" data-testid="ticket-price-source">
               {quote.data?.source ?? '—'}
             </dd>
             <dd className="col-span-2 text-right text-xs text-muted">
-              <MarkLabel mark={quote.data?.mark} />
+              <MarkLabel mark={quote.data?.mark} priceTick={quote.data?.priceTick} />
             </dd>
             <dt className="text-muted">Est. {side === 'buy' ? 'cost' : 'proceeds'}</dt>
             <dd className="num text-right" data-testid="ticket-estimated-cost">

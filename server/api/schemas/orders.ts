@@ -49,6 +49,9 @@ export const ZQuoteResponseSchema = z.object({
   mark: ZMarkSchema.nullable(),
   feeRate: z.string().nullable(),
   slippage: z.string().nullable(),
+  /** The market's price tick and amount step for showing its numbers; null when unknown. */
+  priceTick: z.string().nullable(),
+  amountStep: z.string().nullable(),
 });
 
 export { ZOrderResponseSchema, ZOrderDetailResponseSchema };

@@ -24,6 +24,9 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Decimal places of the simulated market's amounts (its order book's levels): its lot step is 0.000001. */
+export const SIMULATED_AMOUNT_DECIMALS = 6;
+
 export interface SimulatedMarketConfig {
   seed: number;
   timeframe: string;
@@ -166,7 +169,8 @@ export function createSimulatedMarket(input: SimulatedMarketConfig): SimulatedMa
       const { bid, ask } = this.ticker(lastPrice, timeMs);
       const random = mulberry32((config.seed ^ Math.floor(timeMs / 1000)) >>> 0);
       const tick = Math.max(1 / scale, round(lastPrice * 0.00005));
-      const level = (i: number): number => Math.round(config.baseVolume * 0.01 * (1 + i * 0.3) * (0.5 + random()) * 1e6) / 1e6;
+      const amountScale = 10 ** SIMULATED_AMOUNT_DECIMALS;
+      const level = (i: number): number => Math.round(config.baseVolume * 0.01 * (1 + i * 0.3) * (0.5 + random()) * amountScale) / amountScale;
       const bids: [number, number][] = [];
       const asks: [number, number][] = [];
       for (let i = 0; i < depth; i++) {

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { marketPrecision } from '@/server/services/market-data/precision';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtests, backtestTrades, jobs } from '@/db/schema';
 import type { BacktestMetrics, BacktestTrade } from '@/server/core/backtest';
@@ -134,7 +135,9 @@ export async function getBacktestSummary(db: DbOrTx, userId: string, id: string)
 /** One backtest with its trades in order (empty until completed). */
 export async function getBacktestForUser(db: DbOrTx, userId: string, id: string): Promise<BacktestView> {
   const summary = await getBacktestSummary(db, userId, id);
-  if (summary.status !== 'completed') return { ...summary, trades: [] };
+  // The market's precision when its exchange's markets are known (cached; never waits long): display only.
+  const { priceTick, amountStep } = await marketPrecision(summary.exchange, summary.symbol);
+  if (summary.status !== 'completed') return { ...summary, trades: [], priceTick, amountStep };
   const rows = await db
     .select()
     .from(backtestTrades)
@@ -142,6 +145,8 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
     .orderBy(backtestTrades.seq);
   return {
     ...summary,
+    priceTick,
+    amountStep,
     trades: rows.map((t) => ({
       entryTime: msToIso(t.entryTime),
       exitTime: msToIso(t.exitTime),

@@ -67,7 +67,12 @@ export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
 });
 export type BacktestSummaryView = z.infer<typeof ZBacktestSummarySchema>;
 
-export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({ trades: z.array(ZBacktestTradeSchema) });
+export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({
+  trades: z.array(ZBacktestTradeSchema),
+  /** Its market's price tick ("0.01") and amount step ("0.00001") for showing the trades; null when unknown. */
+  priceTick: z.string().nullable(),
+  amountStep: z.string().nullable(),
+});
 export type BacktestView = z.infer<typeof ZBacktestResponseSchema>;
 
 export const ZBacktestChartSchema = z.object({

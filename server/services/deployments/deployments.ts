@@ -8,6 +8,7 @@
  * statement that changes its state, so a runner that is mid-bar cannot write another order for it
  * (orders are written under a fencing check on that epoch).
  */
+import { marketPrecision, precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import {
@@ -60,7 +61,7 @@ const isoMs = (ms: number | null | undefined) => (ms === null || ms === undefine
 
 export function toDeploymentView(
   row: DeploymentRow,
-  names: { strategyName?: string | null; accountName?: string | null } = {},
+  names: { strategyName?: string | null; accountName?: string | null; precision?: MarketPrecision } = {},
   now = Date.now(),
 ): DeploymentView {
   const runner = (row.runner ?? initialMachineState(Number(row.capitalQuote))) as unknown as MachineState;
@@ -95,6 +96,8 @@ export function toDeploymentView(
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     endedAt: row.endedAt ? row.endedAt.toISOString() : null,
+    priceTick: names.precision?.priceTick ?? null,
+    amountStep: names.precision?.amountStep ?? null,
   };
 }
 
@@ -274,7 +277,8 @@ export async function createDeployment(
     await notifyEvent(tx, deploymentEvent({ userId, deploymentId: row.id, state: row.state }));
     return row;
   });
-  return toDeploymentView(created, { strategyName: strategy.name, accountName: account.name }, now);
+  const precision = await marketPrecision(account.exchange, created.strategy.symbol);
+  return toDeploymentView(created, { strategyName: strategy.name, accountName: account.name, precision }, now);
 }
 
 async function withNames(db: DbOrTx, rows: DeploymentRow[], now: number): Promise<DeploymentView[]> {
@@ -283,11 +287,20 @@ async function withNames(db: DbOrTx, rows: DeploymentRow[], now: number): Promis
   const accountIds = [...new Set(rows.map((r) => r.accountId))];
   const [strategyNames, accountNames] = await Promise.all([
     db.select({ id: strategies.id, name: strategies.name }).from(strategies).where(inArray(strategies.id, strategyIds)),
-    db.select({ id: exchangeAccounts.id, name: exchangeAccounts.name }).from(exchangeAccounts).where(inArray(exchangeAccounts.id, accountIds)),
+    db
+      .select({ id: exchangeAccounts.id, name: exchangeAccounts.name, exchange: exchangeAccounts.exchange })
+      .from(exchangeAccounts)
+      .where(inArray(exchangeAccounts.id, accountIds)),
   ]);
   const s = new Map(strategyNames.map((r) => [r.id, r.name]));
-  const a = new Map(accountNames.map((r) => [r.id, r.name]));
-  return rows.map((row) => toDeploymentView(row, { strategyName: s.get(row.strategyId) ?? null, accountName: a.get(row.accountId) ?? null }, now));
+  const a = new Map(accountNames.map((r) => [r.id, r]));
+  // Its market's precision on its account's exchange (the orders it places are on that account).
+  const precisionOf = await precisionLookup(accountNames.map((r) => r.exchange));
+  return rows.map((row) => {
+    const account = a.get(row.accountId);
+    const precision = account ? precisionOf(account.exchange, row.strategy.symbol) : undefined;
+    return toDeploymentView(row, { strategyName: s.get(row.strategyId) ?? null, accountName: account?.name ?? null, precision }, now);
+  });
 }
 
 export async function listDeployments(

@@ -31,6 +31,9 @@ export const ZDeploymentResponseSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   endedAt: z.string().nullable(),
+  /** The price tick ("0.01") and amount step ("0.00001") of its market on its account's exchange; null when unknown. */
+  priceTick: z.string().nullable(),
+  amountStep: z.string().nullable(),
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
 

@@ -89,6 +89,15 @@ const simulatedMarkets = new Map<string, SimulatedMarket>();
 const simulatedStartPrice = (symbol: string) => START_PRICES[symbol.split('/')[0] ?? symbol] ?? 100;
 const simulatedPriceDecimals = (symbol: string) => (simulatedStartPrice(symbol) < 10 ? 4 : 2);
 
+/** Whether the simulated market knows the symbol's base (it prices any symbol, but only these with a realistic level). */
+export const isSimulatedBase = (symbol: string): boolean => START_PRICES[symbol.split('/')[0] ?? symbol] !== undefined;
+
+/** The simulated market's price tick of a symbol ("0.01", "0.0001"). */
+export function simulatedPriceTick(symbol: string): string {
+  const decimals = simulatedPriceDecimals(symbol);
+  return (1 / 10 ** decimals).toFixed(decimals);
+}
+
 export function simulatedMarketFor(symbol: string, timeframe: string, now: number): SimulatedMarket {
   const step = timeframeToMs(timeframe);
   const block = 10_000 * step;
@@ -257,7 +266,7 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
       ticker = { last: t.last, bid: t.bid, ask: t.ask, change24hPct: change24h(candles, t.last, step), timeMs: t.timeMs };
       const book = market.orderBook(lastClose, nowMs, input.depth);
       orderBook = { bids: book.bids, asks: book.asks };
-      priceTick = (1 / 10 ** simulatedPriceDecimals(key.symbol)).toFixed(simulatedPriceDecimals(key.symbol));
+      priceTick = simulatedPriceTick(key.symbol);
       if (key.exchange !== SIMULATED_EXCHANGE)
         notices.push(`ticker and order book are simulated around the ${options.markPrice !== undefined ? 'mark price' : 'last close'}`);
     }

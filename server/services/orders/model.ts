@@ -4,6 +4,7 @@ import type { DbOrTx } from '@/db/client';
 import { formatDecimal } from '@/server/core/money';
 import type { OrderStatus } from '@/server/core/orders';
 import type { AccountDeps } from '@/server/services/accounts';
+import { precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
 import type { PaperPriceSource } from './price-source';
 import type { OrderView } from './views';
 
@@ -46,12 +47,19 @@ export interface OrderDeps extends AccountDeps {
   notFoundGraceMs?: number;
 }
 
+/** Orders as their user sees them, each with its market's precision (one markets load per exchange, cached). */
+export async function toOrderViews(rows: readonly OrderRow[]): Promise<OrderView[]> {
+  const precisionOf = await precisionLookup(rows.map((row) => row.exchange));
+  return rows.map((row) => toOrderView(row, precisionOf(row.exchange, row.symbol)));
+}
+
 export const OPEN_STATUSES: OrderStatus[] = ['new', 'open', 'partially_filled', 'unknown'];
 
 const toIsoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 const formatDecimalOrNull = (value: string | null) => (value === null ? null : formatDecimal(value));
 
-export function toOrderView(row: OrderRow): OrderView {
+/** The order as its user sees it, with its market's precision (precision.ts) for the screens. */
+export function toOrderView(row: OrderRow, precision: MarketPrecision): OrderView {
   return {
     id: row.id,
     accountId: row.accountId,
@@ -74,5 +82,7 @@ export function toOrderView(row: OrderRow): OrderView {
     cancelRequestedAt: toIsoOrNull(row.cancelRequestedAt),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    priceTick: precision.priceTick,
+    amountStep: precision.amountStep,
   };
 }

@@ -18,7 +18,7 @@ import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountRow 
 import type { AppEvent } from '@/server/services/events';
 import { applyOrderEvents, notifyOrder, orderEvent } from './apply';
 import { placeLiveOrder } from './live';
-import { toOrderView, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
+import { toOrderViews, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
 import type { OrderView } from './views';
 import { paperAccount, paperSaleQuantity, placePaperOrder, placePaperOrderInTx, type PaperOrderInput } from './paper';
 import { PaperExchange } from './paper-exchange';
@@ -110,7 +110,7 @@ export async function placeOrder(db: Db, userId: string, input: PlaceOrderInput,
   const account = await findOwnedAccount(db, userId, input.accountId);
   validateShape(input, account);
   const executed = await executeOrder(db, userId, account, { ...input, clientOrderId: input.clientOrderId ?? manualClientOrderId() }, { deps });
-  return { order: toOrderView(executed!.order), created: executed!.created };
+  return { order: (await toOrderViews([executed!.order]))[0]!, created: executed!.created };
 }
 
 /** Cancels a resting order. Paper: at once, reservation released. Real: the exchange's answer decides. */
@@ -121,7 +121,7 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
   }
   const account = await findOwnedAccount(db, userId, row.accountId);
   if (account.exchange === PAPER_EXCHANGE) {
-    return db.transaction(async (tx) => {
+    const canceled = await db.transaction(async (tx) => {
       await tx.update(orders).set({ cancelRequestedAt: new Date() }).where(eq(orders.id, orderId));
       const exchange = new PaperExchange(tx, paperAccount(account), (deps.prices ?? defaultPaperPriceSource)(tx), deps.clock);
       try {
@@ -132,8 +132,9 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
       }
       const { order } = await applyOrderEvents(tx, orderId, [{ type: 'canceled', reason: 'canceled by the user' }]);
       await notifyOrder(tx, order);
-      return toOrderView(order);
+      return order;
     });
+    return (await toOrderViews([canceled]))[0]!;
   }
   await db.update(orders).set({ cancelRequestedAt: new Date() }).where(eq(orders.id, orderId));
   const { exchange } = exchangeFor(account, deps);
@@ -145,7 +146,7 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
         await notifyOrder(tx, result.order);
         return result;
       });
-      return toOrderView(order);
+      return (await toOrderViews([order]))[0]!;
     }
   } catch (error) {
     if (isExchangeError(error) && error.kind !== 'ambiguous')
@@ -153,5 +154,5 @@ export async function cancelOrder(db: Db, userId: string, orderId: string, deps:
     if (!isExchangeError(error)) throw error;
   }
   // Ambiguous or not yet confirmed: the order stays as it is until the exchange reports (no pending state).
-  return toOrderView(await findOwnedOrder(db, userId, orderId));
+  return (await toOrderViews([await findOwnedOrder(db, userId, orderId)]))[0]!;
 }

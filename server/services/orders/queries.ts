@@ -10,9 +10,10 @@ import { AppError } from '@/server/core/errors';
 import { formatDecimal } from '@/server/core/money';
 import type { OrderStatus } from '@/server/core/orders';
 import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
-import { toOrderView, type OrderDeps, type OrderRow } from './model';
+import { toOrderViews, type OrderDeps, type OrderRow } from './model';
 import type { OrderDetail, OrderView } from './views';
 import { markOfTicker, markPrice } from './mark';
+import { marketPrecision } from '@/server/services/market-data/precision';
 
 export interface OrderFilters {
   accountId?: string;
@@ -45,7 +46,7 @@ export async function listOrders(db: Db, userId: string, filters: OrderFilters =
     .where(and(...where))
     .orderBy(desc(orders.createdAt), desc(orders.id))
     .limit(filters.limit ?? 200);
-  return rows.map(toOrderView);
+  return toOrderViews(rows);
 }
 
 export async function findOwnedOrder(db: DbOrTx, userId: string, orderId: string): Promise<OrderRow> {
@@ -61,12 +62,13 @@ export async function findOwnedOrder(db: DbOrTx, userId: string, orderId: string
 
 export async function getOrder(db: Db, userId: string, orderId: string): Promise<OrderDetail> {
   const row = await findOwnedOrder(db, userId, orderId);
-  const [fillRows, eventRows] = await Promise.all([
+  const [[view], fillRows, eventRows] = await Promise.all([
+    toOrderViews([row]),
     db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.id)),
     db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id)),
   ]);
   return {
-    ...toOrderView(row),
+    ...view!,
     fills: fillRows.map((f) => ({
       tradeId: f.tradeId,
       quantity: formatDecimal(f.quantity),
@@ -103,9 +105,12 @@ export async function orderFills(db: DbOrTx, orderId: string): Promise<ExecutedF
  */
 export async function quoteOrder(db: Db, userId: string, input: { accountId: string; symbol: string }, deps: OrderDeps = {}) {
   const account = await findOwnedAccount(db, userId, input.accountId);
+  const { priceTick, amountStep } = await marketPrecision(account.exchange, input.symbol);
   if (account.exchange === PAPER_EXCHANGE) {
     const mark = await markPrice(db, input.symbol, deps);
     return {
+      priceTick,
+      amountStep,
       accountId: account.id,
       symbol: input.symbol,
       price: mark?.price ?? null,
@@ -118,8 +123,18 @@ export async function quoteOrder(db: Db, userId: string, input: { accountId: str
   try {
     const { exchange } = exchangeFor(account, deps);
     const mark = markOfTicker(account.exchange, await exchange.fetchTicker(input.symbol));
-    return { accountId: account.id, symbol: input.symbol, price: mark?.price ?? null, source: mark?.source ?? null, mark, feeRate: null, slippage: null };
+    return {
+      accountId: account.id,
+      symbol: input.symbol,
+      price: mark?.price ?? null,
+      source: mark?.source ?? null,
+      mark,
+      feeRate: null,
+      slippage: null,
+      priceTick,
+      amountStep,
+    };
   } catch {
-    return { accountId: account.id, symbol: input.symbol, price: null, source: null, mark: null, feeRate: null, slippage: null };
+    return { accountId: account.id, symbol: input.symbol, price: null, source: null, mark: null, feeRate: null, slippage: null, priceTick, amountStep };
   }
 }

@@ -24,6 +24,10 @@ export const ZOrderResponseSchema = z.object({
   cancelRequestedAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** The market's price tick ("0.01") for showing its prices; null when unknown (services/market-data/precision.ts). */
+  priceTick: z.string().nullable(),
+  /** The market's amount (lot) step ("0.00001") for showing its quantities; null when unknown. */
+  amountStep: z.string().nullable(),
 });
 export type OrderView = z.infer<typeof ZOrderResponseSchema>;
 

@@ -136,6 +136,9 @@ describe('a paper account traded through the order service', () => {
         realizedPnl: '14.655',
         untrackedQuantitySold: '0',
         excludedFees: {},
+        // A paper market the simulated market knows: its decimals (services/market-data/precision.ts).
+        priceTick: '0.01',
+        amountStep: '0.000001',
       },
     ]);
     expect(account.balances, 'the paper balances after the three fills').toEqual({

@@ -11,6 +11,7 @@ import { AppError } from '@/server/core/errors';
 import { Decimal } from '@/server/core/money';
 import { isUuid, PAPER_EXCHANGE, type AccountRow, type BalanceView } from '@/server/services/accounts';
 import { syncPaperOrders } from '@/server/services/orders';
+import { precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
 import { unitValue, type MarkSource } from './marks';
 import { replayPositions, type PositionFill, type PositionState } from './positions';
 import {
@@ -119,7 +120,7 @@ interface PositionValuation {
   unrealized: Decimal | null;
 }
 
-async function valuePosition(position: PositionState, marks: MarkSource): Promise<PositionValuation> {
+async function valuePosition(position: PositionState, marks: MarkSource, precision: MarketPrecision): Promise<PositionValuation> {
   const mark = position.quantity.gt(0) ? await marks.latest(position.symbol) : null;
   const marketValue = mark ? mark.price.times(position.quantity) : null;
   const unrealized = marketValue ? marketValue.minus(position.costBasis) : null;
@@ -140,6 +141,8 @@ async function valuePosition(position: PositionState, marks: MarkSource): Promis
       realizedPnl: out(position.realizedPnl),
       untrackedQuantitySold: out(position.untrackedQuantitySold),
       excludedFees: Object.fromEntries(Object.entries(position.excludedFees).map(([currency, fee]) => [currency, out(fee)])),
+      priceTick: precision.priceTick,
+      amountStep: precision.amountStep,
     },
   };
 }
@@ -151,6 +154,8 @@ interface AccountInput {
   baseline: Decimal | undefined;
   currency: string;
   midnightMs: number;
+  /** The precision of a market of this account's exchange (precision.ts). */
+  precisionOf: (exchange: string, symbol: string) => MarketPrecision;
 }
 
 async function accountPortfolio(db: DbOrTx, input: AccountInput, deps: PortfolioDeps): Promise<AccountPortfolio> {
@@ -171,7 +176,7 @@ async function accountPortfolio(db: DbOrTx, input: AccountInput, deps: Portfolio
     let unrealizedChange: Decimal | null = input.baseline === undefined ? new Decimal(0) : null;
     const views: PositionView[] = [];
     for (const position of positions) {
-      const valued = await valuePosition(position, marks);
+      const valued = await valuePosition(position, marks, input.precisionOf(row.exchange, position.symbol));
       const quoteValue = await unitValue(marks, position.quote, currency);
       if (position.quantity.gt(0)) views.push(valued.view);
       if (quoteValue === null) {
@@ -252,14 +257,15 @@ export async function getPortfolio(db: Db, userId: string, options: PortfolioOpt
   else if (paper.length > 1) await syncPaperOrders(db, userId, deps);
 
   const ids = rows.map((row) => row.id);
-  const [fillsByAccount, baselines] = await Promise.all([
+  const [fillsByAccount, baselines, precisionOf] = await Promise.all([
     loadFills(db, userId, ids, options.deploymentId),
     // With a deployment filter the account-wide equity change is not the deployment's: fills rule only.
     options.deploymentId ? Promise.resolve(new Map<string, Decimal>()) : midnightEquity(db, userId, ids, currency, midnightMs),
+    precisionLookup(rows.map((row) => row.exchange)),
   ]);
   const accounts = await Promise.all(
     rows.map((row) =>
-      accountPortfolio(db, { row, fills: fillsByAccount.get(row.id)?.fills ?? [], baseline: baselines.get(row.id), currency, midnightMs }, deps),
+      accountPortfolio(db, { row, fills: fillsByAccount.get(row.id)?.fills ?? [], baseline: baselines.get(row.id), currency, midnightMs, precisionOf }, deps),
     ),
   );
 

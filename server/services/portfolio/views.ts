@@ -28,6 +28,9 @@ export const ZPositionSchema = z.object({
   untrackedQuantitySold: z.string(),
   /** Fees in a third currency (e.g. BNB): in neither the cost basis nor the P&L. */
   excludedFees: z.record(z.string(), z.string()),
+  /** The market's price tick ("0.01") and amount step ("0.00001") for showing its numbers; null when unknown. */
+  priceTick: z.string().nullable(),
+  amountStep: z.string().nullable(),
 });
 export type PositionView = z.infer<typeof ZPositionSchema>;
 
