@@ -69,13 +69,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  // The worker LISTENs and holds long transactions: always the direct connection, never a transaction-mode pooler.
+  const databaseUrl = env.DIRECT_DATABASE_URL ?? env.DATABASE_URL;
   try {
-    await assertDatabaseReachable(env.DATABASE_URL);
+    await assertDatabaseReachable(databaseUrl);
   } catch (error) {
     console.error(`worker: ${(error as Error).message}`);
     process.exit(1);
   }
-  const database = createDatabase(env.DATABASE_URL, { max: 10, applicationName: 'cryptobot-worker' });
+  const database = createDatabase(databaseUrl, { max: 10, applicationName: 'cryptobot-worker' });
   // The heartbeat goes on while the loops wind down after SIGTERM; stop() ends it.
   const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, { logger, signal: new AbortController().signal });
   const stops: Array<() => Promise<void>> = [];
