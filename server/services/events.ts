@@ -127,28 +127,47 @@ export function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
 }
 
 /**
- * The one statement that sends `events`: their NOTIFYs, in order; for every event with an owner, its row in
- * `event_log` (numbered by the table's sequence; the NOTIFY payload carries the number as `seq`, which an SSE
- * stream sends as the event's id so a client resumes from it); and, for the events that can be notifications (a
- * fill, a rejection, a state change, ...), the notification outbox rows of the user's matching rules. Everything is
+ * Whether an event goes into event_log (so a resuming stream replays it): every event with an owner but progress
+ * (a deployment's tick, `running` with lastBarTime; a running job's progress), which the next one supersedes and
+ * which is sent often; it goes out as a NOTIFY only, without a number.
+ */
+export function isLoggedEvent(event: AppEvent): boolean {
+  if (event.kind === 'job_queued' || event.userId === null) return false;
+  if (event.kind === 'deployment' && event.state === 'running' && event.lastBarTime !== undefined) return false;
+  if (event.kind === 'job' && event.status === 'running') return false;
+  return true;
+}
+
+/**
+ * The one statement that sends `events`: their NOTIFYs, in order; for every logged event (isLoggedEvent), its row
+ * in `event_log`, numbered by the table's sequence, the NOTIFY payload carrying the number as `seq` (an SSE stream
+ * sends it as the event's id, from which a client resumes); and, for the events that can be notifications (a fill,
+ * a rejection, a state change, ...), the notification outbox rows of the user's matching rules. Everything is
  * written by this one statement and so committed exactly when the events are (docs/notifications.md,
- * docs/architecture.md "Live streams").
+ * docs/architecture.md "Live streams"). Progress events cost nothing more than their NOTIFY.
  */
 export function notifyStatement(events: readonly AppEvent[]): { text: string; params: unknown[] } {
-  const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events)];
-  // event_input is materialized (it calls nextval and is read twice): each event gets its number once.
+  const candidates = notificationCandidates(events);
+  const outbox = (param: number) => (candidates.length === 0 ? '' : `${outboxCte(param)}, `);
+  if (!events.some(isLoggedEvent)) {
+    const notifies = events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
+    const params: unknown[] = [EVENTS_CHANNEL, ...events.map(appEventPayload)];
+    if (candidates.length === 0) return { text: `select ${notifies}`, params };
+    params.push(JSON.stringify(candidates));
+    return { text: `with ${outbox(params.length).slice(0, -2)} select ${notifies}`, params };
+  }
+  const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events.map((event) => ({ event, logged: isLoggedEvent(event) })))];
+  if (candidates.length > 0) params.push(JSON.stringify(candidates));
+  // event_input is materialized (it calls nextval and is read twice): each logged event gets its number once.
   const logged = `event_input as (
-    select e.item, e.ord, case when jsonb_typeof(e.item->'userId') = 'string' then nextval('event_log_id_seq') end as seq
+    select e.item->'event' as item, e.ord, case when (e.item->>'logged')::boolean then nextval('event_log_id_seq') end as seq
     from jsonb_array_elements($2::jsonb) with ordinality as e(item, ord)
   ), event_log_rows as (
     insert into event_log (id, user_id, event) select seq, item->>'userId', item from event_input where seq is not null
   )`;
   // pg_notify is volatile: evaluated after the ORDER BY, so the notifications go out in the events' order.
   const select = `select pg_notify($1, case when seq is null then item::text else (item || jsonb_build_object('seq', seq))::text end) from event_input order by ord`;
-  const candidates = notificationCandidates(events);
-  if (candidates.length === 0) return { text: `with ${logged} ${select}`, params };
-  params.push(JSON.stringify(candidates));
-  return { text: `with ${outboxCte(params.length)}, ${logged} ${select}`, params };
+  return { text: `with ${outbox(3)}${logged} ${select}`, params };
 }
 
 /** An event with its number in event_log (null for an event without an owner, which is not logged). */
