@@ -14,6 +14,7 @@ import { placeOrder, type OrderDeps } from '@/server/services/orders';
 import type { PaperPriceSource } from '@/server/services/orders/price-source';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { directDatabaseUrl, envVariable } from '@/server/env';
 
 /**
  * The web app through PgBouncer in transaction mode, as on Vercel with a pooled DATABASE_URL (README, "Vercel"):
@@ -110,6 +111,18 @@ describe('through PgBouncer in transaction mode', { timeout: 120_000 }, () => {
     expect(parseDatabaseUrl('postgres://u@h:6432/db?pgbouncer=true&sslmode=require')).toEqual({ url: 'postgres://u@h:6432/db?sslmode=require', pooled: true });
     expect(parseDatabaseUrl('postgres://u@h:5432/db')).toEqual({ url: 'postgres://u@h:5432/db', pooled: false });
     expect(pooled.pooled).toBe(true);
+    // DIRECT_DATABASE_URL: DATABASE_URL when unset; a pooled one is refused, naming the variable.
+    expect(directDatabaseUrl({ DATABASE_URL: 'postgres://u@h:5432/db' })).toBe('postgres://u@h:5432/db');
+    expect(directDatabaseUrl({ DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true', DIRECT_DATABASE_URL: 'postgres://u@h:5432/db' })).toBe(
+      'postgres://u@h:5432/db',
+    );
+    expect(() =>
+      directDatabaseUrl({ DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true', DIRECT_DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true' }),
+    ).toThrow(/DIRECT_DATABASE_URL must be a direct connection/);
+    expect(() => envVariable('CRYPTOBOT_STREAM_MAX_SECONDS', { CRYPTOBOT_STREAM_MAX_SECONDS: '5 min' })).toThrow(
+      /CRYPTOBOT_STREAM_MAX_SECONDS must be a whole number of seconds/,
+    );
+    expect(envVariable('CRYPTOBOT_STREAM_MAX_SECONDS', {})).toBe(280);
   });
 
   it('refuses a client that sends session settings at startup (what the pooled mode avoids)', async () => {
