@@ -119,6 +119,9 @@ describe('through PgBouncer in transaction mode', { timeout: 120_000 }, () => {
     expect(() =>
       directDatabaseUrl({ DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true', DIRECT_DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true' }),
     ).toThrow(/DIRECT_DATABASE_URL must be a direct connection/);
+    expect(() => directDatabaseUrl({ DATABASE_URL: 'postgres://u@p:6432/db?pgbouncer=true' }), 'a pooled DATABASE_URL needs a direct one').toThrow(
+      /DIRECT_DATABASE_URL is required when DATABASE_URL goes through a pooler/,
+    );
     expect(() => envVariable('CRYPTOBOT_STREAM_MAX_SECONDS', { CRYPTOBOT_STREAM_MAX_SECONDS: '5 min' })).toThrow(
       /CRYPTOBOT_STREAM_MAX_SECONDS must be a whole number of seconds/,
     );

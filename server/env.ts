@@ -175,7 +175,9 @@ function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | unde
 
 /** The web server's configuration; one line per missing or bad variable, naming it and saying how to fix it. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  return parseWith(envSchema, source);
+  const env = parseWith(envSchema, source);
+  directDatabaseUrlOf(env);
+  return env;
 }
 
 /**
@@ -255,7 +257,19 @@ export function envVariable<K extends keyof Env>(name: K, source: Record<string,
 
 /** The direct database URL (DIRECT_DATABASE_URL, else DATABASE_URL), validated, read on each call. */
 export function directDatabaseUrl(source: Record<string, string | undefined> = process.env): string {
-  return envVariable('DIRECT_DATABASE_URL', source) ?? envVariable('DATABASE_URL', source);
+  return directDatabaseUrlOf({ DATABASE_URL: envVariable('DATABASE_URL', source), DIRECT_DATABASE_URL: envVariable('DIRECT_DATABASE_URL', source) });
+}
+
+/**
+ * DIRECT_DATABASE_URL, else DATABASE_URL when that is direct; a pooled DATABASE_URL (`pgbouncer=true`) without a
+ * DIRECT_DATABASE_URL is a ConfigError naming it (the web app's LISTEN and the worker need the direct connection).
+ */
+export function directDatabaseUrlOf(env: { DATABASE_URL: string; DIRECT_DATABASE_URL?: string }): string {
+  if (env.DIRECT_DATABASE_URL) return env.DIRECT_DATABASE_URL;
+  if (/[?&]pgbouncer=(true|1)(&|$)/.test(env.DATABASE_URL)) {
+    throw new ConfigError(['DIRECT_DATABASE_URL is required when DATABASE_URL goes through a pooler (pgbouncer=true): set it to the direct connection']);
+  }
+  return env.DATABASE_URL;
 }
 
 /** CRYPTOBOT_REGISTRATION read on each call (validated at start with the rest), so tests can switch modes. */

@@ -38,12 +38,16 @@ function hub() {
   if (!globalForRealtime.cryptobotRealtime) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    const ready = getListenDatabase()
-      .sql.listen(EVENTS_CHANNEL, (payload) => {
-        const event = parseSequencedEvent(payload);
-        if (event) emitter.emit('event', event);
-        else logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
-      })
+    // In a promise: a missing DIRECT_DATABASE_URL (a ConfigError) is logged like a failed LISTEN.
+    const ready = Promise.resolve()
+      .then(() => getListenDatabase().sql)
+      .then((sql) =>
+        sql.listen(EVENTS_CHANNEL, (payload) => {
+          const event = parseSequencedEvent(payload);
+          if (event) emitter.emit('event', event);
+          else logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
+        }),
+      )
       .then(() => undefined);
     ready.catch((error: unknown) => {
       logger.error({ err: error }, 'LISTEN failed; live updates are off until restart');

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { createDatabase } from '@/db/client';
 import { assertDatabaseReachable } from '@/db/admin';
 import { getAppConfig } from '@/server/config';
-import { ConfigError, keysConfig, workerEnvFromProcess, type WorkerEnv } from '@/server/env';
+import { ConfigError, directDatabaseUrlOf, keysConfig, workerEnvFromProcess, type WorkerEnv } from '@/server/env';
 import { logger as baseLogger } from '@/server/logger';
 import { startHeartbeat } from './heartbeat';
 import { WORKER_LOOPS } from './loops';
@@ -28,6 +28,12 @@ function configurationOrExit(): WorkerEnv {
   // The key settings (API_KEY_*) and the exchange config (CRYPTOBOT_CONFIG, CRYPTOBOT_EXCHANGE_URLS) have their own
   // parsers, shared with the web server; their messages name the variable or the file.
   if (env !== undefined) {
+    try {
+      directDatabaseUrlOf(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
     for (const check of [keysConfig, getAppConfig]) {
       try {
         check();
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   // The worker LISTENs and holds long transactions: always the direct connection, never a transaction-mode pooler.
-  const databaseUrl = env.DIRECT_DATABASE_URL ?? env.DATABASE_URL;
+  const databaseUrl = directDatabaseUrlOf(env);
   try {
     await assertDatabaseReachable(databaseUrl);
   } catch (error) {
