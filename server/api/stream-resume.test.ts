@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { GET } from '@/app/api/trpc/[trpc]/route';
 import { getDatabase } from '@/db/client';
 import { registerUser } from '@/server/services/auth/users';
-import { jobEvent, notifyEvent, notifyEvents, type JobAppEvent } from '@/server/services/events';
+import { EVENT_LOG_KEEP_MS, jobEvent, notifyEvent, notifyEvents, pruneEventLog, userEventsAfter, type JobAppEvent } from '@/server/services/events';
 import { createKey } from '@/server/services/keys';
 
 // A platform's function time limit, shortened: the server ends every stream after 2 s (server/api/trpc.ts).
@@ -130,4 +130,16 @@ it('refuses a Last-Event-ID that is not one of its ids with a 400 naming the fie
   expect(shape.json?.data?.httpStatus).toBe(400);
   expect(shape.json?.data?.fields?.map((f) => f.field)).toEqual(['lastEventId']);
   expect(stream.events()).toEqual([]);
+});
+
+it("keeps an hour of events: the worker's hourly pass prunes older ones, and a resume past them replays nothing", async () => {
+  const db = getDatabase().db;
+  await notifyEvent(db, job(userId, 'to-prune'));
+  expect((await userEventsAfter(db, userId, 0)).map((e) => (e.event.kind === 'job' ? e.event.jobId : e.event.kind))).toContain('to-prune');
+  expect(await pruneEventLog(db, Date.now() - EVENT_LOG_KEEP_MS), 'nothing is an hour old yet').toBe(0);
+  expect(await pruneEventLog(db, Date.now() + EVENT_LOG_KEEP_MS + 1_000)).toBeGreaterThan(0);
+  expect(await userEventsAfter(db, userId, 0)).toEqual([]);
+  // Progress is NOTIFY-only: never logged, so a resume never replays it.
+  await notifyEvent(db, jobEvent({ userId, jobId: 'progress', status: 'running', progress: 0.3 }));
+  expect(await userEventsAfter(db, userId, 0)).toEqual([]);
 });
