@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
-import { databaseSettings, envVariable } from '@/server/env';
+import { databaseSettings, directDatabaseUrl, envVariable } from '@/server/env';
 import type { DatabaseSettings } from './settings';
 
 export type Schema = typeof schema;
@@ -15,7 +15,47 @@ export interface Database {
   db: Db;
   /** The raw postgres.js client, for COPY, LISTEN/NOTIFY and shutdown. */
   sql: postgres.Sql;
+  /** Reached through a transaction-mode pooler (the URL says `pgbouncer=true`): no LISTEN, no session state. */
+  pooled: boolean;
   close(): Promise<void>;
+}
+
+/** LISTEN (or another session-long use) on a pool that reaches PostgreSQL through a transaction-mode pooler. */
+export class PooledListenError extends Error {
+  constructor() {
+    super('LISTEN needs a direct connection: this pool goes through a transaction-mode pooler (pgbouncer=true); use DIRECT_DATABASE_URL');
+    this.name = 'PooledListenError';
+  }
+}
+
+/**
+ * A database URL and whether it goes through a transaction-mode pooler (PgBouncer, Supabase's or Neon's pooler):
+ * the query parameter `pgbouncer=true` (Prisma's convention) says so, and is removed from the URL (PostgreSQL
+ * would refuse it as a startup parameter). docs/architecture.md, "Pooled database".
+ */
+export function parseDatabaseUrl(url: string): { url: string; pooled: boolean } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, pooled: false };
+  }
+  const flag = parsed.searchParams.get('pgbouncer');
+  if (flag === null) return { url, pooled: false };
+  parsed.searchParams.delete('pgbouncer');
+  return { url: parsed.toString(), pooled: flag === 'true' || flag === '1' };
+}
+
+/**
+ * The statement that gives a transaction the pool's timeouts when the pool is pooled (null when not): a
+ * transaction-mode pooler hands each transaction whichever server connection is free, so settings made for a
+ * session (startup parameters, SET) would leak to other clients or be lost. SET LOCAL (set_config(..., true))
+ * lasts exactly as long as the transaction. Sent as a transaction's first statement (db.transaction, and
+ * pipelinedTransaction right behind its BEGIN, in the same write).
+ */
+const preambles = new WeakMap<postgres.Sql, { text: string; params: unknown[] }>();
+export function transactionPreamble(sql: postgres.Sql): { text: string; params: unknown[] } | null {
+  return preambles.get(sql) ?? null;
 }
 
 /** No pool connection was free for a transaction within DATABASE_POOL_TIMEOUT_MS (mapped to 503 by server/api/errors.ts). */
@@ -62,23 +102,38 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   const fromEnv = databaseSettings();
   const settings: DatabaseSettings = { ...fromEnv, ...definedOnly(options) };
   const max = options.max ?? settings.poolSize;
-  const sql = postgres(url, {
-    max,
-    onnotice: () => {},
-    connection: {
-      application_name: options.applicationName ?? 'cryptobot',
-      statement_timeout: settings.statementTimeoutMs,
-      lock_timeout: settings.lockTimeoutMs,
-      idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
-    },
-  });
+  const target = parseDatabaseUrl(url);
+  const applicationName = options.applicationName ?? 'cryptobot';
+  const sql = target.pooled
+    ? // Through a transaction-mode pooler: no named prepared statements (PgBouncer before 1.21 cannot route them
+      // to the server connection that prepared them), and only application_name at startup (a pooler tracks it
+      // per client; it refuses other startup parameters). The timeouts are set per transaction (preamble below);
+      // a statement outside a transaction gets the role's or database's defaults (README, "Vercel").
+      postgres(target.url, { max, prepare: false, onnotice: () => {}, connection: { application_name: applicationName } })
+    : postgres(target.url, {
+        max,
+        onnotice: () => {},
+        connection: {
+          application_name: applicationName,
+          statement_timeout: settings.statementTimeoutMs,
+          lock_timeout: settings.lockTimeoutMs,
+          idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
+        },
+      });
+  if (target.pooled) {
+    preambles.set(sql, {
+      text: `select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true), set_config('idle_in_transaction_session_timeout', $3, true)`,
+      params: [`${settings.statementTimeoutMs}ms`, `${settings.lockTimeoutMs}ms`, `${settings.idleInTransactionTimeoutMs}ms`],
+    });
+  }
   guardPool(sql, {
     slots: Math.max(1, max - 1),
     timeoutMs: settings.poolTimeoutMs,
     onNested: options.onNestedUse ?? (envVariable('NODE_ENV') === 'test' ? 'throw' : 'warn'),
+    pooled: target.pooled,
   });
   const db = drizzle(sql, { schema });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  return { db, sql, pooled: target.pooled, close: () => sql.end({ timeout: 5 }) };
 }
 
 function definedOnly(options: CreateDatabaseOptions): Partial<DatabaseSettings> {
@@ -98,7 +153,7 @@ const warnedAt = new Set<string>();
  * queries with the nesting check. The statements inside a transaction go through the transaction's own handle,
  * never through these.
  */
-function guardPool(sql: postgres.Sql, options: { slots: number; timeoutMs: number; onNested: 'throw' | 'warn' }): void {
+function guardPool(sql: postgres.Sql, options: { slots: number; timeoutMs: number; onNested: 'throw' | 'warn'; pooled: boolean }): void {
   const gate = new SlotGate(options.slots, options.timeoutMs);
   const nested = (what: string) => {
     if (holding.getStore() !== sql) return;
@@ -119,7 +174,13 @@ function guardPool(sql: postgres.Sql, options: { slots: number; timeoutMs: numbe
     const release = await gate.acquire();
     try {
       // The statements of fn run on the transaction's handle; anything fn sends through the pool is flagged.
-      return await begin(...args, (tx: unknown) => holding.run(sql, () => fn(tx)));
+      const preamble = preambles.get(sql);
+      return await begin(...args, (tx: unknown) =>
+        holding.run(sql, async () => {
+          if (preamble) await (tx as postgres.TransactionSql).unsafe(preamble.text, preamble.params as postgres.ParameterOrJSON<never>[]);
+          return fn(tx);
+        }),
+      );
     } finally {
       release();
     }
@@ -143,6 +204,10 @@ function guardPool(sql: postgres.Sql, options: { slots: number; timeoutMs: numbe
       throw error;
     }
   };
+  if (options.pooled) {
+    // A LISTEN through a transaction-mode pooler would hear nothing once its transaction ends.
+    mutable.listen = () => Promise.reject(new PooledListenError());
+  }
   // Plain queries (drizzle sends every query through `unsafe`; tagged templates are rare outside transactions).
   mutable.unsafe = (...args: Parameters<postgres.Sql['unsafe']>) => {
     nested('a query');
@@ -200,11 +265,11 @@ class SlotGate {
   }
 }
 
-const globalForDb = globalThis as unknown as { cryptobotDatabase?: Database };
+const globalForDb = globalThis as unknown as { cryptobotDatabase?: Database; cryptobotListenDatabase?: Database };
 
 /**
- * The process-wide database of the web server (one pool per process, reused across hot reloads).
- * The worker and tests create their own with `createDatabase`.
+ * The process-wide database of the web server (one pool per process, reused across hot reloads), on DATABASE_URL
+ * (pooled or direct). The worker and tests create their own with `createDatabase`.
  */
 export function getDatabase(): Database {
   if (!globalForDb.cryptobotDatabase) {
@@ -212,4 +277,15 @@ export function getDatabase(): Database {
     globalForDb.cryptobotDatabase = createDatabase(url, { applicationName: 'cryptobot-web' });
   }
   return globalForDb.cryptobotDatabase;
+}
+
+/**
+ * The web server's database for LISTEN: getDatabase() when DATABASE_URL is direct; otherwise a one-connection
+ * client on DIRECT_DATABASE_URL (a LISTEN needs its session for as long as it listens).
+ */
+export function getListenDatabase(): Database {
+  const database = getDatabase();
+  if (!database.pooled) return database;
+  globalForDb.cryptobotListenDatabase ??= createDatabase(directDatabaseUrl(), { max: 1, applicationName: 'cryptobot-web-listen' });
+  return globalForDb.cryptobotListenDatabase;
 }

@@ -1,7 +1,7 @@
 import { getTableColumns, type Column, type InferSelectModel, type Table } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { asHolderOf, type Db, type DbOrTx } from './client';
+import { asHolderOf, transactionPreamble, type Db, type DbOrTx } from './client';
 import * as schema from './schema';
 
 /**
@@ -97,8 +97,11 @@ async function pipelined(
     // Issued in this order, sent in one write.
     const begin = issue(connection, 'begin');
     open = true;
+    // Through a transaction-mode pooler: the timeouts as SET LOCAL, in the same write (db/client.ts).
+    const preamble = transactionPreamble(clientOf(db));
+    const settings = preamble ? queryRows(connection, preamble.text, preamble.params) : null;
     const head = queryRows(connection, first.text, first.params);
-    const [, firstRows] = await Promise.all([begin, head]);
+    const [, , firstRows] = await Promise.all([begin, settings, head]);
     const last = await run(firstRows, () => drizzleOn(connection, db));
     if (last === null) return null;
     const sent = last.map((statement) => queryRows(connection, statement.text, statement.params));

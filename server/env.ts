@@ -12,6 +12,13 @@ import { keysConfigFromEnv, keysEnvShape, type KeysConfig } from '@/server/servi
  * unset (the default). README's "Configuration" lists every variable.
  */
 const databaseUrl = z.string().url({ message: 'must be a postgres:// URL' });
+/**
+ * The direct connection (no transaction-mode pooler) for LISTEN, the worker and migrations, when DATABASE_URL goes
+ * through one (`?pgbouncer=true`, db/client.ts parseDatabaseUrl); unset: DATABASE_URL.
+ */
+const directDatabaseUrlField = databaseUrl
+  .refine((v) => !/[?&]pgbouncer=(true|1)(&|$)/.test(v), { message: 'must be a direct connection to PostgreSQL (no pgbouncer=true): LISTEN needs one' })
+  .optional();
 const masterKey = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)' });
@@ -93,6 +100,7 @@ const envSchema = z.object({
   ...notifyShape,
   PORT: port,
   DATABASE_URL: databaseUrl,
+  DIRECT_DATABASE_URL: directDatabaseUrlField,
   NEXTAUTH_URL: z.string().url({ message: 'must be the public URL of the web app, e.g. https://cryptobot.example.com' }).optional(),
   NEXTAUTH_SECRET: z.string().min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' }),
   CRYPTOBOT_MASTER_KEY: masterKey,
@@ -103,6 +111,14 @@ const envSchema = z.object({
   ...faultShape,
   // API key rotation (server/services/keys/config.ts).
   ...keysEnvShape,
+  // How long the server keeps a live stream (SSE) open before ending it; the client resumes from the last event id.
+  // Under a serverless function's time limit (Vercel: 300 s by default); 0: no limit (server/api/trpc.ts).
+  CRYPTOBOT_STREAM_MAX_SECONDS: z.coerce
+    .number({ message: 'must be a whole number of seconds (0–86400; 0: no limit)' })
+    .int({ message: 'must be a whole number of seconds (0–86400; 0: no limit)' })
+    .min(0, { message: 'must be a whole number of seconds (0–86400; 0: no limit)' })
+    .max(86_400, { message: 'must be a whole number of seconds (0–86400; 0: no limit)' })
+    .default(280),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WORKER_HEARTBEAT_MS: heartbeatMs,
   // Pool size and the database timeouts (db/settings.ts).
@@ -159,7 +175,9 @@ function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | unde
 
 /** The web server's configuration; one line per missing or bad variable, naming it and saying how to fix it. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  return parseWith(envSchema, source);
+  const env = parseWith(envSchema, source);
+  directDatabaseUrlOf(env);
+  return env;
 }
 
 /**
@@ -184,6 +202,7 @@ export const workerLoopsShape = {
 
 const workerEnvSchema = z.object({
   DATABASE_URL: databaseUrl,
+  DIRECT_DATABASE_URL: directDatabaseUrlField,
   // The worker decrypts exchange credentials and key-rotation successors.
   CRYPTOBOT_MASTER_KEY: masterKey,
   NODE_ENV: nodeEnv,
@@ -234,6 +253,23 @@ export function workerEnvFromProcess(): WorkerEnv {
 export function envVariable<K extends keyof Env>(name: K, source: Record<string, string | undefined> = process.env): Env[K] {
   const field: z.ZodType = envSchema.shape[name];
   return parseWith(z.object({ [name]: field }), source)[name] as Env[K];
+}
+
+/** The direct database URL (DIRECT_DATABASE_URL, else DATABASE_URL), validated, read on each call. */
+export function directDatabaseUrl(source: Record<string, string | undefined> = process.env): string {
+  return directDatabaseUrlOf({ DATABASE_URL: envVariable('DATABASE_URL', source), DIRECT_DATABASE_URL: envVariable('DIRECT_DATABASE_URL', source) });
+}
+
+/**
+ * DIRECT_DATABASE_URL, else DATABASE_URL when that is direct; a pooled DATABASE_URL (`pgbouncer=true`) without a
+ * DIRECT_DATABASE_URL is a ConfigError naming it (the web app's LISTEN and the worker need the direct connection).
+ */
+export function directDatabaseUrlOf(env: { DATABASE_URL: string; DIRECT_DATABASE_URL?: string }): string {
+  if (env.DIRECT_DATABASE_URL) return env.DIRECT_DATABASE_URL;
+  if (/[?&]pgbouncer=(true|1)(&|$)/.test(env.DATABASE_URL)) {
+    throw new ConfigError(['DIRECT_DATABASE_URL is required when DATABASE_URL goes through a pooler (pgbouncer=true): set it to the direct connection']);
+  }
+  return env.DATABASE_URL;
 }
 
 /** CRYPTOBOT_REGISTRATION read on each call (validated at start with the rest), so tests can switch modes. */

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useRef } from 'react';
 import { useTRPC } from './client';
+import { liveEventOf } from './use-live-events';
 
 /** Events within this window become one round of refetches. */
 const FLUSH_MS = 100;
@@ -28,7 +29,8 @@ export function useJobEventRefetch(active: boolean, queryKeys: ReadonlyArray<rea
   }, [queryClient]);
 
   const onData = useCallback(
-    (event: { kind: string }) => {
+    (item: Parameters<typeof liveEventOf>[0]) => {
+      const event = liveEventOf(item);
       // A heartbeat only says the stream is alive: nothing changed.
       if (event.kind === 'heartbeat' || timer.current) return;
       timer.current = setTimeout(() => {

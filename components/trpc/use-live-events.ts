@@ -14,7 +14,13 @@ import { useTRPC } from './client';
 export type LiveStatus = 'live' | 'connecting' | 'reconnecting' | 'polling';
 
 /** One live event: the AppEvent union of server/services/events.ts (NOTIFY → SSE), narrowed by `kind`. */
-export type LiveEvent = inferRouterOutputs<AppRouter>['events']['stream'] extends AsyncIterable<infer E> ? E : never;
+type StreamItem = inferRouterOutputs<AppRouter>['events']['stream'] extends AsyncIterable<infer E> ? E : never;
+export type LiveEvent = Exclude<StreamItem, { id: string; data: unknown }> | Extract<StreamItem, { id: string; data: unknown }>['data'];
+
+/** The event of a stream item: events come numbered (`{ id, data }`, so a reconnect resumes after `id`), heartbeats bare. */
+export function liveEventOf(item: StreamItem): LiveEvent {
+  return 'data' in item && 'id' in item ? item.data : item;
+}
 
 /** The event kinds trading pages react to (heartbeats come with any of them). */
 const KINDS: Array<Exclude<LiveEvent['kind'], 'heartbeat'>> = ['deployment', 'order', 'alert', 'kill_switch'];
@@ -82,7 +88,8 @@ export function useLiveEvents(): LiveStatus {
   const [stale, setStale] = useState(false);
 
   const onData = useCallback(
-    (event: LiveEvent) => {
+    (item: StreamItem) => {
+      const event = liveEventOf(item);
       lastHeard.current = Date.now();
       setStale(false);
       if (event.kind === 'heartbeat') return;

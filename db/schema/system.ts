@@ -30,3 +30,20 @@ export const auditEvents = pgTable(
     index('audit_events_type_ip_idx').on(t.type, t.ip, t.createdAt),
   ],
 );
+
+/**
+ * The user events of the last hour, numbered: the id an SSE stream sends with each event, from which a client that
+ * reconnects (a platform's time limit ended its stream, a network drop) resumes without missing one, on any web
+ * instance. Written by the statement that NOTIFYs them (server/services/events.ts notifyStatement), pruned hourly
+ * by the worker. `user_id` is text, not a reference: an event is logged as it is sent, whoever it names.
+ */
+export const eventLog = pgTable(
+  'event_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id').notNull(),
+    event: jsonb('event').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('event_log_user_idx').on(t.userId, t.id), index('event_log_created_idx').on(t.createdAt)],
+);

@@ -12,7 +12,7 @@ it('delivers NOTIFY events to their owner only, filtered by kind, until aborted;
   const received: unknown[] = [];
   const consumer = (async () => {
     try {
-      for await (const event of userEvents('user-a', controller.signal, new Set(['job']))) {
+      for await (const { event } of userEvents('user-a', controller.signal, new Set(['job']))) {
         received.push(event);
         if (received.length === 2) controller.abort();
       }

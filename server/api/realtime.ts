@@ -1,11 +1,12 @@
 import { EventEmitter, on } from 'node:events';
-import { getDatabase } from '@/db/client';
-import { EVENTS_CHANNEL, parseAppEvent, type AppEvent, type UserAppEvent } from '@/server/services/events';
+import { getDatabase, getListenDatabase } from '@/db/client';
+import { EVENTS_CHANNEL, parseSequencedEvent, userEventsAfter, type SequencedEvent, type UserAppEvent } from '@/server/services/events';
 import { logger } from '@/server/logger';
 
 /**
  * One LISTEN connection per web process, fanned out to every open subscription. Events come from
- * NOTIFY in services (and from workers on other machines), so a page updates without a reload.
+ * NOTIFY in services (and from workers on other machines), so a page updates without a reload. The LISTEN is on
+ * the direct connection (DIRECT_DATABASE_URL) when DATABASE_URL goes through a transaction-mode pooler.
  */
 const globalForRealtime = globalThis as unknown as {
   cryptobotRealtime?: { emitter: EventEmitter; ready: Promise<void> };
@@ -37,12 +38,16 @@ function hub() {
   if (!globalForRealtime.cryptobotRealtime) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    const ready = getDatabase()
-      .sql.listen(EVENTS_CHANNEL, (payload) => {
-        const event = parseAppEvent(payload);
-        if (event) emitter.emit('event', event);
-        else logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
-      })
+    // In a promise: a missing DIRECT_DATABASE_URL (a ConfigError) is logged like a failed LISTEN.
+    const ready = Promise.resolve()
+      .then(() => getListenDatabase().sql)
+      .then((sql) =>
+        sql.listen(EVENTS_CHANNEL, (payload) => {
+          const event = parseSequencedEvent(payload);
+          if (event) emitter.emit('event', event);
+          else logger.warn({ channel: EVENTS_CHANNEL }, 'ignored a malformed event');
+        }),
+      )
       .then(() => undefined);
     ready.catch((error: unknown) => {
       logger.error({ err: error }, 'LISTEN failed; live updates are off until restart');
@@ -58,20 +63,48 @@ export function whenListening(): Promise<void> {
   return hub().ready;
 }
 
+/** A user's event and its number in the event log (server/services/events.ts), the id a stream sends with it. */
+export interface UserEvent {
+  seq: number | null;
+  event: UserAppEvent;
+}
+
 /**
  * The events one user may see, as they happen, until `signal` aborts. Events without a userId are
  * not delivered to anyone: every event a service emits must name its owner.
+ *
+ * With `afterSeq` (a resuming stream's last event id), first the user's logged events numbered after it, oldest
+ * first, then the live ones, none twice: the LISTEN subscription is taken before the log is read, so an event
+ * committed in between arrives live, and one both read and heard is skipped. Limits (docs/architecture.md, "Live
+ * streams"): the log keeps an hour of events and a resume replays at most REPLAY_LIMIT; numbers are taken when an
+ * event is written, so two of the user's transactions committing in the other order around a disconnect can make a
+ * resume miss the lower-numbered one.
  */
-export async function* userEvents(userId: string, signal: AbortSignal | undefined, kinds?: ReadonlySet<UserAppEvent['kind']>): AsyncGenerator<UserAppEvent> {
+export async function* userEvents(
+  userId: string,
+  signal: AbortSignal | undefined,
+  kinds?: ReadonlySet<UserAppEvent['kind']>,
+  afterSeq?: number,
+): AsyncGenerator<UserEvent> {
   const closing = streamsClosing();
   closing.throwIfAborted();
   const { emitter, ready } = hub();
   await ready;
   const until = signal ? AbortSignal.any([signal, closing]) : closing;
-  for await (const [event] of on(emitter, 'event', { signal: until }) as AsyncIterable<[AppEvent]>) {
+  const live = on(emitter, 'event', { signal: until }) as AsyncIterableIterator<[SequencedEvent]>;
+  const replayed = new Set<number>();
+  if (afterSeq !== undefined) {
+    for (const item of await userEventsAfter(getDatabase().db, userId, afterSeq)) {
+      replayed.add(item.seq);
+      if (kinds && !kinds.has(item.event.kind)) continue;
+      yield item;
+    }
+  }
+  for await (const [{ seq, event }] of live) {
     if (event.kind === 'job_queued' || event.userId !== userId) continue;
     if (kinds && !kinds.has(event.kind)) continue;
-    yield event;
+    if (seq !== null && replayed.delete(seq)) continue;
+    yield { seq, event };
   }
 }
 

@@ -6,6 +6,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { getDatabase, type Db } from '@/db/client';
+import { envVariable } from '@/server/env';
 import { AppError } from '@/server/core/errors';
 import { authenticateRequest, type AuthMethod, type Principal } from '@/server/auth/credentials';
 import type { AuthUser } from '@/server/services/auth/users';
@@ -56,8 +57,21 @@ export function toTrpcError(error: unknown): TRPCError {
   return new TRPCError({ code: ERROR_MAP[appError.code].trpc, message: appError.message, cause: appError });
 }
 
+/**
+ * SSE streams (subscriptions) end after CRYPTOBOT_STREAM_MAX_SECONDS, read per stream: before a serverless
+ * platform's function time limit cuts them, so the client reconnects and resumes from its last event id
+ * (server/api/routers/events.ts). 0: no limit. A getter, since tRPC reads `maxDurationMs` when a stream opens.
+ */
+const sse = {
+  get maxDurationMs(): number | undefined {
+    const seconds = envVariable('CRYPTOBOT_STREAM_MAX_SECONDS');
+    return seconds > 0 ? seconds * 1000 : undefined;
+  },
+};
+
 const t = initTRPC.context<TrpcContext>().create({
   transformer: superjson,
+  sse,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const fields = cause instanceof ZodError ? zodFieldIssues(cause) : cause instanceof AppError ? cause.details?.fields : undefined;

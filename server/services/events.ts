@@ -145,18 +145,101 @@ export function notifyEvent(db: DbOrTx, event: AppEvent): Promise<void> {
 }
 
 /**
- * The one statement that sends `events`: their NOTIFYs and, for the events that can be notifications (a fill, a
- * rejection, a state change, ...), the notification outbox rows of the user's matching rules, written by the same
- * statement and so committed exactly when the events are (docs/notifications.md). Events that can never be a
- * notification (a tick's progress, jobs) cost nothing more than their NOTIFY.
+ * Whether an event goes into event_log (so a resuming stream replays it): every event with an owner but progress
+ * (a deployment's tick, `running` with lastBarTime; a running job's progress), which the next one supersedes and
+ * which is sent often; it goes out as a NOTIFY only, without a number.
+ */
+export function isLoggedEvent(event: AppEvent): boolean {
+  if (event.kind === 'job_queued' || event.userId === null) return false;
+  if (event.kind === 'deployment' && event.state === 'running' && event.lastBarTime !== undefined) return false;
+  if (event.kind === 'job' && event.status === 'running') return false;
+  return true;
+}
+
+/**
+ * The one statement that sends `events`: their NOTIFYs, in order; for every logged event (isLoggedEvent), its row
+ * in `event_log`, numbered by the table's sequence, the NOTIFY payload carrying the number as `seq` (an SSE stream
+ * sends it as the event's id, from which a client resumes); and, for the events that can be notifications (a fill,
+ * a rejection, a state change, ...), the notification outbox rows of the user's matching rules. Everything is
+ * written by this one statement and so committed exactly when the events are (docs/notifications.md,
+ * docs/architecture.md "Live streams"). Progress events cost nothing more than their NOTIFY.
  */
 export function notifyStatement(events: readonly AppEvent[]): { text: string; params: unknown[] } {
-  const notifies = events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
-  const params: unknown[] = [EVENTS_CHANNEL, ...events.map(appEventPayload)];
   const candidates = notificationCandidates(events);
-  if (candidates.length === 0) return { text: `select ${notifies}`, params };
-  params.push(JSON.stringify(candidates));
-  return { text: `with ${outboxCte(params.length)} select ${notifies}`, params };
+  const outbox = (param: number) => (candidates.length === 0 ? '' : `${outboxCte(param)}, `);
+  if (!events.some(isLoggedEvent)) {
+    const notifies = events.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
+    const params: unknown[] = [EVENTS_CHANNEL, ...events.map(appEventPayload)];
+    if (candidates.length === 0) return { text: `select ${notifies}`, params };
+    params.push(JSON.stringify(candidates));
+    return { text: `with ${outbox(params.length).slice(0, -2)} select ${notifies}`, params };
+  }
+  const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events.map((event) => ({ event, logged: isLoggedEvent(event) })))];
+  if (candidates.length > 0) params.push(JSON.stringify(candidates));
+  // event_input is materialized (it calls nextval and is read twice): each logged event gets its number once.
+  const logged = `event_input as (
+    select e.item->'event' as item, e.ord, case when (e.item->>'logged')::boolean then nextval('event_log_id_seq') end as seq
+    from jsonb_array_elements($2::jsonb) with ordinality as e(item, ord)
+  ), event_log_rows as (
+    insert into event_log (id, user_id, event) select seq, item->>'userId', item from event_input where seq is not null
+  )`;
+  // pg_notify is volatile: evaluated after the ORDER BY, so the notifications go out in the events' order.
+  const select = `select pg_notify($1, case when seq is null then item::text else (item || jsonb_build_object('seq', seq))::text end) from event_input order by ord`;
+  return { text: `with ${outbox(3)}${logged} ${select}`, params };
+}
+
+/** An event with its number in event_log (null for an event without an owner, which is not logged). */
+export interface SequencedEvent {
+  seq: number | null;
+  event: AppEvent;
+}
+
+/** The event in a NOTIFY payload and its `seq`, or null when the payload is not an AppEvent. */
+export function parseSequencedEvent(payload: string): SequencedEvent | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const parsed = appEventSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const seq = (json as { seq?: unknown }).seq;
+  return { seq: typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null, event: parsed.data };
+}
+
+/** How many logged events a resuming stream replays at most (a client gone longer refetches instead). */
+export const REPLAY_LIMIT = 1_000;
+
+/** The user's logged events numbered after `afterSeq`, oldest first (a resuming stream replays them). */
+export async function userEventsAfter(
+  db: DbOrTx,
+  userId: string,
+  afterSeq: number,
+  limit = REPLAY_LIMIT,
+): Promise<Array<{ seq: number; event: UserAppEvent }>> {
+  const rows = await queryRows<{ id: string | number; event: unknown }>(
+    db,
+    'select id, event from event_log where user_id = $1 and id > $2 order by id limit $3',
+    [userId, afterSeq, limit],
+  );
+  const out: Array<{ seq: number; event: UserAppEvent }> = [];
+  for (const row of rows) {
+    const parsed = appEventSchema.safeParse(row.event);
+    if (parsed.success && parsed.data.kind !== 'job_queued') out.push({ seq: Number(row.id), event: parsed.data });
+  }
+  return out;
+}
+
+/** How long event_log keeps an event: a stream resumes within this (pruned hourly by the worker). */
+export const EVENT_LOG_KEEP_MS = 3_600_000;
+
+/** Deletes the logged events older than keepMs; returns how many. */
+export async function pruneEventLog(db: DbOrTx, nowMs: number = Date.now(), keepMs = EVENT_LOG_KEEP_MS): Promise<number> {
+  const rows = await queryRows(db, 'with gone as (delete from event_log where created_at < $1::timestamptz returning 1) select count(*)::int as n from gone', [
+    new Date(nowMs - keepMs).toISOString(),
+  ]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { createDatabase } from '@/db/client';
 import { assertDatabaseReachable } from '@/db/admin';
 import { getAppConfig } from '@/server/config';
-import { ConfigError, keysConfig, workerEnvFromProcess, type WorkerEnv } from '@/server/env';
+import { ConfigError, directDatabaseUrlOf, keysConfig, workerEnvFromProcess, type WorkerEnv } from '@/server/env';
 import { logger as baseLogger } from '@/server/logger';
 import { startHeartbeat } from './heartbeat';
 import { WORKER_LOOPS } from './loops';
@@ -28,6 +28,12 @@ function configurationOrExit(): WorkerEnv {
   // The key settings (API_KEY_*) and the exchange config (CRYPTOBOT_CONFIG, CRYPTOBOT_EXCHANGE_URLS) have their own
   // parsers, shared with the web server; their messages name the variable or the file.
   if (env !== undefined) {
+    try {
+      directDatabaseUrlOf(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
     for (const check of [keysConfig, getAppConfig]) {
       try {
         check();
@@ -69,13 +75,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  // The worker LISTENs and holds long transactions: always the direct connection, never a transaction-mode pooler.
+  const databaseUrl = directDatabaseUrlOf(env);
   try {
-    await assertDatabaseReachable(env.DATABASE_URL);
+    await assertDatabaseReachable(databaseUrl);
   } catch (error) {
     console.error(`worker: ${(error as Error).message}`);
     process.exit(1);
   }
-  const database = createDatabase(env.DATABASE_URL, { max: 10, applicationName: 'cryptobot-worker' });
+  const database = createDatabase(databaseUrl, { max: 10, applicationName: 'cryptobot-worker' });
   // The heartbeat goes on while the loops wind down after SIGTERM; stop() ends it.
   const heartbeat = await startHeartbeat(database.db, workerId, env.WORKER_HEARTBEAT_MS, { logger, signal: new AbortController().signal });
   const stops: Array<() => Promise<void>> = [];

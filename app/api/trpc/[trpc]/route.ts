@@ -6,6 +6,11 @@ import { createTrpcContext, toTrpcError } from '@/server/api/trpc';
 import { rotationHeaders } from '@/server/services/keys';
 
 export const dynamic = 'force-dynamic';
+/**
+ * Vercel: how long this function may run (seconds; a literal, read at build). Live streams end on their own after
+ * CRYPTOBOT_STREAM_MAX_SECONDS (default 280), just under it, and the browser resumes them (README, "Deployment").
+ */
+export const maxDuration = 300;
 
 const handler = async (req: Request) => {
   // The body is read here, within its size limit, before the adapter sees it. An oversized body is never
