@@ -244,15 +244,15 @@ export async function pruneEventLog(db: DbOrTx, nowMs: number = Date.now(), keep
 
 /**
  * notifyStatement for a batch of any size with a fixed text (the events as one JSON array parameter), so a batch of
- * ticks prepares one statement whatever its number of events: the same NOTIFYs, in order, with the same outbox rows.
+ * ticks prepares one statement whatever its number of events: the same NOTIFYs, in order, with the same event_log
+ * and outbox rows (notifyStatement's logged form already has a fixed text; progress alone is NOTIFY-only).
  */
 export function notifyBatchStatement(events: readonly AppEvent[]): { text: string; params: unknown[] } {
-  const select = 'select count(pg_notify($1, e)) from json_array_elements_text($2::json) as e';
-  const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events.map(appEventPayload))];
-  const candidates = notificationCandidates(events);
-  if (candidates.length === 0) return { text: select, params };
-  params.push(JSON.stringify(candidates));
-  return { text: `with ${outboxCte(params.length)} ${select}`, params };
+  if (events.some(isLoggedEvent) || notificationCandidates(events).length > 0) return notifyStatement(events);
+  return {
+    text: 'select count(pg_notify($1, e)) from json_array_elements_text($2::json) as e',
+    params: [EVENTS_CHANNEL, JSON.stringify(events.map(appEventPayload))],
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { deployments, notificationOutbox, orders, strategies } from '@/db/schema';
+import { deployments, eventLog, notificationOutbox, orders, strategies } from '@/db/schema';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createChannel, createRule } from '@/server/services/notifications';
 import type { OhlcvRow } from '@/server/core/candles';
@@ -111,7 +111,7 @@ it('ticks paper deployments due together in one transaction, each committing its
   ).toEqual([rows[0]![0], rows[0]![0], rows[0]![0]]);
 });
 
-it("queues a batched tick's fills in the user's notification outbox, in the statement that sends them", async () => {
+it("queues a batched tick's fills in the user's notification outbox and numbers its events in the event log, in the statement that sends them", async () => {
   const owner = (await registerUser(t.db, { username: 'batched-notified', password: 'correct horse battery' })).id;
   const keys = [parseMasterKey(randomBytes(32).toString('base64'))];
   const settings = () => ({ telegramApiUrl: 'http://127.0.0.1:9', discordApiUrl: 'http://127.0.0.1:9', allowPrivateNetworks: true });
@@ -126,6 +126,11 @@ it("queues a batched tick's fills in the user's notification outbox, in the stat
     queued.map((row) => [row.kind, (row.event as { deploymentId?: string }).deploymentId]).sort(),
     'one fill notification per member, committed with its tick',
   ).toEqual(runtimes.map((rt) => ['fill', rt.id]).sort());
+  const logged = await t.db.select().from(eventLog).where(eq(eventLog.userId, owner));
+  expect(
+    logged.filter((row) => (row.event as { kind: string }).kind === 'order').length,
+    "each member's order event is numbered in the event log, so a resuming stream replays it",
+  ).toBe(runtimes.length);
 });
 
 it("keeps the others' ticks when one member fails: the batch is rolled back and every member is ticked alone", async () => {
