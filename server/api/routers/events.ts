@@ -1,5 +1,6 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
+import { safeText } from '@/server/core/text';
 import { userEvents, withHeartbeats } from '@/server/api/realtime';
 import { USER_APP_EVENT_KINDS } from '@/server/services/events';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
@@ -20,8 +21,7 @@ export const eventsRouter = createTRPCRouter({
       z
         .object({
           kinds: z.array(z.enum(USER_APP_EVENT_KINDS)).max(20).optional(),
-          lastEventId: z
-            .string()
+          lastEventId: safeText()
             .regex(/^\d{1,15}$/, { message: 'must be the id of an event this stream sent' })
             .optional(),
         })
