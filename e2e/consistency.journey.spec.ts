@@ -120,8 +120,14 @@ test('after a paper replay and a manual order, Markets, the ticket, the dashboar
   const row = page.getByTestId('position-row').filter({ hasText: 'BTC/USDT' });
   await expect(row.getByTestId('mark'), 'the dashboard position shows the same mark').toHaveAttribute('data-price', mark);
   await expect(page.getByTestId('total-equity')).toContainText('USDT');
-  // Read as the dashboard reads it, at the same moment.
-  const now = ((await (await page.request.get('/api/v1/portfolio')).json()) as PortfolioBody).totals;
+  // The page may first paint a total it cached before the sell; it must settle on what the portfolio says now.
+  const readTotals = async () => ((await (await page.request.get('/api/v1/portfolio')).json()) as PortfolioBody).totals;
+  await expect
+    .poll(async () => Math.abs(shown(await page.getByTestId('total-equity').innerText()) - Number((await readTotals()).equity)), {
+      message: 'the dashboard settles on the total equity the portfolio reports',
+    })
+    .toBeLessThan(0.005);
+  const now = await readTotals();
   const onScreen = {
     equity: shown(await page.getByTestId('total-equity').innerText()),
     realized: shown(await page.getByTestId('total-realized').innerText()),
@@ -170,8 +176,7 @@ test('the Live badge greys out to "Reconnecting…" when the stream goes silent,
   await expect(page.getByTestId('stale-notice')).toHaveCount(0);
 });
 
-test('the price chart tooltip shows the bar under the cursor', async ({ page, isMobile }) => {
-  test.skip(isMobile, 'a phone has no hover; the chart is the same component');
+test('the price chart tooltip shows the bar under the cursor (or the finger)', async ({ page, isMobile }) => {
   test.setTimeout(120_000);
   await signInAsNewUser(page, 'tip');
   const { backtestId } = await backtestedStrategy(page.request);
@@ -187,7 +192,9 @@ test('the price chart tooltip shows the bar under the cursor', async ({ page, is
   const tooltip = page.getByTestId('price-tooltip');
   const seen: number[] = [];
   for (const fraction of [0.1, 0.35, 0.6, 0.9]) {
-    await page.mouse.move(box.x + fraction * box.width, box.y + box.height / 2);
+    // A phone has no hover: a tap shows the tooltip of the bar under the finger.
+    if (isMobile) await page.touchscreen.tap(box.x + fraction * box.width, box.y + box.height / 2);
+    else await page.mouse.move(box.x + fraction * box.width, box.y + box.height / 2);
     const expected = first + fraction * (last - first);
     await expect
       .poll(async () => Math.abs(Number(await tooltip.getAttribute('data-time')) - expected), {
