@@ -1,63 +1,29 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { notificationChannels } from '@/db/schema';
-import type { NotifySettings } from '@/server/env';
 import { logger } from '@/server/logger';
-import { createAccount } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
-import { registerUser } from '@/server/services/auth/users';
-import { parseMasterKey } from '@/server/services/crypto';
-import {
-  claimDeliveries,
-  createChannel,
-  createRule,
-  DEFAULT_DELIVERY_POLICY,
-  listDeliveries,
-  type DeliveryPolicy,
-  type NotificationDeps,
-} from '@/server/services/notifications';
-import { placeOrder, type OrderDeps } from '@/server/services/orders';
-import type { PaperPriceSource } from '@/server/services/orders/price-source';
-import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { NotifyReceivers } from '@/server/testing/notify/receivers';
+import { claimDeliveries, createChannel, createRule, DEFAULT_DELIVERY_POLICY, listDeliveries, type DeliveryPolicy } from '@/server/services/notifications';
+import type { TestDatabase } from '@/server/testing/db';
+import { NotifyDesk } from '@/server/testing/notify/desk';
+import type { NotifyReceivers } from '@/server/testing/notify/receivers';
 import { createNotificationDeliveryLoop } from './notification-delivery';
 
 /** The delivery loop as the worker runs it: woken by events, and taking over what a dead worker claimed. */
-const KEY = parseMasterKey(randomBytes(32).toString('base64'));
+const desk = new NotifyDesk();
+const KEY = desk.key;
+const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, baseBackoffMs: 2_000, maxAttempts: 4 };
 
 let t: TestDatabase;
 let receivers: NotifyReceivers;
 let userId: string;
-let accountId: string;
-let now = Date.now();
-
-const settings = (): NotifySettings => ({ telegramApiUrl: receivers.baseUrl, discordApiUrl: receivers.baseUrl, allowPrivateNetworks: true });
-const deps: NotificationDeps = { keys: [KEY], settings, now: () => now };
-const feed: PaperPriceSource = { latest: async () => ({ price: 100, timeMs: now, source: 'test feed' }), candlesSince: async () => [] };
-const orderDeps: OrderDeps = { prices: () => feed, clock: () => now, keys: [KEY] };
-const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, baseBackoffMs: 2_000, maxAttempts: 4 };
-
-async function buy(): Promise<string> {
-  const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.5' }, orderDeps);
-  return order.id;
-}
+const { deps, settings } = desk;
+const buy = () => desk.buy();
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  receivers = await new NotifyReceivers().start();
-  userId = (await registerUser(t.db, { username: 'notify-loop', password: 'long enough pw' })).id;
-  accountId = (
-    await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '1000000' }, feeRate: '0.001', slippage: '0' }, {}, { keys: [KEY] })
-  ).id;
+  ({ t, receivers, userId } = await desk.open('notify-loop'));
 });
-afterAll(async () => {
-  await receivers?.close();
-  await t?.destroy();
-});
+afterAll(() => desk.close());
 beforeEach(async () => {
-  now = Date.now();
-  receivers.reset();
-  await t.db.delete(notificationChannels);
+  await desk.reset(Date.now());
 });
 
 describe('notification delivery loop', () => {

@@ -2,19 +2,16 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notificationChannels, notificationOutbox, notificationRules } from '@/db/schema';
-import type { NotifySettings } from '@/server/env';
-import { createAccount } from '@/server/services/accounts';
-import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { alertEvent, deploymentEvent, jobEvent, killSwitchEvent, notifyStatement, orderEvent } from '@/server/services/events';
 import { strategies } from '@/db/schema';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
-import { placeOrder, type OrderDeps } from '@/server/services/orders';
+import { placeOrder } from '@/server/services/orders';
 import { rotateMasterKey } from '@/server/services/accounts/rotate';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
-import type { PaperPriceSource } from '@/server/services/orders/price-source';
 import { codeOf } from '@/server/testing/errors';
-import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import type { TestDatabase } from '@/server/testing/db';
+import { NotifyDesk } from '@/server/testing/notify/desk';
 import { NotifyReceivers, type ReceivedRequest } from '@/server/testing/notify/receivers';
 import {
   createChannel,
@@ -29,26 +26,22 @@ import {
   sendTestMessage,
   setTemplate,
   type DeliveryPolicy,
-  type NotificationDeps,
 } from '.';
 import { backoffMs, DEFAULT_DELIVERY_POLICY } from './delivery';
 import { checkUrlAllowed, guardedLookup, isPrivateAddress } from './net-guard';
 import { sendMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './senders';
 
-const KEY = parseMasterKey(randomBytes(32).toString('base64'));
+const desk = new NotifyDesk();
+const KEY = desk.key;
 const TELEGRAM_TOKEN = '123456789:AAFakeTelegramTokenForTests_abcdefgh';
+const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, baseBackoffMs: 2_000, maxAttempts: 4 };
 
 let t: TestDatabase;
 let receivers: NotifyReceivers;
 let userId: string;
 let accountId: string;
-let now = Date.now();
-
-const settings = (): NotifySettings => ({ telegramApiUrl: receivers.baseUrl, discordApiUrl: receivers.baseUrl, allowPrivateNetworks: true });
-const deps: NotificationDeps = { keys: [KEY], settings, now: () => now };
-const feed: PaperPriceSource = { latest: async () => ({ price: 100, timeMs: now, source: 'test feed' }), candlesSince: async () => [] };
-const orderDeps: OrderDeps = { prices: () => feed, clock: () => now, keys: [KEY] };
-const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, baseBackoffMs: 2_000, maxAttempts: 4 };
+const { deps, orderDeps, settings } = desk;
+const buy = () => desk.buy();
 
 /** A receiver's check of a signed webhook: the signature over `${timestamp}.${body}` with the shared secret, and a fresh timestamp. */
 function verifyAsReceiver(request: ReceivedRequest, secret: string, receivedAtMs: number): boolean {
@@ -60,32 +53,17 @@ function verifyAsReceiver(request: ReceivedRequest, secret: string, receivedAtMs
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function buy(): Promise<string> {
-  const { order } = await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.5' }, orderDeps);
-  return order.id;
-}
-
 async function outboxOf(channelId: string) {
   return t.db.select().from(notificationOutbox).where(eq(notificationOutbox.channelId, channelId)).orderBy(notificationOutbox.createdAt);
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  receivers = await new NotifyReceivers().start();
-  userId = (await registerUser(t.db, { username: 'notify-user', password: 'long enough pw' })).id;
-  accountId = (
-    await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '1000000' }, feeRate: '0.001', slippage: '0' }, {}, { keys: [KEY] })
-  ).id;
+  ({ t, receivers, userId, accountId } = await desk.open('notify-user'));
 });
-afterAll(async () => {
-  await receivers?.close();
-  await t?.destroy();
-});
+afterAll(() => desk.close());
 beforeEach(async () => {
-  // Ahead of the database's clock, so the rows the test writes (stamped by now()) are due at `now`.
-  now = Date.now() + 5_000;
-  receivers.reset();
-  await t.db.delete(notificationChannels);
+  // Ahead of the database's clock, so the rows the test writes (stamped by now()) are due at `desk.now`.
+  await desk.reset(Date.now() + 5_000);
 });
 
 describe('channels', () => {
@@ -163,11 +141,11 @@ describe('outbox and delivery', () => {
     expect(row!.kind).toBe('fill');
     expect(row!.event).toMatchObject({ kind: 'order', orderId, status: 'filled' });
 
-    const pass = await deliverDue(t.db, 'worker-a', { nowMs: () => now, deps, policy });
+    const pass = await deliverDue(t.db, 'worker-a', { nowMs: () => desk.now, deps, policy });
     expect(pass).toMatchObject({ claimed: 1, delivered: 1 });
     const request = await receivers.waitFor((r) => r.path === '/hook/fills');
-    expect(verifyAsReceiver(request, secret, now), 'the receiver verifies the HMAC over timestamp.body').toBe(true);
-    expect(verifyAsReceiver(request, 'another secret entirely', now), 'a wrong secret does not verify').toBe(false);
+    expect(verifyAsReceiver(request, secret, desk.now), 'the receiver verifies the HMAC over timestamp.body').toBe(true);
+    expect(verifyAsReceiver(request, 'another secret entirely', desk.now), 'a wrong secret does not verify').toBe(false);
     expect(request.headers['idempotency-key']).toBe(row!.id);
     expect(request.json).toMatchObject({ id: row!.id, kind: 'fill', event: { orderId } });
     expect(String(request.json.text)).toContain('buy 0.5 BTC/USDT');
@@ -202,26 +180,26 @@ describe('outbox and delivery', () => {
     await buy();
     receivers.respondWith({ status: 500, body: { message: 'down' } }, { status: 503 });
 
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy })).toMatchObject({ claimed: 1, retrying: 1 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy })).toMatchObject({ claimed: 1, retrying: 1 });
     let [row] = await outboxOf(channel.id);
-    expect(row!.nextAttemptAt.getTime() - now).toBe(backoffMs(1, policy));
+    expect(row!.nextAttemptAt.getTime() - desk.now).toBe(backoffMs(1, policy));
     expect((await listDeliveries(t.db, userId))[0]).toMatchObject({ status: 'retrying', lastError: 'HTTP 500: down', lastHttpStatus: 500 });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 1_000, deps, policy }), 'not before its backoff').toMatchObject({ claimed: 0 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 1_000, deps, policy }), 'not before its backoff').toMatchObject({ claimed: 0 });
 
-    now += backoffMs(1, policy);
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy })).toMatchObject({ retrying: 1 });
+    desk.now += backoffMs(1, policy);
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy })).toMatchObject({ retrying: 1 });
     [row] = await outboxOf(channel.id);
-    expect(row!.nextAttemptAt.getTime() - now, 'the wait doubles').toBe(2 * backoffMs(1, policy));
+    expect(row!.nextAttemptAt.getTime() - desk.now, 'the wait doubles').toBe(2 * backoffMs(1, policy));
 
-    now += backoffMs(2, policy);
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy })).toMatchObject({ delivered: 1 });
+    desk.now += backoffMs(2, policy);
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy })).toMatchObject({ delivered: 1 });
     const keys = receivers.requests.filter((r) => r.path === '/hook/retry').map((r) => r.headers['idempotency-key']);
     expect(keys).toEqual([row!.id, row!.id, row!.id]);
 
     await buy();
     receivers.respondWith({ status: 410, body: { message: 'gone' } });
-    now += 10_000;
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy })).toMatchObject({ dead: 1 });
+    desk.now += 10_000;
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy })).toMatchObject({ dead: 1 });
     expect((await listDeliveries(t.db, userId))[0]).toMatchObject({ status: 'dead', lastError: 'HTTP 410: gone' });
   });
 
@@ -236,12 +214,12 @@ describe('outbox and delivery', () => {
     await buy();
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       receivers.respondWith({ status: 502 });
-      const pass = await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
+      const pass = await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
       expect(pass.claimed, `attempt ${attempt}`).toBe(1);
-      now += backoffMs(attempt, policy);
+      desk.now += backoffMs(attempt, policy);
     }
     expect((await listDeliveries(t.db, userId))[0]).toMatchObject({ status: 'dead', attempts: policy.maxAttempts });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 86_400_000, deps, policy })).toMatchObject({ claimed: 0 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 86_400_000, deps, policy })).toMatchObject({ claimed: 0 });
   });
 
   it('spaces messages to one Telegram chat (rate limit) and honours retry_after', async () => {
@@ -250,15 +228,15 @@ describe('outbox and delivery', () => {
     await buy();
     await buy();
     await buy();
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy })).toMatchObject({ delivered: 1 });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 500, deps, policy }), 'one message a second per chat').toMatchObject({ claimed: 0 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy })).toMatchObject({ delivered: 1 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 500, deps, policy }), 'one message a second per chat').toMatchObject({ claimed: 0 });
     receivers.respondWith({
       status: 429,
       body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } },
     });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 1_000, deps, policy })).toMatchObject({ retrying: 1 });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 7_000, deps, policy }), 'the chat waits retry_after').toMatchObject({ claimed: 0 });
-    expect(await deliverDue(t.db, 'w', { nowMs: () => now + 8_000, deps, policy })).toMatchObject({ delivered: 1 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 1_000, deps, policy })).toMatchObject({ retrying: 1 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 7_000, deps, policy }), 'the chat waits retry_after').toMatchObject({ claimed: 0 });
+    expect(await deliverDue(t.db, 'w', { nowMs: () => desk.now + 8_000, deps, policy })).toMatchObject({ delivered: 1 });
     const sent = receivers.requests.filter((r) => r.service === 'telegram');
     expect(sent[0]!.path).toBe(`/bot${TELEGRAM_TOKEN}/sendMessage`);
     expect(sent[0]!.json).toMatchObject({ chat_id: '-100123' });
@@ -302,8 +280,8 @@ describe('outbox and delivery', () => {
       'the start and the pause of the second, each once',
     ).toEqual([expect.objectContaining({ deploymentId: second.id, state: 'running' }), expect.objectContaining({ deploymentId: second.id, state: 'paused' })]);
     expect(await outboxOf(other.id), 'a rule for the first deployment ignores the second').toHaveLength(0);
-    await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
-    await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
+    await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
+    await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
     const request = await receivers.waitFor((r) => r.path === '/hook/both' && String(r.json.text).includes('paused'));
     expect(request.json.text).toBe('Deployment notify dca BTC/USDT 1m is now paused');
   });
@@ -322,7 +300,7 @@ describe('outbox and delivery', () => {
     await placeOrder(t.db, userId, { accountId, symbol: 'BTC/USDT', side: 'sell', type: 'market', quantity: '1000' }, orderDeps).catch(() => null);
     const rows = await outboxOf(channel.id);
     expect(rows.length, 'rejections reach the channel').toBeGreaterThan(0);
-    await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
+    await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
     const request = await receivers.waitFor((r) => r.service === 'discord');
     expect(request.path).toBe('/api/webhooks/112233445566/DiscordFakeTokenForTests-xyz0123');
     expect(String(request.json.content)).toMatch(/^NO: sell BTC\/USDT because /);
@@ -380,7 +358,7 @@ describe('daily summary', () => {
     const tomorrow = Date.now() + 86_400_000;
     expect(await queueDailySummaries(t.db, tomorrow)).toBe(1);
     expect(await queueDailySummaries(t.db, tomorrow), 'the same day again: nothing').toBe(0);
-    await deliverDue(t.db, 'w', { nowMs: () => now, deps, policy });
+    await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
     const request = await receivers.waitFor((r) => r.path === '/hook/daily');
     const today = new Date().toISOString().slice(0, 10);
     expect(await pruneOutbox(t.db, Date.now() + 31 * 86_400_000), 'a month later the delivered row is forgotten').toBeGreaterThanOrEqual(1);
