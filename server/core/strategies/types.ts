@@ -130,6 +130,31 @@ export interface StrategyDefinition<S extends ParamSchema = ParamSchema> {
   /** rules across parameters (e.g. fast < slow); return the offending parameter and why */
   validate?(params: ParamsOf<S>): ParamIssue | null;
   create(params: StrategyParams<S>): StrategyInstance;
+  /**
+   * What a chart draws for this strategy (#14): one entry per indicator line, next to the parameters.
+   * Optional: a strategy without plots gets candles, volume and trade markers only.
+   */
+  readonly plots?: readonly PlotSpec[];
+  /**
+   * The values of every declared plot over `series`, one number per bar (NaN where the indicator is still
+   * warming up), keyed by PlotSpec.name. Must equal what the strategy's decisions read at each bar.
+   */
+  plotValues?(series: CandleSeries, params: StrategyParams<S>): Readonly<Record<string, Float64Array>>;
+}
+
+/**
+ * One plotted indicator. `pane: 'price'` draws over the candles (moving averages, bands, channels);
+ * any other name is its own pane below (e.g. 'rsi', 'macd'); plots sharing a pane name share the pane.
+ */
+export interface PlotSpec {
+  /** key in plotValues' result; stable, snake_case or camelCase */
+  readonly name: string;
+  /** legend text, e.g. "SMA 20" */
+  readonly label: string;
+  readonly pane: 'price' | (string & {});
+  readonly style: 'line' | 'histogram' | 'dots';
+  /** CSS colour; the chart picks one when missing */
+  readonly color?: string;
 }
 
 /** Identity helper that keeps the literal types of `parameters`, so `create` receives typed params. */
