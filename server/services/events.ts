@@ -23,7 +23,9 @@ const id = z.string().min(1);
 const orderEventSchema = z.object({ kind: z.literal('order'), userId: id, orderId: id, status: z.enum(ORDER_STATUSES), deploymentId: id.nullable() });
 /**
  * A deployment changed state, or (state `running` with `lastBarTime`) its runner processed candles up to
- * `lastBarTime` (open time, ms UTC; null before the first).
+ * `lastBarTime` (open time, ms UTC; null before the first). `followUp`: the state change was already announced
+ * and this one says that what came after it (orders canceled, position sold) is done: refetch, but it is not
+ * a second state change (no notification).
  */
 const deploymentEventSchema = z.object({
   kind: z.literal('deployment'),
@@ -31,6 +33,7 @@ const deploymentEventSchema = z.object({
   deploymentId: id,
   state: z.enum(DEPLOYMENT_STATES),
   lastBarTime: z.number().nullable().optional(),
+  followUp: z.literal(true).optional(),
 });
 /** A job's status or progress (0..1) changed. A job without an owner (userId null) is delivered to nobody. */
 const jobEventSchema = z.object({ kind: z.literal('job'), userId: id.nullable(), jobId: id, status: z.enum(JOB_STATUSES), progress: z.number() });
@@ -83,6 +86,7 @@ export function orderEvent(fields: Omit<OrderAppEvent, 'kind'>): OrderAppEvent {
 export function deploymentEvent(fields: Omit<DeploymentAppEvent, 'kind'>): DeploymentAppEvent {
   const event: DeploymentAppEvent = { kind: 'deployment', userId: fields.userId, deploymentId: fields.deploymentId, state: fields.state };
   if (fields.lastBarTime !== undefined) event.lastBarTime = fields.lastBarTime;
+  if (fields.followUp) event.followUp = true;
   return event;
 }
 

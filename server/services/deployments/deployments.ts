@@ -431,7 +431,7 @@ export async function stopDeployment(
     }
   }
   // The stop itself was announced at its commit; this one is for what came after (orders canceled, position sold).
-  await notifyEvent(db, deploymentEvent({ userId, deploymentId: id, state: 'stopped' }));
+  await notifyEvent(db, deploymentEvent({ userId, deploymentId: id, state: 'stopped', followUp: true }));
   return { deployment: await getDeployment(db, userId, id, deps), canceledOrders: canceled, closeOrderId, failures };
 }
 

@@ -27,8 +27,8 @@ export function notificationKindOf(event: AppEvent): NotificationKind | null {
       if (event.status === 'filled' || event.status === 'partially_filled') return 'fill';
       return event.status === 'rejected' ? 'order_rejected' : null;
     case 'deployment':
-      // A tick's progress ("running", up to lastBarTime) is not a state change.
-      return 'lastBarTime' in event ? null : 'deployment_state';
+      // A tick's progress ("running", up to lastBarTime) is not a state change, nor is a stop's follow-up.
+      return 'lastBarTime' in event || event.followUp ? null : 'deployment_state';
     case 'alert':
       return event.alertKind ? (ALERT_NOTIFICATIONS[event.alertKind] ?? null) : null;
     case 'kill_switch':

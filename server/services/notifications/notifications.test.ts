@@ -5,7 +5,7 @@ import { notificationChannels, notificationOutbox, notificationRules } from '@/d
 import { parseMasterKey } from '@/server/services/crypto';
 import { alertEvent, deploymentEvent, jobEvent, killSwitchEvent, notifyStatement, orderEvent } from '@/server/services/events';
 import { strategies } from '@/db/schema';
-import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
+import { createDeployment, pauseDeployment, stopDeployment } from '@/server/services/deployments/deployments';
 import { placeOrder } from '@/server/services/orders';
 import { rotateMasterKey } from '@/server/services/accounts/rotate';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
@@ -284,6 +284,12 @@ describe('outbox and delivery', () => {
     await deliverDue(t.db, 'w', { nowMs: () => desk.now, deps, policy });
     const request = await receivers.waitFor((r) => r.path === '/hook/both' && String(r.json.text).includes('paused'));
     expect(request.json.text).toBe('Deployment notify dca BTC/USDT 1m is now paused');
+    // A stop announces itself at its commit, then again when its orders are canceled (a follow-up): one message.
+    await stopDeployment(t.db, userId, second.id, {}, deps);
+    expect(
+      (await outboxOf(both.id)).map((r) => (r.event as { state: string }).state),
+      'start, pause, stop: the stop once',
+    ).toEqual(['running', 'paused', 'stopped']);
   });
 
   it('order rejections reach Discord with the user’s template', async () => {
