@@ -1,19 +1,17 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallerFactory, createTRPCRouter, type TrpcContext } from '@/server/api/trpc';
 import { getTimeZone } from '@/server/services/auth/account';
-import { findUserById, registerUser } from '@/server/services/auth/users';
+import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { routerCaller } from '@/server/testing/trpc';
 import { accountRouter } from './account';
 
-const createCaller = createCallerFactory(createTRPCRouter({ account: accountRouter }));
+const callerFor = routerCaller({ account: accountRouter });
 let t: TestDatabase;
 let userId: string;
 
-async function caller() {
-  const user = await findUserById(t.db, userId);
-  const ctx: TrpcContext = { db: t.db, req: null, user, authMethod: 'session', scopes: ['read', 'trade'], apiKey: null, authError: null, ip: null };
-  return createCaller(ctx);
+function caller() {
+  return callerFor(t.db, userId, { authMethod: 'session' });
 }
 
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OhlcvRow } from '@/server/core/candles';
-import { createCallerFactory, createTRPCRouter, type TrpcContext } from '@/server/api/trpc';
 import { createAccount } from '@/server/services/accounts';
-import { findUserById, registerUser } from '@/server/services/auth/users';
+import { registerUser } from '@/server/services/auth/users';
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { routerCaller } from '@/server/testing/trpc';
 import { marketDataRouter } from './market-data';
 import { ordersRouter } from './orders';
 import { portfolioRouter } from './portfolio';
@@ -13,7 +13,7 @@ import { portfolioRouter } from './portfolio';
  * One mark per market (server/services/orders/mark.ts): Markets, the order ticket's quote and the portfolio's
  * positions answer the same price, with the same kind, source and observation time.
  */
-const createCaller = createCallerFactory(createTRPCRouter({ marketData: marketDataRouter, orders: ordersRouter, portfolio: portfolioRouter }));
+const callerFor = routerCaller({ marketData: marketDataRouter, orders: ordersRouter, portfolio: portfolioRouter });
 const H = 3_600_000;
 // The last stored candle closed half an hour ago at 61,234.5 (the simulated market would be near 60,000).
 const LAST_CLOSE_MS = Math.floor(Date.now() / H) * H - H / 2;
@@ -27,10 +27,8 @@ let t: TestDatabase;
 let userId: string;
 let accountId: string;
 
-async function caller() {
-  const user = await findUserById(t.db, userId);
-  const ctx: TrpcContext = { db: t.db, req: null, user, authMethod: 'api_key', scopes: ['read', 'trade'], apiKey: null, authError: null, ip: null };
-  return createCaller(ctx);
+function caller() {
+  return callerFor(t.db, userId);
 }
 
 beforeAll(async () => {

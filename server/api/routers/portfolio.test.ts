@@ -1,23 +1,21 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equitySnapshots } from '@/db/schema';
-import { createCallerFactory, createTRPCRouter, type TrpcContext } from '@/server/api/trpc';
 import type { ApiKeyScope } from '@/server/services/keys';
 import { createAccount } from '@/server/services/accounts';
-import { findUserById, registerUser } from '@/server/services/auth/users';
+import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { routerCaller } from '@/server/testing/trpc';
 import { portfolioRouter } from './portfolio';
 
 /** The procedures through tRPC itself: scopes, input validation and the output schemas against the service's answers. */
-const createCaller = createCallerFactory(createTRPCRouter({ portfolio: portfolioRouter }));
+const callerFor = routerCaller({ portfolio: portfolioRouter });
 let t: TestDatabase;
 let userId: string;
 let accountId: string;
 
-async function caller(scopes: ApiKeyScope[] = ['read']) {
-  const user = await findUserById(t.db, userId);
-  const ctx: TrpcContext = { db: t.db, req: null, user, authMethod: 'api_key', scopes, apiKey: null, authError: null, ip: null };
-  return createCaller(ctx);
+function caller(scopes: ApiKeyScope[] = ['read']) {
+  return callerFor(t.db, userId, { scopes });
 }
 
 async function trpcCode(promise: Promise<unknown>): Promise<string> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallerFactory, createTRPCRouter, type TrpcContext } from '@/server/api/trpc';
 import { createAccount } from '@/server/services/accounts';
-import { findUserById, registerUser } from '@/server/services/auth/users';
+import { registerUser } from '@/server/services/auth/users';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { routerCaller } from '@/server/testing/trpc';
 import { ordersRouter } from './orders';
 import { portfolioRouter } from './portfolio';
 
@@ -10,16 +10,14 @@ import { portfolioRouter } from './portfolio';
  * Orders, the ticket's quote and positions carry their market's precision (services/market-data/precision.ts)
  * through the procedures' .output schemas, so every screen shows a price on the tick and a quantity on the step.
  */
-const createCaller = createCallerFactory(createTRPCRouter({ orders: ordersRouter, portfolio: portfolioRouter }));
+const callerFor = routerCaller({ orders: ordersRouter, portfolio: portfolioRouter });
 
 let t: TestDatabase;
 let userId: string;
 let accountId: string;
 
-async function caller() {
-  const user = await findUserById(t.db, userId);
-  const ctx: TrpcContext = { db: t.db, req: null, user, authMethod: 'api_key', scopes: ['read', 'trade'], apiKey: null, authError: null, ip: null };
-  return createCaller(ctx);
+function caller() {
+  return callerFor(t.db, userId);
 }
 
 beforeAll(async () => {
