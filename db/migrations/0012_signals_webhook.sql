@@ -21,7 +21,7 @@ CREATE TABLE "signals" (
 	"reason" text,
 	"order_id" uuid,
 	"http_status" integer NOT NULL,
-	"response" jsonb NOT NULL
+	"details" jsonb NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "signal_secrets" ADD CONSTRAINT "signal_secrets_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

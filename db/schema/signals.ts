@@ -24,11 +24,16 @@ export const signalSecrets = pgTable('signal_secrets', {
 /** executed: an order was placed; refused: valid, but not traded (kill switch, risk rule, paused, nothing to sell); invalid: a bad body or time. */
 export const SIGNAL_OUTCOMES = ['executed', 'refused', 'invalid'] as const;
 export type SignalOutcome = (typeof SIGNAL_OUTCOMES)[number];
+export interface SignalDetails {
+  orderStatus?: string | null;
+  fields?: { field: string; message: string }[];
+  [key: string]: unknown;
+}
 
 /**
  * Every signal a deployment's webhook received with the right secret, and what came of it. `signalId` is the
  * sender's `id`: unique per deployment, so a repeated signal is answered with the first one's stored outcome
- * (`httpStatus`, `response`) and never trades twice. Invalid signals are kept with no `signalId` (they claimed
+ * (its `httpStatus`, and a body rebuilt from the row and `details`) and never trades twice. Invalid signals are kept with no `signalId` (they claimed
  * nothing: the corrected signal may reuse the id).
  */
 export const signals = pgTable(
@@ -55,7 +60,8 @@ export const signals = pgTable(
     reason: text('reason'),
     orderId: uuid('order_id').references(() => orders.id, { onDelete: 'set null' }),
     httpStatus: integer('http_status').notNull(),
-    response: jsonb('response').$type<Record<string, unknown>>().notNull(),
+    /** What the answer carries besides the row: the refusing rule or latch, the invalid fields, the order's status then. */
+    details: jsonb('details').$type<SignalDetails>().notNull(),
   },
   (t) => [
     uniqueIndex('signals_deployment_signal_id_idx')

@@ -235,7 +235,8 @@ export async function createDeployment(
     }
   }
 
-  const feed = await resolveFeed(db, input, strategy, now);
+  // A signal deployment has no feed of its own: nothing happens on its bars (docs/signals.md).
+  const feed: DeploymentFeed = signalDriven ? { type: 'live' } : await resolveFeed(db, input, strategy, now);
   const quote = quoteOf(strategy.symbol);
   let capital = positiveDecimal(input.capitalQuote, 'capitalQuote');
   if (input.mode === 'paper') {

@@ -67,6 +67,21 @@ function errorBody(code: 'UNPROCESSABLE' | 'CONFLICT' | 'BAD_REQUEST', message: 
   return { error: { code, message, details } };
 }
 
+/**
+ * The answer to a signal, from its row: the first answer and every duplicate's (marked `duplicate`) are the same.
+ * Executed: {signal, duplicate}; refused: a 409 error naming why; invalid: a 422 (400: not JSON) naming the fields.
+ */
+function signalAnswerBody(row: SignalRow, duplicate: boolean): Record<string, unknown> {
+  const { orderStatus = null, fields, ...details } = row.details;
+  const signal = toSignalView(row, orderStatus);
+  if (row.outcome === 'executed') return { signal, duplicate };
+  const body =
+    row.outcome === 'refused'
+      ? errorBody('CONFLICT', `signal refused: ${row.reason}`, { ...details, signal })
+      : errorBody(row.httpStatus === 400 ? 'BAD_REQUEST' : 'UNPROCESSABLE', row.reason ?? 'invalid signal', { fields: fields ?? [], signal });
+  return duplicate ? { ...body, duplicate } : body;
+}
+
 /** The raw body as the sender's fields, for the record of an invalid signal (strings only, cut short). */
 function rawFields(raw: unknown): Partial<Record<'signalId' | 'action' | 'symbol' | 'size' | 'price', string>> {
   if (typeof raw !== 'object' || raw === null) return {};
@@ -82,9 +97,9 @@ function rawFields(raw: unknown): Partial<Record<'signalId' | 'action' | 'symbol
 export async function receiveSignal(db: Db, deploymentId: string, secret: string | null, bodyText: string, options: SignalOptions = {}): Promise<SignalAnswer> {
   const now = (options.now ?? Date.now)();
   if (!secret || !isUuid(deploymentId)) throw UNAUTHORIZED();
-  const [target] = await queryRows<{ user_id: string; secret_hash: string; strategy: DeploymentRow['strategy'] }>(
+  const [target] = await queryRows<{ user_id: string; secret_hash: string; strategy: DeploymentRow['strategy']; state: DeploymentRow['state'] }>(
     db,
-    `select d.user_id, s.secret_hash, d.strategy from signal_secrets s join deployments d on d.id = s.deployment_id where s.deployment_id = $1::uuid`,
+    `select d.user_id, s.secret_hash, d.strategy, d.state from signal_secrets s join deployments d on d.id = s.deployment_id where s.deployment_id = $1::uuid`,
     [deploymentId],
   );
   if (!target || !signalSecretMatches(secret, target.secret_hash) || !isSignalStrategyType(target.strategy.type)) throw UNAUTHORIZED();
@@ -103,7 +118,7 @@ export async function receiveSignal(db: Db, deploymentId: string, secret: string
   try {
     raw = JSON.parse(bodyText);
   } catch {
-    return recordInvalid(db, userId, deploymentId, {}, [{ field: '(body)', message: 'is not JSON: send the alert message as a JSON object' }], now);
+    return recordInvalid(db, target, deploymentId, {}, [{ field: '(body)', message: 'is not JSON: send the alert message as a JSON object' }], now);
   }
   const parsed = ZSignalBodySchema.safeParse(raw);
   if (!parsed.success) {
@@ -111,13 +126,13 @@ export async function receiveSignal(db: Db, deploymentId: string, secret: string
       field: issue.path.map(String).join('.') || '(body)',
       message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
     }));
-    return recordInvalid(db, userId, deploymentId, rawFields(raw), fields, now);
+    return recordInvalid(db, target, deploymentId, rawFields(raw), fields, now);
   }
   const signal = parsed.data;
   if (!symbolMatches(signal.symbol, target.strategy.symbol)) {
     return recordInvalid(
       db,
-      userId,
+      target,
       deploymentId,
       rawFields(raw),
       [{ field: 'symbol', message: `this deployment trades ${target.strategy.symbol}, not ${signal.symbol}` }],
@@ -128,7 +143,7 @@ export async function receiveSignal(db: Db, deploymentId: string, secret: string
   if (signal.time !== undefined && Math.abs(now - signal.time) > window) {
     return recordInvalid(
       db,
-      userId,
+      target,
       deploymentId,
       rawFields(raw),
       [
@@ -146,12 +161,13 @@ export async function receiveSignal(db: Db, deploymentId: string, secret: string
 /** Records an invalid signal (no id claimed), raises an alert, and answers 422 (400 for a body that is not JSON). */
 async function recordInvalid(
   db: Db,
-  userId: string,
+  target: { user_id: string; state: DeploymentRow['state'] },
   deploymentId: string,
   fields: ReturnType<typeof rawFields>,
   issues: FieldIssue[],
   now: number,
 ): Promise<SignalAnswer> {
+  const userId = target.user_id;
   const status = issues[0]?.field === '(body)' && issues[0].message.startsWith('is not JSON') ? 400 : 422;
   const message = `invalid signal: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`;
   const [row] = await db
@@ -168,11 +184,10 @@ async function recordInvalid(
       outcome: 'invalid',
       reason: message.slice(0, 500),
       httpStatus: status,
-      response: {},
+      details: { fields: issues },
     })
     .returning();
-  const body = errorBody(status === 400 ? 'BAD_REQUEST' : 'UNPROCESSABLE', message, { fields: issues, signal: toSignalView(row!, null) });
-  await db.update(signals).set({ response: body }).where(eq(signals.id, row!.id));
+  const body = signalAnswerBody(row!, false);
   await raiseAlert(db, {
     userId,
     deploymentId,
@@ -182,6 +197,8 @@ async function recordInvalid(
     details: { signalRowId: row!.id, fields: issues },
     dedupeKey: `signal:${row!.id}`,
   });
+  // The deployment page lists its signals: it refetches on its deployment's events.
+  await notifyEvents(db, [deploymentEvent({ userId, deploymentId, state: target.state })]);
   return { status, body };
 }
 
@@ -215,7 +232,7 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
       .from(signals)
       .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
       .limit(1);
-    if (seen) return { status: seen.httpStatus === 201 ? 200 : seen.httpStatus, body: { ...seen.response, duplicate: true } };
+    if (seen) return { status: seen.httpStatus === 201 ? 200 : seen.httpStatus, body: signalAnswerBody(seen, true) };
 
     const account = await findOwnedAccount(tx, userId, row.accountId);
     const state = structuredClone(row.runner as unknown as MachineState);
@@ -343,12 +360,10 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
         reason: reason?.slice(0, 500) ?? null,
         orderId,
         httpStatus: status,
-        response: {},
+        details: { ...details, orderStatus },
       })
       .returning();
-    const view = toSignalView(inserted as SignalRow, orderStatus);
-    const body = outcome === 'executed' ? { signal: view, duplicate: false } : errorBody('CONFLICT', `signal refused: ${reason}`, { ...details, signal: view });
-    await tx.update(signals).set({ response: body }).where(eq(signals.id, inserted!.id));
+    const body = signalAnswerBody(inserted!, false);
     if (outcome === 'refused')
       await raiseAlert(tx, {
         userId,
