@@ -1,7 +1,8 @@
-import { handleSignal } from '@/server/api/signals-rest';
+import { withPublic } from '@/server/api/rest';
+import { handleSignal, SIGNAL_LOG_ROUTE } from '@/server/api/signals-rest';
 
 // POST /api/v1/signals/{deploymentId}/{secret} – the same, secret in the path (TradingView alerts cannot set headers)
-export async function POST(req: Request, route: { params: Promise<{ deploymentId: string; secret: string }> }) {
-  const { deploymentId, secret } = await route.params;
-  return handleSignal(req, deploymentId, secret);
-}
+export const POST = withPublic<{ deploymentId: string; secret: string }>(
+  async ({ db, req, params }) => handleSignal(db, req, params.deploymentId, params.secret),
+  { logRoute: `${SIGNAL_LOG_ROUTE}/{secret}` },
+);
