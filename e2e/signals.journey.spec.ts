@@ -20,6 +20,8 @@ test('deploy a signal strategy on paper, copy its webhook URL, post a TradingVie
 
   // A draft signal strategy deploys at once: nothing to backtest, no feed to choose.
   await page.goto(`/strategies/${strategyId}`);
+  await expect(page.getByTestId('signal-strategy-note'), 'no backtest or sweep form: nothing to backtest').toBeVisible();
+  await expect(page.locator('#backtest')).toHaveCount(0);
   const form = page.getByRole('form', { name: 'Deploy' });
   await expect(form.getByTestId('deploy-signal-note')).toBeVisible();
   await expect(form.getByTestId('precondition-backtest')).toHaveCount(0);
