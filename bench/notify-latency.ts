@@ -1,6 +1,6 @@
 /**
  * Notifications, speed target of issue 17: event committed → webhook delivered to a local receiver, p95 ≤ 1 s.
- * Standalone (not a section of `npm run bench` yet):
+ * A part of `npm run bench -- --only=signals` (bench/run.ts), also standalone:
  *
  *   npx tsx server/cli/with-test-db.ts tsx bench/notify-latency.ts [orders=200] [gapMs=25]
  *
@@ -17,18 +17,30 @@ import { registerUser } from '../server/services/auth/users';
 import { parseMasterKey } from '../server/services/crypto';
 import { createChannel, createRule } from '../server/services/notifications';
 import { placeOrder } from '../server/services/orders';
+import { createDatabase } from '../db/client';
 import { createTestDatabase } from '../server/testing/db';
 import { NotifyReceivers } from '../server/testing/notify/receivers';
 import { createNotificationDeliveryLoop } from '../server/worker/notification-delivery';
 import { percentileOfSorted } from './lib/stats';
 
-const TARGET_P95_MS = 1_000;
+export const NOTIFY_TARGET_P95_MS = 1_000;
+const TARGET_P95_MS = NOTIFY_TARGET_P95_MS;
 
-async function main(): Promise<void> {
-  const orders = Number(process.argv[2] ?? 200);
-  const gapMs = Number(process.argv[3] ?? 25);
+export interface NotifyLatencyResult {
+  bench: 'notify-latency';
+  orders: number;
+  gapMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  targetP95Ms: number;
+  pass: boolean;
+}
+
+/** The measurement on a migrated database at `url` (left as it is: the caller drops it). */
+export async function benchNotifyLatency(url: string, orders = 200, gapMs = 25): Promise<NotifyLatencyResult> {
   const key = parseMasterKey(randomBytes(32).toString('base64'));
-  const t = await createTestDatabase();
+  const t = createDatabase(url, { max: 5 });
   const receivers = await new NotifyReceivers().start();
   const settings = () => ({ telegramApiUrl: receivers.baseUrl, discordApiUrl: receivers.baseUrl, allowPrivateNetworks: true });
   const controller = new AbortController();
@@ -73,7 +85,7 @@ async function main(): Promise<void> {
     await Promise.all(arrivals);
     const sorted = [...latencies].sort((a, b) => a - b);
     const p95 = percentileOfSorted(sorted, 95);
-    const result = {
+    return {
       bench: 'notify-latency',
       orders,
       gapMs,
@@ -83,19 +95,23 @@ async function main(): Promise<void> {
       targetP95Ms: TARGET_P95_MS,
       pass: p95 <= TARGET_P95_MS,
     };
-    console.log(JSON.stringify(result));
   } finally {
     controller.abort();
     await stop?.();
     await receivers.close();
-    await t.destroy();
+    await t.close();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
+// Standalone: npx tsx server/cli/with-test-db.ts tsx bench/notify-latency.ts [orders] [gapMs]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const t = await createTestDatabase();
+  try {
+    console.log(JSON.stringify(await benchNotifyLatency(t.url, Number(process.argv[2] ?? 200), Number(process.argv[3] ?? 25))));
+  } catch (error) {
     console.error(error);
-    process.exit(1);
-  },
-);
+    process.exitCode = 1;
+  } finally {
+    await t.destroy();
+  }
+}

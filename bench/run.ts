@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading, signals)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -34,7 +34,9 @@ import type { CheckResult } from './lib/parity';
 import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
+import { benchNotifyLatency, type NotifyLatencyResult } from './notify-latency';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
+import { benchSignals, type SignalBenchResult } from './signals';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import {
@@ -48,7 +50,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -191,6 +193,10 @@ const results = {
   restBacktest: null as null | RestBacktestBenchResult,
   /** bench/order-load.ts: 50 concurrent clients placing paper orders over REST against the production build, beside a bare transaction */
   orderLoad: null as null | OrderLoadResult,
+  /** bench/signals.ts: signal received → paper order acknowledged (issue #17) */
+  signals: null as null | SignalBenchResult,
+  /** bench/notify-latency.ts: event committed → webhook delivered to a local receiver (issue #17) */
+  notify: null as null | NotifyLatencyResult,
   errors: {} as Record<string, string>,
   checks: [] as CheckResult[],
   targets: [] as Target[],
@@ -482,6 +488,27 @@ async function main(): Promise<number> {
   // Its own fresh databases (one for the order path, one per deployment scenario), so no section sees another's rows.
   await section('trading', () => withTimeout(benchTrading(), quick ? 240_000 : 1_500_000, 'the trading bench').finally(killWorkers));
 
+  // Signals in and notifications out (#17): each on its own fresh database.
+  await section('signals', async () => {
+    const database = await startBenchDatabase(log);
+    try {
+      const { result, checks } = await benchSignals({ url: database.url, signals: quick ? 200 : 1_000, deployments: 8, log });
+      results.checks.push(...checks);
+      results.signals = result;
+    } finally {
+      await database.close();
+    }
+    const notifyDatabase = await startBenchDatabase(log);
+    try {
+      results.notify = await benchNotifyLatency(notifyDatabase.url, quick ? 100 : 300, 25);
+      log(
+        `  notifications: event committed → webhook delivered p50 ${results.notify.p50Ms} ms, p95 ${results.notify.p95Ms} ms (target ≤ ${results.notify.targetP95Ms})`,
+      );
+    } finally {
+      await notifyDatabase.close();
+    }
+  });
+
   results.targets = evaluateTargets();
   results.conditions.loadAverageAtEnd = loadAverage();
   results.finishedAt = new Date().toISOString();
@@ -606,6 +633,20 @@ function evaluateTargets(): Target[] {
       pass: twoWorkers.pass,
     });
   }
+  if (results.signals)
+    targets.push({
+      name: 'signal received → paper order acknowledged, p95',
+      target: `≤ ${results.signals.targetP95Ms} ms`,
+      value: results.signals.p95Ms,
+      pass: results.signals.pass,
+    });
+  if (results.notify)
+    targets.push({
+      name: 'event committed → webhook delivered, p95',
+      target: `≤ ${results.notify.targetP95Ms} ms`,
+      value: results.notify.p95Ms,
+      pass: results.notify.pass,
+    });
   return targets;
 }
 
@@ -824,6 +865,32 @@ function printReport(): void {
       ),
     );
   } else if (only.has('orderload')) rows.push(noteRow('orders under load', '', results.errors.orderload ?? 'skipped'));
+  if (results.signals) {
+    const r = results.signals;
+    rows.push(
+      valueRow(
+        'signals',
+        `${r.signals} signals over ${r.deployments} deployments, received → order acknowledged, p50 | p95 | p99`,
+        `${formatNumber(r.p50Ms)} | ${formatNumber(r.p95Ms)} | ${formatNumber(r.p99Ms)}`,
+        'ms',
+        `p95 ≤ ${r.targetP95Ms}`,
+        r.pass,
+      ),
+    );
+  } else if (only.has('signals')) rows.push(noteRow('signals', '', results.errors.signals ?? 'skipped'));
+  if (results.notify) {
+    const r = results.notify;
+    rows.push(
+      valueRow(
+        'notifications',
+        `${r.orders} fills, event committed → webhook delivered, p50 | p95`,
+        `${formatNumber(r.p50Ms)} | ${formatNumber(r.p95Ms)}`,
+        'ms',
+        `p95 ≤ ${r.targetP95Ms}`,
+        r.pass,
+      ),
+    );
+  }
   if (results.deployments && results.deployments.scenarios.length > 0) {
     for (const r of results.deployments.scenarios) {
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';

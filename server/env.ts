@@ -145,6 +145,14 @@ const envSchema = z.object({
   CRYPTOBOT_API_KEY_FAILURES_PER_KEY: attemptLimit(20),
   CRYPTOBOT_REGISTRATIONS_PER_IP: attemptLimit(5),
   CRYPTOBOT_REGISTRATION_WINDOW_MINUTES: windowMinutes(60),
+  // Signal webhooks (docs/signals.md): signals per deployment per minute, and the replay window around a signal's `time`.
+  CRYPTOBOT_SIGNALS_PER_MINUTE: attemptLimit(60),
+  CRYPTOBOT_SIGNAL_REPLAY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int({ message: 'must be a whole number of seconds' })
+    .min(5, { message: 'must be 5 to 86400 seconds' })
+    .max(86_400, { message: 'must be 5 to 86400 seconds' })
+    .default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -24,6 +24,7 @@ export const AUDIT_LABELS: Record<string, string> = {
   'deployment.stopped': 'Deployment stopped',
   'kill_switch.activated': 'Kill switch activated',
   'kill_switch.released': 'Kill switch released',
+  'signal.secret_rotated': 'Signal webhook secret made or rotated',
   'market_data.series_deleted': 'Candle series deleted',
   'market_data.price_level_confirmed': 'Upload at an unusual price level confirmed',
 };

@@ -19,6 +19,7 @@ const KIND_LABEL: Record<string, string> = {
   reconciliation: 'reconciliation',
   kill_switch: 'kill switch',
   deployment_completed: 'replay completed',
+  signal_rejected: 'signal refused',
 };
 
 /**

@@ -101,10 +101,14 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   if (accounts.isError) return <ErrorState message="Could not load your accounts." retry={() => void accounts.refetch()} />;
 
   // Unknown exchanges (the list failed to load) offer no Live mode: never a real-money path we cannot check.
-  const liveOffered = canTradeLive(
-    strategy,
-    (exchanges.data ?? []).map((e) => e.id),
-  );
+  // A signal strategy (docs/signals.md) trades paper accounts only and has no feed: its signals are its decisions.
+  const signalDriven = strategy.type === 'signal';
+  const liveOffered =
+    !signalDriven &&
+    canTradeLive(
+      strategy,
+      (exchanges.data ?? []).map((e) => e.id),
+    );
   const mode = liveOffered ? values.mode : 'paper';
   const unmet = unmetPreconditions(mode, strategy, accounts.data);
 
@@ -113,7 +117,7 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   // Live trading needs a real account on the strategy's own exchange.
   const eligible = accounts.data.filter((a) => (mode === 'paper' ? a.kind === 'paper' : a.kind === 'exchange' && a.exchange === strategy.exchange));
   const account = eligible.find((a) => a.id === values.accountId) ?? eligible[0];
-  const feedType: FeedType = mode === 'live' ? 'live' : values.feedType;
+  const feedType: FeedType = mode === 'live' || signalDriven ? 'live' : values.feedType;
   const start = values.start || (stored ? toInput(stored.firstTime) : '');
   const errors = { ...fieldErrors(create.error), ...localErrors };
   const other = Object.entries(errors).filter(([field]) => !(FORM_FIELDS as readonly string[]).includes(field));
@@ -225,63 +229,71 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
               ))}
             </select>
           </Field>
-          <Field
-            id="deploy-feed"
-            label="Market data feed"
-            error={errors['feed.type'] ?? errors.feed}
-            hint={mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}
-          >
-            <select
-              id="deploy-feed"
-              className={SELECT_CLASS}
-              value={feedType}
-              disabled={mode === 'live'}
-              onChange={(e) => set('feedType')(e.target.value as FeedType)}
-              aria-invalid={!!errors['feed.type']}
-            >
-              <option value="live">Live exchange data</option>
-              {mode === 'paper' ? <option value="replay">Replay of stored candles</option> : null}
-              {mode === 'paper' ? <option value="simulated">Simulated market</option> : null}
-            </select>
-          </Field>
-          {feedType === 'replay' ? (
-            <Field
-              id="deploy-start"
-              label="Replay start (UTC)"
-              error={errors['feed.start']}
-              hint={
-                stored
-                  ? `Stored: ${toInput(stored.firstTime).replace('T', ' ')} → ${toInput(stored.lastTime).replace('T', ' ')} UTC`
-                  : markets.isError
-                    ? 'Could not read which candles are stored; the replay starts at the first one unless you pick a time.'
-                    : `No stored ${strategy.symbol} ${strategy.timeframe} candles on ${strategy.exchange}: import some on the Data page.`
-              }
-            >
-              <Input id="deploy-start" type="datetime-local" value={start} onChange={text('start')} aria-invalid={!!errors['feed.start']} />
-            </Field>
-          ) : null}
-          {feedType !== 'live' ? (
-            <Field
-              id="deploy-speed"
-              label="Speed"
-              error={errors['feed.speed']}
-              hint={`${formatCount(values.speed)}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
-            >
-              <select
-                id="deploy-speed"
-                className={SELECT_CLASS}
-                value={values.speed}
-                onChange={(e) => set('speed')(Number(e.target.value))}
-                aria-invalid={!!errors['feed.speed']}
+          {signalDriven ? (
+            <p className="text-sm text-muted" data-testid="deploy-signal-note">
+              Its orders come from signals: once deployed, its page shows the webhook URL and a TradingView alert template.
+            </p>
+          ) : (
+            <>
+              <Field
+                id="deploy-feed"
+                label="Market data feed"
+                error={errors['feed.type'] ?? errors.feed}
+                hint={mode === 'live' ? 'A live deployment trades on live exchange data.' : undefined}
               >
-                {SPEED_PRESETS.map((speed) => (
-                  <option key={speed} value={speed}>
-                    {formatCount(speed)}×{speed === 1 ? ' (real time)' : ''}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          ) : null}
+                <select
+                  id="deploy-feed"
+                  className={SELECT_CLASS}
+                  value={feedType}
+                  disabled={mode === 'live'}
+                  onChange={(e) => set('feedType')(e.target.value as FeedType)}
+                  aria-invalid={!!errors['feed.type']}
+                >
+                  <option value="live">Live exchange data</option>
+                  {mode === 'paper' ? <option value="replay">Replay of stored candles</option> : null}
+                  {mode === 'paper' ? <option value="simulated">Simulated market</option> : null}
+                </select>
+              </Field>
+              {feedType === 'replay' ? (
+                <Field
+                  id="deploy-start"
+                  label="Replay start (UTC)"
+                  error={errors['feed.start']}
+                  hint={
+                    stored
+                      ? `Stored: ${toInput(stored.firstTime).replace('T', ' ')} → ${toInput(stored.lastTime).replace('T', ' ')} UTC`
+                      : markets.isError
+                        ? 'Could not read which candles are stored; the replay starts at the first one unless you pick a time.'
+                        : `No stored ${strategy.symbol} ${strategy.timeframe} candles on ${strategy.exchange}: import some on the Data page.`
+                  }
+                >
+                  <Input id="deploy-start" type="datetime-local" value={start} onChange={text('start')} aria-invalid={!!errors['feed.start']} />
+                </Field>
+              ) : null}
+              {feedType !== 'live' ? (
+                <Field
+                  id="deploy-speed"
+                  label="Speed"
+                  error={errors['feed.speed']}
+                  hint={`${formatCount(values.speed)}× real time: one ${strategy.timeframe} candle every ${candleSeconds(strategy.timeframe, values.speed)}.`}
+                >
+                  <select
+                    id="deploy-speed"
+                    className={SELECT_CLASS}
+                    value={values.speed}
+                    onChange={(e) => set('speed')(Number(e.target.value))}
+                    aria-invalid={!!errors['feed.speed']}
+                  >
+                    {SPEED_PRESETS.map((speed) => (
+                      <option key={speed} value={speed}>
+                        {formatCount(speed)}×{speed === 1 ? ' (real time)' : ''}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+              ) : null}
+            </>
+          )}
           <Field
             id="deploy-max-position"
             label={`Maximum position (${quoteAsset})`}

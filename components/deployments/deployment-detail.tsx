@@ -31,6 +31,7 @@ import {
 import { useTimeZone } from '@/components/format/time-zone';
 import { feedLabel } from './feed-label';
 import { LiveIndicator } from './live-indicator';
+import { SignalWebhook } from './signal-webhook';
 
 function Row({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
   return (
@@ -200,6 +201,17 @@ export function DeploymentDetail({ id }: { id: string }) {
             </dl>
           </CardContent>
         </Card>
+        {d.strategy.type === 'signal' ? (
+          <Card className="min-w-0 lg:col-span-2" data-testid="signal-webhook">
+            <CardHeader>
+              <CardTitle>Signals</CardTitle>
+              <p className="text-xs text-muted">This deployment trades on signals sent to its webhook (TradingView alerts or any HTTP client).</p>
+            </CardHeader>
+            <CardContent>
+              <SignalWebhook deployment={d} />
+            </CardContent>
+          </Card>
+        ) : null}
         <Card className="lg:col-span-2">
           <CardHeader>
             <CardTitle>Equity</CardTitle>

@@ -7,6 +7,8 @@
 /** The parts of a strategy and an account the checks read. */
 export interface DeployStrategy {
   status: string;
+  /** 'signal': decides nothing on bars, so nothing to backtest (docs/signals.md) */
+  type?: string;
   exchange: string;
 }
 export interface DeployAccount {
@@ -38,7 +40,7 @@ export function unmetPreconditions(mode: 'paper' | 'live', strategy: DeployStrat
   const unmet: Precondition[] = [];
   if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused')
     unmet.push({ key: 'active', message: `The strategy already has a ${strategy.status} deployment: stop it first.`, fix: null });
-  if (strategy.status === 'draft')
+  if (strategy.status === 'draft' && strategy.type !== 'signal')
     unmet.push({ key: 'backtest', message: 'Backtest the strategy first.', fix: { href: '#backtest', label: 'Run a backtest' } });
   else if (mode === 'live' && strategy.status !== 'stopped' && unmet.length === 0)
     unmet.push({

@@ -85,22 +85,42 @@ export function StrategyDetail({ id }: { id: string }) {
         ))}
       </ol>
       <div className="grid gap-6 lg:grid-cols-2">
-        <Card id="backtest">
-          <CardHeader>
-            <CardTitle>Run a backtest</CardTitle>
-          </CardHeader>
-          <CardContent>
-            {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <BacktestForm strategyId={s.id} market={s} />}
-          </CardContent>
-        </Card>
-        <Card id="sweep">
-          <CardHeader>
-            <CardTitle>Parameter sweep</CardTitle>
-          </CardHeader>
-          <CardContent>
-            {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <SweepForm strategy={s} />}
-          </CardContent>
-        </Card>
+        {s.type === 'signal' ? (
+          <Card className="lg:col-span-2" data-testid="signal-strategy-note">
+            <CardHeader>
+              <CardTitle>Signals</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <p className="text-sm text-muted">
+                This strategy decides nothing on bars, so there is nothing to backtest or sweep: deploy it on a paper account and send it signals (TradingView
+                alerts or any HTTP client) to the webhook its deployment page shows.
+              </p>
+            </CardContent>
+          </Card>
+        ) : (
+          <>
+            <Card id="backtest">
+              <CardHeader>
+                <CardTitle>Run a backtest</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {s.status === 'archived' ? (
+                  <p className="text-sm text-muted">Restore the strategy to run it.</p>
+                ) : (
+                  <BacktestForm strategyId={s.id} market={s} />
+                )}
+              </CardContent>
+            </Card>
+            <Card id="sweep">
+              <CardHeader>
+                <CardTitle>Parameter sweep</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <SweepForm strategy={s} />}
+              </CardContent>
+            </Card>
+          </>
+        )}
         <Card className="lg:col-span-2">
           <CardHeader>
             <CardTitle>Deploy</CardTitle>

@@ -71,7 +71,7 @@ export function useLiveEvents(): LiveStatus {
         );
       } else {
         if (work.deployments.size > 0 || work.orders.size > 0) keys.push(trpc.deployments.list.queryKey());
-        for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }));
+        for (const id of work.deployments) keys.push(trpc.deployments.get.queryKey({ id }), trpc.deployments.signals.queryKey({ id }));
         for (const id of work.curves) keys.push(trpc.deployments.equity.queryKey({ id }));
         if (work.orders.size > 0 || work.stateChanged) keys.push(trpc.orders.list.queryKey(), trpc.accounts.balance.queryKey(), trpc.portfolio.pathKey());
         for (const id of work.orders) keys.push(trpc.orders.get.queryKey({ id }));

@@ -28,6 +28,8 @@ export interface UserRestContext<P> extends RestContext<P> {
 export interface WithPublicOptions {
   /** The body size class (server/api/body-limit.ts): `json` (default) or `upload` for candle uploads. */
   body?: BodyClass;
+  /** Logged instead of the request's path when it fails: the route's pattern, for a path that carries a secret (signal webhooks). */
+  logRoute?: string;
 }
 
 export interface WithUserOptions extends WithPublicOptions {
@@ -173,7 +175,7 @@ export function withPublic<P extends RouteParams = Record<string, never>>(handle
       assertSafeParameters(req, ctx.params as RouteParams);
       return await handler(ctx);
     } catch (error) {
-      return errorResponse(error, { method: req.method, url: new URL(req.url).pathname });
+      return errorResponse(error, { method: req.method, url: options.logRoute ?? new URL(req.url).pathname });
     }
   };
 }

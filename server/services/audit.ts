@@ -21,7 +21,7 @@ export const AUDIT_EVENT_TYPES = {
   account: ['account.password_changed', 'account.signed_out_everywhere'],
   keys: ['key.created', 'key.rotated', 'key.auto_rotated', 'key.successor_fetched', 'key.revoked', 'key.used_during_grace', 'key.emergency_revocation'],
   exchange: ['exchange_account.added', 'exchange_account.changed', 'exchange_account.removed', 'exchange_account.credentials_reencrypted'],
-  trading: ['deployment.live_started', 'deployment.stopped', 'kill_switch.activated', 'kill_switch.released'],
+  trading: ['deployment.live_started', 'deployment.stopped', 'kill_switch.activated', 'kill_switch.released', 'signal.secret_rotated'],
   data: ['market_data.series_deleted', 'market_data.price_level_confirmed'],
 } as const;
 

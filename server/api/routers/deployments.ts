@@ -12,7 +12,9 @@ import {
   ZStopDeploymentRequestSchema,
   ZStopDeploymentResponseSchema,
 } from '@/server/api/schemas/deployments';
+import { ZListSignalsRequestSchema, ZSignalSecretResponseSchema, ZSignalWebhookResponseSchema } from '@/server/api/schemas/signals';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import { listSignals, rotateSignalSecret } from '@/server/services/signals';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
 import {
   createDeployment,
@@ -56,6 +58,15 @@ export const deploymentsRouter = createTRPCRouter({
     .input(ZDeploymentIdSchema.extend(ZStopDeploymentRequestSchema.shape))
     .output(ZStopDeploymentResponseSchema)
     .mutation(({ ctx, input }) => stopDeployment(ctx.db, ctx.user.id, input.id, { closePosition: input.closePosition })),
+  /** The signal webhook of a signal deployment and its last signals (docs/signals.md). */
+  signals: protectedProcedure
+    .input(ZListSignalsRequestSchema)
+    .output(ZSignalWebhookResponseSchema)
+    .query(({ ctx, input }) => listSignals(ctx.db, ctx.user.id, input.id, input.limit)),
+  rotateSignalSecret: protectedProcedure
+    .input(ZDeploymentIdSchema)
+    .output(ZSignalSecretResponseSchema)
+    .mutation(({ ctx, input }) => rotateSignalSecret(ctx.db, ctx.user.id, input.id)),
 });
 
 export const alertsRouter = createTRPCRouter({

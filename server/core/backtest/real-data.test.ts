@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lowerBound, seriesFromRows, sliceByTime } from '../candles';
-import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
+import { createStrategy, listBarStrategyDefinitions } from '../strategies/registry';
 import { runBacktest } from './engine';
 import { fixtureRows, fixtureSeries } from '@/server/testing/fixtures';
 
@@ -10,7 +10,7 @@ const full = seriesFromRows(rows);
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
 
 const variants: Array<[string, Record<string, unknown>]> = [
-  ...listStrategyDefinitions().map((d): [string, Record<string, unknown>] => [d.type, {}]),
+  ...listBarStrategyDefinitions().map((d): [string, Record<string, unknown>] => [d.type, {}]),
   ['sma_crossover', { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 }],
   ['mean_reversion', { lookbackPeriod: 30, entryThreshold: 1.5, trailingStopPct: 3, positionSizePct: 50 }],
   ['dca', { intervalBars: 48, amountPerBuy: 200, takeProfitPct: 10 }],

@@ -5,11 +5,21 @@ import { macdStrategy } from './macd';
 import { meanReversion } from './mean-reversion';
 import { parseParams } from './params';
 import { rsiStrategy } from './rsi';
+import { signalStrategy } from './signal';
 import { smaCrossover } from './sma-crossover';
 import type { ParamSchema, StrategyDefinition, StrategyInstance } from './types';
 
 /** Every built-in strategy, by type. Adding a strategy: one file exporting its definition + one line here. */
-const definitions: readonly StrategyDefinition<ParamSchema>[] = [meanReversion, smaCrossover, emaCrossover, rsiStrategy, macdStrategy, donchianBreakout, dca];
+const definitions: readonly StrategyDefinition<ParamSchema>[] = [
+  meanReversion,
+  smaCrossover,
+  emaCrossover,
+  rsiStrategy,
+  macdStrategy,
+  donchianBreakout,
+  dca,
+  signalStrategy,
+];
 
 export const strategyRegistry: ReadonlyMap<string, StrategyDefinition<ParamSchema>> = new Map(definitions.map((d) => [d.type, d]));
 
@@ -34,4 +44,9 @@ export function listStrategyDefinitions(): StrategyDefinition<ParamSchema>[] {
 export function createStrategy(type: string, rawParams: unknown): StrategyInstance {
   const definition = getStrategyDefinition(type);
   return definition.create(parseParams(definition, rawParams));
+}
+
+/** The strategies that decide on bars (every one but the signal strategy): what backtests and bar tests cover. */
+export function listBarStrategyDefinitions(): StrategyDefinition<ParamSchema>[] {
+  return listStrategyDefinitions().filter((d) => (d.decidesBy ?? 'bars') === 'bars');
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { rsi } from '../indicators/rsi';
 import { macd } from '../indicators/macd';
-import { createStrategy, listStrategyDefinitions } from './registry';
+import { createStrategy, listBarStrategyDefinitions } from './registry';
 import { fixtureRows } from '@/server/testing/fixtures';
 
 const rows = fixtureRows('btc-usd-1h');
@@ -29,7 +29,7 @@ const nonDefault: Record<string, Record<string, unknown>> = {
   dca: { intervalBars: 10 },
 };
 
-describe.each(listStrategyDefinitions().map((d) => d.type))('strategy contract: %s', (type) => {
+describe.each(listBarStrategyDefinitions().map((d) => d.type))('strategy contract: %s', (type) => {
   const params = nonDefault[type] ?? {};
 
   it('gives the same signals on every call (reset clears state) and produces some', () => {

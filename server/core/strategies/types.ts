@@ -127,6 +127,11 @@ export interface StrategyDefinition<S extends ParamSchema = ParamSchema> {
   readonly description: string;
   /** the strategy's own parameters; COMMON_PARAMETERS are added by paramsSchema */
   readonly parameters: S;
+  /**
+   * Where the decisions come from: 'bars' (default: onBar on each closed candle, backtestable) or 'signals'
+   * (nothing on bars; orders come from the deployment's signal webhook: docs/signals.md).
+   */
+  readonly decidesBy?: 'bars' | 'signals';
   /** rules across parameters (e.g. fast < slow); return the offending parameter and why */
   validate?(params: ParamsOf<S>): ParamIssue | null;
   create(params: StrategyParams<S>): StrategyInstance;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesFromRows, type CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
-import { createStrategy, listStrategyDefinitions } from '../strategies/registry';
+import { createStrategy, listBarStrategyDefinitions } from '../strategies/registry';
 import {
   StrategyMachine,
   initialMachineState,
@@ -18,7 +18,7 @@ const btc = fixtureSeries('btc-usd-1h');
 const params = { capital: 10_000, feeRate: 0.001, slippage: 0.0005 };
 
 const variants: Array<[string, Record<string, unknown>]> = [
-  ...listStrategyDefinitions().map((d): [string, Record<string, unknown>] => [d.type, {}]),
+  ...listBarStrategyDefinitions().map((d): [string, Record<string, unknown>] => [d.type, {}]),
   ['sma_crossover', { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 }],
   ['mean_reversion', { lookbackPeriod: 30, entryThreshold: 1.5, trailingStopPct: 3, positionSizePct: 50 }],
   ['ema_crossover', { stopLossPct: 1.5, trailingStopPct: 2.5 }],

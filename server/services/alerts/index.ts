@@ -19,6 +19,7 @@ export const ALERT_KINDS = [
   'deployment_completed',
   'kill_switch',
   'worker_restarted',
+  'signal_rejected',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -69,7 +69,7 @@ export interface ThrottleWindow {
  * that is long or not printable ASCII (a forged X-Forwarded-For, a username with control characters) is
  * counted by its sha256, so the key always fits the primary key's index and is valid text.
  */
-export function throttleKey(kind: 'sign_in' | 'api_key' | 'register' | 'import', by: 'user' | 'ip' | 'key', value: string): string {
+export function throttleKey(kind: 'sign_in' | 'api_key' | 'register' | 'import' | 'signal', by: 'user' | 'ip' | 'key' | 'deployment', value: string): string {
   const safe = /^[\x21-\x7e]{1,200}$/.test(value) ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`;
   return `${kind}:${by}:${safe}`;
 }

@@ -1,3 +1,4 @@
+import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { marketPrecision } from '@/server/services/market-data/precision';
 import type { Db, DbOrTx } from '@/db/client';
@@ -25,6 +26,8 @@ export interface CreateBacktestInput extends RunSpec {
 /** Queues a backtest (job `backtest.run`); the worker runs it. Returns the queued row. */
 export async function createBacktest(db: Db, userId: string, input: CreateBacktestInput): Promise<BacktestSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
+  if (isSignalStrategyType(strategy.type))
+    throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
   const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
   return createRun(db, userId, strategy, input, {
     job: (backtestId) => ({ type: BACKTEST_JOB_TYPE, payload: { backtestId } }),

@@ -1,3 +1,4 @@
+import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
@@ -33,6 +34,8 @@ function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Reco
 /** Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. */
 export async function createSweep(db: Db, userId: string, input: CreateSweepInput): Promise<SweepSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
+  if (isSignalStrategyType(strategy.type))
+    throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {

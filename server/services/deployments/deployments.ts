@@ -24,6 +24,7 @@ import {
 import { AppError, type FieldIssue } from '@/server/core/errors';
 import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
 import { createStrategy } from '@/server/core/strategies/registry';
+import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { parseTimeInput } from '@/server/core/time';
 import { initialMachineState, type MachineState } from '@/server/core/trading';
@@ -186,6 +187,8 @@ export async function createDeployment(
   if (!isUuid(input.accountId ?? '')) invalid([{ field: 'accountId', message: 'must be the id of one of your accounts' }]);
   if (!isUuid(strategyId)) throw AppError.notFound('strategy');
   const strategy = await getStrategyRow(db, userId, strategyId);
+  const signalDriven = isSignalStrategyType(strategy.type);
+  if (signalDriven && input.mode === 'live') invalid([{ field: 'mode', message: 'a signal strategy trades paper accounts only, for now (docs/signals.md)' }]);
   const account = await findOwnedAccount(db, userId, input.accountId).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'NOT_FOUND') invalid([{ field: 'accountId', message: 'no such account' }]);
     throw error;
@@ -195,7 +198,7 @@ export async function createDeployment(
     invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
   if (input.mode === 'live' && account.exchange !== strategy.exchange)
     invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
-  if (strategy.status === 'draft') throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
+  if (strategy.status === 'draft' && !signalDriven) throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
   if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it first');
   if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused')
     throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
@@ -232,7 +235,8 @@ export async function createDeployment(
     }
   }
 
-  const feed = await resolveFeed(db, input, strategy, now);
+  // A signal deployment has no feed of its own: nothing happens on its bars (docs/signals.md).
+  const feed: DeploymentFeed = signalDriven ? { type: 'live' } : await resolveFeed(db, input, strategy, now);
   const quote = quoteOf(strategy.symbol);
   let capital = positiveDecimal(input.capitalQuote, 'capitalQuote');
   if (input.mode === 'paper') {
@@ -266,7 +270,7 @@ export async function createDeployment(
       .onConflictDoNothing()
       .returning();
     if (!row) throw new AppError('CONFLICT', 'the strategy already has an active deployment; stop it first');
-    const moved = await applyStrategyEvent(tx, userId, strategy.id, input.mode === 'paper' ? 'start_paper' : 'go_live');
+    const moved = await applyStrategyEvent(tx, userId, strategy.id, signalDriven ? 'start_signals' : input.mode === 'paper' ? 'start_paper' : 'go_live');
     if (!moved) throw new AppError('CONFLICT', `the strategy cannot start ${input.mode} trading from status ${strategy.status}`);
     if (input.mode === 'live')
       await recordAudit(tx, {

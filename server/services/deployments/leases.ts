@@ -1,11 +1,13 @@
 /**
  * Deployment leases (docs/trading.md): a worker claims running deployments whose lease is free or expired
  * with FOR UPDATE SKIP LOCKED, and each claim raises the fencing epoch; renewals keep them; a worker
- * shutting down gives them back.
+ * shutting down gives them back. Signal deployments are never claimed: nothing happens on their bars, only their
+ * signals move them (server/services/signals).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { deployments } from '@/db/schema';
+import { SIGNAL_STRATEGY_TYPE } from '@/server/core/strategies/signal';
 
 /**
  * `freeForMs`: only deployments whose lease ran out at least that long ago (none that was never leased or was given
@@ -23,7 +25,7 @@ export async function claimDeployments(db: Db, workerId: string, limit: number, 
            lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
            lease_epoch = d.lease_epoch + 1
       from (select id from deployments
-             where state = 'running' and ${free}
+             where state = 'running' and ${free} and strategy->>'type' <> ${SIGNAL_STRATEGY_TYPE}
              order by updated_at
              limit ${limit}
              for update skip locked) free

@@ -19,6 +19,7 @@ const ALERT_NOTIFICATIONS: Partial<Record<string, NotificationKind>> = {
   circuit_breaker: 'circuit_breaker',
   reconciliation: 'reconciliation',
   risk_rejected: 'order_rejected',
+  signal_rejected: 'order_rejected',
 };
 
 export function notificationKindOf(event: AppEvent): NotificationKind | null {

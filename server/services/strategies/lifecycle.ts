@@ -11,6 +11,7 @@ export const STRATEGY_EVENTS = [
   'archive',
   'restore',
   'start_paper',
+  'start_signals', // a signal strategy starts paper trading (no backtest needed: it decides nothing on bars)
   'go_live',
   'pause',
   'resume_paper',
@@ -20,12 +21,13 @@ export const STRATEGY_EVENTS = [
 export type StrategyEvent = (typeof STRATEGY_EVENTS)[number];
 
 export const STRATEGY_TRANSITIONS: Readonly<Record<StrategyStatus, Readonly<Partial<Record<StrategyEvent, StrategyStatus>>>>> = {
-  draft: { backtest_completed: 'backtested', edit: 'draft', archive: 'archived' },
-  backtested: { backtest_completed: 'backtested', edit: 'draft', archive: 'archived', start_paper: 'paper' },
+  // start_signals: a signal strategy's paper deployment (docs/signals.md), which has no bar decisions to backtest.
+  draft: { backtest_completed: 'backtested', edit: 'draft', archive: 'archived', start_signals: 'paper' },
+  backtested: { backtest_completed: 'backtested', edit: 'draft', archive: 'archived', start_paper: 'paper', start_signals: 'paper' },
   paper: { backtest_completed: 'paper', go_live: 'live', pause: 'paused', stop: 'stopped' },
   live: { backtest_completed: 'live', pause: 'paused', stop: 'stopped' },
   paused: { backtest_completed: 'paused', resume_paper: 'paper', resume_live: 'live', stop: 'stopped' },
-  stopped: { backtest_completed: 'stopped', edit: 'draft', archive: 'archived', start_paper: 'paper', go_live: 'live' },
+  stopped: { backtest_completed: 'stopped', edit: 'draft', archive: 'archived', start_paper: 'paper', start_signals: 'paper', go_live: 'live' },
   archived: { restore: 'draft' },
 };
 

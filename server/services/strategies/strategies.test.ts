@@ -38,7 +38,7 @@ async function appError(promise: Promise<unknown>): Promise<AppError> {
 describe('strategy types', () => {
   it('lists every registry type with its parameter schema, common parameters included', () => {
     const types = listStrategyTypes();
-    expect(types.map((s) => s.type).sort()).toEqual(['dca', 'donchian_breakout', 'ema_crossover', 'macd', 'mean_reversion', 'rsi', 'sma_crossover']);
+    expect(types.map((s) => s.type).sort()).toEqual(['dca', 'donchian_breakout', 'ema_crossover', 'macd', 'mean_reversion', 'rsi', 'signal', 'sma_crossover']);
     const sma = types.find((s) => s.type === 'sma_crossover')!;
     expect(sma.parameters.fastPeriod, 'own parameters carry default, bounds and help').toMatchObject({ type: 'integer', default: 10, common: false });
     expect(sma.parameters.fastPeriod!.min).toBeTypeOf('number');
@@ -118,6 +118,7 @@ describe('strategies', () => {
     expect(nextStrategyStatus('live', 'archive'), 'a live strategy must be stopped before archiving').toBeNull();
     expect(nextStrategyStatus('backtested', 'start_paper')).toBe('paper');
     expect(nextStrategyStatus('draft', 'start_paper'), 'no paper trading without a backtest').toBeNull();
+    expect(nextStrategyStatus('draft', 'start_signals'), 'a signal strategy has nothing to backtest').toBe('paper');
   });
 
   it('clones as a new draft', async () => {
