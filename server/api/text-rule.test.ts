@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MCP_TOOLS } from '@/server/api/mcp/tools';
 import { appRouter } from '@/server/api/root';
 import { JSON_TEXT_CHECK, MULTI_LINE_TEXT_CHECK, SINGLE_LINE_TEXT_CHECK, safeText } from '@/server/core/text';
 
@@ -159,5 +160,11 @@ describe('every REST route', () => {
       expect(schema?._zod, `${file}: ${name} is a zod schema`).toBeDefined();
       expect(unguardedFields(schema), `${file}: fields of ${name} without the text rule`).toEqual([]);
     }
+  });
+});
+
+describe('every MCP tool', () => {
+  it.each(MCP_TOOLS.map((tool) => [tool.name, tool] as const))('%s: every text field of its input carries the text rule', (_name, tool) => {
+    expect(unguardedFields(tool.input)).toEqual([]);
   });
 });

@@ -5,16 +5,16 @@ import {
   ZBacktestSummarySchema,
   ZCreateBacktestRequestSchema,
   ZCreateSweepRequestSchema,
+  ZListRunsInputSchema,
   ZSweepResponseSchema,
   ZSweepSummarySchema,
 } from '@/server/api/schemas/backtests';
-import { ZId } from '@/server/api/schemas/strategies';
+import { ZByIdInputSchema as ZById } from '@/server/api/schemas/strategies';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from '@/server/services/backtests/backtests';
 import { cancelSweepForUser, createSweep, getSweepForUser, listSweepsForUser } from '@/server/services/backtests/sweeps';
 
-const ZById = z.object({ id: ZId });
-const ZListInput = z.object({ strategyId: ZId.optional() }).default({});
+const ZListInput = ZListRunsInputSchema.default({});
 
 export const backtestsRouter = createTRPCRouter({
   create: protectedProcedure

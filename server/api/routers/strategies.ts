@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
   ZCloneStrategyRequestSchema,
+  ZByIdInputSchema as ZById,
   ZCreateStrategyRequestSchema,
   ZId,
+  ZListStrategiesInputSchema,
   ZStoredSeriesResponseSchema,
   ZStrategyResponseSchema,
   ZStrategyTypeResponseSchema,
@@ -20,8 +22,6 @@ import {
   updateStrategyForUser,
 } from '@/server/services/strategies/strategies';
 
-const ZById = z.object({ id: ZId });
-
 export const strategiesRouter = createTRPCRouter({
   types: protectedProcedure.output(z.array(ZStrategyTypeResponseSchema)).query(() => listStrategyTypes()),
 
@@ -29,7 +29,7 @@ export const strategiesRouter = createTRPCRouter({
   markets: protectedProcedure.output(z.array(ZStoredSeriesResponseSchema)).query(({ ctx }) => listStoredSeries(ctx.db)),
 
   list: protectedProcedure
-    .input(z.object({ includeArchived: z.boolean().default(false) }).default({ includeArchived: false }))
+    .input(ZListStrategiesInputSchema.default({ includeArchived: false }))
     .output(z.array(ZStrategyResponseSchema))
     .query(({ ctx, input }) => listStrategiesForUser(ctx.db, ctx.user.id, input)),
 

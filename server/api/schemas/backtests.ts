@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 import { endAfterStart, ZRunSpecSchema } from '@/server/services/backtests/run-spec';
+import { ZId } from './strategies';
 import {
   ZBacktestStatus,
   ZBacktestMetricsSchema,
@@ -49,6 +50,9 @@ export const ZCreateSweepRequestSchema = ZRunSpecSchema.extend({
 })
   .strict()
   .superRefine(endAfterStart);
+
+/** backtests.list and sweeps.list (tRPC), list_backtests and list_sweeps (MCP): optionally one strategy's runs. */
+export const ZListRunsInputSchema = z.object({ strategyId: ZId.optional() });
 
 export const ZListBacktestsQuerySchema = z.object({ strategyId: z.string().uuid({ error: 'must be a strategy id (UUID)' }).optional() }).strict();
 

@@ -49,6 +49,12 @@ export const ZListStrategiesQuerySchema = z
 /** A path id: anything that is not a UUID cannot exist, so it is a 404 rather than a 422. */
 export const ZId = z.string().uuid();
 
+/** One record by id, for the transports that take it in the input rather than the path (tRPC, MCP). */
+export const ZByIdInputSchema = z.object({ id: ZId });
+
+/** strategies.list (tRPC) and list_strategies (MCP); REST reads the same option from the query string. */
+export const ZListStrategiesInputSchema = z.object({ includeArchived: z.boolean().default(false) });
+
 export type StrategyTypeResponse = z.infer<typeof ZStrategyTypeResponseSchema>;
 
 export type StrategyResponse = z.infer<typeof ZStrategyResponseSchema>;

@@ -1,4 +1,4 @@
-import { desc, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { workerHeartbeats } from '@/db/schema';
 
@@ -23,4 +23,23 @@ export async function checkHealth(db: Db): Promise<HealthReport> {
     .orderBy(desc(workerHeartbeats.lastHeartbeatAt))
     .limit(1);
   return { status: 'ok', db: 'ok', worker: { lastHeartbeat: latest?.at.toISOString() ?? null } };
+}
+
+/**
+ * Whether a worker on `hostname` beat within `maxAgeMs` (and has not stopped): a container's health check
+ * (server/cli/worker-health.ts), where the hostname is the container's own. Compared on the database's clock.
+ */
+export async function workerAliveOnHost(db: Db, hostname: string, maxAgeMs: number): Promise<boolean> {
+  const [row] = await db
+    .select({ workerId: workerHeartbeats.workerId })
+    .from(workerHeartbeats)
+    .where(
+      and(
+        eq(workerHeartbeats.hostname, hostname),
+        isNull(workerHeartbeats.stoppedAt),
+        gt(workerHeartbeats.lastHeartbeatAt, sql`now() - make_interval(secs => ${maxAgeMs / 1000})`),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }
