@@ -12,6 +12,17 @@ export type Job = typeof jobs.$inferSelect;
 export const BACKTEST_JOB_TYPE = 'backtest.run';
 export const SWEEP_JOB_TYPE = 'backtest.sweep';
 export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
+export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
+
+/** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
+const ZStrategySnapshot = {
+  strategyId: z.string().min(1),
+  strategyType: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+};
 
 /** Each job type's payload. */
 export const JOB_PAYLOADS = {
@@ -23,6 +34,8 @@ export const JOB_PAYLOADS = {
   [MARKET_DATA_IMPORT_JOB]: z
     .object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), startMs: z.number().int(), endMs: z.number().int() })
     .strict(),
+  /** Bias checks of a strategy over [startMs, endMs) (server/services/robustness/bias-checks.ts); the result is the report. */
+  [BIAS_CHECK_JOB_TYPE]: z.object({ ...ZStrategySnapshot, startMs: z.number().int(), endMs: z.number().int() }).strict(),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { ZBiasCheckResponseSchema, ZCreateBiasCheckRequestSchema } from '@/server/api/schemas/robustness';
+import { ZId } from '@/server/api/schemas/strategies';
+import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import { cancelBiasCheckForUser, createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
+
+const ZById = z.object({ id: ZId });
+
+/** The robustness lab (docs/robustness.md): the same operations as its REST routes. */
+export const robustnessRouter = createTRPCRouter({
+  biasChecks: createTRPCRouter({
+    create: protectedProcedure
+      .input(z.object({ strategyId: ZId }).and(ZCreateBiasCheckRequestSchema))
+      .output(ZBiasCheckResponseSchema)
+      .mutation(({ ctx, input }) => createBiasCheck(ctx.db, ctx.user.id, input.strategyId, { start: input.start, end: input.end })),
+    get: protectedProcedure
+      .input(ZById)
+      .output(ZBiasCheckResponseSchema)
+      .query(({ ctx, input }) => getBiasCheckForUser(ctx.db, ctx.user.id, input.id)),
+    cancel: protectedProcedure
+      .input(ZById)
+      .output(ZBiasCheckResponseSchema)
+      .mutation(({ ctx, input }) => cancelBiasCheckForUser(ctx.db, ctx.user.id, input.id)),
+  }),
+});
