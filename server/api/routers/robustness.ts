@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import { ZBiasCheckResponseSchema, ZCreateBiasCheckRequestSchema } from '@/server/api/schemas/robustness';
+import {
+  ZBiasCheckResponseSchema,
+  ZCreateBiasCheckRequestSchema,
+  ZCreateMonteCarloRequestSchema,
+  ZMonteCarloResponseSchema,
+} from '@/server/api/schemas/robustness';
 import { ZId } from '@/server/api/schemas/strategies';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { cancelBiasCheckForUser, createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
+import { cancelMonteCarloForUser, createMonteCarlo, getMonteCarloForUser } from '@/server/services/robustness/monte-carlo';
 
 const ZById = z.object({ id: ZId });
 
@@ -21,5 +27,22 @@ export const robustnessRouter = createTRPCRouter({
       .input(ZById)
       .output(ZBiasCheckResponseSchema)
       .mutation(({ ctx, input }) => cancelBiasCheckForUser(ctx.db, ctx.user.id, input.id)),
+  }),
+  monteCarlo: createTRPCRouter({
+    create: protectedProcedure
+      .input(z.object({ backtestId: ZId }).and(ZCreateMonteCarloRequestSchema))
+      .output(ZMonteCarloResponseSchema)
+      .mutation(({ ctx, input }) => {
+        const { backtestId, ...request } = input;
+        return createMonteCarlo(ctx.db, ctx.user.id, backtestId, request);
+      }),
+    get: protectedProcedure
+      .input(ZById)
+      .output(ZMonteCarloResponseSchema)
+      .query(({ ctx, input }) => getMonteCarloForUser(ctx.db, ctx.user.id, input.id)),
+    cancel: protectedProcedure
+      .input(ZById)
+      .output(ZMonteCarloResponseSchema)
+      .mutation(({ ctx, input }) => cancelMonteCarloForUser(ctx.db, ctx.user.id, input.id)),
   }),
 });

@@ -47,3 +47,47 @@ export const ZBiasCheckResponseSchema = z.object({
   lookahead: ZBiasFinding.nullable(),
   recursive: ZBiasFinding.nullable(),
 });
+
+// Monte Carlo -----------------------------------------------------------------------------------
+
+export const ZCreateMonteCarloRequestSchema = z
+  .object({
+    method: z.enum(['shuffle', 'bootstrap', 'blocks'], { error: 'must be shuffle, bootstrap or blocks' }),
+    runs: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1_000, { error: 'must be at least 1000' })
+      .max(100_000, { error: 'must be at most 100000' })
+      .default(1_000),
+    seed: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be from 0 to 4294967295' })
+      .max(4_294_967_295, { error: 'must be from 0 to 4294967295' })
+      .optional(),
+    blockBars: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).optional(),
+    ruinDrawdownPct: z.number({ error: 'must be a number' }).gt(0, { error: 'must be greater than 0' }).max(100, { error: 'must be at most 100' }).default(50),
+  })
+  .strict();
+
+const ZBand = z.object({ p5: z.number(), p50: z.number(), p95: z.number() });
+const ZBins = z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() }));
+
+export const ZMonteCarloResponseSchema = z.object({
+  ...ZJobState,
+  backtestId: z.string(),
+  method: z.enum(['shuffle', 'bootstrap', 'blocks']),
+  runs: z.number().int(),
+  seed: z.number().int(),
+  blockBars: z.number().int().nullable(),
+  ruinDrawdownPct: z.number(),
+  /** the rest once completed */
+  finalReturnPct: ZBand.optional(),
+  maxDrawdownPct: ZBand.optional(),
+  ruinProbability: z.number().optional(),
+  bands: z
+    .array(z.object({ x: z.number().int(), time: z.number().optional(), p5: z.number(), p50: z.number(), p95: z.number(), original: z.number() }))
+    .optional(),
+  distributions: z.object({ finalReturnPct: ZBins, maxDrawdownPct: ZBins }).optional(),
+  original: z.object({ finalReturnPct: z.number(), maxDrawdownPct: z.number() }).optional(),
+});

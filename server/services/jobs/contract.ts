@@ -13,6 +13,7 @@ export const BACKTEST_JOB_TYPE = 'backtest.run';
 export const SWEEP_JOB_TYPE = 'backtest.sweep';
 export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
 export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
+export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
 
 /** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
 const ZStrategySnapshot = {
@@ -36,6 +37,17 @@ export const JOB_PAYLOADS = {
     .strict(),
   /** Bias checks of a strategy over [startMs, endMs) (server/services/robustness/bias-checks.ts); the result is the report. */
   [BIAS_CHECK_JOB_TYPE]: z.object({ ...ZStrategySnapshot, startMs: z.number().int(), endMs: z.number().int() }).strict(),
+  /** Monte Carlo runs from a completed backtest (server/services/robustness/monte-carlo.ts); the result is the summary. */
+  [MONTE_CARLO_JOB_TYPE]: z
+    .object({
+      backtestId: z.string().min(1),
+      method: z.enum(['shuffle', 'bootstrap', 'blocks']),
+      runs: z.number().int().positive(),
+      seed: z.number().int().min(0),
+      blockBars: z.number().int().positive().nullable(),
+      ruinDrawdownPct: z.number().positive(),
+    })
+    .strict(),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;
