@@ -71,10 +71,11 @@ describe('recursive check', () => {
   it('flags an all-history average at the first compared bar whose condition differs with less history', () => {
     const finding = checkRecursive(series, () => new AllHistoryMeanStrategy());
     expect(finding.passed).toBe(false);
-    // Recompute independently: segments of the bars [2H, n), each re-run from H bars before it.
+    // Recompute independently: the first quarter of each quarter of the bars [2H, n), each re-run from H bars before it.
     const settle = recursiveSettleBars(1);
     const first = 2 * settle;
-    const segment = Math.ceil((series.length - first) / RECURSIVE_SEGMENTS);
+    const quarter = Math.ceil((series.length - first) / RECURSIVE_SEGMENTS);
+    const width = Math.ceil(quarter / RECURSIVE_SEGMENTS);
     const aboveFrom = (from: number, i: number) => {
       let sum = 0;
       for (let k = from; k <= i; k++) sum += series.close[k]!;
@@ -82,7 +83,9 @@ describe('recursive check', () => {
     };
     let expected = -1;
     for (let i = first; i < series.length && expected < 0; i++) {
-      const from = first + Math.floor((i - first) / segment) * segment - settle;
+      const windowStart = first + Math.floor((i - first) / quarter) * quarter;
+      if (i >= windowStart + width) continue;
+      const from = windowStart - settle;
       if (aboveFrom(0, i) !== aboveFrom(from, i)) expected = i;
     }
     expect(finding.bar).toBe(expected);

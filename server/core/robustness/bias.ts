@@ -17,8 +17,8 @@ import { msToIso } from '../time';
  *   The first bar whose decision differs from the reference in 2 or 3 is reported. Cost: three backtests.
  * Recursive: the entry/exit conditions (generateSignals, position-independent) at bar i must not depend on how much
  *   history precedes the settle horizon H = warmup + max(RECURSIVE_SETTLE_MIN, RECURSIVE_SETTLE_FACTOR × warmup).
- *   The reference is one pass over the whole series; RECURSIVE_SEGMENTS re-runs each start H bars before their
- *   segment and cover the series from bar 2H on. The first bar whose condition differs is reported.
+ *   The reference is one pass over the series; RECURSIVE_SEGMENTS windows (the first quarter of each quarter of the
+ *   bars from 2H on) are re-run from H bars before them. The first bar whose condition differs is reported.
  */
 
 /** Extra history, per bar of warm-up, that an exponentially weighted indicator needs to forget its seed (see the doc). */
@@ -60,34 +60,21 @@ function decisionCode(decision: Decision): number {
  * A strategy that records every decision of `inner` per bar and, when `guard` is set, shows `inner` a series that
  * ends at the current bar: bars after it are NaN and `length` is index + 1. The engine keeps the real series (fills).
  */
+type MutableSeries = { -readonly [K in keyof CandleSeries]: CandleSeries[K] };
+
 class DecisionRecorder implements StrategyInstance {
   readonly decisions: Uint8Array;
-  private readonly view: {
-    length: number;
-    time: Float64Array;
-    open: Float64Array;
-    high: Float64Array;
-    low: Float64Array;
-    close: Float64Array;
-    volume: Float64Array;
-  } | null;
   private readonly viewContext: { series: CandleSeries; index: number } | null;
   private revealed = 0;
 
+  /** `view`: NaN-filled columns as long as the series, to reveal bar by bar (null: the strategy sees the real series) */
   constructor(
     private readonly inner: StrategyInstance,
     length: number,
-    guard: boolean,
+    private readonly view: MutableSeries | null,
   ) {
     this.decisions = new Uint8Array(length);
-    if (guard) {
-      const column = () => new Float64Array(length).fill(Number.NaN);
-      this.view = { length: 0, time: column(), open: column(), high: column(), low: column(), close: column(), volume: column() };
-      this.viewContext = { series: this.view, index: 0 };
-    } else {
-      this.view = null;
-      this.viewContext = null;
-    }
+    this.viewContext = view === null ? null : { series: view, index: 0 };
   }
 
   get params() {
@@ -108,26 +95,31 @@ class DecisionRecorder implements StrategyInstance {
   }
 
   onBar(ctx: BarContext, position?: PositionView | null): Decision {
-    let seen: BarContext = ctx;
     const view = this.view;
-    if (view !== null) {
-      const { series, index } = ctx;
-      // Reveal the bars up to `index` (in order; the engine calls each bar once).
-      for (let k = this.revealed; k <= index; k++) {
-        view.time[k] = series.time[k]!;
-        view.open[k] = series.open[k]!;
-        view.high[k] = series.high[k]!;
-        view.low[k] = series.low[k]!;
-        view.close[k] = series.close[k]!;
-        view.volume[k] = series.volume[k]!;
-      }
-      if (index + 1 > this.revealed) this.revealed = index + 1;
-      view.length = index + 1;
-      this.viewContext!.index = index;
-      seen = this.viewContext!;
+    if (view === null) {
+      const decision = this.inner.onBar(ctx, position);
+      this.decisions[ctx.index] = decisionCode(decision);
+      return decision;
     }
+    const { series, index } = ctx;
+    // Reveal the bars up to `index` (the engine calls each bar once, in order).
+    if (index >= this.revealed) {
+      const { time, open, high, low, close, volume } = series;
+      for (let k = this.revealed; k <= index; k++) {
+        view.time[k] = time[k]!;
+        view.open[k] = open[k]!;
+        view.high[k] = high[k]!;
+        view.low[k] = low[k]!;
+        view.close[k] = close[k]!;
+        view.volume[k] = volume[k]!;
+      }
+      this.revealed = index + 1;
+    }
+    view.length = index + 1;
+    const seen = this.viewContext!;
+    seen.index = index;
     const decision = this.inner.onBar(seen, position);
-    this.decisions[ctx.index] = decisionCode(decision);
+    this.decisions[index] = decisionCode(decision);
     return decision;
   }
 
@@ -146,30 +138,37 @@ function recordDecisions(
   series: CandleSeries,
   makeStrategy: () => StrategyInstance,
   config: BacktestConfig,
-  guard: boolean,
+  view: MutableSeries | null,
+  equityBuffer: Float64Array,
   options: BacktestOptions,
 ): Uint8Array {
-  const recorder = new DecisionRecorder(makeStrategy(), series.length, guard);
-  runBacktest(series, recorder, config, { shouldCancel: options.shouldCancel });
+  const recorder = new DecisionRecorder(makeStrategy(), series.length, view);
+  runBacktest(series, recorder, config, { shouldCancel: options.shouldCancel, equityBuffer });
   return recorder.decisions;
+}
+
+function nanColumns(length: number): MutableSeries {
+  const column = () => new Float64Array(length).fill(Number.NaN);
+  return { length: 0, time: column(), open: column(), high: column(), low: column(), close: column(), volume: column() };
+}
+
+/** Reflects bars cut + 1.. of `target` (a copy of `source`'s prices) in log price around source.close[cut]. */
+function reflectInto(source: CandleSeries, cut: number, target: MutableSeries): void {
+  const pivot = source.close[cut]!;
+  const square = pivot * pivot;
+  for (let k = cut + 1; k < source.length; k++) {
+    target.open[k] = square / source.open[k]!;
+    target.close[k] = square / source.close[k]!;
+    target.high[k] = square / source.low[k]!;
+    target.low[k] = square / source.high[k]!;
+  }
 }
 
 /** The series with every bar after `cut` reflected in log price around close[cut] (p → close[cut]² ÷ p; high ↔ low). */
 export function reflectAfter(series: CandleSeries, cut: number): CandleSeries {
-  const n = series.length;
-  const pivot = series.close[cut]!;
-  const square = pivot * pivot;
-  const open = series.open.slice();
-  const high = series.high.slice();
-  const low = series.low.slice();
-  const close = series.close.slice();
-  for (let k = cut + 1; k < n; k++) {
-    open[k] = square / series.open[k]!;
-    close[k] = square / series.close[k]!;
-    high[k] = square / series.low[k]!;
-    low[k] = square / series.high[k]!;
-  }
-  return { length: n, time: series.time, open, high, low, close, volume: series.volume };
+  const out: MutableSeries = { ...series, open: series.open.slice(), high: series.high.slice(), low: series.low.slice(), close: series.close.slice() };
+  reflectInto(series, cut, out);
+  return out;
 }
 
 function firstDifference(reference: ArrayLike<number>, other: ArrayLike<number>, from: number, to: number, otherOffset = 0): number {
@@ -193,12 +192,18 @@ export function checkLookahead(
 ): BiasFinding {
   const n = series.length;
   if (n < 2) throw new RangeError(`the look-ahead check needs at least 2 bars, got ${n}`);
-  const reference = recordDecisions(series, makeStrategy, config, false, options);
+  // One equity array for the three runs, and the hidden-future run's columns (fully revealed after it) reused for the
+  // changed-future run: a check allocates little more than one backtest's memory beyond the 6 columns.
+  const equityBuffer = new Float64Array(n);
+  const reference = recordDecisions(series, makeStrategy, config, null, equityBuffer, options);
   options.onProgress?.(0.25);
-  const guarded = recordDecisions(series, makeStrategy, config, true, options);
+  const view = nanColumns(n);
+  const guarded = recordDecisions(series, makeStrategy, config, view, equityBuffer, options);
   options.onProgress?.(0.5);
   const cut = Math.floor((n - 1) / 2);
-  const perturbed = recordDecisions(reflectAfter(series, cut), makeStrategy, config, false, options);
+  reflectInto(series, cut, view);
+  // Only the decisions on bars ≤ cut are compared: the run stops there, its columns still hold the changed bars after it.
+  const perturbed = recordDecisions({ ...view, length: cut + 1 }, makeStrategy, config, null, equityBuffer, options);
   options.onProgress?.(0.75);
 
   const hidden = firstDifference(reference, guarded, 0, n);
@@ -247,15 +252,20 @@ export function checkRecursive(series: CandleSeries, makeStrategy: () => Strateg
   const settle = recursiveSettleBars(strategy.warmup);
   const minimum = recursiveMinimumBars(strategy.warmup);
   if (n < minimum) throw new RangeError(`the recursive check needs at least ${minimum} bars for a warm-up of ${strategy.warmup} bars, got ${n}`);
-  const reference = strategy.generateSignals(series);
-  // Compared bars [2H, n) in RECURSIVE_SEGMENTS contiguous segments; the one starting at a is re-run from a − H.
+  // The bars [2H, n) in RECURSIVE_SEGMENTS quarters; the first quarter of each (its window [a, b)) is compared, re-run
+  // from a − H. The reference runs up to the last window's end.
   const first = 2 * settle;
-  const segment = Math.ceil((n - first) / RECURSIVE_SEGMENTS);
+  const quarter = Math.ceil((n - first) / RECURSIVE_SEGMENTS);
+  const width = Math.ceil(quarter / RECURSIVE_SEGMENTS);
+  const windows: [number, number][] = [];
   for (let s = 0; s < RECURSIVE_SEGMENTS; s++) {
+    const a = first + s * quarter;
+    if (a < n) windows.push([a, Math.min(n, a + width)]);
+  }
+  const reference = strategy.generateSignals(slice(series, 0, windows.at(-1)![1]));
+  for (let s = 0; s < windows.length; s++) {
     if (options.shouldCancel?.()) throw new BacktestCancelledError();
-    const a = first + s * segment;
-    const b = Math.min(n, a + segment);
-    if (a >= b) break;
+    const [a, b] = windows[s]!;
     const from = a - settle;
     const short = makeStrategy().generateSignals(slice(series, from, b));
     const bar = firstDifference(reference, short, a, b, from);
@@ -268,7 +278,7 @@ export function checkRecursive(series: CandleSeries, makeStrategy: () => Strateg
         detail: `the condition at bar ${bar} (${msToIso(time)}) is ${SIGNAL_NAMES[reference[bar]!]} after ${bar} bars of history but ${SIGNAL_NAMES[short[bar - from]!]} after ${settle}: it depends on history beyond the warm-up`,
       };
     }
-    options.onProgress?.((s + 1) / RECURSIVE_SEGMENTS);
+    options.onProgress?.((s + 1) / windows.length);
   }
   return { passed: true };
 }
