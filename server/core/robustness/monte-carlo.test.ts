@@ -5,7 +5,7 @@ import { createStrategy } from '../strategies';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { barRelatives, blockMonteCarlo, buildBlockPath, defaultBlockBars, runMonteCarlo, tradeFractions, tradeMonteCarlo, tradePath } from './monte-carlo';
 import { Mulberry32, mix32, runStream } from './random';
-import { histogram, maxDrawdownPct, percentileBand, percentileSorted, samplePoints } from './stats';
+import { histogram, maxDrawdownPct, percentileBand, percentilesInPlace, percentileSorted, samplePoints } from './stats';
 
 describe('statistics, by hand', () => {
   it('percentiles interpolate linearly between closest ranks', () => {
@@ -18,6 +18,16 @@ describe('statistics, by hand', () => {
       p50: 2.5,
       p95: percentileSorted([1, 2, 3, 4], 95),
     });
+  });
+
+  it('selection gives the same percentiles as sorting, ties and all', () => {
+    const rng = new Mulberry32(99);
+    for (const m of [1, 2, 3, 10, 101, 1000]) {
+      const values = Float64Array.from({ length: m }, () => rng.below(m < 10 ? 3 : 50) - 7);
+      const sorted = values.slice().sort();
+      for (const p of [0, 5, 50, 95, 100]) expect(percentilesInPlace(values.slice(), [p])[0], `m=${m} p=${p}`).toBe(percentileSorted(sorted, p));
+      expect(percentileBand(values)).toEqual({ p5: percentileSorted(sorted, 5), p50: percentileSorted(sorted, 50), p95: percentileSorted(sorted, 95) });
+    }
   });
 
   it('histograms: equal-width bins from min to max, the max in the last bin', () => {

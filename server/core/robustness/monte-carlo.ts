@@ -86,9 +86,10 @@ abstract class PlanBase implements MonteCarloPlan {
     let ruined = 0;
     for (let r = 0; r < runs; r++) if (this.drawdowns[r]! >= this.options.ruinDrawdownPct) ruined++;
     const bands: MonteCarloBandPoint[] = [];
+    const scratch = new Float64Array(runs);
     for (let j = 0; j < this.points.length; j++) {
       const x = this.points[j]!;
-      const band = percentileBand(this.pointValues.subarray(j * runs, (j + 1) * runs));
+      const band = percentileBand(this.pointValues.subarray(j * runs, (j + 1) * runs), scratch);
       bands.push({ x, ...(original.timeAt ? { time: original.timeAt(x) } : {}), ...band, original: original.equityAt(x) });
     }
     return {

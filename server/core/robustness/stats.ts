@@ -20,10 +20,70 @@ export interface PercentileBand {
   p95: number;
 }
 
-/** P5, P50 and P95 of the values (sorts a copy). */
-export function percentileBand(values: Float64Array): PercentileBand {
-  const sorted = values.slice().sort();
-  return { p5: percentileSorted(sorted, 5), p50: percentileSorted(sorted, 50), p95: percentileSorted(sorted, 95) };
+/**
+ * Puts the k-th smallest of a[lo..hi] at index k, smaller-or-equal values before it and greater-or-equal after it
+ * (Hoare's quickselect, median-of-three pivot); a[0..lo−1] must already be ≤ everything in a[lo..].
+ */
+function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot value.
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/** The p-th percentiles (as percentileSorted defines them) of `values`, reordering `values` in place: O(m) each. */
+export function percentilesInPlace(values: Float64Array, ps: readonly number[]): number[] {
+  const m = values.length;
+  if (m === 0) return ps.map(() => Number.NaN);
+  // Every rank the interpolations read, ascending; each selection narrows the next one's range.
+  const ranks = new Set<number>();
+  for (const p of ps) {
+    const h = ((m - 1) * p) / 100;
+    ranks.add(Math.floor(h));
+    ranks.add(Math.min(m - 1, Math.floor(h) + 1));
+  }
+  const order = [...ranks].sort((a, b) => a - b);
+  const at = new Map<number, number>();
+  let lo = 0;
+  for (const rank of order) {
+    selectInPlace(values, rank, lo, m - 1);
+    at.set(rank, values[rank]!);
+    lo = rank + 1;
+  }
+  return ps.map((p) => {
+    const h = ((m - 1) * p) / 100;
+    const lower = Math.floor(h);
+    const a = at.get(lower)!;
+    return a + (h - lower) * (at.get(Math.min(m - 1, lower + 1))! - a);
+  });
+}
+
+/** P5, P50 and P95 of the values (selects in a copy; the values are left as they are). */
+export function percentileBand(values: Float64Array, scratch: Float64Array = new Float64Array(values.length)): PercentileBand {
+  const work = scratch.length === values.length ? scratch : scratch.subarray(0, values.length);
+  work.set(values);
+  const [p5, p50, p95] = percentilesInPlace(work, [5, 50, 95]);
+  return { p5: p5!, p50: p50!, p95: p95! };
 }
 
 export interface HistogramBin {
