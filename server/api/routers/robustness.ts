@@ -3,12 +3,15 @@ import {
   ZBiasCheckResponseSchema,
   ZCreateBiasCheckRequestSchema,
   ZCreateMonteCarloRequestSchema,
+  ZCreatePermutationTestRequestSchema,
   ZMonteCarloResponseSchema,
+  ZSignificanceResponseSchema,
 } from '@/server/api/schemas/robustness';
 import { ZId } from '@/server/api/schemas/strategies';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { cancelBiasCheckForUser, createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
 import { cancelMonteCarloForUser, createMonteCarlo, getMonteCarloForUser } from '@/server/services/robustness/monte-carlo';
+import { cancelSignificanceForUser, createDeflatedSharpe, createPermutationTest, getSignificanceForUser } from '@/server/services/robustness/significance';
 
 const ZById = z.object({ id: ZId });
 
@@ -44,5 +47,23 @@ export const robustnessRouter = createTRPCRouter({
       .input(ZById)
       .output(ZMonteCarloResponseSchema)
       .mutation(({ ctx, input }) => cancelMonteCarloForUser(ctx.db, ctx.user.id, input.id)),
+  }),
+  significance: createTRPCRouter({
+    permutationTest: protectedProcedure
+      .input(z.object({ backtestId: ZId }).and(ZCreatePermutationTestRequestSchema))
+      .output(ZSignificanceResponseSchema)
+      .mutation(({ ctx, input }) => createPermutationTest(ctx.db, ctx.user.id, input.backtestId, { runs: input.runs, seed: input.seed })),
+    deflatedSharpe: protectedProcedure
+      .input(z.object({ sweepId: ZId }))
+      .output(ZSignificanceResponseSchema)
+      .mutation(({ ctx, input }) => createDeflatedSharpe(ctx.db, ctx.user.id, input.sweepId)),
+    get: protectedProcedure
+      .input(ZById)
+      .output(ZSignificanceResponseSchema)
+      .query(({ ctx, input }) => getSignificanceForUser(ctx.db, ctx.user.id, input.id)),
+    cancel: protectedProcedure
+      .input(ZById)
+      .output(ZSignificanceResponseSchema)
+      .mutation(({ ctx, input }) => cancelSignificanceForUser(ctx.db, ctx.user.id, input.id)),
   }),
 });

@@ -91,3 +91,32 @@ export const ZMonteCarloResponseSchema = z.object({
   distributions: z.object({ finalReturnPct: ZBins, maxDrawdownPct: ZBins }).optional(),
   original: z.object({ finalReturnPct: z.number(), maxDrawdownPct: z.number() }).optional(),
 });
+
+// Significance ----------------------------------------------------------------------------------
+
+export const ZCreatePermutationTestRequestSchema = z
+  .object({
+    runs: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1_000, { error: 'must be at least 1000' })
+      .max(100_000, { error: 'must be at most 100000' })
+      .default(1_000),
+    seed: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be from 0 to 4294967295' })
+      .max(4_294_967_295, { error: 'must be from 0 to 4294967295' })
+      .optional(),
+  })
+  .strict();
+
+export const ZSignificanceResponseSchema = z.object({
+  ...ZJobState,
+  kind: z.enum(['permutation', 'deflated-sharpe']),
+  subjectId: z.string(),
+  runs: z.number().int().nullable(),
+  seed: z.number().int().nullable(),
+  /** permutation: {runs, meanTradePct, pValue, randomMeanTradePct}; deflated-sharpe: {deflatedSharpeRatio, expectedMaxSharpe, trials, …} */
+  result: z.record(z.string(), z.unknown()).nullable(),
+});

@@ -14,6 +14,7 @@ export const SWEEP_JOB_TYPE = 'backtest.sweep';
 export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
 export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
 export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
+export const SIGNIFICANCE_JOB_TYPE = 'robustness.significance';
 
 /** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
 const ZStrategySnapshot = {
@@ -48,6 +49,11 @@ export const JOB_PAYLOADS = {
       ruinDrawdownPct: z.number().positive(),
     })
     .strict(),
+  /** A permutation test of a backtest or the deflated Sharpe ratio of a sweep (server/services/robustness/significance.ts). */
+  [SIGNIFICANCE_JOB_TYPE]: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('permutation'), backtestId: z.string().min(1), runs: z.number().int().positive(), seed: z.number().int().min(0) }).strict(),
+    z.object({ kind: z.literal('deflated-sharpe'), sweepId: z.string().min(1) }).strict(),
+  ]),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;
