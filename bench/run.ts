@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, robustness, ingestion, api, rest, orderload, trading)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
