@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading, signals)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, robustness, ingestion, api, rest, orderload, trading, signals)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -39,6 +39,7 @@ import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchSignals, type SignalBenchResult } from './signals';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
+import { benchRobustness, BIAS_RATIO_TARGET, BLOCKS_TARGET_MS, SHUFFLE_TARGET_MS, type RobustnessBenchResult } from './robustness';
 import {
   benchDeploymentScenario,
   benchOrderPath,
@@ -50,7 +51,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -183,6 +184,7 @@ const results = {
     method: string;
   },
   sweep: null as null | SweepBenchResult,
+  robustness: null as null | RobustnessBenchResult,
   ingestion: null as null | IngestionResult,
   /** bench/trading.ts: one paper order's database part (placePaperOrderInTx in its own transaction) vs a bare insert + update */
   orderPath: null as null | OrderPathResult,
@@ -428,6 +430,12 @@ async function main(): Promise<number> {
     results.sweep = result;
   });
 
+  await section('robustness', async () => {
+    const { result, checks } = benchRobustness({ runs: plan.runs, quick, log });
+    results.checks.push(...checks);
+    results.robustness = result;
+  });
+
   let database: BenchDatabase | undefined;
   const stopDatabase = () => database?.close();
   process.once('SIGINT', () => {
@@ -569,6 +577,27 @@ function evaluateTargets(): Target[] {
       target: `< ${SWEEP_TARGET_MS} ms (context: the target is judged on a running worker's pool)`,
       value: s.coldMs.median,
       pass: fullSize ? s.coldMs.median < SWEEP_TARGET_MS : null,
+    });
+  }
+  if (results.robustness) {
+    const { shuffle, blocks, bias } = results.robustness;
+    targets.push({
+      name: `Monte Carlo: ${shuffle.runs.toLocaleString('en')} shuffles of a ${shuffle.trades}-trade backtest (ms)`,
+      target: `≤ ${SHUFFLE_TARGET_MS} ms for 10,000 × 1,000`,
+      value: shuffle.ms.median,
+      pass: shuffle.runs >= 10_000 && shuffle.trades >= 1_000 ? shuffle.ms.median <= SHUFFLE_TARGET_MS : null,
+    });
+    targets.push({
+      name: `Monte Carlo: ${blocks.runs.toLocaleString('en')} block-bootstrap re-runs × ${blocks.bars.toLocaleString('en')} 1h bars (ms)`,
+      target: `≤ ${BLOCKS_TARGET_MS} ms for 1,000 × one year`,
+      value: blocks.ms.median,
+      pass: blocks.runs >= 1_000 ? blocks.ms.median <= BLOCKS_TARGET_MS : null,
+    });
+    targets.push({
+      name: `bias check ÷ one backtest, ${bias.strategy}, ${bias.bars.toLocaleString('en')} bars`,
+      target: `≤ ${BIAS_RATIO_TARGET}×`,
+      value: bias.ratio,
+      pass: bias.ratio <= BIAS_RATIO_TARGET,
     });
   }
   if (results.restBacktest) {

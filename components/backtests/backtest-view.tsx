@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
 import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
@@ -17,6 +17,7 @@ import { PriceChart } from './price-chart';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { TradesTable } from './trades-table';
+import { MonteCarloPanel } from '@/components/robustness/monte-carlo-panel';
 
 const ACTIVE = new Set(['queued', 'running']);
 
@@ -37,6 +38,7 @@ export function BacktestView({ id }: { id: string }) {
     if (status && !ACTIVE.has(status)) void queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   }, [status, queryClient, trpc]);
   const chart = useQuery({ ...trpc.backtests.chart.queryOptions({ id }), enabled: completed });
+  const [tab, setTab] = useState<'results' | 'robustness'>('results');
   const cancel = useMutation(trpc.backtests.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
 
   if (backtest.isPending)
@@ -79,6 +81,23 @@ export function BacktestView({ id }: { id: string }) {
       {b.status === 'failed' ? <ErrorState title="The backtest failed" message={b.error ?? undefined} /> : null}
       {b.status === 'canceled' ? <p className="text-sm text-muted">This backtest was canceled.</p> : null}
       {completed && b.metrics ? (
+        <div role="tablist" aria-label="Backtest views" className="mb-4 flex gap-1 border-b border-border">
+          {(['results', 'robustness'] as const).map((name) => (
+            <button
+              key={name}
+              type="button"
+              role="tab"
+              aria-selected={tab === name}
+              onClick={() => setTab(name)}
+              className={`-mb-px border-b-2 px-3 py-2 text-sm ${tab === name ? 'border-accent text-fg' : 'border-transparent text-muted hover:text-fg'}`}
+            >
+              {name === 'results' ? 'Results' : 'Robustness'}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      {completed && b.metrics && tab === 'robustness' ? <MonteCarloPanel backtestId={b.id} tradeCount={b.metrics.tradeCount} /> : null}
+      {completed && b.metrics && tab === 'results' ? (
         <div className="space-y-6">
           <MetricCards metrics={b.metrics} />
           <p className="text-xs text-muted">

@@ -6,6 +6,7 @@ import { BacktestForm } from '@/components/backtests/backtest-form';
 import { BacktestList } from '@/components/backtests/backtest-list';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import { SweepForm } from '@/components/backtests/sweep-form';
+import { BiasCheckPanel } from '@/components/robustness/bias-check-panel';
 import { SweepList } from '@/components/backtests/sweep-list';
 import { DeploySection } from '@/components/deployments/deploy-section';
 import { PageHeader } from '@/components/shell/page-header';
@@ -117,6 +118,18 @@ export function StrategyDetail({ id }: { id: string }) {
               </CardHeader>
               <CardContent>
                 {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <SweepForm strategy={s} />}
+              </CardContent>
+            </Card>
+            <Card id="bias-checks" className="lg:col-span-2">
+              <CardHeader>
+                <CardTitle>Robustness: bias checks</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {s.status === 'archived' ? (
+                  <p className="text-sm text-muted">Restore the strategy to check it.</p>
+                ) : (
+                  <BiasCheckPanel strategyId={s.id} market={s} />
+                )}
               </CardContent>
             </Card>
           </>

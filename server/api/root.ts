@@ -14,6 +14,7 @@ import { portfolioRouter } from './routers/portfolio';
 import { alertsRouter, deploymentsRouter } from './routers/deployments';
 import { killSwitchRouter } from './routers/kill-switch';
 import { notificationsRouter } from './routers/notifications';
+import { robustnessRouter } from './routers/robustness';
 import { createTRPCRouter } from './trpc';
 
 /** Every area's router; the client's types come from `AppRouter`. */
@@ -35,6 +36,7 @@ export const appRouter = createTRPCRouter({
   portfolio: portfolioRouter,
   invites: invitesRouter,
   notifications: notificationsRouter,
+  robustness: robustnessRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,7 +3,18 @@ import type { WorkerLoopSettings } from '@/server/env';
 import type { Logger } from '@/server/logger';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
 import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
-import { BACKTEST_JOB_TYPE, MARKET_DATA_IMPORT_JOB, SWEEP_JOB_TYPE, type JobHandlers } from '@/server/services/jobs/contract';
+import {
+  BACKTEST_JOB_TYPE,
+  BIAS_CHECK_JOB_TYPE,
+  MARKET_DATA_IMPORT_JOB,
+  MONTE_CARLO_JOB_TYPE,
+  SIGNIFICANCE_JOB_TYPE,
+  SWEEP_JOB_TYPE,
+  type JobHandlers,
+} from '@/server/services/jobs/contract';
+import { biasCheckHandler } from '@/server/services/robustness/bias-checks';
+import { monteCarloHandler } from '@/server/services/robustness/monte-carlo';
+import { significanceHandler } from '@/server/services/robustness/significance';
 import { createImportJobHandler } from '@/server/services/market-data/imports';
 import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';
@@ -37,6 +48,9 @@ export const JOB_HANDLERS: JobHandlers = {
   [BACKTEST_JOB_TYPE]: backtestRunHandler,
   [SWEEP_JOB_TYPE]: backtestSweepHandler,
   [MARKET_DATA_IMPORT_JOB]: createImportJobHandler(),
+  [BIAS_CHECK_JOB_TYPE]: biasCheckHandler,
+  [MONTE_CARLO_JOB_TYPE]: monteCarloHandler,
+  [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
 };
 
 /** The loops this worker runs; each capability adds its own here. */

@@ -199,3 +199,13 @@ export async function cancelBacktestForUser(db: Db, userId: string, id: string):
   });
   return getBacktestSummary(db, userId, id);
 }
+
+/** The pnl (quote) of every trade of the user's backtest, in order, as the engine's doubles (for the robustness lab). */
+export async function getBacktestTradePnl(db: DbOrTx, userId: string, id: string): Promise<Float64Array> {
+  const rows = await db
+    .select({ pnl: backtestTrades.pnl })
+    .from(backtestTrades)
+    .where(and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId)))
+    .orderBy(backtestTrades.seq);
+  return Float64Array.from(rows, (r) => r.pnl);
+}

@@ -12,6 +12,19 @@ export type Job = typeof jobs.$inferSelect;
 export const BACKTEST_JOB_TYPE = 'backtest.run';
 export const SWEEP_JOB_TYPE = 'backtest.sweep';
 export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
+export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
+export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
+export const SIGNIFICANCE_JOB_TYPE = 'robustness.significance';
+
+/** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
+const ZStrategySnapshot = {
+  strategyId: z.string().min(1),
+  strategyType: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+};
 
 /** Each job type's payload. */
 export const JOB_PAYLOADS = {
@@ -23,6 +36,24 @@ export const JOB_PAYLOADS = {
   [MARKET_DATA_IMPORT_JOB]: z
     .object({ exchange: z.string(), symbol: z.string(), timeframe: z.string(), startMs: z.number().int(), endMs: z.number().int() })
     .strict(),
+  /** Bias checks of a strategy over [startMs, endMs) (server/services/robustness/bias-checks.ts); the result is the report. */
+  [BIAS_CHECK_JOB_TYPE]: z.object({ ...ZStrategySnapshot, startMs: z.number().int(), endMs: z.number().int() }).strict(),
+  /** Monte Carlo runs from a completed backtest (server/services/robustness/monte-carlo.ts); the result is the summary. */
+  [MONTE_CARLO_JOB_TYPE]: z
+    .object({
+      backtestId: z.string().min(1),
+      method: z.enum(['shuffle', 'bootstrap', 'blocks']),
+      runs: z.number().int().positive(),
+      seed: z.number().int().min(0),
+      blockBars: z.number().int().positive().nullable(),
+      ruinDrawdownPct: z.number().positive(),
+    })
+    .strict(),
+  /** A permutation test of a backtest or the deflated Sharpe ratio of a sweep (server/services/robustness/significance.ts). */
+  [SIGNIFICANCE_JOB_TYPE]: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('permutation'), backtestId: z.string().min(1), runs: z.number().int().positive(), seed: z.number().int().min(0) }).strict(),
+    z.object({ kind: z.literal('deflated-sharpe'), sweepId: z.string().min(1) }).strict(),
+  ]),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;

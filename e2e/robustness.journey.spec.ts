@@ -1,0 +1,69 @@
+import { expect, test } from '@playwright/test';
+import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
+
+test.beforeAll(seedBtcCandles);
+
+test('bias-check a strategy, backtest it, then run Monte Carlo studies in the backtest’s Robustness tab', async ({ page }) => {
+  test.setTimeout(120_000); // four worker jobs (a bias check, a backtest, two studies) on a shared 2-core machine
+  await signInAsNewUser(page, 'robust-journey');
+  await navigate(page, 'Strategies');
+  await page.getByRole('link', { name: 'New strategy' }).first().click();
+  await page.getByLabel('Name').fill('Robust SMA');
+  await page.getByLabel('Strategy type').selectOption('sma_crossover');
+  await page.getByLabel('Fast period (bars)').fill('5');
+  await page.getByLabel('Slow period (bars)').fill('20');
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Robust SMA' })).toBeVisible();
+
+  // Bias checks on the strategy page: a range too short is refused by field, then both checks pass.
+  const biasForm = page.getByRole('form', { name: 'Run bias checks' });
+  await biasForm.getByLabel('Start (UTC)').fill('2021-01-01');
+  await biasForm.getByLabel('End (UTC, exclusive)').fill('2021-01-05');
+  await biasForm.getByRole('button', { name: 'Run bias checks' }).click();
+  await expect(page.getByText(/the recursive check needs at least 844/), 'the short range is refused with the bars needed').toBeVisible();
+  await biasForm.getByLabel('End (UTC, exclusive)').fill('2021-03-01');
+  await biasForm.getByRole('button', { name: 'Run bias checks' }).click();
+  await expect(page.getByTestId('bias-lookahead'), 'the worker ran the look-ahead check').toContainText('Look-ahead: passed', { timeout: 30_000 });
+  await expect(page.getByTestId('bias-recursive')).toContainText('Recursive: passed');
+  await expect(page.getByTestId('bias-check')).toContainText('1,416 bars checked');
+
+  const backtestForm = page.getByRole('form', { name: 'Run a backtest' });
+  await backtestForm.getByLabel('Start (UTC)').fill('2021-01-01');
+  await backtestForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
+  await backtestForm.getByRole('button', { name: 'Run backtest' }).click();
+  await expect(page.getByTestId('metric-totalReturnPct'), 'the backtest completed').toBeVisible({ timeout: 30_000 });
+
+  await page.getByRole('tab', { name: 'Robustness' }).click();
+  await expect(page.getByRole('tab', { name: 'Robustness' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByText('No Monte Carlo study yet'), 'the empty state before any study').toBeVisible();
+  const form = page.getByRole('form', { name: 'Run a Monte Carlo study' });
+  await form.getByLabel('Runs').fill('50');
+  await form.getByRole('button', { name: 'Run Monte Carlo' }).click();
+  await expect(form.getByText('must be at least 1000'), 'too few runs is refused by field').toBeVisible();
+  await form.getByLabel('Runs').fill('2000');
+  await form.getByLabel('Seed (optional)').fill('7');
+  await form.getByRole('button', { name: 'Run Monte Carlo' }).click();
+  const results = page.getByTestId('monte-carlo-results');
+  await expect(results, 'the worker ran the shuffles').toBeVisible({ timeout: 30_000 });
+  const percent = /^[+\u2212−]?[\d,]+\.\d{2} %$/;
+  const [p5, p50, p95] = (await page.getByTestId('mc-final-return').innerText()).split(' / ');
+  for (const value of [p5, p50, p95]) expect(value?.trim(), 'percentages through the formatting module').toMatch(percent);
+  expect(p5, 'a shuffle never changes the final return').toBe(p95);
+  await expect(page.getByTestId('mc-ruin')).toHaveText(/^[\d.]+ %$/);
+  await expect(page.getByTestId('fan-chart').locator('.recharts-area'), 'the fan chart draws the P5–P95 band').toBeVisible();
+  await expect(page.getByTestId('mc-max-drawdown-distribution').locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(page.getByText(/2,000 runs · Trade-order shuffle · seed 7/)).toBeVisible();
+
+  // Price paths: each run re-runs the strategy; the fan is over bar time.
+  await form.getByLabel('Method').selectOption('blocks');
+  await form.getByLabel('Runs').fill('1000');
+  await form.getByRole('button', { name: 'Run Monte Carlo' }).click();
+  await expect(page.getByText(/1,000 runs · Price paths \(block bootstrap, re-run\) · blocks of 10 bars/), 'the blocks study completed').toBeVisible({
+    timeout: 30_000,
+  });
+  const [b5, , b95] = (await page.getByTestId('mc-final-return').innerText()).split(' / ');
+  expect(b5, 'resampled prices spread the final return').not.toBe(b95);
+  const box = await page.getByTestId('fan-chart').boundingBox();
+  const viewport = page.viewportSize()!;
+  expect(box!.x + box!.width, 'the fan chart fits the screen').toBeLessThanOrEqual(viewport.width + 1);
+});

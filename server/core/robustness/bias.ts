@@ -1,0 +1,293 @@
+import type { CandleSeries } from '../candles';
+import { runBacktest } from '../backtest/engine';
+import { BacktestCancelledError, type BacktestConfig, type BacktestOptions } from '../backtest/types';
+import type { BarContext, Decision, PositionView, StrategyInstance } from '../strategies/types';
+import { msToIso } from '../time';
+
+/**
+ * Bias checks (docs/robustness.md, "Bias checks"). Pure: a series and a way to make fresh strategy instances in,
+ * a report out. Any StrategyInstance works (built-in or user-written): the checks only call the instance contract.
+ *
+ * Look-ahead: a decision at bar i must not change when the bars after i are removed or changed.
+ *   1. reference: one backtest over the series, every decision recorded;
+ *   2. guarded: the same backtest with the strategy seeing a series that ends at the current bar (the bars after i
+ *      are NaN and `length` is i + 1 while it decides on bar i): every decision as live trading would see it;
+ *   3. perturbed: the bars after the middle bar c reflected in log price (p → close[c]² ÷ p, high and low swapped);
+ *      the decisions on bars ≤ c must not move.
+ *   The first bar whose decision differs from the reference in 2 or 3 is reported. Cost: three backtests.
+ * Recursive: the entry/exit conditions (generateSignals, position-independent) at bar i must not depend on how much
+ *   history precedes the settle horizon H = warmup + max(RECURSIVE_SETTLE_MIN, RECURSIVE_SETTLE_FACTOR × warmup).
+ *   The reference is one pass over the series; RECURSIVE_SEGMENTS windows (the first quarter of each quarter of the
+ *   bars from 2H on) are re-run from H bars before them. The first bar whose condition differs is reported.
+ */
+
+/** Extra history, per bar of warm-up, that an exponentially weighted indicator needs to forget its seed (see the doc). */
+export const RECURSIVE_SETTLE_FACTOR = 20;
+/** The least extra history given (for strategies with a short or no warm-up). */
+export const RECURSIVE_SETTLE_MIN = 50;
+/** Re-runs with short history, each covering a contiguous segment of the compared bars. */
+export const RECURSIVE_SEGMENTS = 4;
+
+export interface BiasFinding {
+  readonly passed: boolean;
+  /** index (in the checked series) of the first offending bar */
+  readonly bar?: number;
+  /** open time (ms, UTC) of that bar */
+  readonly time?: number;
+  /** what differed there, in words */
+  readonly detail?: string;
+}
+
+export interface BiasCheckReport {
+  readonly lookahead: BiasFinding;
+  readonly recursive: BiasFinding;
+  /** bars checked */
+  readonly bars: number;
+  /** history each recursive re-run was given before its first compared bar */
+  readonly settleBars: number;
+}
+
+const DECISION_NONE = 0;
+const DECISION_ENTER = 1;
+const DECISION_EXIT = 2;
+const DECISION_NAMES = ['none', 'enter', 'exit'] as const;
+
+function decisionCode(decision: Decision): number {
+  return decision === 'enter' ? DECISION_ENTER : decision === 'exit' ? DECISION_EXIT : DECISION_NONE;
+}
+
+/**
+ * A strategy that records every decision of `inner` per bar and, when `guard` is set, shows `inner` a series that
+ * ends at the current bar: bars after it are NaN and `length` is index + 1. The engine keeps the real series (fills).
+ */
+type MutableSeries = { -readonly [K in keyof CandleSeries]: CandleSeries[K] };
+
+class DecisionRecorder implements StrategyInstance {
+  readonly decisions: Uint8Array;
+  private readonly viewContext: { series: CandleSeries; index: number } | null;
+  private revealed = 0;
+
+  /** `view`: NaN-filled columns as long as the series, to reveal bar by bar (null: the strategy sees the real series) */
+  constructor(
+    private readonly inner: StrategyInstance,
+    length: number,
+    private readonly view: MutableSeries | null,
+  ) {
+    this.decisions = new Uint8Array(length);
+    this.viewContext = view === null ? null : { series: view, index: 0 };
+  }
+
+  get params() {
+    return this.inner.params;
+  }
+  get warmup() {
+    return this.inner.warmup;
+  }
+  get accumulates() {
+    return this.inner.accumulates;
+  }
+  get fixedEntryQuote() {
+    return this.inner.fixedEntryQuote;
+  }
+
+  reset(): void {
+    this.inner.reset();
+  }
+
+  onBar(ctx: BarContext, position?: PositionView | null): Decision {
+    const view = this.view;
+    if (view === null) {
+      const decision = this.inner.onBar(ctx, position);
+      this.decisions[ctx.index] = decisionCode(decision);
+      return decision;
+    }
+    const { series, index } = ctx;
+    // Reveal the bars up to `index` (the engine calls each bar once, in order).
+    if (index >= this.revealed) {
+      const { time, open, high, low, close, volume } = series;
+      for (let k = this.revealed; k <= index; k++) {
+        view.time[k] = time[k]!;
+        view.open[k] = open[k]!;
+        view.high[k] = high[k]!;
+        view.low[k] = low[k]!;
+        view.close[k] = close[k]!;
+        view.volume[k] = volume[k]!;
+      }
+      this.revealed = index + 1;
+    }
+    view.length = index + 1;
+    const seen = this.viewContext!;
+    seen.index = index;
+    const decision = this.inner.onBar(seen, position);
+    this.decisions[index] = decisionCode(decision);
+    return decision;
+  }
+
+  shouldOpenPosition(ctx: BarContext): boolean {
+    return this.inner.shouldOpenPosition(ctx);
+  }
+  shouldClosePosition(position: PositionView, ctx: BarContext): boolean {
+    return this.inner.shouldClosePosition(position, ctx);
+  }
+  generateSignals(series: CandleSeries): Int8Array {
+    return this.inner.generateSignals(series);
+  }
+}
+
+function recordDecisions(
+  series: CandleSeries,
+  makeStrategy: () => StrategyInstance,
+  config: BacktestConfig,
+  view: MutableSeries | null,
+  equityBuffer: Float64Array,
+  options: BacktestOptions,
+): Uint8Array {
+  const recorder = new DecisionRecorder(makeStrategy(), series.length, view);
+  runBacktest(series, recorder, config, { shouldCancel: options.shouldCancel, equityBuffer });
+  return recorder.decisions;
+}
+
+function nanColumns(length: number): MutableSeries {
+  const column = () => new Float64Array(length).fill(Number.NaN);
+  return { length: 0, time: column(), open: column(), high: column(), low: column(), close: column(), volume: column() };
+}
+
+/** Reflects bars cut + 1.. of `target` (a copy of `source`'s prices) in log price around source.close[cut]. */
+function reflectInto(source: CandleSeries, cut: number, target: MutableSeries): void {
+  const pivot = source.close[cut]!;
+  const square = pivot * pivot;
+  for (let k = cut + 1; k < source.length; k++) {
+    target.open[k] = square / source.open[k]!;
+    target.close[k] = square / source.close[k]!;
+    target.high[k] = square / source.low[k]!;
+    target.low[k] = square / source.high[k]!;
+  }
+}
+
+/** The series with every bar after `cut` reflected in log price around close[cut] (p → close[cut]² ÷ p; high ↔ low). */
+export function reflectAfter(series: CandleSeries, cut: number): CandleSeries {
+  const out: MutableSeries = { ...series, open: series.open.slice(), high: series.high.slice(), low: series.low.slice(), close: series.close.slice() };
+  reflectInto(series, cut, out);
+  return out;
+}
+
+function firstDifference(reference: ArrayLike<number>, other: ArrayLike<number>, from: number, to: number, otherOffset = 0): number {
+  for (let i = from; i < to; i++) if (reference[i] !== other[i - otherOffset]) return i;
+  return -1;
+}
+
+export interface BiasCheckOptions {
+  /** polled between and during runs; returning true aborts with BacktestCancelledError */
+  readonly shouldCancel?: () => boolean;
+  /** called with the fraction of the check done */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/** The look-ahead check (see the module comment). `makeStrategy` returns a fresh instance of the same strategy each call. */
+export function checkLookahead(
+  series: CandleSeries,
+  makeStrategy: () => StrategyInstance,
+  config: BacktestConfig,
+  options: BiasCheckOptions = {},
+): BiasFinding {
+  const n = series.length;
+  if (n < 2) throw new RangeError(`the look-ahead check needs at least 2 bars, got ${n}`);
+  // One equity array for the three runs, and the hidden-future run's columns (fully revealed after it) reused for the
+  // changed-future run: a check allocates little more than one backtest's memory beyond the 6 columns.
+  const equityBuffer = new Float64Array(n);
+  const reference = recordDecisions(series, makeStrategy, config, null, equityBuffer, options);
+  options.onProgress?.(0.25);
+  const view = nanColumns(n);
+  const guarded = recordDecisions(series, makeStrategy, config, view, equityBuffer, options);
+  options.onProgress?.(0.5);
+  const cut = Math.floor((n - 1) / 2);
+  reflectInto(series, cut, view);
+  // Only the decisions on bars ≤ cut are compared: the run stops there, its columns still hold the changed bars after it.
+  const perturbed = recordDecisions({ ...view, length: cut + 1 }, makeStrategy, config, null, equityBuffer, options);
+  options.onProgress?.(0.75);
+
+  const hidden = firstDifference(reference, guarded, 0, n);
+  const changed = firstDifference(reference, perturbed, 0, cut + 1);
+  if (hidden < 0 && changed < 0) return { passed: true };
+  const byHiding = hidden >= 0 && (changed < 0 || hidden <= changed);
+  const bar = byHiding ? hidden : changed;
+  const other = byHiding ? guarded[bar]! : perturbed[bar]!;
+  const how = byHiding ? 'when the bars after it are hidden' : `when the bars after bar ${cut} (${msToIso(series.time[cut]!)}) are changed`;
+  return {
+    passed: false,
+    bar,
+    time: series.time[bar]!,
+    detail: `the decision at bar ${bar} (${msToIso(series.time[bar]!)}) is '${DECISION_NAMES[reference[bar]!]}' with the whole series but '${DECISION_NAMES[other]}' ${how}: it reads bars after the one it decides on`,
+  };
+}
+
+/** H: the history a recursive re-run gets before its first compared bar (see the module comment). */
+export function recursiveSettleBars(warmup: number): number {
+  return warmup + Math.max(RECURSIVE_SETTLE_MIN, RECURSIVE_SETTLE_FACTOR * warmup);
+}
+
+const SIGNAL_NAMES: Record<number, string> = { 1: 'entry', [-1]: 'exit', 0: 'neither' };
+
+function slice(series: CandleSeries, from: number, to: number): CandleSeries {
+  return {
+    length: to - from,
+    time: series.time.subarray(from, to),
+    open: series.open.subarray(from, to),
+    high: series.high.subarray(from, to),
+    low: series.low.subarray(from, to),
+    close: series.close.subarray(from, to),
+    volume: series.volume.subarray(from, to),
+  };
+}
+
+/** The least number of bars the recursive check runs on for a strategy with this warm-up. */
+export function recursiveMinimumBars(warmup: number): number {
+  return 2 * recursiveSettleBars(warmup) + RECURSIVE_SEGMENTS;
+}
+
+/** The recursive check (see the module comment). Throws RangeError when the series is shorter than recursiveMinimumBars. */
+export function checkRecursive(series: CandleSeries, makeStrategy: () => StrategyInstance, options: BiasCheckOptions = {}): BiasFinding {
+  const n = series.length;
+  const strategy = makeStrategy();
+  const settle = recursiveSettleBars(strategy.warmup);
+  const minimum = recursiveMinimumBars(strategy.warmup);
+  if (n < minimum) throw new RangeError(`the recursive check needs at least ${minimum} bars for a warm-up of ${strategy.warmup} bars, got ${n}`);
+  // The bars [2H, n) in RECURSIVE_SEGMENTS quarters; the first quarter of each (its window [a, b)) is compared, re-run
+  // from a − H. The reference runs up to the last window's end.
+  const first = 2 * settle;
+  const quarter = Math.ceil((n - first) / RECURSIVE_SEGMENTS);
+  const width = Math.ceil(quarter / RECURSIVE_SEGMENTS);
+  const windows: [number, number][] = [];
+  for (let s = 0; s < RECURSIVE_SEGMENTS; s++) {
+    const a = first + s * quarter;
+    if (a < n) windows.push([a, Math.min(n, a + width)]);
+  }
+  const reference = strategy.generateSignals(slice(series, 0, windows.at(-1)![1]));
+  for (let s = 0; s < windows.length; s++) {
+    if (options.shouldCancel?.()) throw new BacktestCancelledError();
+    const [a, b] = windows[s]!;
+    const from = a - settle;
+    const short = makeStrategy().generateSignals(slice(series, from, b));
+    const bar = firstDifference(reference, short, a, b, from);
+    if (bar >= 0) {
+      const time = series.time[bar]!;
+      return {
+        passed: false,
+        bar,
+        time,
+        detail: `the condition at bar ${bar} (${msToIso(time)}) is ${SIGNAL_NAMES[reference[bar]!]} after ${bar} bars of history but ${SIGNAL_NAMES[short[bar - from]!]} after ${settle}: it depends on history beyond the warm-up`,
+      };
+    }
+    options.onProgress?.((s + 1) / windows.length);
+  }
+  return { passed: true };
+}
+
+/** Both checks over one series: look-ahead (three backtests) then recursive (about two signal passes). */
+export function checkBias(series: CandleSeries, makeStrategy: () => StrategyInstance, config: BacktestConfig, options: BiasCheckOptions = {}): BiasCheckReport {
+  const { onProgress } = options;
+  const lookahead = checkLookahead(series, makeStrategy, config, { shouldCancel: options.shouldCancel, onProgress: (f) => onProgress?.(f * 0.75) });
+  const recursive = checkRecursive(series, makeStrategy, { shouldCancel: options.shouldCancel, onProgress: (f) => onProgress?.(0.75 + f * 0.25) });
+  onProgress?.(1);
+  return { lookahead, recursive, bars: series.length, settleBars: recursiveSettleBars(makeStrategy().warmup) };
+}
