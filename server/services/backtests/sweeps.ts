@@ -33,6 +33,8 @@ function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Reco
 /** Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. */
 export async function createSweep(db: Db, userId: string, input: CreateSweepInput): Promise<SweepSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
+  if (strategy.symbols)
+    throw AppError.validation([{ field: 'strategyId', message: 'sweeps run over one market; this strategy trades a pair list (backtest it instead)' }]);
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {
@@ -41,7 +43,7 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
       const [row] = await tx
         .insert(backtestSweeps)
         .values({
-          ...columns,
+          ...withoutPairList(columns),
           baseParams: strategy.params,
           ranges: input.ranges as Record<string, unknown>,
           combinationCount: combos.length,
@@ -136,3 +138,9 @@ export async function cancelSweepForUser(db: Db, userId: string, id: string): Pr
 
 /** A sweep in these states may still run (its job picks it up or is running it). */
 export const ACTIVE_SWEEP_STATUSES: BacktestStatus[] = ['queued', 'running'];
+
+/** A sweep row has no pair-list columns (sweeps run over one market). */
+function withoutPairList<T extends { symbols: unknown; capital: unknown }>(columns: T): Omit<T, 'symbols' | 'capital'> {
+  const { symbols: _symbols, capital: _capital, ...rest } = columns;
+  return rest;
+}
