@@ -130,6 +130,14 @@ class PairBook implements PositionView {
   pnlPctSum = 0;
   readonly ctx: { series: CandleSeries; index: number };
   readonly equity: Float64Array;
+  /** the series' columns and length, held here so the per-step loops read one object */
+  readonly time: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly length: number;
+  readonly strategy: StrategyInstance;
   readonly stopLossPct: number | null;
   readonly takeProfitPct: number | null;
   readonly trailingStopPct: number | null;
@@ -140,6 +148,13 @@ class PairBook implements PositionView {
   ) {
     this.ctx = { series: pair.series, index: 0 };
     this.equity = new Float64Array(pair.series.length);
+    this.time = pair.series.time;
+    this.open = pair.series.open;
+    this.high = pair.series.high;
+    this.low = pair.series.low;
+    this.close = pair.series.close;
+    this.length = pair.series.length;
+    this.strategy = pair.strategy;
     this.stopLossPct = pair.strategy.params.stopLossPct;
     this.takeProfitPct = pair.strategy.params.takeProfitPct;
     this.trailingStopPct = pair.strategy.params.trailingStopPct;
@@ -163,21 +178,27 @@ class IndexColumn {
   }
 }
 
-/** Number of distinct times over the pairs' ascending time columns (the steps, P1). */
-function countSteps(books: readonly PairBook[]): number {
+/** The distinct times over the pairs' ascending time columns, ascending (the steps, P1). */
+function stepTimes(books: readonly PairBook[]): Float64Array {
   const cursors = new Int32Array(books.length);
+  let times = new Float64Array(books.reduce((most, b) => Math.max(most, b.length), 0));
   let steps = 0;
   for (;;) {
     let t = Infinity;
     for (let p = 0; p < books.length; p++) {
-      const series = books[p]!.pair.series;
-      if (cursors[p]! < series.length && series.time[cursors[p]!]! < t) t = series.time[cursors[p]!]!;
+      const book = books[p]!;
+      if (cursors[p]! < book.length && book.time[cursors[p]!]! < t) t = book.time[cursors[p]!]!;
     }
-    if (t === Infinity) return steps;
-    steps++;
+    if (t === Infinity) return times.subarray(0, steps);
+    if (steps === times.length) {
+      const grown = new Float64Array(times.length * 2);
+      grown.set(times);
+      times = grown;
+    }
+    times[steps++] = t;
     for (let p = 0; p < books.length; p++) {
-      const series = books[p]!.pair.series;
-      if (cursors[p]! < series.length && series.time[cursors[p]!] === t) cursors[p]!++;
+      const book = books[p]!;
+      if (cursors[p]! < book.length && book.time[cursors[p]!] === t) cursors[p]!++;
     }
   }
 }
@@ -194,8 +215,8 @@ export function runPortfolioBacktest(
   const dust = initialCapital * DUST_FRACTION;
   const pairCount = pairs.length;
   const books = pairs.map((pair, index) => new PairBook(pair, index));
-  const stepCount = countSteps(books);
-  const stepTime = new Float64Array(stepCount);
+  const stepTime = stepTimes(books);
+  const stepCount = stepTime.length;
   const equity = new Float64Array(stepCount);
   const trades = new TradeLog();
   const fills = new FillLog();
@@ -205,11 +226,12 @@ export function runPortfolioBacktest(
   let cash = initialCapital;
   let held = 0; // pairs holding a position
   let pendingExits = 0;
-  /** admitted entries not yet filled, in admission order (P3) */
-  const admitted: PairBook[] = [];
-  /** pairs with a bar at the current step, in list order */
-  const active: PairBook[] = [];
-  const candidates: PairBook[] = [];
+  /** admitted entries not yet filled, in admission order (P3): the first admittedCount */
+  const admitted = new Array<PairBook>(pairCount);
+  let admittedCount = 0;
+  /** pairs with a bar at the current step, in list order: the first activeCount of a step */
+  const active = new Array<PairBook>(pairCount);
+  const candidates = new Array<PairBook>(pairCount);
   const scores = new Float64Array(pairCount);
   let exposedSteps = 0;
 
@@ -219,7 +241,7 @@ export function runPortfolioBacktest(
   let nextProgress = progressStep;
   const { onProgress, shouldCancel } = options;
 
-  for (const book of books) book.pair.strategy.reset();
+  for (const book of books) book.strategy.reset();
 
   const buy = (book: PairBook, i: number): void => {
     const series = book.pair.series;
@@ -283,27 +305,20 @@ export function runPortfolioBacktest(
       }
     }
 
-    // P1: the step's time and the pairs with a bar at it.
-    let t = Infinity;
+    // P1: the pairs with a bar at the step's time (fixed arrays with counts: no allocation per step).
+    const t = stepTime[k]!;
+    let activeCount = 0;
     for (let p = 0; p < pairCount; p++) {
       const book = books[p]!;
-      const series = book.pair.series;
-      if (book.cursor < series.length && series.time[book.cursor]! < t) t = series.time[book.cursor]!;
-    }
-    stepTime[k] = t;
-    active.length = 0;
-    for (let p = 0; p < pairCount; p++) {
-      const book = books[p]!;
-      const series = book.pair.series;
-      if (book.cursor < series.length && series.time[book.cursor] === t) active.push(book);
+      if (book.cursor < book.length && book.time[book.cursor] === t) active[activeCount++] = book;
     }
 
     // P2.1: pending exits fill at the open.
     if (pendingExits > 0) {
-      for (let a = 0; a < active.length; a++) {
+      for (let a = 0; a < activeCount; a++) {
         const book = active[a]!;
         if (book.pendingExit) {
-          sell(book, book.cursor, book.pair.series.open[book.cursor]!, EXIT_SIGNAL);
+          sell(book, book.cursor, book.open[book.cursor]!, EXIT_SIGNAL);
           book.pendingExit = false;
           pendingExits--;
         }
@@ -311,66 +326,72 @@ export function runPortfolioBacktest(
     }
 
     // P2.2: admitted entries fill at the open, in admission order; a pair without a bar now keeps its place.
-    if (admitted.length > 0) {
+    if (admittedCount > 0) {
       let kept = 0;
-      for (let e = 0; e < admitted.length; e++) {
+      for (let e = 0; e < admittedCount; e++) {
         const book = admitted[e]!;
-        const series = book.pair.series;
-        if (book.cursor < series.length && series.time[book.cursor] === t) {
+        if (book.cursor < book.length && book.time[book.cursor] === t) {
           book.pendingEntry = false;
           buy(book, book.cursor);
         } else admitted[kept++] = book;
       }
-      admitted.length = kept;
+      admittedCount = kept;
     }
 
-    // P2.3 and P2.4 per active pair, in list order.
-    candidates.length = 0;
-    for (let a = 0; a < active.length; a++) {
+    // P2.3 per pair with a bar, in list order.
+    let candidateCount = 0;
+    let endSales = 0;
+    for (let a = 0; a < activeCount; a++) {
       const book = active[a]!;
       const i = book.cursor;
-      const series = book.pair.series;
 
-      // P2.3: stop loss / trailing stop / take profit (rule 6), never on the fill bar.
+      // Stop loss / trailing stop / take profit (rule 6), never on the fill bar.
       if (book.quantity > 0) {
         if (i > book.lastFillIndex) {
           const trailingPrice = book.trailingStopPct !== null ? book.highestPrice * (1 - book.trailingStopPct / 100) : -Infinity;
           const stopLevel = book.stopPrice >= trailingPrice ? book.stopPrice : trailingPrice;
-          if (series.low[i]! <= stopLevel) {
-            const barOpen = series.open[i]!;
+          if (book.low[i]! <= stopLevel) {
+            const barOpen = book.open[i]!;
             sell(book, i, barOpen <= stopLevel ? barOpen : stopLevel, book.stopPrice >= trailingPrice ? EXIT_STOP_LOSS : EXIT_TRAILING_STOP);
-          } else if (series.high[i]! >= book.targetPrice) {
-            const barOpen = series.open[i]!;
+          } else if (book.high[i]! >= book.targetPrice) {
+            const barOpen = book.open[i]!;
             sell(book, i, barOpen >= book.targetPrice ? barOpen : book.targetPrice, EXIT_TAKE_PROFIT);
           }
         }
-        if (book.quantity > 0 && series.high[i]! > book.highestPrice) book.highestPrice = series.high[i]!;
+        if (book.quantity > 0 && book.high[i]! > book.highestPrice) book.highestPrice = book.high[i]!;
       }
-      book.lastClose = series.close[i]!;
+      const close = book.close[i]!;
+      book.lastClose = close;
 
-      // P2.4: the decision at the close, except on the pair's last bar (never filled; P6).
-      if (i === series.length - 1) continue;
-      book.ctx.index = i;
-      const decision = book.pair.strategy.onBar(book.ctx, book.quantity > 0 ? book : null);
-      if (decision === 'exit') {
-        if (book.quantity > 0 && !book.pendingExit) {
-          book.pendingExit = true;
-          pendingExits++;
+      if (i === book.length - 1) {
+        // P6: the pair's last bar: no decision (it could never fill); an open position is sold at the close.
+        if (book.quantity > 0) {
+          endSales++;
+          sell(book, i, close, EXIT_END);
         }
-      } else if (decision === 'enter' && book.quantity === 0 && !book.pendingEntry) {
-        if (byScore) scores[book.index] = book.pair.strategy.entryScore!(book.ctx);
-        candidates.push(book);
+      } else {
+        // The decision at the close.
+        book.ctx.index = i;
+        const decision = book.strategy.onBar(book.ctx, book.quantity > 0 ? book : null);
+        if (decision === 'exit') {
+          if (book.quantity > 0 && !book.pendingExit) {
+            book.pendingExit = true;
+            pendingExits++;
+          }
+        } else if (decision === 'enter' && book.quantity === 0 && !book.pendingEntry) {
+          if (byScore) scores[book.index] = book.strategy.entryScore!(book.ctx);
+          candidates[candidateCount++] = book;
+        }
       }
-    }
-    // P2.5: end-of-data sales. Exposure counts positions held at the close before them (as the single-pair engine).
-    if (held > 0) exposedSteps++;
-    for (let a = 0; a < active.length; a++) {
-      const book = active[a]!;
-      const i = book.cursor;
-      if (i === book.pair.series.length - 1 && book.quantity > 0) sell(book, i, book.pair.series.close[i]!, EXIT_END);
-    }
 
-    // P2.6 / P7: equity at the close (held pairs valued at their latest close, list order).
+      // Per-pair equity (its running contribution) at this close; the cursor moves on.
+      book.equity[i] = book.quantity > 0 ? book.realizedPnl + (book.quantity * close - (book.entryCost + book.entryFees)) : book.realizedPnl;
+      book.cursor = i + 1;
+    }
+    // Exposure counts positions held at the close before end-of-data sales (as the single-pair engine).
+    if (held + endSales > 0) exposedSteps++;
+
+    // P2.4 / P7: equity at the close (held pairs valued at their latest close, list order).
     let stepEquity = cash;
     if (held > 0) {
       for (let p = 0; p < pairCount; p++) {
@@ -380,27 +401,22 @@ export function runPortfolioBacktest(
     }
     equity[k] = stepEquity;
 
-    // P2.7 / P3 / P4: admission of candidates into the free slots, stakes from this close's equity.
-    if (candidates.length > 0) {
-      let free = maxOpenPositions - (held - pendingExits) - admitted.length;
+    // P2.5 / P3 / P4: admission of candidates into the free slots, stakes from this close's equity.
+    if (candidateCount > 0) {
+      let free = maxOpenPositions - (held - pendingExits) - admittedCount;
       if (free > 0) {
-        if (byScore && candidates.length > 1) candidates.sort((x, y) => compareScores(scores[x.index]!, scores[y.index]!) || x.index - y.index);
+        if (byScore && candidateCount > 1) {
+          const ranked = candidates.slice(0, candidateCount).sort((x, y) => compareScores(scores[x.index]!, scores[y.index]!) || x.index - y.index);
+          for (let c = 0; c < candidateCount; c++) candidates[c] = ranked[c]!;
+        }
         const stakeQuote = stake.type === 'fixed' ? stake.quote : stake.type === 'pct_equity' ? (stepEquity * stake.pct) / 100 : stepEquity / maxOpenPositions;
-        for (let c = 0; c < candidates.length && free > 0; c++, free--) {
+        for (let c = 0; c < candidateCount && free > 0; c++, free--) {
           const book = candidates[c]!;
           book.pendingEntry = true;
           book.pendingStake = stakeQuote;
-          admitted.push(book);
+          admitted[admittedCount++] = book;
         }
       }
-    }
-
-    // Per-pair equity (running contribution) and the cursors move on.
-    for (let a = 0; a < active.length; a++) {
-      const book = active[a]!;
-      const i = book.cursor;
-      book.equity[i] = book.quantity > 0 ? book.realizedPnl + (book.quantity * book.lastClose - (book.entryCost + book.entryFees)) : book.realizedPnl;
-      book.cursor = i + 1;
     }
   }
   if (onProgress !== undefined && stepCount > 0) onProgress(1);
