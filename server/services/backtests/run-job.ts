@@ -133,6 +133,8 @@ function pairListChart(result: PortfolioResult, series: readonly CandleSeries[])
 }
 
 const ACTIVE: BacktestStatus[] = ['queued', 'running'];
+/** A pair list's series read at once (each read holds one pool connection while it runs). */
+const PAIR_READ_CONCURRENCY = 4;
 
 /**
  * The `backtest.run` job: loads the candles, runs the engine once over them, and stores metrics, trades
@@ -164,9 +166,16 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     if (row.symbols && row.capital) {
       // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
       const { symbols, capital } = row;
-      const series: CandleSeries[] = [];
-      for (const symbol of symbols)
-        series.push(await loadCandlesOrFail(db, { exchange: row.exchange, symbol, timeframe: row.timeframe }, row.startTime, row.endTime));
+      // The pairs' reads overlap (a few at a time, over the pool's connections; no transaction held): the database
+      // decodes one series while the worker unpacks another.
+      const series = new Array<CandleSeries>(symbols.length);
+      for (let from = 0; from < symbols.length; from += PAIR_READ_CONCURRENCY) {
+        await Promise.all(
+          symbols.slice(from, from + PAIR_READ_CONCURRENCY).map(async (symbol, k) => {
+            series[from + k] = await loadCandlesOrFail(db, { exchange: row.exchange, symbol, timeframe: row.timeframe }, row.startTime, row.endTime);
+          }),
+        );
+      }
       read = performance.now();
       const barCount = series.reduce((sum, s) => sum + s.length, 0);
       await ctx.progress(0.3, `running over ${barCount} bars of ${symbols.length} pairs`);
