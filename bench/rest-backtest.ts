@@ -87,7 +87,7 @@ async function seedCandles(databaseUrl: string, candles: number): Promise<number
 }
 
 /** `npm run worker` (node --import tsx server/worker/main.ts) against the database; resolves once its loops run. */
-async function startWorker(databaseUrl: string, logDir: string, log: (line: string) => void): Promise<{ startupMs: number; stop(): Promise<void> }> {
+export async function startWorker(databaseUrl: string, logDir: string, log: (line: string) => void): Promise<{ startupMs: number; stop(): Promise<void> }> {
   const logFile = path.join(logDir, 'worker.log');
   log(`  starting a worker process (log: ${logFile})`);
   const started = performance.now();
@@ -112,7 +112,7 @@ async function startWorker(databaseUrl: string, logDir: string, log: (line: stri
   throw new Error(`the worker did not start within 120 s; see ${logFile}`);
 }
 
-async function api<T>(baseUrl: string, token: string, method: string, route: string, body?: unknown): Promise<T> {
+export async function api<T>(baseUrl: string, token: string, method: string, route: string, body?: unknown): Promise<T> {
   const response = await fetch(`${baseUrl}${route}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

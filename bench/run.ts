@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, robustness, ingestion, api, rest, orderload, trading, signals)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, portfolio, sweep, robustness, ingestion, api, rest, orderload, trading, signals)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -30,6 +30,7 @@ import {
 } from './api';
 import { benchEngineSize, ENGINE_RATIO_TARGET, realDataParity, type EngineSizeResult } from './engine';
 import type { MemoryProbeResult } from './memory-probe';
+import { PORTFOLIO_RATIO_TARGET, type PortfolioBenchResult } from './portfolio';
 import type { CheckResult } from './lib/parity';
 import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
@@ -51,7 +52,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
+const SECTIONS = ['engine', 'memory', 'portfolio', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -169,6 +170,8 @@ const results = {
     note: 'load averages of the whole machine, shared with other work',
   },
   engine: null as null | { sizes: EngineSizeResult[]; params: { smaCrossover: object; meanReversion: object }; timeframe: string },
+  /** one strategy over 20 pairs × a year of 5m with shared capital (bench/portfolio.ts, issue #16) */
+  portfolio: null as null | PortfolioBenchResult,
   /** engine sma_crossover at the largest size ÷ the fastest kernel median measured at any size */
   engineToFastestKernel: null as null | number,
   memory: null as null | {
@@ -223,6 +226,13 @@ function memoryProbe(candles: number, strategy: string): MemoryProbeResult {
     maxBuffer: 1 << 20,
   });
   return JSON.parse(out.toString().trim().split('\n').at(-1)!) as MemoryProbeResult;
+}
+
+/** bench/portfolio.ts in a fresh process (its memory figure needs one), with a GC; its last line is the result. */
+function portfolioProbe(): PortfolioBenchResult {
+  const args = ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench/portfolio.ts'), `--runs=${plan.runs}`, ...(quick ? ['--quick'] : [])];
+  const out = execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  return JSON.parse(out.toString().trim().split('\n').at(-1)!) as PortfolioBenchResult;
 }
 
 async function benchIngestion(database: BenchDatabase): Promise<void> {
@@ -424,6 +434,14 @@ async function main(): Promise<number> {
     );
   });
 
+  await section('portfolio', async () => {
+    results.portfolio = portfolioProbe();
+    const p = results.portfolio;
+    log(
+      `  ${p.pairs} pairs × ${p.barsPerPair.toLocaleString('en')} 5m bars: ${formatRate(p.portfolio.median)} candles/s, ${p.portfolioToSingle}× the single-pair engine; ${p.memory.bytesPerCandle} B/candle resident`,
+    );
+  });
+
   await section('sweep', async () => {
     const { result, checks } = await benchSweep({ candles: plan.sweepCandles, quick, runs: plan.runs, log });
     results.checks.push(...checks);
@@ -561,6 +579,15 @@ function evaluateTargets(): Target[] {
       target: `≤ ${MEMORY_TARGET_BYTES}`,
       value: results.memory.bytesPerCandle.median,
       pass: results.memory.bytesPerCandle.median <= MEMORY_TARGET_BYTES,
+    });
+  }
+  if (results.portfolio) {
+    const p = results.portfolio;
+    targets.push({
+      name: `portfolio ÷ single-pair engine, ${p.pairs} × ${p.barsPerPair.toLocaleString('en')} 5m candles${p.barsPerPair >= 105_120 ? '' : ' (quick size)'}`,
+      target: `≥ ${PORTFOLIO_RATIO_TARGET}`,
+      value: p.portfolioToSingle,
+      pass: p.portfolioToSingle >= PORTFOLIO_RATIO_TARGET,
     });
   }
   if (results.sweep) {

@@ -86,7 +86,7 @@ export function BacktestList({ strategyId }: { strategyId?: string }) {
                 </td>
                 <td className="p-2">
                   <Link className="hover:underline" href={`/backtests/${b.id}`}>
-                    {b.strategyType} · {b.symbol} {b.timeframe}
+                    {b.strategyType} · {b.symbols ? `${b.symbols.length} pairs` : b.symbol} {b.timeframe}
                   </Link>
                   <div className="text-xs text-muted">{formatDateTime(b.createdAt, zone)}</div>
                 </td>

@@ -13,6 +13,7 @@ import { ErrorState, Skeleton } from '@/components/ui/states';
 import { EquityChart } from './equity-chart';
 import { formatDate, formatMoney, formatPercent } from '@/components/format';
 import { MetricCards } from './metric-cards';
+import { PairEquityChart, PairTable } from './pair-breakdown';
 import { PriceChart } from './price-chart';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
@@ -27,7 +28,7 @@ export function BacktestView({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const backtest = useQuery(trpc.backtests.get.queryOptions({ id }));
   const loaded = backtest.data;
-  useDocumentTitle(loaded ? ['Backtest', strategyShortLabel(loaded.strategyType, loaded.params), `${loaded.symbol} ${loaded.timeframe}`] : null);
+  useDocumentTitle(loaded ? ['Backtest', strategyShortLabel(loaded.strategyType, loaded.params), `${marketLabel(loaded)} ${loaded.timeframe}`] : null);
   // Live: its job's events (queued, progress, finished) refetch it while it is queued or running.
   useJobEventRefetch(!!backtest.data && ACTIVE.has(backtest.data.status), [trpc.backtests.get.queryKey({ id })]);
   const completed = backtest.data?.status === 'completed';
@@ -57,7 +58,7 @@ export function BacktestView({ id }: { id: string }) {
     <>
       <PageHeader
         title="Backtest"
-        description={`${b.strategyType} · ${b.exchange} ${b.symbol} ${b.timeframe} · ${formatDate(b.start)} → ${formatDate(b.end)} UTC · capital ${formatMoney(b.initialCapital)} · fee ${formatPercent(b.feeRate * 100, { decimals: 3 })} · slippage ${formatPercent(b.slippage * 100, { decimals: 3 })}`}
+        description={`${b.strategyType} · ${b.exchange} ${marketLabel(b)} ${b.timeframe} · ${formatDate(b.start)} → ${formatDate(b.end)} UTC · capital ${formatMoney(b.initialCapital)} · fee ${formatPercent(b.feeRate * 100, { decimals: 3 })} · slippage ${formatPercent(b.slippage * 100, { decimals: 3 })}`}
         actions={
           <div className="flex items-center gap-2">
             <StatusBadge status={b.status} />
@@ -121,28 +122,82 @@ export function BacktestView({ id }: { id: string }) {
               )}
             </CardContent>
           </Card>
-          <Card>
-            <CardHeader>
-              <CardTitle>Price and trades</CardTitle>
-            </CardHeader>
-            <CardContent>
-              {chart.data ? (
-                <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} priceTick={b.priceTick} />
-              ) : (
-                <Skeleton className="h-72 w-full" />
-              )}
-            </CardContent>
-          </Card>
+          {b.symbols ? (
+            <>
+              <Card>
+                <CardHeader>
+                  <CardTitle>Pairs</CardTitle>
+                </CardHeader>
+                <CardContent className="space-y-2">
+                  <p className="text-xs text-muted">
+                    {b.symbols.length} pairs · {capitalLabel(b.capital)} · contribution = the pair&apos;s P&amp;L as a share of the initial capital
+                  </p>
+                  <PairTable pairs={b.pairs ?? []} />
+                </CardContent>
+              </Card>
+              <Card>
+                <CardHeader>
+                  <CardTitle>Equity per pair</CardTitle>
+                </CardHeader>
+                <CardContent>
+                  {chart.data ? (
+                    <PairEquityChart time={chart.data.time} symbols={b.symbols} pairEquity={chart.data.pairEquity} />
+                  ) : chart.isError ? (
+                    <ErrorState message="Could not load the chart." />
+                  ) : (
+                    <Skeleton className="h-64 w-full" />
+                  )}
+                </CardContent>
+              </Card>
+            </>
+          ) : (
+            <Card>
+              <CardHeader>
+                <CardTitle>Price and trades</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {chart.data ? (
+                  <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} priceTick={b.priceTick} />
+                ) : (
+                  <Skeleton className="h-72 w-full" />
+                )}
+              </CardContent>
+            </Card>
+          )}
           <Card>
             <CardHeader>
               <CardTitle>Trades</CardTitle>
             </CardHeader>
             <CardContent>
-              <TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} precision={{ priceTick: b.priceTick, amountStep: b.amountStep }} />
+              <TradesTable
+                trades={b.trades}
+                fileName={`backtest-${b.id}-trades.csv`}
+                // A pair list's pairs have their own ticks: the first pair's would misround the others.
+                precision={b.symbols ? undefined : { priceTick: b.priceTick, amountStep: b.amountStep }}
+                showSymbol={!!b.symbols}
+              />
             </CardContent>
           </Card>
         </div>
       ) : null}
     </>
   );
+}
+
+/** The market a backtest ran on: its symbol, or the size and head of its pair list. */
+function marketLabel(b: { symbol: string; symbols: string[] | null }): string {
+  if (!b.symbols) return b.symbol;
+  return `${b.symbols.length} pairs (${b.symbols.slice(0, 3).join(', ')}${b.symbols.length > 3 ? ', …' : ''})`;
+}
+
+function capitalLabel(capital: { maxOpenPositions: number; stake: { type: string; pct?: number; quote?: number } } | null): string {
+  if (!capital) return '';
+  const { stake } = capital;
+  const stakeText =
+    stake.type === 'pct_equity'
+      ? `stake ${formatPercent(stake.pct ?? 0)} of equity`
+      : stake.type === 'fixed'
+        ? `stake ${formatMoney(stake.quote ?? 0)}`
+        : 'equity split equally over the slots';
+  return `at most ${capital.maxOpenPositions} open · ${stakeText}`;
 }

@@ -34,7 +34,8 @@ export interface TradesPrecision {
 }
 
 /** Entry and exit are bar times: shown in UTC like every market-data time (docs/formatting.md). */
-const columnsFor = ({ priceTick, amountStep }: TradesPrecision) => [
+const columnsFor = ({ priceTick, amountStep }: TradesPrecision, showSymbol: boolean) => [
+  ...(showSymbol ? [column.accessor('symbol', { header: 'Pair' })] : []),
   column.accessor((t) => Date.parse(t.entryTime), { id: 'entryTime', header: 'Entry', cell: (c) => formatDateTime(c.getValue()) }),
   column.accessor((t) => Date.parse(t.exitTime), { id: 'exitTime', header: 'Exit', cell: (c) => formatDateTime(c.getValue()), meta: SECONDARY }),
   decimalColumn('entryPrice', 'Entry price', (v) => formatPrice(v, { priceTick })),
@@ -75,15 +76,18 @@ export function TradesTable({
   trades,
   fileName,
   precision = { priceTick: null, amountStep: null },
+  showSymbol = false,
 }: {
   trades: BacktestTradeResponse[];
   fileName: string;
   precision?: TradesPrecision;
+  /** a pair list's trades: a column with each trade's pair */
+  showSymbol?: boolean;
 }) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const data = useMemo(() => trades, [trades]);
   const { priceTick, amountStep } = precision;
-  const columns = useMemo(() => columnsFor({ priceTick, amountStep }), [priceTick, amountStep]);
+  const columns = useMemo(() => columnsFor({ priceTick, amountStep }, showSymbol), [priceTick, amountStep, showSymbol]);
   const table = useReactTable({
     data,
     columns,

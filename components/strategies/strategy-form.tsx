@@ -134,6 +134,8 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
     strategy ? { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe } : null,
   );
   const [values, setValues] = useState<Values | null>(null);
+  // A pair list (docs/backtesting.md, "Pair lists"): the symbols as typed, and the capital rules.
+  const [pairList, setPairList] = useState<PairListValues>(() => initialPairList(strategy));
   const type = types.data?.find((t) => t.type === typeName);
   const current = values ?? initialValues(type, strategy?.params);
 
@@ -182,8 +184,9 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
     event.preventDefault();
     if (!type) return;
     const params = toParams(type, current);
-    if (strategy) update.mutate({ id: strategy.id, patch: { name, params, exchange, symbol, timeframe } });
-    else create.mutate({ name, type: type.type, params, exchange, symbol, timeframe });
+    const marketFields = pairList.enabled ? { symbols: parseSymbols(pairList.symbols), capital: toCapital(pairList) } : { symbol };
+    if (strategy) update.mutate({ id: strategy.id, patch: { name, params, exchange, ...marketFields, timeframe } });
+    else create.mutate({ name, type: type.type, params, exchange, ...marketFields, timeframe });
   }
 
   const own = type ? Object.entries(type.parameters).filter(([, s]) => !s.common) : [];
@@ -225,6 +228,8 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
           errors={errors}
         />
       </div>
+
+      <PairListFields value={pairList} onChange={setPairList} errors={errors} disabled={locked} defaultSymbol={symbol} />
 
       <fieldset className="space-y-4">
         <legend className="mb-2 text-sm font-semibold">Parameters</legend>
@@ -278,5 +283,157 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
         ) : null}
       </div>
     </form>
+  );
+}
+
+interface PairListValues {
+  enabled: boolean;
+  /** as typed: symbols separated by commas, spaces or lines */
+  symbols: string;
+  maxOpenPositions: string;
+  stakeType: 'equal_split' | 'pct_equity' | 'fixed';
+  /** the stake's % of equity or quote amount, as typed */
+  stakeAmount: string;
+}
+
+function initialPairList(strategy: StrategyResponse | undefined): PairListValues {
+  const capital = strategy?.capital;
+  const stake = capital?.stake;
+  return {
+    enabled: !!strategy?.symbols,
+    symbols: strategy?.symbols?.join(', ') ?? '',
+    maxOpenPositions: capital ? String(capital.maxOpenPositions) : '',
+    stakeType: stake?.type ?? 'equal_split',
+    stakeAmount: stake?.type === 'pct_equity' ? String(stake.pct) : stake?.type === 'fixed' ? String(stake.quote) : '',
+  };
+}
+
+function parseSymbols(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+}
+
+/** The capital rules to send: empty fields take the server's defaults; a typed value is sent as typed (the server names a bad one). */
+function toCapital(values: PairListValues) {
+  const maxOpenPositions = values.maxOpenPositions.trim() === '' ? undefined : Number(values.maxOpenPositions);
+  const amount = Number(values.stakeAmount);
+  const stake =
+    values.stakeType === 'pct_equity'
+      ? { type: 'pct_equity' as const, pct: amount }
+      : values.stakeType === 'fixed'
+        ? { type: 'fixed' as const, quote: amount }
+        : { type: 'equal_split' as const };
+  return { ...(maxOpenPositions === undefined ? {} : { maxOpenPositions }), stake };
+}
+
+/** The first error about the list: the list itself or one of its entries (`symbols[3]`, named in the message). */
+function symbolsError(errors: Record<string, string>): string | undefined {
+  const key = Object.keys(errors).find((k) => k === 'symbols' || k.startsWith('symbols['));
+  return key === undefined ? undefined : key === 'symbols' ? errors[key] : `${key}: ${errors[key]}`;
+}
+
+function PairListFields({
+  value,
+  onChange,
+  errors,
+  disabled,
+  defaultSymbol,
+}: {
+  value: PairListValues;
+  onChange: (v: PairListValues) => void;
+  errors: Record<string, string>;
+  disabled: boolean;
+  defaultSymbol: string;
+}) {
+  const set = (patch: Partial<PairListValues>) => onChange({ ...value, ...patch });
+  return (
+    <fieldset className="space-y-4">
+      <legend className="mb-2 text-sm font-semibold">Pairs</legend>
+      <div className="flex items-start gap-2">
+        <input
+          id="pair-list-enabled"
+          type="checkbox"
+          className="mt-1"
+          checked={value.enabled}
+          disabled={disabled}
+          onChange={(e) => set({ enabled: e.target.checked, symbols: value.symbols || defaultSymbol })}
+        />
+        <div>
+          <label htmlFor="pair-list-enabled" className="text-sm font-medium">
+            Trade a pair list
+          </label>
+          <p className="text-xs text-muted">One strategy over several pairs of this exchange and timeframe, sharing one capital.</p>
+        </div>
+      </div>
+      {value.enabled ? (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <Field
+            id="pair-list-symbols"
+            label="Pairs, in priority order"
+            error={symbolsError(errors)}
+            hint="Separated by commas or lines, one quote currency, at most 100"
+          >
+            <textarea
+              id="pair-list-symbols"
+              rows={3}
+              className="w-full rounded-md border border-border bg-panel-2 px-3 py-2 text-sm text-fg focus:border-accent focus:outline-none aria-invalid:border-loss"
+              value={value.symbols}
+              disabled={disabled}
+              aria-invalid={!!symbolsError(errors)}
+              onChange={(e) => set({ symbols: e.target.value })}
+            />
+          </Field>
+          <Field id="pair-list-max-open" label="Max open positions" error={errors['capital.maxOpenPositions']} hint="Empty: one per pair">
+            <Input
+              id="pair-list-max-open"
+              type="number"
+              inputMode="numeric"
+              className="num"
+              min={1}
+              max={100}
+              step={1}
+              value={value.maxOpenPositions}
+              disabled={disabled}
+              aria-invalid={!!errors['capital.maxOpenPositions']}
+              onChange={(e) => set({ maxOpenPositions: e.target.value })}
+            />
+          </Field>
+          <Field id="pair-list-stake" label="Stake per position" error={errors['capital.stake'] ?? errors['capital.stake.type']}>
+            <select
+              id="pair-list-stake"
+              className={SELECT}
+              value={value.stakeType}
+              disabled={disabled}
+              onChange={(e) => set({ stakeType: e.target.value as PairListValues['stakeType'] })}
+            >
+              <option value="equal_split">Equal split of the equity over the slots</option>
+              <option value="pct_equity">Percent of equity</option>
+              <option value="fixed">Fixed quote amount</option>
+            </select>
+          </Field>
+          {value.stakeType !== 'equal_split' ? (
+            <Field
+              id="pair-list-stake-amount"
+              label={value.stakeType === 'pct_equity' ? 'Stake (% of equity)' : 'Stake (quote)'}
+              error={errors['capital.stake.pct'] ?? errors['capital.stake.quote']}
+            >
+              <Input
+                id="pair-list-stake-amount"
+                type="number"
+                inputMode="decimal"
+                className="num"
+                step="any"
+                value={value.stakeAmount}
+                disabled={disabled}
+                aria-invalid={!!(errors['capital.stake.pct'] ?? errors['capital.stake.quote'])}
+                onChange={(e) => set({ stakeAmount: e.target.value })}
+              />
+            </Field>
+          ) : null}
+        </div>
+      ) : null}
+    </fieldset>
   );
 }

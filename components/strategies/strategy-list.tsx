@@ -54,7 +54,7 @@ export function StrategyList() {
                   {s.name}
                 </Link>
                 <p className="text-xs text-muted">
-                  {s.type} · {s.exchange} {s.symbol} {s.timeframe}
+                  {s.type} · {s.exchange} {s.symbols ? `${s.symbols.length} pairs` : s.symbol} {s.timeframe}
                 </p>
               </div>
               <StatusBadge status={s.status} />

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { jobs } from './jobs';
-import { strategies } from './strategies';
+import { strategies, type CapitalRules } from './strategies';
 import { users } from './users';
 
 export const BACKTEST_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
@@ -63,9 +63,30 @@ export const backtests = pgTable(
     chartEquity: doublePrecision('chart_equity').array(),
     chartDrawdownPct: doublePrecision('chart_drawdown_pct').array(),
     chartClose: doublePrecision('chart_close').array(),
+    /** a pair list's symbols as run (fixed for the backtest), in priority order; null for one symbol */
+    symbols: text('symbols').array(),
+    /** a pair list's capital rules as run; null for one symbol */
+    capital: jsonb('capital').$type<CapitalRules>(),
+    /** a pair list's per-pair breakdown (PairBreakdownRow, list order); null until completed or for one symbol */
+    pairs: jsonb('pairs').$type<PairBreakdownRow[]>(),
+    /** a pair list's per-pair running contribution (quote) at each chartTime, one array per pair in list order */
+    chartPairEquity: jsonb('chart_pair_equity').$type<number[][]>(),
   },
   (t) => [index('backtests_user_idx').on(t.userId, t.createdAt), index('backtests_strategy_idx').on(t.strategyId, t.createdAt)],
 );
+
+/** One row of a pair list's breakdown (docs/backtesting.md, "Metrics of a pair list"). */
+export interface PairBreakdownRow {
+  symbol: string;
+  tradeCount: number;
+  winRatePct: number;
+  returnPct: number;
+  contributionPct: number;
+  /** Σ pnl, quote */
+  pnl: number;
+  profitFactor: number | null;
+  averageTradePct: number;
+}
 
 /** The round trips of a backtest, written with one multi-row insert when it completes. */
 export const backtestTrades = pgTable(
@@ -92,6 +113,8 @@ export const backtestTrades = pgTable(
     pnl: doublePrecision('pnl').notNull(),
     pnlPct: doublePrecision('pnl_pct').notNull(),
     exitReason: text('exit_reason').notNull(),
+    /** the pair a trade of a pair list was on; null for a single-symbol backtest (the backtest's symbol) */
+    symbol: text('symbol'),
   },
   (t) => [primaryKey({ columns: [t.backtestId, t.seq] })],
 );

@@ -2,6 +2,13 @@ import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
+/** How a pair list shares its capital (server/core/backtest/portfolio.ts, docs/backtesting.md P3, P4). */
+export interface CapitalRules {
+  maxOpenPositions: number;
+  stake: { type: 'fixed'; quote: number } | { type: 'pct_equity'; pct: number } | { type: 'equal_split' };
+  priority: 'list' | 'score';
+}
+
 /**
  * The strategy lifecycle (transitions in server/services/strategies/lifecycle.ts):
  * draft → backtested → paper → live → paused / stopped → archived.
@@ -26,8 +33,12 @@ export const strategies = pgTable(
     params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     /** ccxt exchange id, e.g. "binance" */
     exchange: text('exchange').notNull(),
-    /** ccxt unified symbol, e.g. "BTC/USDT" */
+    /** ccxt unified symbol, e.g. "BTC/USDT"; for a pair list, its first symbol */
     symbol: text('symbol').notNull(),
+    /** a pair list (docs/backtesting.md, "Pair lists"): its symbols in priority order; null for a single-symbol strategy */
+    symbols: text('symbols').array(),
+    /** the capital rules of a pair list (CapitalRules); null for a single-symbol strategy */
+    capital: jsonb('capital').$type<CapitalRules>(),
     /** ccxt timeframe, e.g. "1h" */
     timeframe: text('timeframe').notNull(),
     status: text('status', { enum: STRATEGY_STATUSES }).notNull().default('draft'),

@@ -12,6 +12,7 @@ import {
   ZBacktestChartSchema,
   ZSweepSummarySchema,
   ZSweepResponseSchema,
+  ZPairBreakdownSchema,
 } from '@/server/services/backtests/views';
 
 /** Both requests are a run spec (server/services/backtests/run-spec.ts) plus what the kind of run adds. */
@@ -65,8 +66,10 @@ export {
   ZBacktestChartSchema,
   ZSweepSummarySchema,
   ZSweepResponseSchema,
+  ZPairBreakdownSchema,
 };
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
+export type PairBreakdownResponse = z.infer<typeof ZPairBreakdownSchema>;
 
 export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);
 export const ZSweepListResponseSchema = z.array(ZSweepSummarySchema);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jsonValue, safeText } from '@/server/core/text';
 import { STRATEGY_STATUSES } from '@/db/schema/strategies';
 import { AppError } from '@/server/core/errors';
+import { MAX_OPEN_POSITIONS } from '@/server/core/backtest/portfolio';
 import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import { ZStrategyTypeResponseSchema, ZStrategyResponseSchema } from '@/server/services/strategies/views';
 
@@ -25,15 +26,86 @@ export const ZStrategyType = safeText({ error: 'must be a string' }).min(1, { er
 export const ZStrategyParams = z.record(safeText(), jsonValue(), { error: 'must be an object of parameter values' });
 export const ZStrategyStatus = z.enum(STRATEGY_STATUSES, { error: `must be one of ${STRATEGY_STATUSES.join(', ')}` });
 
-export const ZCreateStrategyRequestSchema = z
-  .object({ name: ZStrategyName, type: ZStrategyType, params: ZStrategyParams.default({}), exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe })
-  .strict();
+/**
+ * A pair list's symbols: only the shape here; the service checks each entry (format, duplicates, one quote
+ * currency, a known market, at most MAX_PAIRS) and names the first bad one, e.g. `symbols[3]`.
+ */
+export const ZSymbolList = z.array(safeText({ error: 'must be a string' }).max(50), { error: 'must be a list of symbols' }).max(1000, { error: 'is too long' });
 
-/** Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one. */
-export const ZUpdateStrategyRequestSchema = z
-  .object({ name: ZStrategyName, params: ZStrategyParams, exchange: ZExchangeId, symbol: ZSymbol, timeframe: ZTimeframe, status: ZStrategyStatus })
+const ZPositiveAmount = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(1e12, { error: 'must be at most 1e12' });
+
+/** How a pair list shares its capital (docs/backtesting.md, "Pair lists", P3 and P4); omitted parts take their defaults. */
+export const ZCapitalRules = z
+  .object({
+    maxOpenPositions: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(MAX_OPEN_POSITIONS, { error: `must be at most ${MAX_OPEN_POSITIONS}` }),
+    stake: z.discriminatedUnion(
+      'type',
+      [
+        z.object({ type: z.literal('fixed'), quote: ZPositiveAmount }).strict(),
+        z
+          .object({
+            type: z.literal('pct_equity'),
+            pct: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(100, { error: 'must be at most 100' }),
+          })
+          .strict(),
+        z.object({ type: z.literal('equal_split') }).strict(),
+      ],
+      { error: 'must be {type: "fixed", quote}, {type: "pct_equity", pct} or {type: "equal_split"}' },
+    ),
+    priority: z.enum(['list', 'score'], { error: 'must be "list" or "score"' }),
+  })
   .partial()
   .strict();
+
+function oneMarket(value: { symbol?: string; symbols?: string[]; capital?: unknown }, ctx: z.RefinementCtx): void {
+  if (value.symbol !== undefined && value.symbols !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'give either symbol or symbols, not both' });
+  if (value.symbol === undefined && value.symbols === undefined)
+    ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'is required (or symbols, for a pair list)' });
+  if (value.capital !== undefined && value.symbols === undefined)
+    ctx.addIssue({ code: 'custom', path: ['capital'], message: 'applies to a pair list (symbols) only' });
+}
+
+/** One market (`symbol`) or a pair list (`symbols`, with optional `capital` rules). */
+export const ZCreateStrategyRequestSchema = z
+  .object({
+    name: ZStrategyName,
+    type: ZStrategyType,
+    params: ZStrategyParams.default({}),
+    exchange: ZExchangeId,
+    symbol: ZSymbol.optional(),
+    symbols: ZSymbolList.optional(),
+    capital: ZCapitalRules.optional(),
+    timeframe: ZTimeframe,
+  })
+  .strict()
+  .superRefine(oneMarket);
+
+/**
+ * Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one.
+ * `symbols` makes (or keeps) it a pair list, `symbol` a single-market strategy; `capital` merges over a pair list's rules.
+ */
+export const ZUpdateStrategyRequestSchema = z
+  .object({
+    name: ZStrategyName,
+    params: ZStrategyParams,
+    exchange: ZExchangeId,
+    symbol: ZSymbol,
+    symbols: ZSymbolList,
+    capital: ZCapitalRules,
+    timeframe: ZTimeframe,
+    status: ZStrategyStatus,
+  })
+  .partial()
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.symbol !== undefined && value.symbols !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'give either symbol or symbols, not both' });
+  });
 
 export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
 

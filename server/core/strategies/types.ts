@@ -101,6 +101,12 @@ export interface StrategyInstance {
    * Holding: 'exit', 'enter' (only when `accumulates`) or null.
    */
   onBar(ctx: BarContext, position?: PositionView | null): Decision;
+  /**
+   * Optional. How strongly the strategy wants to enter at the close of bar ctx.index, called after an 'enter'
+   * from onBar on the same bar. Over a pair list with `priority: 'score'` the candidates with the highest score
+   * take the free slots first (docs/backtesting.md, Pair lists, P3).
+   */
+  entryScore?(ctx: BarContext): number;
   shouldOpenPosition(ctx: BarContext): boolean;
   shouldClosePosition(position: PositionView, ctx: BarContext): boolean;
   /** Per bar of the series: 1 entry condition, −1 exit condition (position-independent), 0 neither. Resets the instance. */

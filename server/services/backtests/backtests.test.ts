@@ -105,6 +105,7 @@ describe('backtest.run job', () => {
         fee: decimal(tr.fee),
         pnl: decimal(tr.pnl),
         pnlPct: decimal(tr.pnlPct),
+        symbol: market.symbol,
       })),
     );
     expect(stored.engineVersion, 'the engine version that computed it').toBe(ENGINE_VERSION);

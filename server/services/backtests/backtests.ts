@@ -55,6 +55,9 @@ function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
     progress,
     error,
     params: row.params,
+    symbols: row.symbols ?? null,
+    capital: row.capital ?? null,
+    pairs: row.pairs ?? null,
     exchange: row.exchange,
     symbol: row.symbol,
     timeframe: row.timeframe,
@@ -96,12 +99,15 @@ const summaryColumns = {
   finishedAt: backtests.finishedAt,
   metrics: backtests.metrics,
   barCount: backtests.barCount,
+  symbols: backtests.symbols,
+  capital: backtests.capital,
+  pairs: backtests.pairs,
   jobStatus: jobs.status,
   jobProgress: jobs.progress,
   jobError: jobs.error,
 };
 
-type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose'> & {
+type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose' | 'chartPairEquity'> & {
   jobStatus: string | null;
   jobProgress: number | null;
   jobError: string | null;
@@ -109,7 +115,7 @@ type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdown
 
 function fromSummaryRow(r: SummaryRow): BacktestSummaryView {
   const job = r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null;
-  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null }, job);
+  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null, chartPairEquity: null }, job);
 }
 
 /** Backtests of the user, newest first; optionally of one strategy (another user's strategy is a 404). */
@@ -160,6 +166,7 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
       pnl: floatToDecimalString(t.pnl),
       pnlPct: floatToDecimalString(t.pnlPct),
       exitReason: t.exitReason as BacktestTrade['exitReason'],
+      symbol: t.symbol ?? summary.symbol,
     })),
   };
 }
@@ -167,11 +174,17 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
 /** The downsampled equity, drawdown and price series (empty until completed). */
 export async function getBacktestChart(db: DbOrTx, userId: string, id: string): Promise<BacktestChartView> {
   const [row] = await db
-    .select({ time: backtests.chartTime, equity: backtests.chartEquity, drawdownPct: backtests.chartDrawdownPct, close: backtests.chartClose })
+    .select({
+      time: backtests.chartTime,
+      equity: backtests.chartEquity,
+      drawdownPct: backtests.chartDrawdownPct,
+      close: backtests.chartClose,
+      pairEquity: backtests.chartPairEquity,
+    })
     .from(backtests)
     .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
   if (!row) throw AppError.notFound('backtest');
-  return { id, time: row.time ?? [], equity: row.equity ?? [], drawdownPct: row.drawdownPct ?? [], close: row.close ?? [] };
+  return { id, time: row.time ?? [], equity: row.equity ?? [], drawdownPct: row.drawdownPct ?? [], close: row.close ?? [], pairEquity: row.pairEquity ?? [] };
 }
 
 /**

@@ -1,14 +1,15 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { backtests, strategies, type BacktestStatus } from '@/db/schema';
-import { runBacktest, type TradeLog } from '@/server/core/backtest';
+import { runBacktest, runPortfolioBacktest, type PortfolioResult, type TradeLog } from '@/server/core/backtest';
 import type { CandleSeries } from '@/server/core/candles';
+import type { PairBreakdownRow } from '@/db/schema/backtests';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { createStrategy } from '@/server/core/strategies';
 import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
-import { downsampleChart } from './downsample';
+import { downsampleChart, type ChartSeries } from './downsample';
 import { msToIso } from '@/server/core/time';
 
 export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
@@ -60,12 +61,30 @@ function arrayLiteral(values: ArrayLike<number | string>): string {
 }
 
 /** All trades of a backtest in ONE insert statement (unnest over column arrays), read from the engine's compact log. */
-async function insertTrades(db: Pick<Db, 'execute'>, backtestId: string, userId: string, trades: TradeLog): Promise<void> {
+async function insertTrades(
+  db: Pick<Db, 'execute'>,
+  backtestId: string,
+  userId: string,
+  trades: TradeLog,
+  pairs?: { symbols: readonly string[]; tradePair: Int32Array },
+): Promise<void> {
   const n = trades.length;
   if (n === 0) return;
   const seq = new Array<number>(n);
   for (let i = 0; i < n; i++) seq[i] = i;
   const c = trades.columns();
+  // A pair list's trades carry their symbol (symbols are [A-Z0-9./:_-]: nothing to quote in an array literal).
+  if (pairs) {
+    const symbols = Array.from(pairs.tradePair, (p) => pairs.symbols[p]!);
+    await db.execute(sql`
+      insert into backtest_trades (backtest_id, user_id, seq, entry_time, exit_time, entry_price, exit_price, quantity, fee, pnl, pnl_pct, exit_reason, symbol)
+      select ${backtestId}::uuid, ${userId}::uuid, u.*
+      from unnest(${arrayLiteral(seq)}::int[], ${arrayLiteral(c.entryTime)}::bigint[], ${arrayLiteral(c.exitTime)}::bigint[],
+        ${arrayLiteral(c.entryPrice)}::float8[], ${arrayLiteral(c.exitPrice)}::float8[], ${arrayLiteral(c.quantity)}::float8[],
+        ${arrayLiteral(c.fee)}::float8[], ${arrayLiteral(c.pnl)}::float8[], ${arrayLiteral(c.pnlPct)}::float8[], ${arrayLiteral(c.exitReason)}::text[],
+        ${arrayLiteral(symbols)}::text[]) as u`);
+    return;
+  }
   await db.execute(sql`
     insert into backtest_trades (backtest_id, user_id, seq, entry_time, exit_time, entry_price, exit_price, quantity, fee, pnl, pnl_pct, exit_reason)
     select ${backtestId}::uuid, ${userId}::uuid, u.*
@@ -74,7 +93,48 @@ async function insertTrades(db: Pick<Db, 'execute'>, backtestId: string, userId:
       ${arrayLiteral(c.fee)}::float8[], ${arrayLiteral(c.pnl)}::float8[], ${arrayLiteral(c.pnlPct)}::float8[], ${arrayLiteral(c.exitReason)}::text[]) as u`);
 }
 
+/** What one run produced, single market or pair list, in the shape the row stores. */
+interface RunOutcome {
+  metrics: Record<string, number | null>;
+  barCount: number;
+  chart: ChartSeries;
+  chartPairEquity: number[][] | null;
+  pairs: PairBreakdownRow[] | null;
+  tradeLog: TradeLog;
+  tradePairs?: { symbols: readonly string[]; tradePair: Int32Array };
+}
+
+/**
+ * A pair list's chart: the portfolio equity downsampled over the steps (no single close price: `close` is empty), and
+ * each pair's running contribution at the chosen times (its latest bar at or before each; 0 before its first bar).
+ */
+function pairListChart(result: PortfolioResult, series: readonly CandleSeries[]): { chart: ChartSeries; pairEquity: number[][] } {
+  const steps = {
+    length: result.time.length,
+    time: result.time,
+    open: result.equity,
+    high: result.equity,
+    low: result.equity,
+    close: result.equity,
+    volume: result.equity,
+  };
+  const chart = { ...downsampleChart(steps, result.equity), close: [] };
+  const pairEquity = result.pairs.map((pair, p) => {
+    const times = series[p]!.time;
+    const out = new Array<number>(chart.time.length);
+    let cursor = -1;
+    for (let k = 0; k < chart.time.length; k++) {
+      while (cursor + 1 < times.length && times[cursor + 1]! <= chart.time[k]!) cursor++;
+      out[k] = cursor < 0 ? 0 : pair.equity[cursor]!;
+    }
+    return out;
+  });
+  return { chart, pairEquity };
+}
+
 const ACTIVE: BacktestStatus[] = ['queued', 'running'];
+/** A pair list's series read at once (each read holds one pool connection while it runs). */
+const PAIR_READ_CONCURRENCY = 4;
 
 /**
  * The `backtest.run` job: loads the candles, runs the engine once over them, and stores metrics, trades
@@ -100,19 +160,59 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
   try {
     const started = performance.now();
     await ctx.progress(0.02, 'loading candles');
-    const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
-    const read = performance.now();
-    await ctx.progress(0.3, `running over ${series.length} bars`);
-    const engineStarted = performance.now();
-    const strategy = createStrategy(row.strategyType, row.params);
-    const result = runBacktest(series, strategy, {
-      initialCapital: row.initialCapital,
-      feeRate: row.feeRate,
-      slippage: row.slippage,
-      timeframe: row.timeframe,
-    });
-    const engineDone = performance.now();
-    const chart = downsampleChart(series, result.equity);
+    const config = { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe };
+    let outcome: RunOutcome;
+    let read: number, engineStarted: number, engineDone: number;
+    if (row.symbols && row.capital) {
+      // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
+      const { symbols, capital } = row;
+      // The pairs' reads overlap (a few at a time, over the pool's connections; no transaction held): the database
+      // decodes one series while the worker unpacks another.
+      const series = new Array<CandleSeries>(symbols.length);
+      for (let from = 0; from < symbols.length; from += PAIR_READ_CONCURRENCY) {
+        await Promise.all(
+          symbols.slice(from, from + PAIR_READ_CONCURRENCY).map(async (symbol, k) => {
+            series[from + k] = await loadCandlesOrFail(db, { exchange: row.exchange, symbol, timeframe: row.timeframe }, row.startTime, row.endTime);
+          }),
+        );
+      }
+      read = performance.now();
+      const barCount = series.reduce((sum, s) => sum + s.length, 0);
+      await ctx.progress(0.3, `running over ${barCount} bars of ${symbols.length} pairs`);
+      engineStarted = performance.now();
+      const result = runPortfolioBacktest(
+        symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy(row.strategyType, row.params) })),
+        { ...config, maxOpenPositions: capital.maxOpenPositions, stake: capital.stake, priority: capital.priority },
+      );
+      engineDone = performance.now();
+      const { chart, pairEquity } = pairListChart(result, series);
+      outcome = {
+        metrics: result.metrics as unknown as Record<string, number | null>,
+        barCount,
+        chart,
+        chartPairEquity: pairEquity,
+        pairs: result.pairs.map(({ equity: _equity, ...pair }) => pair),
+        tradeLog: result.tradeLog,
+        tradePairs: { symbols, tradePair: result.tradePair },
+      };
+    } else {
+      const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+      read = performance.now();
+      await ctx.progress(0.3, `running over ${series.length} bars`);
+      engineStarted = performance.now();
+      const strategy = createStrategy(row.strategyType, row.params);
+      const result = runBacktest(series, strategy, config);
+      engineDone = performance.now();
+      outcome = {
+        metrics: result.metrics as unknown as Record<string, number | null>,
+        barCount: series.length,
+        chart: downsampleChart(series, result.equity),
+        chartPairEquity: null,
+        pairs: null,
+        tradeLog: result.tradeLog,
+      };
+    }
+    const { chart } = outcome;
     const charted = performance.now();
     // The last chance to honour a cancel before the results become visible.
     await ctx.progress(0.9, 'storing results');
@@ -123,8 +223,10 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         .set({
           status: 'completed',
           progress: 1,
-          metrics: result.metrics as unknown as Record<string, number | null>,
-          barCount: series.length,
+          metrics: outcome.metrics,
+          barCount: outcome.barCount,
+          pairs: outcome.pairs,
+          chartPairEquity: outcome.chartPairEquity,
           chartTime: chart.time,
           chartEquity: chart.equity,
           chartDrawdownPct: chart.drawdownPct,
@@ -134,7 +236,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         .where(scope)
         .returning({ id: backtests.id });
       if (!done) return;
-      await insertTrades(tx, backtestId, userId, result.tradeLog);
+      await insertTrades(tx, backtestId, userId, outcome.tradeLog, outcome.tradePairs);
       // "backtested" means the strategy as configured now has a completed backtest.
       const [current] = await tx
         .select()
@@ -144,6 +246,8 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         current &&
         current.exchange === row.exchange &&
         current.symbol === row.symbol &&
+        JSON.stringify(current.symbols) === JSON.stringify(row.symbols) &&
+        JSON.stringify(current.capital) === JSON.stringify(row.capital) &&
         current.timeframe === row.timeframe &&
         JSON.stringify(current.params) === JSON.stringify(row.params);
       if (sameConfig) await applyStrategyEvent(tx, userId, row.strategyId, 'backtest_completed');
@@ -158,7 +262,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       storeMs: ms(done - storeStarted),
       totalMs: ms(done - started),
     };
-    return { backtestId, bars: series.length, trades: result.tradeLog.length, timings };
+    return { backtestId, bars: outcome.barCount, trades: outcome.tradeLog.length, timings };
   } catch (error) {
     const reason = interruptionReason(error);
     if (reason === 'canceled') {

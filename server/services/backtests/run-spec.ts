@@ -9,6 +9,7 @@ import { enqueueJob, type EnqueueInput } from '@/server/services/jobs/queue';
 import { msToIso } from '@/server/core/time';
 import type { JobType } from '@/server/services/jobs/contract';
 import type { StrategyRow } from '@/server/services/strategies/strategies';
+import type { CapitalRules } from '@/db/schema/strategies';
 import { hasCandlesInRange } from './data-range';
 
 /**
@@ -61,6 +62,21 @@ export function endAfterStart(value: { start: number; end: number }, ctx: z.Refi
 /** Checks the strategy may be run over the range; a range without candles is a 422 up front. */
 export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, spec: RunSpec): Promise<void> {
   if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it to run it');
+  if (strategy.symbols) {
+    // A pair list: every pair needs candles in the range (a pair with none would never trade: a mistake, named).
+    for (let i = 0; i < strategy.symbols.length; i++) {
+      const key = { exchange: strategy.exchange, symbol: strategy.symbols[i]!, timeframe: strategy.timeframe };
+      if (!(await hasCandlesInRange(db, key, spec.start, spec.end))) {
+        throw AppError.validation([
+          {
+            field: `symbols[${i}]`,
+            message: `no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(spec.start)} and ${msToIso(spec.end)}; import market data for that range first`,
+          },
+        ]);
+      }
+    }
+    return;
+  }
   const key = { exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe };
   if (!(await hasCandlesInRange(db, key, spec.start, spec.end))) {
     throw AppError.validation([
@@ -88,6 +104,9 @@ export interface RunColumns {
   feeRate: number;
   slippage: number;
   engineVersion: number;
+  /** a pair list's symbols and capital rules, fixed for the run; null for one market */
+  symbols: string[] | null;
+  capital: CapitalRules | null;
 }
 
 /** How one kind of run (a backtest, a sweep) is queued and stored. */
@@ -120,6 +139,8 @@ export async function createRun<View, T extends JobType>(db: Db, userId: string,
     feeRate: spec.feeRate,
     slippage: spec.slippage,
     engineVersion: ENGINE_VERSION,
+    symbols: strategy.symbols ?? null,
+    capital: strategy.capital ?? null,
   };
   return db.transaction(async (tx) => {
     const job = await enqueueJob<T>(tx, { ...kind.job(id), userId });

@@ -36,6 +36,8 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
+  if (strategy.symbols)
+    throw AppError.validation([{ field: 'strategyId', message: 'sweeps run over one market; this strategy trades a pair list (backtest it instead)' }]);
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {
@@ -44,7 +46,7 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
       const [row] = await tx
         .insert(backtestSweeps)
         .values({
-          ...columns,
+          ...withoutPairList(columns),
           baseParams: strategy.params,
           ranges: input.ranges as Record<string, unknown>,
           combinationCount: combos.length,
@@ -139,3 +141,9 @@ export async function cancelSweepForUser(db: Db, userId: string, id: string): Pr
 
 /** A sweep in these states may still run (its job picks it up or is running it). */
 export const ACTIVE_SWEEP_STATUSES: BacktestStatus[] = ['queued', 'running'];
+
+/** A sweep row has no pair-list columns (sweeps run over one market). */
+function withoutPairList<T extends { symbols: unknown; capital: unknown }>(columns: T): Omit<T, 'symbols' | 'capital'> {
+  const { symbols: _symbols, capital: _capital, ...rest } = columns;
+  return rest;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKTEST_STATUSES } from '@/db/schema/backtests';
+import { ZCapitalRulesView } from '@/server/services/strategies/views';
 
 /**
  * What a backtest or a sweep looks like to its callers: the one declaration of each shape. The services
@@ -35,7 +36,23 @@ export const ZBacktestTradeSchema = z.object({
   pnl: z.string(),
   pnlPct: z.string(),
   exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
+  /** the market it traded: the backtest's symbol, or its pair for a pair list */
+  symbol: z.string(),
 });
+
+/** One pair of a pair list's breakdown (docs/backtesting.md, "Metrics of a pair list"). */
+export const ZPairBreakdownSchema = z.object({
+  symbol: z.string(),
+  tradeCount: z.number(),
+  winRatePct: z.number(),
+  returnPct: z.number(),
+  contributionPct: z.number(),
+  /** Σ pnl of the pair's trades, quote */
+  pnl: z.number(),
+  profitFactor: z.number().nullable(),
+  averageTradePct: z.number(),
+});
+export type PairBreakdownView = z.infer<typeof ZPairBreakdownSchema>;
 
 /** What every run (a backtest, a sweep) shows of itself: its strategy, market, range, costs and status. */
 const ZRunSummaryFields = z.object({
@@ -61,6 +78,12 @@ const ZRunSummaryFields = z.object({
 
 export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
   params: z.record(z.string(), z.unknown()),
+  /** a pair list's symbols as run (fixed for the backtest), in priority order; null for one market */
+  symbols: z.array(z.string()).nullable(),
+  /** a pair list's capital rules as run; null for one market */
+  capital: ZCapitalRulesView.nullable(),
+  /** a pair list's per-pair breakdown, in list order; null for one market or until completed */
+  pairs: z.array(ZPairBreakdownSchema).nullable(),
   barCount: z.number().nullable(),
   metrics: ZBacktestMetricsSchema.nullable(),
   startedAt: z.string().nullable(),
@@ -80,7 +103,10 @@ export const ZBacktestChartSchema = z.object({
   time: z.array(z.number()),
   equity: z.array(z.number()),
   drawdownPct: z.array(z.number()),
+  /** close price at each time; empty for a pair list (no single price) */
   close: z.array(z.number()),
+  /** a pair list's per-pair running contribution (quote) at each time, one array per pair in list order; empty for one market */
+  pairEquity: z.array(z.array(z.number())),
 });
 export type BacktestChartView = z.infer<typeof ZBacktestChartSchema>;
 

@@ -238,6 +238,24 @@ describe('deploying', () => {
     expect(await t.db.$count(deployments, eq(deployments.strategyId, strategyId))).toBe(0);
   });
 
+  it('refuses a pair-list strategy (pair lists are backtested only so far; a deployment would trade the first pair alone)', async () => {
+    const accountId = await paperAccount(userId, 'pair list');
+    const pairs = await createStrategyForUser(t.db, userId, {
+      name: 'pairs',
+      type: 'sma_crossover',
+      params: PARAMS,
+      exchange: 'binance',
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+    });
+    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, pairs.id));
+    await expect(createDeployment(t.db, userId, pairs.id, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock })).rejects.toMatchObject({
+      code: 'UNPROCESSABLE',
+      details: { fields: [{ field: 'strategyId', message: expect.stringContaining('pair list') }] },
+    });
+    expect(await t.db.$count(deployments, eq(deployments.strategyId, pairs.id))).toBe(0);
+  });
+
   it('allows one active deployment per strategy', async () => {
     const accountId = await paperAccount(userId, 'one active');
     const strategyId = await backtestedStrategy(userId, 'one active');

@@ -198,6 +198,8 @@ export async function createDeployment(
     invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
   if (input.mode === 'live' && account.exchange !== strategy.exchange)
     invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
+  // Pair lists trade in backtests only so far (#16): a deployment runs one market and would silently trade the first pair.
+  if (strategy.symbols) invalid([{ field: 'strategyId', message: 'this strategy trades a pair list; pair lists can be backtested but not deployed yet' }]);
   if (strategy.status === 'draft' && !signalDriven) throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
   if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it first');
   if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused')

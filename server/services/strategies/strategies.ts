@@ -13,6 +13,7 @@ import {
 } from '@/server/core/strategies';
 import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
 import type { StrategyTypeView, StrategyView } from './views';
+import { resolveCapitalRules, validateSymbolList, type CapitalRulesInput } from './pair-list';
 
 export type StrategyRow = typeof strategies.$inferSelect;
 
@@ -70,6 +71,8 @@ export function toStrategyView(row: StrategyRow): StrategyView {
     params: row.params,
     exchange: row.exchange,
     symbol: row.symbol,
+    symbols: row.symbols ?? null,
+    capital: row.capital ?? null,
     timeframe: row.timeframe,
     status: row.status,
     actions: availableStrategyActions(row.status),
@@ -84,15 +87,35 @@ export interface CreateStrategyInput {
   type: string;
   params?: Record<string, unknown>;
   exchange: string;
-  symbol: string;
+  /** one market; or */
+  symbol?: string;
+  /** a pair list (docs/backtesting.md, "Pair lists"), with its capital rules */
+  symbols?: readonly string[];
+  capital?: CapitalRulesInput;
   timeframe: string;
+}
+
+/** The market columns of a strategy: one symbol, or a checked pair list (its first symbol in `symbol`) and its rules. */
+async function marketColumns(
+  db: DbOrTx,
+  type: string,
+  params: Record<string, unknown>,
+  input: { exchange: string; symbol?: string; symbols?: readonly string[]; capital?: CapitalRulesInput },
+): Promise<Pick<StrategyRow, 'symbol' | 'symbols' | 'capital'>> {
+  if (input.symbols === undefined) {
+    if (input.symbol === undefined) throw AppError.validation([{ field: 'symbol', message: 'is required (or symbols, for a pair list)' }]);
+    return { symbol: input.symbol, symbols: null, capital: null };
+  }
+  const symbols = await validateSymbolList(db, input.exchange, input.symbols);
+  return { symbol: symbols[0]!, symbols, capital: resolveCapitalRules(type, params, symbols.length, input.capital) };
 }
 
 export async function createStrategyForUser(db: DbOrTx, userId: string, input: CreateStrategyInput): Promise<StrategyView> {
   const params = validateStrategyParams(input.type, input.params);
+  const market = await marketColumns(db, input.type, params, input);
   const [row] = await db
     .insert(strategies)
-    .values({ userId, name: input.name, type: input.type, params, exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe })
+    .values({ userId, name: input.name, type: input.type, params, exchange: input.exchange, ...market, timeframe: input.timeframe })
     .returning();
   return toStrategyView(row!);
 }
@@ -125,6 +148,8 @@ export interface UpdateStrategyInput {
   params?: Record<string, unknown>;
   exchange?: string;
   symbol?: string;
+  symbols?: readonly string[];
+  capital?: CapitalRulesInput;
   timeframe?: string;
   /** a lifecycle target the user may ask for: "archived" (archive) or "draft" (restore an archived one) */
   status?: StrategyStatus;
@@ -154,10 +179,27 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
 
   // PATCH semantics: given params are merged over the stored ones (send null to clear an optional one).
   const newParams = input.params !== undefined ? validateStrategyParams(row.type, { ...row.params, ...input.params }) : undefined;
+  // The market after the patch: `symbols` makes a pair list, `symbol` one market; capital merges over the stored rules.
+  const listAfter = input.symbols ?? (input.symbol === undefined ? (row.symbols ?? undefined) : undefined);
+  if (input.capital !== undefined && listAfter === undefined)
+    throw AppError.validation([{ field: 'capital', message: 'applies to a pair list (symbols) only' }]);
+  const marketTouched =
+    input.symbols !== undefined || input.capital !== undefined || input.symbol !== undefined || input.exchange !== undefined || newParams !== undefined;
+  const market = marketTouched
+    ? await marketColumns(db, row.type, newParams ?? row.params, {
+        exchange: input.exchange ?? row.exchange,
+        symbol: input.symbol ?? row.symbol,
+        symbols: listAfter,
+        capital: listAfter === undefined ? undefined : { ...(input.symbols === undefined ? (row.capital ?? {}) : {}), ...input.capital },
+      })
+    : null;
   const marketOrParamsChange =
     (newParams !== undefined && JSON.stringify(newParams) !== JSON.stringify(row.params)) ||
     (input.exchange !== undefined && input.exchange !== row.exchange) ||
-    (input.symbol !== undefined && input.symbol !== row.symbol) ||
+    (market !== null &&
+      (market.symbol !== row.symbol ||
+        JSON.stringify(market.symbols) !== JSON.stringify(row.symbols) ||
+        JSON.stringify(market.capital) !== JSON.stringify(row.capital))) ||
     (input.timeframe !== undefined && input.timeframe !== row.timeframe);
   if (marketOrParamsChange || (input.name !== undefined && input.name !== row.name)) {
     if (status === 'archived') throw new AppError('CONFLICT', 'an archived strategy cannot be edited; restore it first');
@@ -168,7 +210,7 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
     status = edited;
     if (newParams !== undefined) changes.params = newParams;
     if (input.exchange !== undefined) changes.exchange = input.exchange;
-    if (input.symbol !== undefined) changes.symbol = input.symbol;
+    if (market !== null) Object.assign(changes, market);
     if (input.timeframe !== undefined) changes.timeframe = input.timeframe;
   }
   if (input.name !== undefined) changes.name = input.name;
@@ -198,7 +240,7 @@ export async function cloneStrategyForUser(db: DbOrTx, userId: string, id: strin
     type: row.type,
     params: row.params,
     exchange: row.exchange,
-    symbol: row.symbol,
+    ...(row.symbols ? { symbols: row.symbols, capital: row.capital ?? undefined } : { symbol: row.symbol }),
     timeframe: row.timeframe,
   });
 }

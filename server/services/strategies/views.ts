@@ -29,13 +29,29 @@ export const ZStrategyTypeResponseSchema = z.object({
 });
 export type StrategyTypeView = z.infer<typeof ZStrategyTypeResponseSchema>;
 
+/** A pair list's capital rules as stored (every part set). */
+export const ZCapitalRulesView = z.object({
+  maxOpenPositions: z.number(),
+  stake: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('fixed'), quote: z.number() }),
+    z.object({ type: z.literal('pct_equity'), pct: z.number() }),
+    z.object({ type: z.literal('equal_split') }),
+  ]),
+  priority: z.enum(['list', 'score']),
+});
+
 export const ZStrategyResponseSchema = z.object({
   id: z.string().uuid(),
   name: z.string(),
   type: z.string(),
   params: z.record(z.string(), z.unknown()),
   exchange: z.string(),
+  /** the market; for a pair list, its first symbol */
   symbol: z.string(),
+  /** a pair list's symbols in priority order; null for one market */
+  symbols: z.array(z.string()).nullable(),
+  /** a pair list's capital rules; null for one market */
+  capital: ZCapitalRulesView.nullable(),
   timeframe: z.string(),
   status: z.enum(STRATEGY_STATUSES),
   /** lifecycle events the user may fire now (e.g. "archive") */

@@ -1,0 +1,66 @@
+import postgres from 'postgres';
+import { expect, test } from '@playwright/test';
+import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
+import { localCandles } from './local-exchange';
+
+/** ETH/USDT 1h beside the helpers' BTC/USDT (binance, Jan–Mar 2021): the local exchange's real ETH series; idempotent. */
+async function seedEthCandles(): Promise<void> {
+  const rows = localCandles('ETH').filter((r) => r[0]! >= Date.parse('2021-01-01T00:00:00Z') && r[0]! < Date.parse('2021-04-01T00:00:00Z'));
+  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const col = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
+  await sql`
+    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
+    select 'binance', 'ETH/USDT', '1h', t, o, h, l, c, v
+    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
+    on conflict do nothing`;
+  await sql.end();
+}
+
+test.beforeAll(async () => {
+  await seedBtcCandles();
+  await seedEthCandles();
+});
+
+test('create a pair-list strategy, backtest it, and see the per-pair table, equity per pair and each trade’s pair', async ({ page }) => {
+  await signInAsNewUser(page, 'pairs-journey');
+  await navigate(page, 'Strategies');
+  await page.getByRole('link', { name: 'New strategy' }).first().click();
+
+  await page.getByLabel('Name').fill('Journey pairs');
+  await page.getByLabel('Strategy type').selectOption('sma_crossover');
+  await page.getByLabel('Fast period (bars)').fill('5');
+  await page.getByLabel('Slow period (bars)').fill('20');
+  await page.getByLabel('Trade a pair list').check();
+  await page.getByLabel('Pairs, in priority order').fill('BTC/USDT, ETH/USDT, ETH/USDT');
+  await page.getByLabel('Max open positions').fill('1');
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'symbols[2]' }), 'a duplicate pair is refused by its place in the list').toBeVisible();
+  await page.getByLabel('Pairs, in priority order').fill('BTC/USDT, ETH/USDT');
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Journey pairs' })).toBeVisible();
+  await expect(page.getByText('2 pairs: BTC/USDT, ETH/USDT').first()).toBeVisible();
+  const backtestForm = page.getByRole('form', { name: 'Run a backtest' });
+  await backtestForm.getByLabel('Start (UTC)').fill('2021-01-01');
+  await backtestForm.getByLabel('End (UTC, exclusive)').fill('2021-03-01');
+  await backtestForm.getByRole('button', { name: 'Run backtest' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Backtest' })).toBeVisible();
+  await expect(page.getByTestId('metric-totalReturnPct'), 'the worker ran the pair list').toBeVisible({ timeout: 30_000 });
+  const pairRows = page.getByTestId('pair-row');
+  await expect(pairRows, 'one row per pair, in list order').toHaveCount(2);
+  await expect(pairRows.nth(0).locator('td').first()).toHaveText('BTC/USDT');
+  await expect(pairRows.nth(1).locator('td').first()).toHaveText('ETH/USDT');
+  await expect(pairRows.nth(0).locator('td').nth(3), 'return as a signed percentage').toHaveText(/^[+\u2212-]?\d[\d,]*\.\d{2}\s?%$/);
+  await expect(page.getByText(/at most 1 open/)).toBeVisible();
+  await expect(page.getByTestId('pair-equity-chart').locator('.recharts-line'), 'a line per pair').toHaveCount(2);
+  await expect(page.getByTestId('equity-chart').locator('.recharts-line')).toBeVisible();
+  await expect(page.getByTestId('price-chart'), 'no single price chart for a pair list').toHaveCount(0);
+  const trades = page.getByTestId('trade-row');
+  expect(await trades.count(), 'the pair list traded').toBeGreaterThan(0);
+  const pairs = new Set(await trades.locator('td:first-child').allInnerTexts());
+  expect(
+    [...pairs].every((p) => p === 'BTC/USDT' || p === 'ETH/USDT'),
+    `each trade names its pair: ${[...pairs].join(', ')}`,
+  ).toBe(true);
+});
