@@ -36,7 +36,7 @@ export function BacktestView({ id }: { id: string }) {
   useEffect(() => {
     if (status && !ACTIVE.has(status)) void queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   }, [status, queryClient, trpc]);
-  const chart = useQuery({ ...trpc.backtests.chart.queryOptions({ id }), enabled: completed });
+  const chart = useQuery({ ...trpc.backtests.equity.queryOptions({ id }), enabled: completed });
   const cancel = useMutation(trpc.backtests.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
 
   if (backtest.isPending)

@@ -75,14 +75,14 @@ export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({
 });
 export type BacktestView = z.infer<typeof ZBacktestResponseSchema>;
 
-export const ZBacktestChartSchema = z.object({
+export const ZBacktestEquitySchema = z.object({
   id: z.string().uuid(),
   time: z.array(z.number()),
   equity: z.array(z.number()),
   drawdownPct: z.array(z.number()),
   close: z.array(z.number()),
 });
-export type BacktestChartView = z.infer<typeof ZBacktestChartSchema>;
+export type BacktestEquityView = z.infer<typeof ZBacktestEquitySchema>;
 
 export const ZSweepSummarySchema = ZRunSummaryFields.extend({
   baseParams: z.record(z.string(), z.unknown()),
