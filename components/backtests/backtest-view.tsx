@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
 import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
@@ -12,8 +12,9 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import { EquityChart } from './equity-chart';
 import { formatDate, formatMoney, formatPercent } from '@/components/format';
+import { PriceChart, type PriceChartFocus } from '@/components/charts/price-chart';
+import type { ChartWindowRequest } from '@/server/api/schemas/backtests';
 import { MetricCards } from './metric-cards';
-import { PriceChart } from './price-chart';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { TradesTable } from './trades-table';
@@ -37,6 +38,12 @@ export function BacktestView({ id }: { id: string }) {
     if (status && !ACTIVE.has(status)) void queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   }, [status, queryClient, trpc]);
   const chart = useQuery({ ...trpc.backtests.equity.queryOptions({ id }), enabled: completed });
+  const loadWindow = useCallback(
+    (request: ChartWindowRequest) => queryClient.fetchQuery({ ...trpc.backtests.chart.queryOptions({ id, ...request }), staleTime: 60_000 }),
+    [queryClient, trpc, id],
+  );
+  const [focus, setFocus] = useState<PriceChartFocus | null>(null);
+  const priceCard = useRef<HTMLDivElement>(null);
   const cancel = useMutation(trpc.backtests.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
 
   if (backtest.isPending)
@@ -102,24 +109,36 @@ export function BacktestView({ id }: { id: string }) {
               )}
             </CardContent>
           </Card>
-          <Card>
-            <CardHeader>
-              <CardTitle>Price and trades</CardTitle>
-            </CardHeader>
-            <CardContent>
-              {chart.data ? (
-                <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} priceTick={b.priceTick} />
-              ) : (
-                <Skeleton className="h-72 w-full" />
-              )}
-            </CardContent>
-          </Card>
+          <div ref={priceCard}>
+            <Card>
+              <CardHeader>
+                <CardTitle>Price, indicators and trades</CardTitle>
+              </CardHeader>
+              <CardContent>
+                <PriceChart
+                  loadWindow={loadWindow}
+                  priceTick={b.priceTick}
+                  amountStep={b.amountStep}
+                  focus={focus}
+                  label={`${b.symbol} ${b.timeframe}, ${b.strategyType}`}
+                />
+              </CardContent>
+            </Card>
+          </div>
           <Card>
             <CardHeader>
               <CardTitle>Trades</CardTitle>
             </CardHeader>
             <CardContent>
-              <TradesTable trades={b.trades} fileName={`backtest-${b.id}-trades.csv`} precision={{ priceTick: b.priceTick, amountStep: b.amountStep }} />
+              <TradesTable
+                trades={b.trades}
+                fileName={`backtest-${b.id}-trades.csv`}
+                precision={{ priceTick: b.priceTick, amountStep: b.amountStep }}
+                onSelect={(trade) => {
+                  setFocus({ from: Date.parse(trade.entryTime), to: Date.parse(trade.exitTime) });
+                  priceCard.current?.scrollIntoView({ block: 'center' });
+                }}
+              />
             </CardContent>
           </Card>
         </div>

@@ -75,10 +75,13 @@ export function TradesTable({
   trades,
   fileName,
   precision = { priceTick: null, amountStep: null },
+  onSelect,
 }: {
   trades: BacktestTradeResponse[];
   fileName: string;
   precision?: TradesPrecision;
+  /** a row was clicked (or Enter pressed on it): its trade and its 0-based index in `trades` (trade number − 1) */
+  onSelect?: (trade: BacktestTradeResponse, index: number) => void;
 }) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const data = useMemo(() => trades, [trades]);
@@ -134,7 +137,16 @@ export function TradesTable({
           </thead>
           <tbody className="divide-y divide-border">
             {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-testid="trade-row">
+              <tr
+                key={row.id}
+                data-testid="trade-row"
+                data-trade={row.index + 1}
+                className={onSelect ? 'cursor-pointer hover:bg-panel-2 focus-visible:outline focus-visible:outline-accent' : undefined}
+                tabIndex={onSelect ? 0 : undefined}
+                title={onSelect ? 'Show this trade on the chart' : undefined}
+                onClick={onSelect ? () => onSelect(row.original, row.index) : undefined}
+                onKeyDown={onSelect ? (event) => event.key === 'Enter' && onSelect(row.original, row.index) : undefined}
+              >
                 {row.getVisibleCells().map((cell) => {
                   const { num, secondary } = (cell.column.columnDef.meta ?? {}) as ColumnMeta;
                   return (

@@ -93,3 +93,6 @@ export const ZChartWindowByIdSchema = z
   .refine(toAfterFrom, { error: 'must be after from', path: ['to'] });
 
 export { ZChartWindowSchema };
+export type { ChartWindowView, ChartMarker as ChartMarkerView } from '@/server/services/market-data/chart-window';
+/** What a chart asks for: [from, to) in ms UTC and the most candles it wants. */
+export type ChartWindowRequest = { from?: number; to?: number; maxBars?: number };
