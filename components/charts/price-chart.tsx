@@ -362,6 +362,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
               <div key={`${m.tradeNumber}-${m.side}`} data-testid="readout-trade" data-trade={m.tradeNumber} data-side={m.side}>
                 Trade #{m.tradeNumber} · {m.side === 'buy' ? '▲ buy' : '▼ sell'} {formatQuantity(m.quantity, { step: amountStep })} @{' '}
                 {formatPrice(m.price, { priceTick })}
+                {m.more > 0 ? <span className="text-muted"> (and {m.more} more on this candle)</span> : null}
                 {m.pnl !== null ? (
                   <span className={signTone(m.pnl)}>
                     {' '}

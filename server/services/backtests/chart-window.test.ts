@@ -129,6 +129,13 @@ describe('GET /api/v1/backtests/{id}/chart: a window of the price chart', () => 
       9,
     );
     for (const marker of window.markers) expect(marker.time).toBe(Math.floor(marker.barTime / (8 * HOUR)) * 8 * HOUR);
+    const trades = (await getBacktestForUser(t.db, alice.id, runs.sma!)).trades;
+    const keys = window.markers.map((m) => `${m.time}|${m.side}`);
+    expect(new Set(keys).size, 'zoomed out: one marker per candle and side').toBe(keys.length);
+    expect(
+      window.markers.reduce((sum, m) => sum + 1 + m.more, 0),
+      'with `more` counting the other fills on that candle',
+    ).toBe(trades.length * 2);
   });
 
   it('over REST: bad windows are 422 naming the field, another user’s backtest is 404', async () => {

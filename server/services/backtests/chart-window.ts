@@ -1,6 +1,7 @@
-import { and, asc, eq, gte, lt } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { backtests, backtestTrades } from '@/db/schema';
+import { lowerBound } from '@/server/core/candles';
 import { candleTimeOf } from '@/server/core/charts/window';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { getStrategyDefinition } from '@/server/core/strategies';
@@ -55,47 +56,141 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
         }
       : null;
   const timeframeMs = timeframeToMs(row.timeframe);
-  // Trades touching the window (entered before its end, exited at or after its start), in order.
   const from = request.from ?? row.startTime;
   const to = request.to ?? row.endTime;
-  const trades =
-    row.status === 'completed'
-      ? await db
-          .select()
-          .from(backtestTrades)
-          .where(
-            and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId), lt(backtestTrades.entryTime, to), gte(backtestTrades.exitTime, from)),
-          )
-          .orderBy(asc(backtestTrades.seq))
-      : [];
+  const trades = row.status === 'completed' ? await cachedTrades(db, userId, id) : null;
   return buildChartWindow(key, series, { ...request, from, to }, plots, (bucketMs, windowFrom, windowTo) => {
-    const markers: ChartMarker[] = [];
-    for (const trade of trades) {
-      const quantity = floatToDecimalString(trade.quantity);
-      if (trade.entryTime >= windowFrom && trade.entryTime < windowTo)
-        markers.push({
-          time: candleTimeOf(trade.entryTime, bucketMs, timeframeMs),
-          barTime: trade.entryTime,
-          tradeNumber: trade.seq + 1,
-          side: 'buy',
-          price: floatToDecimalString(trade.entryPrice),
-          quantity,
-          pnl: null,
-          pnlPct: null,
-        });
-      if (trade.exitTime >= windowFrom && trade.exitTime < windowTo)
-        markers.push({
-          time: candleTimeOf(trade.exitTime, bucketMs, timeframeMs),
-          barTime: trade.exitTime,
-          tradeNumber: trade.seq + 1,
-          side: 'sell',
-          price: floatToDecimalString(trade.exitPrice),
-          quantity,
-          pnl: floatToDecimalString(trade.pnl),
-          pnlPct: floatToDecimalString(trade.pnlPct),
-        });
+    if (!trades) return [];
+    // Fills in time order: trades are sequential (trade k exits no later than trade k + 1 enters), so walking from the
+    // first trade that exits inside the window, entry then exit, gives them sorted; stop once entries pass the window.
+    const fills: Fill[] = [];
+    for (let k = lowerBound(trades.exitTime, windowFrom); k < trades.length && trades.entryTime[k]! < windowTo; k++) {
+      const entryTime = trades.entryTime[k]!;
+      const exitTime = trades.exitTime[k]!;
+      if (entryTime >= windowFrom) fills.push({ time: candleTimeOf(entryTime, bucketMs, timeframeMs), trade: k, side: 'buy', more: 0 });
+      if (exitTime < windowTo) fills.push({ time: candleTimeOf(exitTime, bucketMs, timeframeMs), trade: k, side: 'sell', more: 0 });
     }
-    // lightweight-charts wants markers in time order; an exit and the next entry may share a bar.
-    return markers.sort((a, b) => a.time - b.time || a.barTime - b.barTime || a.tradeNumber - b.tradeNumber);
+    // Only the markers sent are formatted, each trade's text once per cache lifetime (decimal strings cost more than
+    // everything else here).
+    return (bucketMs === timeframeMs ? fills : oneMarkerPerCandleAndSide(fills)).map(({ time, trade: k, side, more }): ChartMarker => {
+      const text = tradeText(trades, k);
+      const buy = side === 'buy';
+      return {
+        time,
+        barTime: buy ? trades.entryTime[k]! : trades.exitTime[k]!,
+        tradeNumber: k + 1,
+        side,
+        price: buy ? text.entryPrice : text.exitPrice,
+        quantity: text.quantity,
+        pnl: buy ? null : text.pnl,
+        pnlPct: buy ? null : text.pnlPct,
+        more,
+      };
+    });
   });
+}
+
+interface Fill {
+  /** the candle it sits on */
+  time: number;
+  /** 0-based trade index */
+  trade: number;
+  side: 'buy' | 'sell';
+  more: number;
+}
+
+/**
+ * Zoomed out (aggregated), many fills share a candle: one marker per candle and side, the first fill's, with
+ * `more` counting the others (so a year of 1m trades is at most two markers per candle, not tens of thousands).
+ */
+function oneMarkerPerCandleAndSide(markers: Fill[]): Fill[] {
+  const out: Fill[] = [];
+  const open = new Map<string, Fill>();
+  let candle = Number.NaN;
+  for (const marker of markers) {
+    if (marker.time !== candle) {
+      open.clear();
+      candle = marker.time;
+    }
+    const first = open.get(marker.side);
+    if (first) first.more++;
+    else {
+      open.set(marker.side, marker);
+      out.push(marker);
+    }
+  }
+  return out;
+}
+
+interface TradeText {
+  entryPrice: string;
+  exitPrice: string;
+  quantity: string;
+  pnl: string;
+  pnlPct: string;
+}
+
+/** Trade k's prices, quantity and P&L as the trade table shows them (decimal strings), formatted on first use. */
+function tradeText(trades: TradeColumns, k: number): TradeText {
+  let text = trades.text[k];
+  if (!text) {
+    text = {
+      entryPrice: floatToDecimalString(trades.entryPrice[k]!),
+      exitPrice: floatToDecimalString(trades.exitPrice[k]!),
+      quantity: floatToDecimalString(trades.quantity[k]!),
+      pnl: floatToDecimalString(trades.pnl[k]!),
+      pnlPct: floatToDecimalString(trades.pnlPct[k]!),
+    };
+    trades.text[k] = text;
+  }
+  return text;
+}
+
+interface TradeColumns {
+  length: number;
+  /** filled by tradeText */
+  text: (TradeText | undefined)[];
+  entryTime: Float64Array;
+  exitTime: Float64Array;
+  entryPrice: Float64Array;
+  exitPrice: Float64Array;
+  quantity: Float64Array;
+  pnl: Float64Array;
+  pnlPct: Float64Array;
+}
+
+/** A completed run's trades as columns, in trade order, cached like its candles (a run's trades never change). */
+function cachedTrades(db: DbOrTx, userId: string, id: string): Promise<TradeColumns> {
+  return cached(
+    `trades|${id}`,
+    // 7 columns, and up to five short strings per trade once formatted
+    (t: TradeColumns) => t.length * (7 * Float64Array.BYTES_PER_ELEMENT + 5 * 64),
+    async () => {
+      const rows = await db
+        .select({
+          entryTime: backtestTrades.entryTime,
+          exitTime: backtestTrades.exitTime,
+          entryPrice: backtestTrades.entryPrice,
+          exitPrice: backtestTrades.exitPrice,
+          quantity: backtestTrades.quantity,
+          pnl: backtestTrades.pnl,
+          pnlPct: backtestTrades.pnlPct,
+        })
+        .from(backtestTrades)
+        .where(and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId)))
+        .orderBy(asc(backtestTrades.seq));
+      const column = (pick: (row: (typeof rows)[number]) => number) => Float64Array.from(rows, pick);
+      return {
+        length: rows.length,
+        text: new Array<TradeText | undefined>(rows.length),
+        entryTime: column((r) => r.entryTime),
+        exitTime: column((r) => r.exitTime),
+        entryPrice: column((r) => r.entryPrice),
+        exitPrice: column((r) => r.exitPrice),
+        quantity: column((r) => r.quantity),
+        pnl: column((r) => r.pnl),
+        pnlPct: column((r) => r.pnlPct),
+      };
+    },
+  );
 }

@@ -37,6 +37,8 @@ export const ZChartMarkerSchema = z.object({
   /** the round trip's P&L (quote) and %, on its exit marker; null on an entry */
   pnl: z.string().nullable(),
   pnlPct: z.string().nullable(),
+  /** zoomed out (aggregated): further fills of this side on the same candle, not sent one by one; 0 otherwise */
+  more: z.number().int(),
 });
 export type ChartMarker = z.infer<typeof ZChartMarkerSchema>;
 
