@@ -28,6 +28,8 @@ const KEY = { exchange: 'simulated', symbol: 'BTC/USDT', timeframe: '1m' } as co
 const ORIGIN_MS = Date.UTC(2024, 0, 1);
 const MINUTE = 60_000;
 
+export type ChartWindowBenchResult = Awaited<ReturnType<typeof benchChartWindow>>;
+
 export async function benchChartWindow(runs: number, log: (line: string) => void = console.log) {
   const bench = await startBenchDatabase(log);
   const database = createDatabase(bench.url, { max: 4, applicationName: 'cryptobot-bench-chart' });

@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading, chart)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -34,6 +34,7 @@ import type { CheckResult } from './lib/parity';
 import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
+import { benchChartWindow, type ChartWindowBenchResult } from './chart-window';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
@@ -48,7 +49,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'chart'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -189,6 +190,7 @@ const results = {
   api: null as null | ApiResult,
   /** bench/rest-backtest.ts: a year of 1m bars, POST /api/v1/backtests → GET shows completed, real web app + worker */
   restBacktest: null as null | RestBacktestBenchResult,
+  chartWindow: null as null | ChartWindowBenchResult,
   /** bench/order-load.ts: 50 concurrent clients placing paper orders over REST against the production build, beside a bare transaction */
   orderLoad: null as null | OrderLoadResult,
   errors: {} as Record<string, string>,
@@ -438,6 +440,19 @@ async function main(): Promise<number> {
         for (const s of ['ingestion', 'api', 'rest'] as const) if (only.has(s)) results.errors[s] = `no database: ${(error as Error).message}`;
       }
     }
+    // Chart windows of a 525,600-bar backtest (its own database: the candles and the run are seeded there).
+    await section('chart', () =>
+      withTimeout(
+        benchChartWindow(quick ? 3 : plan.runs, log).then((result) => {
+          results.chartWindow = result;
+          for (const zoom of result.warm)
+            log(`  ${zoom.zoom}: ${zoom.candles} candles, ${zoom.markers} markers, median ${zoom.ms.median} ms (max ${zoom.ms.max})`);
+          log(`  first window of the run (reads candles, computes plots): median ${result.coldFirstWindowMs.median} ms`);
+        }),
+        quick ? 300_000 : 900_000,
+        'the chart-window bench',
+      ),
+    );
     if (database) {
       const db = database;
       // The database is dropped (WITH FORCE) afterwards, which also ends whatever a timed-out section left running.
