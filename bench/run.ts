@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, portfolio, sweep, robustness, ingestion, api, rest, orderload, trading, signals)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, portfolio, sweep, robustness, ingestion, api, rest, orderload, trading, signals, chart)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -36,6 +36,7 @@ import { gitCommit, loadAverage, machineInfo } from './lib/machine';
 import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
 import { benchNotifyLatency, type NotifyLatencyResult } from './notify-latency';
+import { benchChartWindow, type ChartWindowBenchResult } from './chart-window';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchSignals, type SignalBenchResult } from './signals';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
@@ -52,7 +53,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'portfolio', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals'] as const;
+const SECTIONS = ['engine', 'memory', 'portfolio', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals', 'chart'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -196,6 +197,7 @@ const results = {
   api: null as null | ApiResult,
   /** bench/rest-backtest.ts: a year of 1m bars, POST /api/v1/backtests → GET shows completed, real web app + worker */
   restBacktest: null as null | RestBacktestBenchResult,
+  chartWindow: null as null | ChartWindowBenchResult,
   /** bench/order-load.ts: 50 concurrent clients placing paper orders over REST against the production build, beside a bare transaction */
   orderLoad: null as null | OrderLoadResult,
   /** bench/signals.ts: signal received → paper order acknowledged (issue #17) */
@@ -470,6 +472,19 @@ async function main(): Promise<number> {
         for (const s of ['ingestion', 'api', 'rest'] as const) if (only.has(s)) results.errors[s] = `no database: ${(error as Error).message}`;
       }
     }
+    // Chart windows of a 525,600-bar backtest (its own database: the candles and the run are seeded there).
+    await section('chart', () =>
+      withTimeout(
+        benchChartWindow(quick ? 3 : plan.runs, log).then((result) => {
+          results.chartWindow = result;
+          for (const zoom of result.warm)
+            log(`  ${zoom.zoom}: ${zoom.candles} candles, ${zoom.markers} markers, median ${zoom.ms.median} ms (max ${zoom.ms.max})`);
+          log(`  first window of the run (reads candles, computes plots): median ${result.coldFirstWindowMs.median} ms`);
+        }),
+        quick ? 300_000 : 900_000,
+        'the chart-window bench',
+      ),
+    );
     if (database) {
       const db = database;
       // The database is dropped (WITH FORCE) afterwards, which also ends whatever a timed-out section left running.

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
+import { chartState, pointAtCandle, waitForChart } from './price-chart';
 
 test.beforeAll(seedBtcCandles);
 
-test('create a strategy from its form, backtest it, see charts, markers and trades, then sweep two parameters', async ({ page }) => {
+test('create a strategy from its form, backtest it, see charts, markers and trades, then sweep two parameters', async ({ page, isMobile }) => {
+  test.setTimeout(180_000);
   await signInAsNewUser(page, 'bt-journey');
   await navigate(page, 'Strategies');
   await expect(page.getByRole('heading', { level: 1, name: 'Strategies' })).toBeVisible();
@@ -28,15 +30,66 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   await backtestForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
   await backtestForm.getByRole('button', { name: 'Run backtest' }).click();
 
-  await expect(page.getByRole('heading', { level: 1, name: 'Backtest' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Backtest' })).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('metric-totalReturnPct'), 'the worker ran it and the page shows the results').toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('metric-tradeCount')).toContainText(/\d/);
   await expect(page.getByTestId('equity-chart').locator('.recharts-line')).toBeVisible();
   await expect(page.getByTestId('drawdown-chart').locator('.recharts-area')).toBeVisible();
-  await expect(page.getByTestId('price-chart').locator('.marker-entry').first(), 'entry markers on the price chart').toBeVisible();
-  await expect(page.getByTestId('price-chart').locator('.marker-exit').first(), 'exit markers on the price chart').toBeVisible();
+  const chart = page.getByTestId('price-chart');
+  await waitForChart(chart);
+  const backtestId = page.url().split('/').pop()!;
+  const window = (await (await page.request.get(`/api/v1/backtests/${backtestId}/chart`)).json()) as {
+    plots: Array<{ name: string }>;
+    markers: Array<{ time: number; tradeNumber: number; side: string }>;
+  };
+  expect(
+    window.plots.map((p) => p.name),
+    "the strategy's two averages are plotted",
+  ).toEqual(['fast_ma', 'slow_ma']);
+  await expect(page.getByTestId('readout-plot-fast_ma'), 'the readout names the plots').toContainText('Fast SMA');
+  // Markers sit on their bars: pointing at the bar of trade 1's entry and exit shows that trade in the readout.
+  for (const side of ['buy', 'sell']) {
+    const marker = window.markers.find((m) => m.tradeNumber === 1 && m.side === side)!;
+    const { bucketMs } = await chartState(chart);
+    const candle = Math.floor(marker.time / bucketMs) * bucketMs;
+    expect(await pointAtCandle(page, chart, candle, isMobile), `trade 1's ${side} bar is drawn`).toBe(true);
+    await expect(page.getByTestId('chart-readout')).toHaveAttribute('data-time', String(candle));
+    await expect(page.getByTestId('readout-trade').filter({ hasText: 'Trade #1 ' }).first(), `trade 1's ${side} on its bar`).toContainText(side);
+  }
   const trades = page.getByTestId('trade-row');
   expect(await trades.count(), 'the trade table lists the trades').toBeGreaterThan(0);
+  if (!isMobile) {
+    // The wheel zooms in around the cursor; zoomed in far enough, the chart loads the hourly candles themselves.
+    const before = await chartState(chart);
+    expect(before.bucketMs, 'a month of hours on a desktop-wide chart starts aggregated').toBeGreaterThan(3_600_000);
+    const box = (await chart.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.3);
+    for (let k = 0; k < 12; k++) await page.mouse.wheel(0, -240);
+    await expect.poll(async () => (await chartState(chart)).bucketMs, { message: 'zoomed in: hourly candles' }).toBe(3_600_000);
+    const after = await chartState(chart);
+    expect(after.visibleTo - after.visibleFrom, 'a narrower visible range').toBeLessThan((before.visibleTo - before.visibleFrom) / 2);
+  }
+  // Clicking a trade's row brings it into view on the chart.
+  const lastRow = trades.last();
+  const tradeNumber = Number(await lastRow.getAttribute('data-trade'));
+  const entry = window.markers.find((m) => m.tradeNumber === tradeNumber && m.side === 'buy')!.time;
+  await lastRow.click();
+  await expect
+    .poll(
+      async () => {
+        const state = await chartState(chart);
+        return state.visibleFrom <= entry && entry <= state.visibleTo;
+      },
+      { message: `trade #${tradeNumber}'s entry is in view after clicking its row` },
+    )
+    .toBe(true);
+  expect(await pointAtCandle(page, chart, entry, isMobile), 'its entry bar is drawn').toBe(true);
+  await expect(
+    page
+      .getByTestId('readout-trade')
+      .filter({ hasText: `Trade #${tradeNumber} ` })
+      .first(),
+  ).toContainText('buy');
   const firstTrade = trades.first().locator('td');
   await expect(firstTrade.nth(0), 'bar times in the one date-time format, with their zone').toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
   await expect(firstTrade.nth(2), 'a BTC price grouped by thousands').toHaveText(/^\d{1,3}(,\d{3})+\.\d{2}$/);

@@ -1,3 +1,4 @@
+import { chartState, expectedCandle, pointAtCandle, waitForChart } from './price-chart';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import postgres from 'postgres';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
@@ -176,40 +177,28 @@ test('the Live badge greys out to "Reconnecting…" when the stream goes silent,
   await expect(page.getByTestId('stale-notice')).toHaveCount(0);
 });
 
-test('the price chart tooltip shows the bar under the cursor (or the finger)', async ({ page, isMobile }) => {
+test('the price chart readout shows the candle under the cursor (or the finger)', async ({ page, isMobile }) => {
   test.setTimeout(120_000);
   await signInAsNewUser(page, 'tip');
   const { backtestId } = await backtestedStrategy(page.request);
   await page.goto(`/backtests/${backtestId}`);
   const chart = page.getByTestId('price-chart');
-  await expect(chart.locator('.recharts-line-curve').first()).toBeVisible({ timeout: 30_000 });
-  const first = Number(await chart.getAttribute('data-first-time'));
-  const last = Number(await chart.getAttribute('data-last-time'));
-  const bars = Number(await chart.getAttribute('data-bars'));
-  const barMs = (last - first) / (bars - 1);
+  await waitForChart(chart);
   await chart.scrollIntoViewIfNeeded();
-  const box = (await chart.locator('.recharts-line-curve').first().boundingBox())!;
-  const tooltip = page.getByTestId('price-tooltip');
+  const { bucketMs, visibleFrom, visibleTo } = await chartState(chart);
+  const readout = page.getByTestId('chart-readout');
   const seen: number[] = [];
-  for (const fraction of [0.1, 0.35, 0.6, 0.9]) {
-    // A phone has no hover: a tap shows the tooltip of the bar under the finger.
-    if (isMobile) await page.touchscreen.tap(box.x + fraction * box.width, box.y + box.height / 2);
-    else await page.mouse.move(box.x + fraction * box.width, box.y + box.height / 2);
-    const expected = first + fraction * (last - first);
-    await expect
-      .poll(async () => Math.abs(Number(await tooltip.getAttribute('data-time')) - expected), {
-        message: `the tooltip at ${fraction * 100}% of the width shows the bar there`,
-      })
-      .toBeLessThanOrEqual(1.5 * barMs);
-    const close = Number(await tooltip.getAttribute('data-close'));
-    expect(close, 'the close is a BTC price, not a time').toBeGreaterThan(1_000);
-    expect(close).toBeLessThan(1_000_000);
-    await expect(tooltip, 'the close as a price').toContainText(/Close [\d,]+\.\d{2}/);
-    seen.push(Number(await tooltip.getAttribute('data-time')));
+  for (const fraction of [0.1, 0.35, 0.6, 0.85]) {
+    const candle = Math.floor((visibleFrom + fraction * (visibleTo - visibleFrom)) / bucketMs) * bucketMs;
+    expect(await pointAtCandle(page, chart, candle, isMobile), `the candle at ${fraction * 100}% is drawn`).toBe(true);
+    await expect(readout, `the readout at ${fraction * 100}% of the width shows that candle`).toHaveAttribute('data-time', String(candle));
+    const expected = (await expectedCandle(page, backtestId, candle, bucketMs))!;
+    expect(Number(await readout.getAttribute('data-open')), "that candle's open").toBe(expected.open);
+    expect(Number(await readout.getAttribute('data-high'))).toBe(expected.high);
+    expect(Number(await readout.getAttribute('data-low'))).toBe(expected.low);
+    expect(Number(await readout.getAttribute('data-close')), "that candle's close").toBe(expected.close);
+    await expect(readout, 'the close as a price').toContainText(/C [\d,]+\.\d{2}/);
+    seen.push(candle);
   }
-  expect(new Set(seen).size, 'a different bar at each position').toBe(4);
-  expect(
-    [...seen].sort((a, b) => a - b),
-    'left to right in time',
-  ).toEqual(seen);
+  expect(new Set(seen).size, 'a different candle at each position').toBe(4);
 });

@@ -314,6 +314,7 @@ const PATH_PARAM_ROUTES: { method: 'GET' | 'POST' | 'DELETE'; path: string }[] =
   { method: 'GET', path: '/api/v1/strategies/{x}/deployments' },
   { method: 'GET', path: '/api/v1/backtests/{x}' },
   { method: 'GET', path: '/api/v1/backtests/{x}/chart' },
+  { method: 'GET', path: '/api/v1/backtests/{x}/equity' },
   { method: 'GET', path: '/api/v1/sweeps/{x}' },
   { method: 'GET', path: '/api/v1/market-data/imports/{x}' },
   { method: 'DELETE', path: '/api/v1/market-data/imports/{x}' },

@@ -90,10 +90,13 @@ const RESOURCES: Resource[] = [
     byId: [
       { method: 'GET', path: '/api/v1/backtests/{id}' },
       { method: 'GET', path: '/api/v1/backtests/{id}/chart' },
+      { method: 'GET', path: '/api/v1/backtests/{id}/equity' },
       { method: 'DELETE', path: '/api/v1/backtests/{id}' },
     ],
     trpc: [
       { procedure: 'backtests.get', type: 'query' },
+      { procedure: 'backtests.chart', type: 'query' },
+      { procedure: 'backtests.equity', type: 'query' },
       { procedure: 'backtests.cancel', type: 'mutation' },
     ],
     list: { path: '/api/v1/backtests', ids: (body) => (body as Array<{ id: string }>).map((b) => b.id) },

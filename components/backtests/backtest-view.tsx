@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
 import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
@@ -12,9 +12,10 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import { EquityChart } from './equity-chart';
 import { formatDate, formatMoney, formatPercent } from '@/components/format';
+import { PriceChart, type PriceChartFocus } from '@/components/charts/price-chart';
+import type { ChartWindowRequest } from '@/server/api/schemas/backtests';
 import { MetricCards } from './metric-cards';
 import { PairEquityChart, PairTable } from './pair-breakdown';
-import { PriceChart } from './price-chart';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { TradesTable } from './trades-table';
@@ -38,7 +39,13 @@ export function BacktestView({ id }: { id: string }) {
   useEffect(() => {
     if (status && !ACTIVE.has(status)) void queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   }, [status, queryClient, trpc]);
-  const chart = useQuery({ ...trpc.backtests.chart.queryOptions({ id }), enabled: completed });
+  const chart = useQuery({ ...trpc.backtests.equity.queryOptions({ id }), enabled: completed });
+  const loadWindow = useCallback(
+    (request: ChartWindowRequest) => queryClient.fetchQuery({ ...trpc.backtests.chart.queryOptions({ id, ...request }), staleTime: 60_000 }),
+    [queryClient, trpc, id],
+  );
+  const [focus, setFocus] = useState<PriceChartFocus | null>(null);
+  const priceCard = useRef<HTMLDivElement>(null);
   const [tab, setTab] = useState<'results' | 'robustness'>('results');
   const cancel = useMutation(trpc.backtests.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.backtests.pathKey() }) }));
 
@@ -151,18 +158,22 @@ export function BacktestView({ id }: { id: string }) {
               </Card>
             </>
           ) : (
-            <Card>
-              <CardHeader>
-                <CardTitle>Price and trades</CardTitle>
-              </CardHeader>
-              <CardContent>
-                {chart.data ? (
-                  <PriceChart time={chart.data.time} close={chart.data.close} trades={b.trades} priceTick={b.priceTick} />
-                ) : (
-                  <Skeleton className="h-72 w-full" />
-                )}
-              </CardContent>
-            </Card>
+            <div ref={priceCard}>
+              <Card>
+                <CardHeader>
+                  <CardTitle>Price, indicators and trades</CardTitle>
+                </CardHeader>
+                <CardContent>
+                  <PriceChart
+                    loadWindow={loadWindow}
+                    priceTick={b.priceTick}
+                    amountStep={b.amountStep}
+                    focus={focus}
+                    label={`${b.symbol} ${b.timeframe}, ${b.strategyType}`}
+                  />
+                </CardContent>
+              </Card>
+            </div>
           )}
           <Card>
             <CardHeader>
@@ -175,6 +186,14 @@ export function BacktestView({ id }: { id: string }) {
                 // A pair list's pairs have their own ticks: the first pair's would misround the others.
                 precision={b.symbols ? undefined : { priceTick: b.priceTick, amountStep: b.amountStep }}
                 showSymbol={!!b.symbols}
+                onSelect={
+                  b.symbols
+                    ? undefined
+                    : (trade) => {
+                        setFocus({ from: Date.parse(trade.entryTime), to: Date.parse(trade.exitTime) });
+                        priceCard.current?.scrollIntoView({ block: 'center' });
+                      }
+                }
               />
             </CardContent>
           </Card>

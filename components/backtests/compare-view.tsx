@@ -14,7 +14,7 @@ const COLOURS = ['var(--accent)', 'var(--gain)', 'var(--warn)', 'var(--loss)', '
 export function CompareView({ ids }: { ids: string[] }) {
   const trpc = useTRPC();
   const details = useQueries({ queries: ids.map((id) => trpc.backtests.get.queryOptions({ id })) });
-  const charts = useQueries({ queries: ids.map((id) => trpc.backtests.chart.queryOptions({ id })) });
+  const charts = useQueries({ queries: ids.map((id) => trpc.backtests.equity.queryOptions({ id })) });
   if (ids.length < 2) return <EmptyState title="Pick two or more backtests">Select completed backtests in the list and press Compare.</EmptyState>;
   if (details.some((d) => d.isPending)) return <Skeleton className="h-64 w-full" />;
   const failed = details.find((d) => d.isError);

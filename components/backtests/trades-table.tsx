@@ -77,12 +77,15 @@ export function TradesTable({
   fileName,
   precision = { priceTick: null, amountStep: null },
   showSymbol = false,
+  onSelect,
 }: {
   trades: BacktestTradeResponse[];
   fileName: string;
   precision?: TradesPrecision;
   /** a pair list's trades: a column with each trade's pair */
   showSymbol?: boolean;
+  /** a row was clicked (or Enter pressed on it): its trade and its 0-based index in `trades` (trade number − 1) */
+  onSelect?: (trade: BacktestTradeResponse, index: number) => void;
 }) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const data = useMemo(() => trades, [trades]);
@@ -138,7 +141,16 @@ export function TradesTable({
           </thead>
           <tbody className="divide-y divide-border">
             {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-testid="trade-row">
+              <tr
+                key={row.id}
+                data-testid="trade-row"
+                data-trade={row.index + 1}
+                className={onSelect ? 'cursor-pointer hover:bg-panel-2 focus-visible:outline focus-visible:outline-accent' : undefined}
+                tabIndex={onSelect ? 0 : undefined}
+                title={onSelect ? 'Show this trade on the chart' : undefined}
+                onClick={onSelect ? () => onSelect(row.original, row.index) : undefined}
+                onKeyDown={onSelect ? (event) => event.key === 'Enter' && onSelect(row.original, row.index) : undefined}
+              >
                 {row.getVisibleCells().map((cell) => {
                   const { num, secondary } = (cell.column.columnDef.meta ?? {}) as ColumnMeta;
                   return (

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
-  ZBacktestChartSchema,
+  ZBacktestEquitySchema,
+  ZChartWindowByIdSchema,
+  ZChartWindowSchema,
   ZBacktestResponseSchema,
   ZBacktestSummarySchema,
   ZCreateBacktestRequestSchema,
@@ -11,7 +13,8 @@ import {
 } from '@/server/api/schemas/backtests';
 import { ZByIdInputSchema as ZById } from '@/server/api/schemas/strategies';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
-import { cancelBacktestForUser, createBacktest, getBacktestChart, getBacktestForUser, listBacktestsForUser } from '@/server/services/backtests/backtests';
+import { cancelBacktestForUser, createBacktest, getBacktestEquity, getBacktestForUser, listBacktestsForUser } from '@/server/services/backtests/backtests';
+import { getBacktestChartWindow } from '@/server/services/backtests/chart-window';
 import { cancelSweepForUser, createSweep, getSweepForUser, listSweepsForUser } from '@/server/services/backtests/sweeps';
 
 const ZListInput = ZListRunsInputSchema.default({});
@@ -32,10 +35,16 @@ export const backtestsRouter = createTRPCRouter({
     .output(ZBacktestResponseSchema)
     .query(({ ctx, input }) => getBacktestForUser(ctx.db, ctx.user.id, input.id)),
 
-  chart: protectedProcedure
+  equity: protectedProcedure
     .input(ZById)
-    .output(ZBacktestChartSchema)
-    .query(({ ctx, input }) => getBacktestChart(ctx.db, ctx.user.id, input.id)),
+    .output(ZBacktestEquitySchema)
+    .query(({ ctx, input }) => getBacktestEquity(ctx.db, ctx.user.id, input.id)),
+
+  /** A window of the price chart: GET /api/v1/backtests/{id}/chart */
+  chart: protectedProcedure
+    .input(ZChartWindowByIdSchema)
+    .output(ZChartWindowSchema)
+    .query(({ ctx, input }) => getBacktestChartWindow(ctx.db, ctx.user.id, input.id, input)),
 
   cancel: protectedProcedure
     .input(ZById)

@@ -1,5 +1,5 @@
 import type { CandleSeries } from '../candles';
-import { RollingMax, RollingMin } from '../indicators/rolling-extreme';
+import { RollingMax, RollingMin, rollingMax, rollingMin } from '../indicators/rolling-extreme';
 import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
@@ -58,6 +58,10 @@ export class DonchianBreakoutStrategy extends BarStrategy<Params> {
     this.close = series.close[i]!;
   }
 
+  plotState(): Readonly<Record<string, number>> {
+    return { upper: this.previousHigh, lower: this.previousLow };
+  }
+
   protected entrySignal(): boolean {
     return this.close > this.previousHigh;
   }
@@ -79,4 +83,23 @@ export const donchianBreakout = defineStrategy({
   description: 'Buys when the close breaks above the previous N-bar high; sells when it breaks below the previous M-bar low.',
   parameters,
   create: (params) => new DonchianBreakoutStrategy(params),
+  plots: [
+    { name: 'upper', label: 'Entry channel (previous high)', pane: 'price', style: 'line', color: '#22c55e' },
+    { name: 'lower', label: 'Exit channel (previous low)', pane: 'price', style: 'line', color: '#ef4444' },
+  ],
+  plotValues: (series, params) => {
+    // The channels of bars i − N .. i − 1: the rolling extremes after bar i − 1, shown on bar i once both exist.
+    const highs = rollingMax(series.high, params.entryPeriod);
+    const lows = rollingMin(series.low, params.exitPeriod);
+    const upper = new Float64Array(series.length).fill(Number.NaN);
+    const lower = new Float64Array(series.length).fill(Number.NaN);
+    for (let i = 1; i < series.length; i++) {
+      const high = highs[i - 1]!;
+      const low = lows[i - 1]!;
+      if (Number.isNaN(high) || Number.isNaN(low)) continue;
+      upper[i] = high;
+      lower[i] = low;
+    }
+    return { upper, lower };
+  },
 });

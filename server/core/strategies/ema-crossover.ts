@@ -1,6 +1,6 @@
 import type { CandleSeries } from '../candles';
 import { EMA, ema } from '../indicators/ema';
-import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
+import { crossoverParameters, crossoverPlots, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
 /**
@@ -10,6 +10,9 @@ import { defineStrategy } from './types';
 export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   private readonly fast: EMA;
   private readonly slow: EMA;
+  /** the averages the last decision compared (NaN while warming up) */
+  private lastFast = Number.NaN;
+  private lastSlow = Number.NaN;
 
   constructor(params: CrossoverParams) {
     super(params);
@@ -29,6 +32,8 @@ export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
       fast = this.fast.step(close);
       slow = this.slow.step(close);
     }
+    this.lastFast = fast;
+    this.lastSlow = slow;
     return fast > slow ? 1 : fast < slow ? -1 : fast === slow ? 0 : Number.NaN;
   }
 
@@ -41,6 +46,11 @@ export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   protected resetAverages(): void {
     this.fast.reset();
     this.slow.reset();
+    this.lastFast = this.lastSlow = Number.NaN;
+  }
+
+  plotState(): Readonly<Record<string, number>> {
+    return { fast_ma: this.lastFast, slow_ma: this.lastSlow };
   }
 }
 
@@ -51,4 +61,7 @@ export const emaCrossover = defineStrategy({
   parameters: crossoverParameters('exponential', { fast: 12, slow: 26 }),
   validate: crossoverValidate,
   create: (params) => new EmaCrossoverStrategy(params),
+  plots: crossoverPlots('EMA'),
+  // ema() is the EMA class run over the series (the column the engine shares in a sweep): bit for bit the same values
+  plotValues: (series, params) => ({ fast_ma: ema(series.close, params.fastPeriod), slow_ma: ema(series.close, params.slowPeriod) }),
 });

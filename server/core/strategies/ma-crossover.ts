@@ -1,7 +1,7 @@
 import type { CandleSeries } from '../candles';
 import type { IndicatorColumns } from '../indicators/columns';
 import { BarStrategy } from './bar-strategy';
-import type { StrategyParams } from './types';
+import type { PlotSpec, StrategyParams } from './types';
 
 /** The parameters of a moving-average crossover; the averages differ only in their help text and defaults. */
 export function crossoverParameters(kind: 'simple' | 'exponential', defaults: { fast: number; slow: number }) {
@@ -28,6 +28,14 @@ export function crossoverParameters(kind: 'simple' | 'exponential', defaults: { 
 }
 
 export type CrossoverParams = StrategyParams<ReturnType<typeof crossoverParameters>>;
+
+/** The two averages, drawn over the price: `fast_ma` and `slow_ma` (ma: "SMA" or "EMA"). */
+export function crossoverPlots(ma: 'SMA' | 'EMA'): readonly PlotSpec[] {
+  return [
+    { name: 'fast_ma', label: `Fast ${ma}`, pane: 'price', style: 'line', color: '#f59e0b' },
+    { name: 'slow_ma', label: `Slow ${ma}`, pane: 'price', style: 'line', color: '#6366f1' },
+  ];
+}
 
 export const crossoverValidate = (p: CrossoverParams) =>
   p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' };

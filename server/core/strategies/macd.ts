@@ -1,5 +1,5 @@
 import type { CandleSeries } from '../candles';
-import { MACD } from '../indicators/macd';
+import { MACD, macd } from '../indicators/macd';
 import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
@@ -25,6 +25,8 @@ export class MacdStrategy extends BarStrategy<Params> {
   private readonly macd: MACD;
   private histogram = Number.NaN;
   private previousHistogram = Number.NaN;
+  private line = Number.NaN;
+  private signal = Number.NaN;
 
   constructor(params: Params) {
     super(params);
@@ -36,6 +38,12 @@ export class MacdStrategy extends BarStrategy<Params> {
     this.previousHistogram = this.histogram;
     const value = this.macd.update(series.close[i]!);
     this.histogram = value === null ? Number.NaN : value.macd - value.signal;
+    this.line = this.macd.macdLine ?? Number.NaN;
+    this.signal = value === null ? Number.NaN : value.signal;
+  }
+
+  plotState(): Readonly<Record<string, number>> {
+    return { macd: this.line, signal: this.signal, histogram: this.histogram };
   }
 
   protected entrySignal(): boolean {
@@ -48,7 +56,7 @@ export class MacdStrategy extends BarStrategy<Params> {
 
   protected resetState(): void {
     this.macd.reset();
-    this.histogram = this.previousHistogram = Number.NaN;
+    this.histogram = this.previousHistogram = this.line = this.signal = Number.NaN;
   }
 }
 
@@ -59,4 +67,13 @@ export const macdStrategy = defineStrategy({
   parameters,
   validate: (p) => (p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' }),
   create: (params) => new MacdStrategy(params),
+  plots: [
+    { name: 'histogram', label: 'Histogram', pane: 'macd', style: 'histogram', color: '#64748b' },
+    { name: 'macd', label: 'MACD', pane: 'macd', style: 'line', color: '#3b82f6' },
+    { name: 'signal', label: 'Signal', pane: 'macd', style: 'line', color: '#f97316' },
+  ],
+  plotValues: (series, params) => {
+    const values = macd(series.close, params.fastPeriod, params.slowPeriod, params.signalPeriod);
+    return { macd: values.macd, signal: values.signal, histogram: values.histogram };
+  },
 });

@@ -1,6 +1,6 @@
 import type { CandleSeries } from '../candles';
-import { SMA } from '../indicators/sma';
-import { StandardDeviation } from '../indicators/stddev';
+import { SMA, sma } from '../indicators/sma';
+import { StandardDeviation, stddev } from '../indicators/stddev';
 import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
@@ -46,6 +46,8 @@ export class MeanReversionStrategy extends BarStrategy<Params> {
   private readonly mean: SMA;
   private readonly deviation: StandardDeviation;
   private zScore = Number.NaN;
+  private lastMean = Number.NaN;
+  private lastDeviation = Number.NaN;
 
   constructor(params: Params) {
     super(params);
@@ -58,7 +60,13 @@ export class MeanReversionStrategy extends BarStrategy<Params> {
     const close = series.close[i]!;
     const mean = this.mean.update(close);
     const deviation = this.deviation.update(close);
-    this.zScore = mean === null || deviation === null || deviation === 0 ? Number.NaN : (close - mean) / deviation;
+    this.zScore = zScore(close, mean, deviation);
+    this.lastMean = mean ?? Number.NaN;
+    this.lastDeviation = deviation ?? Number.NaN;
+  }
+
+  plotState(): Readonly<Record<string, number>> {
+    return bands(this.lastMean, this.lastDeviation, this.zScore, this.params);
   }
 
   protected entrySignal(): boolean {
@@ -72,8 +80,22 @@ export class MeanReversionStrategy extends BarStrategy<Params> {
   protected resetState(): void {
     this.mean.reset();
     this.deviation.reset();
-    this.zScore = Number.NaN;
+    this.zScore = this.lastMean = this.lastDeviation = Number.NaN;
   }
+}
+
+function zScore(close: number, mean: number | null, deviation: number | null): number {
+  return mean === null || deviation === null || deviation === 0 || Number.isNaN(mean) || Number.isNaN(deviation) ? Number.NaN : (close - mean) / deviation;
+}
+
+/** The plots at one bar: the mean, the entry band (mean − entryThreshold × σ), the exit line (mean − exitThreshold × σ) and z. */
+function bands(mean: number, deviation: number, z: number, params: Params) {
+  return {
+    mean,
+    entry_band: mean - params.entryThreshold * deviation,
+    exit_line: mean - params.exitThreshold * deviation,
+    z_score: z,
+  };
 }
 
 export const meanReversion = defineStrategy({
@@ -83,4 +105,29 @@ export const meanReversion = defineStrategy({
   parameters,
   validate: (p) => (p.exitThreshold < p.entryThreshold ? null : { param: 'exitThreshold', message: 'exitThreshold must be less than entryThreshold' }),
   create: (params) => new MeanReversionStrategy(params),
+  plots: [
+    { name: 'mean', label: 'Mean', pane: 'price', style: 'line', color: '#6366f1' },
+    { name: 'entry_band', label: 'Entry band', pane: 'price', style: 'line', color: '#22c55e' },
+    { name: 'exit_line', label: 'Exit line', pane: 'price', style: 'line', color: '#f59e0b' },
+    { name: 'z_score', label: 'z-score', pane: 'z', style: 'line', color: '#a855f7' },
+  ],
+  plotValues: (series, params) => {
+    // sma() and stddev() run the same SMA and StandardDeviation classes over the series: the decisions' values
+    const closes = series.close;
+    const means = sma(closes, params.lookbackPeriod);
+    const deviations = stddev(closes, params.lookbackPeriod);
+    const out = {
+      mean: means,
+      entry_band: new Float64Array(closes.length),
+      exit_line: new Float64Array(closes.length),
+      z_score: new Float64Array(closes.length),
+    };
+    for (let i = 0; i < closes.length; i++) {
+      const at = bands(means[i]!, deviations[i]!, zScore(closes[i]!, means[i]!, deviations[i]!), params);
+      out.entry_band[i] = at.entry_band;
+      out.exit_line[i] = at.exit_line;
+      out.z_score[i] = at.z_score;
+    }
+    return out;
+  },
 });

@@ -1,5 +1,5 @@
 import type { CandleSeries } from '../candles';
-import { RSI } from '../indicators/rsi';
+import { RSI, rsi } from '../indicators/rsi';
 import { BarStrategy } from './bar-strategy';
 import { defineStrategy, type StrategyParams } from './types';
 
@@ -66,6 +66,10 @@ export class RsiStrategy extends BarStrategy<Params> {
     return this.current > this.params.overbought;
   }
 
+  plotState(): Readonly<Record<string, number>> {
+    return { rsi: this.current, oversold: this.params.oversold, overbought: this.params.overbought };
+  }
+
   protected resetState(): void {
     this.rsi.reset();
     this.current = this.previous = Number.NaN;
@@ -79,4 +83,14 @@ export const rsiStrategy = defineStrategy({
   parameters,
   validate: (p) => (p.oversold < p.overbought ? null : { param: 'oversold', message: 'oversold must be less than overbought' }),
   create: (params) => new RsiStrategy(params),
+  plots: [
+    { name: 'rsi', label: 'RSI', pane: 'rsi', style: 'line', color: '#a855f7' },
+    { name: 'oversold', label: 'Oversold', pane: 'rsi', style: 'line', color: '#22c55e' },
+    { name: 'overbought', label: 'Overbought', pane: 'rsi', style: 'line', color: '#ef4444' },
+  ],
+  plotValues: (series, params) => ({
+    rsi: rsi(series.close, params.period),
+    oversold: new Float64Array(series.length).fill(params.oversold),
+    overbought: new Float64Array(series.length).fill(params.overbought),
+  }),
 });

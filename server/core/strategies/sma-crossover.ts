@@ -1,6 +1,6 @@
 import type { CandleSeries } from '../candles';
 import { compareMeans, TickSums, tickSums } from '../indicators/decimal-ticks';
-import { crossoverParameters, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
+import { crossoverParameters, crossoverPlots, crossoverValidate, MovingAverageCrossoverStrategy, type CrossoverParams } from './ma-crossover';
 import { defineStrategy } from './types';
 
 /**
@@ -23,6 +23,10 @@ export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
     return compareMeans(this.sums.sum(0), fastPeriod, this.sums.sum(1), slowPeriod);
   }
 
+  plotState(): Readonly<Record<string, number>> {
+    return tickMeans(this.sums, this.params.fastPeriod, this.params.slowPeriod);
+  }
+
   protected readonly columnKind = 'tick-sum';
 
   protected averageColumn(closes: Float64Array, period: number): Float64Array {
@@ -34,6 +38,26 @@ export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
   }
 }
 
+/** The two means the decision compares, as doubles: a sum in ticks ÷ (ticks per unit × period), one rounding. */
+function tickMeans(sums: TickSums, fastPeriod: number, slowPeriod: number): { fast_ma: number; slow_ma: number } {
+  const unit = sums.ticksPerUnit;
+  return { fast_ma: sums.sum(0) / (unit * fastPeriod), slow_ma: sums.sum(1) / (unit * slowPeriod) };
+}
+
+/** The averages over every bar of `closes`, from the same tick sums the decisions compare. */
+function smaPlotValues(closes: Float64Array, fastPeriod: number, slowPeriod: number): { fast_ma: Float64Array; slow_ma: Float64Array } {
+  const sums = new TickSums([fastPeriod, slowPeriod]);
+  const fast = new Float64Array(closes.length);
+  const slow = new Float64Array(closes.length);
+  for (let i = 0; i < closes.length; i++) {
+    sums.push(closes[i]!);
+    const means = tickMeans(sums, fastPeriod, slowPeriod);
+    fast[i] = means.fast_ma;
+    slow[i] = means.slow_ma;
+  }
+  return { fast_ma: fast, slow_ma: slow };
+}
+
 export const smaCrossover = defineStrategy({
   type: 'sma_crossover',
   name: 'SMA crossover',
@@ -41,4 +65,6 @@ export const smaCrossover = defineStrategy({
   parameters: crossoverParameters('simple', { fast: 10, slow: 30 }),
   validate: crossoverValidate,
   create: (params) => new SmaCrossoverStrategy(params),
+  plots: crossoverPlots('SMA'),
+  plotValues: (series, params) => smaPlotValues(series.close, params.fastPeriod, params.slowPeriod),
 });

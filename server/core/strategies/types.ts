@@ -119,6 +119,12 @@ export interface StrategyInstance {
    * are the same either way.
    */
   useColumns?(series: CandleSeries, columns: IndicatorColumns): void;
+  /**
+   * Optional. The values of the definition's plots (PlotSpec.name → value, NaN while warming up) after the last
+   * bar fed one by one, exactly as the decisions read them; the test that plotValues equals what the decisions
+   * see reads it. Not defined while the instance reads shared columns (useColumns).
+   */
+  plotState?(): Readonly<Record<string, number>>;
 }
 
 export interface ParamIssue {

@@ -20,7 +20,7 @@ import {
   BACKTEST_JOB_TYPE,
   cancelBacktestForUser,
   createBacktest,
-  getBacktestChart,
+  getBacktestEquity,
   getBacktestForUser,
   getBacktestSummary,
   listBacktestsForUser,
@@ -112,7 +112,7 @@ describe('backtest.run job', () => {
     expect(stored.params).toEqual(strategy.params);
     expect((await getStrategyForUser(t.db, alice, strategy.id)).status, 'a completed backtest makes the strategy backtested').toBe('backtested');
 
-    const chart = await getBacktestChart(t.db, alice, queued.id);
+    const chart = await getBacktestEquity(t.db, alice, queued.id);
     expect(chart.time.length, 'a small series is charted bar by bar').toBe(series.length);
     expect(chart.equity.at(-1)).toBe(expected.equity[series.length - 1]);
     expect(Math.max(...chart.drawdownPct), 'the chart drawdown peaks at the metric').toBeCloseTo(expected.metrics.maxDrawdownPct, 9);
@@ -272,7 +272,7 @@ describe('backtest.run job', () => {
     const strategy = await createStrategyForUser(t.db, alice, { name: 'Private', type: 'sma_crossover', params: {}, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
     expect((await appError(getBacktestForUser(t.db, bob, queued.id))).code).toBe('NOT_FOUND');
-    expect((await appError(getBacktestChart(t.db, bob, queued.id))).code).toBe('NOT_FOUND');
+    expect((await appError(getBacktestEquity(t.db, bob, queued.id))).code).toBe('NOT_FOUND');
     expect((await appError(listBacktestsForUser(t.db, bob, { strategyId: strategy.id }))).code).toBe('NOT_FOUND');
     expect((await appError(createBacktest(t.db, bob, { strategyId: strategy.id, start: START, end: END, ...config }))).code).toBe('NOT_FOUND');
     expect(await listBacktestsForUser(t.db, bob)).toEqual([]);

@@ -11,7 +11,7 @@ import { requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow, validateStrategyParams } from '@/server/services/strategies/strategies';
 import { effectiveRunState, type JobState } from './run-state';
 import { createRun, type RunSpec } from './run-spec';
-import type { BacktestChartView, BacktestSummaryView, BacktestView } from './views';
+import type { BacktestEquityView, BacktestSummaryView, BacktestView } from './views';
 import { msToIso } from '@/server/core/time';
 
 export { BACKTEST_JOB_TYPE };
@@ -172,7 +172,7 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
 }
 
 /** The downsampled equity, drawdown and price series (empty until completed). */
-export async function getBacktestChart(db: DbOrTx, userId: string, id: string): Promise<BacktestChartView> {
+export async function getBacktestEquity(db: DbOrTx, userId: string, id: string): Promise<BacktestEquityView> {
   const [row] = await db
     .select({
       time: backtests.chartTime,

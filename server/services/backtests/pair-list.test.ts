@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner } from '@/server/worker/job-runner';
-import { BACKTEST_JOB_TYPE, createBacktest, getBacktestChart, getBacktestForUser } from './backtests';
+import { BACKTEST_JOB_TYPE, createBacktest, getBacktestEquity, getBacktestForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
 import { createSweep } from './sweeps';
 
@@ -145,7 +145,7 @@ describe('pair-list backtests', () => {
       'a pair whose data stops early is sold at its own last bar, if held',
     ).toEqual(expected.trades.filter((tr) => tr.symbol === 'BTC2/USD' && tr.exitReason === 'end').map(() => new Date(btc2Last).toISOString()));
 
-    const chart = await getBacktestChart(t.db, alice, queued.id);
+    const chart = await getBacktestEquity(t.db, alice, queued.id);
     expect(expected.time.length, 'a year of 4h steps: more than the chart keeps').toBeGreaterThan(2000);
     expect(chart.time.length, 'downsampled to at most 2,000 points').toBeLessThanOrEqual(2000);
     expect(chart.time.at(-1), 'down to the last step').toBe(expected.time.at(-1));

@@ -98,7 +98,7 @@ export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({
 });
 export type BacktestView = z.infer<typeof ZBacktestResponseSchema>;
 
-export const ZBacktestChartSchema = z.object({
+export const ZBacktestEquitySchema = z.object({
   id: z.string().uuid(),
   time: z.array(z.number()),
   equity: z.array(z.number()),
@@ -108,7 +108,7 @@ export const ZBacktestChartSchema = z.object({
   /** a pair list's per-pair running contribution (quote) at each time, one array per pair in list order; empty for one market */
   pairEquity: z.array(z.array(z.number())),
 });
-export type BacktestChartView = z.infer<typeof ZBacktestChartSchema>;
+export type BacktestEquityView = z.infer<typeof ZBacktestEquitySchema>;
 
 export const ZSweepSummarySchema = ZRunSummaryFields.extend({
   baseParams: z.record(z.string(), z.unknown()),

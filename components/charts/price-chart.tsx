@@ -1,0 +1,400 @@
+'use client';
+
+import {
+  CandlestickSeries,
+  ColorType,
+  CrosshairMode,
+  HistogramSeries,
+  LineSeries,
+  createChart,
+  createSeriesMarkers,
+  type IChartApi,
+  type ISeriesApi,
+  type ISeriesMarkersPluginApi,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ErrorState, Skeleton } from '@/components/ui/states';
+import type { ChartMarkerView, ChartWindowRequest, ChartWindowView } from '@/server/api/schemas/backtests';
+import { formatDateTime, formatNumber, formatPercent, formatPrice, formatQuantity, formatSignedMoney, signTone } from '@/components/format';
+
+/**
+ * A price chart over windows of a series (docs/backtesting.md, "Chart windows"): candlesticks with volume, the
+ * strategy's plots on the price or in their own panes, trade markers, wheel/pinch zoom, drag/touch pan and a
+ * crosshair readout (OHLC, the plots, the trades on that candle). It asks `loadWindow` for the visible range
+ * (plus one span either side) whenever the user pans past what it holds or zooms far enough that another bucket
+ * width fits; zoomed out, the server aggregates candles, so the chart never holds more than a few thousand.
+ */
+
+export interface PriceChartFocus {
+  /** ms UTC; the chart shows [from, to] at full resolution */
+  from: number;
+  to: number;
+}
+
+interface Props {
+  loadWindow: (request: ChartWindowRequest) => Promise<ChartWindowView>;
+  priceTick: string | null;
+  amountStep: string | null;
+  /** set to jump the chart to a range (e.g. a trade); a new object each time */
+  focus?: PriceChartFocus | null;
+  label: string;
+  height?: number;
+}
+
+const seconds = (ms: number) => (ms / 1000) as UTCTimestamp;
+const msOf = (time: Time) => (time as number) * 1000;
+const DEFAULT_COLORS = ['#f59e0b', '#6366f1', '#a855f7', '#06b6d4', '#ec4899'];
+
+interface Theme {
+  bg: string;
+  fg: string;
+  muted: string;
+  border: string;
+  gain: string;
+  loss: string;
+}
+
+function readTheme(element: HTMLElement): Theme {
+  const style = getComputedStyle(element);
+  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    bg: v('--panel', '#11151d'),
+    fg: v('--fg', '#e6e9ef'),
+    muted: v('--muted', '#8a93a6'),
+    border: v('--border', '#252b37'),
+    gain: v('--gain', '#22c55e'),
+    loss: v('--loss', '#f0475b'),
+  };
+}
+
+function themeOptions(theme: Theme) {
+  return {
+    layout: { background: { type: ColorType.Solid, color: theme.bg }, textColor: theme.muted, panes: { separatorColor: theme.border } },
+    grid: { vertLines: { color: theme.border }, horzLines: { color: theme.border } },
+    rightPriceScale: { borderColor: theme.border },
+    timeScale: { borderColor: theme.border },
+  };
+}
+
+interface Readout {
+  time: number;
+  index: number;
+}
+
+/** The pane of each plot: 0 is the price; every other pane name gets the next pane, in order of first use. */
+function paneIndexes(plots: ChartWindowView['plots']): Map<string, number> {
+  const panes = new Map<string, number>([['price', 0]]);
+  for (const plot of plots) if (!panes.has(plot.pane)) panes.set(plot.pane, panes.size);
+  return panes;
+}
+
+export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420 }: Props) {
+  const containerRef = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<IChartApi | null>(null);
+  const candlesRef = useRef<ISeriesApi<'Candlestick'> | null>(null);
+  const volumeRef = useRef<ISeriesApi<'Histogram'> | null>(null);
+  const plotSeriesRef = useRef(new Map<string, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>());
+  const markersRef = useRef<ISeriesMarkersPluginApi<Time> | null>(null);
+  const windowRef = useRef<ChartWindowView | null>(null);
+  const requestRef = useRef<string>('');
+  /** set while the chart itself moves the visible range (after new data), so that move does not load again */
+  const applyingRef = useRef(false);
+  const loadRef = useRef(loadWindow);
+  loadRef.current = loadWindow;
+
+  const [data, setData] = useState<ChartWindowView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [readout, setReadout] = useState<Readout | null>(null);
+  const [visible, setVisible] = useState<{ from: number; to: number } | null>(null);
+
+  const timeIndex = useMemo(() => {
+    const map = new Map<number, number>();
+    data?.candles.time.forEach((t, i) => map.set(t, i));
+    return map;
+  }, [data]);
+  const markersByTime = useMemo(() => {
+    const map = new Map<number, ChartMarkerView[]>();
+    for (const marker of data?.markers ?? []) map.set(marker.time, [...(map.get(marker.time) ?? []), marker]);
+    return map;
+  }, [data]);
+
+  /** Puts a window on the chart; `range` (ms) is kept visible, else the whole window is fitted. */
+  const apply = useCallback((win: ChartWindowView, range: { from: number; to: number } | null) => {
+    const chart = chartRef.current;
+    const candles = candlesRef.current;
+    const volume = volumeRef.current;
+    const container = containerRef.current;
+    if (!chart || !candles || !volume || !container) return;
+    const theme = readTheme(container);
+    windowRef.current = win;
+    applyingRef.current = true;
+    const c = win.candles;
+    candles.setData(c.time.map((t, i) => ({ time: seconds(t), open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]! })));
+    volume.setData(c.time.map((t, i) => ({ time: seconds(t), value: c.volume[i]!, color: c.close[i]! >= c.open[i]! ? `${theme.gain}55` : `${theme.loss}55` })));
+    const panes = paneIndexes(win.plots);
+    win.plots.forEach((plot, k) => {
+      let series = plotSeriesRef.current.get(plot.name);
+      const color = plot.color ?? DEFAULT_COLORS[k % DEFAULT_COLORS.length]!;
+      if (!series) {
+        const pane = panes.get(plot.pane) ?? 0;
+        series =
+          plot.style === 'histogram'
+            ? chart.addSeries(HistogramSeries, { color, priceLineVisible: false, lastValueVisible: false, title: plot.label }, pane)
+            : chart.addSeries(
+                LineSeries,
+                {
+                  color,
+                  lineWidth: 1,
+                  priceLineVisible: false,
+                  lastValueVisible: false,
+                  crosshairMarkerVisible: false,
+                  lineVisible: plot.style !== 'dots',
+                  pointMarkersVisible: plot.style === 'dots',
+                },
+                pane,
+              );
+        plotSeriesRef.current.set(plot.name, series);
+        if (pane > 0) chart.panes()[pane]?.setStretchFactor(0.35);
+      }
+      series.setData(
+        c.time.map((t, i) => {
+          const value = plot.values[i];
+          return value === null || value === undefined ? { time: seconds(t) } : { time: seconds(t), value };
+        }),
+      );
+    });
+    const markers: SeriesMarker<Time>[] = win.markers.map((m) => ({
+      time: seconds(m.time),
+      position: m.side === 'buy' ? 'belowBar' : 'aboveBar',
+      shape: m.side === 'buy' ? 'arrowUp' : 'arrowDown',
+      color: m.side === 'buy' ? theme.gain : theme.loss,
+      text: win.markers.length <= 200 ? `#${m.tradeNumber}` : '',
+    }));
+    markersRef.current?.setMarkers(markers);
+    if (range) chart.timeScale().setVisibleRange({ from: seconds(range.from), to: seconds(range.to) });
+    else chart.timeScale().fitContent();
+    setData(win);
+    requestAnimationFrame(() => {
+      applyingRef.current = false;
+    });
+  }, []);
+
+  /** Loads the window around [from, to] (one span either side) at the resolution the chart's width wants. */
+  const load = useCallback(
+    async (from: number | undefined, to: number | undefined, keep: { from: number; to: number } | null) => {
+      const chart = chartRef.current;
+      if (!chart) return;
+      const width = Math.max(100, chart.timeScale().width());
+      let request: ChartWindowRequest;
+      if (from === undefined || to === undefined) request = { maxBars: Math.round(Math.min(5_000, Math.max(10, width / 2))) };
+      else {
+        const span = to - from;
+        const current = windowRef.current;
+        const first = current?.first ?? from;
+        const lastEnd = current?.last !== null && current?.last !== undefined ? current.last + 1 : to;
+        request = {
+          from: Math.max(first, Math.floor(from - span)),
+          to: Math.min(lastEnd, Math.ceil(to + span)),
+          maxBars: Math.round(Math.min(5_000, Math.max(10, (3 * width) / 2))),
+        };
+        if (request.to! <= request.from!) return;
+      }
+      const key = JSON.stringify(request);
+      if (key === requestRef.current) return;
+      requestRef.current = key;
+      try {
+        const win = await loadRef.current(request);
+        if (requestRef.current !== key) return; // a newer request is on its way
+        setError(null);
+        apply(win, keep);
+      } catch (e) {
+        setError(e instanceof Error ? e.message : String(e));
+      }
+    },
+    [apply],
+  );
+
+  // The chart itself: created once, themed from the page's colours (and again when the theme changes).
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container) return;
+    const theme = readTheme(container);
+    const chart = createChart(container, {
+      autoSize: true,
+      ...themeOptions(theme),
+      crosshair: { mode: CrosshairMode.Normal },
+      timeScale: { ...themeOptions(theme).timeScale, timeVisible: true, secondsVisible: false },
+      localization: { priceFormatter: (price: number) => formatPrice(price, { priceTick }) },
+    });
+    chartRef.current = chart;
+    const candles = chart.addSeries(CandlestickSeries, {
+      upColor: theme.gain,
+      downColor: theme.loss,
+      borderVisible: false,
+      wickUpColor: theme.gain,
+      wickDownColor: theme.loss,
+    });
+    candlesRef.current = candles;
+    const volume = chart.addSeries(HistogramSeries, {
+      priceScaleId: 'volume',
+      priceFormat: { type: 'volume' },
+      priceLineVisible: false,
+      lastValueVisible: false,
+    });
+    chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    volumeRef.current = volume;
+    markersRef.current = createSeriesMarkers(candles, []);
+    const plotSeries = plotSeriesRef.current;
+
+    chart.subscribeCrosshairMove((param) => {
+      if (param.time === undefined) return;
+      const time = msOf(param.time);
+      setReadout({ time, index: -1 });
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    chart.timeScale().subscribeVisibleTimeRangeChange((range) => {
+      if (!range) return;
+      const next = { from: msOf(range.from), to: msOf(range.to) };
+      setVisible(next);
+      if (applyingRef.current) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const win = windowRef.current;
+        if (!win) return;
+        const widthPx = Math.max(100, chart.timeScale().width());
+        const shown = (next.to - next.from) / win.bucketMs;
+        const whole = win.first !== null && win.last !== null && win.from <= win.first && win.to > win.last;
+        // a window asks for ~width ÷ 2 candles per visible span: zoomed in below width ÷ 4, a finer bucket fits
+        const zoomedIn = win.aggregated && shown < widthPx / 4;
+        const zoomedOut = shown > widthPx;
+        const beyond = !whole && (next.from < win.from || next.to >= win.to);
+        if (zoomedIn || zoomedOut || beyond) void load(next.from, next.to + win.bucketMs, next);
+      }, 150);
+    });
+    // Themes: the page switches `html.dark` / `html.light`; the chart follows.
+    const observer = new MutationObserver(() => {
+      const t = readTheme(container);
+      chart.applyOptions(themeOptions(t));
+      candles.applyOptions({ upColor: t.gain, downColor: t.loss, wickUpColor: t.gain, wickDownColor: t.loss });
+    });
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+    // A test hook and a screen-reader-free way to find where a time is drawn (px from the chart's left edge).
+    (container as HTMLDivElement & { timeToX?: (ms: number) => number | null }).timeToX = (ms) => chart.timeScale().timeToCoordinate(seconds(ms));
+    void load(undefined, undefined, null);
+    return () => {
+      clearTimeout(timer);
+      observer.disconnect();
+      plotSeries.clear();
+      chart.remove();
+      chartRef.current = null;
+      candlesRef.current = null;
+      volumeRef.current = null;
+      markersRef.current = null;
+    };
+  }, [load, priceTick]);
+
+  // A tap on a phone: the readout follows the finger's candle even where the library waits for a long press.
+  const onPointerUp = useCallback((event: React.PointerEvent<HTMLDivElement>) => {
+    const chart = chartRef.current;
+    const container = containerRef.current;
+    if (!chart || !container || event.pointerType !== 'touch') return;
+    const x = event.clientX - container.getBoundingClientRect().left;
+    const time = chart.timeScale().coordinateToTime(x);
+    if (time !== null) setReadout({ time: msOf(time), index: -1 });
+  }, []);
+
+  useEffect(() => {
+    if (!focus || !chartRef.current) return;
+    const win = windowRef.current;
+    const bar = win ? Math.min(win.bucketMs, 24 * 3_600_000) : 3_600_000;
+    const pad = Math.max(20 * bar, (focus.to - focus.from) * 0.5);
+    const range = { from: focus.from - pad, to: focus.to + pad };
+    requestRef.current = '';
+    void load(range.from, range.to, range);
+  }, [focus, load]);
+
+  const index = readout ? (timeIndex.get(readout.time) ?? -1) : data && data.candles.time.length > 0 ? data.candles.time.length - 1 : -1;
+  const c = data?.candles;
+  const shownTime = index >= 0 && c ? c.time[index]! : null;
+  const here = shownTime !== null ? (markersByTime.get(shownTime) ?? []) : [];
+
+  return (
+    <div className="space-y-2">
+      <div
+        className="min-h-[4.5rem] text-xs tabular-nums"
+        data-testid="chart-readout"
+        data-time={shownTime ?? ''}
+        data-open={index >= 0 && c ? c.open[index] : ''}
+        data-high={index >= 0 && c ? c.high[index] : ''}
+        data-low={index >= 0 && c ? c.low[index] : ''}
+        data-close={index >= 0 && c ? c.close[index] : ''}
+        aria-live="polite"
+      >
+        {index >= 0 && c ? (
+          <>
+            <div className="flex flex-wrap gap-x-3">
+              <span className="text-muted">{formatDateTime(c.time[index]!)}</span>
+              <span>O {formatPrice(c.open[index]!, { priceTick })}</span>
+              <span>H {formatPrice(c.high[index]!, { priceTick })}</span>
+              <span>L {formatPrice(c.low[index]!, { priceTick })}</span>
+              <span>C {formatPrice(c.close[index]!, { priceTick })}</span>
+              <span className="text-muted">Vol {formatNumber(c.volume[index]!, 2)}</span>
+              {data?.aggregated ? <span className="text-muted">({Math.round(data.bucketMs / 60_000)}-minute candles)</span> : null}
+            </div>
+            {data && data.plots.length > 0 ? (
+              <div className="flex flex-wrap gap-x-3">
+                {data.plots.map((plot, k) => (
+                  <span key={plot.name} data-testid={`readout-plot-${plot.name}`} data-value={plot.values[index] ?? ''}>
+                    <span style={{ color: plot.color ?? DEFAULT_COLORS[k % DEFAULT_COLORS.length] }}>■</span> {plot.label}{' '}
+                    {plot.values[index] === null || plot.values[index] === undefined
+                      ? '—'
+                      : plot.pane === 'price'
+                        ? formatPrice(plot.values[index]!, { priceTick })
+                        : formatNumber(plot.values[index]!, 2)}
+                  </span>
+                ))}
+              </div>
+            ) : null}
+            {here.map((m) => (
+              <div key={`${m.tradeNumber}-${m.side}`} data-testid="readout-trade" data-trade={m.tradeNumber} data-side={m.side}>
+                Trade #{m.tradeNumber} · {m.side === 'buy' ? '▲ buy' : '▼ sell'} {formatQuantity(m.quantity, { step: amountStep })} @{' '}
+                {formatPrice(m.price, { priceTick })}
+                {m.more > 0 ? <span className="text-muted"> (and {m.more} more on this candle)</span> : null}
+                {m.pnl !== null ? (
+                  <span className={signTone(m.pnl)}>
+                    {' '}
+                    · P&L {formatSignedMoney(m.pnl)} ({formatPercent(m.pnlPct ?? 0, { signed: true })})
+                  </span>
+                ) : null}
+              </div>
+            ))}
+          </>
+        ) : null}
+      </div>
+      {error ? <ErrorState message={`Could not load the chart: ${error}`} /> : null}
+      <div className="relative" style={{ height }}>
+        {!data && !error ? <Skeleton className="absolute inset-0" /> : null}
+        <div
+          ref={containerRef}
+          className="absolute inset-0 touch-none"
+          data-testid="price-chart"
+          role="img"
+          aria-label={`Candlestick chart: ${label}`}
+          data-bucket-ms={data?.bucketMs ?? ''}
+          data-aggregated={data ? String(data.aggregated) : ''}
+          data-candles={data?.candles.time.length ?? 0}
+          data-visible-from={visible?.from ?? ''}
+          data-visible-to={visible?.to ?? ''}
+          onPointerUp={onPointerUp}
+          onPointerLeave={(event) => {
+            if (event.pointerType === 'mouse') setReadout(null);
+          }}
+        />
+      </div>
+      {data && data.markers.length === 0 && data.candles.time.length > 0 ? <p className="text-xs text-muted">No trades in this part of the chart.</p> : null}
+    </div>
+  );
+}
