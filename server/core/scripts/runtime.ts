@@ -23,7 +23,8 @@ import type { ScriptDefinition } from './sdk';
 import * as sdk from './sdk';
 import { log, takeLog } from './log';
 
-export const SDK_MODULE = '@cryptobot/sdk';
+export { SDK_MODULE } from './runtime-contract';
+import { SDK_MODULE } from './runtime-contract';
 
 export type ScriptReply<T> =
   { ok: true; value: T; log: string[]; logDropped: number } | { ok: false; error: string; paramIssue?: ParamIssue; log: string[]; logDropped: number };

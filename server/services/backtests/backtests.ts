@@ -25,7 +25,7 @@ export interface CreateBacktestInput extends RunSpec {
 /** Queues a backtest (job `backtest.run`); the worker runs it. Returns the queued row. */
 export async function createBacktest(db: Db, userId: string, input: CreateBacktestInput): Promise<BacktestSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
-  const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
+  const params = input.params ? await validateStrategyParams(db, userId, strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
   return createRun(db, userId, strategy, input, {
     job: (backtestId) => ({ type: BACKTEST_JOB_TYPE, payload: { backtestId } }),
     insert: async (tx, columns) =>
@@ -61,6 +61,7 @@ function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
     feeRate: row.feeRate,
     slippage: row.slippage,
     engineVersion: row.engineVersion,
+    scriptHash: row.scriptHash,
     barCount: row.barCount,
     metrics: (row.metrics as BacktestMetrics | null) ?? null,
     createdAt: row.createdAt.toISOString(),
@@ -88,6 +89,7 @@ const summaryColumns = {
   progress: backtests.progress,
   error: backtests.error,
   engineVersion: backtests.engineVersion,
+  scriptHash: backtests.scriptHash,
   createdAt: backtests.createdAt,
   startedAt: backtests.startedAt,
   finishedAt: backtests.finishedAt,

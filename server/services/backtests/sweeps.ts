@@ -1,3 +1,4 @@
+import { isScriptType } from '@/server/core/scripts/script-type';
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
@@ -33,6 +34,8 @@ function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Reco
 /** Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. */
 export async function createSweep(db: Db, userId: string, input: CreateSweepInput): Promise<SweepSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
+  if (isScriptType(strategy.type))
+    throw AppError.validation([{ field: 'strategyId', message: 'sweeps of strategies written as scripts are not available yet; run backtests' }]);
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {
@@ -74,6 +77,7 @@ function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryV
     feeRate: row.feeRate,
     slippage: row.slippage,
     engineVersion: row.engineVersion,
+    scriptHash: row.scriptHash,
     combinationCount: row.combinationCount,
     skippedCount: row.skippedCount,
     createdAt: row.createdAt.toISOString(),

@@ -13,8 +13,8 @@ export interface ScriptDiagnostic {
   readonly message: string;
 }
 
-/** Bytes of source a script may have. */
-export const MAX_SCRIPT_BYTES = 200_000;
+/** Bytes of source a script may have (under the JSON body limit, 64 KiB by default). */
+export const MAX_SCRIPT_BYTES = 60_000;
 
 export type CompileResult = { ok: true; js: string } | { ok: false; diagnostics: ScriptDiagnostic[] };
 

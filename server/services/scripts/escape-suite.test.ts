@@ -36,9 +36,9 @@ export default defineStrategy({
 void log;`;
 }
 
-async function failure(source: string): Promise<ScriptRuntimeError> {
+async function failure(source: string, within: SandboxLimits = limits): Promise<ScriptRuntimeError> {
   try {
-    await runScriptBacktest('script:attempt@1', await js(source), series, {}, config, limits);
+    await runScriptBacktest('script:attempt@1', await js(source), series, {}, config, within);
   } catch (error) {
     expect(error, 'a script failure, never another kind of error').toBeInstanceOf(ScriptRuntimeError);
     return error as ScriptRuntimeError;
@@ -120,14 +120,18 @@ throw new Error('host reachable: ' + [typeof g.process, typeof g.require, typeof
   });
 
   it('a memory bomb is stopped at the memory limit', async () => {
-    const error = await failure(script({ onBar: 'const hoard: number[][] = []; for (;;) hoard.push(new Array(1e6).fill(ctx.index));' }));
+    // A time limit far above what filling 96 MB takes, so only the memory limit can stop it (on a busy machine too).
+    const error = await failure(script({ onBar: 'const hoard: number[][] = []; for (;;) hoard.push(new Array(1e6).fill(ctx.index));' }), {
+      ...limits,
+      backtestTimeoutMs: 60_000,
+    });
     expect(error.kind).toBe('memory');
     expect(error.message).toBe('the script went over its memory limit (96 MB) and was stopped');
   });
 
   it('huge logs are capped: 200 lines of at most 500 characters, the rest counted', async () => {
     const compiled = await js(script({ onBar: "log('x'.repeat(100_000)); return null;" }));
-    const { log } = await runScriptBacktest('script:attempt@1', compiled, series, {}, config, limits);
+    const { log } = await runScriptBacktest('script:attempt@1', compiled, series, {}, config, { ...limits, backtestTimeoutMs: 30_000 });
     expect(log.lines).toHaveLength(200);
     expect(log.lines.every((line) => line.length <= 501)).toBe(true);
     expect(log.dropped).toBe(series.length - 200);

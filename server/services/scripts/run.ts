@@ -23,12 +23,19 @@ export async function runScriptBacktest(
   rawParams: unknown,
   config: BacktestConfig,
   limits: SandboxLimits = DEFAULT_LIMITS,
+  /** the declarations checked when the version was saved: the script must declare the same when it runs */
+  expected?: ScriptMeta,
 ): Promise<ScriptBacktest> {
   return withScript(
     js,
     async (sandbox, description) => {
       const checked = checkScriptDescription(description);
       if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
+      if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
+        throw new ScriptRuntimeError(
+          'error',
+          'the script declares different parameters or plots when it runs than in its source; declare them as literals only',
+        );
       const params = parseParams(scriptDefinition(type, checked.meta), rawParams);
       try {
         const result = await sandbox.backtest(series, params, config);
@@ -40,4 +47,19 @@ export async function runScriptBacktest(
     },
     limits,
   );
+}
+
+/** The declarations as text with keys sorted at every level (a stored jsonb value does not keep key order). */
+function comparable(meta: ScriptMeta): string {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+          )
+        : value;
+  return JSON.stringify(sorted({ parameters: meta.parameters, plots: meta.plots }));
 }
