@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, ingestion, api, rest, orderload, trading)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, sweep, scripts, ingestion, api, rest, orderload, trading)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -36,6 +36,7 @@ import { roundSummary, summarize, type Summary } from './lib/stats';
 import { formatNumber, formatRate, renderTable, type Cell } from './lib/table';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
+import { benchScripts, SCRIPT_RATIO_TARGET, type ScriptBenchResult } from './scripts';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import {
   benchDeploymentScenario,
@@ -48,7 +49,7 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'sweep', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
+const SECTIONS = ['engine', 'memory', 'sweep', 'scripts', 'ingestion', 'api', 'rest', 'orderload', 'trading'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -67,6 +68,7 @@ const runsPart = (key: string) => tradingParts === null || tradingParts.has(key)
 const plan = quick
   ? {
       engineSizes: [100_000],
+      scriptCandles: 100_000,
       memoryCandles: 1_000_000,
       sweepCandles: 100_000,
       runs: 3,
@@ -80,6 +82,7 @@ const plan = quick
     }
   : {
       engineSizes: [1_000_000, 10_000_000],
+      scriptCandles: 1_000_000,
       memoryCandles: 10_000_000,
       sweepCandles: 1_000_000,
       runs: 5,
@@ -181,6 +184,8 @@ const results = {
     method: string;
   },
   sweep: null as null | SweepBenchResult,
+  /** bench/scripts.ts: the SMA crossover template as a sandboxed user script vs the built-in, same candles, same rounds */
+  scripts: null as null | ScriptBenchResult,
   ingestion: null as null | IngestionResult,
   /** bench/trading.ts: one paper order's database part (placePaperOrderInTx in its own transaction) vs a bare insert + update */
   orderPath: null as null | OrderPathResult,
@@ -422,6 +427,12 @@ async function main(): Promise<number> {
     results.sweep = result;
   });
 
+  await section('scripts', async () => {
+    const { result, checks } = await benchScripts(plan.scriptCandles, plan.runs, log);
+    results.checks.push(...checks);
+    results.scripts = result;
+  });
+
   let database: BenchDatabase | undefined;
   const stopDatabase = () => database?.close();
   process.once('SIGINT', () => {
@@ -518,6 +529,14 @@ function evaluateTargets(): Target[] {
       target: `≥ ${ENGINE_RATIO_TARGET}`,
       value: results.engineToFastestKernel,
       pass: results.engineToFastestKernel >= ENGINE_RATIO_TARGET,
+    });
+  }
+  if (results.scripts) {
+    targets.push({
+      name: `sandboxed sma_crossover script ÷ built-in engine, ${results.scripts.candles.toLocaleString('en')} candles${results.scripts.candles >= 1_000_000 ? '' : ' (quick size)'}`,
+      target: `≥ ${SCRIPT_RATIO_TARGET} over 1M`,
+      value: results.scripts.ratio,
+      pass: results.scripts.candles >= 1_000_000 ? results.scripts.ratio >= SCRIPT_RATIO_TARGET : null,
     });
   }
   if (results.memory) {
@@ -638,6 +657,12 @@ function printReport(): void {
   ];
   const noteRow = (section: string, measure: string, note: string): Cell[] => [section, measure ? `${measure}: ${note}` : note, '', '', '', '', '', ''];
 
+  if (results.scripts) {
+    const n = `${results.scripts.candles.toLocaleString('en')} candles`;
+    rows.push(rateRow('scripts', `built-in sma_crossover, ${n}`, results.scripts.builtIn, 'candles/s'));
+    rows.push(rateRow('scripts', `sandboxed sma_crossover script (isolate per run), ${n}`, results.scripts.sandboxed, 'candles/s'));
+    rows.push(rateRow('scripts', '  sandboxed ÷ built-in per round', results.scripts.ratioPerRound, '×'));
+  }
   if (results.engine) {
     for (const size of results.engine.sizes) {
       const n = size.candles >= 1e6 ? `${size.candles / 1e6}M` : `${size.candles / 1e3}k`;

@@ -7,8 +7,9 @@
  * — an Error, a number, an object with a hostile getter — reaches the host; only strings, numbers and typed arrays
  * we build here leave):
  *   load(js) → ScriptDescription as JSON
- *   backtest(time, open, high, low, close, volume, paramsJson, configJson) → equity, trade and fill rows, metrics
- *   plotValues(time, open, high, low, close, volume, paramsJson) → one Float64Array per declared plot
+ *   backtest(candles, paramsJson, configJson) → equity, trade and fill rows, metrics
+ *   plotValues(candles, paramsJson) → one Float64Array per declared plot
+ * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
  *
  * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
  * the bars after the current one are NaN and `length` is the number of bars up to the current one (SeriesView).
@@ -147,6 +148,8 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
  */
 class SeriesView implements CandleSeries {
   length = 0;
+  /** no bar shown since the columns were last filled with NaN (a script may have written into them) */
+  private fresh = true;
   readonly time: Float64Array;
   readonly open: Float64Array;
   readonly high: Float64Array;
@@ -166,6 +169,7 @@ class SeriesView implements CandleSeries {
 
   /** Shows bars up to and including i. */
   reveal(i: number): void {
+    this.fresh = false;
     const s = this.source;
     for (let k = this.length; k <= i; k++) {
       this.time[k] = s.time[k]!;
@@ -178,20 +182,26 @@ class SeriesView implements CandleSeries {
     if (i + 1 > this.length) this.length = i + 1;
   }
 
-  /** The first bar and field the script changed, or null. */
+  /** The first bar and field the script changed, or null (compared bit for bit, 32 bits at a time). */
   firstChange(): string | null {
     const s = this.source;
+    const words = this.length * 2;
     for (const field of FIELDS) {
       const mine = this[field];
       const theirs = s[field];
-      for (let k = 0; k < this.length; k++) if (!Object.is(mine[k], theirs[k])) return `${field}[${k}]`;
+      const a = new Uint32Array(mine.buffer, mine.byteOffset, words);
+      const b = new Uint32Array(theirs.buffer, theirs.byteOffset, words);
+      for (let k = 0; k < words; k++) if (a[k] !== b[k]) return `${field}[${k >> 1}]`;
     }
     return null;
   }
 
+  /** Hides every bar again (NaN); nothing to do when none was shown. */
   forget(): void {
+    if (this.length === 0 && this.fresh) return;
     for (const field of FIELDS) this[field].fill(Number.NaN);
     this.length = 0;
+    this.fresh = true;
   }
 }
 
@@ -296,43 +306,13 @@ function plotValues(columns: Float64Array[], paramsJson: string): Record<string,
   return out;
 }
 
-/** Freezes the intrinsics the engine relies on, so a script cannot change how the engine computes (Math, arrays). */
-function hardenIntrinsics(): void {
-  const typedArray = Object.getPrototypeOf(Float64Array) as object;
-  const roots: unknown[] = [
-    Object,
-    Function,
-    Array,
-    Number,
-    String,
-    Boolean,
-    Symbol,
-    Math,
-    JSON,
-    Reflect,
-    Date,
-    RegExp,
-    Map,
-    Set,
-    WeakMap,
-    Promise,
-    Error,
-    TypeError,
-    RangeError,
-    typedArray,
-    Float64Array,
-    Float32Array,
-    Int8Array,
-    Uint8Array,
-    Int32Array,
-    Uint32Array,
-    ArrayBuffer,
-  ];
-  for (const root of roots) {
-    Object.freeze(root);
-    if (typeof root === 'function') Object.freeze(root.prototype);
-  }
-  // Blocking primitives and shared memory have no use in a strategy.
+/**
+ * Blocking primitives and shared memory have no use in a strategy (and Atomics.wait could outlast the time limit).
+ * The intrinsics are not frozen: freezing Object.prototype, Array.prototype and the typed arrays' prototypes turns
+ * off V8's fast paths and made the engine 3-4× slower; a script that patches them can change only its own run,
+ * in its own isolate, which is thrown away after it (docs/strategies.md, "The sandbox").
+ */
+function removeBlockingGlobals(): void {
   const g = globalThis as Record<string, unknown>;
   delete g.Atomics;
   delete g.SharedArrayBuffer;
@@ -341,19 +321,16 @@ function hardenIntrinsics(): void {
 
 const api = Object.freeze({
   load: (js: string) => reply(() => load(js)),
-  backtest: (
-    time: Float64Array,
-    open: Float64Array,
-    high: Float64Array,
-    low: Float64Array,
-    close: Float64Array,
-    volume: Float64Array,
-    paramsJson: string,
-    configJson: string,
-  ) => reply(() => backtest([time, open, high, low, close, volume], paramsJson, configJson)),
-  plotValues: (time: Float64Array, open: Float64Array, high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, paramsJson: string) =>
-    reply(() => plotValues([time, open, high, low, close, volume], paramsJson)),
+  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
+  plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
 });
+
+/** The six columns (time, open, high, low, close, volume) of a buffer packed column after column. */
+function columnsOf(candles: ArrayBuffer): Float64Array[] {
+  if (!(candles instanceof ArrayBuffer) || candles.byteLength % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
+  const n = candles.byteLength / 48;
+  return FIELDS.map((_, k) => new Float64Array(candles, k * n * 8, n));
+}
 
 export type SandboxApi = typeof api;
 
@@ -361,4 +338,4 @@ const consoleShim = Object.freeze({ log, info: log, warn: log, error: log, debug
 Object.defineProperty(globalThis, 'console', { value: consoleShim, writable: false, configurable: false });
 Object.defineProperty(globalThis, '__cryptobot', { value: api, writable: false, configurable: false, enumerable: false });
 Object.freeze(sdk);
-hardenIntrinsics();
+removeBlockingGlobals();
