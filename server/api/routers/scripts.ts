@@ -13,6 +13,7 @@ import {
   ZScriptVersionResponseSchema,
 } from '@/server/api/schemas/scripts';
 import { ZId } from '@/server/api/schemas/strategies';
+import { safeText } from '@/server/core/text';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import {
   addScriptVersion,
@@ -30,7 +31,7 @@ export const scriptsRouter = createTRPCRouter({
   templates: protectedProcedure.output(ZScriptTemplateListResponseSchema).query(() => [...listScriptTemplates()]),
 
   template: protectedProcedure
-    .input(z.object({ type: z.string().max(64) }))
+    .input(z.object({ type: safeText().max(64) }))
     .output(ZScriptTemplateResponseSchema)
     .query(({ input }) => getScriptTemplate(input.type)),
 

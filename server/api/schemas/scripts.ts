@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeText } from '@/server/core/text';
+import { multilineText, safeText } from '@/server/core/text';
 import { MAX_SCRIPT_BYTES } from '@/server/services/scripts/compile';
 import {
   ZSavedScriptVersionResponseSchema,
@@ -17,8 +17,7 @@ export const ZScriptName = safeText({ error: 'must be a string' })
   .max(100, { error: 'must be at most 100 characters' });
 
 /** TypeScript source; compiled and checked by the service (422 with diagnostics). Tabs and newlines allowed. */
-export const ZScriptSource = z
-  .string({ error: 'must be a string of TypeScript' })
+export const ZScriptSource = multilineText({ error: 'must be a string of TypeScript' })
   .min(1, { error: 'is required' })
   .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_SCRIPT_BYTES, { error: `must be at most ${MAX_SCRIPT_BYTES} bytes` });
 
