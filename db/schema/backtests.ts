@@ -30,6 +30,8 @@ const runColumns = () => ({
   progress: real('progress').notNull().default(0),
   error: text('error'),
   engineVersion: integer('engine_version').notNull(),
+  /** sha256 of the script version's source when the strategy is a script (type "script:<id>@<version>"); null for a built-in */
+  scriptHash: text('script_hash'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   startedAt: timestamp('started_at', { withTimezone: true }),
   finishedAt: timestamp('finished_at', { withTimezone: true }),

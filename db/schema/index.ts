@@ -13,3 +13,4 @@ export * from './invites';
 export * from './kill-switches';
 export * from './notifications';
 export * from './signals';
+export * from './scripts';

@@ -7,6 +7,7 @@ import { auditRouter } from './routers/audit';
 import { accountRouter } from './routers/account';
 import { backtestsRouter } from './routers/backtests';
 import { strategiesRouter } from './routers/strategies';
+import { scriptsRouter } from './routers/scripts';
 import { eventsRouter } from './routers/events';
 import { systemRouter } from './routers/system';
 import { invitesRouter } from './routers/invites';
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   audit: auditRouter,
   account: accountRouter,
   strategies: strategiesRouter,
+  scripts: scriptsRouter,
   backtests: backtestsRouter,
   deployments: deploymentsRouter,
   alerts: alertsRouter,

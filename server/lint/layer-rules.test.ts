@@ -44,6 +44,10 @@ describe('layer import rules', () => {
     ["import { getDatabase } from '../../../db/client';", 'app/(app)/example/page.tsx'],
     ["import { runBacktest } from '../../core/backtest/engine';", 'server/services/backtests/example.ts'],
     ["export { appRouter } from '../api/root';", 'server/worker/example.ts'],
+    // user scripts run only in the worker: the web app never loads the native sandbox
+    ["import ivm from 'isolated-vm';", 'app/api/v1/example/route.ts'],
+    ["import { withScript } from '@/server/services/scripts/sandbox';", 'server/api/routers/example.ts'],
+    ["import { runScriptBacktest } from '@/server/services/scripts/run';", 'app/(app)/example/page.tsx'],
   ])('refuses %s in %s', async (code, file) => {
     expect((await problems(`${code}\nexport const x = 1;\n`, file)).length, `${file} must not ${code}`).toBe(1);
   });

@@ -211,7 +211,7 @@ export function runBacktest(series: CandleSeries, strategy: StrategyInstance, co
 }
 
 /** The result: compact logs, with the object arrays built on first read (see BacktestResult). */
-class EngineResult implements BacktestResult {
+export class EngineResult implements BacktestResult {
   #trades: BacktestTrade[] | undefined;
   #markers: TradeMarker[] | undefined;
 

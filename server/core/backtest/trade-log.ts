@@ -65,6 +65,14 @@ class Rows {
     return out;
   }
 
+  /** Every row in order, `stride` doubles each, as one new Float64Array (to hand a log across an isolate boundary). */
+  rows(): Float64Array {
+    const out = new Float64Array(this.length * this.stride);
+    for (let i = 0; i < this.length; i++)
+      out.set(this.chunks[i >>> CHUNK_SHIFT]!.subarray((i & CHUNK_MASK) * this.stride, ((i & CHUNK_MASK) + 1) * this.stride), i * this.stride);
+    return out;
+  }
+
   /** Bytes held by the chunks. */
   get byteLength(): number {
     return this.chunks.length * CHUNK_ROWS * this.stride * Float64Array.BYTES_PER_ELEMENT;
@@ -86,6 +94,14 @@ const TRADE_STRIDE = 9;
 export class TradeLog extends Rows {
   constructor() {
     super(TRADE_STRIDE);
+  }
+
+  /** The log `rows()` gave, rebuilt row by row. */
+  static fromRows(rows: Float64Array): TradeLog {
+    const log = new TradeLog();
+    for (let o = 0; o + TRADE_STRIDE <= rows.length; o += TRADE_STRIDE)
+      log.push(rows[o]!, rows[o + 1]!, rows[o + 2]!, rows[o + 3]!, rows[o + 4]!, rows[o + 5]!, rows[o + 6]!, rows[o + 7]!, rows[o + 8]!);
+    return log;
   }
 
   push(
@@ -200,6 +216,13 @@ const FILL_STRIDE = 5;
 export class FillLog extends Rows {
   constructor() {
     super(FILL_STRIDE);
+  }
+
+  /** The log `rows()` gave, rebuilt row by row. */
+  static fromRows(rows: Float64Array): FillLog {
+    const log = new FillLog();
+    for (let o = 0; o + FILL_STRIDE <= rows.length; o += FILL_STRIDE) log.push(rows[o]!, rows[o + 1]!, rows[o + 2]!, rows[o + 3]!, rows[o + 4]!);
+    return log;
   }
 
   /** reason: FILL_ENTRY, FILL_ADD or FILL_EXIT + an exit reason code */

@@ -28,7 +28,7 @@ export async function createBacktest(db: Db, userId: string, input: CreateBackte
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
-  const params = input.params ? validateStrategyParams(strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
+  const params = input.params ? await validateStrategyParams(db, userId, strategy.type, { ...strategy.params, ...input.params }) : strategy.params;
   return createRun(db, userId, strategy, input, {
     job: (backtestId) => ({ type: BACKTEST_JOB_TYPE, payload: { backtestId } }),
     insert: async (tx, columns) =>
@@ -67,6 +67,7 @@ function toSummaryView(row: BacktestRow, job: JobState): BacktestSummaryView {
     feeRate: row.feeRate,
     slippage: row.slippage,
     engineVersion: row.engineVersion,
+    scriptHash: row.scriptHash,
     barCount: row.barCount,
     metrics: (row.metrics as BacktestMetrics | null) ?? null,
     createdAt: row.createdAt.toISOString(),
@@ -94,6 +95,7 @@ const summaryColumns = {
   progress: backtests.progress,
   error: backtests.error,
   engineVersion: backtests.engineVersion,
+  scriptHash: backtests.scriptHash,
   createdAt: backtests.createdAt,
   startedAt: backtests.startedAt,
   finishedAt: backtests.finishedAt,

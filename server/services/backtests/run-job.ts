@@ -1,7 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { backtests, strategies, type BacktestStatus } from '@/db/schema';
-import { runBacktest, runPortfolioBacktest, type PortfolioResult, type TradeLog } from '@/server/core/backtest';
+import { runBacktest, runPortfolioBacktest, type BacktestConfig, type BacktestResult, type PortfolioResult, type TradeLog } from '@/server/core/backtest';
+import { AppError } from '@/server/core/errors';
+import { isScriptType } from '@/server/core/scripts/script-type';
+import { runnableScript, type RunnableScript } from '@/server/services/scripts/scripts';
 import type { CandleSeries } from '@/server/core/candles';
 import type { PairBreakdownRow } from '@/db/schema/backtests';
 import { timeframeToMs } from '@/server/core/timeframe';
@@ -29,9 +32,38 @@ export function interruptionReason(error: unknown): JobInterrupted['reason'] | n
 
 /** The message stored for a failed run: ours as is, anything unexpected by reference to the worker log. */
 export function failureMessage(error: unknown, jobId: string): string {
-  if (error instanceof BacktestRunError || error instanceof RangeError || (error instanceof Error && error.name === 'StrategyParamsError'))
+  if (
+    error instanceof BacktestRunError ||
+    error instanceof RangeError ||
+    (error instanceof Error && (error.name === 'StrategyParamsError' || error.name === 'ScriptRuntimeError'))
+  )
     return error.message.slice(0, 2000);
   return `internal error while running (job ${jobId}; see the worker log)`;
+}
+
+/**
+ * A script version's backtest, in the worker's sandbox (loaded on first use: the web app, which imports this module
+ * for its types, never loads the native sandbox). The version is read again with the owner's scope: a script made
+ * private meanwhile, or deleted, fails the run with a message.
+ */
+async function runScript(
+  db: Db,
+  userId: string,
+  type: string,
+  series: CandleSeries,
+  params: Record<string, unknown>,
+  config: BacktestConfig,
+): Promise<{ result: BacktestResult; scriptHash: string }> {
+  let script: RunnableScript;
+  try {
+    script = await runnableScript(db, userId, type);
+  } catch (error) {
+    if (error instanceof AppError) throw new BacktestRunError(error.details?.fields?.[0]?.message ?? error.message);
+    throw error;
+  }
+  const { runScriptBacktest } = await import('@/server/services/scripts/run');
+  const { result } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta);
+  return { result, scriptHash: script.hash };
 }
 
 /** Pre-sizes the read's columns for a range up to this many bars (a gap-free range then needs no regrowth). */
@@ -163,6 +195,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     const config = { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe };
     let outcome: RunOutcome;
     let read: number, engineStarted: number, engineDone: number;
+    let scriptHash: string | null = null;
     if (row.symbols && row.capital) {
       // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
       const { symbols, capital } = row;
@@ -200,8 +233,10 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       read = performance.now();
       await ctx.progress(0.3, `running over ${series.length} bars`);
       engineStarted = performance.now();
-      const strategy = createStrategy(row.strategyType, row.params);
-      const result = runBacktest(series, strategy, config);
+      const { result, scriptHash: hash } = isScriptType(row.strategyType)
+        ? await runScript(db, userId, row.strategyType, series, row.params, config)
+        : { result: runBacktest(series, createStrategy(row.strategyType, row.params), config), scriptHash: null };
+      scriptHash = hash;
       engineDone = performance.now();
       outcome = {
         metrics: result.metrics as unknown as Record<string, number | null>,
@@ -227,6 +262,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
           barCount: outcome.barCount,
           pairs: outcome.pairs,
           chartPairEquity: outcome.chartPairEquity,
+          scriptHash,
           chartTime: chart.time,
           chartEquity: chart.equity,
           chartDrawdownPct: chart.drawdownPct,

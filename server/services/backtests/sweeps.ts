@@ -1,4 +1,5 @@
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
+import { isScriptType } from '@/server/core/scripts/script-type';
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
@@ -38,6 +39,8 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
   if (strategy.symbols)
     throw AppError.validation([{ field: 'strategyId', message: 'sweeps run over one market; this strategy trades a pair list (backtest it instead)' }]);
+  if (isScriptType(strategy.type))
+    throw AppError.validation([{ field: 'strategyId', message: 'sweeps of strategies written as scripts are not available yet; run backtests' }]);
   const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {
@@ -79,6 +82,7 @@ function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryV
     feeRate: row.feeRate,
     slippage: row.slippage,
     engineVersion: row.engineVersion,
+    scriptHash: row.scriptHash,
     combinationCount: row.combinationCount,
     skippedCount: row.skippedCount,
     createdAt: row.createdAt.toISOString(),

@@ -72,6 +72,8 @@ const ZRunSummaryFields = z.object({
   feeRate: z.number(),
   slippage: z.number(),
   engineVersion: z.number(),
+  /** sha256 of the script version's source the backtest ran (a strategy of type script:<id>@<version>); null for a built-in */
+  scriptHash: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });

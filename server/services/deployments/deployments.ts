@@ -8,6 +8,7 @@
  * statement that changes its state, so a runner that is mid-bar cannot write another order for it
  * (orders are written under a fencing check on that epoch).
  */
+import { isScriptType } from '@/server/core/scripts/script-type';
 import { marketPrecision, precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
@@ -206,6 +207,8 @@ export async function createDeployment(
     throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
   if (input.mode === 'live' && strategy.status !== 'stopped')
     throw new AppError('CONFLICT', 'paper trade the strategy before going live (deploy it in paper mode, then stop it)');
+  if (isScriptType(strategy.type))
+    invalid([{ field: 'strategyId', message: 'strategies written as scripts can be backtested; paper and live deployments of scripts are not available yet' }]);
   try {
     createStrategy(strategy.type, strategy.params);
   } catch (error) {

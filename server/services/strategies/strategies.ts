@@ -2,15 +2,9 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { strategies, type StrategyStatus } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import {
-  COMMON_PARAMETERS,
-  getStrategyDefinition,
-  listStrategyDefinitions,
-  parseParams,
-  strategyParameters,
-  StrategyParamsError,
-  strategyRegistry,
-} from '@/server/core/strategies';
+import { COMMON_PARAMETERS, listStrategyDefinitions, parseParams, strategyParameters, StrategyParamsError, strategyRegistry } from '@/server/core/strategies';
+import { isScriptType } from '@/server/core/scripts/script-type';
+import { runnableScript } from '@/server/services/scripts/scripts';
 import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
 import type { StrategyTypeView, StrategyView } from './views';
 import { resolveCapitalRules, validateSymbolList, type CapitalRulesInput } from './pair-list';
@@ -46,13 +40,19 @@ export function listStrategyTypes(): StrategyTypeView[] {
   }));
 }
 
-/** Validated params (defaults filled in) of a strategy type; a bad one is a 422 naming `params.<name>`. */
-export function validateStrategyParams(type: string, params: unknown): Record<string, unknown> {
-  if (!strategyRegistry.has(type)) {
-    throw AppError.validation([{ field: 'type', message: `unknown strategy type "${type}" (known: ${[...strategyRegistry.keys()].join(', ')})` }]);
+/**
+ * Validated params (defaults filled in) of a strategy type — a built-in's, or a script version's the user may read
+ * (type script:<scriptId>@<version>, its declared schema); a bad one is a 422 naming `params.<name>`.
+ */
+export async function validateStrategyParams(db: DbOrTx, userId: string, type: string, params: unknown): Promise<Record<string, unknown>> {
+  const definition = isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
+  if (!definition) {
+    throw AppError.validation([
+      { field: 'type', message: `unknown strategy type "${type}" (known: ${[...strategyRegistry.keys()].join(', ')}, or script:<scriptId>@<version>)` },
+    ]);
   }
   try {
-    return parseParams(getStrategyDefinition(type), params ?? {}) as Record<string, unknown>;
+    return parseParams(definition, params ?? {}) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof StrategyParamsError) {
       throw AppError.validation(error.issues.map((issue) => ({ field: issue.param ? `params.${issue.param}` : 'params', message: issue.message })));
@@ -106,12 +106,13 @@ async function marketColumns(
     if (input.symbol === undefined) throw AppError.validation([{ field: 'symbol', message: 'is required (or symbols, for a pair list)' }]);
     return { symbol: input.symbol, symbols: null, capital: null };
   }
+  if (isScriptType(type)) throw AppError.validation([{ field: 'symbols', message: 'a strategy written as a script trades one symbol so far' }]);
   const symbols = await validateSymbolList(db, input.exchange, input.symbols);
   return { symbol: symbols[0]!, symbols, capital: resolveCapitalRules(type, params, symbols.length, input.capital) };
 }
 
 export async function createStrategyForUser(db: DbOrTx, userId: string, input: CreateStrategyInput): Promise<StrategyView> {
-  const params = validateStrategyParams(input.type, input.params);
+  const params = await validateStrategyParams(db, userId, input.type, input.params);
   const market = await marketColumns(db, input.type, params, input);
   const [row] = await db
     .insert(strategies)
@@ -178,7 +179,7 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
   }
 
   // PATCH semantics: given params are merged over the stored ones (send null to clear an optional one).
-  const newParams = input.params !== undefined ? validateStrategyParams(row.type, { ...row.params, ...input.params }) : undefined;
+  const newParams = input.params !== undefined ? await validateStrategyParams(db, userId, row.type, { ...row.params, ...input.params }) : undefined;
   // The market after the patch: `symbols` makes a pair list, `symbol` one market; capital merges over the stored rules.
   const listAfter = input.symbols ?? (input.symbol === undefined ? (row.symbols ?? undefined) : undefined);
   if (input.capital !== undefined && listAfter === undefined)

@@ -1,0 +1,75 @@
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { registerAndToken, seedBtcCandles } from './helpers';
+
+test.beforeAll(seedBtcCandles);
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function finished(request: APIRequestContext, url: string, token: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 240; i++) {
+    const body = (await (await request.get(url, { headers: auth(token) })).json()) as Record<string, unknown>;
+    if (!['queued', 'running'].includes(String(body.status))) return body;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} never finished`);
+}
+
+test.describe('REST scripts', () => {
+  test('templates, save with diagnostics, private until published, a backtest of a version in the worker', async ({ request }) => {
+    const { accessToken } = await registerAndToken(request, 'sc-api');
+    const other = await registerAndToken(request, 'sc-other');
+
+    const templates = (await (await request.get('/api/v1/scripts/templates', { headers: auth(accessToken) })).json()) as Array<{
+      type: string;
+      source: string;
+    }>;
+    expect(templates.map((t) => t.type).sort()).toEqual(['dca', 'donchian_breakout', 'ema_crossover', 'macd', 'mean_reversion', 'rsi', 'sma_crossover']);
+    const one = await request.get('/api/v1/scripts/templates/sma_crossover', { headers: auth(accessToken) });
+    expect(one.status()).toBe(200);
+    const { source } = (await one.json()) as { source: string };
+    expect((await request.get('/api/v1/scripts/templates/nope', { headers: auth(accessToken) })).status()).toBe(404);
+
+    const created = await request.post('/api/v1/scripts', { headers: auth(accessToken), data: { name: 'My SMA' } });
+    expect(created.status()).toBe(201);
+    const { id, name } = (await created.json()) as { id: string; name: string };
+    expect(name).toBe('My SMA');
+    expect((await request.post('/api/v1/scripts', { headers: auth(accessToken), data: { name: '' } })).status()).toBe(422);
+
+    const broken = await request.post(`/api/v1/scripts/${id}/versions`, {
+      headers: auth(accessToken),
+      data: { source: source.replace('const parameters = {', 'const parameters = {{') },
+    });
+    expect(broken.status()).toBe(422);
+    const diagnostics = ((await broken.json()) as { error: { details: { diagnostics: Array<{ line: number; column: number; message: string }> } } }).error
+      .details.diagnostics;
+    expect(diagnostics[0]).toMatchObject({ line: 3, column: expect.any(Number), message: expect.any(String) });
+
+    const saved = await request.post(`/api/v1/scripts/${id}/versions`, { headers: auth(accessToken), data: { source } });
+    expect(saved.status()).toBe(201);
+    const version = (await saved.json()) as { version: number; type: string; hash: string; parameters: Record<string, unknown> };
+    expect(version).toMatchObject({ version: 1, type: `script:${id}@1`, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(Object.keys(version.parameters)).toEqual(['fastPeriod', 'slowPeriod']);
+
+    expect((await request.get(`/api/v1/scripts/${id}`, { headers: auth(other.accessToken) })).status(), 'private to its owner').toBe(404);
+    expect((await request.post(`/api/v1/scripts/${id}/versions/1/publish`, { headers: auth(accessToken) })).status()).toBe(200);
+    const seen = (await (await request.get(`/api/v1/scripts/${id}`, { headers: auth(other.accessToken) })).json()) as { owned: boolean; versions: unknown[] };
+    expect(seen).toMatchObject({ owned: false, versions: [{ version: 1 }] });
+    const cloned = await request.post(`/api/v1/scripts/${id}/clone`, { headers: auth(other.accessToken) });
+    expect(cloned.status()).toBe(201);
+
+    const strategy = await request.post('/api/v1/strategies', {
+      headers: auth(accessToken),
+      data: { name: 'script SMA', type: version.type, params: { fastPeriod: 5, slowPeriod: 20 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    });
+    expect(strategy.status()).toBe(201);
+    const strategyId = ((await strategy.json()) as { id: string }).id;
+    const backtest = await request.post('/api/v1/backtests', {
+      headers: auth(accessToken),
+      data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-02-01T00:00:00Z' },
+    });
+    expect(backtest.status()).toBe(202);
+    const done = await finished(request, `/api/v1/backtests/${((await backtest.json()) as { id: string }).id}`, accessToken);
+    expect(done).toMatchObject({ status: 'completed', scriptHash: version.hash, error: null });
+    expect((done.metrics as { tradeCount: number }).tradeCount).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * The code that runs inside a script's V8 isolate (bundled with the SDK and the backtest engine by
+ * server/services/scripts/sandbox.ts). It loads the user's compiled module, describes it, and runs a whole
+ * backtest in the isolate: candles come in once as typed arrays, results go out once, nothing crosses per bar.
+ *
+ * Contract with the host (every entry point returns a ScriptReply, never throws, so that nothing the script throws
+ * — an Error, a number, an object with a hostile getter — reaches the host; only strings, numbers and typed arrays
+ * we build here leave):
+ *   load(js) → ScriptDescription as JSON
+ *   backtest(candles, paramsJson, configJson) → equity, trade and fill rows, metrics
+ *   plotValues(candles, paramsJson) → one Float64Array per declared plot
+ * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
+ *
+ * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
+ * the bars after the current one are NaN and `length` is the number of bars up to the current one (SeriesView).
+ * The engine runs on the pristine candles, so a script that writes into its copy changes nothing but its own view,
+ * and is told so at the end of the run.
+ */
+import type { CandleSeries } from '../candles';
+import { runBacktest } from '../backtest/engine';
+import type { BacktestConfig } from '../backtest/types';
+import type { BarContext, Decision, ParamIssue, PositionView, StrategyInstance } from '../strategies/types';
+import type { ScriptDefinition } from './sdk';
+import * as sdk from './sdk';
+import { log, takeLog } from './log';
+
+export { SDK_MODULE } from './runtime-contract';
+import { SDK_MODULE } from './runtime-contract';
+
+export type ScriptReply<T> =
+  { ok: true; value: T; log: string[]; logDropped: number } | { ok: false; error: string; paramIssue?: ParamIssue; log: string[]; logDropped: number };
+
+/** What `load` tells the host about a script (checked again there, strictly). */
+export interface ScriptDescription {
+  name: string;
+  description: string;
+  parameters: unknown;
+  plots: unknown;
+  hasPlotValues: boolean;
+}
+
+export interface BacktestReply {
+  equity: Float64Array;
+  tradeRows: Float64Array;
+  fillRows: Float64Array;
+  metricsJson: string;
+}
+
+const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+/** A thrown value of any kind, as one line of text, computed without trusting it. */
+function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) {
+      const name = typeof thrown.name === 'string' ? thrown.name : 'Error';
+      const message = typeof thrown.message === 'string' ? thrown.message : '';
+      return `${name}: ${message}`.slice(0, 2000);
+    }
+    if (typeof thrown === 'string') return `the script threw a string: ${thrown.slice(0, 2000)}`;
+    if (typeof thrown === 'number' || typeof thrown === 'boolean' || thrown === null || thrown === undefined) return `the script threw ${String(thrown)}`;
+    return `the script threw a non-error value (${Object.prototype.toString.call(thrown)})`;
+  } catch {
+    return 'the script threw a value that could not be described';
+  }
+}
+
+function reply<T>(work: () => T): ScriptReply<T> {
+  try {
+    const value = work();
+    return { ok: true, value, ...logTail() };
+  } catch (thrown) {
+    if (thrown instanceof ParamsRejected) return { ok: false, error: thrown.message, paramIssue: thrown.issue, ...logTail() };
+    return { ok: false, error: describeThrown(thrown), ...logTail() };
+  }
+}
+
+function logTail(): { log: string[]; logDropped: number } {
+  const { lines, dropped } = takeLog();
+  return { log: lines, logDropped: dropped };
+}
+
+class ParamsRejected extends Error {
+  constructor(readonly issue: ParamIssue) {
+    super(`invalid parameters: ${issue.message}`);
+  }
+}
+
+let definition: ScriptDefinition | null = null;
+
+function requireModule(name: unknown): unknown {
+  if (name === SDK_MODULE) return sdk;
+  throw new Error(`a script can import only "${SDK_MODULE}" (it imported "${String(name)}"): there are no Node modules, network or files in the sandbox`);
+}
+
+function load(js: string): string {
+  if (definition !== null) throw new Error('a script is already loaded in this sandbox');
+  const module: { exports: Record<string, unknown> } = { exports: {} };
+  // The isolate's own Function: the script can reach nothing but this isolate's globals (see sandbox.ts).
+  const factory = new Function('require', 'module', 'exports', `"use strict";\n${js}`) as (r: unknown, m: unknown, e: unknown) => void;
+  factory(requireModule, module, module.exports);
+  const exported = module.exports.default;
+  if (exported === null || typeof exported !== 'object') throw new Error('the script must `export default defineStrategy({...})`');
+  const def = exported as ScriptDefinition;
+  if (typeof def.create !== 'function') throw new Error('the default export must have a create(params) function that returns the strategy instance');
+  if (def.validate !== undefined && typeof def.validate !== 'function') throw new Error('validate must be a function');
+  if (def.plotValues !== undefined && typeof def.plotValues !== 'function') throw new Error('plotValues must be a function');
+  definition = def;
+  const description: ScriptDescription = {
+    name: def.name,
+    description: def.description,
+    parameters: def.parameters,
+    plots: def.plots ?? [],
+    hasPlotValues: typeof def.plotValues === 'function',
+  };
+  return JSON.stringify(description);
+}
+
+function loaded(): ScriptDefinition {
+  if (definition === null) throw new Error('no script loaded');
+  return definition;
+}
+
+function seriesOf(columns: readonly Float64Array[]): CandleSeries {
+  const [time, open, high, low, close, volume] = columns;
+  const length = time!.length;
+  for (const column of columns)
+    if (!(column instanceof Float64Array) || column.length !== length) throw new Error('candle columns must be Float64Arrays of one length');
+  return { length, time: time!, open: open!, high: high!, low: low!, close: close!, volume: volume! };
+}
+
+function checkedParams(paramsJson: string): Record<string, unknown> {
+  const params = Object.freeze(JSON.parse(paramsJson) as Record<string, unknown>);
+  const def = loaded();
+  if (def.validate !== undefined) {
+    const issue = def.validate({ ...params } as never);
+    if (issue !== null && issue !== undefined) {
+      const param = typeof issue.param === 'string' ? issue.param : '';
+      const message = typeof issue.message === 'string' ? issue.message : 'invalid';
+      throw new ParamsRejected({ param, message: message.slice(0, 500) });
+    }
+  }
+  return params;
+}
+
+/**
+ * The candles a script sees: its own columns, filled bar by bar as the engine reaches them (NaN after the current
+ * bar), `length` = bars up to and including the current one.
+ */
+class SeriesView implements CandleSeries {
+  length = 0;
+  /** no bar shown since the columns were last filled with NaN (a script may have written into them) */
+  private fresh = true;
+  readonly time: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+
+  constructor(private readonly source: CandleSeries) {
+    const n = source.length;
+    this.time = new Float64Array(n).fill(Number.NaN);
+    this.open = new Float64Array(n).fill(Number.NaN);
+    this.high = new Float64Array(n).fill(Number.NaN);
+    this.low = new Float64Array(n).fill(Number.NaN);
+    this.close = new Float64Array(n).fill(Number.NaN);
+    this.volume = new Float64Array(n).fill(Number.NaN);
+  }
+
+  /** Shows bars up to and including i. */
+  reveal(i: number): void {
+    this.fresh = false;
+    const s = this.source;
+    for (let k = this.length; k <= i; k++) {
+      this.time[k] = s.time[k]!;
+      this.open[k] = s.open[k]!;
+      this.high[k] = s.high[k]!;
+      this.low[k] = s.low[k]!;
+      this.close[k] = s.close[k]!;
+      this.volume[k] = s.volume[k]!;
+    }
+    if (i + 1 > this.length) this.length = i + 1;
+  }
+
+  /** The first bar and field the script changed, or null (compared bit for bit, 32 bits at a time). */
+  firstChange(): string | null {
+    const s = this.source;
+    const words = this.length * 2;
+    for (const field of FIELDS) {
+      const mine = this[field];
+      const theirs = s[field];
+      const a = new Uint32Array(mine.buffer, mine.byteOffset, words);
+      const b = new Uint32Array(theirs.buffer, theirs.byteOffset, words);
+      for (let k = 0; k < words; k++) if (a[k] !== b[k]) return `${field}[${k >> 1}]`;
+    }
+    return null;
+  }
+
+  /** Hides every bar again (NaN); nothing to do when none was shown. */
+  forget(): void {
+    if (this.length === 0 && this.fresh) return;
+    for (const field of FIELDS) this[field].fill(Number.NaN);
+    this.length = 0;
+    this.fresh = true;
+  }
+}
+
+/**
+ * The engine's view of a script's instance: the validated parameters (never the script's own `params`, which the
+ * engine would otherwise trust for position size and stops), checked decisions, the script's candles as a
+ * SeriesView and its own copy of the position (the engine's is not the script's to change).
+ */
+class SandboxedInstance implements StrategyInstance {
+  readonly warmup: number;
+  readonly accumulates: boolean;
+  readonly fixedEntryQuote: number | null;
+  private readonly view: SeriesView;
+  private readonly context: { series: CandleSeries; index: number };
+  private readonly position = { entryPrice: 0, entryTime: 0, quantity: 0 };
+
+  constructor(
+    private readonly inner: StrategyInstance,
+    readonly params: StrategyInstance['params'],
+    source: CandleSeries,
+  ) {
+    if (inner === null || typeof inner !== 'object' || typeof inner.onBar !== 'function')
+      throw new Error('create(params) must return an object with an onBar(ctx, position) method (extend BarStrategy)');
+    const warmup = inner.warmup ?? 0;
+    if (!(Number.isInteger(warmup) && warmup >= 0)) throw new Error(`warmup must be a whole number of bars ≥ 0, got ${String(warmup)}`);
+    this.warmup = warmup;
+    this.accumulates = inner.accumulates === true;
+    const fixed = inner.fixedEntryQuote ?? null;
+    if (fixed !== null && !(typeof fixed === 'number' && Number.isFinite(fixed) && fixed > 0))
+      throw new Error(`fixedEntryQuote must be null or a positive number, got ${String(fixed)}`);
+    this.fixedEntryQuote = fixed;
+    this.view = new SeriesView(source);
+    this.context = { series: this.view, index: 0 };
+  }
+
+  reset(): void {
+    this.view.forget();
+    if (typeof this.inner.reset === 'function') this.inner.reset();
+  }
+
+  onBar(ctx: BarContext, position: PositionView | null = null): Decision {
+    const i = ctx.index;
+    this.view.reveal(i);
+    this.context.index = i;
+    let mine: PositionView | null = null;
+    if (position !== null) {
+      this.position.entryPrice = position.entryPrice;
+      this.position.entryTime = position.entryTime;
+      this.position.quantity = position.quantity;
+      mine = this.position;
+    }
+    const decision = this.inner.onBar(this.context, mine);
+    if (decision === null || decision === undefined) return null;
+    if (decision === 'enter' || decision === 'exit') return decision;
+    const shown: unknown = decision;
+    throw new Error(
+      `onBar must return 'enter', 'exit' or null; on bar ${i} it returned ${typeof shown === 'string' ? JSON.stringify(shown.slice(0, 40)) : typeof shown}`,
+    );
+  }
+
+  shouldOpenPosition(ctx: BarContext): boolean {
+    return this.onBar(ctx, null) === 'enter';
+  }
+
+  shouldClosePosition(position: PositionView, ctx: BarContext): boolean {
+    return this.onBar(ctx, position) === 'exit';
+  }
+
+  generateSignals(): Int8Array {
+    throw new Error('generateSignals is not available for scripts');
+  }
+
+  assertCandlesUnchanged(): void {
+    const changed = this.view.firstChange();
+    if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
+  }
+}
+
+function backtest(columns: Float64Array[], paramsJson: string, configJson: string): BacktestReply {
+  const series = seriesOf(columns);
+  const params = checkedParams(paramsJson);
+  const config = JSON.parse(configJson) as BacktestConfig;
+  const instance = new SandboxedInstance(loaded().create({ ...params } as never), params as StrategyInstance['params'], series);
+  const result = runBacktest(series, instance, config);
+  instance.assertCandlesUnchanged();
+  return { equity: result.equity, tradeRows: result.tradeLog.rows(), fillRows: result.fillLog.rows(), metricsJson: JSON.stringify(result.metrics) };
+}
+
+function plotValues(columns: Float64Array[], paramsJson: string): Record<string, Float64Array> {
+  const def = loaded();
+  if (def.plotValues === undefined) return {};
+  const series = seriesOf(columns);
+  const copy = seriesOf(columns.map((column) => column.slice()));
+  const values = def.plotValues(copy, { ...checkedParams(paramsJson) } as never);
+  const out: Record<string, Float64Array> = {};
+  for (const plot of (def.plots ?? []) as readonly { name: string }[]) {
+    const column = (values as Record<string, unknown>)[plot.name];
+    if (!(column instanceof Float64Array) || column.length !== series.length)
+      throw new Error(`plotValues must return a Float64Array of ${series.length} values for plot "${plot.name}"`);
+    out[plot.name] = column.slice();
+  }
+  return out;
+}
+
+/**
+ * Blocking primitives and shared memory have no use in a strategy (and Atomics.wait could outlast the time limit).
+ * The intrinsics are not frozen: freezing Object.prototype, Array.prototype and the typed arrays' prototypes turns
+ * off V8's fast paths and made the engine 3-4× slower; a script that patches them can change only its own run,
+ * in its own isolate, which is thrown away after it (docs/strategies.md, "The sandbox").
+ */
+function removeBlockingGlobals(): void {
+  const g = globalThis as Record<string, unknown>;
+  delete g.Atomics;
+  delete g.SharedArrayBuffer;
+  delete g.WebAssembly;
+}
+
+const api = Object.freeze({
+  load: (js: string) => reply(() => load(js)),
+  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
+  plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
+});
+
+/** The six columns (time, open, high, low, close, volume) of a buffer packed column after column. */
+function columnsOf(candles: ArrayBuffer): Float64Array[] {
+  if (!(candles instanceof ArrayBuffer) || candles.byteLength % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
+  const n = candles.byteLength / 48;
+  return FIELDS.map((_, k) => new Float64Array(candles, k * n * 8, n));
+}
+
+export type SandboxApi = typeof api;
+
+const consoleShim = Object.freeze({ log, info: log, warn: log, error: log, debug: log });
+Object.defineProperty(globalThis, 'console', { value: consoleShim, writable: false, configurable: false });
+Object.defineProperty(globalThis, '__cryptobot', { value: api, writable: false, configurable: false, enumerable: false });
+Object.freeze(sdk);
+removeBlockingGlobals();

@@ -1,0 +1,196 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBacktest } from '@/server/core/backtest/engine';
+import { seriesFromRows } from '@/server/core/candles';
+import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
+import { createStrategy } from '@/server/core/strategies/registry';
+import { fixtureRows } from '@/server/testing/fixtures';
+import { compileScript } from './compile';
+import { runScriptBacktest } from './run';
+import { ScriptRuntimeError, ScriptSandbox, type SandboxLimits } from './sandbox';
+
+/**
+ * Attempts to get out of the sandbox, each of which must fail cleanly (a ScriptRuntimeError with a message the user
+ * can act on) and leave this process — the worker — unharmed: after the suite, a template still runs and gives the
+ * built-in's numbers, and nothing a script did is visible here.
+ */
+const series = seriesFromRows(fixtureRows('btc-usd-1h').slice(0, 2_000));
+const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
+// Time limits with room for a busy machine: a healthy script finishes far below them, an endless one reaches them.
+const limits: SandboxLimits = { memoryMb: 96, loadTimeoutMs: 2_000, backtestTimeoutMs: 3_000 };
+
+async function js(source: string): Promise<string> {
+  const compiled = await compileScript(source);
+  if (!compiled.ok) throw new Error(`does not compile: ${JSON.stringify(compiled.diagnostics)}`);
+  return compiled.js;
+}
+
+/** A strategy whose module body runs `body` at load and whose onBar runs `onBar` (ctx, position in scope). */
+function script({ body = '', onBar = 'return null;', parameters = '{}' }: { body?: string; onBar?: string; parameters?: string }): string {
+  return `import { defineStrategy, log } from '@cryptobot/sdk';
+${body}
+export default defineStrategy({
+  name: 'attempt',
+  description: 'an escape attempt',
+  parameters: ${parameters},
+  create: () => ({ warmup: 0, accumulates: false, fixedEntryQuote: null, reset() {}, onBar(ctx: any, position: any): any { ${onBar} } }) as any,
+});
+void log;`;
+}
+
+async function failure(source: string, within: SandboxLimits = limits): Promise<ScriptRuntimeError> {
+  try {
+    await runScriptBacktest('script:attempt@1', await js(source), series, {}, config, within);
+  } catch (error) {
+    expect(error, 'a script failure, never another kind of error').toBeInstanceOf(ScriptRuntimeError);
+    return error as ScriptRuntimeError;
+  }
+  throw new Error('the attempt did not fail');
+}
+
+describe('sandbox escape attempts', () => {
+  it('process is not there', async () => {
+    expect((await failure(script({ body: 'process.exit(1);' }))).message).toBe('ReferenceError: process is not defined');
+  });
+
+  it('require of a Node module is refused, by require() or by import', async () => {
+    expect((await failure(script({ body: "declare const require: any; require('node:fs');" }))).message).toMatch(
+      /can import only "@cryptobot\/sdk" \(it imported "node:fs"\)/,
+    );
+    expect((await failure(`import fs from 'node:child_process';\n${script({ body: 'void fs;' })}`)).message).toMatch(/it imported "node:child_process"/);
+  });
+
+  it('import() never yields a module', async () => {
+    const { sandbox } = await ScriptSandbox.load(
+      await js(script({ body: "import('node:fs').then((m: any) => log('got', typeof m.readFileSync), (e: any) => log('refused', String(e && e.message)));" })),
+      limits,
+    );
+    try {
+      await sandbox.backtest(series, { positionSizePct: 100, stopLossPct: null, takeProfitPct: null, trailingStopPct: null }, config);
+      const lines = sandbox.takeLog().lines.join('\n');
+      expect(lines, 'the import was refused').toMatch(/^refused a script can import only "@cryptobot\/sdk" \(it imported "node:fs"\)/);
+      expect(lines).not.toMatch(/got/);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("the constructor chain reaches only the isolate's own Function and globals", async () => {
+    const error = await failure(
+      script({
+        body: `const F = (function () {}).constructor as FunctionConstructor;
+const g = F('return this')();
+const viaParams = ({}).constructor.constructor('return globalThis')();
+throw new Error('host reachable: ' + [typeof g.process, typeof g.require, typeof viaParams.process, typeof g.setTimeout, typeof g.fetch, typeof g.Atomics, typeof g.SharedArrayBuffer].join(','));`,
+      }),
+    );
+    expect(error.message).toBe('Error: host reachable: undefined,undefined,undefined,undefined,undefined,undefined,undefined');
+  });
+
+  it('prototype pollution stays in the isolate of the run: never on the host, never in the next run', async () => {
+    const polluter = await js(
+      script({
+        body: "(Object.prototype as any).polluted = 'yes'; (Array.prototype as any).push = function () { return 0; };",
+        onBar: 'return null;',
+      }),
+    );
+    await runScriptBacktest('script:attempt@1', polluter, series, {}, config, limits);
+    expect(({} as Record<string, unknown>).polluted, 'the host prototype is untouched').toBeUndefined();
+    expect([1].push(2), 'the host Array.prototype.push is untouched').toBe(2);
+    const probe = await failure(script({ body: "throw new Error('next run sees: ' + String(({} as any).polluted));" }));
+    expect(probe.message, 'a fresh isolate per run').toBe('Error: next run sees: undefined');
+    const viaDeclaration = await failure(
+      script({ parameters: `JSON.parse('{"__proto__": {"polluted": {"type": "boolean", "default": true, "description": "x"}}}')` }),
+    );
+    expect(viaDeclaration.message).toBe("the script's declaration is invalid: __proto__ is not allowed as a key");
+    expect((await failure(script({ parameters: '{ constructor: { type: "boolean", default: true, description: "x" } }' }))).message).toMatch(
+      /parameters\.constructor: constructor is a reserved name/,
+    );
+    expect(({} as Record<string, unknown>).polluted, 'the host prototype is untouched').toBeUndefined();
+  });
+
+  it('an infinite loop is stopped by the time limit', async () => {
+    const error = await failure(script({ onBar: 'for (;;) {}' }));
+    expect(error.kind).toBe('timeout');
+    expect(error.message).toBe('the script ran longer than its time limit (3 s) and was stopped');
+  });
+
+  it('an infinite loop at load is stopped by the load time limit', async () => {
+    expect((await failure(script({ body: 'while (true) {}' }))).message).toBe('the script ran longer than its time limit (2 s) and was stopped');
+  });
+
+  it('deep recursion is a stack overflow in the script', async () => {
+    expect((await failure(script({ body: 'const down = (n: number): number => down(n + 1) + 1; down(0);' }))).message).toBe(
+      'RangeError: Maximum call stack size exceeded',
+    );
+  });
+
+  it('a memory bomb is stopped at the memory limit', async () => {
+    // A time limit far above what filling 96 MB takes, so only the memory limit can stop it (on a busy machine too).
+    const error = await failure(script({ onBar: 'const hoard: number[][] = []; for (;;) hoard.push(new Array(1e6).fill(ctx.index));' }), {
+      ...limits,
+      backtestTimeoutMs: 60_000,
+    });
+    expect(error.kind).toBe('memory');
+    expect(error.message).toBe('the script went over its memory limit (96 MB) and was stopped');
+  });
+
+  it('huge logs are capped: 200 lines of at most 500 characters, the rest counted', async () => {
+    const compiled = await js(script({ onBar: "log('x'.repeat(100_000)); return null;" }));
+    const { log } = await runScriptBacktest('script:attempt@1', compiled, series, {}, config, { ...limits, backtestTimeoutMs: 30_000 });
+    expect(log.lines).toHaveLength(200);
+    expect(log.lines.every((line) => line.length <= 501)).toBe(true);
+    expect(log.dropped).toBe(series.length - 200);
+  });
+
+  it('a catastrophic regular expression is stopped by the time limit', async () => {
+    const error = await failure(script({ onBar: "return /^(a+)+$/.test('a'.repeat(40) + 'b') ? 'enter' : null;" }));
+    expect(error.kind).toBe('timeout');
+  });
+
+  it('returning something other than a decision is an error naming the bar', async () => {
+    expect((await failure(script({ onBar: 'return { then: () => 1 };' }))).message).toBe(
+      "Error: onBar must return 'enter', 'exit' or null; on bar 0 it returned object",
+    );
+    expect((await failure(script({ onBar: "return 'buy';" }))).message).toBe("Error: onBar must return 'enter', 'exit' or null; on bar 0 it returned \"buy\"");
+    expect((await failure(script({ parameters: '{ period: { type: "integer", default: () => 1, description: "x" } } as any' }))).message).toMatch(
+      /declaration is invalid: parameters\.period/,
+    );
+  });
+
+  it('throwing non-errors is reported without running the thrown value', async () => {
+    expect((await failure(script({ onBar: 'throw 42;' }))).message).toBe('the script threw 42');
+    expect((await failure(script({ onBar: "throw 'nope';" }))).message).toBe('the script threw a string: nope');
+    expect((await failure(script({ onBar: 'throw { toString() { for (;;) {} } };' }))).message).toBe('the script threw a non-error value ([object Object])');
+    expect((await failure(script({ onBar: 'throw null;' }))).message).toBe('the script threw null');
+  });
+
+  it('mutating the candles is refused, and the engine fills on the real candles anyway', async () => {
+    expect((await failure(script({ onBar: 'ctx.series.close[ctx.index] = 0; return null;' }))).message).toBe(
+      'Error: the script changed its candles (close[0]); candles are read-only',
+    );
+  });
+
+  it('the series a script sees ends at the current bar: no look-ahead', async () => {
+    const peeking = await js(
+      script({
+        onBar: `const i = ctx.index;
+if (ctx.series.length !== i + 1) throw new Error('length ' + ctx.series.length + ' at bar ' + i);
+return Number.isNaN(ctx.series.close[i + 1]) && !Number.isNaN(ctx.series.close[i]) ? null : 'enter';`,
+      }),
+    );
+    const { result } = await runScriptBacktest('script:attempt@1', peeking, series, {}, config, limits);
+    expect(result.trades, 'the next bar is never visible').toHaveLength(0);
+  });
+
+  it('timers and the network are not there', async () => {
+    expect((await failure(script({ body: 'setTimeout(() => {}, 0);' }))).message).toBe('ReferenceError: setTimeout is not defined');
+    expect((await failure(script({ body: "fetch('http://127.0.0.1:9');" }))).message).toBe('ReferenceError: fetch is not defined');
+  });
+
+  afterAll(async () => {
+    // The worker is unharmed: a template still runs in a fresh sandbox and matches the built-in.
+    const template = SCRIPT_TEMPLATES.find((t) => t.type === 'sma_crossover')!;
+    const { result } = await runScriptBacktest('script:sma@1', await js(template.source), series, {}, config);
+    expect(result.metrics).toEqual(runBacktest(series, createStrategy('sma_crossover', {}), config).metrics);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * A backtest of a script (worker only: it loads the sandbox). The parameters are validated on the host against the
+ * script's declared schema (parseParams, as for a built-in), the script's own cross-parameter rule runs in the
+ * sandbox; the engine, fills, fees and slippage are the built-in engine's, run inside the isolate.
+ */
+import type { BacktestConfig, BacktestResult } from '@/server/core/backtest/types';
+import type { CandleSeries } from '@/server/core/candles';
+import { checkScriptDescription, scriptDefinition, type ScriptMeta } from '@/server/core/scripts/description';
+import { parseParams, StrategyParamsError } from '@/server/core/strategies/params';
+import { DEFAULT_LIMITS, ScriptRuntimeError, withScript, type SandboxLimits, type ScriptLog } from './sandbox';
+
+export interface ScriptBacktest {
+  readonly result: BacktestResult;
+  readonly meta: ScriptMeta;
+  readonly log: ScriptLog;
+}
+
+/** Runs `js` (compiled by compile.ts) as strategy `type` over `series`; throws StrategyParamsError or ScriptRuntimeError. */
+export async function runScriptBacktest(
+  type: string,
+  js: string,
+  series: CandleSeries,
+  rawParams: unknown,
+  config: BacktestConfig,
+  limits: SandboxLimits = DEFAULT_LIMITS,
+  /** the declarations checked when the version was saved: the script must declare the same when it runs */
+  expected?: ScriptMeta,
+): Promise<ScriptBacktest> {
+  return withScript(
+    js,
+    async (sandbox, description) => {
+      const checked = checkScriptDescription(description);
+      if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
+      if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
+        throw new ScriptRuntimeError(
+          'error',
+          'the script declares different parameters or plots when it runs than in its source; declare them as literals only',
+        );
+      const params = parseParams(scriptDefinition(type, checked.meta), rawParams);
+      try {
+        const result = await sandbox.backtest(series, params, config);
+        return { result, meta: checked.meta, log: sandbox.takeLog() };
+      } catch (error) {
+        if (error instanceof ScriptRuntimeError && error.paramIssue) throw new StrategyParamsError(type, [error.paramIssue]);
+        throw error;
+      }
+    },
+    limits,
+  );
+}
+
+/** The declarations as text with keys sorted at every level (a stored jsonb value does not keep key order). */
+function comparable(meta: ScriptMeta): string {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+          )
+        : value;
+  return JSON.stringify(sorted({ parameters: meta.parameters, plots: meta.plots }));
+}

@@ -1,0 +1,198 @@
+/**
+ * Runs user scripts in V8 isolates (isolated-vm), in the worker only: the web app never imports this module
+ * (lint rule in eslint.config.js), so it stays free of native addons. One isolate per run, disposed after it:
+ * a memory limit, a time limit per call, no Node APIs, no network, no files, no timers (the isolate has none of
+ * them), and a capped log. The isolate holds the SDK, the backtest engine and the script (runtime.ts, bundled
+ * once per process by esbuild); the whole backtest runs inside it, so its numbers come from the same engine code
+ * as the built-in strategies'.
+ *
+ * Every failure of a script — a syntax the isolate refuses, a throw, a timeout, the memory limit — is a
+ * ScriptRuntimeError with a message for the user; the worker itself is never affected (escape-suite.test.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import ivm from 'isolated-vm';
+import { EngineResult } from '@/server/core/backtest/engine';
+import { FillLog, TradeLog } from '@/server/core/backtest/trade-log';
+import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/core/backtest/types';
+import type { CandleSeries } from '@/server/core/candles';
+import type { ParamIssue } from '@/server/core/strategies/types';
+import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
+
+export interface SandboxLimits {
+  /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
+  readonly memoryMb: number;
+  /** loading a script (its module body) */
+  readonly loadTimeoutMs: number;
+  /** one whole backtest */
+  readonly backtestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000 };
+
+export type ScriptFailureKind = 'error' | 'timeout' | 'memory' | 'params';
+
+/** A script failed; `message` is for the user (no host paths, no stack). */
+export class ScriptRuntimeError extends Error {
+  constructor(
+    readonly kind: ScriptFailureKind,
+    message: string,
+    readonly paramIssue: ParamIssue | null = null,
+    readonly log: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'ScriptRuntimeError';
+  }
+}
+
+let runtimeSource: Promise<string> | null = null;
+
+/** runtime.ts with the SDK and the engine, as one script, built once per process. */
+function runtimeBundle(): Promise<string> {
+  runtimeSource ??= esbuild
+    .build({
+      entryPoints: [fileURLToPath(new URL('../../core/scripts/runtime.ts', import.meta.url))],
+      bundle: true,
+      format: 'iife',
+      platform: 'neutral',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    })
+    .then((result) => result.outputFiles[0]!.text);
+  return runtimeSource;
+}
+
+export interface ScriptLog {
+  readonly lines: readonly string[];
+  readonly dropped: number;
+}
+
+/** One loaded script in its own isolate. Dispose it when done (or use withScript). */
+export class ScriptSandbox {
+  private log: string[] = [];
+  private logDropped = 0;
+
+  private constructor(
+    private readonly isolate: ivm.Isolate,
+    private readonly context: ivm.Context,
+    private readonly api: { load: ivm.Reference; backtest: ivm.Reference; plotValues: ivm.Reference },
+    readonly limits: SandboxLimits,
+  ) {}
+
+  /** Creates an isolate, loads the runtime and then the script (compiled JavaScript from compile.ts). */
+  static async load(js: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<{ sandbox: ScriptSandbox; description: unknown }> {
+    const source = await runtimeBundle();
+    const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+    try {
+      const context = await isolate.createContext();
+      await context.eval(source, { timeout: 5_000 });
+      const global = context.global;
+      const api = await global.get('__cryptobot', { reference: true });
+      const reference = async (name: string) => (await api.get(name, { reference: true })) as ivm.Reference;
+      const sandbox = new ScriptSandbox(
+        isolate,
+        context,
+        { load: await reference('load'), backtest: await reference('backtest'), plotValues: await reference('plotValues') },
+        limits,
+      );
+      const json = await sandbox.call<string>(sandbox.api.load, [js], limits.loadTimeoutMs);
+      return { sandbox, description: parseDeclaration(json) };
+    } catch (error) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw error;
+    }
+  }
+
+  /** The whole backtest inside the isolate; the result is the engine's, rebuilt from the rows it sent back. */
+  async backtest(series: CandleSeries, params: Readonly<Record<string, unknown>>, config: BacktestConfig): Promise<BacktestResult> {
+    const reply = await this.call<BacktestReply>(
+      this.api.backtest,
+      [packed(series), JSON.stringify(params), JSON.stringify(config)],
+      this.limits.backtestTimeoutMs,
+    );
+    const metrics = JSON.parse(reply.metricsJson) as BacktestMetrics;
+    return new EngineResult(reply.equity, metrics, TradeLog.fromRows(reply.tradeRows), FillLog.fromRows(reply.fillRows));
+  }
+
+  /** The values of the script's declared plots over `series` (an empty record without plotValues). */
+  async plotValues(series: CandleSeries, params: Readonly<Record<string, unknown>>): Promise<Record<string, Float64Array>> {
+    return this.call<Record<string, Float64Array>>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+  }
+
+  /** What the script logged so far (capped in the isolate: runtime's log.ts). */
+  takeLog(): ScriptLog {
+    const out = { lines: this.log, dropped: this.logDropped };
+    this.log = [];
+    this.logDropped = 0;
+    return out;
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  get disposed(): boolean {
+    return this.isolate.isDisposed;
+  }
+
+  private async call<T>(fn: ivm.Reference, args: unknown[], timeoutMs: number): Promise<T> {
+    if (this.isolate.isDisposed) throw new ScriptRuntimeError('error', 'the sandbox was disposed');
+    let reply: ScriptReply<T>;
+    try {
+      reply = (await fn.apply(undefined, args, { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs })) as ScriptReply<T>;
+    } catch (error) {
+      throw this.hostFailure(error, timeoutMs);
+    }
+    this.log.push(...reply.log.slice(0, Math.max(0, 1000 - this.log.length)));
+    this.logDropped += reply.logDropped;
+    if (!reply.ok) throw new ScriptRuntimeError(reply.paramIssue ? 'params' : 'error', reply.error, reply.paramIssue ?? null, reply.log);
+    return reply.value;
+  }
+
+  /** A failure isolated-vm reports (the isolate was stopped): a timeout or the memory limit; the isolate is gone after it. */
+  private hostFailure(error: unknown, timeoutMs: number): ScriptRuntimeError {
+    const message = error instanceof Error ? error.message : String(error);
+    const outOfMemory = this.isolate.isDisposed || /memory limit/i.test(message);
+    this.dispose();
+    if (outOfMemory) return new ScriptRuntimeError('memory', `the script went over its memory limit (${this.limits.memoryMb} MB) and was stopped`);
+    if (/timed out/i.test(message))
+      return new ScriptRuntimeError('timeout', `the script ran longer than its time limit (${timeoutMs / 1000} s) and was stopped`);
+    return new ScriptRuntimeError('error', `the sandbox stopped the script: ${message.slice(0, 500)}`);
+  }
+
+  /** For tests: whether a host-visible value leaked into the isolate's global scope. */
+  async evalForTest(code: string): Promise<unknown> {
+    return this.context.eval(code, { timeout: 1_000, copy: true });
+  }
+}
+
+/** The script's declaration as plain data; a `__proto__` key anywhere is refused rather than becoming a prototype. */
+function parseDeclaration(json: string): unknown {
+  return JSON.parse(json, (key, value: unknown) => {
+    if (key === '__proto__') throw new ScriptRuntimeError('error', "the script's declaration is invalid: __proto__ is not allowed as a key");
+    return value;
+  });
+}
+
+/** The six columns in one buffer, one after the other, moved into the isolate (one copy here, none there). */
+function packed(series: CandleSeries): ivm.Copy<ArrayBuffer> {
+  const n = series.length;
+  const all = new Float64Array(n * 6);
+  [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(0, n), k * n));
+  return new ivm.ExternalCopy(all.buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
+}
+
+/** Loads a script, runs `work` with it, and always disposes the isolate. */
+export async function withScript<T>(
+  js: string,
+  work: (sandbox: ScriptSandbox, description: unknown) => Promise<T>,
+  limits: SandboxLimits = DEFAULT_LIMITS,
+): Promise<T> {
+  const { sandbox, description } = await ScriptSandbox.load(js, limits);
+  try {
+    return await work(sandbox, description);
+  } finally {
+    sandbox.dispose();
+  }
+}
