@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seriesFromRows } from '../candles';
 import { parseParams } from './params';
-import { listStrategyDefinitions } from './registry';
+import { listBarStrategyDefinitions } from './registry';
 import { fixtureRows } from '@/server/testing/fixtures';
 
 const series = seriesFromRows(fixtureRows('btc-usd-1h').slice(0, 1200));
@@ -18,8 +18,9 @@ const nonDefault: Record<string, Record<string, unknown>> = {
 
 const SAMPLED_BARS = [0, 1, 6, 9, 10, 14, 20, 24, 25, 26, 29, 30, 31, 39, 40, 41, 100, 517, 1199];
 
-describe.each(listStrategyDefinitions().map((d) => d.type))('plots of %s', (type) => {
-  const definition = listStrategyDefinitions().find((d) => d.type === type)!;
+// A signal strategy decides nothing on bars: nothing to plot.
+describe.each(listBarStrategyDefinitions().map((d) => d.type))('plots of %s', (type) => {
+  const definition = listBarStrategyDefinitions().find((d) => d.type === type)!;
 
   it('declares a plotValues for its plots, one value per bar under every declared name', () => {
     if (type === 'dca') {
@@ -38,11 +39,11 @@ describe.each(listStrategyDefinitions().map((d) => d.type))('plots of %s', (type
 });
 
 describe.each(
-  listStrategyDefinitions()
+  listBarStrategyDefinitions()
     .filter((d) => d.plots !== undefined)
     .map((d) => d.type),
 )('plotted values of %s', (type) => {
-  const definition = listStrategyDefinitions().find((d) => d.type === type)!;
+  const definition = listBarStrategyDefinitions().find((d) => d.type === type)!;
 
   it('are at sampled bars exactly the values the decisions read at those bars', () => {
     const params = parseParams(definition, nonDefault[type] ?? {});
