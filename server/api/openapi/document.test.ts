@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getDatabase } from '@/db/client';
 import { GET } from '@/app/api/v1/openapi.json/route';
-import { openApiDocument } from './document';
+import { openApiDocument, toRouteConfig } from './document';
+import { ROUTES } from './routes';
 import { createContractValidator } from './validator';
 
 afterAll(async () => {
@@ -35,6 +36,15 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(document.paths!['/api/v1/keys']!.post!.responses ?? {}), 'created: 201').toContain('201');
     const createAccount = document.paths!['/api/v1/accounts']!.post!;
     expect(createAccount.requestBody, 'bodies carry an example').toMatchObject({ content: { 'application/json': { example: { exchange: 'paper' } } } });
+  });
+
+  it('marks a deprecated route with its dates (none is deprecated today)', () => {
+    expect(ROUTES.filter((r) => r.deprecated)).toEqual([]);
+    const me = ROUTES.find((r) => r.path === '/api/v1/me')!;
+    const operation = toRouteConfig({ ...me, deprecated: { since: new Date('2027-01-01Z'), sunset: new Date('2027-07-01Z'), link: '/api/v1/whoami' } });
+    expect(operation.deprecated).toBe(true);
+    expect(operation.description).toContain('Deprecated since 2027-01-01T00:00:00.000Z; may stop working after 2027-07-01T00:00:00.000Z: use /api/v1/whoami.');
+    expect(toRouteConfig(me).deprecated).toBeUndefined();
   });
 
   it('compiles into a validator that accepts a matching answer and names what is wrong with the rest', () => {

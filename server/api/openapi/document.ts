@@ -68,7 +68,8 @@ const KEY_HEADERS = {
   },
 };
 
-function toRouteConfig(route: RouteContract): RouteConfig {
+/** One operation of the document. */
+export function toRouteConfig(route: RouteContract): RouteConfig {
   const responses: Record<string, ResponseConfig> = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
@@ -95,13 +96,17 @@ function toRouteConfig(route: RouteContract): RouteConfig {
         : route.access === 'read' || route.method === 'get'
           ? 'Needs the `read` scope.'
           : 'Needs the `trade` scope.';
+  const sunsetNote = route.deprecated
+    ? `Deprecated since ${route.deprecated.since.toISOString()}; may stop working after ${route.deprecated.sunset.toISOString()}${route.deprecated.link ? `: use ${route.deprecated.link}` : ''}.`
+    : undefined;
   return {
     method: route.method,
     path: route.path,
     operationId: operationId(route),
     tags: [route.tag],
     summary: route.summary,
-    description: [route.description, scopeNote].filter(Boolean).join('\n\n'),
+    description: [sunsetNote, route.description, scopeNote].filter(Boolean).join('\n\n'),
+    ...(route.deprecated ? { deprecated: true } : {}),
     security: route.access === 'public' ? [] : SECURITY,
     request: {
       ...(route.params ? { params: route.params } : {}),

@@ -6,6 +6,7 @@
  * are not the ones its handler passes to `parseInput`, `readJson` and `reply`.
  */
 import { z } from 'zod';
+import type { Deprecation } from '@/server/api/deprecation';
 import * as accounts from '@/server/api/schemas/accounts';
 import * as audit from '@/server/api/schemas/audit';
 import * as auth from '@/server/api/schemas/auth';
@@ -48,6 +49,8 @@ export interface RouteContract {
   errors?: number[];
   /** Answer headers beyond the common ones, e.g. Location. */
   headers?: Record<string, string>;
+  /** Deprecated (docs/api.md, "Stability"): the handler answers through `withDeprecation` with the same dates. */
+  deprecated?: Deprecation;
 }
 
 const ZPathId = z.object({ id: z.string().meta({ description: 'the resource id (a uuid; anything else is 404)' }) });
