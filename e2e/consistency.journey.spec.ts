@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from './contract';
 import postgres from 'postgres';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 

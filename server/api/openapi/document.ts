@@ -52,7 +52,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 /** The error statuses a route may answer: those of its kind (auth, body, path) plus its own. */
 export function errorStatuses(route: RouteContract): number[] {
   const statuses = new Set<number>([422, 500, 503, ...(route.errors ?? [])]);
-  if (route.access !== 'public') [401, 403, 429].forEach((s) => statuses.add(s));
+  // Signed in: a credential problem, a missing scope, a throttle, and an id (in the path, the query or the body) that is not yours.
+  if (route.access !== 'public') [401, 403, 404, 429].forEach((s) => statuses.add(s));
+  // A write: its declared size is checked before anything else, and it may meet a state it cannot change.
+  if (route.method !== 'get') statuses.add(413);
+  if (route.method !== 'get' && route.access !== 'public') statuses.add(409);
   if (route.body) [400, 413, 415].forEach((s) => statuses.add(s));
   if (route.params) statuses.add(404);
   return [...statuses].sort((a, b) => a - b);

@@ -3,7 +3,7 @@
  * the JSON body. The e2e suite runs every /api/v1 answer through it (e2e/contract.ts), so a response that
  * drifts from the document fails the test that got it.
  */
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 type JsonObject = Record<string, unknown>;
