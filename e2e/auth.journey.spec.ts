@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { navigate, TEST_PASSWORD, uniqueUsername } from './helpers';
 
 test('a visitor registers, is signed in, uses the shell, signs out and signs back in', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from './contract';
 import { registerAndToken, seedBtcCandles } from './helpers';
 
 const START = '2021-01-01T00:00:00Z';

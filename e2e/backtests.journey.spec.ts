@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 import { chartState, pointAtCandle, waitForChart } from './price-chart';
 

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from './contract';
 import { adminCaller, bearer } from './keys-helpers';
 
 /**

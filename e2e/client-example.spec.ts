@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { seedBtcCandles } from './helpers';
 import { bearer, createKey, newUser } from './keys-helpers';
 

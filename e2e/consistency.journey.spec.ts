@@ -1,5 +1,5 @@
 import { chartState, expectedCandle, pointAtCandle, waitForChart } from './price-chart';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from './contract';
 import postgres from 'postgres';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { E2E_ADMIN } from './global-setup';
 import { navigate } from './helpers';
 import { localCandles } from './local-exchange';

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './contract';
 import { TEST_PASSWORD, seedBtcCandles, signInAsNewUser, uniqueUsername } from './helpers';
 
 /**

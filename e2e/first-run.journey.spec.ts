@@ -1,4 +1,4 @@
-import { expect, test, type Locator } from '@playwright/test';
+import { expect, test, type Locator } from './contract';
 import { registerAndToken, seedBtcCandles, signInWithPassword, TEST_PASSWORD, uniqueUsername } from './helpers';
 
 // The default exchange's BTC/USDT 1h is stored (as on a demo that could reach its exchange): the market

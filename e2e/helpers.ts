@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from './contract';
 import postgres from 'postgres';
 import { localCandles } from './local-exchange';
 

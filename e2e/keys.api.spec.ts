@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { bearer, createKey, newUser } from './keys-helpers';
 
 test.describe('API keys over REST', () => {

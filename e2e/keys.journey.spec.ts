@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './contract';
 import { navigate, signInAsNewUser } from './helpers';
 
 async function secretShownOnce(page: Page): Promise<string> {

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { navigate, signInAsNewUser } from './helpers';
 
 test('the kill switch halts trading from the header in one tap and a confirm, says why orders are refused, and is released from the banner', async ({

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from './contract';
 import { E2E_ADMIN } from './global-setup';
 import { registerAndToken } from './helpers';
 import { localCandles } from './local-exchange';

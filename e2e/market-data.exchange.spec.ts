@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from './contract';
 import { E2E_ADMIN } from './global-setup';
 import { navigate } from './helpers';
 import { localCandles, localExchangeGet } from './local-exchange';

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { seedBtcCandles } from './helpers';
 import { bearer, createKey, newUser } from './keys-helpers';
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { NotifyReceivers } from '@/server/testing/notify/receivers';
 import { navigate, signInAsNewUser } from './helpers';
 

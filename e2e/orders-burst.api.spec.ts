@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import postgres from 'postgres';
 import { registerAndToken } from './helpers';
 

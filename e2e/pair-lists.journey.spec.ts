@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 import { localCandles } from './local-exchange';
 

@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from './contract';
 
 /** Where the price chart draws a time (px from its left edge), by the chart's own time scale; null when not drawn. */
 export async function chartX(chart: Locator, timeMs: number): Promise<number | null> {

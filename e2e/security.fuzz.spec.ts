@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from './contract';
 import fc from 'fast-check';
 import { adminCaller, bearer, createKey, newUser } from './keys-helpers';
 

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type APIResponse } from '@playwright/test';
+import { expect, test, type APIRequestContext, type APIResponse } from './contract';
 import { E2E_ADMIN } from './global-setup';
 import { TEST_PASSWORD } from './helpers';
 import { bearer, createKey, newUser, type CreatedKey } from './keys-helpers';

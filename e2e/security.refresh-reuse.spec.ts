@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { bearer } from './keys-helpers';
 import { registerAndToken } from './helpers';
 

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from './contract';
 import { adminCaller, bearer, createKey, newUser, type Caller } from './keys-helpers';
 
 /**

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { TEST_PASSWORD, signInAsNewUser, uniqueUsername } from './helpers';
 import { bearer, newUser } from './keys-helpers';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import { TEST_PASSWORD, uniqueUsername } from './helpers';
 
 test('the sign-in form says which field holds a control character, and signs in once it is fixed', async ({ page }) => {

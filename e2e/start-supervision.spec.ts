@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './contract';
 import postgres from 'postgres';
 import { TEST_PASSWORD, uniqueUsername } from './helpers';
 

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type Locator } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Locator } from './contract';
 import { formatQuantity } from '@/components/format';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 import { LOCAL_EXCHANGE_CREDENTIALS } from './local-exchange';

@@ -65,7 +65,7 @@ export function BacktestView({ id }: { id: string }) {
     <>
       <PageHeader
         title="Backtest"
-        description={`${b.strategyType} · ${b.exchange} ${marketLabel(b)} ${b.timeframe} · ${formatDate(b.start)} → ${formatDate(b.end)} UTC · capital ${formatMoney(b.initialCapital)} · fee ${formatPercent(b.feeRate * 100, { decimals: 3 })} · slippage ${formatPercent(b.slippage * 100, { decimals: 3 })}`}
+        description={`${b.strategyType} · ${b.exchange} ${marketLabel(b)} ${b.timeframe} · ${formatDate(b.start)} → ${formatDate(b.end)} UTC · capital ${formatMoney(b.initialCapital)} · fee ${formatPercent(Number(b.feeRate) * 100, { decimals: 3 })} · slippage ${formatPercent(Number(b.slippage) * 100, { decimals: 3 })}`}
         actions={
           <div className="flex items-center gap-2">
             <StatusBadge status={b.status} />

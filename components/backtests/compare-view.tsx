@@ -22,7 +22,7 @@ export function CompareView({ ids }: { ids: string[] }) {
   const runs = details.map((d) => d.data!);
   const series = runs.map((b, k) => {
     const chart = charts[k]?.data;
-    return chart ? chart.time.map((t, i) => ({ time: t, value: (chart.equity[i]! / b.initialCapital - 1) * 100 })) : [];
+    return chart ? chart.time.map((t, i) => ({ time: t, value: (chart.equity[i]! / Number(b.initialCapital) - 1) * 100 })) : [];
   });
   return (
     <div className="space-y-6">

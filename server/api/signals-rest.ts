@@ -1,8 +1,7 @@
 import type { Db } from '@/db/client';
 import { getEnv } from '@/server/env';
-import { receiveSignal } from '@/server/services/signals';
+import { receiveSignal, type SignalAnswer } from '@/server/services/signals';
 import { readBodyText } from './body-limit';
-import { json } from './rest';
 
 /** The header a signal's secret may come in (the other way: after the webhook's path, for TradingView). */
 export const SIGNAL_SECRET_HEADER = 'x-cryptobot-signal-secret';
@@ -14,11 +13,10 @@ export const SIGNAL_LOG_ROUTE = '/api/v1/signals/{deploymentId}';
  * The signal webhook's handler (docs/signals.md), for both of its routes: the body's text (TradingView posts JSON as
  * text/plain) to the signals service, whose answer is the response; 401 and 429 are thrown as AppErrors.
  */
-export async function handleSignal(db: Db, req: Request, deploymentId: string, secret: string | null): Promise<Response> {
+export async function handleSignal(db: Db, req: Request, deploymentId: string, secret: string | null): Promise<SignalAnswer> {
   const env = getEnv();
-  const answer = await receiveSignal(db, deploymentId, secret, await readBodyText(req, 'json'), {
+  return receiveSignal(db, deploymentId, secret, await readBodyText(req, 'json'), {
     throttle: { limit: env.CRYPTOBOT_SIGNALS_PER_MINUTE, windowMs: 60_000 },
     replayWindowMs: env.CRYPTOBOT_SIGNAL_REPLAY_WINDOW_SECONDS * 1000,
   });
-  return json(answer.body, answer.status);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zDateOutput } from '@/server/core/time-output';
 
 /** An audit event as its reader sees it: one declaration (re-exported by server/api/schemas/audit.ts). */
 export const ZAuditEventSchema = z.object({
@@ -9,7 +10,7 @@ export const ZAuditEventSchema = z.object({
   username: z.string().nullable(),
   ip: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
-  createdAt: z.date(),
+  createdAt: zDateOutput(),
 });
 
 export const ZAuditListResponseSchema = z.object({ events: z.array(ZAuditEventSchema), nextCursor: z.number().nullable() });

@@ -76,3 +76,15 @@ export function zDecimalString(options: DecimalStringSchemaOptions = {}) {
     .transform((value, ctx) => canonical(value, options, ctx))
     .describe(`decimal string${b.length ? ` (${b.join(', ')})` : ''}, e.g. "0.001"`);
 }
+
+/** The canonical decimal text every response gives money, quantities and decimal rates in: no exponent, no trailing zeros. */
+export const CANONICAL_DECIMAL_PATTERN = '^-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$';
+
+/**
+ * A money amount, quantity, price or rate in a response (docs/api.md, "Types"): a canonical decimal string such
+ * as "10000.5" (what `formatDecimal` prints). The OpenAPI document states the pattern and the e2e suite checks
+ * every response against it; at run time it is a string, so a response never fails over its spelling.
+ */
+export function zDecimalOutput(description?: string) {
+  return z.string().meta({ pattern: CANONICAL_DECIMAL_PATTERN, example: '10000.5', ...(description ? { description } : {}) });
+}

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { zDecimalOutput } from '@/server/core/money/zod';
+import { zTimeOutput } from '@/server/core/time-output';
 
 /** What callers see of an exchange account: one declaration each (re-exported by server/api/schemas/accounts.ts). */
 
@@ -8,17 +10,17 @@ export const ZAccountResponseSchema = z.object({
   name: z.string(),
   exchange: z.string(),
   kind: z.enum(['paper', 'exchange']),
-  feeRate: z.string().nullable(),
-  slippage: z.string().nullable(),
+  feeRate: zDecimalOutput().nullable(),
+  slippage: zDecimalOutput().nullable(),
   /** e.g. "…a1b2" */
   apiKeyHint: z.string().nullable(),
   hasCredentials: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: zTimeOutput(),
+  updatedAt: zTimeOutput(),
 });
 export type AccountView = z.infer<typeof ZAccountResponseSchema>;
 
-export const ZBalanceSchema = z.object({ free: z.string(), used: z.string(), total: z.string() });
+export const ZBalanceSchema = z.object({ free: zDecimalOutput(), used: zDecimalOutput(), total: zDecimalOutput() });
 export type BalanceView = z.infer<typeof ZBalanceSchema>;
 
 export const ZAccountBalanceResponseSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { ALERT_SEVERITIES } from '@/db/schema/deployments';
 
 /** An alert as its user sees it: one declaration (re-exported by server/api/schemas/deployments.ts). */
@@ -11,7 +12,7 @@ export const ZAlertResponseSchema = z.object({
   accountId: z.string().nullable(),
   orderId: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  acknowledgedAt: z.string().nullable(),
+  createdAt: zTimeOutput(),
+  acknowledgedAt: zTimeOutput().nullable(),
 });
 export type AlertView = z.infer<typeof ZAlertResponseSchema>;

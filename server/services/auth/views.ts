@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zDateOutput } from '@/server/core/time-output';
 
 /** An invite's state (what each means: server/services/auth/invites.ts). */
 export const INVITE_STATES = ['active', 'used', 'expired', 'revoked'] as const;
@@ -11,12 +12,12 @@ export const ZInviteResponseSchema = z.object({
   codePrefix: z.string(),
   note: z.string(),
   state: z.enum(INVITE_STATES),
-  createdAt: z.date(),
+  createdAt: zDateOutput(),
   createdBy: z.string().nullable(),
-  expiresAt: z.date(),
-  usedAt: z.date().nullable(),
+  expiresAt: zDateOutput(),
+  usedAt: zDateOutput().nullable(),
   usedBy: z.string().nullable(),
-  revokedAt: z.date().nullable(),
+  revokedAt: zDateOutput().nullable(),
 });
 export type InviteView = z.infer<typeof ZInviteResponseSchema>;
 

@@ -5,6 +5,7 @@ import type { Db, DbOrTx } from '@/db/client';
 import { backtestSweeps, jobs, type BacktestStatus } from '@/db/schema';
 import { generateGrid, SweepError, type ParamRange } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
+import { floatToDecimalString } from '@/server/core/money/decimal';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import { SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
 import { requestJobCancel } from '@/server/services/jobs/queue';
@@ -78,9 +79,9 @@ function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryV
     timeframe: row.timeframe,
     start: msToIso(row.startTime),
     end: msToIso(row.endTime),
-    initialCapital: row.initialCapital,
-    feeRate: row.feeRate,
-    slippage: row.slippage,
+    initialCapital: floatToDecimalString(row.initialCapital),
+    feeRate: floatToDecimalString(row.feeRate),
+    slippage: floatToDecimalString(row.slippage),
     engineVersion: row.engineVersion,
     scriptHash: row.scriptHash,
     combinationCount: row.combinationCount,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { zDecimalOutput } from '@/server/core/money/zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { BACKTEST_STATUSES } from '@/db/schema/backtests';
 import { ZCapitalRulesView } from '@/server/services/strategies/views';
 
@@ -27,14 +29,14 @@ export const ZBacktestMetricsSchema = z.object({
 
 /** A round trip; its prices, quantity, fee and P&L are the engine's floats as decimal strings (15 significant digits, no float noise). */
 export const ZBacktestTradeSchema = z.object({
-  entryTime: z.string(),
-  exitTime: z.string(),
-  entryPrice: z.string(),
-  exitPrice: z.string(),
-  quantity: z.string(),
-  fee: z.string(),
-  pnl: z.string(),
-  pnlPct: z.string(),
+  entryTime: zTimeOutput(),
+  exitTime: zTimeOutput(),
+  entryPrice: zDecimalOutput(),
+  exitPrice: zDecimalOutput(),
+  quantity: zDecimalOutput(),
+  fee: zDecimalOutput(),
+  pnl: zDecimalOutput(),
+  pnlPct: zDecimalOutput(),
   exitReason: z.enum(['signal', 'stop_loss', 'take_profit', 'trailing_stop', 'end']),
   /** the market it traded: the backtest's symbol, or its pair for a pair list */
   symbol: z.string(),
@@ -66,16 +68,16 @@ const ZRunSummaryFields = z.object({
   exchange: z.string(),
   symbol: z.string(),
   timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
-  initialCapital: z.number(),
-  feeRate: z.number(),
-  slippage: z.number(),
+  start: zTimeOutput(),
+  end: zTimeOutput(),
+  initialCapital: zDecimalOutput(),
+  feeRate: zDecimalOutput(),
+  slippage: zDecimalOutput(),
   engineVersion: z.number(),
   /** sha256 of the script version's source the backtest ran (a strategy of type script:<id>@<version>); null for a built-in */
   scriptHash: z.string().nullable(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
+  createdAt: zTimeOutput(),
+  finishedAt: zTimeOutput().nullable(),
 });
 
 export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
@@ -88,15 +90,15 @@ export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
   pairs: z.array(ZPairBreakdownSchema).nullable(),
   barCount: z.number().nullable(),
   metrics: ZBacktestMetricsSchema.nullable(),
-  startedAt: z.string().nullable(),
+  startedAt: zTimeOutput().nullable(),
 });
 export type BacktestSummaryView = z.infer<typeof ZBacktestSummarySchema>;
 
 export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({
   trades: z.array(ZBacktestTradeSchema),
   /** Its market's price tick ("0.01") and amount step ("0.00001") for showing the trades; null when unknown. */
-  priceTick: z.string().nullable(),
-  amountStep: z.string().nullable(),
+  priceTick: zDecimalOutput().nullable(),
+  amountStep: zDecimalOutput().nullable(),
 });
 export type BacktestView = z.infer<typeof ZBacktestResponseSchema>;
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { zDecimalOutput } from '@/server/core/money/zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { DEPLOYMENT_STATES } from '@/db/schema/deployments';
 
 /** A deployment as its user sees it: one declaration (re-exported by server/api/schemas/deployments.ts). */
@@ -9,31 +11,35 @@ export const ZDeploymentResponseSchema = z.object({
   accountId: z.string(),
   accountName: z.string().nullable(),
   mode: z.enum(['paper', 'live']),
-  feed: z.object({ type: z.string(), start: z.string().nullable(), speed: z.number().nullable() }),
+  feed: z.object({ type: z.string(), start: zTimeOutput().nullable(), speed: z.number().nullable() }),
   strategy: z.object({ type: z.string(), exchange: z.string(), symbol: z.string(), timeframe: z.string(), params: z.record(z.string(), z.unknown()) }),
   state: z.enum(DEPLOYMENT_STATES),
   stateReason: z.string().nullable(),
-  capitalQuote: z.string(),
-  maxPositionQuote: z.string().nullable(),
-  riskLimits: z.object({ maxOrderNotional: z.string().optional(), dailyLossLimitQuote: z.string().optional(), maxDrawdownFraction: z.string().optional() }),
+  capitalQuote: zDecimalOutput(),
+  maxPositionQuote: zDecimalOutput().nullable(),
+  riskLimits: z.object({
+    maxOrderNotional: zDecimalOutput().optional(),
+    dailyLossLimitQuote: zDecimalOutput().optional(),
+    maxDrawdownFraction: zDecimalOutput().optional(),
+  }),
   /** Open time of the last candle the runner processed, ISO 8601 UTC. */
-  lastBarTime: z.string().nullable(),
-  lastDecision: z.object({ barTime: z.string(), decision: z.string(), at: z.string(), note: z.string().optional() }).nullable(),
+  lastBarTime: zTimeOutput().nullable(),
+  lastDecision: z.object({ barTime: zTimeOutput(), decision: z.string(), at: zTimeOutput(), note: z.string().optional() }).nullable(),
   /** Where the feed is now (replay/simulated: the replayed time), ISO. */
-  feedTime: z.string().nullable(),
-  position: z.object({ quantity: z.string(), entryPrice: z.string().nullable(), entryTime: z.string().nullable() }),
-  cash: z.string(),
-  equity: z.string(),
-  equityPeak: z.string(),
-  realizedPnl: z.string(),
+  feedTime: zTimeOutput().nullable(),
+  position: z.object({ quantity: zDecimalOutput(), entryPrice: zDecimalOutput().nullable(), entryTime: zTimeOutput().nullable() }),
+  cash: zDecimalOutput(),
+  equity: zDecimalOutput(),
+  equityPeak: zDecimalOutput(),
+  realizedPnl: zDecimalOutput(),
   closedTrades: z.number(),
   worker: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  endedAt: z.string().nullable(),
+  createdAt: zTimeOutput(),
+  updatedAt: zTimeOutput(),
+  endedAt: zTimeOutput().nullable(),
   /** The price tick ("0.01") and amount step ("0.00001") of its market on its account's exchange; null when unknown. */
-  priceTick: z.string().nullable(),
-  amountStep: z.string().nullable(),
+  priceTick: zDecimalOutput().nullable(),
+  amountStep: zDecimalOutput().nullable(),
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
 
@@ -47,9 +53,9 @@ export type StopResult = z.infer<typeof ZStopDeploymentResponseSchema>;
 
 export const ZDeploymentEquityPointSchema = z.object({
   /** ISO time: feed time (a replay's points are in the replayed past). */
-  time: z.string(),
+  time: zTimeOutput(),
   /** Quote currency, exact decimal string. */
-  equity: z.string(),
+  equity: zDecimalOutput(),
   /** start: the capital at the feed's start; bar: marked at a bar close; fill: after a fill at its price (no stored candle there). */
   source: z.enum(['start', 'bar', 'fill']),
 });

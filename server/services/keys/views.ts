@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zDateOutput } from '@/server/core/time-output';
 import { API_KEY_ORIGINS, API_KEY_SCOPES } from '@/db/schema/api-keys';
 
 /**
@@ -22,14 +23,14 @@ export const ZKeyResponseSchema = z.object({
   scopes: z.array(z.enum(API_KEY_SCOPES)),
   origin: z.enum(API_KEY_ORIGINS),
   state: z.enum(KEY_STATES),
-  createdAt: z.date(),
-  expiresAt: z.date(),
+  createdAt: zDateOutput(),
+  expiresAt: zDateOutput(),
   /** When it stops working: the earlier of its expiry and the end of its grace period. */
-  stopsAt: z.date(),
-  lastUsedAt: z.date().nullable(),
-  rotatedAt: z.date().nullable(),
-  graceEndsAt: z.date().nullable(),
-  revokedAt: z.date().nullable(),
+  stopsAt: zDateOutput(),
+  lastUsedAt: zDateOutput().nullable(),
+  rotatedAt: zDateOutput().nullable(),
+  graceEndsAt: zDateOutput().nullable(),
+  revokedAt: zDateOutput().nullable(),
   revokedReason: z.string().nullable(),
   predecessorId: z.string().nullable(),
   successorId: z.string().nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zTimeOutput } from '@/server/core/time-output';
 
 /** The kill switch as its user sees it: one declaration each (re-exported by server/api/schemas/kill-switch.ts). */
 
@@ -8,7 +9,7 @@ export type KillSwitchScope = (typeof KILL_SWITCH_SCOPES)[number];
 /** An engaged latch as the order path reads it (times ISO 8601 UTC). */
 export const ZEngagedLatchSchema = z.object({
   scope: z.enum(KILL_SWITCH_SCOPES),
-  since: z.string(),
+  since: zTimeOutput(),
   /** Username of who engaged it; null if that account was deleted. */
   by: z.string().nullable(),
   reason: z.string().nullable(),
@@ -19,7 +20,7 @@ export const ZKillSwitchStateResponseSchema = z.object({
   engaged: z.boolean(),
   /** The latch shown first (the global one when both are engaged); null when released. */
   scope: z.enum(KILL_SWITCH_SCOPES).nullable(),
-  since: z.string().nullable(),
+  since: zTimeOutput().nullable(),
   by: z.string().nullable(),
   reason: z.string().nullable(),
   /** Every engaged latch that covers the caller (its own and the global one). */

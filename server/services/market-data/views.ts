@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { JOB_STATUSES } from '@/db/schema/jobs';
 
 /** A candle import as its user sees it: one declaration (re-exported by server/api/schemas/market-data.ts). */
@@ -30,8 +31,8 @@ export const ZImportResponseSchema = z.object({
   cancelRequested: z.boolean(),
   result: ZImportResultSchema.nullable(),
   error: z.string().nullable(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
+  createdAt: zTimeOutput(),
+  finishedAt: zTimeOutput().nullable(),
   /** This request joined an import of the same series and range that was already queued or running. */
   joined: z.boolean(),
 });

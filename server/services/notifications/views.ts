@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { NOTIFICATION_CHANNEL_TYPES, NOTIFICATION_KINDS } from '@/db/schema/notifications';
 
 /** What callers see of notifications: one declaration each (re-exported by server/api/schemas/notifications.ts). */
@@ -10,8 +11,8 @@ export const ZNotificationChannelResponseSchema = z.object({
   name: z.string(),
   enabled: z.boolean(),
   targetHint: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: zTimeOutput(),
+  updatedAt: zTimeOutput(),
 });
 export type NotificationChannelView = z.infer<typeof ZNotificationChannelResponseSchema>;
 
@@ -25,7 +26,7 @@ export const ZNotificationRuleResponseSchema = z.object({
   kind: z.enum(NOTIFICATION_KINDS),
   /** null: every deployment (and events of no deployment). */
   deploymentId: z.string().nullable(),
-  createdAt: z.string(),
+  createdAt: zTimeOutput(),
 });
 export type NotificationRuleView = z.infer<typeof ZNotificationRuleResponseSchema>;
 
@@ -48,9 +49,9 @@ export const ZNotificationDeliveryResponseSchema = z.object({
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   lastHttpStatus: z.number().int().nullable(),
-  nextAttemptAt: z.string().nullable(),
-  createdAt: z.string(),
-  deliveredAt: z.string().nullable(),
+  nextAttemptAt: zTimeOutput().nullable(),
+  createdAt: zTimeOutput(),
+  deliveredAt: zTimeOutput().nullable(),
 });
 export type NotificationDeliveryView = z.infer<typeof ZNotificationDeliveryResponseSchema>;
 

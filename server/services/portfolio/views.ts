@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { zDecimalOutput } from '@/server/core/money/zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { ZBalanceSchema } from '@/server/services/accounts/views';
 import { ZMarkSchema } from '@/server/services/orders/views';
 
@@ -9,28 +11,28 @@ export const ZPositionSchema = z.object({
   baseCurrency: z.string(),
   /** The currency of every money field of the position. */
   quoteCurrency: z.string(),
-  quantity: z.string(),
+  quantity: zDecimalOutput(),
   /** Quote paid for `quantity`, buy fees in quote included. */
-  costBasis: z.string(),
+  costBasis: zDecimalOutput(),
   /** costBasis / quantity: what was paid per unit, fees included. */
-  averageEntryPrice: z.string(),
-  markPrice: z.string().nullable(),
+  averageEntryPrice: zDecimalOutput(),
+  markPrice: zDecimalOutput().nullable(),
   markSource: z.string().nullable(),
   /** The market's mark with its kind and age (the same value the order ticket and Markets show); null without one. */
   mark: ZMarkSchema.nullable(),
   /** quantity × markPrice. */
-  marketValue: z.string().nullable(),
+  marketValue: zDecimalOutput().nullable(),
   /** marketValue − costBasis (exit fees not deducted). */
-  unrealizedPnl: z.string().nullable(),
+  unrealizedPnl: zDecimalOutput().nullable(),
   /** Realized by the sells of this symbol so far. */
-  realizedPnl: z.string(),
+  realizedPnl: zDecimalOutput(),
   /** Base sold beyond the tracked position (held before Cryptobot traded it): no P&L realized on it. */
-  untrackedQuantitySold: z.string(),
+  untrackedQuantitySold: zDecimalOutput(),
   /** Fees in a third currency (e.g. BNB): in neither the cost basis nor the P&L. */
-  excludedFees: z.record(z.string(), z.string()),
+  excludedFees: z.record(z.string(), zDecimalOutput()),
   /** The market's price tick ("0.01") and amount step ("0.00001") for showing its numbers; null when unknown. */
-  priceTick: z.string().nullable(),
-  amountStep: z.string().nullable(),
+  priceTick: zDecimalOutput().nullable(),
+  amountStep: zDecimalOutput().nullable(),
 });
 export type PositionView = z.infer<typeof ZPositionSchema>;
 
@@ -45,12 +47,12 @@ export const ZAccountPortfolioSchema = z.object({
   /** Open positions (quantity > 0), by symbol. */
   positions: z.array(ZPositionSchema),
   /** Σ balance × mark; null when the account could not be valued (see `error`). */
-  equity: z.string().nullable(),
+  equity: zDecimalOutput().nullable(),
   /** Over every symbol traded, closed positions included. */
-  realizedPnl: z.string(),
+  realizedPnl: zDecimalOutput(),
   /** Over the open positions that have a mark. */
-  unrealizedPnl: z.string(),
-  pnlToday: z.string().nullable(),
+  unrealizedPnl: zDecimalOutput(),
+  pnlToday: zDecimalOutput().nullable(),
   /** Which rule gave pnlToday (docs/portfolio.md); null when it could not be computed. */
   pnlTodayBasis: z.enum(['snapshot', 'fills']).nullable(),
   /** Assets (or quote currencies) without a price in `currency`: left out of equity and the P&L sums. */
@@ -64,11 +66,11 @@ export type PnlTodayBasis = NonNullable<AccountPortfolio['pnlTodayBasis']>;
 export const ZPortfolioTotalsSchema = z.object({
   currency: z.string(),
   /** Over the accounts that could be valued. */
-  equity: z.string(),
-  realizedPnl: z.string(),
-  unrealizedPnl: z.string(),
+  equity: zDecimalOutput(),
+  realizedPnl: zDecimalOutput(),
+  unrealizedPnl: zDecimalOutput(),
   /** Over the accounts that could be valued; null when one of them has no pnlToday (a partial sum would mislead). */
-  pnlToday: z.string().nullable(),
+  pnlToday: zDecimalOutput().nullable(),
   /** The accounts' pnlTodayBasis when they agree, "mixed" when they do not; null with pnlToday null. */
   pnlTodayBasis: z.enum(['snapshot', 'fills', 'mixed']).nullable(),
   accounts: z.number().int(),
@@ -78,9 +80,9 @@ export type PortfolioTotals = z.infer<typeof ZPortfolioTotalsSchema>;
 
 export const ZPortfolioResponseSchema = z.object({
   /** ISO time the portfolio was valued at. */
-  asOf: z.string(),
+  asOf: zTimeOutput(),
   /** 00:00 UTC of `asOf`: the start of "today" for pnlToday. */
-  dayStart: z.string(),
+  dayStart: zTimeOutput(),
   currency: z.string(),
   deploymentId: z.string().nullable(),
   totals: ZPortfolioTotalsSchema,
@@ -91,10 +93,10 @@ export type Portfolio = z.infer<typeof ZPortfolioResponseSchema>;
 export const ZEquityCurveResponseSchema = z.object({
   accountId: z.string().nullable(),
   currency: z.string(),
-  from: z.string(),
-  to: z.string(),
+  from: zTimeOutput(),
+  to: zTimeOutput(),
   /** Bucket size: each point is the bucket's start and the equity of its last snapshot. */
   stepSeconds: z.number().int(),
-  points: z.array(z.object({ time: z.string(), equity: z.string() })),
+  points: z.array(z.object({ time: zTimeOutput(), equity: zDecimalOutput() })),
 });
 export type EquityCurve = z.infer<typeof ZEquityCurveResponseSchema>;

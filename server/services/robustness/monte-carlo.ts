@@ -141,7 +141,12 @@ export const monteCarloHandler: JobHandler<Payload> = {
       if (payload.method === 'blocks') {
         await ctx.progress(0.01, 'loading candles');
         const series = await loadCandlesOrFail(db, backtest, Date.parse(backtest.start), Date.parse(backtest.end));
-        const config = { initialCapital: backtest.initialCapital, feeRate: backtest.feeRate, slippage: backtest.slippage, timeframe: backtest.timeframe };
+        const config = {
+          initialCapital: Number(backtest.initialCapital),
+          feeRate: Number(backtest.feeRate),
+          slippage: Number(backtest.slippage),
+          timeframe: backtest.timeframe,
+        };
         plan = blockMonteCarlo(
           series,
           () => createStrategy(backtest.strategyType, backtest.params),
@@ -152,7 +157,7 @@ export const monteCarloHandler: JobHandler<Payload> = {
         stepsPerRun = series.length;
       } else {
         const pnl = await getBacktestTradePnl(db, userId, payload.backtestId);
-        plan = tradeMonteCarlo(payload.method, pnl, backtest.initialCapital, options);
+        plan = tradeMonteCarlo(payload.method, pnl, Number(backtest.initialCapital), options);
         stepsPerRun = pnl.length;
       }
       const batch = Math.max(1, Math.floor(STEPS_PER_BATCH / Math.max(1, stepsPerRun)));

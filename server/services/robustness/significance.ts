@@ -89,7 +89,7 @@ async function runPermutation(ctx: JobContext<Payload>, payload: Extract<Payload
   await ctx.progress(0.2, `${payload.runs} random placements`);
   const result = permutationTest(
     series,
-    { holdingBars, meanTradePct: backtest.metrics!.averageTradePct, feeRate: backtest.feeRate, slippage: backtest.slippage },
+    { holdingBars, meanTradePct: backtest.metrics!.averageTradePct, feeRate: Number(backtest.feeRate), slippage: Number(backtest.slippage) },
     { runs: payload.runs, seed: payload.seed },
   );
   return { ...result };
@@ -111,7 +111,7 @@ async function runDeflatedSharpe(
   await ctx.progress(0.1, 'loading candles');
   const series = await loadCandlesOrFail(ctx.db, sweep, Date.parse(sweep.start), Date.parse(sweep.end));
   await ctx.progress(0.5, 're-running the best combination');
-  const config = { initialCapital: sweep.initialCapital, feeRate: sweep.feeRate, slippage: sweep.slippage, timeframe: sweep.timeframe };
+  const config = { initialCapital: Number(sweep.initialCapital), feeRate: Number(sweep.feeRate), slippage: Number(sweep.slippage), timeframe: sweep.timeframe };
   const { equity } = runBacktest(series, createStrategy(sweep.strategyType, cells[best]!.params), config);
   const returns = new Float64Array(Math.max(0, equity.length - 1));
   for (let k = 1; k < equity.length; k++) returns[k - 1] = equity[k - 1]! > 0 ? equity[k]! / equity[k - 1]! - 1 : 0;

@@ -50,6 +50,8 @@ export const DEFAULT_REPLAY_WINDOW_MS = 5 * 60_000;
 /** What the route answers: the status and body of this signal's outcome (a duplicate: the first one's, marked). */
 export interface SignalAnswer {
   status: number;
+  /** executed (201; 200 for a repeated id): `body` is a SignalAnswerBody; otherwise an error body (400/409/422) */
+  executed: boolean;
   body: Record<string, unknown>;
 }
 
@@ -199,7 +201,7 @@ async function recordInvalid(
   });
   // The deployment page lists its signals: it refetches on its deployment's events.
   await notifyEvents(db, [deploymentEvent({ userId, deploymentId, state: target.state })]);
-  return { status, body };
+  return { status, body, executed: false };
 }
 
 interface Locked {
@@ -232,7 +234,7 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
       .from(signals)
       .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
       .limit(1);
-    if (seen) return { status: seen.httpStatus === 201 ? 200 : seen.httpStatus, body: signalAnswerBody(seen, true) };
+    if (seen) return { status: seen.httpStatus === 201 ? 200 : seen.httpStatus, body: signalAnswerBody(seen, true), executed: seen.outcome === 'executed' };
 
     const account = await findOwnedAccount(tx, userId, row.accountId);
     const state = structuredClone(row.runner as unknown as MachineState);
@@ -378,7 +380,7 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
       });
     events.push(deploymentEvent({ userId, deploymentId, state: row.state }));
     await notifyEvents(tx, events);
-    return { status, body };
+    return { status, body, executed: outcome === 'executed' };
   });
   return answer;
 }

@@ -54,3 +54,7 @@ export function toSignalView(row: SignalRow, orderStatus: string | null): Signal
     httpStatus: row.httpStatus,
   };
 }
+
+/** The webhook's answer to a signal it executed: 201, or 200 with `duplicate: true` for a repeated `id` (the first outcome). */
+export const ZSignalAnswerSchema = z.object({ signal: ZSignalResponseSchema, duplicate: z.boolean() });
+export type SignalAnswerBody = z.input<typeof ZSignalAnswerSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zTimeOutput } from '@/server/core/time-output';
 import { STRATEGY_STATUSES } from '@/db/schema/strategies';
 import { STRATEGY_EVENTS } from './lifecycle';
 
@@ -58,7 +59,7 @@ export const ZStrategyResponseSchema = z.object({
   actions: z.array(z.enum(STRATEGY_EVENTS)),
   /** whether params and market may change now */
   editable: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: zTimeOutput(),
+  updatedAt: zTimeOutput(),
 });
 export type StrategyView = z.infer<typeof ZStrategyResponseSchema>;
