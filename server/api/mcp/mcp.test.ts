@@ -98,7 +98,7 @@ async function runWorkerUntil(done: () => Promise<boolean>): Promise<void> {
   }
 }
 
-const TRADE_TOOLS = ['create_strategy', 'run_backtest', 'run_sweep', 'pause_deployment', 'stop_deployment'];
+const TRADE_TOOLS = ['create_strategy', 'run_backtest', 'run_sweep', 'run_bias_check', 'run_monte_carlo', 'pause_deployment', 'stop_deployment'];
 
 describe('tools', () => {
   it('lists every tool with its input schema (from the shared zod schemas) and the scope it needs', async () => {
@@ -173,6 +173,22 @@ describe('tools', () => {
     expect(swept.status).toBe('completed');
     expect(swept.results.map((r) => Number(r.params.fastPeriod)).sort((a, b) => a - b)).toEqual([5, 10]);
     expect(((await ok(client, 'list_sweeps')) as Array<{ id: string }>).map((s) => s.id)).toEqual([sweep.id]);
+
+    // Robustness: a bias check of the strategy and a Monte Carlo study of its backtest, each run to its result.
+    const check = (await ok(client, 'run_bias_check', { strategyId: strategy.id, start: '2018-01-01', end: '2018-05-01' })) as { id: string };
+    await runWorkerUntil(async () => !['queued', 'running'].includes(((await ok(client, 'get_bias_check', { id: check.id })) as { status: string }).status));
+    const checked = (await ok(client, 'get_bias_check', { id: check.id })) as {
+      status: string;
+      lookahead: { passed: boolean };
+      recursive: { passed: boolean };
+    };
+    expect(checked).toMatchObject({ status: 'completed', lookahead: { passed: true }, recursive: { passed: true } });
+    const study = (await ok(client, 'run_monte_carlo', { backtestId: queued.id, method: 'shuffle', runs: 1000, seed: 7 })) as { id: string };
+    await runWorkerUntil(async () => !['queued', 'running'].includes(((await ok(client, 'get_monte_carlo', { id: study.id })) as { status: string }).status));
+    const studied = (await ok(client, 'get_monte_carlo', { id: study.id })) as { status: string; runs: number; finalReturnPct?: { p50: number } };
+    expect(studied.status).toBe('completed');
+    expect(studied.runs).toBe(1000);
+    expect(studied.finalReturnPct!.p50, 'a shuffle keeps every run’s final return: the backtest’s').toBeCloseTo(result.metrics.totalReturnPct!, 6);
     await client.close();
   });
 
@@ -211,6 +227,8 @@ describe('scopes, isolation and errors', () => {
       create_strategy: { name: 'nope', type: 'rsi', ...market },
       run_backtest: { strategyId: strategy!.id, start: '2018-01-01', end: '2018-01-10' },
       run_sweep: { strategyId: strategy!.id, start: '2018-01-01', end: '2018-01-10', ranges: { fastPeriod: { values: [5] } } },
+      run_bias_check: { strategyId: strategy!.id, start: '2018-01-01', end: '2018-01-10' },
+      run_monte_carlo: { backtestId: strategy!.id, method: 'shuffle', runs: 1000 },
       pause_deployment: { id: deployment!.id },
       stop_deployment: { id: deployment!.id },
     };

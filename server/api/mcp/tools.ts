@@ -5,11 +5,9 @@
  * protectedProcedure check theirs (reads need `read`, anything that writes needs `trade`).
  *
  * Adding a tool is one entry here (name, scope, input schema, answer schema, the service call) plus a line
- * in docs/mcp.md. Walk-forward runs and bias checks (issue #18 item 4) are not services yet: when they land
- * (`server/services/backtests/…`, with their request and response schemas in server/api/schemas/backtests.ts),
- * each gets a `run_walk_forward` / `get_walk_forward` and `run_bias_check` / `get_bias_check` pair here,
- * shaped like `run_backtest` / `get_backtest` below (the run queues a job and answers its summary; the get
- * reads the result), and the MCP test gains their scope and isolation cases.
+ * in docs/mcp.md. Walk-forward runs (issue #15) are not a service yet: when they land, they get a
+ * `run_walk_forward` / `get_walk_forward` pair here shaped like `run_bias_check` / `get_bias_check` below (the run
+ * queues a job and answers its summary; the get reads the result), and the MCP test gains their scope cases.
  */
 import { z } from 'zod';
 import type { Db } from '@/db/client';
@@ -36,6 +34,13 @@ import {
 } from '@/server/api/schemas/deployments';
 import { ZPortfolioRequestSchema, ZPortfolioResponseSchema } from '@/server/api/schemas/portfolio';
 import {
+  ZBiasCheckResponseSchema,
+  ZCreateBiasCheckRequestSchema,
+  ZCreateMonteCarloRequestSchema,
+  ZMonteCarloResponseSchema,
+} from '@/server/api/schemas/robustness';
+import {
+  ZId,
   ZByIdInputSchema,
   ZCreateStrategyRequestSchema,
   ZListStrategiesInputSchema,
@@ -51,6 +56,8 @@ import { createSweep, getSweepForUser, listSweepsForUser } from '@/server/servic
 import { getDeployment, listDeployments, pauseDeployment, stopDeployment } from '@/server/services/deployments';
 import type { ApiKeyScope } from '@/server/services/keys';
 import { getPortfolio } from '@/server/services/portfolio';
+import { createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
+import { createMonteCarlo, getMonteCarloForUser } from '@/server/services/robustness/monte-carlo';
 import { createStrategyForUser, getStrategyForUser, listStrategiesForUser, listStrategyTypes } from '@/server/services/strategies/strategies';
 
 /** What a tool runs with: the database and the authenticated user (every service call is scoped by its id). */
@@ -189,6 +196,46 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: ZByIdInputSchema,
     output: ZSweepResponseSchema,
     run: ({ db, userId }, { id }) => getSweepForUser(db, userId, id),
+  }),
+
+  // Robustness (docs/robustness.md) -------------------------------------------------------------------
+  tool({
+    name: 'run_bias_check',
+    title: 'Check a strategy for look-ahead and recursive bias',
+    description:
+      'Queues look-ahead and recursive bias checks of one of your strategies over its market’s stored candles from start to end (ISO 8601 or ms since epoch; UTC). Answers the queued check; call get_bias_check until status is completed: each check says passed, or the first offending bar and what differed.',
+    scope: TRADE,
+    input: ZCreateBiasCheckRequestSchema.safeExtend({ strategyId: ZId }),
+    output: ZBiasCheckResponseSchema,
+    run: ({ db, userId }, { strategyId, start, end }) => createBiasCheck(db, userId, strategyId, { start, end }),
+  }),
+  tool({
+    name: 'get_bias_check',
+    title: 'One bias check and its findings',
+    description: 'One bias check by id: status, progress and, once completed, the look-ahead and recursive findings.',
+    scope: READ,
+    input: ZByIdInputSchema,
+    output: ZBiasCheckResponseSchema,
+    run: ({ db, userId }, { id }) => getBiasCheckForUser(db, userId, id),
+  }),
+  tool({
+    name: 'run_monte_carlo',
+    title: 'Monte Carlo study of a backtest',
+    description:
+      'Queues a seeded Monte Carlo study of one of your completed backtests: method shuffle (trade order), bootstrap (trades with replacement) or blocks (block-bootstrapped price paths, each a full re-run), runs (1,000 to 100,000), optional seed, blockBars and ruinDrawdownPct. Call get_monte_carlo until status is completed: P5/P50/P95 of final return and max drawdown, equity bands, ruin probability.',
+    scope: TRADE,
+    input: ZCreateMonteCarloRequestSchema.safeExtend({ backtestId: ZId }),
+    output: ZMonteCarloResponseSchema,
+    run: ({ db, userId }, { backtestId, ...input }) => createMonteCarlo(db, userId, backtestId, input),
+  }),
+  tool({
+    name: 'get_monte_carlo',
+    title: 'One Monte Carlo study and its result',
+    description: 'One Monte Carlo study by id: status, progress and, once completed, its percentiles, bands, distributions and ruin probability.',
+    scope: READ,
+    input: ZByIdInputSchema,
+    output: ZMonteCarloResponseSchema,
+    run: ({ db, userId }, { id }) => getMonteCarloForUser(db, userId, id),
   }),
 
   // Portfolio, deployments and alerts -------------------------------------------------------------------

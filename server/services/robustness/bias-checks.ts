@@ -1,5 +1,6 @@
 import type { Db, DbOrTx } from '@/db/client';
 import { AppError } from '@/server/core/errors';
+import { isScriptType } from '@/server/core/scripts/script-type';
 import { checkLookahead, checkRecursive, recursiveMinimumBars, recursiveSettleBars, type BiasFinding } from '@/server/core/robustness/bias';
 import { createStrategy, getStrategyDefinition, parseParams } from '@/server/core/strategies';
 import { msToIso } from '@/server/core/time';
@@ -77,6 +78,10 @@ function toView(job: Job): BiasCheckView {
  */
 export async function createBiasCheck(db: Db, userId: string, strategyId: string, range: { start: number; end: number }): Promise<BiasCheckView> {
   const strategy = await getStrategyRow(db, userId, strategyId);
+  if (isScriptType(strategy.type))
+    throw AppError.validation([
+      { field: 'strategyId', message: 'bias checks run on built-in strategies so far; a script sees no bar after the current one by construction' },
+    ]);
   await assertRunnable(db, strategy, { strategyId, ...range, ...CHECK_CONFIG });
   const params = parseParams(getStrategyDefinition(strategy.type), strategy.params);
   const warmup = createStrategy(strategy.type, params).warmup;

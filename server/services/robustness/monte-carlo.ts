@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
 import { AppError } from '@/server/core/errors';
+import { isScriptType } from '@/server/core/scripts/script-type';
 import {
   blockMonteCarlo,
   defaultBlockBars,
@@ -79,6 +80,10 @@ export async function createMonteCarlo(db: Db, userId: string, backtestId: strin
   if (backtest.status !== 'completed') throw new AppError('CONFLICT', `the backtest is ${backtest.status}; Monte Carlo needs a completed one`);
   const bars = backtest.barCount ?? 0;
   if (input.method === 'blocks') {
+    if (backtest.symbols || isScriptType(backtest.strategyType))
+      throw AppError.validation([
+        { field: 'method', message: 'price-path resampling re-runs built-in strategies on one market so far; use shuffle or bootstrap' },
+      ]);
     if (bars < 3) throw AppError.validation([{ field: 'method', message: `price-path resampling needs at least 3 bars; the backtest has ${bars}` }]);
     if (input.runs > MAX_BLOCK_MONTE_CARLO_RUNS)
       throw AppError.validation([{ field: 'runs', message: `must be at most ${MAX_BLOCK_MONTE_CARLO_RUNS} for blocks (each run re-runs the strategy)` }]);
