@@ -231,6 +231,7 @@ const results = {
 async function section(name: Section, run: () => Promise<void>): Promise<void> {
   if (!only.has(name)) return;
   log(`\n▸ ${name}`);
+  const started = performance.now();
   try {
     await run();
   } catch (error) {
@@ -238,6 +239,8 @@ async function section(name: Section, run: () => Promise<void>): Promise<void> {
     results.errors[name] = message;
     log(`  ${name} not measured: ${message}`);
   }
+  // The section's wall time, so a slow CI run shows which section to trim.
+  log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 function memoryProbe(candles: number, strategy: string): MemoryProbeResult {

@@ -11,13 +11,19 @@ let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
 });
-afterAll(() => t.destroy());
+// A failed assertion must not leave a worker running against a dropped database (and load the machine for hours).
+const spawned = new Set<ReturnType<typeof spawn>>();
+afterAll(async () => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await t.destroy();
+});
 
 function runWorker(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
