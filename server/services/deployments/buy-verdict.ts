@@ -24,9 +24,7 @@ import { numberToDecimalString, riskLimitsOf } from './machine-orders';
 import type { DeploymentRow } from './model';
 
 export type BuyVerdict =
-  | { kind: 'buy'; quantity: number }
-  | { kind: 'refuse'; rule: RiskRule; reason: string }
-  | { kind: 'pause'; rule: RiskRule; reason: string };
+  { kind: 'buy'; quantity: number } | { kind: 'refuse'; rule: RiskRule; reason: string } | { kind: 'pause'; rule: RiskRule; reason: string };
 
 export interface BuyRequest {
   row: Pick<DeploymentRow, 'id' | 'userId' | 'maxPositionQuote' | 'riskLimits'>;

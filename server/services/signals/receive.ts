@@ -29,14 +29,7 @@ import type { DeploymentRow } from '@/server/services/deployments/model';
 import { pauseForRisk } from '@/server/services/deployments/tick-transitions';
 import { deploymentEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { haltingLatch, engagedLatchesSql, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
-import {
-  defaultPaperPriceSource,
-  executeOrder,
-  LeaseLostError,
-  type ExecutedFill,
-  type ExecutedOrder,
-  type OrderDeps,
-} from '@/server/services/orders';
+import { defaultPaperPriceSource, executeOrder, LeaseLostError, type ExecutedFill, type ExecutedOrder, type OrderDeps } from '@/server/services/orders';
 import { and, eq } from 'drizzle-orm';
 import { ZSignalBodySchema, symbolMatches, type SignalBody } from './body';
 import { signalSecretMatches } from './secret';
@@ -290,14 +283,7 @@ function machineOf(row: DeploymentRow, account: AccountRow, state: MachineState)
  * cash, fee included) unless it names `size`, then judged by the one buy verdict every deployment's buy gets
  * (deployments/buy-verdict.ts), which raises its alert.
  */
-async function decide(
-  tx: DbOrTx,
-  locked: Locked,
-  account: AccountRow,
-  state: MachineState,
-  signal: SignalBody,
-  price: number | null,
-): Promise<Decided> {
+async function decide(tx: DbOrTx, locked: Locked, account: AccountRow, state: MachineState, signal: SignalBody, price: number | null): Promise<Decided> {
   const { row, killSwitch } = locked;
   if (row.state !== 'running')
     return { kind: 'refused', reason: `the deployment is ${row.state}${row.stateReason ? ` (${row.stateReason})` : ''}: it takes no signals` };
@@ -332,7 +318,15 @@ async function decide(
 }
 
 /** Books an order's fills on the runner state (the strategy machine's applyFill), marked at `mark`; false: no fill. */
-function bookFill(row: DeploymentRow, account: AccountRow, state: MachineState, symbol: string, fills: readonly ExecutedFill[], side: 'buy' | 'sell', now: number): boolean {
+function bookFill(
+  row: DeploymentRow,
+  account: AccountRow,
+  state: MachineState,
+  symbol: string,
+  fills: readonly ExecutedFill[],
+  side: 'buy' | 'sell',
+  now: number,
+): boolean {
   const fill = machineFill(symbol, fills, side, now);
   if (!fill) return false;
   machineOf(row, account, state).applyFill(fill, 'signal');
@@ -539,7 +533,10 @@ async function sendLiveSignal(
     if (order !== null && !settled) {
       // Not settled at once (the answer lost, still open): it stays pending; the reconciler settles the order, and a
       // retry of this signal books it.
-      await tx.update(signals).set({ orderId: order.id, details: { order: pending, orderStatus: order.status } }).where(eq(signals.id, sent.id));
+      await tx
+        .update(signals)
+        .set({ orderId: order.id, details: { order: pending, orderStatus: order.status } })
+        .where(eq(signals.id, sent.id));
       const [again] = await tx.select().from(signals).where(eq(signals.id, sent.id));
       return answerOf(again!, duplicate);
     }
