@@ -50,7 +50,7 @@ export const DEFAULT_REPLAY_WINDOW_MS = 5 * 60_000;
 /** What the route answers: the status and body of this signal's outcome (a duplicate: the first one's, marked). */
 export interface SignalAnswer {
   status: number;
-  /** executed (201; 200 for a repeated id): `body` is a SignalAnswerBody; otherwise an error body (400/409/422) */
+  /** executed (201; 200 for a repeated id) or a live order pending (202): `body` is a SignalAnswerBody; otherwise an error body (400/409/422) */
   executed: boolean;
   body: Record<string, unknown>;
 }
@@ -349,7 +349,7 @@ async function writeState(tx: DbOrTx, deploymentId: string, state: MachineState,
 
 function answerOf(row: SignalRow, duplicate: boolean): SignalAnswer {
   const status = duplicate && (row.httpStatus === 201 || row.httpStatus === 202) ? (row.httpStatus === 201 ? 200 : 202) : row.httpStatus;
-  return { status, body: signalAnswerBody(row, duplicate), executed: row.outcome === 'executed' };
+  return { status, body: signalAnswerBody(row, duplicate), executed: row.outcome === 'executed' || row.outcome === 'pending' };
 }
 
 type FirstStep = { answer: SignalAnswer } | { send: SignalRow; order: PendingOrder; row: DeploymentRow; duplicate: boolean };
