@@ -19,7 +19,6 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { buyVerdict } from './buy-verdict';
 import { createDeployment, getDeployment } from './deployments';
 import { executeMachineOrder, fixedPrice, StopTick, type TickContext } from './machine-orders';
-import type { DeploymentRow } from './model';
 import { loadRuntime } from './runtime';
 
 const PRICE = 50_000;
@@ -28,7 +27,7 @@ const KEY = parseMasterKey(randomBytes(32).toString('base64'));
 const LIMITS = { maxOrderNotional: '2000', maxDrawdownFraction: '0.05' };
 let t: TestDatabase;
 let userId: string;
-let now = Date.UTC(2026, 0, 10, 12);
+const now = Date.UTC(2026, 0, 10, 12);
 let seq = 0;
 
 beforeAll(async () => {
