@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
-import { queryRows } from '@/db/raw';
+import { queryRows, rowFromDriver } from '@/db/raw';
 import { deployments, signals } from '@/db/schema';
 import { AppError, type FieldIssue } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -215,17 +215,19 @@ interface Locked {
   killSwitch: unknown[] | null;
 }
 
-/** The fence: the deployment row FOR UPDATE with the kill switch latches read FOR SHARE, in the transaction's first statement. */
+/**
+ * The fence: the deployment row FOR UPDATE (its latest version, whole) with the kill switch latches read FOR SHARE,
+ * in the transaction's first statement: one round trip.
+ */
 async function lockDeployment(tx: DbOrTx, deploymentId: string, userId: string): Promise<Locked> {
-  const [locked] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
+  const [locked] = await queryRows<{ kill_switch: unknown[] | null } & Record<string, unknown>>(
     tx,
     `with halt as (${engagedLatchesSql('$2::uuid')})
-     select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid for update of d`,
+     select d.*, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid for update of d`,
     [deploymentId, userId],
   );
-  const [row] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId));
-  if (!locked || !row) throw UNAUTHORIZED();
-  return { row, killSwitch: locked.kill_switch };
+  if (!locked) throw UNAUTHORIZED();
+  return { row: rowFromDriver(deployments, locked), killSwitch: locked.kill_switch };
 }
 
 type Decided =
@@ -371,17 +373,26 @@ async function executeSignal(
   const first = await db.transaction(async (tx): Promise<FirstStep> => {
     const locked = await lockDeployment(tx, deploymentId, userId);
     const { row } = locked;
-    const [seen] = await tx
-      .select()
-      .from(signals)
-      .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
-      .limit(1);
+    // Two statements sent together (one round trip): the repeat check, after the lock (so a concurrent copy's row is
+    // seen), and the paper price (unused for a repeat).
+    const [[seen], price] = await Promise.all([
+      tx
+        .select()
+        .from(signals)
+        .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
+        .limit(1)
+        .execute(),
+      live
+        ? livePrice
+        : (orderDeps.prices ?? defaultPaperPriceSource)(tx)
+            .latest(row.strategy.symbol)
+            .then((quote) => quote?.price ?? null),
+    ]);
     if (seen) {
       // A live signal whose order has not settled: the retry finishes it with the same clientOrderId (never a second order).
       if (seen.outcome === 'pending') return { send: seen, order: seen.details.order as PendingOrder, row, duplicate: true };
       return { answer: answerOf(seen, true) };
     }
-    const price = live ? livePrice : ((await (orderDeps.prices ?? defaultPaperPriceSource)(tx).latest(row.strategy.symbol))?.price ?? null);
     const state = markedState(row, price, now);
     let decided: Decided;
     const [unsettled] = live
@@ -433,9 +444,10 @@ async function executeSignal(
         else reason = `the order was ${executed.order.status}: ${executed.order.statusReason ?? 'no reason given'}`;
       }
     }
-    if (outcome === 'executed') await writeState(tx, deploymentId, state, signal, now);
     const status = outcome === 'executed' ? 201 : outcome === 'pending' ? 202 : 409;
-    const [inserted] = await tx
+    // The runner state and the signal row go out together (one round trip).
+    const stateWritten = outcome === 'executed' ? writeState(tx, deploymentId, state, signal, now) : null;
+    const signalInserted = tx
       .insert(signals)
       .values({
         deploymentId,
@@ -453,7 +465,9 @@ async function executeSignal(
         httpStatus: status,
         details: { ...details, orderStatus },
       })
-      .returning();
+      .returning()
+      .execute();
+    const [[inserted]] = await Promise.all([signalInserted, stateWritten]);
     let stateNow = row.state;
     if (outcome === 'refused') {
       // A risk verdict raised its own alert (risk_rejected or circuit_breaker); every other refusal is a signal_rejected.
