@@ -25,7 +25,9 @@ test('deploy a signal strategy on paper, copy its webhook URL, post a TradingVie
   const form = page.getByRole('form', { name: 'Deploy' });
   await expect(form.getByTestId('deploy-signal-note')).toBeVisible();
   await expect(form.getByTestId('precondition-backtest')).toHaveCount(0);
-  await expect(form.getByRole('radio', { name: 'Live (real money)' }), 'signals trade paper only').toHaveCount(0);
+  // Signals may trade live too (a real account, confirmed); paper is what the form starts on.
+  await expect(form.getByTestId('live-unavailable')).toHaveCount(0);
+  await expect(form.getByRole('radio', { name: 'Paper' })).toHaveAttribute('aria-checked', 'true');
   await form.getByRole('button', { name: 'Deploy to paper' }).click();
   await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/, { timeout: 15_000 });
   const deploymentId = page.url().split('/deployments/')[1]!;

@@ -88,6 +88,8 @@ export const notifyShape = {
   NOTIFY_TELEGRAM_API_URL: httpBaseUrl('https://api.telegram.org'),
   NOTIFY_DISCORD_API_URL: httpBaseUrl('https://discord.com'),
   NOTIFY_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  /** How often the worker polls each Telegram channel's bot for commands (docs/notifications.md "Commands"); 0: never. */
+  NOTIFY_TELEGRAM_COMMANDS_POLL_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).min(0).max(3600).default(3),
 } as const;
 export interface NotifySettings {
   telegramApiUrl: string;
@@ -314,6 +316,11 @@ export function notifySettings(source: Record<string, string | undefined> = proc
     discordApiUrl: env.NOTIFY_DISCORD_API_URL,
     allowPrivateNetworks: env.NOTIFY_ALLOW_PRIVATE_NETWORKS === 'true',
   };
+}
+
+/** The Telegram command poller's interval (ms; 0: off). */
+export function telegramCommandsPollMs(source: Record<string, string | undefined> = process.env): number {
+  return parseWith(z.object(notifyShape), source).NOTIFY_TELEGRAM_COMMANDS_POLL_SECONDS * 1000;
 }
 
 /** The database pool's size and timeouts (db/settings.ts declares and parses them). */

@@ -101,14 +101,12 @@ export function DeployForm({ strategy }: { strategy: StrategyResponse }) {
   if (accounts.isError) return <ErrorState message="Could not load your accounts." retry={() => void accounts.refetch()} />;
 
   // Unknown exchanges (the list failed to load) offer no Live mode: never a real-money path we cannot check.
-  // A signal strategy (docs/signals.md) trades paper accounts only and has no feed: its signals are its decisions.
+  // A signal strategy (docs/signals.md) has no feed: its signals are its decisions, on paper or live.
   const signalDriven = strategy.type === 'signal';
-  const liveOffered =
-    !signalDriven &&
-    canTradeLive(
-      strategy,
-      (exchanges.data ?? []).map((e) => e.id),
-    );
+  const liveOffered = canTradeLive(
+    strategy,
+    (exchanges.data ?? []).map((e) => e.id),
+  );
   const mode = liveOffered ? values.mode : 'paper';
   const unmet = unmetPreconditions(mode, strategy, accounts.data);
 

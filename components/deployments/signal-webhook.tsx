@@ -28,6 +28,7 @@ export const TRADINGVIEW_TEMPLATE = `{
 
 const OUTCOME_TONE: Record<string, string> = {
   executed: 'border-gain/50 text-gain',
+  pending: 'border-border text-muted',
   refused: 'border-warn/50 text-warn',
   invalid: 'border-loss/50 text-loss',
 };

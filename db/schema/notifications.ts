@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { deployments } from './deployments';
 import { users } from './users';
 
@@ -124,3 +124,21 @@ export const notificationOutbox = pgTable(
     unique('notification_outbox_channel_dedupe_key').on(t.channelId, t.dedupeKey),
   ],
 );
+
+/**
+ * Telegram commands from a channel's linked chat (docs/notifications.md "Commands"): the next getUpdates offset (an
+ * update is answered once: the offset moves past it after its command ran, so a restarted worker never runs it
+ * again), a pending /killswitch awaiting its /confirm, and the poller's lease (one worker polls a channel at a time).
+ */
+export const telegramCommandStates = pgTable('telegram_command_states', {
+  channelId: uuid('channel_id')
+    .primaryKey()
+    .references(() => notificationChannels.id, { onDelete: 'cascade' }),
+  /** Telegram's getUpdates offset: the first update_id not yet handled. */
+  updateOffset: bigint('update_offset', { mode: 'number' }).notNull().default(0),
+  /** When /killswitch was asked for (null: nothing to confirm). */
+  killSwitchAskedAt: timestamp('kill_switch_asked_at', { withTimezone: true }),
+  leasedBy: text('leased_by'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -21,8 +21,8 @@ export const signalSecrets = pgTable('signal_secrets', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** executed: an order was placed; refused: valid, but not traded (kill switch, risk rule, paused, nothing to sell); invalid: a bad body or time. */
-export const SIGNAL_OUTCOMES = ['executed', 'refused', 'invalid'] as const;
+/** executed: an order was placed and filled; pending: a live order sent (or about to be) that has not settled, finished by a retry of the signal; refused: valid, but not traded (kill switch, risk rule, paused, nothing to sell); invalid: a bad body or time. */
+export const SIGNAL_OUTCOMES = ['executed', 'pending', 'refused', 'invalid'] as const;
 export type SignalOutcome = (typeof SIGNAL_OUTCOMES)[number];
 export interface SignalDetails {
   orderStatus?: string | null;

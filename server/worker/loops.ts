@@ -23,6 +23,7 @@ import { createReconcilerLoop } from './reconciler';
 import { createThrottlePruneLoop } from './throttle-prune';
 import { createJobRunner } from './job-runner';
 import { createNotificationDeliveryLoop } from './notification-delivery';
+import { createTelegramCommandLoop } from './telegram-commands';
 
 /**
  * A long-running worker loop (deployment runner, job runner, reconciler, key rotation).
@@ -62,4 +63,5 @@ export const WORKER_LOOPS: WorkerLoop[] = [
   createEquitySnapshotLoop(),
   createThrottlePruneLoop(),
   createNotificationDeliveryLoop(),
+  createTelegramCommandLoop(),
 ];

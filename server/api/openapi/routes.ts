@@ -1089,7 +1089,7 @@ export const ROUTES: RouteContract[] = [
     tag: 'signals',
     access: 'public',
     summary:
-      "A TradingView-style signal for a signal deployment, its secret in the X-Cryptobot-Signal-Secret header: 201 executed, 200 a repeated id's first outcome; 409 refused (kill switch, risk rules), 422 invalid",
+      "A TradingView-style signal for a signal deployment, its secret in the X-Cryptobot-Signal-Secret header: 201 executed, 202 a live order not settled yet, 200 a repeated id's first outcome; 409 refused (kill switch, risk rules), 422 invalid",
     params: ZSignalPath,
     body: signals.ZSignalBodySchema,
     bodyReadAsText: true,
@@ -1097,6 +1097,10 @@ export const ROUTES: RouteContract[] = [
     responses: {
       200: { schema: signals.ZSignalAnswerSchema, description: "a repeated id: the first signal's outcome" },
       201: { schema: signals.ZSignalAnswerSchema, description: 'executed: the order it placed' },
+      202: {
+        schema: signals.ZSignalAnswerSchema,
+        description: 'live: the order was sent but has not settled (outcome pending); retry the same id to settle it',
+      },
     },
     errors: [400, 401, 409, 422, 429],
   },
@@ -1112,6 +1116,10 @@ export const ROUTES: RouteContract[] = [
     responses: {
       200: { schema: signals.ZSignalAnswerSchema, description: "a repeated id: the first signal's outcome" },
       201: { schema: signals.ZSignalAnswerSchema, description: 'executed: the order it placed' },
+      202: {
+        schema: signals.ZSignalAnswerSchema,
+        description: 'live: the order was sent but has not settled (outcome pending); retry the same id to settle it',
+      },
     },
     errors: [400, 401, 409, 422, 429],
   },

@@ -189,7 +189,6 @@ export async function createDeployment(
   if (!isUuid(strategyId)) throw AppError.notFound('strategy');
   const strategy = await getStrategyRow(db, userId, strategyId);
   const signalDriven = isSignalStrategyType(strategy.type);
-  if (signalDriven && input.mode === 'live') invalid([{ field: 'mode', message: 'a signal strategy trades paper accounts only, for now (docs/signals.md)' }]);
   const account = await findOwnedAccount(db, userId, input.accountId).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'NOT_FOUND') invalid([{ field: 'accountId', message: 'no such account' }]);
     throw error;

@@ -7,3 +7,5 @@ export { tickDeployment, type TickResult } from './tick';
 export * from './leases';
 export { transitionDeployment, type DeploymentTransition } from './transitions';
 export * from './views';
+export { buyVerdict, decideBuy, type BuyRequest, type BuyVerdict } from './buy-verdict';
+export { pauseForRisk } from './tick-transitions';

@@ -5,11 +5,12 @@
  */
 import type { Db, DbOrTx } from '@/db/client';
 import { deriveClientOrderId } from '@/server/core/orders';
-import { evaluateRisk, type RiskLimits } from '@/server/core/risk';
+import type { RiskLimits } from '@/server/core/risk';
 import type { MachineFill, MachineOrder, StrategyMachine } from '@/server/core/trading';
 import { raiseAlert } from '@/server/services/alerts';
 import type { AppEvent } from '@/server/services/events';
 import { executeOrder, type ExecutedFill, type PaperPriceSource } from '@/server/services/orders';
+import { decideBuy } from './buy-verdict';
 import type { DeploymentDeps, DeploymentRow } from './model';
 import type { DeploymentRuntime } from './runtime';
 
@@ -39,7 +40,7 @@ export interface TickContext {
   notifications: AppEvent[];
 }
 
-export function riskLimitsOf(row: DeploymentRow): RiskLimits {
+export function riskLimitsOf(row: Pick<DeploymentRow, 'maxPositionQuote' | 'riskLimits'>): RiskLimits {
   const limits: RiskLimits = {};
   if (row.maxPositionQuote !== null) limits.maxPositionQuote = row.maxPositionQuote;
   if (row.riskLimits.maxOrderNotional) limits.maxOrderNotional = row.riskLimits.maxOrderNotional;
@@ -96,61 +97,24 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
   const on = ctx.tx ?? ctx.db;
   let quantity = order.quantity;
   const expectedPrice = order.referencePrice;
-  if (order.side === 'buy' && row.maxPositionQuote !== null) {
-    // Entries are sized down to fit the maximum position instead of being refused outright.
-    const room = Number(row.maxPositionQuote) / (expectedPrice * (1 + Number(rt.account.slippage ?? 0))) - state.quantity;
-    quantity = Math.min(quantity, room * (1 - 1e-9));
-  }
   const alertBase = { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id };
-  if (!(quantity > 0)) {
-    await raiseAlert(on, {
-      ...alertBase,
-      kind: 'risk_rejected',
-      severity: 'warning',
-      message: `${order.intent} on ${new Date(order.decidedOn).toISOString()} skipped: the position is already at its maximum (${row.maxPositionQuote})`,
-      dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}`,
-    });
-    return null;
-  }
   if (order.side === 'buy') {
-    const verdict = evaluateRisk(
-      { side: 'buy', quantity: numberToDecimalString(quantity), price: numberToDecimalString(expectedPrice) },
-      {
-        positionQuantity: numberToDecimalString(state.quantity),
-        positionEntryPrice: state.quantity > 0 ? numberToDecimalString(state.entryPrice) : null,
-        markPrice: numberToDecimalString(expectedPrice),
-        freeQuote: numberToDecimalString(state.cash),
-        freeBase: numberToDecimalString(state.quantity),
-        feeRate: String(Number(rt.account.feeRate ?? '0.001')),
-        equity: numberToDecimalString(state.equity),
-        equityPeak: numberToDecimalString(state.equityPeak),
-        realizedPnlToday: numberToDecimalString(state.equity - state.dayStartEquity),
-        unrealizedPnlToday: '0',
-      },
-      { ...riskLimitsOf(row), maxPositionQuote: undefined },
-    );
-    if (!verdict.allowed) {
-      if (verdict.action === 'pause') {
-        ctx.paused = { reason: verdict.reason };
-        await raiseAlert(on, {
-          ...alertBase,
-          kind: 'circuit_breaker',
-          severity: 'critical',
-          message: verdict.reason,
-          dedupeKey: `breaker:${rt.id}:${order.decidedOn}`,
-        });
-        throw new StopTick(verdict.reason);
-      }
-      await raiseAlert(on, {
-        ...alertBase,
-        kind: 'risk_rejected',
-        severity: 'warning',
-        message: `${order.intent} refused by the ${verdict.rule.replace(/_/g, ' ')} rule: ${verdict.reason}`,
-        details: { rule: verdict.rule },
-        dedupeKey: `risk:${rt.id}:${order.decidedOn}:${order.intent}`,
-      });
-      return null;
+    // Sized to the maximum position, risk-checked, and alerted on exactly as a buy signal is (buy-verdict.ts).
+    const verdict = await decideBuy(on, {
+      row,
+      account: rt.account,
+      state,
+      quantity,
+      referencePrice: expectedPrice,
+      label: `${order.intent} decided on ${new Date(order.decidedOn).toISOString()}`,
+      decisionKey: `${rt.id}:${order.decidedOn}:${order.intent}`,
+    });
+    if (verdict.kind === 'pause') {
+      ctx.paused = { reason: verdict.reason };
+      throw new StopTick(verdict.reason);
     }
+    if (verdict.kind === 'refuse') return null;
+    quantity = verdict.quantity;
   }
   const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
   const input = {

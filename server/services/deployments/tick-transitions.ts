@@ -1,11 +1,16 @@
 /** The deployment state changes a tick makes: paused by a risk rule or the kill switch, a replay completed. */
 import type { Db, DbOrTx } from '@/db/client';
 import { raiseAlert } from '@/server/services/alerts';
+import type { DeploymentRow } from './model';
 import type { DeploymentRuntime } from './runtime';
 import { transitionDeployment } from './transitions';
 
-export async function pauseForRisk(db: DbOrTx, rt: DeploymentRuntime, reason: string, now: number): Promise<void> {
-  await transitionDeployment(db, rt.row, { event: 'risk_halt', reason, now, epoch: rt.epoch });
+/**
+ * Pauses the deployment for a risk rule (a circuit breaker's verdict: buy-verdict.ts) or the kill switch, through the
+ * transition table under the writer's lease epoch (a signal deployment, which no worker leases, passes its row's).
+ */
+export async function pauseForRisk(db: DbOrTx, rt: Pick<DeploymentRuntime, 'row' | 'epoch'>, reason: string, now: number): Promise<DeploymentRow | null> {
+  return transitionDeployment(db, rt.row, { event: 'risk_halt', reason, now, epoch: rt.epoch });
 }
 
 export async function completeReplay(db: Db, rt: DeploymentRuntime, now: number): Promise<void> {

@@ -14,22 +14,22 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
-import { queryRows } from '@/db/raw';
+import { queryRows, rowFromDriver } from '@/db/raw';
 import { deployments, signals } from '@/db/schema';
 import { AppError, type FieldIssue } from '@/server/core/errors';
-import { entryQuantity, marketFillPrice } from '@/server/core/fill-model';
-import { evaluateRisk } from '@/server/core/risk';
 import { createStrategy } from '@/server/core/strategies/registry';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { StrategyMachine, type MachineState } from '@/server/core/trading';
-import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
+import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountRow } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
 import { reserveAttempt, throttleKey } from '@/server/services/auth/throttle';
-import { machineFill, numberToDecimalString, riskLimitsOf } from '@/server/services/deployments/machine-orders';
+import { decideBuy } from '@/server/services/deployments/buy-verdict';
+import { machineFill, numberToDecimalString } from '@/server/services/deployments/machine-orders';
 import type { DeploymentRow } from '@/server/services/deployments/model';
+import { pauseForRisk } from '@/server/services/deployments/tick-transitions';
 import { deploymentEvent, notifyEvents, type AppEvent } from '@/server/services/events';
 import { haltingLatch, engagedLatchesSql, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
-import { defaultPaperPriceSource, executeOrder, type OrderDeps } from '@/server/services/orders';
+import { defaultPaperPriceSource, executeOrder, LeaseLostError, type ExecutedFill, type ExecutedOrder, type OrderDeps } from '@/server/services/orders';
 import { and, eq } from 'drizzle-orm';
 import { ZSignalBodySchema, symbolMatches, type SignalBody } from './body';
 import { signalSecretMatches } from './secret';
@@ -50,7 +50,7 @@ export const DEFAULT_REPLAY_WINDOW_MS = 5 * 60_000;
 /** What the route answers: the status and body of this signal's outcome (a duplicate: the first one's, marked). */
 export interface SignalAnswer {
   status: number;
-  /** executed (201; 200 for a repeated id): `body` is a SignalAnswerBody; otherwise an error body (400/409/422) */
+  /** executed (201; 200 for a repeated id) or a live order pending (202): `body` is a SignalAnswerBody; otherwise an error body (400/409/422) */
   executed: boolean;
   body: Record<string, unknown>;
 }
@@ -74,9 +74,9 @@ function errorBody(code: 'UNPROCESSABLE' | 'CONFLICT' | 'BAD_REQUEST', message: 
  * Executed: {signal, duplicate}; refused: a 409 error naming why; invalid: a 422 (400: not JSON) naming the fields.
  */
 function signalAnswerBody(row: SignalRow, duplicate: boolean): Record<string, unknown> {
-  const { orderStatus = null, fields, ...details } = row.details;
+  const { orderStatus = null, fields, order: _order, ...details } = row.details;
   const signal = toSignalView(row, orderStatus);
-  if (row.outcome === 'executed') return { signal, duplicate };
+  if (row.outcome === 'executed' || row.outcome === 'pending') return { signal, duplicate };
   const body =
     row.outcome === 'refused'
       ? errorBody('CONFLICT', `signal refused: ${row.reason}`, { ...details, signal })
@@ -99,9 +99,15 @@ function rawFields(raw: unknown): Partial<Record<'signalId' | 'action' | 'symbol
 export async function receiveSignal(db: Db, deploymentId: string, secret: string | null, bodyText: string, options: SignalOptions = {}): Promise<SignalAnswer> {
   const now = (options.now ?? Date.now)();
   if (!secret || !isUuid(deploymentId)) throw UNAUTHORIZED();
-  const [target] = await queryRows<{ user_id: string; secret_hash: string; strategy: DeploymentRow['strategy']; state: DeploymentRow['state'] }>(
+  const [target] = await queryRows<{
+    user_id: string;
+    account_id: string;
+    secret_hash: string;
+    strategy: DeploymentRow['strategy'];
+    state: DeploymentRow['state'];
+  }>(
     db,
-    `select d.user_id, s.secret_hash, d.strategy, d.state from signal_secrets s join deployments d on d.id = s.deployment_id where s.deployment_id = $1::uuid`,
+    `select d.user_id, d.account_id, s.secret_hash, d.strategy, d.state from signal_secrets s join deployments d on d.id = s.deployment_id where s.deployment_id = $1::uuid`,
     [deploymentId],
   );
   if (!target || !signalSecretMatches(secret, target.secret_hash) || !isSignalStrategyType(target.strategy.type)) throw UNAUTHORIZED();
@@ -157,7 +163,7 @@ export async function receiveSignal(db: Db, deploymentId: string, secret: string
       now,
     );
   }
-  return executeSignal(db, userId, deploymentId, signal, now, options.orderDeps ?? {});
+  return executeSignal(db, userId, deploymentId, { accountId: target.account_id, symbol: target.strategy.symbol }, signal, now, options.orderDeps ?? {});
 }
 
 /** Records an invalid signal (no id claimed), raises an alert, and answers 422 (400 for a body that is not JSON). */
@@ -209,94 +215,211 @@ interface Locked {
   killSwitch: unknown[] | null;
 }
 
-/** The fence: the deployment row FOR UPDATE with the kill switch latches read FOR SHARE, in the transaction's first statement. */
+/**
+ * The fence: the deployment row FOR UPDATE (its latest version, whole) with the kill switch latches read FOR SHARE,
+ * in the transaction's first statement: one round trip.
+ */
 async function lockDeployment(tx: DbOrTx, deploymentId: string, userId: string): Promise<Locked> {
-  const [locked] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
+  const [locked] = await queryRows<{ kill_switch: unknown[] | null } & Record<string, unknown>>(
     tx,
     `with halt as (${engagedLatchesSql('$2::uuid')})
-     select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid for update of d`,
+     select d.*, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid for update of d`,
     [deploymentId, userId],
   );
-  const [row] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId));
-  if (!locked || !row) throw UNAUTHORIZED();
-  return { row, killSwitch: locked.kill_switch };
+  if (!locked) throw UNAUTHORIZED();
+  return { row: rowFromDriver(deployments, locked), killSwitch: locked.kill_switch };
 }
 
 type Decided =
-  { kind: 'refused'; reason: string; details?: Record<string, unknown> } | { kind: 'order'; side: 'buy' | 'sell'; quantity: number; referencePrice: number };
+  | { kind: 'refused'; reason: string; details?: Record<string, unknown>; alerted?: boolean; pause?: boolean }
+  | { kind: 'order'; side: 'buy' | 'sell'; quantity: number; referencePrice: number };
 
-async function executeSignal(db: Db, userId: string, deploymentId: string, signal: SignalBody, now: number, orderDeps: OrderDeps): Promise<SignalAnswer> {
+/** What a live signal's order is, kept on its `pending` row until the order settles (a retry sends the same order). */
+interface PendingOrder {
+  side: 'buy' | 'sell';
+  quantity: string;
+  referencePrice: number;
+}
+
+/**
+ * The latest price of a live deployment's market, read from its exchange BEFORE the transaction (no transaction
+ * waits on the network): the buy's reference price for sizing and the risk rules, and the mark of the equity.
+ */
+async function liveReferencePrice(account: AccountRow, symbol: string, deps: OrderDeps): Promise<number | null> {
+  const ticker = await exchangeFor(account, deps).exchange.fetchTicker(symbol);
+  const price = Number(ticker.last ?? ticker.ask ?? ticker.bid);
+  return Number.isFinite(price) && price > 0 ? price : null;
+}
+
+/**
+ * The deployment's runner state with the equity marked at `price` (a signal deployment has no bars to mark it on),
+ * its peak, and the UTC day's starting equity rolled over, as a strategy's tick does on each bar.
+ */
+function markedState(row: DeploymentRow, price: number | null, now: number): MachineState {
+  const state = structuredClone(row.runner as unknown as MachineState);
+  if (price !== null) {
+    state.lastClose = price;
+    state.equity = state.cash + state.quantity * price;
+    if (state.equity > state.equityPeak) state.equityPeak = state.equity;
+  }
+  const day = Math.floor(now / 86_400_000) * 86_400_000;
+  if (state.dayStartMs !== day) {
+    state.dayStartMs = day;
+    state.dayStartEquity = state.equity;
+  }
+  return state;
+}
+
+function machineOf(row: DeploymentRow, account: AccountRow, state: MachineState): StrategyMachine {
+  const strategy = createStrategy(row.strategy.type, row.strategy.params);
+  return new StrategyMachine(state, strategy, {
+    capital: Number(row.capitalQuote),
+    feeRate: Number(account.feeRate ?? '0.001'),
+    slippage: Number(account.slippage ?? '0.0005'),
+  });
+}
+
+/**
+ * What the signal asks for, given the deployment NOW (its row locked): refused (not running, the kill switch,
+ * nothing to sell, a risk verdict) or an order. A buy is sized by the strategy machine (`positionSizePct` of the
+ * cash, fee included) unless it names `size`, then judged by the one buy verdict every deployment's buy gets
+ * (deployments/buy-verdict.ts), which raises its alert.
+ */
+async function decide(tx: DbOrTx, locked: Locked, account: AccountRow, state: MachineState, signal: SignalBody, price: number | null): Promise<Decided> {
+  const { row, killSwitch } = locked;
+  if (row.state !== 'running')
+    return { kind: 'refused', reason: `the deployment is ${row.state}${row.stateReason ? ` (${row.stateReason})` : ''}: it takes no signals` };
+  const latch = haltingLatch((killSwitch ?? []).map(latchFromRow));
+  if (latch) return { kind: 'refused', reason: killSwitchError(latch).message, details: { killSwitch: latch } };
+  if (price === null) return { kind: 'refused', reason: `no price for ${row.strategy.symbol} to trade at` };
+  if (signal.action === 'sell' || signal.action === 'exit') {
+    if (!(state.quantity > 0)) return { kind: 'refused', reason: `nothing to ${signal.action}: the deployment holds no ${row.strategy.symbol.split('/')[0]}` };
+    const quantity = signal.action === 'sell' && signal.size !== undefined ? Math.min(Number(signal.size), state.quantity) : state.quantity;
+    return { kind: 'order', side: 'sell', quantity, referencePrice: price };
+  }
+  let quantity: number;
+  if (signal.size !== undefined) quantity = Number(signal.size);
+  else {
+    // The strategy machine's own sizing of an entry filling at this price.
+    const machine = machineOf(row, account, state);
+    state.pending = { side: 'buy', barTime: signal.time ?? 0, intent: 'enter' };
+    quantity = machine.pendingOrder({ time: 0, open: price, high: price, low: price, close: price })?.quantity ?? 0;
+    state.pending = null;
+  }
+  const verdict = await decideBuy(tx, {
+    row,
+    account,
+    state,
+    quantity,
+    referencePrice: price,
+    label: `signal ${signal.id} (buy)`,
+    decisionKey: `${row.id}:signal:${signal.id}`,
+  });
+  if (verdict.kind === 'buy') return { kind: 'order', side: 'buy', quantity: verdict.quantity, referencePrice: price };
+  return { kind: 'refused', reason: verdict.reason, details: { rule: verdict.rule }, alerted: true, pause: verdict.kind === 'pause' };
+}
+
+/** Books an order's fills on the runner state (the strategy machine's applyFill), marked at `mark`; false: no fill. */
+function bookFill(
+  row: DeploymentRow,
+  account: AccountRow,
+  state: MachineState,
+  symbol: string,
+  fills: readonly ExecutedFill[],
+  side: 'buy' | 'sell',
+  now: number,
+): boolean {
+  const fill = machineFill(symbol, fills, side, now);
+  if (!fill) return false;
+  machineOf(row, account, state).applyFill(fill, 'signal');
+  const mark = state.lastClose ?? fill.price;
+  state.equity = state.cash + state.quantity * mark;
+  if (state.equity > state.equityPeak) state.equityPeak = state.equity;
+  return true;
+}
+
+async function writeState(tx: DbOrTx, deploymentId: string, state: MachineState, signal: SignalBody, now: number): Promise<void> {
+  await tx
+    .update(deployments)
+    .set({
+      runner: state as unknown as Record<string, unknown>,
+      lastDecision: { barTime: now, decision: signal.action, at: new Date(now).toISOString(), note: `signal ${signal.id}` },
+      updatedAt: new Date(now),
+    })
+    .where(eq(deployments.id, deploymentId));
+}
+
+function answerOf(row: SignalRow, duplicate: boolean): SignalAnswer {
+  const status = duplicate && (row.httpStatus === 201 || row.httpStatus === 202) ? (row.httpStatus === 201 ? 200 : 202) : row.httpStatus;
+  return { status, body: signalAnswerBody(row, duplicate), executed: row.outcome === 'executed' || row.outcome === 'pending' };
+}
+
+type FirstStep = { answer: SignalAnswer } | { send: SignalRow; order: PendingOrder; row: DeploymentRow; duplicate: boolean };
+
+async function executeSignal(
+  db: Db,
+  userId: string,
+  deploymentId: string,
+  target: { accountId: string; symbol: string },
+  signal: SignalBody,
+  now: number,
+  orderDeps: OrderDeps,
+): Promise<SignalAnswer> {
+  const account = await findOwnedAccount(db, userId, target.accountId);
+  const live = account.exchange !== PAPER_EXCHANGE;
+  // An exchange that does not answer leaves no price: the signal is refused ("no price"), recorded and alerted.
+  const livePrice = live ? await liveReferencePrice(account, target.symbol, orderDeps).catch(() => null) : null;
   const events: AppEvent[] = [];
-  const answer = await db.transaction(async (tx): Promise<SignalAnswer> => {
-    const { row, killSwitch } = await lockDeployment(tx, deploymentId, userId);
-    const [seen] = await tx
-      .select()
-      .from(signals)
-      .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
-      .limit(1);
-    if (seen) return { status: seen.httpStatus === 201 ? 200 : seen.httpStatus, body: signalAnswerBody(seen, true), executed: seen.outcome === 'executed' };
-
-    const account = await findOwnedAccount(tx, userId, row.accountId);
-    const state = structuredClone(row.runner as unknown as MachineState);
-    const strategy = createStrategy(row.strategy.type, row.strategy.params);
-    const feeRate = Number(account.feeRate ?? '0.001');
-    const slippage = Number(account.slippage ?? '0.0005');
-    const machine = new StrategyMachine(state, strategy, { capital: Number(row.capitalQuote), feeRate, slippage });
-    const prices = (orderDeps.prices ?? defaultPaperPriceSource)(tx);
-
-    const decided = await decide();
-    async function decide(): Promise<Decided> {
-      if (row.state !== 'running')
-        return { kind: 'refused', reason: `the deployment is ${row.state}${row.stateReason ? ` (${row.stateReason})` : ''}: it takes no signals` };
-      const latch = haltingLatch((killSwitch ?? []).map(latchFromRow));
-      if (latch) return { kind: 'refused', reason: killSwitchError(latch).message, details: { killSwitch: latch } };
-      if (account.exchange !== PAPER_EXCHANGE) return { kind: 'refused', reason: 'signal deployments trade paper accounts only' };
-      const quote = await prices.latest(row.strategy.symbol);
-      if (!quote) return { kind: 'refused', reason: `no price for ${row.strategy.symbol} to trade at` };
-      const price = quote.price;
-      if (signal.action === 'sell' || signal.action === 'exit') {
-        if (!(state.quantity > 0))
-          return { kind: 'refused', reason: `nothing to ${signal.action}: the deployment holds no ${row.strategy.symbol.split('/')[0]}` };
-        const quantity = signal.action === 'sell' && signal.size !== undefined ? Math.min(Number(signal.size), state.quantity) : state.quantity;
-        return { kind: 'order', side: 'sell', quantity, referencePrice: price };
-      }
-      // A buy: `size` base, else positionSizePct of the deployment's cash (fee included), sized down to the maximum position.
-      const fillPrice = marketFillPrice('buy', price, slippage);
-      let quantity = signal.size !== undefined ? Number(signal.size) : entryQuantity(state.cash, strategy.params.positionSizePct, fillPrice, feeRate);
-      if (signal.size === undefined && strategy.params.positionSizePct >= 100) quantity *= 1 - 1e-10;
-      if (row.maxPositionQuote !== null) quantity = Math.min(quantity, (Number(row.maxPositionQuote) / fillPrice - state.quantity) * (1 - 1e-9));
-      if (!(quantity > 0))
-        return { kind: 'refused', reason: `the position is already at its maximum (${row.maxPositionQuote})`, details: { rule: 'max_position' } };
-      const equity = state.cash + state.quantity * price;
-      const verdict = evaluateRisk(
-        { side: 'buy', quantity: numberToDecimalString(quantity), price: numberToDecimalString(price) },
-        {
-          positionQuantity: numberToDecimalString(state.quantity),
-          positionEntryPrice: state.quantity > 0 ? numberToDecimalString(state.entryPrice) : null,
-          markPrice: numberToDecimalString(price),
-          freeQuote: numberToDecimalString(state.cash),
-          freeBase: numberToDecimalString(state.quantity),
-          feeRate: String(feeRate),
-          equity: numberToDecimalString(equity),
-          equityPeak: numberToDecimalString(Math.max(state.equityPeak, equity)),
-          realizedPnlToday: numberToDecimalString(equity - state.dayStartEquity),
-          unrealizedPnlToday: '0',
-        },
-        { ...riskLimitsOf(row), maxPositionQuote: undefined },
-      );
-      if (!verdict.allowed)
-        return { kind: 'refused', reason: `refused by the ${verdict.rule.replace(/_/g, ' ')} rule: ${verdict.reason}`, details: { rule: verdict.rule } };
-      return { kind: 'order', side: 'buy', quantity, referencePrice: price };
+  const first = await db.transaction(async (tx): Promise<FirstStep> => {
+    const locked = await lockDeployment(tx, deploymentId, userId);
+    const { row } = locked;
+    // Two statements sent together (one round trip): the repeat check, after the lock (so a concurrent copy's row is
+    // seen), and the paper price (unused for a repeat).
+    const [[seen], price] = await Promise.all([
+      tx
+        .select()
+        .from(signals)
+        .where(and(eq(signals.deploymentId, deploymentId), eq(signals.signalId, signal.id)))
+        .limit(1)
+        .execute(),
+      live
+        ? livePrice
+        : (orderDeps.prices ?? defaultPaperPriceSource)(tx)
+            .latest(row.strategy.symbol)
+            .then((quote) => quote?.price ?? null),
+    ]);
+    if (seen) {
+      // A live signal whose order has not settled: the retry finishes it with the same clientOrderId (never a second order).
+      if (seen.outcome === 'pending') return { send: seen, order: seen.details.order as PendingOrder, row, duplicate: true };
+      return { answer: answerOf(seen, true) };
     }
+    const state = markedState(row, price, now);
+    let decided: Decided;
+    const [unsettled] = live
+      ? await tx
+          .select({ signalId: signals.signalId })
+          .from(signals)
+          .where(and(eq(signals.deploymentId, deploymentId), eq(signals.outcome, 'pending')))
+          .limit(1)
+      : [];
+    if (unsettled)
+      decided = { kind: 'refused', reason: `signal ${unsettled.signalId}'s order has not settled yet: send that signal again to settle it, then this one` };
+    else decided = await decide(tx, locked, account, state, signal, price);
 
-    let outcome: 'executed' | 'refused' = 'refused';
+    let outcome: SignalRow['outcome'] = 'refused';
     let reason: string | null = null;
     let orderId: string | null = null;
     let orderStatus: string | null = null;
     let details: Record<string, unknown> = {};
+    let pending: PendingOrder | null = null;
     if (decided.kind === 'refused') {
       reason = decided.reason;
       details = decided.details ?? {};
+    } else if (live) {
+      // The live order is sent after this transaction commits (its row must be committed before the exchange call).
+      outcome = 'pending';
+      pending = { side: decided.side, quantity: numberToDecimalString(decided.quantity), referencePrice: decided.referencePrice };
+      details = { order: pending };
     } else {
       const executed = await executeOrder(
         db,
@@ -315,38 +438,16 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
       );
       if (executed === null) reason = 'the quantity is below the market’s minimum';
       else {
-        const order = executed.order;
-        orderId = order.id;
-        orderStatus = order.status;
-        const fill = machineFill(order.symbol, executed.fills, decided.side, now);
-        if (fill) {
-          machine.applyFill(fill, 'signal');
-          outcome = 'executed';
-        } else reason = `the order was ${order.status}: ${order.statusReason ?? 'no reason given'}`;
+        orderId = executed.order.id;
+        orderStatus = executed.order.status;
+        if (bookFill(row, account, state, executed.order.symbol, executed.fills, decided.side, now)) outcome = 'executed';
+        else reason = `the order was ${executed.order.status}: ${executed.order.statusReason ?? 'no reason given'}`;
       }
     }
-    if (outcome === 'executed') {
-      // Equity marked at this fill's price (a signal deployment has no bars to mark it on).
-      const mark = decided.kind === 'order' ? decided.referencePrice : (state.lastClose ?? 0);
-      state.lastClose = mark;
-      state.equity = state.cash + state.quantity * mark;
-      if (state.equity > state.equityPeak) state.equityPeak = state.equity;
-      const day = Math.floor(now / 86_400_000) * 86_400_000;
-      if (state.dayStartMs !== day) {
-        state.dayStartMs = day;
-        state.dayStartEquity = state.equity;
-      }
-      await tx
-        .update(deployments)
-        .set({
-          runner: state as unknown as Record<string, unknown>,
-          lastDecision: { barTime: now, decision: signal.action, at: new Date(now).toISOString(), note: `signal ${signal.id}` },
-          updatedAt: new Date(now),
-        })
-        .where(eq(deployments.id, deploymentId));
-    }
-    const status = outcome === 'executed' ? 201 : 409;
-    const [inserted] = await tx
+    const status = outcome === 'executed' ? 201 : outcome === 'pending' ? 202 : 409;
+    // The runner state and the signal row go out together (one round trip).
+    const stateWritten = outcome === 'executed' ? writeState(tx, deploymentId, state, signal, now) : null;
+    const signalInserted = tx
       .insert(signals)
       .values({
         deploymentId,
@@ -364,23 +465,124 @@ async function executeSignal(db: Db, userId: string, deploymentId: string, signa
         httpStatus: status,
         details: { ...details, orderStatus },
       })
+      .returning()
+      .execute();
+    const [[inserted]] = await Promise.all([signalInserted, stateWritten]);
+    let stateNow = row.state;
+    if (outcome === 'refused') {
+      // A risk verdict raised its own alert (risk_rejected or circuit_breaker); every other refusal is a signal_rejected.
+      if (!(decided.kind === 'refused' && decided.alerted))
+        await raiseAlert(tx, {
+          userId,
+          deploymentId,
+          accountId: row.accountId,
+          orderId,
+          kind: 'signal_rejected',
+          severity: 'warning',
+          message: `signal ${signal.id} (${signal.action}) refused: ${reason}`.slice(0, 500),
+          details: { signalRowId: inserted!.id, ...details },
+          dedupeKey: `signal:${inserted!.id}`,
+        });
+      // A circuit breaker pauses the deployment as it does a strategy's (the transition table, under the row's epoch).
+      if (decided.kind === 'refused' && decided.pause && (await pauseForRisk(tx, { row, epoch: row.leaseEpoch }, reason!, now))) stateNow = 'paused';
+    }
+    // The deployment page lists its signals: it refetches on its deployment's events (not a state change: followUp).
+    events.push(deploymentEvent({ userId, deploymentId, state: stateNow, followUp: true }));
+    await notifyEvents(tx, events);
+    if (pending) return { send: inserted!, order: pending, row, duplicate: false };
+    return { answer: answerOf(inserted!, false) };
+  });
+  if ('answer' in first) return first.answer;
+  return sendLiveSignal(db, userId, account, first, signal, now, orderDeps);
+}
+
+/**
+ * A live signal's order, after its `pending` row committed: through the orders service's one execute call (the order
+ * row committed before the exchange is called, fenced by the deployment's epoch, the market order settled at once
+ * when its answer did not), then its fills booked on the runner state and the signal's outcome written, in one
+ * transaction that locks the deployment row again. A retry of the same signal comes here with the same clientOrderId.
+ */
+async function sendLiveSignal(
+  db: Db,
+  userId: string,
+  account: AccountRow,
+  step: { row: DeploymentRow; send: SignalRow; order: PendingOrder; duplicate: boolean },
+  signal: SignalBody,
+  now: number,
+  orderDeps: OrderDeps,
+): Promise<SignalAnswer> {
+  const { row, send: sent, order: pending, duplicate } = step;
+  let executed: ExecutedOrder | null = null;
+  let failure: string | null = null;
+  try {
+    executed = await executeOrder(
+      db,
+      userId,
+      account,
+      {
+        accountId: account.id,
+        symbol: row.strategy.symbol,
+        side: pending.side,
+        type: 'market',
+        quantity: pending.quantity,
+        clientOrderId: signalClientOrderId(row.id, sent.signalId!),
+        deploymentId: row.id,
+        fenceEpoch: row.leaseEpoch,
+      },
+      { fitQuantity: true, settleAtOnce: true, deps: orderDeps },
+    );
+    if (executed === null) failure = 'the quantity is below the market’s minimum';
+  } catch (error) {
+    if (error instanceof LeaseLostError) failure = 'the deployment stopped running before the order was sent';
+    else if (error instanceof AppError) failure = error.message;
+    else throw error;
+  }
+  const events: AppEvent[] = [];
+  return db.transaction(async (tx) => {
+    const locked = await lockDeployment(tx, row.id, userId);
+    const [current] = await tx.select().from(signals).where(eq(signals.id, sent.id));
+    if (!current || current.outcome !== 'pending') return answerOf(current ?? sent, true); // a concurrent retry finished it
+    const order = executed?.order ?? null;
+    const settled = order !== null && ['filled', 'canceled', 'rejected', 'expired'].includes(order.status);
+    if (order !== null && !settled) {
+      // Not settled at once (the answer lost, still open): it stays pending; the reconciler settles the order, and a
+      // retry of this signal books it.
+      await tx
+        .update(signals)
+        .set({ orderId: order.id, details: { order: pending, orderStatus: order.status } })
+        .where(eq(signals.id, sent.id));
+      const [again] = await tx.select().from(signals).where(eq(signals.id, sent.id));
+      return answerOf(again!, duplicate);
+    }
+    const state = markedState(locked.row, pending.referencePrice, now);
+    const booked = order !== null && bookFill(locked.row, account, state, order.symbol, executed!.fills, pending.side, now);
+    if (booked) await writeState(tx, row.id, state, signal, now);
+    const reason = booked ? null : (failure ?? `the order was ${order!.status}: ${order!.statusReason ?? 'no reason given'}`);
+    const [updated] = await tx
+      .update(signals)
+      .set({
+        outcome: booked ? 'executed' : 'refused',
+        httpStatus: booked ? 201 : 409,
+        orderId: order?.id ?? null,
+        reason: reason?.slice(0, 500) ?? null,
+        details: { order: pending, orderStatus: order?.status ?? null },
+      })
+      .where(eq(signals.id, sent.id))
       .returning();
-    const body = signalAnswerBody(inserted!, false);
-    if (outcome === 'refused')
+    if (!booked)
       await raiseAlert(tx, {
         userId,
-        deploymentId,
-        accountId: row.accountId,
-        orderId,
+        deploymentId: row.id,
+        accountId: account.id,
+        orderId: order?.id ?? null,
         kind: 'signal_rejected',
         severity: 'warning',
-        message: `signal ${signal.id} (${signal.action}) refused: ${reason}`.slice(0, 500),
-        details: { signalRowId: inserted!.id, ...details },
-        dedupeKey: `signal:${inserted!.id}`,
+        message: `signal ${sent.signalId} (${sent.action}) refused: ${reason}`.slice(0, 500),
+        details: { signalRowId: sent.id },
+        dedupeKey: `signal:${sent.id}`,
       });
-    events.push(deploymentEvent({ userId, deploymentId, state: row.state }));
+    events.push(deploymentEvent({ userId, deploymentId: row.id, state: locked.row.state, followUp: true }));
     await notifyEvents(tx, events);
-    return { status, body, executed: outcome === 'executed' };
+    return answerOf(updated!, duplicate);
   });
-  return answer;
 }

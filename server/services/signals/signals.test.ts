@@ -84,7 +84,7 @@ async function expectAppError(promise: Promise<unknown>, code: string): Promise<
 }
 
 describe('a signal deployment', () => {
-  it('deploys from draft on paper, is never claimed by a worker, and refuses live mode naming the field', async () => {
+  it('deploys from draft on paper, is never claimed by a worker, and refuses live mode on a paper account naming the field', async () => {
     const desk = await signalDesk();
     const claimed = await claimDeployments(t.db, 'w', 1000, 60_000);
     expect(
@@ -102,7 +102,7 @@ describe('a signal deployment', () => {
       createDeployment(t.db, userId, strategy.id, { accountId: desk.accountId, mode: 'live', maxPositionQuote: '100' }),
       'UNPROCESSABLE',
     );
-    expect(error.details?.fields?.[0]?.field).toBe('mode');
+    expect(error.details?.fields?.[0]?.field, 'live signals need a real exchange account (live-signals.test.ts)').toBe('accountId');
     const stops = await expectAppError(
       createStrategyForUser(t.db, userId, { name: 'x', type: 'signal', params: { stopLossPct: 2 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }),
       'UNPROCESSABLE',

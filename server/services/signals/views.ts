@@ -15,7 +15,7 @@ export const ZSignalResponseSchema = z.object({
   /** the sender's `time`, ISO 8601 UTC */
   time: z.string().nullable(),
   receivedAt: z.string(),
-  outcome: z.enum(['executed', 'refused', 'invalid']),
+  outcome: z.enum(['executed', 'pending', 'refused', 'invalid']),
   reason: z.string().nullable(),
   orderId: z.string().nullable(),
   /** the order's status (when answered; in a list, now); null: no order */

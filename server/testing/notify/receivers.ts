@@ -4,6 +4,10 @@
  * generic webhook receiver (`POST /hook/<name>`), and records every request. Point NOTIFY_TELEGRAM_API_URL and
  * NOTIFY_DISCORD_API_URL at `baseUrl`, and a webhook channel at `${baseUrl}/hook/<name>`.
  *
+ * It also answers Telegram's `POST /bot<token>/getUpdates` ({offset}) with the updates `pushTelegramMessage` queued
+ * for that bot whose update_id is at least the offset, as Telegram does (those polls are counted in `getUpdatesCalls`,
+ * not in `requests`).
+ *
  * `respondWith(...)` queues answers (a status and a body) for the next requests, e.g. a 500 then a 429 with
  * retry_after, to exercise retries; afterwards every request gets 200. `waitFor(predicate)` resolves when a
  * matching request has arrived (already or later): tests wait for that signal, never for a sleep.
@@ -32,8 +36,18 @@ interface QueuedAnswer {
   headers?: Record<string, string>;
 }
 
+/** A Telegram update as getUpdates returns it (the message fields the command poller reads). */
+export interface TelegramTestUpdate {
+  update_id: number;
+  message: { message_id: number; date: number; chat: { id: number; type: 'private' }; from: { id: number; is_bot: false; first_name: string }; text: string };
+}
+
 export class NotifyReceivers {
   readonly requests: ReceivedRequest[] = [];
+  /** Updates per bot token, in update_id order (Telegram keeps unconfirmed ones; so does this). */
+  readonly telegramUpdates = new Map<string, TelegramTestUpdate[]>();
+  getUpdatesCalls = 0;
+  private nextUpdateId = 700_000_001;
   private server: Server | null = null;
   private answers: QueuedAnswer[] = [];
   private waiters: Array<{ predicate: (r: ReceivedRequest) => boolean; resolve: (r: ReceivedRequest) => void }> = [];
@@ -45,6 +59,19 @@ export class NotifyReceivers {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const path = (req.url ?? '/').split('?')[0]!;
+        const poll = /^\/bot([^/]+)\/getUpdates$/.exec(path);
+        if (req.method === 'POST' && poll) {
+          this.getUpdatesCalls++;
+          let offset = 0;
+          try {
+            offset = Number((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { offset?: unknown }).offset ?? 0);
+          } catch {
+            // no body: from the first
+          }
+          const result = (this.telegramUpdates.get(decodeURIComponent(poll[1]!)) ?? []).filter((u) => u.update_id >= offset);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result }));
+          return;
+        }
         const service: ReceiverService | null = /^\/bot[^/]+\/sendMessage$/.test(path)
           ? 'telegram'
           : /^\/api\/webhooks\/[^/]+\/[^/]+$/.test(path)
@@ -81,6 +108,24 @@ export class NotifyReceivers {
     return this;
   }
 
+  /** Queues a message from `chatId` to the bot `botToken`, as getUpdates will return it; returns its update_id. */
+  pushTelegramMessage(botToken: string, chatId: number, text: string): number {
+    const updateId = this.nextUpdateId++;
+    const list = this.telegramUpdates.get(botToken) ?? [];
+    list.push({
+      update_id: updateId,
+      message: {
+        message_id: updateId,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: chatId, type: 'private' },
+        from: { id: chatId, is_bot: false, first_name: 'Trader' },
+        text,
+      },
+    });
+    this.telegramUpdates.set(botToken, list);
+    return updateId;
+  }
+
   /** Answers for the next requests, in order (then 200 again). */
   respondWith(...answers: QueuedAnswer[]): void {
     this.answers.push(...answers);
@@ -104,6 +149,8 @@ export class NotifyReceivers {
 
   reset(): void {
     this.requests.length = 0;
+    this.telegramUpdates.clear();
+    this.getUpdatesCalls = 0;
     this.answers = [];
   }
 
