@@ -16,6 +16,7 @@ import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/typ
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { sliceByTime } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
+import { floatToDecimalString } from '@/server/core/money/decimal';
 import { MAX_SEED } from '@/server/core/robustness/random';
 import {
   bestTrial,
@@ -126,9 +127,10 @@ export interface WalkForwardView {
   timeframe: string;
   start: string;
   end: string;
-  initialCapital: number;
-  feeRate: number;
-  slippage: number;
+  /** decimal strings, as backtests show them */
+  initialCapital: string;
+  feeRate: string;
+  slippage: string;
   anchored: boolean;
   foldSpec: FoldSpec;
   space: SearchSpace;
@@ -292,9 +294,9 @@ function toView(row: Row, progress: number): WalkForwardView {
     timeframe: row.timeframe,
     start: msToIso(row.startTime),
     end: msToIso(row.endTime),
-    initialCapital: row.initialCapital,
-    feeRate: row.feeRate,
-    slippage: row.slippage,
+    initialCapital: floatToDecimalString(row.initialCapital),
+    feeRate: floatToDecimalString(row.feeRate),
+    slippage: floatToDecimalString(row.slippage),
     anchored: spec.anchored,
     foldSpec: spec.folds,
     space: spec.space,
