@@ -27,6 +27,27 @@ test('bias-check a strategy, backtest it, then run Monte Carlo studies in the ba
   await expect(page.getByTestId('bias-recursive')).toContainText('Recursive: passed');
   await expect(page.getByTestId('bias-check')).toContainText('1,416 bars checked');
 
+  // Walk-forward on the strategy page: windows too short for the warm-up are refused by field, then a 3-fold grid.
+  const wf = page.getByRole('form', { name: 'Run a walk-forward' });
+  await wf.getByLabel('Search Fast period (bars)').check();
+  await wf.getByLabel('Fast period (bars) max (walk-forward)').fill('8');
+  await wf.getByLabel('Fast period (bars) step (walk-forward)').fill('3');
+  await wf.getByLabel('Search Slow period (bars)').check();
+  await wf.getByLabel('Slow period (bars) max (walk-forward)').fill('40');
+  await wf.getByLabel('Slow period (bars) step (walk-forward)').fill('20');
+  await wf.getByLabel('Start (UTC)').fill('2021-01-01');
+  await wf.getByLabel('End (UTC, exclusive)').fill('2021-03-01');
+  await wf.getByLabel('Folds').fill('50');
+  await wf.getByRole('button', { name: 'Run walk-forward' }).click();
+  await expect(wf.getByText(/not more than the warm-up/), 'folds too short for the warm-up are refused').toBeVisible();
+  await wf.getByLabel('Folds').fill('3');
+  await wf.getByRole('button', { name: 'Run walk-forward' }).click();
+  await expect(page.getByTestId('wf-efficiency'), 'the workers ran every fold and stitched them').toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('wf-folds').locator('tbody tr')).toHaveCount(3);
+  await expect(page.getByTestId('wf-oos-return')).toHaveText(/^[+\u2212−]?[\d,]+\.\d{2} %$/);
+  await expect(page.getByTestId('wf-fold-bars').locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(page.getByTestId('wf-equity').locator('.recharts-line')).toBeVisible();
+
   const backtestForm = page.getByRole('form', { name: 'Run a backtest' });
   await backtestForm.getByLabel('Start (UTC)').fill('2021-01-01');
   await backtestForm.getByLabel('End (UTC, exclusive)').fill('2021-02-01');
