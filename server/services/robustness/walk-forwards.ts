@@ -14,7 +14,7 @@ import { walkForwards, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
 import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/types';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
-import { sliceByTime } from '@/server/core/candles';
+import { sliceByTime, type CandleSeries } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { MAX_SEED } from '@/server/core/robustness/random';
@@ -81,7 +81,7 @@ interface StoredSpec {
 }
 
 /** One fold's stored result (times in ms; the view turns them into ISO strings). */
-interface FoldResult {
+export interface FoldResult {
   /** the full validated params of the chosen cell; null when no trial was feasible (the fold then holds cash) */
   params: Record<string, unknown> | null;
   /** the chosen values of the searched parameters only */
@@ -343,7 +343,7 @@ export async function cancelWalkForwardForUser(db: Db, userId: string, id: strin
 
 /** Runs a batch's parameter sets over the in-sample candles; the worker passes the sweep thread pool (sweep-job.ts). */
 export type RunCandidates = (
-  job: { series: import('@/server/core/candles').CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig },
+  job: { series: CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig },
   options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
 ) => Promise<Array<{ metrics: BacktestMetrics | null }>>;
 
@@ -351,52 +351,62 @@ function configOf(row: Row): BacktestConfig {
   return { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe };
 }
 
-/** The search over fold `fold`'s in-sample window and the out-of-sample run of its best cell. */
-async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCandidates: RunCandidates, signal: AbortSignal): Promise<FoldResult> {
-  const spec = row.spec as unknown as StoredSpec;
-  const window = row.windows[fold]!;
-  const definition = getStrategyDefinition(row.strategyType);
-  const schema = paramsSchema(definition);
-  const axes = buildAxes(definition, spec.space, row.baseParams);
-  const config = configOf(row);
-  await ctx.progress(0.01, 'loading candles');
-  const series = await loadCandlesOrFail(ctx.db, row, window.inSample.start, window.outOfSample.end);
-  const inSample = sliceByTime(series, window.inSample.start, window.inSample.end);
-  const outOfSample = sliceByTime(series, window.outOfSample.start, window.outOfSample.end);
-  const objective: ObjectiveOptions = { objective: spec.objective, drawdownWeight: spec.drawdownWeight, minTrades: spec.minTrades };
+/** What one fold searches: the strategy, its base params, the space, the search and the objective (a stored spec). */
+export interface FoldSearchSpec {
+  strategyType: string;
+  baseParams: Record<string, unknown>;
+  space: SearchSpace;
+  search: { method: SearchMethod; trials: number; seed: number };
+  objective: ObjectiveOptions;
+  config: BacktestConfig;
+}
 
+/**
+ * Fold `fold`'s search over its in-sample candles (batches from WalkForwardSearch, each distinct cell run once through
+ * `runCandidates`, a repeated proposal reusing its score) and the out-of-sample backtest of the best cell. Pure apart
+ * from `runCandidates` and `onProgress` (trials done, total); the bench runs it too.
+ */
+export async function searchFold(
+  inSample: CandleSeries,
+  outOfSample: CandleSeries,
+  spec: FoldSearchSpec,
+  fold: number,
+  runCandidates: RunCandidates,
+  options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
+): Promise<FoldResult> {
+  const definition = getStrategyDefinition(spec.strategyType);
+  const schema = paramsSchema(definition);
+  const axes = buildAxes(definition, spec.space, spec.baseParams);
   const search = new WalkForwardSearch(axes, spec.search.method, spec.search.trials, spec.search.seed, fold);
-  // Each distinct cell runs once; a repeated proposal reuses its score.
   const evaluated = new Map<string, { score: number | null; params: Record<string, unknown> | null; metrics: BacktestMetrics | null }>();
   const trials: ScoredTrial[] = [];
   for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
     const toRun: Array<{ key: string; params: Record<string, unknown> }> = [];
+    const queued = new Set<string>();
     for (const cell of batch) {
       const key = cellKey(cell);
-      if (evaluated.has(key) || toRun.some((r) => r.key === key)) continue;
-      const parsed = schema.safeParse(cellParams(axes, cell, row.baseParams));
-      if (parsed.success) toRun.push({ key, params: parsed.data as Record<string, unknown> });
-      else evaluated.set(key, { score: null, params: null, metrics: null });
+      if (evaluated.has(key) || queued.has(key)) continue;
+      const parsed = schema.safeParse(cellParams(axes, cell, spec.baseParams));
+      if (parsed.success) {
+        toRun.push({ key, params: parsed.data as Record<string, unknown> });
+        queued.add(key);
+      } else evaluated.set(key, { score: null, params: null, metrics: null });
     }
     const done = trials.length;
     const results = toRun.length
       ? await runCandidates(
-          { series: inSample, strategyType: row.strategyType, combos: toRun.map((r) => r.params), config },
-          {
-            signal,
-            onProgress: (finished) =>
-              void ctx.progress(0.02 + 0.9 * ((done + finished) / search.total), `${done + finished} of ${search.total} trials`).catch(() => {}),
-          },
+          { series: inSample, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config },
+          { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
         )
       : [];
     toRun.forEach((r, i) => {
       const metrics = results[i]?.metrics ?? null;
-      evaluated.set(r.key, { score: objectiveScore(metrics, objective), params: r.params, metrics });
+      evaluated.set(r.key, { score: objectiveScore(metrics, spec.objective), params: r.params, metrics });
     });
     const scored = batch.map((cell) => ({ cell, score: evaluated.get(cellKey(cell))!.score }));
     search.report(scored);
     trials.push(...scored);
-    await ctx.progress(0.02 + 0.9 * (trials.length / search.total), `${trials.length} of ${search.total} trials`);
+    options.onProgress(trials.length, search.total);
   }
 
   const feasible = [...evaluated.values()].filter((e) => e.score !== null).length;
@@ -405,8 +415,7 @@ async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCand
   if (best < 0) return { ...base, params: null, chosen: null, objective: null, inSampleMetrics: null, outOfSampleMetrics: null, neighbourhood: null };
   const bestCell = trials[best]!.cell;
   const chosen = evaluated.get(cellKey(bestCell))!;
-  await ctx.progress(0.95, 'out-of-sample run');
-  const oos = runBacktest(outOfSample, createStrategy(row.strategyType, chosen.params), config);
+  const oos = runBacktest(outOfSample, createStrategy(spec.strategyType, chosen.params), spec.config);
   return {
     ...base,
     params: chosen.params,
@@ -416,6 +425,29 @@ async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCand
     outOfSampleMetrics: oos.metrics,
     neighbourhood: neighbourhood(axes, trials, bestCell),
   };
+}
+
+/** Fold `fold` of a stored walk-forward: its candles from the database, then searchFold with progress on the job. */
+async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCandidates: RunCandidates, signal: AbortSignal): Promise<FoldResult> {
+  const spec = row.spec as unknown as StoredSpec;
+  const window = row.windows[fold]!;
+  await ctx.progress(0.01, 'loading candles');
+  const series = await loadCandlesOrFail(ctx.db, row, window.inSample.start, window.outOfSample.end);
+  return searchFold(
+    sliceByTime(series, window.inSample.start, window.inSample.end),
+    sliceByTime(series, window.outOfSample.start, window.outOfSample.end),
+    {
+      strategyType: row.strategyType,
+      baseParams: row.baseParams,
+      space: spec.space,
+      search: spec.search,
+      objective: { objective: spec.objective, drawdownWeight: spec.drawdownWeight, minTrades: spec.minTrades },
+      config: configOf(row),
+    },
+    fold,
+    runCandidates,
+    { signal, onProgress: (done, total) => void ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} trials`).catch(() => {}) },
+  );
 }
 
 /** Stores fold `fold`'s result under the row's lock, unless the walk-forward stopped meanwhile or the fold is already in. */
