@@ -75,6 +75,10 @@ test('bias-check a strategy, backtest it, then run Monte Carlo studies in the ba
   await expect(page.getByTestId('mc-max-drawdown-distribution').locator('.recharts-bar-rectangle').first()).toBeVisible();
   await expect(page.getByText(/2,000 runs · Trade-order shuffle · seed 7/)).toBeVisible();
 
+  // Significance: the permutation test's p-value against random entries.
+  await page.getByRole('button', { name: 'Run permutation test' }).click();
+  await expect(page.getByTestId('significance-p-value'), 'the worker ran 1,000 random-entry runs').toHaveText(/^[01]\.\d{3}$/, { timeout: 30_000 });
+
   // Price paths: each run re-runs the strategy; the fan is over bar time.
   await form.getByLabel('Method').selectOption('blocks');
   await form.getByLabel('Runs').fill('1000');

@@ -14,7 +14,7 @@ import { walkForwards, type BacktestStatus } from '@/db/schema';
 import { ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
 import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/types';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
-import { sliceByTime, type CandleSeries } from '@/server/core/candles';
+import { allocateSharedSeries, sliceByTime, type CandleSeries } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { MAX_SEED } from '@/server/core/robustness/random';
@@ -378,6 +378,9 @@ export async function searchFold(
   const schema = paramsSchema(definition);
   const axes = buildAxes(definition, spec.space, spec.baseParams);
   const search = new WalkForwardSearch(axes, spec.search.method, spec.search.trials, spec.search.seed, fold);
+  // One shared copy of the in-sample candles for every batch (the sweep pool maps it instead of copying per batch).
+  const shared = allocateSharedSeries(inSample.length, true).series;
+  for (const column of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) shared[column].set(inSample[column]);
   const evaluated = new Map<string, { score: number | null; params: Record<string, unknown> | null; metrics: BacktestMetrics | null }>();
   const trials: ScoredTrial[] = [];
   for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
@@ -395,7 +398,7 @@ export async function searchFold(
     const done = trials.length;
     const results = toRun.length
       ? await runCandidates(
-          { series: inSample, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config },
+          { series: shared, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config },
           { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
         )
       : [];
