@@ -4,7 +4,7 @@ import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 test.beforeAll(seedBtcCandles);
 
 test('bias-check a strategy, backtest it, then run Monte Carlo studies in the backtest’s Robustness tab', async ({ page }) => {
-  test.setTimeout(120_000); // four worker jobs (a bias check, a backtest, two studies) on a shared 2-core machine
+  test.setTimeout(240_000); // worker jobs (a bias check, 3 walk-forward folds, a backtest, two studies, a permutation test) on a shared 2-core machine
   await signInAsNewUser(page, 'robust-journey');
   await navigate(page, 'Strategies');
   await page.getByRole('link', { name: 'New strategy' }).first().click();
