@@ -43,6 +43,7 @@ import { benchRestBacktest, REST_BACKTEST_TARGET_MS, YEAR_OF_MINUTES, type RestB
 import { benchScripts, SCRIPT_RATIO_TARGET, type ScriptBenchResult } from './scripts';
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import { benchRobustness, BIAS_RATIO_TARGET, BLOCKS_TARGET_MS, SHUFFLE_TARGET_MS, type RobustnessBenchResult } from './robustness';
+import { benchWalkForward, WALK_FORWARD_TARGET_MS, type WalkForwardBenchResult } from './walk-forward';
 import {
   benchDeploymentScenario,
   benchOrderPath,
@@ -206,6 +207,7 @@ const results = {
   },
   sweep: null as null | SweepBenchResult,
   robustness: null as null | RobustnessBenchResult,
+  walkForward: null as null | WalkForwardBenchResult,
   /** bench/scripts.ts: the SMA crossover template as a sandboxed user script vs the built-in, same candles, same rounds */
   scripts: null as null | ScriptBenchResult,
   ingestion: null as null | IngestionResult,
@@ -476,6 +478,9 @@ async function main(): Promise<number> {
     const { result, checks } = benchRobustness({ runs: plan.runs, quick, log });
     results.checks.push(...checks);
     results.robustness = result;
+    const walk = await benchWalkForward({ quick, log });
+    results.checks.push(...walk.checks);
+    results.walkForward = walk.result;
   });
   await section('scripts', async () => {
     const { result, checks } = await benchScripts(plan.scriptCandles, plan.runs, log);
@@ -675,6 +680,15 @@ function evaluateTargets(): Target[] {
       target: `≤ ${BIAS_RATIO_TARGET}×`,
       value: bias.ratio,
       pass: bias.ratio <= BIAS_RATIO_TARGET,
+    });
+  }
+  if (results.walkForward) {
+    const w = results.walkForward;
+    targets.push({
+      name: `walk-forward ${w.folds} folds × ${w.trials} trials over ${w.bars.toLocaleString('en')} 1m bars, one worker (ms)`,
+      target: `≤ ${WALK_FORWARD_TARGET_MS} ms for 5 × 200 × 1.05M`,
+      value: w.ms,
+      pass: w.bars >= 1_000_000 && w.trials >= 200 ? w.ms <= WALK_FORWARD_TARGET_MS : null,
     });
   }
   if (results.restBacktest) {

@@ -4,7 +4,7 @@ import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 test.beforeAll(seedBtcCandles);
 
 test('bias-check a strategy, backtest it, then run Monte Carlo studies in the backtest’s Robustness tab', async ({ page }) => {
-  test.setTimeout(120_000); // four worker jobs (a bias check, a backtest, two studies) on a shared 2-core machine
+  test.setTimeout(240_000); // worker jobs (a bias check, 3 walk-forward folds, a backtest, two studies, a permutation test) on a shared 2-core machine
   await signInAsNewUser(page, 'robust-journey');
   await navigate(page, 'Strategies');
   await page.getByRole('link', { name: 'New strategy' }).first().click();
@@ -26,6 +26,27 @@ test('bias-check a strategy, backtest it, then run Monte Carlo studies in the ba
   await expect(page.getByTestId('bias-lookahead'), 'the worker ran the look-ahead check').toContainText('Look-ahead: passed', { timeout: 30_000 });
   await expect(page.getByTestId('bias-recursive')).toContainText('Recursive: passed');
   await expect(page.getByTestId('bias-check')).toContainText('1,416 bars checked');
+
+  // Walk-forward on the strategy page: windows too short for the warm-up are refused by field, then a 3-fold grid.
+  const wf = page.getByRole('form', { name: 'Run a walk-forward' });
+  await wf.getByLabel('Search Fast period (bars)').check();
+  await wf.getByLabel('Fast period (bars) max (walk-forward)').fill('8');
+  await wf.getByLabel('Fast period (bars) step (walk-forward)').fill('3');
+  await wf.getByLabel('Search Slow period (bars)').check();
+  await wf.getByLabel('Slow period (bars) max (walk-forward)').fill('40');
+  await wf.getByLabel('Slow period (bars) step (walk-forward)').fill('20');
+  await wf.getByLabel('Start (UTC)').fill('2021-01-01');
+  await wf.getByLabel('End (UTC, exclusive)').fill('2021-03-01');
+  await wf.getByLabel('Folds').fill('50');
+  await wf.getByRole('button', { name: 'Run walk-forward' }).click();
+  await expect(wf.getByText(/not more than the warm-up/), 'folds too short for the warm-up are refused').toBeVisible();
+  await wf.getByLabel('Folds').fill('3');
+  await wf.getByRole('button', { name: 'Run walk-forward' }).click();
+  await expect(page.getByTestId('wf-efficiency'), 'the workers ran every fold and stitched them').toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('wf-folds').locator('tbody tr')).toHaveCount(3);
+  await expect(page.getByTestId('wf-oos-return')).toHaveText(/^[+\u2212−]?[\d,]+\.\d{2} %$/);
+  await expect(page.getByTestId('wf-fold-bars').locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(page.getByTestId('wf-equity').locator('.recharts-line')).toBeVisible();
 
   const backtestForm = page.getByRole('form', { name: 'Run a backtest' });
   await backtestForm.getByLabel('Start (UTC)').fill('2021-01-01');
@@ -53,6 +74,10 @@ test('bias-check a strategy, backtest it, then run Monte Carlo studies in the ba
   await expect(page.getByTestId('fan-chart').locator('.recharts-area'), 'the fan chart draws the P5–P95 band').toBeVisible();
   await expect(page.getByTestId('mc-max-drawdown-distribution').locator('.recharts-bar-rectangle').first()).toBeVisible();
   await expect(page.getByText(/2,000 runs · Trade-order shuffle · seed 7/)).toBeVisible();
+
+  // Significance: the permutation test's p-value against random entries.
+  await page.getByRole('button', { name: 'Run permutation test' }).click();
+  await expect(page.getByTestId('significance-p-value'), 'the worker ran 1,000 random-entry runs').toHaveText(/^[01]\.\d{3}$/, { timeout: 30_000 });
 
   // Price paths: each run re-runs the strategy; the fan is over bar time.
   await form.getByLabel('Method').selectOption('blocks');

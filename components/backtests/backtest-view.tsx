@@ -20,6 +20,7 @@ import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { TradesTable } from './trades-table';
 import { MonteCarloPanel } from '@/components/robustness/monte-carlo-panel';
+import { SignificanceCard } from '@/components/robustness/significance-card';
 
 const ACTIVE = new Set(['queued', 'running']);
 
@@ -104,7 +105,12 @@ export function BacktestView({ id }: { id: string }) {
           ))}
         </div>
       ) : null}
-      {completed && b.metrics && tab === 'robustness' ? <MonteCarloPanel backtestId={b.id} tradeCount={b.metrics.tradeCount} /> : null}
+      {completed && b.metrics && tab === 'robustness' ? (
+        <div className="space-y-6">
+          <MonteCarloPanel backtestId={b.id} tradeCount={b.metrics.tradeCount} />
+          {b.metrics.tradeCount > 0 && !b.symbols ? <SignificanceCard subject={{ kind: 'permutation', backtestId: b.id }} /> : null}
+        </div>
+      ) : null}
       {completed && b.metrics && tab === 'results' ? (
         <div className="space-y-6">
           <MetricCards metrics={b.metrics} />

@@ -17,6 +17,7 @@ import { formatMetric, METRIC_LABELS, type MetricKey } from './metrics';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 import { SweepHeatmap } from './sweep-heatmap';
+import { SignificanceCard } from '@/components/robustness/significance-card';
 
 const ACTIVE = new Set(['queued', 'running']);
 const SELECT = 'h-8 rounded-md border border-border bg-panel-2 px-2 text-sm';
@@ -93,6 +94,7 @@ export function SweepView({ id }: { id: string }) {
       {open.error ? <ErrorState message={open.error.message} /> : null}
       {s.status === 'completed' ? (
         <div className="space-y-6">
+          <SignificanceCard subject={{ kind: 'deflated-sharpe', sweepId: s.id }} />
           <Card>
             <CardHeader>
               <CardTitle>Heatmap</CardTitle>

@@ -7,6 +7,7 @@ import { BacktestList } from '@/components/backtests/backtest-list';
 import { StatusBadge } from '@/components/backtests/status-badge';
 import { SweepForm } from '@/components/backtests/sweep-form';
 import { BiasCheckPanel } from '@/components/robustness/bias-check-panel';
+import { WalkForwardPanel } from '@/components/robustness/walk-forward-panel';
 import { SweepList } from '@/components/backtests/sweep-list';
 import { DeploySection } from '@/components/deployments/deploy-section';
 import { PageHeader } from '@/components/shell/page-header';
@@ -130,6 +131,14 @@ export function StrategyDetail({ id }: { id: string }) {
                 ) : (
                   <BiasCheckPanel strategyId={s.id} market={s} />
                 )}
+              </CardContent>
+            </Card>
+            <Card id="walk-forward" className="lg:col-span-2">
+              <CardHeader>
+                <CardTitle>Robustness: walk-forward</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {s.status === 'archived' ? <p className="text-sm text-muted">Restore the strategy to run it.</p> : <WalkForwardPanel strategy={s} />}
               </CardContent>
             </Card>
           </>

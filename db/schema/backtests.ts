@@ -154,3 +154,37 @@ export const backtestSweeps = pgTable(
   },
   (t) => [index('backtest_sweeps_user_idx').on(t.userId, t.createdAt)],
 );
+
+/**
+ * A walk-forward optimization (docs/robustness.md, "Walk-forward optimization"). Each fold is its own job
+ * (robustness.walk-forward-fold), so any number of workers run the folds; a fold's result lands in `foldResults[k]`
+ * under this row's lock, and the job that finds every fold in stitches the out-of-sample runs into `result`.
+ */
+export const walkForwards = pgTable(
+  'walk_forwards',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    strategyId: uuid('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    /** the strategy's params the searched ones vary over */
+    baseParams: jsonb('base_params').$type<Record<string, unknown>>().notNull(),
+    /** the request's folds, anchored, space, search (with its seed), objective, drawdownWeight and minTrades */
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    /** the planned windows, [{inSample: {start, end}, outOfSample: {start, end}}] in ms */
+    windows: jsonb('windows').$type<Array<{ inSample: { start: number; end: number }; outOfSample: { start: number; end: number } }>>().notNull(),
+    /** one job per fold, in fold order */
+    foldJobIds: uuid('fold_job_ids').array().notNull(),
+    /** one entry per fold (null until that fold is in) */
+    foldResults: jsonb('fold_results').$type<Array<Record<string, unknown> | null>>().notNull(),
+    /** the stitched out-of-sample figures; null until completed */
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    ...runColumns(),
+  },
+  (t) => [index('walk_forwards_user_idx').on(t.userId, t.createdAt)],
+);

@@ -10,11 +10,13 @@ import {
   MONTE_CARLO_JOB_TYPE,
   SIGNIFICANCE_JOB_TYPE,
   SWEEP_JOB_TYPE,
+  WALK_FORWARD_FOLD_JOB_TYPE,
   type JobHandlers,
 } from '@/server/services/jobs/contract';
 import { biasCheckHandler } from '@/server/services/robustness/bias-checks';
 import { monteCarloHandler } from '@/server/services/robustness/monte-carlo';
 import { significanceHandler } from '@/server/services/robustness/significance';
+import { walkForwardFoldHandler } from '@/server/services/robustness/walk-forward-job';
 import { createImportJobHandler } from '@/server/services/market-data/imports';
 import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';
@@ -52,6 +54,7 @@ export const JOB_HANDLERS: JobHandlers = {
   [BIAS_CHECK_JOB_TYPE]: biasCheckHandler,
   [MONTE_CARLO_JOB_TYPE]: monteCarloHandler,
   [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
+  [WALK_FORWARD_FOLD_JOB_TYPE]: walkForwardFoldHandler,
 };
 
 /** The loops this worker runs; each capability adds its own here. */

@@ -98,7 +98,16 @@ async function runWorkerUntil(done: () => Promise<boolean>): Promise<void> {
   }
 }
 
-const TRADE_TOOLS = ['create_strategy', 'run_backtest', 'run_sweep', 'run_bias_check', 'run_monte_carlo', 'pause_deployment', 'stop_deployment'];
+const TRADE_TOOLS = [
+  'create_strategy',
+  'run_backtest',
+  'run_sweep',
+  'run_bias_check',
+  'run_monte_carlo',
+  'run_walk_forward',
+  'pause_deployment',
+  'stop_deployment',
+];
 
 describe('tools', () => {
   it('lists every tool with its input schema (from the shared zod schemas) and the scope it needs', async () => {
@@ -229,6 +238,15 @@ describe('scopes, isolation and errors', () => {
       run_sweep: { strategyId: strategy!.id, start: '2018-01-01', end: '2018-01-10', ranges: { fastPeriod: { values: [5] } } },
       run_bias_check: { strategyId: strategy!.id, start: '2018-01-01', end: '2018-01-10' },
       run_monte_carlo: { backtestId: strategy!.id, method: 'shuffle', runs: 1000 },
+      run_walk_forward: {
+        strategyId: strategy!.id,
+        start: '2018-01-01',
+        end: '2018-03-01',
+        folds: 2,
+        space: { fastPeriod: [5, 10] },
+        search: { method: 'grid' },
+        objective: 'sharpe',
+      },
       pause_deployment: { id: deployment!.id },
       stop_deployment: { id: deployment!.id },
     };

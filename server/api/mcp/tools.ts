@@ -38,6 +38,8 @@ import {
   ZCreateBiasCheckRequestSchema,
   ZCreateMonteCarloRequestSchema,
   ZMonteCarloResponseSchema,
+  ZCreateWalkForwardRequestSchema,
+  ZWalkForwardResponseSchema,
 } from '@/server/api/schemas/robustness';
 import {
   ZId,
@@ -58,6 +60,7 @@ import type { ApiKeyScope } from '@/server/services/keys';
 import { getPortfolio } from '@/server/services/portfolio';
 import { createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
 import { createMonteCarlo, getMonteCarloForUser } from '@/server/services/robustness/monte-carlo';
+import { createWalkForward, getWalkForwardForUser } from '@/server/services/robustness/walk-forwards';
 import { createStrategyForUser, getStrategyForUser, listStrategiesForUser, listStrategyTypes } from '@/server/services/strategies/strategies';
 
 /** What a tool runs with: the database and the authenticated user (every service call is scoped by its id). */
@@ -236,6 +239,27 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: ZByIdInputSchema,
     output: ZMonteCarloResponseSchema,
     run: ({ db, userId }, { id }) => getMonteCarloForUser(db, userId, id),
+  }),
+
+  tool({
+    name: 'run_walk_forward',
+    title: 'Walk-forward optimization of a strategy',
+    description:
+      'Queues a walk-forward optimization of one of your strategies over start..end: folds (a count, or {inSampleDays, outOfSampleDays, stepDays}), anchored?, space ({param: {min, max, step} | [values]}), search {method: grid | random | tpe, trials?, seed?}, objective (sharpe, sortino, calmar, totalReturn, returnMinusDrawdown, profitFactor), minTrades?. Each fold picks the best in-sample cell and trades it out of sample. Call get_walk_forward until status is completed: per-fold params and metrics, stitched out-of-sample metrics and equity, efficiency.',
+    scope: TRADE,
+    input: ZCreateWalkForwardRequestSchema,
+    output: ZWalkForwardResponseSchema,
+    run: ({ db, userId }, input) => createWalkForward(db, userId, input),
+  }),
+  tool({
+    name: 'get_walk_forward',
+    title: 'One walk-forward and its result',
+    description:
+      'One walk-forward by id: status, progress over every fold, each finished fold’s windows, chosen params and metrics, and once completed the stitched out-of-sample metrics, equity, efficiency and parameter stability.',
+    scope: READ,
+    input: ZByIdInputSchema,
+    output: ZWalkForwardResponseSchema,
+    run: ({ db, userId }, { id }) => getWalkForwardForUser(db, userId, id),
   }),
 
   // Portfolio, deployments and alerts -------------------------------------------------------------------

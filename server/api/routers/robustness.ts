@@ -6,11 +6,14 @@ import {
   ZCreatePermutationTestRequestSchema,
   ZMonteCarloResponseSchema,
   ZSignificanceResponseSchema,
+  ZCreateWalkForwardRequestSchema,
+  ZWalkForwardResponseSchema,
 } from '@/server/api/schemas/robustness';
 import { ZId } from '@/server/api/schemas/strategies';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { cancelBiasCheckForUser, createBiasCheck, getBiasCheckForUser } from '@/server/services/robustness/bias-checks';
 import { cancelMonteCarloForUser, createMonteCarlo, getMonteCarloForUser } from '@/server/services/robustness/monte-carlo';
+import { cancelWalkForwardForUser, createWalkForward, getWalkForwardForUser } from '@/server/services/robustness/walk-forwards';
 import { cancelSignificanceForUser, createDeflatedSharpe, createPermutationTest, getSignificanceForUser } from '@/server/services/robustness/significance';
 
 const ZById = z.object({ id: ZId });
@@ -65,5 +68,19 @@ export const robustnessRouter = createTRPCRouter({
       .input(ZById)
       .output(ZSignificanceResponseSchema)
       .mutation(({ ctx, input }) => cancelSignificanceForUser(ctx.db, ctx.user.id, input.id)),
+  }),
+  walkForwards: createTRPCRouter({
+    create: protectedProcedure
+      .input(ZCreateWalkForwardRequestSchema)
+      .output(ZWalkForwardResponseSchema)
+      .mutation(({ ctx, input }) => createWalkForward(ctx.db, ctx.user.id, input)),
+    get: protectedProcedure
+      .input(ZById)
+      .output(ZWalkForwardResponseSchema)
+      .query(({ ctx, input }) => getWalkForwardForUser(ctx.db, ctx.user.id, input.id)),
+    cancel: protectedProcedure
+      .input(ZById)
+      .output(ZWalkForwardResponseSchema)
+      .mutation(({ ctx, input }) => cancelWalkForwardForUser(ctx.db, ctx.user.id, input.id)),
   }),
 });

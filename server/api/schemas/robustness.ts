@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from '@/db/schema';
-import { endAfterStart, ZTime } from '@/server/services/backtests/run-spec';
+import { BACKTEST_STATUSES, JOB_STATUSES } from '@/db/schema';
+import { MAX_WALK_FORWARD_FOLDS, MAX_WALK_FORWARD_TRIALS, WALK_FORWARD_OBJECTIVES } from '@/server/core/robustness/walk-forward';
+import { safeText } from '@/server/core/text';
+import { endAfterStart, ZRunSpecSchema, ZTime } from '@/server/services/backtests/run-spec';
+import { ZBacktestMetricsSchema } from '@/server/services/backtests/views';
 
 /** Robustness lab requests and responses, shared by REST (app/api/v1) and tRPC (routers/robustness.ts). docs/robustness.md. */
 
@@ -119,4 +122,136 @@ export const ZSignificanceResponseSchema = z.object({
   seed: z.number().int().nullable(),
   /** permutation: {runs, meanTradePct, pValue, randomMeanTradePct}; deflated-sharpe: {deflatedSharpeRatio, expectedMaxSharpe, trials, …} */
   result: z.record(z.string(), z.unknown()).nullable(),
+});
+
+// Walk-forward -----------------------------------------------------------------------------------
+
+const ZSpaceEntry = z.union(
+  [
+    z
+      .object({
+        min: z.number({ error: 'must be a number' }),
+        max: z.number({ error: 'must be a number' }),
+        step: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }),
+      })
+      .strict(),
+    z
+      .array(z.union([z.number(), z.boolean(), safeText().max(100)]), { error: 'must be a list' })
+      .min(1, { error: 'must not be empty' })
+      .max(10_000),
+  ],
+  { error: 'must be {min, max, step} or a list of values' },
+);
+
+const ZFoldSpec = z.union(
+  [
+    z
+      .number({ error: 'must be a number of folds or {inSampleDays, outOfSampleDays, stepDays}' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(MAX_WALK_FORWARD_FOLDS, { error: `must be at most ${MAX_WALK_FORWARD_FOLDS}` }),
+    z
+      .object({
+        inSampleDays: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(36_500),
+        outOfSampleDays: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(36_500),
+        /** default: outOfSampleDays (out-of-sample windows back to back) */
+        stepDays: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(36_500).optional(),
+      })
+      .strict(),
+  ],
+  { error: 'must be a number of folds or {inSampleDays, outOfSampleDays, stepDays}' },
+);
+
+export const ZCreateWalkForwardRequestSchema = ZRunSpecSchema.extend({
+  folds: ZFoldSpec,
+  anchored: z.boolean({ error: 'must be true or false' }).default(false),
+  space: z
+    .record(safeText(), ZSpaceEntry, { error: 'must be an object of parameter ranges or value lists' })
+    .refine((r) => Object.keys(r).length >= 1, { error: 'name at least one parameter to search' })
+    .refine((r) => Object.keys(r).length <= 6, { error: 'search at most 6 parameters at once' }),
+  search: z
+    .object({
+      method: z.enum(['grid', 'random', 'tpe'], { error: 'must be grid, random or tpe' }),
+      trials: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .min(1, { error: 'must be at least 1' })
+        .max(MAX_WALK_FORWARD_TRIALS, { error: `must be at most ${MAX_WALK_FORWARD_TRIALS} per fold` })
+        .optional(),
+      seed: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .min(0, { error: 'must be from 0 to 4294967295' })
+        .max(4_294_967_295, { error: 'must be from 0 to 4294967295' })
+        .optional(),
+    })
+    .strict(),
+  objective: z.enum(WALK_FORWARD_OBJECTIVES, { error: `must be one of ${WALK_FORWARD_OBJECTIVES.join(', ')}` }),
+  /** k in totalReturnPct − k × maxDrawdownPct (objective returnMinusDrawdown) */
+  drawdownWeight: z.number({ error: 'must be a number' }).min(0, { error: 'must be from 0 to 100' }).max(100, { error: 'must be from 0 to 100' }).default(1),
+  minTrades: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0).max(1_000_000).default(1),
+})
+  .strict()
+  .superRefine(endAfterStart);
+
+const ZWindow = z.object({ start: z.string(), end: z.string() });
+const ZNeighbourhood = z.object({
+  cells: z.number().int(),
+  feasible: z.number().int(),
+  meanObjective: z.number().nullable(),
+  minObjective: z.number().nullable(),
+  maxObjective: z.number().nullable(),
+});
+
+export const ZWalkForwardResponseSchema = z.object({
+  id: z.string(),
+  status: z.enum(BACKTEST_STATUSES),
+  progress: z.number(),
+  error: z.string().nullable(),
+  strategyId: z.string(),
+  strategyType: z.string(),
+  exchange: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  start: z.string(),
+  end: z.string(),
+  initialCapital: z.string(),
+  feeRate: z.string(),
+  slippage: z.string(),
+  anchored: z.boolean(),
+  foldSpec: z.union([z.number(), z.object({ inSampleDays: z.number(), outOfSampleDays: z.number(), stepDays: z.number().optional() })]),
+  space: z.record(z.string(), z.unknown()),
+  search: z.object({ method: z.enum(['grid', 'random', 'tpe']), trials: z.number().int(), seed: z.number().int() }),
+  objective: z.enum(WALK_FORWARD_OBJECTIVES),
+  drawdownWeight: z.number(),
+  minTrades: z.number().int(),
+  engineVersion: z.number().int(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  folds: z.array(
+    z.object({
+      fold: z.number().int(),
+      status: z.enum(['pending', 'completed']),
+      inSample: ZWindow,
+      outOfSample: ZWindow,
+      /** the rest once the fold is in; params null when no trial was feasible (the fold holds cash out of sample) */
+      params: z.record(z.string(), z.unknown()).nullable().optional(),
+      chosen: z.record(z.string(), z.unknown()).nullable().optional(),
+      objective: z.number().nullable().optional(),
+      trials: z.number().int().optional(),
+      evaluated: z.number().int().optional(),
+      feasible: z.number().int().optional(),
+      inSampleBars: z.number().int().optional(),
+      outOfSampleBars: z.number().int().optional(),
+      inSampleMetrics: ZBacktestMetricsSchema.nullable().optional(),
+      outOfSampleMetrics: ZBacktestMetricsSchema.nullable().optional(),
+      neighbourhood: ZNeighbourhood.nullable().optional(),
+    }),
+  ),
+  outOfSampleMetrics: ZBacktestMetricsSchema.nullable(),
+  efficiency: z.number().nullable(),
+  /** the stitched out-of-sample equity: time (ms, UTC), equity (quote) */
+  equity: z.array(z.object({ time: z.number(), equity: z.number() })),
+  stability: z.record(z.string(), z.array(z.unknown())).nullable(),
+  totalTrials: z.number().int().nullable(),
 });

@@ -26,7 +26,7 @@ export class SweepError extends Error {
 }
 
 /** Values of a {min, max, step} range; float steps are rounded to 12 significant digits (0.1 + 0.2 = 0.3). */
-function expandRange(name: string, range: { min: number; max: number; step: number }, integer: boolean, limit: number): number[] {
+export function expandRange(name: string, range: { min: number; max: number; step: number }, integer: boolean, limit: number): number[] {
   const { min, max, step } = range;
   if (![min, max, step].every(Number.isFinite)) throw new SweepError(`${name}: min, max and step must be finite numbers`, name);
   if (!(step > 0)) throw new SweepError(`${name}: step must be greater than 0`, name);

@@ -15,6 +15,7 @@ export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
 export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
 export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
 export const SIGNIFICANCE_JOB_TYPE = 'robustness.significance';
+export const WALK_FORWARD_FOLD_JOB_TYPE = 'robustness.walk-forward-fold';
 
 /** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
 const ZStrategySnapshot = {
@@ -54,6 +55,11 @@ export const JOB_PAYLOADS = {
     z.object({ kind: z.literal('permutation'), backtestId: z.string().min(1), runs: z.number().int().positive(), seed: z.number().int().min(0) }).strict(),
     z.object({ kind: z.literal('deflated-sharpe'), sweepId: z.string().min(1) }).strict(),
   ]),
+  /**
+   * One fold of a walk-forward (server/services/robustness/walk-forwards.ts): its search over the in-sample window and
+   * the out-of-sample run of the chosen cell, stored in the walk-forward's row; the job that completes the set stitches.
+   */
+  [WALK_FORWARD_FOLD_JOB_TYPE]: z.object({ walkForwardId: z.string().min(1), fold: z.number().int().min(0) }).strict(),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;
