@@ -131,7 +131,18 @@ const deploymentScenarios: DeploymentScenario[] = quick
   ? [{ key: 'smoke', deployments: 100, speed: 10, phases: 'staggered', durationMs: 15_000, judged: false }]
   : [
       { key: 'realtime', deployments: 1_000, speed: 1, phases: 'staggered', durationMs: 60_000, judged: true },
-      { key: 'realtimeAligned', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: true, targetP99Ms: ALIGNED_BURST_TARGET_MS },
+      // The same start as the two workers' below: under load a worker can take over 10 s to start and claim 1,000
+      // deployments, and a burst that begins before they are all held measures the start, not the burst.
+      {
+        key: 'realtimeAligned',
+        deployments: 1_000,
+        speed: 1,
+        phases: 'aligned',
+        durationMs: 25_000,
+        judged: true,
+        targetP99Ms: ALIGNED_BURST_TARGET_MS,
+        startAllowanceMs: 25_000,
+      },
       // Two workers share the deployments out by their leases: a longer start for them to do so before T0.
       { key: 'realtimeAligned2w', deployments: 1_000, speed: 1, phases: 'aligned', durationMs: 25_000, judged: false, workers: 2, startAllowanceMs: 25_000 },
       { key: 'stressed10x', deployments: 1_000, speed: 10, phases: 'staggered', durationMs: 60_000, judged: false },

@@ -107,9 +107,14 @@ export class StrategyParamsError extends Error {
   }
 }
 
+/** Each definition's schema, built once: a worker claiming a thousand deployments parses a thousand parameter sets. */
+const schemas = new WeakMap<object, z.ZodType>();
+
 /** Validates raw input (e.g. a request body) into typed params; throws StrategyParamsError naming each bad parameter. */
 export function parseParams<S extends ParamSchema>(definition: StrategyDefinition<S>, input: unknown): StrategyParams<S> {
-  const result = paramsSchema(definition).safeParse(input ?? {});
+  let schema = schemas.get(definition) as z.ZodType<StrategyParams<S>> | undefined;
+  if (!schema) schemas.set(definition, (schema = paramsSchema(definition)));
+  const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   throw new StrategyParamsError(
     definition.type,
