@@ -3,14 +3,7 @@ import { sliceByTime, type CandleSeries } from '../candles';
 import { runPortfolioBacktest, type PortfolioConfig } from '../backtest/portfolio';
 import { createStrategy } from '../strategies/registry';
 import { fixtureSeries } from '@/server/testing/fixtures';
-import {
-  initialPortfolioState,
-  PortfolioMachine,
-  processPortfolioStep,
-  type ActiveBar,
-  type PortfolioOrder,
-  type PortfolioRules,
-} from './portfolio-machine';
+import { initialPortfolioState, PortfolioMachine, processPortfolioStep, type ActiveBar, type PortfolioOrder, type PortfolioRules } from './portfolio-machine';
 
 const DAY = 86_400_000;
 const btc = fixtureSeries('btc-usd-4h');
@@ -22,7 +15,15 @@ function withHoles(series: CandleSeries): CandleSeries {
   const keep: number[] = [];
   for (let i = 0; i < series.length; i++) if (i % 7 !== 3) keep.push(i);
   const pick = (column: Float64Array) => Float64Array.from(keep, (i) => column[i]!);
-  return { length: keep.length, time: pick(series.time), open: pick(series.open), high: pick(series.high), low: pick(series.low), close: pick(series.close), volume: pick(series.volume) };
+  return {
+    length: keep.length,
+    time: pick(series.time),
+    open: pick(series.open),
+    high: pick(series.high),
+    low: pick(series.low),
+    close: pick(series.close),
+    volume: pick(series.volume),
+  };
 }
 const pairs: Array<[string, CandleSeries]> = [
   ['BTC/USD', sliceByTime(btc, start, end)],
@@ -36,7 +37,10 @@ const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timef
 async function replay(rules: PortfolioRules): Promise<Array<PortfolioOrder & { price: number }>> {
   const strategies = pairs.map(() => createStrategy('sma_crossover', params));
   const machine = new PortfolioMachine(
-    initialPortfolioState(config.initialCapital, pairs.map(([symbol]) => symbol)),
+    initialPortfolioState(
+      config.initialCapital,
+      pairs.map(([symbol]) => symbol),
+    ),
     strategies,
     { capital: config.initialCapital, feeRate: config.feeRate, slippage: config.slippage, rules },
   );

@@ -344,7 +344,8 @@ export class PortfolioMachine {
     }
     let free = maxOpenPositions - (held - pendingExits) - s.admitted.length;
     if (free <= 0) return;
-    const ranked = priority === 'score' && candidates.length > 1 ? [...candidates].sort((x, y) => compareScores(x.score, y.score) || x.pair - y.pair) : candidates;
+    const ranked =
+      priority === 'score' && candidates.length > 1 ? [...candidates].sort((x, y) => compareScores(x.score, y.score) || x.pair - y.pair) : candidates;
     const stakeQuote = stake.type === 'fixed' ? stake.quote : stake.type === 'pct_equity' ? (equity * stake.pct) / 100 : equity / maxOpenPositions;
     for (let c = 0; c < ranked.length && free > 0; c++, free--) s.admitted.push({ pair: ranked[c]!.pair, stake: stakeQuote, barTime: stepTime });
   }
