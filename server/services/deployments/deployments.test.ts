@@ -261,7 +261,10 @@ describe('deploying', () => {
     }
     const view = await getDeployment(t.db, userId, d.id, { now: clock });
     expect(view.positions.map((p) => p.symbol)).toEqual(['BTC/USDT', 'ETH/USDT']);
-    expect(view.positions.every((p) => p.lastClose !== null), 'each pair has seen its bars').toBe(true);
+    expect(
+      view.positions.every((p) => p.lastClose !== null),
+      'each pair has seen its bars',
+    ).toBe(true);
     const symbols = await t.db.selectDistinct({ symbol: orders.symbol }).from(orders).where(eq(orders.deploymentId, d.id));
     expect(symbols.map((o) => o.symbol).sort(), 'both pairs traded').toEqual(['BTC/USDT', 'ETH/USDT']);
   });
