@@ -24,6 +24,8 @@ import { BUY_QUANTITY_SHAVE, type MachineFill, type MachineTrade } from './strat
 
 /** The engine's dust: an entry with less quote than this fraction of the capital to spend is skipped. */
 const DUST_FRACTION = 1e-9;
+/** A stake this close to the cash (relative) is sized as all the cash. */
+const NEAR_ALL_THE_CASH = 1e-9;
 
 export type PortfolioStake = { type: 'fixed'; quote: number } | { type: 'pct_equity'; pct: number } | { type: 'equal_split' };
 
@@ -198,8 +200,10 @@ export class PortfolioMachine {
     const spend = entry.stake < s.cash ? entry.stake : s.cash;
     if (spend <= capital * DUST_FRACTION) return null;
     let quantity = entryQuantity(spend, 100, fillPrice, feeRate);
-    // Only a buy that spends all the cash can be 1 ulp short on the account: shave just that one (strategy-machine.ts).
-    if (spend >= s.cash) quantity *= 1 - BUY_QUANTITY_SHAVE;
+    // A buy that spends all the cash, or a stake within 1e-9 of it (equal split: the last slot's stake is the cash
+    // left, up to float rounding), can be 1 ulp short on the account, whose balance is the exact decimal sum of the
+    // fills: shave it (strategy-machine.ts, BUY_QUANTITY_SHAVE).
+    if (spend >= s.cash * (1 - NEAR_ALL_THE_CASH)) quantity *= 1 - BUY_QUANTITY_SHAVE;
     if (!(quantity > 0 && Number.isFinite(quantity))) return null;
     return {
       pair: entry.pair,

@@ -13,6 +13,7 @@ import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureSeries } from '@/server/testing/fixtures';
 import { createDeployment, getDeployment, stopDeployment } from './deployments';
+import { deploymentEquityCurve } from './equity';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from '.';
 
@@ -166,6 +167,17 @@ describe('a pair-list paper deployment on a replay', () => {
         from fills f join orders o on o.id = f.order_id where o.account_id = ${accountId}`);
     expect(Number(done.cash)).toBeCloseTo(Number(implied!.usdt), 6);
     expect(done.closedTrades).toBe(backtest.trades.filter((tr) => tr.exitReason !== 'end').length);
+
+    // Its equity curve marks every pair: at each day's last step (the curve is bucketed by day over 300 days), it is
+    // the backtest's portfolio equity at that step (the last step aside: the backtest sells there).
+    const curve = await deploymentEquityCurve(t.db, userId, deployment.id, { now: clock });
+    const stepIndex = new Map(Array.from(backtest.time, (time, i) => [time, i]));
+    const dayEnds = curve.points.filter((p) => p.source === 'bar' && Date.parse(p.time) % DAY === DAY - 4 * 3_600_000 && Date.parse(p.time) < end - DAY);
+    expect(dayEnds.length).toBeGreaterThan(250);
+    for (const point of dayEnds) {
+      const i = stepIndex.get(Date.parse(point.time))!;
+      expect(rel(Number(point.equity), backtest.equity[i]!), `equity at ${point.time}`).toBeLessThan(1e-9);
+    }
   }, 180_000);
 
   it('stops with its positions closed, one sale per held pair', async () => {
