@@ -172,7 +172,11 @@ describe('a pair-list paper deployment on a replay', () => {
     // the backtest's portfolio equity at that step (the last step aside: the backtest sells there).
     const curve = await deploymentEquityCurve(t.db, userId, deployment.id, { now: clock });
     const stepIndex = new Map(Array.from(backtest.time, (time, i) => [time, i]));
-    const dayEnds = curve.points.filter((p) => p.source === 'bar' && Date.parse(p.time) % DAY === DAY - 4 * 3_600_000 && Date.parse(p.time) < end - DAY);
+    const origin = Date.parse(curve.points[0]!.time);
+    expect(curve.stepSeconds).toBe(DAY / 1000);
+    const dayEnds = curve.points.filter(
+      (p) => p.source === 'bar' && (Date.parse(p.time) - origin) % DAY === DAY - 4 * 3_600_000 && Date.parse(p.time) < end - DAY,
+    );
     expect(dayEnds.length).toBeGreaterThan(250);
     for (const point of dayEnds) {
       const i = stepIndex.get(Date.parse(point.time))!;
