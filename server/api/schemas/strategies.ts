@@ -75,7 +75,8 @@ export const ZPairListSpec = z
 
 function oneMarket(value: { symbol?: string; symbols?: string[]; pairlist?: unknown; capital?: unknown }, ctx: z.RefinementCtx): void {
   const given = [value.symbol, value.symbols, value.pairlist].filter((v) => v !== undefined).length;
-  if (given > 1) ctx.addIssue({ code: 'custom', path: [value.pairlist !== undefined ? 'pairlist' : 'symbols'], message: 'give one of symbol, symbols or pairlist' });
+  if (given > 1)
+    ctx.addIssue({ code: 'custom', path: [value.pairlist !== undefined ? 'pairlist' : 'symbols'], message: 'give one of symbol, symbols or pairlist' });
   if (given === 0) ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'is required (or symbols / pairlist, for a pair list)' });
   if (value.capital !== undefined && value.symbols === undefined && value.pairlist === undefined)
     ctx.addIssue({ code: 'custom', path: ['capital'], message: 'applies to a pair list (symbols) only' });
