@@ -119,7 +119,7 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
   const csv = readFileSync((await (await download).path())!, 'utf8')
     .trim()
     .split('\r\n');
-  expect(csv[0]).toBe('entryTime,exitTime,entryPrice,exitPrice,quantity,fee,pnl,pnlPct,exitReason');
+  expect(csv[0]).toBe('entryTime,exitTime,entryPrice,exitPrice,quantity,fee,pnl,pnlPct,exitReason,symbol');
   expect(csv.length, 'a line per trade').toBeGreaterThan(1);
   for (const line of csv.slice(1)) {
     const [entryTime, exitTime, ...rest] = line.split(',');

@@ -64,3 +64,51 @@ test('create a pair-list strategy, backtest it, and see the per-pair table, equi
     `each trade names its pair: ${[...pairs].join(', ')}`,
   ).toBe(true);
 });
+
+test('deploy a pair list on a paper replay: one deployment, a position row per pair', async ({ page }) => {
+  await signInAsNewUser(page, 'pairs-deploy');
+  const account = await page.request.post('/api/v1/accounts', { data: { name: 'Pairs desk', exchange: 'paper', balances: { USDT: '10000' } } });
+  expect(account.status(), await account.text()).toBe(201);
+  const created = await page.request.post('/api/v1/strategies', {
+    data: {
+      name: 'Deployed pairs',
+      type: 'sma_crossover',
+      params: { fastPeriod: 5, slowPeriod: 20 },
+      exchange: 'binance',
+      symbols: ['BTC/USDT', 'ETH/USDT'],
+      timeframe: '1h',
+      capital: { maxOpenPositions: 1 },
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const strategyId = ((await created.json()) as { id: string }).id;
+  const backtest = await page.request.post('/api/v1/backtests', { data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z' } });
+  expect(backtest.status(), await backtest.text()).toBe(202);
+  const { id } = (await backtest.json()) as { id: string };
+  await expect
+    .poll(async () => ((await (await page.request.get(`/api/v1/backtests/${id}`)).json()) as { status: string }).status, {
+      message: 'the worker completes the backtest',
+      timeout: 60_000,
+    })
+    .toBe('completed');
+
+  await page.goto(`/strategies/${strategyId}`);
+  await expect(page.getByRole('list', { name: 'Lifecycle' }).locator('[aria-current="step"]')).toHaveText('backtested');
+  const form = page.getByRole('form', { name: 'Deploy' });
+  await expect(form.getByLabel('Market data feed')).toHaveValue('replay');
+  await form.getByLabel('Replay start (UTC)').fill('2021-01-01T00:00');
+  await form.getByLabel('Speed').selectOption('36000');
+  await form.getByRole('button', { name: 'Deploy to paper' }).click();
+
+  await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+  const pairs = page.getByTestId('deployment-pairs');
+  await expect(pairs.getByRole('heading', { name: 'Positions per pair' })).toBeVisible();
+  const rows = pairs.getByTestId('deployment-pair-row');
+  await expect(rows, 'one row per pair, in list order').toHaveCount(2);
+  await expect(rows.nth(0).locator('td').first()).toHaveText('BTC/USDT');
+  await expect(rows.nth(1).locator('td').first()).toHaveText('ETH/USDT');
+  await expect(page.getByTestId('deployment-position')).toHaveText(/of 1 slots held$/);
+  // The worker replays both pairs: each row gets its last close, live, without a reload.
+  await expect(rows.nth(1).locator('td').nth(3), 'ETH/USDT marked at its close').toHaveText(/^\d[\d,]*\.\d+$/, { timeout: 30_000 });
+  await expect(rows.nth(0).locator('td').nth(3), 'BTC/USDT marked at its close').toHaveText(/^\d[\d,]*\.\d+$/);
+});

@@ -46,6 +46,12 @@ function Row({ label, children, testId, title }: { label: string; children: Reac
 
 /** Unrealized P&L of the open position, for display: equity − cash − quantity × entry price (equity marks the position at the last close). */
 function unrealized(d: DeploymentResponse): string | null {
+  if (d.strategy.symbols) {
+    // A pair list: equity − cash − Σ quantity × entry price over the held pairs.
+    const held = d.positions.filter((p) => !isZero(p.quantity) && p.entryPrice !== null);
+    if (held.length === 0) return null;
+    return held.reduce((sum, p) => sum.minus(new Decimal(p.quantity).mul(p.entryPrice!)), new Decimal(d.equity).minus(d.cash)).toString();
+  }
   if (isZero(d.position.quantity) || d.position.entryPrice === null) return null;
   return new Decimal(d.equity).minus(d.cash).minus(new Decimal(d.position.quantity).mul(d.position.entryPrice)).toString();
 }
@@ -156,7 +162,11 @@ export function DeploymentDetail({ id }: { id: string }) {
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
               <Row label="Position" testId="deployment-position">
-                {isZero(d.position.quantity) ? 'flat' : `${formatQuantity(d.position.quantity, { step: d.amountStep })} ${base}`}
+                {d.strategy.symbols
+                  ? `${d.positions.filter((p) => !isZero(p.quantity)).length} of ${d.strategy.capital?.maxOpenPositions ?? d.strategy.symbols.length} slots held`
+                  : isZero(d.position.quantity)
+                    ? 'flat'
+                    : `${formatQuantity(d.position.quantity, { step: d.amountStep })} ${base}`}
               </Row>
               {d.position.entryPrice ? (
                 <Row label="Entry price" title={d.position.entryPrice}>
@@ -201,6 +211,7 @@ export function DeploymentDetail({ id }: { id: string }) {
             </dl>
           </CardContent>
         </Card>
+        {d.strategy.symbols ? <PairPositions deployment={d} quote={quote ?? ''} /> : null}
         {d.strategy.type === 'signal' ? (
           <Card className="min-w-0 lg:col-span-2" data-testid="signal-webhook">
             <CardHeader>
@@ -245,5 +256,50 @@ export function DeploymentDetail({ id }: { id: string }) {
         </Card>
       </div>
     </>
+  );
+}
+
+/** A pair list's positions, one row per pair in list order (the list's priority). */
+function PairPositions({ deployment: d, quote }: { deployment: DeploymentResponse; quote: string }) {
+  return (
+    <Card className="min-w-0 lg:col-span-2" data-testid="deployment-pairs">
+      <CardHeader>
+        <CardTitle>Positions per pair</CardTitle>
+        <p className="text-xs text-muted">
+          {d.positions.length} pairs sharing {formatMoney(d.capitalQuote)} {quote}; at most {d.strategy.capital?.maxOpenPositions ?? d.positions.length} held at
+          once.
+        </p>
+      </CardHeader>
+      <CardContent className="overflow-x-auto">
+        <table className="w-full min-w-[32rem] text-sm">
+          <thead className="text-xs text-muted">
+            <tr>
+              <th className="py-1 text-left font-normal">Pair</th>
+              <th className="py-1 text-right font-normal">Position</th>
+              <th className="py-1 text-right font-normal">Entry price</th>
+              <th className="py-1 text-right font-normal">Last close</th>
+              <th className="py-1 text-right font-normal">Trades</th>
+              <th className="py-1 text-right font-normal">Realized P&amp;L</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.positions.map((p) => (
+              <tr key={p.symbol} className="border-t border-border" data-testid="deployment-pair-row">
+                <td className="py-1">{p.symbol}</td>
+                <td className="num py-1 text-right" title={p.quantity}>
+                  {isZero(p.quantity) ? 'flat' : `${formatQuantity(p.quantity)} ${p.symbol.split('/')[0]}`}
+                </td>
+                <td className="num py-1 text-right">{p.entryPrice === null ? '—' : formatPrice(p.entryPrice)}</td>
+                <td className="num py-1 text-right">{p.lastClose === null ? '—' : formatPrice(p.lastClose)}</td>
+                <td className="num py-1 text-right">{p.closedTrades}</td>
+                <td className={`num py-1 text-right ${signTone(p.realizedPnl)}`} title={p.realizedPnl}>
+                  {formatPnl(p.realizedPnl)} {quote}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </CardContent>
+    </Card>
   );
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { exchangeAccounts } from './accounts';
-import { strategies } from './strategies';
+import { strategies, type CapitalRules } from './strategies';
 import { users } from './users';
 
 /**
@@ -32,6 +32,10 @@ export interface DeploymentStrategyConfig {
   exchange: string;
   symbol: string;
   timeframe: string;
+  /** A pair list (docs/trading.md, "Pair lists"): its symbols in priority order; `symbol` is then the first. */
+  symbols?: string[];
+  /** The pair list's capital rules, as the strategy had them. */
+  capital?: CapitalRules;
 }
 
 export interface DeploymentRiskLimits {

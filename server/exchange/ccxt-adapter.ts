@@ -340,6 +340,12 @@ export function createCcxtExchange(options: CcxtExchangeOptions): CcxtExchange {
       return ticker;
     },
 
+    async fetchQuoteVolumes() {
+      await ensureMarkets();
+      const tickers = await read('fetchTickers', () => exchange.fetchTickers());
+      return Object.fromEntries(Object.values(tickers).map((t) => [String(t.symbol), str(t.quoteVolume)]));
+    },
+
     async fetchOrderBook(symbol, depth) {
       await ccxtMarket(symbol, 'fetchOrderBook');
       const book = await read('fetchOrderBook', () => exchange.fetchOrderBook(symbol, depth));

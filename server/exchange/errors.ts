@@ -16,6 +16,7 @@ export type ExchangeErrorKind = 'retryable' | 'ambiguous' | 'rejected' | 'fatal'
 export type ExchangeOperation =
   | 'loadMarkets'
   | 'fetchTicker'
+  | 'fetchTickers'
   | 'fetchOrderBook'
   | 'fetchOHLCV'
   | 'createOrder'

@@ -44,6 +44,8 @@ export interface MarketData {
   readonly exchangeId: string;
   loadMarkets(): Promise<Record<string, MarketInfo>>;
   fetchTicker(symbol: string): Promise<Ticker>;
+  /** Every market's 24 h quote volume in one request (pair lists ranked by volume: docs/backtesting.md). */
+  fetchQuoteVolumes(): Promise<Record<string, DecimalString | null>>;
   fetchOrderBook(symbol: string, depth?: number): Promise<OrderBook>;
   /** Candles as the exchange returns them (the last one may still be forming). */
   fetchOHLCV(symbol: string, timeframe: string, sinceMs?: number, limit?: number): Promise<OhlcvRow[]>;

@@ -61,12 +61,24 @@ export const ZCapitalRules = z
   .partial()
   .strict();
 
-function oneMarket(value: { symbol?: string; symbols?: string[]; capital?: unknown }, ctx: z.RefinementCtx): void {
-  if (value.symbol !== undefined && value.symbols !== undefined)
-    ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'give either symbol or symbols, not both' });
-  if (value.symbol === undefined && value.symbols === undefined)
-    ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'is required (or symbols, for a pair list)' });
-  if (value.capital !== undefined && value.symbols === undefined)
+/**
+ * A pair list the exchange chooses when the strategy is saved: the `n` markets quoting `quote` with the highest 24 h
+ * quote volume (docs/backtesting.md, "Pair lists"). The service checks the values and names the field (`pairlist.n`).
+ */
+export const ZPairListSpec = z
+  .object({
+    type: z.string({ error: 'must be "top_volume"' }).max(40),
+    n: z.number({ error: 'must be a number' }),
+    quote: safeText({ error: 'must be a currency code' }).max(20),
+  })
+  .strict();
+
+function oneMarket(value: { symbol?: string; symbols?: string[]; pairlist?: unknown; capital?: unknown }, ctx: z.RefinementCtx): void {
+  const given = [value.symbol, value.symbols, value.pairlist].filter((v) => v !== undefined).length;
+  if (given > 1)
+    ctx.addIssue({ code: 'custom', path: [value.pairlist !== undefined ? 'pairlist' : 'symbols'], message: 'give one of symbol, symbols or pairlist' });
+  if (given === 0) ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'is required (or symbols / pairlist, for a pair list)' });
+  if (value.capital !== undefined && value.symbols === undefined && value.pairlist === undefined)
     ctx.addIssue({ code: 'custom', path: ['capital'], message: 'applies to a pair list (symbols) only' });
 }
 
@@ -79,6 +91,7 @@ export const ZCreateStrategyRequestSchema = z
     exchange: ZExchangeId,
     symbol: ZSymbol.optional(),
     symbols: ZSymbolList.optional(),
+    pairlist: ZPairListSpec.optional(),
     capital: ZCapitalRules.optional(),
     timeframe: ZTimeframe,
   })

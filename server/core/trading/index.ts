@@ -1,1 +1,2 @@
 export * from './strategy-machine';
+export * from './portfolio-machine';

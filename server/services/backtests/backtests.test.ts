@@ -264,6 +264,7 @@ describe('backtest.run job', () => {
       '0.05949685669',
       '-0.3',
     ]);
+    expect(fields[9], "the trade's symbol, last").toBe('BTC/USDT');
     expect(fields[0], 'times in ISO 8601 UTC').toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(csv, 'no float noise anywhere in the export').not.toMatch(/\d{16,}|0000000\d|9999999\d|e[+-]\d/);
   });

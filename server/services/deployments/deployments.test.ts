@@ -238,22 +238,35 @@ describe('deploying', () => {
     expect(await t.db.$count(deployments, eq(deployments.strategyId, strategyId))).toBe(0);
   });
 
-  it('refuses a pair-list strategy (pair lists are backtested only so far; a deployment would trade the first pair alone)', async () => {
+  it('deploys a pair-list strategy as one deployment with a position per pair (simulated market per pair)', async () => {
     const accountId = await paperAccount(userId, 'pair list');
+    // A stored candle makes ETH/USDT a known market without the network (strategies/pair-list.ts).
+    await upsertCandles(t.db, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, rows.slice(0, 1));
     const pairs = await createStrategyForUser(t.db, userId, {
       name: 'pairs',
       type: 'sma_crossover',
-      params: PARAMS,
+      params: { fastPeriod: 2, slowPeriod: 4 },
       exchange: 'binance',
-      symbols: ['BTC/USDT'],
+      symbols: ['BTC/USDT', 'ETH/USDT'],
       timeframe: '1h',
     });
     await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, pairs.id));
-    await expect(createDeployment(t.db, userId, pairs.id, { accountId, mode: 'paper', feed: { type: 'simulated' } }, { now: clock })).rejects.toMatchObject({
-      code: 'UNPROCESSABLE',
-      details: { fields: [{ field: 'strategyId', message: expect.stringContaining('pair list') }] },
-    });
-    expect(await t.db.$count(deployments, eq(deployments.strategyId, pairs.id))).toBe(0);
+    const d = await createDeployment(t.db, userId, pairs.id, { accountId, mode: 'paper', feed: { type: 'simulated', speed: 36_000 } }, { now: clock });
+    expect(d.strategy.symbols).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(await t.db.$count(deployments, eq(deployments.strategyId, pairs.id)), 'one deployment for the list').toBe(1);
+    const rt = await claim(d.id);
+    for (let i = 0; i < 20; i++) {
+      now += 1000;
+      await tickDeployment(t.db, rt, { now: clock });
+    }
+    const view = await getDeployment(t.db, userId, d.id, { now: clock });
+    expect(view.positions.map((p) => p.symbol)).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(
+      view.positions.every((p) => p.lastClose !== null),
+      'each pair has seen its bars',
+    ).toBe(true);
+    const symbols = await t.db.selectDistinct({ symbol: orders.symbol }).from(orders).where(eq(orders.deploymentId, d.id));
+    expect(symbols.map((o) => o.symbol).sort(), 'both pairs traded').toEqual(['BTC/USDT', 'ETH/USDT']);
   });
 
   it('allows one active deployment per strategy', async () => {

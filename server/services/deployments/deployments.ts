@@ -28,7 +28,7 @@ import { createStrategy } from '@/server/core/strategies/registry';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { parseTimeInput } from '@/server/core/time';
-import { initialMachineState, type MachineState } from '@/server/core/trading';
+import { initialMachineState, initialPortfolioState, isPortfolioState, type MachineState } from '@/server/core/trading';
 import { findOwnedAccount, isUuid, PAPER_EXCHANGE } from '@/server/services/accounts';
 import { recordAudit } from '@/server/services/audit';
 import { deploymentEvent, notifyEvent } from '@/server/services/events';
@@ -38,6 +38,7 @@ import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/or
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import { closeDeploymentPosition } from './close-out';
+import { closePortfolioPositions } from './portfolio-close-out';
 import { transitionDeployment } from './transitions';
 
 import { logger } from '@/server/logger';
@@ -66,7 +67,30 @@ export function toDeploymentView(
   names: { strategyName?: string | null; accountName?: string | null; precision?: MarketPrecision } = {},
   now = Date.now(),
 ): DeploymentView {
-  const runner = (row.runner ?? initialMachineState(Number(row.capitalQuote))) as unknown as MachineState;
+  const stored = row.runner ?? initialMachineState(Number(row.capitalQuote));
+  const portfolio = isPortfolioState(stored) ? stored : null;
+  const runner = (portfolio ? { ...initialMachineState(1), ...portfolio, quantity: 0 } : stored) as unknown as MachineState;
+  const positions = portfolio
+    ? portfolio.pairs.map((pair) => ({
+        symbol: pair.symbol,
+        quantity: num(pair.quantity),
+        entryPrice: pair.quantity > 0 ? num(pair.entryPrice) : null,
+        entryTime: pair.quantity > 0 ? isoMs(pair.entryTime) : null,
+        lastClose: pair.lastClose === null ? null : num(pair.lastClose),
+        closedTrades: pair.closedTrades,
+        realizedPnl: num(pair.realizedPnl),
+      }))
+    : [
+        {
+          symbol: row.strategy.symbol,
+          quantity: num(runner.quantity),
+          entryPrice: runner.quantity > 0 ? num(runner.entryPrice) : null,
+          entryTime: runner.quantity > 0 ? isoMs(runner.entryTime) : null,
+          lastClose: runner.lastClose === null || runner.lastClose === undefined ? null : num(runner.lastClose),
+          closedTrades: runner.closedTrades,
+          realizedPnl: num(runner.realizedPnl),
+        },
+      ];
   return {
     id: row.id,
     strategyId: row.strategyId,
@@ -89,6 +113,7 @@ export function toDeploymentView(
       entryPrice: runner.quantity > 0 ? num(runner.entryPrice) : null,
       entryTime: runner.quantity > 0 ? isoMs(runner.entryTime) : null,
     },
+    positions,
     cash: num(runner.cash),
     equity: num(runner.equity),
     equityPeak: num(runner.equityPeak),
@@ -144,10 +169,22 @@ async function paperFreeQuote(db: DbOrTx, accountId: string, asset: string): Pro
   return row ? formatDecimal(row.free) : '0';
 }
 
+/** The stored candles' span over a pair list: from the earliest first to the latest last; a pair with none is named. */
+async function pairListRange(db: DbOrTx, strategy: { exchange: string; symbols: readonly string[]; timeframe: string }) {
+  let range: { firstMs: number; lastMs: number } | null = null;
+  for (const [i, symbol] of strategy.symbols.entries()) {
+    const own = await candleRange(db, { exchange: strategy.exchange, symbol, timeframe: strategy.timeframe });
+    if (!own)
+      invalid([{ field: `symbols[${i}]`, message: `no stored candles for ${strategy.exchange} ${symbol} ${strategy.timeframe} to replay: import some first` }]);
+    range = range ? { firstMs: Math.min(range.firstMs, own!.firstMs), lastMs: Math.max(range.lastMs, own!.lastMs) } : own;
+  }
+  return range;
+}
+
 async function resolveFeed(
   db: DbOrTx,
   input: CreateDeploymentInput,
-  strategy: { exchange: string; symbol: string; timeframe: string },
+  strategy: { exchange: string; symbol: string; timeframe: string; symbols?: readonly string[] | null },
   now: number,
 ): Promise<DeploymentFeed> {
   const type = input.feed?.type ?? 'live';
@@ -162,7 +199,7 @@ async function resolveFeed(
   }
   const step = timeframeToMs(strategy.timeframe);
   if (type === 'replay') {
-    const range = await candleRange(db, strategy);
+    const range = strategy.symbols ? await pairListRange(db, { ...strategy, symbols: strategy.symbols }) : await candleRange(db, strategy);
     if (!range)
       invalid([
         { field: 'feed.type', message: `no stored candles for ${strategy.exchange} ${strategy.symbol} ${strategy.timeframe} to replay: import some first` },
@@ -198,8 +235,7 @@ export async function createDeployment(
     invalid([{ field: 'accountId', message: 'live mode needs a real exchange account, not a paper one' }]);
   if (input.mode === 'live' && account.exchange !== strategy.exchange)
     invalid([{ field: 'accountId', message: `the strategy trades on ${strategy.exchange}; this account is on ${account.exchange}` }]);
-  // Pair lists trade in backtests only so far (#16): a deployment runs one market and would silently trade the first pair.
-  if (strategy.symbols) invalid([{ field: 'strategyId', message: 'this strategy trades a pair list; pair lists can be backtested but not deployed yet' }]);
+  if (strategy.symbols && signalDriven) invalid([{ field: 'strategyId', message: 'a signal strategy trades one symbol' }]);
   if (strategy.status === 'draft' && !signalDriven) throw new AppError('CONFLICT', 'backtest the strategy before deploying it (its status is draft)');
   if (strategy.status === 'archived') throw new AppError('CONFLICT', 'the strategy is archived; restore it first');
   if (strategy.status === 'paper' || strategy.status === 'live' || strategy.status === 'paused')
@@ -261,12 +297,22 @@ export async function createDeployment(
         accountId: account.id,
         mode: input.mode,
         feed,
-        strategy: { type: strategy.type, params: strategy.params, exchange: strategy.exchange, symbol: strategy.symbol, timeframe: strategy.timeframe },
+        strategy: {
+          type: strategy.type,
+          params: strategy.params,
+          exchange: strategy.exchange,
+          symbol: strategy.symbol,
+          timeframe: strategy.timeframe,
+          ...(strategy.symbols ? { symbols: strategy.symbols, capital: strategy.capital! } : {}),
+        },
         capitalQuote: capital!,
         maxPositionQuote: maxPositionQuote ?? null,
         riskLimits,
         state: 'running',
-        runner: initialMachineState(Number(capital)) as unknown as Record<string, unknown>,
+        runner: (strategy.symbols ? initialPortfolioState(Number(capital), strategy.symbols) : initialMachineState(Number(capital))) as unknown as Record<
+          string,
+          unknown
+        >,
         feedClock: feed.type === 'live' ? null : { feedTimeMs: feed.startMs!, wallMs: now },
         createdAt: new Date(now),
         updatedAt: new Date(now),
@@ -430,7 +476,14 @@ export async function stopDeployment(
   const { canceled, failures } = await cancelDeploymentOrders(db, userId, id, deps);
   let closeOrderId: string | null = null;
   const runner = stopped.runner as unknown as MachineState | null;
-  if (options.closePosition && runner && runner.quantity > 0) {
+  if (options.closePosition && isPortfolioState(stopped.runner) && stopped.runner.pairs.some((p) => p.quantity > 0)) {
+    try {
+      closeOrderId = await closePortfolioPositions(db, userId, stopped, stopped.runner, deps);
+    } catch (error) {
+      failures.push(`closing the positions: ${error instanceof AppError ? error.message : 'a sell order failed'}`);
+      if (!(error instanceof AppError)) logger.warn({ deploymentId: id, err: error }, 'closing a stopped pair-list deployment position failed');
+    }
+  } else if (options.closePosition && runner && runner.quantity > 0) {
     try {
       closeOrderId = await closeDeploymentPosition(db, userId, stopped, runner, deps);
     } catch (error) {

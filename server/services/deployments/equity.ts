@@ -42,14 +42,24 @@ export function curveBucketMs(timeframeMs: number, spanMs: number): number {
 export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: string, deps: DeploymentDeps = {}): Promise<DeploymentEquityCurve> {
   const deployment = await getDeployment(db, userId, id, deps);
   const { exchange, symbol, timeframe } = deployment.strategy;
-  const [base = '', quote = ''] = symbol.split('/');
+  // A pair list: cash + Σ position × latest close over its pairs (docs/trading.md, "Pair lists").
+  const symbols = deployment.strategy.symbols ?? [symbol];
+  const quote = symbol.split('/')[1] ?? '';
   const step = timeframeToMs(timeframe);
   const startMs = Math.floor(Date.parse(deployment.feed.start ?? deployment.createdAt) / step) * step - (deployment.feed.type === 'live' ? step : 0);
   const lastBar = deployment.lastBarTime ? Date.parse(deployment.lastBarTime) : null;
   const bucket = curveBucketMs(step, Math.max((lastBar ?? startMs) - startMs, step));
 
   const fillRows = await db
-    .select({ side: orders.side, quantity: fills.quantity, price: fills.price, fee: fills.fee, feeCurrency: fills.feeCurrency, executedAt: fills.executedAt })
+    .select({
+      symbol: orders.symbol,
+      side: orders.side,
+      quantity: fills.quantity,
+      price: fills.price,
+      fee: fills.fee,
+      feeCurrency: fills.feeCurrency,
+      executedAt: fills.executedAt,
+    })
     .from(fills)
     .innerJoin(orders, eq(orders.id, fills.orderId))
     .where(and(eq(orders.deploymentId, deployment.id), eq(orders.userId, userId)))
@@ -58,43 +68,60 @@ export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: stri
   const closes =
     lastBar === null || deployment.feed.type === 'simulated'
       ? []
-      : await db.execute<{ time: string; close: number }>(sql`
-          select distinct on (bucket) time::text as time, close
-            from (select time, close, (time - ${startMs}::bigint) / ${bucket}::bigint as bucket
-                    from candles
-                   where exchange = ${exchange} and symbol = ${symbol} and timeframe = ${timeframe} and time >= ${startMs}::bigint and time <= ${lastBar}::bigint) as c
-           order by bucket, time desc`);
+      : await db.execute<{ symbol: string; time: string; close: number }>(sql`
+          select * from (
+            select distinct on (symbol, bucket) symbol, time::text as time, close, bucket
+              from (select symbol, time, close, (time - ${startMs}::bigint) / ${bucket}::bigint as bucket
+                      from candles
+                     where exchange = ${exchange} and symbol in (${sql.join(
+                       symbols.map((s) => sql`${s}`),
+                       sql`, `,
+                     )}) and timeframe = ${timeframe} and time >= ${startMs}::bigint and time <= ${lastBar}::bigint) as c
+             order by symbol, bucket, time desc) as last_of_bucket
+           order by time, symbol`);
 
   const points = new Map<number, DeploymentEquityPoint>();
   let cash = new Decimal(deployment.capitalQuote);
-  let held = new Decimal(0);
+  const held = new Map<string, Decimal>(symbols.map((s) => [s, new Decimal(0)]));
+  const lastClose = new Map<string, Decimal>();
+  const marked = () => {
+    let equity = cash;
+    for (const [s, quantity] of held) if (!quantity.isZero()) equity = equity.plus(quantity.mul(lastClose.get(s) ?? 0));
+    return equity;
+  };
   points.set(startMs, { time: msToIso(startMs), equity: out(cash), source: 'start' });
   let next = 0;
-  const applyFillsUntil = (timeMs: number, onFill?: (price: Decimal, atMs: number) => void) => {
+  const applyFillsUntil = (timeMs: number, onFill?: (price: Decimal, atMs: number, symbol: string) => void) => {
     for (; next < fillRows.length && fillRows[next]!.executedAt.getTime() <= timeMs; next++) {
       const fill = fillRows[next]!;
       const cost = new Decimal(fill.quantity).mul(fill.price);
+      const base = fill.symbol.split('/')[0];
+      let position = held.get(fill.symbol) ?? new Decimal(0);
       if (fill.side === 'buy') {
         cash = cash.minus(cost);
-        held = held.plus(fill.quantity);
+        position = position.plus(fill.quantity);
       } else {
         cash = cash.plus(cost);
-        held = held.minus(fill.quantity);
+        position = position.minus(fill.quantity);
       }
-      if (fill.feeCurrency === base) held = held.minus(fill.fee);
+      if (fill.feeCurrency === base) position = position.minus(fill.fee);
       else if (fill.feeCurrency === quote || fill.feeCurrency === null) cash = cash.minus(fill.fee);
-      onFill?.(new Decimal(fill.price), fill.executedAt.getTime());
+      held.set(fill.symbol, position);
+      onFill?.(new Decimal(fill.price), fill.executedAt.getTime(), fill.symbol);
     }
   };
   let markedUntil = -Infinity;
-  for (const row of closes) {
+  for (const [k, row] of closes.entries()) {
     const time = Number(row.time);
+    lastClose.set(row.symbol, new Decimal(String(row.close)));
+    if (closes[k + 1] !== undefined && Number(closes[k + 1]!.time) === time) continue; // the other pairs' closes of this time first
     applyFillsUntil(time);
-    points.set(time, { time: msToIso(time), equity: out(cash.plus(held.mul(String(row.close)))), source: 'bar' });
+    points.set(time, { time: msToIso(time), equity: out(marked()), source: 'bar' });
     markedUntil = time;
   }
-  applyFillsUntil(Infinity, (price, atMs) => {
-    if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: msToIso(atMs), equity: out(cash.plus(held.mul(price))), source: 'fill' });
+  applyFillsUntil(Infinity, (price, atMs, fillSymbol) => {
+    lastClose.set(fillSymbol, price);
+    if (atMs > markedUntil && !points.has(atMs)) points.set(atMs, { time: msToIso(atMs), equity: out(marked()), source: 'fill' });
   });
   if (lastBar !== null) points.set(lastBar, { time: msToIso(lastBar), equity: deployment.equity, source: 'bar' });
   return {

@@ -24,6 +24,16 @@ export interface DeploymentRuntime {
   nextDueMs: number;
   /** Cache of the replay's last stored candle: [when read, open time]. */
   lastStored: { readAtMs: number; lastMs: number | null } | null;
+  /** A pair-list deployment's per-pair instances and bars (null: one symbol). portfolio-tick.ts runs it. */
+  portfolio: PortfolioRuntime | null;
+}
+
+/** One strategy instance, bar buffer and simulated market per pair, in list order. */
+export interface PortfolioRuntime {
+  symbols: string[];
+  strategies: StrategyInstance[];
+  bars: BarBuffer[];
+  simulated: Array<SimulatedMarket | null>;
 }
 
 function seedOf(text: string): number {
@@ -38,16 +48,26 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
   const account = await findOwnedAccount(db, row.userId, row.accountId);
   const strategy = createStrategy(row.strategy.type, row.strategy.params);
   const barMs = timeframeToMs(row.strategy.timeframe);
-  let simulated: SimulatedMarket | null = null;
-  if (row.feed.type === 'simulated') {
-    const base = row.strategy.symbol.split('/')[0] ?? '';
+  const simulatedMarket = (symbol: string): SimulatedMarket | null => {
+    if (row.feed.type !== 'simulated') return null;
+    const base = symbol.split('/')[0] ?? '';
     const origin = row.feed.startMs! - 2 * warmupBars(strategy) * barMs;
-    simulated = createSimulatedMarket({
-      seed: seedOf(`${row.strategy.symbol}|${row.id}`),
+    return createSimulatedMarket({
+      seed: seedOf(`${symbol}|${row.id}`),
       timeframe: row.strategy.timeframe,
       originMs: origin,
       startPrice: SIM_START_PRICES[base] ?? 100,
     });
-  }
-  return { id: row.id, userId: row.userId, epoch, row, account, strategy, bars: new BarBuffer(), barMs, simulated, nextDueMs: 0, lastStored: null };
+  };
+  const symbols = row.strategy.symbols;
+  const portfolio: PortfolioRuntime | null = symbols
+    ? {
+        symbols,
+        strategies: symbols.map(() => createStrategy(row.strategy.type, row.strategy.params)),
+        bars: symbols.map(() => new BarBuffer()),
+        simulated: symbols.map(simulatedMarket),
+      }
+    : null;
+  const simulated = simulatedMarket(row.strategy.symbol);
+  return { id: row.id, userId: row.userId, epoch, row, account, strategy, bars: new BarBuffer(), barMs, simulated, nextDueMs: 0, lastStored: null, portfolio };
 }

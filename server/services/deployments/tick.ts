@@ -27,6 +27,7 @@ import { lastStoredOpen, loadBars, MAX_BARS_PER_TICK, seriesStartDecisionFloor }
 import { numberToDecimalString, executeMachineOrder, riskLimitsOf, StopTick, WaitForOrder, type TickContext } from './machine-orders';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import type { TickFence } from './paper-batch';
+import { tickPortfolioDeployment } from './portfolio-tick';
 import type { DeploymentRuntime } from './runtime';
 import { completeReplay, pauseForRisk } from './tick-transitions';
 
@@ -82,6 +83,7 @@ async function fence(tx: DbOrTx, rt: DeploymentRuntime): Promise<TickFence> {
  * (the caller logs them and rebuilds the runtime from Postgres).
  */
 export async function tickDeployment(db: Db, rt: DeploymentRuntime, deps: DeploymentDeps = {}): Promise<TickResult> {
+  if (rt.portfolio) return tickPortfolioDeployment(db, rt, deps); // a pair list: portfolio-tick.ts
   const now = (deps.now ?? Date.now)();
   const row = rt.row;
   const feedTime = feedTimeAt(row, now)!;

@@ -12,7 +12,26 @@ export const ZDeploymentResponseSchema = z.object({
   accountName: z.string().nullable(),
   mode: z.enum(['paper', 'live']),
   feed: z.object({ type: z.string(), start: zTimeOutput().nullable(), speed: z.number().nullable() }),
-  strategy: z.object({ type: z.string(), exchange: z.string(), symbol: z.string(), timeframe: z.string(), params: z.record(z.string(), z.unknown()) }),
+  strategy: z.object({
+    type: z.string(),
+    exchange: z.string(),
+    symbol: z.string(),
+    timeframe: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    /** A pair list's symbols, in priority order (absent: one symbol). */
+    symbols: z.array(z.string()).optional(),
+    capital: z
+      .object({
+        maxOpenPositions: z.number(),
+        stake: z.union([
+          z.object({ type: z.literal('fixed'), quote: z.number() }),
+          z.object({ type: z.literal('pct_equity'), pct: z.number() }),
+          z.object({ type: z.literal('equal_split') }),
+        ]),
+        priority: z.enum(['list', 'score']),
+      })
+      .optional(),
+  }),
   state: z.enum(DEPLOYMENT_STATES),
   stateReason: z.string().nullable(),
   capitalQuote: zDecimalOutput(),
@@ -27,7 +46,21 @@ export const ZDeploymentResponseSchema = z.object({
   lastDecision: z.object({ barTime: zTimeOutput(), decision: z.string(), at: zTimeOutput(), note: z.string().optional() }).nullable(),
   /** Where the feed is now (replay/simulated: the replayed time), ISO. */
   feedTime: zTimeOutput().nullable(),
+  /** One symbol's position; a pair list's are in `positions` (this one is then always flat). */
   position: z.object({ quantity: zDecimalOutput(), entryPrice: zDecimalOutput().nullable(), entryTime: zTimeOutput().nullable() }),
+  /** The position per pair, in list order (one entry for a single-symbol deployment). */
+  positions: z.array(
+    z.object({
+      symbol: z.string(),
+      quantity: zDecimalOutput(),
+      entryPrice: zDecimalOutput().nullable(),
+      entryTime: zTimeOutput().nullable(),
+      /** The last close the runner saw for this pair (marks the position), null before its first bar. */
+      lastClose: zDecimalOutput().nullable(),
+      closedTrades: z.number(),
+      realizedPnl: zDecimalOutput(),
+    }),
+  ),
   cash: zDecimalOutput(),
   equity: zDecimalOutput(),
   equityPeak: zDecimalOutput(),

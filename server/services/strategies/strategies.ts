@@ -7,7 +7,7 @@ import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript } from '@/server/services/scripts/scripts';
 import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
 import type { StrategyTypeView, StrategyView } from './views';
-import { resolveCapitalRules, validateSymbolList, type CapitalRulesInput } from './pair-list';
+import { resolveCapitalRules, resolveTopVolumePairList, validateSymbolList, type CapitalRulesInput } from './pair-list';
 
 export type StrategyRow = typeof strategies.$inferSelect;
 
@@ -91,6 +91,8 @@ export interface CreateStrategyInput {
   symbol?: string;
   /** a pair list (docs/backtesting.md, "Pair lists"), with its capital rules */
   symbols?: readonly string[];
+  /** or a pair list the exchange chooses now (top N by 24 h quote volume), stored as `symbols` */
+  pairlist?: { type: string; n: number; quote: string };
   capital?: CapitalRulesInput;
   timeframe: string;
 }
@@ -113,7 +115,14 @@ async function marketColumns(
 
 export async function createStrategyForUser(db: DbOrTx, userId: string, input: CreateStrategyInput): Promise<StrategyView> {
   const params = await validateStrategyParams(db, userId, input.type, input.params);
-  const market = await marketColumns(db, input.type, params, input);
+  if (input.pairlist !== undefined && (input.symbol !== undefined || input.symbols !== undefined))
+    throw AppError.validation([{ field: 'pairlist', message: 'give one of symbol, symbols or pairlist' }]);
+  const market = await marketColumns(
+    db,
+    input.type,
+    params,
+    input.pairlist === undefined ? input : { ...input, symbols: await resolveTopVolumePairList(input.exchange, input.pairlist) },
+  );
   const [row] = await db
     .insert(strategies)
     .values({ userId, name: input.name, type: input.type, params, exchange: input.exchange, ...market, timeframe: input.timeframe })

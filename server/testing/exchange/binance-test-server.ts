@@ -28,6 +28,8 @@ export interface TestSymbol {
   stepSize: string;
   minQty: string;
   minNotional: string;
+  /** 24 h base volume its ticker reports (default 1000): quote volume = last price × this. */
+  volume24h?: string;
 }
 
 export const DEFAULT_SYMBOLS: TestSymbol[] = [
@@ -490,7 +492,9 @@ export class BinanceTestServer {
     return new Decimal(100);
   }
 
-  private tickerRoute(query: URLSearchParams) {
+  private tickerRoute(query: URLSearchParams): { status: number; body: unknown } {
+    // Without a symbol, Binance answers every market's ticker (ccxt fetchTickers).
+    if (!query.get('symbol')) return { status: 200, body: this.symbols.map((s) => this.tickerRoute(new URLSearchParams({ symbol: s.id })).body) };
     const s = this.symbol(query.get('symbol'));
     if (!s) return { status: 400, body: { code: -1121, msg: 'Invalid symbol.' } };
     const last = this.lastPrice(s.id);
@@ -512,8 +516,8 @@ export class BinanceTestServer {
         openPrice: fmt(last),
         highPrice: fmt(last),
         lowPrice: fmt(last),
-        volume: '1000.00000000',
-        quoteVolume: fmt(last.mul(1000)),
+        volume: fmt(new Decimal(s.volume24h ?? '1000')),
+        quoteVolume: fmt(last.mul(s.volume24h ?? '1000')),
         openTime: now - 86_400_000,
         closeTime: now,
         firstId: 1,
