@@ -1,2 +1,2 @@
 // Monaco's TypeScript worker (completions, type errors against the SDK's declarations), bundled from monaco-editor.
-import 'monaco-editor/esm/vs/language/typescript/ts.worker.js';
+import 'monaco-editor/language/typescript/ts.worker.js';
