@@ -90,6 +90,8 @@ export default function CodeEditor({
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const callbacks = useRef({ onChange, onMarkers, onReady });
+  /** the text last handed to onChange: a `value` equal to it is the page echoing the typing back, possibly stale */
+  const emitted = useRef<string | null>(null);
   callbacks.current = { onChange, onMarkers, onReady };
 
   useEffect(() => {
@@ -98,7 +100,7 @@ export default function CodeEditor({
     const uri = monaco.Uri.parse(`file:///scripts/${modelKey}.ts`);
     const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(value, 'typescript', uri);
     if (model.getValue() !== value) model.setValue(value);
-    const dark = !document.documentElement.classList.contains('light');
+    const dark = document.documentElement.classList.contains('dark');
     const instance = monaco.editor.create(host.current, {
       model,
       theme: dark ? 'vs-dark' : 'vs',
@@ -112,7 +114,10 @@ export default function CodeEditor({
       ariaLabel: 'Strategy source (TypeScript)',
     });
     editor.current = instance;
-    const changes = model.onDidChangeContent(() => callbacks.current.onChange(model.getValue()));
+    const changes = model.onDidChangeContent(() => {
+      emitted.current = model.getValue();
+      callbacks.current.onChange(emitted.current);
+    });
     const publish = () =>
       callbacks.current.onMarkers(
         monaco.editor
@@ -133,9 +138,11 @@ export default function CodeEditor({
     // The model is the source of truth while mounted; `value` below only replaces it when the page loads another text.
   }, [modelKey, sdk]);
 
+  // Replaces the text only when the page loads another one (a version, a template), never with an echo of the typing:
+  // setValue would move the cursor to the start.
   useEffect(() => {
     const model = editor.current?.getModel();
-    if (model && model.getValue() !== value) model.setValue(value);
+    if (model && value !== emitted.current && model.getValue() !== value) model.setValue(value);
   }, [value]);
 
   useEffect(() => {
