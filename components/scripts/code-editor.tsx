@@ -66,6 +66,7 @@ function configure(sdk: { root: string; files: Record<string, string> }) {
 export default function CodeEditor({
   modelKey,
   value,
+  revision,
   readOnly,
   sdk,
   diagnostics,
@@ -76,7 +77,10 @@ export default function CodeEditor({
 }: {
   /** one model per script (file:///scripts/<id>.ts), so TypeScript checks it as a module of its own */
   modelKey: string;
+  /** the text to show when mounted, and whenever `revision` changes */
   value: string;
+  /** bumped by the page when it loads another text into the editor */
+  revision: number;
   readOnly: boolean;
   sdk: { root: string; files: Record<string, string> };
   /** the server's answer to the last save, shown as error markers */
@@ -90,8 +94,6 @@ export default function CodeEditor({
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const callbacks = useRef({ onChange, onMarkers, onReady });
-  /** the text last handed to onChange: a `value` equal to it is the page echoing the typing back, possibly stale */
-  const emitted = useRef<string | null>(null);
   callbacks.current = { onChange, onMarkers, onReady };
 
   useEffect(() => {
@@ -114,10 +116,7 @@ export default function CodeEditor({
       ariaLabel: 'Strategy source (TypeScript)',
     });
     editor.current = instance;
-    const changes = model.onDidChangeContent(() => {
-      emitted.current = model.getValue();
-      callbacks.current.onChange(emitted.current);
-    });
+    const changes = model.onDidChangeContent(() => callbacks.current.onChange(model.getValue()));
     const publish = () =>
       callbacks.current.onMarkers(
         monaco.editor
@@ -138,12 +137,14 @@ export default function CodeEditor({
     // The model is the source of truth while mounted; `value` below only replaces it when the page loads another text.
   }, [modelKey, sdk]);
 
-  // Replaces the text only when the page loads another one (a version, a template), never with an echo of the typing:
-  // setValue would move the cursor to the start.
+  // Replaces the text only when the page loads another one (`revision` changes: a version opened, a template picked),
+  // never on an echo of the typing, which can be a keystroke behind (setValue would move the cursor to the start).
+  const latestValue = useRef(value);
+  latestValue.current = value;
   useEffect(() => {
     const model = editor.current?.getModel();
-    if (model && value !== emitted.current && model.getValue() !== value) model.setValue(value);
-  }, [value]);
+    if (model && model.getValue() !== latestValue.current) model.setValue(latestValue.current);
+  }, [revision]);
 
   useEffect(() => {
     editor.current?.updateOptions({ readOnly });

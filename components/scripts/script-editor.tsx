@@ -44,6 +44,8 @@ export function ScriptEditor({ id, template }: { id: string; template: string | 
   const [markers, setMarkers] = useState<EditorMarker[]>([]);
   const [reveal, setReveal] = useState<{ line: number; column: number; seq: number } | null>(null);
   const [editorReady, setEditorReady] = useState(false);
+  /** bumped when the page (not the typing) puts another text in the editor */
+  const [revision, setRevision] = useState(0);
   useDocumentTitle(script.data ? ['Script', script.data.name] : null);
 
   const versions = script.data?.versions ?? [];
@@ -132,6 +134,7 @@ export function ScriptEditor({ id, template }: { id: string; template: string | 
                   const picked = templates.data.find((t) => t.type === e.target.value);
                   if (picked) {
                     setDraft(picked.source);
+                    setRevision((r) => r + 1);
                     setDiagnostics(NO_DIAGNOSTICS);
                   }
                 }}
@@ -157,6 +160,7 @@ export function ScriptEditor({ id, template }: { id: string; template: string | 
           <CodeEditor
             modelKey={id}
             value={source}
+            revision={revision}
             readOnly={!owned}
             sdk={sdk.data}
             diagnostics={diagnostics}
@@ -189,6 +193,7 @@ export function ScriptEditor({ id, template }: { id: string; template: string | 
                         onClick={() => {
                           setSelected(v.version);
                           setDraft(null);
+                          setRevision((r) => r + 1);
                           setDiagnostics(NO_DIAGNOSTICS);
                         }}
                       >
