@@ -1,5 +1,6 @@
 import {
   Bell,
+  Code2,
   Bot,
   ScrollText,
   BarChart3,
@@ -17,6 +18,7 @@ import {
 export const NAV_ITEMS = [
   { href: '/', label: 'Dashboard', icon: LayoutDashboard },
   { href: '/strategies', label: 'Strategies', icon: Workflow },
+  { href: '/scripts', label: 'Scripts', icon: Code2 },
   { href: '/backtests', label: 'Backtests', icon: BarChart3 },
   { href: '/markets', label: 'Markets', icon: CandlestickChart },
   { href: '/data', label: 'Data', icon: Database },

@@ -119,14 +119,17 @@ function ParamField({
 }
 
 /** Create a strategy (no `strategy`) or edit one: the parameter fields are generated from the type's schema. */
-export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
+export function StrategyForm({ strategy, initialType }: { strategy?: StrategyResponse; initialType?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
   const types = useQuery(trpc.strategies.types.queryOptions());
   const markets = useQuery(trpc.strategies.markets.queryOptions());
   const exchangeOptions = useQuery(trpc.marketData.options.queryOptions());
-  const [typeName, setTypeName] = useState(strategy?.type ?? 'sma_crossover');
+  const [typeName, setTypeName] = useState(strategy?.type ?? initialType ?? 'sma_crossover');
+  // A script version (script:<id>@<version>) is not in the registry's list: its form comes from its declared schema.
+  const scriptType = typeName.startsWith('script:');
+  const oneType = useQuery(trpc.strategies.type.queryOptions({ type: typeName }, { enabled: scriptType }));
   // Untouched, the name follows the type and market ("SMA crossover · BTC/USDT 1h"); typing takes over.
   const [typedName, setTypedName] = useState<string | null>(strategy?.name ?? null);
   // Null until chosen: a new strategy starts on a stored series (defaultMarket), never on one that does not exist.
@@ -136,7 +139,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
   const [values, setValues] = useState<Values | null>(null);
   // A pair list (docs/backtesting.md, "Pair lists"): the symbols as typed, and the capital rules.
   const [pairList, setPairList] = useState<PairListValues>(() => initialPairList(strategy));
-  const type = types.data?.find((t) => t.type === typeName);
+  const type = scriptType ? oneType.data : types.data?.find((t) => t.type === typeName);
   const current = values ?? initialValues(type, strategy?.params);
 
   const onSaved = async (saved: StrategyResponse) => {
@@ -160,7 +163,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
   const { exchange, symbol, timeframe } = market;
   const name = typedName ?? (type ? `${type.name} · ${symbol} ${timeframe}` : '');
 
-  if (types.isPending || markets.isPending || exchangeOptions.isPending)
+  if (types.isPending || markets.isPending || exchangeOptions.isPending || (scriptType && oneType.isPending))
     return (
       <div className="space-y-3">
         <Skeleton className="h-9 w-full" />
@@ -169,6 +172,8 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
       </div>
     );
   if (types.isError || !types.data) return <ErrorState message="Could not load the strategy types." retry={() => void types.refetch()} />;
+  if (scriptType && oneType.isError)
+    return <ErrorState message={`Could not load the script version ${typeName}: ${oneType.error.message}`} retry={() => void oneType.refetch()} />;
   if (markets.isError || exchangeOptions.isError)
     return (
       <ErrorState
@@ -211,6 +216,11 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
               setValues(null);
             }}
           >
+            {scriptType && type ? (
+              <option value={type.type}>
+                {type.name} ({type.type})
+              </option>
+            ) : null}
             {types.data.map((t) => (
               <option key={t.type} value={t.type}>
                 {t.name}
@@ -229,7 +239,7 @@ export function StrategyForm({ strategy }: { strategy?: StrategyResponse }) {
         />
       </div>
 
-      <PairListFields value={pairList} onChange={setPairList} errors={errors} disabled={locked} defaultSymbol={symbol} />
+      {scriptType ? null : <PairListFields value={pairList} onChange={setPairList} errors={errors} disabled={locked} defaultSymbol={symbol} />}
 
       <fieldset className="space-y-4">
         <legend className="mb-2 text-sm font-semibold">Parameters</legend>

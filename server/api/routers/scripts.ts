@@ -13,6 +13,7 @@ import {
   ZScriptVersionResponseSchema,
 } from '@/server/api/schemas/scripts';
 import { ZId } from '@/server/api/schemas/strategies';
+import { SDK_DECLARATION_FILES, SDK_TYPES_ROOT } from '@/server/core/scripts/sdk-types-source';
 import { safeText } from '@/server/core/text';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import {
@@ -28,6 +29,11 @@ import {
 } from '@/server/services/scripts/scripts';
 
 export const scriptsRouter = createTRPCRouter({
+  /** The SDK's type declarations by path under `root`, for the editor's TypeScript (completions, inline errors). */
+  sdkTypes: protectedProcedure
+    .output(z.object({ root: z.string(), files: z.record(z.string(), z.string()) }))
+    .query(() => ({ root: SDK_TYPES_ROOT, files: { ...SDK_DECLARATION_FILES } })),
+
   templates: protectedProcedure.output(ZScriptTemplateListResponseSchema).query(() => [...listScriptTemplates()]),
 
   template: protectedProcedure

@@ -10,6 +10,7 @@ import {
   ZStrategyTypeResponseSchema,
   ZUpdateStrategyRequestSchema,
 } from '@/server/api/schemas/strategies';
+import { safeText } from '@/server/core/text';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import { listStoredSeries } from '@/server/services/backtests/data-range';
 import {
@@ -18,12 +19,19 @@ import {
   createStrategyForUser,
   getStrategyForUser,
   listStrategiesForUser,
+  getStrategyType,
   listStrategyTypes,
   updateStrategyForUser,
 } from '@/server/services/strategies/strategies';
 
 export const strategiesRouter = createTRPCRouter({
   types: protectedProcedure.output(z.array(ZStrategyTypeResponseSchema)).query(() => listStrategyTypes()),
+
+  /** One type's form: a built-in's or a readable script version's (`script:<scriptId>@<version>`). */
+  type: protectedProcedure
+    .input(z.object({ type: safeText().max(128) }))
+    .output(ZStrategyTypeResponseSchema)
+    .query(({ ctx, input }) => getStrategyType(ctx.db, ctx.user.id, input.type)),
 
   /** The candle series stored (to pick a market that has data, and its date range). */
   markets: protectedProcedure.output(z.array(ZStoredSeriesResponseSchema)).query(({ ctx }) => listStoredSeries(ctx.db)),

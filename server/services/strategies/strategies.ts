@@ -2,6 +2,7 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { strategies, type StrategyStatus } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
+import type { StrategyDefinition } from '@/server/core/strategies/types';
 import { COMMON_PARAMETERS, listStrategyDefinitions, parseParams, strategyParameters, StrategyParamsError, strategyRegistry } from '@/server/core/strategies';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript } from '@/server/services/scripts/scripts';
@@ -15,7 +16,21 @@ export type StrategyRow = typeof strategies.$inferSelect;
 
 /** The registry as the API and the form see it: own parameters first, then the common ones. */
 export function listStrategyTypes(): StrategyTypeView[] {
-  return listStrategyDefinitions().map((definition) => ({
+  return listStrategyDefinitions().map(strategyTypeView);
+}
+
+/**
+ * One strategy type as the form sees it: a built-in's, or a script version's the user may read
+ * (`script:<scriptId>@<version>`, its declared schema plus the common parameters); unknown → 422 naming `type`.
+ */
+export async function getStrategyType(db: DbOrTx, userId: string, type: string): Promise<StrategyTypeView> {
+  const definition = isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
+  if (!definition) throw AppError.validation([{ field: 'type', message: `unknown strategy type "${type}"` }]);
+  return strategyTypeView(definition);
+}
+
+function strategyTypeView(definition: StrategyDefinition): StrategyTypeView {
+  return {
     type: definition.type,
     name: definition.name,
     description: definition.description,
@@ -37,7 +52,7 @@ export function listStrategyTypes(): StrategyTypeView[] {
         },
       ]),
     ),
-  }));
+  };
 }
 
 /**

@@ -4,12 +4,14 @@ import { StrategyForm } from '@/components/strategies/strategy-form';
 
 export const metadata: Metadata = { title: 'New strategy' };
 
-export default function NewStrategyPage() {
+export default async function NewStrategyPage({ searchParams }: { searchParams: Promise<{ type?: string }> }) {
+  // ?type=script:<id>@<version>: the script editor's "Backtest this version" (the form comes from that version's schema)
+  const { type } = await searchParams;
   return (
     <>
       <PageHeader title="New strategy" description="Pick a type; its parameters, defaults and limits come from the strategy registry." />
       <div className="max-w-3xl">
-        <StrategyForm />
+        <StrategyForm initialType={typeof type === 'string' ? type : undefined} />
       </div>
     </>
   );

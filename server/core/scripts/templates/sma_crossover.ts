@@ -1,4 +1,4 @@
-import { BarStrategy, compareMeans, defineStrategy, TickSums, type CandleSeries, type StrategyParams } from '@cryptobot/sdk';
+import { BarStrategy, compareMeans, defineStrategy, sma, TickSums, type CandleSeries, type StrategyParams } from '@cryptobot/sdk';
 
 const parameters = {
   fastPeriod: {
@@ -66,4 +66,10 @@ export default defineStrategy({
   parameters,
   validate: (p) => (p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' }),
   create: (params) => new SmaCrossover(params),
+  // Drawn on the price chart; the decisions compare the exact tick sums above, the chart draws the averages.
+  plots: [
+    { name: 'fast_ma', label: 'Fast SMA', pane: 'price', style: 'line', color: '#f59e0b' },
+    { name: 'slow_ma', label: 'Slow SMA', pane: 'price', style: 'line', color: '#6366f1' },
+  ],
+  plotValues: (series, params) => ({ fast_ma: sma(series.close, params.fastPeriod), slow_ma: sma(series.close, params.slowPeriod) }),
 });
