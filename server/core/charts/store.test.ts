@@ -57,7 +57,12 @@ describe('the stored chart layout (server/core/charts/store.ts)', () => {
   it('a level is the bars in whole buckets, plots at the bucket’s last bar; columns survive encoding', () => {
     const series = seriesFromRows(minutes.map((k) => [T0 + k * MINUTE, 10 + k, 20 + k, k, 15 + k, 1 + k]));
     const plot = Float64Array.from(minutes, (k) => (k < 2 ? Number.NaN : k * 2));
-    const level = buildLevel(series, [plot], 15 * MINUTE);
+    const at = (...ks: number[]) => Float64Array.from(ks, (k) => T0 + k * MINUTE);
+    const level = buildLevel(series, [plot], 15 * MINUTE, { entryTime: at(1, 8, 20), exitTime: at(3, 9, 20) });
+    expect(Array.from(level.fills.firstBuy), 'trade 0 enters first in the first bucket, trade 2 in the second').toEqual([0, 2]);
+    expect(Array.from(level.fills.buys)).toEqual([2, 1]);
+    expect(Array.from(level.fills.firstSell)).toEqual([0, 2]);
+    expect(Array.from(level.fills.sells)).toEqual([2, 1]);
     expect(Array.from(level.series.time)).toEqual([T0, T0 + 15 * MINUTE]);
     expect(Array.from(level.series.open)).toEqual([10, 30]);
     expect(Array.from(level.series.high)).toEqual([29, 40]);

@@ -14,6 +14,9 @@ import { aggregateBars, BUCKET_DURATIONS } from './window';
  *   A zoomed-out window reads the chunks of the level its bucket width is a multiple of (the same width, except
  *   beyond four weeks).
  *
+ *   Each level candle also says which trades enter and exit on it (LevelFills), and the trades are stored as columns
+ *   (`trades` chunks of CHUNK_BARS trades by trade index), so a zoomed-out window reads only the trades it marks.
+ *
  * Buckets narrower than MIN_LEVEL_RATIO bars are aggregated from the run's bars (≤ 5,000 × 5 bars read).
  * Columns are Float64 (plots NaN while warming up), chunk bytes are the columns one after another.
  */
@@ -95,23 +98,73 @@ export function levelFor(bucketMs: number, levels: readonly number[]): number | 
   return best;
 }
 
-/** A level's candles with their plot values, as columns (a CandleSeries plus one Float64Array per plot). */
+/**
+ * Which fills sit on each candle of a level: the first (lowest) trade index entering / exiting on it (NaN: none) and
+ * how many. A zoomed-out window sends one marker per candle and side from these, reading only those trades.
+ */
+export interface LevelFills {
+  firstBuy: Float64Array;
+  buys: Float64Array;
+  firstSell: Float64Array;
+  sells: Float64Array;
+}
+export const LEVEL_FILL_COLUMNS = 4;
+
+/** A level's candles with their plot values and fills, as columns. */
 export interface LevelColumns {
   series: CandleSeries;
   plots: Float64Array[];
+  fills: LevelFills;
 }
 
-/** The run's bars aggregated into whole buckets of width, each plot read at its bucket's last bar. */
-export function buildLevel(series: CandleSeries, plots: readonly Float64Array[], width: number): LevelColumns {
+/** A run's trades as columns, in trade order (times ms UTC, prices and P&L as the engine's floats). */
+export interface TradeColumns {
+  entryTime: Float64Array;
+  exitTime: Float64Array;
+  entryPrice: Float64Array;
+  exitPrice: Float64Array;
+  quantity: Float64Array;
+  pnl: Float64Array;
+  pnlPct: Float64Array;
+}
+export const TRADE_COLUMN_NAMES = ['entryTime', 'exitTime', 'entryPrice', 'exitPrice', 'quantity', 'pnl', 'pnlPct'] as const;
+
+/** The run's bars aggregated into whole buckets of width, each plot read at its bucket's last bar, fills counted per bucket. */
+export function buildLevel(
+  series: CandleSeries,
+  plots: readonly Float64Array[],
+  width: number,
+  trades: Pick<TradeColumns, 'entryTime' | 'exitTime'>,
+): LevelColumns {
   const { candles, lastIndex } = aggregateBars(series, 0, series.length, width);
-  const out = allocateSeries(candles.time.length);
+  const n = candles.time.length;
+  const out = allocateSeries(n);
   out.time.set(candles.time);
   out.open.set(candles.open);
   out.high.set(candles.high);
   out.low.set(candles.low);
   out.close.set(candles.close);
   out.volume.set(candles.volume);
-  return { series: out, plots: plots.map((column) => Float64Array.from(lastIndex, (i) => column[i]!)) };
+  const fills: LevelFills = {
+    firstBuy: new Float64Array(n).fill(Number.NaN),
+    buys: new Float64Array(n),
+    firstSell: new Float64Array(n).fill(Number.NaN),
+    sells: new Float64Array(n),
+  };
+  const count = (times: Float64Array, first: Float64Array, counts: Float64Array) => {
+    let j = 0;
+    for (let k = 0; k < times.length; k++) {
+      const bucket = Math.floor(times[k]! / width) * width;
+      while (j < n && out.time[j]! < bucket) j++;
+      if (j < n && out.time[j] === bucket) {
+        if (counts[j] === 0) first[j] = k;
+        counts[j]!++;
+      }
+    }
+  };
+  count(trades.entryTime, fills.firstBuy, fills.buys);
+  count(trades.exitTime, fills.firstSell, fills.sells);
+  return { series: out, plots: plots.map((column) => Float64Array.from(lastIndex, (i) => column[i]!)), fills };
 }
 
 /** Columns [start, end) of each, one after another, as bytes. */

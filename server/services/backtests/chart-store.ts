@@ -1,6 +1,6 @@
-import { and, between, eq, sql } from 'drizzle-orm';
+import { and, asc, between, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
-import { backtestChartChunks, backtests } from '@/db/schema';
+import { backtestChartChunks, backtests, backtestTrades } from '@/db/schema';
 import { allocateSeries, type CandleSeries } from '@/server/core/candles';
 import {
   barChunkOf,
@@ -9,9 +9,13 @@ import {
   CHUNK_BARS,
   decodeColumns,
   encodeColumns,
+  LEVEL_FILL_COLUMNS,
   levelChunkOf,
   storedLevels,
+  TRADE_COLUMN_NAMES,
   type ChartStoreHeader,
+  type LevelFills,
+  type TradeColumns,
 } from '@/server/core/charts/store';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { getStrategyDefinition } from '@/server/core/strategies';
@@ -64,7 +68,17 @@ export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?
   const names = (plots?.specs ?? []).map((spec) => spec.name).filter((name) => values[name]);
   const plotColumns = names.map((name) => values[name]!);
   const levels = storedLevels(timeframeMs);
+  const trades = await readTradeColumns(db, run.id);
+  const tradeColumns = TRADE_COLUMN_NAMES.map((name) => trades[name]);
   const rows: Array<{ backtestId: string; level: number; chunk: number; data: Buffer }> = [];
+  for (let start = 0; start < trades.entryTime.length; start += CHUNK_BARS) {
+    rows.push({
+      backtestId: run.id,
+      level: TRADES_LEVEL,
+      chunk: barChunkOf(start),
+      data: encodeColumns(tradeColumns, start, Math.min(trades.entryTime.length, start + CHUNK_BARS)),
+    });
+  }
   if (plotColumns.length > 0) {
     for (let start = 0; start < bars.length; start += CHUNK_BARS) {
       rows.push({
@@ -76,8 +90,21 @@ export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?
     }
   }
   for (const width of levels) {
-    const level = buildLevel(bars, plotColumns, width);
-    const columns = [level.series.time, level.series.open, level.series.high, level.series.low, level.series.close, level.series.volume, ...level.plots];
+    const level = buildLevel(bars, plotColumns, width, trades);
+    const { firstBuy, buys, firstSell, sells } = level.fills;
+    const columns = [
+      level.series.time,
+      level.series.open,
+      level.series.high,
+      level.series.low,
+      level.series.close,
+      level.series.volume,
+      firstBuy,
+      buys,
+      firstSell,
+      sells,
+      ...level.plots,
+    ];
     let start = 0;
     while (start < level.series.length) {
       const chunk = levelChunkOf(level.series.time[start]!, width);
@@ -96,6 +123,58 @@ export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?
   }
   await db.update(backtests).set({ chartStore: header }).where(eq(backtests.id, run.id));
   return header;
+}
+
+/** The `level` of a run's trade columns (chunks of CHUNK_BARS trades by trade index). */
+const TRADES_LEVEL = 0;
+
+async function readTradeColumns(db: DbOrTx, id: string): Promise<TradeColumns> {
+  const rows = await db
+    .select({
+      entryTime: backtestTrades.entryTime,
+      exitTime: backtestTrades.exitTime,
+      entryPrice: backtestTrades.entryPrice,
+      exitPrice: backtestTrades.exitPrice,
+      quantity: backtestTrades.quantity,
+      pnl: backtestTrades.pnl,
+      pnlPct: backtestTrades.pnlPct,
+    })
+    .from(backtestTrades)
+    .where(eq(backtestTrades.backtestId, id))
+    .orderBy(asc(backtestTrades.seq));
+  const column = (name: (typeof TRADE_COLUMN_NAMES)[number]) => Float64Array.from(rows, (row) => row[name]);
+  return {
+    entryTime: column('entryTime'),
+    exitTime: column('exitTime'),
+    entryPrice: column('entryPrice'),
+    exitPrice: column('exitPrice'),
+    quantity: column('quantity'),
+    pnl: column('pnl'),
+    pnlPct: column('pnlPct'),
+  };
+}
+
+/** The stored trades with these indexes (0-based, any order): index → one trade's columns. */
+export async function readTrades(
+  db: DbOrTx,
+  id: string,
+  indexes: readonly number[],
+): Promise<Map<number, Record<(typeof TRADE_COLUMN_NAMES)[number], number>>> {
+  const out = new Map<number, Record<(typeof TRADE_COLUMN_NAMES)[number], number>>();
+  if (indexes.length === 0) return out;
+  const chunkIds = [...new Set(indexes.map(barChunkOf))];
+  const chunks = await db
+    .select({ chunk: backtestChartChunks.chunk, data: backtestChartChunks.data })
+    .from(backtestChartChunks)
+    .where(and(eq(backtestChartChunks.backtestId, id), eq(backtestChartChunks.level, TRADES_LEVEL), inArray(backtestChartChunks.chunk, chunkIds)));
+  const byChunk = new Map(chunks.map(({ chunk, data }) => [chunk, decodeColumns(data, TRADE_COLUMN_NAMES.length)]));
+  for (const index of indexes) {
+    const columns = byChunk.get(barChunkOf(index));
+    const k = index - barChunkOf(index) * CHUNK_BARS;
+    if (!columns || k >= columns[0]!.length) continue;
+    out.set(index, Object.fromEntries(TRADE_COLUMN_NAMES.map((name, c) => [name, columns[c]![k]!])) as Record<(typeof TRADE_COLUMN_NAMES)[number], number>);
+  }
+  return out;
 }
 
 function expectedBars(run: Pick<ChartStoreRun, 'startTime' | 'endTime'>, timeframeMs: number): number {
@@ -128,7 +207,7 @@ export async function readBarPlots(db: DbOrTx, id: string, header: ChartStoreHea
   return out;
 }
 
-/** A stored level's candles with time in [fromMs, toMs), and each plot at their last bar. */
+/** A stored level's candles with time in [fromMs, toMs), each plot at their last bar, and the fills on them. */
 export async function readLevel(
   db: DbOrTx,
   id: string,
@@ -136,7 +215,7 @@ export async function readLevel(
   width: number,
   fromMs: number,
   toMs: number,
-): Promise<{ series: CandleSeries; plots: Float64Array[] }> {
+): Promise<{ series: CandleSeries; plots: Float64Array[]; fills: LevelFills }> {
   const chunks = await db
     .select({ data: backtestChartChunks.data })
     .from(backtestChartChunks)
@@ -148,12 +227,30 @@ export async function readLevel(
       ),
     )
     .orderBy(backtestChartChunks.chunk);
-  const decoded = chunks.map(({ data }) => decodeColumns(data, 6 + header.plots.length));
+  const decoded = chunks.map(({ data }) => decodeColumns(data, 6 + LEVEL_FILL_COLUMNS + header.plots.length));
   let count = 0;
   for (const columns of decoded) for (const time of columns[0]!) if (time >= fromMs && time < toMs) count++;
   const series = allocateSeries(count);
   const plots = header.plots.map(() => new Float64Array(count));
-  const targets = [series.time, series.open, series.high, series.low, series.close, series.volume, ...plots];
+  const fills: LevelFills = {
+    firstBuy: new Float64Array(count),
+    buys: new Float64Array(count),
+    firstSell: new Float64Array(count),
+    sells: new Float64Array(count),
+  };
+  const targets = [
+    series.time,
+    series.open,
+    series.high,
+    series.low,
+    series.close,
+    series.volume,
+    fills.firstBuy,
+    fills.buys,
+    fills.firstSell,
+    fills.sells,
+    ...plots,
+  ];
   let k = 0;
   for (const columns of decoded) {
     const time = columns[0]!;
@@ -163,7 +260,7 @@ export async function readLevel(
       k++;
     }
   }
-  return { series, plots };
+  return { series, plots, fills };
 }
 
 /** Forget a run's stored chart (tests; a re-run of the same backtest id rewrites it). */

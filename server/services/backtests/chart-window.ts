@@ -8,7 +8,7 @@ import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { buildChartWindow, DEFAULT_WINDOW_BARS, type ChartMarker, type ChartWindowView, type WindowRequest } from '@/server/services/market-data/chart-window';
-import { readBarPlots, readLevel, runPlots, storeBacktestChart, type ChartStoreRun } from './chart-store';
+import { readBarPlots, readLevel, readTrades, runPlots, storeBacktestChart, type ChartStoreRun } from './chart-store';
 
 /**
  * A window of a backtest's price chart (GET /api/v1/backtests/{id}/chart): its candles over [from, to) (default:
@@ -99,20 +99,49 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
   const bucketsFrom = Math.floor(inWindow.firstTime / bucketMs) * bucketMs;
   const bucketsTo = Math.floor(inWindow.lastTime / bucketMs) * bucketMs + bucketMs;
   const level = levelFor(bucketMs, header.levels);
-  const markersPromise = firstFillPerBucket(db, userId, id, bucketsFrom, bucketsTo, bucketMs);
-  let source: { series: CandleSeries; plots: Float64Array[] };
-  if (level !== null) source = await readLevel(db, id, header, level, bucketsFrom, bucketsTo);
-  else {
-    // Narrow buckets (fewer than MIN_LEVEL_RATIO bars): from the bars, ≤ 5,000 × 5 of them.
-    const bars = barsIn(header.segments, timeframeMs, bucketsFrom, bucketsTo);
-    const [series, plots] = await Promise.all([
-      readCandleSeries(db, key, Math.max(bucketsFrom, row.startTime), Math.min(bucketsTo, row.endTime), { expectedCount: bars.count }),
-      readBarPlots(db, id, header, bars.firstIndex, bars.firstIndex + bars.count),
-    ]);
-    source = { series, plots };
+  if (level !== null) {
+    const source = await readLevel(db, id, header, level, bucketsFrom, bucketsTo);
+    const { candles, lastIndex } = aggregateBars(source.series, 0, source.series.length, bucketMs);
+    // One marker per bucket and side from the level's fill columns; only the trades marked are read.
+    const picks: Array<{ time: number; trade: number; side: 'buy' | 'sell'; more: number }> = [];
+    let begin = 0;
+    lastIndex.forEach((end, k) => {
+      for (const [side, first, count] of [
+        ['buy', source.fills.firstBuy, source.fills.buys],
+        ['sell', source.fills.firstSell, source.fills.sells],
+      ] as const) {
+        let trade = Number.NaN;
+        let total = 0;
+        for (let i = begin; i <= end; i++) {
+          if (count[i]! === 0) continue;
+          if (!(first[i]! >= trade)) trade = first[i]!;
+          total += count[i]!;
+        }
+        if (total > 0) picks.push({ time: candles.time[k]!, trade, side, more: total - 1 });
+      }
+      begin = end + 1;
+    });
+    picks.sort((a, b) => a.time - b.time || a.trade - b.trade);
+    const trades = await readTrades(
+      db,
+      id,
+      picks.map((p) => p.trade),
+    );
+    const markers = picks.flatMap(({ time, trade, side, more }) => {
+      const t = trades.get(trade);
+      return t ? [marker({ seq: trade, ...t }, side, time, more)] : [];
+    });
+    return view(bucketMs, candles, named(source.plots, lastIndex), markers);
   }
-  const { candles, lastIndex } = aggregateBars(source.series, 0, source.series.length, bucketMs);
-  return view(bucketMs, candles, named(source.plots, lastIndex), await markersPromise);
+  // Narrow buckets (fewer than MIN_LEVEL_RATIO bars): from the bars, ≤ 5,000 × 5 of them.
+  const bars = barsIn(header.segments, timeframeMs, bucketsFrom, bucketsTo);
+  const [series, plots, markers] = await Promise.all([
+    readCandleSeries(db, key, Math.max(bucketsFrom, row.startTime), Math.min(bucketsTo, row.endTime), { expectedCount: bars.count }),
+    readBarPlots(db, id, header, bars.firstIndex, bars.firstIndex + bars.count),
+    firstFillPerBucket(db, userId, id, bucketsFrom, bucketsTo, bucketMs),
+  ]);
+  const { candles, lastIndex } = aggregateBars(series, 0, series.length, bucketMs);
+  return view(bucketMs, candles, named(plots, lastIndex), markers);
 }
 
 function safeRunPlots(row: Pick<ChartStoreRun, 'strategyType' | 'params'>): ReturnType<typeof runPlots> {
