@@ -505,7 +505,9 @@ async function main(): Promise<number> {
             `  ${result.bars.toLocaleString('en')} bars; the worker stored the chart in ${result.workerChartStoreMs} ms (${result.storedChunks} chunks, ${Math.round(result.storedBytes / 1024)} kB)`,
           );
           for (const zoom of result.windows)
-            log(`  ${zoom.zoom}: ${zoom.candles} candles, ${zoom.markers} markers, median ${zoom.ms.median} ms (max ${zoom.ms.max})`);
+            log(
+              `  ${zoom.zoom}: ${zoom.candles} candles, ${zoom.markers} markers, median ${zoom.ms.median} ms (max ${zoom.ms.max}; web-process CPU ${zoom.cpuMs.median} ms)`,
+            );
           log(
             `  first window: median ${result.firstWindowMs.median} ms; of a run stored before the chart store (stores it): ${result.firstWindowOfUnstoredRunMs} ms`,
           );

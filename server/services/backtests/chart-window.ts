@@ -1,7 +1,6 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { backtests, backtestTrades } from '@/db/schema';
-import type { CandleSeries } from '@/server/core/candles';
 import { barsIn, levelFor, type ChartStoreHeader } from '@/server/core/charts/store';
 import { aggregateBars, bucketWidth, copyBars, emptyCandles, windowPlots, type WindowCandles } from '@/server/core/charts/window';
 import { AppError } from '@/server/core/errors';
