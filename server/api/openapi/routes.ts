@@ -737,6 +737,16 @@ export const ROUTES: RouteContract[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/market-data/chart',
+    tag: 'market data',
+    access: 'user',
+    summary:
+      'A window of a stored market\'s candles over [from, to) (default: the last maxBars), aggregated into buckets beyond maxBars (docs/backtesting.md, "Chart windows"); no plots or markers',
+    query: marketData.ZMarketChartQuerySchema,
+    responses: ok(backtests.ZChartWindowSchema, 'the window'),
+  },
+  {
+    method: 'get',
     path: '/api/v1/market-data/coverage',
     tag: 'market data',
     access: 'user',
