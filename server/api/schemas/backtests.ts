@@ -3,7 +3,7 @@ import { jsonValue, safeText } from '@/server/core/text';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 import { endAfterStart, ZRunSpecSchema } from '@/server/services/backtests/run-spec';
 import { ZId } from './strategies';
-import { windowBarsBounds, ZChartWindowSchema } from '@/server/services/market-data/chart-window';
+import { ZChartWindowSchema } from '@/server/services/market-data/chart-window';
 import { ZChartWindowQueryFields } from './market-data';
 import {
   ZBacktestStatus,
