@@ -88,6 +88,24 @@ test('a deployment’s chart: its bars with the readout of the bar under the cur
   await expect(page.locator(`[data-testid="readout-trade"][data-trade="${marker!.tradeNumber}"]`).first(), 'the fill is on its bar').toBeVisible();
 });
 
+test('Markets: a stored market’s chart reads the candle under the cursor', async ({ page }) => {
+  await signInAsNewUser(page, 'mktchart');
+  await page.goto('/markets');
+  await page.getByLabel('Exchange').selectOption('binance');
+  await page.getByLabel('Symbol').fill('BTC/USDT');
+  await page.getByLabel('Timeframe').selectOption('1h');
+  const chart = page.getByTestId('price-chart');
+  await waitForChart(chart);
+  const { bucketMs, visibleFrom, visibleTo } = await chartState(chart);
+  for (const fraction of [0.25, 0.7]) {
+    const candle = Math.floor((visibleFrom + fraction * (visibleTo - visibleFrom)) / bucketMs) * bucketMs;
+    await hoverReads(page, chart, candle);
+    const query = `exchange=binance&symbol=BTC/USDT&timeframe=1h&from=${candle}&to=${candle + bucketMs}&maxBars=5000`;
+    const w = (await (await page.request.get(`/api/v1/market-data/chart?${query}`)).json()) as Window;
+    expect(Number(await page.getByTestId('chart-readout').getAttribute('data-close')), `close at ${fraction}`).toBe(w.candles.close.at(-1));
+  }
+});
+
 /** 90 days of 1-minute bars (129,600) of a random walk, stored as binance ETH/USDT 1m (no other spec uses it). */
 async function seedLongSeries(): Promise<void> {
   const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
