@@ -42,7 +42,10 @@ test('admin uploads a candle file on the Data page, sees its coverage, then char
   await page.getByLabel('Exchange').selectOption('binance');
   await page.getByLabel('Symbol').fill(symbol);
   await page.getByLabel('Timeframe').selectOption('1h');
-  await expect(page.getByTestId('candlestick-chart'), 'a chart of the stored candles').toBeVisible();
+  // A stored market: the price chart over windows of the stored candles (zoom, pan, crosshair readout)
+  const chart = page.getByTestId('price-chart');
+  await expect(chart, 'a chart of the stored candles').toBeVisible();
+  await expect.poll(async () => Number(await chart.getAttribute('data-candles')), { message: 'its candles loaded', timeout: 30_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('source-badge').first(), 'candles come from storage').toHaveText('stored');
   await expect(page.getByTestId('ticker-last')).not.toHaveText('—');
   await expect(page.getByTestId('order-book')).toBeVisible();

@@ -181,7 +181,9 @@ export function CandlestickChart({ candles, markers = [], height = 360, showVolu
           {showVolume ? <YAxis yAxisId="volume" hide domain={[0, maxVolume * 5 || 1]} /> : null}
           <Tooltip
             cursor={{ fill: 'var(--panel-2)', opacity: 0.5 }}
-            contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
+            contentStyle={{ background: 'var(--panel)', color: 'var(--fg)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
+            labelStyle={{ color: 'var(--fg)' }}
+            itemStyle={{ color: 'var(--fg)' }}
             labelFormatter={(v) => formatDateTime(Number(v))}
             formatter={(value, name, item) => {
               const p = (item as { payload?: Point }).payload;

@@ -16,6 +16,7 @@ import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 import { AlertList } from './alert-list';
 import { DeploymentControls } from './deployment-controls';
 import { DeploymentEquityChart } from './deployment-equity';
+import { DeploymentPriceChart } from './deployment-price-chart';
 import {
   formatDateTime,
   formatDateTimeSeconds,
@@ -223,6 +224,15 @@ export function DeploymentDetail({ id }: { id: string }) {
             </CardContent>
           </Card>
         ) : null}
+        <Card className="min-w-0 lg:col-span-2" data-testid="deployment-price-chart">
+          <CardHeader>
+            <CardTitle>Price chart</CardTitle>
+            <p className="text-xs text-muted">The bars the strategy processed, its indicators on them and its fills.</p>
+          </CardHeader>
+          <CardContent>
+            <DeploymentPriceChart deployment={d} />
+          </CardContent>
+        </Card>
         <Card className="lg:col-span-2">
           <CardHeader>
             <CardTitle>Equity</CardTitle>

@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { CandlestickChart } from '@/components/charts/candlestick-chart';
+import { StoredMarketChart } from './stored-market-chart';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Input, Label } from '@/components/ui/input';
@@ -157,6 +158,8 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
                 <Skeleton className="h-[360px] w-full" />
               ) : !data || data.candles.length === 0 ? (
                 <div className="flex h-[360px] items-center justify-center text-sm text-muted">No candles for this market.</div>
+              ) : data.candleSource === 'stored' ? (
+                <StoredMarketChart exchange={exchange} symbol={symbol} timeframe={timeframe} priceTick={priceTick} />
               ) : (
                 <CandlestickChart candles={data.candles} priceTick={priceTick} label={`${symbol} ${timeframe}`} />
               )}

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { jobs } from './jobs';
 import { strategies, type CapitalRules } from './strategies';
 import { users } from './users';
@@ -73,6 +73,14 @@ export const backtests = pgTable(
     pairs: jsonb('pairs').$type<PairBreakdownRow[]>(),
     /** a pair list's per-pair running contribution (quote) at each chartTime, one array per pair in list order */
     chartPairEquity: jsonb('chart_pair_equity').$type<number[][]>(),
+    /** the price chart's stored layout (server/core/charts/store.ts); its data is in backtest_chart_chunks; null until stored */
+    chartStore: jsonb('chart_store').$type<{
+      version: number;
+      timeframeMs: number;
+      plots: string[];
+      levels: number[];
+      segments: Array<[number, number]>;
+    }>(),
   },
   (t) => [index('backtests_user_idx').on(t.userId, t.createdAt), index('backtests_strategy_idx').on(t.strategyId, t.createdAt)],
 );
@@ -187,4 +195,24 @@ export const walkForwards = pgTable(
     ...runColumns(),
   },
   (t) => [index('walk_forwards_user_idx').on(t.userId, t.createdAt)],
+);
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * A backtest's price chart data, written once when it is stored (server/services/backtests/chart-store.ts): per
+ * `level` (ms; the run's timeframe: plot values per bar by bar index; wider: aggregated candles and plots by time),
+ * chunks of up to 4,096 rows as Float64 columns one after another.
+ */
+export const backtestChartChunks = pgTable(
+  'backtest_chart_chunks',
+  {
+    backtestId: uuid('backtest_id')
+      .notNull()
+      .references(() => backtests.id, { onDelete: 'cascade' }),
+    level: bigint('level', { mode: 'number' }).notNull(),
+    chunk: integer('chunk').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.backtestId, t.level, t.chunk] })],
 );

@@ -643,6 +643,17 @@ export const ROUTES: RouteContract[] = [
     responses: ok(deployments.ZDeploymentEquityResponseSchema, 'the curve'),
   },
   {
+    method: 'get',
+    path: '/api/v1/deployments/{id}/chart',
+    tag: 'deployments',
+    access: 'user',
+    summary:
+      'A window of the deployment\'s price chart: the bars its strategy processed over [from, to) (aggregated beyond maxBars), the strategy\'s plots computed on them and its fills as markers (docs/backtesting.md, "Chart windows")',
+    params: ZPathId,
+    query: backtests.ZChartWindowQuerySchema,
+    responses: ok(backtests.ZChartWindowSchema, 'the window'),
+  },
+  {
     method: 'post',
     path: '/api/v1/deployments/{id}/pause',
     tag: 'deployments',
@@ -723,6 +734,16 @@ export const ROUTES: RouteContract[] = [
     query: marketData.ZDeleteSeriesRequestSchema,
     responses: ok(marketData.ZDeleteSeriesResponseSchema, 'what was deleted'),
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/market-data/chart',
+    tag: 'market data',
+    access: 'user',
+    summary:
+      'A window of a stored market\'s candles over [from, to) (default: the last maxBars), aggregated into buckets beyond maxBars (docs/backtesting.md, "Chart windows"); no plots or markers',
+    query: marketData.ZMarketChartQuerySchema,
+    responses: ok(backtests.ZChartWindowSchema, 'the window'),
   },
   {
     method: 'get',

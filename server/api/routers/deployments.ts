@@ -13,7 +13,9 @@ import {
   ZStopDeploymentResponseSchema,
 } from '@/server/api/schemas/deployments';
 import { ZListSignalsRequestSchema, ZSignalSecretResponseSchema, ZSignalWebhookResponseSchema } from '@/server/api/schemas/signals';
+import { ZChartWindowByIdSchema, ZChartWindowSchema } from '@/server/api/schemas/backtests';
 import { createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
+import { getDeploymentChartWindow } from '@/server/services/deployments/chart-window';
 import { listSignals, rotateSignalSecret } from '@/server/services/signals';
 import { acknowledgeAlert, listAlerts } from '@/server/services/alerts';
 import {
@@ -39,6 +41,11 @@ export const deploymentsRouter = createTRPCRouter({
     .input(ZDeploymentIdSchema)
     .output(ZDeploymentEquityResponseSchema)
     .query(({ ctx, input }) => deploymentEquityCurve(ctx.db, ctx.user.id, input.id)),
+  /** A window of the price chart: GET /api/v1/deployments/{id}/chart */
+  chart: protectedProcedure
+    .input(ZChartWindowByIdSchema)
+    .output(ZChartWindowSchema)
+    .query(({ ctx, input }) => getDeploymentChartWindow(ctx.db, ctx.user.id, input.id, input)),
   create: protectedProcedure
     .input(ZCreateDeploymentRequestSchema.extend({ strategyId: safeText().min(1).max(64) }))
     .output(ZDeploymentResponseSchema)

@@ -3,6 +3,7 @@ import {
   CANDLE_PAGE_SIZE,
   ZCandlesPageResponseSchema,
   ZCandlesQuerySchema,
+  ZMarketChartQuerySchema,
   ZCandlesUpsertRequestSchema,
   ZCandlesUpsertResponseSchema,
   ZCoverageQuerySchema,
@@ -21,6 +22,8 @@ import {
 import { adminProcedure, createTRPCRouter, protectedProcedure } from '@/server/api/trpc';
 import type { DbOrTx } from '@/db/client';
 import { readCandlePage } from '@/server/services/market-data/candles';
+import { getMarketChartWindow } from '@/server/services/market-data/market-chart';
+import { ZChartWindowSchema } from '@/server/api/schemas/backtests';
 import { readCoverage } from '@/server/services/market-data/coverage';
 import { enabledExchanges } from '@/server/services/market-data/exchange';
 import { importCandleFile, ingestCandleRows } from '@/server/services/market-data/ingest';
@@ -48,6 +51,15 @@ export const marketDataRouter = createTRPCRouter({
     .input(ZCandlesQuerySchema)
     .output(ZCandlesPageResponseSchema)
     .query(({ ctx, input }) => candlesPage(ctx.db, input)),
+
+  /** A window of a stored market's candles: GET /api/v1/market-data/chart */
+  chart: protectedProcedure
+    .input(ZMarketChartQuerySchema)
+    .output(ZChartWindowSchema)
+    .query(({ ctx, input }) => {
+      const { exchange, symbol, timeframe, ...window } = input;
+      return getMarketChartWindow(ctx.db, { exchange, symbol, timeframe }, window);
+    }),
 
   upsertCandles: adminProcedure
     .input(ZCandlesUpsertRequestSchema)

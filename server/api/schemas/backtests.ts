@@ -3,8 +3,8 @@ import { jsonValue, safeText } from '@/server/core/text';
 import { MAX_SWEEP_COMBINATIONS } from '@/server/core/backtest/sweep';
 import { endAfterStart, ZRunSpecSchema } from '@/server/services/backtests/run-spec';
 import { ZId } from './strategies';
-import { windowBarsBounds, ZChartWindowSchema } from '@/server/services/market-data/chart-window';
-import { ZTimeInput } from './market-data';
+import { ZChartWindowSchema } from '@/server/services/market-data/chart-window';
+import { ZChartWindowQueryFields } from './market-data';
 import {
   ZBacktestStatus,
   ZBacktestMetricsSchema,
@@ -76,26 +76,16 @@ export type PairBreakdownResponse = z.infer<typeof ZPairBreakdownSchema>;
 export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);
 export const ZSweepListResponseSchema = z.array(ZSweepSummarySchema);
 
-const ZChartWindowFields = {
-  from: ZTimeInput.optional(),
-  to: ZTimeInput.optional(),
-  maxBars: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(windowBarsBounds.min, { error: `must be at least ${windowBarsBounds.min}` })
-    .max(windowBarsBounds.max, { error: `must be at most ${windowBarsBounds.max}` })
-    .optional(),
-};
 const toAfterFrom = <T extends { from?: number; to?: number }>(q: T) => q.from === undefined || q.to === undefined || q.to > q.from;
 
 /** A chart window's query (backtests, deployments, Markets): [from, to) as ms or ISO 8601, and the most candles to return. */
 export const ZChartWindowQuerySchema = z
-  .object(ZChartWindowFields)
+  .object(ZChartWindowQueryFields)
   .strict()
   .refine(toAfterFrom, { error: 'must be after from', path: ['to'] });
 /** The same over tRPC, with the run's id. */
 export const ZChartWindowByIdSchema = z
-  .object({ id: z.string().uuid({ error: 'must be an id (UUID)' }), ...ZChartWindowFields })
+  .object({ id: z.string().uuid({ error: 'must be an id (UUID)' }), ...ZChartWindowQueryFields })
   .strict()
   .refine(toAfterFrom, { error: 'must be after from', path: ['to'] });
 

@@ -5,6 +5,7 @@ import { isTimeframe, TIMEFRAME_MESSAGE } from '@/server/core/timeframe';
 import { MAX_CANDLES_PER_REQUEST } from '@/server/services/market-data/limits';
 import { EXCHANGE_ID_PATTERN, SYMBOL_PATTERN } from '@/server/services/market-data/series-key';
 import { ZImportResponseSchema } from '@/server/services/market-data/views';
+import { windowBarsBounds } from '@/server/services/market-data/chart-window';
 
 /** Shared by the REST handlers, the tRPC procedures and the pages. */
 
@@ -133,3 +134,20 @@ export { ZImportResponseSchema };
 
 // REST body around the import shape (tRPC answers the list as a bare array).
 export const ZImportListResponseSchema = z.object({ imports: z.array(ZImportResponseSchema) });
+
+/** The window fields of a chart query: from, to (ms or ISO 8601) and maxBars. */
+export const ZChartWindowQueryFields = {
+  from: ZTimeInput.optional(),
+  to: ZTimeInput.optional(),
+  maxBars: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(windowBarsBounds.min, { error: `must be at least ${windowBarsBounds.min}` })
+    .max(windowBarsBounds.max, { error: `must be at most ${windowBarsBounds.max}` })
+    .optional(),
+};
+
+/** GET /api/v1/market-data/chart: a stored series and a chart window of it (docs/backtesting.md, "Chart windows"). */
+export const ZMarketChartQuerySchema = ZSeriesKeySchema.extend(ZChartWindowQueryFields)
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, { error: 'must be after from', path: ['to'] });

@@ -7,7 +7,8 @@ import { lowerBound, type CandleSeries } from '../candles';
  *
  *   slots  = (last bar time − first bar time) ÷ timeframe + 1      (bar slots the window spans, gaps included)
  *   needed = ceil(slots ÷ (maxBars − 1)) × timeframe                (the narrowest bucket that keeps ≤ maxBars)
- *   bucket = the first of BUCKET_DURATIONS that is ≥ needed and a whole multiple of the timeframe (else `needed`)
+ *   bucket = the first of BUCKET_DURATIONS that is ≥ needed and a whole multiple of the timeframe; beyond the
+ *            widest of those (W), the smallest multiple of W that is ≥ needed (else `needed`)
  *
  * A bucket covers [m × bucket, (m + 1) × bucket) in ms since the epoch (UTC), so panning never moves a bucket's
  * edges. Its candle: time = bucket start, open = its first bar's open, high = max high, low = min low,
@@ -47,8 +48,14 @@ export function bucketWidth(firstMs: number, lastMs: number, count: number, time
   if (count <= maxBars) return timeframeMs;
   const slots = Math.round((lastMs - firstMs) / timeframeMs) + 1;
   const needed = Math.ceil(slots / (maxBars - 1)) * timeframeMs;
-  for (const duration of BUCKET_DURATIONS) if (duration >= needed && duration % timeframeMs === 0) return duration;
-  return needed;
+  let widest = 0;
+  for (const duration of BUCKET_DURATIONS) {
+    if (duration % timeframeMs !== 0) continue;
+    if (duration >= needed) return duration;
+    widest = duration;
+  }
+  // A multiple of a listed width, so the stored per-width aggregates (services/backtests/chart-store.ts) nest in it.
+  return widest > 0 ? Math.ceil(needed / widest) * widest : needed;
 }
 
 export interface WindowCandles {
@@ -73,23 +80,40 @@ export interface WindowBars {
 export function windowBars(series: CandleSeries, fromMs: number, toMs: number, timeframeMs: number, maxBars: number): WindowBars {
   const start = lowerBound(series.time, fromMs);
   const end = Math.max(start, lowerBound(series.time, toMs));
-  const candles: WindowCandles = { time: [], open: [], high: [], low: [], close: [], volume: [] };
+  if (end === start) return { candles: emptyCandles(), bucketMs: timeframeMs, lastIndex: [] };
+  const bucketMs = bucketWidth(series.time[start]!, series.time[end - 1]!, end - start, timeframeMs, maxBars);
+  return { ...(bucketMs === timeframeMs ? copyBars(series, start, end) : aggregateBars(series, start, end, bucketMs)), bucketMs };
+}
+
+/** Series bars [start, end) as window candles, one each. */
+export function copyBars(series: CandleSeries, start: number, end: number): { candles: WindowCandles; lastIndex: number[] } {
+  const slice = (column: Float64Array) => Array.from(column.subarray(start, end));
+  return {
+    candles: {
+      time: slice(series.time),
+      open: slice(series.open),
+      high: slice(series.high),
+      low: slice(series.low),
+      close: slice(series.close),
+      volume: slice(series.volume),
+    },
+    lastIndex: Array.from({ length: end - start }, (_, k) => start + k),
+  };
+}
+
+export function emptyCandles(): WindowCandles {
+  return { time: [], open: [], high: [], low: [], close: [], volume: [] };
+}
+
+/**
+ * Series bars [start, end) (indexes) as candles of epoch-aligned buckets of bucketMs (the rule above). Works on any candle series — also one of already aggregated
+ * candles, whose buckets nest in bucketMs (volumes are then summed per nested candle: equal to the bar-by-bar sum
+ * up to floating-point rounding).
+ */
+export function aggregateBars(series: CandleSeries, start: number, end: number, bucketMs: number): { candles: WindowCandles; lastIndex: number[] } {
+  const candles = emptyCandles();
   const lastIndex: number[] = [];
-  if (end === start) return { candles, bucketMs: timeframeMs, lastIndex };
   const { time, open, high, low, close, volume } = series;
-  const bucketMs = bucketWidth(time[start]!, time[end - 1]!, end - start, timeframeMs, maxBars);
-  if (bucketMs === timeframeMs) {
-    for (let i = start; i < end; i++) {
-      candles.time.push(time[i]!);
-      candles.open.push(open[i]!);
-      candles.high.push(high[i]!);
-      candles.low.push(low[i]!);
-      candles.close.push(close[i]!);
-      candles.volume.push(volume[i]!);
-      lastIndex.push(i);
-    }
-    return { candles, bucketMs, lastIndex };
-  }
   let i = start;
   while (i < end) {
     const bucketStart = Math.floor(time[i]! / bucketMs) * bucketMs;
@@ -113,7 +137,7 @@ export function windowBars(series: CandleSeries, fromMs: number, toMs: number, t
     candles.volume.push(v);
     lastIndex.push(last);
   }
-  return { candles, bucketMs, lastIndex };
+  return { candles, lastIndex };
 }
 
 /** Each plot's value at each window candle's last bar; null where the indicator is undefined (NaN: warming up). */

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import Decimal from 'decimal.js';
 import {
   add,
+  floatToDecimalString,
   compare,
   decimalFromNumber,
   div,
@@ -169,6 +171,19 @@ describe('rounding to exchange precision', () => {
         expect(compare(sub(up, down), step), 'down and up are at most one step apart').toBeLessThanOrEqual(0);
         expect(nearest.eq(down) || nearest.eq(up), 'nearest is one of the two neighbours').toBe(true);
       }),
+    );
+  });
+});
+
+describe('floatToDecimalString', () => {
+  it('gives what Decimal gives for the float to 15 significant digits, for any finite double', () => {
+    const reference = (value: number) => formatDecimal(new Decimal(value.toPrecision(15)));
+    for (const value of [0, -0, 100, 59496.85669000001, 0.1 + 0.2, -12.5, 1e-7, 0.000001234, 123456789012345, 1.5e21, -3e-12]) {
+      expect(floatToDecimalString(value), String(value)).toBe(reference(value));
+    }
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => floatToDecimalString(value) === reference(value)),
+      { numRuns: 5_000 },
     );
   });
 });

@@ -109,7 +109,7 @@ const summaryColumns = {
   jobError: jobs.error,
 };
 
-type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose' | 'chartPairEquity'> & {
+type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose' | 'chartPairEquity' | 'chartStore'> & {
   jobStatus: string | null;
   jobProgress: number | null;
   jobError: string | null;
@@ -117,7 +117,7 @@ type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdown
 
 function fromSummaryRow(r: SummaryRow): BacktestSummaryView {
   const job = r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null;
-  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null, chartPairEquity: null }, job);
+  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null, chartPairEquity: null, chartStore: null }, job);
 }
 
 /** Backtests of the user, newest first; optionally of one strategy (another user's strategy is a 404). */

@@ -8,13 +8,17 @@ import { logger } from '@/server/logger';
 import { issueTokenPair } from '@/server/services/auth/tokens';
 import { findUserById, registerUser } from '@/server/services/auth/users';
 import { readCandleSeries, upsertCandles } from '@/server/services/market-data/candles';
-import { clearChartCache, type ChartWindowView } from '@/server/services/market-data/chart-window';
+import { type ChartWindowView } from '@/server/services/market-data/chart-window';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createJobRunner } from '@/server/worker/job-runner';
 import { BACKTEST_JOB_TYPE, createBacktest, getBacktestForUser } from './backtests';
 import { getBacktestChartWindow } from './chart-window';
+import { deleteBacktestChart } from './chart-store';
+import { aggregateBars, windowPlots } from '@/server/core/charts/window';
+import { backtests } from '@/db/schema';
+import { eq } from 'drizzle-orm';
 import { backtestRunHandler } from './run-job';
 
 let t: TestDatabase;
@@ -58,7 +62,7 @@ beforeAll(async () => {
   alice = await make('chart-alice');
   bob = await make('chart-bob');
   await upsertCandles(t.db, market, fixtureRows('btc-usd-1h'));
-  clearChartCache();
+
   runs.sma = await completedBacktest(alice.id, 'sma_crossover', { fastPeriod: 10, slowPeriod: 30 });
   runs.ema = await completedBacktest(alice.id, 'ema_crossover', { fastPeriod: 12, slowPeriod: 26 });
 }, 120_000);
@@ -136,6 +140,58 @@ describe('GET /api/v1/backtests/{id}/chart: a window of the price chart', () => 
       window.markers.reduce((sum, m) => sum + 1 + m.more, 0),
       'with `more` counting the other fills on that candle',
     ).toBe(trades.length * 2);
+  });
+
+  it('zoomed out past the stored widths: whole buckets read from the stored 1w aggregates equal the bars aggregated', async () => {
+    // slots = 744, needed = ceil(744 / 9) = 83 h → 1w (168 h), a stored width for 1h bars: read from its chunks
+    const from = START + 50 * HOUR; // mid-bucket: the window's buckets are whole, from the first bar's bucket
+    const window = await getBacktestChartWindow(t.db, alice.id, runs.sma!, { from, maxBars: 10 });
+    expect(window.bucketMs).toBe(7 * 24 * HOUR);
+    const week = 7 * 24 * HOUR;
+    const bucketsFrom = Math.floor(from / week) * week;
+    const series = await readCandleSeries(t.db, market, Math.max(START, bucketsFrom), END);
+    const { candles, lastIndex } = aggregateBars(series, 0, series.length, week);
+    expect(window.candles.time).toEqual(candles.time);
+    expect(window.candles.open).toEqual(candles.open);
+    expect(window.candles.high).toEqual(candles.high);
+    expect(window.candles.low).toEqual(candles.low);
+    expect(window.candles.close).toEqual(candles.close);
+    expect(window.candles.volume, 'the stored aggregate sums the same bars in the same order').toEqual(candles.volume);
+    const all = await readCandleSeries(t.db, market, START, END);
+    const definition = getStrategyDefinition('sma_crossover');
+    const expected = definition.plotValues!(all, parseParams(definition, { fastPeriod: 10, slowPeriod: 30 }));
+    const offset = all.length - series.length;
+    expect(window.plots[1]!.values).toEqual(
+      windowPlots(
+        { slow: expected.slow_ma! },
+        lastIndex.map((i) => i + offset),
+      ).slow,
+    );
+  });
+
+  it('narrow buckets (2h, fewer bars than a stored width) are aggregated from the bars with their stored plots', async () => {
+    // 200 bars, maxBars 100: needed = ceil(200 / 99) = 3 h → 4h buckets, 4 bars each (< 6: aggregated from the bars)
+    const from = START + 101 * HOUR;
+    const window = await getBacktestChartWindow(t.db, alice.id, runs.ema!, { from, to: from + 200 * HOUR, maxBars: 100 });
+    expect(window.bucketMs).toBe(4 * HOUR);
+    const all = await readCandleSeries(t.db, market, START, END);
+    const start = Math.floor(from / (4 * HOUR)) * 4 * HOUR;
+    const first = (start - START) / HOUR;
+    const { candles, lastIndex } = aggregateBars(all, first, first + 204, 4 * HOUR);
+    expect(window.candles).toEqual(candles);
+    const definition = getStrategyDefinition('ema_crossover');
+    const expected = definition.plotValues!(all, parseParams(definition, { fastPeriod: 12, slowPeriod: 26 }));
+    expect(window.plots.find((p) => p.name === 'fast_ma')!.values).toEqual(windowPlots({ f: expected.fast_ma! }, lastIndex).f);
+  });
+
+  it('a run completed before the chart store: its first window stores it, with the same answer', async () => {
+    const before = await getBacktestChartWindow(t.db, alice.id, runs.ema!, { maxBars: 50 });
+    await deleteBacktestChart(t.db, runs.ema!);
+    const [cleared] = await t.db.select({ chartStore: backtests.chartStore }).from(backtests).where(eq(backtests.id, runs.ema!));
+    expect(cleared!.chartStore).toBeNull();
+    expect(await getBacktestChartWindow(t.db, alice.id, runs.ema!, { maxBars: 50 })).toEqual(before);
+    const [stored] = await t.db.select({ chartStore: backtests.chartStore }).from(backtests).where(eq(backtests.id, runs.ema!));
+    expect(stored!.chartStore?.plots).toEqual(['fast_ma', 'slow_ma']);
   });
 
   it('over REST: bad windows are 422 naming the field, another user’s backtest is 404', async () => {

@@ -1,30 +1,24 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { backtests, backtestTrades } from '@/db/schema';
-import { lowerBound } from '@/server/core/candles';
-import { candleTimeOf } from '@/server/core/charts/window';
-import { floatToDecimalString } from '@/server/core/money/decimal';
-import { getStrategyDefinition } from '@/server/core/strategies';
-import { parseParams } from '@/server/core/strategies/params';
-import { timeframeToMs } from '@/server/core/timeframe';
+import { barsIn, levelFor, type ChartStoreHeader } from '@/server/core/charts/store';
+import { aggregateBars, bucketWidth, copyBars, emptyCandles, windowPlots, type WindowCandles } from '@/server/core/charts/window';
 import { AppError } from '@/server/core/errors';
-import {
-  buildChartWindow,
-  cached,
-  cachedCandleSeries,
-  type ChartMarker,
-  type ChartWindowView,
-  type WindowRequest,
-} from '@/server/services/market-data/chart-window';
+import { floatToDecimalString } from '@/server/core/money/decimal';
+import { readCandleSeries } from '@/server/services/market-data/candles';
+import { buildChartWindow, DEFAULT_WINDOW_BARS, type ChartMarker, type ChartWindowView, type WindowRequest } from '@/server/services/market-data/chart-window';
+import { readBarPlots, readLevel, readTrades, runPlots, storeBacktestChart, type ChartStoreRun } from './chart-store';
 
 /**
  * A window of a backtest's price chart (GET /api/v1/backtests/{id}/chart): its candles over [from, to) (default:
  * the whole run), its strategy's plots and its trades' entry and exit markers inside the window.
  *
- * The plots are computed, not recorded: the strategy's plotValues over the run's candles from the run's first bar
- * (the same bars, params and indicator code the engine ran, so the values are the ones its decisions read — an
- * EMA's value depends on every bar since the first, so a window alone or "window plus warm-up" would not do).
- * They are cached with the candles, so only the first window of a run pays for them.
+ * The plots are the strategy's plotValues over the run's candles from the run's first bar (the same bars, params and
+ * indicator code the engine ran, so the values are the ones its decisions read — an EMA's value depends on every bar
+ * since the first, so a window alone or "window plus warm-up" would not do). A completed run has them stored with
+ * per-width aggregates (chart-store.ts, written by the worker; on first use for runs older than that), so a window at
+ * any zoom is a bounded read: at most 5,000 bars from the candles table, or a few chunks of one stored width.
+ * Zoomed out (aggregated), the candles are whole buckets: the buckets the window's bars fall in, with all their bars.
  */
 export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: string, request: WindowRequest): Promise<ChartWindowView> {
   const [row] = await db
@@ -37,160 +31,206 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
       strategyType: backtests.strategyType,
       params: backtests.params,
       status: backtests.status,
+      chartStore: backtests.chartStore,
     })
     .from(backtests)
     .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
   if (!row) throw AppError.notFound('backtest');
   const key = { exchange: row.exchange, symbol: row.symbol, timeframe: row.timeframe };
-  const series = await cachedCandleSeries(db, key, row.startTime, row.endTime);
-  const definition = getStrategyDefinition(row.strategyType);
-  const plots =
-    definition.plots && definition.plotValues
-      ? {
-          specs: definition.plots,
-          values: await cached(
-            `plots|${id}`,
-            (values: Readonly<Record<string, Float64Array>>) => Object.values(values).reduce((sum, column) => sum + column.byteLength, 0),
-            async () => definition.plotValues!(series, parseParams(definition, row.params)),
-          ),
-        }
-      : null;
-  const timeframeMs = timeframeToMs(row.timeframe);
   const from = request.from ?? row.startTime;
   const to = request.to ?? row.endTime;
-  const trades = row.status === 'completed' ? await cachedTrades(db, userId, id) : null;
-  return buildChartWindow(key, series, { ...request, from, to }, plots, (bucketMs, windowFrom, windowTo) => {
-    if (!trades) return [];
-    // Fills in time order: trades are sequential (trade k exits no later than trade k + 1 enters), so walking from the
-    // first trade that exits inside the window, entry then exit, gives them sorted; stop once entries pass the window.
-    const fills: Fill[] = [];
-    for (let k = lowerBound(trades.exitTime, windowFrom); k < trades.length && trades.entryTime[k]! < windowTo; k++) {
-      const entryTime = trades.entryTime[k]!;
-      const exitTime = trades.exitTime[k]!;
-      if (entryTime >= windowFrom) fills.push({ time: candleTimeOf(entryTime, bucketMs, timeframeMs), trade: k, side: 'buy', more: 0 });
-      if (exitTime < windowTo) fills.push({ time: candleTimeOf(exitTime, bucketMs, timeframeMs), trade: k, side: 'sell', more: 0 });
-    }
-    // Only the markers sent are formatted, each trade's text once per cache lifetime (decimal strings cost more than
-    // everything else here).
-    return (bucketMs === timeframeMs ? fills : oneMarkerPerCandleAndSide(fills)).map(({ time, trade: k, side, more }): ChartMarker => {
-      const text = tradeText(trades, k);
-      const buy = side === 'buy';
-      return {
-        time,
-        barTime: buy ? trades.entryTime[k]! : trades.exitTime[k]!,
-        tradeNumber: k + 1,
-        side,
-        price: buy ? text.entryPrice : text.exitPrice,
-        quantity: text.quantity,
-        pnl: buy ? null : text.pnl,
-        pnlPct: buy ? null : text.pnlPct,
-        more,
-      };
-    });
+  const maxBars = request.maxBars ?? DEFAULT_WINDOW_BARS;
+  const specs = safeRunPlots(row)?.specs ?? [];
+  if (row.status !== 'completed') {
+    // Not finished (or failed): nothing stored, no trades; the candles and plots of the window over the run's bars.
+    const series = await readCandleSeries(db, key, row.startTime, row.endTime);
+    const plots = safeRunPlots(row);
+    return buildChartWindow(key, series, { from, to, maxBars }, plots ? { specs: plots.specs, values: plots.compute(series) } : null, () => []);
+  }
+  const header = (row.chartStore as ChartStoreHeader | null) ?? (await storeBacktestChart(db, { id, ...row }));
+  const timeframeMs = header.timeframeMs;
+  const first = header.segments.length > 0 ? header.segments[0]![0] : null;
+  const lastSegment = header.segments[header.segments.length - 1];
+  const last = lastSegment ? lastSegment[0] + (lastSegment[1] - 1) * timeframeMs : null;
+  const inWindow = barsIn(header.segments, timeframeMs, from, to);
+  const view = (bucketMs: number, candles: WindowCandles, values: Record<string, (number | null)[]>, markers: ChartMarker[]): ChartWindowView => ({
+    ...key,
+    from,
+    to,
+    first,
+    last,
+    bucketMs,
+    aggregated: bucketMs !== timeframeMs,
+    candles,
+    plots: specs.map((spec) => ({
+      name: spec.name,
+      label: spec.label,
+      pane: spec.pane,
+      style: spec.style,
+      color: spec.color ?? null,
+      values: values[spec.name] ?? [],
+    })),
+    markers,
   });
+  if (inWindow.count === 0) return view(timeframeMs, emptyCandles(), {}, []);
+  const bucketMs = bucketWidth(inWindow.firstTime, inWindow.lastTime, inWindow.count, timeframeMs, maxBars);
+  const named = (columns: Float64Array[], lastIndex: number[]) =>
+    windowPlots(Object.fromEntries(header.plots.map((name, p) => [name, columns[p]!])), lastIndex);
+
+  if (bucketMs === timeframeMs) {
+    // Full resolution: ≤ maxBars bars from the candles table, their plots from the bar chunks.
+    const [series, plots, trades] = await Promise.all([
+      readCandleSeries(db, key, Math.max(from, row.startTime), Math.min(to, row.endTime), { expectedCount: inWindow.count }),
+      readBarPlots(db, id, header, inWindow.firstIndex, inWindow.firstIndex + inWindow.count),
+      tradesInWindow(db, userId, id, from, to),
+    ]);
+    const { candles, lastIndex } = copyBars(series, 0, series.length);
+    const markers = trades.flatMap((trade) => {
+      const fills: ChartMarker[] = [];
+      if (trade.entryTime >= from) fills.push(marker(trade, 'buy', trade.entryTime, 0));
+      if (trade.exitTime < to) fills.push(marker(trade, 'sell', trade.exitTime, 0));
+      return fills;
+    });
+    return view(bucketMs, candles, named(plots, lastIndex), markers);
+  }
+
+  // Aggregated: whole buckets from the first window bar's to the last one's.
+  const bucketsFrom = Math.floor(inWindow.firstTime / bucketMs) * bucketMs;
+  const bucketsTo = Math.floor(inWindow.lastTime / bucketMs) * bucketMs + bucketMs;
+  const level = levelFor(bucketMs, header.levels);
+  if (level !== null) {
+    const source = await readLevel(db, id, header, level, bucketsFrom, bucketsTo);
+    const { candles, lastIndex } = aggregateBars(source.series, 0, source.series.length, bucketMs);
+    // One marker per bucket and side from the level's fill columns; only the trades marked are read.
+    const picks: Array<{ time: number; trade: number; side: 'buy' | 'sell'; more: number }> = [];
+    let begin = 0;
+    lastIndex.forEach((end, k) => {
+      for (const [side, first, count] of [
+        ['buy', source.fills.firstBuy, source.fills.buys],
+        ['sell', source.fills.firstSell, source.fills.sells],
+      ] as const) {
+        let trade = Number.NaN;
+        let total = 0;
+        for (let i = begin; i <= end; i++) {
+          if (count[i]! === 0) continue;
+          if (!(first[i]! >= trade)) trade = first[i]!;
+          total += count[i]!;
+        }
+        if (total > 0) picks.push({ time: candles.time[k]!, trade, side, more: total - 1 });
+      }
+      begin = end + 1;
+    });
+    picks.sort((a, b) => a.time - b.time || a.trade - b.trade);
+    const trades = await readTrades(
+      db,
+      id,
+      picks.map((p) => p.trade),
+    );
+    const markers = picks.flatMap(({ time, trade, side, more }) => {
+      const t = trades.get(trade);
+      return t ? [marker({ seq: trade, ...t }, side, time, more)] : [];
+    });
+    return view(bucketMs, candles, named(source.plots, lastIndex), markers);
+  }
+  // Narrow buckets (fewer than MIN_LEVEL_RATIO bars): from the bars, ≤ 5,000 × 5 of them.
+  const bars = barsIn(header.segments, timeframeMs, bucketsFrom, bucketsTo);
+  const [series, plots, markers] = await Promise.all([
+    readCandleSeries(db, key, Math.max(bucketsFrom, row.startTime), Math.min(bucketsTo, row.endTime), { expectedCount: bars.count }),
+    readBarPlots(db, id, header, bars.firstIndex, bars.firstIndex + bars.count),
+    firstFillPerBucket(db, userId, id, bucketsFrom, bucketsTo, bucketMs),
+  ]);
+  const { candles, lastIndex } = aggregateBars(series, 0, series.length, bucketMs);
+  return view(bucketMs, candles, named(plots, lastIndex), markers);
 }
 
-interface Fill {
-  /** the candle it sits on */
-  time: number;
-  /** 0-based trade index */
-  trade: number;
-  side: 'buy' | 'sell';
-  more: number;
+function safeRunPlots(row: Pick<ChartStoreRun, 'strategyType' | 'params'>): ReturnType<typeof runPlots> {
+  try {
+    return runPlots(row);
+  } catch {
+    // a strategy type this build does not know: a chart without plots
+    return null;
+  }
+}
+
+interface TradeRow {
+  seq: number;
+  entryTime: number;
+  exitTime: number;
+  entryPrice: number;
+  exitPrice: number;
+  quantity: number;
+  pnl: number;
+  pnlPct: number;
+}
+
+const tradeColumns = {
+  seq: backtestTrades.seq,
+  entryTime: backtestTrades.entryTime,
+  exitTime: backtestTrades.exitTime,
+  entryPrice: backtestTrades.entryPrice,
+  exitPrice: backtestTrades.exitPrice,
+  quantity: backtestTrades.quantity,
+  pnl: backtestTrades.pnl,
+  pnlPct: backtestTrades.pnlPct,
+};
+
+/** The trades with a fill in [from, to), in trade order. */
+function tradesInWindow(db: DbOrTx, userId: string, id: string, from: number, to: number): Promise<TradeRow[]> {
+  return db
+    .select(tradeColumns)
+    .from(backtestTrades)
+    .where(and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId), gte(backtestTrades.exitTime, from), lt(backtestTrades.entryTime, to)))
+    .orderBy(asc(backtestTrades.seq));
 }
 
 /**
- * Zoomed out (aggregated), many fills share a candle: one marker per candle and side, the first fill's, with
- * `more` counting the others (so a year of 1m trades is at most two markers per candle, not tens of thousands).
+ * Zoomed out, many fills share a candle: one marker per bucket and side — the first fill's (trades are sequential, so
+ * the lowest trade number) — with `more` counting the others, so a year of 1m trades is at most two markers per candle.
+ * Grouped in the database: only the markers sent leave it.
  */
-function oneMarkerPerCandleAndSide(markers: Fill[]): Fill[] {
-  const out: Fill[] = [];
-  const open = new Map<string, Fill>();
-  let candle = Number.NaN;
-  for (const marker of markers) {
-    if (marker.time !== candle) {
-      open.clear();
-      candle = marker.time;
-    }
-    const first = open.get(marker.side);
-    if (first) first.more++;
-    else {
-      open.set(marker.side, marker);
-      out.push(marker);
-    }
-  }
-  return out;
-}
-
-interface TradeText {
-  entryPrice: string;
-  exitPrice: string;
-  quantity: string;
-  pnl: string;
-  pnlPct: string;
-}
-
-/** Trade k's prices, quantity and P&L as the trade table shows them (decimal strings), formatted on first use. */
-function tradeText(trades: TradeColumns, k: number): TradeText {
-  let text = trades.text[k];
-  if (!text) {
-    text = {
-      entryPrice: floatToDecimalString(trades.entryPrice[k]!),
-      exitPrice: floatToDecimalString(trades.exitPrice[k]!),
-      quantity: floatToDecimalString(trades.quantity[k]!),
-      pnl: floatToDecimalString(trades.pnl[k]!),
-      pnlPct: floatToDecimalString(trades.pnlPct[k]!),
+async function firstFillPerBucket(db: DbOrTx, userId: string, id: string, from: number, to: number, bucketMs: number): Promise<ChartMarker[]> {
+  const rows = await db.execute<{ side: 'buy' | 'sell'; more: string | number } & Record<keyof TradeRow, string | number>>(sql`
+    with fills as (
+      select seq, 'buy' as side, entry_time as time from ${backtestTrades}
+      where backtest_id = ${id} and user_id = ${userId} and entry_time >= ${from} and entry_time < ${to}
+      union all
+      select seq, 'sell' as side, exit_time as time from ${backtestTrades}
+      where backtest_id = ${id} and user_id = ${userId} and exit_time >= ${from} and exit_time < ${to}
+    ), firsts as (
+      select side, time / ${bucketMs}::bigint as bucket, min(seq) as seq, count(*) - 1 as more from fills group by 1, 2
+    )
+    select f.side, f.more, t.seq, t.entry_time as "entryTime", t.exit_time as "exitTime", t.entry_price as "entryPrice",
+      t.exit_price as "exitPrice", t.quantity, t.pnl, t.pnl_pct as "pnlPct"
+    from firsts f join ${backtestTrades} t on t.backtest_id = ${id} and t.seq = f.seq
+    order by f.bucket, f.seq, f.side`);
+  return rows.map((r) => {
+    const trade: TradeRow = {
+      seq: Number(r.seq),
+      entryTime: Number(r.entryTime),
+      exitTime: Number(r.exitTime),
+      entryPrice: Number(r.entryPrice),
+      exitPrice: Number(r.exitPrice),
+      quantity: Number(r.quantity),
+      pnl: Number(r.pnl),
+      pnlPct: Number(r.pnlPct),
     };
-    trades.text[k] = text;
-  }
-  return text;
+    const barTime = r.side === 'buy' ? trade.entryTime : trade.exitTime;
+    return marker(trade, r.side, Math.floor(barTime / bucketMs) * bucketMs, Number(r.more));
+  });
 }
 
-interface TradeColumns {
-  length: number;
-  /** filled by tradeText */
-  text: (TradeText | undefined)[];
-  entryTime: Float64Array;
-  exitTime: Float64Array;
-  entryPrice: Float64Array;
-  exitPrice: Float64Array;
-  quantity: Float64Array;
-  pnl: Float64Array;
-  pnlPct: Float64Array;
-}
-
-/** A completed run's trades as columns, in trade order, cached like its candles (a run's trades never change). */
-function cachedTrades(db: DbOrTx, userId: string, id: string): Promise<TradeColumns> {
-  return cached(
-    `trades|${id}`,
-    // 7 columns, and up to five short strings per trade once formatted
-    (t: TradeColumns) => t.length * (7 * Float64Array.BYTES_PER_ELEMENT + 5 * 64),
-    async () => {
-      const rows = await db
-        .select({
-          entryTime: backtestTrades.entryTime,
-          exitTime: backtestTrades.exitTime,
-          entryPrice: backtestTrades.entryPrice,
-          exitPrice: backtestTrades.exitPrice,
-          quantity: backtestTrades.quantity,
-          pnl: backtestTrades.pnl,
-          pnlPct: backtestTrades.pnlPct,
-        })
-        .from(backtestTrades)
-        .where(and(eq(backtestTrades.backtestId, id), eq(backtestTrades.userId, userId)))
-        .orderBy(asc(backtestTrades.seq));
-      const column = (pick: (row: (typeof rows)[number]) => number) => Float64Array.from(rows, pick);
-      return {
-        length: rows.length,
-        text: new Array<TradeText | undefined>(rows.length),
-        entryTime: column((r) => r.entryTime),
-        exitTime: column((r) => r.exitTime),
-        entryPrice: column((r) => r.entryPrice),
-        exitPrice: column((r) => r.exitPrice),
-        quantity: column((r) => r.quantity),
-        pnl: column((r) => r.pnl),
-        pnlPct: column((r) => r.pnlPct),
-      };
-    },
-  );
+/** A fill's marker: prices, quantity and P&L as the trade table shows them (decimal strings). */
+function marker(trade: TradeRow, side: 'buy' | 'sell', time: number, more: number): ChartMarker {
+  const buy = side === 'buy';
+  return {
+    time,
+    barTime: buy ? trade.entryTime : trade.exitTime,
+    tradeNumber: trade.seq + 1,
+    side,
+    price: floatToDecimalString(buy ? trade.entryPrice : trade.exitPrice),
+    quantity: floatToDecimalString(trade.quantity),
+    pnl: buy ? null : floatToDecimalString(trade.pnl),
+    pnlPct: buy ? null : floatToDecimalString(trade.pnlPct),
+    more,
+  };
 }

@@ -13,6 +13,7 @@ import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandle
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { downsampleChart, type ChartSeries } from './downsample';
+import { storeBacktestChart } from './chart-store';
 import { msToIso } from '@/server/core/time';
 
 export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
@@ -196,6 +197,8 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     let outcome: RunOutcome;
     let read: number, engineStarted: number, engineDone: number;
     let scriptHash: string | null = null;
+    /** the run's candles, kept for its stored price chart (a pair list's is stored on its first chart request) */
+    let chartSeries: CandleSeries | undefined;
     if (row.symbols && row.capital) {
       // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
       const { symbols, capital } = row;
@@ -230,6 +233,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       };
     } else {
       const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+      chartSeries = series;
       read = performance.now();
       await ctx.progress(0.3, `running over ${series.length} bars`);
       engineStarted = performance.now();
@@ -252,7 +256,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     // The last chance to honour a cancel before the results become visible.
     await ctx.progress(0.9, 'storing results');
     const storeStarted = performance.now();
-    await db.transaction(async (tx) => {
+    const completed = await db.transaction(async (tx) => {
       const [done] = await tx
         .update(backtests)
         .set({
@@ -271,7 +275,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         })
         .where(scope)
         .returning({ id: backtests.id });
-      if (!done) return;
+      if (!done) return false;
       await insertTrades(tx, backtestId, userId, outcome.tradeLog, outcome.tradePairs);
       // "backtested" means the strategy as configured now has a completed backtest.
       const [current] = await tx
@@ -287,7 +291,19 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         current.timeframe === row.timeframe &&
         JSON.stringify(current.params) === JSON.stringify(row.params);
       if (sameConfig) await applyStrategyEvent(tx, userId, row.strategyId, 'backtest_completed');
+      return true;
     });
+    const stored = performance.now();
+    // The price chart's plots and per-width aggregates (chart-store.ts), after the results are visible: a failure here
+    // leaves it to the first chart request, which stores it then.
+    let chartStoreError: string | undefined;
+    if (completed && !row.symbols) {
+      try {
+        await storeBacktestChart(db, { ...row, id: backtestId }, chartSeries);
+      } catch (error) {
+        chartStoreError = error instanceof Error ? error.message : String(error);
+      }
+    }
     const done = performance.now();
     // Where the time went (ms), kept with the job's result: bench/rest-backtest.ts reports it.
     const ms = (value: number) => Math.round(value * 10) / 10;
@@ -295,10 +311,11 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       readMs: ms(read - started),
       engineMs: ms(engineDone - engineStarted),
       chartMs: ms(charted - engineDone),
-      storeMs: ms(done - storeStarted),
+      storeMs: ms(stored - storeStarted),
+      chartStoreMs: ms(done - stored),
       totalMs: ms(done - started),
     };
-    return { backtestId, bars: outcome.barCount, trades: outcome.tradeLog.length, timings };
+    return { backtestId, bars: outcome.barCount, trades: outcome.tradeLog.length, timings, ...(chartStoreError ? { chartStoreError } : {}) };
   } catch (error) {
     const reason = interruptionReason(error);
     if (reason === 'canceled') {

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { DbOrTx } from '@/db/client';
 import type { CandleSeries } from '@/server/core/candles';
 import { MAX_WINDOW_BARS, MIN_WINDOW_BARS, windowBars, windowPlots } from '@/server/core/charts/window';
 import type { PlotSpec } from '@/server/core/strategies/types';
 import { timeframeToMs } from '@/server/core/timeframe';
-import { readCandleSeries, type SeriesKey } from './candles';
+import type { SeriesKey } from './candles';
 
 /**
  * The one window shape every price chart loads (backtests, deployments, Markets; docs/backtesting.md
@@ -110,84 +109,4 @@ export function buildChartWindow(
     })),
     markers: markers(bars.bucketMs, from, to),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The series cache: a window request on a 525,600-bar backtest must take ≤ 100 ms at any zoom, and reading that
-// many candles from PostgreSQL takes several times that. So the web process keeps the columnar series it read
-// (and whatever was computed from it, e.g. a backtest's plots) for a few minutes, least recently used out first,
-// bounded by bytes; a pan or zoom is then a slice and one pass of aggregation over memory.
-
-const CACHE_TTL_MS = 5 * 60_000;
-const CACHE_MAX_BYTES = 256 * 1024 * 1024;
-
-interface CacheEntry {
-  value: Promise<unknown>;
-  bytes: number;
-  expires: number;
-  used: number;
-}
-
-const cache = new Map<string, CacheEntry>();
-let cacheBytes = 0;
-let clock = 0;
-
-/** The cached value under `key`, or `load()`'s (shared by concurrent callers; a failed load is not kept). */
-export async function cached<T>(key: string, bytesOf: (value: T) => number, load: () => Promise<T>): Promise<T> {
-  const now = Date.now();
-  const hit = cache.get(key);
-  if (hit && hit.expires > now) {
-    hit.used = ++clock;
-    return hit.value as Promise<T>;
-  }
-  if (hit) drop(key);
-  const entry: CacheEntry = { value: load(), bytes: 0, expires: now + CACHE_TTL_MS, used: ++clock };
-  cache.set(key, entry);
-  try {
-    const value = (await entry.value) as T;
-    if (cache.get(key) === entry) {
-      entry.bytes = bytesOf(value);
-      cacheBytes += entry.bytes;
-      evict();
-    }
-    return value;
-  } catch (error) {
-    if (cache.get(key) === entry) cache.delete(key);
-    throw error;
-  }
-}
-
-function drop(key: string): void {
-  const entry = cache.get(key);
-  if (!entry) return;
-  cacheBytes -= entry.bytes;
-  cache.delete(key);
-}
-
-function evict(): void {
-  while (cacheBytes > CACHE_MAX_BYTES && cache.size > 1) {
-    let oldestKey: string | null = null;
-    let oldest = Infinity;
-    for (const [key, entry] of cache) if (entry.used < oldest) [oldest, oldestKey] = [entry.used, key];
-    if (oldestKey === null) break;
-    drop(oldestKey);
-  }
-}
-
-export function seriesBytes(series: CandleSeries): number {
-  return series.length * 6 * Float64Array.BYTES_PER_ELEMENT;
-}
-
-/** The stored candles of [startMs, endMs), read once per few minutes per process (see the cache above). */
-export function cachedCandleSeries(db: DbOrTx, key: SeriesKey, startMs: number, endMs: number): Promise<CandleSeries> {
-  const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
-  return cached(`candles|${key.exchange}|${key.symbol}|${key.timeframe}|${startMs}|${endMs}`, seriesBytes, () =>
-    readCandleSeries(db, key, startMs, endMs, { expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, 1 << 21)) : undefined }),
-  );
-}
-
-/** Forget every cached series (tests that rewrite candles). */
-export function clearChartCache(): void {
-  cache.clear();
-  cacheBytes = 0;
 }
