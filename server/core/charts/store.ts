@@ -1,5 +1,6 @@
 import { allocateSeries, type CandleSeries } from '../candles';
 import { aggregateBars, BUCKET_DURATIONS } from './window';
+import type { PlotSpec } from '../strategies/types';
 
 /**
  * What a finished run keeps so that any chart window is a bounded read (issue #14: ≤ 100 ms for a 525,600-bar run at
@@ -33,6 +34,11 @@ export interface ChartStoreHeader {
   timeframeMs: number;
   /** plot names, in the order of the plot columns */
   plots: string[];
+  /**
+   * The declarations of those plots when the web app cannot read them from the strategy (a script's, computed by the
+   * worker's sandbox: they are the ones its version declared); a built-in's come from its definition.
+   */
+  plotSpecs?: PlotSpec[];
   /** the stored level widths (ms), ascending */
   levels: number[];
   segments: BarSegments;

@@ -56,16 +56,25 @@ export function runPlots(run: Pick<ChartStoreRun, 'strategyType' | 'params'>): {
 /** Rows per insert statement (each row is up to a few hundred kB of bytea). */
 const INSERT_BATCH = 64;
 
+/** Plot values computed elsewhere (a script's, by the worker's sandbox over the run's candles) with their declarations. */
+export interface ComputedPlots {
+  specs: readonly PlotSpec[];
+  values: Readonly<Record<string, Float64Array>>;
+}
+
 /**
  * Computes and stores the run's chart data; `series` is the run's candles when the caller has them (the worker),
- * read otherwise. Returns the header written.
+ * read otherwise. `computed`: the plots when the caller computed them (the worker, for a script: the web app has no
+ * sandbox, so a script run's chart stored on a chart request has no plots); their declarations go into the header.
+ * Returns the header written.
  */
-export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?: CandleSeries): Promise<ChartStoreHeader> {
+export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?: CandleSeries, computed?: ComputedPlots): Promise<ChartStoreHeader> {
   const timeframeMs = timeframeToMs(run.timeframe);
   const bars = series ?? (await readCandleSeries(db, run, run.startTime, run.endTime, { expectedCount: expectedBars(run, timeframeMs) }));
-  const plots = runPlots(run);
-  const values = plots ? plots.compute(bars) : {};
-  const names = (plots?.specs ?? []).map((spec) => spec.name).filter((name) => values[name]);
+  const plots = computed ? null : runPlots(run);
+  const specs = computed?.specs ?? plots?.specs ?? [];
+  const values = computed?.values ?? (plots ? plots.compute(bars) : {});
+  const names = specs.map((spec) => spec.name).filter((name) => values[name]?.length === bars.length);
   const plotColumns = names.map((name) => values[name]!);
   const levels = storedLevels(timeframeMs);
   const trades = await readTradeColumns(db, run.id);
@@ -114,7 +123,14 @@ export async function storeBacktestChart(db: DbOrTx, run: ChartStoreRun, series?
       start = end;
     }
   }
-  const header: ChartStoreHeader = { version: 1, timeframeMs, plots: names, levels, segments: barSegments(bars.time, timeframeMs) };
+  const header: ChartStoreHeader = {
+    version: 1,
+    timeframeMs,
+    plots: names,
+    ...(computed ? { plotSpecs: specs.filter((spec) => names.includes(spec.name)).map((spec) => ({ ...spec })) } : {}),
+    levels,
+    segments: barSegments(bars.time, timeframeMs),
+  };
   for (let k = 0; k < rows.length; k += INSERT_BATCH) {
     await db
       .insert(backtestChartChunks)

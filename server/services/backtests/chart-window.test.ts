@@ -20,6 +20,8 @@ import { aggregateBars, windowPlots } from '@/server/core/charts/window';
 import { backtests } from '@/db/schema';
 import { eq } from 'drizzle-orm';
 import { backtestRunHandler } from './run-job';
+import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
+import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
 
 let t: TestDatabase;
 let alice: { id: string; token: string };
@@ -65,6 +67,10 @@ beforeAll(async () => {
 
   runs.sma = await completedBacktest(alice.id, 'sma_crossover', { fastPeriod: 10, slowPeriod: 30 });
   runs.ema = await completedBacktest(alice.id, 'ema_crossover', { fastPeriod: 12, slowPeriod: 26 });
+  // The sma_crossover template as a user script: its plots are computed by the worker's sandbox.
+  const script = await createScriptForUser(t.db, alice.id, { name: 'Chart SMA' });
+  const version = await addScriptVersion(t.db, alice.id, script.id, SCRIPT_TEMPLATES.find((s) => s.type === 'sma_crossover')!.source);
+  runs.script = await completedBacktest(alice.id, version.type, { fastPeriod: 10, slowPeriod: 30 });
 }, 120_000);
 afterAll(async () => {
   await getDatabase().close();
@@ -192,6 +198,64 @@ describe('GET /api/v1/backtests/{id}/chart: a window of the price chart', () => 
     expect(await getBacktestChartWindow(t.db, alice.id, runs.ema!, { maxBars: 50 })).toEqual(before);
     const [stored] = await t.db.select({ chartStore: backtests.chartStore }).from(backtests).where(eq(backtests.id, runs.ema!));
     expect(stored!.chartStore?.plots).toEqual(['fast_ma', 'slow_ma']);
+  });
+
+  it("a script's run carries its declared plots, computed by the worker's sandbox: the built-in's values at every zoom", async () => {
+    const series = await readCandleSeries(t.db, market, START, END);
+    const definition = getStrategyDefinition('sma_crossover');
+    const expected = definition.plotValues!(series, parseParams(definition, { fastPeriod: 10, slowPeriod: 30 }));
+    const window = await getBacktestChartWindow(t.db, alice.id, runs.script!, {});
+    expect(window.aggregated).toBe(false);
+    expect(window.plots.map(({ values: _values, ...spec }) => spec)).toEqual([
+      { name: 'fast_ma', label: 'Fast SMA', pane: 'price', style: 'line', color: '#f59e0b' },
+      { name: 'slow_ma', label: 'Slow SMA', pane: 'price', style: 'line', color: '#6366f1' },
+    ]);
+    // The script's SDK sma keeps a running sum, the built-in's exact sums: equal to ~1e-12 relative, null alike.
+    const close = (actual: (number | null)[], expected: (number | null)[]) => {
+      expect(actual.map((v) => v === null)).toEqual(expected.map((v) => v === null));
+      actual.forEach((v, k) => {
+        if (v !== null) expect(Math.abs(v - expected[k]!)).toBeLessThan(1e-9 * Math.abs(expected[k]!));
+      });
+    };
+    const sampled = [0, 8, 9, 28, 29, 100, 377, series.length - 1];
+    close(
+      sampled.map((i) => window.plots[0]!.values[i]!),
+      asNullable(expected.fast_ma!, sampled),
+    );
+    close(
+      sampled.map((i) => window.plots[1]!.values[i]!),
+      asNullable(expected.slow_ma!, sampled),
+    );
+    expect(window.plots[0]!.values[8], 'fast SMA warming up').toBeNull();
+    expect(window.plots[1]!.values[28], 'slow SMA warming up').toBeNull();
+    expect(window.plots[1]!.values[100]).toBeCloseTo(series.close.subarray(71, 101).reduce((a, b) => a + b, 0) / 30, 6);
+    // The same run as the built-in (same trades), and zoomed out the same stored aggregates.
+    expect(window.markers).toEqual((await getBacktestChartWindow(t.db, alice.id, runs.sma!, {})).markers);
+    const [zoomed, builtIn] = await Promise.all([
+      getBacktestChartWindow(t.db, alice.id, runs.script!, { maxBars: 100 }),
+      getBacktestChartWindow(t.db, alice.id, runs.sma!, { maxBars: 100 }),
+    ]);
+    expect(zoomed.bucketMs).toBe(8 * HOUR);
+    expect(zoomed.candles).toEqual(builtIn.candles);
+    expect(zoomed.plots.map((p) => p.name)).toEqual(['fast_ma', 'slow_ma']);
+    zoomed.plots.forEach((plot, p) => close(plot.values, builtIn.plots[p]!.values));
+    // Over REST, as a built-in's.
+    const response = await getChartWindow(
+      new Request(`http://localhost/api/v1/backtests/${runs.script!}/chart?maxBars=100`, { headers: { authorization: `Bearer ${alice.token}` } }),
+      { params: Promise.resolve({ id: runs.script! }) },
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as ChartWindowView;
+    expect(body.plots).toEqual(zoomed.plots);
+  });
+
+  it("a script's run whose chart was not stored by the worker (older runs): the web app stores it without plots", async () => {
+    const id = await completedBacktest(alice.id, (await getBacktestForUser(t.db, alice.id, runs.script!)).strategyType, { fastPeriod: 12, slowPeriod: 26 });
+    await deleteBacktestChart(t.db, id);
+    const window = await getBacktestChartWindow(t.db, alice.id, id, { maxBars: 50 });
+    expect(window.candles.time.length).toBeGreaterThan(0);
+    expect(window.markers.length).toBeGreaterThan(0);
+    expect(window.plots, 'no sandbox in the web app').toEqual([]);
   });
 
   it('over REST: bad windows are 422 naming the field, another user’s backtest is 404', async () => {

@@ -18,6 +18,8 @@ import { readBarPlots, readLevel, readTrades, runPlots, storeBacktestChart, type
  * since the first, so a window alone or "window plus warm-up" would not do). A completed run has them stored with
  * per-width aggregates (chart-store.ts, written by the worker; on first use for runs older than that), so a window at
  * any zoom is a bounded read: at most 5,000 bars from the candles table, or a few chunks of one stored width.
+ * A script's plots are computed only by the worker's sandbox when its run completes (the web app never loads it):
+ * a script run whose chart was not stored then (older runs, or a failed store) has a chart without plots.
  * Zoomed out (aggregated), the candles are whole buckets: the buckets the window's bars fall in, with all their bars.
  */
 export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: string, request: WindowRequest): Promise<ChartWindowView> {
@@ -48,6 +50,9 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
     return buildChartWindow(key, series, { from, to, maxBars }, plots ? { specs: plots.specs, values: plots.compute(series) } : null, () => []);
   }
   const header = (row.chartStore as ChartStoreHeader | null) ?? (await storeBacktestChart(db, { id, ...row }));
+  // A script's plots were computed and declared by the worker's sandbox (stored with the header); a built-in's
+  // declarations are its definition's.
+  const plotSpecs = header.plotSpecs ?? specs;
   const timeframeMs = header.timeframeMs;
   const first = header.segments.length > 0 ? header.segments[0]![0] : null;
   const lastSegment = header.segments[header.segments.length - 1];
@@ -62,7 +67,7 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
     bucketMs,
     aggregated: bucketMs !== timeframeMs,
     candles,
-    plots: specs.map((spec) => ({
+    plots: plotSpecs.map((spec) => ({
       name: spec.name,
       label: spec.label,
       pane: spec.pane,

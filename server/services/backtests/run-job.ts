@@ -13,7 +13,7 @@ import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandle
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { downsampleChart, type ChartSeries } from './downsample';
-import { storeBacktestChart } from './chart-store';
+import { storeBacktestChart, type ComputedPlots } from './chart-store';
 import { msToIso } from '@/server/core/time';
 
 export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
@@ -54,7 +54,7 @@ async function runScript(
   series: CandleSeries,
   params: Record<string, unknown>,
   config: BacktestConfig,
-): Promise<{ result: BacktestResult; scriptHash: string }> {
+): Promise<{ result: BacktestResult; scriptHash: string; plots: ComputedPlots | null; plotsError?: string }> {
   let script: RunnableScript;
   try {
     script = await runnableScript(db, userId, type);
@@ -63,8 +63,9 @@ async function runScript(
     throw error;
   }
   const { runScriptBacktest } = await import('@/server/services/scripts/run');
-  const { result } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta);
-  return { result, scriptHash: script.hash };
+  // The script's plots too, in the same isolate, for the run's stored chart (the web app cannot compute them).
+  const { result, plots, plotsError } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta, { plots: true });
+  return { result, scriptHash: script.hash, plots: plots ? { specs: script.meta.plots, values: plots } : null, ...(plotsError ? { plotsError } : {}) };
 }
 
 /** Pre-sizes the read's columns for a range up to this many bars (a gap-free range then needs no regrowth). */
@@ -199,6 +200,9 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     let scriptHash: string | null = null;
     /** the run's candles, kept for its stored price chart (a pair list's is stored on its first chart request) */
     let chartSeries: CandleSeries | undefined;
+    /** a script's plots, computed by its sandbox (a built-in's are computed by chart-store) */
+    let chartPlots: ComputedPlots | undefined;
+    let plotsError: string | undefined;
     if (row.symbols && row.capital) {
       // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
       const { symbols, capital } = row;
@@ -237,10 +241,17 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       read = performance.now();
       await ctx.progress(0.3, `running over ${series.length} bars`);
       engineStarted = performance.now();
-      const { result, scriptHash: hash } = isScriptType(row.strategyType)
-        ? await runScript(db, userId, row.strategyType, series, row.params, config)
-        : { result: runBacktest(series, createStrategy(row.strategyType, row.params), config), scriptHash: null };
-      scriptHash = hash;
+      let result: BacktestResult;
+      if (isScriptType(row.strategyType)) {
+        const ran = await runScript(db, userId, row.strategyType, series, row.params, config);
+        result = ran.result;
+        scriptHash = ran.scriptHash;
+        // No plots computed (none declared, or the script's plotValues failed): the chart is stored without plots.
+        chartPlots = ran.plots ?? { specs: [], values: {} };
+        plotsError = ran.plotsError;
+      } else {
+        result = runBacktest(series, createStrategy(row.strategyType, row.params), config);
+      }
       engineDone = performance.now();
       outcome = {
         metrics: result.metrics as unknown as Record<string, number | null>,
@@ -299,7 +310,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     let chartStoreError: string | undefined;
     if (completed && !row.symbols) {
       try {
-        await storeBacktestChart(db, { ...row, id: backtestId }, chartSeries);
+        await storeBacktestChart(db, { ...row, id: backtestId }, chartSeries, chartPlots);
       } catch (error) {
         chartStoreError = error instanceof Error ? error.message : String(error);
       }
@@ -315,7 +326,14 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
       chartStoreMs: ms(done - stored),
       totalMs: ms(done - started),
     };
-    return { backtestId, bars: outcome.barCount, trades: outcome.tradeLog.length, timings, ...(chartStoreError ? { chartStoreError } : {}) };
+    return {
+      backtestId,
+      bars: outcome.barCount,
+      trades: outcome.tradeLog.length,
+      timings,
+      ...(chartStoreError ? { chartStoreError } : {}),
+      ...(plotsError ? { plotsError } : {}),
+    };
   } catch (error) {
     const reason = interruptionReason(error);
     if (reason === 'canceled') {

@@ -13,6 +13,13 @@ export interface ScriptBacktest {
   readonly result: BacktestResult;
   readonly meta: ScriptMeta;
   readonly log: ScriptLog;
+  /**
+   * With `options.plots`: the values of the script's declared plots over the same candles and params, computed in
+   * the same isolate after the backtest (the worker stores them with the run's chart); null when the script's
+   * plotValues failed (the run itself stands: its chart then has no plots), `plotsError` says why.
+   */
+  readonly plots: Record<string, Float64Array> | null;
+  readonly plotsError?: string;
 }
 
 /** Runs `js` (compiled by compile.ts) as strategy `type` over `series`; throws StrategyParamsError or ScriptRuntimeError. */
@@ -25,6 +32,7 @@ export async function runScriptBacktest(
   limits: SandboxLimits = DEFAULT_LIMITS,
   /** the declarations checked when the version was saved: the script must declare the same when it runs */
   expected?: ScriptMeta,
+  options: { plots?: boolean } = {},
 ): Promise<ScriptBacktest> {
   return withScript(
     js,
@@ -39,7 +47,13 @@ export async function runScriptBacktest(
       const params = parseParams(scriptDefinition(type, checked.meta), rawParams);
       try {
         const result = await sandbox.backtest(series, params, config);
-        return { result, meta: checked.meta, log: sandbox.takeLog() };
+        const log = sandbox.takeLog();
+        if (!options.plots || checked.meta.plots.length === 0) return { result, meta: checked.meta, log, plots: null };
+        try {
+          return { result, meta: checked.meta, log, plots: await sandbox.plotValues(series, params) };
+        } catch (error) {
+          return { result, meta: checked.meta, log, plots: null, plotsError: error instanceof Error ? error.message : String(error) };
+        }
       } catch (error) {
         if (error instanceof ScriptRuntimeError && error.paramIssue) throw new StrategyParamsError(type, [error.paramIssue]);
         throw error;
