@@ -1,5 +1,4 @@
-import postgres from 'postgres';
-import { chartState, chartX, pointAtCandle, waitForChart } from './price-chart';
+import { chartState, pointAtCandle, waitForChart } from './price-chart';
 import { expect, test, type APIRequestContext, type Page } from './contract';
 import { seedBtcCandles, signInAsNewUser } from './helpers';
 
@@ -104,81 +103,4 @@ test('Markets: a stored market’s chart reads the candle under the cursor', asy
     const w = (await (await page.request.get(`/api/v1/market-data/chart?${query}`)).json()) as Window;
     expect(Number(await page.getByTestId('chart-readout').getAttribute('data-close')), `close at ${fraction}`).toBe(w.candles.close.at(-1));
   }
-});
-
-/** 90 days of 1-minute bars (129,600) of a random walk, stored as binance ETH/USDT 1m (no other spec uses it). */
-async function seedLongSeries(): Promise<void> {
-  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-  const start = Date.parse('2022-01-01T00:00:00Z');
-  const n = 129_600;
-  const cols: number[][] = [[], [], [], [], [], []];
-  let price = 3_000;
-  let seed = 7;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    const open = price;
-    price = Math.max(100, price * (1 + (seed / 2_147_483_648 - 0.5) * 0.004));
-    cols[0]!.push(start + i * 60_000);
-    cols[1]!.push(open);
-    cols[2]!.push(Math.max(open, price) * 1.0005);
-    cols[3]!.push(Math.min(open, price) * 0.9995);
-    cols[4]!.push(price);
-    cols[5]!.push(1 + (seed % 100) / 10);
-  }
-  const col = (k: number) => `{${cols[k]!.join(',')}}`;
-  await sql`
-    insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
-    select 'binance', 'ETH/USDT', '1m', t, o, h, l, c, v
-    from unnest(${col(0)}::bigint[], ${col(1)}::float8[], ${col(2)}::float8[], ${col(3)}::float8[], ${col(4)}::float8[], ${col(5)}::float8[]) as u(t, o, h, l, c, v)
-    on conflict do nothing`;
-  await sql.end();
-}
-
-test('panning and zooming across 129,600 bars: no main-thread task over 100 ms, page memory under 200 MB', async ({ page }) => {
-  test.setTimeout(240_000);
-  await seedLongSeries();
-  await page.addInitScript(() => {
-    const tasks: number[] = [];
-    (window as unknown as { longTasks: number[] }).longTasks = tasks;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) tasks.push(entry.duration);
-    }).observe({ type: 'longtask', buffered: true });
-  });
-  await signInAsNewUser(page, 'longchart');
-  const { backtestId } = await backtested(
-    page.request,
-    { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1m' },
-    { start: '2022-01-01T00:00:00Z', end: '2022-04-01T00:00:00Z' },
-  );
-  await page.goto(`/backtests/${backtestId}`);
-  const chart = page.getByTestId('price-chart');
-  await waitForChart(chart);
-  await chart.scrollIntoViewIfNeeded();
-  // Measured from here: the page is drawn; what follows is the user's pans and zooms.
-  await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
-  const box = (await chart.boundingBox())!;
-  const midY = box.y + box.height * 0.4;
-  await page.mouse.move(box.x + box.width / 2, midY);
-  for (let i = 0; i < 6; i++) {
-    await page.mouse.wheel(0, -600); // zoom in
-    await expect.poll(async () => (await chartState(chart)).visibleTo, { timeout: 10_000 }).toBeGreaterThan(0);
-  }
-  for (let i = 0; i < 8; i++) {
-    const before = (await chartState(chart)).visibleFrom;
-    await page.mouse.move(box.x + box.width * 0.8, midY);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.2, midY, { steps: 8 });
-    await page.mouse.up();
-    // Only "it moved": after a window loads, the view was seen to jump back to the series' start (under investigation).
-    await expect.poll(async () => (await chartState(chart)).visibleFrom, { message: 'the drag pans', timeout: 10_000 }).not.toBe(before);
-  }
-  for (let i = 0; i < 8; i++) await page.mouse.wheel(0, 800); // zoom out past the whole series
-  await expect.poll(async () => (await chartState(chart)).bucketMs, { message: 'zoomed out, aggregated candles', timeout: 15_000 }).toBeGreaterThan(60_000);
-  const x = await chartX(chart, (await chartState(chart)).visibleFrom);
-  expect(x, 'still drawn').not.toBeNull();
-  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-  expect(Math.max(0, ...longTasks), `long tasks (ms): ${longTasks.map(Math.round).join(', ')}`).toBeLessThanOrEqual(100);
-  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
-  expect(heap, 'Chromium reports the JS heap').toBeGreaterThan(0);
-  expect(heap / 2 ** 20, 'page JS heap (MB)').toBeLessThan(200);
 });

@@ -21,6 +21,7 @@ interface Objects {
   secondBacktestId: string;
   sweepId: string;
   deploymentId: string;
+  scriptId: string;
 }
 
 /** The app's page routes, as their paths under app/ with route groups dropped ("/backtests/[id]"). */
@@ -68,6 +69,8 @@ function routeUrls(o: Objects): Record<string, string> {
     '/strategies/new': '/strategies/new',
     '/login': '/login',
     '/register': '/register',
+    '/scripts': '/scripts',
+    '/scripts/[id]': `/scripts/${o.scriptId}`,
     // Not a page.tsx: an HTML route handler (app/docs/api/route.ts), measured like one.
     '/docs/api': '/docs/api',
   };
@@ -112,7 +115,16 @@ async function createObjects(request: APIRequestContext, token: string): Promise
     data: { accountId: (await account.json()).id, mode: 'paper', feed: { type: 'replay', start: '2021-02-01T00:00:00Z', speed: 36000 } },
   });
   expect(deployment.status(), await deployment.text()).toBe(201);
-  return { strategyId, backtestId: backtestIds[0]!, secondBacktestId: backtestIds[1]!, sweepId, deploymentId: (await deployment.json()).id as string };
+  const script = await request.post('/api/v1/scripts', { headers: auth(token), data: { name: 'Phone sweep script' } });
+  expect(script.status(), await script.text()).toBe(201);
+  return {
+    strategyId,
+    backtestId: backtestIds[0]!,
+    secondBacktestId: backtestIds[1]!,
+    sweepId,
+    deploymentId: (await deployment.json()).id as string,
+    scriptId: (await script.json()).id as string,
+  };
 }
 
 /** The page has rendered its data: a heading, no skeleton or busy region left. */

@@ -67,7 +67,7 @@ export const ZCapitalRules = z
  */
 export const ZPairListSpec = z
   .object({
-    type: z.string({ error: 'must be "top_volume"' }).max(40),
+    type: safeText({ error: 'must be "top_volume"' }).max(40),
     n: z.number({ error: 'must be a number' }),
     quote: safeText({ error: 'must be a currency code' }).max(20),
   })
