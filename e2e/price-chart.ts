@@ -1,7 +1,7 @@
 import { expect, type Locator, type Page } from './contract';
 
 /** Where the price chart draws a time (px from its left edge), by the chart's own time scale; null when not drawn. */
-export async function chartX(chart: Locator, timeMs: number): Promise<number | null> {
+async function chartX(chart: Locator, timeMs: number): Promise<number | null> {
   return chart.evaluate((element, t) => (element as HTMLElement & { timeToX: (ms: number) => number | null }).timeToX(t), timeMs);
 }
 
