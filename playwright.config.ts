@@ -20,7 +20,7 @@ const CHROMIUM_FLAGS = [
 ];
 
 /** The journeys that run on a phone too (see the phone project below). */
-const PHONE_JOURNEYS = ['auth', 'sign-in-text', 'first-run', 'orders', 'kill-switch', 'trading', 'backtests', 'notifications'];
+const PHONE_JOURNEYS = ['auth', 'sign-in-text', 'first-run', 'orders', 'kill-switch', 'chart-readout'];
 
 const launchOptions = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS };
 
@@ -39,8 +39,8 @@ export default defineConfig({
     { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
     // Every page's phone layout is measured with real objects at 360 px by phone.sweep.spec.ts (desktop project).
     // On a Pixel 7 run the journeys whose phone interface differs from the desktop's: the menu and sign-in, the first
-    // run, the order ticket, the header's kill switch, deploying and watching a replay, a backtest's charts by touch,
-    // notifications. The other journeys' steps are the desktop's at a narrower width (CI time is bounded).
+    // run, the order ticket, the header's kill switch, the price chart's readout under a finger. The other journeys'
+    // steps are the desktop's at a narrower width (CI time is bounded); every page's layout is the phone sweep's.
     {
       name: 'phone',
       use: { ...devices['Pixel 7'], launchOptions },

@@ -1,5 +1,5 @@
-import { chartState, expectedCandle, pointAtCandle, waitForChart } from './price-chart';
-import { expect, test, type APIRequestContext, type Page } from './contract';
+import { backtestedStrategy } from './price-chart';
+import { expect, test, type Page } from './contract';
 import postgres from 'postgres';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
 
@@ -8,7 +8,7 @@ test.beforeAll(seedBtcCandles);
 /**
  * One number, one value, everywhere (issue #13): the same mark, equity and P&L read from every place that shows
  * them, after a paper replay and a manual order; the equity card ends on the total; the Live badge follows the
- * stream's heartbeat; the price chart's tooltip follows the cursor.
+ * stream's heartbeat. (The price chart's readout: chart-readout.journey.spec.ts.)
  */
 
 const DEPOSIT = 20_000;
@@ -21,26 +21,6 @@ function shown(text: string): number {
 }
 
 /** A DCA strategy on BTC/USDT 1h (buys every bar), backtested (a deployment needs one); returns its id and the backtest's. */
-async function backtestedStrategy(request: APIRequestContext): Promise<{ strategyId: string; backtestId: string }> {
-  const created = await request.post('/api/v1/strategies', {
-    data: { name: 'Same numbers', type: 'dca', params: { intervalBars: 1, amountPerBuy: 50 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  const strategyId = ((await created.json()) as { id: string }).id;
-  const queued = await request.post('/api/v1/backtests', {
-    data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-10T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 },
-  });
-  expect(queued.status(), await queued.text()).toBe(202);
-  const backtestId = ((await queued.json()) as { id: string }).id;
-  await expect
-    .poll(async () => ((await (await request.get(`/api/v1/backtests/${backtestId}`)).json()) as { status: string }).status, {
-      message: 'the worker completes the backtest',
-      timeout: 60_000,
-    })
-    .toBe('completed');
-  return { strategyId, backtestId };
-}
-
 async function deleteSnapshots(accountId: string): Promise<void> {
   const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
   await sql`delete from equity_snapshots where account_id = ${accountId}`;
@@ -175,30 +155,4 @@ test('the Live badge greys out to "Reconnecting…" when the stream goes silent,
   // The server's next heartbeat (every 10 s of real time) brings it back.
   await expect(badge, 'the next heartbeat').toHaveAttribute('data-status', 'live', { timeout: 20_000 });
   await expect(page.getByTestId('stale-notice')).toHaveCount(0);
-});
-
-test('the price chart readout shows the candle under the cursor (or the finger)', async ({ page, isMobile }) => {
-  test.setTimeout(120_000);
-  await signInAsNewUser(page, 'tip');
-  const { backtestId } = await backtestedStrategy(page.request);
-  await page.goto(`/backtests/${backtestId}`);
-  const chart = page.getByTestId('price-chart');
-  await waitForChart(chart);
-  await chart.scrollIntoViewIfNeeded();
-  const { bucketMs, visibleFrom, visibleTo } = await chartState(chart);
-  const readout = page.getByTestId('chart-readout');
-  const seen: number[] = [];
-  for (const fraction of [0.1, 0.35, 0.6, 0.85]) {
-    const candle = Math.floor((visibleFrom + fraction * (visibleTo - visibleFrom)) / bucketMs) * bucketMs;
-    expect(await pointAtCandle(page, chart, candle, isMobile), `the candle at ${fraction * 100}% is drawn`).toBe(true);
-    await expect(readout, `the readout at ${fraction * 100}% of the width shows that candle`).toHaveAttribute('data-time', String(candle));
-    const expected = (await expectedCandle(page, backtestId, candle, bucketMs))!;
-    expect(Number(await readout.getAttribute('data-open')), "that candle's open").toBe(expected.open);
-    expect(Number(await readout.getAttribute('data-high'))).toBe(expected.high);
-    expect(Number(await readout.getAttribute('data-low'))).toBe(expected.low);
-    expect(Number(await readout.getAttribute('data-close')), "that candle's close").toBe(expected.close);
-    await expect(readout, 'the close as a price').toContainText(/C [\d,]+\.\d{2}/);
-    seen.push(candle);
-  }
-  expect(new Set(seen).size, 'a different candle at each position').toBe(4);
 });

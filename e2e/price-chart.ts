@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from './contract';
+import { expect, type APIRequestContext, type Locator, type Page } from './contract';
 
 /** Where the price chart draws a time (px from its left edge), by the chart's own time scale; null when not drawn. */
 async function chartX(chart: Locator, timeMs: number): Promise<number | null> {
@@ -40,4 +40,25 @@ export async function expectedCandle(page: Page, backtestId: string, start: numb
   const { candles } = (await response.json()) as { candles: { time: number[]; open: number[]; high: number[]; low: number[]; close: number[] } };
   const n = candles.time.length;
   return n === 0 ? null : { open: candles.open[0]!, high: Math.max(...candles.high), low: Math.min(...candles.low), close: candles.close[n - 1]! };
+}
+
+/** A completed backtest of a DCA strategy over nine days of the seeded BTC/USDT 1h candles. */
+export async function backtestedStrategy(request: APIRequestContext): Promise<{ strategyId: string; backtestId: string }> {
+  const created = await request.post('/api/v1/strategies', {
+    data: { name: 'Same numbers', type: 'dca', params: { intervalBars: 1, amountPerBuy: 50 }, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const strategyId = ((await created.json()) as { id: string }).id;
+  const queued = await request.post('/api/v1/backtests', {
+    data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-01-10T00:00:00Z', initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 },
+  });
+  expect(queued.status(), await queued.text()).toBe(202);
+  const backtestId = ((await queued.json()) as { id: string }).id;
+  await expect
+    .poll(async () => ((await (await request.get(`/api/v1/backtests/${backtestId}`)).json()) as { status: string }).status, {
+      message: 'the worker completes the backtest',
+      timeout: 60_000,
+    })
+    .toBe('completed');
+  return { strategyId, backtestId };
 }
