@@ -209,9 +209,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
         const win = await loadRef.current(request);
         if (requestRef.current !== key) return; // a newer request is on its way
         setError(null);
-        // Keep what the user sees now, not what they saw when the request left: they may have panned since.
-        const now = keep ? chart.timeScale().getVisibleRange() : null;
-        apply(win, now ? { from: msOf(now.from), to: msOf(now.to) } : keep);
+        apply(win, keep);
       } catch (e) {
         setError(e instanceof Error ? e.message : String(e));
       }
