@@ -15,5 +15,7 @@ export default defineConfig({
     // DB-backed test files share one database; each file cleans up after itself.
     fileParallelism: true,
     pool: 'forks',
+    // Vitest's default is cores − 1 workers: one at a time on a 2-core CI machine, where most files wait on PostgreSQL.
+    maxWorkers: 2,
   },
 });

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { createDatabase, parseDatabaseUrl, PooledListenError, type Database } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { createAccount } from '@/server/services/accounts';
@@ -105,6 +105,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
   await t?.destroy();
 });
+
+// A failure says what pgbouncer said (an authentication or login failure is only readable there).
+beforeEach(() => onTestFailed(() => console.error(`pgbouncer log:\n${log}`)));
 
 describe('through PgBouncer in transaction mode', { timeout: 120_000 }, () => {
   it('the pooled URL is recognized and cleaned: pgbouncer=true is not sent to the server', () => {
