@@ -2,14 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { orders } from '@/db/schema';
+import { fills, orders, signals, strategies } from '@/db/schema';
+import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
 import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
+import { createDeployment, getDeployment } from '@/server/services/deployments';
 import { placeOrder } from '@/server/services/orders';
 import type { ReconcileDeps, ReconcileResult } from '@/server/services/reconcile';
+import { receiveSignal, rotateSignalSecret, signalClientOrderId } from '@/server/services/signals';
+import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createReconcilerLoop } from './reconciler';
 
@@ -32,7 +36,10 @@ const deps: ReconcileDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect }
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  server = await new BinanceTestServer({ balances: { USDT: '100000', BTC: '10' } }).start();
+  const hour = 3_600_000;
+  const lastHour = Math.floor(Date.now() / hour) * hour;
+  const klines: OhlcvRow[] = Array.from({ length: 5 }, (_, i) => [lastHour - (5 - i) * hour, 50_000, 50_000, 50_000, 50_000, 10]);
+  server = await new BinanceTestServer({ balances: { USDT: '100000', BTC: '10' }, klines: { BTCUSDT: { '1h': klines } } }).start();
   clearMarketCache();
 });
 afterAll(async () => {
@@ -109,3 +116,72 @@ it('the reconciler loop settles an unknown order on its first pass, survives a f
   expect(server.requests.length, 'no pass after stopping').toBe(requestsAtStop);
   expect(server.count('POST', '/api/v3/order'), 'the order was never re-sent').toBe(1);
 });
+
+const posts = (clientOrderId: string) =>
+  server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v3/order' && r.query.get('newClientOrderId') === clientOrderId).length;
+
+it('books a pending signal its sender never retries: the reconciler settles the order, then books the fill once', async () => {
+  const userId = (await registerUser(t.db, { username: 'live-signals-unretried', password: 'correct horse battery' })).id;
+  const account = await createAccount(
+    t.db,
+    userId,
+    { name: 'binance unretried', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
+    {},
+    deps,
+  );
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name: 'tv unretried',
+    type: 'signal',
+    exchange: 'binance',
+    symbol: 'BTC/USDT',
+    timeframe: '1h',
+  });
+  await t.db.update(strategies).set({ status: 'stopped' }).where(eq(strategies.id, strategy.id));
+  const d = await createDeployment(
+    t.db,
+    userId,
+    strategy.id,
+    { accountId: account.id, mode: 'live', maxPositionQuote: '500', confirm: { accountName: 'binance unretried', maxPositionQuote: '500' } },
+    deps,
+  );
+  const { secret } = await rotateSignalSecret(t.db, userId, d.id);
+  const clientOrderId = signalClientOrderId(d.id, 'u1');
+
+  // The buy's answer is lost and its lookup hangs: pending (202), and the sender never sends it again.
+  server.failNext({ method: 'POST', path: '/api/v3/order' }, faults.timeoutAfterAccept());
+  server.failNext({ method: 'GET', path: '/api/v3/order' }, faults.hang());
+  const buy = await receiveSignal(t.db, d.id, secret, JSON.stringify({ action: 'buy', symbol: 'BTCUSDT', id: 'u1' }), { orderDeps: deps });
+  expect(buy.status, JSON.stringify(buy.body)).toBe(202);
+  expect(Number((await getDeployment(t.db, userId, d.id, deps)).position.quantity), 'nothing booked yet').toBe(0);
+
+  // The worker's reconciler loop: its pass settles the order from the exchange, then books the signal.
+  const controller = new AbortController();
+  const logger = pino({ level: 'silent' });
+  const stop = await createReconcilerLoop({ intervalMs: 200, deps: { ...deps, newOrderGraceMs: 0, notFoundGraceMs: 0 } }).start({
+    database: t,
+    workerId: 'test',
+    logger,
+    signal: controller.signal,
+  });
+  try {
+    await expect.poll(async () => (await t.db.select().from(signals).where(eq(signals.deploymentId, d.id)))[0]?.outcome, { timeout: 20_000 }).toBe('executed');
+  } finally {
+    controller.abort();
+    await stop();
+  }
+  const [order] = await t.db.select().from(orders).where(eq(orders.clientOrderId, clientOrderId));
+  expect(order!.status).toBe('filled');
+  // What the deployment holds: the fills' quantity less the fees taken in the base asset, booked once.
+  const orderFills = await t.db.select().from(fills).where(eq(fills.orderId, order!.id));
+  expect(orderFills.length).toBeGreaterThan(0);
+  const held = orderFills.reduce((sum, f) => sum + Number(f.quantity) - (f.feeCurrency === 'BTC' ? Number(f.fee) : 0), 0);
+  const view = await getDeployment(t.db, userId, d.id, deps);
+  expect(Number(view.position.quantity), 'the fill is in the position, once').toBeCloseTo(held, 10);
+  expect(posts(clientOrderId), 'sent exactly once').toBe(1);
+
+  // A late retry by the sender answers the booked outcome and books nothing more.
+  const late = await receiveSignal(t.db, d.id, secret, JSON.stringify({ action: 'buy', symbol: 'BTCUSDT', id: 'u1' }), { orderDeps: deps });
+  expect(late.status).toBe(200);
+  expect(Number((await getDeployment(t.db, userId, d.id, deps)).position.quantity)).toBeCloseTo(held, 10);
+  expect(posts(clientOrderId)).toBe(1);
+}, 60_000);

@@ -1,5 +1,6 @@
 import { defaultWorkerLoopSettings } from '@/server/env';
 import { accountsToReconcile, reconcileAccount, type ReconcileDeps, type ReconcileResult } from '@/server/services/reconcile';
+import { settlePendingSignals } from '@/server/services/signals';
 import { runEveryInterval } from './interval-loop';
 import type { WorkerLoop } from './loops';
 
@@ -17,7 +18,8 @@ export interface ReconcilerLoopOptions {
  * after the previous pass ended (passes never overlap). A pass reconciles every account with orders that
  * are not settled; the first pass also every real account with credentials, to flag orders placed outside
  * Cryptobot. One account's failure is logged and does not stop the pass. Several workers may run it: an
- * account being reconciled by one is skipped by the others (advisory lock). Stops between accounts as soon
+ * account being reconciled by one is skipped by the others (advisory lock). After the accounts, live signals whose
+ * order has settled are booked (services/signals settle-pending.ts). Stops between accounts as soon
  * as the worker's signal is aborted or the returned stop function is called.
  */
 export function createReconcilerLoop(options: ReconcilerLoopOptions = {}): WorkerLoop {
@@ -45,6 +47,13 @@ export function createReconcilerLoop(options: ReconcilerLoopOptions = {}): Worke
             // ExchangeError and AppError messages carry no credentials (the adapter redacts them).
             logger.warn({ accountId, reason: (error as Error).message }, 'reconciling an account failed; retrying next interval');
           }
+        }
+        // Live signals whose order this pass (or an earlier one) settled are booked into their deployments' positions.
+        try {
+          const booked = await settlePendingSignals(database.db, options.deps);
+          if (booked > 0) logger.info({ booked }, 'pending signals booked');
+        } catch (error) {
+          logger.warn({ reason: (error as Error).message }, 'booking pending signals failed; retrying next interval');
         }
       };
 

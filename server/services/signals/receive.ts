@@ -10,7 +10,9 @@
  *      rules: machine-orders.ts) decide, and the order goes through the orders service's `executeOrder`, in this
  *      transaction, with a clientOrderId derived from (deployment, signal id). The runner's state, the order, its
  *      fill and the signal row commit together or not at all.
- * Signal deployments are paper only (createDeployment refuses live ones), so the transaction never waits on the network.
+ * A paper signal's order is placed inside that transaction (no network). A live one's is decided there, recorded as
+ * `pending`, and sent after it commits (sendLiveSignal); when its answer was lost, the sender's retry or the worker's
+ * reconciler (settle-pending.ts) books it once the order has settled.
  */
 import { createHash } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
@@ -356,7 +358,8 @@ function answerOf(row: SignalRow, duplicate: boolean): SignalAnswer {
 
 type FirstStep = { answer: SignalAnswer } | { send: SignalRow; order: PendingOrder; row: DeploymentRow; duplicate: boolean };
 
-async function executeSignal(
+/** A parsed signal for a deployment, decided and executed; a `pending` one's repeat finishes its order (settle-pending.ts too). */
+export async function executeSignal(
   db: Db,
   userId: string,
   deploymentId: string,
@@ -545,8 +548,8 @@ async function sendLiveSignal(
     const order = executed?.order ?? null;
     const settled = order !== null && ['filled', 'canceled', 'rejected', 'expired'].includes(order.status);
     if (order !== null && !settled) {
-      // Not settled at once (the answer lost, still open): it stays pending; the reconciler settles the order, and a
-      // retry of this signal books it.
+      // Not settled at once (the answer lost, still open): it stays pending; the reconciler settles the order and
+      // then books it (settle-pending.ts), unless a retry of this signal books it first.
       await tx
         .update(signals)
         .set({ orderId: order.id, details: { order: pending, orderStatus: order.status } })
