@@ -133,7 +133,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       };
 
       /**
-       * A paper deployment's balance rows (its symbol's base and quote) exist before its first tick, as a manual
+       * A paper deployment's balance rows (each of its symbols' base and quote) exist before its first tick, as a manual
        * order creates its missing ones before its transaction: the tick's orders then lock existing rows only, on
        * the order path's one statement, instead of creating them inside the tick (3 more statements, each ticked
        * deployment's first order, all in the first burst after a start). Not needed for correctness: on failure
@@ -141,9 +141,13 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
        */
       const ensurePaperBalances = async (rt: DeploymentRuntime) => {
         if (rt.account.exchange !== PAPER_EXCHANGE) return;
-        const [base, quote, extra] = rt.row.strategy.symbol.split('/');
-        if (!base || !quote || base === quote || extra !== undefined) return;
-        await ensureBalanceRows(db, rt.account.id, [base, quote]).catch((error: unknown) =>
+        const assets = new Set<string>();
+        for (const symbol of rt.row.strategy.symbols ?? [rt.row.strategy.symbol]) {
+          const [base, quote, extra] = symbol.split('/');
+          if (base && quote && base !== quote && extra === undefined) assets.add(base).add(quote);
+        }
+        if (assets.size === 0) return;
+        await ensureBalanceRows(db, rt.account.id, [...assets]).catch((error: unknown) =>
           logger.warn({ deploymentId: rt.id, err: error }, 'paper balance rows not created ahead; the first order creates them'),
         );
       };
