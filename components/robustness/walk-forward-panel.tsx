@@ -317,6 +317,9 @@ function WalkForwardResult({ run: w, onCancel, canceling }: { run: WalkForward; 
                 <th className="p-1 text-right">In sample</th>
                 <th className="p-1 text-right">Out of sample</th>
                 <th className="p-1 text-right">Neighbours</th>
+                <th className="p-1 text-right" title="the chosen cell's in-sample Sharpe ratio deflated for the combinations the fold evaluated">
+                  Deflated Sharpe
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -345,6 +348,13 @@ function WalkForwardResult({ run: w, onCancel, canceling }: { run: WalkForward; 
                     {f.neighbourhood?.meanObjective != null
                       ? `${formatNumber(f.neighbourhood.meanObjective, 2)} (${formatCount(f.neighbourhood.feasible)})`
                       : '—'}
+                  </td>
+                  <td
+                    className="p-1 num text-right"
+                    data-testid="wf-fold-dsr"
+                    title={f.deflatedSharpe ? `after ${formatCount(f.deflatedSharpe.trials)} combinations` : undefined}
+                  >
+                    {f.deflatedSharpe ? `${formatNumber(f.deflatedSharpe.deflatedSharpeRatio, 3)} (${formatCount(f.deflatedSharpe.trials)})` : '—'}
                   </td>
                 </tr>
               ))}

@@ -195,6 +195,18 @@ export const ZCreateWalkForwardRequestSchema = ZRunSpecSchema.extend({
   .superRefine(endAfterStart);
 
 const ZWindow = z.object({ start: z.string(), end: z.string() });
+/** A chosen combination's deflated Sharpe ratio (docs/robustness.md, "Significance"): per-bar figures. */
+const ZChosenSharpe = z.object({
+  deflatedSharpeRatio: z.number(),
+  expectedMaxSharpe: z.number(),
+  trials: z.number().int(),
+  perBarSharpe: z.number(),
+  sharpeVariance: z.number(),
+  observations: z.number().int(),
+  skewness: z.number(),
+  kurtosis: z.number(),
+});
+
 const ZNeighbourhood = z.object({
   cells: z.number().int(),
   feasible: z.number().int(),
@@ -246,6 +258,8 @@ export const ZWalkForwardResponseSchema = z.object({
       inSampleMetrics: ZBacktestMetricsSchema.nullable().optional(),
       outOfSampleMetrics: ZBacktestMetricsSchema.nullable().optional(),
       neighbourhood: ZNeighbourhood.nullable().optional(),
+      /** the chosen cell's in-sample Sharpe deflated for the fold's evaluated cells (null: nothing feasible, or stored before) */
+      deflatedSharpe: ZChosenSharpe.nullable().optional(),
     }),
   ),
   outOfSampleMetrics: ZBacktestMetricsSchema.nullable(),

@@ -194,3 +194,38 @@ export function returnMoments(returns: ArrayLike<number>): { mean: number; std: 
     count: m,
   };
 }
+
+export interface ChosenSharpe extends DeflatedSharpeResult {
+  /** the chosen run's per-bar Sharpe ratio SR* (from its equity curve) */
+  perBarSharpe: number;
+  /** V: the sample variance of the trials' per-bar Sharpe ratios */
+  sharpeVariance: number;
+  /** T: the chosen run's bar returns */
+  observations: number;
+  skewness: number;
+  kurtosis: number;
+}
+
+/**
+ * The deflated Sharpe ratio of one combination chosen among those tried (a sweep's best cell, a walk-forward fold's
+ * chosen cell): `trialSharpes` are the tried combinations' annualised Sharpe ratios (per bar: ÷ `annualise`), `equity`
+ * the chosen run's equity curve, whose bar returns give SR*, T, γ₃ and γ₄ (docs/robustness.md, "Significance").
+ */
+export function deflatedSharpeOfChosen(trialSharpes: readonly number[], annualise: number, equity: ArrayLike<number>): ChosenSharpe {
+  const perBar = trialSharpes.map((s) => s / annualise);
+  const mean = perBar.reduce((s, v) => s + v, 0) / Math.max(1, perBar.length);
+  const sharpeVariance = perBar.length > 1 ? perBar.reduce((s, v) => s + (v - mean) ** 2, 0) / (perBar.length - 1) : 0;
+  const returns = new Float64Array(Math.max(0, equity.length - 1));
+  for (let k = 1; k < equity.length; k++) returns[k - 1] = equity[k - 1]! > 0 ? equity[k]! / equity[k - 1]! - 1 : 0;
+  const moments = returnMoments(returns);
+  const perBarSharpe = moments.std > 0 ? moments.mean / moments.std : 0;
+  const dsr = deflatedSharpeRatio({
+    sharpe: perBarSharpe,
+    trials: Math.max(1, trialSharpes.length),
+    sharpeVariance,
+    observations: Math.max(2, returns.length),
+    skewness: moments.skewness,
+    kurtosis: moments.kurtosis,
+  });
+  return { ...dsr, perBarSharpe, sharpeVariance, observations: returns.length, skewness: moments.skewness, kurtosis: moments.kurtosis };
+}

@@ -4,7 +4,7 @@ import { annualisationFactor, runBacktest } from '@/server/core/backtest';
 import { lowerBound } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { MAX_SEED } from '@/server/core/robustness/random';
-import { deflatedSharpeRatio, permutationTest, returnMoments } from '@/server/core/robustness/significance';
+import { deflatedSharpeOfChosen, permutationTest } from '@/server/core/robustness/significance';
 import { createStrategy } from '@/server/core/strategies';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { getBacktestForUser, getBacktestSummary } from '@/server/services/backtests/backtests';
@@ -103,9 +103,6 @@ async function runDeflatedSharpe(
   const sweep = await getSweepForUser(ctx.db, userId, payload.sweepId);
   const annualise = annualisationFactor(timeframeToMs(sweep.timeframe));
   const cells = sweep.results.filter((r) => r.metrics !== null);
-  const perBar = cells.map((c) => c.metrics!.sharpeRatio / annualise);
-  const mean = perBar.reduce((s, v) => s + v, 0) / perBar.length;
-  const variance = perBar.length > 1 ? perBar.reduce((s, v) => s + (v - mean) ** 2, 0) / (perBar.length - 1) : 0;
   let best = 0;
   for (let i = 1; i < cells.length; i++) if (cells[i]!.metrics!.sharpeRatio > cells[best]!.metrics!.sharpeRatio) best = i;
   await ctx.progress(0.1, 'loading candles');
@@ -113,28 +110,12 @@ async function runDeflatedSharpe(
   await ctx.progress(0.5, 're-running the best combination');
   const config = { initialCapital: Number(sweep.initialCapital), feeRate: Number(sweep.feeRate), slippage: Number(sweep.slippage), timeframe: sweep.timeframe };
   const { equity } = runBacktest(series, createStrategy(sweep.strategyType, cells[best]!.params), config);
-  const returns = new Float64Array(Math.max(0, equity.length - 1));
-  for (let k = 1; k < equity.length; k++) returns[k - 1] = equity[k - 1]! > 0 ? equity[k]! / equity[k - 1]! - 1 : 0;
-  const moments = returnMoments(returns);
-  const sharpe = moments.std > 0 ? moments.mean / moments.std : 0;
-  const dsr = deflatedSharpeRatio({
-    sharpe,
-    trials: cells.length,
-    sharpeVariance: variance,
-    observations: Math.max(2, returns.length),
-    skewness: moments.skewness,
-    kurtosis: moments.kurtosis,
-  });
-  return {
-    ...dsr,
-    bestParams: cells[best]!.params,
-    bestSharpeRatio: cells[best]!.metrics!.sharpeRatio,
-    perBarSharpe: sharpe,
-    sharpeVariance: variance,
-    observations: returns.length,
-    skewness: moments.skewness,
-    kurtosis: moments.kurtosis,
-  };
+  const dsr = deflatedSharpeOfChosen(
+    cells.map((c) => c.metrics!.sharpeRatio),
+    annualise,
+    equity,
+  );
+  return { ...dsr, bestParams: cells[best]!.params, bestSharpeRatio: cells[best]!.metrics!.sharpeRatio };
 }
 
 /** The `robustness.significance` job: a permutation test of a backtest, or the deflated Sharpe ratio of a sweep's best cell. */

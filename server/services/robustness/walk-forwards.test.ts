@@ -1,8 +1,9 @@
 /* eslint-disable no-restricted-imports -- these tests drive the real worker job runner in-process */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBacktest } from '@/server/core/backtest';
+import { annualisationFactor, runBacktest } from '@/server/core/backtest';
 import { sliceByTime } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
+import { deflatedSharpeRatio, returnMoments } from '@/server/core/robustness/significance';
 import { objectiveScore } from '@/server/core/robustness/walk-forward';
 import { createStrategy } from '@/server/core/strategies';
 import { logger } from '@/server/logger';
@@ -137,9 +138,11 @@ describe('walk-forward across workers', () => {
     const outOfSample = sliceByTime(series, Date.parse(fold.outOfSample.start), Date.parse(fold.outOfSample.end));
     const engine = { ...config, timeframe: '1h' };
     let best: { score: number; fastPeriod: number; slowPeriod: number } | null = null;
+    const sharpes: number[] = [];
     for (const fastPeriod of [5, 10, 15, 20])
       for (const slowPeriod of [30, 50, 80]) {
         const metrics = runBacktest(inSample, createStrategy('sma_crossover', { fastPeriod, slowPeriod }), engine).metrics;
+        sharpes.push(metrics.sharpeRatio);
         const score = objectiveScore(metrics, { objective: 'returnMinusDrawdown', drawdownWeight: 0.5, minTrades: 2 });
         if (score !== null && (!best || score > best.score)) best = { score, fastPeriod, slowPeriod };
       }
@@ -152,6 +155,26 @@ describe('walk-forward across workers', () => {
     expect(done.equity.length).toBeGreaterThan(100);
     expect(done.equity[0]!.time, 'the stitched curve starts at the first out-of-sample bar').toBe(Date.parse(done.folds[0]!.outOfSample.start));
     expect(done.totalTrials).toBe(36);
+
+    // Its deflated Sharpe: the chosen cell's in-sample bar returns against the 12 cells' per-bar Sharpe variance.
+    const annualise = annualisationFactor(3_600_000);
+    const perBar = sharpes.map((x) => x / annualise);
+    const mean = perBar.reduce((a, b) => a + b, 0) / perBar.length;
+    const variance = perBar.reduce((a, b) => a + (b - mean) ** 2, 0) / (perBar.length - 1);
+    const equity = runBacktest(inSample, createStrategy('sma_crossover', fold.params), engine).equity;
+    const returns = Array.from({ length: equity.length - 1 }, (_, k) => equity[k + 1]! / equity[k]! - 1);
+    const m = returnMoments(returns);
+    const expected = deflatedSharpeRatio({
+      sharpe: m.mean / m.std,
+      trials: 12,
+      sharpeVariance: variance,
+      observations: returns.length,
+      skewness: m.skewness,
+      kurtosis: m.kurtosis,
+    });
+    expect(fold.deflatedSharpe!.trials).toBe(12);
+    expect(fold.deflatedSharpe!.deflatedSharpeRatio).toBeCloseTo(expected.deflatedSharpeRatio, 10);
+    expect(fold.deflatedSharpe!.expectedMaxSharpe).toBeCloseTo(expected.expectedMaxSharpe, 12);
   }, 120_000);
 
   it('gives the same bytes with two workers sharing the folds, and after a killed worker’s fold is taken over', async () => {

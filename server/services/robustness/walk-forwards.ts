@@ -11,13 +11,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import { walkForwards, type BacktestStatus } from '@/db/schema';
-import { ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
+import { annualisationFactor, ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
 import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/types';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { allocateSharedSeries, sliceByTime, type CandleSeries } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { MAX_SEED } from '@/server/core/robustness/random';
+import { deflatedSharpeOfChosen, type ChosenSharpe } from '@/server/core/robustness/significance';
 import {
   bestTrial,
   buildAxes,
@@ -94,6 +95,11 @@ export interface FoldResult {
   inSampleMetrics: BacktestMetrics | null;
   outOfSampleMetrics: BacktestMetrics | null;
   neighbourhood: Neighbourhood | null;
+  /**
+   * The chosen cell's in-sample Sharpe ratio deflated for the distinct cells the fold evaluated (docs/robustness.md,
+   * "Significance"); null when nothing was feasible, and on folds stored before it was computed.
+   */
+  deflatedSharpe?: ChosenSharpe | null;
   /** bars in the windows */
   inSampleBars: number;
   outOfSampleBars: number;
@@ -415,10 +421,15 @@ export async function searchFold(
   const feasible = [...evaluated.values()].filter((e) => e.score !== null).length;
   const base = { trials: trials.length, evaluated: evaluated.size, feasible, inSampleBars: inSample.length, outOfSampleBars: outOfSample.length };
   const best = bestTrial(trials);
-  if (best < 0) return { ...base, params: null, chosen: null, objective: null, inSampleMetrics: null, outOfSampleMetrics: null, neighbourhood: null };
+  if (best < 0)
+    return { ...base, params: null, chosen: null, objective: null, inSampleMetrics: null, outOfSampleMetrics: null, neighbourhood: null, deflatedSharpe: null };
   const bestCell = trials[best]!.cell;
   const chosen = evaluated.get(cellKey(bestCell))!;
   const oos = runBacktest(outOfSample, createStrategy(spec.strategyType, chosen.params), spec.config);
+  // The chosen cell's in-sample run again, for its bar returns (the pool kept only metrics): one backtest per fold.
+  const inSampleRun = runBacktest(inSample, createStrategy(spec.strategyType, chosen.params), spec.config);
+  const tried = [...evaluated.values()].flatMap((e) => (e.metrics ? [e.metrics.sharpeRatio] : []));
+  const annualise = annualisationFactor(timeframeToMs(spec.config.timeframe));
   return {
     ...base,
     params: chosen.params,
@@ -427,6 +438,7 @@ export async function searchFold(
     inSampleMetrics: chosen.metrics,
     outOfSampleMetrics: oos.metrics,
     neighbourhood: neighbourhood(axes, trials, bestCell),
+    deflatedSharpe: deflatedSharpeOfChosen(tried, annualise, inSampleRun.equity),
   };
 }
 
