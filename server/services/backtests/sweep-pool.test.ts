@@ -32,6 +32,18 @@ describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
     expect(progress.at(-1), 'progress reaches the total').toBe(grid.combos.length);
   });
 
+  it('sweeps that share a seriesKey (a walk-forward fold’s batches) reuse the threads’ columns and still equal single runs', async () => {
+    const grid = generateGrid(getStrategyDefinition('sma_crossover'), { fastPeriod: { values: [5, 10, 20] }, slowPeriod: { values: [30, 60] } });
+    const seriesKey = 'fold-key-test';
+    // Three calls in a row over the same candles, as a fold's search batches run.
+    for (const combos of [grid.combos.slice(0, 2), grid.combos.slice(2, 4), grid.combos.slice(4)]) {
+      const results = await runSweep({ series, strategyType: 'sma_crossover', combos, config, seriesKey }, { threads: 2 });
+      for (const result of results) {
+        expect(result.metrics).toEqual(runBacktest(series, createStrategy('sma_crossover', combos[result.index]), config).metrics);
+      }
+    }
+  });
+
   it('reports a failing combination without failing the others', async () => {
     const results = await runSweep({ series, strategyType: 'rsi', combos: [{ period: 14 }, { period: -1 }], config }, { threads: 2 });
     expect(results[0]!.metrics, 'the valid one ran').not.toBeNull();

@@ -30,6 +30,12 @@ export interface SweepJob {
   /** parameter sets, e.g. generateGrid(...).combos */
   readonly combos: ReadonlyArray<Readonly<Record<string, unknown>>>;
   readonly config: BacktestConfig;
+  /**
+   * Set by a caller that runs several sweeps over the very same candles (a walk-forward fold's search batches, one
+   * shared series): they share each thread's state (the mapped series and its indicator columns) under this key,
+   * which outlives the sweep until two newer sweeps push it out of the thread. A key must never name other candles.
+   */
+  readonly seriesKey?: string;
 }
 
 export interface SweepPoolOptions {
@@ -156,9 +162,11 @@ function settle(sweep: ActiveSweep, error: unknown): void {
   if (sweep.settled) return;
   sweep.settled = true;
   sweeps = sweeps.filter((s) => s !== sweep);
-  // The threads drop the sweep's series and shared indicator columns.
-  const release: SweepReleaseMessage = { kind: 'release', sweepId: sweep.id };
-  for (const thread of threads) thread.worker.postMessage(release);
+  // The threads drop the sweep's series and shared indicator columns (a keyed series is kept for the next call).
+  if (sweep.job.seriesKey === undefined) {
+    const release: SweepReleaseMessage = { kind: 'release', sweepId: sweep.id };
+    for (const thread of threads) thread.worker.postMessage(release);
+  }
   if (error) {
     // Threads still running its chunks stop at their next check and come back idle.
     Atomics.store(new Int32Array(sweep.cancel), 0, 1);
@@ -180,6 +188,7 @@ function dispatch(): void {
     const message: SweepChunkMessage = {
       kind: 'chunk',
       sweepId: sweep.id,
+      ...(sweep.job.seriesKey !== undefined && { seriesKey: sweep.job.seriesKey }),
       buffer: sweep.buffer,
       length: sweep.length,
       strategyType: sweep.job.strategyType,

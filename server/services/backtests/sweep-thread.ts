@@ -5,7 +5,9 @@
  * copying), strategy type, config and combinations, and a shared cancel flag the engine polls. Only metrics go
  * back. Per sweep the thread keeps the mapped series, the indicator columns (IndicatorColumns) that the
  * combinations share — e.g. SMA(20) of the closes is computed once per thread, not once per combination — and one
- * equity array that every run writes in turn, until the pool says the sweep is over. Imports only pure core
+ * equity array that every run writes in turn, until the pool says the sweep is over. Sweeps that name a seriesKey
+ * (a walk-forward fold's batches, all over one in-sample window) share that state across calls: it stays until two
+ * newer sweeps push it out. Imports only pure core
  * modules (no services, no I/O).
  */
 import { parentPort } from 'node:worker_threads';
@@ -19,6 +21,8 @@ export interface SweepChunkMessage {
   readonly kind: 'chunk';
   /** the sweep's id in this process (the pool's counter) */
   readonly sweepId: number;
+  /** set when sweeps over the same candles share their state across calls (SweepJob.seriesKey): kept by this key */
+  readonly seriesKey?: string;
   readonly buffer: SharedArrayBuffer;
   readonly length: number;
   readonly strategyType: string;
@@ -49,14 +53,15 @@ interface SweepState {
   columns: IndicatorColumns;
   equity: Float64Array;
 }
-const sweeps = new Map<number, SweepState>();
+const sweeps = new Map<number | string, SweepState>();
 
 function sweepState(chunk: SweepChunkMessage): SweepState {
-  let state = sweeps.get(chunk.sweepId);
+  const key = chunk.seriesKey ?? chunk.sweepId;
+  let state = sweeps.get(key);
   if (!state) {
     if (sweeps.size >= 2) sweeps.delete(sweeps.keys().next().value!);
     state = { series: seriesFromBuffer(chunk.buffer, chunk.length), columns: new IndicatorColumns(), equity: new Float64Array(chunk.length) };
-    sweeps.set(chunk.sweepId, state);
+    sweeps.set(key, state);
   }
   return state;
 }

@@ -349,7 +349,7 @@ export async function cancelWalkForwardForUser(db: Db, userId: string, id: strin
 
 /** Runs a batch's parameter sets over the in-sample candles; the worker passes the sweep thread pool (sweep-job.ts). */
 export type RunCandidates = (
-  job: { series: CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig },
+  job: { series: CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig; seriesKey?: string },
   options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
 ) => Promise<Array<{ metrics: BacktestMetrics | null }>>;
 
@@ -387,6 +387,8 @@ export async function searchFold(
   // One shared copy of the in-sample candles for every batch (the sweep pool maps it instead of copying per batch).
   const shared = allocateSharedSeries(inSample.length, true).series;
   for (const column of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) shared[column].set(inSample[column]);
+  // Every batch runs over that one copy: the pool's threads keep its indicator columns from batch to batch.
+  const seriesKey = randomUUID();
   const evaluated = new Map<string, { score: number | null; params: Record<string, unknown> | null; metrics: BacktestMetrics | null }>();
   const trials: ScoredTrial[] = [];
   for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
@@ -404,7 +406,7 @@ export async function searchFold(
     const done = trials.length;
     const results = toRun.length
       ? await runCandidates(
-          { series: shared, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config },
+          { series: shared, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config, seriesKey },
           { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
         )
       : [];
