@@ -44,6 +44,7 @@ import { benchScripts, SCRIPT_RATIO_TARGET, type ScriptBenchResult } from './scr
 import { benchSweep, SWEEP_TARGET_MS, type SweepBenchResult } from './sweep';
 import { benchRobustness, BIAS_RATIO_TARGET, BLOCKS_TARGET_MS, SHUFFLE_TARGET_MS, type RobustnessBenchResult } from './robustness';
 import { benchWalkForward, WALK_FORWARD_TARGET_MS, type WalkForwardBenchResult } from './walk-forward';
+import { benchWalkForwardWorkers, WALK_FORWARD_WORKERS_TARGET, type WalkForwardWorkersResult } from './walk-forward-workers';
 import {
   benchDeploymentScenario,
   benchOrderPath,
@@ -219,6 +220,7 @@ const results = {
   sweep: null as null | SweepBenchResult,
   robustness: null as null | RobustnessBenchResult,
   walkForward: null as null | WalkForwardBenchResult,
+  walkForwardWorkers: null as null | WalkForwardWorkersResult,
   /** bench/scripts.ts: the SMA crossover template as a sandboxed user script vs the built-in, same candles, same rounds */
   scripts: null as null | ScriptBenchResult,
   ingestion: null as null | IngestionResult,
@@ -492,6 +494,9 @@ async function main(): Promise<number> {
     const walk = await benchWalkForward({ quick, log });
     results.checks.push(...walk.checks);
     results.walkForward = walk.result;
+    const workers = await benchWalkForwardWorkers({ quick, log });
+    results.checks.push(...workers.checks);
+    results.walkForwardWorkers = workers.result;
   });
   await section('scripts', async () => {
     const { result, checks } = await benchScripts(plan.scriptCandles, plan.runs, log);
@@ -707,6 +712,15 @@ function evaluateTargets(): Target[] {
       target: `≤ ${WALK_FORWARD_TARGET_MS} ms for 5 × 200 × 1.05M`,
       value: w.ms,
       pass: w.bars >= 1_000_000 && w.trials >= 200 ? w.ms <= WALK_FORWARD_TARGET_MS : null,
+    });
+  }
+  if (results.walkForwardWorkers) {
+    const w = results.walkForwardWorkers;
+    targets.push({
+      name: `walk-forward ${w.folds} folds × ${w.trials} trials, two worker processes (1 thread each) vs one: speed-up`,
+      target: `≥ ${WALK_FORWARD_WORKERS_TARGET}×`,
+      value: Math.round(w.speedup * 100) / 100,
+      pass: w.folds >= 4 ? w.speedup >= WALK_FORWARD_WORKERS_TARGET : null,
     });
   }
   if (results.restBacktest) {

@@ -1,0 +1,27 @@
+/**
+ * A worker process for bench/walk-forward-workers.ts: the worker's job runner with the walk-forward fold handler
+ * only, on ONE sweep thread, against DATABASE_URL. Prints "ready" once it listens for jobs; SIGTERM stops it.
+ */
+import pino from 'pino';
+import { createDatabase } from '../../db/client';
+import { WALK_FORWARD_FOLD_JOB_TYPE } from '../../server/services/jobs/contract';
+import { createWalkForwardFoldJobHandler } from '../../server/services/robustness/walk-forward-job';
+import { closeSweepPool } from '../../server/services/backtests/sweep-pool';
+import { createJobRunner } from '../../server/worker/job-runner';
+
+const database = createDatabase(process.env.DATABASE_URL!, { max: 4, applicationName: 'cryptobot-bench-fold-worker' });
+const controller = new AbortController();
+const stop = await createJobRunner({ [WALK_FORWARD_FOLD_JOB_TYPE]: createWalkForwardFoldJobHandler({ threads: 1 }) }, { pollMs: 50 }).start({
+  database,
+  workerId: `bench-fold-worker-${process.pid}`,
+  logger: pino({ level: 'warn' }),
+  signal: controller.signal,
+});
+console.log('ready');
+process.on('SIGTERM', () => {
+  controller.abort();
+  void stop()
+    .then(() => closeSweepPool())
+    .then(() => database.close())
+    .then(() => process.exit(0));
+});
