@@ -8,13 +8,14 @@ import {
   BIAS_CHECK_JOB_TYPE,
   MARKET_DATA_IMPORT_JOB,
   MONTE_CARLO_JOB_TYPE,
+  MONTE_CARLO_SHARD_JOB_TYPE,
   SIGNIFICANCE_JOB_TYPE,
   SWEEP_JOB_TYPE,
   WALK_FORWARD_FOLD_JOB_TYPE,
   type JobHandlers,
 } from '@/server/services/jobs/contract';
 import { biasCheckHandler } from '@/server/services/robustness/bias-checks';
-import { monteCarloHandler } from '@/server/services/robustness/monte-carlo';
+import { monteCarloHandler, monteCarloShardHandler } from '@/server/services/robustness/monte-carlo';
 import { significanceHandler } from '@/server/services/robustness/significance';
 import { walkForwardFoldHandler } from '@/server/services/robustness/walk-forward-job';
 import { createImportJobHandler } from '@/server/services/market-data/imports';
@@ -53,6 +54,7 @@ export const JOB_HANDLERS: JobHandlers = {
   [MARKET_DATA_IMPORT_JOB]: createImportJobHandler(),
   [BIAS_CHECK_JOB_TYPE]: biasCheckHandler,
   [MONTE_CARLO_JOB_TYPE]: monteCarloHandler,
+  [MONTE_CARLO_SHARD_JOB_TYPE]: monteCarloShardHandler,
   [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
   [WALK_FORWARD_FOLD_JOB_TYPE]: walkForwardFoldHandler,
 };

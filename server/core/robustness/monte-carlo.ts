@@ -45,9 +45,20 @@ export interface MonteCarloSummary {
   original: { finalReturnPct: number; maxDrawdownPct: number };
 }
 
+/** Runs [from, to)'s figures as computed (exact doubles): what a shard hands over. `points[j × n + k]` is run from + k. */
+export interface MonteCarloRuns {
+  readonly finals: Float64Array;
+  readonly drawdowns: Float64Array;
+  readonly points: Float64Array;
+}
+
 export interface MonteCarloPlan {
   readonly runs: number;
   runBatch(from: number, to: number, shouldCancel?: () => boolean): void;
+  /** Runs [from, to)'s figures (after runBatch over them), for another plan of the same study to import. */
+  exportRuns(from: number, to: number): MonteCarloRuns;
+  /** Puts runs exported by a plan of the same study (same options, same candles or trades) at `from`. */
+  importRuns(from: number, runs: MonteCarloRuns): void;
   summary(): MonteCarloSummary;
 }
 
@@ -78,6 +89,22 @@ abstract class PlanBase implements MonteCarloPlan {
       if (shouldCancel !== undefined && (r & 15) === 0 && shouldCancel()) throw new MonteCarloCancelledError();
       this.runOne(r, runStream(this.options.seed, r));
     }
+  }
+
+  exportRuns(from: number, to: number): MonteCarloRuns {
+    const n = to - from;
+    const points = new Float64Array(this.points.length * n);
+    for (let j = 0; j < this.points.length; j++) points.set(this.pointValues.subarray(j * this.runs + from, j * this.runs + to), j * n);
+    return { finals: this.finals.slice(from, to), drawdowns: this.drawdowns.slice(from, to), points };
+  }
+
+  importRuns(from: number, runs: MonteCarloRuns): void {
+    const n = runs.finals.length;
+    if (from < 0 || from + n > this.runs || runs.drawdowns.length !== n || runs.points.length !== this.points.length * n)
+      throw new RangeError(`runs [${from}, ${from + n}) do not fit this plan of ${this.runs} runs × ${this.points.length} points`);
+    this.finals.set(runs.finals, from);
+    this.drawdowns.set(runs.drawdowns, from);
+    for (let j = 0; j < this.points.length; j++) this.pointValues.set(runs.points.subarray(j * n, (j + 1) * n), j * this.runs + from);
   }
 
   summary(): MonteCarloSummary {

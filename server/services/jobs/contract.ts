@@ -14,6 +14,7 @@ export const SWEEP_JOB_TYPE = 'backtest.sweep';
 export const MARKET_DATA_IMPORT_JOB = 'market-data.import';
 export const BIAS_CHECK_JOB_TYPE = 'robustness.bias-check';
 export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
+export const MONTE_CARLO_SHARD_JOB_TYPE = 'robustness.monte-carlo-shard';
 export const SIGNIFICANCE_JOB_TYPE = 'robustness.significance';
 export const WALK_FORWARD_FOLD_JOB_TYPE = 'robustness.walk-forward-fold';
 
@@ -48,7 +49,16 @@ export const JOB_PAYLOADS = {
       seed: z.number().int().min(0),
       blockBars: z.number().int().positive().nullable(),
       ruinDrawdownPct: z.number().positive(),
+      /** runs split into this many shard jobs (absent or 1: the job runs them all itself; more: it combines the shards) */
+      shards: z.number().int().min(1).optional(),
     })
+    .strict(),
+  /**
+   * Runs [from, to) of a sharded Monte Carlo study (server/services/robustness/monte-carlo.ts): their figures go into the
+   * study job's row under its lock; the shard that completes the set releases the study job, which combines them.
+   */
+  [MONTE_CARLO_SHARD_JOB_TYPE]: z
+    .object({ studyId: z.string().min(1), shard: z.number().int().min(0), from: z.number().int().min(0), to: z.number().int().positive() })
     .strict(),
   /** A permutation test of a backtest or the deflated Sharpe ratio of a sweep (server/services/robustness/significance.ts). */
   [SIGNIFICANCE_JOB_TYPE]: z.discriminatedUnion('kind', [

@@ -16,17 +16,44 @@ export interface EnqueueInput<T extends string> {
   payload: T extends JobType ? JobPayload<T> : Record<string, unknown>;
   userId?: string | null;
   maxAttempts?: number;
+  /** queued but not claimable until releaseHeldJob (a job that waits for others, e.g. a sharded study's combining step) */
+  held?: boolean;
 }
+
+/** A held job's run_after: no worker claims it before releaseHeldJob. */
+const HELD_UNTIL = new Date('9999-01-01T00:00:00Z');
 
 export async function enqueueJob<T extends string>(db: DbOrTx, input: EnqueueInput<T>): Promise<Job> {
   const payload: Record<string, unknown> = isJobType(input.type) ? parseJobPayload(input.type, input.payload) : input.payload;
   const [job] = await db
     .insert(jobs)
-    .values({ type: input.type, payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3 })
+    .values({ type: input.type, payload, userId: input.userId ?? null, maxAttempts: input.maxAttempts ?? 3, ...(input.held && { runAfter: HELD_UNTIL }) })
     .returning();
   if (!job) throw new Error('insert returned no row');
-  await notifyEvent(db, jobQueuedEvent({ jobId: job.id, type: job.type }));
+  if (!input.held) await notifyEvent(db, jobQueuedEvent({ jobId: job.id, type: job.type }));
   return job;
+}
+
+/** Makes a held job claimable now (and wakes the runners); false when it is no longer queued. */
+export async function releaseHeldJob(db: DbOrTx, jobId: string): Promise<boolean> {
+  const [released] = await db
+    .update(jobs)
+    .set({ runAfter: sql`now()` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, 'queued')))
+    .returning({ id: jobs.id, type: jobs.type });
+  if (released) await notifyEvent(db, jobQueuedEvent({ jobId: released.id, type: released.type }));
+  return Boolean(released);
+}
+
+/** Fails a job that is still queued (a held one whose shards failed); false when it already ended or runs. */
+export async function failQueuedJob(db: DbOrTx, jobId: string, error: string): Promise<boolean> {
+  const [failed] = await db
+    .update(jobs)
+    .set({ status: 'failed', error: error.slice(0, 2000), finishedAt: sql`now()` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, 'queued')))
+    .returning();
+  if (failed) await notifyEvent(db, jobEvent({ jobId, userId: failed.userId, status: 'failed', progress: failed.progress }));
+  return Boolean(failed);
 }
 
 /**

@@ -11,7 +11,16 @@ import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createJobRunner } from '@/server/worker/job-runner';
-import { cancelMonteCarloForUser, createMonteCarlo, getMonteCarloForUser, MONTE_CARLO_JOB_TYPE, monteCarloHandler } from './monte-carlo';
+import type { JobHandler } from '@/server/services/jobs/contract';
+import {
+  cancelMonteCarloForUser,
+  createMonteCarlo,
+  getMonteCarloForUser,
+  MONTE_CARLO_JOB_TYPE,
+  MONTE_CARLO_SHARD_JOB_TYPE,
+  monteCarloHandler,
+  monteCarloShardHandler,
+} from './monte-carlo';
 
 let t: TestDatabase;
 let alice: string;
@@ -25,16 +34,27 @@ const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005 };
 const TERMINAL = ['completed', 'failed', 'canceled'];
 
 /** Runs the real job runner in-process until `done()` holds (checked every 50 ms, at most 60 s), then stops it. */
-async function runWorkerUntil(done: () => Promise<boolean>): Promise<void> {
+async function runWorkerUntil(done: () => Promise<boolean>, workers = 1): Promise<string[]> {
   const controller = new AbortController();
-  const runner = createJobRunner({ [BACKTEST_JOB_TYPE]: backtestRunHandler, [MONTE_CARLO_JOB_TYPE]: monteCarloHandler }, { pollMs: 50 });
-  const stop = await runner.start({ database: t, workerId: 'mc-worker', logger, signal: controller.signal });
+  const ran: string[] = [];
+  const tracked = <P>(handler: JobHandler<P>): JobHandler<P> => ({ ...handler, run: (ctx) => (ran.push(`${ctx.workerId} ${ctx.job.type}`), handler.run(ctx)) });
+  const handlers = {
+    [BACKTEST_JOB_TYPE]: backtestRunHandler,
+    [MONTE_CARLO_JOB_TYPE]: tracked(monteCarloHandler),
+    [MONTE_CARLO_SHARD_JOB_TYPE]: tracked(monteCarloShardHandler),
+  };
+  const stops = await Promise.all(
+    Array.from({ length: workers }, (_, k) =>
+      createJobRunner(handlers, { pollMs: 50 }).start({ database: t, workerId: `mc-worker-${k}`, logger, signal: controller.signal }),
+    ),
+  );
   try {
     for (let i = 0; i < 1200 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
   } finally {
     controller.abort();
-    await stop();
+    await Promise.all(stops.map((stop) => stop()));
   }
+  return ran;
 }
 
 async function completedBacktest(type: string, params: Record<string, unknown>): Promise<string> {
@@ -44,9 +64,9 @@ async function completedBacktest(type: string, params: Record<string, unknown>):
   return queued.id;
 }
 
-async function study(id: string) {
-  await runWorkerUntil(async () => TERMINAL.includes((await getMonteCarloForUser(t.db, alice, id)).status));
-  return getMonteCarloForUser(t.db, alice, id);
+async function study(id: string, workers = 1) {
+  const ran = await runWorkerUntil(async () => TERMINAL.includes((await getMonteCarloForUser(t.db, alice, id)).status), workers);
+  return Object.assign(await getMonteCarloForUser(t.db, alice, id), { ran });
 }
 
 async function appError(promise: Promise<unknown>): Promise<AppError> {
@@ -119,6 +139,42 @@ describe('robustness.monte-carlo job', () => {
     ).toMatchObject({
       field: 'blockBars',
     });
+  });
+
+  it('splits a large study into shard jobs that any worker takes: the same bytes as one job, with one worker or two', async () => {
+    const request = { method: 'blocks' as const, runs: 400, seed: 5, ruinDrawdownPct: 20 };
+    const strip = ({ id: _id, createdAt: _c, finishedAt: _f, ran: _r, ...rest }: Awaited<ReturnType<typeof study>>) => JSON.stringify(rest);
+    const whole = await study((await createMonteCarlo(t.db, alice, backtestId, request)).id);
+    expect(whole.status, whole.error ?? '').toBe('completed');
+    expect(
+      whole.ran.filter((r) => r.endsWith(MONTE_CARLO_SHARD_JOB_TYPE)),
+      'small enough for one job',
+    ).toEqual([]);
+
+    // 400 runs × 744 bars at 100,000 steps a shard: 3 shards of 133–134 runs, then the study job combines them.
+    const queued = await createMonteCarlo(t.db, alice, backtestId, request, { shardSteps: 100_000 });
+    expect(queued.status).toBe('queued');
+    const shards = await t.sql<{ payload: { shard: number; from: number; to: number } }[]>`
+      select payload from jobs where type = ${MONTE_CARLO_SHARD_JOB_TYPE} and payload->>'studyId' = ${queued.id} order by (payload->>'shard')::int`;
+    expect(shards.map((r) => [r.payload.from, r.payload.to])).toEqual([
+      [0, 133],
+      [133, 266],
+      [266, 400],
+    ]);
+    const one = await study(queued.id);
+    expect(one.status, one.error ?? '').toBe('completed');
+    expect(one.ran.filter((r) => r.endsWith(MONTE_CARLO_SHARD_JOB_TYPE))).toHaveLength(3);
+    expect(strip(one), 'sharded = one job, byte for byte').toBe(strip(whole));
+
+    const two = await study((await createMonteCarlo(t.db, alice, backtestId, request, { shardSteps: 100_000 })).id, 2);
+    expect(new Set(two.ran.map((r) => r.split(' ')[0])).size, 'both workers ran a part').toBe(2);
+    expect(strip(two), 'two workers: the same bytes').toBe(strip(whole));
+
+    // Cancel spans the shards: the study and every shard job.
+    const canceled = await createMonteCarlo(t.db, alice, backtestId, request, { shardSteps: 100_000 });
+    expect(await cancelMonteCarloForUser(t.db, alice, canceled.id)).toMatchObject({ status: 'canceled' });
+    const statuses = await t.sql<{ status: string }[]>`select status from jobs where payload->>'studyId' = ${canceled.id}`;
+    expect(statuses.map((r) => r.status)).toEqual(['canceled', 'canceled', 'canceled']);
   });
 
   it('keeps studies to their owner, and cancels a queued one', async () => {
