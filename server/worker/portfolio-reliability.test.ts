@@ -4,11 +4,10 @@
  * crash points while a three-pair replay trades; then a fault-free worker finishes it. Nothing may be sent twice or
  * lost, and the fills must be the portfolio backtest's of the same candles, pair for pair.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, fills, orderEvents, orders, paperBalances, strategies } from '@/db/schema';
+import { alerts, fills, orders, paperBalances, strategies } from '@/db/schema';
 import { runPortfolioBacktest } from '@/server/core/backtest/portfolio';
 import { sliceByTime, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -18,6 +17,7 @@ import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } fr
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { sentAcks, sleep, within, workerProcesses } from '@/server/testing/worker-process';
 import { fixtureSeries } from '@/server/testing/fixtures';
 
 const masterKey = randomBytes(32).toString('base64');
@@ -52,7 +52,8 @@ const rowsOf = (s: CandleSeries): OhlcvRow[] =>
 
 let t: TestDatabase;
 let userId: string;
-const children = new Set<ChildProcess>();
+const workers = workerProcesses(() => ({ databaseUrl: t.url, masterKey, leaseMs: 1500 }));
+const startWorker = workers.start;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -61,51 +62,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  workers.killAll();
   await t?.destroy();
 });
-
-function startWorker(id: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: t.url,
-      CRYPTOBOT_MASTER_KEY: masterKey,
-      WORKER_ID: id,
-      CRYPTOBOT_DEPLOYMENT_LEASE_MS: '1500',
-      ...env,
-    } as unknown as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      if (output.includes('"worker started"')) resolve();
-    });
-    void exited.then(() => reject(new Error(`worker ${id} exited before it was ready: ${output.slice(-2000)}`)));
-  });
-  ready.catch(() => {});
-  return { child, exited, ready, output: () => output };
-}
-
-/** `promise`, or a failure naming `what` after `ms`: a watchdog for waits that must end, never a timing assertion. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const watchdog = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
-  return Promise.race([promise, watchdog]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 while a pair-list replay trades', () => {
   it('no clientOrderId sent twice, no fill applied twice, balances per asset = fills, fills = the portfolio backtest', async () => {
@@ -167,19 +126,10 @@ describe('kill -9 while a pair-list replay trades', () => {
     expect(deaths, 'a worker died in every round').toBeGreaterThanOrEqual(2);
 
     const placed = await t.db.select().from(orders).where(eq(orders.deploymentId, deploymentId));
-    const sent = await t.db
-      .select({ orderId: orderEvents.orderId, n: sql<number>`count(*)::int` })
-      .from(orderEvents)
-      .where(
-        and(
-          inArray(
-            orderEvents.orderId,
-            placed.map((o) => o.id),
-          ),
-          eq(orderEvents.type, 'sent_ack'),
-        ),
-      )
-      .groupBy(orderEvents.orderId);
+    const sent = await sentAcks(
+      t.db,
+      placed.map((o) => o.id),
+    );
     expect(
       sent.every((s) => s.n === 1),
       'each order was acknowledged (sent) exactly once',

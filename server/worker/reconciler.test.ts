@@ -4,9 +4,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fills, orders, signals, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createDeployment, getDeployment } from '@/server/services/deployments';
@@ -18,21 +19,11 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createReconcilerLoop } from './reconciler';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 
 let t: TestDatabase;
 let server: BinanceTestServer;
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 1000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps: ReconcileDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server);
+const deps: ReconcileDeps = { keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 
 beforeAll(async () => {
   t = await createTestDatabase();

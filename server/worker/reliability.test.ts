@@ -8,11 +8,10 @@
  * freezes its feed clock), and a crash-point round waits for the worker to die at its point, armed
  * only when the point is still ahead (an order crash point only while the backtest has trades left).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployments, fills, orderEvents, orders, paperBalances, strategies } from '@/db/schema';
+import { deployments, fills, orders, paperBalances, strategies } from '@/db/schema';
 import { runBacktest } from '@/server/core/backtest/engine';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -22,6 +21,7 @@ import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } fr
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { sentAcks, sleep, within, workerProcesses } from '@/server/testing/worker-process';
 import { fixtureRows } from '@/server/testing/fixtures';
 
 const masterKey = randomBytes(32).toString('base64');
@@ -33,7 +33,8 @@ const PAIR_LEASE_MS = 15_000;
 
 let t: TestDatabase;
 let userId: string;
-const children = new Set<ChildProcess>();
+const workers = workerProcesses(() => ({ databaseUrl: t.url, masterKey, leaseMs: LEASE_MS }));
+const startWorker = workers.start;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -42,51 +43,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  workers.killAll();
   await t?.destroy();
 });
-
-function startWorker(id: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker/main.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: t.url,
-      CRYPTOBOT_MASTER_KEY: masterKey,
-      WORKER_ID: id,
-      CRYPTOBOT_DEPLOYMENT_LEASE_MS: String(LEASE_MS),
-      ...env,
-    } as unknown as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  // Ready: all its loops run. A worker that exits first is a failure, reported with its output.
-  const ready = new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (output.includes('"worker started"')) resolve();
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`worker ${id} exited before it was ready: ${output.slice(-2000)}`)));
-  });
-  ready.catch(() => {});
-  return { child, exited, ready, output: () => output };
-}
-
-/** `promise`, or a failure naming `what` after `ms`: a watchdog for waits that must end, never a timing assertion. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const watchdog = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
-  return Promise.race([promise, watchdog]).finally(() => clearTimeout(timer));
-}
 
 async function setup(name: string, speed: number, start = rows[0]![0]) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
@@ -102,8 +61,6 @@ async function setup(name: string, speed: number, start = rows[0]![0]) {
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start, speed } });
   return { accountId, deploymentId: deployment.id };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 while a replayed deployment trades', () => {
   it('after every restart: no clientOrderId sent twice, no fill applied twice, balances = fills, trades = the backtest', async () => {
@@ -164,19 +121,10 @@ describe('kill -9 while a replayed deployment trades', () => {
     expect(crashes, 'three deaths happened at the named crash points').toBe(3);
 
     const placed = await t.db.select().from(orders).where(eq(orders.deploymentId, deploymentId));
-    const sent = await t.db
-      .select({ orderId: orderEvents.orderId, n: sql<number>`count(*)::int` })
-      .from(orderEvents)
-      .where(
-        and(
-          inArray(
-            orderEvents.orderId,
-            placed.map((o) => o.id),
-          ),
-          eq(orderEvents.type, 'sent_ack'),
-        ),
-      )
-      .groupBy(orderEvents.orderId);
+    const sent = await sentAcks(
+      t.db,
+      placed.map((o) => o.id),
+    );
     expect(
       sent.every((s) => s.n === 1),
       'each order was acknowledged (sent) exactly once',

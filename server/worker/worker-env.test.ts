@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { orders } from '@/db/schema';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { placeOrder } from '@/server/services/orders';
@@ -18,21 +19,11 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 
 const masterKeyText = randomBytes(32).toString('base64');
 const KEY = parseMasterKey(masterKeyText);
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 
 let t: TestDatabase;
 let server: BinanceTestServer;
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 1000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server);
+const deps = { keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 
 beforeAll(async () => {
   t = await createTestDatabase();

@@ -3,13 +3,15 @@ import { entryQuantity, marketFillPrice, tradeFee } from '../fill-model';
 import { timeframeToMs } from '../timeframe';
 import type { PositionView, StrategyInstance } from '../strategies/types';
 import { validateBacktestConfig } from './engine';
+import { admitCandidates, entrySpend, touchedRiskExit, type EntryPriority, type SlotRules, type StakeRule } from './portfolio-rules';
 import { buyAndHoldReturnPct, computeMetrics } from './metrics';
 import { EXIT_END, EXIT_SIGNAL, EXIT_STOP_LOSS, EXIT_TAKE_PROFIT, EXIT_TRAILING_STOP, FILL_ENTRY, FILL_EXIT, FillLog, TradeLog } from './trade-log';
 import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics, type BacktestOptions, type BacktestTrade, type TradeMarker } from './types';
 
 /**
  * The portfolio engine: one strategy over a pair list with shared capital. Exact semantics: docs/backtesting.md,
- * "Pair lists" (rules P1–P8, referenced below). Pure, no I/O; the single-pair engine (engine.ts) is untouched.
+ * "Pair lists" (rules P1–P8, referenced below). Pure, no I/O; the single-pair engine (engine.ts) is untouched. The
+ * rules it shares with the live portfolio machine (risk exits, slot priority, stakes) are portfolio-rules.ts'.
  */
 
 /** Most pairs in one list (docs/backtesting.md, Pair lists, Limits). */
@@ -17,9 +19,7 @@ export const MAX_PAIRS = 100;
 /** Most positions held at once. */
 export const MAX_OPEN_POSITIONS = 100;
 
-export type StakeRule =
-  { readonly type: 'fixed'; readonly quote: number } | { readonly type: 'pct_equity'; readonly pct: number } | { readonly type: 'equal_split' };
-export type EntryPriority = 'list' | 'score';
+export type { EntryPriority, StakeRule };
 
 export interface PortfolioConfig extends BacktestConfig {
   /** most pairs held at once, 1..MAX_OPEN_POSITIONS */
@@ -210,7 +210,8 @@ export function runPortfolioBacktest(
 ): PortfolioResult {
   validatePortfolio(pairs, config);
   const { initialCapital, feeRate, slippage, maxOpenPositions, stake } = config;
-  const byScore = config.priority === 'score';
+  const slotRules: SlotRules = { maxOpenPositions, stake, priority: config.priority ?? 'list' };
+  const byScore = slotRules.priority === 'score';
   const timeframeMs = timeframeToMs(config.timeframe);
   const dust = initialCapital * DUST_FRACTION;
   const pairCount = pairs.length;
@@ -246,8 +247,8 @@ export function runPortfolioBacktest(
   const buy = (book: PairBook, i: number): void => {
     const series = book.pair.series;
     const fillPrice = marketFillPrice('buy', series.open[i]!, slippage);
-    const spend = book.pendingStake < cash ? book.pendingStake : cash;
-    if (spend <= dust) return;
+    const spend = entrySpend(book.pendingStake, cash, dust);
+    if (spend === 0) return;
     const quantity = entryQuantity(spend, 100, fillPrice, feeRate);
     const cost = fillPrice * quantity;
     const fee = tradeFee(feeRate, fillPrice, quantity);
@@ -293,6 +294,14 @@ export function runPortfolioBacktest(
     book.stopPrice = -Infinity;
     book.targetPrice = Infinity;
     book.highestPrice = -Infinity;
+  };
+
+  const pairOf = (book: PairBook): number => book.index;
+  const scoreOf = (book: PairBook): number => scores[book.index]!;
+  const admit = (book: PairBook, stakeQuote: number): void => {
+    book.pendingEntry = true;
+    book.pendingStake = stakeQuote;
+    admitted[admittedCount++] = book;
   };
 
   for (let k = 0; k < stepCount; k++) {
@@ -348,15 +357,14 @@ export function runPortfolioBacktest(
       // Stop loss / trailing stop / take profit (rule 6), never on the fill bar.
       if (book.quantity > 0) {
         if (i > book.lastFillIndex) {
-          const trailingPrice = book.trailingStopPct !== null ? book.highestPrice * (1 - book.trailingStopPct / 100) : -Infinity;
-          const stopLevel = book.stopPrice >= trailingPrice ? book.stopPrice : trailingPrice;
-          if (book.low[i]! <= stopLevel) {
-            const barOpen = book.open[i]!;
-            sell(book, i, barOpen <= stopLevel ? barOpen : stopLevel, book.stopPrice >= trailingPrice ? EXIT_STOP_LOSS : EXIT_TRAILING_STOP);
-          } else if (book.high[i]! >= book.targetPrice) {
-            const barOpen = book.open[i]!;
-            sell(book, i, barOpen >= book.targetPrice ? barOpen : book.targetPrice, EXIT_TAKE_PROFIT);
-          }
+          const exit = touchedRiskExit(book.open[i]!, book.high[i]!, book.low[i]!, book.stopPrice, book.trailingStopPct, book.highestPrice, book.targetPrice);
+          if (exit !== null)
+            sell(
+              book,
+              i,
+              exit.referencePrice,
+              exit.reason === 'stop_loss' ? EXIT_STOP_LOSS : exit.reason === 'trailing_stop' ? EXIT_TRAILING_STOP : EXIT_TAKE_PROFIT,
+            );
         }
         if (book.quantity > 0 && book.high[i]! > book.highestPrice) book.highestPrice = book.high[i]!;
       }
@@ -402,22 +410,7 @@ export function runPortfolioBacktest(
     equity[k] = stepEquity;
 
     // P2.5 / P3 / P4: admission of candidates into the free slots, stakes from this close's equity.
-    if (candidateCount > 0) {
-      let free = maxOpenPositions - (held - pendingExits) - admittedCount;
-      if (free > 0) {
-        if (byScore && candidateCount > 1) {
-          const ranked = candidates.slice(0, candidateCount).sort((x, y) => compareScores(scores[x.index]!, scores[y.index]!) || x.index - y.index);
-          for (let c = 0; c < candidateCount; c++) candidates[c] = ranked[c]!;
-        }
-        const stakeQuote = stake.type === 'fixed' ? stake.quote : stake.type === 'pct_equity' ? (stepEquity * stake.pct) / 100 : stepEquity / maxOpenPositions;
-        for (let c = 0; c < candidateCount && free > 0; c++, free--) {
-          const book = candidates[c]!;
-          book.pendingEntry = true;
-          book.pendingStake = stakeQuote;
-          admitted[admittedCount++] = book;
-        }
-      }
-    }
+    if (candidateCount > 0) admitCandidates(slotRules, held, pendingExits, admittedCount, stepEquity, candidates, candidateCount, pairOf, scoreOf, admit);
   }
   if (onProgress !== undefined && stepCount > 0) onProgress(1);
 
@@ -455,13 +448,6 @@ export function runPortfolioBacktest(
     fillPair.view(),
     pairs.map((p) => p.symbol),
   );
-}
-
-/** Higher score first; NaN last. */
-function compareScores(x: number, y: number): number {
-  if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
-  if (Number.isNaN(y)) return -1;
-  return y - x > 0 ? 1 : y - x < 0 ? -1 : 0;
 }
 
 class PortfolioEngineResult implements PortfolioResult {

@@ -15,19 +15,22 @@
  * Every order goes through the caller's `execute` (paper exchange or a real one) and what the exchange did is
  * booked with the fill model's numbers, so a paper deployment on a replay reproduces the backtest of the same
  * candles trade for trade. What a deployment does not do: the end-of-data sale (P6): it keeps its positions.
+ * The rules it shares with the engine (risk exits, slot priority, stakes) are server/core/backtest/portfolio-rules.ts';
+ * the booking of a fill is the strategy machine's (bookFill).
  */
 import type { CandleSeries } from '../candles';
 import { entryQuantity, marketFillPrice, type Side } from '../fill-model';
 import type { OrderIntent } from '../orders';
 import type { StrategyInstance } from '../strategies/types';
-import { BUY_QUANTITY_SHAVE, type MachineFill, type MachineTrade } from './strategy-machine';
+import { admitCandidates, entrySpend, touchedRiskExit, type StakeRule } from '../backtest/portfolio-rules';
+import { bookFill, BUY_QUANTITY_SHAVE, type MachineFill, type MachineTrade } from './strategy-machine';
 
 /** The engine's dust: an entry with less quote than this fraction of the capital to spend is skipped. */
 const DUST_FRACTION = 1e-9;
 /** A stake this close to the cash (relative) is sized as all the cash. */
 const NEAR_ALL_THE_CASH = 1e-9;
 
-export type PortfolioStake = { type: 'fixed'; quote: number } | { type: 'pct_equity'; pct: number } | { type: 'equal_split' };
+export type PortfolioStake = StakeRule;
 
 export interface PortfolioRules {
   maxOpenPositions: number;
@@ -197,8 +200,8 @@ export class PortfolioMachine {
     const s = this.state;
     const open = active.series.open[active.index]!;
     const fillPrice = marketFillPrice('buy', open, slippage);
-    const spend = entry.stake < s.cash ? entry.stake : s.cash;
-    if (spend <= capital * DUST_FRACTION) return null;
+    const spend = entrySpend(entry.stake, s.cash, capital * DUST_FRACTION);
+    if (spend === 0) return null;
     let quantity = entryQuantity(spend, 100, fillPrice, feeRate);
     // A buy that spends all the cash, or a stake within 1e-9 of it (equal split: the last slot's stake is the cash
     // left, up to float rounding), can be 1 ulp short on the account, whose balance is the exact decimal sum of the
@@ -224,77 +227,39 @@ export class PortfolioMachine {
     const { series, index } = active;
     const time = series.time[index]!;
     if (pair.lastFillTime !== null && time <= pair.lastFillTime) return null;
-    const trailingStopPct = this.strategies[active.pair]!.params.trailingStopPct;
-    const stop = pair.stopPrice ?? -Infinity;
-    const trailing = trailingStopPct !== null && pair.highestPrice !== null ? pair.highestPrice * (1 - trailingStopPct / 100) : -Infinity;
-    const stopLevel = stop >= trailing ? stop : trailing;
-    const target = pair.targetPrice ?? Infinity;
-    const open = series.open[index]!;
-    const base = { pair: active.pair, symbol: pair.symbol, side: 'sell' as const, decidedOn: time, fillBarTime: time, quantity: pair.quantity };
-    if (series.low[index]! <= stopLevel) {
-      const reason = stop >= trailing ? 'stop_loss' : 'trailing_stop';
-      return { ...base, intent: reason, referencePrice: open <= stopLevel ? open : stopLevel, exitReason: reason };
-    }
-    if (series.high[index]! >= target) return { ...base, intent: 'take_profit', referencePrice: open >= target ? open : target, exitReason: 'take_profit' };
-    return null;
+    const exit = touchedRiskExit(
+      series.open[index]!,
+      series.high[index]!,
+      series.low[index]!,
+      pair.stopPrice ?? -Infinity,
+      pair.highestPrice !== null ? this.strategies[active.pair]!.params.trailingStopPct : null,
+      pair.highestPrice ?? -Infinity,
+      pair.targetPrice ?? Infinity,
+    );
+    if (exit === null) return null;
+    return {
+      pair: active.pair,
+      symbol: pair.symbol,
+      side: 'sell',
+      intent: exit.reason,
+      decidedOn: time,
+      fillBarTime: time,
+      referencePrice: exit.referencePrice,
+      quantity: pair.quantity,
+      exitReason: exit.reason,
+    };
   }
 
   /** Books what the exchange did for a pair; a sale that closes the position returns its trade. */
   applyFill(pairIndex: number, fill: MachineFill, exitReason: MachineTrade['exitReason'] = 'signal'): PortfolioTrade | null {
     const s = this.state;
     const pair = s.pairs[pairIndex]!;
-    const params = this.strategies[pairIndex]!.params;
-    const cost = fill.price * fill.quantity;
-    if (fill.side === 'buy') {
-      s.cash -= cost + fill.fee;
-      pair.quantity = fill.quantity;
-      pair.entryCost = cost;
-      pair.entryFees = fill.fee;
-      pair.entryPrice = fill.price;
-      pair.highestPrice = fill.price;
-      pair.entryTime = fill.time;
-      pair.stopPrice = params.stopLossPct !== null ? fill.price * (1 - params.stopLossPct / 100) : null;
-      pair.targetPrice = params.takeProfitPct !== null ? fill.price * (1 + params.takeProfitPct / 100) : null;
-      pair.lastFillTime = fill.time;
-      return null;
-    }
-    s.cash += cost - fill.fee;
-    const share = Math.min(1, fill.quantity / pair.quantity);
-    const invested = (pair.entryCost + pair.entryFees) * share;
-    const pnl = cost - fill.fee - invested;
-    const trade: PortfolioTrade = {
-      symbol: pair.symbol,
-      entryTime: pair.entryTime,
-      exitTime: fill.time,
-      entryPrice: pair.entryPrice,
-      exitPrice: fill.price,
-      quantity: fill.quantity,
-      fee: pair.entryFees * share + fill.fee,
-      pnl,
-      pnlPct: invested > 0 ? (pnl / invested) * 100 : 0,
-      exitReason,
-    };
-    const remaining = pair.quantity - fill.quantity;
-    if (remaining > pair.quantity * 1e-9) {
-      // A partial sale (a real exchange filled part of it): the rest keeps its share of the cost basis.
-      const kept = remaining / pair.quantity;
-      pair.entryCost *= kept;
-      pair.entryFees *= kept;
-      pair.quantity = remaining;
-    } else {
-      pair.quantity = 0;
-      pair.entryCost = 0;
-      pair.entryFees = 0;
-      pair.entryPrice = 0;
-      pair.stopPrice = null;
-      pair.targetPrice = null;
-      pair.highestPrice = null;
-    }
-    pair.closedTrades++;
-    pair.realizedPnl += pnl;
+    const booked = bookFill(pair, fill, this.strategies[pairIndex]!.params, exitReason);
+    s.cash += booked.cashChange;
+    if (booked.trade === null) return null;
     s.closedTrades++;
-    s.realizedPnl += pnl;
-    return trade;
+    s.realizedPnl += booked.trade.pnl;
+    return { symbol: pair.symbol, ...booked.trade };
   }
 
   /** The trailing reference moves up to the bar's high (after its risk check); the close is remembered. */
@@ -337,7 +302,6 @@ export class PortfolioMachine {
   admit(candidates: ReadonlyArray<{ pair: number; score: number }>, stepTime: number, equity: number): void {
     if (candidates.length === 0) return;
     const s = this.state;
-    const { maxOpenPositions, stake, priority } = this.params.rules;
     let held = 0;
     let pendingExits = 0;
     for (const pair of s.pairs) {
@@ -346,12 +310,18 @@ export class PortfolioMachine {
         if (pair.pendingExit !== null) pendingExits++;
       }
     }
-    let free = maxOpenPositions - (held - pendingExits) - s.admitted.length;
-    if (free <= 0) return;
-    const ranked =
-      priority === 'score' && candidates.length > 1 ? [...candidates].sort((x, y) => compareScores(x.score, y.score) || x.pair - y.pair) : candidates;
-    const stakeQuote = stake.type === 'fixed' ? stake.quote : stake.type === 'pct_equity' ? (equity * stake.pct) / 100 : equity / maxOpenPositions;
-    for (let c = 0; c < ranked.length && free > 0; c++, free--) s.admitted.push({ pair: ranked[c]!.pair, stake: stakeQuote, barTime: stepTime });
+    admitCandidates(
+      this.params.rules,
+      held,
+      pendingExits,
+      s.admitted.length,
+      equity,
+      candidates,
+      candidates.length,
+      (c) => c.pair,
+      (c) => c.score,
+      (c, stake) => s.admitted.push({ pair: c.pair, stake, barTime: stepTime }),
+    );
   }
 
   /** The fill the fill model gives an order on a paper account (what the paper exchange computes). */
@@ -359,13 +329,6 @@ export class PortfolioMachine {
     const price = marketFillPrice(order.side, order.referencePrice, params.slippage);
     return { side: order.side, quantity: order.quantity, price, fee: params.feeRate * price * order.quantity, time: order.fillBarTime };
   }
-}
-
-/** Higher score first; NaN last (the engine's order). */
-function compareScores(x: number, y: number): number {
-  if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
-  if (Number.isNaN(y)) return -1;
-  return y - x > 0 ? 1 : y - x < 0 ? -1 : 0;
 }
 
 /**

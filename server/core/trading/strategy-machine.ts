@@ -21,6 +21,7 @@ import { entryQuantity, marketFillPrice, type Side } from '../fill-model';
 import type { OrderIntent } from '../orders';
 import type { BacktestTrade, ExitReason } from '../backtest/types';
 import type { Decision, StrategyInstance } from '../strategies/types';
+import { touchedRiskExit } from '../backtest/portfolio-rules';
 
 /** A fixed-amount (DCA) buy is skipped when less cash than this fraction of the capital is left (the engine's dust). */
 const DUST_FRACTION = 1e-9;
@@ -86,6 +87,91 @@ export function initialMachineState(capital: number): MachineState {
     dayStartEquity: capital,
     lastClose: null,
   };
+}
+
+/** A position as the machines book it (the strategy machine's state, a portfolio machine's pair). */
+export type BookedPosition = Pick<
+  MachineState,
+  | 'quantity'
+  | 'entryCost'
+  | 'entryFees'
+  | 'entryPrice'
+  | 'entryTime'
+  | 'stopPrice'
+  | 'targetPrice'
+  | 'highestPrice'
+  | 'lastFillTime'
+  | 'closedTrades'
+  | 'realizedPnl'
+>;
+
+/**
+ * Books what the exchange did on a position: a buy opens it (or adds to it: an accumulating strategy), a sale
+ * closes it (or, a real exchange having filled part of it, keeps the rest with its share of the cost basis) and
+ * returns its trade. The cash is the caller's (a deployment's, shared by a portfolio's pairs): `cashChange` is what
+ * the fill did to it.
+ */
+export function bookFill(
+  position: BookedPosition,
+  fill: MachineFill,
+  risk: { stopLossPct: number | null; takeProfitPct: number | null },
+  exitReason: MachineTrade['exitReason'],
+): { cashChange: number; trade: MachineTrade | null } {
+  const p = position;
+  const cost = fill.price * fill.quantity;
+  if (fill.side === 'buy') {
+    if (p.quantity > 0) {
+      p.quantity += fill.quantity;
+      p.entryCost += cost;
+      p.entryFees += fill.fee;
+      p.entryPrice = p.entryCost / p.quantity;
+      if (p.highestPrice === null || fill.price > p.highestPrice) p.highestPrice = fill.price;
+    } else {
+      p.quantity = fill.quantity;
+      p.entryCost = cost;
+      p.entryFees = fill.fee;
+      p.entryPrice = fill.price;
+      p.highestPrice = fill.price;
+      p.entryTime = fill.time;
+    }
+    if (risk.stopLossPct !== null) p.stopPrice = p.entryPrice * (1 - risk.stopLossPct / 100);
+    if (risk.takeProfitPct !== null) p.targetPrice = p.entryPrice * (1 + risk.takeProfitPct / 100);
+    p.lastFillTime = fill.time;
+    return { cashChange: -(cost + fill.fee), trade: null };
+  }
+  const share = Math.min(1, fill.quantity / p.quantity);
+  const invested = (p.entryCost + p.entryFees) * share;
+  const pnl = cost - fill.fee - invested;
+  const trade: MachineTrade = {
+    entryTime: p.entryTime,
+    exitTime: fill.time,
+    entryPrice: p.entryPrice,
+    exitPrice: fill.price,
+    quantity: fill.quantity,
+    fee: p.entryFees * share + fill.fee,
+    pnl,
+    pnlPct: invested > 0 ? (pnl / invested) * 100 : 0,
+    exitReason,
+  };
+  const remaining = p.quantity - fill.quantity;
+  if (remaining > p.quantity * 1e-9) {
+    // A partial sale (a real exchange filled part of it): the rest keeps its share of the cost basis.
+    const kept = remaining / p.quantity;
+    p.entryCost *= kept;
+    p.entryFees *= kept;
+    p.quantity = remaining;
+  } else {
+    p.quantity = 0;
+    p.entryCost = 0;
+    p.entryFees = 0;
+    p.entryPrice = 0;
+    p.stopPrice = null;
+    p.targetPrice = null;
+    p.highestPrice = null;
+  }
+  p.closedTrades++;
+  p.realizedPnl += pnl;
+  return { cashChange: cost - fill.fee, trade };
 }
 
 export interface MachineBar {
@@ -201,32 +287,25 @@ export class StrategyMachine {
     if (stopLossPct === null && takeProfitPct === null && trailingStopPct === null) return null;
     let order: MachineOrder | null = null;
     if (s.lastFillTime === null || bar.time > s.lastFillTime) {
-      const stop = s.stopPrice ?? -Infinity;
-      const trailing = trailingStopPct !== null && s.highestPrice !== null ? s.highestPrice * (1 - trailingStopPct / 100) : -Infinity;
-      const stopLevel = stop >= trailing ? stop : trailing;
-      const target = s.targetPrice ?? Infinity;
-      if (bar.low <= stopLevel) {
-        const isStop = stop >= trailing;
+      const exit = touchedRiskExit(
+        bar.open,
+        bar.high,
+        bar.low,
+        s.stopPrice ?? -Infinity,
+        s.highestPrice !== null ? trailingStopPct : null,
+        s.highestPrice ?? -Infinity,
+        s.targetPrice ?? Infinity,
+      );
+      if (exit !== null)
         order = {
           side: 'sell',
-          intent: isStop ? 'stop_loss' : 'trailing_stop',
+          intent: exit.reason,
           decidedOn: bar.time,
           fillBarTime: bar.time,
-          referencePrice: bar.open <= stopLevel ? bar.open : stopLevel,
+          referencePrice: exit.referencePrice,
           quantity: s.quantity,
-          exitReason: isStop ? 'stop_loss' : 'trailing_stop',
+          exitReason: exit.reason,
         };
-      } else if (bar.high >= target) {
-        order = {
-          side: 'sell',
-          intent: 'take_profit',
-          decidedOn: bar.time,
-          fillBarTime: bar.time,
-          referencePrice: bar.open >= target ? bar.open : target,
-          quantity: s.quantity,
-          exitReason: 'take_profit',
-        };
-      }
     }
     return order;
   }
@@ -243,67 +322,10 @@ export class StrategyMachine {
    */
   applyFill(fill: MachineFill, exitReason: MachineTrade['exitReason'] = 'signal'): MachineTrade | null {
     const s = this.state;
-    const { stopLossPct, takeProfitPct } = this.strategy.params;
-    const cost = fill.price * fill.quantity;
-    if (fill.side === 'buy') {
-      s.cash -= cost + fill.fee;
-      if (s.quantity > 0) {
-        s.quantity += fill.quantity;
-        s.entryCost += cost;
-        s.entryFees += fill.fee;
-        s.entryPrice = s.entryCost / s.quantity;
-        if (s.highestPrice === null || fill.price > s.highestPrice) s.highestPrice = fill.price;
-      } else {
-        s.quantity = fill.quantity;
-        s.entryCost = cost;
-        s.entryFees = fill.fee;
-        s.entryPrice = fill.price;
-        s.highestPrice = fill.price;
-        s.entryTime = fill.time;
-      }
-      if (stopLossPct !== null) s.stopPrice = s.entryPrice * (1 - stopLossPct / 100);
-      if (takeProfitPct !== null) s.targetPrice = s.entryPrice * (1 + takeProfitPct / 100);
-      s.lastFillTime = fill.time;
-      s.pending = null;
-      return null;
-    }
-    // A sale: the machine only ever sells its whole position.
-    const proceeds = cost;
-    s.cash += proceeds - fill.fee;
-    const share = Math.min(1, fill.quantity / s.quantity);
-    const invested = (s.entryCost + s.entryFees) * share;
-    const pnl = proceeds - fill.fee - invested;
-    const trade: MachineTrade = {
-      entryTime: s.entryTime,
-      exitTime: fill.time,
-      entryPrice: s.entryPrice,
-      exitPrice: fill.price,
-      quantity: fill.quantity,
-      fee: s.entryFees * share + fill.fee,
-      pnl,
-      pnlPct: invested > 0 ? (pnl / invested) * 100 : 0,
-      exitReason,
-    };
-    const remaining = s.quantity - fill.quantity;
-    if (remaining > s.quantity * 1e-9) {
-      // A partial sale (a real exchange filled part of it): the rest keeps its share of the cost basis.
-      const kept = remaining / s.quantity;
-      s.entryCost *= kept;
-      s.entryFees *= kept;
-      s.quantity = remaining;
-    } else {
-      s.quantity = 0;
-      s.entryCost = 0;
-      s.entryFees = 0;
-      s.entryPrice = 0;
-      s.stopPrice = null;
-      s.targetPrice = null;
-      s.highestPrice = null;
-    }
-    s.closedTrades++;
-    s.realizedPnl += pnl;
+    const booked = bookFill(s, fill, this.strategy.params, exitReason);
+    s.cash += booked.cashChange;
     s.pending = null;
-    return trade;
+    return booked.trade;
   }
 
   /**

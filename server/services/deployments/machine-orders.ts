@@ -1,7 +1,8 @@
 /**
- * The strategy machine's orders in a tick: each is sized (the maximum position), risk-checked (server/core/risk),
- * executed through the orders service (executeOrder: a paper order inside the tick's transaction, a live one
- * committed before it is sent) and its fills turned into what the machine books. Refusals raise alerts.
+ * A machine's orders in a tick, the single-symbol strategy machine's and the portfolio machine's (portfolio-orders.ts)
+ * alike: each buy is sized (the maximum position) and risk-checked by buy-verdict.ts, each order executed through the
+ * orders service (executeOrder: a paper order inside the tick's transaction, a live one committed before it is sent)
+ * and its fills turned into what the machine books. Refusals raise alerts.
  */
 import type { Db, DbOrTx } from '@/db/client';
 import { deriveClientOrderId } from '@/server/core/orders';
@@ -10,7 +11,7 @@ import type { MachineFill, MachineOrder, StrategyMachine } from '@/server/core/t
 import { raiseAlert } from '@/server/services/alerts';
 import type { AppEvent } from '@/server/services/events';
 import { executeOrder, type ExecutedFill, type PaperPriceSource } from '@/server/services/orders';
-import { decideBuy } from './buy-verdict';
+import { decideBuy, type BuyRequest } from './buy-verdict';
 import type { DeploymentDeps, DeploymentRow } from './model';
 import type { DeploymentRuntime } from './runtime';
 
@@ -89,25 +90,44 @@ export function machineFill(symbol: string, fills: readonly ExecutedFill[], side
   return { side, quantity: side === 'buy' ? quantity - baseFee : quantity, price, fee, time };
 }
 
-/** Sizes, risk-checks and executes one machine order; returns its fill, or null when refused. */
-export async function executeMachineOrder(ctx: TickContext, order: MachineOrder): Promise<MachineFill | null> {
+/** What a tick asks for: one order of a machine, on one symbol, with the position it buys into. */
+export interface TickOrder {
+  symbol: string;
+  side: 'buy' | 'sell';
+  intent: MachineOrder['intent'];
+  decidedOn: number;
+  fillBarTime: number;
+  referencePrice: number;
+  quantity: number;
+  clientOrderId: string;
+  /** The state a buy is sized and risk-checked against: the symbol's position, the deployment's cash and equity. */
+  state: BuyRequest['state'];
+  /** Names the buy in a refusal's alert. */
+  label: string;
+  /** Unique per decision: the alerts' dedupe keys. */
+  decisionKey: string;
+}
+
+/**
+ * Sizes, risk-checks and executes one order of a machine (single symbol or pair list); its fill, or null when refused.
+ * A buy goes through the one verdict (buy-verdict.ts); a sale is never blocked.
+ */
+export async function executeTickOrder(ctx: Omit<TickContext, 'machine'>, order: TickOrder): Promise<MachineFill | null> {
   const { rt } = ctx;
   const row = rt.row;
-  const state = ctx.machine.state;
   const on = ctx.tx ?? ctx.db;
   let quantity = order.quantity;
   const expectedPrice = order.referencePrice;
-  const alertBase = { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id };
   if (order.side === 'buy') {
     // Sized to the maximum position, risk-checked, and alerted on exactly as a buy signal is (buy-verdict.ts).
     const verdict = await decideBuy(on, {
       row,
       account: rt.account,
-      state,
+      state: order.state,
       quantity,
       referencePrice: expectedPrice,
-      label: `${order.intent} decided on ${new Date(order.decidedOn).toISOString()}`,
-      decisionKey: `${rt.id}:${order.decidedOn}:${order.intent}`,
+      label: order.label,
+      decisionKey: order.decisionKey,
     });
     if (verdict.kind === 'pause') {
       ctx.paused = { reason: verdict.reason };
@@ -116,14 +136,13 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     if (verdict.kind === 'refuse') return null;
     quantity = verdict.quantity;
   }
-  const clientOrderId = deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent });
   const input = {
     accountId: rt.account.id,
-    symbol: row.strategy.symbol,
+    symbol: order.symbol,
     side: order.side,
     type: 'market' as const,
     quantity: numberToDecimalString(quantity),
-    clientOrderId,
+    clientOrderId: order.clientOrderId,
     deploymentId: rt.id,
   };
   const feed = `${row.feed.type} ${row.strategy.exchange} ${row.strategy.timeframe}`;
@@ -150,11 +169,13 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
       const partial = machineFill(placed.symbol, executed.fills, order.side, order.fillBarTime);
       if (partial) return partial;
       await raiseAlert(on, {
-        ...alertBase,
+        userId: rt.userId,
+        deploymentId: rt.id,
+        accountId: rt.account.id,
         orderId: placed.id,
         kind: 'order_rejected',
         severity: 'warning',
-        message: `${order.side} ${numberToDecimalString(quantity)} ${row.strategy.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`,
+        message: `${order.side} ${numberToDecimalString(quantity)} ${order.symbol} (${order.intent}) was ${placed.status}: ${placed.statusReason ?? 'no reason given'}`,
         dedupeKey: `order:${placed.id}`,
       });
       return null;
@@ -162,4 +183,17 @@ export async function executeMachineOrder(ctx: TickContext, order: MachineOrder)
     default:
       throw new WaitForOrder(placed.id, placed.status);
   }
+}
+
+/** Sizes, risk-checks and executes one order of the single-symbol machine; its fill, or null when refused. */
+export function executeMachineOrder(ctx: TickContext, order: MachineOrder): Promise<MachineFill | null> {
+  const { rt } = ctx;
+  return executeTickOrder(ctx, {
+    ...order,
+    symbol: rt.row.strategy.symbol,
+    clientOrderId: deriveClientOrderId({ deploymentId: rt.id, barTimeMs: order.decidedOn, intent: order.intent }),
+    state: ctx.machine.state,
+    label: `${order.intent} decided on ${new Date(order.decidedOn).toISOString()}`,
+    decisionKey: `${rt.id}:${order.decidedOn}:${order.intent}`,
+  });
 }

@@ -4,7 +4,7 @@
  * engine's step) over each newly closed step, execute its orders through the orders service (portfolio-orders.ts),
  * and persist its state. One deployment, one lease, one state row, positions per pair.
  *
- * The same guarantees as a single-symbol tick (tick.ts): a paper tick is ONE transaction (the fenced row lock with
+ * The same frame as a single-symbol tick (tick-frame.ts): a paper tick is ONE transaction (the fenced row lock with
  * the kill switch latches first, the orders, the state), so a worker killed anywhere leaves nothing half-done and
  * the next one repeats the same steps with the same clientOrderIds; a live tick commits each order before sending
  * it, stops on an answer that does not say it filled (WaitForOrder), and writes the state after each step under
@@ -15,35 +15,23 @@
  * is processed; live data fills it as soon as the next candle opens (at the last close), as tick.ts does.
  */
 import type { Db, DbOrTx } from '@/db/client';
-import { queryRows } from '@/db/raw';
-import { evaluateCircuitBreakers } from '@/server/core/risk';
 import {
   PortfolioMachine,
   processPortfolioOpen,
   processPortfolioStep,
   type ActiveBar,
-  type MachineState,
   type PortfolioMachineState,
   type PortfolioOrder,
 } from '@/server/core/trading';
 import type { CandleSeries, OhlcvRow } from '@/server/core/candles';
-import { PAPER_EXCHANGE } from '@/server/services/accounts';
-import { raiseAlert } from '@/server/services/alerts';
-import { deploymentEvent, notifyEvents, type AppEvent } from '@/server/services/events';
-import { crashPoint } from '@/server/services/faults';
-import { engagedLatchesSql, haltingLatch, killSwitchError, latchFromRow } from '@/server/services/kill-switch/latch';
 import { candleRange, readCandleSeries } from '@/server/services/market-data/candles';
 import { marketDataExchange } from '@/server/services/market-data/exchange';
-import { LeaseLostError } from '@/server/services/orders';
 import { MAX_BARS_PER_TICK, seriesStartDecisionFloor, warmupBars } from './bars';
-import { numberToDecimalString, riskLimitsOf, StopTick, WaitForOrder } from './machine-orders';
-import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
+import { feedTimeAt, type DeploymentDeps } from './model';
 import { executePortfolioOrder, type PortfolioTickContext } from './portfolio-orders';
 import type { DeploymentRuntime, PortfolioRuntime } from './runtime';
-import { completeReplay, pauseForRisk } from './tick-transitions';
-import type { TickResult } from './tick';
-import { and, eq } from 'drizzle-orm';
-import { deployments } from '@/db/schema';
+import { breakerTrippedAfterBar, runTick, type TickProgress, type TickResult } from './tick-frame';
+import { completeReplay } from './tick-transitions';
 
 /** Brings every pair's bars up to the feed time (open time < feedTime; live: closed candles only). */
 async function loadPortfolioBars(db: DbOrTx, rt: DeploymentRuntime, portfolio: PortfolioRuntime, feedTime: number, deps: DeploymentDeps): Promise<void> {
@@ -98,41 +86,6 @@ async function lastStoredStep(db: DbOrTx, rt: DeploymentRuntime, portfolio: Port
   return lastMs;
 }
 
-/** The machine's state and the tick's fields, fenced by the lease epoch (tick.ts `persist`, for a portfolio state). */
-async function persist(
-  db: DbOrTx,
-  rt: DeploymentRuntime,
-  state: PortfolioMachineState,
-  fields: Pick<DeploymentRow, 'lastBarTime' | 'lastDecision'>,
-  now: number,
-) {
-  const rows = await queryRows(
-    db,
-    `update deployments set runner = $1::jsonb, updated_at = $2::timestamptz, last_bar_time = $3::bigint, last_decision = $4::jsonb, state_reason = null
-      where id = $5::uuid and lease_epoch = $6::bigint and state = 'running' returning id`,
-    [
-      JSON.stringify(state),
-      new Date(now).toISOString(),
-      fields.lastBarTime === null ? null : String(fields.lastBarTime),
-      fields.lastDecision === null ? null : JSON.stringify(fields.lastDecision),
-      rt.id,
-      String(rt.epoch),
-    ],
-  );
-  return rows.length > 0;
-}
-
-/** A paper tick's fence: the deployment row FOR UPDATE under this worker's epoch, the kill switch latches read first. */
-async function fence(tx: DbOrTx, rt: DeploymentRuntime) {
-  const [row] = await queryRows<{ id: string; kill_switch: unknown[] | null }>(
-    tx,
-    `with halt as (${engagedLatchesSql('$3::uuid')})
-     select d.id, (select json_agg(latch) from halt) as kill_switch from deployments d where d.id = $1::uuid and d.lease_epoch = $2::bigint and d.state = 'running' for update of d`,
-    [rt.id, String(rt.epoch), rt.userId],
-  );
-  return { held: row !== undefined, killSwitch: row?.kill_switch ?? null };
-}
-
 const decisionNote = (decisions: Record<string, string>) =>
   Object.entries(decisions)
     .map(([symbol, decision]) => `${symbol} ${decision}`)
@@ -159,9 +112,9 @@ export async function tickPortfolioDeployment(db: Db, rt: DeploymentRuntime, dep
     rules: row.strategy.capital!,
   });
   const hasPending = () => state.admitted.length > 0 || state.pairs.some((p) => p.pendingExit !== null);
-  let lastStep = row.lastBarTime;
+  const progress: TickProgress = { processed: 0, lastBarTime: row.lastBarTime, lastDecision: row.lastDecision };
   // Wall time at which the next step closes (its bars can only close then), at least 1 s ahead after an idle tick.
-  const nextDue = () => wallAt((lastStep ?? after ?? (row.feed.startMs ?? feedTime) - rt.barMs) + 2 * rt.barMs);
+  const nextDue = () => wallAt((progress.lastBarTime ?? after ?? (row.feed.startMs ?? feedTime) - rt.barMs) + 2 * rt.barMs);
 
   if (steps.length === 0) {
     if (row.feed.type === 'replay') {
@@ -174,112 +127,43 @@ export async function tickPortfolioDeployment(db: Db, rt: DeploymentRuntime, dep
     return { status: 'ok', barsProcessed: 0, orders: 0, nextDueMs: Math.min(Math.max(nextDue(), now + 1_000), now + 60_000) };
   }
 
-  const isPaper = rt.account.exchange === PAPER_EXCHANGE;
   const ctx: PortfolioTickContext = { db, tx: null, rt, deps, ordersPlaced: 0, machine, paused: null, notifications: [] };
-  let processed = 0;
-  let lastDecision: DeploymentRow['lastDecision'] = row.lastDecision;
-
-  const body = async (tx: DbOrTx | null): Promise<TickResult> => {
-    ctx.tx = tx;
-    if (tx) {
-      const held = deps.paperBatch ? await deps.paperBatch.fence() : await fence(tx, rt);
-      if (!held.held) throw new LeaseLostError(rt.id);
-      const latch = haltingLatch((held.killSwitch ?? []).map(latchFromRow));
-      if (latch) {
-        await pauseForRisk(tx, rt, killSwitchError(latch).message, now);
-        ctx.paused = { reason: killSwitchError(latch).message };
-        return { status: 'ended', barsProcessed: 0, orders: 0, nextDueMs: 0 };
-      }
+  const exec = (order: PortfolioOrder) => executePortfolioOrder(ctx, order);
+  const work = async () => {
+    for (const step of steps) {
+      const outcome = await processPortfolioStep(machine, step.time, step.active, exec);
+      progress.processed++;
+      progress.lastBarTime = step.time;
+      const note = decisionNote(outcome.decisions);
+      progress.lastDecision = {
+        barTime: step.time,
+        decision: Object.values(outcome.decisions).includes('enter') ? 'enter' : Object.values(outcome.decisions).includes('exit') ? 'exit' : 'hold',
+        at: new Date(now).toISOString(),
+        ...(note ? { note } : {}),
+      };
+      if (await breakerTrippedAfterBar(ctx, state, progress, now)) break;
     }
-    const exec = (order: PortfolioOrder) => executePortfolioOrder(ctx, order);
-    try {
-      for (const step of steps) {
-        const outcome = await processPortfolioStep(machine, step.time, step.active, exec);
-        processed++;
-        lastStep = step.time;
-        const note = decisionNote(outcome.decisions);
-        lastDecision = {
-          barTime: step.time,
-          decision: Object.values(outcome.decisions).includes('enter') ? 'enter' : Object.values(outcome.decisions).includes('exit') ? 'exit' : 'hold',
-          at: new Date(now).toISOString(),
-          ...(note ? { note } : {}),
+    const lastStep = progress.lastBarTime;
+    if (row.feed.type === 'live' && !ctx.paused && hasPending() && lastStep !== null) {
+      // Live data: the next candles opened when these closed; the decisions fill now, at each pair's last close.
+      const opens: ActiveBar[] = [];
+      state.pairs.forEach((pair, p) => {
+        if (pair.lastClose === null) return;
+        const c = pair.lastClose;
+        const bar = {
+          length: 1,
+          time: Float64Array.of(lastStep + rt.barMs),
+          open: Float64Array.of(c),
+          high: Float64Array.of(c),
+          low: Float64Array.of(c),
+          close: Float64Array.of(c),
+          volume: Float64Array.of(0),
         };
-        const breaker = evaluateCircuitBreakers(
-          { equity: numberToDecimalString(state.equity), equityPeak: numberToDecimalString(state.equityPeak) },
-          riskLimitsOf(row),
-        );
-        if (!breaker.allowed) {
-          ctx.paused = { reason: breaker.reason };
-          await raiseAlert(tx ?? db, {
-            userId: rt.userId,
-            deploymentId: rt.id,
-            accountId: rt.account.id,
-            kind: 'circuit_breaker',
-            severity: 'critical',
-            message: breaker.reason,
-            dedupeKey: `breaker:${rt.id}:${step.time}`,
-          });
-          break;
-        }
-        if (!tx && !(await persist(db, rt, state, { lastBarTime: lastStep, lastDecision }, now))) throw new LeaseLostError(rt.id);
-      }
-      if (row.feed.type === 'live' && !ctx.paused && hasPending() && lastStep !== null) {
-        // Live data: the next candles opened when these closed; the decisions fill now, at each pair's last close.
-        const opens: ActiveBar[] = [];
-        state.pairs.forEach((pair, p) => {
-          if (pair.lastClose === null) return;
-          const c = pair.lastClose;
-          const bar = {
-            length: 1,
-            time: Float64Array.of(lastStep! + rt.barMs),
-            open: Float64Array.of(c),
-            high: Float64Array.of(c),
-            low: Float64Array.of(c),
-            close: Float64Array.of(c),
-            volume: Float64Array.of(0),
-          };
-          opens.push({ pair: p, series: bar, index: 0 });
-        });
-        await processPortfolioOpen(machine, opens, exec);
-      }
-    } catch (error) {
-      if (!(error instanceof StopTick)) throw error;
+        opens.push({ pair: p, series: bar, index: 0 });
+      });
+      await processPortfolioOpen(machine, opens, exec);
     }
-    const fields = { lastBarTime: lastStep, lastDecision };
-    const events: AppEvent[] = [
-      ...ctx.notifications,
-      deploymentEvent({ userId: rt.userId, deploymentId: rt.id, state: ctx.paused ? 'paused' : 'running', lastBarTime: lastStep }),
-    ];
-    if (tx) {
-      const persisted = deps.paperBatch
-        ? await deps.paperBatch.finish({ state: state as unknown as MachineState, fields, now, events })
-        : (await Promise.all([notifyEvents(tx, events), persist(tx, rt, state, fields, now)]))[1];
-      if (!persisted) throw new LeaseLostError(rt.id);
-      if (ctx.paused) await pauseForRisk(tx, rt, ctx.paused.reason, now);
-    } else {
-      if (!(await persist(db, rt, state, fields, now))) throw new LeaseLostError(rt.id);
-      if (ctx.paused) await pauseForRisk(db, rt, ctx.paused.reason, now);
-      await notifyEvents(db, events);
-    }
-    return { status: ctx.paused ? 'ended' : 'ok', barsProcessed: processed, orders: ctx.ordersPlaced, nextDueMs: 0 };
   };
-
-  try {
-    const result = isPaper ? await (deps.paperTransaction ?? ((fn) => db.transaction(fn)))(body) : await body(null);
-    crashPoint('deployment.after_commit');
-    rt.row = { ...row, runner: state as unknown as Record<string, unknown>, lastBarTime: lastStep, lastDecision, stateReason: null };
-    if (ctx.paused) rt.row.state = 'paused';
-    result.nextDueMs = steps.length >= MAX_BARS_PER_TICK ? now : Math.min(nextDue(), now + 60_000);
-    return result;
-  } catch (error) {
-    if (error instanceof LeaseLostError) return { status: 'lost', barsProcessed: 0, orders: 0, nextDueMs: Infinity };
-    if (error instanceof WaitForOrder) {
-      await db
-        .update(deployments)
-        .set({ stateReason: `waiting for order ${error.orderId} (${error.status}) to settle` })
-        .where(and(eq(deployments.id, rt.id), eq(deployments.leaseEpoch, rt.epoch)));
-      return { status: 'waiting', barsProcessed: 0, orders: ctx.ordersPlaced, nextDueMs: now + 2_000 };
-    }
-    throw error;
-  }
+  const nextDueMs = () => (steps.length >= MAX_BARS_PER_TICK ? now : Math.min(nextDue(), now + 60_000));
+  return runTick(db, ctx, deps, now, state, progress, work, nextDueMs);
 }

@@ -3,9 +3,10 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, auditEvents, deployments, killSwitches, orders, strategies } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createDeployment, getDeployment, resumeDeployment } from '@/server/services/deployments/deployments';
@@ -19,7 +20,6 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { engageKillSwitch, getKillSwitchState, releaseKillSwitch, type KillSwitchActor } from './kill-switch';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 
 let t: TestDatabase;
 let server: BinanceTestServer;
@@ -30,17 +30,8 @@ const feed: PaperPriceSource = {
   latest: async () => ({ price: 100, timeMs: Date.now(), source: 'test feed' }),
   candlesSince: async () => [],
 };
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 2000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps: OrderDeps = { prices: () => feed, keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server, 2000);
+const deps: OrderDeps = { prices: () => feed, keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 
 async function newUser(): Promise<KillSwitchActor & { username: string }> {
   const user = await registerUser(t.db, { username: `ks-user-${++counter}`, password: 'correct horse battery' });

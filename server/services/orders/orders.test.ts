@@ -9,9 +9,10 @@ import { fills, orders, paperBalances, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal, mul, sub } from '@/server/core/money';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
-import { createAccount, findOwnedAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { createAccount, findOwnedAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { EVENTS_CHANNEL, type AppEvent } from '@/server/services/events';
@@ -26,7 +27,6 @@ import type { PaperPriceSource } from './price-source';
 const MINUTE = 60_000;
 const T0 = Date.UTC(2025, 5, 1, 12, 0);
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 
 let t: TestDatabase;
 let server: BinanceTestServer;
@@ -41,17 +41,8 @@ const feed: PaperPriceSource = {
   latest: async () => ({ price: latestPrice, timeMs: now, source: 'test feed' }),
   candlesSince: async (_symbol, sinceMs, untilMs) => candles.filter((c) => c[0] >= sinceMs && c[0] + MINUTE <= untilMs),
 };
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 1000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps: OrderDeps = { prices: () => feed, clock: () => now, keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server);
+const deps: OrderDeps = { prices: () => feed, clock: () => now, keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 
 async function newPaperAccount(name: string, balances: Record<string, string> = { USDT: '10000' }): Promise<string> {
   return (await createAccount(t.db, userId, { name, exchange: 'paper', balances, feeRate: '0.001', slippage: '0.0005' }, {}, deps)).id;

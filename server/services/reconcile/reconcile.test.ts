@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { alerts, exchangeAccounts, fills, orderEvents, orders } from '@/db/schema';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { EVENTS_CHANNEL } from '@/server/services/events';
@@ -13,24 +14,14 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { reconcileAccount, type ReconcileDeps } from './reconcile';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 const MINUTE = 60_000;
 
 let t: TestDatabase;
 let server: BinanceTestServer;
 let userId: string;
 
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 1000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps: ReconcileDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server);
+const deps: ReconcileDeps = { keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 /** The same, two minutes later: past the grace periods for `new` orders and "not found". */
 const later: ReconcileDeps = { ...deps, now: () => Date.now() + 2 * MINUTE };
 

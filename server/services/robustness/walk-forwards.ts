@@ -57,6 +57,7 @@ import { WALK_FORWARD_FOLD_JOB_TYPE, type JobContext, type JobHandler, type JobP
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { jobs } from '@/db/schema';
+import type { WalkForwardFoldView, WalkForwardView } from './views';
 
 export { WALK_FORWARD_FOLD_JOB_TYPE };
 
@@ -113,50 +114,7 @@ interface StitchedResult {
   trials: number;
 }
 
-export interface WalkForwardFoldView extends Partial<FoldResult> {
-  fold: number;
-  status: 'pending' | 'completed';
-  inSample: { start: string; end: string };
-  outOfSample: { start: string; end: string };
-}
-
-export interface WalkForwardView {
-  id: string;
-  status: BacktestStatus;
-  /** 0..1 over every fold's job */
-  progress: number;
-  error: string | null;
-  strategyId: string;
-  strategyType: string;
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  start: string;
-  end: string;
-  /** decimal strings, as backtests show them */
-  initialCapital: string;
-  feeRate: string;
-  slippage: string;
-  anchored: boolean;
-  foldSpec: FoldSpec;
-  space: SearchSpace;
-  search: { method: SearchMethod; trials: number; seed: number };
-  objective: WalkForwardObjective;
-  drawdownWeight: number;
-  minTrades: number;
-  engineVersion: number;
-  createdAt: string;
-  finishedAt: string | null;
-  folds: WalkForwardFoldView[];
-  /** the rest once completed (null before) */
-  outOfSampleMetrics: BacktestMetrics | null;
-  efficiency: number | null;
-  equity: Array<{ time: number; equity: number }>;
-  /** per searched parameter, the value each fold chose (null: none) */
-  stability: Record<string, Array<unknown>> | null;
-  /** trials over every fold (for a deflated Sharpe of the chosen cells) */
-  totalTrials: number | null;
-}
+export type { WalkForwardFoldView, WalkForwardView };
 
 type Row = typeof walkForwards.$inferSelect;
 type Payload = JobPayload<typeof WALK_FORWARD_FOLD_JOB_TYPE>;

@@ -9,36 +9,27 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { orders, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
-import { clearMarketCache, createCcxtExchange } from '@/server/exchange/ccxt-adapter';
-import { createAccount, type ExchangeConnector, type ExchangeOption } from '@/server/services/accounts';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createDeployment, getDeployment, type DeploymentDeps } from '@/server/services/deployments';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
-import { BinanceTestServer, binanceApiUrls, faults } from '@/server/testing/exchange/binance-test-server';
+import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
+import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { receiveSignal, rotateSignalSecret, signalClientOrderId } from '.';
 
 const HOUR = 3_600_000;
 const PRICE = 50_000;
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
-const EXCHANGES: ExchangeOption[] = [{ id: 'binance', name: 'Binance', requiredCredentials: ['apiKey', 'secret'], unsupportedCredentials: [] }];
 const lastHour = Math.floor(Date.now() / HOUR) * HOUR;
 const klines: OhlcvRow[] = Array.from({ length: 5 }, (_, i) => [lastHour - (5 - i) * HOUR, PRICE, PRICE, PRICE, PRICE, 10]);
 
 let t: TestDatabase;
 let server: BinanceTestServer;
-const connect: ExchangeConnector = ({ exchangeId, accountId, credentials }) =>
-  createCcxtExchange({
-    exchangeId,
-    accountId,
-    credentials,
-    timeoutMs: 1000,
-    rateLimit: { perSecond: 1000, perMinute: 100_000 },
-    urls: binanceApiUrls(server.baseUrl),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-  });
-const deps: DeploymentDeps = { keys: [KEY], exchanges: () => EXCHANGES, connect };
+const connect = testServerConnector(() => server);
+const deps: DeploymentDeps = { keys: [KEY], exchanges: () => TEST_EXCHANGES, connect };
 
 beforeAll(async () => {
   t = await createTestDatabase();
