@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fills, orders, signals, strategies } from '@/db/schema';
+import { fills, orders, signals } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
 import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { liveSignalDeployment, orderPosts } from '@/server/testing/exchange/live-signal-deployment';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
-import { createDeployment, getDeployment } from '@/server/services/deployments';
+import { getDeployment } from '@/server/services/deployments';
 import { placeOrder } from '@/server/services/orders';
 import type { ReconcileDeps, ReconcileResult } from '@/server/services/reconcile';
-import { receiveSignal, rotateSignalSecret, signalClientOrderId } from '@/server/services/signals';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { receiveSignal, signalClientOrderId } from '@/server/services/signals';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createReconcilerLoop } from './reconciler';
 
@@ -108,34 +108,10 @@ it('the reconciler loop settles an unknown order on its first pass, survives a f
   expect(server.count('POST', '/api/v3/order'), 'the order was never re-sent').toBe(1);
 });
 
-const posts = (clientOrderId: string) =>
-  server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v3/order' && r.query.get('newClientOrderId') === clientOrderId).length;
+const posts = (clientOrderId: string) => orderPosts(server, clientOrderId);
 
 it('books a pending signal its sender never retries: the reconciler settles the order, then books the fill once', async () => {
-  const userId = (await registerUser(t.db, { username: 'live-signals-unretried', password: 'correct horse battery' })).id;
-  const account = await createAccount(
-    t.db,
-    userId,
-    { name: 'binance unretried', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
-    {},
-    deps,
-  );
-  const strategy = await createStrategyForUser(t.db, userId, {
-    name: 'tv unretried',
-    type: 'signal',
-    exchange: 'binance',
-    symbol: 'BTC/USDT',
-    timeframe: '1h',
-  });
-  await t.db.update(strategies).set({ status: 'stopped' }).where(eq(strategies.id, strategy.id));
-  const d = await createDeployment(
-    t.db,
-    userId,
-    strategy.id,
-    { accountId: account.id, mode: 'live', maxPositionQuote: '500', confirm: { accountName: 'binance unretried', maxPositionQuote: '500' } },
-    deps,
-  );
-  const { secret } = await rotateSignalSecret(t.db, userId, d.id);
+  const { userId, deployment: d, secret } = await liveSignalDeployment(t.db, server, deps, { name: 'live-signals-unretried', maxPositionQuote: '500' });
   const clientOrderId = signalClientOrderId(d.id, 'u1');
 
   // The buy's answer is lost and its lookup hangs: pending (202), and the sender never sends it again.

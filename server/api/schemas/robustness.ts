@@ -3,7 +3,7 @@ import { JOB_STATUSES } from '@/db/schema';
 import { MAX_WALK_FORWARD_FOLDS, MAX_WALK_FORWARD_TRIALS, WALK_FORWARD_OBJECTIVES } from '@/server/core/robustness/walk-forward';
 import { safeText } from '@/server/core/text';
 import { endAfterStart, ZRunSpecSchema, ZTime } from '@/server/services/backtests/run-spec';
-import { ZWalkForwardResponseSchema } from '@/server/services/robustness/views';
+import { ZStrategyRangeFields, ZWalkForwardResponseSchema } from '@/server/services/robustness/views';
 
 /** Robustness lab requests and responses, shared by REST (app/api/v1) and tRPC (routers/robustness.ts). docs/robustness.md. */
 
@@ -38,13 +38,7 @@ const ZBiasFinding = z.object({
 
 export const ZBiasCheckResponseSchema = z.object({
   ...ZJobState,
-  strategyId: z.string(),
-  strategyType: z.string(),
-  exchange: z.string(),
-  symbol: z.string(),
-  timeframe: z.string(),
-  start: z.string(),
-  end: z.string(),
+  ...ZStrategyRangeFields,
   bars: z.number().int().nullable(),
   settleBars: z.number().int().nullable(),
   lookahead: ZBiasFinding.nullable(),

@@ -26,11 +26,8 @@ const ZNeighbourhood = z.object({
   maxObjective: z.number().nullable(),
 });
 
-export const ZWalkForwardResponseSchema = z.object({
-  id: z.string(),
-  status: z.enum(BACKTEST_STATUSES),
-  progress: z.number(),
-  error: z.string().nullable(),
+/** What a robustness run is about, as the walk-forward and bias-check views show it: the strategy, its market, the range. */
+export const ZStrategyRangeFields = {
   strategyId: z.string(),
   strategyType: z.string(),
   exchange: z.string(),
@@ -38,6 +35,14 @@ export const ZWalkForwardResponseSchema = z.object({
   timeframe: z.string(),
   start: z.string(),
   end: z.string(),
+};
+
+export const ZWalkForwardResponseSchema = z.object({
+  id: z.string(),
+  status: z.enum(BACKTEST_STATUSES),
+  progress: z.number(),
+  error: z.string().nullable(),
+  ...ZStrategyRangeFields,
   initialCapital: z.string(),
   feeRate: z.string(),
   slippage: z.string(),

@@ -7,18 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { orders, strategies } from '@/db/schema';
+import { orders } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
-import { createAccount } from '@/server/services/accounts';
-import { registerUser } from '@/server/services/auth/users';
 import { parseMasterKey } from '@/server/services/crypto';
-import { createDeployment, getDeployment, type DeploymentDeps } from '@/server/services/deployments';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { getDeployment, type DeploymentDeps } from '@/server/services/deployments';
 import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
 import { TEST_EXCHANGES, testServerConnector } from '@/server/testing/exchange/connector';
+import { liveSignalDeployment, orderPosts } from '@/server/testing/exchange/live-signal-deployment';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { receiveSignal, rotateSignalSecret, signalClientOrderId } from '.';
+import { receiveSignal, signalClientOrderId } from '.';
 
 const HOUR = 3_600_000;
 const PRICE = 50_000;
@@ -41,29 +39,11 @@ afterAll(async () => {
   await t?.destroy();
 });
 
-const posts = (clientOrderId: string) =>
-  server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v3/order' && r.query.get('newClientOrderId') === clientOrderId).length;
+const posts = (clientOrderId: string) => orderPosts(server, clientOrderId);
 
 it('trades a live signal deployment through the live order path; a retried or lost-answer signal never sends a second order', async () => {
-  const userId = (await registerUser(t.db, { username: 'live-signals', password: 'correct horse battery' })).id;
-  const account = await createAccount(
-    t.db,
-    userId,
-    { name: 'binance signals', exchange: 'binance', credentials: { apiKey: server.apiKey, secret: server.secret } },
-    {},
-    deps,
-  );
-  const strategy = await createStrategyForUser(t.db, userId, { name: 'tv live', type: 'signal', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
-  await t.db.update(strategies).set({ status: 'stopped' }).where(eq(strategies.id, strategy.id)); // paper traded before
-  const d = await createDeployment(
-    t.db,
-    userId,
-    strategy.id,
-    { accountId: account.id, mode: 'live', maxPositionQuote: '1000', confirm: { accountName: 'binance signals', maxPositionQuote: '1000' } },
-    deps,
-  );
+  const { userId, account, deployment: d, secret } = await liveSignalDeployment(t.db, server, deps, { name: 'live-signals', maxPositionQuote: '1000' });
   expect(d.mode).toBe('live');
-  const { secret } = await rotateSignalSecret(t.db, userId, d.id);
   const send = (body: Record<string, unknown>) => receiveSignal(t.db, d.id, secret, JSON.stringify(body), { orderDeps: deps });
 
   // A buy: sized by the one buy verdict (the 1000 maximum position at the exchange's price), sent once.
