@@ -37,13 +37,7 @@ export async function runScriptBacktest(
   return withScript(
     js,
     async (sandbox, description) => {
-      const checked = checkScriptDescription(description);
-      if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
-      if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
-        throw new ScriptRuntimeError(
-          'error',
-          'the script declares different parameters or plots when it runs than in its source; declare them as literals only',
-        );
+      const checked = { meta: checkedMeta(description, expected) };
       const params = parseParams(scriptDefinition(type, checked.meta), rawParams);
       try {
         const result = await sandbox.backtest(series, params, config);
@@ -61,6 +55,18 @@ export async function runScriptBacktest(
     },
     limits,
   );
+}
+
+/**
+ * The declarations a loaded script made, checked; with `expected` (those checked when the version was saved), they
+ * must be the same.
+ */
+export function checkedMeta(description: unknown, expected?: ScriptMeta): ScriptMeta {
+  const checked = checkScriptDescription(description);
+  if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
+  if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
+    throw new ScriptRuntimeError('error', 'the script declares different parameters or plots when it runs than in its source; declare them as literals only');
+  return checked.meta;
 }
 
 /** The declarations as text with keys sorted at every level (a stored jsonb value does not keep key order). */
