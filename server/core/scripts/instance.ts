@@ -10,7 +10,8 @@ import type { BarContext, Decision, PositionView, StrategyInstance } from '../st
  * with nothing after it (NaN, or no bar at all). `reveal(i)` makes bar i the current one; `forget()` hides them all.
  */
 export interface RevealedSeries extends CandleSeries {
-  reveal(i: number): void;
+  /** `source`: the series the caller decides over (a view that follows it copies from it; others hold their own) */
+  reveal(i: number, source: CandleSeries): void;
   forget(): void;
 }
 
@@ -51,7 +52,7 @@ export class SandboxedInstance implements StrategyInstance {
 
   onBar(ctx: BarContext, position: PositionView | null = null): Decision {
     const i = ctx.index;
-    this.view.reveal(i);
+    this.view.reveal(i, ctx.series);
     this.context.index = i;
     let mine: PositionView | null = null;
     if (position !== null) {
@@ -77,7 +78,24 @@ export class SandboxedInstance implements StrategyInstance {
     return this.onBar(ctx, position) === 'exit';
   }
 
-  generateSignals(): Int8Array {
-    throw new Error('generateSignals is not available for scripts');
+  /**
+   * Per bar: 1 when the script enters when flat, −1 when it exits when holding, 0 neither (the bias check's recursive
+   * run). Both asked through onBar on the same bar, so the script sees nothing after it. Resets the instance.
+   */
+  generateSignals(series: CandleSeries): Int8Array {
+    this.reset();
+    const signals = new Int8Array(series.length);
+    const holding = { entryPrice: 0, entryTime: 0, quantity: 1 };
+    for (let i = 0; i < series.length; i++) {
+      const ctx = { series, index: i };
+      if (this.onBar(ctx, null) === 'enter') signals[i] = 1;
+      else {
+        holding.entryPrice = series.close[i]!;
+        holding.entryTime = series.time[i]!;
+        if (this.onBar(ctx, holding) === 'exit') signals[i] = -1;
+      }
+    }
+    this.reset();
+    return signals;
   }
 }

@@ -8,6 +8,7 @@
  * one it decides on have not been sent (its columns hold NaN past its `length`). Bars replaced (the host rebuilt
  * its buffer) reset the instance, which then rebuilds its state from the bars it holds, as a built-in does.
  */
+import type { CandleSeries } from '../candles';
 import type { Decision, StrategyInstance } from '../strategies/types';
 import { SandboxedInstance, type RevealedSeries } from './instance';
 
@@ -25,7 +26,7 @@ function nanColumn(n: number): Float64Array {
 }
 
 /** The deployment's candles in the isolate: a growable columnar series, NaN past the bars held. */
-class GrowingSeries implements RevealedSeries {
+export class GrowingSeries implements RevealedSeries {
   length = 0;
   /** bars held (0..count−1) */
   count = 0;
@@ -58,7 +59,7 @@ class GrowingSeries implements RevealedSeries {
     return dropped;
   }
 
-  reveal(i: number): void {
+  reveal(i: number, _source?: CandleSeries): void {
     if (!(i >= 0 && i < this.count)) throw new Error(`bar ${i} was not handed over`);
     this.length = i + 1;
   }

@@ -11,6 +11,7 @@
  *   plotValues(candles, paramsJson) → one Float64Array per declared plot
  *   liveStart(paramsJson) → warmup, accumulates, fixedEntryQuote of the deployment's instance (live.ts)
  *   liveBar(candles, from, index, position) → the decision on the close of bar `index` (one per closed candle)
+ *   biasCheck(candles, paramsJson, configJson) → the bias checks' report (bias.ts)
  * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
  *
  * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
@@ -25,6 +26,7 @@ import type { BacktestConfig } from '../backtest/types';
 import type { ParamIssue, StrategyInstance } from '../strategies/types';
 import { SandboxedInstance, type RevealedSeries } from './instance';
 import { LiveRun, type LiveShape } from './live';
+import { scriptBiasCheck } from './bias';
 import type { ScriptDefinition } from './sdk';
 import * as sdk from './sdk';
 import { log, takeLog } from './log';
@@ -256,6 +258,12 @@ const api = Object.freeze({
   backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
   plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
   liveStart: (paramsJson: string) => reply(() => liveStart(paramsJson)),
+  biasCheck: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
+    reply(() => {
+      const params = checkedParams(paramsJson);
+      const create = () => loaded().create({ ...params } as never);
+      return scriptBiasCheck(seriesOf(columnsOf(candles)), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
+    }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
     reply(() => liveRun().bar(columnsOf(candles), from, index, position)),
 });

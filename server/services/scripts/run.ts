@@ -5,6 +5,7 @@
  */
 import type { BacktestConfig, BacktestResult } from '@/server/core/backtest/types';
 import type { CandleSeries } from '@/server/core/candles';
+import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import { checkScriptDescription, scriptDefinition, type ScriptMeta } from '@/server/core/scripts/description';
 import { parseParams, StrategyParamsError } from '@/server/core/strategies/params';
 import { DEFAULT_LIMITS, ScriptRuntimeError, withScript, type SandboxLimits, type ScriptLog } from './sandbox';
@@ -48,6 +49,31 @@ export async function runScriptBacktest(
         } catch (error) {
           return { result, meta: checked.meta, log, plots: null, plotsError: error instanceof Error ? error.message : String(error) };
         }
+      } catch (error) {
+        if (error instanceof ScriptRuntimeError && error.paramIssue) throw new StrategyParamsError(type, [error.paramIssue]);
+        throw error;
+      }
+    },
+    limits,
+  );
+}
+
+/** The bias checks (look-ahead, recursive) of script `type` over `series`, in its sandbox; throws as runScriptBacktest. */
+export async function runScriptBiasCheck(
+  type: string,
+  js: string,
+  meta: ScriptMeta,
+  series: CandleSeries,
+  rawParams: unknown,
+  config: BacktestConfig,
+  limits: SandboxLimits = DEFAULT_LIMITS,
+): Promise<BiasCheckReport> {
+  return withScript(
+    js,
+    async (sandbox, description) => {
+      const params = parseParams(scriptDefinition(type, checkedMeta(description, meta)), rawParams);
+      try {
+        return await sandbox.biasCheck(series, params, config);
       } catch (error) {
         if (error instanceof ScriptRuntimeError && error.paramIssue) throw new StrategyParamsError(type, [error.paramIssue]);
         throw error;

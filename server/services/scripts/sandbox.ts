@@ -17,12 +17,13 @@ import { FillLog, TradeLog } from '@/server/core/backtest/trade-log';
 import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/core/backtest/types';
 import type { CandleSeries } from '@/server/core/candles';
 import type { ParamIssue } from '@/server/core/strategies/types';
+import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import type { LiveShape } from '@/server/core/scripts/live';
 import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
 import type { Decision } from '@/server/core/strategies/types';
 
 /** The entry points runtime.ts exposes to the host. */
-const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar'] as const;
+const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck'] as const;
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -121,6 +122,11 @@ export class ScriptSandbox {
   /** The values of the script's declared plots over `series` (an empty record without plotValues). */
   async plotValues(series: CandleSeries, params: Readonly<Record<string, unknown>>): Promise<Record<string, Float64Array>> {
     return this.call<Record<string, Float64Array>>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+  }
+
+  /** The bias checks of the script over `series` (core/scripts/bias.ts), within the backtest's time limit. */
+  async biasCheck(series: CandleSeries, params: Readonly<Record<string, unknown>>, config: BacktestConfig): Promise<BiasCheckReport> {
+    return this.call<BiasCheckReport>(this.api.biasCheck, [packed(series), JSON.stringify(params), JSON.stringify(config)], this.limits.backtestTimeoutMs);
   }
 
   /** Starts the deployment's instance (core/scripts/live.ts) with host-validated `params`: its warmup and sizing. */
