@@ -15,7 +15,7 @@ import { createStrategy } from '@/server/core/strategies/registry';
 import { runnableScript } from '@/server/services/scripts/scripts';
 
 /** What the deployment records of its strategy beyond the strategy's row: a script version's hash. */
-export interface DeployableStrategy {
+interface DeployableStrategy {
   scriptHash?: string;
 }
 

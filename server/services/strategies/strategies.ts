@@ -23,7 +23,7 @@ export function listStrategyTypes(): StrategyTypeView[] {
  * A built-in's definition, or a script version's the user may read (`script:<scriptId>@<version>`: its declared
  * schema; one the user may not read is a 422 naming `type`); undefined for an unknown built-in.
  */
-export async function findStrategyDefinition(db: DbOrTx, userId: string, type: string): Promise<StrategyDefinition | undefined> {
+async function findStrategyDefinition(db: DbOrTx, userId: string, type: string): Promise<StrategyDefinition | undefined> {
   return isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
 }
 
