@@ -10,7 +10,13 @@ import tseslint from 'typescript-eslint';
  */
 const FRAMEWORK = ['next', 'next/*', 'next-auth', 'next-auth/*', 'react', 'react-dom', '@trpc/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres', 'ccxt'];
 /** The sandbox of user scripts: native (isolated-vm), worker only; the web app never loads it (it deploys on Vercel). */
-const SANDBOX = ['isolated-vm', '@/server/services/scripts/sandbox', '@/server/services/scripts/run'];
+const SANDBOX = [
+  'isolated-vm',
+  '@/server/services/scripts/sandbox',
+  '@/server/services/scripts/run',
+  '@/server/services/scripts/live',
+  '@/server/services/scripts/sweep',
+];
 const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
 
 /** The layer a project path belongs to: `server/<folder>` (or the file itself directly under server/), else the top folder. */

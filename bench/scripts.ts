@@ -11,6 +11,7 @@ import { SCRIPT_TEMPLATES } from '../server/core/scripts/templates';
 import { createStrategy } from '../server/core/strategies/registry';
 import { compileScript } from '../server/services/scripts/compile';
 import { runScriptBacktest } from '../server/services/scripts/run';
+import { DEFAULT_LIMITS } from '../server/services/scripts/sandbox';
 import { benchConfig, SMA_PARAMS } from './engine';
 import type { CheckResult } from './lib/parity';
 import { syntheticSeries, SYNTHETIC_TIMEFRAME } from './lib/series';
@@ -36,7 +37,7 @@ export async function benchScripts(candles: number, runs: number, log: (line: st
   const config = benchConfig(SYNTHETIC_TIMEFRAME);
   const compiled = await compileScript(SCRIPT_TEMPLATES.find((t) => t.type === 'sma_crossover')!.source);
   if (!compiled.ok) throw new Error(`the sma_crossover template does not compile: ${JSON.stringify(compiled.diagnostics)}`);
-  const limits = { memoryMb: 1024, loadTimeoutMs: 5_000, backtestTimeoutMs: 600_000 };
+  const limits = { ...DEFAULT_LIMITS, memoryMb: 1024, loadTimeoutMs: 5_000, backtestTimeoutMs: 600_000 };
   const sandboxed = () => runScriptBacktest('script:bench@1', compiled.js, series, SMA_PARAMS, config, limits);
 
   // Warm-up of both (JIT on the host; the sandbox's runtime bundle is built once per process).

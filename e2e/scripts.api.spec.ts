@@ -71,5 +71,35 @@ test.describe('REST scripts', () => {
     const done = await finished(request, `/api/v1/backtests/${((await backtest.json()) as { id: string }).id}`, accessToken);
     expect(done).toMatchObject({ status: 'completed', scriptHash: version.hash, error: null });
     expect((done.metrics as { tradeCount: number }).tradeCount).toBeGreaterThan(0);
+
+    // A sweep of the version, in the worker's sandbox.
+    const sweep = await request.post('/api/v1/sweeps', {
+      headers: auth(accessToken),
+      data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-02-01T00:00:00Z', ranges: { fastPeriod: { values: [5, 8] } } },
+    });
+    expect(sweep.status(), await sweep.text()).toBe(202);
+    const swept = await finished(request, `/api/v1/sweeps/${((await sweep.json()) as { id: string }).id}`, accessToken);
+    expect(swept).toMatchObject({ status: 'completed', scriptHash: version.hash, error: null });
+    expect((swept.results as unknown[]).length).toBe(2);
+
+    // A paper deployment of the version (the backtest made the strategy deployable), replayed to its end by the worker.
+    const account = await request.post('/api/v1/accounts', {
+      headers: auth(accessToken),
+      data: { name: 'script paper', exchange: 'paper', balances: { USDT: '10000' } },
+    });
+    expect(account.status()).toBe(201);
+    const deployed = await request.post(`/api/v1/strategies/${strategyId}/deployments`, {
+      headers: auth(accessToken),
+      data: {
+        accountId: ((await account.json()) as { id: string }).id,
+        mode: 'paper',
+        feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed: 3_600_000 },
+      },
+    });
+    expect(deployed.status(), await deployed.text()).toBe(201);
+    const deploymentUrl = `/api/v1/deployments/${((await deployed.json()) as { id: string }).id}`;
+    await expect
+      .poll(async () => ((await (await request.get(deploymentUrl, { headers: auth(accessToken) })).json()) as { state: string }).state, { timeout: 60_000 })
+      .toBe('completed');
   });
 });

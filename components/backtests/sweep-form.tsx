@@ -1,6 +1,6 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { fieldErrors, useTRPC } from '@/components/trpc/client';
@@ -9,6 +9,7 @@ import { Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import { parameterLabel } from '@/components/strategies/param-label';
 import { RunFields, runRequest, useRunDefaults, type RunValues } from './run-fields';
+import { useStrategyType } from '@/components/strategies/use-strategy-type';
 
 interface RangeRow {
   enabled: boolean;
@@ -26,7 +27,7 @@ export function SweepForm({
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const types = useQuery(trpc.strategies.types.queryOptions());
+  const types = useStrategyType(strategy.type);
   const defaults = useRunDefaults(strategy);
   const [values, setValues] = useState<RunValues | null>(null);
   const [ranges, setRanges] = useState<Record<string, RangeRow>>({});
@@ -38,9 +39,7 @@ export function SweepForm({
       },
     }),
   );
-  const type = types.data?.find((t) => t.type === strategy.type);
-  if (types.data && !type && strategy.type.startsWith('script:'))
-    return <p className="text-sm text-muted-foreground">Sweeps are not available for strategies written as scripts yet; run backtests instead.</p>;
+  const type = types.type;
   if (!defaults || !type) return types.isError ? <ErrorState message="Could not load the strategy types." /> : <Skeleton className="h-48 w-full" />;
   const current = values ?? defaults;
   const numeric = Object.entries(type.parameters).filter(([, s]) => (s.type === 'integer' || s.type === 'float') && !s.common);

@@ -15,6 +15,7 @@ import { useJobEventRefetch } from '@/components/trpc/use-job-events';
 import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/input';
 import { ErrorState, Skeleton } from '@/components/ui/states';
+import { useStrategyType } from '@/components/strategies/use-strategy-type';
 
 const ACTIVE = new Set(['queued', 'running']);
 const axis = { stroke: 'var(--muted)', fontSize: 11 };
@@ -59,7 +60,7 @@ export function WalkForwardPanel({
   strategy: { id: string; type: string; exchange: string; symbol: string; timeframe: string; params: Record<string, unknown> };
 }) {
   const trpc = useTRPC();
-  const types = useQuery(trpc.strategies.types.queryOptions());
+  const types = useStrategyType(strategy.type);
   const defaults = useRunDefaults(strategy);
   const [values, setValues] = useState<RunValues | null>(null);
   const [ranges, setRanges] = useState<Record<string, RangeRow>>({});
@@ -77,9 +78,7 @@ export function WalkForwardPanel({
   const run = useQuery({ ...trpc.robustness.walkForwards.get.queryOptions({ id: runId ?? '' }), enabled: runId !== null });
   useJobEventRefetch(!!run.data && ACTIVE.has(run.data.status), [trpc.robustness.walkForwards.get.queryKey({ id: runId ?? '' })]);
   const cancel = useMutation(trpc.robustness.walkForwards.cancel.mutationOptions({ onSuccess: () => void run.refetch() }));
-  const type = types.data?.find((t) => t.type === strategy.type);
-  if (types.data && !type && strategy.type.startsWith('script:'))
-    return <p className="text-sm text-muted">Walk-forward is not available for strategies written as scripts yet.</p>;
+  const type = types.type;
   if (!defaults || !type) return types.isError ? <ErrorState message="Could not load the strategy types." /> : <Skeleton className="h-48 w-full" />;
   const current = values ?? defaults;
   const numeric = Object.entries(type.parameters).filter(([, s]) => (s.type === 'integer' || s.type === 'float') && !s.common);

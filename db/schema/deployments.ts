@@ -36,6 +36,8 @@ export interface DeploymentStrategyConfig {
   symbols?: string[];
   /** The pair list's capital rules, as the strategy had them. */
   capital?: CapitalRules;
+  /** A script strategy (type script:<id>@<version>): the sha256 of the version deployed, checked when a worker loads it. */
+  scriptHash?: string;
 }
 
 export interface DeploymentRiskLimits {

@@ -16,6 +16,7 @@ import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { ensureBalanceRows } from '@/server/services/orders';
 import {
   claimDeployments,
+  disposeRuntime,
   giveBackLeases,
   loadRuntime,
   releaseLeases,
@@ -55,6 +56,8 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
   const concurrency = options.concurrency ?? 4;
   const maxBatch = options.maxBatch ?? 50;
   const isPaper = (rt: DeploymentRuntime) => rt.account.exchange === PAPER_EXCHANGE;
+  // A script's decisions block the event loop (up to their time limit each): its paper ticks go alone, not in a batch.
+  const batchable = (rt: DeploymentRuntime) => isPaper(rt) && rt.disposeStrategy === null;
   return {
     name: 'deployment-runner',
     async start({ database, workerId, logger, signal, settings }) {
@@ -64,6 +67,12 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       const claimMs = options.claimMs ?? Math.min(1_000, renewMs);
       const db = database.db;
       const runtimes = new Map<string, DeploymentRuntime>();
+      /** Drops a deployment from this worker, freeing what its runtime holds (a script's isolate). */
+      const drop = (id: string) => {
+        const rt = runtimes.get(id);
+        runtimes.delete(id);
+        if (rt) disposeRuntime(rt);
+      };
       const pause = wakeableSleep();
       let lastClaim = 0;
       let lastRenew = Date.now();
@@ -110,6 +119,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           try {
             const rt = await loadRuntime(db, row, Number(lease_epoch));
             await ensurePaperBalances(rt);
+            drop(id);
             runtimes.set(id, rt);
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
           } catch (error) {
@@ -157,7 +167,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         const kept = await renewLeases(db, workerId, held, leaseMs);
         for (const id of held.keys()) {
           if (!kept.has(id)) {
-            runtimes.delete(id);
+            drop(id);
             logger.info({ deploymentId: id }, 'deployment lease lost or given up');
           }
         }
@@ -173,7 +183,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         const excess = runtimes.size - (await evenShare());
         if (excess < HANDOVER_MIN) return;
         const given = [...runtimes.values()].sort((a, b) => b.nextDueMs - a.nextDueMs).slice(0, excess);
-        for (const rt of given) runtimes.delete(rt.id);
+        for (const rt of given) drop(rt.id);
         const count = await giveBackLeases(
           db,
           workerId,
@@ -186,7 +196,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         if (outcome.status === 'fulfilled') {
           const result = outcome.value;
           if (result.status === 'lost' || result.status === 'ended') {
-            runtimes.delete(rt.id);
+            drop(rt.id);
             logger.info({ deploymentId: rt.id, status: result.status }, 'deployment left this worker');
             return;
           }
@@ -194,7 +204,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
         } else {
           const error: unknown = outcome.reason;
           logger.error({ deploymentId: rt.id, err: error }, 'deployment tick failed; retrying from the stored state');
-          runtimes.delete(rt.id);
+          drop(rt.id);
           const [row] = await db
             .select()
             .from(deployments)
@@ -250,7 +260,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             for (const rt of runtimes.values()) if (rt.nextDueMs <= now && !inFlight.has(rt.id)) due.push(rt);
             if (due.length === 0) return [];
             due.sort((a, b) => a.nextDueMs - b.nextDueMs);
-            if (!isPaper(due[0]!)) return [due[0]!];
+            if (!batchable(due[0]!)) return [due[0]!];
             const size = Math.min(maxBatch, Math.ceil(due.length / concurrency));
             const batch: DeploymentRuntime[] = [];
             const accounts = new Set<string>();
@@ -258,7 +268,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
               if (batch.length === size) break;
               // One deployment per account in flight: two orders on one account in one transaction would each
               // compute the balances from rows read before the other's write.
-              if (!isPaper(rt) || accountsInFlight.has(rt.account.id) || accounts.has(rt.account.id)) continue;
+              if (!batchable(rt) || accountsInFlight.has(rt.account.id) || accounts.has(rt.account.id)) continue;
               batch.push(rt);
               accounts.add(rt.account.id);
             }
@@ -297,6 +307,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       return async () => {
         pause.wake();
         await loop;
+        for (const id of [...runtimes.keys()]) drop(id);
         const released = await releaseLeases(db, workerId).catch(() => 0);
         logger.info({ released }, 'deployment leases given back');
         await listener?.unlisten().catch(() => undefined);

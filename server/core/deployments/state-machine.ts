@@ -20,6 +20,7 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'risk_halt', // the runner paused it: a circuit breaker tripped, or it found the kill switch engaged
   'replay_end', // the runner processed the replay's last stored candle
   'start_failed', // the runner could not start it (e.g. its parameters are no longer valid)
+  'strategy_failed', // its strategy's decision failed (a script threw, or went over its time or memory limit)
 ] as const;
 export type DeploymentEventType = (typeof DEPLOYMENT_EVENT_TYPES)[number];
 
@@ -40,7 +41,15 @@ type TransitionTable = {
  *   request with the deployment as it is, without a write.
  */
 export const DEPLOYMENT_TRANSITIONS: TransitionTable = {
-  running: { pause: 'paused', stop: 'stopped', kill_switch: 'paused', risk_halt: 'paused', replay_end: 'completed', start_failed: 'failed' },
+  running: {
+    pause: 'paused',
+    stop: 'stopped',
+    kill_switch: 'paused',
+    risk_halt: 'paused',
+    replay_end: 'completed',
+    start_failed: 'failed',
+    strategy_failed: 'failed',
+  },
   paused: { resume: 'running', stop: 'stopped' },
   stopped: {},
   completed: {},

@@ -9,17 +9,24 @@
  *   load(js) → ScriptDescription as JSON
  *   backtest(candles, paramsJson, configJson) → equity, trade and fill rows, metrics
  *   plotValues(candles, paramsJson) → one Float64Array per declared plot
+ *   liveStart(paramsJson) → warmup, accumulates, fixedEntryQuote of the deployment's instance (live.ts)
+ *   liveBar(candles, from, index, position) → the decision on the close of bar `index` (one per closed candle)
+ *   biasCheck(candles, paramsJson, configJson) → the bias checks' report (bias.ts)
  * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
  *
  * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
  * the bars after the current one are NaN and `length` is the number of bars up to the current one (SeriesView).
  * The engine runs on the pristine candles, so a script that writes into its copy changes nothing but its own view,
- * and is told so at the end of the run.
+ * and is told so at the end of the run. A deployment's script (liveBar) is never handed a bar after the one it
+ * decides on: the host sends bars up to `index` only (live.ts).
  */
 import type { CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
 import type { BacktestConfig } from '../backtest/types';
-import type { BarContext, Decision, ParamIssue, PositionView, StrategyInstance } from '../strategies/types';
+import type { ParamIssue, StrategyInstance } from '../strategies/types';
+import { SandboxedInstance, type RevealedSeries } from './instance';
+import { LiveRun, type LiveShape } from './live';
+import { scriptBiasCheck } from './bias';
 import type { ScriptDefinition } from './sdk';
 import * as sdk from './sdk';
 import { log, takeLog } from './log';
@@ -146,7 +153,7 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
  * The candles a script sees: its own columns, filled bar by bar as the engine reaches them (NaN after the current
  * bar), `length` = bars up to and including the current one.
  */
-class SeriesView implements CandleSeries {
+class SeriesView implements RevealedSeries {
   length = 0;
   /** no bar shown since the columns were last filled with NaN (a script may have written into them) */
   private fresh = true;
@@ -205,88 +212,15 @@ class SeriesView implements CandleSeries {
   }
 }
 
-/**
- * The engine's view of a script's instance: the validated parameters (never the script's own `params`, which the
- * engine would otherwise trust for position size and stops), checked decisions, the script's candles as a
- * SeriesView and its own copy of the position (the engine's is not the script's to change).
- */
-class SandboxedInstance implements StrategyInstance {
-  readonly warmup: number;
-  readonly accumulates: boolean;
-  readonly fixedEntryQuote: number | null;
-  private readonly view: SeriesView;
-  private readonly context: { series: CandleSeries; index: number };
-  private readonly position = { entryPrice: 0, entryTime: 0, quantity: 0 };
-
-  constructor(
-    private readonly inner: StrategyInstance,
-    readonly params: StrategyInstance['params'],
-    source: CandleSeries,
-  ) {
-    if (inner === null || typeof inner !== 'object' || typeof inner.onBar !== 'function')
-      throw new Error('create(params) must return an object with an onBar(ctx, position) method (extend BarStrategy)');
-    const warmup = inner.warmup ?? 0;
-    if (!(Number.isInteger(warmup) && warmup >= 0)) throw new Error(`warmup must be a whole number of bars ≥ 0, got ${String(warmup)}`);
-    this.warmup = warmup;
-    this.accumulates = inner.accumulates === true;
-    const fixed = inner.fixedEntryQuote ?? null;
-    if (fixed !== null && !(typeof fixed === 'number' && Number.isFinite(fixed) && fixed > 0))
-      throw new Error(`fixedEntryQuote must be null or a positive number, got ${String(fixed)}`);
-    this.fixedEntryQuote = fixed;
-    this.view = new SeriesView(source);
-    this.context = { series: this.view, index: 0 };
-  }
-
-  reset(): void {
-    this.view.forget();
-    if (typeof this.inner.reset === 'function') this.inner.reset();
-  }
-
-  onBar(ctx: BarContext, position: PositionView | null = null): Decision {
-    const i = ctx.index;
-    this.view.reveal(i);
-    this.context.index = i;
-    let mine: PositionView | null = null;
-    if (position !== null) {
-      this.position.entryPrice = position.entryPrice;
-      this.position.entryTime = position.entryTime;
-      this.position.quantity = position.quantity;
-      mine = this.position;
-    }
-    const decision = this.inner.onBar(this.context, mine);
-    if (decision === null || decision === undefined) return null;
-    if (decision === 'enter' || decision === 'exit') return decision;
-    const shown: unknown = decision;
-    throw new Error(
-      `onBar must return 'enter', 'exit' or null; on bar ${i} it returned ${typeof shown === 'string' ? JSON.stringify(shown.slice(0, 40)) : typeof shown}`,
-    );
-  }
-
-  shouldOpenPosition(ctx: BarContext): boolean {
-    return this.onBar(ctx, null) === 'enter';
-  }
-
-  shouldClosePosition(position: PositionView, ctx: BarContext): boolean {
-    return this.onBar(ctx, position) === 'exit';
-  }
-
-  generateSignals(): Int8Array {
-    throw new Error('generateSignals is not available for scripts');
-  }
-
-  assertCandlesUnchanged(): void {
-    const changed = this.view.firstChange();
-    if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
-  }
-}
-
 function backtest(columns: Float64Array[], paramsJson: string, configJson: string): BacktestReply {
   const series = seriesOf(columns);
   const params = checkedParams(paramsJson);
   const config = JSON.parse(configJson) as BacktestConfig;
-  const instance = new SandboxedInstance(loaded().create({ ...params } as never), params as StrategyInstance['params'], series);
+  const view = new SeriesView(series);
+  const instance = new SandboxedInstance(loaded().create({ ...params } as never), params as StrategyInstance['params'], view);
   const result = runBacktest(series, instance, config);
-  instance.assertCandlesUnchanged();
+  const changed = view.firstChange();
+  if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
   return { equity: result.equity, tradeRows: result.tradeLog.rows(), fillRows: result.fillLog.rows(), metricsJson: JSON.stringify(result.metrics) };
 }
 
@@ -323,7 +257,31 @@ const api = Object.freeze({
   load: (js: string) => reply(() => load(js)),
   backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
   plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
+  liveStart: (paramsJson: string) => reply(() => liveStart(paramsJson)),
+  biasCheck: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
+    reply(() => {
+      const params = checkedParams(paramsJson);
+      const create = () => loaded().create({ ...params } as never);
+      return scriptBiasCheck(seriesOf(columnsOf(candles)), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
+    }),
+  liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
+    reply(() => liveRun().bar(columnsOf(candles), from, index, position)),
 });
+
+let live: LiveRun | null = null;
+
+/** A deployment's run (live.ts): one instance kept between decisions, its candles handed over as they close. */
+function liveStart(paramsJson: string): LiveShape {
+  if (live !== null) throw new Error('this sandbox already runs a deployment');
+  const params = checkedParams(paramsJson);
+  live = new LiveRun(loaded().create({ ...params } as never), params as StrategyInstance['params']);
+  return live.shape();
+}
+
+function liveRun(): LiveRun {
+  if (live === null) throw new Error('no deployment started in this sandbox');
+  return live;
+}
 
 /** The six columns (time, open, high, low, close, volume) of a buffer packed column after column. */
 function columnsOf(candles: ArrayBuffer): Float64Array[] {

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '@/db/client';
+import type { Db, DbOrTx } from '@/db/client';
 import { backtests, strategies, type BacktestStatus } from '@/db/schema';
 import { runBacktest, runPortfolioBacktest, type BacktestConfig, type BacktestResult, type PortfolioResult, type TradeLog } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
@@ -42,6 +42,16 @@ export function failureMessage(error: unknown, jobId: string): string {
   return `internal error while running (job ${jobId}; see the worker log)`;
 }
 
+/** Script version `type` as the user may read it now; otherwise the run fails with the reason. */
+export async function scriptOrFail(db: DbOrTx, userId: string, type: string): Promise<RunnableScript> {
+  try {
+    return await runnableScript(db, userId, type);
+  } catch (error) {
+    if (error instanceof AppError) throw new BacktestRunError(error.details?.fields?.[0]?.message ?? error.message);
+    throw error;
+  }
+}
+
 /**
  * A script version's backtest, in the worker's sandbox (loaded on first use: the web app, which imports this module
  * for its types, never loads the native sandbox). The version is read again with the owner's scope: a script made
@@ -55,13 +65,7 @@ async function runScript(
   params: Record<string, unknown>,
   config: BacktestConfig,
 ): Promise<{ result: BacktestResult; scriptHash: string; plots: ComputedPlots | null; plotsError?: string }> {
-  let script: RunnableScript;
-  try {
-    script = await runnableScript(db, userId, type);
-  } catch (error) {
-    if (error instanceof AppError) throw new BacktestRunError(error.details?.fields?.[0]?.message ?? error.message);
-    throw error;
-  }
+  const script = await scriptOrFail(db, userId, type);
   const { runScriptBacktest } = await import('@/server/services/scripts/run');
   // The script's plots too, in the same isolate, for the run's stored chart (the web app cannot compute them).
   const { result, plots, plotsError } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta, { plots: true });

@@ -8,7 +8,8 @@ import { generateGrid, type ParamRange } from '@/server/core/backtest';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import type { JobContext, JobHandler, JobPayload, SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
-import { failureMessage, interruptionReason, loadCandlesOrFail } from './run-job';
+import { isScriptType } from '@/server/core/scripts/script-type';
+import { failureMessage, interruptionReason, loadCandlesOrFail, scriptOrFail } from './run-job';
 import { runSweep } from './sweep-pool';
 import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
 
@@ -47,25 +48,22 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
       try {
         await ctx.progress(0.01, 'loading candles');
         const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
-        const { combos } = generateGrid(getStrategyDefinition(row.strategyType), row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
-        const results = await runSweep(
-          {
-            series,
-            strategyType: row.strategyType,
-            combos,
-            config: { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe },
-          },
-          {
-            threads: options.threads,
-            signal: abort.signal,
-            onProgress: (done, total) => {
-              ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} combinations`).catch((error: unknown) => {
-                interruption = error;
-                abort.abort();
-              });
-            },
-          },
-        );
+        const script = isScriptType(row.strategyType) ? await scriptOrFail(db, userId, row.strategyType) : null;
+        const definition = script ? script.definition : getStrategyDefinition(row.strategyType);
+        const { combos } = generateGrid(definition, row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
+        const config = { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe };
+        const onProgress = (done: number, total: number) => {
+          ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} combinations`).catch((error: unknown) => {
+            interruption = error;
+            abort.abort();
+          });
+        };
+        const results = script
+          ? // A script's cells run in its sandbox, here (loaded on first use, as run-job.ts does).
+            await (
+              await import('@/server/services/scripts/sweep')
+            ).runScriptSweep(row.strategyType, script.compiled, script.meta, series, combos, config, { signal: abort.signal, onProgress })
+          : await runSweep({ series, strategyType: row.strategyType, combos, config }, { threads: options.threads, signal: abort.signal, onProgress });
         await ctx.progress(0.97, 'storing results');
         const stored: SweepRunResult[] = results.map((r) => ({
           params: { ...r.params },
@@ -74,7 +72,7 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
         }));
         await db
           .update(backtestSweeps)
-          .set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()` })
+          .set({ status: 'completed', progress: 1, results: stored, finishedAt: sql`now()`, scriptHash: script?.hash ?? null })
           .where(scope);
         return { sweepId, combinations: results.length };
       } catch (caught) {

@@ -7,6 +7,8 @@ import { generateGrid, SweepError, type ParamRange } from '@/server/core/backtes
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { getStrategyDefinition } from '@/server/core/strategies';
+import type { StrategyDefinition } from '@/server/core/strategies/types';
+import { runnableScript } from '@/server/services/scripts/scripts';
 import { SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
 import { requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
@@ -24,9 +26,9 @@ export interface CreateSweepInput extends RunSpec {
 
 export type SweepRow = typeof backtestSweeps.$inferSelect;
 
-function grid(type: string, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
+function grid(definition: StrategyDefinition, ranges: Record<string, ParamRange>, baseParams: Record<string, unknown>) {
   try {
-    return generateGrid(getStrategyDefinition(type), ranges, { baseParams });
+    return generateGrid(definition, ranges, { baseParams });
   } catch (error) {
     if (error instanceof SweepError) throw AppError.validation([{ field: error.param ? `ranges.${error.param}` : 'ranges', message: error.message }]);
     throw error;
@@ -40,9 +42,9 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
   if (strategy.symbols)
     throw AppError.validation([{ field: 'strategyId', message: 'sweeps run over one market; this strategy trades a pair list (backtest it instead)' }]);
-  if (isScriptType(strategy.type))
-    throw AppError.validation([{ field: 'strategyId', message: 'sweeps of strategies written as scripts are not available yet; run backtests' }]);
-  const { combos, skipped } = grid(strategy.type, input.ranges, strategy.params);
+  // A script version's schema (the version the user may read now; the job reads it again and records its hash).
+  const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
+  const { combos, skipped } = grid(definition, input.ranges, strategy.params);
   if (combos.length === 0) throw AppError.validation([{ field: 'ranges', message: `every combination breaks a rule across parameters (${skipped} skipped)` }]);
   return createRun(db, userId, strategy, input, {
     job: (sweepId) => ({ type: SWEEP_JOB_TYPE, payload: { sweepId } }),

@@ -8,7 +8,6 @@
  * statement that changes its state, so a runner that is mid-bar cannot write another order for it
  * (orders are written under a fencing check on that epoch).
  */
-import { isScriptType } from '@/server/core/scripts/script-type';
 import { marketPrecision, precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
@@ -24,7 +23,6 @@ import {
 } from '@/db/schema';
 import { AppError, type FieldIssue } from '@/server/core/errors';
 import { compare, formatDecimal, parseDecimal } from '@/server/core/money';
-import { createStrategy } from '@/server/core/strategies/registry';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { parseTimeInput } from '@/server/core/time';
@@ -38,6 +36,7 @@ import { cancelOrder, OPEN_STATUSES, type OrderDeps } from '@/server/services/or
 import { applyStrategyEvent, getStrategyRow } from '@/server/services/strategies/strategies';
 import { feedTimeAt, type DeploymentDeps, type DeploymentRow } from './model';
 import { closeDeploymentPosition } from './close-out';
+import { checkDeployableStrategy } from './strategy-check';
 import { closePortfolioPositions } from './portfolio-close-out';
 import { transitionDeployment } from './transitions';
 
@@ -242,13 +241,7 @@ export async function createDeployment(
     throw new AppError('CONFLICT', `the strategy already has a ${strategy.status} deployment; stop it first`);
   if (input.mode === 'live' && strategy.status !== 'stopped')
     throw new AppError('CONFLICT', 'paper trade the strategy before going live (deploy it in paper mode, then stop it)');
-  if (isScriptType(strategy.type))
-    invalid([{ field: 'strategyId', message: 'strategies written as scripts can be backtested; paper and live deployments of scripts are not available yet' }]);
-  try {
-    createStrategy(strategy.type, strategy.params);
-  } catch (error) {
-    throw new AppError('CONFLICT', `the strategy's parameters are no longer valid: ${(error as Error).message}`);
-  }
+  const deployable = await checkDeployableStrategy(db, userId, strategy);
 
   const maxPositionQuote = positiveDecimal(input.maxPositionQuote, 'maxPositionQuote');
   const riskLimits: DeploymentRiskLimits = {};
@@ -304,6 +297,7 @@ export async function createDeployment(
           symbol: strategy.symbol,
           timeframe: strategy.timeframe,
           ...(strategy.symbols ? { symbols: strategy.symbols, capital: strategy.capital! } : {}),
+          ...deployable,
         },
         capitalQuote: capital!,
         maxPositionQuote: maxPositionQuote ?? null,

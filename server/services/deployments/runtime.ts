@@ -1,6 +1,7 @@
 /** A claimed deployment in a worker's memory: its strategy instance and bars. Rebuilt from Postgres on any doubt. */
 import type { DbOrTx } from '@/db/client';
 import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
+import { isScriptType } from '@/server/core/scripts/script-type';
 import { createStrategy } from '@/server/core/strategies/registry';
 import type { StrategyInstance } from '@/server/core/strategies/types';
 import { timeframeToMs } from '@/server/core/timeframe';
@@ -26,6 +27,8 @@ export interface DeploymentRuntime {
   lastStored: { readAtMs: number; lastMs: number | null } | null;
   /** A pair-list deployment's per-pair instances and bars (null: one symbol). portfolio-tick.ts runs it. */
   portfolio: PortfolioRuntime | null;
+  /** A script's strategy: frees its isolate (disposeRuntime); null for a built-in. */
+  disposeStrategy: (() => void) | null;
 }
 
 /** One strategy instance, bar buffer and simulated market per pair, in list order. */
@@ -44,9 +47,25 @@ function seedOf(text: string): number {
 
 const SIM_START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150, BNB: 500 };
 
+/**
+ * A script version's instance, in its own isolate (worker only: the module is loaded on first use, so the web app,
+ * which imports this service, never loads the native sandbox). The version is the one pinned at deploy time.
+ */
+async function scriptStrategy(db: DbOrTx, row: DeploymentRow): Promise<StrategyInstance & { dispose(): void }> {
+  if (row.strategy.symbols) throw new Error('a pair list cannot run a script strategy');
+  const { loadScriptStrategy } = await import('@/server/services/scripts/live');
+  return loadScriptStrategy(db, row.userId, row.strategy.type, row.strategy.params, row.strategy.scriptHash);
+}
+
+/** Frees what a runtime holds outside the heap (a script's isolate); the worker calls it when it drops a deployment. */
+export function disposeRuntime(rt: DeploymentRuntime): void {
+  rt.disposeStrategy?.();
+}
+
 export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number): Promise<DeploymentRuntime> {
   const account = await findOwnedAccount(db, row.userId, row.accountId);
-  const strategy = createStrategy(row.strategy.type, row.strategy.params);
+  const script = isScriptType(row.strategy.type) ? await scriptStrategy(db, row) : null;
+  const strategy = script ?? createStrategy(row.strategy.type, row.strategy.params);
   const barMs = timeframeToMs(row.strategy.timeframe);
   const simulatedMarket = (symbol: string): SimulatedMarket | null => {
     if (row.feed.type !== 'simulated') return null;
@@ -69,5 +88,20 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
       }
     : null;
   const simulated = simulatedMarket(row.strategy.symbol);
-  return { id: row.id, userId: row.userId, epoch, row, account, strategy, bars: new BarBuffer(), barMs, simulated, nextDueMs: 0, lastStored: null, portfolio };
+  const disposeStrategy = script ? () => script.dispose() : null;
+  return {
+    id: row.id,
+    userId: row.userId,
+    epoch,
+    row,
+    account,
+    strategy,
+    bars: new BarBuffer(),
+    barMs,
+    simulated,
+    nextDueMs: 0,
+    lastStored: null,
+    portfolio,
+    disposeStrategy,
+  };
 }

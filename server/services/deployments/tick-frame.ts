@@ -15,6 +15,7 @@ import type { Db, DbOrTx } from '@/db/client';
 import { queryRows } from '@/db/raw';
 import { deployments } from '@/db/schema';
 import { evaluateCircuitBreakers } from '@/server/core/risk';
+import { StrategyDecisionError } from '@/server/core/strategies/decision-error';
 import type { MachineState, PortfolioMachineState } from '@/server/core/trading';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
 import { raiseAlert } from '@/server/services/alerts';
@@ -26,7 +27,7 @@ import { numberToDecimalString, riskLimitsOf, StopTick, WaitForOrder, type TickC
 import type { DeploymentDeps, DeploymentRow } from './model';
 import type { TickFence } from './paper-batch';
 import type { DeploymentRuntime } from './runtime';
-import { pauseForRisk } from './tick-transitions';
+import { failForStrategy, pauseForRisk } from './tick-transitions';
 
 export interface TickResult {
   /** 'lost': the lease moved on (drop the runtime); 'ended': the deployment completed/paused/failed. */
@@ -184,6 +185,11 @@ export async function runTick(
     return result;
   } catch (error) {
     if (error instanceof LeaseLostError) return { status: 'lost', barsProcessed: 0, orders: 0, nextDueMs: Infinity };
+    if (error instanceof StrategyDecisionError) {
+      // A script's decision failed (its writes of this tick were rolled back, or, live, stopped at that bar).
+      await failForStrategy(db, rt, error.message, now);
+      return { status: 'ended', barsProcessed: 0, orders: ctx.ordersPlaced, nextDueMs: Infinity };
+    }
     if (error instanceof WaitForOrder) {
       // The bar is processed again once the order settles; the strategy has seen it, which is idempotent.
       await db

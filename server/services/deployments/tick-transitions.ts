@@ -1,4 +1,4 @@
-/** The deployment state changes a tick makes: paused by a risk rule or the kill switch, a replay completed. */
+/** The deployment state changes a tick makes: paused by a risk rule or the kill switch, a replay completed, a strategy failed. */
 import type { Db, DbOrTx } from '@/db/client';
 import { raiseAlert } from '@/server/services/alerts';
 import type { DeploymentRow } from './model';
@@ -25,6 +25,26 @@ export async function completeReplay(db: Db, rt: DeploymentRuntime, now: number)
       severity: 'info',
       message: `Replay of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} completed; the position is kept.`,
       dedupeKey: `completed:${rt.id}`,
+    });
+  });
+}
+
+/**
+ * The strategy's decision failed (a script threw, or went over its time or memory limit): the deployment fails, under
+ * the runner's lease epoch, with the reason for the user, and an alert says so. The tick's own writes were not made.
+ */
+export async function failForStrategy(db: Db, rt: DeploymentRuntime, reason: string, now: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const failed = await transitionDeployment(tx, rt.row, { event: 'strategy_failed', reason, now, epoch: rt.epoch });
+    if (!failed) return;
+    await raiseAlert(tx, {
+      userId: rt.userId,
+      deploymentId: rt.id,
+      accountId: rt.account.id,
+      kind: 'deployment_failed',
+      severity: 'critical',
+      message: `The deployment of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} failed: ${reason}`,
+      dedupeKey: `failed:${rt.id}`,
     });
   });
 }

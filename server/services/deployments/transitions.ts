@@ -25,6 +25,8 @@ function strategyEventOf(event: DeploymentEventType, mode: DeploymentRow['mode']
     case 'replay_end':
     // A deployment that could not start no longer trades: its strategy is stopped, so it can be deployed again.
     case 'start_failed':
+    // A strategy that failed decides nothing more: its strategy is stopped too (the user fixes it and deploys again).
+    case 'strategy_failed':
       return 'stop';
   }
 }

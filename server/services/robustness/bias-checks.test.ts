@@ -1,7 +1,9 @@
 /* eslint-disable no-restricted-imports -- these tests drive the real worker job runner in-process */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@/server/core/errors';
-import { checkRecursive } from '@/server/core/robustness/bias';
+import { checkBias, checkRecursive, type BiasFinding } from '@/server/core/robustness/bias';
+import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
+import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
 import { createStrategy } from '@/server/core/strategies';
 import { logger } from '@/server/logger';
 import { registerUser } from '@/server/services/auth/users';
@@ -95,4 +97,32 @@ describe('robustness.bias-check job', () => {
     expect(canceled).toMatchObject({ status: 'canceled', error: 'canceled by the user' });
     expect((await appError(cancelBiasCheckForUser(t.db, alice, queued.id))).code).toBe('CONFLICT');
   });
+});
+
+describe('bias checks of scripts', () => {
+  it('run in the sandbox and find what they find for the built-in the script was written from', async () => {
+    for (const [type, params] of [
+      ['sma_crossover', { fastPeriod: 10, slowPeriod: 30 }],
+      ['dca', { intervalBars: 24 }],
+    ] as const) {
+      const script = await createScriptForUser(t.db, alice, { name: `${type} script` });
+      const version = await addScriptVersion(t.db, alice, script.id, SCRIPT_TEMPLATES.find((s) => s.type === type)!.source);
+      const strategy = await createStrategyForUser(t.db, alice, { name: `${type} as a script`, type: version.type, params, ...market });
+      const queued = await createBiasCheck(t.db, alice, strategy.id, { start: START, end: END });
+      await runWorkerUntil(finished(alice, queued.id));
+      const done = await getBiasCheckForUser(t.db, alice, queued.id);
+      const series = await readCandleSeries(t.db, market, START, END);
+      const builtIn = checkBias(series, () => createStrategy(type, params), { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' });
+      const view = (f: BiasFinding) => (f.passed ? { passed: true } : { passed: false, bar: f.bar, time: new Date(f.time!).toISOString(), detail: f.detail });
+      expect(done, `${type}: the built-in's findings`).toMatchObject({
+        status: 'completed',
+        error: null,
+        bars: builtIn.bars,
+        settleBars: builtIn.settleBars,
+        lookahead: view(builtIn.lookahead),
+        recursive: view(builtIn.recursive),
+      });
+      if (type === 'dca') expect(done.recursive?.passed, "dca's schedule depends on the first bar, as a script too").toBe(false);
+    }
+  }, 120_000);
 });

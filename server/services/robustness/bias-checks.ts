@@ -6,7 +6,9 @@ import { createStrategy, getStrategyDefinition, parseParams } from '@/server/cor
 import { msToIso } from '@/server/core/time';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { assertRunnable } from '@/server/services/backtests/run-spec';
-import { loadCandlesOrFail } from '@/server/services/backtests/run-job';
+import { loadCandlesOrFail, scriptOrFail } from '@/server/services/backtests/run-job';
+import { runnableScript } from '@/server/services/scripts/scripts';
+import type { CandleSeries } from '@/server/core/candles';
 import { BIAS_CHECK_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { enqueueJob, getJobForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
@@ -78,13 +80,12 @@ function toView(job: Job): BiasCheckView {
  */
 export async function createBiasCheck(db: Db, userId: string, strategyId: string, range: { start: number; end: number }): Promise<BiasCheckView> {
   const strategy = await getStrategyRow(db, userId, strategyId);
-  if (isScriptType(strategy.type))
-    throw AppError.validation([
-      { field: 'strategyId', message: 'bias checks run on built-in strategies so far; a script sees no bar after the current one by construction' },
-    ]);
+  // A script version the user may read now (its schema); its warm-up is known only in the sandbox, so a range too
+  // short for its recursive check fails the job rather than the request.
+  const script = isScriptType(strategy.type) ? await runnableScript(db, userId, strategy.type) : null;
   await assertRunnable(db, strategy, { strategyId, ...range, ...CHECK_CONFIG });
-  const params = parseParams(getStrategyDefinition(strategy.type), strategy.params);
-  const warmup = createStrategy(strategy.type, params).warmup;
+  const params = parseParams(script ? script.definition : getStrategyDefinition(strategy.type), strategy.params);
+  const warmup = script ? 0 : createStrategy(strategy.type, params).warmup;
   const bars = Math.floor((range.end - range.start) / timeframeToMs(strategy.timeframe));
   const minimum = recursiveMinimumBars(warmup);
   if (bars < minimum) {
@@ -130,6 +131,17 @@ export async function cancelBiasCheckForUser(db: Db, userId: string, id: string)
   return toView(await requestJobCancel(db, id, userId));
 }
 
+/** A script's checks, both in its sandbox (loaded on first use: the web app imports this module), as one step. */
+async function scriptBiasCheck(ctx: JobContext<Payload>, series: CandleSeries): Promise<Record<string, unknown>> {
+  const { payload } = ctx;
+  const script = await scriptOrFail(ctx.db, ctx.job.userId ?? '', payload.strategyType);
+  await ctx.progress(0.05, 'look-ahead and recursive checks, in the script sandbox');
+  const { runScriptBiasCheck } = await import('@/server/services/scripts/run');
+  const config = { ...CHECK_CONFIG, timeframe: payload.timeframe };
+  const report = await runScriptBiasCheck(payload.strategyType, script.compiled, script.meta, series, payload.params, config);
+  return { bars: report.bars, settleBars: report.settleBars, lookahead: findingView(report.lookahead), recursive: findingView(report.recursive) };
+}
+
 /** The `robustness.bias-check` job: loads the candles, runs the look-ahead check, then the recursive one. */
 export const biasCheckHandler: JobHandler<Payload> = {
   async run(ctx: JobContext<Payload>): Promise<Record<string, unknown>> {
@@ -137,6 +149,7 @@ export const biasCheckHandler: JobHandler<Payload> = {
     try {
       await ctx.progress(0.02, 'loading candles');
       const series = await loadCandlesOrFail(ctx.db, payload, payload.startMs, payload.endMs);
+      if (isScriptType(payload.strategyType)) return await scriptBiasCheck(ctx, series);
       const make = () => createStrategy(payload.strategyType, payload.params);
       const config = { ...CHECK_CONFIG, timeframe: payload.timeframe };
       await ctx.progress(0.05, 'look-ahead: three backtests');

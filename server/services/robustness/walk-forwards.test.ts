@@ -15,6 +15,8 @@ import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows, fixtureSeries } from '@/server/testing/fixtures';
 import { createJobRunner } from '@/server/worker/job-runner';
+import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
+import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
 import { createWalkForwardFoldJobHandler } from './walk-forward-job';
 import { cancelWalkForwardForUser, createWalkForward, getWalkForwardForUser, WALK_FORWARD_FOLD_JOB_TYPE, type CreateWalkForwardInput } from './walk-forwards';
 
@@ -222,4 +224,22 @@ describe('walk-forward across workers', () => {
     expect(va.folds.every((f) => f.trials === 30)).toBe(true);
     expect(outcome(va)).toBe(outcome(vb));
   }, 180_000);
+});
+
+describe('walk-forward of a script', () => {
+  it('finds, fold for fold, what the built-in the script was written from finds, and stitches the same out-of-sample run', async () => {
+    const script = await createScriptForUser(t.db, alice, { name: 'wf script' });
+    const version = await addScriptVersion(t.db, alice, script.id, SCRIPT_TEMPLATES.find((s) => s.type === 'sma_crossover')!.source);
+    const scripted = await createStrategyForUser(t.db, alice, { name: 'wf script', type: version.type, params: { fastPeriod: 10, slowPeriod: 30 }, ...market });
+    const handler = createWalkForwardFoldJobHandler({ threads: 1 });
+    // One after the other: a runner stopped while holding the other's fold would leave it leased until its lease expires.
+    const builtIn = await createWalkForward(t.db, alice, request());
+    await runWorkers(builtIn.id, [handler]);
+    const mine = await createWalkForward(t.db, alice, request({ strategyId: scripted.id }));
+    await runWorkers(mine.id, [handler]);
+    const [a, b] = [await getWalkForwardForUser(t.db, alice, builtIn.id), await getWalkForwardForUser(t.db, alice, mine.id)];
+    expect([a.status, b.status, b.error]).toEqual(['completed', 'completed', null]);
+    expect(a.folds.filter((f) => f.params).length, 'the built-in chose parameters in some fold').toBeGreaterThan(0);
+    expect(outcome(b), "the script's walk-forward is the built-in's").toBe(outcome(a));
+  }, 240_000);
 });

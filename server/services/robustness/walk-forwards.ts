@@ -46,6 +46,8 @@ import {
   type WalkForwardObjective,
 } from '@/server/core/robustness/walk-forward';
 import { isScriptType } from '@/server/core/scripts/script-type';
+import { runnableScript } from '@/server/services/scripts/scripts';
+import { scriptFoldStrategy, type FoldStrategy } from './script-folds';
 import { createStrategy, getStrategyDefinition } from '@/server/core/strategies';
 import { paramsSchema } from '@/server/core/strategies/params';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
@@ -126,6 +128,8 @@ function validation(field: string, message: string): AppError {
 
 /** The largest warm-up over the space's corner cells (every ordinal axis at its largest value), or over each axis's largest value alone. */
 function largestWarmup(type: string, axes: readonly SearchAxis[], base: Record<string, unknown>): number {
+  // A script's warm-up is known only in its sandbox: a window too short for it gives its fold no trades.
+  if (isScriptType(type)) return 0;
   const schema = paramsSchema(getStrategyDefinition(type));
   const warmup = (params: Record<string, unknown>) => {
     const parsed = schema.safeParse(params);
@@ -147,12 +151,12 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to optimise (docs/signals.md)');
   if (strategy.symbols) throw validation('strategyId', 'walk-forward runs over one market; this strategy trades a pair list');
-  if (isScriptType(strategy.type)) throw validation('strategyId', 'walk-forward of strategies written as scripts is not available yet');
+  const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
   const tfMs = timeframeToMs(strategy.timeframe);
   let windows: FoldWindows[];
   let axes: SearchAxis[];
   try {
-    axes = buildAxes(getStrategyDefinition(strategy.type), input.space, strategy.params);
+    axes = buildAxes(definition, input.space, strategy.params);
     windows = planFolds(input.start, input.end, tfMs, input.folds, input.anchored);
   } catch (error) {
     if (error instanceof WalkForwardError) throw validation(error.field, error.message);
@@ -323,6 +327,8 @@ export interface FoldSearchSpec {
   search: { method: SearchMethod; trials: number; seed: number };
   objective: ObjectiveOptions;
   config: BacktestConfig;
+  /** a script version's schema and backtest (script-folds.ts); absent: the built-in `strategyType` */
+  strategy?: FoldStrategy;
 }
 
 /**
@@ -338,7 +344,7 @@ export async function searchFold(
   runCandidates: RunCandidates,
   options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
 ): Promise<FoldResult> {
-  const definition = getStrategyDefinition(spec.strategyType);
+  const definition = spec.strategy?.definition ?? getStrategyDefinition(spec.strategyType);
   const schema = paramsSchema(definition);
   const axes = buildAxes(definition, spec.space, spec.baseParams);
   const search = new WalkForwardSearch(axes, spec.search.method, spec.search.trials, spec.search.seed, fold);
@@ -385,9 +391,13 @@ export async function searchFold(
     return { ...base, params: null, chosen: null, objective: null, inSampleMetrics: null, outOfSampleMetrics: null, neighbourhood: null, deflatedSharpe: null };
   const bestCell = trials[best]!.cell;
   const chosen = evaluated.get(cellKey(bestCell))!;
-  const oos = runBacktest(outOfSample, createStrategy(spec.strategyType, chosen.params), spec.config);
-  // The chosen cell's in-sample run again, for its bar returns (the pool kept only metrics): one backtest per fold.
-  const inSampleRun = runBacktest(inSample, createStrategy(spec.strategyType, chosen.params), spec.config);
+  // The chosen cell out of sample, and its in-sample run again for its bar returns (the search kept only metrics).
+  const runChosen = (series: CandleSeries) =>
+    spec.strategy
+      ? spec.strategy.backtest(series, chosen.params!, spec.config)
+      : runBacktest(series, createStrategy(spec.strategyType, chosen.params), spec.config);
+  const oos = await runChosen(outOfSample);
+  const inSampleRun = await runChosen(inSample);
   const tried = [...evaluated.values()].flatMap((e) => (e.metrics ? [e.metrics.sharpeRatio] : []));
   const annualise = annualisationFactor(timeframeToMs(spec.config.timeframe));
   return {
@@ -408,6 +418,7 @@ async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCand
   const window = row.windows[fold]!;
   await ctx.progress(0.01, 'loading candles');
   const series = await loadCandlesOrFail(ctx.db, row, window.inSample.start, window.outOfSample.end);
+  const script = isScriptType(row.strategyType) ? await scriptFoldStrategy(ctx.db, row.userId, row.strategyType) : null;
   return searchFold(
     sliceByTime(series, window.inSample.start, window.inSample.end),
     sliceByTime(series, window.outOfSample.start, window.outOfSample.end),
@@ -418,9 +429,10 @@ async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCand
       search: spec.search,
       objective: { objective: spec.objective, drawdownWeight: spec.drawdownWeight, minTrades: spec.minTrades },
       config: configOf(row),
+      ...(script ? { strategy: script.strategy } : {}),
     },
     fold,
-    runCandidates,
+    script ? script.runCandidates : runCandidates,
     { signal, onProgress: (done, total) => void ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} trials`).catch(() => {}) },
   );
 }
@@ -450,13 +462,18 @@ async function stitchIfComplete(ctx: JobContext<Payload>, id: string): Promise<v
   const last = row.windows[row.windows.length - 1]!.outOfSample.end;
   const series = await loadCandlesOrFail(ctx.db, row, first, last);
   const folds = row.foldResults as unknown as FoldResult[];
-  const parts: OutOfSamplePart[] = row.windows.map((w, k) => {
+  const script = isScriptType(row.strategyType) ? (await scriptFoldStrategy(ctx.db, row.userId, row.strategyType)).strategy : null;
+  const parts: OutOfSamplePart[] = [];
+  for (const [k, w] of row.windows.entries()) {
     const part = sliceByTime(series, w.outOfSample.start, w.outOfSample.end);
     const params = folds[k]!.params;
-    if (!params) return { series: part, run: null };
-    const run = runBacktest(part, createStrategy(row.strategyType, params), config);
-    return { series: part, run: { equity: run.equity, trades: run.trades, metrics: run.metrics } };
-  });
+    if (!params) {
+      parts.push({ series: part, run: null });
+      continue;
+    }
+    const run = script ? await script.backtest(part, params, config) : runBacktest(part, createStrategy(row.strategyType, params), config);
+    parts.push({ series: part, run: { equity: run.equity, trades: run.trades, metrics: run.metrics } });
+  }
   const stitched = stitchOutOfSample(parts, row.initialCapital, timeframeToMs(row.timeframe));
   const chosenFolds = folds.filter((f) => f.inSampleMetrics);
   const spec = row.spec as unknown as StoredSpec;

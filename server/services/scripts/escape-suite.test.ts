@@ -16,7 +16,7 @@ import { ScriptRuntimeError, ScriptSandbox, type SandboxLimits } from './sandbox
 const series = seriesFromRows(fixtureRows('btc-usd-1h').slice(0, 2_000));
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
 // Time limits with room for a busy machine: a healthy script finishes far below them, an endless one reaches them.
-const limits: SandboxLimits = { memoryMb: 96, loadTimeoutMs: 2_000, backtestTimeoutMs: 3_000 };
+const limits: SandboxLimits = { memoryMb: 96, loadTimeoutMs: 2_000, backtestTimeoutMs: 3_000, decisionTimeoutMs: 1_000 };
 
 async function js(source: string): Promise<string> {
   const compiled = await compileScript(source);

@@ -5,6 +5,7 @@
  */
 import type { BacktestConfig, BacktestResult } from '@/server/core/backtest/types';
 import type { CandleSeries } from '@/server/core/candles';
+import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import { checkScriptDescription, scriptDefinition, type ScriptMeta } from '@/server/core/scripts/description';
 import { parseParams, StrategyParamsError } from '@/server/core/strategies/params';
 import { DEFAULT_LIMITS, ScriptRuntimeError, withScript, type SandboxLimits, type ScriptLog } from './sandbox';
@@ -37,13 +38,7 @@ export async function runScriptBacktest(
   return withScript(
     js,
     async (sandbox, description) => {
-      const checked = checkScriptDescription(description);
-      if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
-      if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
-        throw new ScriptRuntimeError(
-          'error',
-          'the script declares different parameters or plots when it runs than in its source; declare them as literals only',
-        );
+      const checked = { meta: checkedMeta(description, expected) };
       const params = parseParams(scriptDefinition(type, checked.meta), rawParams);
       try {
         const result = await sandbox.backtest(series, params, config);
@@ -61,6 +56,43 @@ export async function runScriptBacktest(
     },
     limits,
   );
+}
+
+/** The bias checks (look-ahead, recursive) of script `type` over `series`, in its sandbox; throws as runScriptBacktest. */
+export async function runScriptBiasCheck(
+  type: string,
+  js: string,
+  meta: ScriptMeta,
+  series: CandleSeries,
+  rawParams: unknown,
+  config: BacktestConfig,
+  limits: SandboxLimits = DEFAULT_LIMITS,
+): Promise<BiasCheckReport> {
+  return withScript(
+    js,
+    async (sandbox, description) => {
+      const params = parseParams(scriptDefinition(type, checkedMeta(description, meta)), rawParams);
+      try {
+        return await sandbox.biasCheck(series, params, config);
+      } catch (error) {
+        if (error instanceof ScriptRuntimeError && error.paramIssue) throw new StrategyParamsError(type, [error.paramIssue]);
+        throw error;
+      }
+    },
+    limits,
+  );
+}
+
+/**
+ * The declarations a loaded script made, checked; with `expected` (those checked when the version was saved), they
+ * must be the same.
+ */
+export function checkedMeta(description: unknown, expected?: ScriptMeta): ScriptMeta {
+  const checked = checkScriptDescription(description);
+  if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
+  if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
+    throw new ScriptRuntimeError('error', 'the script declares different parameters or plots when it runs than in its source; declare them as literals only');
+  return checked.meta;
 }
 
 /** The declarations as text with keys sorted at every level (a stored jsonb value does not keep key order). */

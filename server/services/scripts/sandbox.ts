@@ -17,7 +17,13 @@ import { FillLog, TradeLog } from '@/server/core/backtest/trade-log';
 import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/core/backtest/types';
 import type { CandleSeries } from '@/server/core/candles';
 import type { ParamIssue } from '@/server/core/strategies/types';
+import type { BiasCheckReport } from '@/server/core/robustness/bias';
+import type { LiveShape } from '@/server/core/scripts/live';
 import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
+import type { Decision } from '@/server/core/strategies/types';
+
+/** The entry points runtime.ts exposes to the host. */
+const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck'] as const;
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -26,9 +32,11 @@ export interface SandboxLimits {
   readonly loadTimeoutMs: number;
   /** one whole backtest */
   readonly backtestTimeoutMs: number;
+  /** one decision of a deployment (a closed candle; the first one also catches up on the bars before it) */
+  readonly decisionTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000 };
+export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000, decisionTimeoutMs: 1_000 };
 
 export type ScriptFailureKind = 'error' | 'timeout' | 'memory' | 'params';
 
@@ -76,7 +84,7 @@ export class ScriptSandbox {
   private constructor(
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
-    private readonly api: { load: ivm.Reference; backtest: ivm.Reference; plotValues: ivm.Reference },
+    private readonly api: Record<(typeof API_NAMES)[number], ivm.Reference>,
     readonly limits: SandboxLimits,
   ) {}
 
@@ -90,12 +98,8 @@ export class ScriptSandbox {
       const global = context.global;
       const api = await global.get('__cryptobot', { reference: true });
       const reference = async (name: string) => (await api.get(name, { reference: true })) as ivm.Reference;
-      const sandbox = new ScriptSandbox(
-        isolate,
-        context,
-        { load: await reference('load'), backtest: await reference('backtest'), plotValues: await reference('plotValues') },
-        limits,
-      );
+      const refs = await Promise.all(API_NAMES.map(async (name) => [name, await reference(name)] as const));
+      const sandbox = new ScriptSandbox(isolate, context, Object.fromEntries(refs) as Record<(typeof API_NAMES)[number], ivm.Reference>, limits);
       const json = await sandbox.call<string>(sandbox.api.load, [js], limits.loadTimeoutMs);
       return { sandbox, description: parseDeclaration(json) };
     } catch (error) {
@@ -118,6 +122,33 @@ export class ScriptSandbox {
   /** The values of the script's declared plots over `series` (an empty record without plotValues). */
   async plotValues(series: CandleSeries, params: Readonly<Record<string, unknown>>): Promise<Record<string, Float64Array>> {
     return this.call<Record<string, Float64Array>>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+  }
+
+  /** The bias checks of the script over `series` (core/scripts/bias.ts), within the backtest's time limit. */
+  async biasCheck(series: CandleSeries, params: Readonly<Record<string, unknown>>, config: BacktestConfig): Promise<BiasCheckReport> {
+    return this.call<BiasCheckReport>(this.api.biasCheck, [packed(series), JSON.stringify(params), JSON.stringify(config)], this.limits.backtestTimeoutMs);
+  }
+
+  /** Starts the deployment's instance (core/scripts/live.ts) with host-validated `params`: its warmup and sizing. */
+  async liveStart(params: Readonly<Record<string, unknown>>): Promise<LiveShape> {
+    return this.call<LiveShape>(this.api.liveStart, [JSON.stringify(params)], this.limits.loadTimeoutMs);
+  }
+
+  /**
+   * The decision on the close of bar `index` of `series`, handing over bars from..index first. Synchronous (the
+   * strategy machine's per-bar call is), so it blocks the worker for at most `decisionTimeoutMs`.
+   */
+  liveBar(series: CandleSeries, from: number, index: number, position: readonly number[] | null): Decision {
+    const args = [packed(series, from, index + 1), from, index, position === null ? null : [...position]];
+    const timeoutMs = this.limits.decisionTimeoutMs;
+    if (this.isolate.isDisposed) throw new ScriptRuntimeError('error', 'the sandbox was disposed');
+    let reply: ScriptReply<Decision>;
+    try {
+      reply = this.api.liveBar.applySync(undefined, args, { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }) as ScriptReply<Decision>;
+    } catch (error) {
+      throw this.hostFailure(error, timeoutMs);
+    }
+    return this.settle(reply);
   }
 
   /** What the script logged so far (capped in the isolate: runtime's log.ts). */
@@ -144,6 +175,11 @@ export class ScriptSandbox {
     } catch (error) {
       throw this.hostFailure(error, timeoutMs);
     }
+    return this.settle(reply);
+  }
+
+  /** The value of a reply, its log kept (capped); a failed reply as a ScriptRuntimeError. */
+  private settle<T>(reply: ScriptReply<T>): T {
     this.log.push(...reply.log.slice(0, Math.max(0, 1000 - this.log.length)));
     this.logDropped += reply.logDropped;
     if (!reply.ok) throw new ScriptRuntimeError(reply.paramIssue ? 'params' : 'error', reply.error, reply.paramIssue ?? null, reply.log);
@@ -175,11 +211,11 @@ function parseDeclaration(json: string): unknown {
   });
 }
 
-/** The six columns in one buffer, one after the other, moved into the isolate (one copy here, none there). */
-function packed(series: CandleSeries): ivm.Copy<ArrayBuffer> {
-  const n = series.length;
+/** Bars from..to−1 of the six columns in one buffer, one column after the other, moved into the isolate (one copy here, none there). */
+function packed(series: CandleSeries, from = 0, to = series.length): ivm.Copy<ArrayBuffer> {
+  const n = to - from;
   const all = new Float64Array(n * 6);
-  [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(0, n), k * n));
+  [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(from, to), k * n));
   return new ivm.ExternalCopy(all.buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
 }
 

@@ -7,7 +7,6 @@ import { createStrategy } from '@/server/core/strategies';
 import { registerUser } from '@/server/services/auth/users';
 import { BACKTEST_JOB_TYPE, createBacktest, getBacktestForUser } from '@/server/services/backtests/backtests';
 import { backtestRunHandler } from '@/server/services/backtests/run-job';
-import { createSweep } from '@/server/services/backtests/sweeps';
 import { readCandleSeries, upsertCandles } from '@/server/services/market-data/candles';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -137,13 +136,6 @@ describe('scripts as data', () => {
     expect(builtIn.trades.length).toBeGreaterThan(0);
     expect(done.metrics).toEqual(builtIn.metrics);
     expect(done.trades.length).toBe(builtIn.trades.length);
-
-    const sweep = await failure(
-      createSweep(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config, ranges: { fastPeriod: { min: 5, max: 9, step: 1 } } }),
-    );
-    expect(sweep.details?.fields, 'sweeps of scripts are refused, naming why').toEqual([
-      { field: 'strategyId', message: 'sweeps of strategies written as scripts are not available yet; run backtests' },
-    ]);
   });
 
   it('a script that fails at run time fails its backtest with the script error, and the worker carries on', async () => {

@@ -20,11 +20,19 @@ export function listStrategyTypes(): StrategyTypeView[] {
 }
 
 /**
+ * A built-in's definition, or a script version's the user may read (`script:<scriptId>@<version>`: its declared
+ * schema; one the user may not read is a 422 naming `type`); undefined for an unknown built-in.
+ */
+async function findStrategyDefinition(db: DbOrTx, userId: string, type: string): Promise<StrategyDefinition | undefined> {
+  return isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
+}
+
+/**
  * One strategy type as the form sees it: a built-in's, or a script version's the user may read
  * (`script:<scriptId>@<version>`, its declared schema plus the common parameters); unknown → 422 naming `type`.
  */
 export async function getStrategyType(db: DbOrTx, userId: string, type: string): Promise<StrategyTypeView> {
-  const definition = isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
+  const definition = await findStrategyDefinition(db, userId, type);
   if (!definition) throw AppError.validation([{ field: 'type', message: `unknown strategy type "${type}"` }]);
   return strategyTypeView(definition);
 }
@@ -60,7 +68,7 @@ function strategyTypeView(definition: StrategyDefinition): StrategyTypeView {
  * (type script:<scriptId>@<version>, its declared schema); a bad one is a 422 naming `params.<name>`.
  */
 export async function validateStrategyParams(db: DbOrTx, userId: string, type: string, params: unknown): Promise<Record<string, unknown>> {
-  const definition = isScriptType(type) ? (await runnableScript(db, userId, type)).definition : strategyRegistry.get(type);
+  const definition = await findStrategyDefinition(db, userId, type);
   if (!definition) {
     throw AppError.validation([
       { field: 'type', message: `unknown strategy type "${type}" (known: ${[...strategyRegistry.keys()].join(', ')}, or script:<scriptId>@<version>)` },
