@@ -52,8 +52,11 @@ async function startPgBouncer(url: string): Promise<string> {
   const port = await freePort();
   dir = await mkdtemp(path.join(tmpdir(), 'cryptobot-pgbouncer-'));
   const server = [`host=${target.hostname}`, `port=${target.port || '5432'}`, `dbname=${database}`];
-  if (target.password) server.push(`password=${decodeURIComponent(target.password)}`);
-  await writeFile(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+  // A server that asks for a password (the embedded PostgreSQL does; the machine's trusts): pgbouncer logs in with the
+  // auth file's password for that user, so it goes there; `user=` pins the server login to it.
+  const password = decodeURIComponent(target.password);
+  if (password) server.push(`user=${user}`, `password=${password}`);
+  await writeFile(path.join(dir, 'userlist.txt'), `"${user}" "${password.replace(/"/g, '""')}"\n`);
   await writeFile(
     path.join(dir, 'pgbouncer.ini'),
     [
