@@ -62,7 +62,7 @@ const seconds = (ms: number) => (ms / 1000) as UTCTimestamp;
 const msOf = (time: Time) => (time as number) * 1000;
 const DEFAULT_COLORS = ['#f59e0b', '#6366f1', '#a855f7', '#06b6d4', '#ec4899'];
 /** A drawn marker per side in every this many px at most (the readout lists every trade of a candle). */
-const MARKER_MIN_PX = 6;
+const MARKER_MIN_PX = 10;
 
 interface Theme {
   bg: string;

@@ -24,9 +24,9 @@ describe('the window plan', () => {
   const held = { ...year, from: 100 * DAY, to: 100 * DAY + 300 * MIN, bucketMs: MIN, aggregated: false };
   const width = 1_000;
 
-  it('asks for the visible range plus a span either side, at one candle per two pixels of the view', () => {
+  it('asks for the visible range plus a span either side, at one candle per three pixels of the view', () => {
     const request = windowRequest({ from: 100 * DAY + 100 * MIN, to: 100 * DAY + 200 * MIN }, held, width)!;
-    expect(request).toEqual({ from: 100 * DAY, to: 100 * DAY + 300 * MIN, maxBars: 1_500 });
+    expect(request).toEqual({ from: 100 * DAY, to: 100 * DAY + 300 * MIN, maxBars: 1_000 });
   });
 
   it('zoomed out past the candles held, it asks for the wide view at a maxBars that makes the server aggregate', () => {
@@ -36,13 +36,13 @@ describe('the window plan', () => {
     const request = windowRequest(visible, held, width)!;
     expect(request.from).toBe(55 * DAY);
     expect(request.to).toBe(145 * DAY);
-    // 90 days of minutes (129,600 bars) in 1,500 candles: buckets of over an hour
-    expect((request.to! - request.from!) / MIN / request.maxBars!).toBeGreaterThan(60);
+    // 90 days of minutes (129,600 bars) in 1,000 candles: buckets of over two hours
+    expect((request.to! - request.from!) / MIN / request.maxBars!).toBeGreaterThan(120);
   });
 
   it('at the series’ ends it asks only for what exists, with maxBars scaled to the part in view', () => {
     const request = windowRequest({ from: -10 * DAY, to: 10 * DAY }, held, width)!;
-    expect(request).toEqual({ from: 0, to: 20 * DAY, maxBars: 1_000 });
+    expect(request).toEqual({ from: 0, to: 20 * DAY, maxBars: 667 });
   });
 
   it('a live series’ new bars are inside the bounds', () => {

@@ -3,14 +3,15 @@ import type { TimeRange } from './bar-scale';
 
 /**
  * Which window the price chart asks for (docs/backtesting.md, "Chart windows"): the range the user looks at plus one
- * span either side, at about one candle per two pixels of the visible part, so the server aggregates exactly when the
- * view is wide. A window is asked for again when the view leaves the one held, or when the candles in view get too
- * dense (zoomed out: more than one per pixel) or too sparse (zoomed in on aggregated candles: fewer than one per four).
+ * span either side, at about one candle per three pixels of the visible part, so the server aggregates exactly when
+ * the view is wide (more candles cost the main thread in lightweight-charts' setData and autoscale, and show no more).
+ * A window is asked for again when the view leaves the one held, or when the candles in view get twice too dense
+ * (zoomed out) or twice too sparse (zoomed in on aggregated candles).
  */
 
 type Held = Pick<ChartWindowView, 'from' | 'to' | 'first' | 'last' | 'bucketMs' | 'aggregated'>;
 
-const PX_PER_CANDLE = 2;
+const PX_PER_CANDLE = 3;
 
 /** The series' bounds [first, end): what the held window says, stretched to a live series' latest bar. */
 function seriesBounds(held: Held | null, liveEnd: number | undefined): { first: number | null; end: number | null } {
@@ -47,7 +48,7 @@ export function needsWindow(held: Held, visible: TimeRange, widthPx: number): bo
   const shown = (to - from) / held.bucketMs;
   const whole = held.first !== null && held.last !== null && held.from <= held.first && held.to > held.last;
   const zoomedIn = held.aggregated && shown < width / (2 * PX_PER_CANDLE);
-  const zoomedOut = shown > width;
+  const zoomedOut = shown > (2 * width) / PX_PER_CANDLE;
   const beyond = !whole && (from < held.from || to > held.to);
   return zoomedIn || zoomedOut || beyond;
 }
