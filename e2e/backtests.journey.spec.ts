@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from './contract';
 import { navigate, seedBtcCandles, signInAsNewUser } from './helpers';
-import { chartState, pointAtCandle, waitForChart } from './price-chart';
+import { chartState, dragPan, pointAtCandle, waitForChart, wheelUntil } from './price-chart';
 
 test.beforeAll(seedBtcCandles);
 
@@ -68,6 +68,15 @@ test('create a strategy from its form, backtest it, see charts, markers and trad
     await expect.poll(async () => (await chartState(chart)).bucketMs, { message: 'zoomed in: hourly candles' }).toBe(3_600_000);
     const after = await chartState(chart);
     expect(after.visibleTo - after.visibleFrom, 'a narrower visible range').toBeLessThan((before.visibleTo - before.visibleFrom) / 2);
+    // Panned at hourly candles, then zoomed out again: the wide view is drawn in aggregated candles once more.
+    await dragPan(page, chart, 0.7, 0.3);
+    await dragPan(page, chart, 0.3, 0.8);
+    await wheelUntil(
+      page,
+      chart,
+      { x: 0.5, deltaY: 240, message: 'zoomed out after panning: aggregated candles again' },
+      (s) => s.bucketMs > 3_600_000 && s.visibleTo - s.visibleFrom >= before.visibleTo - before.visibleFrom - s.bucketMs,
+    );
   }
   // Clicking a trade's row brings it into view on the chart.
   const lastRow = trades.last();

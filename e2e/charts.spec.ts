@@ -1,11 +1,11 @@
-import { chartState, pointAtCandle, waitForChart } from './price-chart';
-import { expect, test, type APIRequestContext, type Page } from './contract';
+import { backtested, chartState, dragPan, pointAtCandle, waitForChart } from './price-chart';
+import { expect, test, type Page } from './contract';
 import { seedBtcCandles, signInAsNewUser } from './helpers';
 
 /**
  * Price charts beyond the backtest page (issue #14), desktop only (the phone readout is covered by
- * consistency.journey): a deployment's chart reads its own bars and fills; a long series pans and zooms without a
- * main-thread task over 100 ms and under 200 MB of page memory.
+ * chart-readout.journey): a deployment's chart reads its own bars and fills and keeps the user's zoom as bars arrive
+ * (a year of 1-minute bars: chart-year.spec.ts).
  */
 
 test.beforeAll(seedBtcCandles);
@@ -14,21 +14,6 @@ interface Window {
   bucketMs: number;
   candles: { time: number[]; open: number[]; close: number[] };
   markers: Array<{ time: number; tradeNumber: number; side: string }>;
-}
-
-async function backtested(request: APIRequestContext, market: { exchange: string; symbol: string; timeframe: string }, range: { start: string; end: string }) {
-  const created = await request.post('/api/v1/strategies', {
-    data: { name: 'Chart', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, ...market },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  const strategyId = ((await created.json()) as { id: string }).id;
-  const queued = await request.post('/api/v1/backtests', { data: { strategyId, ...range, initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 } });
-  expect(queued.status(), await queued.text()).toBe(202);
-  const backtestId = ((await queued.json()) as { id: string }).id;
-  await expect
-    .poll(async () => ((await (await request.get(`/api/v1/backtests/${backtestId}`)).json()) as { status: string }).status, { timeout: 90_000 })
-    .toBe('completed');
-  return { strategyId, backtestId };
 }
 
 async function hoverReads(page: Page, chart: ReturnType<Page['getByTestId']>, candle: number): Promise<void> {
@@ -102,5 +87,51 @@ test('Markets: a stored market’s chart reads the candle under the cursor', asy
     const query = `exchange=binance&symbol=BTC/USDT&timeframe=1h&from=${candle}&to=${candle + bucketMs}&maxBars=5000`;
     const w = (await (await page.request.get(`/api/v1/market-data/chart?${query}`)).json()) as Window;
     expect(Number(await page.getByTestId('chart-readout').getAttribute('data-close')), `close at ${fraction}`).toBe(w.candles.close.at(-1));
+  }
+});
+
+test('a live deployment’s chart follows new bars at the right edge and keeps a panned view as they arrive', async ({ page }) => {
+  test.setTimeout(240_000);
+  await signInAsNewUser(page, 'livechart');
+  const { strategyId } = await backtested(
+    page.request,
+    { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    { start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z' },
+  );
+  const account = await page.request.post('/api/v1/accounts', { data: { name: 'Live desk', exchange: 'paper', balances: { USDT: '10000' } } });
+  expect(account.status(), await account.text()).toBe(201);
+  const accountId = ((await account.json()) as { id: string }).id;
+  // An hourly replay at 3,600× real time: a new bar every second while the test looks.
+  const deployed = await page.request.post(`/api/v1/strategies/${strategyId}/deployments`, {
+    data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed: 3600 } },
+  });
+  expect(deployed.status(), await deployed.text()).toBe(201);
+  const deploymentId = ((await deployed.json()) as { id: string }).id;
+  try {
+    await page.goto(`/deployments/${deploymentId}`);
+    const chart = page.getByTestId('deployment-price-chart').getByTestId('price-chart');
+    await waitForChart(chart);
+    await chart.scrollIntoViewIfNeeded();
+    // At first the whole series is in view, up to its latest bar: new bars come into view.
+    const first = await chartState(chart);
+    await expect
+      .poll(async () => (await chartState(chart)).last, { message: 'the chart takes in new bars', timeout: 60_000 })
+      .toBeGreaterThan(first.last + 6 * 3_600_000);
+    await expect.poll(async () => (await chartState(chart)).visibleTo, { message: 'it follows them' }).toBeGreaterThan(first.visibleTo);
+    // Panned back from the latest bar: new bars arrive, the view stays where the user put it.
+    await dragPan(page, chart, 0.2, 0.8);
+    await expect
+      .poll(async () => (await chartState(chart)).visibleTo, { message: 'the latest bar is out of view' })
+      .toBeLessThan((await chartState(chart)).last);
+    const panned = await chartState(chart);
+    for (let k = 0; k < 2; k++) {
+      const last = (await chartState(chart)).last;
+      await expect.poll(async () => (await chartState(chart)).last, { message: 'more bars arrive', timeout: 60_000 }).toBeGreaterThan(last);
+      const now = await chartState(chart);
+      expect(Math.abs(now.visibleFrom - panned.visibleFrom), 'the view’s start stays where the user put it').toBeLessThanOrEqual(now.bucketMs);
+      expect(Math.abs(now.visibleTo - panned.visibleTo), 'so does its end').toBeLessThanOrEqual(now.bucketMs);
+    }
+  } finally {
+    await page.request.post(`/api/v1/deployments/${deploymentId}/stop`);
   }
 });

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { expect, type APIRequestContext, type Locator, type Page } from './contract';
 
 /** Where the price chart draws a time (px from its left edge), by the chart's own time scale; null when not drawn. */
@@ -22,6 +23,7 @@ export async function chartState(chart: Locator) {
   return {
     candles: await attr('data-candles'),
     bucketMs: await attr('data-bucket-ms'),
+    last: await attr('data-last'),
     visibleFrom: await attr('data-visible-from'),
     visibleTo: await attr('data-visible-to'),
   };
@@ -58,6 +60,87 @@ export async function backtestedStrategy(request: APIRequestContext): Promise<{ 
     .poll(async () => ((await (await request.get(`/api/v1/backtests/${backtestId}`)).json()) as { status: string }).status, {
       message: 'the worker completes the backtest',
       timeout: 60_000,
+    })
+    .toBe('completed');
+  return { strategyId, backtestId };
+}
+
+/** A year of 1-minute bars (525,600: the issue's long series) of a random walk, as binance ETH/USDT 1m over 2022. */
+export async function seedYearOfMinutes(): Promise<{ start: string; end: string }> {
+  const sql = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const start = Date.parse('2022-01-01T00:00:00Z');
+  // Generated in the database: one statement, no half-million-row parameter to send.
+  await sql.begin(async (tx) => {
+    await tx`select setseed(0.2022)`;
+    await tx`
+      with steps as (
+        select i, ln(1 + (random() - 0.5) * 0.004) as r from generate_series(0, 525599) as i
+      ), walk as (
+        select i, 3000 * exp(sum(r) over (order by i) - r) as o, 3000 * exp(sum(r) over (order by i)) as c from steps
+      )
+      insert into candles (exchange, symbol, timeframe, time, open, high, low, close, volume)
+      select 'binance', 'ETH/USDT', '1m', ${start}::bigint + i::bigint * 60000, o, greatest(o, c) * 1.0005, least(o, c) * 0.9995, c, 1 + (i % 97) / 10.0
+      from walk
+      on conflict do nothing`;
+  });
+  await sql.end();
+  return { start: '2022-01-01T00:00:00Z', end: '2023-01-01T00:00:00Z' };
+}
+
+/**
+ * Turns the wheel over the chart at `x` (a fraction of its width) a few notches at a time until `done` holds for the
+ * chart's state — the way a user keeps zooming until the chart shows what they want.
+ */
+export async function wheelUntil(
+  page: Page,
+  chart: Locator,
+  { x, deltaY, notches = 4, message, timeout = 60_000 }: { x: number; deltaY: number; notches?: number; message: string; timeout?: number },
+  done: (state: Awaited<ReturnType<typeof chartState>>) => boolean,
+): Promise<void> {
+  const box = (await chart.boundingBox())!;
+  await page.mouse.move(box.x + box.width * x, box.y + box.height * 0.3);
+  await expect
+    .poll(
+      async () => {
+        if (done(await chartState(chart))) return true;
+        for (let k = 0; k < notches; k++) await page.mouse.wheel(0, deltaY);
+        return done(await chartState(chart));
+      },
+      { message, timeout, intervals: [200] },
+    )
+    .toBe(true);
+}
+
+/** Drags the chart from `fromX` to `toX` (fractions of its width) and waits until the view has moved. */
+export async function dragPan(page: Page, chart: Locator, fromX: number, toX: number): Promise<void> {
+  const box = (await chart.boundingBox())!;
+  const y = box.y + box.height * 0.3;
+  const before = (await chartState(chart)).visibleFrom;
+  await page.mouse.move(box.x + box.width * fromX, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * toX, y, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(async () => (await chartState(chart)).visibleFrom, { message: 'the drag pans' }).not.toBe(before);
+}
+
+/** A completed backtest of an SMA crossover (5/20) over `range` of a stored market. */
+export async function backtested(
+  request: APIRequestContext,
+  market: { exchange: string; symbol: string; timeframe: string },
+  range: { start: string; end: string },
+) {
+  const created = await request.post('/api/v1/strategies', {
+    data: { name: 'Chart', type: 'sma_crossover', params: { fastPeriod: 5, slowPeriod: 20 }, ...market },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const strategyId = ((await created.json()) as { id: string }).id;
+  const queued = await request.post('/api/v1/backtests', { data: { strategyId, ...range, initialCapital: 10000, feeRate: 0.001, slippage: 0.0005 } });
+  expect(queued.status(), await queued.text()).toBe(202);
+  const backtestId = ((await queued.json()) as { id: string }).id;
+  await expect
+    .poll(async () => ((await (await request.get(`/api/v1/backtests/${backtestId}`)).json()) as { status: string }).status, {
+      message: 'the worker completes the backtest',
+      timeout: 180_000,
     })
     .toBe('completed');
   return { strategyId, backtestId };

@@ -19,6 +19,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { ChartMarkerView, ChartWindowRequest, ChartWindowView } from '@/server/api/schemas/backtests';
 import { formatDateTime, formatNumber, formatPercent, formatPrice, formatQuantity, formatSignedMoney, signTone } from '@/components/format';
+import { logicalOfRange, rangeOfLogical, thinMarkers, type TimeRange } from './bar-scale';
+import { needsWindow, windowRequest } from './window-plan';
 
 /**
  * A price chart over windows of a series (docs/backtesting.md, "Chart windows"): candlesticks with volume, the
@@ -42,11 +44,25 @@ interface Props {
   focus?: PriceChartFocus | null;
   label: string;
   height?: number;
+  /**
+   * A live series (a deployment): the open time (ms) of its latest bar. When it moves on, the chart reloads the
+   * user's view and keeps it — following the new bars when the user looks at the latest one.
+   */
+  liveEnd?: number;
 }
+
+/**
+ * What a window keeps on screen when it arrives: the whole window (the first one), a range asked for (a jump to a
+ * trade), the view the user has when it arrives (they may have zoomed or panned since it was asked for), or that view
+ * moved on by the new bars of a live series.
+ */
+type Keep = { kind: 'fit' } | { kind: 'range'; range: TimeRange } | { kind: 'current' } | { kind: 'follow' };
 
 const seconds = (ms: number) => (ms / 1000) as UTCTimestamp;
 const msOf = (time: Time) => (time as number) * 1000;
 const DEFAULT_COLORS = ['#f59e0b', '#6366f1', '#a855f7', '#06b6d4', '#ec4899'];
+/** A drawn marker per side in every this many px at most (the readout lists every trade of a candle). */
+const MARKER_MIN_PX = 10;
 
 interface Theme {
   bg: string;
@@ -91,7 +107,34 @@ function paneIndexes(plots: ChartWindowView['plots']): Map<string, number> {
   return panes;
 }
 
-export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420 }: Props) {
+/** The axis and crosshair labels: the same prices again and again on every frame, so each is formatted once. */
+function cachedPriceFormatter(priceTick: string | null): (price: number) => string {
+  const cache = new Map<number, string>();
+  return (price) => {
+    let label = cache.get(price);
+    if (label === undefined) {
+      if (cache.size > 5_000) cache.clear();
+      label = formatPrice(price, { priceTick });
+      cache.set(price, label);
+    }
+    return label;
+  };
+}
+
+/** The range (ms) the chart shows once `next` replaces `held`, by `keep`; null: the whole window. */
+function keptRange(chart: IChartApi, held: ChartWindowView | null, next: ChartWindowView, keep: Keep): TimeRange | null {
+  if (keep.kind === 'fit') return null;
+  if (keep.kind === 'range') return keep.range;
+  const logical = chart.timeScale().getVisibleLogicalRange();
+  if (!logical || !held || held.candles.time.length === 0) return null;
+  const view = rangeOfLogical(held.candles.time, held.bucketMs, logical);
+  if (keep.kind === 'current' || held.last === null || next.last === null) return view;
+  // following a live series: the same span, as far from the latest bar as it was
+  const shift = next.last - held.last;
+  return { from: view.from + shift, to: view.to + shift };
+}
+
+export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420, liveEnd }: Props) {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
   const candlesRef = useRef<ISeriesApi<'Candlestick'> | null>(null);
@@ -104,6 +147,11 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
   const applyingRef = useRef(false);
   const loadRef = useRef(loadWindow);
   loadRef.current = loadWindow;
+  const liveEndRef = useRef(liveEnd);
+  liveEndRef.current = liveEnd;
+  const liveTimerRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** how many bars share a drawn marker now (see thinMarkers); 0: not drawn yet for this window */
+  const drawnEveryRef = useRef(0);
 
   const [data, setData] = useState<ChartWindowView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -121,87 +169,98 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
     return map;
   }, [data]);
 
-  /** Puts a window on the chart; `range` (ms) is kept visible, else the whole window is fitted. */
-  const apply = useCallback((win: ChartWindowView, range: { from: number; to: number } | null) => {
+  /** Draws the window's markers, thinned to the zoom (again only when the zoom changes how many bars share one). */
+  const drawMarkers = useCallback(() => {
     const chart = chartRef.current;
-    const candles = candlesRef.current;
-    const volume = volumeRef.current;
+    const win = windowRef.current;
     const container = containerRef.current;
-    if (!chart || !candles || !volume || !container) return;
+    const logical = chart?.timeScale().getVisibleLogicalRange();
+    if (!chart || !win || !container || !logical) return;
+    const pxPerBar = chart.timeScale().width() / Math.max(1, logical.to - logical.from);
+    const every = Math.max(1, Math.ceil(MARKER_MIN_PX / pxPerBar));
+    if (every === drawnEveryRef.current) return;
+    drawnEveryRef.current = every;
     const theme = readTheme(container);
-    windowRef.current = win;
-    applyingRef.current = true;
-    const c = win.candles;
-    candles.setData(c.time.map((t, i) => ({ time: seconds(t), open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]! })));
-    volume.setData(c.time.map((t, i) => ({ time: seconds(t), value: c.volume[i]!, color: c.close[i]! >= c.open[i]! ? `${theme.gain}55` : `${theme.loss}55` })));
-    const panes = paneIndexes(win.plots);
-    win.plots.forEach((plot, k) => {
-      let series = plotSeriesRef.current.get(plot.name);
-      const color = plot.color ?? DEFAULT_COLORS[k % DEFAULT_COLORS.length]!;
-      if (!series) {
-        const pane = panes.get(plot.pane) ?? 0;
-        series =
-          plot.style === 'histogram'
-            ? chart.addSeries(HistogramSeries, { color, priceLineVisible: false, lastValueVisible: false, title: plot.label }, pane)
-            : chart.addSeries(
-                LineSeries,
-                {
-                  color,
-                  lineWidth: 1,
-                  priceLineVisible: false,
-                  lastValueVisible: false,
-                  crosshairMarkerVisible: false,
-                  lineVisible: plot.style !== 'dots',
-                  pointMarkersVisible: plot.style === 'dots',
-                },
-                pane,
-              );
-        plotSeriesRef.current.set(plot.name, series);
-        if (pane > 0) chart.panes()[pane]?.setStretchFactor(0.35);
-      }
-      series.setData(
-        c.time.map((t, i) => {
-          const value = plot.values[i];
-          return value === null || value === undefined ? { time: seconds(t) } : { time: seconds(t), value };
-        }),
-      );
-    });
-    const markers: SeriesMarker<Time>[] = win.markers.map((m) => ({
+    const drawn = thinMarkers(win.markers, win.candles.time, win.bucketMs, pxPerBar, MARKER_MIN_PX);
+    const markers: SeriesMarker<Time>[] = drawn.map((m) => ({
       time: seconds(m.time),
       position: m.side === 'buy' ? 'belowBar' : 'aboveBar',
       shape: m.side === 'buy' ? 'arrowUp' : 'arrowDown',
       color: m.side === 'buy' ? theme.gain : theme.loss,
-      text: win.markers.length <= 200 ? `#${m.tradeNumber}` : '',
+      text: drawn.length <= 200 ? `#${m.tradeNumber}` : '',
     }));
     markersRef.current?.setMarkers(markers);
-    if (range) chart.timeScale().setVisibleRange({ from: seconds(range.from), to: seconds(range.to) });
-    else chart.timeScale().fitContent();
-    setData(win);
-    requestAnimationFrame(() => {
-      applyingRef.current = false;
-    });
   }, []);
 
-  /** Loads the window around [from, to] (one span either side) at the resolution the chart's width wants. */
+  /** Puts a window on the chart, keeping on screen what `keep` says. */
+  const apply = useCallback(
+    (win: ChartWindowView, keep: Keep) => {
+      const chart = chartRef.current;
+      const candles = candlesRef.current;
+      const volume = volumeRef.current;
+      const container = containerRef.current;
+      if (!chart || !candles || !volume || !container) return;
+      const theme = readTheme(container);
+      const range = keptRange(chart, windowRef.current, win, keep);
+      windowRef.current = win;
+      applyingRef.current = true;
+      const c = win.candles;
+      candles.setData(c.time.map((t, i) => ({ time: seconds(t), open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]! })));
+      volume.setData(
+        c.time.map((t, i) => ({ time: seconds(t), value: c.volume[i]!, color: c.close[i]! >= c.open[i]! ? `${theme.gain}55` : `${theme.loss}55` })),
+      );
+      const panes = paneIndexes(win.plots);
+      win.plots.forEach((plot, k) => {
+        let series = plotSeriesRef.current.get(plot.name);
+        const color = plot.color ?? DEFAULT_COLORS[k % DEFAULT_COLORS.length]!;
+        if (!series) {
+          const pane = panes.get(plot.pane) ?? 0;
+          series =
+            plot.style === 'histogram'
+              ? chart.addSeries(HistogramSeries, { color, priceLineVisible: false, lastValueVisible: false, title: plot.label }, pane)
+              : chart.addSeries(
+                  LineSeries,
+                  {
+                    color,
+                    lineWidth: 1,
+                    priceLineVisible: false,
+                    lastValueVisible: false,
+                    crosshairMarkerVisible: false,
+                    lineVisible: plot.style !== 'dots',
+                    pointMarkersVisible: plot.style === 'dots',
+                  },
+                  pane,
+                );
+          plotSeriesRef.current.set(plot.name, series);
+          if (pane > 0) chart.panes()[pane]?.setStretchFactor(0.35);
+        }
+        series.setData(
+          c.time.map((t, i) => {
+            const value = plot.values[i];
+            return value === null || value === undefined ? { time: seconds(t) } : { time: seconds(t), value };
+          }),
+        );
+      });
+      if (range && c.time.length > 0) chart.timeScale().setVisibleLogicalRange(logicalOfRange(c.time, win.bucketMs, range));
+      else chart.timeScale().fitContent();
+      drawnEveryRef.current = 0;
+      drawMarkers();
+      setData(win);
+      requestAnimationFrame(() => {
+        applyingRef.current = false;
+        drawMarkers(); // again in case the range set above had not reached the time scale yet
+      });
+    },
+    [drawMarkers],
+  );
+
+  /** Loads the window around the range [from, to] (one span either side) at the resolution the chart's width wants. */
   const load = useCallback(
-    async (from: number | undefined, to: number | undefined, keep: { from: number; to: number } | null) => {
+    async (range: TimeRange | null, keep: Keep) => {
       const chart = chartRef.current;
       if (!chart) return;
-      const width = Math.max(100, chart.timeScale().width());
-      let request: ChartWindowRequest;
-      if (from === undefined || to === undefined) request = { maxBars: Math.round(Math.min(5_000, Math.max(10, width / 2))) };
-      else {
-        const span = to - from;
-        const current = windowRef.current;
-        const first = current?.first ?? from;
-        const lastEnd = current?.last !== null && current?.last !== undefined ? current.last + 1 : to;
-        request = {
-          from: Math.max(first, Math.floor(from - span)),
-          to: Math.min(lastEnd, Math.ceil(to + span)),
-          maxBars: Math.round(Math.min(5_000, Math.max(10, (3 * width) / 2))),
-        };
-        if (request.to! <= request.from!) return;
-      }
+      const request = windowRequest(range, windowRef.current, chart.timeScale().width(), liveEndRef.current);
+      if (!request) return;
       const key = JSON.stringify(request);
       if (key === requestRef.current) return;
       requestRef.current = key;
@@ -227,7 +286,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
       ...themeOptions(theme),
       crosshair: { mode: CrosshairMode.Normal },
       timeScale: { ...themeOptions(theme).timeScale, timeVisible: true, secondsVisible: false },
-      localization: { priceFormatter: (price: number) => formatPrice(price, { priceTick }) },
+      localization: { priceFormatter: cachedPriceFormatter(priceTick) },
     });
     chartRef.current = chart;
     const candles = chart.addSeries(CandlestickSeries, {
@@ -255,23 +314,19 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
       setReadout({ time, index: -1 });
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    chart.timeScale().subscribeVisibleTimeRangeChange((range) => {
-      if (!range) return;
-      const next = { from: msOf(range.from), to: msOf(range.to) };
+    // The logical range, not the time range: the time range stops at the candles held, so zoomed out past them it
+    // would never say that the user looks at more than the chart holds.
+    chart.timeScale().subscribeVisibleLogicalRangeChange((logical) => {
+      const held = windowRef.current;
+      if (!logical || !held || held.candles.time.length === 0) return;
+      const next = rangeOfLogical(held.candles.time, held.bucketMs, logical);
       setVisible(next);
       if (applyingRef.current) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         const win = windowRef.current;
-        if (!win) return;
-        const widthPx = Math.max(100, chart.timeScale().width());
-        const shown = (next.to - next.from) / win.bucketMs;
-        const whole = win.first !== null && win.last !== null && win.from <= win.first && win.to > win.last;
-        // a window asks for ~width ÷ 2 candles per visible span: zoomed in below width ÷ 4, a finer bucket fits
-        const zoomedIn = win.aggregated && shown < widthPx / 4;
-        const zoomedOut = shown > widthPx;
-        const beyond = !whole && (next.from < win.from || next.to >= win.to);
-        if (zoomedIn || zoomedOut || beyond) void load(next.from, next.to + win.bucketMs, next);
+        drawMarkers();
+        if (win && needsWindow(win, next, chart.timeScale().width())) void load(next, { kind: 'current' });
       }, 150);
     });
     // Themes: the page switches `html.dark` / `html.light`; the chart follows.
@@ -283,9 +338,10 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
     observer.observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
     // A test hook and a screen-reader-free way to find where a time is drawn (px from the chart's left edge).
     (container as HTMLDivElement & { timeToX?: (ms: number) => number | null }).timeToX = (ms) => chart.timeScale().timeToCoordinate(seconds(ms));
-    void load(undefined, undefined, null);
+    void load(null, { kind: 'fit' });
     return () => {
       clearTimeout(timer);
+      clearTimeout(liveTimerRef.current);
       observer.disconnect();
       plotSeries.clear();
       chart.remove();
@@ -294,7 +350,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
       volumeRef.current = null;
       markersRef.current = null;
     };
-  }, [load, priceTick]);
+  }, [load, drawMarkers, priceTick]);
 
   // A tap on a phone: the readout follows the finger's candle even where the library waits for a long press.
   const onPointerUp = useCallback((event: React.PointerEvent<HTMLDivElement>) => {
@@ -313,8 +369,26 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
     const pad = Math.max(20 * bar, (focus.to - focus.from) * 0.5);
     const range = { from: focus.from - pad, to: focus.to + pad };
     requestRef.current = '';
-    void load(range.from, range.to, range);
+    void load(range, { kind: 'range', range });
   }, [focus, load]);
+
+  // A live series moved on: at most once a second, the user's view again with the new bars (followed at the right edge).
+  useEffect(() => {
+    const win = windowRef.current;
+    if (liveEnd === undefined || !win || win.last === null || liveEnd <= win.last || liveTimerRef.current) return;
+    liveTimerRef.current = setTimeout(() => {
+      liveTimerRef.current = undefined;
+      const chart = chartRef.current;
+      const held = windowRef.current;
+      const logical = chart?.timeScale().getVisibleLogicalRange();
+      if (!chart || !held || held.last === null || !logical || held.candles.time.length === 0) return;
+      const view = rangeOfLogical(held.candles.time, held.bucketMs, logical);
+      const follow = view.to >= held.last;
+      const shift = follow ? (liveEndRef.current ?? held.last) - held.last : 0;
+      requestRef.current = '';
+      void load({ from: view.from + shift, to: view.to + shift }, { kind: follow ? 'follow' : 'current' });
+    }, 1_000);
+  }, [liveEnd, load]);
 
   const index = readout ? (timeIndex.get(readout.time) ?? -1) : data && data.candles.time.length > 0 ? data.candles.time.length - 1 : -1;
   const c = data?.candles;
@@ -386,6 +460,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
           data-bucket-ms={data?.bucketMs ?? ''}
           data-aggregated={data ? String(data.aggregated) : ''}
           data-candles={data?.candles.time.length ?? 0}
+          data-last={data?.last ?? ''}
           data-visible-from={visible?.from ?? ''}
           data-visible-to={visible?.to ?? ''}
           onPointerUp={onPointerUp}

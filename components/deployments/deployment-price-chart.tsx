@@ -4,7 +4,6 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { PriceChart } from '@/components/charts/price-chart';
 import { useTRPC } from '@/components/trpc/client';
-import { timeframeToMs } from '@/server/core/timeframe';
 import type { ChartWindowRequest } from '@/server/api/schemas/backtests';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 
@@ -28,7 +27,7 @@ export function DeploymentPriceChart({ deployment: d }: { deployment: Deployment
   const { timeframe, symbol, type } = d.strategy;
   return (
     <PriceChart
-      key={Math.floor(barMs / (50 * timeframeToMs(timeframe)))}
+      liveEnd={barMs}
       loadWindow={loadWindow}
       priceTick={d.priceTick}
       amountStep={d.amountStep}
