@@ -36,7 +36,10 @@ export default defineConfig({
   reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
   use: { baseURL: BASE_URL, trace: 'retain-on-failure', screenshot: 'only-on-failure', launchOptions },
   projects: [
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
+    // The chart's browser speed measurement (a year of 1m bars: long tasks, page memory) is a benchmark, not a test:
+    // `npm run bench:chart-browser` runs it alone (CHART_BENCH=1), never `npm test` (speed is measured in bench/).
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions }, testIgnore: ['**/chart-year.spec.ts'] },
+    ...(process.env.CHART_BENCH ? [{ name: 'chart-bench', use: { ...devices['Desktop Chrome'], launchOptions }, testMatch: ['**/chart-year.spec.ts'] }] : []),
     // Every page's phone layout is measured with real objects at 360 px by phone.sweep.spec.ts (desktop project).
     // On a Pixel 7 run the journeys whose phone interface differs from the desktop's: the menu and sign-in, the first
     // run, the order ticket, the header's kill switch, the price chart's readout under a finger. The other journeys'
