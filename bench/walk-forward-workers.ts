@@ -54,7 +54,7 @@ export async function benchWalkForwardWorkers(options: {
   const { quick, log } = options;
   const bars = quick ? 40_000 : 400_000;
   const folds = quick ? 2 : 6;
-  const trials = quick ? 8 : 48;
+  const trials = quick ? 8 : 200;
   const bench = await startBenchDatabase(log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cryptobot-wf-workers-'));
   const database = createDatabase(bench.url, { max: 4, applicationName: 'cryptobot-bench-wf' });

@@ -1,14 +1,26 @@
 /**
  * A worker process for bench/walk-forward-workers.ts: the worker's job runner with the walk-forward fold handler
- * only, on ONE sweep thread, against DATABASE_URL. Prints "ready" once it listens for jobs; SIGTERM stops it.
+ * only, on ONE sweep thread, against DATABASE_URL. Prints "ready" once its sweep thread is warm and it listens for
+ * jobs; SIGTERM stops it.
  */
 import pino from 'pino';
 import { createDatabase } from '../../db/client';
 import { WALK_FORWARD_FOLD_JOB_TYPE } from '../../server/services/jobs/contract';
 import { createWalkForwardFoldJobHandler } from '../../server/services/robustness/walk-forward-job';
-import { closeSweepPool } from '../../server/services/backtests/sweep-pool';
+import { closeSweepPool, runSweep } from '../../server/services/backtests/sweep-pool';
+import { syntheticSeries } from './series';
 import { createJobRunner } from '../../server/worker/job-runner';
 
+// Warm, as a long-running worker is: its sweep thread started (the thread's bundle is built once per process).
+await runSweep(
+  {
+    series: syntheticSeries(2_000, 1),
+    strategyType: 'sma_crossover',
+    combos: [{ fastPeriod: 5, slowPeriod: 20 }],
+    config: { initialCapital: 1_000, feeRate: 0, slippage: 0, timeframe: '1m' },
+  },
+  { threads: 1 },
+);
 const database = createDatabase(process.env.DATABASE_URL!, { max: 4, applicationName: 'cryptobot-bench-fold-worker' });
 const controller = new AbortController();
 const stop = await createJobRunner({ [WALK_FORWARD_FOLD_JOB_TYPE]: createWalkForwardFoldJobHandler({ threads: 1 }) }, { pollMs: 50 }).start({
