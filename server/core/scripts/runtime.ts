@@ -151,42 +151,63 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
 
 /**
  * The candles a script sees: its own columns, filled bar by bar as the engine reaches them (NaN after the current
- * bar), `length` = bars up to and including the current one.
+ * bar), `length` = bars up to and including the current one. A column is made on the script's first read of it
+ * (most strategies read `time` and `close` only): a column never read costs neither memory nor a copy per bar,
+ * and cannot have been changed.
  */
 class SeriesView implements RevealedSeries {
   length = 0;
   /** no bar shown since the columns were last filled with NaN (a script may have written into them) */
   private fresh = true;
-  readonly time: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
+  private timeColumn: Float64Array | null = null;
+  private openColumn: Float64Array | null = null;
+  private highColumn: Float64Array | null = null;
+  private lowColumn: Float64Array | null = null;
+  private closeColumn: Float64Array | null = null;
+  private volumeColumn: Float64Array | null = null;
 
-  constructor(private readonly source: CandleSeries) {
-    const n = source.length;
-    this.time = new Float64Array(n).fill(Number.NaN);
-    this.open = new Float64Array(n).fill(Number.NaN);
-    this.high = new Float64Array(n).fill(Number.NaN);
-    this.low = new Float64Array(n).fill(Number.NaN);
-    this.close = new Float64Array(n).fill(Number.NaN);
-    this.volume = new Float64Array(n).fill(Number.NaN);
+  constructor(private readonly source: CandleSeries) {}
+
+  get time(): Float64Array {
+    return (this.timeColumn ??= this.column('time'));
+  }
+  get open(): Float64Array {
+    return (this.openColumn ??= this.column('open'));
+  }
+  get high(): Float64Array {
+    return (this.highColumn ??= this.column('high'));
+  }
+  get low(): Float64Array {
+    return (this.lowColumn ??= this.column('low'));
+  }
+  get close(): Float64Array {
+    return (this.closeColumn ??= this.column('close'));
+  }
+  get volume(): Float64Array {
+    return (this.volumeColumn ??= this.column('volume'));
   }
 
-  /** Shows bars up to and including i. */
+  /** A new column: the bars shown so far, NaN after them. */
+  private column(field: (typeof FIELDS)[number]): Float64Array {
+    const column = new Float64Array(this.source.length);
+    column.set(this.source[field].subarray(0, this.length));
+    column.fill(Number.NaN, this.length);
+    return column;
+  }
+
+  /** Shows bars up to and including i (in the columns made so far; a column made later copies them then). */
   reveal(i: number): void {
     this.fresh = false;
+    const from = this.length;
+    if (i < from) return;
     const s = this.source;
-    for (let k = this.length; k <= i; k++) {
-      this.time[k] = s.time[k]!;
-      this.open[k] = s.open[k]!;
-      this.high[k] = s.high[k]!;
-      this.low[k] = s.low[k]!;
-      this.close[k] = s.close[k]!;
-      this.volume[k] = s.volume[k]!;
-    }
-    if (i + 1 > this.length) this.length = i + 1;
+    if (this.timeColumn !== null) copyBars(this.timeColumn, s.time, from, i);
+    if (this.closeColumn !== null) copyBars(this.closeColumn, s.close, from, i);
+    if (this.openColumn !== null) copyBars(this.openColumn, s.open, from, i);
+    if (this.highColumn !== null) copyBars(this.highColumn, s.high, from, i);
+    if (this.lowColumn !== null) copyBars(this.lowColumn, s.low, from, i);
+    if (this.volumeColumn !== null) copyBars(this.volumeColumn, s.volume, from, i);
+    this.length = i + 1;
   }
 
   /** The first bar and field the script changed, or null (compared bit for bit, 32 bits at a time). */
@@ -194,7 +215,8 @@ class SeriesView implements RevealedSeries {
     const s = this.source;
     const words = this.length * 2;
     for (const field of FIELDS) {
-      const mine = this[field];
+      const mine = this.made(field);
+      if (mine === null) continue;
       const theirs = s[field];
       const a = new Uint32Array(mine.buffer, mine.byteOffset, words);
       const b = new Uint32Array(theirs.buffer, theirs.byteOffset, words);
@@ -206,10 +228,31 @@ class SeriesView implements RevealedSeries {
   /** Hides every bar again (NaN); nothing to do when none was shown. */
   forget(): void {
     if (this.length === 0 && this.fresh) return;
-    for (const field of FIELDS) this[field].fill(Number.NaN);
+    for (const field of FIELDS) this.made(field)?.fill(Number.NaN);
     this.length = 0;
     this.fresh = true;
   }
+
+  private made(field: (typeof FIELDS)[number]): Float64Array | null {
+    switch (field) {
+      case 'time':
+        return this.timeColumn;
+      case 'open':
+        return this.openColumn;
+      case 'high':
+        return this.highColumn;
+      case 'low':
+        return this.lowColumn;
+      case 'close':
+        return this.closeColumn;
+      case 'volume':
+        return this.volumeColumn;
+    }
+  }
+}
+
+function copyBars(to: Float64Array, from: Float64Array, first: number, last: number): void {
+  for (let k = first; k <= last; k++) to[k] = from[k]!;
 }
 
 function backtest(columns: Float64Array[], paramsJson: string, configJson: string): BacktestReply {

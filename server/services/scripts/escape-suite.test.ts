@@ -182,6 +182,28 @@ return Number.isNaN(ctx.series.close[i + 1]) && !Number.isNaN(ctx.series.close[i
     expect(result.trades, 'the next bar is never visible').toHaveLength(0);
   });
 
+  it('a column first read late shows every bar up to the current one, and nothing after it', async () => {
+    // Columns are made on a script's first read of them (runtime.ts, SeriesView): one read first at bar 500 must
+    // hold bars 0..500 exactly as the candles have them, NaN after.
+    const late = await js(
+      script({
+        onBar: `const i = ctx.index;
+if (i < 500) return null;
+const v = ctx.series.volume, h = ctx.series.high;
+for (let k = 0; k <= i; k++) if (Number.isNaN(v[k]) || Number.isNaN(h[k])) throw new Error('bar ' + k + ' hidden at ' + i);
+if (i + 1 < v.length && (!Number.isNaN(v[i + 1]) || !Number.isNaN(h[i + 1]))) throw new Error('bar ' + (i + 1) + ' visible at ' + i);
+return v[i] === ${'${VOL}'} && h[i] === ${'${HIGH}'} && i === 500 ? 'enter' : null;`,
+      })
+        .replace('${VOL}', String(series.volume[500]))
+        .replace('${HIGH}', String(series.high[500])),
+    );
+    const { result } = await runScriptBacktest('script:attempt@1', late, series, {}, config, limits);
+    expect(result.trades.map((t) => t.entryTime)).toEqual([series.time[501]]);
+    expect((await failure(script({ onBar: 'if (ctx.index === 700) ctx.series.low[3] = 1; return null;' }))).message).toBe(
+      'Error: the script changed its candles (low[3]); candles are read-only',
+    );
+  });
+
   it('timers and the network are not there', async () => {
     expect((await failure(script({ body: 'setTimeout(() => {}, 0);' }))).message).toBe('ReferenceError: setTimeout is not defined');
     expect((await failure(script({ body: "fetch('http://127.0.0.1:9');" }))).message).toBe('ReferenceError: fetch is not defined');
