@@ -280,17 +280,26 @@ export function buildBlockPath(series: CandleSeries, rel: BarRelatives, blockBar
   }
 }
 
+/** What a plan needs of one run of the strategy over a path (or over the backtest's own candles). */
+export interface PathRun {
+  readonly totalReturnPct: number;
+  readonly maxDrawdownPct: number;
+  /** bar-close equity, one value per bar (read before the next run: it may be reused) */
+  readonly equity: Float64Array;
+}
+
+/** One full run of the strategy over `path` (the same times as the backtest's candles). */
+export type RunPath = (path: CandleSeries) => PathRun;
+
 class BlockPlan extends PlanBase {
   private readonly rel: BarRelatives;
   private readonly path: CandleSeries;
-  private readonly equityBuffer: Float64Array;
-  private readonly strategy: StrategyInstance;
-  private readonly reference: { finalReturnPct: number; maxDrawdownPct: number; equity: Float64Array };
 
   constructor(
     private readonly series: CandleSeries,
-    makeStrategy: () => StrategyInstance,
-    private readonly config: BacktestConfig,
+    private readonly runPath: RunPath,
+    /** the strategy's run over the backtest's own candles */
+    private readonly reference: PathRun,
     private readonly blockBars: number,
     options: MonteCarloOptions,
   ) {
@@ -309,18 +318,14 @@ class BlockPlan extends PlanBase {
       close: new Float64Array(n),
       volume: new Float64Array(n),
     };
-    this.equityBuffer = new Float64Array(n);
-    this.strategy = makeStrategy();
-    const own = runBacktest(series, makeStrategy(), config);
-    this.reference = { finalReturnPct: own.metrics.totalReturnPct, maxDrawdownPct: own.metrics.maxDrawdownPct, equity: own.equity };
   }
 
   protected runOne(run: number, rng: Mulberry32): void {
     const n = this.series.length;
     buildBlockPath(this.series, this.rel, this.blockBars, () => 1 + rng.below(n - 1), this.path);
-    const result = runBacktest(this.path, this.strategy, this.config, { equityBuffer: this.equityBuffer });
-    this.finals[run] = result.metrics.totalReturnPct;
-    this.drawdowns[run] = result.metrics.maxDrawdownPct;
+    const result = this.runPath(this.path);
+    this.finals[run] = result.totalReturnPct;
+    this.drawdowns[run] = result.maxDrawdownPct;
     const { points, pointValues, runs } = this;
     for (let j = 0; j < points.length; j++) pointValues[j * runs + run] = result.equity[points[j]!]!;
   }
@@ -328,7 +333,7 @@ class BlockPlan extends PlanBase {
   protected original() {
     const { reference, series } = this;
     return {
-      finalReturnPct: reference.finalReturnPct,
+      finalReturnPct: reference.totalReturnPct,
       maxDrawdownPct: reference.maxDrawdownPct,
       equityAt: (x: number) => reference.equity[x]!,
       timeAt: (x: number) => series.time[x]!,
@@ -344,7 +349,24 @@ export function blockMonteCarlo(
   blockBars: number,
   options: MonteCarloOptions,
 ): MonteCarloPlan {
-  return new BlockPlan(series, makeStrategy, config, blockBars, options);
+  const own = runBacktest(series, makeStrategy(), config);
+  const reference = { totalReturnPct: own.metrics.totalReturnPct, maxDrawdownPct: own.metrics.maxDrawdownPct, equity: own.equity };
+  // One instance and one equity buffer for every path (the engine resets the instance at the start of a run).
+  const strategy = makeStrategy();
+  const equityBuffer = new Float64Array(series.length);
+  const runPath: RunPath = (path) => {
+    const { metrics, equity } = runBacktest(path, strategy, config, { equityBuffer });
+    return { totalReturnPct: metrics.totalReturnPct, maxDrawdownPct: metrics.maxDrawdownPct, equity };
+  };
+  return new BlockPlan(series, runPath, reference, blockBars, options);
+}
+
+/**
+ * The same study with the strategy run by `runPath` (a user script in its sandbox, services/robustness/script-paths.ts):
+ * `reference` is its run over the backtest's own candles. The paths and their order are the same as blockMonteCarlo's.
+ */
+export function blockMonteCarloOf(series: CandleSeries, runPath: RunPath, reference: PathRun, blockBars: number, options: MonteCarloOptions): MonteCarloPlan {
+  return new BlockPlan(series, runPath, reference, blockBars, options);
 }
 
 /** Every run of a plan in one call, then its summary. */

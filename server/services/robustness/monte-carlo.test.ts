@@ -11,6 +11,8 @@ import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createJobRunner } from '@/server/worker/job-runner';
+import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
+import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
 import type { JobHandler } from '@/server/services/jobs/contract';
 import {
   cancelMonteCarloForUser,
@@ -175,6 +177,24 @@ describe('robustness.monte-carlo job', () => {
     expect(await cancelMonteCarloForUser(t.db, alice, canceled.id)).toMatchObject({ status: 'canceled' });
     const statuses = await t.sql<{ status: string }[]>`select status from jobs where payload->>'studyId' = ${canceled.id}`;
     expect(statuses.map((r) => r.status)).toEqual(['canceled', 'canceled', 'canceled']);
+  });
+
+  it("re-runs a script's price paths in its sandbox, sharded: the same bytes as the built-in strategy it copies", async () => {
+    const script = await createScriptForUser(t.db, alice, { name: 'mc sma' });
+    const sma = SCRIPT_TEMPLATES.find((s) => s.type === 'sma_crossover')!.source;
+    const version = await addScriptVersion(t.db, alice, script.id, sma);
+    const scriptBacktestId = await completedBacktest(version.type, { fastPeriod: 5, slowPeriod: 20 });
+    const request = { method: 'blocks' as const, runs: 400, seed: 9, ruinDrawdownPct: 20 };
+    const strip = ({ id: _id, backtestId: _b, createdAt: _c, finishedAt: _f, ran: _r, ...rest }: Awaited<ReturnType<typeof study>>) => JSON.stringify(rest);
+    const builtIn = await study((await createMonteCarlo(t.db, alice, backtestId, request)).id);
+    const sandboxed = await study((await createMonteCarlo(t.db, alice, scriptBacktestId, request, { shardSteps: 100_000 })).id);
+    expect(sandboxed.status, sandboxed.error ?? '').toBe('completed');
+    expect(
+      sandboxed.ran.filter((r) => r.endsWith(MONTE_CARLO_SHARD_JOB_TYPE)),
+      'three shards, each with its own isolate',
+    ).toHaveLength(3);
+    expect(sandboxed.finalReturnPct!.p5).toBeLessThan(sandboxed.finalReturnPct!.p95);
+    expect(strip(sandboxed), "every path's figures equal the built-in's").toBe(strip(builtIn));
   });
 
   it('keeps studies to their owner, and cancels a queued one', async () => {

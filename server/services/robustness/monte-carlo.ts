@@ -106,9 +106,12 @@ export async function createMonteCarlo(
   if (backtest.status !== 'completed') throw new AppError('CONFLICT', `the backtest is ${backtest.status}; Monte Carlo needs a completed one`);
   const bars = backtest.barCount ?? 0;
   if (input.method === 'blocks') {
-    if (backtest.symbols || isScriptType(backtest.strategyType))
+    if (backtest.symbols)
       throw AppError.validation([
-        { field: 'method', message: 'price-path resampling re-runs built-in strategies on one market so far; use shuffle or bootstrap' },
+        {
+          field: 'method',
+          message: 'price-path resampling re-runs strategies on one market so far (this backtest trades a pair list); use shuffle or bootstrap',
+        },
       ]);
     if (bars < 3) throw AppError.validation([{ field: 'method', message: `price-path resampling needs at least 3 bars; the backtest has ${bars}` }]);
     if (input.runs > MAX_BLOCK_MONTE_CARLO_RUNS)
@@ -204,8 +207,15 @@ function decode(text: string): Float64Array {
   return new Float64Array(copy.buffer);
 }
 
-/** The study's plan (every run's seeded stream is the same wherever it runs) and the steps of one run. */
-async function studyPlan(ctx: JobContext<unknown>, userId: string, payload: Payload): Promise<{ plan: MonteCarloPlan; stepsPerRun: number }> {
+/**
+ * The study's plan (every run's seeded stream is the same wherever it runs) and the steps of one run; `dispose`
+ * frees what the plan holds (a script's isolate) once it has run.
+ */
+async function studyPlan(
+  ctx: JobContext<unknown>,
+  userId: string,
+  payload: Payload,
+): Promise<{ plan: MonteCarloPlan; stepsPerRun: number; dispose?: () => void }> {
   const { db } = ctx;
   const backtest = await getBacktestSummary(db, userId, payload.backtestId);
   const options = { runs: payload.runs, seed: payload.seed, ruinDrawdownPct: payload.ruinDrawdownPct };
@@ -218,13 +228,14 @@ async function studyPlan(ctx: JobContext<unknown>, userId: string, payload: Payl
       slippage: Number(backtest.slippage),
       timeframe: backtest.timeframe,
     };
-    const plan = blockMonteCarlo(
-      series,
-      () => createStrategy(backtest.strategyType, backtest.params),
-      config,
-      payload.blockBars ?? defaultBlockBars(series.length),
-      options,
-    );
+    const blockBars = payload.blockBars ?? defaultBlockBars(series.length);
+    if (isScriptType(backtest.strategyType)) {
+      // The sandbox is native and worker-only: loaded here, never by the web app that imports this module.
+      const { scriptBlockPlan } = await import('./script-paths');
+      const { plan, dispose } = await scriptBlockPlan(db, userId, backtest.strategyType, backtest.params, series, config, blockBars, options);
+      return { plan, stepsPerRun: series.length, dispose };
+    }
+    const plan = blockMonteCarlo(series, () => createStrategy(backtest.strategyType, backtest.params), config, blockBars, options);
     return { plan, stepsPerRun: series.length };
   }
   const pnl = await getBacktestTradePnl(db, userId, payload.backtestId);
@@ -249,24 +260,28 @@ export const monteCarloHandler: JobHandler<Payload> = {
   async run(ctx: JobContext<Payload>): Promise<Record<string, unknown>> {
     const { payload } = ctx;
     try {
-      const { plan, stepsPerRun } = await studyPlan(ctx, ctx.job.userId ?? '', payload);
-      const shards = payload.shards ?? 1;
-      if (shards === 1) await runRange(ctx, plan, stepsPerRun, 0, plan.runs);
-      else {
-        await ctx.progress(0.96, `combining ${shards} shards`);
-        const stored = ((ctx.job.result ?? {}).shards ?? {}) as Record<string, EncodedRuns>;
-        for (let k = 0; k < shards; k++) {
-          const runs = stored[k];
-          if (!runs) throw new Error(`shard ${k} of the Monte Carlo study has not stored its runs`);
-          plan.importRuns(shardRange(plan.runs, shards, k).from, {
-            finals: decode(runs.finals),
-            drawdowns: decode(runs.drawdowns),
-            points: decode(runs.points),
-          });
+      const { plan, stepsPerRun, dispose } = await studyPlan(ctx, ctx.job.userId ?? '', payload);
+      try {
+        const shards = payload.shards ?? 1;
+        if (shards === 1) await runRange(ctx, plan, stepsPerRun, 0, plan.runs);
+        else {
+          await ctx.progress(0.96, `combining ${shards} shards`);
+          const stored = ((ctx.job.result ?? {}).shards ?? {}) as Record<string, EncodedRuns>;
+          for (let k = 0; k < shards; k++) {
+            const runs = stored[k];
+            if (!runs) throw new Error(`shard ${k} of the Monte Carlo study has not stored its runs`);
+            plan.importRuns(shardRange(plan.runs, shards, k).from, {
+              finals: decode(runs.finals),
+              drawdowns: decode(runs.drawdowns),
+              points: decode(runs.points),
+            });
+          }
         }
+        await ctx.progress(0.97, 'percentiles');
+        return { ...plan.summary(), blockBars: payload.blockBars };
+      } finally {
+        dispose?.();
       }
-      await ctx.progress(0.97, 'percentiles');
-      return { ...plan.summary(), blockBars: payload.blockBars };
     } catch (error) {
       throw jobFailureMessage(error, ctx.job.id);
     }
@@ -314,9 +329,14 @@ export const monteCarloShardHandler: JobHandler<ShardPayload> = {
     if (!study || study.status !== 'queued') return { studyId, shard, skipped: study?.status ?? 'missing' };
     const payload = study.payload as Payload;
     try {
-      const { plan, stepsPerRun } = await studyPlan(ctx, study.userId ?? '', payload);
-      await runRange(ctx, plan, stepsPerRun, from, to);
-      const runs = plan.exportRuns(from, to);
+      const { plan, stepsPerRun, dispose } = await studyPlan(ctx, study.userId ?? '', payload);
+      let runs: ReturnType<MonteCarloPlan['exportRuns']>;
+      try {
+        await runRange(ctx, plan, stepsPerRun, from, to);
+        runs = plan.exportRuns(from, to);
+      } finally {
+        dispose?.();
+      }
       await storeShard(
         ctx.db,
         studyId,

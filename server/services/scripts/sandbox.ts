@@ -115,8 +115,7 @@ export class ScriptSandbox {
       [packed(series), JSON.stringify(params), JSON.stringify(config)],
       this.limits.backtestTimeoutMs,
     );
-    const metrics = JSON.parse(reply.metricsJson) as BacktestMetrics;
-    return new EngineResult(reply.equity, metrics, TradeLog.fromRows(reply.tradeRows), FillLog.fromRows(reply.fillRows));
+    return engineResult(reply);
   }
 
   /** The values of the script's declared plots over `series` (an empty record without plotValues). */
@@ -140,15 +139,20 @@ export class ScriptSandbox {
    */
   liveBar(series: CandleSeries, from: number, index: number, position: readonly number[] | null): Decision {
     const args = [packed(series, from, index + 1), from, index, position === null ? null : [...position]];
-    const timeoutMs = this.limits.decisionTimeoutMs;
-    if (this.isolate.isDisposed) throw new ScriptRuntimeError('error', 'the sandbox was disposed');
-    let reply: ScriptReply<Decision>;
-    try {
-      reply = this.api.liveBar.applySync(undefined, args, { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }) as ScriptReply<Decision>;
-    } catch (error) {
-      throw this.hostFailure(error, timeoutMs);
-    }
-    return this.settle(reply);
+    return this.callSync<Decision>(this.api.liveBar, args, this.limits.decisionTimeoutMs);
+  }
+
+  /**
+   * A whole backtest, synchronously (blocking the worker for at most the backtest's time limit): for many short runs
+   * in a row, such as the price paths of a Monte Carlo study, which the engine also runs synchronously.
+   */
+  backtestSync(series: CandleSeries, params: Readonly<Record<string, unknown>>, config: BacktestConfig): BacktestResult {
+    const reply = this.callSync<BacktestReply>(
+      this.api.backtest,
+      [packed(series), JSON.stringify(params), JSON.stringify(config)],
+      this.limits.backtestTimeoutMs,
+    );
+    return engineResult(reply);
   }
 
   /** What the script logged so far (capped in the isolate: runtime's log.ts). */
@@ -178,6 +182,17 @@ export class ScriptSandbox {
     return this.settle(reply);
   }
 
+  private callSync<T>(fn: ivm.Reference, args: unknown[], timeoutMs: number): T {
+    if (this.isolate.isDisposed) throw new ScriptRuntimeError('error', 'the sandbox was disposed');
+    let reply: ScriptReply<T>;
+    try {
+      reply = fn.applySync(undefined, args, { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }) as ScriptReply<T>;
+    } catch (error) {
+      throw this.hostFailure(error, timeoutMs);
+    }
+    return this.settle(reply);
+  }
+
   /** The value of a reply, its log kept (capped); a failed reply as a ScriptRuntimeError. */
   private settle<T>(reply: ScriptReply<T>): T {
     this.log.push(...reply.log.slice(0, Math.max(0, 1000 - this.log.length)));
@@ -201,6 +216,12 @@ export class ScriptSandbox {
   async evalForTest(code: string): Promise<unknown> {
     return this.context.eval(code, { timeout: 1_000, copy: true });
   }
+}
+
+/** The engine's result, rebuilt from the rows a backtest sent back. */
+function engineResult(reply: BacktestReply): BacktestResult {
+  const metrics = JSON.parse(reply.metricsJson) as BacktestMetrics;
+  return new EngineResult(reply.equity, metrics, TradeLog.fromRows(reply.tradeRows), FillLog.fromRows(reply.fillRows));
 }
 
 /** The script's declaration as plain data; a `__proto__` key anywhere is refused rather than becoming a prototype. */
