@@ -1,8 +1,9 @@
 import type { CandleSeries } from '../candles';
 import { runBacktest } from '../backtest/engine';
-import { BacktestCancelledError, type BacktestConfig, type BacktestOptions } from '../backtest/types';
+import { BacktestCancelledError, type BacktestConfig } from '../backtest/types';
 import type { BarContext, Decision, PositionView, StrategyInstance } from '../strategies/types';
 import { msToIso } from '../time';
+import { SeriesView } from '../strategies/series-view';
 
 /**
  * Bias checks (docs/robustness.md, "Bias checks"). Pure: a series and a way to make fresh strategy instances in,
@@ -14,7 +15,8 @@ import { msToIso } from '../time';
  *      are NaN and `length` is i + 1 while it decides on bar i): every decision as live trading would see it;
  *   3. perturbed: the bars after the middle bar c reflected in log price (p → close[c]² ÷ p, high and low swapped);
  *      the decisions on bars ≤ c must not move.
- *   The first bar whose decision differs from the reference in 2 or 3 is reported. Cost: three backtests.
+ *   The first bar whose decision differs from the reference in 2 or 3 is reported. The three run in one engine pass
+ *   (TandemRecorder): the cost of one backtest plus two and a half strategy evaluations per bar.
  * Recursive: the entry/exit conditions (generateSignals, position-independent) at bar i must not depend on how much
  *   history precedes the settle horizon H = warmup + max(RECURSIVE_SETTLE_MIN, RECURSIVE_SETTLE_FACTOR × warmup).
  *   The reference is one pass over the series; RECURSIVE_SEGMENTS windows (the first quarter of each quarter of the
@@ -57,24 +59,40 @@ function decisionCode(decision: Decision): number {
 }
 
 /**
- * A strategy that records every decision of `inner` per bar and, when `guard` is set, shows `inner` a series that
- * ends at the current bar: bars after it are NaN and `length` is index + 1. The engine keeps the real series (fills).
+ * The three runs of the look-ahead check in one engine pass. The engine runs the reference instance on the real
+ * series; beside it, on every bar, the guarded instance decides over a series that ends at the current bar (bars
+ * after it NaN, `length` index + 1) and, up to bar `cut`, the perturbed instance over the series changed after `cut`,
+ * both with the engine's position. Every decision of the three is recorded; the engine acts on the reference's.
+ *
+ * Why one pass gives the same report as three backtests: each run's engine state (position, fills) follows from its
+ * decisions and the prices it fills at. Until the first bar where the guarded (or perturbed) decision differs from
+ * the reference, the decisions are the same, and so are the fill prices (the perturbed series changes only bars
+ * after `cut`, and its decisions are compared on bars ≤ cut only), so a run of its own would have reached that bar
+ * in the same state. Only the first difference is reported.
  */
-type MutableSeries = { -readonly [K in keyof CandleSeries]: CandleSeries[K] };
-
-class DecisionRecorder implements StrategyInstance {
-  readonly decisions: Uint8Array;
-  private readonly viewContext: { series: CandleSeries; index: number } | null;
+class TandemRecorder implements StrategyInstance {
+  readonly reference: Uint8Array;
+  readonly guarded: Uint8Array;
+  readonly perturbed: Uint8Array;
+  private readonly guardedContext: { series: CandleSeries; index: number };
+  private readonly perturbedContext: { series: CandleSeries; index: number };
   private revealed = 0;
 
-  /** `view`: NaN-filled columns as long as the series, to reveal bar by bar (null: the strategy sees the real series) */
   constructor(
     private readonly inner: StrategyInstance,
-    length: number,
-    private readonly view: MutableSeries | null,
+    private readonly guardedInner: StrategyInstance,
+    private readonly perturbedInner: StrategyInstance,
+    /** the guarded instance's series, revealed bar by bar */
+    private readonly view: SeriesView,
+    perturbedSeries: CandleSeries,
+    private readonly cut: number,
   ) {
-    this.decisions = new Uint8Array(length);
-    this.viewContext = view === null ? null : { series: view, index: 0 };
+    const n = perturbedSeries.length;
+    this.reference = new Uint8Array(n);
+    this.guarded = new Uint8Array(n);
+    this.perturbed = new Uint8Array(cut + 1);
+    this.guardedContext = { series: view, index: 0 };
+    this.perturbedContext = { series: perturbedSeries, index: 0 };
   }
 
   get params() {
@@ -92,34 +110,21 @@ class DecisionRecorder implements StrategyInstance {
 
   reset(): void {
     this.inner.reset();
+    this.guardedInner.reset();
+    this.perturbedInner.reset();
   }
 
   onBar(ctx: BarContext, position?: PositionView | null): Decision {
-    const view = this.view;
-    if (view === null) {
-      const decision = this.inner.onBar(ctx, position);
-      this.decisions[ctx.index] = decisionCode(decision);
-      return decision;
+    const index = ctx.index;
+    const decision = this.inner.onBar(ctx, position);
+    this.reference[index] = decisionCode(decision);
+    this.view.reveal(index);
+    this.guardedContext.index = index;
+    this.guarded[index] = decisionCode(this.guardedInner.onBar(this.guardedContext, position));
+    if (index <= this.cut) {
+      this.perturbedContext.index = index;
+      this.perturbed[index] = decisionCode(this.perturbedInner.onBar(this.perturbedContext, position));
     }
-    const { series, index } = ctx;
-    // Reveal the bars up to `index` (the engine calls each bar once, in order).
-    if (index >= this.revealed) {
-      const { time, open, high, low, close, volume } = series;
-      for (let k = this.revealed; k <= index; k++) {
-        view.time[k] = time[k]!;
-        view.open[k] = open[k]!;
-        view.high[k] = high[k]!;
-        view.low[k] = low[k]!;
-        view.close[k] = close[k]!;
-        view.volume[k] = volume[k]!;
-      }
-      this.revealed = index + 1;
-    }
-    view.length = index + 1;
-    const seen = this.viewContext!;
-    seen.index = index;
-    const decision = this.inner.onBar(seen, position);
-    this.decisions[index] = decisionCode(decision);
     return decision;
   }
 
@@ -134,41 +139,52 @@ class DecisionRecorder implements StrategyInstance {
   }
 }
 
-function recordDecisions(
-  series: CandleSeries,
-  makeStrategy: () => StrategyInstance,
-  config: BacktestConfig,
-  view: MutableSeries | null,
-  equityBuffer: Float64Array,
-  options: BacktestOptions,
-): Uint8Array {
-  const recorder = new DecisionRecorder(makeStrategy(), series.length, view);
-  runBacktest(series, recorder, config, { shouldCancel: options.shouldCancel, equityBuffer });
-  return recorder.decisions;
-}
-
-function nanColumns(length: number): MutableSeries {
-  const column = () => new Float64Array(length).fill(Number.NaN);
-  return { length: 0, time: column(), open: column(), high: column(), low: column(), close: column(), volume: column() };
-}
-
-/** Reflects bars cut + 1.. of `target` (a copy of `source`'s prices) in log price around source.close[cut]. */
-function reflectInto(source: CandleSeries, cut: number, target: MutableSeries): void {
-  const pivot = source.close[cut]!;
-  const square = pivot * pivot;
-  for (let k = cut + 1; k < source.length; k++) {
-    target.open[k] = square / source.open[k]!;
-    target.close[k] = square / source.close[k]!;
-    target.high[k] = square / source.low[k]!;
-    target.low[k] = square / source.high[k]!;
-  }
-}
-
-/** The series with every bar after `cut` reflected in log price around close[cut] (p → close[cut]² ÷ p; high ↔ low). */
+/**
+ * The series with every bar after `cut` reflected in log price around close[cut] (p → close[cut]² ÷ p; high ↔ low).
+ * A price column is made on first read (most strategies read only the closes); time and volume are the series' own.
+ */
 export function reflectAfter(series: CandleSeries, cut: number): CandleSeries {
-  const out: MutableSeries = { ...series, open: series.open.slice(), high: series.high.slice(), low: series.low.slice(), close: series.close.slice() };
-  reflectInto(series, cut, out);
-  return out;
+  return new ReflectedSeries(series, cut);
+}
+
+class ReflectedSeries implements CandleSeries {
+  readonly length: number;
+  readonly time: Float64Array;
+  readonly volume: Float64Array;
+  private columns: Partial<Record<'open' | 'high' | 'low' | 'close', Float64Array>> = {};
+  private readonly square: number;
+
+  constructor(
+    private readonly source: CandleSeries,
+    private readonly cut: number,
+  ) {
+    this.length = source.length;
+    this.time = source.time;
+    this.volume = source.volume;
+    const pivot = source.close[cut]!;
+    this.square = pivot * pivot;
+  }
+
+  get open(): Float64Array {
+    return (this.columns.open ??= this.reflected(this.source.open, this.source.open));
+  }
+  get close(): Float64Array {
+    return (this.columns.close ??= this.reflected(this.source.close, this.source.close));
+  }
+  get high(): Float64Array {
+    return (this.columns.high ??= this.reflected(this.source.high, this.source.low));
+  }
+  get low(): Float64Array {
+    return (this.columns.low ??= this.reflected(this.source.low, this.source.high));
+  }
+
+  /** `own`'s bars up to cut, then square ÷ `mirror`'s (high's mirror is low, and the reverse). */
+  private reflected(own: Float64Array, mirror: Float64Array): Float64Array {
+    const { cut, square } = this;
+    const out = own.slice();
+    for (let k = cut + 1; k < out.length; k++) out[k] = square / mirror[k]!;
+    return out;
+  }
 }
 
 function firstDifference(reference: ArrayLike<number>, other: ArrayLike<number>, from: number, to: number, otherOffset = 0): number {
@@ -192,19 +208,14 @@ export function checkLookahead(
 ): BiasFinding {
   const n = series.length;
   if (n < 2) throw new RangeError(`the look-ahead check needs at least 2 bars, got ${n}`);
-  // One equity array for the three runs, and the hidden-future run's columns (fully revealed after it) reused for the
-  // changed-future run: a check allocates little more than one backtest's memory beyond the 6 columns.
-  const equityBuffer = new Float64Array(n);
-  const reference = recordDecisions(series, makeStrategy, config, null, equityBuffer, options);
-  options.onProgress?.(0.25);
-  const view = nanColumns(n);
-  const guarded = recordDecisions(series, makeStrategy, config, view, equityBuffer, options);
-  options.onProgress?.(0.5);
+  // The three runs in one engine pass (TandemRecorder). The perturbed series: the bars after the middle bar
+  // reflected; its run's decisions are compared on bars ≤ cut only.
   const cut = Math.floor((n - 1) / 2);
-  reflectInto(series, cut, view);
-  // Only the decisions on bars ≤ cut are compared: the run stops there, its columns still hold the changed bars after it.
-  const perturbed = recordDecisions({ ...view, length: cut + 1 }, makeStrategy, config, null, equityBuffer, options);
+  const tandem = new TandemRecorder(makeStrategy(), makeStrategy(), makeStrategy(), new SeriesView(series), reflectAfter(series, cut), cut);
+  options.onProgress?.(0.05);
+  runBacktest(series, tandem, config, { shouldCancel: options.shouldCancel });
   options.onProgress?.(0.75);
+  const { reference, guarded, perturbed } = tandem;
 
   const hidden = firstDifference(reference, guarded, 0, n);
   const changed = firstDifference(reference, perturbed, 0, cut + 1);
@@ -283,7 +294,7 @@ export function checkRecursive(series: CandleSeries, makeStrategy: () => Strateg
   return { passed: true };
 }
 
-/** Both checks over one series: look-ahead (three backtests) then recursive (about two signal passes). */
+/** Both checks over one series: look-ahead (one engine pass, three strategies) then recursive (about two signal passes). */
 export function checkBias(series: CandleSeries, makeStrategy: () => StrategyInstance, config: BacktestConfig, options: BiasCheckOptions = {}): BiasCheckReport {
   const { onProgress } = options;
   const lookahead = checkLookahead(series, makeStrategy, config, { shouldCancel: options.shouldCancel, onProgress: (f) => onProgress?.(f * 0.75) });

@@ -1,0 +1,111 @@
+import type { CandleSeries } from '../candles';
+import type { RevealedSeries } from '../scripts/instance';
+
+const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+/**
+ * The candles a strategy sees when it must not see the future (a user script, runtime.ts; the look-ahead check's
+ * guarded run, robustness/bias.ts): its own columns, filled bar by bar as the engine reaches them (NaN after the current
+ * bar), `length` = bars up to and including the current one. A column is made on the script's first read of it
+ * (most strategies read `time` and `close` only): a column never read costs neither memory nor a copy per bar,
+ * and cannot have been changed.
+ */
+export class SeriesView implements RevealedSeries {
+  length = 0;
+  /** no bar shown since the columns were last filled with NaN (a script may have written into them) */
+  private fresh = true;
+  private timeColumn: Float64Array | null = null;
+  private openColumn: Float64Array | null = null;
+  private highColumn: Float64Array | null = null;
+  private lowColumn: Float64Array | null = null;
+  private closeColumn: Float64Array | null = null;
+  private volumeColumn: Float64Array | null = null;
+
+  constructor(private readonly source: CandleSeries) {}
+
+  get time(): Float64Array {
+    return (this.timeColumn ??= this.column('time'));
+  }
+  get open(): Float64Array {
+    return (this.openColumn ??= this.column('open'));
+  }
+  get high(): Float64Array {
+    return (this.highColumn ??= this.column('high'));
+  }
+  get low(): Float64Array {
+    return (this.lowColumn ??= this.column('low'));
+  }
+  get close(): Float64Array {
+    return (this.closeColumn ??= this.column('close'));
+  }
+  get volume(): Float64Array {
+    return (this.volumeColumn ??= this.column('volume'));
+  }
+
+  /** A new column: the bars shown so far, NaN after them. */
+  private column(field: (typeof FIELDS)[number]): Float64Array {
+    const column = new Float64Array(this.source.length);
+    column.set(this.source[field].subarray(0, this.length));
+    column.fill(Number.NaN, this.length);
+    return column;
+  }
+
+  /** Shows bars up to and including i (in the columns made so far; a column made later copies them then). */
+  reveal(i: number): void {
+    this.fresh = false;
+    const from = this.length;
+    if (i < from) return;
+    const s = this.source;
+    if (this.timeColumn !== null) copyBars(this.timeColumn, s.time, from, i);
+    if (this.closeColumn !== null) copyBars(this.closeColumn, s.close, from, i);
+    if (this.openColumn !== null) copyBars(this.openColumn, s.open, from, i);
+    if (this.highColumn !== null) copyBars(this.highColumn, s.high, from, i);
+    if (this.lowColumn !== null) copyBars(this.lowColumn, s.low, from, i);
+    if (this.volumeColumn !== null) copyBars(this.volumeColumn, s.volume, from, i);
+    this.length = i + 1;
+  }
+
+  /** The first bar and field the script changed, or null (compared bit for bit, 32 bits at a time). */
+  firstChange(): string | null {
+    const s = this.source;
+    const words = this.length * 2;
+    for (const field of FIELDS) {
+      const mine = this.made(field);
+      if (mine === null) continue;
+      const theirs = s[field];
+      const a = new Uint32Array(mine.buffer, mine.byteOffset, words);
+      const b = new Uint32Array(theirs.buffer, theirs.byteOffset, words);
+      for (let k = 0; k < words; k++) if (a[k] !== b[k]) return `${field}[${k >> 1}]`;
+    }
+    return null;
+  }
+
+  /** Hides every bar again (NaN); nothing to do when none was shown. */
+  forget(): void {
+    if (this.length === 0 && this.fresh) return;
+    for (const field of FIELDS) this.made(field)?.fill(Number.NaN);
+    this.length = 0;
+    this.fresh = true;
+  }
+
+  private made(field: (typeof FIELDS)[number]): Float64Array | null {
+    switch (field) {
+      case 'time':
+        return this.timeColumn;
+      case 'open':
+        return this.openColumn;
+      case 'high':
+        return this.highColumn;
+      case 'low':
+        return this.lowColumn;
+      case 'close':
+        return this.closeColumn;
+      case 'volume':
+        return this.volumeColumn;
+    }
+  }
+}
+
+function copyBars(to: Float64Array, from: Float64Array, first: number, last: number): void {
+  for (let k = first; k <= last; k++) to[k] = from[k]!;
+}
