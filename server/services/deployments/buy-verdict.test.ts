@@ -1,5 +1,5 @@
 /**
- * A strategy's buy (machine-orders.ts, in a paper tick's transaction) and a buy signal (signals/receive.ts) get the
+ * A strategy's buy (machine-orders.ts, in a paper tick's transaction) and a buy signal (signals/decide.ts) get the
  * same verdict from the same state: the same size, the same refusal, and a circuit breaker that alerts and pauses.
  * Both deployments are set to one runner state, at one price, with the same limits; then each path is asked to buy.
  */

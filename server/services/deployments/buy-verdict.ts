@@ -1,6 +1,6 @@
 /**
  * The one verdict on a deployment's buy, whoever decided it: a strategy's entry in a tick (machine-orders.ts) or a
- * buy signal (services/signals/receive.ts). Sales are never blocked and never come here.
+ * buy signal (services/signals/decide.ts). Sales are never blocked and never come here.
  *
  *   1. Size: the wanted quantity, cut down to fit the deployment's maximum position at the buy's expected fill price
  *      (reference price + slippage) instead of being refused outright.

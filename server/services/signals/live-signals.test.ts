@@ -57,8 +57,12 @@ it('trades a live signal deployment through the live order path; a retried or lo
   expect(order!.quantity, 'rounded to the market step before it was written').toMatch(/^0\.\d{1,5}$/);
   expect(posts(order!.clientOrderId)).toBe(1);
 
+  const tickers = () => server.requests.filter((r) => r.path.startsWith('/api/v3/ticker')).length;
+  const tickersBefore = tickers();
+  expect(tickersBefore, 'a new signal asks the exchange for its price').toBeGreaterThan(0);
   const again = await send({ action: 'buy', symbol: 'BTCUSDT', id: 'l1' });
   expect(again.status).toBe(200);
+  expect(tickers(), 'a repeat uses no price: none is asked').toBe(tickersBefore);
   expect((again.body as { duplicate: boolean }).duplicate).toBe(true);
   expect(posts(order!.clientOrderId), 'a repeated signal is answered from its row, never sent again').toBe(1);
 

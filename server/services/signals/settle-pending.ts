@@ -8,12 +8,12 @@
  */
 import type { Db } from '@/db/client';
 import { queryRows } from '@/db/raw';
+import { TERMINAL_STATUSES } from '@/server/core/orders/state-machine';
 import type { OrderDeps } from '@/server/services/orders';
 import type { SignalBody } from './body';
-import { executeSignal, signalClientOrderId } from './receive';
+import { signalClientOrderId } from './answers';
+import { executeSignal } from './execute';
 
-/** Order statuses after which nothing more happens to an order (server/core/orders). */
-const SETTLED_STATUSES = ['filled', 'canceled', 'rejected', 'expired'];
 /** Pending signals looked at per call (the oldest first); the next pass takes the rest. */
 const BATCH = 100;
 
@@ -47,7 +47,7 @@ export async function settlePendingSignals(db: Db, orderDeps: OrderDeps = {}, no
       await queryRows<{ account_id: string; client_order_id: string }>(
         db,
         `select account_id, client_order_id from orders where client_order_id = any($1::text[]) and status = any($2::text[])`,
-        [pending.map((p) => signalClientOrderId(p.deployment_id, p.signal_id)), SETTLED_STATUSES],
+        [pending.map((p) => signalClientOrderId(p.deployment_id, p.signal_id)), TERMINAL_STATUSES],
       )
     ).map((row) => `${row.account_id} ${row.client_order_id}`),
   );
