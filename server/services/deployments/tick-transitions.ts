@@ -14,19 +14,17 @@ export async function pauseForRisk(db: DbOrTx, rt: Pick<DeploymentRuntime, 'row'
 }
 
 export async function completeReplay(db: Db, rt: DeploymentRuntime, now: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    const done = await transitionDeployment(tx, rt.row, { event: 'replay_end', reason: 'the replay reached the last stored candle', now, epoch: rt.epoch });
-    if (!done) return;
-    await raiseAlert(tx, {
-      userId: rt.userId,
-      deploymentId: rt.id,
-      accountId: rt.account.id,
+  await transitionWithAlert(
+    db,
+    rt,
+    { event: 'replay_end', reason: 'the replay reached the last stored candle', now },
+    {
       kind: 'deployment_completed',
       severity: 'info',
       message: `Replay of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} completed; the position is kept.`,
       dedupeKey: `completed:${rt.id}`,
-    });
-  });
+    },
+  );
 }
 
 /**
@@ -34,17 +32,28 @@ export async function completeReplay(db: Db, rt: DeploymentRuntime, now: number)
  * the runner's lease epoch, with the reason for the user, and an alert says so. The tick's own writes were not made.
  */
 export async function failForStrategy(db: Db, rt: DeploymentRuntime, reason: string, now: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    const failed = await transitionDeployment(tx, rt.row, { event: 'strategy_failed', reason, now, epoch: rt.epoch });
-    if (!failed) return;
-    await raiseAlert(tx, {
-      userId: rt.userId,
-      deploymentId: rt.id,
-      accountId: rt.account.id,
+  await transitionWithAlert(
+    db,
+    rt,
+    { event: 'strategy_failed', reason, now },
+    {
       kind: 'deployment_failed',
       severity: 'critical',
       message: `The deployment of ${rt.row.strategy.symbol} ${rt.row.strategy.timeframe} failed: ${reason}`,
       dedupeKey: `failed:${rt.id}`,
-    });
+    },
+  );
+}
+
+/** A transition of the runner's deployment under its lease epoch and, when it was made, its alert, in one transaction. */
+async function transitionWithAlert(
+  db: Db,
+  rt: DeploymentRuntime,
+  transition: { event: 'replay_end' | 'strategy_failed'; reason: string; now: number },
+  alert: { kind: 'deployment_completed' | 'deployment_failed'; severity: 'info' | 'critical'; message: string; dedupeKey: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (!(await transitionDeployment(tx, rt.row, { ...transition, epoch: rt.epoch }))) return;
+    await raiseAlert(tx, { userId: rt.userId, deploymentId: rt.id, accountId: rt.account.id, ...alert });
   });
 }
