@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
 import { AppError } from '@/server/core/errors';
+import { isUuid } from '@/server/core/ids';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import {
   blockMonteCarlo,
@@ -14,7 +15,7 @@ import { MAX_SEED } from '@/server/core/robustness/random';
 import { createStrategy } from '@/server/core/strategies';
 import { getBacktestSummary, getBacktestTradePnl } from '@/server/services/backtests/backtests';
 import { loadCandlesOrFail } from '@/server/services/backtests/run-job';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { jobs } from '@/db/schema';
 import {
   JobInterrupted,
@@ -24,7 +25,7 @@ import {
   type JobHandler,
   type JobPayload,
 } from '@/server/services/jobs/contract';
-import { enqueueJob, failQueuedJob, getJobForUser, getSharedJob, releaseHeldJob, requestJobCancel, type Job } from '@/server/services/jobs/queue';
+import { enqueueJob, failQueuedJob, getSharedJob, releaseHeldJob, requestJobCancel, type Job } from '@/server/services/jobs/queue';
 import { jobFailureMessage, robustnessJobView, type RobustnessJobState } from './jobs';
 
 export { MONTE_CARLO_JOB_TYPE, MONTE_CARLO_SHARD_JOB_TYPE };
@@ -151,9 +152,17 @@ export async function createMonteCarlo(
   return toView(job, []);
 }
 
+/**
+ * The study's job row, its result read only once it is the summary: while shards run, the row holds their runs'
+ * figures (megabytes for a large study), which a progress poll has no use for.
+ */
 async function monteCarloJob(db: DbOrTx, userId: string, id: string): Promise<Job> {
-  const job = await getJobForUser(db, id, userId).catch(() => null);
-  if (!job || job.type !== MONTE_CARLO_JOB_TYPE) throw AppError.notFound('Monte Carlo study');
+  if (!isUuid(id)) throw AppError.notFound('Monte Carlo study');
+  const [job] = await db
+    .select({ ...getTableColumns(jobs), result: sql<Job['result']>`case when ${jobs.status} = 'completed' then ${jobs.result} end` })
+    .from(jobs)
+    .where(and(eq(jobs.id, id), eq(jobs.userId, userId), eq(jobs.type, MONTE_CARLO_JOB_TYPE)));
+  if (!job) throw AppError.notFound('Monte Carlo study');
   return job;
 }
 
