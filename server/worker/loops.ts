@@ -15,7 +15,7 @@ import {
   type JobHandlers,
 } from '@/server/services/jobs/contract';
 import { biasCheckHandler } from '@/server/services/robustness/bias-checks';
-import { monteCarloHandler, monteCarloShardHandler } from '@/server/services/robustness/monte-carlo';
+import { monteCarloHandler, monteCarloShardHandler } from '@/server/services/robustness/monte-carlo-job';
 import { significanceHandler } from '@/server/services/robustness/significance';
 import { walkForwardFoldHandler } from '@/server/services/robustness/walk-forward-job';
 import { createImportJobHandler } from '@/server/services/market-data/imports';

@@ -14,15 +14,8 @@ import { createJobRunner } from '@/server/worker/job-runner';
 import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
 import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
 import type { JobHandler } from '@/server/services/jobs/contract';
-import {
-  cancelMonteCarloForUser,
-  createMonteCarlo,
-  getMonteCarloForUser,
-  MONTE_CARLO_JOB_TYPE,
-  MONTE_CARLO_SHARD_JOB_TYPE,
-  monteCarloHandler,
-  monteCarloShardHandler,
-} from './monte-carlo';
+import { cancelMonteCarloForUser, createMonteCarlo, getMonteCarloForUser, MONTE_CARLO_JOB_TYPE, MONTE_CARLO_SHARD_JOB_TYPE } from './monte-carlo';
+import { monteCarloHandler, monteCarloShardHandler } from './monte-carlo-job';
 
 let t: TestDatabase;
 let alice: string;
