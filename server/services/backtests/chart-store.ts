@@ -25,8 +25,9 @@ import { timeframeToMs } from '@/server/core/timeframe';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 
 /**
- * A backtest's stored chart (server/core/charts/store.ts for the layout): written by the worker when the run completes,
- * or on the first chart request of a run that completed before it existed. Writing is idempotent (the same run gives
+ * A backtest's stored chart (server/core/charts/store.ts for the layout): written by the worker in the transaction that
+ * completes the run (so a run that reads "completed" has it), or on the first chart request of a run that completed
+ * before it existed or whose store failed. Writing is idempotent (the same run gives
  * the same bytes; chunks already there are kept), and the header goes last, so a header means every chunk is there.
  */
 
