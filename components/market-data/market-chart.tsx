@@ -45,6 +45,7 @@ export function MarketChart({
       label={`${symbol} ${timeframe}`}
       height={360}
       liveEnd={lastCandle}
+      trades={false}
     />
   );
 }
