@@ -21,22 +21,30 @@ async function hoverReads(page: Page, chart: ReturnType<Page['getByTestId']>, ca
   await expect(page.getByTestId('chart-readout')).toHaveAttribute('data-time', String(candle));
 }
 
-test('a deployment’s chart: its bars with the readout of the bar under the cursor, its fills as markers on their bars', async ({ page }) => {
-  test.setTimeout(240_000);
-  await signInAsNewUser(page, 'depchart');
+/**
+ * A new user's paper deployment of an SMA crossover backtested over January 2021 (to `backtestEnd`) of the seeded
+ * BTC/USDT 1h candles, fed by a replay from 2021-03-01 at `speed`× real time; its id.
+ */
+async function replayDeployment(page: Page, user: string, backtestEnd: string, speed: number): Promise<string> {
+  await signInAsNewUser(page, user);
   const { strategyId } = await backtested(
     page.request,
     { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
-    { start: '2021-01-01T00:00:00Z', end: '2021-02-01T00:00:00Z' },
+    { start: '2021-01-01T00:00:00Z', end: backtestEnd },
   );
-  const account = await page.request.post('/api/v1/accounts', { data: { name: 'Chart desk', exchange: 'paper', balances: { USDT: '10000' } } });
+  const account = await page.request.post('/api/v1/accounts', { data: { name: `${user} desk`, exchange: 'paper', balances: { USDT: '10000' } } });
   expect(account.status(), await account.text()).toBe(201);
   const accountId = ((await account.json()) as { id: string }).id;
   const deployed = await page.request.post(`/api/v1/strategies/${strategyId}/deployments`, {
-    data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed: 360000 } },
+    data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed } },
   });
   expect(deployed.status(), await deployed.text()).toBe(201);
-  const deploymentId = ((await deployed.json()) as { id: string }).id;
+  return ((await deployed.json()) as { id: string }).id;
+}
+
+test('a deployment’s chart: its bars with the readout of the bar under the cursor, its fills as markers on their bars', async ({ page }) => {
+  test.setTimeout(240_000);
+  const deploymentId = await replayDeployment(page, 'depchart', '2021-02-01T00:00:00Z', 360_000);
   await expect
     .poll(async () => ((await (await page.request.get(`/api/v1/deployments/${deploymentId}`)).json()) as { state: string }).state, { timeout: 120_000 })
     .toBe('completed');
@@ -92,21 +100,8 @@ test('Markets: a stored market’s chart reads the candle under the cursor', asy
 
 test('a live deployment’s chart follows new bars at the right edge and keeps a panned view as they arrive', async ({ page }) => {
   test.setTimeout(240_000);
-  await signInAsNewUser(page, 'livechart');
-  const { strategyId } = await backtested(
-    page.request,
-    { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
-    { start: '2021-01-01T00:00:00Z', end: '2021-01-15T00:00:00Z' },
-  );
-  const account = await page.request.post('/api/v1/accounts', { data: { name: 'Live desk', exchange: 'paper', balances: { USDT: '10000' } } });
-  expect(account.status(), await account.text()).toBe(201);
-  const accountId = ((await account.json()) as { id: string }).id;
   // An hourly replay at 3,600× real time: a new bar every second while the test looks.
-  const deployed = await page.request.post(`/api/v1/strategies/${strategyId}/deployments`, {
-    data: { accountId, mode: 'paper', feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed: 3600 } },
-  });
-  expect(deployed.status(), await deployed.text()).toBe(201);
-  const deploymentId = ((await deployed.json()) as { id: string }).id;
+  const deploymentId = await replayDeployment(page, 'livechart', '2021-01-15T00:00:00Z', 3_600);
   try {
     await page.goto(`/deployments/${deploymentId}`);
     const chart = page.getByTestId('deployment-price-chart').getByTestId('price-chart');

@@ -72,6 +72,6 @@ test('a made-up market is "unknown market", never charted', async ({ page }) => 
   await page.getByLabel('Symbol').fill('FOO/BAR');
   await expect(page.getByText('Unknown market', { exact: true })).toBeVisible();
   await expect(page.getByTestId('unknown-market')).toContainText('FOO/BAR is not listed on binance');
-  await expect(page.getByTestId('candlestick-chart')).toHaveCount(0);
+  await expect(page.getByTestId('price-chart')).toHaveCount(0);
   await expect(page.getByTestId('ticker')).toHaveCount(0);
 });

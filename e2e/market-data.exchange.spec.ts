@@ -2,6 +2,7 @@ import { expect, test, type APIRequestContext, type Page } from './contract';
 import { E2E_ADMIN } from './global-setup';
 import { navigate } from './helpers';
 import { localCandles, localExchangeGet } from './local-exchange';
+import { chartState, pointAtCandle, waitForChart } from './price-chart';
 
 /**
  * The Data and Markets pages against the local Binance (e2e/local-exchange.ts): imports, "fill gaps",
@@ -122,8 +123,24 @@ test.describe('market data from the local Binance', () => {
     await page.getByLabel('Timeframe').selectOption('1h');
 
     await expect(page.getByTestId('source-badge'), 'candles and quotes from the exchange').toHaveText(['live', 'live']);
-    await expect(page.getByTestId('candlestick-chart')).toBeVisible();
     await expect(page.getByTestId('market-notice')).toHaveCount(0);
+    // The price chart over the exchange's candles: hovering candle i reads candle i as the exchange has it.
+    const chart = page.getByTestId('price-chart');
+    await waitForChart(chart);
+    const { bucketMs, visibleFrom, visibleTo } = await chartState(chart);
+    expect(bucketMs, 'hourly candles as they are').toBe(H);
+    for (const fraction of [0.2, 0.5, 0.75]) {
+      const candle = Math.floor((visibleFrom + fraction * (visibleTo - visibleFrom)) / H) * H;
+      expect(await pointAtCandle(page, chart, candle, false), `candle at ${fraction} is drawn`).toBe(true);
+      const readout = page.getByTestId('chart-readout');
+      await expect(readout).toHaveAttribute('data-time', String(candle));
+      const [kline] = await localExchangeGet<Array<[number, string, string, string, string]>>(
+        `/api/v3/klines?symbol=LIVEUSDT&interval=1h&startTime=${candle}&limit=1`,
+      );
+      expect(kline![0], 'the exchange has that candle').toBe(candle);
+      const read = async (name: string) => Number(await readout.getAttribute(`data-${name}`));
+      expect([await read('open'), await read('high'), await read('low'), await read('close')], `OHLC at ${fraction}`).toEqual(kline!.slice(1, 5).map(Number));
+    }
 
     const fmt = (v: string | number) => Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     // The page shows what the exchange says (read again on each poll: a new hour may open meanwhile).

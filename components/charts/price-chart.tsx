@@ -49,6 +49,8 @@ interface Props {
    * user's view and keeps it — following the new bars when the user looks at the latest one.
    */
   liveEnd?: number;
+  /** whether the series has trades to mark (a market has none): says so when a part of it has none */
+  trades?: boolean;
 }
 
 /**
@@ -134,7 +136,7 @@ function keptRange(chart: IChartApi, held: ChartWindowView | null, next: ChartWi
   return { from: view.from + shift, to: view.to + shift };
 }
 
-export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420, liveEnd }: Props) {
+export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420, liveEnd, trades = true }: Props) {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
   const candlesRef = useRef<ISeriesApi<'Candlestick'> | null>(null);
@@ -469,7 +471,9 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
           }}
         />
       </div>
-      {data && data.markers.length === 0 && data.candles.time.length > 0 ? <p className="text-xs text-muted">No trades in this part of the chart.</p> : null}
+      {trades && data && data.markers.length === 0 && data.candles.time.length > 0 ? (
+        <p className="text-xs text-muted">No trades in this part of the chart.</p>
+      ) : null}
     </div>
   );
 }

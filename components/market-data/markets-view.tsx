@@ -2,8 +2,7 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { CandlestickChart } from '@/components/charts/candlestick-chart';
-import { StoredMarketChart } from './stored-market-chart';
+import { MarketChart } from './market-chart';
 import { useTRPC } from '@/components/trpc/client';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Input, Label } from '@/components/ui/input';
@@ -158,10 +157,15 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
                 <Skeleton className="h-[360px] w-full" />
               ) : !data || data.candles.length === 0 ? (
                 <div className="flex h-[360px] items-center justify-center text-sm text-muted">No candles for this market.</div>
-              ) : data.candleSource === 'stored' ? (
-                <StoredMarketChart exchange={exchange} symbol={symbol} timeframe={timeframe} priceTick={priceTick} />
               ) : (
-                <CandlestickChart candles={data.candles} priceTick={priceTick} label={`${symbol} ${timeframe}`} />
+                <MarketChart
+                  exchange={data.exchange}
+                  symbol={data.symbol}
+                  timeframe={data.timeframe}
+                  source={data.candleSource}
+                  priceTick={priceTick}
+                  lastCandle={data.candles.at(-1)?.[0]}
+                />
               )}
             </CardContent>
           </Card>

@@ -741,7 +741,7 @@ export const ROUTES: RouteContract[] = [
     tag: 'market data',
     access: 'user',
     summary:
-      'A window of a stored market\'s candles over [from, to) (default: the last maxBars), aggregated into buckets beyond maxBars (docs/backtesting.md, "Chart windows"); no plots or markers',
+      'A window of a market\'s candles over [from, to) (default: the last maxBars), aggregated into buckets beyond maxBars (docs/backtesting.md, "Chart windows"); no plots or markers. A market with nothing stored: its latest 1,000 candles from the exchange, else from the simulated market; 404 for a market that does not exist',
     query: marketData.ZMarketChartQuerySchema,
     responses: ok(backtests.ZChartWindowSchema, 'the window'),
   },

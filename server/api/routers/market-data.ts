@@ -52,7 +52,7 @@ export const marketDataRouter = createTRPCRouter({
     .output(ZCandlesPageResponseSchema)
     .query(({ ctx, input }) => candlesPage(ctx.db, input)),
 
-  /** A window of a stored market's candles: GET /api/v1/market-data/chart */
+  /** A window of a market's candles (stored, else its latest from the exchange or the simulated market): GET /api/v1/market-data/chart */
   chart: protectedProcedure
     .input(ZMarketChartQuerySchema)
     .output(ZChartWindowSchema)

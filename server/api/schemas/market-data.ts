@@ -147,7 +147,7 @@ export const ZChartWindowQueryFields = {
     .optional(),
 };
 
-/** GET /api/v1/market-data/chart: a stored series and a chart window of it (docs/backtesting.md, "Chart windows"). */
+/** GET /api/v1/market-data/chart: a market's series and a chart window of it (docs/backtesting.md, "Chart windows"). */
 export const ZMarketChartQuerySchema = ZSeriesKeySchema.extend(ZChartWindowQueryFields)
   .strict()
   .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, { error: 'must be after from', path: ['to'] });

@@ -130,13 +130,23 @@ export function formatDecimal(value: DecimalInput): string {
 export function floatToDecimalString(value: number, field = 'value'): string {
   if (!Number.isFinite(value)) throw new DomainError(field, 'must be a finite number');
   const text = value.toPrecision(15);
-  // Fast path (no exponent): the canonical form is the 15 digits without trailing fractional zeros — what
-  // Decimal#toFixed gives, at a fraction of its cost (a chart window formats thousands of these).
-  if (!text.includes('e')) {
+  // Without Decimal (a chart window formats tens of thousands of these): the canonical form is the 15 digits without
+  // trailing fractional zeros and without an exponent — what Decimal#toFixed gives.
+  const e = text.indexOf('e');
+  if (e < 0) {
     const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
     return trimmed === '0' || trimmed === '-0' ? '0' : trimmed;
   }
-  return formatDecimal(new Decimal(text));
+  // d.dddddddddddddde±x, toPrecision's form for |value| < 1e-6 or ≥ 1e15: the digits shifted by hand.
+  const negative = text.startsWith('-');
+  const exponent = Number(text.slice(e + 1));
+  const digits = text
+    .slice(negative ? 1 : 0, e)
+    .replace('.', '')
+    .replace(/0+$/, '');
+  const sign = negative ? '-' : '';
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  return `${sign}${digits}${'0'.repeat(exponent + 1 - digits.length)}`; // exponent ≥ 15 ≥ the digits' count − 1
 }
 
 // ---- arithmetic (exact for sums, differences and products of boundary values) ----

@@ -25,8 +25,9 @@ import { timeframeToMs } from '@/server/core/timeframe';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 
 /**
- * A backtest's stored chart (server/core/charts/store.ts for the layout): written by the worker when the run completes,
- * or on the first chart request of a run that completed before it existed. Writing is idempotent (the same run gives
+ * A backtest's stored chart (server/core/charts/store.ts for the layout): written by the worker in the transaction that
+ * completes the run (so a run that reads "completed" has it), or on the first chart request of a run that completed
+ * before it existed or whose store failed. Writing is idempotent (the same run gives
  * the same bytes; chunks already there are kept), and the header goes last, so a header means every chunk is there.
  */
 
@@ -188,7 +189,16 @@ export async function readTrades(
     const columns = byChunk.get(barChunkOf(index));
     const k = index - barChunkOf(index) * CHUNK_BARS;
     if (!columns || k >= columns[0]!.length) continue;
-    out.set(index, Object.fromEntries(TRADE_COLUMN_NAMES.map((name, c) => [name, columns[c]![k]!])) as Record<(typeof TRADE_COLUMN_NAMES)[number], number>);
+    // A literal, columns in TRADE_COLUMN_NAMES' order (a zoomed-out year reads thousands: no per-trade arrays)
+    out.set(index, {
+      entryTime: columns[0]![k]!,
+      exitTime: columns[1]![k]!,
+      entryPrice: columns[2]![k]!,
+      exitPrice: columns[3]![k]!,
+      quantity: columns[4]![k]!,
+      pnl: columns[5]![k]!,
+      pnlPct: columns[6]![k]!,
+    });
   }
   return out;
 }

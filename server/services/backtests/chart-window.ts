@@ -106,26 +106,30 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
   if (level !== null) {
     const source = await readLevel(db, id, header, level, bucketsFrom, bucketsTo);
     const { candles, lastIndex } = aggregateBars(source.series, 0, source.series.length, bucketMs);
-    // One marker per bucket and side from the level's fill columns; only the trades marked are read.
+    // One marker per bucket and side from the level's fill columns, in time then trade order; only the trades marked
+    // are read.
     const picks: Array<{ time: number; trade: number; side: 'buy' | 'sell'; more: number }> = [];
+    const firstFill = (first: Float64Array, count: Float64Array, begin: number, end: number) => {
+      let trade = Number.NaN;
+      let total = 0;
+      for (let i = begin; i <= end; i++) {
+        if (count[i]! === 0) continue;
+        if (!(first[i]! >= trade)) trade = first[i]!;
+        total += count[i]!;
+      }
+      return { trade, more: total - 1 };
+    };
     let begin = 0;
     lastIndex.forEach((end, k) => {
-      for (const [side, first, count] of [
-        ['buy', source.fills.firstBuy, source.fills.buys],
-        ['sell', source.fills.firstSell, source.fills.sells],
-      ] as const) {
-        let trade = Number.NaN;
-        let total = 0;
-        for (let i = begin; i <= end; i++) {
-          if (count[i]! === 0) continue;
-          if (!(first[i]! >= trade)) trade = first[i]!;
-          total += count[i]!;
-        }
-        if (total > 0) picks.push({ time: candles.time[k]!, trade, side, more: total - 1 });
-      }
+      const time = candles.time[k]!;
+      const buy = firstFill(source.fills.firstBuy, source.fills.buys, begin, end);
+      const sell = firstFill(source.fills.firstSell, source.fills.sells, begin, end);
+      const sellFirst = sell.trade < buy.trade; // false when either side has no fill (NaN)
+      if (sellFirst) picks.push({ time, side: 'sell', ...sell });
+      if (buy.more >= 0) picks.push({ time, side: 'buy', ...buy });
+      if (sell.more >= 0 && !sellFirst) picks.push({ time, side: 'sell', ...sell });
       begin = end + 1;
     });
-    picks.sort((a, b) => a.time - b.time || a.trade - b.trade);
     const trades = await readTrades(
       db,
       id,

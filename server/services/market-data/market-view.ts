@@ -14,13 +14,15 @@
 import type { DbOrTx } from '@/db/client';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
-import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { isExchangeError } from '@/server/exchange/errors';
 import { logger } from '@/server/logger';
 import { candleRange, hasStoredMarket, readCandleSeries, type SeriesKey } from './candles';
 import { enabledExchanges, isUnreachable, marketDataExchange } from './exchange';
 import { assertSeriesKey, SIMULATED_EXCHANGE } from './series-key';
+import { simulatedMarketFor, simulatedPriceTick, START_PRICES } from './simulated-view';
+
+export { isSimulatedBase, simulatedMarketFor, simulatedPriceTick } from './simulated-view';
 
 export type CandleSourceKind = 'stored' | 'live' | 'simulated';
 export type QuoteSourceKind = 'live' | 'simulated';
@@ -73,46 +75,6 @@ function exchangeFailure(key: SeriesKey, error: unknown, now: number): string {
   return isExchangeError(error) && error.kind === 'rejected' ? `${key.exchange} refused ${key.symbol}` : `${key.exchange} failed`;
 }
 
-const START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150, BNB: 500, XRP: 0.6, ADA: 0.5, DOGE: 0.15 };
-
-function hashSeed(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-const simulatedMarkets = new Map<string, SimulatedMarket>();
-/**
- * The simulated market of a symbol and timeframe. Its origin moves in steps of 10,000 candles so
- * that a request never replays more than 20,000 candles.
- */
-const simulatedStartPrice = (symbol: string) => START_PRICES[symbol.split('/')[0] ?? symbol] ?? 100;
-const simulatedPriceDecimals = (symbol: string) => (simulatedStartPrice(symbol) < 10 ? 4 : 2);
-
-/** Whether the simulated market knows the symbol's base (it prices any symbol, but only these with a realistic level). */
-export const isSimulatedBase = (symbol: string): boolean => START_PRICES[symbol.split('/')[0] ?? symbol] !== undefined;
-
-/** The simulated market's price tick of a symbol ("0.01", "0.0001"). */
-export function simulatedPriceTick(symbol: string): string {
-  const decimals = simulatedPriceDecimals(symbol);
-  return (1 / 10 ** decimals).toFixed(decimals);
-}
-
-export function simulatedMarketFor(symbol: string, timeframe: string, now: number): SimulatedMarket {
-  const step = timeframeToMs(timeframe);
-  const block = 10_000 * step;
-  const originMs = Math.floor(now / block) * block - block;
-  const cacheKey = `${symbol}|${timeframe}|${originMs}`;
-  let market = simulatedMarkets.get(cacheKey);
-  if (!market) {
-    const startPrice = simulatedStartPrice(symbol);
-    market = createSimulatedMarket({ seed: hashSeed(symbol), timeframe, originMs, startPrice, priceDecimals: simulatedPriceDecimals(symbol) });
-    if (simulatedMarkets.size > 50) simulatedMarkets.clear();
-    simulatedMarkets.set(cacheKey, market);
-  }
-  return market;
-}
-
 function change24h(candles: readonly OhlcvRow[], last: number, step: number): number | null {
   const lastCandle = candles[candles.length - 1];
   if (!lastCandle) return null;
@@ -132,7 +94,7 @@ function change24h(candles: readonly OhlcvRow[], last: number, step: number): nu
  * (the simulated one, or unreachable), it must be stored under another timeframe or be one of the
  * simulated market's known bases. Otherwise NOT_FOUND "unknown market".
  */
-async function assertKnownMarket(db: DbOrTx, key: SeriesKey, nowMs: number): Promise<void> {
+export async function assertKnownMarket(db: DbOrTx, key: SeriesKey, nowMs: number): Promise<void> {
   const unknown = (where: string) => new AppError('NOT_FOUND', `unknown market: ${key.symbol} ${where}`, { reason: 'unknown_market' });
   if (exchangeAvailable(key.exchange, nowMs)) {
     try {
@@ -179,6 +141,58 @@ export async function listExchangeSymbols(exchangeId: string, nowMs = Date.now()
   }
 }
 
+/** The series key of a request for an enabled exchange (or the simulated one); 422 otherwise. */
+export function assertEnabledSeriesKey(input: SeriesKey): SeriesKey {
+  const key = assertSeriesKey(input);
+  if (key.exchange !== SIMULATED_EXCHANGE && !enabledExchanges().exchanges.includes(key.exchange)) {
+    throw AppError.validation([{ field: 'exchange', message: `"${key.exchange}" is not an enabled exchange` }]);
+  }
+  return key;
+}
+
+/** How many recent candles the page reads: at least `atLeast`, and enough for the 24 h change (at most 2,000). */
+const recentCandleCount = (timeframe: string, atLeast: number) => Math.min(2_000, Math.max(atLeast, Math.ceil(DAY_MS / timeframeToMs(timeframe)) + 1));
+
+/** Candles of a market with none stored that its chart can pan over (the latest ones). */
+export const UNSTORED_CHART_CANDLES = 1_000;
+/** A market's recent candles are asked of the exchange at most this often (the snapshot and the chart share them). */
+const RECENT_CANDLES_TTL_MS = 5_000;
+const recentCandles = new Map<string, { atMs: number; candles: OhlcvRow[] }>();
+
+/**
+ * The latest closed candles of a market with none stored (its existence checked: assertKnownMarket), for the
+ * snapshot and the chart: the exchange's when it answers, else the simulated market's; why in `notices`.
+ */
+export async function unstoredCandles(
+  key: SeriesKey,
+  nowMs: number,
+): Promise<{ candleSource: Exclude<CandleSourceKind, 'stored'>; candles: OhlcvRow[]; notices: string[] }> {
+  const step = timeframeToMs(key.timeframe);
+  const wanted = recentCandleCount(key.timeframe, UNSTORED_CHART_CANDLES);
+  const endMs = Math.floor(nowMs / step) * step;
+  const notices: string[] = [];
+  if (exchangeAvailable(key.exchange, nowMs)) {
+    const cacheKey = `${key.exchange}|${key.symbol}|${key.timeframe}|${endMs}`;
+    const cached = recentCandles.get(cacheKey);
+    if (cached && nowMs - cached.atMs < RECENT_CANDLES_TTL_MS) return { candleSource: 'live', candles: cached.candles, notices };
+    try {
+      const candles: OhlcvRow[] = [];
+      const exchange = marketDataExchange(key.exchange, { quick: true });
+      for await (const page of exchange.fetchOhlcvHistory(key.symbol, key.timeframe, endMs - wanted * step, endMs)) candles.push(...page);
+      if (candles.length > 0) {
+        if (recentCandles.size > 50) recentCandles.clear();
+        recentCandles.set(cacheKey, { atMs: nowMs, candles });
+        return { candleSource: 'live', candles, notices };
+      }
+      notices.push(`${key.exchange} has no recent ${key.timeframe} candles of ${key.symbol}`);
+    } catch (error) {
+      notices.push(exchangeFailure(key, error, nowMs));
+    }
+  }
+  notices.push('no stored candles: showing the simulated market');
+  return { candleSource: 'simulated', candles: simulatedMarketFor(key.symbol, key.timeframe, nowMs).candles(endMs - wanted * step, endMs), notices };
+}
+
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
 export interface SnapshotRequest extends SeriesKey {
@@ -194,14 +208,9 @@ export interface SnapshotRequest extends SeriesKey {
  * order ticket and the portfolio use.
  */
 export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowMs = Date.now(), options: { markPrice?: number } = {}): Promise<MarketSnapshot> {
-  const key = assertSeriesKey(input);
-  if (key.exchange !== SIMULATED_EXCHANGE && !enabledExchanges().exchanges.includes(key.exchange)) {
-    throw AppError.validation([{ field: 'exchange', message: `"${key.exchange}" is not an enabled exchange` }]);
-  }
+  const key = assertEnabledSeriesKey(input);
   const step = timeframeToMs(key.timeframe);
   const limit = Math.min(MAX_VIEW_CANDLES, Math.max(1, input.limit));
-  // Enough history for the 24 h change as well as the chart.
-  const wanted = Math.min(2_000, Math.max(limit, Math.ceil(DAY_MS / step) + 1));
   const notices: string[] = [];
 
   let candleSource: CandleSourceKind;
@@ -209,29 +218,15 @@ export async function getMarketSnapshot(db: DbOrTx, input: SnapshotRequest, nowM
   const stored = await candleRange(db, key);
   if (!stored) await assertKnownMarket(db, key, nowMs);
   if (stored) {
+    const wanted = recentCandleCount(key.timeframe, limit);
     const series = await readCandleSeries(db, key, stored.lastMs - (wanted - 1) * step, stored.lastMs + step, { expectedCount: wanted });
     for (let i = 0; i < series.length; i++)
       candles.push([series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
     candleSource = 'stored';
   } else {
-    candleSource = 'simulated';
-    if (exchangeAvailable(key.exchange, nowMs)) {
-      try {
-        const exchange = marketDataExchange(key.exchange, { quick: true });
-        const endMs = Math.floor(nowMs / step) * step;
-        for await (const page of exchange.fetchOhlcvHistory(key.symbol, key.timeframe, endMs - wanted * step, endMs)) candles.push(...page);
-        if (candles.length > 0) candleSource = 'live';
-        else notices.push(`${key.exchange} has no recent ${key.timeframe} candles of ${key.symbol}`);
-      } catch (error) {
-        candles = [];
-        notices.push(exchangeFailure(key, error, nowMs));
-      }
-    }
-    if (candleSource === 'simulated') {
-      const endMs = Math.floor(nowMs / step) * step;
-      candles = simulatedMarketFor(key.symbol, key.timeframe, nowMs).candles(endMs - wanted * step, endMs);
-      notices.push('no stored candles: showing the simulated market');
-    }
+    const recent = await unstoredCandles(key, nowMs);
+    ({ candleSource, candles } = recent);
+    notices.push(...recent.notices);
   }
 
   let quoteSource: QuoteSourceKind = 'simulated';
