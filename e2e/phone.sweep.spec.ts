@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from './contract';
@@ -107,7 +108,7 @@ async function createObjects(request: APIRequestContext, token: string): Promise
 
   const account = await request.post('/api/v1/accounts', {
     headers: auth(token),
-    data: { name: 'Phone sweep paper account', exchange: 'paper', balances: { USDT: '10000' } },
+    data: { name: `Phone sweep paper account ${randomUUID().slice(0, 8)}`, exchange: 'paper', balances: { USDT: '10000' } },
   });
   expect(account.status(), await account.text()).toBe(201);
   const deployment = await request.post(`/api/v1/strategies/${strategyId}/deployments`, {
