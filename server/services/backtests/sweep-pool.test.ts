@@ -34,14 +34,31 @@ describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
 
   it('sweeps that share a seriesKey (a walk-forward fold’s batches) reuse the threads’ columns and still equal single runs', async () => {
     const grid = generateGrid(getStrategyDefinition('sma_crossover'), { fastPeriod: { values: [5, 10, 20] }, slowPeriod: { values: [30, 60] } });
-    const seriesKey = 'fold-key-test';
-    // Three calls in a row over the same candles, as a fold's search batches run.
-    for (const combos of [grid.combos.slice(0, 2), grid.combos.slice(2, 4), grid.combos.slice(4)]) {
-      const results = await runSweep({ series, strategyType: 'sma_crossover', combos, config, seriesKey }, { threads: 2 });
-      for (const result of results) {
-        expect(result.metrics).toEqual(runBacktest(series, createStrategy('sma_crossover', combos[result.index]), config).metrics);
+    // Three calls in a row over the same candles, as a fold's search batches run; one thread, so every later batch
+    // lands on the thread that ran the first.
+    const batches = async (seriesKey: string | undefined) => {
+      const warm: boolean[][] = [];
+      for (const combos of [grid.combos.slice(0, 2), grid.combos.slice(2, 4), grid.combos.slice(4)]) {
+        const chunks: boolean[] = [];
+        const results = await runSweep(
+          { series, strategyType: 'sma_crossover', combos, config, seriesKey },
+          { threads: 1, onChunk: (c) => chunks.push(c.warm) },
+        );
+        for (const result of results) {
+          expect(result.metrics).toEqual(runBacktest(series, createStrategy('sma_crossover', combos[result.index]), config).metrics);
+        }
+        warm.push(chunks);
       }
-    }
+      return warm;
+    };
+    const keyed = await batches('fold-key-test');
+    expect(keyed[1]![0], 'the second batch starts on the state the first left').toBe(true);
+    expect(keyed[2]![0], 'and so does the third').toBe(true);
+    const unkeyed = await batches(undefined);
+    expect(
+      unkeyed.map((chunks) => chunks[0]),
+      'without a key each sweep starts cold',
+    ).toEqual([false, false, false]);
   });
 
   it('reports a failing combination without failing the others', async () => {

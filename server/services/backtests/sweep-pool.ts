@@ -43,6 +43,8 @@ export interface SweepPoolOptions {
   readonly threads?: number;
   /** called after each finished chunk with (combinations done, total) */
   readonly onProgress?: (done: number, total: number) => void;
+  /** called after each finished chunk: `warm` when its thread already held the series and columns (a shared seriesKey) */
+  readonly onChunk?: (chunk: { warm: boolean }) => void;
   /** aborting stops the sweep's threads at their next check (within a few thousand bars) and rejects with BacktestCancelledError */
   readonly signal?: AbortSignal;
 }
@@ -230,6 +232,7 @@ function startThread(source: ThreadSource): PoolThread {
       if (!sweep.settled && reply.kind === 'results') {
         for (const r of reply.results) sweep.results[r.index] = { ...r, params: sweep.job.combos[r.index]! };
         sweep.done += reply.results.length;
+        sweep.options.onChunk?.({ warm: reply.warm });
         sweep.options.onProgress?.(sweep.done, sweep.job.combos.length);
         if (sweep.done === sweep.job.combos.length) settle(sweep, null);
       }

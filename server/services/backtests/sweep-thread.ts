@@ -41,7 +41,12 @@ export interface SweepReleaseMessage {
 }
 
 export type SweepThreadReply =
-  | { readonly kind: 'results'; readonly results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }> }
+  | {
+      readonly kind: 'results';
+      readonly results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }>;
+      /** the thread already held this sweep's state (series, columns) before the chunk: a shared seriesKey, or an earlier chunk */
+      readonly warm: boolean;
+    }
   | { readonly kind: 'canceled' };
 
 /**
@@ -55,19 +60,21 @@ interface SweepState {
 }
 const sweeps = new Map<number | string, SweepState>();
 
-function sweepState(chunk: SweepChunkMessage): SweepState {
+function sweepState(chunk: SweepChunkMessage): { state: SweepState; warm: boolean } {
   const key = chunk.seriesKey ?? chunk.sweepId;
-  let state = sweeps.get(key);
-  if (!state) {
-    if (sweeps.size >= 2) sweeps.delete(sweeps.keys().next().value!);
-    state = { series: seriesFromBuffer(chunk.buffer, chunk.length), columns: new IndicatorColumns(), equity: new Float64Array(chunk.length) };
-    sweeps.set(key, state);
-  }
-  return state;
+  const held = sweeps.get(key);
+  if (held) return { state: held, warm: true };
+  if (sweeps.size >= 2) sweeps.delete(sweeps.keys().next().value!);
+  const state = { series: seriesFromBuffer(chunk.buffer, chunk.length), columns: new IndicatorColumns(), equity: new Float64Array(chunk.length) };
+  sweeps.set(key, state);
+  return { state, warm: false };
 }
 
 function serve(chunk: SweepChunkMessage): SweepThreadReply {
-  const { series, columns, equity } = sweepState(chunk);
+  const {
+    state: { series, columns, equity },
+    warm,
+  } = sweepState(chunk);
   const cancelFlag = new Int32Array(chunk.cancel);
   const shouldCancel = () => Atomics.load(cancelFlag, 0) !== 0;
   const results: Array<{ index: number; metrics: BacktestMetrics | null; error: string | null }> = [];
@@ -86,7 +93,7 @@ function serve(chunk: SweepChunkMessage): SweepThreadReply {
       results.push({ index, metrics: null, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  return { kind: 'results', results };
+  return { kind: 'results', results, warm };
 }
 
 if (parentPort) {
