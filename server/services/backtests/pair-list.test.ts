@@ -1,6 +1,7 @@
 /* eslint-disable no-restricted-imports -- these tests drive the real worker job runner in-process */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPortfolioBacktest } from '@/server/core/backtest';
+import { annualisationFactor, runPortfolioBacktest } from '@/server/core/backtest';
+import { deflatedSharpeOfChosen } from '@/server/core/robustness/significance';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { createStrategy } from '@/server/core/strategies';
@@ -12,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner } from '@/server/worker/job-runner';
+import { createDeflatedSharpe, getSignificanceForUser, SIGNIFICANCE_JOB_TYPE, significanceHandler } from '@/server/services/robustness/significance';
 import { BACKTEST_JOB_TYPE, createBacktest, getBacktestEquity, getBacktestForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
 import { backtestSweepHandler } from './sweep-job';
@@ -46,7 +48,11 @@ afterAll(() => t.destroy());
 
 async function runWorkerUntil(done: () => Promise<boolean>): Promise<void> {
   const controller = new AbortController();
-  const handlers = { [BACKTEST_JOB_TYPE]: backtestRunHandler, [SWEEP_JOB_TYPE]: backtestSweepHandler } as Record<string, JobHandler>;
+  const handlers = {
+    [BACKTEST_JOB_TYPE]: backtestRunHandler,
+    [SWEEP_JOB_TYPE]: backtestSweepHandler,
+    [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
+  } as Record<string, JobHandler>;
   const runner = createJobRunner(handlers, { pollMs: 50, leaseMs: 30_000 });
   const stop = await runner.start({ database: t, workerId: 'pairs-worker', logger, signal: controller.signal });
   try {
@@ -192,6 +198,23 @@ describe('pair-list sweeps', () => {
       );
       expect(cell.metrics, JSON.stringify(cell.params)).toEqual(engine.metrics);
     }
+    // The deflated Sharpe ratio of its best cell re-runs that cell as a portfolio backtest.
+    const dsr = await createDeflatedSharpe(t.db, alice, sweep.id);
+    await runWorkerUntil(async () => !['queued', 'running'].includes((await getSignificanceForUser(t.db, alice, dsr.id)).status));
+    const significance = await getSignificanceForUser(t.db, alice, dsr.id);
+    expect(significance.status, significance.error ?? '').toBe('completed');
+    const bySharpe = done.results.reduce((a, b) => (b.metrics!.sharpeRatio > a.metrics!.sharpeRatio ? b : a));
+    const bestRun = runPortfolioBacktest(
+      symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy('sma_crossover', bySharpe.params) })),
+      { ...config, timeframe: '4h', ...capital },
+    );
+    const sharpes = done.results.map((r) => r.metrics!.sharpeRatio);
+    expect(significance.result).toEqual({
+      ...deflatedSharpeOfChosen(sharpes, annualisationFactor(4 * 3_600_000), bestRun.equity),
+      bestParams: bySharpe.params,
+      bestSharpeRatio: bySharpe.metrics!.sharpeRatio,
+    });
+
     const best = done.results.reduce((a, b) => (b.metrics!.totalReturnPct > a.metrics!.totalReturnPct ? b : a));
     expect(new Set(done.results.map((r) => r.metrics!.totalReturnPct)).size, 'the cells differ: "best" means something').toBeGreaterThan(1);
 
