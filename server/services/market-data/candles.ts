@@ -313,25 +313,9 @@ export async function readCandleSeries(
 ): Promise<CandleSeries> {
   if (!(endMs > startMs)) return allocateSeries(0);
   const client = pgClient(db);
-  // From the pool: in a transaction of its own that turns bitmap scans off, so the planner walks the primary key in
-  // time order. Otherwise it tends to pick a bitmap heap scan plus a sort of the whole range (spilling to disk past
-  // work_mem: ~100k 5m bars): the same rows at over twice the database time (docs/performance.md, "Pair lists").
-  if ('begin' in client) return client.begin((tx) => copySeries(tx, key, startMs, endMs, options.expectedCount, true)) as Promise<CandleSeries>;
-  return copySeries(client, key, startMs, endMs, options.expectedCount, false);
-}
-
-async function copySeries(
-  client: PgClient,
-  key: SeriesKey,
-  startMs: number,
-  endMs: number,
-  expectedCount: number | undefined,
-  ownTransaction: boolean,
-): Promise<CandleSeries> {
-  if (ownTransaction) await client.unsafe('set local enable_bitmapscan = off');
   const query = `copy (select time, open, high, low, close, volume from candles where ${seriesWhere(key, startMs, endMs)} order by time) to stdout with (format binary)`;
   const stream = await client.unsafe(query).readable();
-  const decoder = new BinaryCandleDecoder(expectedCount ?? 1024);
+  const decoder = new BinaryCandleDecoder(options.expectedCount ?? 1024);
   // postgres.js pauses the connection's socket whenever this readable's buffer is full, and resumes it
   // only from the stream's read(). If COPY's end arrives in the same socket read as a push that filled
   // the buffer, read() is never called again and the connection hangs before its ReadyForQuery. So:
