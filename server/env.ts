@@ -206,6 +206,8 @@ export const workerLoopsShape = {
   EQUITY_SNAPSHOT_INTERVAL_MS: milliseconds(1_000, 86_400_000).default(60_000),
   /** How often keys near expiry get a successor. */
   API_KEY_ROTATION_INTERVAL_MS: milliseconds(100, 86_400_000).default(60_000),
+  /** How often running live-feed deployments' exchange-chosen pair lists (top N by volume) are re-resolved. */
+  PAIR_LIST_REFRESH_INTERVAL_MS: milliseconds(1_000, 86_400_000).default(3_600_000),
   /** A killed worker's deployments move to another worker after this. */
   CRYPTOBOT_DEPLOYMENT_LEASE_MS: milliseconds(600, 3_600_000).default(15_000),
 } as const;

@@ -157,6 +157,10 @@ export const backtestSweeps = pgTable(
     /** combinations run (after skipping those that break a cross-parameter rule) */
     combinationCount: integer('combination_count').notNull(),
     skippedCount: integer('skipped_count').notNull().default(0),
+    /** a pair list's symbols as run (every cell a portfolio backtest over them), in priority order; null for one symbol */
+    symbols: text('symbols').array(),
+    /** a pair list's capital rules as run; null for one symbol */
+    capital: jsonb('capital').$type<CapitalRules>(),
     /** one entry per combination, in grid order; null until completed */
     results: jsonb('results').$type<SweepRunResult[]>(),
   },

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { exchangeAccounts } from './accounts';
-import { strategies, type CapitalRules } from './strategies';
+import { strategies, type CapitalRules, type PairListSpec } from './strategies';
 import { users } from './users';
 
 /**
@@ -36,6 +36,11 @@ export interface DeploymentStrategyConfig {
   symbols?: string[];
   /** The pair list's capital rules, as the strategy had them. */
   capital?: CapitalRules;
+  /**
+   * A pair list the exchange chooses (top N by 24 h quote volume): `symbols` is its list as last resolved. A live-feed
+   * deployment has it re-resolved on a schedule (server/worker/pair-list-refresh.ts); the tick then follows it.
+   */
+  pairlist?: PairListSpec;
   /** A script strategy (type script:<id>@<version>): the sha256 of the version deployed, checked when a worker loads it. */
   scriptHash?: string;
 }

@@ -10,6 +10,16 @@ export interface CapitalRules {
 }
 
 /**
+ * A pair list the exchange chooses: the `n` markets quoting `quote` with the highest 24 h quote volume. The strategy
+ * keeps the spec; its `symbols` are the list as last resolved (docs/backtesting.md, "Pair lists").
+ */
+export interface PairListSpec {
+  type: 'top_volume';
+  n: number;
+  quote: string;
+}
+
+/**
  * The strategy lifecycle (transitions in server/services/strategies/lifecycle.ts):
  * draft → backtested → paper → live → paused / stopped → archived.
  */
@@ -37,6 +47,8 @@ export const strategies = pgTable(
     symbol: text('symbol').notNull(),
     /** a pair list (docs/backtesting.md, "Pair lists"): its symbols in priority order; null for a single-symbol strategy */
     symbols: text('symbols').array(),
+    /** a pair list chosen by the exchange (PairListSpec): `symbols` is its list as resolved when saved; null for a fixed list */
+    pairlist: jsonb('pairlist').$type<PairListSpec>(),
     /** the capital rules of a pair list (CapitalRules); null for a single-symbol strategy */
     capital: jsonb('capital').$type<CapitalRules>(),
     /** ccxt timeframe, e.g. "1h" */

@@ -24,6 +24,7 @@ import { createEquitySnapshotLoop } from './equity-snapshots';
 import { createKeyRotationLoop } from './key-rotation';
 import { createReconcilerLoop } from './reconciler';
 import { createThrottlePruneLoop } from './throttle-prune';
+import { createPairListRefreshLoop } from './pair-list-refresh';
 import { createJobRunner } from './job-runner';
 import { createNotificationDeliveryLoop } from './notification-delivery';
 import { createTelegramCommandLoop } from './telegram-commands';
@@ -67,6 +68,7 @@ export const WORKER_LOOPS: WorkerLoop[] = [
   createReconcilerLoop(),
   createEquitySnapshotLoop(),
   createThrottlePruneLoop(),
+  createPairListRefreshLoop(),
   createNotificationDeliveryLoop(),
   createTelegramCommandLoop(),
 ];

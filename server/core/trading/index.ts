@@ -1,2 +1,3 @@
 export * from './strategy-machine';
 export * from './portfolio-machine';
+export * from './portfolio-list';

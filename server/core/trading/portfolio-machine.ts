@@ -24,6 +24,7 @@ import type { OrderIntent } from '../orders';
 import type { StrategyInstance } from '../strategies/types';
 import { admitCandidates, entrySpend, touchedRiskExit, type StakeRule } from '../backtest/portfolio-rules';
 import { bookFill, BUY_QUANTITY_SHAVE, type MachineFill, type MachineTrade } from './strategy-machine';
+import { flatPairState } from './portfolio-list';
 
 /** The engine's dust: an entry with less quote than this fraction of the capital to spend is skipped. */
 const DUST_FRACTION = 1e-9;
@@ -57,6 +58,8 @@ export interface PortfolioPairState {
   lastClose: number | null;
   closedTrades: number;
   realizedPnl: number;
+  /** The pair left a refreshed pair list (portfolio-list.ts): no new entries; its position is managed until it exits. */
+  offList?: true;
 }
 
 /** An admitted entry not yet filled (P3): its pair (index in the list), the quote to spend (P4), its step time. */
@@ -79,6 +82,11 @@ export interface PortfolioMachineState {
   realizedPnl: number;
   dayStartMs: number | null;
   dayStartEquity: number;
+  /**
+   * After a refreshed pair list reordered or grew the pairs (portfolio-list.ts): the pairs' indexes in the current
+   * list's order, the priority of P3 ("list"). Absent: the pairs' own order.
+   */
+  listOrder?: number[];
 }
 
 export function isPortfolioState(state: unknown): state is PortfolioMachineState {
@@ -90,22 +98,7 @@ export function initialPortfolioState(capital: number, symbols: readonly string[
   return {
     kind: 'portfolio',
     cash: capital,
-    pairs: symbols.map((symbol) => ({
-      symbol,
-      quantity: 0,
-      entryCost: 0,
-      entryFees: 0,
-      entryPrice: 0,
-      entryTime: 0,
-      stopPrice: null,
-      targetPrice: null,
-      highestPrice: null,
-      lastFillTime: null,
-      pendingExit: null,
-      lastClose: null,
-      closedTrades: 0,
-      realizedPnl: 0,
-    })),
+    pairs: symbols.map(flatPairState),
     admitted: [],
     equity: capital,
     equityPeak: capital,
@@ -281,7 +274,7 @@ export class PortfolioMachine {
       if (holding && pair.pendingExit === null) pair.pendingExit = stepTime;
       return { decision, candidate: false, score: 0 };
     }
-    if (decision === 'enter' && !holding && !this.state.admitted.some((e) => e.pair === active.pair)) {
+    if (decision === 'enter' && !holding && pair.offList !== true && !this.state.admitted.some((e) => e.pair === active.pair)) {
       const score = this.params.rules.priority === 'score' && strategy.entryScore ? strategy.entryScore(ctx) : 0;
       return { decision, candidate: true, score };
     }
@@ -406,6 +399,10 @@ export async function processPortfolioStep(
     if (decided.candidate) candidates.push({ pair: bar.pair, score: decided.score });
   }
   outcome.equity = machine.markClose();
+  if (s.listOrder && candidates.length > 1) {
+    const rank = new Map(s.listOrder.map((pair, i) => [pair, i]));
+    candidates.sort((a, b) => rank.get(a.pair)! - rank.get(b.pair)!);
+  }
   machine.admit(candidates, stepTime, outcome.equity);
   return outcome;
 }

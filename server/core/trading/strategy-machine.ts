@@ -65,19 +65,24 @@ export interface MachineState {
   lastClose: number | null;
 }
 
+/** A position's fields when flat (a new deployment's, a new pair's). */
+export const FLAT_POSITION = {
+  quantity: 0,
+  entryCost: 0,
+  entryFees: 0,
+  entryPrice: 0,
+  entryTime: 0,
+  stopPrice: null,
+  targetPrice: null,
+  highestPrice: null,
+  lastFillTime: null,
+} as const;
+
 export function initialMachineState(capital: number): MachineState {
   if (!(Number.isFinite(capital) && capital > 0)) throw new RangeError(`capital must be a positive number, got ${capital}`);
   return {
     cash: capital,
-    quantity: 0,
-    entryCost: 0,
-    entryFees: 0,
-    entryPrice: 0,
-    entryTime: 0,
-    stopPrice: null,
-    targetPrice: null,
-    highestPrice: null,
-    lastFillTime: null,
+    ...FLAT_POSITION,
     pending: null,
     equityPeak: capital,
     equity: capital,

@@ -1,6 +1,7 @@
 /* eslint-disable no-restricted-imports -- these tests drive the real worker job runner in-process */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPortfolioBacktest } from '@/server/core/backtest';
+import { annualisationFactor, runPortfolioBacktest } from '@/server/core/backtest';
+import { deflatedSharpeOfChosen } from '@/server/core/robustness/significance';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { createStrategy } from '@/server/core/strategies';
@@ -12,9 +13,11 @@ import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { logger } from '@/server/logger';
 import { createJobRunner } from '@/server/worker/job-runner';
+import { createDeflatedSharpe, getSignificanceForUser, SIGNIFICANCE_JOB_TYPE, significanceHandler } from '@/server/services/robustness/significance';
 import { BACKTEST_JOB_TYPE, createBacktest, getBacktestEquity, getBacktestForUser } from './backtests';
 import { backtestRunHandler } from './run-job';
-import { createSweep } from './sweeps';
+import { backtestSweepHandler } from './sweep-job';
+import { createSweep, getSweepForUser, SWEEP_JOB_TYPE } from './sweeps';
 
 // Real Coinbase BTC/USD and ETH/USD 4h candles, stored under an exchange id no test enables (so "known market"
 // means "its candles are stored", without asking any exchange).
@@ -45,7 +48,12 @@ afterAll(() => t.destroy());
 
 async function runWorkerUntil(done: () => Promise<boolean>): Promise<void> {
   const controller = new AbortController();
-  const runner = createJobRunner({ [BACKTEST_JOB_TYPE]: backtestRunHandler } as Record<string, JobHandler>, { pollMs: 50, leaseMs: 30_000 });
+  const handlers = {
+    [BACKTEST_JOB_TYPE]: backtestRunHandler,
+    [SWEEP_JOB_TYPE]: backtestSweepHandler,
+    [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
+  } as Record<string, JobHandler>;
+  const runner = createJobRunner(handlers, { pollMs: 50, leaseMs: 30_000 });
   const stop = await runner.start({ database: t, workerId: 'pairs-worker', logger, signal: controller.signal });
   try {
     for (let i = 0; i < 600 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
@@ -157,10 +165,65 @@ describe('pair-list backtests', () => {
     expect((await getStrategyForUser(t.db, alice, strategy.id)).status).toBe('backtested');
   });
 
-  it('needs candles of every pair in the range (422 naming the pair) and is not swept', async () => {
+  it('needs candles of every pair in the range (422 naming the pair), for a backtest as for a sweep', async () => {
     const strategy = await createStrategyForUser(t.db, alice, { ...base, symbols: ['BTC/USD', 'BTC2/USD'] });
     const late = { strategyId: strategy.id, start: Date.parse('2020-08-01T00:00:00Z'), end: END, ...config };
     expect(await fieldsOf(createBacktest(t.db, alice, late))).toEqual(['symbols[1]']);
-    expect(await fieldsOf(createSweep(t.db, alice, { ...late, start: START, ranges: { fastPeriod: { values: [5, 10] } } }))).toEqual(['strategyId']);
+    expect(await fieldsOf(createSweep(t.db, alice, { ...late, ranges: { fastPeriod: { values: [5, 10] } } }))).toEqual(['symbols[1]']);
+  });
+});
+
+describe('pair-list sweeps', () => {
+  it('run each cell as a portfolio backtest: the best cell equals the stored backtest with its parameters, number for number', async () => {
+    const symbols = ['BTC/USD', 'ETH/USD', 'BTC2/USD'];
+    const capital = { maxOpenPositions: 2, stake: { type: 'equal_split' as const }, priority: 'list' as const };
+    const strategy = await createStrategyForUser(t.db, alice, { ...base, name: 'Pairs sweep', symbols, capital });
+    const sweep = await createSweep(t.db, alice, {
+      strategyId: strategy.id,
+      start: START,
+      end: END,
+      ...config,
+      ranges: { fastPeriod: { values: [5, 10] }, slowPeriod: { values: [20, 40] } },
+    });
+    expect([sweep.symbols, sweep.capital, sweep.combinationCount], 'the list and rules are fixed for the sweep and stated').toEqual([symbols, capital, 4]);
+    await runWorkerUntil(async () => !['queued', 'running'].includes((await getSweepForUser(t.db, alice, sweep.id)).status));
+    const done = await getSweepForUser(t.db, alice, sweep.id);
+    expect(done.status, done.error ?? '').toBe('completed');
+
+    const series = await Promise.all(symbols.map((symbol) => readCandleSeries(t.db, { exchange: EXCHANGE, symbol, timeframe: '4h' }, START, END)));
+    for (const cell of done.results) {
+      const engine = runPortfolioBacktest(
+        symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy('sma_crossover', cell.params) })),
+        { ...config, timeframe: '4h', ...capital },
+      );
+      expect(cell.metrics, JSON.stringify(cell.params)).toEqual(engine.metrics);
+    }
+    // The deflated Sharpe ratio of its best cell re-runs that cell as a portfolio backtest.
+    const dsr = await createDeflatedSharpe(t.db, alice, sweep.id);
+    await runWorkerUntil(async () => !['queued', 'running'].includes((await getSignificanceForUser(t.db, alice, dsr.id)).status));
+    const significance = await getSignificanceForUser(t.db, alice, dsr.id);
+    expect(significance.status, significance.error ?? '').toBe('completed');
+    const bySharpe = done.results.reduce((a, b) => (b.metrics!.sharpeRatio > a.metrics!.sharpeRatio ? b : a));
+    const bestRun = runPortfolioBacktest(
+      symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy('sma_crossover', bySharpe.params) })),
+      { ...config, timeframe: '4h', ...capital },
+    );
+    const sharpes = done.results.map((r) => r.metrics!.sharpeRatio);
+    expect(significance.result).toEqual({
+      ...deflatedSharpeOfChosen(sharpes, annualisationFactor(4 * 3_600_000), bestRun.equity),
+      bestParams: bySharpe.params,
+      bestSharpeRatio: bySharpe.metrics!.sharpeRatio,
+    });
+
+    const best = done.results.reduce((a, b) => (b.metrics!.totalReturnPct > a.metrics!.totalReturnPct ? b : a));
+    expect(new Set(done.results.map((r) => r.metrics!.totalReturnPct)).size, 'the cells differ: "best" means something').toBeGreaterThan(1);
+
+    await updateStrategyForUser(t.db, alice, strategy.id, { params: best.params });
+    const backtest = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
+    await runWorkerUntil(async () => ['completed', 'failed'].includes((await getBacktestForUser(t.db, alice, backtest.id)).status));
+    const stored = await getBacktestForUser(t.db, alice, backtest.id);
+    expect(stored.status, stored.error ?? '').toBe('completed');
+    expect(stored.params, 'the best cell’s parameters').toEqual(best.params);
+    expect(stored.metrics, 'the stored portfolio backtest of the best cell').toEqual(best.metrics);
   });
 });

@@ -7,24 +7,16 @@ import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript, type RunnableScript } from '@/server/services/scripts/scripts';
 import type { CandleSeries } from '@/server/core/candles';
 import type { PairBreakdownRow } from '@/db/schema/backtests';
-import { timeframeToMs } from '@/server/core/timeframe';
 import { createStrategy } from '@/server/core/strategies';
 import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
-import { readCandleSeries } from '@/server/services/market-data/candles';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
+import { BacktestRunError, loadCandlesOrFail, loadPairCandlesOrFail, portfolioConfig } from './run-candles';
 import { downsampleChart, type ChartSeries } from './downsample';
 import { storeBacktestChart, type ComputedPlots } from './chart-store';
-import { msToIso } from '@/server/core/time';
+
+export { BacktestRunError, loadCandlesOrFail };
 
 export type BacktestJobContext = JobContext<JobPayload<typeof BACKTEST_JOB_TYPE>>;
-
-/** A failure the user can act on; its message is stored on the row as is. */
-export class BacktestRunError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BacktestRunError';
-  }
-}
 
 /** Why the job runner interrupted the handler, or null for any other error. */
 export function interruptionReason(error: unknown): JobInterrupted['reason'] | null {
@@ -70,25 +62,6 @@ async function runScript(
   // The script's plots too, in the same isolate, for the run's stored chart (the web app cannot compute them).
   const { result, plots, plotsError } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta, { plots: true });
   return { result, scriptHash: script.hash, plots: plots ? { specs: script.meta.plots, values: plots } : null, ...(plotsError ? { plotsError } : {}) };
-}
-
-/** Pre-sizes the read's columns for a range up to this many bars (a gap-free range then needs no regrowth). */
-const PRESIZE_MAX_BARS = 1 << 21;
-
-export async function loadCandlesOrFail(
-  db: Db,
-  key: { exchange: string; symbol: string; timeframe: string },
-  startMs: number,
-  endMs: number,
-): Promise<CandleSeries> {
-  const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
-  const series = await readCandleSeries(db, key, startMs, endMs, {
-    expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined,
-  });
-  if (series.length === 0) {
-    throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(startMs)} and ${msToIso(endMs)}`);
-  }
-  return series;
 }
 
 /** Builds the comma-separated body of a Postgres array literal from numbers (shortest exact repr). */
@@ -171,8 +144,6 @@ function pairListChart(result: PortfolioResult, series: readonly CandleSeries[])
 }
 
 const ACTIVE: BacktestStatus[] = ['queued', 'running'];
-/** A pair list's series read at once (each read holds one pool connection while it runs). */
-const PAIR_READ_CONCURRENCY = 4;
 
 /**
  * The `backtest.run` job: loads the candles, runs the engine once over them, and stores metrics, trades
@@ -210,23 +181,14 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     if (row.symbols && row.capital) {
       // A pair list (docs/backtesting.md, "Pair lists"): one strategy instance per pair, shared capital.
       const { symbols, capital } = row;
-      // The pairs' reads overlap (a few at a time, over the pool's connections; no transaction held): the database
-      // decodes one series while the worker unpacks another.
-      const series = new Array<CandleSeries>(symbols.length);
-      for (let from = 0; from < symbols.length; from += PAIR_READ_CONCURRENCY) {
-        await Promise.all(
-          symbols.slice(from, from + PAIR_READ_CONCURRENCY).map(async (symbol, k) => {
-            series[from + k] = await loadCandlesOrFail(db, { exchange: row.exchange, symbol, timeframe: row.timeframe }, row.startTime, row.endTime);
-          }),
-        );
-      }
+      const series = await loadPairCandlesOrFail(db, { ...row, symbols });
       read = performance.now();
       const barCount = series.reduce((sum, s) => sum + s.length, 0);
       await ctx.progress(0.3, `running over ${barCount} bars of ${symbols.length} pairs`);
       engineStarted = performance.now();
       const result = runPortfolioBacktest(
         symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy(row.strategyType, row.params) })),
-        { ...config, maxOpenPositions: capital.maxOpenPositions, stake: capital.stake, priority: capital.priority },
+        portfolioConfig(config, capital),
       );
       engineDone = performance.now();
       const { chart, pairEquity } = pairListChart(result, series);

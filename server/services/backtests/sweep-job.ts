@@ -9,7 +9,9 @@ import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import type { JobContext, JobHandler, JobPayload, SWEEP_JOB_TYPE } from '@/server/services/jobs/contract';
 import { isScriptType } from '@/server/core/scripts/script-type';
-import { failureMessage, interruptionReason, loadCandlesOrFail, scriptOrFail } from './run-job';
+import { failureMessage, interruptionReason, scriptOrFail } from './run-job';
+import { loadCandlesOrFail, loadPairCandlesOrFail, portfolioConfig } from './run-candles';
+import { runPortfolioSweep } from './portfolio-sweep';
 import { runSweep } from './sweep-pool';
 import { ACTIVE_SWEEP_STATUSES as ACTIVE } from './sweeps';
 
@@ -47,7 +49,10 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
       let interruption: unknown = null;
       try {
         await ctx.progress(0.01, 'loading candles');
-        const series = await loadCandlesOrFail(db, row, row.startTime, row.endTime);
+        const pairList = row.symbols && row.capital ? { symbols: row.symbols, capital: row.capital } : null;
+        const series = pairList
+          ? await loadPairCandlesOrFail(db, { ...row, symbols: pairList.symbols })
+          : [await loadCandlesOrFail(db, row, row.startTime, row.endTime)];
         const script = isScriptType(row.strategyType) ? await scriptOrFail(db, userId, row.strategyType) : null;
         const definition = script ? script.definition : getStrategyDefinition(row.strategyType);
         const { combos } = generateGrid(definition, row.ranges as Record<string, ParamRange>, { baseParams: row.baseParams });
@@ -58,12 +63,21 @@ export function createSweepHandler(options: { threads?: number } = {}): JobHandl
             abort.abort();
           });
         };
-        const results = script
-          ? // A script's cells run in its sandbox, here (loaded on first use, as run-job.ts does).
-            await (
-              await import('@/server/services/scripts/sweep')
-            ).runScriptSweep(row.strategyType, script.compiled, script.meta, series, combos, config, { signal: abort.signal, onProgress })
-          : await runSweep({ series, strategyType: row.strategyType, combos, config }, { threads: options.threads, signal: abort.signal, onProgress });
+        const results = pairList
+          ? // A pair list: each cell a portfolio backtest (portfolio-sweep.ts).
+            await runPortfolioSweep(
+              { symbols: pairList.symbols, series, strategyType: row.strategyType, combos, config: portfolioConfig(config, pairList.capital) },
+              { signal: abort.signal, onProgress },
+            )
+          : script
+            ? // A script's cells run in its sandbox, here (loaded on first use, as run-job.ts does).
+              await (
+                await import('@/server/services/scripts/sweep')
+              ).runScriptSweep(row.strategyType, script.compiled, script.meta, series[0]!, combos, config, { signal: abort.signal, onProgress })
+            : await runSweep(
+                { series: series[0]!, strategyType: row.strategyType, combos, config },
+                { threads: options.threads, signal: abort.signal, onProgress },
+              );
         await ctx.progress(0.97, 'storing results');
         const stored: SweepRunResult[] = results.map((r) => ({
           params: { ...r.params },

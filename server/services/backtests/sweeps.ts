@@ -35,13 +35,14 @@ function grid(definition: StrategyDefinition, ranges: Record<string, ParamRange>
   }
 }
 
-/** Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. */
+/**
+ * Validates the grid (422 naming `ranges.<param>`), stores the sweep and queues one `backtest.sweep` job. A pair-list
+ * strategy's sweep stores its list and capital rules (fixed for the run) and runs each cell as a portfolio backtest.
+ */
 export async function createSweep(db: Db, userId: string, input: CreateSweepInput): Promise<SweepSummaryView> {
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to backtest (docs/signals.md)');
-  if (strategy.symbols)
-    throw AppError.validation([{ field: 'strategyId', message: 'sweeps run over one market; this strategy trades a pair list (backtest it instead)' }]);
   // A script version's schema (the version the user may read now; the job reads it again and records its hash).
   const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
   const { combos, skipped } = grid(definition, input.ranges, strategy.params);
@@ -52,7 +53,7 @@ export async function createSweep(db: Db, userId: string, input: CreateSweepInpu
       const [row] = await tx
         .insert(backtestSweeps)
         .values({
-          ...withoutPairList(columns),
+          ...columns,
           baseParams: strategy.params,
           ranges: input.ranges as Record<string, unknown>,
           combinationCount: combos.length,
@@ -78,6 +79,8 @@ function toSummary(row: Omit<SweepRow, 'results'>, job: JobState): SweepSummaryV
     sweptParams: Object.keys(row.ranges),
     exchange: row.exchange,
     symbol: row.symbol,
+    symbols: row.symbols ?? null,
+    capital: row.capital ?? null,
     timeframe: row.timeframe,
     start: msToIso(row.startTime),
     end: msToIso(row.endTime),
@@ -148,9 +151,3 @@ export async function cancelSweepForUser(db: Db, userId: string, id: string): Pr
 
 /** A sweep in these states may still run (its job picks it up or is running it). */
 export const ACTIVE_SWEEP_STATUSES: BacktestStatus[] = ['queued', 'running'];
-
-/** A sweep row has no pair-list columns (sweeps run over one market). */
-function withoutPairList<T extends { symbols: unknown; capital: unknown }>(columns: T): Omit<T, 'symbols' | 'capital'> {
-  const { symbols: _symbols, capital: _capital, ...rest } = columns;
-  return rest;
-}

@@ -76,16 +76,16 @@ const ZRunSummaryFields = z.object({
   engineVersion: z.number(),
   /** sha256 of the script version's source the backtest ran (a strategy of type script:<id>@<version>); null for a built-in */
   scriptHash: z.string().nullable(),
+  /** a pair list's symbols as run (fixed for the run), in priority order; null for one market */
+  symbols: z.array(z.string()).nullable(),
+  /** a pair list's capital rules as run; null for one market */
+  capital: ZCapitalRulesView.nullable(),
   createdAt: zTimeOutput(),
   finishedAt: zTimeOutput().nullable(),
 });
 
 export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
   params: z.record(z.string(), z.unknown()),
-  /** a pair list's symbols as run (fixed for the backtest), in priority order; null for one market */
-  symbols: z.array(z.string()).nullable(),
-  /** a pair list's capital rules as run; null for one market */
-  capital: ZCapitalRulesView.nullable(),
   /** a pair list's per-pair breakdown, in list order; null for one market or until completed */
   pairs: z.array(ZPairBreakdownSchema).nullable(),
   barCount: z.number().nullable(),

@@ -297,6 +297,7 @@ export async function createDeployment(
           symbol: strategy.symbol,
           timeframe: strategy.timeframe,
           ...(strategy.symbols ? { symbols: strategy.symbols, capital: strategy.capital! } : {}),
+          ...(strategy.symbols && strategy.pairlist ? { pairlist: strategy.pairlist } : {}),
           ...deployable,
         },
         capitalQuote: capital!,

@@ -43,7 +43,8 @@ export async function deploymentEquityCurve(db: DbOrTx, userId: string, id: stri
   const deployment = await getDeployment(db, userId, id, deps);
   const { exchange, symbol, timeframe } = deployment.strategy;
   // A pair list: cash + Σ position × latest close over its pairs (docs/trading.md, "Pair lists").
-  const symbols = deployment.strategy.symbols ?? [symbol];
+  // A refreshed list (pairlist: top_volume) may have left pairs that still held: the machine's pairs, all of them.
+  const symbols = deployment.strategy.symbols ? [...new Set([...deployment.strategy.symbols, ...deployment.positions.map((p) => p.symbol)])] : [symbol];
   const quote = symbol.split('/')[1] ?? '';
   const step = timeframeToMs(timeframe);
   const startMs = Math.floor(Date.parse(deployment.feed.start ?? deployment.createdAt) / step) * step - (deployment.feed.type === 'live' ? step : 0);

@@ -29,7 +29,8 @@ import { marketDataExchange } from '@/server/services/market-data/exchange';
 import { MAX_BARS_PER_TICK, seriesStartDecisionFloor, warmupBars } from './bars';
 import { feedTimeAt, type DeploymentDeps } from './model';
 import { executePortfolioOrder, type PortfolioTickContext } from './portfolio-orders';
-import type { DeploymentRuntime, PortfolioRuntime } from './runtime';
+import { followStoredPairList } from './pair-list-refresh';
+import { syncPortfolioRuntime, type DeploymentRuntime, type PortfolioRuntime } from './runtime';
 import { breakerTrippedAfterBar, runTick, type TickProgress, type TickResult } from './tick-frame';
 import { completeReplay } from './tick-transitions';
 
@@ -99,11 +100,17 @@ export async function tickPortfolioDeployment(db: Db, rt: DeploymentRuntime, dep
   const speed = row.feed.type === 'live' ? 1 : (row.feed.speed ?? 1);
   const wallAt = (feedMs: number) => now + Math.max(0, feedMs - feedTime) / speed;
 
+  const state = structuredClone(row.runner as unknown as PortfolioMachineState);
+  // A list the exchange chooses: its pairs as last refreshed (pair-list-refresh.ts); the runtime follows the state.
+  await followStoredPairList(db, rt, state);
+  syncPortfolioRuntime(
+    portfolio,
+    state.pairs.map((pair) => pair.symbol),
+  );
   await loadPortfolioBars(db, rt, portfolio, feedTime, deps);
   const after = row.lastBarTime ?? (row.feed.type === 'replay' ? null : seriesStartDecisionFloor(rt));
   const series = portfolio.bars.map((buffer) => buffer.series);
   const steps = closedSteps(portfolio, series, after, feedTime, rt.barMs);
-  const state = structuredClone(row.runner as unknown as PortfolioMachineState);
   const capital = Number(row.capitalQuote);
   const machine = new PortfolioMachine(state, portfolio.strategies, {
     capital,

@@ -1,6 +1,7 @@
 /** A claimed deployment in a worker's memory: its strategy instance and bars. Rebuilt from Postgres on any doubt. */
 import type { DbOrTx } from '@/db/client';
 import { createSimulatedMarket, type SimulatedMarket } from '@/server/core/market/simulated';
+import { isPortfolioState } from '@/server/core/trading';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { createStrategy } from '@/server/core/strategies/registry';
 import type { StrategyInstance } from '@/server/core/strategies/types';
@@ -37,6 +38,26 @@ export interface PortfolioRuntime {
   strategies: StrategyInstance[];
   bars: BarBuffer[];
   simulated: Array<SimulatedMarket | null>;
+  /** A new pair's instance, empty bar buffer and simulated market (a refreshed list's joining pair). */
+  newPair: (symbol: string) => { strategy: StrategyInstance; bars: BarBuffer; simulated: SimulatedMarket | null };
+}
+
+/**
+ * The runtime's pairs made those of the machine's state, in its order: a pair the state gained (a refreshed list,
+ * portfolio-list.ts) gets a fresh instance and bar buffer (its warm-up loads with its first bars); one the state no
+ * longer has (a rolled-back tick) is dropped.
+ */
+export function syncPortfolioRuntime(portfolio: PortfolioRuntime, symbols: readonly string[]): void {
+  if (symbols.length === portfolio.symbols.length && symbols.every((symbol, i) => portfolio.symbols[i] === symbol)) return;
+  const had = new Map(portfolio.symbols.map((symbol, i) => [symbol, i]));
+  const pairs = symbols.map((symbol) => {
+    const i = had.get(symbol);
+    return i === undefined ? portfolio.newPair(symbol) : { strategy: portfolio.strategies[i]!, bars: portfolio.bars[i]!, simulated: portfolio.simulated[i]! };
+  });
+  portfolio.symbols = [...symbols];
+  portfolio.strategies = pairs.map((p) => p.strategy);
+  portfolio.bars = pairs.map((p) => p.bars);
+  portfolio.simulated = pairs.map((p) => p.simulated);
 }
 
 function seedOf(text: string): number {
@@ -78,15 +99,18 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
       startPrice: SIM_START_PRICES[base] ?? 100,
     });
   };
-  const symbols = row.strategy.symbols;
-  const portfolio: PortfolioRuntime | null = symbols
-    ? {
-        symbols,
-        strategies: symbols.map(() => createStrategy(row.strategy.type, row.strategy.params)),
-        bars: symbols.map(() => new BarBuffer()),
-        simulated: symbols.map(simulatedMarket),
-      }
-    : null;
+  // A pair list's pairs are the machine's (a refreshed list may have added some after the strategy's own).
+  const symbols = row.strategy.symbols ? (isPortfolioState(row.runner) ? row.runner.pairs.map((pair) => pair.symbol) : row.strategy.symbols) : null;
+  const newPair = (symbol: string) => ({
+    strategy: createStrategy(row.strategy.type, row.strategy.params),
+    bars: new BarBuffer(),
+    simulated: simulatedMarket(symbol),
+  });
+  let portfolio: PortfolioRuntime | null = null;
+  if (symbols) {
+    portfolio = { symbols: [], strategies: [], bars: [], simulated: [], newPair };
+    syncPortfolioRuntime(portfolio, symbols);
+  }
   const simulated = simulatedMarket(row.strategy.symbol);
   const disposeStrategy = script ? () => script.dispose() : null;
   return {

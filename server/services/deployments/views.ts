@@ -31,6 +31,8 @@ export const ZDeploymentResponseSchema = z.object({
         priority: z.enum(['list', 'score']),
       })
       .optional(),
+    /** A pair list the exchange chooses (top N by 24 h quote volume); `symbols` is then its list as last refreshed. */
+    pairlist: z.object({ type: z.literal('top_volume'), n: z.number(), quote: z.string() }).optional(),
   }),
   state: z.enum(DEPLOYMENT_STATES),
   stateReason: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Db, DbOrTx } from '@/db/client';
-import { annualisationFactor, runBacktest } from '@/server/core/backtest';
+import { annualisationFactor, runBacktest, runPortfolioBacktest } from '@/server/core/backtest';
 import { lowerBound } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { MAX_SEED } from '@/server/core/robustness/random';
@@ -8,7 +8,7 @@ import { deflatedSharpeOfChosen, permutationTest } from '@/server/core/robustnes
 import { createStrategy } from '@/server/core/strategies';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { getBacktestForUser, getBacktestSummary } from '@/server/services/backtests/backtests';
-import { loadCandlesOrFail } from '@/server/services/backtests/run-job';
+import { loadCandlesOrFail, loadPairCandlesOrFail, portfolioConfig } from '@/server/services/backtests/run-candles';
 import { getSweepForUser } from '@/server/services/backtests/sweeps';
 import { SIGNIFICANCE_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { enqueueJob, getJobForUser, requestJobCancel, type Job } from '@/server/services/jobs/queue';
@@ -106,10 +106,22 @@ async function runDeflatedSharpe(
   let best = 0;
   for (let i = 1; i < cells.length; i++) if (cells[i]!.metrics!.sharpeRatio > cells[best]!.metrics!.sharpeRatio) best = i;
   await ctx.progress(0.1, 'loading candles');
-  const series = await loadCandlesOrFail(ctx.db, sweep, Date.parse(sweep.start), Date.parse(sweep.end));
-  await ctx.progress(0.5, 're-running the best combination');
+  const [startTime, endTime] = [Date.parse(sweep.start), Date.parse(sweep.end)];
   const config = { initialCapital: Number(sweep.initialCapital), feeRate: Number(sweep.feeRate), slippage: Number(sweep.slippage), timeframe: sweep.timeframe };
-  const { equity } = runBacktest(series, createStrategy(sweep.strategyType, cells[best]!.params), config);
+  const params = cells[best]!.params;
+  let equity: Float64Array;
+  if (sweep.symbols && sweep.capital) {
+    // A pair-list sweep: its best cell is a portfolio backtest (backtests/portfolio-sweep.ts); its equity per step.
+    const { symbols, capital } = sweep;
+    const series = await loadPairCandlesOrFail(ctx.db, { exchange: sweep.exchange, timeframe: sweep.timeframe, symbols, startTime, endTime });
+    await ctx.progress(0.5, 're-running the best combination');
+    const pairs = symbols.map((symbol, p) => ({ symbol, series: series[p]!, strategy: createStrategy(sweep.strategyType, params) }));
+    equity = runPortfolioBacktest(pairs, portfolioConfig(config, capital)).equity;
+  } else {
+    const series = await loadCandlesOrFail(ctx.db, sweep, startTime, endTime);
+    await ctx.progress(0.5, 're-running the best combination');
+    equity = runBacktest(series, createStrategy(sweep.strategyType, params), config).equity;
+  }
   const dsr = deflatedSharpeOfChosen(
     cells.map((c) => c.metrics!.sharpeRatio),
     annualise,

@@ -5,8 +5,6 @@ import { AppError, type FieldIssue } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { hasStoredMarket } from '@/server/services/market-data/candles';
 import { listExchangeSymbols } from '@/server/services/market-data/market-view';
-import { marketDataExchange } from '@/server/services/market-data/exchange';
-import type { MarketData } from '@/server/exchange/ports';
 
 /**
  * A strategy's pair list (docs/backtesting.md, "Pair lists"): the checks that name the bad entry (`symbols[3]`),
@@ -72,46 +70,4 @@ export function resolveCapitalRules(type: string, params: Record<string, unknown
     issues.push({ field: 'capital.priority', message: `${type} returns no entry score; use "list" (the pair list's order)` });
   if (issues.length > 0) throw AppError.validation(issues);
   return rules;
-}
-
-/** A pair list chosen by the exchange: the `n` markets quoting `quote` with the highest 24 h quote volume. */
-export interface TopVolumePairList {
-  type: 'top_volume';
-  n: number;
-  quote: string;
-}
-
-/**
- * Resolves `pairlist: {type: "top_volume", n, quote}` from the exchange's markets and tickers (ccxt fetchTickers):
- * active spot markets quoting `quote`, by 24 h quote volume (highest first; ties by symbol), the first `n`. The list
- * is resolved when the strategy is saved, and stored as its `symbols`: a backtest runs (and states) that list.
- * Bad input is a 422 naming `pairlist.<field>`.
- */
-export async function resolveTopVolumePairList(
-  exchange: string,
-  input: { type?: unknown; n?: unknown; quote?: unknown },
-  deps: { marketData?: (exchangeId: string) => Pick<MarketData, 'loadMarkets' | 'fetchQuoteVolumes'> } = {},
-): Promise<string[]> {
-  const invalid = (field: string, message: string): never => {
-    throw AppError.validation([{ field: `pairlist.${field}`, message }]);
-  };
-  if (input.type !== 'top_volume') invalid('type', 'must be "top_volume"');
-  const n = input.n;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PAIRS) invalid('n', `must be an integer from 1 to ${MAX_PAIRS}`);
-  const quote = typeof input.quote === 'string' ? input.quote.trim().toUpperCase() : '';
-  if (!/^[A-Z0-9]{2,12}$/.test(quote)) invalid('quote', 'must be a currency code such as USDT');
-  const client = deps.marketData ? deps.marketData(exchange) : marketDataExchange(exchange);
-  let markets: Awaited<ReturnType<MarketData['loadMarkets']>>;
-  let volumes: Record<string, string | null>;
-  try {
-    [markets, volumes] = await Promise.all([client.loadMarkets(), client.fetchQuoteVolumes()]);
-  } catch {
-    return invalid('type', `${exchange}'s markets and 24 h volumes could not be read; try again, or give the list as symbols`);
-  }
-  const ranked = Object.values(markets)
-    .filter((m) => m.active && !m.symbol.includes(':') && quoteOf(m.symbol) === quote)
-    .map((m) => ({ symbol: m.symbol, volume: Number(volumes[m.symbol] ?? 0) || 0 }))
-    .sort((a, b) => b.volume - a.volume || a.symbol.localeCompare(b.symbol));
-  if (ranked.length === 0) invalid('quote', `${exchange} lists no active market quoting ${quote}`);
-  return ranked.slice(0, n as number).map((m) => m.symbol);
 }

@@ -8,7 +8,8 @@ import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript } from '@/server/services/scripts/scripts';
 import { availableStrategyActions, canEditStrategy, nextStrategyStatus, USER_STRATEGY_EVENTS, type StrategyEvent } from './lifecycle';
 import type { StrategyTypeView, StrategyView } from './views';
-import { resolveCapitalRules, resolveTopVolumePairList, validateSymbolList, type CapitalRulesInput } from './pair-list';
+import { resolveCapitalRules, validateSymbolList, type CapitalRulesInput } from './pair-list';
+import { resolveTopVolumePairList } from './top-volume';
 
 export type StrategyRow = typeof strategies.$inferSelect;
 
@@ -96,6 +97,7 @@ export function toStrategyView(row: StrategyRow): StrategyView {
     symbol: row.symbol,
     symbols: row.symbols ?? null,
     capital: row.capital ?? null,
+    pairlist: row.pairlist ?? null,
     timeframe: row.timeframe,
     status: row.status,
     actions: availableStrategyActions(row.status),
@@ -114,7 +116,7 @@ export interface CreateStrategyInput {
   symbol?: string;
   /** a pair list (docs/backtesting.md, "Pair lists"), with its capital rules */
   symbols?: readonly string[];
-  /** or a pair list the exchange chooses now (top N by 24 h quote volume), stored as `symbols` */
+  /** or a pair list the exchange chooses (top N by 24 h quote volume): the spec is stored, its list now as `symbols` */
   pairlist?: { type: string; n: number; quote: string };
   capital?: CapitalRulesInput;
   timeframe: string;
@@ -140,15 +142,20 @@ export async function createStrategyForUser(db: DbOrTx, userId: string, input: C
   const params = await validateStrategyParams(db, userId, input.type, input.params);
   if (input.pairlist !== undefined && (input.symbol !== undefined || input.symbols !== undefined))
     throw AppError.validation([{ field: 'pairlist', message: 'give one of symbol, symbols or pairlist' }]);
-  const market = await marketColumns(
-    db,
-    input.type,
-    params,
-    input.pairlist === undefined ? input : { ...input, symbols: await resolveTopVolumePairList(input.exchange, input.pairlist) },
-  );
+  const chosen = input.pairlist === undefined ? null : await resolveTopVolumePairList(input.exchange, input.pairlist);
+  const market = await marketColumns(db, input.type, params, chosen === null ? input : { ...input, symbols: chosen.symbols });
   const [row] = await db
     .insert(strategies)
-    .values({ userId, name: input.name, type: input.type, params, exchange: input.exchange, ...market, timeframe: input.timeframe })
+    .values({
+      userId,
+      name: input.name,
+      type: input.type,
+      params,
+      exchange: input.exchange,
+      ...market,
+      pairlist: chosen?.spec ?? null,
+      timeframe: input.timeframe,
+    })
     .returning();
   return toStrategyView(row!);
 }
@@ -244,6 +251,8 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
     if (newParams !== undefined) changes.params = newParams;
     if (input.exchange !== undefined) changes.exchange = input.exchange;
     if (market !== null) Object.assign(changes, market);
+    // A list or a symbol given by hand replaces the exchange's choice.
+    if (input.symbols !== undefined || input.symbol !== undefined) changes.pairlist = null;
     if (input.timeframe !== undefined) changes.timeframe = input.timeframe;
   }
   if (input.name !== undefined) changes.name = input.name;

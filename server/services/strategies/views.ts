@@ -53,6 +53,8 @@ export const ZStrategyResponseSchema = z.object({
   symbols: z.array(z.string()).nullable(),
   /** a pair list's capital rules; null for one market */
   capital: ZCapitalRulesView.nullable(),
+  /** a pair list the exchange chooses (top N by 24 h quote volume; `symbols` is its list as resolved); null otherwise */
+  pairlist: z.object({ type: z.literal('top_volume'), n: z.number(), quote: z.string() }).nullable(),
   timeframe: z.string(),
   status: z.enum(STRATEGY_STATUSES),
   /** lifecycle events the user may fire now (e.g. "archive") */

@@ -1,0 +1,124 @@
+/**
+ * A pair list the exchange chooses (top N by 24 h quote volume) on a running live-feed paper deployment, against the
+ * local Binance-speaking test server through ccxt: the worker's refresh loop re-resolves it when the volumes change,
+ * and the deployment's next tick follows it (a joining pair warms up from fetched candles; a leaving one is kept,
+ * off the list).
+ */
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { deployments, strategies } from '@/db/schema';
+import type { OhlcvRow } from '@/server/core/candles';
+import type { PortfolioMachineState } from '@/server/core/trading';
+import { resetAppConfig } from '@/server/config';
+import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
+import { createAccount } from '@/server/services/accounts';
+import { registerUser } from '@/server/services/auth/users';
+import { claimDeployments, createDeployment, getDeployment, loadRuntime, tickDeployment } from '@/server/services/deployments';
+import { createStrategyForUser } from '@/server/services/strategies/strategies';
+import { BinanceTestServer, DEFAULT_SYMBOLS } from '@/server/testing/exchange/binance-test-server';
+import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
+import { createPairListRefreshLoop } from './pair-list-refresh';
+
+const HOUR = 3_600_000;
+const H = Math.floor(Date.now() / HOUR) * HOUR;
+/** Flat hourly candles up to four hours ahead; the test server's clock (and the feed's) is the test's. */
+const klines = (price: number): OhlcvRow[] => Array.from({ length: 105 }, (_, i) => [H - 100 * HOUR + i * HOUR, price, price, price, price, 10]);
+
+let t: TestDatabase;
+let server: BinanceTestServer;
+let now = H + HOUR + 1;
+const clock = () => now;
+const savedUrls = process.env.CRYPTOBOT_EXCHANGE_URLS;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  // Quote volume = last price × 24 h volume: SOL (9000 × 3) then BTC (5000 × 2), ETH (2000 × 1) left out.
+  server = await new BinanceTestServer({
+    symbols: [
+      { ...DEFAULT_SYMBOLS[0]!, volume24h: '5000' },
+      { ...DEFAULT_SYMBOLS[1]!, volume24h: '2000' },
+      { ...DEFAULT_SYMBOLS[2]!, volume24h: '9000' },
+    ],
+    klines: { BTCUSDT: { '1h': klines(2) }, ETHUSDT: { '1h': klines(1) }, SOLUSDT: { '1h': klines(3) } },
+    now: clock,
+  }).start();
+  process.env.CRYPTOBOT_EXCHANGE_URLS = JSON.stringify({ binance: server.baseUrl });
+  resetAppConfig();
+  clearMarketCache();
+}, 60_000);
+
+afterAll(async () => {
+  if (savedUrls === undefined) delete process.env.CRYPTOBOT_EXCHANGE_URLS;
+  else process.env.CRYPTOBOT_EXCHANGE_URLS = savedUrls;
+  resetAppConfig();
+  await server?.close();
+  await t?.destroy();
+});
+
+it('refreshes a running deployment’s top-volume list on the loop, and the next tick trades the new pair set', async () => {
+  const userId = (await registerUser(t.db, { username: 'top-volume-live', password: 'correct horse battery' })).id;
+  const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' } })).id;
+  const strategy = await createStrategyForUser(t.db, userId, {
+    name: 'top 2',
+    type: 'sma_crossover',
+    params: { fastPeriod: 2, slowPeriod: 3 },
+    exchange: 'binance',
+    timeframe: '1h',
+    pairlist: { type: 'top_volume', n: 2, quote: 'usdt' },
+  });
+  expect([strategy.symbols, strategy.pairlist]).toEqual([['SOL/USDT', 'BTC/USDT'], { type: 'top_volume', n: 2, quote: 'USDT' }]);
+  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
+  const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'live' } }, { now: clock });
+  expect(deployment.strategy.pairlist).toEqual({ type: 'top_volume', n: 2, quote: 'USDT' });
+
+  const [claimed] = await claimDeployments(t.db, 'test-worker', 10, 60_000);
+  const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));
+  const rt = await loadRuntime(t.db, row!, Number(claimed!.lease_epoch));
+  now = H + 3 * HOUR + 1;
+  expect((await tickDeployment(t.db, rt, { now: clock })).barsProcessed, 'the bars closed since the deployment started').toBe(2);
+
+  // ETH's volume overtakes BTC's: the loop's first pass (at start) stores the new list on the deployment.
+  server.symbols[1]!.volume24h = '99999';
+  const controller = new AbortController();
+  const stop = await createPairListRefreshLoop({ intervalMs: 3_600_000 }).start({
+    database: t,
+    workerId: 'test',
+    logger: pino({ level: 'silent' }),
+    signal: controller.signal,
+  });
+  await vi.waitFor(
+    async () => {
+      const [stored] = await t.db.select({ strategy: deployments.strategy }).from(deployments).where(eq(deployments.id, deployment.id));
+      expect(stored!.strategy.symbols).toEqual(['ETH/USDT', 'SOL/USDT']);
+    },
+    { timeout: 20_000, interval: 50 },
+  );
+  await stop();
+
+  now += HOUR;
+  expect((await tickDeployment(t.db, rt, { now: clock })).barsProcessed).toBe(1);
+  const state = rt.row.runner as unknown as PortfolioMachineState;
+  expect(
+    state.pairs.map((p) => [p.symbol, p.offList ?? false, p.lastClose]),
+    'BTC left the list (kept: it may still hold), ETH joined and took its first decision',
+  ).toEqual([
+    ['SOL/USDT', false, 3],
+    ['BTC/USDT', true, 2],
+    ['ETH/USDT', false, 1],
+  ]);
+  expect(state.listOrder, 'the priority is the new list’s: ETH, then SOL').toEqual([2, 0]);
+  const eth = rt.portfolio!.bars[2]!.series;
+  expect(eth.time[0]!, 'ETH’s warm-up came from the exchange’s candles before the step').toBeLessThan(Number(rt.row.lastBarTime) - 3 * HOUR);
+
+  const view = await getDeployment(t.db, userId, deployment.id, { now: clock });
+  expect([view.strategy.symbol, view.strategy.symbols, view.positions.map((p) => p.symbol)]).toEqual([
+    'ETH/USDT',
+    ['ETH/USDT', 'SOL/USDT'],
+    ['SOL/USDT', 'BTC/USDT', 'ETH/USDT'],
+  ]);
+
+  // A worker that takes the deployment over rebuilds the same pairs from the stored state.
+  const [again] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));
+  expect((await loadRuntime(t.db, again!, rt.epoch)).portfolio!.symbols).toEqual(['SOL/USDT', 'BTC/USDT', 'ETH/USDT']);
+});
