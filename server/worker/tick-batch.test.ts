@@ -5,18 +5,17 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { deployments, eventLog, notificationOutbox, orders, strategies } from '@/db/schema';
+import { deployments, eventLog, notificationOutbox, orders } from '@/db/schema';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createChannel, createRule } from '@/server/services/notifications';
 import type { OhlcvRow } from '@/server/core/candles';
-import { createAccount } from '@/server/services/accounts';
 import { engageKillSwitch } from '@/server/services/kill-switch';
 import { registerUser } from '@/server/services/auth/users';
-import { claimDeployments, createDeployment, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
+import { claimDeployments, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
+import { claimedPaperDcaDeployments } from '@/server/testing/deployments/paper-dca';
 import { tickPaperBatch } from './tick-batch';
 
 const HOUR = 3_600_000;
@@ -38,42 +37,8 @@ afterAll(async () => {
 });
 
 /** `count` DCA deployments (a buy on every candle), each on its own paper account, replaying from the first candle at one candle a second, claimed as a worker claims them. */
-async function claimedDeployments(count: number, name: string, owner = userId): Promise<DeploymentRuntime[]> {
-  const userId = owner;
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const accountId = (
-      await createAccount(t.db, userId, { name: `${name} ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })
-    ).id;
-    const strategy = await createStrategyForUser(t.db, userId, {
-      name: `${name} ${i}`,
-      type: 'dca',
-      params: { intervalBars: 1, amountPerBuy: 10 },
-      exchange: 'binance',
-      symbol: 'BTC/USDT',
-      timeframe: '1h',
-    });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
-    ids.push(
-      (
-        await createDeployment(
-          t.db,
-          userId,
-          strategy.id,
-          { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } },
-          { now: clock },
-        )
-      ).id,
-    );
-  }
-  const claimed = await claimDeployments(t.db, 'batch-test-worker', 1000, 60_000);
-  const runtimes: DeploymentRuntime[] = [];
-  for (const id of ids) {
-    const [row] = await t.db.select().from(deployments).where(eq(deployments.id, id));
-    runtimes.push(await loadRuntime(t.db, row!, Number(claimed.find((c) => c.id === id)!.lease_epoch)));
-  }
-  return runtimes;
-}
+const claimedDeployments = (count: number, name: string, owner = userId): Promise<DeploymentRuntime[]> =>
+  claimedPaperDcaDeployments(t.db, { count, name, userId: owner, startMs: rows[0]![0], clock });
 
 const ordersOf = (ids: string[]) =>
   t.db.select({ deploymentId: orders.deploymentId, createdAt: orders.createdAt, status: orders.status }).from(orders).where(inArray(orders.deploymentId, ids));
