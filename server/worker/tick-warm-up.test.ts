@@ -78,7 +78,15 @@ it("runs the paper tick path over throwaway deployments, writing nothing and lea
   const stored = await t.db.select({ id: deployments.id, runner: deployments.runner }).from(deployments).where(inArray(deployments.id, ids));
   const runnerOf = (id: string) => stored.find((d) => d.id === id)!.runner;
   expect(warmed.map((rt) => runnerOf(rt.id))).toEqual(control.map((rt) => runnerOf(rt.id)));
-  const balances = await t.db.select().from(paperBalances).where(inArray(paperBalances.accountId, [...warmed, ...control].map((rt) => rt.account.id)));
+  const balances = await t.db
+    .select()
+    .from(paperBalances)
+    .where(
+      inArray(
+        paperBalances.accountId,
+        [...warmed, ...control].map((rt) => rt.account.id),
+      ),
+    );
   const balancesOf = (accountId: string) =>
     balances
       .filter((b) => b.accountId === accountId)
