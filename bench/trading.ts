@@ -406,9 +406,12 @@ export interface DeploymentScenarioResult {
   };
 }
 
-/** Extra node flags for the worker processes, to profile them: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+/**
+ * The worker's node flags, as its start command passes them (package.json "worker"), then extra ones, e.g. to
+ * profile: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+ */
 function workerNodeArgs(): string[] {
-  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return ['--max-semi-space-size=64', ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 }
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
@@ -423,7 +426,7 @@ export function killWorkers(): void {
 }
 
 /** utime + stime of a process in ms, from /proc (Linux); null when unreadable. */
-function processCpuMs(pid: number): number | null {
+export function processCpuMs(pid: number): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -28,10 +28,14 @@ import {
 } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
 import { tickPaperBatch } from './tick-batch';
+import { warmUpPaperTicks } from './tick-warm-up';
 import { wakeableSleep } from './wakeable-sleep';
 
 /** A worker whose heartbeat (every 5 s by default, heartbeat.ts) is older than this no longer counts in the even share. */
 const HEARTBEAT_STALE_MS = 15_000;
+
+/** The paper tick path is warmed up (once) when the next deployment is due at least this far ahead. */
+const WARM_UP_LEAD_MS = 1_500;
 
 /** Deployments over its even share a worker keeps rather than hands over (see evenOut). */
 const HANDOVER_MIN = 10;
@@ -76,6 +80,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       const pause = wakeableSleep();
       let lastClaim = 0;
       let lastRenew = Date.now();
+      let warmedUp = false;
       const listener = await database.sql
         .listen(EVENTS_CHANNEL, (payload) => {
           // A deployment that (re)started and is not ours yet: look for work now. Our own ticks announce
@@ -297,8 +302,16 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             }),
           );
           if (signal.aborted) break;
-          let next = Math.min(lastClaim + claimMs, lastRenew + renewMs);
-          for (const rt of runtimes.values()) if (rt.nextDueMs < next) next = rt.nextDueMs;
+          let nextDue = Infinity;
+          for (const rt of runtimes.values()) if (rt.nextDueMs < nextDue) nextDue = rt.nextDueMs;
+          if (!warmedUp && nextDue - Date.now() >= WARM_UP_LEAD_MS && [...runtimes.values()].some(batchable)) {
+            // Once, before the first burst: the tick path's JavaScript compiled on throwaway ticks (tick-warm-up.ts).
+            warmedUp = true;
+            const started = Date.now();
+            const warm = await warmUpPaperTicks([...runtimes.values()].filter(batchable), { untilMs: Math.min(started + 2_000, nextDue - 500) });
+            logger.info({ ...warm, ms: Date.now() - started }, 'paper tick path warmed up');
+          }
+          const next = Math.min(lastClaim + claimMs, lastRenew + renewMs, nextDue);
           const waitMs = Math.max(5, Math.min(1_000, next - Date.now()));
           await pause.sleep(waitMs);
         }

@@ -1,23 +1,24 @@
 /**
  * Paper ticks of deployments due together, in one transaction (tick-batch.ts), on a real PostgreSQL: each member
- * commits its own tick, and one member's failure does not lose the others' ticks.
+ * commits its own tick, and one member's failure does not lose the others' ticks. And the warm-up of that path
+ * (tick-warm-up.ts) writes nothing and changes no tick.
  */
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { deployments, eventLog, notificationOutbox, orders, strategies } from '@/db/schema';
+import { deployments, eventLog, notificationOutbox, orders, paperBalances } from '@/db/schema';
 import { parseMasterKey } from '@/server/services/crypto';
 import { createChannel, createRule } from '@/server/services/notifications';
 import type { OhlcvRow } from '@/server/core/candles';
-import { createAccount } from '@/server/services/accounts';
 import { engageKillSwitch } from '@/server/services/kill-switch';
 import { registerUser } from '@/server/services/auth/users';
-import { claimDeployments, createDeployment, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
+import { claimDeployments, loadRuntime, type DeploymentRuntime } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
+import { claimedPaperDcaDeployments } from '@/server/testing/deployments/paper-dca';
 import { tickPaperBatch } from './tick-batch';
+import { warmUpPaperTicks } from './tick-warm-up';
 
 const HOUR = 3_600_000;
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 50);
@@ -38,42 +39,8 @@ afterAll(async () => {
 });
 
 /** `count` DCA deployments (a buy on every candle), each on its own paper account, replaying from the first candle at one candle a second, claimed as a worker claims them. */
-async function claimedDeployments(count: number, name: string, owner = userId): Promise<DeploymentRuntime[]> {
-  const userId = owner;
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const accountId = (
-      await createAccount(t.db, userId, { name: `${name} ${i}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })
-    ).id;
-    const strategy = await createStrategyForUser(t.db, userId, {
-      name: `${name} ${i}`,
-      type: 'dca',
-      params: { intervalBars: 1, amountPerBuy: 10 },
-      exchange: 'binance',
-      symbol: 'BTC/USDT',
-      timeframe: '1h',
-    });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
-    ids.push(
-      (
-        await createDeployment(
-          t.db,
-          userId,
-          strategy.id,
-          { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } },
-          { now: clock },
-        )
-      ).id,
-    );
-  }
-  const claimed = await claimDeployments(t.db, 'batch-test-worker', 1000, 60_000);
-  const runtimes: DeploymentRuntime[] = [];
-  for (const id of ids) {
-    const [row] = await t.db.select().from(deployments).where(eq(deployments.id, id));
-    runtimes.push(await loadRuntime(t.db, row!, Number(claimed.find((c) => c.id === id)!.lease_epoch)));
-  }
-  return runtimes;
-}
+const claimedDeployments = (count: number, name: string, owner = userId): Promise<DeploymentRuntime[]> =>
+  claimedPaperDcaDeployments(t.db, { count, name, userId: owner, startMs: rows[0]![0], clock });
 
 const ordersOf = (ids: string[]) =>
   t.db.select({ deploymentId: orders.deploymentId, createdAt: orders.createdAt, status: orders.status }).from(orders).where(inArray(orders.deploymentId, ids));
@@ -194,4 +161,64 @@ it("pauses every member whose user's kill switch is engaged, and places nothing:
   }
   expect(await ordersOf(ids), 'no order for a halted member').toEqual([]);
   expect((await ordersOf([others[0]!.id])).map((o) => o.status)).toEqual(['filled']);
+});
+
+/** Every table a tick writes, whole (rows as JSON text, in a fixed order). */
+async function everythingATickWrites(): Promise<Record<string, unknown>> {
+  const tables = ['deployments', 'orders', 'fills', 'order_events', 'paper_balances', 'event_log', 'notification_outbox', 'alerts'];
+  const out: Record<string, unknown> = {};
+  for (const table of tables) {
+    const result = await t.db.execute<{ rows: string | null }>(sql.raw(`select json_agg(x order by x::text)::text as rows from ${table} x`));
+    out[table] = result[0]?.rows ?? null;
+  }
+  return out;
+}
+
+it("runs the paper tick path over throwaway deployments, writing nothing and leaving the claimed deployments' ticks as they were", async () => {
+  const [warmed, control] = [await claimedDeployments(2, 'warmed'), await claimedDeployments(2, 'control')];
+  const before = await everythingATickWrites();
+  const runtimesBefore = warmed.map((rt) => structuredClone({ row: rt.row, bars: rt.bars.length, nextDueMs: rt.nextDueMs, account: rt.account }));
+
+  const result = await warmUpPaperTicks(warmed, { untilMs: Infinity, maxTicks: 300, batchSize: 10 });
+
+  expect(result.ticks, 'it ticked as many throwaway deployments as asked').toBe(300);
+  expect(result.orders, 'their ticks went through the order path (a DCA buy each)').toBeGreaterThanOrEqual(290);
+  expect(await everythingATickWrites(), 'nothing written: the warm-up is never given the database').toEqual(before);
+  expect(
+    warmed.map((rt) => ({ row: rt.row, bars: rt.bars.length, nextDueMs: rt.nextDueMs, account: rt.account })),
+    'the claimed runtimes untouched',
+  ).toEqual(runtimesBefore);
+
+  // The same tick for the warmed deployments and for deployments that were never a template: the same outcome.
+  now += (1.5 * HOUR) / 3600;
+  const outcomes = await tickPaperBatch(t.db, [...warmed, ...control], { now: clock });
+  expect(outcomes.map((o) => (o.result.status === 'fulfilled' ? o.result.value.orders : o.result.reason))).toEqual([1, 1, 1, 1]);
+  const ids = [...warmed, ...control].map((rt) => rt.id);
+  const placed = await t.db
+    .select({ deploymentId: orders.deploymentId, status: orders.status, quantity: orders.quantity, averagePrice: orders.averagePrice })
+    .from(orders)
+    .where(inArray(orders.deploymentId, ids));
+  const byDeployment = (id: string) => {
+    const order = placed.find((o) => o.deploymentId === id)!;
+    return { status: order.status, quantity: order.quantity, averagePrice: order.averagePrice };
+  };
+  expect(warmed.map((rt) => byDeployment(rt.id))).toEqual(control.map((rt) => byDeployment(rt.id)));
+  const stored = await t.db.select({ id: deployments.id, runner: deployments.runner }).from(deployments).where(inArray(deployments.id, ids));
+  const runnerOf = (id: string) => stored.find((d) => d.id === id)!.runner;
+  expect(warmed.map((rt) => runnerOf(rt.id))).toEqual(control.map((rt) => runnerOf(rt.id)));
+  const balances = await t.db
+    .select()
+    .from(paperBalances)
+    .where(
+      inArray(
+        paperBalances.accountId,
+        [...warmed, ...control].map((rt) => rt.account.id),
+      ),
+    );
+  const balancesOf = (accountId: string) =>
+    balances
+      .filter((b) => b.accountId === accountId)
+      .map((b) => [b.asset, b.free, b.used])
+      .sort();
+  expect(warmed.map((rt) => balancesOf(rt.account.id))).toEqual(control.map((rt) => balancesOf(rt.account.id)));
 });

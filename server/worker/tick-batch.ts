@@ -90,7 +90,7 @@ export async function tickPaperBatch(db: Db, runtimes: readonly DeploymentRuntim
   const readCandles: typeof readCandleSeries = (on, key, startMs, endMs, options) => {
     const id = JSON.stringify([key.exchange, key.symbol, key.timeframe, startMs, endMs]);
     let read = reads.get(id);
-    if (!read) reads.set(id, (read = readCandleSeries(on, key, startMs, endMs, options)));
+    if (!read) reads.set(id, (read = (deps.readCandles ?? readCandleSeries)(on, key, startMs, endMs, options)));
     return read;
   };
   const attempts = runtimes.map(async (rt) => {

@@ -3,6 +3,7 @@ export * from './equity';
 export { closeDeploymentPosition } from './close-out';
 export { fenceAll, finishAll, type PaperBatchMember, type TickFence, type TickFinish } from './paper-batch';
 export { disposeRuntime, loadRuntime, type DeploymentRuntime } from './runtime';
+export { BarBuffer } from './bars';
 export { tickDeployment, type TickResult } from './tick';
 export * from './leases';
 export { transitionDeployment, type DeploymentTransition } from './transitions';
