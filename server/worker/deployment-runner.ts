@@ -13,7 +13,6 @@ import { deployments } from '@/db/schema';
 import { defaultWorkerLoopSettings } from '@/server/env';
 import { EVENTS_CHANNEL, parseAppEventOf } from '@/server/services/events';
 import { PAPER_EXCHANGE } from '@/server/services/accounts';
-import { ensureBalanceRows } from '@/server/services/orders';
 import {
   claimDeployments,
   disposeRuntime,
@@ -27,6 +26,7 @@ import {
   type TickResult,
 } from '@/server/services/deployments';
 import type { WorkerLoop } from './loops';
+import { ensurePaperBalances, forEachConcurrently, pickDueWork } from './due-work';
 import { tickPaperBatch } from './tick-batch';
 import { warmUpPaperTicks } from './tick-warm-up';
 import { wakeableSleep } from './wakeable-sleep';
@@ -123,7 +123,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           if (!row) return;
           try {
             const rt = await loadRuntime(db, row, Number(lease_epoch));
-            await ensurePaperBalances(rt);
+            await ensurePaperBalances(db, rt, logger);
             drop(id);
             runtimes.set(id, rt);
             logger.info({ deploymentId: id, epoch: Number(lease_epoch) }, 'deployment claimed');
@@ -145,26 +145,6 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           select (select count(*) from deployments where state = 'running')::int as running,
                  (select count(*) from worker_heartbeats where stopped_at is null and last_heartbeat_at > now() - make_interval(secs => ${HEARTBEAT_STALE_MS / 1000}))::int as workers`);
         return Math.ceil(Number(row?.running ?? 0) / Math.max(1, Number(row?.workers ?? 1)));
-      };
-
-      /**
-       * A paper deployment's balance rows (each of its symbols' base and quote) exist before its first tick, as a manual
-       * order creates its missing ones before its transaction: the tick's orders then lock existing rows only, on
-       * the order path's one statement, instead of creating them inside the tick (3 more statements, each ticked
-       * deployment's first order, all in the first burst after a start). Not needed for correctness: on failure
-       * the first order creates them as before.
-       */
-      const ensurePaperBalances = async (rt: DeploymentRuntime) => {
-        if (rt.account.exchange !== PAPER_EXCHANGE) return;
-        const assets = new Set<string>();
-        for (const symbol of rt.row.strategy.symbols ?? [rt.row.strategy.symbol]) {
-          const [base, quote, extra] = symbol.split('/');
-          if (base && quote && base !== quote && extra === undefined) assets.add(base).add(quote);
-        }
-        if (assets.size === 0) return;
-        await ensureBalanceRows(db, rt.account.id, [...assets]).catch((error: unknown) =>
-          logger.warn({ deploymentId: rt.id, err: error }, 'paper balance rows not created ahead; the first order creates them'),
-        );
       };
 
       const renew = async () => {
@@ -259,26 +239,7 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
           // (tick-batch.ts) of up to an even share of what is due, so every lane has some of a burst.
           const inFlight = new Set<string>();
           const accountsInFlight = new Set<string>();
-          const nextWork = (): DeploymentRuntime[] => {
-            const now = Date.now();
-            const due: DeploymentRuntime[] = [];
-            for (const rt of runtimes.values()) if (rt.nextDueMs <= now && !inFlight.has(rt.id)) due.push(rt);
-            if (due.length === 0) return [];
-            due.sort((a, b) => a.nextDueMs - b.nextDueMs);
-            if (!batchable(due[0]!)) return [due[0]!];
-            const size = Math.min(maxBatch, Math.ceil(due.length / concurrency));
-            const batch: DeploymentRuntime[] = [];
-            const accounts = new Set<string>();
-            for (const rt of due) {
-              if (batch.length === size) break;
-              // One deployment per account in flight: two orders on one account in one transaction would each
-              // compute the balances from rows read before the other's write.
-              if (!batchable(rt) || accountsInFlight.has(rt.account.id) || accounts.has(rt.account.id)) continue;
-              batch.push(rt);
-              accounts.add(rt.account.id);
-            }
-            return batch;
-          };
+          const nextWork = () => pickDueWork(runtimes.values(), { inFlight, accountsInFlight, maxBatch, lanes: concurrency, batchable });
           const roundStarted = Date.now();
           await Promise.all(
             Array.from({ length: concurrency }, async () => {
@@ -327,14 +288,4 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
       };
     },
   };
-}
-
-/** Runs fn over items, at most `width` at a time. */
-async function forEachConcurrently<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
