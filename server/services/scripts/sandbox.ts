@@ -53,6 +53,8 @@ export class ScriptRuntimeError extends Error {
   ) {
     super(message);
     this.name = 'ScriptRuntimeError';
+    // Up to 1000 lines of the user's output: kept for the run's row, never copied into the worker's log line.
+    Object.defineProperty(this, 'log', { enumerable: false });
   }
 }
 
