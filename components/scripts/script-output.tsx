@@ -31,7 +31,7 @@ export function ScriptOutput({ log, description }: { log: ScriptLogResponse; des
         )}
         {log.dropped > 0 ? (
           <p className="text-xs text-muted" data-testid="script-output-dropped">
-            {formatCount(log.dropped)} more {log.dropped === 1 ? 'line' : 'lines'} not shown (over the cap of 200 lines per call).
+            {formatCount(log.dropped)} more {log.dropped === 1 ? 'line' : 'lines'} not shown: the output is capped.
           </p>
         ) : null}
       </CardContent>
