@@ -7,9 +7,20 @@ import type { ScriptLogResponse } from '@/server/api/schemas/backtests';
  * What a script printed (log(...), console.log), one line per call, in order; the lines over the cap
  * (docs/strategies.md, "Logs") are only counted. Long lines wrap, so a phone never scrolls sideways.
  */
-export function ScriptOutput({ log, description }: { log: ScriptLogResponse; description?: string }) {
+export function ScriptOutput({
+  log,
+  description,
+  className,
+  droppedAre = 'more',
+}: {
+  log: ScriptLogResponse;
+  description?: string;
+  className?: string;
+  /** a backtest keeps the first lines (the dropped came after), a deployment the latest (the dropped came before) */
+  droppedAre?: 'more' | 'earlier';
+}) {
   return (
-    <Card data-testid="script-output">
+    <Card data-testid="script-output" className={className}>
       <CardHeader>
         <CardTitle>Script output</CardTitle>
       </CardHeader>
@@ -31,7 +42,7 @@ export function ScriptOutput({ log, description }: { log: ScriptLogResponse; des
         )}
         {log.dropped > 0 ? (
           <p className="text-xs text-muted" data-testid="script-output-dropped">
-            {formatCount(log.dropped)} more {log.dropped === 1 ? 'line' : 'lines'} not shown: the output is capped.
+            {formatCount(log.dropped)} {droppedAre} {log.dropped === 1 ? 'line' : 'lines'} not shown: the output is capped.
           </p>
         ) : null}
       </CardContent>
