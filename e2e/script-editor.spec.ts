@@ -60,6 +60,9 @@ test('write a strategy from a template, see a type error inline, fix it, save, b
   await page.keyboard.press('Escape');
   await page.keyboard.type("'hello from my script'");
   await page.keyboard.press('Escape');
+  // Typed over if the editor closed the bracket itself, inserted if it did not.
+  await page.keyboard.type(')');
+  await page.keyboard.press('Escape');
   await page.keyboard.press('End');
   await page.keyboard.type(';');
   await page.keyboard.press('Escape');
