@@ -5,7 +5,7 @@ import { waitForChart } from './price-chart';
 // Desktop only (not a *.journey.spec.ts): Monaco is the same on a phone, and the backtest steps are the backtests journey's.
 test.beforeAll(seedBtcCandles);
 
-test('write a strategy from a template, see a type error inline, fix it, save, backtest it and see its indicators on the chart', async ({ page }) => {
+test('write a strategy from a template, see a type error inline, fix it, save, backtest it and see its indicators and printed output', async ({ page }) => {
   test.setTimeout(180_000);
   await signInAsNewUser(page, 'script-ed');
   await navigate(page, 'Scripts');
@@ -48,6 +48,27 @@ test('write a strategy from a template, see a type error inline, fix it, save, b
   await expect(page.getByText('No problems.'), 'the marker is gone once fixed').toBeVisible({ timeout: 30_000 });
   await expect(editor.locator('.squiggly-error')).toHaveCount(0);
 
+  // A line the script prints when it loads (the SDK's log, imported beside the template's names): its backtest shows it.
+  await page.keyboard.press('Control+Home');
+  for (let k = 0; k < 'import { '.length; k++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.type('log');
+  await page.keyboard.press('Escape');
+  await page.keyboard.type(', ');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('log(');
+  await page.keyboard.press('Escape');
+  await page.keyboard.type("'hello from my script'");
+  await page.keyboard.press('Escape');
+  // Typed over if the editor closed the bracket itself, inserted if it did not.
+  await page.keyboard.type(')');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('End');
+  await page.keyboard.type(';');
+  await page.keyboard.press('Escape');
+  await expect(editor.locator('.view-lines')).toContainText("log('hello from my script');");
+  await expect(page.getByText('No problems.'), "the SDK's log, imported and typed").toBeVisible({ timeout: 30_000 });
+
   await page.getByRole('button', { name: 'Save version' }).click();
   await expect(page.getByRole('status').filter({ hasText: '✓ Saved v1' }), 'the server compiled and stored it').toBeVisible({ timeout: 30_000 });
   const version = page.getByTestId('script-version');
@@ -79,4 +100,6 @@ test('write a strategy from a template, see a type error inline, fix it, save, b
     "the script's declared averages are plotted",
   ).toEqual(['fast_ma', 'slow_ma']);
   await expect(page.getByTestId('readout-plot-fast_ma'), 'the chart names the plots').toContainText('Fast SMA');
+  await expect(page.getByTestId('script-output').getByRole('heading', { name: 'Script output' })).toBeVisible();
+  await expect(page.getByTestId('script-output-line'), 'what the script printed, shown to its author').toHaveText(['hello from my script']);
 });

@@ -21,6 +21,7 @@ import { StatusBadge } from './status-badge';
 import { TradesTable } from './trades-table';
 import { MonteCarloPanel } from '@/components/robustness/monte-carlo-panel';
 import { SignificanceCard } from '@/components/robustness/significance-card';
+import { ScriptOutput } from '@/components/scripts/script-output';
 
 const ACTIVE = new Set(['queued', 'running']);
 
@@ -87,7 +88,12 @@ export function BacktestView({ id }: { id: string }) {
           </CardContent>
         </Card>
       ) : null}
-      {b.status === 'failed' ? <ErrorState title="The backtest failed" message={b.error ?? undefined} /> : null}
+      {b.status === 'failed' ? (
+        <div className="space-y-6">
+          <ErrorState title="The backtest failed" message={b.error ?? undefined} />
+          {b.scriptLog ? <ScriptOutput log={b.scriptLog} description="What the script printed before it failed." /> : null}
+        </div>
+      ) : null}
       {b.status === 'canceled' ? <p className="text-sm text-muted">This backtest was canceled.</p> : null}
       {completed && b.metrics ? (
         <div role="tablist" aria-label="Backtest views" className="mb-4 flex gap-1 border-b border-border">
@@ -203,6 +209,7 @@ export function BacktestView({ id }: { id: string }) {
               />
             </CardContent>
           </Card>
+          {b.scriptLog ? <ScriptOutput log={b.scriptLog} /> : null}
         </div>
       ) : null}
     </>

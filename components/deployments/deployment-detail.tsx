@@ -11,6 +11,7 @@ import { useDocumentTitle } from '@/components/shell/titles';
 import { useTRPC } from '@/components/trpc/client';
 import { useLiveEvents } from '@/components/trpc/use-live-events';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
+import { ScriptOutput } from '@/components/scripts/script-output';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { DeploymentResponse } from '@/server/api/schemas/deployments';
 import { AlertList } from './alert-list';
@@ -223,6 +224,14 @@ export function DeploymentDetail({ id }: { id: string }) {
               <SignalWebhook deployment={d} />
             </CardContent>
           </Card>
+        ) : null}
+        {d.strategy.type.startsWith('script:') ? (
+          <ScriptOutput
+            className="min-w-0 lg:col-span-2"
+            log={d.scriptLog ?? { lines: [], dropped: 0 }}
+            droppedAre="earlier"
+            description="The latest lines its decisions printed, oldest first (up to 200)."
+          />
         ) : null}
         <Card className="min-w-0 lg:col-span-2" data-testid="deployment-price-chart">
           <CardHeader>

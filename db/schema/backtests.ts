@@ -73,6 +73,11 @@ export const backtests = pgTable(
     pairs: jsonb('pairs').$type<PairBreakdownRow[]>(),
     /** a pair list's per-pair running contribution (quote) at each chartTime, one array per pair in list order */
     chartPairEquity: jsonb('chart_pair_equity').$type<number[][]>(),
+    /**
+     * what a script printed (log(...), console.log) during its run, capped as in server/core/scripts/log.ts, kept on a
+     * failed run too (the lines before the failure); null for a built-in strategy or a run that never reached the script
+     */
+    scriptLog: jsonb('script_log').$type<ScriptLogRow>(),
     /** the price chart's stored layout (server/core/charts/store.ts); its data is in backtest_chart_chunks; null until stored */
     chartStore: jsonb('chart_store').$type<{
       version: number;
@@ -84,6 +89,12 @@ export const backtests = pgTable(
   },
   (t) => [index('backtests_user_idx').on(t.userId, t.createdAt), index('backtests_strategy_idx').on(t.strategyId, t.createdAt)],
 );
+
+/** A script's printed lines as stored (at most 1000, each ≤ 500 characters + '…'), and how many more were dropped. */
+export interface ScriptLogRow {
+  lines: string[];
+  dropped: number;
+}
 
 /** One row of a pair list's breakdown (docs/backtesting.md, "Metrics of a pair list"). */
 export interface PairBreakdownRow {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { ScriptLogRow } from './backtests';
 import { bigint, bigserial, boolean, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { exchangeAccounts } from './accounts';
 import { strategies, type CapitalRules, type PairListSpec } from './strategies';
@@ -91,6 +92,11 @@ export const deployments = pgTable(
     lastDecision: jsonb('last_decision').$type<{ barTime: number; decision: string; at: string; note?: string }>(),
     /** Replay/simulated clock: feed time `feedTimeMs` was reached at wall time `wallMs` (running only). */
     feedClock: jsonb('feed_clock').$type<{ feedTimeMs: number; wallMs: number }>(),
+    /**
+     * A script's latest printed lines (at most DEPLOYMENT_LOG_LINES, oldest first) and how many older ones scrolled
+     * out; written after each tick that printed (services/deployments/script-log.ts); null for a built-in or a silent script
+     */
+    scriptLog: jsonb('script_log').$type<ScriptLogRow>(),
     closeOnStop: boolean('close_on_stop').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

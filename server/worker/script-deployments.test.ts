@@ -121,6 +121,14 @@ describe('a script deployment whose decision fails', () => {
     const throws = await scriptVersion('throws', failingScript('throw new Error("boom on bar " + ctx.index);'));
     const loops = await scriptVersion('loops', failingScript('for (;;) {}'));
     const speed = 3_600_000; // a thousand bars a second of wall time: the 600 stored bars replay in under a second
+    // Prints on every decision, then throws on bar 250: the deployment keeps the latest 200 lines, up to the failure.
+    const talks = await scriptVersion(
+      'talks',
+      failingScript('throw new Error("done talking");')
+        .replace('{ if (ctx.index >= 30) {', "{ log('bar', ctx.index); if (ctx.index >= 250) {")
+        .replace('import { defineStrategy }', 'import { defineStrategy, log }'),
+    );
+    const talker = await deployed('talker', talks.type, {}, speed);
     const thrower = await deployed('thrower', throws.type, {}, speed);
     const looper = await deployed('looper', loops.type, {}, speed);
     const healthy = await deployed('healthy', 'sma_crossover', PARAMS, speed);
@@ -128,9 +136,9 @@ describe('a script deployment whose decision fails', () => {
     const controller = new AbortController();
     const stop = await createDeploymentRunnerLoop({ claimMs: 50 }).start({ database: t, workerId: 'w-scripts', logger, signal: controller.signal });
     const states = async () =>
-      Promise.all([thrower, looper, healthy].map(async (id) => (await t.db.select().from(deployments).where(eq(deployments.id, id)))[0]!.state));
+      Promise.all([thrower, looper, healthy, talker].map(async (id) => (await t.db.select().from(deployments).where(eq(deployments.id, id)))[0]!.state));
     try {
-      await expect.poll(states, { timeout: 30_000, interval: 100 }).toEqual(['failed', 'failed', 'completed']);
+      await expect.poll(states, { timeout: 30_000, interval: 100 }).toEqual(['failed', 'failed', 'completed', 'failed']);
     } finally {
       controller.abort();
       await stop();
@@ -143,7 +151,12 @@ describe('a script deployment whose decision fails', () => {
       `the script failed on the bar of ${new Date(rows[30]![0]).toISOString()}: the script ran longer than its time limit (1 s) and was stopped`,
     );
     const failedAlerts = await t.db.select().from(alerts).where(eq(alerts.kind, 'deployment_failed'));
-    expect(failedAlerts.map((a) => a.deploymentId).sort(), 'each failure raised an alert').toEqual([thrower, looper].sort());
+    expect(failedAlerts.map((a) => a.deploymentId).sort(), 'each failure raised an alert').toEqual([thrower, looper, talker].sort());
+    const talked = (await t.db.select().from(deployments).where(eq(deployments.id, talker)))[0]!.scriptLog!;
+    expect(talked.lines.at(-1), 'the lines up to the failing decision are kept').toBe('bar 250');
+    expect(talked.lines, 'the latest 200 lines, in order').toEqual(Array.from({ length: 200 }, (_, k) => `bar ${51 + k}`));
+    expect(talked.dropped, 'the older ones are counted').toBeGreaterThan(0);
+    expect((await t.db.select().from(deployments).where(eq(deployments.id, healthy)))[0]!.scriptLog, 'a built-in prints nothing').toBeNull();
     const statuses = await t.db.select({ id: strategies.id, status: strategies.status }).from(strategies).where(eq(strategies.userId, userId));
     expect(
       statuses.every((s) => s.status !== 'paper'),

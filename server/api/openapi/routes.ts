@@ -541,7 +541,8 @@ export const ROUTES: RouteContract[] = [
     path: '/api/v1/backtests/{id}',
     tag: 'backtests',
     access: 'user',
-    summary: 'Status, progress, and once completed the metrics and trades',
+    summary:
+      "Status, progress, once completed the metrics and trades, and a script's printed lines (scriptLog: capped; kept when the run failed; null for a built-in)",
     params: ZPathId,
     responses: ok(backtests.ZBacktestResponseSchema, 'the backtest'),
   },

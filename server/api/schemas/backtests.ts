@@ -15,6 +15,7 @@ import {
   ZSweepSummarySchema,
   ZSweepResponseSchema,
   ZPairBreakdownSchema,
+  ZScriptLogSchema,
 } from '@/server/services/backtests/views';
 
 /** Both requests are a run spec (server/services/backtests/run-spec.ts) plus what the kind of run adds. */
@@ -69,9 +70,11 @@ export {
   ZSweepSummarySchema,
   ZSweepResponseSchema,
   ZPairBreakdownSchema,
+  ZScriptLogSchema,
 };
 export type BacktestTradeResponse = z.infer<typeof ZBacktestTradeSchema>;
 export type PairBreakdownResponse = z.infer<typeof ZPairBreakdownSchema>;
+export type ScriptLogResponse = z.infer<typeof ZScriptLogSchema>;
 
 export const ZBacktestListResponseSchema = z.array(ZBacktestSummarySchema);
 export const ZSweepListResponseSchema = z.array(ZSweepSummarySchema);

@@ -204,6 +204,8 @@ const api = Object.freeze({
     }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
     reply(() => liveRun().bar(columnsOf(candles), from, index, position)),
+  /** nothing but the log held in the isolate: the host reads it after stopping a script for its time limit */
+  takeLog: () => reply(() => null),
 });
 
 let live: LiveRun | null = null;

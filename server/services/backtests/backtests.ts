@@ -109,7 +109,7 @@ const summaryColumns = {
   jobError: jobs.error,
 };
 
-type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose' | 'chartPairEquity' | 'chartStore'> & {
+type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdownPct' | 'chartClose' | 'chartPairEquity' | 'chartStore' | 'scriptLog'> & {
   jobStatus: string | null;
   jobProgress: number | null;
   jobError: string | null;
@@ -117,7 +117,10 @@ type SummaryRow = Omit<BacktestRow, 'chartTime' | 'chartEquity' | 'chartDrawdown
 
 function fromSummaryRow(r: SummaryRow): BacktestSummaryView {
   const job = r.jobStatus ? { status: r.jobStatus, progress: r.jobProgress ?? 0, error: r.jobError } : null;
-  return toSummaryView({ ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null, chartPairEquity: null, chartStore: null }, job);
+  return toSummaryView(
+    { ...r, chartTime: null, chartEquity: null, chartDrawdownPct: null, chartClose: null, chartPairEquity: null, chartStore: null, scriptLog: null },
+    job,
+  );
 }
 
 /** Backtests of the user, newest first; optionally of one strategy (another user's strategy is a 404). */
@@ -143,12 +146,18 @@ export async function getBacktestSummary(db: DbOrTx, userId: string, id: string)
   return fromSummaryRow(row);
 }
 
-/** One backtest with its trades in order (empty until completed). */
+/** One backtest with its trades in order (empty until completed) and what its script printed (null for a built-in). */
 export async function getBacktestForUser(db: DbOrTx, userId: string, id: string): Promise<BacktestView> {
   const summary = await getBacktestSummary(db, userId, id);
   // The market's precision when its exchange's markets are known (cached; never waits long): display only.
   const { priceTick, amountStep } = await marketPrecision(summary.exchange, summary.symbol);
-  if (summary.status !== 'completed') return { ...summary, trades: [], priceTick, amountStep };
+  // Read apart from the summary: the list of backtests never carries logs.
+  const [logRow] = await db
+    .select({ scriptLog: backtests.scriptLog })
+    .from(backtests)
+    .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
+  const scriptLog = logRow?.scriptLog ?? null;
+  if (summary.status !== 'completed') return { ...summary, trades: [], priceTick, amountStep, scriptLog };
   const rows = await db
     .select()
     .from(backtestTrades)
@@ -158,6 +167,7 @@ export async function getBacktestForUser(db: DbOrTx, userId: string, id: string)
     ...summary,
     priceTick,
     amountStep,
+    scriptLog,
     trades: rows.map((t) => ({
       entryTime: msToIso(t.entryTime),
       exitTime: msToIso(t.exitTime),

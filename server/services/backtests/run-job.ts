@@ -5,8 +5,9 @@ import { runBacktest, runPortfolioBacktest, type BacktestConfig, type BacktestRe
 import { AppError } from '@/server/core/errors';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript, type RunnableScript } from '@/server/services/scripts/scripts';
+import { failedScriptLog } from '@/server/services/scripts/script-log';
 import type { CandleSeries } from '@/server/core/candles';
-import type { PairBreakdownRow } from '@/db/schema/backtests';
+import type { PairBreakdownRow, ScriptLogRow } from '@/db/schema/backtests';
 import { createStrategy } from '@/server/core/strategies';
 import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
@@ -56,12 +57,18 @@ async function runScript(
   series: CandleSeries,
   params: Record<string, unknown>,
   config: BacktestConfig,
-): Promise<{ result: BacktestResult; scriptHash: string; plots: ComputedPlots | null; plotsError?: string }> {
+): Promise<{ result: BacktestResult; scriptHash: string; scriptLog: ScriptLogRow; plots: ComputedPlots | null; plotsError?: string }> {
   const script = await scriptOrFail(db, userId, type);
   const { runScriptBacktest } = await import('@/server/services/scripts/run');
   // The script's plots too, in the same isolate, for the run's stored chart (the web app cannot compute them).
-  const { result, plots, plotsError } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta, { plots: true });
-  return { result, scriptHash: script.hash, plots: plots ? { specs: script.meta.plots, values: plots } : null, ...(plotsError ? { plotsError } : {}) };
+  const { result, log, plots, plotsError } = await runScriptBacktest(type, script.compiled, series, params, config, undefined, script.meta, { plots: true });
+  return {
+    result,
+    scriptHash: script.hash,
+    scriptLog: { lines: [...log.lines], dropped: log.dropped },
+    plots: plots ? { specs: script.meta.plots, values: plots } : null,
+    ...(plotsError ? { plotsError } : {}),
+  };
 }
 
 /** Builds the comma-separated body of a Postgres array literal from numbers (shortest exact repr). */
@@ -173,6 +180,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     let outcome: RunOutcome;
     let read: number, engineStarted: number, engineDone: number;
     let scriptHash: string | null = null;
+    let scriptLog: ScriptLogRow | null = null;
     /** the run's candles, kept for its stored price chart (a pair list's is stored on its first chart request) */
     let chartSeries: CandleSeries | undefined;
     /** a script's plots, computed by its sandbox (a built-in's are computed by chart-store) */
@@ -212,6 +220,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         const ran = await runScript(db, userId, row.strategyType, series, row.params, config);
         result = ran.result;
         scriptHash = ran.scriptHash;
+        scriptLog = ran.scriptLog;
         // No plots computed (none declared, or the script's plotValues failed): the chart is stored without plots.
         chartPlots = ran.plots ?? { specs: [], values: {} };
         plotsError = ran.plotsError;
@@ -246,6 +255,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
           pairs: outcome.pairs,
           chartPairEquity: outcome.chartPairEquity,
           scriptHash,
+          scriptLog,
           chartTime: chart.time,
           chartEquity: chart.equity,
           chartDrawdownPct: chart.drawdownPct,
@@ -314,7 +324,7 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
     } else if (reason === null) {
       await db
         .update(backtests)
-        .set({ status: 'failed', error: failureMessage(error, job.id), finishedAt: sql`now()` })
+        .set({ status: 'failed', error: failureMessage(error, job.id), scriptLog: failedScriptLog(error), finishedAt: sql`now()` })
         .where(scope);
     }
     // lease_lost: another worker owns the backtest now; leave the row to it.

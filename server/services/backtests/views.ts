@@ -94,8 +94,18 @@ export const ZBacktestSummarySchema = ZRunSummaryFields.extend({
 });
 export type BacktestSummaryView = z.infer<typeof ZBacktestSummarySchema>;
 
+/** What a script printed during its run (log(...), console.log): at most 200 lines per call into the sandbox, each ≤ 500 characters. */
+export const ZScriptLogSchema = z.object({
+  lines: z.array(z.string()),
+  /** lines printed over the cap, not kept */
+  dropped: z.number().int(),
+});
+export type ScriptLogView = z.infer<typeof ZScriptLogSchema>;
+
 export const ZBacktestResponseSchema = ZBacktestSummarySchema.extend({
   trades: z.array(ZBacktestTradeSchema),
+  /** A script's output, kept on a failed run too (the lines before the failure); null for a built-in or a run that never reached its script. */
+  scriptLog: ZScriptLogSchema.nullable(),
   /** Its market's price tick ("0.01") and amount step ("0.00001") for showing the trades; null when unknown. */
   priceTick: zDecimalOutput().nullable(),
   amountStep: zDecimalOutput().nullable(),

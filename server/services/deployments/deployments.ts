@@ -106,6 +106,7 @@ export function toDeploymentView(
     riskLimits: row.riskLimits,
     lastBarTime: isoMs(row.lastBarTime),
     lastDecision: row.lastDecision ? { ...row.lastDecision, barTime: new Date(row.lastDecision.barTime).toISOString() } : null,
+    scriptLog: row.scriptLog ?? null,
     feedTime: isoMs(feedTimeAt(row, now)),
     position: {
       quantity: num(runner.quantity),

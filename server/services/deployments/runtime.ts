@@ -30,6 +30,14 @@ export interface DeploymentRuntime {
   portfolio: PortfolioRuntime | null;
   /** A script's strategy: frees its isolate (disposeRuntime); null for a built-in. */
   disposeStrategy: (() => void) | null;
+  /** A script's strategy: what it printed since the last call (script-log.ts stores it after a tick); null for a built-in. */
+  takeScriptLog: (() => PrintedLog) | null;
+}
+
+/** Lines a script printed, and how many more it printed over the cap. */
+export interface PrintedLog {
+  readonly lines: readonly string[];
+  readonly dropped: number;
 }
 
 /** One strategy instance, bar buffer and simulated market per pair, in list order. */
@@ -72,7 +80,7 @@ const SIM_START_PRICES: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL:
  * A script version's instance, in its own isolate (worker only: the module is loaded on first use, so the web app,
  * which imports this service, never loads the native sandbox). The version is the one pinned at deploy time.
  */
-async function scriptStrategy(db: DbOrTx, row: DeploymentRow): Promise<StrategyInstance & { dispose(): void }> {
+async function scriptStrategy(db: DbOrTx, row: DeploymentRow): Promise<StrategyInstance & { dispose(): void; takeLog(): PrintedLog }> {
   if (row.strategy.symbols) throw new Error('a pair list cannot run a script strategy');
   const { loadScriptStrategy } = await import('@/server/services/scripts/live');
   return loadScriptStrategy(db, row.userId, row.strategy.type, row.strategy.params, row.strategy.scriptHash);
@@ -113,6 +121,7 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
   }
   const simulated = simulatedMarket(row.strategy.symbol);
   const disposeStrategy = script ? () => script.dispose() : null;
+  const takeScriptLog = script ? () => script.takeLog() : null;
   return {
     id: row.id,
     userId: row.userId,
@@ -127,5 +136,6 @@ export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number)
     lastStored: null,
     portfolio,
     disposeStrategy,
+    takeScriptLog,
   };
 }

@@ -28,6 +28,7 @@ import type { DeploymentDeps, DeploymentRow } from './model';
 import type { TickFence } from './paper-batch';
 import type { DeploymentRuntime } from './runtime';
 import { failForStrategy, pauseForRisk } from './tick-transitions';
+import { storeScriptLog } from './script-log';
 
 export interface TickResult {
   /** 'lost': the lease moved on (drop the runtime); 'ended': the deployment completed/paused/failed. */
@@ -173,6 +174,7 @@ export async function runTick(
     const isPaper = rt.account.exchange === PAPER_EXCHANGE;
     const result = isPaper ? await (deps.paperTransaction ?? ((fn) => db.transaction(fn)))(body) : await body(null);
     crashPoint('deployment.after_commit');
+    await storeScriptLog(db, rt);
     rt.row = {
       ...row,
       runner: state as unknown as Record<string, unknown>,
@@ -187,6 +189,7 @@ export async function runTick(
     if (error instanceof LeaseLostError) return { status: 'lost', barsProcessed: 0, orders: 0, nextDueMs: Infinity };
     if (error instanceof StrategyDecisionError) {
       // A script's decision failed (its writes of this tick were rolled back, or, live, stopped at that bar).
+      await storeScriptLog(db, rt);
       await failForStrategy(db, rt, error.message, now);
       return { status: 'ended', barsProcessed: 0, orders: ctx.ordersPlaced, nextDueMs: Infinity };
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { zDecimalOutput } from '@/server/core/money/zod';
 import { zTimeOutput } from '@/server/core/time-output';
 import { DEPLOYMENT_STATES } from '@/db/schema/deployments';
+import { ZScriptLogSchema } from '@/server/services/backtests/views';
 
 /** A deployment as its user sees it: one declaration (re-exported by server/api/schemas/deployments.ts). */
 export const ZDeploymentResponseSchema = z.object({
@@ -75,6 +76,8 @@ export const ZDeploymentResponseSchema = z.object({
   /** The price tick ("0.01") and amount step ("0.00001") of its market on its account's exchange; null when unknown. */
   priceTick: zDecimalOutput().nullable(),
   amountStep: zDecimalOutput().nullable(),
+  /** A script's latest printed lines (at most 200, oldest first), `dropped` the older ones; null until a script prints. */
+  scriptLog: ZScriptLogSchema.nullable(),
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
 

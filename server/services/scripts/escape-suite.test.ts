@@ -109,9 +109,10 @@ throw new Error('host reachable: ' + [typeof g.process, typeof g.require, typeof
   });
 
   it('an infinite loop is stopped by the time limit', async () => {
-    const error = await failure(script({ onBar: 'for (;;) {}' }));
+    const error = await failure(script({ body: "log('loaded');", onBar: "log('looping from bar', ctx.index); for (;;) {}" }));
     expect(error.kind).toBe('timeout');
     expect(error.message).toBe('the script ran longer than its time limit (3 s) and was stopped');
+    expect(error.log, 'what it printed before it was stopped is read back from the isolate').toEqual({ lines: ['loaded', 'looping from bar 0'], dropped: 0 });
   });
 
   it('an infinite loop at load is stopped by the load time limit', async () => {

@@ -17,12 +17,15 @@ import { StrategyDecisionError } from '@/server/core/strategies/decision-error';
 import { parseParams } from '@/server/core/strategies/params';
 import type { BarContext, Decision, PositionView, StrategyInstance } from '@/server/core/strategies/types';
 import { checkedMeta } from './run';
-import { DEFAULT_LIMITS, ScriptRuntimeError, ScriptSandbox, type SandboxLimits } from './sandbox';
+import { LOG_MAX_LINES } from '@/server/core/scripts/log';
+import { DEFAULT_LIMITS, ScriptRuntimeError, ScriptSandbox, type SandboxLimits, type ScriptLog } from './sandbox';
 import { runnableScript } from './scripts';
 
 /** A script's instance for a deployment; `dispose()` frees its isolate. */
 export interface ScriptStrategy extends StrategyInstance {
   dispose(): void;
+  /** What the script printed since the last call (its decisions', a failed one's included); clears it. */
+  takeLog(): ScriptLog;
 }
 
 class SandboxedScriptStrategy implements ScriptStrategy {
@@ -30,6 +33,9 @@ class SandboxedScriptStrategy implements ScriptStrategy {
   private sent = 0;
   private lastSentTime = Number.NaN;
   private failure: StrategyDecisionError | null = null;
+  /** printed since the last takeLog: the lines a deployment keeps are its latest (deployments/script-log.ts) */
+  private printed: string[] = [];
+  private printedDropped = 0;
 
   constructor(
     private readonly sandbox: ScriptSandbox,
@@ -53,8 +59,10 @@ class SandboxedScriptStrategy implements ScriptStrategy {
       const decision = this.sandbox.liveBar(series, from, index, position === null ? null : [position.entryPrice, position.entryTime, position.quantity]);
       this.sent = index + 1;
       this.lastSentTime = series.time[index]!;
+      this.keep(this.sandbox.takeLog());
       return decision;
     } catch (error) {
+      if (error instanceof ScriptRuntimeError) this.keep(error.log);
       this.sandbox.dispose();
       this.failure = new StrategyDecisionError(`the script failed on the bar of ${barTime(series, index)}: ${messageOf(error)}`);
       throw this.failure;
@@ -75,6 +83,25 @@ class SandboxedScriptStrategy implements ScriptStrategy {
 
   dispose(): void {
     this.sandbox.dispose();
+  }
+
+  takeLog(): ScriptLog {
+    const out = { lines: this.printed, dropped: this.printedDropped };
+    this.printed = [];
+    this.printedDropped = 0;
+    return out;
+  }
+
+  /** Appends a decision's lines, keeping only the latest LOG_MAX_LINES between two takes (the older are counted). */
+  private keep(log: ScriptLog): void {
+    if (log.lines.length === 0 && log.dropped === 0) return;
+    this.printed.push(...log.lines);
+    this.printedDropped += log.dropped;
+    const over = this.printed.length - LOG_MAX_LINES;
+    if (over > 0) {
+      this.printed.splice(0, over);
+      this.printedDropped += over;
+    }
   }
 }
 

@@ -23,7 +23,7 @@ import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
 import type { Decision } from '@/server/core/strategies/types';
 
 /** The entry points runtime.ts exposes to the host. */
-const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck'] as const;
+const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -40,16 +40,21 @@ export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_0
 
 export type ScriptFailureKind = 'error' | 'timeout' | 'memory' | 'params';
 
-/** A script failed; `message` is for the user (no host paths, no stack). */
+/**
+ * A script failed; `message` is for the user (no host paths, no stack). `log` is what the script printed in this
+ * sandbox before the failure and was not taken yet (its author needs it most now; empty if the memory limit killed it).
+ */
 export class ScriptRuntimeError extends Error {
   constructor(
     readonly kind: ScriptFailureKind,
     message: string,
     readonly paramIssue: ParamIssue | null = null,
-    readonly log: readonly string[] = [],
+    readonly log: ScriptLog = { lines: [], dropped: 0 },
   ) {
     super(message);
     this.name = 'ScriptRuntimeError';
+    // Up to 1000 lines of the user's output: kept for the run's row, never copied into the worker's log line.
+    Object.defineProperty(this, 'log', { enumerable: false });
   }
 }
 
@@ -70,6 +75,9 @@ function runtimeBundle(): Promise<string> {
     .then((result) => result.outputFiles[0]!.text);
   return runtimeSource;
 }
+
+/** Lines a sandbox keeps between two takeLog calls (each call into the isolate keeps at most LOG_MAX_LINES). */
+const HOST_LOG_MAX_LINES = 1000;
 
 export interface ScriptLog {
   readonly lines: readonly string[];
@@ -193,23 +201,44 @@ export class ScriptSandbox {
     return this.settle(reply);
   }
 
-  /** The value of a reply, its log kept (capped); a failed reply as a ScriptRuntimeError. */
+  /** The value of a reply, its log kept (capped); a failed reply as a ScriptRuntimeError carrying the log so far. */
   private settle<T>(reply: ScriptReply<T>): T {
-    this.log.push(...reply.log.slice(0, Math.max(0, 1000 - this.log.length)));
-    this.logDropped += reply.logDropped;
-    if (!reply.ok) throw new ScriptRuntimeError(reply.paramIssue ? 'params' : 'error', reply.error, reply.paramIssue ?? null, reply.log);
+    this.keepLog(reply.log, reply.logDropped);
+    if (!reply.ok) throw new ScriptRuntimeError(reply.paramIssue ? 'params' : 'error', reply.error, reply.paramIssue ?? null, this.takeLog());
     return reply.value;
+  }
+
+  /** Appends an isolate's lines up to HOST_LOG_MAX_LINES, counting the rest as dropped. */
+  private keepLog(lines: readonly string[], dropped: number): void {
+    const room = Math.max(0, HOST_LOG_MAX_LINES - this.log.length);
+    this.log.push(...lines.slice(0, room));
+    this.logDropped += dropped + Math.max(0, lines.length - room);
+  }
+
+  /**
+   * The lines a script printed before it was stopped for its time limit, still held in the isolate (log.ts): read with
+   * a short call of their own, as isolated-vm leaves the isolate usable after a timeout. Lost if that fails.
+   */
+  private rescueLog(): void {
+    try {
+      const reply = this.api.takeLog.applySync(undefined, [], { result: { copy: true }, timeout: 100 }) as ScriptReply<null>;
+      this.keepLog(reply.log, reply.logDropped);
+    } catch {
+      // the isolate cannot answer: the lines are gone with it
+    }
   }
 
   /** A failure isolated-vm reports (the isolate was stopped): a timeout or the memory limit; the isolate is gone after it. */
   private hostFailure(error: unknown, timeoutMs: number): ScriptRuntimeError {
     const message = error instanceof Error ? error.message : String(error);
     const outOfMemory = this.isolate.isDisposed || /memory limit/i.test(message);
+    const timedOut = !outOfMemory && /timed out/i.test(message);
+    if (timedOut) this.rescueLog();
     this.dispose();
     if (outOfMemory) return new ScriptRuntimeError('memory', `the script went over its memory limit (${this.limits.memoryMb} MB) and was stopped`);
-    if (/timed out/i.test(message))
-      return new ScriptRuntimeError('timeout', `the script ran longer than its time limit (${timeoutMs / 1000} s) and was stopped`);
-    return new ScriptRuntimeError('error', `the sandbox stopped the script: ${message.slice(0, 500)}`);
+    if (timedOut)
+      return new ScriptRuntimeError('timeout', `the script ran longer than its time limit (${timeoutMs / 1000} s) and was stopped`, null, this.takeLog());
+    return new ScriptRuntimeError('error', `the sandbox stopped the script: ${message.slice(0, 500)}`, null, this.takeLog());
   }
 
   /** For tests: whether a host-visible value leaked into the isolate's global scope. */

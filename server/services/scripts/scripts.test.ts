@@ -144,7 +144,7 @@ describe('scripts as data', () => {
       t.db,
       alice,
       script.id,
-      sma.replace('this.sums.push(series.close[i]!);', "if (i === 100) throw new Error('boom at 100');\n    this.sums.push(series.close[i]!);"),
+      withLog(sma, "if (i === 40 || i === 99) log('reached bar', i);\n    if (i === 100) throw new Error('boom at 100');"),
     );
     const strategy = await createStrategyForUser(t.db, alice, { name: 'throws', type: v1.type, ...market });
     const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
@@ -152,5 +152,30 @@ describe('scripts as data', () => {
     const done = await getBacktestForUser(t.db, alice, queued.id);
     expect(done.status).toBe('failed');
     expect(done.error).toBe('Error: boom at 100');
+    expect(done.scriptLog, 'the lines printed before the throw are kept with the failure').toEqual({ lines: ['reached bar 40', 'reached bar 99'], dropped: 0 });
+  });
+
+  it("a backtest stores what its script printed, and a built-in's has none", async () => {
+    const script = await createScriptForUser(t.db, alice, { name: 'Talks' });
+    const v1 = await addScriptVersion(t.db, alice, script.id, withLog(sma, "if (i % 500 === 0) log('bar', i, 'close', series.close[i]);"));
+    const strategy = await createStrategyForUser(t.db, alice, { name: 'talks', type: v1.type, ...market });
+    const builtIn = await createStrategyForUser(t.db, alice, { name: 'quiet', type: 'sma_crossover', ...market });
+    const queued = await createBacktest(t.db, alice, { strategyId: strategy.id, start: START, end: END, ...config });
+    const plain = await createBacktest(t.db, alice, { strategyId: builtIn.id, start: START, end: END, ...config });
+    const finished = async (id: string) => ['completed', 'failed'].includes((await getBacktestForUser(t.db, alice, id)).status);
+    await runJobsUntil(async () => (await finished(queued.id)) && (await finished(plain.id)));
+    const done = await getBacktestForUser(t.db, alice, queued.id);
+    expect(done.status).toBe('completed');
+    const series = await readCandleSeries(t.db, market, START, END);
+    const expected = Array.from({ length: Math.ceil(series.length / 500) }, (_, k) => `bar ${k * 500} close ${series.close[k * 500]}`);
+    expect(done.scriptLog).toEqual({ lines: expected, dropped: 0 });
+    expect((await getBacktestForUser(t.db, alice, plain.id)).scriptLog, 'a built-in prints nothing: null, not empty').toBeNull();
   });
 });
+
+/** `sma` printing with the SDK's log: `code` runs at the start of each bar's update (bar index `i`, `series` in scope). */
+function withLog(source: string, code: string): string {
+  return source
+    .replace('import { BarStrategy,', 'import { log, BarStrategy,')
+    .replace('this.sums.push(series.close[i]!);', `${code}\n    this.sums.push(series.close[i]!);`);
+}
