@@ -9,7 +9,7 @@
  * (orders are written under a fencing check on that epoch).
  */
 import { marketPrecision, precisionLookup, type MarketPrecision } from '@/server/services/market-data/precision';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
 import {
   deployments,
@@ -372,8 +372,9 @@ export async function listDeployments(
     where.push(eq(deployments.accountId, filters.accountId));
   }
   if (filters.state) where.push(eq(deployments.state, filters.state));
+  // A script's log (up to 200 lines) is the detail view's: a list of many script deployments would carry megabytes.
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(deployments), scriptLog: sql<null>`null` })
     .from(deployments)
     .where(and(...where))
     .orderBy(desc(deployments.createdAt), desc(deployments.id))

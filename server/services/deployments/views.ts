@@ -76,7 +76,7 @@ export const ZDeploymentResponseSchema = z.object({
   /** The price tick ("0.01") and amount step ("0.00001") of its market on its account's exchange; null when unknown. */
   priceTick: zDecimalOutput().nullable(),
   amountStep: zDecimalOutput().nullable(),
-  /** A script's latest printed lines (at most 200, oldest first), `dropped` the older ones; null until a script prints. */
+  /** A script's latest printed lines (at most 200, oldest first), `dropped` the older ones; null until a script prints, and in lists (GET one deployment for it). */
   scriptLog: ZScriptLogSchema.nullable(),
 });
 export type DeploymentView = z.infer<typeof ZDeploymentResponseSchema>;
