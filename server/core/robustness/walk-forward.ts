@@ -418,7 +418,8 @@ export function neighbourhood(axes: readonly SearchAxis[], trials: readonly Scor
 
 /** One fold's out-of-sample run: its candles and, when a cell was chosen, the run (otherwise the capital stays in cash). */
 export interface OutOfSamplePart {
-  series: CandleSeries;
+  /** the window's bar times (a pair list's: the portfolio's steps), one equity value each */
+  series: Pick<CandleSeries, 'time' | 'length'>;
   run: { equity: Float64Array; trades: readonly BacktestTrade[]; metrics: BacktestMetrics } | null;
 }
 

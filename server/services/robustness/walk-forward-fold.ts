@@ -6,32 +6,41 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '@/db/client';
 import { walkForwards } from '@/db/schema';
-import { runBacktest } from '@/server/core/backtest';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { sliceByTime } from '@/server/core/candles';
 import { stitchOutOfSample, walkForwardEfficiency, type OutOfSamplePart } from '@/server/core/robustness/walk-forward';
 import { isScriptType } from '@/server/core/scripts/script-type';
-import { createStrategy } from '@/server/core/strategies';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { failureMessage, interruptionReason, loadCandlesOrFail } from '@/server/services/backtests/run-job';
 import { WALK_FORWARD_FOLD_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { requestJobCancel } from '@/server/services/jobs/queue';
-import { searchFold, type RunCandidates } from './fold-search';
+import { backtestCell, searchFold, windowTimes, type FoldCandles, type RunCandidates } from './fold-search';
+import { isPairListWindow, loadPairListWindow, slicePairList } from './pair-list-folds';
 import { scriptFoldStrategy } from './script-folds';
 import { ACTIVE, configOf, walkForwardRow, type FoldResult, type Row, type StitchedResult, type StoredSpec } from './walk-forward-row';
 
 type Payload = JobPayload<typeof WALK_FORWARD_FOLD_JOB_TYPE>;
 
 /** Fold `fold` of a stored walk-forward: its candles from the database, then searchFold with progress on the job. */
+/** The row's candles over [start, end): every pair's for a pair list (pair-list-folds.ts), else its market's. */
+async function loadFoldCandles(db: Db, row: Row, start: number, end: number): Promise<FoldCandles> {
+  const pairList = (row.spec as unknown as StoredSpec).pairList;
+  return pairList ? loadPairListWindow(db, { ...row, ...pairList }, start, end) : loadCandlesOrFail(db, row, start, end);
+}
+
+function sliceCandles(candles: FoldCandles, start: number, end: number): FoldCandles {
+  return isPairListWindow(candles) ? slicePairList(candles, start, end) : sliceByTime(candles, start, end);
+}
+
 async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCandidates: RunCandidates, signal: AbortSignal): Promise<FoldResult> {
   const spec = row.spec as unknown as StoredSpec;
   const window = row.windows[fold]!;
   await ctx.progress(0.01, 'loading candles');
-  const series = await loadCandlesOrFail(ctx.db, row, window.inSample.start, window.outOfSample.end);
+  const series = await loadFoldCandles(ctx.db, row, window.inSample.start, window.outOfSample.end);
   const script = isScriptType(row.strategyType) ? await scriptFoldStrategy(ctx.db, row.userId, row.strategyType) : null;
   return searchFold(
-    sliceByTime(series, window.inSample.start, window.inSample.end),
-    sliceByTime(series, window.outOfSample.start, window.outOfSample.end),
+    sliceCandles(series, window.inSample.start, window.inSample.end),
+    sliceCandles(series, window.outOfSample.start, window.outOfSample.end),
     {
       strategyType: row.strategyType,
       baseParams: row.baseParams,
@@ -70,19 +79,20 @@ async function stitchIfComplete(ctx: JobContext<Payload>, id: string): Promise<v
   const config = configOf(row);
   const first = row.windows[0]!.outOfSample.start;
   const last = row.windows[row.windows.length - 1]!.outOfSample.end;
-  const series = await loadCandlesOrFail(ctx.db, row, first, last);
+  const series = await loadFoldCandles(ctx.db, row, first, last);
   const folds = row.foldResults as unknown as FoldResult[];
   const script = isScriptType(row.strategyType) ? (await scriptFoldStrategy(ctx.db, row.userId, row.strategyType)).strategy : null;
   const parts: OutOfSamplePart[] = [];
   for (const [k, w] of row.windows.entries()) {
-    const part = sliceByTime(series, w.outOfSample.start, w.outOfSample.end);
+    const part = sliceCandles(series, w.outOfSample.start, w.outOfSample.end);
     const params = folds[k]!.params;
     if (!params) {
-      parts.push({ series: part, run: null });
+      const time = windowTimes(part);
+      parts.push({ series: { time, length: time.length }, run: null });
       continue;
     }
-    const run = script ? await script.backtest(part, params, config) : runBacktest(part, createStrategy(row.strategyType, params), config);
-    parts.push({ series: part, run: { equity: run.equity, trades: run.trades, metrics: run.metrics } });
+    const run = await backtestCell(part, { strategyType: row.strategyType, config, ...(script ? { strategy: script } : {}) }, params);
+    parts.push({ series: { time: run.time, length: run.time.length }, run: { equity: run.equity, trades: run.trades, metrics: run.metrics } });
   }
   const stitched = stitchOutOfSample(parts, row.initialCapital, timeframeToMs(row.timeframe));
   const chosenFolds = folds.filter((f) => f.inSampleMetrics);

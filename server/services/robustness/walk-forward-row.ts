@@ -4,6 +4,7 @@
  */
 import type { DbOrTx } from '@/db/client';
 import { walkForwards, type BacktestStatus } from '@/db/schema';
+import type { CapitalRules } from '@/db/schema/strategies';
 import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/types';
 import { AppError } from '@/server/core/errors';
 import type { ChosenSharpe } from '@/server/core/robustness/significance';
@@ -19,6 +20,8 @@ export interface StoredSpec {
   objective: WalkForwardObjective;
   drawdownWeight: number;
   minTrades: number;
+  /** a pair-list strategy's symbols and capital rules, fixed for the run (the row's `symbol` is the list's first); absent: one market */
+  pairList?: { symbols: string[]; capital: CapitalRules };
 }
 
 /** One fold's stored result (times in ms; the view turns them into ISO strings). */

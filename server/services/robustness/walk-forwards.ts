@@ -87,7 +87,6 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to optimise (docs/signals.md)');
-  if (strategy.symbols) throw validation('strategyId', 'walk-forward runs over one market; this strategy trades a pair list');
   const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
   const tfMs = timeframeToMs(strategy.timeframe);
   let windows: FoldWindows[];
@@ -129,6 +128,7 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
     objective: input.objective,
     drawdownWeight: input.drawdownWeight,
     minTrades: input.minTrades,
+    ...(strategy.symbols && strategy.capital ? { pairList: { symbols: strategy.symbols, capital: strategy.capital } } : {}),
   };
   const id = randomUUID();
   await db.transaction(async (tx) => {
@@ -188,6 +188,8 @@ function toView(row: Row, progress: number): WalkForwardView {
     exchange: row.exchange,
     symbol: row.symbol,
     timeframe: row.timeframe,
+    symbols: spec.pairList?.symbols ?? null,
+    capital: spec.pairList?.capital ?? null,
     start: msToIso(row.startTime),
     end: msToIso(row.endTime),
     initialCapital: floatToDecimalString(row.initialCapital),
