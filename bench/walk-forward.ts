@@ -10,7 +10,8 @@ import { runBacktest } from '../server/core/backtest/engine';
 import { planFolds, stitchOutOfSample, walkForwardEfficiency } from '../server/core/robustness/walk-forward';
 import { createStrategy } from '../server/core/strategies/registry';
 import { runSweep } from '../server/services/backtests/sweep-pool';
-import { searchFold, type FoldResult, type FoldSearchSpec } from '../server/services/robustness/walk-forwards';
+import { searchFold, type FoldSearchSpec } from '../server/services/robustness/fold-search';
+import type { FoldResult } from '../server/services/robustness/walk-forward-row';
 import type { CheckResult } from './lib/parity';
 import { syntheticSeries } from './lib/series';
 

@@ -2,7 +2,7 @@
  * Walk-forward optimization, the pure parts (docs/robustness.md, "Walk-forward optimization"): the fold windows,
  * the search space and its samplers (grid, random, a small seeded TPE), the objective, the choice of the best cell,
  * its neighbourhood, and the stitching of the out-of-sample runs. No I/O: the worker's fold jobs
- * (server/services/robustness/walk-forwards.ts) run the candidates through the sweep kernels and call these.
+ * (server/services/robustness/walk-forward-fold.ts, fold-search.ts) run the candidates through the sweep kernels and call these.
  */
 import { computeMetrics } from '../backtest/metrics';
 import { expandRange, SweepError } from '../backtest/sweep';
@@ -418,7 +418,8 @@ export function neighbourhood(axes: readonly SearchAxis[], trials: readonly Scor
 
 /** One fold's out-of-sample run: its candles and, when a cell was chosen, the run (otherwise the capital stays in cash). */
 export interface OutOfSamplePart {
-  series: CandleSeries;
+  /** the window's bar times (a pair list's: the portfolio's steps), one equity value each */
+  series: Pick<CandleSeries, 'time' | 'length'>;
   run: { equity: Float64Array; trades: readonly BacktestTrade[]; metrics: BacktestMetrics } | null;
 }
 

@@ -66,7 +66,7 @@ export const JOB_PAYLOADS = {
     z.object({ kind: z.literal('deflated-sharpe'), sweepId: z.string().min(1) }).strict(),
   ]),
   /**
-   * One fold of a walk-forward (server/services/robustness/walk-forwards.ts): its search over the in-sample window and
+   * One fold of a walk-forward (server/services/robustness/walk-forward-fold.ts): its search over the in-sample window and
    * the out-of-sample run of the chosen cell, stored in the walk-forward's row; the job that completes the set stitches.
    */
   [WALK_FORWARD_FOLD_JOB_TYPE]: z.object({ walkForwardId: z.string().min(1), fold: z.number().int().min(0) }).strict(),

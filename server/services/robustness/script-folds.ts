@@ -8,7 +8,7 @@ import type { BacktestConfig, BacktestResult } from '@/server/core/backtest/type
 import type { CandleSeries } from '@/server/core/candles';
 import type { StrategyDefinition } from '@/server/core/strategies/types';
 import { scriptOrFail } from '@/server/services/backtests/run-job';
-import type { RunCandidates } from './walk-forwards';
+import type { RunCandidates } from './fold-search';
 
 /** What a fold needs of a strategy that is not a built-in: its schema and a backtest of one cell. */
 export interface FoldStrategy {

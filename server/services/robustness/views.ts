@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKTEST_STATUSES } from '@/db/schema';
 import { WALK_FORWARD_OBJECTIVES } from '@/server/core/robustness/walk-forward';
 import { ZBacktestMetricsSchema } from '@/server/services/backtests/views';
+import { ZCapitalRulesView } from '@/server/services/strategies/views';
 
 /** A walk-forward as its user sees it: one declaration, the type inferred (re-exported by server/api/schemas/robustness.ts). */
 
@@ -46,6 +47,10 @@ export const ZWalkForwardResponseSchema = z.object({
   initialCapital: z.string(),
   feeRate: z.string(),
   slippage: z.string(),
+  /** a pair list's symbols as run (fixed for the run; each window a portfolio backtest of them), in priority order; null for one market */
+  symbols: z.array(z.string()).nullable(),
+  /** a pair list's capital rules as run; null for one market */
+  capital: ZCapitalRulesView.nullable(),
   anchored: z.boolean(),
   foldSpec: z.union([z.number(), z.object({ inSampleDays: z.number(), outOfSampleDays: z.number(), stepDays: z.number().optional() })]),
   space: z.record(z.string(), z.unknown()),

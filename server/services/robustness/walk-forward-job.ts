@@ -3,7 +3,7 @@
  * (sweep-pool.ts), which the web app's build should never see, so the routes import walk-forwards.ts without it.
  */
 import { runSweep } from '@/server/services/backtests/sweep-pool';
-import { createWalkForwardFoldHandler } from './walk-forwards';
+import { createWalkForwardFoldHandler } from './walk-forward-fold';
 
 /** `threads`: the pool threads one fold may use at once (default: every core). */
 export function createWalkForwardFoldJobHandler(options: { threads?: number } = {}) {

@@ -8,38 +8,23 @@
  * re-run). The result depends only on the request, never on which worker ran which fold.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '@/db/client';
-import { walkForwards, type BacktestStatus } from '@/db/schema';
-import { annualisationFactor, ENGINE_VERSION, runBacktest } from '@/server/core/backtest';
-import type { BacktestConfig, BacktestMetrics } from '@/server/core/backtest/types';
-import { BacktestCancelledError } from '@/server/core/backtest/types';
-import { allocateSharedSeries, sliceByTime, type CandleSeries } from '@/server/core/candles';
+import { walkForwards } from '@/db/schema';
+import { ENGINE_VERSION } from '@/server/core/backtest';
 import { AppError } from '@/server/core/errors';
 import { floatToDecimalString } from '@/server/core/money/decimal';
 import { MAX_SEED } from '@/server/core/robustness/random';
-import { deflatedSharpeOfChosen, type ChosenSharpe } from '@/server/core/robustness/significance';
 import {
-  bestTrial,
   buildAxes,
-  cellKey,
   cellParams,
   DEFAULT_WALK_FORWARD_TRIALS,
   gridSize,
   MAX_WALK_FORWARD_TRIALS,
-  neighbourhood,
-  objectiveScore,
   planFolds,
-  stitchOutOfSample,
   WalkForwardError,
-  WalkForwardSearch,
-  walkForwardEfficiency,
   type FoldSpec,
   type FoldWindows,
-  type Neighbourhood,
-  type ObjectiveOptions,
-  type OutOfSamplePart,
-  type ScoredTrial,
   type SearchAxis,
   type SearchMethod,
   type SearchSpace,
@@ -47,19 +32,18 @@ import {
 } from '@/server/core/robustness/walk-forward';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript } from '@/server/services/scripts/scripts';
-import { scriptFoldStrategy, type FoldStrategy } from './script-folds';
 import { createStrategy, getStrategyDefinition } from '@/server/core/strategies';
 import { paramsSchema } from '@/server/core/strategies/params';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { msToIso } from '@/server/core/time';
 import { timeframeToMs } from '@/server/core/timeframe';
-import { failureMessage, interruptionReason, loadCandlesOrFail } from '@/server/services/backtests/run-job';
 import { assertRunnable, type RunSpec } from '@/server/services/backtests/run-spec';
-import { WALK_FORWARD_FOLD_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
+import { WALK_FORWARD_FOLD_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
 import { jobs } from '@/db/schema';
 import type { WalkForwardFoldView, WalkForwardView } from './views';
+import { ACTIVE, walkForwardRow, type FoldResult, type Row, type StitchedResult, type StoredSpec } from './walk-forward-row';
 
 export { WALK_FORWARD_FOLD_JOB_TYPE };
 
@@ -73,54 +57,7 @@ export interface CreateWalkForwardInput extends RunSpec {
   minTrades: number;
 }
 
-/** What the row's `spec` holds: the request's search settings, with the seed and trial count resolved. */
-interface StoredSpec {
-  folds: FoldSpec;
-  anchored: boolean;
-  space: SearchSpace;
-  search: { method: SearchMethod; trials: number; seed: number };
-  objective: WalkForwardObjective;
-  drawdownWeight: number;
-  minTrades: number;
-}
-
-/** One fold's stored result (times in ms; the view turns them into ISO strings). */
-export interface FoldResult {
-  /** the full validated params of the chosen cell; null when no trial was feasible (the fold then holds cash) */
-  params: Record<string, unknown> | null;
-  /** the chosen values of the searched parameters only */
-  chosen: Record<string, unknown> | null;
-  objective: number | null;
-  /** trials proposed, distinct cells evaluated, and the feasible ones among them */
-  trials: number;
-  evaluated: number;
-  feasible: number;
-  inSampleMetrics: BacktestMetrics | null;
-  outOfSampleMetrics: BacktestMetrics | null;
-  neighbourhood: Neighbourhood | null;
-  /**
-   * The chosen cell's in-sample Sharpe ratio deflated for the distinct cells the fold evaluated (docs/robustness.md,
-   * "Significance"); null when nothing was feasible, and on folds stored before it was computed.
-   */
-  deflatedSharpe?: ChosenSharpe | null;
-  /** bars in the windows */
-  inSampleBars: number;
-  outOfSampleBars: number;
-}
-
-interface StitchedResult {
-  outOfSampleMetrics: BacktestMetrics;
-  efficiency: number | null;
-  equity: Array<{ time: number; equity: number }>;
-  stability: Record<string, Array<unknown>>;
-  trials: number;
-}
-
 export type { WalkForwardFoldView, WalkForwardView };
-
-type Row = typeof walkForwards.$inferSelect;
-type Payload = JobPayload<typeof WALK_FORWARD_FOLD_JOB_TYPE>;
-const ACTIVE: BacktestStatus[] = ['queued', 'running'];
 
 function validation(field: string, message: string): AppError {
   return AppError.validation([{ field, message }]);
@@ -150,7 +87,6 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to optimise (docs/signals.md)');
-  if (strategy.symbols) throw validation('strategyId', 'walk-forward runs over one market; this strategy trades a pair list');
   const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
   const tfMs = timeframeToMs(strategy.timeframe);
   let windows: FoldWindows[];
@@ -192,6 +128,7 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
     objective: input.objective,
     drawdownWeight: input.drawdownWeight,
     minTrades: input.minTrades,
+    ...(strategy.symbols && strategy.capital ? { pairList: { symbols: strategy.symbols, capital: strategy.capital } } : {}),
   };
   const id = randomUUID();
   await db.transaction(async (tx) => {
@@ -225,15 +162,6 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
   return getWalkForwardForUser(db, userId, id);
 }
 
-async function walkForwardRow(db: DbOrTx, userId: string, id: string): Promise<Row> {
-  const [row] = await db
-    .select()
-    .from(walkForwards)
-    .where(and(eq(walkForwards.id, id), eq(walkForwards.userId, userId)));
-  if (!row) throw AppError.notFound('walk-forward');
-  return row;
-}
-
 export async function getWalkForwardForUser(db: DbOrTx, userId: string, id: string): Promise<WalkForwardView> {
   const row = await walkForwardRow(db, userId, id);
   let progress = row.status === 'completed' ? 1 : 0;
@@ -260,6 +188,8 @@ function toView(row: Row, progress: number): WalkForwardView {
     exchange: row.exchange,
     symbol: row.symbol,
     timeframe: row.timeframe,
+    symbols: spec.pairList?.symbols ?? null,
+    capital: spec.pairList?.capital ?? null,
     start: msToIso(row.startTime),
     end: msToIso(row.endTime),
     initialCapital: floatToDecimalString(row.initialCapital),
@@ -305,247 +235,4 @@ export async function cancelWalkForwardForUser(db: Db, userId: string, id: strin
     for (const jobId of row.foldJobIds) await requestJobCancel(tx, jobId, userId);
   });
   return getWalkForwardForUser(db, userId, id);
-}
-
-// The fold job ------------------------------------------------------------------------------------
-
-/** Runs a batch's parameter sets over the in-sample candles; the worker passes the sweep thread pool (sweep-job.ts). */
-export type RunCandidates = (
-  job: { series: CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig; seriesKey?: string },
-  options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
-) => Promise<Array<{ metrics: BacktestMetrics | null }>>;
-
-function configOf(row: Row): BacktestConfig {
-  return { initialCapital: row.initialCapital, feeRate: row.feeRate, slippage: row.slippage, timeframe: row.timeframe };
-}
-
-/** What one fold searches: the strategy, its base params, the space, the search and the objective (a stored spec). */
-export interface FoldSearchSpec {
-  strategyType: string;
-  baseParams: Record<string, unknown>;
-  space: SearchSpace;
-  search: { method: SearchMethod; trials: number; seed: number };
-  objective: ObjectiveOptions;
-  config: BacktestConfig;
-  /** a script version's schema and backtest (script-folds.ts); absent: the built-in `strategyType` */
-  strategy?: FoldStrategy;
-}
-
-/**
- * Fold `fold`'s search over its in-sample candles (batches from WalkForwardSearch, each distinct cell run once through
- * `runCandidates`, a repeated proposal reusing its score) and the out-of-sample backtest of the best cell. Pure apart
- * from `runCandidates` and `onProgress` (trials done, total); the bench runs it too.
- */
-export async function searchFold(
-  inSample: CandleSeries,
-  outOfSample: CandleSeries,
-  spec: FoldSearchSpec,
-  fold: number,
-  runCandidates: RunCandidates,
-  options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
-): Promise<FoldResult> {
-  const definition = spec.strategy?.definition ?? getStrategyDefinition(spec.strategyType);
-  const schema = paramsSchema(definition);
-  const axes = buildAxes(definition, spec.space, spec.baseParams);
-  const search = new WalkForwardSearch(axes, spec.search.method, spec.search.trials, spec.search.seed, fold);
-  // One shared copy of the in-sample candles for every batch (the sweep pool maps it instead of copying per batch).
-  const shared = allocateSharedSeries(inSample.length, true).series;
-  for (const column of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) shared[column].set(inSample[column]);
-  // Every batch runs over that one copy: the pool's threads keep its indicator columns from batch to batch.
-  const seriesKey = randomUUID();
-  const evaluated = new Map<string, { score: number | null; params: Record<string, unknown> | null; metrics: BacktestMetrics | null }>();
-  const trials: ScoredTrial[] = [];
-  for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
-    const toRun: Array<{ key: string; params: Record<string, unknown> }> = [];
-    const queued = new Set<string>();
-    for (const cell of batch) {
-      const key = cellKey(cell);
-      if (evaluated.has(key) || queued.has(key)) continue;
-      const parsed = schema.safeParse(cellParams(axes, cell, spec.baseParams));
-      if (parsed.success) {
-        toRun.push({ key, params: parsed.data as Record<string, unknown> });
-        queued.add(key);
-      } else evaluated.set(key, { score: null, params: null, metrics: null });
-    }
-    const done = trials.length;
-    const results = toRun.length
-      ? await runCandidates(
-          { series: shared, strategyType: spec.strategyType, combos: toRun.map((r) => r.params), config: spec.config, seriesKey },
-          { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
-        )
-      : [];
-    toRun.forEach((r, i) => {
-      const metrics = results[i]?.metrics ?? null;
-      evaluated.set(r.key, { score: objectiveScore(metrics, spec.objective), params: r.params, metrics });
-    });
-    const scored = batch.map((cell) => ({ cell, score: evaluated.get(cellKey(cell))!.score }));
-    search.report(scored);
-    trials.push(...scored);
-    options.onProgress(trials.length, search.total);
-  }
-
-  const feasible = [...evaluated.values()].filter((e) => e.score !== null).length;
-  const base = { trials: trials.length, evaluated: evaluated.size, feasible, inSampleBars: inSample.length, outOfSampleBars: outOfSample.length };
-  const best = bestTrial(trials);
-  if (best < 0)
-    return { ...base, params: null, chosen: null, objective: null, inSampleMetrics: null, outOfSampleMetrics: null, neighbourhood: null, deflatedSharpe: null };
-  const bestCell = trials[best]!.cell;
-  const chosen = evaluated.get(cellKey(bestCell))!;
-  // The chosen cell out of sample, and its in-sample run again for its bar returns (the search kept only metrics).
-  const runChosen = (series: CandleSeries) =>
-    spec.strategy
-      ? spec.strategy.backtest(series, chosen.params!, spec.config)
-      : runBacktest(series, createStrategy(spec.strategyType, chosen.params), spec.config);
-  const oos = await runChosen(outOfSample);
-  const inSampleRun = await runChosen(inSample);
-  const tried = [...evaluated.values()].flatMap((e) => (e.metrics ? [e.metrics.sharpeRatio] : []));
-  const annualise = annualisationFactor(timeframeToMs(spec.config.timeframe));
-  return {
-    ...base,
-    params: chosen.params,
-    chosen: Object.fromEntries(axes.map((a, i) => [a.name, a.values[bestCell[i]!]])),
-    objective: chosen.score,
-    inSampleMetrics: chosen.metrics,
-    outOfSampleMetrics: oos.metrics,
-    neighbourhood: neighbourhood(axes, trials, bestCell),
-    deflatedSharpe: deflatedSharpeOfChosen(tried, annualise, inSampleRun.equity),
-  };
-}
-
-/** Fold `fold` of a stored walk-forward: its candles from the database, then searchFold with progress on the job. */
-async function runFold(ctx: JobContext<Payload>, row: Row, fold: number, runCandidates: RunCandidates, signal: AbortSignal): Promise<FoldResult> {
-  const spec = row.spec as unknown as StoredSpec;
-  const window = row.windows[fold]!;
-  await ctx.progress(0.01, 'loading candles');
-  const series = await loadCandlesOrFail(ctx.db, row, window.inSample.start, window.outOfSample.end);
-  const script = isScriptType(row.strategyType) ? await scriptFoldStrategy(ctx.db, row.userId, row.strategyType) : null;
-  return searchFold(
-    sliceByTime(series, window.inSample.start, window.inSample.end),
-    sliceByTime(series, window.outOfSample.start, window.outOfSample.end),
-    {
-      strategyType: row.strategyType,
-      baseParams: row.baseParams,
-      space: spec.space,
-      search: spec.search,
-      objective: { objective: spec.objective, drawdownWeight: spec.drawdownWeight, minTrades: spec.minTrades },
-      config: configOf(row),
-      ...(script ? { strategy: script.strategy } : {}),
-    },
-    fold,
-    script ? script.runCandidates : runCandidates,
-    { signal, onProgress: (done, total) => void ctx.progress(0.02 + 0.93 * (done / total), `${done} of ${total} trials`).catch(() => {}) },
-  );
-}
-
-/** Stores fold `fold`'s result under the row's lock, unless the walk-forward stopped meanwhile or the fold is already in. */
-async function storeFold(db: Db, id: string, fold: number, result: FoldResult): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [row] = await tx.select().from(walkForwards).where(eq(walkForwards.id, id)).for('update');
-    if (!row || !ACTIVE.includes(row.status) || row.foldResults[fold]) return;
-    const foldResults = [...row.foldResults];
-    foldResults[fold] = result as unknown as Record<string, unknown>;
-    await tx.update(walkForwards).set({ foldResults }).where(eq(walkForwards.id, id));
-  });
-}
-
-/**
- * Once every fold is in: re-runs each fold's chosen cell over its out-of-sample window (the same backtest as the fold
- * ran; only metrics were stored) and stitches them. Two jobs finishing together may both compute it; the first write wins,
- * and both computed the same bytes.
- */
-async function stitchIfComplete(ctx: JobContext<Payload>, id: string): Promise<void> {
-  const [row] = await ctx.db.select().from(walkForwards).where(eq(walkForwards.id, id));
-  if (!row || !ACTIVE.includes(row.status) || row.result || row.foldResults.some((r) => !r)) return;
-  await ctx.progress(0.97, 'stitching the out-of-sample runs');
-  const config = configOf(row);
-  const first = row.windows[0]!.outOfSample.start;
-  const last = row.windows[row.windows.length - 1]!.outOfSample.end;
-  const series = await loadCandlesOrFail(ctx.db, row, first, last);
-  const folds = row.foldResults as unknown as FoldResult[];
-  const script = isScriptType(row.strategyType) ? (await scriptFoldStrategy(ctx.db, row.userId, row.strategyType)).strategy : null;
-  const parts: OutOfSamplePart[] = [];
-  for (const [k, w] of row.windows.entries()) {
-    const part = sliceByTime(series, w.outOfSample.start, w.outOfSample.end);
-    const params = folds[k]!.params;
-    if (!params) {
-      parts.push({ series: part, run: null });
-      continue;
-    }
-    const run = script ? await script.backtest(part, params, config) : runBacktest(part, createStrategy(row.strategyType, params), config);
-    parts.push({ series: part, run: { equity: run.equity, trades: run.trades, metrics: run.metrics } });
-  }
-  const stitched = stitchOutOfSample(parts, row.initialCapital, timeframeToMs(row.timeframe));
-  const chosenFolds = folds.filter((f) => f.inSampleMetrics);
-  const spec = row.spec as unknown as StoredSpec;
-  const result: StitchedResult = {
-    outOfSampleMetrics: stitched.metrics,
-    efficiency: walkForwardEfficiency(
-      stitched.metrics.cagrPct,
-      chosenFolds.map((f) => f.inSampleMetrics!.cagrPct),
-    ),
-    equity: stitched.equity,
-    stability: Object.fromEntries(Object.keys(spec.space).map((name) => [name, folds.map((f) => f.chosen?.[name] ?? null)])),
-    trials: folds.reduce((n, f) => n + f.trials, 0),
-  };
-  await ctx.db
-    .update(walkForwards)
-    .set({ status: 'completed', progress: 1, result: result as unknown as Record<string, unknown>, finishedAt: sql`now()` })
-    .where(and(eq(walkForwards.id, id), inArray(walkForwards.status, ACTIVE), isNull(walkForwards.result)));
-}
-
-async function failWalkForward(db: Db, row: Row, userId: string, message: string): Promise<void> {
-  const [failed] = await db
-    .update(walkForwards)
-    .set({ status: 'failed', error: message, finishedAt: sql`now()` })
-    .where(and(eq(walkForwards.id, row.id), inArray(walkForwards.status, ACTIVE)))
-    .returning({ id: walkForwards.id });
-  // The other folds have nothing left to contribute: stop them.
-  if (failed) for (const jobId of row.foldJobIds) await requestJobCancel(db, jobId, userId).catch(() => {});
-}
-
-/** The `robustness.walk-forward-fold` job; `runCandidates` is the sweep thread pool in the worker (see sweep-job.ts). */
-export function createWalkForwardFoldHandler(runCandidates: RunCandidates): JobHandler<Payload> {
-  return {
-    async abandon(ctx, message) {
-      const [row] = await ctx.db.select().from(walkForwards).where(eq(walkForwards.id, ctx.payload.walkForwardId));
-      if (row) await failWalkForward(ctx.db, row, ctx.job.userId ?? '', message);
-    },
-    async run(ctx) {
-      const { walkForwardId, fold } = ctx.payload;
-      const userId = ctx.job.userId ?? '';
-      const row = await walkForwardRow(ctx.db, userId, walkForwardId).catch(() => null);
-      if (!row) throw new Error(`walk-forward ${walkForwardId} not found`);
-      if (!ACTIVE.includes(row.status)) return { walkForwardId, fold, skipped: row.status };
-      const abort = new AbortController();
-      const onShutdown = () => abort.abort();
-      ctx.signal.addEventListener('abort', onShutdown, { once: true });
-      let interruption: unknown = null;
-      const guarded: JobContext<Payload> = {
-        ...ctx,
-        progress: (fraction, message) =>
-          ctx.progress(fraction, message).catch((error: unknown) => {
-            interruption = error;
-            abort.abort();
-            throw error;
-          }),
-      };
-      try {
-        await ctx.db
-          .update(walkForwards)
-          .set({ status: 'running', startedAt: sql`coalesce(${walkForwards.startedAt}, now())` })
-          .where(and(eq(walkForwards.id, walkForwardId), eq(walkForwards.status, 'queued')));
-        if (!row.foldResults[fold]) await storeFold(ctx.db, walkForwardId, fold, await runFold(guarded, row, fold, runCandidates, abort.signal));
-        await stitchIfComplete(guarded, walkForwardId);
-        return { walkForwardId, fold };
-      } catch (caught) {
-        const error = caught instanceof BacktestCancelledError && interruption ? interruption : caught;
-        if (interruptionReason(error) === null && !(error instanceof BacktestCancelledError)) {
-          await failWalkForward(ctx.db, row, userId, `fold ${fold}: ${failureMessage(error, ctx.job.id)}`);
-        }
-        throw error;
-      } finally {
-        ctx.signal.removeEventListener('abort', onShutdown);
-      }
-    },
-  };
 }
