@@ -30,6 +30,10 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres'
 import { demoOfflineCandles } from './demo-candles';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 
+/** The worker's malloc settings (also in package.json `worker`, docker-compose.yml and the README): no mmap'd
+ * blocks, no trimming, so a backtest's large arrays reuse the pages the last one freed. */
+const WORKER_GLIBC_TUNABLES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296';
+
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
 const withWorker = !args.includes('--web');
@@ -286,9 +290,12 @@ async function main(): Promise<void> {
   launchWeb([nextBin, dev ? 'dev' : 'start', '-p', String(port)], { ...env, CRYPTOBOT_SERVICE: 'web', ...(dev ? {} : { NODE_ENV: 'production' }) });
   // --no-node-snapshot: isolated-vm (the script sandbox) needs it on Node 20+ (its README). --max-semi-space-size=64:
   // a bigger young generation, fewer scavenges in a burst of ticks (docs/performance.md, "The aligned burst").
+  // GLIBC_TUNABLES: freed memory stays in the worker's heap for the next run instead of going back to the OS and
+  // being faulted in again (docs/performance.md, "Sandboxed scripts").
   if (withWorker)
     superviseWorker(['--no-node-snapshot', '--max-semi-space-size=64', '--import', 'tsx', path.join(ROOT, 'server/worker/main.ts')], {
       ...env,
+      GLIBC_TUNABLES: WORKER_GLIBC_TUNABLES,
       CRYPTOBOT_SERVICE: 'worker',
     });
 
