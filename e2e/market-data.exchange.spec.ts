@@ -54,6 +54,9 @@ test.describe('market data from the local Binance', () => {
     const base = BTC_1H.findIndex((r) => r[0]! >= Date.UTC(2020, 11, 26));
     const rows = BTC_1H.slice(base, base + 300);
     const hole = rows.slice(100, 140);
+    // A run before this one on the same database filled the hole: start from no series at all.
+    const cleared = await request.delete('/api/v1/market-data/candles?exchange=binance&symbol=GAPFILL%2FUSDT&timeframe=1h', { headers: bearer(token) });
+    expect([200, 404], await cleared.text()).toContain(cleared.status());
     const seeded = await request.post('/api/v1/market-data/candles', {
       headers: bearer(token),
       data: { exchange: 'binance', symbol: 'GAPFILL/USDT', timeframe: '1h', candles: [...rows.slice(0, 100), ...rows.slice(140)] },

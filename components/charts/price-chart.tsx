@@ -2,7 +2,6 @@
 
 import {
   CandlestickSeries,
-  ColorType,
   CrosshairMode,
   HistogramSeries,
   LineSeries,
@@ -13,13 +12,25 @@ import {
   type ISeriesMarkersPluginApi,
   type SeriesMarker,
   type Time,
-  type UTCTimestamp,
 } from 'lightweight-charts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorState, Skeleton } from '@/components/ui/states';
 import type { ChartMarkerView, ChartWindowRequest, ChartWindowView } from '@/server/api/schemas/backtests';
-import { formatDateTime, formatNumber, formatPercent, formatPrice, formatQuantity, formatSignedMoney, signTone } from '@/components/format';
 import { logicalOfRange, rangeOfLogical, thinMarkers, type TimeRange } from './bar-scale';
+import {
+  cachedPriceFormatter,
+  DEFAULT_COLORS,
+  keptRange,
+  MARKER_MIN_PX,
+  msOf,
+  paneIndexes,
+  readTheme,
+  seconds,
+  themeOptions,
+  type Keep,
+  type Readout,
+} from './chart-parts';
+import { ChartReadout } from './chart-readout';
 import { needsWindow, windowRequest } from './window-plan';
 
 /**
@@ -51,89 +62,6 @@ interface Props {
   liveEnd?: number;
   /** whether the series has trades to mark (a market has none): says so when a part of it has none */
   trades?: boolean;
-}
-
-/**
- * What a window keeps on screen when it arrives: the whole window (the first one), a range asked for (a jump to a
- * trade), the view the user has when it arrives (they may have zoomed or panned since it was asked for), or that view
- * moved on by the new bars of a live series.
- */
-type Keep = { kind: 'fit' } | { kind: 'range'; range: TimeRange } | { kind: 'current' } | { kind: 'follow' };
-
-const seconds = (ms: number) => (ms / 1000) as UTCTimestamp;
-const msOf = (time: Time) => (time as number) * 1000;
-const DEFAULT_COLORS = ['#f59e0b', '#6366f1', '#a855f7', '#06b6d4', '#ec4899'];
-/** A drawn marker per side in every this many px at most (the readout lists every trade of a candle). */
-const MARKER_MIN_PX = 10;
-
-interface Theme {
-  bg: string;
-  fg: string;
-  muted: string;
-  border: string;
-  gain: string;
-  loss: string;
-}
-
-function readTheme(element: HTMLElement): Theme {
-  const style = getComputedStyle(element);
-  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
-  return {
-    bg: v('--panel', '#11151d'),
-    fg: v('--fg', '#e6e9ef'),
-    muted: v('--muted', '#8a93a6'),
-    border: v('--border', '#252b37'),
-    gain: v('--gain', '#22c55e'),
-    loss: v('--loss', '#f0475b'),
-  };
-}
-
-function themeOptions(theme: Theme) {
-  return {
-    layout: { background: { type: ColorType.Solid, color: theme.bg }, textColor: theme.muted, panes: { separatorColor: theme.border } },
-    grid: { vertLines: { color: theme.border }, horzLines: { color: theme.border } },
-    rightPriceScale: { borderColor: theme.border },
-    timeScale: { borderColor: theme.border },
-  };
-}
-
-interface Readout {
-  time: number;
-  index: number;
-}
-
-/** The pane of each plot: 0 is the price; every other pane name gets the next pane, in order of first use. */
-function paneIndexes(plots: ChartWindowView['plots']): Map<string, number> {
-  const panes = new Map<string, number>([['price', 0]]);
-  for (const plot of plots) if (!panes.has(plot.pane)) panes.set(plot.pane, panes.size);
-  return panes;
-}
-
-/** The axis and crosshair labels: the same prices again and again on every frame, so each is formatted once. */
-function cachedPriceFormatter(priceTick: string | null): (price: number) => string {
-  const cache = new Map<number, string>();
-  return (price) => {
-    let label = cache.get(price);
-    if (label === undefined) {
-      if (cache.size > 5_000) cache.clear();
-      label = formatPrice(price, { priceTick });
-      cache.set(price, label);
-    }
-    return label;
-  };
-}
-
-/** The range (ms) the chart shows once `next` replaces `held`, by `keep`; null: the whole window. */
-function keptRange(chart: IChartApi, held: ChartWindowView | null, next: ChartWindowView, keep: Keep): TimeRange | null {
-  if (keep.kind === 'fit') return null;
-  if (keep.kind === 'range') return keep.range;
-  const logical = chart.timeScale().getVisibleLogicalRange();
-  if (!logical || !held || held.candles.time.length === 0) return null;
-  const view = rangeOfLogical(held.candles.time, held.bucketMs, logical);
-  if (keep.kind === 'current' || held.last === null || next.last === null) return view;
-  // following a live series: the same span, as far from the latest bar as it was
-  const shift = next.last - held.last;
-  return { from: view.from + shift, to: view.to + shift };
 }
 
 export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, height = 420, liveEnd, trades = true }: Props) {
@@ -399,57 +327,7 @@ export function PriceChart({ loadWindow, priceTick, amountStep, focus, label, he
 
   return (
     <div className="space-y-2">
-      <div
-        className="min-h-[4.5rem] text-xs tabular-nums"
-        data-testid="chart-readout"
-        data-time={shownTime ?? ''}
-        data-open={index >= 0 && c ? c.open[index] : ''}
-        data-high={index >= 0 && c ? c.high[index] : ''}
-        data-low={index >= 0 && c ? c.low[index] : ''}
-        data-close={index >= 0 && c ? c.close[index] : ''}
-        aria-live="polite"
-      >
-        {index >= 0 && c ? (
-          <>
-            <div className="flex flex-wrap gap-x-3">
-              <span className="text-muted">{formatDateTime(c.time[index]!)}</span>
-              <span>O {formatPrice(c.open[index]!, { priceTick })}</span>
-              <span>H {formatPrice(c.high[index]!, { priceTick })}</span>
-              <span>L {formatPrice(c.low[index]!, { priceTick })}</span>
-              <span>C {formatPrice(c.close[index]!, { priceTick })}</span>
-              <span className="text-muted">Vol {formatNumber(c.volume[index]!, 2)}</span>
-              {data?.aggregated ? <span className="text-muted">({Math.round(data.bucketMs / 60_000)}-minute candles)</span> : null}
-            </div>
-            {data && data.plots.length > 0 ? (
-              <div className="flex flex-wrap gap-x-3">
-                {data.plots.map((plot, k) => (
-                  <span key={plot.name} data-testid={`readout-plot-${plot.name}`} data-value={plot.values[index] ?? ''}>
-                    <span style={{ color: plot.color ?? DEFAULT_COLORS[k % DEFAULT_COLORS.length] }}>■</span> {plot.label}{' '}
-                    {plot.values[index] === null || plot.values[index] === undefined
-                      ? '—'
-                      : plot.pane === 'price'
-                        ? formatPrice(plot.values[index]!, { priceTick })
-                        : formatNumber(plot.values[index]!, 2)}
-                  </span>
-                ))}
-              </div>
-            ) : null}
-            {here.map((m) => (
-              <div key={`${m.tradeNumber}-${m.side}`} data-testid="readout-trade" data-trade={m.tradeNumber} data-side={m.side}>
-                Trade #{m.tradeNumber} · {m.side === 'buy' ? '▲ buy' : '▼ sell'} {formatQuantity(m.quantity, { step: amountStep })} @{' '}
-                {formatPrice(m.price, { priceTick })}
-                {m.more > 0 ? <span className="text-muted"> (and {m.more} more on this candle)</span> : null}
-                {m.pnl !== null ? (
-                  <span className={signTone(m.pnl)}>
-                    {' '}
-                    · P&L {formatSignedMoney(m.pnl)} ({formatPercent(m.pnlPct ?? 0, { signed: true })})
-                  </span>
-                ) : null}
-              </div>
-            ))}
-          </>
-        ) : null}
-      </div>
+      <ChartReadout data={data} index={index} here={here} priceTick={priceTick} amountStep={amountStep} />
       {error ? <ErrorState message={`Could not load the chart: ${error}`} /> : null}
       <div className="relative" style={{ height }}>
         {!data && !error ? <Skeleton className="absolute inset-0" /> : null}
