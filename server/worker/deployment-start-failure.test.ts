@@ -7,10 +7,10 @@ import { registerUser } from '@/server/services/auth/users';
 import { createDeployment } from '@/server/services/deployments';
 import { EVENTS_CHANNEL, parseAppEvent, type AppEvent } from '@/server/services/events';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeploymentRunnerLoop } from './deployment-runner';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ it('fails a deployment it cannot start through the table: under its epoch, stopp
   const userId = (await registerUser(t.db, { username: 'unstartable', password: 'correct horse battery' })).id;
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '1000' } })).id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name: 'broken',
     type: 'sma_crossover',
     params: { fastPeriod: 5, slowPeriod: 20 },
@@ -31,7 +31,6 @@ it('fails a deployment it cannot start through the table: under its epoch, stopp
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } });
   // Parameters the strategy no longer accepts (as after a change of its rules): the runner cannot build it.
   const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));

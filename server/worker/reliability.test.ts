@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployments, fills, orders, paperBalances, strategies } from '@/db/schema';
+import { deployments, fills, orders, paperBalances } from '@/db/schema';
 import { runBacktest } from '@/server/core/backtest/engine';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -19,10 +19,10 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { sentAcks, sleep, within, workerProcesses } from '@/server/testing/worker-process';
 import { fixtureRows } from '@/server/testing/fixtures';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const masterKey = randomBytes(32).toString('base64');
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(2000, 3000);
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 async function setup(name: string, speed: number, start = rows[0]![0]) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name,
     type: 'sma_crossover',
     params: PARAMS,
@@ -57,7 +57,6 @@ async function setup(name: string, speed: number, start = rows[0]![0]) {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start, speed } });
   return { accountId, deploymentId: deployment.id };
 }

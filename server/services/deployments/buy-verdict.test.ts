@@ -20,6 +20,7 @@ import { buyVerdict } from './buy-verdict';
 import { createDeployment, getDeployment } from './deployments';
 import { executeMachineOrder, fixedPrice, StopTick, type TickContext } from './machine-orders';
 import { loadRuntime } from './runtime';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const PRICE = 50_000;
 const HOUR = 3_600_000;
@@ -50,7 +51,7 @@ async function pair() {
   const account = async (name: string) =>
     (await createAccount(t.db, userId, { name: `${name} ${seq}`, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
   const common = { mode: 'paper' as const, maxPositionQuote: '3000', riskLimits: LIMITS, capitalQuote: '10000' };
-  const dca = await createStrategyForUser(t.db, userId, {
+  const dca = await createDeployableStrategy(t.db, userId, {
     name: `dca ${seq}`,
     type: 'dca',
     params: { intervalBars: 1, amountPerBuy: 100 },
@@ -58,7 +59,6 @@ async function pair() {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, dca.id));
   const bar = await createDeployment(
     t.db,
     userId,

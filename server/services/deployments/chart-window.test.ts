@@ -1,18 +1,18 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployments, fills, orders, strategies } from '@/db/schema';
+import { deployments, fills, orders } from '@/db/schema';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { getStrategyDefinition, parseParams } from '@/server/core/strategies';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { getDeploymentChartWindow } from './chart-window';
 import { createDeployment } from './deployments';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment } from '.';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const HOUR = 3_600_000;
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 400);
@@ -32,7 +32,7 @@ beforeAll(async () => {
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' }))
     .id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name: 'sma',
     type: 'sma_crossover',
     params: PARAMS,
@@ -40,7 +40,6 @@ beforeAll(async () => {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(
     t.db,
     userId,

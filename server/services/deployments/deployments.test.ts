@@ -17,6 +17,7 @@ import { deploymentEquityCurve } from './equity';
 import { createDeployment, getDeployment, listDeployments, pauseDeployment, resumeDeployment, stopDeployment } from './deployments';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from '.';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const HOUR = 3_600_000;
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 1200);
@@ -44,8 +45,7 @@ async function paperAccount(owner: string, name: string, usdt = '10000') {
 }
 
 async function backtestedStrategy(owner: string, name: string, type = 'sma_crossover', params: Record<string, unknown> = PARAMS) {
-  const s = await createStrategyForUser(t.db, owner, { name, type, params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, s.id));
+  const s = await createDeployableStrategy(t.db, owner, { name, type, params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
   return s.id;
 }
 
@@ -242,7 +242,7 @@ describe('deploying', () => {
     const accountId = await paperAccount(userId, 'pair list');
     // A stored candle makes ETH/USDT a known market without the network (strategies/pair-list.ts).
     await upsertCandles(t.db, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, rows.slice(0, 1));
-    const pairs = await createStrategyForUser(t.db, userId, {
+    const pairs = await createDeployableStrategy(t.db, userId, {
       name: 'pairs',
       type: 'sma_crossover',
       params: { fastPeriod: 2, slowPeriod: 4 },
@@ -250,7 +250,6 @@ describe('deploying', () => {
       symbols: ['BTC/USDT', 'ETH/USDT'],
       timeframe: '1h',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, pairs.id));
     const d = await createDeployment(t.db, userId, pairs.id, { accountId, mode: 'paper', feed: { type: 'simulated', speed: 36_000 } }, { now: clock });
     expect(d.strategy.symbols).toEqual(['BTC/USDT', 'ETH/USDT']);
     expect(await t.db.$count(deployments, eq(deployments.strategyId, pairs.id)), 'one deployment for the list').toBe(1);

@@ -4,15 +4,15 @@
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deployments, strategies } from '@/db/schema';
+import { deployments } from '@/db/schema';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeployment } from './deployments';
 import { claimDeployments, giveBackLeases } from './leases';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const rows = fixtureRows('btc-usd-1h').slice(0, 50);
 let t: TestDatabase;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
   for (let i = 0; i < 3; i++) {
     const accountId = (await createAccount(t.db, userId, { name: `leases ${i}`, exchange: 'paper', balances: { USDT: '1000' } })).id;
-    const strategy = await createStrategyForUser(t.db, userId, {
+    const strategy = await createDeployableStrategy(t.db, userId, {
       name: `leases ${i}`,
       type: 'dca',
       params: { intervalBars: 1, amountPerBuy: 10 },
@@ -32,7 +32,6 @@ beforeAll(async () => {
       symbol: 'BTC/USDT',
       timeframe: '1h',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     ids.push((await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 1 } })).id);
   }
 }, 60_000);

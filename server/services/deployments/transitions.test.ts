@@ -6,12 +6,12 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { EVENTS_CHANNEL, parseAppEvent, type AppEvent } from '@/server/services/events';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeployment, pauseDeployment } from './deployments';
 import { claimDeployments } from './leases';
 import { transitionDeployment } from './transitions';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 let t: TestDatabase;
 let userId: string;
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 async function runningDeployment(name: string) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name,
     type: 'sma_crossover',
     params: { fastPeriod: 5, slowPeriod: 20 },
@@ -45,7 +45,6 @@ async function runningDeployment(name: string) {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const created = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3600 } });
   return { id: created.id, strategyId: strategy.id };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, auditEvents, deployments, killSwitches, orders, strategies } from '@/db/schema';
+import { alerts, auditEvents, deployments, killSwitches, orders } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
 import { BinanceTestServer, faults } from '@/server/testing/exchange/binance-test-server';
@@ -15,9 +15,9 @@ import { loadRuntime, tickDeployment } from '@/server/services/deployments';
 import { EVENTS_CHANNEL } from '@/server/services/events';
 import { getOrder, placeOrder, type OrderDeps, type PaperPriceSource, type PlaceOrderInput } from '@/server/services/orders';
 import { reconcileAccount } from '@/server/services/reconcile';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { engageKillSwitch, getKillSwitchState, releaseKillSwitch, type KillSwitchActor } from './kill-switch';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const KEY = parseMasterKey(randomBytes(32).toString('base64'));
 
@@ -51,7 +51,7 @@ async function paperAccount(userId: string, usdt = '100000'): Promise<string> {
 }
 
 async function simulatedDeployment(userId: string, accountId: string) {
-  const s = await createStrategyForUser(t.db, userId, {
+  const s = await createDeployableStrategy(t.db, userId, {
     name: `ks ${++counter}`,
     type: 'dca',
     params: { intervalBars: 1, amountPerBuy: 100 },
@@ -59,7 +59,6 @@ async function simulatedDeployment(userId: string, accountId: string) {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, s.id));
   return {
     strategyId: s.id,
     deployment: await createDeployment(t.db, userId, s.id, { accountId, mode: 'paper', feed: { type: 'simulated', speed: 3600 } }, deps),
@@ -111,7 +110,7 @@ describe('the latch', () => {
     const paused = await getDeployment(t.db, user.id, deployment.id);
     expect(paused).toMatchObject({ state: 'paused', stateReason: 'kill switch' });
     expect((await refusal(resumeDeployment(t.db, user.id, deployment.id))).message).toContain('the kill switch is engaged');
-    const other = await createStrategyForUser(t.db, user.id, {
+    const other = await createDeployableStrategy(t.db, user.id, {
       name: `ks ${++counter}`,
       type: 'dca',
       params: { intervalBars: 1, amountPerBuy: 100 },
@@ -119,7 +118,6 @@ describe('the latch', () => {
       symbol: 'BTC/USDT',
       timeframe: '1h',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, other.id));
     expect((await refusal(createDeployment(t.db, user.id, other.id, { accountId, mode: 'paper', feed: { type: 'simulated' } }, deps))).code).toBe('CONFLICT');
     expect((await engageKillSwitch(t.db, user, { reason: 'again' }, deps)).alreadyEngaged, 'a second engage changes nothing').toBe(true);
 

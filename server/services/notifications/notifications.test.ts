@@ -4,11 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notificationChannels, notificationOutbox, notificationRules } from '@/db/schema';
 import { parseMasterKey } from '@/server/services/crypto';
 import { alertEvent, deploymentEvent, jobEvent, killSwitchEvent, notifyStatement, orderEvent } from '@/server/services/events';
-import { strategies } from '@/db/schema';
 import { createDeployment, pauseDeployment, stopDeployment } from '@/server/services/deployments/deployments';
 import { placeOrder } from '@/server/services/orders';
 import { rotateMasterKey } from '@/server/services/accounts/rotate';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { codeOf } from '@/server/testing/errors';
 import type { TestDatabase } from '@/server/testing/db';
 import { NotifyDesk } from '@/server/testing/notify/desk';
@@ -30,6 +28,7 @@ import {
 import { backoffMs, DEFAULT_DELIVERY_POLICY } from './delivery';
 import { checkUrlAllowed, guardedLookup, isPrivateAddress } from './net-guard';
 import { sendMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './senders';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const desk = new NotifyDesk();
 const KEY = desk.key;
@@ -245,7 +244,7 @@ describe('outbox and delivery', () => {
 
   it('rules for one deployment match only its events; a global and a per-deployment rule make one message per channel', async () => {
     const deploy = async (name: string) => {
-      const strategy = await createStrategyForUser(t.db, userId, {
+      const strategy = await createDeployableStrategy(t.db, userId, {
         name,
         type: 'dca',
         params: { intervalBars: 1, amountPerBuy: 10 },
@@ -253,7 +252,6 @@ describe('outbox and delivery', () => {
         symbol: 'BTC/USDT',
         timeframe: '1m',
       });
-      await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
       return createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated' } });
     };
     const first = await deploy('first dca');

@@ -14,17 +14,17 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '@/db/client';
 import { databaseUnavailableReason } from '@/db/errors';
-import { deployments, paperBalances, strategies } from '@/db/schema';
+import { deployments, paperBalances } from '@/db/schema';
 import { AppError } from '@/server/core/errors';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { createDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { checkHealth } from '@/server/services/system/health';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { placeOrder } from './orders';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const WATCHDOG_MS = 60_000;
 const MINUTE = 60_000;
@@ -128,7 +128,7 @@ function orderOf(accountId: string, i: number, sides: 'buys' | 'mixed') {
 
 /** A running DCA deployment on the account (a buy every 1m candle of the simulated market), claimed. */
 async function dcaDeployment(accountId: string, name: string, now: number): Promise<DeploymentRuntime> {
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name,
     type: 'dca',
     params: { intervalBars: 1, amountPerBuy: 10 },
@@ -136,7 +136,6 @@ async function dcaDeployment(accountId: string, name: string, now: number): Prom
     symbol: 'BTC/USDT',
     timeframe: '1m',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(
     t.db,
     userId,

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { createDatabase } from '@/db/client';
 import * as schema from '@/db/schema';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fills, orders, paperBalances, strategies } from '@/db/schema';
+import { fills, orders, paperBalances } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal, mul, sub } from '@/server/core/money';
@@ -20,9 +20,9 @@ import { codeOf } from '@/server/testing/errors';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createDeployment, pauseDeployment } from '@/server/services/deployments/deployments';
 import { claimDeployments } from '@/server/services/deployments/leases';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { cancelOrder, executeOrder, getOrder, LeaseLostError, listOrders, placeOrder, recordFills, syncPaperOrders, type OrderDeps } from '.';
 import type { PaperPriceSource } from './price-source';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2025, 5, 1, 12, 0);
@@ -475,7 +475,7 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
 
   it("a deployment's order is written only under the deployment's current lease epoch", async () => {
     const accountId = await newPaperAccount('fenced', { USDT: '10000', BTC: '0' });
-    const strategy = await createStrategyForUser(t.db, userId, {
+    const strategy = await createDeployableStrategy(t.db, userId, {
       name: 'fenced dca',
       type: 'dca',
       params: { intervalBars: 1, amountPerBuy: 10 },
@@ -483,7 +483,6 @@ describe('the paper order path: two round trips (docs/orders.md)', () => {
       symbol: 'BTC/USDT',
       timeframe: '1m',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated' } });
     const claimed = (await claimDeployments(t.db, 'fence-test', 100, 60_000)).find((c) => c.id === deployment.id)!;
     const epoch = Number(claimed.lease_epoch);
