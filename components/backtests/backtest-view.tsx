@@ -13,6 +13,7 @@ import { ErrorState, Skeleton } from '@/components/ui/states';
 import { EquityChart } from './equity-chart';
 import { formatDate, formatMoney, formatPercent } from '@/components/format';
 import { PriceChart, type PriceChartFocus } from '@/components/charts/price-chart';
+import { firstWindowRequest } from '@/components/charts/window-plan';
 import type { ChartWindowRequest } from '@/server/api/schemas/backtests';
 import { MetricCards } from './metric-cards';
 import { PairEquityChart, PairTable } from './pair-breakdown';
@@ -46,6 +47,11 @@ export function BacktestView({ id }: { id: string }) {
     (request: ChartWindowRequest) => queryClient.fetchQuery({ ...trpc.backtests.chart.queryOptions({ id, ...request }), staleTime: 60_000 }),
     [queryClient, trpc, id],
   );
+  // The price chart's first window, asked for beside the backtest itself (the chart mounts once the backtest is in,
+  // and finds it cached): on a year of 1-minute bars the backtest's trades take a while, and the chart need not wait.
+  useEffect(() => {
+    loadWindow(firstWindowRequest(window.innerWidth)).catch(() => {}); // not completed yet, or a pair list: the chart asks again
+  }, [loadWindow]);
   const [focus, setFocus] = useState<PriceChartFocus | null>(null);
   const priceCard = useRef<HTMLDivElement>(null);
   const [tab, setTab] = useState<'results' | 'robustness'>('results');

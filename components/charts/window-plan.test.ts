@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logicalOfTime, thinMarkers, timeOfLogical } from './bar-scale';
-import { needsWindow, windowRequest } from './window-plan';
+import { firstWindowRequest, needsWindow, windowRequest } from './window-plan';
 
 const MIN = 60_000;
 const DAY = 1_440 * MIN;
@@ -48,6 +48,13 @@ describe('the window plan', () => {
   it('a live series’ new bars are inside the bounds', () => {
     const request = windowRequest({ from: 364 * DAY, to: 366 * DAY }, held, width, 365 * DAY + 10 * MIN)!;
     expect(request.to).toBe(365 * DAY + 10 * MIN + 1);
+  });
+
+  it('the first window is the one a chart as wide as the viewport would ask for', () => {
+    expect(firstWindowRequest(1_280)).toEqual({ maxBars: 427 });
+    expect(firstWindowRequest(390)).toEqual({ maxBars: 130 });
+    expect(firstWindowRequest(20_000)).toEqual({ maxBars: 5_000 });
+    for (const viewport of [320, 390, 1_024, 1_280, 2_560]) expect(firstWindowRequest(viewport)).toEqual(windowRequest(null, null, viewport));
   });
 
   it('no new window while the view stays inside the one held at a fitting density', () => {

@@ -19,10 +19,20 @@ function seriesBounds(held: Held | null, liveEnd: number | undefined): { first: 
   return { first: held?.first ?? null, end: Number.isFinite(last) ? last + 1 : null };
 }
 
+const bars = (n: number) => Math.round(Math.min(5_000, Math.max(10, n)));
+
+/**
+ * The first window of a chart (the whole series), sized by the viewport rather than the chart: a page can ask for it
+ * before the chart is laid out (the backtest page, beside the backtest itself), and the chart then finds it cached. A
+ * chart narrower than the viewport holds denser candles than it would ask for, as after a zoom out.
+ */
+export function firstWindowRequest(viewportPx: number): ChartWindowRequest {
+  return { maxBars: bars(Math.max(100, viewportPx) / PX_PER_CANDLE) };
+}
+
 /** The window to ask for around `range` (null: the whole series at the chart's width); null when there is nothing. */
 export function windowRequest(range: TimeRange | null, held: Held | null, widthPx: number, liveEnd?: number): ChartWindowRequest | null {
   const width = Math.max(100, widthPx);
-  const bars = (n: number) => Math.round(Math.min(5_000, Math.max(10, n)));
   if (!range) return { maxBars: bars(width / PX_PER_CANDLE) };
   const { first, end } = seriesBounds(held, liveEnd);
   // The part of the view with candles in it (the view may reach past the series' ends).
