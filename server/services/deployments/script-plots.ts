@@ -20,10 +20,11 @@ import { enqueueJob } from '@/server/services/jobs/queue';
 
 /** What a `deployment.plots` job stores as its result. */
 export interface ScriptPlotsResult {
-  /** the deployment's last processed bar the values run to (ms UTC, open time) */
+  /** the deployment's last processed bar when they were computed (ms UTC, open time): the bars they cover */
   lastBarTime: number;
-  /** open time of the series' first bar, and how many bars (the values' length) */
+  /** open times of the series' first and last bar, and how many bars (the values' length) */
   firstTime: number;
+  lastTime: number;
   bars: number;
   /** the script instance's warm-up with the deployment's params, bars */
   warmup: number;
@@ -102,13 +103,14 @@ export async function scriptPlotsFor(
  * of its first bar and checked at its last; NaN after them. Null when the result's bars are not these (another series).
  */
 export function alignScriptPlots(result: ScriptPlotsResult, series: CandleSeries): Record<string, Float64Array> | null {
+  if (result.bars === 0) return null;
   let start = -1;
   for (let i = 0; i < series.length; i++)
     if (series.time[i] === result.firstTime) {
       start = i;
       break;
     }
-  if (start < 0 || start + result.bars > series.length || series.time[start + result.bars - 1] !== result.lastBarTime) return null;
+  if (start < 0 || start + result.bars > series.length || series.time[start + result.bars - 1] !== result.lastTime) return null;
   const out: Record<string, Float64Array> = {};
   for (const [name, text] of Object.entries(result.plots)) {
     const values = decodeColumn(text);
