@@ -16,6 +16,7 @@ const SANDBOX = [
   '@/server/services/scripts/run',
   '@/server/services/scripts/live',
   '@/server/services/scripts/sweep',
+  '@/server/services/scripts/deployment-plots',
 ];
 const restrict = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
 

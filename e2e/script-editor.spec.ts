@@ -102,4 +102,30 @@ test('write a strategy from a template, see a type error inline, fix it, save, b
   await expect(page.getByTestId('readout-plot-fast_ma'), 'the chart names the plots').toContainText('Fast SMA');
   await expect(page.getByTestId('script-output').getByRole('heading', { name: 'Script output' })).toBeVisible();
   await expect(page.getByTestId('script-output-line'), 'what the script printed, shown to its author').toHaveText(['hello from my script']);
+
+  // Deployed (paper, a replay run to its end by the worker): the deployment's chart draws the script's averages too,
+  // computed by the worker's sandbox on the bars the deployment processed.
+  const { strategyId } = (await (await page.request.get(`/api/v1/backtests/${backtestId}`)).json()) as { strategyId: string };
+  const account = await page.request.post('/api/v1/accounts', { data: { name: 'script paper', exchange: 'paper', balances: { USDT: '10000' } } });
+  expect(account.status()).toBe(201);
+  const deployed = await page.request.post(`/api/v1/strategies/${strategyId}/deployments`, {
+    data: {
+      accountId: ((await account.json()) as { id: string }).id,
+      mode: 'paper',
+      feed: { type: 'replay', start: '2021-03-01T00:00:00Z', speed: 3_600_000 },
+    },
+  });
+  expect(deployed.status(), await deployed.text()).toBe(201);
+  const deploymentId = ((await deployed.json()) as { id: string }).id;
+  await expect
+    .poll(async () => ((await (await page.request.get(`/api/v1/deployments/${deploymentId}`)).json()) as { state: string }).state, { timeout: 60_000 })
+    .toBe('completed');
+  await page.goto(`/deployments/${deploymentId}`);
+  const deploymentChart = page.getByTestId('price-chart');
+  await waitForChart(deploymentChart);
+  await expect(page.getByTestId('readout-plot-slow_ma'), "the script's slow average at the last bar, on the deployment's chart").toHaveAttribute(
+    'data-value',
+    /^\d+(\.\d+)?$/,
+    { timeout: 30_000 },
+  );
 });

@@ -63,6 +63,29 @@ test.describe('REST scripts', () => {
     });
     expect(strategy.status()).toBe(201);
     const strategyId = ((await strategy.json()) as { id: string }).id;
+
+    // The template declares its warm-up (max(fastPeriod, slowPeriod) = 20 bars here): ranges too short for it are refused
+    // when asked for, by field, as for the built-in.
+    const tooShort = await request.post(`/api/v1/strategies/${strategyId}/bias-check`, {
+      headers: auth(accessToken),
+      data: { start: '2021-01-01', end: '2021-01-20' },
+    });
+    expect(tooShort.status(), 'a 456-bar range under the 844 bars the recursive check needs for a 20-bar warm-up').toBe(422);
+    expect((await tooShort.json()).error.details.fields[0]).toMatchObject({ field: 'start', message: expect.stringContaining('warm-up of 20 bars') });
+    const shortFolds = await request.post('/api/v1/walk-forwards', {
+      headers: auth(accessToken),
+      data: {
+        strategyId,
+        start: '2021-01-01T00:00:00Z',
+        end: '2021-03-01T00:00:00Z',
+        folds: 5,
+        space: { slowPeriod: [1000] },
+        search: { method: 'grid' },
+        objective: 'totalReturn',
+      },
+    });
+    expect(shortFolds.status(), 'windows of a 1,416-bar range under a 1,000-bar warm-up').toBe(422);
+    expect((await shortFolds.json()).error.details.fields[0]).toMatchObject({ field: 'folds', message: expect.stringContaining('warm-up of 1000 bars') });
     const backtest = await request.post('/api/v1/backtests', {
       headers: auth(accessToken),
       data: { strategyId, start: '2021-01-01T00:00:00Z', end: '2021-02-01T00:00:00Z' },
@@ -101,5 +124,19 @@ test.describe('REST scripts', () => {
     await expect
       .poll(async () => ((await (await request.get(deploymentUrl, { headers: auth(accessToken) })).json()) as { state: string }).state, { timeout: 60_000 })
       .toBe('completed');
+
+    // Its chart draws the script's declared plots, computed by the worker (each request waits a few seconds for them).
+    await expect
+      .poll(
+        async () => {
+          const chart = (await (await request.get(`${deploymentUrl}/chart?maxBars=5000`, { headers: auth(accessToken) })).json()) as {
+            plotsPending?: boolean;
+            plots: Array<{ name: string; values: Array<number | null> }>;
+          };
+          return chart.plotsPending ? 'pending' : chart.plots.map((p) => `${p.name}:${p.values.filter((v) => v !== null).length > 100}`).join(',');
+        },
+        { timeout: 60_000 },
+      )
+      .toBe('fast_ma:true,slow_ma:true');
   });
 });

@@ -6,6 +6,7 @@ import { backtestSweepHandler } from '@/server/services/backtests/sweep-job';
 import {
   BACKTEST_JOB_TYPE,
   BIAS_CHECK_JOB_TYPE,
+  DEPLOYMENT_PLOTS_JOB_TYPE,
   MARKET_DATA_IMPORT_JOB,
   MONTE_CARLO_JOB_TYPE,
   MONTE_CARLO_SHARD_JOB_TYPE,
@@ -19,6 +20,7 @@ import { monteCarloHandler, monteCarloShardHandler } from '@/server/services/rob
 import { significanceHandler } from '@/server/services/robustness/significance';
 import { walkForwardFoldHandler } from '@/server/services/robustness/walk-forward-job';
 import { createImportJobHandler } from '@/server/services/market-data/imports';
+import { deploymentPlotsHandler } from '@/server/services/scripts/deployment-plots';
 import { createDeploymentRunnerLoop } from './deployment-runner';
 import { createEquitySnapshotLoop } from './equity-snapshots';
 import { createKeyRotationLoop } from './key-rotation';
@@ -58,6 +60,7 @@ export const JOB_HANDLERS: JobHandlers = {
   [MONTE_CARLO_SHARD_JOB_TYPE]: monteCarloShardHandler,
   [SIGNIFICANCE_JOB_TYPE]: significanceHandler,
   [WALK_FORWARD_FOLD_JOB_TYPE]: walkForwardFoldHandler,
+  [DEPLOYMENT_PLOTS_JOB_TYPE]: deploymentPlotsHandler,
 };
 
 /** The loops this worker runs; each capability adds its own here. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { COMMON_PARAMETERS } from '../strategies/params';
 import type { ParamSchema, PlotSpec, StrategyDefinition } from '../strategies/types';
+import { declaredWarmup, parseWarmup, WarmupExpressionError } from './warmup';
 
 const UNITS = ['bars', '%', 'quote', 'std devs', 'RSI'] as const;
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
@@ -71,8 +72,17 @@ export const ZScriptDescription = z
     description: z.string({ error: 'description is required' }).max(500),
     parameters: ZScriptParameters,
     plots: z.array(ZPlotSpec).max(MAX_PLOTS).default([]),
+    /** the warm-up in bars as an expression over the parameters (warmup.ts), e.g. 'max(fastPeriod, slowPeriod)' */
+    warmup: z.string({ error: "warmup must be a string: an expression over the parameters, e.g. 'max(fastPeriod, slowPeriod)'" }).optional(),
   })
   .superRefine((d, ctx) => {
+    if (d.warmup !== undefined)
+      try {
+        parseWarmup(d.warmup, [...Object.keys(d.parameters), ...Object.keys(COMMON_PARAMETERS)]);
+      } catch (error) {
+        if (!(error instanceof WarmupExpressionError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['warmup'], message: error.message.replace(/^warmup: /, '') });
+      }
     const seen = new Set<string>();
     d.plots.forEach((plot, k) => {
       if (seen.has(plot.name)) ctx.addIssue({ code: 'custom', path: ['plots', k, 'name'], message: `plot name ${plot.name} is used twice` });
@@ -85,6 +95,8 @@ export interface ScriptMeta {
   readonly description: string;
   readonly parameters: ParamSchema;
   readonly plots: readonly PlotSpec[];
+  /** the declared warm-up expression (warmup.ts); absent: not declared, the host takes 0 */
+  readonly warmup?: string;
 }
 
 /** The checked description, or the issues as "path: message" lines. */
@@ -110,4 +122,19 @@ export function scriptDefinition(type: string, meta: ScriptMeta): StrategyDefini
       throw new Error(`${type} is a script: it runs only in the worker's sandbox`);
     },
   };
+}
+
+/**
+ * The warm-up a script declares for `params` (validated against its schema), as the host reads it without running the
+ * script; 0 when it declares none, or when the expression gives no whole number for these params (the run then fails
+ * in the sandbox, saying why).
+ */
+export function scriptWarmup(meta: ScriptMeta, params: Readonly<Record<string, unknown>>): number {
+  if (meta.warmup === undefined) return 0;
+  try {
+    return declaredWarmup(meta.warmup, params);
+  } catch (error) {
+    if (error instanceof WarmupExpressionError) return 0;
+    throw error;
+  }
 }

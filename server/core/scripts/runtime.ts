@@ -31,6 +31,7 @@ import { scriptBiasCheck } from './bias';
 import type { ScriptDefinition } from './sdk';
 import * as sdk from './sdk';
 import { log, takeLog } from './log';
+import { declaredWarmup } from './warmup';
 
 export { SDK_MODULE } from './runtime-contract';
 import { SDK_MODULE } from './runtime-contract';
@@ -44,6 +45,7 @@ export interface ScriptDescription {
   description: string;
   parameters: unknown;
   plots: unknown;
+  warmup?: unknown;
   hasPlotValues: boolean;
 }
 
@@ -118,6 +120,7 @@ function load(js: string): string {
     description: def.description,
     parameters: def.parameters,
     plots: def.plots ?? [],
+    ...(def.warmup !== undefined && { warmup: def.warmup }),
     hasPlotValues: typeof def.plotValues === 'function',
   };
   return JSON.stringify(description);
@@ -126,6 +129,24 @@ function load(js: string): string {
 function loaded(): ScriptDefinition {
   if (definition === null) throw new Error('no script loaded');
   return definition;
+}
+
+/**
+ * The script's instance for `params`; with a declared warm-up (warmup.ts), the instance's `warmup` must be what the
+ * declaration gives: the host checks ranges against the declaration, the engine runs with the instance's.
+ */
+function created(params: Record<string, unknown>): StrategyInstance {
+  const def = loaded();
+  const inner = def.create({ ...params } as never) as StrategyInstance;
+  if (typeof def.warmup === 'string' && inner !== null && typeof inner === 'object') {
+    const declared = declaredWarmup(def.warmup, params);
+    const actual = inner.warmup ?? 0;
+    if (actual !== declared)
+      throw new Error(
+        `the instance's warmup is ${String(actual)} bars, but the definition declares warmup '${def.warmup}' = ${declared} with these parameters`,
+      );
+  }
+  return inner;
 }
 
 function seriesOf(columns: readonly Float64Array[]): CandleSeries {
@@ -155,7 +176,7 @@ function backtest(columns: Float64Array[], paramsJson: string, configJson: strin
   const params = checkedParams(paramsJson);
   const config = JSON.parse(configJson) as BacktestConfig;
   const view = new SeriesView(series);
-  const instance = new SandboxedInstance(loaded().create({ ...params } as never), params as StrategyInstance['params'], view);
+  const instance = new SandboxedInstance(created(params), params as StrategyInstance['params'], view);
   const result = runBacktest(series, instance, config);
   const changed = view.firstChange();
   if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
@@ -199,7 +220,7 @@ const api = Object.freeze({
   biasCheck: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
     reply(() => {
       const params = checkedParams(paramsJson);
-      const create = () => loaded().create({ ...params } as never);
+      const create = () => created(params);
       return scriptBiasCheck(seriesOf(columnsOf(candles)), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
     }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
@@ -214,7 +235,7 @@ let live: LiveRun | null = null;
 function liveStart(paramsJson: string): LiveShape {
   if (live !== null) throw new Error('this sandbox already runs a deployment');
   const params = checkedParams(paramsJson);
-  live = new LiveRun(loaded().create({ ...params } as never), params as StrategyInstance['params']);
+  live = new LiveRun(created(params), params as StrategyInstance['params']);
   return live.shape();
 }
 

@@ -6,7 +6,15 @@
 import type { ParamSchema, StrategyDefinition } from '../strategies/types';
 
 /** A script's strategy: a built-in's definition without `type` (a script's type is `script:<scriptId>@<version>`). */
-export type ScriptDefinition<S extends ParamSchema = ParamSchema> = Omit<StrategyDefinition<S>, 'type'>;
+export type ScriptDefinition<S extends ParamSchema = ParamSchema> = Omit<StrategyDefinition<S>, 'type'> & {
+  /**
+   * The warm-up in bars as an expression over the parameters, e.g. `'max(fastPeriod, slowPeriod)'` or
+   * `"entryMode == 'cross' ? period + 1 : period"` (numbers, parameters, + − × ÷, comparisons, `a ? b : c`, max, min,
+   * ceil, floor, round, abs). Read without running the script, so walk-forward windows and bias-check ranges too short
+   * for it are refused when asked for; it must equal the instance's `warmup` (checked on every run).
+   */
+  readonly warmup?: string;
+};
 
 /** Identity helper that keeps the literal types of `parameters`, so `create` receives typed params. */
 export function defineStrategy<const S extends ParamSchema>(definition: ScriptDefinition<S>): ScriptDefinition<S> {

@@ -5,10 +5,12 @@ import { runBacktest, runPortfolioBacktest, type BacktestConfig, type BacktestRe
 import { AppError } from '@/server/core/errors';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { runnableScript, type RunnableScript } from '@/server/services/scripts/scripts';
+import { ScriptRuntimeError } from '@/server/services/scripts/errors';
 import { failedScriptLog } from '@/server/services/scripts/script-log';
 import type { CandleSeries } from '@/server/core/candles';
 import type { PairBreakdownRow, ScriptLogRow } from '@/db/schema/backtests';
 import { createStrategy } from '@/server/core/strategies';
+import { StrategyParamsError } from '@/server/core/strategies/params';
 import { JobInterrupted, type BACKTEST_JOB_TYPE, type JobContext, type JobHandler, type JobPayload } from '@/server/services/jobs/contract';
 import { applyStrategyEvent } from '@/server/services/strategies/strategies';
 import { BacktestRunError, loadCandlesOrFail, loadPairCandlesOrFail, portfolioConfig } from './run-candles';
@@ -26,11 +28,7 @@ export function interruptionReason(error: unknown): JobInterrupted['reason'] | n
 
 /** The message stored for a failed run: ours as is, anything unexpected by reference to the worker log. */
 export function failureMessage(error: unknown, jobId: string): string {
-  if (
-    error instanceof BacktestRunError ||
-    error instanceof RangeError ||
-    (error instanceof Error && (error.name === 'StrategyParamsError' || error.name === 'ScriptRuntimeError'))
-  )
+  if (error instanceof BacktestRunError || error instanceof RangeError || error instanceof StrategyParamsError || error instanceof ScriptRuntimeError)
     return error.message.slice(0, 2000);
   return `internal error while running (job ${jobId}; see the worker log)`;
 }

@@ -1,17 +1,21 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
 import { deployments, fills, orders } from '@/db/schema';
+import { allocateSeries, type CandleSeries } from '@/server/core/candles';
 import { candleTimeOf } from '@/server/core/charts/window';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal } from '@/server/core/money/decimal';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import { parseParams } from '@/server/core/strategies/params';
+import type { PlotSpec, StrategyInstance } from '@/server/core/strategies/types';
 import { timeframeToMs } from '@/server/core/timeframe';
 import { buildChartWindow, type ChartMarker, type ChartWindowView, type WindowRequest } from '@/server/services/market-data/chart-window';
 import { BarBuffer, loadBars } from './bars';
-import type { DeploymentDeps } from './model';
-import { loadRuntime } from './runtime';
+import { runnableScript } from '@/server/services/scripts/scripts';
+import type { DeploymentDeps, DeploymentRow } from './model';
+import { disposeRuntime, loadRuntime } from './runtime';
+import { alignScriptPlots, scriptPlotsFor } from './script-plots';
 
 /**
  * A window of a deployment's price chart (GET /api/v1/deployments/{id}/chart; the shape of the backtest's, see
@@ -19,19 +23,86 @@ import { loadRuntime } from './runtime';
  * runner does (bars.ts loadBars: stored candles for a replay, the seeded simulated market, the exchange's public
  * candles for live) from where its runner started, up to its last processed bar — the strategy's declared plots
  * computed on those bars with its params (the same declaration and code as a backtest's), and its fills as
- * markers (`tradeNumber`: the fill's number in the deployment, 1-based; no P&L).
+ * markers (`tradeNumber`: the fill's number in the deployment, 1-based; no P&L). A script's plots are computed by the
+ * worker (script-plots.ts): the request waits for them up to SCRIPT_PLOTS_WAIT_MS, and answers `plotsPending: true`
+ * (the plots it has, possibly none) when they are not ready; asking again later gets them.
  *
  * A deployment's bars are bounded by how long it ran (MAX_CHART_BARS at most, the latest ones); they are read per
  * request, nothing is cached in the web process.
  */
 export const MAX_CHART_BARS = 100_000;
 
+/** How long a chart request of a script deployment waits for the worker's plots (script-plots.ts) before answering without them. */
+export const SCRIPT_PLOTS_WAIT_MS = 4_000;
+
+/**
+ * The bars a deployment's strategy processed, from where its runner started up to its last processed bar (the latest
+ * MAX_CHART_BARS): the chart's series, also what the worker computes a script's plots over (scripts/deployment-plots.ts).
+ * `instance`: the strategy (its warm-up decides where a live or simulated series starts); a script's is passed in,
+ * as the web app never loads the sandbox.
+ */
+export async function deploymentChartSeries(
+  db: DbOrTx,
+  row: DeploymentRow,
+  instance: StrategyInstance | undefined,
+  deps: Pick<DeploymentDeps, 'marketData'> = {},
+): Promise<CandleSeries> {
+  const timeframeMs = timeframeToMs(row.strategy.timeframe);
+  const lastBarTime = row.lastBarTime;
+  const bars = new BarBuffer();
+  if (lastBarTime !== null) {
+    // The runner's series from its start (lastBarTime null: where a fresh runner starts, with its warm-up).
+    const rt = await loadRuntime(db, { ...row, lastBarTime: null }, row.leaseEpoch, instance);
+    try {
+      rt.bars = bars;
+      const feedTime = row.feed.type === 'live' ? lastBarTime + timeframeMs : lastBarTime;
+      for (let reads = 0; reads < 200 && (bars.lastTime ?? -Infinity) < lastBarTime; reads++) {
+        const before = bars.length;
+        await loadBars(db, rt, feedTime, deps);
+        if (bars.length === before) break;
+      }
+    } finally {
+      disposeRuntime(rt);
+    }
+  }
+  const all = bars.series;
+  const end = bars.indexAfter(lastBarTime);
+  const start = Math.max(0, end - MAX_CHART_BARS);
+  return {
+    length: end - start,
+    time: all.time.subarray(start, end),
+    open: all.open.subarray(start, end),
+    high: all.high.subarray(start, end),
+    low: all.low.subarray(start, end),
+    close: all.close.subarray(start, end),
+    volume: all.volume.subarray(start, end),
+  };
+}
+
+/** A strategy instance that only states its warm-up: enough to rebuild a deployment's bars, never asked to decide. */
+export function warmupOnlyInstance(warmup: number): StrategyInstance {
+  const decides = (): never => {
+    throw new Error('this instance only states a warm-up: it never decides');
+  };
+  return {
+    params: {} as StrategyInstance['params'],
+    warmup,
+    accumulates: false,
+    fixedEntryQuote: null,
+    reset: () => {},
+    onBar: decides,
+    shouldOpenPosition: decides,
+    shouldClosePosition: decides,
+    generateSignals: decides,
+  };
+}
+
 export async function getDeploymentChartWindow(
   db: DbOrTx,
   userId: string,
   id: string,
   request: WindowRequest,
-  deps: Pick<DeploymentDeps, 'marketData'> = {},
+  deps: Pick<DeploymentDeps, 'marketData'> & { scriptPlotsWaitMs?: number } = {},
 ): Promise<ChartWindowView> {
   const [row] = await db
     .select()
@@ -41,36 +112,34 @@ export async function getDeploymentChartWindow(
   const { exchange, symbol, timeframe } = row.strategy;
   const key = { exchange, symbol, timeframe };
   const timeframeMs = timeframeToMs(timeframe);
-  const lastBarTime = row.lastBarTime;
-  const bars = new BarBuffer();
-  if (lastBarTime !== null) {
-    // The runner's series from its start (lastBarTime null: where a fresh runner starts, with its warm-up).
-    const rt = await loadRuntime(db, { ...row, lastBarTime: null }, row.leaseEpoch);
-    rt.bars = bars;
-    const feedTime = row.feed.type === 'live' ? lastBarTime + timeframeMs : lastBarTime;
-    for (let reads = 0; reads < 200 && (bars.lastTime ?? -Infinity) < lastBarTime; reads++) {
-      const before = bars.length;
-      await loadBars(db, rt, feedTime, deps);
-      if (bars.length === before) break;
+  let series: CandleSeries;
+  let plots: { specs: readonly PlotSpec[]; values: Record<string, Float64Array> } | null = null;
+  let plotsPending = false;
+  if (isScriptType(row.strategy.type)) {
+    // The worker computes a script's plots (script-plots.ts); its result also says the warm-up the bars start with.
+    const { meta } = await runnableScript(db, userId, row.strategy.type);
+    const computed =
+      row.lastBarTime === null || meta.plots.length === 0
+        ? null
+        : await scriptPlotsFor(db, userId, id, row.lastBarTime, deps.scriptPlotsWaitMs ?? SCRIPT_PLOTS_WAIT_MS);
+    if (computed?.result || row.feed.type !== 'simulated' || meta.plots.length === 0 || row.lastBarTime === null) {
+      // (a replay starts at its feed's start, a live series at its first decision less the warm-up: taken as 0 until
+      // known, which leaves out some of its first bars; a simulated market's prices themselves depend on it)
+      series = await deploymentChartSeries(db, row, warmupOnlyInstance(computed?.result?.warmup ?? 0), deps);
+      const values = computed?.result && series.length > 0 ? alignScriptPlots(computed.result, series) : null;
+      if (values) plots = { specs: meta.plots, values };
+    } else {
+      // A simulated market is generated from an origin set by the warm-up only the sandbox knows: no bars until then.
+      series = allocateSeries(0);
     }
+    plotsPending = computed?.pending ?? false;
+    if (!plots && meta.plots.length > 0) plots = { specs: meta.plots, values: {} };
+  } else {
+    series = await deploymentChartSeries(db, row, undefined, deps);
+    const definition = getStrategyDefinition(row.strategy.type);
+    if (definition.plots && definition.plotValues && series.length > 0)
+      plots = { specs: definition.plots, values: definition.plotValues(series, parseParams(definition, row.strategy.params)) };
   }
-  const all = bars.series;
-  const end = bars.indexAfter(lastBarTime);
-  const start = Math.max(0, end - MAX_CHART_BARS);
-  const series = {
-    length: end - start,
-    time: all.time.subarray(start, end),
-    open: all.open.subarray(start, end),
-    high: all.high.subarray(start, end),
-    low: all.low.subarray(start, end),
-    close: all.close.subarray(start, end),
-    volume: all.volume.subarray(start, end),
-  };
-  const definition = isScriptType(row.strategy.type) ? null : getStrategyDefinition(row.strategy.type);
-  const plots =
-    definition?.plots && definition.plotValues && series.length > 0
-      ? { specs: definition.plots, values: definition.plotValues(series, parseParams(definition, row.strategy.params)) }
-      : null;
   const windowFills = async (bucketMs: number, from: number, to: number): Promise<ChartMarker[]> => {
     const rows = await db.execute<{ n: string; side: 'buy' | 'sell'; price: string; quantity: string; time: string }>(sql`
       select * from (
@@ -110,5 +179,5 @@ export async function getDeploymentChartWindow(
     return markers;
   };
   const window = buildChartWindow(key, series, request, plots, () => []);
-  return { ...window, markers: await windowFills(window.bucketMs, window.from, window.to) };
+  return { ...window, markers: await windowFills(window.bucketMs, window.from, window.to), ...(plotsPending && { plotsPending }) };
 }

@@ -91,10 +91,14 @@ export function disposeRuntime(rt: DeploymentRuntime): void {
   rt.disposeStrategy?.();
 }
 
-export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number): Promise<DeploymentRuntime> {
+/**
+ * `instance`: the strategy instance to use instead of making one (the chart's bars need only a script's warm-up, which
+ * the web app knows without loading the sandbox: chart-window.ts).
+ */
+export async function loadRuntime(db: DbOrTx, row: DeploymentRow, epoch: number, instance?: StrategyInstance): Promise<DeploymentRuntime> {
   const account = await findOwnedAccount(db, row.userId, row.accountId);
-  const script = isScriptType(row.strategy.type) ? await scriptStrategy(db, row) : null;
-  const strategy = script ?? createStrategy(row.strategy.type, row.strategy.params);
+  const script = !instance && isScriptType(row.strategy.type) ? await scriptStrategy(db, row) : null;
+  const strategy = instance ?? script ?? createStrategy(row.strategy.type, row.strategy.params);
   const barMs = timeframeToMs(row.strategy.timeframe);
   const simulatedMarket = (symbol: string): SimulatedMarket | null => {
     if (row.feed.type !== 'simulated') return null;

@@ -17,6 +17,7 @@ export const MONTE_CARLO_JOB_TYPE = 'robustness.monte-carlo';
 export const MONTE_CARLO_SHARD_JOB_TYPE = 'robustness.monte-carlo-shard';
 export const SIGNIFICANCE_JOB_TYPE = 'robustness.significance';
 export const WALK_FORWARD_FOLD_JOB_TYPE = 'robustness.walk-forward-fold';
+export const DEPLOYMENT_PLOTS_JOB_TYPE = 'deployment.plots';
 
 /** What a robustness job runs on: a snapshot of the strategy (type and validated params) and its market. */
 const ZStrategySnapshot = {
@@ -70,6 +71,11 @@ export const JOB_PAYLOADS = {
    * the out-of-sample run of the chosen cell, stored in the walk-forward's row; the job that completes the set stitches.
    */
   [WALK_FORWARD_FOLD_JOB_TYPE]: z.object({ walkForwardId: z.string().min(1), fold: z.number().int().min(0) }).strict(),
+  /**
+   * The declared plots of a script deployment over the bars it processed (server/services/scripts/deployment-plots.ts):
+   * computed in the worker's sandbox for the deployment's chart, the values in the job's result (deployments/script-plots.ts).
+   */
+  [DEPLOYMENT_PLOTS_JOB_TYPE]: z.object({ deploymentId: z.string().min(1) }).strict(),
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOADS;

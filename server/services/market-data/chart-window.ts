@@ -64,6 +64,8 @@ export const ZChartWindowSchema = z.object({
   }),
   plots: z.array(ZChartPlotSchema),
   markers: z.array(ZChartMarkerSchema),
+  /** a script deployment's plots are still being computed by the worker: ask again for them (absent otherwise) */
+  plotsPending: z.boolean().optional(),
 });
 export type ChartWindowView = z.infer<typeof ZChartWindowSchema>;
 

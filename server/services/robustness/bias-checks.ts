@@ -1,5 +1,6 @@
 import type { Db, DbOrTx } from '@/db/client';
 import { AppError } from '@/server/core/errors';
+import { scriptWarmup } from '@/server/core/scripts/description';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { checkLookahead, checkRecursive, recursiveMinimumBars, recursiveSettleBars, type BiasFinding } from '@/server/core/robustness/bias';
 import { createStrategy, getStrategyDefinition, parseParams } from '@/server/core/strategies';
@@ -80,12 +81,11 @@ function toView(job: Job): BiasCheckView {
  */
 export async function createBiasCheck(db: Db, userId: string, strategyId: string, range: { start: number; end: number }): Promise<BiasCheckView> {
   const strategy = await getStrategyRow(db, userId, strategyId);
-  // A script version the user may read now (its schema); its warm-up is known only in the sandbox, so a range too
-  // short for its recursive check fails the job rather than the request.
+  // A script version the user may read now: its schema, and the warm-up it declares (scripts/warmup.ts; 0 undeclared).
   const script = isScriptType(strategy.type) ? await runnableScript(db, userId, strategy.type) : null;
   await assertRunnable(db, strategy, { strategyId, ...range, ...CHECK_CONFIG });
   const params = parseParams(script ? script.definition : getStrategyDefinition(strategy.type), strategy.params);
-  const warmup = script ? 0 : createStrategy(strategy.type, params).warmup;
+  const warmup = script ? scriptWarmup(script.meta, params) : createStrategy(strategy.type, params).warmup;
   const bars = Math.floor((range.end - range.start) / timeframeToMs(strategy.timeframe));
   const minimum = recursiveMinimumBars(warmup);
   if (bars < minimum) {

@@ -30,7 +30,9 @@ import {
   type SearchSpace,
   type WalkForwardObjective,
 } from '@/server/core/robustness/walk-forward';
+import { scriptWarmup, type ScriptMeta } from '@/server/core/scripts/description';
 import { isScriptType } from '@/server/core/scripts/script-type';
+import type { ParamSchema, StrategyDefinition } from '@/server/core/strategies/types';
 import { runnableScript } from '@/server/services/scripts/scripts';
 import { createStrategy, getStrategyDefinition } from '@/server/core/strategies';
 import { paramsSchema } from '@/server/core/strategies/params';
@@ -64,13 +66,18 @@ function validation(field: string, message: string): AppError {
 }
 
 /** The largest warm-up over the space's corner cells (every ordinal axis at its largest value), or over each axis's largest value alone. */
-function largestWarmup(type: string, axes: readonly SearchAxis[], base: Record<string, unknown>): number {
-  // A script's warm-up is known only in its sandbox: a window too short for it gives its fold no trades.
-  if (isScriptType(type)) return 0;
-  const schema = paramsSchema(getStrategyDefinition(type));
+function largestWarmup(
+  definition: StrategyDefinition<ParamSchema>,
+  axes: readonly SearchAxis[],
+  base: Record<string, unknown>,
+  script: ScriptMeta | null,
+): number {
+  // A script's warm-up is the one it declares (scripts/warmup.ts; 0 undeclared): read without running it.
+  const schema = paramsSchema(definition);
   const warmup = (params: Record<string, unknown>) => {
     const parsed = schema.safeParse(params);
-    return parsed.success ? createStrategy(type, parsed.data).warmup : 0;
+    if (!parsed.success) return 0;
+    return script ? scriptWarmup(script, parsed.data) : createStrategy(definition.type, parsed.data).warmup;
   };
   const corner = axes.map((a) => (a.ordinal ? a.values.length - 1 : 0));
   let most = warmup(cellParams(axes, corner, base));
@@ -87,7 +94,8 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
   const strategy = await getStrategyRow(db, userId, input.strategyId);
   if (isSignalStrategyType(strategy.type))
     throw new AppError('CONFLICT', 'a signal strategy decides nothing on bars: there is nothing to optimise (docs/signals.md)');
-  const definition = isScriptType(strategy.type) ? (await runnableScript(db, userId, strategy.type)).definition : getStrategyDefinition(strategy.type);
+  const script = isScriptType(strategy.type) ? await runnableScript(db, userId, strategy.type) : null;
+  const definition = script ? script.definition : getStrategyDefinition(strategy.type);
   const tfMs = timeframeToMs(strategy.timeframe);
   let windows: FoldWindows[];
   let axes: SearchAxis[];
@@ -111,7 +119,7 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
       throw validation('search.trials', `a grid runs each of its ${cells} cells once; leave trials out`);
   }
   const trials = input.search.method === 'grid' ? cells : (input.search.trials ?? DEFAULT_WALK_FORWARD_TRIALS);
-  const warmup = largestWarmup(strategy.type, axes, strategy.params);
+  const warmup = largestWarmup(definition, axes, strategy.params, script?.meta ?? null);
   const shortest = Math.min(...windows.flatMap((w) => [w.inSample.end - w.inSample.start, w.outOfSample.end - w.outOfSample.start])) / tfMs;
   if (shortest <= warmup)
     throw validation(

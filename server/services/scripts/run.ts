@@ -91,7 +91,10 @@ export function checkedMeta(description: unknown, expected?: ScriptMeta): Script
   const checked = checkScriptDescription(description);
   if (!checked.ok) throw new ScriptRuntimeError('error', `the script's declaration is invalid: ${checked.issues.join('; ')}`);
   if (expected !== undefined && comparable(checked.meta) !== comparable(expected))
-    throw new ScriptRuntimeError('error', 'the script declares different parameters or plots when it runs than in its source; declare them as literals only');
+    throw new ScriptRuntimeError(
+      'error',
+      'the script declares different parameters, plots or warm-up when it runs than in its source; declare them as literals only',
+    );
   return checked.meta;
 }
 
@@ -107,5 +110,5 @@ function comparable(meta: ScriptMeta): string {
               .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
           )
         : value;
-  return JSON.stringify(sorted({ parameters: meta.parameters, plots: meta.plots }));
+  return JSON.stringify(sorted({ parameters: meta.parameters, plots: meta.plots, warmup: meta.warmup ?? null }));
 }

@@ -16,11 +16,13 @@ import { EngineResult } from '@/server/core/backtest/engine';
 import { FillLog, TradeLog } from '@/server/core/backtest/trade-log';
 import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/core/backtest/types';
 import type { CandleSeries } from '@/server/core/candles';
-import type { ParamIssue } from '@/server/core/strategies/types';
 import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import type { LiveShape } from '@/server/core/scripts/live';
 import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
 import type { Decision } from '@/server/core/strategies/types';
+import { ScriptRuntimeError, type ScriptLog } from './errors';
+
+export { ScriptRuntimeError, type ScriptFailureKind, type ScriptLog } from './errors';
 
 /** The entry points runtime.ts exposes to the host. */
 const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
@@ -37,26 +39,6 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000, decisionTimeoutMs: 1_000 };
-
-export type ScriptFailureKind = 'error' | 'timeout' | 'memory' | 'params';
-
-/**
- * A script failed; `message` is for the user (no host paths, no stack). `log` is what the script printed in this
- * sandbox before the failure and was not taken yet (its author needs it most now; empty if the memory limit killed it).
- */
-export class ScriptRuntimeError extends Error {
-  constructor(
-    readonly kind: ScriptFailureKind,
-    message: string,
-    readonly paramIssue: ParamIssue | null = null,
-    readonly log: ScriptLog = { lines: [], dropped: 0 },
-  ) {
-    super(message);
-    this.name = 'ScriptRuntimeError';
-    // Up to 1000 lines of the user's output: kept for the run's row, never copied into the worker's log line.
-    Object.defineProperty(this, 'log', { enumerable: false });
-  }
-}
 
 let runtimeSource: Promise<string> | null = null;
 
@@ -78,11 +60,6 @@ function runtimeBundle(): Promise<string> {
 
 /** Lines a sandbox keeps between two takeLog calls (each call into the isolate keeps at most LOG_MAX_LINES). */
 const HOST_LOG_MAX_LINES = 1000;
-
-export interface ScriptLog {
-  readonly lines: readonly string[];
-  readonly dropped: number;
-}
 
 /** One loaded script in its own isolate. Dispose it when done (or use withScript). */
 export class ScriptSandbox {

@@ -3,14 +3,10 @@
  * sandbox: the web app imports the backtest job's module for its types.
  */
 import type { ScriptLogRow } from '@/db/schema/backtests';
+import { ScriptRuntimeError } from './errors';
 
-/**
- * The log a failed script printed before it failed (sandbox.ts's ScriptRuntimeError carries it), or null for any
- * other error. Read by shape: the error class lives in the native sandbox's module.
- */
+/** The log a failed script printed before it failed (ScriptRuntimeError carries it), or null for any other error. */
 export function failedScriptLog(error: unknown): ScriptLogRow | null {
-  if (!(error instanceof Error) || error.name !== 'ScriptRuntimeError') return null;
-  const log = (error as Error & { log?: { lines?: unknown; dropped?: unknown } }).log;
-  if (!log || !Array.isArray(log.lines) || typeof log.dropped !== 'number') return null;
-  return { lines: log.lines.filter((line): line is string => typeof line === 'string'), dropped: log.dropped };
+  if (!(error instanceof ScriptRuntimeError)) return null;
+  return { lines: [...error.log.lines], dropped: error.log.dropped };
 }

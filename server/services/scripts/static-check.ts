@@ -1,6 +1,6 @@
 /**
  * The save-time check of a script, without running it (the web app never executes user code): the module must
- * `export default defineStrategy({...})` (or an object), and its `name`, `description`, `parameters` and `plots`
+ * `export default defineStrategy({...})` (or an object), and its `name`, `description`, `parameters`, `plots` and `warmup`
  * must be literals — written in place or as a `const` of the same file — so that the form, the API and the chart
  * know them from the source alone. The values are then checked like a built-in's (description.ts). Syntax only:
  * TypeScript's parser, no type checking (the editor does that with the SDK's declarations).
@@ -57,7 +57,7 @@ export function checkScriptSource(source: string): StaticCheckResult {
   const declared: Record<string, unknown> = {};
   for (const property of definition.properties) {
     const name = property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name)) ? property.name.text : null;
-    if (name === null || !['name', 'description', 'parameters', 'plots'].includes(name)) continue;
+    if (name === null || !['name', 'description', 'parameters', 'plots', 'warmup'].includes(name)) continue;
     fields.set(name, property);
     try {
       const value = ts.isShorthandPropertyAssignment(property)

@@ -6,7 +6,11 @@ import { seriesFromRows } from '@/server/core/candles';
 import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
 import { createStrategy, listBarStrategyDefinitions } from '@/server/core/strategies/registry';
 import { fixtureRows } from '@/server/testing/fixtures';
+import { scriptWarmup } from '@/server/core/scripts/description';
+import { parseParams } from '@/server/core/strategies/params';
+import { getStrategyDefinition } from '@/server/core/strategies';
 import { compileScript } from './compile';
+import { checkScriptSource } from './static-check';
 import { runScriptBacktest } from './run';
 
 /** Every built-in that decides on bars (a signal strategy has nothing to write as a script). */
@@ -59,5 +63,24 @@ describe('script templates', () => {
       name: 'StrategyParamsError',
       issues: [{ param: 'fastPeriod', message: 'fastPeriod must be at least 1' }],
     });
+  });
+
+  it.each(variants)('%s %j declares the warm-up its built-in has (read from the source without running it)', (type, params) => {
+    const checked = checkScriptSource(SCRIPT_TEMPLATES.find((t) => t.type === type)!.source);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
+    const definition = getStrategyDefinition(type);
+    expect(scriptWarmup(checked.meta, parseParams(definition, params))).toBe(createStrategy(type, params).warmup);
+  });
+
+  it('a run whose instance has another warm-up than the declared one fails, saying both', async () => {
+    const source = SCRIPT_TEMPLATES.find((t) => t.type === 'sma_crossover')!.source.replace(
+      "warmup: 'max(fastPeriod, slowPeriod)'",
+      "warmup: 'slowPeriod + 1'",
+    );
+    const compiled = await compileScript(source);
+    if (!compiled.ok) throw new Error('does not compile');
+    await expect(runScriptBacktest('script:x@1', compiled.js, series, { fastPeriod: 5, slowPeriod: 20 }, config)).rejects.toThrow(
+      "the instance's warmup is 20 bars, but the definition declares warmup 'slowPeriod + 1' = 21 with these parameters",
+    );
   });
 });

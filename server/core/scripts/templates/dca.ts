@@ -52,5 +52,7 @@ export default defineStrategy({
   name: 'Dollar-cost averaging',
   description: 'Buys a fixed quote amount every N bars and holds; exits only by stop loss, take profit, trailing stop or end of data.',
   parameters,
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: '0',
   create: (params) => new Dca(params),
 });

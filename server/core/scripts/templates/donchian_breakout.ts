@@ -70,5 +70,7 @@ export default defineStrategy({
   name: 'Donchian channel breakout',
   description: 'Buys when the close breaks above the previous N-bar high; sells when it breaks below the previous M-bar low.',
   parameters,
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: 'max(entryPeriod, exitPeriod)',
   create: (params) => new DonchianBreakout(params),
 });

@@ -66,5 +66,7 @@ export default defineStrategy({
   description: 'Buys when the fast exponential moving average crosses above the slow one; sells when it crosses back below.',
   parameters,
   validate: (p) => (p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' }),
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: 'max(fastPeriod, slowPeriod)',
   create: (params) => new EmaCrossover(params),
 });

@@ -54,5 +54,7 @@ export default defineStrategy({
   description: 'Buys when the MACD line crosses above its signal line; sells when it crosses below.',
   parameters,
   validate: (p) => (p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' }),
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: 'max(fastPeriod, slowPeriod) + signalPeriod - 1',
   create: (params) => new MacdStrategy(params),
 });

@@ -74,5 +74,7 @@ export default defineStrategy({
   description: 'Buys when the close is far below its moving average in standard deviations; sells when it has come back.',
   parameters,
   validate: (p) => (p.exitThreshold < p.entryThreshold ? null : { param: 'exitThreshold', message: 'exitThreshold must be less than entryThreshold' }),
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: 'lookbackPeriod - 1',
   create: (params) => new MeanReversion(params),
 });

@@ -70,5 +70,7 @@ export default defineStrategy({
   description: 'Buys when the RSI drops below the oversold level; sells when it rises above the overbought level.',
   parameters,
   validate: (p) => (p.oversold < p.overbought ? null : { param: 'oversold', message: 'oversold must be less than overbought' }),
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: "entryMode == 'cross' ? period + 1 : period",
   create: (params) => new RsiStrategy(params),
 });

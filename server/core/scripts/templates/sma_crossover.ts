@@ -65,6 +65,8 @@ export default defineStrategy({
   description: 'Buys when the fast simple moving average crosses above the slow one; sells when it crosses back below.',
   parameters,
   validate: (p) => (p.fastPeriod < p.slowPeriod ? null : { param: 'fastPeriod', message: 'fastPeriod must be less than slowPeriod' }),
+  // The instance's warmup, declared so that ranges too short for it are refused before anything runs.
+  warmup: 'max(fastPeriod, slowPeriod)',
   create: (params) => new SmaCrossover(params),
   // Drawn on the price chart; the decisions compare the exact tick sums above, the chart draws the averages.
   plots: [
