@@ -117,6 +117,18 @@ afterAll(async () => {
 });
 
 describe("a script deployment's chart: its declared plots, computed by the worker", () => {
+  it('a burst of chart requests for a deployment without current plots queues one job, not one per request', async () => {
+    const windows = await Promise.all(
+      Array.from({ length: 12 }, () => getDeploymentChartWindow(t.db, userId, deploymentId, { maxBars: 5_000 }, { scriptPlotsWaitMs: 0 })),
+    );
+    expect(windows.every((w) => w.plotsPending)).toBe(true);
+    const queued = await t.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.type, DEPLOYMENT_PLOTS_JOB_TYPE), eq(jobs.userId, userId), eq(jobs.status, 'queued')));
+    expect(queued.length).toBe(1);
+  });
+
   it("the web app asks the worker, and the values equal the script backtest's at the same bars; later bars ask again", async () => {
     const processed = await processedRows();
     const before = await getDeploymentChartWindow(t.db, userId, deploymentId, { maxBars: 5_000 }, { scriptPlotsWaitMs: 0 });

@@ -82,12 +82,17 @@ export async function scriptPlotsFor(
   const current = (result: ScriptPlotsResult | null) => result !== null && result.lastBarTime >= lastBarTime;
   let result = await latestScriptPlots(db, userId, deploymentId);
   if (current(result)) return { result, pending: false };
-  const [active] = await db
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(and(byDeployment(userId, deploymentId), inArray(jobs.status, ['queued', 'running'])))
-    .limit(1);
-  const jobId = active?.id ?? (await enqueueJob(db, { type: DEPLOYMENT_PLOTS_JOB_TYPE, payload: { deploymentId }, userId, maxAttempts: 1 })).id;
+  // One job at a time per deployment, also when a burst of chart requests arrives together: the look and the insert
+  // are serialised by a transaction-scoped advisory lock on the deployment (held for two statements, no waiting inside).
+  const jobId = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`deployment.plots:${deploymentId}`}, 0))`);
+    const [active] = await tx
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(byDeployment(userId, deploymentId), inArray(jobs.status, ['queued', 'running'])))
+      .limit(1);
+    return active?.id ?? (await enqueueJob(tx, { type: DEPLOYMENT_PLOTS_JOB_TYPE, payload: { deploymentId }, userId, maxAttempts: 1 })).id;
+  });
   for (const deadline = Date.now() + waitMs; Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     const [job] = await db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, jobId));
