@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Link from 'next/link';
 import { PageHeader } from '@/components/shell/page-header';
 import { strategyShortLabel, useDocumentTitle } from '@/components/shell/titles';
@@ -43,15 +43,23 @@ export function BacktestView({ id }: { id: string }) {
     if (status && !ACTIVE.has(status)) void queryClient.invalidateQueries({ queryKey: trpc.strategies.pathKey() });
   }, [status, queryClient, trpc]);
   const chart = useQuery({ ...trpc.backtests.equity.queryOptions({ id }), enabled: completed });
-  const loadWindow = useCallback(
-    (request: ChartWindowRequest) => queryClient.fetchQuery({ ...trpc.backtests.chart.queryOptions({ id, ...request }), staleTime: 60_000 }),
-    [queryClient, trpc, id],
-  );
-  // The price chart's first window, asked for beside the backtest itself (the chart mounts once the backtest is in,
-  // and finds it cached): on a year of 1-minute bars the backtest's trades take a while, and the chart need not wait.
+  // The price chart's first window (the whole run) is asked for beside the backtest itself, before its status is known,
+  // with completedOnly: the server refuses it for a run still going, so a window without trades is never kept. The chart
+  // mounts once the run completed and finds it cached (a year of 1-minute bars: the backtest's trades take a while).
+  const firstWindow = useMemo(() => ({ id, ...firstWindowRequest(typeof window === 'undefined' ? 1_280 : window.innerWidth), completedOnly: true }), [id]);
   useEffect(() => {
-    loadWindow(firstWindowRequest(window.innerWidth)).catch(() => {}); // not completed yet, or a pair list: the chart asks again
-  }, [loadWindow]);
+    queryClient.fetchQuery({ ...trpc.backtests.chart.queryOptions(firstWindow), staleTime: 60_000 }).catch(() => {}); // not completed: the chart asks later
+  }, [queryClient, trpc, firstWindow]);
+  const loadWindow = useCallback(
+    (request: ChartWindowRequest) =>
+      queryClient.fetchQuery({
+        ...trpc.backtests.chart.queryOptions(
+          request.from === undefined && request.to === undefined && request.maxBars === firstWindow.maxBars ? firstWindow : { id, ...request },
+        ),
+        staleTime: 60_000,
+      }),
+    [queryClient, trpc, id, firstWindow],
+  );
   const [focus, setFocus] = useState<PriceChartFocus | null>(null);
   const priceCard = useRef<HTMLDivElement>(null);
   const [tab, setTab] = useState<'results' | 'robustness'>('results');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   ZBacktestEquitySchema,
-  ZChartWindowByIdSchema,
+  ZBacktestChartWindowSchema,
   ZChartWindowSchema,
   ZBacktestResponseSchema,
   ZBacktestSummarySchema,
@@ -42,9 +42,9 @@ export const backtestsRouter = createTRPCRouter({
 
   /** A window of the price chart: GET /api/v1/backtests/{id}/chart */
   chart: protectedProcedure
-    .input(ZChartWindowByIdSchema)
+    .input(ZBacktestChartWindowSchema)
     .output(ZChartWindowSchema)
-    .query(({ ctx, input }) => getBacktestChartWindow(ctx.db, ctx.user.id, input.id, input)),
+    .query(({ ctx, input }) => getBacktestChartWindow(ctx.db, ctx.user.id, input.id, input, { completedOnly: input.completedOnly })),
 
   cancel: protectedProcedure
     .input(ZById)

@@ -92,6 +92,16 @@ export const ZChartWindowByIdSchema = z
   .strict()
   .refine(toAfterFrom, { error: 'must be after from', path: ['to'] });
 
+/**
+ * A backtest's chart window over tRPC. `completedOnly`: refuse (CONFLICT) rather than answer for a run that has not
+ * completed, whose window has no trades: the backtest page asks for its first window beside the backtest itself, before
+ * it knows the run's status, and must not keep such an answer for the chart it draws once the run completed.
+ */
+export const ZBacktestChartWindowSchema = z
+  .object({ id: z.string().uuid({ error: 'must be an id (UUID)' }), ...ZChartWindowQueryFields, completedOnly: z.boolean().optional() })
+  .strict()
+  .refine(toAfterFrom, { error: 'must be after from', path: ['to'] });
+
 export { ZChartWindowSchema };
 export type { ChartWindowView, ChartMarker as ChartMarkerView } from '@/server/services/market-data/chart-window';
 /** What a chart asks for: [from, to) in ms UTC and the most candles it wants. */

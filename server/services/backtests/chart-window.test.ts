@@ -190,6 +190,22 @@ describe('GET /api/v1/backtests/{id}/chart: a window of the price chart', () => 
     expect(window.plots.find((p) => p.name === 'fast_ma')!.values).toEqual(windowPlots({ f: expected.fast_ma! }, lastIndex).f);
   });
 
+  it('completedOnly: a queued run is refused (CONFLICT), not answered with a window without trades; a completed one answers', async () => {
+    const strategy = await createStrategyForUser(t.db, alice.id, {
+      name: 'queued',
+      type: 'sma_crossover',
+      params: { fastPeriod: 10, slowPeriod: 30 },
+      ...market,
+    });
+    const { id } = await createBacktest(t.db, alice.id, { strategyId: strategy.id, start: START, end: END, ...config }); // no runner: it stays queued
+    await expect(getBacktestChartWindow(t.db, alice.id, id, { maxBars: 50 }, { completedOnly: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+    const anyway = await getBacktestChartWindow(t.db, alice.id, id, { maxBars: 50 });
+    expect(anyway.markers, 'without completedOnly: the bars, no trades yet').toEqual([]);
+    expect(await getBacktestChartWindow(t.db, alice.id, runs.sma!, { maxBars: 50 }, { completedOnly: true })).toEqual(
+      await getBacktestChartWindow(t.db, alice.id, runs.sma!, { maxBars: 50 }),
+    );
+  });
+
   it('a run completed before the chart store: its first window stores it, with the same answer', async () => {
     const before = await getBacktestChartWindow(t.db, alice.id, runs.ema!, { maxBars: 50 });
     await deleteBacktestChart(t.db, runs.ema!);

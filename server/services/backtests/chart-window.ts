@@ -22,7 +22,13 @@ import { readBarPlots, readLevel, readTrades, runPlots, storeBacktestChart, type
  * a script run whose chart was not stored then (older runs, or a failed store) has a chart without plots.
  * Zoomed out (aggregated), the candles are whole buckets: the buckets the window's bars fall in, with all their bars.
  */
-export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: string, request: WindowRequest): Promise<ChartWindowView> {
+export async function getBacktestChartWindow(
+  db: DbOrTx,
+  userId: string,
+  id: string,
+  request: WindowRequest,
+  options: { completedOnly?: boolean } = {},
+): Promise<ChartWindowView> {
   const [row] = await db
     .select({
       exchange: backtests.exchange,
@@ -43,6 +49,7 @@ export async function getBacktestChartWindow(db: DbOrTx, userId: string, id: str
   const to = request.to ?? row.endTime;
   const maxBars = request.maxBars ?? DEFAULT_WINDOW_BARS;
   const specs = safeRunPlots(row)?.specs ?? [];
+  if (row.status !== 'completed' && options.completedOnly) throw new AppError('CONFLICT', `the backtest is ${row.status}, not completed`);
   if (row.status !== 'completed') {
     // Not finished (or failed): nothing stored, no trades; the candles and plots of the window over the run's bars.
     const series = await readCandleSeries(db, key, row.startTime, row.endTime);
