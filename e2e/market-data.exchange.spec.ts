@@ -127,6 +127,9 @@ test.describe('market data from the local Binance', () => {
 
     await expect(page.getByTestId('source-badge'), 'candles and quotes from the exchange').toHaveText(['live', 'live']);
     await expect(page.getByTestId('market-notice')).toHaveCount(0);
+    // Paper orders fill against stored candles, else the simulated market: the page says so beside the exchange's prices.
+    await expect(page.getByTestId('mark')).toHaveAttribute('data-kind', 'simulated');
+    await expect(page.getByTestId('mark-simulated-note')).toContainText('paper orders fill at the simulated mark');
     // The price chart over the exchange's candles: hovering candle i reads candle i as the exchange has it.
     const chart = page.getByTestId('price-chart');
     await waitForChart(chart);

@@ -109,7 +109,16 @@ export function MarketsView({ exchanges, defaultExchange, simulatedExchange }: {
 
       {data && data.candleSource !== 'stored' ? (
         <div className="flex flex-wrap items-center gap-3 text-xs text-muted" data-testid="market-not-stored">
-          <span>No candles of this market are stored: backtests cannot use it yet.</span>
+          <span>
+            No candles of this market are stored: backtests cannot use it yet
+            {data.mark?.kind === 'simulated' ? (
+              <span data-testid="mark-simulated-note">
+                , and paper orders fill at the simulated mark ({formatPrice(data.mark.price, { priceTick })}), not at the exchange&apos;s price, until its
+                candles are stored
+              </span>
+            ) : null}
+            .
+          </span>
           <ImportMarketButton exchange={exchange} symbol={symbol} timeframe={timeframe} importable={exchange !== simulatedExchange} />
         </div>
       ) : null}
