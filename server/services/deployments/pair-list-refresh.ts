@@ -71,5 +71,5 @@ export async function followStoredPairList(db: DbOrTx, rt: DeploymentRuntime, st
   if (!symbols) return null;
   rt.row = { ...rt.row, strategy: { ...rt.row.strategy, symbol: symbols[0]!, symbols } };
   const change = followPairList(state, symbols);
-  return change.joined.length > 0 || change.left.length > 0 ? change : null;
+  return change.joined.length > 0 || change.left.length > 0 || change.dropped.length > 0 ? change : null;
 }
