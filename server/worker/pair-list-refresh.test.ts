@@ -4,7 +4,7 @@
  * and the deployment's next tick follows it (a joining pair warms up from fetched candles; a leaving one that holds
  * is kept, off the list, until its strategy exits it, and is then dropped: no more candles fetched for it).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { deployments, orders, strategies } from '@/db/schema';
@@ -15,6 +15,7 @@ import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { claimDeployments, createDeployment, getDeployment, loadRuntime, tickDeployment } from '@/server/services/deployments';
+import { PAIR_LIST_READ_INTERVAL_MS } from '@/server/services/deployments/pair-list-refresh';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { BinanceTestServer, DEFAULT_SYMBOLS } from '@/server/testing/exchange/binance-test-server';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -153,4 +154,16 @@ it('refreshes a running deployment’s top-volume list on the loop; the next tic
   expect(rt.portfolio!.symbols).toEqual(['SOL/USDT', 'ETH/USDT']);
   expect(btcCandleRequests(), 'no candle request for BTC once dropped').toBe(fetchedBefore);
   expect((await getDeployment(t.db, userId, deployment.id, { now: clock })).positions.map((p) => p.symbol)).toEqual(['SOL/USDT', 'ETH/USDT']);
+
+  // A tick reads the stored list at most once a minute: a list stored now is followed from the first tick a minute on.
+  await t.db
+    .update(deployments)
+    .set({ strategy: sql`jsonb_set(${deployments.strategy}, '{symbols}', '["SOL/USDT"]'::jsonb)` })
+    .where(eq(deployments.id, deployment.id));
+  now += 1_000;
+  await tickDeployment(t.db, rt, { now: clock });
+  expect(rt.portfolio!.symbols, 'read 1 s ago: the list last read').toEqual(['SOL/USDT', 'ETH/USDT']);
+  now += PAIR_LIST_READ_INTERVAL_MS;
+  await tickDeployment(t.db, rt, { now: clock });
+  expect(rt.portfolio!.symbols, 'a minute later: read again, ETH (flat) dropped').toEqual(['SOL/USDT']);
 });
