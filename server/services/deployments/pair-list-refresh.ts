@@ -5,8 +5,8 @@
  *   spec from the exchange and writes the list into the deployment's `strategy.symbols` (not its state: the state
  *   belongs to the lease holder);
  * - `followStoredPairList` (each tick of such a deployment) reads that list (at most once a minute) and brings the
- *   machine's state to it
- *   (server/core/trading/portfolio-list.ts), so the change is booked with the tick's state, under its fence.
+ *   machine's state to it (server/core/trading/portfolio-list.ts), so the change is booked with the tick's state,
+ *   under its fence.
  * Replay and simulated feeds keep the list they started with: their candles are fixed, like a backtest's.
  */
 import { and, eq, sql } from 'drizzle-orm';
