@@ -42,21 +42,28 @@ export async function loadCandlesOrFail(
 const PAIR_READ_CONCURRENCY = 4;
 
 /**
- * Every pair's candles of a pair-list run, in list order. The reads overlap (a few at a time, over the pool's
- * connections; no transaction held): the database decodes one series while the worker unpacks another.
+ * Every pair's candles of a pair-list run, in list order. The reads overlap (PAIR_READ_CONCURRENCY in flight, over
+ * the pool's connections; no transaction held; each reader takes the next pair as soon as its read is done, so one
+ * slow read does not hold the others back): the database packs one series while the worker unpacks another.
  */
 export async function loadPairCandlesOrFail(
   db: Db,
   run: { exchange: string; timeframe: string; symbols: readonly string[]; startTime: number; endTime: number },
 ): Promise<CandleSeries[]> {
   const series = new Array<CandleSeries>(run.symbols.length);
-  for (let from = 0; from < run.symbols.length; from += PAIR_READ_CONCURRENCY) {
-    await Promise.all(
-      run.symbols.slice(from, from + PAIR_READ_CONCURRENCY).map(async (symbol, k) => {
-        series[from + k] = await loadCandlesOrFail(db, { exchange: run.exchange, symbol, timeframe: run.timeframe }, run.startTime, run.endTime);
-      }),
-    );
-  }
+  let next = 0;
+  const reader = async () => {
+    while (next < run.symbols.length) {
+      const p = next++;
+      try {
+        series[p] = await loadCandlesOrFail(db, { exchange: run.exchange, symbol: run.symbols[p]!, timeframe: run.timeframe }, run.startTime, run.endTime);
+      } catch (error) {
+        next = run.symbols.length; // the run fails: the other readers take no further pair
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PAIR_READ_CONCURRENCY, run.symbols.length) }, reader));
   return series;
 }
 
