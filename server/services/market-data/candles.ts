@@ -301,17 +301,20 @@ function seriesWhere(key: SeriesKey, startMs: number, endMs: number): string {
 }
 
 /**
- * A range of up to this many bars is read packed: the database concatenates the series into one `bytea` (48 bytes a
- * bar) and sends it as one COPY row, instead of one COPY message per candle. Reading 105,120 5m bars (a pair of a
- * year-long pair-list backtest) took ~60 ms of the worker's CPU in per-message overhead row by row, ~6 ms packed
- * (docs/performance.md, "Pair lists"). Longer ranges are read row by row, so the one value stays bounded (~50 MB).
+ * `packed: true` reads a range of up to this many bars packed: the database concatenates the series into one `bytea`
+ * (48 bytes a bar) and sends it as one COPY row, instead of one COPY message per candle. It costs less CPU in all
+ * (105,120 5m bars: ~57 ms of database time and ~6 ms of the worker's, against ~45 ms and ~60 ms of per-message
+ * overhead row by row) but gives up the overlap of the two: worth it for reads that already overlap each other (a
+ * pair list's, run-candles.ts), not for one read alone (docs/performance.md, "Pair lists"). Longer ranges are read
+ * row by row, so the one value stays bounded (~50 MB).
  */
 const PACKED_MAX_BARS = 1 << 20;
 const PACKED_BAR_BYTES = 48;
 
 /**
  * The stored candles of one series with startMs <= time < endMs, ascending, in columnar form, via
- * binary COPY. `expectedCount` (optional) pre-sizes the arrays.
+ * binary COPY. `expectedCount` (optional) pre-sizes the arrays; `packed` (see PACKED_MAX_BARS) suits reads made
+ * several at a time.
  *
  * The database is not asked to sort: a year of 5m bars does not fit work_mem, and the planner's bitmap heap scan plus
  * an on-disk sort took ~2/3 of the read's database time. Rows come in the heap's order, which is time order for a
@@ -322,12 +325,12 @@ export async function readCandleSeries(
   key: SeriesKey,
   startMs: number,
   endMs: number,
-  options: { expectedCount?: number } = {},
+  options: { expectedCount?: number; packed?: boolean } = {},
 ): Promise<CandleSeries> {
   if (!(endMs > startMs)) return allocateSeries(0);
   const client = pgClient(db);
   const barMs = (TIMEFRAMES as readonly string[]).includes(key.timeframe) ? timeframeToMs(key.timeframe) : 0;
-  const packed = barMs > 0 && Number.isFinite(endMs - startMs) && (endMs - startMs) / barMs <= PACKED_MAX_BARS;
+  const packed = options.packed === true && barMs > 0 && Number.isFinite(endMs - startMs) && (endMs - startMs) / barMs <= PACKED_MAX_BARS;
   const series = packed ? await readPacked(client, key, startMs, endMs) : await readRows(client, key, startMs, endMs, options.expectedCount ?? 1024);
   return sortedByTime(series);
 }
