@@ -65,7 +65,9 @@ test('create a pair-list strategy, backtest it, and see the per-pair table, equi
   ).toBe(true);
 });
 
-test('create a top-volume pair list: the form previews today’s ranking (loading, error, empty), then saves the spec and its list', async ({ page }) => {
+test('create a top-volume pair list: the form previews today’s ranking (loading, error, empty), then saves the spec and its list, and an edit re-ranks a new N', async ({
+  page,
+}) => {
   await signInAsNewUser(page, 'pairs-top-volume');
   await navigate(page, 'Strategies');
   await page.getByRole('link', { name: 'New strategy' }).first().click();
@@ -103,6 +105,15 @@ test('create a top-volume pair list: the form previews today’s ranking (loadin
   const id = new URL(page.url()).pathname.split('/').at(-1)!;
   const stored = (await (await page.request.get(`/api/v1/strategies/${id}`)).json()) as { symbols: string[]; pairlist: unknown };
   expect([stored.symbols, stored.pairlist]).toEqual([ranked, { type: 'top_volume', n: 3, quote: 'USDT' }]);
+
+  // The settings form shows the spec; a new N is ranked again when saved, and stays a list the exchange chooses.
+  const edit = page.getByRole('form', { name: 'Edit strategy' });
+  await expect(edit.getByLabel('Top N by quote volume')).toBeChecked();
+  await expect(edit.getByLabel('Number of pairs')).toHaveValue('3');
+  await expect(edit.getByTestId('top-volume-pair')).toHaveCount(3);
+  await edit.getByLabel('Number of pairs').fill('2');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText(`top 2 by USDT volume, now 2 pairs: ${ranked.slice(0, 2).join(', ')}`).first()).toBeVisible();
 });
 
 test('deploy a pair list on a paper replay: one deployment, a position row per pair', async ({ page }) => {
