@@ -65,6 +65,57 @@ test('create a pair-list strategy, backtest it, and see the per-pair table, equi
   ).toBe(true);
 });
 
+test('create a top-volume pair list: the form previews today’s ranking (loading, error, empty), then saves the spec and its list, and an edit re-ranks a new N', async ({
+  page,
+}) => {
+  await signInAsNewUser(page, 'pairs-top-volume');
+  await navigate(page, 'Strategies');
+  await page.getByRole('link', { name: 'New strategy' }).first().click();
+  await page.getByLabel('Name').fill('Journey top volume');
+  await page.getByLabel('Strategy type').selectOption('sma_crossover');
+  await page.getByLabel('Trade a pair list').check();
+
+  // The exchange cannot be read: the preview says so and offers to retry.
+  const previewRequest = (url: URL) => url.pathname.includes('strategies.topVolumePreview');
+  await page.route(previewRequest, (route) => route.abort());
+  await page.getByLabel('Top N by quote volume').check();
+  await expect(page.getByLabel('Quote currency'), 'the quote of the market picked').toHaveValue('USDT');
+  await page.getByLabel('Number of pairs').fill('3');
+  const failed = page.getByRole('alert').filter({ hasText: 'Could not rank the markets' });
+  await expect(failed).toBeVisible();
+  await page.unroute(previewRequest);
+  await failed.getByRole('button', { name: 'Try again' }).click();
+
+  const preview = page.getByTestId('top-volume-pair');
+  await expect(preview, 'the local exchange’s top 3 USDT markets').toHaveCount(3);
+  const ranked = (await preview.allInnerTexts()).map((text) => text.replace(/^\d+\.\s*/, '').trim());
+
+  // No market quotes EUR: the preview's empty state, and saving is a 422 naming the field.
+  await page.getByLabel('Quote currency').fill('EUR');
+  await expect(page.getByRole('status').filter({ hasText: 'No active binance market quotes EUR' })).toBeVisible();
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+  await expect(page.getByText('binance lists no active market quoting EUR')).toBeVisible();
+
+  await page.getByLabel('Quote currency').fill('usdt');
+  await expect(preview).toHaveCount(3);
+  await page.getByRole('button', { name: 'Create strategy' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Journey top volume' })).toBeVisible();
+  await expect(page.getByText(`top 3 by USDT volume, now 3 pairs: ${ranked.join(', ')}`).first(), 'the list previewed is the list saved').toBeVisible();
+
+  const id = new URL(page.url()).pathname.split('/').at(-1)!;
+  const stored = (await (await page.request.get(`/api/v1/strategies/${id}`)).json()) as { symbols: string[]; pairlist: unknown };
+  expect([stored.symbols, stored.pairlist]).toEqual([ranked, { type: 'top_volume', n: 3, quote: 'USDT' }]);
+
+  // The settings form shows the spec; a new N is ranked again when saved, and stays a list the exchange chooses.
+  const edit = page.getByRole('form', { name: 'Edit strategy' });
+  await expect(edit.getByLabel('Top N by quote volume')).toBeChecked();
+  await expect(edit.getByLabel('Number of pairs')).toHaveValue('3');
+  await expect(edit.getByTestId('top-volume-pair')).toHaveCount(3);
+  await edit.getByLabel('Number of pairs').fill('2');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText(`top 2 by USDT volume, now 2 pairs: ${ranked.slice(0, 2).join(', ')}`).first()).toBeVisible();
+});
+
 test('deploy a pair list on a paper replay: one deployment, a position row per pair', async ({ page }) => {
   await signInAsNewUser(page, 'pairs-deploy');
   const account = await page.request.post('/api/v1/accounts', { data: { name: 'Pairs desk', exchange: 'paper', balances: { USDT: '10000' } } });

@@ -55,7 +55,7 @@ export function StrategyDetail({ id }: { id: string }) {
     <>
       <PageHeader
         title={s.name}
-        description={`${s.type} · ${s.exchange} ${s.symbols ? `${s.symbols.length} pairs: ${s.symbols.join(', ')}` : s.symbol} ${s.timeframe}`}
+        description={`${s.type} · ${s.exchange} ${s.pairlist ? `top ${s.pairlist.n} by ${s.pairlist.quote} volume, now ` : ''}${s.symbols ? `${s.symbols.length} pairs: ${s.symbols.join(', ')}` : s.symbol} ${s.timeframe}`}
         actions={
           <div className="flex flex-wrap items-center gap-2">
             <StatusBadge status={s.status} />

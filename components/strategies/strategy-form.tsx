@@ -189,6 +189,15 @@ export function StrategyForm({ strategy, initialType }: { strategy?: StrategyRes
     event.preventDefault();
     if (!type) return;
     const params = toParams(type, current);
+    if (pairList.enabled && pairList.source === 'top_volume') {
+      const spec = toPairListSpec(pairList);
+      const capital = toCapital(pairList);
+      // An unchanged spec is not re-ranked on save (that would change the list, and the strategy's status, unasked).
+      const sameSpec = JSON.stringify(spec) === JSON.stringify(strategy?.pairlist ?? null);
+      if (strategy) update.mutate({ id: strategy.id, patch: { name, params, exchange, ...(sameSpec ? {} : { pairlist: spec }), capital, timeframe } });
+      else create.mutate({ name, type: type.type, params, exchange, pairlist: spec, capital, timeframe });
+      return;
+    }
     const marketFields = pairList.enabled ? { symbols: parseSymbols(pairList.symbols), capital: toCapital(pairList) } : { symbol };
     if (strategy) update.mutate({ id: strategy.id, patch: { name, params, exchange, ...marketFields, timeframe } });
     else create.mutate({ name, type: type.type, params, exchange, ...marketFields, timeframe });
@@ -239,7 +248,9 @@ export function StrategyForm({ strategy, initialType }: { strategy?: StrategyRes
         />
       </div>
 
-      {scriptType ? null : <PairListFields value={pairList} onChange={setPairList} errors={errors} disabled={locked} defaultSymbol={symbol} />}
+      {scriptType ? null : (
+        <PairListFields value={pairList} onChange={setPairList} errors={errors} disabled={locked} defaultSymbol={symbol} exchange={exchange} />
+      )}
 
       <fieldset className="space-y-4">
         <legend className="mb-2 text-sm font-semibold">Parameters</legend>
@@ -298,8 +309,14 @@ export function StrategyForm({ strategy, initialType }: { strategy?: StrategyRes
 
 interface PairListValues {
   enabled: boolean;
+  /** a list given by hand, or the top N markets by 24 h quote volume (the exchange chooses; docs/backtesting.md) */
+  source: 'fixed' | 'top_volume';
   /** as typed: symbols separated by commas, spaces or lines */
   symbols: string;
+  /** top_volume: how many pairs, as typed */
+  topN: string;
+  /** top_volume: the quote currency the pairs share, as typed */
+  quote: string;
   maxOpenPositions: string;
   stakeType: 'equal_split' | 'pct_equity' | 'fixed';
   /** the stake's % of equity or quote amount, as typed */
@@ -311,7 +328,10 @@ function initialPairList(strategy: StrategyResponse | undefined): PairListValues
   const stake = capital?.stake;
   return {
     enabled: !!strategy?.symbols,
+    source: strategy?.pairlist ? 'top_volume' : 'fixed',
     symbols: strategy?.symbols?.join(', ') ?? '',
+    topN: strategy?.pairlist ? String(strategy.pairlist.n) : '10',
+    quote: strategy?.pairlist?.quote ?? '',
     maxOpenPositions: capital ? String(capital.maxOpenPositions) : '',
     stakeType: stake?.type ?? 'equal_split',
     stakeAmount: stake?.type === 'pct_equity' ? String(stake.pct) : stake?.type === 'fixed' ? String(stake.quote) : '',
@@ -338,6 +358,16 @@ function toCapital(values: PairListValues) {
   return { ...(maxOpenPositions === undefined ? {} : { maxOpenPositions }), stake };
 }
 
+/** The top-volume spec to send: the values as typed (the server names a bad one: `pairlist.n`). */
+function toPairListSpec(values: PairListValues) {
+  return { type: 'top_volume', n: Number(values.topN), quote: values.quote.trim().toUpperCase() };
+}
+
+/** The quote currency of a unified symbol (`BTC/USDT` → `USDT`), or '' for none. */
+function quoteOfSymbol(symbol: string): string {
+  return symbol.split('/')[1]?.split(':')[0] ?? '';
+}
+
 /** The first error about the list: the list itself or one of its entries (`symbols[3]`, named in the message). */
 function symbolsError(errors: Record<string, string>): string | undefined {
   const key = Object.keys(errors).find((k) => k === 'symbols' || k.startsWith('symbols['));
@@ -350,14 +380,17 @@ function PairListFields({
   errors,
   disabled,
   defaultSymbol,
+  exchange,
 }: {
   value: PairListValues;
   onChange: (v: PairListValues) => void;
   errors: Record<string, string>;
   disabled: boolean;
   defaultSymbol: string;
+  exchange: string;
 }) {
   const set = (patch: Partial<PairListValues>) => onChange({ ...value, ...patch });
+  const topVolume = value.source === 'top_volume';
   return (
     <fieldset className="space-y-4">
       <legend className="mb-2 text-sm font-semibold">Pairs</legend>
@@ -368,7 +401,7 @@ function PairListFields({
           className="mt-1"
           checked={value.enabled}
           disabled={disabled}
-          onChange={(e) => set({ enabled: e.target.checked, symbols: value.symbols || defaultSymbol })}
+          onChange={(e) => set({ enabled: e.target.checked, symbols: value.symbols || defaultSymbol, quote: value.quote || quoteOfSymbol(defaultSymbol) })}
         />
         <div>
           <label htmlFor="pair-list-enabled" className="text-sm font-medium">
@@ -378,23 +411,73 @@ function PairListFields({
         </div>
       </div>
       {value.enabled ? (
+        <div role="radiogroup" aria-label="Which pairs" className="flex flex-wrap gap-x-6 gap-y-2 text-sm">
+          <label className="flex items-center gap-2">
+            <input type="radio" name="pair-list-source" checked={!topVolume} disabled={disabled} onChange={() => set({ source: 'fixed' })} />
+            Fixed list
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="radio" name="pair-list-source" checked={topVolume} disabled={disabled} onChange={() => set({ source: 'top_volume' })} />
+            Top N by quote volume
+          </label>
+        </div>
+      ) : null}
+      {value.enabled ? (
         <div className="grid gap-4 sm:grid-cols-2">
-          <Field
-            id="pair-list-symbols"
-            label="Pairs, in priority order"
-            error={symbolsError(errors)}
-            hint="Separated by commas or lines, one quote currency, at most 100"
-          >
-            <textarea
+          {topVolume ? (
+            <>
+              <Field
+                id="pair-list-top-n"
+                label="Number of pairs"
+                error={errors['pairlist.n'] ?? errors.pairlist}
+                hint="The N markets with the highest 24 h quote volume, at most 100"
+              >
+                <Input
+                  id="pair-list-top-n"
+                  type="number"
+                  inputMode="numeric"
+                  className="num"
+                  min={1}
+                  max={100}
+                  step={1}
+                  value={value.topN}
+                  disabled={disabled}
+                  aria-invalid={!!(errors['pairlist.n'] ?? errors.pairlist)}
+                  onChange={(e) => set({ topN: e.target.value })}
+                />
+              </Field>
+              <Field id="pair-list-quote" label="Quote currency" error={errors['pairlist.quote'] ?? errors['pairlist.type']} hint="e.g. USDT">
+                <Input
+                  id="pair-list-quote"
+                  value={value.quote}
+                  disabled={disabled}
+                  autoCapitalize="characters"
+                  aria-invalid={!!(errors['pairlist.quote'] ?? errors['pairlist.type'])}
+                  onChange={(e) => set({ quote: e.target.value })}
+                />
+              </Field>
+              <div className="sm:col-span-2">
+                <TopVolumePreview exchange={exchange} n={value.topN} quote={value.quote} />
+              </div>
+            </>
+          ) : (
+            <Field
               id="pair-list-symbols"
-              rows={3}
-              className="w-full rounded-md border border-border bg-panel-2 px-3 py-2 text-sm text-fg focus:border-accent focus:outline-none aria-invalid:border-loss"
-              value={value.symbols}
-              disabled={disabled}
-              aria-invalid={!!symbolsError(errors)}
-              onChange={(e) => set({ symbols: e.target.value })}
-            />
-          </Field>
+              label="Pairs, in priority order"
+              error={symbolsError(errors)}
+              hint="Separated by commas or lines, one quote currency, at most 100"
+            >
+              <textarea
+                id="pair-list-symbols"
+                rows={3}
+                className="w-full rounded-md border border-border bg-panel-2 px-3 py-2 text-sm text-fg focus:border-accent focus:outline-none aria-invalid:border-loss"
+                value={value.symbols}
+                disabled={disabled}
+                aria-invalid={!!symbolsError(errors)}
+                onChange={(e) => set({ symbols: e.target.value })}
+              />
+            </Field>
+          )}
           <Field id="pair-list-max-open" label="Max open positions" error={errors['capital.maxOpenPositions']} hint="Empty: one per pair">
             <Input
               id="pair-list-max-open"
@@ -445,5 +528,57 @@ function PairListFields({
         </div>
       ) : null}
     </fieldset>
+  );
+}
+
+/**
+ * The list a top-volume spec gives now on the exchange (the form's preview; saved, it is the strategy's `symbols`,
+ * fixed for backtests and re-ranked hourly while a live-feed deployment runs). Asked only for a valid spec.
+ */
+function TopVolumePreview({ exchange, n, quote }: { exchange: string; n: string; quote: string }) {
+  const trpc = useTRPC();
+  const spec = { n: Number(n), quote: quote.trim().toUpperCase() };
+  const valid = Number.isInteger(spec.n) && spec.n >= 1 && spec.n <= 100 && /^[A-Z0-9]{2,12}$/.test(spec.quote);
+  const preview = useQuery(
+    trpc.strategies.topVolumePreview.queryOptions(
+      { exchange, pairlist: { type: 'top_volume', n: spec.n, quote: spec.quote } },
+      { enabled: valid, retry: false, staleTime: 60_000 },
+    ),
+  );
+  if (!valid) return <p className="text-xs text-muted">Give a number of pairs from 1 to 100 and a quote currency to see the list.</p>;
+  if (preview.isPending)
+    return (
+      <div data-testid="top-volume-preview" aria-busy="true" className="space-y-1">
+        <p className="text-xs text-muted">Ranking {exchange}’s markets by 24 h quote volume…</p>
+        <Skeleton className="h-6 w-full" />
+      </div>
+    );
+  if (preview.isError)
+    return (
+      <ErrorState
+        title="Could not rank the markets"
+        message={`${exchange}’s markets and 24 h volumes could not be read (${preview.error.message}). You can still save: the list is resolved then.`}
+        retry={() => void preview.refetch()}
+      />
+    );
+  if (preview.data.symbols.length === 0)
+    return (
+      <p data-testid="top-volume-preview" role="status" className="text-sm text-muted">
+        No active {exchange} market quotes {spec.quote}: choose another quote currency.
+      </p>
+    );
+  return (
+    <div data-testid="top-volume-preview" className="space-y-1 text-sm">
+      <p className="text-xs text-muted">
+        Today’s top {preview.data.symbols.length} (saved as the strategy’s pairs; fixed for backtests, re-ranked hourly while a live deployment runs):
+      </p>
+      <ol className="flex flex-wrap gap-1.5">
+        {preview.data.symbols.map((symbol, i) => (
+          <li key={symbol} data-testid="top-volume-pair" className="rounded border border-border bg-panel-2 px-2 py-0.5 font-mono text-xs">
+            <span className="text-muted">{i + 1}.</span> {symbol}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

@@ -1,13 +1,13 @@
 /**
  * A pair list the exchange chooses (top N by 24 h quote volume) on a running live-feed paper deployment, against the
  * local Binance-speaking test server through ccxt: the worker's refresh loop re-resolves it when the volumes change,
- * and the deployment's next tick follows it (a joining pair warms up from fetched candles; a leaving one is kept,
- * off the list).
+ * and the deployment's next tick follows it (a joining pair warms up from fetched candles; a leaving one that holds
+ * is kept, off the list, until its strategy exits it, and is then dropped: no more candles fetched for it).
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { deployments, strategies } from '@/db/schema';
+import { deployments, orders, strategies } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import type { PortfolioMachineState } from '@/server/core/trading';
 import { resetAppConfig } from '@/server/config';
@@ -15,6 +15,7 @@ import { clearMarketCache } from '@/server/exchange/ccxt-adapter';
 import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { claimDeployments, createDeployment, getDeployment, loadRuntime, tickDeployment } from '@/server/services/deployments';
+import { PAIR_LIST_READ_INTERVAL_MS } from '@/server/services/deployments/pair-list-refresh';
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { BinanceTestServer, DEFAULT_SYMBOLS } from '@/server/testing/exchange/binance-test-server';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -22,12 +23,20 @@ import { createPairListRefreshLoop } from './pair-list-refresh';
 
 const HOUR = 3_600_000;
 const H = Math.floor(Date.now() / HOUR) * HOUR;
-/** Flat hourly candles up to four hours ahead; the test server's clock (and the feed's) is the test's. */
-const klines = (price: number): OhlcvRow[] => Array.from({ length: 105 }, (_, i) => [H - 100 * HOUR + i * HOUR, price, price, price, price, 10]);
+/** Hourly candles up to seven hours ahead (`priceAt` the close of each); the test server's clock (and the feed's) is the test's. */
+const klines = (priceAt: (openMs: number) => number): OhlcvRow[] =>
+  Array.from({ length: 108 }, (_, i) => {
+    const time = H - 100 * HOUR + i * HOUR;
+    const price = priceAt(time);
+    return [time, price, price, price, price, 10];
+  });
+/** BTC rises at H+1h (the 2/3 SMA crossover: an entry), holds, and falls at H+4h (an exit). */
+const btcPrice = (time: number) => (time < H + HOUR ? 2 : time < H + 4 * HOUR ? 3 : 1);
 
 let t: TestDatabase;
 let server: BinanceTestServer;
 let now = H + HOUR + 1;
+const btcCandleRequests = () => server.requests.filter((r) => r.path === '/api/v3/klines' && r.query.get('symbol') === 'BTCUSDT').length;
 const clock = () => now;
 const savedUrls = process.env.CRYPTOBOT_EXCHANGE_URLS;
 
@@ -40,7 +49,7 @@ beforeAll(async () => {
       { ...DEFAULT_SYMBOLS[1]!, volume24h: '2000' },
       { ...DEFAULT_SYMBOLS[2]!, volume24h: '9000' },
     ],
-    klines: { BTCUSDT: { '1h': klines(2) }, ETHUSDT: { '1h': klines(1) }, SOLUSDT: { '1h': klines(3) } },
+    klines: { BTCUSDT: { '1h': klines(btcPrice) }, ETHUSDT: { '1h': klines(() => 1) }, SOLUSDT: { '1h': klines(() => 3) } },
     now: clock,
   }).start();
   process.env.CRYPTOBOT_EXCHANGE_URLS = JSON.stringify({ binance: server.baseUrl });
@@ -56,7 +65,7 @@ afterAll(async () => {
   await t?.destroy();
 });
 
-it('refreshes a running deployment’s top-volume list on the loop, and the next tick trades the new pair set', async () => {
+it('refreshes a running deployment’s top-volume list on the loop; the next tick trades the new pair set, manages the leaving pair’s position until it exits, then drops it', async () => {
   const userId = (await registerUser(t.db, { username: 'top-volume-live', password: 'correct horse battery' })).id;
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' } })).id;
   const strategy = await createStrategyForUser(t.db, userId, {
@@ -98,14 +107,14 @@ it('refreshes a running deployment’s top-volume list on the loop, and the next
 
   now += HOUR;
   expect((await tickDeployment(t.db, rt, { now: clock })).barsProcessed).toBe(1);
-  const state = rt.row.runner as unknown as PortfolioMachineState;
+  let state = rt.row.runner as unknown as PortfolioMachineState;
   expect(
-    state.pairs.map((p) => [p.symbol, p.offList ?? false, p.lastClose]),
-    'BTC left the list (kept: it may still hold), ETH joined and took its first decision',
+    state.pairs.map((p) => [p.symbol, p.offList ?? false, p.lastClose, p.quantity > 0]),
+    'BTC left the list holding (kept, managed), ETH joined and took its first decision',
   ).toEqual([
-    ['SOL/USDT', false, 3],
-    ['BTC/USDT', true, 2],
-    ['ETH/USDT', false, 1],
+    ['SOL/USDT', false, 3, false],
+    ['BTC/USDT', true, 3, true],
+    ['ETH/USDT', false, 1, false],
   ]);
   expect(state.listOrder, 'the priority is the new list’s: ETH, then SOL').toEqual([2, 0]);
   const eth = rt.portfolio!.bars[2]!.series;
@@ -121,4 +130,40 @@ it('refreshes a running deployment’s top-volume list on the loop, and the next
   // A worker that takes the deployment over rebuilds the same pairs from the stored state.
   const [again] = await t.db.select().from(deployments).where(eq(deployments.id, deployment.id));
   expect((await loadRuntime(t.db, again!, rt.epoch)).portfolio!.symbols).toEqual(['SOL/USDT', 'BTC/USDT', 'ETH/USDT']);
+
+  // BTC falls at H+4h: its strategy exits the position although BTC is off the list.
+  now += HOUR;
+  expect((await tickDeployment(t.db, rt, { now: clock })).barsProcessed).toBe(1);
+  state = rt.row.runner as unknown as PortfolioMachineState;
+  const btc = state.pairs.find((p) => p.symbol === 'BTC/USDT')!;
+  expect([btc.quantity, btc.closedTrades], 'the off-list position was exited by its strategy').toEqual([0, 1]);
+  const sells = await t.db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.deploymentId, deployment.id), eq(orders.symbol, 'BTC/USDT'), eq(orders.side, 'sell')));
+  expect(sells.map((o) => o.status)).toEqual(['filled']);
+
+  // The next tick drops the flat off-list pair: no more candles fetched for it, its trade stays in the totals.
+  const fetchedBefore = btcCandleRequests();
+  now += HOUR;
+  expect((await tickDeployment(t.db, rt, { now: clock })).barsProcessed).toBe(1);
+  state = rt.row.runner as unknown as PortfolioMachineState;
+  expect(state.pairs.map((p) => p.symbol)).toEqual(['SOL/USDT', 'ETH/USDT']);
+  expect(state.listOrder, 'ETH then SOL, renumbered').toEqual([1, 0]);
+  expect(state.closedTrades).toBe(1);
+  expect(rt.portfolio!.symbols).toEqual(['SOL/USDT', 'ETH/USDT']);
+  expect(btcCandleRequests(), 'no candle request for BTC once dropped').toBe(fetchedBefore);
+  expect((await getDeployment(t.db, userId, deployment.id, { now: clock })).positions.map((p) => p.symbol)).toEqual(['SOL/USDT', 'ETH/USDT']);
+
+  // A tick reads the stored list at most once a minute: a list stored now is followed from the first tick a minute on.
+  await t.db
+    .update(deployments)
+    .set({ strategy: sql`jsonb_set(${deployments.strategy}, '{symbols}', '["SOL/USDT"]'::jsonb)` })
+    .where(eq(deployments.id, deployment.id));
+  now += 1_000;
+  await tickDeployment(t.db, rt, { now: clock });
+  expect(rt.portfolio!.symbols, 'read 1 s ago: the list last read').toEqual(['SOL/USDT', 'ETH/USDT']);
+  now += PAIR_LIST_READ_INTERVAL_MS;
+  await tickDeployment(t.db, rt, { now: clock });
+  expect(rt.portfolio!.symbols, 'a minute later: read again, ETH (flat) dropped').toEqual(['SOL/USDT']);
 });

@@ -8,6 +8,8 @@ import {
   ZStoredSeriesResponseSchema,
   ZStrategyResponseSchema,
   ZStrategyTypeResponseSchema,
+  ZTopVolumePreviewInputSchema,
+  ZTopVolumePreviewResponseSchema,
   ZUpdateStrategyRequestSchema,
 } from '@/server/api/schemas/strategies';
 import { safeText } from '@/server/core/text';
@@ -23,6 +25,7 @@ import {
   listStrategyTypes,
   updateStrategyForUser,
 } from '@/server/services/strategies/strategies';
+import { previewTopVolumePairList } from '@/server/services/strategies/top-volume';
 
 export const strategiesRouter = createTRPCRouter({
   types: protectedProcedure.output(z.array(ZStrategyTypeResponseSchema)).query(() => listStrategyTypes()),
@@ -35,6 +38,12 @@ export const strategiesRouter = createTRPCRouter({
 
   /** The candle series stored (to pick a market that has data, and its date range). */
   markets: protectedProcedure.output(z.array(ZStoredSeriesResponseSchema)).query(({ ctx }) => listStoredSeries(ctx.db)),
+
+  /** What a top-volume pair list would hold now on an exchange (the form's preview before saving). */
+  topVolumePreview: protectedProcedure
+    .input(ZTopVolumePreviewInputSchema)
+    .output(ZTopVolumePreviewResponseSchema)
+    .query(({ input }) => previewTopVolumePairList(input.exchange, input.pairlist)),
 
   list: protectedProcedure
     .input(ZListStrategiesInputSchema.default({ includeArchived: false }))

@@ -100,7 +100,8 @@ export const ZCreateStrategyRequestSchema = z
 
 /**
  * Partial; params merge over the stored ones; status "archived" archives, "draft" restores an archived one.
- * `symbols` makes (or keeps) it a pair list, `symbol` a single-market strategy; `capital` merges over a pair list's rules.
+ * `symbols` makes (or keeps) it a pair list, `pairlist` a list the exchange chooses (resolved now), `symbol` a
+ * single-market strategy; `capital` merges over a pair list's rules.
  */
 export const ZUpdateStrategyRequestSchema = z
   .object({
@@ -109,6 +110,7 @@ export const ZUpdateStrategyRequestSchema = z
     exchange: ZExchangeId,
     symbol: ZSymbol,
     symbols: ZSymbolList,
+    pairlist: ZPairListSpec,
     capital: ZCapitalRules,
     timeframe: ZTimeframe,
     status: ZStrategyStatus,
@@ -118,7 +120,16 @@ export const ZUpdateStrategyRequestSchema = z
   .superRefine((value, ctx) => {
     if (value.symbol !== undefined && value.symbols !== undefined)
       ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'give either symbol or symbols, not both' });
+    if (value.pairlist !== undefined && (value.symbol !== undefined || value.symbols !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['pairlist'], message: 'give one of symbol, symbols or pairlist' });
   });
+
+/** What a top-volume list would hold now (the strategy form's preview): the same spec as `pairlist`, on an exchange. */
+export const ZTopVolumePreviewInputSchema = z.object({ exchange: ZExchangeId, pairlist: ZPairListSpec }).strict();
+export const ZTopVolumePreviewResponseSchema = z.object({
+  /** the list now, highest 24 h quote volume first; empty: no active market quotes that currency */
+  symbols: z.array(z.string()),
+});
 
 export const ZCloneStrategyRequestSchema = z.object({ name: ZStrategyName.optional() }).strict();
 

@@ -50,7 +50,7 @@ describe('a deployment following a refreshed pair list', () => {
     expect(state.pairs[0]!.quantity, 'A entered at bar 1').toBeGreaterThan(0);
 
     // The refresh: A leaves, C joins ahead of B (the list's order is the priority).
-    expect(followPairList(state, ['C/USDT', 'B/USDT'])).toEqual({ joined: ['C/USDT'], left: ['A/USDT'] });
+    expect(followPairList(state, ['C/USDT', 'B/USDT']), 'A holds: kept, off the list').toEqual({ joined: ['C/USDT'], left: ['A/USDT'], dropped: [] });
     strategies.push(scripted({ 2: 'enter' }));
     strategies[1] = scripted({ 2: 'enter' });
     expect(state.listOrder).toEqual([2, 1]);
@@ -69,16 +69,42 @@ describe('a deployment following a refreshed pair list', () => {
     ).toEqual(['A/USDT sell @4']);
     expect(state.pairs[0]!.quantity).toBe(0);
     expect(state.pairs[0]!.closedTrades).toBe(1);
+
+    // C holds now; the next follow of the same list drops A (flat, off the list) and renumbers the rest.
+    expect(followPairList(state, ['C/USDT', 'B/USDT'])).toEqual({ joined: [], left: [], dropped: ['A/USDT'] });
+    expect(state.pairs.map((p) => p.symbol)).toEqual(['B/USDT', 'C/USDT']);
+    expect(state.pairs[1]!.quantity, 'C’s position moved with it').toBeGreaterThan(0);
+    expect(state.listOrder, 'C, then B, in the new indexes').toEqual([1, 0]);
+    expect(state.closedTrades, 'A’s trade stays in the totals').toBe(1);
+    expect(followPairList(state, ['C/USDT', 'B/USDT']), 'nothing more to do').toEqual({ joined: [], left: [], dropped: [] });
   });
 
-  it('drops an admitted entry of a leaving pair, takes a pair back, and forgets the order when the list is the pairs again', () => {
+  it('renumbers the admitted entries of the pairs after a dropped one', () => {
+    const state = initialPortfolioState(10_000, ['A/USDT', 'B/USDT', 'C/USDT']);
+    state.admitted = [
+      { pair: 2, stake: 500, barTime: t0 },
+      { pair: 1, stake: 400, barTime: t0 },
+    ];
+    expect(followPairList(state, ['B/USDT', 'C/USDT'])).toEqual({ joined: [], left: ['A/USDT'], dropped: ['A/USDT'] });
+    expect(
+      state.admitted.map((e) => [state.pairs[e.pair]!.symbol, e.stake]),
+      'each entry still points at its own pair',
+    ).toEqual([
+      ['C/USDT', 500],
+      ['B/USDT', 400],
+    ]);
+    expect(state.listOrder).toBeUndefined();
+  });
+
+  it('drops a leaving flat pair with its admitted entry, takes it back as a new pair, and forgets the order when the list is the pairs again', () => {
     const state = initialPortfolioState(10_000, ['A/USDT', 'B/USDT']);
     state.admitted = [{ pair: 0, stake: 500, barTime: t0 }];
-    followPairList(state, ['B/USDT']);
+    expect(followPairList(state, ['B/USDT']), 'A left flat: dropped at once').toEqual({ joined: [], left: ['A/USDT'], dropped: ['A/USDT'] });
     expect(state.admitted, 'A left before its entry filled').toEqual([]);
-    expect(state.pairs[0]!.offList).toBe(true);
-    expect(followPairList(state, ['A/USDT', 'B/USDT'])).toEqual({ joined: [], left: [] });
-    expect(state.pairs[0]!.offList, 'A is back on the list').toBeUndefined();
+    expect(state.pairs.map((p) => p.symbol)).toEqual(['B/USDT']);
+    expect(followPairList(state, ['A/USDT', 'B/USDT']), 'A comes back as a new pair').toEqual({ joined: ['A/USDT'], left: [], dropped: [] });
+    expect(state.listOrder, 'A first on the list, last in the state').toEqual([1, 0]);
+    expect(followPairList(state, ['B/USDT', 'A/USDT'])).toEqual({ joined: [], left: [], dropped: [] });
     expect(state.listOrder, 'the pairs in their own order').toBeUndefined();
   });
 });

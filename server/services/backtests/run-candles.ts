@@ -27,10 +27,12 @@ export async function loadCandlesOrFail(
   key: { exchange: string; symbol: string; timeframe: string },
   startMs: number,
   endMs: number,
+  options: { packed?: boolean } = {},
 ): Promise<CandleSeries> {
   const bars = Math.ceil((endMs - startMs) / timeframeToMs(key.timeframe));
   const series = await readCandleSeries(db, key, startMs, endMs, {
     expectedCount: Number.isFinite(bars) ? Math.max(16, Math.min(bars, PRESIZE_MAX_BARS)) : undefined,
+    packed: options.packed,
   });
   if (series.length === 0) {
     throw new BacktestRunError(`no ${key.exchange} ${key.symbol} ${key.timeframe} candles between ${msToIso(startMs)} and ${msToIso(endMs)}`);
@@ -42,21 +44,30 @@ export async function loadCandlesOrFail(
 const PAIR_READ_CONCURRENCY = 4;
 
 /**
- * Every pair's candles of a pair-list run, in list order. The reads overlap (a few at a time, over the pool's
- * connections; no transaction held): the database decodes one series while the worker unpacks another.
+ * Every pair's candles of a pair-list run, in list order. The reads overlap (PAIR_READ_CONCURRENCY in flight, over
+ * the pool's connections; no transaction held; each reader takes the next pair as soon as its read is done, so one
+ * slow read does not hold the others back): the database packs one series while the worker unpacks another.
  */
 export async function loadPairCandlesOrFail(
   db: Db,
   run: { exchange: string; timeframe: string; symbols: readonly string[]; startTime: number; endTime: number },
 ): Promise<CandleSeries[]> {
   const series = new Array<CandleSeries>(run.symbols.length);
-  for (let from = 0; from < run.symbols.length; from += PAIR_READ_CONCURRENCY) {
-    await Promise.all(
-      run.symbols.slice(from, from + PAIR_READ_CONCURRENCY).map(async (symbol, k) => {
-        series[from + k] = await loadCandlesOrFail(db, { exchange: run.exchange, symbol, timeframe: run.timeframe }, run.startTime, run.endTime);
-      }),
-    );
-  }
+  let next = 0;
+  const reader = async () => {
+    while (next < run.symbols.length) {
+      const p = next++;
+      try {
+        series[p] = await loadCandlesOrFail(db, { exchange: run.exchange, symbol: run.symbols[p]!, timeframe: run.timeframe }, run.startTime, run.endTime, {
+          packed: true, // the reads overlap each other: the one that costs least CPU in all (candles.ts)
+        });
+      } catch (error) {
+        next = run.symbols.length; // the run fails: the other readers take no further pair
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PAIR_READ_CONCURRENCY, run.symbols.length) }, reader));
   return series;
 }
 

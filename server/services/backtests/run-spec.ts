@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '@/db/client';
 import { ENGINE_VERSION } from '@/server/core/backtest';
@@ -86,6 +87,44 @@ export async function assertRunnable(db: DbOrTx, strategy: StrategyRow, spec: Ru
       },
     ]);
   }
+}
+
+/**
+ * A pair-list run in windows (a walk-forward's folds, each a portfolio backtest over its own candles): every pair needs
+ * candles in every window, or that fold would fail when it runs (run-candles.ts). Checked at creation in one query; a
+ * 422 naming the first pair (in list order) and its first window without any. Nothing to check for one market, whose
+ * range `assertRunnable` checks.
+ */
+export async function assertPairsCoverWindows(
+  db: DbOrTx,
+  strategy: StrategyRow,
+  windows: ReadonlyArray<{ start: number; end: number; label: string }>,
+): Promise<void> {
+  if (!strategy.symbols || windows.length === 0) return;
+  const array = (values: ReadonlyArray<number | string>) =>
+    sql`array[${sql.join(
+      values.map((value) => sql`${value}`),
+      sql`, `,
+    )}]`;
+  const [missing] = await db.execute<{ window: number; pair: number }>(sql`
+    select (w.i - 1)::int as window, (s.ord - 1)::int as pair
+    from unnest(${array(windows.map((w) => w.start))}::bigint[], ${array(windows.map((w) => w.end))}::bigint[]) with ordinality w(start_ms, end_ms, i)
+    cross join unnest(${array(strategy.symbols)}::text[]) with ordinality s(symbol, ord)
+    where not exists (
+      select 1 from candles c
+      where c.exchange = ${strategy.exchange} and c.symbol = s.symbol and c.timeframe = ${strategy.timeframe}
+        and c.time >= w.start_ms and c.time < w.end_ms)
+    order by s.ord, w.i
+    limit 1`);
+  if (!missing) return;
+  const window = windows[missing.window]!;
+  const symbol = strategy.symbols[missing.pair]!;
+  throw AppError.validation([
+    {
+      field: `symbols[${missing.pair}]`,
+      message: `no ${strategy.exchange} ${symbol} ${strategy.timeframe} candles between ${msToIso(window.start)} and ${msToIso(window.end)} (${window.label}); import market data for that range, or choose a range every pair covers`,
+    },
+  ]);
 }
 
 /** The columns a backtest row and a sweep row share: its id and job, the owner, a snapshot of the strategy, the run spec and the engine. */

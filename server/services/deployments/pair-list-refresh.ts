@@ -4,8 +4,9 @@
  * - `refreshPairLists` (the worker's pair-list refresh loop, server/worker/pair-list-refresh.ts) re-resolves each
  *   spec from the exchange and writes the list into the deployment's `strategy.symbols` (not its state: the state
  *   belongs to the lease holder);
- * - `followStoredPairList` (each tick of such a deployment) reads that list and brings the machine's state to it
- *   (server/core/trading/portfolio-list.ts), so the change is booked with the tick's state, under its fence.
+ * - `followStoredPairList` (each tick of such a deployment) reads that list (at most once a minute) and brings the
+ *   machine's state to it (server/core/trading/portfolio-list.ts), so the change is booked with the tick's state,
+ *   under its fence.
  * Replay and simulated feeds keep the list they started with: their candles are fixed, like a backtest's.
  */
 import { and, eq, sql } from 'drizzle-orm';
@@ -61,15 +62,27 @@ export async function refreshPairLists(
 }
 
 /**
- * In a tick of a deployment whose list the exchange chooses (live feed): the stored list, followed by the machine's
- * state `state` (the tick's copy). Returns the change, or null when there is none or the deployment has no such list.
+ * How often a tick re-reads the stored list (the refresh loop writes it at most every PAIR_LIST_REFRESH_INTERVAL_MS,
+ * an hour by default): a 1m deployment's ticks read the row once a minute, not once a tick. Between reads the tick
+ * follows the list it last read (which still drops pairs that went flat).
  */
-export async function followStoredPairList(db: DbOrTx, rt: DeploymentRuntime, state: PortfolioMachineState): Promise<PairListChange | null> {
+export const PAIR_LIST_READ_INTERVAL_MS = 60_000;
+
+/**
+ * In a tick of a deployment whose list the exchange chooses (live feed): the stored list (read again when the last
+ * read is PAIR_LIST_READ_INTERVAL_MS old), followed by the machine's state `state` (the tick's copy). Returns the
+ * change, or null when there is none or the deployment has no such list.
+ */
+export async function followStoredPairList(db: DbOrTx, rt: DeploymentRuntime, state: PortfolioMachineState, now: number): Promise<PairListChange | null> {
   if (!rt.row.strategy.pairlist || rt.row.feed.type !== 'live') return null;
-  const [stored] = await db.select({ strategy: deployments.strategy }).from(deployments).where(eq(deployments.id, rt.id));
-  const symbols = stored?.strategy.symbols;
+  if (rt.pairListReadAtMs === undefined || now - rt.pairListReadAtMs >= PAIR_LIST_READ_INTERVAL_MS || now < rt.pairListReadAtMs) {
+    const [stored] = await db.select({ strategy: deployments.strategy }).from(deployments).where(eq(deployments.id, rt.id));
+    const symbols = stored?.strategy.symbols;
+    if (symbols) rt.row = { ...rt.row, strategy: { ...rt.row.strategy, symbol: symbols[0]!, symbols } };
+    rt.pairListReadAtMs = now;
+  }
+  const symbols = rt.row.strategy.symbols;
   if (!symbols) return null;
-  rt.row = { ...rt.row, strategy: { ...rt.row.strategy, symbol: symbols[0]!, symbols } };
   const change = followPairList(state, symbols);
-  return change.joined.length > 0 || change.left.length > 0 ? change : null;
+  return change.joined.length > 0 || change.left.length > 0 || change.dropped.length > 0 ? change : null;
 }

@@ -102,7 +102,7 @@ export async function tickPortfolioDeployment(db: Db, rt: DeploymentRuntime, dep
 
   const state = structuredClone(row.runner as unknown as PortfolioMachineState);
   // A list the exchange chooses: its pairs as last refreshed (pair-list-refresh.ts); the runtime follows the state.
-  await followStoredPairList(db, rt, state);
+  await followStoredPairList(db, rt, state, now);
   syncPortfolioRuntime(
     portfolio,
     state.pairs.map((pair) => pair.symbol),

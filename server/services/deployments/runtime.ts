@@ -26,6 +26,8 @@ export interface DeploymentRuntime {
   nextDueMs: number;
   /** Cache of the replay's last stored candle: [when read, open time]. */
   lastStored: { readAtMs: number; lastMs: number | null } | null;
+  /** A top-volume list's last read of the stored list (ms wall clock; pair-list-refresh.ts `followStoredPairList`). */
+  pairListReadAtMs?: number;
   /** A pair-list deployment's per-pair instances and bars (null: one symbol). portfolio-tick.ts runs it. */
   portfolio: PortfolioRuntime | null;
   /** A script's strategy: frees its isolate (disposeRuntime); null for a built-in. */

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateSeries, type OhlcvRow } from '@/server/core/candles';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -43,6 +44,29 @@ describe('upsertCandles (COPY into a temp table, then INSERT ... ON CONFLICT)', 
     await upsertCandles(t.db, k, [row]);
     const series = await readCandleSeries(t.db, k, 0, Number.MAX_SAFE_INTEGER);
     expect([series.time[0], series.open[0], series.high[0], series.low[0], series.close[0], series.volume[0]], 'bit-exact').toEqual(row);
+  });
+
+  it('reads a series back ascending when the heap holds it out of time order, packed and row by row', async () => {
+    const k = { ...key, symbol: 'HEAP/USDT' };
+    // Stored newest first, then an update that moves an old bar to the heap's end: the database returns heap order.
+    await upsertCandles(t.db, k, [[5 * H, 5, 6, 4, 5, 1]]);
+    await upsertCandles(
+      t.db,
+      k,
+      [0, 1, 2, 3, 4].map((i): OhlcvRow => [i * H, i, i + 1, i - 1, i, 1]),
+    );
+    await upsertCandles(t.db, k, [[2 * H, 2, 3, 1, 2.5, 9]]);
+    // Without an index scan (which a year-long range does not get either), rows come in heap order.
+    const [packed, rows] = await t.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_indexscan = off`);
+      return [await readCandleSeries(tx, k, 0, 10 * H, { packed: true }), await readCandleSeries(tx, k, 0, 10 * H)];
+    });
+    for (const series of [packed, rows]) {
+      expect(Array.from(series.time), 'ascending whatever the heap order').toEqual([0, H, 2 * H, 3 * H, 4 * H, 5 * H]);
+      expect(Array.from(series.close), 'each column reordered with its time').toEqual([0, 1, 2.5, 3, 4, 5]);
+      expect(Array.from(series.volume)).toEqual([1, 1, 9, 1, 1, 1]);
+    }
+    expect((await readCandleSeries(t.db, k, 10 * H, 20 * H, { packed: true })).length, 'an empty packed range').toBe(0);
   });
 
   it('accepts a columnar series and reads 20,000 candles back across many COPY chunks', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPortfolioBacktest, type PortfolioConfig } from '@/server/core/backtest';
 import { sliceByTime } from '@/server/core/candles';
 import { objectiveScore, stitchOutOfSample, type OutOfSamplePart } from '@/server/core/robustness/walk-forward';
+import { AppError } from '@/server/core/errors';
 import { createStrategy } from '@/server/core/strategies';
 import { logger } from '@/server/logger';
 import { registerUser } from '@/server/services/auth/users';
@@ -108,4 +109,42 @@ describe('walk-forward over a pair list', () => {
     expect(done.outOfSampleMetrics, 'stitched from the portfolio equity').toEqual(stitched.metrics);
     expect(done.equity).toEqual(stitched.equity);
   }, 180_000);
+
+  it('refuses at creation (422 naming the pair) a list with a pair that has no candles in one fold’s windows', async () => {
+    // GAP/USD: BTC's candles of the first half of 2020 only; the range as a whole has some, the third fold none.
+    const gap = fixtureRows('btc-usd-4h').filter(([time]) => time < Date.parse('2020-07-01T00:00:00Z'));
+    await upsertCandles(t.db, { exchange: EXCHANGE, symbol: 'GAP/USD', timeframe: '4h' }, gap);
+    const strategy = await createStrategyForUser(t.db, alice, {
+      name: 'wf pairs with a gap',
+      type: 'sma_crossover',
+      params: { fastPeriod: 10, slowPeriod: 30 },
+      exchange: EXCHANGE,
+      timeframe: '4h',
+      symbols: [...SYMBOLS, 'GAP/USD'],
+    });
+    const create = (folds: number) =>
+      createWalkForward(t.db, alice, {
+        strategyId: strategy.id,
+        start: START,
+        end: END,
+        ...config,
+        folds,
+        anchored: false,
+        space: { fastPeriod: [5, 10] },
+        search: { method: 'grid' },
+        ...objective,
+      });
+    // 3 rolling folds over 2020: four 3-month segments; fold 3 reads July to December.
+    const error = await create(3).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error, 'refused before any fold is queued').toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('UNPROCESSABLE');
+    const [field] = (error as AppError).details?.fields ?? [];
+    expect(field?.field).toBe('symbols[2]');
+    expect(field?.message).toMatch(/^no wf_pairs_test GAP\/USD 4h candles between 2020-07-0.*\(fold 3’s windows\)/);
+    // One fold over January to December: every pair has candles in it.
+    expect((await create(1)).status).toBe('queued');
+  });
 });

@@ -39,7 +39,7 @@ import { paramsSchema } from '@/server/core/strategies/params';
 import { isSignalStrategyType } from '@/server/core/strategies/signal';
 import { msToIso } from '@/server/core/time';
 import { timeframeToMs } from '@/server/core/timeframe';
-import { assertRunnable, type RunSpec } from '@/server/services/backtests/run-spec';
+import { assertPairsCoverWindows, assertRunnable, type RunSpec } from '@/server/services/backtests/run-spec';
 import { WALK_FORWARD_FOLD_JOB_TYPE } from '@/server/services/jobs/contract';
 import { enqueueJob, requestJobCancel } from '@/server/services/jobs/queue';
 import { getStrategyRow } from '@/server/services/strategies/strategies';
@@ -127,6 +127,12 @@ export async function createWalkForward(db: Db, userId: string, input: CreateWal
       `the shortest window has ${shortest} bars, not more than the warm-up of ${warmup} bars the space needs; use longer windows or fewer folds`,
     );
   await assertRunnable(db, strategy, input);
+  // A pair list: each fold reads every pair over its in-sample and out-of-sample windows.
+  await assertPairsCoverWindows(
+    db,
+    strategy,
+    windows.map((w, fold) => ({ start: w.inSample.start, end: w.outOfSample.end, label: `fold ${fold + 1}’s windows` })),
+  );
 
   const spec: StoredSpec = {
     folds: input.folds,

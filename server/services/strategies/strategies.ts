@@ -193,6 +193,8 @@ export interface UpdateStrategyInput {
   timeframe?: string;
   /** a lifecycle target the user may ask for: "archived" (archive) or "draft" (restore an archived one) */
   status?: StrategyStatus;
+  /** a pair list the exchange chooses: re-resolved now and stored with its list (as on create) */
+  pairlist?: { type: string; n: number; quote: string };
 }
 
 /**
@@ -219,12 +221,21 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
 
   // PATCH semantics: given params are merged over the stored ones (send null to clear an optional one).
   const newParams = input.params !== undefined ? await validateStrategyParams(db, userId, row.type, { ...row.params, ...input.params }) : undefined;
+  if (input.pairlist !== undefined && (input.symbol !== undefined || input.symbols !== undefined))
+    throw AppError.validation([{ field: 'pairlist', message: 'give one of symbol, symbols or pairlist' }]);
+  // A list the exchange chooses: resolved now, as on create (its list becomes `symbols`).
+  const chosen = input.pairlist === undefined ? null : await resolveTopVolumePairList(input.exchange ?? row.exchange, input.pairlist);
   // The market after the patch: `symbols` makes a pair list, `symbol` one market; capital merges over the stored rules.
-  const listAfter = input.symbols ?? (input.symbol === undefined ? (row.symbols ?? undefined) : undefined);
+  const listAfter = chosen?.symbols ?? input.symbols ?? (input.symbol === undefined ? (row.symbols ?? undefined) : undefined);
   if (input.capital !== undefined && listAfter === undefined)
     throw AppError.validation([{ field: 'capital', message: 'applies to a pair list (symbols) only' }]);
   const marketTouched =
-    input.symbols !== undefined || input.capital !== undefined || input.symbol !== undefined || input.exchange !== undefined || newParams !== undefined;
+    chosen !== null ||
+    input.symbols !== undefined ||
+    input.capital !== undefined ||
+    input.symbol !== undefined ||
+    input.exchange !== undefined ||
+    newParams !== undefined;
   const market = marketTouched
     ? await marketColumns(db, row.type, newParams ?? row.params, {
         exchange: input.exchange ?? row.exchange,
@@ -240,7 +251,8 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
       (market.symbol !== row.symbol ||
         JSON.stringify(market.symbols) !== JSON.stringify(row.symbols) ||
         JSON.stringify(market.capital) !== JSON.stringify(row.capital))) ||
-    (input.timeframe !== undefined && input.timeframe !== row.timeframe);
+    (input.timeframe !== undefined && input.timeframe !== row.timeframe) ||
+    (chosen !== null && JSON.stringify(chosen.spec) !== JSON.stringify(row.pairlist));
   if (marketOrParamsChange || (input.name !== undefined && input.name !== row.name)) {
     if (status === 'archived') throw new AppError('CONFLICT', 'an archived strategy cannot be edited; restore it first');
   }
@@ -253,6 +265,7 @@ export async function updateStrategyForUser(db: DbOrTx, userId: string, id: stri
     if (market !== null) Object.assign(changes, market);
     // A list or a symbol given by hand replaces the exchange's choice.
     if (input.symbols !== undefined || input.symbol !== undefined) changes.pairlist = null;
+    if (chosen !== null) changes.pairlist = chosen.spec;
     if (input.timeframe !== undefined) changes.timeframe = input.timeframe;
   }
   if (input.name !== undefined) changes.name = input.name;

@@ -3,7 +3,8 @@ import { resetAppConfig } from '@/server/config';
 import { registerUser } from '@/server/services/auth/users';
 import { BinanceTestServer, DEFAULT_SYMBOLS } from '@/server/testing/exchange/binance-test-server';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { createStrategyForUser } from './strategies';
+import { createStrategyForUser, updateStrategyForUser } from './strategies';
+import { previewTopVolumePairList } from './top-volume';
 
 let t: TestDatabase;
 let server: BinanceTestServer;
@@ -57,6 +58,45 @@ describe('pairlist: top_volume, resolved from the local test exchange through cc
     expect(await issue({ type: 'top_volume', n: 2, quote: '$$' })).toBe('UNPROCESSABLE pairlist.quote');
     expect(
       await createStrategyForUser(t.db, userId, { ...base, name: 'both', symbol: 'BTC/USDT', pairlist: { type: 'top_volume', n: 2, quote: 'USDT' } }).catch(
+        (e: { details: { fields: Array<{ field: string }> } }) => e.details.fields[0]!.field,
+      ),
+    ).toBe('pairlist');
+  });
+
+  it('previews a spec (the form’s list before saving): the list, empty for a quote nobody quotes, 503 when unreadable', async () => {
+    expect(await previewTopVolumePairList('binance', { type: 'top_volume', n: 2, quote: 'usdt' })).toEqual({ symbols: ['SOL/USDT', 'BTC/USDT'] });
+    expect(await previewTopVolumePairList('binance', { type: 'top_volume', n: 2, quote: 'EUR' }), 'the form’s empty state').toEqual({ symbols: [] });
+    const failing = () => ({
+      loadMarkets: () => Promise.reject(new Error('down')),
+      fetchQuoteVolumes: () => Promise.reject(new Error('down')),
+    });
+    expect(
+      await previewTopVolumePairList('binance', { type: 'top_volume', n: 2, quote: 'USDT' }, { marketData: failing }).catch((e: { code: string }) => e.code),
+    ).toBe('UNAVAILABLE');
+    expect(await previewTopVolumePairList('binance', { type: 'top_volume', n: 0, quote: 'USDT' }).catch((e: { code: string }) => e.code)).toBe('UNPROCESSABLE');
+  });
+
+  it('an edit may switch a strategy to a top-volume list (resolved then) and back to a list by hand', async () => {
+    const strategy = await createStrategyForUser(t.db, userId, { ...base, name: 'edited', symbol: 'ETH/USDT' });
+    const listed = await updateStrategyForUser(t.db, userId, strategy.id, {
+      pairlist: { type: 'top_volume', n: 2, quote: 'USDT' },
+      capital: { maxOpenPositions: 1 },
+    });
+    expect([listed.symbol, listed.symbols, listed.pairlist, listed.capital?.maxOpenPositions]).toEqual([
+      'SOL/USDT',
+      ['SOL/USDT', 'BTC/USDT'],
+      { type: 'top_volume', n: 2, quote: 'USDT' },
+      1,
+    ]);
+    const renamed = await updateStrategyForUser(t.db, userId, strategy.id, { name: 'renamed', capital: { maxOpenPositions: 2 } });
+    expect([renamed.pairlist, renamed.capital?.maxOpenPositions], 'an edit without a market keeps the spec').toEqual([
+      { type: 'top_volume', n: 2, quote: 'USDT' },
+      2,
+    ]);
+    const byHand = await updateStrategyForUser(t.db, userId, strategy.id, { symbols: ['BTC/USDT', 'ETH/USDT'] });
+    expect([byHand.symbols, byHand.pairlist], 'a list by hand replaces the exchange’s choice').toEqual([['BTC/USDT', 'ETH/USDT'], null]);
+    expect(
+      await updateStrategyForUser(t.db, userId, strategy.id, { symbols: ['BTC/USDT'], pairlist: { type: 'top_volume', n: 2, quote: 'USDT' } }).catch(
         (e: { details: { fields: Array<{ field: string }> } }) => e.details.fields[0]!.field,
       ),
     ).toBe('pairlist');

@@ -54,3 +54,20 @@ export async function resolveTopVolumePairList(
   if (symbols.length === 0) throw AppError.validation([{ field: 'pairlist.quote', message: `${exchange} lists no active market quoting ${spec.quote}` }]);
   return { spec, symbols };
 }
+
+/**
+ * What a spec would resolve to now, for the strategy form's preview: the list (empty when no active market quotes
+ * `quote`: the form says so). A bad spec is a 422 naming `pairlist.<field>`; markets or volumes that cannot be read
+ * are a 503 (the form offers to retry).
+ */
+export async function previewTopVolumePairList(
+  exchange: string,
+  input: { type?: unknown; n?: unknown; quote?: unknown },
+  deps: { marketData?: (exchangeId: string) => TopVolumeMarketData } = {},
+): Promise<{ symbols: string[] }> {
+  const spec = parsePairListSpec(input);
+  const symbols = await topVolumeSymbols(exchange, spec, deps.marketData).catch(() => {
+    throw new AppError('UNAVAILABLE', `${exchange}'s markets and 24 h volumes could not be read; try again`);
+  });
+  return { symbols };
+}
