@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, fills, orders, paperBalances, strategies } from '@/db/schema';
+import { alerts, fills, orders, paperBalances } from '@/db/schema';
 import { runPortfolioBacktest } from '@/server/core/backtest/portfolio';
 import { sliceByTime, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import { createStrategy } from '@/server/core/strategies/registry';
@@ -15,10 +15,10 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { createDeployment, getDeployment, pauseDeployment, resumeDeployment } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { sentAcks, sleep, within, workerProcesses } from '@/server/testing/worker-process';
 import { fixtureSeries } from '@/server/testing/fixtures';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const masterKey = randomBytes(32).toString('base64');
 const DAY = 86_400_000;
@@ -71,7 +71,7 @@ describe('kill -9 while a pair-list replay trades', () => {
     const accountId = (
       await createAccount(t.db, userId, { name: 'pairs', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })
     ).id;
-    const strategy = await createStrategyForUser(t.db, userId, {
+    const strategy = await createDeployableStrategy(t.db, userId, {
       name: 'pairs kill -9',
       type: 'sma_crossover',
       params: PARAMS,
@@ -80,7 +80,6 @@ describe('kill -9 while a pair-list replay trades', () => {
       timeframe: '4h',
       capital: CAPITAL,
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     // 540 four-hour steps at 400,000x (36 ms each), advancing only while a ready worker runs.
     const deploymentId = (await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay', speed: 400_000 } })).id;
     await pauseDeployment(t.db, userId, deploymentId);

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployments, jobs, strategies } from '@/db/schema';
+import { deployments, jobs } from '@/db/schema';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
 import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
 import { logger } from '@/server/logger';
@@ -10,13 +10,13 @@ import { claimDeployments, createDeployment, disposeRuntime, loadRuntime, tickDe
 import { getDeploymentChartWindow } from '@/server/services/deployments/chart-window';
 import { DEPLOYMENT_PLOTS_JOB_TYPE } from '@/server/services/jobs/contract';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createJobRunner } from './job-runner';
 import { deploymentPlotsHandler } from '@/server/services/scripts/deployment-plots';
 import { runScriptBacktest } from '@/server/services/scripts/run';
 import { addScriptVersion, createScriptForUser, runnableScript } from '@/server/services/scripts/scripts';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 400);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20 };
@@ -87,7 +87,7 @@ beforeAll(async () => {
   type = (await addScriptVersion(t.db, userId, script.id, SMA)).type;
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' }))
     .id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name: 'sma script',
     type,
     params: PARAMS,
@@ -95,7 +95,6 @@ beforeAll(async () => {
     symbol: 'BTC/USDT',
     timeframe: '1h',
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   deploymentId = (
     await createDeployment(
       t.db,

@@ -17,10 +17,10 @@ import {
 } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { addScriptVersion, createScriptForUser } from '@/server/services/scripts/scripts';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureRows } from '@/server/testing/fixtures';
 import { createDeploymentRunnerLoop } from './deployment-runner';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 600);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopLossPct: 2, takeProfitPct: 4 };
@@ -58,8 +58,7 @@ async function scriptVersion(name: string, source: string): Promise<{ scriptId: 
 /** A backtested strategy of `type`, deployed in paper mode on a replay of the stored candles from their first. */
 async function deployed(name: string, type: string, params: Record<string, unknown>, speed: number): Promise<string> {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const s = await createStrategyForUser(t.db, userId, { name, type, params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, s.id));
+  const s = await createDeployableStrategy(t.db, userId, { name, type, params, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
   const d = await createDeployment(t.db, userId, s.id, { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed } }, { now: clock });
   return d.id;
 }

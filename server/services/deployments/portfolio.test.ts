@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployments, fills, orders, paperBalances, strategies } from '@/db/schema';
+import { deployments, fills, orders, paperBalances } from '@/db/schema';
 import { runPortfolioBacktest } from '@/server/core/backtest/portfolio';
 import { sliceByTime, type CandleSeries, type OhlcvRow } from '@/server/core/candles';
 import { AppError } from '@/server/core/errors';
@@ -9,13 +9,13 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { engageKillSwitch } from '@/server/services/kill-switch';
 import { upsertCandles } from '@/server/services/market-data/candles';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { fixtureSeries } from '@/server/testing/fixtures';
 import { createDeployment, getDeployment, stopDeployment } from './deployments';
 import { deploymentEquityCurve } from './equity';
 import { claimDeployments } from './leases';
 import { loadRuntime, tickDeployment, type DeploymentRuntime } from '.';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 
 const DAY = 86_400_000;
 const PARAMS = { fastPeriod: 8, slowPeriod: 21, stopLossPct: 3, trailingStopPct: 6 };
@@ -65,7 +65,7 @@ afterAll(async () => {
 
 async function setup(name: string) {
   const accountId = (await createAccount(t.db, userId, { name, exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' })).id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name,
     type: 'sma_crossover',
     params: PARAMS,
@@ -74,7 +74,6 @@ async function setup(name: string) {
     timeframe: '4h',
     capital: CAPITAL,
   });
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   return { accountId, strategyId: strategy.id };
 }
 
@@ -216,7 +215,7 @@ describe('a pair-list paper deployment on a replay', () => {
     const other = (await registerUser(t.db, { username: 'killer', password: 'correct horse battery' })).id;
     const accountId = (await createAccount(t.db, other, { name: 'k', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' }))
       .id;
-    const strategy = await createStrategyForUser(t.db, other, {
+    const strategy = await createDeployableStrategy(t.db, other, {
       name: 'k',
       type: 'sma_crossover',
       params: PARAMS,
@@ -224,7 +223,6 @@ describe('a pair-list paper deployment on a replay', () => {
       symbols: pairs.map(([symbol]) => symbol),
       timeframe: '4h',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     const deployment = await createDeployment(
       t.db,
       other,
@@ -247,7 +245,7 @@ describe('a pair-list paper deployment on a replay', () => {
   it('refuses a replay when a pair has no stored candles, naming the pair', async () => {
     const { accountId } = await setup('missing pair');
     await upsertCandles(t.db, { exchange: 'binance', symbol: 'XRP/USDT', timeframe: '1h' }, rowsOf(sliceByTime(btc, start, start + 10 * DAY)));
-    const strategy = await createStrategyForUser(t.db, userId, {
+    const strategy = await createDeployableStrategy(t.db, userId, {
       name: 'missing',
       type: 'sma_crossover',
       params: PARAMS,
@@ -255,7 +253,6 @@ describe('a pair-list paper deployment on a replay', () => {
       symbols: ['BTC/USDT', 'XRP/USDT'],
       timeframe: '4h',
     });
-    await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
     const error = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'replay' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('UNPROCESSABLE');
