@@ -7,6 +7,8 @@
  *
  *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up]
  */
+import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { registerUser } from '../server/services/auth/users';
@@ -24,6 +26,27 @@ const argv = process.argv.slice(2);
 const count = Number(argv.find((a) => a.startsWith('--deployments='))?.split('=')[1] ?? 400);
 const warm = argv.includes('--warm-up');
 const HOUR = 3_600_000;
+
+/**
+ * Statements and socket writes to PostgreSQL, counted from the protocol messages the process writes: each Bind ('B')
+ * is one execution of a statement (prepared or not), each Query ('Q') one simple-protocol statement (BEGIN, COMMIT).
+ */
+const wire = { writes: 0, binds: 0, queries: 0 };
+const socketWrite = Socket.prototype.write;
+Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+  if (
+    Buffer.isBuffer(chunk) &&
+    (this.remotePort === 5432 || this.remotePort === Number(new URL(process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://x:5432').port))
+  ) {
+    wire.writes++;
+    for (let at = 0; at + 5 <= chunk.length; at += 1 + chunk.readInt32BE(at + 1)) {
+      const type = chunk[at];
+      if (type === 0x42) wire.binds++;
+      else if (type === 0x51) wire.queries++;
+    }
+  }
+  return (socketWrite as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+} as typeof Socket.prototype.write;
 
 let gcMs = 0;
 new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gcMs += entry.duration))).observe({ entryTypes: ['gc'] });
@@ -59,6 +82,7 @@ try {
     now += HOUR / 3600; // the next candle closes (replay at one candle a second)
     const pids = await backends();
     const [cpu0, pg0, wall0, gc0] = [process.cpuUsage(), backendsMs(pids), performance.now(), gcMs];
+    const wire0 = { ...wire };
     if (process.env.BURST_MARKS) console.log(`mark ${burst} start ${process.hrtime.bigint() / 1000n}`);
     const size = Math.min(50, Math.ceil(runtimes.length / 4));
     const queue = Array.from({ length: Math.ceil(runtimes.length / size) }, (_, i) => runtimes.slice(i * size, (i + 1) * size));
@@ -75,8 +99,9 @@ try {
     const workerMs = (cpu.user + cpu.system) / 1000;
     const pgMs = backendsMs(pids) - pg0;
     await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
+    const perTick = (n: number) => (n / runtimes.length).toFixed(3);
     console.log(
-      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${(workerMs / runtimes.length).toFixed(3)} ms, backends ${(pgMs / runtimes.length).toFixed(3)} ms; GC pauses ${((gcMs - gc0) / runtimes.length).toFixed(3)} ms`,
+      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {
