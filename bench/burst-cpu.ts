@@ -5,19 +5,21 @@
  * next candle's (warm). CPU, not wall time: the machine is shared. The worker's from process.cpuUsage, its
  * backends' from /proc.
  *
- *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up]
+ *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up] [--prepare]
+ *
+ * --prepare: the batch's statements prepared on the pool's connections first, as the worker does before its first burst.
  */
 import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { registerUser } from '../server/services/auth/users';
 import { upsertCandles } from '../server/services/market-data/candles';
-import type { DeploymentRuntime } from '../server/services/deployments';
+import { preparePaperBatchStatements, type DeploymentRuntime } from '../server/services/deployments';
 import { ensureBalanceRows } from '../server/services/orders';
 import { createTestDatabase } from '../server/testing/db';
 import { claimedPaperDcaDeployments } from '../server/testing/deployments/paper-dca';
 import { fixtureRows } from '../server/testing/fixtures';
+import { countWire } from '../server/testing/wire-count';
 import { tickPaperBatch } from '../server/worker/tick-batch';
 import { warmUpPaperTicks } from '../server/worker/tick-warm-up';
 import { processCpuMs } from './trading';
@@ -25,33 +27,14 @@ import { processCpuMs } from './trading';
 const argv = process.argv.slice(2);
 const count = Number(argv.find((a) => a.startsWith('--deployments='))?.split('=')[1] ?? 400);
 const warm = argv.includes('--warm-up');
+const prepare = argv.includes('--prepare');
 const HOUR = 3_600_000;
-
-/**
- * Statements and socket writes to PostgreSQL, counted from the protocol messages the process writes: each Bind ('B')
- * is one execution of a statement (prepared or not), each Query ('Q') one simple-protocol statement (BEGIN, COMMIT).
- */
-const wire = { writes: 0, binds: 0, queries: 0 };
-const socketWrite = Socket.prototype.write;
-Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-  if (
-    Buffer.isBuffer(chunk) &&
-    (this.remotePort === 5432 || this.remotePort === Number(new URL(process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://x:5432').port))
-  ) {
-    wire.writes++;
-    for (let at = 0; at + 5 <= chunk.length; at += 1 + chunk.readInt32BE(at + 1)) {
-      const type = chunk[at];
-      if (type === 0x42) wire.binds++;
-      else if (type === 0x51) wire.queries++;
-    }
-  }
-  return (socketWrite as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-} as typeof Socket.prototype.write;
 
 let gcMs = 0;
 new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gcMs += entry.duration))).observe({ entryTypes: ['gc'] });
 
 const t = await createTestDatabase();
+const wire = countWire(t.url).counts;
 try {
   const rows = fixtureRows('btc-usd-1h').slice(0, 50);
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
@@ -73,6 +56,11 @@ try {
       Number(r.pid),
     );
   const backendsMs = (pids: number[]) => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+  if (prepare) {
+    const started = Date.now();
+    const reached = await preparePaperBatchStatements(t.db, 4);
+    console.log(`prepared the batch's statements on ${reached} connections in ${Date.now() - started} ms`);
+  }
   if (warm) {
     const started = Date.now();
     const result = await warmUpPaperTicks(runtimes, { untilMs: started + 2_000 });
@@ -101,7 +89,7 @@ try {
     await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
     const perTick = (n: number) => (n / runtimes.length).toFixed(3);
     console.log(
-      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+      `${warm ? 'warmed' : 'cold'}${prepare ? ' prepared' : ''} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {

@@ -10,3 +10,13 @@ export * from './price-source';
 export * from './halt';
 export * from './mark';
 export * from './views';
+export {
+  insertOrdersSql,
+  insertedOrdersOf,
+  orderBatchStatementsToPrepare,
+  outcomesOf,
+  outcomesSql,
+  type OrderInsertRequest,
+  type OrderOutcomeRequest,
+  type PaperOrderStatements,
+} from './order-batch-sql';
