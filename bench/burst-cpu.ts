@@ -5,9 +5,7 @@
  * next candle's (warm). CPU, not wall time: the machine is shared. The worker's from process.cpuUsage, its
  * backends' from /proc.
  *
- *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up] [--prepare]
- *
- * --prepare: the batch's statements prepared on the pool's connections first, as the worker does before its first burst.
+ *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up]
  */
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -27,7 +25,6 @@ import { processCpuMs } from './trading';
 const argv = process.argv.slice(2);
 const count = Number(argv.find((a) => a.startsWith('--deployments='))?.split('=')[1] ?? 400);
 const warm = argv.includes('--warm-up');
-const prepare = argv.includes('--prepare');
 const HOUR = 3_600_000;
 
 let gcMs = 0;
@@ -56,13 +53,6 @@ try {
       Number(r.pid),
     );
   const backendsMs = (pids: number[]) => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
-  if (prepare) {
-    const started = Date.now();
-    // Imported here: the bench also runs older code (without it) for comparisons.
-    const { preparePaperBatchStatements } = await import('../server/services/deployments');
-    const reached = await preparePaperBatchStatements(t.db, 4);
-    console.log(`prepared the batch's statements on ${reached} connections in ${Date.now() - started} ms`);
-  }
   if (warm) {
     const started = Date.now();
     const result = await warmUpPaperTicks(runtimes, { untilMs: started + 2_000 });
@@ -91,7 +81,7 @@ try {
     await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
     const perTick = (n: number) => (n / runtimes.length).toFixed(3);
     console.log(
-      `${warm ? 'warmed' : 'cold'}${prepare ? ' prepared' : ''} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {

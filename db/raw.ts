@@ -43,34 +43,6 @@ export function reserveConnection(db: Db): Promise<postgres.ReservedSql> {
   return clientOf(db).reserve();
 }
 
-/**
- * Executes `statements` (prepared, as queryRows sends them) on `connections` of the pool's connections at once, each
- * reserved and inside a transaction that is rolled back: each connection then holds them prepared (parsed, with
- * the catalog caches their tables need loaded in its backend) before a hot path first needs them. Give statements
- * that write nothing for their parameters (empty inputs). Resolves how many connections were reached (those free
- * within the pool's timeout); a statement that fails rejects (a wrong text: nothing else can make it fail).
- */
-export async function prepareOnConnections(db: Db, statements: readonly Statement[], connections: number): Promise<number> {
-  const reserved = await Promise.allSettled(Array.from({ length: connections }, () => reserveConnection(db)));
-  const held = reserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  try {
-    await Promise.all(
-      held.map(async (connection) => {
-        // Sent in one write: BEGIN, every statement, ROLLBACK.
-        const sent = [issue(connection, 'begin'), ...statements.map((s) => queryRows(connection, s.text, s.params))];
-        const rollback = issue(connection, 'rollback');
-        const results = await Promise.allSettled(sent);
-        await rollback;
-        const failed = results.find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      }),
-    );
-    return held.length;
-  } finally {
-    for (const connection of held) connection.release();
-  }
-}
-
 const columnsOf = new WeakMap<Table, Array<[string, Column]>>();
 
 /**

@@ -180,11 +180,6 @@ export function notifyStatement(events: readonly AppEvent[]): { text: string; pa
   }
   const params: unknown[] = [EVENTS_CHANNEL, JSON.stringify(events.map((event) => ({ event, logged: isLoggedEvent(event) })))];
   if (candidates.length > 0) params.push(JSON.stringify(candidates));
-  return { text: loggedNotifyText(candidates.length > 0), params };
-}
-
-/** notifyStatement's text when some event is logged: $1 the channel, $2 the events, $3 the candidates (with `outbox`). */
-function loggedNotifyText(outbox: boolean): string {
   // event_input is materialized (it calls nextval and is read twice): each logged event gets its number once.
   const logged = `event_input as (
     select e.item->'event' as item, e.ord, case when (e.item->>'logged')::boolean then nextval('event_log_id_seq') end as seq
@@ -194,19 +189,7 @@ function loggedNotifyText(outbox: boolean): string {
   )`;
   // pg_notify is volatile: evaluated after the ORDER BY, so the notifications go out in the events' order.
   const select = `select pg_notify($1, case when seq is null then item::text else (item || jsonb_build_object('seq', seq))::text end) from event_input order by ord`;
-  return `with ${outbox ? `${outboxCte(3)}, ` : ''}${logged} ${select}`;
-}
-
-/**
- * The texts notifyStatement sends for logged events (with and without notification candidates), with empty
- * inputs (they notify and write nothing), to prepare on connections ahead of a burst.
- */
-export function notifyStatementsToPrepare(): Array<{ text: string; params: unknown[] }> {
-  const [withOutbox, without] = [true, false].map((outbox) => loggedNotifyText(outbox));
-  return [
-    { text: withOutbox!, params: [EVENTS_CHANNEL, '[]', '[]'] },
-    { text: without!, params: [EVENTS_CHANNEL, '[]'] },
-  ];
+  return { text: `with ${outbox(3)}${logged} ${select}`, params };
 }
 
 /** An event with its number in event_log (null for an event without an owner, which is not logged). */

@@ -18,7 +18,6 @@ import {
   disposeRuntime,
   giveBackLeases,
   loadRuntime,
-  preparePaperBatchStatements,
   releaseLeases,
   renewLeases,
   tickDeployment,
@@ -270,12 +269,6 @@ export function createDeploymentRunnerLoop(options: DeploymentRunnerOptions = {}
             // Once, before the first burst: the tick path's JavaScript compiled on throwaway ticks (tick-warm-up.ts).
             warmedUp = true;
             const started = Date.now();
-            // The batch's statements prepared in the backends of the connections its lanes may take (paper-batch.ts).
-            const connections = await preparePaperBatchStatements(db, Math.max(1, database.sql.options.max - 1)).catch((error: unknown) => {
-              logger.warn({ err: error }, "the batch's statements could not be prepared ahead");
-              return 0;
-            });
-            logger.info({ connections, ms: Date.now() - started }, 'paper batch statements prepared');
             const warm = await warmUpPaperTicks([...runtimes.values()].filter(batchable), { untilMs: Math.min(started + 2_000, nextDue - 500) });
             logger.info({ ...warm, ms: Date.now() - started }, 'paper tick path warmed up');
           }

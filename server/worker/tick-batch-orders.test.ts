@@ -5,11 +5,10 @@
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { reserveConnection } from '@/db/raw';
 import { deployments, fills, orderEvents, orders, paperBalances } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import { registerUser } from '@/server/services/auth/users';
-import { preparePaperBatchStatements, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
 import { upsertCandles } from '@/server/services/market-data/candles';
 import { ensureBalanceRows } from '@/server/services/orders';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
@@ -173,30 +172,4 @@ it('sends the same number of statements for a batch of 8 as for a batch of 2: on
   const eight = await counted(large);
   expect(eight.binds, `statements for 8 members (${eight.binds}) as for 2 (${two.binds})`).toBe(two.binds);
   expect(two.binds, 'candle reads, fence, insert, outcome, notifications, state writes: a handful').toBeLessThanOrEqual(8);
-});
-
-it("prepares the batch's statements on the pool's connections ahead of a burst, writing nothing", async () => {
-  const tables = ['orders', 'fills', 'order_events', 'paper_balances', 'event_log', 'notification_outbox', 'deployments'];
-  const snapshot = async () => {
-    const out: Record<string, unknown> = {};
-    for (const table of tables)
-      out[table] = (await t.db.execute(sql.raw(`select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as h from ${table} x`)))[0];
-    return out;
-  };
-  const before = await snapshot();
-  // The test pool has 5 connections, 4 of them for transactions and reserved connections.
-  expect(await preparePaperBatchStatements(t.db, 4), 'every connection a transaction can take').toBe(4);
-  expect(await snapshot(), 'nothing written').toEqual(before);
-  const connection = await reserveConnection(t.db);
-  try {
-    const prepared = (await connection.unsafe('select statement from pg_prepared_statements')).map((r) => String(r.statement));
-    for (const part of ['insert into orders', 'update orders as o', 'for update of d', 'update deployments d', 'insert into event_log']) {
-      expect(
-        prepared.some((text) => text.includes(part)),
-        `a statement with "${part}" is prepared in the backend`,
-      ).toBe(true);
-    }
-  } finally {
-    connection.release();
-  }
 });

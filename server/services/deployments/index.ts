@@ -1,7 +1,7 @@
 export * from './deployments';
 export * from './equity';
 export { closeDeploymentPosition } from './close-out';
-export { fenceAll, finishAll, preparePaperBatchStatements, type PaperBatchMember, type TickFence, type TickFinish } from './paper-batch';
+export { fenceAll, finishAll, type PaperBatchMember, type TickFence, type TickFinish } from './paper-batch';
 export { disposeRuntime, loadRuntime, type DeploymentRuntime } from './runtime';
 export { BarBuffer } from './bars';
 export { tickDeployment, type TickResult } from './tick';

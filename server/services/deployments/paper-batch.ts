@@ -10,12 +10,12 @@
  * - `finishAll`: the batch's last statements. Every member's notifications, in member order (each member's in its
  *   own order; delivered at the commit), then every member's state write, fenced by its epoch.
  */
-import type { Db, DbOrTx } from '@/db/client';
-import { prepareOnConnections, queryRows } from '@/db/raw';
+import type { DbOrTx } from '@/db/client';
+import { queryRows } from '@/db/raw';
 import type { MachineState } from '@/server/core/trading';
-import { notifyBatchStatement, notifyStatementsToPrepare, type AppEvent } from '@/server/services/events';
+import { notifyBatchStatement, type AppEvent } from '@/server/services/events';
 import { engagedLatchesOfUsersSql } from '@/server/services/kill-switch/latch';
-import { orderBatchStatementsToPrepare, type PaperOrderStatements } from '@/server/services/orders';
+import type { PaperOrderStatements } from '@/server/services/orders';
 import type { DeploymentRow } from './model';
 
 /** A member's fence: whether its row is held under its epoch, and the latches that halt its user's trading. */
@@ -90,18 +90,4 @@ export async function finishAll(tx: DbOrTx, members: ReadonlyArray<{ id: string;
   const [, rows] = await Promise.all([notified, written]);
   const held = new Set(rows.map((r) => r.id));
   return members.map((m) => held.has(m.id));
-}
-
-/**
- * Prepares a batch's statements (the fences, the orders' insert and outcome, the notifications, the state writes),
- * with empty inputs, on up to `connections` of the pool's connections (db/raw.ts prepareOnConnections): a worker's
- * first burst then finds them parsed in its backends, with the catalog caches of their tables loaded. Writes nothing.
- * Resolves how many connections were reached.
- */
-export function preparePaperBatchStatements(db: Db, connections: number): Promise<number> {
-  return prepareOnConnections(
-    db,
-    [{ text: FENCE_ALL, params: ['[]'] }, ...orderBatchStatementsToPrepare(), ...notifyStatementsToPrepare(), { text: PERSIST_ALL, params: ['[]'] }],
-    connections,
-  );
 }

@@ -13,7 +13,6 @@ export * from './views';
 export {
   insertOrdersSql,
   insertedOrdersOf,
-  orderBatchStatementsToPrepare,
   outcomesOf,
   outcomesSql,
   type OrderInsertRequest,

@@ -187,11 +187,3 @@ export function outcomesOf(rows: Array<Record<string, unknown>>, requests: reado
     return row ? [row] : [];
   });
 }
-
-/** The batch's two statements with empty inputs (they write nothing), to prepare on connections ahead of a burst. */
-export function orderBatchStatementsToPrepare(): Statement[] {
-  return [
-    { text: INSERT_ORDERS, params: ['[]'] },
-    { text: OUTCOMES, params: ['[]', '[]', '[]', '[]'] },
-  ];
-}
