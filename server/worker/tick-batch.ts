@@ -42,7 +42,6 @@
  * (each member is then ticked alone).
  */
 import type { Db, DbOrTx } from '@/db/client';
-import { queryRows } from '@/db/raw';
 import { readCandleSeries } from '@/server/services/market-data/candles';
 import {
   fenceAll,
@@ -54,7 +53,7 @@ import {
   type TickFinish,
   type TickResult,
 } from '@/server/services/deployments';
-import { insertedOrdersOf, insertOrdersSql, outcomesOf, outcomesSql, type OrderInsertRequest, type OrderOutcomeRequest } from '@/server/services/orders';
+import { insertOrders, writeOutcomes, type OrderInsertRequest, type OrderOutcomeRequest } from '@/server/services/orders';
 
 /** The batch's transaction was rolled back (a member failed, or the commit did): the member is ticked again alone. */
 export class TickBatchRolledBack extends Error {
@@ -242,10 +241,11 @@ class SharedStatements {
     const outcomes = round.filter((r): r is Extract<OrderRequest, { kind: 'outcome' }> & Deferred<Array<Record<string, unknown>>> => r.kind === 'outcome');
     const inserts = round.filter((r): r is Extract<OrderRequest, { kind: 'insert' }> & Deferred<Array<Record<string, unknown>>> => r.kind === 'insert');
     if (outcomes.length > 0) {
-      const requests = outcomes.map((r) => r.request);
-      const statement = outcomesSql(requests);
-      queryRows(tx, statement.text, statement.params).then(
-        (rows) => outcomesOf(rows, requests).forEach((answer, i) => outcomes[i]!.resolve(answer)),
+      writeOutcomes(
+        tx,
+        outcomes.map((r) => r.request),
+      ).then(
+        (answers) => answers.forEach((answer, i) => outcomes[i]!.resolve(answer)),
         (error: unknown) => outcomes.forEach((r) => r.reject(error)),
       );
     }
@@ -254,9 +254,11 @@ class SharedStatements {
       // such deployments apart (file comment); should it not, the batch rolls back and each is ticked alone.
       const accounts = new Set(inserts.map((r) => r.request.values.accountId));
       if (accounts.size < inserts.length) return inserts.forEach((r) => r.reject(new Error('two orders of one account in one batch')));
-      const statement = insertOrdersSql(inserts.map((r) => r.request));
-      queryRows(tx, statement.text, statement.params).then(
-        (rows) => insertedOrdersOf(rows, inserts.length).forEach((answer, i) => inserts[i]!.resolve(answer)),
+      insertOrders(
+        tx,
+        inserts.map((r) => r.request),
+      ).then(
+        (answers) => answers.forEach((answer, i) => inserts[i]!.resolve(answer)),
         (error: unknown) => inserts.forEach((r) => r.reject(error)),
       );
     }

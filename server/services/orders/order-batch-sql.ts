@@ -14,7 +14,7 @@
  * row FOR UPDATE under its epoch): the batch form has no per-order fence. The SQL is the same for any number of
  * orders, so each connection prepares it once.
  */
-import type { Statement } from '@/db/raw';
+import { queryRows, type Connection, type Statement } from '@/db/raw';
 import { engagedLatchesOfUsersSql } from '@/server/services/kill-switch/latch';
 import type { NewOrderValues, OutcomeWrites } from './order-sql';
 
@@ -49,7 +49,7 @@ const INSERT_ORDERS = `with req as materialized (
    order by req.n`;
 
 /** The insert of every request's `new` row, with its latches and locked balances (answers: insertedOrdersOf). */
-export function insertOrdersSql(requests: readonly OrderInsertRequest[]): Statement {
+function insertOrdersSql(requests: readonly OrderInsertRequest[]): Statement {
   const rows = requests.map(({ values: v, lockBalances }, n) => ({
     n,
     account_id: v.accountId,
@@ -70,7 +70,7 @@ export function insertOrdersSql(requests: readonly OrderInsertRequest[]): Statem
 }
 
 /** The insert's answer per request, in the requests' order: each as insertOrderSql's one row (order-sql.ts insertedOrder). */
-export function insertedOrdersOf(rows: Array<Record<string, unknown>>, count: number): Array<Array<Record<string, unknown>>> {
+function insertedOrdersOf(rows: Array<Record<string, unknown>>, count: number): Array<Array<Record<string, unknown>>> {
   if (rows.length !== count) throw new Error(`the batch's order insert returned ${rows.length} rows for ${count} orders`);
   return rows.map((row) => [row]);
 }
@@ -125,7 +125,7 @@ const OUTCOMES = `with w as (
  * Every request's outcome in one statement (answers: outcomesOf). A fill is inserted without `on conflict`, as
  * outcomeSql inserts it: a duplicate fails the statement, and with it the batch's transaction.
  */
-export function outcomesSql(requests: readonly OrderOutcomeRequest[]): Statement {
+function outcomesSql(requests: readonly OrderOutcomeRequest[]): Statement {
   const balances: unknown[] = [];
   const fills: unknown[] = [];
   const events: unknown[] = [];
@@ -180,10 +180,22 @@ export function outcomesSql(requests: readonly OrderOutcomeRequest[]): Statement
 }
 
 /** The outcome's answer per request, in the requests' order: each the order's row as outcomeSql returns it. */
-export function outcomesOf(rows: Array<Record<string, unknown>>, requests: readonly OrderOutcomeRequest[]): Array<Array<Record<string, unknown>>> {
+function outcomesOf(rows: Array<Record<string, unknown>>, requests: readonly OrderOutcomeRequest[]): Array<Array<Record<string, unknown>>> {
   const byId = new Map(rows.map((row) => [String(row.id), row]));
   return requests.map(({ order }) => {
     const row = byId.get(order.id);
     return row ? [row] : [];
   });
+}
+
+/** Sends the insert of every request (issued at the call); resolves each request's answer, in order. */
+export async function insertOrders(tx: Connection, requests: readonly OrderInsertRequest[]): Promise<Array<Array<Record<string, unknown>>>> {
+  const statement = insertOrdersSql(requests);
+  return insertedOrdersOf(await queryRows(tx, statement.text, statement.params), requests.length);
+}
+
+/** Sends every request's outcome in one statement (issued at the call); resolves each request's answer, in order. */
+export async function writeOutcomes(tx: Connection, requests: readonly OrderOutcomeRequest[]): Promise<Array<Array<Record<string, unknown>>>> {
+  const statement = outcomesSql(requests);
+  return outcomesOf(await queryRows(tx, statement.text, statement.params), requests);
 }
