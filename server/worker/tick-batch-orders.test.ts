@@ -173,3 +173,31 @@ it('sends the same number of statements for a batch of 8 as for a batch of 2: on
   expect(eight.binds, `statements for 8 members (${eight.binds}) as for 2 (${two.binds})`).toBe(two.binds);
   expect(two.binds, 'candle reads, fence, insert, outcome, notifications, state writes: a handful').toBeLessThanOrEqual(8);
 });
+
+it("places nothing twice when a member's clientOrderId is already taken: the batch's insert skips it and the member books the stored order", async () => {
+  const [again, other] = (await mixedDeployments('retried')).slice(0, 2) as [DeploymentRuntime, DeploymentRuntime];
+  now += HOUR / 3600;
+  const before = structuredClone(again.row);
+  expect(await tickDeployment(t.db, again, { now: clock }), 'the first attempt, alone').toMatchObject({ status: 'ok', orders: 1 });
+  const placedFirst = await writtenBy(again);
+  // Its state write lost (as if from before the tick): the next tick decides on the same bar, with the same clientOrderId.
+  await t.db
+    .update(deployments)
+    .set({ runner: before.runner, lastBarTime: before.lastBarTime, lastDecision: before.lastDecision })
+    .where(eq(deployments.id, again.id));
+  again.row = before;
+  const outcomes = await tickPaperBatch(t.db, [again, other], { now: clock });
+  for (const { result, retriedAlone } of outcomes) {
+    expect(retriedAlone, 'the batch committed').toBe(false);
+    expect(result).toMatchObject({ status: 'fulfilled', value: { status: 'ok', orders: 1 } });
+  }
+  const placedAgain = await writtenBy(again);
+  expect(placedAgain.orders, 'the same one order, not a second').toEqual(placedFirst.orders);
+  expect(placedAgain.fills, 'its fill applied once').toEqual(placedFirst.fills);
+  expect(placedAgain.balances, 'the balances moved once').toEqual(placedFirst.balances);
+  expect(placedAgain.runner, 'the machine booked the stored fill as the first attempt did').toEqual(placedFirst.runner);
+  expect(
+    (await writtenBy(other)).orders.map((o) => o.status),
+    'the other member traded',
+  ).toEqual(['filled']);
+});
