@@ -1,7 +1,8 @@
 /**
  * A batch's orders in one insert and one outcome statement (tick-batch.ts, services/orders/order-batch-sql.ts), on
  * a real PostgreSQL: members of different users, accounts and symbols get what each would get ticked alone; a
- * member whose writes fail leaves nothing half-written; and the statements a batch sends do not grow with its members.
+ * member whose writes fail leaves nothing half-written; the statements a batch sends do not grow with its members;
+ * and a taken clientOrderId places nothing twice.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
