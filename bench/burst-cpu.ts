@@ -7,6 +7,7 @@
  *
  *   TEST_ADMIN_DATABASE_URL=postgres://… npx tsx bench/burst-cpu.ts [--deployments=400] [--warm-up]
  */
+import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { registerUser } from '../server/services/auth/users';
@@ -16,6 +17,7 @@ import { ensureBalanceRows } from '../server/services/orders';
 import { createTestDatabase } from '../server/testing/db';
 import { claimedPaperDcaDeployments } from '../server/testing/deployments/paper-dca';
 import { fixtureRows } from '../server/testing/fixtures';
+import { countWire } from '../server/testing/wire-count';
 import { tickPaperBatch } from '../server/worker/tick-batch';
 import { warmUpPaperTicks } from '../server/worker/tick-warm-up';
 import { processCpuMs } from './trading';
@@ -29,6 +31,7 @@ let gcMs = 0;
 new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gcMs += entry.duration))).observe({ entryTypes: ['gc'] });
 
 const t = await createTestDatabase();
+const wire = countWire(t.url).counts;
 try {
   const rows = fixtureRows('btc-usd-1h').slice(0, 50);
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
@@ -59,6 +62,7 @@ try {
     now += HOUR / 3600; // the next candle closes (replay at one candle a second)
     const pids = await backends();
     const [cpu0, pg0, wall0, gc0] = [process.cpuUsage(), backendsMs(pids), performance.now(), gcMs];
+    const wire0 = { ...wire };
     if (process.env.BURST_MARKS) console.log(`mark ${burst} start ${process.hrtime.bigint() / 1000n}`);
     const size = Math.min(50, Math.ceil(runtimes.length / 4));
     const queue = Array.from({ length: Math.ceil(runtimes.length / size) }, (_, i) => runtimes.slice(i * size, (i + 1) * size));
@@ -75,8 +79,9 @@ try {
     const workerMs = (cpu.user + cpu.system) / 1000;
     const pgMs = backendsMs(pids) - pg0;
     await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
+    const perTick = (n: number) => (n / runtimes.length).toFixed(3);
     console.log(
-      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${(workerMs / runtimes.length).toFixed(3)} ms, backends ${(pgMs / runtimes.length).toFixed(3)} ms; GC pauses ${((gcMs - gc0) / runtimes.length).toFixed(3)} ms`,
+      `${warm ? 'warmed' : 'cold'} ${burst} burst: ${orders} orders of ${runtimes.length} in ${Math.round(performance.now() - wall0)} ms; per tick: worker ${perTick(workerMs)} ms, backends ${perTick(pgMs)} ms; GC pauses ${perTick(gcMs - gc0)} ms; statements ${perTick(wire.binds - wire0.binds)} + ${perTick(wire.queries - wire0.queries)} simple, socket writes ${perTick(wire.writes - wire0.writes)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {

@@ -148,7 +148,24 @@ export function standInDatabase(): Db {
     if (text.includes('for update of d')) return [{ id: params[0], kill_switch: null }];
     if (text.includes('update deployments d')) return (JSON.parse(String(params[0])) as Array<{ id: string }>).map(({ id }) => ({ id }));
     if (text.includes('update deployments set runner')) return [{ id: params[4] }];
-    if (text.includes('insert into orders')) return [insertedOrderRow(orders, params)];
+    if (text.includes('insert into orders') && text.includes('jsonb_to_recordset')) {
+      // The batch's insert (order-batch-sql.ts insertOrdersSql): one answer per order, in order.
+      const requests = JSON.parse(String(params[0])) as Array<Record<string, unknown>>;
+      return requests.map((r) => ({ n: r.n, ...insertedOrderRow(orders, r) }));
+    }
+    if (text.includes('update orders as o')) {
+      // The batch's outcome (outcomesSql): each order's row with its new status.
+      const states = JSON.parse(String(params[3])) as Array<{ id: string; status: string }>;
+      return states.flatMap(({ id, status }) => {
+        const row = orders.get(id);
+        orders.delete(id);
+        return row ? [{ ...row, status }] : [];
+      });
+    }
+    if (text.includes('insert into orders')) {
+      const [account_id, user_id, deployment_id, client_order_id, exchange, symbol, side, type, quantity, price, stop_price] = params;
+      return [insertedOrderRow(orders, { account_id, user_id, deployment_id, client_order_id, exchange, symbol, side, type, quantity, price, stop_price })];
+    }
     if (text.includes('update orders set')) {
       const row = orders.get(String(params[0]));
       orders.delete(String(params[0]));
@@ -174,24 +191,26 @@ export function standInDatabase(): Db {
   return drizzle(client as unknown as postgres.Sql, { schema }) as unknown as Db;
 }
 
-/** The insert statement's answer (order-sql.ts insertOrderSql): the fence, the locked balances, the `new` row. */
-function insertedOrderRow(orders: Map<string, Record<string, unknown>>, params: readonly unknown[]): Record<string, unknown> {
-  const [accountId, userId, deploymentId, clientOrderId, exchange, symbol, side, type, quantity, price, stopPrice] = params;
-  const [base, quote] = String(symbol).split('/');
+/**
+ * The insert statement's answer for one order (order-sql.ts insertOrderSql, or a row of order-batch-sql.ts
+ * insertOrdersSql): the fence, the locked balances, the `new` row. `order`: its columns by their SQL names.
+ */
+function insertedOrderRow(orders: Map<string, Record<string, unknown>>, order: Record<string, unknown>): Record<string, unknown> {
+  const [base, quote] = String(order.symbol).split('/');
   const now = new Date().toISOString();
   const values: Record<string, unknown> = {
     id: randomUUID(),
-    account_id: accountId,
-    user_id: userId,
-    deployment_id: deploymentId,
-    client_order_id: clientOrderId,
-    exchange,
-    symbol,
-    side,
-    type,
-    quantity,
-    price,
-    stop_price: stopPrice,
+    account_id: order.account_id,
+    user_id: order.user_id,
+    deployment_id: order.deployment_id,
+    client_order_id: order.client_order_id,
+    exchange: order.exchange,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    price: order.price,
+    stop_price: order.stop_price,
     status: 'new',
     filled_quantity: '0',
     filled_cost: '0',

@@ -154,6 +154,7 @@ export async function executeTickOrder(ctx: Omit<TickContext, 'machine'>, order:
         prices: fixedPrice(expectedPrice, order.fillBarTime, feed),
         fitQuantity: order.side === 'sell',
         announce: (event) => ctx.notifications.push(event),
+        statements: ctx.deps.paperBatch?.orders,
         deps: ctx.deps,
       })
     : await executeOrder(ctx.db, rt.userId, rt.account, { ...input, fenceEpoch: rt.epoch }, { fitQuantity: true, settleAtOnce: true, deps: ctx.deps });

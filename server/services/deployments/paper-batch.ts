@@ -15,6 +15,7 @@ import { queryRows } from '@/db/raw';
 import type { MachineState } from '@/server/core/trading';
 import { notifyBatchStatement, type AppEvent } from '@/server/services/events';
 import { engagedLatchesOfUsersSql } from '@/server/services/kill-switch/latch';
+import type { PaperOrderStatements } from '@/server/services/orders';
 import type { DeploymentRow } from './model';
 
 /** A member's fence: whether its row is held under its epoch, and the latches that halt its user's trading. */
@@ -38,6 +39,8 @@ export interface TickFinish {
 export interface PaperBatchMember {
   fence(): Promise<TickFence>;
   finish(finish: TickFinish): Promise<boolean>;
+  /** The member's orders' statements, sent with every member's (services/orders/order-batch-sql.ts). */
+  orders: PaperOrderStatements;
 }
 
 const FENCE_ALL = `with req as materialized (select * from jsonb_to_recordset($1::jsonb) as r(n int, id uuid, epoch bigint, user_id uuid)),

@@ -10,3 +10,4 @@ export * from './price-source';
 export * from './halt';
 export * from './mark';
 export * from './views';
+export { insertOrders, writeOutcomes, type OrderInsertRequest, type OrderOutcomeRequest, type PaperOrderStatements } from './order-batch-sql';

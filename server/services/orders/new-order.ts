@@ -11,7 +11,8 @@ import type { AccountRow } from '@/server/services/accounts';
 import { haltingLatch, killSwitchError } from '@/server/services/kill-switch/latch';
 import { createdEvent } from './apply';
 import { LeaseLostError, type OrderRow, type PlaceOrderInput } from './model';
-import { insertOrderStatement, type LockedBalance, type NewOrderValues } from './order-sql';
+import type { PaperOrderStatements } from './order-batch-sql';
+import { insertedOrder, insertOrderStatement, type LockedBalance, type NewOrderValues } from './order-sql';
 
 /** Whether a stored order is the same request (a retry) or a different order reusing the id. */
 function sameRequest(row: OrderRow, input: PlaceOrderInput): boolean {
@@ -79,12 +80,19 @@ export async function insertNewOrder(
     deferCreatedEvent?: boolean;
     /** Paper: the assets whose balance rows to lock and return. */
     lockBalances?: readonly [string, string];
+    /**
+     * A batch's statements (tick-batch.ts): the insert goes out with the other members' orders, in one statement.
+     * Only for an order without its own fence whose balance rows are locked (a paper tick's).
+     */
+    statements?: PaperOrderStatements;
   } = {},
 ): Promise<{ row: OrderRow; created: boolean; balances: LockedBalance[] }> {
-  const { fenceHeld, row, balances, killSwitch } = await insertOrderStatement(tx, newOrderValues(userId, account, input, clientOrderId), {
-    fence: fenceOf(input),
-    lockBalances: options.lockBalances,
-  });
+  const values = newOrderValues(userId, account, input, clientOrderId);
+  const fence = fenceOf(input);
+  const { fenceHeld, row, balances, killSwitch } =
+    options.statements && options.lockBalances && !fence
+      ? insertedOrder(await options.statements.insert({ values, lockBalances: options.lockBalances }))
+      : await insertOrderStatement(tx, values, { fence, lockBalances: options.lockBalances });
   if (killSwitch.length > 0) throw killSwitchError(haltingLatch(killSwitch)!); // KILL SWITCH GUARD: nothing was inserted
   if (!fenceHeld) throw new LeaseLostError(input.deploymentId!);
   if (row) {

@@ -18,6 +18,7 @@ import { exchangeFor, findOwnedAccount, isUuid, PAPER_EXCHANGE, type AccountRow 
 import type { AppEvent } from '@/server/services/events';
 import { applyOrderEvents, notifyOrder, orderEvent } from './apply';
 import { placeLiveOrder } from './live';
+import type { PaperOrderStatements } from './order-batch-sql';
 import { toOrderViews, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
 import type { OrderView } from './views';
 import { paperAccount, paperSaleQuantity, placePaperOrder, placePaperOrderInTx, type PaperOrderInput } from './paper';
@@ -45,6 +46,8 @@ export interface ExecuteOrderOptions {
   settleAtOnce?: boolean;
   /** With `tx`: the order's event is handed to the caller, to send with its own statements at its commit. */
   announce?: (event: AppEvent) => void;
+  /** With `tx`, paper: a batch of ticks sends the order's two statements with its other members' (order-batch-sql.ts). */
+  statements?: PaperOrderStatements;
   deps?: OrderDeps;
 }
 
@@ -78,7 +81,7 @@ export async function executeOrder(
   if (options.fitQuantity && input.side === 'sell') input = { ...input, quantity: await paperSaleQuantity(on, account.id, input.symbol, input.quantity) };
   let placed;
   if (options.tx) {
-    placed = await placePaperOrderInTx(options.tx, userId, account, input, prices, deps.clock);
+    placed = await placePaperOrderInTx(options.tx, userId, account, input, prices, deps.clock, options.statements);
     if (placed.created && options.announce) options.announce(orderEvent(placed.order));
     else if (placed.created) await notifyOrder(options.tx, placed.order);
   } else {

@@ -31,6 +31,7 @@ import {
 import { LeaseLostError, type OrderDeps, type OrderRow, type PlaceOrderInput } from './model';
 import { fenceOf, insertNewOrder, newOrderValues } from './new-order';
 import { insertedOrder, insertOrderSql, outcomeSql, outcomeStatement, writtenOrder, type LockedBalance, type OutcomeWrites } from './order-sql';
+import type { PaperOrderStatements } from './order-batch-sql';
 import { PaperExchange } from './paper-exchange';
 import { defaultPaperPriceSource, type PaperPriceSource } from './price-source';
 
@@ -111,7 +112,8 @@ async function paperOutcome(
 /**
  * The paper order path inside the caller's transaction (a deployment tick books its state in the same one): two
  * statements. 1: the kill switch latches, the fence, the `new` row and the account's balance rows, locked.
- * 2: the balances, the fill, the events and the order's final state.
+ * 2: the balances, the fill, the events and the order's final state. With `statements` (a batch of ticks), both
+ * go out with the other members' orders (order-batch-sql.ts).
  */
 export async function placePaperOrderInTx(
   tx: DbOrTx,
@@ -120,16 +122,20 @@ export async function placePaperOrderInTx(
   input: PaperOrderInput,
   prices: PaperPriceSource,
   clock?: () => number,
+  statements?: PaperOrderStatements,
 ): Promise<PlacedPaperOrder> {
   const assets = symbolAssets(input.symbol);
   const { row, created, balances } = await insertNewOrder(tx, userId, account, input, input.clientOrderId, {
     deferCreatedEvent: true,
     lockBalances: assets && [assets.base, assets.quote],
+    statements,
   });
   if (!created) return { order: row, created, trades: [] };
   crashPoint('order.after_write');
   const { writes, trades } = await paperOutcome(tx, row, account, input, balances, prices, clock);
-  const order = await outcomeStatement(tx, row, writes);
+  const order = statements
+    ? writtenOrder(row.id, await statements.outcome({ order: { id: row.id, accountId: row.accountId }, writes }))
+    : await outcomeStatement(tx, row, writes);
   crashPoint('order.after_fill');
   return { order, created, trades };
 }

@@ -7,12 +7,12 @@ import { claimDeployments, createDeployment, loadRuntime, type DeploymentRuntime
 import { createStrategyForUser } from '@/server/services/strategies/strategies';
 
 /**
- * `count` DCA deployments (a buy on every candle) of binance BTC/USDT 1h, each on its own paper account (10,000
- * USDT), replaying from `startMs` at one candle a second, claimed by `workerId` and loaded as runtimes.
+ * `count` DCA deployments (a buy on every candle) of binance BTC/USDT 1h (or `symbol`), each on its own paper account
+ * (10,000 USDT), replaying from `startMs` at one candle a second, claimed by `workerId` and loaded as runtimes.
  */
 export async function claimedPaperDcaDeployments(
   db: Db,
-  options: { count: number; name: string; userId: string; startMs: number; clock: () => number; workerId?: string },
+  options: { count: number; name: string; userId: string; startMs: number; clock: () => number; workerId?: string; symbol?: string },
 ): Promise<DeploymentRuntime[]> {
   const { userId, name } = options;
   const ids: string[] = [];
@@ -25,7 +25,7 @@ export async function claimedPaperDcaDeployments(
       type: 'dca',
       params: { intervalBars: 1, amountPerBuy: 10 },
       exchange: 'binance',
-      symbol: 'BTC/USDT',
+      symbol: options.symbol ?? 'BTC/USDT',
       timeframe: '1h',
     });
     await db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
