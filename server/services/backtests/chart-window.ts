@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '@/db/client';
-import { backtests, backtestTrades } from '@/db/schema';
+import { backtests, backtestTrades, jobs } from '@/db/schema';
 import { barsIn, levelFor, type ChartStoreHeader } from '@/server/core/charts/store';
 import { aggregateBars, bucketWidth, copyBars, emptyCandles, windowPlots, type WindowCandles } from '@/server/core/charts/window';
 import { AppError } from '@/server/core/errors';
@@ -22,6 +22,32 @@ import { readBarPlots, readLevel, readTrades, runPlots, storeBacktestChart, type
  * a script run whose chart was not stored then (older runs, or a failed store) has a chart without plots.
  * Zoomed out (aggregated), the candles are whole buckets: the buckets the window's bars fall in, with all their bars.
  */
+const WORKER_STORE_POLL_MS = 50;
+/** At most this long (a worker that died mid-store leaves its job "running" until its lease runs out). */
+const WORKER_STORE_WAIT_MS = 20_000;
+
+/**
+ * A run that completed moments ago has its chart being stored by the worker (run-job.ts: in a transaction of its own,
+ * right after the results, before the job finishes): while its job still runs, wait for that store (polling the
+ * header; no transaction or lock is held meanwhile) instead of storing the same chart again, which would also lose a
+ * script's plots (only the worker's sandbox computes them). Null once the job ended without it (the store failed, or
+ * the run predates the store; or after WORKER_STORE_WAIT_MS): the caller stores it.
+ */
+export async function storedByTheWorker(db: DbOrTx, id: string, jobId: string | null): Promise<ChartStoreHeader | null> {
+  if (!jobId) return null;
+  for (const deadline = Date.now() + WORKER_STORE_WAIT_MS; Date.now() < deadline;) {
+    const [row] = await db
+      .select({ chartStore: backtests.chartStore, jobStatus: jobs.status })
+      .from(backtests)
+      .leftJoin(jobs, eq(jobs.id, backtests.jobId))
+      .where(eq(backtests.id, id));
+    if (row?.chartStore) return row.chartStore as ChartStoreHeader;
+    if (row?.jobStatus !== 'running') return null;
+    await new Promise((resolve) => setTimeout(resolve, WORKER_STORE_POLL_MS));
+  }
+  return null;
+}
+
 export async function getBacktestChartWindow(
   db: DbOrTx,
   userId: string,
@@ -40,6 +66,7 @@ export async function getBacktestChartWindow(
       params: backtests.params,
       status: backtests.status,
       chartStore: backtests.chartStore,
+      jobId: backtests.jobId,
     })
     .from(backtests)
     .where(and(eq(backtests.id, id), eq(backtests.userId, userId)));
@@ -56,7 +83,7 @@ export async function getBacktestChartWindow(
     const plots = safeRunPlots(row);
     return buildChartWindow(key, series, { from, to, maxBars }, plots ? { specs: plots.specs, values: plots.compute(series) } : null, () => []);
   }
-  const header = (row.chartStore as ChartStoreHeader | null) ?? (await storeBacktestChart(db, { id, ...row }));
+  const header = (row.chartStore as ChartStoreHeader | null) ?? (await storedByTheWorker(db, id, row.jobId)) ?? (await storeBacktestChart(db, { id, ...row }));
   // A script's plots were computed and declared by the worker's sandbox (stored with the header); a built-in's
   // declarations are its definition's.
   const plotSpecs = header.plotSpecs ?? specs;

@@ -279,19 +279,19 @@ export async function runBacktestJob(ctx: BacktestJobContext): Promise<Record<st
         JSON.stringify(current.params) === JSON.stringify(row.params);
       if (sameConfig) await applyStrategyEvent(tx, userId, row.strategyId, 'backtest_completed');
       tradesStored = performance.now();
-      // The price chart's plots and per-width aggregates (chart-store.ts) commit with the results: whoever reads
-      // "completed" finds the chart stored, so the first window of a just-finished year is a bounded read, not the
-      // seconds of storing it (issue #14). In a savepoint: a failure rolls back only the chart, which the first chart
-      // request then stores.
-      if (!row.symbols) {
-        try {
-          await tx.transaction((savepoint) => storeBacktestChart(savepoint, { ...row, id: backtestId }, chartSeries, chartPlots));
-        } catch (error) {
-          chartStoreError = error instanceof Error ? error.message : String(error);
-        }
-      }
       return true;
     });
+    // The price chart's plots and per-width aggregates (chart-store.ts), stored right after the results commit, in a
+    // transaction of their own: for a year of 1-minute bars that is ~16 MB and most of a second, which the completion
+    // (what a REST client waits for) does not wait on. A chart request meanwhile waits for this store rather than
+    // making its own (chart-window.ts); if it fails, the first chart request stores it.
+    if (completed && !row.symbols) {
+      try {
+        await db.transaction((tx) => storeBacktestChart(tx, { ...row, id: backtestId }, chartSeries, chartPlots));
+      } catch (error) {
+        chartStoreError = error instanceof Error ? error.message : String(error);
+      }
+    }
     const done = performance.now();
     const stored = completed ? tradesStored : done;
     // Where the time went (ms), kept with the job's result: bench/rest-backtest.ts reports it.
