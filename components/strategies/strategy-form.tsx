@@ -432,18 +432,12 @@ function PairListFields({
                 error={errors['pairlist.n'] ?? errors.pairlist}
                 hint="The N markets with the highest 24 h quote volume, at most 100"
               >
-                <Input
+                <PairCountInput
                   id="pair-list-top-n"
-                  type="number"
-                  inputMode="numeric"
-                  className="num"
-                  min={1}
-                  max={100}
-                  step={1}
                   value={value.topN}
                   disabled={disabled}
-                  aria-invalid={!!(errors['pairlist.n'] ?? errors.pairlist)}
-                  onChange={(e) => set({ topN: e.target.value })}
+                  invalid={!!(errors['pairlist.n'] ?? errors.pairlist)}
+                  onChange={(topN) => set({ topN })}
                 />
               </Field>
               <Field id="pair-list-quote" label="Quote currency" error={errors['pairlist.quote'] ?? errors['pairlist.type']} hint="e.g. USDT">
@@ -479,18 +473,12 @@ function PairListFields({
             </Field>
           )}
           <Field id="pair-list-max-open" label="Max open positions" error={errors['capital.maxOpenPositions']} hint="Empty: one per pair">
-            <Input
+            <PairCountInput
               id="pair-list-max-open"
-              type="number"
-              inputMode="numeric"
-              className="num"
-              min={1}
-              max={100}
-              step={1}
               value={value.maxOpenPositions}
               disabled={disabled}
-              aria-invalid={!!errors['capital.maxOpenPositions']}
-              onChange={(e) => set({ maxOpenPositions: e.target.value })}
+              invalid={!!errors['capital.maxOpenPositions']}
+              onChange={(maxOpenPositions) => set({ maxOpenPositions })}
             />
           </Field>
           <Field id="pair-list-stake" label="Stake per position" error={errors['capital.stake'] ?? errors['capital.stake.type']}>
@@ -580,5 +568,24 @@ function TopVolumePreview({ exchange, n, quote }: { exchange: string; n: string;
         ))}
       </ol>
     </div>
+  );
+}
+
+/** A count of pairs (1..100, whole): the top-volume list's N and the maximum of open positions. */
+function PairCountInput(props: { id: string; value: string; disabled?: boolean; invalid: boolean; onChange: (value: string) => void }) {
+  return (
+    <Input
+      id={props.id}
+      type="number"
+      inputMode="numeric"
+      className="num"
+      min={1}
+      max={100}
+      step={1}
+      value={props.value}
+      disabled={props.disabled}
+      aria-invalid={props.invalid}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
   );
 }
