@@ -7,7 +7,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { deployments, orders, strategies } from '@/db/schema';
+import { deployments, orders } from '@/db/schema';
 import type { OhlcvRow } from '@/server/core/candles';
 import type { PortfolioMachineState } from '@/server/core/trading';
 import { resetAppConfig } from '@/server/config';
@@ -16,8 +16,8 @@ import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
 import { claimDeployments, createDeployment, getDeployment, loadRuntime, tickDeployment } from '@/server/services/deployments';
 import { PAIR_LIST_READ_INTERVAL_MS } from '@/server/services/deployments/pair-list-refresh';
-import { createStrategyForUser } from '@/server/services/strategies/strategies';
 import { BinanceTestServer, DEFAULT_SYMBOLS } from '@/server/testing/exchange/binance-test-server';
+import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
 import { createPairListRefreshLoop } from './pair-list-refresh';
 
@@ -68,7 +68,7 @@ afterAll(async () => {
 it('refreshes a running deployment’s top-volume list on the loop; the next tick trades the new pair set, manages the leaving pair’s position until it exits, then drops it', async () => {
   const userId = (await registerUser(t.db, { username: 'top-volume-live', password: 'correct horse battery' })).id;
   const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' } })).id;
-  const strategy = await createStrategyForUser(t.db, userId, {
+  const strategy = await createDeployableStrategy(t.db, userId, {
     name: 'top 2',
     type: 'sma_crossover',
     params: { fastPeriod: 2, slowPeriod: 3 },
@@ -77,7 +77,6 @@ it('refreshes a running deployment’s top-volume list on the loop; the next tic
     pairlist: { type: 'top_volume', n: 2, quote: 'usdt' },
   });
   expect([strategy.symbols, strategy.pairlist]).toEqual([['SOL/USDT', 'BTC/USDT'], { type: 'top_volume', n: 2, quote: 'USDT' }]);
-  await t.db.update(strategies).set({ status: 'backtested' }).where(eq(strategies.id, strategy.id));
   const deployment = await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'live' } }, { now: clock });
   expect(deployment.strategy.pairlist).toEqual({ type: 'top_volume', n: 2, quote: 'USDT' });
 

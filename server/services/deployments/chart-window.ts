@@ -5,6 +5,7 @@ import { allocateSeries, type CandleSeries } from '@/server/core/candles';
 import { candleTimeOf } from '@/server/core/charts/window';
 import { AppError } from '@/server/core/errors';
 import { formatDecimal } from '@/server/core/money/decimal';
+import { scriptDefinition, scriptWarmup } from '@/server/core/scripts/description';
 import { isScriptType } from '@/server/core/scripts/script-type';
 import { getStrategyDefinition } from '@/server/core/strategies';
 import { parseParams } from '@/server/core/strategies/params';
@@ -122,14 +123,16 @@ export async function getDeploymentChartWindow(
       row.lastBarTime === null || meta.plots.length === 0
         ? null
         : await scriptPlotsFor(db, userId, id, row.lastBarTime, deps.scriptPlotsWaitMs ?? SCRIPT_PLOTS_WAIT_MS);
-    if (computed?.result || row.feed.type !== 'simulated' || meta.plots.length === 0 || row.lastBarTime === null) {
-      // (a replay starts at its feed's start, a live series at its first decision less the warm-up: taken as 0 until
-      // known, which leaves out some of its first bars; a simulated market's prices themselves depend on it)
-      series = await deploymentChartSeries(db, row, warmupOnlyInstance(computed?.result?.warmup ?? 0), deps);
+    // Where the bars start depends on the warm-up: the one the script declares (read without running it), else the
+    // one the worker's result says (a replay starts at its feed's start; a live series without either is taken from
+    // 0, which leaves out some of its first bars; a simulated market's prices themselves depend on it: no bars then).
+    const declared = meta.warmup === undefined ? null : scriptWarmup(meta, parseParams(scriptDefinition(row.strategy.type, meta), row.strategy.params));
+    const warmup = declared ?? computed?.result?.warmup ?? null;
+    if (warmup !== null || row.feed.type !== 'simulated' || meta.plots.length === 0 || row.lastBarTime === null) {
+      series = await deploymentChartSeries(db, row, warmupOnlyInstance(warmup ?? 0), deps);
       const values = computed?.result && series.length > 0 ? alignScriptPlots(computed.result, series) : null;
       if (values) plots = { specs: meta.plots, values };
     } else {
-      // A simulated market is generated from an origin set by the warm-up only the sandbox knows: no bars until then.
       series = allocateSeries(0);
     }
     plotsPending = computed?.pending ?? false;
