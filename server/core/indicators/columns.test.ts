@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../backtest/engine';
 import { seriesFromRows, sliceByTime } from '../candles';
 import { createStrategy } from '../strategies/registry';
-import { IndicatorColumns } from './columns';
+import { ColumnBuffers, IndicatorColumns } from './columns';
+import { tickSums } from './decimal-ticks';
 import { EMA, ema } from './ema';
 import { SMA, sma } from './sma';
 import { fixtureRows } from '@/server/testing/fixtures';
@@ -85,6 +86,44 @@ describe('IndicatorColumns', () => {
     ).not.toBe(first);
   });
 
+  it('writes new columns over the arrays a released cache gave back, every value as a fresh array holds it', () => {
+    const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const buffers = new ColumnBuffers();
+    const first = new IndicatorColumns(undefined, undefined, buffers);
+    const input = walk(1000, 5, true);
+    const sums = first.get(input, 'tick-sum:5', (v, out) => tickSums(v, 5, out))!;
+    const average = first.get(input, 'ema:9', (v, out) => ema(v, 9, out))!;
+    expect(buffers.heldBytes, 'nothing given back yet').toBe(0);
+    first.release();
+    expect(first.size).toBe(0);
+    expect(buffers.heldBytes).toBe(2 * 8 * 1000);
+    // Another cache, another input of the same length: its columns land in those two arrays, old values and all.
+    const second = new IndicatorColumns(undefined, undefined, buffers);
+    const other = walk(1000, 6, true);
+    const ema20 = second.get(other, 'ema:20', (v, out) => ema(v, 20, out))!;
+    const sums3 = second.get(other, 'tick-sum:3', (v, out) => tickSums(v, 3, out))!;
+    expect([sums, average], 'the given-back arrays were reused').toContain(ema20);
+    expect([sums, average]).toContain(sums3);
+    expect(Buffer.compare(bytes(ema20), bytes(ema(other, 20))), 'EMA(20) bit for bit').toBe(0);
+    expect(Buffer.compare(bytes(sums3), bytes(tickSums(other, 3))), 'tick sums of 3 bit for bit').toBe(0);
+    expect(buffers.heldBytes, 'both taken').toBe(0);
+    const third = second.get(walk(500, 7, false), 'ema:4', (v, out) => ema(v, 4, out))!;
+    expect(third.length, 'another length: a fresh array').toBe(500);
+  });
+
+  it('ColumnBuffers holds at most maxBytes, dropping what it was given first', () => {
+    const buffers = new ColumnBuffers(8 * 100 * 3);
+    const arrays = [0, 1, 2, 3].map(() => new Float64Array(100));
+    for (const a of arrays) buffers.give(a);
+    expect(buffers.heldBytes).toBe(8 * 100 * 3);
+    const taken = [buffers.take(100), buffers.take(100), buffers.take(100)];
+    expect(taken).not.toContain(arrays[0]);
+    expect(new Set(taken)).toEqual(new Set(arrays.slice(1)));
+    expect(buffers.take(100)).toBeUndefined();
+    buffers.give(new Float64Array(1000));
+    expect(buffers.heldBytes, 'larger than the whole budget: not kept').toBe(0);
+  });
+
   it('declines columns it could hold fewer than minColumns of', () => {
     const columns = new IndicatorColumns(8 * 100 * 4, 8);
     expect(columns.get(walk(100, 1, false), 'sma:3', (v) => sma(v, 3))).toBeNull();
@@ -118,6 +157,24 @@ describe('strategies reading shared columns decide exactly as streaming ones', (
     expect(() => runBacktest(series, createStrategy('sma_crossover', {}), config, { equityBuffer: new Float64Array(10) }), 'a buffer too short').toThrow(
       RangeError,
     );
+  });
+
+  it('the same with the columns written over arrays another series’ columns gave back (a sweep thread’s next fold)', () => {
+    const buffers = new ColumnBuffers();
+    const earlier = new IndicatorColumns(undefined, undefined, buffers);
+    const other = sliceByTime(series, series.time[0]!, series.time[2000]!);
+    const window = sliceByTime(series, series.time[1000]!, series.time[3000]!);
+    for (const [type, params] of variants) runBacktest(other, createStrategy(type, params), config, { indicatorColumns: earlier });
+    earlier.release();
+    expect(buffers.heldBytes, 'the earlier fold gave its columns back').toBeGreaterThan(0);
+    const next = new IndicatorColumns(undefined, undefined, buffers);
+    for (const [type, params] of variants) {
+      const plain = runBacktest(window, createStrategy(type, params), config);
+      const reused = runBacktest(window, createStrategy(type, params), config, { indicatorColumns: next });
+      expect(reused.trades, `${type} ${JSON.stringify(params)}: trades`).toEqual(plain.trades);
+      expect(reused.metrics, 'metrics').toEqual(plain.metrics);
+    }
+    expect(buffers.heldBytes, 'the next fold took them').toBe(0);
   });
 
   it('drop the columns and rebuild the streaming state when called for another series or out of order', () => {

@@ -186,12 +186,13 @@ export class TickSums {
  * For every index i: the sum in ticks of values[i − period + 1 .. i] at the scale the rule gives after values[0..i]
  * (NaN while fewer than `period` values, or a non-finite one, are in the window). Bit for bit what a TickSums fed
  * values[0], values[1], … gives. The scale does not depend on the period, so the sums of several periods over the
- * same values are in the same ticks at every index and compare with compareMeans.
+ * same values are in the same ticks at every index and compare with compareMeans. Written into `out` when given
+ * (every index; its length must be the values').
  */
-export function tickSums(values: Float64Array, period: number): Float64Array {
+export function tickSums(values: Float64Array, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
   const sums = new TickSums([period]);
   const n = values.length;
-  const out = new Float64Array(n);
+  if (out.length !== n) throw new RangeError(`out has ${out.length} values for ${n}`);
   for (let i = 0; i < n; i++) {
     sums.push(values[i]!);
     out[i] = sums.sum(0);

@@ -59,12 +59,13 @@ export class EMA implements SteppingIndicator {
 
 /**
  * EMA of every index; NaN for the first period − 1 indices. The EMA class's arithmetic written as one loop (same
- * seed, same smoothing, same order of operations), so the values are bit for bit the class's.
+ * seed, same smoothing, same order of operations), so the values are bit for bit the class's. Written into `out`
+ * when given (every index; its length must be the values').
  */
-export function ema(values: Float64Array, period: number): Float64Array {
+export function ema(values: Float64Array, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
   assertPeriod(period);
   const n = values.length;
-  const out = new Float64Array(n);
+  if (out.length !== n) throw new RangeError(`out has ${out.length} values for ${n}`);
   const smoothing = 2 / (period + 1);
   let seedSum = 0;
   let current = Number.NaN;

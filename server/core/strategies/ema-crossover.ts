@@ -39,8 +39,8 @@ export class EmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
 
   protected readonly columnKind = 'ema';
 
-  protected averageColumn(closes: Float64Array, period: number): Float64Array {
-    return ema(closes, period);
+  protected averageColumn(closes: Float64Array, period: number, out: Float64Array): Float64Array {
+    return ema(closes, period, out);
   }
 
   protected resetAverages(): void {

@@ -64,14 +64,17 @@ export abstract class MovingAverageCrossoverStrategy extends BarStrategy<Crossov
   protected abstract compareAverages(series: CandleSeries, i: number): number;
   /** Return both averages to their freshly constructed state. */
   protected abstract resetAverages(): void;
-  /** The shared column's key prefix (`<kind>:<period>`) and the column an average's period gives over the closes. */
+  /**
+   * The shared column's key prefix (`<kind>:<period>`) and the column an average's period gives over the closes,
+   * written into `out` (every value; IndicatorColumns.get).
+   */
   protected abstract readonly columnKind: string;
-  protected abstract averageColumn(closes: Float64Array, period: number): Float64Array;
+  protected abstract averageColumn(closes: Float64Array, period: number, out: Float64Array): Float64Array;
 
   protected override bindColumns(series: CandleSeries, columns: IndicatorColumns): boolean {
     const { fastPeriod, slowPeriod } = this.params;
-    const fast = columns.get(series.close, `${this.columnKind}:${fastPeriod}`, (values) => this.averageColumn(values, fastPeriod));
-    const slow = fast && columns.get(series.close, `${this.columnKind}:${slowPeriod}`, (values) => this.averageColumn(values, slowPeriod));
+    const fast = columns.get(series.close, `${this.columnKind}:${fastPeriod}`, (values, out) => this.averageColumn(values, fastPeriod, out));
+    const slow = fast && columns.get(series.close, `${this.columnKind}:${slowPeriod}`, (values, out) => this.averageColumn(values, slowPeriod, out));
     if (!fast || !slow) return false;
     this.fastColumn = fast;
     this.slowColumn = slow;

@@ -29,8 +29,8 @@ export class SmaCrossoverStrategy extends MovingAverageCrossoverStrategy {
 
   protected readonly columnKind = 'tick-sum';
 
-  protected averageColumn(closes: Float64Array, period: number): Float64Array {
-    return tickSums(closes, period);
+  protected averageColumn(closes: Float64Array, period: number, out: Float64Array): Float64Array {
+    return tickSums(closes, period, out);
   }
 
   protected resetAverages(): void {

@@ -5,7 +5,7 @@ import { generateGrid } from '@/server/core/backtest/sweep';
 import { BacktestCancelledError } from '@/server/core/backtest/types';
 import { createStrategy, getStrategyDefinition } from '@/server/core/strategies/registry';
 import { fixtureSeries } from '@/server/testing/fixtures';
-import { runSweep, shareSeries } from './sweep-pool';
+import { releaseSweepSeries, runSweep, shareSeries } from './sweep-pool';
 
 const series = fixtureSeries('btc-usd-1h');
 const config = { initialCapital: 10_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1h' };
@@ -54,11 +54,28 @@ describe('runSweep (worker_threads over one SharedArrayBuffer)', () => {
     const keyed = await batches('fold-key-test');
     expect(keyed[1]![0], 'the second batch starts on the state the first left').toBe(true);
     expect(keyed[2]![0], 'and so does the third').toBe(true);
+    releaseSweepSeries('fold-key-test');
+    const released = await batches('fold-key-test');
+    expect(released[0]![0], 'released: the key starts cold again').toBe(false);
+    expect(released[1]![0]).toBe(true);
     const unkeyed = await batches(undefined);
     expect(
       unkeyed.map((chunks) => chunks[0]),
       'without a key each sweep starts cold',
     ).toEqual([false, false, false]);
+  });
+
+  it('sweeps at once, each held to one thread, with chunks queued ahead on the threads: every result still its own', async () => {
+    const combosA = Array.from({ length: 24 }, (_, k) => ({ fastPeriod: 3 + (k % 12), slowPeriod: 40 + 2 * k }));
+    const combosB = Array.from({ length: 17 }, (_, k) => ({ fastPeriod: 5 + (k % 7), slowPeriod: 90 + k }));
+    const [a, b] = await Promise.all([
+      runSweep({ series, strategyType: 'sma_crossover', combos: combosA, config }, { threads: 1 }),
+      runSweep({ series, strategyType: 'ema_crossover', combos: combosB, config }, { threads: 1 }),
+    ]);
+    expect(a.map((r) => r.index)).toEqual(combosA.map((_, k) => k));
+    expect(b.map((r) => r.index)).toEqual(combosB.map((_, k) => k));
+    for (const [k, r] of a.entries()) expect(r.metrics, `A ${k}`).toEqual(runBacktest(series, createStrategy('sma_crossover', combosA[k]), config).metrics);
+    for (const [k, r] of b.entries()) expect(r.metrics, `B ${k}`).toEqual(runBacktest(series, createStrategy('ema_crossover', combosB[k]), config).metrics);
   });
 
   it('reports a failing combination without failing the others', async () => {

@@ -33,7 +33,8 @@ export interface SweepJob {
   /**
    * Set by a caller that runs several sweeps over the very same candles (a walk-forward fold's search batches, one
    * shared series): they share each thread's state (the mapped series and its indicator columns) under this key,
-   * which outlives the sweep until two newer sweeps push it out of the thread. A key must never name other candles.
+   * which outlives the sweep until releaseSweepSeries(key) drops it or two newer sweeps push it out of the thread. A
+   * key must never name other candles.
    */
   readonly seriesKey?: string;
 }
@@ -89,8 +90,6 @@ interface ActiveSweep {
   readonly options: SweepPoolOptions;
   nextStart: number;
   done: number;
-  /** threads working on it now */
-  active: number;
   settled: boolean;
   resolve(results: SweepComboResult[]): void;
   reject(error: unknown): void;
@@ -98,9 +97,16 @@ interface ActiveSweep {
 
 interface PoolThread {
   readonly worker: Worker;
-  /** the sweep whose chunk it is running; null when idle */
-  sweep: ActiveSweep | null;
+  /**
+   * The sweeps of the chunks posted to it and not answered yet, in the order it runs them: up to CHUNKS_AHEAD, so
+   * that its next chunk is already in its queue when it answers one and it never idles waiting for this thread to
+   * take the answer and post again (which, on a busy machine, waits for this thread to get a core).
+   */
+  readonly queue: ActiveSweep[];
 }
+
+/** Chunks in a thread's queue at most: the one it runs and the next. */
+const CHUNKS_AHEAD = 2;
 
 let threads: PoolThread[] = [];
 /** sweeps with chunks left, served round-robin */
@@ -128,7 +134,6 @@ export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): P
       options,
       nextStart: 0,
       done: 0,
-      active: 0,
       settled: false,
       resolve,
       reject,
@@ -150,6 +155,15 @@ export async function runSweep(job: SweepJob, options: SweepPoolOptions = {}): P
     while (threads.length < wanted) threads.push(startThread(source));
     dispatch();
   });
+}
+
+/**
+ * Sweeps that named `seriesKey` are over (a walk-forward fold's search): the threads drop its series and columns now,
+ * their columns' memory going to the next sweep's columns, instead of keeping them until newer sweeps push them out.
+ */
+export function releaseSweepSeries(seriesKey: string): void {
+  const release: SweepReleaseMessage = { kind: 'release', seriesKey };
+  for (const thread of threads) thread.worker.postMessage(release);
 }
 
 /** Ends every thread of the pool; sweeps in progress reject. The next runSweep starts a new pool. */
@@ -176,40 +190,45 @@ function settle(sweep: ActiveSweep, error: unknown): void {
   } else sweep.resolve(sweep.results as SweepComboResult[]);
 }
 
-/** Gives every idle thread the next chunk of a sweep that may use another thread, round-robin over sweeps. */
+/**
+ * Gives every thread with room in its queue the next chunk of a sweep that may use it, round-robin over sweeps: first
+ * one chunk to every idle thread, then the chunks ahead.
+ */
 function dispatch(): void {
-  for (const thread of threads) {
-    if (thread.sweep !== null) continue;
-    const sweep = nextSweepWithWork();
-    if (!sweep) break;
-    const start = sweep.nextStart;
-    sweep.nextStart = Math.min(sweep.job.combos.length, start + sweep.chunkSize);
-    sweep.active++;
-    thread.sweep = sweep;
-    thread.worker.ref();
-    const message: SweepChunkMessage = {
-      kind: 'chunk',
-      sweepId: sweep.id,
-      ...(sweep.job.seriesKey !== undefined && { seriesKey: sweep.job.seriesKey }),
-      buffer: sweep.buffer,
-      length: sweep.length,
-      strategyType: sweep.job.strategyType,
-      config: sweep.job.config,
-      start,
-      combos: sweep.job.combos.slice(start, sweep.nextStart),
-      cancel: sweep.cancel,
-    };
-    thread.worker.postMessage(message);
+  for (let depth = 1; depth <= CHUNKS_AHEAD; depth++) {
+    for (const thread of threads) {
+      if (thread.queue.length >= depth) continue;
+      const sweep = nextSweepFor(thread);
+      if (!sweep) continue;
+      const start = sweep.nextStart;
+      sweep.nextStart = Math.min(sweep.job.combos.length, start + sweep.chunkSize);
+      thread.queue.push(sweep);
+      thread.worker.ref();
+      const message: SweepChunkMessage = {
+        kind: 'chunk',
+        sweepId: sweep.id,
+        ...(sweep.job.seriesKey !== undefined && { seriesKey: sweep.job.seriesKey }),
+        buffer: sweep.buffer,
+        length: sweep.length,
+        strategyType: sweep.job.strategyType,
+        config: sweep.job.config,
+        start,
+        combos: sweep.job.combos.slice(start, sweep.nextStart),
+        cancel: sweep.cancel,
+      };
+      thread.worker.postMessage(message);
+    }
   }
 }
 
-function nextSweepWithWork(): ActiveSweep | null {
+/** A sweep with chunks left that `thread` may work on: one it already works on, or one below its maxThreads. */
+function nextSweepFor(thread: PoolThread): ActiveSweep | null {
   for (let k = 0; k < sweeps.length; k++) {
     const sweep = sweeps[(roundRobin + k) % sweeps.length]!;
-    if (sweep.nextStart < sweep.job.combos.length && sweep.active < sweep.maxThreads) {
-      roundRobin = (roundRobin + k + 1) % sweeps.length;
-      return sweep;
-    }
+    if (sweep.nextStart >= sweep.job.combos.length) continue;
+    if (!thread.queue.includes(sweep) && threads.filter((t) => t.queue.includes(sweep)).length >= sweep.maxThreads) continue;
+    roundRobin = (roundRobin + k + 1) % sweeps.length;
+    return sweep;
   }
   return null;
 }
@@ -222,13 +241,12 @@ function startThread(source: ThreadSource): PoolThread {
         ? new Worker(source.url)
         : new Worker(source.bootstrap, { eval: true });
   worker.unref();
-  const thread: PoolThread = { worker, sweep: null };
+  const thread: PoolThread = { worker, queue: [] };
   worker.on('message', (reply: SweepThreadReply) => {
-    const sweep = thread.sweep;
-    thread.sweep = null;
-    worker.unref();
+    // Replies come in the order the chunks were posted.
+    const sweep = thread.queue.shift();
+    if (thread.queue.length === 0) worker.unref();
     if (sweep) {
-      sweep.active--;
       if (!sweep.settled && reply.kind === 'results') {
         for (const r of reply.results) sweep.results[r.index] = { ...r, params: sweep.job.combos[r.index]! };
         sweep.done += reply.results.length;
@@ -242,12 +260,7 @@ function startThread(source: ThreadSource): PoolThread {
   const lost = (error: unknown) => {
     if (!threads.includes(thread)) return;
     threads = threads.filter((t) => t !== thread);
-    const sweep = thread.sweep;
-    thread.sweep = null;
-    if (sweep) {
-      sweep.active--;
-      settle(sweep, error);
-    }
+    for (const sweep of thread.queue.splice(0)) settle(sweep, error);
     void worker.terminate();
     dispatch();
   };

@@ -6,15 +6,16 @@
  * back. Per sweep the thread keeps the mapped series, the indicator columns (IndicatorColumns) that the
  * combinations share — e.g. SMA(20) of the closes is computed once per thread, not once per combination — and one
  * equity array that every run writes in turn, until the pool says the sweep is over. Sweeps that name a seriesKey
- * (a walk-forward fold's batches, all over one in-sample window) share that state across calls: it stays until two
- * newer sweeps push it out. Imports only pure core
+ * (a walk-forward fold's batches, all over one in-sample window) share that state across calls: it stays until the
+ * pool releases the key (the fold's search is over) or two newer sweeps push it out. A dropped sweep's columns are
+ * written over by the next sweep's (ColumnBuffers), not allocated afresh. Imports only pure core
  * modules (no services, no I/O).
  */
 import { parentPort } from 'node:worker_threads';
 import { runBacktest } from '@/server/core/backtest/engine';
 import { BacktestCancelledError, type BacktestConfig, type BacktestMetrics } from '@/server/core/backtest/types';
 import { seriesFromBuffer, type CandleSeries } from '@/server/core/candles';
-import { IndicatorColumns } from '@/server/core/indicators/columns';
+import { ColumnBuffers, IndicatorColumns } from '@/server/core/indicators/columns';
 import { createStrategy } from '@/server/core/strategies/registry';
 
 export interface SweepChunkMessage {
@@ -34,11 +35,8 @@ export interface SweepChunkMessage {
   readonly cancel: SharedArrayBuffer;
 }
 
-/** The sweep is over: drop its series and columns. */
-export interface SweepReleaseMessage {
-  readonly kind: 'release';
-  readonly sweepId: number;
-}
+/** The sweep is over (or every sweep of a seriesKey): drop its series and columns. */
+export type SweepReleaseMessage = { readonly kind: 'release'; readonly sweepId: number } | { readonly kind: 'release'; readonly seriesKey: string };
 
 export type SweepThreadReply =
   | {
@@ -59,13 +57,28 @@ interface SweepState {
   equity: Float64Array;
 }
 const sweeps = new Map<number | string, SweepState>();
+/**
+ * The columns of dropped sweeps, written over by the next sweeps' columns instead of allocating fresh memory (a
+ * walk-forward's folds have in-sample windows of one length).
+ */
+const columnBuffers = new ColumnBuffers();
+
+/** Drops a sweep's state; its columns go to columnBuffers (nothing reads them between chunks). */
+function dropSweep(key: number | string): void {
+  sweeps.get(key)?.columns.release();
+  sweeps.delete(key);
+}
 
 function sweepState(chunk: SweepChunkMessage): { state: SweepState; warm: boolean } {
   const key = chunk.seriesKey ?? chunk.sweepId;
   const held = sweeps.get(key);
   if (held) return { state: held, warm: true };
-  if (sweeps.size >= 2) sweeps.delete(sweeps.keys().next().value!);
-  const state = { series: seriesFromBuffer(chunk.buffer, chunk.length), columns: new IndicatorColumns(), equity: new Float64Array(chunk.length) };
+  if (sweeps.size >= 2) dropSweep(sweeps.keys().next().value!);
+  const state = {
+    series: seriesFromBuffer(chunk.buffer, chunk.length),
+    columns: new IndicatorColumns(undefined, undefined, columnBuffers),
+    equity: new Float64Array(chunk.length),
+  };
   sweeps.set(key, state);
   return { state, warm: false };
 }
@@ -99,7 +112,7 @@ function serve(chunk: SweepChunkMessage): SweepThreadReply {
 if (parentPort) {
   const port = parentPort;
   port.on('message', (message: SweepChunkMessage | SweepReleaseMessage) => {
-    if (message.kind === 'release') sweeps.delete(message.sweepId);
+    if (message.kind === 'release') dropSweep('seriesKey' in message ? message.seriesKey : message.sweepId);
     else port.postMessage(serve(message) satisfies SweepThreadReply);
   });
 }

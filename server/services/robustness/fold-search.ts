@@ -32,10 +32,13 @@ import type { FoldResult } from './walk-forward-row';
 export type FoldCandles = CandleSeries | PairListWindow;
 
 /** Runs a batch's parameter sets over the in-sample candles; the worker passes the sweep thread pool (sweep-job.ts). */
-export type RunCandidates = (
+export type RunCandidates = ((
   job: { series: CandleSeries; strategyType: string; combos: Array<Record<string, unknown>>; config: BacktestConfig; seriesKey?: string },
   options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
-) => Promise<Array<{ metrics: BacktestMetrics | null }>>;
+) => Promise<Array<{ metrics: BacktestMetrics | null }>>) & {
+  /** The search is over: what the runner keeps for `seriesKey` (the pool threads' series and columns) may go. */
+  releaseSeries?: (seriesKey: string) => void;
+};
 
 /** What one fold searches: the strategy, its base params, the space, the search and the objective (a stored spec). */
 export interface FoldSearchSpec {
@@ -54,15 +57,22 @@ type Candidates = (
   options: { signal: AbortSignal; onProgress: (done: number) => void },
 ) => Promise<Array<{ metrics: BacktestMetrics | null }>>;
 
-/** The batches' runner over the in-sample candles: a pair list's portfolio backtests, else `runCandidates` over one shared copy. */
-function candidatesOver(inSample: FoldCandles, spec: FoldSearchSpec, runCandidates: RunCandidates): Candidates {
-  if (isPairListWindow(inSample)) return (combos, options) => runPairListCandidates(inSample, spec.strategyType, combos, spec.config, options);
+/**
+ * The batches' runner over the in-sample candles: a pair list's portfolio backtests, else `runCandidates` over one
+ * shared copy; `release` once the search is over.
+ */
+function candidatesOver(inSample: FoldCandles, spec: FoldSearchSpec, runCandidates: RunCandidates): { run: Candidates; release: () => void } {
+  if (isPairListWindow(inSample))
+    return { run: (combos, options) => runPairListCandidates(inSample, spec.strategyType, combos, spec.config, options), release: () => {} };
   // One shared copy of the in-sample candles for every batch (the sweep pool maps it instead of copying per batch).
   const shared = allocateSharedSeries(inSample.length, true).series;
   for (const column of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) shared[column].set(inSample[column]);
   // Every batch runs over that one copy: the pool's threads keep its indicator columns from batch to batch.
   const seriesKey = randomUUID();
-  return (combos, options) => runCandidates({ series: shared, strategyType: spec.strategyType, combos, config: spec.config, seriesKey }, options);
+  return {
+    run: (combos, options) => runCandidates({ series: shared, strategyType: spec.strategyType, combos, config: spec.config, seriesKey }, options),
+    release: () => runCandidates.releaseSeries?.(seriesKey),
+  };
 }
 
 /** One cell's backtest over a window: a pair list's portfolio backtest, a script's in its sandbox, or the built-in engine. */
@@ -103,33 +113,37 @@ export async function searchFold(
   const candidates = candidatesOver(inSample, spec, runCandidates);
   const evaluated = new Map<string, { score: number | null; params: Record<string, unknown> | null; metrics: BacktestMetrics | null }>();
   const trials: ScoredTrial[] = [];
-  for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
-    const toRun: Array<{ key: string; params: Record<string, unknown> }> = [];
-    const queued = new Set<string>();
-    for (const cell of batch) {
-      const key = cellKey(cell);
-      if (evaluated.has(key) || queued.has(key)) continue;
-      const parsed = schema.safeParse(cellParams(axes, cell, spec.baseParams));
-      if (parsed.success) {
-        toRun.push({ key, params: parsed.data as Record<string, unknown> });
-        queued.add(key);
-      } else evaluated.set(key, { score: null, params: null, metrics: null });
+  try {
+    for (let batch = search.nextBatch(); batch; batch = search.nextBatch()) {
+      const toRun: Array<{ key: string; params: Record<string, unknown> }> = [];
+      const queued = new Set<string>();
+      for (const cell of batch) {
+        const key = cellKey(cell);
+        if (evaluated.has(key) || queued.has(key)) continue;
+        const parsed = schema.safeParse(cellParams(axes, cell, spec.baseParams));
+        if (parsed.success) {
+          toRun.push({ key, params: parsed.data as Record<string, unknown> });
+          queued.add(key);
+        } else evaluated.set(key, { score: null, params: null, metrics: null });
+      }
+      const done = trials.length;
+      const results = toRun.length
+        ? await candidates.run(
+            toRun.map((r) => r.params),
+            { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
+          )
+        : [];
+      toRun.forEach((r, i) => {
+        const metrics = results[i]?.metrics ?? null;
+        evaluated.set(r.key, { score: objectiveScore(metrics, spec.objective), params: r.params, metrics });
+      });
+      const scored = batch.map((cell) => ({ cell, score: evaluated.get(cellKey(cell))!.score }));
+      search.report(scored);
+      trials.push(...scored);
+      options.onProgress(trials.length, search.total);
     }
-    const done = trials.length;
-    const results = toRun.length
-      ? await candidates(
-          toRun.map((r) => r.params),
-          { signal: options.signal, onProgress: (finished) => options.onProgress(done + Math.round((finished / toRun.length) * batch.length), search.total) },
-        )
-      : [];
-    toRun.forEach((r, i) => {
-      const metrics = results[i]?.metrics ?? null;
-      evaluated.set(r.key, { score: objectiveScore(metrics, spec.objective), params: r.params, metrics });
-    });
-    const scored = batch.map((cell) => ({ cell, score: evaluated.get(cellKey(cell))!.score }));
-    search.report(scored);
-    trials.push(...scored);
-    options.onProgress(trials.length, search.total);
+  } finally {
+    candidates.release();
   }
 
   const feasible = [...evaluated.values()].filter((e) => e.score !== null).length;
