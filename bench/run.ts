@@ -413,7 +413,11 @@ async function benchTrading(): Promise<void> {
       const r = scenarios.at(-1)!;
       const ge = r.latencyMs.lowerBound ? '≥ ' : '';
       log(
-        `  ${r.key}: ${r.burst ? `${r.deployments} orders at one instant, all placed within ${formatNumber(r.burst.drainMs)} ms` : `${formatNumber(r.orders.perSecond)} orders/s`}, close → ack p50 ${ge}${formatNumber(r.latencyMs.p50Ms)} ms, p99 ${ge}${formatNumber(r.latencyMs.p99Ms)} ms (probe p99 ${r.probeMs ? formatNumber(r.probeMs.p99Ms) : '—'} ms), lag ${r.lag.maxCandles} candles`,
+        `  ${r.key}: ${r.burst ? `${r.deployments} orders at one instant, all placed within ${formatNumber(r.burst.drainMs)} ms` : `${formatNumber(r.orders.perSecond)} orders/s`}, close → ack p50 ${ge}${formatNumber(r.latencyMs.p50Ms)} ms, p99 ${ge}${formatNumber(r.latencyMs.p99Ms)} ms (probe p99 ${r.probeMs ? formatNumber(r.probeMs.p99Ms) : '—'} ms), lag ${r.lag.maxCandles} candles${
+          r.burst?.cpuMs
+            ? `; the burst's CPU: workers ${r.burst.cpuMs.workers} ms, their PostgreSQL backends ${r.burst.cpuMs.postgres ?? '—'} ms, machine busy ${r.burst.cpuMs.machineBusy} of ${r.burst.cpuMs.machineCapacityMs} ms`
+            : ''
+        }`,
       );
     } catch (error) {
       results.errors[`trading.${scenario.key}`] = (error as Error).message;

@@ -375,7 +375,16 @@ export interface DeploymentScenarioResult {
    * aligned phases only: every deployment's candle closes at the same instant; drainMs = from that instant to
    * the last of its orders acknowledged (the worst burst in the window), ordersPerSecond = deployments ÷ drain
    */
-  burst: { drainMs: number; ordersPerSecond: number } | null;
+  burst: {
+    drainMs: number;
+    ordersPerSecond: number;
+    /**
+     * CPU from the candle close to the last order's ack (sampled every 50 ms, interpolated at both ends), in ms: the
+     * worker processes (user + system), their PostgreSQL backends, and the machine's busy time across all cores;
+     * `machineCapacityMs` = drain × cores. A burst whose busy time is near the capacity was already CPU-bound.
+     */
+    cpuMs: { workers: number; postgres: number | null; machineBusy: number; machineCapacityMs: number } | null;
+  } | null;
   /** close → ack over the expected orders; missing ones at (end of run − close), so a backlog can only push it up */
   latencyMs: LatencySummary & { lowerBound: boolean };
   /**
@@ -412,6 +421,40 @@ export interface DeploymentScenarioResult {
  */
 function workerNodeArgs(): string[] {
   return ['--max-semi-space-size=64', ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
+}
+
+/** CPU used between `from` and `to` (ms since the epoch) by the samples' counters, each read linearly between samples. */
+function burstCpu(
+  samples: ReadonlyArray<{ at: number; workers: number | null; postgres: number | null; busy: number }>,
+  from: number,
+  to: number,
+): { workers: number; postgres: number | null; machineBusy: number; machineCapacityMs: number } | null {
+  // The sampling starts a few ms after the close (the holders and backends are read first): from there.
+  from = Math.max(from, samples[0]?.at ?? from);
+  if (samples.length < 2 || samples.at(-1)!.at < to || to <= from) return null;
+  const at = (time: number, value: (s: (typeof samples)[number]) => number | null): number | null => {
+    let k = 0;
+    while (k + 2 < samples.length && samples[k + 1]!.at < time) k++;
+    const a = samples[k]!;
+    const b = samples[k + 1]!;
+    const va = value(a);
+    const vb = value(b);
+    if (va === null || vb === null) return null;
+    return b.at === a.at ? va : va + ((vb - va) * (time - a.at)) / (b.at - a.at);
+  };
+  const between = (value: (s: (typeof samples)[number]) => number | null) => {
+    const start = at(from, value);
+    const end = at(to, value);
+    return start === null || end === null ? null : Math.round(end - start);
+  };
+  const workers = between((s) => s.workers);
+  if (workers === null) return null;
+  return {
+    workers,
+    postgres: between((s) => s.postgres),
+    machineBusy: between((s) => s.busy)!,
+    machineCapacityMs: Math.round((to - from) * os.cpus().length),
+  };
 }
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
@@ -615,6 +658,22 @@ export async function benchDeploymentScenario(options: {
       const workerCpuStart = workersCpuMs();
       const machineStart = machineTimes();
       const windowStarted = Date.now();
+      // The burst's CPU: a sample every 50 ms for the first 5 s after the close (the aligned burst is within them).
+      const burstSamples: Array<{ at: number; workers: number | null; postgres: number | null; busy: number }> = [];
+      const sampleBurst = () => {
+        const pg = backendsCpuMs(pidsAtStart);
+        burstSamples.push({
+          at: Date.now(),
+          workers: workersCpuMs(),
+          postgres: pg ? [...pg.values()].reduce((a, b) => a + b, 0) : null,
+          busy: machineTimes().busy,
+        });
+      };
+      sampleBurst();
+      const burstSampler = setInterval(() => {
+        sampleBurst();
+        if (Date.now() > t0 + 5_000) clearInterval(burstSampler);
+      }, 50);
 
       const end = t0 + s.durationMs;
       while (Date.now() < end) {
@@ -623,6 +682,7 @@ export async function benchDeploymentScenario(options: {
         await settle(Math.min(claimedAllAt === null ? 100 : 1_000, Math.max(1, end - Date.now())));
       }
       const endedAt = Date.now();
+      clearInterval(burstSampler);
       const probeMs = await probe.stop();
       const workerCpuEnd = workersCpuMs();
       const pgEnd = backendsCpuMs(await workerBackendPids(db));
@@ -741,7 +801,11 @@ export async function benchDeploymentScenario(options: {
         latencyMs: { ...summary, lowerBound: missing > 0 },
         burst:
           s.phases === 'aligned' && summary.samples > 0
-            ? { drainMs: summary.maxMs, ordersPerSecond: roundTo(s.deployments / (summary.maxMs / 1000), 4) }
+            ? {
+                drainMs: summary.maxMs,
+                ordersPerSecond: roundTo(s.deployments / (summary.maxMs / 1000), 4),
+                cpuMs: burstCpu(burstSamples, t0, t0 + summary.maxMs),
+              }
             : null,
         committedLatencyMs: committed.length > 0 ? latencySummary(committed) : null,
         probeMs: probeMs.length > 0 ? latencySummary(probeMs) : null,
