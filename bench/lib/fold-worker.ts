@@ -11,13 +11,15 @@ import { closeSweepPool, runSweep } from '../../server/services/backtests/sweep-
 import { syntheticSeries } from './series';
 import { createJobRunner } from '../../server/worker/job-runner';
 
-// Warm, as a long-running worker is: its sweep thread started (the thread's bundle is built once per process).
+// Warm, as a long-running worker is after its first jobs: its sweep thread started (the thread's bundle is built once
+// per process) and its engine, indicator columns and metrics compiled by a sweep of a few sizes of SMA over 50,000
+// bars (a 2,000-bar sweep of one combination left the first fold of each process to pay for the rest).
 await runSweep(
   {
-    series: syntheticSeries(2_000, 1),
+    series: syntheticSeries(50_000, 1),
     strategyType: 'sma_crossover',
-    combos: [{ fastPeriod: 5, slowPeriod: 20 }],
-    config: { initialCapital: 1_000, feeRate: 0, slippage: 0, timeframe: '1m' },
+    combos: [5, 12, 30, 60].flatMap((fastPeriod) => [80, 200, 400].map((slowPeriod) => ({ fastPeriod, slowPeriod }))),
+    config: { initialCapital: 1_000, feeRate: 0.001, slippage: 0.0005, timeframe: '1m' },
   },
   { threads: 1 },
 );
