@@ -7,22 +7,19 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployments } from '@/db/schema';
-import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
 import { logger } from '@/server/logger';
-import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
-import { claimDeployments, createDeployment, disposeRuntime, loadRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { disposeRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { claimedScriptSmaDeployment } from '@/server/testing/deployments/script-sma';
 import { getDeploymentChartWindow } from '@/server/services/deployments/chart-window';
 import { DEPLOYMENT_PLOTS_JOB_TYPE } from '@/server/services/jobs/contract';
 import { deploymentPlotsHandler } from '@/server/services/scripts/deployment-plots';
 import { runScriptBacktest } from '@/server/services/scripts/run';
-import { addScriptVersion, createScriptForUser, runnableScript } from '@/server/services/scripts/scripts';
+import { runnableScript } from '@/server/services/scripts/scripts';
 import { createTestDatabase, type TestDatabase } from '@/server/testing/db';
-import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
 import { createJobRunner } from './job-runner';
 
 const PARAMS = { fastPeriod: 5, slowPeriod: 60 };
-const SMA = SCRIPT_TEMPLATES.find((s) => s.type === 'sma_crossover')!.source;
 const HOUR = 3_600_000;
 const START = Date.UTC(2025, 0, 1);
 
@@ -42,25 +39,14 @@ async function lastBarTime(): Promise<number | null> {
 beforeAll(async () => {
   t = await createTestDatabase();
   userId = (await registerUser(t.db, { username: 'script-sim-chart', password: 'correct horse battery' })).id;
-  const script = await createScriptForUser(t.db, userId, { name: 'sma script' });
-  type = (await addScriptVersion(t.db, userId, script.id, SMA)).type;
-  const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' }))
-    .id;
-  const strategy = await createDeployableStrategy(t.db, userId, {
-    name: 'sma script',
-    type,
-    params: PARAMS,
-    exchange: 'binance',
-    symbol: 'BTC/USDT',
-    timeframe: '1h',
-  });
-  deploymentId = (
-    await createDeployment(t.db, userId, strategy.id, { accountId, mode: 'paper', feed: { type: 'simulated', start: START, speed: HOUR } }, { now: clock })
-  ).id;
-  const claimed = await claimDeployments(t.db, 'script-sim-chart-worker', 1000, 60_000);
-  const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deploymentId));
   // The worker's runtime: the script itself, in its sandbox.
-  rt = await loadRuntime(t.db, row!, Number(claimed.find((r) => r.id === deploymentId)!.lease_epoch));
+  ({ type, deploymentId, rt } = await claimedScriptSmaDeployment(t.db, {
+    userId,
+    params: PARAMS,
+    feed: { type: 'simulated', start: START, speed: HOUR },
+    clock,
+    workerId: 'script-sim-chart-worker',
+  }));
   // At HOUR feed-ms per wall-ms, 10 ms of clock is 10 bars: tick until 150 bars past the start are decided.
   for (let i = 0; i < 100 && ((await lastBarTime()) ?? 0) < START + 150 * HOUR; i++) {
     now += 10;

@@ -2,11 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployments, jobs } from '@/db/schema';
 import { seriesFromRows, type OhlcvRow } from '@/server/core/candles';
-import { SCRIPT_TEMPLATES } from '@/server/core/scripts/templates';
 import { logger } from '@/server/logger';
-import { createAccount } from '@/server/services/accounts';
 import { registerUser } from '@/server/services/auth/users';
-import { claimDeployments, createDeployment, disposeRuntime, loadRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { disposeRuntime, tickDeployment, type DeploymentRuntime } from '@/server/services/deployments';
+import { claimedScriptSmaDeployment } from '@/server/testing/deployments/script-sma';
 import { getDeploymentChartWindow } from '@/server/services/deployments/chart-window';
 import { DEPLOYMENT_PLOTS_JOB_TYPE } from '@/server/services/jobs/contract';
 import { upsertCandles } from '@/server/services/market-data/candles';
@@ -15,12 +14,10 @@ import { fixtureRows } from '@/server/testing/fixtures';
 import { createJobRunner } from './job-runner';
 import { deploymentPlotsHandler } from '@/server/services/scripts/deployment-plots';
 import { runScriptBacktest } from '@/server/services/scripts/run';
-import { addScriptVersion, createScriptForUser, runnableScript } from '@/server/services/scripts/scripts';
-import { createDeployableStrategy } from '@/server/testing/strategies/deployable';
+import { runnableScript } from '@/server/services/scripts/scripts';
 
 const rows: OhlcvRow[] = fixtureRows('btc-usd-1h').slice(0, 400);
 const PARAMS = { fastPeriod: 5, slowPeriod: 20 };
-const SMA = SCRIPT_TEMPLATES.find((s) => s.type === 'sma_crossover')!.source;
 
 let t: TestDatabase;
 let userId: string;
@@ -83,30 +80,13 @@ beforeAll(async () => {
   t = await createTestDatabase();
   userId = (await registerUser(t.db, { username: 'script-chart', password: 'correct horse battery' })).id;
   await upsertCandles(t.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
-  const script = await createScriptForUser(t.db, userId, { name: 'sma script' });
-  type = (await addScriptVersion(t.db, userId, script.id, SMA)).type;
-  const accountId = (await createAccount(t.db, userId, { name: 'paper', exchange: 'paper', balances: { USDT: '10000' }, feeRate: '0.001', slippage: '0.0005' }))
-    .id;
-  const strategy = await createDeployableStrategy(t.db, userId, {
-    name: 'sma script',
-    type,
+  ({ type, deploymentId, rt } = await claimedScriptSmaDeployment(t.db, {
+    userId,
     params: PARAMS,
-    exchange: 'binance',
-    symbol: 'BTC/USDT',
-    timeframe: '1h',
-  });
-  deploymentId = (
-    await createDeployment(
-      t.db,
-      userId,
-      strategy.id,
-      { accountId, mode: 'paper', feed: { type: 'replay', start: rows[0]![0], speed: 3_600_000 } },
-      { now: clock },
-    )
-  ).id;
-  const claimed = await claimDeployments(t.db, 'script-chart-worker', 1000, 60_000);
-  const [row] = await t.db.select().from(deployments).where(eq(deployments.id, deploymentId));
-  rt = await loadRuntime(t.db, row!, Number(claimed.find((r) => r.id === deploymentId)!.lease_epoch));
+    feed: { type: 'replay', start: rows[0]![0], speed: 3_600_000 },
+    clock,
+    workerId: 'script-chart-worker',
+  }));
   await processUpTo(199);
 }, 120_000);
 
