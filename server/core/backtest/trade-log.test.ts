@@ -56,6 +56,16 @@ describe("TradeLog and FillLog (the engine result's compact storage)", () => {
     ).toBe(true);
     expect(columns.exitReason).toEqual(trades.toArray().map((t) => t.exitReason));
     expect(() => trades.at(2500), 'no row past the end').toThrow(RangeError);
+    // rows() hands a log across an isolate boundary (scripts' sandbox): whole chunks and the partial last one, in order.
+    const tradeRows = trades.rows();
+    expect(tradeRows.length).toBe(2500 * 9);
+    expect(
+      Array.from(tradeRows).every((x, k) => k % 9 === 8 || Object.is(x, values[k])),
+      'every stored double, in order',
+    ).toBe(true);
+    expect(TradeLog.fromRows(tradeRows).toArray()).toEqual(trades.toArray());
+    expect(FillLog.fromRows(fills.rows()).toArray()).toEqual(fills.toArray());
+    expect(new TradeLog().rows()).toHaveLength(0);
     expect([FILL_REASONS[FILL_ENTRY], FILL_REASONS[FILL_ADD]]).toEqual(['entry', 'add']);
   });
 

@@ -68,8 +68,9 @@ class Rows {
   /** Every row in order, `stride` doubles each, as one new Float64Array (to hand a log across an isolate boundary). */
   rows(): Float64Array {
     const out = new Float64Array(this.length * this.stride);
-    for (let i = 0; i < this.length; i++)
-      out.set(this.chunks[i >>> CHUNK_SHIFT]!.subarray((i & CHUNK_MASK) * this.stride, ((i & CHUNK_MASK) + 1) * this.stride), i * this.stride);
+    const chunkValues = CHUNK_ROWS * this.stride;
+    // One copy per chunk: every chunk is full but the last.
+    for (let c = 0, at = 0; at < out.length; c++, at += chunkValues) out.set(this.chunks[c]!.subarray(0, Math.min(chunkValues, out.length - at)), at);
     return out;
   }
 

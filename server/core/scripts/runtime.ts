@@ -7,12 +7,16 @@
  * — an Error, a number, an object with a hostile getter — reaches the host; only strings, numbers and typed arrays
  * we build here leave):
  *   load(js) → ScriptDescription as JSON
- *   backtest(candles, paramsJson, configJson) → equity, trade and fill rows, metrics
- *   plotValues(candles, paramsJson) → one Float64Array per declared plot
+ *   backtest(candles, paramsJson, configJson) → metrics; its equity, trade rows and fill rows wait in the outbox
+ *   plotValues(candles, paramsJson) → the declared plots' names; one Float64Array per plot waits in the outbox
+ *   outboxArray(k) → the k-th typed array of the last reply (not a ScriptReply: a bare Float64Array, taken once)
  *   liveStart(paramsJson) → warmup, accumulates, fixedEntryQuote of the deployment's instance (live.ts)
  *   liveBar(candles, from, index, position) → the decision on the close of bar `index` (one per closed candle)
  *   biasCheck(candles, paramsJson, configJson) → the bias checks' report (bias.ts)
  * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
+ * Big arrays leave through the outbox, one call each, so that the host takes each with a single copy
+ * (isolated-vm's `externalCopy`, then moved into the host's heap): inside a reply object they would go through V8's
+ * structured-clone serializer, which copies each one two or three times into fresh memory (30-80 ms for 1M bars).
  *
  * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
  * the bars after the current one are NaN and `length` is the number of bars up to the current one (SeriesView).
@@ -49,11 +53,29 @@ export interface ScriptDescription {
   hasPlotValues: boolean;
 }
 
+/** A backtest's reply; its equity, trade rows and fill rows are outbox arrays 0, 1 and 2. */
 export interface BacktestReply {
-  equity: Float64Array;
-  tradeRows: Float64Array;
-  fillRows: Float64Array;
   metricsJson: string;
+}
+
+/** A plotValues reply: plot `names[k]`'s values are outbox array k. */
+export interface PlotValuesReply {
+  names: string[];
+}
+
+/** The typed arrays of the last reply, each handed to the host once (outboxArray). */
+let outbox: (Float64Array | null)[] = [];
+
+function toOutbox(arrays: Float64Array[]): void {
+  outbox = arrays;
+}
+
+/** Outbox array k, once; an empty array when there is none (the host checks the length it expects). */
+function outboxArray(k: number): Float64Array {
+  const array = Number.isInteger(k) && k >= 0 && k < outbox.length ? outbox[k]! : null;
+  if (array === null) return new Float64Array(0);
+  outbox[k] = null;
+  return array;
 }
 
 const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -180,23 +202,27 @@ function backtest(columns: Float64Array[], paramsJson: string, configJson: strin
   const result = runBacktest(series, instance, config);
   const changed = view.firstChange();
   if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
-  return { equity: result.equity, tradeRows: result.tradeLog.rows(), fillRows: result.fillLog.rows(), metricsJson: JSON.stringify(result.metrics) };
+  toOutbox([result.equity, result.tradeLog.rows(), result.fillLog.rows()]);
+  return { metricsJson: JSON.stringify(result.metrics) };
 }
 
-function plotValues(columns: Float64Array[], paramsJson: string): Record<string, Float64Array> {
+function plotValues(columns: Float64Array[], paramsJson: string): PlotValuesReply {
   const def = loaded();
-  if (def.plotValues === undefined) return {};
+  if (def.plotValues === undefined) return { names: [] };
   const series = seriesOf(columns);
   const copy = seriesOf(columns.map((column) => column.slice()));
   const values = def.plotValues(copy, { ...checkedParams(paramsJson) } as never);
-  const out: Record<string, Float64Array> = {};
+  const names: string[] = [];
+  const arrays: Float64Array[] = [];
   for (const plot of (def.plots ?? []) as readonly { name: string }[]) {
     const column = (values as Record<string, unknown>)[plot.name];
     if (!(column instanceof Float64Array) || column.length !== series.length)
       throw new Error(`plotValues must return a Float64Array of ${series.length} values for plot "${plot.name}"`);
-    out[plot.name] = column.slice();
+    names.push(String(plot.name));
+    arrays.push(column.slice());
   }
-  return out;
+  toOutbox(arrays);
+  return { names };
 }
 
 /**
@@ -214,8 +240,17 @@ function removeBlockingGlobals(): void {
 
 const api = Object.freeze({
   load: (js: string) => reply(() => load(js)),
-  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
-  plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
+  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
+    reply(() => {
+      toOutbox([]);
+      return backtest(columnsOf(candles), paramsJson, configJson);
+    }),
+  plotValues: (candles: ArrayBuffer, paramsJson: string) =>
+    reply(() => {
+      toOutbox([]);
+      return plotValues(columnsOf(candles), paramsJson);
+    }),
+  outboxArray,
   liveStart: (paramsJson: string) => reply(() => liveStart(paramsJson)),
   biasCheck: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
     reply(() => {

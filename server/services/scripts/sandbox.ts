@@ -18,14 +18,14 @@ import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/c
 import type { CandleSeries } from '@/server/core/candles';
 import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import type { LiveShape } from '@/server/core/scripts/live';
-import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
+import type { BacktestReply, PlotValuesReply, ScriptReply } from '@/server/core/scripts/runtime';
 import type { Decision } from '@/server/core/strategies/types';
 import { ScriptRuntimeError, type ScriptLog } from './errors';
 
 export { ScriptRuntimeError, type ScriptFailureKind, type ScriptLog } from './errors';
 
 /** The entry points runtime.ts exposes to the host. */
-const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
+const API_NAMES = ['load', 'backtest', 'plotValues', 'outboxArray', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -100,12 +100,19 @@ export class ScriptSandbox {
       [packed(series), JSON.stringify(params), JSON.stringify(config)],
       this.limits.backtestTimeoutMs,
     );
-    return engineResult(reply);
+    return engineResult(reply, this.outboxSync(3, series.length));
   }
 
   /** The values of the script's declared plots over `series` (an empty record without plotValues). */
   async plotValues(series: CandleSeries, params: Readonly<Record<string, unknown>>): Promise<Record<string, Float64Array>> {
-    return this.call<Record<string, Float64Array>>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+    const { names } = await this.call<PlotValuesReply>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+    const arrays = this.outboxSync(names.length);
+    const out: Record<string, Float64Array> = {};
+    names.forEach((name, k) => {
+      if (arrays[k]!.length !== series.length) throw new ScriptRuntimeError('error', `the sandbox sent ${arrays[k]!.length} values for plot "${name}"`);
+      out[name] = arrays[k]!;
+    });
+    return out;
   }
 
   /** The bias checks of the script over `series` (core/scripts/bias.ts), within the backtest's time limit. */
@@ -137,7 +144,34 @@ export class ScriptSandbox {
       [packed(series), JSON.stringify(params), JSON.stringify(config)],
       this.limits.backtestTimeoutMs,
     );
-    return engineResult(reply);
+    return engineResult(reply, this.outboxSync(3, series.length));
+  }
+
+  /**
+   * The `count` arrays the last call left in the isolate's outbox (runtime.ts), each with one copy: isolated-vm
+   * copies it out of the isolate once (`externalCopy`) and that copy becomes the host's array (`transferIn`).
+   * With `equityLength`, array 0 must hold that many values. Synchronous: each take is a memcpy, no script runs.
+   */
+  private outboxSync(count: number, equityLength?: number): Float64Array[] {
+    const arrays: Float64Array[] = [];
+    for (let k = 0; k < count; k++) {
+      let copy: ivm.ExternalCopy<unknown>;
+      try {
+        copy = this.api.outboxArray.applySync(undefined, [k], {
+          result: { externalCopy: true },
+          timeout: this.limits.loadTimeoutMs,
+        }) as ivm.ExternalCopy<unknown>;
+      } catch (error) {
+        throw this.hostFailure(error, this.limits.loadTimeoutMs);
+      }
+      const array = copy.copy({ transferIn: true });
+      copy.release();
+      if (!(array instanceof Float64Array)) throw new ScriptRuntimeError('error', 'the sandbox sent a result that is not a Float64Array');
+      arrays.push(array);
+    }
+    if (equityLength !== undefined && arrays[0]!.length !== equityLength)
+      throw new ScriptRuntimeError('error', `the sandbox sent ${arrays[0]!.length} equity values for ${equityLength} bars`);
+    return arrays;
   }
 
   /** What the script logged so far (capped in the isolate: runtime's log.ts). */
@@ -225,9 +259,9 @@ export class ScriptSandbox {
 }
 
 /** The engine's result, rebuilt from the rows a backtest sent back. */
-function engineResult(reply: BacktestReply): BacktestResult {
+function engineResult(reply: BacktestReply, [equity, tradeRows, fillRows]: Float64Array[]): BacktestResult {
   const metrics = JSON.parse(reply.metricsJson) as BacktestMetrics;
-  return new EngineResult(reply.equity, metrics, TradeLog.fromRows(reply.tradeRows), FillLog.fromRows(reply.fillRows));
+  return new EngineResult(equity!, metrics, TradeLog.fromRows(tradeRows!), FillLog.fromRows(fillRows!));
 }
 
 /** The script's declaration as plain data; a `__proto__` key anywhere is refused rather than becoming a prototype. */
