@@ -26,6 +26,7 @@ export { ScriptRuntimeError, type ScriptFailureKind, type ScriptLog } from './er
 
 /** The entry points runtime.ts exposes to the host. */
 const API_NAMES = ['load', 'backtest', 'plotValues', 'outboxArray', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
+type ApiName = (typeof API_NAMES)[number];
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -41,6 +42,8 @@ export interface SandboxLimits {
 export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000, decisionTimeoutMs: 1_000 };
 
 let runtimeSource: Promise<string> | null = null;
+/** the bundle once built */
+let runtimeText: string | null = null;
 
 /** runtime.ts with the SDK and the engine, as one script, built once per process. */
 function runtimeBundle(): Promise<string> {
@@ -54,8 +57,89 @@ function runtimeBundle(): Promise<string> {
       write: false,
       logLevel: 'silent',
     })
-    .then((result) => result.outputFiles[0]!.text);
+    .then((result) => (runtimeText = result.outputFiles[0]!.text));
   return runtimeSource;
+}
+
+/** A new isolate with the runtime loaded and no script: what every sandbox starts from. */
+interface FreshIsolate {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly api: Record<ApiName, ivm.Reference>;
+}
+
+/**
+ * A new isolate and context, the runtime loading into it on the isolate's own thread (the promise: loaded). Made
+ * synchronously, so that a spare's runtime loads while the worker's thread goes on with other work.
+ */
+function newIsolate(source: string, memoryMb: number): { isolate: ivm.Isolate; context: ivm.Context; loaded: Promise<unknown> } {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  try {
+    const context = isolate.createContextSync();
+    return { isolate, context, loaded: context.eval(source, { timeout: 5_000 }) };
+  } catch (error) {
+    isolate.dispose();
+    throw error;
+  }
+}
+
+/** The isolate once its runtime has loaded, with references to the runtime's entry points. */
+async function loadedIsolate({ isolate, context, loaded }: ReturnType<typeof newIsolate>): Promise<FreshIsolate> {
+  try {
+    await loaded;
+    const api = context.global.getSync('__cryptobot', { reference: true }) as ivm.Reference;
+    const refs = API_NAMES.map((name) => [name, api.getSync(name, { reference: true }) as ivm.Reference] as const);
+    return { isolate, context, api: Object.fromEntries(refs) as Record<ApiName, ivm.Reference> };
+  } catch (error) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Spares: at most one fresh isolate per memory limit (for at most SPARE_LIMITS limits), made when a sandbox is
+ * disposed, so that loading the runtime into the next isolate happens on that isolate's thread while the worker
+ * goes on, not when the next script loads. A spare has run nothing but the runtime, is handed to one sandbox only
+ * and disposed with it: no isolate ever loads a second script, so nothing of one run can reach another.
+ */
+const spares = new Map<number, Promise<FreshIsolate>>();
+const SPARE_LIMITS = 2;
+
+/** A fresh isolate: the spare made ahead for `memoryMb` when there is a usable one, a new one otherwise. */
+async function takeFreshIsolate(memoryMb: number): Promise<FreshIsolate> {
+  const spare = spares.get(memoryMb);
+  spares.delete(memoryMb);
+  const ready = spare === undefined ? null : await spare.catch(() => null);
+  if (ready !== null && !ready.isolate.isDisposed) return ready;
+  return loadedIsolate(newIsolate(await runtimeBundle(), memoryMb));
+}
+
+/** Makes the spare for `memoryMb` when there is none (the runtime bundle is built by then: a sandbox was loaded). */
+function makeSpare(memoryMb: number): void {
+  if (spares.has(memoryMb) || runtimeText === null) return;
+  if (spares.size >= SPARE_LIMITS) {
+    const [oldest, evicted] = spares.entries().next().value!;
+    spares.delete(oldest);
+    void evicted.then(
+      (fresh) => fresh.isolate.dispose(),
+      () => undefined,
+    );
+  }
+  let spare: Promise<FreshIsolate>;
+  try {
+    spare = loadedIsolate(newIsolate(runtimeText, memoryMb));
+  } catch {
+    return; // no spare: the next load makes its own isolate
+  }
+  spare.catch(() => {
+    if (spares.get(memoryMb) === spare) spares.delete(memoryMb);
+  });
+  spares.set(memoryMb, spare);
+}
+
+/** For tests: the isolates made ahead so far, by memory limit. */
+export function sparesForTest(): ReadonlyMap<number, Promise<{ readonly isolate: ivm.Isolate }>> {
+  return spares;
 }
 
 /** Lines a sandbox keeps between two takeLog calls (each call into the isolate keeps at most LOG_MAX_LINES). */
@@ -69,26 +153,19 @@ export class ScriptSandbox {
   private constructor(
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
-    private readonly api: Record<(typeof API_NAMES)[number], ivm.Reference>,
+    private readonly api: Record<ApiName, ivm.Reference>,
     readonly limits: SandboxLimits,
   ) {}
 
-  /** Creates an isolate, loads the runtime and then the script (compiled JavaScript from compile.ts). */
+  /** Takes a fresh isolate with the runtime loaded (a spare, or a new one) and loads the script (compiled JavaScript from compile.ts). */
   static async load(js: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<{ sandbox: ScriptSandbox; description: unknown }> {
-    const source = await runtimeBundle();
-    const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+    const { isolate, context, api } = await takeFreshIsolate(limits.memoryMb);
+    const sandbox = new ScriptSandbox(isolate, context, api, limits);
     try {
-      const context = await isolate.createContext();
-      await context.eval(source, { timeout: 5_000 });
-      const global = context.global;
-      const api = await global.get('__cryptobot', { reference: true });
-      const reference = async (name: string) => (await api.get(name, { reference: true })) as ivm.Reference;
-      const refs = await Promise.all(API_NAMES.map(async (name) => [name, await reference(name)] as const));
-      const sandbox = new ScriptSandbox(isolate, context, Object.fromEntries(refs) as Record<(typeof API_NAMES)[number], ivm.Reference>, limits);
       const json = await sandbox.call<string>(sandbox.api.load, [js], limits.loadTimeoutMs);
       return { sandbox, description: parseDeclaration(json) };
     } catch (error) {
-      if (!isolate.isDisposed) isolate.dispose();
+      sandbox.dispose();
       throw error;
     }
   }
@@ -182,8 +259,11 @@ export class ScriptSandbox {
     return out;
   }
 
+  /** Disposes the isolate (a no-op when it is already) and has the next fresh isolate made ahead (a spare). */
   dispose(): void {
-    if (!this.isolate.isDisposed) this.isolate.dispose();
+    if (this.isolate.isDisposed) return;
+    this.isolate.dispose();
+    makeSpare(this.limits.memoryMb);
   }
 
   get disposed(): boolean {
@@ -252,6 +332,11 @@ export class ScriptSandbox {
     return new ScriptRuntimeError('error', `the sandbox stopped the script: ${message.slice(0, 500)}`, null, this.takeLog());
   }
 
+  /** For tests: the sandbox's isolate. */
+  get isolateForTest(): ivm.Isolate {
+    return this.isolate;
+  }
+
   /** For tests: whether a host-visible value leaked into the isolate's global scope. */
   async evalForTest(code: string): Promise<unknown> {
     return this.context.eval(code, { timeout: 1_000, copy: true });
@@ -275,9 +360,11 @@ function parseDeclaration(json: string): unknown {
 /** Bars from..to−1 of the six columns in one buffer, one column after the other, moved into the isolate (one copy here, none there). */
 function packed(series: CandleSeries, from = 0, to = series.length): ivm.Copy<ArrayBuffer> {
   const n = to - from;
-  const all = new Float64Array(n * 6);
+  // Not zeroed first (allocUnsafe: its own ArrayBuffer at this size, not the shared pool): the six columns fill every byte.
+  const bytes = Buffer.allocUnsafeSlow(n * 48);
+  const all = new Float64Array(bytes.buffer, bytes.byteOffset, n * 6);
   [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(from, to), k * n));
-  return new ivm.ExternalCopy(all.buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
+  return new ivm.ExternalCopy(all.buffer as ArrayBuffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
 }
 
 /** Loads a script, runs `work` with it, and always disposes the isolate. */
