@@ -93,3 +93,16 @@ describe('the isolates scripts run in', () => {
     expect(next.result.equity).toHaveLength(series.length);
   });
 });
+
+describe('the candles handed to an isolate', () => {
+  it('must be whole columns: a short one is refused, never padded with whatever the worker held in that memory', async () => {
+    const short = { ...series, volume: series.volume.subarray(0, series.length - 1) };
+    const { sandbox } = await ScriptSandbox.load(await js(''), limits);
+    try {
+      await expect(sandbox.backtest(short, params, config)).rejects.toThrow(RangeError);
+      expect((await sandbox.backtest(series, params, config)).equity, 'the sandbox still runs whole candles').toHaveLength(series.length);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+});

@@ -360,10 +360,13 @@ function parseDeclaration(json: string): unknown {
 /** Bars from..to−1 of the six columns in one buffer, one column after the other, moved into the isolate (one copy here, none there). */
 function packed(series: CandleSeries, from = 0, to = series.length): ivm.Copy<ArrayBuffer> {
   const n = to - from;
-  // Not zeroed first (allocUnsafe: its own ArrayBuffer at this size, not the shared pool): the six columns fill every byte.
+  const columns = [series.time, series.open, series.high, series.low, series.close, series.volume].map((column) => column.subarray(from, to));
+  // The buffer is not zeroed first (its own ArrayBuffer, not the shared pool): six full columns write every byte, and
+  // anything shorter is refused rather than handing the isolate whatever the worker's memory held there.
+  if (!(n >= 0 && columns.every((column) => column.length === n))) throw new RangeError(`candle columns must hold bars ${from}..${to - 1}`);
   const bytes = Buffer.allocUnsafeSlow(n * 48);
   const all = new Float64Array(bytes.buffer, bytes.byteOffset, n * 6);
-  [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(from, to), k * n));
+  columns.forEach((column, k) => all.set(column, k * n));
   return new ivm.ExternalCopy(all.buffer as ArrayBuffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
 }
 
