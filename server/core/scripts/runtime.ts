@@ -78,8 +78,6 @@ function outboxArray(k: number): Float64Array {
   return array;
 }
 
-const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
-
 /** A thrown value of any kind, as one line of text, computed without trusting it. */
 function describeThrown(thrown: unknown): string {
   try {
@@ -193,8 +191,7 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
   return params;
 }
 
-function backtest(columns: Float64Array[], paramsJson: string, configJson: string): BacktestReply {
-  const series = seriesOf(columns);
+function backtest(series: CandleSeries, paramsJson: string, configJson: string): BacktestReply {
   const params = checkedParams(paramsJson);
   const config = JSON.parse(configJson) as BacktestConfig;
   const view = new SeriesView(series);
@@ -206,11 +203,10 @@ function backtest(columns: Float64Array[], paramsJson: string, configJson: strin
   return { metricsJson: JSON.stringify(result.metrics) };
 }
 
-function plotValues(columns: Float64Array[], paramsJson: string): PlotValuesReply {
+function plotValues(series: CandleSeries, paramsJson: string): PlotValuesReply {
   const def = loaded();
   if (def.plotValues === undefined) return { names: [] };
-  const series = seriesOf(columns);
-  const copy = seriesOf(columns.map((column) => column.slice()));
+  const copy = seriesOf(columnsOf(series).map((column) => column.slice()));
   const values = def.plotValues(copy, { ...checkedParams(paramsJson) } as never);
   const names: string[] = [];
   const arrays: Float64Array[] = [];
@@ -243,12 +239,12 @@ const api = Object.freeze({
   backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
     reply(() => {
       toOutbox([]);
-      return backtest(columnsOf(candles), paramsJson, configJson);
+      return backtest(candlesOf(candles), paramsJson, configJson);
     }),
   plotValues: (candles: ArrayBuffer, paramsJson: string) =>
     reply(() => {
       toOutbox([]);
-      return plotValues(columnsOf(candles), paramsJson);
+      return plotValues(candlesOf(candles), paramsJson);
     }),
   outboxArray,
   liveStart: (paramsJson: string) => reply(() => liveStart(paramsJson)),
@@ -256,10 +252,10 @@ const api = Object.freeze({
     reply(() => {
       const params = checkedParams(paramsJson);
       const create = () => created(params);
-      return scriptBiasCheck(seriesOf(columnsOf(candles)), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
+      return scriptBiasCheck(candlesOf(candles), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
     }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
-    reply(() => liveRun().bar(columnsOf(candles), from, index, position)),
+    reply(() => liveRun().bar(columnsOf(candlesOf(candles)), from, index, position)),
   /** nothing but the log held in the isolate: the host reads it after stopping a script for its time limit */
   takeLog: () => reply(() => null),
 });
@@ -279,11 +275,32 @@ function liveRun(): LiveRun {
   return live;
 }
 
-/** The six columns (time, open, high, low, close, volume) of a buffer packed column after column. */
-function columnsOf(candles: ArrayBuffer): Float64Array[] {
-  if (!(candles instanceof ArrayBuffer) || candles.byteLength % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
-  const n = candles.byteLength / 48;
-  return FIELDS.map((_, k) => new Float64Array(candles, k * n * 8, n));
+/**
+ * Taken when the runtime loads, before any script: a script may replace globals and patch the built-in prototypes
+ * (they are not frozen), so the buffer of all the candles — the bars after the current one too — never passes
+ * through a global, a prototype method, an iterator or an indexed setter a script could have defined.
+ */
+const Float64ArrayOf = Float64Array;
+const applyOf = Reflect.apply;
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+
+/** The candles in a buffer packed column after column (time, open, high, low, close, volume), as a series. */
+function candlesOf(candles: ArrayBuffer): CandleSeries {
+  let bytes = -1;
+  try {
+    bytes = applyOf(arrayBufferByteLength, candles, []) as number; // throws unless an ArrayBuffer
+  } catch {
+    // refused below
+  }
+  if (bytes < 0 || bytes % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
+  const n = bytes / 48;
+  const column = (k: number) => new Float64ArrayOf(candles, k * n * 8, n);
+  return { length: n, time: column(0), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) };
+}
+
+/** A series' six columns: time, open, high, low, close, volume. */
+function columnsOf(series: CandleSeries): Float64Array[] {
+  return [series.time, series.open, series.high, series.low, series.close, series.volume];
 }
 
 export type SandboxApi = typeof api;

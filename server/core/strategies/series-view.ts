@@ -42,10 +42,13 @@ export class SeriesView implements RevealedSeries {
     return (this.volumeColumn ??= this.column('volume'));
   }
 
-  /** A new column: the bars shown so far, NaN after them. */
+  /**
+   * A new column: the bars shown so far, NaN after them. Copied bar by bar: the source column (every bar, the ones
+   * after the current one too) is never handed to a method a script could have patched (a script's view, runtime.ts).
+   */
   private column(field: (typeof FIELDS)[number]): Float64Array {
     const column = new Float64Array(this.source.length);
-    column.set(this.source[field].subarray(0, this.length));
+    copyBars(column, this.source[field], 0, this.length - 1);
     column.fill(Number.NaN, this.length);
     return column;
   }

@@ -36,7 +36,7 @@ const litter = js(
 Math.max = () => 42;
 new FinalizationRegistry(() => { (globalThis as any).late = true; }).register({}, 0);
 Promise.resolve().then(() => { (globalThis as any).queued = true; });`,
-  'ctx.series.close[0] = -1; (ctx.series as any).extra = 1; return null;',
+  'ctx.series.close[0] = -1; return null;',
 );
 
 /** What a run sees of the above, as one line of text in its error. */
