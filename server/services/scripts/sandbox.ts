@@ -357,17 +357,29 @@ function parseDeclaration(json: string): unknown {
   });
 }
 
-/** Bars from..to−1 of the six columns in one buffer, one column after the other, moved into the isolate (one copy here, none there). */
+/**
+ * The host buffer the last large pack used, kept for the next pack of the same size: a fresh 48 MB array buffer per
+ * backtest of 1M candles is external memory the host's GC must account for, and the mark-compacts it triggers on a
+ * worker-sized heap run beside the isolate's JIT (docs/performance.md, "Sandboxed scripts: where the time goes").
+ */
+let packBuffer: ArrayBuffer | null = null;
+const KEEP_PACK_BYTES = 1 << 20;
+
+/**
+ * Bars from..to−1 of the six columns in one buffer, one column after the other, copied out of the host heap once
+ * (isolated-vm's ExternalCopy, into memory the host's GC does not count) and moved into the isolate without another
+ * copy. Never a view of a SharedArrayBuffer: the isolate gets memory of its own.
+ */
 function packed(series: CandleSeries, from = 0, to = series.length): ivm.Copy<ArrayBuffer> {
   const n = to - from;
   const columns = [series.time, series.open, series.high, series.low, series.close, series.volume].map((column) => column.subarray(from, to));
-  // The buffer is not zeroed first (its own ArrayBuffer, not the shared pool): six full columns write every byte, and
-  // anything shorter is refused rather than handing the isolate whatever the worker's memory held there.
   if (!(n >= 0 && columns.every((column) => column.length === n))) throw new RangeError(`candle columns must hold bars ${from}..${to - 1}`);
-  const bytes = Buffer.allocUnsafeSlow(n * 48);
-  const all = new Float64Array(bytes.buffer, bytes.byteOffset, n * 6);
+  const bytes = n * 48;
+  const buffer = bytes >= KEEP_PACK_BYTES && packBuffer !== null && packBuffer.byteLength === bytes ? packBuffer : new ArrayBuffer(bytes);
+  if (bytes >= KEEP_PACK_BYTES) packBuffer = buffer;
+  const all = new Float64Array(buffer);
   columns.forEach((column, k) => all.set(column, k * n));
-  return new ivm.ExternalCopy(all.buffer as ArrayBuffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
+  return new ivm.ExternalCopy(buffer).copyInto({ release: true, transferIn: true });
 }
 
 /** Loads a script, runs `work` with it, and always disposes the isolate. */
