@@ -56,6 +56,22 @@ describe("TradeLog and FillLog (the engine result's compact storage)", () => {
     ).toBe(true);
     expect(columns.exitReason).toEqual(trades.toArray().map((t) => t.exitReason));
     expect(() => trades.at(2500), 'no row past the end').toThrow(RangeError);
+    // rows() hands a log across an isolate boundary (scripts' sandbox): whole chunks and the partial last one, in order.
+    const tradeRows = trades.rows();
+    expect(tradeRows.length).toBe(2500 * 9);
+    expect(
+      Array.from(tradeRows).every((x, k) => k % 9 === 8 || Object.is(x, values[k])),
+      'every stored double, in order',
+    ).toBe(true);
+    const rebuilt = TradeLog.fromRows(tradeRows);
+    expect(rebuilt.length).toBe(2500);
+    expect(rebuilt.rows(), 'rebuilt bit for bit').toEqual(tradeRows);
+    expect(Object.is(rebuilt.at(2499).pnl, trades.at(2499).pnl), 'a row of the partial last chunk').toBe(true);
+    rebuilt.push(1, 2, 3, 4, 5, 6, 7, 8, 0);
+    expect([rebuilt.length, rebuilt.at(2500).exitTime], 'a rebuilt log grows like any other').toEqual([2501, 2]);
+    expect(FillLog.fromRows(fills.rows()).toArray()).toEqual(fills.toArray());
+    expect(FillLog.fromRows(fills.rows().subarray(0, 12)).length, 'whole rows only').toBe(2);
+    expect(new TradeLog().rows()).toHaveLength(0);
     expect([FILL_REASONS[FILL_ENTRY], FILL_REASONS[FILL_ADD]]).toEqual(['entry', 'add']);
   });
 

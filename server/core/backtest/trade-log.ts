@@ -41,15 +41,30 @@ class Rows {
 
   /** Starts a new row (allocating a chunk when the last one is full) and returns its offset in `current`. */
   protected appendRow(): number {
-    if (this.offset === this.current.length) {
-      this.current = new Float64Array(CHUNK_ROWS * this.stride);
-      this.chunks.push(this.current);
-      this.offset = 0;
-    }
+    if (this.offset === this.current.length) this.newChunk();
     this.length++;
     const at = this.offset;
     this.offset += this.stride;
     return at;
+  }
+
+  /** Appends every whole row of `rows` (laid out as rows() gives them), one copy per chunk. */
+  protected appendRows(rows: Float64Array): void {
+    const values = rows.length - (rows.length % this.stride);
+    for (let at = 0; at < values;) {
+      if (this.offset === this.current.length) this.newChunk();
+      const take = Math.min(this.current.length - this.offset, values - at);
+      this.current.set(rows.subarray(at, at + take), this.offset);
+      this.offset += take;
+      this.length += take / this.stride;
+      at += take;
+    }
+  }
+
+  private newChunk(): void {
+    this.current = new Float64Array(CHUNK_ROWS * this.stride);
+    this.chunks.push(this.current);
+    this.offset = 0;
   }
 
   /** Value `field` of row i. */
@@ -68,8 +83,9 @@ class Rows {
   /** Every row in order, `stride` doubles each, as one new Float64Array (to hand a log across an isolate boundary). */
   rows(): Float64Array {
     const out = new Float64Array(this.length * this.stride);
-    for (let i = 0; i < this.length; i++)
-      out.set(this.chunks[i >>> CHUNK_SHIFT]!.subarray((i & CHUNK_MASK) * this.stride, ((i & CHUNK_MASK) + 1) * this.stride), i * this.stride);
+    const chunkValues = CHUNK_ROWS * this.stride;
+    // One copy per chunk: every chunk is full but the last.
+    for (let c = 0, at = 0; at < out.length; c++, at += chunkValues) out.set(this.chunks[c]!.subarray(0, Math.min(chunkValues, out.length - at)), at);
     return out;
   }
 
@@ -96,11 +112,10 @@ export class TradeLog extends Rows {
     super(TRADE_STRIDE);
   }
 
-  /** The log `rows()` gave, rebuilt row by row. */
+  /** The log `rows()` gave, rebuilt. */
   static fromRows(rows: Float64Array): TradeLog {
     const log = new TradeLog();
-    for (let o = 0; o + TRADE_STRIDE <= rows.length; o += TRADE_STRIDE)
-      log.push(rows[o]!, rows[o + 1]!, rows[o + 2]!, rows[o + 3]!, rows[o + 4]!, rows[o + 5]!, rows[o + 6]!, rows[o + 7]!, rows[o + 8]!);
+    log.appendRows(rows);
     return log;
   }
 
@@ -218,10 +233,10 @@ export class FillLog extends Rows {
     super(FILL_STRIDE);
   }
 
-  /** The log `rows()` gave, rebuilt row by row. */
+  /** The log `rows()` gave, rebuilt. */
   static fromRows(rows: Float64Array): FillLog {
     const log = new FillLog();
-    for (let o = 0; o + FILL_STRIDE <= rows.length; o += FILL_STRIDE) log.push(rows[o]!, rows[o + 1]!, rows[o + 2]!, rows[o + 3]!, rows[o + 4]!);
+    log.appendRows(rows);
     return log;
   }
 

@@ -16,6 +16,41 @@ export interface RevealedSeries extends CandleSeries {
 }
 
 /**
+ * What a script is handed as `ctx.series`: the columns and `length` of its view, read through, and nothing else of
+ * the view — not the series it copies from (all of the bars, the ones after the current bar too), not `reveal` or
+ * `put`: the view is a private field, out of the script's reach.
+ */
+class ScriptCandles implements CandleSeries {
+  readonly #view: RevealedSeries;
+
+  constructor(view: RevealedSeries) {
+    this.#view = view;
+  }
+
+  get length(): number {
+    return this.#view.length;
+  }
+  get time(): Float64Array {
+    return this.#view.time;
+  }
+  get open(): Float64Array {
+    return this.#view.open;
+  }
+  get high(): Float64Array {
+    return this.#view.high;
+  }
+  get low(): Float64Array {
+    return this.#view.low;
+  }
+  get close(): Float64Array {
+    return this.#view.close;
+  }
+  get volume(): Float64Array {
+    return this.#view.volume;
+  }
+}
+
+/**
  * The engine's view of a script's instance: the validated parameters (never the script's own `params`, which the
  * engine would otherwise trust for position size and stops), checked decisions, the script's candles as a
  * RevealedSeries and its own copy of the position (the engine's is not the script's to change).
@@ -42,7 +77,7 @@ export class SandboxedInstance implements StrategyInstance {
     if (fixed !== null && !(typeof fixed === 'number' && Number.isFinite(fixed) && fixed > 0))
       throw new Error(`fixedEntryQuote must be null or a positive number, got ${String(fixed)}`);
     this.fixedEntryQuote = fixed;
-    this.context = { series: view, index: 0 };
+    this.context = { series: Object.freeze(new ScriptCandles(view)), index: 0 };
   }
 
   reset(): void {

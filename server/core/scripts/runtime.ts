@@ -7,12 +7,16 @@
  * — an Error, a number, an object with a hostile getter — reaches the host; only strings, numbers and typed arrays
  * we build here leave):
  *   load(js) → ScriptDescription as JSON
- *   backtest(candles, paramsJson, configJson) → equity, trade and fill rows, metrics
- *   plotValues(candles, paramsJson) → one Float64Array per declared plot
+ *   backtest(candles, paramsJson, configJson) → metrics; its equity, trade rows and fill rows wait in the outbox
+ *   plotValues(candles, paramsJson) → the declared plots' names; one Float64Array per plot waits in the outbox
+ *   outboxArray(k) → the k-th typed array of the last reply (not a ScriptReply: a bare Float64Array, taken once)
  *   liveStart(paramsJson) → warmup, accumulates, fixedEntryQuote of the deployment's instance (live.ts)
  *   liveBar(candles, from, index, position) → the decision on the close of bar `index` (one per closed candle)
  *   biasCheck(candles, paramsJson, configJson) → the bias checks' report (bias.ts)
  * where `candles` is one ArrayBuffer holding the six columns one after the other (moved in without a second copy).
+ * Big arrays leave through the outbox, one call each, so that the host takes each with a single copy
+ * (isolated-vm's `externalCopy`, then moved into the host's heap): inside a reply object they would go through V8's
+ * structured-clone serializer, which copies each one two or three times into fresh memory (30-80 ms for 1M bars).
  *
  * Look-ahead is impossible by construction: the strategy never sees the engine's candles, only its own copy in which
  * the bars after the current one are NaN and `length` is the number of bars up to the current one (SeriesView).
@@ -49,14 +53,30 @@ export interface ScriptDescription {
   hasPlotValues: boolean;
 }
 
+/** A backtest's reply; its equity, trade rows and fill rows are outbox arrays 0, 1 and 2. */
 export interface BacktestReply {
-  equity: Float64Array;
-  tradeRows: Float64Array;
-  fillRows: Float64Array;
   metricsJson: string;
 }
 
-const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+/** A plotValues reply: plot `names[k]`'s values are outbox array k. */
+export interface PlotValuesReply {
+  names: string[];
+}
+
+/** The typed arrays of the last reply, each handed to the host once (outboxArray). */
+let outbox: (Float64Array | null)[] = [];
+
+function toOutbox(arrays: Float64Array[]): void {
+  outbox = arrays;
+}
+
+/** Outbox array k, once; an empty array when there is none (the host checks the length it expects). */
+function outboxArray(k: number): Float64Array {
+  const array = Number.isInteger(k) && k >= 0 && k < outbox.length ? outbox[k]! : null;
+  if (array === null) return new Float64Array(0);
+  outbox[k] = null;
+  return array;
+}
 
 /** A thrown value of any kind, as one line of text, computed without trusting it. */
 function describeThrown(thrown: unknown): string {
@@ -171,8 +191,7 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
   return params;
 }
 
-function backtest(columns: Float64Array[], paramsJson: string, configJson: string): BacktestReply {
-  const series = seriesOf(columns);
+function backtest(series: CandleSeries, paramsJson: string, configJson: string): BacktestReply {
   const params = checkedParams(paramsJson);
   const config = JSON.parse(configJson) as BacktestConfig;
   const view = new SeriesView(series);
@@ -180,23 +199,26 @@ function backtest(columns: Float64Array[], paramsJson: string, configJson: strin
   const result = runBacktest(series, instance, config);
   const changed = view.firstChange();
   if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
-  return { equity: result.equity, tradeRows: result.tradeLog.rows(), fillRows: result.fillLog.rows(), metricsJson: JSON.stringify(result.metrics) };
+  toOutbox([result.equity, result.tradeLog.rows(), result.fillLog.rows()]);
+  return { metricsJson: JSON.stringify(result.metrics) };
 }
 
-function plotValues(columns: Float64Array[], paramsJson: string): Record<string, Float64Array> {
+function plotValues(series: CandleSeries, paramsJson: string): PlotValuesReply {
   const def = loaded();
-  if (def.plotValues === undefined) return {};
-  const series = seriesOf(columns);
-  const copy = seriesOf(columns.map((column) => column.slice()));
+  if (def.plotValues === undefined) return { names: [] };
+  const copy = seriesOf(columnsOf(series).map((column) => column.slice()));
   const values = def.plotValues(copy, { ...checkedParams(paramsJson) } as never);
-  const out: Record<string, Float64Array> = {};
+  const names: string[] = [];
+  const arrays: Float64Array[] = [];
   for (const plot of (def.plots ?? []) as readonly { name: string }[]) {
     const column = (values as Record<string, unknown>)[plot.name];
     if (!(column instanceof Float64Array) || column.length !== series.length)
       throw new Error(`plotValues must return a Float64Array of ${series.length} values for plot "${plot.name}"`);
-    out[plot.name] = column.slice();
+    names.push(String(plot.name));
+    arrays.push(column.slice());
   }
-  return out;
+  toOutbox(arrays);
+  return { names };
 }
 
 /**
@@ -214,17 +236,26 @@ function removeBlockingGlobals(): void {
 
 const api = Object.freeze({
   load: (js: string) => reply(() => load(js)),
-  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) => reply(() => backtest(columnsOf(candles), paramsJson, configJson)),
-  plotValues: (candles: ArrayBuffer, paramsJson: string) => reply(() => plotValues(columnsOf(candles), paramsJson)),
+  backtest: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
+    reply(() => {
+      toOutbox([]);
+      return backtest(candlesOf(candles), paramsJson, configJson);
+    }),
+  plotValues: (candles: ArrayBuffer, paramsJson: string) =>
+    reply(() => {
+      toOutbox([]);
+      return plotValues(candlesOf(candles), paramsJson);
+    }),
+  outboxArray,
   liveStart: (paramsJson: string) => reply(() => liveStart(paramsJson)),
   biasCheck: (candles: ArrayBuffer, paramsJson: string, configJson: string) =>
     reply(() => {
       const params = checkedParams(paramsJson);
       const create = () => created(params);
-      return scriptBiasCheck(seriesOf(columnsOf(candles)), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
+      return scriptBiasCheck(candlesOf(candles), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
     }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
-    reply(() => liveRun().bar(columnsOf(candles), from, index, position)),
+    reply(() => liveRun().bar(columnsOf(candlesOf(candles)), from, index, position)),
   /** nothing but the log held in the isolate: the host reads it after stopping a script for its time limit */
   takeLog: () => reply(() => null),
 });
@@ -244,11 +275,32 @@ function liveRun(): LiveRun {
   return live;
 }
 
-/** The six columns (time, open, high, low, close, volume) of a buffer packed column after column. */
-function columnsOf(candles: ArrayBuffer): Float64Array[] {
-  if (!(candles instanceof ArrayBuffer) || candles.byteLength % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
-  const n = candles.byteLength / 48;
-  return FIELDS.map((_, k) => new Float64Array(candles, k * n * 8, n));
+/**
+ * Taken when the runtime loads, before any script: a script may replace globals and patch the built-in prototypes
+ * (they are not frozen), so the buffer of all the candles — the bars after the current one too — never passes
+ * through a global, a prototype method, an iterator or an indexed setter a script could have defined.
+ */
+const Float64ArrayOf = Float64Array;
+const applyOf = Reflect.apply;
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+
+/** The candles in a buffer packed column after column (time, open, high, low, close, volume), as a series. */
+function candlesOf(candles: ArrayBuffer): CandleSeries {
+  let bytes = -1;
+  try {
+    bytes = applyOf(arrayBufferByteLength, candles, []) as number; // throws unless an ArrayBuffer
+  } catch {
+    // refused below
+  }
+  if (bytes < 0 || bytes % 48 !== 0) throw new Error('candles must be an ArrayBuffer of six Float64 columns');
+  const n = bytes / 48;
+  const column = (k: number) => new Float64ArrayOf(candles, k * n * 8, n);
+  return { length: n, time: column(0), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) };
+}
+
+/** A series' six columns: time, open, high, low, close, volume. */
+function columnsOf(series: CandleSeries): Float64Array[] {
+  return [series.time, series.open, series.high, series.low, series.close, series.volume];
 }
 
 export type SandboxApi = typeof api;

@@ -42,10 +42,13 @@ export class SeriesView implements RevealedSeries {
     return (this.volumeColumn ??= this.column('volume'));
   }
 
-  /** A new column: the bars shown so far, NaN after them. */
+  /**
+   * A new column: the bars shown so far, NaN after them. Copied bar by bar: the source column (every bar, the ones
+   * after the current one too) is never handed to a method a script could have patched (a script's view, runtime.ts).
+   */
   private column(field: (typeof FIELDS)[number]): Float64Array {
     const column = new Float64Array(this.source.length);
-    column.set(this.source[field].subarray(0, this.length));
+    copyBars(column, this.source[field], 0, this.length - 1);
     column.fill(Number.NaN, this.length);
     return column;
   }
@@ -65,17 +68,13 @@ export class SeriesView implements RevealedSeries {
     this.length = i + 1;
   }
 
-  /** The first bar and field the script changed, or null (compared bit for bit, 32 bits at a time). */
+  /** The first bar and field the script changed, or null (compared bit for bit). */
   firstChange(): string | null {
-    const s = this.source;
-    const words = this.length * 2;
     for (const field of FIELDS) {
       const mine = this.made(field);
       if (mine === null) continue;
-      const theirs = s[field];
-      const a = new Uint32Array(mine.buffer, mine.byteOffset, words);
-      const b = new Uint32Array(theirs.buffer, theirs.byteOffset, words);
-      for (let k = 0; k < words; k++) if (a[k] !== b[k]) return `${field}[${k >> 1}]`;
+      const at = firstDifference(mine, this.source[field], this.length);
+      if (at >= 0) return `${field}[${at}]`;
     }
     return null;
   }
@@ -104,6 +103,21 @@ export class SeriesView implements RevealedSeries {
         return this.volumeColumn;
     }
   }
+}
+
+/**
+ * The first of bars 0..n−1 whose doubles differ bit for bit, or −1. Two equal doubles other than ±0 have the same
+ * bits, so only a pair that compares unequal (NaNs included) or equal to zero is compared by its bits: one
+ * comparison per bar (a run's check over 1M bars runs before the isolate's JIT has warmed up, so each one counts).
+ */
+function firstDifference(mine: Float64Array, theirs: Float64Array, n: number): number {
+  const mineBits = new Uint32Array(mine.buffer, mine.byteOffset, n * 2);
+  const theirBits = new Uint32Array(theirs.buffer, theirs.byteOffset, n * 2);
+  for (let k = 0; k < n; k++) {
+    const x = mine[k]!;
+    if ((x !== theirs[k] || x === 0) && (mineBits[2 * k] !== theirBits[2 * k] || mineBits[2 * k + 1] !== theirBits[2 * k + 1])) return k;
+  }
+  return -1;
 }
 
 function copyBars(to: Float64Array, from: Float64Array, first: number, last: number): void {

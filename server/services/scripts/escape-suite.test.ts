@@ -183,6 +183,55 @@ return Number.isNaN(ctx.series.close[i + 1]) && !Number.isNaN(ctx.series.close[i
     expect(result.trades, 'the next bar is never visible').toHaveLength(0);
   });
 
+  it('the candles a script is handed expose only the bars shown: not the candles they are copied from, not how they are shown', async () => {
+    const prying = await js(
+      script({
+        onBar: `const s: any = ctx.series;
+const reach = [typeof s.source, typeof s.reveal, typeof s.forget, typeof s.put, typeof s.view, Object.getOwnPropertyNames(s).length, Object.isFrozen(s)].join();
+if (reach !== 'undefined,undefined,undefined,undefined,undefined,0,true') throw new Error('reachable: ' + reach);
+return null;`,
+      }),
+    );
+    const { result } = await runScriptBacktest('script:attempt@1', prying, series, {}, config, limits);
+    expect(result.equity, 'the run went through every bar without reaching anything').toHaveLength(series.length);
+  });
+
+  it('patched builtins never see the candles after the current bar: the runtime hands them through nothing a script defined', async () => {
+    // The ways the candles once passed through code a script can replace — an array method, the array iterator, a
+    // typed array method, the ArrayBuffer byteLength getter, Float64Array's instanceof, the global constructor — each
+    // keeping whatever it is handed; onBar then looks for a column holding a bar after the current one.
+    const collector = await js(
+      script({
+        body: `const seen: Record<number, unknown> = Object.create(null);
+let count = 0;
+const keep = (value: unknown) => { seen[count++] = value; return value; };
+const apply = Reflect.apply;
+const A: any = Array.prototype, T: any = Object.getPrototypeOf(Float64Array.prototype);
+const map = A.map; A.map = function (this: any, ...args: any[]) { keep(this); return keep(apply(map, this, args)); };
+const iterator = A[Symbol.iterator]; A[Symbol.iterator] = function (this: any) { keep(this); return apply(iterator, this, []); };
+for (const name of ['subarray', 'set', 'slice']) { const original = T[name]; T[name] = function (this: any, ...args: any[]) { keep(this); keep(args[0]); return apply(original, this, args); }; }
+const byteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+Object.defineProperty(ArrayBuffer.prototype, 'byteLength', { get(this: any) { keep(this); return apply(byteLength, this, []); } });
+Object.defineProperty(Float64Array, Symbol.hasInstance, { value: (value: unknown) => { keep(value); return true; } });
+const F = Float64Array;
+(globalThis as any).Float64Array = function (a: any, b: any, c: any) { keep(a); return c === undefined ? (b === undefined ? new F(a) : new F(a, b)) : new F(a, b, c); };
+(globalThis as any).__seen = () => ({ seen, count, F });`,
+        onBar: `const { seen, count, F } = (globalThis as any).__seen();
+const shown = ctx.series.length;
+const ahead = (column: any) => column instanceof Object && typeof column.length === 'number' && column.length > shown && column !== ctx.series.close && typeof column[shown] === 'number' && column[shown] === column[shown];
+for (let k = 0; k < count; k++) {
+  const value: any = seen[k];
+  if (Object.prototype.toString.call(value) === '[object ArrayBuffer]') { if (ahead(new F(value))) throw new Error('a buffer of every bar, at bar ' + ctx.index); continue; }
+  if (ahead(value)) throw new Error('a column of every bar, at bar ' + ctx.index);
+  if (Object.prototype.toString.call(value) === '[object Array]') for (let c = 0; c < value.length; c++) if (ahead(value[c])) throw new Error('columns of every bar, at bar ' + ctx.index);
+}
+return null;`,
+      }),
+    );
+    const { result } = await runScriptBacktest('script:attempt@1', collector, series, {}, config, { ...limits, backtestTimeoutMs: 30_000 });
+    expect(result.equity, 'no bar after the current one reached the script').toHaveLength(series.length);
+  });
+
   it('a column first read late shows every bar up to the current one, and nothing after it', async () => {
     // Columns are made on a script's first read of them (runtime.ts, SeriesView): one read first at bar 500 must
     // hold bars 0..500 exactly as the candles have them, NaN after.

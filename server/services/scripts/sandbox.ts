@@ -18,14 +18,15 @@ import type { BacktestConfig, BacktestMetrics, BacktestResult } from '@/server/c
 import type { CandleSeries } from '@/server/core/candles';
 import type { BiasCheckReport } from '@/server/core/robustness/bias';
 import type { LiveShape } from '@/server/core/scripts/live';
-import type { BacktestReply, ScriptReply } from '@/server/core/scripts/runtime';
+import type { BacktestReply, PlotValuesReply, ScriptReply } from '@/server/core/scripts/runtime';
 import type { Decision } from '@/server/core/strategies/types';
 import { ScriptRuntimeError, type ScriptLog } from './errors';
 
 export { ScriptRuntimeError, type ScriptFailureKind, type ScriptLog } from './errors';
 
 /** The entry points runtime.ts exposes to the host. */
-const API_NAMES = ['load', 'backtest', 'plotValues', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
+const API_NAMES = ['load', 'backtest', 'plotValues', 'outboxArray', 'liveStart', 'liveBar', 'biasCheck', 'takeLog'] as const;
+type ApiName = (typeof API_NAMES)[number];
 
 export interface SandboxLimits {
   /** heap of the isolate, MB (the candles' copies count: 1M candles take ~100 MB) */
@@ -41,6 +42,8 @@ export interface SandboxLimits {
 export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 512, loadTimeoutMs: 1_000, backtestTimeoutMs: 60_000, decisionTimeoutMs: 1_000 };
 
 let runtimeSource: Promise<string> | null = null;
+/** the bundle once built */
+let runtimeText: string | null = null;
 
 /** runtime.ts with the SDK and the engine, as one script, built once per process. */
 function runtimeBundle(): Promise<string> {
@@ -54,8 +57,89 @@ function runtimeBundle(): Promise<string> {
       write: false,
       logLevel: 'silent',
     })
-    .then((result) => result.outputFiles[0]!.text);
+    .then((result) => (runtimeText = result.outputFiles[0]!.text));
   return runtimeSource;
+}
+
+/** A new isolate with the runtime loaded and no script: what every sandbox starts from. */
+interface FreshIsolate {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly api: Record<ApiName, ivm.Reference>;
+}
+
+/**
+ * A new isolate and context, the runtime loading into it on the isolate's own thread (the promise: loaded). Made
+ * synchronously, so that a spare's runtime loads while the worker's thread goes on with other work.
+ */
+function newIsolate(source: string, memoryMb: number): { isolate: ivm.Isolate; context: ivm.Context; loaded: Promise<unknown> } {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  try {
+    const context = isolate.createContextSync();
+    return { isolate, context, loaded: context.eval(source, { timeout: 5_000 }) };
+  } catch (error) {
+    isolate.dispose();
+    throw error;
+  }
+}
+
+/** The isolate once its runtime has loaded, with references to the runtime's entry points. */
+async function loadedIsolate({ isolate, context, loaded }: ReturnType<typeof newIsolate>): Promise<FreshIsolate> {
+  try {
+    await loaded;
+    const api = context.global.getSync('__cryptobot', { reference: true }) as ivm.Reference;
+    const refs = API_NAMES.map((name) => [name, api.getSync(name, { reference: true }) as ivm.Reference] as const);
+    return { isolate, context, api: Object.fromEntries(refs) as Record<ApiName, ivm.Reference> };
+  } catch (error) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Spares: at most one fresh isolate per memory limit (for at most SPARE_LIMITS limits), made when a sandbox is
+ * disposed, so that loading the runtime into the next isolate happens on that isolate's thread while the worker
+ * goes on, not when the next script loads. A spare has run nothing but the runtime, is handed to one sandbox only
+ * and disposed with it: no isolate ever loads a second script, so nothing of one run can reach another.
+ */
+const spares = new Map<number, Promise<FreshIsolate>>();
+const SPARE_LIMITS = 2;
+
+/** A fresh isolate: the spare made ahead for `memoryMb` when there is a usable one, a new one otherwise. */
+async function takeFreshIsolate(memoryMb: number): Promise<FreshIsolate> {
+  const spare = spares.get(memoryMb);
+  spares.delete(memoryMb);
+  const ready = spare === undefined ? null : await spare.catch(() => null);
+  if (ready !== null && !ready.isolate.isDisposed) return ready;
+  return loadedIsolate(newIsolate(await runtimeBundle(), memoryMb));
+}
+
+/** Makes the spare for `memoryMb` when there is none (the runtime bundle is built by then: a sandbox was loaded). */
+function makeSpare(memoryMb: number): void {
+  if (spares.has(memoryMb) || runtimeText === null) return;
+  if (spares.size >= SPARE_LIMITS) {
+    const [oldest, evicted] = spares.entries().next().value!;
+    spares.delete(oldest);
+    void evicted.then(
+      (fresh) => fresh.isolate.dispose(),
+      () => undefined,
+    );
+  }
+  let spare: Promise<FreshIsolate>;
+  try {
+    spare = loadedIsolate(newIsolate(runtimeText, memoryMb));
+  } catch {
+    return; // no spare: the next load makes its own isolate
+  }
+  spare.catch(() => {
+    if (spares.get(memoryMb) === spare) spares.delete(memoryMb);
+  });
+  spares.set(memoryMb, spare);
+}
+
+/** For tests: the isolates made ahead so far, by memory limit. */
+export function sparesForTest(): ReadonlyMap<number, Promise<{ readonly isolate: ivm.Isolate }>> {
+  return spares;
 }
 
 /** Lines a sandbox keeps between two takeLog calls (each call into the isolate keeps at most LOG_MAX_LINES). */
@@ -69,26 +153,19 @@ export class ScriptSandbox {
   private constructor(
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
-    private readonly api: Record<(typeof API_NAMES)[number], ivm.Reference>,
+    private readonly api: Record<ApiName, ivm.Reference>,
     readonly limits: SandboxLimits,
   ) {}
 
-  /** Creates an isolate, loads the runtime and then the script (compiled JavaScript from compile.ts). */
+  /** Takes a fresh isolate with the runtime loaded (a spare, or a new one) and loads the script (compiled JavaScript from compile.ts). */
   static async load(js: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<{ sandbox: ScriptSandbox; description: unknown }> {
-    const source = await runtimeBundle();
-    const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+    const { isolate, context, api } = await takeFreshIsolate(limits.memoryMb);
+    const sandbox = new ScriptSandbox(isolate, context, api, limits);
     try {
-      const context = await isolate.createContext();
-      await context.eval(source, { timeout: 5_000 });
-      const global = context.global;
-      const api = await global.get('__cryptobot', { reference: true });
-      const reference = async (name: string) => (await api.get(name, { reference: true })) as ivm.Reference;
-      const refs = await Promise.all(API_NAMES.map(async (name) => [name, await reference(name)] as const));
-      const sandbox = new ScriptSandbox(isolate, context, Object.fromEntries(refs) as Record<(typeof API_NAMES)[number], ivm.Reference>, limits);
       const json = await sandbox.call<string>(sandbox.api.load, [js], limits.loadTimeoutMs);
       return { sandbox, description: parseDeclaration(json) };
     } catch (error) {
-      if (!isolate.isDisposed) isolate.dispose();
+      sandbox.dispose();
       throw error;
     }
   }
@@ -100,12 +177,19 @@ export class ScriptSandbox {
       [packed(series), JSON.stringify(params), JSON.stringify(config)],
       this.limits.backtestTimeoutMs,
     );
-    return engineResult(reply);
+    return engineResult(reply, this.outboxSync(3, series.length));
   }
 
   /** The values of the script's declared plots over `series` (an empty record without plotValues). */
   async plotValues(series: CandleSeries, params: Readonly<Record<string, unknown>>): Promise<Record<string, Float64Array>> {
-    return this.call<Record<string, Float64Array>>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+    const { names } = await this.call<PlotValuesReply>(this.api.plotValues, [packed(series), JSON.stringify(params)], this.limits.backtestTimeoutMs);
+    const arrays = this.outboxSync(names.length);
+    const out: Record<string, Float64Array> = {};
+    names.forEach((name, k) => {
+      if (arrays[k]!.length !== series.length) throw new ScriptRuntimeError('error', `the sandbox sent ${arrays[k]!.length} values for plot "${name}"`);
+      out[name] = arrays[k]!;
+    });
+    return out;
   }
 
   /** The bias checks of the script over `series` (core/scripts/bias.ts), within the backtest's time limit. */
@@ -137,7 +221,34 @@ export class ScriptSandbox {
       [packed(series), JSON.stringify(params), JSON.stringify(config)],
       this.limits.backtestTimeoutMs,
     );
-    return engineResult(reply);
+    return engineResult(reply, this.outboxSync(3, series.length));
+  }
+
+  /**
+   * The `count` arrays the last call left in the isolate's outbox (runtime.ts), each with one copy: isolated-vm
+   * copies it out of the isolate once (`externalCopy`) and that copy becomes the host's array (`transferIn`).
+   * With `equityLength`, array 0 must hold that many values. Synchronous: each take is a memcpy, no script runs.
+   */
+  private outboxSync(count: number, equityLength?: number): Float64Array[] {
+    const arrays: Float64Array[] = [];
+    for (let k = 0; k < count; k++) {
+      let copy: ivm.ExternalCopy<unknown>;
+      try {
+        copy = this.api.outboxArray.applySync(undefined, [k], {
+          result: { externalCopy: true },
+          timeout: this.limits.loadTimeoutMs,
+        }) as ivm.ExternalCopy<unknown>;
+      } catch (error) {
+        throw this.hostFailure(error, this.limits.loadTimeoutMs);
+      }
+      const array = copy.copy({ transferIn: true });
+      copy.release();
+      if (!(array instanceof Float64Array)) throw new ScriptRuntimeError('error', 'the sandbox sent a result that is not a Float64Array');
+      arrays.push(array);
+    }
+    if (equityLength !== undefined && arrays[0]!.length !== equityLength)
+      throw new ScriptRuntimeError('error', `the sandbox sent ${arrays[0]!.length} equity values for ${equityLength} bars`);
+    return arrays;
   }
 
   /** What the script logged so far (capped in the isolate: runtime's log.ts). */
@@ -148,8 +259,11 @@ export class ScriptSandbox {
     return out;
   }
 
+  /** Disposes the isolate (a no-op when it is already) and has the next fresh isolate made ahead (a spare). */
   dispose(): void {
-    if (!this.isolate.isDisposed) this.isolate.dispose();
+    if (this.isolate.isDisposed) return;
+    this.isolate.dispose();
+    makeSpare(this.limits.memoryMb);
   }
 
   get disposed(): boolean {
@@ -218,6 +332,11 @@ export class ScriptSandbox {
     return new ScriptRuntimeError('error', `the sandbox stopped the script: ${message.slice(0, 500)}`, null, this.takeLog());
   }
 
+  /** For tests: the sandbox's isolate. */
+  get isolateForTest(): ivm.Isolate {
+    return this.isolate;
+  }
+
   /** For tests: whether a host-visible value leaked into the isolate's global scope. */
   async evalForTest(code: string): Promise<unknown> {
     return this.context.eval(code, { timeout: 1_000, copy: true });
@@ -225,9 +344,9 @@ export class ScriptSandbox {
 }
 
 /** The engine's result, rebuilt from the rows a backtest sent back. */
-function engineResult(reply: BacktestReply): BacktestResult {
+function engineResult(reply: BacktestReply, [equity, tradeRows, fillRows]: Float64Array[]): BacktestResult {
   const metrics = JSON.parse(reply.metricsJson) as BacktestMetrics;
-  return new EngineResult(reply.equity, metrics, TradeLog.fromRows(reply.tradeRows), FillLog.fromRows(reply.fillRows));
+  return new EngineResult(equity!, metrics, TradeLog.fromRows(tradeRows!), FillLog.fromRows(fillRows!));
 }
 
 /** The script's declaration as plain data; a `__proto__` key anywhere is refused rather than becoming a prototype. */
@@ -238,12 +357,29 @@ function parseDeclaration(json: string): unknown {
   });
 }
 
-/** Bars from..to−1 of the six columns in one buffer, one column after the other, moved into the isolate (one copy here, none there). */
+/**
+ * The host buffer the last large pack used, kept for the next pack of the same size: a fresh 48 MB array buffer per
+ * backtest of 1M candles is external memory the host's GC must account for, and the mark-compacts it triggers on a
+ * worker-sized heap run beside the isolate's JIT (docs/performance.md, "Sandboxed scripts: where the time goes").
+ */
+let packBuffer: ArrayBuffer | null = null;
+const KEEP_PACK_BYTES = 1 << 20;
+
+/**
+ * Bars from..to−1 of the six columns in one buffer, one column after the other, copied out of the host heap once
+ * (isolated-vm's ExternalCopy, into memory the host's GC does not count) and moved into the isolate without another
+ * copy. Never a view of a SharedArrayBuffer: the isolate gets memory of its own.
+ */
 function packed(series: CandleSeries, from = 0, to = series.length): ivm.Copy<ArrayBuffer> {
   const n = to - from;
-  const all = new Float64Array(n * 6);
-  [series.time, series.open, series.high, series.low, series.close, series.volume].forEach((column, k) => all.set(column.subarray(from, to), k * n));
-  return new ivm.ExternalCopy(all.buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
+  const columns = [series.time, series.open, series.high, series.low, series.close, series.volume].map((column) => column.subarray(from, to));
+  if (!(n >= 0 && columns.every((column) => column.length === n))) throw new RangeError(`candle columns must hold bars ${from}..${to - 1}`);
+  const bytes = n * 48;
+  const buffer = bytes >= KEEP_PACK_BYTES && packBuffer !== null && packBuffer.byteLength === bytes ? packBuffer : new ArrayBuffer(bytes);
+  if (bytes >= KEEP_PACK_BYTES) packBuffer = buffer;
+  const all = new Float64Array(buffer);
+  columns.forEach((column, k) => all.set(column, k * n));
+  return new ivm.ExternalCopy(buffer).copyInto({ release: true, transferIn: true });
 }
 
 /** Loads a script, runs `work` with it, and always disposes the isolate. */
