@@ -3,7 +3,7 @@
 # One image for every Cryptobot process (README, "Deployment" → "Docker"):
 #   web      node web/server.js                              (the default CMD: Next's standalone server)
 #   worker   node --max-semi-space-size=64 --import tsx server/worker/main.ts   (same image, another command;
-#            with GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:glibc.malloc.arena_max=1, see the README)
+#            with GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296, see the README)
 #   migrate  node --import tsx server/cli/db-migrate.ts      (one-shot, before web and worker start)
 # docker-compose.yml runs all three with PostgreSQL. Build: docker build -t cryptobot .
 

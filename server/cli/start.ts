@@ -31,9 +31,8 @@ import { demoOfflineCandles } from './demo-candles';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 
 /** The worker's malloc settings (also in package.json `worker`, docker-compose.yml and the README): no mmap'd
- * blocks, no trimming, one arena for every thread, so a backtest's large arrays reuse the pages the last one freed,
- * whichever thread (the main one, a sweep thread, a script isolate's) freed them. */
-const WORKER_GLIBC_TUNABLES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:glibc.malloc.arena_max=1';
+ * blocks, no trimming, so a backtest's large arrays reuse the pages the last one freed. */
+const WORKER_GLIBC_TUNABLES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
