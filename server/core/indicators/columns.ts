@@ -11,7 +11,7 @@
  * With `buffers` (ColumnBuffers), a new column is written into an array another cache gave back (`release`) instead
  * of a fresh one: a sweep thread computes ~100 MB of columns per walk-forward fold, and fresh memory costs a page
  * fault per 4 kB on first write, which is slow in a virtual machine and slower still when two worker processes fault
- * at once (docs/performance.md, "Walk-forward across worker processes").
+ * at once (docs/performance.md, "Session 12").
  */
 export class IndicatorColumns {
   private readonly entries: Array<{ input: Float64Array; key: string; column: Float64Array; used: number }> = [];
