@@ -99,8 +99,8 @@ interface PoolThread {
   readonly worker: Worker;
   /**
    * The sweeps of the chunks posted to it and not answered yet, in the order it runs them: up to CHUNKS_AHEAD, so
-   * that its next chunk is already in its queue when it answers one and it never idles waiting for this thread to
-   * take the answer and post again (which, on a busy machine, waits for this thread to get a core).
+   * that its next chunk is already in its queue when it answers one, instead of it idling until the process's main
+   * thread takes the answer and posts again (on a busy machine, until the main thread gets a core).
    */
   readonly queue: ActiveSweep[];
 }
