@@ -319,6 +319,21 @@ export default defineStrategy({
     expect(result.equity, 'the run went through every bar without reaching a later one').toHaveLength(series.length);
   });
 
+  it("a script's JSON and Object.freeze change neither its parameters, nor its fees, nor the metrics the host is sent", async () => {
+    const template = SCRIPT_TEMPLATES.find((t) => t.type === 'sma_crossover')!;
+    const patched = `${template.source}
+const parse = JSON.parse, stringify = JSON.stringify;
+JSON.parse = ((text: string) => { const value = parse(text); if (value !== null && typeof value === 'object' && 'feeRate' in value) { value.feeRate = 0; value.slippage = 0; } return value; }) as any;
+Object.defineProperty(Object.prototype, 'toJSON', { value(this: any) { return 'totalReturnPct' in this ? { ...this, totalReturnPct: 1e6 } : this; }, configurable: true, writable: true });
+JSON.stringify = ((value: unknown) => stringify(value)) as any;
+const freeze = Object.freeze;
+Object.freeze = ((value: any) => freeze(value !== null && typeof value === 'object' && 'stopLossPct' in value ? { ...value, positionSizePct: 10 } : value)) as any;`;
+    const { result } = await runScriptBacktest('script:sma@1', await js(patched), series, {}, config, limits);
+    expect(result.metrics, "the built-in's metrics: the host's fees, the engine's numbers").toEqual(
+      runBacktest(series, createStrategy('sma_crossover', {}), config).metrics,
+    );
+  });
+
   it('a column first read late shows every bar up to the current one, and nothing after it', async () => {
     // Columns are made on a script's first read of them (runtime.ts, SeriesView): one read first at bar 500 must
     // hold bars 0..500 exactly as the candles have them, NaN after.
