@@ -1,4 +1,5 @@
 import type { CandleSeries } from '../candles';
+import { newColumn, ownValue } from '../intrinsics';
 import { entryQuantity, marketFillPrice, tradeFee } from '../fill-model';
 import { timeframeToMs } from '../timeframe';
 import type { PositionView, StrategyInstance } from '../strategies/types';
@@ -59,9 +60,15 @@ export function runBacktest(series: CandleSeries, strategy: StrategyInstance, co
   const hasRiskExits = hasStopLoss || hasTakeProfit || hasTrailing;
   const dust = initialCapital * DUST_FRACTION;
 
-  const { equityBuffer } = options;
+  // The options' own properties only, and the equity column made through an intrinsic (core/intrinsics.ts): in a
+  // script's isolate the script may have put an `indicatorColumns`, `useColumns` or `equityBuffer` on Object.prototype
+  // or replaced Float64Array, to be handed the series (every bar) or the equity (which gives back the closes).
+  const equityBuffer = ownValue(options, 'equityBuffer');
+  const indicatorColumns = ownValue(options, 'indicatorColumns');
+  const onProgress = ownValue(options, 'onProgress');
+  const shouldCancel = ownValue(options, 'shouldCancel');
   if (equityBuffer !== undefined && equityBuffer.length < n) throw new RangeError(`equityBuffer holds ${equityBuffer.length} values, the series has ${n} bars`);
-  const equity = equityBuffer === undefined ? new Float64Array(n) : equityBuffer.length === n ? equityBuffer : equityBuffer.subarray(0, n);
+  const equity = equityBuffer === undefined ? newColumn(n) : equityBuffer.length === n ? equityBuffer : equityBuffer.subarray(0, n);
   const trades = new TradeLog();
   const fills = new FillLog();
   const position = new OpenPosition();
@@ -83,10 +90,9 @@ export function runBacktest(series: CandleSeries, strategy: StrategyInstance, co
   const checkEvery = Math.min(progressStep, CANCEL_CHECK_BARS);
   let nextCheck = checkEvery;
   let nextProgress = progressStep;
-  const { onProgress, shouldCancel } = options;
 
   strategy.reset();
-  if (options.indicatorColumns !== undefined && strategy.useColumns !== undefined) strategy.useColumns(series, options.indicatorColumns);
+  if (indicatorColumns !== undefined && strategy.useColumns !== undefined) strategy.useColumns(series, indicatorColumns);
 
   const buy = (i: number): void => {
     const fillPrice = marketFillPrice('buy', open[i]!, slippage);

@@ -1,5 +1,6 @@
 import type { CandleSeries } from '../candles';
 import { entryQuantity, marketFillPrice, tradeFee } from '../fill-model';
+import { lengthOf } from '../intrinsics';
 import { TradeLog } from './trade-log';
 import type { BacktestMetrics, BacktestTrade } from './types';
 
@@ -42,7 +43,9 @@ export interface MetricsInput {
 /** Every metric as docs/backtesting.md defines it. */
 export function computeMetrics(input: MetricsInput): BacktestMetrics {
   const { equity, trades, initialCapital } = input;
-  const n = equity.length;
+  // Not `equity.length`: in a script's isolate the accessor may be the script's, and the equity gives back the closes
+  // of every bar held (core/intrinsics.ts).
+  const n = lengthOf(equity);
   const finalEquity = n > 0 ? equity[n - 1]! : initialCapital;
   const totalReturnPct = (finalEquity / initialCapital - 1) * 100;
 

@@ -4,6 +4,7 @@ import { BacktestCancelledError, type BacktestConfig } from '../backtest/types';
 import type { BarContext, Decision, PositionView, StrategyInstance } from '../strategies/types';
 import { msToIso } from '../time';
 import { SeriesView } from '../strategies/series-view';
+import { columnView, newColumn } from '../intrinsics';
 
 /**
  * Bias checks (docs/robustness.md, "Bias checks"). Pure: a series and a way to make fresh strategy instances in,
@@ -151,7 +152,12 @@ class ReflectedSeries implements CandleSeries {
   readonly length: number;
   readonly time: Float64Array;
   readonly volume: Float64Array;
-  private columns: Partial<Record<'open' | 'high' | 'low' | 'close', Float64Array>> = {};
+  // Fields of its own, not a record of columns: a record's missing key is looked up on Object.prototype, where a
+  // script could have put a getter or a setter to receive the columns (in its isolate, core/scripts/bias.ts).
+  private openColumn: Float64Array | null = null;
+  private highColumn: Float64Array | null = null;
+  private lowColumn: Float64Array | null = null;
+  private closeColumn: Float64Array | null = null;
   private readonly square: number;
 
   constructor(
@@ -166,23 +172,27 @@ class ReflectedSeries implements CandleSeries {
   }
 
   get open(): Float64Array {
-    return (this.columns.open ??= this.reflected(this.source.open, this.source.open));
+    return (this.openColumn ??= this.reflected(this.source.open, this.source.open));
   }
   get close(): Float64Array {
-    return (this.columns.close ??= this.reflected(this.source.close, this.source.close));
+    return (this.closeColumn ??= this.reflected(this.source.close, this.source.close));
   }
   get high(): Float64Array {
-    return (this.columns.high ??= this.reflected(this.source.high, this.source.low));
+    return (this.highColumn ??= this.reflected(this.source.high, this.source.low));
   }
   get low(): Float64Array {
-    return (this.columns.low ??= this.reflected(this.source.low, this.source.high));
+    return (this.lowColumn ??= this.reflected(this.source.low, this.source.high));
   }
 
-  /** `own`'s bars up to cut, then square ÷ `mirror`'s (high's mirror is low, and the reverse). */
+  /**
+   * `own`'s bars up to cut, then square ÷ `mirror`'s (high's mirror is low, and the reverse). Made and copied bar by
+   * bar through intrinsics (core/intrinsics.ts): the columns hold every bar, and the reflected ones give them back.
+   */
   private reflected(own: Float64Array, mirror: Float64Array): Float64Array {
-    const { cut, square } = this;
-    const out = own.slice();
-    for (let k = cut + 1; k < out.length; k++) out[k] = square / mirror[k]!;
+    const { cut, square, length } = this;
+    const out = newColumn(length);
+    for (let k = 0; k <= cut; k++) out[k] = own[k]!;
+    for (let k = cut + 1; k < length; k++) out[k] = square / mirror[k]!;
     return out;
   }
 }
@@ -239,15 +249,16 @@ export function recursiveSettleBars(warmup: number): number {
 
 const SIGNAL_NAMES: Record<number, string> = { 1: 'entry', [-1]: 'exit', 0: 'neither' };
 
+/** Bars from..to−1 of the series, as views of its columns (made through intrinsics: core/intrinsics.ts). */
 function slice(series: CandleSeries, from: number, to: number): CandleSeries {
   return {
     length: to - from,
-    time: series.time.subarray(from, to),
-    open: series.open.subarray(from, to),
-    high: series.high.subarray(from, to),
-    low: series.low.subarray(from, to),
-    close: series.close.subarray(from, to),
-    volume: series.volume.subarray(from, to),
+    time: columnView(series.time, from, to),
+    open: columnView(series.open, from, to),
+    high: columnView(series.high, from, to),
+    low: columnView(series.low, from, to),
+    close: columnView(series.close, from, to),
+    volume: columnView(series.volume, from, to),
   };
 }
 

@@ -12,17 +12,20 @@ import type { StrategyInstance } from '../strategies/types';
 import { SandboxedInstance } from './instance';
 import { GrowingSeries } from './live';
 
-/** A script's candles that copy, on each reveal, the bars up to the decided one from the series decided over. */
+/**
+ * A script's candles that copy, on each reveal, the bars up to the decided one from the series decided over. That
+ * series holds every bar (the whole one, or the one changed after the middle bar, whose bars give the real ones back),
+ * and built-ins run in the script's realm: it is read bar by bar only (GrowingSeries.copy), never handed to a
+ * built-in a script could have patched.
+ */
 class FollowingSeries extends GrowingSeries {
   private source: CandleSeries | null = null;
 
   override reveal(i: number, source: CandleSeries): void {
-    const from = source === this.source ? Math.min(this.count, i + 1) : 0;
+    const held = source === this.source ? this.count : 0;
+    const from = held <= i ? held : i + 1;
     this.source = source;
-    if (from <= i) {
-      const columns = [source.time, source.open, source.high, source.low, source.close, source.volume].map((c) => c.subarray(from, i + 1));
-      this.put(columns, from);
-    }
+    if (from <= i) this.copy(source, from, i + 1);
     super.reveal(i, source);
   }
 

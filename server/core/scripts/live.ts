@@ -39,23 +39,47 @@ export class GrowingSeries implements RevealedSeries {
 
   /** Replaces the bars from `from` on by `columns` (each of the same length); returns whether bars were dropped. */
   put(columns: readonly Float64Array[], from: number): boolean {
-    if (!(Number.isInteger(from) && from >= 0 && from <= this.count)) throw new Error(`bars must continue the series (from ${from}, held ${this.count})`);
+    const dropped = this.hold(from, from + columns[0]!.length);
+    FIELDS.forEach((field, k) => this[field].set(columns[k]!, from));
+    return dropped;
+  }
+
+  /**
+   * Replaces the bars from..to−1 by those of `source`, copied bar by bar: `source` may hold every bar, the ones after
+   * `to` too (the bias check's, bias.ts), so its columns never reach a method, an accessor or an iterator a script
+   * could have patched — only their indexed values are read. Returns whether bars were dropped.
+   */
+  protected copy(source: CandleSeries, from: number, to: number): boolean {
+    const dropped = this.hold(from, to);
+    const { time, open, high, low, close, volume } = source;
+    for (let k = from; k < to; k++) {
+      this.time[k] = time[k]!;
+      this.open[k] = open[k]!;
+      this.high[k] = high[k]!;
+      this.low[k] = low[k]!;
+      this.close[k] = close[k]!;
+      this.volume[k] = volume[k]!;
+    }
+    return dropped;
+  }
+
+  /** Drops the bars held from `from` on (NaN) and makes room for bars up to to−1, which are then held. */
+  private hold(from: number, to: number): boolean {
+    if (!(Number.isInteger(from) && from >= 0 && from <= this.count && to >= from))
+      throw new Error(`bars must continue the series (from ${from}, held ${this.count})`);
     const dropped = from < this.count;
     if (dropped) for (const field of FIELDS) this[field].fill(Number.NaN, from, this.count);
-    const n = columns[0]!.length;
-    const needed = from + n;
-    if (needed > this.time.length) {
+    if (to > this.time.length) {
       let capacity = this.time.length;
-      while (capacity < needed) capacity *= 2;
+      while (capacity < to) capacity *= 2;
       for (const field of FIELDS) {
         const bigger = nanColumn(capacity);
         bigger.set(this[field].subarray(0, from));
         this[field] = bigger;
       }
     }
-    FIELDS.forEach((field, k) => this[field].set(columns[k]!, from));
-    this.count = needed;
-    this.length = Math.min(this.length, needed);
+    this.count = to;
+    this.length = Math.min(this.length, to);
     return dropped;
   }
 

@@ -40,6 +40,17 @@ import { declaredWarmup } from './warmup';
 export { SDK_MODULE } from './runtime-contract';
 import { SDK_MODULE } from './runtime-contract';
 
+/**
+ * Taken when the runtime loads, before any script (as the candles' intrinsics below): a script that replaced
+ * JSON.parse or Object.freeze would choose its own parameters and fees, one that replaced JSON.stringify or put a
+ * `toJSON` on Object.prototype would choose the metrics the host is sent.
+ */
+const parseJson = JSON.parse;
+const stringifyJson = JSON.stringify;
+const objectAssign = Object.assign;
+const objectCreate = Object.create;
+const objectFreeze = Object.freeze;
+
 export type ScriptReply<T> =
   { ok: true; value: T; log: string[]; logDropped: number } | { ok: false; error: string; paramIssue?: ParamIssue; log: string[]; logDropped: number };
 
@@ -178,7 +189,7 @@ function seriesOf(columns: readonly Float64Array[]): CandleSeries {
 }
 
 function checkedParams(paramsJson: string): Record<string, unknown> {
-  const params = Object.freeze(JSON.parse(paramsJson) as Record<string, unknown>);
+  const params = objectFreeze(parseJson(paramsJson) as Record<string, unknown>);
   const def = loaded();
   if (def.validate !== undefined) {
     const issue = def.validate({ ...params } as never);
@@ -193,14 +204,15 @@ function checkedParams(paramsJson: string): Record<string, unknown> {
 
 function backtest(series: CandleSeries, paramsJson: string, configJson: string): BacktestReply {
   const params = checkedParams(paramsJson);
-  const config = JSON.parse(configJson) as BacktestConfig;
+  const config = parseJson(configJson) as BacktestConfig;
   const view = new SeriesView(series);
   const instance = new SandboxedInstance(created(params), params as StrategyInstance['params'], view);
   const result = runBacktest(series, instance, config);
   const changed = view.firstChange();
   if (changed !== null) throw new Error(`the script changed its candles (${changed}); candles are read-only`);
   toOutbox([result.equity, result.tradeLog.rows(), result.fillLog.rows()]);
-  return { metricsJson: JSON.stringify(result.metrics) };
+  // a copy without a prototype: no toJSON but the metrics' own values
+  return { metricsJson: stringifyJson(objectAssign(objectCreate(null) as object, result.metrics)) };
 }
 
 function plotValues(series: CandleSeries, paramsJson: string): PlotValuesReply {
@@ -252,7 +264,7 @@ const api = Object.freeze({
     reply(() => {
       const params = checkedParams(paramsJson);
       const create = () => created(params);
-      return scriptBiasCheck(candlesOf(candles), create, params as StrategyInstance['params'], JSON.parse(configJson) as BacktestConfig);
+      return scriptBiasCheck(candlesOf(candles), create, params as StrategyInstance['params'], parseJson(configJson) as BacktestConfig);
     }),
   liveBar: (candles: ArrayBuffer, from: number, index: number, position: readonly number[] | null) =>
     reply(() => liveRun().bar(columnsOf(candlesOf(candles)), from, index, position)),

@@ -1,5 +1,6 @@
 import type { CandleSeries } from '../candles';
 import type { RevealedSeries } from '../scripts/instance';
+import { newColumn, wordsOf } from '../intrinsics';
 
 const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -47,7 +48,7 @@ export class SeriesView implements RevealedSeries {
    * after the current one too) is never handed to a method a script could have patched (a script's view, runtime.ts).
    */
   private column(field: (typeof FIELDS)[number]): Float64Array {
-    const column = new Float64Array(this.source.length);
+    const column = newColumn(this.source.length);
     copyBars(column, this.source[field], 0, this.length - 1);
     column.fill(Number.NaN, this.length);
     return column;
@@ -111,8 +112,9 @@ export class SeriesView implements RevealedSeries {
  * comparison per bar (a run's check over 1M bars runs before the isolate's JIT has warmed up, so each one counts).
  */
 function firstDifference(mine: Float64Array, theirs: Float64Array, n: number): number {
-  const mineBits = new Uint32Array(mine.buffer, mine.byteOffset, n * 2);
-  const theirBits = new Uint32Array(theirs.buffer, theirs.byteOffset, n * 2);
+  // Through intrinsics (core/intrinsics.ts): `theirs` holds every bar, and a script runs in this realm.
+  const mineBits = wordsOf(mine, n);
+  const theirBits = wordsOf(theirs, n);
   for (let k = 0; k < n; k++) {
     const x = mine[k]!;
     if ((x !== theirs[k] || x === 0) && (mineBits[2 * k] !== theirBits[2 * k] || mineBits[2 * k + 1] !== theirBits[2 * k + 1])) return k;

@@ -232,6 +232,108 @@ return null;`,
     expect(result.equity, 'no bar after the current one reached the script').toHaveLength(series.length);
   });
 
+  // Tricks that once handed a script the candles after the current bar during the bias check (core/scripts/bias.ts,
+  // core/robustness/bias.ts) or a backtest (the engine's options): each patch keeps what it is handed, and the
+  // look-ahead check's runs then look in it for a bar after the one they decide on.
+  const PATCHES: [string, string][] = [
+    [
+      'Array.prototype.map (the bias check copied the candles with it)',
+      `const map = A.map; A.map = function (this: any, ...args: any[]) { keep(this); return keep(apply(map, this, args)); };`,
+    ],
+    [
+      "a typed array's subarray and set",
+      `for (const name of ['subarray', 'set']) { const original = T[name]; T[name] = function (this: any, ...args: any[]) { keep(this); keep(args[0]); return apply(original, this, args); }; }`,
+    ],
+    [
+      'Symbol.species, through Float64Array.prototype.constructor (slice and subarray ask it)',
+      `Object.defineProperty(Float64Array.prototype, 'constructor', { get(this: any) { keep(this); return F; }, configurable: true });`,
+    ],
+    [
+      "a typed array's length accessor",
+      `Object.defineProperty(T, 'length', { get(this: any) { keep(this); return apply(lengthOf, this, []); }, configurable: true });`,
+    ],
+    [
+      "accessors on Object.prototype for a series' price columns (the perturbed series kept them in a record)",
+      `for (const name of ['open', 'high', 'low', 'close']) Object.defineProperty(O, name, { get(this: any) { keep(this); return undefined; }, set(this: any, value: unknown) { keep(this); keep(value); Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true }); }, configurable: true });`,
+    ],
+    [
+      "the engine's options on Object.prototype (indicatorColumns and useColumns handed over the series)",
+      `O.indicatorColumns = {}; O.useColumns = function (this: any, ...args: any[]) { keep(args[0]); };`,
+    ],
+  ];
+
+  /**
+   * A script whose module body runs `patch` (with `keep`, which holds what it is handed) and whose first three
+   * instances — a backtest's one; the look-ahead check's reference, guarded and perturbed runs — throw on any bar
+   * where something kept holds a candle after that bar. Later instances (the recursive check's) do not look: by then
+   * the script has seen every bar in the look-ahead runs and may remember them (docs/strategies.md).
+   */
+  function collector(patch: string): string {
+    return `import { defineStrategy } from '@cryptobot/sdk';
+const kept = new Set<unknown>();
+const keep = (value: unknown) => { if (value !== null && (typeof value === 'object' || typeof value === 'function')) kept.add(value); return value; };
+const apply = Reflect.apply, F = Float64Array, isArray = Array.isArray, tagOf = Object.prototype.toString;
+const A: any = Array.prototype, T: any = Object.getPrototypeOf(Float64Array.prototype), O: any = Object.prototype;
+const lengthOf = Object.getOwnPropertyDescriptor(T, 'length')!.get!, bufferOf = Object.getOwnPropertyDescriptor(T, 'buffer')!.get!;
+${patch}
+const aheadIn = (column: any, shown: number) => apply(lengthOf, column, []) > shown && column[shown] > 0;
+/** a candle value (all are positive) at bar \`shown\` — after the current one — in a column, its memory, an array of columns or a series */
+function ahead(value: any, shown: number, depth = 0): boolean {
+  const tag = apply(tagOf, value, []);
+  if (tag === '[object Float64Array]') return aheadIn(value, shown) || aheadIn(new F(apply(bufferOf, value, [])), shown);
+  if (tag === '[object ArrayBuffer]') return aheadIn(new F(value), shown);
+  if (depth > 0) return false;
+  if (isArray(value)) { for (let k = 0; k < value.length; k++) if (ahead(value[k], shown, 1)) return true; return false; }
+  return tag === '[object Object]' && (ahead(value.close, shown, 1) || ahead(value.time, shown, 1));
+}
+let made = 0;
+export default defineStrategy({
+  name: 'attempt',
+  description: 'an escape attempt',
+  parameters: {},
+  create: () => {
+    const number = ++made;
+    return { warmup: 0, accumulates: false, fixedEntryQuote: null, reset() {}, onBar(ctx: any): any {
+      if (number <= 3) for (const value of kept) if (ahead(value, ctx.series.length)) throw new Error('run ' + number + ' holds a bar after the current one, at bar ' + ctx.index);
+      return null;
+    } } as any;
+  },
+});`;
+  }
+
+  const allParams = { positionSizePct: 100, stopLossPct: null, takeProfitPct: null, trailingStopPct: null };
+
+  it.each(PATCHES)('patched builtins see no bar after the current one during the bias check: %s', async (_trick, patch) => {
+    const { sandbox } = await ScriptSandbox.load(await js(collector(patch)), { ...limits, backtestTimeoutMs: 30_000 });
+    try {
+      const report = await sandbox.biasCheck(series, allParams, config);
+      expect(report.lookahead, 'the look-ahead runs went through every bar without reaching a later one').toEqual({ passed: true });
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("the engine's options are its caller's own: a script's Object.prototype gets no series in a backtest", async () => {
+    const patch = PATCHES.find(([trick]) => trick.startsWith("the engine's options"))![1];
+    const { result } = await runScriptBacktest('script:attempt@1', await js(collector(patch)), series, {}, config, limits);
+    expect(result.equity, 'the run went through every bar without reaching a later one').toHaveLength(series.length);
+  });
+
+  it("a script's JSON and Object.freeze change neither its parameters, nor its fees, nor the metrics the host is sent", async () => {
+    const template = SCRIPT_TEMPLATES.find((t) => t.type === 'sma_crossover')!;
+    const patched = `${template.source}
+const parse = JSON.parse, stringify = JSON.stringify;
+JSON.parse = ((text: string) => { const value = parse(text); if (value !== null && typeof value === 'object' && 'feeRate' in value) { value.feeRate = 0; value.slippage = 0; } return value; }) as any;
+Object.defineProperty(Object.prototype, 'toJSON', { value(this: any) { return 'totalReturnPct' in this ? { ...this, totalReturnPct: 1e6 } : this; }, configurable: true, writable: true });
+JSON.stringify = ((value: unknown) => stringify(value)) as any;
+const freeze = Object.freeze;
+Object.freeze = ((value: any) => freeze(value !== null && typeof value === 'object' && 'stopLossPct' in value ? { ...value, positionSizePct: 10 } : value)) as any;`;
+    const { result } = await runScriptBacktest('script:sma@1', await js(patched), series, {}, config, limits);
+    expect(result.metrics, "the built-in's metrics: the host's fees, the engine's numbers").toEqual(
+      runBacktest(series, createStrategy('sma_crossover', {}), config).metrics,
+    );
+  });
+
   it('a column first read late shows every bar up to the current one, and nothing after it', async () => {
     // Columns are made on a script's first read of them (runtime.ts, SeriesView): one read first at bar 500 must
     // hold bars 0..500 exactly as the candles have them, NaN after.
