@@ -9,9 +9,9 @@ import { sliceByTime, type CandleSeries } from '../server/core/candles';
 import { runBacktest } from '../server/core/backtest/engine';
 import { planFolds, stitchOutOfSample, walkForwardEfficiency } from '../server/core/robustness/walk-forward';
 import { createStrategy } from '../server/core/strategies/registry';
-import { releaseSweepSeries, runSweep, type SweepJob } from '../server/services/backtests/sweep-pool';
 import { searchFold, type FoldSearchSpec } from '../server/services/robustness/fold-search';
 import type { FoldResult } from '../server/services/robustness/walk-forward-row';
+import { sweepPoolCandidates } from '../server/services/robustness/walk-forward-job';
 import type { CheckResult } from './lib/parity';
 import { syntheticSeries } from './lib/series';
 
@@ -39,11 +39,7 @@ async function walkForward(series: CandleSeries, folds: number, spec: FoldSearch
         sliceByTime(series, w.outOfSample.start, w.outOfSample.end),
         spec,
         k,
-        Object.assign(
-          (job: SweepJob, { signal, onProgress }: { signal: AbortSignal; onProgress: (done: number, total: number) => void }) =>
-            runSweep(job, { threads, signal, onProgress }),
-          { releaseSeries: releaseSweepSeries },
-        ),
+        sweepPoolCandidates(threads),
         { signal: new AbortController().signal, onProgress: () => {} },
       ),
     );

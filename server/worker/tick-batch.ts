@@ -241,12 +241,12 @@ class SharedStatements {
     const outcomes = round.filter((r): r is Extract<OrderRequest, { kind: 'outcome' }> & Deferred<Array<Record<string, unknown>>> => r.kind === 'outcome');
     const inserts = round.filter((r): r is Extract<OrderRequest, { kind: 'insert' }> & Deferred<Array<Record<string, unknown>>> => r.kind === 'insert');
     if (outcomes.length > 0) {
-      writeOutcomes(
-        tx,
-        outcomes.map((r) => r.request),
-      ).then(
-        (answers) => answers.forEach((answer, i) => outcomes[i]!.resolve(answer)),
-        (error: unknown) => outcomes.forEach((r) => r.reject(error)),
+      answerEach(
+        writeOutcomes(
+          tx,
+          outcomes.map((r) => r.request),
+        ),
+        outcomes,
       );
     }
     if (inserts.length > 0) {
@@ -254,12 +254,12 @@ class SharedStatements {
       // such deployments apart (file comment); should it not, the batch rolls back and each is ticked alone.
       const accounts = new Set(inserts.map((r) => r.request.values.accountId));
       if (accounts.size < inserts.length) return inserts.forEach((r) => r.reject(new Error('two orders of one account in one batch')));
-      insertOrders(
-        tx,
-        inserts.map((r) => r.request),
-      ).then(
-        (answers) => answers.forEach((answer, i) => inserts[i]!.resolve(answer)),
-        (error: unknown) => inserts.forEach((r) => r.reject(error)),
+      answerEach(
+        insertOrders(
+          tx,
+          inserts.map((r) => r.request),
+        ),
+        inserts,
       );
     }
   }
@@ -293,4 +293,12 @@ async function runTransaction(db: Db, members: readonly Member[], shared: Shared
     const rolledBack = error instanceof TickBatchRolledBack ? error : new TickBatchRolledBack(error);
     for (const member of members) member.reject(rolledBack);
   }
+}
+
+/** One statement's answers, the i-th to the i-th request; its failure to every one of them. */
+function answerEach<T>(statement: Promise<T[]>, requests: ReadonlyArray<Deferred<T>>): void {
+  statement.then(
+    (answers) => answers.forEach((answer, i) => requests[i]!.resolve(answer)),
+    (error: unknown) => requests.forEach((r) => r.reject(error)),
+  );
 }
